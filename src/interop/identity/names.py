@@ -13,29 +13,12 @@ import unicodedata
 from dataclasses import dataclass
 
 # RENAPO's particles, skipped when a CURP is derived and dropped from comparison keys.
-PARTICLES: frozenset[str] = frozenset(
-    [
-        "DA",
-        "DAS",
-        "DE",
-        "DEL",
-        "DER",
-        "DI",
-        "DIE",
-        "DD",
-        "EL",
-        "LA",
-        "LOS",
-        "LAS",
-        "LE",
-        "LES",
-        "MAC",
-        "MC",
-        "VAN",
-        "VON",
-        "Y",
-    ]
-)
+# fmt: off
+PARTICLES: frozenset[str] = frozenset({
+    "DA", "DAS", "DE", "DEL", "DER", "DI", "DIE", "DD", "EL", "LA", "LOS", "LAS",
+    "LE", "LES", "MAC", "MC", "VAN", "VON", "Y",
+})
+# fmt: on
 
 # First given names that RENAPO skips when a second given name follows; the comparison form
 # has already expanded MA/MA. to MARIA and J. to JOSE, the bare J stays as written.
@@ -161,7 +144,8 @@ def normalize_surname(raw: str | None) -> Surname | None:
 
 def curp_words(raw: str | None) -> tuple[str, ...]:
     """The words CURP derivation reads: accents removed but Ñ and special characters kept (they turn
-    into X where they land), split on whitespace, commas and after periods. Empty for junk."""
+    into X where they land), apostrophes dropped, split on whitespace, commas and after periods
+    ("MA.GUADALUPE" → "MA.", "GUADALUPE"). Empty for absent or junk values."""
     if raw is None or is_missing(fold_name(raw)):
         return ()
     text = strip_accents(raw, keep_enye=True).translate(_APOSTROPHES)
