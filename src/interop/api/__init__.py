@@ -1,0 +1,1 @@
+"""HTTP plumbing: router composition, error rendering, request ids and traces, health, dependencies."""

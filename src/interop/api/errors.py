@@ -1,0 +1,132 @@
+"""One place renders every error: OperationOutcome under /fhir, one JSON shape under /v1.
+
+No stack traces, SQL or personal data reach a response; 500 only for bugs.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from interop.api.tracing import request_id_var
+from interop.errors import DomainError
+from interop.fhir.outcome import FHIR_JSON, operation_outcome, outcome_from_validation
+
+log = logging.getLogger(__name__)
+
+_HTTP_FHIR_CODES = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported",
+                    406: "not-supported", 409: "conflict", 412: "conflict", 413: "too-costly",
+                    415: "not-supported", 422: "invalid", 429: "throttled", 503: "transient"}
+
+
+def is_fhir(request: Request) -> bool:
+    return request.url.path == "/fhir" or request.url.path.startswith("/fhir/")
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": code, "message": message, "request_id": request_id_var.get()}
+    if details:
+        body["details"] = details
+    return {"error": body}
+
+
+def render(
+    request: Request,
+    *,
+    status: int,
+    code: str,
+    message: str,
+    fhir_code: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    if is_fhir(request):
+        return JSONResponse(
+            operation_outcome(code=fhir_code, diagnostics=message),
+            status_code=status,
+            media_type=FHIR_JSON,
+            headers=headers,
+        )
+    return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
+
+
+async def _domain(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    headers = exc.details.pop("_headers", None) if isinstance(exc.details.get("_headers"), dict) else None
+    return render(
+        request,
+        status=exc.status_code,
+        code=exc.code,
+        message=exc.message,
+        fhir_code=exc.fhir_issue,
+        details=exc.details or None,
+        headers=headers,
+    )
+
+
+async def _validation(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in exc.errors()
+    ]
+    if is_fhir(request):
+        return JSONResponse(outcome_from_validation(errors), status_code=422, media_type=FHIR_JSON)
+    return JSONResponse(error_body("invalid", "request validation failed", {"errors": errors}), status_code=422)
+
+
+async def _http(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}.get(exc.status_code, "http-error")
+    message = exc.detail if isinstance(exc.detail, str) else "request failed"
+    return render(
+        request,
+        status=exc.status_code,
+        code=code,
+        message=message,
+        fhir_code=_HTTP_FHIR_CODES.get(exc.status_code, "processing"),
+        headers=dict(exc.headers) if exc.headers else None,
+    )
+
+
+async def _database(request: Request, exc: Exception) -> Response:
+    # A lost or refused connection is the database being away: fail fast, the client may retry.
+    log.warning("database unavailable", extra={"error": type(exc).__name__})
+    return render(
+        request,
+        status=503,
+        code="unavailable",
+        message="the database is unavailable; retry later",
+        fhir_code="transient",
+        headers={"Retry-After": "5"},
+    )
+
+
+async def _unhandled(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return await _database(request, exc)
+    if isinstance(exc, OSError | ConnectionError) or _is_connection_error(exc):
+        return await _database(request, exc)
+    log.exception("unhandled error", extra={"error": type(exc).__name__})
+    return render(request, status=500, code="internal", message="internal error", fhir_code="exception")
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    name = type(exc).__name__
+    return name in {"ConnectionDoesNotExistError", "CannotConnectNowError", "ConnectionRefusedError",
+                    "InterfaceError", "TooManyConnectionsError"} or isinstance(exc, InterfaceError)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(OperationalError, _database)
+    app.add_exception_handler(InterfaceError, _database)
+    app.add_exception_handler(Exception, _unhandled)

@@ -1,0 +1,133 @@
+"""Pure ASGI middleware: request and trace ids, access log by route template, metrics, security headers,
+and a body-size limit (imports stream through their own route and are exempt)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from interop.api import metrics
+from interop.api.tracing import new_span_id, new_trace_id, request_id_from, request_id_var, trace_id_from, trace_id_var
+
+log = logging.getLogger("interop.access")
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+]
+STREAMED_PATHS = ("/v1/imports",)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = request_id_from(_header(scope, b"x-request-id"))
+        trace_id = trace_id_from(_header(scope, b"traceparent")) or new_trace_id()
+        span_id = new_span_id()
+        rid_token = request_id_var.set(request_id)
+        tid_token = trace_id_var.set(trace_id)
+        scope.setdefault("state", {})
+        scope["state"]["request_id"] = request_id
+        scope["state"]["trace_id"] = trace_id
+        started = time.perf_counter()
+        status_holder: dict[str, int] = {"status": 500}
+        path = scope.get("path", "")
+        limited = not path.startswith(STREAMED_PATHS) or scope.get("method") != "POST"
+
+        declared = _header(scope, b"content-length")
+        if limited and declared and declared.isdigit() and int(declared) > self.max_body_bytes:
+            await self._too_large(scope, send, request_id)
+            request_id_var.reset(rid_token)
+            trace_id_var.reset(tid_token)
+            return
+
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if limited and message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise BodyTooLarge
+            return message
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                headers.append((b"traceparent", f"00-{trace_id}-{span_id}-01".encode()))
+                headers.extend(SECURITY_HEADERS)
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_wrapper)
+        except BodyTooLarge:
+            await self._too_large(scope, send, request_id)
+            status_holder["status"] = 413
+        finally:
+            elapsed = time.perf_counter() - started
+            route = _route_template(scope)
+            metrics.observe_request(scope.get("method", ""), route, status_holder["status"], elapsed)
+            log.info(
+                "request",
+                extra={
+                    "method": scope.get("method"),
+                    "route": route,
+                    "status": status_holder["status"],
+                    "ms": round(elapsed * 1000, 2),
+                },
+            )
+            request_id_var.reset(rid_token)
+            trace_id_var.reset(tid_token)
+
+    async def _too_large(self, scope: Scope, send: Send, request_id: str) -> None:
+        import orjson
+
+        fhir = str(scope.get("path", "")).startswith("/fhir")
+        if fhir:
+            body: dict[str, Any] = {
+                "resourceType": "OperationOutcome",
+                "issue": [{"severity": "error", "code": "too-costly", "diagnostics": "request body too large"}],
+            }
+            ctype = b"application/fhir+json"
+        else:
+            body = {"error": {"code": "payload-too-large", "message": "request body too large",
+                              "request_id": request_id}}
+            ctype = b"application/json"
+        payload = orjson.dumps(body)
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", ctype), (b"content-length", str(len(payload)).encode()),
+                                (b"x-request-id", request_id.encode()), *SECURITY_HEADERS]})
+        await send({"type": "http.response.body", "body": payload})
+
+
+def _route_template(scope: Scope) -> str:
+    route = scope.get("route")
+    template = getattr(route, "path", None)
+    return str(template) if template else "unmatched"

@@ -1,0 +1,23 @@
+"""Composes every surface: health, ``/fhir``, ``/v1`` and the embedded authorisation server."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from interop.api import health
+from interop.audit import router as audit_router
+from interop.auth import router as auth_router
+from interop.fhir import router as fhir_router
+from interop.ingest import router as ingest_router
+from interop.matching import router as matching_router
+from interop.referral import router as referral_router
+
+router = APIRouter()
+router.include_router(health.router)
+router.include_router(auth_router.router)
+router.include_router(fhir_router.router)
+
+v1 = APIRouter(prefix="/v1")
+for _module in (ingest_router, matching_router, referral_router, audit_router):
+    v1.include_router(_module.router)
+router.include_router(v1)

@@ -1,0 +1,144 @@
+"""Signed access tokens (ES256 JWTs) from the embedded issuer, and their verification.
+
+Keys live in ``data_dir/keys`` as PEM files named by key id; the newest signs, all verify (rotation).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from interop.config import Settings
+from interop.context import Actor
+from interop.errors import Unauthenticated
+
+ALGORITHM = "ES256"
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    private_key: ec.EllipticCurvePrivateKey
+
+    def public_jwk(self) -> dict[str, Any]:
+        jwk: dict[str, Any] = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(self.private_key.public_key()))
+        jwk.update({"kid": self.kid, "use": "sig", "alg": ALGORITHM})
+        return jwk
+
+
+class KeyRing:
+    def __init__(self, keys: list[SigningKey]) -> None:
+        if not keys:
+            raise ValueError("a key ring needs at least one key")
+        self.keys = keys
+
+    @property
+    def current(self) -> SigningKey:
+        return self.keys[-1]
+
+    def by_kid(self, kid: str | None) -> SigningKey | None:
+        return next((k for k in self.keys if k.kid == kid), None)
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [k.public_jwk() for k in self.keys]}
+
+    @classmethod
+    def load_or_create(cls, directory: Path) -> KeyRing:
+        directory.mkdir(parents=True, exist_ok=True)
+        files = sorted(directory.glob("signing-*.pem"), key=lambda p: p.stat().st_mtime)
+        if not files:
+            return cls([rotate(directory)])
+        return cls([_load(path) for path in files])
+
+
+def _load(path: Path) -> SigningKey:
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    return SigningKey(kid=path.stem.removeprefix("signing-"), private_key=key)
+
+
+def rotate(directory: Path) -> SigningKey:
+    """Create a new signing key; older keys keep verifying tokens they signed until removed."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    kid = time.strftime("%Y%m%d%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    path = directory / f"signing-{kid}.pem"
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(pem)
+    return SigningKey(kid=kid, private_key=key)
+
+
+def mint(
+    keyring: KeyRing,
+    settings: Settings,
+    *,
+    client_id: str,
+    role: str,
+    scopes: frozenset[str],
+    clues: frozenset[str] = frozenset(),
+    ttl_s: int | None = None,
+    now: float | None = None,
+) -> str:
+    issued = int(now if now is not None else time.time())
+    claims = {
+        "iss": settings.auth_issuer,
+        "aud": settings.auth_audience,
+        "sub": client_id,
+        "client_id": client_id,
+        "role": role,
+        "scope": " ".join(sorted(scopes)),
+        "clues": sorted(clues),
+        "iat": issued,
+        "nbf": issued,
+        "exp": issued + (ttl_s if ttl_s is not None else settings.auth_token_ttl_s),
+        "jti": uuid.uuid4().hex,
+    }
+    key = keyring.current
+    return jwt.encode(claims, key.private_key, algorithm=ALGORITHM, headers={"kid": key.kid})
+
+
+def verify(keyring: KeyRing, settings: Settings, token: str) -> Actor:
+    """Check signature (ES256 only: ``alg=none`` and HMAC confusion fail), audience, issuer and times."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise Unauthenticated("malformed token") from exc
+    if header.get("alg") != ALGORITHM:
+        raise Unauthenticated("token algorithm not accepted")
+    key = keyring.by_kid(header.get("kid"))
+    if key is None:
+        raise Unauthenticated("token signed by an unknown key")
+    try:
+        claims = jwt.decode(
+            token,
+            key.private_key.public_key(),
+            algorithms=[ALGORITHM],
+            audience=settings.auth_audience,
+            issuer=settings.auth_issuer,
+            options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+            leeway=5,
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthenticated("token expired") from exc
+    except jwt.ImmatureSignatureError as exc:
+        raise Unauthenticated("token not yet valid") from exc
+    except jwt.PyJWTError as exc:
+        raise Unauthenticated(f"token rejected: {type(exc).__name__}") from exc
+    return Actor(
+        client_id=str(claims["sub"]),
+        role=str(claims.get("role", "")),
+        scopes=frozenset(str(claims.get("scope", "")).split()),
+        clues=frozenset(claims.get("clues") or ()),
+    )

@@ -1,0 +1,98 @@
+"""The ``interop`` command. Each domain contributes its commands from its own ``cli`` module."""
+
+from __future__ import annotations
+
+import errno
+import json
+import socket
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from interop.api.logs import configure_logging
+from interop.audit import cli as audit_cli
+from interop.auth import cli as auth_cli
+from interop.config import Settings
+from interop.db.runtime import DatabaseUnavailable, prepare
+from interop.ingest import cli as ingest_cli
+from interop.matching import cli as matching_cli
+from interop.synth import cli as synth_cli
+
+app = typer.Typer(
+    name="interop",
+    help="Pensiones para el Bienestar ↔ IMSS-Bienestar: imports, matching, referrals, audit.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(ingest_cli.app, name="import", help="Import CLUES units, the pension roll or a clinic registry.")
+app.add_typer(matching_cli.match_app, name="match", help="Batch matching runs and their evaluation.")
+app.add_typer(matching_cli.persons_app, name="persons", help="The person index.")
+app.add_typer(audit_cli.app, name="audit", help="Verify and export the audit trail.")
+app.add_typer(auth_cli.clients_app, name="clients", help="API clients of the embedded issuer.")
+app.command("token", help="Mint a token for a registered client (the token alone, last line).")(auth_cli.token)
+app.command("synth", help="Write a synthetic population: roll, registries, units and truth.")(synth_cli.command)
+
+
+def _port_free(host: str, port: int) -> str | None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return f"port {port} on {host} is already in use"
+            return f"cannot listen on {host}:{port}: {exc.strerror}"
+    return None
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    workers_off: Annotated[bool, typer.Option("--no-worker", help="Do not run the job worker here.")] = False,
+) -> None:
+    """Start the API (embedded PostgreSQL unless DATABASE_URL is set; migrations applied)."""
+    import uvicorn
+
+    from interop.main import create_app
+
+    settings = Settings()
+    configure_logging(settings.log_level)
+    host = host or settings.host
+    port = port or settings.port
+    problem = _port_free(host, port)
+    if problem:
+        typer.echo(f"interop serve: {problem}", err=True)
+        raise typer.Exit(2)
+    try:
+        url, server = prepare(settings)
+    except DatabaseUnavailable as exc:
+        typer.echo(f"interop serve: {exc}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        settings.database_url = url
+        if workers_off:
+            settings.run_worker = False
+        from interop.auth import service as auth_service
+
+        auth_service.bootstrap_admin_sync(settings, url)
+        typer.echo(f"interop listening on http://{host}:{port} (data in {settings.resolved_data_dir})", err=True)
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False,
+                    timeout_graceful_shutdown=10)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+@app.command("openapi")
+def openapi_command(
+    out: Annotated[Path, typer.Option(help="Folder for the OpenAPI documents.")] = Path("openapi"),
+) -> None:
+    """Write the OpenAPI documents (v1 JSON API and FHIR) into a folder."""
+    from interop.api.openapi import documents
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name, doc in documents().items():
+        (out / name).write_text(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+        typer.echo(f"wrote {out / name}")

@@ -1,0 +1,64 @@
+"""Settings, read from the environment (prefix ``INTEROP_``; ``DATABASE_URL`` without prefix)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="INTEROP_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "INTEROP_DATABASE_URL"),
+        description="postgresql+asyncpg://… of an external server; unset starts the embedded one.",
+    )
+    data_dir: Path = Field(default=Path(".interop"), description="Embedded database, keys and uploads.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    base_url: str | None = Field(default=None, description="Public base URL used in FHIR links.")
+    log_level: str = "INFO"
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    db_connect_timeout_s: float = 5.0
+    run_worker: bool = Field(default=True, description="Run the job worker inside the API process.")
+    worker_poll_interval_s: float = 0.5
+    job_stale_after_s: float = 60.0
+
+    # Matching thresholds (match probability).
+    match_auto_threshold: float = 0.99
+    match_review_threshold: float = 0.5
+
+    # Auth: the embedded issuer by default; an external issuer when jwks_url is set.
+    auth_issuer: str = "interop"
+    auth_audience: str = "interop"
+    auth_jwks_url: str | None = None
+    auth_token_ttl_s: int = 900
+    rate_limit_per_minute: int = 6000
+    max_body_bytes: int = 1_048_576
+
+    # Audit: Ed25519 checkpoint signing key (PEM, PKCS8); generated into data_dir when unset.
+    audit_signing_key: str | None = None
+    audit_checkpoint_every: int = 1000
+
+    # Identifier systems (DESIGN.md).
+    system_curp: str = "https://www.gob.mx/curp"
+    system_clues: str = "http://dgis.salud.gob.mx/clues"
+    system_roll: str = "https://www.gob.mx/bienestar/padron"
+    system_visit: str = "https://www.gob.mx/bienestar/visita"
+    system_expediente_template: str = "http://dgis.salud.gob.mx/clues/{CLUES}/expediente"
+
+    cors_origins: list[str] = Field(default_factory=list)
+    otel_enabled: bool = False
+
+    @cached_property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir.expanduser().resolve()
+
+
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,67 @@
+"""The base of every domain error: an HTTP status and a stable code, rendered by ``interop.api.errors``."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class DomainError(Exception):
+    """A caller-visible failure. Messages never carry personal data."""
+
+    status_code: ClassVar[int] = 400
+    code: ClassVar[str] = "bad-request"
+    # FHIR OperationOutcome issue type (http://hl7.org/fhir/issue-type).
+    fhir_issue: ClassVar[str] = "invalid"
+
+    def __init__(self, message: str, *, details: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class NotFound(DomainError):
+    status_code = 404
+    code = "not-found"
+    fhir_issue = "not-found"
+
+
+class Conflict(DomainError):
+    status_code = 409
+    code = "conflict"
+    fhir_issue = "conflict"
+
+
+class Invalid(DomainError):
+    status_code = 422
+    code = "invalid"
+    fhir_issue = "invalid"
+
+
+class PreconditionFailed(DomainError):
+    status_code = 412
+    code = "precondition-failed"
+    fhir_issue = "conflict"
+
+
+class Unauthenticated(DomainError):
+    status_code = 401
+    code = "unauthenticated"
+    fhir_issue = "login"
+
+
+class Forbidden(DomainError):
+    status_code = 403
+    code = "forbidden"
+    fhir_issue = "forbidden"
+
+
+class TooManyRequests(DomainError):
+    status_code = 429
+    code = "too-many-requests"
+    fhir_issue = "throttled"
+
+
+class Unavailable(DomainError):
+    status_code = 503
+    code = "unavailable"
+    fhir_issue = "transient"

@@ -1,0 +1,91 @@
+"""The CapabilityStatement: it lists only what is registered by the FHIR route modules, so it grows with
+the implementation and never claims more."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import interop
+
+
+@dataclass
+class ResourceCapability:
+    type: str
+    interactions: list[str]
+    search_params: list[tuple[str, str, str]] = field(default_factory=list)  # (name, type, documentation)
+    operations: list[tuple[str, str]] = field(default_factory=list)  # (name, definition canonical)
+    versioning: str = "versioned"
+    conditional_create: bool = False
+    search_include: list[str] = field(default_factory=list)
+    profile: str | None = None
+
+
+_RESOURCES: dict[str, ResourceCapability] = {}
+_SYSTEM_INTERACTIONS: set[str] = set()
+
+
+def register(capability: ResourceCapability) -> None:
+    _RESOURCES[capability.type] = capability
+
+
+def register_system_interaction(code: str) -> None:
+    """E.g. ``transaction`` when the Bundle endpoint exists."""
+    _SYSTEM_INTERACTIONS.add(code)
+
+
+def capability_statement(base_url: str) -> dict[str, Any]:
+    resources = []
+    for cap in sorted(_RESOURCES.values(), key=lambda c: c.type):
+        entry: dict[str, Any] = {
+            "type": cap.type,
+            "interaction": [{"code": code} for code in cap.interactions],
+            "versioning": cap.versioning,
+            "readHistory": "vread" in cap.interactions,
+            "updateCreate": False,
+            "conditionalCreate": cap.conditional_create,
+        }
+        if cap.profile:
+            entry["profile"] = cap.profile
+        if cap.search_params:
+            entry["searchParam"] = [
+                {"name": name, "type": kind, "documentation": doc} for name, kind, doc in cap.search_params
+            ]
+        if cap.search_include:
+            entry["searchInclude"] = cap.search_include
+        if cap.operations:
+            entry["operation"] = [{"name": name, "definition": definition} for name, definition in cap.operations]
+        resources.append(entry)
+    rest: dict[str, Any] = {
+        "mode": "server",
+        "security": {
+            "cors": False,
+            "service": [
+                {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                            "code": "SMART-on-FHIR",
+                        }
+                    ]
+                }
+            ],
+            "description": "OAuth2 client credentials (SMART Backend Services), system scopes.",
+        },
+        "resource": resources,
+    }
+    if _SYSTEM_INTERACTIONS:
+        rest["interaction"] = [{"code": code} for code in sorted(_SYSTEM_INTERACTIONS)]
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": datetime.now(UTC).date().isoformat(),
+        "publisher": "interop",
+        "kind": "instance",
+        "software": {"name": "interop", "version": interop.__version__},
+        "implementation": {"description": "Pensiones para el Bienestar ↔ IMSS-Bienestar interop", "url": base_url},
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "json"],
+        "rest": [rest],
+    }

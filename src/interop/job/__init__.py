@@ -1,0 +1,5 @@
+"""The Postgres-backed job queue: imports, match runs and notification deliveries run here.
+
+Owns the ``job`` table. Imports no domain statically; domains register handlers in their ``tasks`` module.
+Jobs sharing a ``queue_key`` run one at a time in id order (delivery order per subscription).
+"""

@@ -1,0 +1,157 @@
+"""Runs queued jobs: in the API process (lifespan) and inline from the CLI.
+
+A handler owns its transactions (it commits per batch through ``ctx.sessionmaker``) and must be resumable:
+after a crash the job is requeued once its heartbeat goes stale, and runs again from the start of its
+handler, which picks up from what it had committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import os
+import socket
+import traceback
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from interop.config import Settings
+from interop.job import service as job_service
+
+log = logging.getLogger(__name__)
+
+# Domains register handlers in these modules; imported by name so this package depends on no domain.
+TASK_MODULES = ("interop.ingest.tasks", "interop.matching.tasks", "interop.referral.tasks")
+
+
+class PermanentJobError(Exception):
+    """A failure that retrying cannot fix (bad input): the job fails at once."""
+
+
+@dataclass
+class JobContext:
+    job_id: int
+    kind: str
+    payload: dict[str, Any]
+    attempt: int
+    trace_id: str | None
+    settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession]
+    _progress: dict[str, Any] = field(default_factory=dict)
+
+    async def report(self, **progress: Any) -> None:
+        """Store progress (and a heartbeat) in its own short transaction."""
+        self._progress.update(progress)
+        async with self.sessionmaker() as session:
+            await job_service.heartbeat(session, job_id=self.job_id, progress=dict(self._progress))
+            await session.commit()
+
+
+Handler = Callable[[JobContext], Awaitable[dict[str, Any] | None]]
+HANDLERS: dict[str, Handler] = {}
+
+
+def handler(kind: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def load_handlers() -> dict[str, Handler]:
+    for name in TASK_MODULES:
+        with contextlib.suppress(ModuleNotFoundError):
+            importlib.import_module(name)
+    return HANDLERS
+
+
+class Worker:
+    def __init__(self, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self.settings = settings
+        self.sessionmaker = sessionmaker
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        load_handlers()
+
+    async def run_one(self, *, only_id: int | None = None) -> bool:
+        """Claim and run one job; False when nothing was runnable."""
+        async with self.sessionmaker() as session:
+            await job_service.requeue_stale(session, stale_after_s=self.settings.job_stale_after_s)
+            job = await job_service.claim_next(session, worker_id=self.worker_id, only_id=only_id)
+            await session.commit()
+        if job is None:
+            return False
+        ctx = JobContext(
+            job_id=job.id,
+            kind=job.kind,
+            payload=dict(job.payload),
+            attempt=job.attempts,
+            trace_id=job.trace_id,
+            settings=self.settings,
+            sessionmaker=self.sessionmaker,
+            _progress=dict(job.progress or {}),
+        )
+        fn = HANDLERS.get(job.kind)
+        beat = asyncio.create_task(self._beat(job.id))
+        try:
+            if fn is None:
+                raise PermanentJobError(f"no handler for job kind {job.kind!r}")
+            result = await fn(ctx)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            retryable = not isinstance(exc, PermanentJobError)
+            log.warning(
+                "job failed", extra={"job_id": job.id, "kind": job.kind, "error": type(exc).__name__}
+            )
+            log.debug("job traceback", extra={"trace": traceback.format_exc()})
+            async with self.sessionmaker() as session:
+                await job_service.fail(session, job_id=job.id, error=str(exc), retryable=retryable)
+                await session.commit()
+        else:
+            async with self.sessionmaker() as session:
+                await job_service.complete(session, job_id=job.id, result=result)
+                await session.commit()
+        finally:
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beat
+        return True
+
+    async def _beat(self, job_id: int) -> None:
+        interval = max(self.settings.job_stale_after_s / 4, 0.5)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                async with self.sessionmaker() as session:
+                    await job_service.heartbeat(session, job_id=job_id)
+                    await session.commit()
+            except Exception:  # the database may be briefly away; the next beat retries
+                log.warning("job heartbeat failed", extra={"job_id": job_id})
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                ran = await self.run_one()
+            except Exception:
+                log.exception("worker loop error")
+                ran = False
+            if not ran:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=self.settings.worker_poll_interval_s)
+
+    async def run_until_done(self, job_id: int) -> str:
+        """Run ``job_id`` here (CLI), retrying after back-off, until it succeeds or fails for good."""
+        while True:
+            async with self.sessionmaker() as session:
+                job = await job_service.get_job(session, job_id=job_id)
+            assert job is not None
+            if job.state in ("succeeded", "failed", "cancelled"):
+                return job.state
+            if not await self.run_one(only_id=job_id):
+                await asyncio.sleep(self.settings.worker_poll_interval_s)

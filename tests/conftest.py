@@ -1,0 +1,138 @@
+"""One embedded PostgreSQL per test session; the schema is built once by the migrations into a template
+database, and every test that needs the database gets a fresh copy of it."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from interop.auth.scopes import ROLE_SCOPES, Role
+from interop.auth.tokens import mint
+from interop.config import Settings
+from interop.db import migrate
+from interop.db.embedded import EmbeddedServer, start_embedded
+from interop.db.engine import create_engine, create_sessionmaker
+from interop.main import create_app
+
+TEMPLATE = "interop_template"
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[EmbeddedServer]:
+    root = Path(tempfile.mkdtemp(prefix="interop-test-pg-"))
+    server = asyncio.run(start_embedded(root))
+    asyncio.run(_create_database(server, TEMPLATE, template=None))
+    migrate.upgrade(server.url(TEMPLATE))
+    yield server
+    server.stop()
+
+
+async def _create_database(server: EmbeddedServer, name: str, *, template: str | None) -> None:
+    conn = await asyncpg.connect(server.url("postgres").replace("+asyncpg", ""))
+    try:
+        if template:
+            await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+        else:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def _drop_database(server: EmbeddedServer, name: str) -> None:
+    conn = await asyncpg.connect(server.url("postgres").replace("+asyncpg", ""))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def database_url(pg_server: EmbeddedServer) -> AsyncIterator[str]:
+    """A fresh database, migrated to head, for this test alone."""
+    name = f"t_{os.getpid()}_{next(_counter)}"
+    await _create_database(pg_server, name, template=TEMPLATE)
+    yield pg_server.url(name)
+    await _drop_database(pg_server, name)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        run_worker=False,
+        job_stale_after_s=2.0,
+        worker_poll_interval_s=0.05,
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+async def sessionmaker(settings: Settings, database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = create_engine(settings, database_url)
+    yield create_sessionmaker(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def session(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session on the test's database; commit freely, the database is dropped afterwards."""
+    async with sessionmaker() as s:
+        yield s
+
+
+TokenFactory = Callable[..., str]
+
+
+@pytest.fixture
+def token_for(app: FastAPI) -> TokenFactory:
+    """Mint a token from the app's embedded issuer: ``token_for("clinic", clues=["DFIMB000123"])``."""
+
+    def make(role: str, *, clues: tuple[str, ...] | list[str] = (), client_id: str | None = None,
+             scopes: frozenset[str] | None = None, ttl_s: int | None = None, **_: Any) -> str:
+        return mint(
+            app.state.keyring,
+            app.state.settings,
+            client_id=client_id or f"test-{role}",
+            role=role,
+            scopes=scopes if scopes is not None else ROLE_SCOPES[Role(role)],
+            clues=frozenset(clues),
+            ttl_s=ttl_s,
+        )
+
+    return make
+
+
+@pytest.fixture
+def auth_headers(token_for: TokenFactory) -> Callable[..., dict[str, str]]:
+    """``auth_headers("bienestar")`` → an Authorization header for that role."""
+
+    def make(role: str, **kwargs: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token_for(role, **kwargs)}"}
+
+    return make

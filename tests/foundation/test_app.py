@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import httpx
+from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+from fhir.resources.R4B.operationoutcome import OperationOutcome
+
+
+async def test_healthz(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    assert response.headers["x-request-id"]
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_readyz_reports_migration_head(client: httpx.AsyncClient) -> None:
+    from interop.db.migrate import head_revision
+
+    response = await client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["revision"] == head_revision()
+
+
+async def test_metadata_is_a_valid_r4_capability_statement(client: httpx.AsyncClient) -> None:
+    response = await client.get("/fhir/metadata")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/fhir+json")
+    statement = CapabilityStatement.model_validate(response.json())
+    assert statement.fhirVersion == "4.0.1"
+    assert statement.kind == "instance"
+
+
+async def test_unknown_fhir_path_is_an_operation_outcome(client: httpx.AsyncClient) -> None:
+    response = await client.get("/fhir/NoSuchThing/1")
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("application/fhir+json")
+    outcome = OperationOutcome.model_validate(response.json())
+    assert outcome.issue[0].code == "not-found"
+
+
+async def test_unknown_v1_path_is_the_json_error_shape(client: httpx.AsyncClient) -> None:
+    response = await client.get("/v1/nothing-here", headers={"X-Request-ID": "req-123"})
+    assert response.status_code == 404
+    body = response.json()
+    assert body["error"]["code"] == "not-found"
+    assert body["error"]["request_id"] == "req-123"
+    assert response.headers["x-request-id"] == "req-123"
+
+
+async def test_traceparent_is_continued(client: httpx.AsyncClient) -> None:
+    trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+    response = await client.get("/healthz", headers={"traceparent": f"00-{trace}-00f067aa0ba902b7-01"})
+    assert response.headers["traceparent"].split("-")[1] == trace
+
+
+async def test_oversized_body_is_413(client: httpx.AsyncClient) -> None:
+    response = await client.post("/fhir", content=b"x" * 2_000_000, headers={"content-type": "application/fhir+json"})
+    assert response.status_code == 413
+    assert response.json()["resourceType"] == "OperationOutcome"
+
+
+async def test_metrics_exposed(client: httpx.AsyncClient) -> None:
+    await client.get("/healthz")
+    response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert "interop_http_requests_total" in response.text
