@@ -13,7 +13,8 @@ The rules (Instructivo Normativo para la Asignación de la CURP), in the order a
 - Positions 14–16: the first internal consonant of the first surname, of the second (X when there is
   none) and of the given name used (X when the word has none).
 - Ñ becomes X; any character that is not A–Z (a slash, a hyphen, a digit) in a position becomes X.
-  Accents are removed first (Á → A, Ü → U). Apostrophes are dropped (D'ANGELO reads as DANGELO).
+  The same holds when such a character comes before the internal vowel or consonant sought
+  (D/AMICO → DX…). Accents are removed first (Á → A, Ü → U).
 """
 
 from __future__ import annotations
@@ -66,13 +67,21 @@ def _first_letter(word: str) -> str:
     return _letter(word[0]) if word else MISSING
 
 
-def _internal_vowel(word: str) -> str:
-    return next((c for c in word[1:] if c in VOWELS), MISSING)
+def _internal(word: str, wanted: frozenset[str]) -> str:
+    """The first character after the first that is of the ``wanted`` kind, X when none.
 
-
-def _internal_consonant(word: str) -> str:
-    # Ñ is a consonant and turns into X; other special characters are neither vowel nor consonant.
-    return next((MISSING if c == "Ñ" else c for c in word[1:] if c in CONSONANTS or c == "Ñ"), MISSING)
+    Ñ is a consonant, written X. A special character (/, -, ., ') met first gives X: RENAPO
+    writes X when such a character lands in the position (instructivo: D/AMICO ALVAREZ → DXA…).
+    """
+    for char in word[1:]:
+        if char in wanted:
+            return char
+        if char == "Ñ":
+            if wanted is CONSONANTS:
+                return MISSING
+        elif char not in LETTERS:
+            return MISSING
+    return MISSING
 
 
 def _without_particles(words: tuple[str, ...]) -> tuple[str, ...]:
@@ -106,13 +115,13 @@ def derive_name_part(
         first, second = second, ""
     if not given or not first:
         raise ValueError("a CURP needs a given name and at least one surname")
-    initials = _first_letter(first) + _internal_vowel(first) + _first_letter(second) + _first_letter(given)
+    initials = _first_letter(first) + _internal(first, VOWELS) + _first_letter(second) + _first_letter(given)
     if initials in INCONVENIENT_WORDS:
         initials = initials[0] + MISSING + initials[2:]
     consonants = (
-        _internal_consonant(first)
-        + (_internal_consonant(second) if second else MISSING)
-        + _internal_consonant(given)
+        _internal(first, CONSONANTS)
+        + (_internal(second, CONSONANTS) if second else MISSING)
+        + _internal(given, CONSONANTS)
     )
     return CurpNamePart(initials=initials, consonants=consonants)
 

@@ -144,9 +144,9 @@ def normalize_surname(raw: str | None) -> Surname | None:
 
 def curp_words(raw: str | None) -> tuple[str, ...]:
     """The words CURP derivation reads: accents removed but Ñ and special characters kept (they turn
-    into X where they land), apostrophes dropped, split on whitespace, commas and after periods
+    into X where they land), split on whitespace, commas and after periods
     ("MA.GUADALUPE" → "MA.", "GUADALUPE"). Empty for absent or junk values."""
     if raw is None or is_missing(fold_name(raw)):
         return ()
-    text = strip_accents(raw, keep_enye=True).translate(_APOSTROPHES)
+    text = strip_accents(raw, keep_enye=True)
     return tuple(w for w in _CURP_WORD_SPLIT.split(text) if w)
