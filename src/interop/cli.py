@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
+import signal
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
 import typer
+import uvicorn
 
 from interop.api.logs import configure_logging
 from interop.audit import cli as audit_cli
@@ -25,13 +29,33 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(ingest_cli.app, name="import", help="Import CLUES units, the pension roll or a clinic registry.")
+app.add_typer(
+    ingest_cli.app, name="import", help="Import CLUES units, the pension roll or a clinic registry."
+)
 app.add_typer(matching_cli.match_app, name="match", help="Batch matching runs and their evaluation.")
 app.add_typer(matching_cli.persons_app, name="persons", help="The person index.")
 app.add_typer(audit_cli.app, name="audit", help="Verify and export the audit trail.")
 app.add_typer(auth_cli.clients_app, name="clients", help="API clients of the embedded issuer.")
-app.command("token", help="Mint a token for a registered client (the token alone, last line).")(auth_cli.token)
-app.command("synth", help="Write a synthetic population: roll, registries, units and truth.")(synth_cli.command)
+app.command("token", help="Mint a token for a registered client (the token alone, last line).")(
+    auth_cli.token
+)
+app.command("synth", help="Write a synthetic population: roll, registries, units and truth.")(
+    synth_cli.command
+)
+
+
+class _GracefulServer(uvicorn.Server):
+    """uvicorn's server, but SIGTERM/SIGINT end in a clean return (so the embedded PostgreSQL is stopped by
+    our ``finally``) instead of the signal being re-raised, which would kill the process first."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
 
 def _port_free(host: str, port: int) -> str | None:
@@ -53,8 +77,6 @@ def serve(
     workers_off: Annotated[bool, typer.Option("--no-worker", help="Do not run the job worker here.")] = False,
 ) -> None:
     """Start the API (embedded PostgreSQL unless DATABASE_URL is set; migrations applied)."""
-    import uvicorn
-
     from interop.main import create_app
 
     settings = Settings()
@@ -77,9 +99,18 @@ def serve(
         from interop.auth import service as auth_service
 
         auth_service.bootstrap_admin_sync(settings, url)
-        typer.echo(f"interop listening on http://{host}:{port} (data in {settings.resolved_data_dir})", err=True)
-        uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False,
-                    timeout_graceful_shutdown=10)
+        typer.echo(
+            f"interop listening on http://{host}:{port} (data in {settings.resolved_data_dir})", err=True
+        )
+        config = uvicorn.Config(
+            create_app(settings),
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=10,
+        )
+        _GracefulServer(config).run()
     finally:
         if server is not None:
             server.stop()
@@ -96,3 +127,7 @@ def openapi_command(
     for name, doc in documents().items():
         (out / name).write_text(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
         typer.echo(f"wrote {out / name}")
+
+
+if __name__ == "__main__":
+    app()

@@ -30,7 +30,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not settings.database_url:
-            raise RuntimeError("create_app needs settings.database_url; `interop serve` provides the embedded one")
+            raise RuntimeError(
+                "create_app needs settings.database_url; `interop serve` provides the embedded one"
+            )
         engine = create_engine(settings, settings.database_url)
         sessionmaker = create_sessionmaker(engine)
         app.state.settings = settings
@@ -72,7 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(router)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
-                           allow_headers=["*"])
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"]
+        )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

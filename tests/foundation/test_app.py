@@ -54,7 +54,9 @@ async def test_traceparent_is_continued(client: httpx.AsyncClient) -> None:
 
 
 async def test_oversized_body_is_413(client: httpx.AsyncClient) -> None:
-    response = await client.post("/fhir", content=b"x" * 2_000_000, headers={"content-type": "application/fhir+json"})
+    response = await client.post(
+        "/fhir", content=b"x" * 2_000_000, headers={"content-type": "application/fhir+json"}
+    )
     assert response.status_code == 413
     assert response.json()["resourceType"] == "OperationOutcome"
 

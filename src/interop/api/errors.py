@@ -20,9 +20,21 @@ from interop.fhir.outcome import FHIR_JSON, operation_outcome, outcome_from_vali
 
 log = logging.getLogger(__name__)
 
-_HTTP_FHIR_CODES = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported",
-                    406: "not-supported", 409: "conflict", 412: "conflict", 413: "too-costly",
-                    415: "not-supported", 422: "invalid", 429: "throttled", 503: "transient"}
+_HTTP_FHIR_CODES = {
+    400: "invalid",
+    401: "login",
+    403: "forbidden",
+    404: "not-found",
+    405: "not-supported",
+    406: "not-supported",
+    409: "conflict",
+    412: "conflict",
+    413: "too-costly",
+    415: "not-supported",
+    422: "invalid",
+    429: "throttled",
+    503: "transient",
+}
 
 
 def is_fhir(request: Request) -> bool:
@@ -58,7 +70,8 @@ def render(
 
 async def _domain(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
-    headers = exc.details.pop("_headers", None) if isinstance(exc.details.get("_headers"), dict) else None
+    raw_headers = exc.details.pop("_headers", None)
+    headers = {str(k): str(v) for k, v in raw_headers.items()} if isinstance(raw_headers, dict) else None
     return render(
         request,
         status=exc.status_code,
@@ -78,12 +91,16 @@ async def _validation(request: Request, exc: Exception) -> Response:
     ]
     if is_fhir(request):
         return JSONResponse(outcome_from_validation(errors), status_code=422, media_type=FHIR_JSON)
-    return JSONResponse(error_body("invalid", "request validation failed", {"errors": errors}), status_code=422)
+    return JSONResponse(
+        error_body("invalid", "request validation failed", {"errors": errors}), status_code=422
+    )
 
 
 async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    code = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}.get(exc.status_code, "http-error")
+    code = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}.get(
+        exc.status_code, "http-error"
+    )
     message = exc.detail if isinstance(exc.detail, str) else "request failed"
     return render(
         request,
@@ -119,8 +136,13 @@ async def _unhandled(request: Request, exc: Exception) -> Response:
 
 def _is_connection_error(exc: BaseException) -> bool:
     name = type(exc).__name__
-    return name in {"ConnectionDoesNotExistError", "CannotConnectNowError", "ConnectionRefusedError",
-                    "InterfaceError", "TooManyConnectionsError"} or isinstance(exc, InterfaceError)
+    return name in {
+        "ConnectionDoesNotExistError",
+        "CannotConnectNowError",
+        "ConnectionRefusedError",
+        "InterfaceError",
+        "TooManyConnectionsError",
+    } or isinstance(exc, InterfaceError)
 
 
 def install(app: FastAPI) -> None:

@@ -19,8 +19,11 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The database is reachable and at the migration head",
-            responses={503: {"description": "Not ready"}})
+@router.get(
+    "/readyz",
+    summary="The database is reachable and at the migration head",
+    responses={503: {"description": "Not ready"}},
+)
 async def readyz(request: Request) -> Response:
     engine = request.app.state.engine
     try:
@@ -31,8 +34,10 @@ async def readyz(request: Request) -> Response:
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
     head = head_revision()
     if revision != head:
-        return JSONResponse({"status": "unavailable", "database": "migrations pending", "revision": revision,
-                             "head": head}, status_code=503)
+        return JSONResponse(
+            {"status": "unavailable", "database": "migrations pending", "revision": revision, "head": head},
+            status_code=503,
+        )
     return JSONResponse({"status": "ready", "revision": revision})
 
 

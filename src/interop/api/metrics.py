@@ -17,8 +17,12 @@ LATENCY = Histogram(
     registry=REGISTRY,
 )
 JOBS = Gauge("interop_jobs", "Jobs by kind and state", ["kind", "state"], registry=REGISTRY)
-JOB_AGE = Gauge("interop_job_oldest_age_seconds", "Age of the oldest job by kind and state", ["kind", "state"],
-                registry=REGISTRY)
+JOB_AGE = Gauge(
+    "interop_job_oldest_age_seconds",
+    "Age of the oldest job by kind and state",
+    ["kind", "state"],
+    registry=REGISTRY,
+)
 AUDIT_CHAIN_LENGTH = Gauge("interop_audit_chain_length", "Audit events in the chain", registry=REGISTRY)
 NOTIFICATION_FAILURES = Counter(
     "interop_notification_failures_total", "Failed subscription deliveries", registry=REGISTRY

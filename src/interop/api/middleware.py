@@ -10,7 +10,14 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from interop.api import metrics
-from interop.api.tracing import new_span_id, new_trace_id, request_id_from, request_id_var, trace_id_from, trace_id_var
+from interop.api.tracing import (
+    new_span_id,
+    new_trace_id,
+    request_id_from,
+    request_id_var,
+    trace_id_from,
+    trace_id_var,
+)
 
 log = logging.getLogger("interop.access")
 
@@ -113,17 +120,33 @@ class RequestContextMiddleware:
         if fhir:
             body: dict[str, Any] = {
                 "resourceType": "OperationOutcome",
-                "issue": [{"severity": "error", "code": "too-costly", "diagnostics": "request body too large"}],
+                "issue": [
+                    {"severity": "error", "code": "too-costly", "diagnostics": "request body too large"}
+                ],
             }
             ctype = b"application/fhir+json"
         else:
-            body = {"error": {"code": "payload-too-large", "message": "request body too large",
-                              "request_id": request_id}}
+            body = {
+                "error": {
+                    "code": "payload-too-large",
+                    "message": "request body too large",
+                    "request_id": request_id,
+                }
+            }
             ctype = b"application/json"
         payload = orjson.dumps(body)
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", ctype), (b"content-length", str(len(payload)).encode()),
-                                (b"x-request-id", request_id.encode()), *SECURITY_HEADERS]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", ctype),
+                    (b"content-length", str(len(payload)).encode()),
+                    (b"x-request-id", request_id.encode()),
+                    *SECURITY_HEADERS,
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": payload})
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Iterable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,7 +30,12 @@ async def copy_records(
 
 
 async def copy_bytes(
-    session: AsyncSession, table: str, columns: Sequence[str], source: AsyncIterable[bytes], *, fmt: str = "csv"
+    session: AsyncSession,
+    table: str,
+    columns: Sequence[str],
+    source: AsyncIterable[bytes],
+    *,
+    fmt: Literal["text", "csv", "binary"] = "csv",
 ) -> str:
     """Stream CSV (or text) bytes into ``table`` with COPY FROM STDIN; returns the command status."""
     conn = await raw_connection(session)

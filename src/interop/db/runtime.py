@@ -37,8 +37,10 @@ async def resolve_url(settings: Settings) -> tuple[str, EmbeddedServer | None]:
             conn = await asyncpg.connect(asyncpg_dsn(url), timeout=settings.db_connect_timeout_s)
             await conn.close()
         except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-            raise DatabaseUnavailable(f"cannot reach the database at DATABASE_URL: {type(exc).__name__}: "
-                                      f"{str(exc).splitlines()[0] if str(exc) else 'no answer'}") from exc
+            raise DatabaseUnavailable(
+                f"cannot reach the database at DATABASE_URL: {type(exc).__name__}: "
+                f"{str(exc).splitlines()[0] if str(exc) else 'no answer'}"
+            ) from exc
         return url, None
     try:
         server = await start_embedded(settings.resolved_data_dir)
@@ -55,7 +57,9 @@ def prepare(settings: Settings) -> tuple[str, EmbeddedServer | None]:
     except Exception as exc:
         if server is not None:
             server.stop()
-        raise DatabaseUnavailable(f"migrations failed: {type(exc).__name__}: {str(exc).splitlines()[0]}") from exc
+        raise DatabaseUnavailable(
+            f"migrations failed: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+        ) from exc
     return url, server
 
 

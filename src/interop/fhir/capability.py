@@ -55,7 +55,9 @@ def capability_statement(base_url: str) -> dict[str, Any]:
         if cap.search_include:
             entry["searchInclude"] = cap.search_include
         if cap.operations:
-            entry["operation"] = [{"name": name, "definition": definition} for name, definition in cap.operations]
+            entry["operation"] = [
+                {"name": name, "definition": definition} for name, definition in cap.operations
+            ]
         resources.append(entry)
     rest: dict[str, Any] = {
         "mode": "server",
@@ -84,7 +86,10 @@ def capability_statement(base_url: str) -> dict[str, Any]:
         "publisher": "interop",
         "kind": "instance",
         "software": {"name": "interop", "version": interop.__version__},
-        "implementation": {"description": "Pensiones para el Bienestar ↔ IMSS-Bienestar interop", "url": base_url},
+        "implementation": {
+            "description": "Pensiones para el Bienestar ↔ IMSS-Bienestar interop",
+            "url": base_url,
+        },
         "fhirVersion": "4.0.1",
         "format": ["application/fhir+json", "json"],
         "rest": [rest],

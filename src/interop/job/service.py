@@ -84,11 +84,11 @@ async def complete(session: AsyncSession, *, job_id: int, result: dict[str, Any]
 
 
 async def fail(session: AsyncSession, *, job_id: int, error: str, retryable: bool = True) -> str:
-    """Record a failure; retry later with exponential back-off until attempts run out. Returns the new state."""
+    """Record a failure; retry with exponential back-off until attempts run out. Returns the new state."""
     job = await get_job(session, job_id=job_id)
     assert job is not None
     if retryable and job.attempts < job.max_attempts:
-        delay = min(2 ** job.attempts, 300)
+        delay = min(2**job.attempts, 300)
         job.state = "queued"
         job.run_after = datetime.now(UTC) + timedelta(seconds=delay)
     else:
@@ -115,7 +115,9 @@ async def requeue_stale(session: AsyncSession, *, stale_after_s: float) -> int:
 async def queue_stats(session: AsyncSession) -> list[tuple[str, str, int, float]]:
     """(kind, state, count, age in seconds of the oldest) for metrics."""
     rows = await session.execute(
-        select(Job.kind, Job.state, func.count(), func.extract("epoch", func.now() - func.min(Job.created_at)))
+        select(
+            Job.kind, Job.state, func.count(), func.extract("epoch", func.now() - func.min(Job.created_at))
+        )
         .where(Job.state.in_(("queued", "running", "failed")))
         .group_by(Job.kind, Job.state)
     )

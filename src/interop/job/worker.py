@@ -106,9 +106,7 @@ class Worker:
             raise
         except Exception as exc:
             retryable = not isinstance(exc, PermanentJobError)
-            log.warning(
-                "job failed", extra={"job_id": job.id, "kind": job.kind, "error": type(exc).__name__}
-            )
+            log.warning("job failed", extra={"job_id": job.id, "kind": job.kind, "error": type(exc).__name__})
             log.debug("job traceback", extra={"trace": traceback.format_exc()})
             async with self.sessionmaker() as session:
                 await job_service.fail(session, job_id=job.id, error=str(exc), retryable=retryable)
