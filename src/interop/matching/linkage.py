@@ -1,0 +1,204 @@
+"""Splink on DuckDB: training the model on a feature table and scoring pairs in bulk.
+
+The only module that imports Splink. Works on a DuckDB connection holding a feature table whose
+columns are ``features.FEATURE_COLUMNS``; returns plain dictionaries and DuckDB table names.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+from splink import DuckDBAPI, Linker
+from splink.internals.splink_dataframe import SplinkDataFrame
+
+from interop.matching import spec
+
+log = logging.getLogger(__name__)
+
+# Splink logs every SQL step at INFO; keep it quiet unless asked.
+_SPLINK_LOG_LEVEL = logging.WARNING
+
+
+@dataclass(frozen=True, slots=True)
+class TrainedSettings:
+    settings: dict[str, Any]
+    tf: dict[str, dict[str, float]]
+    stats: dict[str, Any]
+
+
+def _level_dict(level: spec.Level) -> dict[str, Any]:
+    data: dict[str, Any] = {"sql_condition": level.sql, "label_for_charts": level.label}
+    if level.null:
+        data["is_null_level"] = True
+    if level.tf_column:
+        data["tf_adjustment_column"] = level.tf_column
+        data["tf_adjustment_weight"] = 1.0
+    return data
+
+
+def base_settings() -> dict[str, Any]:
+    """The untrained Splink settings built from ``spec``."""
+    return {
+        "link_type": "dedupe_only",
+        "unique_id_column_name": "unique_id",
+        "comparisons": [
+            {
+                "output_column_name": c.name,
+                "comparison_description": c.description,
+                "comparison_levels": [_level_dict(level) for level in c.levels],
+            }
+            for c in spec.COMPARISONS
+        ],
+        "blocking_rules_to_generate_predictions": [rule.sql for rule in spec.BLOCKING_RULES],
+        "retain_matching_columns": False,
+        "retain_intermediate_calculation_columns": True,
+        "additional_columns_to_retain": [],
+    }
+
+
+def term_frequencies(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, dict[str, float]]:
+    """Share of records holding each value, per term-frequency column (as Splink computes it)."""
+    out: dict[str, dict[str, float]] = {}
+    for column in spec.TF_COLUMNS:
+        rows = con.execute(
+            f"SELECT {column}, count(*) / sum(count(*)) OVER () FROM {table} "
+            f"WHERE {column} IS NOT NULL GROUP BY {column}"
+        ).fetchall()
+        out[column] = {str(value): float(share) for value, share in rows}
+    return out
+
+
+def _register_tf(linker: Linker, db: DuckDBAPI, tf: dict[str, dict[str, float]]) -> None:
+    con = db._con
+    for column, table in tf.items():
+        name = f"__interop_tf_{column}"
+        # DuckDB 2 refuses new work while a result is unfinished: every statement is fetched.
+        con.execute(f"CREATE OR REPLACE TABLE {name} ({column} VARCHAR, tf_{column} DOUBLE)").fetchall()
+        if table:
+            con.executemany(f"INSERT INTO {name} VALUES (?, ?)", list(table.items())).fetchall()
+        linker.table_management.register_term_frequency_lookup(db.register(name), column)
+
+
+def apply_priors(settings: dict[str, Any], *, u_max_pairs: float) -> dict[str, Any]:
+    """Domain priors on top of EM (see ``spec.M_CAP``): caps and floors on m, in place.
+
+    Levels that training never observed get explicit values (m at the floor; u as if seen once in
+    the random sample), so the saved model is complete and both scorers read the same numbers."""
+    for comparison in settings["comparisons"]:
+        name = comparison["output_column_name"]
+        for level in comparison["comparison_levels"]:
+            if level.get("is_null_level"):
+                continue
+            label = level.get("label_for_charts", "")
+            m = float(level.get("m_probability", spec.M_FLOOR))
+            u = float(level.get("u_probability", 1.0 / u_max_pairs))
+            level["u_probability"] = u
+            m = max(m, spec.M_FLOOR)
+            if (name, label) in spec.M_CAP:
+                m = min(m, spec.M_CAP[(name, label)])
+            cap = spec.WEIGHT_CAP.get((name, label))
+            if cap is not None and u > 0 and math.log2(m / u) > cap:
+                m = u * 2.0**cap
+            level["m_probability"] = m
+    return settings
+
+
+def train(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    *,
+    seed: int = 42,
+    u_max_pairs: float = 5e6,
+    em_max_pairs: float = 1e6,
+) -> TrainedSettings:
+    """EM-train the model on ``table`` (features of every record, or a sample of them)."""
+    db = DuckDBAPI(con)
+    frame = db.register(table, table_name=f"train_{table}")
+    linker = Linker(frame, base_settings(), log_level=_SPLINK_LOG_LEVEL)
+    tf = term_frequencies(con, table)
+    _register_tf(linker, db, tf)
+    try:
+        linker.training.estimate_probability_two_random_records_match(
+            list(spec.DETERMINISTIC_RULES), recall=0.7
+        )
+    except ValueError:
+        log.warning("prior estimation failed; keeping Splink's default")
+    linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
+    for rule in spec.EM_BLOCKING_RULES:
+        linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=em_max_pairs)
+    settings = apply_priors(linker.misc.save_model_to_json(), u_max_pairs=u_max_pairs)
+    records = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0]
+    stats = {"records": int(records[0]) if records else 0, "seed": seed, "u_max_pairs": u_max_pairs}
+    return TrainedSettings(settings=settings, tf=tf, stats=stats)
+
+
+class Scorer:
+    """A trained model bound to a DuckDB connection, for bulk prediction."""
+
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, settings: dict[str, Any], tf: dict[str, dict[str, float]]
+    ):
+        self._con = con
+        self._db = DuckDBAPI(con)
+        self._settings = settings
+        self._tf = tf
+        self._n = 0
+
+    def _linker(self, frame: SplinkDataFrame) -> Linker:
+        linker = Linker(frame, dict(self._settings), log_level=_SPLINK_LOG_LEVEL)
+        _register_tf(linker, self._db, self._tf)
+        return linker
+
+    def _frame(self, table: str) -> SplinkDataFrame:
+        self._n += 1
+        return self._db.register(table, table_name=f"in_{self._n}_{table}")
+
+    def _materialise(self, result: SplinkDataFrame, out: str) -> str:
+        self._con.execute(f"CREATE OR REPLACE TABLE {out} AS SELECT * FROM {result.physical_name}").fetchall()
+        result.drop_table_from_database_and_remove_from_cache()
+        return out
+
+    def predict_all(self, table: str, *, threshold: float, out: str, chunks: int = 1) -> str:
+        """Every blocked pair within ``table`` scoring at least ``threshold``."""
+        linker = self._linker(self._frame(table))
+        result = linker.inference.predict(
+            threshold_match_probability=threshold,
+            num_chunks_left=chunks,
+            num_chunks_right=chunks,
+            warning_mode="never",
+        )
+        return self._materialise(result, out)
+
+    def predict_new(self, new: str, existing: str, *, threshold: float, out: str) -> str:
+        """Pairs among the ``new`` records and between them and the ``existing`` ones."""
+        new_frame = self._frame(new)
+        linker = self._linker(new_frame)
+        within = linker.inference.predict_within(
+            new_frame, threshold_match_probability=threshold, warning_mode="never"
+        )
+        between = linker.inference.predict_between(
+            new_frame, self._frame(existing), threshold_match_probability=threshold, warning_mode="never"
+        )
+        self._con.execute(
+            f"CREATE OR REPLACE TABLE {out} AS SELECT * FROM {within.physical_name} "
+            f"UNION ALL BY NAME SELECT * FROM {between.physical_name}"
+        ).fetchall()
+        within.drop_table_from_database_and_remove_from_cache()
+        between.drop_table_from_database_and_remove_from_cache()
+        return out
+
+
+def evidence_sql(settings: dict[str, Any]) -> str:
+    """A DuckDB expression turning a prediction row's match-weight columns into the evidence JSON
+    ({comparison: match weight, term-frequency adjustment included})."""
+    parts: list[str] = []
+    for comparison in settings["comparisons"]:
+        name = comparison["output_column_name"]
+        has_tf = any(lv.get("tf_adjustment_column") for lv in comparison["comparison_levels"])
+        weight = f"mw_{name}" + (f" + coalesce(mw_tf_adj_{name}, 0)" if has_tf else "")
+        parts.append(f"'{name}': round({weight}, 3)")
+    return "to_json({" + ", ".join(parts) + "})"

@@ -1,0 +1,363 @@
+"""The model's shape: comparisons, their levels and the blocking rules, each written twice — as SQL for
+Splink on DuckDB (batch) and as a Python predicate for the online scorer — side by side, so the two
+cannot drift apart unnoticed (tests score the same pairs both ways).
+
+Pure: no Splink import here (``linkage`` turns this into a Splink settings dictionary).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from interop.matching.features import MatchFeatures
+
+F = MatchFeatures
+Predicate = Callable[[F, F], bool]
+
+
+def levenshtein(a: str, b: str) -> int:
+    """Edit distance (insert, delete, substitute), as DuckDB's ``levenshtein``."""
+    if a == b:
+        return 0
+    if len(a) < len(b):
+        a, b = b, a
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def _fuzzy(a: str | None, b: str | None) -> bool:
+    """One edit, or two in long values: how names mistyped once or twice look."""
+    if a is None or b is None:
+        return False
+    return levenshtein(a, b) <= (2 if min(len(a), len(b)) >= 8 else 1)
+
+
+def _fuzzy_sql(col: str) -> str:
+    return (
+        f"levenshtein({col}_l, {col}_r) <= "
+        f"CASE WHEN least(length({col}_l), length({col}_r)) >= 8 THEN 2 ELSE 1 END"
+    )
+
+
+def _share_token(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and bool(set(a.split()) & set(b.split()))
+
+
+def _days_apart(a: str, b: str) -> int:
+    from datetime import date
+
+    return abs((date.fromisoformat(a) - date.fromisoformat(b)).days)
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    label: str
+    sql: str
+    test: Predicate
+    null: bool = False
+    tf_column: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    name: str
+    description: str
+    levels: tuple[Level, ...]
+
+
+def _else() -> Level:
+    return Level("else", "ELSE", lambda a, b: True)
+
+
+def _null(label: str, sql: str, test: Predicate) -> Level:
+    return Level(label, sql, test, null=True)
+
+
+CURP = Comparison(
+    "curp",
+    "CURP: exact, same first 16, one edit, or one record's CURP recomputed from the other's data",
+    (
+        Level("exact", "curp_l = curp_r", lambda a, b: a.curp is not None and a.curp == b.curp),
+        Level(
+            "same first 16",
+            "curp16_l = curp16_r",
+            lambda a, b: a.curp16 is not None and a.curp16 == b.curp16,
+        ),
+        Level(
+            "one edit",
+            "levenshtein(curp_l, curp_r) <= 1",
+            lambda a, b: a.curp is not None and b.curp is not None and levenshtein(a.curp, b.curp) <= 1,
+        ),
+        Level(
+            "recomputed from the other record",
+            "curp16_l = curp16_calc_r OR curp16_calc_l = curp16_r",
+            lambda a, b: (
+                (a.curp16 is not None and a.curp16 == b.curp16_calc)
+                or (b.curp16 is not None and b.curp16 == a.curp16_calc)
+            ),
+        ),
+        _null("missing", "curp_l IS NULL OR curp_r IS NULL", lambda a, b: a.curp is None or b.curp is None),
+        _else(),
+    ),
+)
+
+GIVEN = Comparison(
+    "given",
+    "Given names: all, the main one (MARIA/JOSE rule), a mistyped or shared one",
+    (
+        _null(
+            "missing",
+            "given_full_l IS NULL OR given_full_r IS NULL",
+            lambda a, b: a.given_full is None or b.given_full is None,
+        ),
+        Level(
+            "all exact",
+            "given_full_l = given_full_r",
+            lambda a, b: a.given_full == b.given_full,
+            tf_column="given_full",
+        ),
+        Level(
+            "main exact",
+            "given_main_l = given_main_r",
+            lambda a, b: a.given_main == b.given_main,
+            tf_column="given_main",
+        ),
+        Level(
+            "main mistyped",
+            f"{_fuzzy_sql('given_main')} OR ph_given_l = ph_given_r",
+            lambda a, b: (
+                _fuzzy(a.given_main, b.given_main) or (a.ph_given is not None and a.ph_given == b.ph_given)
+            ),
+        ),
+        Level(
+            "share a name",
+            "list_has_any(string_split(given_rest_l, ' '), string_split(given_rest_r, ' '))",
+            lambda a, b: _share_token(a.given_rest, b.given_rest),
+        ),
+        _else(),
+    ),
+)
+
+
+def _swapped(a: F, b: F) -> bool:
+    return a.ap1 is not None and a.ap2 is not None and a.ap1 == b.ap2 and a.ap2 == b.ap1
+
+
+_SWAPPED_SQL = "ap1_l = ap2_r AND ap2_l = ap1_r"
+
+PATERNAL = Comparison(
+    "paternal",
+    "Primer apellido: exact, swapped with the second, mistyped, or in the other's second place",
+    (
+        _null("missing", "ap1_l IS NULL OR ap1_r IS NULL", lambda a, b: a.ap1 is None or b.ap1 is None),
+        Level("exact", "ap1_l = ap1_r", lambda a, b: a.ap1 == b.ap1, tf_column="ap1"),
+        Level("surnames swapped", _SWAPPED_SQL, _swapped),
+        Level(
+            "mistyped",
+            f"{_fuzzy_sql('ap1')} OR ph_ap1_l = ph_ap1_r",
+            lambda a, b: _fuzzy(a.ap1, b.ap1) or (a.ph_ap1 is not None and a.ph_ap1 == b.ph_ap1),
+        ),
+        Level(
+            "crossed",
+            "ap1_l = ap2_r OR ap2_l = ap1_r",
+            lambda a, b: (a.ap1 is not None and a.ap1 == b.ap2) or (a.ap2 is not None and a.ap2 == b.ap1),
+        ),
+        _else(),
+    ),
+)
+
+MATERNAL = Comparison(
+    "maternal",
+    "Segundo apellido: missing on either side, exact, swapped, mistyped",
+    (
+        _null(
+            "missing maternal surname",
+            "ap2_l IS NULL OR ap2_r IS NULL",
+            lambda a, b: a.ap2 is None or b.ap2 is None,
+        ),
+        Level("exact", "ap2_l = ap2_r", lambda a, b: a.ap2 == b.ap2, tf_column="ap2"),
+        Level("surnames swapped", _SWAPPED_SQL, _swapped),
+        Level(
+            "mistyped",
+            f"{_fuzzy_sql('ap2')} OR ph_ap2_l = ph_ap2_r",
+            lambda a, b: _fuzzy(a.ap2, b.ap2) or (a.ph_ap2 is not None and a.ph_ap2 == b.ph_ap2),
+        ),
+        _else(),
+    ),
+)
+
+
+def _dm_swap(a: F, b: F) -> bool:
+    if a.dob is None or b.dob is None:
+        return False
+    return a.dob[:4] == b.dob[:4] and a.dob[5:7] == b.dob[8:10] and a.dob[8:10] == b.dob[5:7]
+
+
+BIRTH_DATE = Comparison(
+    "birth_date",
+    "Fecha de nacimiento: exact, day and month swapped, year ±1, within a month, one digit",
+    (
+        _null("missing", "dob_l IS NULL OR dob_r IS NULL", lambda a, b: a.dob is None or b.dob is None),
+        Level("exact", "dob_l = dob_r", lambda a, b: a.dob == b.dob),
+        Level(
+            "day and month swapped",
+            "dob_year_l = dob_year_r AND substr(dob_l, 6, 2) = substr(dob_r, 9, 2) "
+            "AND substr(dob_l, 9, 2) = substr(dob_r, 6, 2)",
+            _dm_swap,
+        ),
+        Level(
+            "year one apart",
+            "dob_md_l = dob_md_r AND abs(cast(dob_year_l AS INTEGER) - cast(dob_year_r AS INTEGER)) = 1",
+            lambda a, b: a.dob_md == b.dob_md and abs(int(a.dob_year or 0) - int(b.dob_year or 0)) == 1,
+        ),
+        Level(
+            "within a month",
+            "abs(date_diff('day', cast(dob_l AS DATE), cast(dob_r AS DATE))) <= 31",
+            lambda a, b: _days_apart(a.dob or "", b.dob or "") <= 31,
+        ),
+        Level(
+            "one digit",
+            "levenshtein(dob_l, dob_r) <= 1",
+            lambda a, b: levenshtein(a.dob or "", b.dob or "") <= 1,
+        ),
+        _else(),
+    ),
+)
+
+SEX = Comparison(
+    "sex",
+    "Sexo",
+    (
+        _null("missing", "sexo_l IS NULL OR sexo_r IS NULL", lambda a, b: a.sexo is None or b.sexo is None),
+        Level("exact", "sexo_l = sexo_r", lambda a, b: a.sexo == b.sexo),
+        _else(),
+    ),
+)
+
+PLACE = Comparison(
+    "place",
+    "Entidad, municipio and localidad",
+    (
+        _null(
+            "missing",
+            "entidad_l IS NULL OR entidad_r IS NULL",
+            lambda a, b: a.entidad is None or b.entidad is None,
+        ),
+        Level(
+            "same localidad",
+            "entidad_l = entidad_r AND municipio_l = municipio_r AND localidad_l = localidad_r",
+            lambda a, b: (
+                a.entidad == b.entidad
+                and a.municipio is not None
+                and a.municipio == b.municipio
+                and a.localidad is not None
+                and a.localidad == b.localidad
+            ),
+        ),
+        Level(
+            "same municipio",
+            "entidad_l = entidad_r AND municipio_l = municipio_r",
+            lambda a, b: a.entidad == b.entidad and a.municipio is not None and a.municipio == b.municipio,
+        ),
+        Level("same entidad", "entidad_l = entidad_r", lambda a, b: a.entidad == b.entidad),
+        _else(),
+    ),
+)
+
+ADDRESS = Comparison(
+    "address",
+    "Domicilio",
+    (
+        _null(
+            "missing",
+            "domicilio_l IS NULL OR domicilio_r IS NULL",
+            lambda a, b: a.domicilio is None or b.domicilio is None,
+        ),
+        Level("exact", "domicilio_l = domicilio_r", lambda a, b: a.domicilio == b.domicilio),
+        Level(
+            "close",
+            "levenshtein(domicilio_l, domicilio_r) <= 3",
+            lambda a, b: levenshtein(a.domicilio or "", b.domicilio or "") <= 3,
+        ),
+        _else(),
+    ),
+)
+
+COMPARISONS: tuple[Comparison, ...] = (CURP, GIVEN, PATERNAL, MATERNAL, BIRTH_DATE, SEX, PLACE, ADDRESS)
+
+# Domain priors applied after EM (``linkage.apply_priors``), because EM alone learns household members
+# (twins, spouses sharing a roof) as matches:
+# - different trusted CURPs, or entirely different given names, say "another person" strongly;
+# - a shared place or address is evidence about a household, not a person: its weight is capped;
+# - no single disagreement is a veto: m is never below a floor.
+M_CAP: dict[tuple[str, str], float] = {("curp", "else"): 0.0005, ("given", "else"): 0.0005}
+WEIGHT_CAP: dict[tuple[str, str], float] = {
+    ("curp", "same first 16"): -4.0,
+    ("place", "same localidad"): 4.0,
+    ("place", "same municipio"): 2.0,
+    ("place", "same entidad"): 1.0,
+    ("address", "exact"): 3.0,
+    ("address", "close"): 2.0,
+}
+M_FLOOR = 0.001
+
+
+@dataclass(frozen=True, slots=True)
+class BlockingRule:
+    """A blocking rule as Splink SQL and as the pairs of columns (left, right) that must be equal.
+
+    Every rule is an equi-join, so the online path can look candidates up by index: the probe's
+    ``probe_columns`` values against the stored ``stored_columns``."""
+
+    name: str
+    pairs: tuple[tuple[str, str], ...]
+
+    @property
+    def sql(self) -> str:
+        return " AND ".join(f"l.{a} = r.{b}" for a, b in self.pairs)
+
+
+def _same(name: str, *cols: str) -> BlockingRule:
+    return BlockingRule(name, tuple((c, c) for c in cols))
+
+
+BLOCKING_RULES: tuple[BlockingRule, ...] = (
+    _same("curp16", "curp16"),
+    BlockingRule("curp16 vs recomputed", (("curp16", "curp16_calc"),)),
+    BlockingRule("recomputed vs curp16", (("curp16_calc", "curp16"),)),
+    _same("recomputed curp16", "curp16_calc"),
+    _same("paternal + birth date", "ap1", "dob"),
+    _same("main given + birth date + entidad", "given_main", "dob", "entidad"),
+    _same("main given + maternal + birth date", "given_main", "ap2", "dob"),
+    _same("main given + both surnames + entidad", "given_main", "ap1", "ap2", "entidad"),
+    _same("phonetic given + paternal + day and month", "ph_given", "ph_ap1", "dob_md"),
+    _same("phonetic names + birth year", "ph_given", "ph_ap1", "ph_ap2", "dob_year"),
+    BlockingRule(
+        "phonetic surnames swapped + birth date",
+        (("ph_ap1", "ph_ap2"), ("ph_ap2", "ph_ap1"), ("dob", "dob")),
+    ),
+    _same("main given + paternal + birth year", "given_main", "ap1", "dob_year"),
+)
+
+# Blocking rules for EM, each leaving some comparisons free to estimate: same names (free: CURP,
+# birth date, sex, place, address), same paternal surname and birth date (free: given names, CURP, ...),
+# same main given name and birth date (free: surnames). Never a CURP rule: CURP-16 encodes the
+# initials and the birth date, so it would leave nothing to learn about them.
+EM_BLOCKING_RULES: tuple[str, ...] = (
+    "l.given_full = r.given_full AND l.ap1 = r.ap1 AND l.ap2 = r.ap2",
+    "l.ap1 = r.ap1 AND l.dob = r.dob",
+    "l.given_main = r.given_main AND l.dob = r.dob",
+)
+# Rules that admit almost no false positive, to estimate the share of matching pairs.
+DETERMINISTIC_RULES: tuple[str, ...] = (
+    "l.curp = r.curp",
+    "l.given_full = r.given_full AND l.ap1 = r.ap1 AND l.ap2 = r.ap2 AND l.dob = r.dob "
+    "AND l.entidad = r.entidad",
+)
+TF_COLUMNS: tuple[str, ...] = ("given_full", "given_main", "ap1", "ap2")
