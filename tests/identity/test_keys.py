@@ -84,14 +84,26 @@ def test_codes_never_repeat_a_sound(word: str) -> None:
 
 @given(people())
 def test_curp16_of_is_derive_curp16(person: Person) -> None:
-    fields = {
-        "given_names": person.given_names,
-        "paternal_surname": person.paternal_surname,
-        "maternal_surname": person.maternal_surname,
-        "birth_date": person.birth_date,
-    }
-    assert curp16_of(**fields, sex=person.sex, state=person.state) == person.curp16()
-    assert curp10_of(**fields) == person.curp16()[:10]
+    assert (
+        curp16_of(
+            given_names=person.given_names,
+            paternal_surname=person.paternal_surname,
+            maternal_surname=person.maternal_surname,
+            birth_date=person.birth_date,
+            sex=person.sex,
+            state=person.state,
+        )
+        == person.curp16()
+    )
+    assert (
+        curp10_of(
+            given_names=person.given_names,
+            paternal_surname=person.paternal_surname,
+            maternal_surname=person.maternal_surname,
+            birth_date=person.birth_date,
+        )
+        == person.curp16()[:10]
+    )
 
 
 @pytest.mark.parametrize("missing", ["given_names", "birth_date", "sex", "state"])
