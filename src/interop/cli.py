@@ -18,6 +18,7 @@ from interop.api.logs import configure_logging
 from interop.audit import cli as audit_cli
 from interop.auth import cli as auth_cli
 from interop.config import Settings
+from interop.db.migrate import head_revision
 from interop.db.runtime import DatabaseUnavailable, prepare
 from interop.ingest import cli as ingest_cli
 from interop.matching import cli as matching_cli
@@ -88,7 +89,7 @@ def serve(
         typer.echo(f"interop serve: {problem}", err=True)
         raise typer.Exit(2)
     try:
-        url, server = prepare(settings)
+        url, server = prepare(settings, migrate_db=settings.migrate_on_start)
     except DatabaseUnavailable as exc:
         typer.echo(f"interop serve: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -114,6 +115,21 @@ def serve(
     finally:
         if server is not None:
             server.stop()
+
+
+@app.command()
+def migrate() -> None:
+    """Apply the database migrations (to DATABASE_URL, or the embedded server) and exit."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    try:
+        url, server = prepare(settings)
+    except DatabaseUnavailable as exc:
+        typer.echo(f"interop migrate: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if server is not None:
+        server.stop()
+    typer.echo(f"database at migration head {head_revision()}")
 
 
 @app.command("openapi")

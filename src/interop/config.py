@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     db_max_overflow: int = 10
     db_connect_timeout_s: float = 5.0
+    migrate_on_start: bool = Field(default=True, description="`interop serve` applies migrations first.")
     run_worker: bool = Field(default=True, description="Run the job worker inside the API process.")
     worker_poll_interval_s: float = 0.5
     job_stale_after_s: float = 60.0
@@ -53,7 +54,8 @@ class Settings(BaseSettings):
     system_expediente_template: str = "http://dgis.salud.gob.mx/clues/{CLUES}/expediente"
 
     cors_origins: list[str] = Field(default_factory=list)
-    otel_enabled: bool = False
+    otel_enabled: bool = Field(default=False, description="OpenTelemetry tracing (needs the `otel` extra).")
+    otel_exporter: str = Field(default="otlp", description="otlp (OTEL_EXPORTER_OTLP_* env), console or memory.")
 
     @cached_property
     def resolved_data_dir(self) -> Path:

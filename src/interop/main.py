@@ -15,6 +15,7 @@ import interop
 from interop.api import errors, metrics
 from interop.api.middleware import RequestContextMiddleware
 from interop.api.router import router
+from interop.api.telemetry import setup_tracing
 from interop.auth.tokens import KeyRing
 from interop.config import Settings
 from interop.db.engine import create_engine, create_sessionmaker
@@ -78,4 +79,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"]
         )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.state.span_exporter = setup_tracing(app, settings)
     return app

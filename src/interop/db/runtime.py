@@ -49,9 +49,11 @@ async def resolve_url(settings: Settings) -> tuple[str, EmbeddedServer | None]:
     return server.url(), server
 
 
-def prepare(settings: Settings) -> tuple[str, EmbeddedServer | None]:
+def prepare(settings: Settings, *, migrate_db: bool = True) -> tuple[str, EmbeddedServer | None]:
     """Blocking: resolve the URL and migrate to head. The caller stops the returned server when done."""
     url, server = asyncio.run(resolve_url(settings))
+    if not migrate_db:
+        return url, server
     try:
         migrate.upgrade(url)
     except Exception as exc:
