@@ -123,7 +123,7 @@ def migrate() -> None:
     settings = Settings()
     configure_logging(settings.log_level)
     try:
-        url, server = prepare(settings)
+        _url, server = prepare(settings)
     except DatabaseUnavailable as exc:
         typer.echo(f"interop migrate: {exc}", err=True)
         raise typer.Exit(2) from None

@@ -55,7 +55,9 @@ class Settings(BaseSettings):
 
     cors_origins: list[str] = Field(default_factory=list)
     otel_enabled: bool = Field(default=False, description="OpenTelemetry tracing (needs the `otel` extra).")
-    otel_exporter: str = Field(default="otlp", description="otlp (OTEL_EXPORTER_OTLP_* env), console or memory.")
+    otel_exporter: str = Field(
+        default="otlp", description="otlp (OTEL_EXPORTER_OTLP_* env), console, memory."
+    )
 
     @cached_property
     def resolved_data_dir(self) -> Path:
