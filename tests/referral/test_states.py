@@ -1,0 +1,64 @@
+"""The Task state machine: every legal and every illegal transition."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from interop.referral.states import (
+    FINAL,
+    TRANSITIONS,
+    IllegalTransition,
+    TaskStatus,
+    UnknownStatus,
+    check,
+    service_request_status,
+)
+
+LEGAL = {
+    ("requested", "accepted"),
+    ("requested", "rejected"),
+    ("requested", "cancelled"),
+    ("accepted", "in-progress"),
+    ("in-progress", "completed"),
+    ("in-progress", "failed"),
+}
+
+
+@pytest.mark.parametrize(("current", "new"), sorted(LEGAL))
+def test_legal(current: str, new: str) -> None:
+    assert check(current, new) == TaskStatus(new)
+
+
+ALL = [s.value for s in TaskStatus]
+ILLEGAL = [
+    (a, b)
+    for a, b in itertools.product(ALL, ALL)
+    if (a, b) not in LEGAL and not (a == b and TaskStatus(a) not in FINAL)
+]
+
+
+@pytest.mark.parametrize(("current", "new"), ILLEGAL)
+def test_illegal(current: str, new: str) -> None:
+    with pytest.raises(IllegalTransition):
+        check(current, new)
+
+
+def test_same_state_update_allowed_when_not_final() -> None:
+    for s in ("requested", "accepted", "in-progress"):
+        assert check(s, s) == TaskStatus(s)
+
+
+@pytest.mark.parametrize("new", ["draft", "on-hold", "ready", "received", "entered-in-error", "bogus"])
+def test_statuses_outside_machine_unknown(new: str) -> None:
+    with pytest.raises(UnknownStatus):
+        check("requested", new)
+
+
+def test_machine_shape_and_effects() -> None:
+    assert {k.value for k in FINAL} == {"rejected", "cancelled", "completed", "failed"}
+    assert sum(len(v) for v in TRANSITIONS.values()) == len(LEGAL)
+    assert service_request_status(TaskStatus.COMPLETED) == "completed"
+    assert service_request_status(TaskStatus.CANCELLED) == "revoked"
+    assert service_request_status(TaskStatus.ACCEPTED) is None
