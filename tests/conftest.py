@@ -93,7 +93,9 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def sessionmaker(settings: Settings, database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+async def sessionmaker(
+    settings: Settings, database_url: str
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     engine = create_engine(settings, database_url)
     yield create_sessionmaker(engine)
     await engine.dispose()
@@ -113,8 +115,15 @@ TokenFactory = Callable[..., str]
 def token_for(app: FastAPI) -> TokenFactory:
     """Mint a token from the app's embedded issuer: ``token_for("clinic", clues=["DFIMB000123"])``."""
 
-    def make(role: str, *, clues: tuple[str, ...] | list[str] = (), client_id: str | None = None,
-             scopes: frozenset[str] | None = None, ttl_s: int | None = None, **_: Any) -> str:
+    def make(
+        role: str,
+        *,
+        clues: tuple[str, ...] | list[str] = (),
+        client_id: str | None = None,
+        scopes: frozenset[str] | None = None,
+        ttl_s: int | None = None,
+        **_: Any,
+    ) -> str:
         return mint(
             app.state.keyring,
             app.state.settings,
@@ -136,3 +145,64 @@ def auth_headers(token_for: TokenFactory) -> Callable[..., dict[str, str]]:
         return {"Authorization": f"Bearer {token_for(role, **kwargs)}"}
 
     return make
+
+
+class LiveServer:
+    """The app served by a real uvicorn on 127.0.0.1 (a thread of this process), for real HTTP clients."""
+
+    def __init__(self, settings: Settings) -> None:
+        import socket
+        import threading
+
+        import uvicorn
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = int(sock.getsockname()[1])
+        self.app = create_app(settings)
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=self.port, log_config=None, access_log=False, lifespan="on"
+        )
+        self.server = uvicorn.Server(config)
+        self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        self.thread = threading.Thread(target=self.server.run, name="live-server", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        import time
+
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("live server did not start")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+    def token(
+        self, role: str, *, clues: tuple[str, ...] | list[str] = (), client_id: str | None = None
+    ) -> str:
+        return mint(
+            self.app.state.keyring,
+            self.app.state.settings,
+            client_id=client_id or f"test-{role}",
+            role=role,
+            scopes=ROLE_SCOPES[Role(role)],
+            clues=frozenset(clues),
+        )
+
+
+@pytest.fixture
+def live_server(settings: Settings) -> Iterator[LiveServer]:
+    """A real server on loopback over the test's database (worker on, so jobs run)."""
+    live_settings = settings.model_copy(update={"run_worker": True})
+    server = LiveServer(live_settings)
+    server.start()
+    yield server
+    server.stop()
