@@ -1,1 +1,186 @@
-"""Tables of this domain (filled by its owner)."""
+"""Tables of the matching domain: trained models, the feature store the blocking keys are indexed on,
+golden persons, links (record → person, with state and origin), the review queue and runs."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from interop.db.base import Base
+
+LINK_STATES = ("MATCH", "POSSIBLE_MATCH", "NO_MATCH")
+LINK_ORIGINS = ("AUTO", "MANUAL")
+REVIEW_STATUSES = ("open", "decided", "obsolete")
+REVIEW_DECISIONS = ("link", "not-link")
+RUN_STATUSES = ("queued", "running", "succeeded", "failed")
+
+
+class MatchModel(Base):
+    """A trained model: Splink's settings JSON plus its term-frequency tables; ``digest`` is the sha256
+    of both. ``version`` is what every decision records."""
+
+    __tablename__ = "match_model"
+
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    term_frequencies: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    stats: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    active: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class MatchRecord(Base):
+    """Comparison form of every current source record (``features.FEATURE_COLUMNS``), indexed by the
+    blocking keys for online candidate lookup. ``feature_digest`` tells a changed record."""
+
+    __tablename__ = "match_record"
+    __table_args__ = (
+        Index("ix_match_record_curp16", "curp16"),
+        Index("ix_match_record_curp16_calc", "curp16_calc"),
+        Index("ix_match_record_ap1_dob", "ap1", "dob"),
+        Index("ix_match_record_given_dob", "given_main", "dob"),
+        Index("ix_match_record_given_ap1_year", "given_main", "ap1", "dob_year"),
+        Index("ix_match_record_ph_given_ap1_md", "ph_given", "ph_ap1", "dob_md"),
+        Index("ix_match_record_ph_surnames_dob", "ph_ap1", "ph_ap2", "dob"),
+        Index("ix_match_record_person_id", "person_id"),
+    )
+
+    source: Mapped[str] = mapped_column(String(16), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    record_pk: Mapped[int | None] = mapped_column(BigInteger)
+    patient_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    curp: Mapped[str | None] = mapped_column(String(18))
+    curp16: Mapped[str | None] = mapped_column(String(16))
+    curp16_calc: Mapped[str | None] = mapped_column(String(16))
+    given_full: Mapped[str | None] = mapped_column(Text)
+    given_main: Mapped[str | None] = mapped_column(Text)
+    given_rest: Mapped[str | None] = mapped_column(Text)
+    ap1: Mapped[str | None] = mapped_column(Text)
+    ap2: Mapped[str | None] = mapped_column(Text)
+    ph_given: Mapped[str | None] = mapped_column(Text)
+    ph_ap1: Mapped[str | None] = mapped_column(Text)
+    ph_ap2: Mapped[str | None] = mapped_column(Text)
+    dob: Mapped[str | None] = mapped_column(String(10))
+    dob_year: Mapped[str | None] = mapped_column(String(4))
+    dob_md: Mapped[str | None] = mapped_column(String(5))
+    sexo: Mapped[str | None] = mapped_column(String(1))
+    entidad: Mapped[str | None] = mapped_column(String(2))
+    municipio: Mapped[str | None] = mapped_column(Text)
+    localidad: Mapped[str | None] = mapped_column(Text)
+    domicilio: Mapped[str | None] = mapped_column(Text)
+    feature_digest: Mapped[str] = mapped_column(String(32))
+    person_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class Person(Base):
+    """A golden person. ``merged_into`` is set when a manual decision joins it to another."""
+
+    __tablename__ = "match_person"
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    merged_into: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class MatchLink(Base):
+    """A source record's relation to a golden person. Exactly one MATCH per record; MANUAL rows are
+    never changed by runs."""
+
+    __tablename__ = "match_link"
+    __table_args__ = (
+        CheckConstraint(f"state IN {LINK_STATES!r}", name="state"),
+        CheckConstraint(f"origin IN {LINK_ORIGINS!r}", name="origin"),
+        UniqueConstraint("source", "record_id", "person_id"),
+        Index(
+            "uq_match_link_one_match",
+            "source",
+            "record_id",
+            unique=True,
+            postgresql_where=text("state = 'MATCH'"),
+        ),
+        Index("ix_match_link_person_id", "person_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    record_id: Mapped[str] = mapped_column(String(128))
+    person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("match_person.id"))
+    state: Mapped[str] = mapped_column(String(16))
+    origin: Mapped[str] = mapped_column(String(8))
+    score: Mapped[float | None] = mapped_column(Float)
+    model_version: Mapped[str | None] = mapped_column(String(64))
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    run_id: Mapped[int | None] = mapped_column(BigInteger)
+    decided_by: Mapped[str | None] = mapped_column(String(128))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class MatchReview(Base):
+    """A pair of records whose score fell between the review and auto-link thresholds. ``left_snapshot``
+    holds the features of a left side that is not a stored record (a visit's provisional patient)."""
+
+    __tablename__ = "match_review"
+    __table_args__ = (
+        CheckConstraint(f"status IN {REVIEW_STATUSES!r}", name="status"),
+        UniqueConstraint("left_source", "left_record_id", "right_source", "right_record_id"),
+        Index("ix_match_review_status_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    left_source: Mapped[str] = mapped_column(String(16))
+    left_record_id: Mapped[str] = mapped_column(String(128))
+    right_source: Mapped[str] = mapped_column(String(16))
+    right_record_id: Mapped[str] = mapped_column(String(128))
+    left_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    score: Mapped[float] = mapped_column(Float)
+    match_weight: Mapped[float | None] = mapped_column(Float)
+    model_version: Mapped[str | None] = mapped_column(String(64))
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    status: Mapped[str] = mapped_column(String(16), server_default="open")
+    decision: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(128))
+    decided_at: Mapped[datetime | None]
+    run_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class MatchRun(Base):
+    __tablename__ = "match_run"
+    __table_args__ = (CheckConstraint(f"status IN {RUN_STATUSES!r}", name="status"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    job_id: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), server_default="queued")
+    retrain: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    model_version: Mapped[str | None] = mapped_column(String(64))
+    counts: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    requested_by: Mapped[str | None] = mapped_column(String(128))
+    error: Mapped[str | None] = mapped_column(Text)
+    records_scored: Mapped[int] = mapped_column(Integer, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
