@@ -1,1 +1,4 @@
-"""Placeholder docstring: filled by the package's owner."""
+"""The pension roll (``roll_record``, one row per version) and the ``identity_record`` view it shares with
+the registry. Reads for matching and referral go through ``service``; loading happens through
+``service.merge_staged`` called by ingest. Imports only db and ingest.records/staging.
+"""
