@@ -337,3 +337,28 @@ def test_a_person_always_agrees_with_their_own_curp(person: Person, data: st.Dat
     )
     assert result.trusted
     assert {result.names, result.birth_date, result.sex, result.state} == {Verdict.AGREES}
+
+
+# --- agreement with python-stdnum ---------------------------------------------------------------
+
+_CONSONANTS = set("BCDFGHJKLMNPQRSTVWXYZ")
+
+
+@st.composite
+def curp_like(draw: st.DrawFn) -> str:
+    """Valid CURPs with one or two characters replaced, so that every rule gets broken sometimes."""
+    curp = draw(curps())
+    for _ in range(draw(st.integers(min_value=0, max_value=2))):
+        index = draw(st.integers(min_value=0, max_value=17))
+        curp = _replace(curp, index, draw(st.sampled_from("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")))
+    return curp
+
+
+@given(curp_like())
+def test_validation_agrees_with_stdnum_for_sex_h_and_m(curp: str) -> None:
+    ours = validate_curp(curp).valid
+    if curp[10] == "X":
+        assert not stdnum_curp.is_valid(curp)
+        return
+    consonants_ok = set(curp[13:16]) <= _CONSONANTS
+    assert ours == (stdnum_curp.is_valid(curp) and consonants_ok)
