@@ -1,21 +1,98 @@
 """Route policies. Every route is denied unless it declares ``require(resource, permission)``;
 a test walks the app's route table and fails on any route without a policy that is not public.
+
+A request passes when its bearer token verifies (embedded keys, or the external issuer's JWKS), its client
+is not revoked, it is within the client's rate limit, and a granted SMART scope covers the policy.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 
+from interop.audit import service as audit_service
 from interop.auth import scopes
-from interop.auth.tokens import KeyRing, verify
+from interop.auth import service as auth_service
+from interop.auth.jwks import RemoteKeySet, verify_external
+from interop.auth.ratelimit import RateLimiter
+from interop.auth.tokens import KeyRing, directory_stamp, verify
 from interop.config import Settings
 from interop.context import Actor, RequestContext
-from interop.errors import Forbidden, Unauthenticated
+from interop.errors import Forbidden, TooManyRequests, Unauthenticated
+
+log = logging.getLogger(__name__)
 
 POLICY_ATTR = "__interop_policy__"
+KEY_RELOAD_INTERVAL_S = 1.0
+ANONYMOUS = "anonymous"
+_SUBTYPES = {"c": "create", "r": "read", "u": "update", "d": "delete", "s": "search-type"}
+_ACTIONS = {"c": "C", "r": "R", "u": "U", "d": "D", "s": "R"}
+
+
+@dataclass
+class AuthRuntime:
+    """Per-process auth state, created on first use and kept on ``app.state.auth_runtime``."""
+
+    keys_dir: Path
+    keys_stamp: int
+    limiter: RateLimiter
+    remote: RemoteKeySet | None
+    keys_checked_at: float = 0.0
+    clients: dict[str, tuple[bool | None, float]] = field(default_factory=dict)
+
+
+def runtime(app: FastAPI) -> AuthRuntime:
+    found: AuthRuntime | None = getattr(app.state, "auth_runtime", None)
+    if found is not None:
+        return found
+    settings: Settings = app.state.settings
+    keys_dir = settings.resolved_data_dir / "keys"
+    made = AuthRuntime(
+        keys_dir=keys_dir,
+        keys_stamp=directory_stamp(keys_dir),
+        limiter=RateLimiter(settings.rate_limit_per_minute),
+        remote=RemoteKeySet(settings.auth_jwks_url, ttl_s=settings.auth_jwks_cache_s)
+        if settings.auth_jwks_url
+        else None,
+    )
+    app.state.auth_runtime = made
+    return made
+
+
+def current_keyring(app: FastAPI) -> KeyRing:
+    """The embedded keys, reloaded when ``interop clients rotate-key``/``retire-key`` changed the folder."""
+    rt = runtime(app)
+    now = time.monotonic()
+    if now - rt.keys_checked_at >= KEY_RELOAD_INTERVAL_S:
+        rt.keys_checked_at = now
+        stamp = directory_stamp(rt.keys_dir)
+        if stamp != rt.keys_stamp:
+            app.state.keyring = KeyRing.load_or_create(rt.keys_dir)
+            rt.keys_stamp = stamp
+    keyring: KeyRing = app.state.keyring
+    return keyring
+
+
+async def client_state(app: FastAPI, name: str) -> bool | None:
+    """Active / revoked / unknown, cached for ``auth_client_cache_s`` so few checks reach the database."""
+    rt = runtime(app)
+    settings: Settings = app.state.settings
+    now = time.monotonic()
+    hit = rt.clients.get(name)
+    if hit is not None and now - hit[1] < settings.auth_client_cache_s:
+        return hit[0]
+    async with app.state.sessionmaker() as session:
+        state = await auth_service.client_active(session, name=name)
+    if len(rt.clients) > 10_000:
+        rt.clients.clear()
+    rt.clients[name] = (state, now)
+    return state
 
 
 def _challenge(error: str | None = None, description: str | None = None) -> dict[str, Any]:
@@ -27,17 +104,25 @@ def _challenge(error: str | None = None, description: str | None = None) -> dict
     return {"_headers": {"WWW-Authenticate": value}}
 
 
-def authenticate(request: Request) -> Actor:
+async def authenticate(request: Request) -> Actor:
     header = request.headers.get("authorization")
     if not header:
         raise Unauthenticated("a bearer token is required", details=_challenge())
     kind, _, token = header.partition(" ")
     if kind.lower() != "bearer" or not token.strip():
         raise Unauthenticated("a bearer token is required", details=_challenge("invalid_request"))
-    keyring: KeyRing = request.app.state.keyring
-    settings: Settings = request.app.state.settings
+    app: FastAPI = request.app
+    settings: Settings = app.state.settings
+    rt = runtime(app)
     try:
-        actor = verify(keyring, settings, token.strip())
+        if rt.remote is not None:
+            actor = await verify_external(rt.remote, settings, token.strip())
+        else:
+            actor = verify(current_keyring(app), settings, token.strip())
+        # Rows are never deleted, so "unknown" means a client this database never registered (an external
+        # issuer's, or a test's); a registered client that was revoked loses its live tokens here.
+        if await client_state(app, actor.client_id) is False:
+            raise Unauthenticated("client is revoked")
     except Unauthenticated as exc:
         exc.details.update(_challenge("invalid_token", exc.message))
         raise
@@ -57,17 +142,42 @@ def context_for(request: Request, actor: Actor) -> RequestContext:
     )
 
 
+async def record_denial(request: Request, actor: Actor | None, resource: str, permission: str) -> None:
+    """A refused request as an audit event, in its own transaction (the request's own one rolls back)."""
+    ctx = context_for(request, actor or Actor(client_id=ANONYMOUS, role=""))
+    try:
+        async with request.app.state.sessionmaker() as session:
+            await audit_service.record(
+                session,
+                ctx,
+                action=_ACTIONS.get(permission, "E"),
+                subtype=_SUBTYPES.get(permission, "operation"),
+                outcome="4",
+            )
+            await session.commit()
+    except Exception:  # an audit outage must not turn a 401/403 into a 500
+        log.warning("denial not audited", exc_info=True)
+
+
 def require(resource: str, permission: str) -> Callable[[Request], Awaitable[RequestContext]]:
-    """A dependency: authenticate, check the SMART scope, and return the request's context."""
+    """A dependency: authenticate, rate-limit, check the SMART scope, and return the request's context."""
 
     async def policy(request: Request) -> RequestContext:
-        actor = authenticate(request)
-        request.state.actor = actor
-        if not scopes.allows(actor.scopes, resource, permission):
-            raise Forbidden(
-                f"scope system/{resource}.{permission} required",
-                details=_challenge("insufficient_scope"),
-            )
+        actor: Actor | None = None
+        try:
+            actor = await authenticate(request)
+            request.state.actor = actor
+            wait = runtime(request.app).limiter.take(actor.client_id)
+            if wait is not None:
+                raise TooManyRequests("rate limit exceeded", details={"_headers": {"Retry-After": str(wait)}})
+            if not scopes.allows(actor.scopes, resource, permission):
+                raise Forbidden(
+                    f"scope system/{resource}.{permission} required",
+                    details=_challenge("insufficient_scope"),
+                )
+        except (Unauthenticated, Forbidden):
+            await record_denial(request, actor, resource, permission)
+            raise
         ctx = context_for(request, actor)
         request.state.context = ctx
         return ctx

@@ -1,7 +1,226 @@
-"""Placeholder: filled by its owner."""
+"""The embedded authorisation server at the root: token endpoint, JWKS and SMART discovery (all public)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import base64
+import binascii
+from typing import Any
+from urllib.parse import unquote_plus
 
-router = APIRouter()
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from interop.api.deps import SessionDep
+from interop.auth import assertion as assertion_rules
+from interop.auth import scopes
+from interop.auth import service as auth_service
+from interop.auth.dependencies import context_for, current_keyring
+from interop.auth.errors import (
+    InvalidClient,
+    InvalidRequest,
+    IssuerOff,
+    TokenError,
+    UnsupportedGrantType,
+)
+from interop.auth.models import AuthClient
+from interop.auth.schemas import TokenResponse
+from interop.config import Settings
+from interop.context import Actor
+
+router = APIRouter(tags=["auth"])
+
+TOKEN_PATH = "/auth/token"  # noqa: S105 - a URL path, not a secret
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_OAUTH_ERROR = {
+    "description": "OAuth 2.0 error (RFC 6749 §5.2)",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["error"],
+                "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}},
+            }
+        }
+    },
+}
+_TOKEN_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {
+                    "type": "object",
+                    "required": ["grant_type"],
+                    "properties": {
+                        "grant_type": {"type": "string", "enum": ["client_credentials"]},
+                        "scope": {"type": "string", "example": "system/Task.rsu system/ServiceRequest.rs"},
+                        "client_id": {"type": "string"},
+                        "client_secret": {"type": "string"},
+                        "client_assertion_type": {"type": "string", "enum": [assertion_rules.ASSERTION_TYPE]},
+                        "client_assertion": {"type": "string"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _token_endpoints(request: Request, settings: Settings) -> list[str]:
+    """The URLs a client may name as ``aud`` of its assertion: as it reached us, and the public base URL."""
+    found = [str(request.base_url).rstrip("/") + TOKEN_PATH]
+    if settings.base_url:
+        found.append(settings.base_url.rstrip("/") + TOKEN_PATH)
+    return found
+
+
+def _basic_credentials(request: Request) -> tuple[str, str] | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    kind, _, value = header.partition(" ")
+    if kind.lower() != "basic":
+        raise InvalidClient("only HTTP Basic client authentication is accepted in the Authorization header")
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise InvalidClient("malformed Basic credentials") from None
+    name, sep, secret = decoded.partition(":")
+    if not sep:
+        raise InvalidClient("malformed Basic credentials")
+    # RFC 6749 §2.3.1: client id and secret are form-urlencoded before Basic encoding.
+    return unquote_plus(name), unquote_plus(secret)
+
+
+async def _authenticate_client(request: Request, form: dict[str, str], session: SessionDep) -> AuthClient:
+    basic = _basic_credentials(request)
+    posted_secret = "client_secret" in form
+    assertion_type = form.get("client_assertion_type")
+    assertion = form.get("client_assertion")
+    methods = sum((basic is not None, posted_secret, assertion_type is not None or assertion is not None))
+    if methods > 1:
+        raise InvalidRequest("use exactly one client authentication method")
+    if basic is not None:
+        return await auth_service.authenticate_secret(session, name=basic[0], secret=basic[1])
+    if posted_secret:
+        return await auth_service.authenticate_secret(
+            session, name=form.get("client_id", ""), secret=form["client_secret"]
+        )
+    if assertion_type is not None or assertion is not None:
+        if assertion_type != assertion_rules.ASSERTION_TYPE or not assertion:
+            raise InvalidRequest(f"client_assertion_type must be {assertion_rules.ASSERTION_TYPE}")
+        client = await auth_service.authenticate_assertion(
+            session, assertion=assertion, audiences=_token_endpoints(request, _settings(request))
+        )
+        if form.get("client_id") not in (None, client.name):
+            raise InvalidClient("client_id does not match the assertion")
+        return client
+    raise InvalidClient("client authentication is required")
+
+
+def _claimed_name(request: Request, form: dict[str, str]) -> str:
+    try:
+        basic = _basic_credentials(request)
+    except TokenError:
+        basic = None
+    if basic is not None:
+        return basic[0]
+    if form.get("client_assertion"):
+        return assertion_rules.claimed_client(form["client_assertion"]) or "unknown"
+    return form.get("client_id") or "unknown"
+
+
+def _oauth_error(exc: TokenError, *, basic: bool) -> JSONResponse:
+    headers = dict(_NO_STORE)
+    if isinstance(exc, InvalidClient):
+        headers["WWW-Authenticate"] = 'Basic realm="interop"' if basic else 'Bearer realm="interop"'
+    return JSONResponse(
+        {"error": exc.oauth_error, "error_description": exc.message},
+        status_code=exc.status_code,
+        headers=headers,
+    )
+
+
+@router.post(
+    TOKEN_PATH,
+    summary="Client-credentials token endpoint (client_secret_basic, client_secret_post, private_key_jwt)",
+    response_model=TokenResponse,
+    responses={400: _OAUTH_ERROR, 401: _OAUTH_ERROR, 404: {"description": "The embedded issuer is off"}},
+    openapi_extra=_TOKEN_FORM,
+)
+async def token(request: Request, session: SessionDep) -> JSONResponse:
+    settings = _settings(request)
+    if settings.auth_jwks_url:
+        raise IssuerOff("the embedded issuer is off; tokens come from the configured external issuer")
+    form: dict[str, str] = {}
+    basic = bool(request.headers.get("authorization", "").lower().startswith("basic "))
+    client: AuthClient | None = None
+    try:
+        if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            raise InvalidRequest("the body must be application/x-www-form-urlencoded")
+        raw = await request.form()
+        form = {k: v for k, v in raw.items() if isinstance(v, str)}
+        grant = form.get("grant_type")
+        if not grant:
+            raise InvalidRequest("grant_type is required")
+        if grant != "client_credentials":
+            raise UnsupportedGrantType("only the client_credentials grant is supported")
+        client = await _authenticate_client(request, form, session)
+        issued = auth_service.issue_token(
+            current_keyring(request.app), settings, client=client, requested_scope=form.get("scope")
+        )
+    except TokenError as exc:
+        name = client.name if client is not None else _claimed_name(request, form)
+        ctx = context_for(request, Actor(client_id=name[:64], role=client.role if client else ""))
+        await auth_service.record_login(session, ctx, client_name=name, succeeded=False)
+        return _oauth_error(exc, basic=basic)
+    ctx = context_for(request, auth_service.actor_of(client))
+    await auth_service.record_login(session, ctx, client_name=client.name, succeeded=True)
+    return JSONResponse(issued.model_dump(), headers=_NO_STORE)
+
+
+@router.get(
+    "/.well-known/jwks.json",
+    summary="Public keys that verify this server's tokens",
+    responses={404: {"description": "The embedded issuer is off"}},
+)
+async def jwks(request: Request) -> dict[str, Any]:
+    if _settings(request).auth_jwks_url:
+        raise IssuerOff("the embedded issuer is off; see the external issuer's JWKS")
+    return current_keyring(request.app).jwks()
+
+
+@router.get("/.well-known/smart-configuration", summary="SMART App Launch discovery (backend services)")
+async def smart_configuration(request: Request) -> dict[str, Any]:
+    settings = _settings(request)
+    base = (settings.base_url or str(request.base_url)).rstrip("/")
+    config: dict[str, Any] = {
+        "issuer": settings.auth_issuer,
+        "grant_types_supported": ["client_credentials"],
+        "scopes_supported": sorted({s for granted in scopes.ROLE_SCOPES.values() for s in granted}),
+        "capabilities": ["permission-v2", "client-confidential-asymmetric", "client-confidential-symmetric"],
+        "code_challenge_methods_supported": ["S256"],
+    }
+    if settings.auth_jwks_url:
+        config["jwks_uri"] = settings.auth_jwks_url
+        if settings.auth_token_endpoint:
+            config["token_endpoint"] = settings.auth_token_endpoint
+        return config
+    config.update(
+        {
+            "jwks_uri": base + "/.well-known/jwks.json",
+            "token_endpoint": base + TOKEN_PATH,
+            "token_endpoint_auth_methods_supported": [
+                "private_key_jwt",
+                "client_secret_basic",
+                "client_secret_post",
+            ],
+            "token_endpoint_auth_signing_alg_values_supported": list(assertion_rules.ASSERTION_ALGORITHMS),
+        }
+    )
+    return config

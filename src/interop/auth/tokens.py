@@ -66,6 +66,24 @@ def _load(path: Path) -> SigningKey:
     return SigningKey(kid=path.stem.removeprefix("signing-"), private_key=key)
 
 
+def directory_stamp(directory: Path) -> int:
+    """Changes whenever a key file is added or removed: lets a running server notice a rotation."""
+    try:
+        return directory.stat().st_mtime_ns
+    except FileNotFoundError:
+        return 0
+
+
+def retire(directory: Path, kid: str) -> None:
+    """Remove a key: tokens it signed stop verifying. The current signing key cannot be retired."""
+    ring = KeyRing.load_or_create(directory)
+    if ring.by_kid(kid) is None:
+        raise KeyError(kid)
+    if ring.current.kid == kid:
+        raise ValueError("the current signing key cannot be retired; rotate first")
+    (directory / f"signing-{kid}.pem").unlink()
+
+
 def rotate(directory: Path) -> SigningKey:
     """Create a new signing key; older keys keep verifying tokens they signed until removed."""
     key = ec.generate_private_key(ec.SECP256R1())
@@ -136,9 +154,19 @@ def verify(keyring: KeyRing, settings: Settings, token: str) -> Actor:
         raise Unauthenticated("token not yet valid") from exc
     except jwt.PyJWTError as exc:
         raise Unauthenticated(f"token rejected: {type(exc).__name__}") from exc
+    return actor_from_claims(claims)
+
+
+def actor_from_claims(claims: dict[str, Any]) -> Actor:
+    """The caller a verified token describes. ``scope`` is a space-separated string (RFC 8693) or, from some
+    external issuers, a list (``scp``); ``clues`` binds a clinic client to its units."""
+    raw_scope = claims.get("scope", claims.get("scp", ""))
+    scope_list = raw_scope.split() if isinstance(raw_scope, str) else [str(s) for s in raw_scope or ()]
+    raw_clues = claims.get("clues") or ()
+    clues = [raw_clues] if isinstance(raw_clues, str) else [str(c) for c in raw_clues]
     return Actor(
-        client_id=str(claims["sub"]),
+        client_id=str(claims.get("client_id") or claims["sub"]),
         role=str(claims.get("role", "")),
-        scopes=frozenset(str(claims.get("scope", "")).split()),
-        clues=frozenset(claims.get("clues") or ()),
+        scopes=frozenset(scope_list),
+        clues=frozenset(clues),
     )

@@ -1,0 +1,58 @@
+"""Errors of the auth domain.
+
+``TokenError`` and its subclasses are the token endpoint's OAuth 2.0 errors (RFC 6749 §5.2): the router
+renders them as ``{"error": ..., "error_description": ...}`` instead of the house JSON shape.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from interop.errors import Conflict, DomainError, Invalid, NotFound
+
+
+class ClientExists(Conflict):
+    code = "client-exists"
+
+
+class ClientNotFound(NotFound):
+    code = "client-not-found"
+
+
+class ClientSpecInvalid(Invalid):
+    code = "client-invalid"
+
+
+class IssuerOff(NotFound):
+    """The embedded issuer is disabled because an external issuer is configured."""
+
+    code = "issuer-off"
+
+
+class TokenError(DomainError):
+    status_code = 400
+    oauth_error: ClassVar[str] = "invalid_request"
+
+
+class InvalidRequest(TokenError):
+    code = "invalid-request"
+    oauth_error = "invalid_request"
+
+
+class InvalidClient(TokenError):
+    """Client authentication failed. The description never says which part was wrong to an attacker
+    probing names: unknown client and bad secret read the same."""
+
+    status_code = 401
+    code = "invalid-client"
+    oauth_error = "invalid_client"
+
+
+class UnsupportedGrantType(TokenError):
+    code = "unsupported-grant-type"
+    oauth_error = "unsupported_grant_type"
+
+
+class InvalidScope(TokenError):
+    code = "invalid-scope"
+    oauth_error = "invalid_scope"
