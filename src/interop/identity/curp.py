@@ -53,7 +53,10 @@ _FORMAT = re.compile(r"[A-Z]{4}[0-9]{6}[HMX][A-Z]{2}[A-Z]{3}[0-9A-Z][0-9]")
 def check_digit(curp17: str) -> str:
     """Character 18 for the first 17: weights 18..2 over ``ALPHABET``, ``(10 − sum mod 10) mod 10``.
 
-    Raises ``ValueError`` when ``curp17`` is not 17 characters of the alphabet.
+    It catches a single changed character only when weight·Δvalue is not a multiple of 10: about
+    80% of substitutions overall, none at position 9 (weight 10, the tens of the birth day), and
+    only about half at positions 4 and 14 (weights 15 and 5). The positional and calendar checks
+    catch some of the rest. Raises ``ValueError`` when ``curp17`` is not 17 alphabet characters.
     """
     if len(curp17) != LENGTH - 1 or any(c not in ALPHABET for c in curp17):
         raise ValueError("check digit needs 17 characters from 0-9, A-Z and Ñ")
