@@ -79,10 +79,30 @@ def _null(label: str, sql: str, test: Predicate) -> Level:
     return Level(label, sql, test, null=True)
 
 
+def _given_compatible(a: F, b: F) -> bool:
+    return (
+        (a.given_main is not None and a.given_main == b.given_main)
+        or _fuzzy(a.given_main, b.given_main)
+        or _share_token(a.given_rest, b.given_rest)
+    )
+
+
+_GIVEN_COMPATIBLE_SQL = (
+    f"(given_main_l = given_main_r OR {_fuzzy_sql('given_main')} "
+    "OR list_has_any(string_split(given_rest_l, ' '), string_split(given_rest_r, ' ')))"
+)
+
 CURP = Comparison(
     "curp",
     "CURP: exact, same first 16, one edit, or one record's CURP recomputed from the other's data",
     (
+        # A CURP copied onto a relative's record (twins: same date, sex and surnames) passes every check
+        # but the given names; equal CURPs with unrelated given names are their own level.
+        Level(
+            "exact, given names unrelated",
+            f"curp_l = curp_r AND NOT coalesce({_GIVEN_COMPATIBLE_SQL}, false)",
+            lambda a, b: a.curp is not None and a.curp == b.curp and not _given_compatible(a, b),
+        ),
         Level("exact", "curp_l = curp_r", lambda a, b: a.curp is not None and a.curp == b.curp),
         Level(
             "same first 16",
@@ -298,6 +318,7 @@ COMPARISONS: tuple[Comparison, ...] = (CURP, GIVEN, PATERNAL, MATERNAL, BIRTH_DA
 # - no single disagreement is a veto: m is never below a floor.
 M_CAP: dict[tuple[str, str], float] = {("curp", "else"): 0.0005, ("given", "else"): 0.0005}
 WEIGHT_CAP: dict[tuple[str, str], float] = {
+    ("curp", "exact, given names unrelated"): 0.0,
     ("curp", "same first 16"): -4.0,
     ("place", "same localidad"): 4.0,
     ("place", "same municipio"): 2.0,

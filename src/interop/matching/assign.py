@@ -1,0 +1,135 @@
+"""Person assignment after a run: which golden person each scored record belongs to. Pure.
+
+Rules, in order of precedence:
+1. A record with a MANUAL MATCH keeps that person; MANUAL decisions are never overturned.
+2. A record not scored in this run (unchanged) keeps its person: ids stay stable.
+3. Scored records are grouped by the auto-link edges among them and to unchanged records (which stand
+   for their persons). A group touching no existing person gets a new person — or the person one of its
+   records had before, when there is one; a group touching some takes the person it is most strongly
+   tied to (summed match weight). Two existing persons are never merged automatically.
+4. An edge between a record and a person it has a MANUAL NO_MATCH with is ignored.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    left: str
+    right: str
+    weight: float
+
+
+@dataclass
+class Assignment:
+    person_of: dict[str, uuid.UUID]
+    new_persons: set[uuid.UUID] = field(default_factory=set)
+    # The edge that tied each scored record into its group (for the link's score and evidence).
+    via: dict[str, Edge] = field(default_factory=dict)
+
+
+class _Union:
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        parent = self.parent
+        root = x
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while parent.get(x, x) != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def assign_persons(
+    *,
+    scored: Iterable[str],
+    existing: Mapping[str, uuid.UUID],
+    previous: Mapping[str, uuid.UUID],
+    manual_match: Mapping[str, uuid.UUID],
+    manual_no_match: Mapping[str, set[uuid.UUID]],
+    edges: Iterable[Edge],
+    new_id: Callable[[], uuid.UUID] = uuid.uuid4,
+) -> Assignment:
+    """``scored``: records scored in this run; ``existing``: person of every unchanged record;
+    ``previous``: person a scored record had before this run; ``edges``: auto-link pairs."""
+    scored_set = set(scored)
+    person_of: dict[str, uuid.UUID] = dict(existing)
+    person_of.update(manual_match)
+    free = {r for r in scored_set if r not in manual_match}
+
+    def node(record: str) -> str | None:
+        if record in free:
+            return "r:" + record
+        person = person_of.get(record)
+        return None if person is None else "p:" + str(person)
+
+    groups = _Union()
+    ties: dict[tuple[str, str], float] = defaultdict(float)  # (record node, person node) -> weight
+    best_edge: dict[str, Edge] = {}
+    for edge in edges:
+        a, b = node(edge.left), node(edge.right)
+        if a is None or b is None or a == b:
+            continue
+        if a.startswith("p:") and b.startswith("p:"):
+            continue  # never merge two existing persons automatically
+        blocked = False
+        for rec, other in ((edge.left, b), (edge.right, a)):
+            if other.startswith("p:") and uuid.UUID(other[2:]) in manual_no_match.get(rec, set()):
+                blocked = True
+        if blocked:
+            continue
+        groups.union(a, b)
+        for rec in (edge.left, edge.right):
+            if rec in free and (rec not in best_edge or edge.weight > best_edge[rec].weight):
+                best_edge[rec] = edge
+        for x, y in ((a, b), (b, a)):
+            if x.startswith("r:") and y.startswith("p:"):
+                ties[(x, y)] += edge.weight
+
+    members: dict[str, list[str]] = defaultdict(list)
+    persons_in: dict[str, set[str]] = defaultdict(set)
+    for record in free:
+        members[groups.find("r:" + record)].append(record)
+    for (rec_node, person_node), _ in ties.items():
+        persons_in[groups.find(rec_node)].add(person_node)
+
+    result = Assignment(person_of=person_of)
+    held = {str(p) for p in existing.values()} | {str(p) for p in manual_match.values()}
+    for root, records in members.items():
+        candidates = persons_in.get(root, set())
+        if candidates:
+            strength: dict[str, float] = defaultdict(float)
+            for (rec_node, person_node), w in ties.items():
+                if person_node in candidates and groups.find(rec_node) == root:
+                    strength[person_node] += w
+            chosen = uuid.UUID(max(sorted(candidates), key=lambda p: strength[p])[2:])
+        else:
+            # A record's former person is reused only when no unchanged record still holds it.
+            before = sorted({str(previous[r]) for r in records if r in previous} - held)
+            if before:
+                chosen = uuid.UUID(before[0])
+            else:
+                chosen = new_id()
+                result.new_persons.add(chosen)
+        for record in records:
+            if chosen in manual_no_match.get(record, set()):
+                alone = new_id()
+                result.new_persons.add(alone)
+                person_of[record] = alone
+                continue
+            person_of[record] = chosen
+            if record in best_edge:
+                result.via[record] = best_edge[record]
+    return result
