@@ -11,6 +11,7 @@ from interop.identity.names import (
     fold_name,
     normalize_given_names,
     normalize_surname,
+    repair_mojibake,
     strip_accents,
 )
 
@@ -133,3 +134,24 @@ def test_folded_names_hold_only_capitals_and_single_spaces(raw: str) -> None:
 @given(names_text)
 def test_case_and_accents_do_not_change_the_value(raw: str) -> None:
     assert fold_name(raw.lower()) == fold_name(raw.upper()) == fold_name(strip_accents(raw))
+
+
+@pytest.mark.parametrize(
+    ("raw", "repaired"),
+    [
+        ("PEÃ‘A", "PEÑA"),
+        ("MUÃ‘OZ", "MUÑOZ"),
+        ("JOSÃ‰", "JOSÉ"),
+        ("MarÃ\u00ada", "María"),
+        ("NÃºÃ±ez", "Núñez"),
+        ("JOÃO", "JOÃO"),  # a real Ã is left alone
+        ("PEÑA", "PEÑA"),
+    ],
+)
+def test_utf8_read_as_windows_1252_is_repaired(raw: str, repaired: str) -> None:
+    assert repair_mojibake(raw) == repaired
+    assert fold_name(raw) == fold_name(repaired)
+
+
+def test_repaired_names_derive_the_same_curp_letters() -> None:
+    assert curp_words("MUÃ‘OZ") == ("MUÑOZ",)

@@ -58,9 +58,26 @@ _J_DOT = re.compile(r"(?<![A-ZÑ])J\.")
 _CURP_WORD_SPLIT = re.compile(r"[\s,]+|(?<=\.)")
 
 
+# Two-character sequences that UTF-8 text shows when it was read as Windows-1252 ("PEÃ‘A").
+_MOJIBAKE = re.compile("[ÃÂ][\u0080-\u00bf\u2018-\u203a\u0152-\u017e\u02c6\u02dc\u20ac\u2122]")
+
+
+def repair_mojibake(raw: str) -> str:
+    """Undo UTF-8 read as Windows-1252 (PEÃ‘A → PEÑA, JOSÃ‰ → JOSÉ), a common fault of extracts;
+    text without such sequences, or that does not round-trip, is returned unchanged."""
+    if _MOJIBAKE.search(raw) is None:
+        return raw
+    for encoding in ("cp1252", "latin-1"):
+        try:
+            return raw.encode(encoding).decode("utf-8")
+        except UnicodeError:
+            continue
+    return raw
+
+
 def strip_accents(raw: str, *, keep_enye: bool = False) -> str:
     """Upper-cased ``raw`` without diacritics; Ñ survives when ``keep_enye`` (CURP derivation needs it)."""
-    text = unicodedata.normalize("NFC", raw).upper()
+    text = unicodedata.normalize("NFC", repair_mojibake(raw)).upper()
     if keep_enye:
         text = text.replace(_ENYE, _ENYE_STANDIN)
     text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
