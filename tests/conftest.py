@@ -206,3 +206,9 @@ def live_server(settings: Settings) -> Iterator[LiveServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server_class() -> type[LiveServer]:
+    """For fixtures of wider scope that build their own live server."""
+    return LiveServer

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
-from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
-
-import interop
 from interop.config import Settings
 
 
@@ -15,10 +12,42 @@ def documents() -> dict[str, dict[str, Any]]:
     from interop.main import create_app
 
     app = create_app(Settings(database_url="postgresql+asyncpg://unused/unused"))
-    routes = [r for r in app.routes if isinstance(r, APIRoute)]
-    fhir = [r for r in routes if r.path.startswith("/fhir")]
-    rest = [r for r in routes if not r.path.startswith("/fhir")]
-    return {
-        "v1.json": get_openapi(title="interop JSON API", version=interop.__version__, routes=rest),
-        "fhir.json": get_openapi(title="interop FHIR R4 API", version=interop.__version__, routes=fhir),
-    }
+    full = app.openapi()
+    fhir = copy.deepcopy(full)
+    rest = copy.deepcopy(full)
+    fhir["paths"] = {p: v for p, v in full["paths"].items() if p == "/fhir" or p.startswith("/fhir/")}
+    rest["paths"] = {p: v for p, v in full["paths"].items() if not (p == "/fhir" or p.startswith("/fhir/"))}
+    fhir["info"]["title"] = "interop FHIR R4 API"
+    rest["info"]["title"] = "interop JSON API"
+    for doc in (fhir, rest):
+        _prune_components(doc)
+    return {"v1.json": rest, "fhir.json": fhir}
+
+
+def _refs(node: Any, found: set[str]) -> None:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            found.add(ref.rsplit("/", 1)[1])
+        for value in node.values():
+            _refs(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            _refs(value, found)
+
+
+def _prune_components(doc: dict[str, Any]) -> None:
+    """Keep only the schemas a document's paths reach, so each document stands alone."""
+    schemas: dict[str, Any] = doc.get("components", {}).get("schemas", {})
+    if not schemas:
+        return
+    keep: set[str] = set()
+    _refs(doc["paths"], keep)
+    frontier = set(keep)
+    while frontier:
+        reached: set[str] = set()
+        for name in frontier:
+            _refs(schemas.get(name, {}), reached)
+        frontier = reached - keep
+        keep |= reached
+    doc["components"]["schemas"] = {k: v for k, v in schemas.items() if k in keep}
