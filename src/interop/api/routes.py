@@ -34,7 +34,7 @@ def _iter(app: FastAPI) -> Iterator[Operation]:
             if isinstance(route, fastapi_routing.APIRoute):
                 yield Operation(
                     route.path,
-                    frozenset(route.methods),
+                    frozenset(route.methods or ()),
                     route.endpoint,
                     route.dependant,
                     route.include_in_schema,
@@ -47,7 +47,7 @@ def _iter(app: FastAPI) -> Iterator[Operation]:
         path = ctx.path or original.path
         yield Operation(
             path,
-            frozenset(original.methods),
+            frozenset(original.methods or ()),
             original.endpoint,
             original.dependant,
             bool(getattr(ctx, "include_in_schema", original.include_in_schema)),
