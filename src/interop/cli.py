@@ -132,6 +132,52 @@ def migrate() -> None:
     typer.echo(f"database at migration head {head_revision()}")
 
 
+@app.command("backup")
+def backup_command(out: Annotated[Path, typer.Option(help="File to write (pg_dump custom format).")]) -> None:
+    """Write a consistent backup of the database (embedded or DATABASE_URL)."""
+    from interop.db.backup import BackupError, backup
+
+    settings = Settings()
+    try:
+        url, server = prepare(settings, migrate_db=False)
+    except DatabaseUnavailable as exc:
+        typer.echo(f"interop backup: {exc}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        backup(url, out)
+    except BackupError as exc:
+        typer.echo(f"interop backup: {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        if server is not None:
+            server.stop()
+    typer.echo(f"backup written to {out} ({out.stat().st_size} bytes)")
+
+
+@app.command("restore")
+def restore_command(
+    dump: Annotated[Path, typer.Argument(help="A file written by `interop backup`.")],
+) -> None:
+    """Restore a backup into an empty database (a fresh data folder, or an empty DATABASE_URL)."""
+    from interop.db.backup import BackupError, restore
+
+    settings = Settings()
+    try:
+        url, server = prepare(settings, migrate_db=False)
+    except DatabaseUnavailable as exc:
+        typer.echo(f"interop restore: {exc}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        restore(url, dump)
+    except BackupError as exc:
+        typer.echo(f"interop restore: {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        if server is not None:
+            server.stop()
+    typer.echo("restored")
+
+
 @app.command("openapi")
 def openapi_command(
     out: Annotated[Path, typer.Option(help="Folder for the OpenAPI documents.")] = Path("openapi"),
