@@ -112,6 +112,8 @@ def check_assertion(
         raise AssertionRejected("assertion not yet valid") from exc
     except jwt.InvalidAudienceError as exc:
         raise AssertionRejected("assertion audience is not this token endpoint") from exc
+    except jwt.MissingRequiredClaimError as exc:
+        raise AssertionRejected(f"assertion lacks the {exc.claim} claim") from exc
     except jwt.InvalidSignatureError as exc:
         raise AssertionRejected("assertion signature does not verify") from exc
     except jwt.PyJWTError as exc:

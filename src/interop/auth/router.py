@@ -30,7 +30,8 @@ from interop.context import Actor
 router = APIRouter(tags=["auth"])
 
 TOKEN_PATH = "/auth/token"  # noqa: S105 - a URL path, not a secret
-_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+# Cache-Control: no-store is set on every response by the middleware (RFC 6749 §5.1 asks for it here).
+_NO_STORE = {"Pragma": "no-cache"}
 _OAUTH_ERROR = {
     "description": "OAuth 2.0 error (RFC 6749 §5.2)",
     "content": {
