@@ -55,7 +55,7 @@ def runtime(app: FastAPI) -> AuthRuntime:
     keys_dir = settings.resolved_data_dir / "keys"
     made = AuthRuntime(
         keys_dir=keys_dir,
-        keys_stamp=directory_stamp(keys_dir),
+        keys_stamp=-1,  # unknown: the first check reloads, in case the folder changed since start-up
         limiter=RateLimiter(settings.rate_limit_per_minute),
         remote=RemoteKeySet(settings.auth_jwks_url, ttl_s=settings.auth_jwks_cache_s)
         if settings.auth_jwks_url
