@@ -1,0 +1,6 @@
+"""Synthetic data for interop: a Mexican population written as the pension roll, clinic
+registries, the CLUES catalogue and the truth that links them (``interop synth``).
+
+Owns the name and place vocabularies, the population model, the error model (``profile``) and the
+CSV writer. Imports only ``interop.identity`` (CURP rules), numpy, typer and rich; no database.
+"""

@@ -1,0 +1,398 @@
+"""The true population: one row per real person, before any source writes it down.
+
+Each person belongs to one category — PAM pensioner (65 or older on ``REFERENCE_DATE``), PCD
+pensioner (under 64), or not a pensioner (a registry patient only). Hard negatives are pairs of
+different people who look alike: twins, a namesake parent and child, namesake neighbours.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+from numpy.typing import NDArray
+
+from interop.synth import curps
+from interop.synth.geography import Geography
+from interop.synth.names import words
+from interop.synth.profile import ErrorModel
+from interop.synth.states import STATES
+from interop.synth.vocabulary import SEX_H, SEX_M, SEX_X, Vocabulary, draw_given, draw_surnames
+
+# Ages are computed on this fixed date, so that a seed always gives the same files.
+REFERENCE_DATE = date(2026, 1, 1)
+EPOCH = date(1970, 1, 1)
+REFERENCE_DAYS = (REFERENCE_DATE - EPOCH).days
+
+PAM, PCD, OTHER = 0, 1, 2
+PROGRAMMES = ("PAM", "PCD")
+SEX_LETTERS = ("H", "M", "X")
+BORN_ABROAD = len(STATES)
+STATE_CODES: tuple[str, ...] = (*tuple(s.code for s in STATES), "NE")
+
+TWINS, PARENT_CHILD, NEIGHBOURS = 0, 1, 2
+HARD_NEGATIVE_KINDS = ("twins", "namesake_parent_child", "namesake_neighbours")
+
+STREET_NAMES = words(
+    """
+    HIDALGO MORELOS JUÁREZ 5_DE_MAYO INDEPENDENCIA REFORMA ZARAGOZA GUERRERO ALLENDE MATAMOROS
+    16_DE_SEPTIEMBRE VICENTE_GUERRERO BENITO_JUÁREZ LÁZARO_CÁRDENAS EMILIANO_ZAPATA
+    FRANCISCO_I._MADERO NIÑOS_HÉROES ALDAMA ABASOLO VENUSTIANO_CARRANZA FRANCISCO_VILLA
+    20_DE_NOVIEMBRE JOSEFA_ORTIZ_DE_DOMÍNGUEZ LEONA_VICARIO CUAUHTÉMOC NICOLÁS_BRAVO GALEANA
+    OBREGÓN CONSTITUCIÓN REVOLUCIÓN DEL_TRABAJO LAS_FLORES LOS_PINOS PRIMAVERA JAZMÍN ROSAS
+    GIRASOLES NARANJOS OLIVOS FRESNOS CEDROS SAUCES MANGO AGUACATE DEL_PANTEÓN DEL_RÍO PRINCIPAL
+    CENTRAL CARRETERA_FEDERAL PEÑA_POBRE
+    """
+)
+COLONIAS: tuple[str, ...] = (
+    "CENTRO",
+    "EL ROSARIO",
+    "LA ESPERANZA",
+    "SAN ISIDRO",
+    "EL CARMEN",
+    "INDEPENDENCIA",
+    "REFORMA",
+    "JARDINES",
+    "LAS AMÉRICAS",
+    "PROGRESO",
+    "LOMAS DEL VALLE",
+    "AMPLIACIÓN LA PAZ",
+    "SANTA CECILIA",
+    "INFONAVIT",
+    "BENITO JUÁREZ",
+    "EMILIANO ZAPATA",
+    "LA CAÑADA",
+    "FOVISSSTE",
+)
+# Address styles and their shares: how clerks write the same kind of address.
+ADDRESS_STYLE_SHARES = np.array([0.28, 0.1, 0.1, 0.2, 0.08, 0.12, 0.05, 0.07])
+
+
+@dataclass(frozen=True, slots=True)
+class Population:
+    size: int
+    category: NDArray[np.int8]
+    sex: NDArray[np.int8]
+    birth_days: NDArray[np.int64]
+    birth_state: NDArray[np.int16]
+    locality: NDArray[np.int32]
+    paternal: NDArray[np.int32]
+    maternal: NDArray[np.int32]
+    given: NDArray[np.int32]
+    second: NDArray[np.int32]
+    address: NDArray[np.object_]
+    phone: NDArray[np.int64]
+    curp: NDArray[np.str_]
+    # The other member of a twins or parent-child pair (a relative whose CURP a clerk may copy).
+    relative: NDArray[np.int64]
+    pair_a: NDArray[np.int64]
+    pair_b: NDArray[np.int64]
+    pair_kind: NDArray[np.int8]
+
+    def given_names(self, vocab: Vocabulary, rows: NDArray[np.int64]) -> list[str]:
+        """The given names as the person would spell them, accents included."""
+        given = vocab.given
+        return [
+            given[f] if s < 0 else f"{given[f]} {given[s]}"
+            for f, s in zip(self.given[rows].tolist(), self.second[rows].tolist(), strict=True)
+        ]
+
+    def person_ids(self, rows: NDArray[np.int64]) -> list[str]:
+        return [f"S{r:08d}" for r in rows.tolist()]
+
+
+def _years_days(years: int) -> int:
+    """Days between REFERENCE_DATE and the same calendar day ``years`` earlier."""
+    return (REFERENCE_DATE - REFERENCE_DATE.replace(year=REFERENCE_DATE.year - years)).days
+
+
+PAM_MIN_DAYS = _years_days(65) + 1
+PCD_MAX_DAYS = _years_days(64) - 1
+MAX_AGE_DAYS = _years_days(104)
+
+
+def _ages(rng: np.random.Generator, category: NDArray[np.int8]) -> NDArray[np.int64]:
+    n = int(category.shape[0])
+    year = 365.2425
+    pam = PAM_MIN_DAYS + (rng.exponential(9.0 * year, n) % (MAX_AGE_DAYS - PAM_MIN_DAYS))
+    pcd = 30 + rng.beta(1.6, 1.2, n) * (PCD_MAX_DAYS - 30)
+    other = rng.beta(1.3, 1.9, n) * 95 * year
+    days = np.select([category == PAM, category == PCD], [pam, pcd], other)
+    return days.astype(np.int64)
+
+
+def addresses(rng: np.random.Generator, n: int) -> NDArray[np.object_]:
+    style = rng.choice(ADDRESS_STYLE_SHARES.size, size=n, p=ADDRESS_STYLE_SHARES / ADDRESS_STYLE_SHARES.sum())
+    street = rng.integers(0, len(STREET_NAMES), n)
+    number = np.minimum(rng.geometric(0.01, n), 3999)
+    colonia = rng.integers(0, len(COLONIAS), n)
+    extra = rng.integers(1, 40, n)
+    out: list[str] = []
+    for st, s, num, c, e in zip(
+        style.tolist(), street.tolist(), number.tolist(), colonia.tolist(), extra.tolist(), strict=True
+    ):
+        name = STREET_NAMES[s]
+        if st == 0:
+            out.append(f"CALLE {name} {num}")
+        elif st == 1:
+            out.append(f"C. {name} NO. {num}")
+        elif st == 2:
+            out.append(f"AV. {name} {num}")
+        elif st == 3:
+            out.append(f"{name} {num}, COL. {COLONIAS[c]}")
+        elif st == 4:
+            out.append(f"{name} S/N")
+        elif st == 5:
+            out.append("DOMICILIO CONOCIDO")
+        elif st == 6:
+            out.append(f"MZ {e} LT {num % 60 + 1}")
+        else:
+            out.append(f"{name} {num} INT. {e}")
+    return np.asarray(out, dtype=object)
+
+
+def _phones(rng: np.random.Generator, states: NDArray[np.int32]) -> NDArray[np.int64]:
+    """Ten-digit numbers: the state's area code (the capital's most often) and a subscriber."""
+    width = max(len(s.area_codes) for s in STATES)
+    codes = np.zeros((len(STATES), width), dtype=np.int64)
+    lengths = np.ones((len(STATES), width), dtype=np.int64)
+    count = np.array([len(s.area_codes) for s in STATES])
+    for i, facts in enumerate(STATES):
+        for j, code in enumerate(facts.area_codes):
+            codes[i, j] = int(code)
+            lengths[i, j] = len(code)
+    n = int(states.shape[0])
+    p: NDArray[np.float64] = rng.random(n)
+    others = np.maximum(count[states] - 1, 1)
+    pick = np.where((p < 0.6) | (count[states] == 1), 0, 1 + (p * 1000).astype(np.int64) % others)
+    scale = 10 ** (10 - lengths[states, pick])
+    return codes[states, pick] * scale + rng.integers(0, 10**8, n) % scale
+
+
+def _pairs(
+    rng: np.random.Generator, n: int, category: NDArray[np.int8], model: ErrorModel
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int8]]:
+    counts = [
+        round(n * rate) for rate in (model.twins, model.namesake_parent_child, model.namesake_neighbours)
+    ]
+    total = sum(counts)
+    if 2 * total > n:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int8)
+    order = rng.permutation(n)
+    # Parents are PAM pensioners: the oldest generation of the roll.
+    pam = order[category[order] == PAM]
+    parents = pam[: counts[PARENT_CHILD]]
+    rest = np.setdiff1d(order, parents, assume_unique=True)
+    rest = rest[rng.permutation(rest.size)]
+    a_twins = rest[: counts[TWINS]]
+    a_neigh = rest[counts[TWINS] : counts[TWINS] + counts[NEIGHBOURS]]
+    b_all = rest[counts[TWINS] + counts[NEIGHBOURS] : counts[TWINS] + counts[NEIGHBOURS] + total]
+    a = np.concatenate([a_twins, parents[: counts[PARENT_CHILD]], a_neigh])
+    kind = np.repeat(
+        np.array([TWINS, PARENT_CHILD, NEIGHBOURS], dtype=np.int8), [a_twins.size, parents.size, a_neigh.size]
+    )
+    return a.astype(np.int64), b_all[: a.size].astype(np.int64), kind
+
+
+def generate_population(
+    rng: np.random.Generator, size: int, model: ErrorModel, geo: Geography, vocab: Vocabulary
+) -> Population:
+    shape = model.population
+    n = size
+    u = rng.random(n)
+    category = np.where(
+        u < shape.non_pensioners,
+        OTHER,
+        np.where(u < shape.non_pensioners + (1 - shape.non_pensioners) * shape.disability_share, PCD, PAM),
+    ).astype(np.int8)
+    age_days = _ages(rng, category)
+    female_share = np.select([category == PAM, category == PCD], [0.56, 0.47], 0.52)
+    sex = np.where(rng.random(n) < female_share, SEX_M, SEX_H).astype(np.int8)
+    sex[rng.random(n) < shape.non_binary] = SEX_X
+
+    weights = np.array([s.population for s in STATES])
+    state = rng.choice(len(STATES), size=n, p=weights / weights.sum()).astype(np.int32)
+    locality = geo.draw_localities(rng, state)
+    birth_state = state.astype(np.int16)
+    migrant = rng.random(n) < shape.migrants
+    birth_state[migrant] = rng.choice(len(STATES), size=int(migrant.sum()), p=weights / weights.sum())
+    birth_state[rng.random(n) < shape.born_abroad] = BORN_ABROAD
+
+    name_state = np.where(birth_state == BORN_ABROAD, state, birth_state).astype(np.int32)
+    paternal = draw_surnames(rng, vocab, name_state)
+    maternal = draw_surnames(rng, vocab, name_state)
+    maternal[rng.random(n) < shape.single_surname] = -1
+    birth_days = REFERENCE_DAYS - age_days
+    birth_year = birth_days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+    given, second = draw_given(rng, vocab, sex, birth_year)
+    address = addresses(rng, n)
+    phone = _phones(rng, state)
+
+    pair_a, pair_b, pair_kind = _pairs(rng, n, category, model)
+    relative = np.full(n, -1, dtype=np.int64)
+    _apply_pairs(
+        rng, pair_a, pair_b, pair_kind,
+        category=category, sex=sex, birth_days=birth_days, birth_state=birth_state, locality=locality,
+        paternal=paternal, maternal=maternal, given=given, second=second, address=address, phone=phone,
+        relative=relative, loc_state=geo.loc_state, vocab=vocab,
+    )  # fmt: skip
+
+    curp = _curps(rng, vocab, paternal, maternal, given, second, birth_days, sex, birth_state)
+    return Population(
+        size=n,
+        category=category,
+        sex=sex,
+        birth_days=birth_days,
+        birth_state=birth_state,
+        locality=locality,
+        paternal=paternal,
+        maternal=maternal,
+        given=given,
+        second=second,
+        address=address,
+        phone=phone,
+        curp=curp,
+        relative=relative,
+        pair_a=pair_a,
+        pair_b=pair_b,
+        pair_kind=pair_kind,
+    )
+
+
+def _apply_pairs(
+    rng: np.random.Generator,
+    pair_a: NDArray[np.int64],
+    pair_b: NDArray[np.int64],
+    pair_kind: NDArray[np.int8],
+    *,
+    category: NDArray[np.int8],
+    sex: NDArray[np.int8],
+    birth_days: NDArray[np.int64],
+    birth_state: NDArray[np.int16],
+    locality: NDArray[np.int32],
+    paternal: NDArray[np.int32],
+    maternal: NDArray[np.int32],
+    given: NDArray[np.int32],
+    second: NDArray[np.int32],
+    address: NDArray[np.object_],
+    phone: NDArray[np.int64],
+    relative: NDArray[np.int64],
+    loc_state: NDArray[np.int32],
+    vocab: Vocabulary,
+) -> None:
+    """Turn each b into the look-alike of its a, in place."""
+    a, b = pair_a, pair_b
+    paternal[b] = paternal[a]
+    maternal[b] = maternal[a]
+    locality[b] = locality[a]
+
+    twins = pair_kind == TWINS
+    ta, tb = a[twins], b[twins]
+    birth_days[tb] = birth_days[ta]
+    birth_state[tb] = birth_state[ta]
+    address[tb] = address[ta]
+    phone[tb] = phone[ta]
+    category[tb] = np.where(category[ta] == PCD, OTHER, category[ta])
+    # Twins never share their given names: a twin named like the other gets a fresh simple name.
+    for s in (SEX_H, SEX_M, SEX_X):
+        clash = tb[(given[tb] == given[ta]) & (sex[tb] == s)]
+        table = vocab.simple[min(s, SEX_M)][0]
+        fresh = table.draw(rng, clash.size)
+        fresh = np.where(fresh == given[clash], table.indices[1], fresh)
+        fresh = np.where(fresh == given[clash], table.indices[0], fresh)
+        given[clash] = fresh
+        second[clash] = -1
+
+    pc = pair_kind == PARENT_CHILD
+    pa, pb = a[pc], b[pc]
+    gap = (rng.uniform(20.0, 35.0, pa.size) * 365.2425).astype(np.int64)
+    birth_days[pb] = birth_days[pa] + gap
+    child_age = REFERENCE_DAYS - birth_days[pb]
+    category[pb] = np.where(child_age >= PAM_MIN_DAYS, PAM, OTHER)
+    birth_state[pb] = loc_state[locality[pb]]
+    address[pb] = address[pa]
+    phone[pb] = phone[pa]
+
+    neighbours = pair_kind == NEIGHBOURS
+    na, nb = a[neighbours], b[neighbours]
+    same_day = nb[birth_days[nb] == birth_days[na]]
+    # Move the clash 400 days in the direction that keeps the person in their category.
+    older = (category[same_day] == PAM) | (REFERENCE_DAYS - birth_days[same_day] < 1000)
+    birth_days[same_day] += np.where(older, -400, 400)
+
+    for kind_mask in (pc, neighbours):
+        ka, kb = a[kind_mask], b[kind_mask]
+        sex[kb] = sex[ka]
+        given[kb] = given[ka]
+        second[kb] = second[ka]
+    relative[ta], relative[tb] = tb, ta
+    relative[pa], relative[pb] = pb, pa
+
+
+def _curps(
+    rng: np.random.Generator,
+    vocab: Vocabulary,
+    paternal: NDArray[np.int32],
+    maternal: NDArray[np.int32],
+    given: NDArray[np.int32],
+    second: NDArray[np.int32],
+    birth_days: NDArray[np.int64],
+    sex: NDArray[np.int8],
+    birth_state: NDArray[np.int16],
+) -> NDArray[np.str_]:
+    surname_chars = curps.surname_characters(vocab.surnames)
+    width = len(vocab.given) + 1
+    form_key = given.astype(np.int64) * width + (second + 1)
+    forms, form_of = np.unique(form_key, return_inverse=True)
+    form_text = [
+        vocab.given[int(k // width)]
+        if k % width == 0
+        else f"{vocab.given[int(k // width)]} {vocab.given[int(k % width) - 1]}"
+        for k in forms.tolist()
+    ]
+    given_chars = curps.given_characters(form_text)[form_of]
+    state_codes = np.frombuffer("".join(STATE_CODES).encode("ascii"), dtype=np.uint8).reshape(-1, 2)
+    sex_codes = np.frombuffer("HMX".encode("ascii"), dtype=np.uint8)
+    n = int(paternal.shape[0])
+    matrix = curps.curp16_matrix(
+        paternal=surname_chars[paternal],
+        maternal=surname_chars[np.maximum(maternal, 0)],
+        has_maternal=maternal >= 0,
+        given=given_chars,
+        birth_days=birth_days,
+        sex=sex_codes[sex],
+        state=state_codes[birth_state],
+    )
+    # RENAPO gives people sharing characters 1–16 different homoclaves: here a random start per
+    # group plus the person's rank within it.
+    halves = np.ascontiguousarray(matrix[:, :16]).view(">u8")
+    order = np.lexsort((halves[:, 1], halves[:, 0]))
+    sorted_halves = halves[order]
+    starts = np.r_[True, (sorted_halves[1:] != sorted_halves[:-1]).any(axis=1)]
+    group_start = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n) - group_start
+    base: NDArray[np.int64] = rng.integers(0, 36, n)
+    start = np.empty(n, dtype=np.int64)
+    start[order] = base[order][group_start]
+    born_2000 = birth_days >= (date(2000, 1, 1) - EPOCH).days
+    homoclave = np.where(born_2000, (start + rank) % 26 + ord("A"), (start + rank) % 10 + ord("0"))
+    out = curps.finish_curps(matrix, homoclave.astype(np.uint8))
+    sample = rng.choice(n, size=min(n, curps.CHECK_SAMPLE), replace=False)
+    people = [
+        (
+            form_text[int(form_of[i])],
+            vocab.surnames[int(paternal[i])],
+            vocab.surnames[int(maternal[i])] if maternal[i] >= 0 else None,
+            EPOCH + timedelta(days=int(birth_days[i])),
+            SEX_LETTERS[int(sex[i])],
+            STATE_CODES[int(birth_state[i])],
+        )
+        for i in sample.tolist()
+    ]
+    curps.verify_sample(out, people, sample.astype(np.int64))
+    return out
+
+
+__all__ = ["SEX_H", "SEX_M", "SEX_X", "Population", "generate_population"]

@@ -1,0 +1,331 @@
+"""Source records: which person each roll or registry row describes, and how it is written.
+
+``plan_roll`` / ``plan_patients`` decide rows numerically for the whole file (who, which unit,
+which row is a duplicate); ``render_identity`` turns a chunk of rows into the text a source
+would hold, applying the source's ``SourceNoise`` and recording what it did in a bit mask.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+from numpy.typing import NDArray
+
+from interop.identity.curp import build_curp
+from interop.synth import noise
+from interop.synth.geography import Geography
+from interop.synth.noise import Noise
+from interop.synth.population import (
+    EPOCH,
+    OTHER,
+    REFERENCE_DAYS,
+    SEX_LETTERS,
+    STATE_CODES,
+    Population,
+    addresses,
+)
+from interop.synth.profile import ErrorModel, SourceNoise
+from interop.synth.units import NEAREST, Units
+from interop.synth.vocabulary import SEX_M, Vocabulary
+
+IDENTITY_COLUMNS = (
+    "record_id",
+    "curp",
+    "nombre",
+    "primer_apellido",
+    "segundo_apellido",
+    "fecha_nacimiento",
+    "sexo",
+    "entidad",
+    "municipio",
+    "localidad",
+    "domicilio",
+    "telefono",
+)
+ROLL_COLUMNS = (*IDENTITY_COLUMNS, "programa")
+PATIENT_COLUMNS = (*IDENTITY_COLUMNS, "clues", "expediente")
+# Chance of each further unit among the NEAREST of a person's locality, closest first.
+UNIT_PREFERENCE = np.array([0.55, 0.25, 0.12, 0.08])
+
+
+@dataclass(frozen=True, slots=True)
+class RollPlan:
+    person: NDArray[np.int64]
+    duplicate: NDArray[np.bool_]
+
+
+@dataclass(frozen=True, slots=True)
+class PatientPlan:
+    person: NDArray[np.int64]
+    unit: NDArray[np.int32]
+    old_code: NDArray[np.bool_]
+    expediente: NDArray[np.int64]
+
+
+def plan_roll(rng: np.random.Generator, pop: Population, model: ErrorModel) -> RollPlan:
+    """Every pensioner once, some twice (a second registration), in shuffled order."""
+    pensioners = np.flatnonzero(pop.category != OTHER).astype(np.int64)
+    twice = pensioners[rng.random(pensioners.size) < model.roll_duplicates]
+    person = np.concatenate([pensioners, twice])
+    person = person[rng.permutation(person.size)]
+    # The earlier row in file order is the original registration, the later one the duplicate.
+    duplicate = np.ones(person.size, dtype=bool)
+    duplicate[np.unique(person, return_index=True)[1]] = False
+    return RollPlan(person=person, duplicate=duplicate)
+
+
+def plan_patients(rng: np.random.Generator, pop: Population, units: Units, model: ErrorModel) -> PatientPlan:
+    """Every non-pensioner and a share of pensioners, at 1–3 of the units nearest their home."""
+    shape = model.population
+    patient = (pop.category == OTHER) | (rng.random(pop.size) < shape.pensioners_in_registries)
+    people = np.flatnonzero(patient).astype(np.int64)
+    second = rng.random(people.size) < shape.second_unit
+    third = second & (rng.random(people.size) < shape.third_unit)
+    count = 1 + second.astype(np.int64) + third.astype(np.int64)
+    # Weighted draw without replacement among the nearest units (Gumbel top-k).
+    keys = np.log(UNIT_PREFERENCE)[None, :] + rng.gumbel(size=(people.size, NEAREST))
+    ranked = np.argsort(-keys, axis=1)
+    choices = units.nearest[pop.locality[people][:, None], ranked]
+    person = np.repeat(people, count)
+    slot = np.arange(person.size) - np.repeat(np.cumsum(count) - count, count)
+    unit = choices[np.repeat(np.arange(people.size), count), slot]
+    # A person registered twice at the same unit (nearest list padded in tiny states) keeps one.
+    keep = np.r_[True, (person[1:] != person[:-1]) | (unit[1:] != unit[:-1])]
+    person, unit = person[keep], unit[keep]
+    order = rng.permutation(person.size)
+    person, unit = person[order], unit[order].astype(np.int32)
+    old_code = (units.clues_anterior[unit] != "") & (rng.random(person.size) < model.old_clues_in_registry)
+    # Expediente numbers count up per unit from a random start.
+    by_unit = np.argsort(unit, kind="stable")
+    sorted_unit = unit[by_unit]
+    starts = np.r_[True, sorted_unit[1:] != sorted_unit[:-1]]
+    group_start = np.maximum.accumulate(np.where(starts, np.arange(person.size), 0))
+    offset = rng.integers(1, 5000, units.size)
+    number = np.empty(person.size, dtype=np.int64)
+    number[by_unit] = np.arange(person.size) - group_start + offset[sorted_unit]
+    return PatientPlan(person=person, unit=unit, old_code=old_code, expediente=number)
+
+
+def expediente_text(unit: NDArray[np.int32], number: NDArray[np.int64]) -> list[str]:
+    """Each unit numbers its records its own way: plain, year/number or with a prefix."""
+    out: list[str] = []
+    for u, k in zip(unit.tolist(), number.tolist(), strict=True):
+        style = u % 3
+        if style == 0:
+            out.append(f"{k:08d}")
+        elif style == 1:
+            out.append(f"{2005 + (k * 7919 + u) % 21}/{k:05d}")
+        else:
+            out.append(f"EXP-{k:06d}")
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    pop: Population
+    vocab: Vocabulary
+    geo: Geography
+    surnames: NDArray[np.object_]
+
+
+class _Chunk:
+    """Random choices for one chunk of n rows, and the noise mask they leave behind."""
+
+    def __init__(self, rng: np.random.Generator, n: int) -> None:
+        self.rng = rng
+        self.n = n
+        self.mask = np.zeros(n, dtype=np.uint32)
+
+    def hit(self, rate: float, kind: Noise, eligible: NDArray[np.bool_] | None = None) -> list[int]:
+        chosen = self.rng.random(self.n) < rate
+        if eligible is not None:
+            chosen &= eligible
+        rows = np.flatnonzero(chosen)
+        self.mask[rows] |= np.uint32(1 << kind)
+        return rows.tolist()  # type: ignore[no-any-return]
+
+
+def render_identity(
+    rng: np.random.Generator, ctx: Context, who: NDArray[np.int64], cfg: SourceNoise
+) -> tuple[dict[str, list[str]], NDArray[np.uint32]]:
+    """The identity columns (all but record_id) for persons ``who`` as one source writes them."""
+    pop, geo = ctx.pop, ctx.geo
+    c = _Chunk(rng, who.size)
+    given = pop.given_names(ctx.vocab, who)
+    paternal: list[str] = ctx.surnames[pop.paternal[who]].tolist()
+    has_maternal = pop.maternal[who] >= 0
+    maternal: list[str] = np.where(has_maternal, ctx.surnames[np.maximum(pop.maternal[who], 0)], "").tolist()
+    for i in np.flatnonzero(~has_maternal).tolist():
+        maternal[i] = noise.maternal_missing(rng, cfg.maternal_placeholder)
+
+    abbreviable = np.fromiter((noise.can_abbreviate(g) for g in given), dtype=bool, count=c.n)
+    for i in c.hit(cfg.abbreviated_given, Noise.abbreviated_given, abbreviable):
+        given[i] = noise.abbreviate(given[i], rng)
+    several = np.fromiter((" " in g for g in given), dtype=bool, count=c.n)
+    for i in c.hit(cfg.dropped_second_given, Noise.dropped_second_given, several & ~abbreviable):
+        given[i] = noise.drop_second(given[i], rng)
+    for i in c.hit(cfg.missing_maternal, Noise.missing_maternal, has_maternal):
+        maternal[i] = noise.maternal_missing(rng, cfg.maternal_placeholder)
+    still_maternal = has_maternal & ((c.mask & (1 << Noise.missing_maternal)) == 0)
+    for i in c.hit(cfg.swapped_surnames, Noise.swapped_surnames, still_maternal):
+        paternal[i], maternal[i] = maternal[i], paternal[i]
+    names = (given, paternal, maternal)
+    field = rng.integers(0, 3, c.n)
+    field = np.where((field == 2) & ~still_maternal, 1, field)
+    for i in c.hit(cfg.name_typo, Noise.name_typo):
+        target = names[int(field[i])]
+        target[i] = noise.typo(target[i], rng)
+
+    loc = pop.locality[who].copy()
+    address: list[str] = pop.address[who].tolist()
+    moved = c.hit(cfg.moved, Noise.moved)
+    if moved:
+        loc[moved] = geo.draw_localities(rng, geo.loc_state[loc[moved]])
+        new_addresses = addresses(rng, len(moved)).tolist()
+        for i, text in zip(moved, new_addresses, strict=True):
+            address[i] = text
+    municipio: list[str] = geo.mun_name[geo.loc_mun[loc]].tolist()
+    localidad: list[str] = geo.loc_name[loc].tolist()
+    entidad: list[str] = [STATE_CODES[s] for s in geo.loc_state[loc].tolist()]
+
+    text_fields = (given, paternal, maternal, municipio, localidad, address)
+    strip = rng.random(c.n) >= cfg.keep_accents
+    for column in text_fields:
+        for i in np.flatnonzero(strip).tolist():
+            column[i] = column[i].translate(noise.STRIP_ACCENTS)
+    has_enye = np.fromiter(
+        ("Ñ" in g or "Ñ" in p or "Ñ" in m for g, p, m in zip(*names, strict=True)), bool, c.n
+    )
+    for i in c.hit(cfg.enye_as_n, Noise.enye_as_n, has_enye):
+        for column in text_fields:
+            column[i] = column[i].replace("Ñ", "N")
+    field = rng.integers(0, 3, c.n)
+    for i in c.hit(cfg.spurious_accent, Noise.spurious_accent):
+        target = names[int(field[i])]
+        target[i] = noise.spurious_accent(target[i], rng)
+    non_ascii = np.fromiter((not (g + p + m).isascii() for g, p, m in zip(*names, strict=True)), bool, c.n)
+    for i in c.hit(cfg.mojibake, Noise.mojibake, non_ascii):
+        for column in text_fields:
+            column[i] = noise.mojibake(column[i])
+    lowered = c.hit(cfg.lowercase, Noise.lowercase)
+    for i in lowered:
+        for column in names:
+            column[i] = column[i].lower()
+    not_lowered = np.ones(c.n, dtype=bool)
+    not_lowered[lowered] = False
+    for i in c.hit(cfg.mixed_case, Noise.mixed_case, not_lowered):
+        for column in names:
+            column[i] = column[i].title()
+    field = rng.integers(0, 3, c.n)
+    for i in c.hit(cfg.extra_spaces, Noise.extra_spaces):
+        target = names[int(field[i])]
+        target[i] = noise.extra_spaces(target[i], rng)
+
+    birth = _render_dates(c, pop.birth_days[who], cfg)
+    sex = pop.sex[who].copy()
+    flippable = sex != 2
+    flipped = c.hit(cfg.sex_flipped, Noise.sex_flipped, flippable)
+    sex[flipped] = 1 - sex[flipped]
+    curp = _render_curps(c, ctx, who, cfg)
+    phone = _render_phones(c, pop.phone[who], cfg)
+    return (
+        {
+            "curp": curp,
+            "nombre": given,
+            "primer_apellido": paternal,
+            "segundo_apellido": maternal,
+            "fecha_nacimiento": birth,
+            "sexo": [SEX_LETTERS[s] for s in sex.tolist()],
+            "entidad": entidad,
+            "municipio": municipio,
+            "localidad": localidad,
+            "domicilio": address,
+            "telefono": phone,
+        },
+        c.mask,
+    )
+
+
+def _render_dates(c: _Chunk, birth_days: NDArray[np.int64], cfg: SourceNoise) -> list[str]:
+    d = birth_days.astype("datetime64[D]")
+    years = d.astype("datetime64[Y]")
+    months = d.astype("datetime64[M]")
+    year = years.astype(np.int64) + 1970
+    month = (months - years.astype("datetime64[M]")).astype(np.int64) + 1
+    day = (d - months.astype("datetime64[D]")).astype(np.int64) + 1
+    missing = c.hit(cfg.missing_birth_date, Noise.missing_birth_date)
+    present = np.ones(c.n, dtype=bool)
+    present[missing] = False
+    swappable = present & (day <= 12) & (day != month)
+    swapped = c.hit(cfg.day_month_swap, Noise.day_month_swap, swappable)
+    month[swapped], day[swapped] = day[swapped], month[swapped]
+    shifted = c.hit(cfg.year_off_by_one, Noise.year_off_by_one, present)
+    year[shifted] += np.where(c.rng.random(len(shifted)) < 0.5, -1, 1)
+    day = np.where((month == 2) & (day == 29), 28, day)
+    dates = (
+        (year - 1970).astype("datetime64[Y]").astype("datetime64[M]") + (month - 1).astype("timedelta64[M]")
+    ).astype("datetime64[D]") + (day - 1).astype("timedelta64[D]")
+    text: list[str] = np.datetime_as_string(dates, unit="D").astype(object).tolist()
+    for i in missing:
+        text[i] = ""
+    return text
+
+
+def _render_curps(c: _Chunk, ctx: Context, who: NDArray[np.int64], cfg: SourceNoise) -> list[str]:
+    pop = ctx.pop
+    curp: list[str] = pop.curp[who].astype(object).tolist()
+    missing = c.hit(cfg.missing_curp, Noise.missing_curp)
+    present = np.ones(c.n, dtype=bool)
+    present[missing] = False
+    for i in missing:
+        curp[i] = ""
+    relative = c.hit(cfg.curp_of_relative, Noise.curp_of_relative, present)
+    for i in relative:
+        curp[i] = _relative_curp(c.rng, ctx, int(who[i]))
+    present[relative] = False
+    for i in c.hit(cfg.curp_typo, Noise.curp_typo, present):
+        curp[i] = noise.curp_typo(curp[i], c.rng)
+    return curp
+
+
+_EARLIEST_RELATIVE = (date(1905, 1, 1) - EPOCH).days
+
+
+def _relative_curp(rng: np.random.Generator, ctx: Context, person: int) -> str:
+    """The CURP of a real relative when the person has one in the population, otherwise of a
+    sibling, parent or child who shares both surnames."""
+    pop = ctx.pop
+    if pop.relative[person] >= 0:
+        return str(pop.curp[pop.relative[person]])
+    sex = int(rng.integers(2))
+    table = ctx.vocab.simple[sex][0]
+    given = ctx.vocab.given[int(table.draw(rng, 1)[0])]
+    years = float(rng.uniform(-35.0, 35.0))
+    days = int(pop.birth_days[person] + years * 365.2425)
+    days = min(max(days, _EARLIEST_RELATIVE), REFERENCE_DAYS - 1)
+    birth = EPOCH + timedelta(days=days)
+    homoclave = str(rng.integers(10)) if birth < date(2000, 1, 1) else chr(ord("A") + int(rng.integers(26)))
+    maternal = pop.maternal[person]
+    return build_curp(
+        given_names=given,
+        paternal_surname=ctx.vocab.surnames[int(pop.paternal[person])],
+        maternal_surname=ctx.vocab.surnames[int(maternal)] if maternal >= 0 else None,
+        birth_date=birth,
+        sex=SEX_LETTERS[SEX_M if sex else 0],
+        state=STATE_CODES[int(pop.birth_state[person])],
+        homoclave=homoclave,
+    )
+
+
+def _render_phones(c: _Chunk, phones: NDArray[np.int64], cfg: SourceNoise) -> list[str]:
+    text: list[str] = phones.astype("U10").astype(object).tolist()
+    missing = c.hit(cfg.missing_phone, Noise.missing_phone)
+    for i in missing:
+        text[i] = ""
+    present = np.ones(c.n, dtype=bool)
+    present[missing] = False
+    for i in c.hit(cfg.formatted_phone, Noise.formatted_phone, present):
+        text[i] = noise.formatted_phone(text[i], c.rng)
+    return text
