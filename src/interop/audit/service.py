@@ -1,13 +1,88 @@
-"""Placeholder: filled by the audit owner (records nothing yet)."""
+"""Recording and reading audit events. Never commits: the caller's transaction carries the events.
+
+``record`` validates and buffers events in ``session.info``; they are written just before the caller's
+transaction commits (a ``before_commit`` hook on every Session), under a transaction-level advisory lock
+that serialises chain writers. Holding the lock only from that moment to COMMIT keeps the window short;
+because the lock is released after the commit becomes visible, the next writer reads the true head, so
+concurrent writers never fork the chain (the primary key on ``seq`` would refuse a fork anyway). A
+transaction that rolls back takes its buffered events with it, and leaves no gap in ``seq``.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Connection, and_, event, insert, or_, select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction
 
-from interop.audit.schemas import AuditEntity
-from interop.context import RequestContext
+from interop.audit import chain, signing
+from interop.audit.errors import AuditRecordRejected, SigningKeyUnavailable
+from interop.audit.models import AuditCheckpoint, AuditEvent
+from interop.audit.schemas import (
+    ACTIONS,
+    ENTITY_ROLES,
+    OUTCOMES,
+    SUBTYPES,
+    AuditEntity,
+    AuditEventRead,
+    AuditSearch,
+    CheckpointRead,
+    TraceRead,
+)
+from interop.config import Settings
+from interop.context import Actor, RequestContext
+
+LOCK_KEY = 0x1A0D17_0A0D17  # pg_advisory_xact_lock key of the chain
+_PENDING = "interop.audit.pending"
+_CURP = re.compile(r"[A-Z][AEIOUX][A-Z]{2}\d{6}[HMX][A-Z]{2}[B-DF-HJ-NP-TV-Z]{3}[A-Z0-9]\d", re.IGNORECASE)
+_TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
+_TYPE_OF_SUBTYPE = {  # DICOM audit event ids for what is not a RESTful interaction
+    "login": "110114",  # User Authentication
+    "import": "110107",  # Import
+    "export": "110106",  # Export
+    "verify": "110101",  # Audit Log Used
+    "checkpoint": "110101",
+    "match-run": "110100",  # Application Activity
+}
+
+
+@dataclass
+class _Config:
+    signer: signing.Signer | None = None
+    checkpoint_every: int = 1000
+
+
+_config = _Config()
+
+
+def configure(settings: Settings) -> signing.Signer:
+    """Load (or create) the checkpoint key and the checkpoint interval for this process. Called by the
+    app lifespan and the CLI; until then events are still chained, only periodic checkpoints wait."""
+    signer = signing.load_or_create(settings)
+    _config.signer = signer
+    _config.checkpoint_every = max(1, settings.audit_checkpoint_every)
+    return signer
+
+
+def current_signer() -> signing.Signer:
+    if _config.signer is None:
+        raise SigningKeyUnavailable("the audit signing key is not loaded")
+    return _config.signer
+
+
+def _reject_personal_data(values: Sequence[str | None]) -> None:
+    for value in values:
+        if value and _CURP.search(value):
+            raise AuditRecordRejected("audit events hold identifiers only: a value looks like a CURP")
+
+
+def _patient_ref(value: str) -> str:
+    return value if value.startswith("Patient/") else f"Patient/{value}"
 
 
 async def record(
@@ -21,4 +96,307 @@ async def record(
     outcome: str = "0",
     query: str | None = None,
 ) -> None:
-    return None
+    """Buffer one event per patient (one event when there is none) in the caller's transaction.
+
+    Written at the caller's commit; gone if it rolls back. Raises ``AuditRecordRejected`` for an unknown
+    code or a value that looks like a CURP (a caller's bug: audit events hold identifiers only).
+    """
+    await _queue(
+        session,
+        ctx,
+        action=action,
+        subtype=subtype,
+        entities=entities,
+        patients=patients,
+        outcome=outcome,
+        query=query,
+        outcome_desc=None,
+    )
+
+
+async def _queue(
+    session: AsyncSession,
+    ctx: RequestContext,
+    *,
+    action: str,
+    subtype: str,
+    entities: Sequence[AuditEntity],
+    patients: Sequence[str],
+    outcome: str,
+    query: str | None,
+    outcome_desc: str | None,
+    type_: str | None = None,
+) -> None:
+    if action not in ACTIONS:
+        raise AuditRecordRejected(f"unknown audit action {action!r}")
+    if subtype not in SUBTYPES:
+        raise AuditRecordRejected(f"unknown audit subtype {subtype!r}")
+    if outcome not in OUTCOMES:
+        raise AuditRecordRejected(f"unknown audit outcome {outcome!r}")
+    for entity in entities:
+        if entity.role not in ENTITY_ROLES:
+            raise AuditRecordRejected(f"unknown audit entity role {entity.role!r}")
+        if not entity.id or not entity.type:
+            raise AuditRecordRejected("an audit entity needs a type and an id")
+    actor = ctx.actor
+    _reject_personal_data(
+        [query, outcome_desc, actor.user, actor.client_id, ctx.request_id, *list(patients)]
+        + [value for e in entities for value in (e.type, e.id)]
+    )
+    base: dict[str, Any] = {
+        "type": type_ or _TYPE_OF_SUBTYPE.get(subtype, "rest"),
+        "subtype": subtype,
+        "action": action,
+        "outcome": outcome,
+        "outcome_desc": outcome_desc,
+        "client_id": actor.client_id[:128],
+        "role": actor.role[:32],
+        "user_id": actor.user[:128] if actor.user else None,
+        "network_address": ctx.network_address[:64] if ctx.network_address else None,
+        "request_id": ctx.request_id[:64],
+        "trace_id": ctx.trace_id[:32],
+        "entities": [{"id": e.id, "role": e.role, "type": e.type} for e in entities],
+        "query": query,
+    }
+    refs: list[str | None] = list(dict.fromkeys(_patient_ref(p) for p in patients)) or [None]
+    pending: list[dict[str, Any]] = session.info.setdefault(_PENDING, [])
+    pending.extend({**base, "patient": ref} for ref in refs)
+    # Begin the transaction now, so that ending it without a commit (rollback) drops the buffer.
+    await session.connection()
+
+
+async def flush(session: AsyncSession) -> None:
+    """Write the buffered events now (taking the chain lock until the transaction ends)."""
+    await session.run_sync(_write_pending)
+
+
+def _write_pending(session: Session) -> None:
+    pending: list[dict[str, Any]] | None = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    # Flush the caller's own changes first, so the chain lock is held for as little as possible.
+    session.flush()
+    conn = session.connection()
+    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+    prev_seq, prev_hash, last_at = _head(conn)
+    # recorded_at never goes backwards along the chain, so date ranges are contiguous seq ranges.
+    now = max(datetime.now(UTC), last_at) if last_at else datetime.now(UTC)
+    rows = []
+    for values in pending:
+        prev_seq += 1
+        row = {**values, "seq": prev_seq, "recorded_at": now}
+        prev_hash = chain.link(prev_hash, chain.canonical(row))
+        row["hash"] = prev_hash
+        rows.append(row)
+    conn.execute(insert(AuditEvent), rows)
+    signer = _config.signer
+    if signer is not None:
+        last_checkpoint = conn.execute(
+            text("SELECT coalesce(max(seq), 0) FROM audit_checkpoint")
+        ).scalar_one()
+        if prev_seq - last_checkpoint >= _config.checkpoint_every:
+            conn.execute(insert(AuditCheckpoint), [_signed(signer, prev_seq, prev_hash, now)])
+
+
+def _head(conn: Connection) -> tuple[int, bytes, datetime | None]:
+    head = conn.execute(
+        text("SELECT seq, hash, recorded_at FROM audit_event ORDER BY seq DESC LIMIT 1")
+    ).first()
+    if head is None:
+        return 0, chain.GENESIS, None
+    return int(head.seq), bytes(head.hash), head.recorded_at
+
+
+def _signed(signer: signing.Signer, seq: int, hash_: bytes, at: datetime) -> dict[str, Any]:
+    message = chain.checkpoint_message(seq=seq, hash_=hash_, created_at=at, key_id=signer.key_id)
+    return {
+        "seq": seq,
+        "hash": hash_,
+        "created_at": at,
+        "key_id": signer.key_id,
+        "signature": signer.sign(message),
+    }
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    if session.info.get(_PENDING):
+        _write_pending(session)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
+
+
+async def record_denied(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    *,
+    request_id: str,
+    trace_id: str,
+    network_address: str | None,
+    status: int,
+    method: str,
+    route: str,
+    client_id: str | None = None,
+    role: str | None = None,
+    user: str | None = None,
+) -> None:
+    """Record a refused request (401/403) in a transaction of its own (the request's rolls back).
+
+    ``route`` is the route template (``/fhir/Patient/{id}``), never the concrete path or query string.
+    """
+    method = method.upper()
+    subtype, action = {
+        "POST": ("create", "C"),
+        "PUT": ("update", "U"),
+        "PATCH": ("patch", "U"),
+        "DELETE": ("delete", "D"),
+    }.get(method, ("read" if "{" in route else "search-type", "R" if "{" in route else "E"))
+    actor = Actor(client_id=client_id or "unauthenticated", role=role or "none", user=user)
+    ctx = RequestContext(
+        actor=actor, request_id=request_id, trace_id=trace_id, network_address=network_address
+    )
+    async with sessionmaker() as session:
+        await _queue(
+            session,
+            ctx,
+            action=action,
+            subtype=subtype,
+            entities=(),
+            patients=(),
+            outcome="4",
+            query=None,
+            outcome_desc=f"{status} {method} {route[:200]}",
+            type_="110114" if status == 401 else "rest",
+        )
+        await session.commit()
+
+
+async def checkpoint(session: AsyncSession, *, signer: signing.Signer | None = None) -> CheckpointRead | None:
+    """Sign the current head now (after writing this session's buffered events). None when the chain is
+    empty; the existing checkpoint when the head is already signed."""
+    signer = signer or current_signer()
+    await session.run_sync(_write_pending)
+    conn = await session.connection()
+    await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+    seq, hash_, _ = await conn.run_sync(_head)
+    if seq == 0:
+        return None
+    return await checkpoint_at(session, seq=seq, hash_=hash_, signer=signer)
+
+
+async def checkpoint_at(
+    session: AsyncSession, *, seq: int, hash_: bytes, signer: signing.Signer
+) -> CheckpointRead:
+    existing = (
+        await session.execute(
+            select(AuditCheckpoint)
+            .where(AuditCheckpoint.seq == seq, AuditCheckpoint.key_id == signer.key_id)
+            .order_by(AuditCheckpoint.id)
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if existing is not None:
+        return CheckpointRead.of(existing)
+    row = AuditCheckpoint(**_signed(signer, seq, hash_, datetime.now(UTC)))
+    session.add(row)
+    await session.flush()
+    return CheckpointRead.of(row)
+
+
+async def get_event(session: AsyncSession, *, seq: int) -> AuditEventRead | None:
+    row = await session.get(AuditEvent, seq)
+    return AuditEventRead.of(row) if row is not None else None
+
+
+def _entity_match(type_: str | None, id_: str) -> Any:
+    probe = {"id": id_} if type_ is None else {"id": id_, "type": type_}
+    clause = AuditEvent.entities.contains([probe])
+    if type_ in (None, "Patient"):
+        clause = or_(clause, AuditEvent.patient == _patient_ref(id_))
+    return clause
+
+
+async def search_events(
+    session: AsyncSession,
+    *,
+    criteria: AuditSearch,
+    count: int,
+    after_seq: int | None = None,
+    descending: bool = False,
+) -> tuple[list[AuditEventRead], bool]:
+    """One page of events in chain order (or reverse), keyset-paged on ``seq``; True when more follow."""
+    where: list[Any] = []
+    if criteria.since is not None:
+        where.append(AuditEvent.recorded_at >= criteria.since)
+    if criteria.before is not None:
+        where.append(AuditEvent.recorded_at < criteria.before)
+    for agents in criteria.agent_groups:
+        where.append(or_(AuditEvent.client_id.in_(agents), AuditEvent.user_id.in_(agents)))
+    for group in criteria.entity_groups:
+        where.append(or_(*[_entity_match(t, i) for t, i in group]))
+    for column, values in (
+        (AuditEvent.patient, [_patient_ref(p) for p in criteria.patients] if criteria.patients else None),
+        (AuditEvent.action, criteria.actions),
+        (AuditEvent.type, criteria.types),
+        (AuditEvent.subtype, criteria.subtypes),
+        (AuditEvent.outcome, criteria.outcomes),
+        (AuditEvent.trace_id, criteria.trace_ids),
+    ):
+        if values is not None:
+            where.append(column.in_(values))
+    if after_seq is not None:
+        where.append(AuditEvent.seq < after_seq if descending else AuditEvent.seq > after_seq)
+    stmt = (
+        select(AuditEvent)
+        .where(and_(*where))
+        .order_by(AuditEvent.seq.desc() if descending else AuditEvent.seq)
+        .limit(count + 1)
+    )
+    rows = (await session.execute(stmt)).scalars().all()
+    return [AuditEventRead.of(r) for r in rows[:count]], len(rows) > count
+
+
+async def trace(session: AsyncSession, *, trace_id: str, limit: int = 5000) -> TraceRead:
+    """One case end to end, in chain (= time) order: the events carrying ``trace_id``, and the events of
+    other requests on the same resources (a clinic reading or moving the Task the visit created).
+    Patients are not followed: that would pull in the person's whole unrelated history."""
+    direct = (
+        (
+            await session.execute(
+                select(AuditEvent)
+                .where(AuditEvent.trace_id == trace_id)
+                .order_by(AuditEvent.seq)
+                .limit(limit)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    refs = list(
+        dict.fromkeys((e["type"], e["id"]) for row in direct for e in row.entities if e["type"] != "Patient")
+    )[:200]
+    related: Sequence[AuditEvent] = []
+    if refs:
+        related = (
+            (
+                await session.execute(
+                    select(AuditEvent)
+                    .where(AuditEvent.trace_id != trace_id, or_(*[_entity_match(t, i) for t, i in refs]))
+                    .order_by(AuditEvent.seq)
+                    .limit(limit)
+                )
+            )
+            .scalars()
+            .all()
+        )
+    via: dict[int, Any] = {row.seq: "trace" for row in direct}
+    via.update({row.seq: "entity" for row in related})
+    merged = sorted([*direct, *related], key=lambda r: r.seq)
+    return TraceRead(trace_id=trace_id, events=[AuditEventRead.of(r) for r in merged], via=via)
+
+
+def valid_trace_id(value: str) -> bool:
+    return bool(_TRACE_ID.match(value))

@@ -1,0 +1,18 @@
+"""Errors of the audit domain. Messages name fields, never values (a value might be personal data)."""
+
+from __future__ import annotations
+
+from interop.errors import Invalid, Unavailable
+
+
+class AuditRecordRejected(ValueError):
+    """A caller passed something an audit event must not hold (a CURP, an unknown code). A bug in the
+    caller, so it is not a DomainError: it surfaces as a 500 and the action's transaction rolls back."""
+
+
+class InvalidAuditQuery(Invalid):
+    code = "invalid-audit-query"
+
+
+class SigningKeyUnavailable(Unavailable):
+    code = "audit-signing-key-unavailable"

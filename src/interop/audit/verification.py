@@ -1,0 +1,192 @@
+"""Walking the stored chain and its checkpoints: in the caller's transaction (one consistent snapshot, for
+the API), or in parallel seq ranges across processes (``verify_parallel``, for the CLI and bench).
+
+Rows stream through a server-side cursor; nothing holds the whole chain in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from typing import Any
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from interop.audit import chain
+from interop.audit.schemas import VerificationRead
+from interop.audit.signing import Verifier
+from interop.db.bulk import raw_connection
+
+_ROWS = (
+    "SELECT seq, recorded_at, type, subtype, action, outcome, outcome_desc, client_id, role, user_id, "
+    "network_address, request_id, trace_id, patient, entities::text, query, hash "
+    "FROM audit_event WHERE seq BETWEEN $1 AND $2 ORDER BY seq"
+)
+_CHECKPOINTS = (
+    "SELECT c.id, c.seq, c.hash, c.created_at, c.key_id, c.signature, e.hash AS chain_hash "
+    "FROM audit_checkpoint c LEFT JOIN audit_event e ON e.seq = c.seq ORDER BY c.seq, c.id"
+)
+_PREFETCH = 20_000
+
+
+@dataclass(frozen=True)
+class _Checkpoints:
+    count: int
+    latest_seq: int | None
+    broken: chain.Break | None
+
+
+def check_checkpoints(rows: Sequence[Any], *, head_seq: int, verifier: Verifier) -> _Checkpoints:
+    """Every signature must verify with the trusted key and every signed hash must equal the chain's hash
+    at that seq; a checkpoint past the head means the tail was dropped. Returns the lowest break."""
+    breaks: list[chain.Break] = []
+    previous_good = 0
+    for row in rows:
+        seq = int(row["seq"])
+        message = chain.checkpoint_message(
+            seq=seq, hash_=bytes(row["hash"]), created_at=row["created_at"], key_id=row["key_id"]
+        )
+        if row["key_id"] != verifier.key_id or not verifier.verify(message, bytes(row["signature"])):
+            breaks.append(
+                chain.Break(
+                    seq, f"checkpoint {row['id']} signature does not verify with key {verifier.key_id}"
+                )
+            )
+        elif seq > head_seq:
+            breaks.append(
+                chain.Break(
+                    head_seq + 1,
+                    f"entries missing: the chain ends at {head_seq} but "
+                    f"checkpoint {row['id']} signed entry {seq}",
+                )
+            )
+        elif row["chain_hash"] is None or bytes(row["chain_hash"]) != bytes(row["hash"]):
+            breaks.append(
+                chain.Break(
+                    seq,
+                    f"chain differs from checkpoint {row['id']}: an entry after "
+                    f"{previous_good} was altered or the chain rewritten",
+                )
+            )
+        else:
+            previous_good = seq
+    latest = max((int(r["seq"]) for r in rows), default=None)
+    return _Checkpoints(len(rows), latest, min(breaks, key=lambda b: b.seq) if breaks else None)
+
+
+async def _stream(conn: asyncpg.Connection, first: int, last: int) -> AsyncIterator[asyncpg.Record]:
+    async for record in conn.cursor(_ROWS, first, last, prefetch=_PREFETCH):
+        yield record
+
+
+async def _walk_range(conn: asyncpg.Connection, first: int, last: int) -> chain.Walk:
+    """Walk [first, last]; a range that ends early reports its first missing seq."""
+    prev_hash = chain.GENESIS
+    if first > 1:
+        stored = await conn.fetchval("SELECT hash FROM audit_event WHERE seq = $1", first - 1)
+        # A missing predecessor is reported by the range that owns it; any hash makes this one fail later.
+        prev_hash = bytes(stored) if stored is not None else chain.GENESIS
+    rows: list[Any] = []
+    prev_seq, count = first - 1, 0
+    async for record in _stream(conn, first, last):
+        rows.append(record)
+        if len(rows) >= _PREFETCH:
+            result = chain.walk(rows, prev_seq=prev_seq, prev_hash=prev_hash)
+            count += result.count
+            if result.broken:
+                return chain.Walk(count, result.last_seq, result.last_hash, result.broken)
+            prev_seq, prev_hash, rows = result.last_seq, result.last_hash, []
+    result = chain.walk(rows, prev_seq=prev_seq, prev_hash=prev_hash)
+    count += result.count
+    broken = result.broken
+    if broken is None and result.last_seq < last:
+        broken = chain.Break(result.last_seq + 1, "entry missing (sequence gap)")
+    return chain.Walk(count, result.last_seq, result.last_hash, broken)
+
+
+def _report(
+    walks: Sequence[chain.Walk],
+    checkpoints: _Checkpoints,
+    *,
+    head_seq: int,
+    verifier: Verifier,
+    started: float,
+) -> VerificationRead:
+    breaks = [w.broken for w in walks if w.broken is not None]
+    if checkpoints.broken is not None:
+        breaks.append(checkpoints.broken)
+    first = min(breaks, key=lambda b: b.seq) if breaks else None
+    return VerificationRead(
+        ok=first is None,
+        events_checked=sum(w.count for w in walks),
+        head_seq=head_seq,
+        checkpoints_checked=checkpoints.count,
+        latest_checkpoint_seq=checkpoints.latest_seq,
+        first_bad_seq=first.seq if first else None,
+        reason=first.reason if first else None,
+        key_id=verifier.key_id,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+async def _heads(conn: asyncpg.Connection, verifier: Verifier) -> tuple[int, _Checkpoints]:
+    # Checkpoints first: any checkpoint read then signs a seq at or below the head read after it.
+    checkpoint_rows = await conn.fetch(_CHECKPOINTS)
+    head_seq = int(await conn.fetchval("SELECT coalesce(max(seq), 0) FROM audit_event"))
+    return head_seq, check_checkpoints(checkpoint_rows, head_seq=head_seq, verifier=verifier)
+
+
+async def verify(session: AsyncSession, *, verifier: Verifier) -> VerificationRead:
+    """Walk the whole chain and every checkpoint in the session's transaction (one snapshot)."""
+    started = time.perf_counter()
+    conn = await raw_connection(session)
+    head_seq, checkpoints = await _heads(conn, verifier)
+    walk = await _walk_range(conn, 1, head_seq)
+    return _report([walk], checkpoints, head_seq=head_seq, verifier=verifier, started=started)
+
+
+def _walk_in_process(dsn: str, first: int, last: int) -> chain.Walk:
+    async def run() -> chain.Walk:
+        conn = await asyncpg.connect(dsn)
+        try:
+            async with conn.transaction(readonly=True):
+                return await _walk_range(conn, first, last)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+def verify_parallel(
+    dsn: str, *, verifier: Verifier, workers: int | None = None, chunk: int = 500_000
+) -> VerificationRead:
+    """Walk the chain in seq ranges on ``workers`` processes (default: the CPU count). Blocking.
+
+    ``dsn`` is a plain ``postgresql://`` URL. The first break across all ranges is the one reported.
+    """
+    started = time.perf_counter()
+
+    async def heads() -> tuple[int, _Checkpoints]:
+        conn = await asyncpg.connect(dsn)
+        try:
+            return await _heads(conn, verifier)
+        finally:
+            await conn.close()
+
+    head_seq, checkpoints = asyncio.run(heads())
+    workers = max(1, workers or os.cpu_count() or 1)
+    ranges = [(a, min(a + chunk - 1, head_seq)) for a in range(1, head_seq + 1, chunk)]
+    if not ranges:
+        return _report([], checkpoints, head_seq=0, verifier=verifier, started=started)
+    if workers == 1 or len(ranges) == 1:
+        walks = [_walk_in_process(dsn, a, b) for a, b in ranges]
+    else:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            walks = list(pool.map(_walk_in_process, [dsn] * len(ranges), *zip(*ranges, strict=True)))
+    return _report(walks, checkpoints, head_seq=head_seq, verifier=verifier, started=started)
