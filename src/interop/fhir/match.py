@@ -1,7 +1,202 @@
-"""Placeholder: filled by its owner."""
+"""``POST /fhir/Patient/$match``: the FHIR face of online matching.
+
+In: R4 Parameters with ``resource`` (a Patient), ``onlyCertainMatches`` and ``count``. Out: a searchset
+Bundle ordered by score; ``search.score`` is the match probability and the ``match-grade`` extension
+says certain / probable / possible. Registry patients come back as the Patient the registry serves;
+pension-roll records as a Patient identified by the padrón record (no server id: they are not FHIR
+Patients of this server).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
 
-router = APIRouter()
+from fastapi import APIRouter, Body, Depends, Request
+from sqlalchemy import text
+
+from interop.api.deps import SessionDep
+from interop.audit import service as audit_service
+from interop.audit.schemas import AuditEntity
+from interop.auth.dependencies import require
+from interop.config import Settings
+from interop.context import RequestContext
+from interop.errors import Invalid
+from interop.fhir.patient import FATHERS, MOTHERS, patient_resource
+from interop.fhir.responses import FhirResponse
+from interop.matching import service as matching_service
+from interop.matching.schemas import IdentityProbe, OnlineCandidate
+
+router = APIRouter(tags=["fhir"])
+
+MATCH_GRADE = "http://hl7.org/fhir/StructureDefinition/match-grade"
+SEX_OF_GENDER = {"male": "H", "female": "M", "other": "X"}
+MAX_COUNT = 50
+
+
+class MatchRequestInvalid(Invalid):
+    code = "match-request-invalid"
+
+
+def _ext(element: dict[str, Any], url: str) -> str | None:
+    for ext in element.get("extension", []) or []:
+        if ext.get("url") == url and isinstance(ext.get("valueString"), str):
+            return str(ext["valueString"])
+    return None
+
+
+def probe_of_patient(patient: dict[str, Any], settings: Settings) -> IdentityProbe:
+    """The identity data of a FHIR Patient (names per DESIGN.md: given, both surnames as family, and the
+    fathers-/mothers-family extensions when known)."""
+    if patient.get("resourceType") != "Patient":
+        raise MatchRequestInvalid("parameter 'resource' must be a Patient")
+    curp = next(
+        (
+            str(i.get("value"))
+            for i in patient.get("identifier", []) or []
+            if i.get("system") == settings.system_curp and i.get("value")
+        ),
+        None,
+    )
+    names = patient.get("name", []) or []
+    name = next((n for n in names if n.get("use") == "official"), names[0] if names else {})
+    given = " ".join(str(g) for g in name.get("given", []) or []) or None
+    family = name.get("family")
+    family_ext = name.get("_family") or {}
+    paternal = _ext(family_ext, FATHERS) or _ext(name, FATHERS)
+    maternal = _ext(family_ext, MOTHERS) or _ext(name, MOTHERS)
+    if paternal is None and isinstance(family, str) and family.strip():
+        words = family.split()
+        paternal = words[0]
+        maternal = maternal or (" ".join(words[1:]) or None)
+    birth: date | None = None
+    if isinstance(patient.get("birthDate"), str):
+        try:
+            birth = date.fromisoformat(patient["birthDate"])
+        except ValueError:
+            raise MatchRequestInvalid("birthDate must be a full date (YYYY-MM-DD)") from None
+    address = (patient.get("address") or [{}])[0]
+    line = address.get("line") or []
+    phone = next(
+        (t.get("value") for t in patient.get("telecom", []) or [] if t.get("system") == "phone"), None
+    )
+    return IdentityProbe(
+        curp=curp,
+        given_names=given,
+        paternal_surname=paternal,
+        maternal_surname=maternal,
+        birth_date=birth,
+        sex=SEX_OF_GENDER.get(str(patient.get("gender"))),
+        entidad=address.get("state"),
+        municipio=address.get("district"),
+        localidad=address.get("city"),
+        domicilio=" ".join(str(x) for x in line) or None,
+        telefono=phone,
+    )
+
+
+def parse_parameters(body: dict[str, Any]) -> tuple[dict[str, Any], bool, int]:
+    if body.get("resourceType") != "Parameters":
+        raise MatchRequestInvalid("the body must be a Parameters resource")
+    resource: dict[str, Any] | None = None
+    only_certain = False
+    count = 10
+    for p in body.get("parameter", []) or []:
+        name = p.get("name")
+        if name == "resource":
+            resource = p.get("resource")
+        elif name == "onlyCertainMatches":
+            only_certain = bool(p.get("valueBoolean"))
+        elif name == "count":
+            value = p.get("valueInteger")
+            if not isinstance(value, int) or value < 1:
+                raise MatchRequestInvalid("count must be a positive integer")
+            count = min(value, MAX_COUNT)
+    if not isinstance(resource, dict):
+        raise MatchRequestInvalid("parameter 'resource' (a Patient) is required")
+    return resource, only_certain, count
+
+
+async def _record_views(
+    session: Any, candidates: list[OnlineCandidate]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    if not candidates:
+        return {}
+    keys = [f"{c.source}|{c.record_id}" for c in candidates]
+    rows = await session.execute(
+        text(
+            "SELECT source, record_id, patient_id, version, created_at, curp, nombre, primer_apellido, "
+            "segundo_apellido, fecha_nacimiento, sexo, entidad, municipio, localidad, domicilio, telefono, "
+            "clues_current FROM identity_record WHERE source || '|' || record_id = ANY(:keys)"
+        ),
+        {"keys": keys},
+    )
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows.mappings():
+        view = dict(row)
+        out[(row["source"], row["record_id"])] = view
+    return out
+
+
+def _entry(
+    cand: OnlineCandidate, view: dict[str, Any] | None, settings: Settings, base: str
+) -> dict[str, Any]:
+    data = dict(view or {})
+    data["updated_at"] = data.get("created_at") or datetime.now(UTC)
+    data["clues"] = data.get("clues_current")
+    if cand.source == "roll":
+        data["id"] = None
+        data["roll_record_id"] = cand.record_id
+    else:
+        data["id"] = str(cand.patient_id) if cand.patient_id else None
+    resource = patient_resource(data, settings)
+    if resource.get("id") is None:
+        resource.pop("id", None)
+    entry: dict[str, Any] = {
+        "resource": resource,
+        "search": {
+            "mode": "match",
+            "score": round(cand.probability, 6),
+            "extension": [{"url": MATCH_GRADE, "valueCode": cand.grade}],
+        },
+    }
+    if resource.get("id"):
+        entry["fullUrl"] = f"{base}/Patient/{resource['id']}"
+    return entry
+
+
+@router.post(
+    "/Patient/$match", summary="Patient $match (online identity matching)", response_class=FhirResponse
+)
+async def patient_match(
+    request: Request,
+    session: SessionDep,
+    ctx: Annotated[RequestContext, Depends(require("Patient", "s"))],
+    body: Annotated[dict[str, Any], Body(media_type="application/fhir+json")],
+) -> FhirResponse:
+    settings: Settings = request.app.state.settings
+    resource, only_certain, count = parse_parameters(body)
+    probe = probe_of_patient(resource, settings)
+    candidates = await matching_service.match_online(session, probe=probe, limit=count, settings=settings)
+    if only_certain:
+        candidates = [c for c in candidates if c.grade == "certain"]
+    views = await _record_views(session, candidates)
+    base = (settings.base_url or str(request.base_url).rstrip("/")) + "/fhir"
+    entries = [_entry(c, views.get((c.source, c.record_id)), settings, base) for c in candidates]
+    patients = [f"Patient/{c.patient_id}" for c in candidates if c.patient_id]
+    await audit_service.record(
+        session,
+        ctx,
+        action="E",
+        subtype="operation",
+        entities=[AuditEntity(type="Patient", id=str(c.patient_id)) for c in candidates if c.patient_id],
+        patients=patients,
+    )
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "timestamp": datetime.now(UTC).isoformat(),
+        "total": len(entries),
+        "entry": entries,
+    }
+    return FhirResponse(bundle)

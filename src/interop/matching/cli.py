@@ -1,8 +1,143 @@
-"""Placeholder: filled by its owner."""
+"""``interop match run|evaluate`` and ``interop persons export``."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import secrets
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
 import typer
+
+from interop.config import Settings
+from interop.context import RequestContext, system_context
+from interop.db.runtime import Database, DatabaseUnavailable, open_database, prepare
 
 match_app = typer.Typer(no_args_is_help=True)
 persons_app = typer.Typer(no_args_is_help=True)
+
+T = TypeVar("T")
+
+
+def _context() -> RequestContext:
+    return system_context(request_id=secrets.token_hex(8), trace_id=secrets.token_hex(16))
+
+
+def _with_database(work: Callable[[Settings, Database], Awaitable[T]]) -> T:
+    settings = Settings()
+    try:
+        url, server = prepare(settings)
+    except DatabaseUnavailable as exc:
+        typer.echo(f"interop: {exc}", err=True)
+        raise typer.Exit(2) from None
+    settings.database_url = url
+
+    async def main() -> T:
+        async with open_database(settings, url) as db:
+            return await work(settings, db)
+
+    try:
+        return asyncio.run(main())
+    finally:
+        if server is not None:
+            server.stop()
+
+
+@match_app.command("run")
+def run_command(
+    retrain: Annotated[bool, typer.Option(help="Train a new model version before scoring.")] = False,
+) -> None:
+    """Batch deduplication and linkage over everything loaded; prints counts per decision."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    from interop.job.worker import Worker
+    from interop.matching import service
+
+    async def work(settings: Settings, db: Database) -> dict[str, Any]:
+        ctx = _context()
+        async with db.sessionmaker() as session:
+            run = await service.start_run(session, ctx, retrain=retrain)
+            job_id, run_id = run.job_id, run.id
+            await session.commit()
+        assert job_id is not None
+        worker = Worker(settings, db.sessionmaker)
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True) as bar:
+            task = bar.add_task("matching", total=None)
+            done = asyncio.create_task(worker.run_until_done(job_id))
+            while not done.done():
+                async with db.sessionmaker() as session:
+                    _, progress = await service.get_run(session, run_id=run_id)
+                bar.update(task, description=f"matching: {progress.get('stage', 'queued')}")
+                await asyncio.sleep(0.5)
+            state = await done
+        async with db.sessionmaker() as session:
+            run_row, _ = await service.get_run(session, run_id=run_id)
+            return {
+                "state": state,
+                "run_id": run_id,
+                "model_version": run_row.model_version,
+                **run_row.counts,
+            }
+
+    result = _with_database(work)
+    if result["state"] != "succeeded":
+        typer.echo(f"match run {result['run_id']} {result['state']}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"match run {result['run_id']} (model {result['model_version']})")
+    for key in (
+        "records",
+        "scored",
+        "pairs_scored",
+        "auto_pairs",
+        "persons_new",
+        "reviews_new",
+        "reviews_open",
+    ):
+        typer.echo(f"  {key}: {result.get(key)}")
+    for decision, n in sorted(result.get("links", {}).items()):
+        typer.echo(f"  links {decision}: {n}")
+
+
+@match_app.command("evaluate")
+def evaluate_command(
+    truth: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="truth.csv from interop synth.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Pairwise precision / recall / F1 of the current links against a truth file."""
+    from interop.matching import service
+
+    truth_map = service.read_truth(truth)
+
+    async def work(settings: Settings, db: Database) -> dict[str, Any]:
+        async with db.sessionmaker() as session:
+            return (await service.evaluate(session, truth=truth_map)).model_dump()
+
+    report = _with_database(work)
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+        return
+    typer.echo(f"records in truth: {report['records_in_truth']}, assigned: {report['records_assigned']}")
+    for name in ("auto", "auto_and_review"):
+        typer.echo(f"{name}:")
+        for pair, s in report[name].items():
+            typer.echo(
+                f"  {pair:18} precision {s['precision']:.4f}  recall {s['recall']:.4f}  f1 {s['f1']:.4f}"
+                f"  (tp {s['true_positives']}, predicted {s['predicted_pairs']}, true {s['true_pairs']})"
+            )
+
+
+@persons_app.command("export")
+def export_command(out: Annotated[Path, typer.Option(dir_okay=False, help="CSV file to write.")]) -> None:
+    """One row per source record: source,record_id,person_id."""
+    from interop.matching import service
+
+    async def work(settings: Settings, db: Database) -> int:
+        async with db.sessionmaker() as session:
+            n = await service.export_persons(session, _context(), out=out)
+            await session.commit()
+            return n
+
+    n = _with_database(work)
+    typer.echo(f"wrote {n} rows to {out}")

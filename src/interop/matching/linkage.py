@@ -114,12 +114,14 @@ def train(
     seed: int = 42,
     u_max_pairs: float = 5e6,
     em_max_pairs: float = 1e6,
+    tf: dict[str, dict[str, float]] | None = None,
 ) -> TrainedSettings:
-    """EM-train the model on ``table`` (features of every record, or a sample of them)."""
+    """EM-train the model on ``table`` (features of every record, or a sample of them); term
+    frequencies from ``tf`` when given (computed on the whole population), else from ``table``."""
     db = DuckDBAPI(con)
     frame = db.register(table, table_name=f"train_{table}")
     linker = Linker(frame, base_settings(), log_level=_SPLINK_LOG_LEVEL)
-    tf = term_frequencies(con, table)
+    tf = tf if tf is not None else term_frequencies(con, table)
     _register_tf(linker, db, tf)
     try:
         linker.training.estimate_probability_two_random_records_match(

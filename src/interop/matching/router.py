@@ -1,7 +1,89 @@
-"""Placeholder: filled by its owner."""
+"""/v1 routes of the matching domain: batch runs and the review queue."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, Query, status
+
+from interop.api.deps import SessionDep
+from interop.auth.dependencies import require
+from interop.context import RequestContext
+from interop.matching import service
+from interop.matching.models import MatchRun
+from interop.matching.schemas import (
+    MatchReviewDetail,
+    MatchReviewList,
+    MatchReviewRead,
+    MatchRunCreate,
+    MatchRunRead,
+    ReviewDecisionCreate,
+)
+
+router = APIRouter(tags=["matching"])
+
+_ERRORS: dict[int | str, dict[str, str]] = {404: {"description": "Not found"}}
+
+
+def _run_read(run: MatchRun, progress: dict[str, object]) -> MatchRunRead:
+    read = MatchRunRead.model_validate(run)
+    return read.model_copy(update={"progress": progress})
+
+
+@router.post("/match-runs", status_code=status.HTTP_202_ACCEPTED, response_model=MatchRunRead)
+async def create_match_run(
+    body: MatchRunCreate,
+    session: SessionDep,
+    ctx: Annotated[RequestContext, Depends(require("MatchRun", "c"))],
+) -> MatchRunRead:
+    """Queue a batch run: deduplicate the roll, link it with the registries, update the person index."""
+    run = await service.start_run(session, ctx, retrain=body.retrain)
+    return _run_read(run, {})
+
+
+@router.get("/match-runs/{run_id}", response_model=MatchRunRead, responses=_ERRORS)
+async def read_match_run(
+    run_id: int,
+    session: SessionDep,
+    ctx: Annotated[RequestContext, Depends(require("MatchRun", "r"))],
+) -> MatchRunRead:
+    run, progress = await service.get_run(session, run_id=run_id)
+    return _run_read(run, progress)
+
+
+@router.get("/match-reviews", response_model=MatchReviewList)
+async def list_match_reviews(
+    session: SessionDep,
+    ctx: Annotated[RequestContext, Depends(require("MatchReview", "s"))],
+    review_status: Annotated[str | None, Query(alias="status", pattern="^(open|decided|obsolete)$")] = "open",
+    after: Annotated[int | None, Query(ge=0)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> MatchReviewList:
+    items, next_after = await service.list_reviews(session, status=review_status, after=after, limit=limit)
+    return MatchReviewList(items=items, next_after=next_after)
+
+
+@router.get("/match-reviews/{review_id}", response_model=MatchReviewDetail, responses=_ERRORS)
+async def read_match_review(
+    review_id: int,
+    session: SessionDep,
+    ctx: Annotated[RequestContext, Depends(require("MatchReview", "r"))],
+) -> MatchReviewDetail:
+    """Both records side by side, with the comparison level and match weight of each field."""
+    return await service.get_review(session, ctx, review_id=review_id)
+
+
+@router.post(
+    "/match-reviews/{review_id}/decision",
+    response_model=MatchReviewRead,
+    responses={**_ERRORS, 409: {"description": "Already decided"}},
+)
+async def decide_match_review(
+    review_id: int,
+    body: ReviewDecisionCreate,
+    session: SessionDep,
+    ctx: Annotated[RequestContext, Depends(require("MatchReview", "u"))],
+) -> MatchReviewRead:
+    return await service.decide_review(
+        session, ctx, review_id=review_id, decision=body.decision, reason=body.reason
+    )

@@ -12,7 +12,7 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from interop.matching.features import MatchFeatures
 from interop.matching.spec import COMPARISONS, Comparison, Level
@@ -64,7 +64,7 @@ def model_digest(settings: dict[str, Any], tf: dict[str, dict[str, float]]) -> s
 def weight_to_probability(weight: float) -> float:
     if weight > 1000:
         return 1.0
-    bf = 2.0**weight
+    bf: float = 2.0**weight
     return bf / (1.0 + bf)
 
 
@@ -132,7 +132,9 @@ def score_pair(model: TrainedModel, a: MatchFeatures, b: MatchFeatures) -> PairS
     return PairScore(total, weight_to_probability(total), tuple(evidence))
 
 
-def grade(probability: float, *, auto_threshold: float, review_threshold: float) -> str:
+def grade(
+    probability: float, *, auto_threshold: float, review_threshold: float
+) -> Literal["certain", "probable", "possible"]:
     """The FHIR match-grade of a probability (certainly-not is reserved for manual NO_MATCH)."""
     if probability >= auto_threshold:
         return "certain"

@@ -1,0 +1,208 @@
+"""The DuckDB side of a batch run: features from the exported records, training, bulk prediction.
+
+Synchronous (DuckDB blocks); ``runs`` calls it in a worker thread. Every statement is fetched to the
+end, since DuckDB 2 refuses new work while a result is unfinished.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa  # type: ignore[import-untyped]
+
+from interop.matching import linkage
+from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, given_parts, surname_parts
+
+TRAIN_SAMPLE_ROWS = 300_000
+# Above this many records, prediction runs in chunks to bound memory.
+CHUNK_ABOVE = 600_000
+
+_DIGEST_COLUMNS = [c for c in FEATURE_COLUMNS if c not in ("unique_id", "source", "record_id")]
+
+
+def connect(workdir: Path, *, memory_limit: str = "6GB", threads: int = 2) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(workdir / "match.duckdb"))
+    run(con, f"SET memory_limit = '{memory_limit}'")
+    run(con, f"SET threads = {threads}")
+    run(con, f"SET temp_directory = '{workdir / 'spill'}'")
+    run(con, "SET preserve_insertion_order = false")
+    return con
+
+
+def run(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    return con.execute(sql, params or []).fetchall()
+
+
+def _name_maps(con: duckdb.DuckDBPyConnection) -> None:
+    givens = [r[0] for r in run(con, "SELECT DISTINCT given_norm FROM src WHERE given_norm IS NOT NULL")]
+    rows: dict[str, list[Any]] = {"norm": [], "full": [], "main": [], "rest": [], "ph": []}
+    for value in givens:
+        parts = given_parts(value)
+        if parts is None:
+            continue
+        for key, item in zip(rows, (value, parts.full, parts.main, parts.rest, parts.phonetic), strict=True):
+            rows[key].append(item)
+    con.register("given_arrow", pa.table(rows, schema=pa.schema([(k, pa.string()) for k in rows])))
+    run(con, "CREATE OR REPLACE TABLE given_map AS SELECT * FROM given_arrow")
+    con.unregister("given_arrow")
+    surnames = [
+        r[0]
+        for r in run(
+            con,
+            "SELECT paternal_norm FROM src WHERE paternal_norm IS NOT NULL "
+            "UNION SELECT maternal_norm FROM src WHERE maternal_norm IS NOT NULL",
+        )
+    ]
+    srows: dict[str, list[Any]] = {"norm": [], "key": [], "ph": []}
+    for value in surnames:
+        sparts = surname_parts(value)
+        if sparts is None:
+            continue
+        for key, item in zip(srows, (value, sparts.key, sparts.phonetic), strict=True):
+            srows[key].append(item)
+    con.register("surname_arrow", pa.table(srows, schema=pa.schema([(k, pa.string()) for k in srows])))
+    run(con, "CREATE OR REPLACE TABLE surname_map AS SELECT * FROM surname_arrow")
+    con.unregister("surname_arrow")
+
+
+def build_features(con: duckdb.DuckDBPyConnection, records_csv: Path) -> int:
+    """``feats``: one row per current source record in comparison form, with its digest."""
+    run(
+        con,
+        f"CREATE OR REPLACE TABLE src AS SELECT * FROM read_csv('{records_csv}', header = true, "
+        "all_varchar = true)",
+    )
+    _name_maps(con)
+    digest = "md5(concat_ws('|', " + ", ".join(f"coalesce({c}, '')" for c in _DIGEST_COLUMNS) + "))"
+    run(
+        con,
+        f"""
+        CREATE OR REPLACE TABLE feats AS
+        WITH f AS (
+          SELECT s.source || '|' || s.record_id AS unique_id, s.source, s.record_id,
+                 CASE WHEN s.curp_trusted IN ('t', 'true') AND length(s.curp) = 18 THEN s.curp END AS curp,
+                 s.curp16_computed AS curp16_calc,
+                 g.full AS given_full, g.main AS given_main, g.rest AS given_rest,
+                 p.key AS ap1, m.key AS ap2, g.ph AS ph_given, p.ph AS ph_ap1, m.ph AS ph_ap2,
+                 nullif(s.fecha_nacimiento, '') AS dob,
+                 nullif(upper(trim(s.sexo)), '') AS sexo,
+                 nullif(upper(trim(s.entidad)), '') AS entidad,
+                 nullif(upper(trim(s.municipio)), '') AS municipio,
+                 nullif(upper(trim(s.localidad)), '') AS localidad,
+                 nullif(trim(regexp_replace(upper(strip_accents(coalesce(s.domicilio, ''))),
+                        '[^A-Z0-9]+', ' ', 'g')), '') AS domicilio,
+                 s.record_pk, s.patient_id
+          FROM src s
+          LEFT JOIN given_map g ON g.norm = s.given_norm
+          LEFT JOIN surname_map p ON p.norm = s.paternal_norm
+          LEFT JOIN surname_map m ON m.norm = s.maternal_norm
+        ), c AS (
+          SELECT unique_id, source, record_id, curp, substr(curp, 1, 16) AS curp16, curp16_calc,
+                 given_full, given_main, given_rest, ap1, ap2, ph_given, ph_ap1, ph_ap2,
+                 dob, substr(dob, 1, 4) AS dob_year, substr(dob, 6, 5) AS dob_md,
+                 sexo, entidad, municipio, localidad, domicilio, record_pk, patient_id
+          FROM f
+        )
+        SELECT *, {digest} AS feature_digest FROM c
+        """,
+    )
+    return int(run(con, "SELECT count(*) FROM feats")[0][0])
+
+
+def load_previous(con: duckdb.DuckDBPyConnection, previous_csv: Path) -> None:
+    run(
+        con,
+        f"CREATE OR REPLACE TABLE prev AS SELECT source || '|' || record_id AS unique_id, feature_digest, "
+        f"person_id FROM read_csv('{previous_csv}', header = true, all_varchar = true)",
+    )
+
+
+def mark_changed(con: duckdb.DuckDBPyConnection, *, everything: bool) -> int:
+    """``scored``: the records this run scores — new or changed ones, or all of them."""
+    where = "" if everything else "WHERE p.unique_id IS NULL OR p.feature_digest <> f.feature_digest"
+    run(
+        con,
+        f"CREATE OR REPLACE TABLE scored AS SELECT f.* FROM feats f "
+        f"LEFT JOIN prev p USING (unique_id) {where}",
+    )
+    run(con, "CREATE OR REPLACE TABLE unscored AS SELECT * FROM feats ANTI JOIN scored USING (unique_id)")
+    return int(run(con, "SELECT count(*) FROM scored")[0][0])
+
+
+def _feature_view(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    view = f"{table}_features"
+    run(con, f"CREATE OR REPLACE VIEW {view} AS SELECT {', '.join(FEATURE_COLUMNS)} FROM {table}")
+    return view
+
+
+def train_model(con: duckdb.DuckDBPyConnection, *, seed: int = 42) -> linkage.TrainedSettings:
+    """Train on a sample of ``feats``; term frequencies come from all of them."""
+    run(
+        con,
+        f"CREATE OR REPLACE TABLE train_sample AS SELECT {', '.join(FEATURE_COLUMNS)} FROM feats "
+        f"USING SAMPLE reservoir({TRAIN_SAMPLE_ROWS} ROWS) REPEATABLE ({seed})",
+    )
+    tf = linkage.term_frequencies(con, "feats")
+    trained = linkage.train(con, "train_sample", seed=seed, tf=tf)
+    return trained
+
+
+@dataclass(frozen=True, slots=True)
+class PredictedEdge:
+    left: str
+    right: str
+    weight: float
+    probability: float
+    evidence: str
+
+
+def predict(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    settings: dict[str, Any],
+    tf: dict[str, dict[str, float]],
+    threshold: float,
+    incremental: bool,
+) -> list[PredictedEdge]:
+    """Score the ``scored`` records (among themselves, and against ``unscored`` when incremental)."""
+    scorer = linkage.Scorer(con, settings, tf)
+    n = int(run(con, "SELECT count(*) FROM scored")[0][0])
+    if n == 0:
+        return []
+    if incremental:
+        existing = int(run(con, "SELECT count(*) FROM unscored")[0][0])
+        if existing:
+            scorer.predict_new(
+                _feature_view(con, "scored"), _feature_view(con, "unscored"), threshold=threshold, out="pred"
+            )
+        else:
+            incremental = False
+    if not incremental:
+        chunks = 2 if n > CHUNK_ABOVE else 1
+        scorer.predict_all(_feature_view(con, "scored"), threshold=threshold, out="pred", chunks=chunks)
+    rows = run(
+        con,
+        f"SELECT unique_id_l, unique_id_r, match_weight, match_probability, "
+        f"{linkage.evidence_sql(settings)} FROM pred",
+    )
+    return [PredictedEdge(a, b, float(w), float(p), str(e)) for a, b, w, p, e in rows]
+
+
+def features_for(con: duckdb.DuckDBPyConnection, unique_ids: list[str]) -> dict[str, MatchFeatures]:
+    if not unique_ids:
+        return {}
+    con.register("wanted_arrow", pa.table({"unique_id": unique_ids}))
+    rows = run(
+        con,
+        f"SELECT {', '.join(FEATURE_COLUMNS)} FROM feats "
+        "WHERE unique_id IN (SELECT unique_id FROM wanted_arrow)",
+    )
+    con.unregister("wanted_arrow")
+    return {row[0]: MatchFeatures(*row) for row in rows}
+
+
+def write_csv(con: duckdb.DuckDBPyConnection, sql: str, path: Path) -> None:
+    run(con, f"COPY ({sql}) TO '{path}' (HEADER false, DELIMITER ',', QUOTE '\"', NULL '')")

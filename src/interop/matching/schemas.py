@@ -1,0 +1,132 @@
+"""Pydantic shapes of the matching domain (the /v1 API and the online match function)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Grade = Literal["certain", "probable", "possible", "certainly-not"]
+
+
+class IdentityProbe(BaseModel):
+    """The identity data of a record to match, as written (visit finding, FHIR Patient)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    curp: str | None = None
+    given_names: str | None = None
+    paternal_surname: str | None = None
+    maternal_surname: str | None = None
+    birth_date: date | None = None
+    sex: str | None = None
+    entidad: str | None = None
+    municipio: str | None = None
+    localidad: str | None = None
+    domicilio: str | None = None
+    telefono: str | None = None
+
+
+class FieldEvidenceRead(BaseModel):
+    comparison: str
+    level: str
+    weight: float
+
+
+class OnlineCandidate(BaseModel):
+    """One stored record matching a probe, best first. ``grade`` follows the configured thresholds;
+    certainly-not when a reviewer decided this record is another person."""
+
+    source: str
+    record_id: str
+    record_pk: int | None = None
+    patient_id: uuid.UUID | None = None
+    person_id: uuid.UUID | None = None
+    probability: float
+    match_weight: float
+    grade: Grade
+    model_version: str
+    evidence: list[FieldEvidenceRead] = Field(default_factory=list)
+
+
+class MatchRunCreate(BaseModel):
+    retrain: bool = Field(default=False, description="Train a new model version before scoring.")
+
+
+class MatchRunRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    status: str
+    job_id: int | None
+    retrain: bool
+    model_version: str | None
+    counts: dict[str, Any]
+    records_scored: int
+    error: str | None = None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    progress: dict[str, Any] = Field(default_factory=dict)
+
+
+class RecordRef(BaseModel):
+    source: str
+    record_id: str
+
+
+class MatchReviewRead(BaseModel):
+    id: int
+    status: str
+    score: float
+    left: RecordRef
+    right: RecordRef
+    model_version: str | None
+    decision: str | None = None
+    decided_by: str | None = None
+    created_at: datetime
+
+
+class MatchReviewList(BaseModel):
+    items: list[MatchReviewRead]
+    next_after: int | None = Field(default=None, description="Pass as `after` for the next page.")
+
+
+class ReviewRecord(BaseModel):
+    """One side of a review, as the reviewer compares it."""
+
+    source: str
+    record_id: str
+    person_id: uuid.UUID | None = None
+    fields: dict[str, str | None]
+
+
+class MatchReviewDetail(MatchReviewRead):
+    left_record: ReviewRecord
+    right_record: ReviewRecord
+    evidence: list[FieldEvidenceRead]
+    match_weight: float | None = None
+    reason: str | None = None
+
+
+class ReviewDecisionCreate(BaseModel):
+    decision: Literal["link", "not-link"]
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class PairwiseRead(BaseModel):
+    precision: float
+    recall: float
+    f1: float
+    true_positives: int
+    predicted_pairs: int
+    true_pairs: int
+
+
+class EvaluationReport(BaseModel):
+    auto: dict[str, PairwiseRead]
+    auto_and_review: dict[str, PairwiseRead]
+    records_in_truth: int
+    records_assigned: int

@@ -1,0 +1,475 @@
+"""The matching domain's voice: runs, the review queue, the person index and online matching.
+
+Never commits (the edge does); batch work happens in the ``matching.run`` job (``tasks``/``runs``).
+"""
+
+from __future__ import annotations
+
+import csv
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from interop.audit import service as audit_service
+from interop.audit.schemas import AuditEntity
+from interop.config import Settings
+from interop.context import RequestContext
+from interop.job import service as job_service
+from interop.matching import evaluation, models_store, online
+from interop.matching.errors import MatchRunNotFound, ReviewAlreadyDecided, ReviewNotFound, TruthFileInvalid
+from interop.matching.models import MatchLink, MatchRecord, MatchReview, MatchRun, Person
+from interop.matching.schemas import (
+    EvaluationReport,
+    FieldEvidenceRead,
+    IdentityProbe,
+    MatchReviewDetail,
+    MatchReviewRead,
+    OnlineCandidate,
+    PairwiseRead,
+    RecordRef,
+    ReviewRecord,
+)
+
+RUN_JOB = "matching.run"
+VISIT_SOURCE = "visit"
+_RECORD_FIELDS = (
+    "curp",
+    "nombre",
+    "primer_apellido",
+    "segundo_apellido",
+    "fecha_nacimiento",
+    "sexo",
+    "entidad",
+    "municipio",
+    "localidad",
+    "domicilio",
+)
+
+
+def _actor_name(ctx: RequestContext) -> str:
+    return ctx.actor.user or ctx.actor.client_id
+
+
+# --- runs -------------------------------------------------------------------------------------------
+
+
+async def start_run(session: AsyncSession, ctx: RequestContext, *, retrain: bool = False) -> MatchRun:
+    """Queue a batch run (one at a time: runs share a queue key)."""
+    run = MatchRun(
+        status="queued", retrain=retrain, requested_by=_actor_name(ctx), counts={}, records_scored=0
+    )
+    session.add(run)
+    await session.flush()
+    job = await job_service.enqueue(
+        session, kind=RUN_JOB, payload={"run_id": run.id}, queue_key="matching.run", trace_id=ctx.trace_id
+    )
+    run.job_id = job.id
+    await audit_service.record(
+        session, ctx, action="E", subtype="match-run", entities=[AuditEntity(type="MatchRun", id=str(run.id))]
+    )
+    await session.flush()
+    return run
+
+
+async def get_run(session: AsyncSession, *, run_id: int) -> tuple[MatchRun, dict[str, Any]]:
+    """The run and its job's progress."""
+    run = await session.get(MatchRun, run_id, populate_existing=True)
+    if run is None:
+        raise MatchRunNotFound("match run not found")
+    progress: dict[str, Any] = {}
+    if run.job_id is not None:
+        job = await job_service.get_job(session, job_id=run.job_id)
+        if job is not None:
+            progress = dict(job.progress or {})
+            if job.state == "failed" and run.status != "failed":
+                run.status = "failed"
+                run.error = job.error
+    return run, progress
+
+
+# --- online -----------------------------------------------------------------------------------------
+
+
+async def match_online(
+    session: AsyncSession, *, probe: IdentityProbe, limit: int = 10, settings: Settings | None = None
+) -> list[OnlineCandidate]:
+    """Stored records matching ``probe``, best first, at or above the review threshold. Candidates
+    come from the indexed blocking keys; scores from the active model. Empty before the first run."""
+    settings = settings or Settings()
+    model = await models_store.active_model(session)
+    if model is None:
+        return []
+    candidates = await online.match(
+        session,
+        model=model,
+        probe=probe,
+        limit=limit,
+        auto_threshold=settings.match_auto_threshold,
+        review_threshold=settings.match_review_threshold,
+    )
+    return candidates
+
+
+async def queue_visit_review(
+    session: AsyncSession,
+    ctx: RequestContext,
+    *,
+    provisional_patient_id: uuid.UUID,
+    probe: IdentityProbe,
+    candidates: Sequence[OnlineCandidate],
+) -> list[int]:
+    """Put a visit's uncertain candidates on the review queue (left side: the provisional patient)."""
+    snapshot = {
+        "curp": probe.curp,
+        "nombre": probe.given_names,
+        "primer_apellido": probe.paternal_surname,
+        "segundo_apellido": probe.maternal_surname,
+        "fecha_nacimiento": probe.birth_date.isoformat() if probe.birth_date else None,
+        "sexo": probe.sex,
+        "entidad": probe.entidad,
+        "municipio": probe.municipio,
+        "localidad": probe.localidad,
+        "domicilio": probe.domicilio,
+    }
+    ids: list[int] = []
+    for cand in candidates:
+        existing = (
+            await session.execute(
+                select(MatchReview).where(
+                    MatchReview.left_source == VISIT_SOURCE,
+                    MatchReview.left_record_id == str(provisional_patient_id),
+                    MatchReview.right_source == cand.source,
+                    MatchReview.right_record_id == cand.record_id,
+                )
+            )
+        ).scalar_one_or_none()
+        if existing is not None:
+            ids.append(existing.id)
+            continue
+        review = MatchReview(
+            left_source=VISIT_SOURCE,
+            left_record_id=str(provisional_patient_id),
+            right_source=cand.source,
+            right_record_id=cand.record_id,
+            left_snapshot=snapshot,
+            score=cand.probability,
+            match_weight=cand.match_weight,
+            model_version=cand.model_version,
+            evidence=[e.model_dump() for e in cand.evidence],  # type: ignore[arg-type]
+            status="open",
+        )
+        session.add(review)
+        await session.flush()
+        ids.append(review.id)
+    if ids:
+        await audit_service.record(
+            session,
+            ctx,
+            action="C",
+            subtype="create",
+            entities=[AuditEntity(type="MatchReview", id=str(i)) for i in ids],
+            patients=[f"Patient/{provisional_patient_id}"],
+        )
+    return ids
+
+
+async def registry_units_of(session: AsyncSession, *, person_id: uuid.UUID) -> list[str]:
+    """CLUES of the units where this person is already a registry patient."""
+    rows = await session.execute(
+        text(
+            "SELECT DISTINCT i.clues_current FROM match_record m JOIN identity_record i "
+            "ON i.source = m.source AND i.record_id = m.record_id "
+            "WHERE m.person_id = :pid AND m.source = 'patients' AND i.clues_current IS NOT NULL "
+            "ORDER BY 1"
+        ),
+        {"pid": person_id},
+    )
+    return [str(r[0]) for r in rows.all()]
+
+
+# --- review queue -----------------------------------------------------------------------------------
+
+
+def _review_read(r: MatchReview) -> MatchReviewRead:
+    return MatchReviewRead(
+        id=r.id,
+        status=r.status,
+        score=r.score,
+        left=RecordRef(source=r.left_source, record_id=r.left_record_id),
+        right=RecordRef(source=r.right_source, record_id=r.right_record_id),
+        model_version=r.model_version,
+        decision=r.decision,
+        decided_by=r.decided_by,
+        created_at=r.created_at,
+    )
+
+
+async def list_reviews(
+    session: AsyncSession, *, status: str | None = "open", after: int | None = None, limit: int = 50
+) -> tuple[list[MatchReviewRead], int | None]:
+    query = select(MatchReview).order_by(MatchReview.id).limit(limit + 1)
+    if status:
+        query = query.where(MatchReview.status == status)
+    if after is not None:
+        query = query.where(MatchReview.id > after)
+    rows = list((await session.execute(query)).scalars())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return [_review_read(r) for r in rows], (rows[-1].id if more and rows else None)
+
+
+async def _record_side(session: AsyncSession, source: str, record_id: str) -> ReviewRecord:
+    person = (
+        await session.execute(
+            select(MatchRecord.person_id).where(
+                MatchRecord.source == source, MatchRecord.record_id == record_id
+            )
+        )
+    ).scalar_one_or_none()
+    row = (
+        (
+            await session.execute(
+                text(
+                    f"SELECT {', '.join(_RECORD_FIELDS)} FROM identity_record "
+                    "WHERE source = :s AND record_id = :r"
+                ),
+                {"s": source, "r": record_id},
+            )
+        )
+        .mappings()
+        .one_or_none()
+    )
+    fields = {k: (None if row is None or row[k] is None else str(row[k])) for k in _RECORD_FIELDS}
+    return ReviewRecord(source=source, record_id=record_id, person_id=person, fields=fields)
+
+
+async def get_review(session: AsyncSession, ctx: RequestContext, *, review_id: int) -> MatchReviewDetail:
+    review = await session.get(MatchReview, review_id)
+    if review is None:
+        raise ReviewNotFound("match review not found")
+    if review.left_source == VISIT_SOURCE:
+        snap = review.left_snapshot or {}
+        left = ReviewRecord(
+            source=VISIT_SOURCE,
+            record_id=review.left_record_id,
+            fields={k: (None if snap.get(k) is None else str(snap.get(k))) for k in _RECORD_FIELDS},
+        )
+    else:
+        left = await _record_side(session, review.left_source, review.left_record_id)
+    right = await _record_side(session, review.right_source, review.right_record_id)
+    await audit_service.record(
+        session,
+        ctx,
+        action="R",
+        subtype="read",
+        entities=[AuditEntity(type="MatchReview", id=str(review.id))],
+    )
+    evidence: list[dict[str, Any]] = review.evidence if isinstance(review.evidence, list) else []
+    return MatchReviewDetail(
+        **_review_read(review).model_dump(),
+        left_record=left,
+        right_record=right,
+        evidence=[FieldEvidenceRead(**e) for e in evidence],
+        match_weight=review.match_weight,
+        reason=review.reason,
+    )
+
+
+async def _person_of(session: AsyncSession, source: str, record_id: str) -> uuid.UUID | None:
+    return (
+        await session.execute(
+            select(MatchLink.person_id).where(
+                MatchLink.source == source, MatchLink.record_id == record_id, MatchLink.state == "MATCH"
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def _set_link(
+    session: AsyncSession,
+    *,
+    source: str,
+    record_id: str,
+    person_id: uuid.UUID,
+    state: str,
+    review: MatchReview,
+    decided_by: str,
+    reason: str,
+) -> None:
+    if state == "MATCH":
+        # The record's current MATCH (automatic or manual) gives way to the reviewer's decision.
+        await session.execute(
+            text("DELETE FROM match_link WHERE source = :s AND record_id = :r AND state = 'MATCH'"),
+            {"s": source, "r": record_id},
+        )
+    await session.execute(
+        text("DELETE FROM match_link WHERE source = :s AND record_id = :r AND person_id = :p"),
+        {"s": source, "r": record_id, "p": person_id},
+    )
+    session.add(
+        MatchLink(
+            source=source,
+            record_id=record_id,
+            person_id=person_id,
+            state=state,
+            origin="MANUAL",
+            score=review.score,
+            model_version=review.model_version,
+            evidence={"review_id": review.id},
+            decided_by=decided_by,
+            reason=reason,
+        )
+    )
+    await session.flush()
+
+
+async def decide_review(
+    session: AsyncSession, ctx: RequestContext, *, review_id: int, decision: str, reason: str
+) -> MatchReviewRead:
+    """Link: the left record joins the right record's person (MANUAL MATCH). Not-link: the left record
+    may never join that person (MANUAL NO_MATCH), and leaves it if a run had put it there."""
+    review = (
+        await session.execute(select(MatchReview).where(MatchReview.id == review_id).with_for_update())
+    ).scalar_one_or_none()
+    if review is None:
+        raise ReviewNotFound("match review not found")
+    if review.status == "decided":
+        raise ReviewAlreadyDecided("match review already decided")
+    by = _actor_name(ctx)
+    right_person = await _person_of(session, review.right_source, review.right_record_id)
+    if right_person is None:
+        right_person = uuid.uuid4()
+        session.add(Person(id=right_person))
+        await session.flush()
+        await _set_link(
+            session,
+            source=review.right_source,
+            record_id=review.right_record_id,
+            person_id=right_person,
+            state="MATCH",
+            review=review,
+            decided_by=by,
+            reason=reason,
+        )
+    left_person = await _person_of(session, review.left_source, review.left_record_id)
+    if decision == "link":
+        await _set_link(
+            session,
+            source=review.left_source,
+            record_id=review.left_record_id,
+            person_id=right_person,
+            state="MATCH",
+            review=review,
+            decided_by=by,
+            reason=reason,
+        )
+        new_left = right_person
+    else:
+        await _set_link(
+            session,
+            source=review.left_source,
+            record_id=review.left_record_id,
+            person_id=right_person,
+            state="NO_MATCH",
+            review=review,
+            decided_by=by,
+            reason=reason,
+        )
+        if left_person is not None and left_person != right_person:
+            new_left = left_person
+        else:
+            new_left = uuid.uuid4()
+            session.add(Person(id=new_left))
+            await session.flush()
+            await _set_link(
+                session,
+                source=review.left_source,
+                record_id=review.left_record_id,
+                person_id=new_left,
+                state="MATCH",
+                review=review,
+                decided_by=by,
+                reason=reason,
+            )
+    await session.execute(
+        text(
+            "UPDATE match_record SET person_id = :p, updated_at = now() WHERE source = :s AND record_id = :r"
+        ),
+        {"p": new_left, "s": review.left_source, "r": review.left_record_id},
+    )
+    review.status = "decided"
+    review.decision = decision
+    review.reason = reason
+    review.decided_by = by
+    review.decided_at = datetime.now(UTC)
+    await session.flush()
+    await audit_service.record(
+        session,
+        ctx,
+        action="U",
+        subtype="decision",
+        entities=[AuditEntity(type="MatchReview", id=str(review.id))],
+    )
+    return _review_read(review)
+
+
+# --- person index -----------------------------------------------------------------------------------
+
+
+async def export_persons(session: AsyncSession, ctx: RequestContext, *, out: Path) -> int:
+    """Write ``source,record_id,person_id`` for every current source record; returns the row count.
+    Records imported since the last run have no person yet (empty person_id)."""
+    rows = await session.execute(
+        text(
+            "SELECT i.source, i.record_id, m.person_id FROM identity_record i "
+            "LEFT JOIN match_record m ON m.source = i.source AND m.record_id = i.record_id "
+            "ORDER BY i.source, i.record_id"
+        )
+    )
+    n = 0
+    with out.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["source", "record_id", "person_id"])
+        for source, record_id, person_id in rows:
+            writer.writerow([source, record_id, "" if person_id is None else str(person_id)])
+            n += 1
+    await audit_service.record(
+        session, ctx, action="E", subtype="export", entities=[AuditEntity(type="Person", id="export")]
+    )
+    return n
+
+
+def read_truth(path: Path) -> dict[str, str]:
+    """A truth file: ``source,record_id`` and the true person in ``person_id`` (or ``person``)."""
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        fields = set(reader.fieldnames or [])
+        person_col = next((c for c in ("person_id", "person", "true_person_id") if c in fields), None)
+        if not {"source", "record_id"} <= fields or person_col is None:
+            raise TruthFileInvalid("truth file needs source, record_id and person_id columns")
+        return {f"{r['source']}|{r['record_id']}": r[person_col] for r in reader}
+
+
+async def evaluate(session: AsyncSession, *, truth: dict[str, str]) -> EvaluationReport:
+    rows = await session.execute(text("SELECT source || '|' || record_id, person_id FROM match_record"))
+    predicted = {uid: str(pid) for uid, pid in rows.all() if pid is not None}
+    review_rows = await session.execute(
+        text(
+            "SELECT left_source || '|' || left_record_id, right_source || '|' || right_record_id "
+            "FROM match_review WHERE status = 'open' AND left_source <> 'visit'"
+        )
+    )
+    pairs = [(a, b) for a, b in review_rows.all()]
+    auto = evaluation.pairwise(predicted, truth)
+    both = evaluation.pairwise(evaluation.join_reviews(predicted, pairs), truth)
+    return EvaluationReport(
+        auto={k: PairwiseRead(**v.as_dict()) for k, v in auto.items()},  # type: ignore[arg-type]
+        auto_and_review={k: PairwiseRead(**v.as_dict()) for k, v in both.items()},  # type: ignore[arg-type]
+        records_in_truth=len(truth),
+        records_assigned=sum(1 for uid in truth if uid in predicted),
+    )
