@@ -16,6 +16,7 @@ from multiprocessing import get_context
 from typing import Any
 
 import asyncpg
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interop.audit import chain
@@ -145,6 +146,8 @@ async def _heads(conn: asyncpg.Connection, verifier: Verifier) -> tuple[int, _Ch
 async def verify(session: AsyncSession, *, verifier: Verifier) -> VerificationRead:
     """Walk the whole chain and every checkpoint in the session's transaction (one snapshot)."""
     started = time.perf_counter()
+    # The driver begins the transaction lazily; a cursor needs it begun.
+    await session.execute(text("SELECT 1"))
     conn = await raw_connection(session)
     head_seq, checkpoints = await _heads(conn, verifier)
     walk = await _walk_range(conn, 1, head_seq)
