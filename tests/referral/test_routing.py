@@ -1,4 +1,4 @@
-"""Routing rules (pure): registry unit, nearest from coordinates, nearest from locality, tie-breaks, levels."""
+"""Routing rules (pure): registry unit, nearest from coordinates or locality, tie-breaks, levels."""
 
 from __future__ import annotations
 
@@ -47,7 +47,8 @@ def test_registry_unit_wins_when_operating_and_of_level() -> None:
     )
     assert d.clues == HOME.clues
     assert d.rule is Rule.REGISTRY_UNIT
-    assert d.distance_km is not None and d.distance_km > 0
+    assert d.distance_km is not None
+    assert d.distance_km > 0
     assert "already a patient" in d.reason
 
 

@@ -1,7 +1,725 @@
-"""Placeholder: filled by its owner."""
+"""ServiceRequest and Task: mapping from the referral domain's snapshots, read / search / history / vread,
+and Task updates by PUT or JSON Patch with ``If-Match`` (clinic side of FHIR Workflow's broker pattern)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import copy
+import uuid
+from typing import Annotated, Any
 
-router = APIRouter()
+import orjson
+from fastapi import APIRouter, Depends, Header, Request
+from fhir.resources.R4B.task import Task as TaskModel
+from pydantic import ValidationError
+
+from interop.api.deps import SessionDep
+from interop.audit import service as audit_service
+from interop.audit.schemas import AuditEntity
+from interop.auth.dependencies import require
+from interop.config import Settings
+from interop.context import RequestContext
+from interop.errors import Invalid, PreconditionFailed
+from interop.fhir import search as fs
+from interop.fhir.capability import ResourceCapability, register
+from interop.fhir.responses import FhirResponse
+from interop.referral import service as referral_service
+from interop.referral.errors import ReferralNotFound
+from interop.referral.queries import SearchQuery
+
+router = APIRouter(tags=["fhir"])
+
+SNOMED = "http://snomed.info/sct"
+ICD10 = "http://hl7.org/fhir/sid/icd-10"
+LOINC = "http://loinc.org"
+UCUM = "http://unitsofmeasure.org"
+EXT = "https://www.gob.mx/bienestar/fhir/StructureDefinition/"
+HEALTH_WORKER_SYSTEM = "https://www.gob.mx/bienestar/promotor"
+REFERRAL_CATEGORY = {"coding": [{"system": SNOMED, "code": "3457005", "display": "Patient referral"}]}
+TASK_CODE = {
+    "coding": [
+        {
+            "system": "http://hl7.org/fhir/CodeSystem/task-code",
+            "code": "fulfill",
+            "display": "Fulfill the focal request",
+        }
+    ]
+}
+BIENESTAR = {"display": "Programa Pensiones para el Bienestar"}
+
+
+def _meta(s: dict[str, Any]) -> dict[str, Any]:
+    return {"versionId": str(s["version"]), "lastUpdated": s["updated_at"]}
+
+
+def _org(settings: Settings, clues: str, org_id: str | None, name: str | None) -> dict[str, Any]:
+    ref: dict[str, Any] = {"identifier": {"system": settings.system_clues, "value": clues}}
+    if org_id:
+        ref["reference"] = f"Organization/{org_id}"
+    if name:
+        ref["display"] = name
+    return ref
+
+
+def _observation(i: int, o: dict[str, Any], patient: str, when: str) -> dict[str, Any]:
+    code: dict[str, Any] = {"coding": [{"system": LOINC, "code": o["code"]}]}
+    if o.get("code") == "disability":
+        code = {"text": "Disability"}
+    elif o.get("display"):
+        code["coding"][0]["display"] = o["display"]
+    obs: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": f"obs{i}",
+        "status": "final",
+        "code": code,
+        "subject": {"reference": patient},
+        "effectiveDateTime": when,
+    }
+    if o.get("value") is not None:
+        obs["valueQuantity"] = {
+            "value": o["value"],
+            "unit": o.get("unit"),
+            "system": UCUM,
+            "code": o.get("unit"),
+        }
+    elif o.get("value_text"):
+        obs["valueString"] = o["value_text"]
+    if o.get("components"):
+        obs["component"] = [
+            {
+                "code": {
+                    "coding": [
+                        {
+                            "system": LOINC,
+                            "code": c["code"],
+                            **({"display": c["display"]} if c.get("display") else {}),
+                        }
+                    ]
+                },
+                "valueQuantity": {"value": c["value"], "unit": c["unit"], "system": UCUM, "code": c["unit"]},
+            }
+            for c in o["components"]
+        ]
+    return obs
+
+
+def service_request(s: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """A referral snapshot as an R4 ServiceRequest (observations contained; routing as extension and note)."""
+    patient = f"Patient/{s['patient_id']}"
+    contained = [_observation(i, o, patient, s["authored_on"]) for i, o in enumerate(s["observations"])]
+    routing_ext: list[dict[str, Any]] = [
+        {"url": "rule", "valueCode": s["routing_rule"]},
+        {"url": "reason", "valueString": s["routing_reason"]},
+    ]
+    if s.get("distance_km") is not None:
+        routing_ext.append({"url": "distanceKm", "valueDecimal": s["distance_km"]})
+    res: dict[str, Any] = {
+        "resourceType": "ServiceRequest",
+        "id": s["id"],
+        "meta": _meta(s),
+        "extension": [
+            {"url": f"{EXT}referral-routing", "extension": routing_ext},
+            {"url": f"{EXT}match-grade", "valueCode": s["match_grade"]},
+        ],
+        "identifier": [{"system": settings.system_visit, "value": s["visit_id"]}],
+        "status": s["status"],
+        "intent": "order",
+        "category": [REFERRAL_CATEGORY],
+        "priority": s["priority"],
+        "code": {"coding": [{"system": SNOMED, "code": "3457005", "display": "Patient referral"}]},
+        "subject": {"reference": patient},
+        "authoredOn": s["authored_on"],
+        "performer": [
+            _org(settings, s["performer_clues"], s.get("performer_org_id"), s.get("performer_name"))
+        ],
+        "note": [{"text": f"Routing ({s['routing_rule']}): {s['routing_reason']}"}],
+    }
+    if s.get("requester_worker_id"):
+        res["requester"] = {
+            "identifier": {"system": HEALTH_WORKER_SYSTEM, "value": s["requester_worker_id"]},
+            "display": "Salud Casa por Casa",
+        }
+    if contained:
+        res["contained"] = contained
+        res["supportingInfo"] = [{"reference": f"#{o['id']}"} for o in contained]
+    if s["reasons"]:
+        res["reasonCode"] = [
+            {
+                "coding": [
+                    {
+                        "system": ICD10,
+                        "code": r["code"],
+                        **({"display": r["display"]} if r.get("display") else {}),
+                    }
+                ]
+            }
+            for r in s["reasons"]
+        ]
+    if s.get("note"):
+        res["note"].append({"text": s["note"]})
+    return res
+
+
+def task(s: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    res: dict[str, Any] = {
+        "resourceType": "Task",
+        "id": s["id"],
+        "meta": _meta(s),
+        "identifier": [{"system": settings.system_visit, "value": s["visit_id"]}],
+        "basedOn": [{"reference": f"ServiceRequest/{s['referral_id']}"}],
+        "status": s["status"],
+        "intent": "order",
+        "priority": s["priority"],
+        "code": TASK_CODE,
+        "focus": {"reference": f"ServiceRequest/{s['referral_id']}"},
+        "for": {"reference": f"Patient/{s['patient_id']}"},
+        "authoredOn": s["authored_on"],
+        "lastModified": s["updated_at"],
+        "requester": BIENESTAR,
+        "owner": _org(settings, s["owner_clues"], s.get("owner_org_id"), s.get("owner_name")),
+    }
+    if s.get("business_status"):
+        res["businessStatus"] = s["business_status"]
+    if s.get("status_reason"):
+        res["statusReason"] = s["status_reason"]
+    if s.get("output"):
+        res["output"] = s["output"]
+    if s.get("previous_task_id"):
+        res["extension"] = [
+            {"url": f"{EXT}rerouted-from", "valueReference": {"reference": f"Task/{s['previous_task_id']}"}}
+        ]
+    return res
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _headers(res: dict[str, Any]) -> dict[str, str]:
+    return {"ETag": f'W/"{res["meta"]["versionId"]}"', "Last-Modified": res["meta"]["lastUpdated"]}
+
+
+# Search --------------------------------------------------------------------------------------------------
+
+COMMON_PARAMS = ("_id", "status", "_lastUpdated", "patient", "subject", "identifier")
+
+
+def _query(
+    request: Request, params: dict[str, list[str]], unit_param: str, settings: Settings
+) -> SearchQuery:
+    q = SearchQuery(
+        count=fs.parse_count(params.get("_count")),
+        cursor=fs.parse_cursor(params.get("_cursor")),
+        total=fs.wants_total(params.get("_total")),
+    )
+    if "_id" in params:
+        q.ids = [fs.parse_uuid(v, what="_id") for v in fs.split_or(params["_id"])]
+    if "status" in params:
+        q.statuses = fs.split_or(params["status"])
+    for raw in params.get("_lastUpdated", []):
+        q.last_updated += fs.parse_instant(raw)
+    patients = fs.split_or(params.get("patient", []) + params.get("subject", []))
+    if patients:
+        q.patient_ids = [fs.parse_uuid(fs.parse_reference(v, "Patient"), what="patient") for v in patients]
+    if "identifier" in params:
+        values = []
+        for raw in fs.split_or(params["identifier"]):
+            system, value = fs.parse_token(raw)
+            if system not in (None, settings.system_visit):
+                raise fs.BadSearch("identifier: only the visit identifier system is searchable here")
+            values.append(value)
+        q.visit_ids = values
+    for raw in fs.split_or(params.get(unit_param)):
+        if raw.startswith("Organization/") or _is_uuid(raw):
+            q.unit_org_ids = [
+                *(q.unit_org_ids or []),
+                fs.parse_uuid(fs.parse_reference(raw, "Organization"), what=unit_param),
+            ]
+        else:
+            q.unit_clues = [*(q.unit_clues or []), raw]
+    for raw in fs.split_or(params.get(f"{unit_param}:identifier")):
+        system, value = fs.parse_token(raw)
+        if system not in (None, settings.system_clues):
+            raise fs.BadSearch(f"{unit_param}:identifier takes the CLUES system")
+        q.unit_clues = [*(q.unit_clues or []), value]
+    return q
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+async def _audit_search(
+    session: SessionDep, ctx: RequestContext, request: Request, kind: str, rows: list[dict[str, Any]]
+) -> None:
+    await audit_service.record(
+        session,
+        ctx,
+        action="E",
+        subtype="search-type",
+        entities=[AuditEntity(type=kind, id=r["id"]) for r in rows],
+        patients=sorted({f"Patient/{r['patient_id']}" for r in rows}),
+        query=fs.redacted_query(request),
+    )
+
+
+@router.get("/Task", summary="Search Tasks (clinic pull)", response_class=FhirResponse)
+async def search_task(
+    request: Request, session: SessionDep, ctx: Annotated[RequestContext, Depends(require("Task", "s"))]
+) -> FhirResponse:
+    settings = _settings(request)
+    params = fs.params_of(request, (*COMMON_PARAMS, "owner", "owner:identifier", "focus"))
+    q = _query(request, params, "owner", settings)
+    if "focus" in params:
+        q.focus_ids = [
+            fs.parse_uuid(fs.parse_reference(v, "ServiceRequest"), what="focus")
+            for v in fs.split_or(params["focus"])
+        ]
+    inc = fs.includes(params.get("_include"), {"Task:focus"})
+    scope = await referral_service.scope_for(session, ctx)
+    page = await referral_service.search_tasks(
+        session, scope=scope, query=q, include_focus="Task:focus" in inc
+    )
+    await _audit_search(session, ctx, request, "Task", page.rows)
+    return FhirResponse(
+        fs.searchset(
+            request,
+            resource_type="Task",
+            matches=[task(r, settings) for r in page.rows],
+            included=[service_request(r, settings) for r in page.included],
+            total=page.total,
+            next_cursor=page.next_cursor,
+        )
+    )
+
+
+@router.get("/ServiceRequest", summary="Search ServiceRequests (referrals)", response_class=FhirResponse)
+async def search_service_request(
+    request: Request,
+    session: SessionDep,
+    ctx: Annotated[RequestContext, Depends(require("ServiceRequest", "s"))],
+) -> FhirResponse:
+    from interop.fhir.patient import patient_resource
+
+    settings = _settings(request)
+    params = fs.params_of(request, (*COMMON_PARAMS, "performer", "performer:identifier"))
+    q = _query(request, params, "performer", settings)
+    inc = fs.includes(params.get("_include"), {"ServiceRequest:subject"})
+    scope = await referral_service.scope_for(session, ctx)
+    page = await referral_service.search_referrals(
+        session, scope=scope, query=q, include_subject="ServiceRequest:subject" in inc
+    )
+    await _audit_search(session, ctx, request, "ServiceRequest", page.rows)
+    return FhirResponse(
+        fs.searchset(
+            request,
+            resource_type="ServiceRequest",
+            matches=[service_request(r, settings) for r in page.rows],
+            included=[patient_resource(p, settings) for p in page.included],
+            total=page.total,
+            next_cursor=page.next_cursor,
+        )
+    )
+
+
+# Read, history, vread -----------------------------------------------------------------------------------
+
+
+async def _read(
+    request: Request, session: SessionDep, ctx: RequestContext, kind: str, rid: str, vid: str | None = None
+) -> FhirResponse:
+    settings = _settings(request)
+    scope = await referral_service.scope_for(session, ctx)
+    resource_id = fs.parse_uuid(rid, what="id") if _is_uuid(rid) else None
+    if resource_id is None:
+        raise ReferralNotFound(f"no such {kind}")
+    render = task if kind == "Task" else service_request
+    if vid is None:
+        snap = (
+            await referral_service.get_task(session, scope=scope, task_id=resource_id)
+            if kind == "Task"
+            else await referral_service.get_referral(session, scope=scope, referral_id=resource_id)
+        )
+    else:
+        if not vid.isdigit():
+            raise ReferralNotFound("no such version")
+        snap = (
+            await referral_service.history(
+                session, scope=scope, resource_type=kind, resource_id=resource_id, version=int(vid)
+            )
+        )[0]
+    res = render(snap, settings)
+    await audit_service.record(
+        session,
+        ctx,
+        action="R",
+        subtype="read" if vid is None else "vread",
+        entities=[AuditEntity(type=kind, id=rid)],
+        patients=[f"Patient/{snap['patient_id']}"],
+    )
+    return FhirResponse(res, headers=_headers(res))
+
+
+async def _history(
+    request: Request, session: SessionDep, ctx: RequestContext, kind: str, rid: str
+) -> FhirResponse:
+    settings = _settings(request)
+    scope = await referral_service.scope_for(session, ctx)
+    if not _is_uuid(rid):
+        raise ReferralNotFound(f"no such {kind}")
+    snaps = await referral_service.history(
+        session, scope=scope, resource_type=kind, resource_id=uuid.UUID(rid)
+    )
+    render = task if kind == "Task" else service_request
+    base = fs.base_url(request)
+    entries = []
+    for i, snap in enumerate(snaps):
+        res = render(snap, settings)
+        method = "POST" if snap["version"] == 1 else "PUT"
+        entries.append(
+            {
+                "fullUrl": f"{base}/{kind}/{rid}",
+                "resource": res,
+                "request": {"method": method, "url": kind if method == "POST" else f"{kind}/{rid}"},
+                "response": {
+                    "status": "201" if method == "POST" else "200",
+                    "etag": f'W/"{snap["version"]}"',
+                    "lastModified": snap["updated_at"],
+                },
+            }
+        )
+        del i
+    await audit_service.record(
+        session,
+        ctx,
+        action="R",
+        subtype="history",
+        entities=[AuditEntity(type=kind, id=rid)],
+        patients=[f"Patient/{snaps[0]['patient_id']}"],
+    )
+    return FhirResponse(
+        {
+            "resourceType": "Bundle",
+            "type": "history",
+            "total": len(entries),
+            "link": [{"relation": "self", "url": f"{base}/{kind}/{rid}/_history"}],
+            "entry": entries,
+        }
+    )
+
+
+@router.get("/Task/{task_id}", summary="Read a Task", response_class=FhirResponse)
+async def read_task(
+    task_id: str,
+    request: Request,
+    session: SessionDep,
+    ctx: Annotated[RequestContext, Depends(require("Task", "r"))],
+) -> FhirResponse:
+    return await _read(request, session, ctx, "Task", task_id)
+
+
+@router.get("/Task/{task_id}/_history", summary="Versions of a Task", response_class=FhirResponse)
+async def task_history(
+    task_id: str,
+    request: Request,
+    session: SessionDep,
+    ctx: Annotated[RequestContext, Depends(require("Task", "r"))],
+) -> FhirResponse:
+    return await _history(request, session, ctx, "Task", task_id)
+
+
+@router.get("/Task/{task_id}/_history/{vid}", summary="One version of a Task", response_class=FhirResponse)
+async def vread_task(
+    task_id: str,
+    vid: str,
+    request: Request,
+    session: SessionDep,
+    ctx: Annotated[RequestContext, Depends(require("Task", "r"))],
+) -> FhirResponse:
+    return await _read(request, session, ctx, "Task", task_id, vid)
+
+
+@router.get("/ServiceRequest/{sr_id}", summary="Read a ServiceRequest", response_class=FhirResponse)
+async def read_service_request(
+    sr_id: str,
+    request: Request,
+    session: SessionDep,
+    ctx: Annotated[RequestContext, Depends(require("ServiceRequest", "r"))],
+) -> FhirResponse:
+    return await _read(request, session, ctx, "ServiceRequest", sr_id)
+
+
+@router.get(
+    "/ServiceRequest/{sr_id}/_history", summary="Versions of a ServiceRequest", response_class=FhirResponse
+)
+async def service_request_history(
+    sr_id: str,
+    request: Request,
+    session: SessionDep,
+    ctx: Annotated[RequestContext, Depends(require("ServiceRequest", "r"))],
+) -> FhirResponse:
+    return await _history(request, session, ctx, "ServiceRequest", sr_id)
+
+
+@router.get(
+    "/ServiceRequest/{sr_id}/_history/{vid}",
+    summary="One version of a ServiceRequest",
+    response_class=FhirResponse,
+)
+async def vread_service_request(
+    sr_id: str,
+    vid: str,
+    request: Request,
+    session: SessionDep,
+    ctx: Annotated[RequestContext, Depends(require("ServiceRequest", "r"))],
+) -> FhirResponse:
+    return await _read(request, session, ctx, "ServiceRequest", sr_id, vid)
+
+
+# Update ------------------------------------------------------------------------------------------------
+
+
+def parse_if_match(value: str | None) -> int | None:
+    if value is None:
+        return None
+    tag = value.strip()
+    if tag.startswith("W/"):
+        tag = tag[2:]
+    tag = tag.strip('"')
+    if not tag.isdigit():
+        raise PreconditionFailed('If-Match must be a version ETag such as W/"3"')
+    return int(tag)
+
+
+def _ref(value: Any) -> str | None:
+    return value.get("reference") if isinstance(value, dict) else None
+
+
+def change_from(body: dict[str, Any], current: dict[str, Any], task_id: str) -> referral_service.TaskChange:
+    """Validate an updated Task and keep what a clinic may change; anything else changed is 422."""
+    if body.get("resourceType") != "Task":
+        raise Invalid("the body must be a Task")
+    if body.get("id") not in (None, task_id):
+        raise Invalid("the Task id in the body does not match the URL")
+    try:
+        TaskModel.model_validate(body)
+    except ValidationError as exc:
+        raise Invalid(f"not a valid Task: {exc.error_count()} problem(s)") from None
+    fixed = {
+        "intent": current["intent"],
+        "focus": _ref(current["focus"]),
+        "for": _ref(current["for"]),
+        "owner": _ref(current["owner"]),
+        "code": current["code"]["coding"][0]["code"],
+    }
+    given = {
+        "intent": body.get("intent"),
+        "focus": _ref(body.get("focus")),
+        "for": _ref(body.get("for")),
+        "owner": _ref(body.get("owner")),
+        "code": ((body.get("code") or {}).get("coding") or [{}])[0].get("code"),
+    }
+    changed = sorted(k for k in fixed if given[k] is not None and given[k] != fixed[k])
+    if changed:
+        raise Invalid(f"these Task elements cannot be changed: {', '.join(changed)}")
+    return referral_service.TaskChange(
+        status=str(body.get("status")),
+        business_status=body.get("businessStatus"),
+        status_reason=body.get("statusReason"),
+        output=body.get("output"),
+    )
+
+
+async def _update(
+    request: Request,
+    session: SessionDep,
+    ctx: RequestContext,
+    task_id: str,
+    body: dict[str, Any],
+    if_match: str | None,
+    current: dict[str, Any],
+) -> FhirResponse:
+    settings = _settings(request)
+    scope = await referral_service.scope_for(session, ctx)
+    change = change_from(body, current, task_id)
+    updated = await referral_service.update_task(
+        session,
+        ctx,
+        scope=scope,
+        task_id=uuid.UUID(task_id),
+        change=change,
+        if_match=parse_if_match(if_match),
+    )
+    res = task(updated.task, settings)
+    return FhirResponse(res, headers=_headers(res))
+
+
+async def _current(
+    request: Request, session: SessionDep, ctx: RequestContext, task_id: str
+) -> dict[str, Any]:
+    if not _is_uuid(task_id):
+        raise ReferralNotFound("no such Task")
+    scope = await referral_service.scope_for(session, ctx)
+    return task(
+        await referral_service.get_task(session, scope=scope, task_id=uuid.UUID(task_id)), _settings(request)
+    )
+
+
+@router.put(
+    "/Task/{task_id}",
+    summary="Update a Task (status, businessStatus, output) with If-Match",
+    response_class=FhirResponse,
+    responses={
+        409: {"description": "Illegal transition"},
+        412: {"description": "Stale version"},
+        422: {"description": "Invalid update"},
+    },
+)
+async def put_task(
+    task_id: str,
+    request: Request,
+    session: SessionDep,
+    ctx: Annotated[RequestContext, Depends(require("Task", "u"))],
+    if_match: Annotated[str | None, Header()] = None,
+) -> FhirResponse:
+    body = await _json(request)
+    current = await _current(request, session, ctx, task_id)
+    return await _update(request, session, ctx, task_id, body, if_match, current)
+
+
+@router.patch(
+    "/Task/{task_id}",
+    summary="JSON Patch a Task with If-Match",
+    response_class=FhirResponse,
+    responses={
+        409: {"description": "Illegal transition"},
+        412: {"description": "Stale version"},
+        422: {"description": "Invalid update"},
+    },
+)
+async def patch_task(
+    task_id: str,
+    request: Request,
+    session: SessionDep,
+    ctx: Annotated[RequestContext, Depends(require("Task", "u"))],
+    if_match: Annotated[str | None, Header()] = None,
+) -> FhirResponse:
+    ops = await _json(request)
+    if not isinstance(ops, list):
+        raise Invalid("a JSON Patch body is an array of operations (application/json-patch+json)")
+    current = await _current(request, session, ctx, task_id)
+    body = apply_json_patch(current, ops)
+    return await _update(request, session, ctx, task_id, body, if_match, current)
+
+
+async def _json(request: Request) -> Any:
+    try:
+        return orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        raise Invalid("the body is not JSON") from None
+
+
+def _pointer(path: str) -> list[str]:
+    if path == "":
+        return []
+    if not path.startswith("/"):
+        raise Invalid(f"bad JSON pointer {path!r}")
+    return [p.replace("~1", "/").replace("~0", "~") for p in path[1:].split("/")]
+
+
+def _walk(doc: Any, parts: list[str]) -> Any:
+    for p in parts:
+        if isinstance(doc, list):
+            doc = doc[int(p)]
+        elif isinstance(doc, dict):
+            doc = doc[p]
+        else:
+            raise KeyError(p)
+    return doc
+
+
+def apply_json_patch(document: dict[str, Any], ops: list[Any]) -> dict[str, Any]:
+    """RFC 6902 (add, remove, replace, move, copy, test) on a copy; any failure is 422."""
+    doc = copy.deepcopy(document)
+    try:
+        for op in ops:
+            kind, parts = op["op"], _pointer(op["path"])
+            if kind == "test":
+                if _walk(doc, parts) != op["value"]:
+                    raise Invalid(f"JSON Patch test failed at {op['path']}")
+                continue
+            value = (
+                copy.deepcopy(_walk(doc, _pointer(op["from"])))
+                if kind in ("move", "copy")
+                else op.get("value")
+            )
+            if kind == "move":
+                _remove(doc, _pointer(op["from"]))
+            if kind == "remove":
+                _remove(doc, parts)
+            elif kind in ("add", "move", "copy"):
+                parent = _walk(doc, parts[:-1])
+                if isinstance(parent, list):
+                    parent.insert(len(parent) if parts[-1] == "-" else int(parts[-1]), value)
+                else:
+                    parent[parts[-1]] = value
+            elif kind == "replace":
+                parent = _walk(doc, parts[:-1])
+                if isinstance(parent, list):
+                    parent[int(parts[-1])] = value
+                else:
+                    if parts[-1] not in parent:
+                        raise KeyError(parts[-1])
+                    parent[parts[-1]] = value
+            else:
+                raise Invalid(f"unknown JSON Patch op {kind!r}")
+    except (KeyError, IndexError, ValueError, TypeError):
+        raise Invalid("the JSON Patch does not apply to this Task") from None
+    return doc
+
+
+def _remove(doc: Any, parts: list[str]) -> None:
+    parent = _walk(doc, parts[:-1])
+    if isinstance(parent, list):
+        del parent[int(parts[-1])]
+    else:
+        del parent[parts[-1]]
+
+
+_SEARCH_DOC = [
+    ("_id", "token", "Logical id"),
+    ("status", "token", "Status (comma = or)"),
+    ("_lastUpdated", "date", "gt/ge/lt/le/eq; polling contract"),
+    ("patient", "reference", "Patient/{id}"),
+    ("subject", "reference", "Patient/{id}"),
+    ("identifier", "token", "Visit identifier (system|value)"),
+    ("_count", "number", f"Page size (max {fs.MAX_COUNT})"),
+    ("_total", "token", "accurate|estimate|none"),
+]
+register(
+    ResourceCapability(
+        type="Task",
+        interactions=["read", "vread", "update", "patch", "history-instance", "search-type"],
+        search_params=[
+            *_SEARCH_DOC,
+            ("owner", "reference", "Organization/{id}, CLUES, or owner:identifier=system|CLUES"),
+            ("focus", "reference", "ServiceRequest/{id}"),
+        ],
+        search_include=["Task:focus"],
+    )
+)
+register(
+    ResourceCapability(
+        type="ServiceRequest",
+        interactions=["read", "vread", "history-instance", "search-type"],
+        search_params=[
+            *_SEARCH_DOC,
+            ("performer", "reference", "Organization/{id}, CLUES, or performer:identifier=system|CLUES"),
+        ],
+        search_include=["ServiceRequest:subject"],
+    )
+)

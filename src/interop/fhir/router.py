@@ -18,5 +18,7 @@ async def metadata(request: Request) -> FhirResponse:
     return FhirResponse(capability_statement(f"{base}/fhir"))
 
 
-for _module in (match, patient, organization, referral, subscription, auditevent, bundle):
+for _module in (match, patient, organization, referral, subscription, auditevent):
     router.include_router(_module.router)
+# POST /fhir itself: FastAPI cannot include a router whose route path is empty, so bundle adds it here.
+bundle.install(router)

@@ -1,7 +1,256 @@
-"""Placeholder: filled by its owner."""
+"""Subscription (R4 Subscriptions Backport, rest-hook, id-only) create / read / search / delete, and the
+notification Bundle the delivery job posts. A clinic subscribes to changes of its units' Tasks; the
+notification names the Task, and the clinic then reads it (polling with ``_lastUpdated`` stays the contract).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-router = APIRouter()
+import orjson
+from fastapi import APIRouter, Depends, Request, Response
+from fhir.resources.R4B.subscription import Subscription as SubscriptionModel
+from pydantic import ValidationError
+
+from interop.api.deps import SessionDep
+from interop.auth.dependencies import require
+from interop.context import RequestContext
+from interop.errors import Invalid
+from interop.fhir import search as fs
+from interop.fhir.capability import ResourceCapability, register
+from interop.fhir.responses import FhirResponse
+from interop.referral import service as referral_service
+from interop.referral.errors import SubscriptionNotFound
+from interop.referral.models import Subscription
+from interop.referral.subscriptions import SubscriptionCreate
+
+router = APIRouter(tags=["fhir"])
+
+BACKPORT = "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/"
+TOPIC = "https://www.gob.mx/bienestar/fhir/SubscriptionTopic/referral-task"
+ID_ONLY = "id-only"
+
+
+def subscription_resource(sub: Subscription) -> dict[str, Any]:
+    status = "error" if sub.status == "error" else sub.status
+    res: dict[str, Any] = {
+        "resourceType": "Subscription",
+        "id": str(sub.id),
+        "meta": {
+            "versionId": str(sub.version),
+            "lastUpdated": sub.updated_at.isoformat(),
+            "profile": [f"{BACKPORT}backport-subscription"],
+        },
+        "status": status,
+        "reason": sub.reason or "Referral Tasks of my units",
+        "criteria": TOPIC,
+        "_criteria": {
+            "extension": [
+                {
+                    "url": f"{BACKPORT}backport-filter-criteria",
+                    "valueString": f"Task?owner:identifier={','.join(sub.clues)}",
+                }
+            ]
+        },
+        "channel": {
+            "type": "rest-hook",
+            "endpoint": sub.endpoint,
+            "payload": "application/fhir+json",
+            "_payload": {"extension": [{"url": f"{BACKPORT}backport-payload-content", "valueCode": ID_ONLY}]},
+        },
+        "extension": [
+            {
+                "url": f"{BACKPORT}backport-events-since-subscription-start",
+                "valueString": str(sub.events_since_start),
+            },
+            {
+                "url": "https://www.gob.mx/bienestar/fhir/StructureDefinition/subscription-failure-count",
+                "valueInteger": sub.failure_count,
+            },
+        ],
+    }
+    if sub.headers:
+        res["channel"]["header"] = ["<redacted>" for _ in sub.headers]  # secrets stay with the server
+    if sub.error:
+        res["error"] = sub.error
+    return res
+
+
+def notification_bundle(
+    *,
+    base: str,
+    subscription_id: str,
+    event_number: int,
+    events_since_start: int,
+    status: str,
+    task_id: str,
+    at: datetime,
+) -> dict[str, Any]:
+    """An R4 backport id-only event notification for one Task change."""
+    status_id = str(uuid.uuid4())
+    return {
+        "resourceType": "Bundle",
+        "id": str(uuid.uuid4()),
+        "meta": {"profile": [f"{BACKPORT}backport-subscription-notification-r4"]},
+        "type": "history",
+        "timestamp": datetime.now(UTC).isoformat(),
+        "entry": [
+            {
+                "fullUrl": f"urn:uuid:{status_id}",
+                "resource": {
+                    "resourceType": "Parameters",
+                    "id": status_id,
+                    "meta": {"profile": [f"{BACKPORT}backport-subscription-status-r4"]},
+                    "parameter": [
+                        {
+                            "name": "subscription",
+                            "valueReference": {"reference": f"{base}/Subscription/{subscription_id}"},
+                        },
+                        {"name": "topic", "valueCanonical": TOPIC},
+                        {"name": "status", "valueCode": "error" if status == "error" else "active"},
+                        {"name": "type", "valueCode": "event-notification"},
+                        {"name": "events-since-subscription-start", "valueString": str(events_since_start)},
+                        {
+                            "name": "notification-event",
+                            "part": [
+                                {"name": "event-number", "valueString": str(event_number)},
+                                {"name": "timestamp", "valueInstant": at.isoformat()},
+                                {"name": "focus", "valueReference": {"reference": f"{base}/Task/{task_id}"}},
+                            ],
+                        },
+                    ],
+                },
+                "request": {"method": "GET", "url": f"{base}/Subscription/{subscription_id}/$status"},
+                "response": {"status": "200"},
+            },
+            {
+                "fullUrl": f"{base}/Task/{task_id}",
+                "request": {"method": "PUT", "url": f"Task/{task_id}"},
+                "response": {"status": "200"},
+            },
+        ],
+    }
+
+
+def _spec(body: dict[str, Any]) -> SubscriptionCreate:
+    if body.get("resourceType") != "Subscription":
+        raise Invalid("the body must be a Subscription")
+    try:
+        SubscriptionModel.model_validate(body)
+    except ValidationError as exc:
+        raise Invalid(f"not a valid Subscription: {exc.error_count()} problem(s)") from None
+    channel = body.get("channel") or {}
+    if channel.get("type") != "rest-hook":
+        raise Invalid("only rest-hook channels are supported")
+    content = next(
+        (
+            e.get("valueCode")
+            for e in (channel.get("_payload") or {}).get("extension") or []
+            if e.get("url") == f"{BACKPORT}backport-payload-content"
+        ),
+        ID_ONLY,
+    )
+    if content != ID_ONLY:
+        raise Invalid("only id-only payloads are sent (read the Task after the notification)")
+    if body.get("criteria") not in (None, TOPIC, "Task"):
+        raise Invalid(f"criteria must be the topic {TOPIC}")
+    clues: list[str] | None = None
+    for ext in (body.get("_criteria") or {}).get("extension") or []:
+        if ext.get("url") == f"{BACKPORT}backport-filter-criteria":
+            raw = str(ext.get("valueString", ""))
+            _, _, value = raw.partition("=")
+            clues = [fs.parse_token(v)[1] for v in value.split(",") if v]
+    return SubscriptionCreate(
+        criteria=TOPIC,
+        endpoint=str(channel.get("endpoint") or ""),
+        headers=list(channel.get("header") or []),
+        clues=clues,
+        reason=body.get("reason"),
+    )
+
+
+@router.post(
+    "/Subscription",
+    summary="Register a rest-hook Subscription for my units' Tasks",
+    status_code=201,
+    response_class=FhirResponse,
+    responses={422: {"description": "Invalid Subscription"}},
+)
+async def create(
+    request: Request,
+    session: SessionDep,
+    ctx: Annotated[RequestContext, Depends(require("Subscription", "c"))],
+) -> FhirResponse:
+    try:
+        body = orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        raise Invalid("the body is not JSON") from None
+    sub = await referral_service.create_subscription(session, ctx, spec=_spec(body))
+    res = subscription_resource(sub)
+    return FhirResponse(
+        res,
+        status_code=201,
+        headers={"Location": f"{fs.base_url(request)}/Subscription/{sub.id}", "ETag": 'W/"1"'},
+    )
+
+
+def _id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise SubscriptionNotFound("no such Subscription") from None
+
+
+@router.get(
+    "/Subscription/{subscription_id}",
+    summary="Read a Subscription (status, error)",
+    response_class=FhirResponse,
+)
+async def read(
+    subscription_id: str,
+    session: SessionDep,
+    ctx: Annotated[RequestContext, Depends(require("Subscription", "r"))],
+) -> FhirResponse:
+    sub = await referral_service.get_subscription(session, ctx, subscription_id=_id(subscription_id))
+    return FhirResponse(subscription_resource(sub))
+
+
+@router.get("/Subscription", summary="My Subscriptions", response_class=FhirResponse)
+async def search(
+    request: Request,
+    session: SessionDep,
+    ctx: Annotated[RequestContext, Depends(require("Subscription", "s"))],
+) -> FhirResponse:
+    fs.params_of(request, ())
+    subs = await referral_service.list_subscriptions(session, ctx)
+    return FhirResponse(
+        fs.searchset(
+            request,
+            resource_type="Subscription",
+            matches=[subscription_resource(s) for s in subs],
+            total=len(subs),
+            next_cursor=None,
+        )
+    )
+
+
+@router.delete("/Subscription/{subscription_id}", summary="Delete a Subscription", status_code=204)
+async def delete(
+    subscription_id: str,
+    session: SessionDep,
+    ctx: Annotated[RequestContext, Depends(require("Subscription", "d"))],
+) -> Response:
+    await referral_service.delete_subscription(session, ctx, subscription_id=_id(subscription_id))
+    return Response(status_code=204)
+
+
+register(
+    ResourceCapability(
+        type="Subscription",
+        interactions=["create", "read", "delete", "search-type"],
+        versioning="no-version",
+        profile=f"{BACKPORT}backport-subscription",
+    )
+)

@@ -1,0 +1,188 @@
+"""FHIR search parameters and searchset Bundles shared by the referral resources.
+
+Supported prefixes on ``_lastUpdated``: gt, ge, lt, le, eq (default eq, which for a date without time
+means that day). References: ``Organization/{id}``, ``{id}``; ``:identifier`` takes ``system|value``.
+Unknown parameters are a 400 (strict handling): a typo must not silently widen a clinic's pull.
+Paging is keyset: ``_cursor`` is the last ``change_seq`` seen and the ``next`` link repeats the query with it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, ClassVar
+from urllib.parse import urlencode
+
+from fastapi import Request
+
+from interop.errors import DomainError
+
+DEFAULT_COUNT = 50
+MAX_COUNT = 500
+CONTROL = frozenset({"_count", "_cursor", "_total", "_include", "_format", "_summary", "_elements"})
+
+
+class BadSearch(DomainError):
+    status_code: ClassVar[int] = 400
+    code: ClassVar[str] = "invalid-search"
+    fhir_issue: ClassVar[str] = "invalid"
+
+
+def base_url(request: Request) -> str:
+    settings = request.app.state.settings
+    root = settings.base_url or str(request.base_url).rstrip("/")
+    return f"{root.rstrip('/')}/fhir"
+
+
+def params_of(request: Request, allowed: Iterable[str]) -> dict[str, list[str]]:
+    """The query as name → values (repeats kept); modifiers stay in the name (``owner:identifier``)."""
+    allowed_set = set(allowed) | CONTROL
+    out: dict[str, list[str]] = {}
+    for name, value in request.query_params.multi_items():
+        if name not in allowed_set:
+            raise BadSearch(f"unknown or unsupported search parameter: {name}")
+        out.setdefault(name, []).append(value)
+    return out
+
+
+def split_or(values: list[str] | None) -> list[str]:
+    """Comma means OR within one parameter."""
+    return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
+
+
+def parse_uuid(value: str, *, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise BadSearch(f"{what} must be an id") from None
+
+
+def parse_token(value: str) -> tuple[str | None, str]:
+    if "|" in value:
+        system, _, code = value.partition("|")
+        return (system or None), code
+    return None, value
+
+
+def parse_reference(value: str, resource_type: str) -> str:
+    """``Type/id``, an absolute URL ending in it, or a bare id → the id."""
+    tail = value.rstrip("/").split("/")
+    if len(tail) >= 2 and tail[-2] == resource_type:
+        return tail[-1]
+    if "/" in value:
+        raise BadSearch(f"reference must point at a {resource_type}")
+    return value
+
+
+def parse_instant(raw: str) -> list[tuple[str, datetime]]:
+    """``_lastUpdated`` value → comparisons on the instant (a date alone covers that whole day)."""
+    prefix = raw[:2] if raw[:2] in ("gt", "ge", "lt", "le", "eq") else "eq"
+    text = raw[2:] if raw[:2] == prefix else raw
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            start = datetime.combine(day, time(0), tzinfo=UTC)
+            end = start + timedelta(days=1)
+            return {
+                "eq": [("ge", start), ("lt", end)],
+                "gt": [("ge", end)],
+                "ge": [("ge", start)],
+                "lt": [("lt", start)],
+                "le": [("lt", end)],
+            }[prefix]
+        instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadSearch(
+            "_lastUpdated must be a date or an instant with a prefix gt, ge, lt, le or eq"
+        ) from None
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    return [(prefix, instant)]
+
+
+def parse_count(values: list[str] | None) -> int:
+    if not values:
+        return DEFAULT_COUNT
+    try:
+        count = int(values[-1])
+    except ValueError:
+        raise BadSearch("_count must be a number") from None
+    return max(1, min(count, MAX_COUNT))
+
+
+def parse_cursor(values: list[str] | None) -> int | None:
+    if not values:
+        return None
+    try:
+        return int(values[-1])
+    except ValueError:
+        raise BadSearch("_cursor is not valid") from None
+
+
+def wants_total(values: list[str] | None) -> bool:
+    if not values:
+        return False
+    if values[-1] not in ("none", "estimate", "accurate"):
+        raise BadSearch("_total must be none, estimate or accurate")
+    return values[-1] in ("estimate", "accurate")
+
+
+def includes(values: list[str] | None, allowed: set[str]) -> set[str]:
+    out = set(values or [])
+    unknown = out - allowed
+    if unknown:
+        raise BadSearch(f"unsupported _include: {', '.join(sorted(unknown))}")
+    return out
+
+
+def searchset(
+    request: Request,
+    *,
+    resource_type: str,
+    matches: list[dict[str, Any]],
+    included: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    total: int | None,
+    next_cursor: int | None,
+) -> dict[str, Any]:
+    base = base_url(request)
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "_cursor"]
+    self_url = f"{base}/{resource_type}" + (
+        f"?{urlencode(request.query_params.multi_items())}" if query else ""
+    )
+    links = [{"relation": "self", "url": self_url}]
+    if next_cursor is not None:
+        links.append(
+            {
+                "relation": "next",
+                "url": f"{base}/{resource_type}?{urlencode([*query, ('_cursor', next_cursor)])}",
+            }
+        )
+    bundle: dict[str, Any] = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "timestamp": datetime.now(UTC).isoformat(),
+        "link": links,
+        "entry": [
+            {"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r, "search": {"mode": "match"}}
+            for r in matches
+        ]
+        + [
+            {"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r, "search": {"mode": "include"}}
+            for r in included
+        ],
+    }
+    if total is not None:
+        bundle["total"] = total
+    if not bundle["entry"]:
+        del bundle["entry"]
+    return bundle
+
+
+def redacted_query(
+    request: Request, *, secret: Iterable[str] = ("identifier", "name", "family", "given")
+) -> str:
+    """The query string for audit, with the values of parameters that may carry names or CURPs removed."""
+    hidden = set(secret)
+    items = [(k, "***" if k.split(":")[0] in hidden else v) for k, v in request.query_params.multi_items()]
+    return urlencode(items)

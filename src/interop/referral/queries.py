@@ -1,0 +1,323 @@
+"""The read side: ServiceRequest / Task / Patient reads, searches with keyset paging, and versions.
+
+Visibility (``Scope``): a clinic client sees the Tasks its units own, the ServiceRequests with a Task of its
+units, and the Patients that are their subjects or registry patients of its units; a Bienestar client sees
+what its own visits produced; other resources are 404, never 403, so ids reveal nothing. Searches are
+ordered by ``change_seq`` (one sequence for every change), and the cursor is the last one seen: pages never
+skip or repeat while new referrals arrive, and a changed resource moves to the end, where polling finds it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from interop.context import RequestContext
+from interop.referral.errors import ReferralNotFound
+from interop.referral.models import ProvisionalPatient, Referral, ReferralTask, ResourceVersion
+from interop.referral.records import snapshot
+from interop.registry import service as registry_service
+from interop.units import service as units_service
+
+UNRESTRICTED_ROLES = ("admin", "system", "reviewer", "auditor")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """``clues`` limits to those units (clinic); ``requester`` to one client's visits (Bienestar)."""
+
+    clues: frozenset[str] | None = None
+    requester: str | None = None
+
+    @property
+    def unrestricted(self) -> bool:
+        return self.clues is None and self.requester is None
+
+
+async def resolve_clues(session: AsyncSession, codes: Sequence[str]) -> list[str]:
+    """Current CLUES for codes that may be old ones (unknown codes are kept as given)."""
+    out: list[str] = []
+    for code in codes:
+        unit = await units_service.get_unit(session, clues=code)
+        out.append(unit.clues if unit is not None else code)
+    return out
+
+
+async def scope_for(session: AsyncSession, ctx: RequestContext) -> Scope:
+    actor = ctx.actor
+    if actor.role == "clinic":
+        return Scope(clues=frozenset(await resolve_clues(session, sorted(actor.clues))))
+    if actor.role in UNRESTRICTED_ROLES:
+        return Scope()
+    return Scope(requester=actor.client_id)
+
+
+def _task_visible(scope: Scope) -> ColumnElement[bool]:
+    conds: list[ColumnElement[bool]] = []
+    if scope.clues is not None:
+        conds.append(ReferralTask.owner_clues.in_(sorted(scope.clues)))
+    if scope.requester is not None:
+        conds.append(ReferralTask.requester_client_id == scope.requester)
+    return and_(*conds) if conds else and_(True)  # type: ignore[arg-type]
+
+
+def _referral_visible(scope: Scope) -> ColumnElement[bool]:
+    conds: list[ColumnElement[bool]] = []
+    if scope.clues is not None:
+        conds.append(
+            exists().where(
+                ReferralTask.referral_id == Referral.id, ReferralTask.owner_clues.in_(sorted(scope.clues))
+            )
+        )
+    if scope.requester is not None:
+        conds.append(Referral.requester_client_id == scope.requester)
+    return and_(*conds) if conds else and_(True)  # type: ignore[arg-type]
+
+
+@dataclass
+class SearchQuery:
+    ids: list[uuid.UUID] | None = None
+    unit_clues: list[str] | None = None  # owner (Task) / performer (ServiceRequest), as given
+    unit_org_ids: list[uuid.UUID] | None = None
+    statuses: list[str] | None = None
+    last_updated: list[tuple[str, datetime]] = field(default_factory=list)  # (gt|ge|lt|le|eq, instant)
+    patient_ids: list[uuid.UUID] | None = None
+    visit_ids: list[str] | None = None
+    focus_ids: list[uuid.UUID] | None = None
+    cursor: int | None = None
+    count: int = 50
+    total: bool = False
+
+
+@dataclass
+class SearchPage:
+    rows: list[dict[str, Any]]
+    total: int | None
+    next_cursor: int | None
+    included: list[dict[str, Any]] = field(default_factory=list)
+
+
+_OPS = {"gt": "__gt__", "ge": "__ge__", "lt": "__lt__", "le": "__le__", "eq": "__eq__"}
+
+
+async def _filtered(
+    session: AsyncSession,
+    model: type[Referral] | type[ReferralTask],
+    q: SearchQuery,
+    visible: ColumnElement[bool],
+) -> Select[Any]:
+    conds: list[ColumnElement[bool]] = [visible]
+    unit_col = ReferralTask.owner_clues if model is ReferralTask else Referral.performer_clues
+    org_col = ReferralTask.owner_org_id if model is ReferralTask else Referral.performer_org_id
+    if q.ids is not None:
+        conds.append(model.id.in_(q.ids))
+    if q.unit_clues is not None:
+        conds.append(unit_col.in_(await resolve_clues(session, q.unit_clues)))
+    if q.unit_org_ids is not None:
+        conds.append(org_col.in_(q.unit_org_ids))
+    if q.statuses is not None:
+        conds.append(model.status.in_(q.statuses))
+    for op, instant in q.last_updated:
+        conds.append(getattr(model.updated_at, _OPS[op])(instant))
+    if q.patient_ids is not None:
+        conds.append(model.patient_id.in_(q.patient_ids))
+    if q.visit_ids is not None:
+        conds.append(model.visit_id.in_(q.visit_ids))
+    if q.focus_ids is not None and model is ReferralTask:
+        conds.append(ReferralTask.referral_id.in_(q.focus_ids))
+    return select(model).where(*conds)
+
+
+async def _search(
+    session: AsyncSession,
+    model: type[Referral] | type[ReferralTask],
+    q: SearchQuery,
+    visible: ColumnElement[bool],
+) -> SearchPage:
+    base = await _filtered(session, model, q, visible)
+    page = base
+    if q.cursor is not None:
+        page = page.where(model.change_seq > q.cursor)
+    rows = (await session.execute(page.order_by(model.change_seq).limit(q.count + 1))).scalars().all()
+    more = len(rows) > q.count
+    rows = rows[: q.count]
+    total = None
+    if q.total:
+        total = (await session.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
+    next_cursor = rows[-1].change_seq if more and rows else None
+    return SearchPage(rows=[snapshot(r) for r in rows], total=total, next_cursor=next_cursor)
+
+
+async def search_tasks(
+    session: AsyncSession, *, scope: Scope, query: SearchQuery, include_focus: bool = False
+) -> SearchPage:
+    page = await _search(session, ReferralTask, query, _task_visible(scope))
+    if include_focus and page.rows:
+        focus = sorted({uuid.UUID(r["referral_id"]) for r in page.rows})
+        refs = (await session.execute(select(Referral).where(Referral.id.in_(focus)))).scalars().all()
+        page.included = [snapshot(r) for r in refs]
+    return page
+
+
+async def search_referrals(
+    session: AsyncSession, *, scope: Scope, query: SearchQuery, include_subject: bool = False
+) -> SearchPage:
+    page = await _search(session, Referral, query, _referral_visible(scope))
+    if include_subject and page.rows:
+        ids = sorted({uuid.UUID(r["patient_id"]) for r in page.rows})
+        page.included = [p for p in [await _patient_view(session, pid) for pid in ids] if p is not None]
+    return page
+
+
+async def get_task(session: AsyncSession, *, scope: Scope, task_id: uuid.UUID) -> dict[str, Any]:
+    row = (
+        await session.execute(select(ReferralTask).where(ReferralTask.id == task_id, _task_visible(scope)))
+    ).scalar_one_or_none()
+    if row is None:
+        raise ReferralNotFound("no such Task")
+    return snapshot(row)
+
+
+async def get_referral(session: AsyncSession, *, scope: Scope, referral_id: uuid.UUID) -> dict[str, Any]:
+    row = (
+        await session.execute(select(Referral).where(Referral.id == referral_id, _referral_visible(scope)))
+    ).scalar_one_or_none()
+    if row is None:
+        raise ReferralNotFound("no such ServiceRequest")
+    return snapshot(row)
+
+
+async def history(
+    session: AsyncSession,
+    *,
+    scope: Scope,
+    resource_type: str,
+    resource_id: uuid.UUID,
+    version: int | None = None,
+) -> list[dict[str, Any]]:
+    """Snapshots of every version (newest first), or of one; visibility as for the current resource."""
+    if resource_type == "Task":
+        await get_task(session, scope=scope, task_id=resource_id)
+    else:
+        await get_referral(session, scope=scope, referral_id=resource_id)
+    stmt = select(ResourceVersion.snapshot).where(
+        ResourceVersion.resource_type == resource_type, ResourceVersion.resource_id == resource_id
+    )
+    if version is not None:
+        stmt = stmt.where(ResourceVersion.version == version)
+    snaps = list((await session.execute(stmt.order_by(ResourceVersion.version.desc()))).scalars().all())
+    if version is not None and not snaps:
+        raise ReferralNotFound("no such version")
+    return snaps
+
+
+# Patients --------------------------------------------------------------------------------------------------
+
+_PATIENT_FIELDS = (
+    "nombre",
+    "primer_apellido",
+    "segundo_apellido",
+    "curp",
+    "fecha_nacimiento",
+    "sexo",
+    "entidad",
+    "municipio",
+    "localidad",
+    "domicilio",
+    "telefono",
+)
+
+
+async def _patient_view(session: AsyncSession, patient_id: uuid.UUID) -> dict[str, Any] | None:
+    """A Patient's data as a plain dict: ``provisional`` ones from visits, the others from the registry."""
+    prov = await session.get(ProvisionalPatient, patient_id)
+    if prov is not None:
+        view = {f: getattr(prov, f) for f in _PATIENT_FIELDS}
+        view.update(
+            id=str(prov.id),
+            provisional=True,
+            clues=None,
+            expediente=None,
+            roll_record_id=prov.roll_record_id,
+            updated_at=prov.updated_at,
+            match_grade=prov.match_grade,
+            version=1,
+        )
+        return view
+    rec = await registry_service.get_by_patient_id(session, patient_id=patient_id)
+    if rec is None:
+        return None
+    view = {f: getattr(rec, f, None) for f in _PATIENT_FIELDS}
+    view.update(
+        id=str(patient_id),
+        provisional=False,
+        clues=rec.clues_current or rec.clues,
+        expediente=rec.expediente,
+        roll_record_id=None,
+        updated_at=rec.created_at,
+        match_grade=None,
+        version=rec.version,
+    )
+    return view
+
+
+async def _patient_visible(session: AsyncSession, scope: Scope, view: dict[str, Any]) -> bool:
+    if scope.unrestricted:
+        return True
+    if scope.clues is not None and view.get("clues") in scope.clues:
+        return True
+    pid = uuid.UUID(view["id"])
+    found = (
+        await session.execute(
+            select(Referral.id).where(Referral.patient_id == pid, _referral_visible(scope)).limit(1)
+        )
+    ).scalar_one_or_none()
+    return found is not None
+
+
+async def get_patient(session: AsyncSession, *, scope: Scope, patient_id: uuid.UUID) -> dict[str, Any]:
+    view = await _patient_view(session, patient_id)
+    if view is None or not await _patient_visible(session, scope, view):
+        raise ReferralNotFound("no such Patient")
+    return view
+
+
+async def search_patients(
+    session: AsyncSession, *, scope: Scope, ids: list[uuid.UUID] | None, curps: list[str] | None, count: int
+) -> list[dict[str, Any]]:
+    """By ``_id`` and/or CURP; with neither, the subjects of the visible referrals (most recent first)."""
+    candidates: list[uuid.UUID] = []
+    if ids is not None:
+        candidates = list(ids)
+    if curps is not None:
+        by_curp = list(
+            (await session.execute(select(ProvisionalPatient.id).where(ProvisionalPatient.curp.in_(curps))))
+            .scalars()
+            .all()
+        )
+        for curp in curps:
+            by_curp += [r.patient_id for r in await registry_service.find_by_curp(session, curp=curp)]
+        candidates = [c for c in candidates if c in set(by_curp)] if ids is not None else by_curp
+    if ids is None and curps is None:
+        stmt = (
+            select(Referral.patient_id, func.max(Referral.change_seq).label("seq"))
+            .where(_referral_visible(scope))
+            .group_by(Referral.patient_id)
+            .order_by(func.max(Referral.change_seq).desc())
+            .limit(count)
+        )
+        candidates = [pid for pid, _ in (await session.execute(stmt)).all()]
+    out: list[dict[str, Any]] = []
+    for pid in dict.fromkeys(candidates):
+        view = await _patient_view(session, pid)
+        if view is not None and await _patient_visible(session, scope, view):
+            out.append(view)
+        if len(out) >= count:
+            break
+    return out

@@ -1,0 +1,156 @@
+"""Writing ServiceRequest and Task versions: every change takes a new ``change_seq`` and keeps a snapshot.
+
+Snapshots are JSON-ready dicts of the row (ids and timestamps as strings); the FHIR mapping renders the
+current row and every past version from the same shape.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from interop.job import service as job_service
+from interop.referral.models import (
+    CHANGE_SEQ,
+    Notification,
+    Referral,
+    ReferralTask,
+    ResourceVersion,
+    Subscription,
+)
+
+NOTIFY_JOB = "referral.notify"
+NOTIFY_MAX_ATTEMPTS = 8
+SUBSCRIPTION_LIVE = ("requested", "active", "error")
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    return value
+
+
+def snapshot(row: Referral | ReferralTask) -> dict[str, Any]:
+    """The row as a JSON-ready dict (the shape stored per version)."""
+    return {col.key: jsonable(getattr(row, col.key)) for col in row.__table__.columns}
+
+
+async def _write_version(
+    session: AsyncSession,
+    *,
+    resource_type: str,
+    resource_id: uuid.UUID,
+    version: int,
+    snap: dict[str, Any],
+    client_id: str | None,
+) -> None:
+    await session.execute(
+        insert(ResourceVersion).values(
+            resource_type=resource_type,
+            resource_id=resource_id,
+            version=version,
+            snapshot=snap,
+            client_id=client_id,
+        )
+    )
+
+
+async def create(
+    session: AsyncSession,
+    model: type[Referral] | type[ReferralTask],
+    values: dict[str, Any],
+    *,
+    client_id: str,
+) -> dict[str, Any]:
+    """Insert version 1 and its history row; returns the snapshot."""
+    values = {**values, "version": 1}
+    change_seq = (
+        await session.execute(
+            insert(model).values(**values, change_seq=CHANGE_SEQ.next_value()).returning(model.change_seq)
+        )
+    ).scalar_one()
+    snap: dict[str, Any] = jsonable({**values, "change_seq": change_seq, "created_at": values["updated_at"]})
+    resource_type = "ServiceRequest" if model is Referral else "Task"
+    await _write_version(
+        session,
+        resource_type=resource_type,
+        resource_id=values["id"],
+        version=1,
+        snap=snap,
+        client_id=client_id,
+    )
+    return snap
+
+
+async def bump(
+    session: AsyncSession,
+    row: Referral | ReferralTask,
+    changes: dict[str, Any],
+    *,
+    now: datetime,
+    client_id: str,
+) -> dict[str, Any]:
+    """Apply ``changes`` to a locked row as a new version; returns the new snapshot."""
+    model = type(row)
+    change_seq = (await session.execute(select(CHANGE_SEQ.next_value()))).scalar_one()
+    values = {**changes, "version": row.version + 1, "updated_at": now, "change_seq": change_seq}
+    await session.execute(update(model).where(model.id == row.id).values(**values))
+    for key, value in values.items():
+        setattr(row, key, value)
+    snap = snapshot(row)
+    resource_type = "ServiceRequest" if model is Referral else "Task"
+    await _write_version(
+        session,
+        resource_type=resource_type,
+        resource_id=row.id,
+        version=row.version,
+        snap=snap,
+        client_id=client_id,
+    )
+    return snap
+
+
+async def notify_task_change(
+    session: AsyncSession, *, task_id: uuid.UUID, task_version: int, owner_clues: str, trace_id: str | None
+) -> int:
+    """Queue one notification per live subscription covering the Task's unit. Returns how many."""
+    subs = (
+        await session.execute(
+            update(Subscription)
+            .where(Subscription.clues.contains([owner_clues]), Subscription.status.in_(SUBSCRIPTION_LIVE))
+            .values(events_since_start=Subscription.events_since_start + 1)
+            .returning(Subscription.id, Subscription.events_since_start)
+        )
+    ).all()
+    for sub_id, event_number in subs:
+        note_id = (
+            await session.execute(
+                insert(Notification)
+                .values(
+                    subscription_id=sub_id,
+                    event_number=event_number,
+                    task_id=task_id,
+                    task_version=task_version,
+                )
+                .returning(Notification.id)
+            )
+        ).scalar_one()
+        await job_service.enqueue(
+            session,
+            kind=NOTIFY_JOB,
+            payload={"notification_id": note_id},
+            queue_key=f"subscription:{sub_id}",
+            trace_id=trace_id,
+            max_attempts=NOTIFY_MAX_ATTEMPTS,
+        )
+    return len(subs)

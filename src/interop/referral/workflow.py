@@ -1,0 +1,182 @@
+"""Task updates by the clinics: version check (If-Match), the state machine, and the effects on the
+ServiceRequest (complete, revoke, re-route to the next unit after a rejection)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from interop.audit import service as audit_service
+from interop.audit.schemas import AuditEntity
+from interop.context import RequestContext
+from interop.referral import records, states
+from interop.referral.errors import (
+    IllegalTransition,
+    InvalidUpdate,
+    ReferralNotFound,
+    Unroutable,
+    VersionConflict,
+)
+from interop.referral.models import Referral, ReferralTask
+from interop.referral.placement import route
+from interop.referral.queries import Scope, _task_visible
+from interop.units import service as units_service
+
+
+@dataclass(frozen=True)
+class TaskChange:
+    """What a clinic may change on a Task. ``None`` keeps the current value."""
+
+    status: str
+    business_status: dict[str, Any] | None = None
+    status_reason: dict[str, Any] | None = None
+    output: list[dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True)
+class TaskUpdated:
+    task: dict[str, Any]
+    service_request: dict[str, Any] | None  # its new version when the update changed it
+    next_task: dict[str, Any] | None  # the Task created for the next unit after a rejection
+
+
+async def update_task(
+    session: AsyncSession,
+    ctx: RequestContext,
+    *,
+    scope: Scope,
+    task_id: uuid.UUID,
+    change: TaskChange,
+    if_match: int | None,
+) -> TaskUpdated:
+    """Apply a clinic's update. 404 outside the scope, 412 on a stale version, 409 on an illegal transition,
+    422 on a status the machine does not use."""
+    row = (
+        await session.execute(
+            select(ReferralTask).where(ReferralTask.id == task_id, _task_visible(scope)).with_for_update()
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        raise ReferralNotFound("no such Task")
+    if if_match is not None and if_match != row.version:
+        raise VersionConflict(
+            f"Task is at version {row.version}, not {if_match}", details={"version": row.version}
+        )
+    try:
+        new_status = states.check(row.status, change.status)
+    except states.UnknownStatus as exc:
+        raise InvalidUpdate(str(exc)) from None
+    except states.IllegalTransition as exc:
+        raise IllegalTransition(str(exc), details={"from": row.status, "to": change.status}) from None
+    now = datetime.now(UTC)
+    values: dict[str, Any] = {"status": new_status.value}
+    if change.business_status is not None:
+        values["business_status"] = change.business_status
+    if change.status_reason is not None:
+        values["status_reason"] = change.status_reason
+    if change.output is not None:
+        values["output"] = change.output
+    task = await records.bump(session, row, values, now=now, client_id=ctx.actor.client_id)
+    await records.notify_task_change(
+        session, task_id=row.id, task_version=row.version, owner_clues=row.owner_clues, trace_id=ctx.trace_id
+    )
+    referral = (
+        await session.execute(select(Referral).where(Referral.id == row.referral_id).with_for_update())
+    ).scalar_one()
+    sr_snapshot: dict[str, Any] | None = None
+    next_task: dict[str, Any] | None = None
+    sr_status = states.service_request_status(new_status)
+    if sr_status is not None and referral.status != sr_status:
+        sr_snapshot = await records.bump(
+            session, referral, {"status": sr_status}, now=now, client_id=ctx.actor.client_id
+        )
+    elif new_status is states.TaskStatus.REJECTED:
+        sr_snapshot, next_task = await _reroute(session, ctx, referral=referral, rejected=row, now=now)
+    entities = [AuditEntity(type="Task", id=str(row.id))]
+    if sr_snapshot is not None:
+        entities.append(AuditEntity(type="ServiceRequest", id=str(referral.id)))
+    if next_task is not None:
+        entities.append(AuditEntity(type="Task", id=next_task["id"]))
+    await audit_service.record(
+        session, ctx, action="U", subtype="update", entities=entities, patients=[f"Patient/{row.patient_id}"]
+    )
+    return TaskUpdated(task=task, service_request=sr_snapshot, next_task=next_task)
+
+
+async def _reroute(
+    session: AsyncSession, ctx: RequestContext, *, referral: Referral, rejected: ReferralTask, now: datetime
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """After a rejection: a new Task for the nearest eligible unit not yet tried, or the reason why none."""
+    point = None
+    if referral.origin_lat is not None and referral.origin_lon is not None:
+        point = (referral.origin_lat, referral.origin_lon)
+    try:
+        decision = await route(
+            session,
+            priority=referral.priority,
+            registry_units=[],
+            point=point,
+            point_is_locality=referral.routing_rule == "nearest-from-locality",
+            tried=list(referral.tried_clues),
+        )
+    except Unroutable:
+        snap = await records.bump(
+            session,
+            referral,
+            {
+                "routing_reason": f"rejected by {rejected.owner_clues}; no further unit of the needed level",
+            },
+            now=now,
+            client_id=ctx.actor.client_id,
+        )
+        return snap, None
+    unit = await units_service.get_unit(session, clues=decision.clues)
+    assert unit is not None
+    new_id = uuid.uuid4()
+    task = await records.create(
+        session,
+        ReferralTask,
+        {
+            "id": new_id,
+            "referral_id": referral.id,
+            "previous_task_id": rejected.id,
+            "visit_id": referral.visit_id,
+            "requester_client_id": referral.requester_client_id,
+            "status": "requested",
+            "priority": referral.priority,
+            "business_status": None,
+            "status_reason": None,
+            "output": [],
+            "patient_id": referral.patient_id,
+            "owner_clues": unit.clues,
+            "owner_org_id": unit.organization_id,
+            "owner_name": unit.nombre,
+            "authored_on": now,
+            "updated_at": now,
+        },
+        client_id=ctx.actor.client_id,
+    )
+    await records.notify_task_change(
+        session, task_id=new_id, task_version=1, owner_clues=unit.clues, trace_id=ctx.trace_id
+    )
+    snap = await records.bump(
+        session,
+        referral,
+        {
+            "performer_clues": unit.clues,
+            "performer_org_id": unit.organization_id,
+            "performer_name": unit.nombre,
+            "tried_clues": [*referral.tried_clues, unit.clues],
+            "routing_rule": decision.rule.value,
+            "routing_reason": f"re-routed after rejection by {rejected.owner_clues}: {decision.reason}",
+            "distance_km": decision.distance_km,
+        },
+        now=now,
+        client_id=ctx.actor.client_id,
+    )
+    return snap, task
