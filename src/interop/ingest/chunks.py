@@ -1,0 +1,167 @@
+"""A file read chunk by chunk into normalised batches (runs in a worker thread, beside the database).
+
+Resuming: records whose first line is at or before the committed ``last_line`` are replayed only to
+rebuild the set of identifiers already seen (duplicates are judged against the whole file).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from operator import itemgetter
+from pathlib import Path
+from typing import IO
+
+from interop.fhir.patient_ndjson import Systems, parse_patient
+from interop.ingest.columns import SPECS
+from interop.ingest.errors import FileRefused
+from interop.ingest.normalise import Chunk, Normaliser
+from interop.ingest.reading import MAX_RECORD_CHARS, RawRecord, _records, check_header, parse_header
+
+CHUNK_ROWS = 50_000
+
+
+class ChunkReader:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        kind: str,
+        fmt: str,
+        encoding: str,
+        normaliser: Normaliser,
+        start_after: int = 0,
+        chunk_rows: int = CHUNK_ROWS,
+        systems: Systems | None = None,
+    ) -> None:
+        self.kind = kind
+        self.fmt = fmt
+        self.spec = SPECS[kind]
+        self.normaliser = normaliser
+        self.chunk_rows = chunk_rows
+        self.start_after = start_after
+        self.systems = systems
+        self._handle: IO[str] = path.open("r", encoding=encoding, newline="")
+        self._records: Iterator[RawRecord] = _records(self._handle, csv_quotes=fmt == "csv")  # type: ignore[arg-type]
+        self._header_width = 0
+        self._pick: itemgetter[tuple[str, ...]] | None = None
+        if fmt == "csv":
+            self._read_header()
+        self._replayed = False
+
+    def close(self) -> None:
+        self._records.close()  # type: ignore[attr-defined]
+        self._handle.close()
+
+    @property
+    def bytes_done(self) -> int:
+        return int(self._handle.buffer.tell())  # type: ignore[attr-defined]
+
+    def _read_header(self) -> None:
+        for record in self._records:
+            if record.too_long:
+                raise FileRefused(f"the header line is longer than {MAX_RECORD_CHARS} characters")
+            if record.text.strip():
+                header = parse_header(record.text)
+                check_header(header, self.spec)
+                self._header_width = len(header)
+                # Missing optional columns read as "": a padding cell appended to every row.
+                positions = [header.index(c) if c in header else len(header) for c in self.spec.columns]
+                self._pick = itemgetter(*positions)
+                return
+        raise FileRefused("the file is empty")
+
+    def _values(self, row: list[str]) -> tuple[str, ...]:
+        assert self._pick is not None
+        row.append("")
+        return self._pick(row)
+
+    def next_chunk(self) -> Chunk | None:
+        """The next batch of up to ``chunk_rows`` data rows (every one staged or rejected), or None at the end."""
+        chunk = Chunk()
+        lines: list[int] = []
+        texts: list[str] = []
+        for record in self._records:
+            if not record.too_long and not record.text.strip():
+                continue
+            if record.line <= self.start_after:
+                self._replay(record)
+                continue
+            chunk.rows += 1
+            chunk.last_line = record.line
+            if record.too_long:
+                chunk.rejects.append((record.line, None, f"line longer than {MAX_RECORD_CHARS} characters"))
+            elif self.fmt == "csv" and record.text.count('"') % 2:
+                chunk.rejects.append((record.line, None, "unterminated quoted field"))
+            else:
+                lines.append(record.line)
+                texts.append(record.text)
+            if chunk.rows >= self.chunk_rows:
+                break
+        if chunk.rows == 0:
+            return None
+        if self.fmt == "csv":
+            self._add_csv(chunk, lines, texts)
+        else:
+            self._add_ndjson(chunk, lines, texts)
+        chunk.bytes_done = self.bytes_done
+        return chunk
+
+    def _replay(self, record: RawRecord) -> None:
+        if record.too_long:
+            return
+        if self.fmt == "csv":
+            if record.text.count('"') % 2:
+                return
+            row = next(csv.reader([record.text]), [])
+            if len(row) == self._header_width:
+                self.normaliser.remember(record.line, self._values(row))
+        else:
+            parsed = self._parse_ndjson(record.text)
+            if isinstance(parsed, tuple):
+                self.normaliser.remember(record.line, parsed)
+
+    def _add_csv(self, chunk: Chunk, lines: list[int], texts: list[str]) -> None:
+        try:
+            rows = list(csv.reader(texts))
+        except csv.Error:
+            rows = []
+        if len(rows) != len(texts):  # a malformed record: parse one by one to find it
+            rows = []
+            for text in texts:
+                try:
+                    rows.append(next(csv.reader([text]), []))
+                except csv.Error:
+                    rows.append([])
+        ok_lines: list[int] = []
+        ok_rows: list[tuple[str, ...]] = []
+        width = self._header_width
+        for line, row in zip(lines, rows, strict=True):
+            if len(row) != width:
+                reason = (
+                    f"{len(row)} fields; the header has {width}" if row else "the line cannot be read as CSV"
+                )
+                chunk.rejects.append((line, None, reason))
+                continue
+            ok_lines.append(line)
+            ok_rows.append(self._values(row))
+        self.normaliser.add(chunk, ok_lines, ok_rows)
+
+    def _parse_ndjson(self, text: str) -> tuple[str, ...] | str:
+        assert self.systems is not None
+        parsed = parse_patient(text, self.systems)
+        if isinstance(parsed, str):
+            return parsed
+        return tuple(parsed.get(c, "") for c in self.spec.columns)
+
+    def _add_ndjson(self, chunk: Chunk, lines: list[int], texts: list[str]) -> None:
+        ok_lines: list[int] = []
+        ok_rows: list[tuple[str, ...]] = []
+        for line, text in zip(lines, texts, strict=True):
+            parsed = self._parse_ndjson(text)
+            if isinstance(parsed, str):
+                chunk.rejects.append((line, None, parsed))
+            else:
+                ok_lines.append(line)
+                ok_rows.append(parsed)
+        self.normaliser.add(chunk, ok_lines, ok_rows)

@@ -1,0 +1,200 @@
+"""Reading import files safely: encoding, header, and records with their line numbers.
+
+Files are read line by line with a hard cap on a record's length, so a multi-gigabyte field costs a
+bounded amount of memory: the record is skipped to its end and rejected. A CSV record ends at a line
+break outside quotes (the count of ``"`` seen so far is even, since an escaped quote is ``""``).
+Nothing here touches the database.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from interop.ingest.columns import SPECS, FileSpec
+from interop.ingest.errors import FileRefused
+
+MAX_FIELD_CHARS = 2_000
+MAX_RECORD_CHARS = 64 * 1024
+_READ_BLOCK = 1 << 20
+_SAMPLE_BYTES = 256 * 1024
+
+csv.field_size_limit(MAX_RECORD_CHARS + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Inspection:
+    sha256: str
+    size_bytes: int
+    encoding: str
+    header: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    """One record of the file: its first physical line and its text, or ``too_long`` (text dropped)."""
+
+    line: int
+    text: str
+    too_long: bool = False
+
+
+def python_encoding(name: str | None) -> str:
+    """The codec to read with; refuses names Python does not know."""
+    if not name:
+        return "utf-8"
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise FileRefused(f"unknown encoding {name!r}") from None
+
+
+def _guess_encoding(sample: bytes) -> str:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(sample).best()
+    guessed = best.encoding if best is not None else "cp1252"
+    # Spanish text that is not UTF-8 comes from Windows / Excel exports; Latin-1 and cp1252 agree on letters.
+    return "cp1252" if guessed in ("latin_1", "iso8859_1", "iso8859_15", "cp1250") else guessed
+
+
+def digest_and_decode(path: Path, encoding: str) -> tuple[str, int]:
+    """One pass over the bytes: SHA-256 and a strict decode (the whole file, before anything is stored).
+    Raises ``FileRefused`` naming the encoding the bytes look like when they do not decode."""
+    sha = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    size = 0
+    bad_at: int | None = None
+    sample = bytearray()
+    with path.open("rb") as handle:
+        while block := handle.read(_READ_BLOCK):
+            sha.update(block)
+            if bad_at is None:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError as exc:
+                    bad_at = size + exc.start
+                    start = max(exc.start - _SAMPLE_BYTES // 2, 0)
+                    sample = bytearray(block[start : start + _SAMPLE_BYTES])
+            size += len(block)
+        if bad_at is None:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                bad_at = size
+    if bad_at is not None:
+        guessed = _guess_encoding(bytes(sample))
+        raise FileRefused(
+            f"the file is not {encoding} (undecodable byte at offset {bad_at}); it looks like {guessed}: "
+            f"export it as UTF-8, or ask for conversion with encoding={guessed} (CLI: --encoding {guessed})",
+            details={"detected_encoding": guessed, "offset": bad_at},
+        )
+    return sha.hexdigest(), size
+
+
+def records(path: Path, encoding: str, *, csv_quotes: bool = True) -> Iterator[RawRecord]:
+    """Records of a CSV (``csv_quotes``) or NDJSON file, with the physical line each starts on."""
+    with path.open("r", encoding=encoding, newline="") as handle:
+        yield from _records(handle, csv_quotes=csv_quotes)
+
+
+def _records(handle: io.TextIOBase, *, csv_quotes: bool) -> Iterator[RawRecord]:
+    line = 0
+    start = 0
+    parts: list[str] = []
+    size = 0
+    quotes = 0
+    too_long = False
+    while True:
+        piece = handle.readline(MAX_RECORD_CHARS + 1)
+        if not piece:
+            if parts or too_long:
+                yield RawRecord(start, "" if too_long else "".join(parts), too_long)
+            return
+        if not parts and not too_long:
+            start = line + 1
+        ended = piece[-1] in "\r\n"
+        if ended:
+            line += 1
+        if csv_quotes:
+            quotes += piece.count('"')
+        if not too_long:
+            size += len(piece)
+            if size > MAX_RECORD_CHARS:
+                too_long = True
+                parts = []
+            else:
+                parts.append(piece)
+        if ended and quotes % 2 == 0:
+            yield RawRecord(start, "" if too_long else "".join(parts), too_long)
+            parts = []
+            size = 0
+            quotes = 0
+            too_long = False
+
+
+def parse_header(text: str) -> tuple[str, ...]:
+    row = next(csv.reader([text.lstrip("\ufeff")]), [])
+    return tuple(name.strip().lower() for name in row)
+
+
+def check_header(header: tuple[str, ...], spec: FileSpec) -> None:
+    if not any(header):
+        raise FileRefused("the header line is empty")
+    seen: set[str] = set()
+    repeated = sorted({name for name in header if name in seen or seen.add(name)})  # type: ignore[func-returns-value]
+    if repeated:
+        raise FileRefused(f"columns named twice in the header: {', '.join(repeated)}")
+    unknown = [name for name in header if name not in spec.columns]
+    if unknown:
+        raise FileRefused(
+            f"unknown columns: {', '.join(unknown)} (a {spec.kind} file has {', '.join(spec.columns)})"
+        )
+    missing = sorted(spec.required - set(header))
+    if missing:
+        raise FileRefused(f"required columns missing: {', '.join(missing)}")
+
+
+def inspect_file(path: Path, *, kind: str, fmt: str, encoding: str | None) -> Inspection:
+    """Everything that refuses a whole file, checked before anything is stored: existence, emptiness,
+    encoding (whole file), and for CSV the header and at least one data row."""
+    if kind not in SPECS:
+        raise FileRefused(f"unknown import kind {kind!r}")
+    if not path.is_file():
+        raise FileRefused(f"no such file: {path.name}")
+    codec = python_encoding(encoding)
+    sha256, size = digest_and_decode(path, codec)
+    if size == 0:
+        raise FileRefused("the file is empty")
+    header: tuple[str, ...] = ()
+    found_row = False
+    stream = records(path, codec, csv_quotes=fmt == "csv")
+    try:
+        for record in stream:
+            if record.too_long and not header and fmt == "csv":
+                raise FileRefused(f"the header line is longer than {MAX_RECORD_CHARS} characters")
+            if not record.text.strip() and not record.too_long:
+                continue
+            if fmt == "csv" and not header:
+                header = parse_header(record.text)
+                check_header(header, SPECS[kind])
+                continue
+            found_row = True
+            break
+    finally:
+        stream.close()
+    if not found_row:
+        raise FileRefused("the file has no data rows" if header else "the file is empty")
+    return Inspection(sha256=sha256, size_bytes=size, encoding=codec, header=header)
+
+
+def detect_format(filename: str, content_type: str | None = None) -> str:
+    lowered = filename.lower()
+    if lowered.endswith((".ndjson", ".jsonl")) or (content_type or "").endswith("ndjson"):
+        return "ndjson"
+    return "csv"

@@ -1,0 +1,168 @@
+"""The import job's body: it is the edge for imports and commits once per batch.
+
+Each batch is one transaction: COPY into a temporary staging table, set-based merge through the roll /
+registry / units service, the batch's rejects, and the import's ``last_line`` and counters. A run
+killed at any point leaves whole batches only; the next run starts after ``last_line``. Reading and
+normalising the next batch (a worker thread) overlaps the database work on the current one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from interop.audit import service as audit_service
+from interop.audit.schemas import AuditEntity
+from interop.config import Settings
+from interop.context import system_context
+from interop.fhir.patient_ndjson import Systems
+from interop.ingest import service as ingest_service
+from interop.ingest import staging
+from interop.ingest.chunks import CHUNK_ROWS, ChunkReader
+from interop.ingest.errors import FileRefused
+from interop.ingest.merge import MergeCounts
+from interop.ingest.models import Import
+from interop.ingest.normalise import Chunk, Normaliser
+from interop.ingest.reading import inspect_file
+from interop.registry import service as registry_service
+from interop.roll import service as roll_service
+from interop.units import service as units_service
+
+log = logging.getLogger(__name__)
+
+Report = Callable[..., Awaitable[None]]
+_MERGE = {
+    "roll": roll_service.merge_staged,
+    "patients": registry_service.merge_staged,
+    "units": units_service.merge_staged,
+}
+
+
+class ImportFileChanged(RuntimeError):
+    """The file under an unfinished import is not the one that was registered."""
+
+
+async def _store_batch(session: AsyncSession, imp: Import, chunk: Chunk) -> None:
+    # A batch's commit is also its checkpoint; waiting for the WAL flush on each would only slow the
+    # load: after a server crash an unflushed batch is simply absent, together with its checkpoint.
+    await session.execute(text("SET LOCAL synchronous_commit = off"))
+    counts = MergeCounts()
+    foreign = 0
+    if chunk.staged:
+        await staging.stage(session, kind=imp.kind, rows=chunk.staged)
+        if imp.kind == "patients" and imp.allowed_clues is not None:
+            foreign = await registry_service.reject_foreign_units(
+                session, import_id=imp.id, allowed=imp.allowed_clues
+            )
+        counts = await _MERGE[imp.kind](session, import_id=imp.id, staged=len(chunk.staged) - foreign)
+    if chunk.rejects:
+        await staging.store_rejects(session, import_id=imp.id, rejects=chunk.rejects)
+    await ingest_service.advance(
+        session,
+        import_id=imp.id,
+        last_line=chunk.last_line,
+        bytes_done=chunk.bytes_done,
+        rows=chunk.rows,
+        rejected=len(chunk.rejects) + foreign,
+        counts=counts,
+    )
+
+
+async def run_import(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    *,
+    import_id: int,
+    inspected: bool = False,
+    report: Report | None = None,
+    trace_id: str | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> dict[str, Any]:
+    """Run (or resume) import ``import_id`` to its end; returns its summary."""
+    async with sessionmaker() as session:
+        imp = await ingest_service.load(session, import_id=import_id)
+        if imp is None:
+            raise LookupError(f"no import {import_id}")
+        if imp.state in ingest_service.FINISHED:
+            return ingest_service.summary(imp)
+        await ingest_service.set_state(session, import_id=import_id, state="running")
+        await session.commit()
+    path = Path(imp.path)
+    if not path.is_file() or path.stat().st_size != imp.size_bytes:
+        raise ImportFileChanged(f"import {import_id}: its file is missing or has changed")
+    if not inspected and imp.last_line == 0:
+        try:
+            inspection = await asyncio.to_thread(
+                inspect_file, path, kind=imp.kind, fmt=imp.format, encoding=imp.encoding
+            )
+        except FileRefused as exc:
+            return await _finish(sessionmaker, imp, state="refused", error=exc.message, trace_id=trace_id)
+        if inspection.sha256 != imp.sha256:
+            raise ImportFileChanged(f"import {import_id}: its file has changed since it was registered")
+    systems = Systems(settings.system_curp, settings.system_clues, settings.system_expediente_template)
+    normaliser = Normaliser(imp.kind, allowed_clues=frozenset(imp.allowed_clues or ()) or None)
+    try:
+        reader = ChunkReader(
+            path,
+            kind=imp.kind,
+            fmt=imp.format,
+            encoding=imp.encoding or "utf-8",
+            normaliser=normaliser,
+            start_after=imp.last_line,
+            chunk_rows=chunk_rows,
+            systems=systems,
+        )
+    except FileRefused as exc:
+        return await _finish(sessionmaker, imp, state="refused", error=exc.message, trace_id=trace_id)
+    try:
+        pending = asyncio.ensure_future(asyncio.to_thread(reader.next_chunk))
+        while True:
+            chunk = await pending
+            if chunk is None:
+                break
+            pending = asyncio.ensure_future(asyncio.to_thread(reader.next_chunk))
+            async with sessionmaker() as session:
+                await _store_batch(session, imp, chunk)
+                await session.commit()
+            if report is not None:
+                await report(line=chunk.last_line, bytes_done=chunk.bytes_done, bytes_total=imp.size_bytes)
+    finally:
+        with contextlib.suppress(BaseException):
+            await pending
+        reader.close()
+    return await _finish(sessionmaker, imp, state="succeeded", error=None, trace_id=trace_id)
+
+
+async def _finish(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    imp: Import,
+    *,
+    state: str,
+    error: str | None,
+    trace_id: str | None,
+) -> dict[str, Any]:
+    async with sessionmaker() as session:
+        await ingest_service.set_state(session, import_id=imp.id, state=state, error=error)
+        if state == "succeeded" and imp.kind == "units":
+            await registry_service.resolve_units(session)
+        ctx = system_context(request_id=f"import-{imp.id}", trace_id=trace_id or imp.trace_id or "0" * 32)
+        await audit_service.record(
+            session,
+            ctx,
+            action="C",
+            subtype="import",
+            entities=[AuditEntity(type="Import", id=str(imp.id))],
+            outcome="0" if state == "succeeded" else "4",
+        )
+        await session.commit()
+        done = await ingest_service.load(session, import_id=imp.id)
+        assert done is not None
+        log.info("import finished", extra={"import_id": imp.id, "state": state, "rows": done.rows_read})
+        return ingest_service.summary(done)

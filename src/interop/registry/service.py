@@ -1,0 +1,141 @@
+"""Reads of clinic registries, and the set-based merge of a staged import batch. Never commits."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from interop.ingest.merge import MergeCounts
+from interop.ingest.records import COMMON_COLUMNS
+from interop.ingest.staging import STAGE_TABLE
+from interop.registry.models import RegistryPatient
+
+_COLUMNS = ", ".join(c for c in COMMON_COLUMNS[1:] if c != "field_issues")
+_STAGED = ", ".join(f"s.{c}" for c in COMMON_COLUMNS[1:] if c != "field_issues")
+OTHER_UNIT = "clues is not one of the units this client may import for"
+
+
+async def reject_foreign_units(session: AsyncSession, *, import_id: int, allowed: Sequence[str]) -> int:
+    """A clinic imports only its own units' rows: other rows leave the batch as rejects (by either code)."""
+    result = await session.execute(
+        text(
+            f"WITH foreign_rows AS ("
+            f"  DELETE FROM {STAGE_TABLE} s WHERE NOT (s.clues = ANY(:allowed) OR EXISTS ("
+            f"    SELECT 1 FROM unit u WHERE (u.clues = s.clues OR u.clues_anterior = s.clues)"
+            f"      AND (u.clues = ANY(:allowed) OR u.clues_anterior = ANY(:allowed))))"
+            f"  RETURNING s.line, s.record_id) "
+            f"INSERT INTO ingest_reject (import_id, line, record_id, reason) "
+            f"SELECT :import_id, line, record_id, :reason FROM foreign_rows"
+        ),
+        {"allowed": list(allowed), "import_id": import_id, "reason": OTHER_UNIT},
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def merge_staged(session: AsyncSession, *, import_id: int, staged: int) -> MergeCounts:
+    """As ``roll_service.merge_staged``; also keeps ``patient_id`` across versions and resolves
+    ``clues_current`` through the units catalogue (either code). An unknown CLUES is kept as given,
+    with ``clues_current`` missing and a field issue."""
+    await session.execute(text(f"ANALYZE {STAGE_TABLE}"))
+    await session.execute(
+        text(
+            f"CREATE TEMP TABLE ingest_prev ON COMMIT DROP AS "
+            f"SELECT r.record_id, r.version, r.row_digest, r.patient_id FROM registry_patient r "
+            f"JOIN {STAGE_TABLE} s ON s.record_id = r.record_id WHERE r.is_current"
+        )
+    )
+    flipped = await session.execute(
+        text(
+            f"UPDATE registry_patient r SET is_current = false FROM ingest_prev p JOIN {STAGE_TABLE} s "
+            f"ON s.record_id = p.record_id "
+            f"WHERE r.record_id = p.record_id AND r.version = p.version AND s.row_digest <> p.row_digest"
+        )
+    )
+    inserted = await session.execute(
+        text(
+            f"INSERT INTO registry_patient (record_id, version, is_current, import_id, {_COLUMNS}, "
+            f"field_issues, clues, clues_current, expediente, patient_id) "
+            f"SELECT s.record_id, coalesce(p.version, 0) + 1, true, :import_id, {_STAGED}, "
+            f"CASE WHEN u.clues IS NULL THEN s.field_issues || jsonb_build_array(jsonb_build_object("
+            f"'field', 'clues', 'raw', s.clues, 'reason', 'unknown CLUES: not in the units catalogue')) "
+            f"ELSE s.field_issues END, "
+            f"s.clues, u.clues, s.expediente, coalesce(p.patient_id, gen_random_uuid()) "
+            f"FROM {STAGE_TABLE} s LEFT JOIN ingest_prev p ON p.record_id = s.record_id "
+            f"LEFT JOIN LATERAL (SELECT u.clues FROM unit u WHERE u.clues = s.clues OR u.clues_anterior = s.clues "
+            f"  ORDER BY (u.clues = s.clues) DESC LIMIT 1) u ON true "
+            f"WHERE p.record_id IS NULL OR p.row_digest <> s.row_digest "
+            f"ON CONFLICT (record_id, version) DO NOTHING"
+        ),
+        {"import_id": import_id},
+    )
+    versions = int(flipped.rowcount or 0)  # type: ignore[attr-defined]
+    added = int(inserted.rowcount or 0)  # type: ignore[attr-defined]
+    return MergeCounts(new_records=added - versions, new_versions=versions, unchanged=staged - added)
+
+
+async def resolve_units(session: AsyncSession) -> int:
+    """After a units import: fill ``clues_current`` of current patients whose CLUES is now known."""
+    result = await session.execute(
+        text(
+            "UPDATE registry_patient r SET clues_current = u.clues FROM unit u "
+            "WHERE r.is_current AND r.clues_current IS NULL AND (u.clues = r.clues OR u.clues_anterior = r.clues)"
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def get_record(
+    session: AsyncSession, *, record_id: str, version: int | None = None
+) -> RegistryPatient | None:
+    """The current version of a registry record, or the given ``version``."""
+    query = select(RegistryPatient).where(RegistryPatient.record_id == record_id)
+    query = (
+        query.where(RegistryPatient.version == version)
+        if version is not None
+        else query.where(RegistryPatient.is_current)
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def get_by_patient_id(session: AsyncSession, *, patient_id: uuid.UUID) -> RegistryPatient | None:
+    """The current version of the record behind a FHIR Patient.id."""
+    query = select(RegistryPatient).where(
+        RegistryPatient.patient_id == patient_id, RegistryPatient.is_current
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def get_by_pk(session: AsyncSession, *, record_pk: int) -> RegistryPatient | None:
+    return await session.get(RegistryPatient, record_pk)
+
+
+async def list_versions(session: AsyncSession, *, record_id: str) -> Sequence[RegistryPatient]:
+    query = (
+        select(RegistryPatient)
+        .where(RegistryPatient.record_id == record_id)
+        .order_by(RegistryPatient.version)
+    )
+    return (await session.execute(query)).scalars().all()
+
+
+async def list_current(
+    session: AsyncSession, *, after_pk: int = 0, limit: int = 1000, clues: Sequence[str] | None = None
+) -> Sequence[RegistryPatient]:
+    """Current records in primary-key order; ``clues`` limits to those units (current codes)."""
+    query = select(RegistryPatient).where(RegistryPatient.is_current, RegistryPatient.id > after_pk)
+    if clues is not None:
+        query = query.where(RegistryPatient.clues_current.in_(list(clues)))
+    return (await session.execute(query.order_by(RegistryPatient.id).limit(limit))).scalars().all()
+
+
+async def find_by_curp(session: AsyncSession, *, curp: str) -> Sequence[RegistryPatient]:
+    query = select(RegistryPatient).where(RegistryPatient.is_current, RegistryPatient.curp == curp)
+    return (await session.execute(query.order_by(RegistryPatient.id))).scalars().all()
+
+
+async def count_current(session: AsyncSession) -> int:
+    query = select(func.count()).where(RegistryPatient.is_current)
+    return int((await session.execute(query)).scalar_one())

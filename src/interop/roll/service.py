@@ -1,0 +1,94 @@
+"""Reads of the pension roll, and the set-based merge of a staged import batch. Never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from interop.ingest.merge import MergeCounts
+from interop.ingest.records import COMMON_COLUMNS
+from interop.ingest.staging import STAGE_TABLE
+from interop.roll.models import RollRecord
+
+_COLUMNS = ", ".join(COMMON_COLUMNS[1:])  # record_id is written separately
+_STAGED = ", ".join(f"s.{c}" for c in COMMON_COLUMNS[1:])
+
+
+async def merge_staged(session: AsyncSession, *, import_id: int, staged: int) -> MergeCounts:
+    """Merge the batch in ``ingest_stage``: a new record_id gets version 1, a changed digest a new
+    current version (the previous one stays, not current), an equal digest changes nothing.
+    Idempotent: replaying a batch inserts nothing (ON CONFLICT on (record_id, version))."""
+    await session.execute(text(f"ANALYZE {STAGE_TABLE}"))
+    await session.execute(
+        text(
+            f"CREATE TEMP TABLE ingest_prev ON COMMIT DROP AS "
+            f"SELECT r.record_id, r.version, r.row_digest FROM roll_record r "
+            f"JOIN {STAGE_TABLE} s ON s.record_id = r.record_id WHERE r.is_current"
+        )
+    )
+    flipped = await session.execute(
+        text(
+            f"UPDATE roll_record r SET is_current = false FROM ingest_prev p JOIN {STAGE_TABLE} s "
+            f"ON s.record_id = p.record_id "
+            f"WHERE r.record_id = p.record_id AND r.version = p.version AND s.row_digest <> p.row_digest"
+        )
+    )
+    inserted = await session.execute(
+        text(
+            f"INSERT INTO roll_record (record_id, version, is_current, import_id, {_COLUMNS}, programa) "
+            f"SELECT s.record_id, coalesce(p.version, 0) + 1, true, :import_id, {_STAGED}, s.programa "
+            f"FROM {STAGE_TABLE} s LEFT JOIN ingest_prev p ON p.record_id = s.record_id "
+            f"WHERE p.record_id IS NULL OR p.row_digest <> s.row_digest "
+            f"ON CONFLICT (record_id, version) DO NOTHING"
+        ),
+        {"import_id": import_id},
+    )
+    versions = int(flipped.rowcount or 0)  # type: ignore[attr-defined]
+    added = int(inserted.rowcount or 0)  # type: ignore[attr-defined]
+    return MergeCounts(new_records=added - versions, new_versions=versions, unchanged=staged - added)
+
+
+async def get_record(
+    session: AsyncSession, *, record_id: str, version: int | None = None
+) -> RollRecord | None:
+    """The current version of a roll record, or the given ``version`` (previous ones stay queryable)."""
+    query = select(RollRecord).where(RollRecord.record_id == record_id)
+    query = (
+        query.where(RollRecord.version == version)
+        if version is not None
+        else query.where(RollRecord.is_current)
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def get_by_pk(session: AsyncSession, *, record_pk: int) -> RollRecord | None:
+    return await session.get(RollRecord, record_pk)
+
+
+async def list_versions(session: AsyncSession, *, record_id: str) -> Sequence[RollRecord]:
+    query = select(RollRecord).where(RollRecord.record_id == record_id).order_by(RollRecord.version)
+    return (await session.execute(query)).scalars().all()
+
+
+async def list_current(
+    session: AsyncSession, *, after_pk: int = 0, limit: int = 1000
+) -> Sequence[RollRecord]:
+    """Current records in primary-key order, a page at a time (stream large reads with ``after_pk``)."""
+    query = (
+        select(RollRecord)
+        .where(RollRecord.is_current, RollRecord.id > after_pk)
+        .order_by(RollRecord.id)
+        .limit(limit)
+    )
+    return (await session.execute(query)).scalars().all()
+
+
+async def find_by_curp(session: AsyncSession, *, curp: str) -> Sequence[RollRecord]:
+    query = select(RollRecord).where(RollRecord.is_current, RollRecord.curp == curp).order_by(RollRecord.id)
+    return (await session.execute(query)).scalars().all()
+
+
+async def count_current(session: AsyncSession) -> int:
+    return int((await session.execute(select(func.count()).where(RollRecord.is_current))).scalar_one())

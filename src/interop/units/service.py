@@ -1,0 +1,163 @@
+"""The CLUES catalogue: lookups by either code, nearest operating unit, locality points, search, and the
+set-based merge of a staged import batch. Never commits."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from interop.ingest.merge import MergeCounts
+from interop.ingest.staging import STAGE_TABLE
+from interop.units.models import Unit
+
+_EARTH_RADIUS_KM = 6371.0088
+_MERGE_COLUMNS = (
+    "clues_anterior",
+    "nombre",
+    "entidad",
+    "municipio",
+    "localidad",
+    "nivel",
+    "latitud",
+    "longitud",
+    "estatus",
+    "operating",
+    "row_digest",
+    "field_issues",
+    "import_id",
+)
+
+
+async def merge_staged(session: AsyncSession, *, import_id: int, staged: int) -> MergeCounts:
+    """Upsert the batch in ``ingest_stage`` by CLUES. A unit keeps its ``organization_id``; an unchanged
+    row (same digest) is not touched, so re-importing a file changes nothing."""
+    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _MERGE_COLUMNS)
+    rows = await session.execute(
+        text(
+            f"INSERT INTO unit (clues, {', '.join(_MERGE_COLUMNS)}, organization_id) "
+            f"SELECT clues, clues_anterior, nombre, entidad, municipio, localidad, nivel, latitud, longitud, "
+            f"estatus, operating, row_digest, field_issues, :import_id, gen_random_uuid() FROM {STAGE_TABLE} "
+            f"ON CONFLICT (clues) DO UPDATE SET {updates}, updated_at = now() "
+            f"WHERE unit.row_digest <> EXCLUDED.row_digest "
+            f"RETURNING (xmax = 0) AS inserted"
+        ),
+        {"import_id": import_id},
+    )
+    flags = [bool(r[0]) for r in rows.all()]
+    added = sum(flags)
+    changed = len(flags) - added
+    return MergeCounts(new_records=added, new_versions=changed, unchanged=staged - len(flags))
+
+
+def _answers_to(clues: str) -> ColumnElement[bool]:
+    return or_(Unit.clues == clues, Unit.clues_anterior == clues)
+
+
+async def get_unit(session: AsyncSession, *, clues: str) -> Unit | None:
+    """The unit with this CLUES, current or former (``clues_anterior``); the current code wins."""
+    code = clues.strip().upper()
+    query = select(Unit).where(_answers_to(code)).order_by((Unit.clues == code).desc()).limit(1)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def get_by_organization_id(session: AsyncSession, *, organization_id: uuid.UUID) -> Unit | None:
+    query = select(Unit).where(Unit.organization_id == organization_id)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def nearest_operating(
+    session: AsyncSession, *, lat: float, lon: float, min_level: int, limit: int = 5
+) -> list[tuple[Unit, float]]:
+    """Operating units of at least ``min_level`` with coordinates, nearest first, with the great-circle
+    distance in kilometres (haversine)."""
+    distance = (
+        2
+        * _EARTH_RADIUS_KM
+        * func.asin(
+            func.sqrt(
+                func.power(func.sin(func.radians(Unit.latitud - lat) / 2), 2)
+                + func.cos(func.radians(lat))
+                * func.cos(func.radians(Unit.latitud))
+                * func.power(func.sin(func.radians(Unit.longitud - lon) / 2), 2)
+            )
+        )
+    ).label("km")
+    query = (
+        select(Unit, distance)
+        .where(Unit.operating, Unit.nivel >= min_level, Unit.latitud.is_not(None), Unit.longitud.is_not(None))
+        .order_by(distance, Unit.clues)
+        .limit(limit)
+    )
+    return [(unit, float(km)) for unit, km in (await session.execute(query)).all()]
+
+
+async def locality_point(
+    session: AsyncSession, *, entidad: str, municipio: str | None, localidad: str | None
+) -> tuple[float, float] | None:
+    """Centroid of the units in that locality, else of the municipality; None when neither has units."""
+    located = and_(Unit.entidad == entidad, Unit.latitud.is_not(None), Unit.longitud.is_not(None))
+    scopes: list[ColumnElement[bool]] = []
+    if municipio and localidad:
+        scopes.append(and_(located, Unit.municipio == municipio, Unit.localidad == localidad))
+    if municipio:
+        scopes.append(and_(located, Unit.municipio == municipio))
+    for scope in scopes:
+        row = (
+            await session.execute(select(func.avg(Unit.latitud), func.avg(Unit.longitud)).where(scope))
+        ).one()
+        if row[0] is not None:
+            return float(row[0]), float(row[1])
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class UnitSearch:
+    clues: str | None = None
+    name: str | None = None
+    entidad: str | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+    updated_after_inclusive: bool = False
+    updated_before_inclusive: bool = False
+
+
+async def search_units(
+    session: AsyncSession, *, criteria: UnitSearch, offset: int = 0, limit: int = 50
+) -> tuple[Sequence[Unit], int]:
+    """Units matching every given criterion (name: case- and accent-insensitive, starts a word),
+    ordered by CLUES; returns the page and the total."""
+    conditions: list[ColumnElement[bool]] = []
+    if criteria.clues:
+        conditions.append(_answers_to(criteria.clues.strip().upper()))
+    if criteria.name:
+        # FHIR string search: starts with the value (here: any word of the name), ignoring case and accents.
+        escaped = criteria.name.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        folded = func.lower(func.unaccent(Unit.nombre))
+        wanted = func.lower(func.unaccent(escaped))
+        conditions.append(or_(folded.like(wanted + "%"), folded.like("% " + wanted + "%")))
+    if criteria.entidad:
+        conditions.append(Unit.entidad == criteria.entidad)
+    if criteria.updated_after is not None:
+        after = criteria.updated_after
+        conditions.append(
+            Unit.updated_at >= after if criteria.updated_after_inclusive else Unit.updated_at > after
+        )
+    if criteria.updated_before is not None:
+        before = criteria.updated_before
+        conditions.append(
+            Unit.updated_at <= before if criteria.updated_before_inclusive else Unit.updated_at < before
+        )
+    total = int(
+        (await session.execute(select(func.count()).select_from(Unit).where(*conditions))).scalar_one()
+    )
+    query = select(Unit).where(*conditions).order_by(Unit.clues).offset(offset).limit(limit)
+    return (await session.execute(query)).scalars().all(), total
+
+
+async def count_units(session: AsyncSession) -> int:
+    return int((await session.execute(select(func.count()).select_from(Unit))).scalar_one())
