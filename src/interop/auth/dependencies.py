@@ -30,9 +30,6 @@ log = logging.getLogger(__name__)
 
 POLICY_ATTR = "__interop_policy__"
 KEY_RELOAD_INTERVAL_S = 1.0
-ANONYMOUS = "anonymous"
-_SUBTYPES = {"c": "create", "r": "read", "u": "update", "d": "delete", "s": "search-type"}
-_ACTIONS = {"c": "C", "r": "R", "u": "U", "d": "D", "s": "R"}
 
 
 @dataclass
@@ -142,19 +139,28 @@ def context_for(request: Request, actor: Actor) -> RequestContext:
     )
 
 
-async def record_denial(request: Request, actor: Actor | None, resource: str, permission: str) -> None:
+def route_template(request: Request) -> str:
+    """The matched route's template (``/fhir/Task/{id}``): audit events never hold concrete ids or queries."""
+    route = request.scope.get("route")
+    template = getattr(route, "path_format", None) or getattr(route, "path", None)
+    return str(template) if template else "unmatched"
+
+
+async def record_denial(request: Request, actor: Actor | None, status: int) -> None:
     """A refused request as an audit event, in its own transaction (the request's own one rolls back)."""
-    ctx = context_for(request, actor or Actor(client_id=ANONYMOUS, role=""))
     try:
-        async with request.app.state.sessionmaker() as session:
-            await audit_service.record(
-                session,
-                ctx,
-                action=_ACTIONS.get(permission, "E"),
-                subtype=_SUBTYPES.get(permission, "operation"),
-                outcome="4",
-            )
-            await session.commit()
+        await audit_service.record_denied(
+            request.app.state.sessionmaker,
+            request_id=request.state.request_id,
+            trace_id=request.state.trace_id,
+            network_address=request.client.host if request.client else None,
+            status=status,
+            method=request.method,
+            route=route_template(request),
+            client_id=actor.client_id if actor else None,
+            role=actor.role if actor else None,
+            user=actor.user if actor else None,
+        )
     except Exception:  # an audit outage must not turn a 401/403 into a 500
         log.warning("denial not audited", exc_info=True)
 
@@ -175,8 +181,8 @@ def require(resource: str, permission: str) -> Callable[[Request], Awaitable[Req
                     f"scope system/{resource}.{permission} required",
                     details=_challenge("insufficient_scope"),
                 )
-        except (Unauthenticated, Forbidden):
-            await record_denial(request, actor, resource, permission)
+        except (Unauthenticated, Forbidden) as exc:
+            await record_denial(request, actor, exc.status_code)
             raise
         ctx = context_for(request, actor)
         request.state.context = ctx

@@ -11,6 +11,7 @@ import secrets
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -209,7 +210,11 @@ def issue_token(
 async def record_login(
     session: AsyncSession, ctx: RequestContext, *, client_name: str, succeeded: bool
 ) -> None:
-    """A token request, granted or refused, as an audit event (the client's id only)."""
+    """A token request, granted or refused, as an audit event (the client's id only). A refused request
+    names a registered client, or ``unknown``: an unregistered name is whatever the caller typed."""
+    if not succeeded and await get_client(session, name=client_name[:64]) is None:
+        client_name = "unknown"
+        ctx = replace(ctx, actor=Actor(client_id=client_name, role=""))
     await audit_service.record(
         session,
         ctx,
