@@ -263,7 +263,9 @@ def _render_dates(c: _Chunk, birth_days: NDArray[np.int64], cfg: SourceNoise) ->
     month[swapped], day[swapped] = day[swapped], month[swapped]
     shifted = c.hit(cfg.year_off_by_one, Noise.year_off_by_one, present)
     year[shifted] += np.where(c.rng.random(len(shifted)) < 0.5, -1, 1)
-    day = np.where((month == 2) & (day == 29), 28, day)
+    # 29 February moved to a common year becomes the 28th.
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    day = np.where((month == 2) & (day == 29) & ~leap, 28, day)
     dates = (
         (year - 1970).astype("datetime64[Y]").astype("datetime64[M]") + (month - 1).astype("timedelta64[M]")
     ).astype("datetime64[D]") + (day - 1).astype("timedelta64[D]")
