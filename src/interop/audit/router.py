@@ -1,7 +1,144 @@
-"""Placeholder: filled by its owner."""
+"""``/v1`` routes of the audit trail: one case end to end, verification, export, checkpoints.
+
+Reading the trail is itself recorded (an auditor's reads are security-relevant too).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, time
+from typing import Annotated
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from interop.api.deps import SessionDep
+from interop.audit import export as audit_export
+from interop.audit import service as audit_service
+from interop.audit import verification
+from interop.audit.errors import InvalidAuditQuery
+from interop.audit.schemas import CheckpointRead, TraceRead, VerificationRead
+from interop.auth.dependencies import require
+from interop.context import RequestContext
+
+router = APIRouter(tags=["audit"])
+
+_ERRORS: dict[int | str, dict[str, str]] = {
+    401: {"description": "No valid bearer token"},
+    403: {"description": "The token lacks the scope"},
+    422: {"description": "Invalid parameters"},
+}
+
+
+@router.get(
+    "/trace/{trace_id}",
+    response_model=TraceRead,
+    summary="One case end to end, in time order",
+    responses=_ERRORS,
+)
+async def get_trace(
+    trace_id: Annotated[str, Path(description="W3C trace id: 32 lowercase hex digits.")],
+    session: SessionDep,
+    ctx: Annotated[RequestContext, Depends(require("Trace", "r"))],
+) -> TraceRead:
+    """Events carrying the trace id (the visit and everything done in its requests and jobs), and
+    events of other requests on the same resources (a clinic reading or moving the referral's Task)."""
+    if not audit_service.valid_trace_id(trace_id):
+        raise InvalidAuditQuery("trace_id must be 32 lowercase hex digits")
+    result = await audit_service.trace(session, trace_id=trace_id)
+    await audit_service.record(session, ctx, action="E", subtype="search-type", query=f"trace_id={trace_id}")
+    return result
+
+
+@router.get(
+    "/audit/verification",
+    response_model=VerificationRead,
+    summary="Walk the hash chain and the signed checkpoints",
+    responses=_ERRORS,
+)
+async def get_verification(
+    session: SessionDep,
+    ctx: Annotated[RequestContext, Depends(require("AuditVerification", "r"))],
+) -> VerificationRead:
+    """Recomputes every hash, checks seq continuity and every checkpoint signature; names the first bad
+    entry. The walk is one transaction's snapshot and takes about as long as reading the table."""
+    report = await verification.verify(session, verifier=audit_service.current_signer().verifier)
+    await audit_service.record(
+        session, ctx, action="E", subtype="verify", outcome="0" if report.ok else "4", query=None
+    )
+    return report
+
+
+@router.post(
+    "/audit/checkpoints",
+    response_model=CheckpointRead | None,
+    status_code=201,
+    summary="Sign the chain head now",
+    responses=_ERRORS,
+)
+async def create_checkpoint(
+    session: SessionDep,
+    ctx: Annotated[RequestContext, Depends(require("AuditVerification", "c"))],
+) -> CheckpointRead | None:
+    await audit_service.record(session, ctx, action="C", subtype="checkpoint")
+    return await audit_service.checkpoint(session)
+
+
+def _instant(value: str, *, name: str) -> datetime:
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), time(0), tzinfo=UTC)
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidAuditQuery(f"{name} must be a date (YYYY-MM-DD) or an ISO 8601 instant") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@router.get(
+    "/audit/export",
+    summary="NDJSON export of a date range, with the signed checkpoint that covers it",
+    response_class=StreamingResponse,
+    responses={
+        **_ERRORS,
+        200: {"content": {"application/x-ndjson": {}}},
+        409: {"description": "Chain broken"},
+    },
+)
+async def export_range(
+    request: Request,
+    session: SessionDep,
+    ctx: Annotated[RequestContext, Depends(require("AuditEvent", "s"))],
+    from_: Annotated[str, Query(alias="from", description="Start (inclusive): date or instant.")],
+    to: Annotated[str, Query(description="End (exclusive): date or instant.")],
+) -> StreamingResponse:
+    """Header line, one line per event, then the checkpoint signed at the range's last entry (see
+    ``interop.audit.export`` for how an auditor checks it with the public key)."""
+    plan = await audit_export.plan(session, start=_instant(from_, name="from"), end=_instant(to, name="to"))
+    signer = audit_service.current_signer()
+    checkpoint = None
+    if plan.last_seq is not None:
+        checkpoint = await audit_export.covering_checkpoint(session, seq=plan.last_seq, signer=signer)
+    await audit_service.record(
+        session,
+        ctx,
+        action="R",
+        subtype="export",
+        query=f"from={plan.start.isoformat()}&to={plan.end.isoformat()}",
+    )
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+
+    async def body() -> AsyncIterator[bytes]:
+        # The request's session commits before streaming starts; the rows stream from one of their own.
+        async with sessionmaker() as stream_session:
+            async for line in audit_export.lines(
+                stream_session, export=plan, checkpoint=checkpoint, public_pem=signer.verifier.public_pem()
+            ):
+                yield line
+
+    filename = f"audit-{plan.start.date()}-{plan.end.date()}.ndjson"
+    return StreamingResponse(
+        body(),
+        media_type="application/x-ndjson",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

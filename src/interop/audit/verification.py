@@ -86,13 +86,16 @@ async def _stream(conn: asyncpg.Connection, first: int, last: int) -> AsyncItera
         yield record
 
 
-async def _walk_range(conn: asyncpg.Connection, first: int, last: int) -> chain.Walk:
-    """Walk [first, last]; a range that ends early reports its first missing seq."""
-    prev_hash = chain.GENESIS
-    if first > 1:
+async def walk_range(
+    conn: asyncpg.Connection, first: int, last: int, *, prev_hash: bytes | None = None
+) -> chain.Walk:
+    """Walk [first, last] (in a transaction) from ``prev_hash``, by default the stored hash of entry
+    ``first - 1``; a range that ends early reports its first missing seq."""
+    if prev_hash is None and first > 1:
         stored = await conn.fetchval("SELECT hash FROM audit_event WHERE seq = $1", first - 1)
         # A missing predecessor is reported by the range that owns it; any hash makes this one fail later.
         prev_hash = bytes(stored) if stored is not None else chain.GENESIS
+    prev_hash = prev_hash or chain.GENESIS
     rows: list[Any] = []
     prev_seq, count = first - 1, 0
     async for record in _stream(conn, first, last):
@@ -150,7 +153,7 @@ async def verify(session: AsyncSession, *, verifier: Verifier) -> VerificationRe
     await session.execute(text("SELECT 1"))
     conn = await raw_connection(session)
     head_seq, checkpoints = await _heads(conn, verifier)
-    walk = await _walk_range(conn, 1, head_seq)
+    walk = await walk_range(conn, 1, head_seq)
     return _report([walk], checkpoints, head_seq=head_seq, verifier=verifier, started=started)
 
 
@@ -159,7 +162,7 @@ def _walk_in_process(dsn: str, first: int, last: int) -> chain.Walk:
         conn = await asyncpg.connect(dsn)
         try:
             async with conn.transaction(readonly=True):
-                return await _walk_range(conn, first, last)
+                return await walk_range(conn, first, last)
         finally:
             await conn.close()
 
