@@ -16,6 +16,7 @@ from interop.api import errors, metrics
 from interop.api.middleware import RequestContextMiddleware
 from interop.api.router import router
 from interop.api.telemetry import setup_tracing
+from interop.audit import service as audit_service
 from interop.auth.tokens import KeyRing
 from interop.config import Settings
 from interop.db.engine import create_engine, create_sessionmaker
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = engine
         app.state.sessionmaker = sessionmaker
         app.state.keyring = KeyRing.load_or_create(settings.resolved_data_dir / "keys")
+        audit_service.configure(settings)  # checkpoint signing key and interval for this process
 
         async def refresh_metrics() -> None:
             async with sessionmaker() as session:

@@ -15,7 +15,8 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from interop.api.tracing import request_id_var
-from interop.errors import DomainError
+from interop.audit import service as audit_service
+from interop.errors import DomainError, Forbidden, Unauthenticated
 from interop.fhir.outcome import FHIR_JSON, operation_outcome, outcome_from_validation
 
 log = logging.getLogger(__name__)
@@ -68,8 +69,33 @@ def render(
     return JSONResponse(error_body(code, message, details), status_code=status, headers=headers)
 
 
+async def _audit_denied(request: Request, status: int) -> None:
+    """A refused request (401/403) is audited in a transaction of its own: the request's rolls back."""
+    sessionmaker = getattr(request.app.state, "sessionmaker", None)
+    if sessionmaker is None:
+        return
+    actor = getattr(request.state, "actor", None)
+    try:
+        await audit_service.record_denied(
+            sessionmaker,
+            request_id=getattr(request.state, "request_id", None) or "unknown",
+            trace_id=getattr(request.state, "trace_id", None) or "0" * 32,
+            network_address=request.client.host if request.client else None,
+            status=status,
+            method=request.method,
+            route=getattr(request.scope.get("route"), "path", None) or "unmatched",
+            client_id=actor.client_id if actor else None,
+            role=actor.role if actor else None,
+            user=actor.user if actor else None,
+        )
+    except Exception as exc:  # the refusal still goes out; a lost audit write is logged, not hidden
+        log.warning("denied request not audited", extra={"error": type(exc).__name__})
+
+
 async def _domain(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
+    if isinstance(exc, Unauthenticated | Forbidden):
+        await _audit_denied(request, exc.status_code)
     raw_headers = exc.details.pop("_headers", None)
     headers = {str(k): str(v) for k, v in raw_headers.items()} if isinstance(raw_headers, dict) else None
     return render(
