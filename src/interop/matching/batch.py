@@ -116,7 +116,8 @@ def load_previous(con: duckdb.DuckDBPyConnection, previous_csv: Path) -> None:
     run(
         con,
         f"CREATE OR REPLACE TABLE prev AS SELECT source || '|' || record_id AS unique_id, feature_digest, "
-        f"person_id FROM read_csv('{previous_csv}', header = true, all_varchar = true)",
+        f"person_id FROM read_csv('{previous_csv}', header = true, columns = {{'source': 'VARCHAR', "
+        "'record_id': 'VARCHAR', 'feature_digest': 'VARCHAR', 'person_id': 'VARCHAR'})",
     )
 
 
@@ -202,6 +203,16 @@ def features_for(con: duckdb.DuckDBPyConnection, unique_ids: list[str]) -> dict[
     )
     con.unregister("wanted_arrow")
     return {row[0]: MatchFeatures(*row) for row in rows}
+
+
+def load_assigned(con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]]) -> None:
+    table = pa.table(
+        {"unique_id": [a for a, _ in pairs], "person_id": [b for _, b in pairs]},
+        schema=pa.schema([("unique_id", pa.string()), ("person_id", pa.string())]),
+    )
+    con.register("assigned_arrow", table)
+    run(con, "CREATE OR REPLACE TABLE assigned AS SELECT * FROM assigned_arrow")
+    con.unregister("assigned_arrow")
 
 
 def write_csv(con: duckdb.DuckDBPyConnection, sql: str, path: Path) -> None:

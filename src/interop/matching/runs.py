@@ -225,17 +225,7 @@ async def _execute(
             w = csv.writer(fh)
             for pid in assignment.new_persons:
                 w.writerow([str(pid)])
-        assigned = workdir / "assigned.csv"
-        with assigned.open("w", newline="") as fh:
-            w = csv.writer(fh)
-            for uid in scored_ids:
-                w.writerow([uid, str(person_of[uid])])
-        await asyncio.to_thread(
-            batch.run,
-            con,
-            f"CREATE OR REPLACE TABLE assigned AS SELECT column0 AS unique_id, column1 AS person_id "
-            f"FROM read_csv('{assigned}', header = false, all_varchar = true)",
-        )
+        await asyncio.to_thread(batch.load_assigned, con, [(uid, str(person_of[uid])) for uid in scored_ids])
         await asyncio.to_thread(
             batch.write_csv,
             con,
@@ -272,7 +262,9 @@ async def _execute(
 
 
 async def _write(session: AsyncSession, workdir: Path, *, run_id: int, scored: int) -> dict[str, Any]:
-    await session.execute(text("CREATE TEMP TABLE stage_record (LIKE match_record) ON COMMIT DROP"))
+    await session.execute(
+        text("CREATE TEMP TABLE stage_record (LIKE match_record INCLUDING DEFAULTS) ON COMMIT DROP")
+    )
     await _copy_in(
         session, "stage_record", workdir / "records_out.csv", [c.strip() for c in RECORD_COLUMNS.split(",")]
     )

@@ -17,3 +17,9 @@ async def run_matching(ctx: JobContext) -> dict[str, Any] | None:
         return await runs.execute_run(ctx.sessionmaker, ctx.settings, run_id=run_id, report=ctx.report)
     except LookupError as exc:
         raise PermanentJobError(str(exc)) from exc
+    except Exception as exc:
+        # Database and engine errors may quote row values (names, CURPs): keep only their kind and code.
+        code = getattr(exc, "sqlstate", None) or getattr(getattr(exc, "orig", None), "sqlstate", None)
+        raise RuntimeError(
+            f"match run failed: {type(exc).__name__}{f' (SQLSTATE {code})' if code else ''}"
+        ) from None
