@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from fhir.resources.R4B.bundle import Bundle
 from sqlalchemy.ext.asyncio import AsyncSession
-
 from tests.referral.factories import add_unit, visit_body
+
+from fhir.resources.R4B.bundle import Bundle
 
 Headers = Callable[..., dict[str, str]]
 A, B = "DFIMB000001", "DFIMB000002"
@@ -42,27 +42,38 @@ def _tid(p: dict[str, Any]) -> str:
     return str(p["task"].split("/")[1])
 
 
-async def test_owner_forms_and_old_clues(client: httpx.AsyncClient, session: AsyncSession,
-                                        auth_headers: Headers) -> None:
+async def test_owner_forms_and_old_clues(
+    client: httpx.AsyncClient, session: AsyncSession, auth_headers: Headers
+) -> None:
     w = await _world(client, session, auth_headers)
     admin = auth_headers("admin")
     in_a = [_tid(p) for p in w["posted"][:3]]
     in_b = [_tid(p) for p in w["posted"][3:]]
-    for query in (f"owner=Organization/{w['a'].organization_id}", f"owner={A}",
-                  f"owner:identifier={CLUES_SYSTEM}|{A}", f"owner:identifier={A}"):
+    for query in (
+        f"owner=Organization/{w['a'].organization_id}",
+        f"owner={A}",
+        f"owner:identifier={CLUES_SYSTEM}|{A}",
+        f"owner:identifier={A}",
+    ):
         assert _ids((await client.get(f"/fhir/Task?{query}", headers=admin)).json()) == in_a, query
     assert _ids((await client.get("/fhir/Task?owner=DFSSA000002", headers=admin)).json()) == in_b
     both = (await client.get(f"/fhir/Task?owner={A},{B}", headers=admin)).json()
     assert sorted(_ids(both)) == sorted(in_a + in_b)
-    sr = (await client.get(f"/fhir/ServiceRequest?performer:identifier={CLUES_SYSTEM}|{B}", headers=admin)).json()
+    sr = (
+        await client.get(f"/fhir/ServiceRequest?performer:identifier={CLUES_SYSTEM}|{B}", headers=admin)
+    ).json()
     assert _ids(sr) == [p["service_request"].split("/")[1] for p in w["posted"][3:]]
-    sr2 = (await client.get(f"/fhir/ServiceRequest?performer=Organization/{w['b'].organization_id}",
-                            headers=admin)).json()
+    sr2 = (
+        await client.get(
+            f"/fhir/ServiceRequest?performer=Organization/{w['b'].organization_id}", headers=admin
+        )
+    ).json()
     assert _ids(sr2) == _ids(sr)
 
 
-async def test_clinic_sees_only_its_units(client: httpx.AsyncClient, session: AsyncSession,
-                                          auth_headers: Headers) -> None:
+async def test_clinic_sees_only_its_units(
+    client: httpx.AsyncClient, session: AsyncSession, auth_headers: Headers
+) -> None:
     w = await _world(client, session, auth_headers)
     ha = auth_headers("clinic", clues=[A])
     assert _ids((await client.get("/fhir/Task", headers=ha)).json()) == [_tid(p) for p in w["posted"][:3]]
@@ -75,13 +86,16 @@ async def test_clinic_sees_only_its_units(client: httpx.AsyncClient, session: As
     assert sorted(_ids(pats)) == sorted(p["match"]["patient"].split("/")[1] for p in w["posted"][:3])
 
 
-async def test_status_patient_identifier_id_focus(client: httpx.AsyncClient, session: AsyncSession,
-                                                  auth_headers: Headers) -> None:
+async def test_status_patient_identifier_id_focus(
+    client: httpx.AsyncClient, session: AsyncSession, auth_headers: Headers
+) -> None:
     w = await _world(client, session, auth_headers)
     ha = auth_headers("clinic", clues=[A])
     first = w["posted"][0]
     cur = (await client.get(f"/fhir/{first['task']}", headers=ha)).json()
-    assert (await client.put(f"/fhir/{first['task']}", headers=ha, json={**cur, "status": "accepted"})).status_code == 200
+    assert (
+        await client.put(f"/fhir/{first['task']}", headers=ha, json={**cur, "status": "accepted"})
+    ).status_code == 200
     assert _ids((await client.get("/fhir/Task?status=accepted", headers=ha)).json()) == [_tid(first)]
     assert len(_ids((await client.get("/fhir/Task?status=requested", headers=ha)).json())) == 2
     assert len(_ids((await client.get("/fhir/Task?status=requested,accepted", headers=ha)).json())) == 3
@@ -94,39 +108,55 @@ async def test_status_patient_identifier_id_focus(client: httpx.AsyncClient, ses
         assert _ids(got) == [w["posted"][1]["service_request"].split("/")[1]]
     assert _ids((await client.get(f"/fhir/Task?_id={_tid(first)}", headers=ha)).json()) == [_tid(first)]
     sr_id = first["service_request"].split("/")[1]
-    assert _ids((await client.get(f"/fhir/Task?focus=ServiceRequest/{sr_id}", headers=ha)).json()) == [_tid(first)]
+    assert _ids((await client.get(f"/fhir/Task?focus=ServiceRequest/{sr_id}", headers=ha)).json()) == [
+        _tid(first)
+    ]
     assert (await client.get("/fhir/Task?identifier=other|V-1", headers=ha)).status_code == 400
 
 
-async def test_last_updated_prefixes(client: httpx.AsyncClient, session: AsyncSession,
-                                     auth_headers: Headers) -> None:
+async def test_last_updated_prefixes(
+    client: httpx.AsyncClient, session: AsyncSession, auth_headers: Headers
+) -> None:
     w = await _world(client, session, auth_headers)
     ha = auth_headers("clinic", clues=[A])
     tasks = (await client.get("/fhir/Task", headers=ha)).json()["entry"]
     stamps = [e["resource"]["meta"]["lastUpdated"] for e in tasks]
     mid = stamps[1]
     enc = mid.replace("+", "%2B")
-    assert _ids((await client.get(f"/fhir/Task?_lastUpdated=gt{enc}", headers=ha)).json()) == [_tid(w["posted"][2])]
+    assert _ids((await client.get(f"/fhir/Task?_lastUpdated=gt{enc}", headers=ha)).json()) == [
+        _tid(w["posted"][2])
+    ]
     assert len(_ids((await client.get(f"/fhir/Task?_lastUpdated=ge{enc}", headers=ha)).json())) == 2
     assert len(_ids((await client.get(f"/fhir/Task?_lastUpdated=lt{enc}", headers=ha)).json())) == 1
     assert len(_ids((await client.get(f"/fhir/Task?_lastUpdated=le{enc}", headers=ha)).json())) == 2
     today = datetime.now(UTC).date()
-    assert len(_ids((await client.get(f"/fhir/Task?_lastUpdated={today.isoformat()}", headers=ha)).json())) == 3
+    assert (
+        len(_ids((await client.get(f"/fhir/Task?_lastUpdated={today.isoformat()}", headers=ha)).json())) == 3
+    )
     tomorrow = (today + timedelta(days=1)).isoformat()
     assert _ids((await client.get(f"/fhir/Task?_lastUpdated=ge{tomorrow}", headers=ha)).json()) == []
     assert (await client.get("/fhir/Task?_lastUpdated=yesterday", headers=ha)).status_code == 400
 
 
-async def test_include_total_count_and_unknown_params(client: httpx.AsyncClient, session: AsyncSession,
-                                                      auth_headers: Headers) -> None:
+async def test_include_total_count_and_unknown_params(
+    client: httpx.AsyncClient, session: AsyncSession, auth_headers: Headers
+) -> None:
     w = await _world(client, session, auth_headers)
     ha = auth_headers("clinic", clues=[A])
     b = (await client.get("/fhir/Task?_include=Task:focus&_count=2&_total=accurate", headers=ha)).json()
     assert b["total"] == 3
     assert len(_ids(b)) == 2
-    focus = {e["resource"]["focus"]["reference"].split("/")[1] for e in b["entry"] if e["search"]["mode"] == "match"}
+    focus = {
+        e["resource"]["focus"]["reference"].split("/")[1]
+        for e in b["entry"]
+        if e["search"]["mode"] == "match"
+    }
     assert set(_ids(b, "include")) == focus
-    assert all(e["resource"]["resourceType"] == "ServiceRequest" for e in b["entry"] if e["search"]["mode"] == "include")
+    assert all(
+        e["resource"]["resourceType"] == "ServiceRequest"
+        for e in b["entry"]
+        if e["search"]["mode"] == "include"
+    )
     assert "total" not in (await client.get("/fhir/Task", headers=ha)).json()
     s = (await client.get("/fhir/ServiceRequest?_include=ServiceRequest:subject", headers=ha)).json()
     subjects = {p["match"]["patient"].split("/")[1] for p in w["posted"][:3]}
@@ -152,16 +182,21 @@ async def test_paging_has_no_gaps_or_repeats_while_referrals_arrive(
         nxt = [link["url"] for link in page["link"] if link["relation"] == "next"]
         url = nxt[0].replace("http://testserver", "") if nxt else None
         if arrived < 4:  # new referrals arrive while the clinic pages
-            await asyncio.gather(*[client.post("/v1/visits", json=visit_body(f"N-{arrived}-{k}"), headers=hb)
-                                   for k in range(2)])
+            await asyncio.gather(
+                *[
+                    client.post("/v1/visits", json=visit_body(f"N-{arrived}-{k}"), headers=hb)
+                    for k in range(2)
+                ]
+            )
             arrived += 1
     assert len(seen) == len(set(seen)) == 18
     all_ids = _ids((await client.get("/fhir/Task?_count=100", headers=ha)).json())
     assert seen == all_ids  # same order, nothing skipped
 
 
-async def test_patient_read_search_by_curp_and_isolation(client: httpx.AsyncClient, session: AsyncSession,
-                                                         auth_headers: Headers) -> None:
+async def test_patient_read_search_by_curp_and_isolation(
+    client: httpx.AsyncClient, session: AsyncSession, auth_headers: Headers
+) -> None:
     from tests.referral.factories import add_registry_patient
 
     await add_unit(session, A, lat=19.4330, lon=-99.1330)
@@ -175,7 +210,8 @@ async def test_patient_read_search_by_curp_and_isolation(client: httpx.AsyncClie
     assert res["identifier"][1]["system"] == f"http://dgis.salud.gob.mx/clues/{A}/expediente"
     assert res["name"][0]["_family"]["extension"][0]["valueString"] == "PEREZ"
     assert (await client.get(f"/fhir/Patient/{rec.patient_id}", headers=hb)).status_code == 404
-    found = (await client.get("/fhir/Patient?identifier=https://www.gob.mx/curp|PELR500314MDFRPS09",
-                              headers=ha)).json()
+    found = (
+        await client.get("/fhir/Patient?identifier=https://www.gob.mx/curp|PELR500314MDFRPS09", headers=ha)
+    ).json()
     assert _ids(found) == [str(rec.patient_id)]
     assert _ids((await client.get("/fhir/Patient?identifier=PELR500314MDFRPS09", headers=hb)).json()) == []

@@ -23,7 +23,7 @@ from interop.errors import Invalid
 from interop.fhir.capability import register_system_interaction
 from interop.fhir.outcome import operation_outcome
 from interop.fhir.patient import FATHERS, MOTHERS
-from interop.fhir.referral import ICD10, LOINC
+from interop.fhir.referral_resources import ICD10, LOINC
 from interop.fhir.responses import FhirResponse
 from interop.referral import service as referral_service
 from interop.referral.schemas import VisitCreate

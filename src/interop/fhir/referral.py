@@ -3,7 +3,6 @@ and Task updates by PUT or JSON Patch with ``If-Match`` (clinic side of FHIR Wor
 
 from __future__ import annotations
 
-import copy
 import uuid
 from typing import Annotated, Any
 
@@ -21,173 +20,14 @@ from interop.context import RequestContext
 from interop.errors import Invalid, PreconditionFailed
 from interop.fhir import search as fs
 from interop.fhir.capability import ResourceCapability, register
+from interop.fhir.patch import apply_json_patch, apply_merge_patch
+from interop.fhir.referral_resources import service_request, task
 from interop.fhir.responses import FhirResponse
 from interop.referral import service as referral_service
 from interop.referral.errors import ReferralNotFound
 from interop.referral.queries import SearchQuery
 
 router = APIRouter(tags=["fhir"])
-
-SNOMED = "http://snomed.info/sct"
-ICD10 = "http://hl7.org/fhir/sid/icd-10"
-LOINC = "http://loinc.org"
-UCUM = "http://unitsofmeasure.org"
-EXT = "https://www.gob.mx/bienestar/fhir/StructureDefinition/"
-HEALTH_WORKER_SYSTEM = "https://www.gob.mx/bienestar/promotor"
-REFERRAL_CATEGORY = {"coding": [{"system": SNOMED, "code": "3457005", "display": "Patient referral"}]}
-TASK_CODE = {
-    "coding": [
-        {
-            "system": "http://hl7.org/fhir/CodeSystem/task-code",
-            "code": "fulfill",
-            "display": "Fulfill the focal request",
-        }
-    ]
-}
-BIENESTAR = {"display": "Programa Pensiones para el Bienestar"}
-
-
-def _meta(s: dict[str, Any]) -> dict[str, Any]:
-    return {"versionId": str(s["version"]), "lastUpdated": s["updated_at"]}
-
-
-def _org(settings: Settings, clues: str, org_id: str | None, name: str | None) -> dict[str, Any]:
-    ref: dict[str, Any] = {"identifier": {"system": settings.system_clues, "value": clues}}
-    if org_id:
-        ref["reference"] = f"Organization/{org_id}"
-    if name:
-        ref["display"] = name
-    return ref
-
-
-def _observation(i: int, o: dict[str, Any], patient: str, when: str) -> dict[str, Any]:
-    code: dict[str, Any] = {"coding": [{"system": LOINC, "code": o["code"]}]}
-    if o.get("code") == "disability":
-        code = {"text": "Disability"}
-    elif o.get("display"):
-        code["coding"][0]["display"] = o["display"]
-    obs: dict[str, Any] = {
-        "resourceType": "Observation",
-        "id": f"obs{i}",
-        "status": "final",
-        "code": code,
-        "subject": {"reference": patient},
-        "effectiveDateTime": when,
-    }
-    if o.get("value") is not None:
-        obs["valueQuantity"] = {
-            "value": o["value"],
-            "unit": o.get("unit"),
-            "system": UCUM,
-            "code": o.get("unit"),
-        }
-    elif o.get("value_text"):
-        obs["valueString"] = o["value_text"]
-    if o.get("components"):
-        obs["component"] = [
-            {
-                "code": {
-                    "coding": [
-                        {
-                            "system": LOINC,
-                            "code": c["code"],
-                            **({"display": c["display"]} if c.get("display") else {}),
-                        }
-                    ]
-                },
-                "valueQuantity": {"value": c["value"], "unit": c["unit"], "system": UCUM, "code": c["unit"]},
-            }
-            for c in o["components"]
-        ]
-    return obs
-
-
-def service_request(s: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    """A referral snapshot as an R4 ServiceRequest (observations contained; routing as extension and note)."""
-    patient = f"Patient/{s['patient_id']}"
-    contained = [_observation(i, o, patient, s["authored_on"]) for i, o in enumerate(s["observations"])]
-    routing_ext: list[dict[str, Any]] = [
-        {"url": "rule", "valueCode": s["routing_rule"]},
-        {"url": "reason", "valueString": s["routing_reason"]},
-    ]
-    if s.get("distance_km") is not None:
-        routing_ext.append({"url": "distanceKm", "valueDecimal": s["distance_km"]})
-    res: dict[str, Any] = {
-        "resourceType": "ServiceRequest",
-        "id": s["id"],
-        "meta": _meta(s),
-        "extension": [
-            {"url": f"{EXT}referral-routing", "extension": routing_ext},
-            {"url": f"{EXT}match-grade", "valueCode": s["match_grade"]},
-        ],
-        "identifier": [{"system": settings.system_visit, "value": s["visit_id"]}],
-        "status": s["status"],
-        "intent": "order",
-        "category": [REFERRAL_CATEGORY],
-        "priority": s["priority"],
-        "code": {"coding": [{"system": SNOMED, "code": "3457005", "display": "Patient referral"}]},
-        "subject": {"reference": patient},
-        "authoredOn": s["authored_on"],
-        "performer": [
-            _org(settings, s["performer_clues"], s.get("performer_org_id"), s.get("performer_name"))
-        ],
-        "note": [{"text": f"Routing ({s['routing_rule']}): {s['routing_reason']}"}],
-    }
-    if s.get("requester_worker_id"):
-        res["requester"] = {
-            "identifier": {"system": HEALTH_WORKER_SYSTEM, "value": s["requester_worker_id"]},
-            "display": "Salud Casa por Casa",
-        }
-    if contained:
-        res["contained"] = contained
-        res["supportingInfo"] = [{"reference": f"#{o['id']}"} for o in contained]
-    if s["reasons"]:
-        res["reasonCode"] = [
-            {
-                "coding": [
-                    {
-                        "system": ICD10,
-                        "code": r["code"],
-                        **({"display": r["display"]} if r.get("display") else {}),
-                    }
-                ]
-            }
-            for r in s["reasons"]
-        ]
-    if s.get("note"):
-        res["note"].append({"text": s["note"]})
-    return res
-
-
-def task(s: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    res: dict[str, Any] = {
-        "resourceType": "Task",
-        "id": s["id"],
-        "meta": _meta(s),
-        "identifier": [{"system": settings.system_visit, "value": s["visit_id"]}],
-        "basedOn": [{"reference": f"ServiceRequest/{s['referral_id']}"}],
-        "status": s["status"],
-        "intent": "order",
-        "priority": s["priority"],
-        "code": TASK_CODE,
-        "focus": {"reference": f"ServiceRequest/{s['referral_id']}"},
-        "for": {"reference": f"Patient/{s['patient_id']}"},
-        "authoredOn": s["authored_on"],
-        "lastModified": s["updated_at"],
-        "requester": BIENESTAR,
-        "owner": _org(settings, s["owner_clues"], s.get("owner_org_id"), s.get("owner_name")),
-    }
-    if s.get("business_status"):
-        res["businessStatus"] = s["business_status"]
-    if s.get("status_reason"):
-        res["statusReason"] = s["status_reason"]
-    if s.get("output"):
-        res["output"] = s["output"]
-    if s.get("previous_task_id"):
-        res["extension"] = [
-            {"url": f"{EXT}rerouted-from", "valueReference": {"reference": f"Task/{s['previous_task_id']}"}}
-        ]
-    return res
 
 
 def _settings(request: Request) -> Settings:
@@ -593,7 +433,7 @@ async def put_task(
 
 @router.patch(
     "/Task/{task_id}",
-    summary="JSON Patch a Task with If-Match",
+    summary="JSON Patch or JSON Merge Patch a Task with If-Match",
     response_class=FhirResponse,
     responses={
         409: {"description": "Illegal transition"},
@@ -609,10 +449,13 @@ async def patch_task(
     if_match: Annotated[str | None, Header()] = None,
 ) -> FhirResponse:
     ops = await _json(request)
-    if not isinstance(ops, list):
-        raise Invalid("a JSON Patch body is an array of operations (application/json-patch+json)")
     current = await _current(request, session, ctx, task_id)
-    body = apply_json_patch(current, ops)
+    if isinstance(ops, list):
+        body = apply_json_patch(current, ops)
+    elif isinstance(ops, dict):  # JSON Merge Patch (RFC 7386), as fhirpy's ``patch`` sends
+        body = apply_merge_patch(current, ops)
+    else:
+        raise Invalid("a PATCH body is a JSON Patch array or a JSON Merge Patch object")
     return await _update(request, session, ctx, task_id, body, if_match, current)
 
 
@@ -621,73 +464,6 @@ async def _json(request: Request) -> Any:
         return orjson.loads(await request.body())
     except orjson.JSONDecodeError:
         raise Invalid("the body is not JSON") from None
-
-
-def _pointer(path: str) -> list[str]:
-    if path == "":
-        return []
-    if not path.startswith("/"):
-        raise Invalid(f"bad JSON pointer {path!r}")
-    return [p.replace("~1", "/").replace("~0", "~") for p in path[1:].split("/")]
-
-
-def _walk(doc: Any, parts: list[str]) -> Any:
-    for p in parts:
-        if isinstance(doc, list):
-            doc = doc[int(p)]
-        elif isinstance(doc, dict):
-            doc = doc[p]
-        else:
-            raise KeyError(p)
-    return doc
-
-
-def apply_json_patch(document: dict[str, Any], ops: list[Any]) -> dict[str, Any]:
-    """RFC 6902 (add, remove, replace, move, copy, test) on a copy; any failure is 422."""
-    doc = copy.deepcopy(document)
-    try:
-        for op in ops:
-            kind, parts = op["op"], _pointer(op["path"])
-            if kind == "test":
-                if _walk(doc, parts) != op["value"]:
-                    raise Invalid(f"JSON Patch test failed at {op['path']}")
-                continue
-            value = (
-                copy.deepcopy(_walk(doc, _pointer(op["from"])))
-                if kind in ("move", "copy")
-                else op.get("value")
-            )
-            if kind == "move":
-                _remove(doc, _pointer(op["from"]))
-            if kind == "remove":
-                _remove(doc, parts)
-            elif kind in ("add", "move", "copy"):
-                parent = _walk(doc, parts[:-1])
-                if isinstance(parent, list):
-                    parent.insert(len(parent) if parts[-1] == "-" else int(parts[-1]), value)
-                else:
-                    parent[parts[-1]] = value
-            elif kind == "replace":
-                parent = _walk(doc, parts[:-1])
-                if isinstance(parent, list):
-                    parent[int(parts[-1])] = value
-                else:
-                    if parts[-1] not in parent:
-                        raise KeyError(parts[-1])
-                    parent[parts[-1]] = value
-            else:
-                raise Invalid(f"unknown JSON Patch op {kind!r}")
-    except (KeyError, IndexError, ValueError, TypeError):
-        raise Invalid("the JSON Patch does not apply to this Task") from None
-    return doc
-
-
-def _remove(doc: Any, parts: list[str]) -> None:
-    parent = _walk(doc, parts[:-1])
-    if isinstance(parent, list):
-        del parent[int(parts[-1])]
-    else:
-        del parent[parts[-1]]
 
 
 _SEARCH_DOC = [
