@@ -30,6 +30,13 @@ from interop.referral.schemas import VisitCreate
 
 router = APIRouter(tags=["fhir"])
 
+
+def _where(exc: ValidationError) -> str:
+    """The path of the first structural problem (element names only, never values)."""
+    first = exc.errors()[0] if exc.errors() else {}
+    return ".".join(str(p) for p in first.get("loc", ())) or "the root"
+
+
 GEOLOCATION = "http://hl7.org/fhir/StructureDefinition/geolocation"
 SEX = {"male": "H", "female": "M", "other": "X"}
 
@@ -131,7 +138,7 @@ def visit_from_bundle(bundle: dict[str, Any], settings: Settings) -> VisitCreate
     try:
         BundleModel.model_validate(bundle)
     except ValidationError as exc:
-        raise Invalid(f"not a valid Bundle: {exc.error_count()} problem(s)") from None
+        raise Invalid(f"not a valid Bundle: {exc.error_count()} problem(s), first at {_where(exc)}") from None
     by_type: dict[str, list[dict[str, Any]]] = {}
     for entry in bundle.get("entry") or []:
         res = entry.get("resource") or {}

@@ -28,6 +28,13 @@ from interop.referral.subscriptions import SubscriptionCreate
 
 router = APIRouter(tags=["fhir"])
 
+
+def _where(exc: ValidationError) -> str:
+    """The path of the first structural problem (element names only, never values)."""
+    first = exc.errors()[0] if exc.errors() else {}
+    return ".".join(str(p) for p in first.get("loc", ())) or "the root"
+
+
 BACKPORT = "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/"
 TOPIC = "https://www.gob.mx/bienestar/fhir/SubscriptionTopic/referral-task"
 ID_ONLY = "id-only"
@@ -140,7 +147,9 @@ def _spec(body: dict[str, Any]) -> SubscriptionCreate:
     try:
         SubscriptionModel.model_validate(body)
     except ValidationError as exc:
-        raise Invalid(f"not a valid Subscription: {exc.error_count()} problem(s)") from None
+        raise Invalid(
+            f"not a valid Subscription: {exc.error_count()} problem(s), first at {_where(exc)}"
+        ) from None
     channel = body.get("channel") or {}
     if channel.get("type") != "rest-hook":
         raise Invalid("only rest-hook channels are supported")
