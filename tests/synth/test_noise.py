@@ -22,12 +22,7 @@ from .factories import World, Written
 
 
 def _rendered(world: World, cfg: SourceNoise, seed: int) -> tuple[dict[str, list[str]], np.ndarray]:
-    ctx = Context(
-        pop=world.pop,
-        vocab=world.vocab,
-        geo=world.geo,
-        surnames=np.asarray(world.vocab.surnames, dtype=object),
-    )
+    ctx = Context.build(world.pop, world.vocab, world.geo)
     who = np.arange(world.pop.size, dtype=np.int64)
     return render_identity(np.random.default_rng(seed), ctx, who, cfg)
 

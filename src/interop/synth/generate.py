@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -92,6 +93,7 @@ def _csv(path: Path, header: tuple[str, ...]) -> Iterator[tuple[_RowWriter, IO[s
         yield writer, handle
 
 
+@cache
 def _noise_names(mask: int) -> str:
     return "|".join(kind.name for kind in Noise if mask & (1 << kind))
 
@@ -117,7 +119,7 @@ def synthesize(
     roll = plan_roll(_rng(seed, _ROLL_PLAN), pop, model)
     patients = plan_patients(_rng(seed, _PATIENT_PLAN), pop, units, model)
     report("population", 3, 3)
-    ctx = Context(pop=pop, vocab=vocab, geo=geo, surnames=np.asarray(vocab.surnames, dtype=object))
+    ctx = Context.build(pop, vocab, geo)
 
     _write_units(out / UNITS_FILE, units, geo)
     with ExitStack() as stack:

@@ -65,6 +65,9 @@ COLONIAS: tuple[str, ...] = (
     "LA CAÑADA",
     "FOVISSSTE",
 )
+_PLAIN = str.maketrans("ÁÉÍÓÚÜ", "AEIOUU")
+_STREETS_PLAIN = tuple(s.translate(_PLAIN) for s in STREET_NAMES)
+_COLONIAS_PLAIN = tuple(s.translate(_PLAIN) for s in COLONIAS)
 # Address styles and their shares: how clerks write the same kind of address.
 ADDRESS_STYLE_SHARES = np.array([0.28, 0.1, 0.1, 0.2, 0.08, 0.12, 0.05, 0.07])
 
@@ -82,6 +85,7 @@ class Population:
     given: NDArray[np.int32]
     second: NDArray[np.int32]
     address: NDArray[np.object_]
+    address_plain: NDArray[np.object_]
     phone: NDArray[np.int64]
     curp: NDArray[np.str_]
     # The other member of a twins or parent-child pair (a relative whose CURP a clerk may copy).
@@ -122,34 +126,38 @@ def _ages(rng: np.random.Generator, category: NDArray[np.int8]) -> NDArray[np.in
     return days.astype(np.int64)
 
 
-def addresses(rng: np.random.Generator, n: int) -> NDArray[np.object_]:
+def addresses(rng: np.random.Generator, n: int) -> tuple[NDArray[np.object_], NDArray[np.object_]]:
+    """n addresses, spelt with accents and without (the same draw)."""
     style = rng.choice(ADDRESS_STYLE_SHARES.size, size=n, p=ADDRESS_STYLE_SHARES / ADDRESS_STYLE_SHARES.sum())
     street = rng.integers(0, len(STREET_NAMES), n)
     number = np.minimum(rng.geometric(0.01, n), 3999)
     colonia = rng.integers(0, len(COLONIAS), n)
     extra = rng.integers(1, 40, n)
-    out: list[str] = []
-    for st, s, num, c, e in zip(
-        style.tolist(), street.tolist(), number.tolist(), colonia.tolist(), extra.tolist(), strict=True
-    ):
-        name = STREET_NAMES[s]
-        if st == 0:
-            out.append(f"CALLE {name} {num}")
-        elif st == 1:
-            out.append(f"C. {name} NO. {num}")
-        elif st == 2:
-            out.append(f"AV. {name} {num}")
-        elif st == 3:
-            out.append(f"{name} {num}, COL. {COLONIAS[c]}")
-        elif st == 4:
-            out.append(f"{name} S/N")
-        elif st == 5:
-            out.append("DOMICILIO CONOCIDO")
-        elif st == 6:
-            out.append(f"MZ {e} LT {num % 60 + 1}")
-        else:
-            out.append(f"{name} {num} INT. {e}")
-    return np.asarray(out, dtype=object)
+    spelt: list[NDArray[np.object_]] = []
+    for streets, colonias in ((STREET_NAMES, COLONIAS), (_STREETS_PLAIN, _COLONIAS_PLAIN)):
+        out: list[str] = []
+        for st, s, num, c, e in zip(
+            style.tolist(), street.tolist(), number.tolist(), colonia.tolist(), extra.tolist(), strict=True
+        ):
+            name = streets[s]
+            if st == 0:
+                out.append(f"CALLE {name} {num}")
+            elif st == 1:
+                out.append(f"C. {name} NO. {num}")
+            elif st == 2:
+                out.append(f"AV. {name} {num}")
+            elif st == 3:
+                out.append(f"{name} {num}, COL. {colonias[c]}")
+            elif st == 4:
+                out.append(f"{name} S/N")
+            elif st == 5:
+                out.append("DOMICILIO CONOCIDO")
+            elif st == 6:
+                out.append(f"MZ {e} LT {num % 60 + 1}")
+            else:
+                out.append(f"{name} {num} INT. {e}")
+        spelt.append(np.asarray(out, dtype=object))
+    return spelt[0], spelt[1]
 
 
 def _phones(rng: np.random.Generator, states: NDArray[np.int32]) -> NDArray[np.int64]:
@@ -226,7 +234,7 @@ def generate_population(
     birth_days = REFERENCE_DAYS - age_days
     birth_year = birth_days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
     given, second = draw_given(rng, vocab, sex, birth_year)
-    address = addresses(rng, n)
+    address, address_plain = addresses(rng, n)
     phone = _phones(rng, state)
 
     pair_a, pair_b, pair_kind = _pairs(rng, n, category, model)
@@ -234,7 +242,8 @@ def generate_population(
     _apply_pairs(
         rng, pair_a, pair_b, pair_kind,
         category=category, sex=sex, birth_days=birth_days, birth_state=birth_state, locality=locality,
-        paternal=paternal, maternal=maternal, given=given, second=second, address=address, phone=phone,
+        paternal=paternal, maternal=maternal, given=given, second=second, address=address,
+        address_plain=address_plain, phone=phone,
         relative=relative, loc_state=geo.loc_state, vocab=vocab,
     )  # fmt: skip
 
@@ -251,6 +260,7 @@ def generate_population(
         given=given,
         second=second,
         address=address,
+        address_plain=address_plain,
         phone=phone,
         curp=curp,
         relative=relative,
@@ -276,6 +286,7 @@ def _apply_pairs(
     given: NDArray[np.int32],
     second: NDArray[np.int32],
     address: NDArray[np.object_],
+    address_plain: NDArray[np.object_],
     phone: NDArray[np.int64],
     relative: NDArray[np.int64],
     loc_state: NDArray[np.int32],
@@ -292,6 +303,7 @@ def _apply_pairs(
     birth_days[tb] = birth_days[ta]
     birth_state[tb] = birth_state[ta]
     address[tb] = address[ta]
+    address_plain[tb] = address_plain[ta]
     phone[tb] = phone[ta]
     category[tb] = np.where(category[ta] == PCD, OTHER, category[ta])
     # Twins never share their given names: a twin named like the other gets a fresh simple name.
@@ -312,6 +324,7 @@ def _apply_pairs(
     category[pb] = np.where(child_age >= PAM_MIN_DAYS, PAM, OTHER)
     birth_state[pb] = loc_state[locality[pb]]
     address[pb] = address[pa]
+    address_plain[pb] = address_plain[pa]
     phone[pb] = phone[pa]
 
     neighbours = pair_kind == NEIGHBOURS

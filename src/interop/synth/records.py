@@ -7,8 +7,10 @@ would hold, applying the source's ``SourceNoise`` and recording what it did in a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -122,12 +124,52 @@ def expediente_text(unit: NDArray[np.int32], number: NDArray[np.int64]) -> list[
     return out
 
 
+def _plain(values: tuple[str, ...] | NDArray[np.object_]) -> NDArray[np.object_]:
+    return np.asarray([v.translate(noise.STRIP_ACCENTS) for v in values], dtype=object)
+
+
+def _flags(values: tuple[str, ...], test: Callable[[str], bool]) -> NDArray[np.bool_]:
+    return np.fromiter((test(v) for v in values), dtype=bool, count=len(values))
+
+
 @dataclass(frozen=True, slots=True)
 class Context:
+    """The population with every vocabulary spelt both ways (accented, and upper case without
+    accents), and per-word facts that noise eligibility needs, computed once per run."""
+
     pop: Population
     vocab: Vocabulary
     geo: Geography
-    surnames: NDArray[np.object_]
+    # [0] accented, [1] plain; the given-name arrays have an extra last entry "" for "no second".
+    surnames: tuple[NDArray[np.object_], NDArray[np.object_]]
+    given: tuple[NDArray[np.object_], NDArray[np.object_]]
+    mun_name: tuple[NDArray[np.object_], NDArray[np.object_]]
+    loc_name: tuple[NDArray[np.object_], NDArray[np.object_]]
+    surname_enye: NDArray[np.bool_]
+    surname_accent: NDArray[np.bool_]
+    given_enye: NDArray[np.bool_]
+    given_accent: NDArray[np.bool_]
+    given_several: NDArray[np.bool_]
+    given_maria_jose: NDArray[np.bool_]
+
+    @classmethod
+    def build(cls, pop: Population, vocab: Vocabulary, geo: Geography) -> Context:
+        given = (*vocab.given, "")
+        return cls(
+            pop=pop,
+            vocab=vocab,
+            geo=geo,
+            surnames=(np.asarray(vocab.surnames, dtype=object), _plain(vocab.surnames)),
+            given=(np.asarray(given, dtype=object), _plain(given)),
+            mun_name=(geo.mun_name, _plain(geo.mun_name)),
+            loc_name=(geo.loc_name, _plain(geo.loc_name)),
+            surname_enye=_flags(vocab.surnames, lambda v: "Ñ" in v),
+            surname_accent=_flags(vocab.surnames, lambda v: not v.replace("Ñ", "N").isascii()),
+            given_enye=_flags(given, lambda v: "Ñ" in v),
+            given_accent=_flags(given, lambda v: not v.replace("Ñ", "N").isascii()),
+            given_several=_flags(given, lambda v: " " in v),
+            given_maria_jose=_flags(given, lambda v: v.partition(" ")[0] in ("MARÍA", "JOSÉ")),
+        )
 
 
 class _Chunk:
@@ -153,17 +195,27 @@ def render_identity(
     """The identity columns (all but record_id) for persons ``who`` as one source writes them."""
     pop, geo = ctx.pop, ctx.geo
     c = _Chunk(rng, who.size)
-    given = pop.given_names(ctx.vocab, who)
-    paternal: list[str] = ctx.surnames[pop.paternal[who]].tolist()
+    # Spelling style first: most systems store upper case without accents (Ñ survives).
+    plain = (rng.random(c.n) >= cfg.keep_accents).astype(np.intp)
+    first, second = pop.given[who], pop.second[who]
+    has_second = second >= 0
+    second_or_blank = np.where(has_second, second, len(ctx.vocab.given))
+    spaces = np.where(has_second, " ", "").astype(object)
+    given_arr = _spelt(ctx.given, plain, first) + spaces + _spelt(ctx.given, plain, second_or_blank)
+    given: list[str] = given_arr.tolist()
+    paternal: list[str] = _spelt(ctx.surnames, plain, pop.paternal[who]).tolist()
     has_maternal = pop.maternal[who] >= 0
-    maternal: list[str] = np.where(has_maternal, ctx.surnames[np.maximum(pop.maternal[who], 0)], "").tolist()
+    maternal: list[str] = np.where(
+        has_maternal, _spelt(ctx.surnames, plain, np.maximum(pop.maternal[who], 0)), ""
+    ).tolist()
     for i in np.flatnonzero(~has_maternal).tolist():
         maternal[i] = noise.maternal_missing(rng, cfg.maternal_placeholder)
 
-    abbreviable = np.fromiter((noise.can_abbreviate(g) for g in given), dtype=bool, count=c.n)
+    abbreviable = np.where(has_second, ctx.given_maria_jose[first] & ~ctx.given_several[first],
+                           ctx.given_maria_jose[first] & ctx.given_several[first])  # fmt: skip
     for i in c.hit(cfg.abbreviated_given, Noise.abbreviated_given, abbreviable):
         given[i] = noise.abbreviate(given[i], rng)
-    several = np.fromiter((" " in g for g in given), dtype=bool, count=c.n)
+    several = has_second | ctx.given_several[first]
     for i in c.hit(cfg.dropped_second_given, Noise.dropped_second_given, several & ~abbreviable):
         given[i] = noise.drop_second(given[i], rng)
     for i in c.hit(cfg.missing_maternal, Noise.missing_maternal, has_maternal):
@@ -179,33 +231,40 @@ def render_identity(
         target[i] = noise.typo(target[i], rng)
 
     loc = pop.locality[who].copy()
-    address: list[str] = pop.address[who].tolist()
+    address: list[str] = np.where(plain == 1, pop.address_plain[who], pop.address[who]).tolist()
     moved = c.hit(cfg.moved, Noise.moved)
     if moved:
         loc[moved] = geo.draw_localities(rng, geo.loc_state[loc[moved]])
-        new_addresses = addresses(rng, len(moved)).tolist()
-        for i, text in zip(moved, new_addresses, strict=True):
-            address[i] = text
-    municipio: list[str] = geo.mun_name[geo.loc_mun[loc]].tolist()
-    localidad: list[str] = geo.loc_name[loc].tolist()
+        fresh, fresh_plain = addresses(rng, len(moved))
+        for k, i in enumerate(moved):
+            address[i] = fresh_plain[k] if plain[i] else fresh[k]
+    municipio: list[str] = _spelt(ctx.mun_name, plain, geo.loc_mun[loc]).tolist()
+    localidad: list[str] = _spelt(ctx.loc_name, plain, loc).tolist()
     entidad: list[str] = [STATE_CODES[s] for s in geo.loc_state[loc].tolist()]
 
     text_fields = (given, paternal, maternal, municipio, localidad, address)
-    strip = rng.random(c.n) >= cfg.keep_accents
-    for column in text_fields:
-        for i in np.flatnonzero(strip).tolist():
-            column[i] = column[i].translate(noise.STRIP_ACCENTS)
-    has_enye = np.fromiter(
-        ("Ñ" in g or "Ñ" in p or "Ñ" in m for g, p, m in zip(*names, strict=True)), bool, c.n
+    maternal_idx = np.maximum(pop.maternal[who], 0)
+    has_enye = (
+        ctx.given_enye[first]
+        | ctx.given_enye[second_or_blank]
+        | ctx.surname_enye[pop.paternal[who]]
+        | (has_maternal & ctx.surname_enye[maternal_idx])
     )
     for i in c.hit(cfg.enye_as_n, Noise.enye_as_n, has_enye):
         for column in text_fields:
             column[i] = column[i].replace("Ñ", "N")
+    enye_left = has_enye & ((c.mask & (1 << Noise.enye_as_n)) == 0)
+    accented = (plain == 0) & (
+        ctx.given_accent[first]
+        | ctx.given_accent[second_or_blank]
+        | ctx.surname_accent[pop.paternal[who]]
+        | (has_maternal & ctx.surname_accent[maternal_idx])
+    )
+    non_ascii = enye_left | accented
     field = rng.integers(0, 3, c.n)
     for i in c.hit(cfg.spurious_accent, Noise.spurious_accent):
         target = names[int(field[i])]
         target[i] = noise.spurious_accent(target[i], rng)
-    non_ascii = np.fromiter((not (g + p + m).isascii() for g, p, m in zip(*names, strict=True)), bool, c.n)
     for i in c.hit(cfg.mojibake, Noise.mojibake, non_ascii):
         for column in text_fields:
             column[i] = noise.mojibake(column[i])
@@ -246,6 +305,14 @@ def render_identity(
         },
         c.mask,
     )
+
+
+def _spelt(
+    spellings: tuple[NDArray[np.object_], NDArray[np.object_]], plain: NDArray[np.intp], index: NDArray[Any]
+) -> NDArray[np.object_]:
+    """``spellings[plain[i]][index[i]]`` for every row."""
+    out: NDArray[np.object_] = np.where(plain == 1, spellings[1][index], spellings[0][index])
+    return out
 
 
 def _render_dates(c: _Chunk, birth_days: NDArray[np.int64], cfg: SourceNoise) -> list[str]:
