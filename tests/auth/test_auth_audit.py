@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
+from fastapi import APIRouter, Depends
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEventRead
+from interop.auth.dependencies import require
+from interop.context import RequestContext
 
 PROBE = "/_probe/task"
 
@@ -72,7 +75,9 @@ async def test_denials_are_audited_with_the_route_template(
     anon_trace, anon_headers = _traceparent(0xB2)
     assert (await probe_client.get(PROBE, headers=anon_headers)).status_code == 401
 
-    [denied] = await _events(sessionmaker, trace)
+    events = await _events(sessionmaker, trace)
+    assert len(events) == 1, [(e.subtype, e.outcome_desc, e.client_id) for e in events]
+    denied = events[0]
     assert denied.outcome == "4"
     assert denied.client_id == "test-auditor"
     assert denied.role == "auditor"
@@ -80,3 +85,23 @@ async def test_denials_are_audited_with_the_route_template(
     [anonymous] = await _events(sessionmaker, anon_trace)
     assert anonymous.outcome_desc == f"401 GET {PROBE}"
     assert anonymous.client_id == "unauthenticated"
+
+
+async def _read_thing(thing_id: str, ctx: Annotated[RequestContext, Depends(require("Task", "r"))]) -> None:
+    return None
+
+
+async def test_denial_on_an_included_router_records_the_full_template(
+    app: Any, client: httpx.AsyncClient, token_for: Any, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    router = APIRouter()
+    router.add_api_route("/things/{thing_id}", _read_thing, methods=["GET"])
+    app.include_router(router, prefix="/v9")
+    trace, headers = _traceparent(0xC1)
+    response = await client.get(
+        "/v9/things/GOMC500101HDFRRR09",
+        headers={**headers, "Authorization": f"Bearer {token_for('auditor')}"},
+    )
+    assert response.status_code == 403
+    [denied] = await _events(sessionmaker, trace)
+    assert denied.outcome_desc == "403 GET /v9/things/{thing_id}"

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from interop.api.tracing import request_id_var
 from interop.audit import service as audit_service
+from interop.auth.dependencies import route_template
 from interop.errors import DomainError, Forbidden, Unauthenticated
 from interop.fhir.outcome import FHIR_JSON, operation_outcome, outcome_from_validation
 
@@ -83,7 +84,7 @@ async def _audit_denied(request: Request, status: int) -> None:
             network_address=request.client.host if request.client else None,
             status=status,
             method=request.method,
-            route=getattr(request.scope.get("route"), "path", None) or "unmatched",
+            route=route_template(request),
             client_id=actor.client_id if actor else None,
             role=actor.role if actor else None,
             user=actor.user if actor else None,

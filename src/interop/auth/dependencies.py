@@ -7,7 +7,6 @@ is not revoked, it is within the client's rate limit, and a granted SMART scope 
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -16,7 +15,6 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 
-from interop.audit import service as audit_service
 from interop.auth import scopes
 from interop.auth import service as auth_service
 from interop.auth.jwks import RemoteKeySet, verify_external
@@ -25,8 +23,6 @@ from interop.auth.tokens import KeyRing, directory_stamp, verify
 from interop.config import Settings
 from interop.context import Actor, RequestContext
 from interop.errors import Forbidden, TooManyRequests, Unauthenticated
-
-log = logging.getLogger(__name__)
 
 POLICY_ATTR = "__interop_policy__"
 KEY_RELOAD_INTERVAL_S = 1.0
@@ -140,50 +136,33 @@ def context_for(request: Request, actor: Actor) -> RequestContext:
 
 
 def route_template(request: Request) -> str:
-    """The matched route's template (``/fhir/Task/{id}``): audit events never hold concrete ids or queries."""
+    """The matched route's full template (``/fhir/Task/{id}``): audit events never hold concrete ids.
+
+    FastAPI ≥ 0.13x routes into included routers lazily and leaves the prefix-less original route in
+    ``scope["route"]``; the full template is on the effective route context it records for the request.
+    """
+    effective = (request.scope.get("fastapi") or {}).get("effective_route_context")
+    template = getattr(effective, "path_format", None) if effective is not None else None
     route = request.scope.get("route")
-    template = getattr(route, "path_format", None) or getattr(route, "path", None)
+    template = template or getattr(route, "path_format", None) or getattr(route, "path", None)
     return str(template) if template else "unmatched"
-
-
-async def record_denial(request: Request, actor: Actor | None, status: int) -> None:
-    """A refused request as an audit event, in its own transaction (the request's own one rolls back)."""
-    try:
-        await audit_service.record_denied(
-            request.app.state.sessionmaker,
-            request_id=request.state.request_id,
-            trace_id=request.state.trace_id,
-            network_address=request.client.host if request.client else None,
-            status=status,
-            method=request.method,
-            route=route_template(request),
-            client_id=actor.client_id if actor else None,
-            role=actor.role if actor else None,
-            user=actor.user if actor else None,
-        )
-    except Exception:  # an audit outage must not turn a 401/403 into a 500
-        log.warning("denial not audited", exc_info=True)
 
 
 def require(resource: str, permission: str) -> Callable[[Request], Awaitable[RequestContext]]:
     """A dependency: authenticate, rate-limit, check the SMART scope, and return the request's context."""
 
     async def policy(request: Request) -> RequestContext:
-        actor: Actor | None = None
-        try:
-            actor = await authenticate(request)
-            request.state.actor = actor
-            wait = runtime(request.app).limiter.take(actor.client_id)
-            if wait is not None:
-                raise TooManyRequests("rate limit exceeded", details={"_headers": {"Retry-After": str(wait)}})
-            if not scopes.allows(actor.scopes, resource, permission):
-                raise Forbidden(
-                    f"scope system/{resource}.{permission} required",
-                    details=_challenge("insufficient_scope"),
-                )
-        except (Unauthenticated, Forbidden) as exc:
-            await record_denial(request, actor, exc.status_code)
-            raise
+        # A refusal (401/403) is audited by the error handler (interop.api.errors), with the actor set here.
+        actor = await authenticate(request)
+        request.state.actor = actor
+        wait = runtime(request.app).limiter.take(actor.client_id)
+        if wait is not None:
+            raise TooManyRequests("rate limit exceeded", details={"_headers": {"Retry-After": str(wait)}})
+        if not scopes.allows(actor.scopes, resource, permission):
+            raise Forbidden(
+                f"scope system/{resource}.{permission} required",
+                details=_challenge("insufficient_scope"),
+            )
         ctx = context_for(request, actor)
         request.state.context = ctx
         return ctx
