@@ -17,10 +17,10 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.subscription import Subscription
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from tests.referral.factories import add_unit, visit_body
 
 from interop.job.models import Job
 from interop.job.worker import Worker
-from tests.referral.factories import add_unit, visit_body
 
 Headers = Callable[..., dict[str, str]]
 A, B = "DFIMB000001", "DFIMB000002"
@@ -60,11 +60,19 @@ async def receiver() -> AsyncIterator[Receiver]:
 
 def _subscription(endpoint: str) -> dict[str, Any]:
     return {
-        "resourceType": "Subscription", "status": "requested", "reason": "Referrals for my unit",
+        "resourceType": "Subscription",
+        "status": "requested",
+        "reason": "Referrals for my unit",
         "criteria": "https://www.gob.mx/bienestar/fhir/SubscriptionTopic/referral-task",
-        "channel": {"type": "rest-hook", "endpoint": endpoint, "payload": "application/fhir+json",
-                    "header": ["Authorization: Bearer clinic-secret"],
-                    "_payload": {"extension": [{"url": f"{BACKPORT}backport-payload-content", "valueCode": "id-only"}]}},
+        "channel": {
+            "type": "rest-hook",
+            "endpoint": endpoint,
+            "payload": "application/fhir+json",
+            "header": ["Authorization: Bearer clinic-secret"],
+            "_payload": {
+                "extension": [{"url": f"{BACKPORT}backport-payload-content", "valueCode": "id-only"}]
+            },
+        },
     }
 
 
@@ -93,7 +101,9 @@ async def test_failing_then_recovering_endpoint_gets_every_event_in_order(
     assert sub["status"] == "active"
     assert sub["channel"]["header"] == ["<redacted>"]
     hb = auth_headers("bienestar")
-    posted = [(await client.post("/v1/visits", json=visit_body(f"S-{i}"), headers=hb)).json() for i in range(3)]
+    posted = [
+        (await client.post("/v1/visits", json=visit_body(f"S-{i}"), headers=hb)).json() for i in range(3)
+    ]
 
     worker = Worker(app.state.settings, app.state.sessionmaker)
     assert await worker.run_one()  # first attempt of event 1 fails
@@ -107,7 +117,9 @@ async def test_failing_then_recovering_endpoint_gets_every_event_in_order(
         Bundle.model_validate(call)
         params = {p["name"]: p for p in call["entry"][0]["resource"]["parameter"]}
         event = {p["name"]: p for p in params["notification-event"]["part"]}
-        events.append((int(event["event-number"]["valueString"]), event["focus"]["valueReference"]["reference"]))
+        events.append(
+            (int(event["event-number"]["valueString"]), event["focus"]["valueReference"]["reference"])
+        )
         assert call["entry"][1]["fullUrl"] == event["focus"]["valueReference"]["reference"]
     assert [n for n, _ in events] == [1, 1, 1, 2, 3]  # two failures, then in order
     assert [ref.split("/fhir/")[1] for _, ref in events[2:]] == [p["task"] for p in posted]
@@ -127,30 +139,41 @@ async def test_task_update_notifies_and_other_units_do_not(
     await add_unit(session, A, lat=19.4330, lon=-99.1330)
     await add_unit(session, B, lat=19.6000, lon=-99.1330)
     ha = auth_headers("clinic", clues=[A])
-    assert (await client.post("/fhir/Subscription", json=_subscription(receiver.url), headers=ha)).status_code == 201
+    assert (
+        await client.post("/fhir/Subscription", json=_subscription(receiver.url), headers=ha)
+    ).status_code == 201
     hb = auth_headers("bienestar")
     far = visit_body("S-far", person={"latitud": 19.6, "longitud": -99.1330})
     assert (await client.post("/v1/visits", json=far, headers=hb)).json()["unit"]["clues"] == B
     mine = (await client.post("/v1/visits", json=visit_body("S-near"), headers=hb)).json()
     cur = (await client.get(f"/fhir/{mine['task']}", headers=ha)).json()
-    assert (await client.put(f"/fhir/{mine['task']}", headers=ha, json={**cur, "status": "accepted"})).status_code == 200
+    assert (
+        await client.put(f"/fhir/{mine['task']}", headers=ha, json={**cur, "status": "accepted"})
+    ).status_code == 200
     await _drain(app, session)
     assert len(receiver.calls) == 2  # create + update of A's Task; B's referral is not A's business
 
 
-async def test_subscription_rules(client: httpx.AsyncClient, session: AsyncSession, auth_headers: Headers) -> None:
+async def test_subscription_rules(
+    client: httpx.AsyncClient, session: AsyncSession, auth_headers: Headers
+) -> None:
     await add_unit(session, A, lat=19.4330, lon=-99.1330)
     ha = auth_headers("clinic", clues=[A])
     bad = _subscription("ftp://nowhere")
     assert (await client.post("/fhir/Subscription", json=bad, headers=ha)).status_code == 422
     foreign = _subscription("http://127.0.0.1:9/hook")
-    foreign["_criteria"] = {"extension": [{"url": f"{BACKPORT}backport-filter-criteria",
-                                           "valueString": f"Task?owner:identifier={B}"}]}
+    foreign["_criteria"] = {
+        "extension": [
+            {"url": f"{BACKPORT}backport-filter-criteria", "valueString": f"Task?owner:identifier={B}"}
+        ]
+    }
     assert (await client.post("/fhir/Subscription", json=foreign, headers=ha)).status_code == 422
     full = _subscription("http://127.0.0.1:9/hook")
     full["channel"]["_payload"]["extension"][0]["valueCode"] = "full-resource"
     assert (await client.post("/fhir/Subscription", json=full, headers=ha)).status_code == 422
-    ok = (await client.post("/fhir/Subscription", json=_subscription("http://127.0.0.1:9/hook"), headers=ha)).json()
+    ok = (
+        await client.post("/fhir/Subscription", json=_subscription("http://127.0.0.1:9/hook"), headers=ha)
+    ).json()
     other = auth_headers("clinic", clues=[A], client_id="another-clinic")
     assert (await client.get(f"/fhir/Subscription/{ok['id']}", headers=other)).status_code == 404
     listed = (await client.get("/fhir/Subscription", headers=ha)).json()
