@@ -45,7 +45,8 @@ async def test_registry_unit_rule_and_its_fallbacks(
     row = (
         await session.execute(
             text(
-                "UPDATE registry_patient SET clues = :c, clues_current = :c WHERE record_id = :r AND is_current "
+                "UPDATE registry_patient SET clues = :c, clues_current = :c "
+                "WHERE record_id = :r AND is_current "
                 "RETURNING patient_id"
             ),
             {"c": HOME, "r": f"P{key}"},
