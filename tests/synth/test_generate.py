@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import re
 from collections import Counter
 from datetime import date
@@ -12,6 +14,7 @@ import pytest
 from interop.identity.curp import assess_curp, validate_curp
 from interop.synth.generate import synthesize
 from interop.synth.population import REFERENCE_DATE
+from interop.synth.profile import ErrorModel
 from interop.synth.states import STATES
 
 from .factories import PEOPLE, Written
@@ -234,6 +237,21 @@ def test_expedientes_unique_within_a_unit(written: Written) -> None:
     }
     seen = Counter((canonical[r["clues"]], r["expediente"]) for r in written.rows("patients.csv"))
     assert max(seen.values()) == 1
+
+
+def test_one_unit_per_state_still_one_registration_per_unit(tmp_path: Path) -> None:
+    model = ErrorModel.from_json(
+        json.dumps(
+            {"population": {"min_units_per_state": 1, "people_per_unit": 1e9}, "old_clues_in_registry": 0}
+        )
+    )
+    summary = synthesize(tmp_path, people=2000, seed=4, model=model)
+    assert summary.units == len(STATES)
+    with (tmp_path / "truth.csv").open(encoding="utf-8") as handle:
+        person = {t["record_id"]: t["person_id"] for t in csv.DictReader(handle)}
+    with (tmp_path / "patients.csv").open(encoding="utf-8") as handle:
+        pairs = [(person[r["record_id"]], r["clues"]) for r in csv.DictReader(handle)]
+    assert len(pairs) == len(set(pairs))
 
 
 @pytest.mark.parametrize("people", [1, 7, 60])

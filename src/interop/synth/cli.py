@@ -54,7 +54,10 @@ def command(
     table.add_column("MB", justify="right")
     pairs = ", ".join(f"{k} {v:,}" for k, v in summary.hard_negative_pairs.items())
     rows = {
-        "pension_roll.csv": (summary.roll_rows, f"{summary.roll_duplicates:,} duplicate registrations"),
+        "pension_roll.csv": (
+            summary.roll_rows,
+            f"PAM {summary.roll_pam:,}, PCD {summary.roll_pcd:,}; {summary.roll_duplicates:,} duplicate rows",
+        ),
         "patients.csv": (summary.patient_rows, "registrations at 1–3 units per person"),
         "units.csv": (summary.units, f"{summary.units_not_operating:,} not operating"),
         "truth.csv": (summary.roll_rows + summary.patient_rows, "source,record_id,person_id"),

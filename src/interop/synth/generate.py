@@ -73,6 +73,8 @@ class SynthSummary:
     seed: int
     roll_rows: int
     roll_duplicates: int
+    roll_pam: int
+    roll_pcd: int
     patient_rows: int
     units: int
     units_not_operating: int
@@ -172,6 +174,8 @@ def synthesize(
         seed=seed,
         roll_rows=int(roll.person.size),
         roll_duplicates=int(roll.duplicate.sum()),
+        roll_pam=int((pop.category[roll.person] == PAM).sum()),
+        roll_pcd=int((pop.category[roll.person] != PAM).sum()),
         patient_rows=int(patients.person.size),
         units=units.size,
         units_not_operating=int((~units.operating).sum()),

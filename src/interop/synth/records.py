@@ -94,7 +94,7 @@ def plan_patients(rng: np.random.Generator, pop: Population, units: Units, model
     slot = np.arange(person.size) - np.repeat(np.cumsum(count) - count, count)
     unit = choices[np.repeat(np.arange(people.size), count), slot]
     # A person registered twice at the same unit (nearest list padded in tiny states) keeps one.
-    keep = np.r_[True, (person[1:] != person[:-1]) | (unit[1:] != unit[:-1])]
+    keep = np.sort(np.unique(person * units.size + unit, return_index=True)[1])
     person, unit = person[keep], unit[keep]
     order = rng.permutation(person.size)
     person, unit = person[order], unit[order].astype(np.int32)

@@ -60,8 +60,8 @@ def build_units(
     for s, facts in enumerate(STATES):
         count = max(int(shape.min_units_per_state), round(residents[s] / shape.people_per_unit))
         level = rng.choice(3, size=count, p=LEVEL_SHARES) + 1
-        level[0] = 3  # every state has a specialty hospital
-        level[1] = 2
+        level[0] = 3  # every state has a specialty hospital, and a general one when it has two units
+        level[1:2] = 2
         locs = geo.draw_localities(rng, np.full(count, s, dtype=np.int32))
         locs = np.where(level == 2, cabecera_of_mun[geo.loc_mun[locs]], locs)
         locs = np.where(level == 3, geo.state_capital_loc[s], locs)
