@@ -8,6 +8,10 @@ Rules, in order of precedence:
    records had before, when there is one; a group touching some takes the person it is most strongly
    tied to (summed match weight). Two existing persons are never merged automatically.
 4. An edge between a record and a person it has a MANUAL NO_MATCH with is ignored.
+5. Edges are taken strongest first, and two groups are never joined when any record of one is in hard
+   conflict with any record of the other (``spec.hard_conflict``: different trusted CURPs, birth dates
+   years apart, unrelated given names). This stops chains through a sparse record (no CURP, no birth
+   date) from joining a parent with a namesake child, or twins.
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ def assign_persons(
     manual_no_match: Mapping[str, set[uuid.UUID]],
     edges: Iterable[Edge],
     new_id: Callable[[], uuid.UUID] = uuid.uuid4,
+    conflict: Callable[[str, str], bool] | None = None,
 ) -> Assignment:
     """``scored``: records scored in this run; ``existing``: person of every unchanged record;
     ``previous``: person a scored record had before this run; ``edges``: auto-link pairs."""
@@ -78,7 +83,27 @@ def assign_persons(
     groups = _Union()
     ties: dict[tuple[str, str], float] = defaultdict(float)  # (record node, person node) -> weight
     best_edge: dict[str, Edge] = {}
-    for edge in edges:
+    # Records of each group, for the conflict check (person nodes: their unchanged records).
+    members_of: dict[str, list[str]] = {}
+    if conflict is not None:
+        for record, person in person_of.items():
+            if record not in free:
+                members_of.setdefault("p:" + str(person), []).append(record)
+
+    def group_members(root: str) -> list[str]:
+        if root not in members_of:
+            members_of[root] = [root[2:]] if root.startswith("r:") else []
+        return members_of[root]
+
+    def clash(ra: str, rb: str) -> bool:
+        if conflict is None:
+            return False
+        ma, mb = group_members(ra), group_members(rb)
+        if len(ma) * len(mb) > 400:
+            return False  # a group this large is already a problem no check can fix cheaply
+        return any(conflict(x, y) for x in ma for y in mb)
+
+    for edge in sorted(edges, key=lambda e: -e.weight):
         a, b = node(edge.left), node(edge.right)
         if a is None or b is None or a == b:
             continue
@@ -90,7 +115,20 @@ def assign_persons(
                 blocked = True
         if blocked:
             continue
+        ra, rb = groups.find(a), groups.find(b)
+        if ra == rb:
+            continue
+        if ra.startswith("p:") and rb.startswith("p:"):
+            continue  # the two groups already hold two existing persons
+        if clash(ra, rb):
+            continue
         groups.union(a, b)
+        root = groups.find(a)
+        other = rb if root == ra else ra
+        if conflict is not None:
+            merged = group_members(ra) + group_members(rb)
+            members_of[root] = merged
+            members_of.pop(other, None)
         for rec in (edge.left, edge.right):
             if rec in free and (rec not in best_edge or edge.weight > best_edge[rec].weight):
                 best_edge[rec] = edge
@@ -106,8 +144,10 @@ def assign_persons(
         persons_in[groups.find(rec_node)].add(person_node)
 
     result = Assignment(person_of=person_of)
+    reused: set[str] = set()
     held = {str(p) for p in existing.values()} | {str(p) for p in manual_match.values()}
-    for root, records in members.items():
+    # Larger groups first, so a split person keeps its id on its larger part.
+    for root, records in sorted(members.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         candidates = persons_in.get(root, set())
         if candidates:
             strength: dict[str, float] = defaultdict(float)
@@ -117,9 +157,10 @@ def assign_persons(
             chosen = uuid.UUID(max(sorted(candidates), key=lambda p: strength[p])[2:])
         else:
             # A record's former person is reused only when no unchanged record still holds it.
-            before = sorted({str(previous[r]) for r in records if r in previous} - held)
+            before = sorted({str(previous[r]) for r in records if r in previous} - held - reused)
             if before:
                 chosen = uuid.UUID(before[0])
+                reused.add(before[0])
             else:
                 chosen = new_id()
                 result.new_persons.add(chosen)

@@ -15,6 +15,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 
 from interop.matching import linkage
 from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, given_parts, surname_parts
+from interop.matching.spec import Signature
 
 TRAIN_SAMPLE_ROWS = 300_000
 # Above this many records, prediction runs in chunks to bound memory.
@@ -203,6 +204,20 @@ def features_for(con: duckdb.DuckDBPyConnection, unique_ids: list[str]) -> dict[
     )
     con.unregister("wanted_arrow")
     return {row[0]: MatchFeatures(*row) for row in rows}
+
+
+def signatures_for(con: duckdb.DuckDBPyConnection, unique_ids: list[str]) -> dict[str, Signature]:
+    """Hard-conflict signatures of these records (those of unchanged records too: persons' members)."""
+    if not unique_ids:
+        return {}
+    con.register("sig_arrow", pa.table({"unique_id": pa.array(unique_ids, pa.string())}))
+    rows = run(
+        con,
+        "SELECT unique_id, curp, dob, given_main, given_rest FROM feats "
+        "WHERE unique_id IN (SELECT unique_id FROM sig_arrow)",
+    )
+    con.unregister("sig_arrow")
+    return {r[0]: Signature(r[1], r[2], r[3], r[4]) for r in rows}
 
 
 def load_assigned(con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]]) -> None:

@@ -25,6 +25,7 @@ from interop.matching import batch, models_store
 from interop.matching.assign import Edge, assign_persons
 from interop.matching.models import MatchRun
 from interop.matching.scoring import score_pair
+from interop.matching.spec import hard_conflict
 
 Report = Callable[..., Awaitable[None]]
 
@@ -146,7 +147,18 @@ async def _execute(
         with (workdir / "decided.csv").open() as fh:
             for a, b in csv.reader(fh):
                 decided.add((min(a, b), max(a, b)))
+        signatures = await asyncio.to_thread(
+            batch.signatures_for,
+            con,
+            sorted({u for e in edges if e.probability >= auto for u in (e.left, e.right)}),
+        )
+
+        def conflict(x: str, y: str) -> bool:
+            sx, sy = signatures.get(x), signatures.get(y)
+            return sx is not None and sy is not None and hard_conflict(sx, sy)
+
         assignment = assign_persons(
+            conflict=conflict,
             scored=scored_ids,
             existing={uid: uuid.UUID(p) for uid, p in unscored if p},
             previous={uid: uuid.UUID(p) for uid, p in previous},

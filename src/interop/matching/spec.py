@@ -92,6 +92,15 @@ _GIVEN_COMPATIBLE_SQL = (
     "OR list_has_any(string_split(given_rest_l, ' '), string_split(given_rest_r, ' ')))"
 )
 
+_NO_STATE_SQL = "(substr({x}, 1, 11) || substr({x}, 14, 3))"
+
+
+def _same_but_state(curp16: str | None, calc: str | None) -> bool:
+    if curp16 is None or calc is None:
+        return False
+    return curp16[:11] + curp16[13:16] == calc[:11] + calc[13:16]
+
+
 CURP = Comparison(
     "curp",
     "CURP: exact, same first 16, one edit, or one record's CURP recomputed from the other's data",
@@ -114,13 +123,13 @@ CURP = Comparison(
             "levenshtein(curp_l, curp_r) <= 1",
             lambda a, b: a.curp is not None and b.curp is not None and levenshtein(a.curp, b.curp) <= 1,
         ),
+        # The entidad of the record is where the person lives; the CURP's (characters 12-13) is where
+        # they were born: the recomputed CURP is compared without it.
         Level(
             "recomputed from the other record",
-            "curp16_l = curp16_calc_r OR curp16_calc_l = curp16_r",
-            lambda a, b: (
-                (a.curp16 is not None and a.curp16 == b.curp16_calc)
-                or (b.curp16 is not None and b.curp16 == a.curp16_calc)
-            ),
+            f"{_NO_STATE_SQL.format(x='curp16_l')} = {_NO_STATE_SQL.format(x='curp16_calc_r')} "
+            f"OR {_NO_STATE_SQL.format(x='curp16_calc_l')} = {_NO_STATE_SQL.format(x='curp16_r')}",
+            lambda a, b: _same_but_state(a.curp16, b.curp16_calc) or _same_but_state(b.curp16, a.curp16_calc),
         ),
         _null("missing", "curp_l IS NULL OR curp_r IS NULL", lambda a, b: a.curp is None or b.curp is None),
         _else(),
@@ -382,3 +391,30 @@ DETERMINISTIC_RULES: tuple[str, ...] = (
     "AND l.entidad = r.entidad",
 )
 TF_COLUMNS: tuple[str, ...] = ("given_full", "given_main", "ap1", "ap2")
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """What the hard-conflict check reads of a record."""
+
+    curp: str | None
+    dob: str | None
+    given_main: str | None
+    given_rest: str | None
+
+
+def hard_conflict(a: Signature, b: Signature) -> bool:
+    """Two records that cannot be one person, whatever else agrees: trusted CURPs more than one edit
+    apart, birth dates more than about a year apart (not a day/month swap, not one mistyped digit), or
+    given names with nothing in common. Used to keep clusters from chaining across such pairs."""
+    if a.curp and b.curp and a.curp != b.curp and levenshtein(a.curp, b.curp) > 1:
+        return True
+    if a.dob and b.dob and a.dob != b.dob:
+        swapped = a.dob[:4] == b.dob[:4] and a.dob[5:7] == b.dob[8:10] and a.dob[8:10] == b.dob[5:7]
+        if not swapped and levenshtein(a.dob, b.dob) > 1 and _days_apart(a.dob, b.dob) > 400:
+            return True
+    if a.given_main and b.given_main:
+        same = a.given_main == b.given_main or _fuzzy(a.given_main, b.given_main)
+        if not same and not _share_token(a.given_rest, b.given_rest):
+            return True
+    return False
