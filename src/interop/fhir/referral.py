@@ -388,6 +388,7 @@ async def _update(
     body: dict[str, Any],
     if_match: str | None,
     current: dict[str, Any],
+    interaction: str = "update",
 ) -> FhirResponse:
     settings = _settings(request)
     scope = await referral_service.scope_for(session, ctx)
@@ -399,6 +400,7 @@ async def _update(
         task_id=uuid.UUID(task_id),
         change=change,
         if_match=parse_if_match(if_match),
+        interaction=interaction,
     )
     res = task(updated.task, settings)
     return FhirResponse(res, headers=_headers(res))
@@ -462,7 +464,7 @@ async def patch_task(
         body = apply_merge_patch(current, ops)
     else:
         raise Invalid("a PATCH body is a JSON Patch array or a JSON Merge Patch object")
-    return await _update(request, session, ctx, task_id, body, if_match, current)
+    return await _update(request, session, ctx, task_id, body, if_match, current, "patch")
 
 
 async def _json(request: Request) -> Any:

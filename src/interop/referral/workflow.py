@@ -53,6 +53,7 @@ async def update_task(
     task_id: uuid.UUID,
     change: TaskChange,
     if_match: int | None,
+    interaction: str = "update",
 ) -> TaskUpdated:
     """Apply a clinic's update. 404 outside the scope, 412 on a stale version, 409 on an illegal transition,
     422 on a status the machine does not use."""
@@ -103,7 +104,12 @@ async def update_task(
     if next_task is not None:
         entities.append(AuditEntity(type="Task", id=next_task["id"]))
     await audit_service.record(
-        session, ctx, action="U", subtype="update", entities=entities, patients=[f"Patient/{row.patient_id}"]
+        session,
+        ctx,
+        action="U",
+        subtype=interaction,
+        entities=entities,
+        patients=[f"Patient/{row.patient_id}"],
     )
     return TaskUpdated(task=task, service_request=sr_snapshot, next_task=next_task)
 
