@@ -16,7 +16,7 @@ from interop.synth import noise
 from interop.synth.generate import synthesize
 from interop.synth.noise import Noise
 from interop.synth.profile import ErrorModel, SourceNoise
-from interop.synth.records import Context, render_identity
+from interop.synth.rendering import Context, render_identity
 
 from .factories import World, Written
 

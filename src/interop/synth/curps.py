@@ -4,19 +4,23 @@
 minute for a million people. The rules are word-local, so the name characters are asked of
 ``identity.curp.derive_name_part`` once per distinct surname and per distinct given-name form,
 and the 18 characters are assembled with numpy in RENAPO's layout (positions 1–4, birth date,
-sex, entidad, 14–16, homoclave, check digit). ``assemble_curps`` then rebuilds a sample with
+sex, entidad, 14–16, homoclave, check digit). ``population_curps`` then rebuilds a sample with
 ``build_curp`` and refuses to return anything that disagrees, so a change of rule in identity
 can never be silently out of step here.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 from numpy.typing import NDArray
 
 from interop.identity.curp import ALPHABET, INCONVENIENT_WORDS, build_curp, derive_name_part
+from interop.synth.states import STATE_CODES
+from interop.synth.vocabulary import SEX_LETTERS, Vocabulary
+
+EPOCH = date(1970, 1, 1)
 
 # Its initial X ends no inconvenient word, so the surname characters come back untouched.
 _PLACEHOLDER_GIVEN = "XIMENA"
@@ -146,3 +150,70 @@ def verify_sample(
                 k + 1 for k, (a, b) in enumerate(zip(expected, str(curps[index]), strict=True)) if a != b
             ]
             raise RuntimeError(f"vectorised CURP differs from identity.build_curp at positions {wrong}")
+
+
+def population_curps(
+    rng: np.random.Generator,
+    vocab: Vocabulary,
+    *,
+    paternal: NDArray[np.int32],
+    maternal: NDArray[np.int32],
+    given: NDArray[np.int32],
+    second: NDArray[np.int32],
+    birth_days: NDArray[np.int64],
+    sex: NDArray[np.int8],
+    birth_state: NDArray[np.int16],
+) -> NDArray[np.str_]:
+    """Everybody's CURP: unique homoclaves, valid check digits, a sample rebuilt by identity."""
+    surname_chars = surname_characters(vocab.surnames)
+    width = len(vocab.given) + 1
+    form_key = given.astype(np.int64) * width + (second + 1)
+    forms, form_of = np.unique(form_key, return_inverse=True)
+    form_text = [
+        vocab.given[int(k // width)]
+        if k % width == 0
+        else f"{vocab.given[int(k // width)]} {vocab.given[int(k % width) - 1]}"
+        for k in forms.tolist()
+    ]
+    given_chars = given_characters(form_text)[form_of]
+    state_codes = np.frombuffer("".join(STATE_CODES).encode("ascii"), dtype=np.uint8).reshape(-1, 2)
+    sex_codes = np.frombuffer("HMX".encode("ascii"), dtype=np.uint8)
+    n = int(paternal.shape[0])
+    matrix = curp16_matrix(
+        paternal=surname_chars[paternal],
+        maternal=surname_chars[np.maximum(maternal, 0)],
+        has_maternal=maternal >= 0,
+        given=given_chars,
+        birth_days=birth_days,
+        sex=sex_codes[sex],
+        state=state_codes[birth_state],
+    )
+    # RENAPO gives people sharing characters 1–16 different homoclaves: here a random start per
+    # group plus the person's rank within it.
+    halves = np.ascontiguousarray(matrix[:, :16]).view(">u8")
+    order = np.lexsort((halves[:, 1], halves[:, 0]))
+    sorted_halves = halves[order]
+    starts = np.r_[True, (sorted_halves[1:] != sorted_halves[:-1]).any(axis=1)]
+    group_start = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n) - group_start
+    base: NDArray[np.int64] = rng.integers(0, 36, n)
+    start = np.empty(n, dtype=np.int64)
+    start[order] = base[order][group_start]
+    born_2000 = birth_days >= (date(2000, 1, 1) - EPOCH).days
+    homoclave = np.where(born_2000, (start + rank) % 26 + ord("A"), (start + rank) % 10 + ord("0"))
+    out = finish_curps(matrix, homoclave.astype(np.uint8))
+    sample = rng.choice(n, size=min(n, CHECK_SAMPLE), replace=False)
+    people = [
+        (
+            form_text[int(form_of[i])],
+            vocab.surnames[int(paternal[i])],
+            vocab.surnames[int(maternal[i])] if maternal[i] >= 0 else None,
+            EPOCH + timedelta(days=int(birth_days[i])),
+            SEX_LETTERS[int(sex[i])],
+            STATE_CODES[int(birth_state[i])],
+        )
+        for i in sample.tolist()
+    ]
+    verify_sample(out, people, sample.astype(np.int64))
+    return out

@@ -21,17 +21,10 @@ from numpy.typing import NDArray
 
 from interop.synth.geography import Geography, build_geography
 from interop.synth.noise import Noise
+from interop.synth.plans import PATIENT_COLUMNS, ROLL_COLUMNS, expediente_text, plan_patients, plan_roll
 from interop.synth.population import HARD_NEGATIVE_KINDS, PAM, PROGRAMMES, STATE_CODES, generate_population
 from interop.synth.profile import ErrorModel
-from interop.synth.records import (
-    PATIENT_COLUMNS,
-    ROLL_COLUMNS,
-    Context,
-    expediente_text,
-    plan_patients,
-    plan_roll,
-    render_identity,
-)
+from interop.synth.rendering import Context, render_identity
 from interop.synth.states import STATES
 from interop.synth.units import NOT_OPERATING, OPERATING, Units, build_units
 from interop.synth.vocabulary import build_vocabulary

@@ -1,7 +1,7 @@
 """String-level noise: the ways clerks and systems change a name, a date or a CURP.
 
 Each function takes one value and the chunk's random generator; ``Noise`` names every kind that
-can be recorded against a record. Which records get which noise is decided in ``records``.
+can be recorded against a record. Which records get which noise is decided in ``rendering``.
 """
 
 from __future__ import annotations

@@ -8,68 +8,27 @@ different people who look alike: twins, a namesake parent and child, namesake ne
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 from numpy.typing import NDArray
 
-from interop.synth import curps
+from interop.synth.addresses import addresses, phones
+from interop.synth.curps import EPOCH, population_curps
 from interop.synth.geography import Geography
-from interop.synth.names import words
 from interop.synth.profile import ErrorModel
-from interop.synth.states import STATES
-from interop.synth.vocabulary import SEX_H, SEX_M, SEX_X, Vocabulary, draw_given, draw_surnames
+from interop.synth.states import BORN_ABROAD, STATE_CODES, STATES
+from interop.synth.vocabulary import SEX_H, SEX_LETTERS, SEX_M, SEX_X, Vocabulary, draw_given, draw_surnames
 
 # Ages are computed on this fixed date, so that a seed always gives the same files.
 REFERENCE_DATE = date(2026, 1, 1)
-EPOCH = date(1970, 1, 1)
 REFERENCE_DAYS = (REFERENCE_DATE - EPOCH).days
 
 PAM, PCD, OTHER = 0, 1, 2
 PROGRAMMES = ("PAM", "PCD")
-SEX_LETTERS = ("H", "M", "X")
-BORN_ABROAD = len(STATES)
-STATE_CODES: tuple[str, ...] = (*tuple(s.code for s in STATES), "NE")
 
 TWINS, PARENT_CHILD, NEIGHBOURS = 0, 1, 2
 HARD_NEGATIVE_KINDS = ("twins", "namesake_parent_child", "namesake_neighbours")
-
-STREET_NAMES = words(
-    """
-    HIDALGO MORELOS JUÁREZ 5_DE_MAYO INDEPENDENCIA REFORMA ZARAGOZA GUERRERO ALLENDE MATAMOROS
-    16_DE_SEPTIEMBRE VICENTE_GUERRERO BENITO_JUÁREZ LÁZARO_CÁRDENAS EMILIANO_ZAPATA
-    FRANCISCO_I._MADERO NIÑOS_HÉROES ALDAMA ABASOLO VENUSTIANO_CARRANZA FRANCISCO_VILLA
-    20_DE_NOVIEMBRE JOSEFA_ORTIZ_DE_DOMÍNGUEZ LEONA_VICARIO CUAUHTÉMOC NICOLÁS_BRAVO GALEANA
-    OBREGÓN CONSTITUCIÓN REVOLUCIÓN DEL_TRABAJO LAS_FLORES LOS_PINOS PRIMAVERA JAZMÍN ROSAS
-    GIRASOLES NARANJOS OLIVOS FRESNOS CEDROS SAUCES MANGO AGUACATE DEL_PANTEÓN DEL_RÍO PRINCIPAL
-    CENTRAL CARRETERA_FEDERAL PEÑA_POBRE
-    """
-)
-COLONIAS: tuple[str, ...] = (
-    "CENTRO",
-    "EL ROSARIO",
-    "LA ESPERANZA",
-    "SAN ISIDRO",
-    "EL CARMEN",
-    "INDEPENDENCIA",
-    "REFORMA",
-    "JARDINES",
-    "LAS AMÉRICAS",
-    "PROGRESO",
-    "LOMAS DEL VALLE",
-    "AMPLIACIÓN LA PAZ",
-    "SANTA CECILIA",
-    "INFONAVIT",
-    "BENITO JUÁREZ",
-    "EMILIANO ZAPATA",
-    "LA CAÑADA",
-    "FOVISSSTE",
-)
-_PLAIN = str.maketrans("ÁÉÍÓÚÜ", "AEIOUU")
-_STREETS_PLAIN = tuple(s.translate(_PLAIN) for s in STREET_NAMES)
-_COLONIAS_PLAIN = tuple(s.translate(_PLAIN) for s in COLONIAS)
-# Address styles and their shares: how clerks write the same kind of address.
-ADDRESS_STYLE_SHARES = np.array([0.28, 0.1, 0.1, 0.2, 0.08, 0.12, 0.05, 0.07])
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,58 +83,6 @@ def _ages(rng: np.random.Generator, category: NDArray[np.int8]) -> NDArray[np.in
     other = rng.beta(1.3, 1.9, n) * 95 * year
     days = np.select([category == PAM, category == PCD], [pam, pcd], other)
     return days.astype(np.int64)
-
-
-def addresses(rng: np.random.Generator, n: int) -> tuple[NDArray[np.object_], NDArray[np.object_]]:
-    """n addresses, spelt with accents and without (the same draw)."""
-    style = rng.choice(ADDRESS_STYLE_SHARES.size, size=n, p=ADDRESS_STYLE_SHARES / ADDRESS_STYLE_SHARES.sum())
-    street = rng.integers(0, len(STREET_NAMES), n)
-    number = np.minimum(rng.geometric(0.01, n), 3999)
-    colonia = rng.integers(0, len(COLONIAS), n)
-    extra = rng.integers(1, 40, n)
-    spelt: list[NDArray[np.object_]] = []
-    for streets, colonias in ((STREET_NAMES, COLONIAS), (_STREETS_PLAIN, _COLONIAS_PLAIN)):
-        out: list[str] = []
-        for st, s, num, c, e in zip(
-            style.tolist(), street.tolist(), number.tolist(), colonia.tolist(), extra.tolist(), strict=True
-        ):
-            name = streets[s]
-            if st == 0:
-                out.append(f"CALLE {name} {num}")
-            elif st == 1:
-                out.append(f"C. {name} NO. {num}")
-            elif st == 2:
-                out.append(f"AV. {name} {num}")
-            elif st == 3:
-                out.append(f"{name} {num}, COL. {colonias[c]}")
-            elif st == 4:
-                out.append(f"{name} S/N")
-            elif st == 5:
-                out.append("DOMICILIO CONOCIDO")
-            elif st == 6:
-                out.append(f"MZ {e} LT {num % 60 + 1}")
-            else:
-                out.append(f"{name} {num} INT. {e}")
-        spelt.append(np.asarray(out, dtype=object))
-    return spelt[0], spelt[1]
-
-
-def _phones(rng: np.random.Generator, states: NDArray[np.int32]) -> NDArray[np.int64]:
-    """Ten-digit numbers: the state's area code (the capital's most often) and a subscriber."""
-    width = max(len(s.area_codes) for s in STATES)
-    codes = np.zeros((len(STATES), width), dtype=np.int64)
-    lengths = np.ones((len(STATES), width), dtype=np.int64)
-    count = np.array([len(s.area_codes) for s in STATES])
-    for i, facts in enumerate(STATES):
-        for j, code in enumerate(facts.area_codes):
-            codes[i, j] = int(code)
-            lengths[i, j] = len(code)
-    n = int(states.shape[0])
-    p: NDArray[np.float64] = rng.random(n)
-    others = np.maximum(count[states] - 1, 1)
-    pick = np.where((p < 0.6) | (count[states] == 1), 0, 1 + (p * 1000).astype(np.int64) % others)
-    scale = 10 ** (10 - lengths[states, pick])
-    return codes[states, pick] * scale + rng.integers(0, 10**8, n) % scale
 
 
 def _pairs(
@@ -235,7 +142,7 @@ def generate_population(
     birth_year = birth_days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
     given, second = draw_given(rng, vocab, sex, birth_year)
     address, address_plain = addresses(rng, n)
-    phone = _phones(rng, state)
+    phone = phones(rng, state)
 
     pair_a, pair_b, pair_kind = _pairs(rng, n, category, model)
     relative = np.full(n, -1, dtype=np.int64)
@@ -247,7 +154,10 @@ def generate_population(
         relative=relative, loc_state=geo.loc_state, vocab=vocab,
     )  # fmt: skip
 
-    curp = _curps(rng, vocab, paternal, maternal, given, second, birth_days, sex, birth_state)
+    curp = population_curps(
+        rng, vocab, paternal=paternal, maternal=maternal, given=given, second=second,
+        birth_days=birth_days, sex=sex, birth_state=birth_state,
+    )  # fmt: skip
     return Population(
         size=n,
         category=category,
@@ -343,69 +253,12 @@ def _apply_pairs(
     relative[pa], relative[pb] = pb, pa
 
 
-def _curps(
-    rng: np.random.Generator,
-    vocab: Vocabulary,
-    paternal: NDArray[np.int32],
-    maternal: NDArray[np.int32],
-    given: NDArray[np.int32],
-    second: NDArray[np.int32],
-    birth_days: NDArray[np.int64],
-    sex: NDArray[np.int8],
-    birth_state: NDArray[np.int16],
-) -> NDArray[np.str_]:
-    surname_chars = curps.surname_characters(vocab.surnames)
-    width = len(vocab.given) + 1
-    form_key = given.astype(np.int64) * width + (second + 1)
-    forms, form_of = np.unique(form_key, return_inverse=True)
-    form_text = [
-        vocab.given[int(k // width)]
-        if k % width == 0
-        else f"{vocab.given[int(k // width)]} {vocab.given[int(k % width) - 1]}"
-        for k in forms.tolist()
-    ]
-    given_chars = curps.given_characters(form_text)[form_of]
-    state_codes = np.frombuffer("".join(STATE_CODES).encode("ascii"), dtype=np.uint8).reshape(-1, 2)
-    sex_codes = np.frombuffer("HMX".encode("ascii"), dtype=np.uint8)
-    n = int(paternal.shape[0])
-    matrix = curps.curp16_matrix(
-        paternal=surname_chars[paternal],
-        maternal=surname_chars[np.maximum(maternal, 0)],
-        has_maternal=maternal >= 0,
-        given=given_chars,
-        birth_days=birth_days,
-        sex=sex_codes[sex],
-        state=state_codes[birth_state],
-    )
-    # RENAPO gives people sharing characters 1–16 different homoclaves: here a random start per
-    # group plus the person's rank within it.
-    halves = np.ascontiguousarray(matrix[:, :16]).view(">u8")
-    order = np.lexsort((halves[:, 1], halves[:, 0]))
-    sorted_halves = halves[order]
-    starts = np.r_[True, (sorted_halves[1:] != sorted_halves[:-1]).any(axis=1)]
-    group_start = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
-    rank = np.empty(n, dtype=np.int64)
-    rank[order] = np.arange(n) - group_start
-    base: NDArray[np.int64] = rng.integers(0, 36, n)
-    start = np.empty(n, dtype=np.int64)
-    start[order] = base[order][group_start]
-    born_2000 = birth_days >= (date(2000, 1, 1) - EPOCH).days
-    homoclave = np.where(born_2000, (start + rank) % 26 + ord("A"), (start + rank) % 10 + ord("0"))
-    out = curps.finish_curps(matrix, homoclave.astype(np.uint8))
-    sample = rng.choice(n, size=min(n, curps.CHECK_SAMPLE), replace=False)
-    people = [
-        (
-            form_text[int(form_of[i])],
-            vocab.surnames[int(paternal[i])],
-            vocab.surnames[int(maternal[i])] if maternal[i] >= 0 else None,
-            EPOCH + timedelta(days=int(birth_days[i])),
-            SEX_LETTERS[int(sex[i])],
-            STATE_CODES[int(birth_state[i])],
-        )
-        for i in sample.tolist()
-    ]
-    curps.verify_sample(out, people, sample.astype(np.int64))
-    return out
-
-
-__all__ = ["SEX_H", "SEX_M", "SEX_X", "Population", "generate_population"]
+__all__ = [
+    "BORN_ABROAD",
+    "EPOCH",
+    "SEX_LETTERS",
+    "STATE_CODES",
+    "Population",
+    "addresses",
+    "generate_population",
+]

@@ -100,3 +100,6 @@ STATES: tuple[StateFacts, ...] = (
 )  # fmt: skip
 
 STATE_INDEX: dict[str, int] = {state.code: i for i, state in enumerate(STATES)}
+# Codes by index; the extra last one is NE, the CURP's code for people born abroad.
+STATE_CODES: tuple[str, ...] = (*(s.code for s in STATES), "NE")
+BORN_ABROAD = len(STATES)

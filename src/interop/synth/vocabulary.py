@@ -11,6 +11,7 @@ from interop.synth import names
 from interop.synth.states import STATE_INDEX, STATES
 
 SEX_H, SEX_M, SEX_X = 0, 1, 2
+SEX_LETTERS = ("H", "M", "X")
 ERA_TRADITIONAL, ERA_MODERN = 0, 1
 # Births from this year on draw from the modern given-name lists.
 MODERN_FROM_YEAR = 1975
