@@ -289,3 +289,17 @@ async def test_jwks_and_smart_configuration(probe_client: httpx.AsyncClient, reg
     assert "ES384" in config["token_endpoint_auth_signing_alg_values_supported"]
     assert "system/Task.rsu" in config["scopes_supported"]
     assert "permission-v2" in config["capabilities"]
+
+
+async def test_token_endpoint_is_rate_limited_per_address(
+    settings: Any, register: Register, serve_with: Any
+) -> None:
+    secret = await register("busy-client", "bienestar")
+    async with serve_with(settings, rate_limit_per_minute=2) as (_, http):
+        form = {"grant_type": "client_credentials"}
+        assert (await _token(http, form, auth=("busy-client", secret))).status_code == 200
+        assert (await _token(http, form, auth=("busy-client", "guess"))).status_code == 401
+        limited = await _token(http, form, auth=("busy-client", secret))
+        assert limited.status_code == 429
+        assert int(limited.headers["retry-after"]) >= 1
+        assert limited.json()["error"] == "invalid_request"

@@ -14,7 +14,7 @@ from interop.api.deps import SessionDep
 from interop.auth import assertion as assertion_rules
 from interop.auth import scopes
 from interop.auth import service as auth_service
-from interop.auth.dependencies import context_for, current_keyring
+from interop.auth.dependencies import context_for, current_keyring, runtime
 from interop.auth.errors import (
     InvalidClient,
     InvalidRequest,
@@ -151,13 +151,27 @@ def _oauth_error(exc: TokenError, *, basic: bool) -> JSONResponse:
     TOKEN_PATH,
     summary="Client-credentials token endpoint (client_secret_basic, client_secret_post, private_key_jwt)",
     response_model=TokenResponse,
-    responses={400: _OAUTH_ERROR, 401: _OAUTH_ERROR, 404: {"description": "The embedded issuer is off"}},
+    responses={
+        400: _OAUTH_ERROR,
+        401: _OAUTH_ERROR,
+        404: {"description": "The embedded issuer is off"},
+        429: {"description": "Too many token requests from this address (see Retry-After)"},
+    },
     openapi_extra=_TOKEN_FORM,
 )
 async def token(request: Request, session: SessionDep) -> JSONResponse:
     settings = _settings(request)
     if settings.auth_jwks_url:
         raise IssuerOff("the embedded issuer is off; tokens come from the configured external issuer")
+    # Guessing secrets costs an argon2 verification each, and is also bounded per network address.
+    address = request.client.host if request.client else "unknown"
+    wait = runtime(request.app).limiter.take(f"token-endpoint:{address}")
+    if wait is not None:
+        return JSONResponse(
+            {"error": "invalid_request", "error_description": "too many token requests; retry later"},
+            status_code=429,
+            headers={**_NO_STORE, "Retry-After": str(wait)},
+        )
     form: dict[str, str] = {}
     basic = bool(request.headers.get("authorization", "").lower().startswith("basic "))
     client: AuthClient | None = None
