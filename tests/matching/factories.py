@@ -209,8 +209,8 @@ def _row(p: Person, *, source: str, record_id: str) -> dict[str, Any]:
 
 _COLS = (
     "record_id, nombre, primer_apellido, segundo_apellido, given_norm, paternal_norm, maternal_norm, "
-    "given_main, curp, curp_raw, curp_trusted, curp16_computed, fecha_nacimiento, sexo, entidad, municipio, localidad, "
-    "domicilio, row_digest"
+    "given_main, curp, curp_raw, curp_trusted, curp16_computed, fecha_nacimiento, sexo, entidad, "
+    "municipio, localidad, domicilio, row_digest"
 )
 
 
@@ -237,7 +237,8 @@ async def insert_record(
         await session.execute(
             text(
                 f"INSERT INTO registry_patient ({_COLS}, version, is_current, import_id, clues, "
-                f"clues_current, patient_id) VALUES ({values}, :version, true, 1, 'DFIMB000001', 'DFIMB000001', :pid)"
+                f"clues_current, patient_id) VALUES ({values}, :version, true, 1, 'DFIMB000001', "
+                "'DFIMB000001', :pid)"
             ),
             {**row, "version": version, "pid": uuid.uuid5(uuid.NAMESPACE_URL, record_id)},
         )

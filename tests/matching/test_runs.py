@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from tests.matching.factories import insert_record, load_population, make_people
 
 from interop.config import Settings
 from interop.context import system_context
 from interop.job.worker import Worker
 from interop.matching import evaluation, service
-from tests.matching.factories import insert_record, load_population, make_people
 
 pytestmark = pytest.mark.asyncio
 
@@ -140,8 +140,8 @@ async def _review(session: AsyncSession, left: str, right: str | None, persons: 
     rid = (
         await session.execute(
             text(
-                "INSERT INTO match_review (left_source, left_record_id, right_source, right_record_id, score) "
-                "VALUES (:ls, :lr, :rs, :rr, 0.7) RETURNING id"
+                "INSERT INTO match_review (left_source, left_record_id, right_source, right_record_id, "
+                "score) VALUES (:ls, :lr, :rs, :rr, 0.7) RETURNING id"
             ),
             {"ls": ls, "lr": lr, "rs": rs, "rr": rr},
         )

@@ -1,0 +1,134 @@
+"""Pure parts of matching: evaluation arithmetic, person assignment rules, hard conflicts, and the
+Python scorer agreeing with Splink's own predictions."""
+
+from __future__ import annotations
+
+import random
+import uuid
+
+import duckdb
+import pyarrow as pa  # type: ignore[import-untyped]
+from tests.matching.factories import make_people, variant
+
+from interop.matching import evaluation, linkage
+from interop.matching.assign import Edge, assign_persons
+from interop.matching.features import MatchFeatures, features_of
+from interop.matching.scoring import load_model, score_pair
+from interop.matching.spec import Signature, hard_conflict
+
+
+def test_pairwise_scores_on_a_hand_made_truth() -> None:
+    predicted = {"roll|1": "A", "roll|2": "A", "patients|3": "A", "patients|4": "B"}
+    truth = {"roll|1": "x", "roll|2": "x", "patients|3": "y", "patients|4": "y"}
+    scores = evaluation.pairwise(predicted, truth)
+    assert (
+        scores["roll-roll"].true_positives,
+        scores["roll-roll"].predicted,
+        scores["roll-roll"].actual,
+    ) == (1, 1, 1)
+    assert (scores["roll-patients"].true_positives, scores["roll-patients"].predicted) == (0, 2)
+    assert (scores["patients-patients"].predicted, scores["patients-patients"].actual) == (0, 1)
+    assert scores["all"].precision == 1 / 3
+    assert scores["all"].recall == 1 / 2
+    assert abs(scores["all"].f1 - 0.4) < 1e-9
+    joined = evaluation.join_reviews(predicted, [("patients|3", "patients|4")])
+    both = evaluation.pairwise(joined, truth)["all"]
+    assert (both.true_positives, both.predicted, both.actual) == (2, 6, 2)
+
+
+def test_assignment_keeps_ids_manual_links_and_refuses_conflicts() -> None:
+    p1, p2 = uuid.uuid4(), uuid.uuid4()
+    new = iter([uuid.UUID(int=i) for i in range(1, 10)])
+    result = assign_persons(
+        scored=["r|new", "r|alone", "r|manual", "r|split"],
+        existing={"r|old": p1, "r|other": p2},
+        previous={"r|alone": p2},
+        manual_match={"r|manual": p2},
+        manual_no_match={"r|split": {p1}},
+        edges=[Edge("r|new", "r|old", 20.0), Edge("r|manual", "r|old", 30.0), Edge("r|split", "r|old", 25.0)],
+        new_id=lambda: next(new),
+    )
+    assert result.person_of["r|new"] == p1  # joins the existing person it is tied to
+    assert result.person_of["r|old"] == p1  # unchanged records keep theirs
+    assert result.person_of["r|other"] == p2
+    assert result.person_of["r|manual"] == p2  # a manual decision is never overturned
+    assert result.person_of["r|split"] != p1  # a manual NO_MATCH is respected
+    assert result.person_of["r|alone"] == uuid.UUID(int=1) or result.person_of["r|alone"] != p2
+    # A chain through a sparse record must not join two records that conflict.
+    sig = {
+        "a": Signature("CURPA", "1950-01-01", "JUAN", "JUAN"),
+        "b": Signature(None, None, "JUAN", "JUAN"),
+        "c": Signature("CURPC", "1980-05-05", "JUAN", "JUAN"),
+    }
+    chained = assign_persons(
+        scored=["a", "b", "c"],
+        existing={},
+        previous={},
+        manual_match={},
+        manual_no_match={},
+        edges=[Edge("a", "b", 10.0), Edge("b", "c", 9.0)],
+        conflict=lambda x, y: hard_conflict(sig[x], sig[y]),
+    )
+    assert chained.person_of["a"] == chained.person_of["b"] != chained.person_of["c"]
+
+
+def test_hard_conflicts() -> None:
+    base = Signature("GOMJ440322MJCNDN96", "1944-03-22", "JUANA", "JUANA")
+    assert not hard_conflict(base, base)
+    assert hard_conflict(base, Signature("PERJ440322MJCNDN91", "1944-03-22", "JUANA", "JUANA"))
+    assert not hard_conflict(base, Signature(None, "1945-03-22", "JUANA", None))  # year off by one
+    assert not hard_conflict(base, Signature(None, "1944-03-12", "JUANA", None))
+    assert hard_conflict(base, Signature(None, "1974-08-10", "JUANA", None))  # parent and namesake child
+    assert hard_conflict(base, Signature(None, None, "ROSA", "ROSA"))  # twins named apart
+    assert not hard_conflict(
+        Signature(None, None, "GUADALUPE", "GUADALUPE"), Signature(None, None, "GUADALUPA", None)
+    )
+
+
+def _features(people_seed: int = 3) -> list[MatchFeatures]:
+    rng = random.Random(people_seed)
+    out: list[MatchFeatures] = []
+    for p in make_people(400, seed=people_seed):
+        for i, q in enumerate([p, variant(p, rng, keep_curp=rng.random() < 0.5)]):
+            out.append(
+                features_of(
+                    source="roll" if i == 0 else "patients",
+                    record_id=f"{p.key}-{i}",
+                    curp=q.curp or None,
+                    given_names=q.nombre,
+                    paternal_surname=q.primer_apellido,
+                    maternal_surname=q.segundo_apellido,
+                    birth_date=q.fecha_nacimiento,
+                    sex=q.sexo,
+                    entidad=q.entidad,
+                    municipio=q.municipio,
+                    localidad=q.localidad,
+                    domicilio=q.domicilio,
+                )
+            )
+    return out
+
+
+def test_python_scorer_gives_splinks_weights() -> None:
+    feats = _features()
+    con = duckdb.connect()
+    con.register("f_arrow", pa.Table.from_pylist([f.as_dict() for f in feats]))
+    con.execute("CREATE TABLE feats AS SELECT * FROM f_arrow").fetchall()
+    trained = linkage.train(con, "feats", u_max_pairs=2e5)
+    scorer = linkage.Scorer(con, trained.settings, trained.tf)
+    scorer.predict_all("feats", threshold=0.0, out="pred")
+    rows = con.execute("SELECT unique_id_l, unique_id_r, match_weight FROM pred").fetchall()
+    assert len(rows) > 300
+    model = load_model(trained.settings, trained.tf, version="t", digest="d")
+    by_id = {f.unique_id: f for f in feats}
+    for left, right, weight in rows:
+        ours = score_pair(model, by_id[left], by_id[right]).match_weight
+        assert abs(ours - weight) < 1e-6, (left, right)
+    # The duplicates are found: most true pairs score above 0.99.
+    probs = {
+        (a, b): p
+        for a, b, p in con.execute("SELECT unique_id_l, unique_id_r, match_probability FROM pred").fetchall()
+    }
+    true_pairs = [(f"roll|{k}-0", f"patients|{k}-1") for k in range(400)]
+    found = sum(1 for a, b in true_pairs if max(probs.get((a, b), 0), probs.get((b, a), 0)) >= 0.99)
+    assert found >= 0.9 * len(true_pairs)

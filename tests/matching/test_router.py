@@ -1,0 +1,159 @@
+"""/v1 match runs and the review queue, and FHIR Patient/$match, over real HTTP and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+from tests.matching.factories import load_population, make_people
+
+from interop.job.worker import Worker
+
+Headers = Callable[..., dict[str, str]]
+
+
+async def _run_via_api(client: httpx.AsyncClient, app: FastAPI, auth_headers: Headers) -> dict[str, Any]:
+    created = await client.post("/v1/match-runs", json={}, headers=auth_headers("admin"))
+    assert created.status_code == 202, created.text
+    run = created.json()
+    assert run["status"] == "queued"
+    await Worker(app.state.settings, app.state.sessionmaker).run_until_done(run["job_id"])
+    read = await client.get(f"/v1/match-runs/{run['id']}", headers=auth_headers("admin"))
+    assert read.status_code == 200
+    body: dict[str, Any] = read.json()
+    assert body["status"] == "succeeded"
+    assert body["model_version"]
+    return body
+
+
+async def test_run_then_review_queue_decisions(
+    client: httpx.AsyncClient, app: FastAPI, session: AsyncSession, auth_headers: Headers
+) -> None:
+    truth = await load_population(session, make_people(200))
+    run = await _run_via_api(client, app, auth_headers)
+    assert run["counts"]["records"] == len(truth)
+    assert run["progress"]["stage"] == "writing"
+    # A pair a reviewer must look at: roll R1 against the clinic record of another person.
+    review_id = (
+        await session.execute(
+            text(
+                "INSERT INTO match_review (left_source, left_record_id, right_source, right_record_id, "
+                "score, evidence) VALUES ('roll', 'R1', 'roll', 'R2', 0.8, "
+                '\'[{"comparison": "given", "level": "else", "weight": -9.5}]\') RETURNING id'
+            )
+        )
+    ).scalar_one()
+    await session.commit()
+    reviewer = auth_headers("reviewer")
+    listed = await client.get("/v1/match-reviews", params={"status": "open", "limit": 500}, headers=reviewer)
+    assert listed.status_code == 200
+    assert review_id in [item["id"] for item in listed.json()["items"]]
+    detail = await client.get(f"/v1/match-reviews/{review_id}", headers=reviewer)
+    assert detail.status_code == 200
+    body = detail.json()
+    assert body["left_record"]["record_id"] == "R1"
+    assert body["right_record"]["fields"]["nombre"]
+    assert body["evidence"][0] == {"comparison": "given", "level": "else", "weight": -9.5}
+    decided = await client.post(
+        f"/v1/match-reviews/{review_id}/decision",
+        json={"decision": "link", "reason": "same CURP on paper"},
+        headers=reviewer,
+    )
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["decided_by"] == "test-reviewer"
+    persons = dict(
+        (
+            await session.execute(text("SELECT record_id, person_id FROM match_record WHERE source = 'roll'"))
+        ).all()
+    )
+    assert persons["R1"] == persons["R2"]
+    again = await client.post(
+        f"/v1/match-reviews/{review_id}/decision",
+        json={"decision": "not-link", "reason": "x"},
+        headers=reviewer,
+    )
+    assert again.status_code == 409
+    missing = await client.get("/v1/match-reviews/999999", headers=reviewer)
+    assert missing.status_code == 404
+    forbidden = await client.post(
+        "/v1/match-runs", json={}, headers=auth_headers("clinic", clues=["DFIMB000001"])
+    )
+    assert forbidden.status_code == 403
+
+
+async def test_patient_match_grades_and_scores(
+    client: httpx.AsyncClient, app: FastAPI, session: AsyncSession, auth_headers: Headers
+) -> None:
+    people = make_people(200)
+    await load_population(session, people)
+    await _run_via_api(client, app, auth_headers)
+    p = people[3]
+    patient = {
+        "resourceType": "Patient",
+        "identifier": [{"system": "https://www.gob.mx/curp", "value": p.curp}],
+        "name": [
+            {
+                "use": "official",
+                "family": f"{p.primer_apellido} {p.segundo_apellido}",
+                "given": p.nombre.split(),
+            }
+        ],
+        "gender": "male" if p.sexo == "H" else "female",
+        "birthDate": p.fecha_nacimiento.isoformat(),
+        "address": [
+            {"state": p.entidad, "district": p.municipio, "city": p.localidad, "line": [p.domicilio]}
+        ],
+    }
+    params = {
+        "resourceType": "Parameters",
+        "parameter": [{"name": "resource", "resource": patient}, {"name": "count", "valueInteger": 5}],
+    }
+    headers = {**auth_headers("admin"), "Content-Type": "application/fhir+json"}
+    resp = await client.post("/fhir/Patient/$match", json=params, headers=headers)
+    assert resp.status_code == 200, resp.text
+    assert resp.headers["content-type"].startswith("application/fhir+json")
+    bundle = resp.json()
+    assert bundle["type"] == "searchset"
+    first = bundle["entry"][0]
+    assert first["search"]["mode"] == "match"
+    assert first["search"]["score"] >= 0.99
+    assert first["search"]["extension"][0]["valueCode"] == "certain"
+    scores = [e["search"]["score"] for e in bundle["entry"]]
+    assert scores == sorted(scores, reverse=True)
+    idents = {i["value"] for e in bundle["entry"] for i in e["resource"].get("identifier", [])}
+    assert f"R{p.key}" in idents  # the roll record, identified by its padrón record id
+
+    # Without the CURP and with a mistyped surname it is still found, no longer certain of everything.
+    fuzzy = dict(
+        patient,
+        identifier=[],
+        name=[{"family": f"{p.primer_apellido[:-1]} {p.segundo_apellido}", "given": p.nombre.split()}],
+    )
+    params_fuzzy = {"resourceType": "Parameters", "parameter": [{"name": "resource", "resource": fuzzy}]}
+    resp = await client.post("/fhir/Patient/$match", json=params_fuzzy, headers=headers)
+    assert resp.status_code == 200
+    entries = resp.json()["entry"]
+    assert entries
+    assert {"certain", "probable", "possible"} >= {e["search"]["extension"][0]["valueCode"] for e in entries}
+
+    stranger = dict(
+        patient, identifier=[], name=[{"family": "ZZYZX QWERTY", "given": ["NADIE"]}], birthDate="1901-01-01"
+    )
+    only = {
+        "resourceType": "Parameters",
+        "parameter": [
+            {"name": "resource", "resource": stranger},
+            {"name": "onlyCertainMatches", "valueBoolean": True},
+        ],
+    }
+    resp = await client.post("/fhir/Patient/$match", json=only, headers=headers)
+    assert resp.status_code == 200
+    assert resp.json()["entry"] == []
+
+    bad = await client.post("/fhir/Patient/$match", json={"resourceType": "Parameters"}, headers=headers)
+    assert bad.status_code == 422
+    assert bad.json()["resourceType"] == "OperationOutcome"
