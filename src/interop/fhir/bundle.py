@@ -20,6 +20,7 @@ from interop.auth.dependencies import require
 from interop.config import Settings
 from interop.context import RequestContext
 from interop.errors import Invalid
+from interop.fhir import search as fs
 from interop.fhir.capability import register_system_interaction
 from interop.fhir.outcome import operation_outcome
 from interop.fhir.patient import FATHERS, MOTHERS
@@ -29,12 +30,6 @@ from interop.referral import service as referral_service
 from interop.referral.schemas import VisitCreate
 
 router = APIRouter(tags=["fhir"])
-
-
-def _where(exc: ValidationError) -> str:
-    """The path of the first structural problem (element names only, never values)."""
-    first = exc.errors()[0] if exc.errors() else {}
-    return ".".join(str(p) for p in first.get("loc", ())) or "the root"
 
 
 GEOLOCATION = "http://hl7.org/fhir/StructureDefinition/geolocation"
@@ -138,7 +133,9 @@ def visit_from_bundle(bundle: dict[str, Any], settings: Settings) -> VisitCreate
     try:
         BundleModel.model_validate(bundle)
     except ValidationError as exc:
-        raise Invalid(f"not a valid Bundle: {exc.error_count()} problem(s), first at {_where(exc)}") from None
+        raise Invalid(
+            f"not a valid Bundle: {exc.error_count()} problem(s), first at {fs.first_problem(exc)}"
+        ) from None
     by_type: dict[str, list[dict[str, Any]]] = {}
     for entry in bundle.get("entry") or []:
         res = entry.get("resource") or {}

@@ -30,12 +30,6 @@ from interop.referral.queries import SearchQuery
 router = APIRouter(tags=["fhir"])
 
 
-def _where(exc: ValidationError) -> str:
-    """The path of the first structural problem (element names only, never values)."""
-    first = exc.errors()[0] if exc.errors() else {}
-    return ".".join(str(p) for p in first.get("loc", ())) or "the root"
-
-
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
@@ -354,7 +348,9 @@ def change_from(body: dict[str, Any], current: dict[str, Any], task_id: str) -> 
     try:
         TaskModel.model_validate(body)
     except ValidationError as exc:
-        raise Invalid(f"not a valid Task: {exc.error_count()} problem(s), first at {_where(exc)}") from None
+        raise Invalid(
+            f"not a valid Task: {exc.error_count()} problem(s), first at {fs.first_problem(exc)}"
+        ) from None
     fixed = {
         "intent": current["intent"],
         "focus": _ref(current["focus"]),

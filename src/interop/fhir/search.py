@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 from fastapi import Request
+from pydantic import ValidationError
 
 from interop.errors import DomainError
 
@@ -186,3 +187,11 @@ def redacted_query(
     hidden = set(secret)
     items = [(k, "***" if k.split(":")[0] in hidden else v) for k, v in request.query_params.multi_items()]
     return urlencode(items)
+
+
+def first_problem(exc: ValidationError) -> str:
+    """The path of the first structural problem (element names only, never values)."""
+    errors = exc.errors()
+    if not errors:
+        return "the root"
+    return ".".join(str(p) for p in errors[0]["loc"]) or "the root"

@@ -29,12 +29,6 @@ from interop.referral.subscriptions import SubscriptionCreate
 router = APIRouter(tags=["fhir"])
 
 
-def _where(exc: ValidationError) -> str:
-    """The path of the first structural problem (element names only, never values)."""
-    first = exc.errors()[0] if exc.errors() else {}
-    return ".".join(str(p) for p in first.get("loc", ())) or "the root"
-
-
 BACKPORT = "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/"
 TOPIC = "https://www.gob.mx/bienestar/fhir/SubscriptionTopic/referral-task"
 ID_ONLY = "id-only"
@@ -148,7 +142,7 @@ def _spec(body: dict[str, Any]) -> SubscriptionCreate:
         SubscriptionModel.model_validate(body)
     except ValidationError as exc:
         raise Invalid(
-            f"not a valid Subscription: {exc.error_count()} problem(s), first at {_where(exc)}"
+            f"not a valid Subscription: {exc.error_count()} problem(s), first at {fs.first_problem(exc)}"
         ) from None
     channel = body.get("channel") or {}
     if channel.get("type") != "rest-hook":
