@@ -50,6 +50,16 @@ def test_pam_are_65_or_older_and_pcd_younger(world: World) -> None:
     assert 0.2 < shares[OTHER] < 0.3
 
 
+def test_older_people_heap_on_new_year(world: World) -> None:
+    born = [_birth(d) for d in world.pop.birth_days.tolist()]
+    old = [b for b in born if b.year < 1960]
+    young = [b for b in born if b.year >= 1962]
+    new_year_old = sum(b.month == 1 and b.day == 1 for b in old) / len(old)
+    new_year_young = sum(b.month == 1 and b.day == 1 for b in young) / len(young)
+    assert 0.02 < new_year_old < 0.045
+    assert new_year_young < 0.01
+
+
 def test_every_curp_is_identity_built_and_unique(world: World) -> None:
     pop, vocab = world.pop, world.vocab
     assert len(set(pop.curp.tolist())) == pop.size

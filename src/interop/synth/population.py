@@ -140,6 +140,11 @@ def generate_population(
     maternal[rng.random(n) < shape.single_surname] = -1
     birth_days = REFERENCE_DAYS - age_days
     birth_year = birth_days.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+    # Many people born before 1960 were registered late with 1 January as their birth date.
+    new_year = (birth_year < 1960) & (rng.random(n) < shape.new_year_births)
+    birth_days[new_year] = (
+        (birth_year[new_year] - 1970).astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
+    )
     given, second = draw_given(rng, vocab, sex, birth_year)
     address, address_plain = addresses(rng, n)
     phone = phones(rng, state)

@@ -111,6 +111,7 @@ class PopulationShape:
     born_abroad: float = 0.003
     single_surname: float = 0.01
     non_binary: float = 0.0005
+    new_year_births: float = 0.03
     people_per_unit: float = 3000.0
     min_units_per_state: float = 4.0
 
