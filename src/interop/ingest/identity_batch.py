@@ -32,7 +32,9 @@ _VALUES = np.zeros(128, dtype=np.int64)
 for _i, _c in enumerate(ALPHABET):
     if _c.isascii():
         _VALUES[ord(_c)] = _i
-_TEN_DIGITS = re.compile(r"[0-9]{10}")
+# Ten digits, the first 2-9, possibly grouped by spaces, hyphens, dots or parentheses.
+_PLAIN_PHONE = re.compile(r"[(]?[2-9][0-9 ().-]{9,16}")
+_PHONE_NOISE = str.maketrans("", "", " ().-")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,7 @@ class IdentityBatch:
         self._real_token: dict[str, bool] = {}
         self._surname_word: dict[str, str] = {}
         self._given_word: dict[str, str] = {}
+        self._name_part: dict[tuple[str, str, str], str] = {}
 
     # -- names ---------------------------------------------------------------------------------------
     def given(self, raw: str) -> tuple[str, str] | None:
@@ -135,16 +138,20 @@ class IdentityBatch:
             return self._state[raw]
 
     def phone(self, raw: str) -> tuple[str | None, str | None]:
-        """(E.164, issue). Ten plain digits share their validity with every number of the same
-        six-digit prefix (Mexican numbering plan patterns never look further), so it is cached."""
-        if _TEN_DIGITS.fullmatch(raw):
-            prefix = raw[:6]
-            valid = self._phone_prefix.get(prefix)
-            if valid is None:
-                valid = normalize_phone(raw).value is not None
-                self._phone_prefix[prefix] = valid
-            if valid:
-                return "+52" + raw, None
+        """(E.164, issue). A plain ten-digit national number (first digit 2-9) is valid exactly when
+        its four-digit prefix is (the Mexican plan's patterns fix at most four digits, then any
+        seven/six), so validity is cached per prefix; anything else goes to ``normalize_phone``."""
+        if _PLAIN_PHONE.fullmatch(raw):
+            digits = raw.translate(_PHONE_NOISE)
+            if len(digits) == 10 and digits.isdigit():
+                prefix = digits[:4]
+                valid = self._phone_prefix.get(prefix)
+                if valid is None:
+                    valid = normalize_phone(digits).value is not None
+                    self._phone_prefix[prefix] = valid
+                if valid:
+                    return "+52" + digits, None
+                return None, normalize_phone(digits).reason
         parsed = normalize_phone(raw)
         return parsed.value, parsed.reason
 
@@ -245,14 +252,25 @@ class IdentityBatch:
         word = self._given_word_of(given)
         if not word or not first:
             return None
-        letter = derivation._first_letter
-        internal = derivation._internal
-        initials = letter(first) + internal(first, derivation.VOWELS) + letter(second) + letter(word)
-        if initials in INCONVENIENT_WORDS:
-            initials = initials[0] + derivation.MISSING + initials[2:]
-        consonants = (
-            internal(first, derivation.CONSONANTS)
-            + (internal(second, derivation.CONSONANTS) if second else derivation.MISSING)
-            + internal(word, derivation.CONSONANTS)
-        )
-        return initials + self._date_token(birth)[:6] + sex + state + consonants
+        words = (word, first, second)
+        part = self._name_part.get(words)
+        if part is None:
+            part = _name_part(word, first, second)
+            self._name_part[words] = part
+        return part[:4] + self._date_token(birth)[:6] + sex + state + part[4:]
+
+
+def _name_part(word: str, first: str, second: str) -> str:
+    """CURP characters 1-4 then 14-16 from the words ``derive_name_part`` reads (given, first and
+    second surname), by its own letter rules."""
+    letter = derivation._first_letter
+    internal = derivation._internal
+    initials = letter(first) + internal(first, derivation.VOWELS) + letter(second) + letter(word)
+    if initials in INCONVENIENT_WORDS:
+        initials = initials[0] + derivation.MISSING + initials[2:]
+    consonants = (
+        internal(first, derivation.CONSONANTS)
+        + (internal(second, derivation.CONSONANTS) if second else derivation.MISSING)
+        + internal(word, derivation.CONSONANTS)
+    )
+    return initials + consonants

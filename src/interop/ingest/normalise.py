@@ -20,7 +20,7 @@ import orjson
 
 from interop.identity.names import fold_name
 from interop.ingest.columns import SPECS
-from interop.ingest.identity_batch import CurpResult, IdentityBatch
+from interop.ingest.identity_batch import IdentityBatch
 from interop.ingest.reading import MAX_FIELD_CHARS
 from interop.ingest.records import COMMON_COLUMNS
 
@@ -104,130 +104,114 @@ class Normaliser:
 
     # -- roll and patients ---------------------------------------------------------------------------
     def _identity(self, chunk: Chunk, lines: list[int], rows: list[tuple[str, ...]]) -> None:
+        # One pass per row for everything but the CURP (checked for the whole chunk at once), with the
+        # identity caches bound to locals: this loop runs a million times per roll.
         ib = self.identity
+        given_of, surname_of, date_of = ib.given, ib.surname, ib.birth_date
+        sex_of, state_of, phone_of, curp16_of = ib.sex, ib.entidad, ib.phone, ib.curp16
         patients = self.kind == "patients"
-        kept: list[tuple[int, tuple[str, ...], tuple[str, str], str | None, str | None]] = []
+        rejects = chunk.rejects
+        strip = str.strip
+        partial: list[list[Any]] = []
+        curp_rows: list[int] = []
         for line, raw in zip(lines, rows, strict=True):
-            values = tuple(v.strip() for v in raw)
+            values = tuple(map(strip, raw))
             record_id = values[0]
             if max(map(len, values)) > MAX_FIELD_CHARS:
-                chunk.rejects.append(
-                    (
-                        line,
-                        record_id[:MAX_FIELD_CHARS] or None,
-                        f"a field is longer than {MAX_FIELD_CHARS} characters",
-                    )
+                rejects.append(
+                    (line, record_id[:200] or None, f"a field is longer than {MAX_FIELD_CHARS} characters")
                 )
                 continue
             if not record_id:
-                chunk.rejects.append((line, None, "record_id is empty"))
+                rejects.append((line, None, "record_id is empty"))
                 continue
             if not self._claim(chunk, line, record_id):
                 continue
-            given = ib.given(values[2])
+            given = given_of(values[2])
             if given is None:
-                chunk.rejects.append((line, record_id, "no given name (nombre)"))
+                rejects.append((line, record_id, "no given name (nombre)"))
                 continue
-            paternal = ib.surname(values[3])
-            maternal = ib.surname(values[4])
+            paternal = surname_of(values[3])
+            maternal = surname_of(values[4])
             if paternal is None and maternal is None:
-                chunk.rejects.append((line, record_id, "no surname (primer_apellido or segundo_apellido)"))
+                rejects.append((line, record_id, "no surname (primer_apellido or segundo_apellido)"))
                 continue
-            if patients and not CLUES_FORMAT.fullmatch(values[12].upper()):
-                reason = "clues is empty" if not values[12] else "clues is not an 11-character CLUES"
-                chunk.rejects.append((line, record_id, reason))
-                continue
-            kept.append((line, values, given, paternal, maternal))
-        if not kept:
-            return
-        births: list[date | None] = []
-        sexes: list[str | None] = []
-        states: list[str | None] = []
-        issues_of: list[list[dict[str, str]]] = []
-        for _, values, _, _, _ in kept:
-            issues: list[dict[str, str]] = []
+            extra = values[12]
+            if patients:
+                extra = extra.upper()
+                if not CLUES_FORMAT.fullmatch(extra):
+                    reason = "clues is empty" if not extra else "clues is not an 11-character CLUES"
+                    rejects.append((line, record_id, reason))
+                    continue
+            issues: list[dict[str, str]] | None = None
             birth = None
-            if values[5]:
-                parsed = ib.birth_date(values[5])
+            raw_date = values[5]
+            if raw_date:
+                parsed = date_of(raw_date)
                 birth = parsed.value
                 if parsed.issue:
-                    issues.append({"field": "fecha_nacimiento", "raw": values[5], "reason": parsed.issue})
-            sex = ib.sex(values[6]) if values[6] else None
-            if values[6] and sex is None:
-                issues.append(
-                    {"field": "sexo", "raw": values[6], "reason": "unknown sexo; expected H, M or X"}
-                )
-            state = ib.entidad(values[7]) if values[7] else None
-            if values[7] and state is None:
-                issues.append(
-                    {
-                        "field": "entidad",
-                        "raw": values[7],
-                        "reason": "unknown entidad; expected a two-letter CURP state code",
-                    }
-                )
-            births.append(birth)
-            sexes.append(sex)
-            states.append(state)
-            issues_of.append(issues)
-        with_curp = [i for i, k in enumerate(kept) if k[1][1]]
-        verdicts = ib.curps(
-            [kept[i][1][1] for i in with_curp],
-            [births[i] for i in with_curp],
-            [sexes[i] for i in with_curp],
-            [(kept[i][1][2], kept[i][1][3], kept[i][1][4]) for i in with_curp],
-            [states[i] for i in with_curp],
-        )
-        curp_of: dict[int, CurpResult] = dict(zip(with_curp, verdicts, strict=True))
-        staged = chunk.staged
-        for i, (line, values, given, paternal, maternal) in enumerate(kept):
-            issues = issues_of[i]
-            verdict = curp_of.get(i)
-            if verdict is not None and verdict.issue:
-                issues.append({"field": "curp", "raw": values[1], "reason": verdict.issue})
+                    issues = [{"field": "fecha_nacimiento", "raw": raw_date, "reason": parsed.issue}]
+            sex = None
+            if values[6]:
+                sex = sex_of(values[6])
+                if sex is None:
+                    issues = issues or []
+                    issues.append({"field": "sexo", "raw": values[6], "reason": "unknown sexo; expected H, M or X"})
+            state = None
+            if values[7]:
+                state = state_of(values[7])
+                if state is None:
+                    issues = issues or []
+                    issues.append(
+                        {"field": "entidad", "raw": values[7],
+                         "reason": "unknown entidad; expected a two-letter CURP state code"}
+                    )
             telefono = None
             if values[11]:
-                telefono, reason = ib.phone(values[11])
+                telefono, reason = phone_of(values[11])
                 if telefono is None:
+                    issues = issues or []
                     issues.append({"field": "telefono", "raw": values[11], "reason": reason or "invalid"})
-            curp16 = ib.curp16(values[2], values[3], values[4], births[i], sexes[i], states[i])
-            common = (
-                line,
-                values[0],
-                digest(values),
-                values[2] or None,
-                values[3] or None,
-                values[4] or None,
-                given[0],
-                paternal,
-                maternal,
-                given[1],
-                verdict.curp if verdict else None,
-                values[1] or None,
-                verdict.trusted if verdict else False,
-                curp16,
-                births[i],
-                sexes[i],
-                states[i],
-                values[8] or None,
-                values[9] or None,
-                values[10] or None,
-                telefono,
-            )
             if patients:
-                staged.append((*common, _issues(issues), values[12].upper(), values[13] or None))
+                tail: tuple[Any, ...] = (extra, values[13] or None)
             else:
-                programa = values[12].upper() or None
+                programa = extra.upper() or None
                 if programa is not None and programa not in PROGRAMAS:
+                    issues = issues or []
                     issues.append(
-                        {
-                            "field": "programa",
-                            "raw": values[12],
-                            "reason": "unknown programa; expected PAM or PCD",
-                        }
+                        {"field": "programa", "raw": extra, "reason": "unknown programa; expected PAM or PCD"}
                     )
                     programa = None
-                staged.append((*common, _issues(issues), programa))
+                tail = (programa,)
+            if values[1]:
+                curp_rows.append(len(partial))
+            partial.append(
+                [
+                    line, record_id, digest(values), values[2] or None, values[3] or None, values[4] or None,
+                    given[0], paternal, maternal, given[1], None, values[1] or None, False,
+                    curp16_of(values[2], values[3], values[4], birth, sex, state),
+                    birth, sex, state, values[8] or None, values[9] or None, values[10] or None, telefono,
+                    issues, *tail,
+                ]
+            )
+        if curp_rows:
+            verdicts = ib.curps(
+                [partial[i][11] for i in curp_rows],
+                [partial[i][14] for i in curp_rows],
+                [partial[i][15] for i in curp_rows],
+                [(partial[i][3] or "", partial[i][4] or "", partial[i][5] or "") for i in curp_rows],
+                [partial[i][16] for i in curp_rows],
+            )
+            for i, verdict in zip(curp_rows, verdicts, strict=True):
+                row = partial[i]
+                row[10] = verdict.curp
+                row[12] = verdict.trusted
+                if verdict.issue:
+                    row[21] = [*(row[21] or ()), {"field": "curp", "raw": row[11], "reason": verdict.issue}]
+        staged = chunk.staged
+        for row in partial:
+            row[21] = _issues(row[21]) if row[21] else NO_ISSUES
+            staged.append(tuple(row))
 
     # -- units ---------------------------------------------------------------------------------------
     def _units(self, chunk: Chunk, lines: list[int], rows: list[tuple[str, ...]]) -> None:

@@ -23,6 +23,9 @@ MAX_FIELD_CHARS = 2_000
 MAX_RECORD_CHARS = 64 * 1024
 _READ_BLOCK = 1 << 20
 _SAMPLE_BYTES = 256 * 1024
+# Bytes of accented Latin letters in cp1252 / Latin-1 (À-ÿ without × and ÷).
+_LATIN_LETTERS = frozenset(range(0xC0, 0x100)) - {0xD7, 0xF7}
+_CANDIDATES = ["utf_8", "cp1252", "latin_1", "iso8859_15", "cp850", "utf_16", "utf_32", "mac_roman"]
 
 csv.field_size_limit(MAX_RECORD_CHARS + 1)
 
@@ -55,12 +58,19 @@ def python_encoding(name: str | None) -> str:
 
 
 def _guess_encoding(sample: bytes) -> str:
+    """The encoding a non-UTF-8 sample looks like. Spanish exports from Windows or Excel are cp1252 (a
+    superset of Latin-1's letters): when every byte above 0x7F is a Latin letter there, that is the
+    answer; charset-normalizer judges the rest (it prefers exotic code pages on short upper-case
+    Spanish samples, hence the rule first)."""
     from charset_normalizer import from_bytes
 
-    best = from_bytes(sample).best()
-    guessed = best.encoding if best is not None else "cp1252"
-    # Spanish text that is not UTF-8 comes from Windows / Excel exports; Latin-1 and cp1252 agree on letters.
-    return "cp1252" if guessed in ("latin_1", "iso8859_1", "iso8859_15", "cp1250") else guessed
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    high = {b for b in sample if b > 0x7F}
+    if high and high <= _LATIN_LETTERS:
+        return "cp1252"
+    best = from_bytes(sample, cp_isolation=_CANDIDATES).best()
+    return best.encoding if best is not None else "cp1252"
 
 
 def digest_and_decode(path: Path, encoding: str) -> tuple[str, int]:

@@ -39,7 +39,6 @@ async def merge_staged(session: AsyncSession, *, import_id: int, staged: int) ->
     """As ``roll_service.merge_staged``; also keeps ``patient_id`` across versions and resolves
     ``clues_current`` through the units catalogue (either code). An unknown CLUES is kept as given,
     with ``clues_current`` missing and a field issue."""
-    await session.execute(text(f"ANALYZE {STAGE_TABLE}"))
     await session.execute(
         text(
             f"CREATE TEMP TABLE ingest_prev ON COMMIT DROP AS "

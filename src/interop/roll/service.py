@@ -20,7 +20,6 @@ async def merge_staged(session: AsyncSession, *, import_id: int, staged: int) ->
     """Merge the batch in ``ingest_stage``: a new record_id gets version 1, a changed digest a new
     current version (the previous one stays, not current), an equal digest changes nothing.
     Idempotent: replaying a batch inserts nothing (ON CONFLICT on (record_id, version))."""
-    await session.execute(text(f"ANALYZE {STAGE_TABLE}"))
     await session.execute(
         text(
             f"CREATE TEMP TABLE ingest_prev ON COMMIT DROP AS "
