@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     audit_signing_key: str | None = None
     audit_checkpoint_every: int = 1000
 
+    # Imports: rows per committed batch (a resumed import restarts after the last committed batch).
+    import_chunk_rows: int = Field(default=50_000, ge=1)
+
     # Identifier systems (DESIGN.md).
     system_curp: str = "https://www.gob.mx/curp"
     system_clues: str = "http://dgis.salud.gob.mx/clues"

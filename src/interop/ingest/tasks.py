@@ -20,6 +20,7 @@ async def run(ctx: JobContext) -> dict[str, Any] | None:
             inspected=bool(ctx.payload.get("inspected")) and ctx.attempt == 1,
             report=ctx.report,
             trace_id=ctx.trace_id,
+            chunk_rows=ctx.settings.import_chunk_rows,
         )
     except (ImportFileChanged, LookupError) as exc:
         raise PermanentJobError(str(exc)) from exc
