@@ -10,6 +10,7 @@ import asyncio
 import csv
 import json
 import tempfile
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -72,6 +73,16 @@ async def _execute(
     workdir: Path,
 ) -> dict[str, Any]:
     auto, review = settings.match_auto_threshold, settings.match_review_threshold
+    timings: dict[str, float] = {}
+    current = ["start"]
+    started = [time.perf_counter()]
+
+    async def stage(name: str, **progress: Any) -> None:
+        now = time.perf_counter()
+        timings[current[0]] = round(now - started[0], 2)
+        current[0], started[0] = name, now
+        await report(stage=name, **progress)
+
     async with sessionmaker() as session:
         run = await session.get(MatchRun, run_id)
         if run is None:
@@ -80,7 +91,7 @@ async def _execute(
         run.started_at = datetime.now(UTC)
         retrain = run.retrain
         await session.commit()
-    await report(stage="export")
+    await stage("export")
     async with sessionmaker() as session:
         await _export(session, RECORDS_SQL, workdir / "records.csv")
         await _export(
@@ -104,18 +115,18 @@ async def _execute(
 
     con = batch.connect(workdir)
     try:
-        await report(stage="features")
+        await stage("features")
         total = await asyncio.to_thread(batch.build_features, con, workdir / "records.csv")
         await asyncio.to_thread(batch.load_previous, con, workdir / "prev.csv")
         if model is None:
-            await report(stage="training", records=total)
+            await stage("training", records=total)
             trained = await asyncio.to_thread(batch.train_model, con)
             async with sessionmaker() as session:
                 model = await models_store.store_model(session, trained)
                 await session.commit()
         full = retrain or not (await asyncio.to_thread(batch.run, con, "SELECT count(*) FROM prev"))[0][0]
         scored_n = await asyncio.to_thread(batch.mark_changed, con, everything=bool(full))
-        await report(stage="scoring", records=total, scoring=scored_n)
+        await stage("scoring", records=total, scoring=scored_n)
         edges = await asyncio.to_thread(
             batch.predict,
             con,
@@ -124,7 +135,7 @@ async def _execute(
             threshold=review,
             incremental=not full,
         )
-        await report(stage="assigning", pairs=len(edges))
+        await stage("assigning", pairs=len(edges))
         scored_ids = [r[0] for r in await asyncio.to_thread(batch.run, con, "SELECT unique_id FROM scored")]
         unscored = await asyncio.to_thread(
             batch.run, con, "SELECT u.unique_id, p.person_id FROM unscored u JOIN prev p USING (unique_id)"
@@ -181,7 +192,7 @@ async def _execute(
         review_features = await asyncio.to_thread(
             batch.features_for, con, sorted({u for e in reviews for u in (e.left, e.right)})
         )
-        await report(stage="writing", reviews=len(reviews))
+        await stage("writing", reviews=len(reviews))
         link_rows = workdir / "links.csv"
         with link_rows.open("w", newline="") as fh:
             w = csv.writer(fh)
@@ -252,6 +263,8 @@ async def _execute(
 
     async with sessionmaker() as session:
         counts = await _write(session, workdir, run_id=run_id, scored=len(scored_ids))
+        await stage("done")
+        timings.pop("start", None)
         counts.update(
             {
                 "records": total,
@@ -260,6 +273,7 @@ async def _execute(
                 "auto_pairs": sum(1 for e in edges if e.probability >= auto),
                 "persons_new": len(assignment.new_persons),
                 "reviews_new": len(reviews),
+                "timings_s": timings,
             }
         )
         run = await session.get(MatchRun, run_id)

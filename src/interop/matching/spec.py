@@ -31,16 +31,43 @@ def levenshtein(a: str, b: str) -> int:
     return previous[-1]
 
 
+def damerau_levenshtein(a: str, b: str) -> int:
+    """Edit distance with transpositions of adjacent letters (unrestricted, Lowrance–Wagner), exactly
+    as DuckDB's ``damerau_levenshtein``."""
+    if a == b:
+        return 0
+    last_row: dict[str, int] = {}
+    big = len(a) + len(b)
+    d = [[0] * (len(b) + 2) for _ in range(len(a) + 2)]
+    d[0][0] = big
+    for i in range(len(a) + 1):
+        d[i + 1][0], d[i + 1][1] = big, i
+    for j in range(len(b) + 1):
+        d[0][j + 1], d[1][j + 1] = big, j
+    for i in range(1, len(a) + 1):
+        last_col = 0
+        for j in range(1, len(b) + 1):
+            k, m = last_row.get(b[j - 1], 0), last_col
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            if cost == 0:
+                last_col = j
+            d[i + 1][j + 1] = min(
+                d[i][j] + cost, d[i + 1][j] + 1, d[i][j + 1] + 1, d[k][m] + (i - k - 1) + 1 + (j - m - 1)
+            )
+        last_row[a[i - 1]] = i
+    return d[len(a) + 1][len(b) + 1]
+
+
 def _fuzzy(a: str | None, b: str | None) -> bool:
-    """One edit, or two in long values: how names mistyped once or twice look."""
+    """One edit (a transposition counts as one), or two in long values: how clerks mistype names."""
     if a is None or b is None:
         return False
-    return levenshtein(a, b) <= (2 if min(len(a), len(b)) >= 8 else 1)
+    return damerau_levenshtein(a, b) <= (2 if min(len(a), len(b)) >= 8 else 1)
 
 
 def _fuzzy_sql(col: str) -> str:
     return (
-        f"levenshtein({col}_l, {col}_r) <= "
+        f"damerau_levenshtein({col}_l, {col}_r) <= "
         f"CASE WHEN least(length({col}_l), length({col}_r)) >= 8 THEN 2 ELSE 1 END"
     )
 

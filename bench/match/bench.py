@@ -1,0 +1,258 @@
+"""Matching benchmark on ``interop synth`` data: the full ``interop match run`` beside a plain Splink
+DuckDB linkage with default-style settings on the same data, and ``$match`` latency on the index.
+
+    python bench/match/bench.py --people 100000 --seed 2 --work /tmp/bench-match [--baseline] [--latency 500]
+
+Steps: synth → import units, roll, patients (embedded PostgreSQL in WORK/data) → ``interop match run``
+(wall time, peak RSS) → ``interop match evaluate`` → optionally the plain Splink run (same process, wall
+time, peak RSS, pairwise P/R/F1 at p ≥ 0.9 after clustering) → optionally online latency percentiles.
+Prints one JSON document; nothing here is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+INTEROP = str(Path(sys.executable).with_name("interop"))
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS of the command's process tree (GiB, sampled), and its stdout."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    ps = psutil.Process(proc.pid)
+    out: list[str] = []
+    reader = threading.Thread(target=lambda: out.append(proc.stdout.read() if proc.stdout else ""))
+    reader.start()
+    while proc.poll() is None:
+        try:
+            rss = ps.memory_info().rss + sum(
+                c.memory_info().rss for c in ps.children(recursive=True) if "postgres" not in c.name()
+            )
+            peak = max(peak, rss)
+        except psutil.Error:
+            pass
+        time.sleep(0.2)
+    reader.join()
+    err = proc.stderr.read() if proc.stderr else ""
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {err[-2000:]}")
+    return time.perf_counter() - t0, peak / 2**30, out[0] if out else ""
+
+
+def evaluate(env: dict[str, str], truth: Path) -> dict[str, Any]:
+    _, _, out = timed([INTEROP, "match", "evaluate", "--truth", str(truth), "--json"], env)
+    start = out.index("{")
+    return dict(json.loads(out[start:]))
+
+
+def peak_rss_thread() -> tuple[threading.Event, list[int]]:
+    stop, peak = threading.Event(), [0]
+    me = psutil.Process(os.getpid())
+
+    def watch() -> None:
+        while not stop.is_set():
+            peak[0] = max(peak[0], me.memory_info().rss)
+            time.sleep(0.1)
+
+    threading.Thread(target=watch, daemon=True).start()
+    return stop, peak
+
+
+def plain_splink(synth: Path, threshold: float = 0.9) -> dict[str, Any]:
+    """What a straightforward Splink 5 user would write: library comparisons, blocking on birth date
+    with a name, EM on two rules, predict, cluster at the threshold."""
+    import duckdb
+    import splink.comparison_library as cl
+    from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+
+    stop, peak = peak_rss_thread()
+    t0 = time.perf_counter()
+    con = duckdb.connect()
+    con.execute("SET threads = 2").fetchall()
+    cols = (
+        "curp, upper(nombre) AS nombre, upper(primer_apellido) AS primer_apellido, "
+        "upper(segundo_apellido) AS segundo_apellido, fecha_nacimiento, sexo, entidad, municipio"
+    )
+    con.execute(
+        f"CREATE TABLE recs AS SELECT 'roll|' || record_id AS unique_id, {cols} "
+        f"FROM read_csv('{synth / 'pension_roll.csv'}', all_varchar = true) UNION ALL "
+        f"SELECT 'patients|' || record_id, {cols} "
+        f"FROM read_csv('{synth / 'patients.csv'}', all_varchar = true)"
+    ).fetchall()
+    db = DuckDBAPI(con)
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        comparisons=[
+            cl.NameComparison("nombre"),
+            cl.NameComparison("primer_apellido"),
+            cl.NameComparison("segundo_apellido"),
+            cl.DateOfBirthComparison("fecha_nacimiento", input_is_string=True),
+            cl.LevenshteinAtThresholds("curp", [1, 2]),
+            cl.ExactMatch("sexo"),
+            cl.ExactMatch("entidad"),
+            cl.ExactMatch("municipio"),
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on("curp"),
+            block_on("fecha_nacimiento", "primer_apellido"),
+            block_on("fecha_nacimiento", "nombre"),
+            block_on("substr(fecha_nacimiento, 1, 4)", "primer_apellido", "segundo_apellido"),
+        ],
+    )
+    linker = Linker(db.register(con.table("recs")), settings, log_level=40)
+    linker.training.estimate_probability_two_random_records_match([block_on("curp")], recall=0.6)
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e7, seed=1)
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("curp"), max_pairs=1e6)
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("fecha_nacimiento", "primer_apellido"), max_pairs=1e6
+    )
+    pred = linker.inference.predict(threshold_match_probability=threshold)
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pred, threshold)
+    rows = con.execute(f"SELECT unique_id, cluster_id FROM {clusters.physical_name}").fetchall()
+    wall = time.perf_counter() - t0
+    stop.set()
+    return {
+        "wall_s": round(wall, 1),
+        "peak_rss_gib": round(peak[0] / 2**30, 2),
+        "threshold": threshold,
+        "assignment": {u: str(c) for u, c in rows},
+    }
+
+
+def read_truth(path: Path) -> dict[str, str]:
+    import csv
+
+    with path.open() as fh:
+        return {f"{r['source']}|{r['record_id']}": r["person_id"] for r in csv.DictReader(fh)}
+
+
+async def latency(env: dict[str, str], synth: Path, n: int) -> dict[str, Any]:
+    """``match_online`` on n probes drawn from the patients file (as written, noise included)."""
+    import csv
+    import random
+    from datetime import date
+
+    from interop.config import Settings
+    from interop.db.runtime import open_database, prepare
+    from interop.matching import service
+    from interop.matching.schemas import IdentityProbe
+
+    settings = Settings(data_dir=Path(env["INTEROP_DATA_DIR"]))
+    url, server = prepare(settings)
+    rows = list(csv.DictReader((synth / "patients.csv").open()))
+    rng = random.Random(5)
+    sample = rng.sample(rows, min(n, len(rows)))
+    times: list[float] = []
+    found = 0
+    try:
+        async with open_database(settings, url) as db, db.sessionmaker() as session:
+            for i, r in enumerate(sample):
+                try:
+                    born = date.fromisoformat(r["fecha_nacimiento"]) if r["fecha_nacimiento"] else None
+                except ValueError:
+                    born = None
+                probe = IdentityProbe(
+                    curp=r["curp"] or None,
+                    given_names=r["nombre"],
+                    paternal_surname=r["primer_apellido"],
+                    maternal_surname=r["segundo_apellido"] or None,
+                    birth_date=born,
+                    sex=r["sexo"] or None,
+                    entidad=r["entidad"] or None,
+                    municipio=r["municipio"] or None,
+                    localidad=r["localidad"] or None,
+                    domicilio=r["domicilio"] or None,
+                )
+                t0 = time.perf_counter()
+                cands = await service.match_online(session, probe=probe, limit=10, settings=settings)
+                dt = time.perf_counter() - t0
+                if i >= 20:  # warm-up excluded
+                    times.append(dt * 1000)
+                found += any(c.source == "patients" and c.record_id == r["record_id"] for c in cands)
+                await session.rollback()
+    finally:
+        if server is not None:
+            server.stop()
+    times.sort()
+
+    def pct(p: float) -> float:
+        return round(times[min(len(times) - 1, int(p * len(times)))], 2)
+
+    return {
+        "probes": len(times),
+        "p50_ms": pct(0.5),
+        "p95_ms": pct(0.95),
+        "p99_ms": pct(0.99),
+        "mean_ms": round(statistics.fmean(times), 2),
+        "self_found_rate": round(found / len(sample), 4),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--people", type=int, default=100_000)
+    ap.add_argument("--seed", type=int, default=2)
+    ap.add_argument("--work", type=Path, default=Path("/tmp/bench-match"))
+    ap.add_argument("--skip-import", action="store_true", help="WORK already holds synth and the imports.")
+    ap.add_argument("--baseline", action="store_true", help="Also run plain Splink on the same data.")
+    ap.add_argument("--latency", type=int, default=0, help="Number of $match probes to time.")
+    ap.add_argument("--retrain", action="store_true")
+    args = ap.parse_args()
+    synth, data = args.work / "synth", args.work / "data"
+    env = {**os.environ, "INTEROP_DATA_DIR": str(data), "INTEROP_LOG_LEVEL": "WARNING"}
+    result: dict[str, Any] = {"people": args.people, "seed": args.seed}
+    if not args.skip_import:
+        args.work.mkdir(parents=True, exist_ok=True)
+        timed(
+            [INTEROP, "synth", "--out", str(synth), "--people", str(args.people), "--seed", str(args.seed)],
+            env,
+        )
+        imports = {}
+        for kind, name in (
+            ("units", "units.csv"),
+            ("roll", "pension_roll.csv"),
+            ("patients", "patients.csv"),
+        ):
+            wall, _, _ = timed([INTEROP, "import", kind, str(synth / name)], env)
+            imports[kind] = round(wall, 1)
+        result["import_wall_s"] = imports
+    cmd = [INTEROP, "match", "run"] + (["--retrain"] if args.retrain else [])
+    wall, peak, out = timed(cmd, env)
+    result["interop_match_run"] = {
+        "wall_s": round(wall, 1),
+        "peak_rss_gib": round(peak, 2),
+        "summary": [line.strip() for line in out.splitlines() if line.strip()],
+    }
+    report = evaluate(env, synth / "truth.csv")
+    result["interop_accuracy"] = {
+        "auto": report["auto"]["all"],
+        "auto_and_review": report["auto_and_review"]["all"],
+        "per_source_pair_auto": report["auto"],
+    }
+    if args.baseline:
+        from interop.matching import evaluation
+
+        base = plain_splink(synth)
+        scores = evaluation.pairwise(base.pop("assignment"), read_truth(synth / "truth.csv"))
+        result["plain_splink"] = {**base, "accuracy": scores["all"].as_dict()}
+    if args.latency:
+        result["match_latency"] = asyncio.run(latency(env, synth, args.latency))
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
