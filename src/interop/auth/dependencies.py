@@ -36,7 +36,7 @@ class AuthRuntime:
     keys_stamp: int
     limiter: RateLimiter
     remote: RemoteKeySet | None
-    keys_checked_at: float = 0.0
+    keys_checked_at: float = float("-inf")
     clients: dict[str, tuple[bool | None, float]] = field(default_factory=dict)
 
 

@@ -159,14 +159,14 @@ async def authenticate_assertion(
     client = await get_client(session, name=name) if name and NAME_PATTERN.match(name) else None
     if client is None or client.jwks is None:
         raise InvalidClient("client authentication failed")
-    if not client.active:
-        raise InvalidClient("client is revoked")
     try:
         claims = assertion_rules.check_assertion(
             assertion, jwks=client.jwks, client_id=client.name, audiences=audiences, now=moment
         )
     except assertion_rules.AssertionRejected as exc:
         raise InvalidClient(str(exc)) from None
+    if not client.active:  # said only to a caller who proved it holds the client's key
+        raise InvalidClient("client is revoked")
     if not await spend_jti(session, client_name=client.name, jti=claims.jti, exp=claims.exp):
         raise InvalidClient("assertion jti already used")
     return client
