@@ -3,6 +3,7 @@
 Each client may burst up to ``per_minute`` requests and refills at ``per_minute / 60`` per second. The
 buckets live in the API process: with N processes behind a load balancer a client gets up to N times the
 limit. That is acceptable for a guard against runaway clients; a shared limit belongs in the gateway.
+``per_minute <= 0`` turns limiting off (load tests, or when a gateway does it).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ MAX_BUCKETS = 10_000
 
 class RateLimiter:
     def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.enabled = per_minute > 0
         self.capacity = float(max(per_minute, 1))
         self.rate = self.capacity / 60.0
         self._clock = clock
@@ -23,6 +25,8 @@ class RateLimiter:
 
     def take(self, key: str) -> int | None:
         """Spend one token; ``None`` when allowed, else the whole seconds to wait (for ``Retry-After``)."""
+        if not self.enabled:
+            return None
         now = self._clock()
         tokens, last = self._buckets.get(key, (self.capacity, now))
         tokens = min(self.capacity, tokens + (now - last) * self.rate)
