@@ -28,9 +28,12 @@ async def _interop(settings: Settings, *args: str) -> Result:
     return await asyncio.to_thread(runner.invoke, cli_app, list(args), env=env, catch_exceptions=False)
 
 
-async def test_add_list_token_revoke_round_trip(
-    app: FastAPI, probe_client: httpx.AsyncClient, settings: Settings
-) -> None:
+async def test_add_list_token_revoke_round_trip(settings: Settings, serve_with: Any) -> None:
+    async with serve_with(settings, auth_client_cache_s=0.3) as (app, http):
+        await _round_trip(app, http, settings)
+
+
+async def _round_trip(app: FastAPI, probe_client: httpx.AsyncClient, settings: Settings) -> None:
     added = await _interop(
         settings,
         "clients",
@@ -82,7 +85,7 @@ async def test_add_list_token_revoke_round_trip(
     assert "no active client" in refused.stderr
     listed = await _interop(settings, "clients", "list")
     assert "revoked" in next(line for line in listed.stdout.splitlines() if line.startswith("clinic-north"))
-    app.state.auth_runtime.clients.clear()  # as if the short client-state cache had aged out
+    await asyncio.sleep(0.4)  # the API's client-state cache (0.3 s here) ages out: the live token dies
     gone = await probe_client.get(PROBE, headers={"Authorization": f"Bearer {token}"})
     assert gone.status_code == 401
 
