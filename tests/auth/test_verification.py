@@ -206,3 +206,13 @@ async def test_security_headers_on_auth_responses(probe_client: httpx.AsyncClien
     response = await probe_client.get("/.well-known/smart-configuration")
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["cache-control"] == "no-store"
+
+
+async def test_acting_user_is_an_identifier_only(probe_client: httpx.AsyncClient, token_for: Any) -> None:
+    headers = _bearer(token_for("admin"))
+    ok = await probe_client.get(PROBE, headers={**headers, "X-Acting-User": "enf.lopez@imb-df"})
+    assert ok.status_code == 200
+    for bad in (b"GOMC500101HDFRRR09", b"urn:curp:gomc500101hdfrrr09", "María Gómez".encode()):
+        response = await probe_client.get(PROBE, headers={**headers, "X-Acting-User": bad})
+        assert response.status_code == 422, bad
+        assert "X-Acting-User" in response.json()["error"]["message"]

@@ -7,6 +7,7 @@ is not revoked, it is within the client's rate limit, and a granted SMART scope 
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -22,9 +23,11 @@ from interop.auth.ratelimit import RateLimiter
 from interop.auth.tokens import KeyRing, directory_stamp, verify
 from interop.config import Settings
 from interop.context import Actor, RequestContext
-from interop.errors import Forbidden, TooManyRequests, Unauthenticated
+from interop.errors import Forbidden, Invalid, TooManyRequests, Unauthenticated
 
 POLICY_ATTR = "__interop_policy__"
+_USER_ID = re.compile(r"^[A-Za-z0-9._@:-]{1,128}$")
+_CURP_LIKE = re.compile(r"[A-Z]{4}\d{6}[HMX][A-Z]{5}[A-Z0-9]\d", re.IGNORECASE)
 KEY_RELOAD_INTERVAL_S = 1.0
 
 
@@ -121,8 +124,17 @@ async def authenticate(request: Request) -> Actor:
         raise
     acting_user = request.headers.get("x-acting-user")
     if acting_user:
-        actor = Actor(actor.client_id, actor.role, actor.scopes, actor.clues, acting_user[:128])
+        actor = Actor(actor.client_id, actor.role, actor.scopes, actor.clues, acting_user_id(acting_user))
     return actor
+
+
+def acting_user_id(value: str) -> str:
+    """The person acting, as the client names them: an opaque user id for the audit trail, never a name or
+    a CURP (audit events hold identifiers only, and would refuse it later, failing the request)."""
+    value = value.strip()
+    if not _USER_ID.match(value) or _CURP_LIKE.search(value):
+        raise Invalid("X-Acting-User must be a user id (letters, digits, . _ @ : -), not a name or a CURP")
+    return value
 
 
 def context_for(request: Request, actor: Actor) -> RequestContext:
