@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from interop.db.base import Base
+from interop.matching.spec import BLOCKING_INDEXES
 
 LINK_STATES = ("MATCH", "POSSIBLE_MATCH", "NO_MATCH")
 LINK_ORIGINS = ("AUTO", "MANUAL")
@@ -55,13 +56,7 @@ class MatchRecord(Base):
 
     __tablename__ = "match_record"
     __table_args__ = (
-        Index("ix_match_record_curp16", "curp16"),
-        Index("ix_match_record_curp16_calc", "curp16_calc"),
-        Index("ix_match_record_ap1_dob", "ap1", "dob"),
-        Index("ix_match_record_given_dob", "given_main", "dob"),
-        Index("ix_match_record_given_ap1_year", "given_main", "ap1", "dob_year"),
-        Index("ix_match_record_ph_given_ap1_md", "ph_given", "ph_ap1", "dob_md"),
-        Index("ix_match_record_ph_surnames_dob", "ph_ap1", "ph_ap2", "dob"),
+        *(Index(name, *columns) for name, columns in BLOCKING_INDEXES.items()),
         Index("ix_match_record_person_id", "person_id"),
     )
 

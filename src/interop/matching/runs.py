@@ -26,9 +26,10 @@ from interop.matching import batch, models_store
 from interop.matching.assign import Edge, assign_persons
 from interop.matching.models import MatchRun
 from interop.matching.scoring import score_pair
-from interop.matching.spec import hard_conflict
+from interop.matching.spec import BLOCKING_INDEXES, hard_conflict
 
 Report = Callable[..., Awaitable[None]]
+BULK_INDEX_REBUILD_ROWS = 50_000
 
 RECORDS_SQL = (
     "SELECT source, record_pk, record_id, patient_id, curp, curp_trusted, curp16_computed, given_norm, "
@@ -308,12 +309,22 @@ async def _write(session: AsyncSession, workdir: Path, *, run_id: int, scored: i
     )
     cols = [c.strip() for c in RECORD_COLUMNS.split(",")]
     updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in ("source", "record_id"))
+    # A bulk load (the first run, a retrain) rebuilds the blocking indexes once instead of maintaining
+    # a dozen of them row by row; online lookups wait for the run's commit meanwhile.
+    bulk = scored >= BULK_INDEX_REBUILD_ROWS
+    if bulk:
+        for name in BLOCKING_INDEXES:
+            await session.execute(text(f"DROP INDEX IF EXISTS {name}"))
     await session.execute(
         text(
             f"INSERT INTO match_record ({RECORD_COLUMNS}) SELECT {RECORD_COLUMNS} FROM stage_record "
             f"ON CONFLICT (source, record_id) DO UPDATE SET {updates}, updated_at = now()"
         )
     )
+    if bulk:
+        await session.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
+        for name, columns in BLOCKING_INDEXES.items():
+            await session.execute(text(f"CREATE INDEX {name} ON match_record ({', '.join(columns)})"))
     # Scored records lose their automatic links; manual ones stay untouched.
     await session.execute(
         text(

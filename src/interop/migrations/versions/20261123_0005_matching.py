@@ -72,8 +72,12 @@ def upgrade() -> None:
         ("ix_match_record_ap1_dob", ["ap1", "dob"]),
         ("ix_match_record_given_dob", ["given_main", "dob"]),
         ("ix_match_record_given_ap1_year", ["given_main", "ap1", "dob_year"]),
+        ("ix_match_record_given_ap1_ap2", ["given_main", "ap1", "ap2"]),
         ("ix_match_record_ph_given_ap1_md", ["ph_given", "ph_ap1", "dob_md"]),
+        ("ix_match_record_ph_names_year", ["ph_given", "ph_ap1", "ph_ap2", "dob_year"]),
         ("ix_match_record_ph_surnames_dob", ["ph_ap1", "ph_ap2", "dob"]),
+        ("ix_match_record_ap1_ap2_md", ["ap1", "ap2", "dob_md"]),
+        ("ix_match_record_given_ap2_md", ["given_main", "ap2", "dob_md"]),
         ("ix_match_record_person_id", ["person_id"]),
     ):
         op.create_index(name, "match_record", columns)
