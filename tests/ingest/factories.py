@@ -17,12 +17,31 @@ from interop.ingest.reading import detect_format, inspect_file
 from interop.ingest.runner import run_import
 
 ROLL_HEADER = (
-    "record_id", "curp", "nombre", "primer_apellido", "segundo_apellido", "fecha_nacimiento", "sexo",
-    "entidad", "municipio", "localidad", "domicilio", "telefono", "programa",
+    "record_id",
+    "curp",
+    "nombre",
+    "primer_apellido",
+    "segundo_apellido",
+    "fecha_nacimiento",
+    "sexo",
+    "entidad",
+    "municipio",
+    "localidad",
+    "domicilio",
+    "telefono",
+    "programa",
 )
 PATIENT_HEADER = (*ROLL_HEADER[:-1], "clues", "expediente")
 UNIT_HEADER = (
-    "clues", "nombre", "entidad", "municipio", "localidad", "nivel", "latitud", "longitud", "estatus",
+    "clues",
+    "nombre",
+    "entidad",
+    "municipio",
+    "localidad",
+    "nivel",
+    "latitud",
+    "longitud",
+    "estatus",
     "clues_anterior",
 )
 
@@ -38,9 +57,19 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 def roll_row(record_id: str, **fields: str) -> list[str]:
     base = {
-        "record_id": record_id, "curp": "", "nombre": "ROSA", "primer_apellido": "PEREZ",
-        "segundo_apellido": "LOPEZ", "fecha_nacimiento": "1950-03-14", "sexo": "M", "entidad": "DF",
-        "municipio": "CUAUHTEMOC", "localidad": "CENTRO", "domicilio": "CALLE 1", "telefono": "", "programa": "PAM",
+        "record_id": record_id,
+        "curp": "",
+        "nombre": "ROSA",
+        "primer_apellido": "PEREZ",
+        "segundo_apellido": "LOPEZ",
+        "fecha_nacimiento": "1950-03-14",
+        "sexo": "M",
+        "entidad": "DF",
+        "municipio": "CUAUHTEMOC",
+        "localidad": "CENTRO",
+        "domicilio": "CALLE 1",
+        "telefono": "",
+        "programa": "PAM",
     }
     base.update(fields)
     return [base[c] for c in ROLL_HEADER]
@@ -73,8 +102,14 @@ async def import_file(
             session,
             ctx,
             new=ingest_service.NewImport(
-                kind=kind, fmt=fmt, filename=path.name, path=str(path), sha256=inspection.sha256,
-                size_bytes=inspection.size_bytes, encoding=encoding and inspection.encoding, inspected=True,
+                kind=kind,
+                fmt=fmt,
+                filename=path.name,
+                path=str(path),
+                sha256=inspection.sha256,
+                size_bytes=inspection.size_bytes,
+                encoding=encoding and inspection.encoding,
+                inspected=True,
             ),
         )
         await session.commit()

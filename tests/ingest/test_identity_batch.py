@@ -52,8 +52,13 @@ def test_curp_verdicts_match_assess_curp_on_synthetic_records(synth_rows: list[d
     for row, (birth, sex, state), verdict in zip(rows, records, verdicts, strict=True):
         check = validate_curp(row["curp"])
         expected = assess_curp(
-            row["curp"], given_names=row["nombre"] or None, paternal_surname=row["primer_apellido"] or None,
-            maternal_surname=row["segundo_apellido"] or None, birth_date=birth, sex=sex, state=state,
+            row["curp"],
+            given_names=row["nombre"] or None,
+            paternal_surname=row["primer_apellido"] or None,
+            maternal_surname=row["segundo_apellido"] or None,
+            birth_date=birth,
+            sex=sex,
+            state=state,
         )
         assert (verdict.curp is not None) == check.valid, row["curp"]
         assert verdict.trusted == expected.trusted, row["curp"]
@@ -64,8 +69,12 @@ def test_curp16_and_phones_match_identity_on_synthetic_records(synth_rows: list[
     for row in synth_rows:
         birth, sex, state = _record(row)
         expected = curp16_of(
-            given_names=row["nombre"] or None, paternal_surname=row["primer_apellido"] or None,
-            maternal_surname=row["segundo_apellido"] or None, birth_date=birth, sex=sex, state=state,
+            given_names=row["nombre"] or None,
+            paternal_surname=row["primer_apellido"] or None,
+            maternal_surname=row["segundo_apellido"] or None,
+            birth_date=birth,
+            sex=sex,
+            state=state,
         )
         got = batch.curp16(row["nombre"], row["primer_apellido"], row["segundo_apellido"], birth, sex, state)
         assert got == expected, row["record_id"]
@@ -73,7 +82,7 @@ def test_curp16_and_phones_match_identity_on_synthetic_records(synth_rows: list[
             assert batch.phone(row["telefono"])[0] == normalize_phone(row["telefono"]).value, row["telefono"]
 
 
-_CURP_CHARS = st.sampled_from(list(ALPHABET) + ["-", " ", "a"])
+_CURP_CHARS = st.sampled_from([*list(ALPHABET), "-", " ", "a"])
 
 
 @settings(max_examples=400, deadline=None)
@@ -90,15 +99,27 @@ def test_curp_fast_path_agrees_on_mutated_curps(
 ) -> None:
     homoclave = "0" if base.year < 2000 else "A"
     curp = build_curp(
-        given_names="JUAN", paternal_surname="GARCIA", maternal_surname="LOPEZ", birth_date=base, sex=sex,
-        state="JC", homoclave=homoclave,
+        given_names="JUAN",
+        paternal_surname="GARCIA",
+        maternal_surname="LOPEZ",
+        birth_date=base,
+        sex=sex,
+        state="JC",
+        homoclave=homoclave,
     )
     mutated = curp[:position] + replacement + curp[position + 1 :]
     record_birth = date.fromordinal(base.toordinal() + shift)
-    verdict = IdentityBatch().curps([mutated], [record_birth], [record_sex], [("JUAN", "GARCIA", "LOPEZ")], ["JC"])[0]
+    verdict = IdentityBatch().curps(
+        [mutated], [record_birth], [record_sex], [("JUAN", "GARCIA", "LOPEZ")], ["JC"]
+    )[0]
     expected = assess_curp(
-        mutated, given_names="JUAN", paternal_surname="GARCIA", maternal_surname="LOPEZ",
-        birth_date=record_birth, sex=record_sex, state="JC",
+        mutated,
+        given_names="JUAN",
+        paternal_surname="GARCIA",
+        maternal_surname="LOPEZ",
+        birth_date=record_birth,
+        sex=record_sex,
+        state="JC",
     )
     assert (verdict.curp is not None) == validate_curp(mutated).valid
     assert verdict.trusted == expected.trusted

@@ -17,8 +17,13 @@ from interop.registry import service as registry_service
 from .factories import import_file, write
 
 CURP = build_curp(
-    given_names="MARIA DE LOS ANGELES", paternal_surname="DE LA CRUZ", maternal_surname="PONCE DE LEON",
-    birth_date=date(1948, 7, 2), sex="M", state="OC", homoclave="0",
+    given_names="MARIA DE LOS ANGELES",
+    paternal_surname="DE LA CRUZ",
+    maternal_surname="PONCE DE LEON",
+    birth_date=date(1948, 7, 2),
+    sex="M",
+    state="OC",
+    homoclave="0",
 )
 
 
@@ -28,7 +33,10 @@ def patient(pid: str, settings: Settings, **overrides: Any) -> dict[str, Any]:
         "id": pid,
         "identifier": [
             {"system": settings.system_curp, "value": CURP},
-            {"system": settings.system_expediente_template.replace("{CLUES}", "OCIMB000777"), "value": "EXP-9"},
+            {
+                "system": settings.system_expediente_template.replace("{CLUES}", "OCIMB000777"),
+                "value": "EXP-9",
+            },
         ],
         "name": [
             {
@@ -57,18 +65,29 @@ def test_parse_reads_names_identifiers_and_unit(settings: Settings) -> None:
     systems = Systems(settings.system_curp, settings.system_clues, settings.system_expediente_template)
     row = parse_patient(json.dumps(patient("p-1", settings)), systems)
     assert isinstance(row, dict)
-    assert row["record_id"] == "p-1" and row["curp"] == CURP and row["clues"] == "OCIMB000777"
+    assert row["record_id"] == "p-1"
+    assert row["curp"] == CURP
+    assert row["clues"] == "OCIMB000777"
     assert (row["nombre"], row["primer_apellido"], row["segundo_apellido"]) == (
-        "MARIA DE LOS ANGELES", "DE LA CRUZ", "PONCE DE LEON"
+        "MARIA DE LOS ANGELES",
+        "DE LA CRUZ",
+        "PONCE DE LEON",
     )
     assert (row["expediente"], row["sexo"], row["fecha_nacimiento"]) == ("EXP-9", "M", "1948-07-02")
     assert (row["entidad"], row["municipio"], row["localidad"], row["domicilio"], row["telefono"]) == (
-        "OC", "OAXACA DE JUAREZ", "OAXACA", "ALCALA 10", "9511234567"
+        "OC",
+        "OAXACA DE JUAREZ",
+        "OAXACA",
+        "ALCALA 10",
+        "9511234567",
     )
     assert parse_patient("{not json", systems) == "not a JSON object"
-    assert parse_patient(json.dumps({"resourceType": "Observation"}), systems) == "not a FHIR Patient resource"
+    assert (
+        parse_patient(json.dumps({"resourceType": "Observation"}), systems) == "not a FHIR Patient resource"
+    )
     invalid = parse_patient(json.dumps(patient("p-2", settings, birthDate="02/07/1948")), systems)
-    assert isinstance(invalid, str) and invalid.startswith("not a valid FHIR R4 Patient")
+    assert isinstance(invalid, str)
+    assert invalid.startswith("not a valid FHIR R4 Patient")
 
 
 async def test_ndjson_import_stores_patients_and_rejects_bad_lines(
@@ -91,10 +110,16 @@ async def test_ndjson_import_stores_patients_and_rejects_bad_lines(
     stored = await registry_service.get_record(session, record_id="p-1")
     assert stored is not None
     assert (stored.curp, stored.curp_trusted, stored.paternal_norm, stored.maternal_norm) == (
-        CURP, True, "DE LA CRUZ", "PONCE DE LEON"
+        CURP,
+        True,
+        "DE LA CRUZ",
+        "PONCE DE LEON",
     )
-    assert stored.given_main == "ANGELES" and stored.telefono == "+529511234567"
-    assert stored.clues == "OCIMB000777" and stored.clues_current is None  # unit not in the catalogue yet
+    assert stored.given_main == "ANGELES"
+    assert stored.telefono == "+529511234567"
+    assert stored.clues == "OCIMB000777"
+    assert stored.clues_current is None
     assert stored.field_issues[-1]["field"] == "clues"
     ana = await registry_service.get_record(session, record_id="p-4")
-    assert ana is not None and (ana.primer_apellido, ana.segundo_apellido) == ("LOPEZ", None)
+    assert ana is not None
+    assert (ana.primer_apellido, ana.segundo_apellido) == ("LOPEZ", None)

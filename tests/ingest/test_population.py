@@ -49,5 +49,7 @@ async def test_synthetic_population_counts(
         (await session.execute(text("SELECT source, count(*) FROM identity_record GROUP BY source"))).all()
     )
     assert set(by_source) == {"roll", "patients"}
-    trusted = (await session.execute(text("SELECT count(*) FROM roll_record WHERE curp_trusted"))).scalar_one()
+    trusted = (
+        await session.execute(text("SELECT count(*) FROM roll_record WHERE curp_trusted"))
+    ).scalar_one()
     assert trusted > 0.5 * by_source["roll"]

@@ -44,10 +44,10 @@ def test_late_bad_byte_is_found_before_anything_is_read(tmp_path: Path) -> None:
         (b"", "the file is empty"),
         (b"\n\n", "the file is empty"),
         (b",,\nR1,A,B\n", "the header line is empty"),
-        ("record_id,nombre,primer_apellido\n".encode(), "no data rows"),
-        ("record_id,nombre\nR1,ANA\n".encode(), "required columns missing: primer_apellido"),
-        ("record_id,nombre,primer_apellido,color\nR1,A,B,rojo\n".encode(), "unknown columns: color"),
-        ("record_id,nombre,nombre,primer_apellido\nR1,A,A,B\n".encode(), "named twice"),
+        (b"record_id,nombre,primer_apellido\n", "no data rows"),
+        (b"record_id,nombre\nR1,ANA\n", "required columns missing: primer_apellido"),
+        (b"record_id,nombre,primer_apellido,color\nR1,A,B,rojo\n", "unknown columns: color"),
+        (b"record_id,nombre,nombre,primer_apellido\nR1,A,A,B\n", "named twice"),
     ],
 )
 def test_refused_files(tmp_path: Path, content: bytes, message: str) -> None:
@@ -60,7 +60,9 @@ def test_refused_files(tmp_path: Path, content: bytes, message: str) -> None:
 def test_header_is_case_and_bom_tolerant(tmp_path: Path) -> None:
     path = write(tmp_path, "roll.csv", "\ufeffRECORD_ID, Nombre ,primer_apellido\nR1,A,B\n")
     assert inspect_file(path, kind="roll", fmt="csv", encoding=None).header == (
-        "record_id", "nombre", "primer_apellido"
+        "record_id",
+        "nombre",
+        "primer_apellido",
     )
 
 

@@ -1,4 +1,5 @@
-"""kill -9 during an import, run it again: it resumes after the last committed batch, no row lost or doubled."""
+"""kill -9 during an import, then run it again: it resumes after the last committed batch, nothing lost
+or doubled."""
 
 from __future__ import annotations
 
@@ -32,14 +33,20 @@ def _cli_env(database_url: str, data_dir: Path) -> dict[str, str]:
 async def _state(dsn: str) -> tuple[int, int, str | None]:
     conn = await asyncpg.connect(dsn)
     try:
-        row = await conn.fetchrow("SELECT last_line, rows_read, state FROM ingest_import ORDER BY id DESC LIMIT 1")
+        row = await conn.fetchrow(
+            "SELECT last_line, rows_read, state FROM ingest_import ORDER BY id DESC LIMIT 1"
+        )
         return (row["last_line"], row["rows_read"], row["state"]) if row else (0, 0, None)
     finally:
         await conn.close()
 
 
-async def test_kill_9_mid_import_then_rerun_loses_and_doubles_nothing(database_url: str, tmp_path: Path) -> None:
-    rows = [roll_row(f"R{i:06d}", domicilio=f"CALLE {i}", nombre="ANA" if i % 1000 else "") for i in range(ROWS)]
+async def test_kill_9_mid_import_then_rerun_loses_and_doubles_nothing(
+    database_url: str, tmp_path: Path
+) -> None:
+    rows = [
+        roll_row(f"R{i:06d}", domicilio=f"CALLE {i}", nombre="ANA" if i % 1000 else "") for i in range(ROWS)
+    ]
     path = write(tmp_path, "roll.csv", csv_text(ROLL_HEADER, rows))
     dsn = database_url.replace("+asyncpg", "")
     env = _cli_env(database_url, tmp_path / "data")
@@ -57,13 +64,14 @@ async def test_kill_9_mid_import_then_rerun_loses_and_doubles_nothing(database_u
         await asyncio.sleep(0.05)
     first.wait(timeout=30)
     assert first.returncode == -signal.SIGKILL
-    last_line, rows_read, state = await _state(dsn)
-    assert state == "running" and 0 < last_line < ROWS + 1, "the kill must land mid-import"
+    last_line, _rows_read, state = await _state(dsn)
+    assert state == "running"
+    assert 0 < last_line < ROWS + 1, "the kill must land mid-import"
     assert last_line >= killed_at
 
     second = subprocess.run(command, env=env, capture_output=True, timeout=300, check=False)
     assert second.returncode == 0, second.stderr.decode()
-    assert f"resuming import" in second.stderr.decode()
+    assert "resuming import" in second.stderr.decode()
 
     conn = await asyncpg.connect(dsn)
     try:
@@ -82,8 +90,13 @@ async def test_kill_9_mid_import_then_rerun_loses_and_doubles_nothing(database_u
     finally:
         await conn.close()
     expected_rejects = ROWS // 1000
-    assert imp["state"] == "succeeded" and imp["rows_read"] == ROWS and imp["last_line"] == ROWS + 1
-    assert stored == distinct == ROWS - expected_rejects and versions == 1 and missing == 0
+    assert imp["state"] == "succeeded"
+    assert imp["rows_read"] == ROWS
+    assert imp["last_line"] == ROWS + 1
+    assert stored == distinct == ROWS - expected_rejects
+    assert versions == 1
+    assert missing == 0
     assert [r["line"] for r in rejects] == [i + 2 for i in range(0, ROWS, 1000)]
-    assert imp["rejected"] == expected_rejects and imp["new_records"] == stored
+    assert imp["rejected"] == expected_rejects
+    assert imp["new_records"] == stored
     assert attempts == 2

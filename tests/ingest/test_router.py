@@ -30,11 +30,14 @@ async def test_roll_upload_runs_as_a_job_with_status_and_paged_rejects(
 ) -> None:
     body = csv_text(ROLL_HEADER, [roll_row("R1"), roll_row("R2", nombre=""), roll_row("R3"), roll_row("R1")])
     headers = {**auth_headers("bienestar"), "Content-Type": "text/csv"}
-    response = await client.post("/v1/imports?kind=roll&filename=padron.csv", content=body.encode(), headers=headers)
+    response = await client.post(
+        "/v1/imports?kind=roll&filename=padron.csv", content=body.encode(), headers=headers
+    )
     assert response.status_code == 202, response.text
     location = response.headers["location"]
     created = response.json()
-    assert location == f"/v1/imports/{created['id']}" and created["state"] == "queued"
+    assert location == f"/v1/imports/{created['id']}"
+    assert created["state"] == "queued"
     assert created["sha256"] == hashlib.sha256(body.encode()).hexdigest()
     stored_file = app.state.settings.resolved_data_dir / "uploads" / f"{created['sha256']}.csv"
     assert stored_file.read_bytes() == body.encode()
@@ -43,15 +46,24 @@ async def test_roll_upload_runs_as_a_job_with_status_and_paged_rejects(
     status = (await client.get(location, headers=auth_headers("bienestar"))).json()
     assert status["state"] == "succeeded"
     assert status["counts"] == {
-        "rows": 4, "stored": 2, "new_records": 2, "new_versions": 0, "unchanged": 0, "rejected": 2
+        "rows": 4,
+        "stored": 2,
+        "new_records": 2,
+        "new_versions": 0,
+        "unchanged": 0,
+        "rejected": 2,
     }
-    assert status["progress"]["fraction"] == 1.0 and status["progress"]["last_line"] == 5
+    assert status["progress"]["fraction"] == 1.0
+    assert status["progress"]["last_line"] == 5
 
     page = (await client.get(f"{location}/rejects?limit=1", headers=auth_headers("bienestar"))).json()
-    assert page["total"] == 2 and page["items"] == [{"line": 3, "record_id": "R2", "reason": "no given name (nombre)"}]
+    assert page["total"] == 2
+    assert page["items"] == [{"line": 3, "record_id": "R2", "reason": "no given name (nombre)"}]
     assert page["next"] == f"{location}/rejects?offset=1&limit=1"
     rest = (await client.get(page["next"], headers=auth_headers("bienestar"))).json()
-    assert rest["items"] == [{"line": 5, "record_id": "R1", "reason": "duplicate of line 2 (same identifier)"}]
+    assert rest["items"] == [
+        {"line": 5, "record_id": "R1", "reason": "duplicate of line 2 (same identifier)"}
+    ]
     assert rest["next"] is None
 
     async with app.state.sessionmaker() as session:
@@ -82,7 +94,9 @@ async def test_who_may_import_what(
 ) -> None:
     header = {"roll": ROLL_HEADER, "patients": PATIENT_HEADER, "units": UNIT_HEADER}[kind]
     headers = {**auth_headers(role, clues=["DFIMB000001"]), "Content-Type": "text/csv"}
-    response = await client.post(f"/v1/imports?kind={kind}", content=csv_text(header, []).encode(), headers=headers)
+    response = await client.post(
+        f"/v1/imports?kind={kind}", content=csv_text(header, []).encode(), headers=headers
+    )
     assert response.status_code == (202 if allowed else 403), response.text
 
 
@@ -92,14 +106,36 @@ async def test_clinic_imports_only_rows_of_its_own_units(
     units = csv_text(
         UNIT_HEADER,
         [
-            ["DFIMB000001", "CENTRO DE SALUD UNO", "DF", "CUAUHTEMOC", "CENTRO", "1", "19.43", "-99.13",
-             "EN OPERACION", "DFSSA000001"],
-            ["DFIMB000002", "CENTRO DE SALUD DOS", "DF", "CUAUHTEMOC", "CENTRO", "1", "19.44", "-99.14",
-             "EN OPERACION", ""],
+            [
+                "DFIMB000001",
+                "CENTRO DE SALUD UNO",
+                "DF",
+                "CUAUHTEMOC",
+                "CENTRO",
+                "1",
+                "19.43",
+                "-99.13",
+                "EN OPERACION",
+                "DFSSA000001",
+            ],
+            [
+                "DFIMB000002",
+                "CENTRO DE SALUD DOS",
+                "DF",
+                "CUAUHTEMOC",
+                "CENTRO",
+                "1",
+                "19.44",
+                "-99.14",
+                "EN OPERACION",
+                "",
+            ],
         ],
     )
     admin = {**auth_headers("admin"), "Content-Type": "text/csv"}
-    assert (await client.post("/v1/imports?kind=units", content=units.encode(), headers=admin)).status_code == 202
+    assert (
+        await client.post("/v1/imports?kind=units", content=units.encode(), headers=admin)
+    ).status_code == 202
     await _run_jobs(app)
 
     def patient(record_id: str, clues: str) -> list[str]:
@@ -111,15 +147,22 @@ async def test_clinic_imports_only_rows_of_its_own_units(
     )
     files = {"file": ("registro.csv", body.encode(), "text/csv")}
     response = await client.post(
-        "/v1/imports", data={"kind": "patients"}, files=files, headers=auth_headers("clinic", clues=["DFIMB000001"])
+        "/v1/imports",
+        data={"kind": "patients"},
+        files=files,
+        headers=auth_headers("clinic", clues=["DFIMB000001"]),
     )
     assert response.status_code == 202, response.text
     await _run_jobs(app)
-    status = (await client.get(response.headers["location"], headers=auth_headers("clinic", clues=["DFIMB000001"])))
+    status = await client.get(
+        response.headers["location"], headers=auth_headers("clinic", clues=["DFIMB000001"])
+    )
     counts: dict[str, Any] = status.json()["counts"]
     assert (counts["stored"], counts["rejected"]) == (2, 1)
     rejects = (
-        await client.get(f"{response.headers['location']}/rejects", headers=auth_headers("clinic", clues=["DFIMB000001"]))
+        await client.get(
+            f"{response.headers['location']}/rejects", headers=auth_headers("clinic", clues=["DFIMB000001"])
+        )
     ).json()
     assert [(r["line"], r["record_id"]) for r in rejects["items"]] == [(4, "E3")]
     assert "not one of the units" in rejects["items"][0]["reason"]
@@ -127,7 +170,9 @@ async def test_clinic_imports_only_rows_of_its_own_units(
         by_old_code = await registry_service.get_record(session, record_id="E2")
         assert by_old_code is not None
         assert (by_old_code.clues, by_old_code.clues_current, by_old_code.expediente) == (
-            "DFSSA000001", "DFIMB000001", "EXP-E2"
+            "DFSSA000001",
+            "DFIMB000001",
+            "EXP-E2",
         )
         assert await registry_service.get_record(session, record_id="E3") is None
 
@@ -141,17 +186,22 @@ async def test_wrong_encoding_upload_is_refused_then_converted_when_asked(
     await _run_jobs(app)
     status = (await client.get(refused.headers["location"], headers=auth_headers("bienestar"))).json()
     assert status["state"] == "refused"
-    assert "not utf-8" in status["error"] and "cp1252" in status["error"]
+    assert "not utf-8" in status["error"]
+    assert "cp1252" in status["error"]
     converted = await client.post("/v1/imports?kind=roll&encoding=cp1252", content=body, headers=headers)
     await _run_jobs(app)
     status = (await client.get(converted.headers["location"], headers=auth_headers("bienestar"))).json()
-    assert status["state"] == "succeeded" and status["counts"]["stored"] == 1
+    assert status["state"] == "succeeded"
+    assert status["counts"]["stored"] == 1
     async with app.state.sessionmaker() as session:
         record = await roll_service.get_record(session, record_id="R1")
-        assert record is not None and record.primer_apellido == "NÚÑEZ"
+        assert record is not None
+        assert record.primer_apellido == "NÚÑEZ"
 
 
-async def test_upload_without_kind_or_unknown_kind_is_invalid(client: httpx.AsyncClient, auth_headers: Headers) -> None:
+async def test_upload_without_kind_or_unknown_kind_is_invalid(
+    client: httpx.AsyncClient, auth_headers: Headers
+) -> None:
     headers = {**auth_headers("admin"), "Content-Type": "text/csv"}
     assert (await client.post("/v1/imports", content=b"x", headers=headers)).status_code == 422
     assert (await client.post("/v1/imports?kind=pets", content=b"x", headers=headers)).status_code == 422

@@ -6,31 +6,96 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from tests.ingest.factories import UNIT_HEADER, csv_text, import_file, write
 
 from interop.config import Settings
 from interop.units import service as units_service
-from tests.ingest.factories import UNIT_HEADER, csv_text, import_file, write
 
 UNITS = [
-    ["DFIMB000001", "CENTRO DE SALUD CUAUHTÉMOC", "DF", "CUAUHTEMOC", "CENTRO", "1", "19.4326", "-99.1332",
-     "EN OPERACION", "DFSSA000101"],
-    ["DFIMB000002", "HOSPITAL GENERAL TACUBA", "DF", "MIGUEL HIDALGO", "TACUBA", "2", "19.4590", "-99.1870",
-     "EN OPERACION", ""],
-    ["DFIMB000003", "HOSPITAL CERRADO", "DF", "CUAUHTEMOC", "CENTRO", "2", "19.4330", "-99.1340",
-     "FUERA DE OPERACION", ""],
-    ["OCIMB000004", "HOSPITAL DE ESPECIALIDADES OAXACA", "Oaxaca", "OAXACA DE JUAREZ", "OAXACA", "3", "17.06",
-     "-96.72", "EN OPERACION", ""],
-    ["DFIMB000005", "CENTRO DE SALUD SIN COORDENADAS", "DF", "CUAUHTEMOC", "CENTRO", "1", "", "", "EN OPERACION", ""],
-    ["DFIMB000006", "CENTRO DE SALUD MAL UBICADO", "DF", "CUAUHTEMOC", "CENTRO", "1", "999", "-99.1",
-     "EN OPERACION", "XX"],
+    [
+        "DFIMB000001",
+        "CENTRO DE SALUD CUAUHTÉMOC",
+        "DF",
+        "CUAUHTEMOC",
+        "CENTRO",
+        "1",
+        "19.4326",
+        "-99.1332",
+        "EN OPERACION",
+        "DFSSA000101",
+    ],
+    [
+        "DFIMB000002",
+        "HOSPITAL GENERAL TACUBA",
+        "DF",
+        "MIGUEL HIDALGO",
+        "TACUBA",
+        "2",
+        "19.4590",
+        "-99.1870",
+        "EN OPERACION",
+        "",
+    ],
+    [
+        "DFIMB000003",
+        "HOSPITAL CERRADO",
+        "DF",
+        "CUAUHTEMOC",
+        "CENTRO",
+        "2",
+        "19.4330",
+        "-99.1340",
+        "FUERA DE OPERACION",
+        "",
+    ],
+    [
+        "OCIMB000004",
+        "HOSPITAL DE ESPECIALIDADES OAXACA",
+        "Oaxaca",
+        "OAXACA DE JUAREZ",
+        "OAXACA",
+        "3",
+        "17.06",
+        "-96.72",
+        "EN OPERACION",
+        "",
+    ],
+    [
+        "DFIMB000005",
+        "CENTRO DE SALUD SIN COORDENADAS",
+        "DF",
+        "CUAUHTEMOC",
+        "CENTRO",
+        "1",
+        "",
+        "",
+        "EN OPERACION",
+        "",
+    ],
+    [
+        "DFIMB000006",
+        "CENTRO DE SALUD MAL UBICADO",
+        "DF",
+        "CUAUHTEMOC",
+        "CENTRO",
+        "1",
+        "999",
+        "-99.1",
+        "EN OPERACION",
+        "XX",
+    ],
     ["BADCLUES", "SIN CLUES", "DF", "", "", "1", "", "", "EN OPERACION", ""],
     ["DFIMB000007", "NIVEL MALO", "DF", "", "", "4", "", "", "EN OPERACION", ""],
     ["DFIMB000008", "SIN ENTIDAD", "ZZ", "", "", "1", "", "", "EN OPERACION", ""],
 ]
 
 
-async def _load(tmp_path: Path, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> dict[str, object]:
-    return await import_file(sessionmaker, settings, "units", write(tmp_path, "units.csv", csv_text(UNIT_HEADER, UNITS)))
+async def _load(
+    tmp_path: Path, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
+) -> dict[str, object]:
+    return await import_file(
+        sessionmaker, settings, "units", write(tmp_path, "units.csv", csv_text(UNIT_HEADER, UNITS))
+    )
 
 
 async def test_units_import_and_lookups(
@@ -40,13 +105,21 @@ async def test_units_import_and_lookups(
     assert (summary["stored"], summary["rejected"]) == (6, 3)
     by_old = await units_service.get_unit(session, clues="dfssa000101")
     by_new = await units_service.get_unit(session, clues="DFIMB000001")
-    assert by_old is not None and by_new is not None and by_old.clues == by_new.clues == "DFIMB000001"
+    assert by_old is not None
+    assert by_new is not None
+    assert by_old.clues == by_new.clues == "DFIMB000001"
     oaxaca = await units_service.get_unit(session, clues="OCIMB000004")
-    assert oaxaca is not None and oaxaca.entidad == "OC" and oaxaca.nivel == 3 and oaxaca.operating
+    assert oaxaca is not None
+    assert oaxaca.entidad == "OC"
+    assert oaxaca.nivel == 3
+    assert oaxaca.operating
     closed = await units_service.get_unit(session, clues="DFIMB000003")
-    assert closed is not None and not closed.operating
+    assert closed is not None
+    assert not closed.operating
     misplaced = await units_service.get_unit(session, clues="DFIMB000006")
-    assert misplaced is not None and misplaced.latitud is None and misplaced.longitud is None
+    assert misplaced is not None
+    assert misplaced.latitud is None
+    assert misplaced.longitud is None
     assert {i["field"] for i in misplaced.field_issues} == {"latitud", "clues_anterior"}
     assert await units_service.get_unit(session, clues="DFIMB999999") is None
 
@@ -67,11 +140,17 @@ async def test_locality_point_falls_back_to_the_municipality(
     tmp_path: Path, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, session: AsyncSession
 ) -> None:
     await _load(tmp_path, sessionmaker, settings)
-    point = await units_service.locality_point(session, entidad="DF", municipio="CUAUHTEMOC", localidad="CENTRO")
+    point = await units_service.locality_point(
+        session, entidad="DF", municipio="CUAUHTEMOC", localidad="CENTRO"
+    )
     assert point == pytest.approx((19.4328, -99.1336), abs=1e-4)
-    fallback = await units_service.locality_point(session, entidad="DF", municipio="MIGUEL HIDALGO", localidad="X")
+    fallback = await units_service.locality_point(
+        session, entidad="DF", municipio="MIGUEL HIDALGO", localidad="X"
+    )
     assert fallback == pytest.approx((19.4590, -99.1870))
-    assert await units_service.locality_point(session, entidad="YN", municipio="MERIDA", localidad="X") is None
+    assert (
+        await units_service.locality_point(session, entidad="YN", municipio="MERIDA", localidad="X") is None
+    )
 
 
 async def test_reimport_keeps_organization_ids_and_updates_only_changed_units(
@@ -80,7 +159,8 @@ async def test_reimport_keeps_organization_ids_and_updates_only_changed_units(
     await _load(tmp_path, sessionmaker, settings)
     first = await units_service.get_unit(session, clues="DFIMB000001")
     other = await units_service.get_unit(session, clues="DFIMB000002")
-    assert first is not None and other is not None
+    assert first is not None
+    assert other is not None
     before = (first.organization_id, first.updated_at, other.updated_at)
     changed = [row[:] for row in UNITS]
     changed[0][8] = "FUERA DE OPERACION"
@@ -91,6 +171,9 @@ async def test_reimport_keeps_organization_ids_and_updates_only_changed_units(
     session.expire_all()
     first = await units_service.get_unit(session, clues="DFIMB000001")
     other = await units_service.get_unit(session, clues="DFIMB000002")
-    assert first is not None and other is not None
-    assert first.organization_id == before[0] and not first.operating and first.updated_at > before[1]
+    assert first is not None
+    assert other is not None
+    assert first.organization_id == before[0]
+    assert not first.operating
+    assert first.updated_at > before[1]
     assert other.updated_at == before[2]

@@ -7,6 +7,7 @@ by ``identifier`` answers to either code.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -83,7 +84,11 @@ def organization_resource(unit: Unit, settings: Settings) -> dict[str, Any]:
         "active": unit.operating,
         "type": [
             {"coding": [{"system": ORG_TYPE_SYSTEM, "code": "prov", "display": "Healthcare Provider"}]},
-            {"coding": [{"system": LEVEL_SYSTEM, "code": str(unit.nivel), "display": _LEVELS.get(unit.nivel, "")}]},
+            {
+                "coding": [
+                    {"system": LEVEL_SYSTEM, "code": str(unit.nivel), "display": _LEVELS.get(unit.nivel, "")}
+                ]
+            },
         ],
         "name": unit.nombre,
         "address": [address],
@@ -170,9 +175,10 @@ async def search_organizations(
     params = fs.params_of(request, SEARCH_PARAMS)
     count = fs.parse_count(params.get("_count"))
     offset = fs.parse_cursor(params.get("_cursor")) or 0
+    page: Sequence[Unit]
     if params.get("_id"):
         ids = fs.split_or(params["_id"])
-        units = []
+        units: list[Unit] = []
         for value in ids:
             unit = (
                 await units_service.get_by_organization_id(
@@ -190,9 +196,11 @@ async def search_organizations(
         )
     base = fs.base_url(request)
     query = [(k, v) for k, values in params.items() if k != "_cursor" for v in values]
-    links = [{"relation": "self", "url": f"{base}/Organization?{urlencode(query + [('_cursor', str(offset))])}"}]
+    links = [
+        {"relation": "self", "url": f"{base}/Organization?{urlencode([*query, ('_cursor', str(offset))])}"}
+    ]
     if offset + len(page) < total:
-        following = urlencode(query + [("_cursor", str(offset + len(page)))])
+        following = urlencode([*query, ("_cursor", str(offset + len(page)))])
         links.append({"relation": "next", "url": f"{base}/Organization?{following}"})
     bundle = {
         "resourceType": "Bundle",

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import csv
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from operator import itemgetter
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from interop.fhir.patient_ndjson import Systems, parse_patient
 from interop.ingest.columns import SPECS
@@ -45,7 +45,7 @@ class ChunkReader:
         self._handle: IO[str] = path.open("r", encoding=encoding, newline="")
         self._records: Iterator[RawRecord] = _records(self._handle, csv_quotes=fmt == "csv")  # type: ignore[arg-type]
         self._header_width = 0
-        self._pick: itemgetter[tuple[str, ...]] | None = None
+        self._pick: Callable[[list[str]], tuple[str, ...]] | None = None
         if fmt == "csv":
             self._read_header()
         self._replayed = False
@@ -68,7 +68,8 @@ class ChunkReader:
                 self._header_width = len(header)
                 # Missing optional columns read as "": a padding cell appended to every row.
                 positions = [header.index(c) if c in header else len(header) for c in self.spec.columns]
-                self._pick = itemgetter(*positions)
+                pick: Any = itemgetter(*positions)  # several columns: it returns a tuple
+                self._pick = pick
                 return
         raise FileRefused("the file is empty")
 
@@ -78,7 +79,7 @@ class ChunkReader:
         return self._pick(row)
 
     def next_chunk(self) -> Chunk | None:
-        """The next batch of up to ``chunk_rows`` data rows (every one staged or rejected), or None at the end.
+        """The next batch of up to ``chunk_rows`` data rows (each staged or rejected), or None at the end.
 
         The cyclic garbage collector is paused meanwhile: a chunk allocates hundreds of thousands of
         small tuples and none form cycles, yet each allocation burst would trigger full collections."""

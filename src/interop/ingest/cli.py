@@ -10,7 +10,14 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from interop.config import Settings
 from interop.context import system_context
@@ -63,7 +70,13 @@ def _run(kind: str, file: Path, encoding: str | None) -> None:
 
 
 async def _import(
-    settings: Settings, url: str, kind: str, file: Path, fmt: str, encoding: str | None, inspection: Inspection
+    settings: Settings,
+    url: str,
+    kind: str,
+    file: Path,
+    fmt: str,
+    encoding: str | None,
+    inspection: Inspection,
 ) -> dict[str, Any]:
     ctx = system_context(request_id=f"cli-{secrets.token_hex(6)}", trace_id=secrets.token_hex(16))
     async with open_database(settings, url) as db:

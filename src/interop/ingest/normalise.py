@@ -13,7 +13,6 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 import orjson
@@ -156,22 +155,29 @@ class Normaliser:
                 sex = sex_of(values[6])
                 if sex is None:
                     issues = issues or []
-                    issues.append({"field": "sexo", "raw": values[6], "reason": "unknown sexo; expected H, M or X"})
+                    issues.append(
+                        {"field": "sexo", "raw": values[6], "reason": "unknown sexo; expected H, M or X"}
+                    )
             state = None
             if values[7]:
                 state = state_of(values[7])
                 if state is None:
                     issues = issues or []
                     issues.append(
-                        {"field": "entidad", "raw": values[7],
-                         "reason": "unknown entidad; expected a two-letter CURP state code"}
+                        {
+                            "field": "entidad",
+                            "raw": values[7],
+                            "reason": "unknown entidad; expected a two-letter CURP state code",
+                        }
                     )
             telefono = None
             if values[11]:
-                telefono, reason = phone_of(values[11])
+                telefono, phone_issue = phone_of(values[11])
                 if telefono is None:
                     issues = issues or []
-                    issues.append({"field": "telefono", "raw": values[11], "reason": reason or "invalid"})
+                    issues.append(
+                        {"field": "telefono", "raw": values[11], "reason": phone_issue or "invalid"}
+                    )
             if patients:
                 tail: tuple[Any, ...] = (extra, values[13] or None)
             else:
@@ -187,11 +193,29 @@ class Normaliser:
                 curp_rows.append(len(partial))
             partial.append(
                 [
-                    line, record_id, digest(values), values[2] or None, values[3] or None, values[4] or None,
-                    given[0], paternal, maternal, given[1], None, values[1] or None, False,
+                    line,
+                    record_id,
+                    digest(values),
+                    values[2] or None,
+                    values[3] or None,
+                    values[4] or None,
+                    given[0],
+                    paternal,
+                    maternal,
+                    given[1],
+                    None,
+                    values[1] or None,
+                    False,
                     curp16_of(values[2], values[3], values[4], birth, sex, state),
-                    birth, sex, state, values[8] or None, values[9] or None, values[10] or None, telefono,
-                    issues, *tail,
+                    birth,
+                    sex,
+                    state,
+                    values[8] or None,
+                    values[9] or None,
+                    values[10] or None,
+                    telefono,
+                    issues,
+                    *tail,
                 ]
             )
         if curp_rows:

@@ -12,7 +12,7 @@ import codecs
 import csv
 import hashlib
 import io
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,13 +107,13 @@ def digest_and_decode(path: Path, encoding: str) -> tuple[str, int]:
     return sha.hexdigest(), size
 
 
-def records(path: Path, encoding: str, *, csv_quotes: bool = True) -> Iterator[RawRecord]:
+def records(path: Path, encoding: str, *, csv_quotes: bool = True) -> Generator[RawRecord, None, None]:
     """Records of a CSV (``csv_quotes``) or NDJSON file, with the physical line each starts on."""
     with path.open("r", encoding=encoding, newline="") as handle:
         yield from _records(handle, csv_quotes=csv_quotes)
 
 
-def _records(handle: io.TextIOBase, *, csv_quotes: bool) -> Iterator[RawRecord]:
+def _records(handle: io.TextIOBase, *, csv_quotes: bool) -> Generator[RawRecord, None, None]:
     line = 0
     start = 0
     parts: list[str] = []

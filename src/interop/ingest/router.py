@@ -53,7 +53,8 @@ async def create_import(
     ctx: Annotated[RequestContext, Depends(require("Import", "c"))],
     kind: Annotated[str | None, Query(description="units, roll or patients")] = None,
     encoding: Annotated[
-        str | None, Query(description="Convert from this encoding (e.g. cp1252); default: the file must be UTF-8")
+        str | None,
+        Query(description="Convert from this encoding (e.g. cp1252); default: the file must be UTF-8"),
     ] = None,
     filename: Annotated[str | None, Query(description="Original file name (.csv or .ndjson)")] = None,
 ) -> JSONResponse:
@@ -139,5 +140,7 @@ async def list_rejects(
         total=total,
         offset=offset,
         limit=limit,
-        next=f"/v1/imports/{import_id}/rejects?offset={following}&limit={limit}" if following < total else None,
+        next=f"/v1/imports/{import_id}/rejects?offset={following}&limit={limit}"
+        if following < total
+        else None,
     )

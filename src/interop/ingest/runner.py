@@ -75,6 +75,10 @@ async def _store_batch(session: AsyncSession, imp: Import, chunk: Chunk) -> None
     )
 
 
+def _size_of(path: Path) -> int | None:
+    return path.stat().st_size if path.is_file() else None
+
+
 async def run_import(
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
@@ -95,7 +99,7 @@ async def run_import(
         await ingest_service.set_state(session, import_id=import_id, state="running")
         await session.commit()
     path = Path(imp.path)
-    if not path.is_file() or path.stat().st_size != imp.size_bytes:
+    if await asyncio.to_thread(_size_of, path) != imp.size_bytes:
         raise ImportFileChanged(f"import {import_id}: its file is missing or has changed")
     if not inspected and imp.last_line == 0:
         try:

@@ -63,7 +63,8 @@ async def merge_staged(session: AsyncSession, *, import_id: int, staged: int) ->
             f"ELSE s.field_issues END, "
             f"s.clues, u.clues, s.expediente, coalesce(p.patient_id, gen_random_uuid()) "
             f"FROM {STAGE_TABLE} s LEFT JOIN ingest_prev p ON p.record_id = s.record_id "
-            f"LEFT JOIN LATERAL (SELECT u.clues FROM unit u WHERE u.clues = s.clues OR u.clues_anterior = s.clues "
+            f"LEFT JOIN LATERAL (SELECT u.clues FROM unit u "
+            f"  WHERE u.clues = s.clues OR u.clues_anterior = s.clues "
             f"  ORDER BY (u.clues = s.clues) DESC LIMIT 1) u ON true "
             f"WHERE p.record_id IS NULL OR p.row_digest <> s.row_digest "
             f"ON CONFLICT (record_id, version) DO NOTHING"
@@ -80,7 +81,8 @@ async def resolve_units(session: AsyncSession) -> int:
     result = await session.execute(
         text(
             "UPDATE registry_patient r SET clues_current = u.clues FROM unit u "
-            "WHERE r.is_current AND r.clues_current IS NULL AND (u.clues = r.clues OR u.clues_anterior = r.clues)"
+            "WHERE r.is_current AND r.clues_current IS NULL "
+            "AND (u.clues = r.clues OR u.clues_anterior = r.clues)"
         )
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -119,7 +119,8 @@ def upgrade() -> None:
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint("kind IN ('units', 'roll', 'patients')", name=op.f("ck_ingest_import_kind")),
         sa.CheckConstraint(
-            "state IN ('queued', 'running', 'succeeded', 'refused', 'failed')", name=op.f("ck_ingest_import_state")
+            "state IN ('queued', 'running', 'succeeded', 'refused', 'failed')",
+            name=op.f("ck_ingest_import_state"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ingest_import")),
     )
@@ -142,7 +143,11 @@ def upgrade() -> None:
         sa.UniqueConstraint("record_id", "version", name=op.f("uq_roll_record_record_id_version")),
     )
     op.create_index(
-        "uq_roll_record_current", "roll_record", ["record_id"], unique=True, postgresql_where=sa.text("is_current")
+        "uq_roll_record_current",
+        "roll_record",
+        ["record_id"],
+        unique=True,
+        postgresql_where=sa.text("is_current"),
     )
 
     op.create_table(
