@@ -62,9 +62,92 @@ def test_canonical_form_is_sorted_compact_json_with_utc_microseconds() -> None:
 def test_canonical_form_is_the_same_for_a_row_from_the_database() -> None:
     ev = event(3)
     as_row = [ev[name] for name in chain.ROW_FIELDS]
-    as_row[14] = '[{"id": "3", "role": "domain-resource", "type": "Task"}]'  # jsonb text from the driver
+    as_row[14] = chain.entities_text(ev["entities"])  # the stored text
     as_row[1] = chain.format_instant(ev["recorded_at"])
     assert chain.canonical_row(as_row) == chain.canonical(ev)
+
+
+def _copy_text(value: Any) -> bytes:
+    """How PostgreSQL's COPY text format writes one value (NULL as empty)."""
+    if value is None:
+        return b""
+    if isinstance(value, datetime):
+        text = value.astimezone(UTC).isoformat(sep=" ")
+        text = text.replace("+00:00", "+00")
+        if "." in text:
+            head, _, tail = text.partition(".")
+            text = head + "." + tail[:-3].rstrip("0") + "+00" if tail[:-3].rstrip("0") else head + "+00"
+        return text.encode()
+    text = str(value)
+    for raw, escaped in (
+        ("\\", "\\\\"),
+        ("\n", "\\n"),
+        ("\r", "\\r"),
+        ("\t", "\\t"),
+        ("\b", "\\b"),
+        ("\f", "\\f"),
+        ("\v", "\\v"),
+    ):
+        text = text.replace(raw, escaped)
+    return text.encode()
+
+
+def _copy_line(ev: dict[str, Any]) -> tuple[bytes, list[bytes]]:
+    values = [ev[name] for name in chain.ROW_FIELDS]
+    values[14] = chain.entities_text(values[14])
+    fields = [_copy_text(v) for v in values] + [b"00"]
+    return b"\t".join(fields), fields
+
+
+@given(
+    st.text(max_size=12),
+    st.one_of(st.none(), st.text(max_size=12)),
+    st.integers(min_value=0, max_value=999_999),
+)
+def test_canonical_from_copy_equals_the_canonical_form(client: str, query: str | None, micros: int) -> None:
+    ev = event(
+        9,
+        client_id=client or "c",
+        query=query or None,
+        recorded_at=T0 + timedelta(microseconds=micros),
+        entities=[{"type": "Task", "id": client or "x", "role": "domain-resource"}],
+    )
+    line, fields = _copy_line(ev)
+    expected = chain.canonical(ev)
+    fast = chain.canonical_from_copy(line, fields)
+    assert fast in (None, expected)
+    assert chain.canonical_from_copy_slow(fields) == expected
+
+
+def test_plain_values_take_the_fast_path() -> None:
+    line, fields = _copy_line(event(1, query="status=requested", user_id="dr-x"))
+    assert chain.canonical_from_copy(line, fields) == chain.canonical(
+        event(1, query="status=requested", user_id="dr-x")
+    )
+    quoted, quoted_fields = _copy_line(event(1, query='name="x"'))
+    assert chain.canonical_from_copy(quoted, quoted_fields) is None
+
+
+def test_copy_walker_matches_walk_and_finds_breaks() -> None:
+    events = [event(seq) for seq in range(1, 8)]
+    prev, lines = chain.GENESIS, []
+    for ev in events:
+        prev = chain.link(prev, chain.canonical(ev))
+        line, _ = _copy_line(ev)
+        lines.append(line[:-2] + prev.hex().encode())
+    stream = b"\n".join(lines) + b"\n"
+    walker = chain.CopyWalker(prev_seq=0, prev_hash=chain.GENESIS)
+    for i in range(0, len(stream), 97):  # chunks cut mid-line, as COPY delivers them
+        walker.feed(stream[i : i + 97])
+    assert walker.result().broken is None
+    assert walker.result().last_seq == 7
+    tampered = b"\n".join([*lines[:3], lines[3].replace(b"clinic-a", b"clinic-b"), *lines[4:]]) + b"\n"
+    walker = chain.CopyWalker(prev_seq=0, prev_hash=chain.GENESIS)
+    walker.feed(tampered)
+    assert walker.result().broken == chain.Break(4, "hash does not match the entry's content")
+    walker = chain.CopyWalker(prev_seq=0, prev_hash=chain.GENESIS)
+    walker.feed(b"\n".join(lines[:2] + lines[3:]) + b"\n")
+    assert walker.result().broken == chain.Break(3, "entry missing (sequence gap)")
 
 
 def test_link_is_sha256_of_previous_hash_and_canonical_bytes() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncpg
+import orjson
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -55,7 +56,7 @@ async def test_record_writes_one_event_per_patient_at_commit(
         "E",
         "0",
     )
-    assert first["entities"] == [
+    assert orjson.loads(first["entities"]) == [
         {"id": "t1", "role": "domain-resource", "type": "Task"},
         {"id": "s1", "role": "domain-resource", "type": "ServiceRequest"},
     ]
@@ -112,7 +113,7 @@ async def test_rolled_back_action_leaves_no_event_and_no_gap(
         rows = await _rows(session)
         report = await verification.verify(session, verifier=signer.verifier)
     assert [r["seq"] for r in rows] == [1, 2, 3]
-    assert all(e["id"] not in ("gone", "failed") for r in rows for e in r["entities"])  # type: ignore[attr-defined]
+    assert all(e["id"] not in ("gone", "failed") for r in rows for e in orjson.loads(r["entities"]))  # type: ignore[attr-defined]
     assert report.ok
 
 

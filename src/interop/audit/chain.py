@@ -7,7 +7,9 @@ Canonical form (what an external auditor recomputes from an export line):
          "patient", "query", "recorded": "YYYY-MM-DDTHH:MM:SS.ffffffZ", "request", "role", "seq",
          "subtype", "trace", "type", "user"}
 
-    absent values are JSON null; entities keep their recorded order.
+    absent values are JSON null; entities keep their recorded order and are stored as that very JSON
+    text (``entities_text``), so the canonical form can be rebuilt from a COPY of the table without
+    parsing JSON (:func:`canonical_from_copy`).
     hash(seq) = sha256(hash(seq - 1) ‖ canonical(seq)), with 32 zero bytes before the first entry.
 
 Verification names the first bad entry: a sequence gap (a deleted row, or a row moved out of place) names
@@ -18,6 +20,7 @@ not reach (a dropped tail) names the first seq after the surviving head.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -50,25 +53,30 @@ ROW_FIELDS = (
 
 def format_instant(moment: datetime) -> str:
     """The canonical instant: UTC, microseconds, ``Z``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(timespec="microseconds")[:-6] + "Z"
+
+
+def entities_text(entities: Sequence[Mapping[str, str]]) -> str:
+    """The stored (and hashed) form of an event's entities: compact JSON, keys id, role, type."""
+    return orjson.dumps([{"id": e["id"], "role": e["role"], "type": e["type"]} for e in entities]).decode()
 
 
 def canonical_row(row: Sequence[Any]) -> bytes:
     """Canonical bytes of one event given as a row in ``ROW_FIELDS`` order.
 
-    ``recorded_at`` may be a datetime or an already canonical string; ``entities`` a list or its JSON text
-    (as the database driver hands jsonb over).
+    ``recorded_at`` may be a datetime or an already canonical string; ``entities`` the stored JSON text
+    (embedded verbatim) or a list of entity mappings.
     """
     recorded = row[1]
     entities = row[14]
-    if isinstance(entities, str | bytes):
-        entities = orjson.loads(entities)
     return orjson.dumps(
         {
             "action": row[4],
             "address": row[10],
             "client": row[7],
-            "entities": [{"id": e["id"], "role": e["role"], "type": e["type"]} for e in entities],
+            "entities": orjson.Fragment(entities if isinstance(entities, str) else entities_text(entities)),
             "outcome": row[5],
             "outcome_desc": row[6],
             "patient": row[13],
@@ -140,3 +148,116 @@ def checkpoint_message(*, seq: int, hash_: bytes, created_at: datetime, key_id: 
         option=orjson.OPT_SORT_KEYS,
     )
     return b"interop-audit-checkpoint/v1\n" + body
+
+
+# COPY text fields that may be NULL (written as empty: ``WITH (NULL '')``; the writer never stores "").
+_NULLABLE = frozenset({6, 9, 10, 13, 15})
+_QUOTED = (4, 10, 7, 5, 6, 13, 15, 11, 8, 3, 12, 2, 9)
+# COPY writes most control characters raw, where JSON escapes them: such a line takes the slow path.
+_CONTROL = re.compile(rb"[\x00-\x08\x0b-\x1f]")
+
+
+def canonical_from_copy(line: bytes, fields: Sequence[bytes]) -> bytes | None:
+    """The canonical bytes rebuilt straight from one ``COPY … TO STDOUT WITH (NULL '')`` text line (its
+    fields in ``ROW_FIELDS`` order, session time zone UTC), without decoding values; None when a value
+    needs more than quoting (a COPY backslash escape, a double quote outside the entities): the caller
+    then decodes that row properly. This is what makes verifying ten million entries in a minute possible.
+    """
+    if b"\\" in line or line.count(b'"') != fields[14].count(b'"') or _CONTROL.search(line):
+        return None
+    recorded = fields[1]  # 2026-01-01 00:00:00.009+00: trailing zeros of the fraction are dropped
+    if len(recorded) < 22 or not recorded.endswith(b"+00"):
+        return None
+    fraction = recorded[19:-3] or b"."
+    q = {i: b"null" if i in _NULLABLE and not fields[i] else b'"' + fields[i] + b'"' for i in _QUOTED}
+    return (
+        b'{"action":%s,"address":%s,"client":%s,"entities":%s,"outcome":%s,"outcome_desc":%s,"patient":%s,'
+        b'"query":%s,"recorded":"%sT%s%sZ","request":%s,"role":%s,"seq":%s,"subtype":%s,"trace":%s,'
+        b'"type":%s,"user":%s}'
+        % (
+            q[4],
+            q[10],
+            q[7],
+            fields[14],
+            q[5],
+            q[6],
+            q[13],
+            q[15],
+            recorded[:10],
+            recorded[11:19],
+            (fraction + b"000000")[:7],
+            q[11],
+            q[8],
+            fields[0],
+            q[3],
+            q[12],
+            q[2],
+            q[9],
+        )
+    )
+
+
+_ESCAPE = re.compile(rb"\\(?:([0-7]{1,3})|x([0-9a-fA-F]{1,2})|(.))", re.DOTALL)
+_ESCAPES = {b"b": b"\b", b"f": b"\f", b"n": b"\n", b"r": b"\r", b"t": b"\t", b"v": b"\v"}
+
+
+def _unescape(field: bytes) -> str:
+    def one(m: re.Match[bytes]) -> bytes:
+        if m.group(1):
+            return bytes([int(m.group(1), 8) & 0xFF])
+        if m.group(2):
+            return bytes([int(m.group(2), 16)])
+        return _ESCAPES.get(m.group(3), m.group(3))
+
+    return _ESCAPE.sub(one, field).decode()
+
+
+def canonical_from_copy_slow(fields: Sequence[bytes]) -> bytes:
+    """The same as :func:`canonical_from_copy` for any line: values decoded, then serialised."""
+    values: list[Any] = [
+        None if i in _NULLABLE and not f else _unescape(f) for i, f in enumerate(fields[:16])
+    ]
+    values[0] = int(values[0])
+    recorded = fields[1].decode()
+    moment = datetime.fromisoformat(recorded + (":00" if recorded[-3] in "+-" else ""))
+    values[1] = format_instant(moment)
+    return canonical_row(values)
+
+
+class CopyWalker:
+    """Walks a COPY text stream of entries (``ROW_FIELDS`` then the hex hash, ascending seq), chunk by
+    chunk as it arrives; stops checking at the first break."""
+
+    def __init__(self, *, prev_seq: int, prev_hash: bytes) -> None:
+        self.prev_seq = prev_seq
+        self.prev_hash = prev_hash
+        self.count = 0
+        self.broken: Break | None = None
+        self._rest = b""
+
+    def feed(self, data: bytes) -> None:
+        if self.broken is not None:
+            return
+        lines = (self._rest + data).split(b"\n")
+        self._rest = lines.pop()
+        prev_seq, prev_hash, count, sha256 = self.prev_seq, self.prev_hash, self.count, hashlib.sha256
+        for line in lines:
+            fields = line.split(b"\t")
+            seq = int(fields[0])
+            if seq != prev_seq + 1:
+                self.broken = (
+                    Break(prev_seq + 1, "entry missing (sequence gap)")
+                    if seq > prev_seq
+                    else Break(seq, "entry out of order or repeated")
+                )
+                break
+            body = canonical_from_copy(line, fields) or canonical_from_copy_slow(fields)
+            digest = sha256(prev_hash + body).digest()
+            if digest.hex().encode() != fields[16]:
+                self.broken = Break(seq, "hash does not match the entry's content")
+                break
+            prev_seq, prev_hash, count = seq, digest, count + 1
+        self.prev_seq, self.prev_hash, self.count = prev_seq, prev_hash, count
+
+    def result(self) -> Walk:
+        return Walk(self.count, self.prev_seq, self.prev_hash, self.broken)

@@ -8,9 +8,19 @@ and revokes those privileges from PUBLIC. ``seq`` is the single global chain ord
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, Identity, Index, LargeBinary, String, Text, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Identity,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    cast,
+    literal_column,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -29,11 +39,12 @@ class AuditEvent(Base):
         Index("ix_audit_event_trace_id", "trace_id"),
         Index("ix_audit_event_patient", "patient", postgresql_where=text("patient IS NOT NULL")),
         Index("ix_audit_event_client_id", "client_id"),
+        # entities is the JSON text that was hashed (kept verbatim); searched through this expression.
         Index(
             "ix_audit_event_entities",
-            "entities",
+            cast(literal_column("entities"), JSONB).label("entities_jsonb"),
             postgresql_using="gin",
-            postgresql_ops={"entities": "jsonb_path_ops"},
+            postgresql_ops={"entities_jsonb": "jsonb_path_ops"},
         ),
     )
 
@@ -51,7 +62,7 @@ class AuditEvent(Base):
     request_id: Mapped[str] = mapped_column(String(64))
     trace_id: Mapped[str] = mapped_column(String(32))
     patient: Mapped[str | None] = mapped_column(String(100))
-    entities: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
+    entities: Mapped[str] = mapped_column(Text)
     query: Mapped[str | None] = mapped_column(Text)
     hash: Mapped[bytes] = mapped_column(LargeBinary)
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict
 
 
@@ -91,6 +92,8 @@ class AuditEventRead(BaseModel):
     def of(cls, row: Any) -> AuditEventRead:
         values = {name: getattr(row, name) for name in cls.model_fields}
         values["hash"] = bytes(row.hash).hex()
+        if isinstance(values["entities"], str):
+            values["entities"] = orjson.loads(values["entities"])
         return cls.model_validate(values)
 
 

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, event, insert, or_, select, text
+import orjson
+from sqlalchemy import Connection, and_, cast, event, insert, or_, select, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -148,15 +150,16 @@ async def _queue(
         "subtype": subtype,
         "action": action,
         "outcome": outcome,
-        "outcome_desc": outcome_desc,
+        # Empty optional values are stored as NULL: the verifier reads NULL back as an empty COPY field.
+        "outcome_desc": outcome_desc or None,
         "client_id": actor.client_id[:128],
         "role": actor.role[:32],
         "user_id": actor.user[:128] if actor.user else None,
         "network_address": ctx.network_address[:64] if ctx.network_address else None,
         "request_id": ctx.request_id[:64],
         "trace_id": ctx.trace_id[:32],
-        "entities": [{"id": e.id, "role": e.role, "type": e.type} for e in entities],
-        "query": query,
+        "entities": chain.entities_text([{"id": e.id, "role": e.role, "type": e.type} for e in entities]),
+        "query": query or None,
     }
     refs: list[str | None] = list(dict.fromkeys(_patient_ref(p) for p in patients)) or [None]
     pending: list[dict[str, Any]] = session.info.setdefault(_PENDING, [])
@@ -313,7 +316,7 @@ async def get_event(session: AsyncSession, *, seq: int) -> AuditEventRead | None
 
 def _entity_match(type_: str | None, id_: str) -> Any:
     probe = {"id": id_} if type_ is None else {"id": id_, "type": type_}
-    clause = AuditEvent.entities.contains([probe])
+    clause = cast(AuditEvent.entities, JSONB).contains([probe])
     if type_ in (None, "Patient"):
         clause = or_(clause, AuditEvent.patient == _patient_ref(id_))
     return clause
@@ -376,7 +379,12 @@ async def trace(session: AsyncSession, *, trace_id: str, limit: int = 5000) -> T
         .all()
     )
     refs = list(
-        dict.fromkeys((e["type"], e["id"]) for row in direct for e in row.entities if e["type"] != "Patient")
+        dict.fromkeys(
+            (e["type"], e["id"])
+            for row in direct
+            for e in orjson.loads(row.entities)
+            if e["type"] != "Patient"
+        )
     )[:200]
     related: Sequence[AuditEvent] = []
     if refs:

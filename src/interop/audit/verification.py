@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -24,16 +24,16 @@ from interop.audit.schemas import VerificationRead
 from interop.audit.signing import Verifier
 from interop.db.bulk import raw_connection
 
+# Streamed with COPY (text, NULL as empty) and checked line by line without decoding values.
 _ROWS = (
     "SELECT seq, recorded_at, type, subtype, action, outcome, outcome_desc, client_id, role, user_id, "
-    "network_address, request_id, trace_id, patient, entities::text, query, hash "
+    "network_address, request_id, trace_id, patient, entities, query, encode(hash, 'hex') "
     "FROM audit_event WHERE seq BETWEEN $1 AND $2 ORDER BY seq"
 )
 _CHECKPOINTS = (
     "SELECT c.id, c.seq, c.hash, c.created_at, c.key_id, c.signature, e.hash AS chain_hash "
     "FROM audit_checkpoint c LEFT JOIN audit_event e ON e.seq = c.seq ORDER BY c.seq, c.id"
 )
-_PREFETCH = 20_000
 
 
 @dataclass(frozen=True)
@@ -81,37 +81,34 @@ def check_checkpoints(rows: Sequence[Any], *, head_seq: int, verifier: Verifier)
     return _Checkpoints(len(rows), latest, min(breaks, key=lambda b: b.seq) if breaks else None)
 
 
-async def _stream(conn: asyncpg.Connection, first: int, last: int) -> AsyncIterator[asyncpg.Record]:
-    async for record in conn.cursor(_ROWS, first, last, prefetch=_PREFETCH):
-        yield record
-
-
 async def walk_range(
     conn: asyncpg.Connection, first: int, last: int, *, prev_hash: bytes | None = None
 ) -> chain.Walk:
     """Walk [first, last] (in a transaction) from ``prev_hash``, by default the stored hash of entry
     ``first - 1``; a range that ends early reports its first missing seq."""
-    if prev_hash is None and first > 1:
-        stored = await conn.fetchval("SELECT hash FROM audit_event WHERE seq = $1", first - 1)
-        # A missing predecessor is reported by the range that owns it; any hash makes this one fail later.
-        prev_hash = bytes(stored) if stored is not None else chain.GENESIS
-    prev_hash = prev_hash or chain.GENESIS
-    rows: list[Any] = []
-    prev_seq, count = first - 1, 0
-    async for record in _stream(conn, first, last):
-        rows.append(record)
-        if len(rows) >= _PREFETCH:
-            result = chain.walk(rows, prev_seq=prev_seq, prev_hash=prev_hash)
-            count += result.count
-            if result.broken:
-                return chain.Walk(count, result.last_seq, result.last_hash, result.broken)
-            prev_seq, prev_hash, rows = result.last_seq, result.last_hash, []
-    result = chain.walk(rows, prev_seq=prev_seq, prev_hash=prev_hash)
-    count += result.count
-    broken = result.broken
-    if broken is None and result.last_seq < last:
-        broken = chain.Break(result.last_seq + 1, "entry missing (sequence gap)")
-    return chain.Walk(count, result.last_seq, result.last_hash, broken)
+    if prev_hash is None:
+        prev_hash = chain.GENESIS
+        if first > 1:
+            stored = await conn.fetchval("SELECT hash FROM audit_event WHERE seq = $1", first - 1)
+            # A missing predecessor is reported by the range that owns it; any hash fails this one later.
+            prev_hash = bytes(stored) if stored is not None else chain.GENESIS
+    walker = chain.CopyWalker(prev_seq=first - 1, prev_hash=prev_hash)
+
+    async def sink(data: bytes) -> None:
+        walker.feed(data)
+        await asyncio.sleep(0)  # a long walk inside the API must not starve other requests
+
+    await conn.execute("SET LOCAL TIME ZONE 'UTC'")  # the canonical form is rebuilt from UTC text
+    await conn.copy_from_query(_ROWS, first, last, output=sink, format="text", null="")
+    result = walker.result()
+    if result.broken is None and result.last_seq < last:
+        return chain.Walk(
+            result.count,
+            result.last_seq,
+            result.last_hash,
+            chain.Break(result.last_seq + 1, "entry missing (sequence gap)"),
+        )
+    return result
 
 
 def _report(

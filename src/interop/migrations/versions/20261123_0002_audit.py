@@ -42,7 +42,7 @@ def upgrade() -> None:
         sa.Column("request_id", sa.String(64), nullable=False),
         sa.Column("trace_id", sa.String(32), nullable=False),
         sa.Column("patient", sa.String(100), nullable=True),
-        sa.Column("entities", postgresql.JSONB(), nullable=False),
+        sa.Column("entities", sa.Text(), nullable=False),
         sa.Column("query", sa.Text(), nullable=True),
         sa.Column("hash", sa.LargeBinary(), nullable=False),
         sa.CheckConstraint("action IN ('C', 'R', 'U', 'D', 'E')", name=op.f("ck_audit_event_action")),
@@ -59,9 +59,9 @@ def upgrade() -> None:
     op.create_index(
         "ix_audit_event_entities",
         "audit_event",
-        ["entities"],
+        [sa.cast(sa.literal_column("entities"), postgresql.JSONB()).label("entities_jsonb")],
         postgresql_using="gin",
-        postgresql_ops={"entities": "jsonb_path_ops"},
+        postgresql_ops={"entities_jsonb": "jsonb_path_ops"},
     )
 
     op.create_table(
