@@ -63,6 +63,10 @@ async def test_oversized_body_is_413(client: httpx.AsyncClient) -> None:
 
 async def test_metrics_exposed(client: httpx.AsyncClient) -> None:
     await client.get("/healthz")
+    await client.get("/fhir/metadata")
     response = await client.get("/metrics")
     assert response.status_code == 200
     assert "interop_http_requests_total" in response.text
+    # labels are full route templates (router prefixes included), never concrete paths
+    assert 'route="/fhir/metadata"' in response.text
+    assert "interop_jobs" in response.text or "interop_db_pool_connections" in response.text

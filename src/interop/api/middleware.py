@@ -10,6 +10,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from interop.api import metrics
+from interop.api.routes import template_of
 from interop.api.tracing import (
     new_span_id,
     new_trace_id,
@@ -99,7 +100,7 @@ class RequestContextMiddleware:
             status_holder["status"] = 413
         finally:
             elapsed = time.perf_counter() - started
-            route = _route_template(scope)
+            route = template_of(scope)
             metrics.observe_request(scope.get("method", ""), route, status_holder["status"], elapsed)
             log.info(
                 "request",
@@ -148,9 +149,3 @@ class RequestContextMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": payload})
-
-
-def _route_template(scope: Scope) -> str:
-    route = scope.get("route")
-    template = getattr(route, "path", None)
-    return str(template) if template else "unmatched"

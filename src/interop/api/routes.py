@@ -5,7 +5,7 @@ Used by the OpenAPI split, the policy (default-deny) test and the route × role 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,3 +52,17 @@ def _iter(app: FastAPI) -> Iterator[Operation]:
             original.dependant,
             bool(getattr(ctx, "include_in_schema", original.include_in_schema)),
         )
+
+
+def template_of(scope: Mapping[str, Any]) -> str:
+    """The matched route's full template (``/fhir/Task/{task_id}``), for metrics, logs and audit events,
+    which never hold concrete ids.
+
+    FastAPI with lazily included routers leaves the prefix-less original route in ``scope["route"]``; the
+    full template is on the effective route context it records for the request.
+    """
+    effective = (scope.get("fastapi") or {}).get("effective_route_context")
+    template = getattr(effective, "path_format", None) if effective is not None else None
+    route = scope.get("route")
+    template = template or getattr(route, "path_format", None) or getattr(route, "path", None)
+    return str(template) if template else "unmatched"

@@ -16,6 +16,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 
+from interop.api.routes import template_of
 from interop.auth import scopes
 from interop.auth import service as auth_service
 from interop.auth.jwks import RemoteKeySet, verify_external
@@ -148,16 +149,8 @@ def context_for(request: Request, actor: Actor) -> RequestContext:
 
 
 def route_template(request: Request) -> str:
-    """The matched route's full template (``/fhir/Task/{id}``): audit events never hold concrete ids.
-
-    FastAPI ≥ 0.13x routes into included routers lazily and leaves the prefix-less original route in
-    ``scope["route"]``; the full template is on the effective route context it records for the request.
-    """
-    effective = (request.scope.get("fastapi") or {}).get("effective_route_context")
-    template = getattr(effective, "path_format", None) if effective is not None else None
-    route = request.scope.get("route")
-    template = template or getattr(route, "path_format", None) or getattr(route, "path", None)
-    return str(template) if template else "unmatched"
+    """The matched route's full template (``/fhir/Task/{id}``): audit events never hold concrete ids."""
+    return template_of(request.scope)
 
 
 def require(resource: str, permission: str) -> Callable[[Request], Awaitable[RequestContext]]:
