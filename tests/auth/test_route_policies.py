@@ -125,12 +125,19 @@ def test_the_check_catches_a_route_without_policy() -> None:
     @loose_router.post("/{thing_id}/loose")
     async def loose(thing_id: str) -> None: ...
 
+    guarded_at_include = APIRouter()
+
+    @guarded_at_include.get("/by-include")
+    async def by_include() -> None: ...
+
+    app.include_router(guarded_at_include, prefix="/v8", dependencies=[Depends(require("Task", "r"))])
     app.include_router(guarded_router, prefix="/v9")
     app.include_router(loose_router, prefix="/v9")
     app.mount("/static", FastAPI())
     found = unguarded(app)
     assert "POST /v9/{thing_id}/loose" in found
     assert "GET /v9/by-router" not in found
+    assert "GET /v8/by-include" not in found  # a policy given at include time counts
     assert "GET /forgotten" in found
     assert any(f.endswith(" /static") for f in found)
     assert not any("guarded" in f for f in found), found
