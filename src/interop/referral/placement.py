@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interop.referral import routing
 from interop.referral.errors import Unroutable
 from interop.units import service as units_service
+from interop.units.models import Unit
+
+
+def option(unit: Unit) -> routing.UnitOption:
+    return routing.UnitOption(
+        unit.clues, unit.nivel, unit.operating, unit.latitud, unit.longitud, unit.nombre
+    )
 
 
 async def route(
     session: AsyncSession,
     *,
     priority: str,
-    registry_units: list[routing.UnitOption],
+    registry_units: Sequence[Unit],
     point: tuple[float, float] | None,
     point_is_locality: bool,
     tried: list[str],
-) -> routing.Decision:
+) -> tuple[routing.Decision, Unit]:
+    """The decision and the chosen unit (no second lookup of the unit)."""
+    known = {u.clues: u for u in registry_units}
     nearby: list[tuple[routing.UnitOption, float]] = []
     if point is not None:
         found = await units_service.nearest_operating(
@@ -27,14 +38,13 @@ async def route(
             min_level=routing.required_level(priority),
             limit=5 + len(tried),
         )
-        nearby = [
-            (routing.UnitOption(u.clues, u.nivel, u.operating, u.latitud, u.longitud, u.nombre), km)
-            for u, km in found
-        ]
+        for unit, km in found:
+            known.setdefault(unit.clues, unit)
+            nearby.append((option(unit), km))
     try:
-        return routing.choose(
+        decision = routing.choose(
             priority=priority,
-            registry_units=registry_units,
+            registry_units=[option(u) for u in registry_units],
             nearby=nearby,
             point=point,
             point_is_locality=point_is_locality,
@@ -42,3 +52,4 @@ async def route(
         )
     except routing.NoUnit as exc:
         raise Unroutable(str(exc)) from None
+    return decision, known[decision.clues]

@@ -9,6 +9,7 @@ skip or repeat while new referrals arrive, and a changed resource moves to the e
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -40,12 +41,31 @@ class Scope:
         return self.clues is None and self.requester is None
 
 
+# code → (current code, when looked up). A unit's current code changes only with a catalogue import, so a
+# short per-process memory keeps two lookups off every clinic pull; a code unknown to the catalogue is never
+# remembered (it may be imported any moment).
+_CLUES_TTL_S = 30.0
+_clues_memo: dict[str, tuple[str, float]] = {}
+
+
 async def resolve_clues(session: AsyncSession, codes: Sequence[str]) -> list[str]:
     """Current CLUES for codes that may be old ones (unknown codes are kept as given)."""
     out: list[str] = []
-    for code in codes:
+    now = time.monotonic()
+    for raw in codes:
+        code = raw.strip().upper()
+        memo = _clues_memo.get(code)
+        if memo is not None and now - memo[1] < _CLUES_TTL_S:
+            out.append(memo[0])
+            continue
         unit = await units_service.get_unit(session, clues=code)
-        out.append(unit.clues if unit is not None else code)
+        if unit is None:
+            out.append(code)
+            continue
+        if len(_clues_memo) > 50_000:
+            _clues_memo.clear()
+        _clues_memo[code] = (unit.clues, now)
+        out.append(unit.clues)
     return out
 
 

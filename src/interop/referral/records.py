@@ -71,8 +71,10 @@ async def create(
     values: dict[str, Any],
     *,
     client_id: str,
+    history: bool = True,
 ) -> dict[str, Any]:
-    """Insert version 1 and its history row; returns the snapshot."""
+    """Insert version 1 and (unless the caller batches it with ``first_versions``) its history row;
+    returns the snapshot."""
     values = {**values, "version": 1}
     change_seq = (
         await session.execute(
@@ -80,16 +82,36 @@ async def create(
         )
     ).scalar_one()
     snap: dict[str, Any] = jsonable({**values, "change_seq": change_seq, "created_at": values["updated_at"]})
-    resource_type = "ServiceRequest" if model is Referral else "Task"
-    await _write_version(
-        session,
-        resource_type=resource_type,
-        resource_id=values["id"],
-        version=1,
-        snap=snap,
-        client_id=client_id,
-    )
+    if history:
+        await _write_version(
+            session,
+            resource_type="ServiceRequest" if model is Referral else "Task",
+            resource_id=values["id"],
+            version=1,
+            snap=snap,
+            client_id=client_id,
+        )
     return snap
+
+
+async def first_versions(
+    session: AsyncSession, snaps: list[tuple[str, dict[str, Any]]], *, client_id: str
+) -> None:
+    """History rows of several new resources in one statement (one round trip on the visit path)."""
+    await session.execute(
+        insert(ResourceVersion).values(
+            [
+                {
+                    "resource_type": kind,
+                    "resource_id": uuid.UUID(snap["id"]),
+                    "version": 1,
+                    "snapshot": snap,
+                    "client_id": client_id,
+                }
+                for kind, snap in snaps
+            ]
+        )
+    )
 
 
 async def bump(

@@ -59,6 +59,7 @@ from interop.referral.subscriptions import (  # re-exported
 from interop.referral.workflow import TaskChange, update_task  # re-exported
 from interop.registry import service as registry_service
 from interop.units import service as units_service
+from interop.units.models import Unit
 
 __all__ = [
     "Scope",
@@ -170,27 +171,26 @@ def _probe(visit: VisitCreate) -> IdentityProbe:
     )
 
 
-async def _registry_units(
-    session: AsyncSession, candidates: list[OnlineCandidate]
-) -> list[routing.UnitOption]:
+async def _registry_units(session: AsyncSession, candidates: list[OnlineCandidate]) -> list[Unit]:
     """Units where the certainly matched person is already a registry patient (current CLUES): the
-    candidates' own registry records and every registry record linked to the same golden person."""
+    candidates' own registry records, or, when only a roll record matched, the registry records linked to
+    the same golden person."""
     codes: set[str] = set()
     for cand in candidates:
         if cand.patient_id is not None:
             record = await registry_service.get_by_patient_id(session, patient_id=cand.patient_id)
             if record is not None:
                 codes.add(record.clues_current or record.clues)
-        if cand.person_id is not None:
-            codes.update(await matching_service.registry_units_of(session, person_id=cand.person_id))
-    options: dict[str, routing.UnitOption] = {}
+    if not codes:
+        for cand in candidates:
+            if cand.person_id is not None:
+                codes.update(await matching_service.registry_units_of(session, person_id=cand.person_id))
+    units: dict[str, Unit] = {}
     for code in sorted(codes):
         unit = await units_service.get_unit(session, clues=code)
         if unit is not None:
-            options[unit.clues] = routing.UnitOption(
-                unit.clues, unit.nivel, unit.operating, unit.latitud, unit.longitud, unit.nombre
-            )
-    return list(options.values())
+            units[unit.clues] = unit
+    return list(units.values())
 
 
 async def _create_referral(
@@ -220,7 +220,7 @@ async def _create_referral(
         )
         point_is_locality = point is not None
     home = await _registry_units(session, sure)
-    decision = await route(
+    decision, unit = await route(
         session,
         priority=visit.urgency,
         registry_units=home,
@@ -228,8 +228,6 @@ async def _create_referral(
         point_is_locality=point_is_locality,
         tried=[],
     )
-    unit = await units_service.get_unit(session, clues=decision.clues)
-    assert unit is not None  # routing only chooses units it was given
 
     now = datetime.now(UTC)
     review_queued = False
@@ -281,7 +279,7 @@ async def _create_referral(
         observations.append(
             {"code": "disability", "display": "Disability", "value_text": findings.disability}
         )
-    await records.create(
+    sr_snap = await records.create(
         session,
         Referral,
         {
@@ -313,8 +311,9 @@ async def _create_referral(
             "updated_at": now,
         },
         client_id=ctx.actor.client_id,
+        history=False,
     )
-    await records.create(
+    task_snap = await records.create(
         session,
         ReferralTask,
         _task_values(
@@ -331,6 +330,10 @@ async def _create_referral(
             previous=None,
         ),
         client_id=ctx.actor.client_id,
+        history=False,
+    )
+    await records.first_versions(
+        session, [("ServiceRequest", sr_snap), ("Task", task_snap)], client_id=ctx.actor.client_id
     )
     await records.notify_task_change(
         session, task_id=task_id, task_version=1, owner_clues=unit.clues, trace_id=ctx.trace_id

@@ -25,7 +25,6 @@ from interop.referral.errors import (
 from interop.referral.models import Referral, ReferralTask
 from interop.referral.placement import route
 from interop.referral.queries import Scope, _task_visible
-from interop.units import service as units_service
 
 
 @dataclass(frozen=True)
@@ -122,7 +121,7 @@ async def _reroute(
     if referral.origin_lat is not None and referral.origin_lon is not None:
         point = (referral.origin_lat, referral.origin_lon)
     try:
-        decision = await route(
+        decision, unit = await route(
             session,
             priority=referral.priority,
             registry_units=[],
@@ -141,8 +140,6 @@ async def _reroute(
             client_id=ctx.actor.client_id,
         )
         return snap, None
-    unit = await units_service.get_unit(session, clues=decision.clues)
-    assert unit is not None
     new_id = uuid.uuid4()
     task = await records.create(
         session,

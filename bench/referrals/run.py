@@ -1,0 +1,469 @@
+"""Referral benchmark: visit posts and the clinic pull against a running ``interop serve``, each beside the
+bare asyncpg work doing the same writes / reads.
+
+    /work/venv/bin/python bench/referrals/run.py --people 5000 --duration 20
+
+Steps: an embedded PostgreSQL (or ``DATABASE_URL``) → ``interop migrate`` → ``interop synth`` → import units,
+roll and patients → ``interop match run`` (a trained model, so the online match does real work) → API
+clients and tokens → ``interop serve`` on a free loopback port → load from this process over HTTP/1.1
+keep-alive (aiohttp). Latency of open-loop runs is measured from each request's *scheduled* time, so a
+slow server cannot hide behind a slow generator (no coordinated omission).
+
+Results go to stdout and ``bench/referrals/last_run.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg
+
+HERE = Path(__file__).resolve().parent
+INTEROP = str(Path(sys.executable).with_name("interop"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _sh(args: list[str], env: dict[str, str], *, capture: bool = False) -> str:
+    t0 = time.perf_counter()
+    out = subprocess.run(
+        [INTEROP, *args],
+        env=env,
+        check=False,
+        text=True,
+        stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"interop {' '.join(args)} failed: {out.stderr[-2000:]}")
+    print(f"  interop {' '.join(args[:2])}: {time.perf_counter() - t0:.1f} s", flush=True)
+    return out.stdout if capture else ""
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+def summary(
+    name: str, lat_s: list[float], elapsed: float, errors: int, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    ms = [x * 1000 for x in lat_s]
+    out = {
+        "name": name,
+        "requests": len(ms),
+        "errors": errors,
+        "seconds": round(elapsed, 2),
+        "per_s": round(len(ms) / elapsed, 1) if elapsed else 0.0,
+        "p50_ms": round(pct(ms, 50), 2),
+        "p95_ms": round(pct(ms, 95), 2),
+        "p99_ms": round(pct(ms, 99), 2),
+        "max_ms": round(max(ms), 2) if ms else None,
+        "mean_ms": round(statistics.fmean(ms), 2) if ms else None,
+    }
+    out.update(extra or {})
+    print(
+        f"  {name:<42} {out['per_s']:>8.1f}/s  p50 {out['p50_ms']:>7.2f}  p95 {out['p95_ms']:>7.2f}  "
+        f"p99 {out['p99_ms']:>7.2f} ms  errors {errors}",
+        flush=True,
+    )
+    return out
+
+
+# Load shapes ------------------------------------------------------------------------------------------------
+
+
+async def closed_loop(
+    op: Callable[[int], Awaitable[bool]], *, concurrency: int, duration: float, start: int = 0
+) -> tuple[list[float], float, int]:
+    """``concurrency`` workers back to back for ``duration`` seconds."""
+    lat: list[float] = []
+    errors = 0
+    counter = iter(range(start, 10**9))
+    end = time.perf_counter() + duration
+
+    async def worker() -> None:
+        nonlocal errors
+        while time.perf_counter() < end:
+            i = next(counter)
+            t0 = time.perf_counter()
+            ok = await op(i)
+            lat.append(time.perf_counter() - t0)
+            errors += 0 if ok else 1
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*[worker() for _ in range(concurrency)])
+    return lat, time.perf_counter() - t0, errors
+
+
+async def open_loop(
+    op: Callable[[int], Awaitable[bool]],
+    *,
+    rate: float,
+    duration: float,
+    start: int = 0,
+    max_in_flight: int = 256,
+) -> tuple[list[float], float, int]:
+    """Requests scheduled at a fixed rate; latency counted from the scheduled instant."""
+    lat: list[float] = []
+    errors = 0
+    gate = asyncio.Semaphore(max_in_flight)
+    tasks: list[asyncio.Task[None]] = []
+    n = int(rate * duration)
+    t_start = time.perf_counter()
+
+    async def one(i: int, scheduled: float) -> None:
+        nonlocal errors
+        async with gate:
+            ok = await op(start + i)
+        lat.append(time.perf_counter() - scheduled)
+        errors += 0 if ok else 1
+
+    for i in range(n):
+        scheduled = t_start + i / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(i, scheduled)))
+    await asyncio.gather(*tasks)
+    return lat, time.perf_counter() - t_start, errors
+
+
+# Population -> visit bodies ----------------------------------------------------------------------------------
+
+
+def visit_bodies(synth: Path, n: int, seed: int, tag: str) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    units = list(csv.DictReader((synth / "units.csv").open(encoding="utf-8")))
+    points: dict[tuple[str, str], tuple[float, float]] = {}
+    by_state: dict[str, list[tuple[float, float]]] = {}
+    for u in units:
+        if u["latitud"] and u["longitud"]:
+            xy = (float(u["latitud"]), float(u["longitud"]))
+            points.setdefault((u["entidad"], u["municipio"]), xy)
+            by_state.setdefault(u["entidad"], []).append(xy)
+    people = [
+        r
+        for r in csv.DictReader((synth / "pension_roll.csv").open(encoding="utf-8"))
+        if r["nombre"] and r["primer_apellido"]
+    ]
+    out = []
+    for i in range(n):
+        p = rng.choice(people)
+        point = points.get((p["entidad"], p["municipio"]))
+        captured = point is None or rng.random() < 0.8  # coordinates captured; else the locality is used
+        if point is None and by_state.get(p["entidad"]):
+            point = rng.choice(by_state[p["entidad"]])
+        person: dict[str, Any] = {
+            k: p[k]
+            for k in (
+                "curp",
+                "nombre",
+                "primer_apellido",
+                "segundo_apellido",
+                "fecha_nacimiento",
+                "sexo",
+                "entidad",
+                "municipio",
+                "localidad",
+                "domicilio",
+            )
+            if p.get(k)
+        }
+        person["roll_record_id"] = p["record_id"]
+        if person.get("curp") and len(person["curp"]) != 18:
+            person.pop("curp")
+        if point is None:
+            continue
+        if captured:
+            person["latitud"] = point[0] + rng.uniform(-0.02, 0.02)
+            person["longitud"] = point[1] + rng.uniform(-0.02, 0.02)
+        out.append(
+            {
+                "visit_id": f"{tag}-{i:07d}",
+                "visit_date": "2026-11-20",
+                "health_worker_id": f"PROM-{i % 500:04d}",
+                "person": person,
+                "urgency": rng.choice(["routine"] * 6 + ["urgent"] * 3 + ["asap"]),
+                "findings": {
+                    "conditions": [{"code": rng.choice(["E11.9", "I10", "J44.9", "N18.3"])}],
+                    "observations": [{"code": "2339-0", "value": rng.randint(70, 400), "unit": "mg/dL"}],
+                },
+                "note": "bench",
+            }
+        )
+    return out
+
+
+# Bare asyncpg baselines --------------------------------------------------------------------------------------
+
+RAW_WRITE = [
+    (
+        "INSERT INTO referral_visit (visit_id, client_id, request_hash, payload, visit_date) "
+        "VALUES ($1, 'raw', 'x', $2::jsonb, current_date) ON CONFLICT DO NOTHING RETURNING id"
+    ),
+    (
+        "INSERT INTO referral_provisional_patient (id, visit_pk, nombre, primer_apellido, match_grade) "
+        "VALUES ($1, $2, 'X', 'Y', 'possible')"
+    ),
+    (
+        "INSERT INTO referral (id, visit_pk, visit_id, requester_client_id, status, priority, patient_id, "
+        "patient_provisional, match_grade, performer_clues, tried_clues, required_level, routing_rule, routing_reason, "
+        "reasons, observations, authored_on, version, change_seq) VALUES ($1, $2, $3, 'raw', 'active', 'routine', $4, "
+        "true, 'possible', 'XXRAW000000', ARRAY['XXRAW000000'], 1, 'raw', 'raw', '[]', '[]', now(), 1, "
+        "nextval('referral_change_seq'))"
+    ),
+    (
+        "INSERT INTO referral_task (id, referral_id, visit_id, requester_client_id, status, priority, output, "
+        "patient_id, owner_clues, authored_on, version, change_seq) VALUES ($1, $2, $3, 'raw', 'requested', "
+        "'routine', '[]', $4, 'XXRAW000000', now(), 1, nextval('referral_change_seq'))"
+    ),
+    "INSERT INTO referral_version (resource_type, resource_id, version, snapshot) VALUES ($1, $2, 1, $3::jsonb)",
+]
+
+
+async def raw_post(pool: asyncpg.Pool, body: dict[str, Any]) -> bool:
+    """The same rows a visit post writes (visit, provisional patient, referral, task, two versions), with the
+    same candidate lookup the online match does replaced by nothing: the floor for the write path."""
+    payload = json.dumps(body)
+    async with pool.acquire() as conn, conn.transaction():
+        vpk = await conn.fetchval(RAW_WRITE[0], "RAW" + body["visit_id"], payload)
+        pid, rid, tid = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+        await conn.execute(RAW_WRITE[1], pid, vpk)
+        await conn.execute(RAW_WRITE[2], rid, vpk, body["visit_id"], pid)
+        await conn.execute(RAW_WRITE[3], tid, rid, body["visit_id"], pid)
+        await conn.executemany(RAW_WRITE[4], [("ServiceRequest", rid, payload), ("Task", tid, payload)])
+    return True
+
+
+RAW_PULL = (
+    "SELECT * FROM referral_task WHERE owner_clues = $1 AND status = 'requested' "
+    "ORDER BY change_seq LIMIT 101"
+)
+
+
+# Main --------------------------------------------------------------------------------------------------------
+
+
+async def bench(args: argparse.Namespace) -> dict[str, Any]:
+    root = Path(tempfile.mkdtemp(prefix="interop-bench-ref-"))
+    server = None
+    database_url = os.environ.get("DATABASE_URL")
+    if not database_url:
+        sys.path.insert(0, str(HERE.parents[1] / "src"))
+        from interop.db.embedded import start_embedded
+
+        server = await start_embedded(root / "pg")
+        admin = await asyncpg.connect(server.url("postgres").replace("+asyncpg", ""))
+        await admin.execute('CREATE DATABASE "bench"')
+        await admin.close()
+        database_url = server.url("bench")
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "INTEROP_DATA_DIR": str(root / "data"),
+        "INTEROP_LOG_LEVEL": "WARNING",
+    }
+    proc: subprocess.Popen[bytes] | None = None
+    try:
+        print("setup", flush=True)
+        _sh(["migrate"], env)
+        synth = root / "synth"
+        _sh(["synth", "--out", str(synth), "--people", str(args.people), "--seed", "7"], env)
+        _sh(["import", "units", str(synth / "units.csv")], env)
+        _sh(["import", "roll", str(synth / "pension_roll.csv")], env)
+        _sh(["import", "patients", str(synth / "patients.csv")], env)
+        _sh(["match", "run"], env)
+        _sh(["clients", "add", "bench-bienestar", "--role", "bienestar"], env)
+        b_token = _sh(["token", "--client", "bench-bienestar"], env, capture=True).strip().splitlines()[-1]
+
+        port = _free_port()
+        proc = subprocess.Popen(
+            [INTEROP, "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        base = f"http://127.0.0.1:{port}"
+        async with aiohttp.ClientSession() as probe:
+            for _ in range(300):
+                try:
+                    async with probe.get(f"{base}/readyz") as r:
+                        if r.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.2)
+            else:
+                raise RuntimeError("interop serve did not become ready")
+
+        n_bodies = int(args.duration * 1200) + 2000
+        bodies = visit_bodies(synth, n_bodies, seed=3, tag="B")
+        results: dict[str, Any] = {
+            "people": args.people,
+            "duration_s": args.duration,
+            "concurrency": args.concurrency,
+            "at": datetime.now(UTC).isoformat(),
+        }
+        connector = aiohttp.TCPConnector(limit=args.concurrency * 4)
+        async with aiohttp.ClientSession(base_url=base, connector=connector) as http:
+            bh = {"Authorization": f"Bearer {b_token}"}
+            grades: Counter[str] = Counter()
+            rules: Counter[str] = Counter()
+
+            async def post(i: int) -> bool:
+                async with http.post("/v1/visits", json=bodies[i % len(bodies)], headers=bh) as r:
+                    if r.status == 201:
+                        out = await r.json()
+                        grades[out["match"]["grade"]] += 1
+                        rules[out["routing"]["rule"]] += 1
+                    else:
+                        await r.read()
+                    return r.status in (200, 201)
+
+            print("visit posts", flush=True)
+            await closed_loop(post, concurrency=4, duration=3, start=0)  # warm-up
+            used = len(grades) and sum(grades.values())
+            lat, el, err = await closed_loop(
+                post, concurrency=args.concurrency, duration=args.duration, start=used + 1
+            )
+            results["post_closed"] = summary(
+                f"POST /v1/visits closed-loop c={args.concurrency}", lat, el, err
+            )
+            cursor = used + 1 + len(lat)
+            lat, el, err = await open_loop(post, rate=args.post_rate, duration=args.duration, start=cursor)
+            results["post_open"] = summary(f"POST /v1/visits open-loop {args.post_rate:.0f}/s", lat, el, err)
+            cursor += len(lat)
+            results["match_grades"] = dict(grades)
+            results["routing_rules"] = dict(rules)
+
+            pool = await asyncpg.create_pool(
+                database_url.replace("+asyncpg", ""), min_size=4, max_size=args.concurrency
+            )
+            assert pool is not None
+            busiest = await pool.fetchval(
+                "SELECT owner_clues FROM referral_task WHERE status = 'requested' GROUP BY owner_clues "
+                "ORDER BY count(*) DESC LIMIT 1"
+            )
+            waiting = await pool.fetchval(
+                "SELECT count(*) FROM referral_task WHERE owner_clues = $1", busiest
+            )
+            _sh(["clients", "add", "bench-clinic", "--role", "clinic", "--clues", busiest], env)
+            c_token = _sh(["token", "--client", "bench-clinic"], env, capture=True).strip().splitlines()[-1]
+            ch = {"Authorization": f"Bearer {c_token}"}
+            pull_url = f"/fhir/Task?owner={busiest}&status=requested&_count=100"
+            sizes: Counter[int] = Counter()
+
+            async def pull(i: int) -> bool:
+                async with http.get(pull_url, headers=ch) as r:
+                    body = await r.read()
+                    if r.status == 200 and i % 50 == 0:
+                        sizes[len(json.loads(body).get("entry", []))] += 1
+                    return r.status == 200
+
+            print(f"clinic pull ({busiest}: {waiting} Tasks)", flush=True)
+            await closed_loop(pull, concurrency=4, duration=2)
+            lat, el, err = await open_loop(pull, rate=args.pull_rate, duration=args.duration)
+            results["pull_open"] = summary(
+                f"GET Task page of 100, open-loop {args.pull_rate:.0f}/s",
+                lat,
+                el,
+                err,
+                {"unit_tasks": waiting, "page_sizes": dict(sizes)},
+            )
+            lat, el, err = await closed_loop(pull, concurrency=args.concurrency, duration=args.duration)
+            results["pull_closed"] = summary(
+                f"GET Task page of 100, closed-loop c={args.concurrency}", lat, el, err
+            )
+
+            print("bare asyncpg, same writes / reads", flush=True)
+            raw_bodies = visit_bodies(synth, n_bodies, seed=4, tag="R")
+            lat, el, err = await closed_loop(
+                lambda i: raw_post(pool, raw_bodies[i % len(raw_bodies)]),
+                concurrency=args.concurrency,
+                duration=args.duration,
+            )
+            results["raw_post_closed"] = summary(
+                f"asyncpg 6 inserts/txn closed-loop c={args.concurrency}", lat, el, err
+            )
+
+            async def raw_pull(_: int) -> bool:
+                rows = await pool.fetch(RAW_PULL, busiest)
+                return rows is not None
+
+            lat, el, err = await open_loop(raw_pull, rate=args.pull_rate, duration=args.duration)
+            results["raw_pull_open"] = summary(
+                f"asyncpg SELECT page of 100, open-loop {args.pull_rate:.0f}/s", lat, el, err
+            )
+            lat, el, err = await closed_loop(raw_pull, concurrency=args.concurrency, duration=args.duration)
+            results["raw_pull_closed"] = summary(
+                f"asyncpg SELECT page of 100, closed-loop c={args.concurrency}", lat, el, err
+            )
+            await pool.close()
+        results["ratios"] = {
+            "post_vs_raw_throughput": round(
+                results["post_closed"]["per_s"] / results["raw_post_closed"]["per_s"], 3
+            ),
+            "pull_vs_raw_throughput": round(
+                results["pull_closed"]["per_s"] / results["raw_pull_closed"]["per_s"], 3
+            ),
+        }
+        results["targets"] = {
+            "post_300_per_s_p99_100ms": results["post_open"]["per_s"] >= 0.97 * args.post_rate
+            and results["post_open"]["p99_ms"] <= 100
+            and results["post_open"]["errors"] == 0,
+            "pull_500_per_s_p99_30ms": results["pull_open"]["p99_ms"] <= 30
+            and results["pull_open"]["errors"] == 0,
+        }
+        return results
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if server is not None:
+            server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--people", type=int, default=5000)
+    parser.add_argument("--duration", type=float, default=20.0)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--post-rate", type=float, default=300.0)
+    parser.add_argument("--pull-rate", type=float, default=500.0)
+    args = parser.parse_args()
+    results = asyncio.run(bench(args))
+    (HERE / "last_run.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results["ratios"]), json.dumps(results["targets"]))
+
+
+if __name__ == "__main__":
+    main()
