@@ -80,7 +80,7 @@ def generate(n: int, seed: int = 7) -> Iterator[tuple[list[tuple[Any, ...]], lis
             f"{rng.getrandbits(96):024x}",
             f"{rng.getrandbits(128):032x}",
             f"Patient/{patients[seq % len(patients)]}",
-            json.dumps(entities),
+            chain.entities_text(entities),
             "status=requested&_count=50" if subtype == "search-type" else None,
         )
         rows.append(row)
