@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 import numpy as np
 
@@ -24,9 +25,6 @@ from interop.identity.sex import parse_sex
 from interop.identity.states import state_code
 
 _CONSONANT_CLASS = "".join(sorted(derivation.CONSONANTS))
-_STATES = "|".join(sorted(STATE_CODES))
-# A CURP the fast path may judge: every position of the kind it must be, entidad and consonants real.
-_PLAIN_CURP = re.compile(rf"[A-Z]{{4}}[0-9]{{6}}[HMX](?:{_STATES})[{_CONSONANT_CLASS}]{{3}}[0-9A-Z][0-9]")
 _WEIGHTS = np.arange(18, 1, -1, dtype=np.int64)
 _VALUES = np.zeros(128, dtype=np.int64)
 for _i, _c in enumerate(ALPHABET):
@@ -37,8 +35,83 @@ _PLAIN_PHONE = re.compile(r"[(]?[2-9][0-9 ().-]{9,16}")
 _PHONE_NOISE = str.maketrans("", "", " ().-")
 
 
-@dataclass(frozen=True, slots=True)
-class CurpResult:
+_CONTRADICTS = "contradicts the record's birth date or sex; kept, not trusted"
+_EPOCH_DAYS = 0  # stands for "the record has no birth date"
+
+
+def _class_table(chars: str) -> np.ndarray:
+    table = np.zeros(256, dtype=bool)
+    table[[ord(c) for c in chars]] = True
+    return table
+
+
+_UPPER = _class_table("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+_DIGIT = _class_table("0123456789")
+_SEX = _class_table("HMX")
+_CONSONANT = _class_table(_CONSONANT_CLASS)
+_ALNUM = _UPPER | _DIGIT
+_STATE_PAIR = np.zeros(1 << 16, dtype=bool)
+for _code in STATE_CODES:
+    _STATE_PAIR[ord(_code[0]) << 8 | ord(_code[1])] = True
+_INCONVENIENT = np.array(
+    sorted(int.from_bytes(w.encode("ascii"), "big") for w in INCONVENIENT_WORDS), dtype=np.int64
+)
+_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+_ORDINAL_OFFSET = date(1970, 1, 1).toordinal()
+
+
+class CurpScreen(NamedTuple):
+    valid: np.ndarray  # well-formed, real date, entidad, consonants, not inconvenient, check digit
+    ordinal: np.ndarray  # birth date as date.toordinal() (meaningful where valid)
+    sex: np.ndarray  # character 11 as a byte
+
+
+def screen_curps(codes: np.ndarray) -> CurpScreen:
+    """``validate_curp``'s rules on an (n, 18) uint8 matrix of upper-case ASCII CURPs, vectorised."""
+    shape = (
+        _UPPER[codes[:, 0:4]].all(axis=1)
+        & _DIGIT[codes[:, 4:10]].all(axis=1)
+        & _SEX[codes[:, 10]]
+        & _STATE_PAIR[(codes[:, 11].astype(np.int64) << 8) | codes[:, 12]]
+        & _CONSONANT[codes[:, 13:16]].all(axis=1)
+        & _ALNUM[codes[:, 16]]
+        & _DIGIT[codes[:, 17]]
+    )
+    initials = (
+        codes[:, 0].astype(np.int64) << 24
+        | codes[:, 1].astype(np.int64) << 16
+        | codes[:, 2].astype(np.int64) << 8
+        | codes[:, 3].astype(np.int64)
+    )
+    digits = codes[:, 4:10].astype(np.int64) - 48
+    year = digits[:, 0] * 10 + digits[:, 1] + np.where(_DIGIT[codes[:, 16]], 1900, 2000)
+    month = digits[:, 2] * 10 + digits[:, 3]
+    day = digits[:, 4] * 10 + digits[:, 5]
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    month_ok = (month >= 1) & (month <= 12)
+    limit = _DAYS_IN_MONTH[np.clip(month, 0, 12)] + ((month == 2) & leap)
+    date_ok = month_ok & (day >= 1) & (day <= limit)
+    safe_month = np.where(date_ok, month, 1)
+    safe_day = np.where(date_ok, day, 1)
+    ordinal = (
+        (
+            (year - 1970).astype("datetime64[Y]").astype("datetime64[M]")
+            + (safe_month - 1).astype("timedelta64[M]")
+        ).astype("datetime64[D]")
+        + (safe_day - 1).astype("timedelta64[D]")
+    ).astype(np.int64) + _ORDINAL_OFFSET
+    valid = shape & date_ok & ~np.isin(initials, _INCONVENIENT)
+    valid &= check_digits_match(codes)
+    return CurpScreen(valid=valid, ordinal=ordinal, sex=codes[:, 10])
+
+
+def check_digits_match(codes: np.ndarray) -> np.ndarray:
+    values = _VALUES[np.minimum(codes[:, :17], 127)]
+    expected = (10 - (values @ _WEIGHTS) % 10) % 10
+    return np.asarray(expected == (codes[:, 17].astype(np.int64) - 48))
+
+
+class CurpResult(NamedTuple):
     curp: str | None  # well-formed with a valid check digit
     raw: str | None
     trusted: bool
@@ -49,26 +122,6 @@ class CurpResult:
 class DateResult:
     value: date | None
     issue: str | None
-
-
-def _yymmdd_real(token: str) -> bool:
-    """Characters 5–10 plus the century from character 17 name a real day."""
-    year = int(token[:2]) + (1900 if token[6].isdigit() else 2000)
-    try:
-        date(year, int(token[2:4]), int(token[4:6]))
-    except ValueError:
-        return False
-    return True
-
-
-def check_digits_match(values: list[str]) -> np.ndarray:
-    """For 18-character ASCII CURPs: does character 18 equal the check digit of the first 17?"""
-    if not values:
-        return np.zeros(0, dtype=bool)
-    codes = np.frombuffer("".join(values).encode("ascii"), dtype=np.uint8).reshape(len(values), 18)
-    total = _VALUES[codes[:, :17]] @ _WEIGHTS
-    expected = (10 - total % 10) % 10
-    return np.asarray(expected == (codes[:, 17].astype(np.int64) - 48))
 
 
 class IdentityBatch:
@@ -82,7 +135,6 @@ class IdentityBatch:
         self._sex: dict[str, str | None] = {}
         self._state: dict[str, str | None] = {}
         self._phone_prefix: dict[str, bool] = {}
-        self._real_token: dict[str, bool] = {}
         self._surname_word: dict[str, str] = {}
         self._given_word: dict[str, str] = {}
         self._name_part: dict[tuple[str, str, str], str] = {}
@@ -172,37 +224,37 @@ class IdentityBatch:
         states: list[str | None],
     ) -> list[CurpResult]:
         """CURP verdicts for a chunk (raws non-empty, trimmed). ``trusted`` follows ``assess_curp``:
-        valid (check digit included) and contradicting neither the birth date nor the sex."""
+        valid (check digit included) and contradicting neither the birth date nor the sex.
+
+        Plain 18-character ASCII values are judged all at once with numpy (positions, entidad,
+        inconvenient words, a real date, the check digit, agreement with the record); anything
+        else, and every value that fails, is judged by ``identity.curp`` itself."""
+        values = [raw.upper() for raw in raws]
+        plain = [i for i, v in enumerate(values) if len(v) == 18 and v.isascii()]
         out: list[CurpResult | None] = [None] * len(raws)
-        fast_idx: list[int] = []
-        fast_vals: list[str] = []
-        for i, raw in enumerate(raws):
-            value = raw.upper()
-            if _PLAIN_CURP.fullmatch(value) and value[:4] not in INCONVENIENT_WORDS:
-                token = value[4:10] + value[16]
-                real = self._real_token.get(token)
-                if real is None:
-                    real = _yymmdd_real(token)
-                    self._real_token[token] = real
-                if real:
-                    fast_idx.append(i)
-                    fast_vals.append(value)
-        matches = check_digits_match(fast_vals)
-        for i, value, ok in zip(fast_idx, fast_vals, matches.tolist(), strict=True):
-            if not ok:
-                continue
-            birth, sex = birth_dates[i], sexes[i]
-            date_ok = birth is None or self._date_token(birth) == value[4:10] + (
-                "d" if value[16].isdigit() else "l"
+        if plain:
+            codes = np.frombuffer("".join(values[i] for i in plain).encode("ascii"), dtype=np.uint8)
+            verdict = screen_curps(codes.reshape(len(plain), 18))
+            record_days = np.array(
+                [_EPOCH_DAYS if birth_dates[i] is None else birth_dates[i].toordinal() for i in plain],  # type: ignore[union-attr]
+                dtype=np.int64,
             )
-            sex_ok = sex is None or sex == value[10]
-            trusted = date_ok and sex_ok
-            issue = None if trusted else "contradicts the record's birth date or sex; kept, not trusted"
-            out[i] = CurpResult(value, raws[i], trusted, issue)
+            record_sex = np.array([ord(sexes[i] or "?") for i in plain], dtype=np.uint8)
+            date_ok = (record_days == _EPOCH_DAYS) | (record_days == verdict.ordinal)
+            sex_ok = (record_sex == ord("?")) | (record_sex == verdict.sex)
+            trusted = date_ok & sex_ok
+            for k in np.flatnonzero(verdict.valid).tolist():
+                i = plain[k]
+                ok = bool(trusted[k])
+                out[i] = CurpResult(values[i], raws[i], ok, None if ok else _CONTRADICTS)
+        results: list[CurpResult] = []
         for i, result in enumerate(out):
-            if result is None:
-                out[i] = self._slow_curp(raws[i], birth_dates[i], sexes[i], names[i], states[i])
-        return [r for r in out if r is not None]
+            results.append(
+                result
+                if result is not None
+                else self._slow_curp(raws[i], birth_dates[i], sexes[i], names[i], states[i])
+            )
+        return results
 
     @staticmethod
     def _slow_curp(
@@ -220,8 +272,7 @@ class IdentityBatch:
             sex=sex,
             state=state,
         )
-        issue = None if verdict.trusted else "contradicts the record's birth date or sex; kept, not trusted"
-        return CurpResult(check.value, raw, verdict.trusted, issue)
+        return CurpResult(check.value, raw, verdict.trusted, None if verdict.trusted else _CONTRADICTS)
 
     # -- CURP characters 1-16 from the record ----------------------------------------------------------
     def _surname_word_of(self, raw: str) -> str:

@@ -25,12 +25,13 @@ from interop.context import system_context
 from interop.fhir.patient_ndjson import Systems
 from interop.ingest import service as ingest_service
 from interop.ingest import staging
-from interop.ingest.chunks import CHUNK_ROWS, ChunkReader
+from interop.ingest.chunks import CHUNK_ROWS
 from interop.ingest.errors import FileRefused
 from interop.ingest.merge import MergeCounts
 from interop.ingest.models import Import
-from interop.ingest.normalise import Chunk, Normaliser
+from interop.ingest.normalise import Chunk
 from interop.ingest.reading import inspect_file
+from interop.ingest.sources import ReaderSpec, source_for
 from interop.registry import service as registry_service
 from interop.roll import service as roll_service
 from interop.units import service as units_service
@@ -110,28 +111,27 @@ async def run_import(
             return await _finish(sessionmaker, imp, state="refused", error=exc.message, trace_id=trace_id)
         if inspection.sha256 != imp.sha256:
             raise ImportFileChanged(f"import {import_id}: its file has changed since it was registered")
-    systems = Systems(settings.system_curp, settings.system_clues, settings.system_expediente_template)
-    normaliser = Normaliser(imp.kind, allowed_clues=frozenset(imp.allowed_clues or ()) or None)
+    spec = ReaderSpec(
+        path=path,
+        kind=imp.kind,
+        fmt=imp.format,
+        encoding=imp.encoding or "utf-8",
+        start_after=imp.last_line,
+        chunk_rows=chunk_rows,
+        systems=Systems(settings.system_curp, settings.system_clues, settings.system_expediente_template),
+        allowed_clues=frozenset(imp.allowed_clues or ()) or None,
+    )
+    source = source_for(spec, imp.size_bytes)
+    pending = asyncio.ensure_future(source.next())
     try:
-        reader = ChunkReader(
-            path,
-            kind=imp.kind,
-            fmt=imp.format,
-            encoding=imp.encoding or "utf-8",
-            normaliser=normaliser,
-            start_after=imp.last_line,
-            chunk_rows=chunk_rows,
-            systems=systems,
-        )
-    except FileRefused as exc:
-        return await _finish(sessionmaker, imp, state="refused", error=exc.message, trace_id=trace_id)
-    try:
-        pending = asyncio.ensure_future(asyncio.to_thread(reader.next_chunk))
         while True:
-            chunk = await pending
+            try:
+                chunk = await pending
+            except FileRefused as exc:  # raised by the header, before any batch
+                return await _finish(sessionmaker, imp, state="refused", error=exc.message, trace_id=trace_id)
             if chunk is None:
                 break
-            pending = asyncio.ensure_future(asyncio.to_thread(reader.next_chunk))
+            pending = asyncio.ensure_future(source.next())
             async with sessionmaker() as session:
                 await _store_batch(session, imp, chunk)
                 await session.commit()
@@ -140,7 +140,7 @@ async def run_import(
     finally:
         with contextlib.suppress(BaseException):
             await pending
-        reader.close()
+        await source.close()
     return await _finish(sessionmaker, imp, state="succeeded", error=None, trace_id=trace_id)
 
 
