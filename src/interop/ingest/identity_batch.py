@@ -135,9 +135,8 @@ class IdentityBatch:
         self._sex: dict[str, str | None] = {}
         self._state: dict[str, str | None] = {}
         self._phone_prefix: dict[str, bool] = {}
-        self._surname_word: dict[str, str] = {}
-        self._given_word: dict[str, str] = {}
-        self._name_part: dict[tuple[str, str, str], str] = {}
+        self._surname_pieces: dict[str, tuple[str, str, str] | None] = {}
+        self._given_pieces: dict[str, tuple[str, str] | None] = {}
 
     # -- names ---------------------------------------------------------------------------------------
     def given(self, raw: str) -> tuple[str, str] | None:
@@ -275,53 +274,62 @@ class IdentityBatch:
         return CurpResult(check.value, raw, verdict.trusted, None if verdict.trusted else _CONTRADICTS)
 
     # -- CURP characters 1-16 from the record ----------------------------------------------------------
-    def _surname_word_of(self, raw: str) -> str:
-        word = self._surname_word.get(raw)
-        if word is None:
-            word = derivation._surname_word(raw)
-            self._surname_word[raw] = word
-        return word
+    def _surname_piece(self, raw: str) -> tuple[str, str, str] | None:
+        """(first letter, first internal vowel, first internal consonant) of the word of a surname that
+        the CURP reads, or None when the surname is absent or junk; cached per raw value."""
+        try:
+            return self._surname_pieces[raw]
+        except KeyError:
+            word = derivation._surname_word(raw) if raw else ""
+            piece = (
+                (
+                    derivation._first_letter(word),
+                    derivation._internal(word, derivation.VOWELS),
+                    derivation._internal(word, derivation.CONSONANTS),
+                )
+                if word
+                else None
+            )
+            self._surname_pieces[raw] = piece
+            return piece
 
-    def _given_word_of(self, raw: str) -> str:
-        word = self._given_word.get(raw)
-        if word is None:
-            word = derivation._given_word(raw)
-            self._given_word[raw] = word
-        return word
+    def _given_piece(self, raw: str) -> tuple[str, str] | None:
+        try:
+            return self._given_pieces[raw]
+        except KeyError:
+            word = derivation._given_word(raw) if raw else ""
+            piece = (
+                (derivation._first_letter(word), derivation._internal(word, derivation.CONSONANTS))
+                if word
+                else None
+            )
+            self._given_pieces[raw] = piece
+            return piece
 
     def curp16(
         self, given: str, paternal: str, maternal: str, birth: date | None, sex: str | None, state: str | None
     ) -> str | None:
-        """``identity.keys.curp16_of`` composed from per-word caches (``derivation.derive_name_part``
-        read word by word); None when a piece is missing or cannot be encoded."""
+        """``identity.keys.curp16_of`` composed from per-value caches of ``derivation``'s own letter
+        rules (``derive_name_part`` read word by word); None when a piece is missing."""
         if birth is None or sex is None or state is None or not given or not 1900 <= birth.year <= 2099:
             return None
-        first = self._surname_word_of(paternal) if paternal else ""
-        second = self._surname_word_of(maternal) if maternal else ""
-        if not first:
-            first, second = second, ""
-        word = self._given_word_of(given)
-        if not word or not first:
+        first = self._surname_piece(paternal)
+        second = self._surname_piece(maternal)
+        if first is None:
+            first, second = second, None
+        word = self._given_piece(given)
+        if word is None or first is None:
             return None
-        words = (word, first, second)
-        part = self._name_part.get(words)
-        if part is None:
-            part = _name_part(word, first, second)
-            self._name_part[words] = part
-        return part[:4] + self._date_token(birth)[:6] + sex + state + part[4:]
-
-
-def _name_part(word: str, first: str, second: str) -> str:
-    """CURP characters 1-4 then 14-16 from the words ``derive_name_part`` reads (given, first and
-    second surname), by its own letter rules."""
-    letter = derivation._first_letter
-    internal = derivation._internal
-    initials = letter(first) + internal(first, derivation.VOWELS) + letter(second) + letter(word)
-    if initials in INCONVENIENT_WORDS:
-        initials = initials[0] + derivation.MISSING + initials[2:]
-    consonants = (
-        internal(first, derivation.CONSONANTS)
-        + (internal(second, derivation.CONSONANTS) if second else derivation.MISSING)
-        + internal(word, derivation.CONSONANTS)
-    )
-    return initials + consonants
+        initials = first[0] + first[1] + (second[0] if second else derivation.MISSING) + word[0]
+        if initials in INCONVENIENT_WORDS:
+            initials = initials[0] + derivation.MISSING + initials[2:]
+        token = self._date_tokens.get(birth) or self._date_token(birth)
+        return (
+            initials
+            + token[:6]
+            + sex
+            + state
+            + first[2]
+            + (second[2] if second else derivation.MISSING)
+            + word[1]
+        )
