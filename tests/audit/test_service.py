@@ -301,3 +301,20 @@ async def test_search_filters_and_keyset_pages(sessionmaker: async_sessionmaker[
         assert [e.seq for e in page] == [2, 7]
         page, _ = await audit_service.search_events(session, criteria=AuditSearch(actions=["C"]), count=10)
         assert page == []
+
+
+async def test_entity_search_can_use_the_gin_index(session: AsyncSession) -> None:
+    await session.execute(text("SET LOCAL enable_seqscan = off"))
+    plan = (
+        (
+            await session.execute(
+                text(
+                    "EXPLAIN SELECT seq FROM audit_event "
+                    """WHERE CAST(entities AS JSONB) @> '[{"type": "Task", "id": "1"}]'"""
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    assert any("ix_audit_event_entities" in line for line in plan)
