@@ -70,3 +70,23 @@ async def test_metrics_exposed(client: httpx.AsyncClient) -> None:
     # labels are full route templates (router prefixes included), never concrete paths
     assert 'route="/fhir/metadata"' in response.text
     assert "interop_jobs" in response.text or "interop_db_pool_connections" in response.text
+
+
+def test_log_lines_carry_where_not_what() -> None:
+    import json
+    import logging
+
+    from interop.api.logs import JsonFormatter
+
+    try:
+        raise ValueError("PEREZ LOPEZ JUAN PELJ480512HDFRPN09")
+    except ValueError:
+        record = logging.LogRecord(
+            "t", logging.ERROR, __file__, 1, "unhandled error", None, __import__("sys").exc_info()
+        )
+    line = JsonFormatter().format(record)
+    assert "PEREZ" not in line
+    assert "PELJ" not in line
+    body = json.loads(line)
+    assert body["exc_type"] == "ValueError"
+    assert any("test_log_lines_carry_where_not_what" in frame for frame in body["exc_frames"])

@@ -6,6 +6,7 @@ operation); bench/fuzz runs the long version. Failures found become regression t
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -20,8 +21,10 @@ DOCS = documents()
 V1 = schemathesis.openapi.from_dict(DOCS["v1.json"])
 FHIR = schemathesis.openapi.from_dict(DOCS["fhir.json"])
 ROLES = ("bienestar", "clinic", "reviewer", "auditor")
+# The default run is bounded; bench/fuzz raises this for the long run.
+EXAMPLES = int(os.environ.get("INTEROP_FUZZ_EXAMPLES", "12"))
 FUZZ = settings(
-    max_examples=12,
+    max_examples=EXAMPLES,
     deadline=None,
     derandomize=True,
     suppress_health_check=list(HealthCheck),

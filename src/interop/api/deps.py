@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interop.config import Settings
@@ -30,3 +30,6 @@ def get_settings(request: Request) -> Settings:
 # scope="function": commit before the response is sent, so a failed commit is an error, not a lost write.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+# Database ids are bigint: larger values are the caller's mistake (422), not a driver error.
+DbId = Annotated[int, Path(ge=1, le=2**63 - 1)]

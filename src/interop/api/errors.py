@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -152,9 +153,31 @@ async def _database(request: Request, exc: Exception) -> Response:
     )
 
 
+def _is_data_error(exc: BaseException) -> bool:
+    """The database refused a value (SQLSTATE class 22, or the driver's own range check): the caller sent
+    something no column can hold, e.g. an id beyond 64 bits."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    cause: BaseException | None = exc.orig
+    while cause is not None:
+        if isinstance(cause, asyncpg.DataError) or str(getattr(cause, "sqlstate", "") or "").startswith("22"):
+            return True
+        cause = cause.__cause__
+    return False
+
+
 async def _unhandled(request: Request, exc: Exception) -> Response:
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return await _database(request, exc)
+    if _is_data_error(exc):
+        log.info("value refused by the database", extra={"error": type(exc).__name__})
+        return render(
+            request,
+            status=422,
+            code="invalid",
+            message="a value is out of range or malformed",
+            fhir_code="invalid",
+        )
     if isinstance(exc, OSError | ConnectionError) or _is_connection_error(exc):
         return await _database(request, exc)
     log.exception("unhandled error", extra={"error": type(exc).__name__})
@@ -178,4 +201,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(OperationalError, _database)
     app.add_exception_handler(InterfaceError, _database)
+    # Other driver errors (a refused value, a bug) are answered here rather than re-raised to the server.
+    app.add_exception_handler(DBAPIError, _unhandled)
     app.add_exception_handler(Exception, _unhandled)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,7 +33,15 @@ class JsonFormatter(logging.Formatter):
             if key not in _STANDARD and not key.startswith("_"):
                 out[key] = value
         if record.exc_info and record.exc_info[0] is not None:
+            # Where it failed, never the exception's message: messages of driver errors carry SQL
+            # parameters, which can be names or CURPs.
             out["exc_type"] = record.exc_info[0].__name__
+            tb = record.exc_info[2]
+            if tb is not None:
+                out["exc_frames"] = [
+                    f"{frame.filename.rsplit('/site-packages/', 1)[-1]}:{frame.lineno} {frame.name}"
+                    for frame in traceback.extract_tb(tb)[-8:]
+                ]
         return orjson.dumps(out, default=str).decode()
 
 
