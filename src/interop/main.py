@@ -50,6 +50,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 for kind, state, count, age in await job_service.queue_stats(session):
                     metrics.JOBS.labels(kind, state).set(count)
                     metrics.JOB_AGE.labels(kind, state).set(age)
+                metrics.JOB_PROGRESS.clear()
+                for kind, job_id, progress in await job_service.running_progress(session):
+                    for measure, value in progress.items():
+                        if isinstance(value, int | float) and not isinstance(value, bool):
+                            metrics.JOB_PROGRESS.labels(kind, str(job_id), measure).set(value)
 
         app.state.refresh_metrics = refresh_metrics
         stop = asyncio.Event()

@@ -90,3 +90,23 @@ def test_log_lines_carry_where_not_what() -> None:
     body = json.loads(line)
     assert body["exc_type"] == "ValueError"
     assert any("test_log_lines_carry_where_not_what" in frame for frame in body["exc_frames"])
+
+
+async def test_metrics_show_queue_depth_and_running_progress(
+    client: httpx.AsyncClient, session: object
+) -> None:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from interop.job import service as job_service
+
+    assert isinstance(session, AsyncSession)
+    await job_service.enqueue(session, kind="import.run", payload={})
+    running = await job_service.enqueue(session, kind="match.run", payload={})
+    await session.commit()
+    claimed = await job_service.claim_next(session, worker_id="w", only_id=running.id)
+    assert claimed is not None
+    await job_service.heartbeat(session, job_id=running.id, progress={"scored": 120, "total": 400})
+    await session.commit()
+    text = (await client.get("/metrics")).text
+    assert 'interop_jobs{kind="import.run",state="queued"} 1.0' in text
+    assert f'interop_job_progress{{job_id="{running.id}",kind="match.run",measure="scored"}} 120.0' in text

@@ -23,9 +23,15 @@ JOB_AGE = Gauge(
     ["kind", "state"],
     registry=REGISTRY,
 )
+JOB_PROGRESS = Gauge(
+    "interop_job_progress",
+    "Progress counters of running jobs (imports, match runs)",
+    ["kind", "job_id", "measure"],
+    registry=REGISTRY,
+)
 AUDIT_CHAIN_LENGTH = Gauge("interop_audit_chain_length", "Audit events in the chain", registry=REGISTRY)
-NOTIFICATION_FAILURES = Counter(
-    "interop_notification_failures_total", "Failed subscription deliveries", registry=REGISTRY
+NOTIFICATION_FAILURES = Gauge(
+    "interop_notification_failures", "Subscription deliveries that failed for good", registry=REGISTRY
 )
 DB_POOL = Gauge("interop_db_pool_connections", "Database pool connections", ["state"], registry=REGISTRY)
 

@@ -122,3 +122,9 @@ async def queue_stats(session: AsyncSession) -> list[tuple[str, str, int, float]
         .group_by(Job.kind, Job.state)
     )
     return [(k, s, int(c), float(a or 0)) for k, s, c, a in rows.all()]
+
+
+async def running_progress(session: AsyncSession) -> list[tuple[str, int, dict[str, Any]]]:
+    """(kind, id, progress) of running jobs, for metrics."""
+    rows = await session.execute(select(Job.kind, Job.id, Job.progress).where(Job.state == "running"))
+    return [(kind, int(job_id), dict(progress or {})) for kind, job_id, progress in rows.all()]
