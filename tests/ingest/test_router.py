@@ -206,3 +206,27 @@ async def test_upload_without_kind_or_unknown_kind_is_invalid(
     assert (await client.post("/v1/imports", content=b"x", headers=headers)).status_code == 422
     assert (await client.post("/v1/imports?kind=pets", content=b"x", headers=headers)).status_code == 422
     assert (await client.post("/v1/imports?kind=roll", content=b"x")).status_code == 401
+
+
+async def test_failed_import_is_reported_and_resumed_by_resubmission(
+    app: FastAPI, client: httpx.AsyncClient, auth_headers: Headers
+) -> None:
+    body = csv_text(ROLL_HEADER, [roll_row("R1"), roll_row("R2")]).encode()
+    headers = {**auth_headers("bienestar"), "Content-Type": "text/csv"}
+    first = await client.post("/v1/imports?kind=roll", content=body, headers=headers)
+    created = first.json()
+    upload = app.state.settings.resolved_data_dir / "uploads" / f"{created['sha256']}.csv"
+    upload.unlink()  # the job cannot find its file: a permanent failure
+    await _run_jobs(app)
+    failed = (await client.get(first.headers["location"], headers=auth_headers("bienestar"))).json()
+    assert failed["state"] == "failed"
+    assert "missing or has changed" in failed["error"]
+
+    again = await client.post("/v1/imports?kind=roll", content=body, headers=headers)
+    assert again.status_code == 202
+    assert again.headers["location"] == first.headers["location"]  # the same import, resumed
+    await _run_jobs(app)
+    done = (await client.get(first.headers["location"], headers=auth_headers("bienestar"))).json()
+    assert done["state"] == "succeeded"
+    assert done["counts"]["stored"] == 2
+    assert done["error"] is None

@@ -60,8 +60,11 @@ class NewImport:
 async def create_import(session: AsyncSession, ctx: RequestContext, *, new: NewImport) -> Import:
     """Record an import and queue its job. Idempotent on the file digest: a file already imported
     (same kind, digest and CLUES scope) becomes a finished import that points at the first one and
-    changes nothing; one still running is returned as is (the caller resumes it)."""
+    changes nothing; an unfinished or failed one is returned, with a new job when its job gave up, and
+    resumes after its last committed line."""
     check_may_import(ctx.actor, new.kind)
+    if new.fmt == "ndjson" and new.kind != "patients":
+        raise UnknownKind("FHIR NDJSON is accepted for patients only")
     allowed = _allowed_clues(ctx.actor)
     previous = (
         await session.execute(
@@ -69,7 +72,7 @@ async def create_import(session: AsyncSession, ctx: RequestContext, *, new: NewI
             .where(
                 Import.kind == new.kind,
                 Import.sha256 == new.sha256,
-                Import.state.in_(("succeeded", *UNFINISHED)),
+                Import.state.in_(("succeeded", "failed", *UNFINISHED)),
                 Import.duplicate_of.is_(None),
                 Import.allowed_clues.is_(None) if allowed is None else Import.allowed_clues == allowed,
             )
@@ -77,8 +80,9 @@ async def create_import(session: AsyncSession, ctx: RequestContext, *, new: NewI
             .limit(1)
         )
     ).scalar_one_or_none()
-    if previous is not None and previous.state in UNFINISHED:
-        return previous
+    if previous is not None and previous.state in (*UNFINISHED, "failed"):
+        previous.path = new.path  # the same bytes (same digest), wherever they are now
+        return await _keep_running(session, previous)
     imp = Import(
         kind=new.kind,
         format=new.fmt,
@@ -127,6 +131,24 @@ async def create_import(session: AsyncSession, ctx: RequestContext, *, new: NewI
     return imp
 
 
+async def _keep_running(session: AsyncSession, imp: Import) -> Import:
+    """An unfinished import whose job gave up (attempts exhausted) gets a new job, which resumes it."""
+    job = await job_service.get_job(session, job_id=imp.job_id) if imp.job_id is not None else None
+    if job is None or job.state in ("failed", "cancelled", "succeeded"):
+        fresh = await job_service.enqueue(
+            session,
+            kind=JOB_KIND,
+            payload={"import_id": imp.id, "inspected": False},
+            queue_key=QUEUE_KEY,
+            trace_id=imp.trace_id,
+        )
+        imp.job_id = fresh.id
+        imp.state = "queued"
+        imp.error = None
+        await session.flush()
+    return imp
+
+
 def _visible(ctx: RequestContext, imp: Import) -> bool:
     return ctx.actor.role in ("admin", "system") or imp.client_id == ctx.actor.client_id
 
@@ -136,6 +158,15 @@ async def get_import(session: AsyncSession, ctx: RequestContext, *, import_id: i
     imp = await session.get(Import, import_id, populate_existing=True)
     if imp is None or not _visible(ctx, imp):
         raise ImportNotFound(f"no import {import_id}")
+    if imp.state in UNFINISHED and imp.job_id is not None:
+        # A job that exhausted its attempts leaves its import behind: say so (a re-submission resumes it).
+        job = await job_service.get_job(session, job_id=imp.job_id)
+        if job is not None and job.state == "failed":
+            await set_state(
+                session, import_id=imp.id, state="failed", error=job.error or "the import job failed"
+            )
+            imp = await session.get(Import, import_id, populate_existing=True)
+            assert imp is not None
     return imp
 
 
