@@ -25,7 +25,8 @@ _DIGEST_COLUMNS = [c for c in FEATURE_COLUMNS if c not in ("unique_id", "source"
 
 
 def connect(workdir: Path, *, memory_limit: str = "6GB", threads: int = 2) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(str(workdir / "match.duckdb"))
+    # In memory: spilling to ``temp_directory`` covers what does not fit, without a WAL to write.
+    con = duckdb.connect()
     run(con, f"SET memory_limit = '{memory_limit}'")
     run(con, f"SET threads = {threads}")
     run(con, f"SET temp_directory = '{workdir / 'spill'}'")

@@ -1,0 +1,83 @@
+"""The online match function (the visit path) and visit reviews, against a real index."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from tests.matching.factories import load_population, make_people
+
+from interop.config import Settings
+from interop.context import system_context
+from interop.job.worker import Worker
+from interop.matching import service
+from interop.matching.schemas import IdentityProbe
+
+
+async def test_match_online_finds_the_person_and_queues_visit_reviews(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], session: AsyncSession
+) -> None:
+    people = make_people(250)
+    await load_population(session, people)
+    ctx = system_context(request_id="r", trace_id="0" * 32)
+    assert await service.match_online(session, probe=IdentityProbe(given_names="X"), settings=settings) == []
+    run = await service.start_run(session, ctx)
+    await session.commit()
+    assert run.job_id is not None
+    assert await Worker(settings, sessionmaker).run_until_done(run.job_id) == "succeeded"
+
+    p = people[10]
+    probe = IdentityProbe(
+        given_names=p.nombre,
+        paternal_surname=p.primer_apellido,
+        maternal_surname=p.segundo_apellido,
+        birth_date=p.fecha_nacimiento,
+        sex=p.sexo,
+        entidad=p.entidad,
+        municipio=p.municipio,
+        localidad=p.localidad,
+        domicilio=p.domicilio,
+    )
+    cands = await service.match_online(session, probe=probe, limit=5, settings=settings)
+    assert cands
+    best = cands[0]
+    person = (
+        await session.execute(
+            text("SELECT person_id FROM match_record WHERE source = 'roll' AND record_id = :r"),
+            {"r": f"R{p.key}"},
+        )
+    ).scalar_one()
+    assert best.person_id == person
+    assert best.grade == "certain"
+    assert best.probability >= settings.match_auto_threshold
+    assert {e.comparison for e in best.evidence} >= {"given", "paternal", "birth_date"}
+    assert [c.match_weight for c in cands] == sorted((c.match_weight for c in cands), reverse=True)
+
+    # A visit whose identity is uncertain goes to the review queue; linking it attaches it to the person.
+    provisional = uuid.uuid4()
+    ids = await service.queue_visit_review(
+        session, ctx, provisional_patient_id=provisional, probe=probe, candidates=cands[:1]
+    )
+    again = await service.queue_visit_review(
+        session, ctx, provisional_patient_id=provisional, probe=probe, candidates=cands[:1]
+    )
+    assert ids == again
+    detail = await service.get_review(session, ctx, review_id=ids[0])
+    assert detail.left_record.source == "visit"
+    assert detail.left_record.fields["nombre"] == p.nombre
+    assert detail.evidence
+    await service.decide_review(session, ctx, review_id=ids[0], decision="link", reason="same person at home")
+    await session.commit()
+    linked = (
+        await session.execute(
+            text(
+                "SELECT person_id, origin FROM match_link "
+                "WHERE source = 'visit' AND record_id = :r AND state = 'MATCH'"
+            ),
+            {"r": str(provisional)},
+        )
+    ).one()
+    assert linked == (person, "MANUAL")
+    units = await service.registry_units_of(session, person_id=person)
+    assert units in ([], ["DFIMB000001"])
