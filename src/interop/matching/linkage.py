@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import duckdb
+import pyarrow as pa  # type: ignore[import-untyped]
 from splink import DuckDBAPI, Linker
 from splink.internals.splink_dataframe import SplinkDataFrame
 
@@ -76,10 +77,16 @@ def _register_tf(linker: Linker, db: DuckDBAPI, tf: dict[str, dict[str, float]])
     con = db._con
     for column, table in tf.items():
         name = f"__interop_tf_{column}"
+        values = pa.table(
+            {
+                column: pa.array(list(table.keys()), pa.string()),
+                f"tf_{column}": pa.array(list(table.values()), pa.float64()),
+            }
+        )
+        con.register(f"{name}_arrow", values)
         # DuckDB 2 refuses new work while a result is unfinished: every statement is fetched.
-        con.execute(f"CREATE OR REPLACE TABLE {name} ({column} VARCHAR, tf_{column} DOUBLE)").fetchall()
-        if table:
-            con.executemany(f"INSERT INTO {name} VALUES (?, ?)", list(table.items())).fetchall()
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name}_arrow").fetchall()
+        con.unregister(f"{name}_arrow")
         linker.table_management.register_term_frequency_lookup(db.register(name), column)
 
 
