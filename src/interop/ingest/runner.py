@@ -121,7 +121,7 @@ async def run_import(
         systems=Systems(settings.system_curp, settings.system_clues, settings.system_expediente_template),
         allowed_clues=frozenset(imp.allowed_clues or ()) or None,
     )
-    source = source_for(spec, imp.size_bytes)
+    source = source_for(spec)
     pending = asyncio.ensure_future(source.next())
     try:
         while True:
