@@ -26,13 +26,21 @@ from interop.db.engine import create_engine, create_sessionmaker
 from interop.main import create_app
 
 TEMPLATE = "interop_template"
+TEST_SERVER_SETTINGS = {
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "shared_buffers": "256MB",
+    "max_connections": "300",
+}
 _counter = itertools.count()
 
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[EmbeddedServer]:
     root = Path(tempfile.mkdtemp(prefix="interop-test-pg-"))
-    server = asyncio.run(start_embedded(root))
+    # A throwaway cluster: no fsync, so creating a database per test costs milliseconds, not a checkpoint.
+    server = asyncio.run(start_embedded(root, overrides=TEST_SERVER_SETTINGS))
     asyncio.run(_create_database(server, TEMPLATE, template=None))
     migrate.upgrade(server.url(TEMPLATE))
     yield server
@@ -43,7 +51,7 @@ async def _create_database(server: EmbeddedServer, name: str, *, template: str |
     conn = await asyncpg.connect(server.url("postgres").replace("+asyncpg", ""))
     try:
         if template:
-            await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+            await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY WAL_LOG')
         else:
             await conn.execute(f'CREATE DATABASE "{name}"')
     finally:

@@ -23,7 +23,7 @@ def _fresh_database(pg_server: Any) -> str:
     async def create() -> None:
         conn = await asyncpg.connect(pg_server.url("postgres").replace("+asyncpg", ""))
         try:
-            await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "interop_template" STRATEGY FILE_COPY')
+            await conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "interop_template" STRATEGY WAL_LOG')
         finally:
             await conn.close()
 

@@ -76,10 +76,10 @@ def _start(pgdata: Path) -> Any:
         raise EmbeddedServerError(f"embedded PostgreSQL did not start in {pgdata}: {reason}") from exc
 
 
-async def _tune(server: EmbeddedServer) -> None:
+async def _tune(server: EmbeddedServer, overrides: dict[str, str]) -> None:
     conn = await asyncpg.connect(server.url("postgres").replace("+asyncpg", ""))
     try:
-        for name, value in _TUNING.items():
+        for name, value in {**_TUNING, **overrides}.items():
             await conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
     finally:
         await conn.close()
@@ -99,10 +99,11 @@ async def ensure_database(url: str) -> None:
         await conn.close()
 
 
-async def start_embedded(data_dir: Path) -> EmbeddedServer:
+async def start_embedded(data_dir: Path, *, overrides: dict[str, str] | None = None) -> EmbeddedServer:
     """Start (or reuse) the server in ``data_dir/pgdata`` and make sure the interop database exists.
 
-    Idempotent: a second call on the same folder reuses the data and a running server.
+    Idempotent: a second call on the same folder reuses the data and a running server. ``overrides``
+    (server settings) apply when the cluster is created — tests use them to trade durability for speed.
     """
     data_dir = data_dir.expanduser().resolve()  # noqa: ASYNC240 - once, at start-up
     _check_writable(data_dir)
@@ -111,7 +112,7 @@ async def start_embedded(data_dir: Path) -> EmbeddedServer:
     server = EmbeddedServer(pgdata=pgdata, handle=_start(pgdata))
     if fresh:
         # Settings like shared_buffers need a restart to apply; only the first start pays it.
-        await _tune(server)
+        await _tune(server, overrides or {})
         server.stop()
         server = EmbeddedServer(pgdata=pgdata, handle=_start(pgdata))
     await ensure_database(server.url())
