@@ -180,8 +180,8 @@ def _write_pending(session: Session) -> None:
     # Flush the caller's own changes first, so the chain lock is held for as little as possible.
     session.flush()
     conn = session.connection()
-    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
-    prev_seq, prev_hash, last_at = _head(conn)
+    prev_seq, prev_hash, last_at = _lock_head(conn)
+    first_seq = prev_seq + 1
     # recorded_at never goes backwards along the chain, so date ranges are contiguous seq ranges.
     now = max(datetime.now(UTC), last_at) if last_at else datetime.now(UTC)
     rows = []
@@ -192,22 +192,21 @@ def _write_pending(session: Session) -> None:
         row["hash"] = prev_hash
         rows.append(row)
     conn.execute(insert(AuditEvent), rows)
-    signer = _config.signer
-    if signer is not None:
-        last_checkpoint = conn.execute(
-            text("SELECT coalesce(max(seq), 0) FROM audit_checkpoint")
-        ).scalar_one()
-        if prev_seq - last_checkpoint >= _config.checkpoint_every:
-            conn.execute(insert(AuditCheckpoint), [_signed(signer, prev_seq, prev_hash, now)])
+    signer, every = _config.signer, _config.checkpoint_every
+    # A checkpoint each time the chain crosses a multiple of ``every`` (no extra query on the hot path);
+    # one missed while no key was loaded is covered by the next, or by an on-demand checkpoint.
+    if signer is not None and prev_seq // every > (first_seq - 1) // every:
+        conn.execute(insert(AuditCheckpoint), [_signed(signer, prev_seq, prev_hash, now)])
 
 
-def _head(conn: Connection) -> tuple[int, bytes, datetime | None]:
-    head = conn.execute(
-        text("SELECT seq, hash, recorded_at FROM audit_event ORDER BY seq DESC LIMIT 1")
-    ).first()
+def _lock_head(conn: Connection) -> tuple[int, bytes, datetime | None]:
+    """Take the chain lock and read the head, in one round trip: ``audit_lock_head`` (migration 0002) is
+    a VOLATILE plpgsql function, so its SELECT gets a snapshot taken after the lock is granted, and sees
+    the previous holder's commit (a plain ``SELECT lock, head`` would read with an older snapshot)."""
+    head = conn.execute(text("SELECT * FROM audit_lock_head(:key)"), {"key": LOCK_KEY}).first()
     if head is None:
         return 0, chain.GENESIS, None
-    return int(head.seq), bytes(head.hash), head.recorded_at
+    return int(head.head_seq), bytes(head.head_hash), head.head_recorded_at
 
 
 def _signed(signer: signing.Signer, seq: int, hash_: bytes, at: datetime) -> dict[str, Any]:
@@ -283,8 +282,7 @@ async def checkpoint(session: AsyncSession, *, signer: signing.Signer | None = N
     signer = signer or current_signer()
     await session.run_sync(_write_pending)
     conn = await session.connection()
-    await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
-    seq, hash_, _ = await conn.run_sync(_head)
+    seq, hash_, _ = await conn.run_sync(_lock_head)
     if seq == 0:
         return None
     return await checkpoint_at(session, seq=seq, hash_=hash_, signer=signer)

@@ -76,6 +76,20 @@ def upgrade() -> None:
     )
     op.create_index("ix_audit_checkpoint_seq", "audit_checkpoint", ["seq"])
 
+    # The chain writers' lock and head read in one round trip. VOLATILE plpgsql: each statement inside
+    # takes a fresh snapshot, so the SELECT sees the commit of whoever held the lock before.
+    op.execute(
+        """
+        CREATE FUNCTION audit_lock_head(lock_key bigint)
+        RETURNS TABLE (head_seq bigint, head_hash bytea, head_recorded_at timestamptz)
+        LANGUAGE plpgsql VOLATILE AS $$
+        BEGIN
+            PERFORM pg_advisory_xact_lock(lock_key);
+            RETURN QUERY SELECT e.seq, e.hash, e.recorded_at FROM audit_event e ORDER BY e.seq DESC LIMIT 1;
+        END
+        $$
+        """
+    )
     op.execute(
         """
         CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -104,6 +118,7 @@ def upgrade() -> None:
                 CREATE ROLE interop_app NOLOGIN;
             END IF;
             GRANT SELECT, INSERT ON audit_event, audit_checkpoint TO interop_app;
+            GRANT EXECUTE ON FUNCTION audit_lock_head(bigint) TO interop_app;
         EXCEPTION WHEN insufficient_privilege THEN
             RAISE NOTICE 'interop_app role not created (no CREATEROLE); create a non-owner app role by hand';
         END
@@ -117,6 +132,7 @@ def downgrade() -> None:
         op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
         op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
     op.execute("DROP FUNCTION IF EXISTS audit_append_only()")
+    op.execute("DROP FUNCTION IF EXISTS audit_lock_head(bigint)")
     op.drop_index("ix_audit_checkpoint_seq", table_name="audit_checkpoint")
     op.drop_table("audit_checkpoint")
     op.drop_index("ix_audit_event_entities", table_name="audit_event")
