@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import asyncpg
 import httpx
@@ -233,6 +234,11 @@ async def visit_overhead(url: str, data_dir: Path, visits: int) -> dict[str, flo
                         timings[recording].append(time.perf_counter() - t)
                         assert r.status_code == 201, r.text
             audit_service.record = real_record  # type: ignore[assignment]
+    conn = await asyncpg.connect(url.replace("+asyncpg", ""))
+    try:
+        events = await conn.fetchval("SELECT count(*) FROM audit_event")
+    finally:
+        await conn.close()
     with_ms = statistics.median(timings[True]) * 1000
     without_ms = statistics.median(timings[False]) * 1000
     return {
@@ -242,10 +248,13 @@ async def visit_overhead(url: str, data_dir: Path, visits: int) -> dict[str, flo
         "visit_mean_ms_with_audit": statistics.fmean(timings[True]) * 1000,
         "visit_mean_ms_without_audit": statistics.fmean(timings[False]) * 1000,
         "visit_audit_overhead_pct": (with_ms / without_ms - 1) * 100,
+        "audit_events_per_recorded_visit": events / (len(timings[True]) + 20),
     }
 
 
-async def prepare_database(data_dir: Path, name: str) -> tuple[str, EmbeddedServer | None]:
+async def prepare_database(
+    data_dir: Path, name: str, *, fresh: bool = False
+) -> tuple[str, EmbeddedServer | None]:
     server = None
     if os.environ.get("DATABASE_URL"):
         base = os.environ["DATABASE_URL"].replace("postgresql://", "postgresql+asyncpg://", 1)
@@ -253,6 +262,14 @@ async def prepare_database(data_dir: Path, name: str) -> tuple[str, EmbeddedServ
     else:
         server = await start_embedded(data_dir)
         url = server.url(name)
+    if fresh:
+        admin = await asyncpg.connect(
+            urlparse(url.replace("+asyncpg", ""))._replace(path="/postgres").geturl()
+        )
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
     await ensure_database(url)
     await asyncio.to_thread(migrate.upgrade, url)
     return url, server
@@ -266,6 +283,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--visits", type=int, default=300, help="visit posts per mode (0 skips)")
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/interop-bench-audit"))
+    parser.add_argument("--only-visits", action="store_true", help="skip the chain: time visit posts only")
     args = parser.parse_args()
 
     result: dict[str, Any] = {"events": args.events, "workers": args.workers, "cpus": os.cpu_count()}
@@ -279,6 +297,15 @@ def main() -> None:
 
 
 def run(args: argparse.Namespace, url: str, result: dict[str, Any]) -> None:
+    if not args.only_visits:
+        run_chain(args, url, result)
+    if args.visits:
+        print("timing visit posts with and without recording…", file=sys.stderr)
+        visit_url, _ = asyncio.run(prepare_database(args.data_dir, "bench_audit_visits", fresh=True))
+        result.update(asyncio.run(visit_overhead(visit_url, args.data_dir / "app", args.visits)))
+
+
+def run_chain(args: argparse.Namespace, url: str, result: dict[str, Any]) -> None:
     dsn = url.replace("+asyncpg", "")
     print(f"generating and loading {args.events:,} events…", file=sys.stderr)
     result.update(asyncio.run(load(dsn, args.events)))
@@ -297,11 +324,6 @@ def run(args: argparse.Namespace, url: str, result: dict[str, Any]) -> None:
         result["verify_over_raw_sha256"] = report.seconds / result["raw_sha256_seconds"]
     result.update(asyncio.run(copy_out_floor(dsn)))
     result["verify_over_copy_out"] = report.seconds / result["copy_out_seconds"]
-
-    if args.visits:
-        print("timing visit posts with and without recording…", file=sys.stderr)
-        visit_url, _ = asyncio.run(prepare_database(args.data_dir, "bench_audit_visits"))
-        result.update(asyncio.run(visit_overhead(visit_url, args.data_dir / "app", args.visits)))
 
 
 if __name__ == "__main__":
