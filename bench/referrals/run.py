@@ -127,7 +127,7 @@ async def open_loop(
     rate: float,
     duration: float,
     start: int = 0,
-    max_in_flight: int = 256,
+    max_in_flight: int = 64,
 ) -> tuple[list[float], float, int]:
     """Requests scheduled at a fixed rate; latency counted from the scheduled instant."""
     lat: list[float] = []
@@ -243,7 +243,10 @@ RAW_WRITE = [
         "patient_id, owner_clues, authored_on, version, change_seq) VALUES ($1, $2, $3, 'raw', 'requested', "
         "'routine', '[]', $4, 'XXRAW000000', now(), 1, nextval('referral_change_seq'))"
     ),
-    "INSERT INTO referral_version (resource_type, resource_id, version, snapshot) VALUES ($1, $2, 1, $3::jsonb)",
+    (
+        "INSERT INTO referral_version (resource_type, resource_id, version, snapshot) "
+        "VALUES ($1, $2, 1, $3::jsonb)"
+    ),
 ]
 
 
@@ -267,7 +270,7 @@ RAW_PULL = (
 )
 
 
-# Main --------------------------------------------------------------------------------------------------------
+# Main ---------------------------------------------------------------------------------------------------
 
 
 async def bench(args: argparse.Namespace) -> dict[str, Any]:
@@ -330,21 +333,29 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             "concurrency": args.concurrency,
             "at": datetime.now(UTC).isoformat(),
         }
-        connector = aiohttp.TCPConnector(limit=args.concurrency * 4)
-        async with aiohttp.ClientSession(base_url=base, connector=connector) as http:
+        connector = aiohttp.TCPConnector(limit=64)
+        async with aiohttp.ClientSession(
+            base_url=base, connector=connector, timeout=aiohttp.ClientTimeout(total=120)
+        ) as http:
             bh = {"Authorization": f"Bearer {b_token}"}
             grades: Counter[str] = Counter()
+            statuses: Counter[str | int] = Counter()
             rules: Counter[str] = Counter()
 
             async def post(i: int) -> bool:
-                async with http.post("/v1/visits", json=bodies[i % len(bodies)], headers=bh) as r:
-                    if r.status == 201:
-                        out = await r.json()
-                        grades[out["match"]["grade"]] += 1
-                        rules[out["routing"]["rule"]] += 1
-                    else:
-                        await r.read()
-                    return r.status in (200, 201)
+                try:
+                    async with http.post("/v1/visits", json=bodies[i % len(bodies)], headers=bh) as r:
+                        if r.status == 201:
+                            out = await r.json()
+                            grades[out["match"]["grade"]] += 1
+                            rules[out["routing"]["rule"]] += 1
+                        else:
+                            statuses[r.status] += 1
+                            await r.read()
+                        return r.status in (200, 201)
+                except (aiohttp.ClientError, TimeoutError) as exc:
+                    statuses[type(exc).__name__] += 1
+                    return False
 
             print("visit posts", flush=True)
             await closed_loop(post, concurrency=4, duration=3, start=0)  # warm-up
@@ -360,6 +371,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             results["post_open"] = summary(f"POST /v1/visits open-loop {args.post_rate:.0f}/s", lat, el, err)
             cursor += len(lat)
             results["match_grades"] = dict(grades)
+            results["post_failures"] = {str(k): v for k, v in statuses.items()}
             results["routing_rules"] = dict(rules)
 
             pool = await asyncpg.create_pool(
@@ -380,11 +392,15 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             sizes: Counter[int] = Counter()
 
             async def pull(i: int) -> bool:
-                async with http.get(pull_url, headers=ch) as r:
-                    body = await r.read()
-                    if r.status == 200 and i % 50 == 0:
-                        sizes[len(json.loads(body).get("entry", []))] += 1
-                    return r.status == 200
+                try:
+                    async with http.get(pull_url, headers=ch) as r:
+                        body = await r.read()
+                        if r.status == 200 and i % 50 == 0:
+                            sizes[len(json.loads(body).get("entry", []))] += 1
+                        return r.status == 200
+                except (aiohttp.ClientError, TimeoutError) as exc:
+                    statuses[type(exc).__name__] += 1
+                    return False
 
             print(f"clinic pull ({busiest}: {waiting} Tasks)", flush=True)
             await closed_loop(pull, concurrency=4, duration=2)
@@ -425,6 +441,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                 f"asyncpg SELECT page of 100, closed-loop c={args.concurrency}", lat, el, err
             )
             await pool.close()
+        results["load_average_after"] = os.getloadavg()
         results["ratios"] = {
             "post_vs_raw_throughput": round(
                 results["post_closed"]["per_s"] / results["raw_post_closed"]["per_s"], 3

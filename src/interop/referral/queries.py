@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from interop.context import RequestContext
 from interop.referral.errors import ReferralNotFound
 from interop.referral.models import ProvisionalPatient, Referral, ReferralTask, ResourceVersion
-from interop.referral.records import snapshot
+from interop.referral.records import jsonable, snapshot
 from interop.registry import service as registry_service
 from interop.units import service as units_service
 
@@ -151,7 +151,9 @@ async def _filtered(
         conds.append(model.visit_id.in_(q.visit_ids))
     if q.focus_ids is not None and model is ReferralTask:
         conds.append(ReferralTask.referral_id.in_(q.focus_ids))
-    return select(model).where(*conds)
+    # Plain rows, not ORM entities: a page of 100 is rendered, never modified, and hydrating objects
+    # costs more than the query.
+    return select(model.__table__).where(*conds)
 
 
 async def _search(
@@ -164,14 +166,14 @@ async def _search(
     page = base
     if q.cursor is not None:
         page = page.where(model.change_seq > q.cursor)
-    rows = (await session.execute(page.order_by(model.change_seq).limit(q.count + 1))).scalars().all()
+    rows = (await session.execute(page.order_by(model.change_seq).limit(q.count + 1))).mappings().all()
     more = len(rows) > q.count
     rows = rows[: q.count]
     total = None
     if q.total:
         total = (await session.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
-    next_cursor = rows[-1].change_seq if more and rows else None
-    return SearchPage(rows=[snapshot(r) for r in rows], total=total, next_cursor=next_cursor)
+    next_cursor = rows[-1]["change_seq"] if more and rows else None
+    return SearchPage(rows=[jsonable(dict(r)) for r in rows], total=total, next_cursor=next_cursor)
 
 
 async def search_tasks(
@@ -180,8 +182,10 @@ async def search_tasks(
     page = await _search(session, ReferralTask, query, _task_visible(scope))
     if include_focus and page.rows:
         focus = sorted({uuid.UUID(r["referral_id"]) for r in page.rows})
-        refs = (await session.execute(select(Referral).where(Referral.id.in_(focus)))).scalars().all()
-        page.included = [snapshot(r) for r in refs]
+        refs = (
+            (await session.execute(select(Referral.__table__).where(Referral.id.in_(focus)))).mappings().all()
+        )
+        page.included = [jsonable(dict(r)) for r in refs]
     return page
 
 

@@ -27,8 +27,9 @@ from interop.context import RequestContext
 from interop.matching import service as matching_service
 from interop.matching.schemas import IdentityProbe, OnlineCandidate
 from interop.referral import records, routing
-from interop.referral.errors import IdempotencyConflict, VisitNotFound
-from interop.referral.models import ProvisionalPatient, Referral, ReferralTask, ResourceVersion, Visit
+from interop.referral.errors import IdempotencyConflict
+from interop.referral.followup import get_visit  # re-exported
+from interop.referral.models import ProvisionalPatient, Referral, ReferralTask, Visit
 from interop.referral.placement import route
 from interop.referral.queries import (  # re-exported: the domain's read side
     Scope,
@@ -44,10 +45,8 @@ from interop.referral.queries import (  # re-exported: the domain's read side
 from interop.referral.schemas import (
     MatchRead,
     RoutingRead,
-    TaskStep,
     UnitRead,
     VisitCreate,
-    VisitRead,
     VisitResult,
 )
 from interop.referral.subscriptions import (  # re-exported
@@ -404,87 +403,3 @@ def _task_values(
         "authored_on": now,
         "updated_at": now,
     }
-
-
-async def get_visit(session: AsyncSession, ctx: RequestContext, *, visit_id: str) -> VisitRead:
-    """Bienestar's follow-up: current state, unit and the Task history. Other clients' visits are 404."""
-    row = (await session.execute(select(Visit).where(Visit.visit_id == visit_id))).scalar_one_or_none()
-    if row is None or row.result is None or row.referral_id is None:
-        raise VisitNotFound("no such visit")
-    if ctx.actor.role not in ("admin", "system") and row.client_id != ctx.actor.client_id:
-        raise VisitNotFound("no such visit")
-    referral = await session.get(Referral, row.referral_id)
-    assert referral is not None
-    tasks = (
-        (
-            await session.execute(
-                select(ReferralTask)
-                .where(ReferralTask.referral_id == referral.id)
-                .order_by(ReferralTask.authored_on, ReferralTask.change_seq)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    task_ids = [t.id for t in tasks]
-    versions = (
-        (
-            await session.execute(
-                select(ResourceVersion)
-                .where(ResourceVersion.resource_type == "Task", ResourceVersion.resource_id.in_(task_ids))
-                .order_by(ResourceVersion.recorded_at, ResourceVersion.id)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    steps = [
-        TaskStep(
-            task=f"Task/{v.resource_id}",
-            version=v.version,
-            status=v.snapshot["status"],
-            owner=v.snapshot["owner_clues"],
-            business_status=_bs_text(v.snapshot.get("business_status")),
-            at=datetime.fromisoformat(v.snapshot["updated_at"]),
-        )
-        for v in versions
-    ]
-    current = tasks[-1]
-    result = VisitResult.model_validate(row.result)
-    await audit_service.record(
-        session,
-        ctx,
-        action="R",
-        subtype="read",
-        entities=[
-            AuditEntity(type="ServiceRequest", id=str(referral.id)),
-            AuditEntity(type="Task", id=str(current.id)),
-        ],
-        patients=[f"Patient/{referral.patient_id}"],
-    )
-    return VisitRead(
-        visit_id=row.visit_id,
-        result=result,
-        service_request_status=referral.status,
-        task_status=current.status,
-        business_status=_bs_text(current.business_status),
-        unit=UnitRead(
-            clues=referral.performer_clues,
-            name=referral.performer_name,
-            level=None,
-            distance_km=referral.distance_km,
-        ),
-        routing=RoutingRead(rule=referral.routing_rule, reason=referral.routing_reason),
-        history=steps,
-        output=current.output,
-    )
-
-
-def _bs_text(value: dict[str, Any] | None) -> str | None:
-    if not value:
-        return None
-    for coding in value.get("coding") or []:
-        if coding.get("code"):
-            return str(coding["code"])
-    text = value.get("text")
-    return str(text) if text else None
