@@ -17,6 +17,7 @@ import uvicorn
 from interop.api.logs import configure_logging
 from interop.audit import cli as audit_cli
 from interop.auth import cli as auth_cli
+from interop.command import database, fail
 from interop.config import Settings
 from interop.db.migrate import head_revision
 from interop.db.runtime import DatabaseUnavailable, prepare
@@ -122,13 +123,8 @@ def migrate() -> None:
     """Apply the database migrations (to DATABASE_URL, or the embedded server) and exit."""
     settings = Settings()
     configure_logging(settings.log_level)
-    try:
-        _url, server = prepare(settings)
-    except DatabaseUnavailable as exc:
-        typer.echo(f"interop migrate: {exc}", err=True)
-        raise typer.Exit(2) from None
-    if server is not None:
-        server.stop()
+    with database("interop migrate", settings):
+        pass
     typer.echo(f"database at migration head {head_revision()}")
 
 
@@ -137,20 +133,11 @@ def backup_command(out: Annotated[Path, typer.Option(help="File to write (pg_dum
     """Write a consistent backup of the database (embedded or DATABASE_URL)."""
     from interop.db.backup import BackupError, backup
 
-    settings = Settings()
-    try:
-        url, server = prepare(settings, migrate_db=False)
-    except DatabaseUnavailable as exc:
-        typer.echo(f"interop backup: {exc}", err=True)
-        raise typer.Exit(2) from None
-    try:
-        backup(url, out)
-    except BackupError as exc:
-        typer.echo(f"interop backup: {exc}", err=True)
-        raise typer.Exit(1) from None
-    finally:
-        if server is not None:
-            server.stop()
+    with database("interop backup", Settings(), migrate_db=False) as url:
+        try:
+            backup(url, out)
+        except BackupError as exc:
+            raise fail("interop backup", str(exc)) from None
     typer.echo(f"backup written to {out} ({out.stat().st_size} bytes)")
 
 
@@ -161,20 +148,11 @@ def restore_command(
     """Restore a backup into an empty database (a fresh data folder, or an empty DATABASE_URL)."""
     from interop.db.backup import BackupError, restore
 
-    settings = Settings()
-    try:
-        url, server = prepare(settings, migrate_db=False)
-    except DatabaseUnavailable as exc:
-        typer.echo(f"interop restore: {exc}", err=True)
-        raise typer.Exit(2) from None
-    try:
-        restore(url, dump)
-    except BackupError as exc:
-        typer.echo(f"interop restore: {exc}", err=True)
-        raise typer.Exit(1) from None
-    finally:
-        if server is not None:
-            server.stop()
+    with database("interop restore", Settings(), migrate_db=False) as url:
+        try:
+            restore(url, dump)
+        except BackupError as exc:
+            raise fail("interop restore", str(exc)) from None
     typer.echo("restored")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
 from collections.abc import Awaitable, Callable
@@ -14,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from interop.auth import service as auth_service
 from interop.auth.tokens import KeyRing, retire, rotate
+from interop.command import in_session
 from interop.config import Settings
 from interop.context import RequestContext
-from interop.db.runtime import DatabaseUnavailable, open_database, prepare
 from interop.errors import DomainError
 
 clients_app = typer.Typer(no_args_is_help=True)
@@ -26,26 +25,7 @@ T = TypeVar("T")
 
 def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """Run ``work`` in one transaction on the migrated database, committing when it returns."""
-    try:
-        url, server = prepare(settings)
-    except DatabaseUnavailable as exc:
-        typer.echo(f"interop: {exc}", err=True)
-        raise typer.Exit(2) from None
-
-    async def run() -> T:
-        async with open_database(settings, url) as db, db.sessionmaker() as session:
-            result = await work(session)
-            await session.commit()
-            return result
-
-    try:
-        return asyncio.run(run())
-    except DomainError as exc:
-        typer.echo(f"interop: {exc.message}", err=True)
-        raise typer.Exit(1) from None
-    finally:
-        if server is not None:
-            server.stop()
+    return in_session("interop", settings, work)
 
 
 def _split(values: list[str] | None) -> list[str]:
