@@ -154,7 +154,7 @@ async def open_loop(
     return lat, time.perf_counter() - t_start, errors
 
 
-# Population -> visit bodies ----------------------------------------------------------------------------------
+# Population -> visit bodies -------------------------------------------------------------------------
 
 
 def visit_bodies(synth: Path, n: int, seed: int, tag: str) -> list[dict[str, Any]]:
@@ -220,7 +220,7 @@ def visit_bodies(synth: Path, n: int, seed: int, tag: str) -> list[dict[str, Any
     return out
 
 
-# Bare asyncpg baselines --------------------------------------------------------------------------------------
+# Bare asyncpg baselines -----------------------------------------------------------------------------
 
 RAW_WRITE = [
     (
@@ -233,13 +233,15 @@ RAW_WRITE = [
     ),
     (
         "INSERT INTO referral (id, visit_pk, visit_id, requester_client_id, status, priority, patient_id, "
-        "patient_provisional, match_grade, performer_clues, tried_clues, required_level, routing_rule, routing_reason, "
-        "reasons, observations, authored_on, version, change_seq) VALUES ($1, $2, $3, 'raw', 'active', 'routine', $4, "
+        "patient_provisional, match_grade, performer_clues, tried_clues, required_level, routing_rule, "
+        "routing_reason, reasons, observations, authored_on, version, change_seq) "
+        "VALUES ($1, $2, $3, 'raw', 'active', 'routine', $4, "
         "true, 'possible', 'XXRAW000000', ARRAY['XXRAW000000'], 1, 'raw', 'raw', '[]', '[]', now(), 1, "
         "nextval('referral_change_seq'))"
     ),
     (
-        "INSERT INTO referral_task (id, referral_id, visit_id, requester_client_id, status, priority, output, "
+        "INSERT INTO referral_task (id, referral_id, visit_id, requester_client_id, status, priority, "
+        "output, "
         "patient_id, owner_clues, authored_on, version, change_seq) VALUES ($1, $2, $3, 'raw', 'requested', "
         "'routine', '[]', $4, 'XXRAW000000', now(), 1, nextval('referral_change_seq'))"
     ),
