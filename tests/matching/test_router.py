@@ -36,7 +36,8 @@ async def test_run_then_review_queue_decisions(
     truth = await load_population(session, make_people(200))
     run = await _run_via_api(client, app, auth_headers)
     assert run["counts"]["records"] == len(truth)
-    assert run["progress"]["stage"] == "writing"
+    assert run["progress"]["stage"] == "done"
+    assert set(run["counts"]["timings_s"]) >= {"export", "features", "training", "scoring", "writing"}
     # A pair a reviewer must look at: roll R1 against the clinic record of another person.
     review_id = (
         await session.execute(

@@ -18,8 +18,6 @@ from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, given_part
 from interop.matching.spec import Signature
 
 TRAIN_SAMPLE_ROWS = 300_000
-# Above this many records, prediction runs in chunks to bound memory.
-CHUNK_ABOVE = 600_000
 
 _DIGEST_COLUMNS = [c for c in FEATURE_COLUMNS if c not in ("unique_id", "source", "record_id")]
 
@@ -159,7 +157,6 @@ class PredictedEdge:
     right: str
     weight: float
     probability: float
-    evidence: str
 
 
 def predict(
@@ -184,14 +181,13 @@ def predict(
         else:
             incremental = False
     if not incremental:
-        chunks = 2 if n > CHUNK_ABOVE else 1
+        chunks = 1
         scorer.predict_all(_feature_view(con, "scored"), threshold=threshold, out="pred", chunks=chunks)
-    rows = run(
-        con,
-        f"SELECT unique_id_l, unique_id_r, match_weight, match_probability, "
-        f"{linkage.evidence_sql(settings)} FROM pred",
-    )
-    return [PredictedEdge(a, b, float(w), float(p), str(e)) for a, b, w, p, e in rows]
+    table = con.sql(
+        "SELECT unique_id_l, unique_id_r, match_weight, match_probability FROM pred"
+    ).to_arrow_table()
+    cols = [table.column(i).to_pylist() for i in range(4)]
+    return [PredictedEdge(a, b, w, p) for a, b, w, p in zip(*cols, strict=True)]
 
 
 def features_for(con: duckdb.DuckDBPyConnection, unique_ids: list[str]) -> dict[str, MatchFeatures]:
@@ -221,14 +217,53 @@ def signatures_for(con: duckdb.DuckDBPyConnection, unique_ids: list[str]) -> dic
     return {r[0]: Signature(r[1], r[2], r[3], r[4]) for r in rows}
 
 
-def load_assigned(con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]]) -> None:
-    table = pa.table(
-        {"unique_id": [a for a, _ in pairs], "person_id": [b for _, b in pairs]},
-        schema=pa.schema([("unique_id", pa.string()), ("person_id", pa.string())]),
-    )
-    con.register("assigned_arrow", table)
-    run(con, "CREATE OR REPLACE TABLE assigned AS SELECT * FROM assigned_arrow")
-    con.unregister("assigned_arrow")
+def load_assigned(
+    con: duckdb.DuckDBPyConnection,
+    assigned: list[tuple[str, str, str | None, str | None]],
+    possible: list[tuple[str, str, str]],
+    manual: list[tuple[str, str]],
+) -> None:
+    """``assigned``: (record, person, edge left, edge right) of every scored record without a manual
+    MATCH; ``possible``: (left, right, person of right) review pairs; ``manual``: (record, person)."""
+    s = pa.string()
+    tables = {
+        "assigned": pa.table(
+            [pa.array([r[i] for r in assigned], s) for i in range(4)],
+            names=["unique_id", "person_id", "via_left", "via_right"],
+        ),
+        "possible": pa.table(
+            [pa.array([r[i] for r in possible], s) for i in range(3)],
+            names=["left_id", "right_id", "person_id"],
+        ),
+        "manual_assigned": pa.table(
+            [pa.array([r[i] for r in manual], s) for i in range(2)], names=["unique_id", "person_id"]
+        ),
+    }
+    for name, table in tables.items():
+        con.register(f"{name}_arrow", table)
+        run(con, f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name}_arrow")
+        con.unregister(f"{name}_arrow")
+
+
+def links_sql(settings: dict[str, Any], model_version: str, run_id: int, *, scored_pairs: bool) -> str:
+    """AUTO MATCH links of the assigned records (score and evidence of the edge that tied each one in)
+    and AUTO POSSIBLE_MATCH links of the review pairs, in ``match_link`` column order."""
+    evidence = linkage.evidence_sql(settings)
+    version = model_version.replace("'", "")
+    if not scored_pairs:  # nothing was predicted: no ``pred`` table, no edges
+        return f"""
+        SELECT split_part(unique_id, '|', 1), substr(unique_id, strpos(unique_id, '|') + 1), person_id,
+               'MATCH', 'AUTO', NULL, '{version}', '{{}}', {int(run_id)} FROM assigned"""
+    return f"""
+        SELECT split_part(a.unique_id, '|', 1), substr(a.unique_id, strpos(a.unique_id, '|') + 1),
+               a.person_id, 'MATCH', 'AUTO', p.match_probability, '{version}',
+               coalesce({evidence}, '{{}}'), {int(run_id)}
+        FROM assigned a LEFT JOIN pred p ON p.unique_id_l = a.via_left AND p.unique_id_r = a.via_right
+        UNION ALL
+        SELECT split_part(v.left_id, '|', 1), substr(v.left_id, strpos(v.left_id, '|') + 1), v.person_id,
+               'POSSIBLE_MATCH', 'AUTO', p.match_probability, '{version}', {evidence}, {int(run_id)}
+        FROM possible v JOIN pred p ON p.unique_id_l = v.left_id AND p.unique_id_r = v.right_id
+    """
 
 
 def write_csv(con: duckdb.DuckDBPyConnection, sql: str, path: Path) -> None:

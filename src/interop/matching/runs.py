@@ -43,6 +43,10 @@ RECORD_COLUMNS = (
 )
 
 
+def _via(edge: Edge | None) -> tuple[str | None, str | None]:
+    return (None, None) if edge is None else (edge.left, edge.right)
+
+
 def _split(unique_id: str) -> tuple[str, str]:
     source, record_id = unique_id.split("|", 1)
     return source, record_id
@@ -179,7 +183,6 @@ async def _execute(
             edges=[Edge(e.left, e.right, e.weight) for e in edges if e.probability >= auto],
         )
         person_of = assignment.person_of
-        auto_edges = {(e.left, e.right): e for e in edges if e.probability >= auto}
         # Review: pairs at or above the review threshold whose records ended in different persons.
         reviews = []
         for e in edges:
@@ -194,43 +197,24 @@ async def _execute(
             batch.features_for, con, sorted({u for e in reviews for u in (e.left, e.right)})
         )
         await stage("writing", reviews=len(reviews))
-        link_rows = workdir / "links.csv"
-        with link_rows.open("w", newline="") as fh:
-            w = csv.writer(fh)
-            for uid in scored_ids:
-                if uid in manual_match:
-                    continue
-                source, record_id = _split(uid)
-                via = assignment.via.get(uid)
-                edge_info = None if via is None else auto_edges.get((via.left, via.right))
-                w.writerow(
-                    [
-                        source,
-                        record_id,
-                        str(person_of[uid]),
-                        "MATCH",
-                        "AUTO",
-                        "" if edge_info is None else edge_info.probability,
-                        model.version,
-                        edge_info.evidence if edge_info else "{}",
-                        run_id,
-                    ]
-                )
-            for e in reviews:
-                source, record_id = _split(e.left)
-                w.writerow(
-                    [
-                        source,
-                        record_id,
-                        str(person_of[e.right]),
-                        "POSSIBLE_MATCH",
-                        "AUTO",
-                        e.probability,
-                        model.version,
-                        e.evidence,
-                        run_id,
-                    ]
-                )
+        # Links are assembled in DuckDB, where the predictions (and their per-field weights) already are.
+        await asyncio.to_thread(
+            batch.load_assigned,
+            con,
+            [
+                (uid, str(person_of[uid]), *_via(assignment.via.get(uid)))
+                for uid in scored_ids
+                if uid not in manual_match
+            ],
+            [(e.left, e.right, str(person_of[e.right])) for e in reviews],
+            [(uid, str(manual_match[uid])) for uid in scored_ids if uid in manual_match],
+        )
+        await asyncio.to_thread(
+            batch.write_csv,
+            con,
+            batch.links_sql(model.settings, model.version, run_id, scored_pairs=scored_n > 0),
+            workdir / "links.csv",
+        )
         review_rows = workdir / "reviews.csv"
         with review_rows.open("w", newline="") as fh:
             w = csv.writer(fh)
@@ -249,14 +233,14 @@ async def _execute(
             w = csv.writer(fh)
             for pid in assignment.new_persons:
                 w.writerow([str(pid)])
-        await asyncio.to_thread(batch.load_assigned, con, [(uid, str(person_of[uid])) for uid in scored_ids])
         await asyncio.to_thread(
             batch.write_csv,
             con,
             "SELECT s.source, s.record_id, s.record_pk, s.patient_id, s.curp, s.curp16, s.curp16_calc, "
             "s.given_full, s.given_main, s.given_rest, s.ap1, s.ap2, s.ph_given, s.ph_ap1, s.ph_ap2, s.dob, "
             "s.dob_year, s.dob_md, s.sexo, s.entidad, s.municipio, s.localidad, s.domicilio, "
-            "s.feature_digest, a.person_id FROM scored s JOIN assigned a USING (unique_id)",
+            "s.feature_digest, coalesce(a.person_id, m.person_id) FROM scored s "
+            "LEFT JOIN assigned a USING (unique_id) LEFT JOIN manual_assigned m USING (unique_id)",
             workdir / "records_out.csv",
         )
     finally:
