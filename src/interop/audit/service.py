@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, cast, event, insert, or_, select, text
+from sqlalchemy import Connection, cast, event, insert, or_, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
@@ -352,7 +352,7 @@ async def search_events(
         where.append(AuditEvent.seq < after_seq if descending else AuditEvent.seq > after_seq)
     stmt = (
         select(AuditEvent)
-        .where(and_(*where))
+        .where(*where)
         .order_by(AuditEvent.seq.desc() if descending else AuditEvent.seq)
         .limit(count + 1)
     )
