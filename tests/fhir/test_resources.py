@@ -276,3 +276,5 @@ async def test_capability_statement_lists_referral_resources(client: httpx.Async
     }
     assert by_type["ServiceRequest"]["searchInclude"] == ["ServiceRequest:subject"]
     assert {"code": "transaction"} in rest["interaction"]
+    assert by_type["Patient"]["operation"][0]["name"] == "match"
+    assert by_type["Subscription"]["profile"].endswith("backport-subscription")

@@ -179,5 +179,7 @@ register(
             ("identifier", "token", "CURP (system|value)"),
             ("_count", "number", "Page size"),
         ],
+        # One capability entry per type: the $match route (fhir/match.py) is listed here with the rest.
+        operations=[("match", "http://hl7.org/fhir/OperationDefinition/Patient-match")],
     )
 )

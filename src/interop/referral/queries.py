@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from interop.context import RequestContext
 from interop.referral.errors import ReferralNotFound
 from interop.referral.models import ProvisionalPatient, Referral, ReferralTask, ResourceVersion
-from interop.referral.records import jsonable, snapshot
+from interop.referral.records import row_snapshot, snapshot
 from interop.registry import service as registry_service
 from interop.units import service as units_service
 
@@ -173,7 +173,7 @@ async def _search(
     if q.total:
         total = (await session.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
     next_cursor = rows[-1]["change_seq"] if more and rows else None
-    return SearchPage(rows=[jsonable(dict(r)) for r in rows], total=total, next_cursor=next_cursor)
+    return SearchPage(rows=[row_snapshot(r) for r in rows], total=total, next_cursor=next_cursor)
 
 
 async def search_tasks(
@@ -185,7 +185,7 @@ async def search_tasks(
         refs = (
             (await session.execute(select(Referral.__table__).where(Referral.id.in_(focus)))).mappings().all()
         )
-        page.included = [jsonable(dict(r)) for r in refs]
+        page.included = [row_snapshot(r) for r in refs]
     return page
 
 

@@ -7,6 +7,7 @@ current row and every past version from the same shape.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -40,9 +41,25 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def _plain(value: Any) -> Any:
+    # Column values only: JSONB ones already are plain JSON, so no recursion (this runs 2,000 times a page).
+    if value is None or type(value) in (str, int, float, bool, list, dict):
+        return value
+    if isinstance(value, uuid.UUID):  # asyncpg hands out its own UUID subclass
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
 def snapshot(row: Referral | ReferralTask) -> dict[str, Any]:
     """The row as a JSON-ready dict (the shape stored per version)."""
-    return {col.key: jsonable(getattr(row, col.key)) for col in row.__table__.columns}
+    return {col.key: _plain(getattr(row, col.key)) for col in row.__table__.columns}
+
+
+def row_snapshot(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """The same shape from a plain result row (searches select rows, not ORM objects)."""
+    return {str(key): _plain(value) for key, value in row.items()}
 
 
 async def _write_version(
