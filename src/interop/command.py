@@ -14,6 +14,7 @@ from typing import TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from interop.audit import service as audit_service
 from interop.config import Settings
 from interop.db.runtime import DatabaseUnavailable, open_database, prepare
 from interop.errors import DomainError
@@ -33,6 +34,8 @@ def database(label: str, settings: Settings, *, migrate_db: bool = True) -> Iter
         url, server = prepare(settings, migrate_db=migrate_db)
     except DatabaseUnavailable as exc:
         raise fail(label, str(exc), 2) from None
+    # Work done from the CLI is audited like work done over HTTP, periodic checkpoints included.
+    audit_service.configure(settings)
     try:
         yield url
     finally:
@@ -40,17 +43,22 @@ def database(label: str, settings: Settings, *, migrate_db: bool = True) -> Iter
             server.stop()
 
 
+def run_session(label: str, settings: Settings, url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run ``work`` in one transaction on a prepared database, committed when it returns."""
+
+    async def run() -> T:
+        async with open_database(settings, url) as db, db.sessionmaker() as session:
+            result = await work(session)
+            await session.commit()
+            return result
+
+    try:
+        return asyncio.run(run())
+    except DomainError as exc:
+        raise fail(label, exc.message) from None
+
+
 def in_session(label: str, settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run ``work`` in one transaction, committed when it returns."""
+    """Prepare the database, then run ``work`` in one transaction."""
     with database(label, settings) as url:
-
-        async def run() -> T:
-            async with open_database(settings, url) as db, db.sessionmaker() as session:
-                result = await work(session)
-                await session.commit()
-                return result
-
-        try:
-            return asyncio.run(run())
-        except DomainError as exc:
-            raise fail(label, exc.message) from None
+        return run_session(label, settings, url, work)

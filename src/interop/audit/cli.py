@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
-from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -17,42 +15,19 @@ from interop.audit import export as audit_export
 from interop.audit import service as audit_service
 from interop.audit import verification
 from interop.audit.signing import Verifier
+from interop.command import database, run_session
 from interop.config import Settings
 from interop.context import RequestContext, system_context
-from interop.db.embedded import EmbeddedServer
 from interop.db.engine import asyncpg_dsn
-from interop.db.runtime import DatabaseUnavailable, open_database, prepare
-from interop.errors import DomainError
 
 app = typer.Typer(no_args_is_help=True)
+LABEL = "interop audit"
 T = TypeVar("T")
 _err = Console(stderr=True)
 
 
 def _ctx() -> RequestContext:
     return system_context(request_id=f"cli-{secrets.token_hex(8)}", trace_id=secrets.token_hex(16))
-
-
-def _prepared(settings: Settings) -> tuple[str, EmbeddedServer | None]:
-    try:
-        return prepare(settings)
-    except DatabaseUnavailable as exc:
-        typer.echo(f"interop audit: {exc}", err=True)
-        raise typer.Exit(2) from None
-
-
-def _in_session(settings: Settings, url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    async def run() -> T:
-        async with open_database(settings, url) as db, db.sessionmaker() as session:
-            result = await work(session)
-            await session.commit()
-            return result
-
-    try:
-        return asyncio.run(run())
-    except DomainError as exc:
-        typer.echo(f"interop audit: {exc.message}", err=True)
-        raise typer.Exit(1) from None
 
 
 @app.command("verify")
@@ -69,9 +44,8 @@ def verify(
 ) -> None:
     """Walk the hash chain and every signed checkpoint; exit 1 naming the first bad entry."""
     settings = Settings()
-    url, server = _prepared(settings)
-    try:
-        signer = audit_service.configure(settings)
+    with database(LABEL, settings) as url:
+        signer = audit_service.current_signer()
         verifier = Verifier.from_pem(public_key.read_bytes()) if public_key else signer.verifier
         with _err.status("walking the audit chain…"):
             report = verification.verify_parallel(
@@ -83,10 +57,7 @@ def verify(
                 session, _ctx(), action="E", subtype="verify", outcome="0" if report.ok else "4"
             )
 
-        _in_session(settings, url, note)
-    finally:
-        if server is not None:
-            server.stop()
+        run_session(LABEL, settings, url, note)
     rate = report.events_checked / report.seconds if report.seconds else 0.0
     summary = (
         f"{report.events_checked} events up to seq {report.head_seq}, "
@@ -119,9 +90,8 @@ def export(
     """Write the events of a date range as NDJSON, ending with the signed checkpoint that covers them."""
     start, end = _instant(from_), _instant(to)
     settings = Settings()
-    url, server = _prepared(settings)
-    try:
-        signer = audit_service.configure(settings)
+    with database(LABEL, settings) as url:
+        signer = audit_service.current_signer()
 
         async def work(session: AsyncSession) -> int:
             plan = await audit_export.plan(session, start=start, end=end)
@@ -144,10 +114,7 @@ def export(
                     handle.write(line)
             return plan.count
 
-        count = _in_session(settings, url, work)
-    finally:
-        if server is not None:
-            server.stop()
+        count = run_session(LABEL, settings, url, work)
     typer.echo(f"wrote {count} events to {out}")
 
 
@@ -155,9 +122,8 @@ def export(
 def checkpoint() -> None:
     """Sign the chain head now (periodic checkpoints happen every audit_checkpoint_every events)."""
     settings = Settings()
-    url, server = _prepared(settings)
-    try:
-        signer = audit_service.configure(settings)
+    with database(LABEL, settings) as url:
+        signer = audit_service.current_signer()
 
         async def work(session: AsyncSession) -> str:
             await audit_service.record(session, _ctx(), action="C", subtype="checkpoint")
@@ -168,7 +134,4 @@ def checkpoint() -> None:
                 else "chain is empty"
             )
 
-        typer.echo(_in_session(settings, url, work))
-    finally:
-        if server is not None:
-            server.stop()
+        typer.echo(run_session(LABEL, settings, url, work))
