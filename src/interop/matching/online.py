@@ -15,7 +15,7 @@ from interop.matching.schemas import FieldEvidenceRead, IdentityProbe, OnlineCan
 from interop.matching.scoring import grade, score_pair
 from interop.matching.spec import BLOCKING_RULES
 
-PER_RULE_LIMIT = 50
+PER_RULE_LIMIT = 20
 _STORED = [c for c in FEATURE_COLUMNS if c != "unique_id"]
 
 
