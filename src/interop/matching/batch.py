@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
 
-from interop.matching import linkage
+from interop.matching import linkage, spec
 from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, given_parts, surname_parts
 from interop.matching.spec import Signature
 
@@ -157,6 +157,7 @@ class PredictedEdge:
     right: str
     weight: float
     probability: float
+    anchored: bool  # the CURP or the birth date agrees (spec.ANCHOR_COMPARISONS)
 
 
 def predict(
@@ -183,11 +184,12 @@ def predict(
     if not incremental:
         chunks = 1
         scorer.predict_all(_feature_view(con, "scored"), threshold=threshold, out="pred", chunks=chunks)
+    anchor = "(" + " OR ".join(f"mw_{c} > 0" for c in spec.ANCHOR_COMPARISONS) + ")"
     table = con.sql(
-        "SELECT unique_id_l, unique_id_r, match_weight, match_probability FROM pred"
+        f"SELECT unique_id_l, unique_id_r, match_weight, match_probability, {anchor} FROM pred"
     ).to_arrow_table()
-    cols = [table.column(i).to_pylist() for i in range(4)]
-    return [PredictedEdge(a, b, w, p) for a, b, w, p in zip(*cols, strict=True)]
+    cols = [table.column(i).to_pylist() for i in range(5)]
+    return [PredictedEdge(a, b, w, p, bool(k)) for a, b, w, p, k in zip(*cols, strict=True)]
 
 
 def features_for(con: duckdb.DuckDBPyConnection, unique_ids: list[str]) -> dict[str, MatchFeatures]:

@@ -4,7 +4,7 @@ the active model (the same m/u and term frequencies the batch used)."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, features_of
 from interop.matching.models_store import LoadedModel
 from interop.matching.schemas import FieldEvidenceRead, IdentityProbe, OnlineCandidate
-from interop.matching.scoring import grade, score_pair
-from interop.matching.spec import BLOCKING_RULES
+from interop.matching.scoring import PairScore, grade, score_pair
+from interop.matching.spec import ANCHOR_COMPARISONS, BLOCKING_RULES
 
 PER_RULE_LIMIT = 20
 _STORED = [c for c in FEATURE_COLUMNS if c != "unique_id"]
@@ -69,6 +69,15 @@ def candidate_query(probe: MatchFeatures) -> tuple[str, dict[str, Any]]:
     return sql, params
 
 
+def _grade(
+    scored: PairScore, *, auto_threshold: float, review_threshold: float
+) -> Literal["certain", "probable", "possible"]:
+    """As the batch decides: certain needs the auto threshold and an anchor (CURP or birth date)."""
+    graded = grade(scored.probability, auto_threshold=auto_threshold, review_threshold=review_threshold)
+    anchored = any(e.weight > 0 for e in scored.evidence if e.comparison in ANCHOR_COMPARISONS)
+    return "probable" if graded == "certain" and not anchored else graded
+
+
 async def match(
     session: AsyncSession,
     *,
@@ -103,9 +112,7 @@ async def match(
                 person_id=person_id if isinstance(person_id, uuid.UUID) else None,
                 probability=scored.probability,
                 match_weight=scored.match_weight,
-                grade=grade(
-                    scored.probability, auto_threshold=auto_threshold, review_threshold=review_threshold
-                ),
+                grade=_grade(scored, auto_threshold=auto_threshold, review_threshold=review_threshold),
                 model_version=model.version,
                 evidence=[FieldEvidenceRead(**e.as_dict()) for e in scored.evidence],
             )

@@ -166,7 +166,7 @@ async def _execute(
         signatures = await asyncio.to_thread(
             batch.signatures_for,
             con,
-            sorted({u for e in edges if e.probability >= auto for u in (e.left, e.right)}),
+            sorted({u for e in edges if e.probability >= auto and e.anchored for u in (e.left, e.right)}),
         )
 
         def conflict(x: str, y: str) -> bool:
@@ -180,7 +180,7 @@ async def _execute(
             previous={uid: uuid.UUID(p) for uid, p in previous},
             manual_match=manual_match,
             manual_no_match=manual_no,
-            edges=[Edge(e.left, e.right, e.weight) for e in edges if e.probability >= auto],
+            edges=[Edge(e.left, e.right, e.weight) for e in edges if e.probability >= auto and e.anchored],
         )
         person_of = assignment.person_of
         # Review: pairs at or above the review threshold whose records ended in different persons.
@@ -255,7 +255,7 @@ async def _execute(
                 "records": total,
                 "scored": len(scored_ids),
                 "pairs_scored": len(edges),
-                "auto_pairs": sum(1 for e in edges if e.probability >= auto),
+                "auto_pairs": sum(1 for e in edges if e.probability >= auto and e.anchored),
                 "persons_new": len(assignment.new_persons),
                 "reviews_new": len(reviews),
                 "timings_s": timings,

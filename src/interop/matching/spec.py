@@ -364,6 +364,11 @@ WEIGHT_CAP: dict[tuple[str, str], float] = {
 }
 M_FLOOR = 0.001
 
+# An automatic link needs an anchor: agreement (positive weight) on the CURP or on the birth date.
+# Names, place and address alone describe a household as well as a person (a namesake parent and child
+# at one address, one of them with neither CURP nor birth date on record): such pairs go to review.
+ANCHOR_COMPARISONS: tuple[str, ...] = ("curp", "birth_date")
+
 
 @dataclass(frozen=True, slots=True)
 class BlockingRule:
