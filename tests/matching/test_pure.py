@@ -132,3 +132,24 @@ def test_python_scorer_gives_splinks_weights() -> None:
     true_pairs = [(f"roll|{k}-0", f"patients|{k}-1") for k in range(400)]
     found = sum(1 for a, b in true_pairs if max(probs.get((a, b), 0), probs.get((b, a), 0)) >= 0.99)
     assert found >= 0.9 * len(true_pairs)
+
+
+def test_certain_needs_a_curp_or_birth_date_anchor() -> None:
+    from interop.matching.online import _grade
+    from interop.matching.scoring import FieldEvidence, PairScore
+
+    names_only = PairScore(
+        30.0,
+        0.999999,
+        (
+            FieldEvidence("curp", "missing", 0.0),
+            FieldEvidence("birth_date", "missing", 0.0),
+            FieldEvidence("given", "all exact", 9.0),
+            FieldEvidence("address", "exact", 3.0),
+        ),
+    )
+    anchored = PairScore(30.0, 0.999999, (FieldEvidence("birth_date", "exact", 12.0),))
+    assert _grade(names_only, auto_threshold=0.99, review_threshold=0.5) == "probable"
+    assert _grade(anchored, auto_threshold=0.99, review_threshold=0.5) == "certain"
+    low = PairScore(0.0, 0.6, (FieldEvidence("birth_date", "exact", 12.0),))
+    assert _grade(low, auto_threshold=0.99, review_threshold=0.5) == "possible"
