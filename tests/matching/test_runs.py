@@ -151,3 +151,26 @@ async def _review(session: AsyncSession, left: str, right: str | None, persons: 
 
 
 Factory = Callable[..., Any]
+
+
+async def test_bulk_run_rebuilds_the_blocking_indexes(
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from interop.matching import runs
+    from interop.matching.spec import BLOCKING_INDEXES
+
+    monkeypatch.setattr(runs, "BULK_INDEX_REBUILD_ROWS", 1)
+    truth = await load_population(session, make_people(150))
+    counts = await _run(settings, sessionmaker)
+    assert counts["scored"] == len(truth)
+    names = {
+        r[0]
+        for r in (
+            await session.execute(text("SELECT indexname FROM pg_indexes WHERE tablename = 'match_record'"))
+        ).all()
+    }
+    assert set(BLOCKING_INDEXES) <= names
+    assert set(await _persons(session)) == set(truth)
