@@ -257,7 +257,9 @@ async def raw_post(pool: asyncpg.Pool, body: dict[str, Any]) -> bool:
     same candidate lookup the online match does replaced by nothing: the floor for the write path."""
     payload = json.dumps(body)
     async with pool.acquire() as conn, conn.transaction():
-        vpk = await conn.fetchval(RAW_WRITE[0], "RAW" + body["visit_id"], payload)
+        vpk = await conn.fetchval(RAW_WRITE[0], f"RAW-{uuid.uuid4()}", payload)
+        if vpk is None:
+            return False
         pid, rid, tid = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
         await conn.execute(RAW_WRITE[1], pid, vpk)
         await conn.execute(RAW_WRITE[2], rid, vpk, body["visit_id"], pid)
@@ -372,6 +374,11 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             lat, el, err = await open_loop(post, rate=args.post_rate, duration=args.duration, start=cursor)
             results["post_open"] = summary(f"POST /v1/visits open-loop {args.post_rate:.0f}/s", lat, el, err)
             cursor += len(lat)
+            lat, el, err = await open_loop(post, rate=args.post_sustain, duration=args.duration, start=cursor)
+            results["post_sustain"] = summary(
+                f"POST /v1/visits open-loop {args.post_sustain:.0f}/s", lat, el, err
+            )
+            cursor += len(lat)
             results["match_grades"] = dict(grades)
             results["post_failures"] = {str(k): v for k, v in statuses.items()}
             results["routing_rules"] = dict(rules)
@@ -413,6 +420,10 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                 el,
                 err,
                 {"unit_tasks": waiting, "page_sizes": dict(sizes)},
+            )
+            lat, el, err = await open_loop(pull, rate=args.pull_sustain, duration=args.duration)
+            results["pull_sustain"] = summary(
+                f"GET Task page of 100, open-loop {args.pull_sustain:.0f}/s", lat, el, err
             )
             lat, el, err = await closed_loop(pull, concurrency=args.concurrency, duration=args.duration)
             results["pull_closed"] = summary(
@@ -478,6 +489,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--post-rate", type=float, default=300.0)
     parser.add_argument("--pull-rate", type=float, default=500.0)
+    parser.add_argument("--post-sustain", type=float, default=40.0, help="A rate this machine can sustain.")
+    parser.add_argument("--pull-sustain", type=float, default=15.0, help="A rate this machine can sustain.")
     args = parser.parse_args()
     results = asyncio.run(bench(args))
     (HERE / "last_run.json").write_text(json.dumps(results, indent=2) + "\n")
