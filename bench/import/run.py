@@ -26,8 +26,19 @@ from interop.db import migrate
 from interop.db.embedded import start_embedded
 
 ROLL_COLUMNS = (
-    "record_id", "curp", "nombre", "primer_apellido", "segundo_apellido", "fecha_nacimiento", "sexo",
-    "entidad", "municipio", "localidad", "domicilio", "telefono", "programa",
+    "record_id",
+    "curp",
+    "nombre",
+    "primer_apellido",
+    "segundo_apellido",
+    "fecha_nacimiento",
+    "sexo",
+    "entidad",
+    "municipio",
+    "localidad",
+    "domicilio",
+    "telefono",
+    "programa",
 )
 ROLL_PER_PERSON = 0.79  # roll rows per synthetic person (pensioners are a share of the population)
 
@@ -42,15 +53,27 @@ def roll_file(rows: int, seed: int, cache: Path) -> Path:
     out = Path(tempfile.mkdtemp(prefix="synth-", dir=cache))
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "interop.cli", "synth", "--out", str(out), "--people", str(people), "--seed", str(seed)],
+        [
+            sys.executable,
+            "-m",
+            "interop.cli",
+            "synth",
+            "--out",
+            str(out),
+            "--people",
+            str(people),
+            "--seed",
+            str(seed),
+        ],
         check=True,
         stdout=subprocess.DEVNULL,
     )
     print(f"synth: {people:,} people in {time.perf_counter() - started:.1f} s", flush=True)
     written = 0
-    with (out / "pension_roll.csv").open(encoding="utf-8", newline="") as src, target.open(
-        "w", encoding="utf-8", newline=""
-    ) as dst:
+    with (
+        (out / "pension_roll.csv").open(encoding="utf-8", newline="") as src,
+        target.open("w", encoding="utf-8", newline="") as dst,
+    ):
         # Records never span lines in synth output, so a line is a row.
         for line in src:
             if written > rows:
@@ -101,7 +124,9 @@ async def import_job_seconds(url: str) -> tuple[float, int, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "interop-bench-import")
@@ -116,10 +141,16 @@ def main() -> None:
         url = server.url()
         migrate.upgrade(url)
         copy_s = asyncio.run(raw_copy(url, path))
-        env = dict(os.environ, DATABASE_URL=url, INTEROP_DATA_DIR=str(data_dir),
-                   INTEROP_IMPORT_CHUNK_ROWS=str(args.chunk_rows))
+        env = dict(
+            os.environ,
+            DATABASE_URL=url,
+            INTEROP_DATA_DIR=str(data_dir),
+            INTEROP_IMPORT_CHUNK_ROWS=str(args.chunk_rows),
+        )
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "interop.cli", "import", "roll", str(path)], env=env, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "interop.cli", "import", "roll", str(path)], env=env, check=True
+        )
         cli_s = time.perf_counter() - started
         job_s, rows, stored = asyncio.run(import_job_seconds(url))
     finally:
@@ -131,9 +162,13 @@ def main() -> None:
     print()
     print(f"file            {path}  ({rows:,} rows, {size_mb:.0f} MB)")
     print(f"raw COPY        {copy_s:8.2f} s   {copy_rate:12,.0f} rows/s   (unindexed table, all text)")
-    print(f"full import     {job_s:8.2f} s   {job_rate:12,.0f} rows/s   (job: checks, normalise, merge; "
-          f"{stored:,} stored)")
-    print(f"  CLI wall      {cli_s:8.2f} s   {rows / cli_s:12,.0f} rows/s   (incl. process start, file check)")
+    print(
+        f"full import     {job_s:8.2f} s   {job_rate:12,.0f} rows/s   (job: checks, normalise, merge; "
+        f"{stored:,} stored)"
+    )
+    print(
+        f"  CLI wall      {cli_s:8.2f} s   {rows / cli_s:12,.0f} rows/s   (incl. process start, file check)"
+    )
     print(f"ratio           {job_rate / copy_rate:8.2f} x raw COPY   (target >= 0.5)")
 
 
