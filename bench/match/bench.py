@@ -83,6 +83,8 @@ def plain_splink(synth: Path, threshold: float = 0.9) -> dict[str, Any]:
     t0 = time.perf_counter()
     con = duckdb.connect()
     con.execute("SET threads = 2").fetchall()
+    # A cap so a national-size baseline cannot starve the shared machine (DuckDB spills past it).
+    con.execute("SET memory_limit = '10GB'").fetchall()
     cols = (
         "curp, upper(nombre) AS nombre, upper(primer_apellido) AS primer_apellido, "
         "upper(segundo_apellido) AS segundo_apellido, fecha_nacimiento, sexo, entidad, municipio"
@@ -221,10 +223,18 @@ def main() -> None:
     ap.add_argument("--baseline", action="store_true", help="Also run plain Splink on the same data.")
     ap.add_argument("--latency", type=int, default=0, help="Number of $match probes to time.")
     ap.add_argument("--retrain", action="store_true")
+    ap.add_argument("--baseline-only", action="store_true", help="Only the plain Splink run on WORK/synth.")
     args = ap.parse_args()
     synth, data = args.work / "synth", args.work / "data"
     env = {**os.environ, "INTEROP_DATA_DIR": str(data), "INTEROP_LOG_LEVEL": "WARNING"}
     result: dict[str, Any] = {"people": args.people, "seed": args.seed}
+    if args.baseline_only:
+        from interop.matching import evaluation
+
+        base = plain_splink(synth)
+        scores = evaluation.pairwise(base.pop("assignment"), read_truth(synth / "truth.csv"))
+        print(json.dumps({**result, "plain_splink": {**base, "accuracy": scores["all"].as_dict()}}, indent=2))
+        return
     if not args.skip_import:
         args.work.mkdir(parents=True, exist_ok=True)
         timed(
