@@ -256,7 +256,7 @@ def links_sql(settings: dict[str, Any], model_version: str, run_id: int, *, scor
         return f"""
         SELECT split_part(unique_id, '|', 1), substr(unique_id, strpos(unique_id, '|') + 1), person_id,
                'MATCH', 'AUTO', NULL, '{version}', '{{}}', {int(run_id)} FROM assigned"""
-    return f"""
+    body = f"""
         SELECT split_part(a.unique_id, '|', 1), substr(a.unique_id, strpos(a.unique_id, '|') + 1),
                a.person_id, 'MATCH', 'AUTO', p.match_probability, '{version}',
                coalesce({evidence}, '{{}}'), {int(run_id)}
@@ -265,6 +265,11 @@ def links_sql(settings: dict[str, Any], model_version: str, run_id: int, *, scor
         SELECT split_part(v.left_id, '|', 1), substr(v.left_id, strpos(v.left_id, '|') + 1), v.person_id,
                'POSSIBLE_MATCH', 'AUTO', p.match_probability, '{version}', {evidence}, {int(run_id)}
         FROM possible v JOIN pred p ON p.unique_id_l = v.left_id AND p.unique_id_r = v.right_id
+    """
+    # One link per (record, person): a record's MATCH wins over a POSSIBLE_MATCH to the same person.
+    return f"""
+        SELECT DISTINCT ON (c0, c1, c2) * FROM ({body}) AS l (c0, c1, c2, c3, c4, c5, c6, c7, c8)
+        ORDER BY c0, c1, c2, c3 = 'MATCH' DESC
     """
 
 

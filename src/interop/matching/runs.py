@@ -272,7 +272,48 @@ async def _execute(
     return counts
 
 
+LINK_COLUMNS = [
+    "source",
+    "record_id",
+    "person_id",
+    "state",
+    "origin",
+    "score",
+    "model_version",
+    "evidence",
+    "run_id",
+]
+
+
+async def _rebuild_blocking_indexes(session: AsyncSession) -> None:
+    await session.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
+    for name, columns in BLOCKING_INDEXES.items():
+        await session.execute(text(f"CREATE INDEX {name} ON match_record ({', '.join(columns)})"))
+
+
+async def _first_load(session: AsyncSession, workdir: Path) -> dict[str, Any]:
+    """The first run over an empty index: COPY straight into the tables (nothing to merge with), the
+    blocking indexes built once afterwards."""
+    for name in BLOCKING_INDEXES:
+        await session.execute(text(f"DROP INDEX IF EXISTS {name}"))
+    await _copy_in(session, "match_person", workdir / "persons.csv", ["id"])
+    await _copy_in(
+        session, "match_record", workdir / "records_out.csv", [c.strip() for c in RECORD_COLUMNS.split(",")]
+    )
+    await _rebuild_blocking_indexes(session)
+    await _copy_in(session, "match_link", workdir / "links.csv", LINK_COLUMNS)
+    await _insert_reviews(session, workdir)
+    return await _summary(session)
+
+
 async def _write(session: AsyncSession, workdir: Path, *, run_id: int, scored: int) -> dict[str, Any]:
+    empty = (
+        await session.execute(
+            text("SELECT NOT EXISTS (SELECT 1 FROM match_record) AND NOT EXISTS (SELECT 1 FROM match_link)")
+        )
+    ).scalar_one()
+    if empty and scored >= BULK_INDEX_REBUILD_ROWS:
+        return await _first_load(session, workdir)
     await session.execute(
         text("CREATE TEMP TABLE stage_record (LIKE match_record INCLUDING DEFAULTS) ON COMMIT DROP")
     )
@@ -306,9 +347,7 @@ async def _write(session: AsyncSession, workdir: Path, *, run_id: int, scored: i
         )
     )
     if bulk:
-        await session.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
-        for name, columns in BLOCKING_INDEXES.items():
-            await session.execute(text(f"CREATE INDEX {name} ON match_record ({', '.join(columns)})"))
+        await _rebuild_blocking_indexes(session)
     # Scored records lose their automatic links; manual ones stay untouched.
     await session.execute(
         text(
@@ -346,6 +385,11 @@ async def _write(session: AsyncSession, workdir: Path, *, run_id: int, scored: i
             "ORDER BY source, record_id, person_id, (state = 'MATCH') DESC ON CONFLICT DO NOTHING"
         )
     )
+    await _insert_reviews(session, workdir)
+    return await _summary(session)
+
+
+async def _insert_reviews(session: AsyncSession, workdir: Path) -> None:
     await session.execute(
         text(
             "CREATE TEMP TABLE stage_review (left_source text, left_record_id text, right_source text, "
@@ -390,6 +434,9 @@ async def _write(session: AsyncSession, workdir: Path, *, run_id: int, scored: i
             "AND b.source = r.right_source AND b.record_id = r.right_record_id AND a.person_id = b.person_id"
         )
     )
+
+
+async def _summary(session: AsyncSession) -> dict[str, Any]:
     rows = await session.execute(
         text("SELECT state, origin, count(*) FROM match_link GROUP BY state, origin ORDER BY 1, 2")
     )
