@@ -50,13 +50,18 @@ class ImportFileChanged(RuntimeError):
     """The file under an unfinished import is not the one that was registered."""
 
 
-async def _store_batch(session: AsyncSession, imp: Import, chunk: Chunk) -> None:
+async def _store_batch(session: AsyncSession, imp: Import, chunk: Chunk, *, fresh: bool = False) -> None:
     # A batch's commit is also its checkpoint; waiting for the WAL flush on each would only slow the
     # load: after a server crash an unflushed batch is simply absent, together with its checkpoint.
     await session.execute(text("SET LOCAL synchronous_commit = off"))
     counts = MergeCounts()
     foreign = 0
-    if chunk.staged:
+    direct = None
+    if chunk.staged and fresh:
+        direct = await roll_service.copy_new(session, import_id=imp.id, rows=chunk.staged)
+    if direct is not None:
+        counts = direct
+    elif chunk.staged:
         await staging.stage(session, kind=imp.kind, rows=chunk.staged)
         if imp.kind == "patients" and imp.allowed_clues is not None:
             foreign = await registry_service.reject_foreign_units(
@@ -121,6 +126,11 @@ async def run_import(
         systems=Systems(settings.system_curp, settings.system_clues, settings.system_expediente_template),
         allowed_clues=frozenset(imp.allowed_clues or ()) or None,
     )
+    # A roll import into a table holding only its own rows writes first versions directly.
+    fresh = False
+    if imp.kind == "roll":
+        async with sessionmaker() as session:
+            fresh = await roll_service.only_import(session, import_id=imp.id)
     source = source_for(spec)
     pending = asyncio.ensure_future(source.next())
     try:
@@ -133,7 +143,7 @@ async def run_import(
                 break
             pending = asyncio.ensure_future(source.next())
             async with sessionmaker() as session:
-                await _store_batch(session, imp, chunk)
+                await _store_batch(session, imp, chunk, fresh=fresh)
                 await session.commit()
             if report is not None:
                 await report(line=chunk.last_line, bytes_done=chunk.bytes_done, bytes_total=imp.size_bytes)

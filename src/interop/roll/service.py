@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+import asyncpg
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from interop.db.bulk import raw_connection
 from interop.ingest.merge import MergeCounts
 from interop.ingest.records import COMMON_COLUMNS
 from interop.ingest.staging import STAGE_TABLE
@@ -14,6 +17,35 @@ from interop.roll.models import RollRecord
 
 _COLUMNS = ", ".join(COMMON_COLUMNS[1:])  # record_id is written separately
 _STAGED = ", ".join(f"s.{c}" for c in COMMON_COLUMNS[1:])
+_DIRECT_COLUMNS = ["record_id", "version", "is_current", "import_id", *COMMON_COLUMNS[1:], "programa"]
+
+
+async def only_import(session: AsyncSession, *, import_id: int) -> bool:
+    """True when every stored roll row (if any) came from import ``import_id``: then no record of a
+    later batch of it can exist yet (a file's record ids are unique, and a batch commits whole, with
+    its checkpoint), so its rows are all first versions."""
+    other = await session.execute(
+        text("SELECT EXISTS (SELECT 1 FROM roll_record WHERE import_id <> :import_id)"),
+        {"import_id": import_id},
+    )
+    return not bool(other.scalar_one())
+
+
+async def copy_new(
+    session: AsyncSession, *, import_id: int, rows: Sequence[Sequence[Any]]
+) -> MergeCounts | None:
+    """COPY a batch of records known to be new (see ``only_import``) straight into ``roll_record`` as
+    version 1: one write per row instead of staging plus ``INSERT … SELECT``. Rows are in staging order
+    (``line`` first). Returns None, having written nothing, if a record exists after all (the caller
+    then merges through staging)."""
+    conn = await raw_connection(session)
+    records = [(row[1], 1, True, import_id, *row[2:]) for row in rows]
+    try:
+        async with conn.transaction():  # a savepoint inside the batch's transaction
+            await conn.copy_records_to_table("roll_record", records=records, columns=_DIRECT_COLUMNS)
+    except asyncpg.UniqueViolationError:
+        return None
+    return MergeCounts(new_records=len(records))
 
 
 async def merge_staged(session: AsyncSession, *, import_id: int, staged: int) -> MergeCounts:
