@@ -107,6 +107,13 @@ async def test_status_patient_identifier_id_focus(
         got = (await client.get(f"/fhir/ServiceRequest?{q}", headers=ha)).json()
         assert _ids(got) == [w["posted"][1]["service_request"].split("/")[1]]
     assert _ids((await client.get(f"/fhir/Task?_id={_tid(first)}", headers=ha)).json()) == [_tid(first)]
+    assert _ids((await client.get("/fhir/Task?identifier=V-2", headers=ha)).json()) == [_tid(w["posted"][2])]
+    sr0 = first["service_request"].split("/")[1]
+    assert _ids((await client.get(f"/fhir/ServiceRequest?_id={sr0}", headers=ha)).json()) == [sr0]
+    assert _ids((await client.get("/fhir/ServiceRequest?status=active", headers=ha)).json()) != []
+    assert _ids((await client.get("/fhir/ServiceRequest?status=completed", headers=ha)).json()) == []
+    pat = first["match"]["patient"].split("/")[1]
+    assert _ids((await client.get(f"/fhir/Patient?_id={pat}", headers=ha)).json()) == [pat]
     sr_id = first["service_request"].split("/")[1]
     assert _ids((await client.get(f"/fhir/Task?focus=ServiceRequest/{sr_id}", headers=ha)).json()) == [
         _tid(first)

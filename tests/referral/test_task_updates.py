@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.task import Task
 from sqlalchemy.ext.asyncio import AsyncSession
 from tests.referral.factories import add_unit, visit_body
@@ -137,7 +138,7 @@ async def test_every_illegal_transition_is_409(
     r = await _put(client, h, posted["task"], target, version)
     assert r.status_code == 409, (start, target, r.text)
     outcome = r.json()
-    assert outcome["resourceType"] == "OperationOutcome"
+    OperationOutcome.model_validate(outcome)
     assert outcome["issue"][0]["code"] == "business-rule"
     assert (await client.get(f"/fhir/{posted['task']}", headers=h)).json()["meta"]["versionId"] == str(
         version
