@@ -64,6 +64,10 @@ async def test_idempotency_key_replays_and_rejects_other_body(
     )
     assert changed.status_code == 409
     assert await _count(session, Referral) == 1
+    stolen = await client.post(
+        "/v1/visits", json=visit_body("V-2"), headers=auth_headers("bienestar", client_id="b3")
+    )
+    assert stolen.status_code == 409  # another client's visit is not replayed to it
     # The same key from another client is that client's own key.
     mine = await client.post(
         "/v1/visits",

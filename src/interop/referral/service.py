@@ -143,6 +143,8 @@ async def _replay(
         keys.append((Visit.client_id == client_id) & (Visit.idempotency_key == idempotency_key))
     rows = (await session.execute(select(Visit).where(or_(*keys)))).scalars().all()
     for row in rows:
+        if row.client_id != client_id:  # a visit id is global: another client's visit is never replayed
+            raise IdempotencyConflict("this visit id belongs to another client's visit")
         if row.request_hash != digest:
             raise IdempotencyConflict(
                 "this visit id or Idempotency-Key was already used with a different body",
