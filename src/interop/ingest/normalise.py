@@ -20,6 +20,7 @@ import orjson
 from interop.identity.names import fold_name
 from interop.ingest.columns import SPECS
 from interop.ingest.identity_batch import IdentityBatch
+from interop.ingest.identity_rows import identity_rows
 from interop.ingest.reading import MAX_FIELD_CHARS
 from interop.ingest.records import COMMON_COLUMNS
 
@@ -103,139 +104,17 @@ class Normaliser:
 
     # -- roll and patients ---------------------------------------------------------------------------
     def _identity(self, chunk: Chunk, lines: list[int], rows: list[tuple[str, ...]]) -> None:
-        # One pass per row for everything but the CURP (checked for the whole chunk at once), with the
-        # identity caches bound to locals: this loop runs a million times per roll.
-        ib = self.identity
-        given_of, surname_of, date_of = ib.given, ib.surname, ib.birth_date
-        sex_of, state_of, phone_of, curp16_of = ib.sex, ib.entidad, ib.phone, ib.curp16
-        patients = self.kind == "patients"
-        rejects = chunk.rejects
-        strip = str.strip
-        partial: list[list[Any]] = []
-        curp_rows: list[int] = []
-        for line, raw in zip(lines, rows, strict=True):
-            values = tuple(map(strip, raw))
-            record_id = values[0]
-            if max(map(len, values)) > MAX_FIELD_CHARS:
-                rejects.append(
-                    (line, record_id[:200] or None, f"a field is longer than {MAX_FIELD_CHARS} characters")
-                )
-                continue
-            if not record_id:
-                rejects.append((line, None, "record_id is empty"))
-                continue
-            if not self._claim(chunk, line, record_id):
-                continue
-            given = given_of(values[2])
-            if given is None:
-                rejects.append((line, record_id, "no given name (nombre)"))
-                continue
-            paternal = surname_of(values[3])
-            maternal = surname_of(values[4])
-            if paternal is None and maternal is None:
-                rejects.append((line, record_id, "no surname (primer_apellido or segundo_apellido)"))
-                continue
-            extra = values[12]
-            if patients:
-                extra = extra.upper()
-                if not CLUES_FORMAT.fullmatch(extra):
-                    reason = "clues is empty" if not extra else "clues is not an 11-character CLUES"
-                    rejects.append((line, record_id, reason))
-                    continue
-            issues: list[dict[str, str]] | None = None
-            birth = None
-            raw_date = values[5]
-            if raw_date:
-                parsed = date_of(raw_date)
-                birth = parsed.value
-                if parsed.issue:
-                    issues = [{"field": "fecha_nacimiento", "raw": raw_date, "reason": parsed.issue}]
-            sex = None
-            if values[6]:
-                sex = sex_of(values[6])
-                if sex is None:
-                    issues = issues or []
-                    issues.append(
-                        {"field": "sexo", "raw": values[6], "reason": "unknown sexo; expected H, M or X"}
-                    )
-            state = None
-            if values[7]:
-                state = state_of(values[7])
-                if state is None:
-                    issues = issues or []
-                    issues.append(
-                        {
-                            "field": "entidad",
-                            "raw": values[7],
-                            "reason": "unknown entidad; expected a two-letter CURP state code",
-                        }
-                    )
-            telefono = None
-            if values[11]:
-                telefono, phone_issue = phone_of(values[11])
-                if telefono is None:
-                    issues = issues or []
-                    issues.append(
-                        {"field": "telefono", "raw": values[11], "reason": phone_issue or "invalid"}
-                    )
-            if patients:
-                tail: tuple[Any, ...] = (extra, values[13] or None)
-            else:
-                programa = extra.upper() or None
-                if programa is not None and programa not in PROGRAMAS:
-                    issues = issues or []
-                    issues.append(
-                        {"field": "programa", "raw": extra, "reason": "unknown programa; expected PAM or PCD"}
-                    )
-                    programa = None
-                tail = (programa,)
-            if values[1]:
-                curp_rows.append(len(partial))
-            partial.append(
-                [
-                    line,
-                    record_id,
-                    digest(values),
-                    values[2] or None,
-                    values[3] or None,
-                    values[4] or None,
-                    given[0],
-                    paternal,
-                    maternal,
-                    given[1],
-                    None,
-                    values[1] or None,
-                    False,
-                    curp16_of(values[2], values[3], values[4], birth, sex, state),
-                    birth,
-                    sex,
-                    state,
-                    values[8] or None,
-                    values[9] or None,
-                    values[10] or None,
-                    telefono,
-                    issues,
-                    *tail,
-                ]
-            )
-        if curp_rows:
-            verdicts = ib.curps(
-                [partial[i][11] for i in curp_rows],
-                [partial[i][14] for i in curp_rows],
-                [partial[i][15] for i in curp_rows],
-                [(partial[i][3] or "", partial[i][4] or "", partial[i][5] or "") for i in curp_rows],
-                [partial[i][16] for i in curp_rows],
-            )
-            for i, verdict in zip(curp_rows, verdicts, strict=True):
-                row = partial[i]
-                row[10] = verdict.curp
-                row[12] = verdict.trusted
-                if verdict.issue:
-                    row[21] = [*(row[21] or ()), {"field": "curp", "raw": row[11], "reason": verdict.issue}]
-        staged = chunk.staged
-        for row in partial:
-            row[21] = _issues(row[21]) if row[21] else NO_ISSUES
-            staged.append(tuple(row))
+        identity_rows(
+            self.identity,
+            self.seen,
+            patients=self.kind == "patients",
+            clues_format=CLUES_FORMAT.fullmatch,
+            programas=PROGRAMAS,
+            lines=lines,
+            rows=rows,
+            staged=chunk.staged,
+            rejects=chunk.rejects,
+        )
 
     # -- units ---------------------------------------------------------------------------------------
     def _units(self, chunk: Chunk, lines: list[int], rows: list[tuple[str, ...]]) -> None:

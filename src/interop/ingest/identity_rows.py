@@ -1,0 +1,251 @@
+"""Roll and registry rows of a chunk → staged tuples and rejects, column by column. Pure: no I/O.
+
+The rules are those of one row at a time (see ``normalise``), applied per column: a value that repeats
+(a name, a date, a sex, an entidad, a programa) is normalised once per import through the
+``IdentityBatch`` caches and mapped back with C-level ``map``; only the rejection decisions, the CURP
+characters 1-16, telephones and the digest are per row. Rejects keep their line order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from datetime import date
+from operator import itemgetter
+from typing import Any, TypeVar
+
+import orjson
+
+from interop.ingest.identity_batch import IdentityBatch
+from interop.ingest.reading import MAX_FIELD_CHARS
+
+_T = TypeVar("_T")
+Reject = tuple[int, str | None, str]
+NO_ISSUES = "[]"
+_SEP = "\x1f"
+_DATE_ISSUE = "fecha_nacimiento"
+_SEX_REASON = "unknown sexo; expected H, M or X"
+_STATE_REASON = "unknown entidad; expected a two-letter CURP state code"
+_PROGRAMA_REASON = "unknown programa; expected PAM or PCD"
+
+
+def _mapped(column: Sequence[str], cache: dict[str, _T], compute: Callable[[str], _T]) -> list[_T]:
+    """``compute`` of every value, each distinct value computed once (and kept for later chunks)."""
+    for value in set(column).difference(cache):
+        compute(value)  # fills ``cache``
+    return list(map(cache.__getitem__, column))
+
+
+def _mapped_present(
+    column: Sequence[str], cache: dict[str, _T], compute: Callable[[str], _T]
+) -> list[_T | None]:
+    """Like ``_mapped`` for an optional field: an empty value is None and is never computed."""
+    missing = set(column).difference(cache)
+    missing.discard("")
+    for value in missing:
+        compute(value)
+    return list(map(cache.get, column))
+
+
+def _take(column: Sequence[_T], keep: list[int]) -> list[_T]:
+    if len(keep) == len(column):
+        return list(column)
+    if not keep:
+        return []
+    if len(keep) == 1:
+        return [column[keep[0]]]
+    return list(itemgetter(*keep)(column))
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def identity_rows(
+    ib: IdentityBatch,
+    seen: dict[str, int],
+    *,
+    patients: bool,
+    clues_format: Callable[[str], object],
+    programas: frozenset[str],
+    lines: list[int],
+    rows: list[tuple[str, ...]],
+    staged: list[tuple[Any, ...]],
+    rejects: list[Reject],
+) -> None:
+    """Rows are tuples in ``spec.columns`` order ('' when absent). Appends to ``staged``/``rejects``."""
+    if not rows:
+        return
+    columns = [list(map(str.strip, column)) for column in zip(*rows, strict=True)]
+    record_ids, nombres, paternals_raw, maternals_raw = columns[0], *columns[2:5]
+    extras = columns[12]
+    givens = _mapped(nombres, ib._given, ib.given)
+    paternals = _mapped(paternals_raw, ib._surname, ib.surname)
+    maternals = _mapped(maternals_raw, ib._surname, ib.surname)
+    too_long: list[bool] | None = None
+    if any(max(map(len, column)) > MAX_FIELD_CHARS for column in columns):
+        too_long = [max(map(len, values)) > MAX_FIELD_CHARS for values in zip(*columns, strict=True)]
+    clues: list[str] = [extra.upper() for extra in extras] if patients else []
+
+    keep: list[int] = []
+    setdefault = seen.setdefault
+    for i, line in enumerate(lines):
+        record_id = record_ids[i]
+        if too_long is not None and too_long[i]:
+            reason = f"a field is longer than {MAX_FIELD_CHARS} characters"
+            rejects.append((line, record_id[:200] or None, reason))
+            continue
+        if not record_id:
+            rejects.append((line, None, "record_id is empty"))
+            continue
+        first = setdefault(record_id, line)
+        if first != line:
+            rejects.append((line, record_id, f"duplicate of line {first} (same identifier)"))
+            continue
+        if givens[i] is None:
+            rejects.append((line, record_id, "no given name (nombre)"))
+            continue
+        if paternals[i] is None and maternals[i] is None:
+            rejects.append((line, record_id, "no surname (primer_apellido or segundo_apellido)"))
+            continue
+        if patients:
+            code = clues[i]
+            if not clues_format(code):
+                reason = "clues is empty" if not code else "clues is not an 11-character CLUES"
+                rejects.append((line, record_id, reason))
+                continue
+        keep.append(i)
+    if not keep:
+        return
+    _store(
+        ib,
+        [_take(c, keep) for c in columns],
+        _take(lines, keep),
+        keep,
+        givens,
+        paternals,
+        maternals,
+        _take(clues, keep) if patients else None,
+        programas,
+        staged,
+    )
+
+
+def _store(
+    ib: IdentityBatch,
+    columns: list[list[str]],
+    lines: list[int],
+    keep: list[int],
+    givens_all: list[tuple[str, str] | None],
+    paternals_all: list[str | None],
+    maternals_all: list[str | None],
+    clues: list[str] | None,
+    programas: frozenset[str],
+    staged: list[tuple[Any, ...]],
+) -> None:
+    n = len(lines)
+    record_ids, curp_raws, nombres, paternals_raw, maternals_raw = columns[:5]
+    raw_dates, raw_sexes, raw_states = columns[5:8]
+    municipios, localidades, domicilios, raw_phones, extras = columns[8:13]
+    givens: list[tuple[str, str]] = _take(givens_all, keep)  # type: ignore[arg-type]
+    paternals = _take(paternals_all, keep)
+    maternals = _take(maternals_all, keep)
+    issues: dict[int, list[dict[str, str]]] = {}
+
+    def issue(i: int, name: str, raw: str, reason: str) -> None:
+        issues.setdefault(i, []).append({"field": name, "raw": raw, "reason": reason})
+
+    dates = _mapped_present(raw_dates, ib._dates, ib.birth_date)
+    births: list[date | None] = []
+    for i, (raw, result) in enumerate(zip(raw_dates, dates, strict=True)):
+        if result is None:
+            births.append(None)
+            continue
+        births.append(result.value)
+        if result.issue:
+            issue(i, _DATE_ISSUE, raw, result.issue)
+    sexes = _mapped_present(raw_sexes, ib._sex, ib.sex)
+    states = _mapped_present(raw_states, ib._state, ib.entidad)
+    phones: list[str | None] = [None] * n
+    phone_of = ib.phone
+    for i in range(n):
+        raw = raw_sexes[i]
+        if raw and sexes[i] is None:
+            issue(i, "sexo", raw, _SEX_REASON)
+        raw = raw_states[i]
+        if raw and states[i] is None:
+            issue(i, "entidad", raw, _STATE_REASON)
+        raw = raw_phones[i]
+        if raw:
+            value, reason = phone_of(raw)
+            phones[i] = value
+            if value is None:
+                issue(i, "telefono", raw, reason or "invalid")
+        if clues is None:
+            upper = extras[i].upper()
+            if upper and upper not in programas:
+                issue(i, "programa", extras[i], _PROGRAMA_REASON)
+    tail: list[tuple[Any, ...]]
+    if clues is not None:
+        tail = [(code, expediente or None) for code, expediente in zip(clues, columns[13], strict=True)]
+    else:
+        tail = []
+        for extra in extras:
+            programa = extra.upper() or None
+            tail.append((programa if programa in programas else None,))
+    curp16s = list(map(ib.curp16, nombres, paternals_raw, maternals_raw, births, sexes, states))
+    digests = list(map(_digest, map(_SEP.join, zip(*columns, strict=True))))
+    curps: list[str | None] = [None] * n
+    trusted = [False] * n
+    curp_rows = [i for i, raw in enumerate(curp_raws) if raw]
+    if curp_rows:
+        verdicts = ib.curps(
+            [curp_raws[i] for i in curp_rows],
+            [births[i] for i in curp_rows],
+            [sexes[i] for i in curp_rows],
+            [(nombres[i], paternals_raw[i], maternals_raw[i]) for i in curp_rows],
+            [states[i] for i in curp_rows],
+        )
+        for i, verdict in zip(curp_rows, verdicts, strict=True):
+            curps[i] = verdict.curp
+            trusted[i] = verdict.trusted
+            if verdict.issue:
+                issue(i, "curp", curp_raws[i], verdict.issue)
+    field_issues = [NO_ISSUES] * n
+    for i, found in issues.items():
+        field_issues[i] = orjson.dumps(found).decode()
+    staged.extend(
+        map(
+            tuple.__add__,
+            zip(
+                lines,
+                record_ids,
+                digests,
+                _or_none(nombres),
+                _or_none(paternals_raw),
+                _or_none(maternals_raw),
+                [given[0] for given in givens],
+                paternals,
+                maternals,
+                [given[1] for given in givens],
+                curps,
+                _or_none(curp_raws),
+                trusted,
+                curp16s,
+                births,
+                sexes,
+                states,
+                _or_none(municipios),
+                _or_none(localidades),
+                _or_none(domicilios),
+                phones,
+                field_issues,
+                strict=True,
+            ),
+            tail,
+        )
+    )
+
+
+def _or_none(column: list[str]) -> list[str | None]:
+    return [value or None for value in column]
