@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -116,3 +117,46 @@ def _write(client: httpx.Client, n: int) -> str:
 
 def _read_back(client: httpx.Client, import_id: str) -> bool:
     return client.get(f"/v1/imports/{import_id}").status_code == 200
+
+
+def test_exhausted_pool_is_503_not_500(database_url: str, tmp_path: Path, live_server_class: Any) -> None:
+    """A request holds the only pooled connection (blocked on the audit chain lock, which the test holds);
+    the next request waits past the pool timeout and gets a fast 503, not a 500."""
+    from interop.audit.service import LOCK_KEY
+
+    settings = Settings(
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        run_worker=False,
+        db_pool_size=1,
+        db_max_overflow=0,
+        db_connect_timeout_s=0.5,
+    )
+    live = live_server_class(settings)
+    live.start()
+    headers = {"Authorization": f"Bearer {live.token('admin')}"}
+
+    async def hold_lock() -> asyncpg.Connection:
+        conn = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+        await conn.execute("SELECT pg_advisory_lock($1)", LOCK_KEY)
+        return conn
+
+    loop = asyncio.new_event_loop()
+    try:
+        locker = loop.run_until_complete(hold_lock())
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            blocked = pool.submit(
+                lambda: httpx.get(f"{live.url}{_probe_path()}", headers=headers, timeout=30)
+            )
+            time.sleep(1.0)
+            with httpx.Client(base_url=live.url, timeout=30, headers=headers) as client:
+                response, elapsed = _timed(client, "GET", _probe_path())
+            assert response.status_code == 503, response.text
+            assert response.headers.get("retry-after")
+            assert elapsed < 3.0
+            loop.run_until_complete(locker.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY))
+            assert blocked.result(timeout=30).status_code == 200
+        loop.run_until_complete(locker.close())
+    finally:
+        loop.close()
+        live.stop()

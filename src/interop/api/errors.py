@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from interop.api.tracing import request_id_var
@@ -201,6 +202,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(OperationalError, _database)
     app.add_exception_handler(InterfaceError, _database)
+    # Every pooled connection busy for longer than the pool timeout: overload, answered like an outage.
+    app.add_exception_handler(PoolTimeoutError, _database)
     # Other driver errors (a refused value, a bug) are answered here rather than re-raised to the server.
     app.add_exception_handler(DBAPIError, _unhandled)
     app.add_exception_handler(Exception, _unhandled)
