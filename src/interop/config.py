@@ -39,11 +39,18 @@ class Settings(BaseSettings):
     auth_audience: str = "interop"
     auth_jwks_url: str | None = None
     auth_token_ttl_s: int = 900
-    auth_client_cache_s: float = Field(default=5.0, description="How long a client's active/revoked state is "
-                                       "cached by the API: a revoked client's tokens stop working within it.")
-    auth_jwks_cache_s: float = Field(default=300.0, description="How long an external issuer's JWKS is cached.")
-    auth_token_endpoint: str | None = Field(default=None, description="External issuer's token endpoint, "
-                                            "advertised in /.well-known/smart-configuration.")
+    auth_client_cache_s: float = Field(
+        default=5.0,
+        description="How long a client's active/revoked state is "
+        "cached by the API: a revoked client's tokens stop working within it.",
+    )
+    auth_jwks_cache_s: float = Field(
+        default=300.0, description="How long an external issuer's JWKS is cached."
+    )
+    auth_token_endpoint: str | None = Field(
+        default=None,
+        description="External issuer's token endpoint, advertised in /.well-known/smart-configuration.",
+    )
     rate_limit_per_minute: int = 6000
     max_body_bytes: int = 1_048_576
 
