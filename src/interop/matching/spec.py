@@ -410,16 +410,16 @@ BLOCKING_RULES: tuple[BlockingRule, ...] = (
     _same("main given + maternal + day and month", "given_main", "ap2", "dob_md"),
 )
 
-# Indexes on ``match_record`` serving the rules online: each rule fixes the columns of one of them, or a
-# prefix of one (all three names → given_ap1_year; phonetic names + year → ph_given_ap1_md). Every index
-# costs seconds per million records in a bulk run, so no more than the rules need.
+# Indexes on ``match_record`` serving the rules online (a rule uses the index whose columns it fixes).
 BLOCKING_INDEXES: dict[str, tuple[str, ...]] = {
     "ix_match_record_curp16": ("curp16",),
     "ix_match_record_curp16_calc": ("curp16_calc",),
     "ix_match_record_ap1_dob": ("ap1", "dob"),
     "ix_match_record_given_dob": ("given_main", "dob"),
     "ix_match_record_given_ap1_year": ("given_main", "ap1", "dob_year"),
+    "ix_match_record_given_ap1_ap2": ("given_main", "ap1", "ap2"),
     "ix_match_record_ph_given_ap1_md": ("ph_given", "ph_ap1", "dob_md"),
+    "ix_match_record_ph_names_year": ("ph_given", "ph_ap1", "ph_ap2", "dob_year"),
     "ix_match_record_ph_surnames_dob": ("ph_ap1", "ph_ap2", "dob"),
     "ix_match_record_ap1_ap2_md": ("ap1", "ap2", "dob_md"),
     "ix_match_record_given_ap2_md": ("given_main", "ap2", "dob_md"),
