@@ -46,6 +46,7 @@ class ChunkReader:
         self._records: Iterator[RawRecord] = _records(self._handle, csv_quotes=fmt == "csv")  # type: ignore[arg-type]
         self._header_width = 0
         self._pick: Callable[[list[str]], tuple[str, ...]] | None = None
+        self._positions: list[int] = []
         if fmt == "csv":
             self._read_header()
         self._replayed = False
@@ -70,6 +71,7 @@ class ChunkReader:
                 positions = [header.index(c) if c in header else len(header) for c in self.spec.columns]
                 pick: Any = itemgetter(*positions)  # several columns: it returns a tuple
                 self._pick = pick
+                self._positions = positions
                 return
         raise FileRefused("the file is empty")
 
@@ -147,9 +149,16 @@ class ChunkReader:
                     rows.append(next(csv.reader([text]), []))
                 except csv.Error:
                     rows.append([])
+        width = self._header_width
+        if rows and set(map(len, rows)) == {width}:  # every record well-formed: hand over its columns
+            in_file = list(zip(*rows, strict=True))
+            absent = ("",) * len(rows)
+            self.normaliser.add_columns(
+                chunk, lines, [in_file[i] if i < width else absent for i in self._positions]
+            )
+            return
         ok_lines: list[int] = []
         ok_rows: list[tuple[str, ...]] = []
-        width = self._header_width
         for line, row in zip(lines, rows, strict=True):
             if len(row) != width:
                 reason = (

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from datetime import date
 from operator import itemgetter
 from typing import Any, TypeVar
 
@@ -69,14 +68,15 @@ def identity_rows(
     clues_format: Callable[[str], object],
     programas: frozenset[str],
     lines: list[int],
-    rows: list[tuple[str, ...]],
+    raw_columns: Sequence[Sequence[str]],
     staged: list[tuple[Any, ...]],
     rejects: list[Reject],
 ) -> None:
-    """Rows are tuples in ``spec.columns`` order ('' when absent). Appends to ``staged``/``rejects``."""
-    if not rows:
+    """Columns in ``spec.columns`` order, one value per line ('' when absent). Appends to ``staged``
+    and ``rejects``."""
+    if not lines:
         return
-    columns = [list(map(str.strip, column)) for column in zip(*rows, strict=True)]
+    columns = [list(map(str.strip, column)) for column in raw_columns]
     record_ids, nombres, paternals_raw, maternals_raw = columns[0], *columns[2:5]
     extras = columns[12]
     givens = _mapped(nombres, ib._given, ib.given)
@@ -155,45 +155,36 @@ def _store(
     def issue(i: int, name: str, raw: str, reason: str) -> None:
         issues.setdefault(i, []).append({"field": name, "raw": raw, "reason": reason})
 
+    # Field by field, so that each row's issues keep the order of its fields.
     dates = _mapped_present(raw_dates, ib._dates, ib.birth_date)
-    births: list[date | None] = []
-    for i, (raw, result) in enumerate(zip(raw_dates, dates, strict=True)):
-        if result is None:
-            births.append(None)
-            continue
-        births.append(result.value)
-        if result.issue:
-            issue(i, _DATE_ISSUE, raw, result.issue)
+    births = [None if result is None else result.value for result in dates]
+    for i, reason in [(i, r.issue) for i, r in enumerate(dates) if r is not None and r.issue]:
+        issue(i, _DATE_ISSUE, raw_dates[i], reason)
     sexes = _mapped_present(raw_sexes, ib._sex, ib.sex)
+    for i in [i for i, (raw, sex) in enumerate(zip(raw_sexes, sexes, strict=True)) if raw and sex is None]:
+        issue(i, "sexo", raw_sexes[i], _SEX_REASON)
     states = _mapped_present(raw_states, ib._state, ib.entidad)
+    for i in [i for i, (raw, st) in enumerate(zip(raw_states, states, strict=True)) if raw and st is None]:
+        issue(i, "entidad", raw_states[i], _STATE_REASON)
     phones: list[str | None] = [None] * n
     phone_of = ib.phone
-    for i in range(n):
-        raw = raw_sexes[i]
-        if raw and sexes[i] is None:
-            issue(i, "sexo", raw, _SEX_REASON)
-        raw = raw_states[i]
-        if raw and states[i] is None:
-            issue(i, "entidad", raw, _STATE_REASON)
-        raw = raw_phones[i]
-        if raw:
-            value, reason = phone_of(raw)
-            phones[i] = value
-            if value is None:
-                issue(i, "telefono", raw, reason or "invalid")
-        if clues is None:
-            upper = extras[i].upper()
-            if upper and upper not in programas:
-                issue(i, "programa", extras[i], _PROGRAMA_REASON)
+    for i in [i for i, raw in enumerate(raw_phones) if raw]:
+        value, why = phone_of(raw_phones[i])
+        phones[i] = value
+        if value is None:
+            issue(i, "telefono", raw_phones[i], why or "invalid")
     tail: list[tuple[Any, ...]]
     if clues is not None:
         tail = [(code, expediente or None) for code, expediente in zip(clues, columns[13], strict=True)]
     else:
-        tail = []
-        for extra in extras:
-            programa = extra.upper() or None
-            tail.append((programa if programa in programas else None,))
-    curp16s = list(map(ib.curp16, nombres, paternals_raw, maternals_raw, births, sexes, states))
+        programa_of: dict[str, tuple[str | None]] = {}
+        for extra in set(extras):
+            upper = extra.upper()
+            programa_of[extra] = (upper if upper in programas else None,)
+        for i in [i for i, extra in enumerate(extras) if extra and programa_of[extra][0] is None]:
+            issue(i, "programa", extras[i], _PROGRAMA_REASON)
+        tail = list(map(programa_of.__getitem__, extras))
+    curp16s = ib.curp16_column(nombres, paternals_raw, maternals_raw, births, sexes, states)
     digests = list(map(_digest, map(_SEP.join, zip(*columns, strict=True))))
     curps: list[str | None] = [None] * n
     trusted = [False] * n

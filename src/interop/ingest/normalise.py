@@ -92,8 +92,15 @@ class Normaliser:
         """Rows are tuples in ``spec.columns`` order ('' when absent)."""
         if self.kind == "units":
             self._units(chunk, lines, rows)
+        elif rows:
+            self._identity(chunk, lines, list(zip(*rows, strict=True)))
+
+    def add_columns(self, chunk: Chunk, lines: list[int], columns: Sequence[Sequence[str]]) -> None:
+        """Like ``add``, the values given column by column (``spec.columns`` order, one per line)."""
+        if self.kind == "units":
+            self._units(chunk, lines, list(zip(*columns, strict=True)))
         else:
-            self._identity(chunk, lines, rows)
+            self._identity(chunk, lines, columns)
 
     def _claim(self, chunk: Chunk, line: int, key: str) -> bool:
         first = self.seen.setdefault(key, line)
@@ -103,7 +110,7 @@ class Normaliser:
         return True
 
     # -- roll and patients ---------------------------------------------------------------------------
-    def _identity(self, chunk: Chunk, lines: list[int], rows: list[tuple[str, ...]]) -> None:
+    def _identity(self, chunk: Chunk, lines: list[int], columns: Sequence[Sequence[str]]) -> None:
         identity_rows(
             self.identity,
             self.seen,
@@ -111,7 +118,7 @@ class Normaliser:
             clues_format=CLUES_FORMAT.fullmatch,
             programas=PROGRAMAS,
             lines=lines,
-            rows=rows,
+            raw_columns=columns,
             staged=chunk.staged,
             rejects=chunk.rejects,
         )
