@@ -16,19 +16,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import json
 import os
-import random
-import socket
-import statistics
-import subprocess
 import sys
-import tempfile
-import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,190 +29,8 @@ import aiohttp
 import asyncpg
 
 HERE = Path(__file__).resolve().parent
-INTEROP = str(Path(sys.executable).with_name("interop"))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _sh(args: list[str], env: dict[str, str], *, capture: bool = False) -> str:
-    t0 = time.perf_counter()
-    out = subprocess.run(
-        [INTEROP, *args],
-        env=env,
-        check=False,
-        text=True,
-        stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    if out.returncode != 0:
-        raise RuntimeError(f"interop {' '.join(args)} failed: {out.stderr[-2000:]}")
-    print(f"  interop {' '.join(args[:2])}: {time.perf_counter() - t0:.1f} s", flush=True)
-    return out.stdout if capture else ""
-
-
-def pct(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
-    return ordered[k]
-
-
-def summary(
-    name: str, lat_s: list[float], elapsed: float, errors: int, extra: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    ms = [x * 1000 for x in lat_s]
-    out = {
-        "name": name,
-        "requests": len(ms),
-        "errors": errors,
-        "seconds": round(elapsed, 2),
-        "per_s": round(len(ms) / elapsed, 1) if elapsed else 0.0,
-        "p50_ms": round(pct(ms, 50), 2),
-        "p95_ms": round(pct(ms, 95), 2),
-        "p99_ms": round(pct(ms, 99), 2),
-        "max_ms": round(max(ms), 2) if ms else None,
-        "mean_ms": round(statistics.fmean(ms), 2) if ms else None,
-    }
-    out.update(extra or {})
-    print(
-        f"  {name:<42} {out['per_s']:>8.1f}/s  p50 {out['p50_ms']:>7.2f}  p95 {out['p95_ms']:>7.2f}  "
-        f"p99 {out['p99_ms']:>7.2f} ms  errors {errors}",
-        flush=True,
-    )
-    return out
-
-
-# Load shapes ------------------------------------------------------------------------------------------------
-
-
-async def closed_loop(
-    op: Callable[[int], Awaitable[bool]], *, concurrency: int, duration: float, start: int = 0
-) -> tuple[list[float], float, int]:
-    """``concurrency`` workers back to back for ``duration`` seconds."""
-    lat: list[float] = []
-    errors = 0
-    counter = iter(range(start, 10**9))
-    end = time.perf_counter() + duration
-
-    async def worker() -> None:
-        nonlocal errors
-        while time.perf_counter() < end:
-            i = next(counter)
-            t0 = time.perf_counter()
-            ok = await op(i)
-            lat.append(time.perf_counter() - t0)
-            errors += 0 if ok else 1
-
-    t0 = time.perf_counter()
-    await asyncio.gather(*[worker() for _ in range(concurrency)])
-    return lat, time.perf_counter() - t0, errors
-
-
-async def open_loop(
-    op: Callable[[int], Awaitable[bool]],
-    *,
-    rate: float,
-    duration: float,
-    start: int = 0,
-    max_in_flight: int = 64,
-) -> tuple[list[float], float, int]:
-    """Requests scheduled at a fixed rate; latency counted from the scheduled instant."""
-    lat: list[float] = []
-    errors = 0
-    gate = asyncio.Semaphore(max_in_flight)
-    tasks: list[asyncio.Task[None]] = []
-    n = int(rate * duration)
-    t_start = time.perf_counter()
-
-    async def one(i: int, scheduled: float) -> None:
-        nonlocal errors
-        async with gate:
-            ok = await op(start + i)
-        lat.append(time.perf_counter() - scheduled)
-        errors += 0 if ok else 1
-
-    for i in range(n):
-        scheduled = t_start + i / rate
-        delay = scheduled - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(i, scheduled)))
-    await asyncio.gather(*tasks)
-    return lat, time.perf_counter() - t_start, errors
-
-
-# Population -> visit bodies -------------------------------------------------------------------------
-
-
-def visit_bodies(synth: Path, n: int, seed: int, tag: str) -> list[dict[str, Any]]:
-    rng = random.Random(seed)
-    units = list(csv.DictReader((synth / "units.csv").open(encoding="utf-8")))
-    points: dict[tuple[str, str], tuple[float, float]] = {}
-    by_state: dict[str, list[tuple[float, float]]] = {}
-    for u in units:
-        if u["latitud"] and u["longitud"]:
-            xy = (float(u["latitud"]), float(u["longitud"]))
-            points.setdefault((u["entidad"], u["municipio"]), xy)
-            by_state.setdefault(u["entidad"], []).append(xy)
-    people = [
-        r
-        for r in csv.DictReader((synth / "pension_roll.csv").open(encoding="utf-8"))
-        if r["nombre"] and r["primer_apellido"]
-    ]
-    out = []
-    for i in range(n):
-        p = rng.choice(people)
-        point = points.get((p["entidad"], p["municipio"]))
-        captured = point is None or rng.random() < 0.8  # coordinates captured; else the locality is used
-        if point is None and by_state.get(p["entidad"]):
-            point = rng.choice(by_state[p["entidad"]])
-        person: dict[str, Any] = {
-            k: p[k]
-            for k in (
-                "curp",
-                "nombre",
-                "primer_apellido",
-                "segundo_apellido",
-                "fecha_nacimiento",
-                "sexo",
-                "entidad",
-                "municipio",
-                "localidad",
-                "domicilio",
-            )
-            if p.get(k)
-        }
-        person["roll_record_id"] = p["record_id"]
-        if person.get("curp") and len(person["curp"]) != 18:
-            person.pop("curp")
-        if point is None:
-            continue
-        if captured:
-            person["latitud"] = point[0] + rng.uniform(-0.02, 0.02)
-            person["longitud"] = point[1] + rng.uniform(-0.02, 0.02)
-        out.append(
-            {
-                "visit_id": f"{tag}-{i:07d}",
-                "visit_date": "2026-11-20",
-                "health_worker_id": f"PROM-{i % 500:04d}",
-                "person": person,
-                "urgency": rng.choice(["routine"] * 6 + ["urgent"] * 3 + ["asap"]),
-                "findings": {
-                    "conditions": [{"code": rng.choice(["E11.9", "I10", "J44.9", "N18.3"])}],
-                    "observations": [{"code": "2339-0", "value": rng.randint(70, 400), "unit": "mg/dL"}],
-                },
-                "note": "bench",
-            }
-        )
-    return out
-
-
-# Bare asyncpg baselines -----------------------------------------------------------------------------
+sys.path.insert(0, str(HERE.parent))
+from harness import closed_loop, loaded_stack, open_loop, summary, visit_bodies  # noqa: E402
 
 RAW_WRITE = [
     (
@@ -278,57 +88,9 @@ RAW_PULL = (
 
 
 async def bench(args: argparse.Namespace) -> dict[str, Any]:
-    root = Path(tempfile.mkdtemp(prefix="interop-bench-ref-"))
-    server = None
-    database_url = os.environ.get("DATABASE_URL")
-    if not database_url:
-        sys.path.insert(0, str(HERE.parents[1] / "src"))
-        from interop.db.embedded import start_embedded
-
-        server = await start_embedded(root / "pg")
-        admin = await asyncpg.connect(server.url("postgres").replace("+asyncpg", ""))
-        await admin.execute('CREATE DATABASE "bench"')
-        await admin.close()
-        database_url = server.url("bench")
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "INTEROP_DATA_DIR": str(root / "data"),
-        "INTEROP_LOG_LEVEL": "WARNING",
-    }
-    proc: subprocess.Popen[bytes] | None = None
-    try:
-        print("setup", flush=True)
-        _sh(["migrate"], env)
-        synth = root / "synth"
-        _sh(["synth", "--out", str(synth), "--people", str(args.people), "--seed", "7"], env)
-        _sh(["import", "units", str(synth / "units.csv")], env)
-        _sh(["import", "roll", str(synth / "pension_roll.csv")], env)
-        _sh(["import", "patients", str(synth / "patients.csv")], env)
-        _sh(["match", "run"], env)
-        _sh(["clients", "add", "bench-bienestar", "--role", "bienestar"], env)
-        b_token = _sh(["token", "--client", "bench-bienestar"], env, capture=True).strip().splitlines()[-1]
-
-        port = _free_port()
-        proc = subprocess.Popen(
-            [INTEROP, "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        base = f"http://127.0.0.1:{port}"
-        async with aiohttp.ClientSession() as probe:
-            for _ in range(300):
-                try:
-                    async with probe.get(f"{base}/readyz") as r:
-                        if r.status == 200:
-                            break
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.2)
-            else:
-                raise RuntimeError("interop serve did not become ready")
-
+    async with loaded_stack(args.people) as stack:
+        synth, database_url, base = stack.synth, stack.database_url, stack.base
+        b_token = stack.token("bench-bienestar", "bienestar")
         n_bodies = int(args.duration * 1200) + 2000
         bodies = visit_bodies(synth, n_bodies, seed=3, tag="B")
         results: dict[str, Any] = {
@@ -394,8 +156,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             waiting = await pool.fetchval(
                 "SELECT count(*) FROM referral_task WHERE owner_clues = $1", busiest
             )
-            _sh(["clients", "add", "bench-clinic", "--role", "clinic", "--clues", busiest], env)
-            c_token = _sh(["token", "--client", "bench-clinic"], env, capture=True).strip().splitlines()[-1]
+            c_token = stack.token("bench-clinic", "clinic", busiest)
             ch = {"Authorization": f"Bearer {c_token}"}
             pull_url = f"/fhir/Task?owner={busiest}&status=requested&_count=100"
             sizes: Counter[int] = Counter()
@@ -471,15 +232,6 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             and results["pull_open"]["errors"] == 0,
         }
         return results
-    finally:
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        if server is not None:
-            server.stop()
 
 
 def main() -> None:
