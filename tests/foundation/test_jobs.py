@@ -107,3 +107,22 @@ async def test_stale_running_job_is_requeued(
         await s.commit()
     assert await Worker(settings, sessionmaker).run_until_done(job.id) == "succeeded"
     assert "test.echo" in HANDLERS
+
+
+async def test_run_until_done_runs_an_older_job_of_its_key_left_by_a_dead_worker(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    seen.clear()
+    async with sessionmaker() as s:
+        orphan = await job_service.enqueue(s, kind="test.echo", payload={"n": 1}, queue_key="import")
+        await s.commit()
+    async with sessionmaker() as s:
+        claimed = await job_service.claim_next(s, worker_id="killed-cli", only_id=orphan.id)
+        assert claimed is not None
+        claimed.heartbeat_at = claimed.created_at.replace(year=2000)
+        await s.commit()
+    async with sessionmaker() as s:
+        mine = await job_service.enqueue(s, kind="test.echo", payload={"n": 2}, queue_key="import")
+        await s.commit()
+    assert await Worker(settings, sessionmaker).run_until_done(mine.id) == "succeeded"
+    assert [n for kind, n in seen if kind == "echo"] == [1, 2]

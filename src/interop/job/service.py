@@ -49,6 +49,7 @@ _CLAIM = text(
         SELECT j.id FROM job j
         WHERE j.state = 'queued' AND j.run_after <= now()
           AND (CAST(:only_id AS bigint) IS NULL OR j.id = CAST(:only_id AS bigint))
+          AND (CAST(:only_key AS text) IS NULL OR j.queue_key = CAST(:only_key AS text))
           AND (j.queue_key IS NULL OR NOT EXISTS (
                 SELECT 1 FROM job e WHERE e.queue_key = j.queue_key AND e.id < j.id
                   AND e.state IN ('queued', 'running')))
@@ -60,9 +61,13 @@ _CLAIM = text(
 )
 
 
-async def claim_next(session: AsyncSession, *, worker_id: str, only_id: int | None = None) -> Job | None:
-    """Take the oldest runnable job (skipping ones other workers hold), marking it running."""
-    job_id = (await session.execute(_CLAIM, {"worker": worker_id, "only_id": only_id})).scalar_one_or_none()
+async def claim_next(
+    session: AsyncSession, *, worker_id: str, only_id: int | None = None, only_key: str | None = None
+) -> Job | None:
+    """Take the oldest runnable job (skipping ones other workers hold), marking it running; optionally only
+    a given job, or only the next of a queue key."""
+    params = {"worker": worker_id, "only_id": only_id, "only_key": only_key}
+    job_id = (await session.execute(_CLAIM, params)).scalar_one_or_none()
     if job_id is None:
         return None
     return await get_job(session, job_id=job_id)

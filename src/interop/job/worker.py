@@ -78,11 +78,13 @@ class Worker:
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         load_handlers()
 
-    async def run_one(self, *, only_id: int | None = None) -> bool:
+    async def run_one(self, *, only_id: int | None = None, only_key: str | None = None) -> bool:
         """Claim and run one job; False when nothing was runnable."""
         async with self.sessionmaker() as session:
             await job_service.requeue_stale(session, stale_after_s=self.settings.job_stale_after_s)
-            job = await job_service.claim_next(session, worker_id=self.worker_id, only_id=only_id)
+            job = await job_service.claim_next(
+                session, worker_id=self.worker_id, only_id=only_id, only_key=only_key
+            )
             await session.commit()
         if job is None:
             return False
@@ -151,5 +153,10 @@ class Worker:
             assert job is not None
             if job.state in ("succeeded", "failed", "cancelled"):
                 return job.state
-            if not await self.run_one(only_id=job_id):
+            ran = await self.run_one(only_id=job_id)
+            # An older job of the same queue key goes first (e.g. one a killed command left behind, requeued
+            # once its heartbeat went stale): run it here rather than wait for a server that may not exist.
+            if not ran and job.queue_key is not None:
+                ran = await self.run_one(only_key=job.queue_key)
+            if not ran:
                 await asyncio.sleep(self.settings.worker_poll_interval_s)
