@@ -65,3 +65,9 @@ class Unavailable(DomainError):
     status_code = 503
     code = "unavailable"
     fhir_issue = "transient"
+
+
+class InsufficientStorage(DomainError):
+    status_code = 507
+    code = "insufficient-storage"
+    fhir_issue = "exception"

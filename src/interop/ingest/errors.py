@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from interop.errors import Forbidden, Invalid, NotFound
+from interop.errors import Forbidden, InsufficientStorage, Invalid, NotFound
 
 
 class FileRefused(Invalid):
@@ -21,3 +21,7 @@ class ImportForbidden(Forbidden):
 
 class UnknownKind(Invalid):
     code = "unknown-import-kind"
+
+
+class UploadStorageFull(InsufficientStorage):
+    code = "upload-storage-full"

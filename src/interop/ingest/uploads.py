@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import secrets
 from collections.abc import AsyncIterator
@@ -9,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
+
+from interop.ingest.errors import UploadStorageFull
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +37,13 @@ async def save_stream(chunks: AsyncIterator[bytes], directory: Path, *, suffix: 
                     await out.write(chunk)
         final = folder / f"{sha.hexdigest()}{suffix}"
         await partial.rename(final)
+    except OSError as exc:
+        await partial.unlink(missing_ok=True)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise UploadStorageFull(
+                "no space left in the data folder for the upload; nothing was stored"
+            ) from exc
+        raise
     except BaseException:
         await partial.unlink(missing_ok=True)
         raise
