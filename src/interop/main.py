@@ -23,6 +23,7 @@ from interop.config import Settings
 from interop.db.engine import create_engine, create_sessionmaker
 from interop.job import service as job_service
 from interop.job.worker import Worker
+from interop.referral import service as referral_service
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 for kind, state, count, age in await job_service.queue_stats(session):
                     metrics.JOBS.labels(kind, state).set(count)
                     metrics.JOB_AGE.labels(kind, state).set(age)
+                metrics.AUDIT_CHAIN_LENGTH.set(await audit_service.chain_length(session))
+                metrics.NOTIFICATION_FAILURES.set(await referral_service.count_failed_notifications(session))
                 metrics.JOB_PROGRESS.clear()
                 for kind, job_id, progress in await job_service.running_progress(session):
                     for measure, value in progress.items():

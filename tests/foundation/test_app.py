@@ -109,4 +109,6 @@ async def test_metrics_show_queue_depth_and_running_progress(
     await session.commit()
     text = (await client.get("/metrics")).text
     assert 'interop_jobs{kind="import.run",state="queued"} 1.0' in text
+    assert "interop_audit_chain_length 0.0" in text
+    assert "interop_notification_failures 0.0" in text
     assert f'interop_job_progress{{job_id="{running.id}",kind="match.run",measure="scored"}} 120.0' in text

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, cast, event, insert, or_, select, text
+from sqlalchemy import Connection, cast, event, func, insert, or_, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
@@ -406,3 +406,9 @@ async def trace(session: AsyncSession, *, trace_id: str, limit: int = 5000) -> T
 
 def valid_trace_id(value: str) -> bool:
     return bool(_TRACE_ID.match(value))
+
+
+async def chain_length(session: AsyncSession) -> int:
+    """Entries in the chain (its head's seq), for metrics."""
+    head = await session.scalar(select(func.max(AuditEvent.seq)))
+    return int(head or 0)

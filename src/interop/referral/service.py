@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,7 +29,7 @@ from interop.matching.schemas import IdentityProbe, OnlineCandidate
 from interop.referral import records, routing
 from interop.referral.errors import IdempotencyConflict
 from interop.referral.followup import get_visit  # re-exported
-from interop.referral.models import ProvisionalPatient, Referral, ReferralTask, Visit
+from interop.referral.models import Notification, ProvisionalPatient, Referral, ReferralTask, Visit
 from interop.referral.placement import route
 from interop.referral.queries import (  # re-exported: the domain's read side
     Scope,
@@ -405,3 +405,8 @@ def _task_values(
         "authored_on": now,
         "updated_at": now,
     }
+
+
+async def count_failed_notifications(session: AsyncSession) -> int:
+    """Subscription deliveries that failed for good (retries exhausted), for metrics."""
+    return int(await session.scalar(select(func.count()).where(Notification.state == "failed")) or 0)
