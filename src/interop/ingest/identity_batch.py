@@ -227,38 +227,74 @@ class IdentityBatch:
         names: list[tuple[str, str, str]],
         states: list[str | None],
     ) -> list[CurpResult]:
-        """CURP verdicts for a chunk (raws non-empty, trimmed). ``trusted`` follows ``assess_curp``:
-        valid (check digit included) and contradicting neither the birth date nor the sex.
+        """CURP verdicts for a chunk (raws non-empty, trimmed); see ``curp_columns``."""
+        curps, trusted, issues = self.curp_columns(
+            raws,
+            birth_dates,
+            sexes,
+            [name[0] for name in names],
+            [name[1] for name in names],
+            [name[2] for name in names],
+            states,
+        )
+        return [
+            CurpResult(curp, raw, ok, issues.get(i))
+            for i, (curp, raw, ok) in enumerate(zip(curps, raws, trusted, strict=True))
+        ]
+
+    def curp_columns(
+        self,
+        raws: list[str],
+        birth_dates: list[date | None],
+        sexes: list[str | None],
+        givens: list[str],
+        paternals: list[str],
+        maternals: list[str],
+        states: list[str | None],
+    ) -> tuple[list[str | None], list[bool], dict[int, str]]:
+        """(CURP or None, trusted, issue by position) for non-empty trimmed raws. ``trusted`` follows
+        ``assess_curp``: valid (check digit included) and contradicting neither birth date nor sex.
 
         Plain 18-character ASCII values are judged all at once with numpy (positions, entidad,
         inconvenient words, a real date, the check digit, agreement with the record); anything
         else, and every value that fails, is judged by ``identity.curp`` itself."""
+        n = len(raws)
         values = [raw.upper() for raw in raws]
+        curps: list[str | None] = [None] * n
+        trusted = [False] * n
+        issues: dict[int, str] = {}
         plain = [i for i, v in enumerate(values) if len(v) == 18 and v.isascii()]
-        out: list[CurpResult | None] = [None] * len(raws)
+        judged: set[int] = set()
         if plain:
             codes = np.frombuffer("".join(values[i] for i in plain).encode("ascii"), dtype=np.uint8)
             verdict = screen_curps(codes.reshape(len(plain), 18))
+            births = [birth_dates[i] for i in plain]
             record_days = np.array(
-                [_EPOCH_DAYS if birth_dates[i] is None else birth_dates[i].toordinal() for i in plain],  # type: ignore[union-attr]
-                dtype=np.int64,
+                [_EPOCH_DAYS if b is None else b.toordinal() for b in births], dtype=np.int64
             )
             record_sex = np.array([ord(sexes[i] or "?") for i in plain], dtype=np.uint8)
             date_ok = (record_days == _EPOCH_DAYS) | (record_days == verdict.ordinal)
             sex_ok = (record_sex == ord("?")) | (record_sex == verdict.sex)
-            trusted = date_ok & sex_ok
-            for k in np.flatnonzero(verdict.valid).tolist():
+            agrees = date_ok & sex_ok
+            valid = np.flatnonzero(verdict.valid)
+            for k, ok in zip(valid.tolist(), agrees[valid].tolist(), strict=True):
                 i = plain[k]
-                ok = bool(trusted[k])
-                out[i] = CurpResult(values[i], raws[i], ok, None if ok else _CONTRADICTS)
-        results: list[CurpResult] = []
-        for i, result in enumerate(out):
-            results.append(
-                result
-                if result is not None
-                else self._slow_curp(raws[i], birth_dates[i], sexes[i], names[i], states[i])
+                curps[i] = values[i]
+                trusted[i] = ok
+                if not ok:
+                    issues[i] = _CONTRADICTS
+                judged.add(i)
+        for i in range(n):
+            if i in judged:
+                continue
+            result = self._slow_curp(
+                raws[i], birth_dates[i], sexes[i], (givens[i], paternals[i], maternals[i]), states[i]
             )
-        return results
+            curps[i] = result.curp
+            trusted[i] = result.trusted
+            if result.issue:
+                issues[i] = result.issue
+        return curps, trusted, issues
 
     @staticmethod
     def _slow_curp(

@@ -190,18 +190,20 @@ def _store(
     trusted = [False] * n
     curp_rows = [i for i, raw in enumerate(curp_raws) if raw]
     if curp_rows:
-        verdicts = ib.curps(
-            [curp_raws[i] for i in curp_rows],
-            [births[i] for i in curp_rows],
-            [sexes[i] for i in curp_rows],
-            [(nombres[i], paternals_raw[i], maternals_raw[i]) for i in curp_rows],
-            [states[i] for i in curp_rows],
+        found_curps, found_trusted, curp_issues = ib.curp_columns(
+            _take(curp_raws, curp_rows),
+            _take(births, curp_rows),
+            _take(sexes, curp_rows),
+            _take(nombres, curp_rows),
+            _take(paternals_raw, curp_rows),
+            _take(maternals_raw, curp_rows),
+            _take(states, curp_rows),
         )
-        for i, verdict in zip(curp_rows, verdicts, strict=True):
-            curps[i] = verdict.curp
-            trusted[i] = verdict.trusted
-            if verdict.issue:
-                issue(i, "curp", curp_raws[i], verdict.issue)
+        for i, curp, ok in zip(curp_rows, found_curps, found_trusted, strict=True):
+            curps[i] = curp
+            trusted[i] = ok
+        for k, reason in curp_issues.items():
+            issue(curp_rows[k], "curp", curp_raws[curp_rows[k]], reason)
     field_issues = [NO_ISSUES] * n
     for i, found in issues.items():
         field_issues[i] = orjson.dumps(found).decode()
