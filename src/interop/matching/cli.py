@@ -11,9 +11,10 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
+from interop.command import database
 from interop.config import Settings
 from interop.context import RequestContext, system_context
-from interop.db.runtime import Database, DatabaseUnavailable, open_database, prepare
+from interop.db.runtime import Database, open_database
 
 match_app = typer.Typer(no_args_is_help=True)
 persons_app = typer.Typer(no_args_is_help=True)
@@ -27,22 +28,14 @@ def _context() -> RequestContext:
 
 def _with_database(work: Callable[[Settings, Database], Awaitable[T]]) -> T:
     settings = Settings()
-    try:
-        url, server = prepare(settings)
-    except DatabaseUnavailable as exc:
-        typer.echo(f"interop: {exc}", err=True)
-        raise typer.Exit(2) from None
-    settings.database_url = url
+    with database("interop", settings) as url:
+        settings.database_url = url
 
-    async def main() -> T:
-        async with open_database(settings, url) as db:
-            return await work(settings, db)
+        async def main() -> T:
+            async with open_database(settings, url) as db:
+                return await work(settings, db)
 
-    try:
         return asyncio.run(main())
-    finally:
-        if server is not None:
-            server.stop()
 
 
 @match_app.command("run")
