@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from interop.ingest.columns import IDENTITY_FIELDS
 from interop.synth.population import (
     OTHER,
     Population,
@@ -18,20 +19,8 @@ from interop.synth.population import (
 from interop.synth.profile import ErrorModel
 from interop.synth.units import NEAREST, Units
 
-IDENTITY_COLUMNS = (
-    "record_id",
-    "curp",
-    "nombre",
-    "primer_apellido",
-    "segundo_apellido",
-    "fecha_nacimiento",
-    "sexo",
-    "entidad",
-    "municipio",
-    "localidad",
-    "domicilio",
-    "telefono",
-)
+# The identity columns of the CSV contract, in the order the files are written.
+IDENTITY_COLUMNS = IDENTITY_FIELDS
 ROLL_COLUMNS = (*IDENTITY_COLUMNS, "programa")
 PATIENT_COLUMNS = (*IDENTITY_COLUMNS, "clues", "expediente")
 # Chance of each further unit among the NEAREST of a person's locality, closest first.
