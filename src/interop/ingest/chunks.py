@@ -17,7 +17,14 @@ from interop.fhir.patient_ndjson import Systems, parse_patient
 from interop.ingest.columns import SPECS
 from interop.ingest.errors import FileRefused
 from interop.ingest.normalise import Chunk, Normaliser
-from interop.ingest.reading import MAX_RECORD_CHARS, RawRecord, _records, check_header, parse_header
+from interop.ingest.reading import (
+    MAX_FIELD_CHARS,
+    MAX_RECORD_CHARS,
+    RawRecord,
+    _records,
+    check_header,
+    parse_header,
+)
 
 CHUNK_ROWS = 50_000
 
@@ -154,7 +161,10 @@ class ChunkReader:
             in_file = list(zip(*rows, strict=True))
             absent = ("",) * len(rows)
             self.normaliser.add_columns(
-                chunk, lines, [in_file[i] if i < width else absent for i in self._positions]
+                chunk,
+                lines,
+                [in_file[i] if i < width else absent for i in self._positions],
+                short=max(map(len, texts)) <= MAX_FIELD_CHARS,  # no field is longer than its record
             )
             return
         ok_lines: list[int] = []

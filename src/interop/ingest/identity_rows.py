@@ -71,9 +71,10 @@ def identity_rows(
     raw_columns: Sequence[Sequence[str]],
     staged: list[tuple[Any, ...]],
     rejects: list[Reject],
+    short: bool = False,
 ) -> None:
     """Columns in ``spec.columns`` order, one value per line ('' when absent). Appends to ``staged``
-    and ``rejects``."""
+    and ``rejects``. ``short``: the caller knows no value is longer than ``MAX_FIELD_CHARS``."""
     if not lines:
         return
     columns = [list(map(str.strip, column)) for column in raw_columns]
@@ -83,10 +84,66 @@ def identity_rows(
     paternals = _mapped(paternals_raw, ib._surname, ib.surname)
     maternals = _mapped(maternals_raw, ib._surname, ib.surname)
     too_long: list[bool] | None = None
-    if any(max(map(len, column)) > MAX_FIELD_CHARS for column in columns):
+    if not short and any(max(map(len, column)) > MAX_FIELD_CHARS for column in columns):
         too_long = [max(map(len, values)) > MAX_FIELD_CHARS for values in zip(*columns, strict=True)]
     clues: list[str] = [extra.upper() for extra in extras] if patients else []
 
+    if (
+        too_long is None
+        and not patients
+        and all(record_ids)
+        and None not in givens
+        and None not in paternals
+        and len(set(record_ids)) == len(record_ids)
+        and seen.keys().isdisjoint(record_ids)
+    ):  # the usual batch, nothing to reject: the loop below would keep every row
+        seen.update(zip(record_ids, lines, strict=True))
+        keep = list(range(len(lines)))
+    else:
+        keep = _kept(
+            seen,
+            patients,
+            clues_format,
+            lines,
+            columns,
+            givens,
+            paternals,
+            maternals,
+            too_long,
+            clues,
+            rejects,
+        )
+    if not keep:
+        return
+    _store(
+        ib,
+        [_take(c, keep) for c in columns],
+        _take(lines, keep),
+        keep,
+        givens,
+        paternals,
+        maternals,
+        _take(clues, keep) if patients else None,
+        programas,
+        staged,
+    )
+
+
+def _kept(
+    seen: dict[str, int],
+    patients: bool,
+    clues_format: Callable[[str], object],
+    lines: list[int],
+    columns: list[list[str]],
+    givens: list[tuple[str, str] | None],
+    paternals: list[str | None],
+    maternals: list[str | None],
+    too_long: list[bool] | None,
+    clues: list[str],
+    rejects: list[Reject],
+) -> list[int]:
+    """Positions of the rows that are stored; the others are rejected (in line order)."""
+    record_ids = columns[0]
     keep: list[int] = []
     setdefault = seen.setdefault
     for i, line in enumerate(lines):
@@ -115,20 +172,7 @@ def identity_rows(
                 rejects.append((line, record_id, reason))
                 continue
         keep.append(i)
-    if not keep:
-        return
-    _store(
-        ib,
-        [_take(c, keep) for c in columns],
-        _take(lines, keep),
-        keep,
-        givens,
-        paternals,
-        maternals,
-        _take(clues, keep) if patients else None,
-        programas,
-        staged,
-    )
+    return keep
 
 
 def _store(

@@ -95,12 +95,15 @@ class Normaliser:
         elif rows:
             self._identity(chunk, lines, list(zip(*rows, strict=True)))
 
-    def add_columns(self, chunk: Chunk, lines: list[int], columns: Sequence[Sequence[str]]) -> None:
-        """Like ``add``, the values given column by column (``spec.columns`` order, one per line)."""
+    def add_columns(
+        self, chunk: Chunk, lines: list[int], columns: Sequence[Sequence[str]], *, short: bool = False
+    ) -> None:
+        """Like ``add``, the values given column by column (``spec.columns`` order, one per line).
+        ``short``: no value is longer than ``MAX_FIELD_CHARS`` (the caller saw the records' lengths)."""
         if self.kind == "units":
             self._units(chunk, lines, list(zip(*columns, strict=True)))
         else:
-            self._identity(chunk, lines, columns)
+            self._identity(chunk, lines, columns, short=short)
 
     def _claim(self, chunk: Chunk, line: int, key: str) -> bool:
         first = self.seen.setdefault(key, line)
@@ -110,7 +113,9 @@ class Normaliser:
         return True
 
     # -- roll and patients ---------------------------------------------------------------------------
-    def _identity(self, chunk: Chunk, lines: list[int], columns: Sequence[Sequence[str]]) -> None:
+    def _identity(
+        self, chunk: Chunk, lines: list[int], columns: Sequence[Sequence[str]], *, short: bool = False
+    ) -> None:
         identity_rows(
             self.identity,
             self.seen,
@@ -121,6 +126,7 @@ class Normaliser:
             raw_columns=columns,
             staged=chunk.staged,
             rejects=chunk.rejects,
+            short=short,
         )
 
     # -- units ---------------------------------------------------------------------------------------
