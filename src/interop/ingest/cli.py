@@ -19,9 +19,10 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from interop.command import database
 from interop.config import Settings
 from interop.context import system_context
-from interop.db.runtime import DatabaseUnavailable, open_database, prepare
+from interop.db.runtime import open_database
 from interop.ingest import service as ingest_service
 from interop.ingest.errors import FileRefused
 from interop.ingest.reading import Inspection, detect_format, inspect_file
@@ -55,15 +56,8 @@ def _run(kind: str, file: Path, encoding: str | None) -> None:
     except FileRefused as exc:
         raise _fail(kind, exc.message) from None
     settings = Settings()
-    try:
-        url, server = prepare(settings)
-    except DatabaseUnavailable as exc:
-        raise _fail(kind, str(exc)) from None
-    try:
+    with database(f"interop import {kind}", settings) as url:
         summary = asyncio.run(_import(settings, url, kind, file.resolve(), fmt, encoding, inspection))
-    finally:
-        if server is not None:
-            server.stop()
     _print_summary(kind, summary)
     if summary["state"] != "succeeded":
         raise _fail(kind, str(summary.get("error") or f"import {summary['state']}"), code=1)
