@@ -413,15 +413,18 @@ async def _current(
     )
 
 
+_UPDATE_ERRORS: dict[int | str, dict[str, Any]] = {
+    409: {"description": "Illegal transition"},
+    412: {"description": "Stale version"},
+    422: {"description": "Invalid update"},
+}
+
+
 @router.put(
     "/Task/{task_id}",
     summary="Update a Task (status, businessStatus, output) with If-Match",
     response_class=FhirResponse,
-    responses={
-        409: {"description": "Illegal transition"},
-        412: {"description": "Stale version"},
-        422: {"description": "Invalid update"},
-    },
+    responses=_UPDATE_ERRORS,
 )
 async def put_task(
     task_id: str,
@@ -439,11 +442,7 @@ async def put_task(
     "/Task/{task_id}",
     summary="JSON Patch or JSON Merge Patch a Task with If-Match",
     response_class=FhirResponse,
-    responses={
-        409: {"description": "Illegal transition"},
-        412: {"description": "Stale version"},
-        422: {"description": "Invalid update"},
-    },
+    responses=_UPDATE_ERRORS,
 )
 async def patch_task(
     task_id: str,
