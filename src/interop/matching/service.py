@@ -341,61 +341,42 @@ async def decide_review(
     if review.status == "decided":
         raise ReviewAlreadyDecided("match review already decided")
     by = _actor_name(ctx)
+
+    async def link(source: str, record_id: str, person_id: uuid.UUID, state: str) -> None:
+        await _set_link(
+            session,
+            source=source,
+            record_id=record_id,
+            person_id=person_id,
+            state=state,
+            review=review,
+            decided_by=by,
+            reason=reason,
+        )
+
+    async def new_person_for(source: str, record_id: str) -> uuid.UUID:
+        person_id = uuid.uuid4()
+        session.add(Person(id=person_id))
+        await session.flush()
+        await link(source, record_id, person_id, "MATCH")
+        return person_id
+
     right_person = await _person_of(session, review.right_source, review.right_record_id)
     if right_person is None:
-        right_person = uuid.uuid4()
-        session.add(Person(id=right_person))
-        await session.flush()
-        await _set_link(
-            session,
-            source=review.right_source,
-            record_id=review.right_record_id,
-            person_id=right_person,
-            state="MATCH",
-            review=review,
-            decided_by=by,
-            reason=reason,
-        )
+        right_person = await new_person_for(review.right_source, review.right_record_id)
     left_person = await _person_of(session, review.left_source, review.left_record_id)
+    await link(
+        review.left_source,
+        review.left_record_id,
+        right_person,
+        "MATCH" if decision == "link" else "NO_MATCH",
+    )
     if decision == "link":
-        await _set_link(
-            session,
-            source=review.left_source,
-            record_id=review.left_record_id,
-            person_id=right_person,
-            state="MATCH",
-            review=review,
-            decided_by=by,
-            reason=reason,
-        )
         new_left = right_person
+    elif left_person is not None and left_person != right_person:
+        new_left = left_person
     else:
-        await _set_link(
-            session,
-            source=review.left_source,
-            record_id=review.left_record_id,
-            person_id=right_person,
-            state="NO_MATCH",
-            review=review,
-            decided_by=by,
-            reason=reason,
-        )
-        if left_person is not None and left_person != right_person:
-            new_left = left_person
-        else:
-            new_left = uuid.uuid4()
-            session.add(Person(id=new_left))
-            await session.flush()
-            await _set_link(
-                session,
-                source=review.left_source,
-                record_id=review.left_record_id,
-                person_id=new_left,
-                state="MATCH",
-                review=review,
-                decided_by=by,
-                reason=reason,
-            )
+        new_left = await new_person_for(review.left_source, review.left_record_id)
     await session.execute(
         text(
             "UPDATE match_record SET person_id = :p, updated_at = now() WHERE source = :s AND record_id = :r"
