@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import json
-import signal
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from interop.api.logs import configure_logging
 from interop.audit import cli as audit_cli
@@ -46,20 +42,6 @@ app.command("synth", help="Write a synthetic population: roll, registries, units
 )
 
 
-class _GracefulServer(uvicorn.Server):
-    """uvicorn's server, but SIGTERM/SIGINT end in a clean return (so the embedded PostgreSQL is stopped by
-    our ``finally``) instead of the signal being re-raised, which would kill the process first."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            yield
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-
-
 def _port_free(host: str, port: int) -> str | None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -77,9 +59,15 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     workers_off: Annotated[bool, typer.Option("--no-worker", help="Do not run the job worker here.")] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", min=1, help="API processes sharing the port (default INTEROP_WORKERS, else 1)."
+        ),
+    ] = None,
 ) -> None:
     """Start the API (embedded PostgreSQL unless DATABASE_URL is set; migrations applied)."""
-    from interop.main import create_app
+    from interop import serving
 
     settings = Settings()
     configure_logging(settings.log_level)
@@ -104,15 +92,7 @@ def serve(
         typer.echo(
             f"interop listening on http://{host}:{port} (data in {settings.resolved_data_dir})", err=True
         )
-        config = uvicorn.Config(
-            create_app(settings),
-            host=host,
-            port=port,
-            log_config=None,
-            access_log=False,
-            timeout_graceful_shutdown=10,
-        )
-        _GracefulServer(config).run()
+        serving.run(settings, host=host, port=port, workers=workers or settings.workers)
     finally:
         if server is not None:
             server.stop()

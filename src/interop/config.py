@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     db_max_overflow: int = 10
     db_connect_timeout_s: float = 5.0
     migrate_on_start: bool = Field(default=True, description="`interop serve` applies migrations first.")
+    workers: int = Field(default=1, ge=1, description="API processes `interop serve` starts.")
     run_worker: bool = Field(default=True, description="Run the job worker inside the API process.")
     worker_poll_interval_s: float = 0.5
     job_stale_after_s: float = 60.0

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy.pool import QueuePool
 
 import interop
 from interop.api import errors, metrics
@@ -45,22 +46,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.keyring = KeyRing.load_or_create(settings.resolved_data_dir / "keys")
         audit_service.configure(settings)  # checkpoint signing key and interval for this process
 
-        async def refresh_metrics() -> None:
+        async def render_metrics() -> bytes:
+            pool = engine.pool
+            if isinstance(pool, QueuePool):
+                for state, value in (("checked_out", pool.checkedout()), ("idle", pool.checkedin())):
+                    metrics.DB_POOL.labels(state).set(value)
             async with sessionmaker() as session:
-                metrics.JOBS.clear()
-                metrics.JOB_AGE.clear()
-                for kind, state, count, age in await job_service.queue_stats(session):
-                    metrics.JOBS.labels(kind, state).set(count)
-                    metrics.JOB_AGE.labels(kind, state).set(age)
-                metrics.AUDIT_CHAIN_LENGTH.set(await audit_service.chain_length(session))
-                metrics.NOTIFICATION_FAILURES.set(await referral_service.count_failed_notifications(session))
-                metrics.JOB_PROGRESS.clear()
-                for kind, job_id, progress in await job_service.running_progress(session):
-                    for measure, value in progress.items():
-                        if isinstance(value, int | float) and not isinstance(value, bool):
-                            metrics.JOB_PROGRESS.labels(kind, str(job_id), measure).set(value)
+                return metrics.render(
+                    queue=await job_service.queue_stats(session),
+                    chain_length=await audit_service.chain_length(session),
+                    failed_notifications=await referral_service.count_failed_notifications(session),
+                    progress=await job_service.running_progress(session),
+                )
 
-        app.state.refresh_metrics = refresh_metrics
+        app.state.render_metrics = render_metrics
         stop = asyncio.Event()
         worker_task: asyncio.Task[None] | None = None
         if settings.run_worker:

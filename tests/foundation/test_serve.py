@@ -133,6 +133,69 @@ def test_serve_with_database_url(
     assert _stop(proc) == 0
 
 
+def _children(pid: int) -> set[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return {int(x) for x in path.read_text().split()} if path.exists() else set()
+
+
+def _is_live_worker(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        return state != "Z" and "postgres" not in Path(f"/proc/{pid}/cmdline").read_text()
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def _worker_pids(pid: int, expected: int, timeout: float = 60, without: int = 0) -> set[int]:
+    """The serve process's uvicorn workers (the embedded postmaster is also its child, so skip it)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        workers = {c for c in _children(pid) if _is_live_worker(c)}
+        if len(workers) == expected and without not in workers:
+            return workers
+        time.sleep(0.3)
+    raise AssertionError(f"expected {expected} workers, saw {_children(pid)}")
+
+
+def test_serve_with_several_workers(tmp_path: Path, serve_process: list[subprocess.Popen[bytes]]) -> None:
+    data = tmp_path / "data"
+    port = _free_port()
+    proc = subprocess.Popen(
+        [*INTEROP, "serve", "--port", str(port), "--workers", "2"],
+        env=_env(data),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    serve_process.append(proc)
+    _wait_ready(port, proc)
+    workers = _worker_pids(proc.pid, 2)
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as http:
+        # Fresh connections land on either worker; the counters are the sum over both processes.
+        for _ in range(20):
+            assert http.get("/healthz", headers={"Connection": "close"}).status_code == 200
+        text = http.get("/metrics").text
+        line = next(
+            x for x in text.splitlines() if x.startswith("interop_http_requests_total{") and "/healthz" in x
+        )
+        assert float(line.rsplit(" ", 1)[1]) >= 20
+        assert "interop_audit_chain_length" in text
+        keys = http.get("/.well-known/jwks.json").json()["keys"]
+        assert all(
+            http.get("/.well-known/jwks.json", headers={"Connection": "close"}).json()["keys"] == keys
+            for _ in range(6)
+        ), "workers serve different signing keys"
+
+        # A worker that dies is replaced, and the service keeps answering.
+        victim = min(workers)
+        os.kill(victim, signal.SIGKILL)
+        replaced = _worker_pids(proc.pid, 2, without=victim)
+        _wait_ready(port, proc)
+
+    assert _stop(proc) == 0
+    assert not _postmaster_running(data / "pgdata"), "embedded PostgreSQL left running after SIGTERM"
+    assert not any(Path(f"/proc/{pid}").exists() for pid in replaced), "a worker outlived the supervisor"
+
+
 def _run_failing(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*INTEROP, "serve", *args], env=env, capture_output=True, text=True, timeout=120, check=False

@@ -43,10 +43,6 @@ async def readyz(request: Request) -> Response:
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
 async def metrics_endpoint(request: Request) -> Response:
-    refresh = getattr(request.app.state, "refresh_metrics", None)
-    if refresh is not None:
-        await refresh()
-    pool = request.app.state.engine.pool
-    for state, value in (("checked_out", pool.checkedout()), ("idle", pool.checkedin())):
-        metrics.DB_POOL.labels(state).set(value)
-    return Response(generate_latest(metrics.REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    render = getattr(request.app.state, "render_metrics", None)
+    body = await render() if render is not None else generate_latest(metrics.REGISTRY)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -1,8 +1,20 @@
-"""Prometheus metrics. Labels are route templates and status codes, never identifiers."""
+"""Prometheus metrics. Labels are route templates and status codes, never identifiers.
+
+Two kinds: what each process counts (requests, latency, its pool) and what the database says at scrape
+time (queue, audit chain, deliveries, job progress). The first kind is aggregated across the worker
+processes of ``interop serve --workers N`` through prometheus_client's multiprocess mode (the supervisor
+sets ``PROMETHEUS_MULTIPROC_DIR`` before this module is imported); the second is read fresh on every
+scrape into a throwaway registry, so it is the same whichever worker answers.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -16,26 +28,60 @@ LATENCY = Histogram(
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
     registry=REGISTRY,
 )
-JOBS = Gauge("interop_jobs", "Jobs by kind and state", ["kind", "state"], registry=REGISTRY)
-JOB_AGE = Gauge(
-    "interop_job_oldest_age_seconds",
-    "Age of the oldest job by kind and state",
-    ["kind", "state"],
+DB_POOL = Gauge(
+    "interop_db_pool_connections",
+    "Database pool connections",
+    ["state"],
     registry=REGISTRY,
+    multiprocess_mode="livesum",
 )
-JOB_PROGRESS = Gauge(
-    "interop_job_progress",
-    "Progress counters of running jobs (imports, match runs)",
-    ["kind", "job_id", "measure"],
-    registry=REGISTRY,
-)
-AUDIT_CHAIN_LENGTH = Gauge("interop_audit_chain_length", "Audit events in the chain", registry=REGISTRY)
-NOTIFICATION_FAILURES = Gauge(
-    "interop_notification_failures", "Subscription deliveries that failed for good", registry=REGISTRY
-)
-DB_POOL = Gauge("interop_db_pool_connections", "Database pool connections", ["state"], registry=REGISTRY)
 
 
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
     REQUESTS.labels(method, route, str(status)).inc()
     LATENCY.labels(method, route).observe(seconds)
+
+
+def multiprocess() -> bool:
+    return bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+
+
+def render(
+    *,
+    queue: Iterable[tuple[str, str, int, float]],
+    chain_length: int,
+    failed_notifications: int,
+    progress: Iterable[tuple[str, int, Mapping[str, Any]]],
+) -> bytes:
+    """The exposition text: this process's (or every worker's) counters plus the database's state."""
+    state = CollectorRegistry(auto_describe=True)
+    jobs = Gauge("interop_jobs", "Jobs by kind and state", ["kind", "state"], registry=state)
+    ages = Gauge(
+        "interop_job_oldest_age_seconds",
+        "Age of the oldest job by kind and state",
+        ["kind", "state"],
+        registry=state,
+    )
+    for kind, job_state, count, age in queue:
+        jobs.labels(kind, job_state).set(count)
+        ages.labels(kind, job_state).set(age)
+    Gauge("interop_audit_chain_length", "Audit events in the chain", registry=state).set(chain_length)
+    Gauge(
+        "interop_notification_failures", "Subscription deliveries that failed for good", registry=state
+    ).set(failed_notifications)
+    running = Gauge(
+        "interop_job_progress",
+        "Progress counters of running jobs (imports, match runs)",
+        ["kind", "job_id", "measure"],
+        registry=state,
+    )
+    for kind, job_id, counters in progress:
+        for measure, value in counters.items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                running.labels(kind, str(job_id), measure).set(value)
+    if multiprocess():
+        counted = CollectorRegistry()
+        MultiProcessCollector(counted)  # type: ignore[no-untyped-call]
+    else:
+        counted = REGISTRY
+    return generate_latest(counted) + generate_latest(state)

@@ -1,0 +1,155 @@
+"""Running the API: one uvicorn process, or several forked worker processes sharing one listening socket.
+
+One Python process is bound by its GIL to one core, and most of a request's cost is Python (FastAPI,
+SQLAlchemy, FHIR rendering); on a machine with more cores, ``--workers N`` lets N processes answer at once.
+The supervisor (this process) owns the embedded PostgreSQL, creates the signing keys before forking (so
+workers never race to create different ones), restarts a worker that dies, and on SIGTERM / SIGINT stops the
+workers first and returns, so the caller stops PostgreSQL last. Only worker 0 runs the job worker; the queue
+is safe with several, but one poller is enough and keeps job order easy to follow in the logs.
+
+Per-process state that a deployment with several workers should know about: the token-endpoint rate limit
+is counted per worker; metrics are aggregated across workers (``interop.api.metrics``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import socket
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import uvicorn
+
+from interop.config import Settings
+
+log = logging.getLogger(__name__)
+
+# A worker that dies this soon after it was started, this many times in a row, is not restarted again.
+_EARLY_EXIT_S = 5.0
+_EARLY_EXITS_ALLOWED = 3
+
+
+class GracefulServer(uvicorn.Server):
+    """uvicorn's server, but SIGTERM/SIGINT end in a clean return (so the embedded PostgreSQL is stopped by
+    the caller's ``finally``) instead of the signal being re-raised, which would kill the process first."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def _config(settings: Settings, host: str, port: int) -> uvicorn.Config:
+    from interop.main import create_app
+
+    return uvicorn.Config(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+
+
+def run(settings: Settings, *, host: str, port: int, workers: int) -> None:
+    """Serve until SIGTERM / SIGINT; returns after every worker has stopped."""
+    if workers <= 1:
+        GracefulServer(_config(settings, host, port)).run()
+        return
+    _prepare_shared_state(settings)
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    try:
+        _supervise(settings, sock, host, port, workers)
+    finally:
+        sock.close()
+
+
+def _prepare_shared_state(settings: Settings) -> None:
+    """Everything workers would otherwise each create on first start: signing keys, the metrics folder."""
+    from interop.audit import signing
+    from interop.auth.tokens import KeyRing
+
+    KeyRing.load_or_create(settings.resolved_data_dir / "keys")
+    signing.load_or_create(settings)
+    metrics_dir = settings.resolved_data_dir / "metrics"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    # Read by prometheus_client when it is first imported, which happens in the workers after the fork.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+
+
+def _supervise(settings: Settings, sock: socket.socket, host: str, port: int, workers: int) -> None:
+    children: dict[int, tuple[int, float]] = {}  # pid -> (worker index, started at)
+    stopping = False
+    early_exits = 0
+
+    def stop(signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in list(children):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for index in range(workers):
+            children[_spawn(settings, sock, host, port, index)] = (index, time.monotonic())
+        while children:
+            try:
+                pid, status = os.wait()
+            except ChildProcessError:
+                break
+            index, started = children.pop(pid, (-1, 0.0))
+            _forget_metrics_of(pid)
+            if stopping or index < 0:
+                continue
+            code = os.waitstatus_to_exitcode(status)
+            log.error("worker exited unexpectedly", extra={"worker": index, "exit_code": code})
+            early_exits = early_exits + 1 if time.monotonic() - started < _EARLY_EXIT_S else 0
+            if early_exits >= _EARLY_EXITS_ALLOWED:
+                log.error("workers keep failing at start; stopping", extra={"worker": index})
+                stop(signal.SIGTERM, None)
+                continue
+            children[_spawn(settings, sock, host, port, index)] = (index, time.monotonic())
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _spawn(settings: Settings, sock: socket.socket, host: str, port: int, index: int) -> int:
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 0
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_DFL)
+        worker_settings = settings.model_copy(update={"run_worker": settings.run_worker and index == 0})
+        GracefulServer(_config(worker_settings, host, port)).run(sockets=[sock])
+    except BaseException:  # a worker must never return into the supervisor's code
+        log.exception("worker failed", extra={"worker": index})
+        code = 1
+    finally:
+        logging.shutdown()
+        os._exit(code)
+
+
+def _forget_metrics_of(pid: int) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
