@@ -216,3 +216,13 @@ async def test_acting_user_is_an_identifier_only(probe_client: httpx.AsyncClient
         response = await probe_client.get(PROBE, headers={**headers, "X-Acting-User": bad})
         assert response.status_code == 422, bad
         assert "X-Acting-User" in response.json()["error"]["message"]
+
+
+async def test_a_token_that_passed_once_is_refused_after_it_expires(
+    probe_client: httpx.AsyncClient, token_for: Any
+) -> None:
+    # Verified tokens are remembered per process; the memory must not outlive the token.
+    token = token_for("admin", ttl_s=1)
+    assert (await probe_client.get(PROBE, headers=_bearer(token))).status_code == 200
+    await asyncio.sleep(6.5)  # past expiry and the 5 s clock-skew leeway
+    await _assert_401(probe_client, token, "expired")

@@ -129,6 +129,11 @@ def mint(
 
 def verify(keyring: KeyRing, settings: Settings, token: str) -> Actor:
     """Check signature (ES256 only: ``alg=none`` and HMAC confusion fail), audience, issuer and times."""
+    return verify_until(keyring, settings, token)[0]
+
+
+def verify_until(keyring: KeyRing, settings: Settings, token: str) -> tuple[Actor, float]:
+    """``verify``, and the instant (epoch seconds) the token expires."""
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:
@@ -154,7 +159,7 @@ def verify(keyring: KeyRing, settings: Settings, token: str) -> Actor:
         raise Unauthenticated("token not yet valid") from exc
     except jwt.PyJWTError as exc:
         raise Unauthenticated(f"token rejected: {type(exc).__name__}") from exc
-    return actor_from_claims(claims)
+    return actor_from_claims(claims), float(claims["exp"])
 
 
 def actor_from_claims(claims: dict[str, Any]) -> Actor:
