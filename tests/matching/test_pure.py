@@ -12,9 +12,9 @@ from tests.matching.factories import make_people, variant
 
 from interop.matching import evaluation, linkage
 from interop.matching.assign import Edge, assign_persons
+from interop.matching.conflict import Signature, given_variants, hard_conflict
 from interop.matching.features import MatchFeatures, features_of
 from interop.matching.scoring import load_model, score_pair
-from interop.matching.spec import Signature, hard_conflict
 
 
 def test_pairwise_scores_on_a_hand_made_truth() -> None:
@@ -85,6 +85,36 @@ def test_hard_conflicts() -> None:
     )
 
 
+def test_given_names_that_are_not_variants_conflict() -> None:
+    # Ways one person's given names get written: dropped or reordered names, typos, lost spaces.
+    for a, b in (
+        ("JUAN CARLOS", "CARLOS"),
+        ("MARIA GUADALUPE", "MARIA"),
+        ("MARIA DEL CARMEN", "CARMEN"),
+        ("JOSE LUIS", "LUIS JOSE"),
+        ("MARIA DE JESUS", "MARIADE JESUS"),
+        ("JOSE ALFREDO", "J ALFREDO"),
+        ("CITLALLI", "CITLAYI"),
+        ("MARI GUADALUPE", "MKARIA GUADALUPE"),
+    ):
+        assert given_variants(a, b), (a, b)
+        assert given_variants(b, a), (a, b)
+    # Twins and siblings: same surnames, birth date and address, names told apart.
+    for a, b in (
+        ("JUAN CARLOS", "JUAN JOSE"),
+        ("JUAN ADRIAN", "RODOLFO JUAN"),
+        ("DULCE MARIA", "MARIA"),
+        ("ALEJANDRO JOSE", "JOSE"),
+        ("MARTHA", "FRANCISCA"),
+    ):
+        assert not given_variants(a, b), (a, b)
+        assert not given_variants(b, a), (a, b)
+    twin = Signature(None, "1947-02-08", "JUAN", "JUAN CARLOS", "JUAN CARLOS")
+    other = Signature("SOTJ470208HSPRCN39", "1947-02-08", "JUAN", "JUAN", "JUAN JOSE")
+    assert hard_conflict(twin, other)
+    assert not hard_conflict(twin, Signature(None, "1947-02-08", "CARLOS", "CARLOS", "CARLOS"))
+
+
 def _features(people_seed: int = 3) -> list[MatchFeatures]:
     rng = random.Random(people_seed)
     out: list[MatchFeatures] = []
@@ -151,5 +181,6 @@ def test_certain_needs_a_curp_or_birth_date_anchor() -> None:
     anchored = PairScore(30.0, 0.999999, (FieldEvidence("birth_date", "exact", 12.0),))
     assert _grade(names_only, auto_threshold=0.99, review_threshold=0.5) == "probable"
     assert _grade(anchored, auto_threshold=0.99, review_threshold=0.5) == "certain"
+    assert _grade(anchored, auto_threshold=0.99, review_threshold=0.5, conflict=True) == "probable"
     low = PairScore(0.0, 0.6, (FieldEvidence("birth_date", "exact", 12.0),))
     assert _grade(low, auto_threshold=0.99, review_threshold=0.5) == "possible"

@@ -14,8 +14,8 @@ import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
 
 from interop.matching import linkage, spec
+from interop.matching.conflict import Signature
 from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, given_parts, surname_parts
-from interop.matching.spec import Signature
 
 TRAIN_SAMPLE_ROWS = 300_000
 
@@ -212,11 +212,11 @@ def signatures_for(con: duckdb.DuckDBPyConnection, unique_ids: list[str]) -> dic
     con.register("sig_arrow", pa.table({"unique_id": pa.array(unique_ids, pa.string())}))
     rows = run(
         con,
-        "SELECT unique_id, curp, dob, given_main, given_rest FROM feats "
+        "SELECT unique_id, curp, dob, given_main, given_rest, given_full FROM feats "
         "WHERE unique_id IN (SELECT unique_id FROM sig_arrow)",
     )
     con.unregister("sig_arrow")
-    return {r[0]: Signature(r[1], r[2], r[3], r[4]) for r in rows}
+    return {r[0]: Signature(r[1], r[2], r[3], r[4], r[5]) for r in rows}
 
 
 def load_assigned(

@@ -1,5 +1,13 @@
 """Online matching: candidates from the indexed blocking keys in ``match_record``, scored in Python with
-the active model (the same m/u and term frequencies the batch used)."""
+the active model (the same m/u and term frequencies the batch used).
+
+Grades: ``certain`` as the batch would auto-link (auto threshold, an anchor, no hard conflict);
+``probable`` / ``possible`` in the upper / lower half of the review band; ``certainly-not`` for a
+candidate whose golden person a reviewer declared another person than the probe's (a MANUAL NO_MATCH
+in either direction between a record of one and the other person). The probe's person is the person
+of the stored records it names (a padrón record id, a registry Patient id) or, when it names none,
+of its best ``certain`` candidate. Certainly-not candidates are listed after all others.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,7 @@ from typing import Any, Literal
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from interop.matching.conflict import Signature, hard_conflict
 from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, features_of
 from interop.matching.models_store import LoadedModel
 from interop.matching.schemas import FieldEvidenceRead, IdentityProbe, OnlineCandidate
@@ -70,12 +79,13 @@ def candidate_query(probe: MatchFeatures) -> tuple[str, dict[str, Any]]:
 
 
 def _grade(
-    scored: PairScore, *, auto_threshold: float, review_threshold: float
+    scored: PairScore, *, auto_threshold: float, review_threshold: float, conflict: bool = False
 ) -> Literal["certain", "probable", "possible"]:
-    """As the batch decides: certain needs the auto threshold and an anchor (CURP or birth date)."""
+    """As the batch decides: certain needs the auto threshold, an anchor (CURP or birth date) and no
+    hard conflict (``conflict.hard_conflict``: e.g. given names that are not variants of each other)."""
     graded = grade(scored.probability, auto_threshold=auto_threshold, review_threshold=review_threshold)
     anchored = any(e.weight > 0 for e in scored.evidence if e.comparison in ANCHOR_COMPARISONS)
-    return "probable" if graded == "certain" and not anchored else graded
+    return "probable" if graded == "certain" and (conflict or not anchored) else graded
 
 
 async def match(
@@ -94,6 +104,7 @@ async def match(
         return []
     rows = (await session.execute(text(sql), params)).all()
     floor = review_threshold if minimum is None else minimum
+    probe_signature = Signature.of(features)
     out: list[OnlineCandidate] = []
     n = len(_STORED)
     for row in rows:
@@ -112,10 +123,64 @@ async def match(
                 person_id=person_id if isinstance(person_id, uuid.UUID) else None,
                 probability=scored.probability,
                 match_weight=scored.match_weight,
-                grade=_grade(scored, auto_threshold=auto_threshold, review_threshold=review_threshold),
+                grade=_grade(
+                    scored,
+                    auto_threshold=auto_threshold,
+                    review_threshold=review_threshold,
+                    conflict=hard_conflict(probe_signature, Signature.of(stored)),
+                ),
                 model_version=model.version,
                 evidence=[FieldEvidenceRead(**e.as_dict()) for e in scored.evidence],
             )
         )
     out.sort(key=lambda c: (-c.match_weight, c.source, c.record_id))
+    out = await _grade_refused(session, probe, out)
     return out[:limit]
+
+
+async def _named_persons(session: AsyncSession, probe: IdentityProbe) -> set[uuid.UUID]:
+    """Persons of the stored records the probe names by identifier."""
+    if probe.roll_record_id is None and probe.patient_id is None:
+        return set()
+    rows = await session.execute(
+        text(
+            "SELECT m.person_id FROM match_record m WHERE m.person_id IS NOT NULL AND ("
+            "(m.source = 'roll' AND m.record_id = :roll) OR (m.source = 'patients' AND m.record_id IN "
+            "(SELECT record_id FROM identity_record WHERE source = 'patients' AND patient_id = :pid)))"
+        ),
+        {"roll": probe.roll_record_id, "pid": probe.patient_id},
+    )
+    return {r[0] for r in rows.all()}
+
+
+async def _grade_refused(
+    session: AsyncSession, probe: IdentityProbe, ranked: list[OnlineCandidate]
+) -> list[OnlineCandidate]:
+    """``ranked`` with the candidates a reviewer declared another person graded certainly-not (and
+    moved after the others)."""
+    anchors = await _named_persons(session, probe)
+    if not anchors:
+        best = next((c for c in ranked if c.grade == "certain" and c.person_id is not None), None)
+        anchors = {best.person_id} if best is not None and best.person_id is not None else set()
+    others = {c.person_id for c in ranked if c.person_id is not None} - anchors
+    if not anchors or not others:
+        return ranked
+    rows = await session.execute(
+        text(
+            "SELECT m.person_id, l.person_id FROM match_link l JOIN match_record m "
+            "ON m.source = l.source AND m.record_id = l.record_id "
+            "WHERE l.state = 'NO_MATCH' AND l.origin = 'MANUAL' AND ("
+            "(l.person_id = ANY(:others) AND m.person_id = ANY(:anchors)) OR "
+            "(l.person_id = ANY(:anchors) AND m.person_id = ANY(:others)))"
+        ),
+        {"anchors": list(anchors), "others": list(others)},
+    )
+    refused = {p for pair in rows.all() for p in pair} - anchors
+    if not refused:
+        return ranked
+    graded = [
+        c.model_copy(update={"grade": "certainly-not"}) if c.person_id in refused else c for c in ranked
+    ]
+    return [c for c in graded if c.grade != "certainly-not"] + [
+        c for c in graded if c.grade == "certainly-not"
+    ]

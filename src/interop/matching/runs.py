@@ -24,9 +24,10 @@ from interop.config import Settings
 from interop.db.bulk import raw_connection
 from interop.matching import batch, models_store
 from interop.matching.assign import Edge, assign_persons
+from interop.matching.conflict import hard_conflict
 from interop.matching.models import MatchRun
 from interop.matching.scoring import score_pair
-from interop.matching.spec import BLOCKING_INDEXES, hard_conflict
+from interop.matching.spec import BLOCKING_INDEXES
 
 Report = Callable[..., Awaitable[None]]
 BULK_INDEX_REBUILD_ROWS = 50_000

@@ -1,0 +1,82 @@
+"""Hard conflicts: two records that cannot be one person, whatever else agrees. Pure.
+
+Used where a score alone would decide: the batch never puts two conflicting records into one person
+automatically (``assign``), and the online path never grades such a pair ``certain``. Such pairs still
+reach the review queue when they score high enough — a reviewer settles them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from interop.identity.keys import phonetic_word
+from interop.identity.names import PARTICLES, SKIPPED_GIVEN_NAMES
+from interop.matching.features import MatchFeatures
+from interop.matching.spec import days_apart, fuzzy, levenshtein
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """What the hard-conflict check reads of a record (``given_full``: all given names, folded)."""
+
+    curp: str | None
+    dob: str | None
+    given_main: str | None
+    given_rest: str | None
+    given_full: str | None = None
+
+    @classmethod
+    def of(cls, f: MatchFeatures) -> Signature:
+        return cls(f.curp, f.dob, f.given_main, f.given_rest, f.given_full)
+
+
+def _tokens(full: str) -> list[str]:
+    words = full.split()
+    return [w for w in words if w not in PARTICLES] or words
+
+
+def _same_name(x: str, y: str) -> bool:
+    """One given name written two ways: equal, mistyped, spelt alike, or an initial of the other."""
+    if x == y or fuzzy(x, y):
+        return True
+    if len(x) == 1 or len(y) == 1:
+        return x[0] == y[0]
+    return phonetic_word(x) == phonetic_word(y)
+
+
+def given_variants(a: str, b: str) -> bool:
+    """True when one set of given names can be a way of writing the other: every name of the shorter
+    one (a dropped name, an abbreviation, a typo, another order) is found in the longer one, or the
+    two differ by a typo or a misplaced space as a whole. MARIA or JOSE alone is found only as the
+    other's first name (RENAPO's rule: they say little unless first). JUAN CARLOS and CARLOS are
+    variants; JUAN CARLOS and JUAN JOSE, or DULCE MARIA and MARIA, are not — that is how twins and
+    siblings are told apart, whatever the surnames, birth date and address say."""
+    if fuzzy(a.replace(" ", ""), b.replace(" ", "")):
+        return True
+    ta, tb = _tokens(a), _tokens(b)
+    short, long_ = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
+    if all(x in SKIPPED_GIVEN_NAMES for x in short) and any(y not in SKIPPED_GIVEN_NAMES for y in long_):
+        return short[0] == long_[0]
+    return all(any(_same_name(x, y) for y in long_) for x in short)
+
+
+def _given_conflict(a: Signature, b: Signature) -> bool:
+    if a.given_full and b.given_full:
+        return not given_variants(a.given_full, b.given_full)
+    if a.given_main and b.given_main:
+        same = a.given_main == b.given_main or fuzzy(a.given_main, b.given_main)
+        shared = bool(a.given_rest and b.given_rest and set(a.given_rest.split()) & set(b.given_rest.split()))
+        return not same and not shared
+    return False
+
+
+def hard_conflict(a: Signature, b: Signature) -> bool:
+    """Trusted CURPs more than one edit apart, birth dates more than about a year apart (not a
+    day/month swap, not one mistyped digit), or given names that are not variants of each other."""
+    if a.curp and b.curp and a.curp != b.curp and levenshtein(a.curp, b.curp) > 1:
+        return True
+    if a.dob and b.dob and a.dob != b.dob:
+        swapped = a.dob[:4] == b.dob[:4] and a.dob[5:7] == b.dob[8:10] and a.dob[8:10] == b.dob[5:7]
+        if not swapped and levenshtein(a.dob, b.dob) > 1 and days_apart(a.dob, b.dob) > 400:
+            return True
+    return _given_conflict(a, b)
