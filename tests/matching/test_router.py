@@ -158,3 +158,114 @@ async def test_patient_match_grades_and_scores(
     bad = await client.post("/fhir/Patient/$match", json={"resourceType": "Parameters"}, headers=headers)
     assert bad.status_code == 422
     assert bad.json()["resourceType"] == "OperationOutcome"
+
+
+def _patient(p: Any, **extra: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Patient",
+        "identifier": [{"system": "https://www.gob.mx/curp", "value": p.curp}],
+        "name": [
+            {
+                "use": "official",
+                "family": f"{p.primer_apellido} {p.segundo_apellido}",
+                "given": p.nombre.split(),
+            }
+        ],
+        "gender": "male" if p.sexo == "H" else "female",
+        "birthDate": p.fecha_nacimiento.isoformat(),
+        "address": [
+            {"state": p.entidad, "district": p.municipio, "city": p.localidad, "line": [p.domicilio]}
+        ],
+        **extra,
+    }
+
+
+async def test_patient_match_grades_reviewed_non_matches_certainly_not(
+    client: httpx.AsyncClient, app: FastAPI, session: AsyncSession, auth_headers: Headers
+) -> None:
+    people = make_people(200)
+    await load_population(session, people)
+    await _run_via_api(client, app, auth_headers)
+    # A person whose roll record and clinic record the run linked.
+    key = (
+        await session.execute(
+            text(
+                "SELECT substr(r.record_id, 2)::int FROM match_record r JOIN match_record c "
+                "ON c.source = 'patients' AND c.record_id = 'P' || substr(r.record_id, 2) "
+                "AND c.person_id = r.person_id WHERE r.source = 'roll' ORDER BY 1 LIMIT 1"
+            )
+        )
+    ).scalar_one()
+    p = people[key]
+    clinic_patient = (
+        await session.execute(
+            text("SELECT patient_id FROM identity_record WHERE source = 'patients' AND record_id = :r"),
+            {"r": f"P{key}"},
+        )
+    ).scalar_one()
+    headers = {**auth_headers("admin"), "Content-Type": "application/fhir+json"}
+
+    async def grades(patient: dict[str, Any], *, only_certain: bool = False) -> list[tuple[str, str]]:
+        params: dict[str, Any] = {
+            "resourceType": "Parameters",
+            "parameter": [{"name": "resource", "resource": patient}, {"name": "count", "valueInteger": 50}],
+        }
+        if only_certain:
+            params["parameter"].append({"name": "onlyCertainMatches", "valueBoolean": True})
+        resp = await client.post("/fhir/Patient/$match", json=params, headers=headers)
+        assert resp.status_code == 200, resp.text
+        out = []
+        for e in resp.json()["entry"]:
+            res = e["resource"]
+            roll = [i["value"] for i in res.get("identifier", []) if i["system"].endswith("/padron")]
+            out.append(
+                (roll[0] if roll else f"Patient/{res['id']}", e["search"]["extension"][0]["valueCode"])
+            )
+        return out
+
+    roll_ref, clinic_ref = f"R{key}", f"Patient/{clinic_patient}"
+    before = dict(await grades(_patient(p)))
+    assert before[roll_ref] == "certain"
+    assert before[clinic_ref] != "certainly-not"
+
+    # A reviewer decides the clinic record is someone else (MANUAL NO_MATCH against the roll's person).
+    review_id = (
+        await session.execute(
+            text(
+                "INSERT INTO match_review (left_source, left_record_id, right_source, right_record_id, "
+                "score) VALUES ('patients', :c, 'roll', :r, 0.9) RETURNING id"
+            ),
+            {"c": f"P{key}", "r": roll_ref},
+        )
+    ).scalar_one()
+    await session.commit()
+    decided = await client.post(
+        f"/v1/match-reviews/{review_id}/decision",
+        json={"decision": "not-link", "reason": "different mother on the birth certificate"},
+        headers=auth_headers("reviewer"),
+    )
+    assert decided.status_code == 200, decided.text
+
+    # Naming the roll record: the clinic record is certainly not this person, and comes last.
+    named_roll = await grades(
+        _patient(p, identifier=[{"system": "https://www.gob.mx/bienestar/padron", "value": roll_ref}])
+    )
+    assert dict(named_roll)[roll_ref] == "certain"
+    assert named_roll[-1] == (clinic_ref, "certainly-not")
+    assert [g for _, g in named_roll].count("certainly-not") == 1
+    # Naming the clinic's registry Patient instead: now the roll record is the other person.
+    named_clinic = await grades(_patient(p, id=str(clinic_patient)))
+    assert named_clinic[-1] == (roll_ref, "certainly-not")
+    assert dict(named_clinic)[clinic_ref] != "certainly-not"
+    # Naming nothing: the best certain candidate stands for the Patient; the other is refused.
+    plain = await grades(_patient(p))
+    best, grade = plain[0]
+    assert grade == "certain"
+    assert best in (roll_ref, clinic_ref)
+    refused = clinic_ref if best == roll_ref else roll_ref
+    assert plain[-1] == (refused, "certainly-not")
+    # onlyCertainMatches leaves certainly-not candidates out.
+    only = await grades(_patient(p), only_certain=True)
+    assert best in dict(only)
+    assert refused not in dict(only)
+    assert {g for _, g in only} == {"certain"}

@@ -1,14 +1,25 @@
 """``POST /fhir/Patient/$match``: the FHIR face of online matching.
 
 In: R4 Parameters with ``resource`` (a Patient), ``onlyCertainMatches`` and ``count``. Out: a searchset
-Bundle ordered by score; ``search.score`` is the match probability and the ``match-grade`` extension
-says certain / probable / possible. Registry patients come back as the Patient the registry serves;
-pension-roll records as a Patient identified by the padrón record (no server id: they are not FHIR
-Patients of this server).
+Bundle; ``search.score`` is the match probability and the ``match-grade`` extension says:
+
+- ``certain``: at or above the auto-link threshold, with the CURP or the birth date agreeing and no
+  hard conflict (e.g. given names that are not variants of each other) — what a batch run would link;
+- ``probable`` / ``possible``: the upper / lower half of the review band;
+- ``certainly-not``: a reviewer decided (MANUAL NO_MATCH) that the candidate's person is not the person
+  of the submitted Patient. The submitted Patient's person is that of the stored records it names —
+  its ``id`` when it is a registry Patient of this server, an identifier in the padrón system (a roll
+  record) — or, when it names none, that of its best ``certain`` candidate.
+
+Entries are ordered by score, certainly-not entries last (whatever their score); ``count`` applies
+after that order, and ``onlyCertainMatches`` keeps certain entries only. Registry patients come back
+as the Patient the registry serves; pension-roll records as a Patient identified by the padrón record
+(no server id: they are not FHIR Patients of this server).
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
@@ -80,7 +91,21 @@ def probe_of_patient(patient: dict[str, Any], settings: Settings) -> IdentityPro
     phone = next(
         (t.get("value") for t in patient.get("telecom", []) or [] if t.get("system") == "phone"), None
     )
+    roll_record_id = next(
+        (
+            str(i.get("value"))
+            for i in patient.get("identifier", []) or []
+            if i.get("system") == settings.system_roll and i.get("value")
+        ),
+        None,
+    )
+    try:
+        patient_id = uuid.UUID(str(patient["id"])) if patient.get("id") else None
+    except ValueError:
+        patient_id = None  # not an id of this server: nothing it names
     return IdentityProbe(
+        roll_record_id=roll_record_id,
+        patient_id=patient_id,
         curp=curp,
         given_names=given,
         paternal_surname=paternal,

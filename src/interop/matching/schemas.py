@@ -12,7 +12,9 @@ Grade = Literal["certain", "probable", "possible", "certainly-not"]
 
 
 class IdentityProbe(BaseModel):
-    """The identity data of a record to match, as written (visit finding, FHIR Patient)."""
+    """The identity data of a record to match, as written (visit finding, FHIR Patient).
+    ``roll_record_id`` / ``patient_id``: stored records the probe says it is (a padrón record id, a
+    registry Patient id); they tell online matching whose reviewed NO_MATCH decisions apply."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -27,6 +29,8 @@ class IdentityProbe(BaseModel):
     localidad: str | None = None
     domicilio: str | None = None
     telefono: str | None = None
+    roll_record_id: str | None = None
+    patient_id: uuid.UUID | None = None
 
 
 class FieldEvidenceRead(BaseModel):
