@@ -159,10 +159,10 @@ async def test_bulk_run_rebuilds_the_blocking_indexes(
     session: AsyncSession,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from interop.matching import runs
+    from interop.matching import store
     from interop.matching.spec import BLOCKING_INDEXES
 
-    monkeypatch.setattr(runs, "BULK_INDEX_REBUILD_ROWS", 1)
+    monkeypatch.setattr(store, "BULK_INDEX_REBUILD_ROWS", 1)
     truth = await load_population(session, make_people(150))
     counts = await _run(settings, sessionmaker)
     assert counts["scored"] == len(truth)

@@ -17,30 +17,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from interop.config import Settings
 from interop.db.bulk import raw_connection
-from interop.matching import batch, models_store
+from interop.matching import batch, models_store, store
 from interop.matching.assign import Edge, assign_persons
 from interop.matching.conflict import hard_conflict
 from interop.matching.models import MatchRun
 from interop.matching.scoring import score_pair
-from interop.matching.spec import BLOCKING_INDEXES
 
 Report = Callable[..., Awaitable[None]]
-BULK_INDEX_REBUILD_ROWS = 50_000
 
 RECORDS_SQL = (
     "SELECT source, record_pk, record_id, patient_id, curp, curp_trusted, curp16_computed, given_norm, "
     "paternal_norm, maternal_norm, fecha_nacimiento, sexo, entidad, municipio, localidad, domicilio "
     "FROM identity_record"
-)
-RECORD_COLUMNS = (
-    "source, record_id, record_pk, patient_id, curp, curp16, curp16_calc, given_full, given_main, "
-    "given_rest, ap1, ap2, ph_given, ph_ap1, ph_ap2, dob, dob_year, dob_md, sexo, entidad, municipio, "
-    "localidad, domicilio, feature_digest, person_id"
 )
 
 
@@ -56,11 +48,6 @@ def _split(unique_id: str) -> tuple[str, str]:
 async def _export(session: AsyncSession, sql: str, path: Path) -> None:
     conn = await raw_connection(session)
     await conn.copy_from_query(sql, output=path, format="csv", header=True)
-
-
-async def _copy_in(session: AsyncSession, table: str, path: Path, columns: list[str]) -> None:
-    conn = await raw_connection(session)
-    await conn.copy_to_table(table, source=path, columns=columns, format="csv")
 
 
 async def execute_run(
@@ -247,8 +234,9 @@ async def _execute(
     finally:
         con.close()
 
+    await stage("storing")
     async with sessionmaker() as session:
-        counts = await _write(session, workdir, run_id=run_id, scored=len(scored_ids))
+        counts = await store.write(session, workdir, scored=len(scored_ids))
         await stage("done")
         timings.pop("start", None)
         counts.update(
@@ -271,180 +259,3 @@ async def _execute(
         run.finished_at = datetime.now(UTC)
         await session.commit()
     return counts
-
-
-LINK_COLUMNS = [
-    "source",
-    "record_id",
-    "person_id",
-    "state",
-    "origin",
-    "score",
-    "model_version",
-    "evidence",
-    "run_id",
-]
-
-
-async def _rebuild_blocking_indexes(session: AsyncSession) -> None:
-    await session.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
-    for name, columns in BLOCKING_INDEXES.items():
-        await session.execute(text(f"CREATE INDEX {name} ON match_record ({', '.join(columns)})"))
-
-
-async def _first_load(session: AsyncSession, workdir: Path) -> dict[str, Any]:
-    """The first run over an empty index: COPY straight into the tables (nothing to merge with), the
-    blocking indexes built once afterwards."""
-    for name in BLOCKING_INDEXES:
-        await session.execute(text(f"DROP INDEX IF EXISTS {name}"))
-    await _copy_in(session, "match_person", workdir / "persons.csv", ["id"])
-    await _copy_in(
-        session, "match_record", workdir / "records_out.csv", [c.strip() for c in RECORD_COLUMNS.split(",")]
-    )
-    await _rebuild_blocking_indexes(session)
-    await _copy_in(session, "match_link", workdir / "links.csv", LINK_COLUMNS)
-    await _insert_reviews(session, workdir)
-    return await _summary(session)
-
-
-async def _write(session: AsyncSession, workdir: Path, *, run_id: int, scored: int) -> dict[str, Any]:
-    empty = (
-        await session.execute(
-            text("SELECT NOT EXISTS (SELECT 1 FROM match_record) AND NOT EXISTS (SELECT 1 FROM match_link)")
-        )
-    ).scalar_one()
-    if empty and scored >= BULK_INDEX_REBUILD_ROWS:
-        return await _first_load(session, workdir)
-    await session.execute(
-        text("CREATE TEMP TABLE stage_record (LIKE match_record INCLUDING DEFAULTS) ON COMMIT DROP")
-    )
-    await _copy_in(
-        session, "stage_record", workdir / "records_out.csv", [c.strip() for c in RECORD_COLUMNS.split(",")]
-    )
-    await session.execute(text("CREATE TEMP TABLE stage_person (id uuid) ON COMMIT DROP"))
-    await _copy_in(session, "stage_person", workdir / "persons.csv", ["id"])
-    await session.execute(
-        text("INSERT INTO match_person (id) SELECT id FROM stage_person ON CONFLICT DO NOTHING")
-    )
-    # A former person reused for a record must exist too (it always does; the guard keeps the FK safe).
-    await session.execute(
-        text(
-            "INSERT INTO match_person (id) SELECT DISTINCT person_id FROM stage_record "
-            "WHERE person_id IS NOT NULL ON CONFLICT DO NOTHING"
-        )
-    )
-    cols = [c.strip() for c in RECORD_COLUMNS.split(",")]
-    updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in ("source", "record_id"))
-    # A bulk load (the first run, a retrain) rebuilds the blocking indexes once instead of maintaining
-    # a dozen of them row by row; online lookups wait for the run's commit meanwhile.
-    bulk = scored >= BULK_INDEX_REBUILD_ROWS
-    if bulk:
-        for name in BLOCKING_INDEXES:
-            await session.execute(text(f"DROP INDEX IF EXISTS {name}"))
-    await session.execute(
-        text(
-            f"INSERT INTO match_record ({RECORD_COLUMNS}) SELECT {RECORD_COLUMNS} FROM stage_record "
-            f"ON CONFLICT (source, record_id) DO UPDATE SET {updates}, updated_at = now()"
-        )
-    )
-    if bulk:
-        await _rebuild_blocking_indexes(session)
-    # Scored records lose their automatic links; manual ones stay untouched.
-    await session.execute(
-        text(
-            "DELETE FROM match_link l USING stage_record s WHERE l.origin = 'AUTO' "
-            "AND l.source = s.source AND l.record_id = s.record_id"
-        )
-    )
-    await session.execute(
-        text(
-            "CREATE TEMP TABLE stage_link (source text, record_id text, person_id uuid, state text, "
-            "origin text, score float8, model_version text, evidence jsonb, run_id bigint) ON COMMIT DROP"
-        )
-    )
-    await _copy_in(
-        session,
-        "stage_link",
-        workdir / "links.csv",
-        [
-            "source",
-            "record_id",
-            "person_id",
-            "state",
-            "origin",
-            "score",
-            "model_version",
-            "evidence",
-            "run_id",
-        ],
-    )
-    await session.execute(
-        text(
-            "INSERT INTO match_link (source, record_id, person_id, state, origin, score, model_version, "
-            "evidence, run_id) SELECT DISTINCT ON (source, record_id, person_id) source, record_id, "
-            "person_id, state, origin, score, model_version, evidence, run_id FROM stage_link "
-            "ORDER BY source, record_id, person_id, (state = 'MATCH') DESC ON CONFLICT DO NOTHING"
-        )
-    )
-    await _insert_reviews(session, workdir)
-    return await _summary(session)
-
-
-async def _insert_reviews(session: AsyncSession, workdir: Path) -> None:
-    await session.execute(
-        text(
-            "CREATE TEMP TABLE stage_review (left_source text, left_record_id text, right_source text, "
-            "right_record_id text, score float8, match_weight float8, model_version text, evidence jsonb, "
-            "run_id bigint) ON COMMIT DROP"
-        )
-    )
-    await _copy_in(
-        session,
-        "stage_review",
-        workdir / "reviews.csv",
-        [
-            "left_source",
-            "left_record_id",
-            "right_source",
-            "right_record_id",
-            "score",
-            "match_weight",
-            "model_version",
-            "evidence",
-            "run_id",
-        ],
-    )
-    await session.execute(
-        text(
-            "INSERT INTO match_review (left_source, left_record_id, right_source, right_record_id, score, "
-            "match_weight, model_version, evidence, run_id) SELECT left_source, left_record_id, "
-            "right_source, right_record_id, score, match_weight, model_version, evidence, run_id "
-            "FROM stage_review "
-            "ON CONFLICT (left_source, left_record_id, right_source, right_record_id) DO UPDATE SET "
-            "score = excluded.score, match_weight = excluded.match_weight, "
-            "model_version = excluded.model_version, evidence = excluded.evidence, "
-            "run_id = excluded.run_id, status = 'open' "
-            "WHERE match_review.status <> 'decided'"
-        )
-    )
-    # Open reviews whose two records now belong to one person have nothing left to decide.
-    await session.execute(
-        text(
-            "UPDATE match_review r SET status = 'obsolete' FROM match_record a, match_record b "
-            "WHERE r.status = 'open' AND a.source = r.left_source AND a.record_id = r.left_record_id "
-            "AND b.source = r.right_source AND b.record_id = r.right_record_id AND a.person_id = b.person_id"
-        )
-    )
-
-
-async def _summary(session: AsyncSession) -> dict[str, Any]:
-    rows = await session.execute(
-        text("SELECT state, origin, count(*) FROM match_link GROUP BY state, origin ORDER BY 1, 2")
-    )
-    by_decision = {f"{state}/{origin}": int(n) for state, origin, n in rows.all()}
-    open_reviews = (
-        await session.execute(
-            select(text("count(*)")).select_from(text("match_review")).where(text("status = 'open'"))
-        )
-    ).scalar_one()
-    return {"links": by_decision, "reviews_open": int(open_reviews)}
