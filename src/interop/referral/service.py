@@ -13,10 +13,10 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -84,6 +84,15 @@ __all__ = [
 
 UNCERTAIN = ("probable", "possible")
 
+# Built once; values come at execution (see ``records``: a compiled statement is reused, not rebuilt).
+_VISITS = cast(Table, Visit.__table__)
+_CLAIM_VISIT = insert(_VISITS).on_conflict_do_nothing().returning(_VISITS.c.id)
+_STORE_RESULT = (
+    update(_VISITS)
+    .where(_VISITS.c.id == bindparam("visit_pk"))
+    .values(referral_id=bindparam("referral_id"), result=bindparam("result"))
+)
+
 
 def request_hash(visit: VisitCreate) -> str:
     """sha256 of the visit's canonical JSON: equal for equal content, however it was posted."""
@@ -110,18 +119,16 @@ async def post_visit(
     client_id = ctx.actor.client_id
     claimed = (
         await session.execute(
-            insert(Visit)
-            .values(
-                visit_id=visit.visit_id,
-                client_id=client_id,
-                idempotency_key=idempotency_key,
-                request_hash=digest,
-                payload=visit.model_dump(mode="json"),
-                visit_date=visit.visit_date,
-                trace_id=ctx.trace_id,
-            )
-            .on_conflict_do_nothing()
-            .returning(Visit.id)
+            _CLAIM_VISIT,
+            {
+                "visit_id": visit.visit_id,
+                "client_id": client_id,
+                "idempotency_key": idempotency_key,
+                "request_hash": digest,
+                "payload": visit.model_dump(mode="json"),
+                "visit_date": visit.visit_date,
+                "trace_id": ctx.trace_id,
+            },
         )
     ).scalar_one_or_none()
     if claimed is None:
@@ -355,9 +362,8 @@ async def _create_referral(
         created_at=now,
     )
     await session.execute(
-        update(Visit)
-        .where(Visit.id == visit_pk)
-        .values(referral_id=referral_id, result=result.model_dump(mode="json"))
+        _STORE_RESULT,
+        {"visit_pk": visit_pk, "referral_id": referral_id, "result": result.model_dump(mode="json")},
     )
     await audit_service.record(
         session,
