@@ -13,7 +13,8 @@ from tests.matching.factories import insert_record, load_population, make_people
 from interop.config import Settings
 from interop.context import system_context
 from interop.job.worker import Worker
-from interop.matching import evaluation, service
+from interop.matching import evaluation, models_store, service
+from interop.matching.scoring import weight_to_probability
 
 pytestmark = pytest.mark.asyncio
 
@@ -39,6 +40,23 @@ async def _persons(session: AsyncSession) -> dict[str, str]:
     return dict(rows.all())
 
 
+async def _assert_link_evidence(session: AsyncSession) -> None:
+    """Automatic links with a score carry the weight of every comparison; with the prior they give
+    the link's score back."""
+    model = await models_store.active_model(session)
+    assert model is not None
+    rows = (
+        await session.execute(
+            text("SELECT score, evidence FROM match_link WHERE origin = 'AUTO' AND score IS NOT NULL")
+        )
+    ).all()
+    assert rows
+    for score, evidence in rows:
+        weights = evidence["weights"]
+        assert len(weights) == len(model.settings["comparisons"])
+        assert abs(weight_to_probability(model.scoring.prior_weight + sum(weights)) - score) < 1e-3
+
+
 async def test_first_run_links_duplicates_and_rerun_changes_nothing(
     settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], session: AsyncSession
 ) -> None:
@@ -54,6 +72,7 @@ async def test_first_run_links_duplicates_and_rerun_changes_nothing(
     # every record has exactly one MATCH link
     n = (await session.execute(text("SELECT count(*) FROM match_link WHERE state = 'MATCH'"))).scalar_one()
     assert n == len(truth)
+    await _assert_link_evidence(session)
 
     again = await _run(settings, sessionmaker)
     assert again["scored"] == 0
@@ -173,4 +192,16 @@ async def test_bulk_run_rebuilds_the_blocking_indexes(
         ).all()
     }
     assert set(BLOCKING_INDEXES) <= names
+    link_indexes = {
+        r[0]
+        for r in (
+            await session.execute(text("SELECT indexname FROM pg_indexes WHERE tablename = 'match_link'"))
+        ).all()
+    }
+    assert {"uq_match_link_one_match", "ix_match_link_person_id"} <= link_indexes
+    fk = await session.execute(
+        text("SELECT 1 FROM pg_constraint WHERE conname = 'fk_match_link_person_id_match_person'")
+    )
+    assert fk.scalar_one() == 1
+    await _assert_link_evidence(session)
     assert set(await _persons(session)) == set(truth)

@@ -51,13 +51,15 @@ def given_variants(a: str, b: str) -> bool:
     other's first name (RENAPO's rule: they say little unless first). JUAN CARLOS and CARLOS are
     variants; JUAN CARLOS and JUAN JOSE, or DULCE MARIA and MARIA, are not — that is how twins and
     siblings are told apart, whatever the surnames, birth date and address say."""
-    if fuzzy(a.replace(" ", ""), b.replace(" ", "")):
+    if a == b:
         return True
     ta, tb = _tokens(a), _tokens(b)
     short, long_ = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
     if all(x in SKIPPED_GIVEN_NAMES for x in short) and any(y not in SKIPPED_GIVEN_NAMES for y in long_):
-        return short[0] == long_[0]
-    return all(any(_same_name(x, y) for y in long_) for x in short)
+        found = short[0] == long_[0]
+    else:
+        found = all(any(_same_name(x, y) for y in long_) for x in short)
+    return found or fuzzy(a.replace(" ", ""), b.replace(" ", ""))
 
 
 def _given_conflict(a: Signature, b: Signature) -> bool:

@@ -202,12 +202,14 @@ class Scorer:
 
 
 def evidence_sql(settings: dict[str, Any]) -> str:
-    """A DuckDB expression turning a prediction row's match-weight columns into the evidence JSON
-    ({comparison: match weight, term-frequency adjustment included})."""
+    """A DuckDB expression turning a prediction row's match-weight columns into a link's evidence:
+    ``{"weights": [...]}``, the match weight of each comparison (term-frequency adjustment included)
+    in the order of the model's comparisons — compact, since every automatic link carries one; the
+    link's ``model_version`` names the comparisons."""
     parts: list[str] = []
     for comparison in settings["comparisons"]:
         name = comparison["output_column_name"]
         has_tf = any(lv.get("tf_adjustment_column") for lv in comparison["comparison_levels"])
         weight = f"mw_{name}" + (f" + coalesce(mw_tf_adj_{name}, 0)" if has_tf else "")
-        parts.append(f"'{name}': round({weight}, 3)")
-    return "to_json({" + ", ".join(parts) + "})"
+        parts.append(f"CAST(round({weight}, 3) AS VARCHAR)")
+    return "'{\"weights\":[' || concat_ws(',', " + ", ".join(parts) + ") || ']}'"

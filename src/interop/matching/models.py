@@ -100,7 +100,9 @@ class Person(Base):
 
 class MatchLink(Base):
     """A source record's relation to a golden person. Exactly one MATCH per record; MANUAL rows are
-    never changed by runs."""
+    never changed by runs. ``evidence``: for AUTO links ``{"weights": [...]}``, the match weight of
+    each comparison of the pair that tied the record in, in the order of the comparisons of
+    ``model_version``'s settings; for MANUAL links the deciding ``review_id``."""
 
     __tablename__ = "match_link"
     __table_args__ = (

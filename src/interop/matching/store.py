@@ -8,13 +8,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import ForeignKeyConstraint, Index, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 
 from interop.db.bulk import raw_connection
+from interop.matching.models import MatchLink, MatchRecord
 from interop.matching.spec import BLOCKING_INDEXES
 
 BULK_INDEX_REBUILD_ROWS = 50_000
+_INDEX_BUILD_MEMORY = "512MB"
 
 RECORD_COLUMNS = (
     "source, record_id, record_pk, patient_id, curp, curp16, curp16_calc, given_full, given_main, "
@@ -42,26 +45,46 @@ LINK_COLUMNS = [
 
 
 async def _rebuild_blocking_indexes(session: AsyncSession) -> None:
-    await session.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
+    await session.execute(text(f"SET LOCAL maintenance_work_mem = '{_INDEX_BUILD_MEMORY}'"))
     for name, columns in BLOCKING_INDEXES.items():
         await session.execute(text(f"CREATE INDEX {name} ON match_record ({', '.join(columns)})"))
 
 
+def _bulk_built() -> tuple[list[Index], list[ForeignKeyConstraint]]:
+    """What a first load builds after its COPYs instead of maintaining row by row: the secondary
+    indexes of ``match_record`` and ``match_link`` (a random person id per row makes their inserts
+    scattered) and the link → person foreign key (checked in one join instead of a trigger per row).
+    Definitions come from the models, so the rebuilt schema is the one the migrations made."""
+    tables = MatchRecord.metadata.tables
+    record, link = tables[MatchRecord.__tablename__], tables[MatchLink.__tablename__]
+    indexes = [*record.indexes, *link.indexes]
+    fks = [fk for fk in link.constraints if isinstance(fk, ForeignKeyConstraint)]
+    return sorted(indexes, key=lambda i: str(i.name)), fks
+
+
 async def _first_load(session: AsyncSession, workdir: Path, steps: _Steps) -> dict[str, Any]:
     """The first run over an empty index: COPY straight into the tables (nothing to merge with), the
-    blocking indexes built once afterwards."""
-    for name in BLOCKING_INDEXES:
-        await session.execute(text(f"DROP INDEX IF EXISTS {name}"))
+    indexes and the foreign key built once afterwards, all in the caller's transaction."""
+    indexes, fks = _bulk_built()
+    for fk in fks:
+        await session.execute(DropConstraint(fk))
+    for index in indexes:
+        await session.execute(DropIndex(index, if_exists=True))
     await _copy_in(session, "match_person", workdir / "persons.csv", ["id"])
     steps.done("persons")
     await _copy_in(
         session, "match_record", workdir / "records_out.csv", [c.strip() for c in RECORD_COLUMNS.split(",")]
     )
     steps.done("records")
-    await _rebuild_blocking_indexes(session)
-    steps.done("indexes")
     await _copy_in(session, "match_link", workdir / "links.csv", LINK_COLUMNS)
     steps.done("links")
+    await session.execute(text(f"SET LOCAL maintenance_work_mem = '{_INDEX_BUILD_MEMORY}'"))
+    for index in indexes:
+        await session.execute(CreateIndex(index))
+    steps.done("indexes")
+    for fk in fks:
+        await session.execute(AddConstraint(fk))
+    steps.done("foreign key")
     await _insert_reviews(session, workdir)
     steps.done("reviews")
     summary = await _summary(session)
