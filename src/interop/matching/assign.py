@@ -8,9 +8,10 @@ Rules, in order of precedence:
    records had before, when there is one; a group touching some takes the person it is most strongly
    tied to (summed match weight). Two existing persons are never merged automatically.
 4. An edge between a record and a person it has a MANUAL NO_MATCH with is ignored.
-5. Edges are taken strongest first, and two groups are never joined when any record of one is in hard
-   conflict with any record of the other (``spec.hard_conflict``: different trusted CURPs, birth dates
-   years apart, unrelated given names). This stops chains through a sparse record (no CURP, no birth
+5. Edges are taken strongest first (equal weights in the order given), and two groups are never
+   joined when any record of one is in hard conflict with any record of the other
+   (``conflict.hard_conflict``: different trusted CURPs, birth dates years apart, given names that
+   are not variants of each other). This stops chains through a sparse record (no CURP, no birth
    date) from joining a parent with a namesake child, or twins.
 """
 
@@ -43,10 +44,13 @@ class _Union:
 
     def find(self, x: str) -> str:
         parent = self.parent
-        root = x
-        while parent.get(root, root) != root:
-            root = parent[root]
-        while parent.get(x, x) != root:
+        root = parent.get(x, x)
+        if root == x:
+            return x
+        up = parent.get(root, root)
+        while up != root:
+            root, up = up, parent.get(up, up)
+        while x != root:
             parent[x], x = root, parent[x]
         return root
 
@@ -103,61 +107,63 @@ def assign_persons(
             return False  # a group this large is already a problem no check can fix cheaply
         return any(conflict(x, y) for x in ma for y in mb)
 
+    find = groups.find
     for edge in sorted(edges, key=lambda e: -e.weight):
         a, b = node(edge.left), node(edge.right)
         if a is None or b is None or a == b:
             continue
-        if a.startswith("p:") and b.startswith("p:"):
-            continue  # never merge two existing persons automatically
-        blocked = False
-        for rec, other in ((edge.left, b), (edge.right, a)):
-            if other.startswith("p:") and uuid.UUID(other[2:]) in manual_no_match.get(rec, set()):
-                blocked = True
-        if blocked:
-            continue
-        ra, rb = groups.find(a), groups.find(b)
+        ra, rb = find(a), find(b)
         if ra == rb:
+            continue  # already together: nothing below could change
+        a_person, b_person = a.startswith("p:"), b.startswith("p:")
+        if a_person and b_person:
+            continue  # never merge two existing persons automatically
+        if manual_no_match and (
+            (b_person and uuid.UUID(b[2:]) in manual_no_match.get(edge.left, ()))
+            or (a_person and uuid.UUID(a[2:]) in manual_no_match.get(edge.right, ()))
+        ):
             continue
         if ra.startswith("p:") and rb.startswith("p:"):
             continue  # the two groups already hold two existing persons
         if clash(ra, rb):
             continue
         groups.union(a, b)
-        root = groups.find(a)
-        other = rb if root == ra else ra
         if conflict is not None:
+            root = find(a)
             merged = group_members(ra) + group_members(rb)
             members_of[root] = merged
-            members_of.pop(other, None)
+            members_of.pop(rb if root == ra else ra, None)
         for rec in (edge.left, edge.right):
             if rec in free and (rec not in best_edge or edge.weight > best_edge[rec].weight):
                 best_edge[rec] = edge
-        for x, y in ((a, b), (b, a)):
-            if x.startswith("r:") and y.startswith("p:"):
-                ties[(x, y)] += edge.weight
+        if a_person != b_person:
+            ties[(b, a) if a_person else (a, b)] += edge.weight
 
     members: dict[str, list[str]] = defaultdict(list)
-    persons_in: dict[str, set[str]] = defaultdict(set)
     for record in free:
-        members[groups.find("r:" + record)].append(record)
-    for (rec_node, person_node), _ in ties.items():
-        persons_in[groups.find(rec_node)].add(person_node)
+        members[find("r:" + record)].append(record)
+    # Tie strength of each group to each existing person it touches.
+    strength: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for (rec_node, person_node), w in ties.items():
+        strength[find(rec_node)][person_node] += w
 
     result = Assignment(person_of=person_of)
     reused: set[str] = set()
-    held = {str(p) for p in existing.values()} | {str(p) for p in manual_match.values()}
+    held = (
+        {str(p) for p in existing.values()} | {str(p) for p in manual_match.values()} if previous else set()
+    )
     # Larger groups first, so a split person keeps its id on its larger part.
     for root, records in sorted(members.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        candidates = persons_in.get(root, set())
-        if candidates:
-            strength: dict[str, float] = defaultdict(float)
-            for (rec_node, person_node), w in ties.items():
-                if person_node in candidates and groups.find(rec_node) == root:
-                    strength[person_node] += w
-            chosen = uuid.UUID(max(sorted(candidates), key=lambda p: strength[p])[2:])
+        tied = strength.get(root)
+        if tied:
+            chosen = uuid.UUID(max(sorted(tied), key=lambda p: tied[p])[2:])
         else:
             # A record's former person is reused only when no unchanged record still holds it.
-            before = sorted({str(previous[r]) for r in records if r in previous} - held - reused)
+            before = (
+                sorted({str(previous[r]) for r in records if r in previous} - held - reused)
+                if previous
+                else []
+            )
             if before:
                 chosen = uuid.UUID(before[0])
                 reused.add(before[0])

@@ -185,8 +185,11 @@ def predict(
         chunks = 1
         scorer.predict_all(_feature_view(con, "scored"), threshold=threshold, out="pred", chunks=chunks)
     anchor = "(" + " OR ".join(f"mw_{c} > 0" for c in spec.ANCHOR_COMPARISONS) + ")"
+    # Strongest first, ties in a fixed order: assignment takes edges in this order, so the same
+    # predictions always give the same persons.
     table = con.sql(
-        f"SELECT unique_id_l, unique_id_r, match_weight, match_probability, {anchor} FROM pred"
+        f"SELECT unique_id_l, unique_id_r, match_weight, match_probability, {anchor} FROM pred "
+        "ORDER BY match_weight DESC, unique_id_l, unique_id_r"
     ).to_arrow_table()
     cols = [table.column(i).to_pylist() for i in range(5)]
     return [PredictedEdge(a, b, w, p, bool(k)) for a, b, w, p, k in zip(*cols, strict=True)]
