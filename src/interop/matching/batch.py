@@ -14,6 +14,7 @@ import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
 
 from interop.matching import linkage, spec
+from interop.matching.assign import Edge
 from interop.matching.conflict import Signature
 from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, given_parts, surname_parts
 
@@ -152,10 +153,9 @@ def train_model(con: duckdb.DuckDBPyConnection, *, seed: int = 42) -> linkage.Tr
 
 
 @dataclass(frozen=True, slots=True)
-class PredictedEdge:
-    left: str
-    right: str
-    weight: float
+class PredictedEdge(Edge):
+    """A scored pair (an assignment ``Edge`` as it is, when it auto-links)."""
+
     probability: float
     anchored: bool  # the CURP or the birth date agrees (spec.ANCHOR_COMPARISONS)
 

@@ -151,10 +151,9 @@ async def _execute(
         with (workdir / "decided.csv").open() as fh:
             for a, b in csv.reader(fh):
                 decided.add((min(a, b), max(a, b)))
+        auto_edges: list[Edge] = [e for e in edges if e.probability >= auto and e.anchored]
         signatures = await asyncio.to_thread(
-            batch.signatures_for,
-            con,
-            sorted({u for e in edges if e.probability >= auto and e.anchored for u in (e.left, e.right)}),
+            batch.signatures_for, con, list({u for e in auto_edges for u in (e.left, e.right)})
         )
 
         def conflict(x: str, y: str) -> bool:
@@ -168,17 +167,16 @@ async def _execute(
             previous={uid: uuid.UUID(p) for uid, p in previous},
             manual_match=manual_match,
             manual_no_match=manual_no,
-            edges=[Edge(e.left, e.right, e.weight) for e in edges if e.probability >= auto and e.anchored],
+            edges=auto_edges,
         )
         person_of = assignment.person_of
         # Review: pairs at or above the review threshold whose records ended in different persons.
         reviews = []
         for e in edges:
             pa, pb = person_of.get(e.left), person_of.get(e.right)
-            key = (min(e.left, e.right), max(e.left, e.right))
-            if pa == pb or key in decided:
+            if pa == pb or (min(e.left, e.right), max(e.left, e.right)) in decided:
                 continue
-            if pb in manual_no.get(e.left, set()) or pa in manual_no.get(e.right, set()):
+            if pb in manual_no.get(e.left, ()) or pa in manual_no.get(e.right, ()):
                 continue
             reviews.append(e)
         review_features = await asyncio.to_thread(
@@ -244,7 +242,7 @@ async def _execute(
                 "records": total,
                 "scored": len(scored_ids),
                 "pairs_scored": len(edges),
-                "auto_pairs": sum(1 for e in edges if e.probability >= auto and e.anchored),
+                "auto_pairs": len(auto_edges),
                 "persons_new": len(assignment.new_persons),
                 "reviews_new": len(reviews),
                 "timings_s": timings,
