@@ -199,6 +199,11 @@ async def patient_match(
     ctx: Annotated[RequestContext, Depends(require("Patient", "s"))],
     body: Annotated[dict[str, Any], Body(media_type="application/fhir+json")],
 ) -> FhirResponse:
+    """Stored records matching the Patient in ``resource``, as a searchset Bundle. ``match-grade``:
+    certain (what a batch run would link), probable / possible (the review band), certainly-not (a
+    reviewer declared the candidate's person another than the Patient's — the Patient's person being
+    that of the records it names by ``id`` or padrón identifier, else of its best certain candidate).
+    Ordered by score, certainly-not entries last; ``onlyCertainMatches`` keeps certain entries only."""
     settings: Settings = request.app.state.settings
     resource, only_certain, count = parse_parameters(body)
     probe = probe_of_patient(resource, settings)
