@@ -11,11 +11,15 @@ import gc
 from collections.abc import Callable, Iterator
 from operator import itemgetter
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
+
+import pyarrow as pa  # type: ignore[import-untyped]
 
 from interop.fhir.patient_ndjson import Systems, parse_patient
 from interop.ingest.columns import SPECS
+from interop.ingest.csv_columns import parse_columns
 from interop.ingest.errors import FileRefused
+from interop.ingest.line_blocks import LineBlocks, simple_records
 from interop.ingest.normalise import Chunk, Normaliser
 from interop.ingest.reading import (
     MAX_FIELD_CHARS,
@@ -41,7 +45,10 @@ class ChunkReader:
         start_after: int = 0,
         chunk_rows: int = CHUNK_ROWS,
         systems: Systems | None = None,
+        columnar: bool = True,
     ) -> None:
+        """``columnar``: read roll and registry CSV in blocks with Arrow where that is exact (the
+        default); False reads every record with ``_records`` and ``csv.reader`` (the reference)."""
         self.kind = kind
         self.fmt = fmt
         self.spec = SPECS[kind]
@@ -49,11 +56,13 @@ class ChunkReader:
         self.chunk_rows = chunk_rows
         self.start_after = start_after
         self.systems = systems
+        self.columnar = columnar and fmt == "csv" and kind != "units"
         self._handle: IO[str] = path.open("r", encoding=encoding, newline="")
         self._records: Iterator[RawRecord] = _records(self._handle, csv_quotes=fmt == "csv")  # type: ignore[arg-type]
         self._header_width = 0
         self._pick: Callable[[list[str]], tuple[str, ...]] | None = None
         self._positions: list[int] = []
+        self._blocks: LineBlocks | None = None
         if fmt == "csv":
             self._read_header()
         self._replayed = False
@@ -79,6 +88,10 @@ class ChunkReader:
                 pick: Any = itemgetter(*positions)  # several columns: it returns a tuple
                 self._pick = pick
                 self._positions = positions
+                if self.columnar and record.text.endswith("\n") and record.text.count("\n") == 1:
+                    # The rest is read in blocks while its records are one line each (line_blocks).
+                    self._blocks = LineBlocks(self._handle, lines_before=record.line)
+                    self._records.close()  # type: ignore[attr-defined]
                 return
         raise FileRefused("the file is empty")
 
@@ -101,6 +114,10 @@ class ChunkReader:
                 gc.enable()
 
     def _next_chunk(self) -> Chunk | None:
+        if self._blocks is not None:
+            chunk = self._next_block_chunk(self._blocks)
+            if chunk is not False:
+                return chunk
         chunk = Chunk()
         lines: list[int] = []
         texts: list[str] = []
@@ -130,6 +147,32 @@ class ChunkReader:
         chunk.bytes_done = self.bytes_done
         return chunk
 
+    def _next_block_chunk(self, blocks: LineBlocks) -> Chunk | Literal[False] | None:
+        """The next batch read as whole lines, None at the end, or False once the lines stop being
+        simple records: from there on ``_records`` reads them (``self._records`` is set)."""
+        while True:
+            replaying = blocks.lines_before < self.start_after
+            texts = blocks.take(
+                min(self.chunk_rows, self.start_after - blocks.lines_before) if replaying else self.chunk_rows
+            )
+            if not texts:
+                return None
+            joined = "\n".join(texts)
+            if not simple_records(texts, joined):
+                self._records = _records(blocks.rest(texts), csv_quotes=True, first_line=blocks.lines_before)
+                self._blocks = None
+                return False
+            first = blocks.lines_before + 1
+            blocks.lines_before += len(texts)
+            if replaying:  # lines of committed batches: replayed for their identifiers only
+                for k, text in enumerate(texts):
+                    self._replay(RawRecord(first + k, text))
+                continue
+            chunk = Chunk(rows=len(texts), last_line=first + len(texts) - 1)
+            self._add_csv(chunk, list(range(first, first + len(texts))), texts, joined=joined + "\n")
+            chunk.bytes_done = self.bytes_done
+            return chunk
+
     def _replay(self, record: RawRecord) -> None:
         if record.too_long:
             return
@@ -144,7 +187,21 @@ class ChunkReader:
             if isinstance(parsed, tuple):
                 self.normaliser.remember(record.line, parsed)
 
-    def _add_csv(self, chunk: Chunk, lines: list[int], texts: list[str]) -> None:
+    def _add_csv(
+        self, chunk: Chunk, lines: list[int], texts: list[str], *, joined: str | None = None
+    ) -> None:
+        if self.columnar and texts:
+            parsed = parse_columns(texts, self._header_width, joined=joined)
+            if parsed is not None:  # Arrow read exactly what csv.reader would
+                absent = pa.array([""] * len(texts), pa.string())
+                width = self._header_width
+                self.normaliser.add_arrow(
+                    chunk,
+                    lines,
+                    [parsed[i] if i < width else absent for i in self._positions],
+                    short=max(map(len, texts)) <= MAX_FIELD_CHARS,
+                )
+                return
         try:
             rows = list(csv.reader(texts))
         except csv.Error:

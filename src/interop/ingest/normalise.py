@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+import pyarrow as pa  # type: ignore[import-untyped]
 
 from interop.identity.names import fold_name
 from interop.ingest.columns import SPECS
 from interop.ingest.identity_batch import IdentityBatch
+from interop.ingest.identity_columns import identity_table
 from interop.ingest.identity_rows import identity_rows
 from interop.ingest.reading import MAX_FIELD_CHARS
 from interop.ingest.records import COMMON_COLUMNS
@@ -55,11 +57,21 @@ NO_ISSUES = "[]"
 
 @dataclass
 class Chunk:
+    """A batch: its staged rows (tuples in ``STAGE_COLUMNS`` order, or the same columns as an Arrow
+    ``table`` when read column-wise, never both), its rejects and where it ends in the file."""
+
     staged: list[tuple[Any, ...]] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
     rows: int = 0
     last_line: int = 0
     bytes_done: int = 0
+    table: pa.Table | None = None
+    # ``table`` already encoded as binary COPY (by the reader thread) for roll_record or staging.
+    payload: memoryview | None = None
+
+    @property
+    def staged_count(self) -> int:
+        return len(self.staged) + (self.table.num_rows if self.table is not None else 0)
 
 
 def digest(values: Sequence[str]) -> str:
@@ -104,6 +116,26 @@ class Normaliser:
             self._units(chunk, lines, list(zip(*columns, strict=True)))
         else:
             self._identity(chunk, lines, columns, short=short)
+
+    def add_arrow(self, chunk: Chunk, lines: list[int], columns: Sequence[pa.Array], *, short: bool) -> None:
+        """Like ``add_columns``, the columns as Arrow string arrays; roll and patients rows are staged as
+        ``chunk.table``."""
+        if self.kind == "units":
+            self._units(chunk, lines, list(zip(*(c.to_pylist() for c in columns), strict=True)))
+            return
+        assert chunk.table is None
+        assert not chunk.staged
+        chunk.table = identity_table(
+            self.identity,
+            self.seen,
+            patients=self.kind == "patients",
+            clues_format=CLUES_FORMAT.fullmatch,
+            programas=PROGRAMAS,
+            lines=lines,
+            raw_columns=columns,
+            rejects=chunk.rejects,
+            short=short,
+        )
 
     def _claim(self, chunk: Chunk, line: int, key: str) -> bool:
         first = self.seen.setdefault(key, line)

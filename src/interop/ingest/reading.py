@@ -113,8 +113,11 @@ def records(path: Path, encoding: str, *, csv_quotes: bool = True) -> Generator[
         yield from _records(handle, csv_quotes=csv_quotes)
 
 
-def _records(handle: io.TextIOBase, *, csv_quotes: bool) -> Generator[RawRecord, None, None]:
-    line = 0
+def _records(
+    handle: io.TextIOBase, *, csv_quotes: bool, first_line: int = 0
+) -> Generator[RawRecord, None, None]:
+    """``first_line``: physical lines before the handle's position (when it is not the file's start)."""
+    line = first_line
     start = 0
     parts: list[str] = []
     size = 0

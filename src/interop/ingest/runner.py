@@ -59,17 +59,19 @@ async def _store_batch(session: AsyncSession, imp: Import, chunk: Chunk, *, fres
     counts = MergeCounts()
     foreign = 0
     direct = None
-    if chunk.staged and fresh:
-        direct = await roll_service.copy_new(session, import_id=imp.id, rows=chunk.staged)
+    staged = chunk.staged_count
+    rows = chunk.table if chunk.table is not None else chunk.staged
+    if staged and fresh:
+        direct = await roll_service.copy_new(session, import_id=imp.id, rows=rows, payload=chunk.payload)
     if direct is not None:
         counts = direct
-    elif chunk.staged:
-        await staging.stage(session, kind=imp.kind, rows=chunk.staged)
+    elif staged:
+        await staging.stage(session, kind=imp.kind, rows=rows, payload=None if fresh else chunk.payload)
         if imp.kind == "patients" and imp.allowed_clues is not None:
             foreign = await registry_service.reject_foreign_units(
                 session, import_id=imp.id, allowed=imp.allowed_clues
             )
-        counts = await _MERGE[imp.kind](session, import_id=imp.id, staged=len(chunk.staged) - foreign)
+        counts = await _MERGE[imp.kind](session, import_id=imp.id, staged=staged - foreign)
     if chunk.rejects:
         await staging.store_rejects(session, import_id=imp.id, rejects=chunk.rejects)
     await ingest_service.advance(
@@ -118,6 +120,11 @@ async def run_import(
             return await _finish(sessionmaker, imp, state="refused", error=exc.message, trace_id=trace_id)
         if inspection.sha256 != imp.sha256:
             raise ImportFileChanged(f"import {import_id}: its file has changed since it was registered")
+    # A roll import into a table holding only its own rows writes first versions directly.
+    fresh = False
+    if imp.kind == "roll":
+        async with sessionmaker() as session:
+            fresh = await roll_service.only_import(session, import_id=imp.id)
     spec = ReaderSpec(
         path=path,
         kind=imp.kind,
@@ -127,12 +134,8 @@ async def run_import(
         chunk_rows=chunk_rows,
         systems=Systems(settings.system_curp, settings.system_clues, settings.system_expediente_template),
         allowed_clues=frozenset(imp.allowed_clues or ()) or None,
+        direct_import_id=imp.id if fresh else None,
     )
-    # A roll import into a table holding only its own rows writes first versions directly.
-    fresh = False
-    if imp.kind == "roll":
-        async with sessionmaker() as session:
-            fresh = await roll_service.only_import(session, import_id=imp.id)
     source = source_for(spec)
     pending = asyncio.ensure_future(source.next())
     try:

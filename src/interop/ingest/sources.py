@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from interop.fhir.patient_ndjson import Systems
+from interop.ingest import staging
 from interop.ingest.chunks import ChunkReader
 from interop.ingest.normalise import Chunk, Normaliser
+from interop.roll import service as roll_service
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +29,8 @@ class ReaderSpec:
     chunk_rows: int
     systems: Systems
     allowed_clues: frozenset[str] | None
+    # Set when batches go straight into roll_record (runner: ``fresh``): the import writing them.
+    direct_import_id: int | None = None
 
 
 def open_reader(spec: ReaderSpec) -> ChunkReader:
@@ -50,7 +54,14 @@ class ThreadSource:
     def _next(self) -> Chunk | None:
         if self._reader is None:
             self._reader = open_reader(self._spec)
-        return self._reader.next_chunk()
+        chunk = self._reader.next_chunk()
+        if chunk is not None and chunk.table is not None:
+            # Encoded here, beside the database's work on the previous batch, not in the event loop.
+            if self._spec.direct_import_id is not None:
+                chunk.payload = roll_service.direct_payload(chunk.table, self._spec.direct_import_id)
+            else:
+                chunk.payload = staging.stage_payload(self._spec.kind, chunk.table)
+        return chunk
 
     async def next(self) -> Chunk | None:
         return await asyncio.to_thread(self._next)

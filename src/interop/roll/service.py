@@ -6,10 +6,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
+import pyarrow as pa  # type: ignore[import-untyped]
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interop.db.bulk import raw_connection
+from interop.ingest import copy_binary
 from interop.ingest.merge import MergeCounts
 from interop.ingest.records import COMMON_COLUMNS
 from interop.ingest.staging import STAGE_TABLE
@@ -32,20 +34,49 @@ async def only_import(session: AsyncSession, *, import_id: int) -> bool:
 
 
 async def copy_new(
-    session: AsyncSession, *, import_id: int, rows: Sequence[Sequence[Any]]
+    session: AsyncSession,
+    *,
+    import_id: int,
+    rows: Sequence[Sequence[Any]] | pa.Table,
+    payload: memoryview | None = None,
 ) -> MergeCounts | None:
     """COPY a batch of records known to be new (see ``only_import``) straight into ``roll_record`` as
     version 1: one write per row instead of staging plus ``INSERT … SELECT``. Rows are in staging order
     (``line`` first). Returns None, having written nothing, if a record exists after all (the caller
     then merges through staging)."""
     conn = await raw_connection(session)
-    records = [(row[1], 1, True, import_id, *row[2:]) for row in rows]
     try:
         async with conn.transaction():  # a savepoint inside the batch's transaction
-            await conn.copy_records_to_table("roll_record", records=records, columns=_DIRECT_COLUMNS)
+            if isinstance(rows, pa.Table):
+                data = payload if payload is not None else direct_payload(rows, import_id)
+                count = int(rows.num_rows)
+                await conn.copy_to_table(
+                    "roll_record", source=copy_binary.blocks(data), columns=_DIRECT_COLUMNS, format="binary"
+                )
+            else:
+                records = [(row[1], 1, True, import_id, *row[2:]) for row in rows]
+                count = len(records)
+                await conn.copy_records_to_table("roll_record", records=records, columns=_DIRECT_COLUMNS)
     except asyncpg.UniqueViolationError:
         return None
-    return MergeCounts(new_records=len(records))
+    return MergeCounts(new_records=count)
+
+
+def direct_payload(rows: pa.Table, import_id: int) -> memoryview:
+    """The binary COPY of staged columns (``line`` first, not written) as version 1 of new records."""
+    kinds = {"curp_trusted": "bool", "fecha_nacimiento": "date", "field_issues": "jsonb"}
+    constants = {
+        "version": copy_binary.Constant(1, "int4"),
+        "is_current": copy_binary.Constant(True, "bool"),
+        "import_id": copy_binary.Constant(import_id, "int8"),
+    }
+    columns: list[copy_binary.Column] = [
+        (constants[name].kind, constants[name])
+        if name in constants
+        else (kinds.get(name, "text"), rows.column(name).combine_chunks())
+        for name in _DIRECT_COLUMNS
+    ]
+    return copy_binary.copy_payload(copy_binary.encode_rows(columns, rows.num_rows))
 
 
 async def merge_staged(session: AsyncSession, *, import_id: int, staged: int) -> MergeCounts:
