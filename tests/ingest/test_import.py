@@ -178,6 +178,20 @@ async def test_huge_single_field_rejects_only_its_line(
     assert await roll_service.get_record(session, record_id="R4") is not None
 
 
+async def test_nul_character_rejects_only_its_line(
+    tmp_path: Path, sessionmaker: SM, settings: Settings, session: AsyncSession
+) -> None:
+    """PostgreSQL text cannot hold NUL: its line is rejected instead of failing the batch."""
+    rows = [roll_row(f"R{i}", domicilio="CALLE\x00 1" if i == 3 else "CALLE 1") for i in range(6)]
+    summary = await import_file(
+        sessionmaker, settings, "roll", write(tmp_path, "roll.csv", csv_text(ROLL_HEADER, rows))
+    )
+    assert summary["state"] == "succeeded"
+    assert (summary["rows"], summary["stored"], summary["rejected"]) == (6, 5, 1)
+    assert await _rejects(session, summary["import_id"]) == {5: "the line holds a NUL character"}
+    assert await roll_service.get_record(session, record_id="R4") is not None
+
+
 async def test_reimport_of_the_same_file_changes_nothing(
     tmp_path: Path, sessionmaker: SM, settings: Settings, session: AsyncSession
 ) -> None:

@@ -31,6 +31,7 @@ from interop.ingest.reading import (
 )
 
 CHUNK_ROWS = 50_000
+NUL_REASON = "the line holds a NUL character"
 
 
 class ChunkReader:
@@ -133,6 +134,8 @@ class ChunkReader:
                 chunk.rejects.append((record.line, None, f"line longer than {MAX_RECORD_CHARS} characters"))
             elif self.fmt == "csv" and record.text.count('"') % 2:
                 chunk.rejects.append((record.line, None, "unterminated quoted field"))
+            elif "\x00" in record.text:  # PostgreSQL text cannot hold it: the whole batch would fail
+                chunk.rejects.append((record.line, None, NUL_REASON))
             else:
                 lines.append(record.line)
                 texts.append(record.text)
@@ -174,7 +177,7 @@ class ChunkReader:
             return chunk
 
     def _replay(self, record: RawRecord) -> None:
-        if record.too_long:
+        if record.too_long or "\x00" in record.text:
             return
         if self.fmt == "csv":
             if record.text.count('"') % 2:

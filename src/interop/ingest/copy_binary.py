@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
@@ -48,7 +49,7 @@ def _fixed(items: np.ndarray) -> pa.Array:
     return _binary(np.ascontiguousarray(items).reshape(-1), np.arange(0, n * k + 1, k, dtype=np.int64))
 
 
-def _constant_field(constant: Constant, n: int) -> pa.Array:
+def _constant_field(constant: Constant, n: int) -> list[Any]:
     if constant.kind == "bool":
         value = b"\x00\x00\x00\x01" + (b"\x01" if constant.value else b"\x00")
     elif constant.kind == "int4":
@@ -59,22 +60,42 @@ def _constant_field(constant: Constant, n: int) -> pa.Array:
         payload = str(constant.value).encode()
         value = len(payload).to_bytes(4, "big") + payload
     row = np.frombuffer(value, dtype=np.uint8)
-    return _fixed(np.broadcast_to(row, (n, len(row))))
+    return [np.broadcast_to(row, (n, len(row)))]
 
 
-def _lengths(values: pa.Array, extra: int = 0) -> pa.Array:
+def _lengths(values: pa.Array, extra: int = 0) -> np.ndarray:
     """The 4-byte length field of each value (-1 for NULL), ``extra`` bytes added to non-null ones."""
     lengths = pc.binary_length(values).to_numpy(zero_copy_only=False)
     valid = values.is_valid().to_numpy(zero_copy_only=False)
     big = np.where(valid, np.nan_to_num(lengths, nan=0).astype(np.int64) + extra, -1).astype(">i4")
-    return _fixed(big.view(np.uint8).reshape(-1, 4))
+    return big.view(np.uint8).reshape(-1, 4)
 
 
-def _values_field(values: pa.Array, kind: str, n: int) -> list[pa.Array]:
+def _same_width(values: pa.Array) -> np.ndarray | None:
+    """The values as an (n, k) matrix when none is NULL and all have k bytes (then no join is needed)."""
+    if values.null_count or not len(values):
+        return None
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32)[
+        values.offset : values.offset + len(values) + 1
+    ]
+    widths = np.diff(offsets)
+    width = int(widths[0])
+    if width == 0 or not (widths == width).all():
+        return None
+    data = np.frombuffer(values.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    return data.reshape(len(values), width)
+
+
+def _values_field(values: pa.Array, kind: str, n: int) -> list[Any]:
     """The parts (joined without separator) of the field of every row."""
-    if kind == "text":
-        return [_lengths(values), values.cast(pa.binary())]
-    if kind == "jsonb":
+    if kind in ("text", "jsonb"):
+        extra = b"\x01" if kind == "jsonb" else b""
+        matrix = _same_width(values.cast(pa.binary()))
+        if matrix is not None:
+            head = np.frombuffer((matrix.shape[1] + len(extra)).to_bytes(4, "big") + extra, np.uint8)
+            return [np.broadcast_to(head, (n, len(head))), matrix]
+        if kind == "text":
+            return [_lengths(values), values.cast(pa.binary())]
         version = pc.if_else(values.is_valid(), pa.scalar(b"\x01"), pa.scalar(None, pa.binary()))
         return [_lengths(values, extra=1), version, values.cast(pa.binary())]
     if kind == "bool":
@@ -82,7 +103,7 @@ def _values_field(values: pa.Array, kind: str, n: int) -> list[pa.Array]:
         items = np.zeros((n, 5), dtype=np.uint8)
         items[:, 3] = 1
         items[:, 4] = flags
-        return [_fixed(items)]
+        return [items]
     if kind in ("int4", "date"):
         valid = values.is_valid().to_numpy(zero_copy_only=False)
         if kind == "date":
@@ -92,6 +113,8 @@ def _values_field(values: pa.Array, kind: str, n: int) -> list[pa.Array]:
         items = np.empty((n, 8), dtype=np.uint8)
         items[:, :4] = np.frombuffer(b"\x00\x00\x00\x04", dtype=np.uint8)
         items[:, 4:] = raw.astype(">i4").view(np.uint8).reshape(n, 4)
+        if valid.all():
+            return [items]
         items[~valid, :4] = _NULL
         widths = np.where(valid, 8, 4)
         keep = np.ones((n, 8), dtype=bool)
@@ -103,16 +126,27 @@ def _values_field(values: pa.Array, kind: str, n: int) -> list[pa.Array]:
 
 
 def encode_rows(columns: Sequence[Column], n: int) -> pa.Array:
-    """One binary value per row: its field count, then each field (length, value)."""
-    parts: list[pa.Array] = [
-        _fixed(np.broadcast_to(np.frombuffer(len(columns).to_bytes(2, "big"), np.uint8), (n, 2)))
-    ]
+    """One binary value per row: its field count, then each field (length, value). Neighbouring parts
+    of the same width in every row are put side by side with numpy first: fewer parts for Arrow to join."""
+    parts: list[Any] = [np.broadcast_to(np.frombuffer(len(columns).to_bytes(2, "big"), np.uint8), (n, 2))]
     for kind, values in columns:
-        if isinstance(values, Constant):
-            parts.append(_constant_field(values, n))
-        else:
-            parts.extend(_values_field(values, kind, n))
-    return pc.binary_join_element_wise(*parts, b"", null_handling="replace", null_replacement=b"")
+        parts.extend(
+            _constant_field(values, n) if isinstance(values, Constant) else _values_field(values, kind, n)
+        )
+    joined: list[pa.Array] = []
+    run: list[np.ndarray] = []
+    for part in [*parts, None]:
+        if isinstance(part, np.ndarray):
+            run.append(part)
+            continue
+        if run:
+            joined.append(_fixed(np.concatenate(run, axis=1)))
+            run = []
+        if part is not None:
+            joined.append(part)
+    if len(joined) == 1:
+        return joined[0]
+    return pc.binary_join_element_wise(*joined, b"", null_handling="replace", null_replacement=b"")
 
 
 def copy_payload(rows: pa.Array) -> memoryview:

@@ -70,8 +70,8 @@ class LineBlocks:
 
 def simple_records(lines: Sequence[str], text: str) -> bool:
     """True when each line is one record of ``reading._records``, none of them blank or over-long:
-    no carriage return, an even number of quotes on every line. ``text`` is the lines joined."""
-    if not lines or "\r" in text or "" in map(str.strip, lines):
+    no carriage return or NUL, an even number of quotes on every line. ``text`` is the lines joined."""
+    if not lines or "\r" in text or "\x00" in text or "" in map(str.strip, lines):
         return False
     if max(map(len, lines)) + 1 > MAX_RECORD_CHARS:
         return False
