@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from interop.config import Settings
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def create_engine(settings: Settings, url: str) -> AsyncEngine:
@@ -13,6 +20,9 @@ def create_engine(settings: Settings, url: str) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=True,
+        # JSONB columns (snapshots, FHIR fragments) are read on every page: orjson is ~5x the stdlib.
+        json_serializer=_json_dumps,
+        json_deserializer=orjson.loads,
         pool_timeout=settings.db_connect_timeout_s,
         connect_args={
             "timeout": settings.db_connect_timeout_s,
