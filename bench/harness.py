@@ -8,6 +8,7 @@ ever targets 127.0.0.1 and stops by itself after its duration.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import os
 import random
@@ -222,6 +223,16 @@ class Stack:
     env: dict[str, str]
     database_url: str
     synth: Path
+    serve_pid: int = 0
+    pgdata: Path | None = None
+
+    def cpu(self) -> tuple[float, float, float]:
+        """CPU seconds used so far by the API processes, by PostgreSQL (embedded only, else 0) and by this
+        load generator: per-request CPU is what decides throughput on a machine with few cores."""
+        postmaster = 0
+        if self.pgdata is not None and (self.pgdata / "postmaster.pid").exists():
+            postmaster = int((self.pgdata / "postmaster.pid").read_text().split()[0])
+        return _tree_cpu(self.serve_pid, skip=postmaster), _tree_cpu(postmaster), time.process_time()
 
     def token(self, name: str, role: str, *clues: str) -> str:
         args = ["clients", "add", name, "--role", role]
@@ -229,6 +240,48 @@ class Stack:
             args += ["--clues", code]
         run_cli(args, self.env)
         return run_cli(["token", "--client", name], self.env, capture=True).strip().splitlines()[-1]
+
+
+def _tree_cpu(pid: int, skip: int = 0) -> float:
+    """CPU of a process and its descendants, living or ended: each one's own time plus what its reaped
+    children used (so a backend or worker that exits between two readings is not lost)."""
+    import psutil
+
+    if not pid:
+        return 0.0
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    skipped: set[int] = set()
+    if skip:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            skipped = {skip, *(c.pid for c in psutil.Process(skip).children(recursive=True))}
+    total = 0.0
+    for proc in procs:
+        if proc.pid in skipped:
+            continue
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = proc.cpu_times()
+            total += times.user + times.system + times.children_user + times.children_system
+    return total
+
+
+def cpu_per_request(
+    before: tuple[float, float, float], after: tuple[float, float, float], n: int
+) -> dict[str, float]:
+    """Milliseconds of CPU per request: API processes, PostgreSQL, load generator; and the throughput those
+    would allow if every core of this machine did nothing else."""
+    api, pg, gen = (1000 * (b - a) / max(n, 1) for a, b in zip(before, after, strict=True))
+    cores = os.cpu_count() or 1
+    server = api + pg
+    return {
+        "api_cpu_ms": round(api, 2),
+        "pg_cpu_ms": round(pg, 2),
+        "generator_cpu_ms": round(gen, 2),
+        "ceiling_per_s": round(cores * 1000 / server, 1) if server > 0 else 0.0,
+    }
 
 
 @asynccontextmanager
@@ -283,7 +336,14 @@ async def loaded_stack(people: int, *, extra_env: dict[str, str] | None = None) 
                 await asyncio.sleep(0.2)
             else:
                 raise RuntimeError("interop serve did not become ready")
-        yield Stack(base=base, env=env, database_url=database_url, synth=synth)
+        yield Stack(
+            base=base,
+            env=env,
+            database_url=database_url,
+            synth=synth,
+            serve_pid=proc.pid,
+            pgdata=server.pgdata if server is not None else None,
+        )
     finally:
         if proc is not None:
             proc.terminate()

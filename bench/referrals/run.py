@@ -30,7 +30,14 @@ import asyncpg
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-from harness import closed_loop, loaded_stack, open_loop, summary, visit_bodies  # noqa: E402
+from harness import (  # noqa: E402
+    closed_loop,
+    cpu_per_request,
+    loaded_stack,
+    open_loop,
+    summary,
+    visit_bodies,
+)
 
 RAW_WRITE = [
     (
@@ -88,7 +95,7 @@ RAW_PULL = (
 
 
 async def bench(args: argparse.Namespace) -> dict[str, Any]:
-    async with loaded_stack(args.people) as stack:
+    async with loaded_stack(args.people, extra_env={"INTEROP_WORKERS": str(args.workers)}) as stack:
         synth, database_url, base = stack.synth, stack.database_url, stack.base
         b_token = stack.token("bench-bienestar", "bienestar")
         n_bodies = int(args.duration * 1200) + 2000
@@ -97,6 +104,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             "people": args.people,
             "duration_s": args.duration,
             "concurrency": args.concurrency,
+            "workers": args.workers,
             "at": datetime.now(UTC).isoformat(),
         }
         connector = aiohttp.TCPConnector(limit=64)
@@ -126,12 +134,15 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             print("visit posts", flush=True)
             await closed_loop(post, concurrency=4, duration=3, start=0)  # warm-up
             used = len(grades) and sum(grades.values())
+            before = stack.cpu()
             lat, el, err = await closed_loop(
                 post, concurrency=args.concurrency, duration=args.duration, start=used + 1
             )
             results["post_closed"] = summary(
                 f"POST /v1/visits closed-loop c={args.concurrency}", lat, el, err
             )
+            results["post_closed"]["cpu"] = cpu_per_request(before, stack.cpu(), len(lat))
+            print(f"  CPU per post: {results['post_closed']['cpu']}", flush=True)
             cursor = used + 1 + len(lat)
             lat, el, err = await open_loop(post, rate=args.post_rate, duration=args.duration, start=cursor)
             results["post_open"] = summary(f"POST /v1/visits open-loop {args.post_rate:.0f}/s", lat, el, err)
@@ -186,13 +197,17 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             results["pull_sustain"] = summary(
                 f"GET Task page of 100, open-loop {args.pull_sustain:.0f}/s", lat, el, err
             )
+            before = stack.cpu()
             lat, el, err = await closed_loop(pull, concurrency=args.concurrency, duration=args.duration)
             results["pull_closed"] = summary(
                 f"GET Task page of 100, closed-loop c={args.concurrency}", lat, el, err
             )
+            results["pull_closed"]["cpu"] = cpu_per_request(before, stack.cpu(), len(lat))
+            print(f"  CPU per pull: {results['pull_closed']['cpu']}", flush=True)
 
             print("bare asyncpg, same writes / reads", flush=True)
             raw_bodies = visit_bodies(synth, n_bodies, seed=4, tag="R")
+            before = stack.cpu()
             lat, el, err = await closed_loop(
                 lambda i: raw_post(pool, raw_bodies[i % len(raw_bodies)]),
                 concurrency=args.concurrency,
@@ -201,6 +216,7 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             results["raw_post_closed"] = summary(
                 f"asyncpg 6 inserts/txn closed-loop c={args.concurrency}", lat, el, err
             )
+            results["raw_post_closed"]["cpu"] = cpu_per_request(before, stack.cpu(), len(lat))
 
             async def raw_pull(_: int) -> bool:
                 rows = await pool.fetch(RAW_PULL, busiest)
@@ -210,10 +226,12 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             results["raw_pull_open"] = summary(
                 f"asyncpg SELECT page of 100, open-loop {args.pull_rate:.0f}/s", lat, el, err
             )
+            before = stack.cpu()
             lat, el, err = await closed_loop(raw_pull, concurrency=args.concurrency, duration=args.duration)
             results["raw_pull_closed"] = summary(
                 f"asyncpg SELECT page of 100, closed-loop c={args.concurrency}", lat, el, err
             )
+            results["raw_pull_closed"]["cpu"] = cpu_per_request(before, stack.cpu(), len(lat))
             await pool.close()
         results["load_average_after"] = os.getloadavg()
         results["ratios"] = {
@@ -239,6 +257,7 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=5000)
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2, help="API processes (`interop serve --workers`).")
     parser.add_argument("--post-rate", type=float, default=300.0)
     parser.add_argument("--pull-rate", type=float, default=500.0)
     parser.add_argument("--post-sustain", type=float, default=40.0, help="A rate this machine can sustain.")
