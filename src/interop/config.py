@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     worker_poll_interval_s: float = 0.5
     job_stale_after_s: float = 60.0
 
+    subscription_endpoint_hosts: list[str] = Field(
+        default_factory=list,
+        description='Hosts rest-hook Subscriptions may post to (JSON list; "*.example.mx" for a domain); '
+        "empty: any host, except link-local, multicast and unspecified addresses.",
+    )
+
     # Matching thresholds (match probability).
     match_auto_threshold: float = 0.99
     match_review_threshold: float = 0.5

@@ -180,3 +180,57 @@ async def test_subscription_rules(
     assert [e["resource"]["id"] for e in listed["entry"]] == [ok["id"]]
     assert (await client.delete(f"/fhir/Subscription/{ok['id']}", headers=ha)).status_code == 204
     assert (await client.get(f"/fhir/Subscription/{ok['id']}", headers=ha)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "says"),
+    [
+        ("http://169.254.169.254/latest/meta-data/", "link-local"),
+        ("http://[fe80::1]/hook", "link-local"),
+        ("http://[::ffff:169.254.169.254]/hook", "link-local"),
+        ("http://0.0.0.0:8080/hook", "unspecified"),
+        ("http://user:secret@127.0.0.1/hook", "credentials"),
+        ("ftp://127.0.0.1/hook", "http(s)"),
+        ("http://127.0.0.1:99999/hook", "valid URL"),
+    ],
+)
+async def test_endpoints_that_could_reach_internal_services_are_refused(
+    client: httpx.AsyncClient, session: AsyncSession, auth_headers: Headers, endpoint: str, says: str
+) -> None:
+    await add_unit(session, A, lat=19.4330, lon=-99.1330)
+    response = await client.post(
+        "/fhir/Subscription", json=_subscription(endpoint), headers=auth_headers("clinic", clues=[A])
+    )
+    assert response.status_code == 422, response.text
+    outcome = response.json()
+    assert outcome["resourceType"] == "OperationOutcome"
+    assert says in outcome["issue"][0]["diagnostics"]
+
+
+async def test_a_deployment_allow_list_limits_endpoint_hosts_at_creation_and_delivery(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, auth_headers: Headers, receiver: Receiver
+) -> None:
+    await add_unit(session, A, lat=19.4330, lon=-99.1330)
+    ha = auth_headers("clinic", clues=[A])
+    settings = app.state.settings
+    settings.subscription_endpoint_hosts = ["*.clinicas.example.mx"]
+    refused = await client.post("/fhir/Subscription", json=_subscription(receiver.url), headers=ha)
+    assert refused.status_code == 422
+    assert "not among" in refused.json()["issue"][0]["diagnostics"]
+    listed = _subscription("https://his.norte.clinicas.example.mx/hook")
+    assert (await client.post("/fhir/Subscription", json=listed, headers=ha)).status_code == 201
+    bare_domain = _subscription("https://clinicas.example.mx/hook")  # "*.x" means hosts under x, not x
+    assert (await client.post("/fhir/Subscription", json=bare_domain, headers=ha)).status_code == 422
+
+    # Accepted under the old policy, then the deployment narrows it: deliveries stop, visibly.
+    settings.subscription_endpoint_hosts = ["127.0.0.1"]
+    sub = (await client.post("/fhir/Subscription", json=_subscription(receiver.url), headers=ha)).json()
+    settings.subscription_endpoint_hosts = ["his.norte.clinicas.example.mx"]
+    await client.post("/v1/visits", json=visit_body("S-allow"), headers=auth_headers("bienestar"))
+    worker = Worker(settings, app.state.sessionmaker)
+    while await worker.run_one():
+        pass
+    assert receiver.calls == []
+    after = (await client.get(f"/fhir/Subscription/{sub['id']}", headers=ha)).json()
+    assert after["status"] == "error"
+    assert "not among" in after["error"]

@@ -190,7 +190,9 @@ async def create(
         body = orjson.loads(await request.body())
     except orjson.JSONDecodeError:
         raise Invalid("the body is not JSON") from None
-    sub = await referral_service.create_subscription(session, ctx, spec=_spec(body))
+    sub = await referral_service.create_subscription(
+        session, ctx, spec=_spec(body), allowed_hosts=request.app.state.settings.subscription_endpoint_hosts
+    )
     res = subscription_resource(sub)
     return FhirResponse(
         res,

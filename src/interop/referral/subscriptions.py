@@ -8,6 +8,7 @@ retried with back-off, at least once; failures show on the subscription (``statu
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interop.context import RequestContext
+from interop.referral import endpoints
 from interop.referral.errors import InvalidSubscription, SubscriptionNotFound
 from interop.referral.models import Subscription
 from interop.referral.queries import resolve_clues
@@ -30,10 +32,15 @@ class SubscriptionCreate:
 
 
 async def create_subscription(
-    session: AsyncSession, ctx: RequestContext, *, spec: SubscriptionCreate
+    session: AsyncSession,
+    ctx: RequestContext,
+    *,
+    spec: SubscriptionCreate,
+    allowed_hosts: Sequence[str] = (),
 ) -> Subscription:
-    if not spec.endpoint.startswith(("http://", "https://")):
-        raise InvalidSubscription("channel.endpoint must be an http(s) URL")
+    reason = endpoints.refusal(spec.endpoint, allowed_hosts)
+    if reason is not None:
+        raise InvalidSubscription(reason)
     own = set(await resolve_clues(session, sorted(ctx.actor.clues)))
     wanted = set(await resolve_clues(session, spec.clues)) if spec.clues else own
     if not wanted or not wanted <= own:

@@ -16,6 +16,7 @@ from sqlalchemy import update
 
 from interop.fhir.subscription import notification_bundle
 from interop.job.worker import JobContext, handler
+from interop.referral import endpoints
 from interop.referral.models import Notification, Subscription
 from interop.referral.records import NOTIFY_JOB, NOTIFY_MAX_ATTEMPTS
 
@@ -50,14 +51,17 @@ async def deliver(ctx: JobContext) -> dict[str, Any] | None:
         task_id=str(note.task_id),
         at=note.created_at,
     )
-    error: str | None = None
-    try:
-        async with httpx.AsyncClient(timeout=TIMEOUT_S) as http:
-            resp = await http.post(sub.endpoint, content=orjson.dumps(bundle), headers=_headers(sub.headers))
-        if not 200 <= resp.status_code < 300:
-            error = f"endpoint answered HTTP {resp.status_code}"
-    except httpx.HTTPError as exc:
-        error = f"endpoint unreachable ({type(exc).__name__})"
+    error = await endpoints.delivery_refusal(sub.endpoint, settings.subscription_endpoint_hosts)
+    if error is None:
+        try:
+            async with httpx.AsyncClient(timeout=TIMEOUT_S) as http:
+                resp = await http.post(
+                    sub.endpoint, content=orjson.dumps(bundle), headers=_headers(sub.headers)
+                )
+            if not 200 <= resp.status_code < 300:
+                error = f"endpoint answered HTTP {resp.status_code}"
+        except httpx.HTTPError as exc:
+            error = f"endpoint unreachable ({type(exc).__name__})"
     now = datetime.now(UTC)
     async with ctx.sessionmaker() as session:
         if error is None:
