@@ -201,6 +201,34 @@ async def test_paging_has_no_gaps_or_repeats_while_referrals_arrive(
     assert seen == all_ids  # same order, nothing skipped
 
 
+async def test_patient_search_pages_without_gaps_or_repeats(
+    client: httpx.AsyncClient, session: AsyncSession, auth_headers: Headers
+) -> None:
+    await add_unit(session, A, lat=19.4330, lon=-99.1330)
+    hb = auth_headers("bienestar")
+    ha = auth_headers("clinic", clues=[A])
+    for i in range(7):
+        assert (await client.post("/v1/visits", json=visit_body(f"PP-{i}"), headers=hb)).status_code == 201
+    first = (await client.get("/fhir/Patient?_count=3&_total=accurate", headers=ha)).json()
+    assert first["total"] == 7
+    assert len(_ids(first)) == 3
+    seen: list[str] = []
+    url: str | None = "/fhir/Patient?_count=3"
+    arrived = 0
+    while url:
+        page = (await client.get(url, headers=ha)).json()
+        seen += _ids(page)
+        nxt = [link["url"] for link in page["link"] if link["relation"] == "next"]
+        url = nxt[0].replace("http://testserver", "") if nxt else None
+        if arrived < 2:  # new patients are referred while the clinic pages
+            assert (
+                await client.post("/v1/visits", json=visit_body(f"PN-{arrived}"), headers=hb)
+            ).status_code == 201
+            arrived += 1
+    assert len(seen) == len(set(seen)) == 9
+    assert seen == _ids((await client.get("/fhir/Patient?_count=100", headers=ha)).json())
+
+
 async def test_patient_read_search_by_curp_and_isolation(
     client: httpx.AsyncClient, session: AsyncSession, auth_headers: Headers
 ) -> None:

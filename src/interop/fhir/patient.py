@@ -112,6 +112,7 @@ async def search_patient(
 ) -> FhirResponse:
     settings = _settings(request)
     params = fs.params_of(request, ("_id", "identifier"))
+    cursor = fs.parse_cursor(params.get("_cursor"))
     ids = [fs.parse_uuid(v, what="_id") for v in fs.split_or(params["_id"])] if "_id" in params else None
     curps: list[str] | None = None
     if "identifier" in params:
@@ -122,8 +123,14 @@ async def search_patient(
                 raise fs.BadSearch("Patient identifier search takes the CURP system")
             curps.append(value.upper())
     scope = await referral_service.scope_for(session, ctx)
-    views = await referral_service.search_patients(
-        session, scope=scope, ids=ids, curps=curps, count=fs.parse_count(params.get("_count"))
+    views, next_cursor, total = await referral_service.search_patients(
+        session,
+        scope=scope,
+        ids=ids,
+        curps=curps,
+        count=fs.parse_count(params.get("_count")),
+        cursor=cursor,
+        with_total=fs.wants_total(params.get("_total")),
     )
     await audit_service.record(
         session,
@@ -139,8 +146,8 @@ async def search_patient(
             request,
             resource_type="Patient",
             matches=[patient_resource(v, settings) for v in views],
-            total=len(views) if fs.wants_total(params.get("_total")) else None,
-            next_cursor=None,
+            total=total,
+            next_cursor=next_cursor,
         )
     )
 

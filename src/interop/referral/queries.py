@@ -313,10 +313,22 @@ async def get_patient(session: AsyncSession, *, scope: Scope, patient_id: uuid.U
 
 
 async def search_patients(
-    session: AsyncSession, *, scope: Scope, ids: list[uuid.UUID] | None, curps: list[str] | None, count: int
-) -> list[dict[str, Any]]:
-    """By ``_id`` and/or CURP; with neither, the subjects of the visible referrals (most recent first)."""
+    session: AsyncSession,
+    *,
+    scope: Scope,
+    ids: list[uuid.UUID] | None,
+    curps: list[str] | None,
+    count: int,
+    cursor: int | None = None,
+    with_total: bool = False,
+) -> tuple[list[dict[str, Any]], int | None, int | None]:
+    """By ``_id`` and/or CURP; with neither, the subjects of the visible referrals in the order of their
+    first visible referral (keyset on its ``change_seq``: pages neither skip nor repeat while referrals
+    arrive). Returns the views, the next page's cursor (None on the last) and, when asked, the number of
+    matches over all pages."""
     candidates: list[uuid.UUID] = []
+    next_cursor: int | None = None
+    total: int | None = None
     if ids is not None:
         candidates = list(ids)
     if curps is not None:
@@ -329,14 +341,24 @@ async def search_patients(
             by_curp += [r.patient_id for r in await registry_service.find_by_curp(session, curp=curp)]
         candidates = [c for c in candidates if c in set(by_curp)] if ids is not None else by_curp
     if ids is None and curps is None:
+        first = func.min(Referral.change_seq)
         stmt = (
-            select(Referral.patient_id, func.max(Referral.change_seq).label("seq"))
+            select(Referral.patient_id, first.label("seq"))
             .where(_referral_visible(scope))
             .group_by(Referral.patient_id)
-            .order_by(func.max(Referral.change_seq).desc())
-            .limit(count)
+            .order_by(first)
+            .limit(count + 1)
         )
-        candidates = [pid for pid, _ in (await session.execute(stmt)).all()]
+        if cursor is not None:
+            stmt = stmt.having(first > cursor)
+        rows = (await session.execute(stmt)).all()
+        if len(rows) > count:
+            rows = rows[:count]
+            next_cursor = int(rows[-1].seq)
+        candidates = [pid for pid, _ in rows]
+        if with_total:
+            distinct = select(func.count(func.distinct(Referral.patient_id))).where(_referral_visible(scope))
+            total = int((await session.execute(distinct)).scalar_one())
     out: list[dict[str, Any]] = []
     for pid in dict.fromkeys(candidates):
         view = await _patient_view(session, pid)
@@ -344,4 +366,6 @@ async def search_patients(
             out.append(view)
         if len(out) >= count:
             break
-    return out
+    if with_total and total is None:
+        total = len(out)
+    return out, next_cursor, total
