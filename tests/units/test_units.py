@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+import random
 from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.ingest.factories import UNIT_HEADER, csv_text, import_file, write
+from tests.referral.factories import add_unit
 
 from interop.config import Settings
 from interop.units import service as units_service
@@ -177,3 +180,62 @@ async def test_reimport_keeps_organization_ids_and_updates_only_changed_units(
     assert not first.operating
     assert first.updated_at > before[1]
     assert other.updated_at == before[2]
+
+
+def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371.0088 * math.asin(math.sqrt(a))
+
+
+async def test_nearest_operating_equals_a_scan_of_every_unit(session: AsyncSession) -> None:
+    # Units scattered over Mexico, clustered in a few cities, with gaps wider than the first search box:
+    # the boxed search must give exactly what comparing every unit gives, wherever the visit is.
+    rng = random.Random(11)
+    cities = [(19.43, -99.13), (20.67, -103.35), (25.69, -100.32), (21.16, -86.85), (16.75, -93.12)]
+    units = []
+    for i in range(400):
+        lat, lon = rng.choice(cities) if i % 4 else (rng.uniform(14.6, 32.5), rng.uniform(-117.0, -86.8))
+        units.append(
+            (
+                f"ZZIMB{i:06d}",
+                lat + rng.gauss(0, 0.3),
+                lon + rng.gauss(0, 0.3),
+                rng.choice((1, 1, 2, 3)),
+                i % 17 != 0,
+            )
+        )
+    # Five units in the corners of the first box around (20, -100), ~76 km away, and one ~66 km due north,
+    # just outside that box: the box alone would miss the nearest unit.
+    units += [
+        (f"ZZIMB9{k:05d}", 20 + dy, -100 + dx, 3, True)
+        for k, (dy, dx) in enumerate([(0.5, 0.5), (0.5, -0.5), (-0.5, 0.5), (-0.5, -0.5), (-0.51, 0.5)])
+    ]
+    units.append(("ZZIMB999999", 20.59, -100.0, 3, True))
+    for clues, lat, lon, nivel, operating in units:
+        await add_unit(session, clues, lat=lat, lon=lon, nivel=nivel, operating=operating)
+    await session.flush()
+    probes = [
+        (20.0, -100.0),
+        (19.40, -99.10),
+        (27.5, -110.0),
+        (18.0, -88.5),
+        (31.9, -116.6),
+        (15.0, -92.3),
+        (23.0, -106.4),
+    ]
+    for plat, plon in probes:
+        for level, limit in ((1, 5), (2, 5), (3, 8)):
+            got = await units_service.nearest_operating(
+                session, lat=plat, lon=plon, min_level=level, limit=limit
+            )
+            expected = sorted(
+                (round(_haversine_km(plat, plon, lat, lon), 6), clues)
+                for clues, lat, lon, nivel, operating in units
+                if operating and nivel >= level
+            )[:limit]
+            assert [u.clues for u, _ in got] == [clues for _, clues in expected], (plat, plon, level)
+            assert [round(km, 3) for _, km in got] == [round(km, 3) for km, _ in expected]

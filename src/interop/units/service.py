@@ -3,6 +3,7 @@ set-based merge of a staged import batch. Never commits."""
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -70,11 +71,21 @@ async def get_by_organization_id(session: AsyncSession, *, organization_id: uuid
     return (await session.execute(query)).scalar_one_or_none()
 
 
+# Search boxes around the point, in km: most visits have a unit within the first; the last is everything.
+_SEARCH_RADII_KM = (60.0, 250.0, 1000.0)
+_KM_PER_DEGREE = math.pi * _EARTH_RADIUS_KM / 180
+
+
 async def nearest_operating(
     session: AsyncSession, *, lat: float, lon: float, min_level: int, limit: int = 5
 ) -> list[tuple[Unit, float]]:
     """Operating units of at least ``min_level`` with coordinates, nearest first, with the great-circle
-    distance in kilometres (haversine)."""
+    distance in kilometres (haversine).
+
+    With ~12,000 units a haversine over every row costs PostgreSQL ~5 ms per visit; so the search first
+    looks inside a box of radius r around the point, and keeps the answer only when it holds ``limit``
+    units no farther than r (anything outside the box is farther than r), else widens the box.
+    """
     distance = (
         2
         * _EARTH_RADIUS_KM
@@ -93,6 +104,18 @@ async def nearest_operating(
         .order_by(distance, Unit.clues)
         .limit(limit)
     )
+    for radius in _SEARCH_RADII_KM:
+        # 2 % wider than r: a great circle between two points of one parallel is a little shorter than the
+        # parallel's arc, and a degree of longitude is shortest at the box edge farthest from the equator.
+        dlat = 1.02 * radius / _KM_PER_DEGREE
+        widest = min(89.0, abs(lat) + dlat)
+        dlon = min(180.0, 1.02 * radius / (_KM_PER_DEGREE * math.cos(math.radians(widest))))
+        boxed = query.where(
+            Unit.latitud.between(lat - dlat, lat + dlat), Unit.longitud.between(lon - dlon, lon + dlon)
+        )
+        found = [(unit, float(km)) for unit, km in (await session.execute(boxed)).all()]
+        if len(found) == limit and found[-1][1] <= radius:
+            return found
     return [(unit, float(km)) for unit, km in (await session.execute(query)).all()]
 
 
