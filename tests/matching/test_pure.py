@@ -139,8 +139,29 @@ def _features(people_seed: int = 3) -> list[MatchFeatures]:
     return out
 
 
+def _twins(n: int = 30) -> list[MatchFeatures]:
+    """A twin of each of the first ``n`` people: everything alike but the given name."""
+    return [
+        features_of(
+            source="roll",
+            record_id=f"{p.key}-twin",
+            curp=None,
+            given_names="BALTAZAR" if p.sexo == "H" else "CLEOTILDE",
+            paternal_surname=p.primer_apellido,
+            maternal_surname=p.segundo_apellido,
+            birth_date=p.fecha_nacimiento,
+            sex=p.sexo,
+            entidad=p.entidad,
+            municipio=p.municipio,
+            localidad=p.localidad,
+            domicilio=p.domicilio,
+        )
+        for p in make_people(400, seed=3)[:n]
+    ]
+
+
 def test_python_scorer_gives_splinks_weights() -> None:
-    feats = _features()
+    feats = _features() + _twins()
     con = duckdb.connect()
     con.register("f_arrow", pa.Table.from_pylist([f.as_dict() for f in feats]))
     con.execute("CREATE TABLE feats AS SELECT * FROM f_arrow").fetchall()
@@ -154,6 +175,14 @@ def test_python_scorer_gives_splinks_weights() -> None:
     for left, right, weight in rows:
         ours = score_pair(model, by_id[left], by_id[right]).match_weight
         assert abs(ours - weight) < 1e-6, (left, right)
+    # The batch's veto tells the given-name "else" level by its weight: exactly the pairs at that level.
+    veto = linkage.else_weight(trained.settings, "given")
+    weights = con.execute("SELECT unique_id_l, unique_id_r, mw_given FROM pred").fetchall()
+    assert any(abs(w - veto) < 1e-6 for _, _, w in weights)
+    for left, right, w in weights:
+        scored = score_pair(model, by_id[left], by_id[right])
+        level = next(e.level for e in scored.evidence if e.comparison == "given")
+        assert (abs(w - veto) < 1e-6) == (level == "else"), (left, right)
     # The duplicates are found: most true pairs score above 0.99.
     probs = {
         (a, b): p
@@ -182,5 +211,11 @@ def test_certain_needs_a_curp_or_birth_date_anchor() -> None:
     assert _grade(names_only, auto_threshold=0.99, review_threshold=0.5) == "probable"
     assert _grade(anchored, auto_threshold=0.99, review_threshold=0.5) == "certain"
     assert _grade(anchored, auto_threshold=0.99, review_threshold=0.5, conflict=True) == "probable"
+    names_unrelated = PairScore(
+        30.0,
+        0.999999,
+        (FieldEvidence("birth_date", "exact", 12.0), FieldEvidence("given", "else", -10.9)),
+    )
+    assert _grade(names_unrelated, auto_threshold=0.99, review_threshold=0.5) == "probable"
     low = PairScore(0.0, 0.6, (FieldEvidence("birth_date", "exact", 12.0),))
     assert _grade(low, auto_threshold=0.99, review_threshold=0.5) == "possible"

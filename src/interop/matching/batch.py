@@ -157,7 +157,9 @@ class PredictedEdge(Edge):
     """A scored pair (an assignment ``Edge`` as it is, when it auto-links)."""
 
     probability: float
-    anchored: bool  # the CURP or the birth date agrees (spec.ANCHOR_COMPARISONS)
+    # The pair may be linked automatically: the CURP or the birth date agrees (spec.ANCHOR_COMPARISONS)
+    # and no veto comparison is at its "else" level (spec.VETO_COMPARISONS).
+    linkable: bool
 
 
 def predict(
@@ -184,7 +186,15 @@ def predict(
     if not incremental:
         chunks = 1
         scorer.predict_all(_feature_view(con, "scored"), threshold=threshold, out="pred", chunks=chunks)
-    anchor = "(" + " OR ".join(f"mw_{c} > 0" for c in spec.ANCHOR_COMPARISONS) + ")"
+    # Predictions keep each comparison's weight, not its level: the "else" level is told by its weight.
+    anchor = (
+        "("
+        + " OR ".join(f"mw_{c} > 0" for c in spec.ANCHOR_COMPARISONS)
+        + ")"
+        + "".join(
+            f" AND abs(mw_{c} - ({linkage.else_weight(settings, c)!r})) > 1e-6" for c in spec.VETO_COMPARISONS
+        )
+    )
     # Strongest first, ties in a fixed order: assignment takes edges in this order, so the same
     # predictions always give the same persons.
     table = con.sql(

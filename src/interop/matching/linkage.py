@@ -201,6 +201,13 @@ class Scorer:
         return out
 
 
+def else_weight(settings: dict[str, Any], comparison: str) -> float:
+    """The match weight of a comparison's last ("else") level in a trained model."""
+    levels = next(c for c in settings["comparisons"] if c["output_column_name"] == comparison)
+    last = levels["comparison_levels"][-1]
+    return math.log2(float(last["m_probability"]) / float(last["u_probability"]))
+
+
 def evidence_sql(settings: dict[str, Any]) -> str:
     """A DuckDB expression turning a prediction row's match-weight columns into a link's evidence:
     ``{"weights": [...]}``, the match weight of each comparison (term-frequency adjustment included)

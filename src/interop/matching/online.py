@@ -22,7 +22,7 @@ from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, features_o
 from interop.matching.models_store import LoadedModel
 from interop.matching.schemas import FieldEvidenceRead, IdentityProbe, OnlineCandidate
 from interop.matching.scoring import PairScore, grade, score_pair
-from interop.matching.spec import ANCHOR_COMPARISONS, BLOCKING_RULES
+from interop.matching.spec import ANCHOR_COMPARISONS, BLOCKING_RULES, VETO_COMPARISONS
 
 PER_RULE_LIMIT = 20
 _STORED = [c for c in FEATURE_COLUMNS if c != "unique_id"]
@@ -81,11 +81,13 @@ def candidate_query(probe: MatchFeatures) -> tuple[str, dict[str, Any]]:
 def _grade(
     scored: PairScore, *, auto_threshold: float, review_threshold: float, conflict: bool = False
 ) -> Literal["certain", "probable", "possible"]:
-    """As the batch decides: certain needs the auto threshold, an anchor (CURP or birth date) and no
-    hard conflict (``conflict.hard_conflict``: e.g. given names that are not variants of each other)."""
+    """As the batch decides: certain needs the auto threshold, an anchor (CURP or birth date), no veto
+    comparison at its "else" level and no hard conflict (``conflict.hard_conflict``: e.g. given
+    names that are not variants of each other)."""
     graded = grade(scored.probability, auto_threshold=auto_threshold, review_threshold=review_threshold)
     anchored = any(e.weight > 0 for e in scored.evidence if e.comparison in ANCHOR_COMPARISONS)
-    return "probable" if graded == "certain" and (conflict or not anchored) else graded
+    vetoed = any(e.level == "else" for e in scored.evidence if e.comparison in VETO_COMPARISONS)
+    return "probable" if graded == "certain" and (conflict or vetoed or not anchored) else graded
 
 
 async def match(

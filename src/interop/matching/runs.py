@@ -151,7 +151,7 @@ async def _execute(
         with (workdir / "decided.csv").open() as fh:
             for a, b in csv.reader(fh):
                 decided.add((min(a, b), max(a, b)))
-        auto_edges: list[Edge] = [e for e in edges if e.probability >= auto and e.anchored]
+        auto_edges: list[Edge] = [e for e in edges if e.probability >= auto and e.linkable]
         signatures = await asyncio.to_thread(
             batch.signatures_for, con, list({u for e in auto_edges for u in (e.left, e.right)})
         )

@@ -368,6 +368,10 @@ M_FLOOR = 0.001
 # Names, place and address alone describe a household as well as a person (a namesake parent and child
 # at one address, one of them with neither CURP nor birth date on record): such pairs go to review.
 ANCHOR_COMPARISONS: tuple[str, ...] = ("curp", "birth_date")
+# Nor is a pair linked automatically when the model's own given-name comparison finds the names
+# unrelated (its last, "else" level: MARIA FERNANDA and MARIA, say): surnames, birth date and address
+# agreeing then describe twins as well as one person.
+VETO_COMPARISONS: tuple[str, ...] = ("given",)
 
 
 @dataclass(frozen=True, slots=True)
