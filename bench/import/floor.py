@@ -7,7 +7,7 @@ the same server and alternating with raw COPY of the input file (as ``run.py`` m
 
 - COPY of the final rows (binary, and CSV) into the empty ``roll_record`` with its indexes;
 - the same into ``roll_record`` without its indexes, then building them (the two times apart);
-- COPY of the final rows into an unindexed temporary table (the rows' own cost).
+- COPY of the final rows into an unindexed table (the rows' own cost).
 
 No import code runs in the timed parts: it is what no import pipeline can go below on this server.
 """

@@ -4,6 +4,9 @@ The rules are those of one row at a time (see ``normalise``), applied per column
 (a name, a date, a sex, an entidad, a programa) is normalised once per import through the
 ``IdentityBatch`` caches and mapped back with C-level ``map``; only the rejection decisions, the CURP
 characters 1-16, telephones and the digest are per row. Rejects keep their line order.
+
+This is the reference the column-wise path (``identity_columns``, on Arrow columns) is tested against,
+and the path of batches read row by row (NDJSON, and CSV that Arrow cannot read exactly).
 """
 
 from __future__ import annotations

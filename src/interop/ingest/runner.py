@@ -4,8 +4,9 @@ Each batch is one transaction: COPY into a temporary staging table, set-based me
 registry / units service, the batch's rejects, and the import's ``last_line`` and counters. A roll
 batch that can only hold new records (no other import's rows in ``roll_record``) is COPYed straight
 into the table instead, falling back to staging if a record exists after all. A run
-killed at any point leaves whole batches only; the next run starts after ``last_line``. Reading and
-normalising the next batch (a worker thread) overlaps the database work on the current one.
+killed at any point leaves whole batches only; the next run starts after ``last_line``. Reading,
+normalising and encoding the next batch as binary COPY (a worker thread) overlaps the database work
+on the current one.
 """
 
 from __future__ import annotations
