@@ -217,8 +217,8 @@ async def _execute(
         person_rows = workdir / "persons.csv"
         with person_rows.open("w", newline="") as fh:
             w = csv.writer(fh)
-            for pid in assignment.new_persons:
-                w.writerow([str(pid)])
+            # In key order (here and below): primary-key inserts then append instead of scattering.
+            w.writerows([pid] for pid in sorted(map(str, assignment.new_persons)))
         await asyncio.to_thread(
             batch.write_csv,
             con,
@@ -226,7 +226,8 @@ async def _execute(
             "s.given_full, s.given_main, s.given_rest, s.ap1, s.ap2, s.ph_given, s.ph_ap1, s.ph_ap2, s.dob, "
             "s.dob_year, s.dob_md, s.sexo, s.entidad, s.municipio, s.localidad, s.domicilio, "
             "s.feature_digest, coalesce(a.person_id, m.person_id) FROM scored s "
-            "LEFT JOIN assigned a USING (unique_id) LEFT JOIN manual_assigned m USING (unique_id)",
+            "LEFT JOIN assigned a USING (unique_id) LEFT JOIN manual_assigned m USING (unique_id) "
+            "ORDER BY s.source, s.record_id",
             workdir / "records_out.csv",
         )
     finally:
