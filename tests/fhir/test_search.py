@@ -250,3 +250,18 @@ async def test_patient_read_search_by_curp_and_isolation(
     ).json()
     assert _ids(found) == [str(rec.patient_id)]
     assert _ids((await client.get("/fhir/Patient?identifier=PELR500314MDFRPS09", headers=hb)).json()) == []
+
+
+async def test_a_searched_resource_equals_the_read_one(
+    client: httpx.AsyncClient, session: AsyncSession, auth_headers: Headers
+) -> None:
+    # Searches render plain rows, reads ORM rows: both must give the same resource, field for field.
+    world = await _world(client, session, auth_headers)
+    ha = auth_headers("clinic", clues=[A])
+    task_id = _tid(world["posted"][0])
+    read = (await client.get(f"/fhir/Task/{task_id}", headers=ha)).json()
+    found = (await client.get(f"/fhir/Task?_id={task_id}&_include=Task:focus", headers=ha)).json()
+    entries = {e["resource"]["resourceType"]: e["resource"] for e in found["entry"]}
+    assert entries["Task"] == read
+    focus = read["focus"]["reference"].split("/")[1]
+    assert entries["ServiceRequest"] == (await client.get(f"/fhir/ServiceRequest/{focus}", headers=ha)).json()

@@ -14,15 +14,15 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, select
+from sqlalchemy import ColumnElement, Select, Table, and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interop.context import RequestContext
 from interop.referral.errors import ReferralNotFound
 from interop.referral.models import ProvisionalPatient, Referral, ReferralTask, ResourceVersion
-from interop.referral.records import row_snapshot, snapshot
+from interop.referral.records import rows_snapshots, snapshot
 from interop.registry import service as registry_service
 from interop.units import service as units_service
 
@@ -166,14 +166,18 @@ async def _search(
     page = base
     if q.cursor is not None:
         page = page.where(model.change_seq > q.cursor)
-    rows = (await session.execute(page.order_by(model.change_seq).limit(q.count + 1))).mappings().all()
+    rows = (await session.execute(page.order_by(model.change_seq).limit(q.count + 1))).all()
     more = len(rows) > q.count
-    rows = rows[: q.count]
+    snaps = rows_snapshots(_table(model), rows[: q.count])
     total = None
     if q.total:
         total = (await session.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
-    next_cursor = rows[-1]["change_seq"] if more and rows else None
-    return SearchPage(rows=[row_snapshot(r) for r in rows], total=total, next_cursor=next_cursor)
+    next_cursor = snaps[-1]["change_seq"] if more and snaps else None
+    return SearchPage(rows=snaps, total=total, next_cursor=next_cursor)
+
+
+def _table(model: type[Referral] | type[ReferralTask]) -> Table:
+    return cast(Table, model.__table__)
 
 
 async def search_tasks(
@@ -182,10 +186,8 @@ async def search_tasks(
     page = await _search(session, ReferralTask, query, _task_visible(scope))
     if include_focus and page.rows:
         focus = sorted({uuid.UUID(r["referral_id"]) for r in page.rows})
-        refs = (
-            (await session.execute(select(Referral.__table__).where(Referral.id.in_(focus)))).mappings().all()
-        )
-        page.included = [row_snapshot(r) for r in refs]
+        refs = (await session.execute(select(Referral.__table__).where(Referral.id.in_(focus)))).all()
+        page.included = rows_snapshots(_table(Referral), refs)
     return page
 
 
