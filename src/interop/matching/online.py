@@ -49,12 +49,13 @@ def candidate_query(probe: MatchFeatures) -> tuple[str, dict[str, Any]]:
     """One UNION of index lookups, each rule in both orientations (the probe on either side)."""
     branches: list[str] = []
     params: dict[str, Any] = {}
-    seen: set[tuple[tuple[str, str], ...]] = set()
+    seen: set[frozenset[tuple[str, str]]] = set()
     for rule in BLOCKING_RULES:
         for pairs in (rule.pairs, tuple((b, a) for a, b in rule.pairs)):
-            if pairs in seen:
+            # A symmetric rule (swapped surnames) reads the same both ways round: one lookup.
+            if frozenset(pairs) in seen:
                 continue
-            seen.add(pairs)
+            seen.add(frozenset(pairs))
             conditions = []
             for probe_col, stored_col in pairs:
                 value = getattr(probe, probe_col)
