@@ -30,7 +30,10 @@ _SPACES = (
     + "".join(map(chr, range(0x2000, 0x200B)))
     + ("\u2028\u2029\u202f\u205f\u3000")
 )
-_TEN_DIGITS = "^[(]?[2-9][0-9 ().-]{9,16}$"  # identity_batch._PLAIN_PHONE, anchored
+# identity_batch._PLAIN_PHONE, anchored; or "+52" before ten plain digits, which normalize_phone reads
+# exactly as the ten digits alone (no separator, extension, retired prefix: the same E.164 digits).
+_TEN_DIGITS = "^(?:[(]?[2-9][0-9 ().-]{9,16}|[+]52 ?[2-9][0-9]{9})$"
+_PLUS_52 = "^[+]52 ?"
 _PHONE_NOISE = "[ ().-]"
 _UNIX_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _INCONVENIENT = pa.array(sorted(INCONVENIENT_WORDS))
@@ -66,10 +69,12 @@ def spread(results: list[Any], indices: np.ndarray, arrow_type: pa.DataType) -> 
 
 
 def phones(ib: IdentityBatch, raws: pa.Array) -> tuple[pa.Array, dict[int, str]]:
-    """``IdentityBatch.phone`` of every non-empty value: (E.164 or None, issue reason by position)."""
+    """``IdentityBatch.phone`` of every non-empty value: (E.164 or None, issue reason by position).
+    Ten plain digits (also after "+52") are judged by their prefix as ``IdentityBatch.phone`` judges
+    them; any other value by ``normalize_phone`` itself."""
     n = len(raws)
     plain = pc.match_substring_regex(raws, _TEN_DIGITS)
-    digits = pc.replace_substring_regex(raws, _PHONE_NOISE, "")
+    digits = pc.replace_substring_regex(pc.replace_substring_regex(raws, _PLUS_52, ""), _PHONE_NOISE, "")
     ten = pc.and_(plain, pc.equal(pc.binary_length(digits), 10)).to_numpy(zero_copy_only=False)
     issues: dict[int, str] = {}
     rows = np.flatnonzero(ten)
