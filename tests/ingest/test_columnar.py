@@ -4,6 +4,7 @@ value by value, on corrupted data; and what it writes is what PostgreSQL stores.
 
 from __future__ import annotations
 
+import csv
 import json
 import random
 from datetime import date
@@ -26,6 +27,7 @@ from interop.identity.states import state_code
 from interop.ingest import copy_binary
 from interop.ingest.chunks import ChunkReader
 from interop.ingest.columns import SPECS
+from interop.ingest.csv_columns import parse_columns
 from interop.ingest.normalise import STAGE_COLUMNS, Chunk, Normaliser
 
 from .corruption import corrupted_rows, write_csv
@@ -336,3 +338,38 @@ async def test_imported_corrupted_roll_is_stored_as_the_reference_normalises_it(
             assert as_stored(tuple(new[c] for c in _DB_COLUMNS)) == as_stored(latest[record_id])
         else:
             assert db["is_current"]
+
+
+_TRICKY = [
+    "\ufeffR1,A,B",
+    "NULL,N/A,NA",
+    "nan,#N/A,-nan",
+    'R2,"",true',
+    'R3,"A,B","C""D"',
+    'R4,"""",""""""',
+    'R5,A"B,C',
+    'R6,"A"B,C',
+    'R7, "A",B',
+    'R8,"A" ,B',
+    "R9,A,B,C",
+    "R10,A",
+    "",
+    "   ",
+    "R11,\x1f,\u3000",
+    'R12,"A\nB",C',
+    "R13,A\r,B",
+    "R14,é,ñ",
+    "R15,\x00,B",
+]
+
+
+@pytest.mark.parametrize("start", range(len(_TRICKY)))
+def test_arrow_csv_reads_what_csv_reader_reads_or_declines(start: int) -> None:
+    """Whenever the Arrow reading is used it equals ``csv.reader``'s, whatever opens the batch."""
+    lines = [*_TRICKY[start:], *_TRICKY[:start]]
+    for size in (1, 2, 3, len(lines)):
+        texts = [line + "\n" for line in lines[:size]]
+        columns = parse_columns(texts, 3)
+        if columns is not None:
+            expected = [tuple(row) for row in csv.reader(texts)]
+            assert list(zip(*(c.to_pylist() for c in columns), strict=True)) == expected

@@ -4,8 +4,9 @@ would read. Pure: no I/O.
 Python's reader (the reference) and Arrow's agree on records whose quotes are all well formed: a
 quoted field opens right after a comma or at the start of the record, closes right before a comma or
 its end, and doubles the quotes inside. Records that are one line each (no quoted line break), with
-no carriage return or NUL anywhere, and exactly the header's number of fields, are parsed by Arrow;
-anything else returns None and the caller reads the batch with ``csv.reader``.
+no carriage return or NUL anywhere, no empty line nor byte order mark first, and exactly the
+header's number of fields, are parsed by Arrow; anything else returns None and the caller reads the batch with
+``csv.reader``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pyarrow.csv as pacsv  # type: ignore[import-untyped]
 # quotes, and closes before a comma or a line break (or at the end).
 _QUOTED_FIELD = re.compile(rb'"(?<![^,\n]")[^"\n]*(?:""[^"\n]*)*"(?![^,\n])')
 _MARK = b"\x00"
+_BOM = "\ufeff".encode()
 
 
 def _quotes_well_formed(data: bytes) -> bool:
@@ -39,6 +41,10 @@ def parse_columns(texts: Sequence[str], width: int, *, joined: str | None = None
     except UnicodeEncodeError:  # a lone surrogate
         return None
     if data.count(b"\n") != len(texts) or b"\r" in data or _MARK in data:
+        return None
+    # Arrow drops a byte order mark that opens its buffer and reads an empty line as empty fields;
+    # csv.reader keeps the mark and reads no field.
+    if data.startswith((_BOM, b"\n")) or b"\n\n" in data:
         return None
     if b'"' in data and not _quotes_well_formed(data):
         return None
