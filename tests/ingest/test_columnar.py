@@ -166,10 +166,15 @@ _DAMAGE = {
 }
 
 
-def _damaged_file(path: Path, header: list[str], rows: list[list[str]], kinds: list[str], seed: int) -> Path:
+def _damaged_file(
+    path: Path, header: list[str], rows: list[list[str]], kinds: list[str], seed: int, *, crlf: str = ""
+) -> Path:
+    """``crlf``: "all" lines end CRLF, "some" every third, "" none (before the damage)."""
     write_csv(path, header, rows)
     rng = random.Random(seed)
     lines = path.read_text(encoding="utf-8").split("\n")
+    if crlf:
+        lines = [line + "\r" if crlf == "all" or i % 3 == 0 else line for i, line in enumerate(lines)]
     out = [lines[0]]
     for i, line in enumerate(lines[1:]):
         if line and i % 1_500 == 1_100:  # one damaged line in about every other batch of 700
@@ -211,14 +216,17 @@ def _read(
 
 
 @pytest.mark.parametrize(
-    ("kind", "damage", "start_after"),
+    ("kind", "damage", "start_after", "crlf"),
     [
-        ("roll", ["extra field", "missing field", "nul", "text after quote", "space before quote"], 0),
-        ("roll", list(_DAMAGE), 0),
-        ("patients", ["blank", "spaces", "crlf", "quote inside"], 0),
-        ("patients", ["extra field", "too long", "quoted line break"], 0),
-        ("roll", ["extra field", "nul", "odd quote"], 1_234),
-        ("roll", [], 2_001),
+        ("roll", ["extra field", "missing field", "nul", "text after quote", "space before quote"], 0, ""),
+        ("roll", list(_DAMAGE), 0, ""),
+        ("patients", ["blank", "spaces", "crlf", "quote inside"], 0, ""),
+        ("patients", ["extra field", "too long", "quoted line break"], 0, ""),
+        ("roll", ["extra field", "nul", "odd quote"], 1_234, ""),
+        ("roll", [], 2_001, ""),
+        ("roll", [], 0, "all"),
+        ("patients", ["extra field", "nul", "crlf"], 0, "all"),
+        ("roll", ["text after quote", "extra field"], 1_500, "some"),
     ],
 )
 def test_columnar_file_reading_equals_the_reference(
@@ -227,11 +235,14 @@ def test_columnar_file_reading_equals_the_reference(
     kind: str,
     damage: list[str],
     start_after: int,
+    crlf: str,
 ) -> None:
     """Same rows, rejects (lines, reasons) and batch boundaries from a damaged file, also resumed."""
     header, rows = corrupted[kind]
-    path = _damaged_file(tmp_path / f"{kind}.csv", header, rows, damage or ["blank"], seed=len(damage))
-    if not damage:
+    path = _damaged_file(
+        tmp_path / f"{kind}.csv", header, rows, damage or ["blank"], seed=len(damage), crlf=crlf
+    )
+    if not damage and not crlf:
         write_csv(path, header, rows)
     ref = _read(path, kind, columnar=False, chunk_rows=700, start_after=start_after)
     new = _read(path, kind, columnar=True, chunk_rows=700, start_after=start_after)

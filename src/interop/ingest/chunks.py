@@ -160,11 +160,12 @@ class ChunkReader:
             )
             if not texts:
                 return None
-            joined = "\n".join(texts)
-            if not simple_records(texts, joined):
+            records = simple_records(texts, "\n".join(texts))
+            if records is None:
                 self._records = _records(blocks.rest(texts), csv_quotes=True, first_line=blocks.lines_before)
                 self._blocks = None
                 return False
+            texts, joined = records
             first = blocks.lines_before + 1
             blocks.lines_before += len(texts)
             if replaying:  # lines of committed batches: replayed for their identifiers only

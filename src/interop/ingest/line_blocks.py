@@ -2,7 +2,8 @@
 
 ``reading._records`` reads a line at a time so that it can follow quoted line breaks, carriage returns
 and over-long records (≈ 1 µs a line). When a group of lines has none of those (checked by
-``simple_records``), each line is a record, numbered in order, and the group is taken whole. The
+``simple_records``; a CRLF line ending is fine), each line is a record, numbered in order, and the
+group is taken whole. The
 first group that is not simple, and everything after it, is handed back as a text handle
 (``rest``) positioned exactly where those lines began, for ``_records`` to read as before.
 """
@@ -11,11 +12,13 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from operator import methodcaller
 from typing import IO
 
 from interop.ingest.reading import MAX_RECORD_CHARS
 
 _BLOCK_CHARS = 1 << 22
+_ENDS_WITH_CR = methodcaller("endswith", "\r")
 
 
 class LineBlocks:
@@ -68,16 +71,26 @@ class LineBlocks:
         return _Prepended(pending, self._handle)
 
 
-def simple_records(lines: Sequence[str], text: str) -> bool:
-    """True when each line is one record of ``reading._records``, none of them blank or over-long:
-    no carriage return or NUL, an even number of quotes on every line. ``text`` is the lines joined."""
-    if not lines or "\r" in text or "\x00" in text or "" in map(str.strip, lines):
-        return False
-    if max(map(len, lines)) + 1 > MAX_RECORD_CHARS:
-        return False
-    if '"' in text:
-        return not any(line.count('"') % 2 for line in lines if '"' in line)
-    return True
+def simple_records(lines: list[str], text: str) -> tuple[list[str], str] | None:
+    """The lines as records of ``reading._records`` when each line is one, none of them blank or
+    over-long: no NUL, an even number of quotes on every line, and no carriage return except one
+    that ends a line (CRLF, removed here as csv.reader drops it). Also returns them joined by line
+    breaks; ``text`` is ``lines`` joined. None when the lines are not all simple records."""
+    if not lines or "\x00" in text:
+        return None
+    ending = 1  # the line break counts in a record's length
+    if "\r" in text:
+        closed = sum(map(_ENDS_WITH_CR, lines))
+        if text.count("\r") != closed:  # a carriage return inside a line breaks it there
+            return None
+        lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+        text = "\n".join(lines)
+        ending = 2
+    if "" in map(str.strip, lines) or max(map(len, lines)) + ending > MAX_RECORD_CHARS:
+        return None
+    if '"' in text and any(line.count('"') % 2 for line in lines if '"' in line):
+        return None
+    return lines, text
 
 
 class _Prepended(io.TextIOBase):
