@@ -170,6 +170,10 @@ def test_python_scorer_gives_splinks_weights() -> None:
     scorer.predict_all("feats", threshold=0.0, out="pred")
     rows = con.execute("SELECT unique_id_l, unique_id_r, match_weight FROM pred").fetchall()
     assert len(rows) > 300
+    # Blocking follows the current rules, whatever rules a stored model was saved with.
+    stale = {**trained.settings, "blocking_rules_to_generate_predictions": ["l.unique_id = 'none'"]}
+    linkage.Scorer(con, stale, trained.tf).predict_all("feats", threshold=0.0, out="pred_stale")
+    assert con.execute("SELECT count(*) FROM pred_stale").fetchall() == [(len(rows),)]
     model = load_model(trained.settings, trained.tf, version="t", digest="d")
     by_id = {f.unique_id: f for f in feats}
     for left, right, weight in rows:

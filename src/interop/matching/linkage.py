@@ -41,6 +41,10 @@ def _level_dict(level: spec.Level) -> dict[str, Any]:
     return data
 
 
+def _blocking_sql() -> list[str]:
+    return [rule.sql for rule in spec.BLOCKING_RULES]
+
+
 def base_settings() -> dict[str, Any]:
     """The untrained Splink settings built from ``spec``."""
     return {
@@ -54,7 +58,7 @@ def base_settings() -> dict[str, Any]:
             }
             for c in spec.COMPARISONS
         ],
-        "blocking_rules_to_generate_predictions": [rule.sql for rule in spec.BLOCKING_RULES],
+        "blocking_rules_to_generate_predictions": _blocking_sql(),
         "retain_matching_columns": False,
         "retain_intermediate_calculation_columns": True,
         "additional_columns_to_retain": [],
@@ -158,7 +162,10 @@ class Scorer:
         self._n = 0
 
     def _linker(self, frame: SplinkDataFrame) -> Linker:
-        linker = Linker(frame, dict(self._settings), log_level=_SPLINK_LOG_LEVEL)
+        # Blocking decides which pairs are compared, not how they score: the current rules (those
+        # the online path looks candidates up by), not the ones stored with the model.
+        settings = {**self._settings, "blocking_rules_to_generate_predictions": _blocking_sql()}
+        linker = Linker(frame, settings, log_level=_SPLINK_LOG_LEVEL)
         _register_tf(linker, self._db, self._tf)
         return linker
 
