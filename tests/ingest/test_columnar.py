@@ -5,6 +5,7 @@ value by value, on corrupted data; and what it writes is what PostgreSQL stores.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import random
 from datetime import date
@@ -28,7 +29,9 @@ from interop.ingest import copy_binary
 from interop.ingest.chunks import ChunkReader
 from interop.ingest.columns import SPECS
 from interop.ingest.csv_columns import parse_columns
+from interop.ingest.line_blocks import _BLOCK_CHARS, LineBlocks, simple_records
 from interop.ingest.normalise import STAGE_COLUMNS, Chunk, Normaliser
+from interop.ingest.reading import MAX_RECORD_CHARS
 
 from .corruption import corrupted_rows, write_csv
 from .factories import import_file
@@ -384,3 +387,36 @@ def test_arrow_csv_reads_what_csv_reader_reads_or_declines(start: int) -> None:
         if columns is not None:
             expected = [tuple(row) for row in csv.reader(texts)]
             assert list(zip(*(c.to_pylist() for c in columns), strict=True)) == expected
+
+
+class _CountingReader(io.StringIO):
+    most = 0
+
+    def read(self, size: int | None = -1) -> str:
+        piece = super().read(size)
+        _CountingReader.most = max(_CountingReader.most, self.tell())
+        return piece
+
+
+def test_block_reading_stops_at_a_huge_field_and_the_file_reads_as_the_reference(
+    corrupted: dict[str, tuple[list[str], list[list[str]]]], tmp_path: Path
+) -> None:
+    """A field of many blocks is not gathered in memory: reading stops one block past the start of
+    the over-long line and ``_records`` takes over, with the same rows and rejects as the reference."""
+    huge = "Y" * (3 * _BLOCK_CHARS)
+    lines = ["R1,,ROSA,PEREZ,,,,,,,,,", f"R2,,ROSA,PEREZ,,,,,,,{huge},,", "R3,,ROSA,PEREZ,,,,,,,,,"]
+    blocks = LineBlocks(_CountingReader("\n".join(lines) + "\n"), lines_before=1)
+    taken = blocks.take(1_000)
+    assert taken[0] == lines[0]
+    assert len(taken) == 2
+    assert simple_records(taken, "\n".join(taken)) is None
+    assert _CountingReader.most <= 2 * _BLOCK_CHARS
+    header, rows = corrupted["roll"]
+    path = write_csv(tmp_path / "roll.csv", header, rows[:3_000])
+    with path.open("a", encoding="utf-8", newline="") as handle:
+        handle.write("\n".join(lines) + "\n")
+        handle.write("\n".join(",".join(row) for row in rows[3_000:3_500] if '"' not in ",".join(row)) + "\n")
+    ref = _read(path, "roll", columnar=False, chunk_rows=700)
+    new = _read(path, "roll", columnar=True, chunk_rows=700)
+    assert new[:3] == ref[:3]
+    assert (3_002 + 1, None, f"line longer than {MAX_RECORD_CHARS} characters") in new[1]

@@ -28,24 +28,29 @@ class LineBlocks:
         self._newlines = 0
         self._eof = False
         self._ended = True  # the lines last taken ended with a line break
+        self._open_chars = 0  # characters read after the last line break
         self.lines_before = lines_before  # physical lines already consumed
 
     def take(self, count: int) -> list[str]:
         """Up to ``count`` lines without their ``\\n`` (fewer only at the end of the file; the last
-        line of a file without a final line break included); [] at the end."""
-        while self._newlines < count and not self._eof:
+        line of a file without a final line break included); [] at the end. Reading stops early at a
+        line longer than a record may be: it is returned unfinished, as the last line, so that
+        ``simple_records`` refuses the group and ``_records`` reads on in bounded memory."""
+        while self._newlines < count and not self._eof and self._open_chars <= MAX_RECORD_CHARS:
             block = self._handle.read(_BLOCK_CHARS)
             if not block:
                 self._eof = True
                 break
             self._parts.append(block)
             self._newlines += block.count("\n")
+            last = block.rfind("\n")
+            self._open_chars = len(block) - last - 1 if last >= 0 else self._open_chars + len(block)
         text = "".join(self._parts)
         if self._newlines >= count:
             lines = text.split("\n", count)
             rest = lines.pop()
             self._ended = True
-        else:  # the end of the file
+        else:  # the end of the file, or an over-long line
             lines = text.split("\n")
             rest = lines.pop()
             self._ended = not rest
@@ -54,6 +59,7 @@ class LineBlocks:
                 rest = ""
         self._parts = [rest] if rest else []
         self._newlines = rest.count("\n")
+        self._open_chars = len(rest) - rest.rfind("\n") - 1
         return lines
 
     def rest(self, lines: Sequence[str]) -> io.TextIOBase:
