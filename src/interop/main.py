@@ -22,6 +22,7 @@ from interop.audit import service as audit_service
 from interop.auth.tokens import KeyRing
 from interop.config import Settings
 from interop.db.engine import create_engine, create_sessionmaker
+from interop.fhir.interactions import FhirInteractions
 from interop.job import service as job_service
 from interop.job.worker import Worker
 from interop.referral import service as referral_service
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"]
         )
+    app.add_middleware(FhirInteractions)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.state.span_exporter = setup_tracing(app, settings)
     return app

@@ -274,7 +274,9 @@ async def test_capability_statement_lists_referral_resources(client: httpx.Async
     assert {"update", "patch", "vread", "history-instance"} <= {
         i["code"] for i in by_type["Task"]["interaction"]
     }
-    assert by_type["ServiceRequest"]["searchInclude"] == ["ServiceRequest:subject"]
+    assert by_type["ServiceRequest"]["searchInclude"] == ["ServiceRequest:subject", "ServiceRequest:patient"]
+    assert by_type["Task"]["conditionalRead"] == "not-match"
+    assert {"_sort", "_summary"} <= task_params
     assert {"code": "transaction"} in rest["interaction"]
     assert by_type["Patient"]["operation"][0]["name"] == "match"
     assert by_type["Subscription"]["profile"].endswith("backport-subscription")

@@ -46,6 +46,8 @@ def capability_statement(base_url: str) -> dict[str, Any]:
             "updateCreate": False,
             "conditionalCreate": cap.conditional_create,
         }
+        if "read" in cap.interactions:
+            entry["conditionalRead"] = "not-match"  # If-None-Match → 304 (interop.fhir.interactions)
         if cap.profile:
             entry["profile"] = cap.profile
         if cap.search_params:

@@ -122,16 +122,19 @@ async def search_patient(
             if system not in (None, settings.system_curp):
                 raise fs.BadSearch("Patient identifier search takes the CURP system")
             curps.append(value.upper())
+    count_only = fs.count_only(params.get("_summary"))
     scope = await referral_service.scope_for(session, ctx)
     views, next_cursor, total = await referral_service.search_patients(
         session,
         scope=scope,
         ids=ids,
         curps=curps,
-        count=fs.parse_count(params.get("_count")),
+        count=1 if count_only else fs.parse_count(params.get("_count")),
         cursor=cursor,
-        with_total=fs.wants_total(params.get("_total")),
+        with_total=count_only or fs.wants_total(params.get("_total")),
     )
+    if count_only:  # the number alone: no patient is disclosed, so the audit event names none
+        views, next_cursor = [], None
     await audit_service.record(
         session,
         ctx,

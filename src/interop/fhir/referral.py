@@ -41,16 +41,18 @@ def _headers(res: dict[str, Any]) -> dict[str, str]:
 
 # Search --------------------------------------------------------------------------------------------------
 
-COMMON_PARAMS = ("_id", "status", "_lastUpdated", "patient", "subject", "identifier")
+COMMON_PARAMS = ("_id", "status", "_lastUpdated", "patient", "subject", "identifier", "_sort")
 
 
 def _query(
     request: Request, params: dict[str, list[str]], unit_param: str, settings: Settings
 ) -> SearchQuery:
+    count_only = fs.count_only(params.get("_summary"))
     q = SearchQuery(
-        count=fs.parse_count(params.get("_count")),
+        count=1 if count_only else fs.parse_count(params.get("_count")),
         cursor=fs.parse_cursor(params.get("_cursor")),
-        total=fs.wants_total(params.get("_total")),
+        total=count_only or fs.wants_total(params.get("_total")),
+        newest_first=fs.newest_first(params.get("_sort")),
     )
     if "_id" in params:
         q.ids = [fs.parse_uuid(v, what="_id") for v in fs.split_or(params["_id"])]
@@ -107,6 +109,15 @@ async def _audit_search(
     )
 
 
+async def _count(
+    session: SessionDep, ctx: RequestContext, request: Request, kind: str, total: int | None
+) -> FhirResponse:
+    """``_summary=count``: how many match, and nothing of any patient (so the event names none)."""
+    await _audit_search(session, ctx, request, kind, [])
+    bundle = fs.searchset(request, resource_type=kind, matches=[], total=total or 0, next_cursor=None)
+    return FhirResponse(bundle)
+
+
 @router.get("/Task", summary="Search Tasks (clinic pull)", response_class=FhirResponse)
 async def search_task(
     request: Request, session: SessionDep, ctx: Annotated[RequestContext, Depends(require("Task", "s"))]
@@ -124,6 +135,8 @@ async def search_task(
     page = await referral_service.search_tasks(
         session, scope=scope, query=q, include_focus="Task:focus" in inc
     )
+    if fs.count_only(params.get("_summary")):
+        return await _count(session, ctx, request, "Task", page.total)
     await _audit_search(session, ctx, request, "Task", page.rows)
     return FhirResponse(
         fs.searchset(
@@ -148,11 +161,12 @@ async def search_service_request(
     settings = _settings(request)
     params = fs.params_of(request, (*COMMON_PARAMS, "performer", "performer:identifier"))
     q = _query(request, params, "performer", settings)
-    inc = fs.includes(params.get("_include"), {"ServiceRequest:subject"})
+    # R4 names the same search parameter both ways.
+    inc = fs.includes(params.get("_include"), {"ServiceRequest:subject", "ServiceRequest:patient"})
     scope = await referral_service.scope_for(session, ctx)
-    page = await referral_service.search_referrals(
-        session, scope=scope, query=q, include_subject="ServiceRequest:subject" in inc
-    )
+    page = await referral_service.search_referrals(session, scope=scope, query=q, include_subject=bool(inc))
+    if fs.count_only(params.get("_summary")):
+        return await _count(session, ctx, request, "ServiceRequest", page.total)
     await _audit_search(session, ctx, request, "ServiceRequest", page.rows)
     return FhirResponse(
         fs.searchset(
@@ -478,6 +492,8 @@ _SEARCH_DOC = [
     ("identifier", "token", "Visit identifier (system|value)"),
     ("_count", "number", f"Page size (max {fs.MAX_COUNT})"),
     ("_total", "token", "accurate|estimate|none"),
+    ("_sort", "token", "_lastUpdated (default) or -_lastUpdated"),
+    ("_summary", "token", "count: the total alone"),
 ]
 register(
     ResourceCapability(
@@ -499,6 +515,6 @@ register(
             *_SEARCH_DOC,
             ("performer", "reference", "Organization/{id}, CLUES, or performer:identifier=system|CLUES"),
         ],
-        search_include=["ServiceRequest:subject"],
+        search_include=["ServiceRequest:subject", "ServiceRequest:patient"],
     )
 )

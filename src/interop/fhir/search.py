@@ -129,6 +129,25 @@ def wants_total(values: list[str] | None) -> bool:
     return values[-1] in ("estimate", "accurate")
 
 
+def count_only(values: list[str] | None) -> bool:
+    """``_summary=count``: the total alone. Other summary modes are answered with whole resources (allowed:
+    a server may return more than asked), so only their spelling is checked."""
+    if not values:
+        return False
+    if values[-1] not in ("true", "false", "text", "data", "count"):
+        raise BadSearch("_summary must be true, false, text, data or count")
+    return values[-1] == "count"
+
+
+def newest_first(values: list[str] | None) -> bool:
+    """``_sort``: ``_lastUpdated`` (the default order, oldest change first) or ``-_lastUpdated``."""
+    if not values:
+        return False
+    if values[-1] not in ("_lastUpdated", "-_lastUpdated"):
+        raise BadSearch("_sort supports _lastUpdated and -_lastUpdated")
+    return values[-1] == "-_lastUpdated"
+
+
 def includes(values: list[str] | None, allowed: set[str]) -> set[str]:
     out = set(values or [])
     unknown = out - allowed

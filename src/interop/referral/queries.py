@@ -113,6 +113,7 @@ class SearchQuery:
     cursor: int | None = None
     count: int = 50
     total: bool = False
+    newest_first: bool = False
 
 
 @dataclass
@@ -165,8 +166,9 @@ async def _search(
     base = await _filtered(session, model, q, visible)
     page = base
     if q.cursor is not None:
-        page = page.where(model.change_seq > q.cursor)
-    rows = (await session.execute(page.order_by(model.change_seq).limit(q.count + 1))).all()
+        page = page.where(model.change_seq < q.cursor if q.newest_first else model.change_seq > q.cursor)
+    order = model.change_seq.desc() if q.newest_first else model.change_seq
+    rows = (await session.execute(page.order_by(order).limit(q.count + 1))).all()
     more = len(rows) > q.count
     snaps = rows_snapshots(_table(model), rows[: q.count])
     total = None
@@ -362,12 +364,15 @@ async def search_patients(
             distinct = select(func.count(func.distinct(Referral.patient_id))).where(_referral_visible(scope))
             total = int((await session.execute(distinct)).scalar_one())
     out: list[dict[str, Any]] = []
+    matched = 0
     for pid in dict.fromkeys(candidates):
+        if len(out) >= count and not (with_total and total is None):
+            break
         view = await _patient_view(session, pid)
         if view is not None and await _patient_visible(session, scope, view):
-            out.append(view)
-        if len(out) >= count:
-            break
+            matched += 1
+            if len(out) < count:
+                out.append(view)
     if with_total and total is None:
-        total = len(out)
+        total = matched
     return out, next_cursor, total
