@@ -53,6 +53,17 @@ async def test_match_online_finds_the_person_and_queues_visit_reviews(
     assert best.probability >= settings.match_auto_threshold
     assert {e.comparison for e in best.evidence} >= {"given", "paternal", "birth_date"}
     assert [c.match_weight for c in cands] == sorted((c.match_weight for c in cands), reverse=True)
+    # Surnames in the other order and no birth date: only the swapped-surnames rule finds the person.
+    swapped = probe.model_copy(
+        update={
+            "paternal_surname": p.segundo_apellido,
+            "maternal_surname": p.primer_apellido,
+            "birth_date": None,
+        }
+    )
+    assert person in {
+        c.person_id for c in await service.match_online(session, probe=swapped, settings=settings)
+    }
 
     # A visit whose identity is uncertain goes to the review queue; linking it attaches it to the person.
     provisional = uuid.uuid4()
