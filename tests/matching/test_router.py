@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from tests.matching.factories import load_population, make_people
+from tests.referral.factories import add_unit, visit_body
 
 from interop.job.worker import Worker
 
@@ -269,3 +270,71 @@ async def test_patient_match_grades_reviewed_non_matches_certainly_not(
     assert best in dict(only)
     assert refused not in dict(only)
     assert {g for _, g in only} == {"certain"}
+
+
+async def test_a_visit_naming_its_roll_record_is_not_linked_to_a_person_a_reviewer_refused(
+    client: httpx.AsyncClient, app: FastAPI, session: AsyncSession, auth_headers: Headers
+) -> None:
+    people = make_people(200)
+    await load_population(session, people)
+    await add_unit(session, "DFIMB000001", lat=19.4330, lon=-99.1330)
+    await session.commit()
+    await _run_via_api(client, app, auth_headers)
+    key = (
+        await session.execute(
+            text(
+                "SELECT substr(r.record_id, 2)::int FROM match_record r JOIN match_record c "
+                "ON c.source = 'patients' AND c.record_id = 'P' || substr(r.record_id, 2) "
+                "AND c.person_id = r.person_id WHERE r.source = 'roll' ORDER BY 1 LIMIT 1"
+            )
+        )
+    ).scalar_one()
+    p = people[key]
+    clinic_patient = (
+        await session.execute(
+            text("SELECT patient_id FROM identity_record WHERE source = 'patients' AND record_id = :r"),
+            {"r": f"P{key}"},
+        )
+    ).scalar_one()
+    person = {
+        "roll_record_id": f"R{key}",
+        "curp": p.curp,
+        "nombre": p.nombre,
+        "primer_apellido": p.primer_apellido,
+        "segundo_apellido": p.segundo_apellido,
+        "fecha_nacimiento": p.fecha_nacimiento.isoformat(),
+        "sexo": p.sexo,
+        "entidad": p.entidad,
+        "municipio": p.municipio,
+        "localidad": p.localidad,
+        "domicilio": p.domicilio,
+        "latitud": 19.4330,
+        "longitud": -99.1330,
+    }
+    hb = auth_headers("bienestar")
+    first = await client.post("/v1/visits", json=visit_body("RV-1", person=person), headers=hb)
+    assert first.status_code == 201, first.text
+    assert first.json()["match"]["grade"] == "certain"
+    assert first.json()["match"]["patient"] == f"Patient/{clinic_patient}"
+
+    review_id = (
+        await session.execute(
+            text(
+                "INSERT INTO match_review (left_source, left_record_id, right_source, right_record_id, "
+                "score) VALUES ('patients', :c, 'roll', :r, 0.9) RETURNING id"
+            ),
+            {"c": f"P{key}", "r": f"R{key}"},
+        )
+    ).scalar_one()
+    await session.commit()
+    decided = await client.post(
+        f"/v1/match-reviews/{review_id}/decision",
+        json={"decision": "not-link", "reason": "another person with the same data"},
+        headers=auth_headers("reviewer"),
+    )
+    assert decided.status_code == 200, decided.text
+
+    # The same finding again, naming the roll record: the clinic's patient is someone else now.
+    again = await client.post("/v1/visits", json=visit_body("RV-2", person=person), headers=hb)
+    assert again.status_code == 201, again.text
+    assert again.json()["match"]["patient"] != f"Patient/{clinic_patient}"

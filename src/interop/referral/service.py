@@ -165,6 +165,7 @@ async def _replay(
 def _probe(visit: VisitCreate) -> IdentityProbe:
     p = visit.person
     return IdentityProbe(
+        roll_record_id=p.roll_record_id,
         curp=p.curp,
         given_names=p.nombre,
         paternal_surname=p.primer_apellido,
@@ -212,6 +213,8 @@ async def _create_referral(
     person = visit.person
     probe = _probe(visit)
     candidates = await matching_service.match_online(session, probe=probe, limit=10, settings=settings)
+    # A candidate a reviewer declared another person (certainly-not) is never the one found.
+    candidates = [c for c in candidates if c.grade != "certainly-not"]
     best = max(candidates, key=lambda c: c.probability, default=None)
     sure = sorted((c for c in candidates if c.grade == "certain"), key=lambda c: -c.probability)
     certain = [c for c in sure if c.patient_id is not None]
