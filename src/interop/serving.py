@@ -14,6 +14,8 @@ is counted per worker; metrics are aggregated across workers (``interop.api.metr
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import logging
 import os
 import shutil
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 # A worker that dies this soon after it was started, this many times in a row, is not restarted again.
 _EARLY_EXIT_S = 5.0
 _EARLY_EXITS_ALLOWED = 3
+_PR_SET_PDEATHSIG = 1
 
 
 class GracefulServer(uvicorn.Server):
@@ -130,12 +133,23 @@ def _supervise(settings: Settings, sock: socket.socket, host: str, port: int, wo
             signal.signal(sig, handler)
 
 
+def _end_with_parent(parent: int) -> None:
+    """Linux: SIGTERM this worker when the supervisor dies, even by SIGKILL, so no orphan keeps the port."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the supervisor died before the request took effect
+        os._exit(0)
+
+
 def _spawn(settings: Settings, sock: socket.socket, host: str, port: int, index: int) -> int:
+    parent = os.getpid()
     pid = os.fork()
     if pid:
         return pid
     code = 0
     try:
+        _end_with_parent(parent)
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, signal.SIG_DFL)
         worker_settings = settings.model_copy(update={"run_worker": settings.run_worker and index == 0})

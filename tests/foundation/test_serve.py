@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -194,6 +195,34 @@ def test_serve_with_several_workers(tmp_path: Path, serve_process: list[subproce
     assert _stop(proc) == 0
     assert not _postmaster_running(data / "pgdata"), "embedded PostgreSQL left running after SIGTERM"
     assert not any(Path(f"/proc/{pid}").exists() for pid in replaced), "a worker outlived the supervisor"
+
+
+def test_workers_end_when_the_supervisor_is_killed(
+    tmp_path: Path, serve_process: list[subprocess.Popen[bytes]]
+) -> None:
+    data = tmp_path / "data"
+    port = _free_port()
+    proc = subprocess.Popen(
+        [*INTEROP, "serve", "--port", str(port), "--workers", "2"],
+        env=_env(data),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    serve_process.append(proc)
+    _wait_ready(port, proc)
+    workers = _worker_pids(proc.pid, 2)
+    try:
+        proc.kill()  # no chance to stop anything: the kernel must end the workers
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 20
+        while any(_is_live_worker(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(_is_live_worker(pid) for pid in workers), "workers outlived a killed supervisor"
+    finally:
+        pid_file = data / "pgdata" / "postmaster.pid"
+        if pid_file.exists():  # the orphaned embedded server: stop it fast
+            with contextlib.suppress(ProcessLookupError, ValueError):
+                os.kill(int(pid_file.read_text().splitlines()[0]), signal.SIGQUIT)
 
 
 def _run_failing(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
