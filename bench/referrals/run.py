@@ -257,7 +257,7 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=5000)
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=2, help="API processes (`interop serve --workers`).")
+    parser.add_argument("--workers", type=int, default=1, help="API processes (`interop serve --workers`).")
     parser.add_argument("--post-rate", type=float, default=300.0)
     parser.add_argument("--pull-rate", type=float, default=500.0)
     parser.add_argument("--post-sustain", type=float, default=40.0, help="A rate this machine can sustain.")
