@@ -10,6 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from tests.fhir.paging import walk
 from tests.referral.factories import add_unit, visit_body
 
 from fhir.resources.R4B.bundle import Bundle
@@ -130,13 +131,7 @@ async def test_sort_newest_first_pages_without_gaps(
     ha = auth_headers("clinic", clues=[A])
     oldest_first = _ids((await client.get("/fhir/Task?_sort=_lastUpdated&_count=100", headers=ha)).json())
     assert oldest_first == _ids((await client.get("/fhir/Task?_count=100", headers=ha)).json())
-    seen: list[str] = []
-    url: str | None = "/fhir/Task?_sort=-_lastUpdated&_count=3"
-    while url:
-        page = (await client.get(url, headers=ha)).json()
-        seen += _ids(page)
-        nxt = [link["url"] for link in page["link"] if link["relation"] == "next"]
-        url = nxt[0].replace("http://testserver", "") if nxt else None
+    seen = await walk(client, "/fhir/Task?_sort=-_lastUpdated&_count=3", ha)
     assert seen == list(reversed(oldest_first))
     assert (await client.get("/fhir/Task?_sort=status", headers=ha)).status_code == 400
     assert (await client.get("/fhir/Patient?_sort=_lastUpdated", headers=ha)).status_code == 400

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
+from tests.fhir.paging import walk
 from tests.referral.factories import add_unit, visit_body
 
 from fhir.resources.R4B.bundle import Bundle
@@ -180,22 +181,14 @@ async def test_paging_has_no_gaps_or_repeats_while_referrals_arrive(
     ha = auth_headers("clinic", clues=[A])
     for i in range(10):
         assert (await client.post("/v1/visits", json=visit_body(f"P-{i}"), headers=hb)).status_code == 201
-    seen: list[str] = []
-    url: str | None = "/fhir/Task?_count=3&status=requested"
-    arrived = 0
-    while url:
-        page = (await client.get(url, headers=ha)).json()
-        seen += _ids(page)
-        nxt = [link["url"] for link in page["link"] if link["relation"] == "next"]
-        url = nxt[0].replace("http://testserver", "") if nxt else None
-        if arrived < 4:  # new referrals arrive while the clinic pages
+
+    async def arrive(page: int) -> None:
+        if page < 4:  # new referrals arrive while the clinic pages
             await asyncio.gather(
-                *[
-                    client.post("/v1/visits", json=visit_body(f"N-{arrived}-{k}"), headers=hb)
-                    for k in range(2)
-                ]
+                *[client.post("/v1/visits", json=visit_body(f"N-{page}-{k}"), headers=hb) for k in range(2)]
             )
-            arrived += 1
+
+    seen = await walk(client, "/fhir/Task?_count=3&status=requested", ha, after_page=arrive)
     assert len(seen) == len(set(seen)) == 18
     all_ids = _ids((await client.get("/fhir/Task?_count=100", headers=ha)).json())
     assert seen == all_ids  # same order, nothing skipped
@@ -212,19 +205,13 @@ async def test_patient_search_pages_without_gaps_or_repeats(
     first = (await client.get("/fhir/Patient?_count=3&_total=accurate", headers=ha)).json()
     assert first["total"] == 7
     assert len(_ids(first)) == 3
-    seen: list[str] = []
-    url: str | None = "/fhir/Patient?_count=3"
-    arrived = 0
-    while url:
-        page = (await client.get(url, headers=ha)).json()
-        seen += _ids(page)
-        nxt = [link["url"] for link in page["link"] if link["relation"] == "next"]
-        url = nxt[0].replace("http://testserver", "") if nxt else None
-        if arrived < 2:  # new patients are referred while the clinic pages
-            assert (
-                await client.post("/v1/visits", json=visit_body(f"PN-{arrived}"), headers=hb)
-            ).status_code == 201
-            arrived += 1
+
+    async def arrive(page: int) -> None:
+        if page < 2:  # new patients are referred while the clinic pages
+            posted = await client.post("/v1/visits", json=visit_body(f"PN-{page}"), headers=hb)
+            assert posted.status_code == 201
+
+    seen = await walk(client, "/fhir/Patient?_count=3", ha, after_page=arrive)
     assert len(seen) == len(set(seen)) == 9
     assert seen == _ids((await client.get("/fhir/Patient?_count=100", headers=ha)).json())
 

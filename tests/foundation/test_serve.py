@@ -64,9 +64,14 @@ def serve_process() -> Iterator[list[subprocess.Popen[bytes]]]:
             proc.wait()
 
 
-def _start(port: int, env: dict[str, str], procs: list[subprocess.Popen[bytes]]) -> subprocess.Popen[bytes]:
+def _start(
+    port: int, env: dict[str, str], procs: list[subprocess.Popen[bytes]], *args: str
+) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
-        [*INTEROP, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [*INTEROP, "serve", "--port", str(port), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     procs.append(proc)
     return proc
@@ -161,13 +166,7 @@ def _worker_pids(pid: int, expected: int, timeout: float = 60, without: int = 0)
 def test_serve_with_several_workers(tmp_path: Path, serve_process: list[subprocess.Popen[bytes]]) -> None:
     data = tmp_path / "data"
     port = _free_port()
-    proc = subprocess.Popen(
-        [*INTEROP, "serve", "--port", str(port), "--workers", "2"],
-        env=_env(data),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    serve_process.append(proc)
+    proc = _start(port, _env(data), serve_process, "--workers", "2")
     _wait_ready(port, proc)
     workers = _worker_pids(proc.pid, 2)
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as http:
@@ -202,13 +201,7 @@ def test_workers_end_when_the_supervisor_is_killed(
 ) -> None:
     data = tmp_path / "data"
     port = _free_port()
-    proc = subprocess.Popen(
-        [*INTEROP, "serve", "--port", str(port), "--workers", "2"],
-        env=_env(data),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    serve_process.append(proc)
+    proc = _start(port, _env(data), serve_process, "--workers", "2")
     _wait_ready(port, proc)
     workers = _worker_pids(proc.pid, 2)
     try:

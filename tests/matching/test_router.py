@@ -181,13 +181,9 @@ def _patient(p: Any, **extra: Any) -> dict[str, Any]:
     }
 
 
-async def test_patient_match_grades_reviewed_non_matches_certainly_not(
-    client: httpx.AsyncClient, app: FastAPI, session: AsyncSession, auth_headers: Headers
-) -> None:
-    people = make_people(200)
-    await load_population(session, people)
-    await _run_via_api(client, app, auth_headers)
-    # A person whose roll record and clinic record the run linked.
+async def _linked_person(session: AsyncSession) -> tuple[int, Any]:
+    """A person whose roll record (R<key>) and clinic record (P<key>) the run linked, and the clinic's
+    registry Patient id."""
     key = (
         await session.execute(
             text(
@@ -197,13 +193,43 @@ async def test_patient_match_grades_reviewed_non_matches_certainly_not(
             )
         )
     ).scalar_one()
-    p = people[key]
     clinic_patient = (
         await session.execute(
             text("SELECT patient_id FROM identity_record WHERE source = 'patients' AND record_id = :r"),
             {"r": f"P{key}"},
         )
     ).scalar_one()
+    return int(key), clinic_patient
+
+
+async def _refuse(client: httpx.AsyncClient, session: AsyncSession, auth_headers: Headers, key: int) -> None:
+    """A reviewer decides the clinic record P<key> is not the roll's person R<key> (MANUAL NO_MATCH)."""
+    review_id = (
+        await session.execute(
+            text(
+                "INSERT INTO match_review (left_source, left_record_id, right_source, right_record_id, "
+                "score) VALUES ('patients', :c, 'roll', :r, 0.9) RETURNING id"
+            ),
+            {"c": f"P{key}", "r": f"R{key}"},
+        )
+    ).scalar_one()
+    await session.commit()
+    decided = await client.post(
+        f"/v1/match-reviews/{review_id}/decision",
+        json={"decision": "not-link", "reason": "another person with the same data"},
+        headers=auth_headers("reviewer"),
+    )
+    assert decided.status_code == 200, decided.text
+
+
+async def test_patient_match_grades_reviewed_non_matches_certainly_not(
+    client: httpx.AsyncClient, app: FastAPI, session: AsyncSession, auth_headers: Headers
+) -> None:
+    people = make_people(200)
+    await load_population(session, people)
+    await _run_via_api(client, app, auth_headers)
+    key, clinic_patient = await _linked_person(session)
+    p = people[key]
     headers = {**auth_headers("admin"), "Content-Type": "application/fhir+json"}
 
     async def grades(patient: dict[str, Any], *, only_certain: bool = False) -> list[tuple[str, str]]:
@@ -230,22 +256,7 @@ async def test_patient_match_grades_reviewed_non_matches_certainly_not(
     assert before[clinic_ref] != "certainly-not"
 
     # A reviewer decides the clinic record is someone else (MANUAL NO_MATCH against the roll's person).
-    review_id = (
-        await session.execute(
-            text(
-                "INSERT INTO match_review (left_source, left_record_id, right_source, right_record_id, "
-                "score) VALUES ('patients', :c, 'roll', :r, 0.9) RETURNING id"
-            ),
-            {"c": f"P{key}", "r": roll_ref},
-        )
-    ).scalar_one()
-    await session.commit()
-    decided = await client.post(
-        f"/v1/match-reviews/{review_id}/decision",
-        json={"decision": "not-link", "reason": "different mother on the birth certificate"},
-        headers=auth_headers("reviewer"),
-    )
-    assert decided.status_code == 200, decided.text
+    await _refuse(client, session, auth_headers, key)
 
     # Naming the roll record: the clinic record is certainly not this person, and comes last.
     named_roll = await grades(
@@ -280,22 +291,8 @@ async def test_a_visit_naming_its_roll_record_is_not_linked_to_a_person_a_review
     await add_unit(session, "DFIMB000001", lat=19.4330, lon=-99.1330)
     await session.commit()
     await _run_via_api(client, app, auth_headers)
-    key = (
-        await session.execute(
-            text(
-                "SELECT substr(r.record_id, 2)::int FROM match_record r JOIN match_record c "
-                "ON c.source = 'patients' AND c.record_id = 'P' || substr(r.record_id, 2) "
-                "AND c.person_id = r.person_id WHERE r.source = 'roll' ORDER BY 1 LIMIT 1"
-            )
-        )
-    ).scalar_one()
+    key, clinic_patient = await _linked_person(session)
     p = people[key]
-    clinic_patient = (
-        await session.execute(
-            text("SELECT patient_id FROM identity_record WHERE source = 'patients' AND record_id = :r"),
-            {"r": f"P{key}"},
-        )
-    ).scalar_one()
     person = {
         "roll_record_id": f"R{key}",
         "curp": p.curp,
@@ -317,22 +314,7 @@ async def test_a_visit_naming_its_roll_record_is_not_linked_to_a_person_a_review
     assert first.json()["match"]["grade"] == "certain"
     assert first.json()["match"]["patient"] == f"Patient/{clinic_patient}"
 
-    review_id = (
-        await session.execute(
-            text(
-                "INSERT INTO match_review (left_source, left_record_id, right_source, right_record_id, "
-                "score) VALUES ('patients', :c, 'roll', :r, 0.9) RETURNING id"
-            ),
-            {"c": f"P{key}", "r": f"R{key}"},
-        )
-    ).scalar_one()
-    await session.commit()
-    decided = await client.post(
-        f"/v1/match-reviews/{review_id}/decision",
-        json={"decision": "not-link", "reason": "another person with the same data"},
-        headers=auth_headers("reviewer"),
-    )
-    assert decided.status_code == 200, decided.text
+    await _refuse(client, session, auth_headers, key)
 
     # The same finding again, naming the roll record: the clinic's patient is someone else now.
     again = await client.post("/v1/visits", json=visit_body("RV-2", person=person), headers=hb)

@@ -32,7 +32,8 @@ SECURITY_HEADERS = [
 STREAMED_PATHS = ("/v1/imports",)
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+def header(scope: Scope, name: bytes) -> str | None:
+    """A request header from an ASGI scope (names are lower-case bytes), or None."""
     for key, value in scope.get("headers", ()):
         if key == name:
             return str(value.decode("latin-1"))
@@ -52,8 +53,8 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = request_id_from(_header(scope, b"x-request-id"))
-        trace_id = trace_id_from(_header(scope, b"traceparent")) or new_trace_id()
+        request_id = request_id_from(header(scope, b"x-request-id"))
+        trace_id = trace_id_from(header(scope, b"traceparent")) or new_trace_id()
         span_id = new_span_id()
         rid_token = request_id_var.set(request_id)
         tid_token = trace_id_var.set(trace_id)
@@ -65,7 +66,7 @@ class RequestContextMiddleware:
         path = scope.get("path", "")
         limited = not path.startswith(STREAMED_PATHS) or scope.get("method") != "POST"
 
-        declared = _header(scope, b"content-length")
+        declared = header(scope, b"content-length")
         if limited and declared and declared.isdigit() and int(declared) > self.max_body_bytes:
             await self._too_large(scope, send, request_id)
             request_id_var.reset(rid_token)

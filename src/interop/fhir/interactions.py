@@ -16,18 +16,13 @@ from urllib.parse import parse_qsl, urlencode
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from interop.api.middleware import header
+
 _FORM = "application/x-www-form-urlencoded"
 _MAX_FORM_BYTES = 64 * 1024
 _XML_FORMATS = {"xml", "text/xml", "application/xml", "application/fhir+xml", "application/xml+fhir"}
 _JSON_ACCEPTS = ("json", "*/*", "application/*")
 _BODY_HEADERS = (b"content-type", b"content-length")
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", ()):
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
 
 
 def _outcome(code: str, message: str) -> bytes:
@@ -53,7 +48,7 @@ def _wants_xml_only(scope: Scope) -> bool:
     query = parse_qsl(scope.get("query_string", b"").decode("latin-1"))
     if any(name == "_format" and value.strip().lower() in _XML_FORMATS for name, value in query):
         return True
-    accept = (_header(scope, b"accept") or "").lower()
+    accept = (header(scope, b"accept") or "").lower()
     if not accept.strip():
         return False
     kinds = [part.split(";")[0].strip() for part in accept.split(",")]
@@ -79,13 +74,13 @@ class FhirInteractions:
         if scope["method"] == "POST" and path.endswith("/_search") and path.count("/") == 3:
             await self._post_search(scope, receive, send)
             return
-        if scope["method"] == "GET" and _header(scope, b"if-none-match"):
+        if scope["method"] == "GET" and header(scope, b"if-none-match"):
             await self.app(scope, receive, _conditional(scope, send))
             return
         await self.app(scope, receive, send)
 
     async def _post_search(self, scope: Scope, receive: Receive, send: Send) -> None:
-        kind = (_header(scope, b"content-type") or _FORM).split(";")[0].strip().lower()
+        kind = (header(scope, b"content-type") or _FORM).split(";")[0].strip().lower()
         if kind != _FORM:
             await _reply(send, 415, _outcome("not-supported", f"POST _search takes {_FORM}"))
             return
@@ -132,7 +127,7 @@ def _version_of(tag: str) -> str:
 
 
 def _conditional(scope: Scope, send: Send) -> Send:
-    wanted = {_version_of(tag) for tag in (_header(scope, b"if-none-match") or "").split(",")}
+    wanted = {_version_of(tag) for tag in (header(scope, b"if-none-match") or "").split(",")}
     not_modified = False
 
     async def send_or_not_modified(message: Message) -> None:

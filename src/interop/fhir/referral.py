@@ -45,9 +45,8 @@ COMMON_PARAMS = ("_id", "status", "_lastUpdated", "patient", "subject", "identif
 
 
 def _query(
-    request: Request, params: dict[str, list[str]], unit_param: str, settings: Settings
+    request: Request, params: dict[str, list[str]], unit_param: str, settings: Settings, *, count_only: bool
 ) -> SearchQuery:
-    count_only = fs.count_only(params.get("_summary"))
     q = SearchQuery(
         count=1 if count_only else fs.parse_count(params.get("_count")),
         cursor=fs.parse_cursor(params.get("_cursor")),
@@ -124,7 +123,8 @@ async def search_task(
 ) -> FhirResponse:
     settings = _settings(request)
     params = fs.params_of(request, (*COMMON_PARAMS, "owner", "owner:identifier", "focus"))
-    q = _query(request, params, "owner", settings)
+    count_only = fs.count_only(params.get("_summary"))
+    q = _query(request, params, "owner", settings, count_only=count_only)
     if "focus" in params:
         q.focus_ids = [
             fs.parse_uuid(fs.parse_reference(v, "ServiceRequest"), what="focus")
@@ -135,7 +135,7 @@ async def search_task(
     page = await referral_service.search_tasks(
         session, scope=scope, query=q, include_focus="Task:focus" in inc
     )
-    if fs.count_only(params.get("_summary")):
+    if count_only:
         return await _count(session, ctx, request, "Task", page.total)
     await _audit_search(session, ctx, request, "Task", page.rows)
     return FhirResponse(
@@ -160,12 +160,13 @@ async def search_service_request(
 
     settings = _settings(request)
     params = fs.params_of(request, (*COMMON_PARAMS, "performer", "performer:identifier"))
-    q = _query(request, params, "performer", settings)
+    count_only = fs.count_only(params.get("_summary"))
+    q = _query(request, params, "performer", settings, count_only=count_only)
     # R4 names the same search parameter both ways.
     inc = fs.includes(params.get("_include"), {"ServiceRequest:subject", "ServiceRequest:patient"})
     scope = await referral_service.scope_for(session, ctx)
     page = await referral_service.search_referrals(session, scope=scope, query=q, include_subject=bool(inc))
-    if fs.count_only(params.get("_summary")):
+    if count_only:
         return await _count(session, ctx, request, "ServiceRequest", page.total)
     await _audit_search(session, ctx, request, "ServiceRequest", page.rows)
     return FhirResponse(

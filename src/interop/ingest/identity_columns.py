@@ -24,6 +24,7 @@ from interop.ingest import identity_fields as fields
 from interop.ingest.identity_batch import IdentityBatch
 from interop.ingest.identity_rows import _PROGRAMA_REASON, _SEX_REASON, _STATE_REASON, Reject, _kept
 from interop.ingest.reading import MAX_FIELD_CHARS
+from interop.ingest.records import COMMON_COLUMNS
 
 NO_ISSUES = "[]"
 _BLAKE2B_16 = partial(hashlib.blake2b, digest_size=16)
@@ -212,31 +213,7 @@ def _store(
             pa.array(field_issues, pa.string()),
             *(values for _, values in tail),
         ],
-        names=[
-            "line",
-            "record_id",
-            "row_digest",
-            "nombre",
-            "primer_apellido",
-            "segundo_apellido",
-            "given_norm",
-            "paternal_norm",
-            "maternal_norm",
-            "given_main",
-            "curp",
-            "curp_raw",
-            "curp_trusted",
-            "curp16_computed",
-            "fecha_nacimiento",
-            "sexo",
-            "entidad",
-            "municipio",
-            "localidad",
-            "domicilio",
-            "telefono",
-            "field_issues",
-            *(name for name, _ in tail),
-        ],
+        names=["line", *COMMON_COLUMNS, *(name for name, _ in tail)],
     )
 
 

@@ -6,6 +6,7 @@ current row and every past version from the same shape.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
@@ -66,20 +67,10 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def _plain(value: Any) -> Any:
-    # Column values only: JSONB ones already are plain JSON, so no recursion (this runs 2,000 times a page).
-    if value is None or type(value) in (str, int, float, bool, list, dict):
-        return value
-    if isinstance(value, uuid.UUID):  # asyncpg hands out its own UUID subclass
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
-
-
 def snapshot(row: Referral | ReferralTask) -> dict[str, Any]:
     """The row as a JSON-ready dict (the shape stored per version)."""
-    return {col.key: _plain(getattr(row, col.key)) for col in row.__table__.columns}
+    table = cast(Table, row.__table__)
+    return rows_snapshots(table, [tuple(getattr(row, key) for key in _plan(table)[0])])[0]
 
 
 def _converter(column_type: TypeEngine[Any]) -> Callable[[Any], Any] | None:
@@ -94,13 +85,21 @@ def _isoformat(value: date | datetime) -> str:
     return value.isoformat()
 
 
-def rows_snapshots(table: Table, rows: Sequence[Row[Any]]) -> list[dict[str, Any]]:
-    """``snapshot``'s shape from the plain rows of a ``SELECT table`` (searches select rows, not ORM objects),
-    each column's conversion chosen once from its type instead of per value (a page is ~2,000 values)."""
+@functools.cache
+def _plan(table: Table) -> tuple[list[str], list[int], list[tuple[int, Callable[[Any], Any]]]]:
+    """Column keys, the columns kept as they are (text, numbers, JSONB) and those converted (ids to
+    text, instants to ISO 8601), decided once per table from the column types."""
     keys = [column.key for column in table.columns]
     converters = [_converter(column.type) for column in table.columns]
     plain = [i for i, conv in enumerate(converters) if conv is None]
     converted = [(i, conv) for i, conv in enumerate(converters) if conv is not None]
+    return keys, plain, converted
+
+
+def rows_snapshots(table: Table, rows: Sequence[Row[Any] | tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """``snapshot``'s shape from rows in the table's column order (searches select plain rows, not ORM
+    objects): each column's conversion is chosen from its type, not per value (a page is ~2,000 values)."""
+    keys, plain, converted = _plan(table)
     out = []
     for row in rows:
         snap = {keys[i]: row[i] for i in plain}
