@@ -92,3 +92,49 @@ async def test_match_online_finds_the_person_and_queues_visit_reviews(
     assert linked == (person, "MANUAL")
     units = await service.registry_units_of(session, person_id=person)
     assert units in ([], ["DFIMB000001"])
+
+
+async def test_every_candidate_lookup_is_served_by_its_blocking_index(session: AsyncSession) -> None:
+    """The lookups must compute the very expression each blocking index holds; a lookup that missed it
+    would scan the whole index table on every visit and ``$match`` (the plan is read with sequential
+    scans priced out, so any scan left is a lookup no index serves)."""
+    from interop.matching.blocking import BLOCKING_RULES, index_for
+    from interop.matching.features import MatchFeatures
+    from interop.matching.online import candidate_query
+
+    probe = MatchFeatures(
+        "roll|R1",
+        "roll",
+        "R1",
+        "GOMM500101HDFRRR09",
+        "GOMM500101HDFRRR",
+        "GOMM500101HDFRRR",
+        "MARIO",
+        "MARIO",
+        None,
+        "GOMEZ",
+        "MARTINEZ",
+        "MR",
+        "GMS",
+        "MRTNS",
+        "1950-01-01",
+        "1950",
+        "01-01",
+        "H",
+        "09",
+        "015",
+        "0001",
+        "CALLE 1",
+    )
+    sql, params = candidate_query(probe)
+    await session.execute(text("SET LOCAL enable_seqscan = off"))
+    plan = "\n".join(r[0] for r in (await session.execute(text(f"EXPLAIN {sql}"), params)).all())
+    expected = {
+        index_for([stored for _, stored in pairs])[0]
+        for rule in BLOCKING_RULES
+        for pairs in (rule.pairs, tuple((b, a) for a, b in rule.pairs))
+    }
+    lookups = plan.count("Index Scan using ix_match_record_") + plan.count("Bitmap Index Scan on ix_match")
+    assert "Seq Scan on match_record" not in plan, plan
+    assert {name for name in expected if name in plan} == expected, plan
+    assert lookups >= len(expected)

@@ -179,19 +179,25 @@ async def test_bulk_run_rebuilds_the_blocking_indexes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from interop.matching import store
-    from interop.matching.spec import BLOCKING_INDEXES
+    from interop.matching.blocking import BLOCKING_INDEXES
 
+    async def definitions() -> dict[str, str]:
+        rows = await session.execute(
+            text(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('match_record', 'match_link')"
+            )
+        )
+        return dict(rows.tuples().all())
+
+    migrated = await definitions()
     monkeypatch.setattr(store, "BULK_INDEX_REBUILD_ROWS", 1)
     truth = await load_population(session, make_people(150))
     counts = await _run(settings, sessionmaker)
     assert counts["scored"] == len(truth)
-    names = {
-        r[0]
-        for r in (
-            await session.execute(text("SELECT indexname FROM pg_indexes WHERE tablename = 'match_record'"))
-        ).all()
-    }
-    assert set(BLOCKING_INDEXES) <= names
+    # Rebuilt from the models, the indexes are the ones the migrations made (blocking keys hashed).
+    assert await definitions() == migrated
+    assert set(BLOCKING_INDEXES) <= set(migrated)
+    assert all("hashtextextended" in migrated[name] for name in BLOCKING_INDEXES)
     link_indexes = {
         r[0]
         for r in (

@@ -16,7 +16,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 from splink import DuckDBAPI, Linker
 from splink.internals.splink_dataframe import SplinkDataFrame
 
-from interop.matching import spec
+from interop.matching import blocking, spec
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def _level_dict(level: spec.Level) -> dict[str, Any]:
 
 
 def _blocking_sql() -> list[str]:
-    return [rule.sql for rule in spec.BLOCKING_RULES]
+    return [rule.sql for rule in blocking.BLOCKING_RULES]
 
 
 def base_settings() -> dict[str, Any]:
@@ -136,12 +136,12 @@ def train(
     _register_tf(linker, db, tf)
     try:
         linker.training.estimate_probability_two_random_records_match(
-            list(spec.DETERMINISTIC_RULES), recall=0.7
+            list(blocking.DETERMINISTIC_RULES), recall=0.7
         )
     except ValueError:
         log.warning("prior estimation failed; keeping Splink's default")
     linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
-    for rule in spec.EM_BLOCKING_RULES:
+    for rule in blocking.EM_BLOCKING_RULES:
         linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=em_max_pairs)
     settings = apply_priors(linker.misc.save_model_to_json(), u_max_pairs=u_max_pairs)
     records = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0]

@@ -26,7 +26,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from interop.db.base import Base
-from interop.matching.spec import BLOCKING_INDEXES
+from interop.matching.blocking import BLOCKING_INDEXES, key_sql, not_null_sql
 
 LINK_STATES = ("MATCH", "POSSIBLE_MATCH", "NO_MATCH")
 LINK_ORIGINS = ("AUTO", "MANUAL")
@@ -56,7 +56,10 @@ class MatchRecord(Base):
 
     __tablename__ = "match_record"
     __table_args__ = (
-        *(Index(name, *columns) for name, columns in BLOCKING_INDEXES.items()),
+        *(
+            Index(name, text(key_sql(columns)), postgresql_where=text(not_null_sql(columns)))
+            for name, columns in BLOCKING_INDEXES.items()
+        ),
         Index("ix_match_record_person_id", "person_id"),
     )
 

@@ -17,12 +17,13 @@ from typing import Any, Literal
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from interop.matching.blocking import BLOCKING_RULES, index_for, key_sql, probe_key_sql
 from interop.matching.conflict import Signature, hard_conflict
 from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, features_of
 from interop.matching.models_store import LoadedModel
 from interop.matching.schemas import FieldEvidenceRead, IdentityProbe, OnlineCandidate
 from interop.matching.scoring import PairScore, grade, score_pair
-from interop.matching.spec import ANCHOR_COMPARISONS, BLOCKING_RULES, VETO_COMPARISONS
+from interop.matching.spec import ANCHOR_COMPARISONS, VETO_COMPARISONS
 
 PER_RULE_LIMIT = 20
 _STORED = [c for c in FEATURE_COLUMNS if c != "unique_id"]
@@ -56,15 +57,17 @@ def candidate_query(probe: MatchFeatures) -> tuple[str, dict[str, Any]]:
             if frozenset(pairs) in seen:
                 continue
             seen.add(frozenset(pairs))
-            conditions = []
+            names: dict[str, str] = {}  # stored column -> its bound probe value
             for probe_col, stored_col in pairs:
                 value = getattr(probe, probe_col)
                 if value is None:
                     break
-                name = f"p{len(params)}"
-                params[name] = value
-                conditions.append(f"{stored_col} = :{name}")
+                names[stored_col] = f"p{len(params)}"
+                params[names[stored_col]] = value
             else:
+                _, key_columns = index_for(names)
+                conditions = [f"{key_sql(key_columns)} = {probe_key_sql([names[c] for c in key_columns])}"]
+                conditions += [f"{stored} = :{name}" for stored, name in names.items()]
                 branches.append(
                     f"(SELECT source, record_id FROM match_record WHERE {' AND '.join(conditions)} "
                     f"LIMIT {PER_RULE_LIMIT})"

@@ -1,6 +1,6 @@
-"""The model's shape: comparisons, their levels and the blocking rules, each written twice — as SQL for
-Splink on DuckDB (batch) and as a Python predicate for the online scorer — side by side, so the two
-cannot drift apart unnoticed (tests score the same pairs both ways).
+"""The model's shape: comparisons and their levels, each written twice — as SQL for Splink on DuckDB
+(batch) and as a Python predicate for the online scorer — side by side, so the two cannot drift apart
+unnoticed (tests score the same pairs both ways). Blocking rules are in ``blocking``.
 
 Pure: no Splink import here (``linkage`` turns this into a Splink settings dictionary).
 """
@@ -373,83 +373,4 @@ ANCHOR_COMPARISONS: tuple[str, ...] = ("curp", "birth_date")
 # agreeing then describe twins as well as one person.
 VETO_COMPARISONS: tuple[str, ...] = ("given",)
 
-
-@dataclass(frozen=True, slots=True)
-class BlockingRule:
-    """A blocking rule as Splink SQL and as the pairs of columns (left, right) that must be equal.
-
-    Every rule is an equi-join, so the online path can look candidates up by index: the probe's
-    ``probe_columns`` values against the stored ``stored_columns``."""
-
-    name: str
-    pairs: tuple[tuple[str, str], ...]
-
-    @property
-    def sql(self) -> str:
-        return " AND ".join(f"l.{a} = r.{b}" for a, b in self.pairs)
-
-
-def _same(name: str, *cols: str) -> BlockingRule:
-    return BlockingRule(name, tuple((c, c) for c in cols))
-
-
-BLOCKING_RULES: tuple[BlockingRule, ...] = (
-    _same("curp16", "curp16"),
-    BlockingRule("curp16 vs recomputed", (("curp16", "curp16_calc"),)),
-    BlockingRule("recomputed vs curp16", (("curp16_calc", "curp16"),)),
-    _same("recomputed curp16", "curp16_calc"),
-    _same("paternal + birth date", "ap1", "dob"),
-    _same("main given + birth date + entidad", "given_main", "dob", "entidad"),
-    _same("main given + maternal + birth date", "given_main", "ap2", "dob"),
-    _same("main given + both surnames + entidad", "given_main", "ap1", "ap2", "entidad"),
-    _same("phonetic given + paternal + day and month", "ph_given", "ph_ap1", "dob_md"),
-    _same("phonetic names + birth year", "ph_given", "ph_ap1", "ph_ap2", "dob_year"),
-    BlockingRule(
-        "phonetic surnames swapped + birth date",
-        (("ph_ap1", "ph_ap2"), ("ph_ap2", "ph_ap1"), ("dob", "dob")),
-    ),
-    _same("main given + paternal + birth year", "given_main", "ap1", "dob_year"),
-    _same("all three names", "given_main", "ap1", "ap2"),
-    # Surnames written in the other order with the birth date missing or mistyped: no rule above
-    # holds (measured: most of the true pairs that never reached even the review queue). The swapped
-    # twin of "main given + both surnames + entidad"; without the entidad it compared 2.3 M more
-    # pairs on 1 M people for the same pairs found.
-    BlockingRule(
-        "main given + surnames swapped + entidad",
-        (("given_main", "given_main"), ("ap1", "ap2"), ("ap2", "ap1"), ("entidad", "entidad")),
-    ),
-    _same("both surnames + day and month", "ap1", "ap2", "dob_md"),
-    _same("main given + maternal + day and month", "given_main", "ap2", "dob_md"),
-)
-
-# Indexes on ``match_record`` serving the rules online (a rule uses the index whose columns it fixes).
-BLOCKING_INDEXES: dict[str, tuple[str, ...]] = {
-    "ix_match_record_curp16": ("curp16",),
-    "ix_match_record_curp16_calc": ("curp16_calc",),
-    "ix_match_record_ap1_dob": ("ap1", "dob"),
-    "ix_match_record_given_dob": ("given_main", "dob"),
-    "ix_match_record_given_ap1_year": ("given_main", "ap1", "dob_year"),
-    "ix_match_record_given_ap1_ap2": ("given_main", "ap1", "ap2"),
-    "ix_match_record_ph_given_ap1_md": ("ph_given", "ph_ap1", "dob_md"),
-    "ix_match_record_ph_names_year": ("ph_given", "ph_ap1", "ph_ap2", "dob_year"),
-    "ix_match_record_ph_surnames_dob": ("ph_ap1", "ph_ap2", "dob"),
-    "ix_match_record_ap1_ap2_md": ("ap1", "ap2", "dob_md"),
-    "ix_match_record_given_ap2_md": ("given_main", "ap2", "dob_md"),
-}
-
-# Blocking rules for EM, each leaving some comparisons free to estimate: same names (free: CURP,
-# birth date, sex, place, address), same paternal surname and birth date (free: given names, CURP, ...),
-# same main given name and birth date (free: surnames). Never a CURP rule: CURP-16 encodes the
-# initials and the birth date, so it would leave nothing to learn about them.
-EM_BLOCKING_RULES: tuple[str, ...] = (
-    "l.given_full = r.given_full AND l.ap1 = r.ap1 AND l.ap2 = r.ap2",
-    "l.ap1 = r.ap1 AND l.dob = r.dob",
-    "l.given_main = r.given_main AND l.dob = r.dob",
-)
-# Rules that admit almost no false positive, to estimate the share of matching pairs.
-DETERMINISTIC_RULES: tuple[str, ...] = (
-    "l.curp = r.curp",
-    "l.given_full = r.given_full AND l.ap1 = r.ap1 AND l.ap2 = r.ap2 AND l.dob = r.dob "
-    "AND l.entidad = r.entidad",
-)
 TF_COLUMNS: tuple[str, ...] = ("given_full", "given_main", "ap1", "ap2")

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 
 from interop.db.bulk import raw_connection
+from interop.matching.blocking import BLOCKING_INDEXES
 from interop.matching.models import MatchLink, MatchRecord
-from interop.matching.spec import BLOCKING_INDEXES
 
 BULK_INDEX_REBUILD_ROWS = 50_000
 _INDEX_BUILD_MEMORY = "512MB"
@@ -44,10 +44,15 @@ LINK_COLUMNS = [
 ]
 
 
+def _blocking_indexes() -> list[Index]:
+    record = MatchRecord.metadata.tables[MatchRecord.__tablename__]
+    return [index for index in record.indexes if index.name in BLOCKING_INDEXES]
+
+
 async def _rebuild_blocking_indexes(session: AsyncSession) -> None:
     await session.execute(text(f"SET LOCAL maintenance_work_mem = '{_INDEX_BUILD_MEMORY}'"))
-    for name, columns in BLOCKING_INDEXES.items():
-        await session.execute(text(f"CREATE INDEX {name} ON match_record ({', '.join(columns)})"))
+    for index in _blocking_indexes():
+        await session.execute(CreateIndex(index))
 
 
 def _bulk_built() -> tuple[list[Index], list[ForeignKeyConstraint]]:
