@@ -187,7 +187,7 @@ async def test_bulk_run_rebuilds_the_blocking_indexes(
                 "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('match_record', 'match_link')"
             )
         )
-        return dict(rows.tuples().all())
+        return {str(row[0]): str(row[1]) for row in rows.all()}
 
     migrated = await definitions()
     monkeypatch.setattr(store, "BULK_INDEX_REBUILD_ROWS", 1)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 
@@ -70,9 +70,12 @@ def assign_persons(
     edges: Iterable[Edge],
     new_id: Callable[[], uuid.UUID] = uuid.uuid4,
     conflict: Callable[[str, str], bool] | None = None,
+    held: Collection[uuid.UUID] | None = None,
 ) -> Assignment:
-    """``scored``: records scored in this run; ``existing``: person of every unchanged record;
-    ``previous``: person a scored record had before this run; ``edges``: auto-link pairs."""
+    """``scored``: records scored in this run; ``existing``: person of every unchanged record (at least
+    every unchanged record of each person an edge touches); ``previous``: person a scored record had
+    before this run; ``edges``: auto-link pairs; ``held``: former persons still held by records outside
+    ``scored`` (by default the persons of ``existing`` and ``manual_match``)."""
     scored_set = set(scored)
     person_of: dict[str, uuid.UUID] = dict(existing)
     person_of.update(manual_match)
@@ -149,9 +152,12 @@ def assign_persons(
 
     result = Assignment(person_of=person_of)
     reused: set[str] = set()
-    held = (
-        {str(p) for p in existing.values()} | {str(p) for p in manual_match.values()} if previous else set()
-    )
+    if not previous:
+        held_ids: set[str] = set()
+    elif held is None:
+        held_ids = {str(p) for p in existing.values()} | {str(p) for p in manual_match.values()}
+    else:
+        held_ids = {str(p) for p in held}
     # Larger groups first, so a split person keeps its id on its larger part.
     for root, records in sorted(members.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         tied = strength.get(root)
@@ -160,7 +166,7 @@ def assign_persons(
         else:
             # A record's former person is reused only when no unchanged record still holds it.
             before = (
-                sorted({str(previous[r]) for r in records if r in previous} - held - reused)
+                sorted({str(previous[r]) for r in records if r in previous} - held_ids - reused)
                 if previous
                 else []
             )

@@ -6,7 +6,6 @@ end, since DuckDB 2 refuses new work while a result is unfinished.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +13,6 @@ import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
 
 from interop.matching import linkage, spec
-from interop.matching.assign import Edge
-from interop.matching.conflict import Signature
 from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, given_parts, surname_parts
 
 TRAIN_SAMPLE_ROWS = 300_000
@@ -152,16 +149,6 @@ def train_model(con: duckdb.DuckDBPyConnection, *, seed: int = 42) -> linkage.Tr
     return trained
 
 
-@dataclass(frozen=True, slots=True)
-class PredictedEdge(Edge):
-    """A scored pair (an assignment ``Edge`` as it is, when it auto-links)."""
-
-    probability: float
-    # The pair may be linked automatically: the CURP or the birth date agrees (spec.ANCHOR_COMPARISONS)
-    # and no veto comparison is at its "else" level (spec.VETO_COMPARISONS).
-    linkable: bool
-
-
 def predict(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -169,12 +156,20 @@ def predict(
     tf: dict[str, dict[str, float]],
     threshold: float,
     incremental: bool,
-) -> list[PredictedEdge]:
-    """Score the ``scored`` records (among themselves, and against ``unscored`` when incremental)."""
+) -> int:
+    """Score the ``scored`` records (among themselves, and against ``unscored`` when incremental) into
+    ``pred`` (Splink's rows) and ``edge``: each pair's records, weight and probability, whether it may
+    be linked automatically, and ``k``, its rank in the order assignment takes edges. Returns the
+    number of pairs."""
     scorer = linkage.Scorer(con, settings, tf)
     n = int(run(con, "SELECT count(*) FROM scored")[0][0])
     if n == 0:
-        return []
+        run(
+            con,
+            "CREATE OR REPLACE TABLE edge (l VARCHAR, r VARCHAR, w DOUBLE, p DOUBLE, linkable BOOLEAN, "
+            "k BIGINT)",
+        )
+        return 0
     if incremental:
         existing = int(run(con, "SELECT count(*) FROM unscored")[0][0])
         if existing:
@@ -195,14 +190,16 @@ def predict(
             f" AND abs(mw_{c} - ({linkage.else_weight(settings, c)!r})) > 1e-6" for c in spec.VETO_COMPARISONS
         )
     )
-    # Strongest first, ties in a fixed order: assignment takes edges in this order, so the same
-    # predictions always give the same persons.
-    table = con.sql(
-        f"SELECT unique_id_l, unique_id_r, match_weight, match_probability, {anchor} FROM pred "
-        "ORDER BY match_weight DESC, unique_id_l, unique_id_r"
-    ).to_arrow_table()
-    cols = [table.column(i).to_pylist() for i in range(5)]
-    return [PredictedEdge(a, b, w, p, bool(k)) for a, b, w, p, k in zip(*cols, strict=True)]
+    # An edge may be linked automatically when the CURP or the birth date agrees
+    # (spec.ANCHOR_COMPARISONS) and no veto comparison is at its "else" level (spec.VETO_COMPARISONS).
+    # Strongest first, ties in a fixed order: the same predictions always give the same persons.
+    run(
+        con,
+        f"CREATE OR REPLACE TABLE edge AS SELECT unique_id_l AS l, unique_id_r AS r, match_weight AS w, "
+        f"match_probability AS p, {anchor} AS linkable, "
+        "row_number() OVER (ORDER BY match_weight DESC, unique_id_l, unique_id_r) AS k FROM pred",
+    )
+    return int(run(con, "SELECT count(*) FROM edge")[0][0])
 
 
 def features_for(con: duckdb.DuckDBPyConnection, unique_ids: list[str]) -> dict[str, MatchFeatures]:
@@ -218,46 +215,19 @@ def features_for(con: duckdb.DuckDBPyConnection, unique_ids: list[str]) -> dict[
     return {row[0]: MatchFeatures(*row) for row in rows}
 
 
-def signatures_for(con: duckdb.DuckDBPyConnection, unique_ids: list[str]) -> dict[str, Signature]:
-    """Hard-conflict signatures of these records (those of unchanged records too: persons' members)."""
-    if not unique_ids:
-        return {}
-    con.register("sig_arrow", pa.table({"unique_id": pa.array(unique_ids, pa.string())}))
-    rows = run(
+def load_decisions(con: duckdb.DuckDBPyConnection, manual_csv: Path, decided_csv: Path) -> None:
+    """``manual``: the MANUAL links (record, person, state); ``decided``: decided review pairs, each
+    as (lesser record, greater record)."""
+    run(
         con,
-        "SELECT unique_id, curp, dob, given_main, given_rest, given_full FROM feats "
-        "WHERE unique_id IN (SELECT unique_id FROM sig_arrow)",
+        f"CREATE OR REPLACE TABLE manual AS SELECT * FROM read_csv('{manual_csv}', header = true, "
+        "columns = {'uid': 'VARCHAR', 'person_id': 'VARCHAR', 'state': 'VARCHAR'})",
     )
-    con.unregister("sig_arrow")
-    return {r[0]: Signature(r[1], r[2], r[3], r[4], r[5]) for r in rows}
-
-
-def load_assigned(
-    con: duckdb.DuckDBPyConnection,
-    assigned: list[tuple[str, str, str | None, str | None]],
-    possible: list[tuple[str, str, str]],
-    manual: list[tuple[str, str]],
-) -> None:
-    """``assigned``: (record, person, edge left, edge right) of every scored record without a manual
-    MATCH; ``possible``: (left, right, person of right) review pairs; ``manual``: (record, person)."""
-    s = pa.string()
-    tables = {
-        "assigned": pa.table(
-            [pa.array([r[i] for r in assigned], s) for i in range(4)],
-            names=["unique_id", "person_id", "via_left", "via_right"],
-        ),
-        "possible": pa.table(
-            [pa.array([r[i] for r in possible], s) for i in range(3)],
-            names=["left_id", "right_id", "person_id"],
-        ),
-        "manual_assigned": pa.table(
-            [pa.array([r[i] for r in manual], s) for i in range(2)], names=["unique_id", "person_id"]
-        ),
-    }
-    for name, table in tables.items():
-        con.register(f"{name}_arrow", table)
-        run(con, f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name}_arrow")
-        con.unregister(f"{name}_arrow")
+    run(
+        con,
+        f"CREATE OR REPLACE TABLE decided AS SELECT DISTINCT least(x, y) AS a, greatest(x, y) AS b "
+        f"FROM read_csv('{decided_csv}', header = false, columns = {{'x': 'VARCHAR', 'y': 'VARCHAR'}})",
+    )
 
 
 def links_sql(settings: dict[str, Any], model_version: str, run_id: int, *, scored_pairs: bool) -> str:

@@ -11,7 +11,6 @@ import csv
 import json
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,9 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from interop.config import Settings
 from interop.db.bulk import raw_connection
-from interop.matching import batch, models_store, store
-from interop.matching.assign import Edge, assign_persons
-from interop.matching.conflict import hard_conflict
+from interop.matching import batch, clustering, models_store, store
 from interop.matching.models import MatchRun
 from interop.matching.scoring import score_pair
 
@@ -34,10 +31,6 @@ RECORDS_SQL = (
     "paternal_norm, maternal_norm, fecha_nacimiento, sexo, entidad, municipio, localidad, domicilio "
     "FROM identity_record"
 )
-
-
-def _via(edge: Edge | None) -> tuple[str | None, str | None]:
-    return (None, None) if edge is None else (edge.left, edge.right)
 
 
 def _split(unique_id: str) -> tuple[str, str]:
@@ -120,7 +113,7 @@ async def _execute(
         full = retrain or not (await asyncio.to_thread(batch.run, con, "SELECT count(*) FROM prev"))[0][0]
         scored_n = await asyncio.to_thread(batch.mark_changed, con, everything=bool(full))
         await stage("scoring", records=total, scoring=scored_n)
-        edges = await asyncio.to_thread(
+        pairs = await asyncio.to_thread(
             batch.predict,
             con,
             settings=model.settings,
@@ -128,97 +121,36 @@ async def _execute(
             threshold=review,
             incremental=not full,
         )
-        await stage("assigning", pairs=len(edges))
-        scored_ids = [r[0] for r in await asyncio.to_thread(batch.run, con, "SELECT unique_id FROM scored")]
-        unscored = await asyncio.to_thread(
-            batch.run, con, "SELECT u.unique_id, p.person_id FROM unscored u JOIN prev p USING (unique_id)"
-        )
-        previous = await asyncio.to_thread(
-            batch.run,
-            con,
-            "SELECT s.unique_id, p.person_id FROM scored s JOIN prev p USING (unique_id) "
-            "WHERE p.person_id IS NOT NULL AND p.person_id <> ''",
-        )
-        manual_match: dict[str, uuid.UUID] = {}
-        manual_no: dict[str, set[uuid.UUID]] = {}
-        with (workdir / "manual.csv").open() as fh:
-            for row in csv.DictReader(fh):
-                if row["state"] == "MATCH":
-                    manual_match[row["uid"]] = uuid.UUID(row["person_id"])
-                elif row["state"] == "NO_MATCH":
-                    manual_no.setdefault(row["uid"], set()).add(uuid.UUID(row["person_id"]))
-        decided: set[tuple[str, str]] = set()
-        with (workdir / "decided.csv").open() as fh:
-            for a, b in csv.reader(fh):
-                decided.add((min(a, b), max(a, b)))
-        auto_edges: list[Edge] = [e for e in edges if e.probability >= auto and e.linkable]
-        signatures = await asyncio.to_thread(
-            batch.signatures_for, con, list({u for e in auto_edges for u in (e.left, e.right)})
-        )
-
-        def conflict(x: str, y: str) -> bool:
-            sx, sy = signatures.get(x), signatures.get(y)
-            return sx is not None and sy is not None and hard_conflict(sx, sy)
-
-        assignment = assign_persons(
-            conflict=conflict,
-            scored=scored_ids,
-            existing={uid: uuid.UUID(p) for uid, p in unscored if p},
-            previous={uid: uuid.UUID(p) for uid, p in previous},
-            manual_match=manual_match,
-            manual_no_match=manual_no,
-            edges=auto_edges,
-        )
-        person_of = assignment.person_of
-        # Review: pairs at or above the review threshold whose records ended in different persons.
-        reviews = []
-        for e in edges:
-            pa, pb = person_of.get(e.left), person_of.get(e.right)
-            if pa == pb or (min(e.left, e.right), max(e.left, e.right)) in decided:
-                continue
-            if pb in manual_no.get(e.left, ()) or pa in manual_no.get(e.right, ()):
-                continue
-            reviews.append(e)
-        review_features = await asyncio.to_thread(
-            batch.features_for, con, sorted({u for e in reviews for u in (e.left, e.right)})
-        )
-        await stage("writing", reviews=len(reviews))
+        await stage("assigning", pairs=pairs)
+        await asyncio.to_thread(batch.load_decisions, con, workdir / "manual.csv", workdir / "decided.csv")
+        clusters = await asyncio.to_thread(clustering.assign, con, auto_threshold=auto)
+        await stage("writing", reviews=clusters.reviews)
         # Links are assembled in DuckDB, where the predictions (and their per-field weights) already are.
-        await asyncio.to_thread(
-            batch.load_assigned,
-            con,
-            [
-                (uid, str(person_of[uid]), *_via(assignment.via.get(uid)))
-                for uid in scored_ids
-                if uid not in manual_match
-            ],
-            [(e.left, e.right, str(person_of[e.right])) for e in reviews],
-            [(uid, str(manual_match[uid])) for uid in scored_ids if uid in manual_match],
-        )
         await asyncio.to_thread(
             batch.write_csv,
             con,
             batch.links_sql(model.settings, model.version, run_id, scored_pairs=scored_n > 0),
             workdir / "links.csv",
         )
+        reviews = await asyncio.to_thread(batch.run, con, "SELECT l, r, p, w FROM review_edge ORDER BY k")
+        review_features = await asyncio.to_thread(
+            batch.features_for, con, sorted({u for left, right, _, _ in reviews for u in (left, right)})
+        )
         review_rows = workdir / "reviews.csv"
         with review_rows.open("w", newline="") as fh:
             w = csv.writer(fh)
-            for e in reviews:
-                ls, lr = _split(e.left)
-                rs, rr = _split(e.right)
-                fa, fb = review_features.get(e.left), review_features.get(e.right)
+            for left, right, probability, weight in reviews:
+                ls, lr = _split(left)
+                rs, rr = _split(right)
+                fa, fb = review_features.get(left), review_features.get(right)
                 evidence = (
                     [ev.as_dict() for ev in score_pair(model.scoring, fa, fb).evidence] if fa and fb else []
                 )
-                w.writerow(
-                    [ls, lr, rs, rr, e.probability, e.weight, model.version, json.dumps(evidence), run_id]
-                )
-        person_rows = workdir / "persons.csv"
-        with person_rows.open("w", newline="") as fh:
-            w = csv.writer(fh)
-            # In key order (here and below): primary-key inserts then append instead of scattering.
-            w.writerows([pid] for pid in sorted(map(str, assignment.new_persons)))
+                w.writerow([ls, lr, rs, rr, probability, weight, model.version, json.dumps(evidence), run_id])
+        # In key order (here and below): primary-key inserts then append instead of scattering.
+        await asyncio.to_thread(
+            batch.write_csv, con, "SELECT id FROM new_person ORDER BY id", workdir / "persons.csv"
+        )
         await asyncio.to_thread(
             batch.write_csv,
             con,
@@ -235,17 +167,18 @@ async def _execute(
 
     await stage("storing")
     async with sessionmaker() as session:
-        counts = await store.write(session, workdir, scored=len(scored_ids))
+        counts = await store.write(session, workdir, scored=scored_n)
         await stage("done")
         timings.pop("start", None)
         counts.update(
             {
                 "records": total,
-                "scored": len(scored_ids),
-                "pairs_scored": len(edges),
-                "auto_pairs": len(auto_edges),
-                "persons_new": len(assignment.new_persons),
-                "reviews_new": len(reviews),
+                "scored": scored_n,
+                "pairs_scored": pairs,
+                "auto_pairs": clusters.auto_pairs,
+                "persons_new": clusters.persons_new,
+                "reviews_new": clusters.reviews,
+                "assigned_in_python": clusters.settled_in_python,
                 "timings_s": timings,
             }
         )
@@ -254,7 +187,7 @@ async def _execute(
         run.status = "succeeded"
         run.model_version = model.version
         run.counts = counts
-        run.records_scored = len(scored_ids)
+        run.records_scored = scored_n
         run.finished_at = datetime.now(UTC)
         await session.commit()
     return counts

@@ -1,0 +1,213 @@
+"""The batch-scale assignment (``clustering``, mostly SQL) gives the persons, links and review pairs the
+reference rules (``assign.assign_persons`` over every edge) give, on random cases with every exception:
+unchanged records, former persons, manual links both ways, decided reviews, conflicts, ties."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from typing import Any
+
+import duckdb
+import pyarrow as pa  # type: ignore[import-untyped]
+
+from interop.matching import clustering
+from interop.matching.assign import Edge, assign_persons
+from interop.matching.conflict import Signature, hard_conflict
+
+AUTO = 0.99
+GIVEN = ("JUAN", "JUAN CARLOS", "JUAN JOSE", "CARLOS", "MARIA", "ROSA")
+
+
+def _case(rng: random.Random) -> dict[str, Any]:
+    n = rng.randint(2, 40)
+    ids = [f"{rng.choice('rp')}|{i:03d}" for i in range(n)]
+    persons = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(max(1, n // 3))]
+    first_load = rng.random() < 0.4  # nothing stored yet: every record scored, no history
+    scored = ids if first_load else [u for u in ids if rng.random() < 0.75] or ids[:1]
+    unscored = [u for u in ids if u not in scored]
+    # A record's stored person: every unchanged record has one (or rarely none), some scored ones too.
+    prev = {
+        u: rng.choice(persons)
+        for u in ids
+        if not first_load and ((u in unscored and rng.random() < 0.9) or rng.random() < 0.2)
+    }
+    feats = {}
+    for u in ids:
+        given = rng.choice(GIVEN) if rng.random() < 0.9 else None
+        feats[u] = (
+            rng.choice(["CURPA", "CURPB", None, None]),
+            rng.choice(["1950-01-01", "1950-01-02", "1980-06-06", None]),
+            given.split()[0] if given else None,
+            " ".join(given.split()[1:]) or None if given else None,
+            given,
+        )
+    manual = []
+    for u in rng.sample(ids, k=0 if first_load else min(len(ids), rng.randint(0, 3))):
+        manual.append((u, rng.choice(persons), rng.choice(["MATCH", "NO_MATCH"])))
+    seen_match: set[str] = set()
+    manual = [m for m in manual if m[2] == "NO_MATCH" or not (m[0] in seen_match or seen_match.add(m[0]))]
+    edges = []
+    pairs = {tuple(sorted(rng.sample(ids, 2))) for _ in range(rng.randint(1, 3 * n))}
+    for left, right in sorted(pairs):
+        if left not in scored and right not in scored:
+            continue  # a run scores pairs with at least one scored record
+        weight = float(rng.choice([5, 8, 10, 10, 12, 15, 20]))  # ties on purpose
+        probability = rng.choice([0.6, 0.95, 0.99, 0.995, 0.999])
+        edges.append((left, right, weight, probability, rng.random() < 0.85))
+    decided = [tuple(sorted(rng.sample(ids, 2))) for _ in range(rng.randint(0, 2))]
+    return {
+        "scored": scored,
+        "unscored": unscored,
+        "prev": prev,
+        "feats": feats,
+        "manual": manual,
+        "edges": edges,
+        "decided": decided,
+    }
+
+
+def _reference(case: dict[str, Any]) -> tuple[dict[str, str], dict[str, tuple[str, str]], set[Any]]:
+    ordered = sorted(case["edges"], key=lambda e: (-e[2], e[0], e[1]))
+    existing = {u: uuid.UUID(p) for u, p in case["prev"].items() if u in case["unscored"]}
+    previous = {u: uuid.UUID(p) for u, p in case["prev"].items() if u in case["scored"]}
+    manual_match = {u: uuid.UUID(p) for u, p, s in case["manual"] if s == "MATCH"}
+    manual_no: dict[str, set[uuid.UUID]] = {}
+    for u, p, s in case["manual"]:
+        if s == "NO_MATCH":
+            manual_no.setdefault(u, set()).add(uuid.UUID(p))
+    sig = {u: Signature(*f) for u, f in case["feats"].items()}
+    result = assign_persons(
+        scored=case["scored"],
+        existing=existing,
+        previous=previous,
+        manual_match=manual_match,
+        manual_no_match=manual_no,
+        edges=[Edge(a, b, w) for a, b, w, p, ok in ordered if p >= AUTO and ok],
+        conflict=lambda x, y: hard_conflict(sig[x], sig[y]),
+    )
+    person_of = {u: str(p) for u, p in result.person_of.items()}
+    via = {u: (e.left, e.right) for u, e in result.via.items() if u not in manual_match}
+    decided = {tuple(d) for d in case["decided"]}
+    reviews = set()
+    for a, b, _, _, _ in ordered:
+        pa_, pb_ = result.person_of.get(a), result.person_of.get(b)
+        if pa_ == pb_ or (min(a, b), max(a, b)) in decided:
+            continue
+        if pb_ in manual_no.get(a, ()) or pa_ in manual_no.get(b, ()):
+            continue
+        reviews.add((a, b, None if pb_ is None else str(pb_)))
+    return person_of, via, reviews
+
+
+def _clustered(
+    case: dict[str, Any],
+) -> tuple[dict[str, str], dict[str, tuple[str, str]], set[Any], clustering.ClusterCounts]:
+    con = duckdb.connect()
+
+    def table(name: str, columns: dict[str, list[Any]], types: dict[str, Any] | None = None) -> None:
+        arrow = pa.table({k: pa.array(v, (types or {}).get(k, pa.string())) for k, v in columns.items()})
+        con.register(f"{name}_arrow", arrow)
+        con.execute(f"CREATE TABLE {name} AS SELECT * FROM {name}_arrow")
+
+    table("scored", {"unique_id": case["scored"]})
+    table("unscored", {"unique_id": case["unscored"]})
+    prev = case["prev"]
+    table(
+        "prev",
+        {"unique_id": list(prev), "feature_digest": ["x"] * len(prev), "person_id": list(prev.values())},
+    )
+    feats = case["feats"]
+    names = ["curp", "dob", "given_main", "given_rest", "given_full"]
+    table(
+        "feats",
+        {"unique_id": list(feats), **{c: [f[i] for f in feats.values()] for i, c in enumerate(names)}},
+    )
+    table("manual", {k: [m[i] for m in case["manual"]] for i, k in enumerate(["uid", "person_id", "state"])})
+    table("decided", {"a": [d[0] for d in case["decided"]], "b": [d[1] for d in case["decided"]]})
+    e = case["edges"]
+    table(
+        "edge_in",
+        {
+            "l": [x[0] for x in e],
+            "r": [x[1] for x in e],
+            "w": [x[2] for x in e],
+            "p": [x[3] for x in e],
+            "linkable": [x[4] for x in e],
+        },
+        {"w": pa.float64(), "p": pa.float64(), "linkable": pa.bool_()},
+    )
+    con.execute("CREATE TABLE edge AS SELECT *, row_number() OVER (ORDER BY w DESC, l, r) AS k FROM edge_in")
+    counts = clustering.assign(con, auto_threshold=AUTO)
+    person_of = dict(con.execute("SELECT unique_id, person_id FROM person_of").fetchall())
+    via = {u: (a, b) for u, _, a, b in con.execute("SELECT * FROM assigned").fetchall() if a is not None}
+    reviews = set(con.execute("SELECT l, r, person_r FROM review_edge").fetchall())
+    new = {r[0] for r in con.execute("SELECT id FROM new_person").fetchall()}
+    assert len(new) == counts.persons_new
+    return person_of, via, reviews, counts
+
+
+def _canonical(person_of: dict[str, str], known: set[str]) -> dict[str, str]:
+    """Person ids a run makes up are random: name each new person by its least record."""
+    first: dict[str, str] = {}
+    for record in sorted(person_of):
+        first.setdefault(person_of[record], record)
+    return {r: p if p in known else "new:" + first[p] for r, p in person_of.items()}
+
+
+def test_clustering_gives_the_reference_persons_links_and_reviews() -> None:
+    rng = random.Random(7)
+    simple_seen = python_seen = 0
+    for _ in range(120):
+        case = _case(rng)
+        known = set(case["prev"].values()) | {m[1] for m in case["manual"]}
+        ref_person, ref_via, ref_reviews = _reference(case)
+        got_person, got_via, got_reviews, counts = _clustered(case)
+        ref_c, got_c = _canonical(ref_person, known), _canonical(got_person, known)
+        assert got_c == ref_c, case
+        assert got_via == ref_via, case
+        canon = {p: c for r, p in got_person.items() for c in [got_c[r]]}
+        ref_canon = {p: c for r, p in ref_person.items() for c in [ref_c[r]]}
+        assert {(a, b, canon.get(p) if p else None) for a, b, p in got_reviews} == {
+            (a, b, ref_canon.get(p) if p else None) for a, b, p in ref_reviews
+        }, case
+        assert counts.persons_new == len({p for p in got_person.values() if p not in known})
+        simple_seen += any(p not in known for p in got_person.values())
+        python_seen += bool(case["prev"] or case["manual"])
+    assert simple_seen > 30
+    assert python_seen > 30
+
+
+def test_a_first_load_is_settled_in_sql_but_conflicts_go_through_the_rules() -> None:
+    case: dict[str, Any] = {
+        "scored": ["p|1", "p|2", "p|3", "p|4", "p|5", "p|6"],
+        "unscored": [],
+        "prev": {},
+        "feats": {
+            "p|1": ("CURPA", "1950-01-01", "JUAN", None, "JUAN"),
+            "p|2": (None, "1950-01-01", "JUAN", None, "JUAN"),
+            "p|3": (
+                None,
+                None,
+                "ROSA",
+                None,
+                "ROSA",
+            ),  # tied to 4 and 5, which conflict (dates decades apart)
+            "p|4": ("CURPB", "1950-01-01", "ROSA", None, "ROSA"),
+            "p|5": (None, "1974-08-10", "ROSA", None, "ROSA"),
+            "p|6": (None, None, None, None, None),
+        },
+        "manual": [],
+        "edges": [
+            ("p|1", "p|2", 20.0, 0.999, True),
+            ("p|3", "p|4", 15.0, 0.999, True),
+            ("p|3", "p|5", 12.0, 0.999, True),
+        ],
+        "decided": [],
+    }
+    person_of, via, _, counts = _clustered(case)
+    assert counts.settled_in_python == 3  # the component holding a conflict; 1-2 and 6 in SQL
+    assert person_of["p|1"] == person_of["p|2"]
+    assert via["p|1"] == via["p|2"] == ("p|1", "p|2")
+    assert person_of["p|3"] == person_of["p|4"] != person_of["p|5"]
+    assert len(set(person_of.values())) == 4
