@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import json
 import os
 import statistics
@@ -57,6 +58,28 @@ def evaluate(env: dict[str, str], truth: Path) -> dict[str, Any]:
     _, _, out = timed([INTEROP, "match", "evaluate", "--truth", str(truth), "--json"], env)
     start = out.index("{")
     return dict(json.loads(out[start:]))
+
+
+def hard_negatives(env: dict[str, str], synth: Path) -> dict[str, dict[str, int]]:
+    """Per kind of hard negative (twins, namesakes) in the synthetic population: how many pairs of
+    distinct people ended with records in one golden person (``interop persons export``)."""
+    export = synth.parent / "persons-export.csv"
+    timed([INTEROP, "persons", "export", "--out", str(export)], env)
+    with export.open() as fh:
+        person_of = {f"{r['source']}|{r['record_id']}": r["person_id"] for r in csv.DictReader(fh)}
+    records: dict[str, list[str]] = {}
+    with (synth / "truth.csv").open() as fh:
+        for r in csv.DictReader(fh):
+            records.setdefault(r["person_id"], []).append(f"{r['source']}|{r['record_id']}")
+    out: dict[str, dict[str, int]] = {}
+    with (synth / "hard_negatives.csv").open() as fh:
+        for r in csv.DictReader(fh):
+            a = {person_of.get(x) for x in records.get(r["person_id_a"], [])} - {None}
+            b = {person_of.get(x) for x in records.get(r["person_id_b"], [])} - {None}
+            kind = out.setdefault(r["kind"], {"pairs": 0, "linked": 0})
+            kind["pairs"] += 1
+            kind["linked"] += bool(a & b)
+    return out
 
 
 def peak_rss_thread() -> tuple[threading.Event, list[int]]:
@@ -224,6 +247,9 @@ def main() -> None:
     ap.add_argument("--latency", type=int, default=0, help="Number of $match probes to time.")
     ap.add_argument("--retrain", action="store_true")
     ap.add_argument("--baseline-only", action="store_true", help="Only the plain Splink run on WORK/synth.")
+    ap.add_argument(
+        "--evaluate-only", action="store_true", help="Only the accuracy of what WORK/data holds now."
+    )
     args = ap.parse_args()
     synth, data = args.work / "synth", args.work / "data"
     env = {**os.environ, "INTEROP_DATA_DIR": str(data), "INTEROP_LOG_LEVEL": "WARNING"}
@@ -234,6 +260,18 @@ def main() -> None:
         base = plain_splink(synth)
         scores = evaluation.pairwise(base.pop("assignment"), read_truth(synth / "truth.csv"))
         print(json.dumps({**result, "plain_splink": {**base, "accuracy": scores["all"].as_dict()}}, indent=2))
+        return
+    if args.evaluate_only:
+        report = evaluate(env, synth / "truth.csv")
+        result["interop_accuracy"] = {
+            "auto": report["auto"]["all"],
+            "auto_and_review": report["auto_and_review"]["all"],
+            "per_source_pair_auto": report["auto"],
+            "hard_negatives_linked": hard_negatives(env, synth),
+        }
+        if args.latency:
+            result["match_latency"] = latency(env, synth, args.latency)
+        print(json.dumps(result, indent=2))
         return
     if not args.skip_import:
         args.work.mkdir(parents=True, exist_ok=True)
@@ -262,6 +300,7 @@ def main() -> None:
         "auto": report["auto"]["all"],
         "auto_and_review": report["auto_and_review"]["all"],
         "per_source_pair_auto": report["auto"],
+        "hard_negatives_linked": hard_negatives(env, synth),
     }
     if args.baseline:
         from interop.matching import evaluation

@@ -42,7 +42,7 @@ def _level_dict(level: spec.Level) -> dict[str, Any]:
 
 
 def _blocking_sql() -> list[str]:
-    return [rule.sql for rule in blocking.BLOCKING_RULES]
+    return [rule.sql for rule in blocking.BLOCKING_RULES if not rule.online_only]
 
 
 def base_settings() -> dict[str, Any]:
