@@ -223,3 +223,29 @@ def test_certain_needs_a_curp_or_birth_date_anchor() -> None:
     assert _grade(names_unrelated, auto_threshold=0.99, review_threshold=0.5) == "probable"
     low = PairScore(0.0, 0.6, (FieldEvidence("birth_date", "exact", 12.0),))
     assert _grade(low, auto_threshold=0.99, review_threshold=0.5) == "possible"
+
+
+def test_edit_distances_equal_duckdbs() -> None:
+    """The online scorer's distances must be the batch's (Splink runs DuckDB's functions)."""
+    from interop.matching.spec import damerau_levenshtein, levenshtein
+
+    rng = random.Random(11)
+    alphabet = "ABCÑÁ 12"
+    pairs = [("", ""), ("", "ABC"), ("CA", "ABC"), ("ABCD", "BADC"), ("ÑOÑO", "NONO")]
+    for _ in range(3000):
+        a = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 9)))
+        b = list(a)
+        for _ in range(rng.randint(0, 3)):  # a few edits, transpositions included
+            op, i = rng.random(), rng.randrange(len(b) + 1)
+            if op < 0.3 and i < len(b) - 1:
+                b[i], b[i + 1] = b[i + 1], b[i]
+            elif op < 0.6:
+                b.insert(i, rng.choice(alphabet))
+            elif b:
+                del b[min(i, len(b) - 1)]
+        pairs.append((a, "".join(b)))
+    con = duckdb.connect()
+    con.register("p", pa.table({"a": [a for a, _ in pairs], "b": [b for _, b in pairs]}))
+    expected = con.execute("SELECT levenshtein(a, b), damerau_levenshtein(a, b) FROM p").fetchall()
+    got = [(levenshtein(a, b), damerau_levenshtein(a, b)) for a, b in pairs]
+    assert got == expected
