@@ -11,7 +11,7 @@ from tests.matching.factories import load_population, make_people
 from interop.config import Settings
 from interop.context import system_context
 from interop.job.worker import Worker
-from interop.matching import service
+from interop.matching import reviews, service
 from interop.matching.schemas import IdentityProbe
 
 
@@ -74,11 +74,11 @@ async def test_match_online_finds_the_person_and_queues_visit_reviews(
         session, ctx, provisional_patient_id=provisional, probe=probe, candidates=cands[:1]
     )
     assert ids == again
-    detail = await service.get_review(session, ctx, review_id=ids[0])
+    detail = await reviews.get_review(session, ctx, review_id=ids[0])
     assert detail.left_record.source == "visit"
     assert detail.left_record.fields["nombre"] == p.nombre
     assert detail.evidence
-    await service.decide_review(session, ctx, review_id=ids[0], decision="link", reason="same person at home")
+    await reviews.decide_review(session, ctx, review_id=ids[0], decision="link", reason="same person at home")
     await session.commit()
     linked = (
         await session.execute(

@@ -13,7 +13,7 @@ from tests.matching.factories import insert_record, load_population, make_people
 from interop.config import Settings
 from interop.context import system_context
 from interop.job.worker import Worker
-from interop.matching import evaluation, models_store, service
+from interop.matching import evaluation, models_store, reviews, service
 from interop.matching.scoring import weight_to_probability
 
 pytestmark = pytest.mark.asyncio
@@ -119,10 +119,10 @@ async def test_manual_decisions_survive_reruns(
     review_split = await _review(session, "roll|R1", _other(persons, "roll|R1"), persons)
     review_join = await _review(session, "roll|R2", "roll|R3", persons)
     async with sessionmaker() as s:
-        await service.decide_review(
+        await reviews.decide_review(
             s, ctx, review_id=review_split, decision="not-link", reason="different people"
         )
-        await service.decide_review(s, ctx, review_id=review_join, decision="link", reason="same person")
+        await reviews.decide_review(s, ctx, review_id=review_join, decision="link", reason="same person")
         await s.commit()
     decided = await _persons(session)
     assert decided["roll|R2"] == decided["roll|R3"]

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, status
 from interop.api.deps import SessionDep
 from interop.auth.dependencies import require
 from interop.context import RequestContext
-from interop.matching import service
+from interop.matching import reviews, service
 from interop.matching.models import MatchRun
 from interop.matching.schemas import (
     MatchReviewDetail,
@@ -59,7 +59,7 @@ async def list_match_reviews(
     after: Annotated[int | None, Query(ge=0)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> MatchReviewList:
-    items, next_after = await service.list_reviews(session, status=review_status, after=after, limit=limit)
+    items, next_after = await reviews.list_reviews(session, status=review_status, after=after, limit=limit)
     return MatchReviewList(items=items, next_after=next_after)
 
 
@@ -70,7 +70,7 @@ async def read_match_review(
     ctx: Annotated[RequestContext, Depends(require("MatchReview", "r"))],
 ) -> MatchReviewDetail:
     """Both records side by side, with the comparison level and match weight of each field."""
-    return await service.get_review(session, ctx, review_id=review_id)
+    return await reviews.get_review(session, ctx, review_id=review_id)
 
 
 @router.post(
@@ -84,6 +84,6 @@ async def decide_match_review(
     session: SessionDep,
     ctx: Annotated[RequestContext, Depends(require("MatchReview", "u"))],
 ) -> MatchReviewRead:
-    return await service.decide_review(
+    return await reviews.decide_review(
         session, ctx, review_id=review_id, decision=body.decision, reason=body.reason
     )

@@ -1,4 +1,5 @@
-"""The matching domain's voice: runs, the review queue, the person index and online matching.
+"""The matching domain's voice: runs, the person index, online matching and visit reviews (the review
+queue itself is ``reviews``).
 
 Never commits (the edge does); batch work happens in the ``matching.run`` job (``tasks``/``runs``).
 """
@@ -8,7 +9,6 @@ from __future__ import annotations
 import csv
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,47 +21,24 @@ from interop.config import Settings
 from interop.context import RequestContext
 from interop.job import service as job_service
 from interop.matching import evaluation, models_store, online
-from interop.matching.errors import MatchRunNotFound, ReviewAlreadyDecided, ReviewNotFound, TruthFileInvalid
-from interop.matching.models import MatchLink, MatchRecord, MatchReview, MatchRun, Person
+from interop.matching.errors import MatchRunNotFound, TruthFileInvalid
+from interop.matching.models import MatchReview, MatchRun
+from interop.matching.reviews import VISIT_SOURCE, actor_name
 from interop.matching.schemas import (
     EvaluationReport,
-    FieldEvidenceRead,
     IdentityProbe,
-    MatchReviewDetail,
-    MatchReviewRead,
     OnlineCandidate,
     PairwiseRead,
-    RecordRef,
-    ReviewRecord,
 )
 
 RUN_JOB = "matching.run"
-VISIT_SOURCE = "visit"
-_RECORD_FIELDS = (
-    "curp",
-    "nombre",
-    "primer_apellido",
-    "segundo_apellido",
-    "fecha_nacimiento",
-    "sexo",
-    "entidad",
-    "municipio",
-    "localidad",
-    "domicilio",
-)
-
-
-def _actor_name(ctx: RequestContext) -> str:
-    return ctx.actor.user or ctx.actor.client_id
-
-
 # --- runs -------------------------------------------------------------------------------------------
 
 
 async def start_run(session: AsyncSession, ctx: RequestContext, *, retrain: bool = False) -> MatchRun:
     """Queue a batch run (one at a time: runs share a queue key)."""
     run = MatchRun(
-        status="queued", retrain=retrain, requested_by=_actor_name(ctx), counts={}, records_scored=0
+        status="queued", retrain=retrain, requested_by=actor_name(ctx), counts={}, records_scored=0
     )
     session.add(run)
     await session.flush()
@@ -190,213 +167,6 @@ async def registry_units_of(session: AsyncSession, *, person_id: uuid.UUID) -> l
         {"pid": person_id},
     )
     return [str(r[0]) for r in rows.all()]
-
-
-# --- review queue -----------------------------------------------------------------------------------
-
-
-def _review_read(r: MatchReview) -> MatchReviewRead:
-    return MatchReviewRead(
-        id=r.id,
-        status=r.status,
-        score=r.score,
-        left=RecordRef(source=r.left_source, record_id=r.left_record_id),
-        right=RecordRef(source=r.right_source, record_id=r.right_record_id),
-        model_version=r.model_version,
-        decision=r.decision,
-        decided_by=r.decided_by,
-        created_at=r.created_at,
-    )
-
-
-async def list_reviews(
-    session: AsyncSession, *, status: str | None = "open", after: int | None = None, limit: int = 50
-) -> tuple[list[MatchReviewRead], int | None]:
-    query = select(MatchReview).order_by(MatchReview.id).limit(limit + 1)
-    if status:
-        query = query.where(MatchReview.status == status)
-    if after is not None:
-        query = query.where(MatchReview.id > after)
-    rows = list((await session.execute(query)).scalars())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return [_review_read(r) for r in rows], (rows[-1].id if more and rows else None)
-
-
-async def _record_side(session: AsyncSession, source: str, record_id: str) -> ReviewRecord:
-    person = (
-        await session.execute(
-            select(MatchRecord.person_id).where(
-                MatchRecord.source == source, MatchRecord.record_id == record_id
-            )
-        )
-    ).scalar_one_or_none()
-    row = (
-        (
-            await session.execute(
-                text(
-                    f"SELECT {', '.join(_RECORD_FIELDS)} FROM identity_record "
-                    "WHERE source = :s AND record_id = :r"
-                ),
-                {"s": source, "r": record_id},
-            )
-        )
-        .mappings()
-        .one_or_none()
-    )
-    fields = {k: (None if row is None or row[k] is None else str(row[k])) for k in _RECORD_FIELDS}
-    return ReviewRecord(source=source, record_id=record_id, person_id=person, fields=fields)
-
-
-async def get_review(session: AsyncSession, ctx: RequestContext, *, review_id: int) -> MatchReviewDetail:
-    review = await session.get(MatchReview, review_id)
-    if review is None:
-        raise ReviewNotFound("match review not found")
-    if review.left_source == VISIT_SOURCE:
-        snap = review.left_snapshot or {}
-        left = ReviewRecord(
-            source=VISIT_SOURCE,
-            record_id=review.left_record_id,
-            fields={k: (None if snap.get(k) is None else str(snap.get(k))) for k in _RECORD_FIELDS},
-        )
-    else:
-        left = await _record_side(session, review.left_source, review.left_record_id)
-    right = await _record_side(session, review.right_source, review.right_record_id)
-    await audit_service.record(
-        session,
-        ctx,
-        action="R",
-        subtype="read",
-        entities=[AuditEntity(type="MatchReview", id=str(review.id))],
-    )
-    evidence: list[dict[str, Any]] = review.evidence if isinstance(review.evidence, list) else []
-    return MatchReviewDetail(
-        **_review_read(review).model_dump(),
-        left_record=left,
-        right_record=right,
-        evidence=[FieldEvidenceRead(**e) for e in evidence],
-        match_weight=review.match_weight,
-        reason=review.reason,
-    )
-
-
-async def _person_of(session: AsyncSession, source: str, record_id: str) -> uuid.UUID | None:
-    return (
-        await session.execute(
-            select(MatchLink.person_id).where(
-                MatchLink.source == source, MatchLink.record_id == record_id, MatchLink.state == "MATCH"
-            )
-        )
-    ).scalar_one_or_none()
-
-
-async def _set_link(
-    session: AsyncSession,
-    *,
-    source: str,
-    record_id: str,
-    person_id: uuid.UUID,
-    state: str,
-    review: MatchReview,
-    decided_by: str,
-    reason: str,
-) -> None:
-    if state == "MATCH":
-        # The record's current MATCH (automatic or manual) gives way to the reviewer's decision.
-        await session.execute(
-            text("DELETE FROM match_link WHERE source = :s AND record_id = :r AND state = 'MATCH'"),
-            {"s": source, "r": record_id},
-        )
-    await session.execute(
-        text("DELETE FROM match_link WHERE source = :s AND record_id = :r AND person_id = :p"),
-        {"s": source, "r": record_id, "p": person_id},
-    )
-    session.add(
-        MatchLink(
-            source=source,
-            record_id=record_id,
-            person_id=person_id,
-            state=state,
-            origin="MANUAL",
-            score=review.score,
-            model_version=review.model_version,
-            evidence={"review_id": review.id},
-            decided_by=decided_by,
-            reason=reason,
-        )
-    )
-    await session.flush()
-
-
-async def decide_review(
-    session: AsyncSession, ctx: RequestContext, *, review_id: int, decision: str, reason: str
-) -> MatchReviewRead:
-    """Link: the left record joins the right record's person (MANUAL MATCH). Not-link: the left record
-    may never join that person (MANUAL NO_MATCH), and leaves it if a run had put it there."""
-    review = (
-        await session.execute(select(MatchReview).where(MatchReview.id == review_id).with_for_update())
-    ).scalar_one_or_none()
-    if review is None:
-        raise ReviewNotFound("match review not found")
-    if review.status == "decided":
-        raise ReviewAlreadyDecided("match review already decided")
-    by = _actor_name(ctx)
-
-    async def link(source: str, record_id: str, person_id: uuid.UUID, state: str) -> None:
-        await _set_link(
-            session,
-            source=source,
-            record_id=record_id,
-            person_id=person_id,
-            state=state,
-            review=review,
-            decided_by=by,
-            reason=reason,
-        )
-
-    async def new_person_for(source: str, record_id: str) -> uuid.UUID:
-        person_id = uuid.uuid4()
-        session.add(Person(id=person_id))
-        await session.flush()
-        await link(source, record_id, person_id, "MATCH")
-        return person_id
-
-    right_person = await _person_of(session, review.right_source, review.right_record_id)
-    if right_person is None:
-        right_person = await new_person_for(review.right_source, review.right_record_id)
-    left_person = await _person_of(session, review.left_source, review.left_record_id)
-    await link(
-        review.left_source,
-        review.left_record_id,
-        right_person,
-        "MATCH" if decision == "link" else "NO_MATCH",
-    )
-    if decision == "link":
-        new_left = right_person
-    elif left_person is not None and left_person != right_person:
-        new_left = left_person
-    else:
-        new_left = await new_person_for(review.left_source, review.left_record_id)
-    await session.execute(
-        text(
-            "UPDATE match_record SET person_id = :p, updated_at = now() WHERE source = :s AND record_id = :r"
-        ),
-        {"p": new_left, "s": review.left_source, "r": review.left_record_id},
-    )
-    review.status = "decided"
-    review.decision = decision
-    review.reason = reason
-    review.decided_by = by
-    review.decided_at = datetime.now(UTC)
-    await session.flush()
-    await audit_service.record(
-        session,
-        ctx,
-        action="U",
-        subtype="decision",
-        entities=[AuditEntity(type="MatchReview", id=str(review.id))],
-    )
-    return _review_read(review)
 
 
 # --- person index -----------------------------------------------------------------------------------
