@@ -16,7 +16,7 @@ from interop.matching.assign import Edge, assign_persons
 from interop.matching.conflict import Signature, hard_conflict
 
 AUTO = 0.99
-GIVEN = ("JUAN", "JUAN CARLOS", "JUAN JOSE", "CARLOS", "MARIA", "ROSA")
+GIVEN = ("JUAN", "JUAN CARLOS", "JUAN JOSE", "CARLOS", "MARIA", "ROSA", "LUIS", "MARIA LUISA")
 
 
 def _case(rng: random.Random) -> dict[str, Any]:
@@ -41,6 +41,7 @@ def _case(rng: random.Random) -> dict[str, Any]:
             given.split()[0] if given else None,
             " ".join(given.split()[1:]) or None if given else None,
             given,
+            rng.choice(["H", "M", "M", None]),
         )
     manual = []
     for u in rng.sample(ids, k=0 if first_load else min(len(ids), rng.randint(0, 3))):
@@ -118,10 +119,13 @@ def _clustered(
         {"unique_id": list(prev), "feature_digest": ["x"] * len(prev), "person_id": list(prev.values())},
     )
     feats = case["feats"]
-    names = ["curp", "dob", "given_main", "given_rest", "given_full"]
+    names = ["curp", "dob", "given_main", "given_rest", "given_full", "sexo"]
     table(
         "feats",
-        {"unique_id": list(feats), **{c: [f[i] for f in feats.values()] for i, c in enumerate(names)}},
+        {
+            "unique_id": list(feats),
+            **{c: [(*f, None)[i] for f in feats.values()] for i, c in enumerate(names)},
+        },
     )
     table("manual", {k: [m[i] for m in case["manual"]] for i, k in enumerate(["uid", "person_id", "state"])})
     table("decided", {"a": [d[0] for d in case["decided"]], "b": [d[1] for d in case["decided"]]})

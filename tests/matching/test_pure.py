@@ -249,3 +249,15 @@ def test_edit_distances_equal_duckdbs() -> None:
     expected = con.execute("SELECT levenshtein(a, b), damerau_levenshtein(a, b) FROM p").fetchall()
     got = [(levenshtein(a, b), damerau_levenshtein(a, b)) for a, b in pairs]
     assert got == expected
+
+
+def test_records_of_different_sexes_need_the_same_given_names() -> None:
+    """LUIS and MARIA LUISA with one birth date and address are a brother and a sister, not a typo."""
+    brother = Signature(None, "2011-03-10", "LUIS", None, "LUIS", "H")
+    assert hard_conflict(brother, Signature(None, "2011-03-10", "MARIA", "LUISA", "MARIA LUISA", "M"))
+    assert hard_conflict(brother, Signature(None, "2011-03-10", "LUISA", None, "LUISA", "M"))
+    # The same spelling with the sex mistyped, or a misspelling with the sex agreeing, stay variants.
+    assert not hard_conflict(brother, Signature(None, "2011-03-10", "LUIS", None, "LUIS", "M"))
+    assert not hard_conflict(brother, Signature(None, "2011-03-10", "LUIZ", None, "LUIZ", "H"))
+    assert not hard_conflict(brother, Signature(None, "2011-03-10", "JOSE", "LUIS", "JOSE LUIS", "M"))
+    assert not hard_conflict(brother, Signature(None, "2011-03-10", "LUISA", None, "LUISA", None))

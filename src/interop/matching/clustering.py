@@ -30,14 +30,15 @@ from interop.matching.conflict import Signature, hard_conflict
 
 SIMPLE_COMPONENT_MAX = 20
 
-_SIGNATURE = "curp, dob, given_main, given_rest, given_full"
+_SIGNATURE = "curp, dob, given_main, given_rest, given_full, sexo"
 
-# Two records that cannot be in hard conflict, told by SQL alone: equal or missing CURPs and birth
-# dates, and equal full given names (or no full names and a main name missing or equal on one side).
+# Two records that cannot be in hard conflict, told by SQL alone: equal or missing CURPs, birth dates
+# and sexes, and equal full given names (or no full names and a main name missing or equal on one side).
 # Every other pair of a component is checked by ``conflict.hard_conflict``.
 _SURELY_COMPATIBLE = """
     (a.curp IS NULL OR b.curp IS NULL OR a.curp = b.curp)
     AND (a.dob IS NULL OR b.dob IS NULL OR a.dob = b.dob)
+    AND (a.sexo IS NULL OR b.sexo IS NULL OR a.sexo = b.sexo)
     AND CASE WHEN a.given_full IS NOT NULL AND b.given_full IS NOT NULL THEN a.given_full = b.given_full
              ELSE a.given_main IS NULL OR b.given_main IS NULL OR a.given_main = b.given_main END
 """
@@ -114,8 +115,8 @@ def _conflicted_components(con: duckdb.DuckDBPyConnection) -> None:
     """``cl_conflicted``: candidate simple components holding two records in hard conflict."""
     rows = con.sql(
         f"""
-        SELECT ma.comp, a.curp, a.dob, a.given_main, a.given_rest, a.given_full,
-               b.curp, b.dob, b.given_main, b.given_rest, b.given_full
+        SELECT ma.comp, a.curp, a.dob, a.given_main, a.given_rest, a.given_full, a.sexo,
+               b.curp, b.dob, b.given_main, b.given_rest, b.given_full, b.sexo
         FROM cl_member ma JOIN cl_member mb ON ma.comp = mb.comp AND ma.uid < mb.uid
         JOIN cl_comp c ON c.comp = ma.comp AND NOT c.special AND c.size <= {SIMPLE_COMPONENT_MAX}
         JOIN feats a ON a.unique_id = ma.uid JOIN feats b ON b.unique_id = mb.uid
@@ -127,7 +128,7 @@ def _conflicted_components(con: duckdb.DuckDBPyConnection) -> None:
         {
             comp
             for comp, *sig in zip(*cols, strict=True)
-            if hard_conflict(Signature(*sig[:5]), Signature(*sig[5:]))
+            if hard_conflict(Signature(*sig[:6]), Signature(*sig[6:]))
         }
     )
     con.register("cl_conflicted_arrow", pa.table({"comp": pa.array(conflicted, pa.int64())}))
