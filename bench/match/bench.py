@@ -82,6 +82,16 @@ def hard_negatives(env: dict[str, str], synth: Path) -> dict[str, dict[str, int]
     return out
 
 
+def accuracy(env: dict[str, str], synth: Path) -> dict[str, Any]:
+    report = evaluate(env, synth / "truth.csv")
+    return {
+        "auto": report["auto"]["all"],
+        "auto_and_review": report["auto_and_review"]["all"],
+        "per_source_pair_auto": report["auto"],
+        "hard_negatives_linked": hard_negatives(env, synth),
+    }
+
+
 def peak_rss_thread() -> tuple[threading.Event, list[int]]:
     stop, peak = threading.Event(), [0]
     me = psutil.Process(os.getpid())
@@ -262,13 +272,7 @@ def main() -> None:
         print(json.dumps({**result, "plain_splink": {**base, "accuracy": scores["all"].as_dict()}}, indent=2))
         return
     if args.evaluate_only:
-        report = evaluate(env, synth / "truth.csv")
-        result["interop_accuracy"] = {
-            "auto": report["auto"]["all"],
-            "auto_and_review": report["auto_and_review"]["all"],
-            "per_source_pair_auto": report["auto"],
-            "hard_negatives_linked": hard_negatives(env, synth),
-        }
+        result["interop_accuracy"] = accuracy(env, synth)
         if args.latency:
             result["match_latency"] = latency(env, synth, args.latency)
         print(json.dumps(result, indent=2))
@@ -295,13 +299,7 @@ def main() -> None:
         "peak_rss_gib": round(peak, 2),
         "summary": [line.strip() for line in out.splitlines() if line.strip()],
     }
-    report = evaluate(env, synth / "truth.csv")
-    result["interop_accuracy"] = {
-        "auto": report["auto"]["all"],
-        "auto_and_review": report["auto_and_review"]["all"],
-        "per_source_pair_auto": report["auto"],
-        "hard_negatives_linked": hard_negatives(env, synth),
-    }
+    result["interop_accuracy"] = accuracy(env, synth)
     if args.baseline:
         from interop.matching import evaluation
 
