@@ -92,6 +92,19 @@ def accuracy(env: dict[str, str], synth: Path) -> dict[str, Any]:
     }
 
 
+def ratios(result: dict[str, Any]) -> dict[str, float]:
+    """The interop run against the plain Splink run on the same data in the same process run (both
+    train a model and cluster; interop also writes its person index, links and reviews)."""
+    ours, plain = result["interop_match_run"], result["plain_splink"]
+    ours_auto, plain_auto = result["interop_accuracy"]["auto"], plain["accuracy"]
+    return {
+        "wall": round(ours["wall_s"] / plain["wall_s"], 2),
+        "peak_rss": round(ours["peak_rss_gib"] / plain["peak_rss_gib"], 2),
+        "auto_precision": round(ours_auto["precision"] / plain_auto["precision"], 4),
+        "auto_recall": round(ours_auto["recall"] / plain_auto["recall"], 4),
+    }
+
+
 def peak_rss_thread() -> tuple[threading.Event, list[int]]:
     stop, peak = threading.Event(), [0]
     me = psutil.Process(os.getpid())
@@ -306,6 +319,7 @@ def main() -> None:
         base = plain_splink(synth)
         scores = evaluation.pairwise(base.pop("assignment"), read_truth(synth / "truth.csv"))
         result["plain_splink"] = {**base, "accuracy": scores["all"].as_dict()}
+        result["ratios_to_plain_splink"] = ratios(result)
     if args.latency:
         result["match_latency"] = latency(env, synth, args.latency)
     print(json.dumps(result, indent=2))
