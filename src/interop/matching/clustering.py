@@ -26,6 +26,7 @@ import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
 
 from interop.matching.assign import Edge, assign_persons
+from interop.matching.batch import run as _run
 from interop.matching.conflict import Signature, hard_conflict
 
 SIMPLE_COMPONENT_MAX = 20
@@ -53,15 +54,14 @@ class ClusterCounts:
     settled_in_python: int
 
 
-def _run(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    return con.execute(sql, params or []).fetchall()
-
-
-def _table(con: duckdb.DuckDBPyConnection, name: str, columns: dict[str, list[Any]]) -> None:
-    arrow = pa.table({k: pa.array(v, pa.string()) for k, v in columns.items()})
+def _table(con: duckdb.DuckDBPyConnection, name: str, arrow: pa.Table) -> None:
     con.register(f"{name}_arrow", arrow)
     _run(con, f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name}_arrow")
     con.unregister(f"{name}_arrow")
+
+
+def _strings(columns: dict[str, list[Any]]) -> pa.Table:
+    return pa.table({k: pa.array(v, pa.string()) for k, v in columns.items()})
 
 
 def _components(con: duckdb.DuckDBPyConnection) -> None:
@@ -90,20 +90,19 @@ def _components(con: duckdb.DuckDBPyConnection) -> None:
             root = parent[root]
         parent[x] = root
         roots.append(root)
-    con.register("cl_root_arrow", pa.table({"id": pa.array(range(n), pa.int64()), "comp": roots}))
+    _table(con, "cl_root", pa.table({"id": pa.array(range(n), pa.int64()), "comp": roots}))
     _run(
         con,
         """
         CREATE OR REPLACE TABLE cl_member AS
         SELECT n.uid, c.comp,
                (s.unique_id IS NULL OR x.uid IS NOT NULL OR v.unique_id IS NOT NULL) AS special
-        FROM cl_node n JOIN cl_root_arrow c USING (id)
+        FROM cl_node n JOIN cl_root c USING (id)
         LEFT JOIN scored s ON s.unique_id = n.uid
         LEFT JOIN (SELECT DISTINCT uid FROM manual) x ON x.uid = n.uid
         LEFT JOIN previous v ON v.unique_id = n.uid
         """,
     )
-    con.unregister("cl_root_arrow")
     _run(
         con,
         "CREATE OR REPLACE TABLE cl_comp AS SELECT comp, count(*) AS size, bool_or(special) AS special "
@@ -131,9 +130,7 @@ def _conflicted_components(con: duckdb.DuckDBPyConnection) -> None:
             if hard_conflict(Signature(*sig[:6]), Signature(*sig[6:]))
         }
     )
-    con.register("cl_conflicted_arrow", pa.table({"comp": pa.array(conflicted, pa.int64())}))
-    _run(con, "CREATE OR REPLACE TABLE cl_conflicted AS SELECT * FROM cl_conflicted_arrow")
-    con.unregister("cl_conflicted_arrow")
+    _table(con, "cl_conflicted", pa.table({"comp": pa.array(conflicted, pa.int64())}))
 
 
 def _settle_simple(con: duckdb.DuckDBPyConnection) -> None:
@@ -224,15 +221,14 @@ def _settle_rest(
         )
     ]
     wanted = set(scored) | set(existing) | set(manual_match) | {u for e in edges for u in (e.left, e.right)}
-    con.register("cl_wanted_arrow", pa.table({"uid": pa.array(sorted(wanted), pa.string())}))
+    _table(con, "cl_wanted", _strings({"uid": sorted(wanted)}))
     signatures = {
         r[0]: Signature(*r[1:])
         for r in _run(
             con,
-            f"SELECT unique_id, {_SIGNATURE} FROM feats WHERE unique_id IN (SELECT uid FROM cl_wanted_arrow)",
+            f"SELECT unique_id, {_SIGNATURE} FROM feats WHERE unique_id IN (SELECT uid FROM cl_wanted)",
         )
     }
-    con.unregister("cl_wanted_arrow")
 
     def conflict(x: str, y: str) -> bool:
         sx, sy = signatures.get(x), signatures.get(y)
@@ -281,18 +277,10 @@ def assign(con: duckdb.DuckDBPyConnection, *, auto_threshold: float) -> ClusterC
     _conflicted_components(con)
     _settle_simple(con)
     rest, rest_new = _settle_rest(con)
-    _table(
-        con,
-        "assigned_rest",
-        {
-            "unique_id": [r[0] for r in rest],
-            "person_id": [r[1] for r in rest],
-            "via_left": [r[2] for r in rest],
-            "via_right": [r[3] for r in rest],
-        },
-    )
+    names = ("unique_id", "person_id", "via_left", "via_right")
+    _table(con, "assigned_rest", _strings({name: [r[i] for r in rest] for i, name in enumerate(names)}))
     _run(con, "INSERT INTO assigned SELECT * FROM assigned_rest")
-    _table(con, "new_person_rest", {"id": sorted(rest_new)})
+    _table(con, "new_person_rest", _strings({"id": sorted(rest_new)}))
     _run(
         con,
         "CREATE OR REPLACE TABLE new_person AS SELECT person_id AS id FROM cl_simple "

@@ -46,32 +46,40 @@ def probe_features(probe: IdentityProbe) -> MatchFeatures:
     )
 
 
-def candidate_query(probe: MatchFeatures) -> tuple[str, dict[str, Any]]:
-    """One UNION of index lookups, each rule in both orientations (the probe on either side)."""
-    branches: list[str] = []
-    params: dict[str, Any] = {}
+def _lookups() -> list[tuple[tuple[tuple[str, str], ...], tuple[str, ...]]]:
+    """Each rule in both orientations (the probe on either side), with the index key it looks up by."""
+    out: list[tuple[tuple[tuple[str, str], ...], tuple[str, ...]]] = []
     seen: set[frozenset[tuple[str, str]]] = set()
     for rule in BLOCKING_RULES:
         for pairs in (rule.pairs, tuple((b, a) for a, b in rule.pairs)):
             # A symmetric rule (swapped surnames) reads the same both ways round: one lookup.
-            if frozenset(pairs) in seen:
-                continue
-            seen.add(frozenset(pairs))
-            names: dict[str, str] = {}  # stored column -> its bound probe value
-            for probe_col, stored_col in pairs:
-                value = getattr(probe, probe_col)
-                if value is None:
-                    break
-                names[stored_col] = f"p{len(params)}"
-                params[names[stored_col]] = value
-            else:
-                _, key_columns = index_for(names)
-                conditions = [f"{key_sql(key_columns)} = {probe_key_sql([names[c] for c in key_columns])}"]
-                conditions += [f"{stored} = :{name}" for stored, name in names.items()]
-                branches.append(
-                    f"(SELECT source, record_id FROM match_record WHERE {' AND '.join(conditions)} "
-                    f"LIMIT {PER_RULE_LIMIT})"
-                )
+            if frozenset(pairs) not in seen:
+                seen.add(frozenset(pairs))
+                out.append((pairs, index_for([stored for _, stored in pairs])[1]))
+    return out
+
+
+_LOOKUPS = _lookups()
+
+
+def candidate_query(probe: MatchFeatures) -> tuple[str, dict[str, Any]]:
+    """One UNION of index lookups, one per rule and orientation whose probe values are all known."""
+    branches: list[str] = []
+    params: dict[str, Any] = {}
+    for pairs, key_columns in _LOOKUPS:
+        values = {stored: getattr(probe, probe_col) for probe_col, stored in pairs}
+        if any(v is None for v in values.values()):
+            continue
+        names = {}  # stored column -> its bound probe value
+        for stored, value in values.items():
+            names[stored] = f"p{len(params)}"
+            params[names[stored]] = value
+        conditions = [f"{key_sql(key_columns)} = {probe_key_sql([names[c] for c in key_columns])}"]
+        conditions += [f"{stored} = :{name}" for stored, name in names.items()]
+        branches.append(
+            f"(SELECT source, record_id FROM match_record WHERE {' AND '.join(conditions)} "
+            f"LIMIT {PER_RULE_LIMIT})"
+        )
     if not branches:
         return "", params
     columns = ", ".join(f"m.{c}" for c in _STORED)

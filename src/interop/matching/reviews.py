@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEntity
 from interop.context import RequestContext
+from interop.ingest.columns import IDENTITY_FIELDS
 from interop.matching.errors import ReviewAlreadyDecided, ReviewNotFound
 from interop.matching.models import MatchLink, MatchRecord, MatchReview, Person
 from interop.matching.schemas import (
@@ -25,18 +26,9 @@ from interop.matching.schemas import (
 )
 
 VISIT_SOURCE = "visit"
-_RECORD_FIELDS = (
-    "curp",
-    "nombre",
-    "primer_apellido",
-    "segundo_apellido",
-    "fecha_nacimiento",
-    "sexo",
-    "entidad",
-    "municipio",
-    "localidad",
-    "domicilio",
-)
+# What a reviewer sees of each record: the identity columns of the CSV contract, without the record's
+# own identifier (shown apart) and the phone (not evidence the model uses).
+_RECORD_FIELDS = tuple(f for f in IDENTITY_FIELDS if f not in ("record_id", "telefono"))
 
 
 def actor_name(ctx: RequestContext) -> str:
