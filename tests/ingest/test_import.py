@@ -286,3 +286,25 @@ async def test_counts_add_up_across_many_batches(
     assert imp.last_line == 302
     assert imp.state == "succeeded"
     assert json.loads(json.dumps(summary))["stored"] == 258
+
+
+async def test_a_file_sent_again_after_another_restores_its_rows(
+    tmp_path: Path, sessionmaker: SM, settings: Settings, session: AsyncSession
+) -> None:
+    """The digest shortcut holds only while nothing else was imported since: yesterday's file sent
+    again after a correction must bring its values back, as new versions."""
+    v1 = write(tmp_path, "v1.csv", csv_text(ROLL_HEADER, [roll_row("R1"), roll_row("R2")]))
+    await import_file(sessionmaker, settings, "roll", v1)
+    v2 = write(
+        tmp_path, "v2.csv", csv_text(ROLL_HEADER, [roll_row("R1", domicilio="CALLE 2"), roll_row("R2")])
+    )
+    await import_file(sessionmaker, settings, "roll", v2)
+    again = await import_file(sessionmaker, settings, "roll", v1)
+    assert again["duplicate_of"] is None
+    assert (again["new_versions"], again["unchanged"], again["new_records"]) == (1, 1, 0)
+    current = await roll_service.get_record(session, record_id="R1")
+    assert current is not None
+    assert (current.version, current.domicilio) == (3, "CALLE 1")
+    # Sent once more with nothing in between, it is a duplicate again.
+    once_more = await import_file(sessionmaker, settings, "roll", v1)
+    assert once_more["duplicate_of"] == again["import_id"]

@@ -57,11 +57,25 @@ class NewImport:
     inspected: bool = False
 
 
+async def _imported_since(session: AsyncSession, *, kind: str, after: int) -> bool:
+    later = await session.execute(
+        select(Import.id)
+        .where(
+            Import.kind == kind,
+            Import.id > after,
+            Import.duplicate_of.is_(None),
+            Import.state == "succeeded",
+        )
+        .limit(1)
+    )
+    return later.first() is not None
+
+
 async def create_import(session: AsyncSession, ctx: RequestContext, *, new: NewImport) -> Import:
     """Record an import and queue its job. Idempotent on the file digest: a file already imported
-    (same kind, digest and CLUES scope) becomes a finished import that points at the first one and
-    changes nothing; an unfinished or failed one is returned, with a new job when its job gave up, and
-    resumes after its last committed line."""
+    (same kind, digest and CLUES scope), with no other file of its kind imported since, becomes a
+    finished import that points at the first one and changes nothing; an unfinished or failed one is
+    returned, with a new job when its job gave up, and resumes after its last committed line."""
     check_may_import(ctx.actor, new.kind)
     if new.fmt == "ndjson" and new.kind != "patients":
         raise UnknownKind("FHIR NDJSON is accepted for patients only")
@@ -83,6 +97,10 @@ async def create_import(session: AsyncSession, ctx: RequestContext, *, new: NewI
     if previous is not None and previous.state in (*UNFINISHED, "failed"):
         previous.path = new.path  # the same bytes (same digest), wherever they are now
         return await _keep_running(session, previous)
+    if previous is not None and await _imported_since(session, kind=new.kind, after=previous.id):
+        # Another file of this kind was imported since: it may have changed rows of this one, so the
+        # rows are compared again (unchanged ones stay unchanged; changed-back ones become versions).
+        previous = None
     imp = Import(
         kind=new.kind,
         format=new.fmt,
