@@ -261,3 +261,22 @@ def test_records_of_different_sexes_need_the_same_given_names() -> None:
     assert not hard_conflict(brother, Signature(None, "2011-03-10", "LUIZ", None, "LUIZ", "H"))
     assert not hard_conflict(brother, Signature(None, "2011-03-10", "JOSE", "LUIS", "JOSE LUIS", "M"))
     assert not hard_conflict(brother, Signature(None, "2011-03-10", "LUISA", None, "LUISA", None))
+
+
+def test_weak_rules_keep_to_one_entidad_in_the_batch_only() -> None:
+    """The batch compares a name-and-year pair only within one entidad and never blocks on names
+    alone; online lookups keep both rules broad (their extra candidates are only scored)."""
+    from interop.matching.blocking import BLOCKING_RULES
+    from interop.matching.online import _LOOKUPS
+
+    batch = linkage.base_settings()["blocking_rules_to_generate_predictions"]
+    rules = {r.name: r for r in BLOCKING_RULES}
+    year, names = rules["main given + paternal + birth year"], rules["all three names"]
+    assert year.sql in batch
+    assert "l.entidad = r.entidad" in year.sql
+    assert names.sql not in batch
+    assert "entidad" not in names.sql
+    online = [pairs for pairs, _ in _LOOKUPS]
+    assert year.pairs in online
+    assert names.pairs in online
+    assert all(stored != "entidad" for _, stored in year.pairs)
