@@ -6,8 +6,10 @@ FROM python:3.11-slim AS build
 WORKDIR /src
 RUN python -m venv /opt/interop
 COPY pyproject.toml README.md ./
+COPY requirements ./requirements
+RUN /opt/interop/bin/pip install --no-cache-dir -r requirements/service.txt
 COPY src ./src
-RUN /opt/interop/bin/pip install --no-cache-dir .
+RUN /opt/interop/bin/pip install --no-cache-dir --no-deps .
 
 FROM python:3.11-slim
 RUN useradd --system --create-home --home-dir /var/lib/interop interop

@@ -7,14 +7,16 @@ import random
 import uuid
 
 import duckdb
+import hypothesis.strategies as st
 import pyarrow as pa  # type: ignore[import-untyped]
+from hypothesis import given, settings
 from tests.matching.factories import make_people, variant
 
 from interop.matching import evaluation, linkage
 from interop.matching.assign import Edge, assign_persons
 from interop.matching.conflict import Signature, given_variants, hard_conflict
 from interop.matching.features import MatchFeatures, features_of
-from interop.matching.scoring import load_model, score_pair
+from interop.matching.scoring import grade, load_model, score_pair
 
 
 def test_pairwise_scores_on_a_hand_made_truth() -> None:
@@ -249,6 +251,98 @@ def test_edit_distances_equal_duckdbs() -> None:
     expected = con.execute("SELECT levenshtein(a, b), damerau_levenshtein(a, b) FROM p").fetchall()
     got = [(levenshtein(a, b), damerau_levenshtein(a, b)) for a, b in pairs]
     assert got == expected
+
+
+def test_edit_distances_follow_the_engines_unit_either_way() -> None:
+    """Whichever unit an engine counts in (DuckDB < 2.0.1 bytes, 2.0.1 and Spark characters), the scorer
+    counts in it once told; the engine module tells it at import, so the running DuckDB is followed."""
+    from interop.matching import spec
+
+    running = linkage.duckdb_edit_unit()
+    assert spec.edit_unit() == running
+    try:
+        spec.count_edits_in("bytes")
+        assert (spec.levenshtein("ÑOÑO", "NONO"), spec.damerau_levenshtein("ÑA", "AÑ")) == (4, 2)
+        spec.count_edits_in("characters")
+        assert (spec.levenshtein("ÑOÑO", "NONO"), spec.damerau_levenshtein("ÑA", "AÑ")) == (2, 1)
+    finally:
+        spec.count_edits_in(running)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=30), st.text(max_size=30), st.text(max_size=40))
+def test_fields_compared_by_edit_distance_are_ascii(given: str, surname: str, address: str) -> None:
+    """The values edit distances run on count the same in bytes and characters, so no engine version
+    can make the batch and the online scorer disagree on them."""
+    f = features_of(
+        source="roll",
+        record_id="1",
+        curp=None,
+        given_names=given,
+        paternal_surname=surname,
+        maternal_surname=surname[::-1],
+        birth_date=None,
+        sex=None,
+        entidad=None,
+        municipio=None,
+        localidad=None,
+        domicilio=address,
+    )
+    for value in (f.given_full, f.given_main, f.given_rest, f.ap1, f.ap2, f.domicilio, f.curp, f.dob):
+        assert value is None or value.isascii(), value
+
+
+def test_online_grade_of_accented_names_equals_the_batchs() -> None:
+    """Pairs written with accents, Ñ and other letters on one side and plain on the other: Splink's
+    probability in DuckDB and the online scorer's agree, and so do their grades."""
+    spellings = [
+        ("MARÍA DE LOS ÁNGELES", "MARIA DE LOS ANGELES"),
+        ("JOSÉ ÑUÑO", "JOSE NUNO"),
+        ("ÚRSULA", "URSULA"),
+        ("JESÚS", "JESUS"),
+    ]
+    surnames = [("MUÑOZ", "MUNOZ"), ("PEÑA", "PENA"), ("NÚÑEZ", "NUNEZ"), ("GONZÁLEZ", "GONZALES")]
+    feats = _features()
+    for k, ((g1, g2), (s1, s2)) in enumerate(zip(spellings * 5, surnames * 5, strict=True)):
+        for i, (g, s, addr) in enumerate(
+            ((g1, s1, f"CALLE PIÑÓN {k}, COL. ÁLAMOS"), (g2, s2, f"CALLE PINON {k} COL ALAMOS"))
+        ):
+            feats.append(
+                features_of(
+                    source="roll" if i == 0 else "patients",
+                    record_id=f"acc{k}-{i}",
+                    curp=None,
+                    given_names=g,
+                    paternal_surname=s,
+                    maternal_surname="ORDÓÑEZ",
+                    birth_date=None if k % 2 else __import__("datetime").date(1950, 1, 1 + k),
+                    sex="M",
+                    entidad="OC",
+                    municipio="SAN PEDRO",
+                    localidad="SAN PEDRO",
+                    domicilio=addr,
+                )
+            )
+    con = duckdb.connect()
+    con.register("f_arrow", pa.Table.from_pylist([f.as_dict() for f in feats]))
+    con.execute("CREATE TABLE feats AS SELECT * FROM f_arrow").fetchall()
+    trained = linkage.train(con, "feats", u_max_pairs=2e5)
+    linkage.Scorer(con, trained.settings, trained.tf).predict_all("feats", threshold=0.0, out="pred")
+    rows = con.execute(
+        "SELECT unique_id_l, unique_id_r, match_probability FROM pred "
+        "WHERE unique_id_l LIKE 'roll|acc%' OR unique_id_r LIKE 'roll|acc%'"
+    ).fetchall()
+    model = load_model(trained.settings, trained.tf, version="t", digest="d")
+    by_id = {f.unique_id: f for f in feats}
+    compared = 0
+    for left, right, probability in rows:
+        ours = score_pair(model, by_id[left], by_id[right]).probability
+        assert abs(ours - probability) < 1e-9, (left, right)
+        assert grade(ours, auto_threshold=0.99, review_threshold=0.5) == grade(
+            probability, auto_threshold=0.99, review_threshold=0.5
+        )
+        compared += 1
+    assert compared >= 20
 
 
 def test_records_of_different_sexes_need_the_same_given_names() -> None:

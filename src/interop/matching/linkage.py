@@ -20,6 +20,22 @@ from interop.matching import blocking, spec
 
 log = logging.getLogger(__name__)
 
+
+def duckdb_edit_unit() -> spec.EditUnit:
+    """The unit this DuckDB counts edit distances in, asked of the engine itself: an Ñ against an N is
+    one character or two bytes (DuckDB changed from bytes to characters in 2.0.1)."""
+    row = duckdb.connect().execute("SELECT levenshtein('Ñ', 'N'), damerau_levenshtein('Ñ', 'N')").fetchone()
+    if row == (2, 2):
+        return "bytes"
+    if row == (1, 1):
+        return "characters"
+    raise RuntimeError(f"DuckDB counts edit distances in an unknown unit: {row}")
+
+
+# Every process that scores (batch or online) imports this module through the model store, so the online
+# scorer follows the engine installed beside it.
+spec.count_edits_in(duckdb_edit_unit())
+
 # Splink logs every SQL step at INFO; keep it quiet unless asked.
 _SPLINK_LOG_LEVEL = logging.WARNING
 
