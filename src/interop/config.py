@@ -34,7 +34,28 @@ class Settings(BaseSettings):
     subscription_endpoint_hosts: list[str] = Field(
         default_factory=list,
         description='Hosts rest-hook Subscriptions may post to (JSON list; "*.example.mx" for a domain); '
-        "empty: any host, except link-local, multicast and unspecified addresses.",
+        "empty: any host whose addresses are public.",
+    )
+    subscription_allow_private: bool = Field(
+        default=False,
+        description="Let rest-hook Subscriptions reach loopback and private addresses (RFC 1918, 100.64/10, "
+        "fc00::/7): for a deployment whose clinic systems sit on a private network, and for tests. "
+        "Link-local, multicast, reserved and cloud metadata addresses stay refused.",
+    )
+    subscription_max_per_client: int = Field(
+        default=10, ge=0, description="Subscriptions one API client may hold at a time."
+    )
+
+    # Resource bounds of one request.
+    patch_max_operations: int = Field(default=100, ge=1, description="Operations in one JSON Patch.")
+    patch_max_result_bytes: int = Field(
+        default=262_144, ge=1024, description="Size (compact JSON) a patched resource may reach."
+    )
+    patch_max_depth: int = Field(default=32, ge=4, description="Nesting depth a patch may write.")
+    search_max_values: int = Field(
+        default=100,
+        ge=1,
+        description="Values one search parameter may carry (repeats and comma-separated values counted).",
     )
 
     # Matching thresholds (match probability).

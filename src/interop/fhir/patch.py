@@ -1,18 +1,43 @@
-"""JSON Patch (RFC 6902) and JSON Merge Patch (RFC 7386) on a resource's JSON. Pure; failures are 422."""
+"""JSON Patch (RFC 6902) and JSON Merge Patch (RFC 7386) on a resource's JSON. Pure; failures are 422.
+
+A patch is bounded before it can cost anything (``PatchLimits``): the number of operations, the size of
+the resource after each operation (``copy`` doubles a member per operation: 30 of them in 1.5 KB would
+need gigabytes) and the nesting depth of what it writes. Sizes are counted as compact JSON bytes and kept
+up to date per operation, so a refused patch never builds its oversized result first.
+"""
 
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from interop.errors import Invalid
+
+
+@dataclass(frozen=True)
+class PatchLimits:
+    max_operations: int = 100
+    max_result_bytes: int = 262_144
+    max_depth: int = 32
+
+
+class PatchTooLarge(Invalid):
+    """A patch over one of the limits (422, naming the operation and its path)."""
+
+
+def _shown(path: object) -> str:
+    text = str(path)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _pointer(path: str) -> list[str]:
     if path == "":
         return []
     if not path.startswith("/"):
-        raise Invalid(f"bad JSON pointer {path!r}")
+        raise Invalid(f"bad JSON pointer {_shown(path)!r}")
     return [p.replace("~1", "/").replace("~0", "~") for p in path[1:].split("/")]
 
 
@@ -27,48 +52,106 @@ def _walk(doc: Any, parts: list[str]) -> Any:
     return doc
 
 
-def apply_json_patch(document: dict[str, Any], ops: list[Any]) -> dict[str, Any]:
-    """RFC 6902 (add, remove, replace, move, copy, test) on a copy; any failure is 422."""
+def _size(value: Any) -> int:
+    return len(orjson.dumps(value))
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of a JSON value (a scalar is 0), without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            stack.extend((v, level + 1) for v in item.values())
+            deepest = max(deepest, level + 1)
+        elif isinstance(item, list):
+            stack.extend((v, level + 1) for v in item)
+            deepest = max(deepest, level + 1)
+    return deepest
+
+
+def apply_json_patch(
+    document: dict[str, Any], ops: list[Any], limits: PatchLimits | None = None
+) -> dict[str, Any]:
+    """RFC 6902 (add, remove, replace, move, copy, test) on a copy, within ``limits``; any failure is 422."""
+    limits = limits or PatchLimits()
+    if len(ops) > limits.max_operations:
+        raise PatchTooLarge(
+            f"el JSON Patch tiene {len(ops)} operaciones; se aceptan a lo más {limits.max_operations}"
+        )
     doc = copy.deepcopy(document)
+    size = _size(doc)
     try:
-        for op in ops:
+        for number, op in enumerate(ops, start=1):
+            if not isinstance(op, dict):
+                raise Invalid(f"JSON Patch operation {number} is not an object")
             kind, parts = op["op"], _pointer(op["path"])
             if kind == "test":
                 if _walk(doc, parts) != op["value"]:
-                    raise Invalid(f"JSON Patch test failed at {op['path']}")
+                    raise Invalid(f"JSON Patch test failed at {_shown(op['path'])}")
                 continue
-            value = (
-                copy.deepcopy(_walk(doc, _pointer(op["from"])))
-                if kind in ("move", "copy")
-                else op.get("value")
-            )
+            source = _walk(doc, _pointer(op["from"])) if kind in ("move", "copy") else op.get("value")
+            if kind in ("add", "copy", "replace"):
+                grown = size + _size(source)
+                if kind == "replace":
+                    grown -= _size(_walk(doc, parts))
+                if grown > limits.max_result_bytes:
+                    raise PatchTooLarge(
+                        f"la operación {number} ({kind} en {_shown(op['path'])}) deja el recurso en más "
+                        f"de {limits.max_result_bytes} bytes"
+                    )
+            if kind in ("add", "copy", "replace", "move") and len(parts) + _depth(source) > limits.max_depth:
+                raise PatchTooLarge(
+                    f"la operación {number} ({kind} en {_shown(op['path'])}) anida más de "
+                    f"{limits.max_depth} niveles"
+                )
+            value = copy.deepcopy(source) if kind == "copy" else source
             if kind == "move":
                 _remove(doc, _pointer(op["from"]))
             if kind == "remove":
+                size -= _size(_walk(doc, parts))
                 _remove(doc, parts)
             elif kind in ("add", "move", "copy"):
                 parent = _walk(doc, parts[:-1])
                 if isinstance(parent, list):
                     parent.insert(len(parent) if parts[-1] == "-" else int(parts[-1]), value)
                 else:
+                    if kind != "move" and parts[-1] in parent:  # add on a member replaces it
+                        size -= _size(parent[parts[-1]])
                     parent[parts[-1]] = value
+                if kind != "move":
+                    size += _size(value)
             elif kind == "replace":
                 parent = _walk(doc, parts[:-1])
                 if isinstance(parent, list):
+                    old = parent[int(parts[-1])]
                     parent[int(parts[-1])] = value
                 else:
                     if parts[-1] not in parent:
                         raise KeyError(parts[-1])
+                    old = parent[parts[-1]]
                     parent[parts[-1]] = value
+                size += _size(value) - _size(old)
             else:
-                raise Invalid(f"unknown JSON Patch op {kind!r}")
+                raise Invalid(f"unknown JSON Patch op {_shown(kind)!r}")
     except (KeyError, IndexError, ValueError, TypeError):
         raise Invalid("the JSON Patch does not apply to this Task") from None
     return doc
 
 
-def apply_merge_patch(document: Any, patch: Any) -> Any:
-    """RFC 7386: objects merge recursively, null removes, anything else replaces."""
+def apply_merge_patch(document: Any, patch: Any, limits: PatchLimits | None = None) -> Any:
+    """RFC 7386: objects merge recursively, null removes, anything else replaces; within ``limits``."""
+    limits = limits or PatchLimits()
+    if _depth(patch) > limits.max_depth:
+        raise PatchTooLarge(f"el JSON Merge Patch anida más de {limits.max_depth} niveles")
+    result = _merge(document, patch)
+    if _size(result) > limits.max_result_bytes:
+        raise PatchTooLarge(f"el JSON Merge Patch deja el recurso en más de {limits.max_result_bytes} bytes")
+    return result
+
+
+def _merge(document: Any, patch: Any) -> Any:
     if not isinstance(patch, dict):
         return copy.deepcopy(patch)
     out = copy.deepcopy(document) if isinstance(document, dict) else {}
@@ -76,7 +159,7 @@ def apply_merge_patch(document: Any, patch: Any) -> Any:
         if value is None:
             out.pop(key, None)
         else:
-            out[key] = apply_merge_patch(out.get(key), value)
+            out[key] = _merge(out.get(key), value)
     return out
 
 

@@ -3,6 +3,7 @@ and Task updates by PUT or JSON Patch with ``If-Match`` (clinic side of FHIR Wor
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import Annotated, Any
 
@@ -20,7 +21,7 @@ from interop.context import RequestContext
 from interop.errors import Invalid, PreconditionFailed
 from interop.fhir import search as fs
 from interop.fhir.capability import ResourceCapability, register
-from interop.fhir.patch import apply_json_patch, apply_merge_patch
+from interop.fhir.patch import PatchLimits, apply_json_patch, apply_merge_patch
 from interop.fhir.referral_resources import service_request, task
 from interop.fhir.responses import FhirResponse
 from interop.referral import service as referral_service
@@ -468,10 +469,17 @@ async def patch_task(
 ) -> FhirResponse:
     ops = await _json(request)
     current = await _current(request, session, ctx, task_id)
+    settings = _settings(request)
+    limits = PatchLimits(
+        max_operations=settings.patch_max_operations,
+        max_result_bytes=settings.patch_max_result_bytes,
+        max_depth=settings.patch_max_depth,
+    )
+    # Bounded, but still CPU work proportional to the body: off the event loop.
     if isinstance(ops, list):
-        body = apply_json_patch(current, ops)
+        body = await asyncio.to_thread(apply_json_patch, current, ops, limits)
     elif isinstance(ops, dict):  # JSON Merge Patch (RFC 7386), as fhirpy's ``patch`` sends
-        body = apply_merge_patch(current, ops)
+        body = await asyncio.to_thread(apply_merge_patch, current, ops, limits)
     else:
         raise Invalid("a PATCH body is a JSON Patch array or a JSON Merge Patch object")
     return await _update(request, session, ctx, task_id, body, if_match, current, "patch")
