@@ -19,12 +19,20 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from tests.referral.factories import add_unit, visit_body
 
+from interop.config import Settings
 from interop.job.models import Job
 from interop.job.worker import Worker
 
 Headers = Callable[..., dict[str, str]]
 A, B = "DFIMB000001", "DFIMB000002"
 BACKPORT = "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """These tests deliver to their own receivers on 127.0.0.1, which the operator setting allows."""
+    settings.subscription_allow_private = True
+    return settings
 
 
 class Receiver:
@@ -109,7 +117,7 @@ async def test_failing_then_recovering_endpoint_gets_every_event_in_order(
     assert await worker.run_one()  # first attempt of event 1 fails
     failing = (await client.get(f"/fhir/Subscription/{sub['id']}", headers=ha)).json()
     assert failing["status"] == "error"
-    assert "event 1: endpoint answered HTTP 503" in failing["error"]
+    assert failing["error"] == "evento 1: no se pudo entregar la notificación; se reintentará"
 
     await _drain(app, session)
     events = []
@@ -185,13 +193,13 @@ async def test_subscription_rules(
 @pytest.mark.parametrize(
     ("endpoint", "says"),
     [
-        ("http://169.254.169.254/latest/meta-data/", "link-local"),
-        ("http://[fe80::1]/hook", "link-local"),
-        ("http://[::ffff:169.254.169.254]/hook", "link-local"),
-        ("http://0.0.0.0:8080/hook", "unspecified"),
-        ("http://user:secret@127.0.0.1/hook", "credentials"),
+        ("http://169.254.169.254/latest/meta-data/", "enlace local"),
+        ("http://[fe80::1]/hook", "enlace local"),
+        ("http://[::ffff:169.254.169.254]/hook", "enlace local"),
+        ("http://0.0.0.0:8080/hook", "no especificada"),
+        ("http://user:secret@127.0.0.1/hook", "credenciales"),
         ("ftp://127.0.0.1/hook", "http(s)"),
-        ("http://127.0.0.1:99999/hook", "valid URL"),
+        ("http://127.0.0.1:99999/hook", "URL válida"),
     ],
 )
 async def test_endpoints_that_could_reach_internal_services_are_refused(
@@ -216,7 +224,7 @@ async def test_a_deployment_allow_list_limits_endpoint_hosts_at_creation_and_del
     settings.subscription_endpoint_hosts = ["*.clinicas.example.mx"]
     refused = await client.post("/fhir/Subscription", json=_subscription(receiver.url), headers=ha)
     assert refused.status_code == 422
-    assert "not among" in refused.json()["issue"][0]["diagnostics"]
+    assert "no está entre" in refused.json()["issue"][0]["diagnostics"]
     listed = _subscription("https://his.norte.clinicas.example.mx/hook")
     assert (await client.post("/fhir/Subscription", json=listed, headers=ha)).status_code == 201
     bare_domain = _subscription("https://clinicas.example.mx/hook")  # "*.x" means hosts under x, not x
@@ -233,4 +241,4 @@ async def test_a_deployment_allow_list_limits_endpoint_hosts_at_creation_and_del
     assert receiver.calls == []
     after = (await client.get(f"/fhir/Subscription/{sub['id']}", headers=ha)).json()
     assert after["status"] == "error"
-    assert "not among" in after["error"]
+    assert after["error"] == "evento 1: no se pudo entregar la notificación; se reintentará"

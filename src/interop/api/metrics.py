@@ -35,6 +35,17 @@ DB_POOL = Gauge(
     registry=REGISTRY,
     multiprocess_mode="livesum",
 )
+DELIVERY_FAILURES = Counter(
+    "interop_subscription_delivery_failures_total",
+    "Failed rest-hook notification attempts, by reason (policy, resolve, address, connect, timeout, "
+    "transport, status); the client's Subscription shows a generic error only",
+    ["reason"],
+    registry=REGISTRY,
+)
+
+
+def observe_delivery_failure(reason: str) -> None:
+    DELIVERY_FAILURES.labels(reason).inc()
 
 
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:

@@ -1,6 +1,10 @@
 """Subscription (R4 Subscriptions Backport, rest-hook, id-only) create / read / search / delete, and the
 notification Bundle the delivery job posts. A clinic subscribes to changes of its units' Tasks; the
 notification names the Task, and the clinic then reads it (polling with ``_lastUpdated`` stays the contract).
+
+Notifications are signed (``interop.referral.signature``). The secret travels in the extension
+``SECRET_EXTENSION`` of the Subscription: the client may send its own in the create, and the answer to the
+create carries the secret in use; no later read shows it.
 """
 
 from __future__ import annotations
@@ -32,9 +36,13 @@ router = APIRouter(tags=["fhir"])
 BACKPORT = "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/"
 TOPIC = "https://www.gob.mx/bienestar/fhir/SubscriptionTopic/referral-task"
 ID_ONLY = "id-only"
+SECRET_EXTENSION = (  # the extension's URL, not a secret
+    "https://www.gob.mx/bienestar/fhir/StructureDefinition/subscription-signing-secret"  # noqa: S105
+)
 
 
-def subscription_resource(sub: Subscription) -> dict[str, Any]:
+def subscription_resource(sub: Subscription, *, with_secret: bool = False) -> dict[str, Any]:
+    """The Subscription; ``with_secret`` adds its signing secret (the create's answer alone)."""
     status = "error" if sub.status == "error" else sub.status
     res: dict[str, Any] = {
         "resourceType": "Subscription",
@@ -76,6 +84,8 @@ def subscription_resource(sub: Subscription) -> dict[str, Any]:
         res["channel"]["header"] = ["<redacted>" for _ in sub.headers]  # secrets stay with the server
     if sub.error:
         res["error"] = sub.error
+    if with_secret and sub.signing_secret:
+        res["extension"].append({"url": SECRET_EXTENSION, "valueString": sub.signing_secret})
     return res
 
 
@@ -165,12 +175,14 @@ def _spec(body: dict[str, Any]) -> SubscriptionCreate:
             raw = str(ext.get("valueString", ""))
             _, _, value = raw.partition("=")
             clues = [fs.parse_token(v)[1] for v in value.split(",") if v]
+    secrets = [e.get("valueString") for e in body.get("extension") or [] if e.get("url") == SECRET_EXTENSION]
     return SubscriptionCreate(
         criteria=TOPIC,
         endpoint=str(channel.get("endpoint") or ""),
         headers=list(channel.get("header") or []),
         clues=clues,
         reason=body.get("reason"),
+        signing_secret=str(secrets[0]) if secrets and secrets[0] else None,
     )
 
 
@@ -190,10 +202,16 @@ async def create(
         body = orjson.loads(await request.body())
     except orjson.JSONDecodeError:
         raise Invalid("the body is not JSON") from None
+    settings = request.app.state.settings
     sub = await referral_service.create_subscription(
-        session, ctx, spec=_spec(body), allowed_hosts=request.app.state.settings.subscription_endpoint_hosts
+        session,
+        ctx,
+        spec=_spec(body),
+        allowed_hosts=settings.subscription_endpoint_hosts,
+        allow_private=settings.subscription_allow_private,
+        max_per_client=settings.subscription_max_per_client,
     )
-    res = subscription_resource(sub)
+    res = subscription_resource(sub, with_secret=True)
     return FhirResponse(
         res,
         status_code=201,

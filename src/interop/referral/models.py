@@ -194,6 +194,7 @@ class Subscription(Base):
     criteria: Mapped[str] = mapped_column(Text)
     endpoint: Mapped[str] = mapped_column(Text)
     headers: Mapped[list[str]] = mapped_column(JSONB)
+    signing_secret: Mapped[str | None] = mapped_column(Text)  # whsec_…; None for rows older than 0008
     status: Mapped[str] = mapped_column(String(16))
     error: Mapped[str | None] = mapped_column(Text)
     failure_count: Mapped[int] = mapped_column(Integer, server_default="0")

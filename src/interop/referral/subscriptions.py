@@ -2,7 +2,10 @@
 
 A subscription covers the units of the client that created it (or a subset named in its filter). Delivery
 is the ``referral.notify`` job: one job per event, queued per subscription so events go out in order,
-retried with back-off, at least once; failures show on the subscription (``status`` error, ``error``).
+retried with back-off, at least once; failures show on the subscription (``status`` error, and a generic
+``error``: the details go to the operator's log and metrics only). Each client holds at most
+``max_per_client`` subscriptions; each has a signing secret (``signature``); creating and deleting one is
+audited in the same transaction.
 """
 
 from __future__ import annotations
@@ -12,11 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from interop.audit import service as audit_service
+from interop.audit.schemas import AuditEntity
 from interop.context import RequestContext
-from interop.referral import endpoints
+from interop.referral import endpoints, signature
 from interop.referral.errors import InvalidSubscription, SubscriptionNotFound
 from interop.referral.models import Subscription
 from interop.referral.queries import resolve_clues
@@ -29,6 +34,7 @@ class SubscriptionCreate:
     headers: list[str]
     clues: list[str] | None  # units named in the filter; None = all the client's units
     reason: str | None = None
+    signing_secret: str | None = None  # the client's own whsec_ secret; None: the service makes one
 
 
 async def create_subscription(
@@ -37,10 +43,31 @@ async def create_subscription(
     *,
     spec: SubscriptionCreate,
     allowed_hosts: Sequence[str] = (),
+    allow_private: bool = False,
+    max_per_client: int = 10,
 ) -> Subscription:
-    reason = endpoints.refusal(spec.endpoint, allowed_hosts)
+    """A new live subscription; its ``signing_secret`` is for the create's answer alone."""
+    reason = endpoints.refusal(spec.endpoint, allowed_hosts, allow_private=allow_private)
+    reason = reason or endpoints.header_refusal(spec.headers)
     if reason is not None:
         raise InvalidSubscription(reason)
+    secret = spec.signing_secret or signature.new_secret()
+    try:
+        signature.key_of(secret)
+    except signature.BadSecret:
+        raise InvalidSubscription(
+            "el secreto de firma debe ser whsec_ seguido del base64 de 24 a 64 bytes"
+        ) from None
+    # One creation at a time per client, so two concurrent ones cannot both pass the cap.
+    await session.execute(
+        select(func.pg_advisory_xact_lock(func.hashtext(f"subscription:{ctx.actor.client_id}")))
+    )
+    held = await session.scalar(select(func.count()).where(Subscription.client_id == ctx.actor.client_id))
+    if int(held or 0) >= max_per_client:
+        raise InvalidSubscription(
+            f"el cliente ya tiene {held} suscripciones; el máximo es {max_per_client} "
+            "(elimine alguna antes de crear otra)"
+        )
     own = set(await resolve_clues(session, sorted(ctx.actor.clues)))
     wanted = set(await resolve_clues(session, spec.clues)) if spec.clues else own
     if not wanted or not wanted <= own:
@@ -53,6 +80,7 @@ async def create_subscription(
         criteria=spec.criteria,
         endpoint=spec.endpoint,
         headers=spec.headers,
+        signing_secret=secret,
         status="active",
         error=None,
         failure_count=0,
@@ -64,6 +92,13 @@ async def create_subscription(
     )
     session.add(sub)
     await session.flush()
+    await audit_service.record(
+        session,
+        ctx,
+        action="C",
+        subtype="create",
+        entities=[AuditEntity(type="Subscription", id=str(sub.id))],
+    )
     return sub
 
 
@@ -89,3 +124,10 @@ async def delete_subscription(
     sub = await get_subscription(session, ctx, subscription_id=subscription_id)
     await session.delete(sub)
     await session.flush()
+    await audit_service.record(
+        session,
+        ctx,
+        action="D",
+        subtype="delete",
+        entities=[AuditEntity(type="Subscription", id=str(sub.id))],
+    )

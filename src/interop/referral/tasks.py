@@ -1,12 +1,24 @@
 """``referral.notify``: deliver one subscription event (rest-hook, id-only).
 
 At least once: the event is marked delivered only after a 2xx; a failure is recorded on the subscription
-(status ``error``, the reason, the count) and the job is retried with the queue's exponential back-off.
-Jobs share the subscription's queue key, so a failing event holds back the later ones: order is kept.
+(status ``error``, a generic reason, the count) and the job is retried with the queue's exponential
+back-off. Jobs share the subscription's queue key, so a failing event holds back the later ones: order is
+kept.
+
+What the client sees of a failure is the same whatever went wrong (refused address, no such name, refused
+connection, timeout, an HTTP status): otherwise the ``error`` field would be a port scanner of the
+ministry's network. The operator gets the detail in the log (``subscription delivery failed``), in the
+notification's ``last_error`` and in the metric ``interop_subscription_delivery_failures_total{reason}``.
+
+Delivery connects to the addresses ``endpoints.pin`` checked (no second lookup), does not follow
+redirects and ignores proxy settings of the environment (a proxy would choose the address itself). A
+subscription of a revoked client is switched off instead of delivered.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,22 +26,72 @@ import httpx
 import orjson
 from sqlalchemy import update
 
+from interop.api.metrics import observe_delivery_failure
+from interop.auth import service as auth_service
 from interop.fhir.subscription import notification_bundle
 from interop.job.worker import JobContext, handler
-from interop.referral import endpoints
+from interop.referral import endpoints, signature
 from interop.referral.models import Notification, Subscription
 from interop.referral.records import NOTIFY_JOB, NOTIFY_MAX_ATTEMPTS
 
+log = logging.getLogger(__name__)
 TIMEOUT_S = 10.0
 
 
-def _headers(raw: list[str]) -> dict[str, str]:
-    out = {"Content-Type": "application/fhir+json"}
-    for line in raw:
-        name, sep, value = line.partition(":")
-        if sep and name.strip():
-            out[name.strip()] = value.strip()
-    return out
+def client_error(event_number: int, *, final: bool) -> str:
+    """What the Subscription's ``error`` says of a failed delivery: never why."""
+    if final:
+        return (
+            f"evento {event_number}: no se pudo entregar la notificación y no se reintentará; "
+            "consulte las Task con _lastUpdated"
+        )
+    return f"evento {event_number}: no se pudo entregar la notificación; se reintentará"
+
+
+async def _post(
+    targets: list[endpoints.Target], body: bytes, headers: dict[str, str]
+) -> tuple[str, str] | None:
+    """Post to the first target that accepts a connection; None on a 2xx, else (reason, detail)."""
+    failure: tuple[str, str] = ("connect", "no address accepted the connection")
+    async with httpx.AsyncClient(timeout=TIMEOUT_S, trust_env=False, follow_redirects=False) as http:
+        for target in targets:
+            extensions = {"sni_hostname": target.sni} if target.sni else None
+            try:
+                resp = await http.post(
+                    target.url, content=body, headers={**headers, "Host": target.host}, extensions=extensions
+                )
+            except httpx.ConnectError as exc:
+                failure = ("connect", f"connection to {target.address} failed ({type(exc).__name__})")
+                continue
+            except httpx.TimeoutException as exc:
+                return "timeout", f"{target.address}: {type(exc).__name__}"
+            except httpx.HTTPError as exc:
+                return "transport", f"{target.address}: {type(exc).__name__}"
+            if 200 <= resp.status_code < 300:
+                return None
+            return "status", f"{target.address} answered HTTP {resp.status_code}"
+    return failure
+
+
+async def _switch_off(ctx: JobContext, sub: Subscription, note_id: int) -> None:
+    now = datetime.now(UTC)
+    async with ctx.sessionmaker() as session:
+        await session.execute(
+            update(Notification)
+            .where(Notification.id == note_id)
+            .values(state="cancelled", last_error="client revoked")
+        )
+        await session.execute(
+            update(Subscription)
+            .where(Subscription.id == sub.id)
+            .values(
+                status="off",
+                error="el cliente fue revocado: la suscripción ya no envía notificaciones",
+                updated_at=now,
+            )
+        )
+        await session.commit()
+    log.warning("subscription switched off: client revoked", extra={"subscription_id": str(sub.id)})
 
 
 @handler(NOTIFY_JOB)
@@ -38,8 +100,12 @@ async def deliver(ctx: JobContext) -> dict[str, Any] | None:
     async with ctx.sessionmaker() as session:
         note = await session.get(Notification, note_id)
         sub = await session.get(Subscription, note.subscription_id) if note is not None else None
+        active = await auth_service.client_active(session, name=sub.client_id) if sub is not None else None
     if note is None or sub is None or sub.status == "off":
         return {"skipped": True}
+    if active is False:  # unknown (None) is a client of an external issuer: its revocation is the issuer's
+        await _switch_off(ctx, sub, note_id)
+        return {"skipped": True, "revoked": True}
     settings = ctx.settings
     base = (settings.base_url or f"http://{settings.host}:{settings.port}").rstrip("/") + "/fhir"
     bundle = notification_bundle(
@@ -51,20 +117,32 @@ async def deliver(ctx: JobContext) -> dict[str, Any] | None:
         task_id=str(note.task_id),
         at=note.created_at,
     )
-    error = await endpoints.delivery_refusal(sub.endpoint, settings.subscription_endpoint_hosts)
-    if error is None:
-        try:
-            async with httpx.AsyncClient(timeout=TIMEOUT_S) as http:
-                resp = await http.post(
-                    sub.endpoint, content=orjson.dumps(bundle), headers=_headers(sub.headers)
-                )
-            if not 200 <= resp.status_code < 300:
-                error = f"endpoint answered HTTP {resp.status_code}"
-        except httpx.HTTPError as exc:
-            error = f"endpoint unreachable ({type(exc).__name__})"
+    body = orjson.dumps(bundle)
+    headers = {**endpoints.client_headers(sub.headers), "Content-Type": "application/fhir+json"}
+    if sub.signing_secret:
+        headers.update(
+            signature.headers(
+                sub.signing_secret,
+                message_id=f"{sub.id}.{note.event_number}",
+                timestamp=int(time.time()),
+                body=body,
+            )
+        )
+    failure: tuple[str, str] | None
+    try:
+        targets = await endpoints.pin(
+            sub.endpoint,
+            settings.subscription_endpoint_hosts,
+            allow_private=settings.subscription_allow_private,
+        )
+    except endpoints.DeliveryRefused as refused:
+        failure = (refused.reason, refused.detail)
+    else:
+        failure = await _post(targets, body, headers)
     now = datetime.now(UTC)
+    final = ctx.attempt >= NOTIFY_MAX_ATTEMPTS
     async with ctx.sessionmaker() as session:
-        if error is None:
+        if failure is None:
             await session.execute(
                 update(Notification)
                 .where(Notification.id == note_id)
@@ -78,14 +156,13 @@ async def deliver(ctx: JobContext) -> dict[str, Any] | None:
                 .values(status="active", error=None, last_delivered_at=now, updated_at=now)
             )
         else:
-            final = ctx.attempt >= NOTIFY_MAX_ATTEMPTS
             await session.execute(
                 update(Notification)
                 .where(Notification.id == note_id)
                 .values(
                     state="failed" if final else "pending",
                     attempts=Notification.attempts + 1,
-                    last_error=error,
+                    last_error=failure[1][:500],
                 )
             )
             await session.execute(
@@ -93,12 +170,24 @@ async def deliver(ctx: JobContext) -> dict[str, Any] | None:
                 .where(Subscription.id == sub.id)
                 .values(
                     status="error",
-                    error=f"event {note.event_number}: {error}",
+                    error=client_error(note.event_number, final=final),
                     failure_count=Subscription.failure_count + 1,
                     updated_at=now,
                 )
             )
         await session.commit()
-    if error is not None:
-        raise RuntimeError(error)
+    if failure is not None:
+        reason, detail = failure
+        observe_delivery_failure(reason)
+        log.warning(
+            "subscription delivery failed",
+            extra={
+                "subscription_id": str(sub.id),
+                "event": note.event_number,
+                "attempt": ctx.attempt,
+                "reason": reason,
+                "detail": detail,
+            },
+        )
+        raise RuntimeError(f"delivery failed: {reason}")
     return {"delivered": note.event_number}
