@@ -4,6 +4,8 @@ Supported prefixes on ``_lastUpdated``: gt, ge, lt, le, eq (default eq, which fo
 means that day). References: ``Organization/{id}``, ``{id}``; ``:identifier`` takes ``system|value``.
 Unknown parameters are a 400 (strict handling): a typo must not silently widen a clinic's pull.
 Paging is keyset: ``_cursor`` is the last ``change_seq`` seen and the ``next`` link repeats the query with it.
+A parameter carries at most ``INTEROP_SEARCH_MAX_VALUES`` values (repeats and comma-separated values
+together): a 64 KB ``_search`` form could otherwise name tens of thousands of codes.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from interop.errors import DomainError
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 500
+DEFAULT_MAX_VALUES = 100
 CONTROL = frozenset({"_count", "_cursor", "_total", "_include", "_format", "_summary", "_elements"})
 
 
@@ -39,10 +42,16 @@ def base_url(request: Request) -> str:
 def params_of(request: Request, allowed: Iterable[str]) -> dict[str, list[str]]:
     """The query as name → values (repeats kept); modifiers stay in the name (``owner:identifier``)."""
     allowed_set = set(allowed) | CONTROL
+    settings = getattr(request.app.state, "settings", None)
+    limit = int(getattr(settings, "search_max_values", DEFAULT_MAX_VALUES))
     out: dict[str, list[str]] = {}
+    counts: dict[str, int] = {}
     for name, value in request.query_params.multi_items():
         if name not in allowed_set:
             raise BadSearch(f"unknown or unsupported search parameter: {name}")
+        counts[name] = counts.get(name, 0) + value.count(",") + 1
+        if counts[name] > limit:
+            raise BadSearch(f"el parámetro {name} lleva más de {limit} valores; se aceptan a lo más {limit}")
         out.setdefault(name, []).append(value)
     return out
 

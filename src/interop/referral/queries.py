@@ -49,24 +49,24 @@ _clues_memo: dict[str, tuple[str, float]] = {}
 
 
 async def resolve_clues(session: AsyncSession, codes: Sequence[str]) -> list[str]:
-    """Current CLUES for codes that may be old ones (unknown codes are kept as given)."""
-    out: list[str] = []
+    """Current CLUES for codes that may be old ones (unknown codes are kept as given). One query for all
+    the codes not remembered, however many there are: the cost does not depend on what a search names."""
     now = time.monotonic()
-    for raw in codes:
-        code = raw.strip().upper()
+    wanted = [raw.strip().upper() for raw in codes]
+    known: dict[str, str] = {}
+    for code in wanted:
         memo = _clues_memo.get(code)
         if memo is not None and now - memo[1] < _CLUES_TTL_S:
-            out.append(memo[0])
-            continue
-        unit = await units_service.get_unit(session, clues=code)
-        if unit is None:
-            out.append(code)
-            continue
-        if len(_clues_memo) > 50_000:
+            known[code] = memo[0]
+    missing = sorted({c for c in wanted if c not in known})
+    if missing:
+        found = await units_service.current_codes(session, codes=missing)
+        if len(_clues_memo) + len(found) > 50_000:
             _clues_memo.clear()
-        _clues_memo[code] = (unit.clues, now)
-        out.append(unit.clues)
-    return out
+        for code, current in found.items():
+            _clues_memo[code] = (current, now)
+        known.update(found)
+    return [known.get(code, code) for code in wanted]
 
 
 async def scope_for(session: AsyncSession, ctx: RequestContext) -> Scope:
@@ -199,7 +199,8 @@ async def search_referrals(
     page = await _search(session, Referral, query, _referral_visible(scope))
     if include_subject and page.rows:
         ids = sorted({uuid.UUID(r["patient_id"]) for r in page.rows})
-        page.included = [p for p in [await _patient_view(session, pid) for pid in ids] if p is not None]
+        views = await _patient_views(session, ids)
+        page.included = [views[pid] for pid in ids if pid in views]
     return page
 
 
@@ -262,28 +263,25 @@ _PATIENT_FIELDS = (
 )
 
 
-async def _patient_view(session: AsyncSession, patient_id: uuid.UUID) -> dict[str, Any] | None:
-    """A Patient's data as a plain dict: ``provisional`` ones from visits, the others from the registry."""
-    prov = await session.get(ProvisionalPatient, patient_id)
-    if prov is not None:
-        view = {f: getattr(prov, f) for f in _PATIENT_FIELDS}
-        view.update(
-            id=str(prov.id),
-            provisional=True,
-            clues=None,
-            expediente=None,
-            roll_record_id=prov.roll_record_id,
-            updated_at=prov.updated_at,
-            match_grade=prov.match_grade,
-            version=1,
-        )
-        return view
-    rec = await registry_service.get_by_patient_id(session, patient_id=patient_id)
-    if rec is None:
-        return None
+def _provisional_view(prov: ProvisionalPatient) -> dict[str, Any]:
+    view = {f: getattr(prov, f) for f in _PATIENT_FIELDS}
+    view.update(
+        id=str(prov.id),
+        provisional=True,
+        clues=None,
+        expediente=None,
+        roll_record_id=prov.roll_record_id,
+        updated_at=prov.updated_at,
+        match_grade=prov.match_grade,
+        version=1,
+    )
+    return view
+
+
+def _registry_view(rec: Any) -> dict[str, Any]:
     view = {f: getattr(rec, f, None) for f in _PATIENT_FIELDS}
     view.update(
-        id=str(patient_id),
+        id=str(rec.patient_id),
         provisional=False,
         clues=rec.clues_current or rec.clues,
         expediente=rec.expediente,
@@ -295,23 +293,43 @@ async def _patient_view(session: AsyncSession, patient_id: uuid.UUID) -> dict[st
     return view
 
 
-async def _patient_visible(session: AsyncSession, scope: Scope, view: dict[str, Any]) -> bool:
+async def _patient_views(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
+    """Patients' data as plain dicts by id: ``provisional`` ones from visits, the others from the registry.
+    Two queries whatever the number of ids; unknown ids are left out."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    provs = (
+        (await session.execute(select(ProvisionalPatient).where(ProvisionalPatient.id.in_(wanted))))
+        .scalars()
+        .all()
+    )
+    out = {p.id: _provisional_view(p) for p in provs}
+    rest = [i for i in wanted if i not in out]
+    for rec in await registry_service.get_by_patient_ids(session, patient_ids=rest):
+        out.setdefault(rec.patient_id, _registry_view(rec))
+    return out
+
+
+async def _visible_ids(session: AsyncSession, scope: Scope, views: Sequence[dict[str, Any]]) -> set[str]:
+    """The ids of the views this scope may see, in at most one query."""
     if scope.unrestricted:
-        return True
-    if scope.clues is not None and view.get("clues") in scope.clues:
-        return True
-    pid = uuid.UUID(view["id"])
-    found = (
-        await session.execute(
-            select(Referral.id).where(Referral.patient_id == pid, _referral_visible(scope)).limit(1)
+        return {v["id"] for v in views}
+    visible = {v["id"] for v in views if scope.clues is not None and v.get("clues") in scope.clues}
+    rest = sorted({uuid.UUID(v["id"]) for v in views if v["id"] not in visible})
+    if rest:
+        rows = await session.execute(
+            select(Referral.patient_id)
+            .where(Referral.patient_id.in_(rest), _referral_visible(scope))
+            .distinct()
         )
-    ).scalar_one_or_none()
-    return found is not None
+        visible |= {str(pid) for pid in rows.scalars().all()}
+    return visible
 
 
 async def get_patient(session: AsyncSession, *, scope: Scope, patient_id: uuid.UUID) -> dict[str, Any]:
-    view = await _patient_view(session, patient_id)
-    if view is None or not await _patient_visible(session, scope, view):
+    view = (await _patient_views(session, [patient_id])).get(patient_id)
+    if view is None or view["id"] not in await _visible_ids(session, scope, [view]):
         raise ReferralNotFound("no such Patient")
     return view
 
@@ -341,8 +359,7 @@ async def search_patients(
             .scalars()
             .all()
         )
-        for curp in curps:
-            by_curp += [r.patient_id for r in await registry_service.find_by_curp(session, curp=curp)]
+        by_curp += [r.patient_id for r in await registry_service.find_by_curps(session, curps=curps)]
         candidates = [c for c in candidates if c in set(by_curp)] if ids is not None else by_curp
     if ids is None and curps is None:
         first = func.min(Referral.change_seq)
@@ -363,13 +380,18 @@ async def search_patients(
         if with_total:
             distinct = select(func.count(func.distinct(Referral.patient_id))).where(_referral_visible(scope))
             total = int((await session.execute(distinct)).scalar_one())
+    # Every candidate's data and visibility in a fixed number of queries (candidates are bounded by the
+    # values a search may carry, or by the page size).
+    ordered = list(dict.fromkeys(candidates))
+    views = await _patient_views(session, ordered)
+    visible = await _visible_ids(session, scope, list(views.values()))
     out: list[dict[str, Any]] = []
     matched = 0
-    for pid in dict.fromkeys(candidates):
+    for pid in ordered:
         if len(out) >= count and not (with_total and total is None):
             break
-        view = await _patient_view(session, pid)
-        if view is not None and await _patient_visible(session, scope, view):
+        view = views.get(pid)
+        if view is not None and view["id"] in visible:
             matched += 1
             if len(out) < count:
                 out.append(view)

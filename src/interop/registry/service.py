@@ -109,6 +109,18 @@ async def get_by_patient_id(session: AsyncSession, *, patient_id: uuid.UUID) -> 
     return (await session.execute(query)).scalar_one_or_none()
 
 
+async def get_by_patient_ids(
+    session: AsyncSession, *, patient_ids: Sequence[uuid.UUID]
+) -> Sequence[RegistryPatient]:
+    """The current records behind these FHIR Patient ids, in one query (unknown ids are left out)."""
+    if not patient_ids:
+        return []
+    query = select(RegistryPatient).where(
+        RegistryPatient.patient_id.in_(sorted(set(patient_ids))), RegistryPatient.is_current
+    )
+    return (await session.execute(query)).scalars().all()
+
+
 async def get_by_pk(session: AsyncSession, *, record_pk: int) -> RegistryPatient | None:
     return await session.get(RegistryPatient, record_pk)
 
@@ -134,6 +146,16 @@ async def list_current(
 
 async def find_by_curp(session: AsyncSession, *, curp: str) -> Sequence[RegistryPatient]:
     query = select(RegistryPatient).where(RegistryPatient.is_current, RegistryPatient.curp == curp)
+    return (await session.execute(query.order_by(RegistryPatient.id))).scalars().all()
+
+
+async def find_by_curps(session: AsyncSession, *, curps: Sequence[str]) -> Sequence[RegistryPatient]:
+    """Current records with any of these CURPs, in one query, in primary-key order."""
+    if not curps:
+        return []
+    query = select(RegistryPatient).where(
+        RegistryPatient.is_current, RegistryPatient.curp.in_(sorted(set(curps)))
+    )
     return (await session.execute(query.order_by(RegistryPatient.id))).scalars().all()
 
 

@@ -66,6 +66,29 @@ async def get_unit(session: AsyncSession, *, clues: str) -> Unit | None:
     return (await session.execute(query)).scalar_one_or_none()
 
 
+async def current_codes(session: AsyncSession, *, codes: Sequence[str]) -> dict[str, str]:
+    """Each known code (current or former, upper-cased) → the unit's current CLUES, in one query; unknown
+    codes are left out. Where a code is one unit's current code and another's former one, current wins."""
+    wanted = sorted({c.strip().upper() for c in codes})
+    if not wanted:
+        return {}
+    rows = (
+        await session.execute(
+            select(Unit.clues, Unit.clues_anterior).where(
+                or_(Unit.clues.in_(wanted), Unit.clues_anterior.in_(wanted))
+            )
+        )
+    ).all()
+    out: dict[str, str] = {}
+    for clues, anterior in rows:
+        if anterior in wanted and anterior not in out:
+            out[anterior] = clues
+    for clues, _ in rows:
+        if clues in wanted:
+            out[clues] = clues
+    return out
+
+
 async def get_by_organization_id(session: AsyncSession, *, organization_id: uuid.UUID) -> Unit | None:
     query = select(Unit).where(Unit.organization_id == organization_id)
     return (await session.execute(query)).scalar_one_or_none()
