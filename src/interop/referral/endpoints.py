@@ -55,6 +55,7 @@ _PRIVATE = tuple(
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 MAX_HEADERS = 10
+MAX_ADDRESSES = 4  # tried in turn at a delivery, each with the full timeout
 MAX_HEADER_LENGTH = 1024
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _FORBIDDEN_HEADERS = frozenset(
@@ -156,6 +157,8 @@ def refusal(url: str, allowed_hosts: Sequence[str], *, allow_private: bool = Fal
         return "channel.endpoint debe ser una URL http(s)"
     if parts.username or parts.password:
         return "channel.endpoint no debe llevar credenciales (envíelas en channel.header)"
+    if not parts.netloc.isascii():
+        return "channel.endpoint debe escribir el host en ASCII (IDNA, xn--…)"
     host = parts.hostname.lower().rstrip(".")
     kind = address_class(host)
     if kind == "forbidden":
@@ -270,7 +273,7 @@ async def pin(
     if parts.query:
         path += f"?{parts.query}"
     targets = []
-    for address in addresses:
+    for address in addresses[:MAX_ADDRESSES]:
         in_url = f"[{address}]" if ":" in address else address
         targets.append(
             Target(

@@ -57,9 +57,15 @@ async def _post(
         for target in targets:
             extensions = {"sni_hostname": target.sni} if target.sni else None
             try:
-                resp = await http.post(
-                    target.url, content=body, headers={**headers, "Host": target.host}, extensions=extensions
-                )
+                # Streamed and never read: an endpoint's answer may be as large or as slow as it likes.
+                async with http.stream(
+                    "POST",
+                    target.url,
+                    content=body,
+                    headers={**headers, "Host": target.host},
+                    extensions=extensions,
+                ) as resp:
+                    status = resp.status_code
             except httpx.ConnectError as exc:
                 failure = ("connect", f"connection to {target.address} failed ({type(exc).__name__})")
                 continue
@@ -67,9 +73,9 @@ async def _post(
                 return "timeout", f"{target.address}: {type(exc).__name__}"
             except httpx.HTTPError as exc:
                 return "transport", f"{target.address}: {type(exc).__name__}"
-            if 200 <= resp.status_code < 300:
+            if 200 <= status < 300:
                 return None
-            return "status", f"{target.address} answered HTTP {resp.status_code}"
+            return "status", f"{target.address} answered HTTP {status}"
     return failure
 
 
