@@ -108,3 +108,22 @@ async def test_cost_of_a_patient_search_does_not_grow_with_the_candidates(
     assert many == one
     visible = (await client.get(f"/fhir/Patient?_id={','.join(patients)}", headers=hb)).json()
     assert sorted(e["resource"]["id"] for e in visible["entry"]) == sorted(patients)
+
+
+async def test_cost_of_an_organization_id_search_does_not_grow_with_the_ids(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, auth_headers: Headers
+) -> None:
+    unit_a = await add_unit(session, A, lat=19.4330, lon=-99.1330)
+    unit_b = await add_unit(session, B, lat=19.9000, lon=-99.1330)
+    ha = auth_headers("clinic", clues=[A])
+    await client.get("/fhir/Organization", headers=ha)
+    strangers = [str(uuid.uuid4()) for _ in range(60)]
+    one = await _cost(app, client, f"/fhir/Organization?_id={unit_a.organization_id}", ha)
+    ids = [str(unit_b.organization_id), *strangers, str(unit_a.organization_id)]
+    many = await _cost(app, client, f"/fhir/Organization?_id={','.join(ids)}", ha)
+    assert many == one
+    found = (await client.get(f"/fhir/Organization?_id={','.join(ids)}", headers=ha)).json()
+    assert [e["resource"]["id"] for e in found["entry"]] == [
+        str(unit_b.organization_id),
+        str(unit_a.organization_id),
+    ]

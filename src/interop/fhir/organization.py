@@ -7,6 +7,7 @@ by ``identifier`` answers to either code.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
@@ -177,18 +178,12 @@ async def search_organizations(
     offset = fs.parse_cursor(params.get("_cursor")) or 0
     page: Sequence[Unit]
     if params.get("_id"):
-        ids = fs.split_or(params["_id"])
-        units: list[Unit] = []
-        for value in ids:
-            unit = (
-                await units_service.get_by_organization_id(
-                    session, organization_id=fs.parse_uuid(value, what="_id")
-                )
-                if _is_uuid(value)
-                else None
-            )
-            if unit is not None:
-                units.append(unit)
+        ids = [uuid.UUID(v) for v in fs.split_or(params["_id"]) if _is_uuid(v)]
+        found = {
+            u.organization_id: u
+            for u in await units_service.get_by_organization_ids(session, organization_ids=ids)
+        }
+        units: list[Unit] = [found[i] for i in ids if i in found]  # in the order asked, repeats kept
         page, total = units[offset : offset + count], len(units)
     else:
         page, total = await units_service.search_units(

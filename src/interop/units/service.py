@@ -94,6 +94,16 @@ async def get_by_organization_id(session: AsyncSession, *, organization_id: uuid
     return (await session.execute(query)).scalar_one_or_none()
 
 
+async def get_by_organization_ids(
+    session: AsyncSession, *, organization_ids: Sequence[uuid.UUID]
+) -> Sequence[Unit]:
+    """The units behind these Organization ids, in one query (unknown ids are left out)."""
+    if not organization_ids:
+        return []
+    query = select(Unit).where(Unit.organization_id.in_(sorted(set(organization_ids))))
+    return (await session.execute(query)).scalars().all()
+
+
 # Search boxes around the point, in km: most visits have a unit within the first; the last is everything.
 _SEARCH_RADII_KM = (60.0, 250.0, 1000.0)
 _KM_PER_DEGREE = math.pi * _EARTH_RADIUS_KM / 180
