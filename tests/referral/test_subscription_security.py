@@ -9,8 +9,11 @@ stub in place of ``socket.getaddrinfo`` (it refuses any name it does not know, s
 from __future__ import annotations
 
 import socket
+import ssl
 import time
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -406,3 +409,105 @@ async def test_creating_and_deleting_a_subscription_is_audited(
         ("C", "create", "test-clinic"),
         ("D", "delete", "test-clinic"),
     ]
+
+
+def _tls_files(tmp: Path, name: str) -> tuple[Path, Path, Path]:
+    """A throwaway CA and a server certificate for ``name``: (CA file, certificate, key)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.now(UTC)
+
+    def cert(subject: str, key: Any, issuer: str, signer: Any, *, ca: bool) -> x509.Certificate:
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(hours=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if ca:
+            builder = builder.add_extension(
+                x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+            ).add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        else:
+            builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            builder = builder.add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(signer.public_key()), critical=False
+            )
+        return builder.sign(signer, hashes.SHA256())
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_cert = cert("interop test CA", ca_key, "interop test CA", ca_key, ca=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = cert(name, key, "interop test CA", ca_key, ca=False)
+    files = tmp / "ca.pem", tmp / "cert.pem", tmp / "key.pem"
+    files[0].write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    files[1].write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    files[2].write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return files
+
+
+async def test_https_delivery_to_the_pinned_address_checks_the_certificate_against_the_name(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    auth_headers: Headers,
+    stub_dns: StubDns,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A TLS receiver on 127.0.0.1 with a certificate for the stub name: the delivery connects to the
+    address, sends the name as SNI and verifies the certificate for it (a Subscription to the same address
+    under another name fails verification)."""
+    import certifi
+
+    ca, cert, key = _tls_files(tmp_path, STUB_NAME)
+    monkeypatch.setattr(certifi, "where", lambda: str(ca))
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    seen_sni: list[str | None] = []
+    server_tls.sni_callback = lambda _sock, server_name, _ctx: seen_sni.append(server_name)  # type: ignore[assignment,func-returns-value]
+    rec = Receiver()
+    web_app = web.Application()
+    web_app.router.add_post("/hook", rec.hook)
+    runner = web.AppRunner(web_app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_tls)
+    await site.start()
+    rec.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        app.state.settings.subscription_allow_private = True
+        await add_unit(session, A, lat=19.4330, lon=-99.1330)
+        ha = auth_headers("clinic", clues=[A])
+        good = await client.post(
+            "/fhir/Subscription", json=_subscription(f"https://{STUB_NAME}:{rec.port}/hook"), headers=ha
+        )
+        assert good.status_code == 201, good.text
+        await client.post("/v1/visits", json=visit_body("S-tls"), headers=auth_headers("bienestar"))
+        assert await _run_ready(app) == 1
+        assert len(rec.bodies) == 1
+        assert seen_sni == [STUB_NAME]
+        assert rec.headers[0]["Host"] == f"{STUB_NAME}:{rec.port}"
+
+        # The same address by its number: no name to check the certificate against, so it is refused.
+        await client.delete(f"/fhir/Subscription/{good.json()['id']}", headers=ha)
+        bare = await client.post(
+            "/fhir/Subscription", json=_subscription(f"https://127.0.0.1:{rec.port}/hook"), headers=ha
+        )
+        await client.post("/v1/visits", json=visit_body("S-tls-2"), headers=auth_headers("bienestar"))
+        assert await _run_ready(app) == 1
+        assert len(rec.bodies) == 1
+        after = (await client.get(f"/fhir/Subscription/{bare.json()['id']}", headers=ha)).json()
+        assert after["status"] == "error"
+    finally:
+        await runner.cleanup()
