@@ -17,6 +17,11 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "INTEROP_DATABASE_URL"),
         description="postgresql+asyncpg://… of an external server; unset starts the embedded one.",
     )
+    database_owner_url: str | None = Field(
+        default=None,
+        description="postgresql+asyncpg://… of the tables' owner, for migrations, backup and restore when "
+        "DATABASE_URL names the application's own (non-owner) login role; unset: DATABASE_URL does both.",
+    )
     data_dir: Path = Field(default=Path(".interop"), description="Embedded database, keys and uploads.")
     host: str = "127.0.0.1"
     port: int = 8000

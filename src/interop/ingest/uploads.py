@@ -53,8 +53,8 @@ def too_large(limit: int) -> UploadTooLarge:
 
 def _storage_full() -> UploadStorageFull:
     return UploadStorageFull(
-        "no queda espacio suficiente en la carpeta de datos para la carga; nada se guardó "
-        "(not enough free space in the data folder for the upload; nothing was stored)"
+        "no queda espacio en la carpeta de datos para la carga; nada se guardó "
+        "(no space left in the data folder for the upload; nothing was stored)"
     )
 
 
