@@ -26,6 +26,9 @@ from interop.db.engine import create_engine, create_sessionmaker
 from interop.main import create_app
 
 TEMPLATE = "interop_template"
+# Tests connect as the application does: a LOGIN role in interop_app, not the tables' owner.
+TEST_APP_ROLE = "interop_test_app"
+TEST_APP_PASSWORD = "interop-test-only"
 TEST_SERVER_SETTINGS = {
     "fsync": "off",
     "synchronous_commit": "off",
@@ -43,8 +46,24 @@ def pg_server() -> Iterator[EmbeddedServer]:
     server = asyncio.run(start_embedded(root, overrides=TEST_SERVER_SETTINGS))
     asyncio.run(_create_database(server, TEMPLATE, template=None))
     migrate.upgrade(server.url(TEMPLATE))
+    asyncio.run(_create_app_role(server))
     yield server
     server.stop()
+
+
+async def _create_app_role(server: EmbeddedServer) -> None:
+    conn = await asyncpg.connect(server.url("postgres").replace("+asyncpg", ""))
+    try:
+        await conn.execute(
+            f"CREATE ROLE {TEST_APP_ROLE} LOGIN PASSWORD '{TEST_APP_PASSWORD}' IN ROLE interop_app"
+        )
+    finally:
+        await conn.close()
+
+
+def as_app_role(url: str) -> str:
+    """An owner URL of the test server (``postgresql+asyncpg://postgres@/…``) as the application's role."""
+    return url.replace("://postgres@", f"://{TEST_APP_ROLE}:{TEST_APP_PASSWORD}@", 1)
 
 
 async def _create_database(server: EmbeddedServer, name: str, *, template: str | None) -> None:
@@ -67,12 +86,18 @@ async def _drop_database(server: EmbeddedServer, name: str) -> None:
 
 
 @pytest.fixture
-async def database_url(pg_server: EmbeddedServer) -> AsyncIterator[str]:
-    """A fresh database, migrated to head, for this test alone."""
+async def owner_database_url(pg_server: EmbeddedServer) -> AsyncIterator[str]:
+    """A fresh database, migrated to head, for this test alone, as its owner (the migrating user)."""
     name = f"t_{os.getpid()}_{next(_counter)}"
     await _create_database(pg_server, name, template=TEMPLATE)
     yield pg_server.url(name)
     await _drop_database(pg_server, name)
+
+
+@pytest.fixture
+def database_url(owner_database_url: str) -> str:
+    """The same database as the application's login role sees it (a member of interop_app)."""
+    return as_app_role(owner_database_url)
 
 
 @pytest.fixture

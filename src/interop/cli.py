@@ -54,6 +54,25 @@ def _port_free(host: str, port: int) -> str | None:
     return None
 
 
+def _warn_if_owner(url: str) -> None:
+    """The service should not be able to disable the audit trail's trigger (docs/security-operations.md)."""
+    import asyncio
+
+    from interop.db import roles
+
+    try:
+        risky = asyncio.run(roles.may_tamper_with_audit(url))
+    except Exception:  # a warning only: the server's own checks report an unreachable database
+        return
+    if risky:
+        typer.echo(
+            "interop serve: aviso: DATABASE_URL usa un superusuario o el dueño de las tablas, que podría "
+            "desactivar la protección de la auditoría; conecte con un rol miembro de interop_app "
+            "(warning: DATABASE_URL is a superuser or the tables' owner; use a member of interop_app)",
+            err=True,
+        )
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
@@ -86,9 +105,8 @@ def serve(
         settings.database_url = url
         if workers_off:
             settings.run_worker = False
-        from interop.auth import service as auth_service
-
-        auth_service.bootstrap_admin_sync(settings, url)
+        _warn_if_owner(url)
+        auth_cli.bootstrap_admin(settings, url, host=host, port=port)
         typer.echo(
             f"interop listening on http://{host}:{port} (data in {settings.resolved_data_dir})", err=True
         )
@@ -113,7 +131,7 @@ def backup_command(out: Annotated[Path, typer.Option(help="File to write (pg_dum
     """Write a consistent backup of the database (embedded or DATABASE_URL)."""
     from interop.db.backup import BackupError, backup
 
-    with database("interop backup", Settings(), migrate_db=False) as url:
+    with database("interop backup", Settings(), migrate_db=False, as_owner=True) as url:
         try:
             backup(url, out)
         except BackupError as exc:
@@ -126,11 +144,16 @@ def restore_command(
     dump: Annotated[Path, typer.Argument(help="A file written by `interop backup`.")],
 ) -> None:
     """Restore a backup into an empty database (a fresh data folder, or an empty DATABASE_URL)."""
+    import asyncio
+
+    from interop.db import roles
     from interop.db.backup import BackupError, restore
 
-    with database("interop restore", Settings(), migrate_db=False) as url:
+    with database("interop restore", Settings(), migrate_db=False, as_owner=True) as url:
         try:
+            asyncio.run(roles.prepare_restore(url))
             restore(url, dump)
+            asyncio.run(roles.finish_restore(url))
         except BackupError as exc:
             raise fail("interop restore", str(exc)) from None
     typer.echo("restored")

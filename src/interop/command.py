@@ -28,10 +28,13 @@ def fail(label: str, message: str, code: int = 1) -> typer.Exit:
 
 
 @contextmanager
-def database(label: str, settings: Settings, *, migrate_db: bool = True) -> Iterator[str]:
-    """The database URL, ready; the embedded server (if started here) is stopped on the way out."""
+def database(
+    label: str, settings: Settings, *, migrate_db: bool = True, as_owner: bool = False
+) -> Iterator[str]:
+    """The database URL, ready (the application's role; the owner's with ``as_owner``); the embedded
+    server (if started here) is stopped on the way out."""
     try:
-        url, server = prepare(settings, migrate_db=migrate_db)
+        url, server = prepare(settings, migrate_db=migrate_db, as_owner=as_owner)
     except DatabaseUnavailable as exc:
         raise fail(label, str(exc), 2) from None
     # Work done from the CLI is audited like work done over HTTP, periodic checkpoints included.

@@ -17,6 +17,11 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "INTEROP_DATABASE_URL"),
         description="postgresql+asyncpg://… of an external server; unset starts the embedded one.",
     )
+    database_owner_url: str | None = Field(
+        default=None,
+        description="postgresql+asyncpg://… of the tables' owner, for migrations, backup and restore when "
+        "DATABASE_URL names the application's own (non-owner) login role; unset: DATABASE_URL does both.",
+    )
     data_dir: Path = Field(default=Path(".interop"), description="Embedded database, keys and uploads.")
     host: str = "127.0.0.1"
     port: int = 8000
@@ -80,6 +85,16 @@ class Settings(BaseSettings):
         description="External issuer's token endpoint, advertised in /.well-known/smart-configuration.",
     )
     rate_limit_per_minute: int = 6000
+    token_rate_limit_per_minute: int = Field(
+        default=30,
+        description="Token requests per minute (burst) allowed per network address and, separately, per "
+        "client name at /auth/token; each secret check costs an argon2 verification (~64 MiB). 0: off.",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description='Addresses or networks (JSON list, e.g. ["10.0.0.5", "10.1.0.0/16"]) of reverse '
+        "proxies whose X-Forwarded-For is believed; from anyone else the header is ignored. Empty: never.",
+    )
     max_body_bytes: int = 1_048_576
 
     # Audit: Ed25519 checkpoint signing key (PEM, PKCS8); generated into data_dir when unset.
@@ -88,6 +103,18 @@ class Settings(BaseSettings):
 
     # Imports: rows per committed batch (a resumed import restarts after the last committed batch).
     import_chunk_rows: int = Field(default=50_000, ge=1)
+    upload_max_bytes: int = Field(
+        default=8 * 1024**3,
+        ge=1,
+        description="Largest file `POST /v1/imports` accepts (the whole roll, ~13 M rows, is ~3 GB); "
+        "a larger one is refused with 413 while it streams in.",
+    )
+    upload_min_free_bytes: int = Field(
+        default=2 * 1024**3,
+        ge=0,
+        description="Free space the data folder's file system must keep: an upload that would leave less "
+        "is refused with 507 (before PostgreSQL, on the same disk, runs out).",
+    )
 
     # Identifier systems (DESIGN.md).
     system_curp: str = "https://www.gob.mx/curp"

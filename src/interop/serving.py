@@ -61,6 +61,9 @@ def _config(settings: Settings, host: str, port: int) -> uvicorn.Config:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=10,
+        # Forwarded addresses are believed only from INTEROP_TRUSTED_PROXIES, by interop.api.addresses;
+        # uvicorn's own rule (trust 127.0.0.1 by default) would apply a second, different one first.
+        proxy_headers=False,
     )
 
 

@@ -26,11 +26,11 @@ Tamper = Callable[..., Any]
 
 
 @pytest.fixture
-def tamper(database_url: str) -> Tamper:
+def tamper(owner_database_url: str) -> Tamper:
     """Run SQL on the audit tables as the superuser with the append-only triggers disabled."""
 
     async def run(*statements: str) -> None:
-        conn = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+        conn = await asyncpg.connect(owner_database_url.replace("+asyncpg", ""))
         try:
             async with conn.transaction():
                 for table in ("audit_event", "audit_checkpoint"):

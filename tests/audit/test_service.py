@@ -164,13 +164,14 @@ async def test_unknown_codes_are_rejected(session: AsyncSession, kwargs: dict[st
     ],
 )
 async def test_update_delete_truncate_are_refused_by_the_trigger(
-    sessionmaker: async_sessionmaker[AsyncSession], database_url: str, signer: Signer, statement: str
+    sessionmaker: async_sessionmaker[AsyncSession], owner_database_url: str, signer: Signer, statement: str
 ) -> None:
+    # As the owner: the trigger is what stops it (the application's role is refused before, by privilege).
     await record_many(sessionmaker, 1)
     async with sessionmaker() as session:
         await audit_service.checkpoint(session)
         await session.commit()
-    conn = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+    conn = await asyncpg.connect(owner_database_url.replace("+asyncpg", ""))
     try:
         with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
             await conn.execute(statement)

@@ -14,6 +14,7 @@ from click.testing import Result
 from fastapi import FastAPI
 from typer.testing import CliRunner
 
+from interop.auth import cli as auth_cli
 from interop.auth import service as auth_service
 from interop.cli import app as cli_app
 from interop.config import Settings
@@ -162,15 +163,22 @@ async def test_serve_bootstrap_creates_admin_once(
     settings: Settings, probe_client: httpx.AsyncClient, capfd: Any
 ) -> None:
     assert settings.database_url
-    await asyncio.to_thread(auth_service.bootstrap_admin_sync, settings, settings.database_url)
+    await asyncio.to_thread(
+        auth_cli.bootstrap_admin, settings, settings.database_url, host="127.0.0.1", port=8000
+    )
     first = capfd.readouterr().err
-    assert "created the API client 'admin'" in first
-    assert "interop token --client admin" in first
-    secret = first.split("shown only this once:\n", 1)[1].splitlines()[0].strip()
+    assert "'admin'" in first
+    secret_file = settings.resolved_data_dir / auth_cli.ADMIN_SECRET_FILE
+    assert str(secret_file) in first
+    secret = secret_file.read_text().splitlines()[0].strip()
+    assert secret not in first
+    assert "interop token --client admin" in secret_file.read_text()
     issued = await probe_client.post(
         "/auth/token", data={"grant_type": "client_credentials"}, auth=("admin", secret)
     )
     assert issued.status_code == 200
     assert issued.json()["scope"] == "system/*.cruds"
-    await asyncio.to_thread(auth_service.bootstrap_admin_sync, settings, settings.database_url)
+    await asyncio.to_thread(
+        auth_cli.bootstrap_admin, settings, settings.database_url, host="127.0.0.1", port=8000
+    )
     assert "admin" not in capfd.readouterr().err

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -84,11 +84,15 @@ def _flow(database_url: str, data: Path) -> None:
     route = _guarded_get_route()
     proc, first = _serve(env, port, data.parent / "serve-1.log")
     try:
-        match = re.search(r"shown only this once:\n\s+(\S+)\n", first)
-        assert match, first[-2000:]
-        secret = match.group(1)
-        assert f"curl -s -u 'admin:{secret}' -d grant_type=client_credentials" in first
+        # Not a terminal: the secret goes to a 0600 file in the data folder, never to the log.
+        secret_file = data.resolve() / "admin-secret"
+        assert str(secret_file) in first, first[-2000:]
+        assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+        written = secret_file.read_text()
+        secret = written.splitlines()[0].strip()
+        assert secret not in first
         base = f"http://127.0.0.1:{port}"
+        assert f"curl -s -u 'admin:{secret}' -d grant_type=client_credentials {base}/auth/token" in written
         issued = httpx.post(
             f"{base}/auth/token",
             data={"grant_type": "client_credentials"},

@@ -295,7 +295,7 @@ async def test_token_endpoint_is_rate_limited_per_address(
     settings: Any, register: Register, serve_with: Any
 ) -> None:
     secret = await register("busy-client", "bienestar")
-    async with serve_with(settings, rate_limit_per_minute=2) as (_, http):
+    async with serve_with(settings, token_rate_limit_per_minute=2) as (_, http):
         form = {"grant_type": "client_credentials"}
         assert (await _token(http, form, auth=("busy-client", secret))).status_code == 200
         assert (await _token(http, form, auth=("busy-client", "guess"))).status_code == 401

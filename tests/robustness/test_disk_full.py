@@ -27,7 +27,10 @@ def small_data_dir(tmp_path: Path) -> Iterator[Path]:
 def test_upload_into_a_full_data_folder(
     database_url: str, small_data_dir: Path, live_server_class: Any
 ) -> None:
-    settings = Settings(database_url=database_url, data_dir=small_data_dir, run_worker=True)
+    # No free-space margin: this is about the disk really filling up mid-upload (ENOSPC).
+    settings = Settings(
+        database_url=database_url, data_dir=small_data_dir, run_worker=True, upload_min_free_bytes=0
+    )
     live = live_server_class(settings)
     live.start()
     try:

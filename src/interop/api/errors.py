@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from interop.api.addresses import client_address
 from interop.api.tracing import request_id_var
 from interop.audit import service as audit_service
 from interop.auth.dependencies import route_template
@@ -83,7 +84,7 @@ async def _audit_denied(request: Request, status: int) -> None:
             sessionmaker,
             request_id=getattr(request.state, "request_id", None) or "unknown",
             trace_id=getattr(request.state, "trace_id", None) or "0" * 32,
-            network_address=request.client.host if request.client else None,
+            network_address=client_address(request),
             status=status,
             method=request.method,
             route=route_template(request),

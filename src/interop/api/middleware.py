@@ -1,5 +1,5 @@
 """Pure ASGI middleware: request and trace ids, access log by route template, metrics, security headers,
-and a body-size limit (imports stream through their own route and are exempt)."""
+and a body-size limit (imports stream through their own route, under their own, larger limit)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,8 @@ SECURITY_HEADERS = [
     (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
 ]
 STREAMED_PATHS = ("/v1/imports",)
+# Room for a multipart envelope (boundaries, part headers, a few form fields) around an uploaded file.
+MULTIPART_SLACK_BYTES = 1 << 20
 
 
 def header(scope: Scope, name: bytes) -> str | None:
@@ -45,9 +47,14 @@ class BodyTooLarge(Exception):
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_upload_bytes: int | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        # Uploads are bounded too, while they stream: multipart bodies are spooled to disk by the
+        # form parser before the route sees them, so the bound must hold here.
+        self.max_upload_bytes = (
+            max_upload_bytes + MULTIPART_SLACK_BYTES if max_upload_bytes is not None else None
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -64,10 +71,11 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         status_holder: dict[str, int] = {"status": 500}
         path = scope.get("path", "")
-        limited = not path.startswith(STREAMED_PATHS) or scope.get("method") != "POST"
+        streamed = path.startswith(STREAMED_PATHS) and scope.get("method") == "POST"
+        limit = self.max_upload_bytes if streamed else self.max_body_bytes
 
         declared = header(scope, b"content-length")
-        if limited and declared and declared.isdigit() and int(declared) > self.max_body_bytes:
+        if limit is not None and declared and declared.isdigit() and int(declared) > limit:
             await self._too_large(scope, send, request_id)
             request_id_var.reset(rid_token)
             trace_id_var.reset(tid_token)
@@ -78,9 +86,9 @@ class RequestContextMiddleware:
         async def limited_receive() -> Message:
             nonlocal received
             message = await receive()
-            if limited and message["type"] == "http.request":
+            if limit is not None and message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
+                if received > limit:
                     raise BodyTooLarge
             return message
 

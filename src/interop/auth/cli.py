@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import secrets
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TextIO, TypeVar
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +18,7 @@ from interop.auth import service as auth_service
 from interop.auth.tokens import KeyRing, retire, rotate
 from interop.command import in_session
 from interop.config import Settings
-from interop.context import RequestContext
+from interop.context import RequestContext, system_context
 from interop.errors import DomainError
 
 clients_app = typer.Typer(no_args_is_help=True)
@@ -104,6 +107,20 @@ def revoke(name: Annotated[str, typer.Argument(help="Client id.")]) -> None:
     typer.echo(f"client {name} revoked")
 
 
+@clients_app.command("rotate-secret")
+def rotate_secret(name: Annotated[str, typer.Argument(help="Client id.")]) -> None:
+    """Give a client a new secret (printed once); the old one stops working at once. Audited."""
+
+    async def work(session: AsyncSession) -> str:
+        ctx = system_context(request_id=f"cli-{secrets.token_hex(6)}", trace_id=secrets.token_hex(16))
+        return await auth_service.rotate_secret(session, ctx, name=name)
+
+    secret = _with_session(Settings(), work)
+    typer.echo(f"cliente {name}: secreto nuevo; el anterior ya no sirve (new secret for {name})")
+    typer.echo("secreto (se muestra solo ahora; guárdelo en un lugar seguro):")
+    typer.echo(secret)
+
+
 @clients_app.command("rotate-key")
 def rotate_key() -> None:
     """Add a new signing key. Older keys keep verifying the tokens they signed until retired."""
@@ -154,3 +171,73 @@ def token(
 
     access_token = _with_session(settings, work)
     typer.echo(access_token)
+
+
+ADMIN_SECRET_FILE = "admin-secret"  # noqa: S105 - a file name, not a secret
+
+
+def _public_base(settings: Settings, host: str, port: int) -> str:
+    """Where a local operator reaches the server just started: the configured base URL, else host:port
+    (a wildcard listen address is reached on loopback)."""
+    if settings.base_url:
+        return settings.base_url.rstrip("/")
+    shown = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)  # noqa: S104
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}"
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+
+
+def announce_admin_secret(
+    settings: Settings, secret: str, *, host: str, port: int, stream: TextIO | None = None
+) -> None:
+    """Tell the operator the first ``admin`` secret: on an interactive terminal, printed; otherwise (logs,
+    containers) written to a ``0600`` file in the data folder, and only its path printed."""
+    out = stream or sys.stderr
+    base = _public_base(settings, host, port)
+    how = (
+        "Obtenga un token con cualquiera de (get a token with either of):\n"
+        f"  interop token --client {auth_service.ADMIN_NAME}\n"
+        f"  curl -s -u '{auth_service.ADMIN_NAME}:{secret}' -d grant_type=client_credentials "
+        f"{base}/auth/token\n"
+    )
+    if out.isatty():
+        out.write(
+            f"interop: se creó el cliente de API '{auth_service.ADMIN_NAME}' (rol admin). Su secreto, "
+            f"mostrado solo esta vez (shown only this once):\n  {secret}\n{how}"
+        )
+        out.flush()
+        return
+    path = settings.resolved_data_dir / ADMIN_SECRET_FILE
+    _write_private(path, f"{secret}\n\n{how}")
+    out.write(
+        f"interop: se creó el cliente de API '{auth_service.ADMIN_NAME}' (rol admin). Su secreto está en "
+        f"{path} (solo legible por este usuario): léalo, guárdelo en un lugar seguro y borre el archivo. "
+        f"(created the API client '{auth_service.ADMIN_NAME}'; its secret was written to that file)\n"
+    )
+    out.flush()
+
+
+def bootstrap_admin(settings: Settings, url: str, *, host: str, port: int) -> None:
+    """Before the server starts (outside any event loop): create ``admin`` once and say how to get a token."""
+    if settings.auth_jwks_url:
+        return
+
+    async def run() -> str | None:
+        from interop.db.runtime import open_database
+
+        async with open_database(settings, url) as db, db.sessionmaker() as session:
+            secret = await auth_service.bootstrap_admin(session)
+            await session.commit()
+            return secret
+
+    secret = asyncio.run(run())
+    if secret is not None:
+        announce_admin_secret(settings, secret, host=host, port=port)

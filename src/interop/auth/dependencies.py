@@ -16,6 +16,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 
+from interop.api.addresses import client_address
 from interop.api.routes import template_of
 from interop.auth import scopes
 from interop.auth import service as auth_service
@@ -40,6 +41,8 @@ class AuthRuntime:
     keys_stamp: int
     limiter: RateLimiter
     remote: RemoteKeySet | None
+    # /auth/token: every request per network address, failed authentications per client name.
+    token_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0))
     keys_checked_at: float = float("-inf")
     clients: dict[str, tuple[bool | None, float]] = field(default_factory=dict)
     # Verified tokens: an ES256 check costs ~0.3 ms of CPU per request, and a client sends the same token
@@ -58,6 +61,7 @@ def runtime(app: FastAPI) -> AuthRuntime:
         keys_dir=keys_dir,
         keys_stamp=-1,  # unknown: the first check reloads, in case the folder changed since start-up
         limiter=RateLimiter(settings.rate_limit_per_minute),
+        token_limiter=RateLimiter(settings.token_rate_limit_per_minute),
         remote=RemoteKeySet(settings.auth_jwks_url, ttl_s=settings.auth_jwks_cache_s)
         if settings.auth_jwks_url
         else None,
@@ -156,12 +160,11 @@ def acting_user_id(value: str) -> str:
 
 
 def context_for(request: Request, actor: Actor) -> RequestContext:
-    client = request.client
     return RequestContext(
         actor=actor,
         request_id=request.state.request_id,
         trace_id=request.state.trace_id,
-        network_address=client.host if client else None,
+        network_address=client_address(request),
     )
 
 

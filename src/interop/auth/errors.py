@@ -15,6 +15,10 @@ class ClientExists(Conflict):
     code = "client-exists"
 
 
+class ClientRevoked(Conflict):
+    code = "client-revoked"
+
+
 class ClientNotFound(NotFound):
     code = "client-not-found"
 

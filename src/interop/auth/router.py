@@ -10,6 +10,7 @@ from urllib.parse import unquote_plus
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from interop.api.addresses import client_address
 from interop.api.deps import SessionDep
 from interop.auth import assertion as assertion_rules
 from interop.auth import scopes
@@ -136,6 +137,18 @@ def _claimed_name(request: Request, form: dict[str, str]) -> str:
     return form.get("client_id") or "unknown"
 
 
+def _throttled(wait: int) -> JSONResponse:
+    return JSONResponse(
+        {
+            "error": "invalid_request",
+            "error_description": "demasiadas solicitudes de token; reintente más tarde "
+            "(too many token requests; retry later)",
+        },
+        status_code=429,
+        headers={**_NO_STORE, "Retry-After": str(wait)},
+    )
+
+
 def _oauth_error(exc: TokenError, *, basic: bool) -> JSONResponse:
     headers = dict(_NO_STORE)
     if isinstance(exc, InvalidClient):
@@ -155,7 +168,10 @@ def _oauth_error(exc: TokenError, *, basic: bool) -> JSONResponse:
         400: _OAUTH_ERROR,
         401: _OAUTH_ERROR,
         404: {"description": "The embedded issuer is off"},
-        429: {"description": "Too many token requests from this address (see Retry-After)"},
+        429: {
+            "description": "Too many token requests from this address, or failed ones for this client "
+            "name (see Retry-After)"
+        },
     },
     openapi_extra=_TOKEN_FORM,
 )
@@ -163,15 +179,12 @@ async def token(request: Request, session: SessionDep) -> JSONResponse:
     settings = _settings(request)
     if settings.auth_jwks_url:
         raise IssuerOff("the embedded issuer is off; tokens come from the configured external issuer")
-    # Guessing secrets costs an argon2 verification each, and is also bounded per network address.
-    address = request.client.host if request.client else "unknown"
-    wait = runtime(request.app).limiter.take(f"token-endpoint:{address}")
+    # Each secret check is an argon2 verification (~64 MiB, tens of ms): its own low limit per address.
+    limiter = runtime(request.app).token_limiter
+    address = client_address(request) or "unknown"
+    wait = limiter.take(f"address:{address}")
     if wait is not None:
-        return JSONResponse(
-            {"error": "invalid_request", "error_description": "too many token requests; retry later"},
-            status_code=429,
-            headers={**_NO_STORE, "Retry-After": str(wait)},
-        )
+        return _throttled(wait)
     form: dict[str, str] = {}
     basic = bool(request.headers.get("authorization", "").lower().startswith("basic "))
     client: AuthClient | None = None
@@ -185,7 +198,15 @@ async def token(request: Request, session: SessionDep) -> JSONResponse:
             raise InvalidRequest("grant_type is required")
         if grant != "client_credentials":
             raise UnsupportedGrantType("only the client_credentials grant is supported")
-        client = await _authenticate_client(request, form, session)
+        claimed = _claimed_name(request, form)[:64]
+        wait = limiter.check(f"client:{claimed}")
+        if wait is not None:
+            return _throttled(wait)
+        try:
+            client = await _authenticate_client(request, form, session)
+        except InvalidClient:
+            limiter.take(f"client:{claimed}")  # failures per client name, whichever address sends them
+            raise
         issued = auth_service.issue_token(
             current_keyring(request.app), settings, client=client, requested_scope=form.get("scope")
         )

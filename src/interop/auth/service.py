@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -28,6 +27,7 @@ from interop.auth import scopes
 from interop.auth.errors import (
     ClientExists,
     ClientNotFound,
+    ClientRevoked,
     ClientSpecInvalid,
     InvalidClient,
     InvalidScope,
@@ -92,8 +92,18 @@ async def create_client(
 ) -> tuple[AuthClient, str | None]:
     """Register a client. Returns it and its secret, which is shown once and stored only as an argon2 hash."""
     parsed_role, wanted, jwks = _check_spec(name, role, clues, jwks)
-    if await get_client(session, name=name) is not None:
-        raise ClientExists(f"client {name} already exists")
+    existing = await get_client(session, name=name)
+    if existing is not None and not existing.active:
+        # Re-activating a name would also revive the revoked registration's unexpired tokens.
+        raise ClientExists(
+            f"el cliente {name} fue revocado y su nombre no se reutiliza; registre otro nombre "
+            f"(client {name} was revoked: a revoked name is not reused, choose another)"
+        )
+    if existing is not None:
+        raise ClientExists(
+            f"el cliente {name} ya existe; para un secreto nuevo: interop clients rotate-secret {name} "
+            f"(client {name} already exists; for a new secret use rotate-secret)"
+        )
     if not with_secret and jwks is None:
         raise ClientSpecInvalid("a client needs a secret, a JWK set, or both")
     secret = secrets.token_urlsafe(32) if with_secret else None
@@ -126,6 +136,25 @@ async def revoke_client(session: AsyncSession, *, name: str) -> AuthClient:
         client.revoked_at = datetime.now(UTC)
         await session.flush()
     return client
+
+
+async def rotate_secret(session: AsyncSession, ctx: RequestContext, *, name: str) -> str:
+    """Give an active client a new secret (returned once, stored as an argon2 hash); the old secret stops
+    working at once, tokens already issued run to their expiry. Audited as an update of the client."""
+    client = await get_client(session, name=name)
+    if client is None:
+        raise ClientNotFound(f"no hay un cliente llamado {name} (no client named {name})")
+    if not client.active:
+        raise ClientRevoked(
+            f"el cliente {name} está revocado; registre otro nombre (client {name} is revoked)"
+        )
+    secret = secrets.token_urlsafe(32)
+    client.secret_hash = await asyncio.to_thread(_hasher.hash, secret)
+    await session.flush()
+    await audit_service.record(
+        session, ctx, action="U", subtype="update", entities=[AuditEntity(type="Client", id=name)]
+    )
+    return secret
 
 
 async def client_active(session: AsyncSession, *, name: str) -> bool | None:
@@ -231,33 +260,6 @@ async def bootstrap_admin(session: AsyncSession) -> str | None:
         return None
     _, secret = await create_client(session, name=ADMIN_NAME, role=scopes.Role.ADMIN.value)
     return secret
-
-
-def bootstrap_admin_sync(settings: Settings, url: str) -> None:
-    """Before the server starts (outside any event loop): create ``admin`` once and say how to get a token."""
-    if settings.auth_jwks_url:
-        return
-
-    async def run() -> str | None:
-        from interop.db.runtime import open_database
-
-        async with open_database(settings, url) as db, db.sessionmaker() as session:
-            secret = await bootstrap_admin(session)
-            await session.commit()
-            return secret
-
-    secret = asyncio.run(run())
-    if secret is None:
-        return
-    base = (settings.base_url or f"http://{settings.host}:{settings.port}").rstrip("/")
-    print(
-        f"interop: created the API client '{ADMIN_NAME}' (role admin). Its secret, shown only this once:\n"
-        f"  {secret}\n"
-        "Get a token with either of:\n"
-        f"  interop token --client {ADMIN_NAME}\n"
-        f"  curl -s -u '{ADMIN_NAME}:{secret}' -d grant_type=client_credentials {base}/auth/token",
-        file=sys.stderr,
-    )
 
 
 def actor_of(client: AuthClient) -> Actor:

@@ -11,7 +11,7 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from interop.config import Settings
-from interop.db import migrate
+from interop.db import migrate, roles
 from interop.db.embedded import EmbeddedServer, EmbeddedServerError, start_embedded
 from interop.db.engine import asyncpg_dsn, create_engine, create_sessionmaker
 
@@ -27,12 +27,16 @@ class Database:
     sessionmaker: async_sessionmaker[AsyncSession]
 
 
+def _asyncpg_url(url: str) -> str:
+    return (
+        url.replace("postgresql://", "postgresql+asyncpg://", 1) if url.startswith("postgresql://") else url
+    )
+
+
 async def resolve_url(settings: Settings) -> tuple[str, EmbeddedServer | None]:
     """The URL to use, starting the embedded server when no DATABASE_URL is set."""
     if settings.database_url:
-        url = settings.database_url
-        if url.startswith("postgresql://"):
-            url = url.replace("postgresql://", "postgresql+asyncpg://", 1)
+        url = _asyncpg_url(settings.database_url)
         try:
             conn = await asyncpg.connect(asyncpg_dsn(url), timeout=settings.db_connect_timeout_s)
             await conn.close()
@@ -49,20 +53,40 @@ async def resolve_url(settings: Settings) -> tuple[str, EmbeddedServer | None]:
     return server.url(), server
 
 
-def prepare(settings: Settings, *, migrate_db: bool = True) -> tuple[str, EmbeddedServer | None]:
-    """Blocking: resolve the URL and migrate to head. The caller stops the returned server when done."""
+def prepare(
+    settings: Settings, *, migrate_db: bool = True, as_owner: bool = False
+) -> tuple[str, EmbeddedServer | None]:
+    """Blocking: resolve the URL and migrate to head (as the tables' owner). The URL returned is the
+    application's login role (``interop.db.roles``), or the owner's with ``as_owner`` (backup, restore).
+    The caller stops the returned server when done."""
     url, server = asyncio.run(resolve_url(settings))
-    if not migrate_db:
-        return url, server
+    owner_url = _asyncpg_url(settings.database_owner_url) if settings.database_owner_url else url
     try:
-        migrate.upgrade(url)
-    except Exception as exc:
+        if migrate_db:
+            try:
+                migrate.upgrade(owner_url)
+            except Exception as exc:
+                raise DatabaseUnavailable(
+                    f"migrations failed: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+                ) from exc
+        if as_owner:
+            return owner_url, server
+        if server is not None:
+            url = asyncio.run(_embedded_app_url(owner_url, settings))
+    except BaseException:
         if server is not None:
             server.stop()
-        raise DatabaseUnavailable(
-            f"migrations failed: {type(exc).__name__}: {str(exc).splitlines()[0]}"
-        ) from exc
+        raise
     return url, server
+
+
+async def _embedded_app_url(owner_url: str, settings: Settings) -> str:
+    try:
+        return await roles.embedded_app_url(owner_url, settings.resolved_data_dir)
+    except (OSError, asyncpg.PostgresError) as exc:
+        raise DatabaseUnavailable(
+            f"the application's database role could not be prepared: {type(exc).__name__}"
+        ) from exc
 
 
 @asynccontextmanager

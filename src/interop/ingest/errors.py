@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from interop.errors import Forbidden, InsufficientStorage, Invalid, NotFound
+from interop.errors import DomainError, Forbidden, InsufficientStorage, Invalid, NotFound
 
 
 class FileRefused(Invalid):
@@ -25,3 +25,9 @@ class UnknownKind(Invalid):
 
 class UploadStorageFull(InsufficientStorage):
     code = "upload-storage-full"
+
+
+class UploadTooLarge(DomainError):
+    status_code = 413
+    code = "upload-too-large"
+    fhir_issue = "too-costly"

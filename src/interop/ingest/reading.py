@@ -48,13 +48,31 @@ class RawRecord:
 
 
 def python_encoding(name: str | None) -> str:
-    """The codec to read with; refuses names Python does not know."""
+    """The codec to read with; refuses names Python does not know and codecs that are not text encodings
+    (``zlib_codec``, ``base64_codec``, ``rot_13``…: bytes-to-bytes or str-to-str transforms, which would
+    let an upload decompress into something far larger than itself)."""
     if not name:
         return "utf-8"
     try:
-        return codecs.lookup(name).name
-    except LookupError:
-        raise FileRefused(f"unknown encoding {name!r}") from None
+        info = codecs.lookup(name)
+    except (LookupError, TypeError, ValueError):
+        raise FileRefused(
+            "codificación desconocida (unknown encoding)", details={"encoding": name[:40]}
+        ) from None
+    # CodecInfo marks the non-text codecs of the standard library; a third-party codec that does not say
+    # is checked by what it does: bytes in, str out.
+    if not getattr(info, "_is_text_encoding", True) or not _decodes_to_text(info):
+        raise FileRefused(
+            "no es una codificación de texto (not a text encoding)", details={"encoding": info.name}
+        )
+    return info.name
+
+
+def _decodes_to_text(info: codecs.CodecInfo) -> bool:
+    try:
+        return isinstance(info.decode(b"a")[0], str)
+    except Exception:  # a codec that cannot decode one ASCII byte reads no CSV either
+        return False
 
 
 def _guess_encoding(sample: bytes) -> str:

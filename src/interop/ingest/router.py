@@ -7,10 +7,13 @@ in the query) or ``multipart/form-data`` with a ``file`` part (``kind`` in the q
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path as FilePath
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 
 from interop.api.deps import SessionDep, SettingsDep
@@ -18,11 +21,12 @@ from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEntity
 from interop.auth.dependencies import require
 from interop.context import RequestContext
+from interop.errors import DomainError
 from interop.ingest import service as ingest_service
 from interop.ingest.errors import UnknownKind
 from interop.ingest.reading import detect_format, python_encoding
 from interop.ingest.schemas import ImportRead, RejectList, RejectRead
-from interop.ingest.uploads import save_stream
+from interop.ingest.uploads import UploadLimits, check_room, discard, save_stream, uploads_dir
 
 router = APIRouter(tags=["imports"])
 
@@ -30,6 +34,10 @@ _ERRORS: dict[int | str, dict[str, str]] = {
     401: {"description": "No valid bearer token"},
     403: {"description": "The token's role may not import this kind"},
     422: {"description": "Invalid parameters"},
+}
+_UPLOAD_ERRORS: dict[int | str, dict[str, str]] = {
+    413: {"description": "The file is larger than the upload limit (INTEROP_UPLOAD_MAX_BYTES)"},
+    507: {"description": "The data folder is nearly full (INTEROP_UPLOAD_MIN_FREE_BYTES); nothing stored"},
 }
 _UPLOAD_BLOCK = 1 << 20
 
@@ -39,12 +47,23 @@ async def _file_blocks(upload: UploadFile) -> AsyncIterator[bytes]:
         yield block
 
 
+async def _discard_unless_used(
+    session: AsyncSession, path: FilePath, uploads: FilePath, *, import_id: int | None
+) -> None:
+    if not await ingest_service.path_in_use(session, path=str(path), other_than=import_id):
+        await anyio.to_thread.run_sync(discard, path, uploads)
+
+
 @router.post(
     "/imports",
     status_code=202,
     response_model=ImportRead,
     summary="Upload a units, roll or patients file for import",
-    responses={**_ERRORS, 202: {"description": "Accepted; Location names the import to poll"}},
+    responses={
+        **_ERRORS,
+        **_UPLOAD_ERRORS,
+        202: {"description": "Accepted; Location names the import to poll"},
+    },
 )
 async def create_import(
     request: Request,
@@ -58,13 +77,17 @@ async def create_import(
     ] = None,
     filename: Annotated[str | None, Query(description="Original file name (.csv or .ndjson)")] = None,
 ) -> JSONResponse:
-    """The file is written to disk as it arrives (never held in memory) and imported by a job."""
+    """The file is written to disk as it arrives (never held in memory), bounded in size, and imported by
+    a job; the stored copy is deleted once the import is over."""
     content_type = request.headers.get("content-type", "")
     if kind is not None:
         ingest_service.check_may_import(ctx.actor, kind)  # refuse before receiving the body
     if encoding is not None:
         python_encoding(encoding)
-    uploads = settings.resolved_data_dir / "uploads"
+    uploads = uploads_dir(settings.resolved_data_dir)
+    limits = UploadLimits(max_bytes=settings.upload_max_bytes, min_free_bytes=settings.upload_min_free_bytes)
+    declared = request.headers.get("content-length", "")
+    await check_room(uploads, limits, declared=int(declared) if declared.isdigit() else None)
     if content_type.startswith("multipart/form-data"):
         form = await request.form(max_files=1, max_fields=10)
         part = form.get("file")
@@ -77,26 +100,33 @@ async def create_import(
         if kind is None:
             raise UnknownKind("kind is required: units, roll or patients")
         ingest_service.check_may_import(ctx.actor, kind)
-        saved = await save_stream(_file_blocks(part), uploads, suffix=f".{fmt}")
+        saved = await save_stream(_file_blocks(part), uploads, suffix=f".{fmt}", limits=limits)
     else:
         if kind is None:
             raise UnknownKind("kind is required: units, roll or patients")
         filename = filename or "upload"
         fmt = detect_format(filename, content_type)
-        saved = await save_stream(request.stream(), uploads, suffix=f".{fmt}")
-    imp = await ingest_service.create_import(
-        session,
-        ctx,
-        new=ingest_service.NewImport(
-            kind=kind,
-            fmt=fmt,
-            filename=filename,
-            path=str(saved.path),
-            sha256=saved.sha256,
-            size_bytes=saved.size_bytes,
-            encoding=python_encoding(encoding) if encoding else None,
-        ),
-    )
+        saved = await save_stream(request.stream(), uploads, suffix=f".{fmt}", limits=limits)
+    try:
+        imp = await ingest_service.create_import(
+            session,
+            ctx,
+            new=ingest_service.NewImport(
+                kind=kind,
+                fmt=fmt,
+                filename=filename,
+                path=str(saved.path),
+                sha256=saved.sha256,
+                size_bytes=saved.size_bytes,
+                encoding=python_encoding(encoding) if encoding else None,
+            ),
+        )
+    except DomainError:
+        await _discard_unless_used(session, saved.path, uploads, import_id=None)
+        raise
+    if imp.state in ingest_service.FINISHED:
+        # A file already imported: its digest is all the new import keeps.
+        await _discard_unless_used(session, saved.path, uploads, import_id=imp.id)
     body = ImportRead.of(imp).model_dump(mode="json")
     return JSONResponse(body, status_code=202, headers={"Location": f"/v1/imports/{imp.id}"})
 

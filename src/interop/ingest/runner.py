@@ -35,6 +35,7 @@ from interop.ingest.models import Import
 from interop.ingest.normalise import Chunk
 from interop.ingest.reading import inspect_file
 from interop.ingest.sources import ReaderSpec, source_for
+from interop.ingest.uploads import discard, uploads_dir
 from interop.registry import service as registry_service
 from interop.roll import service as roll_service
 from interop.units import service as units_service
@@ -118,7 +119,9 @@ async def run_import(
                 inspect_file, path, kind=imp.kind, fmt=imp.format, encoding=imp.encoding
             )
         except FileRefused as exc:
-            return await _finish(sessionmaker, imp, state="refused", error=exc.message, trace_id=trace_id)
+            return await _finish(
+                sessionmaker, settings, imp, state="refused", error=exc.message, trace_id=trace_id
+            )
         if inspection.sha256 != imp.sha256:
             raise ImportFileChanged(f"import {import_id}: its file has changed since it was registered")
     # A roll import into a table holding only its own rows writes first versions directly.
@@ -144,7 +147,9 @@ async def run_import(
             try:
                 chunk = await pending
             except FileRefused as exc:  # raised by the header, before any batch
-                return await _finish(sessionmaker, imp, state="refused", error=exc.message, trace_id=trace_id)
+                return await _finish(
+                    sessionmaker, settings, imp, state="refused", error=exc.message, trace_id=trace_id
+                )
             if chunk is None:
                 break
             pending = asyncio.ensure_future(source.next())
@@ -157,11 +162,37 @@ async def run_import(
         with contextlib.suppress(BaseException):
             await pending
         await source.close()
-    return await _finish(sessionmaker, imp, state="succeeded", error=None, trace_id=trace_id)
+    return await _finish(sessionmaker, settings, imp, state="succeeded", error=None, trace_id=trace_id)
+
+
+async def give_up(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, *, import_id: int, error: str
+) -> None:
+    """The import's job will not run again (a permanent error, or its last attempt failed): the import is
+    failed and its received file deleted. A re-submission of the same bytes resumes it."""
+    async with sessionmaker() as session:
+        imp = await ingest_service.load(session, import_id=import_id)
+        if imp is None or imp.state in ingest_service.FINISHED:
+            return
+        await ingest_service.set_state(session, import_id=import_id, state="failed", error=error)
+        await session.commit()
+    await _forget_upload(sessionmaker, settings, imp)
+
+
+async def _forget_upload(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, imp: Import
+) -> None:
+    """Delete a received file once its import is final (its digest stays); never an operator's own file."""
+    async with sessionmaker() as session:
+        if await ingest_service.path_in_use(session, path=imp.path, other_than=imp.id):
+            return
+    if await asyncio.to_thread(discard, imp.path, uploads_dir(settings.resolved_data_dir)):
+        log.info("import upload deleted", extra={"import_id": imp.id})
 
 
 async def _finish(
     sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
     imp: Import,
     *,
     state: str,
@@ -185,4 +216,5 @@ async def _finish(
         done = await ingest_service.load(session, import_id=imp.id)
         assert done is not None
         log.info("import finished", extra={"import_id": imp.id, "state": state, "rows": done.rows_read})
-        return ingest_service.summary(done)
+    await _forget_upload(sessionmaker, settings, done)
+    return ingest_service.summary(done)

@@ -254,6 +254,15 @@ async def find_unfinished(session: AsyncSession, *, kind: str, sha256: str) -> I
     return (await session.execute(query)).scalar_one_or_none()
 
 
+async def path_in_use(session: AsyncSession, *, path: str, other_than: int | None = None) -> bool:
+    """Whether an unfinished import (other than ``other_than``) still reads the file at ``path``: two
+    imports of the same bytes in different CLUES scopes share one stored upload."""
+    query = select(Import.id).where(Import.path == path, Import.state.in_(UNFINISHED))
+    if other_than is not None:
+        query = query.where(Import.id != other_than)
+    return (await session.execute(query.limit(1))).first() is not None
+
+
 def summary(imp: Import) -> dict[str, object]:
     return {
         "import_id": imp.id,
