@@ -2,7 +2,7 @@
 
 The owner (the migrating user; ``postgres`` in the embedded server) creates the tables and the audit
 trail's append-only trigger. ``interop_app`` holds what the service needs (migration
-``0008_app_role_grants``: data rights on every table, only SELECT and INSERT on the audit tables, default
+``0009_app_role_grants``: data rights on every table, only SELECT and INSERT on the audit tables, default
 privileges for tables created later), so a connection of the application can neither alter nor disable
 the trigger, nor update or delete the trail. The embedded default creates the login role
 ``interop_service`` on start and keeps its password in ``data_dir/db-app-password`` (``0600``); each start
@@ -94,7 +94,7 @@ async def prepare_restore(owner_url: str) -> None:
 
 async def finish_restore(owner_url: str) -> None:
     """After ``pg_restore --no-owner``: the restoring user owns every table; give back the ones the
-    application alters (as migration ``0008_app_role_grants`` did)."""
+    application alters (as migration ``0009_app_role_grants`` did)."""
     conn = await asyncpg.connect(owner_url.replace("postgresql+asyncpg://", "postgresql://", 1))
     try:
         for table in APP_OWNED_TABLES:

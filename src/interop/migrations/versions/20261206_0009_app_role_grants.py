@@ -1,7 +1,7 @@
 """the application's role: rights on every table, the audit trail append-only for it
 
-Revision ID: 0008_app_role_grants
-Revises: 0007_blocking_key_hashes
+Revision ID: 0009_app_role_grants
+Revises: 0008_subscription_secret
 
 The service connects as a LOGIN role that is a member of ``interop_app`` (``interop.db.roles``), while
 migrations run as the owner. ``interop_app`` gets SELECT, INSERT, UPDATE, DELETE and REFERENCES on every
@@ -19,8 +19,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0008_app_role_grants"
-down_revision: str | None = "0007_blocking_key_hashes"
+revision: str = "0009_app_role_grants"
+down_revision: str | None = "0008_subscription_secret"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
