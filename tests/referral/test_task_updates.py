@@ -204,7 +204,8 @@ async def test_a_clinic_cannot_cancel_its_task(
         )
         assert patched.status_code == 409, patched.text
     admin = auth_headers("admin")
-    assert (await client.get(f"/fhir/{posted['service_request']}", headers=admin)).json()["status"] == "active"
+    sr = (await client.get(f"/fhir/{posted['service_request']}", headers=admin)).json()
+    assert sr["status"] == "active"
     assert (await client.get(f"/fhir/{posted['task']}", headers=admin)).json()["status"] == "requested"
 
 
