@@ -23,6 +23,12 @@ class ClientSpecInvalid(Invalid):
     code = "client-invalid"
 
 
+class ActingUserInvalid(Invalid):
+    """``X-Acting-User`` is not a user id (a name, a CURP, …): the request is refused, and audited as such."""
+
+    code = "acting-user-invalid"
+
+
 class IssuerOff(NotFound):
     """The embedded issuer is disabled because an external issuer is configured."""
 
