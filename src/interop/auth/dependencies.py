@@ -19,12 +19,12 @@ from fastapi import FastAPI, Request
 from interop.api.routes import template_of
 from interop.auth import scopes
 from interop.auth import service as auth_service
+from interop.auth.errors import ActingUserInvalid
 from interop.auth.jwks import RemoteKeySet, verify_external
 from interop.auth.ratelimit import RateLimiter
 from interop.auth.tokens import KeyRing, directory_stamp, verify_until
 from interop.config import Settings
 from interop.context import Actor, RequestContext
-from interop.auth.errors import ActingUserInvalid
 from interop.errors import Forbidden, TooManyRequests, Unauthenticated
 
 POLICY_ATTR = "__interop_policy__"
