@@ -354,6 +354,7 @@ async def test_every_client_authentication_failure_reads_the_same(
     secret = await register("svc-revoked", "bienestar")
     await revoke("svc-revoked")
     now = int(time.time())
+    grant = {"grant_type": "client_credentials"}
 
     def claims(name: str) -> dict[str, Any]:
         aud = "http://testserver/auth/token"
@@ -362,10 +363,10 @@ async def test_every_client_authentication_failure_reads_the_same(
     answers = [
         await _token(probe_client, _assertion_form(_unsigned(claims("svc-keyed"), client_key.kid))),
         await _token(probe_client, _assertion_form(_unsigned(claims("nobody"), client_key.kid))),
-        await _token(probe_client, {"grant_type": "client_credentials"}, auth=("svc-keyed", "guess")),
-        await _token(probe_client, {"grant_type": "client_credentials"}, auth=("svc-revoked", secret)),
-        await _token(probe_client, {"grant_type": "client_credentials"}, auth=("nobody", "guess")),
-        await _token(probe_client, {"grant_type": "client_credentials"}, headers={"Authorization": "Basic !"}),
+        await _token(probe_client, grant, auth=("svc-keyed", "guess")),
+        await _token(probe_client, grant, auth=("svc-revoked", secret)),
+        await _token(probe_client, grant, auth=("nobody", "guess")),
+        await _token(probe_client, grant, headers={"Authorization": "Basic !"}),
     ]
     for answer in answers:
         _assert_oauth_error(answer, 401, "invalid_client")
