@@ -147,7 +147,18 @@ def to_fhir(event: AuditEventRead, *, base: str) -> dict[str, Any]:
                         )
                     ]
                 },
-                "who": {"identifier": {"value": event.user_id}},
+                # Asserted by the client (X-Acting-User), not authenticated here: the id is in the
+                # client's own namespace, and the client is its assigner.
+                "who": {
+                    "identifier": {
+                        "system": f"{INTEROP_RESOURCE}/client/{event.client_id}/user",
+                        "value": event.user_id,
+                        "assigner": {
+                            "identifier": {"system": f"{INTEROP_RESOURCE}/client", "value": event.client_id},
+                            "display": f"afirmado por el cliente {event.client_id}",
+                        },
+                    }
+                },
                 "requestor": True,
             }
         )
