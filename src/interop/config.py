@@ -22,7 +22,7 @@ class Settings(BaseSettings):
     port: int = 8000
     base_url: str | None = Field(
         default=None,
-        description="Public base URL: FHIR links, and the private_key_jwt audience (unset: assertions refused).",
+        description="Public base URL: FHIR links and the private_key_jwt audience (unset: no assertions).",
     )
     log_level: str = "INFO"
     db_pool_size: int = 10
