@@ -201,7 +201,6 @@ def _check(response: httpx.Response, path: str) -> None:
             assert isinstance(body["error"]["code"], str), body
 
 
-@pytest.mark.fuzz
 @FUZZ
 @given(data=st.data())
 def test_no_query_value_is_a_server_error(fuzz_setup: dict[str, Any], data: st.DataObject) -> None:
