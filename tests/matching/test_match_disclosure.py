@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.matching.factories import load_population, make_people
 from tests.matching.test_router import _linked_person, _patient, _run_via_api
+from tests.referral.factories import add_unit, visit_body
 
 from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEventRead
@@ -37,6 +38,7 @@ async def test_match_discloses_per_role_and_audits_each_record(
 ) -> None:
     people = make_people(200)
     await load_population(session, people)
+    await add_unit(session, HOME, lat=19.4330, lon=-99.1330)
     await _run_via_api(client, app, auth_headers)
     key, clinic_patient = await _linked_person(session)
     params = {
@@ -101,3 +103,27 @@ async def test_match_discloses_per_role_and_audits_each_record(
     audited = {(x["type"], x["id"], x["role"]) for e in bien_events for x in e.entities}
     assert ("RollRecord", f"R{key}", "patient") in audited
     assert len(bien_events) == len(bien)  # one event per disclosed record
+
+    # Once a visit of Bienestar's is referred with that Patient as subject, Bienestar reads it: $match too.
+    p = people[key]
+    person = {
+        "curp": p.curp,
+        "nombre": p.nombre,
+        "primer_apellido": p.primer_apellido,
+        "segundo_apellido": p.segundo_apellido,
+        "fecha_nacimiento": p.fecha_nacimiento.isoformat(),
+        "sexo": p.sexo,
+        "entidad": p.entidad,
+        "latitud": 19.4330,
+        "longitud": -99.1330,
+    }
+    visit = await client.post(
+        "/v1/visits", json=visit_body("MD-1", person=person), headers=auth_headers("bienestar")
+    )
+    assert visit.status_code == 201, visit.text
+    assert visit.json()["match"]["patient"] == registry_ref
+    _, after = await match(13, auth_headers("bienestar"))
+    assert {roll_ref, registry_ref} <= refs(after)
+    # … and another Bienestar client, whose visit it is not, still may not.
+    _, other = await match(14, auth_headers("bienestar", client_id="bienestar-otro"))
+    assert registry_ref not in refs(other)
