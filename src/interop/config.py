@@ -25,7 +25,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path(".interop"), description="Embedded database, keys and uploads.")
     host: str = "127.0.0.1"
     port: int = 8000
-    base_url: str | None = Field(default=None, description="Public base URL used in FHIR links.")
+    base_url: str | None = Field(
+        default=None,
+        description="Public base URL: FHIR links and the private_key_jwt audience (unset: no assertions).",
+    )
     log_level: str = "INFO"
     db_pool_size: int = 10
     db_max_overflow: int = 10

@@ -45,6 +45,13 @@ async def serve(settings: Settings, **overrides: Any) -> AsyncIterator[tuple[Fas
 
 
 @pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The suite's settings with the public base URL these tests reach (``private_key_jwt`` needs it: it is
+    the assertion audience, never taken from the Host header)."""
+    return settings.model_copy(update={"base_url": "http://testserver"})
+
+
+@pytest.fixture
 async def probe_client(app: FastAPI, client: httpx.AsyncClient) -> httpx.AsyncClient:
     add_probe(app)
     return client

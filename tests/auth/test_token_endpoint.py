@@ -13,6 +13,7 @@ import pytest
 from interop.auth.assertion import ASSERTION_TYPE
 
 CLUES = "DFIMB000123"
+GENERIC = "la autenticación del cliente falló (client authentication failed)"
 PROBE = "/_probe/task"
 ClientKey = Any
 Register = Any
@@ -232,7 +233,10 @@ async def test_private_key_jwt_rejections(
     response = await _token(probe_client, {**_assertion_form(assertion), **form_extra})
     expected = ("invalid_request", 400) if case == "wrong-type" else ("invalid_client", 401)
     _assert_oauth_error(response, expected[1], expected[0])
-    assert reason in response.json()["error_description"]
+    if case == "wrong-type":
+        assert reason in response.json()["error_description"]
+    else:  # the reason goes to the operator's log; the caller gets the one answer (issue 14 #15)
+        assert response.json()["error_description"] == GENERIC
 
 
 async def test_replayed_jti_is_refused(
@@ -244,7 +248,7 @@ async def test_replayed_jti_is_refused(
     assert first.status_code == 200, first.text
     again = await _token(probe_client, _assertion_form(assertion))
     _assert_oauth_error(again, 401, "invalid_client")
-    assert "jti" in again.json()["error_description"]
+    assert again.json()["error_description"] == GENERIC
     # A fresh assertion with the same jti is a replay too, while the first is alive.
     fresh = await _token(probe_client, _assertion_form(client_key.assertion("svc-replay", jti="once-only")))
     _assert_oauth_error(fresh, 401, "invalid_client")
@@ -303,3 +307,67 @@ async def test_token_endpoint_is_rate_limited_per_address(
         assert limited.status_code == 429
         assert int(limited.headers["retry-after"]) >= 1
         assert limited.json()["error"] == "invalid_request"
+
+
+async def test_assertion_audience_is_the_configured_base_url_never_the_host_header(
+    settings: Any, register: Register, client_key: ClientKey, serve_with: Any
+) -> None:
+    """An assertion minted for another server (its audience) is not accepted because the caller sent that
+    server's name as Host (issue 14 #15)."""
+    await register("svc-host", "bienestar", jwks=client_key.jwks, with_secret=False)
+    async with serve_with(settings, base_url="https://interop.example.gob.mx") as (_, http):
+        for host in ("evil.example", "testserver"):
+            forged = await _token(
+                http,
+                _assertion_form(client_key.assertion("svc-host", aud=f"http://{host}/auth/token")),
+                headers={"Host": host},
+            )
+            _assert_oauth_error(forged, 401, "invalid_client")
+            assert forged.json()["error_description"] == GENERIC
+
+
+async def test_without_a_base_url_private_key_jwt_is_refused_and_not_advertised(
+    settings: Any, register: Register, client_key: ClientKey, serve_with: Any
+) -> None:
+    secret = await register("svc-nobase", "bienestar", jwks=client_key.jwks)
+    async with serve_with(settings, base_url=None) as (_, http):
+        refused = await _token(http, _assertion_form(client_key.assertion("svc-nobase")))
+        _assert_oauth_error(refused, 401, "invalid_client")
+        assert refused.json()["error_description"] == GENERIC
+        config = (await http.get("/.well-known/smart-configuration")).json()
+        assert "private_key_jwt" not in config["token_endpoint_auth_methods_supported"]
+        assert "client-confidential-asymmetric" not in config["capabilities"]
+        basic = await _token(http, {"grant_type": "client_credentials"}, auth=("svc-nobase", secret))
+        assert basic.status_code == 200, basic.text
+
+
+def _unsigned(claims: dict[str, Any], kid: str) -> str:
+    return jwt.encode(claims, None, algorithm="none", headers={"kid": kid})
+
+
+async def test_every_client_authentication_failure_reads_the_same(
+    probe_client: httpx.AsyncClient, register: Register, client_key: ClientKey, revoke: Any
+) -> None:
+    """alg=none for a client with a registered key, for an unknown client, a bad secret, a revoked client:
+    one status, one body, so nothing tells which names exist or hold a key (issue 14 #15)."""
+    await register("svc-keyed", "bienestar", jwks=client_key.jwks, with_secret=False)
+    secret = await register("svc-revoked", "bienestar")
+    await revoke("svc-revoked")
+    now = int(time.time())
+    grant = {"grant_type": "client_credentials"}
+
+    def claims(name: str) -> dict[str, Any]:
+        aud = "http://testserver/auth/token"
+        return {"iss": name, "sub": name, "aud": aud, "exp": now + 60, "jti": f"j-{name}"}
+
+    answers = [
+        await _token(probe_client, _assertion_form(_unsigned(claims("svc-keyed"), client_key.kid))),
+        await _token(probe_client, _assertion_form(_unsigned(claims("nobody"), client_key.kid))),
+        await _token(probe_client, grant, auth=("svc-keyed", "guess")),
+        await _token(probe_client, grant, auth=("svc-revoked", secret)),
+        await _token(probe_client, grant, auth=("nobody", "guess")),
+        await _token(probe_client, grant, headers={"Authorization": "Basic !"}),
+    ]
+    for answer in answers:
+        _assert_oauth_error(answer, 401, "invalid_client")
+    assert {(a.status_code, a.text) for a in answers} == {(401, answers[0].text)}

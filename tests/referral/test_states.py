@@ -19,7 +19,6 @@ from interop.referral.states import (
 LEGAL = {
     ("requested", "accepted"),
     ("requested", "rejected"),
-    ("requested", "cancelled"),
     ("accepted", "in-progress"),
     ("in-progress", "completed"),
     ("in-progress", "failed"),
@@ -29,6 +28,16 @@ LEGAL = {
 @pytest.mark.parametrize(("current", "new"), sorted(LEGAL))
 def test_legal(current: str, new: str) -> None:
     assert check(current, new) == TaskStatus(new)
+    assert check(current, new, by="service") == TaskStatus(new)
+
+
+def test_only_the_service_cancels() -> None:
+    """A client (clinic) rejects; cancelling revokes the ServiceRequest for everyone, so no client may."""
+    with pytest.raises(IllegalTransition):
+        check("requested", "cancelled")
+    with pytest.raises(IllegalTransition):
+        check("requested", "cancelled", by="client")
+    assert check("requested", "cancelled", by="service") == TaskStatus.CANCELLED
 
 
 ALL = [s.value for s in TaskStatus]
@@ -58,7 +67,7 @@ def test_statuses_outside_machine_unknown(new: str) -> None:
 
 def test_machine_shape_and_effects() -> None:
     assert {k.value for k in FINAL} == {"rejected", "cancelled", "completed", "failed"}
-    assert sum(len(v) for v in TRANSITIONS.values()) == len(LEGAL)
+    assert sum(len(v) for v in TRANSITIONS.values()) == len(LEGAL) + 1  # requested → cancelled: service
     assert service_request_status(TaskStatus.COMPLETED) == "completed"
     assert service_request_status(TaskStatus.CANCELLED) == "revoked"
     assert service_request_status(TaskStatus.ACCEPTED) is None

@@ -107,20 +107,19 @@ PATH = {
     "completed": ["accepted", "in-progress", "completed"],
     "failed": ["accepted", "in-progress", "failed"],
     "rejected": ["rejected"],
-    "cancelled": ["cancelled"],
 }
 ALL = ["requested", "accepted", "rejected", "cancelled", "in-progress", "completed", "failed"]
+# A client never cancels (only the service does, when Bienestar withdraws): "cancelled" is no start here.
 LEGAL = {
     ("requested", "accepted"),
     ("requested", "rejected"),
-    ("requested", "cancelled"),
     ("accepted", "in-progress"),
     ("in-progress", "completed"),
     ("in-progress", "failed"),
 }
 CASES = [
     (a, b)
-    for a in ALL
+    for a in PATH
     for b in ALL
     if (a, b) not in LEGAL and not (a == b and a in ("requested", "accepted", "in-progress"))
 ]
@@ -189,15 +188,25 @@ async def test_rejection_reroutes_to_next_unit(
     assert "no further unit" in sr["extension"][0]["extension"][1]["valueString"]
 
 
-async def test_cancel_revokes_service_request(
+async def test_a_clinic_cannot_cancel_its_task(
     client: httpx.AsyncClient, session: AsyncSession, auth_headers: Headers
 ) -> None:
+    """Cancelling would revoke the ServiceRequest for everyone: a clinic rejects instead (issue 14 #3)."""
     posted = await _setup(client, session, auth_headers)
-    h = auth_headers("clinic", clues=[A])
-    assert (
-        await _put(client, h, posted["task"], "cancelled", None)
-    ).status_code == 200  # no If-Match: allowed
-    assert (await client.get(f"/fhir/{posted['service_request']}", headers=h)).json()["status"] == "revoked"
+    for h in (auth_headers("clinic", clues=[A]), auth_headers("admin")):
+        r = await _put(client, h, posted["task"], "cancelled", None)
+        assert r.status_code == 409, r.text
+        OperationOutcome.model_validate(r.json())
+        patched = await client.patch(
+            f"/fhir/{posted['task']}",
+            headers={**h, "Content-Type": "application/json-patch+json"},
+            json=[{"op": "replace", "path": "/status", "value": "cancelled"}],
+        )
+        assert patched.status_code == 409, patched.text
+    admin = auth_headers("admin")
+    sr = (await client.get(f"/fhir/{posted['service_request']}", headers=admin)).json()
+    assert sr["status"] == "active"
+    assert (await client.get(f"/fhir/{posted['task']}", headers=admin)).json()["status"] == "requested"
 
 
 async def test_json_patch_with_if_match(

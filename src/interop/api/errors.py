@@ -20,6 +20,7 @@ from interop.api.addresses import client_address
 from interop.api.tracing import request_id_var
 from interop.audit import service as audit_service
 from interop.auth.dependencies import route_template
+from interop.auth.errors import ActingUserInvalid
 from interop.errors import DomainError, Forbidden, Unauthenticated
 from interop.fhir.outcome import FHIR_JSON, operation_outcome, outcome_from_validation
 
@@ -74,7 +75,8 @@ def render(
 
 
 async def _audit_denied(request: Request, status: int) -> None:
-    """A refused request (401/403) is audited in a transaction of its own: the request's rolls back."""
+    """A refused request (401/403, or a malformed X-Acting-User) is audited in a transaction of its own:
+    the request's rolls back."""
     sessionmaker = getattr(request.app.state, "sessionmaker", None)
     if sessionmaker is None:
         return
@@ -98,7 +100,7 @@ async def _audit_denied(request: Request, status: int) -> None:
 
 async def _domain(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
-    if isinstance(exc, Unauthenticated | Forbidden):
+    if isinstance(exc, Unauthenticated | Forbidden | ActingUserInvalid):
         await _audit_denied(request, exc.status_code)
     raw_headers = exc.details.pop("_headers", None)
     headers = {str(k): str(v) for k, v in raw_headers.items()} if isinstance(raw_headers, dict) else None

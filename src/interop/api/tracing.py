@@ -6,6 +6,8 @@ import contextvars
 import re
 import secrets
 
+from interop.audit import service as audit_service
+
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 trace_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("trace_id", default=None)
 
@@ -31,7 +33,8 @@ def new_span_id() -> str:
 
 
 def request_id_from(header: str | None) -> str:
-    """Reuse a caller's X-Request-ID when it is well formed; otherwise mint one."""
-    if header and _REQUEST_ID.match(header):
+    """Reuse a caller's X-Request-ID when it is well formed and holds no personal data (it is stored in
+    every audit event of the request, and the audit writer refuses a CURP); otherwise mint one."""
+    if header and _REQUEST_ID.match(header) and not audit_service.holds_personal_data(header):
         return header
     return secrets.token_hex(12)

@@ -78,9 +78,15 @@ def current_signer() -> signing.Signer:
     return _config.signer
 
 
+def holds_personal_data(value: str | None) -> bool:
+    """Would the audit writer refuse this value (it looks like a CURP)? Lets the edge replace a caller's
+    header (a request id, an acting user) before it reaches an event, rather than lose the event."""
+    return bool(value and _CURP.search(value))
+
+
 def _reject_personal_data(values: Sequence[str | None]) -> None:
     for value in values:
-        if value and _CURP.search(value):
+        if holds_personal_data(value):
             raise AuditRecordRejected("audit events hold identifiers only: a value looks like a CURP")
 
 
@@ -271,6 +277,14 @@ async def record_denied(
         "PATCH": ("patch", "U"),
         "DELETE": ("delete", "D"),
     }.get(method, ("read" if "{" in route else "search-type", "R" if "{" in route else "E"))
+    # A refusal is recorded whatever the caller sent: a value the writer would refuse is replaced, so the
+    # event is never lost to the very header that made the request suspicious.
+    if holds_personal_data(request_id):
+        request_id = "replaced"
+    if holds_personal_data(user):
+        user = None
+    if holds_personal_data(client_id):
+        client_id = None
     actor = Actor(client_id=client_id or "unauthenticated", role=role or "none", user=user)
     ctx = RequestContext(
         actor=actor, request_id=request_id, trace_id=trace_id, network_address=network_address

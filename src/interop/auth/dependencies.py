@@ -20,12 +20,13 @@ from interop.api.addresses import client_address
 from interop.api.routes import template_of
 from interop.auth import scopes
 from interop.auth import service as auth_service
+from interop.auth.errors import ActingUserInvalid
 from interop.auth.jwks import RemoteKeySet, verify_external
 from interop.auth.ratelimit import RateLimiter
 from interop.auth.tokens import KeyRing, directory_stamp, verify_until
 from interop.config import Settings
 from interop.context import Actor, RequestContext
-from interop.errors import Forbidden, Invalid, TooManyRequests, Unauthenticated
+from interop.errors import Forbidden, TooManyRequests, Unauthenticated
 
 POLICY_ATTR = "__interop_policy__"
 _USER_ID = re.compile(r"^[A-Za-z0-9._@:-]{1,128}$")
@@ -144,6 +145,8 @@ async def authenticate(request: Request) -> Actor:
     except Unauthenticated as exc:
         exc.details.update(_challenge("invalid_token", exc.message))
         raise
+    # The client is known from here on: a refusal of what follows is audited in its name.
+    request.state.actor = actor
     acting_user = request.headers.get("x-acting-user")
     if acting_user:
         actor = Actor(actor.client_id, actor.role, actor.scopes, actor.clues, acting_user_id(acting_user))
@@ -152,10 +155,16 @@ async def authenticate(request: Request) -> Actor:
 
 def acting_user_id(value: str) -> str:
     """The person acting, as the client names them: an opaque user id for the audit trail, never a name or
-    a CURP (audit events hold identifiers only, and would refuse it later, failing the request)."""
+    a CURP (audit events hold identifiers only, and would refuse it later, failing the request).
+
+    The service does not authenticate this person: the client asserts them, and the audit records the user
+    as asserted by that client (docs/security.md)."""
     value = value.strip()
     if not _USER_ID.match(value) or _CURP_LIKE.search(value):
-        raise Invalid("X-Acting-User must be a user id (letters, digits, . _ @ : -), not a name or a CURP")
+        raise ActingUserInvalid(
+            "X-Acting-User debe ser un identificador de usuario (letras, dígitos, . _ @ : -), "
+            "no un nombre ni una CURP"
+        )
     return value
 
 

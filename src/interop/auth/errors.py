@@ -27,6 +27,12 @@ class ClientSpecInvalid(Invalid):
     code = "client-invalid"
 
 
+class ActingUserInvalid(Invalid):
+    """``X-Acting-User`` is not a user id (a name, a CURP, …): the request is refused, and audited as such."""
+
+    code = "acting-user-invalid"
+
+
 class IssuerOff(NotFound):
     """The embedded issuer is disabled because an external issuer is configured."""
 
@@ -44,12 +50,15 @@ class InvalidRequest(TokenError):
 
 
 class InvalidClient(TokenError):
-    """Client authentication failed. The description never says which part was wrong to an attacker
-    probing names: unknown client and bad secret read the same."""
+    """Client authentication failed. The message says why, for the operator's log only: every such failure
+    is answered with ``PUBLIC_MESSAGE`` (unknown client, bad secret, revoked client, a bad, replayed or
+    ``alg=none`` assertion read the same), so a caller learns nothing about which clients exist or hold
+    a registered key."""
 
     status_code = 401
     code = "invalid-client"
     oauth_error = "invalid_client"
+    PUBLIC_MESSAGE: ClassVar[str] = "la autenticación del cliente falló (client authentication failed)"
 
 
 class UnsupportedGrantType(TokenError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -29,6 +30,7 @@ from interop.config import Settings
 from interop.context import Actor
 
 router = APIRouter(tags=["auth"])
+log = logging.getLogger(__name__)
 
 TOKEN_PATH = "/auth/token"  # noqa: S105 - a URL path, not a secret
 # Cache-Control: no-store is set on every response by the middleware (RFC 6749 §5.1 asks for it here).
@@ -73,12 +75,14 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
-def _token_endpoints(request: Request, settings: Settings) -> list[str]:
-    """The URLs a client may name as ``aud`` of its assertion: as it reached us, and the public base URL."""
-    found = [str(request.base_url).rstrip("/") + TOKEN_PATH]
-    if settings.base_url:
-        found.append(settings.base_url.rstrip("/") + TOKEN_PATH)
-    return found
+def token_endpoint(settings: Settings) -> str | None:
+    """The one URL a ``private_key_jwt`` assertion must name as ``aud``: the configured public base URL's
+    token endpoint. None when no base URL is configured: the Host header is the caller's to choose, so an
+    audience built from it would accept assertions minted for any other server; assertions are then
+    refused (client secrets still work) until ``INTEROP_BASE_URL`` is set (docs/security.md)."""
+    if not settings.base_url:
+        return None
+    return settings.base_url.rstrip("/") + TOKEN_PATH
 
 
 def _basic_credentials(request: Request) -> tuple[str, str] | None:
@@ -116,9 +120,10 @@ async def _authenticate_client(request: Request, form: dict[str, str], session: 
     if assertion_type is not None or assertion is not None:
         if assertion_type != assertion_rules.ASSERTION_TYPE or not assertion:
             raise InvalidRequest(f"client_assertion_type must be {assertion_rules.ASSERTION_TYPE}")
-        client = await auth_service.authenticate_assertion(
-            session, assertion=assertion, audiences=_token_endpoints(request, _settings(request))
-        )
+        audience = token_endpoint(_settings(request))
+        if audience is None:
+            raise InvalidClient("private_key_jwt needs INTEROP_BASE_URL (the assertion audience)")
+        client = await auth_service.authenticate_assertion(session, assertion=assertion, audiences=[audience])
         if form.get("client_id") not in (None, client.name):
             raise InvalidClient("client_id does not match the assertion")
         return client
@@ -151,10 +156,14 @@ def _throttled(wait: int) -> JSONResponse:
 
 def _oauth_error(exc: TokenError, *, basic: bool) -> JSONResponse:
     headers = dict(_NO_STORE)
+    description = exc.message
     if isinstance(exc, InvalidClient):
         headers["WWW-Authenticate"] = 'Basic realm="interop"' if basic else 'Bearer realm="interop"'
+        # One answer for every client-authentication failure; the reason goes to the operator's log.
+        log.info("client authentication refused", extra={"reason": exc.message})
+        description = InvalidClient.PUBLIC_MESSAGE
     return JSONResponse(
-        {"error": exc.oauth_error, "error_description": exc.message},
+        {"error": exc.oauth_error, "error_description": description},
         status_code=exc.status_code,
         headers=headers,
     )
@@ -247,15 +256,17 @@ async def smart_configuration(request: Request) -> dict[str, Any]:
         if settings.auth_token_endpoint:
             config["token_endpoint"] = settings.auth_token_endpoint
         return config
+    # private_key_jwt only with a configured base URL: it is the assertion audience (see token_endpoint).
+    methods = ["client_secret_basic", "client_secret_post"]
+    if token_endpoint(settings) is not None:
+        methods.insert(0, "private_key_jwt")
+    else:
+        config["capabilities"].remove("client-confidential-asymmetric")
     config.update(
         {
             "jwks_uri": base + "/.well-known/jwks.json",
             "token_endpoint": base + TOKEN_PATH,
-            "token_endpoint_auth_methods_supported": [
-                "private_key_jwt",
-                "client_secret_basic",
-                "client_secret_post",
-            ],
+            "token_endpoint_auth_methods_supported": methods,
             "token_endpoint_auth_signing_alg_values_supported": list(assertion_rules.ASSERTION_ALGORITHMS),
         }
     )

@@ -33,6 +33,7 @@ from interop.context import RequestContext
 from interop.errors import DomainError, NotFound
 from interop.fhir.capability import ResourceCapability, register
 from interop.fhir.responses import FhirResponse
+from interop.fhir.search import redacted_query
 
 router = APIRouter(tags=["fhir"])
 
@@ -146,7 +147,18 @@ def to_fhir(event: AuditEventRead, *, base: str) -> dict[str, Any]:
                         )
                     ]
                 },
-                "who": {"identifier": {"value": event.user_id}},
+                # Asserted by the client (X-Acting-User), not authenticated here: the id is in the
+                # client's own namespace, and the client is its assigner.
+                "who": {
+                    "identifier": {
+                        "system": f"{INTEROP_RESOURCE}/client/{event.client_id}/user",
+                        "value": event.user_id,
+                        "assigner": {
+                            "identifier": {"system": f"{INTEROP_RESOURCE}/client", "value": event.client_id},
+                            "display": f"afirmado por el cliente {event.client_id}",
+                        },
+                    }
+                },
                 "requestor": True,
             }
         )
@@ -232,18 +244,46 @@ def _date_range(raw: str) -> tuple[datetime | None, datetime | None]:
     if m is None:
         raise BadSearch("date must be [gt|ge|lt|le|eq]YYYY[-MM[-DD[Thh:mm[:ss[.ffffff]][Z|±hh:mm]]]]")
     prefix, value = m["prefix"] or "eq", m["value"]
+    try:
+        start, end = _bounds(value)
+    except (ValueError, OverflowError):
+        raise BadSearch(
+            "date no es una fecha del calendario (date is not a calendar date): "
+            "[gt|ge|lt|le|eq]YYYY[-MM[-DD[Thh:mm[:ss[.ffffff]][Z|±hh:mm]]]]"
+        ) from None
+    return {
+        "eq": (start, end),
+        "ge": (start, None),
+        "gt": (end, None),
+        "lt": (None, start),
+        "le": (None, end),
+    }[prefix]
+
+
+_LAST = datetime.max.replace(tzinfo=UTC)
+
+
+def _bounds(value: str) -> tuple[datetime, datetime]:
+    """The instants a ``date`` value covers, [start, end), in UTC. Raises ValueError for a date the calendar
+    does not have; a range that runs past 9999-12-31 ends at the last instant a datetime holds."""
     if len(value) == 4:
         start = datetime(int(value), 1, 1, tzinfo=UTC)
-        end = start.replace(year=start.year + 1)
+
+        def following(s: datetime) -> datetime:
+            return s.replace(year=s.year + 1)
     elif len(value) == 7:
         start = datetime(int(value[:4]), int(value[5:7]), 1, tzinfo=UTC)
-        end = (start + timedelta(days=32)).replace(day=1)
+
+        def following(s: datetime) -> datetime:
+            return (s + timedelta(days=32)).replace(day=1)
     elif len(value) == 10:
         start = datetime.fromisoformat(value).replace(tzinfo=UTC)
-        end = start + timedelta(days=1)
+
+        def following(s: datetime) -> datetime:
+            return s + timedelta(days=1)
     else:
-        start = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        start = start if start.tzinfo else start.replace(tzinfo=UTC)
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        start = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
         time_part = value.split("T", 1)[1]
         step = (
             timedelta(microseconds=1)
@@ -252,14 +292,15 @@ def _date_range(raw: str) -> tuple[datetime | None, datetime | None]:
             if time_part.count(":") >= 2
             else timedelta(minutes=1)
         )
-        end = start + step
-    return {
-        "eq": (start, end),
-        "ge": (start, None),
-        "gt": (end, None),
-        "lt": (None, start),
-        "le": (None, end),
-    }[prefix]
+
+        def following(s: datetime) -> datetime:
+            return s + step
+
+    try:
+        end = following(start)
+    except (ValueError, OverflowError):
+        end = _LAST
+    return start, end
 
 
 def _tokens(values: list[str]) -> list[str]:
@@ -280,8 +321,13 @@ def criteria_from(params: dict[str, list[str]]) -> AuditSearch:
             criteria.since = since
         if before and (criteria.before is None or before < criteria.before):
             criteria.before = before
-    criteria.agent_groups = [[a.rpartition("/")[2] for a in _tokens([v])] for v in params.get("agent", [])]
-    criteria.entity_groups = [[_entity_ref(e) for e in _tokens([v])] for v in params.get("entity", [])]
+    # A repeat with no value (``entity=,``) filters nothing: it adds no group.
+    criteria.agent_groups = [
+        group for v in params.get("agent", []) if (group := [a.rpartition("/")[2] for a in _tokens([v])])
+    ]
+    criteria.entity_groups = [
+        refs for v in params.get("entity", []) if (refs := [_entity_ref(e) for e in _tokens([v])])
+    ]
     token_fields = {
         "patient": "patients",
         "action": "actions",
@@ -350,7 +396,7 @@ async def search_audit_events(
         ctx,
         action="E",
         subtype="search-type",
-        query=urlencode(request.query_params.multi_items()),
+        query=redacted_query(request, secret=()),
         patients=[e.patient for e in events if e.patient],
     )
     query = [(k, v) for k, v in request.query_params.multi_items() if k != "_cursor"]

@@ -22,6 +22,17 @@ class ResourceCapability:
     profile: str | None = None
 
 
+ACTING_USER_HEADER = "X-Acting-User"
+SECURITY_DESCRIPTION = (
+    "OAuth2 client credentials (SMART Backend Services), system scopes. "
+    f"{ACTING_USER_HEADER}: identificador opaco de la persona que actúa, afirmado por el sistema cliente; "
+    "este servidor no autentica a esa persona y la bitácora la registra como afirmada por ese cliente "
+    "(AuditEvent.agent con requestor=true junto al cliente autenticado). / "
+    f"{ACTING_USER_HEADER}: an opaque id of the person acting, asserted by the client system; this server "
+    "does not authenticate that person, and the audit records them as asserted by that client "
+    "(an AuditEvent requestor agent beside the authenticated client). See docs/security.md."
+)
+
 _RESOURCES: dict[str, ResourceCapability] = {}
 _SYSTEM_INTERACTIONS: set[str] = set()
 
@@ -75,7 +86,7 @@ def capability_statement(base_url: str) -> dict[str, Any]:
                     ]
                 }
             ],
-            "description": "OAuth2 client credentials (SMART Backend Services), system scopes.",
+            "description": SECURITY_DESCRIPTION,
         },
         "resource": resources,
     }

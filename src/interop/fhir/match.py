@@ -12,9 +12,11 @@ Bundle; ``search.score`` is the match probability and the ``match-grade`` extens
   record) — or, when it names none, that of its best ``certain`` candidate.
 
 Entries are ordered by score, certainly-not entries last (whatever their score); ``count`` applies
-after that order, and ``onlyCertainMatches`` keeps certain entries only. Registry patients come back
-as the Patient the registry serves; pension-roll records as a Patient identified by the padrón record
-(no server id: they are not FHIR Patients of this server).
+after that order and after what the caller may see (``fhir.match_disclosure``: a clinic only the Patients
+it may already read, Bienestar also the roll, reviewers and administrators everything), and
+``onlyCertainMatches`` keeps certain entries only. Registry patients come back as the Patient the
+registry serves; pension-roll records as a Patient identified by the padrón record (no server id: they
+are not FHIR Patients of this server). Every disclosed record is audited.
 """
 
 from __future__ import annotations
@@ -27,12 +29,11 @@ from fastapi import APIRouter, Body, Depends, Request
 from sqlalchemy import text
 
 from interop.api.deps import SessionDep
-from interop.audit import service as audit_service
-from interop.audit.schemas import AuditEntity
 from interop.auth.dependencies import require
 from interop.config import Settings
 from interop.context import RequestContext
 from interop.errors import Invalid
+from interop.fhir import match_disclosure as disclosure
 from interop.fhir.patient import FATHERS, MOTHERS, patient_resource
 from interop.fhir.responses import FhirResponse
 from interop.matching import service as matching_service
@@ -207,21 +208,16 @@ async def patient_match(
     settings: Settings = request.app.state.settings
     resource, only_certain, count = parse_parameters(body)
     probe = probe_of_patient(resource, settings)
-    candidates = await matching_service.match_online(session, probe=probe, limit=count, settings=settings)
+    # A caller who sees only some candidates gets up to ``count`` of those it may see.
+    limit = count if disclosure.sees_every_candidate(ctx.actor) else MAX_COUNT
+    candidates = await matching_service.match_online(session, probe=probe, limit=limit, settings=settings)
     if only_certain:
         candidates = [c for c in candidates if c.grade == "certain"]
+    candidates = (await disclosure.disclosed_candidates(session, ctx, candidates))[:count]
     views = await _record_views(session, candidates)
     base = (settings.base_url or str(request.base_url).rstrip("/")) + "/fhir"
     entries = [_entry(c, views.get((c.source, c.record_id)), settings, base) for c in candidates]
-    patients = [f"Patient/{c.patient_id}" for c in candidates if c.patient_id]
-    await audit_service.record(
-        session,
-        ctx,
-        action="E",
-        subtype="operation",
-        entities=[AuditEntity(type="Patient", id=str(c.patient_id)) for c in candidates if c.patient_id],
-        patients=patients,
-    )
+    await disclosure.audit_disclosure(session, ctx, candidates)
     bundle = {
         "resourceType": "Bundle",
         "type": "searchset",

@@ -218,6 +218,6 @@ async def search_organizations(
         action="E",
         subtype="search-type",
         entities=[AuditEntity(type="Organization", id=str(u.organization_id)) for u in page],
-        query=str(request.url.query),
+        query=fs.redacted_query(request, secret=()),
     )
     return FhirResponse(bundle)

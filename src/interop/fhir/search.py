@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from pydantic import ValidationError
 
+from interop.audit import service as audit_service
 from interop.errors import DomainError
 
 DEFAULT_COUNT = 50
@@ -93,22 +94,35 @@ def parse_instant(raw: str) -> list[tuple[str, datetime]]:
         if len(text) == 10:
             day = date.fromisoformat(text)
             start = datetime.combine(day, time(0), tzinfo=UTC)
-            end = start + timedelta(days=1)
+            end = _day_after(start)
             return {
-                "eq": [("ge", start), ("lt", end)],
-                "gt": [("ge", end)],
+                "eq": [("ge", start), ("lt", end)] if end else [("ge", start)],
+                "gt": [("ge", end)] if end else [("gt", _LAST)],
                 "ge": [("ge", start)],
                 "lt": [("lt", start)],
-                "le": [("lt", end)],
+                "le": [("lt", end)] if end else [("le", _LAST)],
             }[prefix]
         instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        # Compared in UTC; an offset that moves the instant out of the calendar is the caller's mistake.
+        instant = (instant if instant.tzinfo else instant.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
         raise BadSearch(
-            "_lastUpdated must be a date or an instant with a prefix gt, ge, lt, le or eq"
+            "_lastUpdated debe ser una fecha o un instante, con prefijo gt, ge, lt, le o eq "
+            "(_lastUpdated must be a date or an instant with a prefix gt, ge, lt, le or eq)"
         ) from None
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=UTC)
     return [(prefix, instant)]
+
+
+# The last instant a datetime holds: "after 9999-12-31" matches nothing, and is not an overflow.
+_LAST = datetime.max.replace(tzinfo=UTC)
+
+
+def _day_after(start: datetime) -> datetime | None:
+    """The next midnight, or None past the calendar's end (9999-12-31)."""
+    try:
+        return start + timedelta(days=1)
+    except OverflowError:
+        return None
 
 
 def parse_count(values: list[str] | None) -> int:
@@ -211,9 +225,14 @@ def searchset(
 def redacted_query(
     request: Request, *, secret: Iterable[str] = ("identifier", "name", "family", "given")
 ) -> str:
-    """The query string for audit, with the values of parameters that may carry names or CURPs removed."""
+    """The query string for audit, with the values of parameters that may carry names or CURPs removed, and
+    any other value that looks like a CURP (the audit writer refuses one: the caller typed it, and the event
+    must still be written)."""
     hidden = set(secret)
-    items = [(k, "***" if k.split(":")[0] in hidden else v) for k, v in request.query_params.multi_items()]
+    items = [
+        (k, "***" if k.split(":")[0] in hidden or audit_service.holds_personal_data(v) else v)
+        for k, v in request.query_params.multi_items()
+    ]
     return urlencode(items)
 
 

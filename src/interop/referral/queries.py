@@ -1,7 +1,9 @@
 """The read side: ServiceRequest / Task / Patient reads, searches with keyset paging, and versions.
 
-Visibility (``Scope``): a clinic client sees the Tasks its units own, the ServiceRequests with a Task of its
-units, and the Patients that are their subjects or registry patients of its units; a Bienestar client sees
+Visibility (``Scope``): a clinic client sees the Tasks its units own (a Task it rejected stays its own), the
+ServiceRequests while one of its units holds a Task of it that it has not rejected (after a rejection the
+referral, its later versions — the next unit, the outcome — and its subject are the next unit's business),
+and the Patients that are subjects of those or registry patients of its units; a Bienestar client sees
 what its own visits produced; other resources are 404, never 403, so ids reveal nothing. Searches are
 ordered by ``change_seq`` (one sequence for every change), and the cursor is the last one seen: pages never
 skip or repeat while new referrals arrive, and a changed resource moves to the end, where polling finds it.
@@ -90,9 +92,12 @@ def _task_visible(scope: Scope) -> ColumnElement[bool]:
 def _referral_visible(scope: Scope) -> ColumnElement[bool]:
     conds: list[ColumnElement[bool]] = []
     if scope.clues is not None:
+        # One open Task per referral; a rejected one is closed for good (the referral moved on).
         conds.append(
             exists().where(
-                ReferralTask.referral_id == Referral.id, ReferralTask.owner_clues.in_(sorted(scope.clues))
+                ReferralTask.referral_id == Referral.id,
+                ReferralTask.owner_clues.in_(sorted(scope.clues)),
+                ReferralTask.status != "rejected",
             )
         )
     if scope.requester is not None:
@@ -185,10 +190,13 @@ def _table(model: type[Referral] | type[ReferralTask]) -> Table:
 async def search_tasks(
     session: AsyncSession, *, scope: Scope, query: SearchQuery, include_focus: bool = False
 ) -> SearchPage:
+    """A page of visible Tasks; ``include_focus`` adds their ServiceRequests that the caller may see (not
+    that of a Task it rejected)."""
     page = await _search(session, ReferralTask, query, _task_visible(scope))
     if include_focus and page.rows:
         focus = sorted({uuid.UUID(r["referral_id"]) for r in page.rows})
-        refs = (await session.execute(select(Referral.__table__).where(Referral.id.in_(focus)))).all()
+        visible = select(Referral.__table__).where(Referral.id.in_(focus), _referral_visible(scope))
+        refs = (await session.execute(visible)).all()
         page.included = rows_snapshots(_table(Referral), refs)
     return page
 

@@ -1,7 +1,12 @@
 """The referral Task state machine (FHIR Workflow broker pattern). Pure.
 
 requested → accepted | rejected | cancelled; accepted → in-progress; in-progress → completed | failed.
-rejected, cancelled, completed and failed are final. Staying in the same state is not a transition (an update
+rejected, cancelled, completed and failed are final.
+
+Who moves the Task: a client (a clinic's system, or any caller of the API) accepts, rejects, starts,
+completes or fails; only the service itself cancels (``by="service"``), when Bienestar withdraws the
+ServiceRequest. A clinic that cannot take a referral rejects it, which re-routes it; cancelling would revoke
+the ServiceRequest for everyone. Staying in the same state is not a transition (an update
 may change only ``businessStatus`` or ``output``), except in a final state, which is frozen.
 
 Effects on the ServiceRequest: completed → completed; cancelled → revoked; rejected → the referral is
@@ -11,6 +16,7 @@ re-routed to the next unit (a new Task), and stays active.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 
 class TaskStatus(StrEnum):
@@ -53,6 +59,9 @@ TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
 
 FINAL = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
 
+# Statuses only the service sets: never through a client's update.
+SERVICE_ONLY = frozenset({TaskStatus.CANCELLED})
+
 
 class UnknownStatus(ValueError):
     """Not a status this machine knows (422)."""
@@ -69,10 +78,16 @@ def parse(status: str) -> TaskStatus:
         raise UnknownStatus(f"task status {status!r} is not used by referrals") from None
 
 
-def check(current: str, new: str) -> TaskStatus:
-    """The new status if ``current → new`` is allowed (same status allowed unless final)."""
+def check(current: str, new: str, *, by: Literal["client", "service"] = "client") -> TaskStatus:
+    """The new status if ``current → new`` is allowed (same status allowed unless final) for who moves it:
+    a client never sets a service-only status (``cancelled``)."""
     cur = parse(current)
     nxt = parse(new)
+    if by == "client" and nxt in SERVICE_ONLY and nxt != cur:
+        raise IllegalTransition(
+            f"un cliente no puede poner una Task en {nxt.value}: la unidad la rechaza (rejected) y solo "
+            "Bienestar retira la solicitud"
+        )
     if nxt == cur:
         if cur in FINAL:
             raise IllegalTransition(f"task is {cur.value}: a final state cannot be updated")
