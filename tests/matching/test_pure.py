@@ -374,3 +374,56 @@ def test_weak_rules_keep_to_one_entidad_in_the_batch_only() -> None:
     assert year.pairs in online
     assert names.pairs in online
     assert all(stored != "entidad" for _, stored in year.pairs)
+
+
+def test_settled_curps_that_differ_conflict_and_keep_two_roll_records_apart() -> None:
+    from interop.matching.conflict import curps_settle_apart, kept_apart, settles
+
+    # Namesakes born the same day: one edit apart (the homoclave), which the old rule let through.
+    a = Signature("QUUZ480517HOCRLN03", "1948-05-17", "ZENAIDO", None, "ZENAIDO", "H", "roll")
+    b = Signature("QUUZ480517HOCRLN53", "1948-05-17", "ZENAIDO", None, "ZENAIDO", "H", "roll")
+    assert settles(a)
+    assert curps_settle_apart(a, b)
+    assert hard_conflict(a, b)
+    assert kept_apart(a, b)
+    # A registry record like that: a conflict (to review), not kept apart.
+    registry = Signature(b.curp, b.dob, "ZENAIDO", None, "ZENAIDO", "H", "patients")
+    assert hard_conflict(a, registry)
+    assert not kept_apart(a, registry)
+    # Without its birth date a CURP does not settle anything: one edit apart is no conflict.
+    undated = Signature(b.curp, None, "ZENAIDO", None, "ZENAIDO", "H", "roll")
+    assert not settles(undated)
+    assert not hard_conflict(a, undated)
+    assert not kept_apart(a, undated)
+    assert not kept_apart(a, Signature(a.curp, a.dob, "ZENAIDO", None, "ZENAIDO", "H", "roll"))
+
+
+def test_rules_in_sql_equal_the_rules_in_python() -> None:
+    from interop.matching.conflict import (
+        kept_apart,
+        kept_apart_sql,
+        year_only_differs,
+        year_only_differs_sql,
+    )
+
+    values = [
+        (curp, dob, source)
+        for curp in ("QUUZ480517HOCRLN03", "QUUZ480517HOCRLN53", None)
+        for dob in ("1948-05-17", "1949-05-17", "1948-05-18", None)
+        for source in ("roll", "patients")
+    ]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE f (i INTEGER, curp VARCHAR, dob VARCHAR, source VARCHAR)")
+    con.executemany("INSERT INTO f VALUES (?, ?, ?, ?)", [(i, *v) for i, v in enumerate(values)])
+    rows = con.execute(
+        f"SELECT a.i, b.i, {kept_apart_sql('a', 'b')}, {year_only_differs_sql('a', 'b')} FROM f a, f b"
+    ).fetchall()
+    assert len(rows) == len(values) ** 2
+    for i, j, apart, year_only in rows:
+        (ca, da, sa), (cb, db, sb) = values[i], values[j]
+        sig_a = Signature(ca, da, "ZENAIDO", None, "ZENAIDO", "H", sa)
+        sig_b = Signature(cb, db, "ZENAIDO", None, "ZENAIDO", "H", sb)
+        assert bool(apart) == kept_apart(sig_a, sig_b), (values[i], values[j])
+        assert year_only == year_only_differs(da, db), (values[i], values[j])
+    assert any(r[2] for r in rows)
+    assert any(r[3] for r in rows)

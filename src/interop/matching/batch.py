@@ -13,6 +13,7 @@ import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
 
 from interop.matching import linkage, spec
+from interop.matching.conflict import year_only_differs_sql
 from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, given_parts, surname_parts
 
 TRAIN_SAMPLE_ROWS = 300_000
@@ -181,25 +182,36 @@ def predict(
     if not incremental:
         chunks = 1
         scorer.predict_all(_feature_view(con, "scored"), threshold=threshold, out="pred", chunks=chunks)
-    # Predictions keep each comparison's weight, not its level: the "else" level is told by its weight.
-    anchor = (
-        "("
-        + " OR ".join(f"mw_{c} > 0" for c in spec.ANCHOR_COMPARISONS)
-        + ")"
-        + "".join(
-            f" AND abs(mw_{c} - ({linkage.else_weight(settings, c)!r})) > 1e-6" for c in spec.VETO_COMPARISONS
-        )
-    )
-    # An edge may be linked automatically when the CURP or the birth date agrees
-    # (spec.ANCHOR_COMPARISONS) and no veto comparison is at its "else" level (spec.VETO_COMPARISONS).
-    # Strongest first, ties in a fixed order: the same predictions always give the same persons.
     run(
         con,
-        f"CREATE OR REPLACE TABLE edge AS SELECT unique_id_l AS l, unique_id_r AS r, match_weight AS w, "
-        f"match_probability AS p, {anchor} AS linkable, "
-        "row_number() OVER (ORDER BY match_weight DESC, unique_id_l, unique_id_r) AS k FROM pred",
+        f"CREATE OR REPLACE TABLE edge AS SELECT pr.unique_id_l AS l, pr.unique_id_r AS r, "
+        f"pr.match_weight AS w, pr.match_probability AS p, {linkable_sql(settings)} AS linkable, "
+        "row_number() OVER (ORDER BY pr.match_weight DESC, pr.unique_id_l, pr.unique_id_r) AS k "
+        "FROM pred pr JOIN feats a ON a.unique_id = pr.unique_id_l "
+        "JOIN feats b ON b.unique_id = pr.unique_id_r",
     )
     return int(run(con, "SELECT count(*) FROM edge")[0][0])
+
+
+def linkable_sql(settings: dict[str, Any]) -> str:
+    """Whether a prediction row (``pr``, its records' features ``a`` and ``b``) may be linked
+    automatically: an anchor comparison agrees (``spec.ANCHOR_COMPARISONS``; a birth date that differs
+    in the year only anchors nothing: ``conflict.year_only_differs``) and no veto comparison is at its
+    "else" level (``spec.VETO_COMPARISONS``). Predictions keep each comparison's weight, not its level:
+    the "else" level is told by its weight. Comparisons the model left out count as absent."""
+    present = {c["output_column_name"] for c in settings["comparisons"]}
+    anchors = []
+    for c in spec.ANCHOR_COMPARISONS:
+        if c not in present:
+            continue
+        extra = f" AND NOT {year_only_differs_sql('a', 'b')}" if c == "birth_date" else ""
+        anchors.append(f"(pr.mw_{c} > 0{extra})")
+    anchor = "(" + (" OR ".join(anchors) or "false") + ")"
+    return anchor + "".join(
+        f" AND abs(pr.mw_{c} - ({linkage.else_weight(settings, c)!r})) > 1e-6"
+        for c in spec.VETO_COMPARISONS
+        if c in present
+    )
 
 
 def features_for(con: duckdb.DuckDBPyConnection, unique_ids: list[str]) -> dict[str, MatchFeatures]:

@@ -178,6 +178,7 @@ async def _execute(
                 "auto_pairs": clusters.auto_pairs,
                 "persons_new": clusters.persons_new,
                 "reviews_new": clusters.reviews,
+                "kept_apart": clusters.kept_apart,
                 "assigned_in_python": clusters.settled_in_python,
                 "timings_s": timings,
             }
