@@ -427,3 +427,34 @@ def test_rules_in_sql_equal_the_rules_in_python() -> None:
         assert year_only == year_only_differs(da, db), (values[i], values[j])
     assert any(r[2] for r in rows)
     assert any(r[3] for r in rows)
+
+
+def test_a_layout_keeps_to_the_fields_present_and_the_full_layout_is_unchanged() -> None:
+    from interop.matching import blocking, spec
+    from interop.matching.layout import Layout, comparisons_for, deterministic_rules_sql, em_rules_sql
+
+    full = Layout.full()
+    assert comparisons_for(full) == spec.COMPARISONS
+    assert linkage.base_settings(full)["blocking_rules_to_generate_predictions"] == [
+        r.sql for r in blocking.BLOCKING_RULES if not r.online_only
+    ]
+    febrl = Layout(frozenset({"given_full", "ap1", "dob", "municipio", "localidad", "domicilio"}))
+    assert [c.name for c in comparisons_for(febrl)] == [
+        "given",
+        "paternal",
+        "birth_date",
+        "place_local",
+        "address",
+    ]
+    assert em_rules_sql(febrl) == [
+        "l.given_full = r.given_full AND l.ap1 = r.ap1",
+        "l.ap1 = r.ap1 AND l.dob = r.dob",
+        "l.given_main = r.given_main AND l.dob = r.dob",
+    ]
+    # The prior falls back to names and birth date.
+    assert deterministic_rules_sql(febrl) == [
+        "l.given_full = r.given_full AND l.ap1 = r.ap1 AND l.dob = r.dob"
+    ]
+    rules = linkage.base_settings(febrl)["blocking_rules_to_generate_predictions"]
+    assert all("entidad" not in r and "curp" not in r and "ap2" not in r for r in rules)
+    assert "l.given_main = r.given_main AND l.dob = r.dob" in rules

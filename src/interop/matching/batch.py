@@ -15,6 +15,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 from interop.matching import linkage, spec
 from interop.matching.conflict import year_only_differs_sql
 from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, given_parts, surname_parts
+from interop.matching.layout import OPTIONAL_COLUMNS, Layout
 
 TRAIN_SAMPLE_ROWS = 300_000
 
@@ -138,15 +139,25 @@ def _feature_view(con: duckdb.DuckDBPyConnection, table: str) -> str:
     return view
 
 
-def train_model(con: duckdb.DuckDBPyConnection, *, seed: int = 42) -> linkage.TrainedSettings:
-    """Train on a sample of ``feats``; term frequencies come from all of them."""
+def layout_of(con: duckdb.DuckDBPyConnection) -> Layout:
+    """The optional columns that at least one record of ``feats`` holds."""
+    counts = ", ".join(f"count({c})" for c in OPTIONAL_COLUMNS)
+    row = run(con, f"SELECT {counts} FROM feats")[0]
+    return Layout(frozenset(c for c, n in zip(OPTIONAL_COLUMNS, row, strict=True) if n))
+
+
+def train_model(
+    con: duckdb.DuckDBPyConnection, *, seed: int = 42, layout: Layout | None = None
+) -> linkage.TrainedSettings:
+    """Train on a sample of ``feats``, on the fields of ``layout``; term frequencies come from all
+    of them. Raises ``MatchRunUntrainable`` when the records give EM nothing to learn from."""
     run(
         con,
         f"CREATE OR REPLACE TABLE train_sample AS SELECT {', '.join(FEATURE_COLUMNS)} FROM feats "
         f"USING SAMPLE reservoir({TRAIN_SAMPLE_ROWS} ROWS) REPEATABLE ({seed})",
     )
     tf = linkage.term_frequencies(con, "feats")
-    trained = linkage.train(con, "train_sample", seed=seed, tf=tf)
+    trained = linkage.train(con, "train_sample", seed=seed, tf=tf, layout=layout)
     return trained
 
 
@@ -157,12 +168,13 @@ def predict(
     tf: dict[str, dict[str, float]],
     threshold: float,
     incremental: bool,
+    layout: Layout | None = None,
 ) -> int:
     """Score the ``scored`` records (among themselves, and against ``unscored`` when incremental) into
     ``pred`` (Splink's rows) and ``edge``: each pair's records, weight and probability, whether it may
     be linked automatically, and ``k``, its rank in the order assignment takes edges. Returns the
     number of pairs."""
-    scorer = linkage.Scorer(con, settings, tf)
+    scorer = linkage.Scorer(con, settings, tf, layout)
     n = int(run(con, "SELECT count(*) FROM scored")[0][0])
     if n == 0:
         run(

@@ -71,12 +71,14 @@ def run_command(
                 "state": state,
                 "run_id": run_id,
                 "model_version": run_row.model_version,
+                "error": run_row.error,
                 **run_row.counts,
             }
 
     result = _with_database(work)
     if result["state"] != "succeeded":
-        typer.echo(f"match run {result['run_id']} {result['state']}", err=True)
+        reason = f": {result['error']}" if result.get("error") else ""
+        typer.echo(f"match run {result['run_id']} {result['state']}{reason}", err=True)
         raise typer.Exit(1)
     typer.echo(f"match run {result['run_id']} (model {result['model_version']})")
     for key in (
@@ -87,8 +89,10 @@ def run_command(
         "persons_new",
         "reviews_new",
         "reviews_open",
+        "kept_apart",
     ):
         typer.echo(f"  {key}: {result.get(key)}")
+    typer.echo(f"  fields: {', '.join(result.get('fields') or [])}")
     for decision, n in sorted(result.get("links", {}).items()):
         typer.echo(f"  links {decision}: {n}")
 
