@@ -16,7 +16,7 @@ from interop.config import Settings
 from interop.context import system_context
 from interop.identity.curp import build_curp
 from interop.job.worker import Worker
-from interop.matching import service
+from interop.matching import reviews, service
 from interop.matching.schemas import IdentityProbe, OnlineCandidate
 
 
@@ -157,3 +157,34 @@ async def test_settled_curps_and_year_only_dates_are_never_linked_automatically(
     # The record itself is still certain.
     cands = await service.match_online(session, probe=_probe(FATHER), limit=10, settings=settings)
     assert _candidate(cands, "roll", "FA1").grade == "certain"
+
+    # The run reports its reviews and, as reviewers decide, how many were the same person.
+    run_id = (await session.execute(text("SELECT max(id) FROM match_run"))).scalar_one()
+    before = await reviews.run_review_outcome(session, run_id=run_id)
+    assert before.queued == counts["reviews_new"] >= 2
+    assert (before.decided, before.matches, before.match_share) == (0, 0, None)
+    ctx = system_context(request_id="r", trace_id="0" * 32)
+    son = (
+        await session.execute(
+            text(
+                "SELECT id FROM match_review WHERE 'FA1' IN (left_record_id, right_record_id) "
+                "AND 'SO1' IN (left_record_id, right_record_id)"
+            )
+        )
+    ).scalar_one()
+    await reviews.decide_review(session, ctx, review_id=son, decision="not-link", reason="padre e hijo")
+    other = (
+        (
+            await session.execute(
+                text("SELECT id FROM match_review WHERE status = 'open' AND run_id = :r ORDER BY score DESC"),
+                {"r": run_id},
+            )
+        )
+        .scalars()
+        .first()
+    )
+    assert other is not None
+    await reviews.decide_review(session, ctx, review_id=other, decision="link", reason="misma persona")
+    await session.commit()
+    after = await reviews.run_review_outcome(session, run_id=run_id)
+    assert (after.decided, after.matches, after.match_share) == (2, 1, 0.5)
