@@ -154,6 +154,12 @@ async def test_settled_curps_and_year_only_dates_are_never_linked_automatically(
     assert _candidate(cands, "roll", "PE1").grade in ("probable", "possible")
     cands = await service.match_online(session, probe=_probe(SON), limit=10, settings=settings)
     assert _candidate(cands, "roll", "FA1").grade in ("probable", "possible")
+    # A probe that names its padrón record is that pensioner: the namesake is certainly another one.
+    namesake = _probe(_with_homoclave(NAMESAKE, "5")).model_copy(update={"roll_record_id": "NA2"})
+    cands = await service.match_online(session, probe=namesake, limit=10, settings=settings)
+    assert _candidate(cands, "roll", "NA2").grade == "certain"
+    assert _candidate(cands, "roll", "NA1").grade == "certainly-not"
+    assert cands[-1].grade == "certainly-not"
     # The record itself is still certain.
     cands = await service.match_online(session, probe=_probe(FATHER), limit=10, settings=settings)
     assert _candidate(cands, "roll", "FA1").grade == "certain"
