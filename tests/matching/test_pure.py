@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from datetime import date
 
 import duckdb
 import hypothesis.strategies as st
@@ -458,3 +459,48 @@ def test_a_layout_keeps_to_the_fields_present_and_the_full_layout_is_unchanged()
     rules = linkage.base_settings(febrl)["blocking_rules_to_generate_predictions"]
     assert all("entidad" not in r and "curp" not in r and "ap2" not in r for r in rules)
     assert "l.given_main = r.given_main AND l.dob = r.dob" in rules
+
+
+def test_relatives_lookalike_in_sql_equals_python() -> None:
+    from interop.matching.conflict import relatives_lookalike, relatives_lookalike_sql
+
+    rng = random.Random(3)
+    columns = ("dob", "given_full", "ap1", "ap2", "domicilio", "municipio", "localidad")
+    choices = {
+        "dob": ("1950-02-11", "1951-02-11", "1950-02-12", None),
+        "given_full": ("EUSEBIO", "EUSEVIO", None),
+        "ap1": ("ZEPEDA", None),
+        "ap2": ("OCHOA", "OCHOAS", None),
+        "domicilio": ("CALLE 1", "CALLE 2", None),
+        "municipio": ("067", "068", None),
+        "localidad": ("0001", None),
+    }
+    people = [[rng.choice(choices[c]) for c in columns] for _ in range(120)]
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE f (i INTEGER, {', '.join(f'{c} VARCHAR' for c in columns)})")
+    con.executemany(
+        f"INSERT INTO f VALUES (?{', ?' * len(columns)})", [(i, *p) for i, p in enumerate(people)]
+    )
+    rows = con.execute(f"SELECT a.i, b.i, {relatives_lookalike_sql('a', 'b')} FROM f a, f b").fetchall()
+
+    def feats(p: list[str | None]) -> MatchFeatures:
+        v = dict(zip(columns, p, strict=True))
+        return features_of(
+            source="roll",
+            record_id="x",
+            curp=None,
+            given_names=v["given_full"],
+            paternal_surname=v["ap1"],
+            maternal_surname=v["ap2"],
+            birth_date=None if v["dob"] is None else date.fromisoformat(v["dob"]),
+            sex=None,
+            entidad=None,
+            municipio=v["municipio"],
+            localidad=v["localidad"],
+            domicilio=v["domicilio"],
+        )
+
+    forms = [feats(p) for p in people]
+    for i, j, sql in rows:
+        assert bool(sql) == relatives_lookalike(forms[i], forms[j]), (people[i], people[j])
+    assert any(r[2] for r in rows)

@@ -13,7 +13,7 @@ import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
 
 from interop.matching import linkage, spec
-from interop.matching.conflict import year_only_differs_sql
+from interop.matching.conflict import relatives_lookalike_sql
 from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, given_parts, surname_parts
 from interop.matching.layout import OPTIONAL_COLUMNS, Layout
 
@@ -207,16 +207,17 @@ def predict(
 
 def linkable_sql(settings: dict[str, Any]) -> str:
     """Whether a prediction row (``pr``, its records' features ``a`` and ``b``) may be linked
-    automatically: an anchor comparison agrees (``spec.ANCHOR_COMPARISONS``; a birth date that differs
-    in the year only anchors nothing: ``conflict.year_only_differs``) and no veto comparison is at its
-    "else" level (``spec.VETO_COMPARISONS``). Predictions keep each comparison's weight, not its level:
-    the "else" level is told by its weight. Comparisons the model left out count as absent."""
+    automatically: an anchor comparison agrees (``spec.ANCHOR_COMPARISONS``; a birth date differing in
+    the year only under the same name and address anchors nothing: ``conflict.relatives_lookalike``)
+    and no veto comparison is at its "else" level (``spec.VETO_COMPARISONS``). Predictions keep each
+    comparison's weight, not its level: the "else" level is told by its weight. Comparisons the model
+    left out count as absent."""
     present = {c["output_column_name"] for c in settings["comparisons"]}
     anchors = []
     for c in spec.ANCHOR_COMPARISONS:
         if c not in present:
             continue
-        extra = f" AND NOT {year_only_differs_sql('a', 'b')}" if c == "birth_date" else ""
+        extra = f" AND NOT {relatives_lookalike_sql('a', 'b')}" if c == "birth_date" else ""
         anchors.append(f"(pr.mw_{c} > 0{extra})")
     anchor = "(" + (" OR ".join(anchors) or "false") + ")"
     return anchor + "".join(

@@ -11,9 +11,10 @@ birth date nor its sex: ``identity.curp.assess_curp``) and the record has its bi
 agrees with it. Names and state play no part: a typo in a name must not cost the CURP its value.
 
 Birth dates with the same day and month and another year (``year_only_differs``) are scored at their
-trained typo levels, but they are what relatives look like (a parent and child or siblings with the
-same name at one address): they never anchor an automatic link (``spec.ANCHOR_COMPARISONS``), so such a
-pair goes to review unless its CURPs agree.
+trained typo levels; but with the same full name at the same address (``relatives_lookalike``) they are
+what relatives look like (a parent and child or siblings with one name under one roof), and then the
+birth date never anchors an automatic link (``spec.ANCHOR_COMPARISONS``): such a pair goes to review
+unless its CURPs agree.
 """
 
 from __future__ import annotations
@@ -83,6 +84,37 @@ def kept_apart_sql(a: str, b: str) -> str:
 def year_only_differs(a_dob: str | None, b_dob: str | None) -> bool:
     """Two birth dates with the same day and month and another year (ISO dates)."""
     return a_dob is not None and b_dob is not None and a_dob[5:] == b_dob[5:] and a_dob[:4] != b_dob[:4]
+
+
+def relatives_lookalike(a: MatchFeatures, b: MatchFeatures) -> bool:
+    """Birth dates differing in the year only, the same given names and surnames (a second surname
+    missing on one side counts as the same), and the same address (the same domicilio, or with a
+    domicilio missing, the same municipio and localidad)."""
+    if not year_only_differs(a.dob, b.dob):
+        return False
+    if a.given_full is None or a.given_full != b.given_full or a.ap1 is None or a.ap1 != b.ap1:
+        return False
+    if a.ap2 is not None and b.ap2 is not None and a.ap2 != b.ap2:
+        return False
+    if a.domicilio is not None and b.domicilio is not None:
+        return a.domicilio == b.domicilio
+    return (
+        a.municipio is not None
+        and a.municipio == b.municipio
+        and a.localidad is not None
+        and a.localidad == b.localidad
+    )
+
+
+def relatives_lookalike_sql(a: str, b: str) -> str:
+    """``relatives_lookalike`` over two feature rows aliased ``a`` and ``b`` (DuckDB SQL)."""
+    return (
+        f"({year_only_differs_sql(a, b)} AND coalesce({a}.given_full = {b}.given_full "
+        f"AND {a}.ap1 = {b}.ap1, false) AND coalesce({a}.ap2 = {b}.ap2, true) "
+        f"AND CASE WHEN {a}.domicilio IS NOT NULL AND {b}.domicilio IS NOT NULL "
+        f"THEN {a}.domicilio = {b}.domicilio "
+        f"ELSE coalesce({a}.municipio = {b}.municipio AND {a}.localidad = {b}.localidad, false) END)"
+    )
 
 
 def year_only_differs_sql(a: str, b: str) -> str:

@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interop.matching.blocking import BLOCKING_RULES, index_for, key_sql, probe_key_sql
-from interop.matching.conflict import ROLL_SOURCE, Signature, hard_conflict, kept_apart, year_only_differs
+from interop.matching.conflict import ROLL_SOURCE, Signature, hard_conflict, kept_apart, relatives_lookalike
 from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, features_of
 from interop.matching.models_store import LoadedModel
 from interop.matching.schemas import FieldEvidenceRead, Grade, IdentityProbe, OnlineCandidate
@@ -99,17 +99,18 @@ def _grade(
     auto_threshold: float,
     review_threshold: float,
     conflict: bool = False,
-    year_only: bool = False,
+    lookalike: bool = False,
 ) -> Literal["certain", "probable", "possible"]:
     """As the batch decides (``batch.linkable_sql``): certain needs the auto threshold, an anchor (CURP
-    or birth date; ``year_only``, a birth date differing in the year alone, anchors nothing), no veto
-    comparison at its "else" level and no hard conflict (``conflict.hard_conflict``: e.g. given
-    names that are not variants of each other, settled CURPs that differ)."""
+    or birth date; with ``lookalike``, a birth date differing in the year alone under the same name
+    and address, ``conflict.relatives_lookalike``, anchors nothing), no veto comparison at its "else"
+    level and no hard conflict (``conflict.hard_conflict``: e.g. given names that are not variants of
+    each other, settled CURPs that differ)."""
     graded = grade(scored.probability, auto_threshold=auto_threshold, review_threshold=review_threshold)
     anchored = any(
         e.weight > 0
         for e in scored.evidence
-        if e.comparison in ANCHOR_COMPARISONS and not (year_only and e.comparison == "birth_date")
+        if e.comparison in ANCHOR_COMPARISONS and not (lookalike and e.comparison == "birth_date")
     )
     vetoed = any(e.level == "else" for e in scored.evidence if e.comparison in VETO_COMPARISONS)
     return "probable" if graded == "certain" and (conflict or vetoed or not anchored) else graded
@@ -153,7 +154,7 @@ async def match(
                 auto_threshold=auto_threshold,
                 review_threshold=review_threshold,
                 conflict=hard_conflict(probe_signature, signature),
-                year_only=year_only_differs(features.dob, stored.dob),
+                lookalike=relatives_lookalike(features, stored),
             )
         )
         out.append(
