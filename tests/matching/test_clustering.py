@@ -13,7 +13,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 
 from interop.matching import clustering
 from interop.matching.assign import Edge, assign_persons
-from interop.matching.conflict import Signature, hard_conflict
+from interop.matching.conflict import Signature, hard_conflict, kept_apart
 
 AUTO = 0.99
 GIVEN = ("JUAN", "JUAN CARLOS", "JUAN JOSE", "CARLOS", "MARIA", "ROSA", "LUIS", "MARIA LUISA")
@@ -21,7 +21,7 @@ GIVEN = ("JUAN", "JUAN CARLOS", "JUAN JOSE", "CARLOS", "MARIA", "ROSA", "LUIS", 
 
 def _case(rng: random.Random) -> dict[str, Any]:
     n = rng.randint(2, 40)
-    ids = [f"{rng.choice('rp')}|{i:03d}" for i in range(n)]
+    ids = [f"{rng.choice(('roll', 'patients'))}|{i:03d}" for i in range(n)]
     persons = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(max(1, n // 3))]
     first_load = rng.random() < 0.4  # nothing stored yet: every record scored, no history
     scored = ids if first_load else [u for u in ids if rng.random() < 0.75] or ids[:1]
@@ -42,6 +42,7 @@ def _case(rng: random.Random) -> dict[str, Any]:
             " ".join(given.split()[1:]) or None if given else None,
             given,
             rng.choice(["H", "M", "M", None]),
+            u.split("|")[0],
         )
     manual = []
     for u in rng.sample(ids, k=0 if first_load else min(len(ids), rng.randint(0, 3))):
@@ -78,6 +79,8 @@ def _reference(case: dict[str, Any]) -> tuple[dict[str, str], dict[str, tuple[st
         if s == "NO_MATCH":
             manual_no.setdefault(u, set()).add(uuid.UUID(p))
     sig = {u: Signature(*f) for u, f in case["feats"].items()}
+    # Pairs a rule settles as two people are neither linked nor reviewed.
+    ordered = [e for e in ordered if not kept_apart(sig[e[0]], sig[e[1]])]
     result = assign_persons(
         scored=case["scored"],
         existing=existing,
@@ -119,12 +122,12 @@ def _clustered(
         {"unique_id": list(prev), "feature_digest": ["x"] * len(prev), "person_id": list(prev.values())},
     )
     feats = case["feats"]
-    names = ["curp", "dob", "given_main", "given_rest", "given_full", "sexo"]
+    names = ["curp", "dob", "given_main", "given_rest", "given_full", "sexo", "source"]
     table(
         "feats",
         {
             "unique_id": list(feats),
-            **{c: [(*f, None)[i] for f in feats.values()] for i, c in enumerate(names)},
+            **{c: [(*f, None, None)[i] for f in feats.values()] for i, c in enumerate(names)},
         },
     )
     table("manual", {k: [m[i] for m in case["manual"]] for i, k in enumerate(["uid", "person_id", "state"])})

@@ -138,3 +138,19 @@ async def test_every_candidate_lookup_is_served_by_its_blocking_index(session: A
     assert "Seq Scan on match_record" not in plan, plan
     assert {name for name in expected if name in plan} == expected, plan
     assert lookups >= len(expected)
+
+
+async def test_candidate_records_are_read_through_the_indexes_of_current_records(
+    session: AsyncSession,
+) -> None:
+    """``$match`` reads each candidate's record per source by its record id, which the unique index of
+    current records serves; a filter on an expression of source and record id scanned both tables."""
+    sql, params = service.candidate_records_query(
+        [("roll", "R1"), ("patients", "P1"), ("roll", "R2"), ("patients", "P2")]
+    )
+    await session.execute(text("SET LOCAL enable_seqscan = off"))
+    plan = "\n".join(r[0] for r in (await session.execute(text(f"EXPLAIN {sql}"), params)).all())
+    assert "Seq Scan" not in plan, plan
+    assert "uq_roll_record_current" in plan, plan
+    assert "uq_registry_patient_current" in plan, plan
+    assert await service.read_candidate_records(session, keys=[("roll", "nobody")]) == {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from datetime import date
 
 import duckdb
 import hypothesis.strategies as st
@@ -374,3 +375,132 @@ def test_weak_rules_keep_to_one_entidad_in_the_batch_only() -> None:
     assert year.pairs in online
     assert names.pairs in online
     assert all(stored != "entidad" for _, stored in year.pairs)
+
+
+def test_settled_curps_that_differ_conflict_and_keep_two_roll_records_apart() -> None:
+    from interop.matching.conflict import curps_settle_apart, kept_apart, settles
+
+    # Namesakes born the same day: one edit apart (the homoclave), which the old rule let through.
+    a = Signature("QUUZ480517HOCRLN03", "1948-05-17", "ZENAIDO", None, "ZENAIDO", "H", "roll")
+    b = Signature("QUUZ480517HOCRLN53", "1948-05-17", "ZENAIDO", None, "ZENAIDO", "H", "roll")
+    assert settles(a)
+    assert curps_settle_apart(a, b)
+    assert hard_conflict(a, b)
+    assert kept_apart(a, b)
+    # A registry record like that: a conflict (to review), not kept apart.
+    registry = Signature(b.curp, b.dob, "ZENAIDO", None, "ZENAIDO", "H", "patients")
+    assert hard_conflict(a, registry)
+    assert not kept_apart(a, registry)
+    # Without its birth date a CURP does not settle anything: one edit apart is no conflict.
+    undated = Signature(b.curp, None, "ZENAIDO", None, "ZENAIDO", "H", "roll")
+    assert not settles(undated)
+    assert not hard_conflict(a, undated)
+    assert not kept_apart(a, undated)
+    assert not kept_apart(a, Signature(a.curp, a.dob, "ZENAIDO", None, "ZENAIDO", "H", "roll"))
+
+
+def test_rules_in_sql_equal_the_rules_in_python() -> None:
+    from interop.matching.conflict import (
+        kept_apart,
+        kept_apart_sql,
+        year_only_differs,
+        year_only_differs_sql,
+    )
+
+    values = [
+        (curp, dob, source)
+        for curp in ("QUUZ480517HOCRLN03", "QUUZ480517HOCRLN53", None)
+        for dob in ("1948-05-17", "1949-05-17", "1948-05-18", None)
+        for source in ("roll", "patients")
+    ]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE f (i INTEGER, curp VARCHAR, dob VARCHAR, source VARCHAR)")
+    con.executemany("INSERT INTO f VALUES (?, ?, ?, ?)", [(i, *v) for i, v in enumerate(values)])
+    rows = con.execute(
+        f"SELECT a.i, b.i, {kept_apart_sql('a', 'b')}, {year_only_differs_sql('a', 'b')} FROM f a, f b"
+    ).fetchall()
+    assert len(rows) == len(values) ** 2
+    for i, j, apart, year_only in rows:
+        (ca, da, sa), (cb, db, sb) = values[i], values[j]
+        sig_a = Signature(ca, da, "ZENAIDO", None, "ZENAIDO", "H", sa)
+        sig_b = Signature(cb, db, "ZENAIDO", None, "ZENAIDO", "H", sb)
+        assert bool(apart) == kept_apart(sig_a, sig_b), (values[i], values[j])
+        assert year_only == year_only_differs(da, db), (values[i], values[j])
+    assert any(r[2] for r in rows)
+    assert any(r[3] for r in rows)
+
+
+def test_a_layout_keeps_to_the_fields_present_and_the_full_layout_is_unchanged() -> None:
+    from interop.matching import blocking, spec
+    from interop.matching.layout import Layout, comparisons_for, deterministic_rules_sql, em_rules_sql
+
+    full = Layout.full()
+    assert comparisons_for(full) == spec.COMPARISONS
+    assert linkage.base_settings(full)["blocking_rules_to_generate_predictions"] == [
+        r.sql for r in blocking.BLOCKING_RULES if not r.online_only
+    ]
+    febrl = Layout(frozenset({"given_full", "ap1", "dob", "municipio", "localidad", "domicilio"}))
+    assert [c.name for c in comparisons_for(febrl)] == [
+        "given",
+        "paternal",
+        "birth_date",
+        "place_local",
+        "address",
+    ]
+    assert em_rules_sql(febrl) == [
+        "l.given_full = r.given_full AND l.ap1 = r.ap1",
+        "l.ap1 = r.ap1 AND l.dob = r.dob",
+        "l.given_main = r.given_main AND l.dob = r.dob",
+    ]
+    # The prior falls back to names and birth date.
+    assert deterministic_rules_sql(febrl) == [
+        "l.given_full = r.given_full AND l.ap1 = r.ap1 AND l.dob = r.dob"
+    ]
+    rules = linkage.base_settings(febrl)["blocking_rules_to_generate_predictions"]
+    assert all("entidad" not in r and "curp" not in r and "ap2" not in r for r in rules)
+    assert "l.given_main = r.given_main AND l.dob = r.dob" in rules
+
+
+def test_relatives_lookalike_in_sql_equals_python() -> None:
+    from interop.matching.conflict import relatives_lookalike, relatives_lookalike_sql
+
+    rng = random.Random(3)
+    columns = ("dob", "given_full", "ap1", "ap2", "domicilio", "municipio", "localidad")
+    choices = {
+        "dob": ("1950-02-11", "1951-02-11", "1950-02-12", None),
+        "given_full": ("EUSEBIO", "EUSEVIO", None),
+        "ap1": ("ZEPEDA", None),
+        "ap2": ("OCHOA", "OCHOAS", None),
+        "domicilio": ("CALLE 1", "CALLE 2", None),
+        "municipio": ("067", "068", None),
+        "localidad": ("0001", None),
+    }
+    people = [[rng.choice(choices[c]) for c in columns] for _ in range(120)]
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE f (i INTEGER, {', '.join(f'{c} VARCHAR' for c in columns)})")
+    con.executemany(
+        f"INSERT INTO f VALUES (?{', ?' * len(columns)})", [(i, *p) for i, p in enumerate(people)]
+    )
+    rows = con.execute(f"SELECT a.i, b.i, {relatives_lookalike_sql('a', 'b')} FROM f a, f b").fetchall()
+
+    def feats(p: list[str | None]) -> MatchFeatures:
+        v = dict(zip(columns, p, strict=True))
+        return features_of(
+            source="roll",
+            record_id="x",
+            curp=None,
+            given_names=v["given_full"],
+            paternal_surname=v["ap1"],
+            maternal_surname=v["ap2"],
+            birth_date=None if v["dob"] is None else date.fromisoformat(v["dob"]),
+            sex=None,
+            entidad=None,
+            municipio=v["municipio"],
+            localidad=v["localidad"],
+            domicilio=v["domicilio"],
+        )
+
+    forms = [feats(p) for p in people]
+    for i, j, sql in rows:
+        assert bool(sql) == relatives_lookalike(forms[i], forms[j]), (people[i], people[j])
+    assert any(r[2] for r in rows)

@@ -28,6 +28,8 @@ async def _run_via_api(client: httpx.AsyncClient, app: FastAPI, auth_headers: He
     body: dict[str, Any] = read.json()
     assert body["status"] == "succeeded"
     assert body["model_version"]
+    assert body["reviews"]["queued"] == body["counts"]["reviews_new"]
+    assert body["reviews"]["decided"] == 0
     return body
 
 

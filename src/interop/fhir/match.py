@@ -26,7 +26,6 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request
-from sqlalchemy import text
 
 from interop.api.deps import SessionDep
 from interop.auth.dependencies import require
@@ -146,22 +145,8 @@ def parse_parameters(body: dict[str, Any]) -> tuple[dict[str, Any], bool, int]:
 async def _record_views(
     session: Any, candidates: list[OnlineCandidate]
 ) -> dict[tuple[str, str], dict[str, Any]]:
-    if not candidates:
-        return {}
-    keys = [f"{c.source}|{c.record_id}" for c in candidates]
-    rows = await session.execute(
-        text(
-            "SELECT source, record_id, patient_id, version, created_at, curp, nombre, primer_apellido, "
-            "segundo_apellido, fecha_nacimiento, sexo, entidad, municipio, localidad, domicilio, telefono, "
-            "clues_current FROM identity_record WHERE source || '|' || record_id = ANY(:keys)"
-        ),
-        {"keys": keys},
-    )
-    out: dict[tuple[str, str], dict[str, Any]] = {}
-    for row in rows.mappings():
-        view = dict(row)
-        out[(row["source"], row["record_id"])] = view
-    return out
+    keys = [(c.source, c.record_id) for c in candidates]
+    return await matching_service.read_candidate_records(session, keys=keys)
 
 
 def _entry(

@@ -2,8 +2,10 @@
 queue and online matching (``Patient/$match`` and the visit path).
 
 Modules: ``features`` (comparison form of a record), ``spec`` (comparisons and blocking rules as SQL and
-as Python, domain priors, hard conflicts), ``linkage`` (the only Splink user: training, bulk scoring),
-``scoring`` (pure-Python scoring of a trained model, equal to Splink's), ``batch`` (DuckDB side of a run),
+as Python, domain priors), ``conflict`` (hard conflicts, settled CURPs, relatives' look-alikes),
+``layout`` (the fields a dataset holds and the model that fits them), ``linkage`` (the only Splink
+user: training, bulk scoring), ``scoring`` (pure-Python scoring of a trained model, equal to
+Splink's), ``batch`` (DuckDB side of a run), ``clustering`` (assignment at batch scale), ``reviews``,
 ``assign`` (person assignment: stable ids, manual decisions, conflict-constrained clustering),
 ``runs`` (a run end to end), ``online`` (candidates by indexed blocking keys), ``evaluation`` (pairwise
 P/R/F1), ``models_store`` (versioned models), ``service`` / ``router`` / ``cli`` / ``tasks``.

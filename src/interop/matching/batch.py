@@ -13,7 +13,9 @@ import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
 
 from interop.matching import linkage, spec
+from interop.matching.conflict import relatives_lookalike_sql
 from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, given_parts, surname_parts
+from interop.matching.layout import OPTIONAL_COLUMNS, Layout
 
 TRAIN_SAMPLE_ROWS = 300_000
 
@@ -137,15 +139,25 @@ def _feature_view(con: duckdb.DuckDBPyConnection, table: str) -> str:
     return view
 
 
-def train_model(con: duckdb.DuckDBPyConnection, *, seed: int = 42) -> linkage.TrainedSettings:
-    """Train on a sample of ``feats``; term frequencies come from all of them."""
+def layout_of(con: duckdb.DuckDBPyConnection) -> Layout:
+    """The optional columns that at least one record of ``feats`` holds."""
+    counts = ", ".join(f"count({c})" for c in OPTIONAL_COLUMNS)
+    row = run(con, f"SELECT {counts} FROM feats")[0]
+    return Layout(frozenset(c for c, n in zip(OPTIONAL_COLUMNS, row, strict=True) if n))
+
+
+def train_model(
+    con: duckdb.DuckDBPyConnection, *, seed: int = 42, layout: Layout | None = None
+) -> linkage.TrainedSettings:
+    """Train on a sample of ``feats``, on the fields of ``layout``; term frequencies come from all
+    of them. Raises ``MatchRunUntrainable`` when the records give EM nothing to learn from."""
     run(
         con,
         f"CREATE OR REPLACE TABLE train_sample AS SELECT {', '.join(FEATURE_COLUMNS)} FROM feats "
         f"USING SAMPLE reservoir({TRAIN_SAMPLE_ROWS} ROWS) REPEATABLE ({seed})",
     )
     tf = linkage.term_frequencies(con, "feats")
-    trained = linkage.train(con, "train_sample", seed=seed, tf=tf)
+    trained = linkage.train(con, "train_sample", seed=seed, tf=tf, layout=layout)
     return trained
 
 
@@ -156,12 +168,13 @@ def predict(
     tf: dict[str, dict[str, float]],
     threshold: float,
     incremental: bool,
+    layout: Layout | None = None,
 ) -> int:
     """Score the ``scored`` records (among themselves, and against ``unscored`` when incremental) into
     ``pred`` (Splink's rows) and ``edge``: each pair's records, weight and probability, whether it may
     be linked automatically, and ``k``, its rank in the order assignment takes edges. Returns the
     number of pairs."""
-    scorer = linkage.Scorer(con, settings, tf)
+    scorer = linkage.Scorer(con, settings, tf, layout)
     n = int(run(con, "SELECT count(*) FROM scored")[0][0])
     if n == 0:
         run(
@@ -181,25 +194,37 @@ def predict(
     if not incremental:
         chunks = 1
         scorer.predict_all(_feature_view(con, "scored"), threshold=threshold, out="pred", chunks=chunks)
-    # Predictions keep each comparison's weight, not its level: the "else" level is told by its weight.
-    anchor = (
-        "("
-        + " OR ".join(f"mw_{c} > 0" for c in spec.ANCHOR_COMPARISONS)
-        + ")"
-        + "".join(
-            f" AND abs(mw_{c} - ({linkage.else_weight(settings, c)!r})) > 1e-6" for c in spec.VETO_COMPARISONS
-        )
-    )
-    # An edge may be linked automatically when the CURP or the birth date agrees
-    # (spec.ANCHOR_COMPARISONS) and no veto comparison is at its "else" level (spec.VETO_COMPARISONS).
-    # Strongest first, ties in a fixed order: the same predictions always give the same persons.
     run(
         con,
-        f"CREATE OR REPLACE TABLE edge AS SELECT unique_id_l AS l, unique_id_r AS r, match_weight AS w, "
-        f"match_probability AS p, {anchor} AS linkable, "
-        "row_number() OVER (ORDER BY match_weight DESC, unique_id_l, unique_id_r) AS k FROM pred",
+        f"CREATE OR REPLACE TABLE edge AS SELECT pr.unique_id_l AS l, pr.unique_id_r AS r, "
+        f"pr.match_weight AS w, pr.match_probability AS p, {linkable_sql(settings)} AS linkable, "
+        "row_number() OVER (ORDER BY pr.match_weight DESC, pr.unique_id_l, pr.unique_id_r) AS k "
+        "FROM pred pr JOIN feats a ON a.unique_id = pr.unique_id_l "
+        "JOIN feats b ON b.unique_id = pr.unique_id_r",
     )
     return int(run(con, "SELECT count(*) FROM edge")[0][0])
+
+
+def linkable_sql(settings: dict[str, Any]) -> str:
+    """Whether a prediction row (``pr``, its records' features ``a`` and ``b``) may be linked
+    automatically: an anchor comparison agrees (``spec.ANCHOR_COMPARISONS``; a birth date differing in
+    the year only under the same name and address anchors nothing: ``conflict.relatives_lookalike``)
+    and no veto comparison is at its "else" level (``spec.VETO_COMPARISONS``). Predictions keep each
+    comparison's weight, not its level: the "else" level is told by its weight. Comparisons the model
+    left out count as absent."""
+    present = {c["output_column_name"] for c in settings["comparisons"]}
+    anchors = []
+    for c in spec.ANCHOR_COMPARISONS:
+        if c not in present:
+            continue
+        extra = f" AND NOT {relatives_lookalike_sql('a', 'b')}" if c == "birth_date" else ""
+        anchors.append(f"(pr.mw_{c} > 0{extra})")
+    anchor = "(" + (" OR ".join(anchors) or "false") + ")"
+    return anchor + "".join(
+        f" AND abs(pr.mw_{c} - ({linkage.else_weight(settings, c)!r})) > 1e-6"
+        for c in spec.VETO_COMPARISONS
+        if c in present
+    )
 
 
 def features_for(con: duckdb.DuckDBPyConnection, unique_ids: list[str]) -> dict[str, MatchFeatures]:

@@ -121,14 +121,22 @@ def index_for(stored: Collection[str]) -> tuple[str, tuple[str, ...]]:
 # birth date, sex, place, address), same paternal surname and birth date (free: given names, CURP, ...),
 # same main given name and birth date (free: surnames). Never a CURP rule: CURP-16 encodes the
 # initials and the birth date, so it would leave nothing to learn about them.
-EM_BLOCKING_RULES: tuple[str, ...] = (
-    "l.given_full = r.given_full AND l.ap1 = r.ap1 AND l.ap2 = r.ap2",
-    "l.ap1 = r.ap1 AND l.dob = r.dob",
-    "l.given_main = r.given_main AND l.dob = r.dob",
+EM_BLOCKING_COLUMNS: tuple[tuple[str, ...], ...] = (
+    ("given_full", "ap1", "ap2"),
+    ("ap1", "dob"),
+    ("given_main", "dob"),
 )
 # Rules that admit almost no false positive, to estimate the share of matching pairs.
-DETERMINISTIC_RULES: tuple[str, ...] = (
-    "l.curp = r.curp",
-    "l.given_full = r.given_full AND l.ap1 = r.ap1 AND l.ap2 = r.ap2 AND l.dob = r.dob "
-    "AND l.entidad = r.entidad",
+DETERMINISTIC_COLUMNS: tuple[tuple[str, ...], ...] = (
+    ("curp",),
+    ("given_full", "ap1", "ap2", "dob", "entidad"),
+)
+# Batch rules for data with no CURP at all (``layout.batch_blocking_sql``): identity then rests on names,
+# birth date and place, and a pair with a mistyped name and birth date is found by the place alone
+# (each rule keeps to one municipio). Never used online (no index serves them) nor on data with CURPs.
+NO_CURP_COLUMNS: tuple[tuple[str, ...], ...] = (
+    ("dob", "municipio"),
+    ("given_main", "municipio"),
+    ("ap1", "municipio"),
+    ("domicilio", "municipio"),
 )

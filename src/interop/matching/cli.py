@@ -46,7 +46,7 @@ def run_command(
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     from interop.job.worker import Worker
-    from interop.matching import service
+    from interop.matching import reviews, service
 
     async def work(settings: Settings, db: Database) -> dict[str, Any]:
         ctx = _context()
@@ -67,16 +67,20 @@ def run_command(
             state = await done
         async with db.sessionmaker() as session:
             run_row, _ = await service.get_run(session, run_id=run_id)
+            outcome = await reviews.run_review_outcome(session, run_id=run_id)
             return {
                 "state": state,
+                "reviews": outcome.model_dump(),
                 "run_id": run_id,
                 "model_version": run_row.model_version,
+                "error": run_row.error,
                 **run_row.counts,
             }
 
     result = _with_database(work)
     if result["state"] != "succeeded":
-        typer.echo(f"match run {result['run_id']} {result['state']}", err=True)
+        reason = f": {result['error']}" if result.get("error") else ""
+        typer.echo(f"match run {result['run_id']} {result['state']}{reason}", err=True)
         raise typer.Exit(1)
     typer.echo(f"match run {result['run_id']} (model {result['model_version']})")
     for key in (
@@ -87,8 +91,15 @@ def run_command(
         "persons_new",
         "reviews_new",
         "reviews_open",
+        "kept_apart",
     ):
         typer.echo(f"  {key}: {result.get(key)}")
+    typer.echo(f"  fields: {', '.join(result.get('fields') or [])}")
+    outcome = result["reviews"]
+    typer.echo(
+        f"  reviews of this run: {outcome['queued']} queued, {outcome['decided']} decided, "
+        f"{outcome['matches']} found the same person"
+    )
     for decision, n in sorted(result.get("links", {}).items()):
         typer.echo(f"  links {decision}: {n}")
 

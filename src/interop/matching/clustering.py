@@ -27,11 +27,14 @@ import pyarrow as pa  # type: ignore[import-untyped]
 
 from interop.matching.assign import Edge, assign_persons
 from interop.matching.batch import run as _run
-from interop.matching.conflict import Signature, hard_conflict
+from interop.matching.conflict import SIGNATURE_COLUMNS, Signature, hard_conflict, kept_apart_sql
 
 SIMPLE_COMPONENT_MAX = 20
 
-_SIGNATURE = "curp, dob, given_main, given_rest, given_full, sexo"
+_SIGNATURE = ", ".join(SIGNATURE_COLUMNS)
+_NSIG = len(SIGNATURE_COLUMNS)
+_SIGNATURE_A = ", ".join(f"a.{c}" for c in SIGNATURE_COLUMNS)
+_SIGNATURE_B = ", ".join(f"b.{c}" for c in SIGNATURE_COLUMNS)
 
 # Two records that cannot be in hard conflict, told by SQL alone: equal or missing CURPs, birth dates
 # and sexes, and equal full given names (or no full names and a main name missing or equal on one side).
@@ -52,6 +55,8 @@ class ClusterCounts:
     reviews: int
     # Records settled through ``assign_persons`` (the others were settled in SQL).
     settled_in_python: int
+    # Scored pairs a rule settles as two people (``conflict.kept_apart``): neither linked nor reviewed.
+    kept_apart: int = 0
 
 
 def _table(con: duckdb.DuckDBPyConnection, name: str, arrow: pa.Table) -> None:
@@ -114,8 +119,7 @@ def _conflicted_components(con: duckdb.DuckDBPyConnection) -> None:
     """``cl_conflicted``: candidate simple components holding two records in hard conflict."""
     rows = con.sql(
         f"""
-        SELECT ma.comp, a.curp, a.dob, a.given_main, a.given_rest, a.given_full, a.sexo,
-               b.curp, b.dob, b.given_main, b.given_rest, b.given_full, b.sexo
+        SELECT ma.comp, {_SIGNATURE_A}, {_SIGNATURE_B}
         FROM cl_member ma JOIN cl_member mb ON ma.comp = mb.comp AND ma.uid < mb.uid
         JOIN cl_comp c ON c.comp = ma.comp AND NOT c.special AND c.size <= {SIMPLE_COMPONENT_MAX}
         JOIN feats a ON a.unique_id = ma.uid JOIN feats b ON b.unique_id = mb.uid
@@ -127,7 +131,7 @@ def _conflicted_components(con: duckdb.DuckDBPyConnection) -> None:
         {
             comp
             for comp, *sig in zip(*cols, strict=True)
-            if hard_conflict(Signature(*sig[:6]), Signature(*sig[6:]))
+            if hard_conflict(Signature(*sig[:_NSIG]), Signature(*sig[_NSIG:]))
         }
     )
     _table(con, "cl_conflicted", pa.table({"comp": pa.array(conflicted, pa.int64())}))
@@ -256,7 +260,17 @@ def _settle_rest(
 
 
 def assign(con: duckdb.DuckDBPyConnection, *, auto_threshold: float) -> ClusterCounts:
-    """Assign every scored record a person and pick the review pairs (see the module docstring)."""
+    """Assign every scored record a person and pick the review pairs (see the module docstring).
+    Pairs a rule settles as two people (``conflict.kept_apart``) leave ``edge`` first: no link, no review."""
+    _run(
+        con,
+        f"CREATE OR REPLACE TABLE apart_edge AS SELECT e.l, e.r FROM edge e "
+        "JOIN feats a ON a.unique_id = e.l JOIN feats b ON b.unique_id = e.r "
+        f"WHERE {kept_apart_sql('a', 'b')}",
+    )
+    kept_apart = int(_run(con, "SELECT count(*) FROM apart_edge")[0][0])
+    if kept_apart:
+        _run(con, "DELETE FROM edge USING apart_edge x WHERE edge.l = x.l AND edge.r = x.r")
     _run(
         con,
         "CREATE OR REPLACE TABLE auto_edge AS SELECT l, r, w, k FROM edge WHERE p >= ? AND linkable",
@@ -299,6 +313,7 @@ def assign(con: duckdb.DuckDBPyConnection, *, auto_threshold: float) -> ClusterC
         persons_new=int(_run(con, "SELECT count(*) FROM new_person")[0][0]),
         reviews=int(_run(con, "SELECT count(*) FROM review_edge")[0][0]),
         settled_in_python=len(rest),
+        kept_apart=kept_apart,
     )
 
 

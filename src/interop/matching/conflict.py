@@ -2,7 +2,19 @@
 
 Used where a score alone would decide: the batch never puts two conflicting records into one person
 automatically (``assign``), and the online path never grades such a pair ``certain``. Such pairs still
-reach the review queue when they score high enough — a reviewer settles them.
+reach the review queue when they score high enough — a reviewer settles them — except two pension-roll
+records whose settled CURPs differ (``kept_apart``): RENAPO validates the roll's CURPs and issues one per
+person, so those two are two pensioners and no reviewer is asked.
+
+A CURP *settles* identity when it is trusted (valid check digit, contradicting neither the record's
+birth date nor its sex: ``identity.curp.assess_curp``) and the record has its birth date, so the CURP
+agrees with it. Names and state play no part: a typo in a name must not cost the CURP its value.
+
+Birth dates with the same day and month and another year (``year_only_differs``) are scored at their
+trained typo levels; but with the same full name at the same address (``relatives_lookalike``) they are
+what relatives look like (a parent and child or siblings with one name under one roof), and then the
+birth date never anchors an automatic link (``spec.ANCHOR_COMPARISONS``): such a pair goes to review
+unless its CURPs agree.
 """
 
 from __future__ import annotations
@@ -25,10 +37,92 @@ class Signature:
     given_rest: str | None
     given_full: str | None = None
     sexo: str | None = None
+    source: str | None = None
 
     @classmethod
     def of(cls, f: MatchFeatures) -> Signature:
-        return cls(f.curp, f.dob, f.given_main, f.given_rest, f.given_full, f.sexo)
+        return cls(f.curp, f.dob, f.given_main, f.given_rest, f.given_full, f.sexo, f.source)
+
+
+# The columns ``Signature`` is built from, in its field order (batch tables hold them all).
+SIGNATURE_COLUMNS: tuple[str, ...] = (
+    "curp",
+    "dob",
+    "given_main",
+    "given_rest",
+    "given_full",
+    "sexo",
+    "source",
+)
+ROLL_SOURCE = "roll"
+
+
+def settles(s: Signature) -> bool:
+    """The record's CURP settles identity: trusted, and the record's own birth date agrees with it."""
+    return s.curp is not None and s.dob is not None
+
+
+def curps_settle_apart(a: Signature, b: Signature) -> bool:
+    """Both CURPs settle identity and they differ: two people, unless a reviewer says otherwise."""
+    return settles(a) and settles(b) and a.curp != b.curp
+
+
+def kept_apart(a: Signature, b: Signature) -> bool:
+    """Two pension-roll records whose settled CURPs differ: never one pensioner, and never a review."""
+    return a.source == ROLL_SOURCE and b.source == ROLL_SOURCE and curps_settle_apart(a, b)
+
+
+def kept_apart_sql(a: str, b: str) -> str:
+    """``kept_apart`` over two feature rows aliased ``a`` and ``b`` (DuckDB SQL)."""
+    return (
+        f"({a}.source = '{ROLL_SOURCE}' AND {b}.source = '{ROLL_SOURCE}' "
+        f"AND {a}.curp IS NOT NULL AND {b}.curp IS NOT NULL AND {a}.dob IS NOT NULL "
+        f"AND {b}.dob IS NOT NULL AND {a}.curp <> {b}.curp)"
+    )
+
+
+def year_only_differs(a_dob: str | None, b_dob: str | None) -> bool:
+    """Two birth dates with the same day and month and another year (ISO dates)."""
+    return a_dob is not None and b_dob is not None and a_dob[5:] == b_dob[5:] and a_dob[:4] != b_dob[:4]
+
+
+def relatives_lookalike(a: MatchFeatures, b: MatchFeatures) -> bool:
+    """Birth dates differing in the year only, the same given names and surnames (a second surname
+    missing on one side counts as the same), and the same address (the same domicilio, or with a
+    domicilio missing, the same municipio and localidad)."""
+    if not year_only_differs(a.dob, b.dob):
+        return False
+    if a.given_full is None or a.given_full != b.given_full or a.ap1 is None or a.ap1 != b.ap1:
+        return False
+    if a.ap2 is not None and b.ap2 is not None and a.ap2 != b.ap2:
+        return False
+    if a.domicilio is not None and b.domicilio is not None:
+        return a.domicilio == b.domicilio
+    return (
+        a.municipio is not None
+        and a.municipio == b.municipio
+        and a.localidad is not None
+        and a.localidad == b.localidad
+    )
+
+
+def relatives_lookalike_sql(a: str, b: str) -> str:
+    """``relatives_lookalike`` over two feature rows aliased ``a`` and ``b`` (DuckDB SQL)."""
+    return (
+        f"({year_only_differs_sql(a, b)} AND coalesce({a}.given_full = {b}.given_full "
+        f"AND {a}.ap1 = {b}.ap1, false) AND coalesce({a}.ap2 = {b}.ap2, true) "
+        f"AND CASE WHEN {a}.domicilio IS NOT NULL AND {b}.domicilio IS NOT NULL "
+        f"THEN {a}.domicilio = {b}.domicilio "
+        f"ELSE coalesce({a}.municipio = {b}.municipio AND {a}.localidad = {b}.localidad, false) END)"
+    )
+
+
+def year_only_differs_sql(a: str, b: str) -> str:
+    """``year_only_differs`` over the ``dob`` of two feature rows aliased ``a`` and ``b``."""
+    return (
+        f"coalesce(substr({a}.dob, 6) = substr({b}.dob, 6) "
+        f"AND substr({a}.dob, 1, 4) <> substr({b}.dob, 1, 4), false)"
+    )
 
 
 def _tokens(full: str) -> list[str]:
@@ -79,10 +173,13 @@ def _given_conflict(a: Signature, b: Signature) -> bool:
 
 
 def hard_conflict(a: Signature, b: Signature) -> bool:
-    """Trusted CURPs more than one edit apart, birth dates more than about a year apart (not a
-    day/month swap, not one mistyped digit), or given names that are not variants of each other
-    (spelt the same, for records of different sexes)."""
+    """Trusted CURPs more than one edit apart, CURPs that both settle identity and differ
+    (``curps_settle_apart``), birth dates more than about a year apart (not a day/month swap, not
+    one mistyped digit), or given names that are not variants of each other (spelt the same, for
+    records of different sexes)."""
     if a.curp and b.curp and a.curp != b.curp and levenshtein(a.curp, b.curp) > 1:
+        return True
+    if curps_settle_apart(a, b):
         return True
     if a.dob and b.dob and a.dob != b.dob:
         swapped = a.dob[:4] == b.dob[:4] and a.dob[5:7] == b.dob[8:10] and a.dob[8:10] == b.dob[5:7]

@@ -19,3 +19,10 @@ class ReviewAlreadyDecided(Conflict):
 
 class TruthFileInvalid(Invalid):
     code = "truth-file-invalid"
+
+
+class MatchRunUntrainable(Invalid):
+    """The records give the model nothing to learn from (the message says why, in words): a
+    deterministic failure, never retried."""
+
+    code = "match-run-untrainable"

@@ -16,7 +16,10 @@ import pyarrow as pa  # type: ignore[import-untyped]
 from splink import DuckDBAPI, Linker
 from splink.internals.splink_dataframe import SplinkDataFrame
 
-from interop.matching import blocking, spec
+from interop.matching import layout as layout_rules
+from interop.matching import spec
+from interop.matching.errors import MatchRunUntrainable
+from interop.matching.layout import Layout
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +60,13 @@ def _level_dict(level: spec.Level) -> dict[str, Any]:
     return data
 
 
-def _blocking_sql() -> list[str]:
-    return [rule.sql for rule in blocking.BLOCKING_RULES if not rule.online_only]
+def _blocking_sql(layout: Layout | None = None) -> list[str]:
+    return layout_rules.batch_blocking_sql(layout or Layout.full())
 
 
-def base_settings() -> dict[str, Any]:
-    """The untrained Splink settings built from ``spec``."""
+def base_settings(layout: Layout | None = None) -> dict[str, Any]:
+    """The untrained Splink settings built from ``spec``, on the fields of ``layout`` (all by default)."""
+    layout = layout or Layout.full()
     return {
         "link_type": "dedupe_only",
         "unique_id_column_name": "unique_id",
@@ -72,9 +76,9 @@ def base_settings() -> dict[str, Any]:
                 "comparison_description": c.description,
                 "comparison_levels": [_level_dict(level) for level in c.levels],
             }
-            for c in spec.COMPARISONS
+            for c in layout_rules.comparisons_for(layout)
         ],
-        "blocking_rules_to_generate_predictions": _blocking_sql(),
+        "blocking_rules_to_generate_predictions": _blocking_sql(layout),
         "retain_matching_columns": False,
         "retain_intermediate_calculation_columns": True,
         "additional_columns_to_retain": [],
@@ -142,35 +146,75 @@ def train(
     u_max_pairs: float = 5e6,
     em_max_pairs: float = 1e6,
     tf: dict[str, dict[str, float]] | None = None,
+    layout: Layout | None = None,
 ) -> TrainedSettings:
     """EM-train the model on ``table`` (features of every record, or a sample of them); term
-    frequencies from ``tf`` when given (computed on the whole population), else from ``table``."""
+    frequencies from ``tf`` when given (computed on the whole population), else from ``table``.
+    Comparisons and rules keep to the fields of ``layout`` (all by default). Raises
+    ``MatchRunUntrainable`` when no EM rule finds a pair of records (or EM fails for want of them)."""
+    layout = layout or Layout.full()
+    reason = layout_rules.untrainable_reason(layout, em_pairs(con, table, layout))
+    if reason is not None:
+        raise MatchRunUntrainable(reason)
     db = DuckDBAPI(con)
     frame = db.register(table, table_name=f"train_{table}")
-    linker = Linker(frame, base_settings(), log_level=_SPLINK_LOG_LEVEL)
+    linker = Linker(frame, base_settings(layout), log_level=_SPLINK_LOG_LEVEL)
     tf = tf if tf is not None else term_frequencies(con, table)
     _register_tf(linker, db, tf)
+    prior_rules: list[str | Any] = list(layout_rules.deterministic_rules_sql(layout))
     try:
-        linker.training.estimate_probability_two_random_records_match(
-            list(blocking.DETERMINISTIC_RULES), recall=0.7
-        )
+        if not prior_rules:
+            raise ValueError("no deterministic rule on these fields")
+        linker.training.estimate_probability_two_random_records_match(list(prior_rules), recall=0.7)
     except ValueError:
         log.warning("prior estimation failed; keeping Splink's default")
     linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
-    for rule in blocking.EM_BLOCKING_RULES:
-        linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=em_max_pairs)
+    trained_rules = 0
+    for rule in layout_rules.em_rules_sql(layout):
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=em_max_pairs)
+        except Exception as exc:  # Splink's EMTrainingException and kin: a rule with too few pairs
+            log.warning("EM skipped a rule", extra={"error": type(exc).__name__})
+            continue
+        trained_rules += 1
+    if not trained_rules:
+        raise MatchRunUntrainable(layout_rules.untrainable_reason(layout, []) or "")
     settings = apply_priors(linker.misc.save_model_to_json(), u_max_pairs=u_max_pairs)
     records = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0]
-    stats = {"records": int(records[0]) if records else 0, "seed": seed, "u_max_pairs": u_max_pairs}
+    stats = {
+        "records": int(records[0]) if records else 0,
+        "seed": seed,
+        "u_max_pairs": u_max_pairs,
+        "fields": layout.fields,
+    }
     return TrainedSettings(settings=settings, tf=tf, stats=stats)
+
+
+def em_pairs(con: duckdb.DuckDBPyConnection, table: str, layout: Layout) -> list[int]:
+    """How many pairs of records each EM rule of ``layout`` finds in ``table``."""
+    out = []
+    for columns in layout_rules.em_rules(layout):
+        keys = ", ".join(columns)
+        present = " AND ".join(f"{c} IS NOT NULL" for c in columns)
+        row = con.execute(
+            f"SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM (SELECT count(*) AS n FROM {table} "
+            f"WHERE {present} GROUP BY {keys})"
+        ).fetchall()
+        out.append(int(row[0][0]))
+    return out
 
 
 class Scorer:
     """A trained model bound to a DuckDB connection, for bulk prediction."""
 
     def __init__(
-        self, con: duckdb.DuckDBPyConnection, settings: dict[str, Any], tf: dict[str, dict[str, float]]
+        self,
+        con: duckdb.DuckDBPyConnection,
+        settings: dict[str, Any],
+        tf: dict[str, dict[str, float]],
+        layout: Layout | None = None,
     ):
+        self._layout = layout or Layout.full()
         self._con = con
         self._db = DuckDBAPI(con)
         self._settings = settings
@@ -180,7 +224,7 @@ class Scorer:
     def _linker(self, frame: SplinkDataFrame) -> Linker:
         # Blocking decides which pairs are compared, not how they score: the current rules (those
         # the online path looks candidates up by), not the ones stored with the model.
-        settings = {**self._settings, "blocking_rules_to_generate_predictions": _blocking_sql()}
+        settings = {**self._settings, "blocking_rules_to_generate_predictions": _blocking_sql(self._layout)}
         linker = Linker(frame, settings, log_level=_SPLINK_LOG_LEVEL)
         _register_tf(linker, self._db, self._tf)
         return linker

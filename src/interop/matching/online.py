@@ -4,24 +4,27 @@ the active model (the same m/u and term frequencies the batch used).
 Grades: ``certain`` as the batch would auto-link (auto threshold, an anchor, no hard conflict);
 ``probable`` / ``possible`` in the upper / lower half of the review band; ``certainly-not`` for a
 candidate whose golden person a reviewer declared another person than the probe's (a MANUAL NO_MATCH
-in either direction between a record of one and the other person). The probe's person is the person
-of the stored records it names (a padrón record id, a registry Patient id) or, when it names none,
-of its best ``certain`` candidate. Certainly-not candidates are listed after all others.
+in either direction between a record of one and the other person), or for a pension-roll candidate
+when the probe names its own padrón record and their settled CURPs differ (``conflict.kept_apart``:
+two pensioners). The probe's person is the person of the stored records it names (a padrón record id,
+a registry Patient id) or, when it names none, of its best ``certain`` candidate. Certainly-not
+candidates are listed after all others.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any, Literal
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interop.matching.blocking import BLOCKING_RULES, index_for, key_sql, probe_key_sql
-from interop.matching.conflict import Signature, hard_conflict
+from interop.matching.conflict import ROLL_SOURCE, Signature, hard_conflict, kept_apart, relatives_lookalike
 from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, features_of
 from interop.matching.models_store import LoadedModel
-from interop.matching.schemas import FieldEvidenceRead, IdentityProbe, OnlineCandidate
+from interop.matching.schemas import FieldEvidenceRead, Grade, IdentityProbe, OnlineCandidate
 from interop.matching.scoring import PairScore, grade, score_pair
 from interop.matching.spec import ANCHOR_COMPARISONS, VETO_COMPARISONS
 
@@ -91,13 +94,24 @@ def candidate_query(probe: MatchFeatures) -> tuple[str, dict[str, Any]]:
 
 
 def _grade(
-    scored: PairScore, *, auto_threshold: float, review_threshold: float, conflict: bool = False
+    scored: PairScore,
+    *,
+    auto_threshold: float,
+    review_threshold: float,
+    conflict: bool = False,
+    lookalike: bool = False,
 ) -> Literal["certain", "probable", "possible"]:
-    """As the batch decides: certain needs the auto threshold, an anchor (CURP or birth date), no veto
-    comparison at its "else" level and no hard conflict (``conflict.hard_conflict``: e.g. given
-    names that are not variants of each other)."""
+    """As the batch decides (``batch.linkable_sql``): certain needs the auto threshold, an anchor (CURP
+    or birth date; with ``lookalike``, a birth date differing in the year alone under the same name
+    and address, ``conflict.relatives_lookalike``, anchors nothing), no veto comparison at its "else"
+    level and no hard conflict (``conflict.hard_conflict``: e.g. given names that are not variants of
+    each other, settled CURPs that differ)."""
     graded = grade(scored.probability, auto_threshold=auto_threshold, review_threshold=review_threshold)
-    anchored = any(e.weight > 0 for e in scored.evidence if e.comparison in ANCHOR_COMPARISONS)
+    anchored = any(
+        e.weight > 0
+        for e in scored.evidence
+        if e.comparison in ANCHOR_COMPARISONS and not (lookalike and e.comparison == "birth_date")
+    )
     vetoed = any(e.level == "else" for e in scored.evidence if e.comparison in VETO_COMPARISONS)
     return "probable" if graded == "certain" and (conflict or vetoed or not anchored) else graded
 
@@ -118,7 +132,10 @@ async def match(
         return []
     rows = (await session.execute(text(sql), params)).all()
     floor = review_threshold if minimum is None else minimum
-    probe_signature = Signature.of(features)
+    # A probe naming its padrón record stands for that pension-roll record.
+    probe_signature = replace(
+        Signature.of(features), source=ROLL_SOURCE if probe.roll_record_id else features.source
+    )
     out: list[OnlineCandidate] = []
     n = len(_STORED)
     for row in rows:
@@ -128,6 +145,18 @@ async def match(
         if scored.probability < floor:
             continue
         record_pk, patient_id, person_id = row[n], row[n + 1], row[n + 2]
+        signature = Signature.of(stored)
+        graded: Grade = (
+            "certainly-not"
+            if kept_apart(probe_signature, signature)
+            else _grade(
+                scored,
+                auto_threshold=auto_threshold,
+                review_threshold=review_threshold,
+                conflict=hard_conflict(probe_signature, signature),
+                lookalike=relatives_lookalike(features, stored),
+            )
+        )
         out.append(
             OnlineCandidate(
                 source=stored.source,
@@ -137,17 +166,12 @@ async def match(
                 person_id=person_id if isinstance(person_id, uuid.UUID) else None,
                 probability=scored.probability,
                 match_weight=scored.match_weight,
-                grade=_grade(
-                    scored,
-                    auto_threshold=auto_threshold,
-                    review_threshold=review_threshold,
-                    conflict=hard_conflict(probe_signature, Signature.of(stored)),
-                ),
+                grade=graded,
                 model_version=model.version,
                 evidence=[FieldEvidenceRead(**e.as_dict()) for e in scored.evidence],
             )
         )
-    out.sort(key=lambda c: (-c.match_weight, c.source, c.record_id))
+    out.sort(key=lambda c: (c.grade == "certainly-not", -c.match_weight, c.source, c.record_id))
     out = await _grade_refused(session, probe, out)
     return out[:limit]
 

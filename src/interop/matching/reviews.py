@@ -8,7 +8,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interop.audit import service as audit_service
@@ -22,6 +22,8 @@ from interop.matching.schemas import (
     MatchReviewDetail,
     MatchReviewRead,
     RecordRef,
+    ReviewOrder,
+    ReviewOutcome,
     ReviewRecord,
 )
 
@@ -49,18 +51,69 @@ def _review_read(r: MatchReview) -> MatchReviewRead:
     )
 
 
+def _waiting() -> ColumnElement[int]:
+    """1 for a review a visit waits on (its referral went out to a provisional patient), else 0."""
+    return case((MatchReview.left_source == VISIT_SOURCE, 1), else_=0)
+
+
 async def list_reviews(
-    session: AsyncSession, *, status: str | None = "open", after: int | None = None, limit: int = 50
+    session: AsyncSession,
+    *,
+    status: str | None = "open",
+    after: int | None = None,
+    limit: int = 50,
+    order: ReviewOrder = "value",
 ) -> tuple[list[MatchReviewRead], int | None]:
-    query = select(MatchReview).order_by(MatchReview.id).limit(limit + 1)
+    """One page of reviews. ``value`` (the default) puts first what a decision is worth most: reviews
+    a visit waits on (a referral to a provisional patient), then the likeliest matches (score), then
+    the oldest; ``id`` keeps the order they were queued in. ``after`` is the last id of the previous
+    page, in either order."""
+    query = select(MatchReview).limit(limit + 1)
     if status:
         query = query.where(MatchReview.status == status)
-    if after is not None:
-        query = query.where(MatchReview.id > after)
+    waiting = _waiting()
+    if order == "id":
+        query = query.order_by(MatchReview.id)
+        if after is not None:
+            query = query.where(MatchReview.id > after)
+    else:
+        query = query.order_by(waiting.desc(), MatchReview.score.desc(), MatchReview.id)
+        last = await session.get(MatchReview, after) if after is not None else None
+        if last is not None:
+            w0 = 1 if last.left_source == VISIT_SOURCE else 0
+            query = query.where(
+                or_(
+                    waiting < w0,
+                    and_(waiting == w0, MatchReview.score < last.score),
+                    and_(waiting == w0, MatchReview.score == last.score, MatchReview.id > last.id),
+                )
+            )
     rows = list((await session.execute(query)).scalars())
     more = len(rows) > limit
     rows = rows[:limit]
     return [_review_read(r) for r in rows], (rows[-1].id if more and rows else None)
+
+
+async def run_review_outcome(session: AsyncSession, *, run_id: int) -> ReviewOutcome:
+    """How the reviews a run queued fared: still open, decided, and decided to be the same person."""
+    row = (
+        await session.execute(
+            select(
+                func.count(),
+                func.count().filter(MatchReview.status == "open"),
+                func.count().filter(MatchReview.status == "decided"),
+                func.count().filter(MatchReview.decision == "link"),
+            ).where(MatchReview.run_id == run_id)
+        )
+    ).one()
+    queued, open_, decided, matches = (int(x) for x in row)
+    return ReviewOutcome(
+        queued=queued,
+        open=open_,
+        decided=decided,
+        matches=matches,
+        match_share=round(matches / decided, 4) if decided else None,
+    )
 
 
 async def _record_side(session: AsyncSession, source: str, record_id: str) -> ReviewRecord:

@@ -18,6 +18,8 @@ from interop.matching.schemas import (
     MatchRunCreate,
     MatchRunRead,
     ReviewDecisionCreate,
+    ReviewOrder,
+    ReviewOutcome,
 )
 
 router = APIRouter(tags=["matching"])
@@ -25,9 +27,11 @@ router = APIRouter(tags=["matching"])
 _ERRORS: dict[int | str, dict[str, str]] = {404: {"description": "Not found"}}
 
 
-def _run_read(run: MatchRun, progress: dict[str, object]) -> MatchRunRead:
+def _run_read(
+    run: MatchRun, progress: dict[str, object], outcome: ReviewOutcome | None = None
+) -> MatchRunRead:
     read = MatchRunRead.model_validate(run)
-    return read.model_copy(update={"progress": progress})
+    return read.model_copy(update={"progress": progress, "reviews": outcome or ReviewOutcome()})
 
 
 @router.post("/match-runs", status_code=status.HTTP_202_ACCEPTED, response_model=MatchRunRead)
@@ -48,7 +52,7 @@ async def read_match_run(
     ctx: Annotated[RequestContext, Depends(require("MatchRun", "r"))],
 ) -> MatchRunRead:
     run, progress = await service.get_run(session, run_id=run_id)
-    return _run_read(run, progress)
+    return _run_read(run, progress, await reviews.run_review_outcome(session, run_id=run_id))
 
 
 @router.get("/match-reviews", response_model=MatchReviewList)
@@ -58,8 +62,15 @@ async def list_match_reviews(
     review_status: Annotated[str | None, Query(alias="status", pattern="^(open|decided|obsolete)$")] = "open",
     after: Annotated[int | None, Query(ge=0)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    order: Annotated[
+        ReviewOrder,
+        Query(description="value: reviews a visit waits on first, then by score; id: as queued."),
+    ] = "value",
 ) -> MatchReviewList:
-    items, next_after = await reviews.list_reviews(session, status=review_status, after=after, limit=limit)
+    """Reviews, most worth a reviewer's time first (``order=value``)."""
+    items, next_after = await reviews.list_reviews(
+        session, status=review_status, after=after, limit=limit, order=order
+    )
     return MatchReviewList(items=items, next_after=next_after)
 
 

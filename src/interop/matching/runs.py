@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from interop.config import Settings
 from interop.db.bulk import raw_connection
 from interop.matching import batch, clustering, models_store, store
+from interop.matching.errors import MatchRunUntrainable
 from interop.matching.models import MatchRun
 from interop.matching.scoring import score_pair
 
@@ -46,8 +47,20 @@ async def _export(session: AsyncSession, sql: str, path: Path) -> None:
 async def execute_run(
     sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, *, run_id: int, report: Report
 ) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="interop-match-") as tmp:
-        return await _execute(sessionmaker, settings, run_id=run_id, report=report, workdir=Path(tmp))
+    """Run ``run_id`` end to end. On records the model cannot be trained on, the run is marked failed
+    with the reason and ``MatchRunUntrainable`` raised (the job fails once: retrying cannot help)."""
+    try:
+        with tempfile.TemporaryDirectory(prefix="interop-match-") as tmp:
+            return await _execute(sessionmaker, settings, run_id=run_id, report=report, workdir=Path(tmp))
+    except MatchRunUntrainable as exc:
+        async with sessionmaker() as session:
+            run = await session.get(MatchRun, run_id)
+            if run is not None:
+                run.status = "failed"
+                run.error = exc.message
+                run.finished_at = datetime.now(UTC)
+                await session.commit()
+        raise
 
 
 async def _execute(
@@ -104,9 +117,10 @@ async def _execute(
         await stage("features")
         total = await asyncio.to_thread(batch.build_features, con, workdir / "records.csv")
         await asyncio.to_thread(batch.load_previous, con, workdir / "prev.csv")
+        layout = await asyncio.to_thread(batch.layout_of, con)
         if model is None:
             await stage("training", records=total)
-            trained = await asyncio.to_thread(batch.train_model, con)
+            trained = await asyncio.to_thread(batch.train_model, con, layout=layout)
             async with sessionmaker() as session:
                 model = await models_store.store_model(session, trained)
                 await session.commit()
@@ -120,6 +134,7 @@ async def _execute(
             tf=model.tf,
             threshold=review,
             incremental=not full,
+            layout=layout,
         )
         await stage("assigning", pairs=pairs)
         await asyncio.to_thread(batch.load_decisions, con, workdir / "manual.csv", workdir / "decided.csv")
@@ -178,6 +193,10 @@ async def _execute(
                 "auto_pairs": clusters.auto_pairs,
                 "persons_new": clusters.persons_new,
                 "reviews_new": clusters.reviews,
+                "kept_apart": clusters.kept_apart,
+                # The optional fields the records hold, and the comparisons the model scores on.
+                "fields": layout.fields,
+                "comparisons": [c["output_column_name"] for c in model.settings["comparisons"]],
                 "assigned_in_python": clusters.settled_in_python,
                 "timings_s": timings,
             }

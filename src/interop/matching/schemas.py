@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Grade = Literal["certain", "probable", "possible", "certainly-not"]
+ReviewOrder = Literal["value", "id"]
 
 
 class IdentityProbe(BaseModel):
@@ -59,6 +60,16 @@ class MatchRunCreate(BaseModel):
     retrain: bool = Field(default=False, description="Train a new model version before scoring.")
 
 
+class ReviewOutcome(BaseModel):
+    """The reviews a run queued and what reviewers decided of them so far."""
+
+    queued: int = 0
+    open: int = 0
+    decided: int = 0
+    matches: int = Field(default=0, description="Decided reviews found to be the same person.")
+    match_share: float | None = Field(default=None, description="matches / decided, once any is decided.")
+
+
 class MatchRunRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -74,6 +85,7 @@ class MatchRunRead(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     progress: dict[str, Any] = Field(default_factory=dict)
+    reviews: ReviewOutcome = Field(default_factory=ReviewOutcome)
 
 
 class RecordRef(BaseModel):

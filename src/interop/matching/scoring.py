@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from interop.matching.features import MatchFeatures
-from interop.matching.spec import COMPARISONS, Comparison, Level
+from interop.matching.spec import COMPARISON_BY_NAME, Comparison, Level
 
 _CLAMP = 1e-300
 
@@ -86,11 +86,12 @@ def _level_weight(level: Level, data: dict[str, Any]) -> LevelWeight:
 def load_model(
     settings: dict[str, Any], tf: dict[str, dict[str, float]], *, version: str, digest: str
 ) -> TrainedModel:
-    """Bind a saved Splink model to the comparisons of ``spec`` (by comparison name and level label)."""
-    by_name = {c["output_column_name"]: c for c in settings["comparisons"]}
+    """Bind a saved Splink model to the comparisons of ``spec`` (by comparison name and level label),
+    in the model's order; a model trained on fewer fields holds fewer comparisons."""
     bound: list[tuple[Comparison, tuple[LevelWeight, ...]]] = []
-    for comparison in COMPARISONS:
-        saved = by_name[comparison.name]["comparison_levels"]
+    for data in settings["comparisons"]:
+        comparison = COMPARISON_BY_NAME[data["output_column_name"]]
+        saved = data["comparison_levels"]
         by_label = {lv.get("label_for_charts"): lv for lv in saved}
         bound.append(
             (comparison, tuple(_level_weight(level, by_label[level.label]) for level in comparison.levels))

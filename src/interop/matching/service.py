@@ -92,6 +92,42 @@ async def match_online(
     return candidates
 
 
+# What ``Patient/$match`` shows of each candidate (``identity_record`` columns).
+_CANDIDATE_COLUMNS = (
+    "source, record_id, patient_id, version, created_at, curp, nombre, primer_apellido, segundo_apellido, "
+    "fecha_nacimiento, sexo, entidad, municipio, localidad, domicilio, telefono, clues_current"
+)
+
+
+def candidate_records_query(keys: Sequence[tuple[str, str]]) -> tuple[str, dict[str, Any]]:
+    """The current records of ``keys`` ((source, record_id) pairs): one lookup per source, on the
+    record id alone, which each source's unique index of current records serves (a filter on
+    ``source || '|' || record_id`` scanned both record tables on every ``$match``)."""
+    by_source: dict[str, list[str]] = {}
+    for source, record_id in keys:
+        by_source.setdefault(source, []).append(record_id)
+    branches: list[str] = []
+    params: dict[str, Any] = {}
+    for i, (source, ids) in enumerate(sorted(by_source.items())):
+        params[f"s{i}"], params[f"ids{i}"] = source, ids
+        branches.append(
+            f"SELECT {_CANDIDATE_COLUMNS} FROM identity_record "
+            f"WHERE source = CAST(:s{i} AS text) AND record_id = ANY(CAST(:ids{i} AS text[]))"
+        )
+    return " UNION ALL ".join(branches), params
+
+
+async def read_candidate_records(
+    session: AsyncSession, *, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The current identity record of each (source, record_id) in ``keys`` that exists, by key."""
+    if not keys:
+        return {}
+    sql, params = candidate_records_query(keys)
+    rows = await session.execute(text(sql), params)
+    return {(row["source"], row["record_id"]): dict(row) for row in rows.mappings()}
+
+
 async def queue_visit_review(
     session: AsyncSession,
     ctx: RequestContext,

@@ -323,6 +323,29 @@ PLACE = Comparison(
     ),
 )
 
+# The place when no record has an entidad (a source that writes a postcode in ``municipio``): the
+# same levels, on municipio and localidad alone (``layout.comparisons_for``).
+PLACE_LOCAL = Comparison(
+    "place_local",
+    "Municipio and localidad (no entidad in the data)",
+    (
+        _null(
+            "missing",
+            "municipio_l IS NULL OR municipio_r IS NULL",
+            lambda a, b: a.municipio is None or b.municipio is None,
+        ),
+        Level(
+            "same localidad",
+            "municipio_l = municipio_r AND localidad_l = localidad_r",
+            lambda a, b: (
+                a.municipio == b.municipio and a.localidad is not None and a.localidad == b.localidad
+            ),
+        ),
+        Level("same municipio", "municipio_l = municipio_r", lambda a, b: a.municipio == b.municipio),
+        _else(),
+    ),
+)
+
 ADDRESS = Comparison(
     "address",
     "Domicilio",
@@ -343,6 +366,8 @@ ADDRESS = Comparison(
 )
 
 COMPARISONS: tuple[Comparison, ...] = (CURP, GIVEN, PATERNAL, MATERNAL, BIRTH_DATE, SEX, PLACE, ADDRESS)
+# Every comparison a saved model may hold, by name (a model holds those of its layout).
+COMPARISON_BY_NAME: dict[str, Comparison] = {c.name: c for c in (*COMPARISONS, PLACE_LOCAL)}
 
 # Domain priors applied after EM (``linkage.apply_priors``), because EM alone learns household members
 # (twins, spouses sharing a roof) as matches:
@@ -356,6 +381,8 @@ WEIGHT_CAP: dict[tuple[str, str], float] = {
     ("place", "same localidad"): 4.0,
     ("place", "same municipio"): 2.0,
     ("place", "same entidad"): 1.0,
+    ("place_local", "same localidad"): 4.0,
+    ("place_local", "same municipio"): 2.0,
     ("address", "exact"): 3.0,
     ("address", "close"): 2.0,
 }

@@ -6,6 +6,7 @@ from typing import Any
 
 from interop.job.worker import JobContext, PermanentJobError, handler
 from interop.matching import runs
+from interop.matching.errors import MatchRunUntrainable
 
 
 @handler("matching.run")
@@ -17,6 +18,8 @@ async def run_matching(ctx: JobContext) -> dict[str, Any] | None:
         return await runs.execute_run(ctx.sessionmaker, ctx.settings, run_id=run_id, report=ctx.report)
     except LookupError as exc:
         raise PermanentJobError(str(exc)) from exc
+    except MatchRunUntrainable as exc:
+        raise PermanentJobError(exc.message) from None
     except Exception as exc:
         # Database and engine errors may quote row values (names, CURPs): keep only their kind and code.
         code = getattr(exc, "sqlstate", None) or getattr(getattr(exc, "orig", None), "sqlstate", None)

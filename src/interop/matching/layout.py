@@ -1,0 +1,164 @@
+"""Which fields a dataset holds, and the model that fits them. Pure.
+
+The CSV contract lets every identity column but the record id and the names be blank, and some
+sources leave one blank throughout (no CURP, sex or entidad at all; a postcode in ``municipio``). A
+run trains and scores on the fields present: a comparison on an absent field is left out (it would
+only ever reach its null level, and EM cannot estimate what it never sees); the place is compared on
+municipio and localidad alone when no record has an entidad (``spec.PLACE_LOCAL``); blocking, EM and
+deterministic (prior) rules drop the absent columns and are kept while at least two columns still
+fix a pair. A dataset on which no EM rule finds a single pair cannot be trained: ``untrainable_reason``
+says why in words (Spanish, then English).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from interop.matching import blocking, spec
+
+# Columns whose absence changes the model; every other feature column derives from these or is
+# always present (a record needs a name and a surname).
+OPTIONAL_COLUMNS: tuple[str, ...] = (
+    "curp",
+    "curp16_calc",
+    "given_full",
+    "ap1",
+    "ap2",
+    "dob",
+    "sexo",
+    "entidad",
+    "municipio",
+    "localidad",
+    "domicilio",
+)
+# Derived columns: present exactly when their source column is.
+_DERIVED: dict[str, str] = {
+    "curp16": "curp",
+    "given_main": "given_full",
+    "given_rest": "given_full",
+    "ph_given": "given_full",
+    "ph_ap1": "ap1",
+    "ph_ap2": "ap2",
+    "dob_year": "dob",
+    "dob_md": "dob",
+}
+# A comparison is kept when the column it needs is present.
+_NEEDS: dict[str, str] = {
+    "curp": "curp",
+    "given": "given_full",
+    "paternal": "ap1",
+    "maternal": "ap2",
+    "birth_date": "dob",
+    "sex": "sexo",
+    "place": "entidad",
+    "place_local": "municipio",
+    "address": "domicilio",
+}
+# Words for people (es-MX first, then English), per column.
+_FIELD_WORDS: dict[str, tuple[str, str]] = {
+    "given_full": ("nombre", "given name"),
+    "given_main": ("nombre", "given name"),
+    "ap1": ("primer apellido", "first surname"),
+    "ap2": ("segundo apellido", "second surname"),
+    "dob": ("fecha de nacimiento", "birth date"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """The columns of ``OPTIONAL_COLUMNS`` that at least one record holds."""
+
+    present: frozenset[str]
+
+    @classmethod
+    def full(cls) -> Layout:
+        return cls(frozenset(OPTIONAL_COLUMNS))
+
+    def has(self, column: str) -> bool:
+        return _DERIVED.get(column, column) in self.present
+
+    @property
+    def fields(self) -> list[str]:
+        """The present columns, in contract order (what a run reports it used)."""
+        return [c for c in OPTIONAL_COLUMNS if c in self.present]
+
+
+def comparisons_for(layout: Layout) -> tuple[spec.Comparison, ...]:
+    """The model's comparisons on the fields present (the place without entidad when it is absent)."""
+    out: list[spec.Comparison] = []
+    for comparison in spec.COMPARISONS:
+        if comparison is spec.PLACE and not layout.has("entidad"):
+            comparison = spec.PLACE_LOCAL
+        if layout.has(_NEEDS[comparison.name]):
+            out.append(comparison)
+    return tuple(out)
+
+
+def _narrow(pairs: Sequence[tuple[str, str]], layout: Layout) -> tuple[tuple[str, str], ...]:
+    return tuple((a, b) for a, b in pairs if layout.has(a) and layout.has(b))
+
+
+def batch_blocking_sql(layout: Layout) -> list[str]:
+    """The batch's blocking rules (``blocking.BLOCKING_RULES`` but ``online_only``) as Splink SQL,
+    without the absent columns; a rule left with fewer than two columns is dropped. With no CURP at all,
+    the place rules of ``blocking.NO_CURP_COLUMNS`` join them."""
+    out: list[str] = []
+    for rule in blocking.BLOCKING_RULES:
+        if rule.online_only:
+            continue
+        pairs = _narrow(rule.pairs, layout)
+        if not pairs or (len(pairs) < len(rule.pairs) and len(pairs) < 2):
+            continue
+        sql = " AND ".join(f"l.{a} = r.{b}" for a, b in (*pairs, *_narrow(rule.batch_pairs, layout)))
+        if sql not in out:
+            out.append(sql)
+    if not layout.has("curp"):
+        out += [_sql(r) for r in _rules(blocking.NO_CURP_COLUMNS, layout, minimum=2) if _sql(r) not in out]
+    return out
+
+
+def _rules(rules: Sequence[tuple[str, ...]], layout: Layout, *, minimum: int) -> list[tuple[str, ...]]:
+    out: list[tuple[str, ...]] = []
+    for columns in rules:
+        kept = tuple(c for c in columns if layout.has(c))
+        if len(kept) >= min(minimum, len(columns)) and kept and kept not in out:
+            out.append(kept)
+    return out
+
+
+def _sql(columns: Sequence[str]) -> str:
+    return " AND ".join(f"l.{c} = r.{c}" for c in columns)
+
+
+def em_rules(layout: Layout) -> list[tuple[str, ...]]:
+    """EM's blocking rules (``blocking.EM_BLOCKING_COLUMNS``) on the columns present."""
+    return _rules(blocking.EM_BLOCKING_COLUMNS, layout, minimum=2)
+
+
+def em_rules_sql(layout: Layout) -> list[str]:
+    return [_sql(r) for r in em_rules(layout)]
+
+
+def deterministic_rules_sql(layout: Layout) -> list[str]:
+    """Rules for the prior (``blocking.DETERMINISTIC_COLUMNS``) on the columns present: names and
+    birth date alone when there is no CURP or entidad."""
+    return [_sql(r) for r in _rules(blocking.DETERMINISTIC_COLUMNS, layout, minimum=3)]
+
+
+def untrainable_reason(layout: Layout, pairs_per_rule: Collection[int]) -> str | None:
+    """Why the model cannot be trained on this dataset, in words, or None when it can: no EM rule
+    applies, or none finds a single pair of records."""
+    rules = em_rules(layout)
+    if rules and any(n > 0 for n in pairs_per_rule):
+        return None
+    described = [" y ".join(dict.fromkeys(_FIELD_WORDS.get(c, (c, c))[0] for c in r)) for r in rules] or [
+        "nombre, apellido y fecha de nacimiento"
+    ]
+    english = [" and ".join(dict.fromkeys(_FIELD_WORDS.get(c, (c, c))[1] for c in r)) for r in rules] or [
+        "given name, surname and birth date"
+    ]
+    return (
+        f"no se puede entrenar el modelo: ningún par de registros coincide en {'; ni en '.join(described)} "
+        f"/ the model cannot be trained: no pair of records agrees on {'; nor on '.join(english)}"
+    )
