@@ -55,7 +55,7 @@ def _port_free(host: str, port: int) -> str | None:
 
 
 def _warn_if_owner(url: str) -> None:
-    """The service should not be able to disable the audit trail's trigger (docs/security-operations.md)."""
+    """The service should not be able to disable the audit trail's trigger (docs/security.md)."""
     import asyncio
 
     from interop.db import roles

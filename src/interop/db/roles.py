@@ -7,7 +7,7 @@ privileges for tables created later), so a connection of the application can nei
 the trigger, nor update or delete the trail. The embedded default creates the login role
 ``interop_service`` on start and keeps its password in ``data_dir/db-app-password`` (``0600``); each start
 sets the role's password to that file's content, so deleting the file and restarting rotates it.
-With DATABASE_URL the operator creates the login role (docs/security-operations.md) and, when
+With DATABASE_URL the operator creates the login role (docs/security.md) and, when
 migrations need the owner, names it in ``INTEROP_DATABASE_OWNER_URL``.
 """
 

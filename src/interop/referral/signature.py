@@ -11,7 +11,7 @@ carries three headers:
 - ``webhook-signature``: ``v1,`` and the base64 of HMAC-SHA256, keyed with the secret's bytes, over
   ``{webhook-id}.{webhook-timestamp}.{body}`` (the body's exact bytes).
 
-Pure; ``verify`` is the receiver's side, used by the tests and shown in docs/security-subscriptions.md.
+Pure; ``verify`` is the receiver's side, used by the tests and shown in docs/security.md.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ A batch matching run rebuilds the indexes of ``match_record`` and the link → p
 two tables are owned by ``interop_app``, which may create in ``public``; what it creates is its own, and
 it still cannot alter or drop what the owner made.
 When the migrating user may not create roles or give tables away, each step is skipped with a notice
-(docs/security-operations.md says what to run by hand).
+(docs/security.md says what to run by hand).
 """
 
 from collections.abc import Sequence
