@@ -369,10 +369,12 @@ def probe_rows(synth: Path, n: int) -> list[dict[str, str]]:
 def run_match(env: dict[str, str], retrain: bool) -> dict[str, Any]:
     """``interop match run``; a failed run is reported (exit, last words), not raised."""
     cmd = [INTEROP, "match", "run"] + (["--retrain"] if retrain else [])
+    t0 = time.perf_counter()
     try:
         wall, peak, out = timed(cmd, env)
     except RuntimeError as exc:
-        return {"failed": True, "error": [line for line in str(exc).splitlines() if line.strip()][-6:]}
+        lines = [line for line in str(exc).splitlines() if line.strip()]
+        return {"failed": True, "wall_s": round(time.perf_counter() - t0, 1), "error": lines[-6:]}
     return {
         "wall_s": round(wall, 1),
         "peak_rss_gib": round(peak, 2),
