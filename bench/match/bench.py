@@ -366,6 +366,35 @@ def probe_rows(synth: Path, n: int) -> list[dict[str, str]]:
     return random.Random(5).sample(rows, min(n, len(rows)))
 
 
+def failed_job(env: dict[str, str]) -> dict[str, Any]:
+    """The last match-run job's attempts and error, as the job queue recorded them."""
+    from sqlalchemy import text
+
+    from interop.config import Settings
+    from interop.db.runtime import open_database, prepare
+
+    settings = Settings(data_dir=Path(env["INTEROP_DATA_DIR"]))
+    url, server = prepare(settings)
+
+    async def run() -> dict[str, Any]:
+        async with open_database(settings, url) as db, db.sessionmaker() as session:
+            row = (
+                await session.execute(
+                    text(
+                        "SELECT attempts, max_attempts, error FROM job WHERE kind = 'matching.run' "
+                        "ORDER BY id DESC LIMIT 1"
+                    )
+                )
+            ).first()
+            return {} if row is None else {"attempts": row[0], "max_attempts": row[1], "error": row[2]}
+
+    try:
+        return asyncio.run(run())
+    finally:
+        if server is not None:
+            server.stop()
+
+
 def run_match(env: dict[str, str], retrain: bool) -> dict[str, Any]:
     """``interop match run``; a failed run is reported (exit, last words), not raised."""
     cmd = [INTEROP, "match", "run"] + (["--retrain"] if retrain else [])
@@ -374,7 +403,12 @@ def run_match(env: dict[str, str], retrain: bool) -> dict[str, Any]:
         wall, peak, out = timed(cmd, env)
     except RuntimeError as exc:
         lines = [line for line in str(exc).splitlines() if line.strip()]
-        return {"failed": True, "wall_s": round(time.perf_counter() - t0, 1), "error": lines[-6:]}
+        return {
+            "failed": True,
+            "wall_s": round(time.perf_counter() - t0, 1),
+            "error": lines[-6:],
+            "job": failed_job(env),
+        }
     return {
         "wall_s": round(wall, 1),
         "peak_rss_gib": round(peak, 2),
@@ -423,6 +457,8 @@ def main() -> None:
         result["interop_accuracy"] = accuracy(env, synth)
         if args.latency:
             result["match_latency"] = latency(env, synth, args.latency)
+        if args.http:
+            result["match_http"] = time_http_match(env, probe_rows(synth, args.http))
         print(json.dumps(result, indent=2))
         return
     if not args.skip_import:
