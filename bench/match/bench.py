@@ -459,7 +459,10 @@ def main() -> None:
             result["match_latency"] = latency(env, synth, args.latency)
         if args.http:
             result["match_http"] = time_http_match(env, probe_rows(synth, args.http))
-        print(json.dumps(result, indent=2))
+        text = json.dumps(result, indent=2)
+        print(text)
+        if args.json_out:
+            args.json_out.write_text(text + "\n")
         return
     if not args.skip_import:
         args.work.mkdir(parents=True, exist_ok=True)
