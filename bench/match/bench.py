@@ -1,7 +1,11 @@
-"""Matching benchmark on ``interop synth`` data: the full ``interop match run`` beside a plain Splink
-DuckDB linkage with default-style settings on the same data, and ``$match`` latency on the index.
+"""Matching benchmark on ``interop synth`` data (either generator) or a public FEBRL set: the full
+``interop match run`` beside a plain Splink DuckDB linkage with default-style settings on the same
+data, the review queue, reliability of the scores, and ``$match`` latency in process and over HTTP.
 
     python bench/match/bench.py --people 100000 --seed 2 --work /tmp/bench-match [--baseline] [--latency 500]
+    python bench/match/bench.py --generator kin --people 100000 --seed 5 --work /tmp/bm-kin --baseline \
+        --latency 500 --http 500
+    python bench/match/bench.py --febrl 4 --work /tmp/bm-febrl4 --baseline
 
 Steps: synth → import units, roll, patients (embedded PostgreSQL in WORK/data) → ``interop match run``
 (wall time, peak RSS) → ``interop match evaluate`` → optionally the plain Splink run (same process, wall
@@ -25,6 +29,12 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from febrl import write_febrl
+from http_match import time_http_match
+from quality import format_reliability, reliability, review_queue, review_rows
 
 INTEROP = str(Path(sys.executable).with_name("interop"))
 
@@ -84,12 +94,19 @@ def hard_negatives(env: dict[str, str], synth: Path) -> dict[str, dict[str, int]
 
 def accuracy(env: dict[str, str], synth: Path) -> dict[str, Any]:
     report = evaluate(env, synth / "truth.csv")
-    return {
+    truth = read_truth(synth / "truth.csv")
+    out = {
         "auto": report["auto"]["all"],
         "auto_and_review": report["auto_and_review"]["all"],
         "per_source_pair_auto": report["auto"],
-        "hard_negatives_linked": hard_negatives(env, synth),
+        "per_source_pair_auto_and_review": report["auto_and_review"],
     }
+    reviews = review_rows(env)
+    out["review_queue"] = review_queue(reviews, truth, len(truth))
+    out["reliability_review_pairs"] = reliability((s, truth.get(a) == truth.get(b)) for a, b, s in reviews)
+    if (synth / "hard_negatives.csv").exists():
+        out["hard_negatives_linked"] = hard_negatives(env, synth)
+    return out
 
 
 def empty_person_index(env: dict[str, str]) -> None:
@@ -142,9 +159,10 @@ def peak_rss_thread() -> tuple[threading.Event, list[int]]:
     return stop, peak
 
 
-def plain_splink(synth: Path, threshold: float = 0.9) -> dict[str, Any]:
+def plain_splink(synth: Path, threshold: float = 0.9, *, febrl: bool = False) -> dict[str, Any]:
     """What a straightforward Splink 5 user would write: library comparisons, blocking on birth date
-    with a name, EM on two rules, predict, cluster at the threshold."""
+    with a name, EM on two rules, predict, cluster at the threshold. ``febrl``: the columns FEBRL has
+    (no CURP, sex, entidad or maternal surname; the address and locality instead)."""
     import duckdb
     import splink.comparison_library as cl
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
@@ -157,7 +175,8 @@ def plain_splink(synth: Path, threshold: float = 0.9) -> dict[str, Any]:
     con.execute("SET memory_limit = '10GB'").fetchall()
     cols = (
         "curp, upper(nombre) AS nombre, upper(primer_apellido) AS primer_apellido, "
-        "upper(segundo_apellido) AS segundo_apellido, fecha_nacimiento, sexo, entidad, municipio"
+        "upper(segundo_apellido) AS segundo_apellido, fecha_nacimiento, sexo, entidad, municipio, "
+        "localidad, domicilio"
     )
     con.execute(
         f"CREATE TABLE recs AS SELECT 'roll|' || record_id AS unique_id, {cols} "
@@ -166,6 +185,8 @@ def plain_splink(synth: Path, threshold: float = 0.9) -> dict[str, Any]:
         f"FROM read_csv('{synth / 'patients.csv'}', all_varchar = true)"
     ).fetchall()
     db = DuckDBAPI(con)
+    if febrl:
+        return _plain_splink_febrl(con, db, threshold, stop, peak, t0)
     settings = SettingsCreator(
         link_type="dedupe_only",
         comparisons=[
@@ -191,6 +212,51 @@ def plain_splink(synth: Path, threshold: float = 0.9) -> dict[str, Any]:
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("curp"), max_pairs=1e6)
     linker.training.estimate_parameters_using_expectation_maximisation(
         block_on("fecha_nacimiento", "primer_apellido"), max_pairs=1e6
+    )
+    pred = linker.inference.predict(threshold_match_probability=threshold)
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pred, threshold)
+    rows = con.execute(f"SELECT unique_id, cluster_id FROM {clusters.physical_name}").fetchall()
+    wall = time.perf_counter() - t0
+    stop.set()
+    return {
+        "wall_s": round(wall, 1),
+        "peak_rss_gib": round(peak[0] / 2**30, 2),
+        "threshold": threshold,
+        "assignment": {u: str(c) for u, c in rows},
+    }
+
+
+def _plain_splink_febrl(
+    con: Any, db: Any, threshold: float, stop: threading.Event, peak: list[int], t0: float
+) -> dict[str, Any]:
+    import splink.comparison_library as cl
+    from splink import Linker, SettingsCreator, block_on
+
+    settings = SettingsCreator(
+        link_type="dedupe_only",
+        comparisons=[
+            cl.NameComparison("nombre"),
+            cl.NameComparison("primer_apellido"),
+            cl.DateOfBirthComparison("fecha_nacimiento", input_is_string=True),
+            cl.LevenshteinAtThresholds("domicilio", [2, 5]),
+            cl.ExactMatch("localidad"),
+            cl.ExactMatch("municipio"),
+        ],
+        blocking_rules_to_generate_predictions=[
+            block_on("fecha_nacimiento"),
+            block_on("primer_apellido", "municipio"),
+            block_on("nombre", "localidad"),
+            block_on("domicilio"),
+        ],
+    )
+    linker = Linker(db.register(con.table("recs")), settings, log_level=40)
+    linker.training.estimate_probability_two_random_records_match(
+        [block_on("nombre", "primer_apellido", "fecha_nacimiento")], recall=0.7
+    )
+    linker.training.estimate_u_using_random_sampling(max_pairs=1e7, seed=1)
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("fecha_nacimiento"))
+    linker.training.estimate_parameters_using_expectation_maximisation(
+        block_on("primer_apellido", "municipio")
     )
     pred = linker.inference.predict(threshold_match_probability=threshold)
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pred, threshold)
@@ -232,6 +298,8 @@ def latency(env: dict[str, str], synth: Path, n: int) -> dict[str, Any]:
     sample = rng.sample(rows, min(n, len(rows)))
     times: list[float] = []
     found = [0]
+    truth = read_truth(synth / "truth.csv")
+    scored: list[tuple[float, bool]] = []
 
     def probe_of(r: dict[str, str]) -> IdentityProbe:
         try:
@@ -261,6 +329,11 @@ def latency(env: dict[str, str], synth: Path, n: int) -> dict[str, Any]:
                 if i >= 20:  # warm-up excluded
                     times.append(dt * 1000)
                 found[0] += any(c.source == "patients" and c.record_id == r["record_id"] for c in cands)
+                me = f"patients|{r['record_id']}"
+                for c in cands:
+                    key = f"{c.source}|{c.record_id}"
+                    if key != me:  # the probe's own record says nothing about calibration
+                        scored.append((c.probability, truth.get(key) == truth.get(me)))
             await session.rollback()
 
     try:
@@ -281,6 +354,65 @@ def latency(env: dict[str, str], synth: Path, n: int) -> dict[str, Any]:
         "max_ms": round(times[-1], 2),
         "mean_ms": round(statistics.fmean(times), 2),
         "self_found_rate": round(found[0] / len(sample), 4),
+        "reliability_match_candidates": reliability(scored),
+    }
+
+
+def probe_rows(synth: Path, n: int) -> list[dict[str, str]]:
+    """The same probes as ``latency``: n registry rows drawn with a fixed seed."""
+    import random
+
+    rows = list(csv.DictReader((synth / "patients.csv").open()))
+    return random.Random(5).sample(rows, min(n, len(rows)))
+
+
+def failed_job(env: dict[str, str]) -> dict[str, Any]:
+    """The last match-run job's attempts and error, as the job queue recorded them."""
+    from sqlalchemy import text
+
+    from interop.config import Settings
+    from interop.db.runtime import open_database, prepare
+
+    settings = Settings(data_dir=Path(env["INTEROP_DATA_DIR"]))
+    url, server = prepare(settings)
+
+    async def run() -> dict[str, Any]:
+        async with open_database(settings, url) as db, db.sessionmaker() as session:
+            row = (
+                await session.execute(
+                    text(
+                        "SELECT attempts, max_attempts, error FROM job WHERE kind = 'matching.run' "
+                        "ORDER BY id DESC LIMIT 1"
+                    )
+                )
+            ).first()
+            return {} if row is None else {"attempts": row[0], "max_attempts": row[1], "error": row[2]}
+
+    try:
+        return asyncio.run(run())
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def run_match(env: dict[str, str], retrain: bool) -> dict[str, Any]:
+    """``interop match run``; a failed run is reported (exit, last words), not raised."""
+    cmd = [INTEROP, "match", "run"] + (["--retrain"] if retrain else [])
+    t0 = time.perf_counter()
+    try:
+        wall, peak, out = timed(cmd, env)
+    except RuntimeError as exc:
+        lines = [line for line in str(exc).splitlines() if line.strip()]
+        return {
+            "failed": True,
+            "wall_s": round(time.perf_counter() - t0, 1),
+            "error": lines[-6:],
+            "job": failed_job(env),
+        }
+    return {
+        "wall_s": round(wall, 1),
+        "peak_rss_gib": round(peak, 2),
+        "summary": [line.strip() for line in out.splitlines() if line.strip()],
     }
 
 
@@ -292,6 +424,10 @@ def main() -> None:
     ap.add_argument("--skip-import", action="store_true", help="WORK already holds synth and the imports.")
     ap.add_argument("--baseline", action="store_true", help="Also run plain Splink on the same data.")
     ap.add_argument("--latency", type=int, default=0, help="Number of $match probes to time.")
+    ap.add_argument("--http", type=int, default=0, help="Number of $match probes to time over HTTP.")
+    ap.add_argument("--generator", choices=("default", "kin"), default="default")
+    ap.add_argument("--febrl", type=int, choices=(1, 2, 3, 4), help="A FEBRL set instead of synth data.")
+    ap.add_argument("--json-out", type=Path, help="Also write the JSON document here.")
     ap.add_argument("--retrain", action="store_true")
     ap.add_argument(
         "--empty-index",
@@ -305,11 +441,15 @@ def main() -> None:
     args = ap.parse_args()
     synth, data = args.work / "synth", args.work / "data"
     env = {**os.environ, "INTEROP_DATA_DIR": str(data), "INTEROP_LOG_LEVEL": "WARNING"}
-    result: dict[str, Any] = {"people": args.people, "seed": args.seed}
+    result: dict[str, Any] = (
+        {"data": f"FEBRL{args.febrl}"}
+        if args.febrl
+        else {"data": f"synth --generator {args.generator}", "people": args.people, "seed": args.seed}
+    )
     if args.baseline_only:
         from interop.matching import evaluation
 
-        base = plain_splink(synth)
+        base = plain_splink(synth, febrl=bool(args.febrl))
         scores = evaluation.pairwise(base.pop("assignment"), read_truth(synth / "truth.csv"))
         print(json.dumps({**result, "plain_splink": {**base, "accuracy": scores["all"].as_dict()}}, indent=2))
         return
@@ -317,43 +457,73 @@ def main() -> None:
         result["interop_accuracy"] = accuracy(env, synth)
         if args.latency:
             result["match_latency"] = latency(env, synth, args.latency)
-        print(json.dumps(result, indent=2))
+        if args.http:
+            result["match_http"] = time_http_match(env, probe_rows(synth, args.http))
+        text = json.dumps(result, indent=2)
+        print(text)
+        if args.json_out:
+            args.json_out.write_text(text + "\n")
         return
     if not args.skip_import:
         args.work.mkdir(parents=True, exist_ok=True)
-        timed(
-            [INTEROP, "synth", "--out", str(synth), "--people", str(args.people), "--seed", str(args.seed)],
-            env,
-        )
+        if args.febrl:
+            result["febrl"] = write_febrl(args.febrl, synth)
+        else:
+            synth_cmd = [INTEROP, "synth", "--out", str(synth), "--people", str(args.people)]
+            wall, peak, _ = timed([*synth_cmd, "--seed", str(args.seed), "--generator", args.generator], env)
+            result["synth"] = {"wall_s": round(wall, 1), "peak_rss_gib": round(peak, 2)}
         imports = {}
         for kind, name in (
             ("units", "units.csv"),
             ("roll", "pension_roll.csv"),
             ("patients", "patients.csv"),
         ):
+            with (synth / name).open() as fh:
+                if sum(1 for _ in fh) < 2:  # FEBRL1–3 have no roll
+                    continue
             wall, _, _ = timed([INTEROP, "import", kind, str(synth / name)], env)
             imports[kind] = round(wall, 1)
         result["import_wall_s"] = imports
     if args.empty_index:
         empty_person_index(env)
-    cmd = [INTEROP, "match", "run"] + (["--retrain"] if args.retrain else [])
-    wall, peak, out = timed(cmd, env)
-    result["interop_match_run"] = {
-        "wall_s": round(wall, 1),
-        "peak_rss_gib": round(peak, 2),
-        "summary": [line.strip() for line in out.splitlines() if line.strip()],
-    }
-    result["interop_accuracy"] = accuracy(env, synth)
+    result["interop_match_run"] = run_match(env, args.retrain)
+    ran = not result["interop_match_run"].get("failed")
+    if ran:
+        result["interop_accuracy"] = accuracy(env, synth)
     if args.baseline:
         from interop.matching import evaluation
 
-        base = plain_splink(synth)
-        scores = evaluation.pairwise(base.pop("assignment"), read_truth(synth / "truth.csv"))
-        result["plain_splink"] = {**base, "accuracy": scores["all"].as_dict()}
-        result["ratios_to_plain_splink"] = ratios(result)
-    if args.latency:
+        try:
+            base = plain_splink(synth, febrl=bool(args.febrl))
+        except Exception as exc:  # a baseline that cannot train is a result too
+            result["plain_splink"] = {"failed": True, "error": f"{type(exc).__name__}: {exc}"[:500]}
+        else:
+            scores = evaluation.pairwise(base.pop("assignment"), read_truth(synth / "truth.csv"))
+            result["plain_splink"] = {
+                **base,
+                "accuracy": scores["all"].as_dict(),
+                "per_source_pair": {k: v.as_dict() for k, v in scores.items() if k != "all"},
+            }
+            if ran:
+                result["ratios_to_plain_splink"] = ratios(result)
+    if ran and args.latency:
         result["match_latency"] = latency(env, synth, args.latency)
-    print(json.dumps(result, indent=2))
+        print(
+            format_reliability(
+                "reliability of $match scores (candidates other than the probe's own record)",
+                result["match_latency"]["reliability_match_candidates"],
+            ),
+            file=sys.stderr,
+        )
+    if ran and args.http:
+        try:
+            result["match_http"] = time_http_match(env, probe_rows(synth, args.http))
+        except Exception as exc:  # the figures above still count
+            result["match_http"] = {"failed": True, "error": f"{type(exc).__name__}: {exc}"[:1000]}
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.json_out:
+        args.json_out.write_text(text + "\n")
 
 
 if __name__ == "__main__":

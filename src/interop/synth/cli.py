@@ -10,8 +10,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from interop.synth.generate import synthesize
+from interop.synth.generate import SynthSummary, synthesize
+from interop.synth.kin.generate import synthesize_kin
+from interop.synth.kin.model import KinModel
 from interop.synth.profile import ErrorModel
+
+GENERATORS = ("default", "kin")
 
 
 def command(
@@ -22,11 +26,24 @@ def command(
         Path | None,
         typer.Option("--profile", exists=True, dir_okay=False, help="JSON overriding error-model rates."),
     ] = None,
+    generator: Annotated[
+        str,
+        typer.Option(
+            "--generator",
+            help="default: the population the matcher is tuned on; kin: an independent one "
+            "(households, relatives as look-alikes, another error model) to report on.",
+        ),
+    ] = "default",
 ) -> None:
     """Write pension_roll.csv, patients.csv, units.csv, truth.csv, hard_negatives.csv and noise.csv."""
     console = Console(stderr=True)
+    if generator not in GENERATORS:
+        raise typer.BadParameter(f"one of {', '.join(GENERATORS)}", param_hint="--generator")
     try:
-        model = ErrorModel.from_file(profile) if profile is not None else ErrorModel()
+        if generator == "kin":
+            kin = KinModel.from_file(profile) if profile is not None else KinModel()
+        else:
+            model = ErrorModel.from_file(profile) if profile is not None else ErrorModel()
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--profile") from exc
 
@@ -45,9 +62,14 @@ def command(
                 tasks[stage] = bar.add_task(stage, total=total)
             bar.update(tasks[stage], completed=done, total=total)
 
-        summary = synthesize(out, people=people, seed=seed, model=model, progress=report)
+        summary: SynthSummary = (
+            synthesize_kin(out, people=people, seed=seed, model=kin, progress=report)
+            if generator == "kin"
+            else synthesize(out, people=people, seed=seed, model=model, progress=report)
+        )
 
-    table = Table(title=f"interop synth — {summary.people:,} people, seed {summary.seed}")
+    title = f"interop synth — {summary.people:,} people, seed {summary.seed}"
+    table = Table(title=title + (" (kin)" if generator == "kin" else ""))
     table.add_column("file")
     table.add_column("rows", justify="right")
     table.add_column("detail")
