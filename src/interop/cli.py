@@ -17,6 +17,7 @@ from interop.command import database, fail
 from interop.config import Settings
 from interop.db.migrate import head_revision
 from interop.db.runtime import DatabaseUnavailable, prepare
+from interop.db.watchdog import EmbeddedWatchdog
 from interop.ingest import cli as ingest_cli
 from interop.matching import cli as matching_cli
 from interop.synth import cli as synth_cli
@@ -82,6 +83,7 @@ def serve(
     except DatabaseUnavailable as exc:
         typer.echo(f"interop serve: {exc}", err=True)
         raise typer.Exit(2) from None
+    watchdog = EmbeddedWatchdog(server, settings) if server is not None else None
     try:
         settings.database_url = url
         if workers_off:
@@ -92,10 +94,13 @@ def serve(
         typer.echo(
             f"interop listening on http://{host}:{port} (data in {settings.resolved_data_dir})", err=True
         )
-        serving.run(settings, host=host, port=port, workers=workers or settings.workers)
+        serving.run(settings, host=host, port=port, workers=workers or settings.workers, watchdog=watchdog)
     finally:
         if server is not None:
             server.stop()
+    if watchdog is not None and watchdog.gave_up:
+        typer.echo(f"interop serve: {watchdog.gave_up}", err=True)
+        raise typer.Exit(3)
 
 
 @app.command()

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from interop.api.tracing import request_id_var
 from interop.audit import service as audit_service
 from interop.auth.dependencies import route_template
+from interop.db.outage import is_unreachable
 from interop.errors import DomainError, Forbidden, Unauthenticated
 from interop.fhir.outcome import FHIR_JSON, operation_outcome, outcome_from_validation
 
@@ -142,8 +143,13 @@ async def _http(request: Request, exc: Exception) -> Response:
 
 
 async def _database(request: Request, exc: Exception) -> Response:
-    # A lost or refused connection is the database being away: fail fast, the client may retry.
-    log.warning("database unavailable", extra={"error": type(exc).__name__})
+    # A lost or refused connection is the database being away: fail fast, the client may retry. Logged
+    # once per outage by the process's tracker (lost, still lost every minute, back), not per request.
+    outage = getattr(request.app.state, "db_outage", None)
+    if outage is not None:
+        outage.failed(exc)
+    else:
+        log.warning("database unavailable", extra={"error": type(exc).__name__})
     return render(
         request,
         status=503,
@@ -179,7 +185,8 @@ async def _unhandled(request: Request, exc: Exception) -> Response:
             message="a value is out of range or malformed",
             fhir_code="invalid",
         )
-    if isinstance(exc, OSError | ConnectionError) or _is_connection_error(exc):
+    if isinstance(exc, OSError | ConnectionError) or _is_connection_error(exc) or is_unreachable(exc):
+        # e.g. "the database system is starting up" while the embedded server recovers after a crash
         return await _database(request, exc)
     log.exception("unhandled error", extra={"error": type(exc).__name__})
     return render(request, status=500, code="internal", message="internal error", fhir_code="exception")
@@ -204,6 +211,12 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(InterfaceError, _database)
     # Every pooled connection busy for longer than the pool timeout: overload, answered like an outage.
     app.add_exception_handler(PoolTimeoutError, _database)
+    # Refused or lost while connecting (the driver's own errors, not wrapped): handled here rather than by
+    # the catch-all, which re-raises to the server and would log a traceback for every request.
+    app.add_exception_handler(OSError, _database)
+    app.add_exception_handler(asyncpg.exceptions.CannotConnectNowError, _database)
+    app.add_exception_handler(asyncpg.exceptions.PostgresConnectionError, _database)
+    app.add_exception_handler(asyncpg.exceptions.InterfaceError, _database)
     # Other driver errors (a refused value, a bug) are answered here rather than re-raised to the server.
     app.add_exception_handler(DBAPIError, _unhandled)
     app.add_exception_handler(Exception, _unhandled)

@@ -117,6 +117,19 @@ async def requeue_stale(session: AsyncSession, *, stale_after_s: float) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+async def release_worker(session: AsyncSession, *, worker_id: str) -> int:
+    """Jobs a live worker had claimed but is no longer running (the database went away under them) go back
+    to the queue at once; their handlers resume from what they had committed."""
+    result = await session.execute(
+        text(
+            "UPDATE job SET state = 'queued', worker_id = NULL, run_after = now(), updated_at = now() "
+            "WHERE state = 'running' AND worker_id = :worker"
+        ),
+        {"worker": worker_id},
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 async def queue_stats(session: AsyncSession) -> list[tuple[str, str, int, float]]:
     """(kind, state, count, age in seconds of the oldest) for metrics."""
     rows = await session.execute(

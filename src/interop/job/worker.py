@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from interop.config import Settings
+from interop.db.outage import Outage, is_unreachable
 from interop.job import service as job_service
 
 log = logging.getLogger(__name__)
@@ -72,10 +73,23 @@ def load_handlers() -> dict[str, Handler]:
 
 
 class Worker:
-    def __init__(self, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        outage: Outage | None = None,
+    ) -> None:
         self.settings = settings
         self.sessionmaker = sessionmaker
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        # While the database is away the loop waits longer and longer (up to db_retry_max_s) and logs only
+        # when that changes: lost, still lost (every minute), back.
+        self.outage = outage or Outage(
+            what="database (job worker)",
+            first_delay_s=settings.worker_poll_interval_s,
+            max_delay_s=settings.db_retry_max_s,
+        )
         load_handlers()
 
     async def run_one(self, *, only_id: int | None = None, only_key: str | None = None) -> bool:
@@ -131,19 +145,40 @@ class Worker:
                 async with self.sessionmaker() as session:
                     await job_service.heartbeat(session, job_id=job_id)
                     await session.commit()
-            except Exception:  # the database may be briefly away; the next beat retries
-                log.warning("job heartbeat failed", extra={"job_id": job_id})
+            except Exception as exc:  # the database may be briefly away; the next beat retries
+                if is_unreachable(exc):
+                    self.outage.failed(exc)
+                else:
+                    log.warning("job heartbeat failed", extra={"job_id": job_id, "error": type(exc).__name__})
+
+    async def release_own(self) -> int:
+        """Requeue the jobs this worker had claimed and is no longer running (a database outage interrupted
+        them), so they resume now rather than after their heartbeat goes stale."""
+        async with self.sessionmaker() as session:
+            released = await job_service.release_worker(session, worker_id=self.worker_id)
+            await session.commit()
+        if released:
+            log.info("jobs requeued after a database outage", extra={"jobs": released})
+        return released
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            wait = self.settings.worker_poll_interval_s
             try:
+                if self.outage.down:
+                    await self.release_own()
                 ran = await self.run_one()
-            except Exception:
-                log.exception("worker loop error")
+                self.outage.succeeded()
+            except Exception as exc:
+                if is_unreachable(exc):
+                    wait = self.outage.failed(exc)
+                else:
+                    log.exception("worker loop error")
+                    wait = max(wait, 1.0)
                 ran = False
             if not ran:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=self.settings.worker_poll_interval_s)
+                    await asyncio.wait_for(stop.wait(), timeout=wait)
 
     async def run_until_done(self, job_id: int) -> str:
         """Run ``job_id`` here (CLI), retrying after back-off, until it succeeds or fails for good."""
