@@ -122,7 +122,12 @@ async def release_worker(session: AsyncSession, *, worker_id: str) -> int:
     to the queue at once; their handlers resume from what they had committed."""
     result = await session.execute(
         text(
-            "UPDATE job SET state = 'queued', worker_id = NULL, run_after = now(), updated_at = now() "
+            "UPDATE job SET worker_id = NULL, run_after = now(), updated_at = now(), "
+            # A job that was interrupted on every attempt (one that brings the server down?) stops here.
+            "  state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END, "
+            "  finished_at = CASE WHEN attempts >= max_attempts THEN now() END, "
+            "  error = CASE WHEN attempts >= max_attempts "
+            "    THEN 'interrupted by the database going away on every attempt' ELSE error END "
             "WHERE state = 'running' AND worker_id = :worker"
         ),
         {"worker": worker_id},

@@ -30,6 +30,12 @@ log = logging.getLogger(__name__)
 TASK_MODULES = ("interop.ingest.tasks", "interop.matching.tasks", "interop.referral.tasks")
 
 
+def _own_file_error(exc: BaseException) -> bool:
+    """An OSError a handler met in a file of its own (an upload gone), which says nothing about the database
+    (whose missing socket also raises FileNotFoundError, but names no file)."""
+    return isinstance(exc, OSError) and exc.filename is not None
+
+
 class PermanentJobError(Exception):
     """A failure that retrying cannot fix (bad input): the job fails at once."""
 
@@ -121,6 +127,10 @@ class Worker:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            if is_unreachable(exc) and not _own_file_error(exc):
+                # Not the job's fault and nothing can be recorded now: the loop waits for the database,
+                # then requeues the job (release_own), which resumes from what it had committed.
+                raise
             retryable = not isinstance(exc, PermanentJobError)
             log.warning("job failed", extra={"job_id": job.id, "kind": job.kind, "error": type(exc).__name__})
             log.debug("job traceback", extra={"trace": traceback.format_exc()})
