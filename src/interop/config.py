@@ -55,6 +55,11 @@ class Settings(BaseSettings):
         ge=1,
         description="Failed restarts in a row after which `interop serve` stops, exit code 3.",
     )
+    embedded_allow_unsafe: bool = Field(
+        default=False,
+        description="Let `interop serve` run an embedded server with fsync, synchronous_commit or "
+        "full_page_writes off (throwaway test data only: a crash can lose acknowledged writes).",
+    )
     embedded_restart_backoff_max_s: float = Field(
         default=30.0, gt=0, description="Longest wait between two failed restarts (it doubles from 1 s)."
     )

@@ -214,11 +214,19 @@ def test_killed_postmaster_restarts_and_nothing_acknowledged_is_lost(
         killed_at = time.monotonic()
         acked_before = [v for v, at in poster.acked if at < killed_at]
         _wait_for(lambda: not one.ready(), 10)
+        scraped = httpx.get(f"{one.base}/metrics", timeout=10)  # still answers, and says for how long
         recovered_in = one.wait_ready(RECOVERY_LIMIT_S)
         assert one.postmaster() != victim
         _wait_for(lambda: any(at > killed_at + recovered_in for _, at in poster.acked), 20)
     print(f"ready again {recovered_in:.1f} s after SIGKILL; {len(acked_before)} acknowledged before")
     assert recovered_in < RECOVERY_LIMIT_S
+    assert scraped.status_code == 200
+    unreachable = re.search(r"^interop_db_unreachable_seconds (\S+)$", scraped.text, re.M)
+    assert unreachable, scraped.text[-500:]
+    assert float(unreachable.group(1)) > 0
+    after = httpx.get(f"{one.base}/metrics", timeout=10).text
+    assert re.search(r"^interop_db_unreachable_seconds 0\.0$", after, re.M)
+    assert "interop_audit_chain_length" in after
     with httpx.Client(base_url=one.base, headers={"Authorization": f"Bearer {token}"}, timeout=10) as http:
         missing = [v for v, _ in poster.acked if http.get(f"/v1/visits/{v}").status_code != 200]
     assert acked_before, "no visit was acknowledged before the kill"
@@ -255,3 +263,25 @@ def test_supervisor_gives_up_when_the_server_cannot_start_again(workdir: Path, s
     assert code == 3, one.stderr()[-2000:]
     assert last.startswith("interop serve: PostgreSQL embebido no se mantiene en marcha tras 2 intentos")
     assert "Traceback" not in one.stderr()
+
+
+def test_serve_refuses_an_embedded_server_without_durability(workdir: Path) -> None:
+    import asyncio
+
+    from interop.db.embedded import start_embedded
+
+    data = workdir / "data"
+    unsafe = asyncio.run(start_embedded(data, overrides={"fsync": "off", "synchronous_commit": "off"}))
+    unsafe.stop()
+    result = subprocess.run(
+        [*INTEROP, "serve", "--port", str(_free_port())],
+        env=_env(data),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("interop serve: PostgreSQL embebido con fsync=off, synchronous_commit=off")
+    assert not (data / "pgdata" / "postmaster.pid").exists(), "the server was left running"

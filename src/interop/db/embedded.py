@@ -192,3 +192,18 @@ async def start_embedded(data_dir: Path, *, overrides: dict[str, str] | None = N
     await ensure_database(server.url())
     log.info("embedded postgres ready", extra={"pgdata": str(pgdata)})
     return server
+
+
+# What makes an acknowledged commit survive a crash of the server (or of the machine).
+DURABILITY = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}
+
+
+async def durability_problems(server: EmbeddedServer) -> list[str]:
+    """The durability settings the running server has turned off (``name=value``); empty when every
+    acknowledged commit survives a crash. Test clusters turn them off on purpose (``overrides``)."""
+    conn = await asyncpg.connect(server.url("postgres").replace("+asyncpg", ""))
+    try:
+        actual = {name: str(await conn.fetchval(f"SHOW {name}")) for name in DURABILITY}
+    finally:
+        await conn.close()
+    return [f"{name}={actual[name]}" for name, wanted in DURABILITY.items() if actual[name] != wanted]
