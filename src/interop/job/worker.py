@@ -96,6 +96,7 @@ class Worker:
             first_delay_s=settings.worker_poll_interval_s,
             max_delay_s=settings.db_retry_max_s,
         )
+        self._interrupted = False  # an outage may have left a job of ours marked running
         load_handlers()
 
     async def run_one(self, *, only_id: int | None = None, only_key: str | None = None) -> bool:
@@ -175,12 +176,14 @@ class Worker:
         while not stop.is_set():
             wait = self.settings.worker_poll_interval_s
             try:
-                if self.outage.down:
+                if self._interrupted:  # (the shared tracker may already say "back": requests saw it first)
                     await self.release_own()
+                    self._interrupted = False
                 ran = await self.run_one()
                 self.outage.succeeded()
             except Exception as exc:
                 if is_unreachable(exc):
+                    self._interrupted = True  # a job may have been cut off (or not marked done)
                     wait = self.outage.failed(exc)
                 else:
                     log.exception("worker loop error")
