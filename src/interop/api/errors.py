@@ -6,6 +6,7 @@ No stack traces, SQL or personal data reach a response; 500 only for bugs.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import asyncpg
@@ -160,6 +161,40 @@ async def _database(request: Request, exc: Exception) -> Response:
     )
 
 
+def _sqlstate(exc: BaseException) -> str:
+    cause: BaseException | None = exc.orig if isinstance(exc, DBAPIError) else exc
+    while cause is not None:
+        state = str(getattr(cause, "sqlstate", "") or "")
+        if state:
+            return state
+        cause = cause.__cause__
+    return ""
+
+
+# Insufficient resources (SQLSTATE class 53: disk full, out of memory, too many connections) is the
+# operator's problem, not the caller's and not a bug: 503, logged once a minute rather than per request.
+_RESOURCES_LOG_EVERY_S = 60.0
+_resources_logged_at = [-_RESOURCES_LOG_EVERY_S]
+
+
+async def _resources(request: Request, exc: Exception, sqlstate: str) -> Response:
+    now = time.monotonic()
+    if now - _resources_logged_at[0] >= _RESOURCES_LOG_EVERY_S:
+        _resources_logged_at[0] = now
+        log.error(
+            "the database is out of resources (disk full?)",
+            extra={"error": type(exc).__name__, "sqlstate": sqlstate},
+        )
+    return render(
+        request,
+        status=503,
+        code="unavailable",
+        message="the database cannot take this now; retry later",
+        fhir_code="transient",
+        headers={"Retry-After": "30"},
+    )
+
+
 def _is_data_error(exc: BaseException) -> bool:
     """The database refused a value (SQLSTATE class 22, or the driver's own range check): the caller sent
     something no column can hold, e.g. an id beyond 64 bits."""
@@ -176,6 +211,9 @@ def _is_data_error(exc: BaseException) -> bool:
 async def _unhandled(request: Request, exc: Exception) -> Response:
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return await _database(request, exc)
+    sqlstate = _sqlstate(exc)
+    if sqlstate.startswith("53"):
+        return await _resources(request, exc, sqlstate)
     if _is_data_error(exc):
         log.info("value refused by the database", extra={"error": type(exc).__name__})
         return render(
