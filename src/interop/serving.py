@@ -78,14 +78,17 @@ def run(
     if workers <= 1:
         server = GracefulServer(_config(settings, host, port))
         done = threading.Event()
+        watcher = threading.Thread(
+            target=_watch, args=(watchdog, server, done), name="interop-db-watchdog", daemon=True
+        )
         if watchdog is not None:
-            threading.Thread(
-                target=_watch, args=(watchdog, server, done), name="interop-db-watchdog", daemon=True
-            ).start()
+            watcher.start()
         try:
             server.run()
         finally:
             done.set()
+            if watcher.is_alive():  # not in the middle of a restart when the caller stops PostgreSQL
+                watcher.join(timeout=60)
         return
     _prepare_shared_state(settings)
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
@@ -99,8 +102,9 @@ def run(
         sock.close()
 
 
-def _watch(watchdog: EmbeddedWatchdog, server: uvicorn.Server, done: threading.Event) -> None:
+def _watch(watchdog: EmbeddedWatchdog | None, server: uvicorn.Server, done: threading.Event) -> None:
     """A single in-process server: the watchdog runs beside it (it only blocks on a probe or a restart)."""
+    assert watchdog is not None
     while not done.wait(watchdog.interval):
         if not watchdog.check():
             server.should_exit = True
