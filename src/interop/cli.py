@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import json
 import socket
@@ -15,8 +16,10 @@ from interop.audit import cli as audit_cli
 from interop.auth import cli as auth_cli
 from interop.command import database, fail
 from interop.config import Settings
+from interop.db.embedded import EmbeddedServer, durability_problems
 from interop.db.migrate import head_revision
 from interop.db.runtime import DatabaseUnavailable, prepare
+from interop.db.watchdog import EmbeddedWatchdog
 from interop.ingest import cli as ingest_cli
 from interop.matching import cli as matching_cli
 from interop.synth import cli as synth_cli
@@ -73,6 +76,26 @@ def _warn_if_owner(url: str) -> None:
         )
 
 
+def _check_durability(server: EmbeddedServer, settings: Settings) -> None:
+    unsafe = asyncio.run(durability_problems(server))
+    if not unsafe:
+        return
+    if settings.embedded_allow_unsafe:
+        typer.echo(
+            f"interop serve: AVISO: PostgreSQL embebido con {', '.join(unsafe)}: un fallo puede perder "
+            "escrituras confirmadas (INTEROP_EMBEDDED_ALLOW_UNSAFE) — a crash can lose acknowledged writes",
+            err=True,
+        )
+        return
+    typer.echo(
+        f"interop serve: PostgreSQL embebido con {', '.join(unsafe)} en {server.pgdata}: un fallo perdería "
+        "escrituras confirmadas; actívelos (ALTER SYSTEM RESET) o use INTEROP_EMBEDDED_ALLOW_UNSAFE=true "
+        "solo con datos de prueba — durability settings are off; refusing to serve",
+        err=True,
+    )
+    raise typer.Exit(2)
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
@@ -101,7 +124,10 @@ def serve(
     except DatabaseUnavailable as exc:
         typer.echo(f"interop serve: {exc}", err=True)
         raise typer.Exit(2) from None
+    watchdog = EmbeddedWatchdog(server, settings) if server is not None else None
     try:
+        if server is not None:
+            _check_durability(server, settings)
         settings.database_url = url
         if workers_off:
             settings.run_worker = False
@@ -110,10 +136,13 @@ def serve(
         typer.echo(
             f"interop listening on http://{host}:{port} (data in {settings.resolved_data_dir})", err=True
         )
-        serving.run(settings, host=host, port=port, workers=workers or settings.workers)
+        serving.run(settings, host=host, port=port, workers=workers or settings.workers, watchdog=watchdog)
     finally:
         if server is not None:
             server.stop()
+    if watchdog is not None and watchdog.gave_up:
+        typer.echo(f"interop serve: {watchdog.gave_up}", err=True)
+        raise typer.Exit(3)
 
 
 @app.command()

@@ -38,6 +38,39 @@ class Settings(BaseSettings):
     run_worker: bool = Field(default=True, description="Run the job worker inside the API process.")
     worker_poll_interval_s: float = 0.5
     job_stale_after_s: float = 60.0
+    db_retry_max_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Longest wait between two attempts of a background loop (job worker) to reach an "
+        "unreachable database; the wait doubles from worker_poll_interval_s up to this.",
+    )
+
+    # The embedded server (no DATABASE_URL): `interop serve` watches it and starts it again when it dies.
+    embedded_check_interval_s: float = Field(
+        default=1.0, gt=0, description="How often the embedded server's process is checked."
+    )
+    embedded_probe_every_s: float = Field(
+        default=5.0, gt=0, description="How often the embedded server is asked to answer `SELECT 1`."
+    )
+    embedded_hang_probes: int = Field(
+        default=3,
+        ge=1,
+        description="Probes in a row without an answer (each db_connect_timeout_s) after which a running "
+        "but unresponsive embedded server is killed and started again.",
+    )
+    embedded_restart_limit: int = Field(
+        default=5,
+        ge=1,
+        description="Failed restarts in a row after which `interop serve` stops, exit code 3.",
+    )
+    embedded_allow_unsafe: bool = Field(
+        default=False,
+        description="Let `interop serve` run an embedded server with fsync, synchronous_commit or "
+        "full_page_writes off (throwaway test data only: a crash can lose acknowledged writes).",
+    )
+    embedded_restart_backoff_max_s: float = Field(
+        default=30.0, gt=0, description="Longest wait between two failed restarts (it doubles from 1 s)."
+    )
 
     subscription_endpoint_hosts: list[str] = Field(
         default_factory=list,

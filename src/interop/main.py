@@ -22,6 +22,7 @@ from interop.audit import service as audit_service
 from interop.auth.tokens import KeyRing
 from interop.config import Settings
 from interop.db.engine import create_engine, create_sessionmaker
+from interop.db.outage import Outage, is_unreachable
 from interop.fhir.interactions import FhirInteractions
 from interop.job import service as job_service
 from interop.job.worker import Worker
@@ -46,25 +47,37 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.sessionmaker = sessionmaker
         app.state.keyring = KeyRing.load_or_create(settings.resolved_data_dir / "keys")
         audit_service.configure(settings)  # checkpoint signing key and interval for this process
+        # This process's view of the database: the job worker, /readyz and the metrics scrape report to it,
+        # so an outage logs once (lost, still lost every minute, back) and is measured for /metrics.
+        outage = Outage(first_delay_s=settings.worker_poll_interval_s, max_delay_s=settings.db_retry_max_s)
+        app.state.db_outage = outage
 
         async def render_metrics() -> bytes:
             pool = engine.pool
             if isinstance(pool, QueuePool):
                 for state, value in (("checked_out", pool.checkedout()), ("idle", pool.checkedin())):
                     metrics.DB_POOL.labels(state).set(value)
-            async with sessionmaker() as session:
-                return metrics.render(
-                    queue=await job_service.queue_stats(session),
-                    chain_length=await audit_service.chain_length(session),
-                    failed_notifications=await referral_service.count_failed_notifications(session),
-                    progress=await job_service.running_progress(session),
-                )
+            try:
+                async with sessionmaker() as session:
+                    queue = await job_service.queue_stats(session)
+                    chain_length = await audit_service.chain_length(session)
+                    failed = await referral_service.count_failed_notifications(session)
+                    progress = await job_service.running_progress(session)
+            except Exception as exc:
+                if not is_unreachable(exc):
+                    raise
+                outage.failed(exc)
+                return metrics.render(db_unreachable_s=outage.down_for())
+            outage.succeeded()
+            return metrics.render(
+                queue=queue, chain_length=chain_length, failed_notifications=failed, progress=progress
+            )
 
         app.state.render_metrics = render_metrics
         stop = asyncio.Event()
         worker_task: asyncio.Task[None] | None = None
         if settings.run_worker:
-            worker = Worker(settings, sessionmaker)
+            worker = Worker(settings, sessionmaker, outage=outage)
             app.state.worker = worker
             worker_task = asyncio.create_task(worker.run_forever(stop), name="interop-worker")
         # What is loaded by now (FastAPI, SQLAlchemy, Splink, DuckDB) lives as long as the process; out of

@@ -2,10 +2,12 @@
 
 One Python process is bound by its GIL to one core, and most of a request's cost is Python (FastAPI,
 SQLAlchemy, FHIR rendering); on a machine with more cores, ``--workers N`` lets N processes answer at once.
-The supervisor (this process) owns the embedded PostgreSQL, creates the signing keys before forking (so
-workers never race to create different ones), restarts a worker that dies, and on SIGTERM / SIGINT stops the
-workers first and returns, so the caller stops PostgreSQL last. Only worker 0 runs the job worker; the queue
-is safe with several, but one poller is enough and keeps job order easy to follow in the logs.
+The supervisor (this process) owns the embedded PostgreSQL and keeps it running (``interop.db.watchdog``:
+checked between reaping workers, or from a thread when there is a single in-process server), creates the
+signing keys before forking (so workers never race to create different ones), restarts a worker that dies,
+and on SIGTERM / SIGINT stops the workers first and returns, so the caller stops PostgreSQL last. Only
+worker 0 runs the job worker; the queue is safe with several, but one poller is enough and keeps job order
+easy to follow in the logs.
 
 Per-process state that a deployment with several workers should know about: the token-endpoint rate limit
 is counted per worker; metrics are aggregated across workers (``interop.api.metrics``).
@@ -21,13 +23,17 @@ import os
 import shutil
 import signal
 import socket
+import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
 from interop.config import Settings
+
+if TYPE_CHECKING:
+    from interop.db.watchdog import EmbeddedWatchdog
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +73,25 @@ def _config(settings: Settings, host: str, port: int) -> uvicorn.Config:
     )
 
 
-def run(settings: Settings, *, host: str, port: int, workers: int) -> None:
-    """Serve until SIGTERM / SIGINT; returns after every worker has stopped."""
+def run(
+    settings: Settings, *, host: str, port: int, workers: int, watchdog: EmbeddedWatchdog | None = None
+) -> None:
+    """Serve until SIGTERM / SIGINT, or until the watchdog gives up on the embedded server (it then says
+    why in ``watchdog.gave_up``); returns after every worker has stopped."""
     if workers <= 1:
-        GracefulServer(_config(settings, host, port)).run()
+        server = GracefulServer(_config(settings, host, port))
+        done = threading.Event()
+        watcher = threading.Thread(
+            target=_watch, args=(watchdog, server, done), name="interop-db-watchdog", daemon=True
+        )
+        if watchdog is not None:
+            watcher.start()
+        try:
+            server.run()
+        finally:
+            done.set()
+            if watcher.is_alive():  # not in the middle of a restart when the caller stops PostgreSQL
+                watcher.join(timeout=60)
         return
     _prepare_shared_state(settings)
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
@@ -79,9 +100,18 @@ def run(settings: Settings, *, host: str, port: int, workers: int) -> None:
     sock.listen(2048)
     sock.set_inheritable(True)
     try:
-        _supervise(settings, sock, host, port, workers)
+        _supervise(settings, sock, host, port, workers, watchdog)
     finally:
         sock.close()
+
+
+def _watch(watchdog: EmbeddedWatchdog | None, server: uvicorn.Server, done: threading.Event) -> None:
+    """A single in-process server: the watchdog runs beside it (it only blocks on a probe or a restart)."""
+    assert watchdog is not None
+    while not done.wait(watchdog.interval):
+        if not watchdog.check():
+            server.should_exit = True
+            return
 
 
 def _prepare_shared_state(settings: Settings) -> None:
@@ -98,7 +128,14 @@ def _prepare_shared_state(settings: Settings) -> None:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
 
 
-def _supervise(settings: Settings, sock: socket.socket, host: str, port: int, workers: int) -> None:
+def _supervise(
+    settings: Settings,
+    sock: socket.socket,
+    host: str,
+    port: int,
+    workers: int,
+    watchdog: EmbeddedWatchdog | None,
+) -> None:
     children: dict[int, tuple[int, float]] = {}  # pid -> (worker index, started at)
     stopping = False
     early_exits = 0
@@ -116,9 +153,13 @@ def _supervise(settings: Settings, sock: socket.socket, host: str, port: int, wo
             children[_spawn(settings, sock, host, port, index)] = (index, time.monotonic())
         while children:
             try:
-                pid, status = os.wait()
+                pid, status = _wait_child(watchdog.interval if watchdog is not None else None)
             except ChildProcessError:
                 break
+            if pid == 0:  # no child ended: time to look at the database
+                if watchdog is not None and not stopping and not watchdog.check():
+                    stop(signal.SIGTERM, None)
+                continue
             index, started = children.pop(pid, (-1, 0.0))
             _forget_metrics_of(pid)
             if stopping or index < 0:
@@ -134,6 +175,18 @@ def _supervise(settings: Settings, sock: socket.socket, host: str, port: int, wo
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _wait_child(timeout: float | None) -> tuple[int, int]:
+    """``os.wait()``, but returning (0, 0) after ``timeout`` seconds when no child has ended."""
+    if timeout is None:
+        return os.wait()
+    deadline = time.monotonic() + timeout
+    while True:
+        pid, status = os.waitpid(-1, os.WNOHANG)
+        if pid or time.monotonic() >= deadline:
+            return pid, status
+        time.sleep(min(0.1, timeout))
 
 
 def _end_with_parent(parent: int) -> None:

@@ -20,6 +20,9 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await session.rollback()
             raise
+    outage = getattr(request.app.state, "db_outage", None)
+    if outage is not None and outage.down:
+        outage.succeeded()  # the database answers again (one log line, from whoever sees it first)
 
 
 def get_settings(request: Request) -> Settings:

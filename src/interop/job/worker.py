@@ -21,12 +21,19 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from interop.config import Settings
+from interop.db.outage import Outage, is_unreachable
 from interop.job import service as job_service
 
 log = logging.getLogger(__name__)
 
 # Domains register handlers in these modules; imported by name so this package depends on no domain.
 TASK_MODULES = ("interop.ingest.tasks", "interop.matching.tasks", "interop.referral.tasks")
+
+
+def _own_file_error(exc: BaseException) -> bool:
+    """An OSError a handler met in a file of its own (an upload gone), which says nothing about the database
+    (whose missing socket also raises FileNotFoundError, but names no file)."""
+    return isinstance(exc, OSError) and exc.filename is not None
 
 
 class PermanentJobError(Exception):
@@ -72,10 +79,24 @@ def load_handlers() -> dict[str, Handler]:
 
 
 class Worker:
-    def __init__(self, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        outage: Outage | None = None,
+    ) -> None:
         self.settings = settings
         self.sessionmaker = sessionmaker
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        # While the database is away the loop waits longer and longer (up to db_retry_max_s) and logs only
+        # when that changes: lost, still lost (every minute), back.
+        self.outage = outage or Outage(
+            what="database (job worker)",
+            first_delay_s=settings.worker_poll_interval_s,
+            max_delay_s=settings.db_retry_max_s,
+        )
+        self._interrupted = False  # an outage may have left a job of ours marked running
         load_handlers()
 
     async def run_one(self, *, only_id: int | None = None, only_key: str | None = None) -> bool:
@@ -107,6 +128,10 @@ class Worker:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            if is_unreachable(exc) and not _own_file_error(exc):
+                # Not the job's fault and nothing can be recorded now: the loop waits for the database,
+                # then requeues the job (release_own), which resumes from what it had committed.
+                raise
             retryable = not isinstance(exc, PermanentJobError)
             log.warning("job failed", extra={"job_id": job.id, "kind": job.kind, "error": type(exc).__name__})
             log.debug("job traceback", extra={"trace": traceback.format_exc()})
@@ -131,19 +156,42 @@ class Worker:
                 async with self.sessionmaker() as session:
                     await job_service.heartbeat(session, job_id=job_id)
                     await session.commit()
-            except Exception:  # the database may be briefly away; the next beat retries
-                log.warning("job heartbeat failed", extra={"job_id": job_id})
+            except Exception as exc:  # the database may be briefly away; the next beat retries
+                if is_unreachable(exc):
+                    self.outage.failed(exc)
+                else:
+                    log.warning("job heartbeat failed", extra={"job_id": job_id, "error": type(exc).__name__})
+
+    async def release_own(self) -> int:
+        """Requeue the jobs this worker had claimed and is no longer running (a database outage interrupted
+        them), so they resume now rather than after their heartbeat goes stale."""
+        async with self.sessionmaker() as session:
+            released = await job_service.release_worker(session, worker_id=self.worker_id)
+            await session.commit()
+        if released:
+            log.info("jobs requeued after a database outage", extra={"jobs": released})
+        return released
 
     async def run_forever(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            wait = self.settings.worker_poll_interval_s
             try:
+                if self._interrupted:  # (the shared tracker may already say "back": requests saw it first)
+                    await self.release_own()
+                    self._interrupted = False
                 ran = await self.run_one()
-            except Exception:
-                log.exception("worker loop error")
+                self.outage.succeeded()
+            except Exception as exc:
+                if is_unreachable(exc):
+                    self._interrupted = True  # a job may have been cut off (or not marked done)
+                    wait = self.outage.failed(exc)
+                else:
+                    log.exception("worker loop error")
+                    wait = max(wait, 1.0)
                 ran = False
             if not ran:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=self.settings.worker_poll_interval_s)
+                    await asyncio.wait_for(stop.wait(), timeout=wait)
 
     async def run_until_done(self, job_id: int) -> str:
         """Run ``job_id`` here (CLI), retrying after back-off, until it succeeds or fails for good."""

@@ -1,0 +1,49 @@
+"""How the API answers database failures that are nobody's bug: a disk-full (or other out-of-resources)
+error is 503 with Retry-After, logged once a minute; a refused connection is 503 without a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy.exc import DBAPIError
+
+from interop.api import errors
+from interop.config import Settings
+from interop.main import create_app
+
+
+def _app_raising(exc: BaseException) -> httpx.AsyncClient:
+    app = create_app(Settings(database_url="postgresql+asyncpg://unused/unused"))
+
+    @app.get("/v1/boom")
+    async def boom() -> None:
+        raise exc
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+async def test_disk_full_is_503_and_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    errors._resources_logged_at[0] = -errors._RESOURCES_LOG_EVERY_S
+    full = DBAPIError("INSERT …", {}, asyncpg.exceptions.DiskFullError("could not extend file"))
+    caplog.set_level(logging.INFO)
+    async with _app_raising(full) as http:
+        answers = [await http.get("/v1/boom") for _ in range(5)]
+    assert {r.status_code for r in answers} == {503}
+    assert answers[0].headers["retry-after"] == "30"
+    assert answers[0].json()["error"]["code"] == "unavailable"
+    logged = [r for r in caplog.records if r.name == "interop.api.errors"]
+    assert len(logged) == 1
+    assert getattr(logged[0], "sqlstate", None) == "53100"
+
+
+async def test_refused_connection_is_503_without_a_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    async with _app_raising(ConnectionRefusedError(111, "refused")) as http:
+        response = await http.get("/v1/boom")
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert not [r for r in caplog.records if r.exc_info]
