@@ -87,12 +87,13 @@ class Served:
         raise AssertionError(f"not ready within {timeout} s: {self.stderr()[-2000:]}")
 
     def token(self) -> str:
-        secret = re.search(r"shown only this once:\n\s+(\S+)\n", self.stderr())
-        assert secret, self.stderr()[-2000:]
+        # Not on a terminal, serve writes the admin secret to a 0600 file in the data folder.
+        secret_file = self.data.resolve() / "admin-secret"
+        assert secret_file.exists(), self.stderr()[-2000:]
         issued = httpx.post(
             f"{self.base}/auth/token",
             data={"grant_type": "client_credentials"},
-            auth=("admin", secret.group(1)),
+            auth=("admin", secret_file.read_text().splitlines()[0].strip()),
             timeout=10,
         )
         assert issued.status_code == 200, issued.text
