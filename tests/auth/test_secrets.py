@@ -39,6 +39,8 @@ async def _interop(settings: Settings, *args: str) -> Result:
 
 
 def test_the_admin_secret_goes_to_a_private_file_when_no_terminal_reads_it(settings: Settings) -> None:
+    # tests/auth's settings carry a base URL (for private_key_jwt); here none is configured.
+    settings = settings.model_copy(update={"base_url": None})
     from interop.auth.cli import announce_admin_secret
 
     pipe = _Pipe()
@@ -56,6 +58,8 @@ def test_the_admin_secret_goes_to_a_private_file_when_no_terminal_reads_it(setti
 
 
 def test_the_admin_secret_is_printed_on_a_terminal_with_the_real_address(settings: Settings) -> None:
+    # tests/auth's settings carry a base URL (for private_key_jwt); here none is configured.
+    settings = settings.model_copy(update={"base_url": None})
     from interop.auth.cli import announce_admin_secret
 
     terminal = _Terminal()
