@@ -410,7 +410,7 @@ def test_rules_in_sql_equal_the_rules_in_python() -> None:
     values = [
         (curp, dob, source)
         for curp in ("QUUZ480517HOCRLN03", "QUUZ480517HOCRLN53", None)
-        for dob in ("1948-05-17", "1949-05-17", "1948-05-18", None)
+        for dob in ("1948-05-17", "1949-05-17", "1948-05-18", "1958-05-17", None)
         for source in ("roll", "patients")
     ]
     con = duckdb.connect()
@@ -504,3 +504,61 @@ def test_relatives_lookalike_in_sql_equals_python() -> None:
     for i, j, sql in rows:
         assert bool(sql) == relatives_lookalike(forms[i], forms[j]), (people[i], people[j])
     assert any(r[2] for r in rows)
+
+
+def test_a_valid_curp_is_kept_despite_a_slip_in_the_year_in_sql_as_in_python() -> None:
+    from interop.identity.curp import build_curp
+    from interop.matching.conflict import settles
+    from interop.matching.features import matching_curp_sql, year_mistyped
+
+    # A slip: one apart, or the last digit; not the tens (a parent's or child's date).
+    assert year_mistyped("1948-05-17", "1949-05-17")
+    assert year_mistyped("1949-05-17", "1950-05-17")
+    assert year_mistyped("1948-05-17", "1941-05-17")
+    assert not year_mistyped("1948-05-17", "1978-05-17")
+    assert not year_mistyped("1948-05-17", "1948-05-17")
+    assert not year_mistyped("1948-05-17", "1949-05-18")
+    born = date(1948, 5, 17)
+    curp = build_curp(
+        given_names="ZENAIDO",
+        paternal_surname="QUIROGA",
+        maternal_surname="ULLOA",
+        birth_date=born,
+        sex="H",
+        state="OC",
+        homoclave="0",
+    )
+    dobs = (born, date(1949, 5, 17), date(1947, 5, 17), date(1943, 5, 17), date(1958, 5, 17), None)
+    cases = [(dob, sex) for dob in dobs for sex in ("H", "M", None)]
+    con = duckdb.connect()
+    sql = matching_curp_sql("curp", "trusted", "dob", "sexo")
+    kept = []
+    for dob, sex in cases:
+        f = features_of(
+            source="roll",
+            record_id="x",
+            curp=curp,
+            given_names="ZENAIDO",
+            paternal_surname="QUIROGA",
+            maternal_surname="ULLOA",
+            birth_date=dob,
+            sex=sex,
+            entidad="OC",
+            municipio=None,
+            localidad=None,
+            domicilio=None,
+        )
+        trusted = f.dob is None or f.dob == born.isoformat()
+        trusted = trusted and sex != "M"
+        (in_sql,) = con.execute(
+            f"SELECT {sql} FROM (SELECT ?::VARCHAR AS curp, ?::BOOLEAN AS trusted, ?::VARCHAR AS dob, "
+            "?::VARCHAR AS sexo)",
+            [curp, trusted, f.dob, sex],
+        ).fetchone() or (None,)
+        assert in_sql == f.curp, (dob, sex)
+        kept.append(f.curp is not None)
+        # Kept for comparison, a CURP settles identity only on its own birth date.
+        sig = Signature(f.curp, f.dob, "ZENAIDO", None, "ZENAIDO", sex, "roll")
+        assert settles(sig) == (f.curp is not None and f.dob == born.isoformat())
+    # Its own date, a year one apart or in the last digit, unless the sex contradicts; not the tens.
+    assert kept == [True, False, True] * 4 + [False] * 3 + [True, False, True]

@@ -14,7 +14,13 @@ import pyarrow as pa  # type: ignore[import-untyped]
 
 from interop.matching import linkage, spec
 from interop.matching.conflict import relatives_lookalike_sql
-from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, given_parts, surname_parts
+from interop.matching.features import (
+    FEATURE_COLUMNS,
+    MatchFeatures,
+    given_parts,
+    matching_curp_sql,
+    surname_parts,
+)
 from interop.matching.layout import OPTIONAL_COLUMNS, Layout
 
 TRAIN_SAMPLE_ROWS = 300_000
@@ -76,6 +82,12 @@ def build_features(con: duckdb.DuckDBPyConnection, records_csv: Path) -> int:
         "all_varchar = true)",
     )
     _name_maps(con)
+    curp_sql = matching_curp_sql(
+        "s.curp",
+        "s.curp_trusted IN ('t', 'true')",
+        "nullif(s.fecha_nacimiento, '')",
+        "nullif(upper(trim(s.sexo)), '')",
+    )
     digest = "md5(concat_ws('|', " + ", ".join(f"coalesce({c}, '')" for c in _DIGEST_COLUMNS) + "))"
     run(
         con,
@@ -83,7 +95,7 @@ def build_features(con: duckdb.DuckDBPyConnection, records_csv: Path) -> int:
         CREATE OR REPLACE TABLE feats AS
         WITH f AS (
           SELECT s.source || '|' || s.record_id AS unique_id, s.source, s.record_id,
-                 CASE WHEN s.curp_trusted IN ('t', 'true') AND length(s.curp) = 18 THEN s.curp END AS curp,
+                 {curp_sql} AS curp,
                  s.curp16_computed AS curp16_calc,
                  g.full AS given_full, g.main AS given_main, g.rest AS given_rest,
                  p.key AS ap1, m.key AS ap2, g.ph AS ph_given, p.ph AS ph_ap1, m.ph AS ph_ap2,
