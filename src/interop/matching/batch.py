@@ -220,7 +220,8 @@ def predict(
 def linkable_sql(settings: dict[str, Any]) -> str:
     """Whether a prediction row (``pr``, its records' features ``a`` and ``b``) may be linked
     automatically: an anchor comparison agrees (``spec.ANCHOR_COMPARISONS``; a birth date differing in
-    the year only under the same name and address anchors nothing: ``conflict.relatives_lookalike``)
+    the year only under the same name and address anchors nothing: ``conflict.relatives_lookalike``;
+    with no CURP in the model and a birth date missing, ``spec.FIELD_ANCHOR_COMPARISONS`` all agreeing)
     and no veto comparison is at its "else" level (``spec.VETO_COMPARISONS``). Predictions keep each
     comparison's weight, not its level: the "else" level is told by its weight. Comparisons the model
     left out count as absent."""
@@ -231,6 +232,9 @@ def linkable_sql(settings: dict[str, Any]) -> str:
             continue
         extra = f" AND NOT {relatives_lookalike_sql('a', 'b')}" if c == "birth_date" else ""
         anchors.append(f"(pr.mw_{c} > 0{extra})")
+    if "curp" not in present and all(c in present for c in spec.FIELD_ANCHOR_COMPARISONS):
+        fields = " AND ".join(f"pr.mw_{c} > 0" for c in spec.FIELD_ANCHOR_COMPARISONS)
+        anchors.append(f"((a.dob IS NULL OR b.dob IS NULL) AND {fields})")
     anchor = "(" + (" OR ".join(anchors) or "false") + ")"
     return anchor + "".join(
         f" AND abs(pr.mw_{c} - ({linkage.else_weight(settings, c)!r})) > 1e-6"
