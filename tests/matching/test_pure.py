@@ -600,8 +600,8 @@ def test_without_curps_names_and_address_anchor_a_pair_missing_a_birth_date_in_s
             "'ZENAIDO'::VARCHAR AS given_full, 'QUIROGA'::VARCHAR AS ap1, NULL::VARCHAR AS ap2, "
             "NULL::VARCHAR AS domicilio, NULL::VARCHAR AS municipio, NULL::VARCHAR AS localidad) a, "
             "(SELECT '1948-05-17'::VARCHAR AS dob, 'ZENAIDO'::VARCHAR AS given_full, "
-            "'QUIROGA'::VARCHAR AS ap1, NULL::VARCHAR AS ap2, NULL::VARCHAR AS domicilio, NULL::VARCHAR AS municipio, "
-            "NULL::VARCHAR AS localidad) b",
+            "'QUIROGA'::VARCHAR AS ap1, NULL::VARCHAR AS ap2, NULL::VARCHAR AS domicilio, "
+            "NULL::VARCHAR AS municipio, NULL::VARCHAR AS localidad) b",
             [None if undated else "1948-05-17"],
         ).fetchone() or (None,)
         assert bool(linkable) == anchored, (names, weights)
