@@ -410,7 +410,7 @@ def test_rules_in_sql_equal_the_rules_in_python() -> None:
     values = [
         (curp, dob, source)
         for curp in ("QUUZ480517HOCRLN03", "QUUZ480517HOCRLN53", None)
-        for dob in ("1948-05-17", "1949-05-17", "1948-05-18", None)
+        for dob in ("1948-05-17", "1949-05-17", "1948-05-18", "1958-05-17", None)
         for source in ("roll", "patients")
     ]
     con = duckdb.connect()
@@ -459,6 +459,8 @@ def test_a_layout_keeps_to_the_fields_present_and_the_full_layout_is_unchanged()
     rules = linkage.base_settings(febrl)["blocking_rules_to_generate_predictions"]
     assert all("entidad" not in r and "curp" not in r and "ap2" not in r for r in rules)
     assert "l.given_main = r.given_main AND l.dob = r.dob" in rules
+    # Both names and the postcode mistyped: the birth date within one localidad still finds the pair.
+    assert "l.dob = r.dob AND l.localidad = r.localidad" in rules
 
 
 def test_relatives_lookalike_in_sql_equals_python() -> None:
@@ -504,3 +506,106 @@ def test_relatives_lookalike_in_sql_equals_python() -> None:
     for i, j, sql in rows:
         assert bool(sql) == relatives_lookalike(forms[i], forms[j]), (people[i], people[j])
     assert any(r[2] for r in rows)
+
+
+def test_a_valid_curp_is_kept_despite_a_slip_in_the_year_in_sql_as_in_python() -> None:
+    from interop.identity.curp import build_curp
+    from interop.matching.conflict import settles
+    from interop.matching.features import matching_curp_sql, year_mistyped
+
+    # A slip: one apart, or the last digit; not the tens (a parent's or child's date).
+    assert year_mistyped("1948-05-17", "1949-05-17")
+    assert year_mistyped("1949-05-17", "1950-05-17")
+    assert year_mistyped("1948-05-17", "1941-05-17")
+    assert not year_mistyped("1948-05-17", "1978-05-17")
+    assert not year_mistyped("1948-05-17", "1948-05-17")
+    assert not year_mistyped("1948-05-17", "1949-05-18")
+    born = date(1948, 5, 17)
+    curp = build_curp(
+        given_names="ZENAIDO",
+        paternal_surname="QUIROGA",
+        maternal_surname="ULLOA",
+        birth_date=born,
+        sex="H",
+        state="OC",
+        homoclave="0",
+    )
+    dobs = (born, date(1949, 5, 17), date(1947, 5, 17), date(1943, 5, 17), date(1958, 5, 17), None)
+    cases = [(dob, sex) for dob in dobs for sex in ("H", "M", None)]
+    con = duckdb.connect()
+    sql = matching_curp_sql("curp", "trusted", "dob", "sexo")
+    kept = []
+    for dob, sex in cases:
+        f = features_of(
+            source="roll",
+            record_id="x",
+            curp=curp,
+            given_names="ZENAIDO",
+            paternal_surname="QUIROGA",
+            maternal_surname="ULLOA",
+            birth_date=dob,
+            sex=sex,
+            entidad="OC",
+            municipio=None,
+            localidad=None,
+            domicilio=None,
+        )
+        trusted = f.dob is None or f.dob == born.isoformat()
+        trusted = trusted and sex != "M"
+        (in_sql,) = con.execute(
+            f"SELECT {sql} FROM (SELECT ?::VARCHAR AS curp, ?::BOOLEAN AS trusted, ?::VARCHAR AS dob, "
+            "?::VARCHAR AS sexo)",
+            [curp, trusted, f.dob, sex],
+        ).fetchone() or (None,)
+        assert in_sql == f.curp, (dob, sex)
+        kept.append(f.curp is not None)
+        # Kept for comparison, a CURP settles identity only on its own birth date.
+        sig = Signature(f.curp, f.dob, "ZENAIDO", None, "ZENAIDO", sex, "roll")
+        assert settles(sig) == (f.curp is not None and f.dob == born.isoformat())
+    # Its own date, a year one apart or in the last digit, unless the sex contradicts; not the tens.
+    assert kept == [True, False, True] * 4 + [False] * 3 + [True, False, True]
+
+
+def test_without_curps_names_and_address_anchor_a_pair_missing_a_birth_date_in_sql_as_online() -> None:
+    from interop.matching.batch import linkable_sql
+    from interop.matching.online import _grade
+    from interop.matching.scoring import FieldEvidence, PairScore
+
+    def settings_of(names: tuple[str, ...]) -> dict[str, object]:
+        levels = [{"m_probability": 0.1, "u_probability": 0.9}]
+        return {"comparisons": [{"output_column_name": n, "comparison_levels": levels} for n in names]}
+
+    febrl = ("given", "paternal", "birth_date", "address")
+    cases = [
+        # (comparisons of the model, weights, a birth date missing, anchored)
+        (febrl, {"given": 5.0, "paternal": 4.0, "birth_date": 0.0, "address": 3.0}, True, True),
+        (febrl, {"given": 5.0, "paternal": 4.0, "birth_date": 0.0, "address": 0.0}, True, False),
+        (febrl, {"given": 5.0, "paternal": -1.0, "birth_date": 0.0, "address": 3.0}, True, False),
+        (febrl, {"given": 5.0, "paternal": 4.0, "birth_date": -6.0, "address": 3.0}, False, False),
+        (febrl, {"given": 5.0, "paternal": 4.0, "birth_date": 7.0, "address": 3.0}, False, True),
+        # With CURPs in the data the old rule stands: names and address never anchor.
+        (
+            ("curp", *febrl),
+            {"curp": 0.0, "given": 5.0, "paternal": 4.0, "birth_date": 0.0, "address": 3.0},
+            True,
+            False,
+        ),
+    ]
+    con = duckdb.connect()
+    for names, weights, undated, anchored in cases:
+        sql = linkable_sql(settings_of(names))
+        cols = ", ".join(f"{w!r}::DOUBLE AS mw_{n}" for n, w in weights.items())
+        (linkable,) = con.execute(
+            f"SELECT {sql} FROM (SELECT {cols}) pr, (SELECT ?::VARCHAR AS dob, "
+            "'ZENAIDO'::VARCHAR AS given_full, 'QUIROGA'::VARCHAR AS ap1, NULL::VARCHAR AS ap2, "
+            "NULL::VARCHAR AS domicilio, NULL::VARCHAR AS municipio, NULL::VARCHAR AS localidad) a, "
+            "(SELECT '1948-05-17'::VARCHAR AS dob, 'ZENAIDO'::VARCHAR AS given_full, "
+            "'QUIROGA'::VARCHAR AS ap1, NULL::VARCHAR AS ap2, NULL::VARCHAR AS domicilio, "
+            "NULL::VARCHAR AS municipio, NULL::VARCHAR AS localidad) b",
+            [None if undated else "1948-05-17"],
+        ).fetchone() or (None,)
+        assert bool(linkable) == anchored, (names, weights)
+        levels = {n: ("missing" if n == "birth_date" and undated else "exact") for n in names}
+        scored = PairScore(30.0, 0.999999, tuple(FieldEvidence(n, levels[n], w) for n, w in weights.items()))
+        graded = _grade(scored, auto_threshold=0.99, review_threshold=0.5, undated=undated)
+        assert (graded == "certain") == anchored, (names, weights)

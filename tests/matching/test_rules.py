@@ -194,3 +194,35 @@ async def test_settled_curps_and_year_only_dates_are_never_linked_automatically(
     await session.commit()
     after = await reviews.run_review_outcome(session, run_id=run_id)
     assert (after.decided, after.matches, after.match_share) == (2, 1, 0.5)
+
+
+# A pensioner whose clinic record carries his own CURP but a slip in the birth year (1952 for 1951);
+# and a namesake son thirty years younger whose clinic record carries his father's CURP.
+WIDOWER = _person(9005, "FILOGONIO", "XOCHIPA", "TZONI", date(1951, 7, 30), "3")
+FATHER_TOO = _person(9007, "PRISCILIANO", "YAOTL", "ZEMPOALTECATL", date(1946, 4, 9), "4")
+
+
+async def test_the_same_valid_curp_anchors_a_slip_in_the_year_but_not_a_relatives_date(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], session: AsyncSession
+) -> None:
+    slipped = replace(WIDOWER, fecha_nacimiento=date(1952, 7, 30))
+    son = replace(FATHER_TOO, key=9008, fecha_nacimiento=date(1976, 4, 9))
+    await load_population(session, make_people(300))
+    await insert_record(session, WIDOWER, source="roll", record_id="WI1")
+    await insert_record(session, slipped, source="patients", record_id="WI2")
+    await insert_record(session, FATHER_TOO, source="roll", record_id="FT1")
+    await insert_record(session, son, source="patients", record_id="ST1")
+    await session.commit()
+    await _run(settings, sessionmaker)
+
+    # Same name, address, day and month, the year one apart — but the same valid CURP on both: one
+    # person with a mistyped year, linked without review.
+    assert await _person_of(session, "roll", "WI1") == await _person_of(session, "patients", "WI2")
+    assert not await _reviewed(session, ("roll", "WI1"), ("patients", "WI2"))
+    # The father's CURP on his namesake son's record reads thirty years off: no anchor.
+    assert await _person_of(session, "roll", "FT1") != await _person_of(session, "patients", "ST1")
+
+    cands = await service.match_online(session, probe=_probe(slipped), limit=10, settings=settings)
+    assert _candidate(cands, "roll", "WI1").grade == "certain"
+    cands = await service.match_online(session, probe=_probe(son), limit=10, settings=settings)
+    assert all(c.grade != "certain" for c in cands if (c.source, c.record_id) == ("roll", "FT1"))

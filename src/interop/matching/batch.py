@@ -14,7 +14,13 @@ import pyarrow as pa  # type: ignore[import-untyped]
 
 from interop.matching import linkage, spec
 from interop.matching.conflict import relatives_lookalike_sql
-from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, given_parts, surname_parts
+from interop.matching.features import (
+    FEATURE_COLUMNS,
+    MatchFeatures,
+    given_parts,
+    matching_curp_sql,
+    surname_parts,
+)
 from interop.matching.layout import OPTIONAL_COLUMNS, Layout
 
 TRAIN_SAMPLE_ROWS = 300_000
@@ -76,6 +82,12 @@ def build_features(con: duckdb.DuckDBPyConnection, records_csv: Path) -> int:
         "all_varchar = true)",
     )
     _name_maps(con)
+    curp_sql = matching_curp_sql(
+        "s.curp",
+        "s.curp_trusted IN ('t', 'true')",
+        "nullif(s.fecha_nacimiento, '')",
+        "nullif(upper(trim(s.sexo)), '')",
+    )
     digest = "md5(concat_ws('|', " + ", ".join(f"coalesce({c}, '')" for c in _DIGEST_COLUMNS) + "))"
     run(
         con,
@@ -83,7 +95,7 @@ def build_features(con: duckdb.DuckDBPyConnection, records_csv: Path) -> int:
         CREATE OR REPLACE TABLE feats AS
         WITH f AS (
           SELECT s.source || '|' || s.record_id AS unique_id, s.source, s.record_id,
-                 CASE WHEN s.curp_trusted IN ('t', 'true') AND length(s.curp) = 18 THEN s.curp END AS curp,
+                 {curp_sql} AS curp,
                  s.curp16_computed AS curp16_calc,
                  g.full AS given_full, g.main AS given_main, g.rest AS given_rest,
                  p.key AS ap1, m.key AS ap2, g.ph AS ph_given, p.ph AS ph_ap1, m.ph AS ph_ap2,
@@ -208,7 +220,8 @@ def predict(
 def linkable_sql(settings: dict[str, Any]) -> str:
     """Whether a prediction row (``pr``, its records' features ``a`` and ``b``) may be linked
     automatically: an anchor comparison agrees (``spec.ANCHOR_COMPARISONS``; a birth date differing in
-    the year only under the same name and address anchors nothing: ``conflict.relatives_lookalike``)
+    the year only under the same name and address anchors nothing: ``conflict.relatives_lookalike``;
+    with no CURP in the model and a birth date missing, ``spec.FIELD_ANCHOR_COMPARISONS`` all agreeing)
     and no veto comparison is at its "else" level (``spec.VETO_COMPARISONS``). Predictions keep each
     comparison's weight, not its level: the "else" level is told by its weight. Comparisons the model
     left out count as absent."""
@@ -219,6 +232,9 @@ def linkable_sql(settings: dict[str, Any]) -> str:
             continue
         extra = f" AND NOT {relatives_lookalike_sql('a', 'b')}" if c == "birth_date" else ""
         anchors.append(f"(pr.mw_{c} > 0{extra})")
+    if "curp" not in present and all(c in present for c in spec.FIELD_ANCHOR_COMPARISONS):
+        fields = " AND ".join(f"pr.mw_{c} > 0" for c in spec.FIELD_ANCHOR_COMPARISONS)
+        anchors.append(f"((a.dob IS NULL OR b.dob IS NULL) AND {fields})")
     anchor = "(" + (" OR ".join(anchors) or "false") + ")"
     return anchor + "".join(
         f" AND abs(pr.mw_{c} - ({linkage.else_weight(settings, c)!r})) > 1e-6"

@@ -139,4 +139,6 @@ NO_CURP_COLUMNS: tuple[tuple[str, ...], ...] = (
     ("given_main", "municipio"),
     ("ap1", "municipio"),
     ("domicilio", "municipio"),
+    # Both names mistyped and the municipio (a postcode) too: the birth date in the same localidad.
+    ("dob", "localidad"),
 )

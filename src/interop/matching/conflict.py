@@ -8,13 +8,16 @@ person, so those two are two pensioners and no reviewer is asked.
 
 A CURP *settles* identity when it is trusted (valid check digit, contradicting neither the record's
 birth date nor its sex: ``identity.curp.assess_curp``) and the record has its birth date, so the CURP
-agrees with it. Names and state play no part: a typo in a name must not cost the CURP its value.
+agrees with it. Names and state play no part: a typo in a name must not cost the CURP its value. A
+record whose birth year is mistyped keeps its valid CURP for comparison (``features.year_mistyped``),
+but that CURP settles nothing.
 
 Birth dates with the same day and month and another year (``year_only_differs``) are scored at their
 trained typo levels; but with the same full name at the same address (``relatives_lookalike``) they are
 what relatives look like (a parent and child or siblings with one name under one roof), and then the
 birth date never anchors an automatic link (``spec.ANCHOR_COMPARISONS``): such a pair goes to review
-unless its CURPs agree.
+unless its CURPs agree (a CURP kept despite the slip in the year counts: the same valid CURP on both
+records is how one person with a mistyped year looks, and a relative's CURP reads years apart).
 """
 
 from __future__ import annotations
@@ -23,7 +26,13 @@ from dataclasses import dataclass
 
 from interop.identity.keys import phonetic_word
 from interop.identity.names import PARTICLES, SKIPPED_GIVEN_NAMES
-from interop.matching.features import MatchFeatures
+from interop.matching.features import (
+    MatchFeatures,
+    curp_birth_date,
+    curp_birth_date_sql,
+    year_mistyped,
+    year_mistyped_sql,
+)
 from interop.matching.spec import days_apart, fuzzy, levenshtein
 
 
@@ -58,8 +67,19 @@ ROLL_SOURCE = "roll"
 
 
 def settles(s: Signature) -> bool:
-    """The record's CURP settles identity: trusted, and the record's own birth date agrees with it."""
-    return s.curp is not None and s.dob is not None
+    """The record's CURP settles identity: the record has its birth date, and it is not a slip in the
+    year of the one the CURP states (``features.year_mistyped``: a CURP kept for comparison despite
+    the slip settles nothing)."""
+    return s.curp is not None and s.dob is not None and not _year_slip(s.curp, s.dob)
+
+
+def _year_slip(curp: str, dob: str) -> bool:
+    return len(curp) == 18 and year_mistyped(curp_birth_date(curp), dob)
+
+
+def _settles_sql(x: str) -> str:
+    slip = year_mistyped_sql(curp_birth_date_sql(f"{x}.curp"), f"{x}.dob")
+    return f"{x}.curp IS NOT NULL AND {x}.dob IS NOT NULL AND NOT (length({x}.curp) = 18 AND {slip})"
 
 
 def curps_settle_apart(a: Signature, b: Signature) -> bool:
@@ -76,8 +96,7 @@ def kept_apart_sql(a: str, b: str) -> str:
     """``kept_apart`` over two feature rows aliased ``a`` and ``b`` (DuckDB SQL)."""
     return (
         f"({a}.source = '{ROLL_SOURCE}' AND {b}.source = '{ROLL_SOURCE}' "
-        f"AND {a}.curp IS NOT NULL AND {b}.curp IS NOT NULL AND {a}.dob IS NOT NULL "
-        f"AND {b}.dob IS NOT NULL AND {a}.curp <> {b}.curp)"
+        f"AND {_settles_sql(a)} AND {_settles_sql(b)} AND {a}.curp <> {b}.curp)"
     )
 
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from interop.identity.curp import assess_curp
+from interop.identity.curp import CurpConsistency, Verdict, assess_curp
 from interop.identity.keys import curp16_of, phonetic_key
 from interop.identity.names import (
     SKIPPED_GIVEN_NAMES,
@@ -120,11 +120,71 @@ def address_form(raw: str | None) -> str | None:
     return folded or None
 
 
+def curp_birth_date(curp: str) -> str:
+    """The birth date a well-formed CURP states, as an ISO date string (century from character 17: a
+    digit before 2000, a letter from 2000); not checked to be a real date."""
+    century = "19" if curp[16].isdigit() else "20"
+    return f"{century}{curp[4:6]}-{curp[6:8]}-{curp[8:10]}"
+
+
+def curp_birth_date_sql(curp: str) -> str:
+    """``curp_birth_date`` of the SQL expression ``curp`` (DuckDB)."""
+    return (
+        f"(CASE WHEN substr({curp}, 17, 1) BETWEEN '0' AND '9' THEN '19' ELSE '20' END "
+        f"|| substr({curp}, 5, 2) || '-' || substr({curp}, 7, 2) || '-' || substr({curp}, 9, 2))"
+    )
+
+
+def year_mistyped(stated: str | None, recorded: str | None) -> bool:
+    """A recorded birth date that is the stated one with a slip in the year: the same day and month,
+    the year one apart or differing in its last digit only (1947 for 1948, 1940 for 1948). A year
+    off in its tens (1958 for 1948) is how a parent's or a child's date reads, not a slip."""
+    if stated is None or recorded is None or stated[4:] != recorded[4:] or stated[:4] == recorded[:4]:
+        return False
+    if stated[:3] == recorded[:3]:
+        return True
+    return stated[:4].isdigit() and recorded[:4].isdigit() and abs(int(stated[:4]) - int(recorded[:4])) == 1
+
+
+def year_mistyped_sql(stated: str, recorded: str) -> str:
+    """``year_mistyped`` of two SQL expressions holding ISO dates (DuckDB; false when either is null)."""
+    return (
+        f"coalesce(substr({stated}, 5) = substr({recorded}, 5) "
+        f"AND substr({stated}, 1, 4) <> substr({recorded}, 1, 4) "
+        f"AND (substr({stated}, 1, 3) = substr({recorded}, 1, 3) "
+        f"OR abs(try_cast(substr({stated}, 1, 4) AS INTEGER) "
+        f"- try_cast(substr({recorded}, 1, 4) AS INTEGER)) = 1), false)"
+    )
+
+
+def matching_curp_sql(curp: str, trusted: str, dob: str, sexo: str) -> str:
+    """The CURP a record is compared by (``features_of``), over SQL expressions: a valid ``curp``
+    (the import keeps only valid ones), when ``trusted`` or when it contradicts the record's birth
+    date ``dob`` by a slip in the year only and not its sex ``sexo``."""
+    slip = year_mistyped_sql(curp_birth_date_sql(curp), dob)
+    return (
+        f"CASE WHEN length({curp}) = 18 AND ({trusted} OR ({slip} "
+        f"AND ({sexo} IS NULL OR substr({curp}, 11, 1) = {sexo}))) THEN {curp} END"
+    )
+
+
 def _clean(value: str | None) -> str | None:
     if value is None:
         return None
     value = value.strip().upper()
     return value or None
+
+
+def curp_counts(check: CurpConsistency, curp: str, birth_date: date | None) -> bool:
+    """The CURP is compared by: trusted, or contradicting the record's birth date by a slip in the
+    year only (and not its sex)."""
+    if check.trusted:
+        return True
+    return (
+        birth_date is not None
+        and check.sex is not Verdict.CONTRADICTS
+        and year_mistyped(curp_birth_date(curp), birth_date.isoformat())
+    )
 
 
 def features_of(
@@ -142,13 +202,17 @@ def features_of(
     localidad: str | None,
     domicilio: str | None,
 ) -> MatchFeatures:
-    """Features of a record given as written (the online probe). A CURP counts only when trusted."""
+    """Features of a record given as written (the online probe). A CURP counts when trusted, or when
+    valid and its only contradiction with the record is a slip in the birth year (``year_mistyped``):
+    the other record of the same person carries the same CURP, and that is the evidence the year-only
+    rule (``conflict.relatives_lookalike``) needs. Such a CURP never *settles* identity
+    (``conflict.settles`` wants the record's own date)."""
     given = given_parts(given_names)
     ap1 = surname_parts(paternal_surname)
     ap2 = surname_parts(maternal_surname)
     sex_c = _clean(sex)
     ent = _clean(entidad)
-    trusted: str | None = None
+    kept: str | None = None
     if curp:
         check = assess_curp(
             curp,
@@ -159,8 +223,9 @@ def features_of(
             sex=sex_c,
             state=ent,
         )
-        if check.trusted and check.check.value:
-            trusted = check.check.value
+        value = check.check.value
+        if value and check.check.valid and curp_counts(check, value, birth_date):
+            kept = value
     calc = curp16_of(
         given_names=given_names,
         paternal_surname=paternal_surname,
@@ -174,8 +239,8 @@ def features_of(
         unique_id=unique_id_of(source, record_id),
         source=source,
         record_id=record_id,
-        curp=trusted,
-        curp16=trusted[:16] if trusted else None,
+        curp=kept,
+        curp16=kept[:16] if kept else None,
         curp16_calc=calc,
         given_full=given.full if given else None,
         given_main=given.main if given else None,

@@ -26,7 +26,7 @@ from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, features_o
 from interop.matching.models_store import LoadedModel
 from interop.matching.schemas import FieldEvidenceRead, Grade, IdentityProbe, OnlineCandidate
 from interop.matching.scoring import PairScore, grade, score_pair
-from interop.matching.spec import ANCHOR_COMPARISONS, VETO_COMPARISONS
+from interop.matching.spec import ANCHOR_COMPARISONS, FIELD_ANCHOR_COMPARISONS, VETO_COMPARISONS
 
 PER_RULE_LIMIT = 20
 _STORED = [c for c in FEATURE_COLUMNS if c != "unique_id"]
@@ -100,10 +100,13 @@ def _grade(
     review_threshold: float,
     conflict: bool = False,
     lookalike: bool = False,
+    undated: bool = False,
 ) -> Literal["certain", "probable", "possible"]:
     """As the batch decides (``batch.linkable_sql``): certain needs the auto threshold, an anchor (CURP
     or birth date; with ``lookalike``, a birth date differing in the year alone under the same name
-    and address, ``conflict.relatives_lookalike``, anchors nothing), no veto comparison at its "else"
+    and address, ``conflict.relatives_lookalike``, anchors nothing; with no CURP in the model and a
+    birth date missing on either side, ``undated``, names and address all agreeing anchor:
+    ``spec.FIELD_ANCHOR_COMPARISONS``), no veto comparison at its "else"
     level and no hard conflict (``conflict.hard_conflict``: e.g. given names that are not variants of
     each other, settled CURPs that differ)."""
     graded = grade(scored.probability, auto_threshold=auto_threshold, review_threshold=review_threshold)
@@ -112,6 +115,9 @@ def _grade(
         for e in scored.evidence
         if e.comparison in ANCHOR_COMPARISONS and not (lookalike and e.comparison == "birth_date")
     )
+    compared = {e.comparison: e.weight for e in scored.evidence}
+    if not anchored and undated and "curp" not in compared:
+        anchored = all(compared.get(c, 0.0) > 0 for c in FIELD_ANCHOR_COMPARISONS)
     vetoed = any(e.level == "else" for e in scored.evidence if e.comparison in VETO_COMPARISONS)
     return "probable" if graded == "certain" and (conflict or vetoed or not anchored) else graded
 
@@ -155,6 +161,7 @@ async def match(
                 review_threshold=review_threshold,
                 conflict=hard_conflict(probe_signature, signature),
                 lookalike=relatives_lookalike(features, stored),
+                undated=features.dob is None or stored.dob is None,
             )
         )
         out.append(

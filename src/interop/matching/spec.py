@@ -392,6 +392,10 @@ M_FLOOR = 0.001
 # Names, place and address alone describe a household as well as a person (a namesake parent and child
 # at one address, one of them with neither CURP nor birth date on record): such pairs go to review.
 ANCHOR_COMPARISONS: tuple[str, ...] = ("curp", "birth_date")
+# Data with no CURP at all (a layout without it) has no identifier to settle a pair whose birth date
+# is missing on either side: there, agreement (positive weight) on every one of these comparisons
+# anchors instead — given names, first surname and address. Data with CURPs keeps the rule above.
+FIELD_ANCHOR_COMPARISONS: tuple[str, ...] = ("given", "paternal", "address")
 # Nor is a pair linked automatically when the model's own given-name comparison finds the names
 # unrelated (its last, "else" level: MARIA FERNANDA and MARIA, say): surnames, birth date and address
 # agreeing then describe twins as well as one person.
