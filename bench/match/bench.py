@@ -117,7 +117,8 @@ def empty_person_index(env: dict[str, str]) -> None:
     from interop.db.runtime import open_database, prepare
 
     settings = Settings(data_dir=Path(env["INTEROP_DATA_DIR"]))
-    url, server = prepare(settings)
+    # TRUNCATE is the tables' owner's right, not the application role's.
+    url, server = prepare(settings, as_owner=True)
 
     async def run() -> None:
         async with open_database(settings, url) as db, db.sessionmaker() as session:
