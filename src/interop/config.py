@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     # Audit: Ed25519 checkpoint signing key (PEM, PKCS8); generated into data_dir when unset.
     audit_signing_key: str | None = None
     audit_checkpoint_every: int = 1000
+    # Audit Merkle tree log: the origin line of its signed checkpoints, and the longest an event may wait
+    # between its commit and its leaf (the sequencer runs at least twice per delay).
+    audit_log_origin: str = "interop.bienestar.gob.mx/audit"
+    audit_max_merge_delay_s: float = Field(default=1.0, gt=0)
 
     # Imports: rows per committed batch (a resumed import restarts after the last committed batch).
     import_chunk_rows: int = Field(default=50_000, ge=1)

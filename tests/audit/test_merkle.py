@@ -184,3 +184,14 @@ def test_needed_nodes_are_logarithmic() -> None:
     assert len(merkle.needed_nodes(ranges)) <= 2 * 24
     ranges = merkle.consistency_ranges(5_000_001, 9_999_999)
     assert len(merkle.needed_nodes(ranges)) <= 3 * 24
+
+
+def test_frontier_extends_a_stored_tree() -> None:
+    for size in [0, 1, 5, 8, 1000]:
+        frontier = merkle.Frontier(size, TREE.node)
+        assert frontier.root() == merkle.root(size, TREE.node)
+        made = []
+        for h in HASHES[size : size + 37]:
+            made.extend(frontier.append(h))
+        assert frontier.root() == TREE.root(size + 37)
+        assert all(TREE.node(level, index) == h for level, index, h in made)

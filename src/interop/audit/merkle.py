@@ -175,6 +175,41 @@ class MemoryTree:
         return consistency_proof(first, self.size if second is None else second, self.node)
 
 
+class Frontier:
+    """The right edge of a tree: the perfect subtrees whose fold is its root (at most log2 n of them).
+    Enough to append leaves and compute every new complete subtree and the new root, without the rest
+    of the tree; built from ``perfect_parts(0, size)`` and their stored hashes."""
+
+    def __init__(self, size: int = 0, nodes: Lookup | None = None) -> None:
+        self.size = size
+        parts = perfect_parts(0, size) if size else []
+        if parts and nodes is None:
+            raise ValueError("a non-empty frontier needs its nodes")
+        get = _lookup(nodes) if nodes is not None else None
+        self.edge: list[tuple[int, int, bytes]] = [(lv, ix, get(lv, ix)) for lv, ix in parts] if get else []
+
+    def append(self, leaf_hash_: bytes) -> list[tuple[int, int, bytes]]:
+        """Add one leaf hash; returns the perfect subtrees it completed as (level, index, hash)."""
+        made = [(0, self.size, leaf_hash_)]
+        self.edge.append(made[0])
+        self.size += 1
+        while len(self.edge) > 1 and self.edge[-1][0] == self.edge[-2][0]:
+            level, index, right = self.edge.pop()
+            _, _, left = self.edge.pop()
+            node = (level + 1, index >> 1, node_hash(left, right))
+            self.edge.append(node)
+            made.append(node)
+        return made
+
+    def root(self) -> bytes:
+        if not self.edge:
+            return EMPTY_ROOT
+        acc = self.edge[-1][2]
+        for _, _, h in reversed(self.edge[:-1]):
+            acc = node_hash(h, acc)
+        return acc
+
+
 def verify_inclusion(
     leaf_hash_: bytes, index: int, size: int, proof: Sequence[bytes], root_hash: bytes
 ) -> bool:
