@@ -18,6 +18,7 @@ from interop.api import errors, metrics
 from interop.api.middleware import RequestContextMiddleware
 from interop.api.router import router
 from interop.api.telemetry import setup_tracing
+from interop.audit import sequencer as audit_sequencer
 from interop.audit import service as audit_service
 from interop.auth.tokens import KeyRing
 from interop.config import Settings
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     chain_length=await audit_service.chain_length(session),
                     failed_notifications=await referral_service.count_failed_notifications(session),
                     progress=await job_service.running_progress(session),
+                    audit_merge_delay=await audit_sequencer.pending_age_seconds(session),
                 )
 
         app.state.render_metrics = render_metrics

@@ -199,3 +199,23 @@ def _raw_public(signer: Signer) -> bytes:
     return signer.private.public_key().public_bytes(
         serialization.Encoding.Raw, serialization.PublicFormat.Raw
     )
+
+
+async def test_worker_loop_keeps_the_merge_delay_bounded(
+    sessionmaker: async_sessionmaker[AsyncSession], signer: Signer
+) -> None:
+    await record_many(sessionmaker, 3)
+    async with sessionmaker() as session:
+        assert await sequencer.pending_age_seconds(session) > 0
+    stop = asyncio.Event()
+    loop = asyncio.create_task(
+        sequencer.run(sessionmaker, signer=signer, origin=ORIGIN, max_merge_delay_s=0.2, stop=stop)
+    )
+    await asyncio.sleep(0.3)
+    await record_many(sessionmaker, 2)
+    await asyncio.sleep(0.3)
+    stop.set()
+    await loop
+    assert len(await _tree(sessionmaker)) == 5
+    async with sessionmaker() as session:
+        assert await sequencer.pending_age_seconds(session) == 0

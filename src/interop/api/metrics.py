@@ -63,6 +63,7 @@ def render(
     chain_length: int,
     failed_notifications: int,
     progress: Iterable[tuple[str, int, Mapping[str, Any]]],
+    audit_merge_delay: float = 0.0,
 ) -> bytes:
     """The exposition text: this process's (or every worker's) counters plus the database's state."""
     state = CollectorRegistry(auto_describe=True)
@@ -77,6 +78,11 @@ def render(
         jobs.labels(kind, job_state).set(count)
         ages.labels(kind, job_state).set(age)
     Gauge("interop_audit_chain_length", "Audit events in the chain", registry=state).set(chain_length)
+    Gauge(
+        "interop_audit_merge_delay_seconds",
+        "Age of the oldest committed audit event not yet a leaf of the Merkle tree",
+        registry=state,
+    ).set(audit_merge_delay)
     Gauge(
         "interop_notification_failures", "Subscription deliveries that failed for good", registry=state
     ).set(failed_notifications)

@@ -174,6 +174,23 @@ async def _extend(
     return Step(len(rows), frontier.size, delay)
 
 
+async def pending_age_seconds(session: AsyncSession) -> float:
+    """How long the oldest committed event not yet a leaf has waited (0 when none): the merge delay now,
+    which stays below ``audit_max_merge_delay_s`` while the sequencer keeps up."""
+    head = await latest_head(session)
+    watermark = head.watermark if head is not None and head.watermark is not None else 0
+    legacy = head is None or head.watermark is None
+    age = await session.scalar(
+        text(
+            "SELECT extract(epoch FROM now() - min(recorded_at)) FROM audit_event e "
+            "WHERE (e.xid >= :low OR (:legacy AND e.xid IS NULL)) "
+            "AND NOT EXISTS (SELECT 1 FROM audit_leaf l WHERE l.seq = e.seq)"
+        ),
+        {"low": watermark, "legacy": legacy},
+    )
+    return max(0.0, float(age or 0.0))
+
+
 async def catch_up(
     sessionmaker: async_sessionmaker[AsyncSession], *, signer: signing.Signer, origin: str, batch: int = BATCH
 ) -> int:
