@@ -42,7 +42,8 @@ def verify(
         ),
     ] = None,
 ) -> None:
-    """Walk the hash chain and every signed checkpoint; exit 1 naming the first bad entry."""
+    """Walk the hash chain and every signed checkpoint, then the Merkle tree and every signed head; exit 1
+    naming the first bad entry."""
     settings = Settings()
     with database(LABEL, settings) as url:
         signer = audit_service.current_signer()
@@ -61,11 +62,15 @@ def verify(
     rate = report.events_checked / report.seconds if report.seconds else 0.0
     summary = (
         f"{report.events_checked} events up to seq {report.head_seq}, "
-        f"{report.checkpoints_checked} checkpoints (key {report.key_id}) "
+        f"{report.checkpoints_checked} checkpoints (key {report.key_id}), "
+        f"tree of {report.leaves_checked} leaves with {report.heads_checked} signed heads "
         f"in {report.seconds:.1f} s ({rate:,.0f} events/s)"
     )
     if not report.ok:
-        typer.echo(f"audit chain BROKEN: first bad entry seq {report.first_bad_seq}: {report.reason}")
+        if report.first_bad_seq is not None:
+            typer.echo(f"audit chain BROKEN: first bad entry seq {report.first_bad_seq}: {report.reason}")
+        else:
+            typer.echo(f"audit tree BROKEN: first bad leaf {report.first_bad_leaf}: {report.reason}")
         typer.echo(summary)
         raise typer.Exit(1)
     typer.echo(f"audit chain intact: {summary}")

@@ -142,7 +142,9 @@ class CheckpointRead(BaseModel):
 
 
 class VerificationRead(BaseModel):
-    """The result of walking the chain and the checkpoints. ``first_bad_seq`` names the first bad entry."""
+    """The result of walking the chain and its checkpoints, then the Merkle tree and its signed heads.
+    ``first_bad_seq`` names the first bad chain entry, ``first_bad_leaf`` the first bad leaf; ``reason``
+    says why (the chain's reason first)."""
 
     ok: bool
     events_checked: int
@@ -153,6 +155,9 @@ class VerificationRead(BaseModel):
     reason: str | None = None
     key_id: str
     seconds: float
+    leaves_checked: int = 0
+    heads_checked: int = 0
+    first_bad_leaf: int | None = None
 
 
 class AuditKey(BaseModel):
