@@ -11,6 +11,7 @@ What it names (the lowest leaf index wins):
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,10 +22,14 @@ from interop.audit import chain, merkle
 from interop.audit import checkpoint as cp
 from interop.audit.signing import Verifier
 
+# Streamed with COPY (text, NULL as empty); the canonical form is rebuilt from each line without decoding
+# values where it can (chain.canonical_from_copy), as the chain walk does. Fields: ROW_FIELDS of the event
+# (empty when it is gone), then the leaf index, the leaf's seq and the stored leaf hash in hex.
 _LEAVES = (
-    "SELECT l.leaf_index, l.seq AS leaf_seq, n.hash AS stored, "
+    "SELECT "
     + ", ".join(f"e.{f}" for f in chain.ROW_FIELDS)
-    + " FROM audit_leaf l LEFT JOIN audit_event e ON e.seq = l.seq "
+    + ", l.leaf_index, l.seq, encode(n.hash, 'hex') FROM audit_leaf l "
+    "LEFT JOIN audit_event e ON e.seq = l.seq "
     "LEFT JOIN audit_node n ON n.level = 0 AND n.idx = l.leaf_index ORDER BY l.leaf_index"
 )
 _HEADS = (
@@ -62,49 +67,70 @@ def _check_head(head: Any, root: bytes, verifier: Verifier) -> str | None:
     return None
 
 
+class _Walker:
+    """Feeds COPY chunks through the frontier, checking each signed head as the tree reaches its size."""
+
+    def __init__(self, heads: list[Any], verifier: Verifier) -> None:
+        self.heads = iter(heads)
+        self.next_head = next(self.heads, None)
+        self.verifier = verifier
+        self.frontier = merkle.Frontier()
+        self.breaks: list[tuple[int, str]] = []
+        self.heads_checked = 0
+        self.stopped = False
+        self._rest = b""
+
+    def feed(self, data: bytes) -> None:
+        if self.stopped:
+            return
+        lines = (self._rest + data).split(b"\n")
+        self._rest = lines.pop()
+        frontier, leaf_hash = self.frontier, merkle.leaf_hash
+        for line in lines:
+            fields = line.split(b"\t")
+            index, leaf_seq, stored = int(fields[16]), fields[17].decode(), bytes.fromhex(fields[18].decode())
+            if index != frontier.size:
+                self.breaks.append(
+                    (frontier.size, f"leaf {frontier.size}: missing (the leaf indexes jump to {index})")
+                )
+                self.stopped = True
+                return
+            if not fields[0]:
+                self.breaks.append((index, f"leaf {index}: its event seq {leaf_seq} is missing"))
+                frontier.append(stored or bytes(32))
+            else:
+                body = chain.canonical_from_copy(line, fields) or chain.canonical_from_copy_slow(fields)
+                computed = leaf_hash(body)
+                if stored != computed:
+                    self.breaks.append(
+                        (index, f"leaf {index}: event seq {leaf_seq} was altered (its leaf hash differs)")
+                    )
+                frontier.append(computed)
+            while self.next_head is not None and int(self.next_head["tree_size"]) == frontier.size:
+                problem = _check_head(self.next_head, frontier.root(), self.verifier)
+                if problem:
+                    self.breaks.append((frontier.size - 1, problem))
+                self.heads_checked += 1
+                self.next_head = next(self.heads, None)
+
+
 async def verify_tree(conn: asyncpg.Connection, *, verifier: Verifier) -> TreeReport:
     """Walk the whole tree in the connection's open transaction (call inside one, for one snapshot)."""
     heads = list(await conn.fetch(_HEADS))
-    pending = iter(heads)
-    next_head = next(pending, None)
-    frontier = merkle.Frontier()
-    breaks: list[tuple[int, str]] = []
-    checked_heads = 0
+    walker = _Walker(heads, verifier)
 
-    def pass_heads() -> None:
-        nonlocal next_head, checked_heads
-        while next_head is not None and int(next_head["tree_size"]) == frontier.size:
-            problem = _check_head(next_head, frontier.root(), verifier)
-            if problem:
-                breaks.append((frontier.size - 1, problem))
-            checked_heads += 1
-            next_head = next(pending, None)
+    async def sink(data: bytes) -> None:
+        walker.feed(data)
+        await asyncio.sleep(0)  # a long walk inside the API must not starve other requests
 
-    await conn.execute("SET LOCAL TIME ZONE 'UTC'")
-    async for row in conn.cursor(_LEAVES, prefetch=5000):
-        index = int(row["leaf_index"])
-        if index != frontier.size:
-            breaks.append(
-                (frontier.size, f"leaf {frontier.size}: missing (the leaf indexes jump to {index})")
-            )
-            break
-        if row["seq"] is None:
-            breaks.append((index, f"leaf {index}: its event seq {row['leaf_seq']} is missing"))
-            frontier.append(bytes(row["stored"]) if row["stored"] is not None else bytes(32))
-        else:
-            computed = merkle.leaf_hash(chain.canonical_row([row[f] for f in chain.ROW_FIELDS]))
-            if row["stored"] is None or bytes(row["stored"]) != computed:
-                breaks.append(
-                    (index, f"leaf {index}: event seq {row['seq']} was altered (its leaf hash differs)")
-                )
-            frontier.append(computed)
-        pass_heads()
-    if next_head is not None and not breaks:
-        size = int(next_head["tree_size"])
+    await conn.execute("SET LOCAL TIME ZONE 'UTC'")  # the canonical form is rebuilt from UTC text
+    await conn.copy_from_query(_LEAVES, output=sink, format="text", null="")
+    frontier, breaks = walker.frontier, walker.breaks
+    if walker.next_head is not None and not breaks:
+        size = int(walker.next_head["tree_size"])
         breaks.append((frontier.size, f"leaf {frontier.size}: missing (a head signs size {size})"))
     if heads:
-        last = heads[-1]
-        watermark = last["watermark"]
+        watermark = heads[-1]["watermark"]
         left_out = await conn.fetchval(
             _LEFT_OUT, watermark if watermark is not None else -1, watermark is not None
         )
@@ -115,7 +141,7 @@ async def verify_tree(conn: asyncpg.Connection, *, verifier: Verifier) -> TreeRe
     first = min(breaks, key=lambda b: b[0]) if breaks else None
     return TreeReport(
         leaves_checked=frontier.size,
-        heads_checked=checked_heads,
+        heads_checked=walker.heads_checked,
         tree_size=frontier.size,
         first_bad_leaf=first[0] if first else None,
         reason=first[1] if first else None,
