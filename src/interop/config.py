@@ -84,6 +84,8 @@ class Settings(BaseSettings):
 
     # Audit: Ed25519 checkpoint signing key (PEM, PKCS8); generated into data_dir when unset.
     audit_signing_key: str | None = None
+    # Else this file (created when missing); default data_dir/audit/audit-ed25519.pem, apart from token keys.
+    audit_key_file: Path | None = None
     audit_checkpoint_every: int = 1000
     # Audit Merkle tree log: the origin line of its signed checkpoints, and the longest an event may wait
     # between its commit and its leaf (the sequencer runs at least twice per delay).

@@ -15,7 +15,7 @@ UPDATE/DELETE/TRUNCATE revoked, the non-owner role ``interop_app``) and ``audit_
     verify_proof  standalone verifier for auditors (standard library + cryptography only)
     tree_verification  the whole tree and every signed head, naming the first bad leaf
     chain         pure: canonical form, hashing, walking rows or a COPY stream
-    signing       the Ed25519 checkpoint key (settings, else data_dir/keys/audit-ed25519.pem)
+    signing       the Ed25519 audit key (settings, else data_dir/audit/audit-ed25519.pem)
     verification  walk the chain and checkpoints (one snapshot, or parallel seq ranges)
     export        NDJSON of a date range with the checkpoint that covers it
     router, cli   /v1/trace, /v1/audit/{verification,export,checkpoints,keys,heads,entries,proofs};
