@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from interop.audit import chain, merkle, sequencer, verify_proof
 from interop.audit import checkpoint as cp
 from interop.audit.signing import Signer
+from interop.config import Settings
 
 from .factories import record_many
 
@@ -219,3 +220,43 @@ async def test_worker_loop_keeps_the_merge_delay_bounded(
     assert len(await _tree(sessionmaker)) == 5
     async with sessionmaker() as session:
         assert await sequencer.pending_age_seconds(session) == 0
+
+
+async def test_the_job_worker_runs_the_sequencer(
+    sessionmaker: async_sessionmaker[AsyncSession], signer: Signer, settings: Settings
+) -> None:
+    from interop.job.worker import Worker
+
+    settings.audit_max_merge_delay_s = 0.2
+    await record_many(sessionmaker, 3)
+    stop = asyncio.Event()
+    task = asyncio.create_task(Worker(settings, sessionmaker).run_forever(stop))
+    for _ in range(50):
+        await asyncio.sleep(0.1)
+        if len(await _tree(sessionmaker)) == 3:
+            break
+    stop.set()
+    await task
+    assert len(await _tree(sessionmaker)) == 3
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_head SET kid = 'x'",
+        "DELETE FROM audit_leaf",
+        "UPDATE audit_node SET hash = hash",
+        "TRUNCATE audit_head",
+    ],
+)
+async def test_tree_tables_are_append_only(
+    sessionmaker: async_sessionmaker[AsyncSession], signer: Signer, database_url: str, statement: str
+) -> None:
+    await record_many(sessionmaker, 2)
+    await _step(sessionmaker, signer)
+    conn = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+    try:
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+            await conn.execute(statement)
+    finally:
+        await conn.close()
