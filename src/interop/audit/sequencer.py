@@ -176,19 +176,33 @@ async def _extend(
 
 async def pending_age_seconds(session: AsyncSession) -> float:
     """How long the oldest committed event not yet a leaf has waited (0 when none): the merge delay now,
-    which stays below ``audit_max_merge_delay_s`` while the sequencer keeps up."""
+    which stays below ``audit_max_merge_delay_s`` while the sequencer keeps up. Index range scans only
+    (it runs on every metrics scrape)."""
     head = await latest_head(session)
-    watermark = head.watermark if head is not None and head.watermark is not None else 0
-    legacy = head is None or head.watermark is None
-    age = await session.scalar(
-        text(
-            "SELECT extract(epoch FROM now() - min(recorded_at)) FROM audit_event e "
-            "WHERE (e.xid >= :low OR (:legacy AND e.xid IS NULL)) "
-            "AND NOT EXISTS (SELECT 1 FROM audit_leaf l WHERE l.seq = e.seq)"
-        ),
-        {"low": watermark, "legacy": legacy},
+    oldest: list[Any] = []
+    if head is None or head.watermark is None:  # legacy chain events still to sequence
+        size = head.tree_size if head is not None else 0
+        after = await session.scalar(select(AuditLeaf.seq).where(AuditLeaf.leaf_index == size - 1)) or 0
+        oldest.append(
+            await session.scalar(
+                text("SELECT min(recorded_at) FROM audit_event WHERE xid IS NULL AND seq > :after"),
+                {"after": after},
+            )
+        )
+    oldest.append(
+        await session.scalar(
+            text(
+                "SELECT min(recorded_at) FROM audit_event e WHERE e.xid >= :low "
+                "AND NOT EXISTS (SELECT 1 FROM audit_leaf l WHERE l.seq = e.seq)"
+            ),
+            {"low": head.watermark if head is not None and head.watermark is not None else 0},
+        )
     )
-    return max(0.0, float(age or 0.0))
+    moments = [m for m in oldest if m is not None]
+    if not moments:
+        return 0.0
+    earliest: datetime = min(moments)
+    return max(0.0, (datetime.now(UTC) - earliest).total_seconds())
 
 
 async def catch_up(
