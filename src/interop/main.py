@@ -18,6 +18,7 @@ from interop.api import errors, metrics
 from interop.api.middleware import RequestContextMiddleware
 from interop.api.router import router
 from interop.api.telemetry import setup_tracing
+from interop.audit import sequencer as audit_sequencer
 from interop.audit import service as audit_service
 from interop.auth.tokens import KeyRing
 from interop.config import Settings
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     chain_length = await audit_service.chain_length(session)
                     failed = await referral_service.count_failed_notifications(session)
                     progress = await job_service.running_progress(session)
+                    merge_delay = await audit_sequencer.pending_age_seconds(session)
             except Exception as exc:
                 if not is_unreachable(exc):
                     raise
@@ -70,7 +72,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 return metrics.render(db_unreachable_s=outage.down_for())
             outage.succeeded()
             return metrics.render(
-                queue=queue, chain_length=chain_length, failed_notifications=failed, progress=progress
+                queue=queue,
+                chain_length=chain_length,
+                failed_notifications=failed,
+                progress=progress,
+                audit_merge_delay=merge_delay,
             )
 
         app.state.render_metrics = render_metrics

@@ -78,3 +78,29 @@ async def test_export_writes_the_range_and_its_checkpoint(
     assert [line["kind"] for line in lines] == ["header", "event", "event", "event", "event", "checkpoint"]
     assert lines[-1]["seq"] == 4
     assert lines[-1]["key_id"] == signer.key_id
+
+
+async def test_prove_writes_documents_the_standalone_verifier_accepts_then_check_consistency(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], signer: Signer, tmp_path: Path
+) -> None:
+    from interop.audit import verify_proof
+
+    await record_many(sessionmaker, 4)
+    proved = await _interop(settings, "audit", "prove", "AuditEvent/3", "--out", str(tmp_path))
+    assert proved.exit_code == 0, proved.output
+    assert "event 3 is leaf 2" in proved.stdout
+    files = {name: str(tmp_path / f"{name}.json") for name in ("keys", "head", "entry", "proof")}
+    argv = ["inclusion", "--keys", files["keys"], "--head", files["head"]]
+    assert verify_proof.main([*argv, "--entry", files["entry"], "--proof", files["proof"]]) == 0
+
+    await record_many(sessionmaker, 3)
+    await _interop(settings, "audit", "prove", "7", "--out", str(tmp_path / "later"))
+    ok = await _interop(settings, "audit", "check-consistency", files["head"])
+    assert ok.exit_code == 0, ok.output
+    assert "consistent" in ok.stdout
+    # a head from a fork: another root for the same size (its signature no longer matches either)
+    forged = orjson.loads((tmp_path / "head.json").read_bytes()) | {"root_hash": "A" * 43 + "="}
+    (tmp_path / "forged.json").write_bytes(orjson.dumps(forged))
+    bad = await _interop(settings, "audit", "check-consistency", str(tmp_path / "forged.json"))
+    assert bad.exit_code == 1
+    assert "NOT consistent" in bad.stdout

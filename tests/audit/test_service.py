@@ -192,6 +192,11 @@ async def test_non_owner_app_role_may_only_read_and_append(database_url: str) ->
             ("audit_event", "INSERT"),
             ("audit_checkpoint", "SELECT"),
             ("audit_checkpoint", "INSERT"),
+            *(
+                (table, privilege)
+                for table in ("audit_leaf", "audit_node", "audit_head")
+                for privilege in ("SELECT", "INSERT")
+            ),
         }
         async with conn.transaction():
             await conn.execute("SET LOCAL ROLE interop_app")

@@ -27,6 +27,9 @@ TAMPERING = [
     "TRUNCATE audit_event",
     "UPDATE audit_checkpoint SET seq = 0",
     "DELETE FROM alembic_version",
+    "UPDATE audit_leaf SET seq = 0",
+    "DELETE FROM audit_node",
+    "TRUNCATE audit_head",
     "SET session_replication_role = replica",
 ]
 
@@ -56,12 +59,15 @@ async def test_the_applications_role_has_what_it_needs_on_every_table(
         missing = await conn.fetch(
             "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') "
-            "AND c.relname NOT IN ('audit_event', 'audit_checkpoint', 'alembic_version') "
+            "AND c.relname NOT IN ('audit_event', 'audit_checkpoint', 'audit_leaf', 'audit_node', "
+            "'audit_head', 'alembic_version') "
             "AND NOT has_table_privilege(c.oid, 'SELECT, INSERT, UPDATE, DELETE')"
         )
         assert [r["relname"] for r in missing] == []
-        for table in ("audit_event", "audit_checkpoint"):
+        for table in ("audit_event", "audit_checkpoint", "audit_leaf", "audit_node", "audit_head"):
             assert await conn.fetchval("SELECT has_table_privilege($1, 'SELECT, INSERT')", table)
+            assert not await conn.fetchval("SELECT has_table_privilege($1, 'UPDATE')", table), table
+            assert not await conn.fetchval("SELECT has_table_privilege($1, 'DELETE')", table), table
     finally:
         await conn.close()
     # A table the owner creates later (a future migration) is usable by the application at once.

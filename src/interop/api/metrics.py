@@ -64,6 +64,7 @@ def render(
     failed_notifications: int | None = None,
     progress: Iterable[tuple[str, int, Mapping[str, Any]]] = (),
     db_unreachable_s: float = 0.0,
+    audit_merge_delay: float | None = None,
 ) -> bytes:
     """The exposition text: this process's (or every worker's) counters plus the database's state (left
     out while the database is unreachable; ``interop_db_unreachable_seconds`` says for how long)."""
@@ -85,6 +86,12 @@ def render(
         ages.labels(kind, job_state).set(age)
     if chain_length is not None:
         Gauge("interop_audit_chain_length", "Audit events in the chain", registry=state).set(chain_length)
+    if audit_merge_delay is not None:
+        Gauge(
+            "interop_audit_merge_delay_seconds",
+            "Age of the oldest committed audit event not yet a leaf of the Merkle tree",
+            registry=state,
+        ).set(audit_merge_delay)
     if failed_notifications is not None:
         Gauge(
             "interop_notification_failures", "Subscription deliveries that failed for good", registry=state

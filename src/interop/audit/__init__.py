@@ -1,16 +1,25 @@
-"""The audit trail: who did what to whose record, append-only, hash-chained, with signed checkpoints.
+"""The audit trail: who did what to whose record, append-only, the leaves of a Merkle tree log (RFC 9162
+hashing) with signed tree heads; events from before the tree also form a hash chain with signed checkpoints.
 
 Owns the tables ``audit_event`` and ``audit_checkpoint`` (migration ``0002_audit``: append-only trigger,
-UPDATE/DELETE/TRUNCATE revoked, the non-owner role ``interop_app``). A leaf: it imports no other domain
+UPDATE/DELETE/TRUNCATE revoked, the non-owner role ``interop_app``) and ``audit_leaf``, ``audit_node``,
+``audit_head`` (migration ``0010_audit_merkle``, the same protections). A leaf: it imports no other domain
 (its router alone uses ``interop.auth.dependencies.require`` for route policies).
 
-    service       record() in the caller's transaction (written at commit under the chain lock),
-                  record_denied(), checkpoints, search, trace
+    service       record() in the caller's transaction (written at commit under the chain lock, or with
+                  no lock when ``audit_lock_free``), record_denied(), checkpoints, search, trace
+    merkle        pure: RFC 9162 §2.1 roots, inclusion and consistency proofs over perfect subtrees
+    checkpoint    pure: C2SP tlog-checkpoint bodies of the signed tree heads
+    sequencer     committed events → leaves in commit order, nodes, a signed head per step (job worker)
+    proofs        keys, heads, leaves, inclusion and consistency proofs from the stored nodes
+    verify_proof  standalone verifier for auditors (standard library + cryptography only)
+    tree_verification  the whole tree and every signed head, naming the first bad leaf
     chain         pure: canonical form, hashing, walking rows or a COPY stream
-    signing       the Ed25519 checkpoint key (settings, else data_dir/keys/audit-ed25519.pem)
+    signing       the Ed25519 audit key (settings, else data_dir/audit/audit-ed25519.pem)
     verification  walk the chain and checkpoints (one snapshot, or parallel seq ranges)
     export        NDJSON of a date range with the checkpoint that covers it
-    router, cli   /v1/trace, /v1/audit/{verification,export,checkpoints}; ``interop audit …``
+    router, cli   /v1/trace, /v1/audit/{verification,export,checkpoints,keys,heads,entries,proofs};
+                  ``interop audit verify|export|checkpoint|prove|check-consistency``
 
 The FHIR view (``/fhir/AuditEvent``, shaped per IHE BALP) lives in ``interop.fhir.auditevent``.
 

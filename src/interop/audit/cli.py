@@ -1,19 +1,22 @@
-"""``interop audit …``: verify the chain, export a date range, sign the head now."""
+"""``interop audit …``: verify the chain and the tree, export a date range, sign the head now, prove one
+event's inclusion, check that the log only grew since a saved head."""
 
 from __future__ import annotations
 
+import json
 import secrets
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interop.audit import export as audit_export
+from interop.audit import proofs, sequencer, verification, verify_proof
 from interop.audit import service as audit_service
-from interop.audit import verification
+from interop.audit.schemas import AuditEntity
 from interop.audit.signing import Verifier
 from interop.command import database, run_session
 from interop.config import Settings
@@ -42,7 +45,8 @@ def verify(
         ),
     ] = None,
 ) -> None:
-    """Walk the hash chain and every signed checkpoint; exit 1 naming the first bad entry."""
+    """Walk the hash chain and every signed checkpoint, then the Merkle tree and every signed head; exit 1
+    naming the first bad entry."""
     settings = Settings()
     with database(LABEL, settings) as url:
         signer = audit_service.current_signer()
@@ -61,11 +65,15 @@ def verify(
     rate = report.events_checked / report.seconds if report.seconds else 0.0
     summary = (
         f"{report.events_checked} events up to seq {report.head_seq}, "
-        f"{report.checkpoints_checked} checkpoints (key {report.key_id}) "
+        f"{report.checkpoints_checked} checkpoints (key {report.key_id}), "
+        f"tree of {report.leaves_checked} leaves with {report.heads_checked} signed heads "
         f"in {report.seconds:.1f} s ({rate:,.0f} events/s)"
     )
     if not report.ok:
-        typer.echo(f"audit chain BROKEN: first bad entry seq {report.first_bad_seq}: {report.reason}")
+        if report.first_bad_seq is not None:
+            typer.echo(f"audit chain BROKEN: first bad entry seq {report.first_bad_seq}: {report.reason}")
+        else:
+            typer.echo(f"audit tree BROKEN: first bad leaf {report.first_bad_leaf}: {report.reason}")
         typer.echo(summary)
         raise typer.Exit(1)
     typer.echo(f"audit chain intact: {summary}")
@@ -135,3 +143,100 @@ def checkpoint() -> None:
             )
 
         typer.echo(run_session(LABEL, settings, url, work))
+
+
+def _event_seq(value: str) -> int:
+    digits = value.removeprefix("AuditEvent/")
+    if not digits.isdigit():
+        raise typer.BadParameter("EVENT is an AuditEvent id (its seq) or AuditEvent/<seq>")
+    return int(digits)
+
+
+@app.command("prove")
+def prove(
+    event: Annotated[str, typer.Argument(help="The AuditEvent: its id (seq) or AuditEvent/<seq>.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", file_okay=False, help="Write keys, head, entry, proof JSON here.")
+    ] = None,
+) -> None:
+    """Prove that one event is in the latest signed tree: the documents the standalone verifier checks
+    (``python -m interop.audit.verify_proof inclusion …``), checked here too before they are written."""
+    settings = Settings()
+    seq = _event_seq(event)
+    with database(LABEL, settings) as url:
+        signer = audit_service.current_signer()
+
+        async def work(session: AsyncSession) -> dict[str, Any]:
+            index = await proofs.leaf_index_of(session, seq=seq)
+            if index is None:  # not sequenced yet: one step now (the worker's would come within a second)
+                await sequencer.step(session, signer=signer, origin=settings.audit_log_origin)
+                index = await proofs.leaf_index_of(session, seq=seq)
+            if index is None:
+                raise typer.BadParameter(f"no committed audit event {seq}")
+            head = await proofs.latest_head(session)
+            await audit_service.record(
+                session,
+                _ctx(),
+                action="R",
+                subtype="read",
+                entities=[AuditEntity(type="AuditEvent", id=str(seq))],
+            )
+            return {
+                "keys": proofs.keys(signer).model_dump(),
+                "head": head.model_dump(mode="json"),
+                "entry": (await proofs.leaf(session, index=index)).model_dump(),
+                "proof": (
+                    await proofs.inclusion(session, index=index, tree_size=head.tree_size)
+                ).model_dump(),
+            }
+
+        docs = run_session(LABEL, settings, url, work)
+    keys = verify_proof.load_keys(docs["keys"])
+    verify_proof.verify_inclusion(docs["head"], docs["entry"], docs["proof"], keys)
+    if out is None:
+        typer.echo(json.dumps(docs, indent=2))
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    for name, doc in docs.items():
+        (out / f"{name}.json").write_text(json.dumps(doc, indent=2) + "\n")
+    index, size = docs["entry"]["index"], docs["head"]["tree_size"]
+    typer.echo(
+        f"event {seq} is leaf {index} of the signed tree of size {size}; wrote {', '.join(docs)} to {out}"
+    )
+
+
+@app.command("check-consistency")
+def check_consistency(
+    old_head_file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, help="A head saved earlier (GET /v1/audit/heads/latest)."
+        ),
+    ],
+) -> None:
+    """Check that the latest signed tree extends the saved one (nothing changed or removed); exit 1 if not."""
+    settings = Settings()
+    try:
+        old = json.loads(old_head_file.read_text())
+    except ValueError as exc:
+        raise typer.BadParameter("OLD_HEAD_FILE is not a head's JSON") from exc
+    with database(LABEL, settings) as url:
+        signer = audit_service.current_signer()
+
+        async def work(session: AsyncSession) -> tuple[dict[str, Any], dict[str, Any]]:
+            new = await proofs.latest_head(session)
+            first = int(old.get("tree_size", 0))
+            if not 1 <= first <= new.tree_size:
+                return new.model_dump(mode="json"), {"first": first, "second": new.tree_size, "hashes": []}
+            proof = await proofs.consistency(session, first=first, second=new.tree_size)
+            return new.model_dump(mode="json"), proof.model_dump()
+
+        new, proof = run_session(LABEL, settings, url, work)
+    try:
+        verify_proof.verify_consistency(
+            old, new, proof, verify_proof.load_keys(proofs.keys(signer).model_dump())
+        )
+    except verify_proof.VerificationFailed as exc:
+        typer.echo(f"audit log NOT consistent with the saved head: {exc}")
+        raise typer.Exit(1) from None
+    typer.echo(f"audit log consistent: size {new['tree_size']} extends the saved size {old['tree_size']}")

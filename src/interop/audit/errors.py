@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from interop.errors import Invalid, Unavailable
+from interop.errors import Invalid, NotFound, Unavailable
 
 
 class AuditRecordRejected(ValueError):
@@ -16,3 +16,15 @@ class InvalidAuditQuery(Invalid):
 
 class SigningKeyUnavailable(Unavailable):
     code = "audit-signing-key-unavailable"
+
+
+class TreeHeadNotFound(NotFound):
+    code = "audit-tree-head-not-found"
+
+
+class LeafNotFound(NotFound):
+    code = "audit-leaf-not-found"
+
+
+class InvalidProofRequest(Invalid):
+    code = "invalid-audit-proof-request"

@@ -1,8 +1,12 @@
-"""Tables of the audit domain: the hash-chained event log and its signed checkpoints.
+"""Tables of the audit domain: the event log, the Merkle tree over it with its signed tree heads, and the
+legacy hash chain's signed checkpoints.
 
-Both are append-only: migration ``0002_audit`` installs a trigger that refuses UPDATE, DELETE and TRUNCATE
-and revokes those privileges from PUBLIC. ``seq`` is the single global chain order (1, 2, 3 … without gaps);
-``hash`` is sha256(previous hash ‖ canonical form) as defined in :mod:`interop.audit.chain`.
+All are append-only: migrations ``0002_audit`` and ``0010_audit_merkle`` install a trigger that refuses
+UPDATE, DELETE and TRUNCATE and revoke those privileges from PUBLIC. Events written before ``0010`` form a
+hash chain (``seq`` 1, 2, 3 … without gaps, ``hash`` = sha256(previous hash ‖ canonical form),
+:mod:`interop.audit.chain`); later ones have ``seq`` from a sequence (gaps where a transaction rolled
+back), no ``hash``, and ``xid``, their inserting transaction.
+Every event becomes a leaf of the Merkle tree (:mod:`interop.audit.sequencer`).
 """
 
 from __future__ import annotations
@@ -15,8 +19,11 @@ from sqlalchemy import (
     Identity,
     Index,
     LargeBinary,
+    Sequence,
+    SmallInteger,
     String,
     Text,
+    UniqueConstraint,
     cast,
     literal_column,
     text,
@@ -25,6 +32,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from interop.db.base import Base
+
+# Events since migration 0010 take their seq from here at insert (no lock; rolled-back ones leave gaps).
+_SEQ = Sequence("audit_event_seq_seq", metadata=Base.metadata)
 
 
 class AuditEvent(Base):
@@ -39,6 +49,7 @@ class AuditEvent(Base):
         Index("ix_audit_event_trace_id", "trace_id"),
         Index("ix_audit_event_patient", "patient", postgresql_where=text("patient IS NOT NULL")),
         Index("ix_audit_event_client_id", "client_id"),
+        Index("ix_audit_event_xid", "xid", postgresql_where=text("xid IS NOT NULL")),
         # entities is the JSON text that was hashed (kept verbatim); searched through this expression.
         Index(
             "ix_audit_event_entities",
@@ -48,7 +59,9 @@ class AuditEvent(Base):
         ),
     )
 
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(
+        BigInteger, _SEQ, primary_key=True, autoincrement=False, server_default=_SEQ.next_value()
+    )
     recorded_at: Mapped[datetime]
     type: Mapped[str] = mapped_column(String(32))
     subtype: Mapped[str] = mapped_column(String(32))
@@ -64,7 +77,48 @@ class AuditEvent(Base):
     patient: Mapped[str | None] = mapped_column(String(100))
     entities: Mapped[str] = mapped_column(Text)
     query: Mapped[str | None] = mapped_column(Text)
+    hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # pg_current_xact_id() of the inserting transaction; NULL for events of the legacy chain.
+    xid: Mapped[int | None] = mapped_column(
+        BigInteger, server_default=text("pg_current_xact_id()::text::bigint")
+    )
+
+
+class AuditLeaf(Base):
+    """Leaf ``leaf_index`` of the tree is the event ``seq`` (its canonical form is the leaf's bytes)."""
+
+    __tablename__ = "audit_leaf"
+    __table_args__ = (UniqueConstraint("seq"),)
+
+    leaf_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class AuditNode(Base):
+    """The hash of the complete perfect subtree of leaves [idx·2^level, (idx+1)·2^level)."""
+
+    __tablename__ = "audit_node"
+    __table_args__ = (CheckConstraint("octet_length(hash) = 32", name="hash_length"),)
+
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     hash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class AuditHead(Base):
+    """A signed tree head: ``checkpoint`` (C2SP tlog-checkpoint body) signed with Ed25519 by key ``kid``.
+    ``watermark`` is the snapshot xmin of the step that signed it: every event of a transaction below it
+    is in this tree."""
+
+    __tablename__ = "audit_head"
+
+    tree_size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+    kid: Mapped[str] = mapped_column(String(32))
+    checkpoint: Mapped[str] = mapped_column(Text)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    watermark: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class AuditCheckpoint(Base):

@@ -1,4 +1,5 @@
-"""``/v1`` routes of the audit trail: one case end to end, verification, export, checkpoints.
+"""``/v1`` routes of the audit trail: one case end to end, verification, export, checkpoints, and the
+Merkle tree log's keys, signed heads, leaves and proofs (DESIGN.md "Audit proofs").
 
 Reading the trail is itself recorded (an auditor's reads are security-relevant too).
 """
@@ -15,10 +16,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from interop.api.deps import SessionDep
 from interop.audit import export as audit_export
+from interop.audit import proofs, verification
 from interop.audit import service as audit_service
-from interop.audit import verification
 from interop.audit.errors import InvalidAuditQuery
-from interop.audit.schemas import CheckpointRead, TraceRead, VerificationRead
+from interop.audit.schemas import (
+    AuditEntity,
+    AuditKeyList,
+    CheckpointRead,
+    ConsistencyProofRead,
+    InclusionProofRead,
+    LeafRead,
+    TraceRead,
+    TreeHeadRead,
+    VerificationRead,
+)
 from interop.auth.dependencies import require
 from interop.context import RequestContext
 
@@ -142,3 +153,85 @@ async def export_range(
         media_type="application/x-ndjson",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+_PROOF_ERRORS: dict[int | str, dict[str, str]] = {**_ERRORS, 404: {"description": "No such head or leaf"}}
+_Auditor = Annotated[RequestContext, Depends(require("AuditVerification", "r"))]
+
+
+@router.get(
+    "/audit/keys", response_model=AuditKeyList, summary="The tree heads' public keys", responses=_ERRORS
+)
+async def get_audit_keys(ctx: _Auditor) -> AuditKeyList:
+    """Ed25519 keys as JWKs; an auditor keeps them to check heads and proofs offline."""
+    return proofs.keys(audit_service.current_signer())
+
+
+@router.get(
+    "/audit/heads/latest",
+    response_model=TreeHeadRead,
+    summary="The latest signed tree head",
+    responses=_PROOF_ERRORS,
+)
+async def get_latest_head(session: SessionDep, ctx: _Auditor) -> TreeHeadRead:
+    return await proofs.latest_head(session)
+
+
+@router.get(
+    "/audit/heads",
+    response_model=TreeHeadRead,
+    summary="The signed tree head of a size",
+    responses=_PROOF_ERRORS,
+)
+async def get_head(
+    session: SessionDep, ctx: _Auditor, tree_size: Annotated[int, Query(ge=1, description="Tree size.")]
+) -> TreeHeadRead:
+    return await proofs.head_at(session, tree_size=tree_size)
+
+
+@router.get(
+    "/audit/entries/{index}", response_model=LeafRead, summary="One leaf of the tree", responses=_PROOF_ERRORS
+)
+async def get_entry(
+    session: SessionDep, ctx: _Auditor, index: Annotated[int, Path(ge=0, description="Leaf index.")]
+) -> LeafRead:
+    """The leaf's exact bytes (the event's canonical form) and the AuditEvent it records. Audited."""
+    result = await proofs.leaf(session, index=index)
+    await audit_service.record(
+        session,
+        ctx,
+        action="R",
+        subtype="read",
+        entities=[AuditEntity(type="AuditEvent", id=result.event[11:])],
+    )
+    return result
+
+
+@router.get(
+    "/audit/proofs/inclusion",
+    response_model=InclusionProofRead,
+    summary="Inclusion proof of a leaf in a signed tree (RFC 9162 §2.1.3)",
+    responses=_PROOF_ERRORS,
+)
+async def get_inclusion_proof(
+    session: SessionDep,
+    ctx: _Auditor,
+    index: Annotated[int, Query(ge=0, description="Leaf index.")],
+    tree_size: Annotated[int, Query(ge=1, description="Size of a signed tree head.")],
+) -> InclusionProofRead:
+    return await proofs.inclusion(session, index=index, tree_size=tree_size)
+
+
+@router.get(
+    "/audit/proofs/consistency",
+    response_model=ConsistencyProofRead,
+    summary="Consistency proof between two signed trees (RFC 9162 §2.1.4)",
+    responses=_PROOF_ERRORS,
+)
+async def get_consistency_proof(
+    session: SessionDep,
+    ctx: _Auditor,
+    first: Annotated[int, Query(ge=1, description="Size of the older signed tree head.")],
+    second: Annotated[int, Query(ge=1, description="Size of the newer signed tree head.")],
+) -> ConsistencyProofRead:
+    return await proofs.consistency(session, first=first, second=second)

@@ -142,7 +142,9 @@ class CheckpointRead(BaseModel):
 
 
 class VerificationRead(BaseModel):
-    """The result of walking the chain and the checkpoints. ``first_bad_seq`` names the first bad entry."""
+    """The result of walking the chain and its checkpoints, then the Merkle tree and its signed heads.
+    ``first_bad_seq`` names the first bad chain entry, ``first_bad_leaf`` the first bad leaf; ``reason``
+    says why (the chain's reason first)."""
 
     ok: bool
     events_checked: int
@@ -153,3 +155,51 @@ class VerificationRead(BaseModel):
     reason: str | None = None
     key_id: str
     seconds: float
+    leaves_checked: int = 0
+    heads_checked: int = 0
+    first_bad_leaf: int | None = None
+
+
+class AuditKey(BaseModel):
+    """An Ed25519 public key as a JWK (``x`` base64url of the 32 raw bytes)."""
+
+    kid: str
+    kty: Literal["OKP"] = "OKP"
+    crv: Literal["Ed25519"] = "Ed25519"
+    x: str
+
+
+class AuditKeyList(BaseModel):
+    keys: list[AuditKey]
+
+
+class TreeHeadRead(BaseModel):
+    """A signed tree head: ``checkpoint`` is the C2SP tlog-checkpoint body, ``signature`` the Ed25519
+    signature of its UTF-8 bytes (base64); ``root_hash`` base64."""
+
+    tree_size: int
+    root_hash: str
+    timestamp: datetime
+    kid: str
+    checkpoint: str
+    signature: str
+
+
+class LeafRead(BaseModel):
+    """Leaf ``index``: ``leaf`` the exact bytes hashed into the tree (base64), ``event`` the AuditEvent."""
+
+    index: int
+    leaf: str
+    event: str
+
+
+class InclusionProofRead(BaseModel):
+    index: int
+    tree_size: int
+    hashes: list[str]
+
+
+class ConsistencyProofRead(BaseModel):
+    first: int
+    second: int
+    hashes: list[str]

@@ -58,6 +58,7 @@ _TYPE_OF_SUBTYPE = {  # DICOM audit event ids for what is not a RESTful interact
 class _Config:
     signer: signing.Signer | None = None
     checkpoint_every: int = 1000
+    lock_free: bool = False
 
 
 _config = _Config()
@@ -69,6 +70,7 @@ def configure(settings: Settings) -> signing.Signer:
     signer = signing.load_or_create(settings)
     _config.signer = signer
     _config.checkpoint_every = max(1, settings.audit_checkpoint_every)
+    _config.lock_free = settings.audit_lock_free
     return signer
 
 
@@ -187,6 +189,9 @@ def _write_pending(session: Session) -> None:
     # Flush the caller's own changes first, so the chain lock is held for as little as possible.
     session.flush()
     conn = session.connection()
+    if _config.lock_free:
+        _append_unchained(conn, pending)
+        return
     prev_seq, prev_hash, last_at = _lock_head(conn)
     first_seq = prev_seq + 1
     # recorded_at never goes backwards along the chain, so date ranges are contiguous seq ranges.
@@ -205,19 +210,31 @@ def _write_pending(session: Session) -> None:
         conn.execute(insert(AuditCheckpoint), [_signed(signer, prev_seq, prev_hash, now)])
 
 
+def _append_unchained(conn: Connection, pending: list[dict[str, Any]]) -> None:
+    """No lock, no link to the previous entry: ``seq`` comes from its sequence (drawn here, just before
+    COMMIT: the sequencer's order within a step) and ``xid`` records this transaction; the sequencer makes
+    the rows leaves once it has committed (:mod:`interop.audit.sequencer`)."""
+    now = datetime.now(UTC)
+    records = [(*(values[name] for name in _UNCHAINED_COLUMNS[:-1]), now) for values in pending]
+    _copy_events(conn, records, columns=_UNCHAINED_COLUMNS)
+
+
+_UNCHAINED_COLUMNS = (*(f for f in chain.ROW_FIELDS if f not in ("seq", "recorded_at")), "recorded_at")
 _EVENT_COLUMNS = (*chain.ROW_FIELDS, "hash")
 _INSERT_EVENTS = insert(AuditEvent)
 
 
-def _copy_events(conn: Connection, records: list[tuple[Any, ...]]) -> None:
+def _copy_events(
+    conn: Connection, records: list[tuple[Any, ...]], *, columns: tuple[str, ...] = _EVENT_COLUMNS
+) -> None:
     """Binary COPY on asyncpg: a page of 100 Tasks writes 100 events, and a multi-row INSERT of that size
     costs PostgreSQL a parse and plan of 1,700 parameters each time; other drivers get the INSERT."""
     driver = conn.connection.driver_connection
     copy = getattr(driver, "copy_records_to_table", None)
     if copy is None or len(records) < 8:
-        conn.execute(_INSERT_EVENTS, [dict(zip(_EVENT_COLUMNS, r, strict=True)) for r in records])
+        conn.execute(_INSERT_EVENTS, [dict(zip(columns, r, strict=True)) for r in records])
         return
-    await_only(copy("audit_event", records=records, columns=_EVENT_COLUMNS))
+    await_only(copy("audit_event", records=records, columns=columns))
 
 
 def _lock_head(conn: Connection) -> tuple[int, bytes, datetime | None]:
@@ -310,6 +327,8 @@ async def checkpoint(session: AsyncSession, *, signer: signing.Signer | None = N
     empty; the existing checkpoint when the head is already signed."""
     signer = signer or current_signer()
     await session.run_sync(_write_pending)
+    if _config.lock_free:  # nothing is chained any more; the sequencer signs the tree's heads
+        return None
     conn = await session.connection()
     seq, hash_, _ = await conn.run_sync(_lock_head)
     if seq == 0:

@@ -1,5 +1,9 @@
-"""The Ed25519 key that signs checkpoints: from ``settings.audit_signing_key`` (PEM, PKCS8), else generated
-once into ``data_dir/keys/audit-ed25519.pem`` (mode 0600). Anyone holding the public key can check every
+"""The Ed25519 key that signs checkpoints and tree heads: from ``settings.audit_signing_key`` (PEM, PKCS8),
+else the file ``settings.audit_key_file``, else ``data_dir/audit/audit-ed25519.pem`` — apart from the token
+keys in ``data_dir/keys``: the audit key is the auditors' custody, to be held and backed up by them, not
+rotated with the token keys. Generated there once (mode 0600) when missing. A data folder from before
+the split keeps using ``data_dir/keys/audit-ed25519.pem`` when only that one exists (its old signatures
+must keep verifying). Anyone holding the public key can check every
 checkpoint; rewriting the chain without the private key is detectable."""
 
 from __future__ import annotations
@@ -89,7 +93,10 @@ def load_or_create(settings: Settings) -> Signer:
     """The configured key, or the one in the data folder (created on first use). Idempotent."""
     if settings.audit_signing_key:
         return Signer.from_pem(settings.audit_signing_key)
-    path = settings.resolved_data_dir / "keys" / KEY_FILE
+    path = settings.audit_key_file or settings.resolved_data_dir / "audit" / KEY_FILE
+    legacy = settings.resolved_data_dir / "keys" / KEY_FILE
+    if settings.audit_key_file is None and not path.exists() and legacy.exists():
+        path = legacy
     if path.exists():
         return Signer.from_pem(path.read_bytes())
     _write_private(path, Signer.generate().private_pem())

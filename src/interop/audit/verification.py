@@ -19,7 +19,7 @@ import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from interop.audit import chain
+from interop.audit import chain, tree_verification
 from interop.audit.schemas import VerificationRead
 from interop.audit.signing import Verifier
 from interop.db.bulk import raw_connection
@@ -118,19 +118,24 @@ def _report(
     head_seq: int,
     verifier: Verifier,
     started: float,
+    tree: tree_verification.TreeReport | None = None,
 ) -> VerificationRead:
     breaks = [w.broken for w in walks if w.broken is not None]
     if checkpoints.broken is not None:
         breaks.append(checkpoints.broken)
     first = min(breaks, key=lambda b: b.seq) if breaks else None
+    tree_bad = tree is not None and tree.reason is not None
     return VerificationRead(
-        ok=first is None,
+        ok=first is None and not tree_bad,
+        leaves_checked=tree.leaves_checked if tree else 0,
+        heads_checked=tree.heads_checked if tree else 0,
+        first_bad_leaf=tree.first_bad_leaf if tree else None,
         events_checked=sum(w.count for w in walks),
         head_seq=head_seq,
         checkpoints_checked=checkpoints.count,
         latest_checkpoint_seq=checkpoints.latest_seq,
         first_bad_seq=first.seq if first else None,
-        reason=first.reason if first else None,
+        reason=first.reason if first else (tree.reason if tree else None),
         key_id=verifier.key_id,
         seconds=round(time.perf_counter() - started, 3),
     )
@@ -139,7 +144,10 @@ def _report(
 async def _heads(conn: asyncpg.Connection, verifier: Verifier) -> tuple[int, _Checkpoints]:
     # Checkpoints first: any checkpoint read then signs a seq at or below the head read after it.
     checkpoint_rows = await conn.fetch(_CHECKPOINTS)
-    head_seq = int(await conn.fetchval("SELECT coalesce(max(seq), 0) FROM audit_event"))
+    # The chain is the events written with a hash (all of them until audit_lock_free); the tree covers all.
+    head_seq = int(
+        await conn.fetchval("SELECT coalesce(max(seq), 0) FROM audit_event WHERE hash IS NOT NULL")
+    )
     return head_seq, check_checkpoints(checkpoint_rows, head_seq=head_seq, verifier=verifier)
 
 
@@ -151,7 +159,8 @@ async def verify(session: AsyncSession, *, verifier: Verifier) -> VerificationRe
     conn = await raw_connection(session)
     head_seq, checkpoints = await _heads(conn, verifier)
     walk = await walk_range(conn, 1, head_seq)
-    return _report([walk], checkpoints, head_seq=head_seq, verifier=verifier, started=started)
+    tree = await tree_verification.verify_tree(conn, verifier=verifier)
+    return _report([walk], checkpoints, head_seq=head_seq, verifier=verifier, started=started, tree=tree)
 
 
 def _walk_in_process(dsn: str, first: int, last: int) -> chain.Walk:
@@ -182,14 +191,23 @@ def verify_parallel(
         finally:
             await conn.close()
 
+    async def tree_walk() -> tree_verification.TreeReport:
+        conn = await asyncpg.connect(dsn)
+        try:
+            async with conn.transaction(readonly=True, isolation="repeatable_read"):
+                return await tree_verification.verify_tree(conn, verifier=verifier)
+        finally:
+            await conn.close()
+
     head_seq, checkpoints = asyncio.run(heads())
+    tree = asyncio.run(tree_walk())
     workers = max(1, workers or os.cpu_count() or 1)
     ranges = [(a, min(a + chunk - 1, head_seq)) for a in range(1, head_seq + 1, chunk)]
     if not ranges:
-        return _report([], checkpoints, head_seq=0, verifier=verifier, started=started)
+        return _report([], checkpoints, head_seq=0, verifier=verifier, started=started, tree=tree)
     if workers == 1 or len(ranges) == 1:
         walks = [_walk_in_process(dsn, a, b) for a, b in ranges]
     else:
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
             walks = list(pool.map(_walk_in_process, [dsn] * len(ranges), *zip(*ranges, strict=True)))
-    return _report(walks, checkpoints, head_seq=head_seq, verifier=verifier, started=started)
+    return _report(walks, checkpoints, head_seq=head_seq, verifier=verifier, started=started, tree=tree)

@@ -20,6 +20,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from interop.audit import sequencer as audit_sequencer
+from interop.audit import service as audit_service
 from interop.config import Settings
 from interop.db.outage import Outage, is_unreachable
 from interop.job import service as job_service
@@ -173,6 +175,27 @@ class Worker:
         return released
 
     async def run_forever(self, stop: asyncio.Event) -> None:
+        """Run jobs until ``stop``; beside them, the audit sequencer (one step at a time across all
+        workers: its own advisory lock)."""
+        sequencing = asyncio.create_task(self._sequence_audit(stop), name="interop-audit-sequencer")
+        try:
+            await self._run_jobs(stop)
+        finally:
+            sequencing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sequencing
+
+    async def _sequence_audit(self, stop: asyncio.Event) -> None:
+        signer = audit_service.configure(self.settings)
+        await audit_sequencer.run(
+            self.sessionmaker,
+            signer=signer,
+            origin=self.settings.audit_log_origin,
+            max_merge_delay_s=self.settings.audit_max_merge_delay_s,
+            stop=stop,
+        )
+
+    async def _run_jobs(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             wait = self.settings.worker_poll_interval_s
             try:

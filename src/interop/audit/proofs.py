@@ -1,0 +1,106 @@
+"""Reading the Merkle tree log: keys, signed heads, leaves, inclusion and consistency proofs (RFC 9162
+§2.1.3, §2.1.4), answered from the stored perfect-subtree nodes in one lookup query each. Never commits.
+
+Proofs are served only for tree sizes that have a signed head, so every proof can be checked against a
+signature (:mod:`interop.audit.verify_proof`).
+"""
+
+from __future__ import annotations
+
+import base64
+
+from cryptography.hazmat.primitives import serialization
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from interop.audit import chain, merkle, sequencer, signing
+from interop.audit import checkpoint as cp
+from interop.audit.errors import InvalidProofRequest, LeafNotFound, TreeHeadNotFound
+from interop.audit.models import AuditEvent, AuditHead, AuditLeaf
+from interop.audit.schemas import (
+    AuditKey,
+    AuditKeyList,
+    ConsistencyProofRead,
+    InclusionProofRead,
+    LeafRead,
+    TreeHeadRead,
+)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def keys(signer: signing.Signer) -> AuditKeyList:
+    raw = signer.private.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return AuditKeyList(keys=[AuditKey(kid=cp.key_id(raw), x=cp.b64url(raw))])
+
+
+def _head(row: AuditHead) -> TreeHeadRead:
+    return TreeHeadRead(
+        tree_size=row.tree_size,
+        root_hash=_b64(row.root_hash),
+        timestamp=row.created_at,
+        kid=row.kid,
+        checkpoint=row.checkpoint,
+        signature=_b64(row.signature),
+    )
+
+
+async def latest_head(session: AsyncSession) -> TreeHeadRead:
+    row = await sequencer.latest_head(session)
+    if row is None:
+        raise TreeHeadNotFound("no tree head has been signed yet")
+    return _head(row)
+
+
+async def head_at(session: AsyncSession, *, tree_size: int) -> TreeHeadRead:
+    row = await session.get(AuditHead, tree_size)
+    if row is None:
+        raise TreeHeadNotFound("no signed tree head has that tree_size")
+    return _head(row)
+
+
+async def leaf(session: AsyncSession, *, index: int) -> LeafRead:
+    event = (
+        await session.execute(
+            select(AuditEvent)
+            .join(AuditLeaf, AuditLeaf.seq == AuditEvent.seq)
+            .where(AuditLeaf.leaf_index == index)
+        )
+    ).scalar_one_or_none()
+    if event is None:
+        raise LeafNotFound("no leaf at that index")
+    data = chain.canonical({name: getattr(event, name) for name in chain.ROW_FIELDS})
+    return LeafRead(index=index, leaf=_b64(data), event=f"AuditEvent/{event.seq}")
+
+
+async def _require_head(session: AsyncSession, tree_size: int) -> None:
+    if await session.get(AuditHead, tree_size) is None:
+        raise TreeHeadNotFound("no signed tree head has that tree_size")
+
+
+async def inclusion(session: AsyncSession, *, index: int, tree_size: int) -> InclusionProofRead:
+    if not 0 <= index < tree_size:
+        raise InvalidProofRequest("index must be at least 0 and below tree_size")
+    await _require_head(session, tree_size)
+    ranges = merkle.inclusion_ranges(index, tree_size)
+    nodes = await sequencer.node_hashes(session, merkle.needed_nodes(ranges))
+    hashes = [merkle.range_root(s, e, nodes) for s, e in ranges]
+    return InclusionProofRead(index=index, tree_size=tree_size, hashes=[_b64(h) for h in hashes])
+
+
+async def consistency(session: AsyncSession, *, first: int, second: int) -> ConsistencyProofRead:
+    if not 1 <= first <= second:
+        raise InvalidProofRequest("first must be at least 1 and at most second")
+    await _require_head(session, first)
+    await _require_head(session, second)
+    ranges = merkle.consistency_ranges(first, second)
+    nodes = await sequencer.node_hashes(session, merkle.needed_nodes(ranges))
+    hashes = [merkle.range_root(s, e, nodes) for s, e in ranges]
+    return ConsistencyProofRead(first=first, second=second, hashes=[_b64(h) for h in hashes])
+
+
+async def leaf_index_of(session: AsyncSession, *, seq: int) -> int | None:
+    """The leaf index of event ``seq``; None while it is not sequenced yet."""
+    return await session.scalar(select(AuditLeaf.leaf_index).where(AuditLeaf.seq == seq))
