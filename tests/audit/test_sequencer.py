@@ -174,11 +174,11 @@ async def test_heads_are_signed_and_proofs_verify_from_stored_nodes(
 
 
 async def test_legacy_chain_events_become_the_first_leaves_in_seq_order(
-    sessionmaker: async_sessionmaker[AsyncSession], signer: Signer, database_url: str
+    sessionmaker: async_sessionmaker[AsyncSession], signer: Signer, owner_database_url: str
 ) -> None:
     await record_many(sessionmaker, 6)
-    conn = await asyncpg.connect(database_url.replace("+asyncpg", ""))
-    try:  # make them look like rows written before migration 0010 (no xid)
+    conn = await asyncpg.connect(owner_database_url.replace("+asyncpg", ""))
+    try:  # make them look like rows written before migration 0010 (no xid); only the owner may
         async with conn.transaction():
             await conn.execute("ALTER TABLE audit_event DISABLE TRIGGER USER")
             await conn.execute("UPDATE audit_event SET xid = NULL WHERE seq <= 4")
@@ -250,11 +250,16 @@ async def test_the_job_worker_runs_the_sequencer(
     ],
 )
 async def test_tree_tables_are_append_only(
-    sessionmaker: async_sessionmaker[AsyncSession], signer: Signer, database_url: str, statement: str
+    sessionmaker: async_sessionmaker[AsyncSession],
+    signer: Signer,
+    owner_database_url: str,
+    statement: str,
 ) -> None:
+    """Even the tables' owner meets the trigger (the application's role has no such rights at all:
+    tests/foundation/test_app_role.py)."""
     await record_many(sessionmaker, 2)
     await _step(sessionmaker, signer)
-    conn = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+    conn = await asyncpg.connect(owner_database_url.replace("+asyncpg", ""))
     try:
         with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
             await conn.execute(statement)

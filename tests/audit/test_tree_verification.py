@@ -28,9 +28,11 @@ async def grown(sessionmaker: async_sessionmaker[AsyncSession], signer: Signer) 
 
 
 @pytest.fixture
-def damage_and_verify(database_url: str, signer: Signer) -> Run:
+def damage_and_verify(owner_database_url: str, signer: Signer) -> Run:
+    """Damage as the tables' owner (the application's role cannot), then verify."""
+
     async def run(*statements: str) -> tree_verification.TreeReport:
-        conn = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+        conn = await asyncpg.connect(owner_database_url.replace("+asyncpg", ""))
         try:
             async with conn.transaction():
                 for table in ("audit_event", "audit_leaf", "audit_node", "audit_head"):
