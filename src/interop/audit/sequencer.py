@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -226,12 +227,22 @@ async def run(
     origin: str,
     max_merge_delay_s: float,
     stop: asyncio.Event,
+    outage_wait: Callable[[Exception], float | None] | None = None,
 ) -> None:
-    """The job worker's sequencer loop: catch up every half merge delay until ``stop`` is set."""
+    """The job worker's sequencer loop: catch up every half merge delay until ``stop`` is set.
+
+    ``outage_wait`` tells a database outage from a failed step: for an outage it returns how long to
+    wait (the caller's outage tracker logs once per state change, so nothing is logged here); for
+    anything else it returns None and the failure is logged."""
     while not stop.is_set():
+        wait = max_merge_delay_s / 2
         try:
             await catch_up(sessionmaker, signer=signer, origin=origin)
-        except Exception:  # a failed step is retried on the next tick; its transaction rolled back
-            log.exception("audit sequencer step failed")
+        except Exception as exc:  # a failed step is retried on the next tick; its transaction rolled back
+            backoff = outage_wait(exc) if outage_wait is not None else None
+            if backoff is None:
+                log.exception("audit sequencer step failed")
+            else:
+                wait = max(wait, backoff)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=max_merge_delay_s / 2)
+            await asyncio.wait_for(stop.wait(), timeout=wait)

@@ -193,7 +193,12 @@ class Worker:
             origin=self.settings.audit_log_origin,
             max_merge_delay_s=self.settings.audit_max_merge_delay_s,
             stop=stop,
+            outage_wait=self._outage_wait,
         )
+
+    def _outage_wait(self, exc: Exception) -> float | None:
+        """How long the sequencer waits when the database is unreachable (None: not an outage)."""
+        return self.outage.failed(exc) if is_unreachable(exc) else None
 
     async def _run_jobs(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
