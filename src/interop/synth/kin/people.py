@@ -132,6 +132,14 @@ class _Builder:
         age = _older_age(rng) if rng.random() < shape.older_head else rng.randint(25, 64)
         sex = rng.choice("HM")
         birth = _birth(rng, age)
+        # Where the household lives: shared by everyone added to it below.
+        place: dict[str, object] = {
+            "state": state,
+            "locality": locality,
+            "address": home,
+            "phone": phone,
+            "household": h,
+        }
         head = self.add(
             given=self.given(sex, birth),
             paternal=self.surname(state),
@@ -139,11 +147,7 @@ class _Builder:
             sex=sex,
             birth=birth,
             birth_state=self.birth_state(state),
-            state=state,
-            locality=locality,
-            address=home,
-            phone=phone,
-            household=h,
+            **place,
         )
         spouse = None
         if rng.random() < shape.spouse:
@@ -157,11 +161,7 @@ class _Builder:
                 sex=s_sex,
                 birth=s_birth,
                 birth_state=self.birth_state(state),
-                state=state,
-                locality=locality,
-                address=home,
-                phone=phone,
-                household=h,
+                **place,
                 spouse=head.index,
             )
             head.spouse = spouse.index
@@ -186,11 +186,7 @@ class _Builder:
                 sex=c_sex,
                 birth=c_birth,
                 birth_state=STATE_CODES[state],
-                state=state,
-                locality=locality,
-                address=home,
-                phone=phone,
-                household=h,
+                **place,
             )
             self.relate(head, child, "parent_child_same_name" if same_name else "parent_child")
             if spouse is not None:
