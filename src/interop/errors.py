@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from interop.messages import has, render
+
 
 class DomainError(Exception):
     """A caller-visible failure. Messages never carry personal data."""
@@ -13,10 +15,29 @@ class DomainError(Exception):
     # FHIR OperationOutcome issue type (http://hl7.org/fhir/issue-type).
     fhir_issue: ClassVar[str] = "invalid"
 
-    def __init__(self, message: str, *, details: dict[str, object] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        details: dict[str, object] | None = None,
+        key: str | None = None,
+        params: dict[str, object] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.details = details or {}
+        # A catalogue key makes the message follow the request's language (es-MX first); ``message`` stays
+        # the English text for logs and for errors raised before a catalogue entry exists.
+        self.key = key
+        self.params = params or {}
+
+    def localised(self) -> str:
+        if self.key is not None and has(self.key):
+            try:
+                return render(self.key, self.params)
+            except (KeyError, IndexError, ValueError):  # a bad placeholder must not fail the error path
+                return self.message
+        return self.message
 
 
 class NotFound(DomainError):

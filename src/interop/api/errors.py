@@ -25,6 +25,7 @@ from interop.auth.errors import ActingUserInvalid
 from interop.db.outage import is_unreachable
 from interop.errors import DomainError, Forbidden, Unauthenticated
 from interop.fhir.outcome import FHIR_JSON, operation_outcome, outcome_from_validation
+from interop.messages import text
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,9 @@ _HTTP_FHIR_CODES = {
     429: "throttled",
     503: "transient",
 }
+
+
+_DEFAULT_DETAIL = {404: "Not Found", 405: "Method Not Allowed", 413: "Request Entity Too Large"}
 
 
 def is_fhir(request: Request) -> bool:
@@ -110,7 +114,7 @@ async def _domain(request: Request, exc: Exception) -> Response:
         request,
         status=exc.status_code,
         code=exc.code,
-        message=exc.message,
+        message=exc.localised(),
         fhir_code=exc.fhir_issue,
         details=exc.details or None,
         headers=headers,
@@ -125,9 +129,7 @@ async def _validation(request: Request, exc: Exception) -> Response:
     ]
     if is_fhir(request):
         return JSONResponse(outcome_from_validation(errors), status_code=422, media_type=FHIR_JSON)
-    return JSONResponse(
-        error_body("invalid", "request validation failed", {"errors": errors}), status_code=422
-    )
+    return JSONResponse(error_body("invalid", text("error.validation"), {"errors": errors}), status_code=422)
 
 
 async def _http(request: Request, exc: Exception) -> Response:
@@ -135,7 +137,14 @@ async def _http(request: Request, exc: Exception) -> Response:
     code = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}.get(
         exc.status_code, "http-error"
     )
-    message = exc.detail if isinstance(exc.detail, str) else "request failed"
+    generic = {404: "error.not_found", 405: "error.method_not_allowed", 413: "error.body_too_large"}
+    # Starlette's own defaults ("Not Found") are words for people; a route's own detail is kept as given.
+    if exc.status_code in generic and (
+        not isinstance(exc.detail, str) or exc.detail == _DEFAULT_DETAIL.get(exc.status_code)
+    ):
+        message = text(generic[exc.status_code])
+    else:
+        message = exc.detail if isinstance(exc.detail, str) else "request failed"
     return render(
         request,
         status=exc.status_code,
@@ -158,7 +167,7 @@ async def _database(request: Request, exc: Exception) -> Response:
         request,
         status=503,
         code="unavailable",
-        message="the database is unavailable; retry later",
+        message=text("error.unavailable"),
         fhir_code="transient",
         headers={"Retry-After": "5"},
     )
@@ -192,7 +201,7 @@ async def _resources(request: Request, exc: Exception, sqlstate: str) -> Respons
         request,
         status=503,
         code="unavailable",
-        message="the database cannot take this now; retry later",
+        message=text("error.busy"),
         fhir_code="transient",
         headers={"Retry-After": "30"},
     )
@@ -223,14 +232,14 @@ async def _unhandled(request: Request, exc: Exception) -> Response:
             request,
             status=422,
             code="invalid",
-            message="a value is out of range or malformed",
+            message=text("error.out_of_range"),
             fhir_code="invalid",
         )
     if isinstance(exc, OSError | ConnectionError) or _is_connection_error(exc) or is_unreachable(exc):
         # e.g. "the database system is starting up" while the embedded server recovers after a crash
         return await _database(request, exc)
     log.exception("unhandled error", extra={"error": type(exc).__name__})
-    return render(request, status=500, code="internal", message="internal error", fhir_code="exception")
+    return render(request, status=500, code="internal", message=text("error.internal"), fhir_code="exception")
 
 
 def _is_connection_error(exc: BaseException) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from interop import messages
 from interop.api import metrics
 from interop.api.routes import template_of
 from interop.api.tracing import (
@@ -65,6 +66,8 @@ class RequestContextMiddleware:
         span_id = new_span_id()
         rid_token = request_id_var.set(request_id)
         tid_token = trace_id_var.set(trace_id)
+        language = messages.negotiate(header(scope, b"accept-language"))
+        lang_token = messages.current_language.set(language)
         scope.setdefault("state", {})
         scope["state"]["request_id"] = request_id
         scope["state"]["trace_id"] = trace_id
@@ -79,6 +82,7 @@ class RequestContextMiddleware:
             await self._too_large(scope, send, request_id)
             request_id_var.reset(rid_token)
             trace_id_var.reset(tid_token)
+            messages.current_language.reset(lang_token)
             return
 
         received = 0
@@ -98,6 +102,7 @@ class RequestContextMiddleware:
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
                 headers.append((b"traceparent", f"00-{trace_id}-{span_id}-01".encode()))
+                headers.append((b"content-language", language.encode()))
                 headers.extend(SECURITY_HEADERS)
                 message["headers"] = headers
             await send(message)
@@ -122,6 +127,7 @@ class RequestContextMiddleware:
             )
             request_id_var.reset(rid_token)
             trace_id_var.reset(tid_token)
+            messages.current_language.reset(lang_token)
 
     async def _too_large(self, scope: Scope, send: Send, request_id: str) -> None:
         import orjson
@@ -131,7 +137,11 @@ class RequestContextMiddleware:
             body: dict[str, Any] = {
                 "resourceType": "OperationOutcome",
                 "issue": [
-                    {"severity": "error", "code": "too-costly", "diagnostics": "request body too large"}
+                    {
+                        "severity": "error",
+                        "code": "too-costly",
+                        "diagnostics": messages.text("error.body_too_large"),
+                    }
                 ],
             }
             ctype = b"application/fhir+json"
@@ -139,7 +149,7 @@ class RequestContextMiddleware:
             body = {
                 "error": {
                     "code": "payload-too-large",
-                    "message": "request body too large",
+                    "message": messages.text("error.body_too_large"),
                     "request_id": request_id,
                 }
             }

@@ -1,0 +1,134 @@
+"""Mensajes en español de México (es-MX), el idioma por omisión. Mismas claves y marcadores que ``en``."""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, str] = {
+    # Errores comunes de /fhir y /v1
+    "error.internal": "error interno",
+    "error.unavailable": "la base de datos no está disponible; intente más tarde",
+    "error.busy": "la base de datos no puede atender esto ahora; intente más tarde",
+    "error.validation": "la solicitud no es válida",
+    "error.not_found": "no encontrado",
+    "error.method_not_allowed": "método no permitido",
+    "error.body_too_large": "el cuerpo de la solicitud es demasiado grande",
+    "error.out_of_range": "un valor está fuera de rango o mal formado",
+    "error.unknown_code_system": "no existe el CodeSystem {id}",
+    # Prioridades
+    "priority.routine": "ordinaria",
+    "priority.urgent": "urgente",
+    "priority.asap": "lo antes posible",
+    "priority.stat": "inmediata",
+    # Atención solicitada (CodeSystem atencion-solicitada)
+    "care.title": "Atención solicitada",
+    "care.description": "La clase de atención que una visita de Salud Casa por Casa pide a la unidad.",
+    "care.consulta-primer-nivel": "Consulta de primer nivel",
+    "care.consulta-primer-nivel.definition": "Consulta en un centro de salud o unidad de primer nivel.",
+    "care.valoracion-domiciliaria": "Valoración domiciliaria",
+    "care.valoracion-domiciliaria.definition": (
+        "El equipo de la unidad o una unidad móvil valora a la persona en su domicilio."
+    ),
+    "care.especialidad": "Especialidad",
+    "care.especialidad.definition": "Valoración por un especialista (segundo nivel o más).",
+    "care.laboratorio": "Laboratorio",
+    "care.laboratorio.definition": "Estudios de laboratorio o gabinete.",
+    "care.urgencias": "Urgencias",
+    "care.urgencias.definition": "Atención de urgencia en un hospital, el mismo día.",
+    # Enrutamiento: cada elección con su razón escrita
+    "routing.registry_unit": (
+        "ya es paciente de {clues} (nivel {level}, en operación; la prioridad {priority} requiere nivel "
+        "{required})"
+    ),
+    "routing.nearest": (
+        "unidad en operación de nivel {required} o más, la más cercana para prioridad {priority}: "
+        "{km} km desde {origin}"
+    ),
+    "routing.first_level": (
+        "el primer nivel es la puerta de entrada: unidad de primer nivel a {km} km desde {origin} "
+        "(dentro de {max_km} km)"
+    ),
+    "routing.home_visit": (
+        "la persona no puede salir de su domicilio: unidad con visita domiciliaria ({unit_type}) a {km} km "
+        "desde {origin}"
+    ),
+    "routing.home_visit_none": "ninguna unidad con visita domiciliaria al alcance; se envía a la unidad",
+    "routing.imb_preferred": "{entidad} está adherida a IMSS-Bienestar: se prefiere una unidad IMB",
+    "routing.placed_by_municipality": "la unidad no tiene coordenadas: se ubica por su municipio",
+    "routing.registry_not_eligible": "unidad(es) donde ya es paciente no elegibles: {clues}",
+    "routing.origin.coordinates": "las coordenadas de la visita",
+    "routing.origin.locality": "la localidad de la visita",
+    "routing.no_unit": "no se encontró una unidad en operación del nivel requerido para esta visita",
+    # Tipos de unidad
+    "unit_type.centro-salud": "centro de salud",
+    "unit_type.umr": "unidad médica rural",
+    "unit_type.umu": "unidad médica urbana",
+    "unit_type.hospital-rural": "hospital rural",
+    "unit_type.hospital-general": "hospital general",
+    "unit_type.hospital-especialidad": "hospital de especialidad",
+    "unit_type.unidad-movil": "unidad médica móvil",
+    "unit_type.brigada": "brigada de salud",
+    "unit_type.uneme": "UNEME",
+    "unit_type.caro": "centro de atención rural obstétrica (CARO)",
+    # Textos de los recursos FHIR
+    "display.referral": "Envío de paciente",
+    "display.fulfill": "Atender la solicitud",
+    "display.home_visit": "Visita domiciliaria",
+    "display.provisional": "Provisional",
+    "display.active": "Activo",
+    "display.program": "Programa Pensiones para el Bienestar",
+    "display.health_worker": "Salud Casa por Casa",
+    "display.place_found": "Lugar donde se encontró a la persona",
+    "display.home_bound": "No puede salir de su domicilio",
+    "display.disability": "Discapacidad",
+    "display.functional_status": "Estado funcional",
+    "display.mobility": "Movilidad",
+    "display.caregiver": "Persona cuidadora",
+    "display.medication_needs": "Necesidades de medicamentos",
+    "display.routing": "Enrutamiento ({rule}): {reason}",
+    "display.finding_text": "Hallazgo del promotor (por confirmar)",
+    "display.blood_pressure": "Presión arterial",
+    "display.systolic": "Presión sistólica",
+    "display.diastolic": "Presión diastólica",
+    "display.glucose": "Glucosa capilar",
+    "display.heart_rate": "Frecuencia cardiaca",
+    "display.body_weight": "Peso corporal",
+    "display.body_height": "Estatura",
+    "display.body_temperature": "Temperatura corporal",
+    "display.oxygen_saturation": "Saturación de oxígeno",
+    "display.respiratory_rate": "Frecuencia respiratoria",
+    "display.bmi": "Índice de masa corporal",
+    "display.vital_signs": "Signos vitales",
+    "display.survey": "Encuesta",
+    # Discapacidad y estado funcional (valores estructurados)
+    "disability.fisica": "física o motriz",
+    "disability.visual": "visual",
+    "disability.auditiva": "auditiva",
+    "disability.intelectual": "intelectual",
+    "disability.psicosocial": "psicosocial",
+    "disability.multiple": "múltiple",
+    "mobility.independiente": "camina sin ayuda",
+    "mobility.con-ayuda": "camina con ayuda (bastón, andadera u otra persona)",
+    "mobility.silla-de-ruedas": "usa silla de ruedas",
+    "mobility.encamado": "encamado",
+    # Avisos de la respuesta (la visita nunca se rechaza por ellos)
+    "warning.icd10_format": (
+        "el código CIE-10 «{code}» no tiene forma válida; el hallazgo se conserva como texto"
+    ),
+    "warning.icd10_unknown": (
+        "el código CIE-10 «{code}» no está en el catálogo CIE-10; el hallazgo se conserva como texto"
+    ),
+    "warning.ucum_unit": (
+        "la unidad «{unit}» no es la unidad UCUM esperada para {code} ({expected}); la medición se conserva "
+        "como texto"
+    ),
+    "warning.value_range": (
+        "el valor {value} {unit} de {code} está fuera del intervalo posible; la medición se conserva "
+        "como texto"
+    ),
+    "warning.unknown_term": "el valor «{value}» de {field} no se reconoce; se conserva como texto",
+    # Búsquedas
+    "search.date_invalid": (
+        "{param}: se espera una fecha AAAA-MM-DD con prefijo opcional (eq, ge, gt, le, lt)"
+    ),
+    # CLI
+    "cli.units_imported": "unidades: {inserted} nuevas, {updated} actualizadas, {unchanged} sin cambios",
+}
