@@ -30,6 +30,7 @@ async def add_unit(
     localidad: str = "CENTRO",
     clues_anterior: str | None = None,
     nombre: str | None = None,
+    tipo_unidad: str | None = None,
 ) -> Unit:
     unit = Unit(
         clues=clues,
@@ -46,6 +47,7 @@ async def add_unit(
         organization_id=uuid.uuid4(),
         row_digest=hashlib.sha256(clues.encode()).hexdigest(),
         field_issues=[],
+        tipo_unidad=tipo_unidad,
     )
     session.add(unit)
     await session.commit()

@@ -239,3 +239,56 @@ async def test_nearest_operating_equals_a_scan_of_every_unit(session: AsyncSessi
             )[:limit]
             assert [u.clues for u, _ in got] == [clues for _, clues in expected], (plat, plon, level)
             assert [round(km, 3) for _, km in got] == [round(km, 3) for km, _ in expected]
+
+
+async def test_tipo_unidad_is_optional_and_normalised(
+    tmp_path: Path, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, session: AsyncSession
+) -> None:
+    await _load(tmp_path, sessionmaker, settings)
+    first = await units_service.get_unit(session, clues="DFIMB000001")
+    assert first is not None
+    assert first.tipo_unidad is None
+    # Today's files (no tipo_unidad column) keep the digest they always had: re-importing changes nothing.
+    from interop.ingest.normalise import digest
+
+    assert first.row_digest == digest(UNITS[0])
+    typed = [[*row, tipo] for row, tipo in zip(UNITS, ["Unidad Médica Móvil", "", "UNEME-EC"], strict=False)]
+    typed += [[*row, ""] for row in UNITS[3:5]]
+    typed.append(
+        [
+            "DFIMB000009",
+            "BRIGADA CENTRO",
+            "DF",
+            "CUAUHTEMOC",
+            "CENTRO",
+            "1",
+            "",
+            "",
+            "EN OPERACION",
+            "",
+            "brigada de salud",
+        ]
+    )
+    typed.append(["DFIMB000010", "RARO", "DF", "", "", "1", "", "", "EN OPERACION", "", "nave espacial"])
+    summary = await import_file(
+        sessionmaker,
+        settings,
+        "units",
+        write(tmp_path, "typed.csv", csv_text((*UNIT_HEADER, "tipo_unidad"), typed)),
+    )
+    assert (summary["new_records"], summary["new_versions"]) == (2, 2)  # two typed now, two new units
+    session.expire_all()
+    kinds = {
+        c: (await units_service.get_unit(session, clues=c))
+        for c in ("DFIMB000001", "DFIMB000002", "DFIMB000003", "DFIMB000009", "DFIMB000010")
+    }
+    assert {c: u.tipo_unidad for c, u in kinds.items() if u} == {
+        "DFIMB000001": "unidad-movil",
+        "DFIMB000002": None,
+        "DFIMB000003": "uneme",
+        "DFIMB000009": "brigada",
+        "DFIMB000010": None,
+    }
+    odd = kinds["DFIMB000010"]
+    assert odd is not None
+    assert [i["field"] for i in odd.field_issues] == ["tipo_unidad"]

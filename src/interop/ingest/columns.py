@@ -52,6 +52,7 @@ SPECS: dict[str, FileSpec] = {
             "longitud",
             "estatus",
             "clues_anterior",
+            "tipo_unidad",
         ),
         frozenset({"clues", "nombre", "entidad", "nivel", "estatus"}),
     ),

@@ -25,6 +25,7 @@ from interop.ingest.identity_columns import identity_table
 from interop.ingest.identity_rows import identity_rows
 from interop.ingest.reading import MAX_FIELD_CHARS
 from interop.ingest.records import COMMON_COLUMNS
+from interop.ingest.unit_types import unit_type
 
 CLUES_FORMAT = re.compile(r"[A-Z]{2}[A-Z]{3}[0-9]{6}")
 PROGRAMAS = frozenset({"PAM", "PCD"})
@@ -48,6 +49,7 @@ STAGE_COLUMNS: dict[str, tuple[str, ...]] = {
         "operating",
         "row_digest",
         "field_issues",
+        "tipo_unidad",
     ),
 }
 
@@ -201,6 +203,9 @@ class Normaliser:
                     {"field": "clues_anterior", "raw": values[9], "reason": "not an 11-character CLUES"}
                 )
                 anterior = None
+            tipo = unit_type(values[10]) if values[10] else None
+            if values[10] and tipo is None:
+                issues.append({"field": "tipo_unidad", "raw": values[10], "reason": "not a known unit type"})
             chunk.staged.append(
                 (
                     line,
@@ -215,8 +220,11 @@ class Normaliser:
                     lon,
                     values[8],
                     fold_name(values[8]) in OPERATING_STATUSES,
-                    digest(values),
+                    # Without a tipo_unidad the digest is the one files had before the column existed, so
+                    # re-importing them still changes nothing.
+                    digest(values if values[10] else values[:10]),
                     _issues(issues),
+                    tipo,
                 )
             )
 

@@ -30,9 +30,8 @@ MESSAGES: dict[str, str] = {
     "care.laboratorio.definition": "Laboratory or imaging studies.",
     "care.urgencias": "Emergency",
     "care.urgencias.definition": "Emergency care at a hospital, the same day.",
-    "routing.registry_unit": (
-        "already a patient at {clues} (level {level}, operating; priority {priority} needs level {required})"
-    ),
+    "routing.registry_unit": "already a patient at {clues} (level {level}, operating)",
+    "routing.registry_unit_level": "priority {priority} needs level {required}",
     "routing.nearest": (
         "nearest operating unit of level {required} or above for priority {priority}: {km} km from {origin}"
     ),

@@ -34,10 +34,8 @@ MESSAGES: dict[str, str] = {
     "care.urgencias": "Urgencias",
     "care.urgencias.definition": "Atención de urgencia en un hospital, el mismo día.",
     # Enrutamiento: cada elección con su razón escrita
-    "routing.registry_unit": (
-        "ya es paciente de {clues} (nivel {level}, en operación; la prioridad {priority} requiere nivel "
-        "{required})"
-    ),
+    "routing.registry_unit": "ya es paciente de {clues} (nivel {level}, en operación)",
+    "routing.registry_unit_level": "la prioridad {priority} requiere nivel {required}",
     "routing.nearest": (
         "unidad en operación de nivel {required} o más, la más cercana para prioridad {priority}: "
         "{km} km desde {origin}"

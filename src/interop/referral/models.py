@@ -97,6 +97,7 @@ class Referral(Base):
         Index("ix_referral_performer_clues_change_seq", "performer_clues", "change_seq"),
         Index("ix_referral_patient_id", "patient_id"),
         Index("ix_referral_updated_at", "updated_at"),
+        Index("ix_referral_occurred_at", "occurred_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
@@ -126,6 +127,12 @@ class Referral(Base):
     observations: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     note: Mapped[str | None] = mapped_column(Text)
     authored_on: Mapped[datetime] = mapped_column()
+    # Issue 17 (migration 0011): when and where the visit was, what is asked, in the unit's zone.
+    occurred_at: Mapped[datetime | None] = mapped_column()
+    time_zone: Mapped[str | None] = mapped_column(Text)
+    care_requested: Mapped[str | None] = mapped_column(String(32))
+    home_bound: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    visit_context: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     version: Mapped[int] = mapped_column(Integer)
     change_seq: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())

@@ -32,6 +32,7 @@ class Unit(Base):
     longitud: Mapped[float | None] = mapped_column(Float)
     estatus: Mapped[str] = mapped_column(Text)
     operating: Mapped[bool] = mapped_column(Boolean)
+    tipo_unidad: Mapped[str | None] = mapped_column(String(32))  # normalised (ingest.unit_types)
     organization_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     # Beyond CONTRACTS.md: what the import needs to be idempotent and to keep bad optional values visible.
     row_digest: Mapped[str] = mapped_column(Text)
