@@ -179,6 +179,11 @@ class Settings(BaseSettings):
     def resolved_data_dir(self) -> Path:
         return self.data_dir.expanduser().resolve()
 
+    # Routing (issue 17): how far a first-level unit may be and still be the entry point, and the
+    # entidades adhered to IMSS-Bienestar (empty: the built-in list in ``referral.routing``).
+    routing_first_level_km: float = Field(default=30.0, gt=0, le=1000)
+    routing_adhered_entidades: list[str] = Field(default_factory=list)
+
 
 def get_settings() -> Settings:
     return Settings()

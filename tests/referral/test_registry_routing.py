@@ -97,7 +97,7 @@ async def test_registry_unit_rule_and_its_fallbacks(
     stat = (await client.post("/v1/visits", json=visit("RV-2", "stat"), headers=h)).json()
     assert stat["unit"]["clues"] == HOSP  # HOME is level 1: a stat referral needs a hospital
     assert stat["routing"]["rule"] == "nearest-from-coordinates"
-    assert f"registry unit(s) {HOME} not eligible" in stat["routing"]["reason"]
+    assert f"unidad(es) donde ya es paciente no elegibles: {HOME}" in stat["routing"]["reason"]
 
     await session.execute(text("UPDATE unit SET operating = false WHERE clues = :c"), {"c": HOME})
     await session.commit()

@@ -175,7 +175,7 @@ async def test_rejection_reroutes_to_next_unit(
     assert r.status_code == 200
     sr = (await client.get(f"/fhir/{posted['service_request']}", headers=hb)).json()
     assert sr["performer"][0]["identifier"]["value"] == B
-    assert "re-routed after rejection by DFIMB000001" in sr["extension"][0]["extension"][1]["valueString"]
+    assert "reenviada tras el rechazo de DFIMB000001" in sr["extension"][0]["extension"][1]["valueString"]
     tasks = (await client.get("/fhir/Task", headers=hb)).json()
     assert len(tasks["entry"]) == 1
     new = tasks["entry"][0]["resource"]
@@ -185,7 +185,7 @@ async def test_rejection_reroutes_to_next_unit(
     assert (await _put(client, hb, f"Task/{new['id']}", "rejected", 1)).status_code == 200
     sr = (await client.get(f"/fhir/{posted['service_request']}", headers=auth_headers("admin"))).json()
     assert sr["status"] == "active"
-    assert "no further unit" in sr["extension"][0]["extension"][1]["valueString"]
+    assert "no hay otra unidad del nivel requerido" in sr["extension"][0]["extension"][1]["valueString"]
 
 
 async def test_a_clinic_cannot_cancel_its_task(

@@ -33,7 +33,7 @@ async def test_post_visit_routes_to_nearest_operating_unit_and_creates_sr_and_ta
     body = resp.json()
     assert body["unit"]["clues"] == "DFIMB000001"  # the closed unit at 0 km is skipped
     assert body["routing"]["rule"] == "nearest-from-coordinates"
-    assert "km from the visit coordinates" in body["routing"]["reason"]
+    assert "km desde las coordenadas de la visita" in body["routing"]["reason"]
     assert body["match"]["provisional"] is True
     assert body["match"]["grade"] == "certainly-not"  # no model trained: no candidates
 

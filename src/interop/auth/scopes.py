@@ -28,6 +28,8 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
             "system/ServiceRequest.rs",
             "system/Task.rs",
             "system/Organization.rs",
+            "system/Condition.rs",
+            "system/Observation.rs",
         }
     ),
     Role.CLINIC: frozenset(
@@ -37,6 +39,8 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
             "system/ServiceRequest.rs",
             "system/Task.rsu",
             "system/Organization.rs",
+            "system/Condition.rs",
+            "system/Observation.rs",
             "system/Subscription.cruds",
         }
     ),

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from fhir.resources.R4B.bundle import Bundle as BundleModel
 from pydantic import ValidationError
 
+from interop import messages
 from interop.api.deps import SessionDep
 from interop.auth.dependencies import require
 from interop.config import Settings
@@ -22,10 +23,12 @@ from interop.context import RequestContext
 from interop.errors import Invalid
 from interop.fhir import search as fs
 from interop.fhir.capability import register_system_interaction
+from interop.fhir.codesystems import HOME_FINDINGS
 from interop.fhir.outcome import operation_outcome
 from interop.fhir.patient import FATHERS, MOTHERS
-from interop.fhir.referral_resources import ICD10, LOINC
+from interop.fhir.referral_resources import EXT, ICD10, LOINC
 from interop.fhir.responses import FhirResponse
+from interop.referral import care
 from interop.referral import service as referral_service
 from interop.referral.schemas import VisitCreate
 
@@ -93,12 +96,15 @@ def _coding(concept: dict[str, Any] | None, system: str) -> dict[str, Any] | Non
 
 
 def _observation(obs: dict[str, Any]) -> dict[str, Any] | None:
+    """A LOINC Observation as measured, or a finding in words (``text``: never a made-up code)."""
     coding = _coding(obs.get("code"), LOINC)
     if coding is None:
-        text = (obs.get("code") or {}).get("text")
+        text = (obs.get("code") or {}).get("text") or next(
+            (c.get("display") for c in (obs.get("code") or {}).get("coding") or [] if c.get("display")), None
+        )
         if not text:
             return None
-        out: dict[str, Any] = {"code": "disability" if "disab" in text.lower() else text[:32]}
+        out: dict[str, Any] = {"text": text[:200]}
     else:
         out = {
             "code": coding.get("code"),
@@ -124,6 +130,56 @@ def _observation(obs: dict[str, Any]) -> dict[str, Any] | None:
     if comps:
         out["components"] = comps
     return out
+
+
+def _home_finding(obs: dict[str, Any], status: dict[str, Any]) -> bool:
+    """An Observation of the person's autonomy (``hallazgo-domiciliario``, or a disability named in words,
+    Spanish or English) goes to the functional status; True when it did."""
+    coding = _coding(obs.get("code"), HOME_FINDINGS.url)
+    words = ((obs.get("code") or {}).get("text") or "").lower()
+    kind = coding.get("code") if coding else None
+    if kind is None and any(w in words for w in ("discapacidad", "disab")):
+        kind = "discapacidad"
+    if kind is None:
+        return False
+    cc = obs.get("valueCodeableConcept") or {}
+    value = (
+        obs.get("valueString")
+        or cc.get("text")
+        or next((c.get("display") or c.get("code") for c in cc.get("coding") or []), None)
+    )
+    if kind == "no-sale-de-casa":
+        status["home_bound"] = bool(obs.get("valueBoolean", True))
+    elif kind == "discapacidad" and value:
+        status.setdefault("disability", []).append(value)
+    elif kind == "movilidad" and value:
+        status["mobility"] = value
+    elif kind == "persona-cuidadora" and value:
+        status["caregiver"] = value
+    elif kind == "necesidades-medicamentos" and value:
+        status.setdefault("medication_needs", []).extend(v.strip() for v in value.split(";") if v.strip())
+    return True
+
+
+def _condition(cond: dict[str, Any]) -> dict[str, Any] | None:
+    """Every coding a Condition came with (the first CIE-10 one as ``code``) and its words."""
+    concept = cond.get("code") or {}
+    out: dict[str, Any] = {}
+    others = []
+    for c in concept.get("coding") or []:
+        if not c.get("code"):
+            continue
+        if c.get("system") == ICD10 and "code" not in out:
+            out["code"] = c["code"]
+            if c.get("display"):
+                out["display"] = c["display"]
+        else:
+            others.append({k: c[k] for k in ("system", "code", "display") if c.get(k)})
+    if others:
+        out["codings"] = [o for o in others if o.get("system")][:5]
+    if concept.get("text"):
+        out["text"] = concept["text"]
+    return out or None
 
 
 def visit_from_bundle(bundle: dict[str, Any], settings: Settings) -> VisitCreate:
@@ -154,30 +210,24 @@ def visit_from_bundle(bundle: dict[str, Any], settings: Settings) -> VisitCreate
     )
     if visit_ident is None:
         raise Invalid(f"the ServiceRequest needs an identifier with system {settings.system_visit}")
-    when = sr.get("authoredOn") or sr.get("occurrenceDateTime")
+    when = sr.get("occurrenceDateTime") or sr.get("authoredOn")
     if not when:
         raise Invalid("the ServiceRequest needs authoredOn (the visit date)")
     visit_date = date.fromisoformat(when[:10]) if len(when) >= 10 else datetime.fromisoformat(when).date()
     worker = ((sr.get("requester") or {}).get("identifier") or {}).get("value") or (
         sr.get("requester") or {}
     ).get("display")
-    conditions = []
-    for cond in by_type.get("Condition", []):
-        coding = _coding(cond.get("code"), ICD10)
-        if coding:
-            conditions.append(
-                {
-                    "code": coding.get("code"),
-                    **({"display": coding["display"]} if coding.get("display") else {}),
-                }
-            )
+    conditions = [c for c in (_condition(x) for x in by_type.get("Condition", [])) if c is not None]
     for concept in sr.get("reasonCode") or []:
         coding = _coding(concept, ICD10)
-        if coding and all(c["code"] != coding.get("code") for c in conditions):
+        if coding and all(c.get("code") != coding.get("code") for c in conditions):
             conditions.append({"code": coding.get("code")})
-    observations = [o for o in (_observation(x) for x in by_type.get("Observation", [])) if o is not None]
-    disability = next((o.get("value_text") for o in observations if o["code"] == "disability"), None)
-    observations = [o for o in observations if o["code"] != "disability"]
+    status: dict[str, Any] = {}
+    if _ext(sr.get("extension"), f"{EXT}no-sale-de-casa") is not None:
+        status["home_bound"] = True
+    found = [x for x in by_type.get("Observation", []) if not _home_finding(x, status)]
+    observations = [o for o in (_observation(x) for x in found) if o is not None]
+    care_coding = _coding(sr.get("code"), care.SYSTEM)
     note = "\n".join(n.get("text", "") for n in sr.get("note") or [] if n.get("text")) or None
     payload = {
         "visit_id": visit_ident.get("value"),
@@ -187,10 +237,12 @@ def visit_from_bundle(bundle: dict[str, Any], settings: Settings) -> VisitCreate
         "findings": {
             "conditions": conditions,
             "observations": observations,
-            **({"disability": disability} if disability else {}),
+            **({"functional_status": status} if status else {}),
         },
         "urgency": sr.get("priority") or "routine",
         "note": note,
+        **({"care_requested": care_coding.get("code")} if care_coding else {}),
+        **({"visited_at": when} if "T" in when else {}),
     }
     try:
         return VisitCreate.model_validate(payload)
@@ -229,15 +281,24 @@ async def transaction(
     for entry in bundle.get("entry") or []:
         kind = entry["resource"]["resourceType"]
         if kind == "ServiceRequest":
-            info = (
-                f"{r.task} owned by {r.unit.clues}; routing {r.routing.rule}: {r.routing.reason}; "
-                f"match grade {r.match.grade}"
+            info = messages.text(
+                "bundle.referral_created",
+                task=r.task,
+                clues=r.unit.clues,
+                rule=r.routing.rule,
+                reason=r.routing.reason,
+                grade=r.match.grade,
             )
+            outcome = operation_outcome(code="informational", diagnostics=info, severity="information")
+            # A value that failed a check was kept as text: the caller hears it, the visit is not refused.
+            outcome["issue"] += [
+                {"severity": "warning", "code": "value", "diagnostics": w.message} for w in r.warnings
+            ]
             resp = {
                 "status": status,
                 "location": f"{r.service_request}/_history/1",
                 "etag": 'W/"1"',
-                "outcome": operation_outcome(code="informational", diagnostics=info, severity="information"),
+                "outcome": outcome,
             }
         elif kind == "Patient":
             resp = {"status": status, "location": r.match.patient}
@@ -247,7 +308,7 @@ async def transaction(
                 "outcome": operation_outcome(
                     code="informational",
                     severity="information",
-                    diagnostics=f"kept inside {r.service_request} (reasonCode / contained Observation)",
+                    diagnostics=messages.text("bundle.finding_kept", service_request=r.service_request),
                 ),
             }
         entries.append({"response": resp})

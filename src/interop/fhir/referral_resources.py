@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from interop import messages
 from interop.config import Settings
+from interop.fhir import clinical
+from interop.referral import care, routing
 
 SNOMED = "http://snomed.info/sct"
 ICD10 = "http://hl7.org/fhir/sid/icd-10"
@@ -13,17 +16,8 @@ LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
 EXT = "https://www.gob.mx/bienestar/fhir/StructureDefinition/"
 HEALTH_WORKER_SYSTEM = "https://www.gob.mx/bienestar/promotor"
-REFERRAL_CATEGORY = {"coding": [{"system": SNOMED, "code": "3457005", "display": "Patient referral"}]}
-TASK_CODE = {
-    "coding": [
-        {
-            "system": "http://hl7.org/fhir/CodeSystem/task-code",
-            "code": "fulfill",
-            "display": "Fulfill the focal request",
-        }
-    ]
-}
-BIENESTAR = {"display": "Programa Pensiones para el Bienestar"}
+ROLE_CODE = "http://terminology.hl7.org/CodeSystem/v3-RoleCode"
+TASK_CODE_SYSTEM = "http://hl7.org/fhir/CodeSystem/task-code"
 
 
 def _meta(s: dict[str, Any]) -> dict[str, Any]:
@@ -39,100 +33,91 @@ def _org(settings: Settings, clues: str, org_id: str | None, name: str | None) -
     return ref
 
 
-def _observation(i: int, o: dict[str, Any], patient: str, when: str) -> dict[str, Any]:
-    code: dict[str, Any] = {"coding": [{"system": LOINC, "code": o["code"]}]}
-    if o.get("code") == "disability":
-        code = {"text": "Disability"}
-    elif o.get("display"):
-        code["coding"][0]["display"] = o["display"]
-    obs: dict[str, Any] = {
-        "resourceType": "Observation",
-        "id": f"obs{i}",
-        "status": "final",
-        "code": code,
-        "subject": {"reference": patient},
-        "effectiveDateTime": when,
-    }
-    if o.get("value") is not None:
-        obs["valueQuantity"] = {
-            "value": o["value"],
-            "unit": o.get("unit"),
-            "system": UCUM,
-            "code": o.get("unit"),
-        }
-    elif o.get("value_text"):
-        obs["valueString"] = o["value_text"]
-    if o.get("components"):
-        obs["component"] = [
-            {
-                "code": {
-                    "coding": [
-                        {
-                            "system": LOINC,
-                            "code": c["code"],
-                            **({"display": c["display"]} if c.get("display") else {}),
-                        }
-                    ]
-                },
-                "valueQuantity": {"value": c["value"], "unit": c["unit"], "system": UCUM, "code": c["unit"]},
-            }
-            for c in o["components"]
-        ]
-    return obs
+def _category() -> dict[str, Any]:
+    return {"coding": [{"system": SNOMED, "code": "3457005", "display": messages.text("display.referral")}]}
+
+
+def _what_is_asked(s: dict[str, Any]) -> dict[str, Any]:
+    """``ServiceRequest.code``: the care asked for (``atencion-solicitada``); referrals older than that
+    CodeSystem keep the category's code."""
+    care_code = s.get("care_requested")
+    if not care_code:
+        return _category()
+    shown = messages.text(f"care.{care_code}")
+    return {"coding": [{"system": care.SYSTEM, "code": care_code, "display": shown}], "text": shown}
+
+
+def routing_reason(s: dict[str, Any]) -> str:
+    """The stored reason (es-MX) in the reader's language, when its parts are still the current reason."""
+    parts = [(k, p) for k, p in ((s.get("visit_context") or {}).get("routing_parts") or [])]
+    if parts and routing.explain(parts, messages.SPANISH) == s["routing_reason"]:
+        return routing.explain(parts)
+    return str(s["routing_reason"])
 
 
 def service_request(s: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    """A referral snapshot as an R4 ServiceRequest (observations contained; routing as extension and note)."""
+    """A referral snapshot as an R4 ServiceRequest: what is asked, when and where the visit was, its
+    findings by reference (``Condition`` and ``Observation`` of ``fhir.clinical``), routing as extension
+    and note."""
     patient = f"Patient/{s['patient_id']}"
-    contained = [_observation(i, o, patient, s["authored_on"]) for i, o in enumerate(s["observations"])]
+    reason = routing_reason(s)
     routing_ext: list[dict[str, Any]] = [
         {"url": "rule", "valueCode": s["routing_rule"]},
-        {"url": "reason", "valueString": s["routing_reason"]},
+        {"url": "reason", "valueString": reason},
     ]
     if s.get("distance_km") is not None:
         routing_ext.append({"url": "distanceKm", "valueDecimal": s["distance_km"]})
+    extensions: list[dict[str, Any]] = [
+        {"url": f"{EXT}referral-routing", "extension": routing_ext},
+        {"url": f"{EXT}match-grade", "valueCode": s["match_grade"]},
+    ]
+    found_at = clinical.place_found(s)
+    if found_at is not None:
+        extensions.append({"url": f"{EXT}lugar-encontrado", "valueAddress": found_at})
+    if s.get("home_bound"):
+        extensions.append({"url": f"{EXT}no-sale-de-casa", "valueBoolean": True})
+    when = clinical.visit_time(s)
     res: dict[str, Any] = {
         "resourceType": "ServiceRequest",
         "id": s["id"],
         "meta": _meta(s),
-        "extension": [
-            {"url": f"{EXT}referral-routing", "extension": routing_ext},
-            {"url": f"{EXT}match-grade", "valueCode": s["match_grade"]},
-        ],
+        "extension": extensions,
         "identifier": [{"system": settings.system_visit, "value": s["visit_id"]}],
         "status": s["status"],
         "intent": "order",
-        "category": [REFERRAL_CATEGORY],
+        "category": [_category()],
         "priority": s["priority"],
-        "code": {"coding": [{"system": SNOMED, "code": "3457005", "display": "Patient referral"}]},
+        "code": _what_is_asked(s),
         "subject": {"reference": patient},
-        "authoredOn": s["authored_on"],
+        "occurrenceDateTime": when,
+        "authoredOn": when,
         "performer": [
             _org(settings, s["performer_clues"], s.get("performer_org_id"), s.get("performer_name"))
         ],
-        "note": [{"text": f"Routing ({s['routing_rule']}): {s['routing_reason']}"}],
+        "note": [{"text": messages.text("display.routing", rule=s["routing_rule"], reason=reason)}],
     }
+    if s.get("home_bound"):
+        # Care is given where the person lives (HL7 v3 RoleCode PTRES, the patient's residence).
+        res["locationCode"] = [
+            {
+                "coding": [
+                    {"system": ROLE_CODE, "code": "PTRES", "display": messages.text("display.home_visit")}
+                ],
+                "text": messages.text("display.home_visit"),
+            }
+        ]
     if s.get("requester_worker_id"):
         res["requester"] = {
             "identifier": {"system": HEALTH_WORKER_SYSTEM, "value": s["requester_worker_id"]},
-            "display": "Salud Casa por Casa",
+            "display": messages.text("display.health_worker"),
         }
-    if contained:
-        res["contained"] = contained
-        res["supportingInfo"] = [{"reference": f"#{o['id']}"} for o in contained]
-    if s["reasons"]:
-        res["reasonCode"] = [
-            {
-                "coding": [
-                    {
-                        "system": ICD10,
-                        "code": r["code"],
-                        **({"display": r["display"]} if r.get("display") else {}),
-                    }
-                ]
-            }
-            for r in s["reasons"]
-        ]
+    conditions = clinical.conditions(s)
+    if conditions:
+        res["reasonCode"] = [c["code"] for c in conditions]
+        res["reasonReference"] = [{"reference": f"Condition/{c['id']}"} for c in conditions]
+    observations = clinical.observations(s)
+    if observations:
+        res["supportingInfo"] = [{"reference": f"Observation/{o['id']}"} for o in observations]
     if s.get("note"):
         res["note"].append({"text": s["note"]})
     return res
@@ -148,14 +133,20 @@ def task(s: dict[str, Any], settings: Settings) -> dict[str, Any]:
         "status": s["status"],
         "intent": "order",
         "priority": s["priority"],
-        "code": TASK_CODE,
+        "code": {
+            "coding": [
+                {"system": TASK_CODE_SYSTEM, "code": "fulfill", "display": messages.text("display.fulfill")}
+            ]
+        },
         "focus": {"reference": f"ServiceRequest/{s['referral_id']}"},
         "for": {"reference": f"Patient/{s['patient_id']}"},
         "authoredOn": s["authored_on"],
         "lastModified": s["updated_at"],
-        "requester": BIENESTAR,
+        "requester": {"display": messages.text("display.program")},
         "owner": _org(settings, s["owner_clues"], s.get("owner_org_id"), s.get("owner_name")),
     }
+    if s.get("home_visit"):
+        res["description"] = messages.text("display.home_visit")
     if s.get("business_status"):
         res["businessStatus"] = s["business_status"]
     if s.get("status_reason"):

@@ -52,6 +52,8 @@ MESSAGES: dict[str, str] = {
     "routing.imb_preferred": "{entidad} está adherida a IMSS-Bienestar: se prefiere una unidad IMB",
     "routing.placed_by_municipality": "la unidad no tiene coordenadas: se ubica por su municipio",
     "routing.registry_not_eligible": "unidad(es) donde ya es paciente no elegibles: {clues}",
+    "routing.rerouted": "reenviada tras el rechazo de {clues}: {reason}",
+    "routing.rejected_no_unit": "rechazada por {clues}; no hay otra unidad del nivel requerido",
     "routing.origin.coordinates": "las coordenadas de la visita",
     "routing.origin.locality": "la localidad de la visita",
     "routing.no_unit": "no se encontró una unidad en operación del nivel requerido para esta visita",
@@ -97,6 +99,20 @@ MESSAGES: dict[str, str] = {
     "display.vital_signs": "Signos vitales",
     "display.survey": "Encuesta",
     # Discapacidad y estado funcional (valores estructurados)
+    # Hallazgos domiciliarios (CodeSystem hallazgo-domiciliario) y sus vocabularios
+    "home_finding.title": "Hallazgo domiciliario",
+    "home_finding.description": (
+        "Lo que una visita de Salud Casa por Casa registra de la autonomía de la persona en su domicilio."
+    ),
+    "home_finding.discapacidad": "Discapacidad",
+    "home_finding.movilidad": "Movilidad",
+    "home_finding.no-sale-de-casa": "No puede salir de su domicilio",
+    "home_finding.persona-cuidadora": "Persona cuidadora",
+    "home_finding.necesidades-medicamentos": "Necesidades de medicamentos",
+    "disability.title": "Tipo de discapacidad",
+    "disability.description": "La clase de discapacidad que se encontró en la visita.",
+    "mobility.title": "Movilidad",
+    "mobility.description": "Cómo se desplaza la persona dentro y fuera de su domicilio.",
     "disability.fisica": "física o motriz",
     "disability.visual": "visual",
     "disability.auditiva": "auditiva",
@@ -126,6 +142,12 @@ MESSAGES: dict[str, str] = {
     # Búsquedas
     "search.date_invalid": (
         "{param}: se espera una fecha AAAA-MM-DD con prefijo opcional (eq, ge, gt, le, lt)"
+    ),
+    "bundle.referral_created": (
+        "{task} asignada a {clues}; enrutamiento {rule}: {reason}; grado de coincidencia {grade}"
+    ),
+    "bundle.finding_kept": (
+        "se conserva como hallazgo de {service_request} (Condition, Observation o estado funcional)"
     ),
     # CLI
     "cli.units_imported": "unidades: {inserted} nuevas, {updated} actualizadas, {unchanged} sin cambios",

@@ -168,6 +168,7 @@ class ReferralTask(Base):
     owner_clues: Mapped[str] = mapped_column(String(11))
     owner_org_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     owner_name: Mapped[str | None] = mapped_column(Text)
+    home_visit: Mapped[bool] = mapped_column(Boolean, server_default="false")  # issue 17, migration 0011
     authored_on: Mapped[datetime] = mapped_column()
     version: Mapped[int] = mapped_column(Integer)
     change_seq: Mapped[int] = mapped_column(BigInteger)

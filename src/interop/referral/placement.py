@@ -12,10 +12,33 @@ from interop.units import service as units_service
 from interop.units.models import Unit
 
 
-def option(unit: Unit) -> routing.UnitOption:
+def option(unit: Unit, *, placed: bool = False) -> routing.UnitOption:
     return routing.UnitOption(
-        unit.clues, unit.nivel, unit.operating, unit.latitud, unit.longitud, unit.nombre
+        unit.clues,
+        unit.nivel,
+        unit.operating,
+        unit.latitud,
+        unit.longitud,
+        unit.nombre,
+        tipo_unidad=unit.tipo_unidad,
+        placed_by_municipality=placed,
     )
+
+
+async def _placed_by_municipality(
+    session: AsyncSession, *, point: tuple[float, float], entidad: str, municipio: str, min_level: int
+) -> list[tuple[Unit, float]]:
+    """Units of the visit's municipality without coordinates, at the municipality's point."""
+    units = await units_service.unplaced_operating(
+        session, entidad=entidad, municipio=municipio, min_level=min_level
+    )
+    if not units:
+        return []
+    centre = await units_service.locality_point(session, entidad=entidad, municipio=municipio, localidad=None)
+    if centre is None:
+        return []
+    km = routing.great_circle_km(point[0], point[1], centre[0], centre[1])
+    return [(u, km) for u in units]
 
 
 async def route(
@@ -26,21 +49,36 @@ async def route(
     point: tuple[float, float] | None,
     point_is_locality: bool,
     tried: list[str],
+    care: str | None = None,
+    home_bound: bool = False,
+    entidad: str | None = None,
+    municipio: str | None = None,
+    policy: routing.Policy | None = None,
 ) -> tuple[routing.Decision, Unit]:
     """The decision and the chosen unit (no second lookup of the unit)."""
     known = {u.clues: u for u in registry_units}
     nearby: list[tuple[routing.UnitOption, float]] = []
+    level = routing.level_for(priority, care)
     if point is not None:
         found = await units_service.nearest_operating(
             session,
             lat=point[0],
             lon=point[1],
-            min_level=routing.required_level(priority),
-            limit=5 + len(tried),
+            # A first-level need still looks at level 1 and up: the rules pick the first level first.
+            min_level=level,
+            # Wider than the nearest few: first-level, IMSS-Bienestar and home-visit preferences may pass
+            # over nearer units.
+            limit=25 + len(tried),
         )
         for unit, km in found:
             known.setdefault(unit.clues, unit)
             nearby.append((option(unit), km))
+        if entidad and municipio:
+            for unit, km in await _placed_by_municipality(
+                session, point=point, entidad=entidad, municipio=municipio, min_level=level
+            ):
+                known.setdefault(unit.clues, unit)
+                nearby.append((option(unit, placed=True), km))
     try:
         decision = routing.choose(
             priority=priority,
@@ -49,7 +87,11 @@ async def route(
             point=point,
             point_is_locality=point_is_locality,
             tried=tried,
+            care=care,
+            home_bound=home_bound,
+            entidad=entidad,
+            policy=policy,
         )
     except routing.NoUnit as exc:
-        raise Unroutable(str(exc)) from None
+        raise Unroutable(str(exc), key="routing.no_unit") from None
     return decision, known[decision.clues]

@@ -15,13 +15,14 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, Table, and_, exists, func, select
+from sqlalchemy import ColumnElement, Select, Table, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interop.context import RequestContext
+from interop.identity import zones
 from interop.referral.errors import ReferralNotFound
 from interop.referral.models import ProvisionalPatient, Referral, ReferralTask, ResourceVersion
 from interop.referral.records import rows_snapshots, snapshot
@@ -115,6 +116,8 @@ class SearchQuery:
     patient_ids: list[uuid.UUID] | None = None
     visit_ids: list[str] | None = None
     focus_ids: list[uuid.UUID] | None = None
+    # (gt|ge|lt|le|eq, day): the visit's day as lived in the zone of the unit it went to (issue 17)
+    visit_days: list[tuple[str, date]] = field(default_factory=list)
     cursor: int | None = None
     count: int = 50
     total: bool = False
@@ -157,9 +160,30 @@ async def _filtered(
         conds.append(model.visit_id.in_(q.visit_ids))
     if q.focus_ids is not None and model is ReferralTask:
         conds.append(ReferralTask.referral_id.in_(q.focus_ids))
+    if model is Referral:
+        conds.extend(_on_local_day(op, day) for op, day in q.visit_days)
     # Plain rows, not ORM entities: a page of 100 is rendered, never modified, and hydrating objects
     # costs more than the query.
     return select(model.__table__).where(*conds)
+
+
+def _on_local_day(op: str, day: date) -> ColumnElement[bool]:
+    """The visit's instant against a calendar day cut in each row's own zone (one bound pair per zone, so
+    the comparison stays on the indexed instant); rows older than the zone column use the visit's receipt
+    in America/Mexico_City."""
+
+    def compare(column: Any, zone: str) -> ColumnElement[bool]:
+        start, end = zones.day_bounds(day, zone)
+        if op == "eq":
+            return and_(column >= start, column < end)
+        bounds = {"ge": column >= start, "gt": column >= end, "lt": column < start, "le": column < end}
+        return cast(ColumnElement[bool], bounds[op])
+
+    per_zone = [
+        and_(Referral.time_zone == zone, compare(Referral.occurred_at, zone)) for zone in sorted(zones.ZONES)
+    ]
+    legacy = and_(Referral.time_zone.is_(None), compare(Referral.authored_on, zones.AUDIT_ZONE))
+    return or_(*per_zone, legacy)
 
 
 async def _search(

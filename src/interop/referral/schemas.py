@@ -42,39 +42,80 @@ class PersonFound(_Strict):
     longitud: Annotated[float, Field(ge=-180, le=180)] | None = None
 
 
-class ConditionFound(_Strict):
-    code: Annotated[
-        str,
-        StringConstraints(
-            strip_whitespace=True, to_upper=True, pattern=r"^[A-Z][0-9]{2}(\.?[0-9A-Z]{1,4})?$"
-        ),
-    ]
+class CodingFound(_Strict):
+    """One coding of a finding as sent (CIE-10 ``http://hl7.org/fhir/sid/icd-10``, SNOMED CT
+    ``http://snomed.info/sct``, or another system); every one is kept."""
+
+    system: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    code: Code
     display: Text | None = None
+
+
+class ConditionFound(_Strict):
+    """A suspected condition: a CIE-10 ``code`` (normalised and checked when the referral is made; one that
+    fails is kept as text with a warning), other ``codings``, or ``text`` alone."""
+
+    code: Code | None = None
+    display: Text | None = None
+    codings: list[CodingFound] = Field(default_factory=list, max_length=5)
+    text: Text | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> ConditionFound:
+        if not (self.code or self.codings or self.text or self.display):
+            raise ValueError("a condition needs a code, a coding or a text")
+        return self
 
 
 class ObservationComponent(_Strict):
     code: Code
     display: Text | None = None
     value: float
-    unit: Code
+    unit: Code | None = None
 
 
 class ObservationFound(_Strict):
     """A measurement (LOINC code, UCUM unit), e.g. capillary glucose 2339-0 mg/dL, blood pressure 85354-9
     with systolic 8480-6 / diastolic 8462-4 components; or a coded/text finding such as a disability."""
 
-    code: Code
+    code: Code | None = None
     display: Text | None = None
     value: float | None = None
     unit: Code | None = None
     value_text: Text | None = None
     components: list[ObservationComponent] = Field(default_factory=list, max_length=10)
+    text: Text | None = None  # a finding in words (no LOINC code): kept as text, never as a code
+
+    @model_validator(mode="after")
+    def _named(self) -> ObservationFound:
+        if not (self.code or self.text):
+            raise ValueError("an observation needs a LOINC code or a text")
+        return self
+
+
+class FunctionalStatusFound(_Strict):
+    """The person's autonomy as the worker found it, in Spanish or English words: ``mobility`` (e.g.
+    "camina con bastón", "bedridden"), ``disability`` kinds ("motriz", "visual"…), who cares for them
+    (a relationship, not a name) and the medication they need. A bedridden person is home-bound."""
+
+    home_bound: bool = False
+    mobility: Text | None = None
+    disability: list[Text] = Field(default_factory=list, max_length=6)
+    caregiver: Text | None = None
+    medication_needs: list[Text] = Field(default_factory=list, max_length=10)
 
 
 class Findings(_Strict):
     conditions: list[ConditionFound] = Field(default_factory=list, max_length=20)
     observations: list[ObservationFound] = Field(default_factory=list, max_length=50)
     disability: Text | None = None
+    functional_status: FunctionalStatusFound | None = None
+
+
+# What is asked (ServiceRequest.code): the CodeSystem ``atencion-solicitada`` (``referral.care``).
+CareRequested = Literal[
+    "consulta-primer-nivel", "valoracion-domiciliaria", "especialidad", "laboratorio", "urgencias"
+]
 
 
 class VisitCreate(_Strict):
@@ -88,6 +129,9 @@ class VisitCreate(_Strict):
     findings: Findings = Field(default_factory=Findings)
     urgency: Literal["routine", "urgent", "asap", "stat"] = "routine"
     note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    care_requested: CareRequested | None = None
+    # The visit's instant; without an offset it is the wall-clock time of the visit's entidad.
+    visited_at: datetime | None = None
 
 
 class UnitRead(BaseModel):
@@ -110,6 +154,13 @@ class MatchRead(BaseModel):
     review_queued: bool
 
 
+class FindingWarning(BaseModel):
+    """A finding kept as text because a value failed a check (the visit is never refused for it)."""
+
+    code: str
+    message: str
+
+
 class VisitResult(BaseModel):
     """What posting a visit did; replayed unchanged for the same visit id or Idempotency-Key."""
 
@@ -120,6 +171,7 @@ class VisitResult(BaseModel):
     routing: RoutingRead
     match: MatchRead
     created_at: datetime
+    warnings: list[FindingWarning] = Field(default_factory=list)
 
 
 class TaskStep(BaseModel):

@@ -24,9 +24,10 @@ from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEntity
 from interop.config import Settings
 from interop.context import RequestContext
+from interop.identity import zones
 from interop.matching import service as matching_service
 from interop.matching.schemas import IdentityProbe, OnlineCandidate
-from interop.referral import records, routing
+from interop.referral import records, routing, visit_content
 from interop.referral.errors import IdempotencyConflict
 from interop.referral.followup import get_visit  # re-exported
 from interop.referral.models import Notification, ProvisionalPatient, Referral, ReferralTask, Visit
@@ -96,8 +97,53 @@ _STORE_RESULT = (
 
 def request_hash(visit: VisitCreate) -> str:
     """sha256 of the visit's canonical JSON: equal for equal content, however it was posted."""
-    body = orjson.dumps(visit.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+    body = orjson.dumps(_canonical(visit.model_dump(mode="json")), option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(body).hexdigest()
+
+
+# Fields added after visits were first stored (issue 17), dropped while at their default so that a body
+# posted before they existed keeps its hash (a replay is still a replay).
+_NEW_DEFAULTS: dict[str, tuple[tuple[str, Any], ...]] = {
+    "": (("care_requested", None), ("visited_at", None)),
+    "findings": (("functional_status", None),),
+    "condition": (("codings", []), ("text", None)),
+    "observation": (("text", None),),
+}
+
+
+def _canonical(body: dict[str, Any]) -> dict[str, Any]:
+    def drop(d: dict[str, Any], kind: str) -> dict[str, Any]:
+        return {k: v for k, v in d.items() if (k, v) not in _NEW_DEFAULTS[kind]}
+
+    out = drop(body, "")
+    f = drop(out["findings"], "findings")
+    f["conditions"] = [drop(c, "condition") for c in f["conditions"]]
+    f["observations"] = [drop(o, "observation") for o in f["observations"]]
+    out["findings"] = f
+    return out
+
+
+def routing_policy(settings: Settings | None) -> routing.Policy:
+    if settings is None:
+        return routing.Policy()
+    adhered = frozenset(settings.routing_adhered_entidades) or routing.ADHERED_ENTIDADES
+    return routing.Policy(first_level_km=settings.routing_first_level_km, adhered=adhered)
+
+
+def _content_columns(
+    visit: VisitCreate, content: visit_content.VisitContent, decision: routing.Decision, unit: Unit
+) -> dict[str, Any]:
+    """The referral columns of issue 17: findings as found, what is asked, when and where (read in the
+    unit's zone)."""
+    return {
+        "reasons": content.conditions,
+        "observations": content.observations,
+        "care_requested": content.care_requested,
+        "home_bound": content.home_bound,
+        "occurred_at": visit_content.occurred_at(visit),
+        "time_zone": zones.zone_for(unit.entidad, unit.municipio),
+        "visit_context": visit_content.context_json(visit, content, decision.parts),
+    }
 
 
 @dataclass(frozen=True)
@@ -231,6 +277,7 @@ async def _create_referral(
         )
         point_is_locality = point is not None
     home = await _registry_units(session, sure)
+    content = visit_content.content_of(visit)
     decision, unit = await route(
         session,
         priority=visit.urgency,
@@ -238,6 +285,11 @@ async def _create_referral(
         point=point,
         point_is_locality=point_is_locality,
         tried=[],
+        care=content.care_requested,
+        home_bound=content.home_bound,
+        entidad=person.entidad,
+        municipio=person.municipio,
+        policy=routing_policy(settings),
     )
 
     now = datetime.now(UTC)
@@ -284,12 +336,6 @@ async def _create_referral(
             )
 
     referral_id, task_id = uuid.uuid4(), uuid.uuid4()
-    findings = visit.findings
-    observations = [o.model_dump(mode="json") for o in findings.observations]
-    if findings.disability:
-        observations.append(
-            {"code": "disability", "display": "Disability", "value_text": findings.disability}
-        )
     sr_snap = await records.create(
         session,
         Referral,
@@ -309,14 +355,13 @@ async def _create_referral(
             "performer_org_id": unit.organization_id,
             "performer_name": unit.nombre,
             "tried_clues": [unit.clues],
-            "required_level": routing.required_level(visit.urgency),
+            "required_level": routing.level_for(visit.urgency, content.care_requested),
             "origin_lat": point[0] if point else None,
             "origin_lon": point[1] if point else None,
             "routing_rule": decision.rule.value,
             "routing_reason": decision.reason,
             "distance_km": decision.distance_km,
-            "reasons": [c.model_dump(mode="json") for c in findings.conditions],
-            "observations": observations,
+            **_content_columns(visit, content, decision, unit),
             "note": visit.note,
             "authored_on": now,
             "updated_at": now,
@@ -339,6 +384,7 @@ async def _create_referral(
             unit_name=unit.nombre,
             now=now,
             previous=None,
+            home_visit=content.home_bound,
         ),
         client_id=ctx.actor.client_id,
         history=False,
@@ -354,7 +400,9 @@ async def _create_referral(
         service_request=f"ServiceRequest/{referral_id}",
         task=f"Task/{task_id}",
         unit=UnitRead(clues=unit.clues, name=unit.nombre, level=unit.nivel, distance_km=decision.distance_km),
-        routing=RoutingRead(rule=decision.rule.value, reason=decision.reason),
+        routing=RoutingRead(
+            rule=decision.rule.value, reason=routing.explain(decision.parts) or decision.reason
+        ),
         match=MatchRead(
             grade=grade,
             probability=probability,
@@ -363,6 +411,7 @@ async def _create_referral(
             review_queued=review_queued,
         ),
         created_at=now,
+        warnings=visit_content.warnings_read(content),
     )
     await session.execute(
         _STORE_RESULT,
@@ -395,6 +444,7 @@ def _task_values(
     unit_name: str | None,
     now: datetime,
     previous: uuid.UUID | None,
+    home_visit: bool = False,
 ) -> dict[str, Any]:
     return {
         "id": task_id,
@@ -411,6 +461,7 @@ def _task_values(
         "owner_clues": unit_clues,
         "owner_org_id": org_id,
         "owner_name": unit_name,
+        "home_visit": home_visit,
         "authored_on": now,
         "updated_at": now,
     }

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from interop import messages
 from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEntity
 from interop.context import RequestContext
@@ -128,13 +129,17 @@ async def _reroute(
             point=point,
             point_is_locality=referral.routing_rule == "nearest-from-locality",
             tried=list(referral.tried_clues),
+            care=referral.care_requested,
+            home_bound=referral.home_bound,
         )
     except Unroutable:
         snap = await records.bump(
             session,
             referral,
             {
-                "routing_reason": f"rejected by {rejected.owner_clues}; no further unit of the needed level",
+                "routing_reason": messages.text(
+                    "routing.rejected_no_unit", messages.SPANISH, clues=rejected.owner_clues
+                ),
             },
             now=now,
             client_id=ctx.actor.client_id,
@@ -148,6 +153,7 @@ async def _reroute(
             "id": new_id,
             "referral_id": referral.id,
             "previous_task_id": rejected.id,
+            "home_visit": referral.home_bound,
             "visit_id": referral.visit_id,
             "requester_client_id": referral.requester_client_id,
             "status": "requested",
@@ -176,7 +182,9 @@ async def _reroute(
             "performer_name": unit.nombre,
             "tried_clues": [*referral.tried_clues, unit.clues],
             "routing_rule": decision.rule.value,
-            "routing_reason": f"re-routed after rejection by {rejected.owner_clues}: {decision.reason}",
+            "routing_reason": messages.text(
+                "routing.rerouted", messages.SPANISH, clues=rejected.owner_clues, reason=decision.reason
+            ),
             "distance_km": decision.distance_km,
         },
         now=now,

@@ -173,6 +173,26 @@ async def locality_point(
     return None
 
 
+async def unplaced_operating(
+    session: AsyncSession, *, entidad: str, municipio: str, min_level: int, limit: int = 20
+) -> Sequence[Unit]:
+    """Operating units of at least ``min_level`` in a municipality that have no coordinates (mobile units
+    and brigades often have none): routing places them at the municipality's point."""
+    query = (
+        select(Unit)
+        .where(
+            Unit.operating,
+            Unit.nivel >= min_level,
+            Unit.entidad == entidad,
+            Unit.municipio == municipio,
+            or_(Unit.latitud.is_(None), Unit.longitud.is_(None)),
+        )
+        .order_by(Unit.clues)
+        .limit(limit)
+    )
+    return (await session.execute(query)).scalars().all()
+
+
 @dataclass(frozen=True, slots=True)
 class UnitSearch:
     clues: str | None = None

@@ -10,6 +10,7 @@ Revises: 0010_audit_merkle
 - ``referral.visit_context``: the place the person was found, functional status, caregiver, medication
   needs and the routing reason's parts (rendered in the reader's language).
 - ``unit.tipo_unidad``: the optional unit type of the units CSV (home-visit capability).
+- ``referral_task.home_visit``: the unit is asked to visit the person at home.
 
 Only nullable columns or constant defaults: no table rewrite.
 """
@@ -32,9 +33,11 @@ def upgrade() -> None:
     op.execute("ALTER TABLE referral ADD COLUMN visit_context jsonb")
     op.execute("CREATE INDEX ix_referral_occurred_at ON referral (occurred_at)")
     op.execute("ALTER TABLE unit ADD COLUMN tipo_unidad varchar(32)")
+    op.execute("ALTER TABLE referral_task ADD COLUMN home_visit boolean NOT NULL DEFAULT false")
 
 
 def downgrade() -> None:
+    op.execute("ALTER TABLE referral_task DROP COLUMN home_visit")
     op.execute("ALTER TABLE unit DROP COLUMN tipo_unidad")
     op.execute("DROP INDEX ix_referral_occurred_at")
     for column in ("visit_context", "home_bound", "care_requested", "time_zone", "occurred_at"):

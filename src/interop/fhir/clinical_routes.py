@@ -1,0 +1,158 @@
+"""``GET /fhir/Condition`` and ``GET /fhir/Observation`` (search and read) over the visits' findings, for
+whoever may see the referral they belong to (the same scope as ServiceRequest). Mapping in ``clinical``."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+
+from interop import messages
+from interop.api.deps import SessionDep
+from interop.audit import service as audit_service
+from interop.audit.schemas import AuditEntity
+from interop.auth.dependencies import require
+from interop.context import RequestContext
+from interop.fhir import clinical
+from interop.fhir import search as fs
+from interop.fhir.capability import ResourceCapability, register
+from interop.fhir.responses import FhirResponse
+from interop.referral import service as referral_service
+from interop.referral.errors import ReferralNotFound
+from interop.referral.queries import SearchQuery
+
+router = APIRouter(tags=["fhir"])
+
+_ID = re.compile(r"^(?P<referral>[0-9a-f-]{36})-(?P<kind>[cof])(?P<n>[0-9]{1,3})$")
+_DATE_PARAM = {"Condition": "recorded-date", "Observation": "date"}
+
+
+def parse_day(raw: str, param: str) -> tuple[str, date]:
+    """A ``date`` search value: a day (``YYYY-MM-DD``) with an optional prefix, read in the unit's zone."""
+    prefix = raw[:2] if raw[:2] in ("eq", "ge", "gt", "le", "lt") else "eq"
+    text = raw[2:] if raw[:2] == prefix else raw
+    try:
+        if len(text) != 10:
+            raise ValueError(text)
+        return prefix, date.fromisoformat(text)
+    except ValueError:
+        message = messages.text("search.date_invalid", param=param)
+        raise fs.BadSearch(message) from None
+
+
+def _render(kind: str, snap: dict[str, Any]) -> list[dict[str, Any]]:
+    return clinical.conditions(snap) if kind == "Condition" else clinical.observations(snap)
+
+
+async def _audit(
+    session: SessionDep, ctx: RequestContext, subtype: str, kind: str, snaps: list[dict[str, Any]], query: Any
+) -> None:
+    await audit_service.record(
+        session,
+        ctx,
+        action="E" if subtype == "search-type" else "R",
+        subtype=subtype,
+        entities=[AuditEntity(type="ServiceRequest", id=s["id"]) for s in snaps],
+        patients=sorted({f"Patient/{s['patient_id']}" for s in snaps}),
+        **({"query": query} if query is not None else {}),
+    )
+
+
+async def _search(request: Request, session: SessionDep, ctx: RequestContext, kind: str) -> FhirResponse:
+    date_param = _DATE_PARAM[kind]
+    params = fs.params_of(request, ("patient", "subject", date_param))
+    q = SearchQuery(
+        count=fs.parse_count(params.get("_count")),
+        cursor=fs.parse_cursor(params.get("_cursor")),
+        total=fs.wants_total(params.get("_total")),
+    )
+    patients = fs.split_or(params.get("patient", []) + params.get("subject", []))
+    if patients:
+        q.patient_ids = [fs.parse_uuid(fs.parse_reference(v, "Patient"), what="patient") for v in patients]
+    q.visit_days = [parse_day(raw, date_param) for raw in params.get(date_param, [])]
+    scope = await referral_service.scope_for(session, ctx)
+    page = await referral_service.search_referrals(session, scope=scope, query=q)
+    await _audit(session, ctx, "search-type", kind, page.rows, fs.redacted_query(request))
+    matches = [res for snap in page.rows for res in _render(kind, snap)]
+    return FhirResponse(
+        fs.searchset(request, resource_type=kind, matches=matches, total=None, next_cursor=page.next_cursor)
+    )
+
+
+async def _read(session: SessionDep, ctx: RequestContext, kind: str, rid: str) -> FhirResponse:
+    m = _ID.match(rid)
+    if m is None or (kind == "Condition") != (m["kind"] == "c"):
+        raise ReferralNotFound(f"no such {kind}")
+    scope = await referral_service.scope_for(session, ctx)
+    snap = await referral_service.get_referral(session, scope=scope, referral_id=uuid.UUID(m["referral"]))
+    found = next((r for r in _render(kind, snap) if r["id"] == rid), None)
+    if found is None:
+        raise ReferralNotFound(f"no such {kind}")
+    await _audit(session, ctx, "read", kind, [snap], None)
+    return FhirResponse(found)
+
+
+@router.get("/Condition", summary="Search the visits' Conditions", response_class=FhirResponse)
+async def search_condition(
+    request: Request, session: SessionDep, ctx: Annotated[RequestContext, Depends(require("Condition", "s"))]
+) -> FhirResponse:
+    return await _search(request, session, ctx, "Condition")
+
+
+@router.get("/Condition/{condition_id}", summary="Read a visit's Condition", response_class=FhirResponse)
+async def read_condition(
+    condition_id: str, session: SessionDep, ctx: Annotated[RequestContext, Depends(require("Condition", "r"))]
+) -> FhirResponse:
+    return await _read(session, ctx, "Condition", condition_id)
+
+
+@router.get("/Observation", summary="Search the visits' Observations", response_class=FhirResponse)
+async def search_observation(
+    request: Request,
+    session: SessionDep,
+    ctx: Annotated[RequestContext, Depends(require("Observation", "s"))],
+) -> FhirResponse:
+    return await _search(request, session, ctx, "Observation")
+
+
+@router.get(
+    "/Observation/{observation_id}", summary="Read a visit's Observation", response_class=FhirResponse
+)
+async def read_observation(
+    observation_id: str,
+    session: SessionDep,
+    ctx: Annotated[RequestContext, Depends(require("Observation", "r"))],
+) -> FhirResponse:
+    return await _read(session, ctx, "Observation", observation_id)
+
+
+_COMMON = [
+    ("patient", "reference", "Patient/{id}"),
+    ("subject", "reference", "Patient/{id}"),
+    ("_count", "number", f"Page size in referrals (max {fs.MAX_COUNT})"),
+]
+register(
+    ResourceCapability(
+        type="Condition",
+        interactions=["read", "search-type"],
+        search_params=[
+            *_COMMON,
+            ("recorded-date", "date", "Visit day (YYYY-MM-DD, eq/ge/gt/le/lt) in the zone of the unit"),
+        ],
+        versioning="no-version",
+    )
+)
+register(
+    ResourceCapability(
+        type="Observation",
+        interactions=["read", "search-type"],
+        search_params=[
+            *_COMMON,
+            ("date", "date", "Visit day (YYYY-MM-DD, eq/ge/gt/le/lt) in the zone of the unit"),
+        ],
+        versioning="no-version",
+    )
+)
