@@ -14,6 +14,7 @@ from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEntity
 from interop.auth.dependencies import require
 from interop.config import Settings
+from interop.fhir.clinical import place_found
 from interop.context import RequestContext
 from interop.fhir import search as fs
 from interop.fhir.capability import ResourceCapability, register
@@ -96,6 +97,11 @@ def patient_resource(p: dict[str, Any], settings: Settings) -> dict[str, Any]:
     }
     if address:
         res["address"] = [{"country": "MX", **address}]
+    home = place_found({"visit_context": p["visit_context"]}) if p.get("visit_context") else None
+    if home is not None:
+        # Where the visit found the person, from that day: first. A provisional Patient's own address is
+        # the same visit's, so it is replaced; a registry Patient keeps the registry's after it.
+        res["address"] = [home] if p.get("provisional") else [home, *res.get("address", [])]
     if p.get("clues"):
         res["managingOrganization"] = {"identifier": {"system": settings.system_clues, "value": p["clues"]}}
     return res

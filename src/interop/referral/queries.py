@@ -340,7 +340,23 @@ async def _patient_views(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dic
     rest = [i for i in wanted if i not in out]
     for rec in await registry_service.get_by_patient_ids(session, patient_ids=rest):
         out.setdefault(rec.patient_id, _registry_view(rec))
+    for pid, context in (await _latest_visit_contexts(session, list(out))).items():
+        out[pid]["visit_context"] = context
     return out
+
+
+async def _latest_visit_contexts(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    """The latest visit's context (where the person was found, and when) per patient, in one query: the
+    Patient shows that address as ``home`` from the visit day (issue 17)."""
+    if not ids:
+        return {}
+    rows = await session.execute(
+        select(Referral.patient_id, Referral.visit_context)
+        .where(Referral.patient_id.in_(ids), Referral.visit_context.is_not(None))
+        .order_by(Referral.patient_id, Referral.occurred_at.desc().nulls_last(), Referral.change_seq.desc())
+        .distinct(Referral.patient_id)
+    )
+    return {pid: context for pid, context in rows.all()}
 
 
 async def _visible_ids(session: AsyncSession, scope: Scope, views: Sequence[dict[str, Any]]) -> set[str]:
