@@ -188,14 +188,15 @@ async def test_transaction_bundle_creates_referral(
     sr_entry = out["entry"][3]["response"]
     assert sr_entry["status"] == "201 Created"
     sr_ref = sr_entry["location"].split("/_history")[0]
-    assert "routing nearest-from-coordinates" in sr_entry["outcome"]["issue"][0]["diagnostics"]
+    assert "enrutamiento nearest-from-coordinates" in sr_entry["outcome"]["issue"][0]["diagnostics"]
     assert out["entry"][0]["response"]["location"].startswith("Patient/")
     clinic = auth_headers("clinic", clues=[A])
     sr = (await client.get(f"/fhir/{sr_ref}", headers=clinic)).json()
     ServiceRequest.model_validate(sr)
     assert sr["priority"] == "urgent"
     assert sr["reasonCode"][0]["coding"][0]["code"] == "I10"
-    assert sr["contained"][0]["component"][1]["valueQuantity"]["value"] == 100
+    obs = (await client.get(f"/fhir/{sr['supportingInfo'][0]['reference']}", headers=clinic)).json()
+    assert obs["component"][1]["valueQuantity"]["value"] == 100
     assert sr["requester"]["identifier"]["value"] == "PROM-7"
     patient = (await client.get(f"/fhir/{out['entry'][0]['response']['location']}", headers=clinic)).json()
     Patient.model_validate(patient)
