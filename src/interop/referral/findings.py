@@ -114,7 +114,8 @@ def _check_value(code: str | None, value: Any, unit: str | None) -> Warning | No
 
 
 def _as_text(value: Any, unit: str | None) -> str:
-    return " ".join(str(x) for x in (value, unit) if x not in (None, ""))
+    shown = f"{value:g}" if isinstance(value, float) else value  # 170.0 was written 170
+    return " ".join(str(x) for x in (shown, unit) if x not in (None, ""))
 
 
 def check_observation(o: dict[str, Any]) -> tuple[dict[str, Any], list[Warning]]:
