@@ -6,6 +6,7 @@ import base64
 from collections.abc import Callable
 from datetime import UTC, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -213,7 +214,8 @@ async def test_date_ranges(
     assert await _search(client, headers, [*mine, ("date", f"lt{instant}")]) == ["1", "2"]
     assert await _search(client, headers, [*mine, ("date", f"le{instant}")]) == ["1", "2", "3", "4"]
     assert await _search(client, headers, [*mine, ("date", f"eq{instant}")]) == ["3", "4"]
-    today = third.date()
+    # Days are Mexican days (America/Mexico_City): an audit search concerns no unit (issue 17).
+    today = third.astimezone(ZoneInfo("America/Mexico_City")).date()
     assert await _search(client, headers, [*mine, ("date", today.isoformat())]) == [
         "1",
         "2",
@@ -292,3 +294,20 @@ async def test_capability_statement_lists_audit_event_and_its_parameters(client:
     assert {i.code for i in resource.interaction} == {"read", "search-type"}
     names = {p.name for p in resource.searchParam}
     assert {"date", "agent", "entity", "patient", "action", "type", "subtype", "outcome", "trace-id"} <= names
+
+
+def test_audit_days_are_read_in_mexico_city() -> None:
+    """An auditor's day, month or year is a Mexican one (America/Mexico_City, UTC−6 all year since 2022);
+    an instant with an offset is taken as written."""
+    from datetime import datetime
+
+    from interop.fhir.auditevent import _bounds
+
+    assert _bounds("2026-07-15") == (
+        datetime(2026, 7, 15, 6, tzinfo=UTC),
+        datetime(2026, 7, 16, 6, tzinfo=UTC),
+    )
+    assert _bounds("2026-01")[0] == datetime(2026, 1, 1, 6, tzinfo=UTC)
+    assert _bounds("2026-07-15T23:30:00")[0] == datetime(2026, 7, 16, 5, 30, tzinfo=UTC)
+    assert _bounds("2026-07-15T23:30:00Z")[0] == datetime(2026, 7, 15, 23, 30, tzinfo=UTC)
+    assert _bounds("9999-12-31T23:30:00")[0] == datetime.max.replace(tzinfo=UTC)

@@ -22,6 +22,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 
@@ -34,6 +35,7 @@ from interop.errors import DomainError, NotFound
 from interop.fhir.capability import ResourceCapability, register
 from interop.fhir.responses import FhirResponse
 from interop.fhir.search import redacted_query
+from interop.identity import zones
 
 router = APIRouter(tags=["fhir"])
 
@@ -265,25 +267,29 @@ _LAST = datetime.max.replace(tzinfo=UTC)
 
 def _bounds(value: str) -> tuple[datetime, datetime]:
     """The instants a ``date`` value covers, [start, end), in UTC. Raises ValueError for a date the calendar
-    does not have; a range that runs past 9999-12-31 ends at the last instant a datetime holds."""
+    does not have; a range that runs past 9999-12-31 ends at the last instant a datetime holds.
+
+    A year, month, day or an instant without an offset is read in America/Mexico_City: audit searches
+    concern no unit, and an auditor's "the 15th" is a Mexican day, not a UTC one (issue 17)."""
+    local = ZoneInfo(zones.AUDIT_ZONE)
     if len(value) == 4:
-        start = datetime(int(value), 1, 1, tzinfo=UTC)
+        start = datetime(int(value), 1, 1, tzinfo=local)
 
         def following(s: datetime) -> datetime:
             return s.replace(year=s.year + 1)
     elif len(value) == 7:
-        start = datetime(int(value[:4]), int(value[5:7]), 1, tzinfo=UTC)
+        start = datetime(int(value[:4]), int(value[5:7]), 1, tzinfo=local)
 
         def following(s: datetime) -> datetime:
             return (s + timedelta(days=32)).replace(day=1)
     elif len(value) == 10:
-        start = datetime.fromisoformat(value).replace(tzinfo=UTC)
+        start = datetime.fromisoformat(value).replace(tzinfo=local)
 
         def following(s: datetime) -> datetime:
             return s + timedelta(days=1)
     else:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        start = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+        start = parsed if parsed.tzinfo else parsed.replace(tzinfo=local)
         time_part = value.split("T", 1)[1]
         step = (
             timedelta(microseconds=1)
@@ -297,10 +303,13 @@ def _bounds(value: str) -> tuple[datetime, datetime]:
             return s + step
 
     try:
-        end = following(start)
+        end = following(start).astimezone(UTC)
     except (ValueError, OverflowError):
         end = _LAST
-    return start, end
+    try:
+        return start.astimezone(UTC), end
+    except OverflowError:  # past the calendar's last instant once in UTC
+        return (_LAST, _LAST) if start.year >= 9999 else (datetime.min.replace(tzinfo=UTC), end)
 
 
 def _tokens(values: list[str]) -> list[str]:

@@ -14,10 +14,10 @@ from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEntity
 from interop.auth.dependencies import require
 from interop.config import Settings
-from interop.fhir.clinical import place_found
 from interop.context import RequestContext
 from interop.fhir import search as fs
 from interop.fhir.capability import ResourceCapability, register
+from interop.fhir.clinical import place_found
 from interop.fhir.responses import FhirResponse
 from interop.referral import service as referral_service
 from interop.referral.errors import ReferralNotFound

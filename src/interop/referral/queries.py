@@ -356,7 +356,10 @@ async def _latest_visit_contexts(session: AsyncSession, ids: Sequence[uuid.UUID]
         .order_by(Referral.patient_id, Referral.occurred_at.desc().nulls_last(), Referral.change_seq.desc())
         .distinct(Referral.patient_id)
     )
-    return {pid: context for pid, context in rows.all()}
+    out: dict[uuid.UUID, Any] = {}
+    for pid, context in rows.all():
+        out[pid] = context
+    return out
 
 
 async def _visible_ids(session: AsyncSession, scope: Scope, views: Sequence[dict[str, Any]]) -> set[str]:
