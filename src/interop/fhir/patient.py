@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
+from interop import messages
 from interop.api.deps import SessionDep
 from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEntity
@@ -50,7 +51,7 @@ def patient_resource(p: dict[str, Any], settings: Settings) -> dict[str, Any]:
             {
                 "system": TAG_SYSTEM,
                 "code": "provisional",
-                "display": "Built from a home visit; identity under review",
+                "display": messages.text("display.provisional_patient"),
             }
         ]
     identifiers = []

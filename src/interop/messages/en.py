@@ -64,6 +64,7 @@ MESSAGES: dict[str, str] = {
     "display.fulfill": "Fulfill the focal request",
     "display.home_visit": "Home visit",
     "display.provisional": "Provisional",
+    "display.provisional_patient": "Built from a home visit; identity under review",
     "display.active": "Active",
     "display.program": "Pensiones para el Bienestar programme",
     "display.health_worker": "Salud Casa por Casa",

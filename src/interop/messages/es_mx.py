@@ -73,6 +73,7 @@ MESSAGES: dict[str, str] = {
     "display.fulfill": "Atender la solicitud",
     "display.home_visit": "Visita domiciliaria",
     "display.provisional": "Provisional",
+    "display.provisional_patient": "Construido a partir de una visita domiciliaria; identidad en revisión",
     "display.active": "Activo",
     "display.program": "Programa Pensiones para el Bienestar",
     "display.health_worker": "Salud Casa por Casa",
