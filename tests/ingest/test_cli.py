@@ -42,9 +42,9 @@ def test_cli_refuses_bad_files_and_summarises_good_ones(database_url: str, tmp_p
 
     converted = _run(database_url, tmp_path, "roll", str(latin), "--encoding", "cp1252")
     assert converted.returncode == 0, converted.stderr
-    assert "stored 1 (new records 1, new versions 0, unchanged 0)" in converted.stderr
+    assert "guardadas 1 (registros nuevos 1, versiones nuevas 0, sin cambios 0)" in converted.stderr
 
     again = _run(database_url, tmp_path, "roll", str(latin), "--encoding", "cp1252")
     assert again.returncode == 0
-    assert "already imported" in again.stderr
-    assert "unchanged 1" in again.stderr
+    assert "ya se importó" in again.stderr
+    assert "sin cambios 1" in again.stderr

@@ -71,7 +71,7 @@ async def test_kill_9_mid_import_then_rerun_loses_and_doubles_nothing(
 
     second = subprocess.run(command, env=env, capture_output=True, timeout=300, check=False)
     assert second.returncode == 0, second.stderr.decode()
-    assert "resuming import" in second.stderr.decode()
+    assert "se reanuda la importación" in second.stderr.decode()
 
     conn = await asyncpg.connect(dsn)
     try:

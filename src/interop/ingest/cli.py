@@ -28,6 +28,7 @@ from interop.ingest.errors import FileRefused
 from interop.ingest.reading import Inspection, detect_format, inspect_file
 from interop.job import service as job_service
 from interop.job.worker import Worker
+from interop.messages import text
 
 app = typer.Typer(no_args_is_help=True)
 err = Console(stderr=True)
@@ -49,9 +50,9 @@ def _fail(kind: str, message: str, code: int = 2) -> typer.Exit:
 def _run(kind: str, file: Path, encoding: str | None) -> None:
     fmt = detect_format(file.name)
     if fmt == "ndjson" and kind != "patients":
-        raise _fail(kind, "FHIR NDJSON is accepted for patients only")
+        raise _fail(kind, text("cli.import.ndjson_patients_only"))
     try:
-        with err.status(f"checking {file.name}"):
+        with err.status(text("cli.import.checking", file=file.name)):
             inspection = inspect_file(file, kind=kind, fmt=fmt, encoding=encoding)
     except FileRefused as exc:
         raise _fail(kind, exc.message) from None
@@ -91,10 +92,10 @@ async def _import(
             )
             await session.commit()
         if imp.duplicate_of is not None:
-            err.print(f"this file was already imported (import {imp.duplicate_of}): nothing changed")
+            err.print(text("cli.import.duplicate", import_id=imp.duplicate_of))
             return ingest_service.summary(imp)
         if imp.last_line:
-            err.print(f"resuming import {imp.id} after line {imp.last_line}")
+            err.print(text("cli.import.resuming", import_id=imp.id, line=imp.last_line))
         assert imp.job_id is not None
         worker = Worker(settings, db.sessionmaker)
         runner = asyncio.create_task(worker.run_until_done(imp.job_id))
@@ -129,16 +130,19 @@ async def _import(
 
 
 def _print_summary(kind: str, summary: dict[str, Any]) -> None:
+    counts = {
+        k: f"{summary[k]:,}"
+        for k in ("rows", "stored", "new_records", "new_versions", "unchanged", "rejected")
+    }
     err.print(
-        f"import {summary['import_id']} ({kind}): {summary['state']} · rows {summary['rows']:,} · "
-        f"stored {summary['stored']:,} (new records {summary['new_records']:,}, "
-        f"new versions {summary['new_versions']:,}, unchanged {summary['unchanged']:,}) · "
-        f"rejected {summary['rejected']:,}",
+        text(
+            "cli.import.summary", import_id=summary["import_id"], kind=kind, state=summary["state"], **counts
+        ),
         markup=False,
         highlight=False,
     )
     if summary["rejected"]:
-        err.print(f"rejected lines: GET /v1/imports/{summary['import_id']}/rejects", markup=False)
+        err.print(text("cli.import.rejects", import_id=summary["import_id"]), markup=False)
 
 
 FileArg = Annotated[Path, typer.Argument(help="The file to import.", show_default=False)]

@@ -128,5 +128,13 @@ MESSAGES: dict[str, str] = {
     "bundle.finding_kept": (
         "kept as a finding of {service_request} (Condition, Observation or functional status)"
     ),
-    "cli.units_imported": "units: {inserted} new, {updated} updated, {unchanged} unchanged",
+    "cli.import.ndjson_patients_only": "FHIR NDJSON is accepted for patients only",
+    "cli.import.checking": "checking {file}",
+    "cli.import.duplicate": "this file was already imported (import {import_id}): nothing changed",
+    "cli.import.resuming": "resuming import {import_id} after line {line}",
+    "cli.import.summary": (
+        "import {import_id} ({kind}): {state} · rows {rows} · stored {stored} (new records {new_records}, "
+        "new versions {new_versions}, unchanged {unchanged}) · rejected {rejected}"
+    ),
+    "cli.import.rejects": "rejected lines: GET /v1/imports/{import_id}/rejects",
 }

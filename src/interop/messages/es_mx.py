@@ -151,5 +151,13 @@ MESSAGES: dict[str, str] = {
         "se conserva como hallazgo de {service_request} (Condition, Observation o estado funcional)"
     ),
     # CLI
-    "cli.units_imported": "unidades: {inserted} nuevas, {updated} actualizadas, {unchanged} sin cambios",
+    "cli.import.ndjson_patients_only": "FHIR NDJSON solo se acepta para pacientes",
+    "cli.import.checking": "revisando {file}",
+    "cli.import.duplicate": "este archivo ya se importó (importación {import_id}): nada cambió",
+    "cli.import.resuming": "se reanuda la importación {import_id} después de la línea {line}",
+    "cli.import.summary": (
+        "importación {import_id} ({kind}): {state} · filas {rows} · guardadas {stored} (registros nuevos "
+        "{new_records}, versiones nuevas {new_versions}, sin cambios {unchanged}) · rechazadas {rejected}"
+    ),
+    "cli.import.rejects": "líneas rechazadas: GET /v1/imports/{import_id}/rejects",
 }
