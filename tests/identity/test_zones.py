@@ -63,3 +63,11 @@ def test_day_bounds_follow_the_zone(zone: str, day: date, offset_hours: int) -> 
 def test_day_bounds_on_a_daylight_saving_change() -> None:
     start, end = zones.day_bounds(date(2026, 3, 8), "America/Tijuana")
     assert end - start == timedelta(hours=23)
+
+
+@pytest.mark.parametrize("zone", sorted(zones.ZONES))
+def test_day_bounds_at_the_ends_of_the_calendar(zone: str) -> None:
+    first, _ = zones.day_bounds(date(1, 1, 1), zone)
+    _, last = zones.day_bounds(date(9999, 12, 31), zone)
+    assert first.year == 1
+    assert last == datetime.max.replace(tzinfo=UTC)

@@ -262,3 +262,18 @@ async def test_date_search_reads_the_day_in_the_units_zone(
     bad = await client.get(f"/fhir/{resource}?{param}=15/07/2026", headers=h)
     assert bad.status_code == 400
     assert "AAAA-MM-DD" in bad.json()["issue"][0]["diagnostics"]
+
+
+async def test_a_unit_without_coordinates_is_placed_by_its_municipality(
+    client: httpx.AsyncClient, session: AsyncSession, auth_headers: Headers
+) -> None:
+    # The municipality's point comes from its located units (here a hospital ~2 km from the visit); the
+    # brigade has no coordinates and used to be dropped.
+    await add_unit(session, "DFIMB000020", lat=19.4500, lon=-99.1400, nivel=2)
+    await add_unit(session, "DFIMB000021", lat=None, lon=None, tipo_unidad="brigada")
+    await session.commit()
+    resp = await client.post("/v1/visits", json=visit_body("V-PLACED"), headers=auth_headers("bienestar"))
+    assert resp.status_code == 201, resp.text
+    result = resp.json()
+    assert result["unit"]["clues"] == "DFIMB000021"  # first level first, though it has no coordinates
+    assert "se ubica por su municipio" in result["routing"]["reason"]

@@ -51,7 +51,8 @@ async def test_post_visit_routes_to_nearest_operating_unit_and_creates_sr_and_ta
     assert sr["identifier"] == [{"system": "https://www.gob.mx/bienestar/visita", "value": "V-0001"}]
     assert sr["performer"][0]["identifier"]["value"] == "DFIMB000001"
     assert len(sr["supportingInfo"]) == 2
-    assert sr["contained"][1]["component"][0]["valueQuantity"]["value"] == 150
+    bp = (await client.get(f"/fhir/{sr['supportingInfo'][1]['reference']}", headers=clinic)).json()
+    assert bp["component"][0]["valueQuantity"]["value"] == 150
     assert any("nearest-from-coordinates" in n["text"] for n in sr["note"])
     task = (await client.get(f"/fhir/{body['task']}", headers=clinic)).json()
     Task.model_validate(task)

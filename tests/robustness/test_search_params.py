@@ -37,6 +37,9 @@ EXTRA_FHIR_PARAMS = {
     "AuditEvent": ["_cursor"],
     "Organization": ["_cursor"],
     "Subscription": ["_count"],
+    "Condition": ["_cursor", "_total"],
+    "Observation": ["_cursor", "_total"],
+    "CodeSystem": [],
 }
 PREFIXES = ["", "eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap", "gtgt", "e"]
 EXTREMES = [

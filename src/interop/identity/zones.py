@@ -124,11 +124,15 @@ def zone_of_clues(clues: str) -> str:
 
 
 def day_bounds(day: date, zone: str) -> tuple[datetime, datetime]:
-    """The UTC instants [start, end) of ``day`` as lived in ``zone`` (23 or 25 hours on a DST change)."""
+    """The UTC instants [start, end) of ``day`` as lived in ``zone`` (23 or 25 hours on a DST change).
+    The calendar's last day ends at the last instant a datetime holds."""
     tz = ZoneInfo(zone)
-    start = datetime.combine(day, time.min, tzinfo=tz)
-    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
-    return start.astimezone(UTC), end.astimezone(UTC)
+    start = datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
+    try:
+        end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz).astimezone(UTC)
+    except OverflowError:
+        end = datetime.max.replace(tzinfo=UTC)
+    return start, end
 
 
 def local_date(instant: datetime, zone: str) -> date:

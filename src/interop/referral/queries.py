@@ -19,6 +19,7 @@ from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Select, Table, and_, exists, func, or_, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interop.context import RequestContext
@@ -354,7 +355,7 @@ async def _latest_visit_contexts(session: AsyncSession, ids: Sequence[uuid.UUID]
         select(Referral.patient_id, Referral.visit_context)
         .where(Referral.patient_id.in_(ids), Referral.visit_context.is_not(None))
         .order_by(Referral.patient_id, Referral.occurred_at.desc().nulls_last(), Referral.change_seq.desc())
-        .distinct(Referral.patient_id)
+        .ext(distinct_on(Referral.patient_id))
     )
     out: dict[uuid.UUID, Any] = {}
     for pid, context in rows.all():
