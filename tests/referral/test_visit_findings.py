@@ -277,3 +277,14 @@ async def test_a_unit_without_coordinates_is_placed_by_its_municipality(
     result = resp.json()
     assert result["unit"]["clues"] == "DFIMB000021"  # first level first, though it has no coordinates
     assert "se ubica por su municipio" in result["routing"]["reason"]
+
+
+def test_a_body_posted_before_issue_17_keeps_its_request_hash() -> None:
+    """The idempotency hash of a visit as older clients send it is the one the code before issue 17
+    computed (the value below), so a replay after the upgrade is still a replay, not a 409."""
+    from interop.referral.schemas import VisitCreate
+    from interop.referral.service import request_hash
+
+    before = "6c549e28a8f5f99e230982c7bf9ef7bc4b333d20cf34f8f4e64453573e1df4c4"
+    assert request_hash(VisitCreate.model_validate(visit_body("V-HASH"))) == before
+    assert request_hash(VisitCreate.model_validate(visit_body("V-HASH", care_requested="laboratorio"))) != before
