@@ -15,16 +15,16 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request, Response
-from fhir.resources.R4B.subscription import Subscription as SubscriptionModel
 from pydantic import ValidationError
 
-from interop.api.deps import SessionDep
+from interop.api.deps import SessionDep, SettingsDep
 from interop.auth.dependencies import require
 from interop.context import RequestContext
 from interop.errors import Invalid
 from interop.fhir import search as fs
 from interop.fhir.capability import ResourceCapability, register
 from interop.fhir.responses import FhirResponse
+from interop.fhir.version import Subscription as SubscriptionModel
 from interop.referral import service as referral_service
 from interop.referral.errors import SubscriptionNotFound
 from interop.referral.models import Subscription
@@ -196,13 +196,13 @@ def _spec(body: dict[str, Any]) -> SubscriptionCreate:
 async def create(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     ctx: Annotated[RequestContext, Depends(require("Subscription", "c"))],
 ) -> FhirResponse:
     try:
         body = orjson.loads(await request.body())
     except orjson.JSONDecodeError:
         raise Invalid("the body is not JSON") from None
-    settings = request.app.state.settings
     sub = await referral_service.create_subscription(
         session,
         ctx,
@@ -215,7 +215,7 @@ async def create(
     return FhirResponse(
         res,
         status_code=201,
-        headers={"Location": f"{fs.base_url(request)}/Subscription/{sub.id}", "ETag": 'W/"1"'},
+        headers={"Location": f"{fs.base_url(request, settings)}/Subscription/{sub.id}", "ETag": 'W/"1"'},
     )
 
 
@@ -244,13 +244,15 @@ async def read(
 async def search(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     ctx: Annotated[RequestContext, Depends(require("Subscription", "s"))],
 ) -> FhirResponse:
-    fs.params_of(request, ())
+    fs.params_of(request, (), settings)
     subs = await referral_service.list_subscriptions(session, ctx)
     return FhirResponse(
         fs.searchset(
             request,
+            base=fs.base_url(request, settings),
             resource_type="Subscription",
             matches=[subscription_resource(s) for s in subs],
             total=len(subs),
