@@ -17,9 +17,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 
 from interop.api.deps import SessionDep, SettingsDep
+from interop.api.policy import require
 from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEntity, AuditSearch
-from interop.auth.dependencies import require
 from interop.context import RequestContext
 from interop.errors import NotFound
 from interop.fhir import search as fs

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from pydantic import ValidationError
 
 from interop.api.deps import SessionDep, SettingsDep
-from interop.auth.dependencies import require
+from interop.api.policy import require
 from interop.config import Settings
 from interop.context import RequestContext
 from interop.errors import Invalid

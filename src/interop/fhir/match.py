@@ -28,7 +28,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Request
 
 from interop.api.deps import SessionDep, SettingsDep
-from interop.auth.dependencies import require
+from interop.api.policy import require
 from interop.config import Settings
 from interop.context import RequestContext
 from interop.errors import Invalid

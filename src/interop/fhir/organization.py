@@ -16,9 +16,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Path, Request
 
 from interop.api.deps import SessionDep, SettingsDep
+from interop.api.policy import require
 from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEntity
-from interop.auth.dependencies import require
 from interop.config import Settings
 from interop.context import RequestContext
 from interop.errors import NotFound

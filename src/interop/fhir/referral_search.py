@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from interop.config import Settings
 from interop.fhir import search as fs
-from interop.referral.queries import SearchQuery
+from interop.referral.service import SearchQuery
 
 COMMON_PARAMS = ("_id", "status", "_lastUpdated", "patient", "subject", "identifier", "_sort")
 

@@ -25,12 +25,12 @@ from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEntity
 from interop.config import Settings
 from interop.context import system_context
+from interop.db.bulk import MergeCounts
 from interop.fhir.patient_identity import Systems
 from interop.ingest import service as ingest_service
 from interop.ingest import staging
 from interop.ingest.chunks import CHUNK_ROWS
 from interop.ingest.errors import FileRefused
-from interop.ingest.merge import MergeCounts
 from interop.ingest.models import Import
 from interop.ingest.normalise import Chunk
 from interop.ingest.reading import inspect_file
