@@ -1,7 +1,9 @@
-"""The base of every domain error: an HTTP status and a stable code, rendered by ``interop.api.errors``."""
+"""The base of every domain error: an HTTP status and a stable code, rendered by
+``interop.error_handlers``."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 from interop.messages import has, render
@@ -20,12 +22,15 @@ class DomainError(Exception):
         message: str,
         *,
         details: dict[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
         key: str | None = None,
         params: dict[str, object] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.details = details or {}
+        # Response headers the error needs (WWW-Authenticate, Retry-After); never shown in the body.
+        self.headers: dict[str, str] = dict(headers or {})
         # A catalogue key makes the message follow the request's language (es-MX first); ``message`` stays
         # the English text for logs and for errors raised before a catalogue entry exists.
         self.key = key

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEntity, AuditEventRead
-from interop.fhir.auditevent import to_fhir
+from interop.fhir.auditevent_resource import to_fhir
 
 from .factories import make_ctx
 
@@ -301,7 +301,7 @@ def test_audit_days_are_read_in_mexico_city() -> None:
     an instant with an offset is taken as written."""
     from datetime import datetime
 
-    from interop.fhir.auditevent import _bounds
+    from interop.fhir.search import _date_bounds as _bounds
 
     assert _bounds("2026-07-15") == (
         datetime(2026, 7, 15, 6, tzinfo=UTC),

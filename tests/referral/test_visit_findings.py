@@ -287,4 +287,6 @@ def test_a_body_posted_before_issue_17_keeps_its_request_hash() -> None:
 
     before = "6c549e28a8f5f99e230982c7bf9ef7bc4b333d20cf34f8f4e64453573e1df4c4"
     assert request_hash(VisitCreate.model_validate(visit_body("V-HASH"))) == before
-    assert request_hash(VisitCreate.model_validate(visit_body("V-HASH", care_requested="laboratorio"))) != before
+    assert (
+        request_hash(VisitCreate.model_validate(visit_body("V-HASH", care_requested="laboratorio"))) != before
+    )

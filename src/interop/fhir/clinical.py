@@ -1,11 +1,12 @@
 """Condition and Observation of visits: what a home visit found, as found (issue 17).
 
-Mapping (pure) from a referral snapshot, and the routes ``GET /fhir/Condition[/{id}]`` and
-``GET /fhir/Observation[/{id}]`` (ids ``{referral id}-c{n}`` and ``{referral id}-o{n}``), visible to whoever
-may see the referral. A community worker's finding is a suspicion: every Condition is
-``verificationStatus = provisional`` and keeps every coding it came with and its words; an Observation's
-``effective`` is the visit's time, a text finding is ``code.text``, never a code. Searches by ``date``
-(Observation) and ``recorded-date`` (Condition) cut days in the zone of the unit the referral went to.
+Mapping (pure) from a referral snapshot; the routes ``GET /fhir/Condition[/{id}]`` and
+``GET /fhir/Observation[/{id}]`` (ids ``{referral id}-c{n}``, ``-o{n}``, ``-f{n}``) live in
+``clinical_routes``, visible to whoever may see the referral. A community worker's finding is a
+suspicion: every Condition is ``verificationStatus = provisional`` and keeps every coding it came with
+and its words; an Observation's ``effective`` is the visit's time, a text finding is ``code.text``,
+never a code. Searches by ``date`` (Observation) and ``recorded-date`` (Condition) cut days in the zone
+of the unit the referral went to.
 """
 
 from __future__ import annotations
@@ -14,13 +15,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter
-
 from interop import messages
 from interop.fhir.codesystems import DISABILITY, HOME_FINDINGS, MOBILITY
 from interop.referral import findings
-
-router = APIRouter(tags=["fhir"])
 
 ICD10, SNOMED, LOINC = findings.ICD10, findings.SNOMED, findings.LOINC
 UCUM = "http://unitsofmeasure.org"

@@ -11,10 +11,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 
 from interop import messages
-from interop.api.deps import SessionDep
+from interop.api.deps import SessionDep, SettingsDep
+from interop.api.policy import require
 from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEntity
-from interop.auth.dependencies import require
 from interop.context import RequestContext
 from interop.fhir import clinical
 from interop.fhir import search as fs
@@ -61,9 +61,11 @@ async def _audit(
     )
 
 
-async def _search(request: Request, session: SessionDep, ctx: RequestContext, kind: str) -> FhirResponse:
+async def _search(
+    request: Request, session: SessionDep, settings: SettingsDep, ctx: RequestContext, kind: str
+) -> FhirResponse:
     date_param = _DATE_PARAM[kind]
-    params = fs.params_of(request, ("patient", "subject", date_param))
+    params = fs.params_of(request, ("patient", "subject", date_param), settings)
     q = SearchQuery(
         count=fs.parse_count(params.get("_count")),
         cursor=fs.parse_cursor(params.get("_cursor")),
@@ -78,7 +80,14 @@ async def _search(request: Request, session: SessionDep, ctx: RequestContext, ki
     await _audit(session, ctx, "search-type", kind, page.rows, fs.redacted_query(request))
     matches = [res for snap in page.rows for res in _render(kind, snap)]
     return FhirResponse(
-        fs.searchset(request, resource_type=kind, matches=matches, total=None, next_cursor=page.next_cursor)
+        fs.searchset(
+            request,
+            base=fs.base_url(request, settings),
+            resource_type=kind,
+            matches=matches,
+            total=None,
+            next_cursor=page.next_cursor,
+        )
     )
 
 
@@ -97,9 +106,12 @@ async def _read(session: SessionDep, ctx: RequestContext, kind: str, rid: str) -
 
 @router.get("/Condition", summary="Search the visits' Conditions", response_class=FhirResponse)
 async def search_condition(
-    request: Request, session: SessionDep, ctx: Annotated[RequestContext, Depends(require("Condition", "s"))]
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    ctx: Annotated[RequestContext, Depends(require("Condition", "s"))],
 ) -> FhirResponse:
-    return await _search(request, session, ctx, "Condition")
+    return await _search(request, session, settings, ctx, "Condition")
 
 
 @router.get("/Condition/{condition_id}", summary="Read a visit's Condition", response_class=FhirResponse)
@@ -113,9 +125,10 @@ async def read_condition(
 async def search_observation(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     ctx: Annotated[RequestContext, Depends(require("Observation", "s"))],
 ) -> FhirResponse:
-    return await _search(request, session, ctx, "Observation")
+    return await _search(request, session, settings, ctx, "Observation")
 
 
 @router.get(

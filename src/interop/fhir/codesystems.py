@@ -1,6 +1,4 @@
-"""The CodeSystems the service publishes: ``GET /fhir/CodeSystem/{id}`` and ``GET /fhir/CodeSystem``
-(``url``, ``_id``). Public vocabularies (codes and displays, no personal data), readable without a token
-like the CapabilityStatement.
+"""The CodeSystems the service publishes (served by ``codesystem_routes``). Pure.
 
 Generic: a domain's vocabulary is registered as a ``CodeSystemSpec`` (displays by language, es-MX first,
 English as a designation), so any number fit one route. This module registers what issue 17 publishes:
@@ -11,17 +9,10 @@ person's autonomy), ``tipo-discapacidad`` and ``movilidad``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Any
-
-from fastapi import APIRouter, Query, Request
+from typing import Any
 
 from interop import messages
-from interop.errors import NotFound
-from interop.fhir.capability import ResourceCapability, register
-from interop.fhir.responses import FhirResponse
 from interop.referral import care, findings
-
-router = APIRouter(tags=["fhir"])
 
 BASE = "https://www.gob.mx/bienestar/fhir/CodeSystem/"
 PUBLISHER = "Programa Pensiones para el Bienestar / IMSS-Bienestar"
@@ -154,51 +145,5 @@ for _spec in (CARE, HOME_FINDINGS, DISABILITY, MOBILITY):
     register_code_system(_spec)
 
 
-@router.get("/CodeSystem/{cs_id}", summary="A CodeSystem the service publishes", response_class=FhirResponse)
-async def read_code_system(cs_id: str) -> FhirResponse:
-    spec = _SPECS.get(cs_id)
-    if spec is None:
-        raise NotFound(
-            f"no CodeSystem {cs_id[:64]}", key="error.unknown_code_system", params={"id": cs_id[:64]}
-        )
-    return FhirResponse(code_system(spec))
-
-
-@router.get(
-    "/CodeSystem", summary="Search the CodeSystems the service publishes", response_class=FhirResponse
-)
-async def search_code_system(
-    request: Request,
-    url: Annotated[str | None, Query(max_length=500)] = None,
-    id_: Annotated[str | None, Query(alias="_id", max_length=64)] = None,
-) -> FhirResponse:
-    base = str(request.base_url).rstrip("/")
-    matches = [
-        s for s in code_system_specs() if (url is None or s.url == url) and (id_ is None or s.id == id_)
-    ]
-    return FhirResponse(
-        {
-            "resourceType": "Bundle",
-            "type": "searchset",
-            "total": len(matches),
-            "link": [{"relation": "self", "url": str(request.url)}],
-            "entry": [
-                {
-                    "fullUrl": f"{base}/fhir/CodeSystem/{s.id}",
-                    "resource": code_system(s),
-                    "search": {"mode": "match"},
-                }
-                for s in matches
-            ],
-        }
-    )
-
-
-register(
-    ResourceCapability(
-        type="CodeSystem",
-        interactions=["read", "search-type"],
-        search_params=[("url", "uri", "The CodeSystem's canonical URL"), ("_id", "token", "Logical id")],
-        versioning="no-version",
-    )
-)
+def spec_of(cs_id: str) -> CodeSystemSpec | None:
+    return _SPECS.get(cs_id)
