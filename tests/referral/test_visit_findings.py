@@ -124,6 +124,8 @@ async def test_a_visit_bundle_keeps_snomed_only_and_text_only_conditions(
     other = auth_headers("clinic", clues=["DFIMB000999"])
     assert "entry" not in (await client.get(f"/fhir/Condition?patient={patient}", headers=other)).json()
     assert (await client.get(f"/fhir/Condition/{conds[0]['id']}", headers=other)).status_code == 404
+    for bad in ("-" * 36 + "-c0", f"{conds[0]['id'][:-3]}-o0", "x", "0" * 500):
+        assert (await client.get(f"/fhir/Condition/{bad}", headers=clinic)).status_code == 404
 
 
 async def test_v1_visit_warns_and_keeps_instead_of_refusing(

@@ -93,7 +93,7 @@ async def _search(
 
 async def _read(session: SessionDep, ctx: RequestContext, kind: str, rid: str) -> FhirResponse:
     m = _ID.match(rid)
-    if m is None or (kind == "Condition") != (m["kind"] == "c"):
+    if m is None or (kind == "Condition") != (m["kind"] == "c") or not fs.is_uuid(m["referral"]):
         raise ReferralNotFound(f"no such {kind}")
     scope = await referral_service.scope_for(session, ctx)
     snap = await referral_service.get_referral(session, scope=scope, referral_id=uuid.UUID(m["referral"]))
