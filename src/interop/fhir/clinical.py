@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from interop import messages
 from interop.fhir.codesystems import DISABILITY, HOME_FINDINGS, MOBILITY
-from interop.referral import findings
+from interop.referral import finding_checks as findings
 
 ICD10, SNOMED, LOINC = findings.ICD10, findings.SNOMED, findings.LOINC
 UCUM = "http://unitsofmeasure.org"

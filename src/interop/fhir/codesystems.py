@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from interop import messages
-from interop.referral import care, findings
+from interop.referral import care
+from interop.referral import finding_checks as findings
 
 BASE = "https://www.gob.mx/bienestar/fhir/CodeSystem/"
 PUBLISHER = "Programa Pensiones para el Bienestar / IMSS-Bienestar"

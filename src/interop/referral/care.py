@@ -50,6 +50,6 @@ def care_of(visit: VisitCreate) -> str:
 
 
 def _bedridden(mobility: str | None) -> bool:
-    from interop.referral.findings import mobility_of
+    from interop.referral.finding_checks import mobility_of
 
     return mobility is not None and mobility_of(mobility) == "encamado"

@@ -10,7 +10,8 @@ from typing import Any
 
 from interop import messages
 from interop.identity import zones
-from interop.referral import care, findings
+from interop.referral import care
+from interop.referral import finding_checks as findings
 from interop.referral.schemas import FindingWarning, VisitCreate
 
 NOON = time(12, 0)
