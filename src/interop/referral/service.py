@@ -477,3 +477,10 @@ def _task_values(
 async def count_failed_notifications(session: AsyncSession) -> int:
     """Subscription deliveries that failed for good (retries exhausted), for metrics."""
     return int(await session.scalar(select(func.count()).where(Notification.state == "failed")) or 0)
+
+
+def load_code_catalogues() -> None:
+    """Load the CIE-10 list the visit checks use (~0.7 s, once per process); blocking: call off the loop."""
+    from interop.referral.finding_checks import load_catalogue
+
+    load_catalogue()
