@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from interop.api.logs import configure_logging
+from interop.api.logs import LOG_FORMATS, configure_logging
 from interop.audit import cli as audit_cli
 from interop.auth import cli as auth_cli
 from interop.command import database, fail
@@ -107,12 +107,22 @@ def serve(
             "--workers", min=1, help="API processes sharing the port (default INTEROP_WORKERS, else 1)."
         ),
     ] = None,
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format",
+            envvar="INTEROP_LOG_FORMAT",
+            help="auto (short lines on a terminal, JSON lines otherwise), human or json.",
+        ),
+    ] = "auto",
 ) -> None:
     """Start the API (embedded PostgreSQL unless DATABASE_URL is set; migrations applied)."""
     from interop import serving
 
     settings = Settings()
-    configure_logging(settings.log_level)
+    if log_format not in LOG_FORMATS:
+        raise fail("interop serve", f"--log-format: one of {', '.join(LOG_FORMATS)}", 2)
+    configure_logging(settings.log_level, log_format)
     host = host or settings.host
     port = port or settings.port
     problem = _port_free(host, port)
