@@ -21,7 +21,7 @@ from interop.config import Settings
 from interop.ingest.errors import FileRefused
 from interop.ingest.reading import python_encoding
 from interop.job.models import Job
-from interop.job.worker import Worker
+from interop.job.worker import TransientJobError, Worker
 from interop.main import create_app
 
 from .factories import ROLL_HEADER, csv_text, import_file, roll_row, write
@@ -142,7 +142,7 @@ async def test_an_upload_is_deleted_after_the_last_retry_of_its_import_fails(
     stored = _uploads(app) / f"{created.json()['sha256']}.csv"
 
     async def broken(*_: Any, **__: Any) -> dict[str, Any]:
-        raise RuntimeError("the database went away")
+        raise TransientJobError("the database went away")
 
     monkeypatch.setattr("interop.ingest.tasks.run_import", broken)
     sessionmaker: async_sessionmaker[AsyncSession] = app.state.sessionmaker
