@@ -20,6 +20,7 @@ from interop.db.embedded import EmbeddedServer, durability_problems
 from interop.db.migrate import head_revision
 from interop.db.runtime import DatabaseUnavailable, prepare
 from interop.db.watchdog import EmbeddedWatchdog
+from interop.demo import cli as demo_cli
 from interop.ingest import cli as ingest_cli
 from interop.matching import cli as matching_cli
 from interop.synth import cli as synth_cli
@@ -42,6 +43,9 @@ app.command("token", help="Mint a token for a registered client (the token alone
 )
 app.command("synth", help="Write a synthetic population: roll, registries, units and truth.")(
     synth_cli.command
+)
+app.command("demo", help="A small state end to end, a readable summary; then serves (unless --no-serve).")(
+    demo_cli.command
 )
 
 
@@ -139,12 +143,16 @@ def serve(
         if server is not None:
             _check_durability(server, settings)
         settings.database_url = url
+        # What the service says of itself (notification bundles' base URL) follows the options given.
+        settings.host, settings.port = host, port
         if workers_off:
             settings.run_worker = False
         _warn_if_owner(url)
         auth_cli.bootstrap_admin(settings, url, host=host, port=port)
         typer.echo(
-            f"interop listening on http://{host}:{port} (data in {settings.resolved_data_dir})", err=True
+            f"interop listening on {auth_cli.public_base(settings, host, port)} "
+            f"(data in {settings.resolved_data_dir})",
+            err=True,
         )
         serving.run(settings, host=host, port=port, workers=workers or settings.workers, watchdog=watchdog)
     finally:

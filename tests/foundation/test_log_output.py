@@ -38,7 +38,7 @@ def _env(data_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def _serve_and_stop(data_dir: Path, stderr_fd: int, read: Callable[[float], str], **extra: str) -> str:
+def _serve_and_stop(data_dir: Path, stderr_fd: int, read: Callable[[float], str], **extra: str) -> tuple[int, str]:
     port = _free_port()
     proc = subprocess.Popen(
         [*INTEROP, "serve", "--port", str(port), "--no-worker"],
@@ -63,7 +63,7 @@ def _serve_and_stop(data_dir: Path, stderr_fd: int, read: Callable[[float], str]
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
-    return out + read(0.5)
+    return port, out + read(0.5)
 
 
 def test_serve_on_a_terminal_prints_short_lines_and_on_a_pipe_json(tmp_path: Path) -> None:
@@ -80,7 +80,7 @@ def test_serve_on_a_terminal_prints_short_lines_and_on_a_pipe_json(tmp_path: Pat
             wait = 0.05
         return "".join(chunks)
 
-    terminal = _serve_and_stop(data_dir, follower, read_pty)
+    port, terminal = _serve_and_stop(data_dir, follower, read_pty)
     os.close(follower)
     os.close(leader)
     lines = [line for line in terminal.replace("\r", "").splitlines() if line.strip()]
@@ -88,12 +88,15 @@ def test_serve_on_a_terminal_prints_short_lines_and_on_a_pipe_json(tmp_path: Pat
     assert not any(line.lstrip().startswith("{") for line in lines), terminal
     for noise in (*CHATTER, "RuntimeDirWarning", "XDG_RUNTIME_DIR"):
         assert noise not in terminal, (noise, terminal)
-    assert f"{data_dir}" in terminal  # the "listening on" line is still there
+    # The "listening on" line and the admin bootstrap's curl line name the port actually used.
+    assert f"interop listening on http://127.0.0.1:{port} (data in {data_dir})" in terminal
+    assert f"http://127.0.0.1:{port}/auth/token" in terminal
 
     log_file = tmp_path / "pipe.log"
     with log_file.open("wb") as fh:
-        _serve_and_stop(data_dir, fh.fileno(), lambda wait: (time.sleep(wait), "")[1])
+        port, _ = _serve_and_stop(data_dir, fh.fileno(), lambda wait: (time.sleep(wait), "")[1])
     piped = log_file.read_text()
+    assert f"interop listening on http://127.0.0.1:{port}" in piped
     records = [json.loads(line) for line in piped.splitlines() if line.startswith("{")]
     assert any(r["msg"] == "embedded postgres ready" and r["level"] == "info" for r in records), piped
     for noise in (*CHATTER, "XDG_RUNTIME_DIR"):
