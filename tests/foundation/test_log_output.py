@@ -38,7 +38,9 @@ def _env(data_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def _serve_and_stop(data_dir: Path, stderr_fd: int, read: Callable[[float], str], **extra: str) -> tuple[int, str]:
+def _serve_and_stop(
+    data_dir: Path, stderr_fd: int, read: Callable[[float], str], **extra: str
+) -> tuple[int, str]:
     port = _free_port()
     proc = subprocess.Popen(
         [*INTEROP, "serve", "--port", str(port), "--no-worker"],
