@@ -111,7 +111,6 @@ class _Run:
         self.keyring = KeyRing.load_or_create(settings.resolved_data_dir / "keys")
         self.tokens: dict[str, str] = {}
         self.failed: str | None = None
-        self.started = time.monotonic()
 
     def client(self, role: str) -> httpx.Client:
         return httpx.Client(
@@ -165,7 +164,7 @@ class _Run:
             demo_summary.read_api(auditor, bienestar, outcome, facts)
         for line in demo_summary.lines(facts, outcome):
             _say(line)
-        _say(f"  tiempo: {time.monotonic() - self.started:.0f} s")
+        _say(f"  tiempo: {time.monotonic() - _STARTED[0]:.0f} s")
         if not self.serve:
             return
         names = {
