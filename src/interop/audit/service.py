@@ -39,10 +39,10 @@ from interop.audit.schemas import (
 )
 from interop.config import Settings
 from interop.context import Actor, RequestContext
+from interop.identity.curp import contains_curp
 
 LOCK_KEY = 0x1A0D17_0A0D17  # pg_advisory_xact_lock key of the chain
 _PENDING = "interop.audit.pending"
-_CURP = re.compile(r"[A-Z][AEIOUX][A-Z]{2}\d{6}[HMX][A-Z]{2}[B-DF-HJ-NP-TV-Z]{3}[A-Z0-9]\d", re.IGNORECASE)
 _TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 _TYPE_OF_SUBTYPE = {  # DICOM audit event ids for what is not a RESTful interaction
     "login": "110114",  # User Authentication
@@ -83,7 +83,7 @@ def current_signer() -> signing.Signer:
 def holds_personal_data(value: str | None) -> bool:
     """Would the audit writer refuse this value (it looks like a CURP)? Lets the edge replace a caller's
     header (a request id, an acting user) before it reaches an event, rather than lose the event."""
-    return bool(value and _CURP.search(value))
+    return contains_curp(value)
 
 
 def _reject_personal_data(values: Sequence[str | None]) -> None:

@@ -25,12 +25,12 @@ from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEntity
 from interop.config import Settings
 from interop.context import system_context
-from interop.fhir.patient_ndjson import Systems
+from interop.db.bulk import MergeCounts
+from interop.fhir.patient_identity import Systems
 from interop.ingest import service as ingest_service
 from interop.ingest import staging
 from interop.ingest.chunks import CHUNK_ROWS
 from interop.ingest.errors import FileRefused
-from interop.ingest.merge import MergeCounts
 from interop.ingest.models import Import
 from interop.ingest.normalise import Chunk
 from interop.ingest.reading import inspect_file
@@ -136,7 +136,7 @@ async def run_import(
         encoding=imp.encoding or "utf-8",
         start_after=imp.last_line,
         chunk_rows=chunk_rows,
-        systems=Systems(settings.system_curp, settings.system_clues, settings.system_expediente_template),
+        systems=Systems.of(settings),
         allowed_clues=frozenset(imp.allowed_clues or ()) or None,
         direct_import_id=imp.id if fresh else None,
     )

@@ -32,7 +32,13 @@ __all__ = ["HANDLERS", "JobContext", "PermanentJobError", "TransientJobError", "
 log = logging.getLogger(__name__)
 
 # Domains register handlers in these modules; imported by name so this package depends on no domain.
-TASK_MODULES = ("interop.ingest.tasks", "interop.matching.tasks", "interop.referral.tasks")
+TASK_MODULES = (
+    "interop.ingest.tasks",
+    "interop.matching.tasks",
+    "interop.referral.tasks",
+    # Renders the Bundle referral.tasks posts: the referral domain speaks no FHIR.
+    "interop.fhir.subscription_resources",
+)
 
 
 def _own_file_error(exc: BaseException) -> bool:

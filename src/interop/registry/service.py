@@ -8,9 +8,8 @@ from collections.abc import Sequence
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from interop.ingest.merge import MergeCounts
-from interop.ingest.records import COMMON_COLUMNS
-from interop.ingest.staging import STAGE_TABLE
+from interop.db.bulk import STAGE_TABLE, MergeCounts
+from interop.db.identity_records import COMMON_COLUMNS
 from interop.registry.models import RegistryPatient
 
 _COLUMNS = ", ".join(c for c in COMMON_COLUMNS[1:] if c != "field_issues")

@@ -12,8 +12,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from interop.ingest.merge import MergeCounts
-from interop.ingest.staging import STAGE_TABLE
+from interop.db.bulk import STAGE_TABLE, MergeCounts
 from interop.units.models import Unit
 
 _EARTH_RADIUS_KM = 6371.0088
