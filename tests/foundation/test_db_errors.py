@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy.exc import DBAPIError
 
-from interop.api import errors
+from interop import error_handlers as errors
 from interop.config import Settings
 from interop.main import create_app
 

@@ -27,7 +27,6 @@ from interop.fhir.capability import ResourceCapability, register
 from interop.fhir.responses import FhirResponse
 from interop.identity.states import state_code
 from interop.units import service as units_service
-from interop.units.models import Unit
 
 router = APIRouter(tags=["fhir"])
 
@@ -58,7 +57,7 @@ class OrganizationNotFound(NotFound):
     code = "organization-not-found"
 
 
-def organization_resource(unit: Unit, settings: Settings) -> dict[str, Any]:
+def organization_resource(unit: units_service.Unit, settings: Settings) -> dict[str, Any]:
     identifiers = [{"use": "official", "system": settings.system_clues, "value": unit.clues}]
     if unit.clues_anterior:
         identifiers.append({"use": "old", "system": settings.system_clues, "value": unit.clues_anterior})
@@ -176,14 +175,16 @@ async def search_organizations(
     params = fs.params_of(request, SEARCH_PARAMS, settings)
     count = fs.parse_count(params.get("_count"))
     offset = fs.parse_cursor(params.get("_cursor")) or 0
-    page: Sequence[Unit]
+    page: Sequence[units_service.Unit]
     if params.get("_id"):
         ids = [uuid.UUID(v) for v in fs.split_or(params["_id"]) if fs.is_uuid(v)]
         found = {
             u.organization_id: u
             for u in await units_service.get_by_organization_ids(session, organization_ids=ids)
         }
-        units: list[Unit] = [found[i] for i in ids if i in found]  # in the order asked, repeats kept
+        units: list[units_service.Unit] = [
+            found[i] for i in ids if i in found
+        ]  # in the order asked, repeats kept
         page, total = units[offset : offset + count], len(units)
     else:
         page, total = await units_service.search_units(

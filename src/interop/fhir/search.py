@@ -20,9 +20,9 @@ from urllib.parse import urlencode
 from fastapi import Request
 from pydantic import ValidationError
 
-from interop.audit import service as audit_service
 from interop.config import Settings
 from interop.errors import DomainError
+from interop.identity.curp import contains_curp
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 500
@@ -307,7 +307,7 @@ def redacted_query(
     must still be written)."""
     hidden = set(secret)
     items = [
-        (k, "***" if k.split(":")[0] in hidden or audit_service.holds_personal_data(v) else v)
+        (k, "***" if k.split(":")[0] in hidden or contains_curp(v) else v)
         for k, v in request.query_params.multi_items()
     ]
     return urlencode(items)

@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interop.db.bulk import STAGE_TABLE, MergeCounts
-from interop.units.models import Unit
+from interop.units.models import Unit as Unit  # re-exported: what reads return, for type hints
 
 _EARTH_RADIUS_KM = 6371.0088
 _MERGE_COLUMNS = (
