@@ -120,7 +120,8 @@ def issues_from_structure(errors: Sequence[Any], bundle: dict[str, Any]) -> list
             {
                 "severity": "error",
                 "code": "structure",
-                "diagnostics": f"{generic} no es válido: {err.get('msg', '')} / {generic} is not valid",
+                # The error's kind, never its message: a validator's message may quote the value sent.
+                "diagnostics": f"{generic} no es válido ({err.get('type', 'value')}) / {generic} is invalid",
                 "expression": expression,
             }
         )
