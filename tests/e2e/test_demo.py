@@ -118,3 +118,16 @@ def test_demo_summary_is_what_the_database_holds(tmp_path: Path) -> None:
     assert db["trace_events"].get(trace_id, 0) > 0
     assert int(events.split()[0]) >= db["trace_events"][trace_id]  # its own events, and those on its Task
     assert _figure(output, "auditoría verificada").startswith("íntegra")
+
+    # A second demo on the same folder would mix two populations: refused, saying how to start afresh.
+    again = subprocess.run(
+        [*INTEROP, "demo", "--no-serve", "--people", "300", "--port", str(_free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert again.returncode == 2, again.stdout + again.stderr
+    assert "ya tiene datos" in again.stderr
+    assert "INTEROP_DATA_DIR=" in again.stderr
