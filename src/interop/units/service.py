@@ -88,6 +88,22 @@ async def current_codes(session: AsyncSession, *, codes: Sequence[str]) -> dict[
     return out
 
 
+async def codes_answering(session: AsyncSession, *, codes: Sequence[str]) -> set[str]:
+    """``codes`` and every code (current or former) of the units that answer to one of them: what a client
+    allowed those units may name them by."""
+    wanted = sorted({c.strip().upper() for c in codes})
+    if not wanted:
+        return set()
+    rows = (
+        await session.execute(
+            select(Unit.clues, Unit.clues_anterior).where(
+                or_(Unit.clues.in_(wanted), Unit.clues_anterior.in_(wanted))
+            )
+        )
+    ).all()
+    return {*codes, *wanted, *(c for row in rows for c in row if c)}
+
+
 async def get_by_organization_id(session: AsyncSession, *, organization_id: uuid.UUID) -> Unit | None:
     query = select(Unit).where(Unit.organization_id == organization_id)
     return (await session.execute(query)).scalar_one_or_none()
