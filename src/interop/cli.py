@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from interop.api.logs import configure_logging
+from interop.api.logs import LOG_FORMATS, configure_logging
 from interop.audit import cli as audit_cli
 from interop.audit import service as audit_service
 from interop.auth import cli as auth_cli
@@ -20,6 +20,7 @@ from interop.config import Settings
 from interop.db.embedded import EmbeddedServer, durability_problems
 from interop.db.migrate import head_revision
 from interop.db.watchdog import EmbeddedWatchdog
+from interop.demo import cli as demo_cli
 from interop.ingest import cli as ingest_cli
 from interop.matching import cli as matching_cli
 from interop.synth import cli as synth_cli
@@ -45,6 +46,9 @@ app.command("token", help="Mint a token for a registered client (the token alone
 )
 app.command("synth", help="Write a synthetic population: roll, registries, units and truth.")(
     synth_cli.command
+)
+app.command("demo", help="A small state end to end, a readable summary; then serves (unless --no-serve).")(
+    demo_cli.command
 )
 
 
@@ -110,12 +114,22 @@ def serve(
             "--workers", min=1, help="API processes sharing the port (default INTEROP_WORKERS, else 1)."
         ),
     ] = None,
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format",
+            envvar="INTEROP_LOG_FORMAT",
+            help="auto (short lines on a terminal, JSON lines otherwise), human or json.",
+        ),
+    ] = "auto",
 ) -> None:
     """Start the API (embedded PostgreSQL unless DATABASE_URL is set; migrations applied)."""
     from interop import serving
 
     settings = Settings()
-    configure_logging(settings.log_level)
+    if log_format not in LOG_FORMATS:
+        raise fail("interop serve", f"--log-format: one of {', '.join(LOG_FORMATS)}", 2)
+    configure_logging(settings.log_level, log_format)
     host = host or settings.host
     port = port or settings.port
     problem = _port_free(host, port)
@@ -127,12 +141,16 @@ def serve(
         if server is not None:
             _check_durability(server, settings)
         settings.database_url = url
+        # What the service says of itself (notification bundles' base URL) follows the options given.
+        settings.host, settings.port = host, port
         if workers_off:
             settings.run_worker = False
         _warn_if_owner(url)
         auth_cli.bootstrap_admin(settings, url, host=host, port=port)
         typer.echo(
-            f"interop listening on http://{host}:{port} (data in {settings.resolved_data_dir})", err=True
+            f"interop listening on {auth_cli.public_base(settings, host, port)} "
+            f"(data in {settings.resolved_data_dir})",
+            err=True,
         )
         serving.run(settings, host=host, port=port, workers=workers or settings.workers, watchdog=watchdog)
     if watchdog is not None and watchdog.gave_up:

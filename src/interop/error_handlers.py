@@ -73,8 +73,12 @@ def render(
     headers: dict[str, str] | None = None,
 ) -> Response:
     if is_fhir(request):
+        # A FHIR error may name its elements (issue.expression): issues prepared by fhir/ in the details.
+        issues = (details or {}).get("fhir_issues")
         return JSONResponse(
-            operation_outcome(code=fhir_code, diagnostics=message),
+            {"resourceType": "OperationOutcome", "issue": issues}
+            if isinstance(issues, list) and issues
+            else operation_outcome(code=fhir_code, diagnostics=message),
             status_code=status,
             media_type=FHIR_JSON,
             headers=headers,

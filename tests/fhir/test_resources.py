@@ -225,8 +225,8 @@ async def test_transaction_bundle_creates_referral(
         (lambda b: b["entry"].pop(0), "exactly one Patient"),
         (lambda b: b["entry"][3]["resource"].pop("identifier"), "identifier with system"),
         (lambda b: b["entry"][3]["resource"].pop("authoredOn"), "authoredOn"),
-        (lambda b: b["entry"][0]["resource"]["name"][0].pop("given"), "nombre"),
-        (lambda b: b["entry"][3]["resource"].update(priority="whenever"), "urgency"),
+        (lambda b: b["entry"][0]["resource"]["name"][0].pop("given"), "Patient.name.given"),
+        (lambda b: b["entry"][3]["resource"].update(priority="whenever"), "ServiceRequest.priority"),
         (
             lambda b: b["entry"].append(
                 {

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from interop.config import Settings
 from interop.job import service as job_service
-from interop.job.worker import HANDLERS, JobContext, PermanentJobError, Worker, handler
+from interop.job.worker import HANDLERS, JobContext, PermanentJobError, TransientJobError, Worker, handler
 
 seen: list[tuple[str, Any]] = []
 
@@ -23,7 +23,7 @@ async def _echo(ctx: JobContext) -> dict[str, Any]:
 @handler("test.flaky")
 async def _flaky(ctx: JobContext) -> dict[str, Any]:
     if ctx.attempt < 2:
-        raise RuntimeError("transient")
+        raise TransientJobError("transient")
     return {"attempt": ctx.attempt}
 
 

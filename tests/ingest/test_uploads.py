@@ -21,7 +21,7 @@ from interop.config import Settings
 from interop.ingest.errors import FileRefused
 from interop.ingest.reading import python_encoding
 from interop.job.models import Job
-from interop.job.worker import Worker
+from interop.job.worker import TransientJobError, Worker
 from interop.main import create_app
 
 from .factories import ROLL_HEADER, csv_text, import_file, roll_row, write
@@ -142,7 +142,7 @@ async def test_an_upload_is_deleted_after_the_last_retry_of_its_import_fails(
     stored = _uploads(app) / f"{created.json()['sha256']}.csv"
 
     async def broken(*_: Any, **__: Any) -> dict[str, Any]:
-        raise RuntimeError("the database went away")
+        raise TransientJobError("the database went away")
 
     monkeypatch.setattr("interop.ingest.tasks.run_import", broken)
     sessionmaker: async_sessionmaker[AsyncSession] = app.state.sessionmaker
@@ -221,3 +221,24 @@ def test_a_compression_codec_is_refused_by_the_cli(database_url: str, tmp_path: 
     )
     assert result.returncode == 2, result.stderr
     assert "text encoding" in result.stderr
+
+
+async def test_a_deterministic_import_failure_fails_at_once_and_releases_its_upload(
+    app: FastAPI, client: httpx.AsyncClient, auth_headers: Headers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = csv_text(ROLL_HEADER, [roll_row("R1")]).encode()
+    headers = {**auth_headers("bienestar"), "Content-Type": "text/csv"}
+    created = await client.post("/v1/imports?kind=roll", content=body, headers=headers)
+    stored = _uploads(app) / f"{created.json()['sha256']}.csv"
+
+    async def broken(*_: Any, **__: Any) -> dict[str, Any]:
+        raise ValueError("a row the importer cannot handle")  # not the database's fault: retrying repeats it
+
+    monkeypatch.setattr("interop.ingest.tasks.run_import", broken)
+    worker = Worker(app.state.settings, app.state.sessionmaker)
+    assert await worker.run_one()
+    failed = (await client.get(created.headers["location"], headers=auth_headers("bienestar"))).json()
+    assert failed["state"] == "failed"
+    assert "a row the importer cannot handle" in failed["error"]
+    assert not stored.exists()
+    assert not await worker.run_one()  # nothing queued for a retry

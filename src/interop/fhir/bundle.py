@@ -21,6 +21,7 @@ from interop.config import Settings
 from interop.context import RequestContext
 from interop.errors import Invalid
 from interop.fhir import search as fs
+from interop.fhir import visit_paths as paths
 from interop.fhir.capability import register_system_interaction
 from interop.fhir.codesystems import HOME_FINDINGS
 from interop.fhir.outcome import operation_outcome
@@ -139,29 +140,70 @@ def visit_from_bundle(bundle: dict[str, Any], settings: Settings) -> VisitCreate
         BundleModel.model_validate(bundle)
     except ValidationError as exc:
         raise Invalid(
-            f"not a valid Bundle: {exc.error_count()} problem(s), first at {fs.first_problem(exc)}"
+            f"not a valid Bundle: {exc.error_count()} problem(s), first at {fs.first_problem(exc)}",
+            details={"fhir_issues": paths.issues_from_structure(exc.errors(), bundle)},
         ) from None
     by_type: dict[str, list[dict[str, Any]]] = {}
-    for entry in bundle.get("entry") or []:
+    entries: dict[str, int] = {}  # resource type → index of its first entry, for the issues' expressions
+    for index, entry in enumerate(bundle.get("entry") or []):
         res = entry.get("resource") or {}
         method = (entry.get("request") or {}).get("method")
         if method != "POST":
-            raise Invalid("every entry of a visit Bundle is a POST")
+            raise _invalid(
+                "every entry of a visit Bundle is a POST",
+                paths.issue(
+                    "Bundle",
+                    f"entry[{index}].request.method",
+                    {},
+                    es="cada entrada del Bundle de visita es un POST",
+                    en="every entry is a POST",
+                    code="value",
+                ),
+            )
         by_type.setdefault(res.get("resourceType", ""), []).append(res)
+        entries.setdefault(res.get("resourceType", ""), index)
     unknown = set(by_type) - {"Patient", "Condition", "Observation", "ServiceRequest"}
     if unknown:
         raise Invalid(f"unsupported resources in a visit Bundle: {', '.join(sorted(unknown))}")
-    if len(by_type.get("Patient", [])) != 1 or len(by_type.get("ServiceRequest", [])) != 1:
-        raise Invalid("a visit Bundle holds exactly one Patient and one ServiceRequest")
+    for kind in ("Patient", "ServiceRequest"):
+        if len(by_type.get(kind, [])) != 1:
+            raise _invalid(
+                "a visit Bundle holds exactly one Patient and one ServiceRequest",
+                paths.issue(
+                    kind,
+                    "",
+                    {},
+                    es=f"un Bundle de visita lleva exactamente un {kind}",
+                    en=f"exactly one {kind} is required",
+                ),
+            )
     sr = by_type["ServiceRequest"][0]
     visit_ident = next(
         (i for i in sr.get("identifier") or [] if i.get("system") == settings.system_visit), None
     )
     if visit_ident is None:
-        raise Invalid(f"the ServiceRequest needs an identifier with system {settings.system_visit}")
+        raise _invalid(
+            f"the ServiceRequest needs an identifier with system {settings.system_visit}",
+            paths.issue(
+                "ServiceRequest",
+                "identifier",
+                entries,
+                es=f"falta ServiceRequest.identifier con system {settings.system_visit} (la visita)",
+                en=f"the ServiceRequest needs an identifier with system {settings.system_visit}",
+            ),
+        )
     when = sr.get("occurrenceDateTime") or sr.get("authoredOn")
     if not when:
-        raise Invalid("the ServiceRequest needs authoredOn (the visit date)")
+        raise _invalid(
+            "the ServiceRequest needs authoredOn (the visit date)",
+            paths.issue(
+                "ServiceRequest",
+                "authoredOn",
+                entries,
+                es="falta ServiceRequest.authoredOn (la fecha de la visita)",
+                en="the ServiceRequest needs authoredOn (the visit date)",
+            ),
+        )
     visit_date = date.fromisoformat(when[:10]) if len(when) >= 10 else datetime.fromisoformat(when).date()
     worker = ((sr.get("requester") or {}).get("identifier") or {}).get("value") or (
         sr.get("requester") or {}
@@ -196,8 +238,17 @@ def visit_from_bundle(bundle: dict[str, Any], settings: Settings) -> VisitCreate
     try:
         return VisitCreate.model_validate(payload)
     except ValidationError as exc:
-        problems = "; ".join(".".join(str(p) for p in e["loc"]) + ": " + e["msg"] for e in exc.errors()[:10])
-        raise Invalid(f"the visit Bundle is incomplete: {problems}") from None
+        # In the terms of the Bundle the client sent, never the field names of /v1 (visit_paths).
+        issues = paths.issues_from_validation(exc.errors(), entries)
+        problems = "; ".join(i["diagnostics"] for i in issues)
+        raise Invalid(
+            f"el Bundle de visita está incompleto / the visit Bundle is incomplete: {problems}",
+            details={"fhir_issues": issues},
+        ) from None
+
+
+def _invalid(message: str, issue: dict[str, Any]) -> Invalid:
+    return Invalid(message, details={"fhir_issues": [issue]})
 
 
 @router.post(

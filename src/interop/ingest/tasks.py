@@ -6,6 +6,7 @@ from typing import Any
 
 from interop.ingest.runner import ImportFileChanged, give_up, run_import
 from interop.job import service as job_service
+from interop.job.failures import is_transient
 from interop.job.worker import JobContext, PermanentJobError, handler
 
 
@@ -29,7 +30,8 @@ async def run(ctx: JobContext) -> dict[str, Any] | None:
         await give_up(ctx.sessionmaker, ctx.settings, import_id=import_id, error=str(exc))
         raise PermanentJobError(str(exc)) from exc
     except Exception as exc:
-        if await _last_attempt(ctx):
+        # The worker retries only what may pass by itself (job.failures); anything else fails now.
+        if not is_transient(exc) or await _last_attempt(ctx):
             await give_up(ctx.sessionmaker, ctx.settings, import_id=import_id, error=str(exc))
         raise
 

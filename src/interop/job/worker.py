@@ -25,6 +25,9 @@ from interop.audit import service as audit_service
 from interop.config import Settings
 from interop.db.outage import Outage, is_unreachable
 from interop.job import service as job_service
+from interop.job.failures import PermanentJobError, TransientJobError, is_transient
+
+__all__ = ["HANDLERS", "JobContext", "PermanentJobError", "TransientJobError", "Worker", "handler"]
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +45,6 @@ def _own_file_error(exc: BaseException) -> bool:
     """An OSError a handler met in a file of its own (an upload gone), which says nothing about the database
     (whose missing socket also raises FileNotFoundError, but names no file)."""
     return isinstance(exc, OSError) and exc.filename is not None
-
-
-class PermanentJobError(Exception):
-    """A failure that retrying cannot fix (bad input): the job fails at once."""
 
 
 @dataclass
@@ -140,8 +139,12 @@ class Worker:
                 # Not the job's fault and nothing can be recorded now: the loop waits for the database,
                 # then requeues the job (release_own), which resumes from what it had committed.
                 raise
-            retryable = not isinstance(exc, PermanentJobError)
-            log.warning("job failed", extra={"job_id": job.id, "kind": job.kind, "error": type(exc).__name__})
+            # Only a failure that may pass by itself is retried (job.failures); bad data or a bug fails once.
+            retryable = is_transient(exc)
+            log.warning(
+                "job failed",
+                extra={"job_id": job.id, "kind": job.kind, "error": type(exc).__name__, "retry": retryable},
+            )
             log.debug("job traceback", extra={"trace": traceback.format_exc()})
             async with self.sessionmaker() as session:
                 await job_service.fail(session, job_id=job.id, error=str(exc), retryable=retryable)

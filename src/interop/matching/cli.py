@@ -94,6 +94,13 @@ def run_command(
     )
     for decision, n in sorted(result.get("links", {}).items()):
         typer.echo(f"  links {decision}: {n}")
+    untrained = result.get("untrained_levels") or []
+    if untrained:
+        typer.echo(
+            f"  niveles sin entrenar ({len(untrained)}; ningún par de entrenamiento los mostró, conservan su "
+            f"m inicial — normal con pocos datos / untrained levels, they keep their prior m): "
+            + "; ".join(untrained)
+        )
 
 
 @match_app.command("evaluate")

@@ -62,7 +62,12 @@ _FIELD_WORDS: dict[str, tuple[str, str]] = {
     "ap1": ("primer apellido", "first surname"),
     "ap2": ("segundo apellido", "second surname"),
     "dob": ("fecha de nacimiento", "birth date"),
+    "curp": ("CURP", "CURP"),
+    "sexo": ("sexo", "sex"),
+    "entidad": ("entidad", "state"),
 }
+# The fields whose absence most often leaves EM without pairs, named when a dataset lacks them.
+_TELLING = ("curp", "dob", "ap2", "sexo", "entidad")
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +163,13 @@ def untrainable_reason(layout: Layout, pairs_per_rule: Collection[int]) -> str |
     english = [" and ".join(dict.fromkeys(_FIELD_WORDS.get(c, (c, c))[1] for c in r)) for r in rules] or [
         "given name, surname and birth date"
     ]
+    lacking = [c for c in _TELLING if not layout.has(c)]
+    lacks_es = f"; los datos no traen {', '.join(_FIELD_WORDS[c][0] for c in lacking)}" if lacking else ""
+    lacks_en = f"; the data lacks {', '.join(_FIELD_WORDS[c][1] for c in lacking)}" if lacking else ""
     return (
-        f"no se puede entrenar el modelo: ningún par de registros coincide en {'; ni en '.join(described)} "
-        f"/ the model cannot be trained: no pair of records agrees on {'; nor on '.join(english)}"
+        f"no se puede entrenar el modelo: ningún par de registros coincide en {'; ni en '.join(described)}"
+        f"{lacks_es}. Importe registros que traigan esos datos (o más registros de las mismas personas) y "
+        f"vuelva a ejecutar la corrida / the model cannot be trained: no pair of records agrees on "
+        f"{'; nor on '.join(english)}{lacks_en}. Import records that carry them (or more records of the same "
+        "people) and run the matching again"
     )

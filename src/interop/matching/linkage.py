@@ -17,11 +17,12 @@ from splink import DuckDBAPI, Linker
 from splink.internals.splink_dataframe import SplinkDataFrame
 
 from interop.matching import layout as layout_rules
-from interop.matching import spec
+from interop.matching import spec, training_notes
 from interop.matching.errors import MatchRunUntrainable
 from interop.matching.layout import Layout
 
 log = logging.getLogger(__name__)
+training_notes.install()
 
 
 def duckdb_edit_unit() -> spec.EditUnit:
@@ -186,8 +187,21 @@ def train(
         "seed": seed,
         "u_max_pairs": u_max_pairs,
         "fields": layout.fields,
+        "untrained_levels": untrained_levels(linker),
     }
     return TrainedSettings(settings=settings, tf=tf, stats=stats)
+
+
+def untrained_levels(linker: Linker) -> list[str]:
+    """``"comparison: level"`` of each level no EM pass saw among its pairs: it keeps the prior m of
+    ``apply_priors``. Splink says so in a warning per pass (silenced by ``training_notes``); this is the
+    list once, after all passes."""
+    out = []
+    for comparison in linker._settings_obj.comparisons:
+        for level in comparison.comparison_levels:
+            if not level.is_null_level and not level._has_estimated_m_values:
+                out.append(f"{comparison.output_column_name}: {level.label_for_charts}")
+    return out
 
 
 def em_pairs(con: duckdb.DuckDBPyConnection, table: str, layout: Layout) -> list[int]:

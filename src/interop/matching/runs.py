@@ -112,6 +112,7 @@ async def _execute(
         )
         model = None if retrain else await models_store.active_model(session)
 
+    untrained: list[str] | None = None  # known only when this run trains the model
     con = batch.connect(workdir)
     try:
         await stage("features")
@@ -121,6 +122,7 @@ async def _execute(
         if model is None:
             await stage("training", records=total)
             trained = await asyncio.to_thread(batch.train_model, con, layout=layout)
+            untrained = list(trained.stats.get("untrained_levels", []))
             async with sessionmaker() as session:
                 model = await models_store.store_model(session, trained)
                 await session.commit()
@@ -198,6 +200,8 @@ async def _execute(
                 "fields": layout.fields,
                 "comparisons": [c["output_column_name"] for c in model.settings["comparisons"]],
                 "assigned_in_python": clusters.settled_in_python,
+                # Levels no training pair showed (normal on small data): they keep the prior m.
+                **({"untrained_levels": untrained} if untrained is not None else {}),
                 "timings_s": timings,
             }
         )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from interop.job.worker import JobContext, PermanentJobError, handler
+from interop.job.failures import is_transient, sqlstate
+from interop.job.worker import JobContext, PermanentJobError, TransientJobError, handler
 from interop.matching import runs
 from interop.matching.errors import MatchRunUntrainable
 
@@ -22,7 +23,12 @@ async def run_matching(ctx: JobContext) -> dict[str, Any] | None:
         raise PermanentJobError(exc.message) from None
     except Exception as exc:
         # Database and engine errors may quote row values (names, CURPs): keep only their kind and code.
-        code = getattr(exc, "sqlstate", None) or getattr(getattr(exc, "orig", None), "sqlstate", None)
-        raise RuntimeError(
-            f"match run failed: {type(exc).__name__}{f' (SQLSTATE {code})' if code else ''}"
+        code = sqlstate(exc)
+        kind = f"{type(exc).__name__}{f' (SQLSTATE {code})' if code else ''}"
+        if is_transient(exc):
+            raise TransientJobError(f"match run failed: {kind}") from None
+        raise PermanentJobError(
+            f"la corrida falló por un error que reintentar no corrige ({kind}); revise el registro del "
+            f"servicio (job {ctx.job_id}) e informe al equipo técnico / the match run failed with an error "
+            "retrying cannot fix; see the service log for this job and report it"
         ) from None

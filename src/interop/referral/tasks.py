@@ -28,7 +28,7 @@ from sqlalchemy import update
 
 from interop.api.metrics import observe_delivery_failure
 from interop.auth import service as auth_service
-from interop.job.worker import JobContext, handler
+from interop.job.worker import JobContext, TransientJobError, handler
 from interop.referral import endpoints, notification_body, signature
 from interop.referral.models import Notification, Subscription
 from interop.referral.records import NOTIFY_JOB, NOTIFY_MAX_ATTEMPTS
@@ -196,5 +196,5 @@ async def deliver(ctx: JobContext) -> dict[str, Any] | None:
                 "detail": detail,
             },
         )
-        raise RuntimeError(f"delivery failed: {reason}")
+        raise TransientJobError(f"delivery failed: {reason}")
     return {"delivered": note.event_number}
