@@ -95,17 +95,16 @@ def export(
     to: Annotated[str, typer.Option("--to", help="End (exclusive): date or instant, UTC.")],
     out: Annotated[Path, typer.Option("--out", help="NDJSON file to write.")],
 ) -> None:
-    """Write the events of a date range as NDJSON, ending with the signed checkpoint that covers them."""
+    """Write the tree leaves of a date range as NDJSON, ending with the signed head that covers them."""
     start, end = _instant(from_), _instant(to)
     settings = Settings()
     with database(LABEL, settings) as url:
         signer = audit_service.current_signer()
 
         async def work(session: AsyncSession) -> int:
-            plan = await audit_export.plan(session, start=start, end=end)
-            checkpoint = None
-            if plan.last_seq is not None:
-                checkpoint = await audit_export.covering_checkpoint(session, seq=plan.last_seq, signer=signer)
+            plan = await audit_export.plan(
+                session, start=start, end=end, signer=signer, origin=audit_service.log_origin()
+            )
             await audit_service.record(
                 session,
                 _ctx(),
@@ -117,7 +116,7 @@ def export(
             out.parent.mkdir(parents=True, exist_ok=True)
             with out.open("wb") as handle:
                 async for line in audit_export.lines(
-                    session, export=plan, checkpoint=checkpoint, public_pem=signer.verifier.public_pem()
+                    session, export=plan, public_pem=signer.verifier.public_pem()
                 ):
                     handle.write(line)
             return plan.count
@@ -128,7 +127,8 @@ def export(
 
 @app.command("checkpoint")
 def checkpoint() -> None:
-    """Sign the chain head now (periodic checkpoints happen every audit_checkpoint_every events)."""
+    """Sequence the committed events and sign the tree head now (the job worker does it within
+    audit_max_merge_delay_s anyway)."""
     settings = Settings()
     with database(LABEL, settings) as url:
         signer = audit_service.current_signer()
@@ -137,9 +137,9 @@ def checkpoint() -> None:
             await audit_service.record(session, _ctx(), action="C", subtype="checkpoint")
             made = await audit_service.checkpoint(session, signer=signer)
             return (
-                f"signed entry {made.seq} hash {made.hash} with key {made.key_id}"
+                f"signed tree head size {made.tree_size} root {made.root_hash} with key {made.kid}"
                 if made
-                else "chain is empty"
+                else "the tree is empty"
             )
 
         typer.echo(run_session(LABEL, settings, url, work))

@@ -78,10 +78,22 @@ class AuditEvent(Base):
     entities: Mapped[str] = mapped_column(Text)
     query: Mapped[str | None] = mapped_column(Text)
     hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Since migration 0011 one record per request: the JSON array of its patients (NULL when none, and
+    # for the rows before, which carry one ``patient`` each). Part of the leaf (interop.audit.leaf).
+    patients: Mapped[str | None] = mapped_column(Text)
     # pg_current_xact_id() of the inserting transaction; NULL for events of the legacy chain.
     xid: Mapped[int | None] = mapped_column(
         BigInteger, server_default=text("pg_current_xact_id()::text::bigint")
     )
+
+
+class AuditEventPatient(Base):
+    """A patient a record concerns: what searches by patient go through (its primary key)."""
+
+    __tablename__ = "audit_event_patient"
+
+    patient: Mapped[str] = mapped_column(String(100), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
 
 
 class AuditLeaf(Base):

@@ -1,11 +1,14 @@
 """Recording and reading audit events. Never commits: the caller's transaction carries the events.
 
-``record`` validates and buffers events in ``session.info``; they are written just before the caller's
-transaction commits (a ``before_commit`` hook on every Session), under a transaction-level advisory lock
-that serialises chain writers. Holding the lock only from that moment to COMMIT keeps the window short;
-because the lock is released after the commit becomes visible, the next writer reads the true head, so
-concurrent writers never fork the chain (the primary key on ``seq`` would refuse a fork anyway). A
-transaction that rolls back takes its buffered events with it, and leaves no gap in ``seq``.
+``record`` validates and buffers one record in ``session.info``; it is written just before the caller's
+transaction commits (a ``before_commit`` hook on every Session) with no lock and no hash of any other
+entry: one ``audit_event`` row per call, whatever the number of patients, and one narrow
+``audit_event_patient`` row per patient. A transaction that rolls back takes its records with it (a gap in
+``seq``, which nothing relies on). The sequencer makes committed records leaves of the Merkle tree, off
+the request path (:mod:`interop.audit.sequencer`).
+
+Readers get BALP events: one per patient of a record (:func:`events_of`), ids ``seq`` for the first and
+``seq-k`` for the k-th after it.
 """
 
 from __future__ import annotations
@@ -17,15 +20,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, cast, event, func, insert, or_, select, text
+from sqlalchemy import cast, event, func, or_, select, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
-from sqlalchemy.util import await_only
 
-from interop.audit import chain, signing
+from interop.audit import chain, leaf, proofs, sequencer, signing
 from interop.audit.errors import AuditRecordRejected, SigningKeyUnavailable
-from interop.audit.models import AuditCheckpoint, AuditEvent
+from interop.audit.models import AuditEvent, AuditEventPatient
 from interop.audit.schemas import (
     ACTIONS,
     ENTITY_ROLES,
@@ -34,13 +36,12 @@ from interop.audit.schemas import (
     AuditEntity,
     AuditEventRead,
     AuditSearch,
-    CheckpointRead,
     TraceRead,
+    TreeHeadRead,
 )
 from interop.config import Settings
 from interop.context import Actor, RequestContext
 
-LOCK_KEY = 0x1A0D17_0A0D17  # pg_advisory_xact_lock key of the chain
 _PENDING = "interop.audit.pending"
 _CURP = re.compile(r"[A-Z][AEIOUX][A-Z]{2}\d{6}[HMX][A-Z]{2}[B-DF-HJ-NP-TV-Z]{3}[A-Z0-9]\d", re.IGNORECASE)
 _TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -57,20 +58,18 @@ _TYPE_OF_SUBTYPE = {  # DICOM audit event ids for what is not a RESTful interact
 @dataclass
 class _Config:
     signer: signing.Signer | None = None
-    checkpoint_every: int = 1000
-    lock_free: bool = False
+    origin: str = "interop/audit"
 
 
 _config = _Config()
 
 
 def configure(settings: Settings) -> signing.Signer:
-    """Load (or create) the checkpoint key and the checkpoint interval for this process. Called by the
-    app lifespan and the CLI; until then events are still chained, only periodic checkpoints wait."""
+    """Load (or create) the audit key and the log's origin for this process. Called by the app lifespan
+    and the CLI; until then records are still written, only on-demand heads wait."""
     signer = signing.load_or_create(settings)
     _config.signer = signer
-    _config.checkpoint_every = max(1, settings.audit_checkpoint_every)
-    _config.lock_free = settings.audit_lock_free
+    _config.origin = settings.audit_log_origin
     return signer
 
 
@@ -78,6 +77,11 @@ def current_signer() -> signing.Signer:
     if _config.signer is None:
         raise SigningKeyUnavailable("the audit signing key is not loaded")
     return _config.signer
+
+
+def log_origin() -> str:
+    """The origin line of this log's signed checkpoints."""
+    return _config.origin
 
 
 def holds_personal_data(value: str | None) -> bool:
@@ -170,15 +174,14 @@ async def _queue(
         "entities": chain.entities_text([{"id": e.id, "role": e.role, "type": e.type} for e in entities]),
         "query": query or None,
     }
-    refs: list[str | None] = list(dict.fromkeys(_patient_ref(p) for p in patients)) or [None]
-    pending: list[dict[str, Any]] = session.info.setdefault(_PENDING, [])
-    pending.extend({**base, "patient": ref} for ref in refs)
+    base["patients"] = list(dict.fromkeys(_patient_ref(p) for p in patients))
+    session.info.setdefault(_PENDING, []).append(base)
     # Begin the transaction now, so that ending it without a commit (rollback) drops the buffer.
     await session.connection()
 
 
 async def flush(session: AsyncSession) -> None:
-    """Write the buffered events now (taking the chain lock until the transaction ends)."""
+    """Write the buffered records now (no lock is taken: the transaction's commit publishes them)."""
     await session.run_sync(_write_pending)
 
 
@@ -186,76 +189,33 @@ def _write_pending(session: Session) -> None:
     pending: list[dict[str, Any]] | None = session.info.pop(_PENDING, None)
     if not pending:
         return
-    # Flush the caller's own changes first, so the chain lock is held for as little as possible.
     session.flush()
     conn = session.connection()
-    if _config.lock_free:
-        _append_unchained(conn, pending)
-        return
-    prev_seq, prev_hash, last_at = _lock_head(conn)
-    first_seq = prev_seq + 1
-    # recorded_at never goes backwards along the chain, so date ranges are contiguous seq ranges.
-    now = max(datetime.now(UTC), last_at) if last_at else datetime.now(UTC)
-    records = []
-    for values in pending:
-        prev_seq += 1
-        row = {**values, "seq": prev_seq, "recorded_at": now}
-        prev_hash = chain.link(prev_hash, chain.canonical(row))
-        records.append((*(row[name] for name in chain.ROW_FIELDS), prev_hash))
-    _copy_events(conn, records)
-    signer, every = _config.signer, _config.checkpoint_every
-    # A checkpoint each time the chain crosses a multiple of ``every`` (no extra query on the hot path);
-    # one missed while no key was loaded is covered by the next, or by an on-demand checkpoint.
-    if signer is not None and prev_seq // every > (first_seq - 1) // every:
-        conn.execute(insert(AuditCheckpoint), [_signed(signer, prev_seq, prev_hash, now)])
-
-
-def _append_unchained(conn: Connection, pending: list[dict[str, Any]]) -> None:
-    """No lock, no link to the previous entry: ``seq`` comes from its sequence (drawn here, just before
-    COMMIT: the sequencer's order within a step) and ``xid`` records this transaction; the sequencer makes
-    the rows leaves once it has committed (:mod:`interop.audit.sequencer`)."""
     now = datetime.now(UTC)
-    records = [(*(values[name] for name in _UNCHAINED_COLUMNS[:-1]), now) for values in pending]
-    _copy_events(conn, records, columns=_UNCHAINED_COLUMNS)
+    for values in pending:
+        patients = values.pop("patients")
+        params = {
+            **values,
+            "recorded_at": now,
+            "patients": leaf.patients_text(patients) if patients else None,
+        }
+        if patients:
+            conn.execute(_INSERT_WITH_PATIENTS, {**params, "refs": patients})
+        else:
+            conn.execute(_INSERT_RECORD, params)
 
 
-_UNCHAINED_COLUMNS = (*(f for f in chain.ROW_FIELDS if f not in ("seq", "recorded_at")), "recorded_at")
-_EVENT_COLUMNS = (*chain.ROW_FIELDS, "hash")
-_INSERT_EVENTS = insert(AuditEvent)
-
-
-def _copy_events(
-    conn: Connection, records: list[tuple[Any, ...]], *, columns: tuple[str, ...] = _EVENT_COLUMNS
-) -> None:
-    """Binary COPY on asyncpg: a page of 100 Tasks writes 100 events, and a multi-row INSERT of that size
-    costs PostgreSQL a parse and plan of 1,700 parameters each time; other drivers get the INSERT."""
-    driver = conn.connection.driver_connection
-    copy = getattr(driver, "copy_records_to_table", None)
-    if copy is None or len(records) < 8:
-        conn.execute(_INSERT_EVENTS, [dict(zip(columns, r, strict=True)) for r in records])
-        return
-    await_only(copy("audit_event", records=records, columns=columns))
-
-
-def _lock_head(conn: Connection) -> tuple[int, bytes, datetime | None]:
-    """Take the chain lock and read the head, in one round trip: ``audit_lock_head`` (migration 0002) is
-    a VOLATILE plpgsql function, so its SELECT gets a snapshot taken after the lock is granted, and sees
-    the previous holder's commit (a plain ``SELECT lock, head`` would read with an older snapshot)."""
-    head = conn.execute(text("SELECT * FROM audit_lock_head(:key)"), {"key": LOCK_KEY}).first()
-    if head is None:
-        return 0, chain.GENESIS, None
-    return int(head.head_seq), bytes(head.head_hash), head.head_recorded_at
-
-
-def _signed(signer: signing.Signer, seq: int, hash_: bytes, at: datetime) -> dict[str, Any]:
-    message = chain.checkpoint_message(seq=seq, hash_=hash_, created_at=at, key_id=signer.key_id)
-    return {
-        "seq": seq,
-        "hash": hash_,
-        "created_at": at,
-        "key_id": signer.key_id,
-        "signature": signer.sign(message),
-    }
+# No lock and no link to the previous entry: ``seq`` comes from its sequence and ``xid`` (the column's
+# default) records this transaction; the sequencer makes the record a leaf once it has committed
+# (:mod:`interop.audit.sequencer`). One round trip per record, its patients' side rows included.
+_RECORD_COLUMNS = tuple(f for f in leaf.LEAF_FIELDS if f not in ("seq", "patient"))
+_VALUES = ", ".join(f":{c}" for c in _RECORD_COLUMNS)
+_INSERT_RECORD = text(f"INSERT INTO audit_event ({', '.join(_RECORD_COLUMNS)}) VALUES ({_VALUES})")
+_INSERT_WITH_PATIENTS = text(
+    f"WITH r AS (INSERT INTO audit_event ({', '.join(_RECORD_COLUMNS)}) VALUES ({_VALUES}) RETURNING seq) "
+    "INSERT INTO audit_event_patient (patient, seq) "
+    "SELECT p, r.seq FROM r, unnest(CAST(:refs AS varchar[])) AS p"
+)
 
 
 @event.listens_for(Session, "before_commit")
@@ -322,50 +282,49 @@ async def record_denied(
         await session.commit()
 
 
-async def checkpoint(session: AsyncSession, *, signer: signing.Signer | None = None) -> CheckpointRead | None:
-    """Sign the current head now (after writing this session's buffered events). None when the chain is
-    empty; the existing checkpoint when the head is already signed."""
+async def checkpoint(session: AsyncSession, *, signer: signing.Signer | None = None) -> TreeHeadRead | None:
+    """Sequence what has committed (this session's buffered records included) and sign the tree head now,
+    in the caller's transaction; the latest signed head when there was nothing new (another sequencer
+    step running at the same moment signs it instead). None while the tree is empty."""
     signer = signer or current_signer()
     await session.run_sync(_write_pending)
-    if _config.lock_free:  # nothing is chained any more; the sequencer signs the tree's heads
-        return None
-    conn = await session.connection()
-    seq, hash_, _ = await conn.run_sync(_lock_head)
-    if seq == 0:
-        return None
-    return await checkpoint_at(session, seq=seq, hash_=hash_, signer=signer)
+    await sequencer.step(session, signer=signer, origin=_config.origin)
+    return await proofs.latest_head_or_none(session)
 
 
-async def checkpoint_at(
-    session: AsyncSession, *, seq: int, hash_: bytes, signer: signing.Signer
-) -> CheckpointRead:
-    existing = (
-        await session.execute(
-            select(AuditCheckpoint)
-            .where(AuditCheckpoint.seq == seq, AuditCheckpoint.key_id == signer.key_id)
-            .order_by(AuditCheckpoint.id)
-            .limit(1)
-        )
-    ).scalar_one_or_none()
-    if existing is not None:
-        return CheckpointRead.of(existing)
-    row = AuditCheckpoint(**_signed(signer, seq, hash_, datetime.now(UTC)))
-    session.add(row)
-    await session.flush()
-    return CheckpointRead.of(row)
-
-
-async def get_event(session: AsyncSession, *, seq: int) -> AuditEventRead | None:
+async def get_event(session: AsyncSession, *, seq: int, part: int = 0) -> AuditEventRead | None:
+    """The BALP event ``seq`` (``part`` > 0: the record's patient after the first)."""
     row = await session.get(AuditEvent, seq)
-    return AuditEventRead.of(row) if row is not None else None
+    events = AuditEventRead.expand(row) if row is not None else []
+    return events[part] if 0 <= part < len(events) else None
+
+
+def _with_patient(refs: list[str]) -> Any:
+    """Records that concern one of these patients: through the side table's primary key."""
+    return AuditEvent.seq.in_(select(AuditEventPatient.seq).where(AuditEventPatient.patient.in_(refs)))
 
 
 def _entity_match(type_: str | None, id_: str) -> Any:
     probe = {"id": id_} if type_ is None else {"id": id_, "type": type_}
     clause = cast(AuditEvent.entities, JSONB).contains([probe])
     if type_ in (None, "Patient"):
-        clause = or_(clause, AuditEvent.patient == _patient_ref(id_))
+        clause = or_(clause, _with_patient([_patient_ref(id_)]))
     return clause
+
+
+def _event_matches(event: AuditEventRead, criteria: AuditSearch) -> bool:
+    """The per-patient part of a search, applied to one BALP event of a matching record (its other
+    events may concern other patients)."""
+    if criteria.patients is not None and event.patient not in {_patient_ref(p) for p in criteria.patients}:
+        return False
+    for group in criteria.entity_groups:
+        if not any(
+            any(e["id"] == i and t in (None, e["type"]) for e in event.entities)
+            or (t in (None, "Patient") and event.patient == _patient_ref(i))
+            for t, i in group
+        ):
+            return False
+    return True
 
 
 async def search_events(
@@ -375,8 +334,11 @@ async def search_events(
     count: int,
     after_seq: int | None = None,
     descending: bool = False,
+    after_part: int | None = None,
 ) -> tuple[list[AuditEventRead], bool]:
-    """One page of events in chain order (or reverse), keyset-paged on ``seq``; True when more follow."""
+    """One page of BALP events in log order (or reverse), keyset-paged on (``seq``, ``part``): after the
+    event ``(after_seq, after_part)``, or after every event of record ``after_seq`` when ``after_part``
+    is None. True when more follow."""
     where: list[Any] = []
     if criteria.since is not None:
         where.append(AuditEvent.recorded_at >= criteria.since)
@@ -386,8 +348,9 @@ async def search_events(
         where.append(or_(AuditEvent.client_id.in_(agents), AuditEvent.user_id.in_(agents)))
     for group in criteria.entity_groups:
         where.append(or_(*[_entity_match(t, i) for t, i in group]))
+    if criteria.patients is not None:
+        where.append(_with_patient([_patient_ref(p) for p in criteria.patients]))
     for column, values in (
-        (AuditEvent.patient, [_patient_ref(p) for p in criteria.patients] if criteria.patients else None),
         (AuditEvent.action, criteria.actions),
         (AuditEvent.type, criteria.types),
         (AuditEvent.subtype, criteria.subtypes),
@@ -397,15 +360,28 @@ async def search_events(
         if values is not None:
             where.append(column.in_(values))
     if after_seq is not None:
-        where.append(AuditEvent.seq < after_seq if descending else AuditEvent.seq > after_seq)
+        if after_part is None:
+            where.append(AuditEvent.seq < after_seq if descending else AuditEvent.seq > after_seq)
+        else:
+            where.append(AuditEvent.seq <= after_seq if descending else AuditEvent.seq >= after_seq)
     stmt = (
         select(AuditEvent)
         .where(*where)
         .order_by(AuditEvent.seq.desc() if descending else AuditEvent.seq)
-        .limit(count + 1)
+        .limit(count + 2)  # the cursor's own record may have no event left to give
     )
-    rows = (await session.execute(stmt)).scalars().all()
-    return [AuditEventRead.of(r) for r in rows[:count]], len(rows) > count
+    events: list[AuditEventRead] = []
+    step = -1 if descending else 1
+    for row in (await session.execute(stmt)).scalars():
+        parts = AuditEventRead.expand(row)
+        for event_ in reversed(parts) if descending else parts:
+            if after_part is not None and event_.seq == after_seq and (event_.part - after_part) * step <= 0:
+                continue
+            if _event_matches(event_, criteria):
+                events.append(event_)
+        if len(events) > count:
+            break
+    return events[:count], len(events) > count
 
 
 async def trace(session: AsyncSession, *, trace_id: str, limit: int = 5000) -> TraceRead:
@@ -449,7 +425,7 @@ async def trace(session: AsyncSession, *, trace_id: str, limit: int = 5000) -> T
     via: dict[int, Any] = {row.seq: "trace" for row in direct}
     via.update({row.seq: "entity" for row in related})
     merged = sorted([*direct, *related], key=lambda r: r.seq)
-    return TraceRead(trace_id=trace_id, events=[AuditEventRead.of(r) for r in merged], via=via)
+    return TraceRead(trace_id=trace_id, events=[e for r in merged for e in AuditEventRead.expand(r)], via=via)
 
 
 def valid_trace_id(value: str) -> bool:
@@ -457,6 +433,6 @@ def valid_trace_id(value: str) -> bool:
 
 
 async def chain_length(session: AsyncSession) -> int:
-    """Entries in the chain (its head's seq), for metrics."""
+    """The highest record seq (records written so far, less rolled-back ones), for metrics."""
     head = await session.scalar(select(func.max(AuditEvent.seq)))
     return int(head or 0)

@@ -6,7 +6,10 @@ Mapping (BALP Read / Query / Create / Update / Delete, and their Patient variant
   Role ID when it reads), this server (the other of the two), and the acting user when the client names one
   (``IRCP``, requestor); source: this server (application server); entities: the X-Request-Id
   (``XrequestId``), the W3C trace id (``Traceparent``), the resources touched, the query (base64 and
-  plain), and the patient. Extensions carry the chain position and hash.
+  plain), and the patient. Extensions carry the record's seq (and the legacy chain's hash).
+
+A stored record concerns any number of patients; it is answered as one event per patient (BALP), ids
+``seq`` for the first and ``seq-k`` for the k-th after it.
 
 Search parameters: ``date`` (gt, ge, lt, le, eq; year, month, day, minute, second or instant precision),
 ``agent`` (client id or acting user), ``entity`` (``Type/id`` or ``id``; also matches the patient),
@@ -199,13 +202,14 @@ def to_fhir(event: AuditEventRead, *, base: str) -> dict[str, Any]:
         )
     resource: dict[str, Any] = {
         "resourceType": "AuditEvent",
-        "id": str(event.seq),
+        "id": event.id,
         "extension": [
             {
                 "url": CHAIN_EXTENSION,
                 "extension": [
                     {"url": "seq", "valueInteger": event.seq},
-                    {"url": "hash", "valueString": event.hash},
+                    # The legacy chain's hash; later records are proven by the tree (/v1/audit/proofs).
+                    *([{"url": "hash", "valueString": event.hash}] if event.hash else []),
                 ],
             }
         ],
@@ -364,6 +368,23 @@ def _int(values: list[str] | None, *, name: str) -> int | None:
         raise BadSearch(f"{name} must be a number") from None
 
 
+_EVENT_ID = re.compile(r"^(?P<seq>[0-9]{1,18})(?:-(?P<part>[1-9][0-9]{0,5}))?$")
+
+
+def _cursor_of(event: AuditEventRead) -> str:
+    return f"{event.seq}-{event.part}"
+
+
+def _cursor(values: list[str] | None) -> tuple[int | None, int | None]:
+    """``_cursor``: the last event given, ``seq-part`` (a bare ``seq``: after all of that record)."""
+    if not values:
+        return None, None
+    seq, _, part = values[-1].partition("-")
+    if not seq.isdigit() or len(seq) > 18 or (part and (not part.isdigit() or len(part) > 6)):
+        raise BadSearch("_cursor must be the one in a next link")
+    return int(seq), int(part) if part else None
+
+
 @router.get(
     "/AuditEvent",
     summary="Search AuditEvents",
@@ -385,9 +406,14 @@ async def search_audit_events(
     sort = (params.get("_sort") or ["date"])[-1]
     if sort not in ("date", "-date"):
         raise BadSearch("_sort must be date or -date")
-    cursor = _int(params.get("_cursor"), name="_cursor")
+    cursor_seq, cursor_part = _cursor(params.get("_cursor"))
     events, more = await audit_service.search_events(
-        session, criteria=criteria, count=count, after_seq=cursor, descending=sort == "-date"
+        session,
+        criteria=criteria,
+        count=count,
+        after_seq=cursor_seq,
+        after_part=cursor_part,
+        descending=sort == "-date",
     )
     base = base_url(request)
     # Audit of the audit: BALP PatientQuery, one event per patient whose access the page reveals.
@@ -407,7 +433,7 @@ async def search_audit_events(
         links.append(
             {
                 "relation": "next",
-                "url": f"{base}/AuditEvent?{urlencode([*query, ('_cursor', events[-1].seq)])}",
+                "url": f"{base}/AuditEvent?{urlencode([*query, ('_cursor', _cursor_of(events[-1]))])}",
             }
         )
     bundle: dict[str, Any] = {
@@ -419,7 +445,7 @@ async def search_audit_events(
     if events:
         bundle["entry"] = [
             {
-                "fullUrl": f"{base}/AuditEvent/{e.seq}",
+                "fullUrl": f"{base}/AuditEvent/{e.id}",
                 "resource": to_fhir(e, base=base),
                 "search": {"mode": "match"},
             }
@@ -444,7 +470,12 @@ async def read_audit_event(
     session: SessionDep,
     ctx: Annotated[RequestContext, Depends(require("AuditEvent", "r"))],
 ) -> FhirResponse:
-    event = await audit_service.get_event(session, seq=int(id)) if id.isdigit() and len(id) < 19 else None
+    match = _EVENT_ID.match(id)
+    event = (
+        await audit_service.get_event(session, seq=int(match["seq"]), part=int(match["part"] or 0))
+        if match
+        else None
+    )
     if event is None:
         raise NotFound("AuditEvent not found")
     await audit_service.record(
