@@ -51,7 +51,7 @@ def verify(
     with database(LABEL, settings) as url:
         signer = audit_service.current_signer()
         verifier = Verifier.from_pem(public_key.read_bytes()) if public_key else signer.verifier
-        with _err.status("walking the audit chain…"):
+        with _err.status("walking the audit tree…"):
             report = verification.verify_parallel(
                 asyncpg_dsn(url), verifier=verifier, workers=workers or None
             )
@@ -62,12 +62,13 @@ def verify(
             )
 
         run_session(LABEL, settings, url, note)
-    rate = report.events_checked / report.seconds if report.seconds else 0.0
+    checked = report.events_checked + report.leaves_checked
+    rate = checked / report.seconds if report.seconds else 0.0
     summary = (
-        f"{report.events_checked} events up to seq {report.head_seq}, "
-        f"{report.checkpoints_checked} checkpoints (key {report.key_id}), "
-        f"tree of {report.leaves_checked} leaves with {report.heads_checked} signed heads "
-        f"in {report.seconds:.1f} s ({rate:,.0f} events/s)"
+        f"tree of {report.leaves_checked} leaves with {report.heads_checked} signed heads, "
+        f"legacy chain of {report.events_checked} events up to seq {report.head_seq} with "
+        f"{report.checkpoints_checked} checkpoints (key {report.key_id}) "
+        f"in {report.seconds:.1f} s ({rate:,.0f} entries/s)"
     )
     if not report.ok:
         if report.first_bad_seq is not None:
@@ -76,7 +77,7 @@ def verify(
             typer.echo(f"audit tree BROKEN: first bad leaf {report.first_bad_leaf}: {report.reason}")
         typer.echo(summary)
         raise typer.Exit(1)
-    typer.echo(f"audit chain intact: {summary}")
+    typer.echo(f"audit log intact: {summary}")
 
 
 def _instant(value: str) -> datetime:
@@ -122,7 +123,7 @@ def export(
             return plan.count
 
         count = run_session(LABEL, settings, url, work)
-    typer.echo(f"wrote {count} events to {out}")
+    typer.echo(f"wrote {count} leaves to {out}")
 
 
 @app.command("checkpoint")
