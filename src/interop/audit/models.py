@@ -1,12 +1,13 @@
 """Tables of the audit domain: the event log, the Merkle tree over it with its signed tree heads, and the
 legacy hash chain's signed checkpoints.
 
-All are append-only: migrations ``0002_audit`` and ``0010_audit_merkle`` install a trigger that refuses
-UPDATE, DELETE and TRUNCATE and revoke those privileges from PUBLIC. Events written before ``0010`` form a
-hash chain (``seq`` 1, 2, 3 … without gaps, ``hash`` = sha256(previous hash ‖ canonical form),
-:mod:`interop.audit.chain`); later ones have ``seq`` from a sequence (gaps where a transaction rolled
-back), no ``hash``, and ``xid``, their inserting transaction.
-Every event becomes a leaf of the Merkle tree (:mod:`interop.audit.sequencer`).
+All are append-only: migrations ``0002_audit``, ``0010_audit_merkle`` and ``0011_s19_audit_compact``
+install a trigger that refuses UPDATE, DELETE and TRUNCATE and revoke those privileges from PUBLIC. Events
+written before the tree log form a hash chain (``seq`` 1, 2, 3 … without gaps, ``hash`` = sha256(previous
+hash ‖ canonical form), :mod:`interop.audit.chain`), one row per patient; records written since have
+``seq`` from a sequence (gaps where a transaction rolled back), no ``hash``, ``xid`` (their inserting
+transaction) and one row per request, its patients in ``patients`` and in ``audit_event_patient``.
+Every record becomes a leaf of the Merkle tree (:mod:`interop.audit.sequencer`, :mod:`interop.audit.leaf`).
 """
 
 from __future__ import annotations
