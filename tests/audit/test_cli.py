@@ -102,7 +102,10 @@ async def test_prove_writes_documents_the_standalone_verifier_accepts_then_check
     assert verify_proof.main([*argv, "--entry", files["entry"], "--proof", files["proof"]]) == 0
 
     await record_many(sessionmaker, 3)
-    await _interop(settings, "audit", "prove", "7", "--out", str(tmp_path / "later"))
+    # an id of the seq-k form (another patient of one record) is proven by its record's leaf
+    later = await _interop(settings, "audit", "prove", "7-1", "--out", str(tmp_path / "later"))
+    assert later.exit_code == 0, later.output
+    assert "event 7 is leaf" in later.stdout
     ok = await _interop(settings, "audit", "check-consistency", files["head"])
     assert ok.exit_code == 0, ok.output
     assert "consistent" in ok.stdout

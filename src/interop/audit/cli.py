@@ -147,15 +147,17 @@ def checkpoint() -> None:
 
 
 def _event_seq(value: str) -> int:
-    digits = value.removeprefix("AuditEvent/")
-    if not digits.isdigit():
-        raise typer.BadParameter("EVENT is an AuditEvent id (its seq) or AuditEvent/<seq>")
+    """The record behind an AuditEvent id: ``seq``, or ``seq-k`` for the k-th other patient of one record
+    (the leaf, and so the proof, is the record's)."""
+    digits, _, part = value.removeprefix("AuditEvent/").partition("-")
+    if not digits.isdigit() or len(digits) > 18 or (part and not part.isdigit()):
+        raise typer.BadParameter("EVENT is an AuditEvent id (seq or seq-k) or AuditEvent/<id>")
     return int(digits)
 
 
 @app.command("prove")
 def prove(
-    event: Annotated[str, typer.Argument(help="The AuditEvent: its id (seq) or AuditEvent/<seq>.")],
+    event: Annotated[str, typer.Argument(help="The AuditEvent: its id (seq or seq-k) or AuditEvent/<id>.")],
     out: Annotated[
         Path | None, typer.Option("--out", file_okay=False, help="Write keys, head, entry, proof JSON here.")
     ] = None,
