@@ -1,50 +1,49 @@
-"""Recording and reading audit events. Never commits: the caller's transaction carries the events.
+"""Recording audit events (reads are ``queries``', re-exported here). Never commits: the caller's
+transaction carries the events.
 
 ``record`` validates and buffers one record in ``session.info``; it is written just before the caller's
 transaction commits (a ``before_commit`` hook on every Session) with no lock and no hash of any other
 entry: one ``audit_event`` row per call, whatever the number of patients, and one narrow
 ``audit_event_patient`` row per patient. A transaction that rolls back takes its records with it (a gap in
 ``seq``, which nothing relies on). The sequencer makes committed records leaves of the Merkle tree, off
-the request path (:mod:`interop.audit.sequencer`).
-
-Readers get BALP events: one per patient of a record (:func:`events_of`), ids ``seq`` for the first and
-``seq-k`` for the k-th after it.
+the request path (:mod:`interop.audit.sequencer`). Readers get BALP events: one per patient of a record
+(``AuditEventRead.expand``), ids ``seq`` for the first and ``seq-k`` for the k-th after it.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-from sqlalchemy import cast, event, func, or_, select, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
 
 from interop.audit import chain, leaf, proofs, sequencer, signing
 from interop.audit.errors import AuditRecordRejected, SigningKeyUnavailable
-from interop.audit.models import AuditEvent, AuditEventPatient
+
+# Re-exported: the domain's read side, so other packages reach audit through this module.
+from interop.audit.queries import chain_length as chain_length
+from interop.audit.queries import get_event as get_event
+from interop.audit.queries import patient_ref
+from interop.audit.queries import search_events as search_events
+from interop.audit.queries import trace as trace
+from interop.audit.queries import valid_trace_id as valid_trace_id
 from interop.audit.schemas import (
     ACTIONS,
     ENTITY_ROLES,
     OUTCOMES,
     SUBTYPES,
     AuditEntity,
-    AuditEventRead,
-    AuditSearch,
-    TraceRead,
     TreeHeadRead,
 )
 from interop.config import Settings
 from interop.context import Actor, RequestContext
+from interop.identity.curp import contains_curp
 
 _PENDING = "interop.audit.pending"
-_CURP = re.compile(r"[A-Z][AEIOUX][A-Z]{2}\d{6}[HMX][A-Z]{2}[B-DF-HJ-NP-TV-Z]{3}[A-Z0-9]\d", re.IGNORECASE)
-_TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 _TYPE_OF_SUBTYPE = {  # DICOM audit event ids for what is not a RESTful interaction
     "login": "110114",  # User Authentication
     "import": "110107",  # Import
@@ -87,17 +86,13 @@ def log_origin() -> str:
 def holds_personal_data(value: str | None) -> bool:
     """Would the audit writer refuse this value (it looks like a CURP)? Lets the edge replace a caller's
     header (a request id, an acting user) before it reaches an event, rather than lose the event."""
-    return bool(value and _CURP.search(value))
+    return contains_curp(value)
 
 
 def _reject_personal_data(values: Sequence[str | None]) -> None:
     for value in values:
         if holds_personal_data(value):
             raise AuditRecordRejected("audit events hold identifiers only: a value looks like a CURP")
-
-
-def _patient_ref(value: str) -> str:
-    return value if value.startswith("Patient/") else f"Patient/{value}"
 
 
 async def record(
@@ -174,7 +169,7 @@ async def _queue(
         "entities": chain.entities_text([{"id": e.id, "role": e.role, "type": e.type} for e in entities]),
         "query": query or None,
     }
-    base["patients"] = list(dict.fromkeys(_patient_ref(p) for p in patients))
+    base["patients"] = list(dict.fromkeys(patient_ref(p) for p in patients))
     session.info.setdefault(_PENDING, []).append(base)
     # Begin the transaction now, so that ending it without a commit (rollback) drops the buffer.
     await session.connection()
@@ -290,149 +285,3 @@ async def checkpoint(session: AsyncSession, *, signer: signing.Signer | None = N
     await session.run_sync(_write_pending)
     await sequencer.step(session, signer=signer, origin=_config.origin)
     return await proofs.latest_head_or_none(session)
-
-
-async def get_event(session: AsyncSession, *, seq: int, part: int = 0) -> AuditEventRead | None:
-    """The BALP event ``seq`` (``part`` > 0: the record's patient after the first)."""
-    row = await session.get(AuditEvent, seq)
-    events = AuditEventRead.expand(row) if row is not None else []
-    return events[part] if 0 <= part < len(events) else None
-
-
-def _with_patient(refs: list[str]) -> Any:
-    """Records that concern one of these patients: through the side table's primary key."""
-    return AuditEvent.seq.in_(select(AuditEventPatient.seq).where(AuditEventPatient.patient.in_(refs)))
-
-
-def _entity_match(type_: str | None, id_: str) -> Any:
-    probe = {"id": id_} if type_ is None else {"id": id_, "type": type_}
-    clause = cast(AuditEvent.entities, JSONB).contains([probe])
-    if type_ in (None, "Patient"):
-        clause = or_(clause, _with_patient([_patient_ref(id_)]))
-    return clause
-
-
-def _event_matches(event: AuditEventRead, criteria: AuditSearch) -> bool:
-    """The per-patient part of a search, applied to one BALP event of a matching record (its other
-    events may concern other patients)."""
-    if criteria.patients is not None and event.patient not in {_patient_ref(p) for p in criteria.patients}:
-        return False
-    for group in criteria.entity_groups:
-        if not any(
-            any(e["id"] == i and t in (None, e["type"]) for e in event.entities)
-            or (t in (None, "Patient") and event.patient == _patient_ref(i))
-            for t, i in group
-        ):
-            return False
-    return True
-
-
-async def search_events(
-    session: AsyncSession,
-    *,
-    criteria: AuditSearch,
-    count: int,
-    after_seq: int | None = None,
-    descending: bool = False,
-    after_part: int | None = None,
-) -> tuple[list[AuditEventRead], bool]:
-    """One page of BALP events in log order (or reverse), keyset-paged on (``seq``, ``part``): after the
-    event ``(after_seq, after_part)``, or after every event of record ``after_seq`` when ``after_part``
-    is None. True when more follow."""
-    where: list[Any] = []
-    if criteria.since is not None:
-        where.append(AuditEvent.recorded_at >= criteria.since)
-    if criteria.before is not None:
-        where.append(AuditEvent.recorded_at < criteria.before)
-    for agents in criteria.agent_groups:
-        where.append(or_(AuditEvent.client_id.in_(agents), AuditEvent.user_id.in_(agents)))
-    for group in criteria.entity_groups:
-        where.append(or_(*[_entity_match(t, i) for t, i in group]))
-    if criteria.patients is not None:
-        where.append(_with_patient([_patient_ref(p) for p in criteria.patients]))
-    for column, values in (
-        (AuditEvent.action, criteria.actions),
-        (AuditEvent.type, criteria.types),
-        (AuditEvent.subtype, criteria.subtypes),
-        (AuditEvent.outcome, criteria.outcomes),
-        (AuditEvent.trace_id, criteria.trace_ids),
-    ):
-        if values is not None:
-            where.append(column.in_(values))
-    if after_seq is not None:
-        if after_part is None:
-            where.append(AuditEvent.seq < after_seq if descending else AuditEvent.seq > after_seq)
-        else:
-            where.append(AuditEvent.seq <= after_seq if descending else AuditEvent.seq >= after_seq)
-    stmt = (
-        select(AuditEvent)
-        .where(*where)
-        .order_by(AuditEvent.seq.desc() if descending else AuditEvent.seq)
-        .limit(count + 2)  # the cursor's own record may have no event left to give
-    )
-    events: list[AuditEventRead] = []
-    step = -1 if descending else 1
-    for row in (await session.execute(stmt)).scalars():
-        parts = AuditEventRead.expand(row)
-        for event_ in reversed(parts) if descending else parts:
-            if after_part is not None and event_.seq == after_seq and (event_.part - after_part) * step <= 0:
-                continue
-            if _event_matches(event_, criteria):
-                events.append(event_)
-        if len(events) > count:
-            break
-    return events[:count], len(events) > count
-
-
-async def trace(session: AsyncSession, *, trace_id: str, limit: int = 5000) -> TraceRead:
-    """One case end to end, in chain (= time) order: the events carrying ``trace_id``, and the events of
-    other requests on the same resources (a clinic reading or moving the Task the visit created).
-    Patients are not followed: that would pull in the person's whole unrelated history."""
-    direct = (
-        (
-            await session.execute(
-                select(AuditEvent)
-                .where(AuditEvent.trace_id == trace_id)
-                .order_by(AuditEvent.seq)
-                .limit(limit)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    refs = list(
-        dict.fromkeys(
-            (e["type"], e["id"])
-            for row in direct
-            for e in orjson.loads(row.entities)
-            if e["type"] != "Patient"
-        )
-    )[:200]
-    related: Sequence[AuditEvent] = []
-    if refs:
-        related = (
-            (
-                await session.execute(
-                    select(AuditEvent)
-                    .where(AuditEvent.trace_id != trace_id, or_(*[_entity_match(t, i) for t, i in refs]))
-                    .order_by(AuditEvent.seq)
-                    .limit(limit)
-                )
-            )
-            .scalars()
-            .all()
-        )
-    via: dict[int, Any] = {row.seq: "trace" for row in direct}
-    via.update({row.seq: "entity" for row in related})
-    merged = sorted([*direct, *related], key=lambda r: r.seq)
-    return TraceRead(trace_id=trace_id, events=[e for r in merged for e in AuditEventRead.expand(r)], via=via)
-
-
-def valid_trace_id(value: str) -> bool:
-    return bool(_TRACE_ID.match(value))
-
-
-async def chain_length(session: AsyncSession) -> int:
-    """The highest record seq (records written so far, less rolled-back ones), for metrics."""
-    head = await session.scalar(select(func.max(AuditEvent.seq)))
-    return int(head or 0)

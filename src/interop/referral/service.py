@@ -30,9 +30,11 @@ from interop.referral import records, routing
 from interop.referral.errors import IdempotencyConflict
 from interop.referral.followup import get_visit  # re-exported
 from interop.referral.models import Notification, ProvisionalPatient, Referral, ReferralTask, Visit
+from interop.referral.notification_body import NotificationEvent, render_notifications_with  # re-exported
 from interop.referral.placement import route
 from interop.referral.queries import (  # re-exported: the domain's read side
     Scope,
+    SearchQuery,
     get_patient,
     get_referral,
     get_task,
@@ -50,6 +52,7 @@ from interop.referral.schemas import (
     VisitResult,
 )
 from interop.referral.subscriptions import (  # re-exported
+    SubscriptionCreate,
     create_subscription,
     delete_subscription,
     get_subscription,
@@ -61,7 +64,10 @@ from interop.units import service as units_service
 from interop.units.models import Unit
 
 __all__ = [
+    "NotificationEvent",
     "Scope",
+    "SearchQuery",
+    "SubscriptionCreate",
     "TaskChange",
     "create_subscription",
     "delete_subscription",
@@ -73,6 +79,7 @@ __all__ = [
     "history",
     "list_subscriptions",
     "post_visit",
+    "render_notifications_with",
     "request_hash",
     "route",
     "scope_for",
@@ -112,7 +119,7 @@ async def post_visit(
     *,
     visit: VisitCreate,
     idempotency_key: str | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> PostedVisit:
     """Create the referral for a visit, or replay the original result (``created`` False)."""
     digest = request_hash(visit)
@@ -208,7 +215,7 @@ async def _create_referral(
     *,
     visit: VisitCreate,
     visit_pk: int,
-    settings: Settings | None,
+    settings: Settings,
 ) -> VisitResult:
     person = visit.person
     probe = _probe(visit)
