@@ -90,10 +90,13 @@ def _cursor(values: list[str] | None) -> tuple[int | None, int | None]:
     """``_cursor``: the last event given, ``seq-part`` (a bare ``seq``: after all of that record)."""
     if not values:
         return None, None
-    seq, _, part = values[-1].partition("-")
-    if not seq.isdigit() or len(seq) > 18 or (part and (not part.isdigit() or len(part) > 6)):
+    match = _CURSOR.match(values[-1])
+    if match is None:
         raise fs.BadSearch("_cursor is not valid")
-    return int(seq), int(part) if part else None
+    return int(match["seq"]), int(match["part"]) if match["part"] is not None else None
+
+
+_CURSOR = re.compile(r"^(?P<seq>[0-9]{1,18})(?:-(?P<part>[0-9]{1,6}))?$")
 
 
 def _cursor_of(event: AuditEventRead) -> str:
