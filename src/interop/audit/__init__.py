@@ -5,10 +5,13 @@ Owns the tables ``audit_event`` and ``audit_checkpoint`` (migration ``0002_audit
 UPDATE/DELETE/TRUNCATE revoked, the non-owner role ``interop_app``) and ``audit_leaf``, ``audit_node``,
 ``audit_head`` (migration ``0010_audit_merkle``), ``audit_event_patient`` (``0011_s19_audit_compact``:
 one row per patient of a record, for search by patient), all with the same protections. A leaf: it
-imports no other domain (its router alone uses ``interop.auth.dependencies.require`` for route policies).
+imports no other domain (only ``identity`` to screen for CURPs; its router declares policies through
+``interop.api.policy``).
 
     service       record() in the caller's transaction (one record per call, written at commit with no
-                  lock), record_denied(), on-demand heads, search and trace (BALP: one event per patient)
+                  lock), record_denied(), on-demand heads; re-exports queries
+    queries       reads (BALP: one event per patient of a record): one event, search, a case's trace,
+                  the log's length
     leaf          pure: the bytes of a tree leaf (a record's canonical form, its patients included)
     merkle        pure: RFC 9162 §2.1 roots, inclusion and consistency proofs over perfect subtrees
     checkpoint    pure: C2SP tlog-checkpoint bodies of the signed tree heads
