@@ -1,5 +1,6 @@
 """Merkle tree bench (issue 19): sequencing rate, inclusion and consistency proof latency from the stored
-nodes, and full tree verification rate, over N unchained events (as ``audit_lock_free`` writes them).
+nodes, and full tree verification rate, over N records as requests write them (no chain hash, the
+patients in ``patients``; one patient each here).
 
     PYTHONPATH=src /work/main/.venv/bin/python bench/audit/tree.py --events 200000
 
@@ -26,7 +27,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 sys.path.insert(0, str(Path(__file__).parent))
 from run import generate, prepare_database
 
-from interop.audit import chain, proofs, sequencer, tree_verification
+from interop.audit import leaf, proofs, sequencer, tree_verification
 from interop.audit.models import AuditHead
 from interop.audit.signing import Signer
 
@@ -38,7 +39,8 @@ async def bench(url: str, n: int, samples: int) -> dict[str, Any]:
     conn = await asyncpg.connect(dsn)
     started = time.perf_counter()
     for rows, _ in generate(n):
-        await conn.copy_records_to_table("audit_event", records=rows, columns=list(chain.ROW_FIELDS))
+        records = [(*r[:13], None, *r[14:], leaf.patients_text([r[13]]) if r[13] else None) for r in rows]
+        await conn.copy_records_to_table("audit_event", records=records, columns=list(leaf.LEAF_FIELDS))
     load = time.perf_counter() - started
     signer = Signer.generate()
     engine = create_async_engine(url)

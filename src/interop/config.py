@@ -137,15 +137,10 @@ class Settings(BaseSettings):
     audit_signing_key: str | None = None
     # Else this file (created when missing); default data_dir/audit/audit-ed25519.pem, apart from token keys.
     audit_key_file: Path | None = None
-    audit_checkpoint_every: int = 1000
     # Audit Merkle tree log: the origin line of its signed checkpoints, and the longest an event may wait
     # between its commit and its leaf (the sequencer runs at least twice per delay).
     audit_log_origin: str = "interop.bienestar.gob.mx/audit"
     audit_max_merge_delay_s: float = Field(default=1.0, gt=0)
-    # Append audit events with no lock and no chain hash (the Merkle tree alone proves them). One-way:
-    # once set, events stop being chained for good. Off until export and on-demand checkpoints speak the
-    # tree (issue 19).
-    audit_lock_free: bool = False
 
     # Imports: rows per committed batch (a resumed import restarts after the last committed batch).
     import_chunk_rows: int = Field(default=50_000, ge=1)

@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 failed_notifications=failed,
                 progress=progress,
                 audit_merge_delay=merge_delay,
+                audit_max_merge_delay=settings.audit_max_merge_delay_s,
             )
 
         app.state.render_metrics = render_metrics

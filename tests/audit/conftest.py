@@ -16,10 +16,10 @@ from interop.config import Settings
 @pytest.fixture
 def signer(settings: Settings) -> Iterator[Signer]:
     """The process-wide checkpoint key for this test (reset afterwards)."""
-    previous = audit_service._config.signer, audit_service._config.checkpoint_every
+    previous = audit_service._config.signer, audit_service._config.origin
     key = audit_service.configure(settings)
     yield key
-    audit_service._config.signer, audit_service._config.checkpoint_every = previous
+    audit_service._config.signer, audit_service._config.origin = previous
 
 
 Tamper = Callable[..., Any]

@@ -11,6 +11,7 @@ from click.testing import Result
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner
 
+from interop.audit import proofs, verify_proof
 from interop.audit.signing import Signer
 from interop.cli import app as cli_app
 from interop.config import Settings
@@ -29,13 +30,14 @@ async def test_verify_passes_then_names_the_first_bad_entry(
     settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], signer: Signer, tamper: Tamper
 ) -> None:
     await record_many(sessionmaker, 6)
+    assert (await _interop(settings, "audit", "checkpoint")).exit_code == 0
     ok = await _interop(settings, "audit", "verify", "--workers", "1")
     assert ok.exit_code == 0, ok.output
-    assert "audit chain intact: 6 events" in ok.stdout
+    assert "audit log intact: tree of 7 leaves with 1 signed heads" in ok.stdout  # and the command's own
     await tamper("DELETE FROM audit_event WHERE seq = 3")
     broken = await _interop(settings, "audit", "verify", "--workers", "1")
     assert broken.exit_code == 1
-    assert "first bad entry seq 3" in broken.stdout
+    assert "first bad leaf 2: leaf 2: its event seq 3 is missing" in broken.stdout
 
 
 async def test_verify_with_a_foreign_public_key_fails_on_checkpoints(
@@ -44,7 +46,7 @@ async def test_verify_with_a_foreign_public_key_fails_on_checkpoints(
     await record_many(sessionmaker, 2)
     signed = await _interop(settings, "audit", "checkpoint")
     assert signed.exit_code == 0, signed.output
-    assert "signed entry 3" in signed.stdout  # two events and the checkpoint command's own
+    assert "signed tree head size 3" in signed.stdout  # two events and the checkpoint command's own
     other = tmp_path / "other.pem"
     other.write_text(Signer.generate().verifier.public_pem())
     result = await _interop(settings, "audit", "verify", "--workers", "1", "--public-key", str(other))
@@ -55,7 +57,7 @@ async def test_verify_with_a_foreign_public_key_fails_on_checkpoints(
     assert (await _interop(settings, "audit", "verify", "--public-key", str(mine))).exit_code == 0
 
 
-async def test_export_writes_the_range_and_its_checkpoint(
+async def test_export_writes_the_range_and_the_standalone_verifier_checks_it(
     settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], signer: Signer, tmp_path: Path
 ) -> None:
     await record_many(sessionmaker, 4)
@@ -73,11 +75,17 @@ async def test_export_writes_the_range_and_its_checkpoint(
         str(out),
     )
     assert result.exit_code == 0, result.output
-    assert "wrote 4 events" in result.stdout
+    assert "wrote 4 leaves" in result.stdout
     lines = [orjson.loads(line) for line in out.read_bytes().splitlines()]
-    assert [line["kind"] for line in lines] == ["header", "event", "event", "event", "event", "checkpoint"]
-    assert lines[-1]["seq"] == 4
-    assert lines[-1]["key_id"] == signer.key_id
+    assert [line["kind"] for line in lines] == ["header", "entry", "entry", "entry", "entry", "head"]
+    assert [line["record"]["client"] for line in lines[1:-1]] == ["clinic-a"] * 4
+    assert lines[-1]["kid"] == signer.key_id
+    keys = tmp_path / "keys.json"
+    keys.write_bytes(orjson.dumps(proofs.keys(signer).model_dump()))
+    assert verify_proof.main(["export", "--keys", str(keys), str(out)]) == 0
+    altered = out.read_bytes().replace(b'"index":2,"leaf":"', b'"index":2,"leaf":"AAAA', 1)  # still base64
+    (tmp_path / "altered.ndjson").write_bytes(altered)
+    assert verify_proof.main(["export", "--keys", str(keys), str(tmp_path / "altered.ndjson")]) == 1
 
 
 async def test_prove_writes_documents_the_standalone_verifier_accepts_then_check_consistency(
@@ -94,7 +102,10 @@ async def test_prove_writes_documents_the_standalone_verifier_accepts_then_check
     assert verify_proof.main([*argv, "--entry", files["entry"], "--proof", files["proof"]]) == 0
 
     await record_many(sessionmaker, 3)
-    await _interop(settings, "audit", "prove", "7", "--out", str(tmp_path / "later"))
+    # an id of the seq-k form (another patient of one record) is proven by its record's leaf
+    later = await _interop(settings, "audit", "prove", "7-1", "--out", str(tmp_path / "later"))
+    assert later.exit_code == 0, later.output
+    assert "event 7 is leaf" in later.stdout
     ok = await _interop(settings, "audit", "check-consistency", files["head"])
     assert ok.exit_code == 0, ok.output
     assert "consistent" in ok.stdout

@@ -80,7 +80,16 @@ async def _population(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
 async def _events(sessionmaker: async_sessionmaker[AsyncSession]) -> list[AuditEventRead]:
     async with sessionmaker() as session:
         rows = (await session.execute(text("SELECT * FROM audit_event ORDER BY seq"))).all()
-    return [AuditEventRead.of(r) for r in rows]
+    return [e for r in rows for e in AuditEventRead.expand(r)]
+
+
+# The population is five stored records; the third concerns two patients, so it answers as two BALP
+# events ("3" and "3-1"). The expectations below number the six events 1 to 6 in log order.
+_ID = {"1": "1", "2": "2", "3": "3", "4": "3-1", "5": "4", "6": "5"}
+
+
+def ids(*numbers: str) -> list[str]:
+    return [_ID[n] for n in numbers]
 
 
 async def test_every_mapped_event_is_a_valid_r4_audit_event_in_balp_shape(
@@ -148,6 +157,10 @@ async def test_read_by_id(
     resource = AuditEvent.model_validate(response.json())
     assert resource.id == "2"
     assert resource.action == "R"
+    second = (await client.get("/fhir/AuditEvent/3-1", headers=auth_headers("auditor"))).json()
+    assert second["id"] == "3-1"
+    assert {"reference": "Patient/pat-3"} in [e.get("what") for e in second["entity"]]
+    assert (await client.get("/fhir/AuditEvent/3-2", headers=auth_headers("auditor"))).status_code == 404
     missing = await client.get("/fhir/AuditEvent/999", headers=auth_headers("auditor"))
     assert missing.status_code == 404
     assert missing.json()["resourceType"] == "OperationOutcome"
@@ -168,25 +181,25 @@ async def _search(
 @pytest.mark.parametrize(
     ("params", "expected"),
     [
-        ([("agent", "clinic-a")], ["2", "3", "4"]),
-        ([("agent", "dr-ruiz")], ["2"]),
-        ([("agent", "Device/clinic-b,dr-ruiz")], ["2", "5"]),
-        ([("entity", "Task/task-2")], ["3", "4", "5"]),
-        ([("entity", "task-1")], ["2"]),
-        ([("entity", "Patient/pat-1")], ["1", "2"]),
-        ([("entity", "Task/task-2"), ("entity", "Patient/pat-2")], ["3", "5"]),
-        ([("patient", "Patient/pat-2")], ["3", "5"]),
-        ([("patient", "pat-3")], ["4"]),
-        ([("action", "C")], ["1", "6"]),
-        ([("action", "R,U")], ["2", "5"]),
-        ([("type", "http://dicom.nema.org/resources/ontology/DCM|110107")], ["6"]),
+        ([("agent", "clinic-a")], ids("2", "3", "4")),
+        ([("agent", "dr-ruiz")], ids("2")),
+        ([("agent", "Device/clinic-b,dr-ruiz")], ids("2", "5")),
+        ([("entity", "Task/task-2")], ids("3", "4", "5")),
+        ([("entity", "task-1")], ids("2")),
+        ([("entity", "Patient/pat-1")], ids("1", "2")),
+        ([("entity", "Task/task-2"), ("entity", "Patient/pat-2")], ids("3", "5")),
+        ([("patient", "Patient/pat-2")], ids("3", "5")),
+        ([("patient", "pat-3")], ids("4")),
+        ([("action", "C")], ids("1", "6")),
+        ([("action", "R,U")], ids("2", "5")),
+        ([("type", "http://dicom.nema.org/resources/ontology/DCM|110107")], ids("6")),
         (
             [("subtype", "http://hl7.org/fhir/restful-interaction|search-type"), ("agent", "clinic-a")],
-            ["3", "4"],
+            ids("3", "4"),
         ),
-        ([("outcome", "4")], ["5"]),
-        ([("trace-id", TRACE)], ["1"]),
-        ([("agent", "clinic-a"), ("action", "E"), ("patient", "pat-3")], ["4"]),
+        ([("outcome", "4")], ids("5")),
+        ([("trace-id", TRACE)], ids("1")),
+        ([("agent", "clinic-a"), ("action", "E"), ("patient", "pat-3")], ids("4")),
     ],
 )
 async def test_search_parameters(
@@ -209,21 +222,16 @@ async def test_date_ranges(
     mine = [("agent", "clinic-a,clinic-b,bienestar-app")]
     third = events[2].recorded_at.astimezone(UTC)
     instant = third.strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z"
-    assert await _search(client, headers, [*mine, ("date", f"ge{instant}")]) == ["3", "4", "5", "6"]
-    assert await _search(client, headers, [*mine, ("date", f"gt{instant}")]) == ["5", "6"]
-    assert await _search(client, headers, [*mine, ("date", f"lt{instant}")]) == ["1", "2"]
-    assert await _search(client, headers, [*mine, ("date", f"le{instant}")]) == ["1", "2", "3", "4"]
-    assert await _search(client, headers, [*mine, ("date", f"eq{instant}")]) == ["3", "4"]
+    assert await _search(client, headers, [*mine, ("date", f"ge{instant}")]) == ids("3", "4", "5", "6")
+    assert await _search(client, headers, [*mine, ("date", f"gt{instant}")]) == ids("5", "6")
+    assert await _search(client, headers, [*mine, ("date", f"lt{instant}")]) == ids("1", "2")
+    assert await _search(client, headers, [*mine, ("date", f"le{instant}")]) == ids("1", "2", "3", "4")
+    assert await _search(client, headers, [*mine, ("date", f"eq{instant}")]) == ids("3", "4")
     # Days are Mexican days (America/Mexico_City): an audit search concerns no unit (issue 17).
     today = third.astimezone(ZoneInfo("America/Mexico_City")).date()
-    assert await _search(client, headers, [*mine, ("date", today.isoformat())]) == [
-        "1",
-        "2",
-        "3",
-        "4",
-        "5",
-        "6",
-    ]
+    assert await _search(client, headers, [*mine, ("date", today.isoformat())]) == ids(
+        "1", "2", "3", "4", "5", "6"
+    )
     assert await _search(client, headers, [*mine, ("date", f"lt{today.year}")]) == []
     assert await _search(
         client,
@@ -233,7 +241,7 @@ async def test_date_ranges(
             ("date", f"ge{today.strftime('%Y-%m')}"),
             ("date", f"lt{(today + timedelta(days=1)).isoformat()}"),
         ],
-    ) == ["1", "2", "3", "4", "5", "6"]
+    ) == ids("1", "2", "3", "4", "5", "6")
     assert await _search(client, headers, [*mine, ("date", f"gt{today.isoformat()}")]) == []
 
 
@@ -242,19 +250,27 @@ async def test_keyset_paging_follows_next_links_to_the_end(
 ) -> None:
     await _population(sessionmaker)
     headers = auth_headers("auditor")
-    seen: list[str] = []
-    url: str | None = "/fhir/AuditEvent?agent=clinic-a,clinic-b,bienestar-app&_count=2"
-    pages = 0
-    while url:
-        response = await client.get(url, headers=headers)
-        bundle = response.json()
-        seen += [e["resource"]["id"] for e in bundle.get("entry", [])]
-        url = next((link["url"] for link in bundle["link"] if link["relation"] == "next"), None)
-        pages += 1
-    assert seen == ["1", "2", "3", "4", "5", "6"]
-    assert pages == 3
+    # Page sizes 1 and 3 end a page between the two events of one stored record.
+    for count, sort, expected in [
+        (2, "date", ids("1", "2", "3", "4", "5", "6")),
+        (3, "date", ids("1", "2", "3", "4", "5", "6")),
+        (1, "-date", ids("6", "5", "4", "3", "2", "1")),
+    ]:
+        seen: list[str] = []
+        url: str | None = (
+            f"/fhir/AuditEvent?agent=clinic-a,clinic-b,bienestar-app&_count={count}&_sort={sort}"
+        )
+        pages = 0
+        while url:
+            response = await client.get(url, headers=headers)
+            bundle = response.json()
+            seen += [e["resource"]["id"] for e in bundle.get("entry", [])]
+            url = next((link["url"] for link in bundle["link"] if link["relation"] == "next"), None)
+            pages += 1
+        assert seen == expected
+        assert pages == -(-6 // count)
     backwards = await _search(client, headers, [("agent", "clinic-a,clinic-b"), ("_sort", "-date")])
-    assert backwards == ["5", "4", "3", "2"]
+    assert backwards == ids("5", "4", "3", "2")
 
 
 @pytest.mark.parametrize(

@@ -1,11 +1,11 @@
-"""Lock-free appends (``audit_lock_free``): sixteen request transactions hold their audit events open at
-once (the chain lock would serialise them), commit in an order unlike their insert order, and the tree
-holds every committed event exactly once, in commit order; rolled-back ones never."""
+"""Lock-free appends (the only way records are written): sixteen request transactions hold their audit
+records open at once (the old chain lock would serialise them), commit in an order unlike their insert
+order, and the tree holds every committed event exactly once, in commit order; rolled-back ones never."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import text
@@ -15,20 +15,11 @@ from interop.audit import sequencer, verification
 from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEntity
 from interop.audit.signing import Signer
-from interop.config import Settings
 
 from .factories import make_ctx
 
 WRITERS = 16
 ORIGIN = "interop.test/audit"
-
-
-@pytest.fixture
-def lock_free(settings: Settings, signer: Signer) -> Iterator[None]:
-    settings.audit_lock_free = True
-    audit_service.configure(settings)
-    yield
-    audit_service._config.lock_free = False
 
 
 @pytest.fixture
@@ -39,7 +30,7 @@ async def wide_sessionmaker(database_url: str) -> AsyncIterator[async_sessionmak
 
 
 async def test_sixteen_open_writers_commit_out_of_order_and_the_tree_follows_commit_order(
-    lock_free: None, wide_sessionmaker: async_sessionmaker[AsyncSession], signer: Signer
+    wide_sessionmaker: async_sessionmaker[AsyncSession], signer: Signer
 ) -> None:
     sessions = [wide_sessionmaker() for _ in range(WRITERS)]
     seqs: list[int] = []
@@ -86,7 +77,7 @@ async def test_sixteen_open_writers_commit_out_of_order_and_the_tree_follows_com
 
 
 async def test_concurrent_lock_free_requests_lose_nothing(
-    lock_free: None, wide_sessionmaker: async_sessionmaker[AsyncSession], signer: Signer
+    wide_sessionmaker: async_sessionmaker[AsyncSession], signer: Signer
 ) -> None:
     async def writer(i: int) -> list[str]:
         done = []

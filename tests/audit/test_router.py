@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import orjson
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from interop.audit import chain
 from interop.audit import service as audit_service
+from interop.audit import verify_proof
 from interop.audit.schemas import AuditEntity
-from interop.audit.signing import Verifier
+from interop.audit.signing import Signer
 
 from .conftest import Tamper
 from .factories import make_ctx
@@ -110,57 +110,78 @@ async def test_malformed_trace_id_is_422(client: httpx.AsyncClient, auth_headers
     assert response.json()["error"]["code"] == "invalid-audit-query"
 
 
-async def test_verification_endpoint_names_the_first_bad_entry(
+async def _sequence(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    async with sessionmaker() as session:
+        await audit_service.checkpoint(session)
+        await session.commit()
+
+
+async def test_verification_endpoint_names_the_first_bad_leaf(
     client: httpx.AsyncClient,
     auth_headers: Headers,
     sessionmaker: async_sessionmaker[AsyncSession],
+    signer: Signer,
     tamper: Tamper,
 ) -> None:
     await _case(sessionmaker)
+    await _sequence(sessionmaker)
     response = await client.get("/v1/audit/verification", headers=auth_headers("auditor"))
     assert response.status_code == 200
     assert response.json()["ok"] is True
-    assert response.json()["events_checked"] == 5
-    await tamper("UPDATE audit_event SET patient = 'Patient/someone-else' WHERE seq = 3")
+    assert response.json()["leaves_checked"] == 5
+    await tamper("""UPDATE audit_event SET patients = '["Patient/someone-else"]' WHERE seq = 3""")
     response = await client.get("/v1/audit/verification", headers=auth_headers("auditor"))
     body = response.json()
     assert body["ok"] is False
-    assert body["first_bad_seq"] == 3
+    assert body["first_bad_leaf"] == 2
+    assert "seq 3" in body["reason"]
     assert (await client.get("/v1/audit/verification", headers=auth_headers("clinic"))).status_code == 403
+
+
+async def _export(client: httpx.AsyncClient, auth_headers: Headers, start: str | None = None) -> list[str]:
+    today = datetime.now(UTC).date()
+    response = await client.get(
+        "/v1/audit/export",
+        params={"from": start or today.isoformat(), "to": (today + timedelta(days=1)).isoformat()},
+        headers=auth_headers("auditor"),
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("application/x-ndjson")
+    return response.text.splitlines()
 
 
 async def test_export_is_verifiable_by_an_outside_auditor(
     client: httpx.AsyncClient, auth_headers: Headers, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
     await _case(sessionmaker)
-    today = datetime.now(UTC).date()
-    response = await client.get(
-        "/v1/audit/export",
-        params={"from": today.isoformat(), "to": (today + timedelta(days=1)).isoformat()},
-        headers=auth_headers("auditor"),
+    await _sequence(sessionmaker)
+    await _case(sessionmaker)  # committed, not sequenced yet: the export sequences them first
+    lines = await _export(client, auth_headers)
+    docs = [orjson.loads(line) for line in lines]
+    header, entries, trailer = docs[0], docs[1:-1], docs[-1]
+    assert (header["first_index"], header["last_index"], header["count"]) == (0, 9, 10)
+    assert [e["index"] for e in entries] == list(range(10))
+    assert [e["record"]["client"] for e in entries[:3]] == ["bienestar-app", "bienestar-app", "other-clinic"]
+    assert entries[0]["record"]["patients"] == ["Patient/pat-1"]
+    assert trailer["kind"] == "head"
+    # What an auditor does, with nothing but the export and the public key (the standalone verifier).
+    keys = verify_proof.load_keys(
+        (await client.get("/v1/audit/keys", headers=auth_headers("auditor"))).json()
     )
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("application/x-ndjson")
-    lines = [orjson.loads(line) for line in response.content.splitlines()]
-    header, events, trailer = lines[0], lines[1:-1], lines[-1]
-    assert header["kind"] == "header"
-    assert (header["first_seq"], header["last_seq"], header["count"]) == (1, 5, 5)
-    assert [e["seq"] for e in events] == [1, 2, 3, 4, 5]
-    prev = bytes.fromhex(header["prev_hash"])
-    for event in events:  # what an auditor does, with nothing but the export and the public key
-        prev = hashlib.sha256(prev + chain.canonical(event)).digest()
-        assert prev.hex() == event["hash"]
-    assert trailer["kind"] == "checkpoint"
-    assert (trailer["seq"], trailer["hash"]) == (5, prev.hex())
-    verifier = Verifier.from_pem(trailer["public_key"])
-    message = chain.checkpoint_message(
-        seq=trailer["seq"],
-        hash_=bytes.fromhex(trailer["hash"]),
-        created_at=datetime.fromisoformat(trailer["created_at"]),
-        key_id=trailer["key_id"],
-    )
-    assert verifier.verify(message, bytes.fromhex(trailer["signature"]))
-    assert not verifier.verify(message.replace(b'"seq":5', b'"seq":4'), bytes.fromhex(trailer["signature"]))
+    count, head = verify_proof.verify_export(lines, keys)
+    assert count == 10
+    assert head.tree_size >= 10
+    for cut in (lines[:3] + lines[4:], [lines[0], *lines[2:]]):  # an entry left out, at the start too
+        with pytest.raises(verify_proof.VerificationFailed):
+            verify_proof.verify_export(cut, keys)
+    swapped = [lines[0], lines[2], lines[1], *lines[3:]]
+    with pytest.raises(verify_proof.VerificationFailed):
+        verify_proof.verify_export(swapped, keys)
+    # A range that starts inside the tree: the left subtrees stand for the leaves before it.
+    later = await _export(client, auth_headers, start=entries[6]["record"]["recorded"])
+    assert orjson.loads(later[0])["first_index"] == 6
+    assert orjson.loads(later[0])["left"]
+    assert verify_proof.verify_export(later, keys)[0] == len(later) - 2
 
 
 async def test_export_of_an_empty_range_has_no_events(
@@ -174,22 +195,20 @@ async def test_export_of_an_empty_range_has_no_events(
     assert lines[0]["count"] == 0
 
 
-async def test_export_refuses_to_sign_over_a_broken_chain(
+async def test_export_of_a_tampered_record_fails_the_auditors_check(
     client: httpx.AsyncClient,
     auth_headers: Headers,
     sessionmaker: async_sessionmaker[AsyncSession],
     tamper: Tamper,
 ) -> None:
     await _case(sessionmaker)
-    await tamper("UPDATE audit_event SET client_id = 'x' WHERE seq = 2")
-    today = datetime.now(UTC).date()
-    response = await client.get(
-        "/v1/audit/export",
-        params={"from": today.isoformat(), "to": (today + timedelta(days=1)).isoformat()},
-        headers=auth_headers("auditor"),
+    await _sequence(sessionmaker)
+    keys = verify_proof.load_keys(
+        (await client.get("/v1/audit/keys", headers=auth_headers("auditor"))).json()
     )
-    assert response.status_code == 409
-    assert "2" in response.json()["error"]["message"]
+    await tamper("UPDATE audit_event SET client_id = 'x' WHERE seq = 2")
+    with pytest.raises(verify_proof.VerificationFailed, match="not the leaves"):
+        verify_proof.verify_export(await _export(client, auth_headers), keys)
 
 
 async def test_admin_signs_the_head_on_demand(
@@ -198,5 +217,5 @@ async def test_admin_signs_the_head_on_demand(
     await _case(sessionmaker)
     response = await client.post("/v1/audit/checkpoints", headers=auth_headers("admin"))
     assert response.status_code == 201
-    assert response.json()["seq"] == 6  # the five events and the checkpoint request's own
+    assert response.json()["tree_size"] == 6  # the five events and the checkpoint request's own
     assert (await client.post("/v1/audit/checkpoints", headers=auth_headers("auditor"))).status_code == 403

@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from interop.audit import chain, merkle, sequencer, verify_proof
 from interop.audit import checkpoint as cp
+from interop.audit import merkle, sequencer, verify_proof
+from interop.audit.leaf import LEAF_FIELDS, canonical_leaf
 from interop.audit.signing import Signer
 from interop.config import Settings
 
@@ -138,12 +139,12 @@ async def test_heads_are_signed_and_proofs_verify_from_stored_nodes(
         events = (
             await session.execute(
                 text(
-                    f"SELECT {', '.join(chain.ROW_FIELDS)} FROM audit_event e "
+                    f"SELECT {', '.join(LEAF_FIELDS)} FROM audit_event e "
                     "JOIN audit_leaf l USING (seq) ORDER BY l.leaf_index"
                 )
             )
         ).all()
-        tree = merkle.MemoryTree(merkle.leaf_hash(chain.canonical_row(e)) for e in events)
+        tree = merkle.MemoryTree(merkle.leaf_hash(canonical_leaf(e)) for e in events)
         stored = await sequencer.node_hashes(
             session, merkle.needed_nodes([*merkle.inclusion_ranges(6, 13), *merkle.consistency_ranges(5, 13)])
         )

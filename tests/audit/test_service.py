@@ -13,7 +13,6 @@ from interop.audit import verification
 from interop.audit.errors import AuditRecordRejected
 from interop.audit.schemas import AuditEntity, AuditSearch
 from interop.audit.signing import Signer
-from interop.config import Settings
 
 from .factories import make_ctx, record_many
 
@@ -23,7 +22,7 @@ async def _rows(session: AsyncSession) -> list[dict[str, object]]:
     return [dict(r._mapping) for r in result]
 
 
-async def test_record_writes_one_event_per_patient_at_commit(
+async def test_record_writes_one_compact_record_at_commit(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     ctx = make_ctx(user="enfermera-17")
@@ -41,8 +40,18 @@ async def test_record_writes_one_event_per_patient_at_commit(
         await session.commit()
     async with sessionmaker() as session:
         rows = await _rows(session)
-    assert [r["seq"] for r in rows] == [1, 2]
-    assert [r["patient"] for r in rows] == ["Patient/p1", "Patient/p2"]
+        side = (await session.execute(text("SELECT patient, seq FROM audit_event_patient ORDER BY 1"))).all()
+        events, _ = await audit_service.search_events(session, criteria=AuditSearch(), count=10)
+    # One stored record for the request, one narrow side row per patient ...
+    assert [r["seq"] for r in rows] == [1]
+    assert rows[0]["patient"] is None
+    assert orjson.loads(rows[0]["patients"]) == ["Patient/p1", "Patient/p2"]
+    assert [tuple(r) for r in side] == [("Patient/p1", 1), ("Patient/p2", 1)]
+    # ... answered as one event per patient (BALP), the same in every other field.
+    assert [(e.id, e.patient) for e in events] == [("1", "Patient/p1"), ("1-1", "Patient/p2")]
+    assert events[0].model_dump(exclude={"patient", "part"}) == events[1].model_dump(
+        exclude={"patient", "part"}
+    )
     first = rows[0]
     assert first["client_id"] == "clinic-a"
     assert first["role"] == "clinic"
@@ -61,7 +70,6 @@ async def test_record_writes_one_event_per_patient_at_commit(
         {"id": "s1", "role": "domain-resource", "type": "ServiceRequest"},
     ]
     assert first["query"] == "status=requested"
-    assert rows[0]["recorded_at"] <= rows[1]["recorded_at"]
 
 
 async def test_event_without_patient_is_a_single_event(
@@ -82,7 +90,7 @@ async def test_event_without_patient_is_a_single_event(
     assert rows[0]["type"] == "110107"
 
 
-async def test_rolled_back_action_leaves_no_event_and_no_gap(
+async def test_rolled_back_action_leaves_no_event(
     sessionmaker: async_sessionmaker[AsyncSession], signer: Signer
 ) -> None:
     await record_many(sessionmaker, 2)
@@ -110,9 +118,16 @@ async def test_rolled_back_action_leaves_no_event_and_no_gap(
         await failing_action()
     await record_many(sessionmaker, 1)
     async with sessionmaker() as session:
+        head = await audit_service.checkpoint(session)
+        await session.commit()
+    async with sessionmaker() as session:
         rows = await _rows(session)
         report = await verification.verify(session, verifier=signer.verifier)
-    assert [r["seq"] for r in rows] == [1, 2, 3]
+    # Rolled-back records leave gaps in seq (a sequence), never rows and never leaves.
+    assert len(rows) == 3
+    assert head is not None
+    assert head.tree_size == 3
+    assert report.leaves_checked == 3
     assert all(e["id"] not in ("gone", "failed") for r in rows for e in orjson.loads(r["entities"]))  # type: ignore[attr-defined]
     assert report.ok
 
@@ -158,9 +173,12 @@ async def test_unknown_codes_are_rejected(session: AsyncSession, kwargs: dict[st
         "UPDATE audit_event SET client_id = 'x' WHERE seq = 1",
         "DELETE FROM audit_event WHERE seq = 1",
         "TRUNCATE audit_event",
-        "UPDATE audit_checkpoint SET seq = 0",
-        "DELETE FROM audit_checkpoint",
-        "TRUNCATE audit_checkpoint",
+        "UPDATE audit_event_patient SET patient = 'x'",
+        "DELETE FROM audit_event_patient",
+        "TRUNCATE audit_event_patient",
+        "UPDATE audit_head SET tree_size = 0",
+        "DELETE FROM audit_head",
+        "TRUNCATE audit_head",
     ],
 )
 async def test_update_delete_truncate_are_refused_by_the_trigger(
@@ -192,6 +210,8 @@ async def test_non_owner_app_role_may_only_read_and_append(database_url: str) ->
             ("audit_event", "INSERT"),
             ("audit_checkpoint", "SELECT"),
             ("audit_checkpoint", "INSERT"),
+            ("audit_event_patient", "SELECT"),
+            ("audit_event_patient", "INSERT"),
             *(
                 (table, privilege)
                 for table in ("audit_leaf", "audit_node", "audit_head")
@@ -206,27 +226,6 @@ async def test_non_owner_app_role_may_only_read_and_append(database_url: str) ->
         await conn.close()
 
 
-async def test_periodic_checkpoints_every_n_events(
-    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
-) -> None:
-    settings.audit_checkpoint_every = 3
-    previous = audit_service._config.signer, audit_service._config.checkpoint_every
-    signer = audit_service.configure(settings)
-    try:
-        await record_many(sessionmaker, 7)
-        async with sessionmaker() as session:
-            seqs = (
-                (await session.execute(text("SELECT seq FROM audit_checkpoint ORDER BY seq"))).scalars().all()
-            )
-            report = await verification.verify(session, verifier=signer.verifier)
-    finally:
-        audit_service._config.signer, audit_service._config.checkpoint_every = previous
-    assert list(seqs) == [3, 6]
-    assert report.ok
-    assert report.checkpoints_checked == 2
-    assert report.latest_checkpoint_seq == 6
-
-
 async def test_on_demand_checkpoint_signs_the_head_once(
     sessionmaker: async_sessionmaker[AsyncSession], signer: Signer
 ) -> None:
@@ -237,9 +236,9 @@ async def test_on_demand_checkpoint_signs_the_head_once(
         await session.commit()
     assert first is not None
     assert again is not None
-    assert first.seq == 4
-    assert again.id == first.id
-    assert first.key_id == signer.key_id
+    assert first.tree_size == 4  # every committed record sequenced, then signed
+    assert again == first
+    assert first.kid == signer.key_id
 
 
 async def test_checkpoint_of_an_empty_chain_is_none(session: AsyncSession, signer: Signer) -> None:

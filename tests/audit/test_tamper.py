@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from interop.audit import chain, verification
-from interop.audit import service as audit_service
 from interop.audit.schemas import VerificationRead
 from interop.audit.signing import Signer
 
 from .conftest import Tamper
-from .factories import record_many
+from .factories import legacy_chain
 
 TAMPERING = {
     "changed field": (["UPDATE audit_event SET client_id = 'other-clinic' WHERE seq = 4"], 4),
@@ -39,11 +39,13 @@ TAMPERING = {
 }
 
 
-async def _chain_of_ten(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    await record_many(sessionmaker, 10)
-    async with sessionmaker() as session:
-        await audit_service.checkpoint(session)
-        await session.commit()
+Build = Callable[[], Awaitable[None]]
+
+
+@pytest.fixture
+def chain_of_ten(owner_database_url: str, signer: Signer) -> Callable[[], Awaitable[None]]:
+    """The legacy hash chain (written before the tree log; nothing writes it any more) still verifies."""
+    return lambda: legacy_chain(owner_database_url, signer, 10)
 
 
 async def _verify(sessionmaker: async_sessionmaker[AsyncSession], signer: Signer) -> VerificationRead:
@@ -52,9 +54,9 @@ async def _verify(sessionmaker: async_sessionmaker[AsyncSession], signer: Signer
 
 
 async def test_untouched_chain_verifies(
-    sessionmaker: async_sessionmaker[AsyncSession], signer: Signer
+    sessionmaker: async_sessionmaker[AsyncSession], chain_of_ten: Build, signer: Signer
 ) -> None:
-    await _chain_of_ten(sessionmaker)
+    await chain_of_ten()
     report = await _verify(sessionmaker, signer)
     assert report.ok
     assert (report.events_checked, report.head_seq, report.checkpoints_checked) == (10, 10, 1)
@@ -62,10 +64,14 @@ async def test_untouched_chain_verifies(
 
 @pytest.mark.parametrize("case", list(TAMPERING))
 async def test_tampering_is_found_at_the_exact_entry(
-    sessionmaker: async_sessionmaker[AsyncSession], signer: Signer, tamper: Tamper, case: str
+    sessionmaker: async_sessionmaker[AsyncSession],
+    chain_of_ten: Build,
+    signer: Signer,
+    tamper: Tamper,
+    case: str,
 ) -> None:
     statements, bad_seq = TAMPERING[case]
-    await _chain_of_ten(sessionmaker)
+    await chain_of_ten()
     await tamper(*statements)
     report = await _verify(sessionmaker, signer)
     assert not report.ok
@@ -73,11 +79,11 @@ async def test_tampering_is_found_at_the_exact_entry(
 
 
 async def test_consistent_rewrite_is_caught_by_the_signed_checkpoint(
-    sessionmaker: async_sessionmaker[AsyncSession], signer: Signer, tamper: Tamper
+    sessionmaker: async_sessionmaker[AsyncSession], chain_of_ten: Build, signer: Signer, tamper: Tamper
 ) -> None:
     """Someone without the key rewrites entry 3 and recomputes every later hash: the chain is
     self-consistent, but no longer matches what the checkpoint signed."""
-    await _chain_of_ten(sessionmaker)
+    await chain_of_ten()
     async with sessionmaker() as session:
         rows = (
             await session.execute(text(f"SELECT {', '.join(chain.ROW_FIELDS)} FROM audit_event ORDER BY seq"))
@@ -101,9 +107,13 @@ async def test_consistent_rewrite_is_caught_by_the_signed_checkpoint(
 
 
 async def test_parallel_verification_names_the_same_entries(
-    sessionmaker: async_sessionmaker[AsyncSession], signer: Signer, tamper: Tamper, database_url: str
+    sessionmaker: async_sessionmaker[AsyncSession],
+    chain_of_ten: Build,
+    signer: Signer,
+    tamper: Tamper,
+    database_url: str,
 ) -> None:
-    await _chain_of_ten(sessionmaker)
+    await chain_of_ten()
     dsn = database_url.replace("+asyncpg", "")
     intact = await asyncio.to_thread(
         verification.verify_parallel, dsn, verifier=signer.verifier, workers=2, chunk=3

@@ -60,11 +60,18 @@ async def test_the_applications_role_has_what_it_needs_on_every_table(
             "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') "
             "AND c.relname NOT IN ('audit_event', 'audit_checkpoint', 'audit_leaf', 'audit_node', "
-            "'audit_head', 'alembic_version') "
+            "'audit_head', 'audit_event_patient', 'alembic_version') "
             "AND NOT has_table_privilege(c.oid, 'SELECT, INSERT, UPDATE, DELETE')"
         )
         assert [r["relname"] for r in missing] == []
-        for table in ("audit_event", "audit_checkpoint", "audit_leaf", "audit_node", "audit_head"):
+        for table in (
+            "audit_event",
+            "audit_checkpoint",
+            "audit_leaf",
+            "audit_node",
+            "audit_head",
+            "audit_event_patient",
+        ):
             assert await conn.fetchval("SELECT has_table_privilege($1, 'SELECT, INSERT')", table)
             assert not await conn.fetchval("SELECT has_table_privilege($1, 'UPDATE')", table), table
             assert not await conn.fetchval("SELECT has_table_privilege($1, 'DELETE')", table), table

@@ -41,8 +41,8 @@ async def test_referral_interactions_are_audited(
     rows = (
         await session.execute(
             text(
-                "SELECT action, subtype, client_id, patient, entities::text, coalesce(query, '') "
-                "FROM audit_event "
+                "SELECT action, subtype, client_id, p.patient, entities::text, coalesce(query, '') "
+                "FROM audit_event e LEFT JOIN audit_event_patient p USING (seq) "
                 "WHERE client_id IN ('test-bienestar', 'test-clinic') ORDER BY seq"
             )
         )

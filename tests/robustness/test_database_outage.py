@@ -119,11 +119,12 @@ def _read_back(client: httpx.Client, import_id: str) -> bool:
     return client.get(f"/v1/imports/{import_id}").status_code == 200
 
 
-def test_exhausted_pool_is_503_not_500(database_url: str, tmp_path: Path, live_server_class: Any) -> None:
-    """A request holds the only pooled connection (blocked on the audit chain lock, which the test holds);
-    the next request waits past the pool timeout and gets a fast 503, not a 500."""
-    from interop.audit.service import LOCK_KEY
-
+def test_exhausted_pool_is_503_not_500(
+    database_url: str, owner_database_url: str, tmp_path: Path, live_server_class: Any
+) -> None:
+    """A request holds the only pooled connection (its audit record's INSERT blocked by a SHARE lock the
+    test holds on audit_event, as the tables' owner); the next request waits past the pool timeout and
+    gets a fast 503, not a 500."""
     settings = Settings(
         database_url=database_url,
         data_dir=tmp_path / "data",
@@ -137,8 +138,9 @@ def test_exhausted_pool_is_503_not_500(database_url: str, tmp_path: Path, live_s
     headers = {"Authorization": f"Bearer {live.token('admin')}"}
 
     async def hold_lock() -> asyncpg.Connection:
-        conn = await asyncpg.connect(database_url.replace("+asyncpg", ""))
-        await conn.execute("SELECT pg_advisory_lock($1)", LOCK_KEY)
+        conn = await asyncpg.connect(owner_database_url.replace("+asyncpg", ""))
+        await conn.execute("BEGIN")
+        await conn.execute("LOCK TABLE audit_event IN SHARE MODE")
         return conn
 
     loop = asyncio.new_event_loop()
@@ -154,7 +156,7 @@ def test_exhausted_pool_is_503_not_500(database_url: str, tmp_path: Path, live_s
             assert response.status_code == 503, response.text
             assert response.headers.get("retry-after")
             assert elapsed < 3.0
-            loop.run_until_complete(locker.execute("SELECT pg_advisory_unlock($1)", LOCK_KEY))
+            loop.run_until_complete(locker.execute("ROLLBACK"))
             assert blocked.result(timeout=30).status_code == 200
         loop.run_until_complete(locker.close())
     finally:

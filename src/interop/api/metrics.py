@@ -65,6 +65,7 @@ def render(
     progress: Iterable[tuple[str, int, Mapping[str, Any]]] = (),
     db_unreachable_s: float = 0.0,
     audit_merge_delay: float | None = None,
+    audit_max_merge_delay: float | None = None,
 ) -> bytes:
     """The exposition text: this process's (or every worker's) counters plus the database's state (left
     out while the database is unreachable; ``interop_db_unreachable_seconds`` says for how long)."""
@@ -92,6 +93,12 @@ def render(
             "Age of the oldest committed audit event not yet a leaf of the Merkle tree",
             registry=state,
         ).set(audit_merge_delay)
+    if audit_max_merge_delay is not None:
+        Gauge(
+            "interop_audit_max_merge_delay_seconds",
+            "Configured maximum merge delay (audit_max_merge_delay_s): alert when the merge delay exceeds it",
+            registry=state,
+        ).set(audit_max_merge_delay)
     if failed_notifications is not None:
         Gauge(
             "interop_notification_failures", "Subscription deliveries that failed for good", registry=state

@@ -3,12 +3,16 @@ hashing) with signed tree heads; events from before the tree also form a hash ch
 
 Owns the tables ``audit_event`` and ``audit_checkpoint`` (migration ``0002_audit``: append-only trigger,
 UPDATE/DELETE/TRUNCATE revoked, the non-owner role ``interop_app``) and ``audit_leaf``, ``audit_node``,
-``audit_head`` (migration ``0010_audit_merkle``, the same protections). A leaf: it imports no other domain
-(only ``identity`` to screen for CURPs; its router declares policies through ``interop.api.policy``).
+``audit_head`` (migration ``0010_audit_merkle``), ``audit_event_patient`` (``0011_s19_audit_compact``:
+one row per patient of a record, for search by patient), all with the same protections. A leaf: it
+imports no other domain (only ``identity`` to screen for CURPs; its router declares policies through
+``interop.api.policy``).
 
-    service       record() in the caller's transaction (written at commit under the chain lock, or with
-                  no lock when ``audit_lock_free``), record_denied(), checkpoints; re-exports queries
-    queries       reads: one event, search, a case's trace, the chain's length
+    service       record() in the caller's transaction (one record per call, written at commit with no
+                  lock), record_denied(), on-demand heads; re-exports queries
+    queries       reads (BALP: one event per patient of a record): one event, search, a case's trace,
+                  the log's length
+    leaf          pure: the bytes of a tree leaf (a record's canonical form, its patients included)
     merkle        pure: RFC 9162 §2.1 roots, inclusion and consistency proofs over perfect subtrees
     checkpoint    pure: C2SP tlog-checkpoint bodies of the signed tree heads
     sequencer     committed events → leaves in commit order, nodes, a signed head per step (job worker)
@@ -18,7 +22,7 @@ UPDATE/DELETE/TRUNCATE revoked, the non-owner role ``interop_app``) and ``audit_
     chain         pure: canonical form, hashing, walking rows or a COPY stream
     signing       the Ed25519 audit key (settings, else data_dir/audit/audit-ed25519.pem)
     verification  walk the chain and checkpoints (one snapshot, or parallel seq ranges)
-    export        NDJSON of a date range with the checkpoint that covers it
+    export        NDJSON of a date range: its leaves and the consistency proof to a signed head
     router, cli   /v1/trace, /v1/audit/{verification,export,checkpoints,keys,heads,entries,proofs};
                   ``interop audit verify|export|checkpoint|prove|check-consistency``
 

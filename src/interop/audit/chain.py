@@ -211,6 +211,9 @@ def _unescape(field: bytes) -> str:
     return _ESCAPE.sub(one, field).decode()
 
 
+unescape_copy = _unescape  # the text of one COPY field, escapes undone
+
+
 def canonical_from_copy_slow(fields: Sequence[bytes]) -> bytes:
     """The same as :func:`canonical_from_copy` for any line: values decoded, then serialised."""
     values: list[Any] = [

@@ -51,7 +51,7 @@ def verify(
     with database(LABEL, settings) as url:
         signer = audit_service.current_signer()
         verifier = Verifier.from_pem(public_key.read_bytes()) if public_key else signer.verifier
-        with _err.status("walking the audit chain…"):
+        with _err.status("walking the audit tree…"):
             report = verification.verify_parallel(
                 asyncpg_dsn(url), verifier=verifier, workers=workers or None
             )
@@ -62,12 +62,13 @@ def verify(
             )
 
         run_session(LABEL, settings, url, note)
-    rate = report.events_checked / report.seconds if report.seconds else 0.0
+    checked = report.events_checked + report.leaves_checked
+    rate = checked / report.seconds if report.seconds else 0.0
     summary = (
-        f"{report.events_checked} events up to seq {report.head_seq}, "
-        f"{report.checkpoints_checked} checkpoints (key {report.key_id}), "
-        f"tree of {report.leaves_checked} leaves with {report.heads_checked} signed heads "
-        f"in {report.seconds:.1f} s ({rate:,.0f} events/s)"
+        f"tree of {report.leaves_checked} leaves with {report.heads_checked} signed heads, "
+        f"legacy chain of {report.events_checked} events up to seq {report.head_seq} with "
+        f"{report.checkpoints_checked} checkpoints (key {report.key_id}) "
+        f"in {report.seconds:.1f} s ({rate:,.0f} entries/s)"
     )
     if not report.ok:
         if report.first_bad_seq is not None:
@@ -76,7 +77,7 @@ def verify(
             typer.echo(f"audit tree BROKEN: first bad leaf {report.first_bad_leaf}: {report.reason}")
         typer.echo(summary)
         raise typer.Exit(1)
-    typer.echo(f"audit chain intact: {summary}")
+    typer.echo(f"audit log intact: {summary}")
 
 
 def _instant(value: str) -> datetime:
@@ -95,17 +96,16 @@ def export(
     to: Annotated[str, typer.Option("--to", help="End (exclusive): date or instant, UTC.")],
     out: Annotated[Path, typer.Option("--out", help="NDJSON file to write.")],
 ) -> None:
-    """Write the events of a date range as NDJSON, ending with the signed checkpoint that covers them."""
+    """Write the tree leaves of a date range as NDJSON, ending with the signed head that covers them."""
     start, end = _instant(from_), _instant(to)
     settings = Settings()
     with database(LABEL, settings) as url:
         signer = audit_service.current_signer()
 
         async def work(session: AsyncSession) -> int:
-            plan = await audit_export.plan(session, start=start, end=end)
-            checkpoint = None
-            if plan.last_seq is not None:
-                checkpoint = await audit_export.covering_checkpoint(session, seq=plan.last_seq, signer=signer)
+            plan = await audit_export.plan(
+                session, start=start, end=end, signer=signer, origin=audit_service.log_origin()
+            )
             await audit_service.record(
                 session,
                 _ctx(),
@@ -117,18 +117,19 @@ def export(
             out.parent.mkdir(parents=True, exist_ok=True)
             with out.open("wb") as handle:
                 async for line in audit_export.lines(
-                    session, export=plan, checkpoint=checkpoint, public_pem=signer.verifier.public_pem()
+                    session, export=plan, public_pem=signer.verifier.public_pem()
                 ):
                     handle.write(line)
             return plan.count
 
         count = run_session(LABEL, settings, url, work)
-    typer.echo(f"wrote {count} events to {out}")
+    typer.echo(f"wrote {count} leaves to {out}")
 
 
 @app.command("checkpoint")
 def checkpoint() -> None:
-    """Sign the chain head now (periodic checkpoints happen every audit_checkpoint_every events)."""
+    """Sequence the committed events and sign the tree head now (the job worker does it within
+    audit_max_merge_delay_s anyway)."""
     settings = Settings()
     with database(LABEL, settings) as url:
         signer = audit_service.current_signer()
@@ -137,24 +138,26 @@ def checkpoint() -> None:
             await audit_service.record(session, _ctx(), action="C", subtype="checkpoint")
             made = await audit_service.checkpoint(session, signer=signer)
             return (
-                f"signed entry {made.seq} hash {made.hash} with key {made.key_id}"
+                f"signed tree head size {made.tree_size} root {made.root_hash} with key {made.kid}"
                 if made
-                else "chain is empty"
+                else "the tree is empty"
             )
 
         typer.echo(run_session(LABEL, settings, url, work))
 
 
 def _event_seq(value: str) -> int:
-    digits = value.removeprefix("AuditEvent/")
-    if not digits.isdigit():
-        raise typer.BadParameter("EVENT is an AuditEvent id (its seq) or AuditEvent/<seq>")
+    """The record behind an AuditEvent id: ``seq``, or ``seq-k`` for the k-th other patient of one record
+    (the leaf, and so the proof, is the record's)."""
+    digits, _, part = value.removeprefix("AuditEvent/").partition("-")
+    if not digits.isdigit() or len(digits) > 18 or (part and not part.isdigit()):
+        raise typer.BadParameter("EVENT is an AuditEvent id (seq or seq-k) or AuditEvent/<id>")
     return int(digits)
 
 
 @app.command("prove")
 def prove(
-    event: Annotated[str, typer.Argument(help="The AuditEvent: its id (seq) or AuditEvent/<seq>.")],
+    event: Annotated[str, typer.Argument(help="The AuditEvent: its id (seq or seq-k) or AuditEvent/<id>.")],
     out: Annotated[
         Path | None, typer.Option("--out", file_okay=False, help="Write keys, head, entry, proof JSON here.")
     ] = None,

@@ -1,12 +1,13 @@
 """Tables of the audit domain: the event log, the Merkle tree over it with its signed tree heads, and the
 legacy hash chain's signed checkpoints.
 
-All are append-only: migrations ``0002_audit`` and ``0010_audit_merkle`` install a trigger that refuses
-UPDATE, DELETE and TRUNCATE and revoke those privileges from PUBLIC. Events written before ``0010`` form a
-hash chain (``seq`` 1, 2, 3 … without gaps, ``hash`` = sha256(previous hash ‖ canonical form),
-:mod:`interop.audit.chain`); later ones have ``seq`` from a sequence (gaps where a transaction rolled
-back), no ``hash``, and ``xid``, their inserting transaction.
-Every event becomes a leaf of the Merkle tree (:mod:`interop.audit.sequencer`).
+All are append-only: migrations ``0002_audit``, ``0010_audit_merkle`` and ``0011_s19_audit_compact``
+install a trigger that refuses UPDATE, DELETE and TRUNCATE and revoke those privileges from PUBLIC. Events
+written before the tree log form a hash chain (``seq`` 1, 2, 3 … without gaps, ``hash`` = sha256(previous
+hash ‖ canonical form), :mod:`interop.audit.chain`), one row per patient; records written since have
+``seq`` from a sequence (gaps where a transaction rolled back), no ``hash``, ``xid`` (their inserting
+transaction) and one row per request, its patients in ``patients`` and in ``audit_event_patient``.
+Every record becomes a leaf of the Merkle tree (:mod:`interop.audit.sequencer`, :mod:`interop.audit.leaf`).
 """
 
 from __future__ import annotations
@@ -78,10 +79,22 @@ class AuditEvent(Base):
     entities: Mapped[str] = mapped_column(Text)
     query: Mapped[str | None] = mapped_column(Text)
     hash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Since migration 0011 one record per request: the JSON array of its patients (NULL when none, and
+    # for the rows before, which carry one ``patient`` each). Part of the leaf (interop.audit.leaf).
+    patients: Mapped[str | None] = mapped_column(Text)
     # pg_current_xact_id() of the inserting transaction; NULL for events of the legacy chain.
     xid: Mapped[int | None] = mapped_column(
         BigInteger, server_default=text("pg_current_xact_id()::text::bigint")
     )
+
+
+class AuditEventPatient(Base):
+    """A patient a record concerns: what searches by patient go through (its primary key)."""
+
+    __tablename__ = "audit_event_patient"
+
+    patient: Mapped[str] = mapped_column(String(100), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
 
 
 class AuditLeaf(Base):

@@ -13,9 +13,10 @@ from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from interop.audit import chain, merkle, sequencer, signing
 from interop.audit import checkpoint as cp
+from interop.audit import merkle, sequencer, signing
 from interop.audit.errors import InvalidProofRequest, LeafNotFound, TreeHeadNotFound
+from interop.audit.leaf import LEAF_FIELDS, canonical_leaf
 from interop.audit.models import AuditEvent, AuditHead, AuditLeaf
 from interop.audit.schemas import (
     AuditKey,
@@ -54,6 +55,11 @@ async def latest_head(session: AsyncSession) -> TreeHeadRead:
     return _head(row)
 
 
+async def latest_head_or_none(session: AsyncSession) -> TreeHeadRead | None:
+    row = await sequencer.latest_head(session)
+    return _head(row) if row is not None else None
+
+
 async def head_at(session: AsyncSession, *, tree_size: int) -> TreeHeadRead:
     row = await session.get(AuditHead, tree_size)
     if row is None:
@@ -71,7 +77,7 @@ async def leaf(session: AsyncSession, *, index: int) -> LeafRead:
     ).scalar_one_or_none()
     if event is None:
         raise LeafNotFound("no leaf at that index")
-    data = chain.canonical({name: getattr(event, name) for name in chain.ROW_FIELDS})
+    data = canonical_leaf([getattr(event, name) for name in LEAF_FIELDS])
     return LeafRead(index=index, leaf=_b64(data), event=f"AuditEvent/{event.seq}")
 
 

@@ -23,7 +23,6 @@ from interop.audit.errors import InvalidAuditQuery
 from interop.audit.schemas import (
     AuditEntity,
     AuditKeyList,
-    CheckpointRead,
     ConsistencyProofRead,
     InclusionProofRead,
     LeafRead,
@@ -83,15 +82,15 @@ async def get_verification(
 
 @router.post(
     "/audit/checkpoints",
-    response_model=CheckpointRead | None,
+    response_model=TreeHeadRead | None,
     status_code=201,
-    summary="Sign the chain head now",
+    summary="Sequence committed events and sign the tree head now",
     responses=_ERRORS,
 )
 async def create_checkpoint(
     session: SessionDep,
     ctx: Annotated[RequestContext, Depends(require("AuditVerification", "c"))],
-) -> CheckpointRead | None:
+) -> TreeHeadRead | None:
     await audit_service.record(session, ctx, action="C", subtype="checkpoint")
     return await audit_service.checkpoint(session)
 
@@ -108,13 +107,9 @@ def _instant(value: str, *, name: str) -> datetime:
 
 @router.get(
     "/audit/export",
-    summary="NDJSON export of a date range, with the signed checkpoint that covers it",
+    summary="NDJSON export of a date range: its tree leaves and the signed head that covers them",
     response_class=StreamingResponse,
-    responses={
-        **_ERRORS,
-        200: {"content": {"application/x-ndjson": {}}},
-        409: {"description": "Chain broken"},
-    },
+    responses={**_ERRORS, 200: {"content": {"application/x-ndjson": {}}}},
 )
 async def export_range(
     request: Request,
@@ -123,13 +118,16 @@ async def export_range(
     from_: Annotated[str, Query(alias="from", description="Start (inclusive): date or instant.")],
     to: Annotated[str, Query(description="End (exclusive): date or instant.")],
 ) -> StreamingResponse:
-    """Header line, one line per event, then the checkpoint signed at the range's last entry (see
+    """Header line, one line per leaf, then the latest signed head with the consistency proof to it (see
     ``interop.audit.export`` for how an auditor checks it with the public key)."""
-    plan = await audit_export.plan(session, start=_instant(from_, name="from"), end=_instant(to, name="to"))
     signer = audit_service.current_signer()
-    checkpoint = None
-    if plan.last_seq is not None:
-        checkpoint = await audit_export.covering_checkpoint(session, seq=plan.last_seq, signer=signer)
+    plan = await audit_export.plan(
+        session,
+        start=_instant(from_, name="from"),
+        end=_instant(to, name="to"),
+        signer=signer,
+        origin=audit_service.log_origin(),
+    )
     await audit_service.record(
         session,
         ctx,
@@ -143,7 +141,7 @@ async def export_range(
         # The request's session commits before streaming starts; the rows stream from one of their own.
         async with sessionmaker() as stream_session:
             async for line in audit_export.lines(
-                stream_session, export=plan, checkpoint=checkpoint, public_pem=signer.verifier.public_pem()
+                stream_session, export=plan, public_pem=signer.verifier.public_pem()
             ):
                 yield line
 

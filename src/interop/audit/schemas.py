@@ -86,15 +86,28 @@ class AuditEventRead(BaseModel):
     patient: str | None
     entities: list[dict[str, Any]]
     query: str | None
-    hash: str
+    hash: str | None  # the legacy chain's hash; None for records written since (the tree proves them)
+    part: int = 0  # which of its record's patients this event is about (BALP: one event per patient)
+
+    @property
+    def id(self) -> str:
+        """The AuditEvent id: ``seq`` for a record's first event, ``seq-part`` for the others."""
+        return str(self.seq) if self.part == 0 else f"{self.seq}-{self.part}"
 
     @classmethod
     def of(cls, row: Any) -> AuditEventRead:
-        values = {name: getattr(row, name) for name in cls.model_fields}
-        values["hash"] = bytes(row.hash).hex()
+        """The first event of a stored record."""
+        return cls.expand(row)[0]
+
+    @classmethod
+    def expand(cls, row: Any) -> list[AuditEventRead]:
+        """A stored record's BALP events: one per patient (one with no patient when it has none)."""
+        values = {name: getattr(row, name) for name in cls.model_fields if name not in ("hash", "part")}
+        values["hash"] = bytes(row.hash).hex() if row.hash is not None else None
         if isinstance(values["entities"], str):
             values["entities"] = orjson.loads(values["entities"])
-        return cls.model_validate(values)
+        patients: list[str | None] = orjson.loads(row.patients) if row.patients else [row.patient]
+        return [cls.model_validate({**values, "patient": p, "part": k}) for k, p in enumerate(patients)]
 
 
 @dataclass

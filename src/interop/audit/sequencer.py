@@ -32,15 +32,15 @@ from typing import Any
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from interop.audit import chain, merkle, signing
 from interop.audit import checkpoint as cp
+from interop.audit import leaf, merkle, signing
 from interop.audit.models import AuditHead, AuditLeaf, AuditNode
 
 SEQUENCER_LOCK = 0x1A0D17_5E0
 BATCH = 20_000
 log = logging.getLogger(__name__)
 
-_COLUMNS = ", ".join(chain.ROW_FIELDS)
+_COLUMNS = ", ".join(leaf.LEAF_FIELDS)
 _LEGACY = text(
     f"SELECT {_COLUMNS} FROM audit_event WHERE xid IS NULL AND seq > :after ORDER BY seq LIMIT :limit"
 )
@@ -148,10 +148,10 @@ async def _extend(
     now = datetime.now(UTC)
     oldest = now
     for row in rows:
-        leaf = chain.canonical_row(row)
+        data = leaf.canonical_leaf(row)
         leaves.append({"leaf_index": frontier.size, "seq": row[0]})
         nodes.extend(
-            {"level": lv, "idx": ix, "hash": h} for lv, ix, h in frontier.append(merkle.leaf_hash(leaf))
+            {"level": lv, "idx": ix, "hash": h} for lv, ix, h in frontier.append(merkle.leaf_hash(data))
         )
         oldest = min(oldest, row[1])
     await session.execute(insert(AuditLeaf), leaves)

@@ -1,12 +1,13 @@
 """Recording audit events (reads are ``queries``', re-exported here). Never commits: the caller's
 transaction carries the events.
 
-``record`` validates and buffers events in ``session.info``; they are written just before the caller's
-transaction commits (a ``before_commit`` hook on every Session), under a transaction-level advisory lock
-that serialises chain writers. Holding the lock only from that moment to COMMIT keeps the window short;
-because the lock is released after the commit becomes visible, the next writer reads the true head, so
-concurrent writers never fork the chain (the primary key on ``seq`` would refuse a fork anyway). A
-transaction that rolls back takes its buffered events with it, and leaves no gap in ``seq``.
+``record`` validates and buffers one record in ``session.info``; it is written just before the caller's
+transaction commits (a ``before_commit`` hook on every Session) with no lock and no hash of any other
+entry: one ``audit_event`` row per call, whatever the number of patients, and one narrow
+``audit_event_patient`` row per patient. A transaction that rolls back takes its records with it (a gap in
+``seq``, which nothing relies on). The sequencer makes committed records leaves of the Merkle tree, off
+the request path (:mod:`interop.audit.sequencer`). Readers get BALP events: one per patient of a record
+(``AuditEventRead.expand``), ids ``seq`` for the first and ``seq-k`` for the k-th after it.
 """
 
 from __future__ import annotations
@@ -16,14 +17,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, event, insert, select, text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
-from sqlalchemy.util import await_only
 
-from interop.audit import chain, signing
+from interop.audit import chain, leaf, proofs, sequencer, signing
 from interop.audit.errors import AuditRecordRejected, SigningKeyUnavailable
-from interop.audit.models import AuditCheckpoint, AuditEvent
 
 # Re-exported: the domain's read side, so other packages reach audit through this module.
 from interop.audit.queries import chain_length as chain_length
@@ -38,13 +37,12 @@ from interop.audit.schemas import (
     OUTCOMES,
     SUBTYPES,
     AuditEntity,
-    CheckpointRead,
+    TreeHeadRead,
 )
 from interop.config import Settings
 from interop.context import Actor, RequestContext
 from interop.identity.curp import contains_curp
 
-LOCK_KEY = 0x1A0D17_0A0D17  # pg_advisory_xact_lock key of the chain
 _PENDING = "interop.audit.pending"
 _TYPE_OF_SUBTYPE = {  # DICOM audit event ids for what is not a RESTful interaction
     "login": "110114",  # User Authentication
@@ -59,20 +57,18 @@ _TYPE_OF_SUBTYPE = {  # DICOM audit event ids for what is not a RESTful interact
 @dataclass
 class _Config:
     signer: signing.Signer | None = None
-    checkpoint_every: int = 1000
-    lock_free: bool = False
+    origin: str = "interop/audit"
 
 
 _config = _Config()
 
 
 def configure(settings: Settings) -> signing.Signer:
-    """Load (or create) the checkpoint key and the checkpoint interval for this process. Called by the
-    app lifespan and the CLI; until then events are still chained, only periodic checkpoints wait."""
+    """Load (or create) the audit key and the log's origin for this process. Called by the app lifespan
+    and the CLI; until then records are still written, only on-demand heads wait."""
     signer = signing.load_or_create(settings)
     _config.signer = signer
-    _config.checkpoint_every = max(1, settings.audit_checkpoint_every)
-    _config.lock_free = settings.audit_lock_free
+    _config.origin = settings.audit_log_origin
     return signer
 
 
@@ -80,6 +76,11 @@ def current_signer() -> signing.Signer:
     if _config.signer is None:
         raise SigningKeyUnavailable("the audit signing key is not loaded")
     return _config.signer
+
+
+def log_origin() -> str:
+    """The origin line of this log's signed checkpoints."""
+    return _config.origin
 
 
 def holds_personal_data(value: str | None) -> bool:
@@ -168,15 +169,14 @@ async def _queue(
         "entities": chain.entities_text([{"id": e.id, "role": e.role, "type": e.type} for e in entities]),
         "query": query or None,
     }
-    refs: list[str | None] = list(dict.fromkeys(patient_ref(p) for p in patients)) or [None]
-    pending: list[dict[str, Any]] = session.info.setdefault(_PENDING, [])
-    pending.extend({**base, "patient": ref} for ref in refs)
+    base["patients"] = list(dict.fromkeys(patient_ref(p) for p in patients))
+    session.info.setdefault(_PENDING, []).append(base)
     # Begin the transaction now, so that ending it without a commit (rollback) drops the buffer.
     await session.connection()
 
 
 async def flush(session: AsyncSession) -> None:
-    """Write the buffered events now (taking the chain lock until the transaction ends)."""
+    """Write the buffered records now (no lock is taken: the transaction's commit publishes them)."""
     await session.run_sync(_write_pending)
 
 
@@ -184,76 +184,33 @@ def _write_pending(session: Session) -> None:
     pending: list[dict[str, Any]] | None = session.info.pop(_PENDING, None)
     if not pending:
         return
-    # Flush the caller's own changes first, so the chain lock is held for as little as possible.
     session.flush()
     conn = session.connection()
-    if _config.lock_free:
-        _append_unchained(conn, pending)
-        return
-    prev_seq, prev_hash, last_at = _lock_head(conn)
-    first_seq = prev_seq + 1
-    # recorded_at never goes backwards along the chain, so date ranges are contiguous seq ranges.
-    now = max(datetime.now(UTC), last_at) if last_at else datetime.now(UTC)
-    records = []
-    for values in pending:
-        prev_seq += 1
-        row = {**values, "seq": prev_seq, "recorded_at": now}
-        prev_hash = chain.link(prev_hash, chain.canonical(row))
-        records.append((*(row[name] for name in chain.ROW_FIELDS), prev_hash))
-    _copy_events(conn, records)
-    signer, every = _config.signer, _config.checkpoint_every
-    # A checkpoint each time the chain crosses a multiple of ``every`` (no extra query on the hot path);
-    # one missed while no key was loaded is covered by the next, or by an on-demand checkpoint.
-    if signer is not None and prev_seq // every > (first_seq - 1) // every:
-        conn.execute(insert(AuditCheckpoint), [_signed(signer, prev_seq, prev_hash, now)])
-
-
-def _append_unchained(conn: Connection, pending: list[dict[str, Any]]) -> None:
-    """No lock, no link to the previous entry: ``seq`` comes from its sequence (drawn here, just before
-    COMMIT: the sequencer's order within a step) and ``xid`` records this transaction; the sequencer makes
-    the rows leaves once it has committed (:mod:`interop.audit.sequencer`)."""
     now = datetime.now(UTC)
-    records = [(*(values[name] for name in _UNCHAINED_COLUMNS[:-1]), now) for values in pending]
-    _copy_events(conn, records, columns=_UNCHAINED_COLUMNS)
+    for values in pending:
+        patients = values.pop("patients")
+        params = {
+            **values,
+            "recorded_at": now,
+            "patients": leaf.patients_text(patients) if patients else None,
+        }
+        if patients:
+            conn.execute(_INSERT_WITH_PATIENTS, {**params, "refs": patients})
+        else:
+            conn.execute(_INSERT_RECORD, params)
 
 
-_UNCHAINED_COLUMNS = (*(f for f in chain.ROW_FIELDS if f not in ("seq", "recorded_at")), "recorded_at")
-_EVENT_COLUMNS = (*chain.ROW_FIELDS, "hash")
-_INSERT_EVENTS = insert(AuditEvent)
-
-
-def _copy_events(
-    conn: Connection, records: list[tuple[Any, ...]], *, columns: tuple[str, ...] = _EVENT_COLUMNS
-) -> None:
-    """Binary COPY on asyncpg: a page of 100 Tasks writes 100 events, and a multi-row INSERT of that size
-    costs PostgreSQL a parse and plan of 1,700 parameters each time; other drivers get the INSERT."""
-    driver = conn.connection.driver_connection
-    copy = getattr(driver, "copy_records_to_table", None)
-    if copy is None or len(records) < 8:
-        conn.execute(_INSERT_EVENTS, [dict(zip(columns, r, strict=True)) for r in records])
-        return
-    await_only(copy("audit_event", records=records, columns=columns))
-
-
-def _lock_head(conn: Connection) -> tuple[int, bytes, datetime | None]:
-    """Take the chain lock and read the head, in one round trip: ``audit_lock_head`` (migration 0002) is
-    a VOLATILE plpgsql function, so its SELECT gets a snapshot taken after the lock is granted, and sees
-    the previous holder's commit (a plain ``SELECT lock, head`` would read with an older snapshot)."""
-    head = conn.execute(text("SELECT * FROM audit_lock_head(:key)"), {"key": LOCK_KEY}).first()
-    if head is None:
-        return 0, chain.GENESIS, None
-    return int(head.head_seq), bytes(head.head_hash), head.head_recorded_at
-
-
-def _signed(signer: signing.Signer, seq: int, hash_: bytes, at: datetime) -> dict[str, Any]:
-    message = chain.checkpoint_message(seq=seq, hash_=hash_, created_at=at, key_id=signer.key_id)
-    return {
-        "seq": seq,
-        "hash": hash_,
-        "created_at": at,
-        "key_id": signer.key_id,
-        "signature": signer.sign(message),
-    }
+# No lock and no link to the previous entry: ``seq`` comes from its sequence and ``xid`` (the column's
+# default) records this transaction; the sequencer makes the record a leaf once it has committed
+# (:mod:`interop.audit.sequencer`). One round trip per record, its patients' side rows included.
+_RECORD_COLUMNS = tuple(f for f in leaf.LEAF_FIELDS if f not in ("seq", "patient"))
+_VALUES = ", ".join(f":{c}" for c in _RECORD_COLUMNS)
+_INSERT_RECORD = text(f"INSERT INTO audit_event ({', '.join(_RECORD_COLUMNS)}) VALUES ({_VALUES})")
+_INSERT_WITH_PATIENTS = text(
+    f"WITH r AS (INSERT INTO audit_event ({', '.join(_RECORD_COLUMNS)}) VALUES ({_VALUES}) RETURNING seq) "
+    "INSERT INTO audit_event_patient (patient, seq) "
+    "SELECT p, r.seq FROM r, unnest(CAST(:refs AS varchar[])) AS p"
+)
 
 
 @event.listens_for(Session, "before_commit")
@@ -320,34 +277,11 @@ async def record_denied(
         await session.commit()
 
 
-async def checkpoint(session: AsyncSession, *, signer: signing.Signer | None = None) -> CheckpointRead | None:
-    """Sign the current head now (after writing this session's buffered events). None when the chain is
-    empty; the existing checkpoint when the head is already signed."""
+async def checkpoint(session: AsyncSession, *, signer: signing.Signer | None = None) -> TreeHeadRead | None:
+    """Sequence what has committed (this session's buffered records included) and sign the tree head now,
+    in the caller's transaction; the latest signed head when there was nothing new (another sequencer
+    step running at the same moment signs it instead). None while the tree is empty."""
     signer = signer or current_signer()
     await session.run_sync(_write_pending)
-    if _config.lock_free:  # nothing is chained any more; the sequencer signs the tree's heads
-        return None
-    conn = await session.connection()
-    seq, hash_, _ = await conn.run_sync(_lock_head)
-    if seq == 0:
-        return None
-    return await checkpoint_at(session, seq=seq, hash_=hash_, signer=signer)
-
-
-async def checkpoint_at(
-    session: AsyncSession, *, seq: int, hash_: bytes, signer: signing.Signer
-) -> CheckpointRead:
-    existing = (
-        await session.execute(
-            select(AuditCheckpoint)
-            .where(AuditCheckpoint.seq == seq, AuditCheckpoint.key_id == signer.key_id)
-            .order_by(AuditCheckpoint.id)
-            .limit(1)
-        )
-    ).scalar_one_or_none()
-    if existing is not None:
-        return CheckpointRead.of(existing)
-    row = AuditCheckpoint(**_signed(signer, seq, hash_, datetime.now(UTC)))
-    session.add(row)
-    await session.flush()
-    return CheckpointRead.of(row)
+    await sequencer.step(session, signer=signer, origin=_config.origin)
+    return await proofs.latest_head_or_none(session)

@@ -18,16 +18,16 @@ from typing import Any
 import asyncpg
 from cryptography.exceptions import InvalidSignature
 
-from interop.audit import chain, merkle
 from interop.audit import checkpoint as cp
+from interop.audit import leaf, merkle
 from interop.audit.signing import Verifier
 
-# Streamed with COPY (text, NULL as empty); the canonical form is rebuilt from each line without decoding
-# values where it can (chain.canonical_from_copy), as the chain walk does. Fields: ROW_FIELDS of the event
+# Streamed with COPY (text, NULL as empty); the leaf bytes are rebuilt from each line without decoding
+# values where it can (leaf.canonical_leaf_from_copy). Fields: LEAF_FIELDS of the event
 # (empty when it is gone), then the leaf index, the leaf's seq and the stored leaf hash in hex.
 _LEAVES = (
     "SELECT "
-    + ", ".join(f"e.{f}" for f in chain.ROW_FIELDS)
+    + ", ".join(f"e.{f}" for f in leaf.LEAF_FIELDS)
     + ", l.leaf_index, l.seq, encode(n.hash, 'hex') FROM audit_leaf l "
     "LEFT JOIN audit_event e ON e.seq = l.seq "
     "LEFT JOIN audit_node n ON n.level = 0 AND n.idx = l.leaf_index ORDER BY l.leaf_index"
@@ -88,7 +88,7 @@ class _Walker:
         frontier, leaf_hash = self.frontier, merkle.leaf_hash
         for line in lines:
             fields = line.split(b"\t")
-            index, leaf_seq, stored = int(fields[16]), fields[17].decode(), bytes.fromhex(fields[18].decode())
+            index, leaf_seq, stored = int(fields[17]), fields[18].decode(), bytes.fromhex(fields[19].decode())
             if index != frontier.size:
                 self.breaks.append(
                     (frontier.size, f"leaf {frontier.size}: missing (the leaf indexes jump to {index})")
@@ -99,8 +99,7 @@ class _Walker:
                 self.breaks.append((index, f"leaf {index}: its event seq {leaf_seq} is missing"))
                 frontier.append(stored or bytes(32))
             else:
-                body = chain.canonical_from_copy(line, fields) or chain.canonical_from_copy_slow(fields)
-                computed = leaf_hash(body)
+                computed = leaf_hash(leaf.canonical_leaf_from_copy(line, fields))
                 if stored != computed:
                     self.breaks.append(
                         (index, f"leaf {index}: event seq {leaf_seq} was altered (its leaf hash differs)")

@@ -144,7 +144,7 @@ def _report(
 async def _heads(conn: asyncpg.Connection, verifier: Verifier) -> tuple[int, _Checkpoints]:
     # Checkpoints first: any checkpoint read then signs a seq at or below the head read after it.
     checkpoint_rows = await conn.fetch(_CHECKPOINTS)
-    # The chain is the events written with a hash (all of them until audit_lock_free); the tree covers all.
+    # The chain is the events written with a hash (before the tree log); the tree covers all.
     head_seq = int(
         await conn.fetchval("SELECT coalesce(max(seq), 0) FROM audit_event WHERE hash IS NOT NULL")
     )

@@ -14,6 +14,7 @@ Usage::
     python -m interop.audit.verify_proof head --keys KEYS HEAD
     python -m interop.audit.verify_proof inclusion --keys KEYS --head HEAD --entry ENTRY --proof PROOF
     python -m interop.audit.verify_proof consistency --keys KEYS --old OLD_HEAD --new NEW_HEAD --proof PROOF
+    python -m interop.audit.verify_proof export --keys KEYS EXPORT.ndjson
 
 Exit status 0 when everything checks, 1 with the reason on stderr when something does not.
 """
@@ -142,6 +143,39 @@ def verify_consistency(
     return first, second
 
 
+def verify_export(lines: Sequence[str], keys: Mapping[str, Ed25519PublicKey]) -> tuple[int, cp.Checkpoint]:
+    """An NDJSON export (``interop audit export``): its entries, appended to the left subtrees it
+    starts from, make a tree of which the signed head's is an append-only extension. Returns the
+    number of entries and the head."""
+    docs = [json.loads(line) for line in lines if line.strip()]
+    if len(docs) < 2 or docs[0].get("kind") != "header" or docs[-1].get("kind") != "head":
+        raise VerificationFailed("an export starts with its header and ends with a signed head")
+    header, head, entries = docs[0], docs[-1], docs[1:-1]
+    first = header.get("first_index")
+    if not isinstance(first, int) or header.get("count") != len(entries):
+        raise VerificationFailed("the header does not describe the entries that follow")
+    left = {
+        (int(n["level"]), int(n["index"])): _b64(n["hash"], "a left subtree hash") for n in header["left"]
+    }
+    frontier = merkle.Frontier(first, left) if first else merkle.Frontier()
+    for entry in entries:
+        if entry.get("kind") != "entry" or entry.get("index") != frontier.size:
+            raise VerificationFailed(f"entry {frontier.size} is missing or out of place")
+        frontier.append(merkle.leaf_hash(_b64(entry.get("leaf"), "a leaf")))
+    signed = verify_head(head, keys)
+    proof = head.get("consistency") or {}
+    if (proof.get("first"), proof.get("second")) != (frontier.size, signed.tree_size):
+        raise VerificationFailed("the consistency proof is for other tree sizes than the export")
+    if not merkle.verify_consistency(
+        frontier.size, signed.tree_size, frontier.root(), signed.root_hash, _hashes(proof)
+    ):
+        raise VerificationFailed(
+            f"the entries are not the leaves {first}…{frontier.size - 1} of the signed tree of size "
+            f"{signed.tree_size} (one altered, removed, added or reordered)"
+        )
+    return len(entries), signed
+
+
 def _read(path: str) -> Any:
     with open(path, encoding="utf-8") as handle:
         return json.load(handle)
@@ -161,6 +195,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     con = sub.add_parser("consistency", help="check that a signed tree only grew from an older one")
     for name in ("--keys", "--old", "--new", "--proof"):
         con.add_argument(name, required=True)
+    exp = sub.add_parser("export", help="check an NDJSON export against its signed head")
+    exp.add_argument("--keys", required=True)
+    exp.add_argument("export")
     args = parser.parse_args(argv)
     try:
         keys = load_keys(_read(args.keys))
@@ -170,6 +207,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "inclusion":
             signed = verify_inclusion(_read(args.head), _read(args.entry), _read(args.proof), keys)
             print(f"OK entry {_read(args.entry)['index']} is in {signed.origin} at size {signed.tree_size}")
+        elif args.command == "export":
+            with open(args.export, encoding="utf-8") as handle:
+                count, signed = verify_export(handle.readlines(), keys)
+            print(f"OK {count} entries are in {signed.origin} at size {signed.tree_size}")
         else:
             first, second = verify_consistency(_read(args.old), _read(args.new), _read(args.proof), keys)
             print(f"OK {first.origin}: size {second.tree_size} extends size {first.tree_size}")

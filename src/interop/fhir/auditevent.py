@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Request
 from interop.api.deps import SessionDep, SettingsDep
 from interop.api.policy import require
 from interop.audit import service as audit_service
-from interop.audit.schemas import AuditEntity, AuditSearch
+from interop.audit.schemas import AuditEntity, AuditEventRead, AuditSearch
 from interop.context import RequestContext
 from interop.errors import NotFound
 from interop.fhir import search as fs
@@ -82,7 +82,30 @@ class PageRequest:
     criteria: AuditSearch
     count: int
     after_seq: int | None
+    after_part: int | None
     descending: bool
+
+
+def _cursor(values: list[str] | None) -> tuple[int | None, int | None]:
+    """``_cursor``: the last event given, ``seq-part`` (a bare ``seq``: after all of that record)."""
+    if not values:
+        return None, None
+    match = _CURSOR.match(values[-1])
+    if match is None:
+        raise fs.BadSearch("_cursor is not valid")
+    return int(match["seq"]), int(match["part"]) if match["part"] is not None else None
+
+
+_CURSOR = re.compile(r"^(?P<seq>[0-9]{1,18})(?:-(?P<part>[0-9]{1,6}))?$")
+
+
+def _cursor_of(event: AuditEventRead) -> str:
+    return f"{event.seq}-{event.part}"
+
+
+# An AuditEvent id: a stored record's seq, then ``-k`` for the k-th of its other patients (BALP: one event
+# per patient).
+_EVENT_ID = re.compile(r"^(?P<seq>[0-9]{1,18})(?:-(?P<part>[1-9][0-9]{0,5}))?$")
 
 
 def page_request(params: dict[str, list[str]]) -> PageRequest:
@@ -90,10 +113,12 @@ def page_request(params: dict[str, list[str]]) -> PageRequest:
     sort = (params.get("_sort") or ["date"])[-1]
     if sort not in ("date", "-date"):
         raise fs.BadSearch("_sort must be date or -date")
+    after_seq, after_part = _cursor(params.get("_cursor"))
     return PageRequest(
         criteria=criteria_from(params),
         count=fs.parse_count(params.get("_count")),
-        after_seq=fs.parse_cursor(params.get("_cursor")),
+        after_seq=after_seq,
+        after_part=after_part,
         descending=sort == "-date",
     )
 
@@ -120,6 +145,7 @@ async def search_audit_events(
         criteria=asked.criteria,
         count=asked.count,
         after_seq=asked.after_seq,
+        after_part=asked.after_part,
         descending=asked.descending,
     )
     # Audit of the audit: BALP PatientQuery, one event per patient whose access the page reveals.
@@ -139,7 +165,7 @@ async def search_audit_events(
             resource_type="AuditEvent",
             matches=[to_fhir(e, base=base) for e in events],
             total=None,
-            next_cursor=events[-1].seq if more and events else None,
+            next_cursor=_cursor_of(events[-1]) if more and events else None,
         )
     )
 
@@ -161,7 +187,12 @@ async def read_audit_event(
     settings: SettingsDep,
     ctx: Annotated[RequestContext, Depends(require("AuditEvent", "r"))],
 ) -> FhirResponse:
-    event = await audit_service.get_event(session, seq=int(id)) if id.isdigit() and len(id) < 19 else None
+    match = _EVENT_ID.match(id)
+    event = (
+        await audit_service.get_event(session, seq=int(match["seq"]), part=int(match["part"] or 0))
+        if match
+        else None
+    )
     if event is None:
         raise NotFound("AuditEvent not found")
     await audit_service.record(

@@ -6,7 +6,8 @@ C/R/U/D/E, outcome 0/4/8/12; agents: the client application (DICOM Source Role I
 when it reads), this server (the other of the two), and the acting user when the client names one (``IRCP``,
 requestor); source: this server (application server); entities: the X-Request-Id (``XrequestId``), the W3C
 trace id (``Traceparent``), the resources touched, the query (base64 and plain), and the patient. Extensions
-carry the chain position and hash.
+carry the record's seq (and the legacy chain's hash). A stored record concerns any number of patients and
+answers as one event per patient: ids ``seq`` for the first and ``seq-k`` for the k-th after it.
 """
 
 from __future__ import annotations
@@ -159,13 +160,14 @@ def to_fhir(event: AuditEventRead, *, base: str) -> dict[str, Any]:
         )
     resource: dict[str, Any] = {
         "resourceType": "AuditEvent",
-        "id": str(event.seq),
+        "id": event.id,
         "extension": [
             {
                 "url": CHAIN_EXTENSION,
                 "extension": [
                     {"url": "seq", "valueInteger": event.seq},
-                    {"url": "hash", "valueString": event.hash},
+                    # The legacy chain's hash; later records are proven by the tree (/v1/audit/proofs).
+                    *([{"url": "hash", "valueString": event.hash}] if event.hash else []),
                 ],
             }
         ],

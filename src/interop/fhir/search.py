@@ -274,7 +274,7 @@ def searchset(
     matches: list[dict[str, Any]],
     included: list[dict[str, Any]] = (),  # type: ignore[assignment]
     total: int | None,
-    next_cursor: int | None,
+    next_cursor: int | str | None,
 ) -> dict[str, Any]:
     query = [(k, v) for k, v in request.query_params.multi_items() if k != "_cursor"]
     self_url = f"{base}/{resource_type}" + (

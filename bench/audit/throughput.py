@@ -1,0 +1,174 @@
+"""Audit write-path bench (issue 19): audited transactions per second at concurrency 1, 4 and 16 against
+the same transactions without audit, and PostgreSQL CPU per clinic pull of 100 Tasks, in one run.
+
+    PYTHONPATH=src /work/main/.venv/bin/python bench/audit/throughput.py
+    PYTHONPATH=/work/wt/base/src /work/main/.venv/bin/python bench/audit/throughput.py   # the old code
+
+A transaction is the raw work of a small write (one INSERT into a bench table, as a Task update does)
+then COMMIT; audited, it also records one audit event (one patient) through ``audit_service.record``,
+exactly as the API does. Each concurrency runs both modes for ``--seconds`` each, interleaved in halves.
+A clinic pull is one transaction reading 100 rows and recording the search (100 Task entities, 100
+patients), as ``GET /fhir/Task`` does; its PostgreSQL CPU is the user+system time of every process of
+this PostgreSQL server (backends, WAL writer, checkpointer…, from /proc) over ``--pulls`` pulls, with and
+without the record. Uses DATABASE_URL when set (then CPU is not measured), else an embedded PostgreSQL in
+--data-dir. Prints one JSON summary; ratios are audited / unaudited.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+sys.path.insert(0, str(Path(__file__).parent))
+from run import prepare_database
+
+from interop.audit import service as audit_service
+from interop.audit.schemas import AuditEntity
+from interop.config import Settings
+from interop.context import Actor, RequestContext
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _ctx(i: int) -> RequestContext:
+    return RequestContext(
+        actor=Actor(client_id=f"clinic-{i % 50:03d}", role="clinic", user=None),
+        request_id=f"bench-{i}",
+        trace_id=f"{i:032x}",
+        network_address="10.0.0.7",
+    )
+
+
+async def _transactions(
+    maker: async_sessionmaker[AsyncSession], concurrency: int, seconds: float, audited: bool
+) -> int:
+    done = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker(w: int) -> None:
+        nonlocal done
+        i = w
+        while time.perf_counter() < deadline:
+            async with maker() as session:
+                await session.execute(text("INSERT INTO bench_work (payload) VALUES (:p)"), {"p": f"t{i}"})
+                if audited:
+                    await audit_service.record(
+                        session,
+                        _ctx(i),
+                        action="U",
+                        subtype="update",
+                        entities=[AuditEntity(type="Task", id=f"task-{i}")],
+                        patients=[f"p-{i}"],
+                    )
+                await session.commit()
+            done += 1
+            i += concurrency
+
+    await asyncio.gather(*(worker(w) for w in range(concurrency)))
+    return done
+
+
+def _server_cpu(postmaster: int) -> float:
+    """User + system seconds of the postmaster and all its children."""
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry) == postmaster or int(fields[1]) == postmaster:
+            total += int(fields[11]) + int(fields[12])
+    return total / TICK
+
+
+async def _pulls(
+    maker: async_sessionmaker[AsyncSession], n: int, audited: bool, postmaster: int | None
+) -> float:
+    before = _server_cpu(postmaster) if postmaster else 0.0
+    for k in range(n):
+        async with maker() as session:
+            ids = (await session.execute(text("SELECT id FROM bench_task ORDER BY id LIMIT 100"))).scalars()
+            rows = list(ids)
+            if audited:
+                await audit_service.record(
+                    session,
+                    _ctx(k),
+                    action="E",
+                    subtype="search-type",
+                    entities=[AuditEntity(type="Task", id=str(r)) for r in rows],
+                    patients=[f"Patient/p-{r}" for r in rows],
+                    query="status=requested&owner:identifier=***",
+                )
+            await session.commit()
+    return ((_server_cpu(postmaster) - before) * 1000 / n) if postmaster else float("nan")
+
+
+async def bench(url: str, data_dir: Path, seconds: float, pulls: int) -> dict[str, Any]:
+    audit_service.configure(Settings(database_url=url, data_dir=data_dir))
+    engine = create_async_engine(url, pool_size=20, max_overflow=0)
+    maker = async_sessionmaker(engine, expire_on_commit=False)
+    async with maker() as session:
+        await session.execute(
+            text("CREATE TABLE IF NOT EXISTS bench_work (id bigserial PRIMARY KEY, payload text)")
+        )
+        await session.execute(text("CREATE TABLE IF NOT EXISTS bench_task (id bigint PRIMARY KEY)"))
+        await session.execute(
+            text("INSERT INTO bench_task SELECT g FROM generate_series(1, 100) g ON CONFLICT DO NOTHING")
+        )
+        backend = int(await session.scalar(text("SELECT pg_backend_pid()")) or 0)
+        await session.commit()
+    postmaster = None
+    if not os.environ.get("DATABASE_URL"):
+        postmaster = int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    result: dict[str, Any] = {}
+    await _transactions(maker, 4, 1.0, True)  # warm up the pool and the caches
+    for c in (1, 4, 16):
+        counts = {True: 0, False: 0}
+        for audited in (False, True, True, False):
+            counts[audited] += await _transactions(maker, c, seconds / 2, audited)
+        result[f"c{c}_audited_tps"] = counts[True] / seconds
+        result[f"c{c}_unaudited_tps"] = counts[False] / seconds
+        result[f"c{c}_ratio"] = counts[True] / counts[False]
+    await _pulls(maker, 20, True, None)
+    without = await _pulls(maker, pulls, False, postmaster)
+    with_audit = await _pulls(maker, pulls, True, postmaster)
+    result["pull100_pg_cpu_ms_unaudited"] = without
+    result["pull100_pg_cpu_ms_audited"] = with_audit
+    result["pull100_pg_cpu_ms_for_audit"] = with_audit - without
+    async with maker() as session:
+        result["audit_rows"] = await session.scalar(text("SELECT count(*) FROM audit_event"))
+    await engine.dispose()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=8.0, help="per concurrency and mode")
+    parser.add_argument("--pulls", type=int, default=300)
+    parser.add_argument("--data-dir", type=Path, default=Path("/tmp/interop-bench-audit"))
+    parser.add_argument("--database", default="bench_audit_throughput")
+    args = parser.parse_args()
+    url, server = asyncio.run(prepare_database(args.data_dir, args.database, fresh=True))
+    try:
+        result = asyncio.run(bench(url, args.data_dir, args.seconds, args.pulls))
+    finally:
+        if server is not None:
+            server.stop()
+    print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in result.items()}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

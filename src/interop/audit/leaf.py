@@ -1,0 +1,58 @@
+"""The bytes of a tree leaf: one stored audit record in canonical form. Pure (no I/O).
+
+A record written before the compact storage (``patients`` NULL: one row per patient, the legacy hash chain
+included) is a leaf in the chain's canonical form (:mod:`interop.audit.chain`), so the leaves already in
+the tree keep verifying. A record written since (one per request) adds one key to that form:
+``"patients"``, the JSON array of the patient references it concerns, in recorded order (``patient`` is
+then null)::
+
+    {..., "patient": null, "patients": ["Patient/1", "Patient/2"], "query": ..., ...}
+
+Rows are given in ``LEAF_FIELDS`` order (the chain's ``ROW_FIELDS`` then ``patients``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from interop.audit import chain
+
+LEAF_FIELDS = (*chain.ROW_FIELDS, "patients")
+_PATIENTS = len(chain.ROW_FIELDS)
+
+
+def patients_text(refs: Sequence[str]) -> str:
+    """The stored (and hashed) form of a record's patients: a compact JSON array of references."""
+    return orjson.dumps(list(refs)).decode()
+
+
+def canonical_leaf(row: Sequence[Any]) -> bytes:
+    """The leaf bytes of one record given in ``LEAF_FIELDS`` order (``patients`` the stored JSON text)."""
+    body = chain.canonical_row(row[:_PATIENTS])
+    patients = row[_PATIENTS]
+    if patients is None:
+        return body
+    return _with_patients(body, patients.encode() if isinstance(patients, str) else patients)
+
+
+def _with_patients(body: bytes, patients: bytes) -> bytes:
+    # Keys are sorted: "patients" follows "patient" and precedes "query" (every record has both keys).
+    cut = body.rindex(b',"query":')  # the values after it are serialised here, never raw text
+    return body[:cut] + b',"patients":' + patients + body[cut:]
+
+
+def canonical_leaf_from_copy(line: bytes, fields: Sequence[bytes]) -> bytes:
+    """The leaf bytes rebuilt from one COPY text line (``LEAF_FIELDS`` first, NULL as empty), through
+    the chain's fast path where it applies."""
+    patients = fields[_PATIENTS]
+    if not patients:
+        return chain.canonical_from_copy(line, fields) or chain.canonical_from_copy_slow(fields)
+    # The fast path compares the quotes of the line with the entities' own: hand it the chain's fields only.
+    head = b"\t".join(fields[:_PATIENTS])
+    body = chain.canonical_from_copy(head, fields) or chain.canonical_from_copy_slow(fields)
+    if b"\\" in patients:  # a COPY escape: the stored text is what was hashed, so undo the escape only
+        patients = chain.unescape_copy(patients).encode()
+    return _with_patients(body, patients)
