@@ -3,7 +3,7 @@ hashing) with signed tree heads; events from before the tree also form a hash ch
 
 Owns the tables ``audit_event`` and ``audit_checkpoint`` (migration ``0002_audit``: append-only trigger,
 UPDATE/DELETE/TRUNCATE revoked, the non-owner role ``interop_app``) and ``audit_leaf``, ``audit_node``,
-``audit_head`` (migration ``0010_audit_merkle``), ``audit_event_patient`` (``0011_s19_audit_compact``:
+``audit_head`` (migration ``0010_audit_merkle``), ``audit_event_patient`` (``0012_audit_compact``:
 one row per patient of a record, for search by patient), all with the same protections. A leaf: it
 imports no other domain (only ``identity`` to screen for CURPs; its router declares policies through
 ``interop.api.policy``).

@@ -1,7 +1,7 @@
 """Tables of the audit domain: the event log, the Merkle tree over it with its signed tree heads, and the
 legacy hash chain's signed checkpoints.
 
-All are append-only: migrations ``0002_audit``, ``0010_audit_merkle`` and ``0011_s19_audit_compact``
+All are append-only: migrations ``0002_audit``, ``0010_audit_merkle`` and ``0012_audit_compact``
 install a trigger that refuses UPDATE, DELETE and TRUNCATE and revoke those privileges from PUBLIC. Events
 written before the tree log form a hash chain (``seq`` 1, 2, 3 … without gaps, ``hash`` = sha256(previous
 hash ‖ canonical form), :mod:`interop.audit.chain`), one row per patient; records written since have

@@ -1,7 +1,7 @@
 """compact audit storage: one record per request, its patients in a narrow side table
 
-Revision ID: 0011_s19_audit_compact
-Revises: 0010_audit_merkle
+Revision ID: 0012_audit_compact
+Revises: 0011_referral_context
 
 A request that touches many patients (a clinic pulling 100 Tasks) wrote one full ``audit_event`` row per
 patient, each with the GIN-indexed entities. From here it writes one record, with ``patients`` (the JSON
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0011_s19_audit_compact"
-down_revision: str | None = "0010_audit_merkle"
+revision: str = "0012_audit_compact"
+down_revision: str | None = "0011_referral_context"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

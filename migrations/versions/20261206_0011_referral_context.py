@@ -1,6 +1,6 @@
 """what a unit needs to act on a referral: when and where the visit was, what is asked, the unit's type
 
-Revision ID: 0011_s17_referral_context
+Revision ID: 0011_referral_context
 Revises: 0010_audit_merkle
 
 - ``referral.occurred_at``: the visit's instant (UTC), read in ``referral.time_zone`` (the IANA zone of
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0011_s17_referral_context"
+revision: str = "0011_referral_context"
 down_revision: str | None = "0010_audit_merkle"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
