@@ -111,3 +111,50 @@ async def seed_reviews(session: AsyncSession) -> dict[str, int]:
     ).scalar_one()
     await session.commit()
     return ids
+
+
+CASE_CURP = "PELR500314MDFRPS09"
+CASE_UNIT = "DFIMB000001"
+
+
+async def seed_case(
+    client: httpx.AsyncClient, session: AsyncSession, auth_headers: Callable[..., dict[str, str]]
+) -> dict[str, str]:
+    """One visit posted by Bienestar (a CURP the registry does not know), its Task read and accepted by
+    the unit's clinic system: a case across both institutions. Returns its ids."""
+    from sqlalchemy import text
+    from tests.referral.factories import add_unit, visit_body
+
+    await add_unit(session, CASE_UNIT, lat=19.4330, lon=-99.1330)
+    posted = (
+        await client.post(
+            "/v1/visits",
+            json=visit_body("CASO-1", person={"curp": CASE_CURP}),
+            headers=auth_headers("bienestar"),
+        )
+    ).json()
+    clinic = auth_headers("clinic", clues=[CASE_UNIT])
+    await client.get(f"/fhir/{posted['match']['patient']}", headers=clinic)
+    task = (await client.get(f"/fhir/{posted['task']}", headers=clinic)).json()
+    await client.put(f"/fhir/{posted['task']}", headers=clinic, json={**task, "status": "accepted"})
+    trace_id = (
+        await session.execute(text("SELECT trace_id FROM referral_visit WHERE visit_id = 'CASO-1'"))
+    ).scalar_one()
+    return {
+        "visit": "CASO-1",
+        "referral": posted["service_request"].split("/")[-1],
+        "task": posted["task"].split("/")[-1],
+        "patient": posted["match"]["patient"].split("/")[-1],
+        "trace": trace_id,
+    }
+
+
+async def sequence_audit(app: object) -> None:
+    """Run the audit sequencer now (the test app runs no worker): events become signed leaves."""
+    from interop.audit import sequencer
+    from interop.audit import service as audit_service
+
+    state = app.state  # type: ignore[attr-defined]
+    await sequencer.catch_up(
+        state.sessionmaker, signer=audit_service.current_signer(), origin=state.settings.audit_log_origin
+    )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from interop.web import oidc, reviews, signin
+from interop.web import cases, oidc, reviews, signin
 
 router = APIRouter(prefix="/app", include_in_schema=False)
-for _module in (signin, oidc, reviews):
+for _module in (signin, oidc, reviews, cases):
     router.include_router(_module.router)
