@@ -157,6 +157,12 @@ def _filters(
     return criteria, {k: v for k, v in kept.items() if v}
 
 
+def _flash(sess: web_session.WebSession, key: str, review_id: int) -> None:
+    """A message for the next page (several may queue: a decision saved, then the queue is empty)."""
+    queued = sess.get("flash")
+    sess.set("flash", [*(queued if isinstance(queued, list) else []), [key, review_id]][-3:])
+
+
 def _deferred(request: Request) -> frozenset[int]:
     found = web_session.load(request).get("deferred")
     return frozenset(i for i in found if isinstance(i, int)) if isinstance(found, list) else frozenset()
@@ -169,12 +175,12 @@ async def queue(
     person: Reviewer,
     entidad: Annotated[str | None, Query(max_length=2)] = None,
     source: Annotated[str | None, Query(pattern="^(batch|visit)?$")] = None,
-    run: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    run: Annotated[str | None, Query(max_length=18, pattern=r"^\d*$")] = None,
     age: Annotated[str | None, Query(pattern="^(hoy|semana|antigua)?$")] = None,
     band: Annotated[str | None, Query(pattern="^(alta|media|baja)?$")] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
-    criteria, kept = _filters(entidad, source, run, age, band)
+    criteria, kept = _filters(entidad, source, int(run) if run else None, age, band)
     items, total = await review_queue.filter_reviews(
         session, criteria=criteria, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
     )
@@ -215,7 +221,7 @@ async def next_review(
     )
     found = await review_queue.next_open_after(session, criteria=criteria, skip=_deferred(request))
     if found is None:
-        web_session.load(request).set("flash", ["review.none_left", 0])
+        _flash(web_session.load(request), "review.none_left", 0)
         return RedirectResponse(f"/app/reviews?{urlencode(kept)}", status_code=303)
     return RedirectResponse(f"/app/reviews/{found}?{urlencode(kept)}", status_code=303)
 
@@ -277,14 +283,14 @@ async def decide(
             entities=[AuditEntity(type="MatchReview", id=str(review_id))],
             query="defer",
         )
-        sess.set("flash", ["review.deferred", review_id])
+        _flash(sess, "review.deferred", review_id)
     else:
         try:
             await reviews.decide_review(
                 session, person.ctx, review_id=review_id, decision=decision, reason=reason.strip()
             )
         except ReviewAlreadyDecided:
-            sess.set("flash", ["review.already", review_id])
+            _flash(sess, "review.already", review_id)
             return RedirectResponse(f"/app/reviews/{review_id}", status_code=303)
-        sess.set("flash", ["review.saved", review_id])
+        _flash(sess, "review.saved", review_id)
     return RedirectResponse(f"/app/reviews/next?{urlencode({'back': back})}", status_code=303)
