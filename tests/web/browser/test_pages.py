@@ -54,6 +54,11 @@ def test_local_sign_in_with_totp_and_a_refused_role(page: Page, live_settings: S
     secret = _user(live_settings, "auditora", "auditor", totp=True)
     _sign_in(page, "auditora", secret, shots="signin")
     check_page(page, "home")
+    # A form posted from elsewhere (the session cookie goes along, the CSRF token cannot): refused.
+    forged = page.request.post("/app/logout", form={"csrf_token": "not-this-session"})
+    assert forged.status == 403
+    page.reload()
+    expect(page.get_by_text("Sesión de auditora")).to_be_visible()
     page.goto("/app/reviews")
     expect(page.get_by_role("alert")).to_contain_text("Su rol no permite")
     check_page(page, "forbidden")
