@@ -28,6 +28,10 @@ async def test_local_sign_in_reaches_home_and_the_cookie_is_locked_down(
     assert home.status_code == 200
     assert "rev1" in home.text
     assert 'lang="es-MX"' in home.text
+    # One CSP, the page's own (a second, stricter one from the API middleware blocked the stylesheet).
+    assert len(home.headers.get_list("content-security-policy")) == 1
+    assert "style-src 'self'" in home.headers["content-security-policy"]
+    assert home.headers.get_list("cache-control") == ["no-store"]
 
 
 async def test_totp_is_asked_after_the_password_and_a_wrong_code_is_refused(
