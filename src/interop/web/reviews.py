@@ -11,7 +11,7 @@ audits it with the person as the acting user. Deferring keeps the review open (n
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -25,15 +25,17 @@ from interop.matching.errors import ReviewAlreadyDecided
 from interop.web import messages, review_view
 from interop.web import session as web_session
 from interop.web.deps import Person, require_person
-from interop.web.pages import WebRoute, render
+from interop.web.pages import PageNotFound, WebRoute, render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 Reviewer = Annotated[Person, Depends(require_person("reviewer"))]
 PAGE_SIZE = 25
 _MAX_DEFERRED = 200
-# HOOK(s16): reversal of a decision is built as a service function on branch s16 (the referral loop).
-# When it lands, set this to that function's availability and call it from ``reverse`` below.
-REVERSAL_AVAILABLE = False
+# HOOK(s16): reversal of a decision is ``matching.reviews.reverse_decision`` on branch s16 (the function
+# behind ``POST /v1/match-reviews/{id}/reversal``). Until that branch is merged it does not exist here and
+# the page offers no reversal; once merged, the button and ``POST /app/reviews/{id}/reversal`` work as is.
+_REVERSE: Any = getattr(reviews, "reverse_decision", None)
+REVERSAL_AVAILABLE = _REVERSE is not None
 
 messages.add(
     {
@@ -96,6 +98,7 @@ messages.add(
         "review.deferred": "Revisión n.º {id} diferida: queda abierta para después.",
         "review.already": "Otra persona ya decidió esta revisión.",
         "review.reverse": "Revertir la decisión",
+        "review.reversed": "Decisión revertida en la revisión n.º {id}.",
         "review.skip": "Saltar a la siguiente",
         "review.back": "Volver a la cola",
         "review.none_left": "No quedan revisiones pendientes con estos filtros.",
@@ -294,3 +297,19 @@ async def decide(
             return RedirectResponse(f"/app/reviews/{review_id}", status_code=303)
         _flash(sess, "review.saved", review_id)
     return RedirectResponse(f"/app/reviews/next?{urlencode({'back': back})}", status_code=303)
+
+
+@router.post("/reviews/{review_id}/reversal")
+async def reverse(
+    request: Request,
+    session: SessionDep,
+    person: Reviewer,
+    review_id: DbId,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Reverse a decided review through the API's own function (see ``REVERSAL_AVAILABLE``)."""
+    if _REVERSE is None:
+        raise PageNotFound()
+    await _REVERSE(session, person.ctx, review_id=review_id, reason=reason.strip())
+    _flash(web_session.load(request), "review.reversed", review_id)
+    return RedirectResponse(f"/app/reviews/{review_id}", status_code=303)
