@@ -103,7 +103,10 @@ class RequestContextMiddleware:
                 headers.append((b"x-request-id", request_id.encode()))
                 headers.append((b"traceparent", f"00-{trace_id}-{span_id}-01".encode()))
                 headers.append((b"content-language", language.encode()))
-                headers.extend(SECURITY_HEADERS)
+                # A response that sets one of these itself keeps its own (the /app pages' CSP loads
+                # their stylesheet and script); a second header would be enforced too and block them.
+                present = {name.lower() for name, _ in headers}
+                headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
                 message["headers"] = headers
             await send(message)
 
