@@ -1,7 +1,7 @@
 """people's accounts for the web pages
 
-Revision ID: 0011_s18a_accounts
-Revises: 0010_audit_merkle
+Revision ID: 0013_accounts
+Revises: 0012_audit_compact
 
 ``account_user``: local accounts (argon2 password hash, TOTP seed, lockout counters) and accounts that
 sign in through OpenID Connect. The app role gets the rights 0009's default privileges give every new
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0011_s18a_accounts"
-down_revision: str | None = "0010_audit_merkle"
+revision: str = "0013_accounts"
+down_revision: str | None = "0012_audit_compact"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
