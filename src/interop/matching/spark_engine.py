@@ -112,7 +112,7 @@ class SparkScorer:
         self._dir = workdir / "spark"
         self._dir.mkdir(parents=True, exist_ok=True)
         spark.sparkContext.setCheckpointDir(str(self._dir / "checkpoints"))
-        self._db = SparkAPI(spark_session=spark, break_lineage_method="parquet")
+        self._db = SparkAPI(spark_session=spark, break_lineage_method="parquet")  # type: ignore[no-untyped-call]
         # Blocking decides which pairs are compared (the current rules, as in ``linkage.Scorer``).
         self._settings = spark_settings(
             {
