@@ -19,11 +19,15 @@ import sqlglot
 from sqlglot import exp
 
 
-def _rewrite(node: exp.Expression) -> exp.Expression:
-    if isinstance(node, exp.ArrayOverlaps):
-        return exp.Anonymous(this="arrays_overlap", expressions=[node.this, node.expression])
+def _split(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.Split):
         return exp.Anonymous(this="split", expressions=[node.this, node.expression])
+    return node
+
+
+def _overlaps(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.ArrayOverlaps):
+        return exp.Anonymous(this="arrays_overlap", expressions=[node.this, node.expression])
     return node
 
 
@@ -32,7 +36,7 @@ def to_spark(sql: str) -> str:
     if sql.strip().upper() == "ELSE":
         return sql
     tree = sqlglot.parse_one(sql, read="duckdb")
-    return str(tree.transform(_rewrite).sql(dialect="spark"))
+    return str(tree.transform(_split).transform(_overlaps).sql(dialect="spark"))
 
 
 def spark_settings(settings: dict[str, Any]) -> dict[str, Any]:
