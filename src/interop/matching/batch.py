@@ -294,10 +294,12 @@ def links_sql(settings: dict[str, Any], model_version: str, run_id: int, *, scor
                'POSSIBLE_MATCH', 'AUTO', p.match_probability, '{version}', {evidence}, {int(run_id)}
         FROM possible v JOIN pred p ON p.unique_id_l = v.left_id AND p.unique_id_r = v.right_id
     """
-    # One link per (record, person): a record's MATCH wins over a POSSIBLE_MATCH to the same person.
+    # One link per (record, person): a record's MATCH wins over a POSSIBLE_MATCH to the same person,
+    # and of two review pairs to one person the likelier one gives the link its score (whichever
+    # engine scored them: the choice must not depend on the order rows arrive in).
     return f"""
         SELECT DISTINCT ON (c0, c1, c2) * FROM ({body}) AS l (c0, c1, c2, c3, c4, c5, c6, c7, c8)
-        ORDER BY c0, c1, c2, c3 = 'MATCH' DESC
+        ORDER BY c0, c1, c2, c3 = 'MATCH' DESC, c5 DESC NULLS LAST, c7
     """
 
 

@@ -15,6 +15,7 @@ on shared storage with ``INTEROP_SPARK_WORKDIR``).
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,7 @@ def session(
             .config("spark.driver.memory", driver_memory)
             .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.session.timeZone", "UTC")
         )
         for key, value in conf.items():
@@ -122,6 +124,8 @@ class SparkScorer:
         )
         self._tf = tf
         self._n = 0
+        # Temporary views live as long as the session (a worker's many runs): names unique per scorer.
+        self._tag = secrets.token_hex(4)
 
     def _to_spark(self, table: str) -> Any:
         """``table`` (DuckDB) as Parquet partitioned by entidad, read back by Spark."""
@@ -132,9 +136,10 @@ class SparkScorer:
             f"TO '{path}' (FORMAT parquet, PARTITION_BY (part), OVERWRITE_OR_IGNORE)"
         ).fetchall()
         frame = self._spark.read.parquet(str(path)).select(*FEATURE_COLUMNS)
-        return self._db.register(frame, table_name=f"in_{self._n}_{table}")
+        return self._db.register(frame, table_name=f"in_{self._tag}_{self._n}_{table}")
 
     def _register_tf(self, linker: Any) -> None:
+        self._n += 1
         for column, shares in self._tf.items():
             path = self._dir / f"tf_{column}.parquet"
             if not path.exists():
@@ -149,7 +154,7 @@ class SparkScorer:
                 )
             frame = self._spark.read.parquet(str(path))
             linker.table_management.register_term_frequency_lookup(
-                self._db.register(frame, table_name=f"__interop_tf_{column}"), column
+                self._db.register(frame, table_name=f"__interop_tf_{self._tag}_{self._n}_{column}"), column
             )
 
     def _linker(self, frame: Any) -> Any:
