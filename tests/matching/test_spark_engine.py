@@ -263,3 +263,38 @@ async def test_engines_score_the_same_pairs_from_one_model(
     assert len(duck) > 50
     assert parts == {"part"}
     _close(duck, on_spark)
+
+
+def test_an_unknown_engine_is_a_plain_message_and_a_non_zero_exit() -> None:
+    from typer.testing import CliRunner
+
+    from interop.cli import app as cli_app
+
+    result = CliRunner().invoke(cli_app, ["match", "run", "--engine", "hadoop"])
+    assert result.exit_code == 2
+    assert "motor desconocido" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.asyncio
+async def test_a_run_on_an_engine_that_cannot_start_fails_once_with_the_reason(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], session: AsyncSession
+) -> None:
+    """A queued run naming an unknown engine fails for good, with words on the run, not a stack."""
+    await load_population(session, make_people(40))
+    ctx = system_context(request_id="r", trace_id="0" * 32)
+    run = await service.start_run(session, ctx)
+    await session.commit()
+    await session.execute(
+        text("UPDATE job SET payload = jsonb_set(payload, '{engine}', '\"hadoop\"') WHERE id = :id"),
+        {"id": run.job_id},
+    )
+    await session.commit()
+    assert run.job_id is not None
+    state = await Worker(settings, sessionmaker).run_until_done(run.job_id)
+    assert state == "failed"
+    async with sessionmaker() as s:
+        row, _ = await service.get_run(s, run_id=run.id)
+    assert row.status == "failed"
+    assert row.error is not None
+    assert "unknown engine" in row.error
