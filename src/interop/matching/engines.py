@@ -26,6 +26,8 @@ class PairScorer(Protocol):
 
     def predict_new(self, new: str, existing: str, *, threshold: float, out: str) -> str: ...
 
+    def close(self) -> None: ...
+
 
 def scorer(
     engine: str,

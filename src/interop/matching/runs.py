@@ -213,16 +213,19 @@ class _Run:
             layout=result.layout,
             workdir=self.workdir,
         )
-        result.pairs = await asyncio.to_thread(
-            batch.predict,
-            con,
-            settings=model.settings,
-            tf=model.tf,
-            threshold=self.settings.match_review_threshold,
-            incremental=not full,
-            layout=result.layout,
-            scorer=scorer,
-        )
+        try:
+            result.pairs = await asyncio.to_thread(
+                batch.predict,
+                con,
+                settings=model.settings,
+                tf=model.tf,
+                threshold=self.settings.match_review_threshold,
+                incremental=not full,
+                layout=result.layout,
+                scorer=scorer,
+            )
+        finally:
+            await asyncio.to_thread(scorer.close)
 
     async def write_files(self, con: Any, model: LoadedModel, result: _Scoring) -> None:
         """The CSV files ``store.write`` copies in: links, reviews, new persons, records."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import shutil
 import threading
 from pathlib import Path
 from typing import Any
@@ -174,6 +175,14 @@ class SparkScorer:
             reads.append(f"SELECT * FROM read_parquet('{path}/*.parquet')")
         self._con.execute(f"CREATE OR REPLACE TABLE {out} AS " + " UNION ALL BY NAME ".join(reads)).fetchall()
         return out
+
+    def close(self) -> None:
+        """Forget the run's views and delete its Parquet (records of people: not left on shared storage)."""
+        # Splink's intermediate views too (runs are one at a time: they share a queue key).
+        for name in self._spark.catalog.listTables():
+            if name.isTemporary and (self._tag in name.name or name.name.startswith("__splink__")):
+                self._spark.catalog.dropTempView(name.name)
+        shutil.rmtree(self._dir, ignore_errors=True)
 
     def predict_all(self, table: str, *, threshold: float, out: str, chunks: int = 1) -> str:
         """Every blocked pair within ``table`` scoring at least ``threshold``."""
