@@ -170,12 +170,15 @@ async def _equivalent_runs(
         await insert_record(session, lookalike, source="patients", record_id=f"L{p.key}")
         truth[f"patients|L{p.key}"] = -p.key
     await session.commit()
-    ran = settings.model_copy(update=SPARK)
+    shared = settings.data_dir / "spark-shared"
+    ran = settings.model_copy(update={**SPARK, "spark_workdir": shared})
     duck = await _run(ran, sm, engine="duckdb")
     on_duckdb = await _snapshot(session)
     await _wipe_index(session)
     on_spark_counts = await _run(ran, sm, engine="spark")
     on_spark = await _snapshot(session)
+    # The run's Parquet (people's records) is not left behind on the shared storage.
+    assert not [p for p in shared.rglob("*") if p.is_file()]
     assert duck["engine"] == "duckdb"
     assert on_spark_counts["engine"] == "spark"
     assert on_spark_counts["records"] == len(truth)
