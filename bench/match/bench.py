@@ -6,6 +6,7 @@ data, the review queue, reliability of the scores, and ``$match`` latency in pro
     python bench/match/bench.py --generator kin --people 100000 --seed 5 --work /tmp/bm-kin --baseline \
         --latency 500 --http 500
     python bench/match/bench.py --febrl 4 --work /tmp/bm-febrl4 --baseline
+    python bench/match/bench.py --people 100000 --work /tmp/bm-spark --engine spark   # DuckDB vs Spark
 
 Steps: synth → import units, roll, patients (embedded PostgreSQL in WORK/data) → ``interop match run``
 (wall time, peak RSS) → ``interop match evaluate`` → optionally the plain Splink run (same process, wall
@@ -431,6 +432,12 @@ def main() -> None:
     ap.add_argument("--json-out", type=Path, help="Also write the JSON document here.")
     ap.add_argument("--retrain", action="store_true")
     ap.add_argument(
+        "--engine",
+        choices=("duckdb", "spark"),
+        default="duckdb",
+        help="spark: the DuckDB run, then the Spark run with its model, side by side (engine_compare.py).",
+    )
+    ap.add_argument(
         "--empty-index",
         action="store_true",
         help="Empty the person index first (the model stays): time a first run on data already loaded.",
@@ -487,6 +494,15 @@ def main() -> None:
         result["import_wall_s"] = imports
     if args.empty_index:
         empty_person_index(env)
+    if args.engine == "spark":
+        from engine_compare import compare
+
+        result["engines"] = compare(INTEROP, env, synth, accuracy=accuracy, empty_index=empty_person_index)
+        text = json.dumps(result, indent=2)
+        print(text)
+        if args.json_out:
+            args.json_out.write_text(text + "\n")
+        return
     result["interop_match_run"] = run_match(env, args.retrain)
     ran = not result["interop_match_run"].get("failed")
     if ran:

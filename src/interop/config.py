@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -102,6 +103,15 @@ class Settings(BaseSettings):
     # Matching thresholds (match probability).
     match_auto_threshold: float = 0.99
     match_review_threshold: float = 0.5
+    # Batch linkage engine: DuckDB in this process, or Splink's Spark backend (extra ``interop[spark]``).
+    match_engine: Literal["duckdb", "spark"] = "duckdb"
+    spark_master: str = Field(default="local[*]", description="local[N], spark://host:7077 or k8s://...")
+    spark_driver_memory: str = "2g"
+    spark_shuffle_partitions: int = Field(default=16, ge=1)
+    spark_conf: dict[str, str] = Field(default_factory=dict, description="Further Spark settings (JSON).")
+    spark_workdir: Path | None = Field(
+        default=None, description="Where a run's Parquet goes; on a cluster, storage every executor sees."
+    )
 
     # Auth: the embedded issuer by default; an external issuer when jwks_url is set.
     auth_issuer: str = "interop"

@@ -218,3 +218,41 @@ def test_a_first_load_is_settled_in_sql_but_conflicts_go_through_the_rules() -> 
     assert via["p|1"] == via["p|2"] == ("p|1", "p|2")
     assert person_of["p|3"] == person_of["p|4"] != person_of["p|5"]
     assert len(set(person_of.values())) == 4
+
+
+def test_components_are_found_in_sql_as_a_union_find_would() -> None:
+    """Components of the auto-link graph (a long chain, stars, pairs, random edges), each named by its
+    least node id, computed in DuckDB without the graph entering Python."""
+    rng = random.Random(9)
+    edges = [(f"c{i:03d}", f"c{i + 1:03d}") for i in range(60)]  # one chain of 61 records
+    edges += [(f"s{k}", f"s{k}_{j}") for k in range(5) for j in range(6)]
+    edges += [(f"r{rng.randrange(300):03d}", f"r{rng.randrange(300):03d}") for _ in range(250)]
+    edges = [(a, b) for a, b in edges if a != b]
+    con = duckdb.connect()
+    con.register("e_arrow", pa.table({"l": [a for a, _ in edges], "r": [b for _, b in edges]}))
+    con.execute("CREATE TABLE auto_edge AS SELECT l, r, 1.0 AS w, 1 AS k FROM e_arrow").fetchall()
+    for table in ("scored (unique_id VARCHAR)", "manual (uid VARCHAR)", "previous (unique_id VARCHAR)"):
+        con.execute(f"CREATE TABLE {table}").fetchall()
+    clustering._components(con)
+    got: dict[str, set[str]] = {}
+    for uid, comp in con.execute("SELECT uid, comp FROM cl_member").fetchall():
+        got.setdefault(str(comp), set()).add(uid)
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    for a, b in edges:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    expected: dict[str, set[str]] = {}
+    for node in {u for e in edges for u in e}:
+        expected.setdefault(find(node), set()).add(node)
+    assert sorted(map(sorted, got.values())) == sorted(map(sorted, expected.values()))
+    ids = dict(con.execute("SELECT uid, id FROM cl_node").fetchall())
+    for comp, members in got.items():
+        assert int(comp) == min(ids[u] for u in members)
+    assert any(len(m) == 61 for m in got.values())

@@ -609,3 +609,30 @@ def test_without_curps_names_and_address_anchor_a_pair_missing_a_birth_date_in_s
         scored = PairScore(30.0, 0.999999, tuple(FieldEvidence(n, levels[n], w) for n, w in weights.items()))
         graded = _grade(scored, auto_threshold=0.99, review_threshold=0.5, undated=undated)
         assert (graded == "certain") == anchored, (names, weights)
+
+
+def test_a_records_link_to_a_person_takes_the_likelier_review_pairs_score() -> None:
+    """Two review pairs tie record L to one person (through A and through B): the one POSSIBLE_MATCH
+    link takes the likelier pair's score, whatever order the engine returned the pairs in."""
+    from interop.matching import batch as batch_module
+
+    settings = {
+        "comparisons": [{"output_column_name": "curp", "comparison_levels": [{"sql_condition": "ELSE"}]}]
+    }
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE assigned (unique_id VARCHAR, person_id VARCHAR, via_left VARCHAR, via_right VARCHAR)"
+    ).fetchall()
+    con.execute(
+        "CREATE TABLE possible AS SELECT * FROM (VALUES ('roll|L', 'roll|A', 'p1'), "
+        "('roll|L', 'roll|B', 'p1')) AS t (left_id, right_id, person_id)"
+    ).fetchall()
+    for order in ("ASC", "DESC"):
+        con.execute(
+            "CREATE OR REPLACE TABLE pred AS SELECT * FROM (VALUES "
+            "('roll|L', 'roll|A', 0.6::DOUBLE, 1.0::DOUBLE), "
+            f"('roll|L', 'roll|B', 0.9, 2.0)) AS t (unique_id_l, unique_id_r, match_probability, mw_curp) "
+            f"ORDER BY match_probability {order}"
+        ).fetchall()
+        rows = con.execute(batch_module.links_sql(settings, "v1", 1, scored_pairs=True)).fetchall()
+        assert [(r[0], r[1], r[2], r[3], r[5]) for r in rows] == [("roll", "L", "p1", "POSSIBLE_MATCH", 0.9)]

@@ -60,6 +60,117 @@ class _Union:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
+class _Groups:
+    """Groups of records (and existing persons) joined by auto edges, under the rules above."""
+
+    def __init__(
+        self,
+        person_of: dict[str, uuid.UUID],
+        free: set[str],
+        manual_no_match: Mapping[str, set[uuid.UUID]],
+        conflict: Callable[[str, str], bool] | None,
+    ):
+        self.person_of, self.free = person_of, free
+        self.manual_no_match, self.conflict = manual_no_match, conflict
+        self.union = _Union()
+        self.ties: dict[tuple[str, str], float] = defaultdict(float)  # (record node, person node) -> weight
+        self.best_edge: dict[str, Edge] = {}
+        # Records of each group, for the conflict check (person nodes: their unchanged records).
+        self.members_of: dict[str, list[str]] = {}
+        if conflict is not None:
+            for record, person in person_of.items():
+                if record not in free:
+                    self.members_of.setdefault("p:" + str(person), []).append(record)
+
+    def node(self, record: str) -> str | None:
+        if record in self.free:
+            return "r:" + record
+        person = self.person_of.get(record)
+        return None if person is None else "p:" + str(person)
+
+    def _members(self, root: str) -> list[str]:
+        if root not in self.members_of:
+            self.members_of[root] = [root[2:]] if root.startswith("r:") else []
+        return self.members_of[root]
+
+    def _clash(self, ra: str, rb: str) -> bool:
+        if self.conflict is None:
+            return False
+        ma, mb = self._members(ra), self._members(rb)
+        if len(ma) * len(mb) > 400:
+            return False  # a group this large is already a problem no check can fix cheaply
+        return any(self.conflict(x, y) for x in ma for y in mb)
+
+    def _refused(self, edge: Edge, a: str, b: str) -> bool:
+        """A record's MANUAL NO_MATCH with the person at the edge's other end."""
+        no = self.manual_no_match
+        return bool(no) and (
+            (b.startswith("p:") and uuid.UUID(b[2:]) in no.get(edge.left, ()))
+            or (a.startswith("p:") and uuid.UUID(a[2:]) in no.get(edge.right, ()))
+        )
+
+    def take(self, edge: Edge) -> None:
+        """Join the groups at the edge's ends, unless a rule keeps them apart."""
+        a, b = self.node(edge.left), self.node(edge.right)
+        if a is None or b is None or a == b:
+            return
+        find = self.union.find
+        ra, rb = find(a), find(b)
+        if ra == rb:
+            return  # already together: nothing below could change
+        a_person, b_person = a.startswith("p:"), b.startswith("p:")
+        if a_person and b_person:
+            return  # never merge two existing persons automatically
+        if self._refused(edge, a, b):
+            return
+        if ra.startswith("p:") and rb.startswith("p:"):
+            return  # the two groups already hold two existing persons
+        if self._clash(ra, rb):
+            return
+        self._join(a, b, ra, rb, edge)
+        if a_person != b_person:
+            self.ties[(b, a) if a_person else (a, b)] += edge.weight
+
+    def _join(self, a: str, b: str, ra: str, rb: str, edge: Edge) -> None:
+        self.union.union(a, b)
+        if self.conflict is not None:
+            root = self.union.find(a)
+            merged = self._members(ra) + self._members(rb)
+            self.members_of[root] = merged
+            self.members_of.pop(rb if root == ra else ra, None)
+        for rec in (edge.left, edge.right):
+            if rec in self.free and (rec not in self.best_edge or edge.weight > self.best_edge[rec].weight):
+                self.best_edge[rec] = edge
+
+    def record_groups(self) -> dict[str, list[str]]:
+        """The free records of each group, by the group's root."""
+        members: dict[str, list[str]] = defaultdict(list)
+        for record in self.free:
+            members[self.union.find("r:" + record)].append(record)
+        return members
+
+    def strength(self) -> dict[str, dict[str, float]]:
+        """Tie strength of each group to each existing person it touches."""
+        out: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        for (rec_node, person_node), w in self.ties.items():
+            out[self.union.find(rec_node)][person_node] += w
+        return out
+
+
+def _held_ids(
+    previous: Mapping[str, uuid.UUID],
+    existing: Mapping[str, uuid.UUID],
+    manual_match: Mapping[str, uuid.UUID],
+    held: Collection[uuid.UUID] | None,
+) -> set[str]:
+    """Former persons still held by records outside this run's scored ones (not to be reused)."""
+    if not previous:
+        return set()
+    if held is None:
+        return {str(p) for p in existing.values()} | {str(p) for p in manual_match.values()}
+    return {str(p) for p in held}
+
+
 def assign_persons(
     *,
     scored: Iterable[str],
@@ -76,106 +187,18 @@ def assign_persons(
     every unchanged record of each person an edge touches); ``previous``: person a scored record had
     before this run; ``edges``: auto-link pairs; ``held``: former persons still held by records outside
     ``scored`` (by default the persons of ``existing`` and ``manual_match``)."""
-    scored_set = set(scored)
     person_of: dict[str, uuid.UUID] = dict(existing)
     person_of.update(manual_match)
-    free = {r for r in scored_set if r not in manual_match}
-
-    def node(record: str) -> str | None:
-        if record in free:
-            return "r:" + record
-        person = person_of.get(record)
-        return None if person is None else "p:" + str(person)
-
-    groups = _Union()
-    ties: dict[tuple[str, str], float] = defaultdict(float)  # (record node, person node) -> weight
-    best_edge: dict[str, Edge] = {}
-    # Records of each group, for the conflict check (person nodes: their unchanged records).
-    members_of: dict[str, list[str]] = {}
-    if conflict is not None:
-        for record, person in person_of.items():
-            if record not in free:
-                members_of.setdefault("p:" + str(person), []).append(record)
-
-    def group_members(root: str) -> list[str]:
-        if root not in members_of:
-            members_of[root] = [root[2:]] if root.startswith("r:") else []
-        return members_of[root]
-
-    def clash(ra: str, rb: str) -> bool:
-        if conflict is None:
-            return False
-        ma, mb = group_members(ra), group_members(rb)
-        if len(ma) * len(mb) > 400:
-            return False  # a group this large is already a problem no check can fix cheaply
-        return any(conflict(x, y) for x in ma for y in mb)
-
-    find = groups.find
+    free = {r for r in set(scored) if r not in manual_match}
+    groups = _Groups(person_of, free, manual_no_match, conflict)
     for edge in sorted(edges, key=lambda e: -e.weight):
-        a, b = node(edge.left), node(edge.right)
-        if a is None or b is None or a == b:
-            continue
-        ra, rb = find(a), find(b)
-        if ra == rb:
-            continue  # already together: nothing below could change
-        a_person, b_person = a.startswith("p:"), b.startswith("p:")
-        if a_person and b_person:
-            continue  # never merge two existing persons automatically
-        if manual_no_match and (
-            (b_person and uuid.UUID(b[2:]) in manual_no_match.get(edge.left, ()))
-            or (a_person and uuid.UUID(a[2:]) in manual_no_match.get(edge.right, ()))
-        ):
-            continue
-        if ra.startswith("p:") and rb.startswith("p:"):
-            continue  # the two groups already hold two existing persons
-        if clash(ra, rb):
-            continue
-        groups.union(a, b)
-        if conflict is not None:
-            root = find(a)
-            merged = group_members(ra) + group_members(rb)
-            members_of[root] = merged
-            members_of.pop(rb if root == ra else ra, None)
-        for rec in (edge.left, edge.right):
-            if rec in free and (rec not in best_edge or edge.weight > best_edge[rec].weight):
-                best_edge[rec] = edge
-        if a_person != b_person:
-            ties[(b, a) if a_person else (a, b)] += edge.weight
-
-    members: dict[str, list[str]] = defaultdict(list)
-    for record in free:
-        members[find("r:" + record)].append(record)
-    # Tie strength of each group to each existing person it touches.
-    strength: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for (rec_node, person_node), w in ties.items():
-        strength[find(rec_node)][person_node] += w
-
+        groups.take(edge)
     result = Assignment(person_of=person_of)
-    reused: set[str] = set()
-    if not previous:
-        held_ids: set[str] = set()
-    elif held is None:
-        held_ids = {str(p) for p in existing.values()} | {str(p) for p in manual_match.values()}
-    else:
-        held_ids = {str(p) for p in held}
+    chooser = _Chooser(previous, _held_ids(previous, existing, manual_match, held), new_id, result)
+    strength = groups.strength()
     # Larger groups first, so a split person keeps its id on its larger part.
-    for root, records in sorted(members.items(), key=lambda kv: (-len(kv[1]), kv[0])):
-        tied = strength.get(root)
-        if tied:
-            chosen = uuid.UUID(max(sorted(tied), key=lambda p: tied[p])[2:])
-        else:
-            # A record's former person is reused only when no unchanged record still holds it.
-            before = (
-                sorted({str(previous[r]) for r in records if r in previous} - held_ids - reused)
-                if previous
-                else []
-            )
-            if before:
-                chosen = uuid.UUID(before[0])
-                reused.add(before[0])
-            else:
-                chosen = new_id()
-                result.new_persons.add(chosen)
+    for root, records in sorted(groups.record_groups().items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        chosen = chooser.person_for(records, strength.get(root))
         for record in records:
             if chosen in manual_no_match.get(record, set()):
                 alone = new_id()
@@ -183,6 +206,38 @@ def assign_persons(
                 person_of[record] = alone
                 continue
             person_of[record] = chosen
-            if record in best_edge:
-                result.via[record] = best_edge[record]
+            if record in groups.best_edge:
+                result.via[record] = groups.best_edge[record]
     return result
+
+
+class _Chooser:
+    """The person a group becomes: the existing person it is most tied to, else a former person of
+    its records that nobody else holds, else a new one."""
+
+    def __init__(
+        self,
+        previous: Mapping[str, uuid.UUID],
+        held_ids: set[str],
+        new_id: Callable[[], uuid.UUID],
+        result: Assignment,
+    ):
+        self.previous, self.held_ids, self.new_id, self.result = previous, held_ids, new_id, result
+        self.reused: set[str] = set()
+
+    def person_for(self, records: list[str], tied: Mapping[str, float] | None) -> uuid.UUID:
+        if tied:
+            return uuid.UUID(max(sorted(tied), key=lambda p: tied[p])[2:])
+        # A record's former person is reused only when no unchanged record still holds it.
+        previous = self.previous
+        before = (
+            sorted({str(previous[r]) for r in records if r in previous} - self.held_ids - self.reused)
+            if previous
+            else []
+        )
+        if before:
+            self.reused.add(before[0])
+            return uuid.UUID(before[0])
+        chosen = self.new_id()
+        self.result.new_persons.add(chosen)
+        return chosen

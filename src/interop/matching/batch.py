@@ -14,6 +14,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 
 from interop.matching import linkage, spec
 from interop.matching.conflict import relatives_lookalike_sql
+from interop.matching.engines import PairScorer
 from interop.matching.features import (
     FEATURE_COLUMNS,
     MatchFeatures,
@@ -181,12 +182,13 @@ def predict(
     threshold: float,
     incremental: bool,
     layout: Layout | None = None,
+    scorer: PairScorer | None = None,
 ) -> int:
     """Score the ``scored`` records (among themselves, and against ``unscored`` when incremental) into
     ``pred`` (Splink's rows) and ``edge``: each pair's records, weight and probability, whether it may
     be linked automatically, and ``k``, its rank in the order assignment takes edges. Returns the
-    number of pairs."""
-    scorer = linkage.Scorer(con, settings, tf, layout)
+    number of pairs. ``scorer`` is the engine's (``engines.scorer``); DuckDB's by default."""
+    scorer = scorer or linkage.Scorer(con, settings, tf, layout)
     n = int(run(con, "SELECT count(*) FROM scored")[0][0])
     if n == 0:
         run(
@@ -206,11 +208,13 @@ def predict(
     if not incremental:
         chunks = 1
         scorer.predict_all(_feature_view(con, "scored"), threshold=threshold, out="pred", chunks=chunks)
+    # Weights are rounded to 1e-9 (far below any threshold) so that engines whose floating-point sums
+    # differ in the last bits still take edges in the same order.
     run(
         con,
         f"CREATE OR REPLACE TABLE edge AS SELECT pr.unique_id_l AS l, pr.unique_id_r AS r, "
-        f"pr.match_weight AS w, pr.match_probability AS p, {linkable_sql(settings)} AS linkable, "
-        "row_number() OVER (ORDER BY pr.match_weight DESC, pr.unique_id_l, pr.unique_id_r) AS k "
+        f"round(pr.match_weight, 9) AS w, pr.match_probability AS p, {linkable_sql(settings)} AS linkable, "
+        "row_number() OVER (ORDER BY round(pr.match_weight, 9) DESC, pr.unique_id_l, pr.unique_id_r) AS k "
         "FROM pred pr JOIN feats a ON a.unique_id = pr.unique_id_l "
         "JOIN feats b ON b.unique_id = pr.unique_id_r",
     )
@@ -290,10 +294,12 @@ def links_sql(settings: dict[str, Any], model_version: str, run_id: int, *, scor
                'POSSIBLE_MATCH', 'AUTO', p.match_probability, '{version}', {evidence}, {int(run_id)}
         FROM possible v JOIN pred p ON p.unique_id_l = v.left_id AND p.unique_id_r = v.right_id
     """
-    # One link per (record, person): a record's MATCH wins over a POSSIBLE_MATCH to the same person.
+    # One link per (record, person): a record's MATCH wins over a POSSIBLE_MATCH to the same person,
+    # and of two review pairs to one person the likelier one gives the link its score (whichever
+    # engine scored them: the choice must not depend on the order rows arrive in).
     return f"""
         SELECT DISTINCT ON (c0, c1, c2) * FROM ({body}) AS l (c0, c1, c2, c3, c4, c5, c6, c7, c8)
-        ORDER BY c0, c1, c2, c3 = 'MATCH' DESC
+        ORDER BY c0, c1, c2, c3 = 'MATCH' DESC, c5 DESC NULLS LAST, c7
     """
 
 

@@ -33,8 +33,17 @@ def _with_database(work: Callable[[Settings, Database], Awaitable[T]]) -> T:
 @match_app.command("run")
 def run_command(
     retrain: Annotated[bool, typer.Option(help="Train a new model version before scoring.")] = False,
+    engine: Annotated[
+        str | None,
+        typer.Option(help="duckdb (this process) or spark (Splink's Spark backend); INTEROP_MATCH_ENGINE."),
+    ] = None,
 ) -> None:
     """Batch deduplication and linkage over everything loaded; prints counts per decision."""
+    from interop.matching.engines import ENGINES
+
+    if engine is not None and engine not in ENGINES:
+        typer.echo(f"motor desconocido / unknown engine: {engine} ({', '.join(ENGINES)})", err=True)
+        raise typer.Exit(2)
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     from interop.job.worker import Worker
@@ -43,7 +52,7 @@ def run_command(
     async def work(settings: Settings, db: Database) -> dict[str, Any]:
         ctx = _context()
         async with db.sessionmaker() as session:
-            run = await service.start_run(session, ctx, retrain=retrain)
+            run = await service.start_run(session, ctx, retrain=retrain, engine=engine)
             job_id, run_id = run.job_id, run.id
             await session.commit()
         assert job_id is not None
@@ -74,7 +83,8 @@ def run_command(
         reason = f": {result['error']}" if result.get("error") else ""
         typer.echo(f"match run {result['run_id']} {result['state']}{reason}", err=True)
         raise typer.Exit(1)
-    typer.echo(f"match run {result['run_id']} (model {result['model_version']})")
+    model, engine_used = result["model_version"], result.get("engine")
+    typer.echo(f"match run {result['run_id']} (model {model}, engine {engine_used})")
     for key in (
         "records",
         "scored",

@@ -70,32 +70,42 @@ def _strings(columns: dict[str, list[Any]]) -> pa.Table:
 
 
 def _components(con: duckdb.DuckDBPyConnection) -> None:
-    """``cl_member``: every record of an auto edge with its component (union-find over integer ids)."""
+    """``cl_member``: every record of an auto edge with its component, named by its least node id.
+
+    Computed in DuckDB by label propagation with pointer jumping (each round: every node takes the
+    least label among itself and its neighbours, then the label of its label), so the graph never
+    enters Python memory: a national run has tens of millions of nodes. Rounds grow with the log of
+    a component's diameter; components are a person's few records."""
     _run(
         con,
         "CREATE OR REPLACE TABLE cl_node AS SELECT uid, (row_number() OVER () - 1)::BIGINT AS id "
         "FROM (SELECT l AS uid FROM auto_edge UNION SELECT r FROM auto_edge)",
     )
-    ends = con.execute(
-        "SELECT a.id, b.id FROM auto_edge e JOIN cl_node a ON a.uid = e.l JOIN cl_node b ON b.uid = e.r"
-    ).fetchnumpy()
-    n = int(_run(con, "SELECT count(*) FROM cl_node")[0][0])
-    parent = list(range(n))
-    for a, b in zip(ends["id"].tolist(), ends["id_1"].tolist(), strict=True):
-        while parent[a] != a:
-            parent[a] = a = parent[parent[a]]
-        while parent[b] != b:
-            parent[b] = b = parent[parent[b]]
-        if a != b:
-            parent[max(a, b)] = min(a, b)
-    roots = []
-    for x in range(n):
-        root = x
-        while parent[root] != root:
-            root = parent[root]
-        parent[x] = root
-        roots.append(root)
-    _table(con, "cl_root", pa.table({"id": pa.array(range(n), pa.int64()), "comp": roots}))
+    _run(
+        con,
+        "CREATE OR REPLACE TABLE cl_pair AS SELECT a.id AS a, b.id AS b FROM auto_edge e "
+        "JOIN cl_node a ON a.uid = e.l JOIN cl_node b ON b.uid = e.r",
+    )
+    _run(con, "CREATE OR REPLACE TABLE cl_adj AS SELECT a, b FROM cl_pair UNION ALL SELECT b, a FROM cl_pair")
+    _run(con, "CREATE OR REPLACE TABLE cl_root AS SELECT id, id AS comp FROM cl_node")
+    while True:
+        _run(
+            con,
+            """
+            CREATE OR REPLACE TABLE cl_step AS
+            WITH hooked AS (
+              SELECT r.id, least(r.comp, coalesce(min(n.comp), r.comp)) AS comp
+              FROM cl_root r LEFT JOIN cl_adj e ON e.a = r.id LEFT JOIN cl_root n ON n.id = e.b
+              GROUP BY r.id, r.comp)
+            SELECT h.id, least(h.comp, j.comp) AS comp FROM hooked h JOIN hooked j ON j.id = h.comp
+            """,
+        )
+        changed = int(
+            _run(con, "SELECT count(*) FROM cl_step s JOIN cl_root r USING (id) WHERE s.comp <> r.comp")[0][0]
+        )
+        _run(con, "CREATE OR REPLACE TABLE cl_root AS SELECT * FROM cl_step")
+        if not changed:
+            break
     _run(
         con,
         """

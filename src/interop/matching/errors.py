@@ -26,3 +26,9 @@ class MatchRunUntrainable(Invalid):
     deterministic failure, never retried."""
 
     code = "match-run-untrainable"
+
+
+class MatchEngineUnavailable(Invalid):
+    """The engine asked for cannot run here (pyspark or Java missing, an unknown name): never retried."""
+
+    code = "match-engine-unavailable"

@@ -252,6 +252,9 @@ class Scorer:
         result.drop_table_from_database_and_remove_from_cache()
         return out
 
+    def close(self) -> None:
+        """Nothing to release: the tables live in the run's DuckDB connection."""
+
     def predict_all(self, table: str, *, threshold: float, out: str, chunks: int = 1) -> str:
         """Every blocked pair within ``table`` scoring at least ``threshold``."""
         linker = self._linker(self._frame(table))

@@ -1,7 +1,9 @@
-"""A batch run end to end: export records from PostgreSQL, score in DuckDB, assign persons, write back.
+"""A batch run end to end: export records from PostgreSQL, build features in DuckDB, score the pairs
+on the run's engine (DuckDB, or Splink on Spark: ``engines``), assign persons, write back.
 
 Runs inside the ``matching.run`` job. Reading and scoring touch nothing; every write happens in one
-transaction at the end, so a crashed run leaves the index as it was and simply runs again.
+transaction at the end, so a crashed run leaves the index as it was and simply runs again. Each step
+below is one stage of the run's progress.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,9 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from interop.config import Settings
 from interop.db.bulk import raw_connection
-from interop.matching import batch, clustering, models_store, store
-from interop.matching.errors import MatchRunUntrainable
+from interop.matching import batch, clustering, engines, models_store, store
+from interop.matching.clustering import ClusterCounts
+from interop.matching.errors import MatchEngineUnavailable, MatchRunUntrainable
+from interop.matching.layout import Layout
 from interop.matching.models import MatchRun
+from interop.matching.models_store import LoadedModel
 from interop.matching.scoring import score_pair
 
 Report = Callable[..., Awaitable[None]]
@@ -31,6 +37,16 @@ RECORDS_SQL = (
     "SELECT source, record_pk, record_id, patient_id, curp, curp_trusted, curp16_computed, given_norm, "
     "paternal_norm, maternal_norm, fecha_nacimiento, sexo, entidad, municipio, localidad, domicilio "
     "FROM identity_record"
+)
+
+
+RECORDS_OUT_SQL = (
+    "SELECT s.source, s.record_id, s.record_pk, s.patient_id, s.curp, s.curp16, s.curp16_calc, "
+    "s.given_full, s.given_main, s.given_rest, s.ap1, s.ap2, s.ph_given, s.ph_ap1, s.ph_ap2, s.dob, "
+    "s.dob_year, s.dob_md, s.sexo, s.entidad, s.municipio, s.localidad, s.domicilio, "
+    "s.feature_digest, coalesce(a.person_id, m.person_id) FROM scored s "
+    "LEFT JOIN assigned a USING (unique_id) LEFT JOIN manual_assigned m USING (unique_id) "
+    "ORDER BY s.source, s.record_id"
 )
 
 
@@ -45,116 +61,198 @@ async def _export(session: AsyncSession, sql: str, path: Path) -> None:
 
 
 async def execute_run(
-    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, *, run_id: int, report: Report
-) -> dict[str, Any]:
-    """Run ``run_id`` end to end. On records the model cannot be trained on, the run is marked failed
-    with the reason and ``MatchRunUntrainable`` raised (the job fails once: retrying cannot help)."""
-    try:
-        with tempfile.TemporaryDirectory(prefix="interop-match-") as tmp:
-            return await _execute(sessionmaker, settings, run_id=run_id, report=report, workdir=Path(tmp))
-    except MatchRunUntrainable as exc:
-        async with sessionmaker() as session:
-            run = await session.get(MatchRun, run_id)
-            if run is not None:
-                run.status = "failed"
-                run.error = exc.message
-                run.finished_at = datetime.now(UTC)
-                await session.commit()
-        raise
-
-
-async def _execute(
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
     *,
     run_id: int,
     report: Report,
-    workdir: Path,
+    engine: str | None = None,
 ) -> dict[str, Any]:
-    auto, review = settings.match_auto_threshold, settings.match_review_threshold
-    timings: dict[str, float] = {}
-    current = ["start"]
-    started = [time.perf_counter()]
-
-    async def stage(name: str, **progress: Any) -> None:
-        now = time.perf_counter()
-        timings[current[0]] = round(now - started[0], 2)
-        current[0], started[0] = name, now
-        await report(stage=name, **progress)
-
-    async with sessionmaker() as session:
-        run = await session.get(MatchRun, run_id)
-        if run is None:
-            raise LookupError(f"match run {run_id} not found")
-        run.status = "running"
-        run.started_at = datetime.now(UTC)
-        retrain = run.retrain
-        await session.commit()
-    await stage("export")
-    async with sessionmaker() as session:
-        await _export(session, RECORDS_SQL, workdir / "records.csv")
-        await _export(
-            session,
-            "SELECT source, record_id, feature_digest, person_id FROM match_record",
-            workdir / "prev.csv",
-        )
-        await _export(
-            session,
-            "SELECT source || '|' || record_id AS uid, person_id, state FROM match_link "
-            "WHERE origin = 'MANUAL'",
-            workdir / "manual.csv",
-        )
-        await _export(
-            session,
-            "SELECT left_source || '|' || left_record_id, right_source || '|' || right_record_id "
-            "FROM match_review WHERE status = 'decided'",
-            workdir / "decided.csv",
-        )
-        model = None if retrain else await models_store.active_model(session)
-
-    untrained: list[str] | None = None  # known only when this run trains the model
-    con = batch.connect(workdir)
+    """Run ``run_id`` end to end on ``engine`` (the ``match_engine`` setting by default). On records the
+    model cannot be trained on, or an engine that cannot start, the run is marked failed with the
+    reason and the error raised (the job fails once: retrying cannot help)."""
+    engine = engine or settings.match_engine
     try:
-        await stage("features")
-        total = await asyncio.to_thread(batch.build_features, con, workdir / "records.csv")
-        await asyncio.to_thread(batch.load_previous, con, workdir / "prev.csv")
-        layout = await asyncio.to_thread(batch.layout_of, con)
-        if model is None:
-            await stage("training", records=total)
-            trained = await asyncio.to_thread(batch.train_model, con, layout=layout)
-            untrained = list(trained.stats.get("untrained_levels", []))
-            async with sessionmaker() as session:
-                model = await models_store.store_model(session, trained)
+        with tempfile.TemporaryDirectory(prefix="interop-match-") as tmp:
+            run = _Run(sessionmaker, settings, run_id, report, engine, Path(tmp))
+            return await run.execute()
+    except (MatchRunUntrainable, MatchEngineUnavailable) as exc:
+        async with sessionmaker() as session:
+            row = await session.get(MatchRun, run_id)
+            if row is not None:
+                row.status = "failed"
+                row.error = exc.message
+                row.finished_at = datetime.now(UTC)
                 await session.commit()
-        full = retrain or not (await asyncio.to_thread(batch.run, con, "SELECT count(*) FROM prev"))[0][0]
-        scored_n = await asyncio.to_thread(batch.mark_changed, con, everything=bool(full))
-        await stage("scoring", records=total, scoring=scored_n)
-        pairs = await asyncio.to_thread(
-            batch.predict,
+        raise
+
+
+@dataclass
+class _Scoring:
+    """What the scoring steps leave for the later ones."""
+
+    total: int = 0
+    scored: int = 0
+    pairs: int = 0
+    layout: Layout = field(default_factory=Layout.full)
+    clusters: ClusterCounts | None = None
+
+
+class _Run:
+    """One batch run, step by step: ``execute`` names the steps in order."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        run_id: int,
+        report: Report,
+        engine: str,
+        workdir: Path,
+    ):
+        self.sessionmaker, self.settings, self.run_id = sessionmaker, settings, run_id
+        self.report, self.engine, self.workdir = report, engine, workdir
+        self.timings: dict[str, float] = {}
+        self._stage, self._started = "start", time.perf_counter()
+        self.untrained: list[str] | None = None  # known only when this run trains the model
+
+    async def stage(self, name: str, **progress: Any) -> None:
+        now = time.perf_counter()
+        self.timings[self._stage] = round(now - self._started, 2)
+        self._stage, self._started = name, now
+        await self.report(stage=name, **progress)
+
+    async def execute(self) -> dict[str, Any]:
+        retrain = await self.mark_running()
+        await self.stage("export")
+        model = await self.export_inputs(retrain=retrain)
+        con = batch.connect(self.workdir)
+        try:
+            await self.stage("features")
+            result = await self.build_features(con)
+            model = model or await self.train(con, result)
+            await self.score(con, model, result, full=retrain)
+            await self.stage("assigning", pairs=result.pairs)
+            await asyncio.to_thread(
+                batch.load_decisions, con, self.workdir / "manual.csv", self.workdir / "decided.csv"
+            )
+            result.clusters = await asyncio.to_thread(
+                clustering.assign, con, auto_threshold=self.settings.match_auto_threshold
+            )
+            await self.stage("writing", reviews=result.clusters.reviews)
+            await self.write_files(con, model, result)
+        finally:
+            con.close()
+        await self.stage("storing")
+        return await self.store(model, result)
+
+    async def mark_running(self) -> bool:
+        """Mark the run running; whether it retrains."""
+        async with self.sessionmaker() as session:
+            run = await session.get(MatchRun, self.run_id)
+            if run is None:
+                raise LookupError(f"match run {self.run_id} not found")
+            run.status = "running"
+            run.started_at = datetime.now(UTC)
+            await session.commit()
+            return bool(run.retrain)
+
+    async def export_inputs(self, *, retrain: bool) -> LoadedModel | None:
+        """Records, the previous run's digests and persons, manual decisions (COPY out, as CSV); the
+        active model unless retraining."""
+        workdir = self.workdir
+        async with self.sessionmaker() as session:
+            await _export(session, RECORDS_SQL, workdir / "records.csv")
+            await _export(
+                session,
+                "SELECT source, record_id, feature_digest, person_id FROM match_record",
+                workdir / "prev.csv",
+            )
+            await _export(
+                session,
+                "SELECT source || '|' || record_id AS uid, person_id, state FROM match_link "
+                "WHERE origin = 'MANUAL'",
+                workdir / "manual.csv",
+            )
+            await _export(
+                session,
+                "SELECT left_source || '|' || left_record_id, right_source || '|' || right_record_id "
+                "FROM match_review WHERE status = 'decided'",
+                workdir / "decided.csv",
+            )
+            return None if retrain else await models_store.active_model(session)
+
+    async def build_features(self, con: Any) -> _Scoring:
+        result = _Scoring()
+        result.total = await asyncio.to_thread(batch.build_features, con, self.workdir / "records.csv")
+        await asyncio.to_thread(batch.load_previous, con, self.workdir / "prev.csv")
+        result.layout = await asyncio.to_thread(batch.layout_of, con)
+        return result
+
+    async def train(self, con: Any, result: _Scoring) -> LoadedModel:
+        """Train (in DuckDB, on a sample: the model is one artefact whatever engine scores) and store
+        the model as the active version."""
+        await self.stage("training", records=result.total)
+        trained = await asyncio.to_thread(batch.train_model, con, layout=result.layout)
+        self.untrained = list(trained.stats.get("untrained_levels", []))
+        async with self.sessionmaker() as session:
+            model = await models_store.store_model(session, trained)
+            await session.commit()
+        return model
+
+    async def score(self, con: Any, model: LoadedModel, result: _Scoring, *, full: bool) -> None:
+        """Score what changed (everything on a first run or a retrain) on the run's engine."""
+        full = full or not (await asyncio.to_thread(batch.run, con, "SELECT count(*) FROM prev"))[0][0]
+        result.scored = await asyncio.to_thread(batch.mark_changed, con, everything=bool(full))
+        await self.stage("scoring", records=result.total, scoring=result.scored, engine=self.engine)
+        scorer = await asyncio.to_thread(
+            engines.scorer,
+            self.engine,
             con,
-            settings=model.settings,
+            settings=self.settings,
+            model_settings=model.settings,
             tf=model.tf,
-            threshold=review,
-            incremental=not full,
-            layout=layout,
+            layout=result.layout,
+            workdir=self.workdir,
         )
-        await stage("assigning", pairs=pairs)
-        await asyncio.to_thread(batch.load_decisions, con, workdir / "manual.csv", workdir / "decided.csv")
-        clusters = await asyncio.to_thread(clustering.assign, con, auto_threshold=auto)
-        await stage("writing", reviews=clusters.reviews)
+        try:
+            result.pairs = await asyncio.to_thread(
+                batch.predict,
+                con,
+                settings=model.settings,
+                tf=model.tf,
+                threshold=self.settings.match_review_threshold,
+                incremental=not full,
+                layout=result.layout,
+                scorer=scorer,
+            )
+        finally:
+            await asyncio.to_thread(scorer.close)
+
+    async def write_files(self, con: Any, model: LoadedModel, result: _Scoring) -> None:
+        """The CSV files ``store.write`` copies in: links, reviews, new persons, records."""
+        workdir = self.workdir
         # Links are assembled in DuckDB, where the predictions (and their per-field weights) already are.
         await asyncio.to_thread(
             batch.write_csv,
             con,
-            batch.links_sql(model.settings, model.version, run_id, scored_pairs=scored_n > 0),
+            batch.links_sql(model.settings, model.version, self.run_id, scored_pairs=result.scored > 0),
             workdir / "links.csv",
         )
+        await self.write_reviews(con, model)
+        # In key order (here and below): primary-key inserts then append instead of scattering.
+        await asyncio.to_thread(
+            batch.write_csv, con, "SELECT id FROM new_person ORDER BY id", workdir / "persons.csv"
+        )
+        await asyncio.to_thread(batch.write_csv, con, RECORDS_OUT_SQL, workdir / "records_out.csv")
+
+    async def write_reviews(self, con: Any, model: LoadedModel) -> None:
+        """Review pairs with the per-field evidence of the online scorer (the reviewers' view)."""
         reviews = await asyncio.to_thread(batch.run, con, "SELECT l, r, p, w FROM review_edge ORDER BY k")
         review_features = await asyncio.to_thread(
             batch.features_for, con, sorted({u for left, right, _, _ in reviews for u in (left, right)})
         )
-        review_rows = workdir / "reviews.csv"
-        with review_rows.open("w", newline="") as fh:
+        with (self.workdir / "reviews.csv").open("w", newline="") as fh:
             w = csv.writer(fh)
             for left, right, probability, weight in reviews:
                 ls, lr = _split(left)
@@ -163,54 +261,43 @@ async def _execute(
                 evidence = (
                     [ev.as_dict() for ev in score_pair(model.scoring, fa, fb).evidence] if fa and fb else []
                 )
-                w.writerow([ls, lr, rs, rr, probability, weight, model.version, json.dumps(evidence), run_id])
-        # In key order (here and below): primary-key inserts then append instead of scattering.
-        await asyncio.to_thread(
-            batch.write_csv, con, "SELECT id FROM new_person ORDER BY id", workdir / "persons.csv"
-        )
-        await asyncio.to_thread(
-            batch.write_csv,
-            con,
-            "SELECT s.source, s.record_id, s.record_pk, s.patient_id, s.curp, s.curp16, s.curp16_calc, "
-            "s.given_full, s.given_main, s.given_rest, s.ap1, s.ap2, s.ph_given, s.ph_ap1, s.ph_ap2, s.dob, "
-            "s.dob_year, s.dob_md, s.sexo, s.entidad, s.municipio, s.localidad, s.domicilio, "
-            "s.feature_digest, coalesce(a.person_id, m.person_id) FROM scored s "
-            "LEFT JOIN assigned a USING (unique_id) LEFT JOIN manual_assigned m USING (unique_id) "
-            "ORDER BY s.source, s.record_id",
-            workdir / "records_out.csv",
-        )
-    finally:
-        con.close()
+                w.writerow(
+                    [ls, lr, rs, rr, probability, weight, model.version, json.dumps(evidence), self.run_id]
+                )
 
-    await stage("storing")
-    async with sessionmaker() as session:
-        counts = await store.write(session, workdir, scored=scored_n)
-        await stage("done")
-        timings.pop("start", None)
-        counts.update(
-            {
-                "records": total,
-                "scored": scored_n,
-                "pairs_scored": pairs,
-                "auto_pairs": clusters.auto_pairs,
-                "persons_new": clusters.persons_new,
-                "reviews_new": clusters.reviews,
-                "kept_apart": clusters.kept_apart,
-                # The optional fields the records hold, and the comparisons the model scores on.
-                "fields": layout.fields,
-                "comparisons": [c["output_column_name"] for c in model.settings["comparisons"]],
-                "assigned_in_python": clusters.settled_in_python,
-                # Levels no training pair showed (normal on small data): they keep the prior m.
-                **({"untrained_levels": untrained} if untrained is not None else {}),
-                "timings_s": timings,
-            }
-        )
-        run = await session.get(MatchRun, run_id)
-        assert run is not None
-        run.status = "succeeded"
-        run.model_version = model.version
-        run.counts = counts
-        run.records_scored = scored_n
-        run.finished_at = datetime.now(UTC)
-        await session.commit()
-    return counts
+    async def store(self, model: LoadedModel, result: _Scoring) -> dict[str, Any]:
+        """Write everything in one transaction and mark the run succeeded with its counts."""
+        clusters = result.clusters
+        assert clusters is not None
+        async with self.sessionmaker() as session:
+            counts = await store.write(session, self.workdir, scored=result.scored)
+            await self.stage("done")
+            self.timings.pop("start", None)
+            counts.update(
+                {
+                    "engine": self.engine,
+                    "records": result.total,
+                    "scored": result.scored,
+                    "pairs_scored": result.pairs,
+                    "auto_pairs": clusters.auto_pairs,
+                    "persons_new": clusters.persons_new,
+                    "reviews_new": clusters.reviews,
+                    "kept_apart": clusters.kept_apart,
+                    # The optional fields the records hold, and the comparisons the model scores on.
+                    "fields": result.layout.fields,
+                    "comparisons": [c["output_column_name"] for c in model.settings["comparisons"]],
+                    "assigned_in_python": clusters.settled_in_python,
+                    # Levels no training pair showed (normal on small data): they keep the prior m.
+                    **({"untrained_levels": self.untrained} if self.untrained is not None else {}),
+                    "timings_s": self.timings,
+                }
+            )
+            run = await session.get(MatchRun, self.run_id)
+            assert run is not None
+            run.status = "succeeded"
+            run.model_version = model.version
+            run.counts = counts
+            run.records_scored = result.scored
+            run.finished_at = datetime.now(UTC)
+            await session.commit()
+        return counts

@@ -21,7 +21,8 @@ from interop.config import Settings
 from interop.context import RequestContext
 from interop.job import service as job_service
 from interop.matching import evaluation, models_store, online
-from interop.matching.errors import MatchRunNotFound, TruthFileInvalid
+from interop.matching.engines import ENGINES
+from interop.matching.errors import MatchEngineUnavailable, MatchRunNotFound, TruthFileInvalid
 from interop.matching.models import MatchReview, MatchRun
 from interop.matching.reviews import VISIT_SOURCE, actor_name
 from interop.matching.schemas import (
@@ -35,15 +36,24 @@ RUN_JOB = "matching.run"
 # --- runs -------------------------------------------------------------------------------------------
 
 
-async def start_run(session: AsyncSession, ctx: RequestContext, *, retrain: bool = False) -> MatchRun:
-    """Queue a batch run (one at a time: runs share a queue key)."""
+async def start_run(
+    session: AsyncSession, ctx: RequestContext, *, retrain: bool = False, engine: str | None = None
+) -> MatchRun:
+    """Queue a batch run (one at a time: runs share a queue key), on ``engine`` (``duckdb`` or
+    ``spark``; the ``match_engine`` setting of the worker that runs it when None)."""
+    if engine is not None and engine not in ENGINES:
+        raise MatchEngineUnavailable(f"motor desconocido / unknown engine: {engine!r} ({', '.join(ENGINES)})")
     run = MatchRun(
         status="queued", retrain=retrain, requested_by=actor_name(ctx), counts={}, records_scored=0
     )
     session.add(run)
     await session.flush()
     job = await job_service.enqueue(
-        session, kind=RUN_JOB, payload={"run_id": run.id}, queue_key="matching.run", trace_id=ctx.trace_id
+        session,
+        kind=RUN_JOB,
+        payload={"run_id": run.id, **({"engine": engine} if engine else {})},
+        queue_key="matching.run",
+        trace_id=ctx.trace_id,
     )
     run.job_id = job.id
     await audit_service.record(

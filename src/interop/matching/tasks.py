@@ -7,7 +7,7 @@ from typing import Any
 from interop.job.failures import is_transient, sqlstate
 from interop.job.worker import JobContext, PermanentJobError, TransientJobError, handler
 from interop.matching import runs
-from interop.matching.errors import MatchRunUntrainable
+from interop.matching.errors import MatchEngineUnavailable, MatchRunUntrainable
 
 
 @handler("matching.run")
@@ -15,11 +15,16 @@ async def run_matching(ctx: JobContext) -> dict[str, Any] | None:
     run_id = ctx.payload.get("run_id")
     if not isinstance(run_id, int):
         raise PermanentJobError("matching.run needs an integer run_id")
+    engine = ctx.payload.get("engine")
+    if engine is not None and not isinstance(engine, str):
+        raise PermanentJobError("matching.run's engine must be a name")
     try:
-        return await runs.execute_run(ctx.sessionmaker, ctx.settings, run_id=run_id, report=ctx.report)
+        return await runs.execute_run(
+            ctx.sessionmaker, ctx.settings, run_id=run_id, report=ctx.report, engine=engine
+        )
     except LookupError as exc:
         raise PermanentJobError(str(exc)) from exc
-    except MatchRunUntrainable as exc:
+    except (MatchRunUntrainable, MatchEngineUnavailable) as exc:
         raise PermanentJobError(exc.message) from None
     except Exception as exc:
         # Database and engine errors may quote row values (names, CURPs): keep only their kind and code.
