@@ -58,11 +58,14 @@ async def test_registry_unit_rule_and_its_fallbacks(
     await add_unit(session, HOSP, lat=19.4400, lon=-99.1330, nivel=2)
 
     def visit(visit_id: str, urgency: str = "routine") -> dict[str, object]:
+        # An emergency asks for other care than a routine visit: another need, so another referral.
+        asked = "urgencias" if urgency in ("asap", "stat") else "consulta-primer-nivel"
         return {
             "visit_id": visit_id,
             "visit_date": "2026-11-20",
             "health_worker_id": "PROM-1",
             "urgency": urgency,
+            "care_requested": asked,
             "person": {
                 "curp": person.curp,
                 "nombre": person.nombre,

@@ -242,7 +242,8 @@ async def transaction(
                 "outcome": operation_outcome(
                     code="informational",
                     severity="information",
-                    diagnostics=f"kept inside {r.service_request or 'the visit'} (reasonCode / contained Observation)",
+                    diagnostics=f"kept inside {r.service_request or 'the visit'} "
+                    "(reasonCode / contained Observation)",
                 ),
             }
         entries.append({"response": resp})

@@ -77,6 +77,7 @@ async def update_task(
         raise IllegalTransition(str(exc), details={"from": row.status, "to": change.status}) from None
     now = datetime.now(UTC)
     reported = _outcome(change, new_status, unit=row.owner_clues, now=now)
+    was = row.status
     values: dict[str, Any] = {"status": new_status.value}
     if change.business_status is not None:
         values["business_status"] = change.business_status
@@ -101,7 +102,7 @@ async def update_task(
         sr_snapshot = await records.bump(
             session, referral, sr_changes, now=now, client_id=ctx.actor.client_id
         )
-    elif new_status is states.TaskStatus.FAILED and row.status != new_status.value:
+    elif new_status is states.TaskStatus.FAILED and was != new_status.value:
         sr_snapshot = await records.bump(
             session,
             referral,

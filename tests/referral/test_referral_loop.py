@@ -1,0 +1,265 @@
+"""Issue 16, from the user's side (HTTP): every case ends somewhere both institutions see, once.
+
+One test per item: visits without a referral; an unplaceable visit kept and routed later; one open referral
+per person and need; escalations (time injected, never slept); the coded outcome back to Bienestar;
+Bienestar's withdrawal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+from tests.referral.factories import add_unit, visit_body
+
+from interop.context import system_context
+from interop.referral import service as referral_service
+
+Headers = Callable[..., dict[str, str]]
+NEAR = "DFIMB000001"
+OUTCOMES = "https://www.gob.mx/bienestar/fhir/CodeSystem/resultado-referencia"
+
+
+async def _unit(session: AsyncSession) -> None:
+    await add_unit(
+        session, NEAR, lat=19.4370, lon=-99.1350, nivel=1, municipio="Cuauhtémoc", localidad="Centro"
+    )
+
+
+async def _post(client: httpx.AsyncClient, headers: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+    resp = await client.post("/v1/visits", json=body, headers=headers)
+    assert resp.status_code == 201, resp.text
+    result: dict[str, Any] = resp.json()
+    return result
+
+
+async def _move(
+    client: httpx.AsyncClient, clinic: dict[str, str], task: str, status: str, **extra: Any
+) -> httpx.Response:
+    current = (await client.get(f"/fhir/{task}", headers=clinic)).json()
+    return await client.put(
+        f"/fhir/{task}",
+        headers={**clinic, "If-Match": f'W/"{current["meta"]["versionId"]}"'},
+        json={**current, "status": status, **extra},
+    )
+
+
+async def test_a_visit_that_asks_for_no_referral_is_stored_with_its_findings(
+    client: httpx.AsyncClient, session: AsyncSession, auth_headers: Headers
+) -> None:
+    await _unit(session)
+    bienestar = auth_headers("bienestar")
+    result = await _post(client, bienestar, visit_body("V-NR-1", referral_requested=False))
+    assert result["referral"] == "none"
+    assert result["service_request"] is None and result["task"] is None
+    follow = (await client.get("/v1/visits/V-NR-1", headers=bienestar)).json()
+    assert follow["service_request_status"] is None
+    assert follow["result"]["match"]["patient"].startswith("Patient/")
+    clinic = auth_headers("clinic", clues=[NEAR])
+    tasks = (await client.get(f"/fhir/Task?owner={NEAR}", headers=clinic)).json()
+    assert tasks.get("total", len(tasks.get("entry", []))) == 0 and not tasks.get("entry")
+
+
+async def test_an_unplaceable_visit_waits_to_be_routed_and_an_operator_routes_it(
+    client: httpx.AsyncClient, session: AsyncSession, auth_headers: Headers
+) -> None:
+    await _unit(session)
+    bienestar, admin = auth_headers("bienestar"), auth_headers("admin")
+    lost = visit_body("V-WR-1", person={"latitud": None, "longitud": None, "entidad": "OC"})
+    result = await _post(client, bienestar, lost)
+    assert result["referral"] == "waiting-route"
+    assert result["task"] is None and result["unit"] is None
+    waiting = (await client.get("/v1/referrals/waiting-route", headers=admin)).json()
+    assert [i["service_request"] for i in waiting["items"]] == [result["service_request"]]
+    metrics = (await client.get("/metrics")).text
+    assert 'interop_referrals_listed{list="waiting-route"} 1.0' in metrics
+    referral_id = result["service_request"].removeprefix("ServiceRequest/")
+    # Bienestar may see its list, but only an operator routes.
+    assert (
+        await client.post(f"/v1/referrals/{referral_id}/route", json={}, headers=bienestar)
+    ).status_code == 403
+    routed = await client.post(f"/v1/referrals/{referral_id}/route", json={"clues": NEAR}, headers=admin)
+    assert routed.status_code == 200, routed.text
+    clinic = auth_headers("clinic", clues=[NEAR])
+    task = (await client.get(f"/fhir/{routed.json()['task']}", headers=clinic)).json()
+    assert task["status"] == "requested"
+    assert (await client.get("/v1/referrals/waiting-route", headers=admin)).json()["total"] == 0
+
+
+async def test_locality_spelt_without_accents_still_places_the_visit(
+    client: httpx.AsyncClient, session: AsyncSession, auth_headers: Headers
+) -> None:
+    await _unit(session)  # the unit row says "Cuauhtémoc" / "Centro"
+    body = visit_body(
+        "V-LOC-1",
+        person={"latitud": None, "longitud": None, "municipio": "CUAUHTEMOC ", "localidad": "centro"},
+    )
+    result = await _post(client, auth_headers("bienestar"), body)
+    assert result["referral"] == "created"
+    assert result["routing"]["rule"] == "nearest-from-locality"
+
+
+async def test_a_repeat_visit_adds_to_the_open_referral_of_the_same_need(
+    client: httpx.AsyncClient, session: AsyncSession, auth_headers: Headers
+) -> None:
+    await _unit(session)
+    bienestar = auth_headers("bienestar")
+    person = {"roll_record_id": "PADRON-77"}
+    first = await _post(client, bienestar, visit_body("V-RP-1", person=person))
+    again = visit_body("V-RP-2", person=person, note="Sigue con mareo")
+    again["findings"]["conditions"] = [{"code": "E11.6"}]  # same category E11
+    second = await _post(client, bienestar, again)
+    assert second["referral"] == "added"
+    assert second["service_request"] == first["service_request"]
+    assert second["match"]["patient"] == first["match"]["patient"]  # one provisional Patient
+    other = visit_body("V-RP-3", person=person)
+    other["findings"]["conditions"] = [{"code": "I10"}]  # another need: another referral
+    third = await _post(client, bienestar, other)
+    assert third["referral"] == "created" and third["service_request"] != first["service_request"]
+    clinic = auth_headers("clinic", clues=[NEAR])
+    sr = (await client.get(f"/fhir/{first['service_request']}", headers=clinic)).json()
+    assert sr["meta"]["versionId"] == "2"
+    assert [i["value"] for i in sr["identifier"]] == ["V-RP-1", "V-RP-2"]
+    found = (await client.get("/fhir/ServiceRequest?identifier=V-RP-2", headers=bienestar)).json()
+    assert [e["resource"]["id"] for e in found["entry"]] == [sr["id"]]
+    task = (await client.get(f"/fhir/{first['task']}", headers=clinic)).json()
+    assert task["meta"]["versionId"] == "2"  # the unit's polling sees the repeat visit
+
+
+async def test_unanswered_and_failed_referrals_end_on_the_escalation_list(
+    client: httpx.AsyncClient, session: AsyncSession, auth_headers: Headers
+) -> None:
+    await _unit(session)
+    bienestar = auth_headers("bienestar")
+    silent = await _post(client, bienestar, visit_body("V-ES-1"))
+    failing = await _post(client, bienestar, visit_body("V-ES-2", urgency="urgent"))
+    clinic = auth_headers("clinic", clues=[NEAR])
+    for status in ("accepted", "in-progress"):
+        assert (await _move(client, clinic, failing["task"], status)).status_code == 200
+    failed = await _move(
+        client,
+        clinic,
+        failing["task"],
+        "failed",
+        output=[
+            {
+                "type": {"text": "resultado"},
+                "valueCodeableConcept": {"coding": [{"system": OUTCOMES, "code": "no-localizado"}]},
+            }
+        ],
+    )
+    assert failed.status_code == 200, failed.text
+    hours = {"routine": 72.0, "urgent": 24.0, "asap": 4.0, "stat": 1.0}
+    ctx = system_context(request_id="test", trace_id="0" * 32)
+    now = datetime.now(UTC)
+    assert (
+        await referral_service.escalate_unanswered(session, ctx, now=now + timedelta(hours=71), hours=hours)
+        == 0
+    )
+    assert (
+        await referral_service.escalate_unanswered(session, ctx, now=now + timedelta(hours=73), hours=hours)
+        == 1
+    )
+    await session.commit()
+    listed = (await client.get("/v1/referrals/escalated", headers=bienestar)).json()
+    reasons = {i["service_request"]: i["reason"] for i in listed["items"]}
+    assert reasons == {silent["service_request"]: "unanswered", failing["service_request"]: "failed"}
+    metrics = (await client.get("/metrics")).text
+    assert 'interop_referrals_listed{list="unanswered"} 1.0' in metrics
+    assert 'interop_referrals_listed{list="failed"} 1.0' in metrics
+    follow = (await client.get("/v1/visits/V-ES-2", headers=bienestar)).json()
+    assert follow["escalation"] == "failed"
+    assert follow["outcome"]["code"] == "no-localizado"
+
+
+async def test_completing_with_a_coded_outcome_reaches_bienestar(
+    client: httpx.AsyncClient, session: AsyncSession, auth_headers: Headers
+) -> None:
+    await _unit(session)
+    bienestar = auth_headers("bienestar")
+    posted = await _post(client, bienestar, visit_body("V-OC-1"))
+    clinic = auth_headers("clinic", clues=[NEAR])
+    for status in ("accepted", "in-progress"):
+        assert (await _move(client, clinic, posted["task"], status)).status_code == 200
+    bad = await _move(
+        client,
+        clinic,
+        posted["task"],
+        "completed",
+        output=[
+            {
+                "type": {"text": "resultado"},
+                "valueCodeableConcept": {"coding": [{"system": OUTCOMES, "code": "curado"}]},
+            }
+        ],
+    )
+    assert bad.status_code == 422
+    done = await _move(
+        client,
+        clinic,
+        posted["task"],
+        "completed",
+        output=[
+            {
+                "type": {"text": "resultado"},
+                "valueCodeableConcept": {"coding": [{"system": OUTCOMES, "code": "atendido-domicilio"}]},
+            }
+        ],
+        note=[{"text": "Control de glucosa en casa"}],
+    )
+    assert done.status_code == 200, done.text
+    follow = (await client.get("/v1/visits/V-OC-1", headers=bienestar)).json()
+    assert follow["service_request_status"] == "completed"
+    assert follow["outcome"]["code"] == "atendido-domicilio"
+    assert follow["outcome"]["display"] == "Atendido en el domicilio"
+    assert follow["outcome"]["note"] == "Control de glucosa en casa"
+    sr = (await client.get(f"/fhir/{posted['service_request']}", headers=bienestar)).json()
+    ext = next(e for e in sr["extension"] if e["url"].endswith("referral-outcome"))
+    assert ext["extension"][0]["valueCodeableConcept"]["coding"][0]["code"] == "atendido-domicilio"
+    cs = (await client.get("/fhir/CodeSystem/resultado-referencia")).json()
+    assert cs["url"] == OUTCOMES
+    assert {c["code"] for c in cs["concept"]} >= {"atendido", "no-acudio", "fallecio", "referido-otra-unidad"}
+    assert next(c for c in cs["concept"] if c["code"] == "fallecio")["display"] == "Falleció"
+
+
+async def test_bienestar_withdraws_a_referral_and_the_unit_task_is_cancelled(
+    client: httpx.AsyncClient, session: AsyncSession, auth_headers: Headers
+) -> None:
+    await _unit(session)
+    bienestar = auth_headers("bienestar")
+    posted = await _post(client, bienestar, visit_body("V-WD-1"))
+    sr = (await client.get(f"/fhir/{posted['service_request']}", headers=bienestar)).json()
+    clinic = auth_headers("clinic", clues=[NEAR])
+    as_clinic = await client.put(
+        f"/fhir/{posted['service_request']}", headers=clinic, json={**sr, "status": "revoked"}
+    )
+    assert as_clinic.status_code == 403
+    no_reason = await client.put(
+        f"/fhir/{posted['service_request']}", headers=bienestar, json={**sr, "status": "revoked"}
+    )
+    assert no_reason.status_code == 422
+    reason = {
+        "url": "https://www.gob.mx/bienestar/fhir/StructureDefinition/status-reason",
+        "valueString": "La persona falleció",
+    }
+    resp = await client.put(
+        f"/fhir/{posted['service_request']}",
+        headers={**bienestar, "If-Match": 'W/"1"'},
+        json={**sr, "status": "revoked", "extension": [*sr["extension"], reason]},
+    )
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["status"] == "revoked"
+    task = (await client.get(f"/fhir/{posted['task']}", headers=clinic)).json()
+    assert task["status"] == "cancelled"
+    follow = (await client.get("/v1/visits/V-WD-1", headers=bienestar)).json()
+    assert follow["service_request_status"] == "revoked"
+    assert follow["status_reason"] == "La persona falleció"
+    again = await client.put(
+        f"/fhir/{posted['service_request']}",
+        headers=bienestar,
+        json={**sr, "status": "entered-in-error", "extension": [*sr["extension"], reason]},
+    )
+    assert again.status_code == 409
