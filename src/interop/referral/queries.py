@@ -279,7 +279,9 @@ def _provisional_view(prov: ProvisionalPatient) -> dict[str, Any]:
     view = {f: getattr(prov, f) for f in _PATIENT_FIELDS}
     view.update(
         id=str(prov.id),
-        provisional=True,
+        provisional=prov.match_grade != "certain",
+        under_review=prov.review_queued,
+        known_pensioner=prov.match_grade == "certain",
         clues=None,
         expediente=None,
         roll_record_id=prov.roll_record_id,

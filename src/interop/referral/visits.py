@@ -289,13 +289,17 @@ async def match(
         return Subject(patient_id, False, "certain", certain[0].probability, False, home)
     grade = best.grade if best is not None else "certainly-not"
     probability = best.probability if best is not None else None
+    # Certain on the roll alone: a known pensioner, with no clinic record yet; not a person to review.
+    pensioner = bool(sure)
+    if pensioner:
+        grade, probability = "certain", sure[0].probability
     key = identity_key(person)
     await _lock(session, f"person:{key}")
     known = (await session.execute(_PROVISIONAL_BY_KEY, {"key": key})).scalar_one_or_none()
     if known is not None:
-        return Subject(known, True, grade, probability, False, home)
+        return Subject(known, not pensioner, grade, probability, False, home)
     patient_id = uuid.uuid4()
-    uncertain = [c for c in candidates if c.grade in UNCERTAIN]
+    uncertain = [] if pensioner else [c for c in candidates if c.grade in UNCERTAIN]
     session.add(
         ProvisionalPatient(
             id=patient_id,
@@ -313,7 +317,7 @@ async def match(
         await matching_service.queue_visit_review(
             session, ctx, provisional_patient_id=patient_id, probe=probe, candidates=uncertain
         )
-    return Subject(patient_id, True, grade, probability, bool(uncertain), home)
+    return Subject(patient_id, not pensioner, grade, probability, bool(uncertain), home)
 
 
 async def _registry_units(session: AsyncSession, candidates: list[OnlineCandidate]) -> list[Unit]:
