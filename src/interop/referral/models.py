@@ -129,6 +129,9 @@ class Referral(Base):
     priority: Mapped[str] = mapped_column(String(8))
     patient_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     patient_provisional: Mapped[bool] = mapped_column(Boolean)
+    # The visit's own Patient when the referral began with one: reviewers' decisions (and their reversal)
+    # move the subject between it and the registry Patient it is linked to.
+    provisional_patient_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), index=True)
     match_grade: Mapped[str] = mapped_column(String(16))
     match_probability: Mapped[float | None] = mapped_column(Float)
     performer_clues: Mapped[str | None] = mapped_column(String(11))

@@ -32,7 +32,7 @@ from interop.context import system_context
 from interop.fhir.subscription import notification_bundle
 from interop.job import service as job_service
 from interop.job.worker import JobContext, handler
-from interop.referral import endpoints, lifecycle, routing_queue, signature
+from interop.referral import endpoints, identity_flow, lifecycle, routing_queue, signature
 from interop.referral.lifecycle import ESCALATE_JOB
 from interop.referral.models import Notification, Subscription
 from interop.referral.records import NOTIFY_JOB, NOTIFY_MAX_ATTEMPTS
@@ -236,3 +236,16 @@ async def escalate_job(ctx: JobContext) -> dict[str, Any] | None:
         )
         await session.commit()
     return {"escalated": escalated}
+
+
+@handler(identity_flow.DECISION_JOB)
+async def follow_identity_decision_job(ctx: JobContext) -> dict[str, Any] | None:
+    """A reviewer decided (or reversed) a visit's review: its referrals follow."""
+    async with ctx.sessionmaker() as session:
+        moved = await identity_flow.follow_identity_decision(
+            session,
+            system_context(request_id=f"job-{ctx.job_id}", trace_id=ctx.trace_id or "0" * 32),
+            review_id=int(ctx.payload["review_id"]),
+        )
+        await session.commit()
+    return {"moved": moved}

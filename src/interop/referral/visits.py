@@ -98,11 +98,12 @@ class Subject:
     """Who the visit found: the referral's subject and how sure the service is."""
 
     patient_id: uuid.UUID
-    provisional: bool
+    provisional: bool  # a Patient built from the visit, identity not established
     grade: str
     probability: float | None
     review_queued: bool
     registry_units: list[Unit]
+    from_visit: bool = False  # the subject is a Patient built from visits (provisional, or known pensioner)
 
 
 @dataclass(frozen=True)
@@ -297,7 +298,7 @@ async def match(
     await _lock(session, f"person:{key}")
     known = (await session.execute(_PROVISIONAL_BY_KEY, {"key": key})).scalar_one_or_none()
     if known is not None:
-        return Subject(known, not pensioner, grade, probability, False, home)
+        return Subject(known, not pensioner, grade, probability, False, home, from_visit=True)
     patient_id = uuid.uuid4()
     uncertain = [] if pensioner else [c for c in candidates if c.grade in UNCERTAIN]
     session.add(
@@ -317,7 +318,7 @@ async def match(
         await matching_service.queue_visit_review(
             session, ctx, provisional_patient_id=patient_id, probe=probe, candidates=uncertain
         )
-    return Subject(patient_id, not pensioner, grade, probability, bool(uncertain), home)
+    return Subject(patient_id, not pensioner, grade, probability, bool(uncertain), home, from_visit=True)
 
 
 async def _registry_units(session: AsyncSession, candidates: list[OnlineCandidate]) -> list[Unit]:
@@ -432,6 +433,7 @@ async def persist(
             "priority": visit.urgency,
             "patient_id": subject.patient_id,
             "patient_provisional": subject.provisional,
+            "provisional_patient_id": subject.patient_id if subject.from_visit else None,
             "match_grade": subject.grade,
             "match_probability": subject.probability,
             "performer_clues": unit.clues if unit else None,

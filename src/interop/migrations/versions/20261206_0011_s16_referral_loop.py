@@ -6,6 +6,8 @@ Revises: 0010_audit_merkle
 - ``referral_visit.refers``: a visit that asks for no referral is stored all the same (its findings).
 - ``referral.care_requested`` / ``reason_category``: the need (what is asked + CIE-10 category); one open
   referral per patient and need, found through ``ix_referral_open_need``.
+- ``referral.provisional_patient_id``: the visit's own Patient, which reviewers' decisions move the
+  subject away from and (when reversed) back to.
 - ``referral.visit_ids``: every visit identifier a referral carries (a repeat visit adds its own).
 - ``referral.performer_clues`` nullable: a referral waiting to be routed has no unit yet.
 - ``referral.escalation`` / ``escalated_at``: why and since when a referral is on the escalation list.
@@ -22,7 +24,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 revision: str = "0011_s16_referral_loop"
 down_revision: str | None = "0010_audit_merkle"
@@ -34,6 +36,9 @@ def upgrade() -> None:
     op.add_column(
         "referral_visit", sa.Column("refers", sa.Boolean(), nullable=False, server_default=sa.true())
     )
+    op.add_column("referral", sa.Column("provisional_patient_id", UUID(as_uuid=True), nullable=True))
+    op.execute("UPDATE referral SET provisional_patient_id = patient_id WHERE patient_provisional")
+    op.create_index("ix_referral_provisional_patient_id", "referral", ["provisional_patient_id"])
     op.add_column("referral", sa.Column("care_requested", sa.String(32), nullable=True))
     op.add_column("referral", sa.Column("reason_category", sa.String(3), nullable=True))
     op.add_column(
@@ -81,6 +86,7 @@ def downgrade() -> None:
     for index in ("ix_referral_escalated", "ix_referral_waiting_route", "ix_referral_visit_ids"):
         op.drop_index(index, table_name="referral")
     op.drop_index("ix_referral_open_need", table_name="referral")
+    op.drop_index("ix_referral_provisional_patient_id", table_name="referral")
     for column in (
         "status_reason",
         "outcome",
@@ -89,6 +95,7 @@ def downgrade() -> None:
         "visit_ids",
         "reason_category",
         "care_requested",
+        "provisional_patient_id",
     ):
         op.drop_column("referral", column)
     op.execute("DELETE FROM referral WHERE performer_clues IS NULL")
