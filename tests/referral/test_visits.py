@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from tests.referral.factories import add_unit, visit_body
 
-from interop.referral.models import ProvisionalPatient, Referral, ReferralTask
+from interop.referral.models import ReferralTask
 
 Headers = Callable[..., dict[str, str]]
 
