@@ -10,11 +10,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
+from tests.ingest.factories import UNIT_HEADER, csv_text, import_file, write
 from tests.referral.factories import add_registry_patient, add_unit, visit_body
 
 from interop.context import system_context
@@ -351,3 +353,50 @@ async def test_a_reviewer_decision_and_its_reversal_reach_the_referral(
     auditor = auth_headers("auditor")
     events = (await client.get("/fhir/AuditEvent?subtype=decision-reversal", headers=auditor)).json()
     assert events.get("entry"), events
+
+
+async def test_a_waiting_referral_is_routed_by_a_better_address_or_the_next_units_import(
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    app: Any,
+    tmp_path: Path,
+    auth_headers: Headers,
+) -> None:
+    await _unit(session)
+    bienestar, admin = auth_headers("bienestar"), auth_headers("admin")
+    nowhere = {"latitud": None, "longitud": None, "entidad": "OC", "municipio": "SAN JUAN", "localidad": "X"}
+    first = await _post(client, bienestar, visit_body("V-BA-1", person={"roll_record_id": "P-1", **nowhere}))
+    assert first["referral"] == "waiting-route"
+    # The same person and need, found again with coordinates: the referral is routed.
+    again = visit_body("V-BA-2", person={"roll_record_id": "P-1"})
+    second = await _post(client, bienestar, again)
+    assert second["referral"] == "added"
+    assert second["service_request"] == first["service_request"]
+    assert second["task"] is not None
+    assert second["unit"]["clues"] == NEAR
+    # Another person in a place with no unit yet waits until a units import brings one.
+    lost = await _post(client, bienestar, visit_body("V-BA-3", person={"roll_record_id": "P-2", **nowhere}))
+    assert lost["referral"] == "waiting-route"
+    header = (*UNIT_HEADER, "cve_mun", "cve_loc")
+    row = [
+        "OCIMB000020",
+        "CS SAN JUAN",
+        "OC",
+        "San Juan",
+        "X",
+        "1",
+        "17.1",
+        "-96.7",
+        "EN OPERACION",
+        "",
+        "",
+        "",
+    ]
+    csv = write(tmp_path, "units.csv", csv_text(header, [row]))
+    await import_file(app.state.sessionmaker, app.state.settings, "units", csv)
+    worker = Worker(app.state.settings, app.state.sessionmaker)
+    assert await worker.run_one(only_key="referral.route_waiting")
+    follow = (await client.get("/v1/visits/V-BA-3", headers=bienestar)).json()
+    assert follow["unit"]["clues"] == "OCIMB000020"
+    assert follow["task_status"] == "requested"
+    assert (await client.get("/v1/referrals/waiting-route", headers=admin)).json()["total"] == 0

@@ -205,7 +205,13 @@ async def _finish(
         if state == "succeeded" and imp.kind == "units":
             await registry_service.resolve_units(session)
             # Referrals waiting for a unit try the routing rules again (the referral domain's job).
-            await job_service.enqueue(session, kind="referral.route_waiting", payload={}, trace_id=trace_id)
+            await job_service.enqueue(
+                session,
+                kind="referral.route_waiting",
+                payload={},
+                queue_key="referral.route_waiting",
+                trace_id=trace_id,
+            )
         ctx = system_context(request_id=f"import-{imp.id}", trace_id=trace_id or imp.trace_id or "0" * 32)
         await audit_service.record(
             session,

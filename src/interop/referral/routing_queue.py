@@ -18,10 +18,9 @@ from interop.context import RequestContext
 from interop.referral import records, routing
 from interop.referral.errors import InvalidUpdate, ReferralNotFound, Unroutable
 from interop.referral.models import Referral, ReferralTask, Visit
-from interop.referral.placement import route
+from interop.referral.placement import origin, route
 from interop.referral.queries import Scope, _referral_visible
 from interop.referral.schemas import ReferralList, ReferralListItem
-from interop.referral.visits import origin
 from interop.units import service as units_service
 from interop.units.models import Unit
 
@@ -79,7 +78,7 @@ async def count_escalated(session: AsyncSession) -> dict[str, int]:
     return {str(reason): int(n) for reason, n in rows.all()}
 
 
-async def _assign(
+async def assign(
     session: AsyncSession,
     ctx: RequestContext,
     *,
@@ -90,6 +89,8 @@ async def _assign(
     distance_km: float | None,
     now: datetime,
 ) -> uuid.UUID:
+    """A waiting referral gets its unit: version 1 of a Task (the unit notified) and a new ServiceRequest
+    version naming the performer."""
     task_id = uuid.uuid4()
     await records.create(
         session,
@@ -174,7 +175,7 @@ async def route_referral(
         if unit is None or not unit.operating:
             raise InvalidUpdate(f"la unidad {clues} no existe o no está en operación")
         who = ctx.actor.user or ctx.actor.client_id
-        return await _assign(
+        return await assign(
             session,
             ctx,
             referral=referral,
@@ -185,7 +186,7 @@ async def route_referral(
             now=now,
         )
     decision, unit = await _by_rules(session, referral)
-    return await _assign(
+    return await assign(
         session,
         ctx,
         referral=referral,

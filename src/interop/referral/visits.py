@@ -39,7 +39,8 @@ from interop.referral import records, routing
 from interop.referral.errors import IdempotencyConflict, Unroutable
 from interop.referral.models import ProvisionalPatient, Referral, ReferralTask, Visit
 from interop.referral.needs import Need, need_of
-from interop.referral.placement import route
+from interop.referral.placement import origin, route
+from interop.referral.routing_queue import assign
 from interop.referral.schemas import (
     MatchRead,
     PersonFound,
@@ -346,29 +347,6 @@ async def _registry_units(session: AsyncSession, candidates: list[OnlineCandidat
 # Place ---------------------------------------------------------------------------------------------------
 
 
-async def origin(
-    session: AsyncSession, *, person: PersonFound | dict[str, Any]
-) -> tuple[tuple[float, float] | None, bool]:
-    """The point to route from: the captured coordinates, else the locality's (by INEGI key or folded
-    name); the flag says it is a locality's."""
-    get = person.get if isinstance(person, dict) else lambda name: getattr(person, name)
-    lat, lon = get("latitud"), get("longitud")
-    if lat is not None and lon is not None:
-        return (float(lat), float(lon)), False
-    entidad = get("entidad")
-    if not entidad:
-        return None, False
-    point = await units_service.locality_point(
-        session,
-        entidad=str(entidad),
-        municipio=get("municipio"),
-        localidad=get("localidad"),
-        cve_mun=get("cve_mun"),
-        cve_loc=get("cve_loc"),
-    )
-    return point, point is not None
-
-
 async def place(
     session: AsyncSession, *, visit: VisitCreate, subject: Subject, tried: list[str]
 ) -> Placement:
@@ -532,6 +510,20 @@ async def add_to_referral(
         entities=entities,
         patients=[f"Patient/{referral.patient_id}"],
     )
+    if task is None and referral.performer_clues is None:  # waiting: this visit may bring a better address
+        placement = await place(session, visit=visit, subject=subject, tried=list(referral.tried_clues))
+        if placement.unit is not None and placement.decision is not None:
+            task_id = await assign(
+                session,
+                ctx,
+                referral=referral,
+                unit=placement.unit,
+                rule=placement.decision.rule.value,
+                reason=placement.decision.reason,
+                distance_km=placement.decision.distance_km,
+                now=now,
+            )
+            task = await session.get(ReferralTask, task_id)
     unit = None
     if referral.performer_clues is not None:
         unit = UnitRead(

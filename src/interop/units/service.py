@@ -32,6 +32,8 @@ _MERGE_COLUMNS = (
     "row_digest",
     "field_issues",
     "import_id",
+    "cve_mun",
+    "cve_loc",
 )
 
 
@@ -43,7 +45,8 @@ async def merge_staged(session: AsyncSession, *, import_id: int, staged: int) ->
         text(
             f"INSERT INTO unit (clues, {', '.join(_MERGE_COLUMNS)}, organization_id) "
             f"SELECT clues, clues_anterior, nombre, entidad, municipio, localidad, nivel, latitud, longitud, "
-            f"estatus, operating, row_digest, field_issues, :import_id, gen_random_uuid() FROM {STAGE_TABLE} "
+            f"estatus, operating, row_digest, field_issues, :import_id, cve_mun, cve_loc, gen_random_uuid() "
+            f"FROM {STAGE_TABLE} "
             f"ON CONFLICT (clues) DO UPDATE SET {updates}, updated_at = now() "
             f"WHERE unit.row_digest <> EXCLUDED.row_digest "
             f"RETURNING (xmax = 0) AS inserted"
