@@ -29,6 +29,7 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
             "system/Task.rs",
             "system/Organization.rs",
             "system/Referral.rs",
+            "system/Subscription.cruds",
         }
     ),
     Role.CLINIC: frozenset(

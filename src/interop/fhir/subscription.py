@@ -35,10 +35,17 @@ router = APIRouter(tags=["fhir"])
 
 BACKPORT = "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/"
 TOPIC = "https://www.gob.mx/bienestar/fhir/SubscriptionTopic/referral-task"
+REFERRAL_TOPIC = "https://www.gob.mx/bienestar/fhir/SubscriptionTopic/referral-service-request"
 ID_ONLY = "id-only"
 SECRET_EXTENSION = (  # the extension's URL, not a secret
     "https://www.gob.mx/bienestar/fhir/StructureDefinition/subscription-signing-secret"  # noqa: S105
 )
+
+
+_DEFAULT_REASON = {
+    "task": "Referral Tasks of my units",
+    "service-request": "Referencias enviadas por este sistema",
+}
 
 
 def subscription_resource(sub: Subscription, *, with_secret: bool = False) -> dict[str, Any]:
@@ -53,13 +60,15 @@ def subscription_resource(sub: Subscription, *, with_secret: bool = False) -> di
             "profile": [f"{BACKPORT}backport-subscription"],
         },
         "status": status,
-        "reason": sub.reason or "Referral Tasks of my units",
-        "criteria": TOPIC,
+        "reason": sub.reason or _DEFAULT_REASON[sub.topic],
+        "criteria": REFERRAL_TOPIC if sub.topic == "service-request" else TOPIC,
         "_criteria": {
             "extension": [
                 {
                     "url": f"{BACKPORT}backport-filter-criteria",
-                    "valueString": f"Task?owner:identifier={','.join(sub.clues)}",
+                    "valueString": "ServiceRequest?requester=self"
+                    if sub.topic == "service-request"
+                    else f"Task?owner:identifier={','.join(sub.clues)}",
                 }
             ]
         },
@@ -98,8 +107,10 @@ def notification_bundle(
     status: str,
     task_id: str,
     at: datetime,
+    resource_type: str = "Task",
 ) -> dict[str, Any]:
-    """An R4 backport id-only event notification for one Task change."""
+    """An R4 backport id-only event notification for one Task (or ServiceRequest) change."""
+    topic = REFERRAL_TOPIC if resource_type == "ServiceRequest" else TOPIC
     status_id = str(uuid.uuid4())
     return {
         "resourceType": "Bundle",
@@ -119,7 +130,7 @@ def notification_bundle(
                             "name": "subscription",
                             "valueReference": {"reference": f"{base}/Subscription/{subscription_id}"},
                         },
-                        {"name": "topic", "valueCanonical": TOPIC},
+                        {"name": "topic", "valueCanonical": topic},
                         {"name": "status", "valueCode": "error" if status == "error" else "active"},
                         {"name": "type", "valueCode": "event-notification"},
                         {"name": "events-since-subscription-start", "valueString": str(events_since_start)},
@@ -128,7 +139,10 @@ def notification_bundle(
                             "part": [
                                 {"name": "event-number", "valueString": str(event_number)},
                                 {"name": "timestamp", "valueInstant": at.isoformat()},
-                                {"name": "focus", "valueReference": {"reference": f"{base}/Task/{task_id}"}},
+                                {
+                                    "name": "focus",
+                                    "valueReference": {"reference": f"{base}/{resource_type}/{task_id}"},
+                                },
                             ],
                         },
                     ],
@@ -137,8 +151,8 @@ def notification_bundle(
                 "response": {"status": "200"},
             },
             {
-                "fullUrl": f"{base}/Task/{task_id}",
-                "request": {"method": "PUT", "url": f"Task/{task_id}"},
+                "fullUrl": f"{base}/{resource_type}/{task_id}",
+                "request": {"method": "PUT", "url": f"{resource_type}/{task_id}"},
                 "response": {"status": "200"},
             },
         ],
@@ -167,17 +181,20 @@ def _spec(body: dict[str, Any]) -> SubscriptionCreate:
     )
     if content != ID_ONLY:
         raise Invalid("only id-only payloads are sent (read the Task after the notification)")
-    if body.get("criteria") not in (None, TOPIC, "Task"):
-        raise Invalid(f"criteria must be the topic {TOPIC}")
+    criteria = body.get("criteria")
+    if criteria not in (None, TOPIC, "Task", REFERRAL_TOPIC, "ServiceRequest"):
+        raise Invalid(f"criteria must be the topic {TOPIC} (Tasks) or {REFERRAL_TOPIC} (referrals sent)")
+    topic = "service-request" if criteria in (REFERRAL_TOPIC, "ServiceRequest") else "task"
     clues: list[str] | None = None
     for ext in (body.get("_criteria") or {}).get("extension") or []:
-        if ext.get("url") == f"{BACKPORT}backport-filter-criteria":
+        if ext.get("url") == f"{BACKPORT}backport-filter-criteria" and topic == "task":
             raw = str(ext.get("valueString", ""))
             _, _, value = raw.partition("=")
             clues = [fs.parse_token(v)[1] for v in value.split(",") if v]
     secrets = [e.get("valueString") for e in body.get("extension") or [] if e.get("url") == SECRET_EXTENSION]
     return SubscriptionCreate(
-        criteria=TOPIC,
+        topic=topic,
+        criteria=REFERRAL_TOPIC if topic == "service-request" else TOPIC,
         endpoint=str(channel.get("endpoint") or ""),
         headers=list(channel.get("header") or []),
         clues=clues,

@@ -213,12 +213,14 @@ class ResourceVersion(Base):
 
 
 class Subscription(Base):
-    """A rest-hook subscription (R4 Subscriptions Backport, id-only) of a clinic to its units' Tasks."""
+    """A rest-hook subscription (R4 Subscriptions Backport, id-only): ``topic`` ``task``, a clinic to its
+    units' Tasks; ``service-request``, a Bienestar system to the referrals it sent."""
 
     __tablename__ = "referral_subscription"
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     client_id: Mapped[str] = mapped_column(String(128), index=True)
+    topic: Mapped[str] = mapped_column(String(32), server_default="task")
     clues: Mapped[list[str]] = mapped_column(ARRAY(String(11)))
     criteria: Mapped[str] = mapped_column(Text)
     endpoint: Mapped[str] = mapped_column(Text)
@@ -249,7 +251,8 @@ class Notification(Base):
         UUID(as_uuid=True), ForeignKey("referral_subscription.id", ondelete="CASCADE")
     )
     event_number: Mapped[int] = mapped_column(BigInteger)
-    task_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    task_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))  # the focus: a Task, or a ServiceRequest
+    resource_type: Mapped[str] = mapped_column(String(32), server_default="Task")
     task_version: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(16), server_default="pending")
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")

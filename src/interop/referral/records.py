@@ -49,6 +49,17 @@ _BUMP_SUBSCRIPTIONS = (
     .where(
         _SUBSCRIPTIONS.c.clues.contains(bindparam("unit")),
         _SUBSCRIPTIONS.c.status.in_(SUBSCRIPTION_LIVE),
+        _SUBSCRIPTIONS.c.topic == "task",
+    )
+    .values(events_since_start=_SUBSCRIPTIONS.c.events_since_start + 1)
+    .returning(_SUBSCRIPTIONS.c.id, _SUBSCRIPTIONS.c.events_since_start)
+)
+_BUMP_REQUESTER_SUBSCRIPTIONS = (
+    update(_SUBSCRIPTIONS)
+    .where(
+        _SUBSCRIPTIONS.c.client_id == bindparam("requester"),
+        _SUBSCRIPTIONS.c.status.in_(SUBSCRIPTION_LIVE),
+        _SUBSCRIPTIONS.c.topic == "service-request",
     )
     .values(events_since_start=_SUBSCRIPTIONS.c.events_since_start + 1)
     .returning(_SUBSCRIPTIONS.c.id, _SUBSCRIPTIONS.c.events_since_start)
@@ -201,6 +212,15 @@ async def bump(
         snap=snap,
         client_id=client_id,
     )
+    if isinstance(row, Referral):  # Bienestar learns of every change to a referral it sent
+        await _notify(
+            session,
+            await session.execute(_BUMP_REQUESTER_SUBSCRIPTIONS, {"requester": row.requester_client_id}),
+            resource_type="ServiceRequest",
+            resource_id=row.id,
+            version=row.version,
+            trace_id=None,
+        )
     return snap
 
 
@@ -256,16 +276,32 @@ async def notify_task_change(
     session: AsyncSession, *, task_id: uuid.UUID, task_version: int, owner_clues: str, trace_id: str | None
 ) -> int:
     """Queue one notification per live subscription covering the Task's unit. Returns how many."""
-    subs = (await session.execute(_BUMP_SUBSCRIPTIONS, {"unit": [owner_clues]})).all()
-    for sub_id, event_number in subs:
+    subs = await session.execute(_BUMP_SUBSCRIPTIONS, {"unit": [owner_clues]})
+    return await _notify(
+        session, subs, resource_type="Task", resource_id=task_id, version=task_version, trace_id=trace_id
+    )
+
+
+async def _notify(
+    session: AsyncSession,
+    subs: Any,
+    *,
+    resource_type: str,
+    resource_id: uuid.UUID,
+    version: int,
+    trace_id: str | None,
+) -> int:
+    rows = subs.all()
+    for sub_id, event_number in rows:
         note_id = (
             await session.execute(
                 _INSERT_NOTIFICATION,
                 {
                     "subscription_id": sub_id,
                     "event_number": event_number,
-                    "task_id": task_id,
-                    "task_version": task_version,
+                    "task_id": resource_id,
+                    "task_version": version,
+                    "resource_type": resource_type,
                 },
             )
         ).scalar_one()
@@ -277,4 +313,4 @@ async def notify_task_change(
             trace_id=trace_id,
             max_attempts=NOTIFY_MAX_ATTEMPTS,
         )
-    return len(subs)
+    return len(rows)

@@ -125,6 +125,7 @@ async def deliver(ctx: JobContext) -> dict[str, Any] | None:
         status=sub.status,
         task_id=str(note.task_id),
         at=note.created_at,
+        resource_type=note.resource_type,
     )
     body = orjson.dumps(bundle)
     headers = {**endpoints.client_headers(sub.headers), "Content-Type": "application/fhir+json"}

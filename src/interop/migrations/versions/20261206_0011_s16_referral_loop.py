@@ -14,6 +14,8 @@ Revises: 0010_audit_merkle
 - ``referral.outcome``: the unit's coded outcome (contrarreferencia); ``status_reason``: Bienestar's reason
   for a withdrawal or correction.
 - ``referral_provisional_patient.identity_key``: the same unmatched person found twice is one Patient.
+- ``referral_subscription.topic`` / ``referral_notification.resource_type``: Bienestar systems subscribe
+  to the referrals they sent (ServiceRequest notifications) beside the clinics' Task subscriptions.
 - ``unit.cve_mun`` / ``cve_loc``: INEGI codes, optional in the units CSV.
 
 Existing rows: ``visit_ids`` is backfilled with the referral's own visit id; the need of an existing
@@ -74,11 +76,20 @@ def upgrade() -> None:
     op.create_index(
         "ix_referral_provisional_patient_identity_key", "referral_provisional_patient", ["identity_key"]
     )
+    op.add_column(
+        "referral_subscription", sa.Column("topic", sa.String(32), nullable=False, server_default="task")
+    )
+    op.add_column(
+        "referral_notification",
+        sa.Column("resource_type", sa.String(32), nullable=False, server_default="Task"),
+    )
     op.add_column("unit", sa.Column("cve_mun", sa.String(3), nullable=True))
     op.add_column("unit", sa.Column("cve_loc", sa.String(4), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_column("referral_notification", "resource_type")
+    op.drop_column("referral_subscription", "topic")
     op.drop_column("unit", "cve_loc")
     op.drop_column("unit", "cve_mun")
     op.drop_index("ix_referral_provisional_patient_identity_key", table_name="referral_provisional_patient")
