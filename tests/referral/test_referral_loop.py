@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from fhir.resources.R4B.condition import Condition
+from fhir.resources.R4B.observation import Observation
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from tests.ingest.factories import UNIT_HEADER, csv_text, import_file, write
@@ -70,6 +72,26 @@ async def test_a_visit_that_asks_for_no_referral_is_stored_with_its_findings(
     clinic = auth_headers("clinic", clues=[NEAR])
     tasks = (await client.get(f"/fhir/Task?owner={NEAR}", headers=clinic)).json()
     assert not tasks.get("entry")
+    # The findings are kept for follow-up, as FHIR Conditions and Observations of the visit's Patient.
+    subject = result["match"]["patient"]
+    conditions = (await client.get(f"/fhir/Condition?subject={subject}", headers=bienestar)).json()
+    [condition] = [e["resource"] for e in conditions["entry"]]
+    Condition.model_validate(condition)
+    assert condition["code"]["coding"][0]["code"] == "E11.9"
+    assert condition["verificationStatus"]["coding"][0]["code"] == "provisional"
+    assert condition["identifier"][0]["value"] == "V-NR-1"
+    observations = (await client.get("/fhir/Observation?identifier=V-NR-1", headers=bienestar)).json()
+    assert len(observations["entry"]) == 2
+    for entry in observations["entry"]:
+        Observation.model_validate(entry["resource"])
+    # A unit sees the findings of the people it was referred, not of everyone visited.
+    hidden = (await client.get(f"/fhir/Condition?subject={subject}", headers=clinic)).json()
+    assert not hidden.get("entry")
+    referred = await _post(client, bienestar, visit_body("V-NR-2"))
+    seen = (
+        await client.get(f"/fhir/Condition?subject={referred['match']['patient']}", headers=clinic)
+    ).json()
+    assert [e["resource"]["identifier"][0]["value"] for e in seen["entry"]] == ["V-NR-2"]
 
 
 async def test_an_unplaceable_visit_waits_to_be_routed_and_an_operator_routes_it(

@@ -30,6 +30,8 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
             "system/Organization.rs",
             "system/Referral.rs",
             "system/Subscription.cruds",
+            "system/Condition.rs",
+            "system/Observation.rs",
         }
     ),
     Role.CLINIC: frozenset(
@@ -40,6 +42,8 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
             "system/Task.rsu",
             "system/Organization.rs",
             "system/Subscription.cruds",
+            "system/Condition.rs",
+            "system/Observation.rs",
         }
     ),
     Role.REVIEWER: frozenset({"system/MatchReview.rsu", "system/Patient.rs", "system/Person.rs"}),

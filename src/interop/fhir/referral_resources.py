@@ -40,7 +40,7 @@ def _org(settings: Settings, clues: str, org_id: str | None, name: str | None) -
     return ref
 
 
-def _observation(i: int, o: dict[str, Any], patient: str, when: str) -> dict[str, Any]:
+def observation(i: int, o: dict[str, Any], patient: str, when: str) -> dict[str, Any]:
     code: dict[str, Any] = {"coding": [{"system": LOINC, "code": o["code"]}]}
     if o.get("code") == "disability":
         code = {"text": "Disability"}
@@ -111,7 +111,7 @@ def outcome_extension(outcome: dict[str, Any]) -> dict[str, Any]:
 def service_request(s: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """A referral snapshot as an R4 ServiceRequest (observations contained; routing as extension and note)."""
     patient = f"Patient/{s['patient_id']}"
-    contained = [_observation(i, o, patient, s["authored_on"]) for i, o in enumerate(s["observations"])]
+    contained = [observation(i, o, patient, s["authored_on"]) for i, o in enumerate(s["observations"])]
     routing_ext: list[dict[str, Any]] = [
         {"url": "rule", "valueCode": s["routing_rule"]},
         {"url": "reason", "valueString": s["routing_reason"]},

@@ -14,6 +14,7 @@ from interop.fhir import (
     referral,
     referral_withdrawal,
     subscription,
+    visit_findings,
 )
 from interop.fhir.capability import capability_statement
 from interop.fhir.responses import FhirResponse
@@ -37,6 +38,7 @@ for _module in (
     subscription,
     auditevent,
     outcome_codesystem,
+    visit_findings,
 ):
     router.include_router(_module.router)
 # POST /fhir itself: FastAPI cannot include a router whose route path is empty, so bundle adds it here.

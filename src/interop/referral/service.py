@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from interop.referral.findings import VisitFindings, visit_findings  # re-exported
 from interop.referral.followup import get_visit  # re-exported
 from interop.referral.lifecycle import (  # re-exported
     complete_task,
@@ -50,6 +51,7 @@ __all__ = [
     "PostedVisit",
     "Scope",
     "TaskChange",
+    "VisitFindings",
     "complete_task",
     "count_escalated",
     "count_waiting",
@@ -76,6 +78,7 @@ __all__ = [
     "search_referrals",
     "search_tasks",
     "update_task",
+    "visit_findings",
     "withdraw_referral",
 ]
 
