@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interop.referral.models import Referral, Visit
-from interop.referral.queries import Scope, _referral_visible
+from interop.referral.scopes import Scope, _referral_visible
 
 MAX_VISITS = 200
 

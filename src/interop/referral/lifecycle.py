@@ -23,7 +23,7 @@ from interop.job import service as job_service
 from interop.referral import records, states
 from interop.referral.errors import IllegalTransition, InvalidUpdate, ReferralNotFound, VersionConflict
 from interop.referral.models import Referral, ReferralTask
-from interop.referral.queries import Scope, _referral_visible
+from interop.referral.scopes import Scope, _referral_visible
 from interop.referral.workflow import TaskChange, TaskUpdated, escalation_changes, update_task
 
 log = logging.getLogger(__name__)

@@ -19,8 +19,8 @@ from interop.referral import records, routing
 from interop.referral.errors import InvalidUpdate, ReferralNotFound, Unroutable
 from interop.referral.models import Referral, ReferralTask, Visit
 from interop.referral.placement import origin, route
-from interop.referral.queries import Scope, _referral_visible
 from interop.referral.schemas import ReferralList, ReferralListItem
+from interop.referral.scopes import Scope, _referral_visible
 from interop.units import service as units_service
 from interop.units.models import Unit
 

@@ -19,14 +19,11 @@ from interop.referral.lifecycle import (  # re-exported
     withdraw_referral,
 )
 from interop.referral.models import Notification
+from interop.referral.patients import get_patient, search_patients  # re-exported
 from interop.referral.queries import (  # re-exported: the domain's read side
-    Scope,
-    get_patient,
     get_referral,
     get_task,
     history,
-    scope_for,
-    search_patients,
     search_referrals,
     search_tasks,
 )
@@ -38,6 +35,7 @@ from interop.referral.routing_queue import (  # re-exported
     route_referral,
     route_waiting,
 )
+from interop.referral.scopes import Scope, scope_for  # re-exported
 from interop.referral.subscriptions import (  # re-exported
     create_subscription,
     delete_subscription,

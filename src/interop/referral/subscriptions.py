@@ -25,7 +25,7 @@ from interop.context import RequestContext
 from interop.referral import endpoints, signature
 from interop.referral.errors import InvalidSubscription, SubscriptionNotFound
 from interop.referral.models import Subscription
-from interop.referral.queries import resolve_clues
+from interop.referral.scopes import resolve_clues
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from interop.referral.errors import (
 )
 from interop.referral.models import Referral, ReferralTask
 from interop.referral.placement import route
-from interop.referral.queries import Scope, _task_visible
+from interop.referral.scopes import Scope, _task_visible
 
 
 @dataclass(frozen=True)
