@@ -109,7 +109,6 @@ class Referral(Base):
             "reason_category",
             postgresql_where=text("status = 'active'"),
         ),
-        Index("ix_referral_visit_ids", "visit_ids", postgresql_using="gin"),
         Index(
             "ix_referral_waiting_route",
             "change_seq",

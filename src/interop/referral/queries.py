@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, Select, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interop.referral.errors import ReferralNotFound
-from interop.referral.models import Referral, ReferralTask, ResourceVersion
+from interop.referral.models import Referral, ReferralTask, ResourceVersion, Visit
 from interop.referral.patients import patient_views
 from interop.referral.records import rows_snapshots, snapshot
 from interop.referral.scopes import (  # visibility rules (the module docstring above)
@@ -81,8 +81,9 @@ async def _filtered(
         conds.append(model.patient_id.in_(q.patient_ids))
     if q.visit_ids is not None:
         # A referral answers to every visit that added to it; a Task to the visit that opened it.
+        # (through the visits' unique index: no index on the array to keep up on every write)
         if model is Referral:
-            conds.append(Referral.visit_ids.overlap(q.visit_ids))
+            conds.append(Referral.id.in_(select(Visit.referral_id).where(Visit.visit_id.in_(q.visit_ids))))
         else:
             conds.append(model.visit_id.in_(q.visit_ids))
     if q.focus_ids is not None and model is ReferralTask:

@@ -190,7 +190,11 @@ async def locality_point(
                 _folded(Unit.localidad) == _folded(localidad),
             )
         )
-    scopes = [and_(located, or_(*loc))] if loc else []
+    scopes: list[ColumnElement[bool]] = []
+    if municipio and localidad:  # as written first: the common case, without folding every unit's name
+        scopes.append(and_(located, Unit.municipio == municipio, Unit.localidad == localidad))
+    if loc:
+        scopes.append(and_(located, or_(*loc)))
     if mun:
         scopes.append(and_(located, or_(*mun)))
     for scope in scopes:

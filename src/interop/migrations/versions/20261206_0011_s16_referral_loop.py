@@ -59,7 +59,6 @@ def upgrade() -> None:
         ["patient_id", "care_requested", "reason_category"],
         postgresql_where=sa.text("status = 'active'"),
     )
-    op.create_index("ix_referral_visit_ids", "referral", ["visit_ids"], postgresql_using="gin")
     op.create_index(
         "ix_referral_waiting_route",
         "referral",
@@ -94,7 +93,7 @@ def downgrade() -> None:
     op.drop_column("unit", "cve_mun")
     op.drop_index("ix_referral_provisional_patient_identity_key", table_name="referral_provisional_patient")
     op.drop_column("referral_provisional_patient", "identity_key")
-    for index in ("ix_referral_escalated", "ix_referral_waiting_route", "ix_referral_visit_ids"):
+    for index in ("ix_referral_escalated", "ix_referral_waiting_route"):
         op.drop_index(index, table_name="referral")
     op.drop_index("ix_referral_open_need", table_name="referral")
     op.drop_index("ix_referral_provisional_patient_id", table_name="referral")
