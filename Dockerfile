@@ -5,10 +5,11 @@
 FROM python:3.11-slim AS build
 WORKDIR /src
 RUN python -m venv /opt/interop
-COPY pyproject.toml README.md ./
+COPY pyproject.toml setup.py README.md ./
 COPY requirements ./requirements
 RUN /opt/interop/bin/pip install --no-cache-dir -r requirements/service.txt
 COPY src ./src
+COPY migrations ./migrations
 RUN /opt/interop/bin/pip install --no-cache-dir --no-deps .
 
 FROM python:3.11-slim

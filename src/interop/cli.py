@@ -13,16 +13,19 @@ import typer
 
 from interop.api.logs import configure_logging
 from interop.audit import cli as audit_cli
+from interop.audit import service as audit_service
 from interop.auth import cli as auth_cli
-from interop.command import database, fail
+from interop.command import database, fail, on_database_ready, prepared
 from interop.config import Settings
 from interop.db.embedded import EmbeddedServer, durability_problems
 from interop.db.migrate import head_revision
-from interop.db.runtime import DatabaseUnavailable, prepare
 from interop.db.watchdog import EmbeddedWatchdog
 from interop.ingest import cli as ingest_cli
 from interop.matching import cli as matching_cli
 from interop.synth import cli as synth_cli
+
+# Work done from the CLI is audited like work done over HTTP, periodic checkpoints included.
+on_database_ready(audit_service.configure)
 
 app = typer.Typer(
     name="interop",
@@ -119,13 +122,8 @@ def serve(
     if problem:
         typer.echo(f"interop serve: {problem}", err=True)
         raise typer.Exit(2)
-    try:
-        url, server = prepare(settings, migrate_db=settings.migrate_on_start)
-    except DatabaseUnavailable as exc:
-        typer.echo(f"interop serve: {exc}", err=True)
-        raise typer.Exit(2) from None
-    watchdog = EmbeddedWatchdog(server, settings) if server is not None else None
-    try:
+    with prepared("interop serve", settings, migrate_db=settings.migrate_on_start) as (url, server):
+        watchdog = EmbeddedWatchdog(server, settings) if server is not None else None
         if server is not None:
             _check_durability(server, settings)
         settings.database_url = url
@@ -137,9 +135,6 @@ def serve(
             f"interop listening on http://{host}:{port} (data in {settings.resolved_data_dir})", err=True
         )
         serving.run(settings, host=host, port=port, workers=workers or settings.workers, watchdog=watchdog)
-    finally:
-        if server is not None:
-            server.stop()
     if watchdog is not None and watchdog.gave_up:
         typer.echo(f"interop serve: {watchdog.gave_up}", err=True)
         raise typer.Exit(3)
@@ -193,7 +188,7 @@ def openapi_command(
     out: Annotated[Path, typer.Option(help="Folder for the OpenAPI documents.")] = Path("openapi"),
 ) -> None:
     """Write the OpenAPI documents (v1 JSON API and FHIR) into a folder."""
-    from interop.api.openapi import documents
+    from interop.openapi import documents
 
     out.mkdir(parents=True, exist_ok=True)
     for name, doc in documents().items():

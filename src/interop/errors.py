@@ -1,7 +1,9 @@
-"""The base of every domain error: an HTTP status and a stable code, rendered by ``interop.api.errors``."""
+"""The base of every domain error: an HTTP status and a stable code, rendered by
+``interop.error_handlers``."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 
@@ -13,10 +15,18 @@ class DomainError(Exception):
     # FHIR OperationOutcome issue type (http://hl7.org/fhir/issue-type).
     fhir_issue: ClassVar[str] = "invalid"
 
-    def __init__(self, message: str, *, details: dict[str, object] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        details: dict[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.details = details or {}
+        # Response headers the error needs (WWW-Authenticate, Retry-After); never shown in the body.
+        self.headers: dict[str, str] = dict(headers or {})
 
 
 class NotFound(DomainError):

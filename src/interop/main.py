@@ -15,13 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.pool import QueuePool
 
 import interop
-from interop.api import errors, metrics
+from interop import error_handlers
+from interop.api import metrics
 from interop.api.middleware import RequestContextMiddleware
-from interop.api.router import router
 from interop.api.telemetry import setup_tracing
 from interop.audit import sequencer as audit_sequencer
 from interop.audit import service as audit_service
+from interop.auth.dependencies import guard
 from interop.auth.tokens import KeyRing
+from interop.composition import router
 from interop.config import Settings
 from interop.db.engine import create_engine, create_sessionmaker
 from interop.db.outage import Outage, is_unreachable
@@ -123,7 +125,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Pensiones para el Bienestar ↔ IMSS-Bienestar: identity, referrals, audit.",
         lifespan=lifespan,
     )
-    errors.install(app)
+    error_handlers.install(app)
+    app.state.policy_guard = guard  # what every route's ``require`` asks (interop.api.policy)
     app.include_router(router)
     if settings.cors_origins:
         app.add_middleware(

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEntity, AuditEventRead
-from interop.fhir.auditevent import to_fhir
+from interop.fhir.auditevent_resource import to_fhir
 
 from .factories import make_ctx
 

@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import Depends, FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from interop.api.policy import require
 from interop.auth import service as auth_service
-from interop.auth.dependencies import require
 from interop.config import Settings
 from interop.context import RequestContext
 from interop.main import create_app

@@ -8,9 +8,9 @@ import httpx
 from fastapi import APIRouter, Depends
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from interop.api.policy import require
 from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEventRead
-from interop.auth.dependencies import require
 from interop.context import RequestContext
 
 PROBE = "/_probe/task"

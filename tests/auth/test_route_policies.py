@@ -20,8 +20,8 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import iter_route_contexts
 
+from interop.api.policy import POLICY_ATTR, require
 from interop.auth import scopes
-from interop.auth.dependencies import POLICY_ATTR, require
 from interop.config import Settings
 from interop.main import create_app
 

@@ -31,7 +31,7 @@ def _guarded_get_route() -> str:
     """Any GET route without path parameters that declares a policy (taken from the app's own table)."""
     from fastapi.routing import iter_route_contexts
 
-    from interop.auth.dependencies import POLICY_ATTR
+    from interop.api.policy import POLICY_ATTR
 
     app = create_app(Settings(database_url="postgresql+asyncpg://unused/unused"))
     for route in iter_route_contexts(app.routes):

@@ -24,7 +24,7 @@ from fhir.resources.R4B.task import Task
 from interop.config import Settings
 from interop.fhir.patient import patient_resource
 from interop.fhir.referral_resources import service_request, task
-from interop.fhir.subscription import notification_bundle
+from interop.fhir.subscription_resources import notification_bundle
 
 Headers = Callable[..., dict[str, str]]
 GOLDEN = Path(__file__).parent / "golden"

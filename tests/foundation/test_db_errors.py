@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy.exc import DBAPIError
 
-from interop.api import errors
+from interop import error_handlers as errors
 from interop.config import Settings
 from interop.main import create_app
 
@@ -35,7 +35,7 @@ async def test_disk_full_is_503_and_logged_once(caplog: pytest.LogCaptureFixture
     assert {r.status_code for r in answers} == {503}
     assert answers[0].headers["retry-after"] == "30"
     assert answers[0].json()["error"]["code"] == "unavailable"
-    logged = [r for r in caplog.records if r.name == "interop.api.errors"]
+    logged = [r for r in caplog.records if r.name == "interop.error_handlers"]
     assert len(logged) == 1
     assert getattr(logged[0], "sqlstate", None) == "53100"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from interop.api.openapi import documents
+from interop.openapi import documents
 
 OPENAPI_DIR = Path(__file__).resolve().parents[2] / "openapi"
 

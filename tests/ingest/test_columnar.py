@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from interop.config import Settings
+from interop.db import copy_binary
 from interop.identity.curp import assess_curp, validate_curp
 from interop.identity.dates import parse_date
 from interop.identity.keys import curp16_of
@@ -25,7 +26,6 @@ from interop.identity.names import normalize_given_names, normalize_surname
 from interop.identity.phones import normalize_phone
 from interop.identity.sex import parse_sex
 from interop.identity.states import state_code
-from interop.ingest import copy_binary
 from interop.ingest.chunks import ChunkReader
 from interop.ingest.columns import SPECS
 from interop.ingest.csv_columns import parse_columns

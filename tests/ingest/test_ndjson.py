@@ -10,7 +10,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from interop.config import Settings
-from interop.fhir.patient_ndjson import FATHERS_FAMILY, MOTHERS_FAMILY, Systems, parse_patient
+from interop.fhir.patient_identity import FATHERS as FATHERS_FAMILY
+from interop.fhir.patient_identity import MOTHERS as MOTHERS_FAMILY
+from interop.fhir.patient_identity import Systems
+from interop.fhir.patient_ndjson import parse_patient
 from interop.identity.curp import build_curp
 from interop.registry import service as registry_service
 

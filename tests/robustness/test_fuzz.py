@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-from interop.api.openapi import documents
+from interop.openapi import documents
 
 DOCS = documents()
 V1 = schemathesis.openapi.from_dict(DOCS["v1.json"])

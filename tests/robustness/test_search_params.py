@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from interop.api.openapi import documents
+from interop.openapi import documents
 
 EXAMPLES = int(os.environ.get("INTEROP_SEARCH_FUZZ_EXAMPLES", "400"))
 FUZZ = settings(

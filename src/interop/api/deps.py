@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, FastAPI, Path, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interop.config import Settings
@@ -25,9 +25,15 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         outage.succeeded()  # the database answers again (one log line, from whoever sees it first)
 
 
-def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
+def settings_of(app: FastAPI) -> Settings:
+    """The settings the app was started with: the one place that reads them off the app's state."""
+    settings: Settings = app.state.settings
     return settings
+
+
+def get_settings(request: Request) -> Settings:
+    """``SettingsDep``: routes take the settings as a dependency, never from ``request.app.state``."""
+    return settings_of(request.app)
 
 
 # scope="function": commit before the response is sent, so a failed commit is an error, not a lost write.

@@ -6,7 +6,7 @@ import contextvars
 import re
 import secrets
 
-from interop.audit import service as audit_service
+from interop.identity.curp import contains_curp
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 trace_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("trace_id", default=None)
@@ -35,6 +35,6 @@ def new_span_id() -> str:
 def request_id_from(header: str | None) -> str:
     """Reuse a caller's X-Request-ID when it is well formed and holds no personal data (it is stored in
     every audit event of the request, and the audit writer refuses a CURP); otherwise mint one."""
-    if header and _REQUEST_ID.match(header) and not audit_service.holds_personal_data(header):
+    if header and _REQUEST_ID.match(header) and not contains_curp(header):
         return header
     return secrets.token_hex(12)

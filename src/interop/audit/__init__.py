@@ -4,10 +4,11 @@ hashing) with signed tree heads; events from before the tree also form a hash ch
 Owns the tables ``audit_event`` and ``audit_checkpoint`` (migration ``0002_audit``: append-only trigger,
 UPDATE/DELETE/TRUNCATE revoked, the non-owner role ``interop_app``) and ``audit_leaf``, ``audit_node``,
 ``audit_head`` (migration ``0010_audit_merkle``, the same protections). A leaf: it imports no other domain
-(its router alone uses ``interop.auth.dependencies.require`` for route policies).
+(only ``identity`` to screen for CURPs; its router declares policies through ``interop.api.policy``).
 
     service       record() in the caller's transaction (written at commit under the chain lock, or with
-                  no lock when ``audit_lock_free``), record_denied(), checkpoints, search, trace
+                  no lock when ``audit_lock_free``), record_denied(), checkpoints; re-exports queries
+    queries       reads: one event, search, a case's trace, the chain's length
     merkle        pure: RFC 9162 §2.1 roots, inclusion and consistency proofs over perfect subtrees
     checkpoint    pure: C2SP tlog-checkpoint bodies of the signed tree heads
     sequencer     committed events → leaves in commit order, nodes, a signed head per step (job worker)

@@ -15,6 +15,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from interop.api.deps import SessionDep
+from interop.api.policy import require
 from interop.audit import export as audit_export
 from interop.audit import proofs, verification
 from interop.audit import service as audit_service
@@ -30,7 +31,6 @@ from interop.audit.schemas import (
     TreeHeadRead,
     VerificationRead,
 )
-from interop.auth.dependencies import require
 from interop.context import RequestContext
 
 router = APIRouter(tags=["audit"])

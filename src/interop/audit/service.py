@@ -1,4 +1,5 @@
-"""Recording and reading audit events. Never commits: the caller's transaction carries the events.
+"""Recording audit events (reads are ``queries``', re-exported here). Never commits: the caller's
+transaction carries the events.
 
 ``record`` validates and buffers events in ``session.info``; they are written just before the caller's
 transaction commits (a ``before_commit`` hook on every Session), under a transaction-level advisory lock
@@ -10,15 +11,12 @@ transaction that rolls back takes its buffered events with it, and leaves no gap
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
-from sqlalchemy import Connection, cast, event, func, insert, or_, select, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Connection, event, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.util import await_only
@@ -26,24 +24,28 @@ from sqlalchemy.util import await_only
 from interop.audit import chain, signing
 from interop.audit.errors import AuditRecordRejected, SigningKeyUnavailable
 from interop.audit.models import AuditCheckpoint, AuditEvent
+
+# Re-exported: the domain's read side, so other packages reach audit through this module.
+from interop.audit.queries import chain_length as chain_length
+from interop.audit.queries import get_event as get_event
+from interop.audit.queries import patient_ref
+from interop.audit.queries import search_events as search_events
+from interop.audit.queries import trace as trace
+from interop.audit.queries import valid_trace_id as valid_trace_id
 from interop.audit.schemas import (
     ACTIONS,
     ENTITY_ROLES,
     OUTCOMES,
     SUBTYPES,
     AuditEntity,
-    AuditEventRead,
-    AuditSearch,
     CheckpointRead,
-    TraceRead,
 )
 from interop.config import Settings
 from interop.context import Actor, RequestContext
+from interop.identity.curp import contains_curp
 
 LOCK_KEY = 0x1A0D17_0A0D17  # pg_advisory_xact_lock key of the chain
 _PENDING = "interop.audit.pending"
-_CURP = re.compile(r"[A-Z][AEIOUX][A-Z]{2}\d{6}[HMX][A-Z]{2}[B-DF-HJ-NP-TV-Z]{3}[A-Z0-9]\d", re.IGNORECASE)
-_TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 _TYPE_OF_SUBTYPE = {  # DICOM audit event ids for what is not a RESTful interaction
     "login": "110114",  # User Authentication
     "import": "110107",  # Import
@@ -83,17 +85,13 @@ def current_signer() -> signing.Signer:
 def holds_personal_data(value: str | None) -> bool:
     """Would the audit writer refuse this value (it looks like a CURP)? Lets the edge replace a caller's
     header (a request id, an acting user) before it reaches an event, rather than lose the event."""
-    return bool(value and _CURP.search(value))
+    return contains_curp(value)
 
 
 def _reject_personal_data(values: Sequence[str | None]) -> None:
     for value in values:
         if holds_personal_data(value):
             raise AuditRecordRejected("audit events hold identifiers only: a value looks like a CURP")
-
-
-def _patient_ref(value: str) -> str:
-    return value if value.startswith("Patient/") else f"Patient/{value}"
 
 
 async def record(
@@ -170,7 +168,7 @@ async def _queue(
         "entities": chain.entities_text([{"id": e.id, "role": e.role, "type": e.type} for e in entities]),
         "query": query or None,
     }
-    refs: list[str | None] = list(dict.fromkeys(_patient_ref(p) for p in patients)) or [None]
+    refs: list[str | None] = list(dict.fromkeys(patient_ref(p) for p in patients)) or [None]
     pending: list[dict[str, Any]] = session.info.setdefault(_PENDING, [])
     pending.extend({**base, "patient": ref} for ref in refs)
     # Begin the transaction now, so that ending it without a commit (rollback) drops the buffer.
@@ -353,110 +351,3 @@ async def checkpoint_at(
     session.add(row)
     await session.flush()
     return CheckpointRead.of(row)
-
-
-async def get_event(session: AsyncSession, *, seq: int) -> AuditEventRead | None:
-    row = await session.get(AuditEvent, seq)
-    return AuditEventRead.of(row) if row is not None else None
-
-
-def _entity_match(type_: str | None, id_: str) -> Any:
-    probe = {"id": id_} if type_ is None else {"id": id_, "type": type_}
-    clause = cast(AuditEvent.entities, JSONB).contains([probe])
-    if type_ in (None, "Patient"):
-        clause = or_(clause, AuditEvent.patient == _patient_ref(id_))
-    return clause
-
-
-async def search_events(
-    session: AsyncSession,
-    *,
-    criteria: AuditSearch,
-    count: int,
-    after_seq: int | None = None,
-    descending: bool = False,
-) -> tuple[list[AuditEventRead], bool]:
-    """One page of events in chain order (or reverse), keyset-paged on ``seq``; True when more follow."""
-    where: list[Any] = []
-    if criteria.since is not None:
-        where.append(AuditEvent.recorded_at >= criteria.since)
-    if criteria.before is not None:
-        where.append(AuditEvent.recorded_at < criteria.before)
-    for agents in criteria.agent_groups:
-        where.append(or_(AuditEvent.client_id.in_(agents), AuditEvent.user_id.in_(agents)))
-    for group in criteria.entity_groups:
-        where.append(or_(*[_entity_match(t, i) for t, i in group]))
-    for column, values in (
-        (AuditEvent.patient, [_patient_ref(p) for p in criteria.patients] if criteria.patients else None),
-        (AuditEvent.action, criteria.actions),
-        (AuditEvent.type, criteria.types),
-        (AuditEvent.subtype, criteria.subtypes),
-        (AuditEvent.outcome, criteria.outcomes),
-        (AuditEvent.trace_id, criteria.trace_ids),
-    ):
-        if values is not None:
-            where.append(column.in_(values))
-    if after_seq is not None:
-        where.append(AuditEvent.seq < after_seq if descending else AuditEvent.seq > after_seq)
-    stmt = (
-        select(AuditEvent)
-        .where(*where)
-        .order_by(AuditEvent.seq.desc() if descending else AuditEvent.seq)
-        .limit(count + 1)
-    )
-    rows = (await session.execute(stmt)).scalars().all()
-    return [AuditEventRead.of(r) for r in rows[:count]], len(rows) > count
-
-
-async def trace(session: AsyncSession, *, trace_id: str, limit: int = 5000) -> TraceRead:
-    """One case end to end, in chain (= time) order: the events carrying ``trace_id``, and the events of
-    other requests on the same resources (a clinic reading or moving the Task the visit created).
-    Patients are not followed: that would pull in the person's whole unrelated history."""
-    direct = (
-        (
-            await session.execute(
-                select(AuditEvent)
-                .where(AuditEvent.trace_id == trace_id)
-                .order_by(AuditEvent.seq)
-                .limit(limit)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    refs = list(
-        dict.fromkeys(
-            (e["type"], e["id"])
-            for row in direct
-            for e in orjson.loads(row.entities)
-            if e["type"] != "Patient"
-        )
-    )[:200]
-    related: Sequence[AuditEvent] = []
-    if refs:
-        related = (
-            (
-                await session.execute(
-                    select(AuditEvent)
-                    .where(AuditEvent.trace_id != trace_id, or_(*[_entity_match(t, i) for t, i in refs]))
-                    .order_by(AuditEvent.seq)
-                    .limit(limit)
-                )
-            )
-            .scalars()
-            .all()
-        )
-    via: dict[int, Any] = {row.seq: "trace" for row in direct}
-    via.update({row.seq: "entity" for row in related})
-    merged = sorted([*direct, *related], key=lambda r: r.seq)
-    return TraceRead(trace_id=trace_id, events=[AuditEventRead.of(r) for r in merged], via=via)
-
-
-def valid_trace_id(value: str) -> bool:
-    return bool(_TRACE_ID.match(value))
-
-
-async def chain_length(session: AsyncSession) -> int:
-    """Entries in the chain (its head's seq), for metrics."""
-    head = await session.scalar(select(func.max(AuditEvent.seq)))
-    return int(head or 0)

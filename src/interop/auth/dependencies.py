@@ -1,5 +1,6 @@
-"""Route policies. Every route is denied unless it declares ``require(resource, permission)``;
-a test walks the app's route table and fails on any route without a policy that is not public.
+"""The check behind route policies (``interop.api.policy.require``). Every route is denied unless it declares
+``require(resource, permission)``; a test walks the app's route table and fails on any route without a
+policy that is not public.
 
 A request passes when its bearer token verifies (embedded keys, or the external issuer's JWKS), its client
 is not revoked, it is within the client's rate limit, and a granted SMART scope covers the policy.
@@ -9,14 +10,17 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI, Request
 
 from interop.api.addresses import client_address
+from interop.api.deps import settings_of
+
+# Re-exported for routers written against this module; new code imports them from interop.api.policy.
+from interop.api.policy import POLICY_ATTR as POLICY_ATTR
+from interop.api.policy import require as require
 from interop.api.routes import template_of
 from interop.auth import scopes
 from interop.auth import service as auth_service
@@ -28,7 +32,6 @@ from interop.config import Settings
 from interop.context import Actor, RequestContext
 from interop.errors import Forbidden, TooManyRequests, Unauthenticated
 
-POLICY_ATTR = "__interop_policy__"
 _USER_ID = re.compile(r"^[A-Za-z0-9._@:-]{1,128}$")
 _CURP_LIKE = re.compile(r"[A-Z]{4}\d{6}[HMX][A-Z]{5}[A-Z0-9]\d", re.IGNORECASE)
 KEY_RELOAD_INTERVAL_S = 1.0
@@ -56,7 +59,7 @@ def runtime(app: FastAPI) -> AuthRuntime:
     found: AuthRuntime | None = getattr(app.state, "auth_runtime", None)
     if found is not None:
         return found
-    settings: Settings = app.state.settings
+    settings = settings_of(app)
     keys_dir = settings.resolved_data_dir / "keys"
     made = AuthRuntime(
         keys_dir=keys_dir,
@@ -101,7 +104,7 @@ def _verified(app: FastAPI, settings: Settings, token: str) -> Actor:
 async def client_state(app: FastAPI, name: str) -> bool | None:
     """Active / revoked / unknown, cached for ``auth_client_cache_s`` so few checks reach the database."""
     rt = runtime(app)
-    settings: Settings = app.state.settings
+    settings = settings_of(app)
     now = time.monotonic()
     hit = rt.clients.get(name)
     if hit is not None and now - hit[1] < settings.auth_client_cache_s:
@@ -114,24 +117,24 @@ async def client_state(app: FastAPI, name: str) -> bool | None:
     return state
 
 
-def _challenge(error: str | None = None, description: str | None = None) -> dict[str, Any]:
+def _challenge(error: str | None = None, description: str | None = None) -> dict[str, str]:
     value = 'Bearer realm="interop"'
     if error:
         value += f', error="{error}"'
     if description:
         value += f', error_description="{description}"'
-    return {"_headers": {"WWW-Authenticate": value}}
+    return {"WWW-Authenticate": value}
 
 
 async def authenticate(request: Request) -> Actor:
     header = request.headers.get("authorization")
     if not header:
-        raise Unauthenticated("a bearer token is required", details=_challenge())
+        raise Unauthenticated("a bearer token is required", headers=_challenge())
     kind, _, token = header.partition(" ")
     if kind.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("a bearer token is required", details=_challenge("invalid_request"))
+        raise Unauthenticated("a bearer token is required", headers=_challenge("invalid_request"))
     app: FastAPI = request.app
-    settings: Settings = app.state.settings
+    settings = settings_of(app)
     rt = runtime(app)
     try:
         if rt.remote is not None:
@@ -143,7 +146,7 @@ async def authenticate(request: Request) -> Actor:
         if await client_state(app, actor.client_id) is False:
             raise Unauthenticated("client is revoked")
     except Unauthenticated as exc:
-        exc.details.update(_challenge("invalid_token", exc.message))
+        exc.headers.update(_challenge("invalid_token", exc.message))
         raise
     # The client is known from here on: a refusal of what follows is audited in its name.
     request.state.actor = actor
@@ -182,24 +185,20 @@ def route_template(request: Request) -> str:
     return template_of(request.scope)
 
 
-def require(resource: str, permission: str) -> Callable[[Request], Awaitable[RequestContext]]:
-    """A dependency: authenticate, rate-limit, check the SMART scope, and return the request's context."""
-
-    async def policy(request: Request) -> RequestContext:
-        # A refusal (401/403) is audited by the error handler (interop.api.errors), with the actor set here.
-        actor = await authenticate(request)
-        request.state.actor = actor
-        wait = runtime(request.app).limiter.take(actor.client_id)
-        if wait is not None:
-            raise TooManyRequests("rate limit exceeded", details={"_headers": {"Retry-After": str(wait)}})
-        if not scopes.allows(actor.scopes, resource, permission):
-            raise Forbidden(
-                f"scope system/{resource}.{permission} required",
-                details=_challenge("insufficient_scope"),
-            )
-        ctx = context_for(request, actor)
-        request.state.context = ctx
-        return ctx
-
-    setattr(policy, POLICY_ATTR, (resource, permission))
-    return policy
+async def guard(request: Request, resource: str, permission: str) -> RequestContext:
+    """The policy check behind ``require``: authenticate, rate-limit, check the SMART scope, and return the
+    request's context. Installed by the app factory as ``app.state.policy_guard``."""
+    # A refusal (401/403) is audited by the error handler (interop.error_handlers), with the actor set here.
+    actor = await authenticate(request)
+    request.state.actor = actor
+    wait = runtime(request.app).limiter.take(actor.client_id)
+    if wait is not None:
+        raise TooManyRequests("rate limit exceeded", headers={"Retry-After": str(wait)})
+    if not scopes.allows(actor.scopes, resource, permission):
+        raise Forbidden(
+            f"scope system/{resource}.{permission} required",
+            headers=_challenge("insufficient_scope"),
+        )
+    ctx = context_for(request, actor)
+    request.state.context = ctx
+    return ctx

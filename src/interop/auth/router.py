@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from interop.api.addresses import client_address
-from interop.api.deps import SessionDep
+from interop.api.deps import SessionDep, SettingsDep
 from interop.auth import assertion as assertion_rules
 from interop.auth import scopes
 from interop.auth import service as auth_service
@@ -70,11 +70,6 @@ _TOKEN_FORM = {
 }
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 def token_endpoint(settings: Settings) -> str | None:
     """The one URL a ``private_key_jwt`` assertion must name as ``aud``: the configured public base URL's
     token endpoint. None when no base URL is configured: the Host header is the caller's to choose, so an
@@ -103,7 +98,9 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     return unquote_plus(name), unquote_plus(secret)
 
 
-async def _authenticate_client(request: Request, form: dict[str, str], session: SessionDep) -> AuthClient:
+async def _authenticate_client(
+    request: Request, form: dict[str, str], session: SessionDep, settings: Settings
+) -> AuthClient:
     basic = _basic_credentials(request)
     posted_secret = "client_secret" in form
     assertion_type = form.get("client_assertion_type")
@@ -120,7 +117,7 @@ async def _authenticate_client(request: Request, form: dict[str, str], session: 
     if assertion_type is not None or assertion is not None:
         if assertion_type != assertion_rules.ASSERTION_TYPE or not assertion:
             raise InvalidRequest(f"client_assertion_type must be {assertion_rules.ASSERTION_TYPE}")
-        audience = token_endpoint(_settings(request))
+        audience = token_endpoint(settings)
         if audience is None:
             raise InvalidClient("private_key_jwt needs INTEROP_BASE_URL (the assertion audience)")
         client = await auth_service.authenticate_assertion(session, assertion=assertion, audiences=[audience])
@@ -184,8 +181,7 @@ def _oauth_error(exc: TokenError, *, basic: bool) -> JSONResponse:
     },
     openapi_extra=_TOKEN_FORM,
 )
-async def token(request: Request, session: SessionDep) -> JSONResponse:
-    settings = _settings(request)
+async def token(request: Request, session: SessionDep, settings: SettingsDep) -> JSONResponse:
     if settings.auth_jwks_url:
         raise IssuerOff("the embedded issuer is off; tokens come from the configured external issuer")
     # Each secret check is an argon2 verification (~64 MiB, tens of ms): its own low limit per address.
@@ -212,7 +208,7 @@ async def token(request: Request, session: SessionDep) -> JSONResponse:
         if wait is not None:
             return _throttled(wait)
         try:
-            client = await _authenticate_client(request, form, session)
+            client = await _authenticate_client(request, form, session, settings)
         except InvalidClient:
             limiter.take(f"client:{claimed}")  # failures per client name, whichever address sends them
             raise
@@ -234,15 +230,14 @@ async def token(request: Request, session: SessionDep) -> JSONResponse:
     summary="Public keys that verify this server's tokens",
     responses={404: {"description": "The embedded issuer is off"}},
 )
-async def jwks(request: Request) -> dict[str, Any]:
-    if _settings(request).auth_jwks_url:
+async def jwks(request: Request, settings: SettingsDep) -> dict[str, Any]:
+    if settings.auth_jwks_url:
         raise IssuerOff("the embedded issuer is off; see the external issuer's JWKS")
     return current_keyring(request.app).jwks()
 
 
 @router.get("/.well-known/smart-configuration", summary="SMART App Launch discovery (backend services)")
-async def smart_configuration(request: Request) -> dict[str, Any]:
-    settings = _settings(request)
+async def smart_configuration(request: Request, settings: SettingsDep) -> dict[str, Any]:
     base = (settings.base_url or str(request.base_url)).rstrip("/")
     config: dict[str, Any] = {
         "issuer": settings.auth_issuer,

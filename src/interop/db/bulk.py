@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
+
+# The per-batch temporary table an import fills by COPY and each record table's owner merges from.
+STAGE_TABLE = "ingest_stage"
+
+
+@dataclass(frozen=True, slots=True)
+class MergeCounts:
+    """The result of merging one staged batch into a record table."""
+
+    new_records: int = 0
+    new_versions: int = 0
+    unchanged: int = 0
+    rejected: int = 0  # rows refused by the merge itself (e.g. another unit's CLUES)
 
 
 async def raw_connection(session: AsyncSession) -> asyncpg.Connection:

@@ -1,4 +1,6 @@
-"""Run Alembic programmatically: the migrations ship inside the package."""
+"""Run Alembic programmatically. The migrations live in the checkout's top-level ``migrations/``; the wheel
+ships them inside the package as ``interop/migrations`` (pyproject's package-dir mapping), so an installed
+``interop migrate`` finds them there."""
 
 from __future__ import annotations
 
@@ -10,7 +12,19 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+_PACKAGE = Path(__file__).resolve().parent.parent
+
+
+def migrations_dir(package: Path) -> Path:
+    """Where the migrations of the ``interop`` package at ``package`` are: inside it when installed from
+    the wheel, else the checkout's top-level ``migrations/`` (``src/interop`` → ``migrations``)."""
+    installed = package / "migrations"
+    if (installed / "env.py").is_file():
+        return installed
+    return package.parent.parent / "migrations"
+
+
+MIGRATIONS_DIR = migrations_dir(_PACKAGE)
 
 
 def alembic_config(url: str) -> Config:

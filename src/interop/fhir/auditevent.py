@@ -1,12 +1,5 @@
-"""``/fhir/AuditEvent``: read and search the audit trail as FHIR R4 AuditEvents shaped per IHE BALP.
-
-Mapping (BALP Read / Query / Create / Update / Delete, and their Patient variants):
-  type rest (or a DICOM event id for login, import, export, audit-log use), subtype the interaction,
-  action C/R/U/D/E, outcome 0/4/8/12; agents: the client application (DICOM Source Role ID, or Destination
-  Role ID when it reads), this server (the other of the two), and the acting user when the client names one
-  (``IRCP``, requestor); source: this server (application server); entities: the X-Request-Id
-  (``XrequestId``), the W3C trace id (``Traceparent``), the resources touched, the query (base64 and
-  plain), and the patient. Extensions carry the chain position and hash.
+"""``/fhir/AuditEvent``: read and search the audit trail as FHIR R4 AuditEvents shaped per IHE BALP (the
+mapping is ``auditevent_resource``; parameters, paging and the searchset are ``fhir.search``'s).
 
 Search parameters: ``date`` (gt, ge, lt, le, eq; year, month, day, minute, second or instant precision),
 ``agent`` (client id or acting user), ``entity`` (``Type/id`` or ``id``; also matches the patient),
@@ -17,290 +10,28 @@ Comma is OR; a repeated parameter is AND. ``_count`` (default 50, max 500), ``_s
 
 from __future__ import annotations
 
-import base64
 import re
-from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
-from urllib.parse import urlencode
+from dataclasses import dataclass
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
-from interop.api.deps import SessionDep
+from interop.api.deps import SessionDep, SettingsDep
+from interop.api.policy import require
 from interop.audit import service as audit_service
-from interop.audit.schemas import ENTITY_ROLES, REST_SUBTYPES, AuditEntity, AuditEventRead, AuditSearch
-from interop.auth.dependencies import require
+from interop.audit.schemas import AuditEntity, AuditSearch
 from interop.context import RequestContext
-from interop.errors import DomainError, NotFound
+from interop.errors import NotFound
+from interop.fhir import search as fs
+from interop.fhir.auditevent_resource import to_fhir
 from interop.fhir.capability import ResourceCapability, register
 from interop.fhir.responses import FhirResponse
-from interop.fhir.search import redacted_query
 
 router = APIRouter(tags=["fhir"])
 
-DCM = "http://dicom.nema.org/resources/ontology/DCM"
-EVENT_TYPE = "http://terminology.hl7.org/CodeSystem/audit-event-type"
-REST_INTERACTION = "http://hl7.org/fhir/restful-interaction"
-INTEROP_SUBTYPE = "https://www.gob.mx/bienestar/interop/CodeSystem/audit-subtype"
-INTEROP_ROLE = "https://www.gob.mx/bienestar/interop/CodeSystem/client-role"
-INTEROP_RESOURCE = "https://www.gob.mx/bienestar/interop/id"
-CHAIN_EXTENSION = "https://www.gob.mx/bienestar/interop/StructureDefinition/audit-chain"
-ENTITY_TYPE = "http://terminology.hl7.org/CodeSystem/audit-entity-type"
-OBJECT_ROLE = "http://terminology.hl7.org/CodeSystem/object-role"
-BALP_ENTITY = "https://profiles.ihe.net/ITI/BALP/CodeSystem/BasicAuditEntityType"
-BALP_PROFILE = "https://profiles.ihe.net/ITI/BALP/StructureDefinition/IHE.BasicAudit."
-OUTCOMES = {"0": "Success", "4": "Minor failure", "8": "Serious failure", "12": "Major failure"}
-DICOM_EVENTS = {
-    "110100": "Application Activity",
-    "110101": "Audit Log Used",
-    "110106": "Export",
-    "110107": "Import",
-    "110114": "User Authentication",
-}
-FHIR_TYPES = frozenset(
-    {
-        "Patient",
-        "ServiceRequest",
-        "Task",
-        "Organization",
-        "Condition",
-        "Observation",
-        "Bundle",
-        "Subscription",
-        "AuditEvent",
-        "Person",
-        "Practitioner",
-        "Device",
-        "Location",
-        "Encounter",
-    }
-)
-_PROFILES = {"R": "Read", "E": "Query", "C": "Create", "U": "Update", "D": "Delete"}
-
-DEFAULT_COUNT, MAX_COUNT = 50, 500
 PARAMS = ("date", "agent", "entity", "patient", "action", "type", "subtype", "outcome", "trace-id")
 CONTROL = ("_count", "_sort", "_cursor")
-_DATE = re.compile(
-    r"^(?P<prefix>eq|gt|ge|lt|le)?(?P<value>\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?"
-    r"(Z|[+-]\d{2}:\d{2})?)?)?)?)$"
-)
 _TRACE = re.compile(r"^[0-9a-f]{32}$")
-
-
-class BadSearch(DomainError):
-    status_code = 400
-    code = "invalid-search"
-    fhir_issue = "invalid"
-
-
-def base_url(request: Request) -> str:
-    root = request.app.state.settings.base_url or str(request.base_url).rstrip("/")
-    return f"{root.rstrip('/')}/fhir"
-
-
-def _coding(system: str, code: str, display: str | None = None) -> dict[str, str]:
-    return {"system": system, "code": code, **({"display": display} if display else {})}
-
-
-def _what(type_: str, id_: str) -> dict[str, Any]:
-    if type_ in FHIR_TYPES:
-        return {"reference": f"{type_}/{id_}"}
-    return {
-        "identifier": {"system": f"{INTEROP_RESOURCE}/{type_}", "value": id_},
-        "display": f"{type_}/{id_}",
-    }
-
-
-def to_fhir(event: AuditEventRead, *, base: str) -> dict[str, Any]:
-    """One stored event as a FHIR R4 AuditEvent (BALP shape). Pure."""
-    reads = event.action == "R"
-    client_code, server_code = ("110152", "110153") if reads else ("110153", "110152")
-    role_names = {"110152": "Destination Role ID", "110153": "Source Role ID"}
-    client: dict[str, Any] = {
-        "type": {"coding": [_coding(DCM, client_code, role_names[client_code])]},
-        "role": [{"coding": [_coding(INTEROP_ROLE, event.role)]}],
-        "who": {
-            "identifier": {"system": f"{INTEROP_RESOURCE}/client", "value": event.client_id},
-            "display": event.client_id,
-        },
-        "requestor": event.user_id is None,
-    }
-    if event.network_address:
-        client["network"] = {"address": event.network_address, "type": "2"}
-    agents = [
-        client,
-        {
-            "type": {"coding": [_coding(DCM, server_code, role_names[server_code])]},
-            "who": {"identifier": {"value": "interop"}, "display": "interop"},
-            "requestor": False,
-            "network": {"address": base, "type": "5"},
-        },
-    ]
-    if event.user_id:
-        agents.append(
-            {
-                "type": {
-                    "coding": [
-                        _coding(
-                            "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
-                            "IRCP",
-                            "information recipient",
-                        )
-                    ]
-                },
-                # Asserted by the client (X-Acting-User), not authenticated here: the id is in the
-                # client's own namespace, and the client is its assigner.
-                "who": {
-                    "identifier": {
-                        "system": f"{INTEROP_RESOURCE}/client/{event.client_id}/user",
-                        "value": event.user_id,
-                        "assigner": {
-                            "identifier": {"system": f"{INTEROP_RESOURCE}/client", "value": event.client_id},
-                            "display": f"afirmado por el cliente {event.client_id}",
-                        },
-                    }
-                },
-                "requestor": True,
-            }
-        )
-    entities: list[dict[str, Any]] = [
-        {"what": {"identifier": {"value": event.request_id}}, "type": _coding(BALP_ENTITY, "XrequestId")},
-        {
-            "what": {
-                "identifier": {"system": "https://www.w3.org/TR/trace-context/", "value": event.trace_id}
-            },
-            "type": _coding(BALP_ENTITY, "Traceparent"),
-            "description": "W3C trace id",
-        },
-    ]
-    for item in event.entities:
-        entities.append(
-            {
-                "what": _what(item["type"], item["id"]),
-                "type": _coding(ENTITY_TYPE, "2", "System Object"),
-                "role": _coding(OBJECT_ROLE, ENTITY_ROLES.get(item["role"], "4")),
-            }
-        )
-    if event.query is not None:
-        entities.append(
-            {
-                "type": _coding(ENTITY_TYPE, "2", "System Object"),
-                "role": _coding(OBJECT_ROLE, "24", "Query"),
-                "query": base64.b64encode(event.query.encode()).decode(),
-                "description": event.query,
-            }
-        )
-    if event.patient:
-        entities.append(
-            {
-                "what": {"reference": event.patient},
-                "type": _coding(ENTITY_TYPE, "1", "Person"),
-                "role": _coding(OBJECT_ROLE, "1", "Patient"),
-            }
-        )
-    resource: dict[str, Any] = {
-        "resourceType": "AuditEvent",
-        "id": str(event.seq),
-        "extension": [
-            {
-                "url": CHAIN_EXTENSION,
-                "extension": [
-                    {"url": "seq", "valueInteger": event.seq},
-                    {"url": "hash", "valueString": event.hash},
-                ],
-            }
-        ],
-        "type": _coding(EVENT_TYPE, "rest", "Restful Operation")
-        if event.type == "rest"
-        else _coding(DCM, event.type, DICOM_EVENTS.get(event.type)),
-        "subtype": [
-            _coding(REST_INTERACTION if event.subtype in REST_SUBTYPES else INTEROP_SUBTYPE, event.subtype)
-        ],
-        "action": event.action,
-        "recorded": event.recorded_at.astimezone(UTC).isoformat(),
-        "outcome": event.outcome,
-        "agent": agents,
-        "source": {
-            "site": "interop",
-            "observer": {"display": "interop"},
-            "type": [
-                _coding(
-                    "http://terminology.hl7.org/CodeSystem/security-source-type", "4", "Application Server"
-                )
-            ],
-        },
-        "entity": entities,
-    }
-    if event.outcome_desc:
-        resource["outcomeDesc"] = event.outcome_desc
-    if event.type == "rest" and event.outcome == "0" and event.action in _PROFILES:
-        name = _PROFILES[event.action]
-        resource["meta"] = {"profile": [f"{BALP_PROFILE}{'Patient' if event.patient else ''}{name}"]}
-    return resource
-
-
-def _date_range(raw: str) -> tuple[datetime | None, datetime | None]:
-    """One ``date`` value → (since, before) bounds on ``recorded``."""
-    m = _DATE.match(raw)
-    if m is None:
-        raise BadSearch("date must be [gt|ge|lt|le|eq]YYYY[-MM[-DD[Thh:mm[:ss[.ffffff]][Z|±hh:mm]]]]")
-    prefix, value = m["prefix"] or "eq", m["value"]
-    try:
-        start, end = _bounds(value)
-    except (ValueError, OverflowError):
-        raise BadSearch(
-            "date no es una fecha del calendario (date is not a calendar date): "
-            "[gt|ge|lt|le|eq]YYYY[-MM[-DD[Thh:mm[:ss[.ffffff]][Z|±hh:mm]]]]"
-        ) from None
-    return {
-        "eq": (start, end),
-        "ge": (start, None),
-        "gt": (end, None),
-        "lt": (None, start),
-        "le": (None, end),
-    }[prefix]
-
-
-_LAST = datetime.max.replace(tzinfo=UTC)
-
-
-def _bounds(value: str) -> tuple[datetime, datetime]:
-    """The instants a ``date`` value covers, [start, end), in UTC. Raises ValueError for a date the calendar
-    does not have; a range that runs past 9999-12-31 ends at the last instant a datetime holds."""
-    if len(value) == 4:
-        start = datetime(int(value), 1, 1, tzinfo=UTC)
-
-        def following(s: datetime) -> datetime:
-            return s.replace(year=s.year + 1)
-    elif len(value) == 7:
-        start = datetime(int(value[:4]), int(value[5:7]), 1, tzinfo=UTC)
-
-        def following(s: datetime) -> datetime:
-            return (s + timedelta(days=32)).replace(day=1)
-    elif len(value) == 10:
-        start = datetime.fromisoformat(value).replace(tzinfo=UTC)
-
-        def following(s: datetime) -> datetime:
-            return s + timedelta(days=1)
-    else:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        start = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
-        time_part = value.split("T", 1)[1]
-        step = (
-            timedelta(microseconds=1)
-            if "." in time_part
-            else timedelta(seconds=1)
-            if time_part.count(":") >= 2
-            else timedelta(minutes=1)
-        )
-
-        def following(s: datetime) -> datetime:
-            return s + step
-
-    try:
-        end = following(start)
-    except (ValueError, OverflowError):
-        end = _LAST
-    return start, end
 
 
 def _tokens(values: list[str]) -> list[str]:
@@ -316,7 +47,7 @@ def _entity_ref(value: str) -> tuple[str | None, str]:
 def criteria_from(params: dict[str, list[str]]) -> AuditSearch:
     criteria = AuditSearch()
     for raw in params.get("date", []):
-        since, before = _date_range(raw)
+        since, before = fs.parse_date(raw)
         if since and (criteria.since is None or since > criteria.since):
             criteria.since = since
         if before and (criteria.before is None or before < criteria.before):
@@ -342,26 +73,29 @@ def criteria_from(params: dict[str, list[str]]) -> AuditSearch:
             current: list[str] | None = getattr(criteria, attr)
             setattr(criteria, attr, found if current is None else [x for x in current if x in found])
     if any(not _TRACE.match(t) for t in criteria.trace_ids or []):
-        raise BadSearch("trace-id must be 32 lowercase hex digits")
+        raise fs.BadSearch("trace-id must be 32 lowercase hex digits")
     return criteria
 
 
-def _params(request: Request) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for name, value in request.query_params.multi_items():
-        if name not in PARAMS and name not in CONTROL:
-            raise BadSearch(f"unknown or unsupported search parameter: {name}")
-        out.setdefault(name, []).append(value)
-    return out
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    criteria: AuditSearch
+    count: int
+    after_seq: int | None
+    descending: bool
 
 
-def _int(values: list[str] | None, *, name: str) -> int | None:
-    if not values:
-        return None
-    try:
-        return int(values[-1])
-    except ValueError:
-        raise BadSearch(f"{name} must be a number") from None
+def page_request(params: dict[str, list[str]]) -> PageRequest:
+    """What one AuditEvent search asks for: the criteria, the page size, where the page starts, the order."""
+    sort = (params.get("_sort") or ["date"])[-1]
+    if sort not in ("date", "-date"):
+        raise fs.BadSearch("_sort must be date or -date")
+    return PageRequest(
+        criteria=criteria_from(params),
+        count=fs.parse_count(params.get("_count")),
+        after_seq=fs.parse_cursor(params.get("_cursor")),
+        descending=sort == "-date",
+    )
 
 
 @router.get(
@@ -377,55 +111,37 @@ def _int(values: list[str] | None, *, name: str) -> int | None:
 async def search_audit_events(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     ctx: Annotated[RequestContext, Depends(require("AuditEvent", "s"))],
 ) -> FhirResponse:
-    params = _params(request)
-    criteria = criteria_from(params)
-    count = max(1, min(_int(params.get("_count"), name="_count") or DEFAULT_COUNT, MAX_COUNT))
-    sort = (params.get("_sort") or ["date"])[-1]
-    if sort not in ("date", "-date"):
-        raise BadSearch("_sort must be date or -date")
-    cursor = _int(params.get("_cursor"), name="_cursor")
+    asked = page_request(fs.params_of(request, PARAMS, settings, control=CONTROL))
     events, more = await audit_service.search_events(
-        session, criteria=criteria, count=count, after_seq=cursor, descending=sort == "-date"
+        session,
+        criteria=asked.criteria,
+        count=asked.count,
+        after_seq=asked.after_seq,
+        descending=asked.descending,
     )
-    base = base_url(request)
     # Audit of the audit: BALP PatientQuery, one event per patient whose access the page reveals.
     await audit_service.record(
         session,
         ctx,
         action="E",
         subtype="search-type",
-        query=redacted_query(request, secret=()),
+        query=fs.redacted_query(request, secret=()),
         patients=[e.patient for e in events if e.patient],
     )
-    query = [(k, v) for k, v in request.query_params.multi_items() if k != "_cursor"]
-    links = [
-        {"relation": "self", "url": f"{base}/AuditEvent?{urlencode(request.query_params.multi_items())}"}
-    ]
-    if more and events:
-        links.append(
-            {
-                "relation": "next",
-                "url": f"{base}/AuditEvent?{urlencode([*query, ('_cursor', events[-1].seq)])}",
-            }
+    base = fs.base_url(request, settings)
+    return FhirResponse(
+        fs.searchset(
+            request,
+            base=base,
+            resource_type="AuditEvent",
+            matches=[to_fhir(e, base=base) for e in events],
+            total=None,
+            next_cursor=events[-1].seq if more and events else None,
         )
-    bundle: dict[str, Any] = {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "timestamp": datetime.now(UTC).isoformat(),
-        "link": links,
-    }
-    if events:
-        bundle["entry"] = [
-            {
-                "fullUrl": f"{base}/AuditEvent/{e.seq}",
-                "resource": to_fhir(e, base=base),
-                "search": {"mode": "match"},
-            }
-            for e in events
-        ]
-    return FhirResponse(bundle)
+    )
 
 
 @router.get(
@@ -442,6 +158,7 @@ async def read_audit_event(
     id: str,
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     ctx: Annotated[RequestContext, Depends(require("AuditEvent", "r"))],
 ) -> FhirResponse:
     event = await audit_service.get_event(session, seq=int(id)) if id.isdigit() and len(id) < 19 else None
@@ -455,7 +172,7 @@ async def read_audit_event(
         entities=[AuditEntity(type="AuditEvent", id=id)],
         patients=[event.patient] if event.patient else [],
     )
-    return FhirResponse(to_fhir(event, base=base_url(request)))
+    return FhirResponse(to_fhir(event, base=fs.base_url(request, settings)))
 
 
 register(

@@ -12,81 +12,32 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Header, Request
-from fhir.resources.R4B.bundle import Bundle as BundleModel
 from pydantic import ValidationError
 
-from interop.api.deps import SessionDep
-from interop.auth.dependencies import require
+from interop.api.deps import SessionDep, SettingsDep
+from interop.api.policy import require
 from interop.config import Settings
 from interop.context import RequestContext
 from interop.errors import Invalid
 from interop.fhir import search as fs
 from interop.fhir.capability import register_system_interaction
 from interop.fhir.outcome import operation_outcome
-from interop.fhir.patient import FATHERS, MOTHERS
+from interop.fhir.patient_identity import Systems, read_patient
 from interop.fhir.referral_resources import ICD10, LOINC
 from interop.fhir.responses import FhirResponse
+from interop.fhir.version import Bundle as BundleModel
 from interop.referral import service as referral_service
-from interop.referral.schemas import VisitCreate, VisitResult
+from interop.referral.schemas import PersonFound, VisitCreate, VisitResult
 
 router = APIRouter(tags=["fhir"])
 
 
-GEOLOCATION = "http://hl7.org/fhir/StructureDefinition/geolocation"
 CARE_REQUESTED = "https://www.gob.mx/bienestar/fhir/CodeSystem/atencion-solicitada"  # s17's CodeSystem
-SEX = {"male": "H", "female": "M", "other": "X"}
-
-
-def _ext(extensions: list[dict[str, Any]] | None, url: str) -> dict[str, Any] | None:
-    return next((e for e in extensions or [] if e.get("url") == url), None)
 
 
 def _person(patient: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    person: dict[str, Any] = {}
-    for ident in patient.get("identifier") or []:
-        if ident.get("system") == settings.system_curp:
-            person["curp"] = ident.get("value")
-        elif ident.get("system") == settings.system_roll:
-            person["roll_record_id"] = ident.get("value")
-    names = patient.get("name") or []
-    name = next((n for n in names if n.get("use") == "official"), names[0] if names else {})
-    if name.get("given"):
-        person["nombre"] = " ".join(name["given"])
-    fam_ext = (name.get("_family") or {}).get("extension")
-    fathers, mothers = _ext(fam_ext, FATHERS), _ext(fam_ext, MOTHERS)
-    if fathers:
-        person["primer_apellido"] = fathers.get("valueString")
-        if mothers:
-            person["segundo_apellido"] = mothers.get("valueString")
-    elif name.get("family"):
-        # Without the extensions the split is a guess: first word paternal, the rest maternal.
-        first, _, rest = name["family"].partition(" ")
-        person["primer_apellido"] = first
-        if rest:
-            person["segundo_apellido"] = rest
-    if patient.get("birthDate"):
-        person["fecha_nacimiento"] = patient["birthDate"]
-    if patient.get("gender") in SEX:
-        person["sexo"] = SEX[patient["gender"]]
-    phone = next((t for t in patient.get("telecom") or [] if t.get("system") == "phone"), None)
-    if phone:
-        person["telefono"] = phone.get("value")
-    addresses = patient.get("address") or []
-    if addresses:
-        a = addresses[0]
-        for src, dst in (("state", "entidad"), ("district", "municipio"), ("city", "localidad")):
-            if a.get(src):
-                person[dst] = a[src]
-        if a.get("line"):
-            person["domicilio"] = ", ".join(a["line"])
-        geo = _ext(a.get("extension"), GEOLOCATION)
-        if geo:
-            for part in geo.get("extension") or []:
-                if part.get("url") == "latitude":
-                    person["latitud"] = part.get("valueDecimal")
-                elif part.get("url") == "longitude":
-                    person["longitud"] = part.get("valueDecimal")
-    return person
+    identity = read_patient(patient, Systems.of(settings))
+    return {k: v for k in PersonFound.model_fields if (v := getattr(identity, k, None)) is not None}
 
 
 def _coding(concept: dict[str, Any] | None, system: str) -> dict[str, Any] | None:
@@ -215,10 +166,10 @@ def visit_from_bundle(bundle: dict[str, Any], settings: Settings) -> VisitCreate
 async def transaction(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     ctx: Annotated[RequestContext, Depends(require("Bundle", "c"))],
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> FhirResponse:
-    settings: Settings = request.app.state.settings
     try:
         bundle = orjson.loads(await request.body())
     except orjson.JSONDecodeError:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import interop
+from interop.fhir.version import FHIR_VERSION
 
 
 @dataclass
@@ -103,7 +104,7 @@ def capability_statement(base_url: str) -> dict[str, Any]:
             "description": "Pensiones para el Bienestar ↔ IMSS-Bienestar interop",
             "url": base_url,
         },
-        "fhirVersion": "4.0.1",
+        "fhirVersion": FHIR_VERSION,
         "format": ["application/fhir+json", "json"],
         "rest": [rest],
     }

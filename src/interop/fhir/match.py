@@ -27,13 +27,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request
 
-from interop.api.deps import SessionDep
-from interop.auth.dependencies import require
+from interop.api.deps import SessionDep, SettingsDep
+from interop.api.policy import require
 from interop.config import Settings
 from interop.context import RequestContext
 from interop.errors import Invalid
 from interop.fhir import match_disclosure as disclosure
-from interop.fhir.patient import FATHERS, MOTHERS, patient_resource
+from interop.fhir import search as fs
+from interop.fhir.patient import patient_resource
+from interop.fhir.patient_identity import Systems, read_patient
 from interop.fhir.responses import FhirResponse
 from interop.matching import service as matching_service
 from interop.matching.schemas import IdentityProbe, OnlineCandidate
@@ -41,7 +43,6 @@ from interop.matching.schemas import IdentityProbe, OnlineCandidate
 router = APIRouter(tags=["fhir"])
 
 MATCH_GRADE = "http://hl7.org/fhir/StructureDefinition/match-grade"
-SEX_OF_GENDER = {"male": "H", "female": "M", "other": "X"}
 MAX_COUNT = 50
 
 
@@ -49,74 +50,35 @@ class MatchRequestInvalid(Invalid):
     code = "match-request-invalid"
 
 
-def _ext(element: dict[str, Any], url: str) -> str | None:
-    for ext in element.get("extension", []) or []:
-        if ext.get("url") == url and isinstance(ext.get("valueString"), str):
-            return str(ext["valueString"])
-    return None
-
-
 def probe_of_patient(patient: dict[str, Any], settings: Settings) -> IdentityProbe:
-    """The identity data of a FHIR Patient (names per DESIGN.md: given, both surnames as family, and the
-    fathers-/mothers-family extensions when known)."""
+    """The identity data of a FHIR Patient, read as every Patient path reads it (``patient_identity``)."""
     if patient.get("resourceType") != "Patient":
         raise MatchRequestInvalid("parameter 'resource' must be a Patient")
-    curp = next(
-        (
-            str(i.get("value"))
-            for i in patient.get("identifier", []) or []
-            if i.get("system") == settings.system_curp and i.get("value")
-        ),
-        None,
-    )
-    names = patient.get("name", []) or []
-    name = next((n for n in names if n.get("use") == "official"), names[0] if names else {})
-    given = " ".join(str(g) for g in name.get("given", []) or []) or None
-    family = name.get("family")
-    family_ext = name.get("_family") or {}
-    paternal = _ext(family_ext, FATHERS) or _ext(name, FATHERS)
-    maternal = _ext(family_ext, MOTHERS) or _ext(name, MOTHERS)
-    if paternal is None and isinstance(family, str) and family.strip():
-        words = family.split()
-        paternal = words[0]
-        maternal = maternal or (" ".join(words[1:]) or None)
+    identity = read_patient(patient, Systems.of(settings))
     birth: date | None = None
-    if isinstance(patient.get("birthDate"), str):
+    if identity.fecha_nacimiento is not None:
         try:
-            birth = date.fromisoformat(patient["birthDate"])
+            birth = date.fromisoformat(identity.fecha_nacimiento)
         except ValueError:
             raise MatchRequestInvalid("birthDate must be a full date (YYYY-MM-DD)") from None
-    address = (patient.get("address") or [{}])[0]
-    line = address.get("line") or []
-    phone = next(
-        (t.get("value") for t in patient.get("telecom", []) or [] if t.get("system") == "phone"), None
-    )
-    roll_record_id = next(
-        (
-            str(i.get("value"))
-            for i in patient.get("identifier", []) or []
-            if i.get("system") == settings.system_roll and i.get("value")
-        ),
-        None,
-    )
     try:
-        patient_id = uuid.UUID(str(patient["id"])) if patient.get("id") else None
+        patient_id = uuid.UUID(identity.id) if identity.id else None
     except ValueError:
         patient_id = None  # not an id of this server: nothing it names
     return IdentityProbe(
-        roll_record_id=roll_record_id,
+        roll_record_id=identity.roll_record_id,
         patient_id=patient_id,
-        curp=curp,
-        given_names=given,
-        paternal_surname=paternal,
-        maternal_surname=maternal,
+        curp=identity.curp,
+        given_names=identity.nombre,
+        paternal_surname=identity.primer_apellido,
+        maternal_surname=identity.segundo_apellido,
         birth_date=birth,
-        sex=SEX_OF_GENDER.get(str(patient.get("gender"))),
-        entidad=address.get("state"),
-        municipio=address.get("district"),
-        localidad=address.get("city"),
-        domicilio=" ".join(str(x) for x in line) or None,
-        telefono=phone,
+        sex=identity.sexo,
+        entidad=identity.entidad,
+        municipio=identity.municipio,
+        localidad=identity.localidad,
+        domicilio=identity.domicilio,
+        telefono=identity.telefono,
     )
 
 
@@ -182,6 +144,7 @@ def _entry(
 async def patient_match(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     ctx: Annotated[RequestContext, Depends(require("Patient", "s"))],
     body: Annotated[dict[str, Any], Body(media_type="application/fhir+json")],
 ) -> FhirResponse:
@@ -190,7 +153,6 @@ async def patient_match(
     reviewer declared the candidate's person another than the Patient's — the Patient's person being
     that of the records it names by ``id`` or padrón identifier, else of its best certain candidate).
     Ordered by score, certainly-not entries last; ``onlyCertainMatches`` keeps certain entries only."""
-    settings: Settings = request.app.state.settings
     resource, only_certain, count = parse_parameters(body)
     probe = probe_of_patient(resource, settings)
     # A caller who sees only some candidates gets up to ``count`` of those it may see.
@@ -200,7 +162,7 @@ async def patient_match(
         candidates = [c for c in candidates if c.grade == "certain"]
     candidates = (await disclosure.disclosed_candidates(session, ctx, candidates))[:count]
     views = await _record_views(session, candidates)
-    base = (settings.base_url or str(request.base_url).rstrip("/")) + "/fhir"
+    base = fs.base_url(request, settings)
     entries = [_entry(c, views.get((c.source, c.record_id)), settings, base) for c in candidates]
     await disclosure.audit_disclosure(session, ctx, candidates)
     bundle = {

@@ -15,10 +15,10 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Path, Request
 
-from interop.api.deps import SessionDep
+from interop.api.deps import SessionDep, SettingsDep
+from interop.api.policy import require
 from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEntity
-from interop.auth.dependencies import require
 from interop.config import Settings
 from interop.context import RequestContext
 from interop.errors import NotFound
@@ -27,7 +27,6 @@ from interop.fhir.capability import ResourceCapability, register
 from interop.fhir.responses import FhirResponse
 from interop.identity.states import state_code
 from interop.units import service as units_service
-from interop.units.models import Unit
 
 router = APIRouter(tags=["fhir"])
 
@@ -58,7 +57,7 @@ class OrganizationNotFound(NotFound):
     code = "organization-not-found"
 
 
-def organization_resource(unit: Unit, settings: Settings) -> dict[str, Any]:
+def organization_resource(unit: units_service.Unit, settings: Settings) -> dict[str, Any]:
     identifiers = [{"use": "official", "system": settings.system_clues, "value": unit.clues}]
     if unit.clues_anterior:
         identifiers.append({"use": "old", "system": settings.system_clues, "value": unit.clues_anterior})
@@ -103,11 +102,11 @@ def organization_resource(unit: Unit, settings: Settings) -> dict[str, Any]:
 )
 async def read_organization(
     id: Annotated[str, Path(description="The Organization id")],
-    request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     ctx: Annotated[RequestContext, Depends(require("Organization", "r"))],
 ) -> FhirResponse:
-    organization_id = fs.parse_uuid(id, what="Organization id") if _is_uuid(id) else None
+    organization_id = fs.parse_uuid(id, what="Organization id") if fs.is_uuid(id) else None
     unit = (
         await units_service.get_by_organization_id(session, organization_id=organization_id)
         if organization_id is not None
@@ -118,7 +117,7 @@ async def read_organization(
     await audit_service.record(
         session, ctx, action="R", subtype="read", entities=[AuditEntity(type="Organization", id=id)]
     )
-    return FhirResponse(organization_resource(unit, request.app.state.settings))
+    return FhirResponse(organization_resource(unit, settings))
 
 
 def _is_uuid(value: str) -> bool:
@@ -170,26 +169,28 @@ def _criteria(params: dict[str, list[str]], settings: Settings) -> units_service
 async def search_organizations(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     ctx: Annotated[RequestContext, Depends(require("Organization", "s"))],
 ) -> FhirResponse:
-    settings: Settings = request.app.state.settings
-    params = fs.params_of(request, SEARCH_PARAMS)
+    params = fs.params_of(request, SEARCH_PARAMS, settings)
     count = fs.parse_count(params.get("_count"))
     offset = fs.parse_cursor(params.get("_cursor")) or 0
-    page: Sequence[Unit]
+    page: Sequence[units_service.Unit]
     if params.get("_id"):
-        ids = [uuid.UUID(v) for v in fs.split_or(params["_id"]) if _is_uuid(v)]
+        ids = [uuid.UUID(v) for v in fs.split_or(params["_id"]) if fs.is_uuid(v)]
         found = {
             u.organization_id: u
             for u in await units_service.get_by_organization_ids(session, organization_ids=ids)
         }
-        units: list[Unit] = [found[i] for i in ids if i in found]  # in the order asked, repeats kept
+        units: list[units_service.Unit] = [
+            found[i] for i in ids if i in found
+        ]  # in the order asked, repeats kept
         page, total = units[offset : offset + count], len(units)
     else:
         page, total = await units_service.search_units(
             session, criteria=_criteria(params, settings), offset=offset, limit=count
         )
-    base = fs.base_url(request)
+    base = fs.base_url(request, settings)
     query = [(k, v) for k, values in params.items() if k != "_cursor" for v in values]
     links = [
         {"relation": "self", "url": f"{base}/Organization?{urlencode([*query, ('_cursor', str(offset))])}"}

@@ -3,20 +3,21 @@ provisional patients built from visits (tagged ``provisional`` until a reviewer 
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
-from interop.api.deps import SessionDep
+from interop.api.deps import SessionDep, SettingsDep
+from interop.api.policy import require
 from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEntity
-from interop.auth.dependencies import require
 from interop.config import Settings
 from interop.context import RequestContext
 from interop.fhir import search as fs
 from interop.fhir.capability import ResourceCapability, register
+from interop.fhir.instance import resource_id
+from interop.fhir.patient_identity import FATHERS, GENDER_OF_SEX, MOTHERS
 from interop.fhir.responses import FhirResponse
 from interop.referral import service as referral_service
 from interop.referral.errors import ReferralNotFound
@@ -24,9 +25,6 @@ from interop.referral.errors import ReferralNotFound
 router = APIRouter(tags=["fhir"])
 
 TAG_SYSTEM = "https://www.gob.mx/bienestar/fhir/CodeSystem/patient-tag"
-FATHERS = "http://hl7.org/fhir/StructureDefinition/humanname-fathers-family"
-MOTHERS = "http://hl7.org/fhir/StructureDefinition/humanname-mothers-family"
-GENDER = {"H": "male", "M": "female", "X": "other"}
 
 
 def _iso(value: Any) -> str | None:
@@ -89,8 +87,8 @@ def patient_resource(p: dict[str, Any], settings: Settings) -> dict[str, Any]:
         name["given"] = p["nombre"].split()
     if len(name) > 1:
         res["name"] = [name]
-    if p.get("sexo") in GENDER:
-        res["gender"] = GENDER[p["sexo"]]
+    if p.get("sexo") in GENDER_OF_SEX:
+        res["gender"] = GENDER_OF_SEX[p["sexo"]]
     if p.get("fecha_nacimiento"):
         res["birthDate"] = _iso(p["fecha_nacimiento"])
     if p.get("telefono"):
@@ -112,17 +110,14 @@ def patient_resource(p: dict[str, Any], settings: Settings) -> dict[str, Any]:
     return res
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 @router.get("/Patient", summary="Search Patients (registry and provisional)", response_class=FhirResponse)
 async def search_patient(
-    request: Request, session: SessionDep, ctx: Annotated[RequestContext, Depends(require("Patient", "s"))]
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    ctx: Annotated[RequestContext, Depends(require("Patient", "s"))],
 ) -> FhirResponse:
-    settings = _settings(request)
-    params = fs.params_of(request, ("_id", "identifier"))
+    params = fs.params_of(request, ("_id", "identifier"), settings)
     cursor = fs.parse_cursor(params.get("_cursor"))
     ids = [fs.parse_uuid(v, what="_id") for v in fs.split_or(params["_id"])] if "_id" in params else None
     curps: list[str] | None = None
@@ -158,6 +153,7 @@ async def search_patient(
     return FhirResponse(
         fs.searchset(
             request,
+            base=fs.base_url(request, settings),
             resource_type="Patient",
             matches=[patient_resource(v, settings) for v in views],
             total=total,
@@ -169,17 +165,14 @@ async def search_patient(
 @router.get("/Patient/{patient_id}", summary="Read a Patient", response_class=FhirResponse)
 async def read_patient(
     patient_id: str,
-    request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     ctx: Annotated[RequestContext, Depends(require("Patient", "r"))],
 ) -> FhirResponse:
-    try:
-        pid = uuid.UUID(patient_id)
-    except ValueError:
-        raise ReferralNotFound("no such Patient") from None
+    pid = resource_id(patient_id, ReferralNotFound("no such Patient"))
     scope = await referral_service.scope_for(session, ctx)
     view = await referral_service.get_patient(session, scope=scope, patient_id=pid)
-    res = patient_resource(view, _settings(request))
+    res = patient_resource(view, settings)
     await audit_service.record(
         session,
         ctx,

@@ -1,99 +1,43 @@
-"""ServiceRequest and Task: mapping from the referral domain's snapshots, read / search / history / vread,
-and Task updates by PUT or JSON Patch with ``If-Match`` (clinic side of FHIR Workflow's broker pattern)."""
+"""``/fhir/ServiceRequest`` and ``/fhir/Task``: search, read / vread / history, and Task updates by PUT or
+JSON Patch with ``If-Match`` (the clinic side of FHIR Workflow's broker pattern). Thin: parameters are read
+by ``referral_search``, updates by ``task_update``, resources rendered by ``referral_resources`` and the
+referral domain answers through its service."""
 
 from __future__ import annotations
 
 import asyncio
-import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Header, Request
-from fhir.resources.R4B.task import Task as TaskModel
-from pydantic import ValidationError
 
-from interop.api.deps import SessionDep
+from interop.api.deps import SessionDep, SettingsDep
+from interop.api.policy import require
 from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEntity
-from interop.auth.dependencies import require
 from interop.config import Settings
 from interop.context import RequestContext
-from interop.errors import Invalid, PreconditionFailed
+from interop.errors import Invalid
 from interop.fhir import search as fs
 from interop.fhir.capability import ResourceCapability, register
+from interop.fhir.instance import history_bundle, resource_id, version_headers, version_number
 from interop.fhir.patch import PatchLimits, apply_json_patch, apply_merge_patch
+from interop.fhir.patient import patient_resource
 from interop.fhir.referral_resources import service_request, task
+from interop.fhir.referral_search import COMMON_PARAMS, SEARCH_DOC, query_of
 from interop.fhir.responses import FhirResponse
+from interop.fhir.task_update import change_from, parse_if_match
 from interop.referral import service as referral_service
 from interop.referral.errors import ReferralNotFound
-from interop.referral.outcomes import SYSTEM as OUTCOME_SYSTEM
-from interop.referral.queries import SearchQuery
 
 router = APIRouter(tags=["fhir"])
 
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-def _headers(res: dict[str, Any]) -> dict[str, str]:
-    return {"ETag": f'W/"{res["meta"]["versionId"]}"', "Last-Modified": res["meta"]["lastUpdated"]}
+Render = Callable[[dict[str, Any], Settings], dict[str, Any]]
+RENDER: dict[str, Render] = {"Task": task, "ServiceRequest": service_request}
 
 
 # Search --------------------------------------------------------------------------------------------------
-
-COMMON_PARAMS = ("_id", "status", "_lastUpdated", "patient", "subject", "identifier", "_sort")
-
-
-def _query(
-    request: Request, params: dict[str, list[str]], unit_param: str, settings: Settings, *, count_only: bool
-) -> SearchQuery:
-    q = SearchQuery(
-        count=1 if count_only else fs.parse_count(params.get("_count")),
-        cursor=fs.parse_cursor(params.get("_cursor")),
-        total=count_only or fs.wants_total(params.get("_total")),
-        newest_first=fs.newest_first(params.get("_sort")),
-    )
-    if "_id" in params:
-        q.ids = [fs.parse_uuid(v, what="_id") for v in fs.split_or(params["_id"])]
-    if "status" in params:
-        q.statuses = fs.split_or(params["status"])
-    for raw in params.get("_lastUpdated", []):
-        q.last_updated += fs.parse_instant(raw)
-    patients = fs.split_or(params.get("patient", []) + params.get("subject", []))
-    if patients:
-        q.patient_ids = [fs.parse_uuid(fs.parse_reference(v, "Patient"), what="patient") for v in patients]
-    if "identifier" in params:
-        values = []
-        for raw in fs.split_or(params["identifier"]):
-            system, value = fs.parse_token(raw)
-            if system not in (None, settings.system_visit):
-                raise fs.BadSearch("identifier: only the visit identifier system is searchable here")
-            values.append(value)
-        q.visit_ids = values
-    for raw in fs.split_or(params.get(unit_param)):
-        if raw.startswith("Organization/") or _is_uuid(raw):
-            q.unit_org_ids = [
-                *(q.unit_org_ids or []),
-                fs.parse_uuid(fs.parse_reference(raw, "Organization"), what=unit_param),
-            ]
-        else:
-            q.unit_clues = [*(q.unit_clues or []), raw]
-    for raw in fs.split_or(params.get(f"{unit_param}:identifier")):
-        system, value = fs.parse_token(raw)
-        if system not in (None, settings.system_clues):
-            raise fs.BadSearch(f"{unit_param}:identifier takes the CLUES system")
-        q.unit_clues = [*(q.unit_clues or []), value]
-    return q
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 async def _audit_search(
@@ -110,45 +54,51 @@ async def _audit_search(
     )
 
 
-async def _count(
-    session: SessionDep, ctx: RequestContext, request: Request, kind: str, total: int | None
+async def _searchset(
+    request: Request,
+    session: SessionDep,
+    ctx: RequestContext,
+    settings: Settings,
+    *,
+    kind: str,
+    page: Any,
+    count_only: bool,
+    included: list[dict[str, Any]],
 ) -> FhirResponse:
-    """``_summary=count``: how many match, and nothing of any patient (so the event names none)."""
-    await _audit_search(session, ctx, request, kind, [])
-    bundle = fs.searchset(request, resource_type=kind, matches=[], total=total or 0, next_cursor=None)
-    return FhirResponse(bundle)
+    """The page as a searchset, audited; ``_summary=count`` is the total alone and names no patient."""
+    rows = [] if count_only else page.rows
+    await _audit_search(session, ctx, request, kind, rows)
+    return FhirResponse(
+        fs.searchset(
+            request,
+            base=fs.base_url(request, settings),
+            resource_type=kind,
+            matches=[RENDER[kind](r, settings) for r in rows],
+            included=[] if count_only else included,
+            total=(page.total or 0) if count_only else page.total,
+            next_cursor=None if count_only else page.next_cursor,
+        )
+    )
 
 
 @router.get("/Task", summary="Search Tasks (clinic pull)", response_class=FhirResponse)
 async def search_task(
-    request: Request, session: SessionDep, ctx: Annotated[RequestContext, Depends(require("Task", "s"))]
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    ctx: Annotated[RequestContext, Depends(require("Task", "s"))],
 ) -> FhirResponse:
-    settings = _settings(request)
-    params = fs.params_of(request, (*COMMON_PARAMS, "owner", "owner:identifier", "focus"))
+    params = fs.params_of(request, (*COMMON_PARAMS, "owner", "owner:identifier", "focus"), settings)
     count_only = fs.count_only(params.get("_summary"))
-    q = _query(request, params, "owner", settings, count_only=count_only)
-    if "focus" in params:
-        q.focus_ids = [
-            fs.parse_uuid(fs.parse_reference(v, "ServiceRequest"), what="focus")
-            for v in fs.split_or(params["focus"])
-        ]
+    q = query_of(params, "owner", settings, count_only=count_only)
     inc = fs.includes(params.get("_include"), {"Task:focus"})
     scope = await referral_service.scope_for(session, ctx)
     page = await referral_service.search_tasks(
         session, scope=scope, query=q, include_focus="Task:focus" in inc
     )
-    if count_only:
-        return await _count(session, ctx, request, "Task", page.total)
-    await _audit_search(session, ctx, request, "Task", page.rows)
-    return FhirResponse(
-        fs.searchset(
-            request,
-            resource_type="Task",
-            matches=[task(r, settings) for r in page.rows],
-            included=[service_request(r, settings) for r in page.included],
-            total=page.total,
-            next_cursor=page.next_cursor,
-        )
+    included = [service_request(r, settings) for r in page.included]
+    return await _searchset(
+        request, session, ctx, settings, kind="Task", page=page, count_only=count_only, included=included
     )
 
 
@@ -156,60 +106,53 @@ async def search_task(
 async def search_service_request(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     ctx: Annotated[RequestContext, Depends(require("ServiceRequest", "s"))],
 ) -> FhirResponse:
-    from interop.fhir.patient import patient_resource
-
-    settings = _settings(request)
-    params = fs.params_of(request, (*COMMON_PARAMS, "performer", "performer:identifier"))
+    params = fs.params_of(request, (*COMMON_PARAMS, "performer", "performer:identifier"), settings)
     count_only = fs.count_only(params.get("_summary"))
-    q = _query(request, params, "performer", settings, count_only=count_only)
+    q = query_of(params, "performer", settings, count_only=count_only)
     # R4 names the same search parameter both ways.
     inc = fs.includes(params.get("_include"), {"ServiceRequest:subject", "ServiceRequest:patient"})
     scope = await referral_service.scope_for(session, ctx)
     page = await referral_service.search_referrals(session, scope=scope, query=q, include_subject=bool(inc))
-    if count_only:
-        return await _count(session, ctx, request, "ServiceRequest", page.total)
-    await _audit_search(session, ctx, request, "ServiceRequest", page.rows)
-    return FhirResponse(
-        fs.searchset(
-            request,
-            resource_type="ServiceRequest",
-            matches=[service_request(r, settings) for r in page.rows],
-            included=[patient_resource(p, settings) for p in page.included],
-            total=page.total,
-            next_cursor=page.next_cursor,
-        )
+    included = [patient_resource(p, settings) for p in page.included]
+    return await _searchset(
+        request,
+        session,
+        ctx,
+        settings,
+        kind="ServiceRequest",
+        page=page,
+        count_only=count_only,
+        included=included,
     )
 
 
-# Read, history, vread -----------------------------------------------------------------------------------
+# Read, vread, history -------------------------------------------------------------------------------------
+
+
+async def _snapshot(
+    session: SessionDep, ctx: RequestContext, kind: str, rid: str, vid: str | None
+) -> dict[str, Any]:
+    scope = await referral_service.scope_for(session, ctx)
+    resource = resource_id(rid, ReferralNotFound(f"no such {kind}"))
+    if vid is not None:
+        version = version_number(vid, ReferralNotFound("no such version"))
+        versions = await referral_service.history(
+            session, scope=scope, resource_type=kind, resource_id=resource, version=version
+        )
+        return versions[0]
+    if kind == "Task":
+        return await referral_service.get_task(session, scope=scope, task_id=resource)
+    return await referral_service.get_referral(session, scope=scope, referral_id=resource)
 
 
 async def _read(
-    request: Request, session: SessionDep, ctx: RequestContext, kind: str, rid: str, vid: str | None = None
+    session: SessionDep, ctx: RequestContext, settings: Settings, kind: str, rid: str, vid: str | None = None
 ) -> FhirResponse:
-    settings = _settings(request)
-    scope = await referral_service.scope_for(session, ctx)
-    resource_id = fs.parse_uuid(rid, what="id") if _is_uuid(rid) else None
-    if resource_id is None:
-        raise ReferralNotFound(f"no such {kind}")
-    render = task if kind == "Task" else service_request
-    if vid is None:
-        snap = (
-            await referral_service.get_task(session, scope=scope, task_id=resource_id)
-            if kind == "Task"
-            else await referral_service.get_referral(session, scope=scope, referral_id=resource_id)
-        )
-    else:
-        if not vid.isdigit():
-            raise ReferralNotFound("no such version")
-        snap = (
-            await referral_service.history(
-                session, scope=scope, resource_type=kind, resource_id=resource_id, version=int(vid)
-            )
-        )[0]
-    res = render(snap, settings)
+    snap = await _snapshot(session, ctx, kind, rid, vid)
+    res = RENDER[kind](snap, settings)
     await audit_service.record(
         session,
         ctx,
@@ -218,38 +161,15 @@ async def _read(
         entities=[AuditEntity(type=kind, id=rid)],
         patients=[f"Patient/{snap['patient_id']}"],
     )
-    return FhirResponse(res, headers=_headers(res))
+    return FhirResponse(res, headers=version_headers(res))
 
 
 async def _history(
-    request: Request, session: SessionDep, ctx: RequestContext, kind: str, rid: str
+    request: Request, session: SessionDep, ctx: RequestContext, settings: Settings, kind: str, rid: str
 ) -> FhirResponse:
-    settings = _settings(request)
     scope = await referral_service.scope_for(session, ctx)
-    if not _is_uuid(rid):
-        raise ReferralNotFound(f"no such {kind}")
-    snaps = await referral_service.history(
-        session, scope=scope, resource_type=kind, resource_id=uuid.UUID(rid)
-    )
-    render = task if kind == "Task" else service_request
-    base = fs.base_url(request)
-    entries = []
-    for i, snap in enumerate(snaps):
-        res = render(snap, settings)
-        method = "POST" if snap["version"] == 1 else "PUT"
-        entries.append(
-            {
-                "fullUrl": f"{base}/{kind}/{rid}",
-                "resource": res,
-                "request": {"method": method, "url": kind if method == "POST" else f"{kind}/{rid}"},
-                "response": {
-                    "status": "201" if method == "POST" else "200",
-                    "etag": f'W/"{snap["version"]}"',
-                    "lastModified": snap["updated_at"],
-                },
-            }
-        )
-        del i
+    resource = resource_id(rid, ReferralNotFound(f"no such {kind}"))
+    snaps = await referral_service.history(session, scope=scope, resource_type=kind, resource_id=resource)
     await audit_service.record(
         session,
         ctx,
@@ -258,25 +178,19 @@ async def _history(
         entities=[AuditEntity(type=kind, id=rid)],
         patients=[f"Patient/{snaps[0]['patient_id']}"],
     )
-    return FhirResponse(
-        {
-            "resourceType": "Bundle",
-            "type": "history",
-            "total": len(entries),
-            "link": [{"relation": "self", "url": f"{base}/{kind}/{rid}/_history"}],
-            "entry": entries,
-        }
-    )
+    versions = [RENDER[kind](snap, settings) for snap in snaps]
+    base = fs.base_url(request, settings)
+    return FhirResponse(history_bundle(base=base, kind=kind, rid=rid, versions=versions))
 
 
 @router.get("/Task/{task_id}", summary="Read a Task", response_class=FhirResponse)
 async def read_task(
     task_id: str,
-    request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     ctx: Annotated[RequestContext, Depends(require("Task", "r"))],
 ) -> FhirResponse:
-    return await _read(request, session, ctx, "Task", task_id)
+    return await _read(session, ctx, settings, "Task", task_id)
 
 
 @router.get("/Task/{task_id}/_history", summary="Versions of a Task", response_class=FhirResponse)
@@ -284,30 +198,31 @@ async def task_history(
     task_id: str,
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     ctx: Annotated[RequestContext, Depends(require("Task", "r"))],
 ) -> FhirResponse:
-    return await _history(request, session, ctx, "Task", task_id)
+    return await _history(request, session, ctx, settings, "Task", task_id)
 
 
 @router.get("/Task/{task_id}/_history/{vid}", summary="One version of a Task", response_class=FhirResponse)
 async def vread_task(
     task_id: str,
     vid: str,
-    request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     ctx: Annotated[RequestContext, Depends(require("Task", "r"))],
 ) -> FhirResponse:
-    return await _read(request, session, ctx, "Task", task_id, vid)
+    return await _read(session, ctx, settings, "Task", task_id, vid)
 
 
 @router.get("/ServiceRequest/{sr_id}", summary="Read a ServiceRequest", response_class=FhirResponse)
 async def read_service_request(
     sr_id: str,
-    request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     ctx: Annotated[RequestContext, Depends(require("ServiceRequest", "r"))],
 ) -> FhirResponse:
-    return await _read(request, session, ctx, "ServiceRequest", sr_id)
+    return await _read(session, ctx, settings, "ServiceRequest", sr_id)
 
 
 @router.get(
@@ -317,9 +232,10 @@ async def service_request_history(
     sr_id: str,
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     ctx: Annotated[RequestContext, Depends(require("ServiceRequest", "r"))],
 ) -> FhirResponse:
-    return await _history(request, session, ctx, "ServiceRequest", sr_id)
+    return await _history(request, session, ctx, settings, "ServiceRequest", sr_id)
 
 
 @router.get(
@@ -330,120 +246,47 @@ async def service_request_history(
 async def vread_service_request(
     sr_id: str,
     vid: str,
-    request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     ctx: Annotated[RequestContext, Depends(require("ServiceRequest", "r"))],
 ) -> FhirResponse:
-    return await _read(request, session, ctx, "ServiceRequest", sr_id, vid)
+    return await _read(session, ctx, settings, "ServiceRequest", sr_id, vid)
 
 
 # Update ------------------------------------------------------------------------------------------------
 
 
-def parse_if_match(value: str | None) -> int | None:
-    if value is None:
-        return None
-    tag = value.strip()
-    if tag.startswith("W/"):
-        tag = tag[2:]
-    tag = tag.strip('"')
-    if not tag.isdigit():
-        raise PreconditionFailed('If-Match must be a version ETag such as W/"3"')
-    return int(tag)
-
-
-def _ref(value: Any) -> str | None:
-    return value.get("reference") if isinstance(value, dict) else None
-
-
-def change_from(body: dict[str, Any], current: dict[str, Any], task_id: str) -> referral_service.TaskChange:
-    """Validate an updated Task and keep what a clinic may change; anything else changed is 422."""
-    if body.get("resourceType") != "Task":
-        raise Invalid("the body must be a Task")
-    if body.get("id") not in (None, task_id):
-        raise Invalid("the Task id in the body does not match the URL")
-    try:
-        TaskModel.model_validate(body)
-    except ValidationError as exc:
-        raise Invalid(
-            f"not a valid Task: {exc.error_count()} problem(s), first at {fs.first_problem(exc)}"
-        ) from None
-    fixed = {
-        "intent": current["intent"],
-        "focus": _ref(current["focus"]),
-        "for": _ref(current["for"]),
-        "owner": _ref(current["owner"]),
-        "code": current["code"]["coding"][0]["code"],
-    }
-    given = {
-        "intent": body.get("intent"),
-        "focus": _ref(body.get("focus")),
-        "for": _ref(body.get("for")),
-        "owner": _ref(body.get("owner")),
-        "code": ((body.get("code") or {}).get("coding") or [{}])[0].get("code"),
-    }
-    changed = sorted(k for k in fixed if given[k] is not None and given[k] != fixed[k])
-    if changed:
-        raise Invalid(f"these Task elements cannot be changed: {', '.join(changed)}")
-    code, note = reported_outcome(body)
-    return referral_service.TaskChange(
-        status=str(body.get("status")),
-        business_status=body.get("businessStatus"),
-        status_reason=body.get("statusReason"),
-        output=body.get("output"),
-        outcome=code,
-        outcome_note=note,
-    )
-
-
-def reported_outcome(body: dict[str, Any]) -> tuple[str | None, str | None]:
-    """The contrarreferencia in a Task update: the ``output`` whose valueCodeableConcept is coded in the
-    ``resultado-referencia`` system, and the last ``note`` text."""
-    code = None
-    for out in body.get("output") or []:
-        concept = out.get("valueCodeableConcept") if isinstance(out, dict) else None
-        for coding in (concept or {}).get("coding") or []:
-            if isinstance(coding, dict) and coding.get("system") == OUTCOME_SYSTEM and coding.get("code"):
-                code = str(coding["code"])
-    notes = [n.get("text") for n in body.get("note") or [] if isinstance(n, dict) and n.get("text")]
-    return code, (str(notes[-1])[:2000] if notes and code else None)
+async def _current(
+    session: SessionDep, ctx: RequestContext, settings: Settings, task_id: str
+) -> dict[str, Any]:
+    scope = await referral_service.scope_for(session, ctx)
+    resource = resource_id(task_id, ReferralNotFound("no such Task"))
+    return task(await referral_service.get_task(session, scope=scope, task_id=resource), settings)
 
 
 async def _update(
-    request: Request,
     session: SessionDep,
     ctx: RequestContext,
+    settings: Settings,
     task_id: str,
     body: dict[str, Any],
     if_match: str | None,
     current: dict[str, Any],
     interaction: str = "update",
 ) -> FhirResponse:
-    settings = _settings(request)
     scope = await referral_service.scope_for(session, ctx)
     change = change_from(body, current, task_id)
     updated = await referral_service.update_task(
         session,
         ctx,
         scope=scope,
-        task_id=uuid.UUID(task_id),
+        task_id=resource_id(task_id, ReferralNotFound("no such Task")),
         change=change,
         if_match=parse_if_match(if_match),
         interaction=interaction,
     )
     res = task(updated.task, settings)
-    return FhirResponse(res, headers=_headers(res))
-
-
-async def _current(
-    request: Request, session: SessionDep, ctx: RequestContext, task_id: str
-) -> dict[str, Any]:
-    if not _is_uuid(task_id):
-        raise ReferralNotFound("no such Task")
-    scope = await referral_service.scope_for(session, ctx)
-    return task(
-        await referral_service.get_task(session, scope=scope, task_id=uuid.UUID(task_id)), _settings(request)
-    )
+    return FhirResponse(res, headers=version_headers(res))
 
 
 _UPDATE_ERRORS: dict[int | str, dict[str, Any]] = {
@@ -463,12 +306,13 @@ async def put_task(
     task_id: str,
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     ctx: Annotated[RequestContext, Depends(require("Task", "u"))],
     if_match: Annotated[str | None, Header()] = None,
 ) -> FhirResponse:
     body = await _json(request)
-    current = await _current(request, session, ctx, task_id)
-    return await _update(request, session, ctx, task_id, body, if_match, current)
+    current = await _current(session, ctx, settings, task_id)
+    return await _update(session, ctx, settings, task_id, body, if_match, current)
 
 
 @router.patch(
@@ -481,12 +325,12 @@ async def patch_task(
     task_id: str,
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     ctx: Annotated[RequestContext, Depends(require("Task", "u"))],
     if_match: Annotated[str | None, Header()] = None,
 ) -> FhirResponse:
     ops = await _json(request)
-    current = await _current(request, session, ctx, task_id)
-    settings = _settings(request)
+    current = await _current(session, ctx, settings, task_id)
     limits = PatchLimits(
         max_operations=settings.patch_max_operations,
         max_result_bytes=settings.patch_max_result_bytes,
@@ -499,7 +343,7 @@ async def patch_task(
         body = await asyncio.to_thread(apply_merge_patch, current, ops, limits)
     else:
         raise Invalid("a PATCH body is a JSON Patch array or a JSON Merge Patch object")
-    return await _update(request, session, ctx, task_id, body, if_match, current, "patch")
+    return await _update(session, ctx, settings, task_id, body, if_match, current, "patch")
 
 
 async def _json(request: Request) -> Any:
@@ -509,24 +353,12 @@ async def _json(request: Request) -> Any:
         raise Invalid("the body is not JSON") from None
 
 
-_SEARCH_DOC = [
-    ("_id", "token", "Logical id"),
-    ("status", "token", "Status (comma = or)"),
-    ("_lastUpdated", "date", "gt/ge/lt/le/eq; polling contract"),
-    ("patient", "reference", "Patient/{id}"),
-    ("subject", "reference", "Patient/{id}"),
-    ("identifier", "token", "Visit identifier (system|value)"),
-    ("_count", "number", f"Page size (max {fs.MAX_COUNT})"),
-    ("_total", "token", "accurate|estimate|none"),
-    ("_sort", "token", "_lastUpdated (default) or -_lastUpdated"),
-    ("_summary", "token", "count: the total alone"),
-]
 register(
     ResourceCapability(
         type="Task",
         interactions=["read", "vread", "update", "patch", "history-instance", "search-type"],
         search_params=[
-            *_SEARCH_DOC,
+            *SEARCH_DOC,
             ("owner", "reference", "Organization/{id}, CLUES, or owner:identifier=system|CLUES"),
             ("focus", "reference", "ServiceRequest/{id}"),
         ],
@@ -538,7 +370,7 @@ register(
         type="ServiceRequest",
         interactions=["read", "vread", "history-instance", "search-type"],
         search_params=[
-            *_SEARCH_DOC,
+            *SEARCH_DOC,
             ("performer", "reference", "Organization/{id}, CLUES, or performer:identifier=system|CLUES"),
         ],
         search_include=["ServiceRequest:subject", "ServiceRequest:patient"],

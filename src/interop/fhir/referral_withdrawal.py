@@ -12,14 +12,14 @@ import orjson
 from fastapi import APIRouter, Depends, Header, Request
 
 from interop.api.deps import SessionDep
-from interop.auth.dependencies import require
+from interop.api.policy import require
 from interop.config import Settings
 from interop.context import RequestContext
 from interop.errors import Invalid
 from interop.fhir.patch import PatchLimits, apply_json_patch, apply_merge_patch
-from interop.fhir.referral import parse_if_match
 from interop.fhir.referral_resources import STATUS_REASON_EXTENSION, service_request
 from interop.fhir.responses import FhirResponse
+from interop.fhir.task_update import parse_if_match
 from interop.referral import service as referral_service
 from interop.referral.errors import ReferralNotFound
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from interop.api.deps import SettingsDep
 from interop.fhir import (
     auditevent,
     bundle,
@@ -18,15 +19,14 @@ from interop.fhir import (
 )
 from interop.fhir.capability import capability_statement
 from interop.fhir.responses import FhirResponse
+from interop.fhir.search import base_url
 
 router = APIRouter(prefix="/fhir", default_response_class=FhirResponse)
 
 
 @router.get("/metadata", summary="CapabilityStatement", tags=["fhir"])
-async def metadata(request: Request) -> FhirResponse:
-    settings = request.app.state.settings
-    base = settings.base_url or str(request.base_url).rstrip("/")
-    return FhirResponse(capability_statement(f"{base}/fhir"))
+async def metadata(request: Request, settings: SettingsDep) -> FhirResponse:
+    return FhirResponse(capability_statement(base_url(request, settings)))
 
 
 for _module in (

@@ -1,4 +1,4 @@
-"""FHIR search parameters and searchset Bundles shared by the referral resources.
+"""The one FHIR search toolkit: parameters, their values, and searchset Bundles, for every resource type.
 
 Supported prefixes on ``_lastUpdated``: gt, ge, lt, le, eq (default eq, which for a date without time
 means that day). References: ``Organization/{id}``, ``{id}``; ``:identifier`` takes ``system|value``.
@@ -10,6 +10,7 @@ together): a 64 KB ``_search`` form could otherwise name tens of thousands of co
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
@@ -19,12 +20,16 @@ from urllib.parse import urlencode
 from fastapi import Request
 from pydantic import ValidationError
 
-from interop.audit import service as audit_service
+from interop.config import Settings
 from interop.errors import DomainError
+from interop.identity.curp import contains_curp
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 500
-DEFAULT_MAX_VALUES = 100
+_DATE = re.compile(
+    r"^(?P<prefix>eq|gt|ge|lt|le)?(?P<value>\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?"
+    r"(Z|[+-]\d{2}:\d{2})?)?)?)?)$"
+)
 CONTROL = frozenset({"_count", "_cursor", "_total", "_include", "_format", "_summary", "_elements"})
 
 
@@ -34,17 +39,26 @@ class BadSearch(DomainError):
     fhir_issue: ClassVar[str] = "invalid"
 
 
-def base_url(request: Request) -> str:
-    settings = request.app.state.settings
+def base_url(request: Request, settings: Settings) -> str:
+    """The ``/fhir`` base the links name: the configured public URL, else the one the request came to."""
     root = settings.base_url or str(request.base_url).rstrip("/")
     return f"{root.rstrip('/')}/fhir"
 
 
-def params_of(request: Request, allowed: Iterable[str]) -> dict[str, list[str]]:
+def is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def params_of(
+    request: Request, allowed: Iterable[str], settings: Settings, *, control: Iterable[str] = CONTROL
+) -> dict[str, list[str]]:
     """The query as name → values (repeats kept); modifiers stay in the name (``owner:identifier``)."""
-    allowed_set = set(allowed) | CONTROL
-    settings = getattr(request.app.state, "settings", None)
-    limit = int(getattr(settings, "search_max_values", DEFAULT_MAX_VALUES))
+    allowed_set = set(allowed) | set(control)
+    limit = settings.search_max_values
     out: dict[str, list[str]] = {}
     counts: dict[str, int] = {}
     for name, value in request.query_params.multi_items():
@@ -125,6 +139,69 @@ def _day_after(start: datetime) -> datetime | None:
         return None
 
 
+def parse_date(raw: str) -> tuple[datetime | None, datetime | None]:
+    """One ``date`` value (year, month, day, minute, second or instant precision, with a prefix) →
+    (since, before) bounds on an instant; None where the prefix leaves that side open."""
+    m = _DATE.match(raw)
+    if m is None:
+        raise BadSearch("date must be [gt|ge|lt|le|eq]YYYY[-MM[-DD[Thh:mm[:ss[.ffffff]][Z|±hh:mm]]]]")
+    prefix, value = m["prefix"] or "eq", m["value"]
+    try:
+        start, end = _date_bounds(value)
+    except (ValueError, OverflowError):
+        raise BadSearch(
+            "date no es una fecha del calendario (date is not a calendar date): "
+            "[gt|ge|lt|le|eq]YYYY[-MM[-DD[Thh:mm[:ss[.ffffff]][Z|±hh:mm]]]]"
+        ) from None
+    return {
+        "eq": (start, end),
+        "ge": (start, None),
+        "gt": (end, None),
+        "lt": (None, start),
+        "le": (None, end),
+    }[prefix]
+
+
+def _date_bounds(value: str) -> tuple[datetime, datetime]:
+    """The instants a ``date`` value covers, [start, end), in UTC. Raises ValueError for a date the calendar
+    does not have; a range that runs past 9999-12-31 ends at the last instant a datetime holds."""
+    if len(value) == 4:
+        start = datetime(int(value), 1, 1, tzinfo=UTC)
+
+        def following(s: datetime) -> datetime:
+            return s.replace(year=s.year + 1)
+    elif len(value) == 7:
+        start = datetime(int(value[:4]), int(value[5:7]), 1, tzinfo=UTC)
+
+        def following(s: datetime) -> datetime:
+            return (s + timedelta(days=32)).replace(day=1)
+    elif len(value) == 10:
+        start = datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+        def following(s: datetime) -> datetime:
+            return s + timedelta(days=1)
+    else:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        start = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+        time_part = value.split("T", 1)[1]
+        step = (
+            timedelta(microseconds=1)
+            if "." in time_part
+            else timedelta(seconds=1)
+            if time_part.count(":") >= 2
+            else timedelta(minutes=1)
+        )
+
+        def following(s: datetime) -> datetime:
+            return s + step
+
+    try:
+        end = following(start)
+    except (ValueError, OverflowError):
+        end = _LAST
+    return start, end
+
+
 def parse_count(values: list[str] | None) -> int:
     if not values:
         return DEFAULT_COUNT
@@ -182,13 +259,13 @@ def includes(values: list[str] | None, allowed: set[str]) -> set[str]:
 def searchset(
     request: Request,
     *,
+    base: str,
     resource_type: str,
     matches: list[dict[str, Any]],
     included: list[dict[str, Any]] = (),  # type: ignore[assignment]
     total: int | None,
     next_cursor: int | None,
 ) -> dict[str, Any]:
-    base = base_url(request)
     query = [(k, v) for k, v in request.query_params.multi_items() if k != "_cursor"]
     self_url = f"{base}/{resource_type}" + (
         f"?{urlencode(request.query_params.multi_items())}" if query else ""
@@ -230,7 +307,7 @@ def redacted_query(
     must still be written)."""
     hidden = set(secret)
     items = [
-        (k, "***" if k.split(":")[0] in hidden or audit_service.holds_personal_data(v) else v)
+        (k, "***" if k.split(":")[0] in hidden or contains_curp(v) else v)
         for k, v in request.query_params.multi_items()
     ]
     return urlencode(items)

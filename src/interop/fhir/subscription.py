@@ -1,6 +1,7 @@
-"""Subscription (R4 Subscriptions Backport, rest-hook, id-only) create / read / search / delete, and the
-notification Bundle the delivery job posts. A clinic subscribes to changes of its units' Tasks; the
-notification names the Task, and the clinic then reads it (polling with ``_lastUpdated`` stays the contract).
+"""``/fhir/Subscription`` (R4 Subscriptions Backport, rest-hook, id-only): create / read / search / delete;
+the resource and the notification Bundle are in ``subscription_resources``. A clinic subscribes to changes
+of its units' Tasks; the notification names the Task, and the clinic then reads it (polling with
+``_lastUpdated`` stays the contract).
 
 Notifications are signed (``interop.referral.signature``). The secret travels in the extension
 ``SECRET_EXTENSION`` of the Subscription: the client may send its own in the create, and the answer to the
@@ -10,156 +11,35 @@ create carries the secret in use; no later read shows it.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Request, Response
-from fhir.resources.R4B.subscription import Subscription as SubscriptionModel
 from pydantic import ValidationError
 
-from interop.api.deps import SessionDep
-from interop.auth.dependencies import require
+from interop.api.deps import SessionDep, SettingsDep
+from interop.api.policy import require
 from interop.context import RequestContext
 from interop.errors import Invalid
 from interop.fhir import search as fs
 from interop.fhir.capability import ResourceCapability, register
 from interop.fhir.responses import FhirResponse
+from interop.fhir.subscription_resources import (
+    BACKPORT,
+    ID_ONLY,
+    REFERRAL_TOPIC,
+    SECRET_EXTENSION,
+    TOPIC,
+    subscription_resource,
+)
+from interop.fhir.version import Subscription as SubscriptionModel
 from interop.referral import service as referral_service
 from interop.referral.errors import SubscriptionNotFound
-from interop.referral.models import Subscription
-from interop.referral.subscriptions import SubscriptionCreate
 
 router = APIRouter(tags=["fhir"])
 
 
-BACKPORT = "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/"
-TOPIC = "https://www.gob.mx/bienestar/fhir/SubscriptionTopic/referral-task"
-REFERRAL_TOPIC = "https://www.gob.mx/bienestar/fhir/SubscriptionTopic/referral-service-request"
-ID_ONLY = "id-only"
-SECRET_EXTENSION = (  # the extension's URL, not a secret
-    "https://www.gob.mx/bienestar/fhir/StructureDefinition/subscription-signing-secret"  # noqa: S105
-)
-
-
-_DEFAULT_REASON = {
-    "task": "Referral Tasks of my units",
-    "service-request": "Referencias enviadas por este sistema",
-}
-
-
-def subscription_resource(sub: Subscription, *, with_secret: bool = False) -> dict[str, Any]:
-    """The Subscription; ``with_secret`` adds its signing secret (the create's answer alone)."""
-    status = "error" if sub.status == "error" else sub.status
-    res: dict[str, Any] = {
-        "resourceType": "Subscription",
-        "id": str(sub.id),
-        "meta": {
-            "versionId": str(sub.version),
-            "lastUpdated": sub.updated_at.isoformat(),
-            "profile": [f"{BACKPORT}backport-subscription"],
-        },
-        "status": status,
-        "reason": sub.reason or _DEFAULT_REASON[sub.topic],
-        "criteria": REFERRAL_TOPIC if sub.topic == "service-request" else TOPIC,
-        "_criteria": {
-            "extension": [
-                {
-                    "url": f"{BACKPORT}backport-filter-criteria",
-                    "valueString": "ServiceRequest?requester=self"
-                    if sub.topic == "service-request"
-                    else f"Task?owner:identifier={','.join(sub.clues)}",
-                }
-            ]
-        },
-        "channel": {
-            "type": "rest-hook",
-            "endpoint": sub.endpoint,
-            "payload": "application/fhir+json",
-            "_payload": {"extension": [{"url": f"{BACKPORT}backport-payload-content", "valueCode": ID_ONLY}]},
-        },
-        "extension": [
-            {
-                "url": f"{BACKPORT}backport-events-since-subscription-start",
-                "valueString": str(sub.events_since_start),
-            },
-            {
-                "url": "https://www.gob.mx/bienestar/fhir/StructureDefinition/subscription-failure-count",
-                "valueInteger": sub.failure_count,
-            },
-        ],
-    }
-    if sub.headers:
-        res["channel"]["header"] = ["<redacted>" for _ in sub.headers]  # secrets stay with the server
-    if sub.error:
-        res["error"] = sub.error
-    if with_secret and sub.signing_secret:
-        res["extension"].append({"url": SECRET_EXTENSION, "valueString": sub.signing_secret})
-    return res
-
-
-def notification_bundle(
-    *,
-    base: str,
-    subscription_id: str,
-    event_number: int,
-    events_since_start: int,
-    status: str,
-    task_id: str,
-    at: datetime,
-    resource_type: str = "Task",
-) -> dict[str, Any]:
-    """An R4 backport id-only event notification for one Task (or ServiceRequest) change."""
-    topic = REFERRAL_TOPIC if resource_type == "ServiceRequest" else TOPIC
-    status_id = str(uuid.uuid4())
-    return {
-        "resourceType": "Bundle",
-        "id": str(uuid.uuid4()),
-        "meta": {"profile": [f"{BACKPORT}backport-subscription-notification-r4"]},
-        "type": "history",
-        "timestamp": datetime.now(UTC).isoformat(),
-        "entry": [
-            {
-                "fullUrl": f"urn:uuid:{status_id}",
-                "resource": {
-                    "resourceType": "Parameters",
-                    "id": status_id,
-                    "meta": {"profile": [f"{BACKPORT}backport-subscription-status-r4"]},
-                    "parameter": [
-                        {
-                            "name": "subscription",
-                            "valueReference": {"reference": f"{base}/Subscription/{subscription_id}"},
-                        },
-                        {"name": "topic", "valueCanonical": topic},
-                        {"name": "status", "valueCode": "error" if status == "error" else "active"},
-                        {"name": "type", "valueCode": "event-notification"},
-                        {"name": "events-since-subscription-start", "valueString": str(events_since_start)},
-                        {
-                            "name": "notification-event",
-                            "part": [
-                                {"name": "event-number", "valueString": str(event_number)},
-                                {"name": "timestamp", "valueInstant": at.isoformat()},
-                                {
-                                    "name": "focus",
-                                    "valueReference": {"reference": f"{base}/{resource_type}/{task_id}"},
-                                },
-                            ],
-                        },
-                    ],
-                },
-                "request": {"method": "GET", "url": f"{base}/Subscription/{subscription_id}/$status"},
-                "response": {"status": "200"},
-            },
-            {
-                "fullUrl": f"{base}/{resource_type}/{task_id}",
-                "request": {"method": "PUT", "url": f"{resource_type}/{task_id}"},
-                "response": {"status": "200"},
-            },
-        ],
-    }
-
-
-def _spec(body: dict[str, Any]) -> SubscriptionCreate:
+def _spec(body: dict[str, Any]) -> referral_service.SubscriptionCreate:
     if body.get("resourceType") != "Subscription":
         raise Invalid("the body must be a Subscription")
     try:
@@ -192,7 +72,7 @@ def _spec(body: dict[str, Any]) -> SubscriptionCreate:
             _, _, value = raw.partition("=")
             clues = [fs.parse_token(v)[1] for v in value.split(",") if v]
     secrets = [e.get("valueString") for e in body.get("extension") or [] if e.get("url") == SECRET_EXTENSION]
-    return SubscriptionCreate(
+    return referral_service.SubscriptionCreate(
         topic=topic,
         criteria=REFERRAL_TOPIC if topic == "service-request" else TOPIC,
         endpoint=str(channel.get("endpoint") or ""),
@@ -213,13 +93,13 @@ def _spec(body: dict[str, Any]) -> SubscriptionCreate:
 async def create(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     ctx: Annotated[RequestContext, Depends(require("Subscription", "c"))],
 ) -> FhirResponse:
     try:
         body = orjson.loads(await request.body())
     except orjson.JSONDecodeError:
         raise Invalid("the body is not JSON") from None
-    settings = request.app.state.settings
     sub = await referral_service.create_subscription(
         session,
         ctx,
@@ -232,7 +112,7 @@ async def create(
     return FhirResponse(
         res,
         status_code=201,
-        headers={"Location": f"{fs.base_url(request)}/Subscription/{sub.id}", "ETag": 'W/"1"'},
+        headers={"Location": f"{fs.base_url(request, settings)}/Subscription/{sub.id}", "ETag": 'W/"1"'},
     )
 
 
@@ -261,13 +141,15 @@ async def read(
 async def search(
     request: Request,
     session: SessionDep,
+    settings: SettingsDep,
     ctx: Annotated[RequestContext, Depends(require("Subscription", "s"))],
 ) -> FhirResponse:
-    fs.params_of(request, ())
+    fs.params_of(request, (), settings)
     subs = await referral_service.list_subscriptions(session, ctx)
     return FhirResponse(
         fs.searchset(
             request,
+            base=fs.base_url(request, settings),
             resource_type="Subscription",
             matches=[subscription_resource(s) for s in subs],
             total=len(subs),

@@ -11,9 +11,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 
 from interop.api.deps import SessionDep
+from interop.api.policy import require
 from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEntity
-from interop.auth.dependencies import require
 from interop.config import Settings
 from interop.context import RequestContext
 from interop.fhir import search as fs
@@ -83,7 +83,7 @@ def _observations(f: referral_service.VisitFindings, settings: Settings) -> list
 
 async def _search(request: Request, session: SessionDep, ctx: RequestContext, kind: str) -> FhirResponse:
     settings: Settings = request.app.state.settings
-    params = fs.params_of(request, PARAMS)
+    params = fs.params_of(request, PARAMS, settings)
     patients = fs.split_or(params.get("patient", []) + params.get("subject", []))
     patient_ids = (
         [fs.parse_uuid(fs.parse_reference(v, "Patient"), what="patient") for v in patients]
@@ -116,7 +116,14 @@ async def _search(request: Request, session: SessionDep, ctx: RequestContext, ki
         query=fs.redacted_query(request),
     )
     return FhirResponse(
-        fs.searchset(request, resource_type=kind, matches=matches, total=len(matches), next_cursor=None)
+        fs.searchset(
+            request,
+            base=fs.base_url(request, settings),
+            resource_type=kind,
+            matches=matches,
+            total=len(matches),
+            next_cursor=None,
+        )
     )
 
 

@@ -48,6 +48,15 @@ __all__ = [
 ALPHABET = "0123456789ABCDEFGHIJKLMNÑOPQRSTUVWXYZ"
 LENGTH = 18
 _FORMAT = re.compile(r"[A-Z]{4}[0-9]{6}[HMX][A-Z]{2}[A-Z]{3}[0-9A-Z][0-9]")
+# A CURP anywhere in free text, any case: for screening what must never carry one (audit fields, headers).
+_CURP_IN_TEXT = re.compile(
+    r"[A-Z][AEIOUX][A-Z]{2}\d{6}[HMX][A-Z]{2}[B-DF-HJ-NP-TV-Z]{3}[A-Z0-9]\d", re.IGNORECASE
+)
+
+
+def contains_curp(value: str | None) -> bool:
+    """Does ``value`` hold something shaped like a CURP (checked by shape, not by check digit)?"""
+    return bool(value and _CURP_IN_TEXT.search(value))
 
 
 def check_digit(curp17: str) -> str:

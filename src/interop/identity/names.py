@@ -167,3 +167,57 @@ def curp_words(raw: str | None) -> tuple[str, ...]:
         return ()
     text = strip_accents(raw, keep_enye=True)
     return tuple(w for w in _CURP_WORD_SPLIT.split(text) if w)
+
+
+# Surnames of several words that are one surname, though their first word is a surname on its own too:
+# "PONCE DE LEON GARCIA" is Ponce de León + García. Compared in folded form.
+COMPOUND_SURNAMES: tuple[tuple[str, ...], ...] = tuple(
+    tuple(s.split())
+    for s in (
+        "ESPINOSA DE LOS MONTEROS",
+        "PONCE DE LEON",
+        "MONTES DE OCA",
+        "DIAZ DE LEON",
+        "SANCHEZ DE TAGLE",
+        "FERNANDEZ DE LARA",
+    )
+)
+
+
+def _compound_at(folded: list[str], start: int) -> int:
+    """The length of a known compound surname starting at ``start``, or 0."""
+    for compound in COMPOUND_SURNAMES:
+        if tuple(folded[start : start + len(compound)]) == compound:
+            return len(compound)
+    return 0
+
+
+def split_family(family: str | None) -> tuple[str | None, str | None]:
+    """Both surnames written as one ``family`` → (paternal, maternal), each as written.
+
+    Rules, in order: a known compound surname (PONCE DE LEON, MONTES DE OCA …) is one surname; particles
+    bind to the word after them (DE LA CRUZ is one surname); while more than two surnames remain, one that
+    starts with a particle joins the surname before it (GARCIA DE LEON LOPEZ → GARCIA DE LEON + LOPEZ).
+    The first surname is the paternal one and the rest the maternal one. A family of one surname has
+    no maternal surname."""
+    words = (family or "").split()
+    if not words:
+        return None, None
+    folded = [fold_name(w) for w in words]
+    units: list[tuple[int, int]] = []
+    i = 0
+    while i < len(words):
+        end = i + (_compound_at(folded, i) or 1)
+        if end == i + 1:
+            while end < len(words) and folded[end - 1] in PARTICLES:
+                end += 1
+        units.append((i, end))
+        i = end
+    while len(units) > 2:
+        joins = next((k for k in range(1, len(units)) if folded[units[k][0]] in PARTICLES), None)
+        if joins is None:
+            break
+        units[joins - 1 : joins + 1] = [(units[joins - 1][0], units[joins][1])]
+    paternal = " ".join(words[units[0][0] : units[0][1]])
+    maternal = " ".join(words[units[0][1] :]) or None
+    return paternal, maternal

@@ -15,7 +15,8 @@ from typing import IO, Any, Literal
 
 import pyarrow as pa  # type: ignore[import-untyped]
 
-from interop.fhir.patient_ndjson import Systems, parse_patient
+from interop.fhir.patient_identity import Systems
+from interop.fhir.patient_ndjson import parse_patient
 from interop.ingest.columns import SPECS
 from interop.ingest.csv_columns import parse_columns
 from interop.ingest.errors import FileRefused

@@ -4,20 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-IDENTITY_FIELDS: tuple[str, ...] = (
-    "record_id",
-    "curp",
-    "nombre",
-    "primer_apellido",
-    "segundo_apellido",
-    "fecha_nacimiento",
-    "sexo",
-    "entidad",
-    "municipio",
-    "localidad",
-    "domicilio",
-    "telefono",
-)
+from interop.identity.fields import IDENTITY_FIELDS
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,11 +20,11 @@ import orjson
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 
+from interop.db.identity_records import COMMON_COLUMNS
 from interop.ingest import identity_fields as fields
 from interop.ingest.identity_batch import IdentityBatch
 from interop.ingest.identity_rows import _PROGRAMA_REASON, _SEX_REASON, _STATE_REASON, Reject, _kept
 from interop.ingest.reading import MAX_FIELD_CHARS
-from interop.ingest.records import COMMON_COLUMNS
 
 NO_ISSUES = "[]"
 _BLAKE2B_16 = partial(hashlib.blake2b, digest_size=16)

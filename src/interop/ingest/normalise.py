@@ -18,13 +18,13 @@ from typing import Any
 import orjson
 import pyarrow as pa  # type: ignore[import-untyped]
 
+from interop.db.identity_records import COMMON_COLUMNS
 from interop.identity.names import fold_name
 from interop.ingest.columns import SPECS
 from interop.ingest.identity_batch import IdentityBatch
 from interop.ingest.identity_columns import identity_table
 from interop.ingest.identity_rows import identity_rows
 from interop.ingest.reading import MAX_FIELD_CHARS
-from interop.ingest.records import COMMON_COLUMNS
 
 CLUES_FORMAT = re.compile(r"[A-Z]{2}[A-Z]{3}[0-9]{6}")
 PROGRAMAS = frozenset({"PAM", "PCD"})

@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 
 from interop.api.deps import SessionDep, SettingsDep
+from interop.api.policy import require
 from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEntity
-from interop.auth.dependencies import require
 from interop.context import RequestContext
 from interop.errors import DomainError
 from interop.ingest import service as ingest_service

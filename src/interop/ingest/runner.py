@@ -25,12 +25,12 @@ from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEntity
 from interop.config import Settings
 from interop.context import system_context
-from interop.fhir.patient_ndjson import Systems
+from interop.db.bulk import MergeCounts
+from interop.fhir.patient_identity import Systems
 from interop.ingest import service as ingest_service
 from interop.ingest import staging
 from interop.ingest.chunks import CHUNK_ROWS
 from interop.ingest.errors import FileRefused
-from interop.ingest.merge import MergeCounts
 from interop.ingest.models import Import
 from interop.ingest.normalise import Chunk
 from interop.ingest.reading import inspect_file
@@ -44,9 +44,20 @@ from interop.units import service as units_service
 log = logging.getLogger(__name__)
 
 Report = Callable[..., Awaitable[None]]
+
+
+async def _merge_patients(session: AsyncSession, *, import_id: int, staged: int) -> MergeCounts:
+    """The registry merges; the units service says which unit each staged CLUES names today."""
+    codes = await registry_service.staged_clues(session)
+    current = await units_service.current_codes(session, codes=codes)
+    return await registry_service.merge_staged(
+        session, import_id=import_id, staged=staged, current_clues=current
+    )
+
+
 _MERGE = {
     "roll": roll_service.merge_staged,
-    "patients": registry_service.merge_staged,
+    "patients": _merge_patients,
     "units": units_service.merge_staged,
 }
 
@@ -71,9 +82,14 @@ async def _store_batch(session: AsyncSession, imp: Import, chunk: Chunk, *, fres
     elif staged:
         await staging.stage(session, kind=imp.kind, rows=rows, payload=None if fresh else chunk.payload)
         if imp.kind == "patients" and imp.allowed_clues is not None:
-            foreign = await registry_service.reject_foreign_units(
-                session, import_id=imp.id, allowed=imp.allowed_clues
+            allowed = await units_service.codes_answering(session, codes=imp.allowed_clues)
+            refused = await registry_service.reject_foreign_units(session, allowed=allowed)
+            await staging.store_rejects(
+                session,
+                import_id=imp.id,
+                rejects=[(line, record_id, registry_service.OTHER_UNIT) for line, record_id in refused],
             )
+            foreign = len(refused)
         counts = await _MERGE[imp.kind](session, import_id=imp.id, staged=staged - foreign)
     if chunk.rejects:
         await staging.store_rejects(session, import_id=imp.id, rejects=chunk.rejects)
@@ -137,7 +153,7 @@ async def run_import(
         encoding=imp.encoding or "utf-8",
         start_after=imp.last_line,
         chunk_rows=chunk_rows,
-        systems=Systems(settings.system_curp, settings.system_clues, settings.system_expediente_template),
+        systems=Systems.of(settings),
         allowed_clues=frozenset(imp.allowed_clues or ()) or None,
         direct_import_id=imp.id if fresh else None,
     )
@@ -203,7 +219,9 @@ async def _finish(
     async with sessionmaker() as session:
         await ingest_service.set_state(session, import_id=imp.id, state=state, error=error)
         if state == "succeeded" and imp.kind == "units":
-            await registry_service.resolve_units(session)
+            codes = await registry_service.unresolved_clues(session)
+            current = await units_service.current_codes(session, codes=codes)
+            await registry_service.resolve_units(session, current_clues=current)
             # Referrals waiting for a unit try the routing rules again (the referral domain's job).
             await job_service.enqueue(
                 session,

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEntity
 from interop.context import Actor, RequestContext
+from interop.db.bulk import MergeCounts
 from interop.ingest.errors import ImportForbidden, ImportNotFound, UnknownKind
-from interop.ingest.merge import MergeCounts
 from interop.ingest.models import IMPORT_KINDS, Import, Reject
 from interop.job import service as job_service
 

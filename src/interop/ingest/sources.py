@@ -12,7 +12,7 @@ import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 
-from interop.fhir.patient_ndjson import Systems
+from interop.fhir.patient_identity import Systems
 from interop.ingest import staging
 from interop.ingest.chunks import ChunkReader
 from interop.ingest.normalise import Chunk, Normaliser

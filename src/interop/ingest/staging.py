@@ -9,11 +9,9 @@ import pyarrow as pa  # type: ignore[import-untyped]
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from interop.db.bulk import copy_bytes, copy_records
-from interop.ingest import copy_binary
+from interop.db import copy_binary
+from interop.db.bulk import STAGE_TABLE, copy_bytes, copy_records
 from interop.ingest.normalise import STAGE_COLUMNS, Reject
-
-STAGE_TABLE = "ingest_stage"
 
 _TYPES: dict[str, str] = {
     "line": "integer",

@@ -29,7 +29,13 @@ from interop.job import service as job_service
 log = logging.getLogger(__name__)
 
 # Domains register handlers in these modules; imported by name so this package depends on no domain.
-TASK_MODULES = ("interop.ingest.tasks", "interop.matching.tasks", "interop.referral.tasks")
+TASK_MODULES = (
+    "interop.ingest.tasks",
+    "interop.matching.tasks",
+    "interop.referral.tasks",
+    # Renders the Bundle referral.tasks posts: the referral domain speaks no FHIR.
+    "interop.fhir.subscription_resources",
+)
 
 
 def _own_file_error(exc: BaseException) -> bool:

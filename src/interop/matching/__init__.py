@@ -2,7 +2,8 @@
 queue and online matching (``Patient/$match`` and the visit path).
 
 Modules: ``features`` (comparison form of a record), ``spec`` (comparisons and blocking rules as SQL and
-as Python, domain priors), ``conflict`` (hard conflicts, settled CURPs, relatives' look-alikes),
+as Python, domain priors), ``distances`` (edit distances counted as the batch engine counts),
+``conflict`` (hard conflicts, settled CURPs, relatives' look-alikes),
 ``layout`` (the fields a dataset holds and the model that fits them), ``linkage`` (the only Splink
 user: training, bulk scoring), ``scoring`` (pure-Python scoring of a trained model, equal to
 Splink's), ``batch`` (DuckDB side of a run), ``clustering`` (assignment at batch scale), ``reviews``,

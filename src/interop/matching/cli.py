@@ -11,10 +11,10 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from interop.command import database
+from interop.command import with_database
 from interop.config import Settings
 from interop.context import RequestContext, system_context
-from interop.db.runtime import Database, open_database
+from interop.db.runtime import Database
 
 match_app = typer.Typer(no_args_is_help=True)
 persons_app = typer.Typer(no_args_is_help=True)
@@ -27,15 +27,7 @@ def _context() -> RequestContext:
 
 
 def _with_database(work: Callable[[Settings, Database], Awaitable[T]]) -> T:
-    settings = Settings()
-    with database("interop", settings) as url:
-        settings.database_url = url
-
-        async def main() -> T:
-            async with open_database(settings, url) as db:
-                return await work(settings, db)
-
-        return asyncio.run(main())
+    return with_database("interop", Settings(), work)
 
 
 @match_app.command("run")

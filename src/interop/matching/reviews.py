@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEntity
 from interop.context import RequestContext
-from interop.ingest.columns import IDENTITY_FIELDS
+from interop.identity.fields import IDENTITY_FIELDS
 from interop.job import service as job_service
 from interop.matching.errors import ReviewAlreadyDecided, ReviewNotDecided, ReviewNotFound
 from interop.matching.models import MatchLink, MatchRecord, MatchReview, Person

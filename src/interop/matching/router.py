@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 
 from interop.api.deps import SessionDep
-from interop.auth.dependencies import require
+from interop.api.policy import require
 from interop.context import RequestContext
 from interop.matching import reviews, service
 from interop.matching.models import MatchRun

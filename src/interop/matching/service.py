@@ -78,11 +78,11 @@ async def get_run(session: AsyncSession, *, run_id: int) -> tuple[MatchRun, dict
 
 
 async def match_online(
-    session: AsyncSession, *, probe: IdentityProbe, limit: int = 10, settings: Settings | None = None
+    session: AsyncSession, *, probe: IdentityProbe, settings: Settings, limit: int = 10
 ) -> list[OnlineCandidate]:
-    """Stored records matching ``probe``, best first, at or above the review threshold. Candidates
-    come from the indexed blocking keys; scores from the active model. Empty before the first run."""
-    settings = settings or Settings()
+    """Stored records matching ``probe``, best first, at or above the review threshold (``settings``'
+    thresholds). Candidates come from the indexed blocking keys; scores from the active model. Empty
+    before the first run."""
     model = await models_store.active_model(session)
     if model is None:
         return []

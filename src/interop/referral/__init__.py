@@ -2,6 +2,7 @@
 placement), followed by clinics and by Bienestar, with rest-hook notifications.
 
 Owns the ``referral*`` tables. Imports other domains only through their services (matching, registry,
-units, audit, job); never imports fhir.resources (the FHIR mapping lives in ``interop.fhir``), except the
-notification job in ``tasks``, which renders its Bundle through ``interop.fhir.subscription``.
+units, audit, auth, job) and never imports ``interop.fhir`` or fhir.resources: the FHIR mapping lives in
+``interop.fhir``, which registers the renderer of notification Bundles (``notification_body``) that the
+delivery job in ``tasks`` posts.
 """

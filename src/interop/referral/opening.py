@@ -28,7 +28,7 @@ from interop.referral.schemas import (
     VisitResult,
 )
 from interop.referral.subjects import Subject, match_read
-from interop.units.models import Unit
+from interop.units.service import Unit
 
 
 @dataclass(frozen=True)

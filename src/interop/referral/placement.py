@@ -12,7 +12,7 @@ from interop.referral import routing
 from interop.referral.errors import Unroutable
 from interop.referral.schemas import PersonFound
 from interop.units import service as units_service
-from interop.units.models import Unit
+from interop.units.service import Unit
 
 
 def option(unit: Unit) -> routing.UnitOption:

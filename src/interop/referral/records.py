@@ -25,7 +25,7 @@ from interop.referral.models import (
     ResourceVersion,
     Subscription,
 )
-from interop.units.models import Unit
+from interop.units.service import Unit
 
 NOTIFY_JOB = "referral.notify"
 NOTIFY_MAX_ATTEMPTS = 8

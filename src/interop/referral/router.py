@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Response
 
 from interop.api.deps import SessionDep, SettingsDep
-from interop.auth.dependencies import require
+from interop.api.policy import require
 from interop.context import RequestContext
 from interop.referral import service as referral_service
 from interop.referral.schemas import ReferralList, RouteChoice, VisitCreate, VisitRead, VisitResult

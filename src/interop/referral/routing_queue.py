@@ -22,7 +22,7 @@ from interop.referral.placement import origin, route
 from interop.referral.schemas import ReferralList, ReferralListItem
 from interop.referral.scopes import Scope, _referral_visible
 from interop.units import service as units_service
-from interop.units.models import Unit
+from interop.units.service import Unit
 
 ROUTE_WAITING_JOB = "referral.route_waiting"  # queued by a units import
 _WAITING = (Referral.performer_clues.is_(None), Referral.status == "active")

@@ -19,8 +19,10 @@ from interop.referral.lifecycle import (  # re-exported
     withdraw_referral,
 )
 from interop.referral.models import Notification
+from interop.referral.notification_body import NotificationEvent, render_notifications_with  # re-exported
 from interop.referral.patients import get_patient, search_patients  # re-exported
 from interop.referral.queries import (  # re-exported: the domain's read side
+    SearchQuery,
     get_referral,
     get_task,
     history,
@@ -37,6 +39,7 @@ from interop.referral.routing_queue import (  # re-exported
 )
 from interop.referral.scopes import Scope, scope_for  # re-exported
 from interop.referral.subscriptions import (  # re-exported
+    SubscriptionCreate,
     create_subscription,
     delete_subscription,
     get_subscription,
@@ -46,8 +49,11 @@ from interop.referral.visits import PostedVisit, post_visit, request_hash  # re-
 from interop.referral.workflow import TaskChange, update_task  # re-exported
 
 __all__ = [
+    "NotificationEvent",
     "PostedVisit",
     "Scope",
+    "SearchQuery",
+    "SubscriptionCreate",
     "TaskChange",
     "VisitFindings",
     "complete_task",
@@ -68,6 +74,7 @@ __all__ = [
     "list_subscriptions",
     "list_waiting",
     "post_visit",
+    "render_notifications_with",
     "request_hash",
     "route_referral",
     "route_waiting",

@@ -25,7 +25,7 @@ from interop.referral.schemas import (
 )
 from interop.registry import service as registry_service
 from interop.units import service as units_service
-from interop.units.models import Unit
+from interop.units.service import Unit
 
 UNCERTAIN = ("probable", "possible")
 
@@ -74,7 +74,7 @@ async def match(
     person: PersonFound,
     visit_pk: int,
     now: datetime,
-    settings: Settings | None,
+    settings: Settings,
 ) -> Subject:
     """The certainly matched registry Patient, else this person's provisional Patient (one per person:
     found again by ``identity_key``, or created and, when candidates are uncertain, queued for review)."""

@@ -29,10 +29,9 @@ from sqlalchemy import update
 from interop.api.metrics import observe_delivery_failure
 from interop.auth import service as auth_service
 from interop.context import system_context
-from interop.fhir.subscription import notification_bundle
 from interop.job import service as job_service
 from interop.job.worker import JobContext, handler
-from interop.referral import endpoints, identity_flow, lifecycle, routing_queue, signature
+from interop.referral import endpoints, identity_flow, lifecycle, notification_body, routing_queue, signature
 from interop.referral.lifecycle import ESCALATE_JOB
 from interop.referral.models import Notification, Subscription
 from interop.referral.records import NOTIFY_JOB, NOTIFY_MAX_ATTEMPTS
@@ -117,15 +116,17 @@ async def deliver(ctx: JobContext) -> dict[str, Any] | None:
         return {"skipped": True, "revoked": True}
     settings = ctx.settings
     base = (settings.base_url or f"http://{settings.host}:{settings.port}").rstrip("/") + "/fhir"
-    bundle = notification_bundle(
-        base=base,
-        subscription_id=str(sub.id),
-        event_number=note.event_number,
-        events_since_start=sub.events_since_start,
-        status=sub.status,
-        task_id=str(note.task_id),
-        at=note.created_at,
-        resource_type=note.resource_type,
+    bundle = notification_body.render(
+        notification_body.NotificationEvent(
+            base=base,
+            subscription_id=str(sub.id),
+            event_number=note.event_number,
+            events_since_start=sub.events_since_start,
+            status=sub.status,
+            task_id=str(note.task_id),
+            at=note.created_at,
+            resource_type=note.resource_type,
+        )
     )
     body = orjson.dumps(bundle)
     headers = {**endpoints.client_headers(sub.headers), "Content-Type": "application/fhir+json"}

@@ -85,7 +85,7 @@ async def post_visit(
     *,
     visit: VisitCreate,
     idempotency_key: str | None = None,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> PostedVisit:
     """Record a visit (and its referral), or replay the original result (``created`` False)."""
     body = visit.canonical()  # dumped once: stored and hashed

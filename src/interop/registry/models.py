@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from interop.db.base import Base
-from interop.ingest.records import IdentityRecordColumns
+from interop.db.identity_records import IdentityRecordColumns
 
 
 class RegistryPatient(IdentityRecordColumns, Base):

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from interop.ingest.merge import MergeCounts
-from interop.ingest.records import COMMON_COLUMNS
-from interop.ingest.staging import STAGE_TABLE
+from interop.db.bulk import STAGE_TABLE, MergeCounts
+from interop.db.identity_records import COMMON_COLUMNS
 from interop.registry.models import RegistryPatient
 
 _COLUMNS = ", ".join(c for c in COMMON_COLUMNS[1:] if c != "field_issues")
@@ -18,27 +17,29 @@ _STAGED = ", ".join(f"s.{c}" for c in COMMON_COLUMNS[1:] if c != "field_issues")
 OTHER_UNIT = "clues is not one of the units this client may import for"
 
 
-async def reject_foreign_units(session: AsyncSession, *, import_id: int, allowed: Sequence[str]) -> int:
-    """A clinic imports only its own units' rows: other rows leave the batch as rejects (by either code)."""
+async def reject_foreign_units(session: AsyncSession, *, allowed: Collection[str]) -> list[tuple[int, str]]:
+    """A clinic imports only its own units' rows: staged rows whose CLUES is not one of the ``allowed``
+    codes (every code of its units, from the units service) leave the batch; their (line, record_id)."""
     result = await session.execute(
-        text(
-            f"WITH foreign_rows AS ("
-            f"  DELETE FROM {STAGE_TABLE} s WHERE NOT (s.clues = ANY(:allowed) OR EXISTS ("
-            f"    SELECT 1 FROM unit u WHERE (u.clues = s.clues OR u.clues_anterior = s.clues)"
-            f"      AND (u.clues = ANY(:allowed) OR u.clues_anterior = ANY(:allowed))))"
-            f"  RETURNING s.line, s.record_id) "
-            f"INSERT INTO ingest_reject (import_id, line, record_id, reason) "
-            f"SELECT :import_id, line, record_id, :reason FROM foreign_rows"
-        ),
-        {"allowed": list(allowed), "import_id": import_id, "reason": OTHER_UNIT},
+        text(f"DELETE FROM {STAGE_TABLE} s WHERE NOT s.clues = ANY(:allowed) RETURNING s.line, s.record_id"),
+        {"allowed": sorted(allowed)},
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return [(int(line), str(record_id)) for line, record_id in result.all()]
 
 
-async def merge_staged(session: AsyncSession, *, import_id: int, staged: int) -> MergeCounts:
-    """As ``roll_service.merge_staged``; also keeps ``patient_id`` across versions and resolves
-    ``clues_current`` through the units catalogue (either code). An unknown CLUES is kept as given,
-    with ``clues_current`` missing and a field issue."""
+async def staged_clues(session: AsyncSession) -> list[str]:
+    """The distinct CLUES the staged batch names (to resolve through the units service)."""
+    result = await session.execute(text(f"SELECT DISTINCT clues FROM {STAGE_TABLE} WHERE clues IS NOT NULL"))
+    return [str(c) for (c,) in result.all()]
+
+
+async def merge_staged(
+    session: AsyncSession, *, import_id: int, staged: int, current_clues: Mapping[str, str]
+) -> MergeCounts:
+    """As ``roll_service.merge_staged``; also keeps ``patient_id`` across versions and sets
+    ``clues_current`` from ``current_clues`` (a code, current or former → the unit's current CLUES, as the
+    units service answers). An unknown CLUES is kept as given, with ``clues_current`` missing and a field
+    issue."""
     await session.execute(
         text(
             f"CREATE TEMP TABLE ingest_prev ON COMMIT DROP AS "
@@ -63,27 +64,41 @@ async def merge_staged(session: AsyncSession, *, import_id: int, staged: int) ->
             f"ELSE s.field_issues END, "
             f"s.clues, u.clues, s.expediente, coalesce(p.patient_id, gen_random_uuid()) "
             f"FROM {STAGE_TABLE} s LEFT JOIN ingest_prev p ON p.record_id = s.record_id "
-            f"LEFT JOIN LATERAL (SELECT u.clues FROM unit u "
-            f"  WHERE u.clues = s.clues OR u.clues_anterior = s.clues "
-            f"  ORDER BY (u.clues = s.clues) DESC LIMIT 1) u ON true "
+            f"LEFT JOIN unnest(CAST(:codes AS text[]), CAST(:currents AS text[])) AS u(code, clues) "
+            f"ON u.code = s.clues "
             f"WHERE p.record_id IS NULL OR p.row_digest <> s.row_digest "
             f"ON CONFLICT (record_id, version) DO NOTHING"
         ),
-        {"import_id": import_id},
+        {"import_id": import_id, "codes": list(current_clues), "currents": list(current_clues.values())},
     )
     versions = int(flipped.rowcount or 0)  # type: ignore[attr-defined]
     added = int(inserted.rowcount or 0)  # type: ignore[attr-defined]
     return MergeCounts(new_records=added - versions, new_versions=versions, unchanged=staged - added)
 
 
-async def resolve_units(session: AsyncSession) -> int:
-    """After a units import: fill ``clues_current`` of current patients whose CLUES is now known."""
+async def unresolved_clues(session: AsyncSession) -> list[str]:
+    """The CLUES current patients name that no unit answered to when they were stored."""
+    result = await session.execute(
+        select(RegistryPatient.clues)
+        .where(RegistryPatient.is_current, RegistryPatient.clues_current.is_(None))
+        .where(RegistryPatient.clues.is_not(None))
+        .distinct()
+    )
+    return [str(c) for (c,) in result.all()]
+
+
+async def resolve_units(session: AsyncSession, *, current_clues: Mapping[str, str]) -> int:
+    """After a units import: fill ``clues_current`` of current patients whose CLUES is now known
+    (``current_clues``: code → current CLUES, from the units service)."""
+    if not current_clues:
+        return 0
     result = await session.execute(
         text(
-            "UPDATE registry_patient r SET clues_current = u.clues FROM unit u "
-            "WHERE r.is_current AND r.clues_current IS NULL "
-            "AND (u.clues = r.clues OR u.clues_anterior = r.clues)"
-        )
+            "UPDATE registry_patient r SET clues_current = u.clues "
+            "FROM unnest(CAST(:codes AS text[]), CAST(:currents AS text[])) AS u(code, clues) "
+            "WHERE r.is_current AND r.clues_current IS NULL AND u.code = r.clues"
+        ),
+        {"codes": list(current_clues), "currents": list(current_clues.values())},
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 

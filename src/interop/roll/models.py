@@ -6,7 +6,7 @@ from sqlalchemy import Index, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from interop.db.base import Base
-from interop.ingest.records import IdentityRecordColumns
+from interop.db.identity_records import IdentityRecordColumns
 
 
 class RollRecord(IdentityRecordColumns, Base):

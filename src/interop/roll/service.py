@@ -10,11 +10,9 @@ import pyarrow as pa  # type: ignore[import-untyped]
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from interop.db.bulk import raw_connection
-from interop.ingest import copy_binary
-from interop.ingest.merge import MergeCounts
-from interop.ingest.records import COMMON_COLUMNS
-from interop.ingest.staging import STAGE_TABLE
+from interop.db import copy_binary
+from interop.db.bulk import STAGE_TABLE, MergeCounts, raw_connection
+from interop.db.identity_records import COMMON_COLUMNS
 from interop.roll.models import RollRecord
 
 _COLUMNS = ", ".join(COMMON_COLUMNS[1:])  # record_id is written separately

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from interop.ingest.columns import IDENTITY_FIELDS
+from interop.identity.fields import IDENTITY_FIELDS
 from interop.synth.population import (
     OTHER,
     Population,

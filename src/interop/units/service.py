@@ -13,9 +13,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from interop.ingest.merge import MergeCounts
-from interop.ingest.staging import STAGE_TABLE
-from interop.units.models import Unit
+from interop.db.bulk import STAGE_TABLE, MergeCounts
+from interop.units.models import Unit as Unit  # re-exported: what reads return, for type hints
 
 _EARTH_RADIUS_KM = 6371.0088
 _MERGE_COLUMNS = (
@@ -91,6 +90,22 @@ async def current_codes(session: AsyncSession, *, codes: Sequence[str]) -> dict[
         if clues in wanted:
             out[clues] = clues
     return out
+
+
+async def codes_answering(session: AsyncSession, *, codes: Sequence[str]) -> set[str]:
+    """``codes`` and every code (current or former) of the units that answer to one of them: what a client
+    allowed those units may name them by."""
+    wanted = sorted({c.strip().upper() for c in codes})
+    if not wanted:
+        return set()
+    rows = (
+        await session.execute(
+            select(Unit.clues, Unit.clues_anterior).where(
+                or_(Unit.clues.in_(wanted), Unit.clues_anterior.in_(wanted))
+            )
+        )
+    ).all()
+    return {*codes, *wanted, *(c for row in rows for c in row if c)}
 
 
 async def get_by_organization_id(session: AsyncSession, *, organization_id: uuid.UUID) -> Unit | None:

@@ -1,4 +1,5 @@
-"""Composes every surface: health, ``/fhir``, ``/v1`` and the embedded authorisation server."""
+"""Composes every surface: health, ``/fhir``, ``/v1`` and the embedded authorisation server. Sits above
+every domain (the app factory uses it); nothing below imports it."""
 
 from __future__ import annotations
 

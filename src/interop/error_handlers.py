@@ -1,6 +1,8 @@
 """One place renders every error: OperationOutcome under /fhir, one JSON shape under /v1.
 
-No stack traces, SQL or personal data reach a response; 500 only for bugs.
+No stack traces, SQL or personal data reach a response; 500 only for bugs. Installed by the app factory:
+it sits above the domains because it audits refusals (``audit``), knows auth's refusals and renders FHIR
+(``fhir.outcome``); the error base it renders is ``interop.errors``, below everything.
 """
 
 from __future__ import annotations
@@ -104,8 +106,6 @@ async def _domain(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
     if isinstance(exc, Unauthenticated | Forbidden | ActingUserInvalid):
         await _audit_denied(request, exc.status_code)
-    raw_headers = exc.details.pop("_headers", None)
-    headers = {str(k): str(v) for k, v in raw_headers.items()} if isinstance(raw_headers, dict) else None
     return render(
         request,
         status=exc.status_code,
@@ -113,7 +113,7 @@ async def _domain(request: Request, exc: Exception) -> Response:
         message=exc.message,
         fhir_code=exc.fhir_issue,
         details=exc.details or None,
-        headers=headers,
+        headers=exc.headers or None,
     )
 
 
