@@ -100,6 +100,16 @@ class Settings(BaseSettings):
         description="Values one search parameter may carry (repeats and comma-separated values counted).",
     )
 
+    # Referrals: how long a unit may leave a Task unanswered (requested) before the referral is escalated.
+    referral_answer_hours: dict[str, float] = Field(
+        default={"routine": 72.0, "urgent": 24.0, "asap": 4.0, "stat": 1.0},
+        description="Hours a Task may stay requested, by priority, before its referral goes on the "
+        'escalation list (JSON, e.g. {"routine": 72, "urgent": 24, "asap": 4, "stat": 1}).',
+    )
+    referral_escalation_sweep_s: float = Field(
+        default=300.0, gt=0, description="How often the job worker looks for unanswered referrals."
+    )
+
     # Matching thresholds (match probability).
     match_auto_threshold: float = 0.99
     match_review_threshold: float = 0.5

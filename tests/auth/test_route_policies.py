@@ -34,6 +34,7 @@ PUBLIC_PATHS = {
     "/fhir/metadata": "FHIR CapabilityStatement is public by the spec",
     "/fhir/CodeSystem": "published vocabularies (codes and displays, no personal data)",
     "/fhir/CodeSystem/{cs_id}": "a published vocabulary (codes and displays, no personal data)",
+    "/fhir/CodeSystem/resultado-referencia": "a published vocabulary (codes and displays, no personal data)",
     "/auth/token": "the token endpoint authenticates clients itself",
     "/.well-known/jwks.json": "public keys",
     "/.well-known/smart-configuration": "SMART discovery",

@@ -242,3 +242,39 @@ async def test_a_deployment_allow_list_limits_endpoint_hosts_at_creation_and_del
     after = (await client.get(f"/fhir/Subscription/{sub['id']}", headers=ha)).json()
     assert after["status"] == "error"
     assert after["error"] == "evento 1: no se pudo entregar la notificación; se reintentará"
+
+
+async def test_bienestar_subscribes_to_the_referrals_it_sent(
+    app: FastAPI, client: httpx.AsyncClient, session: AsyncSession, auth_headers: Headers, receiver: Receiver
+) -> None:
+    receiver.failures = 0
+    await add_unit(session, A, lat=19.4330, lon=-99.1330)
+    hb, other = auth_headers("bienestar"), auth_headers("bienestar", client_id="otro-sistema")
+    topic = "https://www.gob.mx/bienestar/fhir/SubscriptionTopic/referral-service-request"
+    body = {**_subscription(receiver.url), "criteria": topic}
+    clinic = auth_headers("clinic", clues=[A])
+    refused = await client.post("/fhir/Subscription", json=body, headers=clinic)
+    assert refused.status_code == 422  # a clinic follows its Tasks, not Bienestar's referrals
+    created = await client.post("/fhir/Subscription", json=body, headers=hb)
+    assert created.status_code == 201, created.text
+    assert created.json()["criteria"] == topic
+    mine = (await client.post("/v1/visits", json=visit_body("SB-1"), headers=hb)).json()
+    theirs = (await client.post("/v1/visits", json=visit_body("SB-2"), headers=other)).json()
+    for task in (mine["task"], theirs["task"]):
+        current = (await client.get(f"/fhir/{task}", headers=clinic)).json()
+        rejected = await client.put(
+            f"/fhir/{task}", headers={**clinic, "If-Match": 'W/"1"'}, json={**current, "status": "rejected"}
+        )
+        assert rejected.status_code == 200, rejected.text
+    await _drain(app, session)
+    focus = [
+        part["valueReference"]["reference"]
+        for call in receiver.calls
+        for param in call["entry"][0]["resource"]["parameter"]
+        if param["name"] == "notification-event"
+        for part in param["part"]
+        if part["name"] == "focus"
+    ]
+    # No further unit after the rejection: the escalated referral is announced, to its sender only.
+    assert focus
+    assert all(f.endswith(mine["service_request"]) for f in focus)

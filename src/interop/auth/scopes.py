@@ -25,9 +25,11 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
             "system/Visit.crs",
             "system/Bundle.c",
             "system/Patient.crs",
-            "system/ServiceRequest.rs",
+            "system/ServiceRequest.rsu",
             "system/Task.rs",
             "system/Organization.rs",
+            "system/Referral.rs",
+            "system/Subscription.cruds",
             "system/Condition.rs",
             "system/Observation.rs",
         }
@@ -39,9 +41,9 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
             "system/ServiceRequest.rs",
             "system/Task.rsu",
             "system/Organization.rs",
+            "system/Subscription.cruds",
             "system/Condition.rs",
             "system/Observation.rs",
-            "system/Subscription.cruds",
         }
     ),
     Role.REVIEWER: frozenset({"system/MatchReview.rsu", "system/Patient.rs", "system/Person.rs"}),

@@ -31,9 +31,12 @@ from interop.fhir.responses import FhirResponse
 from interop.fhir.version import Bundle as BundleModel
 from interop.referral import care
 from interop.referral import service as referral_service
-from interop.referral.schemas import PersonFound, VisitCreate
+from interop.referral.schemas import PersonFound, VisitCreate, VisitResult
 
 router = APIRouter(tags=["fhir"])
+
+
+CARE_REQUESTED = "https://www.gob.mx/bienestar/fhir/CodeSystem/atencion-solicitada"  # s17's CodeSystem
 
 
 def _person(patient: dict[str, Any], settings: Settings) -> dict[str, Any]:
@@ -235,6 +238,9 @@ def visit_from_bundle(bundle: dict[str, Any], settings: Settings) -> VisitCreate
         **({"care_requested": care_coding.get("code")} if care_coding else {}),
         **({"visited_at": when} if "T" in when else {}),
     }
+    asked = _coding(sr.get("code"), CARE_REQUESTED)
+    if asked and asked.get("code"):
+        payload["care_requested"] = asked["code"]
     try:
         return VisitCreate.model_validate(payload)
     except ValidationError as exc:
@@ -281,25 +287,7 @@ async def transaction(
     for entry in bundle.get("entry") or []:
         kind = entry["resource"]["resourceType"]
         if kind == "ServiceRequest":
-            info = messages.text(
-                "bundle.referral_created",
-                task=r.task,
-                clues=r.unit.clues,
-                rule=r.routing.rule,
-                reason=r.routing.reason,
-                grade=r.match.grade,
-            )
-            outcome = operation_outcome(code="informational", diagnostics=info, severity="information")
-            # A value that failed a check was kept as text: the caller hears it, the visit is not refused.
-            outcome["issue"] += [
-                {"severity": "warning", "code": "value", "diagnostics": w.message} for w in r.warnings
-            ]
-            resp = {
-                "status": status,
-                "location": f"{r.service_request}/_history/1",
-                "etag": 'W/"1"',
-                "outcome": outcome,
-            }
+            resp = _service_request_entry(r, status)
         elif kind == "Patient":
             resp = {"status": status, "location": r.match.patient}
         else:
@@ -308,13 +296,48 @@ async def transaction(
                 "outcome": operation_outcome(
                     code="informational",
                     severity="information",
-                    diagnostics=messages.text("bundle.finding_kept", service_request=r.service_request),
+                    diagnostics=messages.text(
+                        "bundle.finding_kept", service_request=r.service_request or "la visita"
+                    ),
                 ),
             }
         entries.append({"response": resp})
     return FhirResponse(
         {"resourceType": "Bundle", "type": "transaction-response", "entry": entries}, status_code=200
     )
+
+
+def _service_request_entry(r: VisitResult, status: str) -> dict[str, Any]:
+    """The ServiceRequest's entry: created (version 1), added to the open referral of the same person
+    and need (its current version), or waiting to be routed."""
+    if r.service_request is None:
+        return {"status": status}
+    if r.unit is None or r.routing is None:
+        why = r.routing.reason if r.routing else ""
+        info = f"en espera de ruta ({why}); grado de coincidencia {r.match.grade}"
+    else:
+        info = messages.text(
+            "bundle.referral_created",
+            task=r.task,
+            clues=r.unit.clues,
+            rule=r.routing.rule,
+            reason=r.routing.reason,
+            grade=r.match.grade,
+        )
+    if r.referral == "added":
+        info = f"agregada a la referencia abierta de la misma persona y necesidad; {info}"
+    outcome = operation_outcome(code="informational", diagnostics=info, severity="information")
+    # A value that failed a check was kept as text: the caller hears it, the visit is not refused.
+    outcome["issue"] += [
+        {"severity": "warning", "code": "value", "diagnostics": w.message} for w in r.warnings
+    ]
+    resp: dict[str, Any] = {"status": status, "outcome": outcome}
+    if r.referral == "added":
+        resp["location"] = r.service_request
+    else:
+        resp["location"] = f"{r.service_request}/_history/1"
+        resp["etag"] = 'W/"1"'
+    return resp
 
 
 def install(parent: APIRouter) -> None:

@@ -15,8 +15,9 @@ from interop.api.deps import SessionDep, SettingsDep
 from interop.api.policy import require
 from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEntity
+from interop.config import Settings
 from interop.context import RequestContext
-from interop.fhir import clinical
+from interop.fhir import clinical, visit_findings
 from interop.fhir import search as fs
 from interop.fhir.capability import ResourceCapability, register
 from interop.fhir.responses import FhirResponse
@@ -65,7 +66,9 @@ async def _search(
     request: Request, session: SessionDep, settings: SettingsDep, ctx: RequestContext, kind: str
 ) -> FhirResponse:
     date_param = _DATE_PARAM[kind]
-    params = fs.params_of(request, ("patient", "subject", date_param), settings)
+    params = fs.params_of(request, ("patient", "subject", "identifier", date_param), settings)
+    if "identifier" in params:
+        return await _search_by_visit(request, session, settings, ctx, kind, params)
     q = SearchQuery(
         count=fs.parse_count(params.get("_count")),
         cursor=fs.parse_cursor(params.get("_cursor")),
@@ -79,6 +82,13 @@ async def _search(
     page = await referral_service.search_referrals(session, scope=scope, query=q)
     await _audit(session, ctx, "search-type", kind, page.rows, fs.redacted_query(request))
     matches = [res for snap in page.rows for res in _render(kind, snap)]
+    if q.patient_ids and not q.visit_days and page.next_cursor is None:
+        # Visits that asked for no referral keep their findings too (issue 16): the subject's, after the
+        # referrals' own.
+        found = await referral_service.visit_findings(
+            session, scope=scope, patient_ids=q.patient_ids, unreferred_only=True
+        )
+        matches += visit_findings.render(kind, found, settings)
     return FhirResponse(
         fs.searchset(
             request,
@@ -87,6 +97,45 @@ async def _search(
             matches=matches,
             total=None,
             next_cursor=page.next_cursor,
+        )
+    )
+
+
+async def _search_by_visit(
+    request: Request,
+    session: SessionDep,
+    settings: Settings,
+    ctx: RequestContext,
+    kind: str,
+    params: dict[str, list[str]],
+) -> FhirResponse:
+    """By visit identifier: every finding of those visits, whether or not they referred."""
+    visit_ids = []
+    for raw in fs.split_or(params["identifier"]):
+        system, value = fs.parse_token(raw)
+        if system not in (None, settings.system_visit):
+            raise fs.BadSearch("identifier: only the visit identifier system is searchable here")
+        visit_ids.append(value)
+    scope = await referral_service.scope_for(session, ctx)
+    found = await referral_service.visit_findings(session, scope=scope, visit_ids=visit_ids)
+    matches = visit_findings.render(kind, found, settings)
+    await audit_service.record(
+        session,
+        ctx,
+        action="E",
+        subtype="search-type",
+        entities=[AuditEntity(type=kind, id=r["id"]) for r in matches],
+        patients=sorted({r["subject"]["reference"] for r in matches}),
+        query=fs.redacted_query(request),
+    )
+    return FhirResponse(
+        fs.searchset(
+            request,
+            base=fs.base_url(request, settings),
+            resource_type=kind,
+            matches=matches,
+            total=len(matches),
+            next_cursor=None,
         )
     )
 
@@ -153,6 +202,7 @@ register(
         interactions=["read", "search-type"],
         search_params=[
             *_COMMON,
+            ("identifier", "token", "Visit identifier (system|value)"),
             ("recorded-date", "date", "Visit day (YYYY-MM-DD, eq/ge/gt/le/lt) in the zone of the unit"),
         ],
         versioning="no-version",
@@ -164,6 +214,7 @@ register(
         interactions=["read", "search-type"],
         search_params=[
             *_COMMON,
+            ("identifier", "token", "Visit identifier (system|value)"),
             ("date", "date", "Visit day (YYYY-MM-DD, eq/ge/gt/le/lt) in the zone of the unit"),
         ],
         versioning="no-version",

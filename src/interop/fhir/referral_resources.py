@@ -9,6 +9,7 @@ from interop import messages
 from interop.config import Settings
 from interop.fhir import clinical
 from interop.referral import care, routing
+from interop.referral.outcomes import SYSTEM as OUTCOME_SYSTEM
 
 SNOMED = "http://snomed.info/sct"
 ICD10 = "http://hl7.org/fhir/sid/icd-10"
@@ -55,6 +56,32 @@ def routing_reason(s: dict[str, Any]) -> str:
     return str(s["routing_reason"])
 
 
+STATUS_REASON_EXTENSION = f"{EXT}status-reason"
+OUTCOME_EXTENSION = f"{EXT}referral-outcome"
+
+
+def outcome_extension(outcome: dict[str, Any]) -> dict[str, Any]:
+    """The unit's coded outcome (contrarreferencia), with its note and unit, as one extension."""
+    parts: list[dict[str, Any]] = [
+        {
+            "url": "code",
+            "valueCodeableConcept": {
+                "coding": [
+                    {"system": OUTCOME_SYSTEM, "code": outcome["code"], "display": outcome["display"]}
+                ],
+                "text": outcome["display"],
+            },
+        }
+    ]
+    if outcome.get("note"):
+        parts.append({"url": "note", "valueString": outcome["note"]})
+    if outcome.get("unit"):
+        parts.append({"url": "unit", "valueString": outcome["unit"]})
+    if outcome.get("at"):
+        parts.append({"url": "date", "valueDateTime": outcome["at"]})
+    return {"url": OUTCOME_EXTENSION, "extension": parts}
+
+
 def service_request(s: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """A referral snapshot as an R4 ServiceRequest: what is asked, when and where the visit was, its
     findings by reference (``Condition`` and ``Observation`` of ``fhir.clinical``), routing as extension
@@ -67,6 +94,7 @@ def service_request(s: dict[str, Any], settings: Settings) -> dict[str, Any]:
     ]
     if s.get("distance_km") is not None:
         routing_ext.append({"url": "distanceKm", "valueDecimal": s["distance_km"]})
+    visits = s.get("visit_ids") or [s["visit_id"]]
     extensions: list[dict[str, Any]] = [
         {"url": f"{EXT}referral-routing", "extension": routing_ext},
         {"url": f"{EXT}match-grade", "valueCode": s["match_grade"]},
@@ -77,12 +105,26 @@ def service_request(s: dict[str, Any], settings: Settings) -> dict[str, Any]:
     if s.get("home_bound"):
         extensions.append({"url": f"{EXT}no-sale-de-casa", "valueBoolean": True})
     when = clinical.visit_time(s)
+    if s.get("outcome"):
+        extensions.append(outcome_extension(s["outcome"]))
+    if s.get("escalation"):
+        extensions.append(
+            {
+                "url": f"{EXT}referral-escalation",
+                "extension": [
+                    {"url": "reason", "valueCode": s["escalation"]},
+                    {"url": "since", "valueDateTime": s["escalated_at"]},
+                ],
+            }
+        )
+    if s.get("status_reason"):
+        extensions.append({"url": STATUS_REASON_EXTENSION, "valueString": s["status_reason"]})
     res: dict[str, Any] = {
         "resourceType": "ServiceRequest",
         "id": s["id"],
         "meta": _meta(s),
         "extension": extensions,
-        "identifier": [{"system": settings.system_visit, "value": s["visit_id"]}],
+        "identifier": [{"system": settings.system_visit, "value": v} for v in visits],
         "status": s["status"],
         "intent": "order",
         "category": [_category()],
@@ -91,9 +133,6 @@ def service_request(s: dict[str, Any], settings: Settings) -> dict[str, Any]:
         "subject": {"reference": patient},
         "occurrenceDateTime": when,
         "authoredOn": when,
-        "performer": [
-            _org(settings, s["performer_clues"], s.get("performer_org_id"), s.get("performer_name"))
-        ],
         "note": [{"text": messages.text("display.routing", rule=s["routing_rule"], reason=reason)}],
     }
     if s.get("home_bound"):
@@ -105,6 +144,10 @@ def service_request(s: dict[str, Any], settings: Settings) -> dict[str, Any]:
                 ],
                 "text": messages.text("display.home_visit"),
             }
+        ]
+    if s.get("performer_clues"):
+        res["performer"] = [
+            _org(settings, s["performer_clues"], s.get("performer_org_id"), s.get("performer_name"))
         ]
     if s.get("requester_worker_id"):
         res["requester"] = {

@@ -12,8 +12,10 @@ from interop.fhir import (
     codesystem_routes,
     match,
     organization,
+    outcome_codesystem,
     patient,
     referral,
+    referral_withdrawal,
     subscription,
 )
 from interop.fhir.capability import capability_statement
@@ -33,8 +35,10 @@ for _module in (
     patient,
     organization,
     referral,
+    referral_withdrawal,
     subscription,
     auditevent,
+    outcome_codesystem,  # before codesystem_routes' /CodeSystem/{cs_id}
     codesystem_routes,
     clinical_routes,
 ):

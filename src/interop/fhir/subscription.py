@@ -27,6 +27,7 @@ from interop.fhir.responses import FhirResponse
 from interop.fhir.subscription_resources import (
     BACKPORT,
     ID_ONLY,
+    REFERRAL_TOPIC,
     SECRET_EXTENSION,
     TOPIC,
     subscription_resource,
@@ -60,17 +61,20 @@ def _spec(body: dict[str, Any]) -> referral_service.SubscriptionCreate:
     )
     if content != ID_ONLY:
         raise Invalid("only id-only payloads are sent (read the Task after the notification)")
-    if body.get("criteria") not in (None, TOPIC, "Task"):
-        raise Invalid(f"criteria must be the topic {TOPIC}")
+    criteria = body.get("criteria")
+    if criteria not in (None, TOPIC, "Task", REFERRAL_TOPIC, "ServiceRequest"):
+        raise Invalid(f"criteria must be the topic {TOPIC} (Tasks) or {REFERRAL_TOPIC} (referrals sent)")
+    topic = "service-request" if criteria in (REFERRAL_TOPIC, "ServiceRequest") else "task"
     clues: list[str] | None = None
     for ext in (body.get("_criteria") or {}).get("extension") or []:
-        if ext.get("url") == f"{BACKPORT}backport-filter-criteria":
+        if ext.get("url") == f"{BACKPORT}backport-filter-criteria" and topic == "task":
             raw = str(ext.get("valueString", ""))
             _, _, value = raw.partition("=")
             clues = [fs.parse_token(v)[1] for v in value.split(",") if v]
     secrets = [e.get("valueString") for e in body.get("extension") or [] if e.get("url") == SECRET_EXTENSION]
     return referral_service.SubscriptionCreate(
-        criteria=TOPIC,
+        topic=topic,
+        criteria=REFERRAL_TOPIC if topic == "service-request" else TOPIC,
         endpoint=str(channel.get("endpoint") or ""),
         headers=list(channel.get("header") or []),
         clues=clues,

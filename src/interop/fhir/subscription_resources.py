@@ -20,6 +20,7 @@ class SubscriptionView(Protocol):
     updated_at: datetime
     reason: str | None
     clues: list[str]
+    topic: str
     endpoint: str
     events_since_start: int
     failure_count: int
@@ -30,6 +31,11 @@ class SubscriptionView(Protocol):
 
 BACKPORT = "http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/"
 TOPIC = "https://www.gob.mx/bienestar/fhir/SubscriptionTopic/referral-task"
+REFERRAL_TOPIC = "https://www.gob.mx/bienestar/fhir/SubscriptionTopic/referral-service-request"
+_DEFAULT_REASON = {
+    "task": "Referral Tasks of my units",
+    "service-request": "Referencias enviadas por este sistema",
+}
 ID_ONLY = "id-only"
 SECRET_EXTENSION = (  # the extension's URL, not a secret
     "https://www.gob.mx/bienestar/fhir/StructureDefinition/subscription-signing-secret"  # noqa: S105
@@ -48,13 +54,15 @@ def subscription_resource(sub: SubscriptionView, *, with_secret: bool = False) -
             "profile": [f"{BACKPORT}backport-subscription"],
         },
         "status": status,
-        "reason": sub.reason or "Referral Tasks of my units",
-        "criteria": TOPIC,
+        "reason": sub.reason or _DEFAULT_REASON[sub.topic],
+        "criteria": REFERRAL_TOPIC if sub.topic == "service-request" else TOPIC,
         "_criteria": {
             "extension": [
                 {
                     "url": f"{BACKPORT}backport-filter-criteria",
-                    "valueString": f"Task?owner:identifier={','.join(sub.clues)}",
+                    "valueString": "ServiceRequest?requester=self"
+                    if sub.topic == "service-request"
+                    else f"Task?owner:identifier={','.join(sub.clues)}",
                 }
             ]
         },
@@ -93,6 +101,7 @@ def notification_bundle(
     status: str,
     task_id: str,
     at: datetime,
+    resource_type: str = "Task",
 ) -> dict[str, Any]:
     """An R4 backport id-only event notification for one Task change."""
     status_id = str(uuid.uuid4())
@@ -114,7 +123,10 @@ def notification_bundle(
                             "name": "subscription",
                             "valueReference": {"reference": f"{base}/Subscription/{subscription_id}"},
                         },
-                        {"name": "topic", "valueCanonical": TOPIC},
+                        {
+                            "name": "topic",
+                            "valueCanonical": REFERRAL_TOPIC if resource_type == "ServiceRequest" else TOPIC,
+                        },
                         {"name": "status", "valueCode": "error" if status == "error" else "active"},
                         {"name": "type", "valueCode": "event-notification"},
                         {"name": "events-since-subscription-start", "valueString": str(events_since_start)},
@@ -123,7 +135,10 @@ def notification_bundle(
                             "part": [
                                 {"name": "event-number", "valueString": str(event_number)},
                                 {"name": "timestamp", "valueInstant": at.isoformat()},
-                                {"name": "focus", "valueReference": {"reference": f"{base}/Task/{task_id}"}},
+                                {
+                                    "name": "focus",
+                                    "valueReference": {"reference": f"{base}/{resource_type}/{task_id}"},
+                                },
                             ],
                         },
                     ],
@@ -132,8 +147,8 @@ def notification_bundle(
                 "response": {"status": "200"},
             },
             {
-                "fullUrl": f"{base}/Task/{task_id}",
-                "request": {"method": "PUT", "url": f"Task/{task_id}"},
+                "fullUrl": f"{base}/{resource_type}/{task_id}",
+                "request": {"method": "PUT", "url": f"{resource_type}/{task_id}"},
                 "response": {"status": "200"},
             },
         ],
@@ -149,6 +164,7 @@ def notification_body(event: referral_service.NotificationEvent) -> dict[str, An
         status=event.status,
         task_id=event.task_id,
         at=event.at,
+        resource_type=event.resource_type,
     )
 
 

@@ -40,6 +40,8 @@ SPECS: dict[str, FileSpec] = {
             "estatus",
             "clues_anterior",
             "tipo_unidad",
+            "cve_mun",
+            "cve_loc",
         ),
         frozenset({"clues", "nombre", "entidad", "nivel", "estatus"}),
     ),

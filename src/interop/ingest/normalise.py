@@ -50,6 +50,8 @@ STAGE_COLUMNS: dict[str, tuple[str, ...]] = {
         "row_digest",
         "field_issues",
         "tipo_unidad",
+        "cve_mun",
+        "cve_loc",
     ),
 }
 
@@ -206,6 +208,11 @@ class Normaliser:
             tipo = unit_type(values[10]) if values[10] else None
             if values[10] and tipo is None:
                 issues.append({"field": "tipo_unidad", "raw": values[10], "reason": "not a known unit type"})
+            cve_mun = _inegi(values[11], 3, "cve_mun", issues)
+            cve_loc = _inegi(values[12], 4, "cve_loc", issues)
+            # Rows without the optional columns (tipo_unidad, INEGI keys) digest as before those existed:
+            # re-importing today's files changes nothing.
+            digested = values if any(values[10:13]) else values[:10]
             chunk.staged.append(
                 (
                     line,
@@ -220,13 +227,24 @@ class Normaliser:
                     lon,
                     values[8],
                     fold_name(values[8]) in OPERATING_STATUSES,
-                    # Without a tipo_unidad the digest is the one files had before the column existed, so
-                    # re-importing them still changes nothing.
-                    digest(values if values[10] else values[:10]),
+                    digest(digested),
                     _issues(issues),
                     tipo,
+                    cve_mun,
+                    cve_loc,
                 )
             )
+
+
+def _inegi(raw: str, digits: int, name: str, issues: list[dict[str, str]]) -> str | None:
+    """An INEGI key (municipality 3 digits, locality 4); a shorter number is zero-padded (spreadsheets
+    drop leading zeros), anything else is kept as an issue and stored as missing."""
+    if not raw:
+        return None
+    if raw.isdigit() and len(raw) <= digits:
+        return raw.zfill(digits)
+    issues.append({"field": name, "raw": raw, "reason": f"not an INEGI key of {digits} digits"})
+    return None
 
 
 def _coordinate(raw: str, bound: float, name: str, issues: list[dict[str, str]]) -> float | None:

@@ -36,6 +36,7 @@ from interop.ingest.normalise import Chunk
 from interop.ingest.reading import inspect_file
 from interop.ingest.sources import ReaderSpec, source_for
 from interop.ingest.uploads import discard, uploads_dir
+from interop.job import service as job_service
 from interop.registry import service as registry_service
 from interop.roll import service as roll_service
 from interop.units import service as units_service
@@ -221,6 +222,14 @@ async def _finish(
             codes = await registry_service.unresolved_clues(session)
             current = await units_service.current_codes(session, codes=codes)
             await registry_service.resolve_units(session, current_clues=current)
+            # Referrals waiting for a unit try the routing rules again (the referral domain's job).
+            await job_service.enqueue(
+                session,
+                kind="referral.route_waiting",
+                payload={},
+                queue_key="referral.route_waiting",
+                trace_id=trace_id,
+            )
         ctx = system_context(request_id=f"import-{imp.id}", trace_id=trace_id or imp.trace_id or "0" * 32)
         await audit_service.record(
             session,

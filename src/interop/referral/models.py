@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
@@ -55,6 +56,7 @@ class Visit(Base):
     referral_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     trace_id: Mapped[str | None] = mapped_column(String(32))
+    refers: Mapped[bool] = mapped_column(Boolean, server_default="true")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
@@ -83,13 +85,16 @@ class ProvisionalPatient(Base):
     longitud: Mapped[float | None] = mapped_column(Float)
     match_grade: Mapped[str] = mapped_column(String(16))
     review_queued: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    identity_key: Mapped[str | None] = mapped_column(Text, index=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
 class Referral(Base):
-    """The ServiceRequest. ``performer_clues`` is the unit of the open Task; ``tried_clues`` every unit it
-    was routed to, so a rejection re-routes to a unit not yet tried."""
+    """The ServiceRequest. ``performer_clues`` is the unit of the open Task (None while the referral waits to
+    be routed); ``tried_clues`` every unit it was routed to, so a rejection re-routes to a unit not yet
+    tried. ``care_requested`` + ``reason_category`` are its need: one open referral per patient and need,
+    and ``visit_ids`` every visit that added to it."""
 
     __tablename__ = "referral"
     __table_args__ = (
@@ -98,6 +103,19 @@ class Referral(Base):
         Index("ix_referral_patient_id", "patient_id"),
         Index("ix_referral_updated_at", "updated_at"),
         Index("ix_referral_occurred_at", "occurred_at"),
+        Index(
+            "ix_referral_open_need",
+            "patient_id",
+            "care_requested",
+            "reason_category",
+            postgresql_where=text("status = 'active'"),
+        ),
+        Index(
+            "ix_referral_waiting_route",
+            "change_seq",
+            postgresql_where=text("performer_clues IS NULL AND status = 'active'"),
+        ),
+        Index("ix_referral_escalated", "escalated_at", postgresql_where=text("escalation IS NOT NULL")),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
@@ -111,9 +129,12 @@ class Referral(Base):
     priority: Mapped[str] = mapped_column(String(8))
     patient_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     patient_provisional: Mapped[bool] = mapped_column(Boolean)
+    # The visit's own Patient when the referral began with one: reviewers' decisions (and their reversal)
+    # move the subject between it and the registry Patient it is linked to.
+    provisional_patient_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), index=True)
     match_grade: Mapped[str] = mapped_column(String(16))
     match_probability: Mapped[float | None] = mapped_column(Float)
-    performer_clues: Mapped[str] = mapped_column(String(11))
+    performer_clues: Mapped[str | None] = mapped_column(String(11))
     performer_org_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     performer_name: Mapped[str | None] = mapped_column(Text)
     tried_clues: Mapped[list[str]] = mapped_column(ARRAY(String(11)))
@@ -126,11 +147,17 @@ class Referral(Base):
     reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     observations: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     note: Mapped[str | None] = mapped_column(Text)
+    care_requested: Mapped[str | None] = mapped_column(String(32))
+    reason_category: Mapped[str | None] = mapped_column(String(3))
+    visit_ids: Mapped[list[str]] = mapped_column(ARRAY(String(128)), server_default=text("'{}'"))
+    escalation: Mapped[str | None] = mapped_column(String(32))
+    escalated_at: Mapped[datetime | None] = mapped_column()
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    status_reason: Mapped[str | None] = mapped_column(Text)
     authored_on: Mapped[datetime] = mapped_column()
     # Issue 17 (migration 0011): when and where the visit was, what is asked, in the unit's zone.
     occurred_at: Mapped[datetime | None] = mapped_column()
     time_zone: Mapped[str | None] = mapped_column(Text)
-    care_requested: Mapped[str | None] = mapped_column(String(32))
     home_bound: Mapped[bool] = mapped_column(Boolean, server_default="false")
     visit_context: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     version: Mapped[int] = mapped_column(Integer)
@@ -192,12 +219,14 @@ class ResourceVersion(Base):
 
 
 class Subscription(Base):
-    """A rest-hook subscription (R4 Subscriptions Backport, id-only) of a clinic to its units' Tasks."""
+    """A rest-hook subscription (R4 Subscriptions Backport, id-only): ``topic`` ``task``, a clinic to its
+    units' Tasks; ``service-request``, a Bienestar system to the referrals it sent."""
 
     __tablename__ = "referral_subscription"
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
     client_id: Mapped[str] = mapped_column(String(128), index=True)
+    topic: Mapped[str] = mapped_column(String(32), server_default="task")
     clues: Mapped[list[str]] = mapped_column(ARRAY(String(11)))
     criteria: Mapped[str] = mapped_column(Text)
     endpoint: Mapped[str] = mapped_column(Text)
@@ -228,7 +257,8 @@ class Notification(Base):
         UUID(as_uuid=True), ForeignKey("referral_subscription.id", ondelete="CASCADE")
     )
     event_number: Mapped[int] = mapped_column(BigInteger)
-    task_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    task_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))  # the focus: a Task, or a ServiceRequest
+    resource_type: Mapped[str] = mapped_column(String(32), server_default="Task")
     task_version: Mapped[int] = mapped_column(Integer)
     state: Mapped[str] = mapped_column(String(16), server_default="pending")
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")

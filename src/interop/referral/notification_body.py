@@ -19,8 +19,9 @@ class NotificationEvent:
     event_number: int
     events_since_start: int
     status: str
-    task_id: str
+    task_id: str  # the focus: a Task, or a ServiceRequest for a Bienestar subscription
     at: datetime
+    resource_type: str = "Task"
 
 
 NotificationRenderer = Callable[[NotificationEvent], dict[str, Any]]

@@ -11,100 +11,25 @@ skip or repeat while new referrals arrive, and a changed resource moves to the e
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, Table, and_, exists, func, or_, select
-from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy import ColumnElement, Select, Table, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from interop.context import RequestContext
 from interop.identity import zones
 from interop.referral.errors import ReferralNotFound
-from interop.referral.models import ProvisionalPatient, Referral, ReferralTask, ResourceVersion
+from interop.referral.models import Referral, ReferralTask, ResourceVersion, Visit
+from interop.referral.patients import patient_views
 from interop.referral.records import rows_snapshots, snapshot
-from interop.registry import service as registry_service
-from interop.units import service as units_service
-
-UNRESTRICTED_ROLES = ("admin", "system", "reviewer", "auditor")
-
-
-@dataclass(frozen=True)
-class Scope:
-    """``clues`` limits to those units (clinic); ``requester`` to one client's visits (Bienestar)."""
-
-    clues: frozenset[str] | None = None
-    requester: str | None = None
-
-    @property
-    def unrestricted(self) -> bool:
-        return self.clues is None and self.requester is None
-
-
-# code → (current code, when looked up). A unit's current code changes only with a catalogue import, so a
-# short per-process memory keeps two lookups off every clinic pull; a code unknown to the catalogue is never
-# remembered (it may be imported any moment).
-_CLUES_TTL_S = 30.0
-_clues_memo: dict[str, tuple[str, float]] = {}
-
-
-async def resolve_clues(session: AsyncSession, codes: Sequence[str]) -> list[str]:
-    """Current CLUES for codes that may be old ones (unknown codes are kept as given). One query for all
-    the codes not remembered, however many there are: the cost does not depend on what a search names."""
-    now = time.monotonic()
-    wanted = [raw.strip().upper() for raw in codes]
-    known: dict[str, str] = {}
-    for code in wanted:
-        memo = _clues_memo.get(code)
-        if memo is not None and now - memo[1] < _CLUES_TTL_S:
-            known[code] = memo[0]
-    missing = sorted({c for c in wanted if c not in known})
-    if missing:
-        found = await units_service.current_codes(session, codes=missing)
-        if len(_clues_memo) + len(found) > 50_000:
-            _clues_memo.clear()
-        for code, current in found.items():
-            _clues_memo[code] = (current, now)
-        known.update(found)
-    return [known.get(code, code) for code in wanted]
-
-
-async def scope_for(session: AsyncSession, ctx: RequestContext) -> Scope:
-    actor = ctx.actor
-    if actor.role == "clinic":
-        return Scope(clues=frozenset(await resolve_clues(session, sorted(actor.clues))))
-    if actor.role in UNRESTRICTED_ROLES:
-        return Scope()
-    return Scope(requester=actor.client_id)
-
-
-def _task_visible(scope: Scope) -> ColumnElement[bool]:
-    conds: list[ColumnElement[bool]] = []
-    if scope.clues is not None:
-        conds.append(ReferralTask.owner_clues.in_(sorted(scope.clues)))
-    if scope.requester is not None:
-        conds.append(ReferralTask.requester_client_id == scope.requester)
-    return and_(*conds) if conds else and_(True)  # type: ignore[arg-type]
-
-
-def _referral_visible(scope: Scope) -> ColumnElement[bool]:
-    conds: list[ColumnElement[bool]] = []
-    if scope.clues is not None:
-        # One open Task per referral; a rejected one is closed for good (the referral moved on).
-        conds.append(
-            exists().where(
-                ReferralTask.referral_id == Referral.id,
-                ReferralTask.owner_clues.in_(sorted(scope.clues)),
-                ReferralTask.status != "rejected",
-            )
-        )
-    if scope.requester is not None:
-        conds.append(Referral.requester_client_id == scope.requester)
-    return and_(*conds) if conds else and_(True)  # type: ignore[arg-type]
+from interop.referral.scopes import (  # visibility rules (the module docstring above)
+    Scope,
+    _referral_visible,
+    _task_visible,
+    resolve_clues,
+)
 
 
 @dataclass
@@ -158,7 +83,12 @@ async def _filtered(
     if q.patient_ids is not None:
         conds.append(model.patient_id.in_(q.patient_ids))
     if q.visit_ids is not None:
-        conds.append(model.visit_id.in_(q.visit_ids))
+        # A referral answers to every visit that added to it; a Task to the visit that opened it.
+        # (through the visits' unique index: no index on the array to keep up on every write)
+        if model is Referral:
+            conds.append(Referral.id.in_(select(Visit.referral_id).where(Visit.visit_id.in_(q.visit_ids))))
+        else:
+            conds.append(model.visit_id.in_(q.visit_ids))
     if q.focus_ids is not None and model is ReferralTask:
         conds.append(ReferralTask.referral_id.in_(q.focus_ids))
     if model is Referral:
@@ -232,7 +162,7 @@ async def search_referrals(
     page = await _search(session, Referral, query, _referral_visible(scope))
     if include_subject and page.rows:
         ids = sorted({uuid.UUID(r["patient_id"]) for r in page.rows})
-        views = await _patient_views(session, ids)
+        views = await patient_views(session, ids)
         page.included = [views[pid] for pid in ids if pid in views]
     return page
 
@@ -277,176 +207,3 @@ async def history(
     if version is not None and not snaps:
         raise ReferralNotFound("no such version")
     return snaps
-
-
-# Patients --------------------------------------------------------------------------------------------------
-
-_PATIENT_FIELDS = (
-    "nombre",
-    "primer_apellido",
-    "segundo_apellido",
-    "curp",
-    "fecha_nacimiento",
-    "sexo",
-    "entidad",
-    "municipio",
-    "localidad",
-    "domicilio",
-    "telefono",
-)
-
-
-def _provisional_view(prov: ProvisionalPatient) -> dict[str, Any]:
-    view = {f: getattr(prov, f) for f in _PATIENT_FIELDS}
-    view.update(
-        id=str(prov.id),
-        provisional=True,
-        clues=None,
-        expediente=None,
-        roll_record_id=prov.roll_record_id,
-        updated_at=prov.updated_at,
-        match_grade=prov.match_grade,
-        version=1,
-    )
-    return view
-
-
-def _registry_view(rec: Any) -> dict[str, Any]:
-    view = {f: getattr(rec, f, None) for f in _PATIENT_FIELDS}
-    view.update(
-        id=str(rec.patient_id),
-        provisional=False,
-        clues=rec.clues_current or rec.clues,
-        expediente=rec.expediente,
-        roll_record_id=None,
-        updated_at=rec.created_at,
-        match_grade=None,
-        version=rec.version,
-    )
-    return view
-
-
-async def _patient_views(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
-    """Patients' data as plain dicts by id: ``provisional`` ones from visits, the others from the registry.
-    Two queries whatever the number of ids; unknown ids are left out."""
-    wanted = sorted(set(ids))
-    if not wanted:
-        return {}
-    provs = (
-        (await session.execute(select(ProvisionalPatient).where(ProvisionalPatient.id.in_(wanted))))
-        .scalars()
-        .all()
-    )
-    out = {p.id: _provisional_view(p) for p in provs}
-    rest = [i for i in wanted if i not in out]
-    for rec in await registry_service.get_by_patient_ids(session, patient_ids=rest):
-        out.setdefault(rec.patient_id, _registry_view(rec))
-    for pid, context in (await _latest_visit_contexts(session, list(out))).items():
-        out[pid]["visit_context"] = context
-    return out
-
-
-async def _latest_visit_contexts(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:
-    """The latest visit's context (where the person was found, and when) per patient, in one query: the
-    Patient shows that address as ``home`` from the visit day (issue 17)."""
-    if not ids:
-        return {}
-    rows = await session.execute(
-        select(Referral.patient_id, Referral.visit_context)
-        .where(Referral.patient_id.in_(ids), Referral.visit_context.is_not(None))
-        .order_by(Referral.patient_id, Referral.occurred_at.desc().nulls_last(), Referral.change_seq.desc())
-        .ext(distinct_on(Referral.patient_id))
-    )
-    out: dict[uuid.UUID, Any] = {}
-    for pid, context in rows.all():
-        out[pid] = context
-    return out
-
-
-async def _visible_ids(session: AsyncSession, scope: Scope, views: Sequence[dict[str, Any]]) -> set[str]:
-    """The ids of the views this scope may see, in at most one query."""
-    if scope.unrestricted:
-        return {v["id"] for v in views}
-    visible = {v["id"] for v in views if scope.clues is not None and v.get("clues") in scope.clues}
-    rest = sorted({uuid.UUID(v["id"]) for v in views if v["id"] not in visible})
-    if rest:
-        rows = await session.execute(
-            select(Referral.patient_id)
-            .where(Referral.patient_id.in_(rest), _referral_visible(scope))
-            .distinct()
-        )
-        visible |= {str(pid) for pid in rows.scalars().all()}
-    return visible
-
-
-async def get_patient(session: AsyncSession, *, scope: Scope, patient_id: uuid.UUID) -> dict[str, Any]:
-    view = (await _patient_views(session, [patient_id])).get(patient_id)
-    if view is None or view["id"] not in await _visible_ids(session, scope, [view]):
-        raise ReferralNotFound("no such Patient")
-    return view
-
-
-async def search_patients(
-    session: AsyncSession,
-    *,
-    scope: Scope,
-    ids: list[uuid.UUID] | None,
-    curps: list[str] | None,
-    count: int,
-    cursor: int | None = None,
-    with_total: bool = False,
-) -> tuple[list[dict[str, Any]], int | None, int | None]:
-    """By ``_id`` and/or CURP; with neither, the subjects of the visible referrals in the order of their
-    first visible referral (keyset on its ``change_seq``: pages neither skip nor repeat while referrals
-    arrive). Returns the views, the next page's cursor (None on the last) and, when asked, the number of
-    matches over all pages."""
-    candidates: list[uuid.UUID] = []
-    next_cursor: int | None = None
-    total: int | None = None
-    if ids is not None:
-        candidates = list(ids)
-    if curps is not None:
-        by_curp = list(
-            (await session.execute(select(ProvisionalPatient.id).where(ProvisionalPatient.curp.in_(curps))))
-            .scalars()
-            .all()
-        )
-        by_curp += [r.patient_id for r in await registry_service.find_by_curps(session, curps=curps)]
-        candidates = [c for c in candidates if c in set(by_curp)] if ids is not None else by_curp
-    if ids is None and curps is None:
-        first = func.min(Referral.change_seq)
-        stmt = (
-            select(Referral.patient_id, first.label("seq"))
-            .where(_referral_visible(scope))
-            .group_by(Referral.patient_id)
-            .order_by(first)
-            .limit(count + 1)
-        )
-        if cursor is not None:
-            stmt = stmt.having(first > cursor)
-        rows = (await session.execute(stmt)).all()
-        if len(rows) > count:
-            rows = rows[:count]
-            next_cursor = int(rows[-1].seq)
-        candidates = [pid for pid, _ in rows]
-        if with_total:
-            distinct = select(func.count(func.distinct(Referral.patient_id))).where(_referral_visible(scope))
-            total = int((await session.execute(distinct)).scalar_one())
-    # Every candidate's data and visibility in a fixed number of queries (candidates are bounded by the
-    # values a search may carry, or by the page size).
-    ordered = list(dict.fromkeys(candidates))
-    views = await _patient_views(session, ordered)
-    visible = await _visible_ids(session, scope, list(views.values()))
-    out: list[dict[str, Any]] = []
-    matched = 0
-    for pid in ordered:
-        if len(out) >= count and not (with_total and total is None):
-            break
-        view = views.get(pid)
-        if view is not None and view["id"] in visible:
-            matched += 1
-            if len(out) < count:
-                out.append(view)
-    if with_total and total is None:
-        total = matched
-    return out, next_cursor, total

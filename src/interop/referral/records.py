@@ -25,6 +25,7 @@ from interop.referral.models import (
     ResourceVersion,
     Subscription,
 )
+from interop.units.service import Unit
 
 NOTIFY_JOB = "referral.notify"
 NOTIFY_MAX_ATTEMPTS = 8
@@ -48,6 +49,17 @@ _BUMP_SUBSCRIPTIONS = (
     .where(
         _SUBSCRIPTIONS.c.clues.contains(bindparam("unit")),
         _SUBSCRIPTIONS.c.status.in_(SUBSCRIPTION_LIVE),
+        _SUBSCRIPTIONS.c.topic == "task",
+    )
+    .values(events_since_start=_SUBSCRIPTIONS.c.events_since_start + 1)
+    .returning(_SUBSCRIPTIONS.c.id, _SUBSCRIPTIONS.c.events_since_start)
+)
+_BUMP_REQUESTER_SUBSCRIPTIONS = (
+    update(_SUBSCRIPTIONS)
+    .where(
+        _SUBSCRIPTIONS.c.client_id == bindparam("requester"),
+        _SUBSCRIPTIONS.c.status.in_(SUBSCRIPTION_LIVE),
+        _SUBSCRIPTIONS.c.topic == "service-request",
     )
     .values(events_since_start=_SUBSCRIPTIONS.c.events_since_start + 1)
     .returning(_SUBSCRIPTIONS.c.id, _SUBSCRIPTIONS.c.events_since_start)
@@ -200,23 +212,99 @@ async def bump(
         snap=snap,
         client_id=client_id,
     )
+    if isinstance(row, Referral):  # Bienestar learns of every change to a referral it sent
+        await _notify(
+            session,
+            await session.execute(_BUMP_REQUESTER_SUBSCRIPTIONS, {"requester": row.requester_client_id}),
+            resource_type="ServiceRequest",
+            resource_id=row.id,
+            version=row.version,
+            trace_id=None,
+        )
     return snap
+
+
+def task_values(
+    *,
+    task_id: uuid.UUID,
+    referral_id: uuid.UUID,
+    visit_id: str,
+    client_id: str,
+    priority: str,
+    patient_id: uuid.UUID,
+    unit: Unit,
+    now: datetime,
+    previous: uuid.UUID | None,
+    home_visit: bool = False,
+) -> dict[str, Any]:
+    """Version 1 of a Task for ``unit`` (a new referral's, or the next unit's after a rejection);
+    ``home_visit``: the unit goes to the person (issue 17)."""
+    return {
+        "id": task_id,
+        "referral_id": referral_id,
+        "previous_task_id": previous,
+        "visit_id": visit_id,
+        "requester_client_id": client_id,
+        "status": "requested",
+        "priority": priority,
+        "business_status": None,
+        "status_reason": None,
+        "output": [],
+        "patient_id": patient_id,
+        "owner_clues": unit.clues,
+        "owner_org_id": unit.organization_id,
+        "owner_name": unit.nombre,
+        "home_visit": home_visit,
+        "authored_on": now,
+        "updated_at": now,
+    }
+
+
+OPEN_TASK_STATUSES = ("requested", "accepted", "in-progress")
+
+
+async def open_task(session: AsyncSession, *, referral_id: uuid.UUID) -> ReferralTask | None:
+    """The referral's open Task, locked (at most one is open at a time)."""
+    stmt = (
+        select(ReferralTask)
+        .where(ReferralTask.referral_id == referral_id, ReferralTask.status.in_(OPEN_TASK_STATUSES))
+        .order_by(ReferralTask.change_seq.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def notify_task_change(
     session: AsyncSession, *, task_id: uuid.UUID, task_version: int, owner_clues: str, trace_id: str | None
 ) -> int:
     """Queue one notification per live subscription covering the Task's unit. Returns how many."""
-    subs = (await session.execute(_BUMP_SUBSCRIPTIONS, {"unit": [owner_clues]})).all()
-    for sub_id, event_number in subs:
+    subs = await session.execute(_BUMP_SUBSCRIPTIONS, {"unit": [owner_clues]})
+    return await _notify(
+        session, subs, resource_type="Task", resource_id=task_id, version=task_version, trace_id=trace_id
+    )
+
+
+async def _notify(
+    session: AsyncSession,
+    subs: Any,
+    *,
+    resource_type: str,
+    resource_id: uuid.UUID,
+    version: int,
+    trace_id: str | None,
+) -> int:
+    rows = subs.all()
+    for sub_id, event_number in rows:
         note_id = (
             await session.execute(
                 _INSERT_NOTIFICATION,
                 {
                     "subscription_id": sub_id,
                     "event_number": event_number,
-                    "task_id": task_id,
-                    "task_version": task_version,
+                    "task_id": resource_id,
+                    "task_version": version,
+                    "resource_type": resource_type,
                 },
             )
         ).scalar_one()
@@ -228,4 +316,4 @@ async def notify_task_change(
             trace_id=trace_id,
             max_attempts=NOTIFY_MAX_ATTEMPTS,
         )
-    return len(subs)
+    return len(rows)

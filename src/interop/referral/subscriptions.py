@@ -1,4 +1,5 @@
-"""Rest-hook subscriptions of clinic clients to their units' Tasks (R4 Subscriptions Backport, id-only).
+"""Rest-hook subscriptions (R4 Subscriptions Backport, id-only): clinic clients to their units' Tasks, and
+Bienestar systems to the referrals (ServiceRequests) they sent.
 
 A subscription covers the units of the client that created it (or a subset named in its filter). Delivery
 is the ``referral.notify`` job: one job per event, queued per subscription so events go out in order,
@@ -24,7 +25,7 @@ from interop.context import RequestContext
 from interop.referral import endpoints, signature
 from interop.referral.errors import InvalidSubscription, SubscriptionNotFound
 from interop.referral.models import Subscription
-from interop.referral.queries import resolve_clues
+from interop.referral.scopes import resolve_clues
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class SubscriptionCreate:
     clues: list[str] | None  # units named in the filter; None = all the client's units
     reason: str | None = None
     signing_secret: str | None = None  # the client's own whsec_ secret; None: the service makes one
+    topic: str = "task"  # or "service-request": a Bienestar system's own referrals
 
 
 async def create_subscription(
@@ -68,14 +70,21 @@ async def create_subscription(
             f"el cliente ya tiene {held} suscripciones; el máximo es {max_per_client} "
             "(elimine alguna antes de crear otra)"
         )
-    own = set(await resolve_clues(session, sorted(ctx.actor.clues)))
-    wanted = set(await resolve_clues(session, spec.clues)) if spec.clues else own
-    if not wanted or not wanted <= own:
-        raise InvalidSubscription("a subscription may only cover the client's own units")
+    if spec.topic == "service-request":
+        # Limited to what the client may read: the referrals it sent, never a unit's or another client's.
+        if ctx.actor.role not in ("bienestar", "admin"):
+            raise InvalidSubscription("solo un sistema de Bienestar se suscribe a las referencias que envió")
+        wanted: set[str] = set()
+    else:
+        own = set(await resolve_clues(session, sorted(ctx.actor.clues)))
+        wanted = set(await resolve_clues(session, spec.clues)) if spec.clues else own
+        if not wanted or not wanted <= own:
+            raise InvalidSubscription("a subscription may only cover the client's own units")
     now = datetime.now(UTC)
     sub = Subscription(
         id=uuid.uuid4(),
         client_id=ctx.actor.client_id,
+        topic=spec.topic,
         clues=sorted(wanted),
         criteria=spec.criteria,
         endpoint=spec.endpoint,
