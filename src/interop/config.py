@@ -162,6 +162,14 @@ class Settings(BaseSettings):
         "is refused with 507 (before PostgreSQL, on the same disk, runs out).",
     )
 
+    # s18b: escalation time per referral priority, for the dashboard's ageing (s16's escalation settings
+    # should replace it at merge).
+    referral_escalation_hours: dict[str, float] = Field(
+        default_factory=lambda: {"stat": 4.0, "asap": 24.0, "urgent": 72.0, "routine": 168.0},
+        description="Hours a unit has to answer a referral of each priority before it is escalated "
+        '(JSON, e.g. {"stat": 4, "asap": 24, "urgent": 72, "routine": 168}).',
+    )
+
     # Identifier systems (DESIGN.md).
     system_curp: str = "https://www.gob.mx/curp"
     system_clues: str = "http://dgis.salud.gob.mx/clues"

@@ -28,6 +28,7 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
             "system/ServiceRequest.rs",
             "system/Task.rs",
             "system/Organization.rs",
+            "system/ReferralStats.r",  # the programme's figures: counts, no people
         }
     ),
     Role.CLINIC: frozenset(

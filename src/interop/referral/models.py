@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
@@ -143,6 +144,21 @@ class ReferralTask(Base):
         Index("ix_referral_task_referral_id", "referral_id"),
         Index("ix_referral_task_patient_id", "patient_id"),
         Index("ix_referral_task_updated_at", "updated_at"),
+        # The dashboard's aggregates (``stats``): by entidad (the CLUES' state letters) and status, and the
+        # unanswered Tasks' ageing.
+        Index(
+            "ix_referral_task_entidad_status",
+            func.substr(text("owner_clues"), 1, 2),
+            "status",
+            "owner_clues",
+        ),
+        Index(
+            "ix_referral_task_requested_age",
+            func.substr(text("owner_clues"), 1, 2),
+            "priority",
+            "authored_on",
+            postgresql_where=text("status = 'requested'"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)

@@ -29,6 +29,7 @@ from interop.registry import service as registry_service
 from interop.units import service as units_service
 
 UNRESTRICTED_ROLES = ("admin", "system", "reviewer", "auditor")
+UNIT_BOUND_ROLES = ("clinic", "unit_staff")
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,9 @@ async def resolve_clues(session: AsyncSession, codes: Sequence[str]) -> list[str
 
 async def scope_for(session: AsyncSession, ctx: RequestContext) -> Scope:
     actor = ctx.actor
-    if actor.role == "clinic":
+    # A unit's staff signed in to the web pages is bound to units like a clinic's system; and any caller
+    # carrying CLUES is limited to them whatever its role (``auth.isolation``).
+    if actor.role in UNIT_BOUND_ROLES or actor.clues:
         return Scope(clues=frozenset(await resolve_clues(session, sorted(actor.clues))))
     if actor.role in UNRESTRICTED_ROLES:
         return Scope()

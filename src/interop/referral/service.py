@@ -49,6 +49,7 @@ from interop.referral.schemas import (
     VisitCreate,
     VisitResult,
 )
+from interop.referral.stats import programme_stats, referral_stats  # re-exported
 from interop.referral.subscriptions import (  # re-exported
     create_subscription,
     delete_subscription,
@@ -56,23 +57,30 @@ from interop.referral.subscriptions import (  # re-exported
     list_subscriptions,
 )
 from interop.referral.workflow import TaskChange, update_task  # re-exported
+from interop.referral.worklist import ReferralSheet, Worklist, get_sheet, list_worklist  # re-exported
 from interop.registry import service as registry_service
 from interop.units import service as units_service
 from interop.units.models import Unit
 
 __all__ = [
+    "ReferralSheet",
     "Scope",
     "TaskChange",
+    "Worklist",
     "create_subscription",
     "delete_subscription",
     "get_patient",
     "get_referral",
+    "get_sheet",
     "get_subscription",
     "get_task",
     "get_visit",
     "history",
     "list_subscriptions",
+    "list_worklist",
     "post_visit",
+    "programme_stats",
+    "referral_stats",
     "request_hash",
     "route",
     "scope_for",

@@ -217,3 +217,12 @@ async def search_units(
 
 async def count_units(session: AsyncSession) -> int:
     return int((await session.execute(select(func.count()).select_from(Unit))).scalar_one())
+
+
+async def names_of(session: AsyncSession, *, codes: Sequence[str]) -> dict[str, str]:
+    """Current CLUES → the unit's name, for the codes given that are current codes (one query)."""
+    wanted = sorted({c.strip().upper() for c in codes})
+    if not wanted:
+        return {}
+    rows = await session.execute(select(Unit.clues, Unit.nombre).where(Unit.clues.in_(wanted)))
+    return dict(rows.tuples().all())

@@ -1,0 +1,218 @@
+"""Programme aggregates of referrals: by entidad, unit and Task status, ageing of unanswered Tasks against
+the escalation time of their priority, rejection and completion rates, and outcomes. No names, no CURPs,
+no patient ids: only counts per unit code.
+
+Every figure is one grouped SQL query over ``referral_task`` (never a Python loop over rows): the
+dashboard page and ``GET /v1/referral-stats`` call the same function, so their numbers are equal.
+
+What is counted (a referral has one Task per unit it was sent to; a rejected Task stays and the referral
+moves on to a new Task):
+- **asignaciones** per unit and status: Tasks. The referrals a unit holds are its Tasks not rejected;
+  its **rechazos** are its rejected Tasks.
+- **rejection rate** = rejected / all Tasks; **completion rate** = completed / Tasks not rejected.
+- **ageing**: Tasks still ``requested`` (the unit has not answered), by how much of the escalation time of
+  their priority has passed since the unit got them: under half, half to all (*por vencer*), past it
+  (*vencidas*).
+- **outcomes**: completed and failed Tasks by the coded result (CodeSystem ``resultado-referencia``,
+  looked for in ``output`` and ``businessStatus``); none coded is ``sin-codigo``.
+
+Entidad is the first two letters of the CLUES (the state code of the DGIS catalogue), so no join leaves
+the domain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    bindparam,
+    case,
+    func,
+    literal,
+    literal_column,
+    select,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from interop.matching import service as matching_service
+from interop.referral.models import ReferralTask
+from interop.referral.stats_schemas import (
+    AgeingRow,
+    EntidadStats,
+    OutcomeCount,
+    ProgrammeStats,
+    ReferralStats,
+    StatusCounts,
+    UnitStats,
+)
+from interop.units import service as units_service
+
+OUTCOME_SYSTEM = "https://www.gob.mx/bienestar/fhir/CodeSystem/resultado-referencia"
+NO_CODE = "sin-codigo"
+# Hours a unit has to answer (accept or reject) a Task of each priority before it is escalated. The
+# defaults of ``Settings.referral_escalation_hours``.
+DEFAULT_ESCALATION_HOURS: dict[str, float] = {"stat": 4.0, "asap": 24.0, "urgent": 72.0, "routine": 168.0}
+PRIORITIES = ("stat", "asap", "urgent", "routine")
+STATUSES = ("requested", "accepted", "in-progress", "completed", "failed", "cancelled", "rejected")
+
+_ENTIDAD = func.substr(ReferralTask.owner_clues, 1, 2)
+_OUTCOME_PATH = "'strict $.** ? (@.system == $s).code'::jsonpath"
+
+
+def _in_entidades(entidades: frozenset[str] | None) -> ColumnElement[bool]:
+    if entidades is None:
+        return literal(True)
+    return _ENTIDAD.in_(sorted(entidades))
+
+
+async def _status_counts(
+    session: AsyncSession, entidades: frozenset[str] | None
+) -> list[tuple[str, str, int]]:
+    stmt = (
+        select(ReferralTask.owner_clues, ReferralTask.status, func.count())
+        .where(_in_entidades(entidades))
+        .group_by(ReferralTask.owner_clues, ReferralTask.status)
+    )
+    return [(c, s, int(n)) for c, s, n in (await session.execute(stmt)).all()]
+
+
+async def _ageing(
+    session: AsyncSession, entidades: frozenset[str] | None, now: datetime, hours: Mapping[str, float]
+) -> list[AgeingRow]:
+    limit_h = case(
+        *((ReferralTask.priority == p, bindparam(f"h_{p}", hours[p], type_=Float)) for p in PRIORITIES),
+        else_=bindparam("h_default", hours["routine"], type_=Float),
+    )
+    age_h = func.extract("epoch", bindparam("now", now) - ReferralTask.authored_on) / 3600.0
+    ratio = age_h / limit_h
+    stmt = (
+        select(
+            _ENTIDAD.label("entidad"),
+            ReferralTask.priority,
+            func.count().filter(ratio < 0.5),
+            func.count().filter(ratio >= 0.5, ratio < 1.0),
+            func.count().filter(ratio >= 1.0),
+            func.max(age_h),
+        )
+        .where(ReferralTask.status == "requested", _in_entidades(entidades))
+        .group_by(_ENTIDAD, ReferralTask.priority)
+        .order_by(_ENTIDAD, ReferralTask.priority)
+    )
+    return [
+        AgeingRow(
+            entidad=e,
+            priority=p,
+            escalation_hours=hours.get(p, hours["routine"]),
+            on_time=int(a),
+            due_soon=int(b),
+            overdue=int(c),
+            oldest_hours=round(float(m or 0.0), 1),
+        )
+        for e, p, a, b, c, m in (await session.execute(stmt)).all()
+    ]
+
+
+async def _outcomes(session: AsyncSession, entidades: frozenset[str] | None) -> list[OutcomeCount]:
+    # Wherever the unit's system put the coded result (Task.output or businessStatus), the first coding of
+    # the outcome CodeSystem found anywhere in either.
+    both = func.jsonb_build_object(
+        "b", ReferralTask.business_status, "o", type_coerce(ReferralTask.output, JSONB)
+    )
+    code = func.jsonb_path_query_first(
+        both, literal_column(_OUTCOME_PATH), func.jsonb_build_object("s", OUTCOME_SYSTEM)
+    ).op("#>>")(literal_column("'{}'"))
+    label = func.coalesce(code, NO_CODE)
+    stmt = (
+        select(ReferralTask.status, label, func.count())
+        .where(ReferralTask.status.in_(("completed", "failed")), _in_entidades(entidades))
+        .group_by(ReferralTask.status, label)
+        .order_by(ReferralTask.status, func.count().desc(), label)
+    )
+    return [OutcomeCount(status=s, code=c, count=int(n)) for s, c, n in (await session.execute(stmt)).all()]
+
+
+def _rates(counts: StatusCounts) -> tuple[float | None, float | None]:
+    total = counts.total
+    kept = total - counts.rejected
+    rejection = round(counts.rejected / total, 4) if total else None
+    completion = round(counts.completed / kept, 4) if kept else None
+    return rejection, completion
+
+
+def _fold(rows: Iterable[tuple[str, str, int]]) -> dict[str, StatusCounts]:
+    out: dict[str, StatusCounts] = {}
+    for key, status, n in rows:
+        counts = out.setdefault(key, StatusCounts())
+        setattr(counts, status.replace("-", "_"), getattr(counts, status.replace("-", "_")) + n)
+    return out
+
+
+async def referral_stats(
+    session: AsyncSession,
+    *,
+    entidades: Iterable[str] | None,
+    now: datetime,
+    escalation_hours: Mapping[str, float] | None = None,
+) -> ReferralStats:
+    """The programme's referral figures, limited to ``entidades`` (two-letter codes; ``None`` = all)."""
+    wanted = None if entidades is None else frozenset(e.strip().upper() for e in entidades)
+    hours = {**DEFAULT_ESCALATION_HOURS, **(escalation_hours or {})}
+    rows = await _status_counts(session, wanted)
+    per_unit = _fold(rows)
+    per_entidad = _fold((clues[:2], status, n) for clues, status, n in rows)
+    totals = _fold(("*", status, n) for _, status, n in rows).get("*", StatusCounts())
+    units = []
+    for clues, counts in sorted(per_unit.items(), key=lambda kv: (-kv[1].pending, kv[0])):
+        rejection, completion = _rates(counts)
+        units.append(
+            UnitStats(
+                clues=clues,
+                entidad=clues[:2],
+                nombre=None,
+                counts=counts,
+                rejection_rate=rejection,
+                completion_rate=completion,
+            )
+        )
+    by_entidad = []
+    for entidad, counts in sorted(per_entidad.items()):
+        rejection, completion = _rates(counts)
+        by_entidad.append(
+            EntidadStats(entidad=entidad, counts=counts, rejection_rate=rejection, completion_rate=completion)
+        )
+    rejection, completion = _rates(totals)
+    return ReferralStats(
+        entidades=None if wanted is None else sorted(wanted),
+        generated_at=now,
+        escalation_hours=hours,
+        totals=totals,
+        rejection_rate=rejection,
+        completion_rate=completion,
+        by_entidad=by_entidad,
+        by_unit=units,
+        ageing=await _ageing(session, wanted, now, hours),
+        outcomes=await _outcomes(session, wanted),
+    )
+
+
+async def programme_stats(
+    session: AsyncSession,
+    *,
+    entidades: Iterable[str] | None,
+    now: datetime,
+    escalation_hours: Mapping[str, float] | None = None,
+) -> ProgrammeStats:
+    """What the dashboard and ``GET /v1/referral-stats`` show: referral figures with unit names, and the
+    match-review backlog, for the same entidades."""
+    wanted = None if entidades is None else sorted({e.strip().upper() for e in entidades})
+    referrals = await referral_stats(session, entidades=wanted, now=now, escalation_hours=escalation_hours)
+    names = await units_service.names_of(session, codes=[u.clues for u in referrals.by_unit])
+    for unit in referrals.by_unit:
+        unit.nombre = names.get(unit.clues)
+    backlog = await matching_service.review_backlog(session, entidades=wanted, now=now)
+    return ProgrammeStats(referrals=referrals, review_backlog=backlog)
