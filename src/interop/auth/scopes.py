@@ -28,7 +28,7 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
             "system/ServiceRequest.rs",
             "system/Task.rs",
             "system/Organization.rs",
-            "system/ReferralStats.r",  # the programme's figures: counts, no people
+            "system/Dashboard.r",  # the programme's figures (GET /v1/referral-stats): counts, no people
         }
     ),
     Role.CLINIC: frozenset(

@@ -57,7 +57,13 @@ from interop.referral.subscriptions import (  # re-exported
     list_subscriptions,
 )
 from interop.referral.workflow import TaskChange, update_task  # re-exported
-from interop.referral.worklist import ReferralSheet, Worklist, get_sheet, list_worklist  # re-exported
+from interop.referral.worklist import (  # re-exported
+    ReferralSheet,
+    Worklist,
+    get_sheet,
+    list_worklist,
+    observation_label,
+)
 from interop.registry import service as registry_service
 from interop.units import service as units_service
 from interop.units.models import Unit
@@ -78,6 +84,7 @@ __all__ = [
     "history",
     "list_subscriptions",
     "list_worklist",
+    "observation_label",
     "post_visit",
     "programme_stats",
     "referral_stats",

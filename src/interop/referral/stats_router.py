@@ -34,7 +34,7 @@ EntidadParam = Annotated[
 async def get_referral_stats(
     session: SessionDep,
     settings: SettingsDep,
-    _ctx: Annotated[RequestContext, Depends(require("ReferralStats", "r"))],
+    _ctx: Annotated[RequestContext, Depends(require("Dashboard", "r"))],
     entidad: EntidadParam = None,
 ) -> ProgrammeStats:
     if entidad is not None:

@@ -83,17 +83,29 @@ class ReferralSheet:
     output: list[dict[str, Any]]
 
 
+def observation_label(o: dict[str, Any]) -> str:
+    """``display: value unit``; a panel's components as ``150 / 95 mm[Hg]``; a coded or text finding as its
+    text."""
+    label = str(o.get("display") or o.get("code") or "")
+    components = o.get("components") or []
+    if components:
+        values = " / ".join(f"{c['value']:g}" for c in components if isinstance(c.get("value"), int | float))
+        return f"{label}: {values} {components[0].get('unit') or ''}".strip()
+    value = o.get("value")
+    if isinstance(value, int | float):
+        return f"{label}: {value:g} {o.get('unit') or ''}".strip()
+    text = o.get("value_text")
+    return f"{label}: {text}" if text else label
+
+
 def finding_labels(reasons: list[dict[str, Any]], observations: list[dict[str, Any]]) -> list[str]:
     """Short labels of what the visit found: each condition's code and display, then each observation."""
     out = [" ".join(p for p in (r.get("code"), r.get("display")) if p) for r in reasons]
     for o in observations:
         if o.get("code") in HOME_BOUND_CODES:
             out.append(str(o.get("value_text") or o.get("display") or o["code"]))
-            continue
-        value = o.get("value")
-        shown = f"{value:g} {o.get('unit') or ''}".strip() if isinstance(value, int | float) else None
-        label = o.get("display") or o.get("code") or ""
-        out.append(f"{label}: {shown or o.get('value_text') or ''}".rstrip(": "))
+        else:
+            out.append(observation_label(o))
     return [label for label in out if label]
 
 
