@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from interop.accounts import cli as accounts_cli
 from interop.api.logs import configure_logging
 from interop.audit import cli as audit_cli
 from interop.auth import cli as auth_cli
@@ -37,6 +38,7 @@ app.add_typer(matching_cli.match_app, name="match", help="Batch matching runs an
 app.add_typer(matching_cli.persons_app, name="persons", help="The person index.")
 app.add_typer(audit_cli.app, name="audit", help="Verify and export the audit trail.")
 app.add_typer(auth_cli.clients_app, name="clients", help="API clients of the embedded issuer.")
+app.add_typer(accounts_cli.users_app, name="users", help="People who sign in to the web pages.")
 app.command("token", help="Mint a token for a registered client (the token alone, last line).")(
     auth_cli.token
 )

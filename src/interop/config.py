@@ -183,6 +183,24 @@ class Settings(BaseSettings):
         default="otlp", description="otlp (OTEL_EXPORTER_OTLP_* env), console, memory."
     )
 
+    # Web pages for people (/app, docs/ui.md). The session key signs cookies; generated into
+    # data_dir/web/session.key when unset (every process of one service must share it).
+    web_session_secret: str | None = Field(default=None, repr=False)
+    web_session_max_age_s: int = Field(default=8 * 3600, ge=60, description="Sign in again after this.")
+    web_totp_required_roles: list[str] = Field(
+        default_factory=lambda: ["admin", "auditor"],
+        description="Roles whose local accounts must have a TOTP second factor.",
+    )
+    web_lockout_attempts: int = Field(default=5, ge=1, description="Failed sign-ins before a lockout.")
+    web_lockout_s: int = Field(default=15 * 60, ge=1, description="How long a locked account waits.")
+    oidc_issuer: str | None = Field(default=None, description="OpenID Connect provider (sign-in for people).")
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = Field(default=None, repr=False)
+    oidc_username_claim: str = Field(
+        default="preferred_username", description="ID token claim naming the local account."
+    )
+    oidc_scope: str = "openid profile email"
+
     @cached_property
     def resolved_data_dir(self) -> Path:
         return self.data_dir.expanduser().resolve()

@@ -28,6 +28,7 @@ from interop.fhir.interactions import FhirInteractions
 from interop.job import service as job_service
 from interop.job.worker import Worker
 from interop.referral import service as referral_service
+from interop.web.router import router as web_router
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors.install(app)
     app.include_router(router)
+    app.include_router(web_router)  # /app: pages for people (interop.web)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"]

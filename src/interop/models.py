@@ -13,6 +13,7 @@ DOMAIN_MODEL_MODULES = (
     "interop.job.models",
     "interop.audit.models",
     "interop.auth.models",
+    "interop.accounts.models",
     "interop.units.models",
     "interop.ingest.models",
     "interop.roll.models",

@@ -24,6 +24,7 @@ from interop.auth import scopes
 from interop.auth.dependencies import POLICY_ATTR, require
 from interop.config import Settings
 from interop.main import create_app
+from interop.web.deps import PERSON_POLICY_ATTR
 
 # Routes anyone may call. Adding to this list is a security decision: say why next to the entry.
 PUBLIC_PATHS = {
@@ -38,6 +39,13 @@ PUBLIC_PATHS = {
     "/docs/oauth2-redirect": "API documentation",
     "/redoc": "API documentation",
     "/openapi.json": "API documentation",
+    # Pages for people (interop.web): the sign-in steps themselves, the language switch and the stylesheet.
+    "/app/login": "the sign-in form authenticates people itself (CSRF-checked)",
+    "/app/login/totp": "second sign-in step, bound to the first by the signed session",
+    "/app/login/oidc": "starts OpenID Connect sign-in",
+    "/app/login/oidc/callback": "OpenID Connect sign-in returns here (state, nonce and PKCE checked)",
+    "/app/lang/{code}": "language choice (no data)",
+    "/app/static/{name}": "stylesheet and script (no data)",
 }
 DUMMY = "00000000-0000-4000-8000-000000000000"
 CLINIC_CLUES = ["DFIMB000123"]
@@ -63,6 +71,17 @@ def flat_routes(app: FastAPI) -> list[Any]:
     return list(iter_route_contexts(app.routes))
 
 
+def person_policies_of(dependant: Dependant) -> list[tuple[str, ...]]:
+    """Every ``require_person`` gate (pages for people: signed-in session, not a bearer token)."""
+    found: list[tuple[str, ...]] = []
+    for sub in dependant.dependencies:
+        policy = getattr(sub.call, PERSON_POLICY_ATTR, None)
+        if policy is not None:
+            found.append(policy)
+        found.extend(person_policies_of(sub))
+    return found
+
+
 def unguarded(app: FastAPI) -> list[str]:
     """Routes (method and path) that are neither public nor guarded by a policy. A mounted sub-application
     bypasses FastAPI dependencies entirely, so it has no policy and must be listed as public."""
@@ -72,7 +91,7 @@ def unguarded(app: FastAPI) -> list[str]:
         if path in PUBLIC_PATHS:
             continue
         dependant = getattr(route, "dependant", None)
-        if dependant is None or not policies_of(dependant):
+        if dependant is None or not (policies_of(dependant) or person_policies_of(dependant)):
             out.append(f"{','.join(sorted(route.methods or {'ANY'}))} {path}")
     return out
 
@@ -83,6 +102,8 @@ def _route_table() -> list[tuple[str, str, tuple[Policy, ...]]]:
     for route in flat_routes(app):
         dependant = getattr(route, "dependant", None)
         policies = tuple(policies_of(dependant)) if dependant is not None else ()
+        if str(route.path).startswith("/app/"):
+            continue  # pages take a session cookie, not a bearer token: tests/web checks their gates
         for method in sorted((route.methods or set()) - {"HEAD"}):
             table.append((method, str(route.path), policies))
     return table

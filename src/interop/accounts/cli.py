@@ -1,0 +1,134 @@
+"""``interop users …``: people who sign in to the web pages (DESIGN.md, CLI contract)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from interop.accounts import service as accounts_service
+from interop.accounts.schemas import NewCredentials, PersonAccount
+from interop.command import fail, in_session
+from interop.config import Settings
+
+users_app = typer.Typer(no_args_is_help=True)
+_LABEL = "interop users"
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+
+
+def _read_password() -> str:
+    line = sys.stdin.readline()
+    password = line.rstrip("\r\n")
+    if not password:
+        raise fail(_LABEL, "no se recibió contraseña por la entrada estándar (no password on stdin)")
+    return password
+
+
+def _show(creds: NewCredentials) -> None:
+    if creds.password:
+        typer.echo("contraseña de un solo uso (se muestra solo ahora; se cambia al entrar):")
+        typer.echo(creds.password)
+    if creds.totp_uri:
+        typer.echo("segundo factor (TOTP): registre este URI en su aplicación; se muestra solo ahora:")
+        typer.echo(creds.totp_uri)
+
+
+@users_app.command("add")
+def add(
+    name: Annotated[str, typer.Argument(help="User name (a-z 0-9 . _ @ -).")],
+    role: Annotated[str, typer.Option("--role", help="reviewer, auditor, unit_staff, manager or admin.")],
+    clues: Annotated[
+        list[str] | None,
+        typer.Option("--clues", help="CLUES of a unit_staff's units (repeat, or comma-separated)."),
+    ] = None,
+    entidad: Annotated[
+        list[str] | None,
+        typer.Option("--entidad", help="Entidades of a manager (two-letter CURP codes; repeat or commas)."),
+    ] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    totp: Annotated[
+        bool, typer.Option("--totp", help="Enrol a TOTP second factor (prints its URI once).")
+    ] = False,
+) -> None:
+    """Create a person's account. Without --password-stdin a one-time password is printed."""
+    settings = Settings()
+    password = _read_password() if password_stdin else None
+
+    async def work(session: AsyncSession) -> NewCredentials:
+        return await accounts_service.add_user(
+            session,
+            username=name,
+            role=role,
+            clues=_split(clues),
+            entidades=_split(entidad),
+            password=password,
+            totp=totp,
+            totp_required_roles=settings.web_totp_required_roles,
+        )
+
+    creds = in_session(_LABEL, settings, work)
+    typer.echo(f"usuario {creds.account.username} creado (rol {creds.account.role})")
+    _show(creds)
+
+
+def _row(a: PersonAccount) -> tuple[str, ...]:
+    state = "activo" if a.active else "deshabilitado"
+    return (
+        a.username,
+        a.role,
+        state,
+        "sí" if a.has_totp else "no",
+        ",".join(a.clues or a.entidades) or "-",
+        a.last_sign_in_at.isoformat(timespec="seconds") if a.last_sign_in_at else "-",
+    )
+
+
+@users_app.command("list")
+def list_command() -> None:
+    """List the accounts: name, role, state, second factor, units or entidades, last sign-in."""
+
+    async def work(session: AsyncSession) -> list[PersonAccount]:
+        return await accounts_service.list_users(session)
+
+    rows = [_row(a) for a in in_session(_LABEL, Settings(), work)]
+    header = ("USUARIO", "ROL", "ESTADO", "TOTP", "CLUES/ENTIDADES", "ÚLTIMA ENTRADA")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        typer.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+@users_app.command("disable")
+def disable(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
+    """Disable an account; its open sessions end at their next page."""
+
+    async def work(session: AsyncSession) -> PersonAccount:
+        return await accounts_service.disable_user(session, username=name)
+
+    account = in_session(_LABEL, Settings(), work)
+    typer.echo(f"usuario {account.username} deshabilitado")
+
+
+@users_app.command("reset")
+def reset(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the new password from standard input.")
+    ] = False,
+    totp: Annotated[bool, typer.Option("--totp", help="Enrol a new TOTP second factor.")] = False,
+) -> None:
+    """New password (one-time unless --password-stdin), lockout lifted, account enabled, sessions ended."""
+    password = _read_password() if password_stdin else None
+
+    async def work(session: AsyncSession) -> NewCredentials:
+        return await accounts_service.reset_user(session, username=name, password=password, totp=totp)
+
+    creds = in_session(_LABEL, Settings(), work)
+    typer.echo(f"usuario {creds.account.username} restablecido")
+    _show(creds)

@@ -1,0 +1,11 @@
+"""The ``/app`` surface: every page router, composed under one prefix. Mounted by the app factory."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from interop.web import oidc, signin
+
+router = APIRouter(prefix="/app", include_in_schema=False)
+for _module in (signin, oidc):
+    router.include_router(_module.router)

@@ -1,0 +1,1 @@
+/* Keyboard shortcuts of the review page (see reviews.html); no inline script (Content-Security-Policy). */
