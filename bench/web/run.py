@@ -330,17 +330,17 @@ async def _measure(
     pairs = [
         (
             "unit: worklist",
-            ("unit", "/app/worklist"),
+            ("unit", "/app/units"),
             (
                 api_clinic,
                 f"/fhir/Task?owner={unit}&status=requested,accepted,in-progress&_count=200"
                 "&_include=Task:focus",
             ),
         ),
-        ("unit: referral page", ("unit", f"/app/worklist/{task_id}"), (api_clinic, f"/fhir/Task/{task_id}")),
+        ("unit: referral page", ("unit", f"/app/units/{task_id}"), (api_clinic, f"/fhir/Task/{task_id}")),
         (
             "unit: referral sheet PDF",
-            ("unit", f"/app/worklist/{task_id}/sheet.pdf"),
+            ("unit", f"/app/units/{task_id}/sheet.pdf"),
             (api_clinic, f"/fhir/Task/{task_id}"),
         ),
         (

@@ -84,6 +84,5 @@ async def dashboard_csv(
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="tablero-{table}.csv"',
-            "Cache-Control": "no-store",
         },
     )

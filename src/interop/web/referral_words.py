@@ -7,8 +7,6 @@ from interop.web import messages
 from interop.web.outcomes import OUTCOMES, REJECT_REASONS
 
 ES_MX: dict[str, str] = {
-    "nav.worklist": "Referencias de mi unidad",
-    "nav.dashboard": "Tablero del programa",
     "yes": "Sí",
     "no": "No",
     "priority.stat": "Inmediata",
@@ -140,8 +138,6 @@ ES_MX: dict[str, str] = {
 }
 
 EN: dict[str, str] = {
-    "nav.worklist": "My unit's referrals",
-    "nav.dashboard": "Programme dashboard",
     "yes": "Yes",
     "no": "No",
     "priority.stat": "Immediate",

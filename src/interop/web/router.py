@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from interop.web import oidc, signin
+from interop.web import dashboard, oidc, signin, worklist
 
 router = APIRouter(prefix="/app", include_in_schema=False)
-for _module in (signin, oidc):
+for _module in (signin, oidc, worklist, dashboard):
     router.include_router(_module.router)

@@ -1,4 +1,4 @@
-"""The unit worklist (``/app/worklist``): a unit's staff see their units' pending referrals, open one,
+"""The unit worklist (``/app/units``): a unit's staff see their units' pending referrals, open one,
 accept / reject with a reason / complete with an outcome, and print its referral sheet.
 
 Answers go through ``referral.service.update_task`` with the person's context — the function the FHIR
@@ -43,7 +43,7 @@ def age_label(hours: float) -> tuple[str, dict[str, int]]:
     return "worklist.days", {"n": int(hours // 24)}
 
 
-@router.get("/worklist", name="worklist")
+@router.get("/units", name="worklist")
 async def worklist_page(request: Request, session: SessionDep, person: UnitStaff) -> Response:
     scope = await referral_service.scope_for(session, person.ctx)
     work = await referral_service.list_worklist(session, person.ctx, scope=scope, now=datetime.now(UTC))
@@ -85,12 +85,12 @@ async def _sheet_page(
     )
 
 
-@router.get("/worklist/{task_id}", name="worklist-referral")
+@router.get("/units/{task_id}", name="worklist-referral")
 async def referral_page(task_id: str, request: Request, session: SessionDep, person: UnitStaff) -> Response:
     return await _sheet_page(request, session, person, _task_id(task_id))
 
 
-@router.get("/worklist/{task_id}/sheet.pdf", name="worklist-sheet")
+@router.get("/units/{task_id}/sheet.pdf", name="worklist-sheet")
 async def referral_sheet_pdf(
     task_id: str, request: Request, session: SessionDep, person: UnitStaff
 ) -> Response:
@@ -103,7 +103,6 @@ async def referral_sheet_pdf(
         media_type="application/pdf",
         headers={
             "Content-Disposition": f'inline; filename="hoja-referencia-{sheet.task_id}.pdf"',
-            "Cache-Control": "no-store",
         },
     )
 
@@ -133,7 +132,7 @@ async def _apply(
         return await _sheet_page(
             request, session, person, task_id, status_code=409, problem="referral.illegal"
         )
-    return RedirectResponse(f"/app/worklist/{task_id}?done={done}", status_code=303)
+    return RedirectResponse(f"/app/units/{task_id}?done={done}", status_code=303)
 
 
 async def _current_status(session: SessionDep, person: Person, task_id: uuid.UUID) -> str:
@@ -142,7 +141,7 @@ async def _current_status(session: SessionDep, person: Person, task_id: uuid.UUI
     return str(task["status"])
 
 
-@router.post("/worklist/{task_id}/accept", name="worklist-accept")
+@router.post("/units/{task_id}/accept", name="worklist-accept")
 async def accept(
     task_id: str,
     request: Request,
@@ -153,7 +152,7 @@ async def accept(
     return await _apply(request, session, person, _task_id(task_id), version, outcomes.accept(), "accepted")
 
 
-@router.post("/worklist/{task_id}/reject", name="worklist-reject")
+@router.post("/units/{task_id}/reject", name="worklist-reject")
 async def reject(
     task_id: str,
     request: Request,
@@ -173,7 +172,7 @@ async def reject(
     return await _apply(request, session, person, tid, version, changes, "rejected")
 
 
-@router.post("/worklist/{task_id}/complete", name="worklist-complete")
+@router.post("/units/{task_id}/complete", name="worklist-complete")
 async def complete(
     task_id: str,
     request: Request,

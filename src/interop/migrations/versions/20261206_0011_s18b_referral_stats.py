@@ -1,7 +1,7 @@
 """indexes for the programme dashboard's aggregates
 
 Revision ID: 0011_s18b_referral_stats
-Revises: 0010_audit_merkle
+Revises: 0011_s18a_accounts (chained after s18a in this branch; the lead re-chains at merge)
 
 Referral figures are grouped by the entidad of the unit (the first two letters of its CLUES) and status;
 the ageing reads only the unanswered (``requested``) Tasks. Both are served from an index alone.
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0011_s18b_referral_stats"
-down_revision: str | None = "0010_audit_merkle"
+down_revision: str | None = "0011_s18a_accounts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
