@@ -97,7 +97,7 @@ async def test_reject_with_a_reason_reroutes_to_the_next_unit(
     nxt = await client.get(f"/fhir/Task?owner={B}", headers=auth_headers("clinic", clues=[B]))
     assert [e["resource"]["status"] for e in nxt.json()["entry"]] == ["requested"]
     # The rejected referral has left the unit's worklist.
-    assert f"/app/units/{task}\"" not in (await client.get("/app/units")).text
+    assert f'/app/units/{task}"' not in (await client.get("/app/units")).text
 
 
 async def test_another_units_referral_is_not_found_and_shows_nothing_of_it(
@@ -168,9 +168,7 @@ async def test_the_referral_sheet_is_a_pdf_of_the_units_referral(
     assert "no-store" in r.headers["cache-control"]  # personal data: never cached
 
 
-async def test_other_roles_cannot_open_the_worklist(
-    client: httpx.AsyncClient, make_user: MakeUser
-) -> None:
+async def test_other_roles_cannot_open_the_worklist(client: httpx.AsyncClient, make_user: MakeUser) -> None:
     await make_user("rev", "reviewer")
     await sign_in(client, "rev")
     assert (await client.get("/app/units")).status_code == 403

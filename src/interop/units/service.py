@@ -225,4 +225,4 @@ async def names_of(session: AsyncSession, *, codes: Sequence[str]) -> dict[str, 
     if not wanted:
         return {}
     rows = await session.execute(select(Unit.clues, Unit.nombre).where(Unit.clues.in_(wanted)))
-    return dict(rows.tuples().all())
+    return {str(clues): str(nombre) for clues, nombre in rows.all()}
