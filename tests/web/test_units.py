@@ -172,3 +172,19 @@ async def test_other_roles_cannot_open_the_worklist(client: httpx.AsyncClient, m
     await make_user("rev", "reviewer")
     await sign_in(client, "rev")
     assert (await client.get("/app/units")).status_code == 403
+
+
+async def test_pages_send_one_content_security_policy_that_lets_their_stylesheet_load(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    """Browsers enforce every CSP header: the API's ``default-src 'none'`` beside the page's own blocked the
+    stylesheet, and the pages showed unstyled (seen on the screenshots)."""
+    await make_user("enf.a", "unit_staff", clues=[A])
+    await sign_in(client, "enf.a")
+    r = await client.get("/app/units")
+    policies = r.headers.get_list("content-security-policy")
+    assert len(policies) == 1
+    assert "style-src 'self'" in policies[0]
+    assert r.headers.get_list("cache-control") == ["no-store"]
+    api = await client.get("/healthz")
+    assert api.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"

@@ -98,7 +98,10 @@ class RequestContextMiddleware:
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
                 headers.append((b"traceparent", f"00-{trace_id}-{span_id}-01".encode()))
-                headers.extend(SECURITY_HEADERS)
+                # A default only: a response that sets its own (the pages' CSP allows their stylesheet)
+                # keeps it, since a browser enforces every CSP header it gets, the strictest winning.
+                present = {name.lower() for name, _ in headers}
+                headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
                 message["headers"] = headers
             await send(message)
 
