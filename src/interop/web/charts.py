@@ -16,7 +16,7 @@ from html import escape
 PALETTE = ("#0072B2", "#E69F00", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#000000")
 
 _ROW_H = 22
-_LABEL_W = 150
+_LABEL_W = 175
 _BAR_W = 300
 _VALUE_W = 60
 
@@ -39,7 +39,7 @@ def _svg_open(chart_id: str, title: str, desc: str, height: int) -> str:
 
 
 def _label(y: int, text: str) -> str:
-    shown = text if len(text) <= 22 else text[:21] + "…"
+    shown = text if len(text) <= 26 else text[:25] + "…"
     return (
         f'<text x="{_LABEL_W - 6}" y="{y + _ROW_H / 2 + 4:.0f}" text-anchor="end" font-size="12" '
         f'fill="#1a1a1a">{escape(shown)}</text>'
@@ -79,15 +79,26 @@ def stacked_bar_chart(
         inner = ", ".join(f"{s.label} {v:,.0f}" for s, v in zip(series, values, strict=True))
         desc_rows.append(f"{label}: {inner}")
     desc = "; ".join(desc_rows) or "sin datos"
-    legend_h = _ROW_H
+    width = _LABEL_W + _BAR_W + _VALUE_W
+    # The legend wraps onto as many lines as it needs (seven statuses do not fit on one at this width).
+    legend: list[tuple[float, int, Series]] = []
+    x, line = 0.0, 0
+    for s in series:
+        item_w = 24 + 7 * len(s.label)
+        if x > 0 and x + item_w > width:
+            x, line = 0.0, line + 1
+        legend.append((x, line, s))
+        x += item_w
+    legend_h = (line + 1) * _ROW_H
     height = legend_h + max(1, len(rows)) * _ROW_H + 4
     top = max((sum(v) for _, v in rows), default=0) or 1
     parts = [_svg_open(chart_id, title, desc, height)]
-    x = float(_LABEL_W)
-    for s in series:
-        parts.append(f'<rect x="{x:.0f}" y="5" width="12" height="12" fill="{s.colour}"/>')
-        parts.append(f'<text x="{x + 16:.0f}" y="15" font-size="12" fill="#1a1a1a">{escape(s.label)}</text>')
-        x += 24 + 7 * len(s.label)
+    for lx, ln, s in legend:
+        y = ln * _ROW_H
+        parts.append(f'<rect x="{lx:.0f}" y="{y + 5}" width="12" height="12" fill="{s.colour}"/>')
+        parts.append(
+            f'<text x="{lx + 16:.0f}" y="{y + 15}" font-size="12" fill="#1a1a1a">{escape(s.label)}</text>'
+        )
     for i, (label, values) in enumerate(rows):
         y = legend_h + i * _ROW_H + 2
         parts.append(_label(y, label))
