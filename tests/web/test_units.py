@@ -188,3 +188,14 @@ async def test_pages_send_one_content_security_policy_that_lets_their_stylesheet
     assert r.headers.get_list("cache-control") == ["no-store"]
     api = await client.get("/healthz")
     assert api.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
+
+
+async def test_staff_bound_to_the_units_old_ssa_code_see_its_referrals(
+    client: httpx.AsyncClient, session: AsyncSession, auth_headers: Headers, make_user: MakeUser
+) -> None:
+    await add_unit(session, A, lat=19.4330, lon=-99.1330, clues_anterior="DFSSA000111")
+    task = await _post_visit(client, auth_headers, "V-SSA")
+    await make_user("enf.ssa", "unit_staff", clues=["DFSSA000111"])
+    await sign_in(client, "enf.ssa")
+    assert f"/app/units/{task}" in (await client.get("/app/units")).text
+    assert (await _form(client, task, "accept")).status_code == 303
