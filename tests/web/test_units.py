@@ -199,3 +199,28 @@ async def test_staff_bound_to_the_units_old_ssa_code_see_its_referrals(
     await sign_in(client, "enf.ssa")
     assert f"/app/units/{task}" in (await client.get("/app/units")).text
     assert (await _form(client, task, "accept")).status_code == 303
+
+
+async def test_the_worklist_pages_through_pending_referrals_most_urgent_first(
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    auth_headers: Headers,
+    make_user: MakeUser,
+    monkeypatch: Any,
+) -> None:
+    from interop.referral import worklist
+
+    monkeypatch.setattr(worklist, "WORKLIST_PAGE", 2)
+    await _units(session)
+    routine = [await _post_visit(client, auth_headers, f"V-P{n}") for n in range(2)]
+    urgent = await _post_visit(client, auth_headers, "V-PU", urgency="urgent")
+    await make_user("enf.a", "unit_staff", clues=[A])
+    await sign_in(client, "enf.a")
+    first = (await client.get("/app/units")).text
+    assert "página 1 de 2" in first
+    tasks_shown = re.findall(r'href="/app/units/([0-9a-f-]{36})"', first)
+    assert tasks_shown == [urgent, routine[0]]  # urgent first, then the oldest
+    second = (await client.get("/app/units?page=2")).text
+    assert re.findall(r'href="/app/units/([0-9a-f-]{36})"', second) == [routine[1]]
+    assert 'href="/app/units?page=1"' in second
+    assert (await client.get("/app/units?page=0")).status_code == 422

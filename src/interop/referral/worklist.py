@@ -26,7 +26,9 @@ from interop.referral.queries import Scope, _patient_views, _task_visible
 
 PENDING = ("requested", "accepted", "in-progress")
 PRIORITY_RANK = {"stat": 0, "asap": 1, "urgent": 2, "routine": 3}
-WORKLIST_LIMIT = 200
+# A page a person reads on a phone: the most urgent and oldest first, the rest on the next pages.
+WORKLIST_PAGE = 50
+WORKLIST_MAX_PAGES = 200
 # A finding that keeps the person at home: the visit recorded a disability (the PCD programme's people,
 # and older adults the health worker found unable to travel). The visit contract has no explicit flag.
 HOME_BOUND_CODES = frozenset({"disability"})
@@ -51,7 +53,9 @@ class WorkItem:
 @dataclass(frozen=True)
 class Worklist:
     items: list[WorkItem]
-    total: int  # pending Tasks of the units, of which ``items`` are the first ``WORKLIST_LIMIT``
+    total: int  # pending Tasks of the units, of which ``items`` are page ``page``
+    page: int = 1
+    pages: int = 1
 
 
 @dataclass(frozen=True)
@@ -120,11 +124,13 @@ def _name(view: dict[str, Any] | None) -> str:
 
 
 async def list_worklist(
-    session: AsyncSession, ctx: RequestContext, *, scope: Scope, now: datetime
+    session: AsyncSession, ctx: RequestContext, *, scope: Scope, now: datetime, page: int = 1
 ) -> Worklist:
-    """The units' pending Tasks: most urgent priority first, then the oldest."""
+    """One page (``WORKLIST_PAGE``) of the units' pending Tasks: most urgent priority first, then the
+    oldest. Only the Tasks shown are read in full and audited."""
     if scope.clues is not None and not scope.clues:
         return Worklist(items=[], total=0)
+    page = min(max(page, 1), WORKLIST_MAX_PAGES)
     rank = case(
         *((ReferralTask.priority == p, r) for p, r in PRIORITY_RANK.items()), else_=len(PRIORITY_RANK)
     )
@@ -144,11 +150,12 @@ async def list_worklist(
         .join(Referral, Referral.id == ReferralTask.referral_id)
         .where(*where)
         .order_by(rank, ReferralTask.authored_on, ReferralTask.id)
-        .limit(WORKLIST_LIMIT)
+        .offset((page - 1) * WORKLIST_PAGE)
+        .limit(WORKLIST_PAGE)
     )
     rows = (await session.execute(stmt)).all()
-    total = len(rows)
-    if total == WORKLIST_LIMIT:
+    total = (page - 1) * WORKLIST_PAGE + len(rows)
+    if len(rows) == WORKLIST_PAGE or page > 1:
         count = select(func.count()).select_from(ReferralTask).where(*where)
         total = int((await session.execute(count)).scalar_one())
     views = await _patient_views(session, [r.patient_id for r in rows])
@@ -180,7 +187,7 @@ async def list_worklist(
         patients=sorted({f"Patient/{r.patient_id}" for r in rows}),
         query="status=requested,accepted,in-progress",
     )
-    return Worklist(items=items, total=total)
+    return Worklist(items=items, total=total, page=page, pages=max(1, -(-total // WORKLIST_PAGE)))
 
 
 async def get_sheet(

@@ -13,7 +13,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from interop.api.deps import SessionDep
@@ -44,9 +44,16 @@ def age_label(hours: float) -> tuple[str, dict[str, int]]:
 
 
 @router.get("/units", name="worklist")
-async def worklist_page(request: Request, session: SessionDep, person: UnitStaff) -> Response:
+async def worklist_page(
+    request: Request,
+    session: SessionDep,
+    person: UnitStaff,
+    page: Annotated[int, Query(ge=1, le=200)] = 1,
+) -> Response:
     scope = await referral_service.scope_for(session, person.ctx)
-    work = await referral_service.list_worklist(session, person.ctx, scope=scope, now=datetime.now(UTC))
+    work = await referral_service.list_worklist(
+        session, person.ctx, scope=scope, now=datetime.now(UTC), page=page
+    )
     units = ", ".join(sorted(person.account.clues)) or "-"
     return render(
         request,
