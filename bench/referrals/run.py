@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import sys
 import uuid
 from collections import Counter
@@ -94,12 +95,48 @@ RAW_PULL = (
 # Main ---------------------------------------------------------------------------------------------------
 
 
+def with_repeats(bodies: list[dict[str, Any]], rate: float, *, seed: int) -> list[dict[str, Any]]:
+    """Make ``rate`` of the visits repeat visits: the same person, findings and urgency as an earlier
+    visit (a new visit id), as when a health worker goes back to a house."""
+    if rate <= 0:
+        return bodies
+    rng = random.Random(seed)
+    out: list[dict[str, Any]] = []
+    for body in bodies:
+        if out and rng.random() < rate:
+            earlier = rng.choice(out)
+            body = {**earlier, "visit_id": body["visit_id"]}
+        out.append(body)
+    return out
+
+
+def person_need(body: dict[str, Any]) -> tuple[str, str, str]:
+    """(person, what is asked, CIE-10 category): the key of one open referral (issue 16, item 3)."""
+    person = body["person"]
+    who = person.get("roll_record_id") or person.get("curp") or repr(sorted(person.items()))
+    asked = body.get("care_requested") or "consulta-primer-nivel"
+    conditions = body.get("findings", {}).get("conditions") or [{"code": ""}]
+    return who, asked, conditions[0]["code"].replace(".", "")[:3]
+
+
+async def referral_counts(pool: asyncpg.Pool, posted: list[dict[str, Any]]) -> dict[str, int]:
+    """Visits posted, distinct person-needs among them, and the referrals the service holds open."""
+    open_referrals = await pool.fetchval(
+        "SELECT count(*) FROM referral WHERE status IN ('active', 'on-hold', 'draft')"
+    )
+    return {
+        "visits_posted": len(posted),
+        "distinct_person_needs": len({person_need(b) for b in posted}),
+        "open_referrals": int(open_referrals or 0),
+    }
+
+
 async def bench(args: argparse.Namespace) -> dict[str, Any]:
     async with loaded_stack(args.people, extra_env={"INTEROP_WORKERS": str(args.workers)}) as stack:
         synth, database_url, base = stack.synth, stack.database_url, stack.base
         b_token = stack.token("bench-bienestar", "bienestar")
         n_bodies = int(args.duration * 1200) + 2000
-        bodies = visit_bodies(synth, n_bodies, seed=3, tag="B")
+        bodies = with_repeats(visit_bodies(synth, n_bodies, seed=3, tag="B"), args.repeat_rate, seed=3)
         results: dict[str, Any] = {
             "people": args.people,
             "duration_s": args.duration,
@@ -116,9 +153,13 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             statuses: Counter[str | int] = Counter()
             rules: Counter[str] = Counter()
 
+            posted: set[int] = set()
+
             async def post(i: int) -> bool:
                 try:
                     async with http.post("/v1/visits", json=bodies[i % len(bodies)], headers=bh) as r:
+                        if r.status in (200, 201):
+                            posted.add(i % len(bodies))
                         if r.status == 201:
                             out = await r.json()
                             grades[out["match"]["grade"]] += 1
@@ -143,15 +184,23 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
             )
             results["post_closed"]["cpu"] = cpu_per_request(before, stack.cpu(), len(lat))
             print(f"  CPU per post: {results['post_closed']['cpu']}", flush=True)
+            print(f"  {results['post_closed']['per_s']}/s", flush=True)
             cursor = used + 1 + len(lat)
-            lat, el, err = await open_loop(post, rate=args.post_rate, duration=args.duration, start=cursor)
-            results["post_open"] = summary(f"POST /v1/visits open-loop {args.post_rate:.0f}/s", lat, el, err)
-            cursor += len(lat)
-            lat, el, err = await open_loop(post, rate=args.post_sustain, duration=args.duration, start=cursor)
-            results["post_sustain"] = summary(
-                f"POST /v1/visits open-loop {args.post_sustain:.0f}/s", lat, el, err
-            )
-            cursor += len(lat)
+            if not args.posts_only:
+                lat, el, err = await open_loop(
+                    post, rate=args.post_rate, duration=args.duration, start=cursor
+                )
+                results["post_open"] = summary(
+                    f"POST /v1/visits open-loop {args.post_rate:.0f}/s", lat, el, err
+                )
+                cursor += len(lat)
+                lat, el, err = await open_loop(
+                    post, rate=args.post_sustain, duration=args.duration, start=cursor
+                )
+                results["post_sustain"] = summary(
+                    f"POST /v1/visits open-loop {args.post_sustain:.0f}/s", lat, el, err
+                )
+                cursor += len(lat)
             results["match_grades"] = dict(grades)
             results["post_failures"] = {str(k): v for k, v in statuses.items()}
             results["routing_rules"] = dict(rules)
@@ -160,6 +209,12 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                 database_url.replace("+asyncpg", ""), min_size=4, max_size=args.concurrency
             )
             assert pool is not None
+            results["referrals"] = await referral_counts(pool, [bodies[i] for i in sorted(posted)])
+            print(f"  referrals: {results['referrals']}", flush=True)
+            if args.posts_only:
+                await pool.close()
+                results["load_average_after"] = os.getloadavg()
+                return results
             busiest = await pool.fetchval(
                 "SELECT owner_clues FROM referral_task WHERE status = 'requested' GROUP BY owner_clues "
                 "ORDER BY count(*) DESC LIMIT 1"
@@ -257,6 +312,9 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=5000)
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--repeat-rate", type=float, default=0.0, help="Share of visits that are repeats.")
+    parser.add_argument("--posts-only", action="store_true", help="Stop after the closed-loop posts.")
+    parser.add_argument("--out", default="last_run.json", help="Results file, beside this script.")
     parser.add_argument("--workers", type=int, default=1, help="API processes (`interop serve --workers`).")
     parser.add_argument("--post-rate", type=float, default=300.0)
     parser.add_argument("--pull-rate", type=float, default=500.0)
@@ -264,8 +322,9 @@ def main() -> None:
     parser.add_argument("--pull-sustain", type=float, default=15.0, help="A rate this machine can sustain.")
     args = parser.parse_args()
     results = asyncio.run(bench(args))
-    (HERE / "last_run.json").write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results["ratios"]), json.dumps(results["targets"]))
+    (HERE / args.out).write_text(json.dumps(results, indent=2) + "\n")
+    if not args.posts_only:
+        print(json.dumps(results["ratios"]), json.dumps(results["targets"]))
 
 
 if __name__ == "__main__":

@@ -99,6 +99,16 @@ class Settings(BaseSettings):
         description="Values one search parameter may carry (repeats and comma-separated values counted).",
     )
 
+    # Referrals: how long a unit may leave a Task unanswered (requested) before the referral is escalated.
+    referral_answer_hours: dict[str, float] = Field(
+        default={"routine": 72.0, "urgent": 24.0, "asap": 4.0, "stat": 1.0},
+        description="Hours a Task may stay requested, by priority, before its referral goes on the "
+        'escalation list (JSON, e.g. {"routine": 72, "urgent": 24, "asap": 4, "stat": 1}).',
+    )
+    referral_escalation_sweep_s: float = Field(
+        default=300.0, gt=0, description="How often the job worker looks for unanswered referrals."
+    )
+
     # Matching thresholds (match probability).
     match_auto_threshold: float = 0.99
     match_review_threshold: float = 0.5
@@ -160,14 +170,6 @@ class Settings(BaseSettings):
         ge=0,
         description="Free space the data folder's file system must keep: an upload that would leave less "
         "is refused with 507 (before PostgreSQL, on the same disk, runs out).",
-    )
-
-    # s18b: escalation time per referral priority, for the dashboard's ageing (s16's escalation settings
-    # should replace it at merge).
-    referral_escalation_hours: dict[str, float] = Field(
-        default_factory=lambda: {"stat": 4.0, "asap": 24.0, "urgent": 72.0, "routine": 168.0},
-        description="Hours a unit has to answer a referral of each priority before it is escalated "
-        '(JSON, e.g. {"stat": 4, "asap": 24, "urgent": 72, "routine": 168}).',
     )
 
     # Identifier systems (DESIGN.md).

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.pool import QueuePool
 
 import interop
@@ -31,6 +32,18 @@ from interop.referral import service as referral_service
 from interop.web.router import router as web_router
 
 log = logging.getLogger(__name__)
+
+
+async def _seed_escalation_sweep(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """The job worker's self-renewing sweep of unanswered referrals starts with the first worker."""
+    try:
+        async with sessionmaker() as session:
+            await referral_service.ensure_escalation_sweep(session)
+            await session.commit()
+    except Exception as exc:  # an unreachable database at start-up: the next start seeds it
+        if not is_unreachable(exc):
+            raise
+        log.warning("escalation sweep not queued: database unreachable")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -64,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     queue = await job_service.queue_stats(session)
                     chain_length = await audit_service.chain_length(session)
                     failed = await referral_service.count_failed_notifications(session)
+                    referral_lists = await referral_service.list_counts(session)
                     progress = await job_service.running_progress(session)
                     merge_delay = await audit_sequencer.pending_age_seconds(session)
             except Exception as exc:
@@ -78,12 +92,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 failed_notifications=failed,
                 progress=progress,
                 audit_merge_delay=merge_delay,
+                referral_lists=referral_lists,
             )
 
         app.state.render_metrics = render_metrics
         stop = asyncio.Event()
         worker_task: asyncio.Task[None] | None = None
         if settings.run_worker:
+            await _seed_escalation_sweep(sessionmaker)
             worker = Worker(settings, sessionmaker, outage=outage)
             app.state.worker = worker
             worker_task = asyncio.create_task(worker.run_forever(stop), name="interop-worker")

@@ -32,6 +32,7 @@ PUBLIC_PATHS = {
     "/readyz": "readiness probe",
     "/metrics": "Prometheus scrape (no identifiers)",
     "/fhir/metadata": "FHIR CapabilityStatement is public by the spec",
+    "/fhir/CodeSystem/resultado-referencia": "a published vocabulary (codes and displays, no personal data)",
     "/auth/token": "the token endpoint authenticates clients itself",
     "/.well-known/jwks.json": "public keys",
     "/.well-known/smart-configuration": "SMART discovery",

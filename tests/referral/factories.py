@@ -93,6 +93,8 @@ async def add_registry_patient(
 
 def visit_body(visit_id: str, **overrides: Any) -> dict[str, Any]:
     person: dict[str, Any] = {
+        # Each visit its own person unless a test says otherwise: one open referral per person and need.
+        "roll_record_id": f"R-{visit_id}",
         "nombre": "ROSA MARIA",
         "primer_apellido": "PEREZ",
         "segundo_apellido": "LOPEZ",

@@ -57,12 +57,15 @@ async def test_registry_unit_rule_and_its_fallbacks(
     await add_unit(session, NEAR, lat=19.4330, lon=-99.1330, nivel=1)
     await add_unit(session, HOSP, lat=19.4400, lon=-99.1330, nivel=2)
 
-    def visit(visit_id: str, urgency: str = "routine") -> dict[str, object]:
+    def visit(visit_id: str, urgency: str = "routine", asked: str | None = None) -> dict[str, object]:
+        # Each visit asks for other care (another need), so each opens its own referral and is routed.
+        asked = asked or ("urgencias" if urgency in ("asap", "stat") else "consulta-primer-nivel")
         return {
             "visit_id": visit_id,
             "visit_date": "2026-11-20",
             "health_worker_id": "PROM-1",
             "urgency": urgency,
+            "care_requested": asked,
             "person": {
                 "curp": person.curp,
                 "nombre": person.nombre,
@@ -101,6 +104,6 @@ async def test_registry_unit_rule_and_its_fallbacks(
 
     await session.execute(text("UPDATE unit SET operating = false WHERE clues = :c"), {"c": HOME})
     await session.commit()
-    closed = (await client.post("/v1/visits", json=visit("RV-3"), headers=h)).json()
+    closed = (await client.post("/v1/visits", json=visit("RV-3", asked="laboratorio"), headers=h)).json()
     assert closed["unit"]["clues"] == NEAR
     assert closed["routing"]["rule"] == "nearest-from-coordinates"

@@ -67,7 +67,8 @@ def test_statuses_outside_machine_unknown(new: str) -> None:
 
 def test_machine_shape_and_effects() -> None:
     assert {k.value for k in FINAL} == {"rejected", "cancelled", "completed", "failed"}
-    assert sum(len(v) for v in TRANSITIONS.values()) == len(LEGAL) + 1  # requested → cancelled: service
+    # requested, accepted and in-progress → cancelled: the service's, when Bienestar withdraws the referral
+    assert sum(len(v) for v in TRANSITIONS.values()) == len(LEGAL) + 3
     assert service_request_status(TaskStatus.COMPLETED) == "completed"
     assert service_request_status(TaskStatus.CANCELLED) == "revoked"
     assert service_request_status(TaskStatus.ACCEPTED) is None

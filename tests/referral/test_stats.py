@@ -109,8 +109,8 @@ async def test_ageing_against_the_escalation_time_of_each_priority(
 ) -> None:
     tasks = await _world(client, session, auth_headers)
     now = datetime.now(UTC)
-    # Routine escalates after 168 h by default: df3 is 200 h old (overdue), df0's new Task 100 h (due soon);
-    # oc0 is urgent (72 h) and 10 h old (on time).
+    # Routine escalates after 72 h by default: df3 is 200 h old (overdue), df0's new Task 50 h (due soon);
+    # oc0 is urgent (24 h) and 10 h old (on time).
     ages = {tasks["df3"]: 200, tasks["oc0"]: 10}
     for task_id, hours in ages.items():
         await session.execute(
@@ -121,7 +121,7 @@ async def test_ageing_against_the_escalation_time_of_each_priority(
     await session.execute(
         update(ReferralTask)
         .where(ReferralTask.owner_clues == DF2, ReferralTask.status == "requested")
-        .values(authored_on=now - timedelta(hours=100))
+        .values(authored_on=now - timedelta(hours=50))
     )
     await session.commit()
     r = await client.get("/v1/referral-stats", headers=auth_headers("admin"))
@@ -129,7 +129,7 @@ async def test_ageing_against_the_escalation_time_of_each_priority(
     assert set(ageing) == {("DF", "routine"), ("OC", "urgent")}
     df = ageing[("DF", "routine")]
     assert (df["on_time"], df["due_soon"], df["overdue"]) == (0, 1, 1)
-    assert df["escalation_hours"] == 168.0
+    assert df["escalation_hours"] == 72.0
     assert 199.9 <= df["oldest_hours"] <= 201
     oc = ageing[("OC", "urgent")]
     assert (oc["on_time"], oc["due_soon"], oc["overdue"]) == (1, 0, 0)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from tests.referral.factories import add_unit, visit_body
 
-from interop.referral.models import ProvisionalPatient, Referral, ReferralTask
+from interop.referral.models import ReferralTask
 
 Headers = Callable[..., dict[str, str]]
 
@@ -90,21 +90,6 @@ async def test_stat_needs_a_hospital(
         "/v1/visits", json=visit_body("V-0004", urgency="urgent"), headers=auth_headers("bienestar")
     )
     assert urgent.json()["unit"]["clues"] == "DFIMB000001"  # urgent → level 1 (documented)
-
-
-async def test_unroutable_visit_is_422_and_creates_nothing(
-    client: httpx.AsyncClient, session: AsyncSession, auth_headers: Headers
-) -> None:
-    await _units(session)
-    body = visit_body(
-        "V-0005",
-        person={"latitud": None, "longitud": None, "entidad": "OC", "municipio": None, "localidad": None},
-    )
-    resp = await client.post("/v1/visits", json=body, headers=auth_headers("bienestar"))
-    assert resp.status_code == 422
-    assert resp.json()["error"]["code"] == "unroutable"
-    assert (await session.execute(select(func.count()).select_from(Referral))).scalar_one() == 0
-    assert (await session.execute(select(func.count()).select_from(ProvisionalPatient))).scalar_one() == 0
 
 
 async def test_follow_up_shows_state_unit_and_history(

@@ -239,3 +239,46 @@ async def test_nearest_operating_equals_a_scan_of_every_unit(session: AsyncSessi
             )[:limit]
             assert [u.clues for u, _ in got] == [clues for _, clues in expected], (plat, plon, level)
             assert [round(km, 3) for _, km in got] == [round(km, 3) for km, _ in expected]
+
+
+async def test_inegi_keys_are_optional_and_place_a_locality_spelt_differently(
+    tmp_path: Path, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, session: AsyncSession
+) -> None:
+    header = (*UNIT_HEADER, "cve_mun", "cve_loc")
+    rows = [
+        [
+            "OCIMB000010",
+            "CS SAN JUAN",
+            "OC",
+            "SAN JUAN BAUTISTA",
+            "LA CAÑADA",
+            "1",
+            "17.1",
+            "-96.7",
+            "EN OPERACION",
+            "",
+            "15",
+            "1",
+        ],
+        ["OCIMB000011", "CS OTRO", "OC", "OTRO", "OTRO", "1", "17.5", "-96.2", "EN OPERACION", "", "x9", ""],
+    ]
+    summary = await import_file(
+        sessionmaker, settings, "units", write(tmp_path, "u.csv", csv_text(header, rows))
+    )
+    assert summary["stored"] == 2
+    unit = await units_service.get_unit(session, clues="OCIMB000010")
+    assert unit is not None
+    assert (unit.cve_mun, unit.cve_loc) == ("015", "0001")  # zero-padded as INEGI writes them
+    other = await units_service.get_unit(session, clues="OCIMB000011")
+    assert other is not None
+    assert other.cve_mun is None
+    assert {i["field"] for i in other.field_issues} == {"cve_mun"}
+    # By key, whatever the spelling; and by name folded for accents, case and spaces.
+    by_key = await units_service.locality_point(
+        session, entidad="OC", municipio="S. JUAN", localidad="CANADA", cve_mun="015", cve_loc="0001"
+    )
+    assert by_key == pytest.approx((17.1, -96.7))
+    by_name = await units_service.locality_point(
+        session, entidad="OC", municipio="san juan  bautista", localidad="la canada"
+    )
+    assert by_name == pytest.approx((17.1, -96.7))

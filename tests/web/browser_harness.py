@@ -31,7 +31,7 @@ def screenshot_dir() -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     folder = Path(chosen) if chosen else Path(tempfile.gettempdir()) / f"interop-screens-{stamp}"
     folder.mkdir(parents=True, exist_ok=True)
-    print(f"screenshots: {folder}")  # noqa: T201 - where the run put them
+    print(f"screenshots: {folder}")
     return folder
 
 

@@ -74,9 +74,11 @@ async def test_the_managers_page_shows_the_apis_numbers_for_their_entidad_only(
     order = ("requested", "accepted", "in_progress", "completed", "failed", "cancelled", "rejected")
     assert row[0] == "DF"
     assert [number(c) for c in row[1:8]] == [counts[s] for s in order]
-    assert counts["rejected"] == 1 and counts["completed"] == 1
+    assert counts["rejected"] == 1
+    assert counts["completed"] == 1
     held = re.search(r'data-key="held">([^<]+)<', page.text)
-    assert held and number(held.group(1)) == sum(counts.values()) - counts["rejected"]
+    assert held
+    assert number(held.group(1)) == sum(counts.values()) - counts["rejected"]
     units = table_rows(page.text, "unidades")
     assert {u[0] for u in units} == {u["clues"] for u in api["referrals"]["by_unit"]} == {DF1, DF2}
     # Nothing of Oaxaca, and no person: names, CURPs, visit ids never appear.
@@ -88,7 +90,8 @@ async def test_the_managers_page_shows_the_apis_numbers_for_their_entidad_only(
         page.text,
         re.S,
     )
-    assert svg and "DF" in svg.group(2)
+    assert svg
+    assert "DF" in svg.group(2)
 
 
 async def test_csv_downloads_hold_the_tables_rows_and_stay_in_the_entidad(
@@ -116,7 +119,8 @@ async def test_a_manager_of_a_quiet_entidad_sees_no_other_and_other_roles_no_pag
     await sign_in(client, "deleg.cs")
     page = await client.get("/app/dashboard")
     assert page.status_code == 200
-    assert DF1 not in page.text and OC1 not in page.text
+    assert DF1 not in page.text
+    assert OC1 not in page.text
     assert table_rows(page.text, "entidades") == []
     assert "Sin datos" in page.text
     staff = httpx.AsyncClient(transport=client._transport, base_url=str(client.base_url))

@@ -55,14 +55,21 @@ def test_stacked_chart_splits_each_row_and_writes_its_total() -> None:
     assert empty.find(f"{SVG}desc").text == "sin datos"
 
 
-def test_outcome_wiring_passes_through_in_progress_and_codes_the_result() -> None:
-    changes = outcomes.complete("accepted", "no-acudio", "se buscó dos veces")
-    assert [c.status for c in changes] == ["in-progress", "completed"]
-    done = changes[-1]
-    coding = done.output[0]["valueCodeableConcept"]["coding"][0]
-    assert coding == {"system": outcomes.OUTCOME_SYSTEM, "code": "no-acudio", "display": "No acudió"}
-    assert done.business_status == {"coding": [coding]}
-    assert [c.status for c in outcomes.complete("in-progress", "atendido", None)] == ["completed"]
+def test_outcome_wiring_passes_through_in_progress_and_fails_only_when_the_person_was_not_seen() -> None:
+    before, ending = outcomes.complete("accepted", "no-acudio", "se buscó dos veces")
+    assert [c.status for c in before] == ["in-progress"]
+    assert ending == outcomes.Completion(status="failed", outcome="no-acudio", note="se buscó dos veces")
+    before, ending = outcomes.complete("in-progress", "atendido-domicilio", None)
+    assert (before, ending.status) == ([], "completed")
+    assert set(outcomes.OUTCOMES) == {
+        "atendido",
+        "atendido-domicilio",
+        "no-acudio",
+        "no-localizado",
+        "fallecio",
+        "cambio-domicilio",
+        "referido-otra-unidad",
+    }
     with pytest.raises(outcomes.UnknownChoice):
         outcomes.complete("accepted", "inventado", None)
     with pytest.raises(outcomes.UnknownChoice):
@@ -103,7 +110,7 @@ def _sheet() -> referral_service.ReferralSheet:
         routing_reason="nearest",
         distance_km=3.2,
         status_reason=None,
-        output=[],
+        outcome=None,
     )
 
 

@@ -62,10 +62,12 @@ async def test_accept_and_complete_move_the_task_as_the_fhir_api_does(
     fhir = (await client.get(f"/fhir/Task/{task}", headers=auth_headers("clinic", clues=[A]))).json()
     assert fhir["status"] == "completed"
     assert fhir["meta"]["versionId"] == "4"  # requested → accepted → in-progress → completed
-    coding = fhir["output"][0]["valueCodeableConcept"]["coding"][0]
-    assert (coding["system"], coding["code"]) == (OUTCOME_SYSTEM, "atendido-domicilio")
     sr = (await client.get(f"/fhir/{fhir['focus']['reference']}", headers=auth_headers("admin"))).json()
     assert sr["status"] == "completed"
+    (outcome,) = [e for e in sr.get("extension", []) if e["url"].endswith("referral-outcome")]
+    coding = next(x for x in outcome["extension"] if x["url"] == "code")["valueCodeableConcept"]["coding"][0]
+    assert (coding["system"], coding["code"]) == (OUTCOME_SYSTEM, "atendido-domicilio")
+    assert "Atendido en el domicilio" in (await client.get(f"/app/units/{task}")).text
     agents = (
         await session.execute(
             text(

@@ -65,6 +65,7 @@ def render(
     progress: Iterable[tuple[str, int, Mapping[str, Any]]] = (),
     db_unreachable_s: float = 0.0,
     audit_merge_delay: float | None = None,
+    referral_lists: Mapping[str, int] | None = None,
 ) -> bytes:
     """The exposition text: this process's (or every worker's) counters plus the database's state (left
     out while the database is unreachable; ``interop_db_unreachable_seconds`` says for how long)."""
@@ -96,6 +97,16 @@ def render(
         Gauge(
             "interop_notification_failures", "Subscription deliveries that failed for good", registry=state
         ).set(failed_notifications)
+    if referral_lists is not None:
+        lists = Gauge(
+            "interop_referrals_listed",
+            "Active referrals on an operator's list: waiting-route, or escalated "
+            "(failed, unroutable, unanswered)",
+            ["list"],
+            registry=state,
+        )
+        for name in ("waiting-route", "failed", "unroutable", "unanswered"):
+            lists.labels(name).set(referral_lists.get(name, 0))
     running = Gauge(
         "interop_job_progress",
         "Progress counters of running jobs (imports, match runs)",

@@ -60,7 +60,17 @@ REST_SUBTYPES = frozenset(
 )
 # … and interop's own activities (CodeSystem ``INTEROP_SUBTYPE_SYSTEM``).
 INTEROP_SUBTYPES = frozenset(
-    {"import", "match-run", "decision", "login", "export", "verify", "checkpoint", "denied"}
+    {
+        "import",
+        "match-run",
+        "decision",
+        "decision-reversal",
+        "login",
+        "export",
+        "verify",
+        "checkpoint",
+        "denied",
+    }
 )
 SUBTYPES = REST_SUBTYPES | INTEROP_SUBTYPES
 

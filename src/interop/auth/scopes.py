@@ -25,9 +25,10 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
             "system/Visit.crs",
             "system/Bundle.c",
             "system/Patient.crs",
-            "system/ServiceRequest.rs",
+            "system/ServiceRequest.rsu",
             "system/Task.rs",
             "system/Organization.rs",
+            "system/Referral.rs",
             "system/Dashboard.r",  # the programme's figures (GET /v1/referral-stats): counts, no people
         }
     ),

@@ -27,12 +27,13 @@ from interop.fhir.patient import FATHERS, MOTHERS
 from interop.fhir.referral_resources import ICD10, LOINC
 from interop.fhir.responses import FhirResponse
 from interop.referral import service as referral_service
-from interop.referral.schemas import VisitCreate
+from interop.referral.schemas import VisitCreate, VisitResult
 
 router = APIRouter(tags=["fhir"])
 
 
 GEOLOCATION = "http://hl7.org/fhir/StructureDefinition/geolocation"
+CARE_REQUESTED = "https://www.gob.mx/bienestar/fhir/CodeSystem/atencion-solicitada"  # s17's CodeSystem
 SEX = {"male": "H", "female": "M", "other": "X"}
 
 
@@ -192,6 +193,9 @@ def visit_from_bundle(bundle: dict[str, Any], settings: Settings) -> VisitCreate
         "urgency": sr.get("priority") or "routine",
         "note": note,
     }
+    asked = _coding(sr.get("code"), CARE_REQUESTED)
+    if asked and asked.get("code"):
+        payload["care_requested"] = asked["code"]
     try:
         return VisitCreate.model_validate(payload)
     except ValidationError as exc:
@@ -229,16 +233,7 @@ async def transaction(
     for entry in bundle.get("entry") or []:
         kind = entry["resource"]["resourceType"]
         if kind == "ServiceRequest":
-            info = (
-                f"{r.task} owned by {r.unit.clues}; routing {r.routing.rule}: {r.routing.reason}; "
-                f"match grade {r.match.grade}"
-            )
-            resp = {
-                "status": status,
-                "location": f"{r.service_request}/_history/1",
-                "etag": 'W/"1"',
-                "outcome": operation_outcome(code="informational", diagnostics=info, severity="information"),
-            }
+            resp = _service_request_entry(r, status)
         elif kind == "Patient":
             resp = {"status": status, "location": r.match.patient}
         else:
@@ -247,13 +242,38 @@ async def transaction(
                 "outcome": operation_outcome(
                     code="informational",
                     severity="information",
-                    diagnostics=f"kept inside {r.service_request} (reasonCode / contained Observation)",
+                    diagnostics=f"kept inside {r.service_request or 'the visit'} "
+                    "(reasonCode / contained Observation)",
                 ),
             }
         entries.append({"response": resp})
     return FhirResponse(
         {"resourceType": "Bundle", "type": "transaction-response", "entry": entries}, status_code=200
     )
+
+
+def _service_request_entry(r: VisitResult, status: str) -> dict[str, Any]:
+    """The ServiceRequest's entry: created (version 1), added to the open referral of the same person
+    and need (its current version), or waiting to be routed."""
+    if r.service_request is None:
+        return {"status": status}
+    if r.unit is None or r.routing is None:
+        where = f"waiting to be routed ({r.routing.reason if r.routing else ''})"
+    else:
+        where = f"{r.task} owned by {r.unit.clues}; routing {r.routing.rule}: {r.routing.reason}"
+    if r.referral == "added":
+        where = f"added to the open referral of the same person and need; {where}"
+    info = f"{where}; match grade {r.match.grade}"
+    resp: dict[str, Any] = {
+        "status": status,
+        "outcome": operation_outcome(code="informational", diagnostics=info, severity="information"),
+    }
+    if r.referral == "added":
+        resp["location"] = r.service_request
+    else:
+        resp["location"] = f"{r.service_request}/_history/1"
+        resp["etag"] = 'W/"1"'
+    return resp
 
 
 def install(parent: APIRouter) -> None:

@@ -44,14 +44,25 @@ def patient_resource(p: dict[str, Any], settings: Settings) -> dict[str, Any]:
         "id": p["id"],
         "meta": {"versionId": str(p.get("version") or 1), "lastUpdated": _iso(p["updated_at"])},
     }
+    tags = []
     if p.get("provisional"):
-        res["meta"]["tag"] = [
+        tags.append(
+            {"system": TAG_SYSTEM, "code": "provisional", "display": "Creado en una visita domiciliaria"}
+        )
+    if p.get("under_review"):
+        tags.append(
+            {"system": TAG_SYSTEM, "code": "identity-under-review", "display": "Identidad en revisión"}
+        )
+    if p.get("known_pensioner"):
+        tags.append(
             {
                 "system": TAG_SYSTEM,
-                "code": "provisional",
-                "display": "Built from a home visit; identity under review",
+                "code": "known-pensioner",
+                "display": "Pensionado del padrón, sin expediente",
             }
-        ]
+        )
+    if tags:
+        res["meta"]["tag"] = tags
     identifiers = []
     if p.get("curp"):
         identifiers.append({"system": settings.system_curp, "value": p["curp"]})

@@ -26,6 +26,7 @@ from interop.fhir.referral_resources import service_request, task
 from interop.fhir.responses import FhirResponse
 from interop.referral import service as referral_service
 from interop.referral.errors import ReferralNotFound
+from interop.referral.outcomes import SYSTEM as OUTCOME_SYSTEM
 from interop.referral.queries import SearchQuery
 
 router = APIRouter(tags=["fhir"])
@@ -384,12 +385,28 @@ def change_from(body: dict[str, Any], current: dict[str, Any], task_id: str) -> 
     changed = sorted(k for k in fixed if given[k] is not None and given[k] != fixed[k])
     if changed:
         raise Invalid(f"these Task elements cannot be changed: {', '.join(changed)}")
+    code, note = reported_outcome(body)
     return referral_service.TaskChange(
         status=str(body.get("status")),
         business_status=body.get("businessStatus"),
         status_reason=body.get("statusReason"),
         output=body.get("output"),
+        outcome=code,
+        outcome_note=note,
     )
+
+
+def reported_outcome(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The contrarreferencia in a Task update: the ``output`` whose valueCodeableConcept is coded in the
+    ``resultado-referencia`` system, and the last ``note`` text."""
+    code = None
+    for out in body.get("output") or []:
+        concept = out.get("valueCodeableConcept") if isinstance(out, dict) else None
+        for coding in (concept or {}).get("coding") or []:
+            if isinstance(coding, dict) and coding.get("system") == OUTCOME_SYSTEM and coding.get("code"):
+                code = str(coding["code"])
+    notes = [n.get("text") for n in body.get("note") or [] if isinstance(n, dict) and n.get("text")]
+    return code, (str(notes[-1])[:2000] if notes and code else None)
 
 
 async def _update(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from interop.config import Settings
+from interop.referral.outcomes import SYSTEM as OUTCOME_SYSTEM
 
 SNOMED = "http://snomed.info/sct"
 ICD10 = "http://hl7.org/fhir/sid/icd-10"
@@ -81,6 +82,32 @@ def _observation(i: int, o: dict[str, Any], patient: str, when: str) -> dict[str
     return obs
 
 
+STATUS_REASON_EXTENSION = f"{EXT}status-reason"
+OUTCOME_EXTENSION = f"{EXT}referral-outcome"
+
+
+def outcome_extension(outcome: dict[str, Any]) -> dict[str, Any]:
+    """The unit's coded outcome (contrarreferencia), with its note and unit, as one extension."""
+    parts: list[dict[str, Any]] = [
+        {
+            "url": "code",
+            "valueCodeableConcept": {
+                "coding": [
+                    {"system": OUTCOME_SYSTEM, "code": outcome["code"], "display": outcome["display"]}
+                ],
+                "text": outcome["display"],
+            },
+        }
+    ]
+    if outcome.get("note"):
+        parts.append({"url": "note", "valueString": outcome["note"]})
+    if outcome.get("unit"):
+        parts.append({"url": "unit", "valueString": outcome["unit"]})
+    if outcome.get("at"):
+        parts.append({"url": "date", "valueDateTime": outcome["at"]})
+    return {"url": OUTCOME_EXTENSION, "extension": parts}
+
+
 def service_request(s: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """A referral snapshot as an R4 ServiceRequest (observations contained; routing as extension and note)."""
     patient = f"Patient/{s['patient_id']}"
@@ -91,15 +118,31 @@ def service_request(s: dict[str, Any], settings: Settings) -> dict[str, Any]:
     ]
     if s.get("distance_km") is not None:
         routing_ext.append({"url": "distanceKm", "valueDecimal": s["distance_km"]})
+    visits = s.get("visit_ids") or [s["visit_id"]]
+    extensions: list[dict[str, Any]] = [
+        {"url": f"{EXT}referral-routing", "extension": routing_ext},
+        {"url": f"{EXT}match-grade", "valueCode": s["match_grade"]},
+    ]
+    if s.get("outcome"):
+        extensions.append(outcome_extension(s["outcome"]))
+    if s.get("escalation"):
+        extensions.append(
+            {
+                "url": f"{EXT}referral-escalation",
+                "extension": [
+                    {"url": "reason", "valueCode": s["escalation"]},
+                    {"url": "since", "valueDateTime": s["escalated_at"]},
+                ],
+            }
+        )
+    if s.get("status_reason"):
+        extensions.append({"url": STATUS_REASON_EXTENSION, "valueString": s["status_reason"]})
     res: dict[str, Any] = {
         "resourceType": "ServiceRequest",
         "id": s["id"],
         "meta": _meta(s),
-        "extension": [
-            {"url": f"{EXT}referral-routing", "extension": routing_ext},
-            {"url": f"{EXT}match-grade", "valueCode": s["match_grade"]},
-        ],
-        "identifier": [{"system": settings.system_visit, "value": s["visit_id"]}],
+        "extension": extensions,
+        "identifier": [{"system": settings.system_visit, "value": v} for v in visits],
         "status": s["status"],
         "intent": "order",
         "category": [REFERRAL_CATEGORY],
@@ -107,11 +150,12 @@ def service_request(s: dict[str, Any], settings: Settings) -> dict[str, Any]:
         "code": {"coding": [{"system": SNOMED, "code": "3457005", "display": "Patient referral"}]},
         "subject": {"reference": patient},
         "authoredOn": s["authored_on"],
-        "performer": [
-            _org(settings, s["performer_clues"], s.get("performer_org_id"), s.get("performer_name"))
-        ],
         "note": [{"text": f"Routing ({s['routing_rule']}): {s['routing_reason']}"}],
     }
+    if s.get("performer_clues"):
+        res["performer"] = [
+            _org(settings, s["performer_clues"], s.get("performer_org_id"), s.get("performer_name"))
+        ]
     if s.get("requester_worker_id"):
         res["requester"] = {
             "identifier": {"system": HEALTH_WORKER_SYSTEM, "value": s["requester_worker_id"]},

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from interop.fhir import auditevent, bundle, match, organization, patient, referral, subscription
+from interop.fhir import (
+    auditevent,
+    bundle,
+    match,
+    organization,
+    outcome_codesystem,
+    patient,
+    referral,
+    referral_withdrawal,
+    subscription,
+)
 from interop.fhir.capability import capability_statement
 from interop.fhir.responses import FhirResponse
 
@@ -18,7 +28,16 @@ async def metadata(request: Request) -> FhirResponse:
     return FhirResponse(capability_statement(f"{base}/fhir"))
 
 
-for _module in (match, patient, organization, referral, subscription, auditevent):
+for _module in (
+    match,
+    patient,
+    organization,
+    referral,
+    referral_withdrawal,
+    subscription,
+    auditevent,
+    outcome_codesystem,
+):
     router.include_router(_module.router)
 # POST /fhir itself: FastAPI cannot include a router whose route path is empty, so bundle adds it here.
 bundle.install(router)

@@ -52,6 +52,8 @@ SPECS: dict[str, FileSpec] = {
             "longitud",
             "estatus",
             "clues_anterior",
+            "cve_mun",
+            "cve_loc",
         ),
         frozenset({"clues", "nombre", "entidad", "nivel", "estatus"}),
     ),

@@ -48,6 +48,8 @@ STAGE_COLUMNS: dict[str, tuple[str, ...]] = {
         "operating",
         "row_digest",
         "field_issues",
+        "cve_mun",
+        "cve_loc",
     ),
 }
 
@@ -201,6 +203,10 @@ class Normaliser:
                     {"field": "clues_anterior", "raw": values[9], "reason": "not an 11-character CLUES"}
                 )
                 anterior = None
+            cve_mun = _inegi(values[10], 3, "cve_mun", issues)
+            cve_loc = _inegi(values[11], 4, "cve_loc", issues)
+            # Rows without the INEGI keys digest as before they existed: re-importing a file changes nothing.
+            digested = values if values[10] or values[11] else values[:10]
             chunk.staged.append(
                 (
                     line,
@@ -215,10 +221,23 @@ class Normaliser:
                     lon,
                     values[8],
                     fold_name(values[8]) in OPERATING_STATUSES,
-                    digest(values),
+                    digest(digested),
                     _issues(issues),
+                    cve_mun,
+                    cve_loc,
                 )
             )
+
+
+def _inegi(raw: str, digits: int, name: str, issues: list[dict[str, str]]) -> str | None:
+    """An INEGI key (municipality 3 digits, locality 4); a shorter number is zero-padded (spreadsheets
+    drop leading zeros), anything else is kept as an issue and stored as missing."""
+    if not raw:
+        return None
+    if raw.isdigit() and len(raw) <= digits:
+        return raw.zfill(digits)
+    issues.append({"field": name, "raw": raw, "reason": f"not an INEGI key of {digits} digits"})
+    return None
 
 
 def _coordinate(raw: str, bound: float, name: str, issues: list[dict[str, str]]) -> float | None:

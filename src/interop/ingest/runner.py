@@ -36,6 +36,7 @@ from interop.ingest.normalise import Chunk
 from interop.ingest.reading import inspect_file
 from interop.ingest.sources import ReaderSpec, source_for
 from interop.ingest.uploads import discard, uploads_dir
+from interop.job import service as job_service
 from interop.registry import service as registry_service
 from interop.roll import service as roll_service
 from interop.units import service as units_service
@@ -203,6 +204,14 @@ async def _finish(
         await ingest_service.set_state(session, import_id=imp.id, state=state, error=error)
         if state == "succeeded" and imp.kind == "units":
             await registry_service.resolve_units(session)
+            # Referrals waiting for a unit try the routing rules again (the referral domain's job).
+            await job_service.enqueue(
+                session,
+                kind="referral.route_waiting",
+                payload={},
+                queue_key="referral.route_waiting",
+                trace_id=trace_id,
+            )
         ctx = system_context(request_id=f"import-{imp.id}", trace_id=trace_id or imp.trace_id or "0" * 32)
         await audit_service.record(
             session,

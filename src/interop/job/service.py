@@ -151,3 +151,9 @@ async def running_progress(session: AsyncSession) -> list[tuple[str, int, dict[s
     """(kind, id, progress) of running jobs, for metrics."""
     rows = await session.execute(select(Job.kind, Job.id, Job.progress).where(Job.state == "running"))
     return [(kind, int(job_id), dict(progress or {})) for kind, job_id, progress in rows.all()]
+
+
+async def pending(session: AsyncSession, *, kind: str) -> int:
+    """Jobs of this kind queued or running (a self-renewing job checks it before starting a second)."""
+    stmt = select(func.count()).select_from(Job).where(Job.kind == kind, Job.state.in_(("queued", "running")))
+    return int(await session.scalar(stmt) or 0)

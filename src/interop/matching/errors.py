@@ -17,6 +17,10 @@ class ReviewAlreadyDecided(Conflict):
     code = "match-review-decided"
 
 
+class ReviewNotDecided(Conflict):
+    code = "match-review-not-decided"
+
+
 class TruthFileInvalid(Invalid):
     code = "truth-file-invalid"
 

@@ -15,9 +15,11 @@ from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEntity
 from interop.context import RequestContext
 from interop.ingest.columns import IDENTITY_FIELDS
-from interop.matching.errors import ReviewAlreadyDecided, ReviewNotFound
+from interop.job import service as job_service
+from interop.matching.errors import ReviewAlreadyDecided, ReviewNotDecided, ReviewNotFound
 from interop.matching.models import MatchLink, MatchRecord, MatchReview, Person
 from interop.matching.schemas import (
+    DecidedVisitReview,
     FieldEvidenceRead,
     MatchReviewDetail,
     MatchReviewRead,
@@ -221,20 +223,77 @@ async def _set_link(
     await session.flush()
 
 
+# The referral domain follows identity decisions through this job (matching never imports referral):
+# every open referral whose subject changes gets a new version and its unit is notified.
+DECISION_JOB = "referral.follow_identity_decision"
+
+
 async def decide_review(
     session: AsyncSession, ctx: RequestContext, *, review_id: int, decision: str, reason: str
 ) -> MatchReviewRead:
     """Link: the left record joins the right record's person (MANUAL MATCH). Not-link: the left record
-    may never join that person (MANUAL NO_MATCH), and leaves it if a run had put it there."""
+    may never join that person (MANUAL NO_MATCH), and leaves it if a run had put it there. Queues
+    ``DECISION_JOB`` so the referrals of the decided record follow."""
+    review = await _locked(session, review_id)
+    if review.status == "decided":
+        raise ReviewAlreadyDecided("match review already decided")
+    await _apply(session, review, decision=decision, reason=reason, by=actor_name(ctx))
+    await audit_service.record(
+        session,
+        ctx,
+        action="U",
+        subtype="decision",
+        entities=[AuditEntity(type="MatchReview", id=str(review.id))],
+    )
+    await _follow(session, ctx, review)
+    return _review_read(review)
+
+
+async def reverse_decision(
+    session: AsyncSession, ctx: RequestContext, *, review_id: int, reason: str
+) -> MatchReviewRead:
+    """A reviewer reverses a decided review (link ↔ not-link), with the reason: the links are set as the
+    opposite decision would have set them, the reversal is audited, and the referrals follow it the same
+    way (``DECISION_JOB``). 409 when the review is not decided yet."""
+    review = await _locked(session, review_id)
+    if review.status != "decided" or review.decision not in ("link", "not-link"):
+        raise ReviewNotDecided("solo se revierte una revisión ya decidida")
+    if not reason.strip():
+        raise ReviewNotDecided("revertir una decisión requiere el motivo")
+    opposite = "not-link" if review.decision == "link" else "link"
+    await _apply(session, review, decision=opposite, reason=f"reversión: {reason}", by=actor_name(ctx))
+    await audit_service.record(
+        session,
+        ctx,
+        action="U",
+        subtype="decision-reversal",
+        entities=[AuditEntity(type="MatchReview", id=str(review.id))],
+    )
+    await _follow(session, ctx, review)
+    return _review_read(review)
+
+
+async def _locked(session: AsyncSession, review_id: int) -> MatchReview:
     review = (
         await session.execute(select(MatchReview).where(MatchReview.id == review_id).with_for_update())
     ).scalar_one_or_none()
     if review is None:
         raise ReviewNotFound("match review not found")
-    if review.status == "decided":
-        raise ReviewAlreadyDecided("match review already decided")
-    by = actor_name(ctx)
+    return review
 
+
+async def _follow(session: AsyncSession, ctx: RequestContext, review: MatchReview) -> None:
+    if review.left_source == VISIT_SOURCE:
+        await job_service.enqueue(
+            session,
+            kind=DECISION_JOB,
+            payload={"review_id": review.id},
+            queue_key=f"identity-decision:{review.left_record_id}",
+            trace_id=ctx.trace_id,
+        )
+
+
+async def _apply(session: AsyncSession, review: MatchReview, *, decision: str, reason: str, by: str) -> None:
     async def link(source: str, record_id: str, person_id: uuid.UUID, state: str) -> None:
         await _set_link(
             session,
@@ -282,11 +341,26 @@ async def decide_review(
     review.decided_by = by
     review.decided_at = datetime.now(UTC)
     await session.flush()
-    await audit_service.record(
-        session,
-        ctx,
-        action="U",
-        subtype="decision",
-        entities=[AuditEntity(type="MatchReview", id=str(review.id))],
+
+
+async def decided_visit_review(session: AsyncSession, *, review_id: int) -> DecidedVisitReview | None:
+    """What the referral domain needs to follow a decision on a visit's review: the records, the decision,
+    and how many reviews of the same visit record are still open."""
+    review = await session.get(MatchReview, review_id)
+    if review is None or review.left_source != VISIT_SOURCE or review.status != "decided":
+        return None
+    still_open = await session.scalar(
+        select(func.count()).where(
+            MatchReview.left_source == VISIT_SOURCE,
+            MatchReview.left_record_id == review.left_record_id,
+            MatchReview.status == "open",
+        )
     )
-    return _review_read(review)
+    return DecidedVisitReview(
+        review_id=review.id,
+        visit_record_id=review.left_record_id,
+        right_source=review.right_source,
+        right_record_id=review.right_record_id,
+        decision=str(review.decision),
+        open_reviews_left=int(still_open or 0),
+    )

@@ -20,6 +20,7 @@ from interop.matching.schemas import (
     ReviewDecisionCreate,
     ReviewOrder,
     ReviewOutcome,
+    ReviewReversalCreate,
 )
 
 router = APIRouter(tags=["matching"])
@@ -98,3 +99,18 @@ async def decide_match_review(
     return await reviews.decide_review(
         session, ctx, review_id=review_id, decision=body.decision, reason=body.reason
     )
+
+
+@router.post(
+    "/match-reviews/{review_id}/reversal",
+    response_model=MatchReviewRead,
+    responses={**_ERRORS, 409: {"description": "Not decided yet"}},
+    summary="Reverse a decided review (link ↔ not-link), with the reason; the referrals follow",
+)
+async def reverse_match_review(
+    review_id: int,
+    body: ReviewReversalCreate,
+    session: SessionDep,
+    ctx: Annotated[RequestContext, Depends(require("MatchReview", "u"))],
+) -> MatchReviewRead:
+    return await reviews.reverse_decision(session, ctx, review_id=review_id, reason=body.reason)

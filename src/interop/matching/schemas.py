@@ -132,6 +132,21 @@ class ReviewDecisionCreate(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class ReviewReversalCreate(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class DecidedVisitReview(BaseModel):
+    """A decided review whose left record is a visit's provisional Patient (for the referrals to follow)."""
+
+    review_id: int
+    visit_record_id: str
+    right_source: str
+    right_record_id: str
+    decision: str
+    open_reviews_left: int
+
+
 class PairwiseRead(BaseModel):
     precision: float
     recall: float

@@ -25,6 +25,11 @@ from interop.matching.backlog import review_backlog as review_backlog  # the das
 from interop.matching.errors import MatchRunNotFound, TruthFileInvalid
 from interop.matching.models import MatchReview, MatchRun
 from interop.matching.reviews import VISIT_SOURCE, actor_name
+from interop.matching.reviews import (  # re-exported: decisions, their reversal, what referrals follow
+    decide_review as decide_review,
+)
+from interop.matching.reviews import decided_visit_review as decided_visit_review
+from interop.matching.reviews import reverse_decision as reverse_decision
 from interop.matching.schemas import (
     EvaluationReport,
     IdentityProbe,

@@ -56,6 +56,7 @@ class Visit(Base):
     referral_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     trace_id: Mapped[str | None] = mapped_column(String(32))
+    refers: Mapped[bool] = mapped_column(Boolean, server_default="true")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
@@ -84,13 +85,16 @@ class ProvisionalPatient(Base):
     longitud: Mapped[float | None] = mapped_column(Float)
     match_grade: Mapped[str] = mapped_column(String(16))
     review_queued: Mapped[bool] = mapped_column(Boolean, server_default="false")
+    identity_key: Mapped[str | None] = mapped_column(Text, index=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
 class Referral(Base):
-    """The ServiceRequest. ``performer_clues`` is the unit of the open Task; ``tried_clues`` every unit it
-    was routed to, so a rejection re-routes to a unit not yet tried."""
+    """The ServiceRequest. ``performer_clues`` is the unit of the open Task (None while the referral waits to
+    be routed); ``tried_clues`` every unit it was routed to, so a rejection re-routes to a unit not yet
+    tried. ``care_requested`` + ``reason_category`` are its need: one open referral per patient and need,
+    and ``visit_ids`` every visit that added to it."""
 
     __tablename__ = "referral"
     __table_args__ = (
@@ -98,6 +102,28 @@ class Referral(Base):
         Index("ix_referral_performer_clues_change_seq", "performer_clues", "change_seq"),
         Index("ix_referral_patient_id", "patient_id"),
         Index("ix_referral_updated_at", "updated_at"),
+        Index(
+            "ix_referral_open_need",
+            "patient_id",
+            "care_requested",
+            "reason_category",
+            postgresql_where=text("status = 'active'"),
+        ),
+        Index("ix_referral_visit_ids", "visit_ids", postgresql_using="gin"),
+        Index(
+            "ix_referral_waiting_route",
+            "change_seq",
+            postgresql_where=text("performer_clues IS NULL AND status = 'active'"),
+        ),
+        Index("ix_referral_escalated", "escalated_at", postgresql_where=text("escalation IS NOT NULL")),
+        # The dashboard's outcomes (``stats``): by the reporting unit's entidad and the code.
+        Index(
+            "ix_referral_outcome_entidad_code",
+            func.substr(text("outcome ->> 'unit'"), 1, 2),
+            text("(outcome ->> 'code')"),
+            "status",
+            postgresql_where=text("outcome IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
@@ -111,9 +137,12 @@ class Referral(Base):
     priority: Mapped[str] = mapped_column(String(8))
     patient_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     patient_provisional: Mapped[bool] = mapped_column(Boolean)
+    # The visit's own Patient when the referral began with one: reviewers' decisions (and their reversal)
+    # move the subject between it and the registry Patient it is linked to.
+    provisional_patient_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), index=True)
     match_grade: Mapped[str] = mapped_column(String(16))
     match_probability: Mapped[float | None] = mapped_column(Float)
-    performer_clues: Mapped[str] = mapped_column(String(11))
+    performer_clues: Mapped[str | None] = mapped_column(String(11))
     performer_org_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     performer_name: Mapped[str | None] = mapped_column(Text)
     tried_clues: Mapped[list[str]] = mapped_column(ARRAY(String(11)))
@@ -126,6 +155,13 @@ class Referral(Base):
     reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     observations: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
     note: Mapped[str | None] = mapped_column(Text)
+    care_requested: Mapped[str | None] = mapped_column(String(32))
+    reason_category: Mapped[str | None] = mapped_column(String(3))
+    visit_ids: Mapped[list[str]] = mapped_column(ARRAY(String(128)), server_default=text("'{}'"))
+    escalation: Mapped[str | None] = mapped_column(String(32))
+    escalated_at: Mapped[datetime | None] = mapped_column()
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    status_reason: Mapped[str | None] = mapped_column(Text)
     authored_on: Mapped[datetime] = mapped_column()
     version: Mapped[int] = mapped_column(Integer)
     change_seq: Mapped[int] = mapped_column(BigInteger)

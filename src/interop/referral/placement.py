@@ -1,13 +1,16 @@
-"""Gathers the candidate units for a referral and asks ``routing`` to choose (on create and on re-route)."""
+"""Gathers the candidate units for a referral and asks ``routing`` to choose (on create and on re-route),
+and finds the point to route from."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interop.referral import routing
 from interop.referral.errors import Unroutable
+from interop.referral.schemas import PersonFound
 from interop.units import service as units_service
 from interop.units.models import Unit
 
@@ -53,3 +56,26 @@ async def route(
     except routing.NoUnit as exc:
         raise Unroutable(str(exc)) from None
     return decision, known[decision.clues]
+
+
+async def origin(
+    session: AsyncSession, *, person: PersonFound | dict[str, Any]
+) -> tuple[tuple[float, float] | None, bool]:
+    """The point to route from: the captured coordinates, else the locality's (by INEGI key or folded
+    name); the flag says it is a locality's."""
+    get = person.get if isinstance(person, dict) else lambda name: getattr(person, name)
+    lat, lon = get("latitud"), get("longitud")
+    if lat is not None and lon is not None:
+        return (float(lat), float(lon)), False
+    entidad = get("entidad")
+    if not entidad:
+        return None, False
+    point = await units_service.locality_point(
+        session,
+        entidad=str(entidad),
+        municipio=get("municipio"),
+        localidad=get("localidad"),
+        cve_mun=get("cve_mun"),
+        cve_loc=get("cve_loc"),
+    )
+    return point, point is not None

@@ -157,7 +157,11 @@ async def _filtered(
     if q.patient_ids is not None:
         conds.append(model.patient_id.in_(q.patient_ids))
     if q.visit_ids is not None:
-        conds.append(model.visit_id.in_(q.visit_ids))
+        # A referral answers to every visit that added to it; a Task to the visit that opened it.
+        if model is Referral:
+            conds.append(Referral.visit_ids.overlap(q.visit_ids))
+        else:
+            conds.append(model.visit_id.in_(q.visit_ids))
     if q.focus_ids is not None and model is ReferralTask:
         conds.append(ReferralTask.referral_id.in_(q.focus_ids))
     # Plain rows, not ORM entities: a page of 100 is rendered, never modified, and hydrating objects
@@ -278,7 +282,9 @@ def _provisional_view(prov: ProvisionalPatient) -> dict[str, Any]:
     view = {f: getattr(prov, f) for f in _PATIENT_FIELDS}
     view.update(
         id=str(prov.id),
-        provisional=True,
+        provisional=prov.match_grade != "certain",
+        under_review=prov.review_queued,
+        known_pensioner=prov.match_grade == "certain",
         clues=None,
         expediente=None,
         roll_record_id=prov.roll_record_id,

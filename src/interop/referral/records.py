@@ -25,6 +25,7 @@ from interop.referral.models import (
     ResourceVersion,
     Subscription,
 )
+from interop.units.models import Unit
 
 NOTIFY_JOB = "referral.notify"
 NOTIFY_MAX_ATTEMPTS = 8
@@ -201,6 +202,54 @@ async def bump(
         client_id=client_id,
     )
     return snap
+
+
+def task_values(
+    *,
+    task_id: uuid.UUID,
+    referral_id: uuid.UUID,
+    visit_id: str,
+    client_id: str,
+    priority: str,
+    patient_id: uuid.UUID,
+    unit: Unit,
+    now: datetime,
+    previous: uuid.UUID | None,
+) -> dict[str, Any]:
+    """Version 1 of a Task for ``unit`` (a new referral's, or the next unit's after a rejection)."""
+    return {
+        "id": task_id,
+        "referral_id": referral_id,
+        "previous_task_id": previous,
+        "visit_id": visit_id,
+        "requester_client_id": client_id,
+        "status": "requested",
+        "priority": priority,
+        "business_status": None,
+        "status_reason": None,
+        "output": [],
+        "patient_id": patient_id,
+        "owner_clues": unit.clues,
+        "owner_org_id": unit.organization_id,
+        "owner_name": unit.nombre,
+        "authored_on": now,
+        "updated_at": now,
+    }
+
+
+OPEN_TASK_STATUSES = ("requested", "accepted", "in-progress")
+
+
+async def open_task(session: AsyncSession, *, referral_id: uuid.UUID) -> ReferralTask | None:
+    """The referral's open Task, locked (at most one is open at a time)."""
+    stmt = (
+        select(ReferralTask)
+        .where(ReferralTask.referral_id == referral_id, ReferralTask.status.in_(OPEN_TASK_STATUSES))
+        .order_by(ReferralTask.change_seq.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def notify_task_change(

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Depends, Header, Query, Response
 
 from interop.api.deps import SessionDep, SettingsDep
 from interop.auth.dependencies import require
 from interop.context import RequestContext
 from interop.referral import service as referral_service
-from interop.referral.schemas import VisitCreate, VisitRead, VisitResult
+from interop.referral.schemas import ReferralList, RouteChoice, VisitCreate, VisitRead, VisitResult
 
 router = APIRouter(tags=["visits"])
 
@@ -52,3 +53,47 @@ async def get_visit(
     visit_id: str, session: SessionDep, ctx: Annotated[RequestContext, Depends(require("Visit", "r"))]
 ) -> VisitRead:
     return await referral_service.get_visit(session, ctx, visit_id=visit_id)
+
+
+@router.get(
+    "/referrals/waiting-route",
+    summary="Referrals waiting to be routed (no unit found yet for their visit)",
+)
+async def list_waiting_route(
+    session: SessionDep,
+    ctx: Annotated[RequestContext, Depends(require("Referral", "s"))],
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> ReferralList:
+    scope = await referral_service.scope_for(session, ctx)
+    return await referral_service.list_waiting(session, scope=scope, limit=limit)
+
+
+@router.get(
+    "/referrals/escalated",
+    summary="Referrals on the escalation list (failed, unroutable, unanswered past their time)",
+)
+async def list_escalated(
+    session: SessionDep,
+    ctx: Annotated[RequestContext, Depends(require("Referral", "s"))],
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> ReferralList:
+    scope = await referral_service.scope_for(session, ctx)
+    return await referral_service.list_escalated(session, scope=scope, limit=limit)
+
+
+@router.post(
+    "/referrals/{referral_id}/route",
+    summary="Route a waiting referral: to the unit an operator names, or by the routing rules again",
+    responses={
+        404: {"description": "No such referral"},
+        422: {"description": "Not waiting, unknown or closed unit, or still no unit"},
+    },
+)
+async def route_referral(
+    referral_id: uuid.UUID,
+    choice: RouteChoice,
+    session: SessionDep,
+    ctx: Annotated[RequestContext, Depends(require("Referral", "u"))],
+) -> dict[str, str]:
+    task_id = await referral_service.route_referral(session, ctx, referral_id=referral_id, clues=choice.clues)
+    return {"service_request": f"ServiceRequest/{referral_id}", "task": f"Task/{task_id}"}

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from interop.matching.schemas import IdentityProbe
+
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
 
@@ -40,6 +42,40 @@ class PersonFound(_Strict):
     telefono: Annotated[str, StringConstraints(max_length=32)] | None = None
     latitud: Annotated[float, Field(ge=-90, le=90)] | None = None
     longitud: Annotated[float, Field(ge=-180, le=180)] | None = None
+    cve_mun: Annotated[str, StringConstraints(pattern=r"^[0-9]{3}$")] | None = None  # INEGI
+    cve_loc: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")] | None = None  # INEGI
+
+    def identity_probe(self) -> IdentityProbe:
+        """The person as online matching reads them: one mapping (``PROBE_FIELDS``), never re-typed."""
+        return IdentityProbe(**{probe: getattr(self, own) for own, probe in PROBE_FIELDS.items()})
+
+    def provisional_fields(self) -> dict[str, Any]:
+        """The columns of a provisional Patient built from this person (the same names)."""
+        return {name: getattr(self, name) for name in PROVISIONAL_FIELDS}
+
+
+# The identity vocabulary of a visit (the CSV contract's Spanish names) → matching's probe fields.
+PROBE_FIELDS = {
+    "roll_record_id": "roll_record_id",
+    "curp": "curp",
+    "nombre": "given_names",
+    "primer_apellido": "paternal_surname",
+    "segundo_apellido": "maternal_surname",
+    "fecha_nacimiento": "birth_date",
+    "sexo": "sex",
+    "entidad": "entidad",
+    "municipio": "municipio",
+    "localidad": "localidad",
+    "domicilio": "domicilio",
+    "telefono": "telefono",
+}
+# A provisional Patient keeps what the probe reads plus the captured point.
+PROVISIONAL_FIELDS = (*PROBE_FIELDS, "latitud", "longitud")
+
+# What is asked (ServiceRequest.code): the clinical-content CodeSystem ``atencion-solicitada``.
+CareRequested = Literal[
+    "consulta-primer-nivel", "valoracion-domiciliaria", "especialidad", "laboratorio", "urgencias"
+]
 
 
 class ConditionFound(_Strict):
@@ -88,6 +124,22 @@ class VisitCreate(_Strict):
     findings: Findings = Field(default_factory=Findings)
     urgency: Literal["routine", "urgent", "asap", "stat"] = "routine"
     note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    referral_requested: bool = Field(
+        default=True, description="False: record the findings only (follow-up), no referral."
+    )
+    care_requested: CareRequested | None = None
+
+    def canonical(self) -> dict[str, Any]:
+        """The JSON stored and hashed for idempotency: fields at their default that older clients never
+        sent are left out, so a body posted before they existed hashes the same."""
+        body = self.model_dump(mode="json")
+        for name, default in (("referral_requested", True), ("care_requested", None)):
+            if body.get(name) == default:
+                body.pop(name)
+        for name in ("cve_mun", "cve_loc"):
+            if body["person"].get(name) is None:
+                body["person"].pop(name, None)
+        return body
 
 
 class UnitRead(BaseModel):
@@ -110,16 +162,32 @@ class MatchRead(BaseModel):
     review_queued: bool
 
 
+ReferralState = Literal["created", "added", "waiting-route", "none"]
+
+
 class VisitResult(BaseModel):
-    """What posting a visit did; replayed unchanged for the same visit id or Idempotency-Key."""
+    """What posting a visit did; replayed unchanged for the same visit id or Idempotency-Key.
+    ``referral``: created (a new referral), added (to the open referral of the same person and need),
+    waiting-route (kept, no unit could be found yet), none (the visit asked for no referral)."""
 
     visit_id: str
-    service_request: str
-    task: str
-    unit: UnitRead
-    routing: RoutingRead
+    referral: ReferralState = "created"
+    service_request: str | None
+    task: str | None
+    unit: UnitRead | None
+    routing: RoutingRead | None
     match: MatchRead
     created_at: datetime
+
+
+class OutcomeRead(BaseModel):
+    """The unit's coded outcome (contrarreferencia)."""
+
+    code: str
+    display: str
+    note: str | None = None
+    unit: str | None = None
+    at: datetime | None = None
 
 
 class TaskStep(BaseModel):
@@ -132,14 +200,46 @@ class TaskStep(BaseModel):
 
 
 class VisitRead(BaseModel):
-    """Bienestar's follow-up of one visit: the referral's current state, unit and history."""
+    """Bienestar's follow-up of one visit: the referral's current state, unit, history and outcome (no
+    referral: the statuses are None)."""
 
     visit_id: str
     result: VisitResult
-    service_request_status: str
-    task_status: str
+    service_request_status: str | None
+    task_status: str | None
     business_status: str | None
-    unit: UnitRead
-    routing: RoutingRead
+    unit: UnitRead | None
+    routing: RoutingRead | None
     history: list[TaskStep]
     output: list[dict[str, Any]]
+    outcome: OutcomeRead | None = None
+    escalation: str | None = None
+    status_reason: str | None = None
+
+
+class ReferralListItem(BaseModel):
+    """A referral on an operator's list (waiting to be routed, or escalated): identifiers only."""
+
+    service_request: str
+    visit_ids: list[str]
+    status: str
+    priority: str
+    unit: str | None
+    reason: str | None
+    since: datetime
+
+
+class ReferralList(BaseModel):
+    items: list[ReferralListItem]
+    total: int
+
+
+class RouteChoice(BaseModel):
+    """An operator routes a waiting referral: to this unit, or (no CLUES) by the routing rules again."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    clues: (
+        Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z]{5}[0-9]{6}$")]
+        | None
+    ) = None

@@ -1,7 +1,7 @@
 """The referral Task state machine (FHIR Workflow broker pattern). Pure.
 
-requested → accepted | rejected | cancelled; accepted → in-progress; in-progress → completed | failed.
-rejected, cancelled, completed and failed are final.
+requested → accepted | rejected | cancelled; accepted → in-progress | cancelled; in-progress → completed |
+failed | cancelled. rejected, cancelled, completed and failed are final.
 
 Who moves the Task: a client (a clinic's system, or any caller of the API) accepts, rejects, starts,
 completes or fails; only the service itself cancels (``by="service"``), when Bienestar withdraws the
@@ -9,8 +9,9 @@ ServiceRequest. A clinic that cannot take a referral rejects it, which re-routes
 the ServiceRequest for everyone. Staying in the same state is not a transition (an update
 may change only ``businessStatus`` or ``output``), except in a final state, which is frozen.
 
-Effects on the ServiceRequest: completed → completed; cancelled → revoked; rejected → the referral is
-re-routed to the next unit (a new Task), and stays active.
+Effects on the ServiceRequest: completed → completed (with the unit's coded outcome); cancelled → the
+withdrawal that caused it; rejected → the referral is re-routed to the next unit (a new Task), and stays
+active; failed → the referral stays active and goes on the escalation list.
 """
 
 from __future__ import annotations
@@ -49,8 +50,8 @@ FHIR_TASK_STATUSES = frozenset(
 
 TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
     TaskStatus.REQUESTED: frozenset({TaskStatus.ACCEPTED, TaskStatus.REJECTED, TaskStatus.CANCELLED}),
-    TaskStatus.ACCEPTED: frozenset({TaskStatus.IN_PROGRESS}),
-    TaskStatus.IN_PROGRESS: frozenset({TaskStatus.COMPLETED, TaskStatus.FAILED}),
+    TaskStatus.ACCEPTED: frozenset({TaskStatus.IN_PROGRESS, TaskStatus.CANCELLED}),
+    TaskStatus.IN_PROGRESS: frozenset({TaskStatus.COMPLETED, TaskStatus.FAILED, TaskStatus.CANCELLED}),
     TaskStatus.REJECTED: frozenset(),
     TaskStatus.CANCELLED: frozenset(),
     TaskStatus.COMPLETED: frozenset(),

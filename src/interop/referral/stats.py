@@ -13,8 +13,9 @@ moves on to a new Task):
 - **ageing**: Tasks still ``requested`` (the unit has not answered), by how much of the escalation time of
   their priority has passed since the unit got them: under half, half to all (*por vencer*), past it
   (*vencidas*).
-- **outcomes**: completed and failed Tasks by the coded result (CodeSystem ``resultado-referencia``,
-  looked for in ``output`` and ``businessStatus``); none coded is ``sin-codigo``.
+- **outcomes**: referrals by the coded result their unit reported (``Referral.outcome``, CodeSystem
+  ``resultado-referencia``; a completion without a code is ``atendido``), ``completed`` or ``failed``, in
+  the entidad of the reporting unit.
 
 Entidad is the first two letters of the CLUES (the state code of the DGIS catalogue), so no join leaves
 the domain.
@@ -32,15 +33,12 @@ from sqlalchemy import (
     case,
     func,
     literal,
-    literal_column,
     select,
-    type_coerce,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interop.matching import service as matching_service
-from interop.referral.models import ReferralTask
+from interop.referral.models import Referral, ReferralTask
 from interop.referral.stats_schemas import (
     AgeingRow,
     EntidadStats,
@@ -54,14 +52,13 @@ from interop.units import service as units_service
 
 OUTCOME_SYSTEM = "https://www.gob.mx/bienestar/fhir/CodeSystem/resultado-referencia"
 NO_CODE = "sin-codigo"
-# Hours a unit has to answer (accept or reject) a Task of each priority before it is escalated. The
-# defaults of ``Settings.referral_escalation_hours``.
-DEFAULT_ESCALATION_HOURS: dict[str, float] = {"stat": 4.0, "asap": 24.0, "urgent": 72.0, "routine": 168.0}
+# Hours a unit has to answer (accept or reject) a Task of each priority before it is escalated: the
+# defaults of ``Settings.referral_answer_hours`` (callers pass the setting).
+DEFAULT_ESCALATION_HOURS: dict[str, float] = {"routine": 72.0, "urgent": 24.0, "asap": 4.0, "stat": 1.0}
 PRIORITIES = ("stat", "asap", "urgent", "routine")
 STATUSES = ("requested", "accepted", "in-progress", "completed", "failed", "cancelled", "rejected")
 
 _ENTIDAD = func.substr(ReferralTask.owner_clues, 1, 2)
-_OUTCOME_PATH = "'strict $.** ? (@.system == $s).code'::jsonpath"
 
 
 def _in_entidades(entidades: frozenset[str] | None) -> ColumnElement[bool]:
@@ -118,21 +115,19 @@ async def _ageing(
 
 
 async def _outcomes(session: AsyncSession, entidades: frozenset[str] | None) -> list[OutcomeCount]:
-    # Wherever the unit's system put the coded result (Task.output or businessStatus), the first coding of
-    # the outcome CodeSystem found anywhere in either.
-    both = func.jsonb_build_object(
-        "b", ReferralTask.business_status, "o", type_coerce(ReferralTask.output, JSONB)
-    )
-    code = func.jsonb_path_query_first(
-        both, literal_column(_OUTCOME_PATH), func.jsonb_build_object("s", OUTCOME_SYSTEM)
-    ).op("#>>")(literal_column("'{}'"))
-    label = func.coalesce(code, NO_CODE)
+    # The coded outcome the unit reported (``Referral.outcome``, written by ``update_task`` whether a clinic
+    # system or a person answered), placed in the entidad of the unit that reported it.
+    code = Referral.outcome["code"].astext
+    unit_entidad = func.substr(Referral.outcome["unit"].astext, 1, 2)
+    status = case((Referral.status == "completed", "completed"), else_="failed")
     stmt = (
-        select(ReferralTask.status, label, func.count())
-        .where(ReferralTask.status.in_(("completed", "failed")), _in_entidades(entidades))
-        .group_by(ReferralTask.status, label)
-        .order_by(ReferralTask.status, func.count().desc(), label)
+        select(status, func.coalesce(code, NO_CODE), func.count())
+        .where(Referral.outcome.is_not(None))
+        .group_by(status, code)
+        .order_by(status, func.count().desc(), code)
     )
+    if entidades is not None:
+        stmt = stmt.where(unit_entidad.in_(sorted(entidades)))
     return [OutcomeCount(status=s, code=c, count=int(n)) for s, c, n in (await session.execute(stmt)).all()]
 
 

@@ -43,7 +43,7 @@ async def get_referral_stats(
         session,
         entidades=entidad,
         now=datetime.now(UTC),
-        escalation_hours=settings.referral_escalation_hours,
+        escalation_hours=settings.referral_answer_hours,
     )
 
 

@@ -28,9 +28,12 @@ from sqlalchemy import update
 
 from interop.api.metrics import observe_delivery_failure
 from interop.auth import service as auth_service
+from interop.context import system_context
 from interop.fhir.subscription import notification_bundle
+from interop.job import service as job_service
 from interop.job.worker import JobContext, handler
-from interop.referral import endpoints, signature
+from interop.referral import endpoints, identity_flow, lifecycle, routing_queue, signature
+from interop.referral.lifecycle import ESCALATE_JOB
 from interop.referral.models import Notification, Subscription
 from interop.referral.records import NOTIFY_JOB, NOTIFY_MAX_ATTEMPTS
 
@@ -197,3 +200,52 @@ async def deliver(ctx: JobContext) -> dict[str, Any] | None:
         )
         raise RuntimeError(f"delivery failed: {reason}")
     return {"delivered": note.event_number}
+
+
+ROUTE_WAITING_JOB = routing_queue.ROUTE_WAITING_JOB
+
+
+@handler(ROUTE_WAITING_JOB)
+async def route_waiting_job(ctx: JobContext) -> dict[str, Any] | None:
+    """After a units import: referrals waiting to be routed try the rules again."""
+    async with ctx.sessionmaker() as session:
+        routed = await routing_queue.route_waiting(
+            session, system_context(request_id=f"job-{ctx.job_id}", trace_id=ctx.trace_id or "0" * 32)
+        )
+        await session.commit()
+    return {"routed": routed}
+
+
+@handler(ESCALATE_JOB)
+async def escalate_job(ctx: JobContext) -> dict[str, Any] | None:
+    """Escalate unanswered referrals, then queue the next sweep (one pending sweep at a time)."""
+    settings = ctx.settings
+    async with ctx.sessionmaker() as session:
+        escalated = await lifecycle.escalate_unanswered(
+            session,
+            system_context(request_id=f"job-{ctx.job_id}", trace_id=ctx.trace_id or "0" * 32),
+            now=datetime.now(UTC),
+            hours=settings.referral_answer_hours,
+        )
+        await job_service.enqueue(
+            session,
+            kind=ESCALATE_JOB,
+            payload={},
+            queue_key=ESCALATE_JOB,
+            delay_s=settings.referral_escalation_sweep_s,
+        )
+        await session.commit()
+    return {"escalated": escalated}
+
+
+@handler(identity_flow.DECISION_JOB)
+async def follow_identity_decision_job(ctx: JobContext) -> dict[str, Any] | None:
+    """A reviewer decided (or reversed) a visit's review: its referrals follow."""
+    async with ctx.sessionmaker() as session:
+        moved = await identity_flow.follow_identity_decision(
+            session,
+            system_context(request_id=f"job-{ctx.job_id}", trace_id=ctx.trace_id or "0" * 32),
+            review_id=int(ctx.payload["review_id"]),
+        )
+        await session.commit()
+    return {"moved": moved}

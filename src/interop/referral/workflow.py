@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEntity
 from interop.context import RequestContext
-from interop.referral import records, states
+from interop.referral import outcomes, records, states
 from interop.referral.errors import (
     IllegalTransition,
     InvalidUpdate,
@@ -35,6 +35,8 @@ class TaskChange:
     business_status: dict[str, Any] | None = None
     status_reason: dict[str, Any] | None = None
     output: list[dict[str, Any]] | None = None
+    outcome: str | None = None  # a ``resultado-referencia`` code, with completed or failed
+    outcome_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,8 @@ async def update_task(
     except states.IllegalTransition as exc:
         raise IllegalTransition(str(exc), details={"from": row.status, "to": change.status}) from None
     now = datetime.now(UTC)
+    reported = _outcome(change, new_status, unit=row.owner_clues, now=now)
+    was = row.status
     values: dict[str, Any] = {"status": new_status.value}
     if change.business_status is not None:
         values["business_status"] = change.business_status
@@ -92,8 +96,19 @@ async def update_task(
     next_task: dict[str, Any] | None = None
     sr_status = states.service_request_status(new_status)
     if sr_status is not None and referral.status != sr_status:
+        sr_changes: dict[str, Any] = {"status": sr_status}
+        if reported is not None:
+            sr_changes["outcome"] = reported
         sr_snapshot = await records.bump(
-            session, referral, {"status": sr_status}, now=now, client_id=ctx.actor.client_id
+            session, referral, sr_changes, now=now, client_id=ctx.actor.client_id
+        )
+    elif new_status is states.TaskStatus.FAILED and was != new_status.value:
+        sr_snapshot = await records.bump(
+            session,
+            referral,
+            {"outcome": reported, **escalation_changes("failed", now)},
+            now=now,
+            client_id=ctx.actor.client_id,
         )
     elif new_status is states.TaskStatus.REJECTED:
         sr_snapshot, next_task = await _reroute(session, ctx, referral=referral, rejected=row, now=now)
@@ -111,6 +126,40 @@ async def update_task(
         patients=[f"Patient/{row.patient_id}"],
     )
     return TaskUpdated(task=task, service_request=sr_snapshot, next_task=next_task)
+
+
+ESCALATION_REASONS = ("failed", "unroutable", "unanswered")
+
+
+def escalation_changes(reason: str, now: datetime) -> dict[str, Any]:
+    """What puts a referral on the escalation list (``reason`` one of ``ESCALATION_REASONS``)."""
+    assert reason in ESCALATION_REASONS
+    return {"escalation": reason, "escalated_at": now}
+
+
+def _outcome(
+    change: TaskChange, status: states.TaskStatus, *, unit: str, now: datetime
+) -> dict[str, Any] | None:
+    """The coded outcome the update reports (422 for an unknown code, or one on a Task not ending)."""
+    code = change.outcome
+    ending = status in (states.TaskStatus.COMPLETED, states.TaskStatus.FAILED)
+    if code is None:
+        if status is not states.TaskStatus.COMPLETED:
+            return None
+        code = outcomes.DEFAULT_ON_COMPLETE
+    elif not ending:
+        raise InvalidUpdate("un resultado (contrarreferencia) solo acompaña a una Task completed o failed")
+    try:
+        found = outcomes.outcome(code)
+    except outcomes.UnknownOutcome as exc:
+        raise InvalidUpdate(str(exc)) from None
+    return {
+        "code": found.code,
+        "display": found.es,
+        "note": change.outcome_note,
+        "unit": unit,
+        "at": now.isoformat(),
+    }
 
 
 async def _reroute(
@@ -135,6 +184,7 @@ async def _reroute(
             referral,
             {
                 "routing_reason": f"rejected by {rejected.owner_clues}; no further unit of the needed level",
+                **escalation_changes("unroutable", now),
             },
             now=now,
             client_id=ctx.actor.client_id,
@@ -144,24 +194,17 @@ async def _reroute(
     task = await records.create(
         session,
         ReferralTask,
-        {
-            "id": new_id,
-            "referral_id": referral.id,
-            "previous_task_id": rejected.id,
-            "visit_id": referral.visit_id,
-            "requester_client_id": referral.requester_client_id,
-            "status": "requested",
-            "priority": referral.priority,
-            "business_status": None,
-            "status_reason": None,
-            "output": [],
-            "patient_id": referral.patient_id,
-            "owner_clues": unit.clues,
-            "owner_org_id": unit.organization_id,
-            "owner_name": unit.nombre,
-            "authored_on": now,
-            "updated_at": now,
-        },
+        records.task_values(
+            task_id=new_id,
+            referral_id=referral.id,
+            visit_id=referral.visit_id,
+            client_id=referral.requester_client_id,
+            priority=referral.priority,
+            patient_id=referral.patient_id,
+            unit=unit,
+            now=now,
+            previous=rejected.id,
+        ),
         client_id=ctx.actor.client_id,
     )
     await records.notify_task_change(

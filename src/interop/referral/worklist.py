@@ -84,7 +84,7 @@ class ReferralSheet:
     routing_reason: str
     distance_km: float | None
     status_reason: dict[str, Any] | None
-    output: list[dict[str, Any]]
+    outcome: dict[str, Any] | None  # the coded result the unit reported (``Referral.outcome``)
 
 
 def observation_label(o: dict[str, Any]) -> str:
@@ -244,5 +244,5 @@ async def get_sheet(
         routing_reason=referral.routing_reason,
         distance_km=referral.distance_km,
         status_reason=task.status_reason,
-        output=list(task.output or []),
+        outcome=referral.outcome if referral.performer_clues == task.owner_clues else None,
     )

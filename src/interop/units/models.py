@@ -28,6 +28,8 @@ class Unit(Base):
     municipio: Mapped[str | None] = mapped_column(Text)
     localidad: Mapped[str | None] = mapped_column(Text)
     nivel: Mapped[int] = mapped_column(Integer)
+    cve_mun: Mapped[str | None] = mapped_column(String(3))  # INEGI municipality key, when the CSV gives it
+    cve_loc: Mapped[str | None] = mapped_column(String(4))  # INEGI locality key within the municipality
     latitud: Mapped[float | None] = mapped_column(Float)
     longitud: Mapped[float | None] = mapped_column(Float)
     estatus: Mapped[str] = mapped_column(Text)

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +32,8 @@ _MERGE_COLUMNS = (
     "row_digest",
     "field_issues",
     "import_id",
+    "cve_mun",
+    "cve_loc",
 )
 
 
@@ -42,7 +45,8 @@ async def merge_staged(session: AsyncSession, *, import_id: int, staged: int) ->
         text(
             f"INSERT INTO unit (clues, {', '.join(_MERGE_COLUMNS)}, organization_id) "
             f"SELECT clues, clues_anterior, nombre, entidad, municipio, localidad, nivel, latitud, longitud, "
-            f"estatus, operating, row_digest, field_issues, :import_id, gen_random_uuid() FROM {STAGE_TABLE} "
+            f"estatus, operating, row_digest, field_issues, :import_id, cve_mun, cve_loc, gen_random_uuid() "
+            f"FROM {STAGE_TABLE} "
             f"ON CONFLICT (clues) DO UPDATE SET {updates}, updated_at = now() "
             f"WHERE unit.row_digest <> EXCLUDED.row_digest "
             f"RETURNING (xmax = 0) AS inserted"
@@ -152,16 +156,43 @@ async def nearest_operating(
     return [(unit, float(km)) for unit, km in (await session.execute(query)).all()]
 
 
+def _folded(column: Any) -> ColumnElement[str]:
+    """Upper case, no accents, single spaces: ``Tlatelolco``, ``TLATELOLCO`` and ``Tlaltelolco ``
+    spelt with an accent or doubled space compare equal."""
+    return func.upper(func.regexp_replace(func.trim(func.unaccent(column)), r"\s+", " ", "g"))
+
+
 async def locality_point(
-    session: AsyncSession, *, entidad: str, municipio: str | None, localidad: str | None
+    session: AsyncSession,
+    *,
+    entidad: str,
+    municipio: str | None,
+    localidad: str | None,
+    cve_mun: str | None = None,
+    cve_loc: str | None = None,
 ) -> tuple[float, float] | None:
-    """Centroid of the units in that locality, else of the municipality; None when neither has units."""
+    """Centroid of the units in that locality, else of the municipality; None when neither has units.
+    Places match by INEGI key where both sides carry one, else by name folded for accents, case and
+    spacing."""
     located = and_(Unit.entidad == entidad, Unit.latitud.is_not(None), Unit.longitud.is_not(None))
-    scopes: list[ColumnElement[bool]] = []
-    if municipio and localidad:
-        scopes.append(and_(located, Unit.municipio == municipio, Unit.localidad == localidad))
+    mun: list[ColumnElement[bool]] = []
+    if cve_mun:
+        mun.append(Unit.cve_mun == cve_mun)
     if municipio:
-        scopes.append(and_(located, Unit.municipio == municipio))
+        mun.append(_folded(Unit.municipio) == _folded(municipio))
+    loc: list[ColumnElement[bool]] = []
+    if cve_mun and cve_loc:
+        loc.append(and_(Unit.cve_mun == cve_mun, Unit.cve_loc == cve_loc))
+    if municipio and localidad:
+        loc.append(
+            and_(
+                _folded(Unit.municipio) == _folded(municipio),
+                _folded(Unit.localidad) == _folded(localidad),
+            )
+        )
+    scopes = [and_(located, or_(*loc))] if loc else []
+    if mun:
+        scopes.append(and_(located, or_(*mun)))
     for scope in scopes:
         row = (
             await session.execute(select(func.avg(Unit.latitud), func.avg(Unit.longitud)).where(scope))

@@ -38,7 +38,7 @@ async def _stats(session: SessionDep, settings: SettingsDep, person: Person) -> 
         session,
         entidades=entidades_of(person),
         now=datetime.now(UTC),
-        escalation_hours=settings.referral_escalation_hours,
+        escalation_hours=settings.referral_answer_hours,
     )
 
 

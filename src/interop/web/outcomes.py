@@ -1,34 +1,27 @@
-"""A unit's answers from the worklist page as the same Task changes a clinic system sends over FHIR. Pure.
+"""A unit's answers from the worklist page as the referral domain's own Task changes. Pure.
 
-THE ONE PLACE where the page's outcome becomes a Task update. Engineer s16 adds the coded outcome of Task
-completion (CodeSystem ``resultado-referencia``) to the referral domain; until that lands, the outcome is
-written here as a FHIR clinic would write it: ``Task.output`` (type text ``resultado``) and
-``businessStatus``, both a coding of that CodeSystem. When s16's service function exists, ``complete``
-should call it instead (and keep the same codes), and nothing else in ``web/`` changes.
-
-Every outcome ends the Task ``completed``: the unit reports how the referral ended (a *contrarreferencia*),
-including when the person did not come or was not found. A Task still ``accepted`` passes through
+THE ONE PLACE where the page's choices become referral changes: accepting and rejecting are
+``update_task`` changes, as a clinic system's FHIR update; ending a referral is s16's
+``referral.service.complete_task`` with a ``resultado-referencia`` code (the same ``update_task`` underneath,
+which records the outcome on the referral for Bienestar). A Task still ``accepted`` passes through
 ``in-progress`` first, as the state machine requires.
+
+Which outcomes fail the Task: the person did not come or could not be found — the referral then goes on
+the escalation list, where Bienestar follows it up; every other outcome completes it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Literal
 
+from interop.referral import outcomes as referral_outcomes
 from interop.referral import service as referral_service
 
-OUTCOME_SYSTEM = "https://www.gob.mx/bienestar/fhir/CodeSystem/resultado-referencia"
-
-# code → (es-MX, en). Order is the select's order.
-OUTCOMES: dict[str, tuple[str, str]] = {
-    "atendido": ("Atendido en la unidad", "Attended at the unit"),
-    "atendido-domicilio": ("Atendido en su domicilio", "Attended at home"),
-    "no-acudio": ("No acudió", "Did not come"),
-    "no-localizado": ("No se localizó a la persona", "Person not found"),
-    "fallecio": ("Falleció", "Died"),
-    "cambio-domicilio": ("Cambió de domicilio", "Moved away"),
-    "referido-otra-unidad": ("Referido a otra unidad", "Referred to another unit"),
-}
+OUTCOME_SYSTEM = referral_outcomes.SYSTEM
+# code → (es-MX, en), the select's order: the referral domain's CodeSystem.
+OUTCOMES: dict[str, tuple[str, str]] = {code: (o.es, o.en) for code, o in referral_outcomes.OUTCOMES.items()}
+FAILING = frozenset({"no-acudio", "no-localizado"})
 
 # code → (es-MX, en) of the reasons a unit gives for rejecting; the text goes into Task.statusReason.
 REJECT_REASONS: dict[str, tuple[str, str]] = {
@@ -44,8 +37,13 @@ class UnknownChoice(ValueError):
     """An outcome or reason code the page does not offer (a forged form)."""
 
 
-def _coding(code: str) -> dict[str, Any]:
-    return {"system": OUTCOME_SYSTEM, "code": code, "display": OUTCOMES[code][0]}
+@dataclass(frozen=True)
+class Completion:
+    """The last step of ending a referral: ``complete_task``'s arguments."""
+
+    status: Literal["completed", "failed"]
+    outcome: str
+    note: str | None
 
 
 def accept() -> list[referral_service.TaskChange]:
@@ -59,17 +57,12 @@ def reject(reason: str, detail: str | None) -> list[referral_service.TaskChange]
     return [referral_service.TaskChange(status="rejected", status_reason={"text": text[:500]})]
 
 
-def complete(current_status: str, outcome: str, note: str | None) -> list[referral_service.TaskChange]:
-    """The changes, in order, that end a Task with ``outcome`` from its current status."""
+def complete(
+    current_status: str, outcome: str, note: str | None
+) -> tuple[list[referral_service.TaskChange], Completion]:
+    """The changes before the ending (maybe none) and the ending itself."""
     if outcome not in OUTCOMES:
         raise UnknownChoice(outcome)
-    output: dict[str, Any] = {
-        "type": {"text": "resultado"},
-        "valueCodeableConcept": {"coding": [_coding(outcome)], **({"text": note[:500]} if note else {})},
-    }
-    done = referral_service.TaskChange(
-        status="completed", business_status={"coding": [_coding(outcome)]}, output=[output]
-    )
-    if current_status == "accepted":
-        return [referral_service.TaskChange(status="in-progress"), done]
-    return [done]
+    before = [referral_service.TaskChange(status="in-progress")] if current_status == "accepted" else []
+    status: Literal["completed", "failed"] = "failed" if outcome in FAILING else "completed"
+    return before, Completion(status=status, outcome=outcome, note=note[:500] if note else None)

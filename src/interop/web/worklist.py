@@ -122,15 +122,29 @@ async def _apply(
     version: int,
     changes: list[referral_service.TaskChange],
     done: str,
+    completion: outcomes.Completion | None = None,
 ) -> Response:
+    """The changes in order, each with the version the previous one left as If-Match (the first with the
+    version the page showed), then the ending if any; all in the request's one transaction."""
     scope = await referral_service.scope_for(session, person.ctx)
-    expected: int | None = version
+    expected = version
     try:
         for change in changes:
             updated = await referral_service.update_task(
                 session, person.ctx, scope=scope, task_id=task_id, change=change, if_match=expected
             )
             expected = int(updated.task["version"])
+        if completion is not None:
+            await referral_service.complete_task(
+                session,
+                person.ctx,
+                scope=scope,
+                task_id=task_id,
+                status=completion.status,
+                outcome=completion.outcome,
+                note=completion.note,
+                if_match=expected,
+            )
     except VersionConflict:
         await session.rollback()
         return await _sheet_page(request, session, person, task_id, status_code=409, problem="referral.stale")
@@ -192,9 +206,9 @@ async def complete(
     tid = _task_id(task_id)
     status = await _current_status(session, person, tid)
     try:
-        changes = outcomes.complete(status, outcome, note.strip() or None)
+        changes, completion = outcomes.complete(status, outcome, note.strip() or None)
     except outcomes.UnknownChoice:
         return await _sheet_page(
             request, session, person, tid, status_code=422, problem="referral.invalid_choice"
         )
-    return await _apply(request, session, person, tid, version, changes, "completed")
+    return await _apply(request, session, person, tid, version, changes, "completed", completion)

@@ -1,10 +1,12 @@
 """indexes for the programme dashboard's aggregates
 
 Revision ID: 0011_s18b_referral_stats
-Revises: 0011_s18a_accounts (chained after s18a in this branch; the lead re-chains at merge)
+Revises: 0011_s18a_accounts, 0011_s16_referral_loop (merges the two heads in this branch; the lead
+re-chains at merge)
 
 Referral figures are grouped by the entidad of the unit (the first two letters of its CLUES) and status;
-the ageing reads only the unanswered (``requested``) Tasks. Both are served from an index alone.
+the ageing reads only the unanswered (``requested``) Tasks; outcomes are grouped by the reporting unit's
+entidad and the code. Each is served from an index alone.
 """
 
 from collections.abc import Sequence
@@ -12,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0011_s18b_referral_stats"
-down_revision: str | None = "0011_s18a_accounts"
+down_revision: str | tuple[str, ...] | None = ("0011_s18a_accounts", "0011_s16_referral_loop")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -26,8 +28,13 @@ def upgrade() -> None:
         "CREATE INDEX ix_referral_task_requested_age ON referral_task "
         "(substr(owner_clues, 1, 2), priority, authored_on) WHERE status = 'requested'"
     )
+    op.execute(
+        "CREATE INDEX ix_referral_outcome_entidad_code ON referral "
+        "(substr(outcome ->> 'unit', 1, 2), (outcome ->> 'code'), status) WHERE outcome IS NOT NULL"
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_referral_outcome_entidad_code", table_name="referral")
     op.drop_index("ix_referral_task_requested_age", table_name="referral_task")
     op.drop_index("ix_referral_task_entidad_status", table_name="referral_task")
