@@ -140,7 +140,8 @@ JOIN units_ranked f ON f.n = p.first_unit_n;
 
 INSERT INTO referral (id, visit_pk, visit_id, requester_client_id, requester_worker_id, status, priority,
     patient_id, patient_provisional, match_grade, performer_clues, performer_name, tried_clues, required_level,
-    routing_rule, routing_reason, reasons, observations, note, authored_on, version, change_seq, updated_at)
+    routing_rule, routing_reason, reasons, observations, note, authored_on, version, change_seq, updated_at,
+    outcome, escalation, escalated_at, visit_ids)
 SELECT referral_id, visit_pk, 'BENCH-' || g, 'bench-bienestar', 'PROM-' || (g % 500),
        CASE status WHEN 'completed' THEN 'completed' WHEN 'cancelled' THEN 'revoked' ELSE 'active' END, priority,
        patient_id, r_prov < 0.5, CASE WHEN r_prov < 0.5 THEN 'possible' ELSE 'certain' END, clues, unit_name,
@@ -149,7 +150,14 @@ SELECT referral_id, visit_pk, 'BENCH-' || g, 'bench-bienestar', 'PROM-' || (g % 
        jsonb_build_array(jsonb_build_object('code', '2339-0', 'display', 'Glucosa', 'value', 70 + g % 300,
            'unit', 'mg/dL')) || CASE WHEN g % 9 = 0 THEN jsonb_build_array(jsonb_build_object('code',
            'disability', 'display', 'Disability', 'value_text', 'No camina')) ELSE '[]'::jsonb END,
-       'bench', authored_on, 1, nextval('referral_change_seq'), authored_on
+       'bench', authored_on, 1, nextval('referral_change_seq'), authored_on,
+       CASE WHEN status IN ('completed', 'failed') THEN jsonb_build_object(
+           'code', CASE WHEN status = 'failed' THEN (ARRAY['no-acudio','no-localizado'])[1 + floor(r_out * 2)::int]
+                        ELSE (ARRAY['atendido','atendido','atendido','atendido-domicilio','fallecio','cambio-domicilio',
+                                    'referido-otra-unidad'])[1 + floor(r_out * 7)::int] END,
+           'display', 'bench', 'unit', clues, 'at', authored_on) END,
+       CASE WHEN status = 'failed' THEN 'failed' END, CASE WHEN status = 'failed' THEN authored_on END,
+       ARRAY['BENCH-' || g]
 FROM plan2;
 
 -- 8 % were rejected by a first unit and re-routed.

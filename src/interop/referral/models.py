@@ -122,7 +122,7 @@ class Referral(Base):
             func.substr(text("outcome ->> 'unit'"), 1, 2),
             text("(outcome ->> 'code')"),
             "status",
-            postgresql_where=text("outcome IS NOT NULL"),
+            postgresql_where=text("(outcome ->> 'code') IS NOT NULL"),
         ),
     )
 

@@ -51,7 +51,6 @@ from interop.referral.stats_schemas import (
 from interop.units import service as units_service
 
 OUTCOME_SYSTEM = "https://www.gob.mx/bienestar/fhir/CodeSystem/resultado-referencia"
-NO_CODE = "sin-codigo"
 # Hours a unit has to answer (accept or reject) a Task of each priority before it is escalated: the
 # defaults of ``Settings.referral_answer_hours`` (callers pass the setting).
 DEFAULT_ESCALATION_HOURS: dict[str, float] = {"routine": 72.0, "urgent": 24.0, "asap": 4.0, "stat": 1.0}
@@ -116,13 +115,14 @@ async def _ageing(
 
 async def _outcomes(session: AsyncSession, entidades: frozenset[str] | None) -> list[OutcomeCount]:
     # The coded outcome the unit reported (``Referral.outcome``, written by ``update_task`` whether a clinic
-    # system or a person answered), placed in the entidad of the unit that reported it.
+    # system or a person answered), placed in the entidad of the unit that reported it. The column holds a
+    # JSON null when there is none, hence the test on the code.
     code = Referral.outcome["code"].astext
     unit_entidad = func.substr(Referral.outcome["unit"].astext, 1, 2)
     status = case((Referral.status == "completed", "completed"), else_="failed")
     stmt = (
-        select(status, func.coalesce(code, NO_CODE), func.count())
-        .where(Referral.outcome.is_not(None))
+        select(status, code, func.count())
+        .where(code.is_not(None))
         .group_by(status, code)
         .order_by(status, func.count().desc(), code)
     )

@@ -137,7 +137,6 @@ ES_MX: dict[str, str] = {
     "dashboard.rejections": "Rechazos",
     "dashboard.empty": "Sin datos.",
     "dashboard.unknown": "Sin entidad",
-    "outcome.sin-codigo": "Sin resultado codificado",
 }
 
 EN: dict[str, str] = {

@@ -30,7 +30,8 @@ def upgrade() -> None:
     )
     op.execute(
         "CREATE INDEX ix_referral_outcome_entidad_code ON referral "
-        "(substr(outcome ->> 'unit', 1, 2), (outcome ->> 'code'), status) WHERE outcome IS NOT NULL"
+        "(substr(outcome ->> 'unit', 1, 2), (outcome ->> 'code'), status) "
+        "WHERE (outcome ->> 'code') IS NOT NULL"
     )
 
 
