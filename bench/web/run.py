@@ -306,6 +306,7 @@ async def main() -> None:
         for name, extra in (
             ("bench-unit", ["--role", "unit_staff", "--clues", unit]),
             ("bench-manager", ["--role", "manager", "--entidad", entidad]),
+            ("bench-reviewer", ["--role", "reviewer"]),
         ):
             subprocess.run(
                 [INTEROP, "users", "add", name, *extra, "--password-stdin"],
@@ -317,6 +318,7 @@ async def main() -> None:
             )
         clinic = _token(env, "bench-clinic", "clinic", unit)
         bienestar = _token(env, "bench-bienestar-api", "bienestar")
+        reviewer = _token(env, "bench-reviewer-api", "reviewer")
         port = free_port()
         proc = subprocess.Popen(
             [INTEROP, "serve", "--port", str(port)],
@@ -325,7 +327,9 @@ async def main() -> None:
             stderr=subprocess.PIPE,
         )
         base = f"http://127.0.0.1:{port}"
-        results = await _measure(base, unit, entidad, str(task_id), clinic, bienestar, args.requests)
+        results = await _measure(
+            base, unit, entidad, str(task_id), clinic, bienestar, reviewer, args.requests
+        )
         out = {
             "people": args.people,
             "referrals": args.referrals,
@@ -354,7 +358,7 @@ def _token(env: dict[str, str], name: str, role: str, *clues: str) -> str:
 
 
 async def _measure(
-    base: str, unit: str, entidad: str, task_id: str, clinic: str, bienestar: str, n: int
+    base: str, unit: str, entidad: str, task_id: str, clinic: str, bienestar: str, reviewer: str, n: int
 ) -> list[dict[str, Any]]:
     async with aiohttp.ClientSession() as probe:
         for _ in range(300):
@@ -367,6 +371,7 @@ async def _measure(
             await asyncio.sleep(0.2)
     api_clinic = {"Authorization": f"Bearer {clinic}"}
     api_bienestar = {"Authorization": f"Bearer {bienestar}"}
+    api_reviewer = {"Authorization": f"Bearer {reviewer}", "X-Acting-User": "bench-reviewer"}
     pairs = [
         (
             "unit: worklist",
@@ -395,11 +400,16 @@ async def _measure(
         ),
         ("national figures (all entidades)", (None, ""), (api_bienestar, "/v1/referral-stats")),
         ("home page (s18a)", ("unit", "/app/"), (api_clinic, "/fhir/metadata")),
+        ("review queue (s18a)", ("reviewer", "/app/reviews"), (api_reviewer, "/v1/match-reviews")),
     ]
     results = []
     sessions: dict[str, aiohttp.ClientSession] = {}
     try:
-        for who, name in (("unit", "bench-unit"), ("manager", "bench-manager")):
+        for who, name in (
+            ("unit", "bench-unit"),
+            ("manager", "bench-manager"),
+            ("reviewer", "bench-reviewer"),
+        ):
             sessions[who] = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
             await sign_in(sessions[who], base, name)
         async with aiohttp.ClientSession() as api:
@@ -412,7 +422,8 @@ async def _measure(
                     await timed(sessions[who], base + page, 3)  # warm
                     page_ms = await timed(sessions[who], base + page, n)
                 await timed(api, base + call, 3, headers)
-                api_ms = await timed(api, base + call, n, headers)
+                # The national figures are the heaviest call: fewer rounds keep the run short.
+                api_ms = await timed(api, base + call, n if who is not None else max(5, n // 4), headers)
                 row = {
                     "work": label,
                     "page": page or None,
