@@ -3,9 +3,9 @@ provider, when ``INTEROP_OIDC_ISSUER`` and ``INTEROP_OIDC_CLIENT_ID`` are set.
 
 The provider vouches for who the person is; this service decides what they may do: the ID token's
 ``INTEROP_OIDC_USERNAME_CLAIM`` must name an active local account (``interop users add``), whose role,
-units and entidades apply. Provider metadata and keys are fetched with authlib's httpx client and cached
-for ten minutes; the ID token is verified with joserfc (authlib's JOSE library): signature against the
-provider's JWKS, issuer, audience, expiry and the nonce of this sign-in.
+units and entidades apply. Provider metadata and keys are fetched over httpx and cached for ten minutes;
+the code is exchanged by authlib's OAuth 2 client; the ID token is verified with joserfc (authlib's JOSE
+library): signature against the provider's JWKS, issuer, audience, expiry and the nonce of this sign-in.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import secrets
 import time
 from typing import Annotated, Any
 
+import httpx
 from authlib.common.security import generate_token
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from fastapi import APIRouter, Query, Request
@@ -50,7 +51,7 @@ async def _provider(request: Request, issuer: str) -> tuple[dict[str, Any], KeyS
     )
     if cached is not None and cached[1] == issuer and time.monotonic() - cached[0] < _CACHE_S:
         return cached[2], cached[3]
-    async with AsyncOAuth2Client(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10) as http:
         meta_response = await http.get(f"{issuer}/.well-known/openid-configuration")
         meta_response.raise_for_status()
         meta: dict[str, Any] = meta_response.json()

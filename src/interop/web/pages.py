@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -119,6 +120,10 @@ class WebRoute(APIRoute):
                 response = await handler(request)
             except (PageError, DomainError) as exc:
                 response = _error_page(request, exc)
+            except RequestValidationError:  # a bad query or form value: a page, not the API's JSON
+                response = render(
+                    request, "error.html", status_code=422, message_key="error.invalid", detail=None
+                )
             web_session.save(request, response)
             response.headers.setdefault("X-Frame-Options", "DENY")
             response.headers.setdefault("Referrer-Policy", "same-origin")
