@@ -213,7 +213,7 @@ async def programme_stats(
     match-review backlog, for the same entidades."""
     wanted = None if entidades is None else sorted({e.strip().upper() for e in entidades})
     referrals = await referral_stats(session, entidades=wanted, now=now, escalation_hours=escalation_hours)
-    names = await units_service.names_of(session, codes=[u.clues for u in referrals.by_unit])
+    names = await units_service.names_in(session, entidades=wanted)
     for unit in referrals.by_unit:
         unit.nombre = names.get(unit.clues)
     backlog = await matching_service.review_backlog(session, entidades=wanted, now=now)

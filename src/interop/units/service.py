@@ -250,10 +250,10 @@ async def count_units(session: AsyncSession) -> int:
     return int((await session.execute(select(func.count()).select_from(Unit))).scalar_one())
 
 
-async def names_of(session: AsyncSession, *, codes: Sequence[str]) -> dict[str, str]:
-    """Current CLUES → the unit's name, for the codes given that are current codes (one query)."""
-    wanted = sorted({c.strip().upper() for c in codes})
-    if not wanted:
-        return {}
-    rows = await session.execute(select(Unit.clues, Unit.nombre).where(Unit.clues.in_(wanted)))
-    return {str(clues): str(nombre) for clues, nombre in rows.all()}
+async def names_in(session: AsyncSession, *, entidades: Sequence[str] | None) -> dict[str, str]:
+    """Current CLUES → the unit's name, for the units of these entidades (``None``: every unit), in one
+    query whose size does not grow with the number of units."""
+    query = select(Unit.clues, Unit.nombre)
+    if entidades is not None:
+        query = query.where(Unit.entidad.in_(sorted({e.strip().upper() for e in entidades})))
+    return {str(clues): str(nombre) for clues, nombre in (await session.execute(query)).all()}
