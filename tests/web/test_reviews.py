@@ -148,3 +148,36 @@ async def test_other_roles_and_strangers_cannot_open_or_decide(
         await session.execute(text("SELECT count(*) FROM audit_event WHERE subtype = 'read'"))
     ).scalar_one()
     assert reads == 0
+
+
+async def test_reversal_is_offered_exactly_when_the_service_has_it(
+    client: httpx.AsyncClient, make_user: MakeUser, session: AsyncSession
+) -> None:
+    """Reversal is engineer s16's service function: before that branch is merged the page offers no
+    reversal (and the route answers 404); after, a decided review is reversed through it."""
+    from interop.matching import reviews
+
+    ids = await seed_reviews(session)
+    await make_user("rev7", "reviewer")
+    await sign_in(client, "rev7")
+    page = await client.get(f"/app/reviews/{ids['old']}")
+    await client.post(
+        f"/app/reviews/{ids['old']}/decision",
+        data={"decision": "link", "reason": "misma persona", "csrf_token": csrf_of(page.text)},
+    )
+    decided = await client.get(f"/app/reviews/{ids['old']}")
+    reversal = await client.post(
+        f"/app/reviews/{ids['old']}/reversal",
+        data={"reason": "error de captura", "csrf_token": csrf_of(page.text)},
+    )
+    decision = (
+        await session.execute(text("SELECT decision FROM match_review WHERE id = :i"), {"i": ids["old"]})
+    ).scalar_one()
+    if hasattr(reviews, "reverse_decision"):
+        assert "Revertir la decisión" in decided.text
+        assert reversal.status_code == 303
+        assert decision == "not-link"
+    else:
+        assert "Revertir la decisión" not in decided.text
+        assert reversal.status_code == 404
+        assert decision == "link"

@@ -28,6 +28,10 @@ async def test_local_sign_in_reaches_home_and_the_cookie_is_locked_down(
     assert home.status_code == 200
     assert "rev1" in home.text
     assert 'lang="es-MX"' in home.text
+    # One CSP, the page's own (a second, stricter one from the API middleware blocked the stylesheet).
+    assert len(home.headers.get_list("content-security-policy")) == 1
+    assert "style-src 'self'" in home.headers["content-security-policy"]
+    assert home.headers.get_list("cache-control") == ["no-store"]
 
 
 async def test_totp_is_asked_after_the_password_and_a_wrong_code_is_refused(
@@ -50,6 +54,17 @@ async def test_totp_is_asked_after_the_password_and_a_wrong_code_is_refused(
     )
     assert ok.status_code == 303
     assert (await client.get("/app/")).status_code == 200
+    # The same code again (replayed) does not sign in a second session.
+    other = httpx.AsyncClient(transport=client._transport, base_url="http://testserver")
+    async with other:
+        page = await other.get("/app/login")
+        await other.post(
+            "/app/login", data={"username": "aud1", "password": PASSWORD, "csrf_token": csrf_of(page.text)}
+        )
+        form = await other.get("/app/login/totp")
+        used = ok.request.content.decode().split("totp=")[1].split("&")[0]
+        replay = await other.post("/app/login/totp", data={"totp": used, "csrf_token": csrf_of(form.text)})
+        assert replay.status_code == 401
 
 
 async def test_admin_and_auditor_need_a_second_factor(make_user: MakeUser) -> None:

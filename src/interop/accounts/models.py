@@ -28,6 +28,8 @@ class AccountUser(Base):
     entidades: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
     password_hash: Mapped[str | None] = mapped_column(Text)
     totp_secret: Mapped[str | None] = mapped_column(Text)
+    # The last 30-second TOTP window a code was accepted for: a code is good once (no replay).
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     failed_attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     locked_until: Mapped[datetime | None]

@@ -6,6 +6,7 @@ result (the caller commits it) instead of raising.
 
 from __future__ import annotations
 
+import hmac
 import re
 import secrets
 from collections.abc import Sequence
@@ -236,7 +237,8 @@ async def check_password(
 async def check_totp(
     session: AsyncSession, *, user_id: int, code: str, lockout_attempts: int, lockout_s: int
 ) -> SignInResult:
-    """Second step: the code of the current 30-second window (or the one either side, for clock drift)."""
+    """Second step: the code of the current 30-second window (or the one either side, for clock drift),
+    each window's code accepted once (a code seen over a shoulder or replayed is refused)."""
     now = datetime.now(UTC)
     user = await session.get(AccountUser, user_id, with_for_update=True)
     if user is None or not user.active or user.totp_secret is None:
@@ -244,11 +246,23 @@ async def check_totp(
     if _locked(user, now):
         return SignInResult(SignInStatus.LOCKED)
     code = code.strip().replace(" ", "")
-    if not (code.isdigit() and len(code) == 6 and pyotp.TOTP(user.totp_secret).verify(code, valid_window=1)):
+    step = _matching_step(user.totp_secret, code, now) if code.isdigit() and len(code) == 6 else None
+    if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
         status = _fail(user, now, lockout_attempts, lockout_s)
         await session.flush()
         return SignInResult(status)
+    user.totp_last_step = step
     return SignInResult(SignInStatus.OK, _signed_in(user, now))
+
+
+def _matching_step(secret: str, code: str, now: datetime) -> int | None:
+    """The 30-second window (this one or one either side, for clock drift) whose code was given."""
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now)
+    for step in (current, current - 1, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
 
 
 def _signed_in(user: AccountUser, now: datetime) -> PersonAccount:

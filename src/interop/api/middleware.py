@@ -98,8 +98,8 @@ class RequestContextMiddleware:
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
                 headers.append((b"traceparent", f"00-{trace_id}-{span_id}-01".encode()))
-                # A default only: a response that sets its own (the pages' CSP allows their stylesheet)
-                # keeps it, since a browser enforces every CSP header it gets, the strictest winning.
+                # A response that sets one of these itself keeps its own (the /app pages' CSP loads
+                # their stylesheet and script); a second header would be enforced too and block them.
                 present = {name.lower() for name, _ in headers}
                 headers.extend(h for h in SECURITY_HEADERS if h[0] not in present)
                 message["headers"] = headers

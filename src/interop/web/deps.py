@@ -89,9 +89,9 @@ def require_person(*roles: str) -> Callable[..., Awaitable[Person]]:
             raise SignInRequired()
         if account.password_expired and sess.get("m") == "local" and request.url.path != _PASSWORD_PAGE:
             raise PasswordChangeRequired()
-        if wanted and account.role not in wanted and account.role != PersonRole.ADMIN:
-            raise PageForbidden()
         person = Person(account=account, ctx=person_context(request, account), csrf_token=sess.csrf)
+        if wanted and account.role not in wanted and account.role != PersonRole.ADMIN:
+            raise PageForbidden(person=person)
         request.state.context = person.ctx
         return person
 

@@ -30,9 +30,10 @@ class PageError(Exception):
     status_code = 400
     message_key = "error.invalid"
 
-    def __init__(self, detail: str | None = None) -> None:
+    def __init__(self, detail: str | None = None, *, person: Any = None) -> None:
         super().__init__(detail or self.message_key)
         self.detail = detail
+        self.person = person  # the signed-in person, when known: the error page keeps their header
 
 
 class SignInRequired(PageError):
@@ -98,8 +99,9 @@ def _error_page(request: Request, exc: PageError | DomainError) -> Response:
         return RedirectResponse(f"/app/login?next={quote(safe_next(target))}", status_code=303)
     if isinstance(exc, PasswordChangeRequired):
         return RedirectResponse("/app/password", status_code=303)
+    person = None
     if isinstance(exc, PageError):
-        status, key, detail = exc.status_code, exc.message_key, exc.detail
+        status, key, detail, person = exc.status_code, exc.message_key, exc.detail, exc.person
     else:
         status, key, detail = exc.status_code, "error.invalid", exc.message
         if status == 404:
@@ -108,7 +110,7 @@ def _error_page(request: Request, exc: PageError | DomainError) -> Response:
             key = "error.forbidden"
     if status >= 500:
         status = 400
-    return render(request, "error.html", status_code=status, message_key=key, detail=detail)
+    return render(request, "error.html", status_code=status, message_key=key, detail=detail, person=person)
 
 
 class WebRoute(APIRoute):
@@ -126,7 +128,6 @@ class WebRoute(APIRoute):
                 )
             web_session.save(request, response)
             response.headers.setdefault("X-Frame-Options", "DENY")
-            response.headers.setdefault("Referrer-Policy", "same-origin")
             response.headers.setdefault(
                 "Content-Security-Policy",
                 "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "

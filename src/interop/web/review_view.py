@@ -65,7 +65,7 @@ def field_rows(left: dict[str, str | None], right: dict[str, str | None]) -> lis
     """Every field either record holds, in a stable order; agreement compares upper-cased values
     without accents or extra spaces (what the eye compares, not the model's finer levels)."""
     names = [f for f in FIELD_ORDER if f in left or f in right]
-    names += sorted(set(left) | set(right) - set(names))
+    names += sorted((set(left) | set(right)) - set(names))
     rows = []
     for name in names:
         a, b = left.get(name), right.get(name)

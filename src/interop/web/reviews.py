@@ -11,7 +11,7 @@ audits it with the person as the acting user. Deferring keeps the review open (n
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -25,15 +25,17 @@ from interop.matching.errors import ReviewAlreadyDecided
 from interop.web import messages, review_view
 from interop.web import session as web_session
 from interop.web.deps import Person, require_person
-from interop.web.pages import WebRoute, render
+from interop.web.pages import PageNotFound, WebRoute, render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 Reviewer = Annotated[Person, Depends(require_person("reviewer"))]
 PAGE_SIZE = 25
 _MAX_DEFERRED = 200
-# HOOK(s16): reversal of a decision is built as a service function on branch s16 (the referral loop).
-# When it lands, set this to that function's availability and call it from ``reverse`` below.
-REVERSAL_AVAILABLE = False
+# HOOK(s16): reversal of a decision is ``matching.reviews.reverse_decision`` on branch s16 (the function
+# behind ``POST /v1/match-reviews/{id}/reversal``). Until that branch is merged it does not exist here and
+# the page offers no reversal; once merged, the button and ``POST /app/reviews/{id}/reversal`` work as is.
+_REVERSE: Any = getattr(reviews, "reverse_decision", None)
+REVERSAL_AVAILABLE = _REVERSE is not None
 
 messages.add(
     {
@@ -96,6 +98,7 @@ messages.add(
         "review.deferred": "Revisión n.º {id} diferida: queda abierta para después.",
         "review.already": "Otra persona ya decidió esta revisión.",
         "review.reverse": "Revertir la decisión",
+        "review.reversed": "Decisión revertida en la revisión n.º {id}.",
         "review.skip": "Saltar a la siguiente",
         "review.back": "Volver a la cola",
         "review.none_left": "No quedan revisiones pendientes con estos filtros.",
@@ -157,6 +160,12 @@ def _filters(
     return criteria, {k: v for k, v in kept.items() if v}
 
 
+def _flash(sess: web_session.WebSession, key: str, review_id: int) -> None:
+    """A message for the next page (several may queue: a decision saved, then the queue is empty)."""
+    queued = sess.get("flash")
+    sess.set("flash", [*(queued if isinstance(queued, list) else []), [key, review_id]][-3:])
+
+
 def _deferred(request: Request) -> frozenset[int]:
     found = web_session.load(request).get("deferred")
     return frozenset(i for i in found if isinstance(i, int)) if isinstance(found, list) else frozenset()
@@ -169,12 +178,12 @@ async def queue(
     person: Reviewer,
     entidad: Annotated[str | None, Query(max_length=2)] = None,
     source: Annotated[str | None, Query(pattern="^(batch|visit)?$")] = None,
-    run: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    run: Annotated[str | None, Query(max_length=18, pattern=r"^\d*$")] = None,
     age: Annotated[str | None, Query(pattern="^(hoy|semana|antigua)?$")] = None,
     band: Annotated[str | None, Query(pattern="^(alta|media|baja)?$")] = None,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
-    criteria, kept = _filters(entidad, source, run, age, band)
+    criteria, kept = _filters(entidad, source, int(run) if run else None, age, band)
     items, total = await review_queue.filter_reviews(
         session, criteria=criteria, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
     )
@@ -215,7 +224,7 @@ async def next_review(
     )
     found = await review_queue.next_open_after(session, criteria=criteria, skip=_deferred(request))
     if found is None:
-        web_session.load(request).set("flash", ["review.none_left", 0])
+        _flash(web_session.load(request), "review.none_left", 0)
         return RedirectResponse(f"/app/reviews?{urlencode(kept)}", status_code=303)
     return RedirectResponse(f"/app/reviews/{found}?{urlencode(kept)}", status_code=303)
 
@@ -277,14 +286,30 @@ async def decide(
             entities=[AuditEntity(type="MatchReview", id=str(review_id))],
             query="defer",
         )
-        sess.set("flash", ["review.deferred", review_id])
+        _flash(sess, "review.deferred", review_id)
     else:
         try:
             await reviews.decide_review(
                 session, person.ctx, review_id=review_id, decision=decision, reason=reason.strip()
             )
         except ReviewAlreadyDecided:
-            sess.set("flash", ["review.already", review_id])
+            _flash(sess, "review.already", review_id)
             return RedirectResponse(f"/app/reviews/{review_id}", status_code=303)
-        sess.set("flash", ["review.saved", review_id])
+        _flash(sess, "review.saved", review_id)
     return RedirectResponse(f"/app/reviews/next?{urlencode({'back': back})}", status_code=303)
+
+
+@router.post("/reviews/{review_id}/reversal")
+async def reverse(
+    request: Request,
+    session: SessionDep,
+    person: Reviewer,
+    review_id: DbId,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Reverse a decided review through the API's own function (see ``REVERSAL_AVAILABLE``)."""
+    if _REVERSE is None:
+        raise PageNotFound()
+    await _REVERSE(session, person.ctx, review_id=review_id, reason=reason.strip())
+    _flash(web_session.load(request), "review.reversed", review_id)
+    return RedirectResponse(f"/app/reviews/{review_id}", status_code=303)
