@@ -12,6 +12,7 @@ from interop.fhir import router as fhir_router
 from interop.ingest import router as ingest_router
 from interop.matching import router as matching_router
 from interop.referral import router as referral_router
+from interop.referral import stats_router as referral_stats_router
 
 router = APIRouter()
 router.include_router(health.router)
@@ -19,6 +20,6 @@ router.include_router(auth_router.router)
 router.include_router(fhir_router.router)
 
 v1 = APIRouter(prefix="/v1")
-for _module in (ingest_router, matching_router, referral_router, audit_router):
+for _module in (ingest_router, matching_router, referral_router, referral_stats_router, audit_router):
     v1.include_router(_module.router)
 router.include_router(v1)

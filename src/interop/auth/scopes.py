@@ -32,6 +32,7 @@ ROLE_SCOPES: dict[Role, frozenset[str]] = {
             "system/Subscription.cruds",
             "system/Condition.rs",
             "system/Observation.rs",
+            "system/Dashboard.r",  # the programme's figures (GET /v1/referral-stats): counts, no people
         }
     ),
     Role.CLINIC: frozenset(

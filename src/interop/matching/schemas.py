@@ -161,3 +161,15 @@ class EvaluationReport(BaseModel):
     auto_and_review: dict[str, PairwiseRead]
     records_in_truth: int
     records_assigned: int
+
+
+class ReviewBacklogRow(BaseModel):
+    """Open match reviews of one entidad (of the stored record under review; ``None`` when unknown)."""
+
+    entidad: str | None
+    open: int
+    from_visits: int
+    under_1_day: int
+    days_1_to_7: int
+    over_7_days: int
+    oldest_days: float

@@ -21,6 +21,7 @@ from interop.config import Settings
 from interop.context import RequestContext
 from interop.job import service as job_service
 from interop.matching import evaluation, models_store, online
+from interop.matching.backlog import review_backlog as review_backlog  # the dashboard's backlog figures
 from interop.matching.engines import ENGINES
 from interop.matching.errors import MatchEngineUnavailable, MatchRunNotFound, TruthFileInvalid
 from interop.matching.models import MatchReview, MatchRun

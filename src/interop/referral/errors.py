@@ -41,3 +41,7 @@ class SubscriptionNotFound(NotFound):
 
 class InvalidSubscription(Invalid):
     code = "invalid-subscription"
+
+
+class InvalidEntidad(Invalid):
+    code = "invalid-entidad"

@@ -116,6 +116,14 @@ class Referral(Base):
             postgresql_where=text("performer_clues IS NULL AND status = 'active'"),
         ),
         Index("ix_referral_escalated", "escalated_at", postgresql_where=text("escalation IS NOT NULL")),
+        # The dashboard's outcomes (``stats``): by the reporting unit's entidad and the code.
+        Index(
+            "ix_referral_outcome_entidad_code",
+            func.substr(text("outcome ->> 'unit'"), 1, 2),
+            text("(outcome ->> 'code')"),
+            "status",
+            postgresql_where=text("(outcome ->> 'code') IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
@@ -177,6 +185,21 @@ class ReferralTask(Base):
         Index("ix_referral_task_referral_id", "referral_id"),
         Index("ix_referral_task_patient_id", "patient_id"),
         Index("ix_referral_task_updated_at", "updated_at"),
+        # The dashboard's aggregates (``stats``): by entidad (the CLUES' state letters) and status, and the
+        # unanswered Tasks' ageing.
+        Index(
+            "ix_referral_task_entidad_status",
+            func.substr(text("owner_clues"), 1, 2),
+            "status",
+            "owner_clues",
+        ),
+        Index(
+            "ix_referral_task_requested_age",
+            func.substr(text("owner_clues"), 1, 2),
+            "priority",
+            "authored_on",
+            postgresql_where=text("status = 'requested'"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)

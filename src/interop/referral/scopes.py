@@ -56,9 +56,14 @@ async def resolve_clues(session: AsyncSession, codes: Sequence[str]) -> list[str
     return [known.get(code, code) for code in wanted]
 
 
+UNIT_BOUND_ROLES = ("clinic", "unit_staff")
+
+
 async def scope_for(session: AsyncSession, ctx: RequestContext) -> Scope:
     actor = ctx.actor
-    if actor.role == "clinic":
+    # A unit's staff signed in to the web pages is bound to units like a clinic's system; and any caller
+    # carrying CLUES is limited to them whatever its role (``auth.isolation``).
+    if actor.role in UNIT_BOUND_ROLES or actor.clues:
         return Scope(clues=frozenset(await resolve_clues(session, sorted(actor.clues))))
     if actor.role in UNRESTRICTED_ROLES:
         return Scope()

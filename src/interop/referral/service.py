@@ -38,6 +38,7 @@ from interop.referral.routing_queue import (  # re-exported
     route_waiting,
 )
 from interop.referral.scopes import Scope, scope_for  # re-exported
+from interop.referral.stats import programme_stats, referral_stats  # re-exported
 from interop.referral.subscriptions import (  # re-exported
     SubscriptionCreate,
     create_subscription,
@@ -47,15 +48,24 @@ from interop.referral.subscriptions import (  # re-exported
 )
 from interop.referral.visits import PostedVisit, post_visit, request_hash  # re-exported
 from interop.referral.workflow import TaskChange, update_task  # re-exported
+from interop.referral.worklist import (  # re-exported
+    ReferralSheet,
+    Worklist,
+    get_sheet,
+    list_worklist,
+    observation_label,
+)
 
 __all__ = [
     "NotificationEvent",
     "PostedVisit",
+    "ReferralSheet",
     "Scope",
     "SearchQuery",
     "SubscriptionCreate",
     "TaskChange",
     "VisitFindings",
+    "Worklist",
     "complete_task",
     "count_escalated",
     "count_waiting",
@@ -65,6 +75,7 @@ __all__ = [
     "escalate_unanswered",
     "get_patient",
     "get_referral",
+    "get_sheet",
     "get_subscription",
     "get_task",
     "get_visit",
@@ -73,7 +84,11 @@ __all__ = [
     "list_escalated",
     "list_subscriptions",
     "list_waiting",
+    "list_worklist",
+    "observation_label",
     "post_visit",
+    "programme_stats",
+    "referral_stats",
     "render_notifications_with",
     "request_hash",
     "route_referral",

@@ -1,0 +1,220 @@
+"""Programme aggregates of referrals: by entidad, unit and Task status, ageing of unanswered Tasks against
+the escalation time of their priority, rejection and completion rates, and outcomes. No names, no CURPs,
+no patient ids: only counts per unit code.
+
+Every figure is one grouped SQL query over ``referral_task`` (never a Python loop over rows): the
+dashboard page and ``GET /v1/referral-stats`` call the same function, so their numbers are equal.
+
+What is counted (a referral has one Task per unit it was sent to; a rejected Task stays and the referral
+moves on to a new Task):
+- **asignaciones** per unit and status: Tasks. The referrals a unit holds are its Tasks not rejected;
+  its **rechazos** are its rejected Tasks.
+- **rejection rate** = rejected / all Tasks; **completion rate** = completed / Tasks not rejected.
+- **ageing**: Tasks still ``requested`` (the unit has not answered), by how much of the escalation time of
+  their priority has passed since the unit got them: under half, half to all (*por vencer*), past it
+  (*vencidas*).
+- **outcomes**: referrals by the coded result their unit reported (``Referral.outcome``, CodeSystem
+  ``resultado-referencia``; a completion without a code is ``atendido``), ``completed`` or ``failed``, in
+  the entidad of the reporting unit.
+
+Entidad is the first two letters of the CLUES (the state code of the DGIS catalogue), so no join leaves
+the domain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    bindparam,
+    case,
+    func,
+    literal,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from interop.matching import service as matching_service
+from interop.referral.models import Referral, ReferralTask
+from interop.referral.stats_schemas import (
+    AgeingRow,
+    EntidadStats,
+    OutcomeCount,
+    ProgrammeStats,
+    ReferralStats,
+    StatusCounts,
+    UnitStats,
+)
+from interop.units import service as units_service
+
+OUTCOME_SYSTEM = "https://www.gob.mx/bienestar/fhir/CodeSystem/resultado-referencia"
+# Hours a unit has to answer (accept or reject) a Task of each priority before it is escalated: the
+# defaults of ``Settings.referral_answer_hours`` (callers pass the setting).
+DEFAULT_ESCALATION_HOURS: dict[str, float] = {"routine": 72.0, "urgent": 24.0, "asap": 4.0, "stat": 1.0}
+PRIORITIES = ("stat", "asap", "urgent", "routine")
+STATUSES = ("requested", "accepted", "in-progress", "completed", "failed", "cancelled", "rejected")
+
+_ENTIDAD = func.substr(ReferralTask.owner_clues, 1, 2)
+_STATUS_FIELDS = frozenset(s.replace("-", "_") for s in STATUSES)
+
+
+def _in_entidades(entidades: frozenset[str] | None) -> ColumnElement[bool]:
+    if entidades is None:
+        return literal(True)
+    return _ENTIDAD.in_(sorted(entidades))
+
+
+async def _status_counts(
+    session: AsyncSession, entidades: frozenset[str] | None
+) -> list[tuple[str, str, int]]:
+    stmt = (
+        select(ReferralTask.owner_clues, ReferralTask.status, func.count())
+        .where(_in_entidades(entidades))
+        .group_by(ReferralTask.owner_clues, ReferralTask.status)
+    )
+    return [(c, s, int(n)) for c, s, n in (await session.execute(stmt)).all()]
+
+
+async def _ageing(
+    session: AsyncSession, entidades: frozenset[str] | None, now: datetime, hours: Mapping[str, float]
+) -> list[AgeingRow]:
+    limit_h = case(
+        *((ReferralTask.priority == p, bindparam(f"h_{p}", hours[p], type_=Float)) for p in PRIORITIES),
+        else_=bindparam("h_default", hours["routine"], type_=Float),
+    )
+    age_h = func.extract("epoch", bindparam("now", now) - ReferralTask.authored_on) / 3600.0
+    ratio = age_h / limit_h
+    stmt = (
+        select(
+            _ENTIDAD.label("entidad"),
+            ReferralTask.priority,
+            func.count().filter(ratio < 0.5),
+            func.count().filter(ratio >= 0.5, ratio < 1.0),
+            func.count().filter(ratio >= 1.0),
+            func.max(age_h),
+        )
+        .where(ReferralTask.status == "requested", _in_entidades(entidades))
+        .group_by(_ENTIDAD, ReferralTask.priority)
+        .order_by(_ENTIDAD, ReferralTask.priority)
+    )
+    return [
+        AgeingRow(
+            entidad=e,
+            priority=p,
+            escalation_hours=hours.get(p, hours["routine"]),
+            on_time=int(a),
+            due_soon=int(b),
+            overdue=int(c),
+            oldest_hours=round(float(m or 0.0), 1),
+        )
+        for e, p, a, b, c, m in (await session.execute(stmt)).all()
+    ]
+
+
+async def _outcomes(session: AsyncSession, entidades: frozenset[str] | None) -> list[OutcomeCount]:
+    # The coded outcome the unit reported (``Referral.outcome``, written by ``update_task`` whether a clinic
+    # system or a person answered), placed in the entidad of the unit that reported it. The column holds a
+    # JSON null when there is none, hence the test on the code.
+    code = Referral.outcome["code"].astext
+    unit_entidad = func.substr(Referral.outcome["unit"].astext, 1, 2)
+    status = case((Referral.status == "completed", "completed"), else_="failed")
+    stmt = (
+        select(status, code, func.count())
+        .where(code.is_not(None))
+        .group_by(status, code)
+        .order_by(status, func.count().desc(), code)
+    )
+    if entidades is not None:
+        stmt = stmt.where(unit_entidad.in_(sorted(entidades)))
+    return [OutcomeCount(status=s, code=c, count=int(n)) for s, c, n in (await session.execute(stmt)).all()]
+
+
+def _rates(counts: StatusCounts) -> tuple[float | None, float | None]:
+    total = counts.total
+    kept = total - counts.rejected
+    rejection = round(counts.rejected / total, 4) if total else None
+    completion = round(counts.completed / kept, 4) if kept else None
+    return rejection, completion
+
+
+def _fold(rows: Iterable[tuple[str, str, int]]) -> dict[str, StatusCounts]:
+    """Grouped counts (key, status, n) → one ``StatusCounts`` per key; plain dicts while adding (a model's
+    attribute assignment costs microseconds, and a national run folds tens of thousands of groups)."""
+    sums: dict[str, dict[str, int]] = {}
+    for key, status, n in rows:
+        field = status.replace("-", "_")
+        if field in _STATUS_FIELDS:
+            per_key = sums.setdefault(key, {})
+            per_key[field] = per_key.get(field, 0) + n
+    # Trusted ints from the database: ``model_construct`` skips validation, the bulk of the cost at 12,000
+    # units (absent statuses take their default, 0).
+    return {key: StatusCounts.model_construct(None, **values) for key, values in sums.items()}
+
+
+async def referral_stats(
+    session: AsyncSession,
+    *,
+    entidades: Iterable[str] | None,
+    now: datetime,
+    escalation_hours: Mapping[str, float] | None = None,
+) -> ReferralStats:
+    """The programme's referral figures, limited to ``entidades`` (two-letter codes; ``None`` = all)."""
+    wanted = None if entidades is None else frozenset(e.strip().upper() for e in entidades)
+    hours = {**DEFAULT_ESCALATION_HOURS, **(escalation_hours or {})}
+    rows = await _status_counts(session, wanted)
+    per_unit = _fold(rows)
+    per_entidad = _fold((clues[:2], status, n) for clues, status, n in rows)
+    totals = _fold(("*", status, n) for _, status, n in rows).get("*", StatusCounts())
+    units = []
+    for clues, counts in sorted(per_unit.items(), key=lambda kv: (-kv[1].pending, kv[0])):
+        rejection, completion = _rates(counts)
+        units.append(
+            UnitStats.model_construct(
+                clues=clues,
+                entidad=clues[:2],
+                nombre=None,
+                counts=counts,
+                rejection_rate=rejection,
+                completion_rate=completion,
+            )
+        )
+    by_entidad = []
+    for entidad, counts in sorted(per_entidad.items()):
+        rejection, completion = _rates(counts)
+        by_entidad.append(
+            EntidadStats(entidad=entidad, counts=counts, rejection_rate=rejection, completion_rate=completion)
+        )
+    rejection, completion = _rates(totals)
+    return ReferralStats(
+        entidades=None if wanted is None else sorted(wanted),
+        generated_at=now,
+        escalation_hours=hours,
+        totals=totals,
+        rejection_rate=rejection,
+        completion_rate=completion,
+        by_entidad=by_entidad,
+        by_unit=units,
+        ageing=await _ageing(session, wanted, now, hours),
+        outcomes=await _outcomes(session, wanted),
+    )
+
+
+async def programme_stats(
+    session: AsyncSession,
+    *,
+    entidades: Iterable[str] | None,
+    now: datetime,
+    escalation_hours: Mapping[str, float] | None = None,
+) -> ProgrammeStats:
+    """What the dashboard and ``GET /v1/referral-stats`` show: referral figures with unit names, and the
+    match-review backlog, for the same entidades."""
+    wanted = None if entidades is None else sorted({e.strip().upper() for e in entidades})
+    referrals = await referral_stats(session, entidades=wanted, now=now, escalation_hours=escalation_hours)
+    names = await units_service.names_in(session, entidades=wanted)
+    for unit in referrals.by_unit:
+        unit.nombre = names.get(unit.clues)
+    backlog = await matching_service.review_backlog(session, entidades=wanted, now=now)
+    return ProgrammeStats(referrals=referrals, review_backlog=backlog)
