@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import Annotated, Any
+import warnings
+from typing import TYPE_CHECKING, Annotated, Any
 
 import httpx
 from authlib.common.security import generate_token
-from authlib.integrations.httpx_client import AsyncOAuth2Client
 from fastapi import APIRouter, Query, Request
 from joserfc import jwt
 from joserfc.jwk import KeySet
@@ -28,6 +28,9 @@ from interop.config import Settings
 from interop.web import session as web_session
 from interop.web.pages import PageNotFound, WebRoute, render, safe_next
 from interop.web.signin import audit_sign_in, signed_in
+
+if TYPE_CHECKING:
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 _CACHE_S = 600
@@ -69,6 +72,13 @@ def _redirect_uri(request: Request) -> str:
 
 
 def _client(settings: Settings, client_id: str, redirect_uri: str) -> AsyncOAuth2Client:
+    # Imported when OIDC is used, and without the one note authlib 1.x prints on that import (it plans a
+    # move to the httpx2 package; the client works as documented): a service without OIDC never loads it,
+    # and no run prints a third-party warning (issue 21).
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The httpx module is deprecated")
+        from authlib.integrations.httpx_client import AsyncOAuth2Client
+
     return AsyncOAuth2Client(
         client_id=client_id,
         client_secret=settings.oidc_client_secret,
