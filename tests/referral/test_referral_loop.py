@@ -91,7 +91,10 @@ async def test_a_visit_that_asks_for_no_referral_is_stored_with_its_findings(
     seen = (
         await client.get(f"/fhir/Condition?subject={referred['match']['patient']}", headers=clinic)
     ).json()
-    assert [e["resource"]["identifier"][0]["value"] for e in seen["entry"]] == ["V-NR-2"]
+    # The referred visit's one finding, read through its referral (Condition/{referral}-c0).
+    [seen_condition] = [e["resource"] for e in seen["entry"]]
+    assert seen_condition["subject"]["reference"] == referred["match"]["patient"]
+    assert seen_condition["id"] == f"{referred['service_request'].removeprefix('ServiceRequest/')}-c0"
 
 
 async def test_an_unplaceable_visit_waits_to_be_routed_and_an_operator_routes_it(
