@@ -77,7 +77,10 @@ def read_api(auditor: httpx.Client, bienestar: httpx.Client, out: Outcome, summa
         followed = bienestar.get(f"/v1/visits/{case.visit_id}").raise_for_status().json()
         summary.case_visit = case.visit_id
         summary.case_unit = followed["unit"]["clues"]
-        summary.case_statuses = [step["status"] for step in followed["history"]]
+        # The states it went through: a repeat visit adds a version of the Task in the same state (the
+        # unit is told of the new findings), which is not a step of its own.
+        statuses = [step["status"] for step in followed["history"]]
+        summary.case_statuses = [s for i, s in enumerate(statuses) if i == 0 or s != statuses[i - 1]]
         trace = auditor.get(f"/v1/trace/{case.trace_id}").raise_for_status().json()
         summary.case_trace = case.trace_id
         summary.case_events = len(trace["events"])
