@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import shutil
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -47,8 +48,12 @@ def pg_server() -> Iterator[EmbeddedServer]:
     asyncio.run(_create_database(server, TEMPLATE, template=None))
     migrate.upgrade(server.url(TEMPLATE))
     asyncio.run(_create_app_role(server))
-    yield server
-    server.stop()
+    try:
+        yield server
+    finally:
+        server.stop()
+        # Each session's cluster is ~200 MB; left behind, a day of test runs filled /tmp with them.
+        shutil.rmtree(root, ignore_errors=True)
 
 
 async def _create_app_role(server: EmbeddedServer) -> None:
