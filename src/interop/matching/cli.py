@@ -104,6 +104,7 @@ def run_command(
     )
     for decision, n in sorted(result.get("links", {}).items()):
         typer.echo(f"  links {decision}: {n}")
+    _echo_calibration(result.get("calibration"))
     untrained = result.get("untrained_levels") or []
     if untrained:
         typer.echo(
@@ -111,6 +112,38 @@ def run_command(
             f"m inicial — normal con pocos datos / untrained levels, they keep their prior m): "
             + "; ".join(untrained)
         )
+
+
+def _echo_calibration(fitted: dict[str, Any] | None) -> None:
+    if not fitted:
+        return
+    labels = fitted.get("labels", {})
+    kinds = ", ".join(f"{k.split(':', 1)[1]} {n}" for k, n in labels.items() if k.startswith("kind:"))
+    typer.echo(
+        f"  calibración / calibration {fitted.get('calibration_id')}: etiquetas / labels: {kinds or 'none'}; "
+        f"{fitted.get('reviews_rescored')} reviews rescored"
+    )
+
+
+@match_app.command("calibrate")
+def calibrate_command() -> None:
+    """Refit the score calibration of the active model (labels from settled CURPs and reviewers'
+    decisions) and rescore the open reviews."""
+    from interop.matching import service
+
+    async def work(settings: Settings, db: Database) -> dict[str, Any] | None:
+        async with db.sessionmaker() as session:
+            fitted = await service.calibrate(session)
+            await session.commit()
+            return fitted
+
+    fitted = _with_database(work)
+    if fitted is None:
+        typer.echo(
+            "no hay modelo activo: corra `interop match run` / no active model: run a match first", err=True
+        )
+        raise typer.Exit(1)
+    typer.echo(json.dumps(fitted, indent=2))
 
 
 @match_app.command("evaluate")

@@ -166,6 +166,27 @@ class MatchReview(Base):
     decided_at: Mapped[datetime | None]
     run_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # ``score`` is the calibrated probability people see and filter on (``calibration``); ``raw_score``
+    # the model's own, kept as evidence; ``calibration_id`` the fit that set ``score``.
+    raw_score: Mapped[float | None] = mapped_column(Float)
+    calibration_id: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class MatchCalibration(Base):
+    """A calibration fit of one model version (``calibration.Calibration.as_json``: a curve per
+    stratum and the labels it was fitted on). The newest of the active model's is the one applied; a
+    model's fits go with it."""
+
+    __tablename__ = "match_calibration"
+    __table_args__ = (Index("ix_match_calibration_model_version_id", "model_version", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    model_version: Mapped[str] = mapped_column(
+        String(64), ForeignKey("match_model.version", ondelete="CASCADE")
+    )
+    curves: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    run_id: Mapped[int | None] = mapped_column(BigInteger)
+    fitted_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 
 class MatchRun(Base):

@@ -16,6 +16,7 @@ from interop.audit.schemas import AuditEntity
 from interop.context import RequestContext
 from interop.identity.fields import IDENTITY_FIELDS
 from interop.job import service as job_service
+from interop.matching import calibration_fit
 from interop.matching.errors import ReviewAlreadyDecided, ReviewNotDecided, ReviewNotFound
 from interop.matching.models import MatchLink, MatchRecord, MatchReview, Person
 from interop.matching.schemas import (
@@ -44,6 +45,7 @@ def _review_read(r: MatchReview) -> MatchReviewRead:
         id=r.id,
         status=r.status,
         score=r.score,
+        raw_score=r.raw_score,
         left=RecordRef(source=r.left_source, record_id=r.left_record_id),
         right=RecordRef(source=r.right_source, record_id=r.right_record_id),
         model_version=r.model_version,
@@ -246,6 +248,7 @@ async def decide_review(
         entities=[AuditEntity(type="MatchReview", id=str(review.id))],
     )
     await _follow(session, ctx, review)
+    await calibration_fit.after_decision(session)
     return _review_read(review)
 
 
@@ -270,6 +273,7 @@ async def reverse_decision(
         entities=[AuditEntity(type="MatchReview", id=str(review.id))],
     )
     await _follow(session, ctx, review)
+    await calibration_fit.after_decision(session)
     return _review_read(review)
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from interop.config import Settings
 from interop.db.bulk import raw_connection
-from interop.matching import batch, clustering, engines, models_store, store
+from interop.matching import batch, calibration_fit, clustering, engines, models_store, store
 from interop.matching.clustering import ClusterCounts
 from interop.matching.errors import MatchEngineUnavailable, MatchRunUntrainable
 from interop.matching.layout import Layout
@@ -271,6 +271,9 @@ class _Run:
         assert clusters is not None
         async with self.sessionmaker() as session:
             counts = await store.write(session, self.workdir, scored=result.scored)
+            await self.stage("calibrating")
+            # The shown scores of this run's reviews, from labels the data and reviewers gave.
+            counts["calibration"] = await calibration_fit.refit(session, model=model, run_id=self.run_id)
             await self.stage("done")
             self.timings.pop("start", None)
             counts.update(

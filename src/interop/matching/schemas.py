@@ -49,7 +49,8 @@ class OnlineCandidate(BaseModel):
     record_pk: int | None = None
     patient_id: uuid.UUID | None = None
     person_id: uuid.UUID | None = None
-    probability: float
+    probability: float = Field(description="Calibrated probability that the two are one person.")
+    raw_probability: float | None = Field(default=None, description="The model's own probability.")
     match_weight: float
     grade: Grade
     model_version: str
@@ -96,7 +97,8 @@ class RecordRef(BaseModel):
 class MatchReviewRead(BaseModel):
     id: int
     status: str
-    score: float
+    score: float = Field(description="Calibrated probability that the two records are one person.")
+    raw_score: float | None = Field(default=None, description="The model's own probability.")
     left: RecordRef
     right: RecordRef
     model_version: str | None

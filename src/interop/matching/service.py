@@ -20,7 +20,7 @@ from interop.audit.schemas import AuditEntity
 from interop.config import Settings
 from interop.context import RequestContext
 from interop.job import service as job_service
-from interop.matching import evaluation, models_store, online
+from interop.matching import calibration_fit, evaluation, models_store, online
 from interop.matching.backlog import review_backlog as review_backlog  # the dashboard's backlog figures
 from interop.matching.engines import ENGINES
 from interop.matching.errors import MatchEngineUnavailable, MatchRunNotFound, TruthFileInvalid
@@ -105,7 +105,19 @@ async def match_online(
         auto_threshold=settings.match_auto_threshold,
         review_threshold=settings.match_review_threshold,
     )
-    return candidates
+    return await calibration_fit.calibrate_candidates(
+        session,
+        candidates=candidates,
+        auto_threshold=settings.match_auto_threshold,
+        review_threshold=settings.match_review_threshold,
+    )
+
+
+async def calibrate(session: AsyncSession) -> dict[str, Any] | None:
+    """Refit the active model's score calibration and rescore the open reviews
+    (``calibration_fit.refit``); None before the first run."""
+    model = await models_store.active_model(session)
+    return None if model is None else await calibration_fit.refit(session, model=model)
 
 
 # What ``Patient/$match`` shows of each candidate (``identity_record`` columns).
@@ -187,6 +199,7 @@ async def queue_visit_review(
             right_record_id=cand.record_id,
             left_snapshot=snapshot,
             score=cand.probability,
+            raw_score=cand.raw_probability,
             match_weight=cand.match_weight,
             model_version=cand.model_version,
             evidence=[e.model_dump() for e in cand.evidence],  # type: ignore[arg-type]

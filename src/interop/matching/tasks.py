@@ -6,7 +6,7 @@ from typing import Any
 
 from interop.job.failures import is_transient, sqlstate
 from interop.job.worker import JobContext, PermanentJobError, TransientJobError, handler
-from interop.matching import runs
+from interop.matching import calibration_fit, models_store, runs
 from interop.matching.errors import MatchEngineUnavailable, MatchRunUntrainable
 
 
@@ -37,3 +37,15 @@ async def run_matching(ctx: JobContext) -> dict[str, Any] | None:
             f"servicio (job {ctx.job_id}) e informe al equipo técnico / the match run failed with an error "
             "retrying cannot fix; see the service log for this job and report it"
         ) from None
+
+
+@handler(calibration_fit.CALIBRATE_JOB)
+async def calibrate(ctx: JobContext) -> dict[str, Any] | None:
+    """Refit the active model's calibration on the decisions taken so far (queued as they accumulate)."""
+    async with ctx.sessionmaker() as session:
+        model = await models_store.active_model(session)
+        if model is None:
+            return None
+        fitted = await calibration_fit.refit(session, model=model)
+        await session.commit()
+        return fitted

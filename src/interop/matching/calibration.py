@@ -1,0 +1,200 @@
+"""Calibration: the model's raw score of a pair mapped to a probability that holds on the data. Pure.
+
+The Splink probability assumes fields independent given match status; relatives break that (same
+surnames, address, day and month of birth), so a raw 0.97 in the review band is one person about half
+the time on a population the model was not tuned on. The map fitted here is what reviewers, the review
+band filters and ``$match`` show; the raw score stays stored beside it.
+
+**Input.** The raw match weight (log2 Bayes factor, what the probability is a logistic of) and the
+pair's *stratum*, read from its per-field evidence (``stratum_of``), so the same pair gets the same
+stratum in the batch, online and from a stored review:
+
+- ``curp_same``: the CURPs agree exactly (names compatible),
+- ``curp_apart``: both records carry a CURP and the CURP comparison falls to its last level,
+- ``held``: no anchor agrees (neither CURP nor birth date), the given names are unrelated (the veto
+  level) or one CURP copied onto a record with other given names — rule outcomes that hold a pair from
+  an automatic link whatever its score,
+- ``open``: everything else.
+
+**Fit.** Per stratum, isotonic regression (pool adjacent violators) of the label on the weight, each
+labelled pair with its own weight of evidence (``Label.count``), plus a prior of ``PRIOR_COUNT``
+pseudo-pairs at every whole weight of ``PRIOR_GRID`` whose label is the model's own probability: where
+no label lies, the calibrated figure is the model's. Between the pooled blocks' centres the probability
+is interpolated linearly, beyond them held; so the map is non-decreasing in the raw weight within a
+stratum (``Curve.probability``), and clipped to ``[FLOOR, 1 − FLOOR]``: no finite evidence makes a pair
+certain.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from interop.matching.spec import ANCHOR_COMPARISONS, VETO_COMPARISONS
+
+Stratum = Literal["curp_same", "curp_apart", "held", "open"]
+STRATA: tuple[Stratum, ...] = ("curp_same", "curp_apart", "held", "open")
+LabelKind = Literal["curp_same", "curp_apart", "review_link", "review_not_link"]
+
+PRIOR_GRID = range(-10, 31)
+PRIOR_COUNT = 2.0
+FLOOR = 1e-4
+# A weight beyond these says nothing more (Splink weights of one person run to ~60).
+WEIGHT_RANGE = (-60.0, 80.0)
+
+
+class Evidence(Protocol):
+    """One comparison's outcome for a pair (``scoring.FieldEvidence``, ``schemas.FieldEvidenceRead``)."""
+
+    @property
+    def comparison(self) -> str: ...
+    @property
+    def level(self) -> str: ...
+    @property
+    def weight(self) -> float: ...
+
+
+def _items(evidence: Iterable[Evidence | Mapping[str, Any]]) -> list[tuple[str, str, float]]:
+    out = []
+    for e in evidence:
+        if isinstance(e, Mapping):
+            out.append((str(e.get("comparison")), str(e.get("level")), float(e.get("weight") or 0.0)))
+        else:
+            out.append((e.comparison, e.level, e.weight))
+    return out
+
+
+def stratum_of(evidence: Iterable[Evidence | Mapping[str, Any]]) -> Stratum:
+    """The pair's stratum from its per-field evidence (objects or the stored JSON dicts)."""
+    items = _items(evidence)
+    levels = {c: lv for c, lv, _ in items}
+    curp = levels.get("curp")
+    if curp == "exact":
+        return "curp_same"
+    if curp == "else":
+        return "curp_apart"
+    anchored = any(w > 0 for c, _, w in items if c in ANCHOR_COMPARISONS)
+    vetoed = any(levels.get(c) == "else" for c in VETO_COMPARISONS)
+    if not anchored or vetoed or curp == "exact, given names unrelated":
+        return "held"
+    return "open"
+
+
+def weight_of_probability(p: float) -> float:
+    """The match weight whose Splink probability is ``p`` (for a stored score without its weight)."""
+    p = min(max(p, 1e-15), 1 - 1e-15)
+    return math.log2(p / (1 - p))
+
+
+def raw_probability(weight: float) -> float:
+    w = min(max(weight, -1000.0), 1000.0)
+    return 1.0 / (1.0 + math.pow(2.0, -w))
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A pair whose answer is known: its stratum and raw weight, whether it is one person, how it is
+    known and how much it counts in the fit."""
+
+    stratum: Stratum
+    weight: float
+    same: bool
+    kind: LabelKind
+    count: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Curve:
+    """A non-decreasing map from raw weight to probability: ``xs`` ascending block centres, ``ps``
+    their pooled probabilities (non-decreasing)."""
+
+    xs: tuple[float, ...]
+    ps: tuple[float, ...]
+
+    def probability(self, weight: float) -> float:
+        if not self.xs:
+            return _clip(raw_probability(weight))
+        i = bisect.bisect_left(self.xs, weight)
+        if i == 0:
+            return _clip(self.ps[0])
+        if i == len(self.xs):
+            return _clip(self.ps[-1])
+        x0, x1, p0, p1 = self.xs[i - 1], self.xs[i], self.ps[i - 1], self.ps[i]
+        t = (weight - x0) / (x1 - x0) if x1 > x0 else 1.0
+        return _clip(p0 + t * (p1 - p0))
+
+
+def _clip(p: float) -> float:
+    return min(max(p, FLOOR), 1.0 - FLOOR)
+
+
+def isotonic(points: Sequence[tuple[float, float, float]]) -> Curve:
+    """Pool adjacent violators over (x, y, count) points: the count-weighted least-squares
+    non-decreasing fit of y on x, as block centres and block means."""
+    blocks: list[list[float]] = []  # [sum of count·x, sum of count·y, sum of count]
+    for x, y, n in sorted(points):
+        if n <= 0:
+            continue
+        blocks.append([n * x, n * y, n])
+        while len(blocks) > 1 and blocks[-2][1] / blocks[-2][2] >= blocks[-1][1] / blocks[-1][2]:
+            sx, sy, sn = blocks.pop()
+            blocks[-1][0] += sx
+            blocks[-1][1] += sy
+            blocks[-1][2] += sn
+    return Curve(tuple(b[0] / b[2] for b in blocks), tuple(b[1] / b[2] for b in blocks))
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """One fit for one model version: a curve per stratum and what it was fitted on."""
+
+    model_version: str
+    curves: Mapping[Stratum, Curve]
+    labels: Mapping[str, int] = field(default_factory=dict)
+
+    def probability(self, stratum: Stratum, weight: float) -> float:
+        curve = self.curves.get(stratum)
+        return curve.probability(weight) if curve is not None else _clip(raw_probability(weight))
+
+    def of_evidence(self, weight: float, evidence: Iterable[Evidence | Mapping[str, Any]]) -> float:
+        return self.probability(stratum_of(evidence), weight)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "strata": {s: {"x": list(c.xs), "p": list(c.ps)} for s, c in self.curves.items()},
+            "labels": dict(self.labels),
+        }
+
+    @classmethod
+    def from_json(cls, model_version: str, data: Mapping[str, Any]) -> Calibration:
+        curves: dict[Stratum, Curve] = {}
+        for s in STRATA:
+            c = data.get("strata", {}).get(s)
+            if c:
+                curves[s] = Curve(tuple(float(x) for x in c["x"]), tuple(float(p) for p in c["p"]))
+        return cls(model_version, curves, {str(k): int(v) for k, v in data.get("labels", {}).items()})
+
+
+def label_counts(labels: Iterable[Label]) -> dict[str, int]:
+    """Labels by kind and by stratum (``kind:…``, ``stratum:…``), for the run report."""
+    out: dict[str, int] = {}
+    for lb in labels:
+        for key in (f"kind:{lb.kind}", f"stratum:{lb.stratum}"):
+            out[key] = out.get(key, 0) + 1
+    return dict(sorted(out.items()))
+
+
+def fit(labels: Sequence[Label], *, model_version: str) -> Calibration:
+    """Isotonic fit per stratum of ``labels`` on top of the model's own probability as prior."""
+    lo, hi = WEIGHT_RANGE
+    curves: dict[Stratum, Curve] = {}
+    for s in STRATA:
+        points = [(float(w), raw_probability(w), PRIOR_COUNT) for w in PRIOR_GRID]
+        points += [
+            (min(max(lb.weight, lo), hi), float(lb.same), lb.count) for lb in labels if lb.stratum == s
+        ]
+        curves[s] = isotonic(points)
+    return Calibration(model_version, curves, label_counts(labels))
