@@ -19,8 +19,8 @@ stratum in the batch, online and from a stored review:
 **Fit.** Per stratum, isotonic regression (pool adjacent violators) of the label on the weight, each
 labelled pair with its own weight of evidence (``Label.count``), plus a prior of ``PRIOR_COUNT``
 pseudo-pairs at every whole weight of ``PRIOR_GRID`` whose label is the model's own probability: where
-no label lies, the calibrated figure is the model's. Between the pooled blocks' centres the probability
-is interpolated linearly, beyond them held; so the map is non-decreasing in the raw weight within a
+no label lies, the calibrated figure is the model's. Within a pooled block the probability is the
+block's; between blocks it is interpolated linearly, beyond them held; so the map is non-decreasing in the raw weight within a
 stratum (``Curve.probability``), and clipped to ``[FLOOR, 1 − FLOOR]``: no finite evidence makes a pair
 certain.
 """
@@ -40,7 +40,7 @@ STRATA: tuple[Stratum, ...] = ("curp_same", "curp_apart", "held", "open")
 LabelKind = Literal["curp_same", "curp_apart", "review_link", "review_not_link"]
 
 PRIOR_GRID = range(-10, 31)
-PRIOR_COUNT = 2.0
+PRIOR_COUNT = 1.0
 FLOOR = 1e-4
 # A weight beyond these says nothing more (Splink weights of one person run to ~60).
 WEIGHT_RANGE = (-60.0, 80.0)
@@ -108,23 +108,24 @@ class Label:
 
 @dataclass(frozen=True, slots=True)
 class Curve:
-    """A non-decreasing map from raw weight to probability: ``xs`` ascending block centres, ``ps``
-    their pooled probabilities (non-decreasing)."""
+    """A non-decreasing map from raw weight to probability: pooled block ``i`` covers the weights
+    ``lo[i]``–``hi[i]`` (ascending, disjoint) at probability ``ps[i]`` (non-decreasing); between two
+    blocks the probability runs linearly from one to the next, beyond the ends it is held."""
 
-    xs: tuple[float, ...]
+    lo: tuple[float, ...]
+    hi: tuple[float, ...]
     ps: tuple[float, ...]
 
     def probability(self, weight: float) -> float:
-        if not self.xs:
+        if not self.ps:
             return _clip(raw_probability(weight))
-        i = bisect.bisect_left(self.xs, weight)
-        if i == 0:
+        i = bisect.bisect_right(self.lo, weight) - 1  # the last block starting at or below weight
+        if i < 0:
             return _clip(self.ps[0])
-        if i == len(self.xs):
-            return _clip(self.ps[-1])
-        x0, x1, p0, p1 = self.xs[i - 1], self.xs[i], self.ps[i - 1], self.ps[i]
-        t = (weight - x0) / (x1 - x0) if x1 > x0 else 1.0
-        return _clip(p0 + t * (p1 - p0))
+        if weight <= self.hi[i] or i == len(self.ps) - 1:
+            return _clip(self.ps[i])
+        x0, x1, p0, p1 = self.hi[i], self.lo[i + 1], self.ps[i], self.ps[i + 1]
+        return _clip(p0 + (weight - x0) / (x1 - x0) * (p1 - p0))
 
 
 def _clip(p: float) -> float:
@@ -134,17 +135,23 @@ def _clip(p: float) -> float:
 def isotonic(points: Sequence[tuple[float, float, float]]) -> Curve:
     """Pool adjacent violators over (x, y, count) points: the count-weighted least-squares
     non-decreasing fit of y on x, as block centres and block means."""
-    blocks: list[list[float]] = []  # [sum of count·x, sum of count·y, sum of count]
-    for x, y, n in sorted(points):
-        if n <= 0:
-            continue
-        blocks.append([n * x, n * y, n])
-        while len(blocks) > 1 and blocks[-2][1] / blocks[-2][2] >= blocks[-1][1] / blocks[-1][2]:
-            sx, sy, sn = blocks.pop()
-            blocks[-1][0] += sx
-            blocks[-1][1] += sy
-            blocks[-1][2] += sn
-    return Curve(tuple(b[0] / b[2] for b in blocks), tuple(b[1] / b[2] for b in blocks))
+    # Points at one x are one block from the start: their order must not matter.
+    at: dict[float, list[float]] = {}
+    for x, y, n in points:
+        if n > 0:
+            cell = at.setdefault(x, [0.0, 0.0])
+            cell[0] += n * y
+            cell[1] += n
+    blocks: list[list[float]] = []  # [lowest x, highest x, sum of count·y, sum of count]
+    for x in sorted(at):
+        sy, n = at[x]
+        blocks.append([x, x, sy, n])
+        while len(blocks) > 1 and blocks[-2][2] / blocks[-2][3] >= blocks[-1][2] / blocks[-1][3]:
+            _, hi, sy, sn = blocks.pop()
+            blocks[-1][1] = hi
+            blocks[-1][2] += sy
+            blocks[-1][3] += sn
+    return Curve(tuple(b[0] for b in blocks), tuple(b[1] for b in blocks), tuple(b[2] / b[3] for b in blocks))
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +171,9 @@ class Calibration:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "strata": {s: {"x": list(c.xs), "p": list(c.ps)} for s, c in self.curves.items()},
+            "strata": {
+                s: {"lo": list(c.lo), "hi": list(c.hi), "p": list(c.ps)} for s, c in self.curves.items()
+            },
             "labels": dict(self.labels),
         }
 
@@ -174,7 +183,7 @@ class Calibration:
         for s in STRATA:
             c = data.get("strata", {}).get(s)
             if c:
-                curves[s] = Curve(tuple(float(x) for x in c["x"]), tuple(float(p) for p in c["p"]))
+                curves[s] = Curve(*(tuple(float(v) for v in c[k]) for k in ("lo", "hi", "p")))
         return cls(model_version, curves, {str(k): int(v) for k, v in data.get("labels", {}).items()})
 
 

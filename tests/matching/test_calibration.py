@@ -1,0 +1,110 @@
+"""The calibration map (``matching.calibration``): monotone in the raw weight, pulled to what labels
+say where they lie, the model's own probability where none lie, strata read from evidence."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from interop.matching.calibration import (
+    FLOOR,
+    STRATA,
+    Calibration,
+    Curve,
+    Label,
+    fit,
+    isotonic,
+    raw_probability,
+    stratum_of,
+)
+
+ANCHORED = [
+    {"comparison": "curp", "level": "missing", "weight": 0.0},
+    {"comparison": "given", "level": "exact", "weight": 5.0},
+    {"comparison": "birth_date", "level": "exact", "weight": 6.0},
+]
+
+
+def test_pool_adjacent_violators() -> None:
+    curve = isotonic([(1.0, 1.0, 1.0), (2.0, 0.0, 1.0), (3.0, 1.0, 2.0)])
+    assert (curve.lo, curve.hi, curve.ps) == ((1.0, 3.0), (2.0, 3.0), (0.5, 1.0))
+    assert curve.probability(0.0) == 0.5
+    assert curve.probability(1.7) == 0.5
+    assert curve.probability(2.5) == 0.75  # halfway between the blocks
+    assert curve.probability(9.0) == 1 - FLOOR
+
+
+labels = st.lists(
+    st.builds(
+        Label,
+        stratum=st.sampled_from(STRATA),
+        weight=st.floats(-30, 60, allow_nan=False),
+        same=st.booleans(),
+        kind=st.sampled_from(("curp_same", "curp_apart", "review_link", "review_not_link")),
+        count=st.floats(0.5, 5),
+    ),
+    max_size=200,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(labels, st.lists(st.floats(-80, 100, allow_nan=False), min_size=2, max_size=50))
+def test_calibrated_probability_is_monotone_in_the_raw_weight(
+    found: list[Label], weights: list[float]
+) -> None:
+    calibration = fit(found, model_version="m")
+    for stratum in STRATA:
+        shown = [calibration.probability(stratum, w) for w in sorted(weights)]
+        assert shown == sorted(shown)
+        assert all(FLOOR <= p <= 1 - FLOOR for p in shown)
+
+
+def test_without_labels_the_model_speaks() -> None:
+    calibration = fit([], model_version="m")
+    for w in (-5.0, 0.0, 3.0, 7.5):
+        assert abs(calibration.probability("open", w) - raw_probability(w)) < 0.06
+
+
+def test_pairs_the_data_settles_get_what_it_says() -> None:
+    # Relatives' CURPs: raw weight 6–14 (raw 0.98–0.9999) yet two people; one CURP on both: one person.
+    settled = [Label("curp_apart", 6 + i % 9, False, "curp_apart") for i in range(1000)]
+    settled += [Label("curp_same", 10 + i % 20, True, "curp_same") for i in range(300)]
+    # CURP-less pairs scored 4–6 where one in four is one person (what the masked CURP pairs say).
+    settled += [Label("open", 4 + (i % 3), i % 4 == 0, "curp_apart") for i in range(400)]
+    calibration = fit(settled, model_version="m")
+    assert calibration.probability("curp_apart", 10.0) < 0.05
+    assert calibration.probability("curp_same", 15.0) > 0.98
+    assert abs(calibration.probability("open", 5.0) - 0.25) < 0.05
+    assert raw_probability(5.0) > 0.96  # what the model alone would have shown
+    assert calibration.labels["kind:curp_apart"] == 1400
+    assert calibration.labels["stratum:open"] == 400
+
+
+def test_decisions_move_only_the_band_they_decided() -> None:
+    before = fit([], model_version="m")
+    decided = [Label("open", 3.0, False, "review_not_link", 3.0) for _ in range(30)]
+    after = fit(decided, model_version="m")
+    assert before.probability("open", 3.0) > 0.85
+    assert after.probability("open", 3.0) < 0.1
+    assert after.probability("open", 12.0) > 0.99
+    assert after.probability("held", 3.0) == before.probability("held", 3.0)
+
+
+def test_strata_from_evidence() -> None:
+    assert stratum_of(ANCHORED) == "open"
+    assert stratum_of([*ANCHORED[1:], {"comparison": "curp", "level": "exact", "weight": 12}]) == "curp_same"
+    assert stratum_of([*ANCHORED[1:], {"comparison": "curp", "level": "else", "weight": -8}]) == "curp_apart"
+    unanchored = [ANCHORED[0], ANCHORED[1], {"comparison": "birth_date", "level": "else", "weight": -4.0}]
+    assert stratum_of(unanchored) == "held"
+    vetoed = [ANCHORED[0], {"comparison": "given", "level": "else", "weight": -9}, ANCHORED[2]]
+    assert stratum_of(vetoed) == "held"
+    assert stratum_of([]) == "held"
+
+
+def test_json_round_trip() -> None:
+    calibration = fit([Label("open", 2.0, False, "review_not_link")], model_version="m")
+    again = Calibration.from_json("m", calibration.as_json())
+    assert again.curves == calibration.curves
+    assert again.labels == calibration.labels
+    assert Calibration("m", {}).probability("open", 3.0) == raw_probability(3.0)
+    assert Curve((), (), ()).probability(3.0) == raw_probability(3.0)
