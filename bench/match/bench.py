@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from febrl import write_febrl
 from http_match import time_http_match
-from quality import format_reliability, reliability, review_queue, review_rows
+from quality import before_after, format_before_after, review_queue, review_rows
 
 INTEROP = str(Path(sys.executable).with_name("interop"))
 
@@ -104,7 +104,14 @@ def accuracy(env: dict[str, str], synth: Path) -> dict[str, Any]:
     }
     reviews = review_rows(env)
     out["review_queue"] = review_queue(reviews, truth, len(truth))
-    out["reliability_review_pairs"] = reliability((s, truth.get(a) == truth.get(b)) for a, b, s in reviews)
+    same = [truth.get(a) == truth.get(b) for a, b, _, _ in reviews]
+    out["reliability_review_pairs"] = before_after(
+        [(r[3], t) for r, t in zip(reviews, same, strict=True)],
+        [(r[2], t) for r, t in zip(reviews, same, strict=True)],
+    )
+    print(
+        format_before_after("reliability of review pairs", out["reliability_review_pairs"]), file=sys.stderr
+    )
     if (synth / "hard_negatives.csv").exists():
         out["hard_negatives_linked"] = hard_negatives(env, synth)
     return out
@@ -302,6 +309,7 @@ def latency(env: dict[str, str], synth: Path, n: int) -> dict[str, Any]:
     found = [0]
     truth = read_truth(synth / "truth.csv")
     scored: list[tuple[float, bool]] = []
+    scored_raw: list[tuple[float, bool]] = []
 
     def probe_of(r: dict[str, str]) -> IdentityProbe:
         try:
@@ -335,7 +343,10 @@ def latency(env: dict[str, str], synth: Path, n: int) -> dict[str, Any]:
                 for c in cands:
                     key = f"{c.source}|{c.record_id}"
                     if key != me:  # the probe's own record says nothing about calibration
-                        scored.append((c.probability, truth.get(key) == truth.get(me)))
+                        same = truth.get(key) == truth.get(me)
+                        scored.append((c.probability, same))
+                        raw = getattr(c, "raw_probability", None)  # None on code before calibration
+                        scored_raw.append((c.probability if raw is None else raw, same))
             await session.rollback()
 
     try:
@@ -356,7 +367,7 @@ def latency(env: dict[str, str], synth: Path, n: int) -> dict[str, Any]:
         "max_ms": round(times[-1], 2),
         "mean_ms": round(statistics.fmean(times), 2),
         "self_found_rate": round(found[0] / len(sample), 4),
-        "reliability_match_candidates": reliability(scored),
+        "reliability_match_candidates": before_after(scored_raw, scored),
     }
 
 
@@ -446,6 +457,11 @@ def main() -> None:
     ap.add_argument(
         "--evaluate-only", action="store_true", help="Only the accuracy of what WORK/data holds now."
     )
+    ap.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="With --evaluate-only: refit the score calibration first (interop match calibrate).",
+    )
     args = ap.parse_args()
     synth, data = args.work / "synth", args.work / "data"
     env = {**os.environ, "INTEROP_DATA_DIR": str(data), "INTEROP_LOG_LEVEL": "WARNING"}
@@ -462,6 +478,9 @@ def main() -> None:
         print(json.dumps({**result, "plain_splink": {**base, "accuracy": scores["all"].as_dict()}}, indent=2))
         return
     if args.evaluate_only:
+        if args.calibrate:
+            wall, _, out = timed([INTEROP, "match", "calibrate"], env)
+            result["calibration"] = {"wall_s": round(wall, 1), **json.loads(out[out.index("{") :])}
         result["interop_accuracy"] = accuracy(env, synth)
         if args.latency:
             result["match_latency"] = latency(env, synth, args.latency)
@@ -526,7 +545,7 @@ def main() -> None:
     if ran and args.latency:
         result["match_latency"] = latency(env, synth, args.latency)
         print(
-            format_reliability(
+            format_before_after(
                 "reliability of $match scores (candidates other than the probe's own record)",
                 result["match_latency"]["reliability_match_candidates"],
             ),

@@ -17,8 +17,9 @@ def pair_kind(a: str, b: str) -> str:
     return f"{sa}-{sb}"
 
 
-def review_rows(env: dict[str, str]) -> list[tuple[str, str, float]]:
-    """Open review pairs as ("source|record_id", "source|record_id", score)."""
+def review_rows(env: dict[str, str]) -> list[tuple[str, str, float, float]]:
+    """Open review pairs as ("source|record_id", "source|record_id", score shown, the model's raw score);
+    the raw one is the shown one where no calibration has run (older code)."""
     from sqlalchemy import text
 
     from interop.config import Settings
@@ -27,15 +28,24 @@ def review_rows(env: dict[str, str]) -> list[tuple[str, str, float]]:
     settings = Settings(data_dir=Path(env["INTEROP_DATA_DIR"]))
     url, server = prepare(settings)
 
-    async def run() -> list[tuple[str, str, float]]:
+    async def run() -> list[tuple[str, str, float, float]]:
         async with open_database(settings, url) as db, db.sessionmaker() as session:
+            has_raw = (
+                await session.execute(
+                    text(
+                        "SELECT count(*) FROM information_schema.columns "
+                        "WHERE table_name = 'match_review' AND column_name = 'raw_score'"
+                    )
+                )
+            ).scalar_one()
+            raw = "coalesce(raw_score, score)" if has_raw else "score"
             rows = await session.execute(
                 text(
                     "SELECT left_source || '|' || left_record_id, right_source || '|' || right_record_id, "
-                    "score FROM match_review WHERE status = 'open'"
+                    f"score, {raw} FROM match_review WHERE status = 'open'"
                 )
             )
-            return [(str(a), str(b), float(s)) for a, b, s in rows.all()]
+            return [(str(a), str(b), float(s), float(r)) for a, b, s, r in rows.all()]
 
     try:
         return asyncio.run(run())
@@ -45,13 +55,13 @@ def review_rows(env: dict[str, str]) -> list[tuple[str, str, float]]:
 
 
 def review_queue(
-    reviews: list[tuple[str, str, float]], truth: dict[str, str], records: int
+    reviews: list[tuple[str, str, float, float]], truth: dict[str, str], records: int
 ) -> dict[str, Any]:
     """How many open reviews, their share of records, and how many pairs are the same person."""
     out: dict[str, Any] = {"reviews": len(reviews), "records": records}
     out["reviews_per_record"] = round(len(reviews) / records, 4) if records else 0.0
     per: dict[str, list[int]] = {}
-    for a, b, _ in reviews:
+    for a, b, _, _ in reviews:
         same = truth.get(a) is not None and truth.get(a) == truth.get(b)
         cell = per.setdefault(pair_kind(a, b), [0, 0])
         cell[0] += 1
@@ -97,4 +107,32 @@ def format_reliability(title: str, rows: list[dict[str, Any]]) -> str:
         lines.append(
             f"  {r['band']:<16}{r['pairs']:>8}{r['mean_predicted']:>11.4f}{r['observed_true']:>10.4f}"
         )
+    return "\n".join(lines)
+
+
+def calibration_error(rows: list[dict[str, Any]]) -> float | None:
+    """Expected calibration error over the table's bands: the pair-weighted mean of
+    |mean predicted − observed|."""
+    n = sum(r["pairs"] for r in rows)
+    if not n:
+        return None
+    return round(sum(r["pairs"] * abs(r["mean_predicted"] - r["observed_true"]) for r in rows) / n, 4)
+
+
+def before_after(raw: list[tuple[float, bool]], shown: list[tuple[float, bool]]) -> dict[str, Any]:
+    """Reliability of the model's raw probability and of the calibrated one on the same pairs, with
+    the expected calibration error of each."""
+    before, after = reliability(raw), reliability(shown)
+    return {
+        "raw": before,
+        "calibrated": after,
+        "ece_raw": calibration_error(before),
+        "ece_calibrated": calibration_error(after),
+    }
+
+
+def format_before_after(title: str, table: dict[str, Any]) -> str:
+    lines = [title]
+    for name in ("raw", "calibrated"):
+        lines.append(format_reliability(f" {name} (ECE {table[f'ece_{name}']})", table[name]))
     return "\n".join(lines)
