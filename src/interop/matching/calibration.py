@@ -20,9 +20,9 @@ stratum in the batch, online and from a stored review:
 labelled pair with its own weight of evidence (``Label.count``), plus a prior of ``PRIOR_COUNT``
 pseudo-pairs at every whole weight of ``PRIOR_GRID`` whose label is the model's own probability: where
 no label lies, the calibrated figure is the model's. Within a pooled block the probability is the
-block's; between blocks it is interpolated linearly, beyond them held; so the map is non-decreasing in the raw weight within a
-stratum (``Curve.probability``), and clipped to ``[FLOOR, 1 − FLOOR]``: no finite evidence makes a pair
-certain.
+block's; between blocks it is interpolated linearly, beyond them held; so the map is non-decreasing in
+the raw weight within a stratum (``Curve.probability``), and clipped to ``[FLOOR, 1 − FLOOR]``: no
+finite evidence makes a pair certain.
 """
 
 from __future__ import annotations

@@ -2,15 +2,16 @@
 
 Labels, since production has no truth file (docs/decisions.md, "Calibrated scores"):
 
-- **what the data settles**: a sample of stored records whose CURP settles identity
-  (``conflict.settles``) and the candidates the online blocking finds for each whose CURP settles too.
-  The same CURP is one person (``curp_same``); CURPs differing beyond the homoclave are two
-  (``curp_apart``; the same first 16 characters with another homoclave is left out: a reissued CURP or
-  true namesakes, not settled). Each such pair gives two labels: in its own stratum at its raw weight
-  (the rule's word), and — scored again *as if neither record had a CURP* — in the stratum and at the
-  weight a CURP-less pair with the same names, date, sex and place would have. That second label is
-  what calibrates the pairs the data does not settle; it assumes that whether a record carries a CURP
-  says nothing of whether the pair is one person.
+- **what the data settles**: a sample of records carrying a CURP with a valid check digit as written,
+  and the candidates the online blocking finds for each (``settled_same``). The same CURP is one person
+  (``curp_same``) when the records' birth dates are its date or a slip of it; CURPs differing beyond the
+  homoclave, each stating its own record's birth date, are two (``curp_apart``, as
+  ``conflict.curps_settle_apart``; the same first 16 characters with another homoclave is left out: a
+  reissued CURP or true namesakes, not settled). Each such pair gives two labels: in its own stratum at
+  its raw weight (the rule's word), and — scored again *as if neither record had a CURP* — in the
+  stratum and at the weight a CURP-less pair with the same names, date, sex and place would have. That
+  second label is what calibrates the pairs the data does not settle; it assumes that whether a record
+  carries a CURP says nothing of whether the pair is one person.
 - **reviewers' decisions** (``match_review`` decided link / not-link), each counting ``REVIEW_COUNT``:
   they are labels of exactly the pairs the queue shows.
 
@@ -31,6 +32,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from interop.identity.curp import validate_curp
 from interop.job import service as job_service
 from interop.matching import models_store, online
 from interop.matching.calibration import (
@@ -42,8 +44,8 @@ from interop.matching.calibration import (
     stratum_of,
     weight_of_probability,
 )
-from interop.matching.conflict import Signature, settles
-from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, features_of
+from interop.matching.distances import levenshtein
+from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, curp_birth_date, features_of
 from interop.matching.models import MatchCalibration, MatchReview
 from interop.matching.models_store import LoadedModel
 from interop.matching.schemas import OnlineCandidate
@@ -66,43 +68,105 @@ def _features(values: Sequence[Any]) -> MatchFeatures:
 
 
 async def settled_labels(session: AsyncSession, *, model: LoadedModel, sample: int) -> list[Label]:
-    """Labels of pairs whose CURPs settle them (module docstring), from ``sample`` records."""
-    rows = await session.execute(
-        text(
-            f"SELECT {', '.join(_STORED)} FROM match_record WHERE curp IS NOT NULL AND dob IS NOT NULL "
-            "ORDER BY hashtext(source || '|' || record_id) LIMIT :n"
-        ),
+    """Labels of pairs whose CURPs settle them (module docstring), from ``sample`` records carrying a
+    valid CURP as written (``identity_record``: the compared CURP of a record with a mistyped birth
+    date is dropped from its features, and leaving those records out would leave out the duplicates
+    with date errors the queue is full of)."""
+    written = await _written_curps(
+        session,
+        "SELECT source, record_id, curp FROM identity_record WHERE curp IS NOT NULL "
+        "ORDER BY hashtext(source || '|' || record_id) LIMIT :n",
         {"n": sample},
     )
-    probes = [f for f in (_features(r) for r in rows.all()) if settles(Signature.of(f))]
-    seen: set[tuple[str, str]] = set()
-    labels: list[Label] = []
-    for a in probes:
+    probes = await _stored_features(session, list(written))
+    pairs: dict[tuple[str, str], tuple[MatchFeatures, MatchFeatures]] = {}
+    for a in probes.values():
         sql, params = online.candidate_query(a)
         if not sql:
             continue
         for row in (await session.execute(text(sql), params)).all():
             b = _features(row[: len(_STORED)])
             key = (min(a.unique_id, b.unique_id), max(a.unique_id, b.unique_id))
-            if a.unique_id == b.unique_id or key in seen or not settles(Signature.of(b)):
-                continue
-            seen.add(key)
-            if a.curp == b.curp:
-                same = True
-            elif a.curp16 == b.curp16:
-                continue
-            else:
-                same = False
-            kind: LabelKind = "curp_same" if same else "curp_apart"
-            full = score_pair(model.scoring, a, b)
-            own = stratum_of(full.evidence)
-            if own in ("curp_same", "curp_apart"):
-                labels.append(Label(own, full.match_weight, same, kind))
-            masked = score_pair(
-                model.scoring, replace(a, curp=None, curp16=None), replace(b, curp=None, curp16=None)
-            )
-            labels.append(Label(stratum_of(masked.evidence), masked.match_weight, same, kind))
+            if a.unique_id != b.unique_id:
+                pairs.setdefault(key, (a, b))
+    others = {(b.source, b.record_id) for _, b in pairs.values()} - set(written)
+    written.update(await _curps_of(session, others))
+    labels: list[Label] = []
+    for a, b in pairs.values():
+        same = settled_same(written.get((a.source, a.record_id)), a, written.get((b.source, b.record_id)), b)
+        if same is None:
+            continue
+        kind: LabelKind = "curp_same" if same else "curp_apart"
+        full = score_pair(model.scoring, a, b)
+        own = stratum_of(full.evidence)
+        if own in ("curp_same", "curp_apart"):
+            labels.append(Label(own, full.match_weight, same, kind))
+        masked = score_pair(
+            model.scoring, replace(a, curp=None, curp16=None), replace(b, curp=None, curp16=None)
+        )
+        labels.append(Label(stratum_of(masked.evidence), masked.match_weight, same, kind))
     return labels
+
+
+def settled_same(curp_a: str | None, a: MatchFeatures, curp_b: str | None, b: MatchFeatures) -> bool | None:
+    """What two written CURPs with valid check digits settle: one person when they are the same CURP
+    and its birth date is one record's while the other's is that date, missing or a slip of it (a
+    relative's CURP copied reads years apart); two people when they differ beyond the homoclave and
+    each states its own record's birth date; otherwise nothing (None)."""
+    if curp_a is None or curp_b is None:
+        return None
+    if curp_a == curp_b:
+        stated = curp_birth_date(curp_a)
+        dates = [d for d in (a.dob, b.dob) if d is not None]
+        if stated not in dates and dates:
+            return None
+        return True if all(_slip_of(stated, d) for d in dates) else None
+    if curp_a[:16] == curp_b[:16]:
+        return None
+    if a.dob == curp_birth_date(curp_a) and b.dob == curp_birth_date(curp_b):
+        return False
+    return None
+
+
+def _slip_of(stated: str, dob: str) -> bool:
+    return dob == stated or dob[:4] == stated[:4] or levenshtein(dob, stated) <= 1
+
+
+async def _written_curps(
+    session: AsyncSession, sql: str, params: dict[str, Any]
+) -> dict[tuple[str, str], str]:
+    rows = (await session.execute(text(sql), params)).all()
+    return {(str(s), str(r)): str(c) for s, r, c in rows if validate_curp(c).valid}
+
+
+async def _curps_of(session: AsyncSession, keys: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The written CURP of each record in ``keys`` that has a valid one."""
+    out: dict[tuple[str, str], str] = {}
+    for source in {s for s, _ in keys}:
+        ids = sorted(r for s, r in keys if s == source)
+        out.update(
+            await _written_curps(
+                session,
+                "SELECT source, record_id, curp FROM identity_record WHERE source = CAST(:s AS text) "
+                "AND record_id = ANY(CAST(:ids AS text[])) AND curp IS NOT NULL",
+                {"s": source, "ids": ids},
+            )
+        )
+    return out
+
+
+async def _stored_features(
+    session: AsyncSession, keys: list[tuple[str, str]]
+) -> dict[tuple[str, str], MatchFeatures]:
+    rows = await session.execute(
+        text(
+            f"SELECT {', '.join('m.' + c for c in _STORED)} FROM match_record m JOIN unnest("
+            "CAST(:s AS text[]), CAST(:r AS text[])) AS k(source, record_id) "
+            "ON m.source = k.source AND m.record_id = k.record_id"
+        ),
+        {"s": [k[0] for k in keys], "r": [k[1] for k in keys]},
+    )
+    return {(f.source, f.record_id): f for f in (_features(r) for r in rows.all())}
 
 
 async def decision_labels(session: AsyncSession, *, model: LoadedModel) -> list[Label]:
