@@ -99,6 +99,7 @@ def test_strata_from_evidence() -> None:
     vetoed = [ANCHORED[0], {"comparison": "given", "level": "else", "weight": -9}, ANCHORED[2]]
     assert stratum_of(vetoed) == "held"
     assert stratum_of([]) == "held"
+    assert stratum_of(ANCHORED, held=True) == "held"  # a hard conflict the evidence does not show
 
 
 def test_json_round_trip() -> None:

@@ -95,7 +95,7 @@ async def test_run_fits_a_calibration_and_queue_and_match_show_it(
     calibrated = Calibration("m", {s: Curve((-1000.0,), (1000.0,), (0.42,)) for s in STRATA})
     async with app.state.sessionmaker() as other:
         await calibration_fit.apply_to_open_reviews(
-            other, calibration=calibrated, calibration_id=fitted["calibration_id"]
+            other, calibration=calibrated, calibration_id=fitted["calibration_id"], auto_threshold=0.99
         )
         await other.commit()
     item = (await _shown(client, auth_headers))[review_id]
@@ -149,7 +149,7 @@ async def test_reviewers_decisions_refit_the_band_they_decided(
     async with app.state.sessionmaker() as other:
         from interop.matching import service
 
-        await service.calibrate(other)
+        await service.calibrate(other, settings=app.state.settings)
         await other.commit()
     before = await _shown(client, auth_headers)
     assert before[band[0]]["score"] > 0.8

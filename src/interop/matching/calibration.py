@@ -13,7 +13,9 @@ stratum in the batch, online and from a stored review:
 - ``curp_apart``: both records carry a CURP and the CURP comparison falls to its last level,
 - ``held``: no anchor agrees (neither CURP nor birth date), the given names are unrelated (the veto
   level) or one CURP copied onto a record with other given names — rule outcomes that hold a pair from
-  an automatic link whatever its score,
+  an automatic link whatever its score — or, at or above the auto-link threshold, another rule held it
+  (a hard conflict, relatives' look-alike dates; the caller says so: ``held``): every review pair
+  scored that high is one, and so is a ``$match`` candidate scored that high but not graded certain,
 - ``open``: everything else.
 
 **Fit.** Per stratum, isotonic regression (pool adjacent violators) of the label on the weight, each
@@ -67,8 +69,9 @@ def _items(evidence: Iterable[Evidence | Mapping[str, Any]]) -> list[tuple[str, 
     return out
 
 
-def stratum_of(evidence: Iterable[Evidence | Mapping[str, Any]]) -> Stratum:
-    """The pair's stratum from its per-field evidence (objects or the stored JSON dicts)."""
+def stratum_of(evidence: Iterable[Evidence | Mapping[str, Any]], *, held: bool = False) -> Stratum:
+    """The pair's stratum from its per-field evidence (objects or the stored JSON dicts); ``held``: a
+    rule the evidence does not show held the pair from an automatic link."""
     items = _items(evidence)
     levels = {c: lv for c, lv, _ in items}
     curp = levels.get("curp")
@@ -78,7 +81,7 @@ def stratum_of(evidence: Iterable[Evidence | Mapping[str, Any]]) -> Stratum:
         return "curp_apart"
     anchored = any(w > 0 for c, _, w in items if c in ANCHOR_COMPARISONS)
     vetoed = any(levels.get(c) == "else" for c in VETO_COMPARISONS)
-    if not anchored or vetoed or curp == "exact, given names unrelated":
+    if held or not anchored or vetoed or curp == "exact, given names unrelated":
         return "held"
     return "open"
 
@@ -166,8 +169,10 @@ class Calibration:
         curve = self.curves.get(stratum)
         return curve.probability(weight) if curve is not None else _clip(raw_probability(weight))
 
-    def of_evidence(self, weight: float, evidence: Iterable[Evidence | Mapping[str, Any]]) -> float:
-        return self.probability(stratum_of(evidence), weight)
+    def of_evidence(
+        self, weight: float, evidence: Iterable[Evidence | Mapping[str, Any]], *, held: bool = False
+    ) -> float:
+        return self.probability(stratum_of(evidence, held=held), weight)
 
     def as_json(self) -> dict[str, Any]:
         return {

@@ -44,6 +44,7 @@ from interop.matching.calibration import (
     stratum_of,
     weight_of_probability,
 )
+from interop.matching.conflict import Signature, hard_conflict, relatives_lookalike
 from interop.matching.distances import levenshtein
 from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, curp_birth_date, features_of
 from interop.matching.models import MatchCalibration, MatchReview
@@ -67,7 +68,9 @@ def _features(values: Sequence[Any]) -> MatchFeatures:
     return MatchFeatures(f"{values[0]}|{values[1]}", *values)
 
 
-async def settled_labels(session: AsyncSession, *, model: LoadedModel, sample: int) -> list[Label]:
+async def settled_labels(
+    session: AsyncSession, *, model: LoadedModel, sample: int, auto_threshold: float
+) -> list[Label]:
     """Labels of pairs whose CURPs settle them (module docstring), from ``sample`` records carrying a
     valid CURP as written (``identity_record``: the compared CURP of a record with a mistyped birth
     date is dropped from its features, and leaving those records out would leave out the duplicates
@@ -101,11 +104,16 @@ async def settled_labels(session: AsyncSession, *, model: LoadedModel, sample: i
         own = stratum_of(full.evidence)
         if own in ("curp_same", "curp_apart"):
             labels.append(Label(own, full.match_weight, same, kind))
-        masked = score_pair(
-            model.scoring, replace(a, curp=None, curp16=None), replace(b, curp=None, curp16=None)
-        )
-        labels.append(Label(stratum_of(masked.evidence), masked.match_weight, same, kind))
+        a0, b0 = replace(a, curp=None, curp16=None), replace(b, curp=None, curp16=None)
+        masked = score_pair(model.scoring, a0, b0)
+        held = masked.probability >= auto_threshold and _held(a0, b0)
+        labels.append(Label(stratum_of(masked.evidence, held=held), masked.match_weight, same, kind))
     return labels
+
+
+def _held(a: MatchFeatures, b: MatchFeatures) -> bool:
+    """The rules beyond the evidence that keep a pair from an automatic link (``online._grade``)."""
+    return hard_conflict(Signature.of(a), Signature.of(b)) or relatives_lookalike(a, b)
 
 
 def settled_same(curp_a: str | None, a: MatchFeatures, curp_b: str | None, b: MatchFeatures) -> bool | None:
@@ -169,7 +177,7 @@ async def _stored_features(
     return {(f.source, f.record_id): f for f in (_features(r) for r in rows.all())}
 
 
-async def decision_labels(session: AsyncSession, *, model: LoadedModel) -> list[Label]:
+async def decision_labels(session: AsyncSession, *, model: LoadedModel, auto_threshold: float) -> list[Label]:
     """Reviewers' decisions as labels; a review scored by another model version is scored again with
     this one from its records' stored features (a visit's side from its snapshot)."""
     reviews = (
@@ -185,14 +193,18 @@ async def decision_labels(session: AsyncSession, *, model: LoadedModel) -> list[
         kind: LabelKind = "review_link" if same else "review_not_link"
         if r.model_version == model.version and r.match_weight is not None:
             evidence: list[Any] = r.evidence if isinstance(r.evidence, list) else []
-            labels.append(Label(stratum_of(evidence), r.match_weight, same, kind, REVIEW_COUNT))
+            held = raw_probability(r.match_weight) >= auto_threshold
+            labels.append(Label(stratum_of(evidence, held=held), r.match_weight, same, kind, REVIEW_COUNT))
             continue
         a = await _side(session, r.left_source, r.left_record_id, r.left_snapshot)
         b = await _side(session, r.right_source, r.right_record_id, None)
         if a is None or b is None:
             continue
         scored = score_pair(model.scoring, a, b)
-        labels.append(Label(stratum_of(scored.evidence), scored.match_weight, same, kind, REVIEW_COUNT))
+        held = scored.probability >= auto_threshold
+        labels.append(
+            Label(stratum_of(scored.evidence, held=held), scored.match_weight, same, kind, REVIEW_COUNT)
+        )
     return labels
 
 
@@ -225,18 +237,25 @@ async def _side(
 
 
 async def refit(
-    session: AsyncSession, *, model: LoadedModel, run_id: int | None = None, sample: int = SETTLED_SAMPLE
+    session: AsyncSession,
+    *,
+    model: LoadedModel,
+    auto_threshold: float,
+    run_id: int | None = None,
+    sample: int = SETTLED_SAMPLE,
 ) -> dict[str, Any]:
     """Fit, store and apply a calibration of ``model``; returns how it was fitted (for the run report):
     labels by kind and stratum, reviews rescored, seconds."""
     t0 = time.perf_counter()
-    labels = await settled_labels(session, model=model, sample=sample)
-    labels += await decision_labels(session, model=model)
+    labels = await settled_labels(session, model=model, sample=sample, auto_threshold=auto_threshold)
+    labels += await decision_labels(session, model=model, auto_threshold=auto_threshold)
     calibration = fit(labels, model_version=model.version)
     row = MatchCalibration(model_version=model.version, curves=calibration.as_json(), run_id=run_id)
     session.add(row)
     await session.flush()
-    rescored = await apply_to_open_reviews(session, calibration=calibration, calibration_id=row.id)
+    rescored = await apply_to_open_reviews(
+        session, calibration=calibration, calibration_id=row.id, auto_threshold=auto_threshold
+    )
     _CACHE[model.version] = (time.monotonic(), calibration)
     return {
         "calibration_id": row.id,
@@ -247,10 +266,10 @@ async def refit(
 
 
 async def apply_to_open_reviews(
-    session: AsyncSession, *, calibration: Calibration, calibration_id: int
+    session: AsyncSession, *, calibration: Calibration, calibration_id: int, auto_threshold: float
 ) -> int:
     """Every open review's shown ``score`` from its raw weight and evidence; ``raw_score`` keeps the
-    model's probability."""
+    model's probability. A review scored at or above the auto-link threshold is one a rule held."""
     rows = (
         await session.execute(
             select(
@@ -273,7 +292,8 @@ async def apply_to_open_reviews(
                 weight = weight_of_probability(raw)
             ids.append(review_id)
             raws.append(raw)
-            shown.append(calibration.of_evidence(weight, evidence if isinstance(evidence, list) else []))
+            found = evidence if isinstance(evidence, list) else []
+            shown.append(calibration.of_evidence(weight, found, held=raw >= auto_threshold))
         await session.execute(
             text(
                 "UPDATE match_review r SET raw_score = v.raw, score = v.p, calibration_id = :cid "
@@ -322,7 +342,8 @@ async def calibrate_candidates(
     middle = (auto_threshold + review_threshold) / 2
     out = []
     for c in candidates:
-        p = calibration.of_evidence(c.match_weight, c.evidence)
+        held = c.probability >= auto_threshold and c.grade != "certain"
+        p = calibration.of_evidence(c.match_weight, c.evidence, held=held)
         grade = c.grade
         if grade in ("probable", "possible"):
             grade = "probable" if p >= middle else "possible"

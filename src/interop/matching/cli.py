@@ -133,7 +133,7 @@ def calibrate_command() -> None:
 
     async def work(settings: Settings, db: Database) -> dict[str, Any] | None:
         async with db.sessionmaker() as session:
-            fitted = await service.calibrate(session)
+            fitted = await service.calibrate(session, settings=settings)
             await session.commit()
             return fitted
 

@@ -273,7 +273,9 @@ class _Run:
             counts = await store.write(session, self.workdir, scored=result.scored)
             await self.stage("calibrating")
             # The shown scores of this run's reviews, from labels the data and reviewers gave.
-            counts["calibration"] = await calibration_fit.refit(session, model=model, run_id=self.run_id)
+            counts["calibration"] = await calibration_fit.refit(
+                session, model=model, auto_threshold=self.settings.match_auto_threshold, run_id=self.run_id
+            )
             await self.stage("done")
             self.timings.pop("start", None)
             counts.update(

@@ -113,11 +113,13 @@ async def match_online(
     )
 
 
-async def calibrate(session: AsyncSession) -> dict[str, Any] | None:
+async def calibrate(session: AsyncSession, *, settings: Settings) -> dict[str, Any] | None:
     """Refit the active model's score calibration and rescore the open reviews
     (``calibration_fit.refit``); None before the first run."""
     model = await models_store.active_model(session)
-    return None if model is None else await calibration_fit.refit(session, model=model)
+    if model is None:
+        return None
+    return await calibration_fit.refit(session, model=model, auto_threshold=settings.match_auto_threshold)
 
 
 # What ``Patient/$match`` shows of each candidate (``identity_record`` columns).

@@ -46,6 +46,8 @@ async def calibrate(ctx: JobContext) -> dict[str, Any] | None:
         model = await models_store.active_model(session)
         if model is None:
             return None
-        fitted = await calibration_fit.refit(session, model=model)
+        fitted = await calibration_fit.refit(
+            session, model=model, auto_threshold=ctx.settings.match_auto_threshold
+        )
         await session.commit()
         return fitted
