@@ -462,6 +462,12 @@ def main() -> None:
         action="store_true",
         help="With --evaluate-only: refit the score calibration first (interop match calibrate).",
     )
+    ap.add_argument(
+        "--simulate-decisions",
+        type=int,
+        default=0,
+        help="With --evaluate-only: decide N open reviews by the truth file, refit, report the rest.",
+    )
     args = ap.parse_args()
     synth, data = args.work / "synth", args.work / "data"
     env = {**os.environ, "INTEROP_DATA_DIR": str(data), "INTEROP_LOG_LEVEL": "WARNING"}
@@ -484,6 +490,24 @@ def main() -> None:
         result["interop_accuracy"] = accuracy(env, synth)
         if args.latency:
             result["match_latency"] = latency(env, synth, args.latency)
+        if args.simulate_decisions:
+            from decisions import after_decisions
+
+            def calibrate() -> dict[str, Any]:
+                _, _, out = timed([INTEROP, "match", "calibrate"], env)
+                return dict(json.loads(out[out.index("{") :]))
+
+            truth = read_truth(synth / "truth.csv")
+            result["after_simulated_decisions"] = after_decisions(
+                env, truth, args.simulate_decisions, calibrate
+            )
+            print(
+                format_before_after(
+                    f"reliability of the reviews left open after {args.simulate_decisions} decisions",
+                    result["after_simulated_decisions"]["reliability_open_reviews"],
+                ),
+                file=sys.stderr,
+            )
         if args.http:
             result["match_http"] = time_http_match(env, probe_rows(synth, args.http))
         text = json.dumps(result, indent=2)
