@@ -9,7 +9,9 @@ user: training, bulk scoring), ``scoring`` (pure-Python scoring of a trained mod
 Splink's), ``batch`` (DuckDB side of a run), ``clustering`` (assignment at batch scale), ``reviews``,
 ``assign`` (person assignment: stable ids, manual decisions, conflict-constrained clustering),
 ``runs`` (a run end to end), ``online`` (candidates by indexed blocking keys), ``evaluation`` (pairwise
-P/R/F1), ``models_store`` (versioned models), ``service`` / ``router`` / ``cli`` / ``tasks``.
+P/R/F1), ``models_store`` (versioned models), ``calibration`` (the raw score mapped to a probability that
+holds, pure) and ``calibration_fit`` (its labels, fit, storage and application), ``service`` /
+``router`` / ``cli`` / ``tasks``.
 
 May import: identity, audit (service), job (service, worker), db, config, context, errors. Reads the
 imports' ``identity_record`` view. Other domains use it through ``service``.
