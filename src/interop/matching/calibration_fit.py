@@ -331,9 +331,9 @@ async def calibrate_candidates(
     review_threshold: float,
     auto_threshold: float,
 ) -> list[OnlineCandidate]:
-    """Each candidate's ``probability`` calibrated (the raw one kept in ``raw_probability``). A
-    ``certain`` grade stays the batch's rule (raw score and anchors); probable and possible follow the
-    calibrated figure."""
+    """Each candidate's ``probability`` calibrated (the raw one kept in ``raw_probability``), best first.
+    A ``certain`` grade stays the batch's rule (raw score and anchors); probable and possible follow
+    the calibrated figure."""
     if not candidates:
         return candidates
     calibration = await latest(session, model_version=candidates[0].model_version)
@@ -348,6 +348,11 @@ async def calibrate_candidates(
         if grade in ("probable", "possible"):
             grade = "probable" if p >= middle else "possible"
         out.append(c.model_copy(update={"probability": p, "raw_probability": c.probability, "grade": grade}))
+    # Best first by what is shown (a held pair can score above one the calibration trusts more);
+    # certainly-not stays last, as ``online.match`` put it.
+    out.sort(
+        key=lambda c: (c.grade == "certainly-not", -c.probability, -c.match_weight, c.source, c.record_id)
+    )
     return out
 
 
