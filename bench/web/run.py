@@ -33,7 +33,7 @@ import aiohttp
 import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from harness import INTEROP, free_port, pct, run_cli
+from harness import INTEROP, cli_env, client_token, database, pct, run_cli, served
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTIDADES = [
@@ -268,28 +268,18 @@ async def main() -> None:
     args = ap.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="interop-bench-web-"))
-    server = None
-    database_url = os.environ.get("DATABASE_URL")
-    if not database_url:
-        sys.path.insert(0, str(ROOT / "src"))
-        from interop.db.embedded import start_embedded
-
-        server = await start_embedded(root / "pg")
-        admin = await asyncpg.connect(server.url("postgres").replace("+asyncpg", ""))
-        await admin.execute('CREATE DATABASE "bench"')
-        await admin.close()
-        database_url = server.url("bench")
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "INTEROP_DATA_DIR": str(root / "data"),
-        "INTEROP_LOG_LEVEL": "WARNING",
-        "INTEROP_RUN_WORKER": "false",
-        # The CLI and server of this checkout, whatever the venv's install points at.
-        "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT / "src"), os.environ.get("PYTHONPATH")) if p),
-    }
-    proc = None
-    try:
+    async with database(root) as (database_url, _):
+        env = cli_env(
+            database_url,
+            root,
+            {
+                "INTEROP_RUN_WORKER": "false",
+                # The CLI and server of this checkout, whatever the venv's install points at.
+                "PYTHONPATH": os.pathsep.join(
+                    p for p in (str(ROOT / "src"), os.environ.get("PYTHONPATH")) if p
+                ),
+            },
+        )
         print("setup", flush=True)
         run_cli(["migrate"], env)
         await load(database_url, args.people, args.referrals, args.reviews, args.units_per_entidad)
@@ -318,20 +308,13 @@ async def main() -> None:
                 check=True,
                 stdout=subprocess.DEVNULL,
             )
-        clinic = _token(env, "bench-clinic", "clinic", unit)
-        bienestar = _token(env, "bench-bienestar-api", "bienestar")
-        reviewer = _token(env, "bench-reviewer-api", "reviewer")
-        port = free_port()
-        proc = subprocess.Popen(
-            [INTEROP, "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        base = f"http://127.0.0.1:{port}"
-        results = await _measure(
-            base, unit, entidad, str(task_id), clinic, bienestar, reviewer, args.requests
-        )
+        clinic = client_token(env, "bench-clinic", "clinic", unit)
+        bienestar = client_token(env, "bench-bienestar-api", "bienestar")
+        reviewer = client_token(env, "bench-reviewer-api", "reviewer")
+        async with served(env) as (base, _):
+            results = await _measure(
+                base, unit, entidad, str(task_id), clinic, bienestar, reviewer, args.requests
+            )
         out = {
             "people": args.people,
             "referrals": args.referrals,
@@ -343,34 +326,11 @@ async def main() -> None:
             "results": results,
         }
         (Path(__file__).parent / "last_run.json").write_text(json.dumps(out, indent=2) + "\n")
-    finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=30)
-        if server is not None:
-            server.stop()
-
-
-def _token(env: dict[str, str], name: str, role: str, *clues: str) -> str:
-    cmd = ["clients", "add", name, "--role", role]
-    for c in clues:
-        cmd += ["--clues", c]
-    run_cli(cmd, env)
-    return run_cli(["token", "--client", name], env, capture=True).strip().splitlines()[-1]
 
 
 async def _measure(
     base: str, unit: str, entidad: str, task_id: str, clinic: str, bienestar: str, reviewer: str, n: int
 ) -> list[dict[str, Any]]:
-    async with aiohttp.ClientSession() as probe:
-        for _ in range(300):
-            try:
-                async with probe.get(f"{base}/readyz") as r:
-                    if r.status == 200:
-                        break
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.2)
     api_clinic = {"Authorization": f"Bearer {clinic}"}
     api_bienestar = {"Authorization": f"Bearer {bienestar}"}
     api_reviewer = {"Authorization": f"Bearer {reviewer}", "X-Acting-User": "bench-reviewer"}
