@@ -160,16 +160,24 @@ async def referral_stats(
     entidades: Iterable[str] | None,
     now: datetime,
     escalation_hours: Mapping[str, float] | None = None,
+    units_offset: int = 0,
+    units_limit: int | None = None,
 ) -> ReferralStats:
-    """The programme's referral figures, limited to ``entidades`` (two-letter codes; ``None`` = all)."""
+    """The programme's referral figures, limited to ``entidades`` (two-letter codes; ``None`` = all).
+
+    ``by_unit`` is the page ``units_offset``, ``units_limit`` (``None``: to the end) of the units, most
+    pending first, then by CLUES; totals, entidades, ageing and outcomes always cover the whole scope."""
     wanted = None if entidades is None else frozenset(e.strip().upper() for e in entidades)
     hours = {**DEFAULT_ESCALATION_HOURS, **(escalation_hours or {})}
     rows = await _status_counts(session, wanted)
     per_unit = _fold(rows)
     per_entidad = _fold((clues[:2], status, n) for clues, status, n in rows)
     totals = _fold(("*", status, n) for _, status, n in rows).get("*", StatusCounts())
+    ranked = sorted(per_unit.items(), key=lambda kv: (-kv[1].pending, kv[0]))
+    end = len(ranked) if units_limit is None else min(len(ranked), units_offset + units_limit)
     units = []
-    for clues, counts in sorted(per_unit.items(), key=lambda kv: (-kv[1].pending, kv[0])):
+    # Only the page's units become models: building all 12,000 was most of a national answer's time.
+    for clues, counts in ranked[units_offset:end]:
         rejection, completion = _rates(counts)
         units.append(
             UnitStats.model_construct(
@@ -197,6 +205,9 @@ async def referral_stats(
         completion_rate=completion,
         by_entidad=by_entidad,
         by_unit=units,
+        by_unit_total=len(ranked),
+        by_unit_offset=units_offset,
+        by_unit_next_offset=end if end < len(ranked) else None,
         ageing=await _ageing(session, wanted, now, hours),
         outcomes=await _outcomes(session, wanted),
     )
@@ -208,12 +219,24 @@ async def programme_stats(
     entidades: Iterable[str] | None,
     now: datetime,
     escalation_hours: Mapping[str, float] | None = None,
+    units_offset: int = 0,
+    units_limit: int | None = None,
 ) -> ProgrammeStats:
     """What the dashboard and ``GET /v1/referral-stats`` show: referral figures with unit names, and the
-    match-review backlog, for the same entidades."""
+    match-review backlog, for the same entidades (``by_unit`` paged as ``referral_stats`` says)."""
     wanted = None if entidades is None else sorted({e.strip().upper() for e in entidades})
-    referrals = await referral_stats(session, entidades=wanted, now=now, escalation_hours=escalation_hours)
-    names = await units_service.names_in(session, entidades=wanted)
+    referrals = await referral_stats(
+        session,
+        entidades=wanted,
+        now=now,
+        escalation_hours=escalation_hours,
+        units_offset=units_offset,
+        units_limit=units_limit,
+    )
+    paged = units_offset > 0 or referrals.by_unit_next_offset is not None
+    names = await units_service.names_in(
+        session, entidades=wanted, clues=[u.clues for u in referrals.by_unit] if paged else None
+    )
     for unit in referrals.by_unit:
         unit.nombre = names.get(unit.clues)
     backlog = await matching_service.review_backlog(session, entidades=wanted, now=now)
