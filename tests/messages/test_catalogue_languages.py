@@ -1,6 +1,6 @@
 """Every word people read has both languages: the pages' catalogue (``interop.web.messages``, filled by
-each page module at import) holds the same keys and placeholders in es-MX and English, and a visit
-Bundle that waits to be routed says so in the request's language."""
+each page module at import) holds the same keys and placeholders in es-MX and English; a visit Bundle
+that waits to be routed, and a refused PATCH, say so in the request's language (es-MX by default)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import string
 from collections.abc import Callable
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
 from tests.fhir.bundles import visit_bundle
+from tests.referral.factories import add_unit, visit_body
 
 import interop.web.router  # noqa: F401 - imports every page module, which adds its words
 from interop.web import messages as web_messages
@@ -54,3 +56,29 @@ async def test_a_visit_waiting_to_be_routed_is_told_in_english_when_asked(
     assert said.startswith("waiting to be routed ("), said
     assert "match grade" in said
     assert "espera" not in said
+
+
+async def test_a_refused_patch_is_explained_in_english_when_asked(
+    client: httpx.AsyncClient, session: AsyncSession, auth_headers: Headers
+) -> None:
+    await add_unit(session, "DFIMB000001", lat=19.4330, lon=-99.1330)
+    posted = (
+        await client.post("/v1/visits", json=visit_body("V-PATCH"), headers=auth_headers("bienestar"))
+    ).json()
+    h = {**auth_headers("clinic", clues=["DFIMB000001"]), "Content-Type": "application/json-patch+json"}
+    many = [{"op": "test", "path": "/status", "value": "requested"}] * 101
+    spanish = await client.patch(f"/fhir/{posted['task']}", headers=h, json=many)
+    assert spanish.status_code == 422
+    assert "101 operaciones" in spanish.json()["issue"][0]["diagnostics"]
+    english = await client.patch(f"/fhir/{posted['task']}", headers={**h, "Accept-Language": "en"}, json=many)
+    assert english.status_code == 422
+    said = english.json()["issue"][0]["diagnostics"]
+    assert "has 101 operations; at most 100 are accepted" in said, said
+    assert "operaciones" not in said
+    broken = [{"op": "remove", "path": "/no-such-element"}]
+    english = await client.patch(
+        f"/fhir/{posted['task']}", headers={**h, "Accept-Language": "en"}, json=broken
+    )
+    assert english.json()["issue"][0]["diagnostics"] == "the JSON Patch does not apply to this Task"
+    spanish = await client.patch(f"/fhir/{posted['task']}", headers=h, json=broken)
+    assert spanish.json()["issue"][0]["diagnostics"] == "el JSON Patch no se puede aplicar a esta Task"

@@ -198,4 +198,28 @@ MESSAGES: dict[str, str] = {
         "carry them (or more records of the same people) and run the matching again"
     ),
     "bundle.referral_waiting": "waiting to be routed ({why}); match grade {grade}",
+    "patch.too_many_ops": "the JSON Patch has {count} operations; at most {max} are accepted",
+    "patch.not_an_object": "JSON Patch operation {number} is not an object",
+    "patch.test_failed": "JSON Patch test failed at {path}",
+    "patch.op_too_large": "operation {number} ({kind} at {path}) leaves the resource over {max} bytes",
+    "patch.op_too_deep": "operation {number} ({kind} at {path}) nests deeper than {max} levels",
+    "patch.unknown_op": "unknown JSON Patch op {op}",
+    "patch.does_not_apply": "the JSON Patch does not apply to this Task",
+    "patch.merge_too_deep": "the JSON Merge Patch nests deeper than {max} levels",
+    "patch.merge_too_large": "the JSON Merge Patch leaves the resource over {max} bytes",
+    "accounts.password_short": "the password needs at least {min} characters",
+    "accounts.password_long": "the password is too long",
+    "accounts.username_invalid": (
+        "invalid user name: 2 to 64 characters a-z 0-9 . _ @ - (not a CURP nor a name)"
+    ),
+    "accounts.role_unknown": "unknown role; use one of: {roles}",
+    "accounts.unit_staff_needs_clues": "unit staff need at least one CLUES (--clues)",
+    "accounts.manager_needs_entidad": "a manager needs at least one entidad (--entidad)",
+    "accounts.clues_only_unit_staff": "only unit staff (unit_staff) carry CLUES",
+    "accounts.entidades_only_manager": "only a manager (manager) carries entidades",
+    "accounts.clues_invalid": "invalid CLUES: {clues}",
+    "accounts.entidad_invalid": "invalid entidad (two letters, as in the CURP): {entidad}",
+    "accounts.totp_required": "the role {role} requires a second factor: add --totp",
+    "accounts.exists": "a user of that name already exists",
+    "accounts.not_found": "user not found",
 }

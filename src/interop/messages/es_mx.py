@@ -222,4 +222,28 @@ MESSAGES: dict[str, str] = {
         "corrida"
     ),
     "bundle.referral_waiting": "en espera de ruta ({why}); grado de coincidencia {grade}",
+    "patch.too_many_ops": "el JSON Patch tiene {count} operaciones; se aceptan a lo más {max}",
+    "patch.not_an_object": "la operación {number} del JSON Patch no es un objeto",
+    "patch.test_failed": "falló la prueba (test) del JSON Patch en {path}",
+    "patch.op_too_large": "la operación {number} ({kind} en {path}) deja el recurso en más de {max} bytes",
+    "patch.op_too_deep": "la operación {number} ({kind} en {path}) anida más de {max} niveles",
+    "patch.unknown_op": "operación de JSON Patch desconocida: {op}",
+    "patch.does_not_apply": "el JSON Patch no se puede aplicar a esta Task",
+    "patch.merge_too_deep": "el JSON Merge Patch anida más de {max} niveles",
+    "patch.merge_too_large": "el JSON Merge Patch deja el recurso en más de {max} bytes",
+    "accounts.password_short": "la contraseña debe tener al menos {min} caracteres",
+    "accounts.password_long": "la contraseña es demasiado larga",
+    "accounts.username_invalid": (
+        "nombre de usuario inválido: 2 a 64 caracteres a-z 0-9 . _ @ - (no una CURP ni un nombre)"
+    ),
+    "accounts.role_unknown": "rol desconocido; use uno de: {roles}",
+    "accounts.unit_staff_needs_clues": "el personal de unidad necesita al menos una CLUES (--clues)",
+    "accounts.manager_needs_entidad": "un gestor necesita al menos una entidad (--entidad)",
+    "accounts.clues_only_unit_staff": "solo el personal de unidad (unit_staff) lleva CLUES",
+    "accounts.entidades_only_manager": "solo un gestor (manager) lleva entidades",
+    "accounts.clues_invalid": "CLUES inválida: {clues}",
+    "accounts.entidad_invalid": "entidad inválida (dos letras, como en la CURP): {entidad}",
+    "accounts.totp_required": "el rol {role} requiere segundo factor: agregue --totp",
+    "accounts.exists": "ya existe un usuario con ese nombre",
+    "accounts.not_found": "usuario no encontrado",
 }
