@@ -222,4 +222,17 @@ MESSAGES: dict[str, str] = {
     "accounts.totp_required": "the role {role} requires a second factor: add --totp",
     "accounts.exists": "a user of that name already exists",
     "accounts.not_found": "user not found",
+    "search.unknown_param": "unknown or unsupported search parameter: {name}",
+    "search.too_many_values": (
+        "the parameter {name} carries more than {limit} values; at most {limit} are accepted"
+    ),
+    "search.last_updated_invalid": (
+        "_lastUpdated must be a date or an instant with a prefix gt, ge, lt, le or eq"
+    ),
+    "search.date_not_calendar": (
+        "date is not a calendar date: [gt|ge|lt|le|eq]YYYY[-MM[-DD[Thh:mm[:ss[.ffffff]][Z|±hh:mm]]]]"
+    ),
+    "auth.acting_user_invalid": (
+        "X-Acting-User must be a user identifier (letters, digits, . _ @ : -), not a name nor a CURP"
+    ),
 }

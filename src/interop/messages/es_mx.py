@@ -246,4 +246,16 @@ MESSAGES: dict[str, str] = {
     "accounts.totp_required": "el rol {role} requiere segundo factor: agregue --totp",
     "accounts.exists": "ya existe un usuario con ese nombre",
     "accounts.not_found": "usuario no encontrado",
+    "search.unknown_param": "parámetro de búsqueda desconocido o no admitido: {name}",
+    "search.too_many_values": "el parámetro {name} lleva más de {limit} valores; se aceptan a lo más {limit}",
+    "search.last_updated_invalid": (
+        "_lastUpdated debe ser una fecha o un instante, con prefijo gt, ge, lt, le o eq"
+    ),
+    "search.date_not_calendar": (
+        "date no es una fecha del calendario: [gt|ge|lt|le|eq]YYYY[-MM[-DD[Thh:mm[:ss[.ffffff]][Z|±hh:mm]]]]"
+    ),
+    "auth.acting_user_invalid": (
+        "X-Acting-User debe ser un identificador de usuario (letras, dígitos, . _ @ : "
+        "-), no un nombre ni una CURP"
+    ),
 }
