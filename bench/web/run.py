@@ -266,6 +266,7 @@ async def main() -> None:
     ap.add_argument("--reviews", type=int, default=20_000)
     ap.add_argument("--units-per-entidad", type=int, default=375)  # 12,000 units
     ap.add_argument("--requests", type=int, default=40)
+    ap.add_argument("--national-only", action="store_true", help="time the national figures only")
     ap.add_argument(
         "--baseline-src",
         type=Path,
@@ -323,9 +324,11 @@ async def main() -> None:
             if args.baseline_src is not None:
                 old_env = {**env, "PYTHONPATH": str(args.baseline_src.resolve())}
                 baseline, _ = await stack.enter_async_context(served(old_env))
-            results = await _measure(
-                base, unit, entidad, str(task_id), clinic, bienestar, reviewer, args.requests
-            )
+            results = []
+            if not args.national_only:
+                results = await _measure(
+                    base, unit, entidad, str(task_id), clinic, bienestar, reviewer, args.requests
+                )
             results += await _national(base, baseline, bienestar, max(5, args.requests // 4))
         out = {
             "people": args.people,
