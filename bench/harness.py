@@ -235,11 +235,7 @@ class Stack:
         return _tree_cpu(self.serve_pid, skip=postmaster), _tree_cpu(postmaster), time.process_time()
 
     def token(self, name: str, role: str, *clues: str) -> str:
-        args = ["clients", "add", name, "--role", role]
-        for code in clues:
-            args += ["--clues", code]
-        run_cli(args, self.env)
-        return run_cli(["token", "--client", name], self.env, capture=True).strip().splitlines()[-1]
+        return client_token(self.env, name, role, *clues)
 
 
 def _tree_cpu(pid: int, skip: int = 0) -> float:
@@ -285,45 +281,49 @@ def cpu_per_request(
 
 
 @asynccontextmanager
-async def loaded_stack(people: int, *, extra_env: dict[str, str] | None = None) -> AsyncIterator[Stack]:
-    """Embedded PostgreSQL (or DATABASE_URL) → migrate → synth → import units, roll, patients → match run →
-    ``interop serve`` on a free loopback port; everything stopped on exit."""
-    root = Path(tempfile.mkdtemp(prefix="interop-bench-"))
-    server = None
+async def database(root: Path) -> AsyncIterator[tuple[str, Path | None]]:
+    """``DATABASE_URL`` when set; else an embedded PostgreSQL under ``root/pg`` with a fresh ``bench``
+    database, stopped on exit. Yields the URL and the embedded server's data folder (None without one)."""
     database_url = os.environ.get("DATABASE_URL")
-    if not database_url:
-        sys.path.insert(0, str(ROOT.parent / "src"))
-        from interop.db.embedded import start_embedded
+    if database_url:
+        yield database_url, None
+        return
+    sys.path.insert(0, str(ROOT / "src"))
+    from interop.db.embedded import start_embedded
 
-        server = await start_embedded(root / "pg")
+    server = await start_embedded(root / "pg")
+    try:
         admin = await asyncpg.connect(server.url("postgres").replace("+asyncpg", ""))
         await admin.execute('CREATE DATABASE "bench"')
         await admin.close()
-        database_url = server.url("bench")
-    env = {
+        yield server.url("bench"), server.pgdata
+    finally:
+        server.stop()
+
+
+def cli_env(database_url: str, root: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of the CLI and the server: this database, a data folder under ``root``, quiet logs."""
+    return {
         **os.environ,
         "DATABASE_URL": database_url,
         "INTEROP_DATA_DIR": str(root / "data"),
         "INTEROP_LOG_LEVEL": "WARNING",
-        **(extra_env or {}),
+        **(extra or {}),
     }
-    proc: subprocess.Popen[bytes] | None = None
+
+
+@asynccontextmanager
+async def served(env: dict[str, str]) -> AsyncIterator[tuple[str, int]]:
+    """``interop serve`` on a free loopback port, once ``/readyz`` answers 200; stopped on exit. Yields the
+    base URL and the server's process id."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [INTEROP, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
-        print("setup", flush=True)
-        run_cli(["migrate"], env)
-        synth = root / "synth"
-        run_cli(["synth", "--out", str(synth), "--people", str(people), "--seed", "7"], env)
-        run_cli(["import", "units", str(synth / "units.csv")], env)
-        run_cli(["import", "roll", str(synth / "pension_roll.csv")], env)
-        run_cli(["import", "patients", str(synth / "patients.csv")], env)
-        run_cli(["match", "run"], env)
-        port = free_port()
-        proc = subprocess.Popen(
-            [INTEROP, "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
         base = f"http://127.0.0.1:{port}"
         async with aiohttp.ClientSession() as probe:
             for _ in range(300):
@@ -336,20 +336,40 @@ async def loaded_stack(people: int, *, extra_env: dict[str, str] | None = None) 
                 await asyncio.sleep(0.2)
             else:
                 raise RuntimeError("interop serve did not become ready")
-        yield Stack(
-            base=base,
-            env=env,
-            database_url=database_url,
-            synth=synth,
-            serve_pid=proc.pid,
-            pgdata=server.pgdata if server is not None else None,
-        )
+        yield base, proc.pid
     finally:
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        if server is not None:
-            server.stop()
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def client_token(env: dict[str, str], name: str, role: str, *clues: str) -> str:
+    """A new API client of ``role`` (bound to ``clues``) and a token for it, from the embedded issuer."""
+    args = ["clients", "add", name, "--role", role]
+    for code in clues:
+        args += ["--clues", code]
+    run_cli(args, env)
+    return run_cli(["token", "--client", name], env, capture=True).strip().splitlines()[-1]
+
+
+@asynccontextmanager
+async def loaded_stack(people: int, *, extra_env: dict[str, str] | None = None) -> AsyncIterator[Stack]:
+    """Embedded PostgreSQL (or DATABASE_URL) → migrate → synth → import units, roll, patients → match run →
+    ``interop serve`` on a free loopback port; everything stopped on exit."""
+    root = Path(tempfile.mkdtemp(prefix="interop-bench-"))
+    async with database(root) as (database_url, pgdata):
+        env = cli_env(database_url, root, extra_env)
+        print("setup", flush=True)
+        run_cli(["migrate"], env)
+        synth = root / "synth"
+        run_cli(["synth", "--out", str(synth), "--people", str(people), "--seed", "7"], env)
+        run_cli(["import", "units", str(synth / "units.csv")], env)
+        run_cli(["import", "roll", str(synth / "pension_roll.csv")], env)
+        run_cli(["import", "patients", str(synth / "patients.csv")], env)
+        run_cli(["match", "run"], env)
+        async with served(env) as (base, pid):
+            yield Stack(
+                base=base, env=env, database_url=database_url, synth=synth, serve_pid=pid, pgdata=pgdata
+            )

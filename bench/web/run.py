@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -33,7 +34,7 @@ import aiohttp
 import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from harness import INTEROP, free_port, pct, run_cli
+from harness import INTEROP, cli_env, client_token, database, pct, run_cli, served
 
 ROOT = Path(__file__).resolve().parents[2]
 ENTIDADES = [
@@ -265,31 +266,28 @@ async def main() -> None:
     ap.add_argument("--reviews", type=int, default=20_000)
     ap.add_argument("--units-per-entidad", type=int, default=375)  # 12,000 units
     ap.add_argument("--requests", type=int, default=40)
+    ap.add_argument("--national-only", action="store_true", help="time the national figures only")
+    ap.add_argument(
+        "--baseline-src",
+        type=Path,
+        help="another checkout's src/ (say /work/wt/base/src): its server is started on the same database "
+        "and the national figures are timed on both, interleaved",
+    )
     args = ap.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="interop-bench-web-"))
-    server = None
-    database_url = os.environ.get("DATABASE_URL")
-    if not database_url:
-        sys.path.insert(0, str(ROOT / "src"))
-        from interop.db.embedded import start_embedded
-
-        server = await start_embedded(root / "pg")
-        admin = await asyncpg.connect(server.url("postgres").replace("+asyncpg", ""))
-        await admin.execute('CREATE DATABASE "bench"')
-        await admin.close()
-        database_url = server.url("bench")
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "INTEROP_DATA_DIR": str(root / "data"),
-        "INTEROP_LOG_LEVEL": "WARNING",
-        "INTEROP_RUN_WORKER": "false",
-        # The CLI and server of this checkout, whatever the venv's install points at.
-        "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT / "src"), os.environ.get("PYTHONPATH")) if p),
-    }
-    proc = None
-    try:
+    async with database(root) as (database_url, _):
+        env = cli_env(
+            database_url,
+            root,
+            {
+                "INTEROP_RUN_WORKER": "false",
+                # The CLI and server of this checkout, whatever the venv's install points at.
+                "PYTHONPATH": os.pathsep.join(
+                    p for p in (str(ROOT / "src"), os.environ.get("PYTHONPATH")) if p
+                ),
+            },
+        )
         print("setup", flush=True)
         run_cli(["migrate"], env)
         await load(database_url, args.people, args.referrals, args.reviews, args.units_per_entidad)
@@ -318,20 +316,20 @@ async def main() -> None:
                 check=True,
                 stdout=subprocess.DEVNULL,
             )
-        clinic = _token(env, "bench-clinic", "clinic", unit)
-        bienestar = _token(env, "bench-bienestar-api", "bienestar")
-        reviewer = _token(env, "bench-reviewer-api", "reviewer")
-        port = free_port()
-        proc = subprocess.Popen(
-            [INTEROP, "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-        base = f"http://127.0.0.1:{port}"
-        results = await _measure(
-            base, unit, entidad, str(task_id), clinic, bienestar, reviewer, args.requests
-        )
+        clinic = client_token(env, "bench-clinic", "clinic", unit)
+        bienestar = client_token(env, "bench-bienestar-api", "bienestar")
+        reviewer = client_token(env, "bench-reviewer-api", "reviewer")
+        async with served(env) as (base, _), contextlib.AsyncExitStack() as stack:
+            baseline = None
+            if args.baseline_src is not None:
+                old_env = {**env, "PYTHONPATH": str(args.baseline_src.resolve())}
+                baseline, _ = await stack.enter_async_context(served(old_env))
+            results = []
+            if not args.national_only:
+                results = await _measure(
+                    base, unit, entidad, str(task_id), clinic, bienestar, reviewer, args.requests
+                )
+            results += await _national(base, baseline, bienestar, max(5, args.requests // 4))
         out = {
             "people": args.people,
             "referrals": args.referrals,
@@ -343,34 +341,11 @@ async def main() -> None:
             "results": results,
         }
         (Path(__file__).parent / "last_run.json").write_text(json.dumps(out, indent=2) + "\n")
-    finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=30)
-        if server is not None:
-            server.stop()
-
-
-def _token(env: dict[str, str], name: str, role: str, *clues: str) -> str:
-    cmd = ["clients", "add", name, "--role", role]
-    for c in clues:
-        cmd += ["--clues", c]
-    run_cli(cmd, env)
-    return run_cli(["token", "--client", name], env, capture=True).strip().splitlines()[-1]
 
 
 async def _measure(
     base: str, unit: str, entidad: str, task_id: str, clinic: str, bienestar: str, reviewer: str, n: int
 ) -> list[dict[str, Any]]:
-    async with aiohttp.ClientSession() as probe:
-        for _ in range(300):
-            try:
-                async with probe.get(f"{base}/readyz") as r:
-                    if r.status == 200:
-                        break
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.2)
     api_clinic = {"Authorization": f"Bearer {clinic}"}
     api_bienestar = {"Authorization": f"Bearer {bienestar}"}
     api_reviewer = {"Authorization": f"Bearer {reviewer}", "X-Acting-User": "bench-reviewer"}
@@ -400,7 +375,6 @@ async def _measure(
             ("manager", "/app/dashboard/unidades.csv"),
             (api_bienestar, f"/v1/referral-stats?entidad={entidad}"),
         ),
-        ("national figures (all entidades)", (None, ""), (api_bienestar, "/v1/referral-stats")),
         ("home page (s18a)", ("unit", "/app/"), (api_clinic, "/fhir/metadata")),
         ("review queue (s18a)", ("reviewer", "/app/reviews"), (api_reviewer, "/v1/match-reviews")),
     ]
@@ -424,8 +398,7 @@ async def _measure(
                     await timed(sessions[who], base + page, 3)  # warm
                     page_ms = await timed(sessions[who], base + page, n)
                 await timed(api, base + call, 3, headers)
-                # The national figures are the heaviest call: fewer rounds keep the run short.
-                api_ms = await timed(api, base + call, n if who is not None else max(5, n // 4), headers)
+                api_ms = await timed(api, base + call, n, headers)
                 row = {
                     "work": label,
                     "page": page or None,
@@ -446,6 +419,44 @@ async def _measure(
         for s in sessions.values():
             await s.close()
     return results
+
+
+async def _national(base: str, baseline: str | None, token: str, n: int) -> list[dict[str, Any]]:
+    """The national figures (every entidad) as a programme manager's client reads them, each variant timed
+    in turn within each round (so a busy moment of the shared machine falls on all of them), with the
+    answer's size; on the baseline code too when it is served."""
+    variants = [
+        ("national: default page of units", base, "/v1/referral-stats"),
+        ("national: totals only", base, "/v1/referral-stats?units_limit=0"),
+        ("national: page of 1,000 units", base, "/v1/referral-stats?units_limit=1000"),
+    ]
+    if baseline is not None:
+        variants.insert(0, ("national: baseline code (all units)", baseline, "/v1/referral-stats"))
+    headers = {"Authorization": f"Bearer {token}"}
+    lat: dict[str, list[float]] = {label: [] for label, _, _ in variants}
+    size: dict[str, int] = {}
+    async with aiohttp.ClientSession() as api:
+        for label, root, call in variants:
+            await timed(api, root + call, 2, headers)
+            async with api.get(root + call, headers=headers) as r:
+                size[label] = len(await r.read())
+        for _ in range(n):
+            for label, root, call in variants:
+                lat[label] += await timed(api, root + call, 1, headers)
+    print(f"\n{'national figures':<40} {'p50':>9} {'p95':>9} {'bytes':>11}")
+    rows = []
+    for label, root, call in variants:
+        row = {
+            "work": label,
+            "api": call,
+            "code": "baseline" if root == baseline else "this checkout",
+            "api_p50_ms": round(pct(lat[label], 50), 1),
+            "api_p95_ms": round(pct(lat[label], 95), 1),
+            "bytes": size[label],
+        }
+        rows.append(row)
+        print(f"{label:<40} {_f(row['api_p50_ms'])} {_f(row['api_p95_ms'])} {size[label]:>11,}", flush=True)
+    return rows
 
 
 def _f(v: float | None) -> str:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import ClassVar, Self
 
 from interop.messages import has, render
 
@@ -35,6 +35,12 @@ class DomainError(Exception):
         # the English text for logs and for errors raised before a catalogue entry exists.
         self.key = key
         self.params = params or {}
+
+    @classmethod
+    def said(cls, key: str, /, **params: object) -> Self:
+        """The error in the catalogue's words for ``key``: the request's language when rendered, es-MX in
+        ``message`` (logs, and callers outside a request)."""
+        return cls(render(key, params, "es-MX"), key=key, params=params)
 
     def localised(self) -> str:
         if self.key is not None and has(self.key):

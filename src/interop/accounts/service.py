@@ -52,9 +52,9 @@ def _view(user: AccountUser) -> PersonAccount:
 
 def _check_password_rules(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise AccountInvalid(f"la contraseña debe tener al menos {MIN_PASSWORD} caracteres")
+        raise AccountInvalid.said("accounts.password_short", min=MIN_PASSWORD)
     if len(password) > 1024:
-        raise AccountInvalid("la contraseña es demasiado larga")
+        raise AccountInvalid.said("accounts.password_long")
 
 
 def _new_totp(username: str) -> tuple[str, str]:
@@ -84,29 +84,27 @@ async def add_user(
     replaced at the first sign-in). With ``totp`` a second factor is enrolled (its URI returned once)."""
     username = username.strip().lower()
     if not _USERNAME.match(username) or holds_identifier(username):
-        raise AccountInvalid(
-            "nombre de usuario inválido: 2 a 64 caracteres a-z 0-9 . _ @ - (no una CURP ni un nombre)"
-        )
+        raise AccountInvalid.said("accounts.username_invalid")
     if role not in PERSON_ROLES:
-        raise AccountInvalid(f"rol desconocido; use uno de: {', '.join(PERSON_ROLES)}")
+        raise AccountInvalid.said("accounts.role_unknown", roles=", ".join(PERSON_ROLES))
     clues = [c.strip().upper() for c in clues if c.strip()]
     entidades = [e.strip().upper() for e in entidades if e.strip()]
     if role == PersonRole.UNIT_STAFF and not clues:
-        raise AccountInvalid("el personal de unidad necesita al menos una CLUES (--clues)")
+        raise AccountInvalid.said("accounts.unit_staff_needs_clues")
     if role == PersonRole.MANAGER and not entidades:
-        raise AccountInvalid("un gestor necesita al menos una entidad (--entidad)")
+        raise AccountInvalid.said("accounts.manager_needs_entidad")
     if role != PersonRole.UNIT_STAFF and clues:
-        raise AccountInvalid("solo el personal de unidad (unit_staff) lleva CLUES")
+        raise AccountInvalid.said("accounts.clues_only_unit_staff")
     if role != PersonRole.MANAGER and entidades:
-        raise AccountInvalid("solo un gestor (manager) lleva entidades")
+        raise AccountInvalid.said("accounts.entidades_only_manager")
     if bad := [c for c in clues if not _CLUES.match(c)]:
-        raise AccountInvalid(f"CLUES inválida: {bad[0][:20]}")
+        raise AccountInvalid.said("accounts.clues_invalid", clues=bad[0][:20])
     if bad := [e for e in entidades if not _ENTIDAD.match(e)]:
-        raise AccountInvalid(f"entidad inválida (dos letras, como en la CURP): {bad[0][:10]}")
+        raise AccountInvalid.said("accounts.entidad_invalid", entidad=bad[0][:10])
     if role in totp_required_roles and not totp:
-        raise AccountInvalid(f"el rol {role} requiere segundo factor: agregue --totp")
+        raise AccountInvalid.said("accounts.totp_required", role=role)
     if await _by_name(session, username) is not None:
-        raise AccountExists("ya existe un usuario con ese nombre")
+        raise AccountExists.said("accounts.exists")
     shown: str | None = None
     if password is None:
         shown = password = secrets.token_urlsafe(12)
@@ -142,7 +140,7 @@ async def disable_user(session: AsyncSession, *, username: str) -> PersonAccount
     """Disable an account; its open sessions end at their next request."""
     user = await _by_name(session, username, lock=True)
     if user is None:
-        raise AccountNotFound("usuario no encontrado")
+        raise AccountNotFound.said("accounts.not_found")
     user.active = False
     user.disabled_at = datetime.now(UTC)
     user.session_version += 1
@@ -157,7 +155,7 @@ async def reset_user(
     sessions ended; with ``totp`` a new second factor replaces the old one."""
     user = await _by_name(session, username, lock=True)
     if user is None:
-        raise AccountNotFound("usuario no encontrado")
+        raise AccountNotFound.said("accounts.not_found")
     shown: str | None = None
     if password is None:
         shown = password = secrets.token_urlsafe(12)
@@ -182,7 +180,7 @@ async def change_password(session: AsyncSession, *, user_id: int, password: str)
     _check_password_rules(password)
     user = await session.get(AccountUser, user_id, with_for_update=True)
     if user is None or not user.active:
-        raise AccountNotFound("usuario no encontrado")
+        raise AccountNotFound.said("accounts.not_found")
     user.password_hash = _hasher.hash(password)
     user.password_expired = False
     user.session_version += 1

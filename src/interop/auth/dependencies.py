@@ -164,10 +164,7 @@ def acting_user_id(value: str) -> str:
     as asserted by that client (docs/security.md)."""
     value = value.strip()
     if not _USER_ID.match(value) or _CURP_LIKE.search(value):
-        raise ActingUserInvalid(
-            "X-Acting-User debe ser un identificador de usuario (letras, dígitos, . _ @ : -), "
-            "no un nombre ni una CURP"
-        )
+        raise ActingUserInvalid.said("auth.acting_user_invalid")
     return value
 
 

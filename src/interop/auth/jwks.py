@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import jwt
 
-from interop.auth.tokens import actor_from_claims
+from interop.auth.tokens import actor_from_claims, checked_claims, unverified_header
 from interop.config import Settings
 from interop.context import Actor
 from interop.errors import Unauthenticated, Unavailable
@@ -82,28 +82,12 @@ class RemoteKeySet:
 
 async def verify_external(keys: RemoteKeySet, settings: Settings, token: str) -> Actor:
     """Check an external issuer's token: asymmetric signature by a published key, audience, issuer, times."""
-    try:
-        header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError as exc:
-        raise Unauthenticated("malformed token") from exc
+    header = unverified_header(token)
     alg = header.get("alg")
     if alg not in EXTERNAL_ALGORITHMS:
         raise Unauthenticated("token algorithm not accepted")
     key = await keys.key_for(str(header.get("kid", "")), str(alg))
-    try:
-        claims: dict[str, Any] = jwt.decode(
-            token,
-            key.key,
-            algorithms=[str(alg)],
-            audience=settings.auth_audience,
-            issuer=settings.auth_issuer,
-            options={"require": ["exp", "iss", "aud", "sub"]},
-            leeway=5,
-        )
-    except jwt.ExpiredSignatureError as exc:
-        raise Unauthenticated("token expired") from exc
-    except jwt.ImmatureSignatureError as exc:
-        raise Unauthenticated("token not yet valid") from exc
-    except jwt.PyJWTError as exc:
-        raise Unauthenticated(f"token rejected: {type(exc).__name__}") from exc
+    claims = checked_claims(
+        token, key.key, algorithm=str(alg), settings=settings, required=["exp", "iss", "aud", "sub"]
+    )
     return actor_from_claims(claims)

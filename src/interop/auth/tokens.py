@@ -134,23 +134,44 @@ def verify(keyring: KeyRing, settings: Settings, token: str) -> Actor:
 
 def verify_until(keyring: KeyRing, settings: Settings, token: str) -> tuple[Actor, float]:
     """``verify``, and the instant (epoch seconds) the token expires."""
-    try:
-        header = jwt.get_unverified_header(token)
-    except jwt.PyJWTError as exc:
-        raise Unauthenticated("malformed token") from exc
+    header = unverified_header(token)
     if header.get("alg") != ALGORITHM:
         raise Unauthenticated("token algorithm not accepted")
     key = keyring.by_kid(header.get("kid"))
     if key is None:
         raise Unauthenticated("token signed by an unknown key")
+    claims = checked_claims(
+        token,
+        key.private_key.public_key(),
+        algorithm=ALGORITHM,
+        settings=settings,
+        required=["exp", "iat", "iss", "aud", "sub"],
+    )
+    return actor_from_claims(claims), float(claims["exp"])
+
+
+def unverified_header(token: str) -> dict[str, Any]:
+    """The token's JOSE header, read before its signature is checked (to pick the key)."""
     try:
-        claims = jwt.decode(
+        header: dict[str, Any] = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as exc:
+        raise Unauthenticated("malformed token") from exc
+    return header
+
+
+def checked_claims(
+    token: str, key: Any, *, algorithm: str, settings: Settings, required: list[str]
+) -> dict[str, Any]:
+    """The claims, once the signature by ``key``, this service's audience and issuer, the ``required``
+    claims and the times (5 s leeway) check; every failure is ``Unauthenticated``, naming its kind only."""
+    try:
+        claims: dict[str, Any] = jwt.decode(
             token,
-            key.private_key.public_key(),
-            algorithms=[ALGORITHM],
+            key,
+            algorithms=[algorithm],
             audience=settings.auth_audience,
             issuer=settings.auth_issuer,
-            options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+            options={"require": required},
             leeway=5,
         )
     except jwt.ExpiredSignatureError as exc:
@@ -159,7 +180,7 @@ def verify_until(keyring: KeyRing, settings: Settings, token: str) -> tuple[Acto
         raise Unauthenticated("token not yet valid") from exc
     except jwt.PyJWTError as exc:
         raise Unauthenticated(f"token rejected: {type(exc).__name__}") from exc
-    return actor_from_claims(claims), float(claims["exp"])
+    return claims
 
 
 def actor_from_claims(claims: dict[str, Any]) -> Actor:

@@ -1,5 +1,5 @@
 """The demo's summary, read back from the database and the API after the scenario: what the service
-actually stored, not what the demo meant to happen. Words for people here, Spanish first."""
+actually stored, not what the demo meant to happen. Its words are the catalogue's ``demo.summary.*``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from interop import messages
 from interop.demo.scenario import Outcome
 
 _PERSONS = """
@@ -90,7 +91,8 @@ def read_api(auditor: httpx.Client, bienestar: httpx.Client, out: Outcome, summa
             reason = (sent.body.get("error") or {}).get("message") or (sent.body.get("routing") or {}).get(
                 "reason"
             )
-            summary.unplaceable.append(f"{sent.visit_id}: HTTP {sent.status_code} — {reason or 'sin motivo'}")
+            reason = reason or messages.text("demo.summary.no_reason")
+            summary.unplaceable.append(f"{sent.visit_id}: HTTP {sent.status_code} — {reason}")
     verification = auditor.get("/v1/audit/verification").raise_for_status().json()
     summary.audit_ok = bool(verification["ok"])
     summary.audit_events = int(verification["events_checked"])
@@ -101,26 +103,30 @@ def lines(summary: Summary, outcome: Outcome) -> list[str]:
     run: dict[str, Any] = outcome.match_run
     out = [
         "",
-        "Resumen de la demostración (leído de la base de datos y de la API)",
-        f"  personas en el índice: {summary.persons}",
-        f"  personas vinculadas padrón–clínicas: {summary.linked}",
-        f"  revisiones de identidad en cola: {summary.reviews_open}",
-        f"  corrida de vinculación: {run.get('id')} (modelo {run.get('model_version')})",
-        f"  visitas guardadas: {summary.visits_stored} de {len(outcome.visits)} enviadas",
-        f"  referencias: {summary.referrals} (con paciente provisional, a revisar: {summary.provisional})",
-        "  referencias por unidad (CLUES: total, pendientes, completadas):",
+        messages.text("demo.summary.title"),
+        messages.text("demo.summary.persons", n=summary.persons),
+        messages.text("demo.summary.linked", n=summary.linked),
+        messages.text("demo.summary.reviews_open", n=summary.reviews_open),
+        messages.text("demo.summary.match_run", id=run.get("id"), model=run.get("model_version")),
+        messages.text("demo.summary.visits", stored=summary.visits_stored, sent=len(outcome.visits)),
+        messages.text("demo.summary.referrals", n=summary.referrals, provisional=summary.provisional),
+        messages.text("demo.summary.per_unit"),
     ]
     out += [
         f"    {clues}: {n}, {requested}, {completed}" for clues, n, requested, completed in summary.per_unit
     ]
-    out += [f"  visita sin unidad posible: {text}" for text in summary.unplaceable]
+    out += [messages.text("demo.summary.unplaceable", text=text) for text in summary.unplaceable]
     if summary.case_visit:
         out += [
-            f"  caso trazado: visita {summary.case_visit} → unidad {summary.case_unit}",
-            f"  estados de la tarea: {' → '.join(summary.case_statuses)}",
-            f"  eventos de auditoría del caso: {summary.case_events} ({', '.join(summary.case_event_kinds)})"
-            f" · /v1/trace/{summary.case_trace}",
+            messages.text("demo.summary.case", visit=summary.case_visit, unit=summary.case_unit),
+            messages.text("demo.summary.task_states", states=" → ".join(summary.case_statuses)),
+            messages.text(
+                "demo.summary.case_events",
+                n=summary.case_events,
+                kinds=", ".join(summary.case_event_kinds),
+                trace=summary.case_trace,
+            ),
         ]
-    verdict = "íntegra" if summary.audit_ok else "ALTERADA"
-    out.append(f"  auditoría verificada: {verdict} ({summary.audit_events} eventos)")
+    verdict = messages.text("demo.summary.audit_intact" if summary.audit_ok else "demo.summary.audit_altered")
+    out.append(messages.text("demo.summary.audit", verdict=verdict, n=summary.audit_events))
     return out

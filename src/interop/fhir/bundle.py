@@ -314,7 +314,7 @@ def _service_request_entry(r: VisitResult, status: str) -> dict[str, Any]:
         return {"status": status}
     if r.unit is None or r.routing is None:
         why = r.routing.reason if r.routing else ""
-        info = f"en espera de ruta ({why}); grado de coincidencia {r.match.grade}"
+        info = messages.text("bundle.referral_waiting", why=why, grade=r.match.grade)
     else:
         info = messages.text(
             "bundle.referral_created",

@@ -77,19 +77,17 @@ def apply_json_patch(
     """RFC 6902 (add, remove, replace, move, copy, test) on a copy, within ``limits``; any failure is 422."""
     limits = limits or PatchLimits()
     if len(ops) > limits.max_operations:
-        raise PatchTooLarge(
-            f"el JSON Patch tiene {len(ops)} operaciones; se aceptan a lo más {limits.max_operations}"
-        )
+        raise PatchTooLarge.said("patch.too_many_ops", count=len(ops), max=limits.max_operations)
     doc = copy.deepcopy(document)
     size = _size(doc)
     try:
         for number, op in enumerate(ops, start=1):
             if not isinstance(op, dict):
-                raise Invalid(f"JSON Patch operation {number} is not an object")
+                raise Invalid.said("patch.not_an_object", number=number)
             kind, parts = op["op"], _pointer(op["path"])
             if kind == "test":
                 if _walk(doc, parts) != op["value"]:
-                    raise Invalid(f"JSON Patch test failed at {_shown(op['path'])}")
+                    raise Invalid.said("patch.test_failed", path=_shown(op["path"]))
                 continue
             source = _walk(doc, _pointer(op["from"])) if kind in ("move", "copy") else op.get("value")
             if kind in ("add", "copy", "replace"):
@@ -97,14 +95,20 @@ def apply_json_patch(
                 if kind == "replace":
                     grown -= _size(_walk(doc, parts))
                 if grown > limits.max_result_bytes:
-                    raise PatchTooLarge(
-                        f"la operación {number} ({kind} en {_shown(op['path'])}) deja el recurso en más "
-                        f"de {limits.max_result_bytes} bytes"
+                    raise PatchTooLarge.said(
+                        "patch.op_too_large",
+                        number=number,
+                        kind=kind,
+                        path=_shown(op["path"]),
+                        max=limits.max_result_bytes,
                     )
             if kind in ("add", "copy", "replace", "move") and len(parts) + _depth(source) > limits.max_depth:
-                raise PatchTooLarge(
-                    f"la operación {number} ({kind} en {_shown(op['path'])}) anida más de "
-                    f"{limits.max_depth} niveles"
+                raise PatchTooLarge.said(
+                    "patch.op_too_deep",
+                    number=number,
+                    kind=kind,
+                    path=_shown(op["path"]),
+                    max=limits.max_depth,
                 )
             value = copy.deepcopy(source) if kind == "copy" else source
             if kind == "move":
@@ -134,9 +138,9 @@ def apply_json_patch(
                     parent[parts[-1]] = value
                 size += _size(value) - _size(old)
             else:
-                raise Invalid(f"unknown JSON Patch op {_shown(kind)!r}")
+                raise Invalid.said("patch.unknown_op", op=repr(_shown(kind)))
     except (KeyError, IndexError, ValueError, TypeError):
-        raise Invalid("the JSON Patch does not apply to this Task") from None
+        raise Invalid.said("patch.does_not_apply") from None
     return doc
 
 
@@ -144,10 +148,10 @@ def apply_merge_patch(document: Any, patch: Any, limits: PatchLimits | None = No
     """RFC 7386: objects merge recursively, null removes, anything else replaces; within ``limits``."""
     limits = limits or PatchLimits()
     if _depth(patch) > limits.max_depth:
-        raise PatchTooLarge(f"el JSON Merge Patch anida más de {limits.max_depth} niveles")
+        raise PatchTooLarge.said("patch.merge_too_deep", max=limits.max_depth)
     result = _merge(document, patch)
     if _size(result) > limits.max_result_bytes:
-        raise PatchTooLarge(f"el JSON Merge Patch deja el recurso en más de {limits.max_result_bytes} bytes")
+        raise PatchTooLarge.said("patch.merge_too_large", max=limits.max_result_bytes)
     return result
 
 

@@ -65,10 +65,10 @@ def params_of(
     counts: dict[str, int] = {}
     for name, value in request.query_params.multi_items():
         if name not in allowed_set:
-            raise BadSearch(f"unknown or unsupported search parameter: {name}")
+            raise BadSearch.said("search.unknown_param", name=name[:64])
         counts[name] = counts.get(name, 0) + value.count(",") + 1
         if counts[name] > limit:
-            raise BadSearch(f"el parámetro {name} lleva más de {limit} valores; se aceptan a lo más {limit}")
+            raise BadSearch.said("search.too_many_values", name=name, limit=limit)
         out.setdefault(name, []).append(value)
     return out
 
@@ -122,10 +122,7 @@ def parse_instant(raw: str) -> list[tuple[str, datetime]]:
         # Compared in UTC; an offset that moves the instant out of the calendar is the caller's mistake.
         instant = (instant if instant.tzinfo else instant.replace(tzinfo=UTC)).astimezone(UTC)
     except (ValueError, OverflowError):
-        raise BadSearch(
-            "_lastUpdated debe ser una fecha o un instante, con prefijo gt, ge, lt, le o eq "
-            "(_lastUpdated must be a date or an instant with a prefix gt, ge, lt, le or eq)"
-        ) from None
+        raise BadSearch.said("search.last_updated_invalid") from None
     return [(prefix, instant)]
 
 
@@ -151,10 +148,7 @@ def parse_date(raw: str) -> tuple[datetime | None, datetime | None]:
     try:
         start, end = _date_bounds(value)
     except (ValueError, OverflowError):
-        raise BadSearch(
-            "date no es una fecha del calendario (date is not a calendar date): "
-            "[gt|ge|lt|le|eq]YYYY[-MM[-DD[Thh:mm[:ss[.ffffff]][Z|±hh:mm]]]]"
-        ) from None
+        raise BadSearch.said("search.date_not_calendar") from None
     return {
         "eq": (start, end),
         "ge": (start, None),

@@ -4,7 +4,7 @@ A visit Bundle becomes the ``VisitCreate`` of ``/v1/visits``; when that fails, t
 is wrong in the terms of what it sent (``ServiceRequest.requester``), never in the internal field names
 of ``/v1`` (``health_worker_id``), which a FHIR client has never seen. Each issue carries two
 expressions: the element in this Bundle (``Bundle.entry[3].resource.requester``) and its generic path.
-Words for people are Spanish first, then English, kept here in one place.
+Diagnostics read Spanish first, then English (``es / en``), from the message catalogue.
 """
 
 from __future__ import annotations
@@ -12,41 +12,34 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-# VisitCreate field (dotted, list indexes dropped) → (resource type, element path, what it is: es, en).
-_PATHS: dict[str, tuple[str, str, str, str]] = {
-    "visit_id": ("ServiceRequest", "identifier", "el identificador de la visita", "the visit identifier"),
-    "visit_date": ("ServiceRequest", "authoredOn", "la fecha de la visita", "the visit date"),
-    "health_worker_id": (
-        "ServiceRequest",
-        "requester",
-        "el promotor de salud que hizo la visita (requester.identifier)",
-        "the health worker who made the visit (requester.identifier)",
-    ),
-    "urgency": (
-        "ServiceRequest",
-        "priority",
-        "la prioridad (routine | urgent | asap | stat)",
-        "the priority",
-    ),
-    "note": ("ServiceRequest", "note", "la nota", "the note"),
-    "person": ("Patient", "", "la persona", "the person"),
-    "person.nombre": ("Patient", "name.given", "el nombre", "the given name"),
-    "person.primer_apellido": ("Patient", "name.family", "el primer apellido", "the first surname"),
-    "person.segundo_apellido": ("Patient", "name.family", "el segundo apellido", "the second surname"),
-    "person.fecha_nacimiento": ("Patient", "birthDate", "la fecha de nacimiento", "the birth date"),
-    "person.sexo": ("Patient", "gender", "el sexo", "the gender"),
-    "person.curp": ("Patient", "identifier", "la CURP", "the CURP"),
-    "person.roll_record_id": ("Patient", "identifier", "el registro del padrón", "the roll record"),
-    "person.entidad": ("Patient", "address.state", "la entidad (dos letras)", "the state (two letters)"),
-    "person.municipio": ("Patient", "address.district", "el municipio", "the municipality"),
-    "person.localidad": ("Patient", "address.city", "la localidad", "the locality"),
-    "person.domicilio": ("Patient", "address.line", "el domicilio", "the address"),
-    "person.telefono": ("Patient", "telecom", "el teléfono", "the phone"),
-    "person.latitud": ("Patient", "address.extension", "la latitud", "the latitude"),
-    "person.longitud": ("Patient", "address.extension", "la longitud", "the longitude"),
-    "findings.conditions": ("Condition", "code", "el diagnóstico CIE-10", "the ICD-10 diagnosis"),
-    "findings.observations": ("Observation", "", "la observación", "the observation"),
-    "findings.disability": ("Observation", "", "la discapacidad", "the disability"),
+from interop import messages
+
+# VisitCreate field (dotted, list indexes dropped) → (resource type, element path); what it is, in words,
+# is the catalogue's ``visit.field.<field>``.
+_PATHS: dict[str, tuple[str, str]] = {
+    "visit_id": ("ServiceRequest", "identifier"),
+    "visit_date": ("ServiceRequest", "authoredOn"),
+    "health_worker_id": ("ServiceRequest", "requester"),
+    "urgency": ("ServiceRequest", "priority"),
+    "note": ("ServiceRequest", "note"),
+    "person": ("Patient", ""),
+    "person.nombre": ("Patient", "name.given"),
+    "person.primer_apellido": ("Patient", "name.family"),
+    "person.segundo_apellido": ("Patient", "name.family"),
+    "person.fecha_nacimiento": ("Patient", "birthDate"),
+    "person.sexo": ("Patient", "gender"),
+    "person.curp": ("Patient", "identifier"),
+    "person.roll_record_id": ("Patient", "identifier"),
+    "person.entidad": ("Patient", "address.state"),
+    "person.municipio": ("Patient", "address.district"),
+    "person.localidad": ("Patient", "address.city"),
+    "person.domicilio": ("Patient", "address.line"),
+    "person.telefono": ("Patient", "telecom"),
+    "person.latitud": ("Patient", "address.extension"),
+    "person.longitud": ("Patient", "address.extension"),
+    "findings.conditions": ("Condition", "code"),
+    "findings.observations": ("Observation", ""),
+    "findings.disability": ("Observation", ""),
 }
 
 
@@ -57,6 +50,16 @@ def expressions(resource_type: str, element: str, entries: dict[str, int]) -> li
     if index is None:
         return [generic]
     return [f"Bundle.entry[{index}].resource{'.' + element if element else ''}", generic]
+
+
+def both(key: str, what: str | None = None, **params: object) -> tuple[str, str]:
+    """The message ``key`` in Spanish and in English; ``what`` names a catalogue key rendered in the
+    same language and passed as ``{what}``."""
+    es, en = (
+        messages.text(key, lang, **params, **({"what": messages.text(what, lang)} if what else {}))
+        for lang in messages.LANGUAGES
+    )
+    return es, en
 
 
 def issue(
@@ -79,17 +82,15 @@ def issues_from_validation(errors: Sequence[Any], entries: dict[str, int]) -> li
         key = next(
             (".".join(parts[:n]) for n in range(len(parts), 0, -1) if ".".join(parts[:n]) in _PATHS), ""
         )
-        resource_type, element, what_es, what_en = _PATHS.get(key, ("Bundle", "", "el Bundle", "the Bundle"))
+        resource_type, element = _PATHS.get(key, ("Bundle", ""))
         missing = err.get("type") == "missing" or err.get("input") is None
         expression = tuple(expressions(resource_type, element, entries))
         if expression in seen:
             continue
         seen.add(expression)
         generic = expression[-1]
-        if missing:
-            es, en = f"falta {generic}: {what_es}", f"{generic} is required: {what_en}"
-        else:
-            es, en = f"{generic} no es válido: {what_es}", f"{generic} is not valid: {what_en}"
+        what = f"visit.field.{key}" if key else "visit.field.bundle"
+        es, en = both("visit.missing" if missing else "visit.invalid", what, path=generic)
         out.append(
             issue(resource_type, element, entries, es=es, en=en, code="required" if missing else "value")
         )
@@ -121,7 +122,9 @@ def issues_from_structure(errors: Sequence[Any], bundle: dict[str, Any]) -> list
                 "severity": "error",
                 "code": "structure",
                 # The error's kind, never its message: a validator's message may quote the value sent.
-                "diagnostics": f"{generic} no es válido ({err.get('type', 'value')}) / {generic} is invalid",
+                "diagnostics": " / ".join(
+                    both("visit.structure", path=generic, kind=err.get("type", "value"))
+                ),
                 "expression": expression,
             }
         )

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from interop import messages
 from interop.matching import blocking, spec
 
 # Columns whose absence changes the model; every other feature column derives from these or is
@@ -55,17 +56,8 @@ _NEEDS: dict[str, str] = {
     "place_local": "municipio",
     "address": "domicilio",
 }
-# Words for people (es-MX first, then English), per column.
-_FIELD_WORDS: dict[str, tuple[str, str]] = {
-    "given_full": ("nombre", "given name"),
-    "given_main": ("nombre", "given name"),
-    "ap1": ("primer apellido", "first surname"),
-    "ap2": ("segundo apellido", "second surname"),
-    "dob": ("fecha de nacimiento", "birth date"),
-    "curp": ("CURP", "CURP"),
-    "sexo": ("sexo", "sex"),
-    "entidad": ("entidad", "state"),
-}
+# Columns a person can be told about, in words: the catalogue's ``matching.field.<column>``.
+_FIELD_WORDS = frozenset(("given_full", "given_main", "ap1", "ap2", "dob", "curp", "sexo", "entidad"))
 # The fields whose absence most often leaves EM without pairs, named when a dataset lacks them.
 _TELLING = ("curp", "dob", "ap2", "sexo", "entidad")
 
@@ -157,19 +149,25 @@ def untrainable_reason(layout: Layout, pairs_per_rule: Collection[int]) -> str |
     rules = em_rules(layout)
     if rules and any(n > 0 for n in pairs_per_rule):
         return None
-    described = [" y ".join(dict.fromkeys(_FIELD_WORDS.get(c, (c, c))[0] for c in r)) for r in rules] or [
-        "nombre, apellido y fecha de nacimiento"
-    ]
-    english = [" and ".join(dict.fromkeys(_FIELD_WORDS.get(c, (c, c))[1] for c in r)) for r in rules] or [
-        "given name, surname and birth date"
-    ]
     lacking = [c for c in _TELLING if not layout.has(c)]
-    lacks_es = f"; los datos no traen {', '.join(_FIELD_WORDS[c][0] for c in lacking)}" if lacking else ""
-    lacks_en = f"; the data lacks {', '.join(_FIELD_WORDS[c][1] for c in lacking)}" if lacking else ""
-    return (
-        f"no se puede entrenar el modelo: ningún par de registros coincide en {'; ni en '.join(described)}"
-        f"{lacks_es}. Importe registros que traigan esos datos (o más registros de las mismas personas) y "
-        f"vuelva a ejecutar la corrida / the model cannot be trained: no pair of records agrees on "
-        f"{'; nor on '.join(english)}{lacks_en}. Import records that carry them (or more records of the same "
-        "people) and run the matching again"
+    es, en = (_untrainable(rules, lacking, lang) for lang in messages.LANGUAGES)
+    return f"{es} / {en}"
+
+
+def _untrainable(rules: list[tuple[str, ...]], lacking: list[str], lang: str) -> str:
+    """``untrainable_reason`` in one language."""
+
+    def word(column: str) -> str:
+        return messages.text(f"matching.field.{column}", lang) if column in _FIELD_WORDS else column
+
+    both = messages.text("matching.untrainable.and", lang)
+    described = [both.join(dict.fromkeys(word(c) for c in r)) for r in rules] or [
+        messages.text("matching.untrainable.default_fields", lang)
+    ]
+    lacks = (
+        messages.text("matching.untrainable.lacks", lang, fields=", ".join(word(c) for c in lacking))
+        if lacking
+        else ""
     )
+    fields = messages.text("matching.untrainable.nor", lang).join(described)
+    return messages.text("matching.untrainable", lang, fields=fields, lacks=lacks)

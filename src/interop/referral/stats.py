@@ -23,7 +23,7 @@ the domain.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import (
@@ -58,7 +58,6 @@ PRIORITIES = ("stat", "asap", "urgent", "routine")
 STATUSES = ("requested", "accepted", "in-progress", "completed", "failed", "cancelled", "rejected")
 
 _ENTIDAD = func.substr(ReferralTask.owner_clues, 1, 2)
-_STATUS_FIELDS = frozenset(s.replace("-", "_") for s in STATUSES)
 
 
 def _in_entidades(entidades: frozenset[str] | None) -> ColumnElement[bool]:
@@ -67,15 +66,53 @@ def _in_entidades(entidades: frozenset[str] | None) -> ColumnElement[bool]:
     return _ENTIDAD.in_(sorted(entidades))
 
 
-async def _status_counts(
-    session: AsyncSession, entidades: frozenset[str] | None
-) -> list[tuple[str, str, int]]:
-    stmt = (
-        select(ReferralTask.owner_clues, ReferralTask.status, func.count())
-        .where(_in_entidades(entidades))
-        .group_by(ReferralTask.owner_clues, ReferralTask.status)
+_PENDING = ("requested", "accepted", "in-progress")
+
+
+def _pivot() -> list[ColumnElement[int]]:
+    """One count per status, as columns: a row per group instead of a row per group and status."""
+    return [func.count().filter(ReferralTask.status == s) for s in STATUSES]
+
+
+def _counts(values: Sequence[int]) -> StatusCounts:
+    # Trusted ints from the database: ``model_construct`` skips validation, which cost most of the time
+    # at 12,000 units.
+    return StatusCounts.model_construct(
+        None, **{s.replace("-", "_"): int(n) for s, n in zip(STATUSES, values, strict=True)}
     )
-    return [(c, s, int(n)) for c, s, n in (await session.execute(stmt)).all()]
+
+
+async def _by_entidad(
+    session: AsyncSession, entidades: frozenset[str] | None
+) -> list[tuple[str, StatusCounts]]:
+    stmt = (
+        select(_ENTIDAD, *_pivot())
+        .where(_in_entidades(entidades))
+        .group_by(_ENTIDAD)
+        .order_by(_ENTIDAD.collate("C"))
+    )
+    return [(str(row[0]), _counts(row[1:])) for row in (await session.execute(stmt)).all()]
+
+
+async def _units_page(
+    session: AsyncSession, entidades: frozenset[str] | None, offset: int, limit: int | None
+) -> tuple[list[tuple[str, StatusCounts]], int]:
+    """The units of the page, most pending first then by CLUES (byte order), and how many units hold
+    any Task: grouped, ordered and cut in SQL, so a page of a national run reads its own rows only."""
+    pending = func.count().filter(ReferralTask.status.in_(_PENDING))
+    stmt = (
+        select(ReferralTask.owner_clues, func.count().over(), *_pivot())
+        .where(_in_entidades(entidades))
+        .group_by(ReferralTask.owner_clues)
+        .order_by(pending.desc(), ReferralTask.owner_clues.collate("C"))
+        .offset(offset)
+        .limit(limit)
+    )
+    rows = (await session.execute(stmt)).all()
+    if rows:
+        return [(str(row[0]), _counts(row[2:])) for row in rows], int(rows[0][1])
+    total = select(func.count(func.distinct(ReferralTask.owner_clues))).where(_in_entidades(entidades))
+    return [], int((await session.execute(total)).scalar_one())
 
 
 async def _ageing(
@@ -140,36 +177,29 @@ def _rates(counts: StatusCounts) -> tuple[float | None, float | None]:
     return rejection, completion
 
 
-def _fold(rows: Iterable[tuple[str, str, int]]) -> dict[str, StatusCounts]:
-    """Grouped counts (key, status, n) → one ``StatusCounts`` per key; plain dicts while adding (a model's
-    attribute assignment costs microseconds, and a national run folds tens of thousands of groups)."""
-    sums: dict[str, dict[str, int]] = {}
-    for key, status, n in rows:
-        field = status.replace("-", "_")
-        if field in _STATUS_FIELDS:
-            per_key = sums.setdefault(key, {})
-            per_key[field] = per_key.get(field, 0) + n
-    # Trusted ints from the database: ``model_construct`` skips validation, the bulk of the cost at 12,000
-    # units (absent statuses take their default, 0).
-    return {key: StatusCounts.model_construct(None, **values) for key, values in sums.items()}
-
-
 async def referral_stats(
     session: AsyncSession,
     *,
     entidades: Iterable[str] | None,
     now: datetime,
     escalation_hours: Mapping[str, float] | None = None,
+    units_offset: int = 0,
+    units_limit: int | None = None,
 ) -> ReferralStats:
-    """The programme's referral figures, limited to ``entidades`` (two-letter codes; ``None`` = all)."""
+    """The programme's referral figures, limited to ``entidades`` (two-letter codes; ``None`` = all).
+
+    ``by_unit`` is the page ``units_offset``, ``units_limit`` (``None``: to the end) of the units, most
+    pending first, then by CLUES; totals, entidades, ageing and outcomes always cover the whole scope."""
     wanted = None if entidades is None else frozenset(e.strip().upper() for e in entidades)
     hours = {**DEFAULT_ESCALATION_HOURS, **(escalation_hours or {})}
-    rows = await _status_counts(session, wanted)
-    per_unit = _fold(rows)
-    per_entidad = _fold((clues[:2], status, n) for clues, status, n in rows)
-    totals = _fold(("*", status, n) for _, status, n in rows).get("*", StatusCounts())
+    per_entidad = await _by_entidad(session, wanted)
+    totals = StatusCounts.model_construct(
+        None,
+        **{f: sum(getattr(c, f) for _, c in per_entidad) for f in StatusCounts.model_fields},
+    )
+    page, units_total = await _units_page(session, wanted, units_offset, units_limit)
     units = []
-    for clues, counts in sorted(per_unit.items(), key=lambda kv: (-kv[1].pending, kv[0])):
+    for clues, counts in page:
         rejection, completion = _rates(counts)
         units.append(
             UnitStats.model_construct(
@@ -181,8 +211,9 @@ async def referral_stats(
                 completion_rate=completion,
             )
         )
+    next_offset = units_offset + len(units)
     by_entidad = []
-    for entidad, counts in sorted(per_entidad.items()):
+    for entidad, counts in per_entidad:
         rejection, completion = _rates(counts)
         by_entidad.append(
             EntidadStats(entidad=entidad, counts=counts, rejection_rate=rejection, completion_rate=completion)
@@ -197,6 +228,9 @@ async def referral_stats(
         completion_rate=completion,
         by_entidad=by_entidad,
         by_unit=units,
+        by_unit_total=units_total,
+        by_unit_offset=units_offset,
+        by_unit_next_offset=next_offset if next_offset < units_total else None,
         ageing=await _ageing(session, wanted, now, hours),
         outcomes=await _outcomes(session, wanted),
     )
@@ -208,12 +242,24 @@ async def programme_stats(
     entidades: Iterable[str] | None,
     now: datetime,
     escalation_hours: Mapping[str, float] | None = None,
+    units_offset: int = 0,
+    units_limit: int | None = None,
 ) -> ProgrammeStats:
     """What the dashboard and ``GET /v1/referral-stats`` show: referral figures with unit names, and the
-    match-review backlog, for the same entidades."""
+    match-review backlog, for the same entidades (``by_unit`` paged as ``referral_stats`` says)."""
     wanted = None if entidades is None else sorted({e.strip().upper() for e in entidades})
-    referrals = await referral_stats(session, entidades=wanted, now=now, escalation_hours=escalation_hours)
-    names = await units_service.names_in(session, entidades=wanted)
+    referrals = await referral_stats(
+        session,
+        entidades=wanted,
+        now=now,
+        escalation_hours=escalation_hours,
+        units_offset=units_offset,
+        units_limit=units_limit,
+    )
+    paged = units_offset > 0 or referrals.by_unit_next_offset is not None
+    names = await units_service.names_in(
+        session, entidades=wanted, clues=[u.clues for u in referrals.by_unit] if paged else None
+    )
     for unit in referrals.by_unit:
         unit.nombre = names.get(unit.clues)
     backlog = await matching_service.review_backlog(session, entidades=wanted, now=now)

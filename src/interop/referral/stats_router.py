@@ -16,6 +16,10 @@ from interop.referral.errors import InvalidEntidad
 from interop.referral.stats_schemas import ProgrammeStats
 
 router = APIRouter(tags=["referral-stats"])
+# A page of the busiest units is what a programme manager reads; the national 12,000 in one answer were
+# 2.6 MB and over a second (docs/decisions.md, "National figures: units paged").
+DEFAULT_UNITS_PAGE = 100
+MAX_UNITS_PAGE = 1000
 
 EntidadParam = Annotated[
     list[str] | None,
@@ -37,7 +41,17 @@ async def get_referral_stats(
     settings: SettingsDep,
     _ctx: Annotated[RequestContext, Depends(require("Dashboard", "r"))],
     entidad: EntidadParam = None,
+    units_limit: Annotated[
+        int,
+        Query(ge=0, le=MAX_UNITS_PAGE, description="Units in `by_unit`, busiest first (0: totals only)."),
+    ] = DEFAULT_UNITS_PAGE,
+    units_offset: Annotated[
+        int, Query(ge=0, le=1_000_000, description="Where `by_unit` starts: a `by_unit_next_offset`.")
+    ] = 0,
 ) -> Response:
+    """Totals, entidades, ageing, outcomes and the review backlog cover every entidad asked for (all
+    when none); `by_unit` is one page of its units, most pending first (`units_limit`,
+    `units_offset`; `by_unit_total` and `by_unit_next_offset` say what is left)."""
     if entidad is not None:
         entidad = [_entidad(e) for e in entidad]
     stats = await referral_service.programme_stats(
@@ -45,6 +59,8 @@ async def get_referral_stats(
         entidades=entidad,
         now=datetime.now(UTC),
         escalation_hours=settings.referral_answer_hours,
+        units_offset=units_offset,
+        units_limit=units_limit,
     )
     # Serialised by pydantic's own encoder: national figures list every unit (12,000, a few MB), and
     # the generic path (to Python objects, then JSON) costs several times more.

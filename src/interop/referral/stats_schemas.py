@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from interop.matching.schemas import ReviewBacklogRow
 
@@ -84,6 +84,13 @@ class ReferralStats(BaseModel):
     completion_rate: float | None
     by_entidad: list[EntidadStats]
     by_unit: list[UnitStats]
+    by_unit_total: int = Field(
+        0, description="Units in scope that hold any Task; `by_unit` is one page of them, busiest first."
+    )
+    by_unit_offset: int = Field(0, description="Where this page of `by_unit` starts in that order.")
+    by_unit_next_offset: int | None = Field(
+        None, description="Pass as `units_offset` for the next page of units; null on the last page."
+    )
     ageing: list[AgeingRow]
     outcomes: list[OutcomeCount]
 

@@ -291,10 +291,15 @@ async def count_units(session: AsyncSession) -> int:
     return int((await session.execute(select(func.count()).select_from(Unit))).scalar_one())
 
 
-async def names_in(session: AsyncSession, *, entidades: Sequence[str] | None) -> dict[str, str]:
+async def names_in(
+    session: AsyncSession, *, entidades: Sequence[str] | None, clues: Sequence[str] | None = None
+) -> dict[str, str]:
     """Current CLUES → the unit's name, for the units of these entidades (``None``: every unit), in one
-    query whose size does not grow with the number of units."""
+    query whose size does not grow with the number of units; only the units ``clues`` names when given
+    (a page of units)."""
     query = select(Unit.clues, Unit.nombre)
     if entidades is not None:
         query = query.where(Unit.entidad.in_(sorted({e.strip().upper() for e in entidades})))
+    if clues is not None:
+        query = query.where(Unit.clues.in_(sorted(set(clues))))
     return {str(clues): str(nombre) for clues, nombre in (await session.execute(query)).all()}

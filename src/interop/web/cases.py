@@ -81,6 +81,45 @@ messages.add(
         "cases.timeline": "Timeline ({n} events)",
         "cases.verification": "Log verification",
         "cases.export": "Export",
+        "cases.checkpoint": "Signed tree head (checkpoint)",
+        "cases.date": "Date",
+        "cases.export.ndjson": "NDJSON with proofs",
+        "cases.export.pdf": "PDF",
+        "cases.identity": "Identity",
+        "cases.institution": "Institution",
+        "cases.kind.auto": "Detect",
+        "cases.kind.curp": "CURP",
+        "cases.kind.folio": "Roll folio",
+        "cases.kind.referencia": "Referral",
+        "cases.kind.traza": "Trace",
+        "cases.kind.visita": "Visit",
+        "cases.pending": "pending",
+        "cases.proof": "Proof",
+        "cases.read_person": "read of the person's data",
+        "cases.records": "Records",
+        "cases.referral": "Referral",
+        "cases.resources": "Resources",
+        "cases.reviews": "Identity reviews",
+        "cases.status": "Status",
+        "cases.status.failed": "Verification FAILED: {failed} proofs do not verify. Tell security.",
+        "cases.status.pending": (
+            "Partial: {pending} events are not yet sequenced into the tree; the others are "
+            "included in the signed tree (size {size})."
+        ),
+        "cases.status.unsigned": "The log has no signed tree head yet; try again in a moment.",
+        "cases.status.verified": (
+            "Verified: every event of the case is included in the signed tree (size {size}); the "
+            "head's Ed25519 signature is valid."
+        ),
+        "cases.tasks": "Tasks",
+        "cases.truncated": "The case has more events than are shown.",
+        "cases.unit": "Unit",
+        "cases.visit": "Visit",
+        "cases.visits": "Visits and referrals",
+        "cases.what": "What",
+        "cases.when": "Date (UTC)",
+        "cases.who": "Who",
+        "cases.yes": "yes",
     },
 )
 

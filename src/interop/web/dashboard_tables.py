@@ -54,6 +54,42 @@ def _series(t: Translate) -> list[Series]:
     return [Series(label, PALETTE[i]) for i, label in enumerate(_status_headers(t))]
 
 
+@dataclass(frozen=True)
+class _BucketRow:
+    """One row of a table whose counts fall in three time buckets (good, near the limit, past it)."""
+
+    label: str  # the chart's bar label
+    leading: list[Cell]
+    buckets: tuple[int, int, int]
+    trailing: Cell
+
+
+def _bucket_table(
+    *,
+    key: str,
+    caption: str,
+    leading_headers: list[str],
+    bucket_labels: list[str],
+    trailing_header: str,
+    rows: list[_BucketRow],
+) -> Table:
+    """A table of three time buckets per row with its stacked chart, the buckets in the palette's
+    green, amber and red (the ageing of unanswered referrals, the review backlog)."""
+    colours = (PALETTE[3], PALETTE[1], PALETTE[2])
+    return Table(
+        key=key,
+        caption=caption,
+        headers=[*leading_headers, *bucket_labels, trailing_header],
+        rows=[[*row.leading, *row.buckets, row.trailing] for row in rows],
+        chart=stacked_bar_chart(
+            chart_id=f"chart-{key}",
+            title=caption,
+            series=[Series(label, colour) for label, colour in zip(bucket_labels, colours, strict=True)],
+            rows=[(row.label, list(row.buckets)) for row in rows],
+        ),
+    )
+
+
 def tables(stats: ProgrammeStats, t: Translate) -> list[Table]:
     r = stats.referrals
     rate_headers = [t("dashboard.rejection_rate"), t("dashboard.completion_rate")]
@@ -85,44 +121,21 @@ def tables(stats: ProgrammeStats, t: Translate) -> list[Table]:
     )
     if len(r.by_unit) > UNITS_ON_PAGE:
         unidades.notes.append(t("dashboard.by_unit_more", shown=UNITS_ON_PAGE, total=len(r.by_unit)))
-    ageing_series = [
-        Series(t("dashboard.on_time"), PALETTE[3]),
-        Series(t("dashboard.due_soon"), PALETTE[1]),
-        Series(t("dashboard.overdue_short"), PALETTE[2]),
-    ]
-    antiguedad = Table(
+    antiguedad = _bucket_table(
         key="antiguedad",
         caption=t("dashboard.ageing"),
-        headers=[
-            t("dashboard.entidad"),
-            t("dashboard.priority"),
-            t("dashboard.escalation"),
-            t("dashboard.on_time"),
-            t("dashboard.due_soon"),
-            t("dashboard.overdue_short"),
-            t("dashboard.oldest"),
-        ],
+        leading_headers=[t("dashboard.entidad"), t("dashboard.priority"), t("dashboard.escalation")],
+        bucket_labels=[t("dashboard.on_time"), t("dashboard.due_soon"), t("dashboard.overdue_short")],
+        trailing_header=t("dashboard.oldest"),
         rows=[
-            [
-                a.entidad,
-                t("priority." + a.priority),
-                a.escalation_hours,
-                a.on_time,
-                a.due_soon,
-                a.overdue,
-                a.oldest_hours,
-            ]
+            _BucketRow(
+                label=f"{a.entidad} · {t('priority.' + a.priority)}",
+                leading=[a.entidad, t("priority." + a.priority), a.escalation_hours],
+                buckets=(a.on_time, a.due_soon, a.overdue),
+                trailing=a.oldest_hours,
+            )
             for a in r.ageing
         ],
-        chart=stacked_bar_chart(
-            chart_id="chart-antiguedad",
-            title=t("dashboard.ageing"),
-            series=ageing_series,
-            rows=[
-                (f"{a.entidad} · {t('priority.' + a.priority)}", [a.on_time, a.due_soon, a.overdue])
-                for a in r.ageing
-            ],
-        ),
     )
     resultados = Table(
         key="resultados",
@@ -135,44 +148,21 @@ def tables(stats: ProgrammeStats, t: Translate) -> list[Table]:
             bars=[(t("outcome." + o.code), o.count) for o in r.outcomes],
         ),
     )
-    backlog_series = [
-        Series(t("dashboard.under_1_day"), PALETTE[3]),
-        Series(t("dashboard.days_1_to_7"), PALETTE[1]),
-        Series(t("dashboard.over_7_days"), PALETTE[2]),
-    ]
-    revisiones = Table(
+    revisiones = _bucket_table(
         key="revisiones",
         caption=t("dashboard.backlog"),
-        headers=[
-            t("dashboard.entidad"),
-            t("dashboard.backlog_open"),
-            t("dashboard.backlog_visits"),
-            t("dashboard.under_1_day"),
-            t("dashboard.days_1_to_7"),
-            t("dashboard.over_7_days"),
-            t("dashboard.oldest_days"),
-        ],
+        leading_headers=[t("dashboard.entidad"), t("dashboard.backlog_open"), t("dashboard.backlog_visits")],
+        bucket_labels=[t("dashboard.under_1_day"), t("dashboard.days_1_to_7"), t("dashboard.over_7_days")],
+        trailing_header=t("dashboard.oldest_days"),
         rows=[
-            [
-                b.entidad or t("dashboard.unknown"),
-                b.open,
-                b.from_visits,
-                b.under_1_day,
-                b.days_1_to_7,
-                b.over_7_days,
-                b.oldest_days,
-            ]
+            _BucketRow(
+                label=b.entidad or t("dashboard.unknown"),
+                leading=[b.entidad or t("dashboard.unknown"), b.open, b.from_visits],
+                buckets=(b.under_1_day, b.days_1_to_7, b.over_7_days),
+                trailing=b.oldest_days,
+            )
             for b in stats.review_backlog
         ],
-        chart=stacked_bar_chart(
-            chart_id="chart-revisiones",
-            title=t("dashboard.backlog"),
-            series=backlog_series,
-            rows=[
-                (b.entidad or t("dashboard.unknown"), [b.under_1_day, b.days_1_to_7, b.over_7_days])
-                for b in stats.review_backlog
-            ],
-        ),
     )
     return [entidades, unidades, antiguedad, resultados, revisiones]
 

@@ -98,6 +98,11 @@ EN: dict[str, str] = {
     "error.invalid": "Invalid data",
     "error.back": "Back to home",
     "footer.privacy": "Every view of personal data is recorded in the audit log.",
+    "role.admin": "Administration",
+    "role.auditor": "Audit",
+    "role.manager": "Programme management",
+    "role.reviewer": "Identity review",
+    "role.unit_staff": "Unit staff",
 }
 
 CATALOGUES = {"es-MX": ES_MX, "en": EN}

@@ -1,6 +1,5 @@
 """Browser tests: the service served by uvicorn on loopback, driven by Debian's chromium through
-Playwright (never Playwright's own download). Screenshots go to
-``test-artifacts/screenshots/`` (``INTEROP_SCREENSHOTS`` to change), at phone and desktop widths.
+Playwright; the browser, widths, screenshots and axe checks are ``tests/web/browser_harness.py``'s.
 
 The tests are plain (sync) functions: Playwright's sync API cannot run inside an event loop, so the
 database is seeded with ``asyncio.run`` in another thread, on an engine of its own.
@@ -9,24 +8,19 @@ database is seeded with ``asyncio.run`` in another thread, on an engine of its o
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, sync_playwright
 from sqlalchemy.ext.asyncio import AsyncSession
+from tests.web.browser_harness import CHROMIUM, DESKTOP, LAUNCH_ARGS
 
 from interop.config import Settings
 from interop.db.engine import create_engine, create_sessionmaker
 
-CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(os.environ.get("INTEROP_SCREENSHOTS", "test-artifacts/screenshots"))
-PHONE = {"width": 360, "height": 740}
-DESKTOP = {"width": 1280, "height": 860}
 T = TypeVar("T")
 
 
@@ -69,26 +63,8 @@ def page(live: Any) -> Iterator[Page]:
     before it, torn down after it) could not share."""
     assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install -y chromium"
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         context = browser.new_context(base_url=live.url, locale="es-MX", viewport=DESKTOP)
         yield context.new_page()
         context.close()
         browser.close()
-
-
-_axe = Axe()
-
-
-def check_page(page: Page, name: str) -> None:
-    """No serious or critical axe-core violation, and screenshots at desktop and phone widths."""
-    results = _axe.run(page)
-    bad = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
-    assert not bad, f"{name}: " + "; ".join(f"{v['id']}: {v['help']} ({len(v['nodes'])})" for v in bad)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    size: Any = page.viewport_size or DESKTOP
-    page.screenshot(path=str(SCREENSHOTS / f"{name}-desktop.png"), full_page=True)
-    page.set_viewport_size(PHONE)
-    phone = page.evaluate("document.documentElement.scrollWidth")
-    page.screenshot(path=str(SCREENSHOTS / f"{name}-phone.png"), full_page=True)
-    page.set_viewport_size(size)
-    assert phone <= PHONE["width"] + 1, f"{name}: the page scrolls sideways on a phone ({phone}px)"

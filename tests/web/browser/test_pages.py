@@ -15,7 +15,8 @@ from oidc_provider_mock import User, run_server_in_thread
 from playwright.sync_api import Page, expect
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
-from tests.web.browser.conftest import check_page, in_db
+from tests.web.browser.conftest import in_db
+from tests.web.browser_harness import check_page
 from tests.web.conftest import CASE_CURP, CASE_UNIT, PASSWORD, secret_of, seed_reviews
 
 from interop.accounts import service as accounts_service
