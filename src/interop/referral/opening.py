@@ -122,13 +122,14 @@ async def persist(
     placement: Placement,
     content: visit_content.VisitContent,
     now: datetime,
-) -> tuple[uuid.UUID, uuid.UUID | None]:
-    """Version 1 of the ServiceRequest and, when placed, of its Task (the unit notified)."""
+) -> tuple[uuid.UUID, uuid.UUID | None] | None:
+    """Version 1 of the ServiceRequest and, when placed, of its Task (the unit notified); None, with
+    nothing written, when the person already has an open referral for the need (a concurrent first
+    visit's, committed while this one waited on the unique index)."""
     referral_id = uuid.uuid4()
     unit, decision, point = placement.unit, placement.decision, placement.point
-    sr_snap = await records.create(
+    sr_snap = await records.create_open_referral(
         session,
-        Referral,
         {
             "id": referral_id,
             "visit_pk": visit_pk,
@@ -157,6 +158,7 @@ async def persist(
             "note": visit.note,
             "care_requested": need.care_requested,
             "reason_category": need.reason_category,
+            "need_held_by": None,
             "escalation": None,
             "escalated_at": None,
             "outcome": None,
@@ -165,8 +167,9 @@ async def persist(
             "updated_at": now,
         },
         client_id=ctx.actor.client_id,
-        history=False,
     )
+    if sr_snap is None:
+        return None
     snaps = [("ServiceRequest", sr_snap)]
     task_id: uuid.UUID | None = None
     if unit is not None:
