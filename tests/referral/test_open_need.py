@@ -29,9 +29,7 @@ async def _first_visit(
     """The visit path after the match: a claimed visit of a certainly matched registry Patient (no
     person lock on that path), opening or adding to the referral of its need."""
     visit = VisitCreate.model_validate(visit_body(visit_id))
-    row = Visit(
-        visit_id=visit_id, client_id="b1", request_hash="x", payload={}, visit_date=visit.visit_date
-    )
+    row = Visit(visit_id=visit_id, client_id="b1", request_hash="x", payload={}, visit_date=visit.visit_date)
     session.add(row)
     await session.flush()
     subject = Subject(patient_id, False, "certain", 0.99, False, [])

@@ -186,8 +186,8 @@ def visit_from_bundle(bundle: dict[str, Any], settings: Settings) -> VisitCreate
     # No ServiceRequest: a visit that asks for no referral, named by its findings (visit_without_referral).
     sr = requests[0] if requests else {}
     no_referral.refuse_do_not_perform(sr, entries)
-    found = None if requests else no_referral.header(by_type, entries, settings.system_visit)
-    visit_ident = {"value": found.visit_id} if found else None
+    named = None if requests else no_referral.header(by_type, entries, settings.system_visit)
+    visit_ident = {"value": named.visit_id} if named else None
     visit_ident = visit_ident or next(
         (i for i in sr.get("identifier") or [] if i.get("system") == settings.system_visit), None
     )
@@ -202,7 +202,7 @@ def visit_from_bundle(bundle: dict[str, Any], settings: Settings) -> VisitCreate
                 en=f"the ServiceRequest needs an identifier with system {settings.system_visit}",
             ),
         )
-    when = found.when if found else sr.get("occurrenceDateTime") or sr.get("authoredOn")
+    when = named.when if named else sr.get("occurrenceDateTime") or sr.get("authoredOn")
     if not when:
         raise _invalid(
             "the ServiceRequest needs authoredOn (the visit date)",
@@ -215,7 +215,7 @@ def visit_from_bundle(bundle: dict[str, Any], settings: Settings) -> VisitCreate
             ),
         )
     visit_date = date.fromisoformat(when[:10]) if len(when) >= 10 else datetime.fromisoformat(when).date()
-    worker = (found.worker if found else None) or (
+    worker = (named.worker if named else None) or (
         ((sr.get("requester") or {}).get("identifier") or {}).get("value")
         or (sr.get("requester") or {}).get("display")
     )

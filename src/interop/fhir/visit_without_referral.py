@@ -47,6 +47,10 @@ def refuse_do_not_perform(sr: dict[str, Any], entries: dict[str, int]) -> None:
         )
 
 
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
 def _reference_value(ref: Any) -> str | None:
     if not isinstance(ref, dict):
         return None
@@ -106,7 +110,7 @@ def header(
         _reference_value(ref)
         for kind, res in findings
         for element in _WORKERS[kind]
-        for ref in (res.get(element) if isinstance(res.get(element), list) else [res.get(element)])
+        for ref in _as_list(res.get(element))
     )
     worker = next((w for w in workers if w), None)
     if worker is None:
