@@ -1,4 +1,4 @@
-"""one open referral per person and need, held by a unique partial index
+"""one open referral per person and need, one provisional Patient per person: unique indexes
 
 Revision ID: 0016_s16c_open_need_unique
 Revises: 0015_referral_stats
@@ -14,6 +14,10 @@ and need make one referral, the second adding to it.
 - ``uq_referral_open_need`` replaces ``ix_referral_open_need``: unique on (patient, what is asked, CIE-10
   category), NULLs not distinct (a visit without a coded reason has no category), over active referrals
   that hold their need.
+
+- ``ix_referral_provisional_patient_identity_key`` becomes unique: a visit of an unmatched person claims its
+  provisional Patient with ``INSERT … ON CONFLICT (identity_key)`` instead of an advisory lock and a
+  look-up (rows from before 0014 have no key; since 0014 the lock kept keys unique).
 
 Existing rows: where several active referrals share a person and need, the oldest holds it and the others
 point at it (in this revision, as the unique index cannot be built before).
@@ -51,9 +55,20 @@ def upgrade() -> None:
         "(patient_id, care_requested, reason_category) NULLS NOT DISTINCT "
         "WHERE status = 'active' AND need_held_by IS NULL"
     )
+    op.drop_index("ix_referral_provisional_patient_identity_key", table_name="referral_provisional_patient")
+    op.create_index(
+        "ix_referral_provisional_patient_identity_key",
+        "referral_provisional_patient",
+        ["identity_key"],
+        unique=True,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_referral_provisional_patient_identity_key", table_name="referral_provisional_patient")
+    op.create_index(
+        "ix_referral_provisional_patient_identity_key", "referral_provisional_patient", ["identity_key"]
+    )
     op.drop_index("uq_referral_open_need", table_name="referral")
     op.create_index(
         "ix_referral_open_need",

@@ -85,7 +85,8 @@ class ProvisionalPatient(Base):
     longitud: Mapped[float | None] = mapped_column(Float)
     match_grade: Mapped[str] = mapped_column(String(16))
     review_queued: Mapped[bool] = mapped_column(Boolean, server_default="false")
-    identity_key: Mapped[str | None] = mapped_column(Text, index=True)
+    # One provisional Patient per unmatched person: a visit claims it by ``INSERT … ON CONFLICT`` (0016).
+    identity_key: Mapped[str | None] = mapped_column(Text, index=True, unique=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
 

@@ -15,6 +15,7 @@ from typing import Any, cast
 from sqlalchemy import Date, DateTime, Insert, Row, Table, Uuid, bindparam, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeEngine
 
 from interop.job import service as job_service
@@ -234,8 +235,9 @@ async def bump(
             .returning(model.change_seq)
         )
     ).scalar_one()
+    # The row now matches the database: set as committed, or the unit of work would write it again.
     for key, value in {**values, "change_seq": change_seq}.items():
-        setattr(row, key, value)
+        set_committed_value(row, key, value)
     snap = snapshot(row)
     resource_type = "ServiceRequest" if model is Referral else "Task"
     await _write_version(
