@@ -1,19 +1,25 @@
 """One open referral per person and need under real concurrency: ``uq_referral_open_need`` and ``INSERT …
 ON CONFLICT`` (migration 0016), with two transactions on two connections, the second started while the
-first is still open."""
+first is still open; and when a reviewer's link brings two open referrals of one need together."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
+import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from tests.referral.factories import add_unit, visit_body
+from tests.referral.factories import add_registry_patient, add_unit, visit_body
 
 from interop.config import Settings
 from interop.context import system_context
+from interop.job.worker import Worker
+from interop.matching import service as matching_service
+from interop.matching.schemas import IdentityProbe, OnlineCandidate
 from interop.referral import visit_content
 from interop.referral.models import Referral, Visit
 from interop.referral.schemas import VisitCreate, VisitResult
@@ -92,3 +98,67 @@ async def test_a_first_visit_that_rolls_back_leaves_the_need_to_the_concurrent_o
     assert referral.visit_ids == ["V-RB-2"]
     total = await session.scalar(select(func.count()).select_from(Referral))
     assert total == 1
+
+
+async def test_a_link_onto_a_patient_with_an_open_referral_of_the_same_need_keeps_both_open(
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    app: Any,
+    auth_headers: Callable[..., dict[str, str]],
+) -> None:
+    await add_unit(session, NEAR, lat=19.4370, lon=-99.1350)
+    registry = await add_registry_patient(session, "EXP-HOLD-1", clues=NEAR)
+    async with sessionmaker() as other:  # the registry Patient's own open referral for the same need
+        held = await _first_visit(other, settings, "V-HOLD-1", registry.patient_id)
+        await other.commit()
+    posted = (
+        await client.post("/v1/visits", json=visit_body("V-HOLD-2"), headers=auth_headers("bienestar"))
+    ).json()
+    provisional = uuid.UUID(posted["match"]["patient"].removeprefix("Patient/"))
+    ctx = system_context(request_id="test", trace_id="0" * 32)
+    candidate = OnlineCandidate(
+        source="patients",
+        record_id="EXP-HOLD-1",
+        probability=0.8,
+        match_weight=2.0,
+        grade="probable",
+        model_version="t",
+    )
+    probe = IdentityProbe(given_names="ROSA MARIA", paternal_surname="PEREZ")
+    [review_id] = await matching_service.queue_visit_review(
+        session, ctx, provisional_patient_id=provisional, probe=probe, candidates=[candidate]
+    )
+    await session.commit()
+    reviewer = auth_headers("reviewer")
+    decided = await client.post(
+        f"/v1/match-reviews/{review_id}/decision",
+        json={"decision": "link", "reason": "misma CURP"},
+        headers=reviewer,
+    )
+    assert decided.status_code == 200, decided.text
+    worker = Worker(app.state.settings, app.state.sessionmaker)
+    assert await worker.run_one(only_key=f"identity-decision:{provisional}")
+    moved_id = uuid.UUID(posted["service_request"].removeprefix("ServiceRequest/"))
+    holder_id = uuid.UUID(str(held.service_request).removeprefix("ServiceRequest/"))
+    both = {r.id: r for r in await _open_referrals(session, registry.patient_id)}
+    assert set(both) == {moved_id, holder_id}  # both open on the registry Patient, each with its unit's Task
+    assert both[moved_id].need_held_by == holder_id
+    assert both[holder_id].need_held_by is None
+    # A repeat visit of that person and need adds to the holder.
+    async with sessionmaker() as later:
+        added = await _first_visit(later, settings, "V-HOLD-3", registry.patient_id)
+        await later.commit()
+    assert added.referral == "added"
+    assert added.service_request == held.service_request
+    # Reversed, the moved referral goes back to the visit's Patient and holds its need there again.
+    reversed_ = await client.post(
+        f"/v1/match-reviews/{review_id}/reversal", json={"reason": "fechas distintas"}, headers=reviewer
+    )
+    assert reversed_.status_code == 200, reversed_.text
+    assert await worker.run_one(only_key=f"identity-decision:{provisional}")
+    session.expire_all()
+    [back] = await _open_referrals(session, provisional)
+    assert back.id == moved_id
+    assert back.need_held_by is None
