@@ -326,7 +326,7 @@ async def served(env: dict[str, str]) -> AsyncIterator[tuple[str, int]]:
     try:
         base = f"http://127.0.0.1:{port}"
         async with aiohttp.ClientSession() as probe:
-            for _ in range(300):
+            for _ in range(900):  # a loaded 2-core host can take minutes to import and start the app
                 try:
                     async with probe.get(f"{base}/readyz") as r:
                         if r.status == 200:

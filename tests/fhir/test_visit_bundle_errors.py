@@ -81,12 +81,19 @@ async def test_a_missing_element_is_named_by_its_fhir_path(
         assert field not in text, (field, body)
 
 
-@pytest.mark.parametrize("kind", ["Patient", "ServiceRequest"])
+@pytest.mark.parametrize(
+    ("kind", "expression"),
+    [
+        ("Patient", ["Patient"]),
+        # Without a ServiceRequest the visit asks for no referral, and its findings must name the visit.
+        ("ServiceRequest", ["Bundle.entry[1].resource.identifier", "Condition.identifier"]),
+    ],
+)
 async def test_a_missing_resource_is_named(
-    client: httpx.AsyncClient, auth_headers: Headers, kind: str
+    client: httpx.AsyncClient, auth_headers: Headers, kind: str, expression: list[str]
 ) -> None:
     bundle = visit_bundle("V-NO-RESOURCE")
     bundle["entry"].pop(_index(bundle, kind))
     resp = await client.post("/fhir", json=bundle, headers=auth_headers("bienestar"))
     assert resp.status_code == 422, resp.text
-    assert resp.json()["issue"][0]["expression"] == [kind]
+    assert resp.json()["issue"][0]["expression"] == expression

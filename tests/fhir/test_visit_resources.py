@@ -204,7 +204,7 @@ def _render_all(lang: str) -> dict[str, Any]:
             "service_request": service_request(s, settings),
             "task": task(TASK, settings),
             "patient": patient_resource(patient_view(s), settings),
-            "conditions": conditions(s),
+            "conditions": conditions(s, visit_system=settings.system_visit),
             "observations": observations(s),
         }
 

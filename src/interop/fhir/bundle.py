@@ -3,6 +3,7 @@
 The Bundle becomes the same ``VisitCreate`` that ``/v1/visits`` takes, so both paths share one idempotency
 key and one request hash. Conditions and Observations are kept inside the ServiceRequest (as reasonCode and
 contained Observations), so their transaction-response entries say so instead of pointing at new resources.
+A Bundle without a ServiceRequest is a visit that asks for no referral (``visit_without_referral``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from interop.context import RequestContext
 from interop.errors import Invalid
 from interop.fhir import search as fs
 from interop.fhir import visit_paths as paths
+from interop.fhir import visit_without_referral as no_referral
 from interop.fhir.capability import register_system_interaction
 from interop.fhir.codesystems import HOME_FINDINGS
 from interop.fhir.outcome import operation_outcome
@@ -168,8 +170,9 @@ def visit_from_bundle(bundle: dict[str, Any], settings: Settings) -> VisitCreate
     unknown = set(by_type) - {"Patient", "Condition", "Observation", "ServiceRequest"}
     if unknown:
         raise Invalid(f"unsupported resources in a visit Bundle: {', '.join(sorted(unknown))}")
+    requests = by_type.get("ServiceRequest", [])
     for kind in ("Patient", "ServiceRequest"):
-        if len(by_type.get(kind, [])) != 1:
+        if len(by_type.get(kind, [])) != 1 and (kind == "Patient" or requests):
             raise _invalid(
                 "a visit Bundle holds exactly one Patient and one ServiceRequest",
                 paths.issue(
@@ -180,8 +183,12 @@ def visit_from_bundle(bundle: dict[str, Any], settings: Settings) -> VisitCreate
                     en=f"exactly one {kind} is required",
                 ),
             )
-    sr = by_type["ServiceRequest"][0]
-    visit_ident = next(
+    # No ServiceRequest: a visit that asks for no referral, named by its findings (visit_without_referral).
+    sr = requests[0] if requests else {}
+    no_referral.refuse_do_not_perform(sr, entries)
+    named = None if requests else no_referral.header(by_type, entries, settings.system_visit)
+    visit_ident = {"value": named.visit_id} if named else None
+    visit_ident = visit_ident or next(
         (i for i in sr.get("identifier") or [] if i.get("system") == settings.system_visit), None
     )
     if visit_ident is None:
@@ -195,7 +202,7 @@ def visit_from_bundle(bundle: dict[str, Any], settings: Settings) -> VisitCreate
                 en=f"the ServiceRequest needs an identifier with system {settings.system_visit}",
             ),
         )
-    when = sr.get("occurrenceDateTime") or sr.get("authoredOn")
+    when = named.when if named else sr.get("occurrenceDateTime") or sr.get("authoredOn")
     if not when:
         raise _invalid(
             "the ServiceRequest needs authoredOn (the visit date)",
@@ -208,9 +215,10 @@ def visit_from_bundle(bundle: dict[str, Any], settings: Settings) -> VisitCreate
             ),
         )
     visit_date = date.fromisoformat(when[:10]) if len(when) >= 10 else datetime.fromisoformat(when).date()
-    worker = ((sr.get("requester") or {}).get("identifier") or {}).get("value") or (
-        sr.get("requester") or {}
-    ).get("display")
+    worker = (named.worker if named else None) or (
+        ((sr.get("requester") or {}).get("identifier") or {}).get("value")
+        or (sr.get("requester") or {}).get("display")
+    )
     conditions = [c for c in (_condition(x) for x in by_type.get("Condition", [])) if c is not None]
     for concept in sr.get("reasonCode") or []:
         coding = _coding(concept, ICD10)
@@ -237,6 +245,7 @@ def visit_from_bundle(bundle: dict[str, Any], settings: Settings) -> VisitCreate
         "note": note,
         **({"care_requested": care_coding.get("code")} if care_coding else {}),
         **({"visited_at": when} if "T" in when else {}),
+        **({} if requests else {"referral_requested": False}),
     }
     asked = _coding(sr.get("code"), CARE_REQUESTED)
     if asked and asked.get("code"):

@@ -50,7 +50,9 @@ def _worker(s: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def conditions(s: dict[str, Any]) -> list[dict[str, Any]]:
+def conditions(s: dict[str, Any], *, visit_system: str) -> list[dict[str, Any]]:
+    """The referral's findings; each carries the identifiers of the visits that found it (the first
+    visit's when a finding does not say), so ``Condition?identifier=`` by visit finds it."""
     out = []
     for i, r in enumerate(s.get("reasons") or []):
         codings = r.get("codings")
@@ -75,6 +77,9 @@ def conditions(s: dict[str, Any]) -> list[dict[str, Any]]:
                 "versionId": "1",
                 "lastUpdated": s["created_at"] if s.get("created_at") else s["updated_at"],
             },
+            "identifier": [
+                {"system": visit_system, "value": v} for v in r.get("visit_ids") or [s["visit_id"]]
+            ],
             "clinicalStatus": _concept(
                 "active", f"{TERMINOLOGY}condition-clinical", messages.text("display.active")
             ),

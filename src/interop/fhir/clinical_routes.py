@@ -44,8 +44,10 @@ def parse_day(raw: str, param: str) -> tuple[str, date]:
         raise fs.BadSearch(message) from None
 
 
-def _render(kind: str, snap: dict[str, Any]) -> list[dict[str, Any]]:
-    return clinical.conditions(snap) if kind == "Condition" else clinical.observations(snap)
+def _render(kind: str, snap: dict[str, Any], settings: Settings) -> list[dict[str, Any]]:
+    if kind == "Condition":
+        return clinical.conditions(snap, visit_system=settings.system_visit)
+    return clinical.observations(snap)
 
 
 async def _audit(
@@ -81,7 +83,7 @@ async def _search(
     scope = await referral_service.scope_for(session, ctx)
     page = await referral_service.search_referrals(session, scope=scope, query=q)
     await _audit(session, ctx, "search-type", kind, page.rows, fs.redacted_query(request))
-    matches = [res for snap in page.rows for res in _render(kind, snap)]
+    matches = [res for snap in page.rows for res in _render(kind, snap, settings)]
     if q.patient_ids and not q.visit_days and page.next_cursor is None:
         # Visits that asked for no referral keep their findings too (issue 16): the subject's, after the
         # referrals' own.
@@ -118,7 +120,10 @@ async def _search_by_visit(
         visit_ids.append(value)
     scope = await referral_service.scope_for(session, ctx)
     found = await referral_service.visit_findings(session, scope=scope, visit_ids=visit_ids)
-    matches = visit_findings.render(kind, found, settings)
+    matches: list[dict[str, Any]] = []
+    if kind == "Condition":  # a referred visit's Conditions are its referral's, which name the visit
+        matches, found = await _referral_conditions(session, scope, found, set(visit_ids), settings)
+    matches += visit_findings.render(kind, found, settings)
     await audit_service.record(
         session,
         ctx,
@@ -140,13 +145,40 @@ async def _search_by_visit(
     )
 
 
-async def _read(session: SessionDep, ctx: RequestContext, kind: str, rid: str) -> FhirResponse:
+async def _referral_conditions(
+    session: SessionDep,
+    scope: referral_service.Scope,
+    found: list[referral_service.VisitFindings],
+    visit_ids: set[str],
+    settings: Settings,
+) -> tuple[list[dict[str, Any]], list[referral_service.VisitFindings]]:
+    """The Conditions of the referrals of the visits found that carry one of ``visit_ids``, and the visits
+    left to render from their own findings (no referral, or one outside the caller's scope)."""
+    matches: list[dict[str, Any]] = []
+    rest = [f for f in found if f.referral_id is None]
+    for referral_id in dict.fromkeys(f.referral_id for f in found if f.referral_id is not None):
+        try:
+            snap = await referral_service.get_referral(session, scope=scope, referral_id=referral_id)
+        except ReferralNotFound:  # another client's referral a visit of this caller added to
+            rest += [f for f in found if f.referral_id == referral_id]
+            continue
+        matches += [
+            c
+            for c in _render("Condition", snap, settings)
+            if visit_ids & {i["value"] for i in c["identifier"]}
+        ]
+    return matches, rest
+
+
+async def _read(
+    session: SessionDep, ctx: RequestContext, kind: str, rid: str, settings: Settings
+) -> FhirResponse:
     m = _ID.match(rid)
     if m is None or (kind == "Condition") != (m["kind"] == "c") or not fs.is_uuid(m["referral"]):
         raise ReferralNotFound(f"no such {kind}")
     scope = await referral_service.scope_for(session, ctx)
     snap = await referral_service.get_referral(session, scope=scope, referral_id=uuid.UUID(m["referral"]))
-    found = next((r for r in _render(kind, snap) if r["id"] == rid), None)
+    found = next((r for r in _render(kind, snap, settings) if r["id"] == rid), None)
     if found is None:
         raise ReferralNotFound(f"no such {kind}")
     await _audit(session, ctx, "read", kind, [snap], None)
@@ -165,9 +197,12 @@ async def search_condition(
 
 @router.get("/Condition/{condition_id}", summary="Read a visit's Condition", response_class=FhirResponse)
 async def read_condition(
-    condition_id: str, session: SessionDep, ctx: Annotated[RequestContext, Depends(require("Condition", "r"))]
+    condition_id: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    ctx: Annotated[RequestContext, Depends(require("Condition", "r"))],
 ) -> FhirResponse:
-    return await _read(session, ctx, "Condition", condition_id)
+    return await _read(session, ctx, "Condition", condition_id, settings)
 
 
 @router.get("/Observation", summary="Search the visits' Observations", response_class=FhirResponse)
@@ -186,9 +221,10 @@ async def search_observation(
 async def read_observation(
     observation_id: str,
     session: SessionDep,
+    settings: SettingsDep,
     ctx: Annotated[RequestContext, Depends(require("Observation", "r"))],
 ) -> FhirResponse:
-    return await _read(session, ctx, "Observation", observation_id)
+    return await _read(session, ctx, "Observation", observation_id, settings)
 
 
 _COMMON = [

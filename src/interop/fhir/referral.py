@@ -5,11 +5,9 @@ referral domain answers through its service."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Depends, Header, Request
 
 from interop.api.deps import SessionDep, SettingsDep
@@ -18,11 +16,10 @@ from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEntity
 from interop.config import Settings
 from interop.context import RequestContext
-from interop.errors import Invalid
+from interop.fhir import referral_update
 from interop.fhir import search as fs
 from interop.fhir.capability import ResourceCapability, register
 from interop.fhir.instance import history_bundle, resource_id, version_headers, version_number
-from interop.fhir.patch import PatchLimits, apply_json_patch, apply_merge_patch
 from interop.fhir.patient import patient_resource
 from interop.fhir.referral_resources import service_request, task
 from interop.fhir.referral_search import COMMON_PARAMS, SEARCH_DOC, query_of
@@ -310,8 +307,9 @@ async def put_task(
     ctx: Annotated[RequestContext, Depends(require("Task", "u"))],
     if_match: Annotated[str | None, Header()] = None,
 ) -> FhirResponse:
-    body = await _json(request)
-    current = await _current(session, ctx, settings, task_id)
+    current, body = await referral_update.wanted(
+        request, settings, lambda: _current(session, ctx, settings, task_id), patch=False
+    )
     return await _update(session, ctx, settings, task_id, body, if_match, current)
 
 
@@ -329,28 +327,10 @@ async def patch_task(
     ctx: Annotated[RequestContext, Depends(require("Task", "u"))],
     if_match: Annotated[str | None, Header()] = None,
 ) -> FhirResponse:
-    ops = await _json(request)
-    current = await _current(session, ctx, settings, task_id)
-    limits = PatchLimits(
-        max_operations=settings.patch_max_operations,
-        max_result_bytes=settings.patch_max_result_bytes,
-        max_depth=settings.patch_max_depth,
+    current, body = await referral_update.wanted(
+        request, settings, lambda: _current(session, ctx, settings, task_id), patch=True
     )
-    # Bounded, but still CPU work proportional to the body: off the event loop.
-    if isinstance(ops, list):
-        body = await asyncio.to_thread(apply_json_patch, current, ops, limits)
-    elif isinstance(ops, dict):  # JSON Merge Patch (RFC 7386), as fhirpy's ``patch`` sends
-        body = await asyncio.to_thread(apply_merge_patch, current, ops, limits)
-    else:
-        raise Invalid("a PATCH body is a JSON Patch array or a JSON Merge Patch object")
     return await _update(session, ctx, settings, task_id, body, if_match, current, "patch")
-
-
-async def _json(request: Request) -> Any:
-    try:
-        return orjson.loads(await request.body())
-    except orjson.JSONDecodeError:
-        raise Invalid("the body is not JSON") from None
 
 
 register(

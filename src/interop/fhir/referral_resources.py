@@ -154,7 +154,7 @@ def service_request(s: dict[str, Any], settings: Settings) -> dict[str, Any]:
             "identifier": {"system": HEALTH_WORKER_SYSTEM, "value": s["requester_worker_id"]},
             "display": messages.text("display.health_worker"),
         }
-    conditions = clinical.conditions(s)
+    conditions = clinical.conditions(s, visit_system=settings.system_visit)
     if conditions:
         res["reasonCode"] = [c["code"] for c in conditions]
         res["reasonReference"] = [{"reference": f"Condition/{c['id']}"} for c in conditions]

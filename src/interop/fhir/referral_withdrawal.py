@@ -4,11 +4,9 @@ Nothing else of the ServiceRequest may change; the service then cancels the unit
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from typing import Annotated, Any
 
-import orjson
 from fastapi import APIRouter, Depends, Header, Request
 
 from interop.api.deps import SessionDep
@@ -16,7 +14,8 @@ from interop.api.policy import require
 from interop.config import Settings
 from interop.context import RequestContext
 from interop.errors import Invalid
-from interop.fhir.patch import PatchLimits, apply_json_patch, apply_merge_patch
+from interop.fhir import referral_update
+from interop.fhir.instance import version_headers
 from interop.fhir.referral_resources import STATUS_REASON_EXTENSION, service_request
 from interop.fhir.responses import FhirResponse
 from interop.fhir.task_update import parse_if_match
@@ -60,15 +59,22 @@ def _withdrawal(body: Any, current: dict[str, Any], sr_id: str) -> tuple[str, st
 
 
 async def _apply(
-    request: Request, session: SessionDep, ctx: RequestContext, sr_id: str, body: Any, if_match: str | None
+    request: Request,
+    session: SessionDep,
+    ctx: RequestContext,
+    sr_id: str,
+    if_match: str | None,
+    *,
+    patch: bool,
 ) -> FhirResponse:
     settings: Settings = request.app.state.settings
     scope = await referral_service.scope_for(session, ctx)
-    current = service_request(
-        await referral_service.get_referral(session, scope=scope, referral_id=uuid.UUID(sr_id)), settings
-    )
-    if callable(body):
-        body = await body(current)
+
+    async def current_of() -> dict[str, Any]:
+        referral = await referral_service.get_referral(session, scope=scope, referral_id=uuid.UUID(sr_id))
+        return service_request(referral, settings)
+
+    current, body = await referral_update.wanted(request, settings, current_of, patch=patch)
     status, reason = _withdrawal(body, current, sr_id)
     snap = await referral_service.withdraw_referral(
         session,
@@ -80,9 +86,7 @@ async def _apply(
         if_match=parse_if_match(if_match),
     )
     res = service_request(snap, settings)
-    return FhirResponse(
-        res, headers={"ETag": f'W/"{res["meta"]["versionId"]}"', "Last-Modified": res["meta"]["lastUpdated"]}
-    )
+    return FhirResponse(res, headers=version_headers(res))
 
 
 def _id(sr_id: str) -> str:
@@ -90,13 +94,6 @@ def _id(sr_id: str) -> str:
         return str(uuid.UUID(sr_id))
     except ValueError:
         raise ReferralNotFound("no such ServiceRequest") from None
-
-
-async def _json(request: Request) -> Any:
-    try:
-        return orjson.loads(await request.body())
-    except orjson.JSONDecodeError:
-        raise Invalid("the body is not JSON") from None
 
 
 @router.put(
@@ -112,8 +109,7 @@ async def put_service_request(
     ctx: Annotated[RequestContext, Depends(require("ServiceRequest", "u"))],
     if_match: Annotated[str | None, Header()] = None,
 ) -> FhirResponse:
-    sid = _id(sr_id)
-    return await _apply(request, session, ctx, sid, await _json(request), if_match)
+    return await _apply(request, session, ctx, _id(sr_id), if_match, patch=False)
 
 
 @router.patch(
@@ -129,20 +125,4 @@ async def patch_service_request(
     ctx: Annotated[RequestContext, Depends(require("ServiceRequest", "u"))],
     if_match: Annotated[str | None, Header()] = None,
 ) -> FhirResponse:
-    sid = _id(sr_id)
-    ops = await _json(request)
-    settings: Settings = request.app.state.settings
-    limits = PatchLimits(
-        max_operations=settings.patch_max_operations,
-        max_result_bytes=settings.patch_max_result_bytes,
-        max_depth=settings.patch_max_depth,
-    )
-
-    async def patched(current: dict[str, Any]) -> Any:
-        if isinstance(ops, list):
-            return await asyncio.to_thread(apply_json_patch, current, ops, limits)
-        if isinstance(ops, dict):
-            return await asyncio.to_thread(apply_merge_patch, current, ops, limits)
-        raise Invalid("a PATCH body is a JSON Patch array or a JSON Merge Patch object")
-
-    return await _apply(request, session, ctx, sid, patched, if_match)
+    return await _apply(request, session, ctx, _id(sr_id), if_match, patch=True)

@@ -29,6 +29,7 @@ class VisitFindings:
     conditions: list[dict[str, Any]]
     observations: list[dict[str, Any]]
     disability: str | None
+    referral_id: uuid.UUID | None = None  # the referral the visit opened or added to
 
 
 def _visible(scope: Scope) -> ColumnElement[bool]:
@@ -51,7 +52,14 @@ async def visit_findings(
 ) -> list[VisitFindings]:
     """Visits' findings, newest first, filtered by subject and/or visit identifier, within the scope."""
     stmt = (
-        select(Visit.visit_id, Visit.visit_date, Visit.payload, Visit.result, Referral.patient_id)
+        select(
+            Visit.visit_id,
+            Visit.visit_date,
+            Visit.payload,
+            Visit.result,
+            Referral.patient_id,
+            Visit.referral_id,
+        )
         .outerjoin(Referral, Referral.id == Visit.referral_id)
         .where(Visit.result.is_not(None), _visible(scope))
         .order_by(Visit.id.desc())
@@ -70,7 +78,7 @@ async def visit_findings(
             )
         )
     out = []
-    for visit_id, visit_date, payload, result, current in (await session.execute(stmt)).all():
+    for visit_id, visit_date, payload, result, current, referral_id in (await session.execute(stmt)).all():
         findings = payload.get("findings") or {}
         found = str(result["match"]["patient"]).removeprefix("Patient/")
         out.append(
@@ -81,6 +89,7 @@ async def visit_findings(
                 conditions=list(findings.get("conditions") or []),
                 observations=list(findings.get("observations") or []),
                 disability=findings.get("disability"),
+                referral_id=referral_id,
             )
         )
     return out

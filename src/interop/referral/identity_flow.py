@@ -7,6 +7,10 @@ Patient takes the registry Patient as subject (a new version; its open Task too,
 *Link* to a roll record: the person is a known pensioner; the subject stays, no longer provisional. *Not
 link* (or a reversal of a link): referrals that had moved to a registry Patient come back to the visit's
 Patient. Either way the visit's Patient leaves the review queue once none of its reviews is open.
+
+A referral moved onto a Patient that already has an open referral for the same need stays open (its unit
+works on it) but points at that one (``need_held_by``), which repeat visits add to; moved back, it holds its
+need again.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interop.audit import service as audit_service
@@ -82,7 +86,11 @@ async def follow_identity_decision(session: AsyncSession, ctx: RequestContext, *
         if all(getattr(referral, k) == v for k, v in wanted.items()):
             continue
         before = referral.patient_id
+        if before != target:
+            wanted["need_held_by"] = await _holder(session, referral, patient_id=target)
         await records.bump(session, referral, wanted, now=now, client_id=ctx.actor.client_id)
+        if before != target:
+            await _settle_need(session, referral, patient_id=before)
         entities.append(AuditEntity(type="ServiceRequest", id=str(referral.id)))
         patients |= {f"Patient/{before}", f"Patient/{target}"}
         task = await records.open_task(session, referral_id=referral.id)
@@ -103,3 +111,48 @@ async def follow_identity_decision(session: AsyncSession, ctx: RequestContext, *
             session, ctx, action="U", subtype="update", entities=entities, patients=sorted(patients)
         )
     return moved
+
+
+def _same_need(referral: Referral, patient_id: uuid.UUID) -> Any:
+    return (
+        (Referral.patient_id == patient_id)
+        & Referral.care_requested.is_not_distinct_from(referral.care_requested)
+        & Referral.reason_category.is_not_distinct_from(referral.reason_category)
+        & (Referral.status == "active")
+        & (Referral.id != referral.id)
+    )
+
+
+async def _holder(session: AsyncSession, referral: Referral, *, patient_id: uuid.UUID) -> uuid.UUID | None:
+    """The open referral that already holds this one's need for ``patient_id`` (locked), if any: the moved
+    referral then points at it (``uq_referral_open_need`` allows one holder)."""
+    stmt = (
+        select(Referral.id)
+        .where(_same_need(referral, patient_id), Referral.need_held_by.is_(None))
+        .with_for_update()
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def _settle_need(session: AsyncSession, referral: Referral, *, patient_id: uuid.UUID) -> None:
+    """The referral left ``patient_id``: if it held the need there, the oldest one pointing at it holds it
+    now and the rest point at that one (an internal pointer, not a new version)."""
+    left = (
+        (
+            await session.execute(
+                select(Referral)
+                .where(_same_need(referral, patient_id), Referral.need_held_by == referral.id)
+                .order_by(Referral.authored_on, Referral.id)
+                .with_for_update()
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if not left:
+        return
+    heir = left[0].id
+    await session.execute(update(Referral).where(Referral.id == heir).values(need_held_by=None))
+    others = [r.id for r in left[1:]]
+    if others:
+        await session.execute(update(Referral).where(Referral.id.in_(others)).values(need_held_by=heir))

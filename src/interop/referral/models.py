@@ -85,9 +85,13 @@ class ProvisionalPatient(Base):
     longitud: Mapped[float | None] = mapped_column(Float)
     match_grade: Mapped[str] = mapped_column(String(16))
     review_queued: Mapped[bool] = mapped_column(Boolean, server_default="false")
-    identity_key: Mapped[str | None] = mapped_column(Text, index=True)
+    # One provisional Patient per unmatched person: a visit claims it by ``INSERT … ON CONFLICT`` (0016).
+    identity_key: Mapped[str | None] = mapped_column(Text, index=True, unique=True)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+OPEN_NEED_WHERE = "status = 'active' AND need_held_by IS NULL"
 
 
 class Referral(Base):
@@ -103,12 +107,16 @@ class Referral(Base):
         Index("ix_referral_patient_id", "patient_id"),
         Index("ix_referral_updated_at", "updated_at"),
         Index("ix_referral_occurred_at", "occurred_at"),
+        # One open referral per person and need: a visit post opens one with ``INSERT … ON CONFLICT``
+        # on this index (``OPEN_NEED_WHERE``), so two concurrent first visits make one (migration 0016).
         Index(
-            "ix_referral_open_need",
+            "uq_referral_open_need",
             "patient_id",
             "care_requested",
             "reason_category",
-            postgresql_where=text("status = 'active'"),
+            unique=True,
+            postgresql_nulls_not_distinct=True,
+            postgresql_where=text(OPEN_NEED_WHERE),
         ),
         Index(
             "ix_referral_waiting_route",
@@ -158,6 +166,9 @@ class Referral(Base):
     care_requested: Mapped[str | None] = mapped_column(String(32))
     reason_category: Mapped[str | None] = mapped_column(String(3))
     visit_ids: Mapped[list[str]] = mapped_column(ARRAY(String(128)), server_default=text("'{}'"))
+    # Another open referral of the same person and need that holds it (repeat visits add to that one):
+    # set when an identity decision brings two together; both stay open with their Tasks.
+    need_held_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     escalation: Mapped[str | None] = mapped_column(String(32))
     escalated_at: Mapped[datetime | None] = mapped_column()
     outcome: Mapped[dict[str, Any] | None] = mapped_column(JSONB)

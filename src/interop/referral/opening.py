@@ -108,6 +108,21 @@ def _finding_key(reason: dict[str, Any]) -> str:
     return str(reason.get("code") or reason.get("text") or reason.get("display") or "")
 
 
+def found_again(referral: Referral, visit_id: str, conditions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The referral's findings after a repeat visit: each keeps ``visit_ids``, the visits that found it
+    (a finding without them was found by the referral's first visit), so its Condition carries them."""
+    reasons = [dict(r) for r in referral.reasons]
+    known = {_finding_key(r): r for r in reasons}
+    for found in conditions:
+        same = known.get(_finding_key(found))
+        if same is None:
+            same = known[_finding_key(found)] = {**found, "visit_ids": []}
+            reasons.append(same)
+        seen = same.get("visit_ids", [referral.visit_id])
+        same["visit_ids"] = seen if visit_id in seen else [*seen, visit_id]
+    return reasons
+
+
 WAITING_RULE = "waiting-route"
 
 
@@ -122,13 +137,14 @@ async def persist(
     placement: Placement,
     content: visit_content.VisitContent,
     now: datetime,
-) -> tuple[uuid.UUID, uuid.UUID | None]:
-    """Version 1 of the ServiceRequest and, when placed, of its Task (the unit notified)."""
+) -> tuple[uuid.UUID, uuid.UUID | None] | None:
+    """Version 1 of the ServiceRequest and, when placed, of its Task (the unit notified); None, with
+    nothing written, when the person already has an open referral for the need (a concurrent first
+    visit's, committed while this one waited on the unique index)."""
     referral_id = uuid.uuid4()
     unit, decision, point = placement.unit, placement.decision, placement.point
-    sr_snap = await records.create(
+    sr_snap = await records.create_open_referral(
         session,
-        Referral,
         {
             "id": referral_id,
             "visit_pk": visit_pk,
@@ -157,6 +173,7 @@ async def persist(
             "note": visit.note,
             "care_requested": need.care_requested,
             "reason_category": need.reason_category,
+            "need_held_by": None,
             "escalation": None,
             "escalated_at": None,
             "outcome": None,
@@ -165,8 +182,9 @@ async def persist(
             "updated_at": now,
         },
         client_id=ctx.actor.client_id,
-        history=False,
     )
+    if sr_snap is None:
+        return None
     snaps = [("ServiceRequest", sr_snap)]
     task_id: uuid.UUID | None = None
     if unit is not None:
@@ -211,13 +229,11 @@ async def add_to_referral(
 ) -> VisitResult:
     """A repeat visit: its findings join the open referral (a new version carrying its visit id); the
     open Task gets a new version so the unit is notified and its polling sees the change."""
-    reasons, observations = content.conditions, content.observations
-    known = {_finding_key(r) for r in referral.reasons}
     notes = [n for n in (referral.note, visit.note and f"{visit.visit_id}: {visit.note}") if n]
     changes: dict[str, Any] = {
         "visit_ids": [*referral.visit_ids, visit.visit_id],
-        "reasons": [*referral.reasons, *(r for r in reasons if _finding_key(r) not in known)],
-        "observations": [*referral.observations, *observations],
+        "reasons": found_again(referral, visit.visit_id, content.conditions),
+        "observations": [*referral.observations, *content.observations],
         "note": "\n".join(notes)[:4000] or None,
     }
     await records.bump(session, referral, changes, now=now, client_id=ctx.actor.client_id)

@@ -12,13 +12,16 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Date, DateTime, Insert, Row, Table, Uuid, bindparam, insert, select, update
+from sqlalchemy import Date, DateTime, Insert, Row, Table, Uuid, bindparam, insert, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeEngine
 
 from interop.job import service as job_service
 from interop.referral.models import (
     CHANGE_SEQ,
+    OPEN_NEED_WHERE,
     Notification,
     Referral,
     ReferralTask,
@@ -44,6 +47,18 @@ _INSERT_FIRST: dict[type[Referral] | type[ReferralTask], Insert] = {
     .returning(cast(Table, model.__table__).c.change_seq)
     for model in (Referral, ReferralTask)
 }
+_REFERRALS = cast(Table, Referral.__table__)
+# A new referral unless the person already has an open one for the need (``uq_referral_open_need``): no
+# row comes back then, and the caller adds to the open one.
+_INSERT_OPEN_REFERRAL = (
+    pg_insert(_REFERRALS)
+    .values(change_seq=CHANGE_SEQ.next_value())
+    .on_conflict_do_nothing(
+        index_elements=[_REFERRALS.c.patient_id, _REFERRALS.c.care_requested, _REFERRALS.c.reason_category],
+        index_where=text(OPEN_NEED_WHERE),
+    )
+    .returning(_REFERRALS.c.change_seq)
+)
 _BUMP_SUBSCRIPTIONS = (
     update(_SUBSCRIPTIONS)
     .where(
@@ -168,6 +183,20 @@ async def create(
     return snap
 
 
+async def create_open_referral(
+    session: AsyncSession, values: dict[str, Any], *, client_id: str
+) -> dict[str, Any] | None:
+    """Version 1 of a referral (no history row: ``first_versions`` batches it), or None when the person
+    already has an open referral for its need: the insert then waits for a concurrent first visit of the
+    same need to end, and yields to it if it committed."""
+    values = {**values, "version": 1}
+    change_seq = (await session.execute(_INSERT_OPEN_REFERRAL, values)).scalar_one_or_none()
+    if change_seq is None:
+        return None
+    snap: dict[str, Any] = jsonable({**values, "change_seq": change_seq, "created_at": values["updated_at"]})
+    return snap
+
+
 async def first_versions(
     session: AsyncSession, snaps: list[tuple[str, dict[str, Any]]], *, client_id: str
 ) -> None:
@@ -197,11 +226,18 @@ async def bump(
 ) -> dict[str, Any]:
     """Apply ``changes`` to a locked row as a new version; returns the new snapshot."""
     model = type(row)
-    change_seq = (await session.execute(select(CHANGE_SEQ.next_value()))).scalar_one()
-    values = {**changes, "version": row.version + 1, "updated_at": now, "change_seq": change_seq}
-    await session.execute(update(model).where(model.id == row.id).values(**values))
-    for key, value in values.items():
-        setattr(row, key, value)
+    values = {**changes, "version": row.version + 1, "updated_at": now}
+    change_seq = (
+        await session.execute(
+            update(model)
+            .where(model.id == row.id)
+            .values(**values, change_seq=CHANGE_SEQ.next_value())
+            .returning(model.change_seq)
+        )
+    ).scalar_one()
+    # The row now matches the database: set as committed, or the unit of work would write it again.
+    for key, value in {**values, "change_seq": change_seq}.items():
+        set_committed_value(row, key, value)
     snap = snapshot(row)
     resource_type = "ServiceRequest" if model is Referral else "Task"
     await _write_version(

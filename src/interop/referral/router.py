@@ -83,10 +83,13 @@ async def list_escalated(
 
 @router.post(
     "/referrals/{referral_id}/route",
-    summary="Route a waiting referral: to the unit an operator names, or by the routing rules again",
+    summary=(
+        "Route a waiting referral, or re-route an escalated one: to the unit an operator names, or by the "
+        "routing rules again"
+    ),
     responses={
         404: {"description": "No such referral"},
-        422: {"description": "Not waiting, unknown or closed unit, or still no unit"},
+        422: {"description": "Neither waiting nor escalated, unknown or closed unit, or still no unit"},
     },
 )
 async def route_referral(

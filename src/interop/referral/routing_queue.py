@@ -1,7 +1,8 @@
 """The operators' lists: referrals waiting to be routed (no unit could be found for their visit) and
 referrals on the escalation list (failed, unroutable after rejections, or unanswered past their time);
 and routing a waiting referral, by an operator's choice of unit or by the routing rules again (after a
-units import, which may have brought the unit or the locality that was missing).
+units import, which may have brought the unit or the locality that was missing), or re-routing an
+escalated one the same ways (it leaves the escalation list; an unanswered Task is cancelled first).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEntity
 from interop.context import RequestContext
-from interop.referral import records, routing
+from interop.referral import records, routing, states
 from interop.referral.errors import InvalidUpdate, ReferralNotFound, Unroutable
 from interop.referral.models import Referral, ReferralTask, Visit
 from interop.referral.placement import origin, route
@@ -88,9 +89,12 @@ async def assign(
     reason: str,
     distance_km: float | None,
     now: datetime,
+    previous: uuid.UUID | None = None,
+    closed: uuid.UUID | None = None,
 ) -> uuid.UUID:
-    """A waiting referral gets its unit: version 1 of a Task (the unit notified) and a new ServiceRequest
-    version naming the performer."""
+    """A waiting (or escalated) referral gets its unit: version 1 of a Task (the unit notified; ``previous``
+    the Task it follows) and a new ServiceRequest version naming the performer, off the escalation list.
+    ``closed``: the open Task the caller cancelled, audited with the rest."""
     task_id = uuid.uuid4()
     await records.create(
         session,
@@ -104,7 +108,8 @@ async def assign(
             patient_id=referral.patient_id,
             unit=unit,
             now=now,
-            previous=None,
+            previous=previous,
+            home_visit=referral.home_bound,
         ),
         client_id=ctx.actor.client_id,
     )
@@ -122,19 +127,24 @@ async def assign(
             "routing_rule": rule,
             "routing_reason": reason,
             "distance_km": distance_km,
+            "escalation": None,
+            "escalated_at": None,
         },
         now=now,
         client_id=ctx.actor.client_id,
     )
+    entities = [
+        AuditEntity(type="ServiceRequest", id=str(referral.id)),
+        AuditEntity(type="Task", id=str(task_id)),
+    ]
+    if closed is not None:
+        entities.append(AuditEntity(type="Task", id=str(closed)))
     await audit_service.record(
         session,
         ctx,
         action="U",
         subtype="update",
-        entities=[
-            AuditEntity(type="ServiceRequest", id=str(referral.id)),
-            AuditEntity(type="Task", id=str(task_id)),
-        ],
+        entities=entities,
         patients=[f"Patient/{referral.patient_id}"],
     )
     return task_id
@@ -160,42 +170,78 @@ async def route_referral(
     referral_id: uuid.UUID,
     clues: str | None = None,
 ) -> uuid.UUID:
-    """An operator routes a waiting referral: to the unit named (it must be operating), or by the routing
-    rules again. Returns the new Task's id; 404 unknown, 409-free: a routed referral is 422."""
+    """An operator routes a waiting referral, or re-routes an escalated one (failed, unroutable or
+    unanswered): to the unit named (it must be operating), or by the routing rules again (units not yet
+    tried). An escalated referral's Task still open (unanswered) is cancelled first and its unit notified;
+    the new Task follows the last one. Returns the new Task's id; 404 unknown; 422 when the referral is
+    neither waiting nor escalated, the unit is unknown or closed, or no unit is left."""
     referral = (
         await session.execute(select(Referral).where(Referral.id == referral_id).with_for_update())
     ).scalar_one_or_none()
     if referral is None:
         raise ReferralNotFound("no such ServiceRequest")
-    if referral.performer_clues is not None or referral.status != "active":
-        raise InvalidUpdate("la referencia no está en espera de ruta")
+    waiting = referral.performer_clues is None
+    if referral.status != "active" or not (waiting or referral.escalation is not None):
+        raise InvalidUpdate("la referencia no está en espera de ruta ni escalada")
     now = datetime.now(UTC)
     if clues is not None:
         unit = await units_service.get_unit(session, clues=clues)
         if unit is None or not unit.operating:
             raise InvalidUpdate(f"la unidad {clues} no existe o no está en operación")
         who = ctx.actor.user or ctx.actor.client_id
-        return await assign(
-            session,
-            ctx,
-            referral=referral,
-            unit=unit,
-            rule="operator",
-            reason=f"elegida por un operador ({who})",
-            distance_km=None,
-            now=now,
-        )
-    decision, unit = await _by_rules(session, referral)
+        rule, reason, distance_km = "operator", f"elegida por un operador ({who})", None
+    else:
+        decision, unit = await _by_rules(session, referral)
+        rule, reason, distance_km = decision.rule.value, decision.reason, decision.distance_km
+    previous, closed = await _close_last_task(session, ctx, referral=referral, now=now)
     return await assign(
         session,
         ctx,
         referral=referral,
         unit=unit,
-        rule=decision.rule.value,
-        reason=decision.reason,
-        distance_km=decision.distance_km,
+        rule=rule,
+        reason=reason,
+        distance_km=distance_km,
         now=now,
+        previous=previous,
+        closed=closed,
     )
+
+
+async def _close_last_task(
+    session: AsyncSession, ctx: RequestContext, *, referral: Referral, now: datetime
+) -> tuple[uuid.UUID | None, uuid.UUID | None]:
+    """The referral's last Task (the one a re-routed Task follows) and, when it was still open (an
+    unanswered escalation), its id after cancelling it with its unit notified."""
+    last = (
+        await session.execute(
+            select(ReferralTask)
+            .where(ReferralTask.referral_id == referral.id)
+            .order_by(ReferralTask.change_seq.desc())
+            .limit(1)
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+    if last is None:
+        return None, None
+    if last.status not in records.OPEN_TASK_STATUSES:
+        return last.id, None
+    states.check(last.status, "cancelled", by="service")
+    await records.bump(
+        session,
+        last,
+        {"status": "cancelled", "status_reason": {"text": "reasignada por un operador"}},
+        now=now,
+        client_id=ctx.actor.client_id,
+    )
+    await records.notify_task_change(
+        session,
+        task_id=last.id,
+        task_version=last.version,
+        owner_clues=last.owner_clues,
+        trace_id=ctx.trace_id,
+    )
+    return last.id, last.id
 
 
 async def route_waiting(session: AsyncSession, ctx: RequestContext, *, limit: int = 1000) -> int:

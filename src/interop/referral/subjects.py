@@ -1,7 +1,8 @@
 """Who a visit found: the certainly matched registry Patient, else the person's one provisional Patient
 (found again by ``identity_key``, so the same unmatched person found twice is one Patient), or a known
-pensioner (certain on the roll alone). The look-up of a provisional Patient runs under a transaction
-advisory lock on its key, so two concurrent visits of one person never create two.
+pensioner (certain on the roll alone). A provisional Patient is claimed in one statement, ``INSERT … ON
+CONFLICT (identity_key) DO UPDATE … RETURNING id`` on its unique index: two concurrent visits of one
+person never create two (the second waits for the first, then gets its Patient).
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interop.config import Settings
@@ -29,11 +32,16 @@ from interop.units.service import Unit
 
 UNCERTAIN = ("probable", "possible")
 
-_PROVISIONAL_BY_KEY = (
-    select(ProvisionalPatient.id)
-    .where(ProvisionalPatient.identity_key == bindparam("key"))
-    .order_by(ProvisionalPatient.created_at)
-    .limit(1)
+_PROVISIONALS = cast(Table, ProvisionalPatient.__table__)
+# The person's provisional Patient: this one if new, else the one already there (its id comes back; the
+# no-op update locks it, as a concurrent visit of the same person waits for this transaction).
+_CLAIM_PROVISIONAL = (
+    insert(_PROVISIONALS)
+    .on_conflict_do_update(
+        index_elements=[_PROVISIONALS.c.identity_key],
+        set_={"identity_key": insert(_PROVISIONALS).excluded.identity_key},
+    )
+    .returning(_PROVISIONALS.c.id)
 )
 
 
@@ -48,10 +56,6 @@ class Subject:
     review_queued: bool
     registry_units: list[Unit]
     from_visit: bool = False  # the subject is a Patient built from visits (provisional, or known pensioner)
-
-
-async def lock(session: AsyncSession, key: str) -> None:
-    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
 
 
 def identity_key(person: PersonFound) -> str:
@@ -96,26 +100,25 @@ async def match(
     pensioner = bool(sure)
     if pensioner:
         grade, probability = "certain", sure[0].probability
-    key = identity_key(person)
-    await lock(session, f"person:{key}")
-    known = (await session.execute(_PROVISIONAL_BY_KEY, {"key": key})).scalar_one_or_none()
-    if known is not None:
-        return Subject(known, not pensioner, grade, probability, False, home, from_visit=True)
     patient_id = uuid.uuid4()
     uncertain = [] if pensioner else [c for c in candidates if c.grade in UNCERTAIN]
-    session.add(
-        ProvisionalPatient(
-            id=patient_id,
-            visit_pk=visit_pk,
-            **person.provisional_fields(),
-            identity_key=key,
-            match_grade=grade,
-            review_queued=bool(uncertain),
-            created_at=now,
-            updated_at=now,
+    claimed = (
+        await session.execute(
+            _CLAIM_PROVISIONAL,
+            {
+                "id": patient_id,
+                "visit_pk": visit_pk,
+                **person.provisional_fields(),
+                "identity_key": identity_key(person),
+                "match_grade": grade,
+                "review_queued": bool(uncertain),
+                "created_at": now,
+                "updated_at": now,
+            },
         )
-    )
-    await session.flush()
+    ).scalar_one()
+    if claimed != patient_id:  # found again: the person's Patient from an earlier visit
+        return Subject(claimed, not pensioner, grade, probability, False, home, from_visit=True)
     if uncertain:
         await matching_service.queue_visit_review(
             session, ctx, provisional_patient_id=patient_id, probe=probe, candidates=uncertain

@@ -10,8 +10,10 @@ it and replays its stored result. A different body under a used key (visit id or
 One open referral per person and need (``needs``): the person is the matched registry Patient, or the one
 provisional Patient of an unmatched person (same ``identity_key``); a repeat visit for an open referral of
 the same need adds to it (a new version carrying every visit id, its Task bumped so the unit is notified
-and its polling sees it). Both look-ups run under a transaction advisory lock on their key, so two
-concurrent visits of one person never open two.
+and its polling sees it). The open referral is found and locked, else opened by ``INSERT … ON CONFLICT DO
+NOTHING`` on a unique index of open needs, so two concurrent first visits of one person and need open one
+(the second waits on the first's index entry, then adds to it). The provisional Patient's look-up runs
+under a transaction advisory lock on its key (``subjects``).
 
 A visit no unit can be found for is kept: its referral waits to be routed (no Task, no performer) until the
 next units import, a better address or an operator routes it (``routing_queue``).
@@ -45,7 +47,7 @@ from interop.referral.schemas import (
     VisitCreate,
     VisitResult,
 )
-from interop.referral.subjects import Subject, lock, match, match_read
+from interop.referral.subjects import Subject, match, match_read
 
 # Built once; values come at execution (see ``records``: a compiled statement is reused, not rebuilt).
 _VISITS = cast(Table, Visit.__table__)
@@ -62,11 +64,12 @@ _OPEN_FOR_NEED = (
         Referral.care_requested == bindparam("care"),
         Referral.reason_category.is_not_distinct_from(bindparam("category")),
         Referral.status == "active",
+        Referral.need_held_by.is_(None),
     )
-    .order_by(Referral.authored_on)
-    .limit(1)
+    .limit(1)  # ``uq_referral_open_need``: at most one
     .with_for_update()
 )
+_OPEN_ATTEMPTS = 3
 
 
 def request_hash(body: dict[str, Any]) -> str:
@@ -136,55 +139,68 @@ async def post_visit(
             patients=[f"Patient/{subject.patient_id}"],
         )
         return PostedVisit(result, created=True)
+    result = await open_or_add(
+        session,
+        ctx,
+        visit=visit,
+        visit_pk=claimed,
+        subject=subject,
+        content=content,
+        settings=settings,
+        now=now,
+    )
+    await _store(session, visit_pk=claimed, referral_id=_referral_of(result), result=result)
+    return PostedVisit(result, created=True)
+
+
+async def open_or_add(
+    session: AsyncSession,
+    ctx: RequestContext,
+    *,
+    visit: VisitCreate,
+    visit_pk: int,
+    subject: Subject,
+    content: visit_content.VisitContent,
+    settings: Settings,
+    now: datetime,
+) -> VisitResult:
+    """Add to the person's open referral for the need (found and locked), else open one by ``INSERT … ON
+    CONFLICT DO NOTHING`` on ``uq_referral_open_need``. A concurrent first visit of the same need makes
+    the insert wait for it and yield if it committed: the look-up then finds its referral."""
     need = need_of(visit)
-    await lock(session, f"need:{subject.patient_id}:{need.care_requested}:{need.reason_category}")
-    open_referral = (
-        await session.execute(
-            _OPEN_FOR_NEED,
-            {
-                "patient_id": subject.patient_id,
-                "care": need.care_requested,
-                "category": need.reason_category,
-            },
-        )
-    ).scalar_one_or_none()
-    if open_referral is not None:
-        result = await add_to_referral(
+    key = {"patient_id": subject.patient_id, "care": need.care_requested, "category": need.reason_category}
+    placement: Placement | None = None
+    for _ in range(_OPEN_ATTEMPTS):
+        open_referral = (await session.execute(_OPEN_FOR_NEED, key)).scalar_one_or_none()
+        if open_referral is not None:
+            return await add_to_referral(
+                session,
+                ctx,
+                visit=visit,
+                referral=open_referral,
+                subject=subject,
+                content=content,
+                settings=settings,
+                now=now,
+            )
+        if placement is None:
+            placement = await place(
+                session, visit=visit, subject=subject, tried=[], content=content, settings=settings
+            )
+        opened = await persist(
             session,
             ctx,
             visit=visit,
-            referral=open_referral,
-            subject=subject,
-            content=content,
-            settings=settings,
-            now=now,
-        )
-    else:
-        placement = await place(
-            session, visit=visit, subject=subject, tried=[], content=content, settings=settings
-        )
-        referral_id, task_id = await persist(
-            session,
-            ctx,
-            visit=visit,
-            visit_pk=claimed,
+            visit_pk=visit_pk,
             subject=subject,
             need=need,
             placement=placement,
             content=content,
             now=now,
         )
-        state = "created" if placement.unit is not None else "waiting-route"
-        result = _result(
-            visit,
-            subject,
-            state=state,
-            referral=referral_id,
-            task_id=task_id,
-            placement=placement,
-            content=content,
-            now=now,
-        )
+        if opened is None:  # a concurrent visit opened it first: add to that one
+            continue
+        referral_id, task_id = opened
         entities = [AuditEntity(type="ServiceRequest", id=str(referral_id))]
         if task_id is not None:
             entities.append(AuditEntity(type="Task", id=str(task_id)))
@@ -196,8 +212,18 @@ async def post_visit(
             entities=entities,
             patients=[f"Patient/{subject.patient_id}"],
         )
-    await _store(session, visit_pk=claimed, referral_id=_referral_of(result), result=result)
-    return PostedVisit(result, created=True)
+        return _result(
+            visit,
+            subject,
+            state="created" if placement.unit is not None else "waiting-route",
+            referral=referral_id,
+            task_id=task_id,
+            placement=placement,
+            content=content,
+            now=now,
+        )
+    # Each lost race means the winner's referral ended before it could be found: retry is safe.
+    raise IdempotencyConflict("the open referral for this need changed while the visit was posted; retry")
 
 
 def _referral_of(result: VisitResult) -> uuid.UUID | None:
