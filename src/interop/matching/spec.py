@@ -23,10 +23,12 @@ F = MatchFeatures
 Predicate = Callable[[F, F], bool]
 
 
-def _fuzzy_sql(col: str) -> str:
+def _fuzzy_sql(col: str, other: str | None = None) -> str:
+    """``fuzzy`` of the left record's ``col`` and the right record's ``other`` (``col`` by default)."""
+    left, right = f"{col}_l", f"{other or col}_r"
     return (
-        f"damerau_levenshtein({col}_l, {col}_r) <= "
-        f"CASE WHEN least(length({col}_l), length({col}_r)) >= 8 THEN 2 ELSE 1 END"
+        f"damerau_levenshtein({left}, {right}) <= "
+        f"CASE WHEN least(length({left}), length({right})) >= 8 THEN 2 ELSE 1 END"
     )
 
 
@@ -115,6 +117,22 @@ CURP = Comparison(
     ),
 )
 
+def name_swapped(a: F, b: F) -> bool:
+    """The given name written in the first surname's field and the first surname in the given name's
+    (a clerk's slip in any layout): each record's main given name is the other's first surname, or
+    a mistyping of it on one side."""
+    if a.given_main is None or b.given_main is None or a.ap1 is None or b.ap1 is None:
+        return False
+    return (a.given_main == b.ap1 and fuzzy(a.ap1, b.given_main)) or (
+        a.ap1 == b.given_main and fuzzy(a.given_main, b.ap1)
+    )
+
+
+_NAME_SWAPPED_SQL = (
+    f"(given_main_l = ap1_r AND {_fuzzy_sql('ap1', 'given_main')}) "
+    f"OR (ap1_l = given_main_r AND {_fuzzy_sql('given_main', 'ap1')})"
+)
+
 GIVEN = Comparison(
     "given",
     "Given names: all, the main one (MARIA/JOSE rule), a mistyped or shared one",
@@ -148,6 +166,7 @@ GIVEN = Comparison(
             "list_has_any(string_split(given_rest_l, ' '), string_split(given_rest_r, ' '))",
             lambda a, b: _share_token(a.given_rest, b.given_rest),
         ),
+        Level("swapped with the first surname", _NAME_SWAPPED_SQL, lambda a, b: name_swapped(a, b)),
         _else(),
     ),
 )
@@ -176,6 +195,7 @@ PATERNAL = Comparison(
             "ap1_l = ap2_r OR ap2_l = ap1_r",
             lambda a, b: (a.ap1 is not None and a.ap1 == b.ap2) or (a.ap2 is not None and a.ap2 == b.ap1),
         ),
+        Level("swapped with the given name", _NAME_SWAPPED_SQL, lambda a, b: name_swapped(a, b)),
         _else(),
     ),
 )
