@@ -165,7 +165,9 @@ def explain(con: Any, missed: list[tuple[str, str]], scored: dict[Any, Any]) -> 
     sigs = {r[0]: Signature(*r[1:]) for r in _rows(con, f"SELECT unique_id, {cols} FROM feats")}
     feats = {
         x[0]: x[1:]
-        for x in _rows(con, "SELECT unique_id, given_full, ap1, dob, municipio, localidad, domicilio FROM feats")
+        for x in _rows(
+            con, "SELECT unique_id, given_full, ap1, dob, municipio, localidad, domicilio FROM feats"
+        )
     }
     why: Counter[str] = Counter()
     examples: dict[str, list[Any]] = {}
@@ -180,8 +182,10 @@ def explain(con: Any, missed: list[tuple[str, str]], scored: dict[Any, Any]) -> 
         elif hard_conflict(sigs[m[0]], sigs[m[1]], relatives=False):
             a, b = sigs[m[0]], sigs[m[1]]
             kind = "conflict: " + (
-                "dob" if hard_conflict(a, Signature(a.curp, a.dob, None, None)) or hard_conflict(
-                    Signature(b.curp, b.dob, None, None), Signature(a.curp, a.dob, None, None)) else "given"
+                "dob"
+                if hard_conflict(a, Signature(a.curp, a.dob, None, None))
+                or hard_conflict(Signature(b.curp, b.dob, None, None), Signature(a.curp, a.dob, None, None))
+                else "given"
             )
         else:
             kind = "other (cluster)"
