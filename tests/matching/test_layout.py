@@ -101,7 +101,7 @@ async def test_febrl4_layout_trains_and_links(
         f"FEBRL4 {PEOPLE} people: imported {len(imported)}/{len(truth)} records; F1 {scores.f1:.4f} "
         f"(P {scores.precision:.4f} R {scores.recall:.4f}); over all pairs F1 {every.f1:.4f}"
     )
-    # Measured on the first 1,000 people: precision 1.0, recall 0.73 before the rules for relatives
+    # Measured on the first 1,000 people: precision 1.0, recall 0.76 before the rules for relatives
     # stepped aside on data with neither CURP nor sex and names swapped with surnames had a level
     # (``layout.tells_relatives``, ``spec.name_swapped``), 0.81 after. Recall is still held back by
     # FEBRL's heavy corruption (a name or surname replaced by another: without a sex, twins look like
