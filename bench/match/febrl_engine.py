@@ -17,6 +17,7 @@ from typing import Any
 
 from interop.identity.names import normalize_given_names, normalize_surname
 from interop.matching import batch, clustering
+from interop.matching import layout as layout_rules
 
 AUTO, REVIEW = 0.99, 0.5
 COLUMNS = [
@@ -126,7 +127,9 @@ def main() -> None:
             con, settings=trained.settings, tf=trained.tf, threshold=REVIEW, incremental=False, layout=layout
         )
         batch.load_decisions(con, work / "manual.csv", work / "decided.csv")
-        clusters = clustering.assign(con, auto_threshold=AUTO)
+        clusters = clustering.assign(
+            con, auto_threshold=AUTO, relatives=layout_rules.model_tells_relatives(trained.settings)
+        )
         persons = dict(con.execute("SELECT unique_id, person_id FROM person_of").fetchall())
         reviews = {tuple(sorted(r)) for r in con.execute("SELECT l, r FROM review_edge").fetchall()}
         true = pairs_of(truth)
@@ -148,11 +151,50 @@ def main() -> None:
             }
             missed = sorted(true - auto)
             print("missed", len(missed), "scored", sum(1 for m in missed if m in scored))
-            feats = {
-                x[0]: x for x in _rows(con, "SELECT unique_id, given_full, ap1, dob, municipio FROM feats")
-            }
-            for m in missed[:15]:
-                print(scored.get(m), feats.get(m[0]), feats.get(m[1]))
+            explain(con, missed, scored)
+
+
+def explain(con: Any, missed: list[tuple[str, str]], scored: dict[Any, Any]) -> None:
+    """Why each true pair was not auto-linked: not scored, below the threshold, not linkable, or held
+    apart by a hard conflict (and which part of it); a few examples of each."""
+    from collections import Counter
+
+    from interop.matching.conflict import SIGNATURE_COLUMNS, Signature, hard_conflict
+
+    cols = ", ".join(SIGNATURE_COLUMNS)
+    sigs = {r[0]: Signature(*r[1:]) for r in _rows(con, f"SELECT unique_id, {cols} FROM feats")}
+    feats = {
+        x[0]: x[1:]
+        for x in _rows(
+            con, "SELECT unique_id, given_full, ap1, dob, municipio, localidad, domicilio FROM feats"
+        )
+    }
+    why: Counter[str] = Counter()
+    examples: dict[str, list[Any]] = {}
+    for m in missed:
+        s = scored.get(m)
+        if s is None:
+            kind = "not scored"
+        elif s[0] < AUTO:
+            kind = "below auto"
+        elif not s[1]:
+            kind = "not linkable"
+        elif hard_conflict(sigs[m[0]], sigs[m[1]], relatives=False):
+            a, b = sigs[m[0]], sigs[m[1]]
+            kind = "conflict: " + (
+                "dob"
+                if hard_conflict(a, Signature(a.curp, a.dob, None, None))
+                or hard_conflict(Signature(b.curp, b.dob, None, None), Signature(a.curp, a.dob, None, None))
+                else "given"
+            )
+        else:
+            kind = "other (cluster)"
+        why[kind] += 1
+        examples.setdefault(kind, []).append((s, feats.get(m[0]), feats.get(m[1])))
+    for kind, n in why.most_common():
+        print(f"== {kind}: {n}")
+        for e in examples[kind][:8]:
+            print("   ", e)
 
 
 def _rows(con: Any, sql: str) -> list[Any]:

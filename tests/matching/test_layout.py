@@ -101,12 +101,13 @@ async def test_febrl4_layout_trains_and_links(
         f"FEBRL4 {PEOPLE} people: imported {len(imported)}/{len(truth)} records; F1 {scores.f1:.4f} "
         f"(P {scores.precision:.4f} R {scores.recall:.4f}); over all pairs F1 {every.f1:.4f}"
     )
-    # Measured (bench/match/febrl.py): precision 1.0, recall 0.73 on the first 1,000 people. Recall is
-    # held back by rules built for Mexican records (a birth date or CURP must anchor an automatic link;
-    # given names that are not variants never link) and by FEBRL's heavy corruption (given name and
-    # surname swapped, both mistyped along with the postcode); the target (F1 >= 0.99) is not met.
+    # Measured on the first 1,000 people: precision 1.0, recall 0.76 before the rules for relatives
+    # stepped aside on data with neither CURP nor sex and names swapped with surnames had a level
+    # (``layout.tells_relatives``, ``spec.name_swapped``), 0.81 after. Recall is still held back by
+    # FEBRL's heavy corruption (a name or surname replaced by another: without a sex, twins look like
+    # that, so such pairs go to review); the target (F1 >= 0.99) is not met.
     assert scores.precision >= 0.99
-    assert scores.recall >= 0.7
+    assert scores.recall >= 0.78
 
 
 async def test_an_untrainable_dataset_fails_once_saying_why(

@@ -22,7 +22,7 @@ from interop.matching.features import (
     matching_curp_sql,
     surname_parts,
 )
-from interop.matching.layout import OPTIONAL_COLUMNS, Layout
+from interop.matching.layout import OPTIONAL_COLUMNS, Layout, tells_relatives
 
 TRAIN_SAMPLE_ROWS = 300_000
 
@@ -240,6 +240,8 @@ def linkable_sql(settings: dict[str, Any]) -> str:
         fields = " AND ".join(f"pr.mw_{c} > 0" for c in spec.FIELD_ANCHOR_COMPARISONS)
         anchors.append(f"((a.dob IS NULL OR b.dob IS NULL) AND {fields})")
     anchor = "(" + (" OR ".join(anchors) or "false") + ")"
+    if not tells_relatives(present):  # the veto steps aside (``layout.tells_relatives``)
+        return anchor
     return anchor + "".join(
         f" AND abs(pr.mw_{c} - ({linkage.else_weight(settings, c)!r})) > 1e-6"
         for c in spec.VETO_COMPARISONS

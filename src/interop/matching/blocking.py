@@ -67,6 +67,12 @@ BLOCKING_RULES: tuple[BlockingRule, ...] = (
         (("given_main", "given_main"), ("ap1", "ap2"), ("ap2", "ap1"), ("entidad", "entidad")),
     ),
     _same("both surnames + day and month", "ap1", "ap2", "dob_md", batch=_ENTIDAD),
+    # The given name and the first surname written in each other's field (``spec.name_swapped``):
+    # no rule above holds when the place differs too. As narrow as "paternal + birth date".
+    BlockingRule(
+        "given name and surname swapped + birth date",
+        (("given_main", "ap1"), ("ap1", "given_main"), ("dob", "dob")),
+    ),
     _same("main given + maternal + day and month", "given_main", "ap2", "dob_md", batch=_ENTIDAD),
 )
 

@@ -33,7 +33,7 @@ from interop.matching.features import (
     year_mistyped,
     year_mistyped_sql,
 )
-from interop.matching.spec import days_apart, fuzzy, levenshtein
+from interop.matching.spec import damerau_levenshtein, days_apart, fuzzy, levenshtein
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +47,11 @@ class Signature:
     given_full: str | None = None
     sexo: str | None = None
     source: str | None = None
+    ap1: str | None = None
 
     @classmethod
     def of(cls, f: MatchFeatures) -> Signature:
-        return cls(f.curp, f.dob, f.given_main, f.given_rest, f.given_full, f.sexo, f.source)
+        return cls(f.curp, f.dob, f.given_main, f.given_rest, f.given_full, f.sexo, f.source, f.ap1)
 
 
 # The columns ``Signature`` is built from, in its field order (batch tables hold them all).
@@ -62,6 +63,7 @@ SIGNATURE_COLUMNS: tuple[str, ...] = (
     "given_full",
     "sexo",
     "source",
+    "ap1",
 )
 ROLL_SOURCE = "roll"
 
@@ -191,17 +193,50 @@ def _given_conflict(a: Signature, b: Signature) -> bool:
     return False
 
 
-def hard_conflict(a: Signature, b: Signature) -> bool:
+def _typed_given(a: Signature, b: Signature) -> bool:
+    """Given names that a clerk's slips explain, without any name table: at most two edits apart
+    (a transposition or a misplaced space counting as one), or written in the surname's field."""
+    if a.given_full and b.given_full:
+        x, y = a.given_full.replace(" ", ""), b.given_full.replace(" ", "")
+        if damerau_levenshtein(x, y) <= 2:
+            return True
+    return bool(
+        a.given_main
+        and b.given_main
+        and a.ap1
+        and b.ap1
+        and (
+            (a.given_main == b.ap1 and fuzzy(a.ap1, b.given_main))
+            or (a.ap1 == b.given_main and fuzzy(a.given_main, b.ap1))
+        )
+    )
+
+
+def _dob_conflict(a_dob: str, b_dob: str, *, relatives: bool) -> bool:
+    if a_dob == b_dob:
+        return False
+    swapped = a_dob[:4] == b_dob[:4] and a_dob[5:7] == b_dob[8:10] and a_dob[8:10] == b_dob[5:7]
+    if swapped or days_apart(a_dob, b_dob) <= 400:
+        return False
+    # One mistyped digit; without the rules for relatives, two slips (a transposed pair of digits is one).
+    return levenshtein(a_dob, b_dob) > 1 and (relatives or damerau_levenshtein(a_dob, b_dob) > 2)
+
+
+def hard_conflict(a: Signature, b: Signature, *, relatives: bool = True) -> bool:
     """Trusted CURPs more than one edit apart, CURPs that both settle identity and differ
     (``curps_settle_apart``), birth dates more than about a year apart (not a day/month swap, not
     one mistyped digit), or given names that are not variants of each other (spelt the same, for
-    records of different sexes)."""
+    records of different sexes).
+
+    ``relatives`` False: data with neither CURP nor sex (``layout.tells_relatives``). The name tables
+    and the sexes that tell a sibling's given name from a typo are not there to lean on, so given
+    names a clerk's slips explain (``_typed_given``) and birth dates two slips apart are no conflict."""
     if a.curp and b.curp and a.curp != b.curp and levenshtein(a.curp, b.curp) > 1:
         return True
     if curps_settle_apart(a, b):
         return True
-    if a.dob and b.dob and a.dob != b.dob:
-        swapped = a.dob[:4] == b.dob[:4] and a.dob[5:7] == b.dob[8:10] and a.dob[8:10] == b.dob[5:7]
-        if not swapped and levenshtein(a.dob, b.dob) > 1 and days_apart(a.dob, b.dob) > 400:
-            return True
+    if a.dob and b.dob and _dob_conflict(a.dob, b.dob, relatives=relatives):
+        return True
+    if not relatives and _typed_given(a, b):
+        return False
     return _given_conflict(a, b)

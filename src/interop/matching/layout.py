@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from interop import messages
 from interop.matching import blocking, spec
@@ -79,6 +80,24 @@ class Layout:
     def fields(self) -> list[str]:
         """The present columns, in contract order (what a run reports it used)."""
         return [c for c in OPTIONAL_COLUMNS if c in self.present]
+
+
+# A sibling's given name and a typo in one's own are told apart by the name tables of Mexican records
+# together with a CURP or a sex (``conflict.given_variants``; LUIS and LUISA): data with neither gives
+# those rules nothing to stand on, and there a given name a clerk's slips explain is a typo. The
+# rules that tell relatives apart then step aside (``conflict.hard_conflict``'s ``relatives``; the
+# given-name veto and prior of ``spec.VETO_COMPARISONS`` and ``spec.M_CAP``).
+RELATIVES_COMPARISONS: tuple[str, ...] = ("curp", "sex")
+
+
+def tells_relatives(comparisons: Collection[str]) -> bool:
+    """Whether a model with these comparisons (names) applies the rules that tell relatives apart."""
+    return any(c in comparisons for c in RELATIVES_COMPARISONS)
+
+
+def model_tells_relatives(settings: dict[str, Any]) -> bool:
+    """``tells_relatives`` of a saved Splink model (its settings dictionary)."""
+    return tells_relatives({c["output_column_name"] for c in settings["comparisons"]})
 
 
 def comparisons_for(layout: Layout) -> tuple[spec.Comparison, ...]:

@@ -119,7 +119,10 @@ def apply_priors(settings: dict[str, Any], *, u_max_pairs: float) -> dict[str, A
     """Domain priors on top of EM (see ``spec.M_CAP``): caps and floors on m, in place.
 
     Levels that training never observed get explicit values (m at the floor; u as if seen once in
-    the random sample), so the saved model is complete and both scorers read the same numbers."""
+    the random sample), so the saved model is complete and both scorers read the same numbers. On
+    data that cannot tell relatives apart (``layout.tells_relatives``) the given-name cap steps
+    aside: there the "else" level holds typos too, and EM's m stands."""
+    relatives = layout_rules.model_tells_relatives(settings)
     for comparison in settings["comparisons"]:
         name = comparison["output_column_name"]
         for level in comparison["comparison_levels"]:
@@ -130,7 +133,7 @@ def apply_priors(settings: dict[str, Any], *, u_max_pairs: float) -> dict[str, A
             u = float(level.get("u_probability", 1.0 / u_max_pairs))
             level["u_probability"] = u
             m = max(m, spec.M_FLOOR)
-            if (name, label) in spec.M_CAP:
+            if (name, label) in spec.M_CAP and (relatives or name not in spec.VETO_COMPARISONS):
                 m = min(m, spec.M_CAP[(name, label)])
             cap = spec.WEIGHT_CAP.get((name, label))
             if cap is not None and u > 0 and math.log2(m / u) > cap:

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from interop.matching.blocking import BLOCKING_RULES, index_for, key_sql, probe_key_sql
 from interop.matching.conflict import ROLL_SOURCE, Signature, hard_conflict, kept_apart, relatives_lookalike
 from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, features_of
+from interop.matching.layout import model_tells_relatives
 from interop.matching.models_store import LoadedModel
 from interop.matching.schemas import FieldEvidenceRead, Grade, IdentityProbe, OnlineCandidate
 from interop.matching.scoring import PairScore, grade, score_pair
@@ -101,6 +102,7 @@ def _grade(
     conflict: bool = False,
     lookalike: bool = False,
     undated: bool = False,
+    relatives: bool = True,
 ) -> Literal["certain", "probable", "possible"]:
     """As the batch decides (``batch.linkable_sql``): certain needs the auto threshold, an anchor (CURP
     or birth date; with ``lookalike``, a birth date differing in the year alone under the same name
@@ -108,7 +110,8 @@ def _grade(
     birth date missing on either side, ``undated``, names and address all agreeing anchor:
     ``spec.FIELD_ANCHOR_COMPARISONS``), no veto comparison at its "else"
     level and no hard conflict (``conflict.hard_conflict``: e.g. given names that are not variants of
-    each other, settled CURPs that differ)."""
+    each other, settled CURPs that differ). Without ``relatives`` (``layout.tells_relatives``) the
+    veto steps aside: the hard conflict alone keeps unrelated given names apart."""
     graded = grade(scored.probability, auto_threshold=auto_threshold, review_threshold=review_threshold)
     anchored = any(
         e.weight > 0
@@ -118,7 +121,7 @@ def _grade(
     compared = {e.comparison: e.weight for e in scored.evidence}
     if not anchored and undated and "curp" not in compared:
         anchored = all(compared.get(c, 0.0) > 0 for c in FIELD_ANCHOR_COMPARISONS)
-    vetoed = any(e.level == "else" for e in scored.evidence if e.comparison in VETO_COMPARISONS)
+    vetoed = relatives and any(e.level == "else" for e in scored.evidence if e.comparison in VETO_COMPARISONS)
     return "probable" if graded == "certain" and (conflict or vetoed or not anchored) else graded
 
 
@@ -143,6 +146,7 @@ async def match(
         Signature.of(features), source=ROLL_SOURCE if probe.roll_record_id else features.source
     )
     out: list[OnlineCandidate] = []
+    relatives = model_tells_relatives(model.settings)
     n = len(_STORED)
     for row in rows:
         values = list(row[:n])
@@ -159,9 +163,10 @@ async def match(
                 scored,
                 auto_threshold=auto_threshold,
                 review_threshold=review_threshold,
-                conflict=hard_conflict(probe_signature, signature),
+                conflict=hard_conflict(probe_signature, signature, relatives=relatives),
                 lookalike=relatives_lookalike(features, stored),
                 undated=features.dob is None or stored.dob is None,
+                relatives=relatives,
             )
         )
         out.append(

@@ -26,7 +26,7 @@ from interop.db.bulk import raw_connection
 from interop.matching import batch, calibration_fit, clustering, engines, models_store, store
 from interop.matching.clustering import ClusterCounts
 from interop.matching.errors import MatchEngineUnavailable, MatchRunUntrainable
-from interop.matching.layout import Layout
+from interop.matching.layout import Layout, model_tells_relatives
 from interop.matching.models import MatchRun
 from interop.matching.models_store import LoadedModel
 from interop.matching.scoring import score_pair
@@ -137,7 +137,10 @@ class _Run:
                 batch.load_decisions, con, self.workdir / "manual.csv", self.workdir / "decided.csv"
             )
             result.clusters = await asyncio.to_thread(
-                clustering.assign, con, auto_threshold=self.settings.match_auto_threshold
+                clustering.assign,
+                con,
+                auto_threshold=self.settings.match_auto_threshold,
+                relatives=model_tells_relatives(model.settings),
             )
             await self.stage("writing", reviews=result.clusters.reviews)
             await self.write_files(con, model, result)

@@ -115,6 +115,20 @@ CURP = Comparison(
     ),
 )
 
+
+def name_swapped(a: F, b: F) -> bool:
+    """The given name written in the first surname's field and the first surname in the given name's
+    (a clerk's slip in any layout): each record's main given name sounds as the other's first
+    surname. Told by the phonetic keys alone: a comparison that reads a column of an EM blocking rule
+    (``blocking.EM_BLOCKING_COLUMNS``: given_main, ap1) is left out of that EM pass, and the
+    given-name and surname comparisons would never be trained."""
+    return (
+        a.ph_given is not None and a.ph_ap1 is not None and a.ph_given == b.ph_ap1 and a.ph_ap1 == b.ph_given
+    )
+
+
+_NAME_SWAPPED_SQL = "ph_given_l = ph_ap1_r AND ph_ap1_l = ph_given_r"
+
 GIVEN = Comparison(
     "given",
     "Given names: all, the main one (MARIA/JOSE rule), a mistyped or shared one",
@@ -148,6 +162,7 @@ GIVEN = Comparison(
             "list_has_any(string_split(given_rest_l, ' '), string_split(given_rest_r, ' '))",
             lambda a, b: _share_token(a.given_rest, b.given_rest),
         ),
+        Level("swapped with the first surname", _NAME_SWAPPED_SQL, lambda a, b: name_swapped(a, b)),
         _else(),
     ),
 )
@@ -176,6 +191,7 @@ PATERNAL = Comparison(
             "ap1_l = ap2_r OR ap2_l = ap1_r",
             lambda a, b: (a.ap1 is not None and a.ap1 == b.ap2) or (a.ap2 is not None and a.ap2 == b.ap1),
         ),
+        Level("swapped with the given name", _NAME_SWAPPED_SQL, lambda a, b: name_swapped(a, b)),
         _else(),
     ),
 )
