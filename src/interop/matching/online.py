@@ -183,18 +183,26 @@ async def match(
     return out[:limit]
 
 
+# The two lookups ``$match`` runs per call besides the candidates (plans: tests/matching/test_match_plans.py).
+NAMED_PERSONS_SQL = text(
+    "SELECT m.person_id FROM match_record m WHERE m.person_id IS NOT NULL AND ("
+    "(m.source = 'roll' AND m.record_id = :roll) OR (m.source = 'patients' AND m.record_id IN "
+    "(SELECT record_id FROM identity_record WHERE source = 'patients' AND patient_id = :pid)))"
+)
+REFUSED_SQL = text(
+    "SELECT m.person_id, l.person_id FROM match_link l JOIN match_record m "
+    "ON m.source = l.source AND m.record_id = l.record_id "
+    "WHERE l.state = 'NO_MATCH' AND l.origin = 'MANUAL' AND ("
+    "(l.person_id = ANY(:others) AND m.person_id = ANY(:anchors)) OR "
+    "(l.person_id = ANY(:anchors) AND m.person_id = ANY(:others)))"
+)
+
+
 async def _named_persons(session: AsyncSession, probe: IdentityProbe) -> set[uuid.UUID]:
     """Persons of the stored records the probe names by identifier."""
     if probe.roll_record_id is None and probe.patient_id is None:
         return set()
-    rows = await session.execute(
-        text(
-            "SELECT m.person_id FROM match_record m WHERE m.person_id IS NOT NULL AND ("
-            "(m.source = 'roll' AND m.record_id = :roll) OR (m.source = 'patients' AND m.record_id IN "
-            "(SELECT record_id FROM identity_record WHERE source = 'patients' AND patient_id = :pid)))"
-        ),
-        {"roll": probe.roll_record_id, "pid": probe.patient_id},
-    )
+    rows = await session.execute(NAMED_PERSONS_SQL, {"roll": probe.roll_record_id, "pid": probe.patient_id})
     return {r[0] for r in rows.all()}
 
 
@@ -210,16 +218,7 @@ async def _grade_refused(
     others = {c.person_id for c in ranked if c.person_id is not None} - anchors
     if not anchors or not others:
         return ranked
-    rows = await session.execute(
-        text(
-            "SELECT m.person_id, l.person_id FROM match_link l JOIN match_record m "
-            "ON m.source = l.source AND m.record_id = l.record_id "
-            "WHERE l.state = 'NO_MATCH' AND l.origin = 'MANUAL' AND ("
-            "(l.person_id = ANY(:others) AND m.person_id = ANY(:anchors)) OR "
-            "(l.person_id = ANY(:anchors) AND m.person_id = ANY(:others)))"
-        ),
-        {"anchors": list(anchors), "others": list(others)},
-    )
+    rows = await session.execute(REFUSED_SQL, {"anchors": list(anchors), "others": list(others)})
     refused = {p for pair in rows.all() for p in pair} - anchors
     if not refused:
         return ranked
