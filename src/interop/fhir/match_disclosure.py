@@ -57,17 +57,14 @@ async def disclosed_candidates(
 async def _readable_patients(
     session: AsyncSession, ctx: RequestContext, candidates: list[OnlineCandidate]
 ) -> set[uuid.UUID]:
-    """The registry candidates' Patient ids this caller may read, by the Patient read rule: one search by
-    ``_id`` over them all (a fixed number of queries; a read per candidate cost four queries each, and
-    ``$match`` asks about up to ``MAX_COUNT`` candidates)."""
-    ids = list(dict.fromkeys(c.patient_id for c in candidates if c.source != "roll" and c.patient_id))
+    """The registry candidates' Patient ids this caller may read, by the Patient read rule, for all of
+    them at once (a read per candidate cost four queries each, and ``$match`` asks about up to
+    ``MAX_COUNT`` candidates)."""
+    ids = [c.patient_id for c in candidates if c.source != "roll" and c.patient_id is not None]
     if not ids:
         return set()
     scope = await referral_service.scope_for(session, ctx)
-    views, _, _ = await referral_service.search_patients(
-        session, scope=scope, ids=ids, curps=None, count=len(ids)
-    )
-    return {uuid.UUID(str(v["id"])) for v in views}
+    return await referral_service.readable_patient_ids(session, scope=scope, patient_ids=ids)
 
 
 def _roll_entity(cand: OnlineCandidate) -> AuditEntity:

@@ -20,6 +20,7 @@ from typing import Any, Literal
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from interop.matching import models_store
 from interop.matching.blocking import BLOCKING_RULES, index_for, key_sql, probe_key_sql
 from interop.matching.conflict import ROLL_SOURCE, Signature, hard_conflict, kept_apart, relatives_lookalike
 from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, features_of
@@ -86,8 +87,11 @@ def candidate_query(probe: MatchFeatures) -> tuple[str, dict[str, Any]]:
     if not branches:
         return "", params
     columns = ", ".join(f"m.{c}" for c in _STORED)
+    # The active model's version rides along (one round trip less per call, and the version read in the
+    # same snapshot as the candidates it scores).
     sql = (
-        f"SELECT {columns}, m.record_pk, m.patient_id, m.person_id FROM match_record m "
+        f"SELECT {columns}, m.record_pk, m.patient_id, m.person_id, "
+        f"(SELECT version FROM match_model WHERE active LIMIT 1) AS active_version FROM match_record m "
         f"JOIN ({' UNION '.join(branches)}) c ON c.source = m.source AND c.record_id = m.record_id"
     )
     return sql, params
@@ -125,18 +129,25 @@ def _grade(
 async def match(
     session: AsyncSession,
     *,
-    model: LoadedModel,
+    model: LoadedModel | None,
     probe: IdentityProbe,
     limit: int,
     auto_threshold: float,
     review_threshold: float,
     minimum: float | None = None,
 ) -> list[OnlineCandidate]:
+    """Candidates of ``probe`` scored with ``model`` (None: the active model, none before the first run),
+    best first."""
     features = probe_features(probe)
     sql, params = candidate_query(features)
     if not sql:
         return []
     rows = (await session.execute(text(sql), params)).all()
+    if model is None and rows:  # the active one, as the candidates' query read it
+        version = rows[0][len(_STORED) + 3]
+        model = None if version is None else await models_store.get_model(session, version=version)
+    if model is None:
+        return []
     floor = review_threshold if minimum is None else minimum
     # A probe naming its padrón record stands for that pension-roll record.
     probe_signature = replace(

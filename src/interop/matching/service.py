@@ -20,7 +20,7 @@ from interop.audit.schemas import AuditEntity
 from interop.config import Settings
 from interop.context import RequestContext
 from interop.job import service as job_service
-from interop.matching import evaluation, models_store, online
+from interop.matching import evaluation, online
 from interop.matching.backlog import review_backlog as review_backlog  # the dashboard's backlog figures
 from interop.matching.engines import ENGINES
 from interop.matching.errors import MatchEngineUnavailable, MatchRunNotFound, TruthFileInvalid
@@ -94,12 +94,9 @@ async def match_online(
     """Stored records matching ``probe``, best first, at or above the review threshold (``settings``'
     thresholds). Candidates come from the indexed blocking keys; scores from the active model. Empty
     before the first run."""
-    model = await models_store.active_model(session)
-    if model is None:
-        return []
     candidates = await online.match(
         session,
-        model=model,
+        model=None,  # the active model, read with the candidates
         probe=probe,
         limit=limit,
         auto_threshold=settings.match_auto_threshold,
