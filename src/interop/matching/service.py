@@ -137,7 +137,7 @@ async def read_candidate_records(
     if not keys:
         return {}
     sql, params = candidate_records_query(keys)
-    rows = await session.execute(text(sql), params)
+    rows = await session.execute(online.statement(sql), params)
     return {(row["source"], row["record_id"]): dict(row) for row in rows.mappings()}
 
 
