@@ -14,12 +14,17 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import event, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from tests.matching.factories import load_population, make_people
 from tests.matching.test_router import _linked_person, _patient, _run_via_api
 from tests.referral.factories import add_unit
 
+from interop.config import Settings
+from interop.context import system_context
+from interop.job.worker import Worker
+from interop.matching import service as matching_service
 from interop.matching.online import NAMED_PERSONS_SQL, REFUSED_SQL
+from interop.matching.schemas import IdentityProbe
 
 Headers = Callable[..., dict[str, str]]
 HOME = "DFIMB000001"  # every registry record of the population is at this unit
@@ -142,3 +147,45 @@ async def test_every_query_of_a_match_call_uses_an_index(
     for statement, params in reads:
         plan = await _plan(conn, statement, params or ())
         assert _scans(plan) == [], f"{statement}\n{json.dumps(plan, indent=1)}"
+
+
+async def test_match_scores_with_the_model_active_when_it_reads_the_candidates(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], session: AsyncSession
+) -> None:
+    """The active model's version is read with the candidates (not by a query of its own): a model
+    activated later is used from the next call on, and with no active model there are no candidates."""
+    people = make_people(60)
+    await load_population(session, people)
+    run = await matching_service.start_run(session, system_context(request_id="r", trace_id="0" * 32))
+    await session.commit()
+    assert run.job_id is not None
+    assert await Worker(settings, sessionmaker).run_until_done(run.job_id) == "succeeded"
+    p = people[3]
+    probe = IdentityProbe(
+        given_names=p.nombre,
+        paternal_surname=p.primer_apellido,
+        maternal_surname=p.segundo_apellido,
+        birth_date=p.fecha_nacimiento,
+        sex=p.sexo,
+        entidad=p.entidad,
+    )
+    first = await matching_service.match_online(session, probe=probe, settings=settings)
+    assert first
+    trained = first[0].model_version
+    # Another version of the same model becomes the active one.
+    await session.execute(
+        text(
+            "INSERT INTO match_model (version, digest, settings, term_frequencies, stats, active) "
+            "SELECT 'v-next', md5(digest) || md5(version), settings, term_frequencies, stats, false "
+            "FROM match_model WHERE version = :v"
+        ),
+        {"v": trained},
+    )
+    await session.execute(text("UPDATE match_model SET active = (version = 'v-next')"))
+    await session.commit()
+    again = await matching_service.match_online(session, probe=probe, settings=settings)
+    assert {c.model_version for c in again} == {"v-next"}
+    assert [(c.source, c.record_id) for c in again] == [(c.source, c.record_id) for c in first]
+    await session.execute(text("UPDATE match_model SET active = false"))
+    await session.commit()
+    assert await matching_service.match_online(session, probe=probe, settings=settings) == []
