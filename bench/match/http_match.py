@@ -1,9 +1,18 @@
 """``POST /fhir/Patient/$match`` timed end to end over HTTP: ``interop serve`` on 127.0.0.1 over the
 bench's loaded data folder, a bearer token from the embedded issuer, one real HTTP client (httpx,
-keep-alive, requests one after another), the same probes as the in-process figure."""
+keep-alive, requests one after another), the same probes as the in-process figure.
+
+Run on its own over a folder ``bench.py`` loaded (no import, match run or accuracy pass), e.g. to time
+old and new code back to back:
+
+    python bench/match/http_match.py --work /data/bm-1m --probes 500 [--in-process] [--role clinic]
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
 import subprocess
 import sys
 import time
@@ -16,6 +25,7 @@ INTEROP = str(Path(sys.executable).with_name("interop"))
 FATHERS = "http://hl7.org/fhir/StructureDefinition/humanname-fathers-family"
 MOTHERS = "http://hl7.org/fhir/StructureDefinition/humanname-mothers-family"
 GENDER = {"H": "male", "M": "female", "X": "other"}
+CLINIC_UNIT = "DFIMB000001"  # a clinic's token for --role clinic: it reads only that unit's patients
 
 
 def patient_of_row(r: dict[str, str]) -> dict[str, Any]:
@@ -78,10 +88,23 @@ def pct(values: list[float], p: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))], 2)
 
 
-def time_http_match(env: dict[str, str], rows: list[dict[str, str]], warmup: int = 20) -> dict[str, Any]:
-    """p50/p95/p99 of ``POST /fhir/Patient/$match`` (count 10) over loopback HTTP for each row."""
+def time_http_match(
+    env: dict[str, str], rows: list[dict[str, str]], warmup: int = 20, role: str = "bienestar"
+) -> dict[str, Any]:
+    """p50/p95/p99 of ``POST /fhir/Patient/$match`` (count 10) over loopback HTTP for each row, as a
+    client of ``role``, with the load average before and after (the machine is shared)."""
     client_name = f"bench-match-{int(time.time())}"
-    _cli(["clients", "add", client_name, "--role", "bienestar"], env)
+    _cli(
+        [
+            "clients",
+            "add",
+            client_name,
+            "--role",
+            role,
+            *(["--clues", CLINIC_UNIT] if role == "clinic" else []),
+        ],
+        env,
+    )
     token = _cli(["token", "--client", client_name], env).strip().splitlines()[-1]
     port = _free_port()
     proc = subprocess.Popen(
@@ -91,6 +114,7 @@ def time_http_match(env: dict[str, str], rows: list[dict[str, str]], warmup: int
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
+    load_before = os.getloadavg()
     times: list[float] = []
     errors = 0
     try:
@@ -127,9 +151,13 @@ def time_http_match(env: dict[str, str], rows: list[dict[str, str]], warmup: int
             proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
             proc.kill()
+    load_after = os.getloadavg()
     if not times:
         return {"probes": 0, "errors": errors}
     return {
+        "role": role,
+        "load_before": [round(x, 2) for x in load_before],
+        "load_after": [round(x, 2) for x in load_after],
         "probes": len(times),
         "errors": errors,
         "p50_ms": pct(times, 0.5),
@@ -137,3 +165,33 @@ def time_http_match(env: dict[str, str], rows: list[dict[str, str]], warmup: int
         "p99_ms": pct(times, 0.99),
         "max_ms": round(max(times), 2),
     }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--work", type=Path, required=True, help="A folder bench.py loaded (synth/, data/).")
+    ap.add_argument("--probes", type=int, default=500)
+    ap.add_argument("--role", default="bienestar", choices=("bienestar", "clinic", "reviewer", "admin"))
+    ap.add_argument("--in-process", action="store_true", help="Also time match_online in process first.")
+    ap.add_argument("--json-out", type=Path)
+    args = ap.parse_args()
+    sys.path.insert(0, str(Path(__file__).parent))
+    from bench import latency, probe_rows  # bench imports this module: import it only when run
+
+    env = {**os.environ, "INTEROP_DATA_DIR": str(args.work / "data"), "INTEROP_LOG_LEVEL": "WARNING"}
+    result: dict[str, Any] = {"work": str(args.work)}
+    if args.in_process:
+        load = os.getloadavg()
+        result["match_latency"] = latency(env, args.work / "synth", args.probes)
+        result["match_latency"].pop("reliability_match_candidates", None)
+        result["match_latency"]["load_before"] = [round(x, 2) for x in load]
+        result["match_latency"]["load_after"] = [round(x, 2) for x in os.getloadavg()]
+    result["match_http"] = time_http_match(env, probe_rows(args.work / "synth", args.probes), role=args.role)
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.json_out:
+        args.json_out.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

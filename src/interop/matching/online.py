@@ -13,13 +13,15 @@ candidates are listed after all others.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import replace
 from typing import Any, Literal
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from interop.matching import models_store
 from interop.matching.blocking import BLOCKING_RULES, index_for, key_sql, probe_key_sql
 from interop.matching.conflict import ROLL_SOURCE, Signature, hard_conflict, kept_apart, relatives_lookalike
 from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, features_of
@@ -66,6 +68,14 @@ def _lookups() -> list[tuple[tuple[tuple[str, str], ...], tuple[str, ...]]]:
 _LOOKUPS = _lookups()
 
 
+@functools.lru_cache(maxsize=512)
+def statement(sql: str) -> TextClause:
+    """One text clause per distinct SQL string: building one parses the string for its binds, a few
+    milliseconds of CPU for the candidates' query on every call. The online queries have few shapes
+    (which blocking rules a probe's values allow; which sources its candidates come from)."""
+    return text(sql)
+
+
 def candidate_query(probe: MatchFeatures) -> tuple[str, dict[str, Any]]:
     """One UNION of index lookups, one per rule and orientation whose probe values are all known."""
     branches: list[str] = []
@@ -87,8 +97,11 @@ def candidate_query(probe: MatchFeatures) -> tuple[str, dict[str, Any]]:
     if not branches:
         return "", params
     columns = ", ".join(f"m.{c}" for c in _STORED)
+    # The active model's version rides along (one round trip less per call, and the version read in the
+    # same snapshot as the candidates it scores).
     sql = (
-        f"SELECT {columns}, m.record_pk, m.patient_id, m.person_id FROM match_record m "
+        f"SELECT {columns}, m.record_pk, m.patient_id, m.person_id, "
+        f"(SELECT version FROM match_model WHERE active LIMIT 1) AS active_version FROM match_record m "
         f"JOIN ({' UNION '.join(branches)}) c ON c.source = m.source AND c.record_id = m.record_id"
     )
     return sql, params
@@ -128,18 +141,25 @@ def _grade(
 async def match(
     session: AsyncSession,
     *,
-    model: LoadedModel,
+    model: LoadedModel | None,
     probe: IdentityProbe,
     limit: int,
     auto_threshold: float,
     review_threshold: float,
     minimum: float | None = None,
 ) -> list[OnlineCandidate]:
+    """Candidates of ``probe`` scored with ``model`` (None: the active model, none before the first run),
+    best first."""
     features = probe_features(probe)
     sql, params = candidate_query(features)
     if not sql:
         return []
-    rows = (await session.execute(text(sql), params)).all()
+    rows = (await session.execute(statement(sql), params)).all()
+    if model is None and rows:  # the active one, as the candidates' query read it
+        version = rows[0][len(_STORED) + 3]
+        model = None if version is None else await models_store.get_model(session, version=version)
+    if model is None:
+        return []
     floor = review_threshold if minimum is None else minimum
     # A probe naming its padrón record stands for that pension-roll record.
     probe_signature = replace(
@@ -188,18 +208,26 @@ async def match(
     return out[:limit]
 
 
+# The two lookups ``$match`` runs per call besides the candidates (plans: tests/matching/test_match_plans.py).
+NAMED_PERSONS_SQL = text(
+    "SELECT m.person_id FROM match_record m WHERE m.person_id IS NOT NULL AND ("
+    "(m.source = 'roll' AND m.record_id = :roll) OR (m.source = 'patients' AND m.record_id IN "
+    "(SELECT record_id FROM identity_record WHERE source = 'patients' AND patient_id = :pid)))"
+)
+REFUSED_SQL = text(
+    "SELECT m.person_id, l.person_id FROM match_link l JOIN match_record m "
+    "ON m.source = l.source AND m.record_id = l.record_id "
+    "WHERE l.state = 'NO_MATCH' AND l.origin = 'MANUAL' AND ("
+    "(l.person_id = ANY(:others) AND m.person_id = ANY(:anchors)) OR "
+    "(l.person_id = ANY(:anchors) AND m.person_id = ANY(:others)))"
+)
+
+
 async def _named_persons(session: AsyncSession, probe: IdentityProbe) -> set[uuid.UUID]:
     """Persons of the stored records the probe names by identifier."""
     if probe.roll_record_id is None and probe.patient_id is None:
         return set()
-    rows = await session.execute(
-        text(
-            "SELECT m.person_id FROM match_record m WHERE m.person_id IS NOT NULL AND ("
-            "(m.source = 'roll' AND m.record_id = :roll) OR (m.source = 'patients' AND m.record_id IN "
-            "(SELECT record_id FROM identity_record WHERE source = 'patients' AND patient_id = :pid)))"
-        ),
-        {"roll": probe.roll_record_id, "pid": probe.patient_id},
-    )
+    rows = await session.execute(NAMED_PERSONS_SQL, {"roll": probe.roll_record_id, "pid": probe.patient_id})
     return {r[0] for r in rows.all()}
 
 
@@ -215,16 +243,7 @@ async def _grade_refused(
     others = {c.person_id for c in ranked if c.person_id is not None} - anchors
     if not anchors or not others:
         return ranked
-    rows = await session.execute(
-        text(
-            "SELECT m.person_id, l.person_id FROM match_link l JOIN match_record m "
-            "ON m.source = l.source AND m.record_id = l.record_id "
-            "WHERE l.state = 'NO_MATCH' AND l.origin = 'MANUAL' AND ("
-            "(l.person_id = ANY(:others) AND m.person_id = ANY(:anchors)) OR "
-            "(l.person_id = ANY(:anchors) AND m.person_id = ANY(:others)))"
-        ),
-        {"anchors": list(anchors), "others": list(others)},
-    )
+    rows = await session.execute(REFUSED_SQL, {"anchors": list(anchors), "others": list(others)})
     refused = {p for pair in rows.all() for p in pair} - anchors
     if not refused:
         return ranked

@@ -94,12 +94,9 @@ async def match_online(
     """Stored records matching ``probe``, best first, at or above the review threshold (``settings``'
     thresholds). Candidates come from the indexed blocking keys; scores from the active model. Empty
     before the first run."""
-    model = await models_store.active_model(session)
-    if model is None:
-        return []
     candidates = await online.match(
         session,
-        model=model,
+        model=None,  # the active model, read with the candidates
         probe=probe,
         limit=limit,
         auto_threshold=settings.match_auto_threshold,
@@ -154,7 +151,7 @@ async def read_candidate_records(
     if not keys:
         return {}
     sql, params = candidate_records_query(keys)
-    rows = await session.execute(text(sql), params)
+    rows = await session.execute(online.statement(sql), params)
     return {(row["source"], row["record_id"]): dict(row) for row in rows.mappings()}
 
 
