@@ -203,7 +203,7 @@ async def test_non_owner_app_role_may_only_read_and_append(database_url: str) ->
     try:
         grants = await conn.fetch(
             "SELECT table_name, privilege_type FROM information_schema.role_table_grants "
-            "WHERE grantee = 'interop_app' AND table_name LIKE 'audit_%'"
+            "WHERE grantee = 'interop_app' AND table_name LIKE 'audit_%' AND table_schema = 'public'"
         )
         assert {(g["table_name"], g["privilege_type"]) for g in grants} == {
             ("audit_event", "SELECT"),
