@@ -55,12 +55,14 @@ SELECT g, $2::timestamptz + make_interval(secs => g * $3::float8), 'rest',
        '[{"id":"' || md5('e' || g)::uuid || '","role":"domain-resource","type":"'
            || (ARRAY['Task', 'ServiceRequest', 'Patient', 'Organization'])[g % 4 + 1] || '"}'
            || CASE WHEN g % 3 = 0
-                   THEN ',{"id":"' || md5('s' || g)::uuid || '","role":"domain-resource","type":"ServiceRequest"}'
+                   THEN ',{"id":"' || md5('s' || g)::uuid
+                        || '","role":"domain-resource","type":"ServiceRequest"}'
                    ELSE '' END || ']',
        CASE WHEN g % 6 = 2 THEN 'status=requested&_count=50' END,
        '["Patient/' || md5('p' || (g % 20000))::uuid || '"]', 1
 FROM generate_series(1, $1::bigint) AS g
 """
+
 
 def _json(column: str) -> str:
     return f"coalesce('\"' || {column} || '\"', 'null')"
@@ -70,9 +72,11 @@ _LEAF_HASHES = f"""
 INSERT INTO audit_node (level, idx, hash)
 SELECT 0, seq - 1, sha256('\\x00'::bytea || convert_to(
     '{{"action":"' || action || '","address":' || {_json("network_address")} || ',"client":"' || client_id
-    || '","entities":' || entities || ',"outcome":"' || outcome || '","outcome_desc":' || {_json("outcome_desc")}
-    || ',"patient":' || {_json("patient")} || ',"patients":' || patients || ',"query":' || {_json("query")}
-    || ',"recorded":"' || to_char(recorded_at, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '","request":"' || request_id
+    || '","entities":' || entities || ',"outcome":"' || outcome
+    || '","outcome_desc":' || {_json("outcome_desc")} || ',"patient":' || {_json("patient")}
+    || ',"patients":' || patients || ',"query":' || {_json("query")}
+    || ',"recorded":"' || to_char(recorded_at, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+    || '","request":"' || request_id
     || '","role":"' || role || '","seq":' || seq || ',"subtype":"' || subtype || '","trace":"' || trace_id
     || '","type":"' || type || '","user":' || {_json("user_id")} || '}}', 'UTF8'))
 FROM audit_event
@@ -120,7 +124,9 @@ async def build(dsn: str, n: int, signer: Signer) -> dict[str, float]:
             f"SELECT {', '.join(leaf.LEAF_FIELDS)} FROM audit_event WHERE seq IN (1, 2, 3, 6, 50, $1)", n
         )
         for row in sample:
-            stored = await conn.fetchval("SELECT hash FROM audit_node WHERE level = 0 AND idx = $1", row[0] - 1)
+            stored = await conn.fetchval(
+                "SELECT hash FROM audit_node WHERE level = 0 AND idx = $1", row[0] - 1
+            )
             assert merkle.leaf_hash(leaf.canonical_leaf(list(row))) == stored, row[0]
         level, count = 0, n
         while count > 1:

@@ -45,7 +45,10 @@ def damage_and_verify(owner_database_url: str, signer: Signer, request: pytest.F
                     await conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
             if request.param == "4 processes":
                 return await tree_verification.verify_tree_parallel(
-                    owner_database_url.replace("+asyncpg", ""), verifier=signer.verifier, workers=4, range_level=2
+                    owner_database_url.replace("+asyncpg", ""),
+                    verifier=signer.verifier,
+                    workers=4,
+                    range_level=2,
                 )
             async with conn.transaction():
                 return await tree_verification.verify_tree(

@@ -65,9 +65,7 @@ class AuditEvent(Base):
         {"postgresql_partition_by": "RANGE (recorded_at)"},
     )
 
-    seq: Mapped[int] = mapped_column(
-        BigInteger, _SEQ, autoincrement=False, server_default=_SEQ.next_value()
-    )
+    seq: Mapped[int] = mapped_column(BigInteger, _SEQ, autoincrement=False, server_default=_SEQ.next_value())
     recorded_at: Mapped[datetime]
     type: Mapped[str] = mapped_column(String(32))
     subtype: Mapped[str] = mapped_column(String(32))

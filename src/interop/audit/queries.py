@@ -36,7 +36,9 @@ def _with_patient(refs: list[str]) -> Any:
     """Records that concern one of these patients: through the side table's primary key, then each
     record by (seq, recorded_at), which prunes to its month's partition."""
     return tuple_(AuditEvent.seq, AuditEvent.recorded_at).in_(
-        select(AuditEventPatient.seq, AuditEventPatient.recorded_at).where(AuditEventPatient.patient.in_(refs))
+        select(AuditEventPatient.seq, AuditEventPatient.recorded_at).where(
+            AuditEventPatient.patient.in_(refs)
+        )
     )
 
 

@@ -96,7 +96,12 @@ class _RangeWalker:
             return
         lines = (self._rest + data).split(b"\n")
         self._rest = lines.pop()
-        hashes, breaks, sha256, rebuild = self.hashes, self.breaks, hashlib.sha256, leaf.canonical_leaf_from_copy
+        hashes, breaks, sha256, rebuild = (
+            self.hashes,
+            self.breaks,
+            hashlib.sha256,
+            leaf.canonical_leaf_from_copy,
+        )
         expected = self.start + len(hashes)
         for line in lines:
             fields = line.split(b"\t")
@@ -113,7 +118,11 @@ class _RangeWalker:
                 computed = sha256(b"\x00" + rebuild(line, fields)).digest()
                 if stored != computed:
                     breaks.append(
-                        (index, f"leaf {index}: event seq {fields[18].decode()} was altered (its leaf hash differs)")
+                        (
+                            index,
+                            f"leaf {index}: event seq {fields[18].decode()} was altered "
+                            "(its leaf hash differs)",
+                        )
                     )
                 hashes.append(computed)
             expected += 1
@@ -123,7 +132,10 @@ class _RangeWalker:
         while len(levels[-1]) > 1:  # every complete perfect subtree of the range, level by level
             below = levels[-1]
             levels.append(
-                [hashlib.sha256(b"\x01" + a + b).digest() for a, b in zip(below[0::2], below[1::2], strict=False)]
+                [
+                    hashlib.sha256(b"\x01" + a + b).digest()
+                    for a, b in zip(below[0::2], below[1::2], strict=False)
+                ]
             )
 
         def parts(count: int) -> _Parts:
@@ -136,9 +148,10 @@ class _RangeWalker:
 
 async def walk_range(conn: asyncpg.Connection, start: int, stop: int, head_sizes: Sequence[int]) -> RangeWalk:
     """Walk leaves [start, stop) in the connection's open transaction (session time zone set to UTC)."""
-    low, high = await conn.fetchrow(_SEQ_BOUNDS, start, stop)
+    bounds = await conn.fetchrow(_SEQ_BOUNDS, start, stop)
+    low, high = (bounds[0], bounds[1]) if bounds is not None else (None, None)
     walker = _RangeWalker(start)
-    if low is None:
+    if low is None or high is None:
         return walker.result(head_sizes)
 
     async def sink(data: bytes) -> None:
@@ -172,7 +185,9 @@ def _ranges(size: int, level: int) -> list[tuple[int, int]]:
     return [(a, min(a + step, size)) for a in range(0, size, step)]
 
 
-def _combine(walks: Sequence[RangeWalk], heads: Sequence[Any], verifier: Verifier) -> tuple[merkle.Frontier, list[tuple[int, str]], int]:
+def _combine(
+    walks: Sequence[RangeWalk], heads: Sequence[Any], verifier: Verifier
+) -> tuple[merkle.Frontier, list[tuple[int, str]], int]:
     """Join the ranges in order, checking each signed head at its size; stops after a cut range."""
     frontier = merkle.Frontier()
     breaks: list[tuple[int, str]] = []
@@ -180,7 +195,9 @@ def _combine(walks: Sequence[RangeWalk], heads: Sequence[Any], verifier: Verifie
     checked = 0
     for walk in sorted(walks, key=lambda w: w.start):
         if walk.start != frontier.size:  # a range ended early: the leaves up to the next are gone
-            breaks.append((frontier.size, f"leaf {frontier.size}: missing (the leaf indexes jump to {walk.start})"))
+            breaks.append(
+                (frontier.size, f"leaf {frontier.size}: missing (the leaf indexes jump to {walk.start})")
+            )
             break
         breaks.extend(walk.breaks)
         for size, parts in sorted(walk.at_heads.items()):

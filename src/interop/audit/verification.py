@@ -1,6 +1,6 @@
-"""Walking the stored chain and its checkpoints, then the Merkle tree (:mod:`interop.audit.tree_verification`):
-in the caller's transaction (one consistent snapshot, for the API), or in parallel seq and leaf ranges
-across processes (``verify_parallel``, for the CLI and bench).
+"""Walking the stored chain and its checkpoints, then the Merkle tree
+(:mod:`interop.audit.tree_verification`): in the caller's transaction (one consistent snapshot, for the
+API), or in parallel seq and leaf ranges across processes (``verify_parallel``, for the CLI and bench).
 
 Rows stream through a server-side cursor; nothing holds the whole chain in memory.
 """
@@ -17,7 +17,7 @@ from multiprocessing import get_context
 from typing import Any
 
 import asyncpg
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interop.audit import chain, tree_verification
@@ -163,7 +163,9 @@ async def verify(session: AsyncSession, *, verifier: Verifier, workers: int = 1)
     head_seq, checkpoints = await _heads(conn, verifier)
     walk = await walk_range(conn, 1, head_seq)
     if workers > 1 and await tree_verification.tree_size(conn) > 1 << tree_verification.RANGE_LEVEL:
-        url = session.get_bind().url.set(drivername="postgresql")
+        bind = session.get_bind()
+        engine = bind if isinstance(bind, Engine) else bind.engine
+        url = engine.url.set(drivername="postgresql")
         dsn = url.render_as_string(hide_password=False)
         tree = await tree_verification.verify_tree_parallel(dsn, verifier=verifier, workers=workers)
     else:
