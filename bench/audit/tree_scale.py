@@ -83,9 +83,10 @@ FROM audit_event
 """
 _LEVEL_UP = """
 INSERT INTO audit_node (level, idx, hash)
-SELECT $1 + 1, a.idx / 2, sha256('\\x01'::bytea || a.hash || b.hash)
-FROM audit_node a JOIN audit_node b ON b.level = $1 AND b.idx = a.idx + 1
-WHERE a.level = $1 AND a.idx % 2 = 0
+SELECT $1::smallint + 1, idx / 2, sha256('\\x01'::bytea || hash || right_hash)
+FROM (SELECT idx, hash, lead(hash) OVER (ORDER BY idx) AS right_hash
+      FROM audit_node WHERE level = $1) AS pairs
+WHERE idx % 2 = 0 AND right_hash IS NOT NULL
 """
 
 
@@ -99,6 +100,11 @@ async def build(dsn: str, n: int, signer: Signer) -> dict[str, float]:
         if await conn.fetchval("SELECT coalesce(max(tree_size), 0) FROM audit_head") == n:
             print(f"reusing the {n:,}-leaf tree already built", file=sys.stderr)
             return {}
+        if await conn.fetchval("SELECT count(*) FROM audit_node WHERE level = 0") == n:
+            print("records and leaf hashes there: building the levels above", file=sys.stderr)
+            started = time.perf_counter()
+            await _levels_and_heads(conn, n, signer)
+            return {"build_levels_seconds": time.perf_counter() - started}
         async with conn.transaction():  # a bench database: the superuser lifts every partition's triggers
             await conn.execute("SET LOCAL session_replication_role = replica")
             await conn.execute(f"TRUNCATE {', '.join(_TABLES)}")
@@ -128,37 +134,44 @@ async def build(dsn: str, n: int, signer: Signer) -> dict[str, float]:
                 "SELECT hash FROM audit_node WHERE level = 0 AND idx = $1", row[0] - 1
             )
             assert merkle.leaf_hash(leaf.canonical_leaf(list(row))) == stored, row[0]
-        level, count = 0, n
-        while count > 1:
-            await conn.execute(_LEVEL_UP, level)
-            level, count = level + 1, count // 2
-        print(f"  nodes in (load {_load():.1f})", file=sys.stderr)
-        sizes = [*range(HEAD_EVERY, n + 1, HEAD_EVERY)] + ([n] if n % HEAD_EVERY else [])
-        wanted = merkle.needed_nodes((0, s) for s in sizes)
-        found = {
-            (int(r[0]), int(r[1])): bytes(r[2])
-            for r in await conn.fetch(
-                "SELECT n.level, n.idx, n.hash FROM audit_node n JOIN unnest($1::smallint[], $2::bigint[]) "
-                "AS k(level, idx) ON n.level = k.level AND n.idx = k.idx",
-                [k[0] for k in wanted],
-                [k[1] for k in wanted],
-            )
-        }
-        heads = []
-        for size in sizes:
-            root = merkle.root(size, found)
-            body = cp.format_checkpoint(ORIGIN, size, root)
-            heads.append((size, root, datetime.now(UTC), signer.key_id, body, signer.sign(body.encode()), 1))
-        await conn.copy_records_to_table(
-            "audit_head",
-            records=heads,
-            columns=["tree_size", "root_hash", "created_at", "kid", "checkpoint", "signature", "watermark"],
-        )
-        for table in _TABLES:
-            await conn.execute(f"VACUUM ANALYZE {table}")
+        await _levels_and_heads(conn, n, signer)
         return {"build_seconds": time.perf_counter() - started}
     finally:
         await conn.close()
+
+
+async def _levels_and_heads(conn: asyncpg.Connection, n: int, signer: Signer) -> None:
+    async with conn.transaction():  # a build cut short before: start over (the superuser lifts the trigger)
+        await conn.execute("SET LOCAL session_replication_role = replica")
+        await conn.execute("DELETE FROM audit_node WHERE level > 0")
+    level, count = 0, n
+    while count > 1:
+        await conn.execute(_LEVEL_UP, level)
+        level, count = level + 1, count // 2
+    print(f"  nodes in (load {_load():.1f})", file=sys.stderr)
+    sizes = [*range(HEAD_EVERY, n + 1, HEAD_EVERY)] + ([n] if n % HEAD_EVERY else [])
+    wanted = merkle.needed_nodes((0, s) for s in sizes)
+    found = {
+        (int(r[0]), int(r[1])): bytes(r[2])
+        for r in await conn.fetch(
+            "SELECT n.level, n.idx, n.hash FROM audit_node n JOIN unnest($1::smallint[], $2::bigint[]) "
+            "AS k(level, idx) ON n.level = k.level AND n.idx = k.idx",
+            [k[0] for k in wanted],
+            [k[1] for k in wanted],
+        )
+    }
+    heads = []
+    for size in sizes:
+        root = merkle.root(size, found)
+        body = cp.format_checkpoint(ORIGIN, size, root)
+        heads.append((size, root, datetime.now(UTC), signer.key_id, body, signer.sign(body.encode()), 1))
+    await conn.copy_records_to_table(
+        "audit_head",
+        records=heads,
+        columns=["tree_size", "root_hash", "created_at", "kid", "checkpoint", "signature", "watermark"],
+    )
+    for table in _TABLES:
+        await conn.execute(f"VACUUM ANALYZE {table}")
 
 
 async def floor(dsn: str) -> dict[str, float]:
