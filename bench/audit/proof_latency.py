@@ -120,6 +120,7 @@ def main() -> None:
     url, server = asyncio.run(prepare_database(args.data_dir, "bench_audit_scale", migrate_db=False))
     try:
         result = asyncio.run(in_process(url, args.samples))
+        print(json.dumps(result), file=sys.stderr)  # kept if the HTTP part fails
         if not args.no_http:
             result.update(
                 asyncio.run(over_http(url, args.data_dir / "app", args.samples, result["tree_size"]))

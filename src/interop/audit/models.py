@@ -8,6 +8,8 @@ hash ‖ canonical form), :mod:`interop.audit.chain`), one row per patient; reco
 ``seq`` from a sequence (gaps where a transaction rolled back), no ``hash``, ``xid`` (their inserting
 transaction) and one row per request, its patients in ``patients`` and in ``audit_event_patient``.
 Every record becomes a leaf of the Merkle tree (:mod:`interop.audit.sequencer`, :mod:`interop.audit.leaf`).
+``audit_event`` and ``audit_event_patient`` are partitioned by month of ``recorded_at`` (migration
+``0016_s19c_audit_partitions``).
 """
 
 from __future__ import annotations
