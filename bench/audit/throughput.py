@@ -7,7 +7,9 @@ the same transactions without audit, and PostgreSQL CPU per clinic pull of 100 T
 A transaction is the raw work of a small write (one INSERT into a bench table, as a Task update does)
 then COMMIT; audited, it also records one audit event (one patient) through ``audit_service.record``,
 exactly as the API does. Each concurrency runs both modes for ``--seconds`` each, interleaved in halves.
-A clinic pull is one transaction reading 100 rows and recording the search (100 Task entities, 100
+PostgreSQL CPU per transaction (one writer, each mode for half ``--seconds``) is measured
+like the pulls'. A clinic pull is one transaction reading 100 rows and recording the search (100 Task
+entities, 100
 patients), as ``GET /fhir/Task`` does; its PostgreSQL CPU is the user+system time of every process of
 this PostgreSQL server (backends, WAL writer, checkpointer…, from /proc) over ``--pulls`` pulls, with and
 without the record. Uses DATABASE_URL when set (then CPU is not measured), else an embedded PostgreSQL in
@@ -140,6 +142,16 @@ async def bench(url: str, data_dir: Path, seconds: float, pulls: int) -> dict[st
         result[f"c{c}_audited_tps"] = counts[True] / seconds
         result[f"c{c}_unaudited_tps"] = counts[False] / seconds
         result[f"c{c}_ratio"] = counts[True] / counts[False]
+    # PostgreSQL CPU per small transaction, one writer: what the record's row, its index entries and its
+    # side row cost the server (robust to a busy machine, unlike rates).
+    for audited in (False, True):
+        before = _server_cpu(postmaster) if postmaster else 0.0
+        done = await _transactions(maker, 1, seconds / 2, audited)
+        key = "audited" if audited else "unaudited"
+        result[f"tx_pg_cpu_ms_{key}"] = (
+            (_server_cpu(postmaster) - before) * 1000 / done if postmaster else float("nan")
+        )
+    result["tx_pg_cpu_ms_for_audit"] = result["tx_pg_cpu_ms_audited"] - result["tx_pg_cpu_ms_unaudited"]
     await _pulls(maker, 20, True, None)
     without = await _pulls(maker, pulls, False, postmaster)
     with_audit = await _pulls(maker, pulls, True, postmaster)

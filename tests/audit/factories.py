@@ -80,7 +80,8 @@ async def legacy_chain(owner_database_url: str, signer: Signer, n: int) -> None:
                 "audit_event", records=rows, columns=[*chain.ROW_FIELDS, "hash", "xid"]
             )
             await conn.execute(
-                "INSERT INTO audit_event_patient (patient, seq) SELECT patient, seq FROM audit_event"
+                "INSERT INTO audit_event_patient (patient, seq, recorded_at) "
+                "SELECT patient, seq, recorded_at FROM audit_event"
             )
             await conn.execute("SELECT setval('audit_event_seq_seq', $1)", n)
             await conn.execute(

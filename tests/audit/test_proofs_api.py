@@ -7,12 +7,17 @@ import base64
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from interop.audit import merkle, sequencer, verify_proof
+from interop.audit import merkle, proofs, sequencer, verify_proof
 from interop.audit import service as audit_service
+from interop.audit.errors import TreeHeadNotFound
+from interop.audit.signing import Signer
 
 from .factories import record_many
 
@@ -100,3 +105,42 @@ async def test_bad_requests_and_roles(
     clinic = auth_headers("clinic", clues=["DFIMB000001"])
     assert (await client.get("/v1/audit/heads/latest", headers=clinic)).status_code == 403
     assert (await client.get("/v1/audit/keys")).status_code == 401
+
+
+async def test_a_proof_is_one_round_trip_heads_checked_included(
+    sessionmaker: async_sessionmaker[AsyncSession], signer: Signer
+) -> None:
+    await _grow(sessionmaker, 5)
+    await _grow(sessionmaker, 6)
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    async with sessionmaker() as session:
+        await session.execute(text("SELECT 1"))  # the transaction begun: count the proof's own statements
+        engine = session.get_bind()
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            statements.clear()
+            inclusion = await proofs.inclusion(session, index=6, tree_size=11)
+            assert len(statements) == 1
+            statements.clear()
+            consistency = await proofs.consistency(session, first=5, second=11)
+            assert len(statements) == 1
+            statements.clear()
+            with pytest.raises(TreeHeadNotFound):  # 7 was never signed
+                await proofs.inclusion(session, index=6, tree_size=7)
+            with pytest.raises(TreeHeadNotFound):
+                await proofs.consistency(session, first=7, second=11)
+            with pytest.raises(TreeHeadNotFound):  # no node needed, the head still checked
+                await proofs.consistency(session, first=7, second=7)
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+    tree = merkle.MemoryTree()
+    async with sessionmaker() as session:
+        rows = await session.execute(text("SELECT hash FROM audit_node WHERE level = 0 ORDER BY idx"))
+        for (hash_,) in rows:
+            tree.append(bytes(hash_))
+    assert inclusion.hashes == [base64.b64encode(h).decode() for h in tree.inclusion_proof(6, 11)]
+    assert consistency.hashes == [base64.b64encode(h).decode() for h in tree.consistency_proof(5, 11)]

@@ -27,9 +27,11 @@ async def grown(sessionmaker: async_sessionmaker[AsyncSession], signer: Signer) 
         await sequencer.catch_up(sessionmaker, signer=signer, origin=ORIGIN)
 
 
-@pytest.fixture
-def damage_and_verify(owner_database_url: str, signer: Signer) -> Run:
-    """Damage as the tables' owner (the application's role cannot), then verify."""
+@pytest.fixture(params=["one range", "ranges of 4", "4 processes"])
+def damage_and_verify(owner_database_url: str, signer: Signer, request: pytest.FixtureRequest) -> Run:
+    """Damage as the tables' owner (the application's role cannot), then verify: the whole tree as one
+    range, in aligned ranges of 4 leaves joined by their subtrees, or those ranges on worker processes in
+    one exported snapshot. Every way must name the same first bad leaf."""
 
     async def run(*statements: str) -> tree_verification.TreeReport:
         conn = await asyncpg.connect(owner_database_url.replace("+asyncpg", ""))
@@ -41,8 +43,17 @@ def damage_and_verify(owner_database_url: str, signer: Signer) -> Run:
                     await conn.execute(statement)
                 for table in ("audit_event", "audit_leaf", "audit_node", "audit_head"):
                     await conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+            if request.param == "4 processes":
+                return await tree_verification.verify_tree_parallel(
+                    owner_database_url.replace("+asyncpg", ""),
+                    verifier=signer.verifier,
+                    workers=4,
+                    range_level=2,
+                )
             async with conn.transaction():
-                return await tree_verification.verify_tree(conn, verifier=signer.verifier)
+                return await tree_verification.verify_tree(
+                    conn, verifier=signer.verifier, range_level=20 if request.param == "one range" else 2
+                )
         finally:
             await conn.close()
 
@@ -110,3 +121,21 @@ async def test_event_left_out_of_the_tree_is_named(
     report = await damage_and_verify()
     assert report.reason is not None
     assert f"event seq {seq}" in report.reason or "missing" in report.reason
+
+
+async def test_intact_tree_verifies_the_same_in_ranges_and_processes(
+    grown: None, damage_and_verify: Run
+) -> None:
+    report = await damage_and_verify()
+    assert report.reason is None
+    assert (report.leaves_checked, report.heads_checked, report.first_bad_leaf) == (12, 3, None)
+
+
+async def test_leaves_missing_at_the_end_of_a_range_are_named(grown: None, damage_and_verify: Run) -> None:
+    # leaves 6 and 7 close the second range of 4: the next range still starts at 8
+    report = await damage_and_verify(
+        "DELETE FROM audit_leaf WHERE leaf_index IN (6, 7)",
+        "DELETE FROM audit_node WHERE level = 0 AND idx IN (6, 7)",
+    )
+    assert report.first_bad_leaf == 6
+    assert "missing" in (report.reason or "")

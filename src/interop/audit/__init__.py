@@ -4,7 +4,10 @@ hashing) with signed tree heads; events from before the tree also form a hash ch
 Owns the tables ``audit_event`` and ``audit_checkpoint`` (migration ``0002_audit``: append-only trigger,
 UPDATE/DELETE/TRUNCATE revoked, the non-owner role ``interop_app``) and ``audit_leaf``, ``audit_node``,
 ``audit_head`` (migration ``0010_audit_merkle``), ``audit_event_patient`` (``0012_audit_compact``:
-one row per patient of a record, for search by patient), all with the same protections. A leaf: it
+one row per patient of a record, for search by patient), all with the same protections. Since
+``0016_s19c_audit_partitions`` the records and their patients are partitioned by month of
+``recorded_at`` (partitions in the schema ``audit_partition``, made ahead by the sequencer loop through
+``audit_partitions_ensure``; each append-only like its parent). A leaf: it
 imports no other domain (only ``identity`` to screen for CURPs; its router declares policies through
 ``interop.api.policy``).
 
@@ -18,7 +21,8 @@ imports no other domain (only ``identity`` to screen for CURPs; its router decla
     sequencer     committed events → leaves in commit order, nodes, a signed head per step (job worker)
     proofs        keys, heads, leaves, inclusion and consistency proofs from the stored nodes
     verify_proof  standalone verifier for auditors (standard library + cryptography only)
-    tree_verification  the whole tree and every signed head, naming the first bad leaf
+    tree_verification  the whole tree and every signed head, naming the first bad leaf (aligned leaf
+                  ranges, one process or several in one exported snapshot)
     chain         pure: canonical form, hashing, walking rows or a COPY stream
     signing       the Ed25519 audit key (settings, else data_dir/audit/audit-ed25519.pem)
     verification  walk the chain and checkpoints (one snapshot, or parallel seq ranges)

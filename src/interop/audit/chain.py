@@ -153,8 +153,8 @@ def checkpoint_message(*, seq: int, hash_: bytes, created_at: datetime, key_id: 
 # COPY text fields that may be NULL (written as empty: ``WITH (NULL '')``; the writer never stores "").
 _NULLABLE = frozenset({6, 9, 10, 13, 15})
 # A backslash (a COPY escape) or a control character COPY writes raw (JSON would escape it): slow path.
-_UNSAFE = re.compile(rb"[\x00-\x08\x0b-\x1f\\\\]")
-_TEMPLATE = (
+_UNSAFE = COPY_UNSAFE = re.compile(rb"[\x00-\x08\x0b-\x1f\\\\]")
+_TEMPLATE = COPY_TEMPLATE = (
     b'{"action":"%s","address":%s,"client":"%s","entities":%s,"outcome":"%s","outcome_desc":%s,"patient":%s,'
     b'"query":%s,"recorded":"%sT%s%sZ","request":"%s","role":"%s","seq":%s,"subtype":"%s","trace":"%s",'
     b'"type":"%s","user":%s}'

@@ -36,7 +36,7 @@ def _ctx() -> RequestContext:
 @app.command("verify")
 def verify(
     workers: Annotated[
-        int, typer.Option(help="Processes walking seq ranges in parallel (0: CPU count).")
+        int, typer.Option(help="Processes walking chain and leaf ranges in parallel (0: CPU count).")
     ] = 0,
     public_key: Annotated[
         Path | None,

@@ -188,11 +188,23 @@ class Frontier:
         get = _lookup(nodes) if nodes is not None else None
         self.edge: list[tuple[int, int, bytes]] = [(lv, ix, get(lv, ix)) for lv, ix in parts] if get else []
 
+    def copy(self) -> Frontier:
+        other = Frontier()
+        other.size, other.edge = self.size, list(self.edge)
+        return other
+
     def append(self, leaf_hash_: bytes) -> list[tuple[int, int, bytes]]:
         """Add one leaf hash; returns the perfect subtrees it completed as (level, index, hash)."""
-        made = [(0, self.size, leaf_hash_)]
+        return self.append_subtree(0, leaf_hash_)
+
+    def append_subtree(self, level: int, hash_: bytes) -> list[tuple[int, int, bytes]]:
+        """Add the perfect subtree of 2**level leaves whose hash is ``hash_`` (the size must be a multiple
+        of 2**level, and no edge subtree smaller: how aligned ranges walked apart are joined)."""
+        if self.size % (1 << level) or (self.edge and self.edge[-1][0] < level):
+            raise ValueError("a subtree must start at a multiple of its size")
+        made = [(level, self.size >> level, hash_)]
         self.edge.append(made[0])
-        self.size += 1
+        self.size += 1 << level
         while len(self.edge) > 1 and self.edge[-1][0] == self.edge[-2][0]:
             level, index, right = self.edge.pop()
             _, _, left = self.edge.pop()

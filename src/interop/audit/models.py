@@ -8,6 +8,8 @@ hash ‖ canonical form), :mod:`interop.audit.chain`), one row per patient; reco
 ``seq`` from a sequence (gaps where a transaction rolled back), no ``hash``, ``xid`` (their inserting
 transaction) and one row per request, its patients in ``patients`` and in ``audit_event_patient``.
 Every record becomes a leaf of the Merkle tree (:mod:`interop.audit.sequencer`, :mod:`interop.audit.leaf`).
+``audit_event`` and ``audit_event_patient`` are partitioned by month of ``recorded_at`` (migration
+``0016_s19c_audit_partitions``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy import (
     Identity,
     Index,
     LargeBinary,
+    PrimaryKeyConstraint,
     Sequence,
     SmallInteger,
     String,
@@ -42,14 +45,17 @@ class AuditEvent(Base):
     """One event: who did what to which resources, for at most one patient (BALP: one event per patient)."""
 
     __tablename__ = "audit_event"
+    # seq alone names a record (recorded_at is in the key only because the table is partitioned by it).
+    __mapper_args__ = {"primary_key": ["seq"]}
     __table_args__ = (
         CheckConstraint("action IN ('C', 'R', 'U', 'D', 'E')", name="action"),
         CheckConstraint("outcome IN ('0', '4', '8', '12')", name="outcome"),
         CheckConstraint("octet_length(hash) = 32", name="hash_length"),
-        Index("ix_audit_event_recorded_at", "recorded_at"),
+        # Partitioned by month of recorded_at (migration 0016): every unique key holds it.
+        PrimaryKeyConstraint("seq", "recorded_at"),
+        # Rows arrive in time order: a block-range summary serves date searches at a fraction of a B-tree.
+        Index("ix_audit_event_recorded_at", "recorded_at", postgresql_using="brin"),
         Index("ix_audit_event_trace_id", "trace_id"),
-        Index("ix_audit_event_patient", "patient", postgresql_where=text("patient IS NOT NULL")),
-        Index("ix_audit_event_client_id", "client_id"),
         Index("ix_audit_event_xid", "xid", postgresql_where=text("xid IS NOT NULL")),
         # entities is the JSON text that was hashed (kept verbatim); searched through this expression.
         Index(
@@ -58,11 +64,10 @@ class AuditEvent(Base):
             postgresql_using="gin",
             postgresql_ops={"entities_jsonb": "jsonb_path_ops"},
         ),
+        {"postgresql_partition_by": "RANGE (recorded_at)"},
     )
 
-    seq: Mapped[int] = mapped_column(
-        BigInteger, _SEQ, primary_key=True, autoincrement=False, server_default=_SEQ.next_value()
-    )
+    seq: Mapped[int] = mapped_column(BigInteger, _SEQ, autoincrement=False, server_default=_SEQ.next_value())
     recorded_at: Mapped[datetime]
     type: Mapped[str] = mapped_column(String(32))
     subtype: Mapped[str] = mapped_column(String(32))
@@ -89,12 +94,15 @@ class AuditEvent(Base):
 
 
 class AuditEventPatient(Base):
-    """A patient a record concerns: what searches by patient go through (its primary key)."""
+    """A patient a record concerns: what searches by patient go through (its primary key). Partitioned
+    like the records by ``recorded_at`` (its record's), which leads a search to the record's partition."""
 
     __tablename__ = "audit_event_patient"
+    __table_args__ = {"postgresql_partition_by": "RANGE (recorded_at)"}
 
     patient: Mapped[str] = mapped_column(String(100), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    recorded_at: Mapped[datetime] = mapped_column(primary_key=True)
 
 
 class AuditLeaf(Base):

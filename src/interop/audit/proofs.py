@@ -1,5 +1,6 @@
 """Reading the Merkle tree log: keys, signed heads, leaves, inclusion and consistency proofs (RFC 9162
-§2.1.3, §2.1.4), answered from the stored perfect-subtree nodes in one lookup query each. Never commits.
+§2.1.3, §2.1.4), answered from the stored perfect-subtree nodes in one round trip each (the signed heads'
+existence checked in the same query). Never commits.
 
 Proofs are served only for tree sizes that have a signed head, so every proof can be checked against a
 signature (:mod:`interop.audit.verify_proof`).
@@ -10,7 +11,7 @@ from __future__ import annotations
 import base64
 
 from cryptography.hazmat.primitives import serialization
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interop.audit import checkpoint as cp
@@ -81,29 +82,52 @@ async def leaf(session: AsyncSession, *, index: int) -> LeafRead:
     return LeafRead(index=index, leaf=_b64(data), event=f"AuditEvent/{event.seq}")
 
 
-async def _require_head(session: AsyncSession, tree_size: int) -> None:
-    if await session.get(AuditHead, tree_size) is None:
+# The signed heads a proof needs and the stored nodes it is made of, in one round trip: the first row
+# counts the heads found (level -1), the others are the nodes (primary-key lookups).
+_PROOF_NODES = text(
+    "SELECT -1 AS level, count(*) AS idx, NULL::bytea AS hash FROM audit_head "
+    "WHERE tree_size = ANY(CAST(:sizes AS bigint[])) "
+    "UNION ALL SELECT n.level, n.idx, n.hash FROM audit_node n "
+    "JOIN unnest(CAST(:levels AS smallint[]), CAST(:idxs AS bigint[])) AS k(level, idx) "
+    "ON n.level = k.level AND n.idx = k.idx"
+)
+
+
+async def _proof_hashes(
+    session: AsyncSession, *, heads: set[int], ranges: list[tuple[int, int]]
+) -> list[bytes]:
+    """The roots of ``ranges`` from the stored nodes; TreeHeadNotFound unless every size in ``heads`` has
+    a signed head (proofs are served only for signed sizes)."""
+    keys = list(merkle.needed_nodes(ranges))
+    rows = await session.execute(
+        _PROOF_NODES,
+        {"sizes": sorted(heads), "levels": [k[0] for k in keys], "idxs": [k[1] for k in keys]},
+    )
+    nodes: dict[merkle.NodeKey, bytes] = {}
+    found = 0
+    for level, idx, hash_ in rows:
+        if level < 0:
+            found = int(idx)
+        else:
+            nodes[(int(level), int(idx))] = bytes(hash_)
+    if found != len(heads):
         raise TreeHeadNotFound("no signed tree head has that tree_size")
+    return [merkle.range_root(s, e, nodes) for s, e in ranges]
 
 
 async def inclusion(session: AsyncSession, *, index: int, tree_size: int) -> InclusionProofRead:
     if not 0 <= index < tree_size:
         raise InvalidProofRequest("index must be at least 0 and below tree_size")
-    await _require_head(session, tree_size)
     ranges = merkle.inclusion_ranges(index, tree_size)
-    nodes = await sequencer.node_hashes(session, merkle.needed_nodes(ranges))
-    hashes = [merkle.range_root(s, e, nodes) for s, e in ranges]
+    hashes = await _proof_hashes(session, heads={tree_size}, ranges=ranges)
     return InclusionProofRead(index=index, tree_size=tree_size, hashes=[_b64(h) for h in hashes])
 
 
 async def consistency(session: AsyncSession, *, first: int, second: int) -> ConsistencyProofRead:
     if not 1 <= first <= second:
         raise InvalidProofRequest("first must be at least 1 and at most second")
-    await _require_head(session, first)
-    await _require_head(session, second)
     ranges = merkle.consistency_ranges(first, second)
-    nodes = await sequencer.node_hashes(session, merkle.needed_nodes(ranges))
-    hashes = [merkle.range_root(s, e, nodes) for s, e in ranges]
+    hashes = await _proof_hashes(session, heads={first, second}, ranges=ranges)
     return ConsistencyProofRead(first=first, second=second, hashes=[_b64(h) for h in hashes])
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import cast, func, or_, select
+from sqlalchemy import cast, func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,8 +33,13 @@ async def get_event(session: AsyncSession, *, seq: int, part: int = 0) -> AuditE
 
 
 def _with_patient(refs: list[str]) -> Any:
-    """Records that concern one of these patients: through the side table's primary key."""
-    return AuditEvent.seq.in_(select(AuditEventPatient.seq).where(AuditEventPatient.patient.in_(refs)))
+    """Records that concern one of these patients: through the side table's primary key, then each
+    record by (seq, recorded_at), which prunes to its month's partition."""
+    return tuple_(AuditEvent.seq, AuditEvent.recorded_at).in_(
+        select(AuditEventPatient.seq, AuditEventPatient.recorded_at).where(
+            AuditEventPatient.patient.in_(refs)
+        )
+    )
 
 
 def _entity_match(type_: str | None, id_: str) -> Any:

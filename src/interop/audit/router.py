@@ -6,6 +6,7 @@ Reading the trail is itself recorded (an auditor's reads are security-relevant t
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time
 from typing import Annotated
@@ -73,7 +74,9 @@ async def get_verification(
 ) -> VerificationRead:
     """Recomputes every hash, checks seq continuity and every checkpoint signature; names the first bad
     entry. The walk is one transaction's snapshot and takes about as long as reading the table."""
-    report = await verification.verify(session, verifier=audit_service.current_signer().verifier)
+    report = await verification.verify(
+        session, verifier=audit_service.current_signer().verifier, workers=os.cpu_count() or 1
+    )
     await audit_service.record(
         session, ctx, action="E", subtype="verify", outcome="0" if report.ok else "4", query=None
     )

@@ -16,6 +16,9 @@ visible yet and becomes a leaf in the first step after its commit: never skipped
 with a step every half merge delay this is commit order to within one step.
 
 Events from the legacy hash chain (``xid`` NULL) are sequenced first, in ``seq`` order, before any other.
+
+The loop (:func:`run`) also keeps the monthly partitions of the records made ahead (hourly,
+:func:`ensure_partitions`); a record of a month without one lands in the default partition meanwhile.
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ from interop.audit.models import AuditHead, AuditLeaf, AuditNode
 
 SEQUENCER_LOCK = 0x1A0D17_5E0
 BATCH = 20_000
+# Monthly partitions of the records made this far ahead (migration 0016), checked this often.
+PARTITION_MONTHS_AHEAD = 2
+PARTITION_CHECK_S = 3600.0
 log = logging.getLogger(__name__)
 
 _COLUMNS = ", ".join(leaf.LEAF_FIELDS)
@@ -206,6 +212,13 @@ async def pending_age_seconds(session: AsyncSession) -> float:
     return max(0.0, (datetime.now(UTC) - earliest).total_seconds())
 
 
+async def ensure_partitions(session: AsyncSession, *, months_ahead: int = PARTITION_MONTHS_AHEAD) -> int:
+    """Create the monthly partitions of the audit records (and their patients) for this month and the
+    next ``months_ahead`` that do not exist yet; how many months were made. Idempotent."""
+    made = await session.scalar(text("SELECT audit_partitions_ensure(:k)"), {"k": months_ahead})
+    return int(made or 0)
+
+
 async def catch_up(
     sessionmaker: async_sessionmaker[AsyncSession], *, signer: signing.Signer, origin: str, batch: int = BATCH
 ) -> int:
@@ -234,9 +247,16 @@ async def run(
     ``outage_wait`` tells a database outage from a failed step: for an outage it returns how long to
     wait (the caller's outage tracker logs once per state change, so nothing is logged here); for
     anything else it returns None and the failure is logged."""
+    partitions_checked = -PARTITION_CHECK_S
     while not stop.is_set():
         wait = max_merge_delay_s / 2
         try:
+            if time.monotonic() - partitions_checked >= PARTITION_CHECK_S:
+                async with sessionmaker() as session:
+                    if made := await ensure_partitions(session):
+                        log.info("audit partitions created: %d months", made)
+                    await session.commit()
+                partitions_checked = time.monotonic()
             await catch_up(sessionmaker, signer=signer, origin=origin)
         except Exception as exc:  # a failed step is retried on the next tick; its transaction rolled back
             backoff = outage_wait(exc) if outage_wait is not None else None

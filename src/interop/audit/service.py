@@ -207,9 +207,10 @@ _RECORD_COLUMNS = tuple(f for f in leaf.LEAF_FIELDS if f not in ("seq", "patient
 _VALUES = ", ".join(f":{c}" for c in _RECORD_COLUMNS)
 _INSERT_RECORD = text(f"INSERT INTO audit_event ({', '.join(_RECORD_COLUMNS)}) VALUES ({_VALUES})")
 _INSERT_WITH_PATIENTS = text(
-    f"WITH r AS (INSERT INTO audit_event ({', '.join(_RECORD_COLUMNS)}) VALUES ({_VALUES}) RETURNING seq) "
-    "INSERT INTO audit_event_patient (patient, seq) "
-    "SELECT p, r.seq FROM r, unnest(CAST(:refs AS varchar[])) AS p"
+    f"WITH r AS (INSERT INTO audit_event ({', '.join(_RECORD_COLUMNS)}) VALUES ({_VALUES}) "
+    "RETURNING seq, recorded_at) "
+    "INSERT INTO audit_event_patient (patient, seq, recorded_at) "
+    "SELECT p, r.seq, r.recorded_at FROM r, unnest(CAST(:refs AS varchar[])) AS p"
 )
 
 

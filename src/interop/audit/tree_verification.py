@@ -7,12 +7,24 @@ What it names (the lowest leaf index wins):
 - a head whose signature fails, or whose root the leaves do not reproduce (an entry below its size was
   altered or removed together with its stored hash), named at the head's size;
 - an event below the sequencer's watermark that is not a leaf (dropped from the tree): "event seq S".
+
+The leaves are walked in aligned ranges of ``2**RANGE_LEVEL`` (one COPY each): a range is a perfect subtree
+(RFC 9162), so what a range returns — the perfect subtrees of its leaves up to each signed head inside it,
+and up to its end — joins the ranges before it exactly (``merkle.Frontier.append_subtree``). One process
+walks them in turn (:func:`verify_tree`, in the caller's transaction), or several processes walk them at
+once in the coordinator's exported snapshot (:func:`verify_tree_parallel`): the same leaves, heads and
+answer either way.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import hashlib
+from binascii import unhexlify
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
 from typing import Any
 
 import asyncpg
@@ -22,16 +34,21 @@ from interop.audit import checkpoint as cp
 from interop.audit import leaf, merkle
 from interop.audit.signing import Verifier
 
+RANGE_LEVEL = 18  # 262,144 leaves a range: a few MB of hashes in memory, a few seconds of work
 # Streamed with COPY (text, NULL as empty); the leaf bytes are rebuilt from each line without decoding
-# values where it can (leaf.canonical_leaf_from_copy). Fields: LEAF_FIELDS of the event
-# (empty when it is gone), then the leaf index, the leaf's seq and the stored leaf hash in hex.
+# values where it can (leaf.canonical_leaf_from_copy). Fields: LEAF_FIELDS of the event (empty when it is
+# gone), then the leaf index, the leaf's seq and the stored leaf hash in hex. The seq bounds of the range
+# let each partition of audit_event answer by an index range instead of a whole scan.
 _LEAVES = (
     "SELECT "
     + ", ".join(f"e.{f}" for f in leaf.LEAF_FIELDS)
     + ", l.leaf_index, l.seq, encode(n.hash, 'hex') FROM audit_leaf l "
-    "LEFT JOIN audit_event e ON e.seq = l.seq "
-    "LEFT JOIN audit_node n ON n.level = 0 AND n.idx = l.leaf_index ORDER BY l.leaf_index"
+    "LEFT JOIN audit_event e ON e.seq = l.seq AND e.seq BETWEEN {low} AND {high} "
+    "LEFT JOIN audit_node n ON n.level = 0 AND n.idx = l.leaf_index "
+    "WHERE l.leaf_index >= {start} AND l.leaf_index < {stop} ORDER BY l.leaf_index"
 )
+_SEQ_BOUNDS = "SELECT min(seq), max(seq) FROM audit_leaf WHERE leaf_index >= $1 AND leaf_index < $2"
+_SIZE = "SELECT coalesce(max(leaf_index) + 1, 0) FROM audit_leaf"
 _HEADS = (
     "SELECT tree_size, root_hash, kid, checkpoint, signature, watermark FROM audit_head ORDER BY tree_size"
 )
@@ -39,6 +56,7 @@ _LEFT_OUT = (
     "SELECT min(e.seq) FROM audit_event e WHERE (e.xid < $1 OR ($2 AND e.xid IS NULL)) "
     "AND NOT EXISTS (SELECT 1 FROM audit_leaf l WHERE l.seq = e.seq)"
 )
+_Parts = list[tuple[int, bytes]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +66,101 @@ class TreeReport:
     tree_size: int
     first_bad_leaf: int | None
     reason: str | None
+
+
+@dataclass(slots=True)
+class RangeWalk:
+    """One aligned range walked: its leaves' perfect subtrees up to each head size inside it and to its
+    end (``(level, hash)``, largest first), the problems found, and whether a missing index cut it short."""
+
+    start: int
+    walked: int = 0
+    at_heads: dict[int, _Parts] = field(default_factory=dict)
+    tail: _Parts = field(default_factory=list)
+    breaks: list[tuple[int, str]] = field(default_factory=list)
+    cut: bool = False
+
+
+class _RangeWalker:
+    """Feeds COPY chunks of one range: rebuilds and hashes each leaf, compares the stored hash."""
+
+    def __init__(self, start: int) -> None:
+        self.start = start
+        self.hashes: list[bytes] = []
+        self.breaks: list[tuple[int, str]] = []
+        self.cut = False
+        self._rest = b""
+
+    def feed(self, data: bytes) -> None:
+        if self.cut:
+            return
+        lines = (self._rest + data).split(b"\n")
+        self._rest = lines.pop()
+        hashes, breaks, sha256, rebuild = (
+            self.hashes,
+            self.breaks,
+            hashlib.sha256,
+            leaf.canonical_leaf_from_copy,
+        )
+        expected = self.start + len(hashes)
+        for line in lines:
+            fields = line.split(b"\t")
+            index = int(fields[17])
+            if index != expected:
+                breaks.append((expected, f"leaf {expected}: missing (the leaf indexes jump to {index})"))
+                self.cut = True
+                return
+            stored = unhexlify(fields[19])
+            if not fields[0]:
+                breaks.append((index, f"leaf {index}: its event seq {fields[18].decode()} is missing"))
+                hashes.append(stored or bytes(32))
+            else:
+                computed = sha256(b"\x00" + rebuild(line, fields)).digest()
+                if stored != computed:
+                    breaks.append(
+                        (
+                            index,
+                            f"leaf {index}: event seq {fields[18].decode()} was altered "
+                            "(its leaf hash differs)",
+                        )
+                    )
+                hashes.append(computed)
+            expected += 1
+
+    def result(self, head_sizes: Sequence[int]) -> RangeWalk:
+        levels = [self.hashes]
+        while len(levels[-1]) > 1:  # every complete perfect subtree of the range, level by level
+            below = levels[-1]
+            levels.append(
+                [
+                    hashlib.sha256(b"\x01" + a + b).digest()
+                    for a, b in zip(below[0::2], below[1::2], strict=False)
+                ]
+            )
+
+        def parts(count: int) -> _Parts:
+            return [(lv, levels[lv][ix]) for lv, ix in merkle.perfect_parts(0, count)] if count else []
+
+        walked = len(self.hashes)
+        at_heads = {s: parts(s - self.start) for s in head_sizes if self.start < s <= self.start + walked}
+        return RangeWalk(self.start, walked, at_heads, parts(walked), self.breaks, self.cut)
+
+
+async def walk_range(conn: asyncpg.Connection, start: int, stop: int, head_sizes: Sequence[int]) -> RangeWalk:
+    """Walk leaves [start, stop) in the connection's open transaction (session time zone set to UTC)."""
+    bounds = await conn.fetchrow(_SEQ_BOUNDS, start, stop)
+    low, high = (bounds[0], bounds[1]) if bounds is not None else (None, None)
+    walker = _RangeWalker(start)
+    if low is None or high is None:
+        return walker.result(head_sizes)
+
+    async def sink(data: bytes) -> None:
+        walker.feed(data)
+        await asyncio.sleep(0)  # a long walk inside the API must not starve other requests
+
+    query = _LEAVES.format(low=int(low), high=int(high), start=int(start), stop=int(stop))
+    await conn.copy_from_query(query, output=sink, format="text", null="")
+    return walker.result(head_sizes)
 
 
 def _check_head(head: Any, root: bytes, verifier: Verifier) -> str | None:
@@ -67,67 +180,48 @@ def _check_head(head: Any, root: bytes, verifier: Verifier) -> str | None:
     return None
 
 
-class _Walker:
-    """Feeds COPY chunks through the frontier, checking each signed head as the tree reaches its size."""
-
-    def __init__(self, heads: list[Any], verifier: Verifier) -> None:
-        self.heads = iter(heads)
-        self.next_head = next(self.heads, None)
-        self.verifier = verifier
-        self.frontier = merkle.Frontier()
-        self.breaks: list[tuple[int, str]] = []
-        self.heads_checked = 0
-        self.stopped = False
-        self._rest = b""
-
-    def feed(self, data: bytes) -> None:
-        if self.stopped:
-            return
-        lines = (self._rest + data).split(b"\n")
-        self._rest = lines.pop()
-        frontier, leaf_hash = self.frontier, merkle.leaf_hash
-        for line in lines:
-            fields = line.split(b"\t")
-            index, leaf_seq, stored = int(fields[17]), fields[18].decode(), bytes.fromhex(fields[19].decode())
-            if index != frontier.size:
-                self.breaks.append(
-                    (frontier.size, f"leaf {frontier.size}: missing (the leaf indexes jump to {index})")
-                )
-                self.stopped = True
-                return
-            if not fields[0]:
-                self.breaks.append((index, f"leaf {index}: its event seq {leaf_seq} is missing"))
-                frontier.append(stored or bytes(32))
-            else:
-                computed = leaf_hash(leaf.canonical_leaf_from_copy(line, fields))
-                if stored != computed:
-                    self.breaks.append(
-                        (index, f"leaf {index}: event seq {leaf_seq} was altered (its leaf hash differs)")
-                    )
-                frontier.append(computed)
-            while self.next_head is not None and int(self.next_head["tree_size"]) == frontier.size:
-                problem = _check_head(self.next_head, frontier.root(), self.verifier)
-                if problem:
-                    self.breaks.append((frontier.size - 1, problem))
-                self.heads_checked += 1
-                self.next_head = next(self.heads, None)
+def _ranges(size: int, level: int) -> list[tuple[int, int]]:
+    step = 1 << level
+    return [(a, min(a + step, size)) for a in range(0, size, step)]
 
 
-async def verify_tree(conn: asyncpg.Connection, *, verifier: Verifier) -> TreeReport:
-    """Walk the whole tree in the connection's open transaction (call inside one, for one snapshot)."""
-    heads = list(await conn.fetch(_HEADS))
-    walker = _Walker(heads, verifier)
+def _combine(
+    walks: Sequence[RangeWalk], heads: Sequence[Any], verifier: Verifier
+) -> tuple[merkle.Frontier, list[tuple[int, str]], int]:
+    """Join the ranges in order, checking each signed head at its size; stops after a cut range."""
+    frontier = merkle.Frontier()
+    breaks: list[tuple[int, str]] = []
+    by_size = {int(h["tree_size"]): h for h in heads}
+    checked = 0
+    for walk in sorted(walks, key=lambda w: w.start):
+        if walk.start != frontier.size:  # a range ended early: the leaves up to the next are gone
+            breaks.append(
+                (frontier.size, f"leaf {frontier.size}: missing (the leaf indexes jump to {walk.start})")
+            )
+            break
+        breaks.extend(walk.breaks)
+        for size, parts in sorted(walk.at_heads.items()):
+            at = frontier.copy()
+            for level, hash_ in parts:
+                at.append_subtree(level, hash_)
+            problem = _check_head(by_size[size], at.root(), verifier)
+            if problem:
+                breaks.append((size - 1, problem))
+            checked += 1
+        for level, hash_ in walk.tail:
+            frontier.append_subtree(level, hash_)
+        if walk.cut:
+            break
+    return frontier, breaks, checked
 
-    async def sink(data: bytes) -> None:
-        walker.feed(data)
-        await asyncio.sleep(0)  # a long walk inside the API must not starve other requests
 
-    await conn.execute("SET LOCAL TIME ZONE 'UTC'")  # the canonical form is rebuilt from UTC text
-    await conn.copy_from_query(_LEAVES, output=sink, format="text", null="")
-    frontier, breaks = walker.frontier, walker.breaks
-    if walker.next_head is not None and not breaks:
-        size = int(walker.next_head["tree_size"])
-        breaks.append((frontier.size, f"leaf {frontier.size}: missing (a head signs size {size})"))
+async def _finish(
+    conn: asyncpg.Connection, walks: Sequence[RangeWalk], heads: Sequence[Any], verifier: Verifier
+) -> TreeReport:
+    frontier, breaks, checked = _combine(walks, heads, verifier)
+    beyond = [int(h["tree_size"]) for h in heads if int(h["tree_size"]) > frontier.size]
+    if beyond and not breaks:
+        breaks.append((frontier.size, f"leaf {frontier.size}: missing (a head signs size {beyond[0]})"))
     if heads:
         watermark = heads[-1]["watermark"]
         left_out = await conn.fetchval(
@@ -140,8 +234,75 @@ async def verify_tree(conn: asyncpg.Connection, *, verifier: Verifier) -> TreeRe
     first = min(breaks, key=lambda b: b[0]) if breaks else None
     return TreeReport(
         leaves_checked=frontier.size,
-        heads_checked=walker.heads_checked,
+        heads_checked=checked,
         tree_size=frontier.size,
         first_bad_leaf=first[0] if first else None,
         reason=first[1] if first else None,
     )
+
+
+async def tree_size(conn: asyncpg.Connection) -> int:
+    return int(await conn.fetchval(_SIZE))
+
+
+async def verify_tree(
+    conn: asyncpg.Connection, *, verifier: Verifier, range_level: int = RANGE_LEVEL
+) -> TreeReport:
+    """Walk the whole tree range by range in the connection's open transaction (call inside one, for one
+    snapshot; the log being append-only, READ COMMITTED gives the same answer for the leaves up to the
+    size read first)."""
+    await conn.execute("SET LOCAL TIME ZONE 'UTC'")  # the canonical form is rebuilt from UTC text
+    heads = list(await conn.fetch(_HEADS))
+    sizes = [int(h["tree_size"]) for h in heads]
+    walks: list[RangeWalk] = []
+    for start, stop in _ranges(await tree_size(conn), range_level):
+        walk = await walk_range(conn, start, stop, sizes)
+        walks.append(walk)
+        if walk.cut:
+            break
+    return await _finish(conn, walks, heads, verifier)
+
+
+def _walk_in_process(dsn: str, snapshot: str, start: int, stop: int, sizes: list[int]) -> RangeWalk:
+    async def run() -> RangeWalk:
+        conn = await asyncpg.connect(dsn)
+        try:
+            async with conn.transaction(isolation="repeatable_read", readonly=True):
+                await conn.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+                await conn.execute("SET LOCAL TIME ZONE 'UTC'")
+                return await walk_range(conn, start, stop, sizes)
+        finally:
+            await conn.close()
+
+    return asyncio.run(run())
+
+
+async def verify_tree_parallel(
+    dsn: str, *, verifier: Verifier, workers: int, range_level: int = RANGE_LEVEL
+) -> TreeReport:
+    """Walk the ranges on ``workers`` processes, all in one snapshot exported by this coordinator's
+    transaction (held open until they finish). ``dsn`` is a plain ``postgresql://`` URL."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            snapshot = str(await conn.fetchval("SELECT pg_export_snapshot()"))
+            heads = list(await conn.fetch(_HEADS))
+            sizes = [int(h["tree_size"]) for h in heads]
+            ranges = _ranges(await tree_size(conn), range_level)
+            walks: list[RangeWalk] = []
+            if ranges:
+                loop = asyncio.get_running_loop()
+                with ProcessPoolExecutor(
+                    max_workers=max(1, min(workers, len(ranges))), mp_context=get_context("spawn")
+                ) as pool:
+                    walks = list(
+                        await asyncio.gather(
+                            *(
+                                loop.run_in_executor(pool, _walk_in_process, dsn, snapshot, a, b, sizes)
+                                for a, b in ranges
+                            )
+                        )
+                    )
+            return await _finish(conn, walks, heads, verifier)
+    finally:
+        await conn.close()

@@ -1,5 +1,6 @@
-"""Walking the stored chain and its checkpoints: in the caller's transaction (one consistent snapshot, for
-the API), or in parallel seq ranges across processes (``verify_parallel``, for the CLI and bench).
+"""Walking the stored chain and its checkpoints, then the Merkle tree
+(:mod:`interop.audit.tree_verification`): in the caller's transaction (one consistent snapshot, for the
+API), or in parallel seq and leaf ranges across processes (``verify_parallel``, for the CLI and bench).
 
 Rows stream through a server-side cursor; nothing holds the whole chain in memory.
 """
@@ -16,7 +17,7 @@ from multiprocessing import get_context
 from typing import Any
 
 import asyncpg
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interop.audit import chain, tree_verification
@@ -151,15 +152,24 @@ async def _heads(conn: asyncpg.Connection, verifier: Verifier) -> tuple[int, _Ch
     return head_seq, check_checkpoints(checkpoint_rows, head_seq=head_seq, verifier=verifier)
 
 
-async def verify(session: AsyncSession, *, verifier: Verifier) -> VerificationRead:
-    """Walk the whole chain and every checkpoint in the session's transaction (one snapshot)."""
+async def verify(session: AsyncSession, *, verifier: Verifier, workers: int = 1) -> VerificationRead:
+    """Walk the whole chain and every checkpoint in the session's transaction (one snapshot). A tree of
+    more than one range is walked on ``workers`` processes when more than one is given (in a snapshot of
+    their own, exported by a connection of the session's engine)."""
     started = time.perf_counter()
     # The driver begins the transaction lazily; a cursor needs it begun.
     await session.execute(text("SELECT 1"))
     conn = await raw_connection(session)
     head_seq, checkpoints = await _heads(conn, verifier)
     walk = await walk_range(conn, 1, head_seq)
-    tree = await tree_verification.verify_tree(conn, verifier=verifier)
+    if workers > 1 and await tree_verification.tree_size(conn) > 1 << tree_verification.RANGE_LEVEL:
+        bind = session.get_bind()
+        engine = bind if isinstance(bind, Engine) else bind.engine
+        url = engine.url.set(drivername="postgresql")
+        dsn = url.render_as_string(hide_password=False)
+        tree = await tree_verification.verify_tree_parallel(dsn, verifier=verifier, workers=workers)
+    else:
+        tree = await tree_verification.verify_tree(conn, verifier=verifier)
     return _report([walk], checkpoints, head_seq=head_seq, verifier=verifier, started=started, tree=tree)
 
 
@@ -191,17 +201,9 @@ def verify_parallel(
         finally:
             await conn.close()
 
-    async def tree_walk() -> tree_verification.TreeReport:
-        conn = await asyncpg.connect(dsn)
-        try:
-            async with conn.transaction(readonly=True, isolation="repeatable_read"):
-                return await tree_verification.verify_tree(conn, verifier=verifier)
-        finally:
-            await conn.close()
-
     head_seq, checkpoints = asyncio.run(heads())
-    tree = asyncio.run(tree_walk())
     workers = max(1, workers or os.cpu_count() or 1)
+    tree = asyncio.run(tree_verification.verify_tree_parallel(dsn, verifier=verifier, workers=workers))
     ranges = [(a, min(a + chunk - 1, head_seq)) for a in range(1, head_seq + 1, chunk)]
     if not ranges:
         return _report([], checkpoints, head_seq=0, verifier=verifier, started=started, tree=tree)
