@@ -5,7 +5,7 @@ Owns the tables ``audit_event`` and ``audit_checkpoint`` (migration ``0002_audit
 UPDATE/DELETE/TRUNCATE revoked, the non-owner role ``interop_app``) and ``audit_leaf``, ``audit_node``,
 ``audit_head`` (migration ``0010_audit_merkle``), ``audit_event_patient`` (``0012_audit_compact``:
 one row per patient of a record, for search by patient), all with the same protections. Since
-``0016_s19c_audit_partitions`` the records and their patients are partitioned by month of
+``0018_audit_partitions`` the records and their patients are partitioned by month of
 ``recorded_at`` (partitions in the schema ``audit_partition``, made ahead by the sequencer loop through
 ``audit_partitions_ensure``; each append-only like its parent). A leaf: it
 imports no other domain (only ``identity`` to screen for CURPs; its router declares policies through

@@ -9,7 +9,7 @@ hash ‖ canonical form), :mod:`interop.audit.chain`), one row per patient; reco
 transaction) and one row per request, its patients in ``patients`` and in ``audit_event_patient``.
 Every record becomes a leaf of the Merkle tree (:mod:`interop.audit.sequencer`, :mod:`interop.audit.leaf`).
 ``audit_event`` and ``audit_event_patient`` are partitioned by month of ``recorded_at`` (migration
-``0016_s19c_audit_partitions``).
+``0018_audit_partitions``).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """calibrated match scores: a calibration fit per model version, the raw score kept beside the shown one
 
-Revision ID: 0016_s13b_match_calibration
-Revises: 0015_referral_stats
+Revision ID: 0017_match_calibration
+Revises: 0016_referral_open_need
 
 - ``match_calibration``: a fit of one model version (curves per stratum and the labels it was fitted
   on, JSON); deleted with its model.
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-revision: str = "0016_s13b_match_calibration"
-down_revision: str | tuple[str, ...] | None = "0015_referral_stats"
+revision: str = "0017_match_calibration"
+down_revision: str | tuple[str, ...] | None = "0016_referral_open_need"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

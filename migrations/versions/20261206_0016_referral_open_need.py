@@ -1,6 +1,6 @@
 """one open referral per person and need, one provisional Patient per person: unique indexes
 
-Revision ID: 0016_s16c_open_need_unique
+Revision ID: 0016_referral_open_need
 Revises: 0015_referral_stats
 
 A visit post opens a referral with ``INSERT … ON CONFLICT DO NOTHING`` on this index instead of a
@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import UUID
 
-revision: str = "0016_s16c_open_need_unique"
+revision: str = "0016_referral_open_need"
 down_revision: str | tuple[str, ...] | None = "0015_referral_stats"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,7 +1,7 @@
 """audit records and their patients partitioned by month; fewer indexes on the record
 
-Revision ID: 0016_s19c_audit_partitions
-Revises: 0015_referral_stats
+Revision ID: 0018_audit_partitions
+Revises: 0017_match_calibration
 
 ``audit_event`` and ``audit_event_patient`` become tables partitioned by range of ``recorded_at``, one
 partition per calendar month (UTC) plus a default one, all in the schema ``audit_partition`` (the
@@ -32,8 +32,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0016_s19c_audit_partitions"
-down_revision: str | None = "0015_referral_stats"
+revision: str = "0018_audit_partitions"
+down_revision: str | None = "0017_match_calibration"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
