@@ -190,6 +190,15 @@ async def change_password(session: AsyncSession, *, user_id: int, password: str)
     return _view(user)
 
 
+async def end_sessions(session: AsyncSession, *, user_id: int) -> None:
+    """Sign-out: the session cookie is signed, not stored, so a copy of it would outlive a cleared
+    browser; bumping the version ends every open session of the person (this browser's and any copy)."""
+    user = await session.get(AccountUser, user_id, with_for_update=True)
+    if user is not None:
+        user.session_version += 1
+        await session.flush()
+
+
 def _locked(user: AccountUser, now: datetime) -> bool:
     return user.locked_until is not None and user.locked_until > now
 

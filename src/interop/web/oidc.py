@@ -68,6 +68,11 @@ async def _provider(request: Request, issuer: str) -> tuple[dict[str, Any], KeyS
 
 
 def _redirect_uri(request: Request) -> str:
+    """The public URL when configured: behind the proxy, the request's scheme and ``Host`` are not the
+    address registered at the provider (and ``Host`` is the caller's to choose)."""
+    base: str | None = request.app.state.settings.base_url
+    if base:
+        return base.rstrip("/") + request.app.url_path_for("oidc_callback")
     return str(request.url_for("oidc_callback"))
 
 

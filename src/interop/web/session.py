@@ -116,7 +116,8 @@ def save(request: Request, response: Response) -> None:
     if session is None or not session.dirty:
         return
     settings: Settings = request.app.state.settings
-    secure = request.url.scheme == "https"
+    # Behind the TLS proxy the service itself speaks plain HTTP: the public URL says whether people use HTTPS.
+    secure = request.url.scheme == "https" or (settings.base_url or "").lower().startswith("https://")
     if not session.data:
         response.delete_cookie(COOKIE, path=COOKIE_PATH, secure=secure, httponly=True, samesite="lax")
         return
