@@ -72,7 +72,7 @@ def _redirect_uri(request: Request) -> str:
     address registered at the provider (and ``Host`` is the caller's to choose)."""
     base: str | None = request.app.state.settings.base_url
     if base:
-        return base.rstrip("/") + request.app.url_path_for("oidc_callback")
+        return base.rstrip("/") + str(request.app.url_path_for("oidc_callback"))
     return str(request.url_for("oidc_callback"))
 
 
