@@ -110,3 +110,47 @@ async def test_the_oidc_redirect_uri_is_the_public_url_not_the_host_header(
     assert start.status_code == 303
     (redirect_uri,) = parse_qs(urlparse(start.headers["location"]).query)["redirect_uri"]
     assert redirect_uri == f"{PUBLIC}/app/login/oidc/callback"
+
+
+def _no_raise(app: FastAPI, base_url: str = "http://testserver") -> httpx.AsyncClient:
+    """A client that sees what a browser would (a 500 page) instead of the test raising the app's error."""
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 50000), raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url=base_url)
+
+
+async def test_non_ascii_tokens_and_codes_are_refused_not_a_server_error(
+    app: FastAPI, make_user: MakeUser
+) -> None:
+    """``hmac.compare_digest`` raises on non-ASCII text: a CSRF token or a TOTP code of other scripts'
+    digits was a 500 for anyone (the CSRF check runs before any sign-in)."""
+    secret = await make_user("aud.utf", "auditor", totp=True)
+    assert secret
+    async with _no_raise(app) as http:
+        await http.get("/app/login")
+        forged = await http.post(
+            "/app/login", data={"username": "x", "password": "y", "csrf_token": "ñ" * 32}
+        )
+        assert forged.status_code == 403
+        page = await http.get("/app/login")
+        step = await http.post(
+            "/app/login",
+            data={"username": "aud.utf", "password": PASSWORD, "csrf_token": csrf_of(page.text)},
+        )
+        assert step.headers["location"] == "/app/login/totp"
+        form = await http.get("/app/login/totp")
+        arabic = await http.post("/app/login/totp", data={"totp": "١٢٣٤٥٦", "csrf_token": csrf_of(form.text)})
+        assert arabic.status_code == 401
+
+
+async def test_a_non_ascii_oidc_state_is_a_refused_sign_in(settings: Settings) -> None:
+    from oidc_provider_mock import run_server_in_thread
+
+    with run_server_in_thread(user_claims=[]) as server:
+        configured = settings.model_copy(
+            update={"oidc_issuer": f"http://localhost:{server.server_port}", "oidc_client_id": "interop-test"}
+        )
+        application = create_app(configured)
+        async with application.router.lifespan_context(application), _no_raise(application) as http:
+            assert (await http.get("/app/login/oidc")).status_code == 303  # a sign-in is pending
+            back = await http.get("/app/login/oidc/callback", params={"code": "x", "state": "estado-ñ"})
+    assert back.status_code == 401

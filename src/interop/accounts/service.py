@@ -255,7 +255,9 @@ async def check_totp(
     if _locked(user, now):
         return SignInResult(SignInStatus.LOCKED)
     code = code.strip().replace(" ", "")
-    step = _matching_step(user.totp_secret, code, now) if code.isdigit() and len(code) == 6 else None
+    # ASCII digits only: ``isdigit`` takes other scripts' digits, which ``compare_digest`` raises on.
+    ok = code.isascii() and code.isdigit() and len(code) == 6
+    step = _matching_step(user.totp_secret, code, now) if ok else None
     if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
         status = _fail(user, now, lockout_attempts, lockout_s)
         await session.flush()

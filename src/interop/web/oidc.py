@@ -177,7 +177,7 @@ async def oidc_callback(
         not isinstance(pending, dict)
         or not code
         or not state
-        or not secrets.compare_digest(str(pending.get("state", "")), state)
+        or not secrets.compare_digest(str(pending.get("state", "")).encode(), state.encode())
         or time.time() - int(pending.get("at", 0)) > _PENDING_S
     ):
         await audit_sign_in(request, session, account=None, outcome="4", method="oidc")
