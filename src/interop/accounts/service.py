@@ -188,6 +188,15 @@ async def change_password(session: AsyncSession, *, user_id: int, password: str)
     return _view(user)
 
 
+async def end_sessions(session: AsyncSession, *, user_id: int) -> None:
+    """Sign-out: the session cookie is signed, not stored, so a copy of it would outlive a cleared
+    browser; bumping the version ends every open session of the person (this browser's and any copy)."""
+    user = await session.get(AccountUser, user_id, with_for_update=True)
+    if user is not None:
+        user.session_version += 1
+        await session.flush()
+
+
 def _locked(user: AccountUser, now: datetime) -> bool:
     return user.locked_until is not None and user.locked_until > now
 
@@ -244,7 +253,9 @@ async def check_totp(
     if _locked(user, now):
         return SignInResult(SignInStatus.LOCKED)
     code = code.strip().replace(" ", "")
-    step = _matching_step(user.totp_secret, code, now) if code.isdigit() and len(code) == 6 else None
+    # ASCII digits only: ``isdigit`` takes other scripts' digits, which ``compare_digest`` raises on.
+    ok = code.isascii() and code.isdigit() and len(code) == 6
+    step = _matching_step(user.totp_secret, code, now) if ok else None
     if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
         status = _fail(user, now, lockout_attempts, lockout_s)
         await session.flush()

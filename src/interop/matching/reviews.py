@@ -253,7 +253,7 @@ async def decide_review(
 
 
 async def reverse_decision(
-    session: AsyncSession, ctx: RequestContext, *, review_id: int, reason: str
+    session: AsyncSession, ctx: RequestContext, *, review_id: int, reason: str, expected: str | None = None
 ) -> MatchReviewRead:
     """A reviewer reverses a decided review (link ↔ not-link), with the reason: the links are set as the
     opposite decision would have set them, the reversal is audited, and the referrals follow it the same
@@ -263,6 +263,8 @@ async def reverse_decision(
         raise ReviewNotDecided("solo se revierte una revisión ya decidida")
     if not reason.strip():
         raise ReviewNotDecided("revertir una decisión requiere el motivo")
+    if expected is not None and expected != review.decision:  # a replay: the reversal already happened
+        raise ReviewAlreadyDecided("la decisión ya cambió; vuelva a leer la revisión")
     opposite = "not-link" if review.decision == "link" else "link"
     await _apply(session, review, decision=opposite, reason=f"reversión: {reason}", by=actor_name(ctx))
     await audit_service.record(

@@ -113,4 +113,6 @@ async def reverse_match_review(
     session: SessionDep,
     ctx: Annotated[RequestContext, Depends(require("MatchReview", "u"))],
 ) -> MatchReviewRead:
-    return await reviews.reverse_decision(session, ctx, review_id=review_id, reason=body.reason)
+    return await reviews.reverse_decision(
+        session, ctx, review_id=review_id, reason=body.reason, expected=body.decision
+    )

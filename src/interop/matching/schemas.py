@@ -136,6 +136,11 @@ class ReviewDecisionCreate(BaseModel):
 
 class ReviewReversalCreate(BaseModel):
     reason: str = Field(min_length=1, max_length=2000)
+    decision: Literal["link", "not-link"] | None = Field(
+        default=None,
+        description="The decision being reversed, as the caller saw it: a replayed reversal (double "
+        "submit, retry) finds it already reversed and is refused with 409 instead of undoing itself.",
+    )
 
 
 class DecidedVisitReview(BaseModel):

@@ -50,6 +50,14 @@ async def withdraw_referral(
     reason = reason.strip()
     if not reason:
         raise InvalidUpdate("retirar o corregir una referencia requiere el motivo")
+    # The referral's Tasks first, then the referral: the order a unit's Task update locks them in (the
+    # other order deadlocked against a unit answering at the same moment, a 500 for one of the two).
+    await session.execute(
+        select(ReferralTask.id)
+        .where(ReferralTask.referral_id == referral_id)
+        .order_by(ReferralTask.id)
+        .with_for_update()
+    )
     referral = (
         await session.execute(
             select(Referral).where(Referral.id == referral_id, _referral_visible(scope)).with_for_update()

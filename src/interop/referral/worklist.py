@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interop.audit import service as audit_service
@@ -201,6 +201,9 @@ async def get_sheet(
             .join(Referral, Referral.id == ReferralTask.referral_id)
             .join(Visit, Visit.id == Referral.visit_pk)
             .where(ReferralTask.id == task_id, _task_visible(scope))
+            # As the clinic API reads the referral (``_referral_visible``): a unit that rejected its Task
+            # sees nothing more of the person or the findings; the referral is the next unit's now.
+            .where(ReferralTask.status != "rejected" if scope.clues is not None else true())
         )
     ).one_or_none()
     if row is None:

@@ -38,8 +38,16 @@ class Table:
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(self.headers)
         for row in self.rows:
-            writer.writerow(["" if c is None else c for c in row])
+            writer.writerow(["" if c is None else _inert(c) for c in row])
         return out.getvalue()
+
+
+def _inert(cell: Cell) -> Cell:
+    """A text cell a spreadsheet would run as a formula (a unit's name from an imported catalogue, say
+    ``=HYPERLINK(…)``) is written with a leading apostrophe, as OWASP advises for CSV downloads."""
+    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + cell
+    return cell
 
 
 def _status_headers(t: Translate) -> list[str]:

@@ -68,6 +68,11 @@ async def _provider(request: Request, issuer: str) -> tuple[dict[str, Any], KeyS
 
 
 def _redirect_uri(request: Request) -> str:
+    """The public URL when configured: behind the proxy, the request's scheme and ``Host`` are not the
+    address registered at the provider (and ``Host`` is the caller's to choose)."""
+    base: str | None = request.app.state.settings.base_url
+    if base:
+        return base.rstrip("/") + str(request.app.url_path_for("oidc_callback"))
     return str(request.url_for("oidc_callback"))
 
 
@@ -172,7 +177,7 @@ async def oidc_callback(
         not isinstance(pending, dict)
         or not code
         or not state
-        or not secrets.compare_digest(str(pending.get("state", "")), state)
+        or not secrets.compare_digest(str(pending.get("state", "")).encode(), state.encode())
         or time.time() - int(pending.get("at", 0)) > _PENDING_S
     ):
         await audit_sign_in(request, session, account=None, outcome="4", method="oidc")

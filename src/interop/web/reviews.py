@@ -345,10 +345,18 @@ async def reverse(
     person: Reviewer,
     review_id: DbId,
     reason: Annotated[str, Form(max_length=2000)] = "",
+    decision: Annotated[str, Form(pattern="^(link|not-link)?$")] = "",
 ) -> Response:
-    """Reverse a decided review through the API's own function (see ``REVERSAL_AVAILABLE``)."""
+    """Reverse a decided review through the API's own function (see ``REVERSAL_AVAILABLE``). The form
+    names the decision the page showed, so a second click (or a resent form) does not reverse it back."""
     if _REVERSE is None:
         raise PageNotFound()
-    await _REVERSE(session, person.ctx, review_id=review_id, reason=reason.strip())
+    try:
+        await _REVERSE(
+            session, person.ctx, review_id=review_id, reason=reason.strip(), expected=decision or None
+        )
+    except ReviewAlreadyDecided:
+        _flash(web_session.load(request), "review.already", review_id)
+        return RedirectResponse(f"/app/reviews/{review_id}", status_code=303)
     _flash(web_session.load(request), "review.reversed", review_id)
     return RedirectResponse(f"/app/reviews/{review_id}", status_code=303)

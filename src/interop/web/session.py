@@ -58,7 +58,12 @@ class WebSession:
 
     def csrf_matches(self, sent: str | None) -> bool:
         token = self.data.get("csrf")
-        return isinstance(token, str) and bool(sent) and hmac.compare_digest(token, sent or "")
+        # Compared as bytes: ``compare_digest`` raises on non-ASCII text (a forged token was a 500).
+        return (
+            isinstance(token, str)
+            and bool(sent)
+            and hmac.compare_digest(token.encode(), (sent or "").encode())
+        )
 
     def start(self, *, user_id: int, session_version: int, method: str = "local") -> None:
         """A new signed-in session: everything before (pending steps, the old CSRF token) is dropped."""
@@ -116,7 +121,8 @@ def save(request: Request, response: Response) -> None:
     if session is None or not session.dirty:
         return
     settings: Settings = request.app.state.settings
-    secure = request.url.scheme == "https"
+    # Behind the TLS proxy the service itself speaks plain HTTP: the public URL says whether people use HTTPS.
+    secure = request.url.scheme == "https" or (settings.base_url or "").lower().startswith("https://")
     if not session.data:
         response.delete_cookie(COOKIE, path=COOKIE_PATH, secure=secure, httponly=True, samesite="lax")
         return

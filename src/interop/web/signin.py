@@ -21,7 +21,7 @@ from interop.audit.schemas import AuditEntity
 from interop.context import Actor, RequestContext
 from interop.web import session as web_session
 from interop.web.deps import WEB_CLIENT_ID, CsrfChecked, Person, require_person
-from interop.web.pages import STATIC_DIR, PageNotFound, WebRoute, render, safe_next
+from interop.web.pages import STATIC_DIR, PageForbidden, PageNotFound, WebRoute, render, safe_next
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PENDING_TOTP_S = 300  # a password step waits this long for its second factor
@@ -169,13 +169,23 @@ async def totp(
 
 
 @router.post("/logout")
-async def logout(request: Request, person: Anyone) -> Response:
+async def logout(request: Request, session: SessionDep, person: Anyone) -> Response:
+    await accounts_service.end_sessions(session, user_id=person.account.id)
     web_session.load(request).clear()
     return RedirectResponse("/app/login", status_code=303)
 
 
+def _only_one_time(request: Request, person: Person) -> None:
+    """Only a one-time password is replaced here (it was just typed to sign in): any other session — a
+    borrowed browser, a copied cookie, an OpenID Connect sign-in — must not set a password it does not
+    know. Other changes go through ``interop users reset``."""
+    if not (person.account.password_expired and web_session.load(request).get("m") == "local"):
+        raise PageForbidden(person=person)
+
+
 @router.get("/password")
 async def password_form(request: Request, person: Anyone) -> Response:
+    _only_one_time(request, person)
     return render(request, "password.html", person=person, error=None)
 
 
@@ -187,6 +197,7 @@ async def change_password(
     password: Annotated[str, Form(max_length=1024)] = "",
     repeat: Annotated[str, Form(max_length=1024)] = "",
 ) -> Response:
+    _only_one_time(request, person)
     if password != repeat:
         return render(request, "password.html", status_code=422, person=person, error_key="password.mismatch")
     try:

@@ -49,6 +49,7 @@ async def worklist_page(
     session: SessionDep,
     person: UnitStaff,
     page: Annotated[int, Query(ge=1, le=200)] = 1,
+    done: Annotated[str | None, Query(max_length=20)] = None,
 ) -> Response:
     scope = await referral_service.scope_for(session, person.ctx)
     work = await referral_service.list_worklist(
@@ -62,6 +63,7 @@ async def worklist_page(
         work=work,
         units=units,
         ages={i.task_id: age_label(i.age_hours) for i in work.items},
+        done="rejected" if done == "rejected" else None,
     )
 
 
@@ -153,6 +155,8 @@ async def _apply(
         return await _sheet_page(
             request, session, person, task_id, status_code=409, problem="referral.illegal"
         )
+    if done == "rejected":  # the referral is now the next unit's: back to the list, not to its page
+        return RedirectResponse("/app/units?done=rejected", status_code=303)
     return RedirectResponse(f"/app/units/{task_id}?done={done}", status_code=303)
 
 
