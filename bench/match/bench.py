@@ -21,6 +21,7 @@ import asyncio
 import csv
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -408,6 +409,36 @@ def failed_job(env: dict[str, str]) -> dict[str, Any]:
             server.stop()
 
 
+def keep_entidad(source: Path, synth: Path, entidad: str) -> dict[str, int]:
+    """Copy ``source`` (synth output) to ``synth`` keeping the roll and registry records whose entidad
+    is ``entidad`` (the records one partition holds), with their truth; units and hard negatives whole."""
+    synth.mkdir(parents=True, exist_ok=True)
+    kept: set[tuple[str, str]] = set()
+    counts: dict[str, int] = {}
+    for name, source_name in (("pension_roll.csv", "roll"), ("patients.csv", "patients")):
+        with (source / name).open(newline="") as fh, (synth / name).open("w", newline="") as out:
+            reader = csv.DictReader(fh)
+            writer = csv.DictWriter(out, fieldnames=list(reader.fieldnames or []))
+            writer.writeheader()
+            total = 0
+            for row in reader:
+                total += 1
+                if row["entidad"] == entidad:
+                    writer.writerow(row)
+                    kept.add((source_name, row["record_id"]))
+            counts[f"{source_name}_national"] = total
+    with (source / "truth.csv").open(newline="") as fh, (synth / "truth.csv").open("w", newline="") as out:
+        reader = csv.DictReader(fh)
+        writer = csv.DictWriter(out, fieldnames=list(reader.fieldnames or []))
+        writer.writeheader()
+        writer.writerows(r for r in reader if (r["source"], r["record_id"]) in kept)
+    for name in ("units.csv", "hard_negatives.csv"):
+        if (source / name).exists():
+            shutil.copy(source / name, synth / name)
+    counts["records_kept"] = len(kept)
+    return counts
+
+
 def run_match(env: dict[str, str], retrain: bool) -> dict[str, Any]:
     """``interop match run``; a failed run is reported (exit, last words), not raised."""
     cmd = [INTEROP, "match", "run"] + (["--retrain"] if retrain else [])
@@ -454,6 +485,13 @@ def main() -> None:
         help="Empty the person index first (the model stays): time a first run on data already loaded.",
     )
     ap.add_argument("--baseline-only", action="store_true", help="Only the plain Splink run on WORK/synth.")
+    ap.add_argument(
+        "--only-entidad",
+        metavar="CODE",
+        help="Keep only the roll and registry records of this entidad (its partition) before importing: "
+        "one entidad of a national population, alone. With --synth-from, reuses that synth output.",
+    )
+    ap.add_argument("--synth-from", type=Path, help="A synth output folder to reuse instead of synthesising.")
     ap.add_argument(
         "--evaluate-only", action="store_true", help="Only the accuracy of what WORK/data holds now."
     )
@@ -519,6 +557,16 @@ def main() -> None:
         args.work.mkdir(parents=True, exist_ok=True)
         if args.febrl:
             result["febrl"] = write_febrl(args.febrl, synth)
+        elif args.synth_from or args.only_entidad:
+            source = args.synth_from or args.work / "synth-national"
+            if not args.synth_from:
+                synth_cmd = [INTEROP, "synth", "--out", str(source), "--people", str(args.people)]
+                timed([*synth_cmd, "--seed", str(args.seed), "--generator", args.generator], env)
+            result["synth_from"] = str(source)
+            if args.only_entidad:
+                result["only_entidad"] = keep_entidad(source, synth, args.only_entidad)
+            else:
+                shutil.copytree(source, synth, dirs_exist_ok=True)
         else:
             synth_cmd = [INTEROP, "synth", "--out", str(synth), "--people", str(args.people)]
             wall, peak, _ = timed([*synth_cmd, "--seed", str(args.seed), "--generator", args.generator], env)
