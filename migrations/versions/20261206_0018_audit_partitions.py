@@ -212,6 +212,9 @@ def upgrade() -> None:
                 GRANT SELECT, INSERT ON audit_event, audit_event_patient TO interop_app;
                 GRANT USAGE ON SEQUENCE audit_event_seq_seq TO interop_app;
                 GRANT EXECUTE ON FUNCTION audit_partitions_ensure(integer) TO interop_app;
+                -- A backup (pg_dump as the application's role) reads each partition's rows by name;
+                -- each partition grants it SELECT and INSERT only, so naming one changes nothing else.
+                GRANT USAGE ON SCHEMA audit_partition TO interop_app;
             END IF;
         EXCEPTION WHEN insufficient_privilege THEN
             RAISE NOTICE 'grants on the partitioned audit tables not given (not their owner)';

@@ -128,7 +128,7 @@ async def test_every_partition_refuses_update_delete_truncate(
             if statement.startswith("TRUNCATE") or await owner.fetchval(f"SELECT count(*) FROM {part}"):
                 with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
                     await owner.execute(statement.format(part=part))
-            # The application's role cannot even name a partition (no USAGE on their schema) …
+            # The application's role may name a partition (a backup reads them) but not change one …
             with pytest.raises(asyncpg.InsufficientPrivilegeError):
                 await app.execute(statement.format(part=part))
             # … and holds only SELECT and INSERT on each (what it reaches through the parent).
