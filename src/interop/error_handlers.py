@@ -224,12 +224,28 @@ def _is_data_error(exc: BaseException) -> bool:
     return False
 
 
+# deadlock_detected, serialization_failure
+_TRANSIENT_CONFLICTS = frozenset({"40P01", "40001"})
+
+
 async def _unhandled(request: Request, exc: Exception) -> Response:
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return await _database(request, exc)
     sqlstate = _sqlstate(exc)
     if sqlstate.startswith("53"):
         return await _resources(request, exc, sqlstate)
+    if sqlstate in _TRANSIENT_CONFLICTS:
+        # Two requests crossed on the same rows and the database chose one to give way: nothing was
+        # stored by this one, and the same request sent again succeeds. Not a bug, so no traceback.
+        log.warning("request gave way to a concurrent one", extra={"sqlstate": sqlstate})
+        return render(
+            request,
+            status=503,
+            code="unavailable",
+            message=text("error.crossed"),
+            fhir_code="transient",
+            headers={"Retry-After": "1"},
+        )
     if _is_data_error(exc):
         log.info("value refused by the database", extra={"error": type(exc).__name__})
         return render(

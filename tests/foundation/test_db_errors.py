@@ -47,3 +47,21 @@ async def test_refused_connection_is_503_without_a_traceback(caplog: pytest.LogC
     assert response.status_code == 503
     assert response.headers["retry-after"] == "5"
     assert not [r for r in caplog.records if r.exc_info]
+
+
+@pytest.mark.parametrize(
+    "driver_error",
+    [asyncpg.exceptions.DeadlockDetectedError("deadlock"), asyncpg.exceptions.SerializationError("x")],
+)
+async def test_a_request_that_gave_way_to_another_is_a_transient_503(
+    driver_error: Exception, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    crossed = DBAPIError("UPDATE …", {}, driver_error)
+    async with _app_raising(crossed) as http:
+        response = await http.get("/v1/boom", headers={"Accept-Language": "es-MX"})
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+    assert response.json()["error"]["code"] == "unavailable"
+    assert "de nuevo" in response.json()["error"]["message"]
+    assert not [r for r in caplog.records if r.exc_info]

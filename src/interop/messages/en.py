@@ -5,6 +5,7 @@ from __future__ import annotations
 MESSAGES: dict[str, str] = {
     "error.internal": "internal error",
     "error.unavailable": "the database is unavailable; retry later",
+    "error.crossed": "another operation on the same data crossed this one; nothing was stored, send it again",
     "error.busy": "the database cannot take this now; retry later",
     "error.validation": "request validation failed",
     "error.not_found": "not found",

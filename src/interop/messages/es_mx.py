@@ -6,6 +6,7 @@ MESSAGES: dict[str, str] = {
     # Errores comunes de /fhir y /v1
     "error.internal": "error interno",
     "error.unavailable": "la base de datos no está disponible; intente más tarde",
+    "error.crossed": "otra operación sobre los mismos datos se cruzó; no se guardó nada, envíela de nuevo",
     "error.busy": "la base de datos no puede atender esto ahora; intente más tarde",
     "error.validation": "la solicitud no es válida",
     "error.not_found": "no encontrado",
