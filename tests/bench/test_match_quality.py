@@ -22,9 +22,9 @@ def test_pair_kind_orders_sources() -> None:
 def test_review_queue_counts_true_pairs_per_source_pair() -> None:
     truth = {"roll|R1": "A", "patients|E1": "A", "patients|E2": "B", "roll|R2": "C"}
     reviews = [
-        ("roll|R1", "patients|E1", 0.9),
-        ("patients|E1", "patients|E2", 0.6),
-        ("roll|R1", "roll|R2", 0.7),
+        ("roll|R1", "patients|E1", 0.9, 0.99),  # calibrated score, the model's raw one
+        ("patients|E1", "patients|E2", 0.6, 0.95),
+        ("roll|R1", "roll|R2", 0.7, 0.9),
     ]
     out = review_queue(reviews, truth, records=4)
     assert out["reviews"] == 3
