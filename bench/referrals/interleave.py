@@ -35,7 +35,7 @@ from harness import (  # noqa: E402
     summary,
     visit_bodies,
 )
-from run import referral_counts, with_repeats  # noqa: E402
+from run import referral_counts, true_persons, with_repeats  # noqa: E402
 
 
 class Target:
@@ -124,7 +124,9 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         for target in targets:
             pool = await asyncpg.connect(target.stack.database_url.replace("+asyncpg", ""))
             try:
-                counts = await referral_counts(pool, [target.bodies[i] for i in sorted(target.posted)])
+                counts = await referral_counts(
+                    pool, [target.bodies[i] for i in sorted(target.posted)], true_persons(target.stack.synth)
+                )
             finally:
                 await pool.close()
             results.setdefault("referrals", {})[target.name] = counts

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import json
 import os
 import random
@@ -110,23 +111,46 @@ def with_repeats(bodies: list[dict[str, Any]], rate: float, *, seed: int) -> lis
     return out
 
 
-def person_need(body: dict[str, Any]) -> tuple[str, str, str]:
+def _care_asked(body: dict[str, Any]) -> str:
+    """What the visit asks for, by the service's own rule (a visit without ``care_requested`` asks for
+    urgent care when it is urgent, home care when the person is home-bound): counting needs by the body's
+    field alone split or merged needs the service keeps apart or together. A tree older than that rule
+    (no ``interop.referral.care``) opens a referral per visit, so any key serves it."""
+    try:
+        from interop.referral.care import care_of
+        from interop.referral.schemas import VisitCreate
+    except ImportError:
+        return str(body.get("care_requested") or "consulta-primer-nivel")
+    return care_of(VisitCreate.model_validate(body))
+
+
+def true_persons(synth: Path) -> dict[str, str]:
+    """The synthetic population's person of each pension-roll record (``truth.csv``): two roll records of
+    one person (a duplicate the matcher joins) are one person with one referral per need."""
+    with (synth / "truth.csv").open(encoding="utf-8") as f:
+        return {r["record_id"]: r["person_id"] for r in csv.DictReader(f) if r["source"] == "roll"}
+
+
+def person_need(body: dict[str, Any], persons: dict[str, str] | None = None) -> tuple[str, str, str]:
     """(person, what is asked, CIE-10 category): the key of one open referral (issue 16, item 3)."""
     person = body["person"]
     who = person.get("roll_record_id") or person.get("curp") or repr(sorted(person.items()))
-    asked = body.get("care_requested") or "consulta-primer-nivel"
+    who = (persons or {}).get(who, who)
+    asked = _care_asked(body)
     conditions = body.get("findings", {}).get("conditions") or [{"code": ""}]
     return who, asked, conditions[0]["code"].replace(".", "")[:3]
 
 
-async def referral_counts(pool: asyncpg.Pool, posted: list[dict[str, Any]]) -> dict[str, int]:
+async def referral_counts(
+    pool: asyncpg.Pool, posted: list[dict[str, Any]], persons: dict[str, str] | None = None
+) -> dict[str, int]:
     """Visits posted, distinct person-needs among them, and the referrals the service holds open."""
     open_referrals = await pool.fetchval(
         "SELECT count(*) FROM referral WHERE status IN ('active', 'on-hold', 'draft')"
     )
     return {
         "visits_posted": len(posted),
-        "distinct_person_needs": len({person_need(b) for b in posted}),
+        "distinct_person_needs": len({person_need(b, persons) for b in posted}),
         "open_referrals": int(open_referrals or 0),
     }
 
@@ -209,7 +233,9 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                 database_url.replace("+asyncpg", ""), min_size=4, max_size=args.concurrency
             )
             assert pool is not None
-            results["referrals"] = await referral_counts(pool, [bodies[i] for i in sorted(posted)])
+            results["referrals"] = await referral_counts(
+                pool, [bodies[i] for i in sorted(posted)], true_persons(synth)
+            )
             print(f"  referrals: {results['referrals']}", flush=True)
             if args.posts_only:
                 await pool.close()
