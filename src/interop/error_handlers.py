@@ -159,6 +159,18 @@ async def _http(request: Request, exc: Exception) -> Response:
     )
 
 
+def _unavailable(request: Request, message: str, *, retry_after_s: int) -> Response:
+    """503: nobody's bug and nothing stored; the client may send the same request again later."""
+    return render(
+        request,
+        status=503,
+        code="unavailable",
+        message=text(message),
+        fhir_code="transient",
+        headers={"Retry-After": str(retry_after_s)},
+    )
+
+
 async def _database(request: Request, exc: Exception) -> Response:
     # A lost or refused connection is the database being away: fail fast, the client may retry. Logged
     # once per outage by the process's tracker (lost, still lost every minute, back), not per request.
@@ -167,14 +179,7 @@ async def _database(request: Request, exc: Exception) -> Response:
         outage.failed(exc)
     else:
         log.warning("database unavailable", extra={"error": type(exc).__name__})
-    return render(
-        request,
-        status=503,
-        code="unavailable",
-        message=text("error.unavailable"),
-        fhir_code="transient",
-        headers={"Retry-After": "5"},
-    )
+    return _unavailable(request, "error.unavailable", retry_after_s=5)
 
 
 def _sqlstate(exc: BaseException) -> str:
@@ -201,14 +206,7 @@ async def _resources(request: Request, exc: Exception, sqlstate: str) -> Respons
             "the database is out of resources (disk full?)",
             extra={"error": type(exc).__name__, "sqlstate": sqlstate},
         )
-    return render(
-        request,
-        status=503,
-        code="unavailable",
-        message=text("error.busy"),
-        fhir_code="transient",
-        headers={"Retry-After": "30"},
-    )
+    return _unavailable(request, "error.busy", retry_after_s=30)
 
 
 def _is_data_error(exc: BaseException) -> bool:
@@ -238,14 +236,7 @@ async def _unhandled(request: Request, exc: Exception) -> Response:
         # Two requests crossed on the same rows and the database chose one to give way: nothing was
         # stored by this one, and the same request sent again succeeds. Not a bug, so no traceback.
         log.warning("request gave way to a concurrent one", extra={"sqlstate": sqlstate})
-        return render(
-            request,
-            status=503,
-            code="unavailable",
-            message=text("error.crossed"),
-            fhir_code="transient",
-            headers={"Retry-After": "1"},
-        )
+        return _unavailable(request, "error.crossed", retry_after_s=1)
     if _is_data_error(exc):
         log.info("value refused by the database", extra={"error": type(exc).__name__})
         return render(
