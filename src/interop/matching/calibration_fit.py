@@ -29,12 +29,12 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interop.identity.curp import validate_curp
 from interop.job import service as job_service
-from interop.matching import models_store, online
+from interop.matching import online
 from interop.matching.calibration import (
     Calibration,
     Label,
@@ -358,18 +358,16 @@ async def calibrate_candidates(
 
 async def after_decision(session: AsyncSession) -> None:
     """Queue a refit once ``REFIT_EVERY`` decisions were taken since the active model's last fit."""
-    model = await models_store.active_model(session)
-    if model is None:
-        return
-    last = (
+    # One round trip on every decision: the active model, its last fit and the decisions since.
+    since = (
         await session.execute(
-            select(func.max(MatchCalibration.fitted_at)).where(
-                MatchCalibration.model_version == model.version
+            text(
+                "SELECT (SELECT count(*) FROM match_review r WHERE r.status = 'decided' "
+                "AND (f.last IS NULL OR r.decided_at > f.last)) "
+                "FROM match_model m, LATERAL (SELECT max(c.fitted_at) AS last FROM match_calibration c "
+                "WHERE c.model_version = m.version) f WHERE m.active LIMIT 1"
             )
         )
     ).scalar_one_or_none()
-    query = select(func.count()).select_from(MatchReview).where(MatchReview.status == "decided")
-    if last is not None:
-        query = query.where(MatchReview.decided_at > last)
-    if (await session.execute(query)).scalar_one() % REFIT_EVERY == 0:
+    if since is not None and since % REFIT_EVERY == 0:
         await job_service.enqueue(session, kind=CALIBRATE_JOB, payload={}, queue_key=CALIBRATE_JOB)
