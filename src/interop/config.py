@@ -203,8 +203,10 @@ class Settings(BaseSettings):
     oidc_issuer: str | None = Field(default=None, description="OpenID Connect provider (sign-in for people).")
     oidc_client_id: str | None = None
     oidc_client_secret: str | None = Field(default=None, repr=False)
-    oidc_username_claim: str = Field(
-        default="preferred_username", description="ID token claim naming the local account."
+    oidc_subject_claim: str = Field(
+        default="sub",
+        description="ID token claim bound to a local account (interop users add/oidc --oidc-subject): "
+        "`sub`, or another claim the provider never lets people edit.",
     )
     oidc_scope: str = "openid profile email"
 

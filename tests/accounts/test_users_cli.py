@@ -90,3 +90,31 @@ async def test_bad_input_is_a_plain_message_and_nonzero_exit(settings: Settings)
     assert "Traceback" not in again.output
     missing = await _users(settings, "disable", "nadie")
     assert missing.exit_code == 1
+
+
+async def test_oidc_subject_bound_at_creation_and_rebound(settings: Settings, session: AsyncSession) -> None:
+    added = await _users(settings, "add", "admin-oidc", "--role", "admin", "--oidc-subject", "sub-abc")
+    assert added.exit_code == 0, added.output
+    assert "contraseña" not in added.stdout  # a provider-only account gets no local password
+    row = (
+        await session.execute(
+            text("SELECT oidc_subject, password_hash FROM account_user WHERE username='admin-oidc'")
+        )
+    ).one()
+    assert tuple(row) == ("sub-abc", None)
+
+    taken = await _users(settings, "add", "otro", "--role", "reviewer", "--oidc-subject", "sub-abc")
+    assert taken.exit_code != 0
+    assert "ligado a otro usuario" in taken.output
+
+    rebound = await _users(settings, "oidc", "admin-oidc", "sub-def")
+    assert rebound.exit_code == 0, rebound.output
+    unbound = await _users(settings, "oidc", "admin-oidc", "--unbind")
+    assert unbound.exit_code == 0, unbound.output
+    assert "sin acceso por proveedor" in unbound.stdout
+    both = await _users(settings, "oidc", "admin-oidc", "sub-x", "--unbind")
+    assert both.exit_code != 0
+    subject = (
+        await session.execute(text("SELECT oidc_subject FROM account_user WHERE username='admin-oidc'"))
+    ).scalar_one()
+    assert subject is None

@@ -9,8 +9,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from oidc_provider_mock import User, run_server_in_thread
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.web.conftest import MakeUser
 
+from interop.accounts import service as accounts_service
+from interop.accounts.errors import AccountExists, AccountInvalid
+from interop.accounts.schemas import SignInStatus
 from interop.config import Settings
 from interop.main import create_app
 
@@ -20,6 +24,8 @@ def provider() -> Iterator[str]:
     users = [
         User(sub="sub-123", claims={"preferred_username": "rev-oidc"}),
         User(sub="sub-999", claims={"preferred_username": "desconocido"}),
+        # Renamed themselves at the provider to a local administrator's name: must not become them.
+        User(sub="sub-666", claims={"preferred_username": "admin-local"}),
     ]
     with run_server_in_thread(user_claims=users) as server:
         yield f"http://localhost:{server.server_port}"
@@ -52,7 +58,7 @@ async def _sign_in_as(app: FastAPI, sub: str) -> tuple[httpx.AsyncClient, httpx.
 
 
 async def test_a_known_account_signs_in_through_the_provider(oidc_app: FastAPI, make_user: MakeUser) -> None:
-    await make_user("rev-oidc", "reviewer")
+    await make_user("rev-oidc", "reviewer", oidc_subject="sub-123")
     http, done = await _sign_in_as(oidc_app, "sub-123")
     try:
         assert done.status_code == 303, done.text
@@ -83,3 +89,77 @@ async def test_a_callback_with_a_foreign_state_is_refused(oidc_app: FastAPI, mak
         forged = await http.get("/app/login/oidc/callback?code=abc&state=not-mine")
         assert forged.status_code == 401
         assert (await http.get("/app/")).status_code == 303
+
+
+async def test_a_provider_name_equal_to_a_local_account_does_not_sign_in_as_it(
+    oidc_app: FastAPI, make_user: MakeUser
+) -> None:
+    """A person who renamed themselves at the provider to an administrator's name stays a stranger: the
+    account is found by the bound subject, not by ``preferred_username``."""
+    await make_user("admin-local", "admin", totp=True)
+    http, done = await _sign_in_as(oidc_app, "sub-666")
+    try:
+        assert done.status_code == 401
+        assert (await http.get("/app/")).status_code == 303
+    finally:
+        await http.aclose()
+
+
+async def test_a_provider_only_account_has_no_local_password_and_signs_in_by_its_subject(
+    oidc_app: FastAPI, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    async with sessionmaker() as session:
+        creds = await accounts_service.add_user(
+            session, username="aud-oidc", role="auditor", oidc_subject="sub-123"
+        )
+        await session.commit()
+    assert creds.password is None
+    assert creds.totp_uri is None
+    assert creds.account.has_oidc
+    async with sessionmaker() as session:
+        local = await accounts_service.check_password(
+            session,
+            username="aud-oidc",
+            password="",
+            totp_required_roles=("admin", "auditor"),
+            lockout_attempts=5,
+            lockout_s=60,
+        )
+    assert local.status is SignInStatus.REFUSED
+    http, done = await _sign_in_as(oidc_app, "sub-123")
+    try:
+        assert done.status_code == 303, done.text
+        assert "aud-oidc" in (await http.get("/app/")).text
+    finally:
+        await http.aclose()
+
+
+async def test_unbinding_the_subject_ends_the_session_and_the_provider_sign_in(
+    oidc_app: FastAPI, make_user: MakeUser, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await make_user("rev-oidc", "reviewer", oidc_subject="sub-123")
+    http, done = await _sign_in_as(oidc_app, "sub-123")
+    try:
+        assert done.status_code == 303
+        assert (await http.get("/app/")).status_code == 200
+        async with sessionmaker() as session:
+            await accounts_service.bind_oidc_subject(session, username="rev-oidc", subject=None)
+            await session.commit()
+        assert (await http.get("/app/")).status_code == 303
+    finally:
+        await http.aclose()
+    http, again = await _sign_in_as(oidc_app, "sub-123")
+    await http.aclose()
+    assert again.status_code == 401
+
+
+async def test_one_subject_binds_one_account(
+    make_user: MakeUser, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    await make_user("rev-a", "reviewer", oidc_subject="sub-x")
+    await make_user("rev-b", "reviewer")
+    async with sessionmaker() as session:
+        with pytest.raises(AccountExists):
+            await accounts_service.bind_oidc_subject(session, username="rev-b", subject="sub-x")
+        with pytest.raises(AccountInvalid):
+            await accounts_service.bind_oidc_subject(session, username="rev-b", subject="\x00bad")

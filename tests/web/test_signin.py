@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pyotp
 import pytest
@@ -154,3 +156,22 @@ async def test_a_one_time_password_must_be_replaced_first(client: httpx.AsyncCli
     )
     assert changed.status_code == 303
     assert (await client.get("/app/")).status_code == 200
+
+
+async def test_a_locked_account_answers_as_an_unknown_name_does(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    """Only a real account can be locked: a distinct "locked" answer told a stranger which names exist."""
+    await make_user("rev3", "reviewer")
+    for _ in range(6):
+        locked = await sign_in(client, "rev3", password="incorrecta-del-todo")
+        stranger = await sign_in(client, "nadie-aqui", password="incorrecta-del-todo")
+    assert locked.status_code == stranger.status_code == 401
+    assert _error_of(locked.text) == _error_of(stranger.text)
+    assert "bloqueada" in _error_of(locked.text)  # the one message still tells a locked person why
+
+
+def _error_of(html: str) -> str:
+    found = re.search(r"<p class=\"alert\" role=\"alert\">(.*?)</p>", html, re.S)
+    assert found, "page has no error"
+    return found.group(1).strip()

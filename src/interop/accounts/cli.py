@@ -56,8 +56,17 @@ def add(
     totp: Annotated[
         bool, typer.Option("--totp", help="Enrol a TOTP second factor (prints its URI once).")
     ] = False,
+    oidc_subject: Annotated[
+        str | None,
+        typer.Option(
+            "--oidc-subject",
+            help="The person's subject (`sub`) at the OpenID Connect provider. Without --password-stdin "
+            "the account has no local password: it signs in only through the provider.",
+        ),
+    ] = None,
 ) -> None:
-    """Create a person's account. Without --password-stdin a one-time password is printed."""
+    """Create a person's account. Without --password-stdin or --oidc-subject a one-time password is
+    printed."""
     settings = Settings()
     password = _read_password() if password_stdin else None
 
@@ -71,6 +80,7 @@ def add(
             password=password,
             totp=totp,
             totp_required_roles=settings.web_totp_required_roles,
+            oidc_subject=oidc_subject,
         )
 
     creds = in_session(_LABEL, settings, work)
@@ -132,3 +142,25 @@ def reset(
     creds = in_session(_LABEL, Settings(), work)
     typer.echo(f"usuario {creds.account.username} restablecido")
     _show(creds)
+
+
+@users_app.command("oidc")
+def oidc(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    subject: Annotated[
+        str | None,
+        typer.Argument(help="The person's subject (`sub`) at the OpenID Connect provider."),
+    ] = None,
+    unbind: Annotated[bool, typer.Option("--unbind", help="Remove the OpenID Connect sign-in.")] = False,
+) -> None:
+    """Bind an account to the person's subject at the OpenID Connect provider (or --unbind it); the
+    account's open sessions end."""
+    if (subject is None) == (not unbind):
+        raise fail(_LABEL, "indique el sujeto o --unbind, no ambos (give the subject or --unbind, not both)")
+
+    async def work(session: AsyncSession) -> PersonAccount:
+        return await accounts_service.bind_oidc_subject(session, username=name, subject=subject)
+
+    account = in_session(_LABEL, Settings(), work)
+    state = "ligado al proveedor de identidad" if account.has_oidc else "sin acceso por proveedor"
+    typer.echo(f"usuario {account.username} {state}")

@@ -27,6 +27,9 @@ class AccountUser(Base):
     clues: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
     entidades: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
     password_hash: Mapped[str | None] = mapped_column(Text)
+    # The person's subject at the OpenID Connect provider (bound by an administrator, never by a claim the
+    # person can edit). NULL: no OpenID Connect sign-in.
+    oidc_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
     totp_secret: Mapped[str | None] = mapped_column(Text)
     # The last 30-second TOTP window a code was accepted for: a code is good once (no replay).
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)

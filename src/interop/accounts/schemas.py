@@ -22,6 +22,7 @@ class PersonAccount:
     session_version: int
     locked_until: datetime | None = None
     last_sign_in_at: datetime | None = None
+    has_oidc: bool = False
 
 
 @dataclass(frozen=True)

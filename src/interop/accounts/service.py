@@ -47,6 +47,7 @@ def _view(user: AccountUser) -> PersonAccount:
         session_version=user.session_version,
         locked_until=user.locked_until,
         last_sign_in_at=user.last_sign_in_at,
+        has_oidc=user.oidc_subject is not None,
     )
 
 
@@ -79,9 +80,12 @@ async def add_user(
     password: str | None = None,
     totp: bool = False,
     totp_required_roles: Sequence[str] = ("admin", "auditor"),
+    oidc_subject: str | None = None,
 ) -> NewCredentials:
     """Create an account. Without ``password`` a one-time password is made (returned once, to be
-    replaced at the first sign-in). With ``totp`` a second factor is enrolled (its URI returned once)."""
+    replaced at the first sign-in). With ``totp`` a second factor is enrolled (its URI returned once).
+    With ``oidc_subject`` (and no ``password``) the person signs in only through the identity provider,
+    which then owns the password and the second factor: no local password exists to leak or guess."""
     username = username.strip().lower()
     if not _USERNAME.match(username) or holds_identifier(username):
         raise AccountInvalid.said("accounts.username_invalid")
@@ -101,14 +105,18 @@ async def add_user(
         raise AccountInvalid.said("accounts.clues_invalid", clues=bad[0][:20])
     if bad := [e for e in entidades if not _ENTIDAD.match(e)]:
         raise AccountInvalid.said("accounts.entidad_invalid", entidad=bad[0][:10])
-    if role in totp_required_roles and not totp:
+    subject = _checked_subject(oidc_subject) if oidc_subject is not None else None
+    provider_only = subject is not None and password is None
+    if role in totp_required_roles and not totp and not provider_only:
         raise AccountInvalid.said("accounts.totp_required", role=role)
     if await _by_name(session, username) is not None:
         raise AccountExists.said("accounts.exists")
+    if subject is not None and await _by_subject(session, subject) is not None:
+        raise AccountExists.said("accounts.oidc_subject_taken")
     shown: str | None = None
-    if password is None:
+    if password is None and not provider_only:
         shown = password = secrets.token_urlsafe(12)
-    else:
+    elif password is not None:
         _check_password_rules(password)
     secret, uri = _new_totp(username) if totp else (None, None)
     user = AccountUser(
@@ -116,14 +124,47 @@ async def add_user(
         role=role,
         clues=clues,
         entidades=entidades,
-        password_hash=_hasher.hash(password),
+        password_hash=_hasher.hash(password) if password is not None else None,
         totp_secret=secret,
         password_expired=shown is not None,
+        oidc_subject=subject,
     )
     session.add(user)
     await session.flush()
     await session.refresh(user)
     return NewCredentials(account=_view(user), password=shown, totp_uri=uri)
+
+
+def _checked_subject(value: str) -> str:
+    subject = value.strip()
+    if not 1 <= len(subject) <= 255 or not subject.isprintable():
+        raise AccountInvalid.said("accounts.oidc_subject_invalid")
+    return subject
+
+
+async def _by_subject(session: AsyncSession, subject: str, *, lock: bool = False) -> AccountUser | None:
+    query = select(AccountUser).where(AccountUser.oidc_subject == subject)
+    if lock:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def bind_oidc_subject(session: AsyncSession, *, username: str, subject: str | None) -> PersonAccount:
+    """Bind (or, with None, unbind) the provider's subject of an existing account. A change ends the
+    account's open sessions: they were opened under the old binding."""
+    user = await _by_name(session, username, lock=True)
+    if user is None:
+        raise AccountNotFound.said("accounts.not_found")
+    checked = _checked_subject(subject) if subject is not None else None
+    if checked is not None:
+        other = await _by_subject(session, checked)
+        if other is not None and other.id != user.id:
+            raise AccountExists.said("accounts.oidc_subject_taken")
+    if user.oidc_subject != checked:
+        user.oidc_subject = checked
+        user.session_version += 1
+    await session.flush()
+    return _view(user)
 
 
 def holds_identifier(value: str) -> bool:
@@ -229,6 +270,7 @@ async def check_password(
         _verify(_DUMMY_HASH, password)
         return SignInResult(SignInStatus.REFUSED)
     if _locked(user, now):
+        _verify(_DUMMY_HASH, password)  # as long as a refusal: the timing must not tell "locked" apart
         return SignInResult(SignInStatus.LOCKED)
     if not _verify(user.password_hash, password):
         status = _fail(user, now, lockout_attempts, lockout_s)
@@ -288,10 +330,13 @@ def _verify(hash_: str, password: str) -> bool:
         return False
 
 
-async def sign_in_external(session: AsyncSession, *, username: str) -> PersonAccount | None:
-    """An OpenID Connect sign-in: the provider vouched for the person; the account must exist here
-    (its role and units are this service's to grant) and be active."""
-    user = await _by_name(session, username[:64], lock=True)
+async def sign_in_external(session: AsyncSession, *, subject: str) -> PersonAccount | None:
+    """An OpenID Connect sign-in: the provider vouched for the subject; an administrator must have bound
+    it to an account here (its role and units are this service's to grant), and the account be active.
+    Never looked up by a user name the provider lets people edit."""
+    if not 1 <= len(subject) <= 255:
+        return None
+    user = await _by_subject(session, subject, lock=True)
     if user is None or not user.active:
         return None
     return _signed_in(user, datetime.now(UTC))

@@ -223,6 +223,8 @@ MESSAGES: dict[str, str] = {
     "accounts.totp_required": "the role {role} requires a second factor: add --totp",
     "accounts.exists": "a user of that name already exists",
     "accounts.not_found": "user not found",
+    "accounts.oidc_subject_taken": "that identity provider subject is bound to another user",
+    "accounts.oidc_subject_invalid": "the identity provider subject must be 1 to 255 printable characters",
     "search.unknown_param": "unknown or unsupported search parameter: {name}",
     "search.too_many_values": (
         "the parameter {name} carries more than {limit} values; at most {limit} are accepted"

@@ -247,6 +247,9 @@ MESSAGES: dict[str, str] = {
     "accounts.totp_required": "el rol {role} requiere segundo factor: agregue --totp",
     "accounts.exists": "ya existe un usuario con ese nombre",
     "accounts.not_found": "usuario no encontrado",
+    "accounts.oidc_subject_taken": "ese sujeto del proveedor de identidad ya está ligado a otro usuario",
+    "accounts.oidc_subject_invalid": "el sujeto del proveedor de identidad debe tener de 1 a 255 caracteres "
+    "imprimibles",
     "search.unknown_param": "parámetro de búsqueda desconocido o no admitido: {name}",
     "search.too_many_values": "el parámetro {name} lleva más de {limit} valores; se aceptan a lo más {limit}",
     "search.last_updated_invalid": (

@@ -22,9 +22,9 @@ ES_MX: dict[str, str] = {
     "login.submit": "Entrar",
     "login.oidc": "Entrar con la cuenta institucional",
     "login.or": "o",
-    "login.refused": "Usuario, contraseña o código incorrectos, o la cuenta está deshabilitada.",
-    "login.locked": "Demasiados intentos fallidos: la cuenta está bloqueada por un tiempo. "
-    "Pida ayuda a quien administra las cuentas.",
+    "login.refused": "No se pudo entrar: usuario, contraseña o código incorrectos, o la cuenta está "
+    "deshabilitada o bloqueada por un tiempo tras demasiados intentos fallidos. "
+    "Si no puede entrar, pida ayuda a quien administra las cuentas.",
     "login.totp_missing": "Su rol requiere un segundo factor y su cuenta no lo tiene. "
     "Pida que lo registren (interop users reset --totp).",
     "login.oidc_failed": "No se pudo entrar con la cuenta institucional.",
@@ -73,8 +73,9 @@ EN: dict[str, str] = {
     "login.submit": "Sign in",
     "login.oidc": "Sign in with the institution's account",
     "login.or": "or",
-    "login.refused": "Wrong user name, password or code, or the account is disabled.",
-    "login.locked": "Too many failed attempts: the account is locked for a while.",
+    "login.refused": "Could not sign in: wrong user name, password or code, or the account is disabled "
+    "or locked for a while after too many failed attempts. If you cannot sign in, ask whoever manages "
+    "the accounts.",
     "login.totp_missing": "Your role needs a second factor and your account has none.",
     "login.oidc_failed": "Signing in with the institution's account failed.",
     "login.oidc_unknown": "That institutional account has no user here.",

@@ -2,8 +2,9 @@
 provider, when ``INTEROP_OIDC_ISSUER`` and ``INTEROP_OIDC_CLIENT_ID`` are set.
 
 The provider vouches for who the person is; this service decides what they may do: the ID token's
-``INTEROP_OIDC_USERNAME_CLAIM`` must name an active local account (``interop users add``), whose role,
-units and entidades apply. Provider metadata and keys are fetched over httpx and cached for ten minutes;
+``INTEROP_OIDC_SUBJECT_CLAIM`` (``sub``) must be bound to an active local account by an administrator
+(``interop users add --oidc-subject`` / ``interop users oidc``), whose role, units and entidades
+apply. Provider metadata and keys are fetched over httpx and cached for ten minutes;
 the code is exchanged by authlib's OAuth 2 client; the ID token is verified with joserfc (authlib's JOSE
 library): signature against the provider's JWKS, issuer, audience, expiry and the nonce of this sign-in.
 """
@@ -187,10 +188,10 @@ async def oidc_callback(
     except Exception:  # a provider failure or a token that does not verify: a refused sign-in, not a 500
         await audit_sign_in(request, session, account=None, outcome="4", method="oidc")
         return failed("login.oidc_failed")
-    username = claims.get(settings.oidc_username_claim)
+    subject = claims.get(settings.oidc_subject_claim)
     account = (
-        await accounts_service.sign_in_external(session, username=username)
-        if isinstance(username, str) and username
+        await accounts_service.sign_in_external(session, subject=subject)
+        if isinstance(subject, str) and subject
         else None
     )
     if account is None:

@@ -27,8 +27,10 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 PENDING_TOTP_S = 300  # a password step waits this long for its second factor
 _STATIC = {"app.css": "text/css", "app.js": "text/javascript"}
 _MESSAGES = {
+    # One message for a wrong password and a locked account: a distinct "locked" answer told a stranger
+    # which account names exist (only a real account can be locked).
     SignInStatus.REFUSED: "login.refused",
-    SignInStatus.LOCKED: "login.locked",
+    SignInStatus.LOCKED: "login.refused",
     SignInStatus.TOTP_MISSING: "login.totp_missing",
 }
 
@@ -164,7 +166,7 @@ async def totp(
     await audit_sign_in(request, session, account=None, outcome="4", method="password+totp")
     if result.status is SignInStatus.LOCKED:
         sess.pop("pending")
-        return _login_page(request, settings, next_page=None, error="login.locked")
+        return _login_page(request, settings, next_page=None, error="login.refused")
     return render(request, "totp.html", status_code=401, error_key="login.refused")
 
 

@@ -90,7 +90,7 @@ def live_settings(settings: Settings, provider: str) -> Settings:
 
 
 def test_oidc_sign_in(page: Page, live_settings: Settings) -> None:
-    _user(live_settings, "rev-oidc", "reviewer")
+    _user(live_settings, "rev-oidc", "reviewer", oidc_subject="sub-1")
     page.goto("/app/login")
     page.get_by_role("link", name="Entrar con la cuenta institucional").click()
     page.get_by_role("button", name="sub-1").click()  # the provider's page: sign in as that person
