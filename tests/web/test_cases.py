@@ -114,3 +114,37 @@ async def test_only_auditors_open_cases(client: httpx.AsyncClient, make_user: Ma
     home = await client.get("/app/")
     refused = await client.post("/app/cases", data={"q": CASE_CURP, "csrf_token": csrf_of(home.text)})
     assert refused.status_code == 403
+
+
+async def test_the_case_file_speaks_the_persons_language(
+    client: httpx.AsyncClient,
+    app: FastAPI,
+    session: AsyncSession,
+    make_user: MakeUser,
+    auth_headers: Callable[..., dict[str, str]],
+) -> None:
+    """Spanish first; a person whose browser prefers English reads the timeline, errors and PDF in English
+    (the timeline and the PDF were Spanish whatever the language)."""
+    await seed_case(client, session, auth_headers)
+    await sequence_audit(app)
+    secret = await make_user("auditor3", "auditor", totp=True)
+    await sign_in(client, "auditor3", secret=secret)
+    spanish = await _search(client, CASE_CURP)
+    assert "registro (creó)" in spanish.text
+    assert "activa · Ordinaria" in spanish.text
+    assert "Aceptada (DFIMB000001)" in spanish.text
+    client.headers["accept-language"] = "en-US,en;q=0.9"
+    english = await _search(client, CASE_CURP)
+    assert english.status_code == 200
+    assert "record (created)" in english.text
+    assert "registro (creó)" not in english.text
+    assert "referral " in english.text
+    bad = await _search(client, "X" * 10, "curp")
+    assert bad.status_code == 422
+    assert "a CURP has 18 characters" in bad.text
+    form = await client.get("/app/cases")
+    pdf = await client.post(
+        "/app/cases/export", data={"q": CASE_CURP, "format": "pdf", "csrf_token": csrf_of(form.text)}
+    )
+    assert pdf.status_code == 200
+    assert b"Audit case file" in pdf.content  # the document's title, in its uncompressed info dictionary

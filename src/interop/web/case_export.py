@@ -12,13 +12,7 @@ import orjson
 from fpdf import FPDF
 
 from interop.web.case_file import Case
-
-STATUS_WORDS = {
-    "verified": "verificado: cada evento está incluido en el árbol firmado",
-    "pending": "parcial: hay eventos que aún no se secuencian en el árbol",
-    "failed": "FALLÓ: una prueba o la firma no verifica",
-    "unsigned": "sin cabecera firmada todavía",
-}
+from interop.web.case_words import word
 
 
 def _case_header(case: Case, generated_by: str) -> dict[str, Any]:
@@ -69,60 +63,56 @@ def _latin(text: str) -> str:
     return text.replace("—", "-").replace("≥", ">=").encode("latin-1", "replace").decode("latin-1")
 
 
-def pdf(case: Case, *, generated_by: str) -> bytes:
+def pdf(case: Case, *, generated_by: str, language: str = "es-MX") -> bytes:
+    def w(key: str, **values: object) -> str:
+        return _latin(word(language, f"casefile.{key}", key, **values))
+
+    def items(values: list[str]) -> str:
+        return ", ".join(values) or word(language, "casefile.pdf.none", "-")
+
     doc = FPDF(orientation="L", format="A4")
-    doc.set_title("Expediente de auditoría")
+    doc.set_title(w("pdf.title"))
     doc.set_author("interop")
     doc.set_auto_page_break(auto=True, margin=12)
     doc.add_page()
     doc.set_font("Helvetica", "B", 15)
-    doc.cell(
-        0,
-        9,
-        _latin("Caso de auditoría: visita, identidad, referencia y accesos"),
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
+    doc.cell(0, 9, w("pdf.heading"), new_x="LMARGIN", new_y="NEXT")
     doc.set_font("Helvetica", size=9)
     header = _case_header(case, generated_by)
+    status = word(language, f"casefile.status.{case.proof.status}", case.proof.status)
     lines = [
-        f"Generado {header['generated_at']} por {generated_by}; búsqueda por {case.kind}.",
-        f"Visitas: {', '.join(v.visit_id for v in case.visits) or 'ninguna'}.",
-        f"Referencias: {', '.join(str(v.referral_id) for v in case.visits if v.referral_id) or 'ninguna'}.",
-        f"Registros: {', '.join(f'{s}:{r}' for s, r in case.identity.records) or 'ninguno'}.",
-        f"Revisiones de identidad: {', '.join(map(str, case.identity.review_ids)) or 'ninguna'}.",
-        f"Verificación de la bitácora: {STATUS_WORDS.get(case.proof.status, case.proof.status)}.",
+        w("pdf.generated", at=header["generated_at"], by=generated_by, kind=case.kind),
+        w("pdf.visits", items=items([v.visit_id for v in case.visits])),
+        w("pdf.referrals", items=items([str(v.referral_id) for v in case.visits if v.referral_id])),
+        w("pdf.records", items=items([f"{s}:{r}" for s, r in case.identity.records])),
+        w("pdf.reviews", items=items([str(i) for i in case.identity.review_ids])),
+        w("pdf.verification", status=status),
     ]
     for line in lines:
-        doc.multi_cell(0, 5, _latin(line), new_x="LMARGIN", new_y="NEXT")
+        doc.multi_cell(0, 5, line, new_x="LMARGIN", new_y="NEXT")
     if case.proof.head is not None:
         doc.ln(2)
         doc.set_font("Helvetica", "B", 10)
-        doc.cell(
-            0, 6, _latin("Cabecera firmada que cubre el caso (checkpoint)"), new_x="LMARGIN", new_y="NEXT"
-        )
+        doc.cell(0, 6, w("pdf.checkpoint"), new_x="LMARGIN", new_y="NEXT")
         doc.set_font("Courier", size=8)
         doc.multi_cell(0, 4, _latin(case.proof.head["checkpoint"]), new_x="LMARGIN", new_y="NEXT")
-        doc.multi_cell(
-            0,
-            4,
-            _latin(f"kid {case.proof.head['kid']} · firma Ed25519 {case.proof.head['signature']}"),
-            new_x="LMARGIN",
-            new_y="NEXT",
-        )
+        signature = w("pdf.signature", kid=case.proof.head["kid"], signature=case.proof.head["signature"])
+        doc.multi_cell(0, 4, signature, new_x="LMARGIN", new_y="NEXT")
     doc.ln(2)
     doc.set_font("Helvetica", "B", 10)
-    doc.cell(0, 6, _latin(f"Línea de tiempo ({len(case.timeline)} eventos)"), new_x="LMARGIN", new_y="NEXT")
+    doc.cell(0, 6, w("pdf.timeline", count=len(case.timeline)), new_x="LMARGIN", new_y="NEXT")
     doc.set_font("Helvetica", size=7.5)
     widths = (14, 36, 26, 52, 44, 93, 12)
     with doc.table(col_widths=widths, text_align="LEFT", line_height=3.8) as table:
         head = table.row()
-        for title in ("N.º", "Fecha (UTC)", "Institución", "Quién", "Qué", "Recursos", "Prueba"):
-            head.cell(_latin(title))
+        for title in ("seq", "when", "institution", "who", "what", "resources", "proof"):
+            head.cell(w(f"pdf.col.{title}"))
         for entry in case.timeline:
             row = table.row()
             e = entry.event
-            proven = "sí" if e.seq in case.proof.proven else "pend." if e.seq in case.proof.pending else "no"
+            proven = (
+                "yes" if e.seq in case.proof.proven else "pending" if e.seq in case.proof.pending else "no"
+            )
             for value in (
                 str(e.seq),
                 e.recorded_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
@@ -130,7 +120,7 @@ def pdf(case: Case, *, generated_by: str) -> bytes:
                 entry.who,
                 entry.what,
                 entry.resources,
-                proven,
+                word(language, f"casefile.pdf.proven.{proven}", proven),
             ):
                 row.cell(_latin(value))
     return bytes(doc.output())

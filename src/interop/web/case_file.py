@@ -18,6 +18,7 @@ from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEventRead, AuditSearch
 from interop.matching import cases as matching_cases
 from interop.referral import cases as referral_cases
+from interop.web.case_words import word
 
 Kind = Literal["curp", "folio", "visita", "referencia", "traza"]
 KINDS: tuple[Kind, ...] = ("curp", "folio", "visita", "referencia", "traza")
@@ -26,37 +27,13 @@ _TRACE = re.compile(r"^[0-9a-f]{32}$")
 MAX_TRACES = 20
 MAX_EVENTS = 2000
 
-INSTITUTION = {"bienestar": "Bienestar", "clinic": "IMSS-Bienestar"}
-ACTION_WORDS = {"C": "creó", "R": "leyó", "U": "cambió", "D": "borró", "E": "ejecutó"}
-SUBTYPE_WORDS = {
-    "create": "registro",
-    "read": "consulta",
-    "vread": "consulta de versión",
-    "search-type": "búsqueda",
-    "search": "búsqueda",
-    "update": "actualización",
-    "patch": "actualización",
-    "transaction": "envío (transacción)",
-    "decision": "decisión de identidad",
-    "login": "inicio de sesión",
-    "export": "exportación",
-    "operation": "operación",
-    "history-instance": "historial",
-}
-RESOURCE_WORDS = {
-    "Visit": "visita",
-    "ServiceRequest": "referencia",
-    "Task": "tarea de la unidad",
-    "Patient": "paciente",
-    "MatchReview": "revisión de identidad",
-    "Bundle": "paquete FHIR",
-    "AuditEvent": "bitácora",
-    "AccountUser": "usuario",
-}
-
 
 class CaseKeyInvalid(ValueError):
-    pass
+    """What was typed cannot be a search key; ``key`` names the catalogue's explanation."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
 
 
 def classify(value: str, kind: str | None) -> tuple[Kind, str]:
@@ -64,7 +41,7 @@ def classify(value: str, kind: str | None) -> tuple[Kind, str]:
     id or a padrón folio, tried both ways)."""
     value = value.strip()
     if not value or len(value) > 128:
-        raise CaseKeyInvalid("escriba una CURP, folio, visita, referencia o traza (máximo 128 caracteres)")
+        raise CaseKeyInvalid("casefile.key.empty")
     if kind in KINDS:
         chosen: Kind = kind  # type: ignore[assignment]
     elif _TRACE.match(value):
@@ -78,11 +55,11 @@ def classify(value: str, kind: str | None) -> tuple[Kind, str]:
     if chosen == "curp":
         value = value.upper()
         if not _CURP.match(value):
-            raise CaseKeyInvalid("la CURP tiene 18 caracteres con el formato oficial")
+            raise CaseKeyInvalid("casefile.key.curp")
     if chosen == "traza" and not _TRACE.match(value):
-        raise CaseKeyInvalid("una traza son 32 dígitos hexadecimales en minúsculas")
+        raise CaseKeyInvalid("casefile.key.trace")
     if chosen == "referencia" and not _is_uuid(value):
-        raise CaseKeyInvalid("una referencia es un identificador UUID")
+        raise CaseKeyInvalid("casefile.key.referral")
     return chosen, value
 
 
@@ -119,29 +96,29 @@ class Case:
         return bool(self.visits or self.identity.records or self.timeline)
 
 
-def describe(event: AuditEventRead) -> TimelineEntry:
+def describe(event: AuditEventRead, language: str = "es-MX") -> TimelineEntry:
+    def resource(kind: str) -> str:
+        return word(language, f"casefile.resource.{kind}", kind)
+
     types = [str(e.get("type", "")) for e in event.entities]
-    resources = ", ".join(
-        f"{RESOURCE_WORDS.get(str(e.get('type')), str(e.get('type')))} {e.get('id')}" for e in event.entities
-    )
+    resources = ", ".join(f"{resource(str(e.get('type')))} {e.get('id')}" for e in event.entities)
     if event.patient:
-        resources = ", ".join(
-            x for x in (resources, f"paciente {event.patient.removeprefix('Patient/')}") if x
-        )
-    what = (
-        f"{SUBTYPE_WORDS.get(event.subtype, event.subtype)} ({ACTION_WORDS.get(event.action, event.action)})"
-    )
+        patient = f"{resource('Patient')} {event.patient.removeprefix('Patient/')}"
+        resources = ", ".join(x for x in (resources, patient) if x)
+    subtype = word(language, f"casefile.subtype.{event.subtype}", event.subtype)
+    action = word(language, f"casefile.action.{event.action}", event.action)
+    what = f"{subtype} ({action})"
     if event.outcome != "0":
-        what += " · rechazada" if event.outcome == "4" else " · falló"
+        what += " · " + word(language, "casefile.refused" if event.outcome == "4" else "casefile.failed", "")
     if event.query == "defer":
-        what = "revisión diferida"
+        what = word(language, "casefile.deferred", "defer")
     who = event.user_id or event.client_id
     if event.user_id:
-        who += f" (vía {event.client_id})"
+        who += f" ({word(language, 'casefile.via', event.client_id, client=event.client_id)})"
     reads = event.action in ("R", "E") and bool(event.patient) and event.subtype not in ("login",)
     return TimelineEntry(
         event=event,
-        institution=INSTITUTION.get(event.role, "interop"),
+        institution=word(language, f"casefile.institution.{event.role}", "interop"),
         who=f"{who} · {event.role}",
         what=what,
         resources=resources or ", ".join(types),
@@ -149,7 +126,7 @@ def describe(event: AuditEventRead) -> TimelineEntry:
     )
 
 
-async def assemble(session: AsyncSession, *, kind: Kind, value: str) -> Case:
+async def assemble(session: AsyncSession, *, kind: Kind, value: str, language: str = "es-MX") -> Case:
     visits: list[referral_cases.CaseVisit]
     if kind == "curp":
         identity = await matching_cases.identity_of(session, curp=value)
@@ -216,7 +193,7 @@ async def assemble(session: AsyncSession, *, kind: Kind, value: str) -> Case:
         visits=visits,
         identity=identity,
         patient_ids=patients,
-        timeline=[describe(e) for e in ordered],
+        timeline=[describe(e, language) for e in ordered],
         proof=proof,
         truncated=truncated,
     )

@@ -16,9 +16,9 @@ from starlette.responses import Response
 
 from interop.api.deps import SessionDep
 from interop.audit import service as audit_service
-from interop.web import case_export, case_file, messages
+from interop.web import case_export, case_file, messages, referral_words  # noqa: F401 - registers words
 from interop.web.deps import Person, require_person
-from interop.web.pages import WebRoute, render
+from interop.web.pages import WebRoute, language, render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 Auditor = Annotated[Person, Depends(require_person("auditor"))]
@@ -127,13 +127,14 @@ messages.add(
 async def _case(
     request: Request, session: SessionDep, person: Person, query: str, kind: str
 ) -> tuple[case_file.Case | None, str | None]:
+    lang = language(request)
     try:
         chosen, value = case_file.classify(query, kind or None)
     except case_file.CaseKeyInvalid as exc:
-        return None, str(exc)
-    case = await case_file.assemble(session, kind=chosen, value=value)
+        return None, messages.translate(lang, exc.key)
+    case = await case_file.assemble(session, kind=chosen, value=value, language=lang)
     if not case.found and kind in ("", "auto", None) and chosen == "visita":
-        case = await case_file.assemble(session, kind="folio", value=value)
+        case = await case_file.assemble(session, kind="folio", value=value, language=lang)
     return case, None
 
 
@@ -195,7 +196,11 @@ async def case_export_file(
         patients=case.patient_ids,
     )
     if fmt == "pdf":
-        body, media, ext = case_export.pdf(case, generated_by=person.username), "application/pdf", "pdf"
+        body, media, ext = (
+            case_export.pdf(case, generated_by=person.username, language=language(request)),
+            "application/pdf",
+            "pdf",
+        )
     else:
         body, media, ext = (
             case_export.ndjson(case, generated_by=person.username),
