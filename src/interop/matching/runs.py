@@ -26,7 +26,7 @@ from interop.db.bulk import raw_connection
 from interop.matching import batch, calibration_fit, clustering, engines, models_store, store
 from interop.matching.clustering import ClusterCounts
 from interop.matching.errors import MatchEngineUnavailable, MatchRunUntrainable
-from interop.matching.layout import Layout, model_tells_relatives
+from interop.matching.layout import Layout, model_shows_households, model_tells_relatives
 from interop.matching.models import MatchRun
 from interop.matching.models_store import LoadedModel
 from interop.matching.scoring import score_pair
@@ -141,6 +141,7 @@ class _Run:
                 con,
                 auto_threshold=self.settings.match_auto_threshold,
                 relatives=model_tells_relatives(model.settings),
+                households=model_shows_households(model.settings),
             )
             await self.stage("writing", reviews=result.clusters.reviews)
             await self.write_files(con, model, result)
