@@ -16,8 +16,8 @@ import pyarrow as pa  # type: ignore[import-untyped]
 from splink import DuckDBAPI, Linker
 from splink.internals.splink_dataframe import SplinkDataFrame
 
-from interop.matching import layout as layout_rules
 from interop.matching import households, spec, training_notes
+from interop.matching import layout as layout_rules
 from interop.matching.errors import MatchRunUntrainable
 from interop.matching.layout import Layout
 
