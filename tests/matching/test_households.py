@@ -125,16 +125,17 @@ def test_households_are_told_from_copies_of_one_person() -> None:
             ("ROSA", f"PEREZ{i}", "1978-06-09", address),
         ]
     share, pairs = households.household_share(_table(homes), "feats")
-    assert pairs == 120 and share == pytest.approx(2 / 3)
+    assert pairs == 120
+    assert share == pytest.approx(2 / 3)
     assert households.shows_households(_table(homes), "feats")
     # No pair under one roof and surname to judge by: the rules stand.
     assert households.shows_households(_table([("ANA", "RUIZ", "1950-01-02", "X 1")]), "feats")
 
 
-COLUMNS = [
-    "source", "record_pk", "record_id", "patient_id", "curp", "curp_trusted", "curp16_computed", "given_norm",
-    "paternal_norm", "maternal_norm", "fecha_nacimiento", "sexo", "entidad", "municipio", "localidad", "domicilio",
-]  # fmt: skip
+COLUMNS = (
+    "source record_pk record_id patient_id curp curp_trusted curp16_computed given_norm paternal_norm "
+    "maternal_norm fecha_nacimiento sexo entidad municipio localidad domicilio"
+).split()
 
 
 def _febrl4(people: int) -> tuple[list[dict[str, str]], dict[str, str]]:
@@ -171,7 +172,7 @@ def _febrl4(people: int) -> tuple[list[dict[str, str]], dict[str, str]]:
                     "domicilio": " ".join(
                         x for x in (value["street_number"], value["address_1"], value["address_2"]) if x
                     ),
-                }  # fmt: skip
+                }
             )
             truth[f"{source}|{rec_id}"] = person
     return rows, truth
