@@ -132,7 +132,24 @@ def test_households_are_told_from_copies_of_one_person() -> None:
     assert households.shows_households(_table([("ANA", "RUIZ", "1950-01-02", "X 1")]), "feats")
 
 
-COLUMNS = ["source", "record_pk", "record_id", "patient_id", "curp", "curp_trusted", "curp16_computed", "given_norm", "paternal_norm", "maternal_norm", "fecha_nacimiento", "sexo", "entidad", "municipio", "localidad", "domicilio"]
+COLUMNS = [
+    "source",
+    "record_pk",
+    "record_id",
+    "patient_id",
+    "curp",
+    "curp_trusted",
+    "curp16_computed",
+    "given_norm",
+    "paternal_norm",
+    "maternal_norm",
+    "fecha_nacimiento",
+    "sexo",
+    "entidad",
+    "municipio",
+    "localidad",
+    "domicilio",
+]
 
 
 def _febrl4(people: int) -> tuple[list[dict[str, str]], dict[str, str]]:
