@@ -128,7 +128,10 @@ def main() -> None:
         )
         batch.load_decisions(con, work / "manual.csv", work / "decided.csv")
         clusters = clustering.assign(
-            con, auto_threshold=AUTO, relatives=layout_rules.model_tells_relatives(trained.settings)
+            con,
+            auto_threshold=AUTO,
+            relatives=layout_rules.model_tells_relatives(trained.settings),
+            households=layout_rules.model_shows_households(trained.settings),
         )
         persons = dict(con.execute("SELECT unique_id, person_id FROM person_of").fetchall())
         reviews = {tuple(sorted(r)) for r in con.execute("SELECT l, r FROM review_edge").fetchall()}
@@ -141,6 +144,7 @@ def main() -> None:
         both = (tp + len(reviews & true - auto)) / len(true)
         print(
             f"FEBRL{args.set}: {len(rows)} records, fields {layout.fields}; "
+            f"households {trained.stats.get('households')}; "
             f"auto P {p:.4f} R {r:.4f} F1 {f1:.4f}; reviews {clusters.reviews} ({rtp} true); "
             f"auto+review recall {both:.4f}"
         )
@@ -151,10 +155,12 @@ def main() -> None:
             }
             missed = sorted(true - auto)
             print("missed", len(missed), "scored", sum(1 for m in missed if m in scored))
-            explain(con, missed, scored)
+            explain(con, missed, scored, households=layout_rules.model_shows_households(trained.settings))
 
 
-def explain(con: Any, missed: list[tuple[str, str]], scored: dict[Any, Any]) -> None:
+def explain(
+    con: Any, missed: list[tuple[str, str]], scored: dict[Any, Any], *, households: bool = True
+) -> None:
     """Why each true pair was not auto-linked: not scored, below the threshold, not linkable, or held
     apart by a hard conflict (and which part of it); a few examples of each."""
     from collections import Counter
@@ -179,7 +185,7 @@ def explain(con: Any, missed: list[tuple[str, str]], scored: dict[Any, Any]) -> 
             kind = "below auto"
         elif not s[1]:
             kind = "not linkable"
-        elif hard_conflict(sigs[m[0]], sigs[m[1]], relatives=False):
+        elif hard_conflict(sigs[m[0]], sigs[m[1]], relatives=False, households=households):
             a, b = sigs[m[0]], sigs[m[1]]
             kind = "conflict: " + (
                 "dob"

@@ -90,6 +90,7 @@ async def test_febrl4_layout_trains_and_links(
     assert run.counts["fields"] == ["given_full", "ap1", "dob", "municipio", "localidad", "domicilio"]
     assert "curp" not in run.counts["comparisons"]
     assert "place_local" in run.counts["comparisons"]
+    assert run.counts["relatives_rules"] is False  # no CURP or sex, and no households in the records
     rows = await session.execute(text("SELECT source || '|' || record_id, person_id::text FROM match_record"))
     persons = dict(rows.all())
     # Rows without a given name or surname are rejected by the import (the contract); F1 over the
@@ -103,11 +104,11 @@ async def test_febrl4_layout_trains_and_links(
     )
     # Measured on the first 1,000 people: precision 1.0, recall 0.76 before the rules for relatives
     # stepped aside on data with neither CURP nor sex and names swapped with surnames had a level
-    # (``layout.tells_relatives``, ``spec.name_swapped``), 0.81 after. Recall is still held back by
-    # FEBRL's heavy corruption (a name or surname replaced by another: without a sex, twins look like
-    # that, so such pairs go to review); the target (F1 >= 0.99) is not met.
+    # (``layout.tells_relatives``, ``spec.name_swapped``), 0.81 after; all of them step aside on such
+    # data whose records show no households (``households``): a given name or birth date FEBRL
+    # replaced is weighed, not vetoed.
     assert scores.precision >= 0.99
-    assert scores.recall >= 0.78
+    assert scores.recall >= 0.9
 
 
 async def test_an_untrainable_dataset_fails_once_saying_why(

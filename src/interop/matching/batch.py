@@ -22,7 +22,7 @@ from interop.matching.features import (
     matching_curp_sql,
     surname_parts,
 )
-from interop.matching.layout import OPTIONAL_COLUMNS, Layout, tells_relatives
+from interop.matching.layout import OPTIONAL_COLUMNS, Layout, relatives_rules_apply, tells_relatives
 
 TRAIN_SAMPLE_ROWS = 300_000
 
@@ -228,7 +228,10 @@ def linkable_sql(settings: dict[str, Any]) -> str:
     with no CURP in the model and a birth date missing, ``spec.FIELD_ANCHOR_COMPARISONS`` all agreeing)
     and no veto comparison is at its "else" level (``spec.VETO_COMPARISONS``). Predictions keep each
     comparison's weight, not its level: the "else" level is told by its weight. Comparisons the model
-    left out count as absent."""
+    left out count as absent. On data with no relatives to tell apart (``layout.relatives_rules_apply``)
+    neither anchor nor veto is asked: the probability decides."""
+    if not relatives_rules_apply(settings):
+        return "true"
     present = {c["output_column_name"] for c in settings["comparisons"]}
     anchors = []
     for c in spec.ANCHOR_COMPARISONS:

@@ -147,4 +147,8 @@ NO_CURP_COLUMNS: tuple[tuple[str, ...], ...] = (
     ("domicilio", "municipio"),
     # Both names mistyped and the municipio (a postcode) too: the birth date in the same localidad.
     ("dob", "localidad"),
+    # Both names mistyped and the place too (a postcode or localidad slipped): the birth date at the
+    # same address — a person's two records, or relatives born the same day under one roof (twins),
+    # whom the scoring rules keep apart; as narrow as the birth date in one localidad.
+    ("dob", "domicilio"),
 )

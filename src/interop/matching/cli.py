@@ -97,6 +97,11 @@ def run_command(
     ):
         typer.echo(f"  {key}: {result.get(key)}")
     typer.echo(f"  fields: {', '.join(result.get('fields') or [])}")
+    if result.get("relatives_rules") is False:
+        typer.echo(
+            "  reglas de parientes: no aplican (sin CURP ni sexo, y los registros no muestran hogares) / "
+            "rules for relatives: not applied (no CURP or sex, and the records show no households)"
+        )
     outcome = result["reviews"]
     typer.echo(
         f"  reviews of this run: {outcome['queued']} queued, {outcome['decided']} decided, "

@@ -125,7 +125,9 @@ def _components(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _conflicted_components(con: duckdb.DuckDBPyConnection, *, relatives: bool) -> None:
+def _conflicted_components(
+    con: duckdb.DuckDBPyConnection, *, relatives: bool, households: bool = True
+) -> None:
     """``cl_conflicted``: candidate simple components holding two records in hard conflict."""
     rows = con.sql(
         f"""
@@ -141,7 +143,9 @@ def _conflicted_components(con: duckdb.DuckDBPyConnection, *, relatives: bool) -
         {
             comp
             for comp, *sig in zip(*cols, strict=True)
-            if hard_conflict(Signature(*sig[:_NSIG]), Signature(*sig[_NSIG:]), relatives=relatives)
+            if hard_conflict(
+                Signature(*sig[:_NSIG]), Signature(*sig[_NSIG:]), relatives=relatives, households=households
+            )
         }
     )
     _table(con, "cl_conflicted", pa.table({"comp": pa.array(conflicted, pa.int64())}))
@@ -176,7 +180,7 @@ def _settle_simple(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _settle_rest(
-    con: duckdb.DuckDBPyConnection, *, relatives: bool
+    con: duckdb.DuckDBPyConnection, *, relatives: bool, households: bool = True
 ) -> tuple[list[tuple[str, str, str | None, str | None]], set[str]]:
     """The other records through ``assign_persons``: their (record, person, via) rows and new persons."""
     _run(
@@ -246,7 +250,11 @@ def _settle_rest(
 
     def conflict(x: str, y: str) -> bool:
         sx, sy = signatures.get(x), signatures.get(y)
-        return sx is not None and sy is not None and hard_conflict(sx, sy, relatives=relatives)
+        return (
+            sx is not None
+            and sy is not None
+            and hard_conflict(sx, sy, relatives=relatives, households=households)
+        )
 
     result = assign_persons(
         scored=scored,
@@ -269,7 +277,9 @@ def _settle_rest(
     return rows, {str(p) for p in result.new_persons}
 
 
-def assign(con: duckdb.DuckDBPyConnection, *, auto_threshold: float, relatives: bool = True) -> ClusterCounts:
+def assign(
+    con: duckdb.DuckDBPyConnection, *, auto_threshold: float, relatives: bool = True, households: bool = True
+) -> ClusterCounts:
     """Assign every scored record a person and pick the review pairs (see the module docstring).
     Pairs a rule settles as two people (``conflict.kept_apart``) leave ``edge`` first: no link, no review.
     ``relatives``: the model's data can tell relatives apart (``layout.tells_relatives``; passed on to
@@ -300,9 +310,9 @@ def assign(con: duckdb.DuckDBPyConnection, *, auto_threshold: float, relatives: 
         "JOIN prev p USING (unique_id) WHERE p.person_id IS NOT NULL AND p.person_id <> ''",
     )
     _components(con)
-    _conflicted_components(con, relatives=relatives)
+    _conflicted_components(con, relatives=relatives, households=households)
     _settle_simple(con)
-    rest, rest_new = _settle_rest(con, relatives=relatives)
+    rest, rest_new = _settle_rest(con, relatives=relatives, households=households)
     names = ("unique_id", "person_id", "via_left", "via_right")
     _table(con, "assigned_rest", _strings({name: [r[i] for r in rest] for i, name in enumerate(names)}))
     _run(con, "INSERT INTO assigned SELECT * FROM assigned_rest")

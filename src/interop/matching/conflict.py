@@ -222,7 +222,20 @@ def _dob_conflict(a_dob: str, b_dob: str, *, relatives: bool) -> bool:
     return levenshtein(a_dob, b_dob) > 1 and (relatives or damerau_levenshtein(a_dob, b_dob) > 2)
 
 
-def hard_conflict(a: Signature, b: Signature, *, relatives: bool = True) -> bool:
+def two_people_without_relatives(a: Signature, b: Signature) -> bool:
+    """Two people by names and birth date alone, with no rule for relatives: both birth dates present
+    and more than two slips and a year apart, and given names that are neither a slip of each other
+    nor variants (``households``: what tells a household from copies of one person)."""
+    return bool(
+        a.dob
+        and b.dob
+        and _dob_conflict(a.dob, b.dob, relatives=False)
+        and not _typed_given(a, b)
+        and _given_conflict(a, b)
+    )
+
+
+def hard_conflict(a: Signature, b: Signature, *, relatives: bool = True, households: bool = True) -> bool:
     """Trusted CURPs more than one edit apart, CURPs that both settle identity and differ
     (``curps_settle_apart``), birth dates more than about a year apart (not a day/month swap, not
     one mistyped digit), or given names that are not variants of each other (spelt the same, for
@@ -230,11 +243,17 @@ def hard_conflict(a: Signature, b: Signature, *, relatives: bool = True) -> bool
 
     ``relatives`` False: data with neither CURP nor sex (``layout.tells_relatives``). The name tables
     and the sexes that tell a sibling's given name from a typo are not there to lean on, so given
-    names a clerk's slips explain (``_typed_given``) and birth dates two slips apart are no conflict."""
+    names a clerk's slips explain (``_typed_given``) and birth dates two slips apart are no conflict.
+
+    ``households`` False: such data whose records show no households either (``households``): the
+    given names and birth dates are then no hard conflict at all — they tell relatives apart, and
+    there are none to tell; the model's weights for them decide."""
     if a.curp and b.curp and a.curp != b.curp and levenshtein(a.curp, b.curp) > 1:
         return True
     if curps_settle_apart(a, b):
         return True
+    if not relatives and not households:
+        return False
     if a.dob and b.dob and _dob_conflict(a.dob, b.dob, relatives=relatives):
         return True
     if not relatives and _typed_given(a, b):

@@ -100,6 +100,29 @@ def model_tells_relatives(settings: dict[str, Any]) -> bool:
     return tells_relatives({c["output_column_name"] for c in settings["comparisons"]})
 
 
+# Whether the training data showed households (``households.shows_households``), stored with the model
+# so the batch, ``$match`` and a later run apply the same rules; Splink does not know the key
+# (``splink_settings``). Only data that cannot tell relatives apart is asked.
+HOUSEHOLDS_KEY = "interop_households"
+
+
+def model_shows_households(settings: dict[str, Any]) -> bool:
+    """Whether the rules for relatives have relatives to guard against: a model without the key (one
+    trained on data that tells relatives apart, or before the key existed) says yes."""
+    return bool(settings.get(HOUSEHOLDS_KEY, True))
+
+
+def relatives_rules_apply(settings: dict[str, Any]) -> bool:
+    """The rules that need relatives in the data (hard conflicts on given names and birth dates, an
+    anchor for every automatic link, the household caps on address and place weights) apply."""
+    return model_tells_relatives(settings) or model_shows_households(settings)
+
+
+def splink_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """A saved model's settings as Splink reads them (without this module's keys)."""
+    return {k: v for k, v in settings.items() if k != HOUSEHOLDS_KEY}
+
+
 def comparisons_for(layout: Layout) -> tuple[spec.Comparison, ...]:
     """The model's comparisons on the fields present (the place without entidad when it is absent)."""
     out: list[spec.Comparison] = []

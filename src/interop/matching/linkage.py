@@ -16,8 +16,8 @@ import pyarrow as pa  # type: ignore[import-untyped]
 from splink import DuckDBAPI, Linker
 from splink.internals.splink_dataframe import SplinkDataFrame
 
+from interop.matching import households, spec, training_notes
 from interop.matching import layout as layout_rules
-from interop.matching import spec, training_notes
 from interop.matching.errors import MatchRunUntrainable
 from interop.matching.layout import Layout
 
@@ -121,8 +121,12 @@ def apply_priors(settings: dict[str, Any], *, u_max_pairs: float) -> dict[str, A
     Levels that training never observed get explicit values (m at the floor; u as if seen once in
     the random sample), so the saved model is complete and both scorers read the same numbers. On
     data that cannot tell relatives apart (``layout.tells_relatives``) the given-name cap steps
-    aside: there the "else" level holds typos too, and EM's m stands."""
+    aside: there the "else" level holds typos too, and EM's m stands. On such data that shows no
+    households either (``layout.relatives_rules_apply``) the caps on a shared address or place
+    (``spec.HOUSEHOLD_CAPS``) step aside too: they hold a roof shared by relatives to a household's
+    weight, and there is none; EM's weight stands."""
     relatives = layout_rules.model_tells_relatives(settings)
+    household_caps = layout_rules.relatives_rules_apply(settings)
     for comparison in settings["comparisons"]:
         name = comparison["output_column_name"]
         for level in comparison["comparison_levels"]:
@@ -136,6 +140,8 @@ def apply_priors(settings: dict[str, Any], *, u_max_pairs: float) -> dict[str, A
             if (name, label) in spec.M_CAP and (relatives or name not in spec.VETO_COMPARISONS):
                 m = min(m, spec.M_CAP[(name, label)])
             cap = spec.WEIGHT_CAP.get((name, label))
+            if not household_caps and name in spec.HOUSEHOLD_CAPS:
+                cap = None
             if cap is not None and u > 0 and math.log2(m / u) > cap:
                 m = u * 2.0**cap
             level["m_probability"] = m
@@ -183,7 +189,10 @@ def train(
         trained_rules += 1
     if not trained_rules:
         raise MatchRunUntrainable(layout_rules.untrainable_reason(layout, []) or "")
-    settings = apply_priors(linker.misc.save_model_to_json(), u_max_pairs=u_max_pairs)
+    settings = linker.misc.save_model_to_json()
+    if not layout_rules.tells_relatives({c.name for c in layout_rules.comparisons_for(layout)}):
+        settings[layout_rules.HOUSEHOLDS_KEY] = households.shows_households(con, table)
+    settings = apply_priors(settings, u_max_pairs=u_max_pairs)
     records = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0]
     stats = {
         "records": int(records[0]) if records else 0,
@@ -191,6 +200,7 @@ def train(
         "u_max_pairs": u_max_pairs,
         "fields": layout.fields,
         "untrained_levels": untrained_levels(linker),
+        "households": layout_rules.model_shows_households(settings),
     }
     return TrainedSettings(settings=settings, tf=tf, stats=stats)
 
@@ -241,7 +251,10 @@ class Scorer:
     def _linker(self, frame: SplinkDataFrame) -> Linker:
         # Blocking decides which pairs are compared, not how they score: the current rules (those
         # the online path looks candidates up by), not the ones stored with the model.
-        settings = {**self._settings, "blocking_rules_to_generate_predictions": _blocking_sql(self._layout)}
+        settings = {
+            **layout_rules.splink_settings(self._settings),
+            "blocking_rules_to_generate_predictions": _blocking_sql(self._layout),
+        }
         linker = Linker(frame, settings, log_level=_SPLINK_LOG_LEVEL)
         _register_tf(linker, self._db, self._tf)
         return linker

@@ -25,7 +25,7 @@ from interop.matching import models_store
 from interop.matching.blocking import BLOCKING_RULES, index_for, key_sql, probe_key_sql
 from interop.matching.conflict import ROLL_SOURCE, Signature, hard_conflict, kept_apart, relatives_lookalike
 from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, features_of
-from interop.matching.layout import model_tells_relatives
+from interop.matching.layout import model_shows_households, model_tells_relatives
 from interop.matching.models_store import LoadedModel
 from interop.matching.schemas import FieldEvidenceRead, Grade, IdentityProbe, OnlineCandidate
 from interop.matching.scoring import PairScore, grade, score_pair
@@ -116,6 +116,7 @@ def _grade(
     lookalike: bool = False,
     undated: bool = False,
     relatives: bool = True,
+    households: bool = True,
 ) -> Literal["certain", "probable", "possible"]:
     """As the batch decides (``batch.linkable_sql``): certain needs the auto threshold, an anchor (CURP
     or birth date; with ``lookalike``, a birth date differing in the year alone under the same name
@@ -124,13 +125,16 @@ def _grade(
     ``spec.FIELD_ANCHOR_COMPARISONS``), no veto comparison at its "else"
     level and no hard conflict (``conflict.hard_conflict``: e.g. given names that are not variants of
     each other, settled CURPs that differ). Without ``relatives`` (``layout.tells_relatives``) the
-    veto steps aside: the hard conflict alone keeps unrelated given names apart."""
+    veto steps aside: the hard conflict alone keeps unrelated given names apart; without ``households``
+    either (``layout.relatives_rules_apply``) no anchor is asked: the probability decides."""
     graded = grade(scored.probability, auto_threshold=auto_threshold, review_threshold=review_threshold)
     anchored = any(
         e.weight > 0
         for e in scored.evidence
         if e.comparison in ANCHOR_COMPARISONS and not (lookalike and e.comparison == "birth_date")
     )
+    if not relatives and not households:
+        anchored = True
     compared = {e.comparison: e.weight for e in scored.evidence}
     if not anchored and undated and "curp" not in compared:
         anchored = all(compared.get(c, 0.0) > 0 for c in FIELD_ANCHOR_COMPARISONS)
@@ -167,6 +171,7 @@ async def match(
     )
     out: list[OnlineCandidate] = []
     relatives = model_tells_relatives(model.settings)
+    households = model_shows_households(model.settings)
     n = len(_STORED)
     for row in rows:
         values = list(row[:n])
@@ -183,10 +188,13 @@ async def match(
                 scored,
                 auto_threshold=auto_threshold,
                 review_threshold=review_threshold,
-                conflict=hard_conflict(probe_signature, signature, relatives=relatives),
+                conflict=hard_conflict(
+                    probe_signature, signature, relatives=relatives, households=households
+                ),
                 lookalike=relatives_lookalike(features, stored),
                 undated=features.dob is None or stored.dob is None,
                 relatives=relatives,
+                households=households,
             )
         )
         out.append(

@@ -26,7 +26,12 @@ from interop.db.bulk import raw_connection
 from interop.matching import batch, calibration_fit, clustering, engines, models_store, store
 from interop.matching.clustering import ClusterCounts
 from interop.matching.errors import MatchEngineUnavailable, MatchRunUntrainable
-from interop.matching.layout import Layout, model_tells_relatives
+from interop.matching.layout import (
+    Layout,
+    model_shows_households,
+    model_tells_relatives,
+    relatives_rules_apply,
+)
 from interop.matching.models import MatchRun
 from interop.matching.models_store import LoadedModel
 from interop.matching.scoring import score_pair
@@ -141,6 +146,7 @@ class _Run:
                 con,
                 auto_threshold=self.settings.match_auto_threshold,
                 relatives=model_tells_relatives(model.settings),
+                households=model_shows_households(model.settings),
             )
             await self.stage("writing", reviews=result.clusters.reviews)
             await self.write_files(con, model, result)
@@ -294,6 +300,8 @@ class _Run:
                     # The optional fields the records hold, and the comparisons the model scores on.
                     "fields": result.layout.fields,
                     "comparisons": [c["output_column_name"] for c in model.settings["comparisons"]],
+                    # Whether the rules for relatives apply (``layout.relatives_rules_apply``).
+                    "relatives_rules": relatives_rules_apply(model.settings),
                     "assigned_in_python": clusters.settled_in_python,
                     # Levels no training pair showed (normal on small data): they keep the prior m.
                     **({"untrained_levels": self.untrained} if self.untrained is not None else {}),

@@ -119,7 +119,7 @@ class SparkScorer:
         # Blocking decides which pairs are compared (the current rules, as in ``linkage.Scorer``).
         self._settings = spark_settings(
             {
-                **settings,
+                **layout_rules.splink_settings(settings),
                 "blocking_rules_to_generate_predictions": layout_rules.batch_blocking_sql(self._layout),
             }
         )

@@ -358,6 +358,8 @@ WEIGHT_CAP: dict[tuple[str, str], float] = {
     ("address", "close"): 2.0,
 }
 M_FLOOR = 0.001
+# The caps above that hold a shared roof to a household's weight (``linkage.apply_priors``).
+HOUSEHOLD_CAPS: tuple[str, ...] = ("place", "place_local", "address")
 
 # An automatic link needs an anchor: agreement (positive weight) on the CURP or on the birth date.
 # Names, place and address alone describe a household as well as a person (a namesake parent and child
