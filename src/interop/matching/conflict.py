@@ -24,14 +24,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from interop.identity.hypocoristics import same_by_nickname
 from interop.identity.keys import phonetic_word
 from interop.identity.names import PARTICLES, SKIPPED_GIVEN_NAMES
 from interop.matching.features import (
     MatchFeatures,
     curp_birth_date,
     curp_birth_date_sql,
-    year_mistyped,
-    year_mistyped_sql,
+    date_unsure,
+    date_unsure_sql,
 )
 from interop.matching.spec import damerau_levenshtein, days_apart, fuzzy, levenshtein
 
@@ -69,18 +70,18 @@ ROLL_SOURCE = "roll"
 
 
 def settles(s: Signature) -> bool:
-    """The record's CURP settles identity: the record has its birth date, and it is not a slip in the
-    year of the one the CURP states (``features.year_mistyped``: a CURP kept for comparison despite
-    the slip settles nothing)."""
+    """The record's CURP settles identity: the record has its birth date, and it is neither a slip in
+    the year of the one the CURP states nor that year's year-only placeholder (``features.date_unsure``:
+    a CURP kept for comparison despite either settles nothing)."""
     return s.curp is not None and s.dob is not None and not _year_slip(s.curp, s.dob)
 
 
 def _year_slip(curp: str, dob: str) -> bool:
-    return len(curp) == 18 and year_mistyped(curp_birth_date(curp), dob)
+    return len(curp) == 18 and date_unsure(curp_birth_date(curp), dob)
 
 
 def _settles_sql(x: str) -> str:
-    slip = year_mistyped_sql(curp_birth_date_sql(f"{x}.curp"), f"{x}.dob")
+    slip = date_unsure_sql(curp_birth_date_sql(f"{x}.curp"), f"{x}.dob")
     return f"{x}.curp IS NOT NULL AND {x}.dob IS NOT NULL AND NOT (length({x}.curp) = 18 AND {slip})"
 
 
@@ -152,13 +153,13 @@ def _tokens(full: str) -> list[str]:
 
 
 def _same_name(x: str, y: str, *, exact: bool = False) -> bool:
-    """One given name written two ways: equal, mistyped, spelt alike, or an initial of the other
-    (``exact``: equal or an initial only)."""
+    """One given name written two ways: equal, mistyped, spelt alike, a nickname of the other
+    (``identity.hypocoristics``), or an initial of the other (``exact``: equal or an initial only)."""
     if x == y:
         return True
     if len(x) == 1 or len(y) == 1:
         return x[0] == y[0]
-    return not exact and (fuzzy(x, y) or phonetic_word(x) == phonetic_word(y))
+    return not exact and (fuzzy(x, y) or phonetic_word(x) == phonetic_word(y) or same_by_nickname(x, y))
 
 
 def given_variants(a: str, b: str, *, exact: bool = False) -> bool:
@@ -187,7 +188,9 @@ def _given_conflict(a: Signature, b: Signature) -> bool:
     if a.given_full and b.given_full:
         return not given_variants(a.given_full, b.given_full, exact=exact)
     if a.given_main and b.given_main:
-        same = a.given_main == b.given_main or (not exact and fuzzy(a.given_main, b.given_main))
+        same = a.given_main == b.given_main or (
+            not exact and (fuzzy(a.given_main, b.given_main) or same_by_nickname(a.given_main, b.given_main))
+        )
         shared = bool(a.given_rest and b.given_rest and set(a.given_rest.split()) & set(b.given_rest.split()))
         return not same and not shared
     return False
