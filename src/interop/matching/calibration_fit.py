@@ -109,9 +109,7 @@ async def settled_labels(
     return labels
 
 
-async def candidates_of(
-    session: AsyncSession, probes: list[MatchFeatures]
-) -> dict[str, list[MatchFeatures]]:
+async def candidates_of(session: AsyncSession, probes: list[MatchFeatures]) -> dict[str, list[MatchFeatures]]:
     """The candidates ``online.candidate_query`` finds for each probe (by its ``unique_id``), for all
     probes in one query: the same index lookups, each probe's in a lateral subquery (a lookup whose
     probe value is missing finds nothing, as the per-probe query leaves it out)."""

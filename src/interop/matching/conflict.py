@@ -49,10 +49,13 @@ class Signature:
     sexo: str | None = None
     source: str | None = None
     ap1: str | None = None
+    domicilio: str | None = None
 
     @classmethod
     def of(cls, f: MatchFeatures) -> Signature:
-        return cls(f.curp, f.dob, f.given_main, f.given_rest, f.given_full, f.sexo, f.source, f.ap1)
+        return cls(
+            f.curp, f.dob, f.given_main, f.given_rest, f.given_full, f.sexo, f.source, f.ap1, f.domicilio
+        )
 
 
 # The columns ``Signature`` is built from, in its field order (batch tables hold them all).
@@ -65,6 +68,7 @@ SIGNATURE_COLUMNS: tuple[str, ...] = (
     "sexo",
     "source",
     "ap1",
+    "domicilio",
 )
 ROLL_SOURCE = "roll"
 
@@ -108,13 +112,23 @@ def year_only_differs(a_dob: str | None, b_dob: str | None) -> bool:
     return a_dob is not None and b_dob is not None and a_dob[5:] == b_dob[5:] and a_dob[:4] != b_dob[:4]
 
 
+def names_contained(a: str | None, b: str | None) -> bool:
+    """Every given name of one record is among the other's (JUAN and JUAN ANTONIO, or the same names):
+    how a sibling named after a shared name looks, as well as a dropped second name."""
+    if a is None or b is None:
+        return False
+    ta, tb = set(a.split()), set(b.split())
+    return ta <= tb or tb <= ta
+
+
 def relatives_lookalike(a: MatchFeatures, b: MatchFeatures) -> bool:
-    """Birth dates differing in the year only, the same given names and surnames (a second surname
-    missing on one side counts as the same), and the same address (the same domicilio, or with a
-    domicilio missing, the same municipio and localidad)."""
+    """Birth dates differing in the year only, the same surnames (a second surname missing on one
+    side counts as the same) and given names one of which holds the other's (``names_contained``:
+    siblings sharing a given name, a parent and child with one name), and the same address (the same
+    domicilio, or with a domicilio missing, the same municipio and localidad)."""
     if not year_only_differs(a.dob, b.dob):
         return False
-    if a.given_full is None or a.given_full != b.given_full or a.ap1 is None or a.ap1 != b.ap1:
+    if not names_contained(a.given_full, b.given_full) or a.ap1 is None or a.ap1 != b.ap1:
         return False
     if a.ap2 is not None and b.ap2 is not None and a.ap2 != b.ap2:
         return False
@@ -131,12 +145,18 @@ def relatives_lookalike(a: MatchFeatures, b: MatchFeatures) -> bool:
 def relatives_lookalike_sql(a: str, b: str) -> str:
     """``relatives_lookalike`` over two feature rows aliased ``a`` and ``b`` (DuckDB SQL)."""
     return (
-        f"({year_only_differs_sql(a, b)} AND coalesce({a}.given_full = {b}.given_full "
+        f"({year_only_differs_sql(a, b)} AND coalesce(({names_contained_sql(a, b)}) "
         f"AND {a}.ap1 = {b}.ap1, false) AND coalesce({a}.ap2 = {b}.ap2, true) "
         f"AND CASE WHEN {a}.domicilio IS NOT NULL AND {b}.domicilio IS NOT NULL "
         f"THEN {a}.domicilio = {b}.domicilio "
         f"ELSE coalesce({a}.municipio = {b}.municipio AND {a}.localidad = {b}.localidad, false) END)"
     )
+
+
+def names_contained_sql(a: str, b: str) -> str:
+    """``names_contained`` over the ``given_full`` of two feature rows aliased ``a`` and ``b``."""
+    ta, tb = f"string_split({a}.given_full, ' ')", f"string_split({b}.given_full, ' ')"
+    return f"(list_has_all({tb}, {ta}) OR list_has_all({ta}, {tb}))"
 
 
 def year_only_differs_sql(a: str, b: str) -> str:
@@ -225,19 +245,36 @@ def _dob_conflict(a_dob: str, b_dob: str, *, relatives: bool) -> bool:
     return levenshtein(a_dob, b_dob) > 1 and (relatives or damerau_levenshtein(a_dob, b_dob) > 2)
 
 
+def second_curp(a: Signature, b: Signature) -> bool:
+    """Two CURPs alike in their first 16 characters (the same names' letters, birth date, sex and
+    state of birth) and different in the homoclave, on two records at the same address, not both of
+    the pension roll: one person's second CURP (RENAPO has issued duplicates), not a conflict. Namesakes
+    born the same day live apart; two roll records stay two pensioners (``kept_apart``)."""
+    return (
+        a.curp is not None
+        and b.curp is not None
+        and a.curp != b.curp
+        and a.curp[:16] == b.curp[:16]
+        and a.domicilio is not None
+        and a.domicilio == b.domicilio
+        and not (a.source == ROLL_SOURCE and b.source == ROLL_SOURCE)
+    )
+
+
 def hard_conflict(a: Signature, b: Signature, *, relatives: bool = True) -> bool:
     """Trusted CURPs more than one edit apart, CURPs that both settle identity and differ
-    (``curps_settle_apart``), birth dates more than about a year apart (not a day/month swap, not
+    (``curps_settle_apart``; neither for a ``second_curp`` at one address), birth dates more than about a year apart (not a day/month swap, not
     one mistyped digit), or given names that are not variants of each other (spelt the same, for
     records of different sexes).
 
     ``relatives`` False: data with neither CURP nor sex (``layout.tells_relatives``). The name tables
     and the sexes that tell a sibling's given name from a typo are not there to lean on, so given
     names a clerk's slips explain (``_typed_given``) and birth dates two slips apart are no conflict."""
-    if a.curp and b.curp and a.curp != b.curp and levenshtein(a.curp, b.curp) > 1:
-        return True
-    if curps_settle_apart(a, b):
-        return True
+    if not second_curp(a, b):
+        if a.curp and b.curp and a.curp != b.curp and levenshtein(a.curp, b.curp) > 1:
+            return True
+        if curps_settle_apart(a, b):
+            return True
     if a.dob and b.dob and _dob_conflict(a.dob, b.dob, relatives=relatives):
         return True
     if not relatives and _typed_given(a, b):
