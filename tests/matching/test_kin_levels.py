@@ -43,13 +43,15 @@ def test_nicknames_join_a_name_and_its_formal_forms_only() -> None:
     assert same_by_nickname("PANCHO", "FRANCISCO")
     assert same_by_nickname("PACO", "PANCHO")  # two nicknames of one name
     assert same_by_nickname("LUPE", "GUADALUPE")
-    assert same_by_nickname("BETO", "ROBERTO") and same_by_nickname("BETO", "ALBERTO")
+    assert same_by_nickname("BETO", "ROBERTO")
+    assert same_by_nickname("BETO", "ALBERTO")
     assert not same_by_nickname("ROBERTO", "ALBERTO")  # a shared nickname does not make them one
     assert not same_by_nickname("PANCHA", "FRANCISCO")  # a sister's name is not a brother's
     assert not same_by_nickname("FRANCISCO", "FRANCISCO")  # equal is its own level
     assert not same_by_nickname(None, "PEPE")
     pairs = set(nickname_pairs())
-    assert "PEPE|JOSE" in pairs and "JOSE|PEPE" in pairs and "ROBERTO|ALBERTO" not in pairs
+    assert {"PEPE|JOSE", "JOSE|PEPE"} <= pairs
+    assert "ROBERTO|ALBERTO" not in pairs
     # Folded like every compared name: upper case, no accents, Ñ as N.
     assert all(n.isascii() and n.isupper() for k, v in NICKNAMES.items() for n in (k, *v))
 
@@ -115,7 +117,8 @@ def test_a_year_only_date_keeps_its_curp_for_comparison_but_it_settles_nothing()
     assert year_only_placeholder("1948-05-17", "1948-01-01")
     assert not year_only_placeholder("1948-05-17", "1949-01-01")  # another year: a relative's
     assert not year_only_placeholder("1948-01-01", "1948-01-01")  # its own date
-    assert date_unsure("1948-05-17", "1948-01-01") and date_unsure("1948-05-17", "1949-05-17")
+    assert date_unsure("1948-05-17", "1948-01-01")
+    assert date_unsure("1948-05-17", "1949-05-17")
     con = duckdb.connect()
     sql = matching_curp_sql("curp", "trusted", "dob", "sexo")
     for dob, kept in ((date(1948, 1, 1), True), (date(1949, 1, 1), False), (date(1938, 1, 1), False)):
@@ -128,7 +131,8 @@ def test_a_year_only_date_keeps_its_curp_for_comparison_but_it_settles_nothing()
         ).fetchone() or (None,)
         assert in_sql == f.curp, dob
     placeholder = Signature.of(_f("ZENAIDO", date(1948, 1, 1), curp=curp))
-    assert placeholder.curp == curp and not settles(placeholder)
+    assert placeholder.curp == curp
+    assert not settles(placeholder)
     # On its own record's full date the same CURP settles identity, as before.
     assert settles(Signature.of(_f("ZENAIDO", born, curp=curp)))
 
@@ -149,7 +153,9 @@ def test_a_second_curp_at_one_address_is_no_conflict_except_on_the_roll() -> Non
     )
     a = Signature.of(_f("ZENAIDO", born, curp=first))
     b = replace(Signature.of(_f("ZENAIDO", born, curp=second)), source="patients")
-    assert a.curp != b.curp and settles(a) and settles(b)
+    assert a.curp != b.curp
+    assert settles(a)
+    assert settles(b)
     assert not hard_conflict(a, b)  # one person's second CURP, at one address
     assert hard_conflict(a, replace(b, domicilio="CALLE HIDALGO 12"))  # a namesake elsewhere
     assert hard_conflict(a, replace(b, source="roll"))  # two pensioners

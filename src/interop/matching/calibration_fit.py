@@ -130,7 +130,8 @@ async def candidates_of(session: AsyncSession, probes: list[MatchFeatures]) -> d
     sql = (
         f"WITH p AS (SELECT * FROM unnest({unnest}) AS p(uid, {', '.join(columns)})) "
         f"SELECT p.uid, {', '.join('m.' + c for c in _STORED)} FROM p CROSS JOIN LATERAL "
-        f"({' UNION '.join(branches)}) c JOIN match_record m ON m.source = c.source AND m.record_id = c.record_id"
+        f"({' UNION '.join(branches)}) c "
+        "JOIN match_record m ON m.source = c.source AND m.record_id = c.record_id"
     )
     params: dict[str, Any] = {"uid": [a.unique_id for a in probes]}
     for c in columns:

@@ -263,9 +263,9 @@ def second_curp(a: Signature, b: Signature) -> bool:
 
 def hard_conflict(a: Signature, b: Signature, *, relatives: bool = True) -> bool:
     """Trusted CURPs more than one edit apart, CURPs that both settle identity and differ
-    (``curps_settle_apart``; neither for a ``second_curp`` at one address), birth dates more than about a year apart (not a day/month swap, not
-    one mistyped digit), or given names that are not variants of each other (spelt the same, for
-    records of different sexes).
+    (``curps_settle_apart``; neither for a ``second_curp`` at one address), birth dates more than
+    about a year apart (not a day/month swap, not one mistyped digit), or given names that are not
+    variants of each other (spelt the same, for records of different sexes).
 
     ``relatives`` False: data with neither CURP nor sex (``layout.tells_relatives``). The name tables
     and the sexes that tell a sibling's given name from a typo are not there to lean on, so given
