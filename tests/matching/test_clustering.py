@@ -122,12 +122,12 @@ def _clustered(
         {"unique_id": list(prev), "feature_digest": ["x"] * len(prev), "person_id": list(prev.values())},
     )
     feats = case["feats"]
-    names = ["curp", "dob", "given_main", "given_rest", "given_full", "sexo", "source", "ap1", "domicilio"]
+    names = ["curp", "dob", "given_main", "given_rest", "given_full", "sexo", "source", "ap1"]
     table(
         "feats",
         {
             "unique_id": list(feats),
-            **{c: [(*f, None, None, None, None)[i] for f in feats.values()] for i, c in enumerate(names)},
+            **{c: [(*f, None, None, None)[i] for f in feats.values()] for i, c in enumerate(names)},
         },
     )
     table("manual", {k: [m[i] for m in case["manual"]] for i, k in enumerate(["uid", "person_id", "state"])})

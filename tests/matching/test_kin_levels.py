@@ -4,7 +4,6 @@ Python for the new levels, and the conflict rules."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
 import duckdb
@@ -135,28 +134,3 @@ def test_a_year_only_date_keeps_its_curp_for_comparison_but_it_settles_nothing()
     assert not settles(placeholder)
     # On its own record's full date the same CURP settles identity, as before.
     assert settles(Signature.of(_f("ZENAIDO", born, curp=curp)))
-
-
-def test_a_second_curp_at_one_address_is_no_conflict_except_on_the_roll() -> None:
-    born = date(1948, 5, 17)
-    first, second = (
-        build_curp(
-            given_names="ZENAIDO",
-            paternal_surname="QUIROGA",
-            maternal_surname="ULLOA",
-            birth_date=born,
-            sex="H",
-            state="OC",
-            homoclave=h,
-        )
-        for h in ("0", "7")
-    )
-    a = Signature.of(_f("ZENAIDO", born, curp=first))
-    b = replace(Signature.of(_f("ZENAIDO", born, curp=second)), source="patients")
-    assert a.curp != b.curp
-    assert settles(a)
-    assert settles(b)
-    assert not hard_conflict(a, b)  # one person's second CURP, at one address
-    assert hard_conflict(a, replace(b, domicilio="CALLE HIDALGO 12"))  # a namesake elsewhere
-    assert hard_conflict(a, replace(b, source="roll"))  # two pensioners
-    assert hard_conflict(a, replace(b, domicilio=None))

@@ -13,7 +13,7 @@ record whose birth year is mistyped keeps its valid CURP for comparison (``featu
 but that CURP settles nothing.
 
 Birth dates with the same day and month and another year (``year_only_differs``) are scored at their
-trained typo levels; but with the same full name at the same address (``relatives_lookalike``) they are
+trained typo levels; but with the same surnames, given names one of which holds the other's, at the same address (``relatives_lookalike``) they are
 what relatives look like (a parent and child or siblings with one name under one roof), and then the
 birth date never anchors an automatic link (``spec.ANCHOR_COMPARISONS``): such a pair goes to review
 unless its CURPs agree (a CURP kept despite the slip in the year counts: the same valid CURP on both
@@ -49,13 +49,10 @@ class Signature:
     sexo: str | None = None
     source: str | None = None
     ap1: str | None = None
-    domicilio: str | None = None
 
     @classmethod
     def of(cls, f: MatchFeatures) -> Signature:
-        return cls(
-            f.curp, f.dob, f.given_main, f.given_rest, f.given_full, f.sexo, f.source, f.ap1, f.domicilio
-        )
+        return cls(f.curp, f.dob, f.given_main, f.given_rest, f.given_full, f.sexo, f.source, f.ap1)
 
 
 # The columns ``Signature`` is built from, in its field order (batch tables hold them all).
@@ -68,7 +65,6 @@ SIGNATURE_COLUMNS: tuple[str, ...] = (
     "sexo",
     "source",
     "ap1",
-    "domicilio",
 )
 ROLL_SOURCE = "roll"
 
@@ -245,36 +241,19 @@ def _dob_conflict(a_dob: str, b_dob: str, *, relatives: bool) -> bool:
     return levenshtein(a_dob, b_dob) > 1 and (relatives or damerau_levenshtein(a_dob, b_dob) > 2)
 
 
-def second_curp(a: Signature, b: Signature) -> bool:
-    """Two CURPs alike in their first 16 characters (the same names' letters, birth date, sex and
-    state of birth) and different in the homoclave, on two records at the same address, not both of
-    the pension roll: one person's second CURP (RENAPO has issued duplicates), not a conflict. Namesakes
-    born the same day live apart; two roll records stay two pensioners (``kept_apart``)."""
-    return (
-        a.curp is not None
-        and b.curp is not None
-        and a.curp != b.curp
-        and a.curp[:16] == b.curp[:16]
-        and a.domicilio is not None
-        and a.domicilio == b.domicilio
-        and not (a.source == ROLL_SOURCE and b.source == ROLL_SOURCE)
-    )
-
-
 def hard_conflict(a: Signature, b: Signature, *, relatives: bool = True) -> bool:
     """Trusted CURPs more than one edit apart, CURPs that both settle identity and differ
-    (``curps_settle_apart``; neither for a ``second_curp`` at one address), birth dates more than
-    about a year apart (not a day/month swap, not one mistyped digit), or given names that are not
-    variants of each other (spelt the same, for records of different sexes).
+    (``curps_settle_apart``), birth dates more than about a year apart (not a day/month swap, not
+    one mistyped digit), or given names that are not variants of each other (spelt the same, for
+    records of different sexes).
 
     ``relatives`` False: data with neither CURP nor sex (``layout.tells_relatives``). The name tables
     and the sexes that tell a sibling's given name from a typo are not there to lean on, so given
     names a clerk's slips explain (``_typed_given``) and birth dates two slips apart are no conflict."""
-    if not second_curp(a, b):
-        if a.curp and b.curp and a.curp != b.curp and levenshtein(a.curp, b.curp) > 1:
-            return True
-        if curps_settle_apart(a, b):
-            return True
+    if a.curp and b.curp and a.curp != b.curp and levenshtein(a.curp, b.curp) > 1:
+        return True
+    if curps_settle_apart(a, b):
+        return True
     if a.dob and b.dob and _dob_conflict(a.dob, b.dob, relatives=relatives):
         return True
     if not relatives and _typed_given(a, b):
