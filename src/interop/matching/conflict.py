@@ -15,9 +15,11 @@ but that CURP settles nothing.
 Birth dates with the same day and month and another year (``year_only_differs``) are scored at their
 trained typo levels; but with the same surnames, given names one of which holds the other's, at the
 same address (``relatives_lookalike``) they are what relatives look like (a parent and child with one
-name, or siblings sharing a given name, under one roof), and then the birth date never anchors an automatic link (``spec.ANCHOR_COMPARISONS``): such a pair goes to review
-unless its CURPs agree (a CURP kept despite the slip in the year counts: the same valid CURP on both
-records is how one person with a mistyped year looks, and a relative's CURP reads years apart).
+name, or siblings sharing a given name, under one roof), and then the birth date never anchors an
+automatic link (``spec.ANCHOR_COMPARISONS``): such a pair goes to review unless its CURPs agree (a
+CURP kept despite the slip in the year counts: the same valid CURP on both records is how one person
+with a mistyped year looks, and a relative's CURP reads years apart). A record whose birth date is
+the year-only placeholder (``YYYY-01-01``) of its CURP's year keeps that CURP the same way.
 """
 
 from __future__ import annotations
