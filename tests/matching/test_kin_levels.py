@@ -4,6 +4,7 @@ Python for the new levels, and the conflict rules."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import duckdb
@@ -134,3 +135,33 @@ def test_a_year_only_date_keeps_its_curp_for_comparison_but_it_settles_nothing()
     assert not settles(placeholder)
     # On its own record's full date the same CURP settles identity, as before.
     assert settles(Signature.of(_f("ZENAIDO", born, curp=curp)))
+
+
+def test_sisters_sharing_a_name_born_on_one_day_and_month_look_like_relatives_wherever_they_live() -> None:
+    from interop.matching.conflict import relatives_lookalike
+
+    def sister(given: str, born: date, domicilio: str) -> MatchFeatures:
+        return features_of(
+            source="patients",
+            record_id=given,
+            curp=None,
+            given_names=given,
+            paternal_surname="CHAVEZ",
+            maternal_surname="CORONA",
+            birth_date=born,
+            sex="M",
+            entidad="VZ",
+            municipio="087",
+            localidad="0001",
+            domicilio=domicilio,
+        )
+
+    martha = sister("MARTHA", date(1978, 12, 26), "CALLE IGNACIO RAMIREZ 310")
+    martha_eugenia = sister("MARTHA EUGENIA", date(1972, 12, 26), "CALLE 5 DE MAYO 261")
+    # Another year of the same day and month, one name inside the other: the birth date anchors
+    # nothing, whatever the addresses say.
+    assert relatives_lookalike(martha, martha_eugenia)
+    # The same names at different addresses: a year slip of one person who moved, as before.
+    assert not relatives_lookalike(martha, replace(martha_eugenia, given_full="MARTHA", given_rest="MARTHA"))
+    # Names neither holds (MARTHA / EUGENIA): the hard conflict on given names speaks, not this rule.
+    assert not relatives_lookalike(martha, replace(martha_eugenia, given_full="EUGENIA"))

@@ -121,15 +121,19 @@ def names_contained(a: str | None, b: str | None) -> bool:
 
 def relatives_lookalike(a: MatchFeatures, b: MatchFeatures) -> bool:
     """Birth dates differing in the year only, the same surnames (a second surname missing on one
-    side counts as the same) and given names one of which holds the other's (``names_contained``:
-    siblings sharing a given name, a parent and child with one name), and the same address (the same
-    domicilio, or with a domicilio missing, the same municipio and localidad)."""
+    side counts as the same) and given names one of which holds the other's (``names_contained``),
+    and, for the same given names, the same address (the same domicilio, or with a domicilio missing,
+    the same municipio and localidad). Different given names (MARTHA / MARTHA EUGENIA) need no
+    address: a sibling named after a shared name lives anywhere, while one person's records with a
+    dropped name *and* another year are two slips at once."""
     if not year_only_differs(a.dob, b.dob):
         return False
     if not names_contained(a.given_full, b.given_full) or a.ap1 is None or a.ap1 != b.ap1:
         return False
     if a.ap2 is not None and b.ap2 is not None and a.ap2 != b.ap2:
         return False
+    if a.given_full != b.given_full:
+        return True
     if a.domicilio is not None and b.domicilio is not None:
         return a.domicilio == b.domicilio
     return (
@@ -145,7 +149,8 @@ def relatives_lookalike_sql(a: str, b: str) -> str:
     return (
         f"({year_only_differs_sql(a, b)} AND coalesce(({names_contained_sql(a, b)}) "
         f"AND {a}.ap1 = {b}.ap1, false) AND coalesce({a}.ap2 = {b}.ap2, true) "
-        f"AND CASE WHEN {a}.domicilio IS NOT NULL AND {b}.domicilio IS NOT NULL "
+        f"AND CASE WHEN {a}.given_full <> {b}.given_full THEN true "
+        f"WHEN {a}.domicilio IS NOT NULL AND {b}.domicilio IS NOT NULL "
         f"THEN {a}.domicilio = {b}.domicilio "
         f"ELSE coalesce({a}.municipio = {b}.municipio AND {a}.localidad = {b}.localidad, false) END)"
     )
