@@ -470,7 +470,7 @@ def test_relatives_lookalike_in_sql_equals_python() -> None:
     columns = ("dob", "given_full", "ap1", "ap2", "domicilio", "municipio", "localidad")
     choices = {
         "dob": ("1950-02-11", "1951-02-11", "1950-02-12", None),
-        "given_full": ("EUSEBIO", "EUSEVIO", None),
+        "given_full": ("EUSEBIO", "EUSEVIO", "EUSEBIO JUAN", None),
         "ap1": ("ZEPEDA", None),
         "ap2": ("OCHOA", "OCHOAS", None),
         "domicilio": ("CALLE 1", "CALLE 2", None),

@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from interop.identity.curp import validate_curp
 from interop.job import service as job_service
 from interop.matching import online
+from interop.matching.blocking import key_sql
 from interop.matching.calibration import (
     Calibration,
     Label,
@@ -82,13 +83,10 @@ async def settled_labels(
         {"n": sample},
     )
     probes = await _stored_features(session, list(written))
+    found = await candidates_of(session, list(probes.values()))
     pairs: dict[tuple[str, str], tuple[MatchFeatures, MatchFeatures]] = {}
     for a in probes.values():
-        sql, params = online.candidate_query(a)
-        if not sql:
-            continue
-        for row in (await session.execute(text(sql), params)).all():
-            b = _features(row[: len(_STORED)])
+        for b in found.get(a.unique_id, []):
             key = (min(a.unique_id, b.unique_id), max(a.unique_id, b.unique_id))
             if a.unique_id != b.unique_id:
                 pairs.setdefault(key, (a, b))
@@ -109,6 +107,39 @@ async def settled_labels(
         held = masked.probability >= auto_threshold and _held(a0, b0)
         labels.append(Label(stratum_of(masked.evidence, held=held), masked.match_weight, same, kind))
     return labels
+
+
+async def candidates_of(session: AsyncSession, probes: list[MatchFeatures]) -> dict[str, list[MatchFeatures]]:
+    """The candidates ``online.candidate_query`` finds for each probe (by its ``unique_id``), for all
+    probes in one query: the same index lookups, each probe's in a lateral subquery (a lookup whose
+    probe value is missing finds nothing, as the per-probe query leaves it out)."""
+    if not probes:
+        return {}
+    columns = sorted({probe_col for pairs, _ in online.LOOKUPS for probe_col, _ in pairs})
+    branches = []
+    for pairs, key_columns in online.LOOKUPS:
+        of_stored = {stored: probe_col for probe_col, stored in pairs}
+        probe_key = " || '|' || ".join(f"p.{of_stored[c]}" for c in key_columns)
+        conditions = [f"{key_sql(key_columns)} = hashtextextended({probe_key}, 0)"]
+        conditions += [f"{stored} = p.{probe_col}" for probe_col, stored in pairs]
+        branches.append(
+            f"(SELECT source, record_id FROM match_record WHERE {' AND '.join(conditions)} "
+            f"LIMIT {online.PER_RULE_LIMIT})"
+        )
+    unnest = ", ".join(f"CAST(:{c} AS text[])" for c in ("uid", *columns))
+    sql = (
+        f"WITH p AS (SELECT * FROM unnest({unnest}) AS p(uid, {', '.join(columns)})) "
+        f"SELECT p.uid, {', '.join('m.' + c for c in _STORED)} FROM p CROSS JOIN LATERAL "
+        f"({' UNION '.join(branches)}) c "
+        "JOIN match_record m ON m.source = c.source AND m.record_id = c.record_id"
+    )
+    params: dict[str, Any] = {"uid": [a.unique_id for a in probes]}
+    for c in columns:
+        params[c] = [getattr(a, c) for a in probes]
+    out: dict[str, list[MatchFeatures]] = {}
+    for row in (await session.execute(text(sql), params)).all():
+        out.setdefault(str(row[0]), []).append(_features(row[1:]))
+    return out
 
 
 def _held(a: MatchFeatures, b: MatchFeatures) -> bool:

@@ -13,25 +13,28 @@ record whose birth year is mistyped keeps its valid CURP for comparison (``featu
 but that CURP settles nothing.
 
 Birth dates with the same day and month and another year (``year_only_differs``) are scored at their
-trained typo levels; but with the same full name at the same address (``relatives_lookalike``) they are
-what relatives look like (a parent and child or siblings with one name under one roof), and then the
-birth date never anchors an automatic link (``spec.ANCHOR_COMPARISONS``): such a pair goes to review
-unless its CURPs agree (a CURP kept despite the slip in the year counts: the same valid CURP on both
-records is how one person with a mistyped year looks, and a relative's CURP reads years apart).
+trained typo levels; but with the same surnames, given names one of which holds the other's, at the
+same address (``relatives_lookalike``) they are what relatives look like (a parent and child with one
+name, or siblings sharing a given name, under one roof), and then the birth date never anchors an
+automatic link (``spec.ANCHOR_COMPARISONS``): such a pair goes to review unless its CURPs agree (a
+CURP kept despite the slip in the year counts: the same valid CURP on both records is how one person
+with a mistyped year looks, and a relative's CURP reads years apart). A record whose birth date is
+the year-only placeholder (``YYYY-01-01``) of its CURP's year keeps that CURP the same way.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from interop.identity.hypocoristics import same_by_nickname
 from interop.identity.keys import phonetic_word
 from interop.identity.names import PARTICLES, SKIPPED_GIVEN_NAMES
 from interop.matching.features import (
     MatchFeatures,
     curp_birth_date,
     curp_birth_date_sql,
-    year_mistyped,
-    year_mistyped_sql,
+    date_unsure,
+    date_unsure_sql,
 )
 from interop.matching.spec import damerau_levenshtein, days_apart, fuzzy, levenshtein
 
@@ -69,18 +72,18 @@ ROLL_SOURCE = "roll"
 
 
 def settles(s: Signature) -> bool:
-    """The record's CURP settles identity: the record has its birth date, and it is not a slip in the
-    year of the one the CURP states (``features.year_mistyped``: a CURP kept for comparison despite
-    the slip settles nothing)."""
+    """The record's CURP settles identity: the record has its birth date, and it is neither a slip in
+    the year of the one the CURP states nor that year's year-only placeholder (``features.date_unsure``:
+    a CURP kept for comparison despite either settles nothing)."""
     return s.curp is not None and s.dob is not None and not _year_slip(s.curp, s.dob)
 
 
 def _year_slip(curp: str, dob: str) -> bool:
-    return len(curp) == 18 and year_mistyped(curp_birth_date(curp), dob)
+    return len(curp) == 18 and date_unsure(curp_birth_date(curp), dob)
 
 
 def _settles_sql(x: str) -> str:
-    slip = year_mistyped_sql(curp_birth_date_sql(f"{x}.curp"), f"{x}.dob")
+    slip = date_unsure_sql(curp_birth_date_sql(f"{x}.curp"), f"{x}.dob")
     return f"{x}.curp IS NOT NULL AND {x}.dob IS NOT NULL AND NOT (length({x}.curp) = 18 AND {slip})"
 
 
@@ -107,16 +110,30 @@ def year_only_differs(a_dob: str | None, b_dob: str | None) -> bool:
     return a_dob is not None and b_dob is not None and a_dob[5:] == b_dob[5:] and a_dob[:4] != b_dob[:4]
 
 
+def names_contained(a: str | None, b: str | None) -> bool:
+    """Every given name of one record is among the other's (JUAN and JUAN ANTONIO, or the same names):
+    how a sibling named after a shared name looks, as well as a dropped second name."""
+    if a is None or b is None:
+        return False
+    ta, tb = set(a.split()), set(b.split())
+    return ta <= tb or tb <= ta
+
+
 def relatives_lookalike(a: MatchFeatures, b: MatchFeatures) -> bool:
-    """Birth dates differing in the year only, the same given names and surnames (a second surname
-    missing on one side counts as the same), and the same address (the same domicilio, or with a
-    domicilio missing, the same municipio and localidad)."""
+    """Birth dates differing in the year only, the same surnames (a second surname missing on one
+    side counts as the same) and given names one of which holds the other's (``names_contained``),
+    and, for the same given names, the same address (the same domicilio, or with a domicilio missing,
+    the same municipio and localidad). Different given names (MARTHA / MARTHA EUGENIA) need no
+    address: a sibling named after a shared name lives anywhere, while one person's records with a
+    dropped name *and* another year are two slips at once."""
     if not year_only_differs(a.dob, b.dob):
         return False
-    if a.given_full is None or a.given_full != b.given_full or a.ap1 is None or a.ap1 != b.ap1:
+    if not names_contained(a.given_full, b.given_full) or a.ap1 is None or a.ap1 != b.ap1:
         return False
     if a.ap2 is not None and b.ap2 is not None and a.ap2 != b.ap2:
         return False
+    if a.given_full != b.given_full:
+        return True
     if a.domicilio is not None and b.domicilio is not None:
         return a.domicilio == b.domicilio
     return (
@@ -130,12 +147,19 @@ def relatives_lookalike(a: MatchFeatures, b: MatchFeatures) -> bool:
 def relatives_lookalike_sql(a: str, b: str) -> str:
     """``relatives_lookalike`` over two feature rows aliased ``a`` and ``b`` (DuckDB SQL)."""
     return (
-        f"({year_only_differs_sql(a, b)} AND coalesce({a}.given_full = {b}.given_full "
+        f"({year_only_differs_sql(a, b)} AND coalesce(({names_contained_sql(a, b)}) "
         f"AND {a}.ap1 = {b}.ap1, false) AND coalesce({a}.ap2 = {b}.ap2, true) "
-        f"AND CASE WHEN {a}.domicilio IS NOT NULL AND {b}.domicilio IS NOT NULL "
+        f"AND CASE WHEN {a}.given_full <> {b}.given_full THEN true "
+        f"WHEN {a}.domicilio IS NOT NULL AND {b}.domicilio IS NOT NULL "
         f"THEN {a}.domicilio = {b}.domicilio "
         f"ELSE coalesce({a}.municipio = {b}.municipio AND {a}.localidad = {b}.localidad, false) END)"
     )
+
+
+def names_contained_sql(a: str, b: str) -> str:
+    """``names_contained`` over the ``given_full`` of two feature rows aliased ``a`` and ``b``."""
+    ta, tb = f"string_split({a}.given_full, ' ')", f"string_split({b}.given_full, ' ')"
+    return f"(list_has_all({tb}, {ta}) OR list_has_all({ta}, {tb}))"
 
 
 def year_only_differs_sql(a: str, b: str) -> str:
@@ -152,13 +176,13 @@ def _tokens(full: str) -> list[str]:
 
 
 def _same_name(x: str, y: str, *, exact: bool = False) -> bool:
-    """One given name written two ways: equal, mistyped, spelt alike, or an initial of the other
-    (``exact``: equal or an initial only)."""
+    """One given name written two ways: equal, mistyped, spelt alike, a nickname of the other
+    (``identity.hypocoristics``), or an initial of the other (``exact``: equal or an initial only)."""
     if x == y:
         return True
     if len(x) == 1 or len(y) == 1:
         return x[0] == y[0]
-    return not exact and (fuzzy(x, y) or phonetic_word(x) == phonetic_word(y))
+    return not exact and (fuzzy(x, y) or phonetic_word(x) == phonetic_word(y) or same_by_nickname(x, y))
 
 
 def given_variants(a: str, b: str, *, exact: bool = False) -> bool:
@@ -187,7 +211,9 @@ def _given_conflict(a: Signature, b: Signature) -> bool:
     if a.given_full and b.given_full:
         return not given_variants(a.given_full, b.given_full, exact=exact)
     if a.given_main and b.given_main:
-        same = a.given_main == b.given_main or (not exact and fuzzy(a.given_main, b.given_main))
+        same = a.given_main == b.given_main or (
+            not exact and (fuzzy(a.given_main, b.given_main) or same_by_nickname(a.given_main, b.given_main))
+        )
         shared = bool(a.given_rest and b.given_rest and set(a.given_rest.split()) & set(b.given_rest.split()))
         return not same and not shared
     return False

@@ -157,11 +157,48 @@ def year_mistyped_sql(stated: str, recorded: str) -> str:
     )
 
 
+# The day and month Mexican registries write when only the birth year is known (``YYYY-01-01``).
+PLACEHOLDER_MD = "01-01"
+
+
+def year_only_placeholder(stated: str | None, recorded: str | None) -> bool:
+    """A recorded birth date that is the placeholder for "only the year known" (``YYYY-01-01``) in
+    the year of the stated one, which is another day: the record does not contradict that date, it
+    lacks its day and month."""
+    return (
+        stated is not None
+        and recorded is not None
+        and stated != recorded
+        and recorded[5:] == PLACEHOLDER_MD
+        and stated[:4] == recorded[:4]
+    )
+
+
+def year_only_placeholder_sql(stated: str, recorded: str) -> str:
+    """``year_only_placeholder`` of two SQL expressions holding ISO dates (false when either is null)."""
+    return (
+        f"coalesce({stated} <> {recorded} AND substr({recorded}, 6) = '{PLACEHOLDER_MD}' "
+        f"AND substr({stated}, 1, 4) = substr({recorded}, 1, 4), false)"
+    )
+
+
+def date_unsure(stated: str | None, recorded: str | None) -> bool:
+    """The record's birth date is the stated one with a slip in the year or with only its year
+    known: a CURP stating that date is kept for comparison, but settles nothing."""
+    return year_mistyped(stated, recorded) or year_only_placeholder(stated, recorded)
+
+
+def date_unsure_sql(stated: str, recorded: str) -> str:
+    """``date_unsure`` of two SQL expressions holding ISO dates."""
+    return f"({year_mistyped_sql(stated, recorded)} OR {year_only_placeholder_sql(stated, recorded)})"
+
+
 def matching_curp_sql(curp: str, trusted: str, dob: str, sexo: str) -> str:
     """The CURP a record is compared by (``features_of``), over SQL expressions: a valid ``curp``
     (the import keeps only valid ones), when ``trusted`` or when it contradicts the record's birth
-    date ``dob`` by a slip in the year only and not its sex ``sexo``."""
-    slip = year_mistyped_sql(curp_birth_date_sql(curp), dob)
+    date ``dob`` by a slip in the year only, or the record's date is the year-only placeholder of the
+    CURP's year (``date_unsure``), and not its sex ``sexo``."""
+    slip = date_unsure_sql(curp_birth_date_sql(curp), dob)
     return (
         f"CASE WHEN length({curp}) = 18 AND ({trusted} OR ({slip} "
         f"AND ({sexo} IS NULL OR substr({curp}, 11, 1) = {sexo}))) THEN {curp} END"
@@ -177,13 +214,13 @@ def _clean(value: str | None) -> str | None:
 
 def curp_counts(check: CurpConsistency, curp: str, birth_date: date | None) -> bool:
     """The CURP is compared by: trusted, or contradicting the record's birth date by a slip in the
-    year only (and not its sex)."""
+    year only or by the year-only placeholder (``date_unsure``), and not its sex."""
     if check.trusted:
         return True
     return (
         birth_date is not None
         and check.sex is not Verdict.CONTRADICTS
-        and year_mistyped(curp_birth_date(curp), birth_date.isoformat())
+        and date_unsure(curp_birth_date(curp), birth_date.isoformat())
     )
 
 

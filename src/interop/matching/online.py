@@ -66,6 +66,8 @@ def _lookups() -> list[tuple[tuple[tuple[str, str], ...], tuple[str, ...]]]:
 
 
 _LOOKUPS = _lookups()
+# The same lookups, for the calibration's set-based candidate query (``calibration_fit.candidates_of``).
+LOOKUPS = _LOOKUPS
 
 
 @functools.lru_cache(maxsize=512)

@@ -93,9 +93,11 @@ def load_model(
         comparison = COMPARISON_BY_NAME[data["output_column_name"]]
         saved = data["comparison_levels"]
         by_label = {lv.get("label_for_charts"): lv for lv in saved}
-        bound.append(
-            (comparison, tuple(_level_weight(level, by_label[level.label]) for level in comparison.levels))
+        # A model saved before a level was added scores as it was trained: the level is left out.
+        levels = tuple(
+            _level_weight(lv, by_label[lv.label]) for lv in comparison.levels if lv.label in by_label
         )
+        bound.append((comparison, levels))
     lam = float(settings["probability_two_random_records_match"])
     return TrainedModel(
         version=version,

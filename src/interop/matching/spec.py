@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from interop.identity.hypocoristics import nickname_pairs, same_by_nickname
 from interop.matching.distances import EditUnit as EditUnit
 from interop.matching.distances import count_edits_in as count_edits_in
 from interop.matching.distances import damerau_levenshtein as damerau_levenshtein
@@ -17,7 +18,7 @@ from interop.matching.distances import days_apart as days_apart
 from interop.matching.distances import edit_unit as edit_unit
 from interop.matching.distances import fuzzy as fuzzy
 from interop.matching.distances import levenshtein as levenshtein
-from interop.matching.features import MatchFeatures
+from interop.matching.features import PLACEHOLDER_MD, MatchFeatures
 
 F = MatchFeatures
 Predicate = Callable[[F, F], bool]
@@ -58,16 +59,23 @@ def _null(label: str, sql: str, test: Predicate) -> Level:
     return Level(label, sql, test, null=True)
 
 
+# The nickname table (``identity.hypocoristics``) as an SQL condition on the main given names.
+_NICKNAME_SQL = (
+    "(given_main_l || '|' || given_main_r) IN (" + ", ".join(f"'{p}'" for p in nickname_pairs()) + ")"
+)
+
+
 def _given_compatible(a: F, b: F) -> bool:
     return (
         (a.given_main is not None and a.given_main == b.given_main)
         or fuzzy(a.given_main, b.given_main)
+        or same_by_nickname(a.given_main, b.given_main)
         or _share_token(a.given_rest, b.given_rest)
     )
 
 
 _GIVEN_COMPATIBLE_SQL = (
-    f"(given_main_l = given_main_r OR {_fuzzy_sql('given_main')} "
+    f"(given_main_l = given_main_r OR {_fuzzy_sql('given_main')} OR {_NICKNAME_SQL} "
     "OR list_has_any(string_split(given_rest_l, ' '), string_split(given_rest_r, ' ')))"
 )
 
@@ -157,6 +165,12 @@ GIVEN = Comparison(
                 fuzzy(a.given_main, b.given_main) or (a.ph_given is not None and a.ph_given == b.ph_given)
             ),
         ),
+        # PANCHO for FRANCISCO, LUPE for GUADALUPE: the name a person is called by, as a clerk wrote it.
+        Level(
+            "nickname",
+            _NICKNAME_SQL,
+            lambda a, b: same_by_nickname(a.given_main, b.given_main),
+        ),
         Level(
             "share a name",
             "list_has_any(string_split(given_rest_l, ' '), string_split(given_rest_r, ' '))",
@@ -225,7 +239,7 @@ def _dm_swap(a: F, b: F) -> bool:
 
 BIRTH_DATE = Comparison(
     "birth_date",
-    "Fecha de nacimiento: exact, day and month swapped, year ±1, within a month, one digit",
+    "Fecha de nacimiento: exact, day and month swapped, year ±1, within a month, one digit, year only",
     (
         _null("missing", "dob_l IS NULL OR dob_r IS NULL", lambda a, b: a.dob is None or b.dob is None),
         Level("exact", "dob_l = dob_r", lambda a, b: a.dob == b.dob),
@@ -249,6 +263,13 @@ BIRTH_DATE = Comparison(
             "one digit",
             "levenshtein(dob_l, dob_r) <= 1",
             lambda a, b: levenshtein(a.dob or "", b.dob or "") <= 1,
+        ),
+        # ``YYYY-01-01`` is what registries write when only the year is known: on one side, in the
+        # other's year, it agrees with every date of that year (``features.year_only_placeholder``).
+        Level(
+            "year only, same year",
+            f"dob_year_l = dob_year_r AND (dob_md_l = '{PLACEHOLDER_MD}' OR dob_md_r = '{PLACEHOLDER_MD}')",
+            lambda a, b: a.dob_year == b.dob_year and PLACEHOLDER_MD in (a.dob_md, b.dob_md),
         ),
         _else(),
     ),

@@ -1,0 +1,117 @@
+"""Hypocorísticos: the everyday forms Mexican given names take (PANCHO for FRANCISCO, LUPE for
+GUADALUPE), as clerks write them when a person gives the name they are called by. Pure.
+
+A small table of general Mexican usage, not learnt from any data set: each nickname names the
+formal names it stands for, in the folded form names are compared in (upper case, no accents,
+Ñ→N). A nickname can stand for several names (BETO: ALBERTO, ROBERTO, HUMBERTO …); two formal
+names are never the same name through a nickname they share (ALBERTO is not ROBERTO). Forms of
+one name for the other sex (FRANCISCA / PANCHA against FRANCISCO) are separate entries, so a
+brother's and a sister's names stay apart.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+# nickname -> the formal given names it stands for (folded; diminutives of one name only).
+NICKNAMES: dict[str, tuple[str, ...]] = {
+    # men
+    "PANCHO": ("FRANCISCO",),
+    "PACO": ("FRANCISCO",),
+    "PEPE": ("JOSE",),
+    "CHEPE": ("JOSE",),
+    "CHUY": ("JESUS",),
+    "CHUCHO": ("JESUS",),
+    "TONO": ("ANTONIO",),
+    "MEMO": ("GUILLERMO",),
+    "NACHO": ("IGNACIO",),
+    "LALO": ("EDUARDO",),
+    "BETO": ("ALBERTO", "ROBERTO", "HUMBERTO", "GILBERTO", "HERIBERTO", "NORBERTO", "ADALBERTO"),
+    "QUIQUE": ("ENRIQUE",),
+    "KIKE": ("ENRIQUE",),
+    "CHAVA": ("SALVADOR",),
+    "CHAVO": ("SALVADOR",),
+    "MONCHO": ("RAMON",),
+    "GOYO": ("GREGORIO",),
+    "RAFA": ("RAFAEL",),
+    "CHAGO": ("SANTIAGO",),
+    "PONCHO": ("ALFONSO",),
+    "CHALO": ("GONZALO",),
+    "CHENTE": ("VICENTE",),
+    "CHENCHO": ("CRESCENCIO", "INOCENCIO", "FIDENCIO"),
+    "LENCHO": ("LORENZO", "FLORENCIO"),
+    "MANDO": ("ARMANDO",),
+    "NANDO": ("FERNANDO", "HERNANDO"),
+    "NETO": ("ERNESTO",),
+    "TACHO": ("ANASTASIO",),
+    "POLO": ("LEOPOLDO", "HIPOLITO", "APOLONIO"),
+    "FITO": ("ADOLFO", "RODOLFO"),
+    "MANOLO": ("MANUEL",),
+    "CHEVO": ("EUSEBIO",),
+    "NICHO": ("DIONISIO",),
+    "CHINTO": ("JACINTO",),
+    "CHENDO": ("ROSENDO",),
+    "TANO": ("CAYETANO",),
+    "TINO": ("AGUSTIN", "CELESTINO", "FAUSTINO"),
+    "CUCO": ("REFUGIO",),
+    "REY": ("REYNALDO", "REYES"),
+    "LUPE": ("GUADALUPE",),
+    # women
+    "LUPITA": ("GUADALUPE",),
+    "CONCHA": ("CONCEPCION",),
+    "CONCHITA": ("CONCEPCION",),
+    "CHAYO": ("ROSARIO",),
+    "CUCA": ("REFUGIO",),
+    "LOLA": ("DOLORES",),
+    "LOLITA": ("DOLORES",),
+    "MECHE": ("MERCEDES",),
+    "CHOLE": ("SOLEDAD",),
+    "CHELO": ("CONSUELO",),
+    "CHELA": ("GRACIELA",),
+    "LICHA": ("ALICIA",),
+    "CHABELA": ("ISABEL",),
+    "CHAVELA": ("ISABEL",),
+    "COCO": ("SOCORRO",),
+    "MAGO": ("MARGARITA",),
+    "TERE": ("TERESA",),
+    "PATY": ("PATRICIA",),
+    "PATI": ("PATRICIA",),
+    "BETY": ("BEATRIZ",),
+    "BETI": ("BEATRIZ",),
+    "LETY": ("LETICIA",),
+    "CHEPINA": ("JOSEFINA",),
+    "FINA": ("JOSEFINA",),
+    "PANCHA": ("FRANCISCA",),
+    "PAQUITA": ("FRANCISCA",),
+    "TONA": ("ANTONIA",),
+    "NACHA": ("IGNACIA",),
+    "TACHA": ("ANASTASIA",),
+    "CHONA": ("ASUNCION", "ENCARNACION"),
+    "TENCHA": ("HORTENSIA",),
+    "TINA": ("CRISTINA", "AGUSTINA", "CELESTINA"),
+    "MINA": ("GUILLERMINA",),
+    "TRINI": ("TRINIDAD",),
+}
+
+
+def _forms(name: str) -> frozenset[str]:
+    return frozenset(NICKNAMES.get(name, (name,)))
+
+
+def same_by_nickname(a: str | None, b: str | None) -> bool:
+    """Two different given names (folded) that one nickname table entry makes one: a nickname and a
+    formal name it stands for, or two nicknames of one formal name (PACO, PANCHO)."""
+    if not a or not b or a == b or (a not in NICKNAMES and b not in NICKNAMES):
+        return False
+    return bool(_forms(a) & _forms(b))
+
+
+def nickname_pairs() -> tuple[str, ...]:
+    """Every ordered pair of names ``same_by_nickname`` joins, as ``"A|B"`` (the batch's SQL level
+    reads this list: the same table in both scorers)."""
+    names = set(NICKNAMES) | {n for formal in NICKNAMES.values() for n in formal}
+    out = []
+    for a, b in combinations(sorted(names), 2):
+        if same_by_nickname(a, b):
+            out += [f"{a}|{b}", f"{b}|{a}"]
+    return tuple(sorted(out))
