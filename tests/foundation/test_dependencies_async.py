@@ -15,7 +15,7 @@ def _is_async(call: Any) -> bool:
     return (
         inspect.iscoroutinefunction(call)
         or inspect.isasyncgenfunction(call)
-        or inspect.iscoroutinefunction(getattr(call, "__call__", None))
+        or (not inspect.isfunction(call) and inspect.iscoroutinefunction(type(call).__call__))
     )
 
 
