@@ -8,7 +8,8 @@ import inspect
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
+
+from interop.api.routes import operations
 
 
 def _is_async(call: Any) -> bool:
@@ -28,7 +29,7 @@ def _sync_dependencies(dependant: Any, path: str, out: list[str]) -> None:
 
 def test_no_route_depends_on_a_plain_function(app: FastAPI) -> None:
     found: list[str] = []
-    routes = [r for r in app.routes if isinstance(r, APIRoute)]
+    routes = operations(app)
     for route in routes:
         _sync_dependencies(route.dependant, route.path, found)
     assert any(r.path == "/fhir/Patient/$match" for r in routes)
