@@ -31,8 +31,11 @@ def settings_of(app: FastAPI) -> Settings:
     return settings
 
 
-def get_settings(request: Request) -> Settings:
-    """``SettingsDep``: routes take the settings as a dependency, never from ``request.app.state``."""
+async def get_settings(request: Request) -> Settings:
+    """``SettingsDep``: routes take the settings as a dependency, never from ``request.app.state``.
+
+    A coroutine on purpose: FastAPI runs a plain ``def`` dependency in its thread pool, a thread hop
+    (wake a worker, hand the result back) on every request that asks for the settings."""
     return settings_of(request.app)
 
 

@@ -157,7 +157,9 @@ async def patient_match(
     probe = probe_of_patient(resource, settings)
     # A caller who sees only some candidates gets up to ``count`` of those it may see.
     limit = count if disclosure.sees_every_candidate(ctx.actor) else MAX_COUNT
-    candidates = await matching_service.match_online(session, probe=probe, limit=limit, settings=settings)
+    candidates = await matching_service.match_online(
+        session, probe=probe, limit=limit, settings=settings, generic_plans=True
+    )
     if only_certain:
         candidates = [c for c in candidates if c.grade == "certain"]
     candidates = (await disclosure.disclosed_candidates(session, ctx, candidates))[:count]

@@ -4,11 +4,12 @@ read and searched with the same visibility as the referrals whose subjects they 
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import TextClause, func, select, text
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -88,23 +89,47 @@ async def readable_patient_ids(
     session: AsyncSession, *, scope: Scope, patient_ids: Sequence[uuid.UUID]
 ) -> set[uuid.UUID]:
     """The ids among ``patient_ids`` that ``get_patient`` would return for this scope (the same views and
-    the same visibility), in at most three queries whatever their number and without reading the
-    Patients' data: ``Patient/$match`` asks this of up to 50 candidates per call."""
+    the same visibility), in one statement whatever their number and without reading the Patients' data:
+    ``Patient/$match`` asks this of up to 50 candidates per call (it was three ORM queries, ~2.5 ms of
+    Python to build and a round trip each)."""
     wanted = sorted(set(patient_ids))
     if not wanted:
         return set()
-    provisional = set(
-        (await session.execute(select(ProvisionalPatient.id).where(ProvisionalPatient.id.in_(wanted))))
-        .scalars()
-        .all()
+    params: dict[str, Any] = {"ids": wanted}
+    if scope.clues is not None:
+        params["clues"] = sorted(scope.clues)
+    if scope.requester is not None:
+        params["requester"] = scope.requester
+    rows = await session.execute(
+        _readable_statement(scope.clues is not None, scope.requester is not None), params
     )
-    # The fields visibility reads, as patient_views builds them (a provisional view has no unit).
-    views = [{"id": str(pid), "clues": None} for pid in provisional]
-    rest = [pid for pid in wanted if pid not in provisional]
-    for rec in await registry_service.get_by_patient_ids(session, patient_ids=rest):
-        views.append({"id": str(rec.patient_id), "clues": rec.clues_current or rec.clues})
-    visible = await _visible_ids(session, scope, views)
-    return {uuid.UUID(v) for v in visible}
+    return set(rows.scalars().all())
+
+
+@functools.lru_cache(maxsize=8)
+def _readable_statement(by_clues: bool, by_requester: bool) -> TextClause:
+    """As ``patient_views`` + ``_visible_ids``: an id is a Patient when it is a provisional one or has a
+    current registry record (a provisional one never shows a unit); it is visible to an unrestricted
+    scope, to a clinic when its registry unit is the clinic's, and when a referral of it is visible
+    (``scopes._referral_visible``, in SQL)."""
+    provisional = "EXISTS (SELECT 1 FROM referral_provisional_patient p WHERE p.id = w.id)"
+    is_patient = f"({provisional} OR {registry_service.current_record_sql('w.id')})"
+    if not by_clues and not by_requester:
+        visible = "true"
+    else:
+        referral = ["f.patient_id = w.id"]
+        if by_clues:
+            referral.append(
+                "EXISTS (SELECT 1 FROM referral_task t WHERE t.referral_id = f.id "
+                "AND t.owner_clues = ANY(CAST(:clues AS text[])) AND t.status <> 'rejected')"
+            )
+        if by_requester:
+            referral.append("f.requester_client_id = CAST(:requester AS text)")
+        visible = f"EXISTS (SELECT 1 FROM referral f WHERE {' AND '.join(referral)})"
+        if by_clues:
+            unit = registry_service.current_record_sql("w.id", clues_param="clues")
+            visible = f"((NOT {provisional} AND {unit}) OR {visible})"
+    return text(f"SELECT w.id FROM unnest(CAST(:ids AS uuid[])) AS w(id) WHERE {is_patient} AND {visible}")
 
 
 async def _latest_visit_contexts(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:

@@ -136,6 +136,17 @@ async def get_by_patient_ids(
     return (await session.execute(query)).scalars().all()
 
 
+def current_record_sql(patient_id: str, *, clues_param: str | None = None) -> str:
+    """An ``EXISTS`` over the current registry records of the Patient id ``patient_id`` (an SQL
+    expression), for another domain's one-statement reads; with ``clues_param``, only a record whose unit
+    (current CLUES, else the one imported) is among the bound text array. Served by
+    ``ix_registry_patient_patient_id``."""
+    unit = f" AND coalesce(r.clues_current, r.clues) = ANY(:{clues_param})" if clues_param else ""
+    return (
+        f"EXISTS (SELECT 1 FROM registry_patient r WHERE r.patient_id = {patient_id} AND r.is_current{unit})"
+    )
+
+
 async def get_by_pk(session: AsyncSession, *, record_pk: int) -> RegistryPatient | None:
     return await session.get(RegistryPatient, record_pk)
 
