@@ -157,6 +157,7 @@ def global_index_query(probe: MatchFeatures) -> tuple[str, dict[str, Any]]:
 
 LAYOUTS: dict[str, tuple[Callable[[MatchFeatures], tuple[str, dict[str, Any]]], bool]] = {
     "today": (_TODAY, False),
+    "today_generic": (_TODAY, True),
     "partitioned": (partitioned_query, False),
     "partitioned_generic": (partitioned_query, True),
     "global_index": (global_index_query, False),
@@ -272,7 +273,7 @@ async def concurrency(db: Any) -> dict[str, bool]:
                 await session.execute(
                     text(
                         f"INSERT INTO {SCHEMA}.rec_p (source, record_id, entidad, pkey, feature_digest, "
-                        "updated_at) VALUES ('exp', :r, :p, :p, '-', now())"
+                        "updated_at) VALUES ('exp', :r, CAST(:p AS text), CAST(:p AS text), '-', now())"
                     ),
                     {"r": record_id, "p": pkey},
                 )
