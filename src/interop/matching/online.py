@@ -156,8 +156,9 @@ async def match(
     sql, params = candidate_query(features)
     if not sql:
         return []
-    # One plan for every probe: left to itself PostgreSQL plans the 22 lookups afresh on each call
-    # (the generic plan's estimate never wins), 2-10 ms of planning for ~1 ms of index reads. Every
+    # One plan per statement shape: left to itself PostgreSQL plans the 22 lookups custom on most calls
+    # (five per shape and connection before it weighs a generic plan), 2-10 ms of planning for ~1 ms
+    # of index reads. Every
     # branch is a hashed-key index lookup with a LIMIT, so the generic plan suits any value
     # (docs/scale.md, "the surprise"). LOCAL and reset at once: the caller's other statements keep theirs.
     await session.execute(_GENERIC_PLANS)
