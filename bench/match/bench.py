@@ -288,17 +288,39 @@ def read_truth(path: Path) -> dict[str, str]:
         return {f"{r['source']}|{r['record_id']}": r["person_id"] for r in csv.DictReader(fh)}
 
 
+def probe_of(r: dict[str, str]) -> Any:
+    """A registry row (as written, noise included) as a ``$match`` probe."""
+    from datetime import date
+
+    from interop.matching.schemas import IdentityProbe
+
+    try:
+        born = date.fromisoformat(r["fecha_nacimiento"]) if r["fecha_nacimiento"] else None
+    except ValueError:
+        born = None
+    return IdentityProbe(
+        curp=r["curp"] or None,
+        given_names=r["nombre"],
+        paternal_surname=r["primer_apellido"],
+        maternal_surname=r["segundo_apellido"] or None,
+        birth_date=born,
+        sex=r["sexo"] or None,
+        entidad=r["entidad"] or None,
+        municipio=r["municipio"] or None,
+        localidad=r["localidad"] or None,
+        domicilio=r["domicilio"] or None,
+    )
+
+
 def latency(env: dict[str, str], synth: Path, n: int) -> dict[str, Any]:
     """``match_online`` on n probes drawn from the patients file (as written, noise included), in one
     session, as the visit path calls it; plus the same through HTTP ``POST /fhir/Patient/$match``."""
     import csv
     import random
-    from datetime import date
 
     from interop.config import Settings
     from interop.db.runtime import open_database, prepare
     from interop.matching import service
-    from interop.matching.schemas import IdentityProbe
 
     settings = Settings(data_dir=Path(env["INTEROP_DATA_DIR"]))
     url, server = prepare(settings)
@@ -311,24 +333,6 @@ def latency(env: dict[str, str], synth: Path, n: int) -> dict[str, Any]:
     truth = read_truth(synth / "truth.csv")
     scored: list[tuple[float, bool]] = []
     scored_raw: list[tuple[float, bool]] = []
-
-    def probe_of(r: dict[str, str]) -> IdentityProbe:
-        try:
-            born = date.fromisoformat(r["fecha_nacimiento"]) if r["fecha_nacimiento"] else None
-        except ValueError:
-            born = None
-        return IdentityProbe(
-            curp=r["curp"] or None,
-            given_names=r["nombre"],
-            paternal_surname=r["primer_apellido"],
-            maternal_surname=r["segundo_apellido"] or None,
-            birth_date=born,
-            sex=r["sexo"] or None,
-            entidad=r["entidad"] or None,
-            municipio=r["municipio"] or None,
-            localidad=r["localidad"] or None,
-            domicilio=r["domicilio"] or None,
-        )
 
     async def run() -> None:
         async with open_database(settings, url) as db, db.sessionmaker() as session:

@@ -12,7 +12,9 @@ the accuracy against ``truth.csv``; then whether both gave the same persons. Not
 from __future__ import annotations
 
 import csv
+import json
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -101,6 +103,8 @@ def compare(
         cmd = [interop, "match", "run", "--engine", engine] + (["--retrain"] if engine == "duckdb" else [])
         out[engine] = measure(cmd, env)
         out[engine]["accuracy_auto"] = accuracy(env, synth)["auto"]
+        # Each engine's figures as soon as they exist: a long run stopped later keeps the first half.
+        print(json.dumps({engine: out[engine]}), file=sys.stderr, flush=True)
         export = synth.parent / f"persons-{engine}.csv"
         subprocess.run(
             [interop, "persons", "export", "--out", str(export)], env=env, check=True, capture_output=True
