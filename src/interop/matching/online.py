@@ -155,21 +155,25 @@ async def match(
     auto_threshold: float,
     review_threshold: float,
     minimum: float | None = None,
+    generic_plans_set: bool = False,
 ) -> list[OnlineCandidate]:
     """Candidates of ``probe`` scored with ``model`` (None: the active model, none before the first run),
-    best first."""
+    best first. ``generic_plans_set``: the caller's transaction already runs on generic plans
+    (``service.match_online(generic_plans=True)``), so the candidate query neither sets nor resets it."""
     features = probe_features(probe)
     sql, params = candidate_query(features)
     if not sql:
         return []
     # One plan per statement shape: left to itself PostgreSQL plans the 22 lookups custom on most calls
     # (five per shape and connection before it weighs a generic plan), 2-10 ms of planning for ~1 ms
-    # of index reads. Every
-    # branch is a hashed-key index lookup with a LIMIT, so the generic plan suits any value
-    # (docs/scale.md, "the surprise"). LOCAL and reset at once: the caller's other statements keep theirs.
-    await session.execute(_GENERIC_PLANS)
+    # of index reads. Every branch is a hashed-key index lookup with a LIMIT, so the generic plan suits
+    # any value (docs/scale.md, "the surprise"). LOCAL and reset at once: the caller's other statements
+    # (a visit's referral writes) keep theirs.
+    if not generic_plans_set:
+        await session.execute(_GENERIC_PLANS)
     rows = (await session.execute(statement(sql), params)).all()
-    await session.execute(_DEFAULT_PLANS)
+    if not generic_plans_set:
+        await session.execute(_DEFAULT_PLANS)
     if model is None and rows:  # the active one, as the candidates' query read it
         version = rows[0][len(_STORED) + 3]
         model = None if version is None else await models_store.get_model(session, version=version)

@@ -118,6 +118,7 @@ async def match_online(
         limit=limit,
         auto_threshold=settings.match_auto_threshold,
         review_threshold=settings.match_review_threshold,
+        generic_plans_set=generic_plans,
     )
     return await calibration_fit.calibrate_candidates(
         session,
