@@ -95,3 +95,48 @@ def canonical_leaf_from_copy(line: bytes, fields: Sequence[bytes]) -> bytes:
     if b"\\" in patients:  # a COPY escape: the stored text is what was hashed, so undo the escape only
         patients = chain.unescape_copy(patients).encode()
     return _with_patients(body, patients)
+
+
+def _sql_string(column: str, nullable: bool) -> str:
+    # to_json escapes a string exactly as a JSON encoder must (quote, backslash, control characters), so
+    # the text is unambiguous (one record, one text) even where its escapes would differ from orjson's.
+    value = f"to_json(e.{column})::text"
+    return f"coalesce({value}, 'null')" if nullable else value
+
+
+def _sql_leaf() -> str:
+    parts = [
+        ("action", _sql_string("action", False)),
+        ("address", _sql_string("network_address", True)),
+        ("client", _sql_string("client_id", False)),
+        ("entities", "e.entities"),
+        ("outcome", _sql_string("outcome", False)),
+        ("outcome_desc", _sql_string("outcome_desc", True)),
+        ("patient", _sql_string("patient", True)),
+        ("query", _sql_string("query", True)),
+        (
+            "recorded",
+            "'\"' || to_char(e.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') || '\"'",
+        ),
+        ("request", _sql_string("request_id", False)),
+        ("role", _sql_string("role", False)),
+        ("seq", "e.seq::text"),
+        ("subtype", _sql_string("subtype", False)),
+        ("trace", _sql_string("trace_id", False)),
+        ("type", _sql_string("type", False)),
+        ("user", _sql_string("user_id", True)),
+    ]
+    out = []
+    for i, (key, value) in enumerate(parts):
+        lead = "{" if i == 0 else ","
+        out.append(f"'{lead}\"{key}\":' || {value}")
+        if key == "patient":  # a compact record's patients, in their sorted place (absent on legacy rows)
+            out.append("coalesce(',\"patients\":' || e.patients, '')")
+    return "(" + " || ".join(out) + " || '}')"
+
+
+# The leaf bytes of the record aliased ``e``, written by PostgreSQL (NULL when ``e`` is absent): what the
+# full verification hashes, so that no Python work per record but the hash remains. Where it differs from
+# :func:`canonical_leaf` (an escape orjson writes otherwise) the verifier rebuilds that record in Python
+# before calling it altered; a match proves the record, as the SQL text of a record is unambiguous.
+SQL_LEAF = _sql_leaf()

@@ -30,23 +30,31 @@ from typing import Any
 import asyncpg
 from cryptography.exceptions import InvalidSignature
 
+from interop.audit import chain, leaf, merkle
 from interop.audit import checkpoint as cp
-from interop.audit import leaf, merkle
 from interop.audit.signing import Verifier
 
 RANGE_LEVEL = 18  # 262,144 leaves a range: a few MB of hashes in memory, a few seconds of work
-# Streamed with COPY (text, NULL as empty); the leaf bytes are rebuilt from each line without decoding
-# values where it can (leaf.canonical_leaf_from_copy). Fields: LEAF_FIELDS of the event (empty when it is
-# gone), then the leaf index, the leaf's seq and the stored leaf hash in hex. The seq bounds of the range
-# let each partition of audit_event answer by an index range instead of a whole scan.
+# Streamed with COPY (text): the leaf bytes as PostgreSQL writes them (leaf.SQL_LEAF, empty when the event
+# is gone), the leaf index and the stored leaf hash in hex; the verifier hashes the bytes itself. The seq
+# bounds of the range let each partition of audit_event answer by an index range instead of a whole scan.
 _LEAVES = (
     "SELECT "
-    + ", ".join(f"e.{f}" for f in leaf.LEAF_FIELDS)
-    + ", l.leaf_index, l.seq, encode(n.hash, 'hex') FROM audit_leaf l "
+    + leaf.SQL_LEAF.replace("{", "{{").replace("}", "}}")  # a template for str.format below
+    + ", l.leaf_index, encode(n.hash, 'hex') FROM audit_leaf l "
     "LEFT JOIN audit_event e ON e.seq = l.seq AND e.seq BETWEEN {low} AND {high} "
     "LEFT JOIN audit_node n ON n.level = 0 AND n.idx = l.leaf_index "
     "WHERE l.leaf_index >= {start} AND l.leaf_index < {stop} ORDER BY l.leaf_index"
 )
+# A record whose SQL text does not hash to the stored leaf hash, rebuilt by leaf.canonical_leaf.
+_RECORDS = (
+    "SELECT l.leaf_index, l.seq, "
+    + ", ".join(f"e.{f}" for f in leaf.LEAF_FIELDS)
+    + " FROM audit_leaf l LEFT JOIN audit_event e ON e.seq = l.seq WHERE l.leaf_index = ANY($1::bigint[])"
+)
+# Each range is one plain scan: PostgreSQL's own parallel workers would compete with the walkers for the
+# cores, and ranges already run side by side on processes.
+_ONE_SCAN = "SET LOCAL max_parallel_workers_per_gather = 0"
 _SEQ_BOUNDS = "SELECT min(seq), max(seq) FROM audit_leaf WHERE leaf_index >= $1 AND leaf_index < $2"
 _SIZE = "SELECT coalesce(max(leaf_index) + 1, 0) FROM audit_leaf"
 _HEADS = (
@@ -82,11 +90,14 @@ class RangeWalk:
 
 
 class _RangeWalker:
-    """Feeds COPY chunks of one range: rebuilds and hashes each leaf, compares the stored hash."""
+    """Feeds COPY chunks of one range: hashes each leaf's bytes and keeps the stored hashes beside them
+    (compared in one go at the end: :meth:`suspects`)."""
 
     def __init__(self, start: int) -> None:
         self.start = start
         self.hashes: list[bytes] = []
+        self.stored: list[bytes] = []  # hex, as COPY wrote it
+        self.gone: list[int] = []  # leaves whose event is missing
         self.breaks: list[tuple[int, str]] = []
         self.cut = False
         self._rest = b""
@@ -96,36 +107,33 @@ class _RangeWalker:
             return
         lines = (self._rest + data).split(b"\n")
         self._rest = lines.pop()
-        hashes, breaks, sha256, rebuild = (
-            self.hashes,
-            self.breaks,
-            hashlib.sha256,
-            leaf.canonical_leaf_from_copy,
-        )
+        hashes, stored, sha256 = self.hashes, self.stored, hashlib.sha256
         expected = self.start + len(hashes)
         for line in lines:
-            fields = line.split(b"\t")
-            index = int(fields[17])
-            if index != expected:
-                breaks.append((expected, f"leaf {expected}: missing (the leaf indexes jump to {index})"))
+            body, index, hex_hash = line.split(b"\t")
+            if int(index) != expected:
+                self.breaks.append(
+                    (expected, f"leaf {expected}: missing (the leaf indexes jump to {int(index)})")
+                )
                 self.cut = True
                 return
-            stored = unhexlify(fields[19])
-            if not fields[0]:
-                breaks.append((index, f"leaf {index}: its event seq {fields[18].decode()} is missing"))
-                hashes.append(stored or bytes(32))
+            if not body:
+                self.gone.append(expected)
+                hashes.append(unhexlify(hex_hash) or bytes(32))
             else:
-                computed = sha256(b"\x00" + rebuild(line, fields)).digest()
-                if stored != computed:
-                    breaks.append(
-                        (
-                            index,
-                            f"leaf {index}: event seq {fields[18].decode()} was altered "
-                            "(its leaf hash differs)",
-                        )
-                    )
-                hashes.append(computed)
+                if b"\\" in body:  # a COPY escape (JSON escapes are written with backslashes)
+                    body = chain.unescape_copy(body).encode()
+                hashes.append(sha256(b"\x00" + body).digest())
+            stored.append(hex_hash)
             expected += 1
+
+    def suspects(self) -> list[int]:
+        """The leaves (offsets in the range) whose computed hash is not the stored one."""
+        if b"".join(self.hashes) == unhexlify(b"".join(self.stored)):
+            return []
+        return [
+            i for i, (h, s) in enumerate(zip(self.hashes, self.stored, strict=True)) if h.hex().encode() != s
+        ]
 
     def result(self, head_sizes: Sequence[int]) -> RangeWalk:
         levels = [self.hashes]
@@ -147,7 +155,7 @@ class _RangeWalker:
 
 
 async def walk_range(conn: asyncpg.Connection, start: int, stop: int, head_sizes: Sequence[int]) -> RangeWalk:
-    """Walk leaves [start, stop) in the connection's open transaction (session time zone set to UTC)."""
+    """Walk leaves [start, stop) in the connection's open transaction."""
     bounds = await conn.fetchrow(_SEQ_BOUNDS, start, stop)
     low, high = (bounds[0], bounds[1]) if bounds is not None else (None, None)
     walker = _RangeWalker(start)
@@ -160,7 +168,30 @@ async def walk_range(conn: asyncpg.Connection, start: int, stop: int, head_sizes
 
     query = _LEAVES.format(low=int(low), high=int(high), start=int(start), stop=int(stop))
     await conn.copy_from_query(query, output=sink, format="text", null="")
+    await _settle(conn, walker)
     return walker.result(head_sizes)
+
+
+async def _settle(conn: asyncpg.Connection, walker: _RangeWalker) -> None:
+    """Name the gone events, and judge each leaf whose SQL text did not hash to the stored hash by its
+    record rebuilt in Python (:func:`leaf.canonical_leaf`, the definition): altered unless that matches."""
+    gone = set(walker.gone)
+    offsets = [i for i in walker.suspects() if walker.start + i not in gone]
+    wanted = sorted(gone | {walker.start + i for i in offsets})
+    if not wanted:
+        return
+    rows = {int(r[0]): r for r in await conn.fetch(_RECORDS, wanted)}
+    for index in walker.gone:
+        walker.breaks.append((index, f"leaf {index}: its event seq {rows[index][1]} is missing"))
+    for offset in offsets:
+        index = walker.start + offset
+        row = rows[index]
+        computed = merkle.leaf_hash(leaf.canonical_leaf(list(row)[2:]))
+        walker.hashes[offset] = computed
+        if computed.hex().encode() != walker.stored[offset]:
+            walker.breaks.append(
+                (index, f"leaf {index}: event seq {row[1]} was altered (its leaf hash differs)")
+            )
 
 
 def _check_head(head: Any, root: bytes, verifier: Verifier) -> str | None:
@@ -251,7 +282,7 @@ async def verify_tree(
     """Walk the whole tree range by range in the connection's open transaction (call inside one, for one
     snapshot; the log being append-only, READ COMMITTED gives the same answer for the leaves up to the
     size read first)."""
-    await conn.execute("SET LOCAL TIME ZONE 'UTC'")  # the canonical form is rebuilt from UTC text
+    await conn.execute(_ONE_SCAN)
     heads = list(await conn.fetch(_HEADS))
     sizes = [int(h["tree_size"]) for h in heads]
     walks: list[RangeWalk] = []
@@ -269,7 +300,7 @@ def _walk_in_process(dsn: str, snapshot: str, start: int, stop: int, sizes: list
         try:
             async with conn.transaction(isolation="repeatable_read", readonly=True):
                 await conn.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
-                await conn.execute("SET LOCAL TIME ZONE 'UTC'")
+                await conn.execute(_ONE_SCAN)
                 return await walk_range(conn, start, stop, sizes)
         finally:
             await conn.close()
