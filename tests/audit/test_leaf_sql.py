@@ -16,21 +16,24 @@ from interop.audit.signing import Signer
 from .factories import make_ctx, record_many
 
 ORIGIN = "interop.test/audit"
-# Quotes, backslashes, COPY's own separators, control characters, non-ASCII, a line separator.
-AWKWARD = 'a "quoted" \\ back\tslash\nline\r\x01\x1f\x7f é ñ \u2028 / end'
+# Quotes, backslashes, non-ASCII, a line separator: written by PostgreSQL exactly as orjson writes them.
+AWKWARD = 'a "quoted" \\ back\\slash é ñ \u2028 / end'
+# Control characters (COPY's own separators among them): orjson escapes them, the SQL text does not.
+CONTROL = "\ttab\nline\r\x01\x1f\x7f"
 
 
 async def _record_awkward(sessionmaker: async_sessionmaker[AsyncSession], n: int) -> None:
     for i in range(n):
+        odd = AWKWARD + (CONTROL if i % 2 else "")
         async with sessionmaker() as session:
             await audit_service.record(
                 session,
-                make_ctx(user=f"u{i} {AWKWARD}", address=f"::1 {AWKWARD}"),
+                make_ctx(user=f"u{i} {odd}", address=f"::1 {AWKWARD}"),
                 action="E",
                 subtype="search-type",
-                entities=[AuditEntity(type="Task", id=f"t{i} {AWKWARD}")],
+                entities=[AuditEntity(type="Task", id=f"t{i} {odd}")],
                 patients=[f"p{i} {AWKWARD}", f"q{i}"] if i % 2 else [],
-                query=f"name={AWKWARD}&i={i}",
+                query=f"name={odd}&i={i}",
             )
             await session.commit()
 
@@ -56,7 +59,7 @@ async def _verify(url: str, signer: Signer, *statements: str) -> tree_verificati
         await conn.close()
 
 
-async def test_sql_leaf_is_the_canonical_leaf_for_awkward_values(
+async def test_sql_leaf_is_the_canonical_leaf_but_for_control_characters(
     awkward: None, owner_database_url: str
 ) -> None:
     conn = await asyncpg.connect(owner_database_url.replace("+asyncpg", ""))
@@ -68,42 +71,43 @@ async def test_sql_leaf_is_the_canonical_leaf_for_awkward_values(
     finally:
         await conn.close()
     assert len(rows) == 7
-    assert sum(AWKWARD in (r["query"] or "") for r in rows) == 4
-    for row in rows:
-        assert row["sql_leaf"].encode() == leaf.canonical_leaf(list(row)[1:])
+    same = [row["sql_leaf"].encode() == leaf.canonical_leaf(list(row)[1:]) for row in rows]
+    # the plain and the awkward records: the same bytes; those with control characters: not (rebuilt)
+    assert same == [CONTROL not in (row["query"] or "") for row in rows] == [True] * 4 + [False, True, False]
+
+
+async def _altered(url: str, signer: Signer, index: int) -> tree_verification.TreeReport:
+    return await _verify(
+        url,
+        signer,
+        f"UPDATE audit_event SET query = query || 'x' "
+        f"WHERE seq = (SELECT seq FROM audit_leaf WHERE leaf_index = {index})",
+    )
 
 
 async def test_awkward_records_verify_and_an_altered_one_is_named(
     awkward: None, owner_database_url: str, signer: Signer
 ) -> None:
     intact = await _verify(owner_database_url, signer)
-    assert (intact.reason, intact.leaves_checked) == (None, 7)
-    altered = await _verify(
-        owner_database_url,
-        signer,
-        "UPDATE audit_event SET query = query || 'x' WHERE seq = (SELECT seq FROM audit_leaf WHERE leaf_index = 5)",
-    )
-    assert altered.first_bad_leaf == 5
-    assert "altered" in (altered.reason or "")
+    assert (intact.reason, intact.leaves_checked, intact.heads_checked) == (None, 7, 1)
+    for index in (4, 3):  # rebuilt in Python, then one the SQL text proves (the damage stays)
+        altered = await _altered(owner_database_url, signer, index)
+        assert altered.first_bad_leaf == index
+        assert "altered" in (altered.reason or "")
 
 
 async def test_a_leaf_sql_writes_otherwise_is_judged_by_the_python_definition(
     awkward: None, owner_database_url: str, signer: Signer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # As if PostgreSQL escaped a value otherwise than orjson: every record with a query then hashes wrong
+    # As if PostgreSQL wrote every query otherwise than orjson: every record with a query then hashes wrong
     # from its SQL text; the verifier rebuilds those in Python, so the intact tree still verifies...
     monkeypatch.setattr(
-        tree_verification,
-        "_LEAVES",
-        tree_verification._LEAVES.replace("to_json(e.query)::text", "upper(to_json(e.query)::text)"),
+        tree_verification, "_LEAVES", tree_verification._LEAVES.replace("(e.query,", "(upper(e.query),")
     )
+    assert tree_verification._LEAVES.count("upper(e.query)") == 1
     intact = await _verify(owner_database_url, signer)
     assert (intact.reason, intact.leaves_checked, intact.heads_checked) == (None, 7, 1)
     # ... and an altered record among them is still named.
-    altered = await _verify(
-        owner_database_url,
-        signer,
-        "UPDATE audit_event SET user_id = 'someone' WHERE seq = (SELECT seq FROM audit_leaf WHERE leaf_index = 4)",
-    )
-    assert altered.first_bad_leaf == 4
+    altered = await _altered(owner_database_url, signer, 5)
+    assert altered.first_bad_leaf == 5
     assert "altered" in (altered.reason or "")

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 from cryptography.exceptions import InvalidSignature
@@ -44,7 +44,7 @@ _LEAVES = (
     + ", l.leaf_index, encode(n.hash, 'hex') FROM audit_leaf l "
     "LEFT JOIN audit_event e ON e.seq = l.seq AND e.seq BETWEEN {low} AND {high} "
     "LEFT JOIN audit_node n ON n.level = 0 AND n.idx = l.leaf_index "
-    "WHERE l.leaf_index >= {start} AND l.leaf_index < {stop} ORDER BY l.leaf_index"
+    "WHERE l.leaf_index >= {start} AND l.leaf_index < {stop}"
 )
 # A record whose SQL text does not hash to the stored leaf hash, rebuilt by leaf.canonical_leaf.
 _RECORDS = (
@@ -90,50 +90,52 @@ class RangeWalk:
 
 
 class _RangeWalker:
-    """Feeds COPY chunks of one range: hashes each leaf's bytes and keeps the stored hashes beside them
-    (compared in one go at the end: :meth:`suspects`)."""
+    """Feeds COPY chunks of one range (rows in any order: no sort in the database): hashes each leaf's
+    bytes into its place and keeps the stored hashes beside them (compared in one go: :meth:`settle`)."""
 
-    def __init__(self, start: int) -> None:
+    def __init__(self, start: int, stop: int) -> None:
         self.start = start
-        self.hashes: list[bytes] = []
-        self.stored: list[bytes] = []  # hex, as COPY wrote it
+        self.hashes: list[bytes | None] = [None] * (stop - start)
+        self.stored: list[bytes] = [b""] * (stop - start)  # hex, as COPY wrote it
         self.gone: list[int] = []  # leaves whose event is missing
         self.breaks: list[tuple[int, str]] = []
         self.cut = False
         self._rest = b""
 
     def feed(self, data: bytes) -> None:
-        if self.cut:
-            return
         lines = (self._rest + data).split(b"\n")
         self._rest = lines.pop()
-        hashes, stored, sha256 = self.hashes, self.stored, hashlib.sha256
-        expected = self.start + len(hashes)
+        hashes, stored, sha256, start = self.hashes, self.stored, hashlib.sha256, self.start
         for line in lines:
             body, index, hex_hash = line.split(b"\t")
-            if int(index) != expected:
-                self.breaks.append(
-                    (expected, f"leaf {expected}: missing (the leaf indexes jump to {int(index)})")
-                )
-                self.cut = True
-                return
+            at = int(index) - start
+            stored[at] = hex_hash
             if not body:
-                self.gone.append(expected)
-                hashes.append(unhexlify(hex_hash) or bytes(32))
+                self.gone.append(at + start)
+                hashes[at] = unhexlify(hex_hash) or bytes(32)
+            elif b"\\" in body:  # a COPY escape (JSON escapes are written with backslashes)
+                hashes[at] = sha256(b"\x00" + chain.unescape_copy(body).encode()).digest()
             else:
-                if b"\\" in body:  # a COPY escape (JSON escapes are written with backslashes)
-                    body = chain.unescape_copy(body).encode()
-                hashes.append(sha256(b"\x00" + body).digest())
-            stored.append(hex_hash)
-            expected += 1
+                hashes[at] = sha256(b"\x00" + body).digest()
 
-    def suspects(self) -> list[int]:
-        """The leaves (offsets in the range) whose computed hash is not the stored one."""
-        if b"".join(self.hashes) == unhexlify(b"".join(self.stored)):
+    def settle(self) -> list[int]:
+        """Cut the range at its first missing leaf index; the offsets whose computed hash is not the
+        stored one."""
+        try:
+            walked = self.hashes.index(None)
+        except ValueError:
+            walked = len(self.hashes)
+        if walked < len(self.hashes):
+            after = next((i for i in range(walked, len(self.hashes)) if self.hashes[i] is not None), None)
+            jump = f"the leaf indexes jump to {self.start + after}" if after is not None else "the range ends"
+            self.breaks.append((self.start + walked, f"leaf {self.start + walked}: missing ({jump})"))
+            self.cut = True
+            del self.hashes[walked:], self.stored[walked:]
+            self.gone = [g for g in self.gone if g < self.start + walked]
+        hashes = cast(list[bytes], self.hashes)
+        if b"".join(hashes) == unhexlify(b"".join(self.stored)):
             return []
-        return [
-            i for i, (h, s) in enumerate(zip(self.hashes, self.stored, strict=True)) if h.hex().encode() != s
-        ]
+        return [i for i, (h, s) in enumerate(zip(hashes, self.stored, strict=True)) if h.hex().encode() != s]
 
     def result(self, head_sizes: Sequence[int]) -> RangeWalk:
         levels = [self.hashes]
@@ -158,16 +160,15 @@ async def walk_range(conn: asyncpg.Connection, start: int, stop: int, head_sizes
     """Walk leaves [start, stop) in the connection's open transaction."""
     bounds = await conn.fetchrow(_SEQ_BOUNDS, start, stop)
     low, high = (bounds[0], bounds[1]) if bounds is not None else (None, None)
-    walker = _RangeWalker(start)
-    if low is None or high is None:
-        return walker.result(head_sizes)
+    walker = _RangeWalker(start, stop)
 
     async def sink(data: bytes) -> None:
         walker.feed(data)
         await asyncio.sleep(0)  # a long walk inside the API must not starve other requests
 
-    query = _LEAVES.format(low=int(low), high=int(high), start=int(start), stop=int(stop))
-    await conn.copy_from_query(query, output=sink, format="text", null="")
+    if low is not None and high is not None:  # else no leaf of the range is left
+        query = _LEAVES.format(low=int(low), high=int(high), start=int(start), stop=int(stop))
+        await conn.copy_from_query(query, output=sink, format="text", null="")
     await _settle(conn, walker)
     return walker.result(head_sizes)
 
@@ -176,7 +177,7 @@ async def _settle(conn: asyncpg.Connection, walker: _RangeWalker) -> None:
     """Name the gone events, and judge each leaf whose SQL text did not hash to the stored hash by its
     record rebuilt in Python (:func:`leaf.canonical_leaf`, the definition): altered unless that matches."""
     gone = set(walker.gone)
-    offsets = [i for i in walker.suspects() if walker.start + i not in gone]
+    offsets = [i for i in walker.settle() if walker.start + i not in gone]
     wanted = sorted(gone | {walker.start + i for i in offsets})
     if not wanted:
         return
