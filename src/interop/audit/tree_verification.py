@@ -46,19 +46,6 @@ _LEAVES = (
     "LEFT JOIN audit_node n ON n.level = 0 AND n.idx = l.leaf_index "
     "WHERE l.leaf_index >= {start} AND l.leaf_index < {stop}"
 )
-# The same range at once: every leaf hash computed by PostgreSQL from its record's leaf bytes (never read
-# from a stored hash), in leaf order, beside the stored hashes, with the counts that tell whether a leaf,
-# an event or a stored hash is missing (then the range is walked line by line to name it).
-_DIGESTS = (
-    "SELECT count(*), count(e.seq), count(n.hash), "
-    "string_agg(sha256('\\x00'::bytea || convert_to("
-    + leaf.SQL_LEAF.replace("{", "{{").replace("}", "}}")
-    + ", 'UTF8')), ''::bytea ORDER BY l.leaf_index), "
-    "string_agg(n.hash, ''::bytea ORDER BY l.leaf_index) FROM audit_leaf l "
-    "LEFT JOIN audit_event e ON e.seq = l.seq AND e.seq BETWEEN {low} AND {high} "
-    "LEFT JOIN audit_node n ON n.level = 0 AND n.idx = l.leaf_index "
-    "WHERE l.leaf_index >= {start} AND l.leaf_index < {stop}"
-)
 # A record whose SQL text does not hash to the stored leaf hash, rebuilt by leaf.canonical_leaf.
 _RECORDS = (
     "SELECT l.leaf_index, l.seq, "
@@ -67,8 +54,7 @@ _RECORDS = (
 )
 # Each range is one plain scan: PostgreSQL's own parallel workers would compete with the walkers for the
 # cores, and ranges already run side by side on processes.
-# The ordered aggregates of a range sort ~30 MB: in memory.
-_ONE_SCAN = "SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL work_mem = '64MB'"
+_ONE_SCAN = "SET LOCAL max_parallel_workers_per_gather = 0"
 _SEQ_BOUNDS = "SELECT min(seq), max(seq) FROM audit_leaf WHERE leaf_index >= $1 AND leaf_index < $2"
 _SIZE = "SELECT coalesce(max(leaf_index) + 1, 0) FROM audit_leaf"
 _HEADS = (
@@ -114,7 +100,6 @@ class _RangeWalker:
         self.gone: list[int] = []  # leaves whose event is missing
         self.breaks: list[tuple[int, str]] = []
         self.cut = False
-        self.proven = False  # every computed hash is known to equal its stored one
         self._rest = b""
 
     def feed(self, data: bytes) -> None:
@@ -136,8 +121,6 @@ class _RangeWalker:
     def settle(self) -> list[int]:
         """Cut the range at its first missing leaf index; the offsets whose computed hash is not the
         stored one."""
-        if self.proven:
-            return []
         try:
             walked = self.hashes.index(None)
         except ValueError:
@@ -177,17 +160,6 @@ async def walk_range(conn: asyncpg.Connection, start: int, stop: int, head_sizes
     """Walk leaves [start, stop) in the connection's open transaction."""
     bounds = await conn.fetchrow(_SEQ_BOUNDS, start, stop)
     low, high = (bounds[0], bounds[1]) if bounds is not None else (None, None)
-    if low is not None and high is not None:
-        query = _DIGESTS.format(low=int(low), high=int(high), start=int(start), stop=int(stop))
-        count, events, nodes, computed, stored = await conn.fetchrow(query)
-        if count == events == nodes == stop - start:  # else a leaf, event or hash is missing: walk it below
-            fast = _RangeWalker(start, start)
-            fast.hashes = [computed[i : i + 32] for i in range(0, len(computed), 32)]
-            fast.proven = computed == stored
-            if not fast.proven:
-                fast.stored = [stored[i : i + 32].hex().encode() for i in range(0, len(stored), 32)]
-            await _settle(conn, fast)
-            return fast.result(head_sizes)
     walker = _RangeWalker(start, stop)
 
     async def sink(data: bytes) -> None:
