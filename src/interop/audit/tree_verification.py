@@ -138,7 +138,7 @@ class _RangeWalker:
         return [i for i, (h, s) in enumerate(zip(hashes, self.stored, strict=True)) if h.hex().encode() != s]
 
     def result(self, head_sizes: Sequence[int]) -> RangeWalk:
-        levels = [self.hashes]
+        levels = [cast(list[bytes], self.hashes)]  # settled: no gap left
         while len(levels[-1]) > 1:  # every complete perfect subtree of the range, level by level
             below = levels[-1]
             levels.append(
