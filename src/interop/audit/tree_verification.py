@@ -14,6 +14,12 @@ and up to its end — joins the ranges before it exactly (``merkle.Frontier.appe
 walks them in turn (:func:`verify_tree`, in the caller's transaction), or several processes walk them at
 once in the coordinator's exported snapshot (:func:`verify_tree_parallel`): the same leaves, heads and
 answer either way.
+
+Per leaf, PostgreSQL writes the leaf bytes (``leaf.SQL_LEAF``, from the stored record's columns) and the
+verifier hashes them: no Python rebuild per record. A leaf whose bytes do not hash to its stored hash (a
+control character, which the SQL text leaves raw, or an altered record) is rebuilt from its fields by
+``leaf.canonical_leaf``, the definition, which decides. Rows arrive unsorted (each hash goes to its index)
+and each range is one plain scan (no parallel workers of PostgreSQL's own beside the walkers).
 """
 
 from __future__ import annotations
