@@ -14,6 +14,12 @@ and up to its end — joins the ranges before it exactly (``merkle.Frontier.appe
 walks them in turn (:func:`verify_tree`, in the caller's transaction), or several processes walk them at
 once in the coordinator's exported snapshot (:func:`verify_tree_parallel`): the same leaves, heads and
 answer either way.
+
+Per leaf, PostgreSQL writes the leaf bytes (``leaf.SQL_LEAF``, from the stored record's columns) and the
+verifier hashes them: no Python rebuild per record. A leaf whose bytes do not hash to its stored hash (a
+control character, which the SQL text leaves raw, or an altered record) is rebuilt from its fields by
+``leaf.canonical_leaf``, the definition, which decides. Rows arrive unsorted (each hash goes to its index)
+and each range is one plain scan (no parallel workers of PostgreSQL's own beside the walkers).
 """
 
 from __future__ import annotations
@@ -25,28 +31,36 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 from cryptography.exceptions import InvalidSignature
 
+from interop.audit import chain, leaf, merkle
 from interop.audit import checkpoint as cp
-from interop.audit import leaf, merkle
 from interop.audit.signing import Verifier
 
 RANGE_LEVEL = 18  # 262,144 leaves a range: a few MB of hashes in memory, a few seconds of work
-# Streamed with COPY (text, NULL as empty); the leaf bytes are rebuilt from each line without decoding
-# values where it can (leaf.canonical_leaf_from_copy). Fields: LEAF_FIELDS of the event (empty when it is
-# gone), then the leaf index, the leaf's seq and the stored leaf hash in hex. The seq bounds of the range
-# let each partition of audit_event answer by an index range instead of a whole scan.
+# Streamed with COPY (text): the leaf bytes as PostgreSQL writes them (leaf.SQL_LEAF, empty when the event
+# is gone), the leaf index and the stored leaf hash in hex; the verifier hashes the bytes itself. The seq
+# bounds of the range let each partition of audit_event answer by an index range instead of a whole scan.
 _LEAVES = (
     "SELECT "
-    + ", ".join(f"e.{f}" for f in leaf.LEAF_FIELDS)
-    + ", l.leaf_index, l.seq, encode(n.hash, 'hex') FROM audit_leaf l "
+    + leaf.SQL_LEAF.replace("{", "{{").replace("}", "}}")  # a template for str.format below
+    + ", l.leaf_index, encode(n.hash, 'hex') FROM audit_leaf l "
     "LEFT JOIN audit_event e ON e.seq = l.seq AND e.seq BETWEEN {low} AND {high} "
     "LEFT JOIN audit_node n ON n.level = 0 AND n.idx = l.leaf_index "
-    "WHERE l.leaf_index >= {start} AND l.leaf_index < {stop} ORDER BY l.leaf_index"
+    "WHERE l.leaf_index >= {start} AND l.leaf_index < {stop}"
 )
+# A record whose SQL text does not hash to the stored leaf hash, rebuilt by leaf.canonical_leaf.
+_RECORDS = (
+    "SELECT l.leaf_index, l.seq, "
+    + ", ".join(f"e.{f}" for f in leaf.LEAF_FIELDS)
+    + " FROM audit_leaf l LEFT JOIN audit_event e ON e.seq = l.seq WHERE l.leaf_index = ANY($1::bigint[])"
+)
+# Each range is one plain scan: PostgreSQL's own parallel workers would compete with the walkers for the
+# cores, and ranges already run side by side on processes.
+_ONE_SCAN = "SET LOCAL max_parallel_workers_per_gather = 0"
 _SEQ_BOUNDS = "SELECT min(seq), max(seq) FROM audit_leaf WHERE leaf_index >= $1 AND leaf_index < $2"
 _SIZE = "SELECT coalesce(max(leaf_index) + 1, 0) FROM audit_leaf"
 _HEADS = (
@@ -82,53 +96,55 @@ class RangeWalk:
 
 
 class _RangeWalker:
-    """Feeds COPY chunks of one range: rebuilds and hashes each leaf, compares the stored hash."""
+    """Feeds COPY chunks of one range (rows in any order: no sort in the database): hashes each leaf's
+    bytes into its place and keeps the stored hashes beside them (compared in one go: :meth:`settle`)."""
 
-    def __init__(self, start: int) -> None:
+    def __init__(self, start: int, stop: int) -> None:
         self.start = start
-        self.hashes: list[bytes] = []
+        self.hashes: list[bytes | None] = [None] * (stop - start)
+        self.stored: list[bytes] = [b""] * (stop - start)  # hex, as COPY wrote it
+        self.gone: list[int] = []  # leaves whose event is missing
         self.breaks: list[tuple[int, str]] = []
         self.cut = False
         self._rest = b""
 
     def feed(self, data: bytes) -> None:
-        if self.cut:
-            return
         lines = (self._rest + data).split(b"\n")
         self._rest = lines.pop()
-        hashes, breaks, sha256, rebuild = (
-            self.hashes,
-            self.breaks,
-            hashlib.sha256,
-            leaf.canonical_leaf_from_copy,
-        )
-        expected = self.start + len(hashes)
+        hashes, stored, sha256, start = self.hashes, self.stored, hashlib.sha256, self.start
         for line in lines:
-            fields = line.split(b"\t")
-            index = int(fields[17])
-            if index != expected:
-                breaks.append((expected, f"leaf {expected}: missing (the leaf indexes jump to {index})"))
-                self.cut = True
-                return
-            stored = unhexlify(fields[19])
-            if not fields[0]:
-                breaks.append((index, f"leaf {index}: its event seq {fields[18].decode()} is missing"))
-                hashes.append(stored or bytes(32))
+            body, index, hex_hash = line.split(b"\t")
+            at = int(index) - start
+            stored[at] = hex_hash
+            if not body:
+                self.gone.append(at + start)
+                hashes[at] = unhexlify(hex_hash) or bytes(32)
+            elif b"\\" in body:  # a COPY escape (JSON escapes are written with backslashes)
+                hashes[at] = sha256(b"\x00" + chain.unescape_copy(body).encode()).digest()
             else:
-                computed = sha256(b"\x00" + rebuild(line, fields)).digest()
-                if stored != computed:
-                    breaks.append(
-                        (
-                            index,
-                            f"leaf {index}: event seq {fields[18].decode()} was altered "
-                            "(its leaf hash differs)",
-                        )
-                    )
-                hashes.append(computed)
-            expected += 1
+                hashes[at] = sha256(b"\x00" + body).digest()
+
+    def settle(self) -> list[int]:
+        """Cut the range at its first missing leaf index; the offsets whose computed hash is not the
+        stored one."""
+        try:
+            walked = self.hashes.index(None)
+        except ValueError:
+            walked = len(self.hashes)
+        if walked < len(self.hashes):
+            after = next((i for i in range(walked, len(self.hashes)) if self.hashes[i] is not None), None)
+            jump = f"the leaf indexes jump to {self.start + after}" if after is not None else "the range ends"
+            self.breaks.append((self.start + walked, f"leaf {self.start + walked}: missing ({jump})"))
+            self.cut = True
+            del self.hashes[walked:], self.stored[walked:]
+            self.gone = [g for g in self.gone if g < self.start + walked]
+        hashes = cast(list[bytes], self.hashes)
+        if b"".join(hashes) == unhexlify(b"".join(self.stored)):
+            return []
+        return [i for i, (h, s) in enumerate(zip(hashes, self.stored, strict=True)) if h.hex().encode() != s]
 
     def result(self, head_sizes: Sequence[int]) -> RangeWalk:
-        levels = [self.hashes]
+        levels = [cast(list[bytes], self.hashes)]  # settled: no gap left
         while len(levels[-1]) > 1:  # every complete perfect subtree of the range, level by level
             below = levels[-1]
             levels.append(
@@ -147,20 +163,42 @@ class _RangeWalker:
 
 
 async def walk_range(conn: asyncpg.Connection, start: int, stop: int, head_sizes: Sequence[int]) -> RangeWalk:
-    """Walk leaves [start, stop) in the connection's open transaction (session time zone set to UTC)."""
+    """Walk leaves [start, stop) in the connection's open transaction."""
     bounds = await conn.fetchrow(_SEQ_BOUNDS, start, stop)
     low, high = (bounds[0], bounds[1]) if bounds is not None else (None, None)
-    walker = _RangeWalker(start)
-    if low is None or high is None:
-        return walker.result(head_sizes)
+    walker = _RangeWalker(start, stop)
 
     async def sink(data: bytes) -> None:
         walker.feed(data)
         await asyncio.sleep(0)  # a long walk inside the API must not starve other requests
 
-    query = _LEAVES.format(low=int(low), high=int(high), start=int(start), stop=int(stop))
-    await conn.copy_from_query(query, output=sink, format="text", null="")
+    if low is not None and high is not None:  # else no leaf of the range is left
+        query = _LEAVES.format(low=int(low), high=int(high), start=int(start), stop=int(stop))
+        await conn.copy_from_query(query, output=sink, format="text", null="")
+    await _settle(conn, walker)
     return walker.result(head_sizes)
+
+
+async def _settle(conn: asyncpg.Connection, walker: _RangeWalker) -> None:
+    """Name the gone events, and judge each leaf whose SQL text did not hash to the stored hash by its
+    record rebuilt in Python (:func:`leaf.canonical_leaf`, the definition): altered unless that matches."""
+    gone = set(walker.gone)
+    offsets = [i for i in walker.settle() if walker.start + i not in gone]
+    wanted = sorted(gone | {walker.start + i for i in offsets})
+    if not wanted:
+        return
+    rows = {int(r[0]): r for r in await conn.fetch(_RECORDS, wanted)}
+    for index in walker.gone:
+        walker.breaks.append((index, f"leaf {index}: its event seq {rows[index][1]} is missing"))
+    for offset in offsets:
+        index = walker.start + offset
+        row = rows[index]
+        computed = merkle.leaf_hash(leaf.canonical_leaf(list(row)[2:]))
+        walker.hashes[offset] = computed
+        if computed.hex().encode() != walker.stored[offset]:
+            walker.breaks.append(
+                (index, f"leaf {index}: event seq {row[1]} was altered (its leaf hash differs)")
+            )
 
 
 def _check_head(head: Any, root: bytes, verifier: Verifier) -> str | None:
@@ -251,7 +289,7 @@ async def verify_tree(
     """Walk the whole tree range by range in the connection's open transaction (call inside one, for one
     snapshot; the log being append-only, READ COMMITTED gives the same answer for the leaves up to the
     size read first)."""
-    await conn.execute("SET LOCAL TIME ZONE 'UTC'")  # the canonical form is rebuilt from UTC text
+    await conn.execute(_ONE_SCAN)
     heads = list(await conn.fetch(_HEADS))
     sizes = [int(h["tree_size"]) for h in heads]
     walks: list[RangeWalk] = []
@@ -269,7 +307,7 @@ def _walk_in_process(dsn: str, snapshot: str, start: int, stop: int, sizes: list
         try:
             async with conn.transaction(isolation="repeatable_read", readonly=True):
                 await conn.execute(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
-                await conn.execute("SET LOCAL TIME ZONE 'UTC'")
+                await conn.execute(_ONE_SCAN)
                 return await walk_range(conn, start, stop, sizes)
         finally:
             await conn.close()
