@@ -143,7 +143,7 @@ async def _latest_visit_contexts(session: AsyncSession, ids: Sequence[uuid.UUID]
         .order_by(Referral.patient_id, Referral.occurred_at.desc().nulls_last(), Referral.change_seq.desc())
         .ext(distinct_on(Referral.patient_id))
     )
-    return dict(rows.tuples().all())
+    return dict(rows.all())  # a Row is a (patient_id, visit_context) tuple
 
 
 async def _visible_ids(session: AsyncSession, scope: Scope, views: Sequence[dict[str, Any]]) -> set[str]:
