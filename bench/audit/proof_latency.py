@@ -29,6 +29,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from harness import cli_env, client_token, served
 from run import prepare_database
 
 from interop.audit import proofs
@@ -115,6 +117,29 @@ async def over_http(url: str, data_dir: Path, samples: int, n: int) -> dict[str,
         await serving
 
 
+async def over_http_served(url: str, root: Path, samples: int, n: int) -> dict[str, Any]:
+    """The same requests against ``interop serve`` in its own process (as deployed): the figure above
+    shares one process and event loop between the bench's client and the server, so the client's own
+    CPU (httpx, ~1-3 ms a request) is counted as the server's latency."""
+    env = cli_env(url, root, {"INTEROP_RATE_LIMIT_PER_MINUTE": str(10**9)})
+    token = client_token(env, f"bench-auditor-{os.getpid()}", "auditor")
+    rng = random.Random(4)
+    async with served(env) as (base, _pid):
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=base, headers=headers) as client:
+            path = "/v1/audit/proofs/inclusion"
+            for _ in range(50):
+                r = await client.get(path, params={"index": rng.randrange(n), "tree_size": n})
+                assert r.status_code == 200, r.text
+            load, timings = os.getloadavg()[0], []
+            for _ in range(samples):
+                t = time.perf_counter()
+                r = await client.get(path, params={"index": rng.randrange(n), "tree_size": n})
+                timings.append(time.perf_counter() - t)
+                assert r.status_code == 200, r.text
+    return {"inclusion_over_http_served": {**_quantiles(timings), "load_avg": max(load, os.getloadavg()[0])}}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -130,6 +155,11 @@ def main() -> None:
         if not args.no_http:
             result.update(
                 asyncio.run(over_http(url, args.data_dir / "app", args.samples, result["tree_size"]))
+            )
+            result.update(
+                asyncio.run(
+                    over_http_served(url, args.data_dir / "served", args.samples, result["tree_size"])
+                )
             )
     finally:
         if server is not None:
