@@ -24,11 +24,8 @@ PING_AFTER_IDLE_S = 30.0
 _IDLE_SINCE = "interop.idle_since"
 
 
-def _on_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
-    record.info[_IDLE_SINCE] = time.monotonic()
-
-
-def _on_checkin(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+def _mark_idle(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    """A new or returned connection is idle from now (``_on_checkout`` reads it)."""
     record.info[_IDLE_SINCE] = time.monotonic()
 
 
@@ -64,8 +61,8 @@ def create_engine(settings: Settings, url: str) -> AsyncEngine:
         },
     )
     pool = engine.sync_engine.pool
-    event.listen(pool, "connect", _on_connect)
-    event.listen(pool, "checkin", _on_checkin)
+    event.listen(pool, "connect", _mark_idle)
+    event.listen(pool, "checkin", _mark_idle)
     event.listen(pool, "checkout", _on_checkout)
     return engine
 

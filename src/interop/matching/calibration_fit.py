@@ -35,7 +35,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from interop.identity.curp import validate_curp
 from interop.job import service as job_service
 from interop.matching import online
-from interop.matching.blocking import key_sql
 from interop.matching.calibration import (
     Calibration,
     Label,
@@ -120,12 +119,8 @@ async def candidates_of(session: AsyncSession, probes: list[MatchFeatures]) -> d
     for pairs, key_columns in online.LOOKUPS:
         of_stored = {stored: probe_col for probe_col, stored in pairs}
         probe_key = " || '|' || ".join(f"p.{of_stored[c]}" for c in key_columns)
-        conditions = [f"{key_sql(key_columns)} = hashtextextended({probe_key}, 0)"]
-        conditions += [f"{stored} = p.{probe_col}" for probe_col, stored in pairs]
-        branches.append(
-            f"(SELECT source, record_id FROM match_record WHERE {' AND '.join(conditions)} "
-            f"LIMIT {online.PER_RULE_LIMIT})"
-        )
+        lateral = {stored: f"p.{probe_col}" for probe_col, stored in pairs}
+        branches.append(online.lookup_branch(key_columns, lateral, f"hashtextextended({probe_key}, 0)"))
     unnest = ", ".join(f"CAST(:{c} AS text[])" for c in ("uid", *columns))
     sql = (
         f"WITH p AS (SELECT * FROM unnest({unnest}) AS p(uid, {', '.join(columns)})) "

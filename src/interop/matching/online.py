@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Literal
 
@@ -80,6 +81,16 @@ def statement(sql: str) -> TextClause:
     return text(sql)
 
 
+def lookup_branch(key_columns: Sequence[str], probe: Mapping[str, str], probe_key: str) -> str:
+    """One blocking index's lookup in ``match_record`` (at most ``PER_RULE_LIMIT`` records): its key hash
+    equal to ``probe_key`` (the probe's values hashed the same way) and each stored column equal to the
+    probe's SQL value in ``probe`` (bound parameters for one probe, a lateral row for many)."""
+    conditions = [f"{key_sql(key_columns)} = {probe_key}"]
+    conditions += [f"{stored} = {value}" for stored, value in probe.items()]
+    where = " AND ".join(conditions)
+    return f"(SELECT source, record_id FROM match_record WHERE {where} LIMIT {PER_RULE_LIMIT})"
+
+
 def candidate_query(probe: MatchFeatures) -> tuple[str, dict[str, Any]]:
     """One UNION of index lookups, one per rule and orientation whose probe values are all known."""
     branches: list[str] = []
@@ -92,12 +103,8 @@ def candidate_query(probe: MatchFeatures) -> tuple[str, dict[str, Any]]:
         for stored, value in values.items():
             names[stored] = f"p{len(params)}"
             params[names[stored]] = value
-        conditions = [f"{key_sql(key_columns)} = {probe_key_sql([names[c] for c in key_columns])}"]
-        conditions += [f"{stored} = :{name}" for stored, name in names.items()]
-        branches.append(
-            f"(SELECT source, record_id FROM match_record WHERE {' AND '.join(conditions)} "
-            f"LIMIT {PER_RULE_LIMIT})"
-        )
+        probe_key = probe_key_sql([names[c] for c in key_columns])
+        branches.append(lookup_branch(key_columns, {s: f":{n}" for s, n in names.items()}, probe_key))
     if not branches:
         return "", params
     columns = ", ".join(f"m.{c}" for c in _STORED)
