@@ -24,6 +24,7 @@ from interop.db.watchdog import EmbeddedWatchdog
 from interop.demo import cli as demo_cli
 from interop.ingest import cli as ingest_cli
 from interop.matching import cli as matching_cli
+from interop.messages import current_language, process_language, text
 from interop.synth import cli as synth_cli
 
 # Work done from the CLI is audited like work done over HTTP, periodic checkpoints included.
@@ -54,6 +55,12 @@ app.command("demo", help="A small state end to end, a readable summary; then ser
 )
 
 
+@app.callback()
+def _language() -> None:
+    # Every command speaks the process's language (es-MX unless INTEROP_LANGUAGE says otherwise).
+    current_language.set(process_language())
+
+
 def _port_free(host: str, port: int) -> str | None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -61,8 +68,8 @@ def _port_free(host: str, port: int) -> str | None:
             sock.bind((host, port))
         except OSError as exc:
             if exc.errno == errno.EADDRINUSE:
-                return f"port {port} on {host} is already in use"
-            return f"cannot listen on {host}:{port}: {exc.strerror}"
+                return text("cli.serve.port_in_use", port=port, host=host)
+            return text("cli.serve.cannot_listen", host=host, port=port, reason=exc.strerror)
     return None
 
 
@@ -77,12 +84,7 @@ def _warn_if_owner(url: str) -> None:
     except Exception:  # a warning only: the server's own checks report an unreachable database
         return
     if risky:
-        typer.echo(
-            "interop serve: aviso: DATABASE_URL usa un superusuario o el dueño de las tablas, que podría "
-            "desactivar la protección de la auditoría; conecte con un rol miembro de interop_app "
-            "(warning: DATABASE_URL is a superuser or the tables' owner; use a member of interop_app)",
-            err=True,
-        )
+        typer.echo(f"interop serve: {text('cli.serve.owner_warning')}", err=True)
 
 
 def _check_durability(server: EmbeddedServer, settings: Settings) -> None:
@@ -90,19 +92,10 @@ def _check_durability(server: EmbeddedServer, settings: Settings) -> None:
     if not unsafe:
         return
     if settings.embedded_allow_unsafe:
-        typer.echo(
-            f"interop serve: AVISO: PostgreSQL embebido con {', '.join(unsafe)}: un fallo puede perder "
-            "escrituras confirmadas (INTEROP_EMBEDDED_ALLOW_UNSAFE) — a crash can lose acknowledged writes",
-            err=True,
-        )
+        typer.echo(f"interop serve: {text('cli.serve.unsafe_allowed', settings=', '.join(unsafe))}", err=True)
         return
-    typer.echo(
-        f"interop serve: PostgreSQL embebido con {', '.join(unsafe)} en {server.pgdata}: un fallo perdería "
-        "escrituras confirmadas; actívelos (ALTER SYSTEM RESET) o use INTEROP_EMBEDDED_ALLOW_UNSAFE=true "
-        "solo con datos de prueba — durability settings are off; refusing to serve",
-        err=True,
-    )
-    raise typer.Exit(2)
+    refused = text("cli.serve.unsafe_refused", settings=", ".join(unsafe), pgdata=server.pgdata)
+    raise fail("interop serve", refused, 2)
 
 
 @app.command()
@@ -130,7 +123,7 @@ def serve(
 
     settings = Settings()
     if log_format not in LOG_FORMATS:
-        raise fail("interop serve", f"--log-format: one of {', '.join(LOG_FORMATS)}", 2)
+        raise fail("interop serve", text("cli.serve.log_format", choices=", ".join(LOG_FORMATS)), 2)
     configure_logging(settings.log_level, log_format)
     host = host or settings.host
     port = port or settings.port
@@ -149,11 +142,9 @@ def serve(
             settings.run_worker = False
         _warn_if_owner(url)
         auth_cli.bootstrap_admin(settings, url, host=host, port=port)
-        typer.echo(
-            f"interop listening on {auth_cli.public_base(settings, host, port)} "
-            f"(data in {settings.resolved_data_dir})",
-            err=True,
-        )
+        url_shown = auth_cli.public_base(settings, host, port)
+        listening = text("cli.serve.listening", url=url_shown, data_dir=settings.resolved_data_dir)
+        typer.echo(listening, err=True)
         serving.run(settings, host=host, port=port, workers=workers or settings.workers, watchdog=watchdog)
     if watchdog is not None and watchdog.gave_up:
         typer.echo(f"interop serve: {watchdog.gave_up}", err=True)
@@ -167,7 +158,7 @@ def migrate() -> None:
     configure_logging(settings.log_level)
     with database("interop migrate", settings):
         pass
-    typer.echo(f"database at migration head {head_revision()}")
+    typer.echo(text("cli.migrate.done", head=head_revision()))
 
 
 @app.command("backup")
@@ -180,7 +171,7 @@ def backup_command(out: Annotated[Path, typer.Option(help="File to write (pg_dum
             backup(url, out)
         except BackupError as exc:
             raise fail("interop backup", str(exc)) from None
-    typer.echo(f"backup written to {out} ({out.stat().st_size} bytes)")
+    typer.echo(text("cli.backup.done", path=out, size=out.stat().st_size))
 
 
 @app.command("restore")
@@ -200,7 +191,7 @@ def restore_command(
             asyncio.run(roles.finish_restore(url))
         except BackupError as exc:
             raise fail("interop restore", str(exc)) from None
-    typer.echo("restored")
+    typer.echo(text("cli.restore.done"))
 
 
 @app.command("openapi")
@@ -213,7 +204,7 @@ def openapi_command(
     out.mkdir(parents=True, exist_ok=True)
     for name, doc in documents().items():
         (out / name).write_text(json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
-        typer.echo(f"wrote {out / name}")
+        typer.echo(text("cli.file.written", path=out / name))
 
 
 if __name__ == "__main__":

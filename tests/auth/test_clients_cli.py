@@ -62,7 +62,7 @@ async def _round_trip(app: FastAPI, probe_client: httpx.AsyncClient, settings: S
     listed = await _interop(settings, "clients", "list")
     assert listed.exit_code == 0
     row = next(line for line in listed.stdout.splitlines() if line.startswith("clinic-north"))
-    assert row.split() == ["clinic-north", "clinic", "active", "secret", "DFIMB000123,DFSSA004321"]
+    assert row.split() == ["clinic-north", "clinic", "activo", "secret", "DFIMB000123,DFSSA004321"]
     assert secret not in listed.stdout
 
     minted = await _interop(settings, "token", "--client", "clinic-north")
@@ -83,9 +83,9 @@ async def _round_trip(app: FastAPI, probe_client: httpx.AsyncClient, settings: S
     assert revoked.exit_code == 0
     refused = await _interop(settings, "token", "--client", "clinic-north")
     assert refused.exit_code == 1
-    assert "no active client" in refused.stderr
+    assert "no hay un cliente activo llamado clinic-north" in refused.stderr
     listed = await _interop(settings, "clients", "list")
-    assert "revoked" in next(line for line in listed.stdout.splitlines() if line.startswith("clinic-north"))
+    assert "revocado" in next(line for line in listed.stdout.splitlines() if line.startswith("clinic-north"))
     await asyncio.sleep(0.4)  # the API's client-state cache (0.3 s here) ages out: the live token dies
     gone = await probe_client.get(PROBE, headers={"Authorization": f"Bearer {token}"})
     assert gone.status_code == 401
@@ -145,14 +145,14 @@ async def test_rotate_and_retire_keys(settings: Settings, probe_client: httpx.As
     before = [k["kid"] for k in (await probe_client.get("/.well-known/jwks.json")).json()["keys"]]
     rotated = await _interop(settings, "clients", "rotate-key")
     assert rotated.exit_code == 0
-    assert "2 key(s)" in rotated.stdout
+    assert "2 llave(s)" in rotated.stdout
     await asyncio.sleep(1.05)
     after = [k["kid"] for k in (await probe_client.get("/.well-known/jwks.json")).json()["keys"]]
     assert after[: len(before)] == before
     assert len(after) == 2
     current = await _interop(settings, "clients", "retire-key", after[-1])
     assert current.exit_code == 1
-    assert "current signing key" in current.stderr
+    assert "llave de firma vigente" in current.stderr
     retired = await _interop(settings, "clients", "retire-key", before[0])
     assert retired.exit_code == 0
     await asyncio.sleep(1.05)

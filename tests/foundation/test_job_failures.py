@@ -113,7 +113,7 @@ async def test_an_untrainable_run_says_why_through_the_cli_and_v1(
     assert "ningún par de registros coincide en nombre y primer apellido" in result.output
     assert "los datos no traen CURP, fecha de nacimiento" in result.output
     assert "Importe registros que traigan esos datos" in result.output  # what to do
-    run_id = int(result.output.split("match run ", 1)[1].split()[0])
+    run_id = int(result.output.split("corrida de vinculación ", 1)[1].split()[0])
 
     body = (await client.get(f"/v1/match-runs/{run_id}", headers=auth_headers("admin"))).json()
     assert body["status"] == "failed"

@@ -91,14 +91,14 @@ def test_serve_on_a_terminal_prints_short_lines_and_on_a_pipe_json(tmp_path: Pat
     for noise in (*CHATTER, "RuntimeDirWarning", "XDG_RUNTIME_DIR"):
         assert noise not in terminal, (noise, terminal)
     # The "listening on" line and the admin bootstrap's curl line name the port actually used.
-    assert f"interop listening on http://127.0.0.1:{port} (data in {data_dir})" in terminal
+    assert f"interop escucha en http://127.0.0.1:{port} (datos en {data_dir})" in terminal
     assert f"http://127.0.0.1:{port}/auth/token" in terminal
 
     log_file = tmp_path / "pipe.log"
     with log_file.open("wb") as fh:
         port, _ = _serve_and_stop(data_dir, fh.fileno(), lambda wait: (time.sleep(wait), "")[1])
     piped = log_file.read_text()
-    assert f"interop listening on http://127.0.0.1:{port}" in piped
+    assert f"interop escucha en http://127.0.0.1:{port}" in piped
     records = [json.loads(line) for line in piped.splitlines() if line.startswith("{")]
     assert any(r["msg"] == "embedded postgres ready" and r["level"] == "info" for r in records), piped
     for noise in (*CHATTER, "XDG_RUNTIME_DIR"):

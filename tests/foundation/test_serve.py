@@ -231,9 +231,20 @@ def test_port_taken_is_one_clear_line(tmp_path: Path) -> None:
         port = sock.getsockname()[1]
         result = _run_failing(_env(tmp_path / "d"), "--port", str(port))
     assert result.returncode != 0
-    assert "already in use" in result.stderr
+    assert "ya está en uso" in result.stderr  # es-MX unless INTEROP_LANGUAGE says otherwise
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_command_line_speaks_english_when_asked(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        result = _run_failing({**_env(tmp_path / "d"), "INTEROP_LANGUAGE": "en"}, "--port", str(port))
+    assert result.returncode != 0
+    assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
+    assert "ya está en uso" not in result.stderr
 
 
 def test_unwritable_data_folder_is_one_clear_line(tmp_path: Path) -> None:

@@ -86,7 +86,7 @@ def test_command_writes_files_and_prints_a_summary(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "pension_roll.csv" in result.output
-    assert "2,000 people, seed 3" in result.output
+    assert "2,000 personas, semilla 3" in result.output
     for name in ("pension_roll.csv", "patients.csv", "units.csv", "truth.csv"):
         assert (tmp_path / "out" / name).is_file()
 

@@ -12,6 +12,7 @@ from interop.accounts import service as accounts_service
 from interop.accounts.schemas import NewCredentials, PersonAccount
 from interop.command import fail, in_session
 from interop.config import Settings
+from interop.messages import text
 
 users_app = typer.Typer(no_args_is_help=True)
 _LABEL = "interop users"
@@ -25,16 +26,16 @@ def _read_password() -> str:
     line = sys.stdin.readline()
     password = line.rstrip("\r\n")
     if not password:
-        raise fail(_LABEL, "no se recibió contraseña por la entrada estándar (no password on stdin)")
+        raise fail(_LABEL, text("cli.users.no_password"))
     return password
 
 
 def _show(creds: NewCredentials) -> None:
     if creds.password:
-        typer.echo("contraseña de un solo uso (se muestra solo ahora; se cambia al entrar):")
+        typer.echo(text("cli.users.one_time_password"))
         typer.echo(creds.password)
     if creds.totp_uri:
-        typer.echo("segundo factor (TOTP): registre este URI en su aplicación; se muestra solo ahora:")
+        typer.echo(text("cli.users.totp_uri"))
         typer.echo(creds.totp_uri)
 
 
@@ -84,17 +85,17 @@ def add(
         )
 
     creds = in_session(_LABEL, settings, work)
-    typer.echo(f"usuario {creds.account.username} creado (rol {creds.account.role})")
+    typer.echo(text("cli.users.created", name=creds.account.username, role=creds.account.role))
     _show(creds)
 
 
 def _row(a: PersonAccount) -> tuple[str, ...]:
-    state = "activo" if a.active else "deshabilitado"
+    state = text("cli.users.active" if a.active else "cli.users.inactive")
     return (
         a.username,
         a.role,
         state,
-        "sí" if a.has_totp else "no",
+        text("cli.users.yes" if a.has_totp else "cli.users.no"),
         ",".join(a.clues or a.entidades) or "-",
         a.last_sign_in_at.isoformat(timespec="seconds") if a.last_sign_in_at else "-",
     )
@@ -108,7 +109,7 @@ def list_command() -> None:
         return await accounts_service.list_users(session)
 
     rows = [_row(a) for a in in_session(_LABEL, Settings(), work)]
-    header = ("USUARIO", "ROL", "ESTADO", "TOTP", "CLUES/ENTIDADES", "ÚLTIMA ENTRADA")
+    header = tuple(text("cli.users.header").split("|"))
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         typer.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
@@ -122,7 +123,7 @@ def disable(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
         return await accounts_service.disable_user(session, username=name)
 
     account = in_session(_LABEL, Settings(), work)
-    typer.echo(f"usuario {account.username} deshabilitado")
+    typer.echo(text("cli.users.disabled", name=account.username))
 
 
 @users_app.command("reset")
@@ -140,7 +141,7 @@ def reset(
         return await accounts_service.reset_user(session, username=name, password=password, totp=totp)
 
     creds = in_session(_LABEL, Settings(), work)
-    typer.echo(f"usuario {creds.account.username} restablecido")
+    typer.echo(text("cli.users.reset", name=creds.account.username))
     _show(creds)
 
 
@@ -156,11 +157,10 @@ def oidc(
     """Bind an account to the person's subject at the OpenID Connect provider (or --unbind it); the
     account's open sessions end."""
     if (subject is None) == (not unbind):
-        raise fail(_LABEL, "indique el sujeto o --unbind, no ambos (give the subject or --unbind, not both)")
+        raise fail(_LABEL, text("cli.users.subject_or_unbind"))
 
     async def work(session: AsyncSession) -> PersonAccount:
         return await accounts_service.bind_oidc_subject(session, username=name, subject=subject)
 
     account = in_session(_LABEL, Settings(), work)
-    state = "ligado al proveedor de identidad" if account.has_oidc else "sin acceso por proveedor"
-    typer.echo(f"usuario {account.username} {state}")
+    typer.echo(text("cli.users.bound" if account.has_oidc else "cli.users.unbound", name=account.username))

@@ -20,6 +20,7 @@ from interop.command import in_session
 from interop.config import Settings
 from interop.context import RequestContext, system_context
 from interop.errors import DomainError
+from interop.messages import text
 
 clients_app = typer.Typer(no_args_is_help=True)
 
@@ -57,10 +58,10 @@ def add(
         try:
             key_set = json.loads(jwks.read_text())
         except (OSError, ValueError) as exc:
-            typer.echo(f"interop: cannot read the JWK set: {type(exc).__name__}", err=True)
+            typer.echo(f"interop: {text('cli.clients.jwks_unreadable', error=type(exc).__name__)}", err=True)
             raise typer.Exit(1) from None
         if not isinstance(key_set, dict):
-            typer.echo("interop: the JWK set must be a JSON object with 'keys'", err=True)
+            typer.echo(f"interop: {text('cli.clients.jwks_shape')}", err=True)
             raise typer.Exit(1)
 
     async def work(session: AsyncSession) -> str | None:
@@ -70,9 +71,9 @@ def add(
         return secret
 
     secret = _with_session(Settings(), work)
-    typer.echo(f"client {name} created (role {role})")
+    typer.echo(text("cli.clients.created", name=name, role=role))
     if secret:
-        typer.echo("secret (shown only now; store it safely):")
+        typer.echo(text("cli.clients.secret_once"))
         typer.echo(secret)
 
 
@@ -84,13 +85,12 @@ def list_command() -> None:
         rows: list[tuple[str, ...]] = []
         for c in await auth_service.list_clients(session):
             methods = "+".join(m for m, on in (("secret", c.secret_hash), ("jwks", c.jwks)) if on) or "-"
-            rows.append(
-                (c.name, c.role, "active" if c.active else "revoked", methods, ",".join(c.clues) or "-")
-            )
+            state = text("cli.clients.active" if c.active else "cli.clients.inactive")
+            rows.append((c.name, c.role, state, methods, ",".join(c.clues) or "-"))
         return rows
 
     rows = _with_session(Settings(), work)
-    header = ("NAME", "ROLE", "STATE", "AUTH", "CLUES")
+    header = tuple(text("cli.clients.header").split("|"))
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         typer.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
@@ -104,7 +104,7 @@ def revoke(name: Annotated[str, typer.Argument(help="Client id.")]) -> None:
         await auth_service.revoke_client(session, name=name)
 
     _with_session(Settings(), work)
-    typer.echo(f"client {name} revoked")
+    typer.echo(text("cli.clients.revoked", name=name))
 
 
 @clients_app.command("rotate-secret")
@@ -116,8 +116,8 @@ def rotate_secret(name: Annotated[str, typer.Argument(help="Client id.")]) -> No
         return await auth_service.rotate_secret(session, ctx, name=name)
 
     secret = _with_session(Settings(), work)
-    typer.echo(f"cliente {name}: secreto nuevo; el anterior ya no sirve (new secret for {name})")
-    typer.echo("secreto (se muestra solo ahora; guárdelo en un lugar seguro):")
+    typer.echo(text("cli.clients.rotated", name=name))
+    typer.echo(text("cli.clients.secret_once"))
     typer.echo(secret)
 
 
@@ -127,7 +127,7 @@ def rotate_key() -> None:
     settings = Settings()
     key = rotate(settings.resolved_data_dir / "keys")
     ring = KeyRing.load_or_create(settings.resolved_data_dir / "keys")
-    typer.echo(f"new signing key {key.kid}; {len(ring.keys)} key(s) in the JWKS")
+    typer.echo(text("cli.keys.new", kid=key.kid, count=len(ring.keys)))
 
 
 @clients_app.command("retire-key")
@@ -137,12 +137,12 @@ def retire_key(kid: Annotated[str, typer.Argument(help="Key id (see /.well-known
     try:
         retire(settings.resolved_data_dir / "keys", kid)
     except KeyError:
-        typer.echo(f"interop: no key {kid}", err=True)
+        typer.echo(f"interop: {text('cli.keys.unknown', kid=kid)}", err=True)
         raise typer.Exit(1) from None
-    except ValueError as exc:
-        typer.echo(f"interop: {exc}", err=True)
+    except ValueError:  # the only refusal: the current key (tokens.retire)
+        typer.echo(f"interop: {text('cli.keys.current')}", err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"key {kid} retired")
+    typer.echo(text("cli.keys.retired", kid=kid))
 
 
 def token(
@@ -152,14 +152,14 @@ def token(
     """Mint a token from the embedded issuer for a registered active client (alone on the last line)."""
     settings = Settings()
     if settings.auth_jwks_url:
-        typer.echo("interop: the embedded issuer is off (INTEROP_AUTH_JWKS_URL is set)", err=True)
+        typer.echo(f"interop: {text('cli.token.issuer_off')}", err=True)
         raise typer.Exit(1)
     keyring = KeyRing.load_or_create(settings.resolved_data_dir / "keys")
 
     async def work(session: AsyncSession) -> str:
         found = await auth_service.get_client(session, name=client)
         if found is None or not found.active:
-            raise DomainError(f"no active client named {client}")
+            raise DomainError.said("cli.clients.no_active", name=client)
         issued = auth_service.issue_token(keyring, settings, client=found, requested_scope=scope)
         ctx = RequestContext(
             actor=auth_service.actor_of(found),

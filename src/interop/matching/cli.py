@@ -15,6 +15,7 @@ from interop.command import with_database
 from interop.config import Settings
 from interop.context import RequestContext, system_context
 from interop.db.runtime import Database
+from interop.messages import text
 
 match_app = typer.Typer(no_args_is_help=True)
 persons_app = typer.Typer(no_args_is_help=True)
@@ -42,7 +43,7 @@ def run_command(
     from interop.matching.engines import ENGINES
 
     if engine is not None and engine not in ENGINES:
-        typer.echo(f"motor desconocido / unknown engine: {engine} ({', '.join(ENGINES)})", err=True)
+        typer.echo(text("cli.match.unknown_engine", engine=engine, choices=", ".join(ENGINES)), err=True)
         raise typer.Exit(2)
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
@@ -58,12 +59,13 @@ def run_command(
         assert job_id is not None
         worker = Worker(settings, db.sessionmaker)
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True) as bar:
-            task = bar.add_task("matching", total=None)
+            task = bar.add_task(text("cli.match.progress", stage="…"), total=None)
             done = asyncio.create_task(worker.run_until_done(job_id))
             while not done.done():
                 async with db.sessionmaker() as session:
                     _, progress = await service.get_run(session, run_id=run_id)
-                bar.update(task, description=f"matching: {progress.get('stage', 'queued')}")
+                stage = progress.get("stage", "queued")
+                bar.update(task, description=text("cli.match.progress", stage=stage))
                 await asyncio.sleep(0.5)
             state = await done
         async with db.sessionmaker() as session:
@@ -81,10 +83,12 @@ def run_command(
     result = _with_database(work)
     if result["state"] != "succeeded":
         reason = f": {result['error']}" if result.get("error") else ""
-        typer.echo(f"match run {result['run_id']} {result['state']}{reason}", err=True)
+        typer.echo(
+            text("cli.match.failed", run_id=result["run_id"], state=result["state"], reason=reason), err=True
+        )
         raise typer.Exit(1)
     model, engine_used = result["model_version"], result.get("engine")
-    typer.echo(f"match run {result['run_id']} (model {model}, engine {engine_used})")
+    typer.echo(text("cli.match.done", run_id=result["run_id"], model=model, engine=engine_used))
     for key in (
         "records",
         "scored",
@@ -95,28 +99,26 @@ def run_command(
         "reviews_open",
         "kept_apart",
     ):
-        typer.echo(f"  {key}: {result.get(key)}")
-    typer.echo(f"  fields: {', '.join(result.get('fields') or [])}")
+        typer.echo(f"  {text('cli.match.count.' + key)}: {result.get(key)}")
+    typer.echo("  " + text("cli.match.fields", fields=", ".join(result.get("fields") or [])))
     if result.get("relatives_rules") is False:
-        typer.echo(
-            "  reglas de parientes: no aplican (sin CURP ni sexo, y los registros no muestran hogares) / "
-            "rules for relatives: not applied (no CURP or sex, and the records show no households)"
-        )
+        typer.echo("  " + text("cli.match.no_relatives_rules"))
     outcome = result["reviews"]
     typer.echo(
-        f"  reviews of this run: {outcome['queued']} queued, {outcome['decided']} decided, "
-        f"{outcome['matches']} found the same person"
+        "  "
+        + text(
+            "cli.match.reviews",
+            queued=outcome["queued"],
+            decided=outcome["decided"],
+            matches=outcome["matches"],
+        )
     )
     for decision, n in sorted(result.get("links", {}).items()):
-        typer.echo(f"  links {decision}: {n}")
+        typer.echo("  " + text("cli.match.links", decision=decision, count=n))
     _echo_calibration(result.get("calibration"))
     untrained = result.get("untrained_levels") or []
     if untrained:
-        typer.echo(
-            f"  niveles sin entrenar ({len(untrained)}; ningún par de entrenamiento los mostró, conservan su "
-            f"m inicial — normal con pocos datos / untrained levels, they keep their prior m): "
-            + "; ".join(untrained)
-        )
+        typer.echo("  " + text("cli.match.untrained", count=len(untrained), levels="; ".join(untrained)))
 
 
 def _echo_calibration(fitted: dict[str, Any] | None) -> None:
@@ -124,10 +126,13 @@ def _echo_calibration(fitted: dict[str, Any] | None) -> None:
         return
     labels = fitted.get("labels", {})
     kinds = ", ".join(f"{k.split(':', 1)[1]} {n}" for k, n in labels.items() if k.startswith("kind:"))
-    typer.echo(
-        f"  calibración / calibration {fitted.get('calibration_id')}: etiquetas / labels: {kinds or 'none'}; "
-        f"{fitted.get('reviews_rescored')} reviews rescored"
+    said = text(
+        "cli.match.calibration",
+        calibration_id=fitted.get("calibration_id"),
+        labels=kinds or text("cli.match.none"),
+        rescored=fitted.get("reviews_rescored"),
     )
+    typer.echo("  " + said)
 
 
 @match_app.command("calibrate")
@@ -144,9 +149,7 @@ def calibrate_command() -> None:
 
     fitted = _with_database(work)
     if fitted is None:
-        typer.echo(
-            "no hay modelo activo: corra `interop match run` / no active model: run a match first", err=True
-        )
+        typer.echo(text("cli.match.no_model"), err=True)
         raise typer.Exit(1)
     typer.echo(json.dumps(fitted, indent=2))
 
@@ -169,14 +172,22 @@ def evaluate_command(
     if as_json:
         typer.echo(json.dumps(report, indent=2))
         return
-    typer.echo(f"records in truth: {report['records_in_truth']}, assigned: {report['records_assigned']}")
+    typer.echo(
+        text("cli.match.truth", in_truth=report["records_in_truth"], assigned=report["records_assigned"])
+    )
     for name in ("auto", "auto_and_review"):
         typer.echo(f"{name}:")
         for pair, s in report[name].items():
-            typer.echo(
-                f"  {pair:18} precision {s['precision']:.4f}  recall {s['recall']:.4f}  f1 {s['f1']:.4f}"
-                f"  (tp {s['true_positives']}, predicted {s['predicted_pairs']}, true {s['true_pairs']})"
+            scores = text(
+                "cli.match.scores",
+                precision=s["precision"],
+                recall=s["recall"],
+                f1=s["f1"],
+                tp=s["true_positives"],
+                predicted=s["predicted_pairs"],
+                true=s["true_pairs"],
             )
+            typer.echo(f"  {pair:18} {scores}")
 
 
 @persons_app.command("export")
@@ -191,4 +202,4 @@ def export_command(out: Annotated[Path, typer.Option(dir_okay=False, help="CSV f
             return n
 
     n = _with_database(work)
-    typer.echo(f"wrote {n} rows to {out}")
+    typer.echo(text("cli.persons.exported", count=n, path=out))

@@ -3,13 +3,15 @@ keyed by stable message keys, and the choice of language.
 
 The language of a request comes from its ``Accept-Language`` header (``negotiate``), es-MX when the header
 is absent or names neither; the API middleware puts it in ``current_language`` for the request, so error
-rendering, FHIR displays and routing reasons read it without passing it around. CLI output uses es-MX.
+rendering, FHIR displays and routing reasons read it without passing it around. CLI output uses es-MX, or the
+language named by ``INTEROP_LANGUAGE`` (``process_language``).
 
 A low layer: imports nothing of ``interop`` (errors, FHIR mapping, routing and the CLI all use it).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -52,6 +54,12 @@ def negotiate(accept_language: str | None) -> str:
         if lang is not None and weight > 0:
             ranked.append((-weight, position, lang))
     return min(ranked)[2] if ranked else DEFAULT
+
+
+def process_language() -> str:
+    """The language of a command-line process: ``INTEROP_LANGUAGE`` (``es``, ``es-MX``, ``en`` …), es-MX by
+    default. Not ``LANG``: servers often run with an English locale nobody chose."""
+    return negotiate(os.environ.get("INTEROP_LANGUAGE"))
 
 
 def text(key: str, /, lang: str | None = None, **params: object) -> str:

@@ -238,4 +238,94 @@ MESSAGES: dict[str, str] = {
     "auth.acting_user_invalid": (
         "X-Acting-User must be a user identifier (letters, digits, . _ @ : -), not a name nor a CURP"
     ),
+    # CLI: the other commands (es-MX by default; INTEROP_LANGUAGE=en for English)
+    "cli.serve.port_in_use": "port {port} on {host} is already in use",
+    "cli.serve.cannot_listen": "cannot listen on {host}:{port}: {reason}",
+    "cli.serve.log_format": "--log-format: one of {choices}",
+    "cli.serve.listening": "interop listening on {url} (data in {data_dir})",
+    "cli.serve.owner_warning": (
+        "warning: DATABASE_URL is a superuser or the tables' owner, which could disable the audit trail's "
+        "protection; connect as a member of interop_app"
+    ),
+    "cli.serve.unsafe_allowed": (
+        "WARNING: embedded PostgreSQL with {settings}: a crash can lose acknowledged writes "
+        "(INTEROP_EMBEDDED_ALLOW_UNSAFE)"
+    ),
+    "cli.serve.unsafe_refused": (
+        "embedded PostgreSQL with {settings} in {pgdata}: a crash would lose acknowledged writes; turn them "
+        "on (ALTER SYSTEM RESET) or use INTEROP_EMBEDDED_ALLOW_UNSAFE=true with test data only"
+    ),
+    "cli.migrate.done": "database at migration head {head}",
+    "cli.backup.done": "backup written to {path} ({size} bytes)",
+    "cli.restore.done": "backup restored",
+    "cli.file.written": "wrote {path}",
+    "cli.clients.jwks_unreadable": "cannot read the JWK set ({error})",
+    "cli.clients.jwks_shape": "the JWK set must be a JSON object with 'keys'",
+    "cli.clients.created": "client {name} created (role {role})",
+    "cli.clients.secret_once": "secret (shown only now; store it safely):",
+    "cli.clients.revoked": "client {name} revoked",
+    "cli.clients.rotated": "client {name}: new secret; the old one no longer works",
+    "cli.clients.header": "NAME|ROLE|STATE|AUTH|CLUES",
+    "cli.clients.active": "active",
+    "cli.clients.inactive": "revoked",
+    "cli.clients.no_active": "no active client named {name}",
+    "cli.keys.new": "new signing key {kid}; {count} key(s) in the JWKS",
+    "cli.keys.unknown": "no key {kid}",
+    "cli.keys.current": "the current signing key cannot be retired; rotate first (clients rotate-key)",
+    "cli.keys.retired": "key {kid} retired",
+    "cli.token.issuer_off": "the embedded issuer is off (INTEROP_AUTH_JWKS_URL is set)",
+    "cli.users.no_password": "no password on standard input",
+    "cli.users.one_time_password": "one-time password (shown only now; changed at first sign-in):",
+    "cli.users.totp_uri": "second factor (TOTP): register this URI in your app; shown only now:",
+    "cli.users.created": "user {name} created (role {role})",
+    "cli.users.header": "USER|ROLE|STATE|TOTP|CLUES/ENTIDADES|LAST SIGN-IN",
+    "cli.users.active": "active",
+    "cli.users.inactive": "disabled",
+    "cli.users.yes": "yes",
+    "cli.users.no": "no",
+    "cli.users.disabled": "user {name} disabled",
+    "cli.users.reset": "user {name} reset",
+    "cli.users.subject_or_unbind": "give the subject or --unbind, not both",
+    "cli.users.bound": "user {name} bound to the identity provider",
+    "cli.users.unbound": "user {name} has no identity-provider sign-in",
+    "cli.match.unknown_engine": "unknown engine: {engine} (one of {choices})",
+    "cli.match.progress": "matching: {stage}",
+    "cli.match.failed": "match run {run_id} did not finish ({state}){reason}",
+    "cli.match.done": "match run {run_id} (model {model}, engine {engine})",
+    "cli.match.count.records": "records",
+    "cli.match.count.scored": "records scored",
+    "cli.match.count.pairs_scored": "pairs scored",
+    "cli.match.count.auto_pairs": "pairs linked automatically",
+    "cli.match.count.persons_new": "new persons",
+    "cli.match.count.reviews_new": "new reviews",
+    "cli.match.count.reviews_open": "open reviews",
+    "cli.match.count.kept_apart": "pairs kept apart by a rule",
+    "cli.match.fields": "fields used: {fields}",
+    "cli.match.no_relatives_rules": (
+        "rules for relatives: not applied (no CURP or sex, and the records show no households)"
+    ),
+    "cli.match.reviews": (
+        "reviews of this run: {queued} queued, {decided} decided, {matches} found the same person"
+    ),
+    "cli.match.links": "links {decision}: {count}",
+    "cli.match.calibration": "calibration {calibration_id}: labels: {labels}; {rescored} reviews rescored",
+    "cli.match.untrained": (
+        "untrained levels ({count}; no training pair showed them, they keep their prior m — normal with "
+        "little data): {levels}"
+    ),
+    "cli.match.none": "none",
+    "cli.match.no_model": "no active model: run `interop match run`",
+    "cli.match.truth": "records in truth: {in_truth}, assigned: {assigned}",
+    "cli.match.scores": (
+        "precision {precision:.4f}  recall {recall:.4f}  f1 {f1:.4f}  "
+        "(tp {tp}, predicted {predicted}, true {true})"
+    ),
+    "cli.persons.exported": "wrote {count} rows to {path}",
+    "cli.synth.title": "interop synth — {people:,} people, seed {seed}",
+    "cli.synth.columns": "file|rows|detail|MB",
+    "cli.synth.roll": "PAM {pam:,}, PCD {pcd:,}; {duplicates:,} duplicate rows",
+    "cli.synth.patients": "registrations at 1–3 units per person",
+    "cli.synth.units": "{count:,} not operating",
+    "cli.synth.noise": "noise applied per record",
+    "cli.synth.written": "written to {path} in {seconds:.1f} s",
 }

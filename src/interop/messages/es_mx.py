@@ -262,4 +262,97 @@ MESSAGES: dict[str, str] = {
         "X-Acting-User debe ser un identificador de usuario (letras, dígitos, . _ @ : "
         "-), no un nombre ni una CURP"
     ),
+    # CLI: the other commands (es-MX by default; INTEROP_LANGUAGE=en for English)
+    "cli.serve.port_in_use": "el puerto {port} en {host} ya está en uso",
+    "cli.serve.cannot_listen": "no se puede escuchar en {host}:{port}: {reason}",
+    "cli.serve.log_format": "--log-format: uno de {choices}",
+    "cli.serve.listening": "interop escucha en {url} (datos en {data_dir})",
+    "cli.serve.owner_warning": (
+        "aviso: DATABASE_URL usa un superusuario o el dueño de las tablas, que podría desactivar la "
+        "protección de la auditoría; conecte con un rol miembro de interop_app"
+    ),
+    "cli.serve.unsafe_allowed": (
+        "AVISO: PostgreSQL embebido con {settings}: un fallo puede perder escrituras confirmadas "
+        "(INTEROP_EMBEDDED_ALLOW_UNSAFE)"
+    ),
+    "cli.serve.unsafe_refused": (
+        "PostgreSQL embebido con {settings} en {pgdata}: un fallo perdería escrituras confirmadas; "
+        "actívelos (ALTER SYSTEM RESET) o use INTEROP_EMBEDDED_ALLOW_UNSAFE=true solo con datos de prueba"
+    ),
+    "cli.migrate.done": "base de datos en la migración {head}",
+    "cli.backup.done": "respaldo escrito en {path} ({size} bytes)",
+    "cli.restore.done": "respaldo restaurado",
+    "cli.file.written": "escrito {path}",
+    "cli.clients.jwks_unreadable": "no se puede leer el conjunto de llaves JWK ({error})",
+    "cli.clients.jwks_shape": "el conjunto de llaves JWK debe ser un objeto JSON con 'keys'",
+    "cli.clients.created": "cliente {name} creado (rol {role})",
+    "cli.clients.secret_once": "secreto (se muestra solo ahora; guárdelo en un lugar seguro):",
+    "cli.clients.revoked": "cliente {name} revocado",
+    "cli.clients.rotated": "cliente {name}: secreto nuevo; el anterior ya no sirve",
+    "cli.clients.header": "NOMBRE|ROL|ESTADO|AUTENTICACIÓN|CLUES",
+    "cli.clients.active": "activo",
+    "cli.clients.inactive": "revocado",
+    "cli.clients.no_active": "no hay un cliente activo llamado {name}",
+    "cli.keys.new": "llave de firma nueva {kid}; {count} llave(s) en el JWKS",
+    "cli.keys.unknown": "no hay llave {kid}",
+    "cli.keys.current": "la llave de firma vigente no se puede retirar; primero rote (clients rotate-key)",
+    "cli.keys.retired": "llave {kid} retirada",
+    "cli.token.issuer_off": "el emisor integrado está apagado (INTEROP_AUTH_JWKS_URL está definido)",
+    "cli.users.no_password": "no se recibió contraseña por la entrada estándar",
+    "cli.users.one_time_password": "contraseña de un solo uso (se muestra solo ahora; se cambia al entrar):",
+    "cli.users.totp_uri": "segundo factor (TOTP): registre este URI en su aplicación; se muestra solo ahora:",
+    "cli.users.created": "usuario {name} creado (rol {role})",
+    "cli.users.header": "USUARIO|ROL|ESTADO|TOTP|CLUES/ENTIDADES|ÚLTIMA ENTRADA",
+    "cli.users.active": "activo",
+    "cli.users.inactive": "deshabilitado",
+    "cli.users.yes": "sí",
+    "cli.users.no": "no",
+    "cli.users.disabled": "usuario {name} deshabilitado",
+    "cli.users.reset": "usuario {name} restablecido",
+    "cli.users.subject_or_unbind": "indique el sujeto o --unbind, no ambos",
+    "cli.users.bound": "usuario {name} ligado al proveedor de identidad",
+    "cli.users.unbound": "usuario {name} sin acceso por proveedor de identidad",
+    "cli.match.unknown_engine": "motor desconocido: {engine} (uno de {choices})",
+    "cli.match.progress": "vinculación: {stage}",
+    "cli.match.failed": "la corrida de vinculación {run_id} no terminó ({state}){reason}",
+    "cli.match.done": "corrida de vinculación {run_id} (modelo {model}, motor {engine})",
+    "cli.match.count.records": "registros",
+    "cli.match.count.scored": "registros calificados",
+    "cli.match.count.pairs_scored": "pares calificados",
+    "cli.match.count.auto_pairs": "pares ligados automáticamente",
+    "cli.match.count.persons_new": "personas nuevas",
+    "cli.match.count.reviews_new": "revisiones nuevas",
+    "cli.match.count.reviews_open": "revisiones abiertas",
+    "cli.match.count.kept_apart": "pares separados por una regla",
+    "cli.match.fields": "campos usados: {fields}",
+    "cli.match.no_relatives_rules": (
+        "reglas de parientes: no aplican (sin CURP ni sexo, y los registros no muestran hogares)"
+    ),
+    "cli.match.reviews": (
+        "revisiones de esta corrida: {queued} en cola, {decided} decididas, "
+        "{matches} resultaron la misma persona"
+    ),
+    "cli.match.links": "vínculos {decision}: {count}",
+    "cli.match.calibration": (
+        "calibración {calibration_id}: etiquetas: {labels}; {rescored} revisiones recalificadas"
+    ),
+    "cli.match.untrained": (
+        "niveles sin entrenar ({count}; ningún par de entrenamiento los mostró, conservan su m inicial — "
+        "normal con pocos datos): {levels}"
+    ),
+    "cli.match.none": "ninguna",
+    "cli.match.no_model": "no hay modelo activo: corra `interop match run`",
+    "cli.match.truth": "registros en la verdad: {in_truth}, asignados: {assigned}",
+    "cli.match.scores": (
+        "precisión {precision:.4f}  exhaustividad {recall:.4f}  f1 {f1:.4f}  "
+        "(vp {tp}, predichos {predicted}, verdaderos {true})"
+    ),
+    "cli.persons.exported": "{count} filas escritas en {path}",
+    "cli.synth.title": "interop synth — {people:,} personas, semilla {seed}",
+    "cli.synth.columns": "archivo|filas|detalle|MB",
+    "cli.synth.roll": "PAM {pam:,}, PCD {pcd:,}; {duplicates:,} filas duplicadas",
+    "cli.synth.patients": "altas en 1–3 unidades por persona",
+    "cli.synth.units": "{count:,} sin operar",
+    "cli.synth.noise": "ruido aplicado por registro",
+    "cli.synth.written": "escrito en {path} en {seconds:.1f} s",
 }

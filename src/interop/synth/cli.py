@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from interop.messages import text
 from interop.synth.generate import SynthSummary, synthesize
 from interop.synth.kin.generate import synthesize_kin
 from interop.synth.kin.model import KinModel
@@ -68,26 +69,31 @@ def command(
             else synthesize(out, people=people, seed=seed, model=model, progress=report)
         )
 
-    title = f"interop synth — {summary.people:,} people, seed {summary.seed}"
+    title = text("cli.synth.title", people=summary.people, seed=summary.seed)
     table = Table(title=title + (" (kin)" if generator == "kin" else ""))
-    table.add_column("file")
-    table.add_column("rows", justify="right")
-    table.add_column("detail")
-    table.add_column("MB", justify="right")
+    for n, column in enumerate(text("cli.synth.columns").split("|")):
+        table.add_column(column, justify="right" if n in (1, 3) else "left")
     pairs = ", ".join(f"{k} {v:,}" for k, v in summary.hard_negative_pairs.items())
     rows = {
         "pension_roll.csv": (
             summary.roll_rows,
-            f"PAM {summary.roll_pam:,}, PCD {summary.roll_pcd:,}; {summary.roll_duplicates:,} duplicate rows",
+            text(
+                "cli.synth.roll",
+                pam=summary.roll_pam,
+                pcd=summary.roll_pcd,
+                duplicates=summary.roll_duplicates,
+            ),
         ),
-        "patients.csv": (summary.patient_rows, "registrations at 1–3 units per person"),
-        "units.csv": (summary.units, f"{summary.units_not_operating:,} not operating"),
+        "patients.csv": (summary.patient_rows, text("cli.synth.patients")),
+        "units.csv": (summary.units, text("cli.synth.units", count=summary.units_not_operating)),
         "truth.csv": (summary.roll_rows + summary.patient_rows, "source,record_id,person_id"),
         "hard_negatives.csv": (sum(summary.hard_negative_pairs.values()), pairs),
-        "noise.csv": (None, "noise applied per record"),
+        "noise.csv": (None, text("cli.synth.noise")),
     }
     for name, (count, detail) in rows.items():
         size = summary.files.get(name, 0) / 1e6
         table.add_row(name, "" if count is None else f"{count:,}", detail, f"{size:.1f}")
     Console().print(table)
-    Console().print(f"written to {out} in {summary.seconds:.1f} s")
+    Console().print(
+        text("cli.synth.written", path=out, seconds=summary.seconds), markup=False, highlight=False
+    )
