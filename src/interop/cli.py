@@ -24,7 +24,7 @@ from interop.db.watchdog import EmbeddedWatchdog
 from interop.demo import cli as demo_cli
 from interop.ingest import cli as ingest_cli
 from interop.matching import cli as matching_cli
-from interop.messages import current_language, process_language, text
+from interop.messages import current_language, help_text, process_language, text
 from interop.synth import cli as synth_cli
 
 # Work done from the CLI is audited like work done over HTTP, periodic checkpoints included.
@@ -32,27 +32,19 @@ on_database_ready(audit_service.configure)
 
 app = typer.Typer(
     name="interop",
-    help="Pensiones para el Bienestar ↔ IMSS-Bienestar: imports, matching, referrals, audit.",
+    help=help_text("cli.help.app"),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(
-    ingest_cli.app, name="import", help="Import CLUES units, the pension roll or a clinic registry."
-)
-app.add_typer(matching_cli.match_app, name="match", help="Batch matching runs and their evaluation.")
-app.add_typer(matching_cli.persons_app, name="persons", help="The person index.")
-app.add_typer(audit_cli.app, name="audit", help="Verify and export the audit trail.")
-app.add_typer(auth_cli.clients_app, name="clients", help="API clients of the embedded issuer.")
-app.add_typer(accounts_cli.users_app, name="users", help="People who sign in to the web pages.")
-app.command("token", help="Mint a token for a registered client (the token alone, last line).")(
-    auth_cli.token
-)
-app.command("synth", help="Write a synthetic population: roll, registries, units and truth.")(
-    synth_cli.command
-)
-app.command("demo", help="A small state end to end, a readable summary; then serves (unless --no-serve).")(
-    demo_cli.command
-)
+app.add_typer(ingest_cli.app, name="import", help=help_text("cli.help.import"))
+app.add_typer(matching_cli.match_app, name="match", help=help_text("cli.help.match"))
+app.add_typer(matching_cli.persons_app, name="persons", help=help_text("cli.help.persons"))
+app.add_typer(audit_cli.app, name="audit", help=help_text("cli.help.audit"))
+app.add_typer(auth_cli.clients_app, name="clients", help=help_text("cli.help.clients"))
+app.add_typer(accounts_cli.users_app, name="users", help=help_text("cli.help.users"))
+app.command("token", help=help_text("cli.help.token"))(auth_cli.token)
+app.command("synth", help=help_text("cli.help.synth"))(synth_cli.command)
+app.command("demo", help=help_text("cli.help.demo"))(demo_cli.command)
 
 
 @app.callback()
@@ -98,23 +90,23 @@ def _check_durability(server: EmbeddedServer, settings: Settings) -> None:
     raise fail("interop serve", refused, 2)
 
 
-@app.command()
+@app.command(help=help_text("cli.help.serve"))
 def serve(
-    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
-    workers_off: Annotated[bool, typer.Option("--no-worker", help="Do not run the job worker here.")] = False,
+    host: Annotated[str | None, typer.Option(help=help_text("cli.help.host"))] = None,
+    port: Annotated[int | None, typer.Option(help=help_text("cli.help.port"))] = None,
+    workers_off: Annotated[
+        bool, typer.Option("--no-worker", help=help_text("cli.help.serve.no_worker"))
+    ] = False,
     workers: Annotated[
         int | None,
-        typer.Option(
-            "--workers", min=1, help="API processes sharing the port (default INTEROP_WORKERS, else 1)."
-        ),
+        typer.Option("--workers", min=1, help=help_text("cli.help.serve.workers")),
     ] = None,
     log_format: Annotated[
         str,
         typer.Option(
             "--log-format",
             envvar="INTEROP_LOG_FORMAT",
-            help="auto (short lines on a terminal, JSON lines otherwise), human or json.",
+            help=help_text("cli.help.serve.log_format"),
         ),
     ] = "auto",
 ) -> None:
@@ -151,7 +143,7 @@ def serve(
         raise typer.Exit(3)
 
 
-@app.command()
+@app.command(help=help_text("cli.help.migrate"))
 def migrate() -> None:
     """Apply the database migrations (to DATABASE_URL, or the embedded server) and exit."""
     settings = Settings()
@@ -161,8 +153,8 @@ def migrate() -> None:
     typer.echo(text("cli.migrate.done", head=head_revision()))
 
 
-@app.command("backup")
-def backup_command(out: Annotated[Path, typer.Option(help="File to write (pg_dump custom format).")]) -> None:
+@app.command("backup", help=help_text("cli.help.backup"))
+def backup_command(out: Annotated[Path, typer.Option(help=help_text("cli.help.backup.out"))]) -> None:
     """Write a consistent backup of the database (embedded or DATABASE_URL)."""
     from interop.db.backup import BackupError, backup
 
@@ -174,9 +166,9 @@ def backup_command(out: Annotated[Path, typer.Option(help="File to write (pg_dum
     typer.echo(text("cli.backup.done", path=out, size=out.stat().st_size))
 
 
-@app.command("restore")
+@app.command("restore", help=help_text("cli.help.restore"))
 def restore_command(
-    dump: Annotated[Path, typer.Argument(help="A file written by `interop backup`.")],
+    dump: Annotated[Path, typer.Argument(help=help_text("cli.help.restore.dump"))],
 ) -> None:
     """Restore a backup into an empty database (a fresh data folder, or an empty DATABASE_URL)."""
     import asyncio
@@ -194,9 +186,9 @@ def restore_command(
     typer.echo(text("cli.restore.done"))
 
 
-@app.command("openapi")
+@app.command("openapi", help=help_text("cli.help.openapi"))
 def openapi_command(
-    out: Annotated[Path, typer.Option(help="Folder for the OpenAPI documents.")] = Path("openapi"),
+    out: Annotated[Path, typer.Option(help=help_text("cli.help.openapi.out"))] = Path("openapi"),
 ) -> None:
     """Write the OpenAPI documents (v1 JSON API and FHIR) into a folder."""
     from interop.openapi import documents

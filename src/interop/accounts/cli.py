@@ -12,7 +12,7 @@ from interop.accounts import service as accounts_service
 from interop.accounts.schemas import NewCredentials, PersonAccount
 from interop.command import fail, in_session
 from interop.config import Settings
-from interop.messages import text
+from interop.messages import help_text, text
 
 users_app = typer.Typer(no_args_is_help=True)
 _LABEL = "interop users"
@@ -39,30 +39,27 @@ def _show(creds: NewCredentials) -> None:
         typer.echo(creds.totp_uri)
 
 
-@users_app.command("add")
+@users_app.command("add", help=help_text("cli.help.users.add"))
 def add(
-    name: Annotated[str, typer.Argument(help="User name (a-z 0-9 . _ @ -).")],
-    role: Annotated[str, typer.Option("--role", help="reviewer, auditor, unit_staff, manager or admin.")],
+    name: Annotated[str, typer.Argument(help=help_text("cli.help.users.name_new"))],
+    role: Annotated[str, typer.Option("--role", help=help_text("cli.help.users.role"))],
     clues: Annotated[
         list[str] | None,
-        typer.Option("--clues", help="CLUES of a unit_staff's units (repeat, or comma-separated)."),
+        typer.Option("--clues", help=help_text("cli.help.users.clues")),
     ] = None,
     entidad: Annotated[
         list[str] | None,
-        typer.Option("--entidad", help="Entidades of a manager (two-letter CURP codes; repeat or commas)."),
+        typer.Option("--entidad", help=help_text("cli.help.users.entidades")),
     ] = None,
     password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+        bool, typer.Option("--password-stdin", help=help_text("cli.help.users.password_stdin"))
     ] = False,
-    totp: Annotated[
-        bool, typer.Option("--totp", help="Enrol a TOTP second factor (prints its URI once).")
-    ] = False,
+    totp: Annotated[bool, typer.Option("--totp", help=help_text("cli.help.users.totp"))] = False,
     oidc_subject: Annotated[
         str | None,
         typer.Option(
             "--oidc-subject",
-            help="The person's subject (`sub`) at the OpenID Connect provider. Without --password-stdin "
-            "the account has no local password: it signs in only through the provider.",
+            help=help_text("cli.help.users.oidc_subject_new"),
         ),
     ] = None,
 ) -> None:
@@ -101,7 +98,7 @@ def _row(a: PersonAccount) -> tuple[str, ...]:
     )
 
 
-@users_app.command("list")
+@users_app.command("list", help=help_text("cli.help.users.list"))
 def list_command() -> None:
     """List the accounts: name, role, state, second factor, units or entidades, last sign-in."""
 
@@ -115,8 +112,8 @@ def list_command() -> None:
         typer.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
 
 
-@users_app.command("disable")
-def disable(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
+@users_app.command("disable", help=help_text("cli.help.users.disable"))
+def disable(name: Annotated[str, typer.Argument(help=help_text("cli.help.users.name"))]) -> None:
     """Disable an account; its open sessions end at their next page."""
 
     async def work(session: AsyncSession) -> PersonAccount:
@@ -126,13 +123,13 @@ def disable(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
     typer.echo(text("cli.users.disabled", name=account.username))
 
 
-@users_app.command("reset")
+@users_app.command("reset", help=help_text("cli.help.users.reset"))
 def reset(
-    name: Annotated[str, typer.Argument(help="User name.")],
+    name: Annotated[str, typer.Argument(help=help_text("cli.help.users.name"))],
     password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the new password from standard input.")
+        bool, typer.Option("--password-stdin", help=help_text("cli.help.users.new_password_stdin"))
     ] = False,
-    totp: Annotated[bool, typer.Option("--totp", help="Enrol a new TOTP second factor.")] = False,
+    totp: Annotated[bool, typer.Option("--totp", help=help_text("cli.help.users.new_totp"))] = False,
 ) -> None:
     """New password (one-time unless --password-stdin), lockout lifted, account enabled, sessions ended."""
     password = _read_password() if password_stdin else None
@@ -145,14 +142,14 @@ def reset(
     _show(creds)
 
 
-@users_app.command("oidc")
+@users_app.command("oidc", help=help_text("cli.help.users.oidc"))
 def oidc(
-    name: Annotated[str, typer.Argument(help="User name.")],
+    name: Annotated[str, typer.Argument(help=help_text("cli.help.users.name"))],
     subject: Annotated[
         str | None,
-        typer.Argument(help="The person's subject (`sub`) at the OpenID Connect provider."),
+        typer.Argument(help=help_text("cli.help.users.oidc_subject")),
     ] = None,
-    unbind: Annotated[bool, typer.Option("--unbind", help="Remove the OpenID Connect sign-in.")] = False,
+    unbind: Annotated[bool, typer.Option("--unbind", help=help_text("cli.help.users.unbind"))] = False,
 ) -> None:
     """Bind an account to the person's subject at the OpenID Connect provider (or --unbind it); the
     account's open sessions end."""

@@ -22,6 +22,7 @@ from interop.command import database, run_session
 from interop.config import Settings
 from interop.context import RequestContext, system_context
 from interop.db.engine import asyncpg_dsn
+from interop.messages import help_text
 
 app = typer.Typer(no_args_is_help=True)
 LABEL = "interop audit"
@@ -33,15 +34,13 @@ def _ctx() -> RequestContext:
     return system_context(request_id=f"cli-{secrets.token_hex(8)}", trace_id=secrets.token_hex(16))
 
 
-@app.command("verify")
+@app.command("verify", help=help_text("cli.help.audit.verify"))
 def verify(
-    workers: Annotated[
-        int, typer.Option(help="Processes walking chain and leaf ranges in parallel (0: CPU count).")
-    ] = 0,
+    workers: Annotated[int, typer.Option(help=help_text("cli.help.audit.workers"))] = 0,
     public_key: Annotated[
         Path | None,
         typer.Option(
-            "--public-key", exists=True, dir_okay=False, help="Trust this Ed25519 public key (PEM)."
+            "--public-key", exists=True, dir_okay=False, help=help_text("cli.help.audit.public_key")
         ),
     ] = None,
 ) -> None:
@@ -90,11 +89,11 @@ def _instant(value: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-@app.command("export")
+@app.command("export", help=help_text("cli.help.audit.export"))
 def export(
-    from_: Annotated[str, typer.Option("--from", help="Start (inclusive): date or instant, UTC.")],
-    to: Annotated[str, typer.Option("--to", help="End (exclusive): date or instant, UTC.")],
-    out: Annotated[Path, typer.Option("--out", help="NDJSON file to write.")],
+    from_: Annotated[str, typer.Option("--from", help=help_text("cli.help.audit.from"))],
+    to: Annotated[str, typer.Option("--to", help=help_text("cli.help.audit.to"))],
+    out: Annotated[Path, typer.Option("--out", help=help_text("cli.help.audit.out"))],
 ) -> None:
     """Write the tree leaves of a date range as NDJSON, ending with the signed head that covers them."""
     start, end = _instant(from_), _instant(to)
@@ -126,7 +125,7 @@ def export(
     typer.echo(f"wrote {count} leaves to {out}")
 
 
-@app.command("checkpoint")
+@app.command("checkpoint", help=help_text("cli.help.audit.checkpoint"))
 def checkpoint() -> None:
     """Sequence the committed events and sign the tree head now (the job worker does it within
     audit_max_merge_delay_s anyway)."""
@@ -155,11 +154,11 @@ def _event_seq(value: str) -> int:
     return int(digits)
 
 
-@app.command("prove")
+@app.command("prove", help=help_text("cli.help.audit.prove"))
 def prove(
-    event: Annotated[str, typer.Argument(help="The AuditEvent: its id (seq or seq-k) or AuditEvent/<id>.")],
+    event: Annotated[str, typer.Argument(help=help_text("cli.help.audit.event"))],
     out: Annotated[
-        Path | None, typer.Option("--out", file_okay=False, help="Write keys, head, entry, proof JSON here.")
+        Path | None, typer.Option("--out", file_okay=False, help=help_text("cli.help.audit.prove_out"))
     ] = None,
 ) -> None:
     """Prove that one event is in the latest signed tree: the documents the standalone verifier checks
@@ -208,13 +207,11 @@ def prove(
     )
 
 
-@app.command("check-consistency")
+@app.command("check-consistency", help=help_text("cli.help.audit.check_consistency"))
 def check_consistency(
     old_head_file: Annotated[
         Path,
-        typer.Argument(
-            exists=True, dir_okay=False, help="A head saved earlier (GET /v1/audit/heads/latest)."
-        ),
+        typer.Argument(exists=True, dir_okay=False, help=help_text("cli.help.audit.old_head")),
     ],
 ) -> None:
     """Check that the latest signed tree extends the saved one (nothing changed or removed); exit 1 if not."""

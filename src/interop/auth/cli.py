@@ -20,7 +20,7 @@ from interop.command import in_session
 from interop.config import Settings
 from interop.context import RequestContext, system_context
 from interop.errors import DomainError
-from interop.messages import text
+from interop.messages import help_text, text
 
 clients_app = typer.Typer(no_args_is_help=True)
 
@@ -36,20 +36,20 @@ def _split(values: list[str] | None) -> list[str]:
     return [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
 
 
-@clients_app.command("add")
+@clients_app.command("add", help=help_text("cli.help.clients.add"))
 def add(
-    name: Annotated[str, typer.Argument(help="Client id (letters, digits, . _ -).")],
-    role: Annotated[str, typer.Option("--role", help="bienestar, clinic, reviewer, auditor or admin.")],
+    name: Annotated[str, typer.Argument(help=help_text("cli.help.clients.name_new"))],
+    role: Annotated[str, typer.Option("--role", help=help_text("cli.help.clients.role"))],
     clues: Annotated[
         list[str] | None,
-        typer.Option("--clues", help="CLUES of a clinic's units (repeat, or comma-separated)."),
+        typer.Option("--clues", help=help_text("cli.help.clients.clues")),
     ] = None,
     jwks: Annotated[
         Path | None,
-        typer.Option("--jwks", exists=True, dir_okay=False, help="Public JWK set for private_key_jwt."),
+        typer.Option("--jwks", exists=True, dir_okay=False, help=help_text("cli.help.clients.jwks")),
     ] = None,
     no_secret: Annotated[
-        bool, typer.Option("--no-secret", help="No client secret: authenticate only with --jwks keys.")
+        bool, typer.Option("--no-secret", help=help_text("cli.help.clients.no_secret"))
     ] = False,
 ) -> None:
     """Register a client. Prints its secret once: only a hash is stored."""
@@ -77,7 +77,7 @@ def add(
         typer.echo(secret)
 
 
-@clients_app.command("list")
+@clients_app.command("list", help=help_text("cli.help.clients.list"))
 def list_command() -> None:
     """List the clients: name, role, state, authentication methods, CLUES."""
 
@@ -96,8 +96,8 @@ def list_command() -> None:
         typer.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
 
 
-@clients_app.command("revoke")
-def revoke(name: Annotated[str, typer.Argument(help="Client id.")]) -> None:
+@clients_app.command("revoke", help=help_text("cli.help.clients.revoke"))
+def revoke(name: Annotated[str, typer.Argument(help=help_text("cli.help.clients.name"))]) -> None:
     """Revoke a client: no new tokens; its live tokens stop working within seconds."""
 
     async def work(session: AsyncSession) -> None:
@@ -107,8 +107,8 @@ def revoke(name: Annotated[str, typer.Argument(help="Client id.")]) -> None:
     typer.echo(text("cli.clients.revoked", name=name))
 
 
-@clients_app.command("rotate-secret")
-def rotate_secret(name: Annotated[str, typer.Argument(help="Client id.")]) -> None:
+@clients_app.command("rotate-secret", help=help_text("cli.help.clients.rotate_secret"))
+def rotate_secret(name: Annotated[str, typer.Argument(help=help_text("cli.help.clients.name"))]) -> None:
     """Give a client a new secret (printed once); the old one stops working at once. Audited."""
 
     async def work(session: AsyncSession) -> str:
@@ -121,7 +121,7 @@ def rotate_secret(name: Annotated[str, typer.Argument(help="Client id.")]) -> No
     typer.echo(secret)
 
 
-@clients_app.command("rotate-key")
+@clients_app.command("rotate-key", help=help_text("cli.help.clients.rotate_key"))
 def rotate_key() -> None:
     """Add a new signing key. Older keys keep verifying the tokens they signed until retired."""
     settings = Settings()
@@ -130,8 +130,8 @@ def rotate_key() -> None:
     typer.echo(text("cli.keys.new", kid=key.kid, count=len(ring.keys)))
 
 
-@clients_app.command("retire-key")
-def retire_key(kid: Annotated[str, typer.Argument(help="Key id (see /.well-known/jwks.json).")]) -> None:
+@clients_app.command("retire-key", help=help_text("cli.help.clients.retire_key"))
+def retire_key(kid: Annotated[str, typer.Argument(help=help_text("cli.help.clients.kid"))]) -> None:
     """Remove an old signing key: tokens it signed stop verifying. The current key cannot be retired."""
     settings = Settings()
     try:
@@ -146,8 +146,8 @@ def retire_key(kid: Annotated[str, typer.Argument(help="Key id (see /.well-known
 
 
 def token(
-    client: Annotated[str, typer.Option("--client", help="A registered, active client.")],
-    scope: Annotated[str | None, typer.Option("--scope", help="Narrow the scopes (SMART v2).")] = None,
+    client: Annotated[str, typer.Option("--client", help=help_text("cli.help.token.client"))],
+    scope: Annotated[str | None, typer.Option("--scope", help=help_text("cli.help.token.scope"))] = None,
 ) -> None:
     """Mint a token from the embedded issuer for a registered active client (alone on the last line)."""
     settings = Settings()

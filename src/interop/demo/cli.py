@@ -30,6 +30,7 @@ from interop.config import Settings
 from interop.db.runtime import DatabaseUnavailable, open_database, prepare
 from interop.demo import scenario
 from interop.demo import summary as demo_summary
+from interop.messages import help_text
 
 LABEL = "interop demo"
 TOKENS_FILE = "demo-tokens.json"
@@ -186,13 +187,13 @@ class _Run:
 
 
 def command(
-    people: Annotated[int, typer.Option("--people", min=50, max=20_000, help="People to synthesise.")] = 600,
-    no_serve: Annotated[
-        bool, typer.Option("--no-serve", help="Exit 0 after the summary instead of serving.")
-    ] = False,
-    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed of the synthetic population.")] = 21,
+    people: Annotated[
+        int, typer.Option("--people", min=50, max=20_000, help=help_text("cli.help.demo.people"))
+    ] = 600,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help=help_text("cli.help.demo.no_serve"))] = False,
+    host: Annotated[str | None, typer.Option(help=help_text("cli.help.host"))] = None,
+    port: Annotated[int | None, typer.Option(help=help_text("cli.help.port"))] = None,
+    seed: Annotated[int, typer.Option("--seed", min=0, help=help_text("cli.help.demo.seed"))] = 21,
 ) -> None:
     """A small state end to end on a fresh data folder (synthesise, import, match, visits, one case worked
     by a unit), a readable summary; then serves, unless --no-serve."""

@@ -28,7 +28,7 @@ from interop.ingest.errors import FileRefused
 from interop.ingest.reading import Inspection, detect_format, inspect_file
 from interop.job import service as job_service
 from interop.job.worker import Worker
-from interop.messages import text
+from interop.messages import help_text, text
 
 app = typer.Typer(no_args_is_help=True)
 err = Console(stderr=True)
@@ -37,7 +37,7 @@ EncodingOption = Annotated[
     str | None,
     typer.Option(
         "--encoding",
-        help="Convert from this encoding (e.g. cp1252, latin-1). Without it the file must be UTF-8.",
+        help=help_text("cli.help.import.encoding"),
     ),
 ]
 
@@ -145,22 +145,22 @@ def _print_summary(kind: str, summary: dict[str, Any]) -> None:
         err.print(text("cli.import.rejects", import_id=summary["import_id"]), markup=False)
 
 
-FileArg = Annotated[Path, typer.Argument(help="The file to import.", show_default=False)]
+FileArg = Annotated[Path, typer.Argument(help=help_text("cli.help.import.file"), show_default=False)]
 
 
-@app.command("units")
+@app.command("units", help=help_text("cli.help.import.units"))
 def units(file: FileArg, encoding: EncodingOption = None) -> None:
     """Import the CLUES catalogue (CSV)."""
     _run("units", file, encoding)
 
 
-@app.command("roll")
+@app.command("roll", help=help_text("cli.help.import.roll"))
 def roll(file: FileArg, encoding: EncodingOption = None) -> None:
     """Import the pension roll (CSV)."""
     _run("roll", file, encoding)
 
 
-@app.command("patients")
+@app.command("patients", help=help_text("cli.help.import.patients"))
 def patients(file: FileArg, encoding: EncodingOption = None) -> None:
     """Import a clinic registry (CSV, or FHIR R4 Patient NDJSON when the file ends in .ndjson)."""
     _run("patients", file, encoding)

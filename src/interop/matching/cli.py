@@ -15,7 +15,7 @@ from interop.command import with_database
 from interop.config import Settings
 from interop.context import RequestContext, system_context
 from interop.db.runtime import Database
-from interop.messages import text
+from interop.messages import help_text, text
 
 match_app = typer.Typer(no_args_is_help=True)
 persons_app = typer.Typer(no_args_is_help=True)
@@ -31,12 +31,12 @@ def _with_database(work: Callable[[Settings, Database], Awaitable[T]]) -> T:
     return with_database("interop", Settings(), work)
 
 
-@match_app.command("run")
+@match_app.command("run", help=help_text("cli.help.match.run"))
 def run_command(
-    retrain: Annotated[bool, typer.Option(help="Train a new model version before scoring.")] = False,
+    retrain: Annotated[bool, typer.Option(help=help_text("cli.help.match.retrain"))] = False,
     engine: Annotated[
         str | None,
-        typer.Option(help="duckdb (this process) or spark (Splink's Spark backend); INTEROP_MATCH_ENGINE."),
+        typer.Option(help=help_text("cli.help.match.engine")),
     ] = None,
 ) -> None:
     """Batch deduplication and linkage over everything loaded; prints counts per decision."""
@@ -135,7 +135,7 @@ def _echo_calibration(fitted: dict[str, Any] | None) -> None:
     typer.echo("  " + said)
 
 
-@match_app.command("calibrate")
+@match_app.command("calibrate", help=help_text("cli.help.match.calibrate"))
 def calibrate_command() -> None:
     """Refit the score calibration of the active model (labels from settled CURPs and reviewers'
     decisions) and rescore the open reviews."""
@@ -154,10 +154,10 @@ def calibrate_command() -> None:
     typer.echo(json.dumps(fitted, indent=2))
 
 
-@match_app.command("evaluate")
+@match_app.command("evaluate", help=help_text("cli.help.match.evaluate"))
 def evaluate_command(
-    truth: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="truth.csv from interop synth.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    truth: Annotated[Path, typer.Option(exists=True, dir_okay=False, help=help_text("cli.help.match.truth"))],
+    as_json: Annotated[bool, typer.Option("--json", help=help_text("cli.help.match.json"))] = False,
 ) -> None:
     """Pairwise precision / recall / F1 of the current links against a truth file."""
     from interop.matching import service
@@ -190,8 +190,10 @@ def evaluate_command(
             typer.echo(f"  {pair:18} {scores}")
 
 
-@persons_app.command("export")
-def export_command(out: Annotated[Path, typer.Option(dir_okay=False, help="CSV file to write.")]) -> None:
+@persons_app.command("export", help=help_text("cli.help.persons.export"))
+def export_command(
+    out: Annotated[Path, typer.Option(dir_okay=False, help=help_text("cli.help.persons.out"))],
+) -> None:
     """One row per source record: source,record_id,person_id."""
     from interop.matching import service
 

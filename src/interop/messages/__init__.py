@@ -62,6 +62,11 @@ def process_language() -> str:
     return negotiate(os.environ.get("INTEROP_LANGUAGE"))
 
 
+def help_text(key: str) -> str:
+    """A command-line help text, in the process's language (read when the commands are declared)."""
+    return render(key, {}, process_language())
+
+
 def text(key: str, /, lang: str | None = None, **params: object) -> str:
     """The message ``key`` in ``lang`` (the request's language when not given), ``params`` filled in.
 

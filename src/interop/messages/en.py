@@ -328,4 +328,141 @@ MESSAGES: dict[str, str] = {
     "cli.synth.units": "{count:,} not operating",
     "cli.synth.noise": "noise applied per record",
     "cli.synth.written": "written to {path} in {seconds:.1f} s",
+    # CLI help (--help)
+    "cli.help.serve": "Start the API (embedded PostgreSQL unless DATABASE_URL is set; migrations applied).",
+    "cli.help.migrate": "Apply the database migrations (to DATABASE_URL, or the embedded server) and exit.",
+    "cli.help.backup": "Write a consistent backup of the database (embedded or DATABASE_URL).",
+    "cli.help.restore": (
+        "Restore a backup into an empty database (a fresh data folder, or an empty DATABASE_URL)."
+    ),
+    "cli.help.openapi": "Write the OpenAPI documents (v1 JSON API and FHIR) into a folder.",
+    "cli.help.app": "Pensiones para el Bienestar ↔ IMSS-Bienestar: imports, matching, referrals, audit.",
+    "cli.help.import": "Import CLUES units, the pension roll or a clinic registry.",
+    "cli.help.match": "Batch matching runs and their evaluation.",
+    "cli.help.persons": "The person index.",
+    "cli.help.audit": "Verify and export the audit trail.",
+    "cli.help.clients": "API clients of the embedded issuer.",
+    "cli.help.users": "People who sign in to the web pages.",
+    "cli.help.token": "Mint a token for a registered client (the token alone, last line).",
+    "cli.help.synth": "Write a synthetic population: roll, registries, units and truth.",
+    "cli.help.demo": "A small state end to end, a readable summary; then serves (unless --no-serve).",
+    "cli.help.host": "Address to listen on.",
+    "cli.help.port": "Port to listen on.",
+    "cli.help.serve.no_worker": "Do not run the job worker here.",
+    "cli.help.serve.workers": "API processes sharing the port (default INTEROP_WORKERS, else 1).",
+    "cli.help.serve.log_format": "auto (short lines on a terminal, JSON lines otherwise), human or json.",
+    "cli.help.backup.out": "File to write (pg_dump custom format).",
+    "cli.help.restore.dump": "A file written by `interop backup`.",
+    "cli.help.openapi.out": "Folder for the OpenAPI documents.",
+    "cli.help.users.add": (
+        "Create a person's account. Without --password-stdin or --oidc-subject a one-time password is "
+        "printed."
+    ),
+    "cli.help.users.list": (
+        "List the accounts: name, role, state, second factor, units or entidades, last sign-in."
+    ),
+    "cli.help.users.disable": "Disable an account; its open sessions end at their next page.",
+    "cli.help.users.reset": (
+        "New password (one-time unless --password-stdin), lockout lifted, account enabled, sessions ended."
+    ),
+    "cli.help.users.oidc": (
+        "Bind an account to the person's subject at the OpenID Connect provider (or --unbind it); the "
+        "account's open sessions end."
+    ),
+    "cli.help.users.name_new": "User name (a-z 0-9 . _ @ -).",
+    "cli.help.users.role": "reviewer, auditor, unit_staff, manager or admin.",
+    "cli.help.users.clues": "CLUES of a unit_staff's units (repeat, or comma-separated).",
+    "cli.help.users.entidades": "Entidades of a manager (two-letter CURP codes; repeat or commas).",
+    "cli.help.users.password_stdin": "Read the password from standard input.",
+    "cli.help.users.totp": "Enrol a TOTP second factor (prints its URI once).",
+    "cli.help.users.oidc_subject_new": (
+        "The person's subject (`sub`) at the OpenID Connect provider. Without --password-stdin the "
+        "account has no local password: it signs in only through the provider."
+    ),
+    "cli.help.users.name": "User name.",
+    "cli.help.users.new_password_stdin": "Read the new password from standard input.",
+    "cli.help.users.new_totp": "Enrol a new TOTP second factor.",
+    "cli.help.users.oidc_subject": "The person's subject (`sub`) at the OpenID Connect provider.",
+    "cli.help.users.unbind": "Remove the OpenID Connect sign-in.",
+    "cli.help.audit.verify": (
+        "Walk the hash chain and every signed checkpoint, then the Merkle tree and every signed head; "
+        "exit 1 naming the first bad entry."
+    ),
+    "cli.help.audit.export": (
+        "Write the tree leaves of a date range as NDJSON, ending with the signed head that covers them."
+    ),
+    "cli.help.audit.checkpoint": (
+        "Sequence the committed events and sign the tree head now (the job worker does it within "
+        "audit_max_merge_delay_s anyway)."
+    ),
+    "cli.help.audit.prove": (
+        "Prove that one event is in the latest signed tree: the documents the standalone verifier checks "
+        "(python -m interop.audit.verify_proof inclusion …), checked here too before they are written."
+    ),
+    "cli.help.audit.check_consistency": (
+        "Check that the latest signed tree extends the saved one (nothing changed or removed); exit 1 if not."
+    ),
+    "cli.help.audit.workers": "Processes walking chain and leaf ranges in parallel (0: CPU count).",
+    "cli.help.audit.public_key": "Trust this Ed25519 public key (PEM).",
+    "cli.help.audit.from": "Start (inclusive): date or instant, UTC.",
+    "cli.help.audit.to": "End (exclusive): date or instant, UTC.",
+    "cli.help.audit.out": "NDJSON file to write.",
+    "cli.help.audit.event": "The AuditEvent: its id (seq or seq-k) or AuditEvent/<id>.",
+    "cli.help.audit.prove_out": "Write keys, head, entry, proof JSON here.",
+    "cli.help.audit.old_head": "A head saved earlier (GET /v1/audit/heads/latest).",
+    "cli.help.clients.add": "Register a client. Prints its secret once: only a hash is stored.",
+    "cli.help.clients.list": "List the clients: name, role, state, authentication methods, CLUES.",
+    "cli.help.clients.revoke": "Revoke a client: no new tokens; its live tokens stop working within seconds.",
+    "cli.help.clients.rotate_secret": (
+        "Give a client a new secret (printed once); the old one stops working at once. Audited."
+    ),
+    "cli.help.clients.rotate_key": (
+        "Add a new signing key. Older keys keep verifying the tokens they signed until retired."
+    ),
+    "cli.help.clients.retire_key": (
+        "Remove an old signing key: tokens it signed stop verifying. The current key cannot be retired."
+    ),
+    "cli.help.clients.name_new": "Client id (letters, digits, . _ -).",
+    "cli.help.clients.role": "bienestar, clinic, reviewer, auditor or admin.",
+    "cli.help.clients.clues": "CLUES of a clinic's units (repeat, or comma-separated).",
+    "cli.help.clients.jwks": "Public JWK set for private_key_jwt.",
+    "cli.help.clients.no_secret": "No client secret: authenticate only with --jwks keys.",
+    "cli.help.clients.name": "Client id.",
+    "cli.help.clients.kid": "Key id (see /.well-known/jwks.json).",
+    "cli.help.token.client": "A registered, active client.",
+    "cli.help.token.scope": "Narrow the scopes (SMART v2).",
+    "cli.help.demo.people": "People to synthesise.",
+    "cli.help.demo.no_serve": "Exit 0 after the summary instead of serving.",
+    "cli.help.demo.seed": "Seed of the synthetic population.",
+    "cli.help.import.units": "Import the CLUES catalogue (CSV).",
+    "cli.help.import.roll": "Import the pension roll (CSV).",
+    "cli.help.import.patients": (
+        "Import a clinic registry (CSV, or FHIR R4 Patient NDJSON when the file ends in .ndjson)."
+    ),
+    "cli.help.import.encoding": (
+        "Convert from this encoding (e.g. cp1252, latin-1). Without it the file must be UTF-8."
+    ),
+    "cli.help.import.file": "The file to import.",
+    "cli.help.match.run": (
+        "Batch deduplication and linkage over everything loaded; prints counts per decision."
+    ),
+    "cli.help.match.calibrate": (
+        "Refit the score calibration of the active model (labels from settled CURPs and reviewers' "
+        "decisions) and rescore the open reviews."
+    ),
+    "cli.help.match.evaluate": "Pairwise precision / recall / F1 of the current links against a truth file.",
+    "cli.help.persons.export": "One row per source record: source,record_id,person_id.",
+    "cli.help.match.retrain": "Train a new model version before scoring.",
+    "cli.help.match.engine": "duckdb (this process) or spark (Splink's Spark backend); INTEROP_MATCH_ENGINE.",
+    "cli.help.match.truth": "truth.csv from interop synth.",
+    "cli.help.match.json": "Print the report as JSON.",
+    "cli.help.persons.out": "CSV file to write.",
+    "cli.help.synth.out": "Folder to write the CSV files into.",
+    "cli.help.synth.people": "Number of real people.",
+    "cli.help.synth.seed": "Same seed, same files, byte for byte.",
+    "cli.help.synth.profile": "JSON overriding error-model rates.",
+    "cli.help.synth.generator": (
+        "default: the population the matcher is tuned on; kin: an independent one (households, relatives "
+        "as look-alikes, another error model) to report on."
+    ),
 }

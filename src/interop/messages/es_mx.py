@@ -355,4 +355,178 @@ MESSAGES: dict[str, str] = {
     "cli.synth.units": "{count:,} sin operar",
     "cli.synth.noise": "ruido aplicado por registro",
     "cli.synth.written": "escrito en {path} en {seconds:.1f} s",
+    # CLI help (--help)
+    "cli.help.serve": (
+        "Iniciar la API (PostgreSQL integrado salvo que DATABASE_URL esté definido; aplica las migraciones)."
+    ),
+    "cli.help.migrate": (
+        "Aplicar las migraciones de la base de datos (a DATABASE_URL o al servidor integrado) y salir."
+    ),
+    "cli.help.backup": "Escribir un respaldo consistente de la base de datos (integrada o DATABASE_URL).",
+    "cli.help.restore": (
+        "Restaurar un respaldo en una base de datos vacía (una carpeta de datos nueva o un DATABASE_URL "
+        "vacío)."
+    ),
+    "cli.help.openapi": "Escribir los documentos OpenAPI (API JSON v1 y FHIR) en una carpeta.",
+    "cli.help.app": (
+        "Pensiones para el Bienestar ↔ IMSS-Bienestar: importaciones, vinculación, referencias, auditoría."
+    ),
+    "cli.help.import": (
+        "Importar unidades CLUES, el padrón de pensiones o el registro de pacientes de una clínica."
+    ),
+    "cli.help.match": "Corridas de vinculación por lote y su evaluación.",
+    "cli.help.persons": "El índice de personas.",
+    "cli.help.audit": "Verificar y exportar la bitácora de auditoría.",
+    "cli.help.clients": "Clientes de API del emisor integrado.",
+    "cli.help.users": "Personas que entran a las páginas web.",
+    "cli.help.token": "Emitir un token para un cliente registrado (el token solo, en la última línea).",
+    "cli.help.synth": "Escribir una población sintética: padrón, registros, unidades y verdad.",
+    "cli.help.demo": (
+        "Un estado pequeño de punta a punta y un resumen legible; luego sirve (salvo con --no-serve)."
+    ),
+    "cli.help.host": "Dirección en la que escuchar.",
+    "cli.help.port": "Puerto en el que escuchar.",
+    "cli.help.serve.no_worker": "No correr aquí el procesador de tareas.",
+    "cli.help.serve.workers": (
+        "Procesos de API que comparten el puerto (por omisión INTEROP_WORKERS, si no 1)."
+    ),
+    "cli.help.serve.log_format": "auto (líneas cortas en una terminal, líneas JSON si no), human o json.",
+    "cli.help.backup.out": "Archivo a escribir (formato custom de pg_dump).",
+    "cli.help.restore.dump": "Un archivo escrito por `interop backup`.",
+    "cli.help.openapi.out": "Carpeta para los documentos OpenAPI.",
+    "cli.help.users.add": (
+        "Crear la cuenta de una persona. Sin --password-stdin ni --oidc-subject se imprime una contraseña"
+        " de un solo uso."
+    ),
+    "cli.help.users.list": (
+        "Listar las cuentas: nombre, rol, estado, segundo factor, unidades o entidades, última entrada."
+    ),
+    "cli.help.users.disable": (
+        "Deshabilitar una cuenta; sus sesiones abiertas terminan en su siguiente página."
+    ),
+    "cli.help.users.reset": (
+        "Contraseña nueva (de un solo uso salvo con --password-stdin), bloqueo levantado, cuenta "
+        "habilitada, sesiones terminadas."
+    ),
+    "cli.help.users.oidc": (
+        "Ligar una cuenta al sujeto de la persona en el proveedor OpenID Connect (o quitarlo con "
+        "--unbind); las sesiones abiertas de la cuenta terminan."
+    ),
+    "cli.help.users.name_new": "Nombre de usuario (a-z 0-9 . _ @ -).",
+    "cli.help.users.role": "reviewer, auditor, unit_staff, manager o admin.",
+    "cli.help.users.clues": (
+        "CLUES de las unidades de un unit_staff (repita la opción o sepárelas con comas)."
+    ),
+    "cli.help.users.entidades": (
+        "Entidades de un manager (claves de dos letras de la CURP; repita o use comas)."
+    ),
+    "cli.help.users.password_stdin": "Leer la contraseña de la entrada estándar.",
+    "cli.help.users.totp": "Registrar un segundo factor TOTP (imprime su URI una sola vez).",
+    "cli.help.users.oidc_subject_new": (
+        "El sujeto (`sub`) de la persona en el proveedor OpenID Connect. Sin --password-stdin la cuenta "
+        "no tiene contraseña local: entra solo por el proveedor."
+    ),
+    "cli.help.users.name": "Nombre de usuario.",
+    "cli.help.users.new_password_stdin": "Leer la contraseña nueva de la entrada estándar.",
+    "cli.help.users.new_totp": "Registrar un segundo factor TOTP nuevo.",
+    "cli.help.users.oidc_subject": "El sujeto (`sub`) de la persona en el proveedor OpenID Connect.",
+    "cli.help.users.unbind": "Quitar la entrada por OpenID Connect.",
+    "cli.help.audit.verify": (
+        "Recorrer la cadena de hashes y cada punto de control firmado, luego el árbol de Merkle y cada "
+        "cabeza firmada; sale con 1 y nombra la primera entrada mala."
+    ),
+    "cli.help.audit.export": (
+        "Escribir las hojas del árbol de un rango de fechas como NDJSON, terminando con la cabeza firmada"
+        " que las cubre."
+    ),
+    "cli.help.audit.checkpoint": (
+        "Secuenciar los eventos confirmados y firmar ahora la cabeza del árbol (el procesador de tareas "
+        "lo hace de todos modos dentro de audit_max_merge_delay_s)."
+    ),
+    "cli.help.audit.prove": (
+        "Probar que un evento está en el último árbol firmado: los documentos que revisa el verificador "
+        "independiente (python -m interop.audit.verify_proof inclusion …), revisados aquí también antes "
+        "de escribirlos."
+    ),
+    "cli.help.audit.check_consistency": (
+        "Revisar que el último árbol firmado extiende el guardado (nada cambió ni se quitó); sale con 1 "
+        "si no."
+    ),
+    "cli.help.audit.workers": (
+        "Procesos que recorren en paralelo los tramos de la cadena y de las hojas (0: número de CPU)."
+    ),
+    "cli.help.audit.public_key": "Confiar en esta llave pública Ed25519 (PEM).",
+    "cli.help.audit.from": "Inicio (incluido): fecha o instante, UTC.",
+    "cli.help.audit.to": "Fin (excluido): fecha o instante, UTC.",
+    "cli.help.audit.out": "Archivo NDJSON a escribir.",
+    "cli.help.audit.event": "El AuditEvent: su id (seq o seq-k) o AuditEvent/<id>.",
+    "cli.help.audit.prove_out": "Escribir aquí keys, head, entry y proof en JSON.",
+    "cli.help.audit.old_head": "Una cabeza guardada antes (GET /v1/audit/heads/latest).",
+    "cli.help.clients.add": "Registrar un cliente. Imprime su secreto una vez: solo se guarda un hash.",
+    "cli.help.clients.list": "Listar los clientes: nombre, rol, estado, métodos de autenticación, CLUES.",
+    "cli.help.clients.revoke": (
+        "Revocar un cliente: sin tokens nuevos; sus tokens vivos dejan de servir en segundos."
+    ),
+    "cli.help.clients.rotate_secret": (
+        "Dar a un cliente un secreto nuevo (se imprime una vez); el anterior deja de servir de inmediato."
+        " Auditado."
+    ),
+    "cli.help.clients.rotate_key": (
+        "Agregar una llave de firma nueva. Las anteriores siguen verificando los tokens que firmaron "
+        "hasta que se retiren."
+    ),
+    "cli.help.clients.retire_key": (
+        "Quitar una llave de firma vieja: los tokens que firmó dejan de verificarse. La llave vigente no "
+        "se puede retirar."
+    ),
+    "cli.help.clients.name_new": "Identificador del cliente (letras, dígitos, . _ -).",
+    "cli.help.clients.role": "bienestar, clinic, reviewer, auditor o admin.",
+    "cli.help.clients.clues": (
+        "CLUES de las unidades de una clínica (repita la opción o sepárelas con comas)."
+    ),
+    "cli.help.clients.jwks": "Conjunto JWK público para private_key_jwt.",
+    "cli.help.clients.no_secret": "Sin secreto de cliente: autenticarse solo con las llaves de --jwks.",
+    "cli.help.clients.name": "Identificador del cliente.",
+    "cli.help.clients.kid": "Identificador de la llave (vea /.well-known/jwks.json).",
+    "cli.help.token.client": "Un cliente registrado y activo.",
+    "cli.help.token.scope": "Reducir los alcances (SMART v2).",
+    "cli.help.demo.people": "Personas a sintetizar.",
+    "cli.help.demo.no_serve": "Salir con 0 después del resumen en vez de servir.",
+    "cli.help.demo.seed": "Semilla de la población sintética.",
+    "cli.help.import.units": "Importar el catálogo CLUES (CSV).",
+    "cli.help.import.roll": "Importar el padrón de pensiones (CSV).",
+    "cli.help.import.patients": (
+        "Importar el registro de una clínica (CSV, o Patient FHIR R4 en NDJSON cuando el archivo termina "
+        "en .ndjson)."
+    ),
+    "cli.help.import.encoding": (
+        "Convertir desde esta codificación (p. ej. cp1252, latin-1). Sin ella el archivo debe ser UTF-8."
+    ),
+    "cli.help.import.file": "El archivo a importar.",
+    "cli.help.match.run": (
+        "Deduplicación y vinculación por lote de todo lo cargado; imprime los conteos por decisión."
+    ),
+    "cli.help.match.calibrate": (
+        "Reajustar la calibración de las calificaciones del modelo activo (etiquetas de CURP resueltas y "
+        "de las decisiones de revisores) y recalificar las revisiones abiertas."
+    ),
+    "cli.help.match.evaluate": (
+        "Precisión, exhaustividad y F1 por pares de los vínculos actuales contra un archivo de verdad."
+    ),
+    "cli.help.persons.export": "Una fila por registro de origen: source,record_id,person_id.",
+    "cli.help.match.retrain": "Entrenar una versión nueva del modelo antes de calificar.",
+    "cli.help.match.engine": (
+        "duckdb (este proceso) o spark (el motor Spark de Splink); INTEROP_MATCH_ENGINE."
+    ),
+    "cli.help.match.truth": "truth.csv de interop synth.",
+    "cli.help.match.json": "Imprimir el informe como JSON.",
+    "cli.help.persons.out": "Archivo CSV a escribir.",
+    "cli.help.synth.out": "Carpeta donde escribir los archivos CSV.",
+    "cli.help.synth.people": "Número de personas reales.",
+    "cli.help.synth.seed": "Misma semilla, mismos archivos, byte por byte.",
+    "cli.help.synth.profile": "JSON que cambia las tasas del modelo de errores.",
+    "cli.help.synth.generator": (
+        "default: la población con la que se ajusta el vinculador; kin: una independiente (hogares, "
+        "parientes parecidos, otro modelo de errores) para informar."
+    ),
 }

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from interop.messages import text
+from interop.messages import help_text, text
 from interop.synth.generate import SynthSummary, synthesize
 from interop.synth.kin.generate import synthesize_kin
 from interop.synth.kin.model import KinModel
@@ -20,19 +20,20 @@ GENERATORS = ("default", "kin")
 
 
 def command(
-    out: Annotated[Path, typer.Option("--out", help="Folder to write the CSV files into.")],
-    people: Annotated[int, typer.Option("--people", min=1, help="Number of real people.")] = 100_000,
-    seed: Annotated[int, typer.Option("--seed", min=0, help="Same seed, same files, byte for byte.")] = 0,
+    out: Annotated[Path, typer.Option("--out", help=help_text("cli.help.synth.out"))],
+    people: Annotated[
+        int, typer.Option("--people", min=1, help=help_text("cli.help.synth.people"))
+    ] = 100_000,
+    seed: Annotated[int, typer.Option("--seed", min=0, help=help_text("cli.help.synth.seed"))] = 0,
     profile: Annotated[
         Path | None,
-        typer.Option("--profile", exists=True, dir_okay=False, help="JSON overriding error-model rates."),
+        typer.Option("--profile", exists=True, dir_okay=False, help=help_text("cli.help.synth.profile")),
     ] = None,
     generator: Annotated[
         str,
         typer.Option(
             "--generator",
-            help="default: the population the matcher is tuned on; kin: an independent one "
-            "(households, relatives as look-alikes, another error model) to report on.",
+            help=help_text("cli.help.synth.generator"),
         ),
     ] = "default",
 ) -> None:

@@ -1,0 +1,53 @@
+"""The command line speaks es-MX first: every command's and option's help comes from the catalogue, and
+``INTEROP_LANGUAGE=en`` switches help and output to English."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+import typer.main
+
+from interop.cli import app
+from interop.messages import en, es_mx
+
+INTEROP = [sys.executable, "-m", "interop.cli"]
+
+
+def _helps(command: Any, path: str = "interop") -> dict[str, str]:
+    found = {path: command.help or ""}
+    for param in command.params:
+        if param.name != "help" and not param.name.endswith("completion"):
+            found[f"{path} {param.name}"] = getattr(param, "help", None) or ""
+    for name, sub in getattr(command, "commands", {}).items():
+        found.update(_helps(sub, f"{path} {name}"))
+    return found
+
+
+def test_every_help_text_is_the_catalogues_spanish() -> None:
+    spanish = set(es_mx.MESSAGES.values())
+    helps = _helps(typer.main.get_command(app))
+    assert len(helps) > 80
+    missing = {where: said for where, said in helps.items() if said not in spanish}
+    assert not missing, missing
+
+
+def _run(*args: str, **env: str) -> str:
+    base = {k: v for k, v in os.environ.items() if k != "INTEROP_LANGUAGE"}
+    done = subprocess.run(
+        [*INTEROP, *args], env={**base, "COLUMNS": "400", **env}, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_help_follows_interop_language() -> None:
+    spanish = _run("users", "add", "--help")
+    assert es_mx.MESSAGES["cli.help.users.add"] in spanish
+    assert es_mx.MESSAGES["cli.help.users.totp"] in spanish
+    english = _run("users", "add", "--help", INTEROP_LANGUAGE="en")
+    assert en.MESSAGES["cli.help.users.add"] in english
+    assert en.MESSAGES["cli.help.users.totp"] in english
+    assert es_mx.MESSAGES["cli.help.users.totp"] not in english
