@@ -79,7 +79,7 @@ def with_database(label: str, settings: Settings, work: Callable[[Settings, Data
         try:
             return asyncio.run(run())
         except DomainError as exc:
-            raise fail(label, exc.message) from None
+            raise fail(label, exc.localised()) from None
 
 
 def run_session(label: str, settings: Settings, url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -94,7 +94,7 @@ def run_session(label: str, settings: Settings, url: str, work: Callable[[AsyncS
     try:
         return asyncio.run(run())
     except DomainError as exc:
-        raise fail(label, exc.message) from None
+        raise fail(label, exc.localised()) from None
 
 
 def in_session(label: str, settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:

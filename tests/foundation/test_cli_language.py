@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import typer.main
@@ -51,3 +52,21 @@ def test_help_follows_interop_language() -> None:
     assert en.MESSAGES["cli.help.users.add"] in english
     assert en.MESSAGES["cli.help.users.totp"] in english
     assert es_mx.MESSAGES["cli.help.users.totp"] not in english
+
+
+def test_a_refusal_follows_interop_language(tmp_path: Path) -> None:
+    base = {k: v for k, v in os.environ.items() if k not in ("INTEROP_LANGUAGE", "DATABASE_URL")}
+    env = {**base, "INTEROP_DATA_DIR": str(tmp_path / "data"), "INTEROP_EMBEDDED_ALLOW_UNSAFE": "true"}
+    spanish = subprocess.run(
+        [*INTEROP, "users", "disable", "nobody"], env=env, capture_output=True, text=True, check=False
+    )
+    english = subprocess.run(
+        [*INTEROP, "users", "disable", "nobody"],
+        env={**env, "INTEROP_LANGUAGE": "en"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert spanish.returncode == english.returncode == 1
+    assert es_mx.MESSAGES["accounts.not_found"] in spanish.stderr
+    assert en.MESSAGES["accounts.not_found"] in english.stderr
