@@ -205,26 +205,19 @@ def announce_admin_secret(
     containers) written to a ``0600`` file in the data folder, and only its path printed."""
     out = stream or sys.stderr
     base = _public_base(settings, host, port)
+    admin = auth_service.ADMIN_NAME
     how = (
-        "Obtenga un token con cualquiera de (get a token with either of):\n"
-        f"  interop token --client {auth_service.ADMIN_NAME}\n"
-        f"  curl -s -u '{auth_service.ADMIN_NAME}:{secret}' -d grant_type=client_credentials "
-        f"{base}/auth/token\n"
+        text("cli.admin.how")
+        + f"\n  interop token --client {admin}\n"
+        + f"  curl -s -u '{admin}:{secret}' -d grant_type=client_credentials {base}/auth/token\n"
     )
     if out.isatty():
-        out.write(
-            f"interop: se creó el cliente de API '{auth_service.ADMIN_NAME}' (rol admin). Su secreto, "
-            f"mostrado solo esta vez (shown only this once):\n  {secret}\n{how}"
-        )
+        out.write(f"interop: {text('cli.admin.shown', name=admin)}\n  {secret}\n{how}")
         out.flush()
         return
     path = settings.resolved_data_dir / ADMIN_SECRET_FILE
     _write_private(path, f"{secret}\n\n{how}")
-    out.write(
-        f"interop: se creó el cliente de API '{auth_service.ADMIN_NAME}' (rol admin). Su secreto está en "
-        f"{path} (solo legible por este usuario): léalo, guárdelo en un lugar seguro y borre el archivo. "
-        f"(created the API client '{auth_service.ADMIN_NAME}'; its secret was written to that file)\n"
-    )
+    out.write(f"interop: {text('cli.admin.in_file', name=admin, path=path)}\n")
     out.flush()
 
 

@@ -30,7 +30,7 @@ from interop.config import Settings
 from interop.db.runtime import DatabaseUnavailable, open_database, prepare
 from interop.demo import scenario
 from interop.demo import summary as demo_summary
-from interop.messages import help_text
+from interop.messages import help_text, text
 
 LABEL = "interop demo"
 TOKENS_FILE = "demo-tokens.json"
@@ -40,11 +40,11 @@ CLIENTS = {"admin": "demo-admin", "bienestar": "demo-bienestar", "auditor": "dem
 _STARTED = [time.monotonic()]
 
 
-def _say(text: str) -> None:
+def _say(line: str) -> None:
     """A step, with the seconds since the demo started; blank and summary lines as they are."""
-    if text and not text.startswith(" "):
-        text = f"[{time.monotonic() - _STARTED[0]:4.0f} s] {text}"
-    typer.echo(text)
+    if line and not line.startswith(" "):
+        line = f"[{time.monotonic() - _STARTED[0]:4.0f} s] {line}"
+    typer.echo(line)
 
 
 def _port_problem(host: str, port: int) -> str | None:
@@ -134,7 +134,7 @@ class _Run:
             self._scenario()
         except Exception as exc:
             self.failed = f"{type(exc).__name__}: {exc}"
-            typer.echo(f"{LABEL}: falló / failed: {self.failed}", err=True)
+            typer.echo(f"{LABEL}: {text('cli.demo.failed', reason=self.failed)}", err=True)
         if self.failed or not self.serve:
             os.kill(os.getpid(), signal.SIGTERM)  # the server returns, the embedded PostgreSQL stops
 

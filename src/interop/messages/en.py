@@ -465,4 +465,11 @@ MESSAGES: dict[str, str] = {
         "default: the population the matcher is tuned on; kin: an independent one (households, relatives "
         "as look-alikes, another error model) to report on."
     ),
+    "cli.admin.how": "Get a token with either of:",
+    "cli.admin.shown": "created the API client '{name}' (role admin). Its secret, shown only this once:",
+    "cli.admin.in_file": (
+        "created the API client '{name}' (role admin). Its secret is in {path} (readable by this user "
+        "only): read it, store it safely and delete the file."
+    ),
+    "cli.demo.failed": "failed: {reason}",
 }

@@ -529,4 +529,11 @@ MESSAGES: dict[str, str] = {
         "default: la población con la que se ajusta el vinculador; kin: una independiente (hogares, "
         "parientes parecidos, otro modelo de errores) para informar."
     ),
+    "cli.admin.how": "Obtenga un token con cualquiera de:",
+    "cli.admin.shown": "se creó el cliente de API '{name}' (rol admin). Su secreto, mostrado solo esta vez:",
+    "cli.admin.in_file": (
+        "se creó el cliente de API '{name}' (rol admin). Su secreto está en {path} (solo legible por este "
+        "usuario): léalo, guárdelo en un lugar seguro y borre el archivo."
+    ),
+    "cli.demo.failed": "falló: {reason}",
 }
