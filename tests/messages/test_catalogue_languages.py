@@ -39,7 +39,7 @@ async def test_a_visit_waiting_to_be_routed_is_told_in_spanish_by_default(
     spanish = await client.post("/fhir", json=visit_bundle("V-LANG-ES"), headers=auth_headers("bienestar"))
     assert spanish.status_code == 200, spanish.text
     said = spanish.json()["entry"][-1]["response"]["outcome"]["issue"][0]["diagnostics"]
-    assert said.startswith("en espera de ruta ("), said
+    assert said.startswith("en espera de ruta (no se encontró una unidad en operación"), said
     assert "grado de coincidencia" in said
 
 
@@ -53,10 +53,10 @@ async def test_a_visit_waiting_to_be_routed_is_told_in_english_when_asked(
     )
     assert english.status_code == 200, english.text
     said = english.json()["entry"][-1]["response"]["outcome"]["issue"][0]["diagnostics"]
-    assert said.startswith("waiting to be routed ("), said
+    assert said.startswith("waiting to be routed (no operating unit of the needed level"), said
     assert "match grade" in said
-    # The routing reason inside the brackets is the referral's stored reason, written by referral/.
     assert "grado de coincidencia" not in said
+    assert "en espera de ruta" not in said  # why it waits is in the caller's language too
 
 
 async def test_a_refused_patch_is_explained_in_english_when_asked(

@@ -41,7 +41,9 @@ class Placement:
     unit: Unit | None
     point: tuple[float, float] | None
     point_is_locality: bool
-    why_not: str | None = None
+    # Why no unit could be chosen: its words go to the caller in the request's language (``localised``) and
+    # into the stored routing reason in es-MX (``message``).
+    why_not: Unroutable | None = None
 
 
 # Place ---------------------------------------------------------------------------------------------------
@@ -79,8 +81,14 @@ async def place(
             policy=routing_policy(settings),
         )
     except Unroutable as exc:
-        return Placement(None, None, point, point_is_locality, why_not=str(exc))
+        return Placement(None, None, point, point_is_locality, why_not=exc)
     return Placement(decision, unit, point, point_is_locality)
+
+
+def _waiting_reason(placement: Placement) -> str:
+    """The stored reason of a referral waiting to be routed (es-MX, like every stored routing reason)."""
+    why = placement.why_not.message if placement.why_not else ""
+    return f"en espera de ruta: {why}"
 
 
 # Persist -------------------------------------------------------------------------------------------------
@@ -167,7 +175,7 @@ async def persist(
             "origin_lat": point[0] if point else None,
             "origin_lon": point[1] if point else None,
             "routing_rule": decision.rule.value if decision else WAITING_RULE,
-            "routing_reason": decision.reason if decision else f"en espera de ruta: {placement.why_not}",
+            "routing_reason": decision.reason if decision else _waiting_reason(placement),
             "distance_km": decision.distance_km if decision else None,
             **content_columns(visit, content, placement),
             "note": visit.note,

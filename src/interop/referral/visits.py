@@ -282,7 +282,9 @@ def _result(
         reason = routing.explain(decision.parts) or decision.reason
         routing_read = RoutingRead(rule=decision.rule.value, reason=reason)
     elif placement is not None:
-        routing_read = RoutingRead(rule=WAITING_RULE, reason=f"en espera de ruta: {placement.why_not}")
+        # The caller reads why in its own language; the bundle's words already say it is waiting.
+        why = placement.why_not.localised() if placement.why_not else ""
+        routing_read = RoutingRead(rule=WAITING_RULE, reason=why)
     return VisitResult.model_validate(
         {
             "visit_id": visit.visit_id,
