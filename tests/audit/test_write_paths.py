@@ -4,6 +4,8 @@ Both write the same record, and both belong to the request's transaction."""
 
 from __future__ import annotations
 
+import asyncpg
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -95,3 +97,33 @@ async def test_values_are_checked_apart_for_a_curp(session: AsyncSession) -> Non
         subtype="read",
         entities=[AuditEntity(type="GOMC5604", id="12MDFRRN09")],
     )
+
+
+@pytest.mark.parametrize(
+    ("action", "outcome"), [("X", "0"), ("c", "0"), ("R", "5"), ("R", "04"), ("R", ""), ("R", "4\n")]
+)
+async def test_the_database_refuses_unknown_codes(owner_database_url: str, action: str, outcome: str) -> None:
+    """A writer other than the service (or a bug in it) cannot store an action or outcome BALP lacks."""
+    conn = await asyncpg.connect(owner_database_url.replace("+asyncpg", ""))
+    try:
+        with pytest.raises(asyncpg.CheckViolationError):
+            await conn.execute(
+                "INSERT INTO audit_event (recorded_at, type, subtype, action, outcome, client_id, role, "
+                "request_id, trace_id, entities) VALUES (now(), 'rest', 'read', $1, $2, 'c', 'clinic', "
+                "'r', 't', '[]')",
+                action,
+                outcome,
+            )
+        with pytest.raises(asyncpg.CheckViolationError):
+            await conn.execute(
+                "INSERT INTO audit_event (recorded_at, type, subtype, action, outcome, client_id, role, "
+                "request_id, trace_id, entities, hash) VALUES (now(), 'rest', 'read', 'R', '0', 'c', "
+                "'clinic', 'r', 't', '[]', '\\x00'::bytea)"
+            )
+        await conn.execute(
+            "INSERT INTO audit_event (recorded_at, type, subtype, action, outcome, client_id, role, "
+            "request_id, trace_id, entities) VALUES (now(), 'rest', 'read', 'R', '12', 'c', 'clinic', "
+            "'r', 't', '[]')"
+        )
+    finally:
+        await conn.close()
