@@ -196,13 +196,14 @@ def _write_pending(session: Session) -> None:
     # lazily, at its first statement: a record alone in its transaction goes through SQLAlchemy, or it
     # would be written outside the transaction (autocommit) and survive a rollback.
     driver = conn.connection.driver_connection
-    direct = isinstance(driver, asyncpg.Connection) and driver.is_in_transaction()
+    if not (isinstance(driver, asyncpg.Connection) and driver.is_in_transaction()):
+        driver = None
     now = datetime.now(UTC)
     for values in pending:
         patients = values.pop("patients")
         values["recorded_at"] = now
         values["patients"] = leaf.patients_text(patients) if patients else None
-        if direct:
+        if driver is not None:
             args = [values[c] for c in _RECORD_COLUMNS]
             if patients:
                 await_only(driver.execute(_DRIVER_INSERT_WITH_PATIENTS, *args, patients))
