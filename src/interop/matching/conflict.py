@@ -105,6 +105,57 @@ def kept_apart_sql(a: str, b: str) -> str:
     )
 
 
+def dates_settle_apart(a: Signature, b: Signature) -> bool:
+    """Birth dates no clerk's slips explain — more than a year apart, neither a day/month swap nor
+    within two slips (a transposed pair of digits counting as one, or a swap and one slip) — and
+    CURPs that do not say one person (not both present and at most one edit apart). Two people: a
+    parent and a child with one name, siblings, a record typed from a relative's document (which
+    *is* that relative by every field a reviewer could check). Such a pair is never reviewed
+    (``settled_apart``)."""
+    if not (a.dob and b.dob) or not _dob_conflict(a.dob, b.dob, relatives=False):
+        return False
+    if damerau_levenshtein(_day_month_swapped(a.dob), b.dob) <= 1:  # a swap and a slip
+        return False
+    return not (a.curp and b.curp and levenshtein(a.curp, b.curp) <= 1)
+
+
+def _day_month_swapped(dob: str) -> str:
+    return f"{dob[:4]}-{dob[8:10]}-{dob[5:7]}"
+
+
+def settled_apart(a: Signature, b: Signature, *, relatives: bool = True, households: bool = True) -> bool:
+    """Two people by a rule, not a reviewer's question: two roll records with settled CURPs that differ
+    (``kept_apart``), or — where the rules for relatives apply (``households``: data that shows
+    relatives) — birth dates that settle it (``dates_settle_apart``). Never linked, never a review;
+    ``$match`` grades the pair certainly-not."""
+    return kept_apart(a, b) or ((relatives or households) and dates_settle_apart(a, b))
+
+
+def settled_apart_sql(a: str, b: str, *, dates: bool = True) -> str:
+    """``settled_apart`` over two feature rows aliased ``a`` and ``b`` (DuckDB SQL); ``dates``: the
+    rules for relatives apply (``layout.relatives_rules_apply``)."""
+    if not dates:
+        return kept_apart_sql(a, b)
+    return f"({kept_apart_sql(a, b)} OR {dates_settle_apart_sql(a, b)})"
+
+
+def dates_settle_apart_sql(a: str, b: str) -> str:
+    """``dates_settle_apart`` over two feature rows aliased ``a`` and ``b`` (DuckDB SQL; ISO dates)."""
+    da, db = f"{a}.dob", f"{b}.dob"
+    swapped = (
+        f"(substr({da}, 1, 4) = substr({db}, 1, 4) AND substr({da}, 6, 2) = substr({db}, 9, 2) "
+        f"AND substr({da}, 9, 2) = substr({db}, 6, 2))"
+    )
+    return (
+        f"coalesce({da} <> {db} AND NOT {swapped} "
+        f"AND abs(date_diff('day', TRY_CAST({da} AS DATE), TRY_CAST({db} AS DATE))) > 400 "
+        f"AND damerau_levenshtein({da}, {db}) > 2 "
+        f"AND damerau_levenshtein(substr({da}, 1, 5) || substr({da}, 9, 2) || '-' || substr({da}, 6, 2), "
+        f"{db}) > 1 "
+        f"AND NOT coalesce(levenshtein({a}.curp, {b}.curp) <= 1, false), false)"
+    )
+
+
 def year_only_differs(a_dob: str | None, b_dob: str | None) -> bool:
     """Two birth dates with the same day and month and another year (ISO dates)."""
     return a_dob is not None and b_dob is not None and a_dob[5:] == b_dob[5:] and a_dob[:4] != b_dob[:4]
