@@ -23,9 +23,12 @@ from interop.matching.conflict import (
     Signature,
     dates_settle_apart,
     given_variants,
+    relatives_lookalike,
+    relatives_lookalike_sql,
     settled_apart,
     settled_apart_sql,
 )
+from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, features_of
 
 # A pensioner and his namesake son (no CURP on the son's clinic record) at one address, 30 years apart.
 FATHER = _person(9201, "ANACLETO", "XICOTENCATL", "ZOMPANTLE", date(1944, 6, 3), "0")
@@ -137,3 +140,47 @@ async def test_a_namesake_father_and_son_are_not_a_question_for_a_reviewer(
     assert _candidate(cands, "roll", "SW1").grade in ("probable", "possible")
     cands = await service.match_online(session, probe=_probe(JUAN_MANUEL), limit=10, settings=settings)
     assert all(c.grade != "certain" for c in cands if (c.source, c.record_id) == ("roll", "JA1"))
+
+
+def _sister(given: str, born: date, domicilio: str) -> MatchFeatures:
+    return features_of(
+        source="patients",
+        record_id=given,
+        curp=None,
+        given_names=given,
+        paternal_surname="GARCIA",
+        maternal_surname="LOPEZ",
+        birth_date=born,
+        sex="M",
+        entidad="VZ",
+        municipio="087",
+        localidad="0001",
+        domicilio=domicilio,
+    )
+
+
+@pytest.mark.parametrize(
+    ("other", "lookalike"),
+    [
+        ("FERNANDA DEL CARMEN", True),  # a sister named after her sister's name
+        ("FERNADA DEL CARMEN", True),  # the same, mistyped: the typo must not hide the likeness
+        ("FERNADA", True),  # the same name mistyped, at the same address
+        ("CARMEN", False),  # names neither holds: the given-name conflict speaks, not this rule
+        ("JOSEFINA", False),
+    ],
+)
+def test_relatives_lookalike_sees_through_a_typo_in_python_and_in_sql_alike(
+    other: str, lookalike: bool
+) -> None:
+    a = _sister("FERNANDA", date(1989, 6, 22), "CALLE NOGAL 86")
+    b = _sister(other, date(1983, 6, 22), "CALLE NOGAL 86")
+    assert relatives_lookalike(a, b) is lookalike
+    con = duckdb.connect()
+    cols = ", ".join(f"{c} VARCHAR" for c in FEATURE_COLUMNS)
+    marks = ", ".join("?" for _ in FEATURE_COLUMNS)
+    for name, f in (("a", a), ("b", b)):
+        con.execute(f"CREATE TABLE {name} ({cols})")
+        con.execute(f"INSERT INTO {name} VALUES ({marks})", [getattr(f, c) for c in FEATURE_COLUMNS])
+    row = con.execute(f"SELECT {relatives_lookalike_sql('a', 'b')} FROM a, b").fetchone()
+    assert row is not None
+    assert bool(row[0]) is lookalike

@@ -162,12 +162,17 @@ def year_only_differs(a_dob: str | None, b_dob: str | None) -> bool:
 
 
 def names_contained(a: str | None, b: str | None) -> bool:
-    """Every given name of one record is among the other's (JUAN and JUAN ANTONIO, or the same names):
-    how a sibling named after a shared name looks, as well as a dropped second name."""
+    """Every given name of one record is among the other's, each as written or one edit off (JUAN and
+    JUAN ANTONIO, FERNADA DEL CARMEN and FERNANDA, or the same names): how a sibling named after a
+    shared name looks, as well as a dropped second name — a typo must not hide the likeness."""
     if a is None or b is None:
         return False
-    ta, tb = set(a.split()), set(b.split())
-    return ta <= tb or tb <= ta
+    ta, tb = a.split(), b.split()
+    return _words_within(ta, tb) or _words_within(tb, ta)
+
+
+def _words_within(xs: list[str], ys: list[str]) -> bool:
+    return all(any(x == y or damerau_levenshtein(x, y) <= 1 for y in ys) for x in xs)
 
 
 def relatives_lookalike(a: MatchFeatures, b: MatchFeatures) -> bool:
@@ -197,9 +202,12 @@ def relatives_lookalike(a: MatchFeatures, b: MatchFeatures) -> bool:
 
 def relatives_lookalike_sql(a: str, b: str) -> str:
     """``relatives_lookalike`` over two feature rows aliased ``a`` and ``b`` (DuckDB SQL)."""
+    # The word-by-word name test only where the cheap tests hold (DuckDB evaluates a CASE branch on
+    # the rows that reach it).
     return (
-        f"({year_only_differs_sql(a, b)} AND coalesce(({names_contained_sql(a, b)}) "
-        f"AND {a}.ap1 = {b}.ap1, false) AND coalesce({a}.ap2 = {b}.ap2, true) "
+        f"(CASE WHEN {year_only_differs_sql(a, b)} AND coalesce({a}.ap1 = {b}.ap1, false) "
+        f"THEN coalesce({names_contained_sql(a, b)}, false) ELSE false END "
+        f"AND coalesce({a}.ap2 = {b}.ap2, true) "
         f"AND CASE WHEN {a}.given_full <> {b}.given_full THEN true "
         f"WHEN {a}.domicilio IS NOT NULL AND {b}.domicilio IS NOT NULL "
         f"THEN {a}.domicilio = {b}.domicilio "
@@ -210,7 +218,14 @@ def relatives_lookalike_sql(a: str, b: str) -> str:
 def names_contained_sql(a: str, b: str) -> str:
     """``names_contained`` over the ``given_full`` of two feature rows aliased ``a`` and ``b``."""
     ta, tb = f"string_split({a}.given_full, ' ')", f"string_split({b}.given_full, ' ')"
-    return f"(list_has_all({tb}, {ta}) OR list_has_all({ta}, {tb}))"
+
+    def within(xs: str, ys: str) -> str:
+        return (
+            f"list_bool_and(list_transform({xs}, lambda x: list_bool_or(list_transform({ys}, "
+            "lambda y: x = y OR damerau_levenshtein(x, y) <= 1))))"
+        )
+
+    return f"({within(ta, tb)} OR {within(tb, ta)})"
 
 
 def year_only_differs_sql(a: str, b: str) -> str:
