@@ -83,7 +83,7 @@ async def _analyse(
 
     from interop.db.runtime import open_database
     from interop.matching import calibration_fit, models_store
-    from interop.matching.conflict import Signature, hard_conflict, kept_apart, relatives_lookalike
+    from interop.matching.conflict import Signature, hard_conflict, relatives_lookalike, settled_apart
     from interop.matching.layout import model_shows_households, model_tells_relatives
     from interop.matching.online import _grade
     from interop.matching.scoring import score_pair
@@ -139,8 +139,8 @@ async def _analyse(
         blocked = "blocked" if b in near_a or a in near_b else "unblocked-online"
         sc = score_pair(model.scoring, fa, fb)
         sa, sb = Signature.of(fa), Signature.of(fb)
-        if kept_apart(sa, sb):
-            return f"{blocked}:kept_apart"
+        if settled_apart(sa, sb, relatives=relatives, households=households):
+            return f"{blocked}:settled_apart"
         conflict = hard_conflict(sa, sb, relatives=relatives, households=households)
         look = relatives_lookalike(fa, fb)
         g = _grade(
