@@ -2,9 +2,11 @@
 
 Used where a score alone would decide: the batch never puts two conflicting records into one person
 automatically (``assign``), and the online path never grades such a pair ``certain``. Such pairs still
-reach the review queue when they score high enough — a reviewer settles them — except two pension-roll
-records whose settled CURPs differ (``kept_apart``): RENAPO validates the roll's CURPs and issues one per
-person, so those two are two pensioners and no reviewer is asked.
+reach the review queue when they score high enough — a reviewer settles them — except pairs a rule
+settles (``settled_apart``): two pension-roll records whose settled CURPs differ (``kept_apart``:
+RENAPO validates the roll's CURPs and issues one per person, so those two are two pensioners), and
+birth dates no clerk's slip explains with no CURP saying one person (``dates_settle_apart``). No
+reviewer is asked about those.
 
 A CURP *settles* identity when it is trusted (valid check digit, contradicting neither the record's
 birth date nor its sex: ``identity.curp.assess_curp``) and the record has its birth date, so the CURP
