@@ -6,9 +6,9 @@ Grades: ``certain`` as the batch would auto-link (auto threshold, an anchor, no 
 candidate whose golden person a reviewer declared another person than the probe's (a MANUAL NO_MATCH
 in either direction between a record of one and the other person), or for a pair a rule settles as
 two people (``conflict.settled_apart``: a pension-roll candidate when the probe names its own padrón
-record and their settled CURPs differ; birth dates no slip explains). The probe's person is the person of the stored records it names (a padrón record id,
-a registry Patient id) or, when it names none, of its best ``certain`` candidate. Certainly-not
-candidates are listed after all others.
+record and their settled CURPs differ; birth dates no slip explains). The probe's person is the
+person of the stored records it names (a padrón record id, a registry Patient id) or, when it names
+none, of its best ``certain`` candidate. Certainly-not candidates are listed after all others.
 """
 
 from __future__ import annotations
