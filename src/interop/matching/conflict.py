@@ -269,15 +269,7 @@ def given_variants(a: str, b: str, *, exact: bool = False) -> bool:
         found = short[0] == long_[0]
     else:
         found = all(any(_same_name(x, y, exact=exact) for y in long_) for x in short)
-    if found or exact:
-        return found
-    # As a whole, a typo or a misplaced space (MARIAJOSE / MARIA JOSE): with as many names on each
-    # side, a space was not misplaced, and two edits are a different word (JUAN ANGEL / JUAN MANUEL,
-    # brothers), not a typo — one edit is.
-    whole_a, whole_b = a.replace(" ", ""), b.replace(" ", "")
-    if len(a.split()) == len(b.split()):
-        return damerau_levenshtein(whole_a, whole_b) <= 1
-    return fuzzy(whole_a, whole_b)
+    return found or (not exact and fuzzy(a.replace(" ", ""), b.replace(" ", "")))
 
 
 def _given_conflict(a: Signature, b: Signature) -> bool:
