@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from febrl import write_febrl
 from http_match import time_http_match
-from quality import before_after, format_before_after, review_queue, review_rows
+from quality import before_after, format_before_after, last_run_timings, review_queue, review_rows
 
 INTEROP = str(Path(sys.executable).with_name("interop"))
 
@@ -600,6 +600,8 @@ def main() -> None:
         return
     result["interop_match_run"] = run_match(env, args.retrain)
     ran = not result["interop_match_run"].get("failed")
+    if ran:
+        result["interop_match_run"]["timings_s"] = last_run_timings(env)
     if ran:
         result["interop_accuracy"] = accuracy(env, synth)
     if args.baseline:

@@ -118,13 +118,16 @@ class _Run:
         self.sessionmaker, self.settings, self.run_id = sessionmaker, settings, run_id
         self.report, self.engine, self.workdir = report, engine, workdir
         self.timings: dict[str, float] = {}
-        self._stage, self._started = "start", time.perf_counter()
+        # CPU seconds of this process per stage (DuckDB's threads included; PostgreSQL's work not).
+        self.cpu: dict[str, float] = {}
+        self._stage, self._started, self._cpu = "start", time.perf_counter(), time.process_time()
         self.untrained: list[str] | None = None  # known only when this run trains the model
 
     async def stage(self, name: str, **progress: Any) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.process_time()
         self.timings[self._stage] = round(now - self._started, 2)
-        self._stage, self._started = name, now
+        self.cpu[self._stage] = round(cpu - self._cpu, 2)
+        self._stage, self._started, self._cpu = name, now, cpu
         await self.report(stage=name, **progress)
 
     async def execute(self) -> dict[str, Any]:
@@ -287,6 +290,7 @@ class _Run:
             )
             await self.stage("done")
             self.timings.pop("start", None)
+            self.cpu.pop("start", None)
             counts.update(
                 {
                     "engine": self.engine,
@@ -306,6 +310,7 @@ class _Run:
                     # Levels no training pair showed (normal on small data): they keep the prior m.
                     **({"untrained_levels": self.untrained} if self.untrained is not None else {}),
                     "timings_s": self.timings,
+                    "cpu_s": self.cpu,
                 }
             )
             run = await session.get(MatchRun, self.run_id)
