@@ -73,6 +73,7 @@ def last_run_timings(env: dict[str, str]) -> dict[str, Any]:
             return {
                 "stages": counts.get("timings_s"),
                 "stages_cpu": counts.get("cpu_s"),
+                "peak_rss_gib_after": counts.get("peak_rss_gib"),
                 "writes": counts.get("write_timings_s"),
             }
 

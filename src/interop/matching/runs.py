@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import resource
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -120,6 +121,8 @@ class _Run:
         self.timings: dict[str, float] = {}
         # CPU seconds of this process per stage (DuckDB's threads included; PostgreSQL's work not).
         self.cpu: dict[str, float] = {}
+        # The process's peak resident memory (GiB) at the end of each stage: which stage set the peak.
+        self.peak_rss: dict[str, float] = {}
         self._stage, self._started, self._cpu = "start", time.perf_counter(), time.process_time()
         self.untrained: list[str] | None = None  # known only when this run trains the model
 
@@ -127,6 +130,7 @@ class _Run:
         now, cpu = time.perf_counter(), time.process_time()
         self.timings[self._stage] = round(now - self._started, 2)
         self.cpu[self._stage] = round(cpu - self._cpu, 2)
+        self.peak_rss[self._stage] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)
         self._stage, self._started, self._cpu = name, now, cpu
         await self.report(stage=name, **progress)
 
@@ -291,6 +295,7 @@ class _Run:
             await self.stage("done")
             self.timings.pop("start", None)
             self.cpu.pop("start", None)
+            self.peak_rss.pop("start", None)
             counts.update(
                 {
                     "engine": self.engine,
@@ -311,6 +316,7 @@ class _Run:
                     **({"untrained_levels": self.untrained} if self.untrained is not None else {}),
                     "timings_s": self.timings,
                     "cpu_s": self.cpu,
+                    "peak_rss_gib": self.peak_rss,
                 }
             )
             run = await session.get(MatchRun, self.run_id)
