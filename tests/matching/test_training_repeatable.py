@@ -7,15 +7,17 @@ import math
 import random
 
 import duckdb
-import pytest
 import pyarrow as pa  # type: ignore[import-untyped]
+import pytest
 from splink import DuckDBAPI, Linker
 from tests.matching.test_pure import _features, _twins
 
 from interop.matching import batch, linkage, u_estimation
 
 
-def _u_values(con: duckdb.DuckDBPyConnection, *, batched: bool, max_pairs: float) -> list[tuple[str, str, object]]:
+def _u_values(
+    con: duckdb.DuckDBPyConnection, *, batched: bool, max_pairs: float
+) -> list[tuple[str, str, object]]:
     db = DuckDBAPI(con)
     linker = Linker(db.register("feats"), linkage.base_settings(), log_level=linkage._SPLINK_LOG_LEVEL)
     if batched:

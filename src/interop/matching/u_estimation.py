@@ -142,7 +142,7 @@ def estimate_u(
         finished = set(run_chunk(pending, (chunk, num_chunks)))
         pending = [i for i in pending if i not in finished]
 
-    for i, comparison in enumerate(comparisons):
+    for i in range(len(comparisons)):
         _apply(db_api, counts[i], original.comparisons[i])
     sample.drop_table_from_database_and_remove_from_cache()
     linker._populate_m_u_from_trained_values()
