@@ -63,7 +63,7 @@ def estimate_u(
     count_frame = db_api.sql_pipeline_to_splink_dataframe(pipeline)
     total_nodes = count_frame.as_record_list()[0]["count"]
     count_frame.drop_table_from_database_and_remove_from_cache()
-    proportion = min(_rows_needed_for_n_pairs(max_pairs) / total_nodes, 1.0)
+    proportion = min(_rows_needed_for_n_pairs(max_pairs) / total_nodes, 1.0)  # type: ignore[no-untyped-call]
 
     pipeline = enqueue_df_concat(training, CTEPipeline())
     uid_cols = settings.column_info_settings.unique_id_input_columns
@@ -83,7 +83,7 @@ def estimate_u(
             common.extend(uid_column.l_r_names_as_l_r)
         blocking_cols = list(common)
         for i in which:
-            for col in comparisons[i]._columns_to_select_for_blocking():
+            for col in comparisons[i]._columns_to_select_for_blocking():  # type: ignore[no-untyped-call]
                 if col not in blocking_cols:
                     blocking_cols.append(col)
         cv_cols = Settings.columns_to_select_for_comparison_vector_values(
@@ -145,8 +145,9 @@ def estimate_u(
     for i in range(len(comparisons)):
         _apply(db_api, counts[i], original.comparisons[i])
     sample.drop_table_from_database_and_remove_from_cache()
-    linker._populate_m_u_from_trained_values()
-    linker._settings_obj._columns_without_estimated_parameters_message()
+    # What ``estimate_u_using_random_sampling`` does after the estimation (Splink leaves these untyped).
+    linker._populate_m_u_from_trained_values()  # type: ignore[no-untyped-call]
+    linker._settings_obj._columns_without_estimated_parameters_message()  # type: ignore[no-untyped-call]
 
 
 def _apply(db_api: Any, counts: _MUCountsAccumulator, original: Any) -> None:
