@@ -262,6 +262,12 @@ def linkable_sql(settings: dict[str, Any]) -> str:
     )
 
 
+def drop_tables(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> None:
+    """Free what a run no longer reads (tables absent on this path are skipped)."""
+    for table in tables:
+        run(con, f"DROP TABLE IF EXISTS {table}")
+
+
 def features_for(con: duckdb.DuckDBPyConnection, unique_ids: list[str]) -> dict[str, MatchFeatures]:
     if not unique_ids:
         return {}

@@ -56,6 +56,31 @@ RECORDS_OUT_SQL = (
 )
 
 
+# DuckDB tables of the scoring and assignment steps that writing does not read (it reads ``assigned``,
+# ``pred``, ``possible``, ``review_edge``, ``new_person``, ``scored``, ``feats``, ``manual_assigned``).
+ASSIGNMENT_SCRATCH = (
+    "edge",
+    "apart_edge",
+    "auto_edge",
+    "cl_node",
+    "cl_pair",
+    "cl_adj",
+    "cl_root",
+    "cl_step",
+    "cl_member",
+    "cl_comp",
+    "cl_conflicted",
+    "cl_simple",
+    "cl_rest",
+    "cl_wanted",
+    "assigned_rest",
+    "new_person_rest",
+    "person_of",
+    "held_by",
+    "previous",
+)
+
+
 def _split(unique_id: str) -> tuple[str, str]:
     source, record_id = unique_id.split("|", 1)
     return source, record_id
@@ -156,6 +181,8 @@ class _Run:
                 households=model_shows_households(model.settings),
             )
             await self.stage("writing", reviews=result.clusters.reviews)
+            # The writing step sorts every record and link: room for it, not for the graph's tables.
+            await asyncio.to_thread(batch.drop_tables, con, ASSIGNMENT_SCRATCH)
             await self.write_files(con, model, result)
         finally:
             con.close()
