@@ -56,6 +56,8 @@ RECORDS_OUT_SQL = (
 )
 
 
+WRITING_MEMORY_LIMIT = "3GB"
+
 # DuckDB tables of the scoring and assignment steps that writing does not read (it reads ``assigned``,
 # ``pred``, ``possible``, ``review_edge``, ``new_person``, ``scored``, ``feats``, ``manual_assigned``).
 ASSIGNMENT_SCRATCH = (
@@ -183,6 +185,9 @@ class _Run:
             await self.stage("writing", reviews=result.clusters.reviews)
             # The writing step sorts every record and link: room for it, not for the graph's tables.
             await asyncio.to_thread(batch.drop_tables, con, ASSIGNMENT_SCRATCH)
+            # Its sorts spill past this instead of growing the process (at 1 M they took it from 3.5 to
+            # 5.6 GiB); scoring keeps the connection's larger limit.
+            await asyncio.to_thread(batch.run, con, f"SET memory_limit = '{WRITING_MEMORY_LIMIT}'")
             await self.write_files(con, model, result)
         finally:
             con.close()
