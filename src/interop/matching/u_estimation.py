@@ -9,7 +9,7 @@ the product was built 88 times, most of a retrain's time.
 
 Here each chunk's query counts every comparison still short of the minimum, and each comparison stops
 where Splink's loop would stop it (same sample, same chunks, same probe, same counts), so the u values
-are Splink's to the last bit (``tests/matching/test_u_estimation.py`` compares the two). Built on
+are Splink's to the last bit (``tests/matching/test_training_repeatable.py`` compares the two). Built on
 Splink's own pieces; written against splink 5.0 (pinned ``>=5,<6``).
 """
 
