@@ -5,12 +5,14 @@ chunk (1 % of the pairs), then up to ten chunks until every level of that compar
 ``min_count_per_level`` times. Each chunk rebuilds the cartesian product of the whole sample (about ten
 million pairs for 5 M kept) to compare one field. Levels that random pairs almost never show (one CURP
 edit, a name swapped with a surname) never reach the count, so every comparison runs all ten chunks:
-the product was built 88 times, most of a retrain's time.
+the product was built 88 times.
 
-Here each chunk's query counts every comparison still short of the minimum, and each comparison stops
-where Splink's loop would stop it (same sample, same chunks, same probe, same counts), so the u values
-are Splink's to the last bit (``tests/matching/test_training_repeatable.py`` compares the two). Built on
-Splink's own pieces; written against splink 5.0 (pinned ``>=5,<6``).
+Here each chunk's query counts every comparison still short of the minimum (11 passes; the CPU saved
+is the products' alone, ~2 s of a 300 k-record training's ~42 s: the edit distances per pair are the
+same work), and each comparison stops where Splink's loop would stop it (same sample, same chunks,
+same probe, same counts), so the u values are Splink's to the last bit
+(``tests/matching/test_training_repeatable.py`` compares the two). Built on Splink's own pieces;
+written against splink 5.0 (pinned ``>=5,<6``).
 """
 
 from __future__ import annotations
