@@ -154,6 +154,9 @@ def batch_blocking_sql(layout: Layout) -> list[str]:
             out.append(sql)
     if not layout.has("curp"):
         out += [_sql(r) for r in _rules(blocking.NO_CURP_COLUMNS, layout, minimum=2) if _sql(r) not in out]
+        for crossed in blocking.NO_CURP_CROSSED:
+            if len(_narrow(crossed, layout)) == len(crossed):
+                out.append(" AND ".join(f"l.{a} = r.{b}" for a, b in crossed))
     return out
 
 

@@ -17,6 +17,7 @@ from interop.matching.distances import damerau_levenshtein as damerau_levenshtei
 from interop.matching.distances import days_apart as days_apart
 from interop.matching.distances import edit_unit as edit_unit
 from interop.matching.distances import fuzzy as fuzzy
+from interop.matching.distances import holds_words, same_words
 from interop.matching.distances import levenshtein as levenshtein
 from interop.matching.features import PLACEHOLDER_MD, MatchFeatures
 
@@ -137,6 +138,19 @@ def name_swapped(a: F, b: F) -> bool:
 
 _NAME_SWAPPED_SQL = "ph_given_l = ph_ap1_r AND ph_ap1_l = ph_given_r"
 
+
+def name_crossed(a: F, b: F) -> bool:
+    """One record's main given name sounds as the other's first surname (one way): the name written in
+    the surname's field while the other field was replaced or mistyped — the half of a swap a clerk
+    got wrong twice. Phonetic keys, for the reason of ``name_swapped``. A level of the given-name
+    comparison only, so the one fact weighs once."""
+    return (a.ph_given is not None and a.ph_given == b.ph_ap1) or (
+        a.ph_ap1 is not None and a.ph_ap1 == b.ph_given
+    )
+
+
+_NAME_CROSSED_SQL = "ph_given_l = ph_ap1_r OR ph_ap1_l = ph_given_r"
+
 GIVEN = Comparison(
     "given",
     "Given names: all, the main one (MARIA/JOSE rule), a mistyped or shared one",
@@ -177,6 +191,7 @@ GIVEN = Comparison(
             lambda a, b: _share_token(a.given_rest, b.given_rest),
         ),
         Level("swapped with the first surname", _NAME_SWAPPED_SQL, lambda a, b: name_swapped(a, b)),
+        Level("in the other's surname field", _NAME_CROSSED_SQL, lambda a, b: name_crossed(a, b)),
         _else(),
     ),
 )
@@ -334,6 +349,12 @@ PLACE_LOCAL = Comparison(
             ),
         ),
         Level("same municipio", "municipio_l = municipio_r", lambda a, b: a.municipio == b.municipio),
+        # A postcode (or municipio) mistyped under the same locality name: evidence, weaker than both.
+        Level(
+            "same localidad, another municipio",
+            "localidad_l = localidad_r",
+            lambda a, b: a.localidad is not None and a.localidad == b.localidad,
+        ),
         _else(),
     ),
 )
@@ -352,6 +373,19 @@ ADDRESS = Comparison(
             "close",
             "levenshtein(domicilio_l, domicilio_r) <= 3",
             lambda a, b: levenshtein(a.domicilio or "", b.domicilio or "") <= 3,
+        ),
+        # An address is written in many orders (number first or last, a building name before or after
+        # the street) and often in part (the street without the number, the number alone).
+        Level(
+            "same words, another order",
+            "list_sort(string_split(domicilio_l, ' ')) = list_sort(string_split(domicilio_r, ' '))",
+            lambda a, b: same_words(a.domicilio, b.domicilio),
+        ),
+        Level(
+            "one holds the other",
+            "strpos(' ' || domicilio_l || ' ', ' ' || domicilio_r || ' ') > 0 "
+            "OR strpos(' ' || domicilio_r || ' ', ' ' || domicilio_l || ' ') > 0",
+            lambda a, b: holds_words(a.domicilio, b.domicilio),
         ),
         _else(),
     ),
@@ -377,6 +411,9 @@ WEIGHT_CAP: dict[tuple[str, str], float] = {
     ("place_local", "same municipio"): 2.0,
     ("address", "exact"): 3.0,
     ("address", "close"): 2.0,
+    ("address", "same words, another order"): 2.0,
+    ("address", "one holds the other"): 1.0,
+    ("place_local", "same localidad, another municipio"): 1.0,
 }
 M_FLOOR = 0.001
 # The caps above that hold a shared roof to a household's weight (``linkage.apply_priors``).
