@@ -132,6 +132,10 @@ EM_BLOCKING_COLUMNS: tuple[tuple[str, ...], ...] = (
     ("ap1", "dob"),
     ("given_main", "dob"),
 )
+# On data with no CURP, one more EM rule that fixes no name: the pass that trains the name comparisons'
+# levels across fields (a given name in the surname's field, both swapped), which no rule fixing a
+# name can hold. The birth date at one address is one person but for twins.
+NO_CURP_EM_COLUMNS: tuple[tuple[str, ...], ...] = (("dob", "domicilio"),)
 # Rules that admit almost no false positive, to estimate the share of matching pairs.
 DETERMINISTIC_COLUMNS: tuple[tuple[str, ...], ...] = (
     ("curp",),

@@ -174,8 +174,10 @@ def _sql(columns: Sequence[str]) -> str:
 
 
 def em_rules(layout: Layout) -> list[tuple[str, ...]]:
-    """EM's blocking rules (``blocking.EM_BLOCKING_COLUMNS``) on the columns present."""
-    return _rules(blocking.EM_BLOCKING_COLUMNS, layout, minimum=2)
+    """EM's blocking rules (``blocking.EM_BLOCKING_COLUMNS``) on the columns present; with no CURP at
+    all, ``blocking.NO_CURP_EM_COLUMNS`` too."""
+    extra = () if layout.has("curp") else blocking.NO_CURP_EM_COLUMNS
+    return _rules((*blocking.EM_BLOCKING_COLUMNS, *extra), layout, minimum=2)
 
 
 def em_rules_sql(layout: Layout) -> list[str]:

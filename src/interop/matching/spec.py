@@ -416,6 +416,16 @@ WEIGHT_CAP: dict[tuple[str, str], float] = {
     ("place_local", "same localidad, another municipio"): 1.0,
 }
 M_FLOOR = 0.001
+# A name written in the other field is no stronger evidence than the same name in its own field, nor an
+# address reworded than the same address: each of these levels weighs at most the named level of its
+# comparison (EM sees few such pairs, and a swap of a common name has no term-frequency adjustment).
+WEIGHT_AT_MOST: dict[tuple[str, str], str] = {
+    ("given", "swapped with the first surname"): "all exact",
+    ("given", "in the other's surname field"): "all exact",
+    ("paternal", "swapped with the given name"): "exact",
+    ("address", "same words, another order"): "exact",
+    ("address", "one holds the other"): "close",
+}
 # The caps above that hold a shared roof to a household's weight (``linkage.apply_priors``).
 HOUSEHOLD_CAPS: tuple[str, ...] = ("place", "place_local", "address")
 
