@@ -359,6 +359,13 @@ PLACE_LOCAL = Comparison(
     ),
 )
 
+def _close_address(a: str | None, b: str | None) -> bool:
+    if a is None or b is None:
+        return False
+    d = levenshtein(a, b)
+    return d <= 3 and 4 * d <= min(len(a), len(b))
+
+
 ADDRESS = Comparison(
     "address",
     "Domicilio",
@@ -371,8 +378,11 @@ ADDRESS = Comparison(
         Level("exact", "domicilio_l = domicilio_r", lambda a, b: a.domicilio == b.domicilio),
         Level(
             "close",
-            "levenshtein(domicilio_l, domicilio_r) <= 3",
-            lambda a, b: levenshtein(a.domicilio or "", b.domicilio or "") <= 3,
+            # Up to three slips, and no more than one per four characters: '9' and '5' (a house number
+            # alone) are two addresses, not one mistyped.
+            "levenshtein(domicilio_l, domicilio_r) <= 3 "
+            "AND 4 * levenshtein(domicilio_l, domicilio_r) <= least(length(domicilio_l), length(domicilio_r))",
+            lambda a, b: _close_address(a.domicilio, b.domicilio),
         ),
         # An address is written in many orders (number first or last, a building name before or after
         # the street) and often in part (the street without the number, the number alone).
