@@ -20,6 +20,7 @@ from interop.matching import batch, clustering
 from interop.matching import layout as layout_rules
 
 AUTO, REVIEW = 0.99, 0.5
+ADDRESS_PARTS = ("street_number", "address_1", "address_2")
 COLUMNS = [
     "source",
     "record_pk",
@@ -75,7 +76,11 @@ def load(
                 date.fromisoformat(iso)
             except ValueError:
                 iso = ""
-            parts = ("address_1", "street_number") if bench_address else ("street_number", "address_1", "address_2")
+            parts = (
+                ("address_1", "street_number")
+                if bench_address
+                else ("street_number", "address_1", "address_2")
+            )
             address = " ".join(x for x in (_value(r, c) for c in parts) if x)
             rows.append(
                 {
@@ -111,7 +116,9 @@ def main() -> None:
         action="store_true",
         help="the address as bench.py --febrl writes it (febrl.py: street and number, no address_2)",
     )
-    parser.add_argument("--levels", action="store_true", help="the comparison levels of each miss and false link")
+    parser.add_argument(
+        "--levels", action="store_true", help="the comparison levels of each miss and false link"
+    )
     args = parser.parse_args()
     rows, truth = load(args.set, args.people, bench_address=args.bench_address)
     with tempfile.TemporaryDirectory() as tmp:
@@ -216,9 +223,8 @@ def explain(
 def levels(con: Any, settings: dict[str, Any], pairs: list[tuple[str, str]], what: str) -> None:
     """The pairs grouped by the comparison level each comparison reached (``-`` when never scored),
     largest group first, with one example each."""
-    from collections import Counter
-
     import math
+    from collections import Counter
 
     names = [c["output_column_name"] for c in settings["comparisons"]]
     weights = {

@@ -7,9 +7,6 @@ Pure: no Splink import here (``linkage`` turns this into a Splink settings dicti
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from interop.identity.hypocoristics import nickname_pairs, same_by_nickname
 from interop.matching.distances import EditUnit as EditUnit
 from interop.matching.distances import count_edits_in as count_edits_in
@@ -17,12 +14,17 @@ from interop.matching.distances import damerau_levenshtein as damerau_levenshtei
 from interop.matching.distances import days_apart as days_apart
 from interop.matching.distances import edit_unit as edit_unit
 from interop.matching.distances import fuzzy as fuzzy
-from interop.matching.distances import holds_words, same_words
 from interop.matching.distances import levenshtein as levenshtein
-from interop.matching.features import PLACEHOLDER_MD, MatchFeatures
-
-F = MatchFeatures
-Predicate = Callable[[F, F], bool]
+from interop.matching.features import PLACEHOLDER_MD
+from interop.matching.levels import Comparison as Comparison
+from interop.matching.levels import F as F
+from interop.matching.levels import Level as Level
+from interop.matching.levels import Predicate as Predicate
+from interop.matching.levels import else_level as _else
+from interop.matching.levels import null_level as _null
+from interop.matching.places import ADDRESS as ADDRESS
+from interop.matching.places import PLACE as PLACE
+from interop.matching.places import PLACE_LOCAL as PLACE_LOCAL
 
 
 def _fuzzy_sql(col: str) -> str:
@@ -34,30 +36,6 @@ def _fuzzy_sql(col: str) -> str:
 
 def _share_token(a: str | None, b: str | None) -> bool:
     return a is not None and b is not None and bool(set(a.split()) & set(b.split()))
-
-
-@dataclass(frozen=True, slots=True)
-class Level:
-    label: str
-    sql: str
-    test: Predicate
-    null: bool = False
-    tf_column: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Comparison:
-    name: str
-    description: str
-    levels: tuple[Level, ...]
-
-
-def _else() -> Level:
-    return Level("else", "ELSE", lambda a, b: True)
-
-
-def _null(label: str, sql: str, test: Predicate) -> Level:
-    return Level(label, sql, test, null=True)
 
 
 # The nickname table (``identity.hypocoristics``) as an SQL condition on the main given names.
@@ -191,7 +169,7 @@ GIVEN = Comparison(
             lambda a, b: _share_token(a.given_rest, b.given_rest),
         ),
         Level("swapped with the first surname", _NAME_SWAPPED_SQL, lambda a, b: name_swapped(a, b)),
-        Level("in the other's surname field", _NAME_CROSSED_SQL, lambda a, b: name_crossed(a, b)),
+        Level("as the surname of the other", _NAME_CROSSED_SQL, lambda a, b: name_crossed(a, b)),
         _else(),
     ),
 )
@@ -300,107 +278,6 @@ SEX = Comparison(
     ),
 )
 
-PLACE = Comparison(
-    "place",
-    "Entidad, municipio and localidad",
-    (
-        _null(
-            "missing",
-            "entidad_l IS NULL OR entidad_r IS NULL",
-            lambda a, b: a.entidad is None or b.entidad is None,
-        ),
-        Level(
-            "same localidad",
-            "entidad_l = entidad_r AND municipio_l = municipio_r AND localidad_l = localidad_r",
-            lambda a, b: (
-                a.entidad == b.entidad
-                and a.municipio is not None
-                and a.municipio == b.municipio
-                and a.localidad is not None
-                and a.localidad == b.localidad
-            ),
-        ),
-        Level(
-            "same municipio",
-            "entidad_l = entidad_r AND municipio_l = municipio_r",
-            lambda a, b: a.entidad == b.entidad and a.municipio is not None and a.municipio == b.municipio,
-        ),
-        Level("same entidad", "entidad_l = entidad_r", lambda a, b: a.entidad == b.entidad),
-        _else(),
-    ),
-)
-
-# The place when no record has an entidad (a source that writes a postcode in ``municipio``): the
-# same levels, on municipio and localidad alone (``layout.comparisons_for``).
-PLACE_LOCAL = Comparison(
-    "place_local",
-    "Municipio and localidad (no entidad in the data)",
-    (
-        _null(
-            "missing",
-            "municipio_l IS NULL OR municipio_r IS NULL",
-            lambda a, b: a.municipio is None or b.municipio is None,
-        ),
-        Level(
-            "same localidad",
-            "municipio_l = municipio_r AND localidad_l = localidad_r",
-            lambda a, b: (
-                a.municipio == b.municipio and a.localidad is not None and a.localidad == b.localidad
-            ),
-        ),
-        Level("same municipio", "municipio_l = municipio_r", lambda a, b: a.municipio == b.municipio),
-        # A postcode (or municipio) mistyped under the same locality name: evidence, weaker than both.
-        Level(
-            "same localidad, another municipio",
-            "localidad_l = localidad_r",
-            lambda a, b: a.localidad is not None and a.localidad == b.localidad,
-        ),
-        _else(),
-    ),
-)
-
-def _close_address(a: str | None, b: str | None) -> bool:
-    if a is None or b is None:
-        return False
-    d = levenshtein(a, b)
-    return d <= 3 and 4 * d <= min(len(a), len(b))
-
-
-ADDRESS = Comparison(
-    "address",
-    "Domicilio",
-    (
-        _null(
-            "missing",
-            "domicilio_l IS NULL OR domicilio_r IS NULL",
-            lambda a, b: a.domicilio is None or b.domicilio is None,
-        ),
-        Level("exact", "domicilio_l = domicilio_r", lambda a, b: a.domicilio == b.domicilio),
-        Level(
-            "close",
-            # Up to three slips, and no more than one per four characters: '9' and '5' (a house number
-            # alone) are two addresses, not one mistyped.
-            "levenshtein(domicilio_l, domicilio_r) <= 3 "
-            "AND 4 * levenshtein(domicilio_l, domicilio_r) <= least(length(domicilio_l), length(domicilio_r))",
-            lambda a, b: _close_address(a.domicilio, b.domicilio),
-        ),
-        # An address is written in many orders (number first or last, a building name before or after
-        # the street) and often in part (the street without the number, the number alone).
-        Level(
-            "same words, another order",
-            "list_sort(string_split(domicilio_l, ' ')) = list_sort(string_split(domicilio_r, ' '))",
-            lambda a, b: same_words(a.domicilio, b.domicilio),
-        ),
-        Level(
-            "one holds the other",
-            "strpos(' ' || domicilio_l || ' ', ' ' || domicilio_r || ' ') > 0 "
-            "OR strpos(' ' || domicilio_r || ' ', ' ' || domicilio_l || ' ') > 0",
-            lambda a, b: holds_words(a.domicilio, b.domicilio),
-        ),
-        _else(),
-    ),
-)
-
 COMPARISONS: tuple[Comparison, ...] = (CURP, GIVEN, PATERNAL, MATERNAL, BIRTH_DATE, SEX, PLACE, ADDRESS)
 # Every comparison a saved model may hold, by name (a model holds those of its layout).
 COMPARISON_BY_NAME: dict[str, Comparison] = {c.name: c for c in (*COMPARISONS, PLACE_LOCAL)}
@@ -431,7 +308,7 @@ M_FLOOR = 0.001
 # comparison (EM sees few such pairs, and a swap of a common name has no term-frequency adjustment).
 WEIGHT_AT_MOST: dict[tuple[str, str], str] = {
     ("given", "swapped with the first surname"): "all exact",
-    ("given", "in the other's surname field"): "all exact",
+    ("given", "as the surname of the other"): "all exact",
     ("paternal", "swapped with the given name"): "exact",
     ("address", "same words, another order"): "exact",
     ("address", "one holds the other"): "close",
