@@ -124,11 +124,14 @@ def splink_settings(settings: dict[str, Any]) -> dict[str, Any]:
 
 
 def comparisons_for(layout: Layout) -> tuple[spec.Comparison, ...]:
-    """The model's comparisons on the fields present (the place without entidad when it is absent)."""
+    """The model's comparisons on the fields present (the place without entidad, and the address with
+    its reworded levels, when the entidad is absent)."""
     out: list[spec.Comparison] = []
     for comparison in spec.COMPARISONS:
         if comparison is spec.PLACE and not layout.has("entidad"):
             comparison = spec.PLACE_LOCAL
+        if comparison is spec.ADDRESS and not layout.has("entidad"):
+            comparison = spec.ADDRESS_LOCAL
         if layout.has(_NEEDS[comparison.name]):
             out.append(comparison)
     return tuple(out)

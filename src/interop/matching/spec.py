@@ -23,6 +23,7 @@ from interop.matching.levels import Predicate as Predicate
 from interop.matching.levels import else_level as _else
 from interop.matching.levels import null_level as _null
 from interop.matching.places import ADDRESS as ADDRESS
+from interop.matching.places import ADDRESS_LOCAL as ADDRESS_LOCAL
 from interop.matching.places import PLACE as PLACE
 from interop.matching.places import PLACE_LOCAL as PLACE_LOCAL
 
@@ -280,7 +281,8 @@ SEX = Comparison(
 
 COMPARISONS: tuple[Comparison, ...] = (CURP, GIVEN, PATERNAL, MATERNAL, BIRTH_DATE, SEX, PLACE, ADDRESS)
 # Every comparison a saved model may hold, by name (a model holds those of its layout).
-COMPARISON_BY_NAME: dict[str, Comparison] = {c.name: c for c in (*COMPARISONS, PLACE_LOCAL)}
+# ``ADDRESS_LOCAL`` holds every level of ``ADDRESS``: a model of either layout binds its levels by label.
+COMPARISON_BY_NAME: dict[str, Comparison] = {c.name: c for c in (*COMPARISONS, PLACE_LOCAL, ADDRESS_LOCAL)}
 
 # Domain priors applied after EM (``linkage.apply_priors``), because EM alone learns household members
 # (twins, spouses sharing a roof) as matches:
