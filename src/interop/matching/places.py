@@ -71,8 +71,7 @@ PLACE_LOCAL = Comparison(
 def _close_address(a: str | None, b: str | None) -> bool:
     if a is None or b is None:
         return False
-    d = levenshtein(a, b)
-    return d <= 3 and 4 * d <= min(len(a), len(b))
+    return levenshtein(a, b) <= min(3, min(len(a), len(b)) // 4)
 
 
 ADDRESS = Comparison(
@@ -89,8 +88,8 @@ ADDRESS = Comparison(
             "close",
             # Up to three slips, and no more than one per four characters: '9' and '5' (a house number
             # alone) are two addresses, not one mistyped.
-            "levenshtein(domicilio_l, domicilio_r) <= 3 AND 4 * levenshtein(domicilio_l, domicilio_r) "
-            "<= least(length(domicilio_l), length(domicilio_r))",
+            "levenshtein(domicilio_l, domicilio_r) "
+            "<= least(3, floor(least(length(domicilio_l), length(domicilio_r)) / 4))",
             lambda a, b: _close_address(a.domicilio, b.domicilio),
         ),
         _else(),
@@ -118,8 +117,8 @@ ADDRESS_LOCAL = Comparison(
             "close",
             # Up to three slips, and no more than one per four characters: '9' and '5' (a house number
             # alone) are two addresses, not one mistyped.
-            "levenshtein(domicilio_l, domicilio_r) <= 3 AND 4 * levenshtein(domicilio_l, domicilio_r) "
-            "<= least(length(domicilio_l), length(domicilio_r))",
+            "levenshtein(domicilio_l, domicilio_r) "
+            "<= least(3, floor(least(length(domicilio_l), length(domicilio_r)) / 4))",
             lambda a, b: _close_address(a.domicilio, b.domicilio),
         ),
         # An address is written in many orders (number first or last, a building name before or after
