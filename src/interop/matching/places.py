@@ -101,8 +101,8 @@ ADDRESS = Comparison(
 # number first or last, a building before or after the street) or in part (the street without the
 # number, the number alone). With an entidad (the Mexican layouts, whose households hold a shared
 # address to a few bits) these levels were measured to cost recall (kin population, 30,000 people: 20
-# of 20,391 true pairs fell from automatic links to review, the "else" level losing the reworded true
-# pairs while the levels themselves stay capped): they are left out there.
+# fewer true automatic links of 20,391 pairs, the "else" level losing the reworded true pairs while the
+# levels themselves stay capped): they are left out there.
 ADDRESS_LOCAL = Comparison(
     "address",
     "Domicilio: exact, close, the same words in another order, one holding the other",
