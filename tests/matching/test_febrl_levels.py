@@ -106,7 +106,8 @@ def test_new_levels_say_the_same_in_spark_sql() -> None:
     sql = {lv.label: lv.sql for lv in spec.ADDRESS_LOCAL.levels}
     assert "ARRAY_SORT(SPLIT(" in to_spark(sql["same words, another order"])
     assert "LOCATE(" in to_spark(sql["one holds the other"])
-    assert "LENGTH(" in to_spark(sql["close"]) and "FLOOR(" in to_spark(sql["close"])
+    assert "LENGTH(" in to_spark(sql["close"])
+    assert "FLOOR(" in to_spark(sql["close"])
 
 
 def _settings(weights: dict[tuple[str, str], float]) -> dict[str, Any]:
