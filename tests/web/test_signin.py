@@ -175,3 +175,19 @@ def _error_of(html: str) -> str:
     found = re.search(r"<p class=\"alert\" role=\"alert\">(.*?)</p>", html, re.S)
     assert found, "page has no error"
     return found.group(1).strip()
+
+
+async def test_the_login_page_weighs_the_browsers_languages_as_the_api_does(
+    client: httpx.AsyncClient,
+) -> None:
+    # Spanish preferred by weight though English is listed first: the page was English before.
+    weighed = await client.get("/app/login", headers={"accept-language": "en;q=0.1, es;q=0.9"})
+    assert weighed.status_code == 200
+    assert 'lang="es-MX"' in weighed.text
+    assert "Contraseña" in weighed.text
+    # q=0 means "not acceptable": the page falls back to es-MX rather than English.
+    refused = await client.get("/app/login", headers={"accept-language": "de, en;q=0"})
+    assert 'lang="es-MX"' in refused.text
+    english = await client.get("/app/login", headers={"accept-language": "en-GB,en;q=0.9,es;q=0.5"})
+    assert 'lang="en"' in english.text
+    assert "Password" in english.text

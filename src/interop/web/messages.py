@@ -6,6 +6,8 @@ shown as the key itself (so a typo is visible on the page, never an error).
 
 from __future__ import annotations
 
+from interop import messages as interop_messages
+
 ES_MX: dict[str, str] = {
     "app.title": "interop · Bienestar e IMSS-Bienestar",
     "nav.skip": "Saltar al contenido",
@@ -106,7 +108,7 @@ EN: dict[str, str] = {
     "role.unit_staff": "Unit staff",
 }
 
-CATALOGUES = {"es-MX": ES_MX, "en": EN}
+CATALOGUES = {interop_messages.SPANISH: ES_MX, interop_messages.ENGLISH: EN}
 LANGUAGES = tuple(CATALOGUES)
 
 
@@ -117,16 +119,11 @@ def add(es_mx: dict[str, str], en: dict[str, str]) -> None:
 
 
 def pick_language(accept_language: str | None, chosen: str | None = None) -> str:
-    """es-MX unless the person chose English, or their browser prefers English over Spanish."""
+    """The language the person chose on the page, else the one the API would answer in: the same
+    negotiation (q-values read, ``en;q=0`` refused), so a page and an API call never disagree."""
     if chosen in CATALOGUES:
         return chosen
-    for part in (accept_language or "").split(","):
-        tag = part.split(";")[0].strip().lower()
-        if tag.startswith("es"):
-            return "es-MX"
-        if tag.startswith("en"):
-            return "en"
-    return "es-MX"
+    return interop_messages.negotiate(accept_language)
 
 
 def translate(language: str, key: str, **values: object) -> str:
