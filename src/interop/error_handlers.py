@@ -28,6 +28,7 @@ from interop.db.outage import is_unreachable
 from interop.errors import DomainError, Forbidden, Unauthenticated
 from interop.fhir.outcome import FHIR_JSON, operation_outcome, outcome_from_validation
 from interop.messages import text
+from interop.messages.validation import describe
 
 log = logging.getLogger(__name__)
 
@@ -128,8 +129,7 @@ async def _domain(request: Request, exc: Exception) -> Response:
 async def _validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-        for e in exc.errors()
+        {"loc": list(e.get("loc", ())), "msg": describe(e), "type": e.get("type", "")} for e in exc.errors()
     ]
     if is_fhir(request):
         return JSONResponse(outcome_from_validation(errors), status_code=422, media_type=FHIR_JSON)

@@ -117,7 +117,12 @@ def test_demo_summary_is_what_the_database_holds(tmp_path: Path) -> None:
     trace_id = events.rsplit("/v1/trace/", 1)[1]
     assert db["trace_events"].get(trace_id, 0) > 0
     assert int(events.split()[0]) >= db["trace_events"][trace_id]  # its own events, and those on its Task
-    assert _figure(output, "auditoría verificada").startswith("íntegra")
+    audit = re.fullmatch(
+        r"íntegra \((\d+) eventos, (\d+) cabezas firmadas\)", _figure(output, "auditoría verificada")
+    )
+    assert audit, output
+    assert int(audit[1]) > 0  # it said "0 eventos": the tree's leaves were not counted
+    assert int(audit[2]) > 0
 
     # A second demo on the same folder would mix two populations: refused, saying how to start afresh.
     again = subprocess.run(

@@ -47,6 +47,7 @@ class Summary:
     case_event_kinds: list[str] = field(default_factory=list)
     audit_ok: bool = False
     audit_events: int = 0
+    audit_heads: int = 0
     unplaceable: list[str] = field(default_factory=list)
 
 
@@ -95,7 +96,9 @@ def read_api(auditor: httpx.Client, bienestar: httpx.Client, out: Outcome, summa
             summary.unplaceable.append(f"{sent.visit_id}: HTTP {sent.status_code} — {reason}")
     verification = auditor.get("/v1/audit/verification").raise_for_status().json()
     summary.audit_ok = bool(verification["ok"])
-    summary.audit_events = int(verification["events_checked"])
+    # The events of the old hash chain, then the Merkle tree's leaves: a new install has only leaves.
+    summary.audit_events = int(verification["events_checked"]) + int(verification["leaves_checked"])
+    summary.audit_heads = int(verification["heads_checked"])
 
 
 def lines(summary: Summary, outcome: Outcome) -> list[str]:
@@ -128,5 +131,9 @@ def lines(summary: Summary, outcome: Outcome) -> list[str]:
             ),
         ]
     verdict = messages.text("demo.summary.audit_intact" if summary.audit_ok else "demo.summary.audit_altered")
-    out.append(messages.text("demo.summary.audit", verdict=verdict, n=summary.audit_events))
+    out.append(
+        messages.text(
+            "demo.summary.audit", verdict=verdict, n=summary.audit_events, heads=summary.audit_heads
+        )
+    )
     return out

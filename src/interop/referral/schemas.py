@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
 
 from interop.matching.schemas import IdentityProbe
 
@@ -99,7 +100,10 @@ class ConditionFound(_Strict):
     @model_validator(mode="after")
     def _something(self) -> ConditionFound:
         if not (self.code or self.codings or self.text or self.display):
-            raise ValueError("a condition needs a code, a coding or a text")
+            # The type names a catalogue entry (messages/validation.py), read in the caller's language.
+            raise PydanticCustomError(
+                "condition_without_code", "a condition needs a code, a coding or a text"
+            )
         return self
 
 
@@ -125,7 +129,9 @@ class ObservationFound(_Strict):
     @model_validator(mode="after")
     def _named(self) -> ObservationFound:
         if not (self.code or self.text):
-            raise ValueError("an observation needs a LOINC code or a text")
+            raise PydanticCustomError(
+                "observation_without_code", "an observation needs a LOINC code or a text"
+            )
         return self
 
 
