@@ -80,7 +80,7 @@ class ChunkReader:
     def _read_header(self) -> None:
         for record in self._records:
             if record.too_long:
-                raise FileRefused(f"the header line is longer than {MAX_RECORD_CHARS} characters")
+                raise FileRefused.said("ingest.header_too_long", max=MAX_RECORD_CHARS)
             if record.text.strip():
                 header = parse_header(record.text)
                 check_header(header, self.spec)
@@ -95,7 +95,7 @@ class ChunkReader:
                     self._blocks = LineBlocks(self._handle, lines_before=record.line)
                     self._records.close()  # type: ignore[attr-defined]
                 return
-        raise FileRefused("the file is empty")
+        raise FileRefused.said("ingest.file_empty")
 
     def _values(self, row: list[str]) -> tuple[str, ...]:
         assert self._pick is not None

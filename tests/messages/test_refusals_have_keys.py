@@ -1,0 +1,149 @@
+"""Every caller-visible error is said through the catalogue (es-MX first, English on request): no
+``DomainError`` (or subclass) is built with a literal message and no ``key=``. Use ``.said(key, **params)``.
+
+The class hierarchy is read from the source with ``ast``, so a new subclass anywhere is covered.
+"""
+
+from __future__ import annotations
+
+import ast
+import string
+from pathlib import Path
+
+import pytest
+
+import interop
+from interop import messages
+from interop.messages import refusals_en, refusals_es_mx
+
+SRC = Path(interop.__file__).parent
+
+# Packages not converted yet, each with why. Shrink this list; never grow it.
+NOT_YET_CONVERTED = (
+    # Being edited by other engineers in parallel; the lead converts them after the merge.
+    "audit/",
+    "matching/",
+)
+
+
+def _name(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
+
+
+def _classes(tree: ast.Module) -> dict[str, set[str]]:
+    return {
+        node.name: {n for n in (_name(b) for b in node.bases) if n}
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ClassDef)
+    }
+
+
+def _domain_errors(trees: dict[Path, ast.Module]) -> set[str]:
+    """Names of DomainError and its subclasses, by class name across the package."""
+    defined = [(cls, parents) for tree in trees.values() for cls, parents in _classes(tree).items()]
+    found = {"DomainError"}
+    grew = True
+    while grew:
+        grew = False
+        for cls, parents in defined:
+            if cls not in found and parents & found:
+                found.add(cls)
+                grew = True
+    return found
+
+
+def _in_module(tree: ast.Module, classes: set[str]) -> set[str]:
+    """The error names as one module sees them: a class it defines itself shadows another module's class of
+    the same name (``referral.states.IllegalTransition`` is a ValueError, not the 409 of ``errors``)."""
+    local = _classes(tree)
+    mine = {"DomainError"} & classes
+    grew = True
+    while grew:
+        grew = False
+        for cls, parents in local.items():
+            if cls not in mine and parents & (mine | (classes - set(local))):
+                mine.add(cls)
+                grew = True
+    return mine | (classes - set(local))
+
+
+def _literal(node: ast.expr) -> bool:
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str)
+    if isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.BinOp):
+        return _literal(node.left) or _literal(node.right)
+    if isinstance(node, ast.IfExp):
+        return _literal(node.body) or _literal(node.orelse)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return _literal(node.func.value)  # "…".format(…)
+    return False
+
+
+def _literal_errors(trees: dict[Path, ast.Module], classes: set[str]) -> list[str]:
+    found = []
+    for path, tree in trees.items():
+        seen = _in_module(tree, classes)
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or _name(node.func) not in seen:
+                continue
+            if any(k.arg == "key" for k in node.keywords):
+                continue
+            if node.args and _literal(node.args[0]):
+                found.append(f"{path.relative_to(SRC)}:{node.lineno}")
+    return found
+
+
+def _trees() -> dict[Path, ast.Module]:
+    return {p: ast.parse(p.read_text(encoding="utf-8"), str(p)) for p in sorted(SRC.rglob("*.py"))}
+
+
+def test_the_hierarchy_is_read_from_the_source() -> None:
+    classes = _domain_errors(_trees())
+    # Direct and indirect subclasses, from errors.py and from domain modules.
+    assert {"NotFound", "Invalid", "Conflict", "Forbidden", "Unauthenticated", "InsufficientStorage"} <= classes
+    assert {"InvalidSubscription", "TokenError", "FileRefused"} <= classes
+
+
+def test_no_caller_visible_error_is_raised_with_literal_text() -> None:
+    trees = _trees()
+    offenders = [
+        where
+        for where in _literal_errors(trees, _domain_errors(trees))
+        if not where.replace("\\", "/").startswith(NOT_YET_CONVERTED)
+    ]
+    assert offenders == [], f"{len(offenders)} errors with literal text and no key: {offenders}"
+
+
+def test_the_allowlist_is_not_stale() -> None:
+    trees = _trees()
+    offenders = _literal_errors(trees, _domain_errors(trees))
+    for package in NOT_YET_CONVERTED:
+        assert any(o.startswith(package) for o in offenders), f"{package} is converted: drop it from the list"
+
+
+def test_a_key_defined_twice_across_catalogue_modules_is_refused() -> None:
+    assert messages.merged({"a": "uno"}, {"b": "dos"}) == {"a": "uno", "b": "dos"}
+    with pytest.raises(ValueError, match="defined twice: a"):
+        messages.merged({"a": "uno"}, {"a": "otro"})
+
+
+def test_the_refusals_modules_say_the_same_things_in_both_languages() -> None:
+    assert set(refusals_es_mx.MESSAGES) == set(refusals_en.MESSAGES)
+    for key, spanish in refusals_es_mx.MESSAGES.items():
+        assert key.split(".")[0] in ("auth", "fhir", "ingest", "referral"), key
+        assert _fields(spanish) == _fields(refusals_en.MESSAGES[key]), key
+        assert spanish != refusals_en.MESSAGES[key] or key in _SAME_IN_BOTH, key
+
+
+def _fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+# Messages made only of FHIR names and codes read the same in both languages.
+_SAME_IN_BOTH: frozenset[str] = frozenset()
