@@ -7,14 +7,9 @@ The class hierarchy is read from the source with ``ast``, so a new subclass anyw
 from __future__ import annotations
 
 import ast
-import string
 from pathlib import Path
 
-import pytest
-
 import interop
-from interop import messages
-from interop.messages import refusals_en, refusals_es_mx
 
 SRC = Path(interop.__file__).parent
 
@@ -106,7 +101,14 @@ def _trees() -> dict[Path, ast.Module]:
 def test_the_hierarchy_is_read_from_the_source() -> None:
     classes = _domain_errors(_trees())
     # Direct and indirect subclasses, from errors.py and from domain modules.
-    assert {"NotFound", "Invalid", "Conflict", "Forbidden", "Unauthenticated", "InsufficientStorage"} <= classes
+    assert {
+        "NotFound",
+        "Invalid",
+        "Conflict",
+        "Forbidden",
+        "Unauthenticated",
+        "InsufficientStorage",
+    } <= classes
     assert {"InvalidSubscription", "TokenError", "FileRefused"} <= classes
 
 
@@ -125,25 +127,3 @@ def test_the_allowlist_is_not_stale() -> None:
     offenders = _literal_errors(trees, _domain_errors(trees))
     for package in NOT_YET_CONVERTED:
         assert any(o.startswith(package) for o in offenders), f"{package} is converted: drop it from the list"
-
-
-def test_a_key_defined_twice_across_catalogue_modules_is_refused() -> None:
-    assert messages.merged({"a": "uno"}, {"b": "dos"}) == {"a": "uno", "b": "dos"}
-    with pytest.raises(ValueError, match="defined twice: a"):
-        messages.merged({"a": "uno"}, {"a": "otro"})
-
-
-def test_the_refusals_modules_say_the_same_things_in_both_languages() -> None:
-    assert set(refusals_es_mx.MESSAGES) == set(refusals_en.MESSAGES)
-    for key, spanish in refusals_es_mx.MESSAGES.items():
-        assert key.split(".")[0] in ("auth", "fhir", "ingest", "referral"), key
-        assert _fields(spanish) == _fields(refusals_en.MESSAGES[key]), key
-        assert spanish != refusals_en.MESSAGES[key] or key in _SAME_IN_BOTH, key
-
-
-def _fields(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
-
-
-# Messages made only of FHIR names and codes read the same in both languages.
-_SAME_IN_BOTH: frozenset[str] = frozenset()
