@@ -245,7 +245,7 @@ async def test_refused_file_changes_nothing_already_stored(
     bad = csv_text(ROLL_HEADER, [roll_row("R1", domicilio="OTRA"), roll_row("R2", nombre="PEÑA")])
     path = write(tmp_path, "bad.csv", bad.encode("latin-1"))
     imports_before = (await session.execute(select(func.count()).select_from(Import))).scalar_one()
-    with pytest.raises(FileRefused, match="not utf-8"):  # refused before anything is registered
+    with pytest.raises(FileRefused, match="no está en utf-8"):  # refused before anything is registered
         await import_file(sessionmaker, settings, "roll", path)
     assert (await session.execute(text("SELECT id, version, domicilio FROM roll_record"))).all() == before
     assert (await session.execute(select(func.count()).select_from(Import))).scalar_one() == imports_before

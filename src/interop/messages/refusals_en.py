@@ -159,4 +159,8 @@ MESSAGES: dict[str, str] = {
     "referral.visit.in_flight": "the original request for this key is still in flight; retry",
     "referral.visit.other_client": "this visit id belongs to another client's visit",
     "referral.visit.reused": "this visit id or Idempotency-Key was already used with a different body",
+    # backup (CLI)
+    "backup.tool_missing": "{tool} not found",
+    "backup.failed": "{tool} failed: {detail}",
+    "backup.no_such_file": "no such backup file: {file}",
 }

@@ -176,4 +176,8 @@ MESSAGES: dict[str, str] = {
     "referral.visit.in_flight": "la solicitud original con esta clave aún está en curso; reintente",
     "referral.visit.other_client": "este id de visita pertenece a la visita de otro cliente",
     "referral.visit.reused": "este id de visita o Idempotency-Key ya se usó con otro cuerpo",
+    # backup (CLI)
+    "backup.tool_missing": "no se encontró {tool}",
+    "backup.failed": "{tool} falló: {detail}",
+    "backup.no_such_file": "no existe el archivo de respaldo: {file}",
 }
