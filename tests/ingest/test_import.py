@@ -15,6 +15,7 @@ from interop.identity.curp import build_curp
 from interop.ingest.errors import FileRefused
 from interop.ingest.models import Import, Reject
 from interop.ingest.reading import MAX_FIELD_CHARS, MAX_RECORD_CHARS
+from interop.messages import stored
 from interop.roll import service as roll_service
 from interop.roll.models import RollRecord
 
@@ -34,7 +35,7 @@ ROSA_CURP = build_curp(
 
 async def _rejects(session: AsyncSession, import_id: int) -> dict[int, str]:
     rows = (await session.execute(select(Reject).where(Reject.import_id == import_id))).scalars().all()
-    return {r.line: r.reason for r in rows}
+    return {r.line: stored.said(r.reason, "en") for r in rows}
 
 
 async def _count(session: AsyncSession) -> int:

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from interop.ingest.models import Import, Reject
+from interop.messages import stored
 
 
 class ImportProgress(BaseModel):
@@ -81,7 +82,7 @@ class RejectRead(BaseModel):
 
     @classmethod
     def of(cls, reject: Reject) -> RejectRead:
-        return cls(line=reject.line, record_id=reject.record_id, reason=reject.reason)
+        return cls(line=reject.line, record_id=reject.record_id, reason=stored.said(reject.reason))
 
 
 class RejectList(BaseModel):
