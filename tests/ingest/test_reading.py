@@ -17,7 +17,7 @@ def test_latin1_file_is_refused_naming_the_encoding(tmp_path: Path) -> None:
     path = write(tmp_path, "roll.csv", text.encode("cp1252"))
     with pytest.raises(FileRefused) as refused:
         inspect_file(path, kind="roll", fmt="csv", encoding=None)
-    assert "not utf-8" in refused.value.message
+    assert "no está en utf-8" in refused.value.message
     assert refused.value.details["detected_encoding"] in ("cp1252", "latin_1", "iso8859_1")
     assert "--encoding" in refused.value.message
 
