@@ -186,7 +186,7 @@ async def test_wrong_encoding_upload_is_refused_then_converted_when_asked(
     await _run_jobs(app)
     status = (await client.get(refused.headers["location"], headers=auth_headers("bienestar"))).json()
     assert status["state"] == "refused"
-    assert "not utf-8" in status["error"]
+    assert "no está en utf-8" in status["error"]
     assert "cp1252" in status["error"]
     converted = await client.post("/v1/imports?kind=roll&encoding=cp1252", content=body, headers=headers)
     await _run_jobs(app)

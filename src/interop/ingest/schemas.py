@@ -68,7 +68,7 @@ class ImportRead(BaseModel):
             progress=ImportProgress(
                 last_line=imp.last_line, bytes_done=done, bytes_total=imp.size_bytes, fraction=done / total
             ),
-            error=imp.error,
+            error=stored.said(imp.error) if imp.error else None,
             created_at=imp.created_at,
             finished_at=imp.finished_at,
             rejects_url=f"/v1/imports/{imp.id}/rejects",

@@ -15,6 +15,7 @@ from interop.db.bulk import MergeCounts
 from interop.ingest.errors import ImportForbidden, ImportNotFound, UnknownKind
 from interop.ingest.models import IMPORT_KINDS, Import, Reject
 from interop.job import service as job_service
+from interop.messages import stored
 
 JOB_KIND = "import.run"
 # One import at a time: two merges touching the same record_id would race on its current version,
@@ -276,5 +277,5 @@ def summary(imp: Import) -> dict[str, object]:
         "new_versions": imp.new_versions,
         "unchanged": imp.unchanged,
         "duplicate_of": imp.duplicate_of,
-        "error": imp.error,
+        "error": stored.said(imp.error) if imp.error else None,
     }

@@ -13,13 +13,15 @@ import json
 from interop.messages import has, render
 
 
-def keep(key: str, /, **params: str | int) -> str:
+def keep(key: str, /, **params: object) -> str:
     """The stored form of the message ``key`` with ``params`` (an unknown key is a bug: KeyError)."""
     if not has(key):
         raise KeyError(key)
     if not params:
         return key
-    return f"{key} {json.dumps(params, ensure_ascii=False, separators=(',', ':'), sort_keys=True)}"
+    return (
+        f"{key} {json.dumps(params, ensure_ascii=False, separators=(',', ':'), sort_keys=True, default=str)}"
+    )
 
 
 def said(stored: str, lang: str | None = None) -> str:
