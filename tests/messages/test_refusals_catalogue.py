@@ -8,7 +8,7 @@ import string
 import pytest
 
 from interop import messages
-from interop.messages import refusals_en, refusals_es_mx
+from interop.messages import refusals_en, refusals_es_mx, stored
 
 
 def test_a_key_defined_twice_across_catalogue_modules_is_refused() -> None:
@@ -31,3 +31,17 @@ def _fields(template: str) -> set[str]:
 
 # Messages made only of FHIR names and codes read the same in both languages.
 _SAME_IN_BOTH: frozenset[str] = frozenset()
+
+
+def test_a_stored_message_is_said_in_the_reader_language() -> None:
+    kept = stored.keep("ingest.reject.duplicate", first=6)
+    assert kept == 'ingest.reject.duplicate {"first":6}'
+    assert stored.said(kept) == "duplicado de la línea 6 (mismo identificador)"
+    assert stored.said(kept, "en") == "duplicate of line 6 (same identifier)"
+    with messages.speaking("en"):
+        assert stored.said(stored.keep("ingest.reject.nul")) == "the line holds a NUL character"
+    # Rows written before keys were used, or damaged ones, are shown as written.
+    assert stored.said("no given name (nombre)") == "no given name (nombre)"
+    assert stored.said("ingest.reject.duplicate {broken") == "ingest.reject.duplicate {broken"
+    with pytest.raises(KeyError):
+        stored.keep("no.such.key")
