@@ -185,4 +185,25 @@ MESSAGES: dict[str, str] = {
     "ingest.reject.nivel_invalid": "nivel must be 1, 2 or 3",
     "ingest.reject.estatus_empty": "estatus is empty",
     "ingest.reject.other_unit": "clues is not one of the units this client may import for",
+    # referral: why a Subscription endpoint or header is refused (stored form: interop.messages.stored)
+    "referral.endpoint.not_url": "channel.endpoint is not a valid URL",
+    "referral.endpoint.not_http": "channel.endpoint must be an http(s) URL",
+    "referral.endpoint.credentials": (
+        "channel.endpoint must not carry credentials (send them in channel.header)"
+    ),
+    "referral.endpoint.not_ascii": "channel.endpoint must write the host in ASCII (IDNA, xn--…)",
+    "referral.endpoint.forbidden_address": (
+        "channel.endpoint cannot be a link-local, multicast, unspecified, reserved or metadata address"
+    ),
+    "referral.endpoint.private_address": (
+        "channel.endpoint cannot be a private or loopback address in this deployment"
+    ),
+    "referral.endpoint.host_not_allowed": (
+        "the host {host} of channel.endpoint is not among this deployment's subscription hosts"
+    ),
+    "referral.header.too_many": "channel.header takes at most {max} headers",
+    "referral.header.too_long": "channel.header[{index}] must be a text of at most {max} characters",
+    "referral.header.shape": "channel.header[{index}] must have the form 'Name: value'",
+    "referral.header.control": "channel.header[{index}] holds control characters",
+    "referral.header.forbidden": "channel.header[{index}]: the client may not set the header {name}",
 }

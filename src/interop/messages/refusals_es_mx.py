@@ -202,4 +202,26 @@ MESSAGES: dict[str, str] = {
     "ingest.reject.nivel_invalid": "nivel debe ser 1, 2 o 3",
     "ingest.reject.estatus_empty": "estatus está vacío",
     "ingest.reject.other_unit": "clues no es una de las unidades para las que este cliente puede importar",
+    # referral: why a Subscription endpoint or header is refused (stored form: interop.messages.stored)
+    "referral.endpoint.not_url": "channel.endpoint no es una URL válida",
+    "referral.endpoint.not_http": "channel.endpoint debe ser una URL http(s)",
+    "referral.endpoint.credentials": (
+        "channel.endpoint no debe llevar credenciales (envíelas en channel.header)"
+    ),
+    "referral.endpoint.not_ascii": "channel.endpoint debe escribir el host en ASCII (IDNA, xn--…)",
+    "referral.endpoint.forbidden_address": (
+        "channel.endpoint no puede ser una dirección de enlace local, multidifusión, no "
+        "especificada, reservada o de metadatos"
+    ),
+    "referral.endpoint.private_address": (
+        "channel.endpoint no puede ser una dirección privada o de loopback en este despliegue"
+    ),
+    "referral.endpoint.host_not_allowed": (
+        "el host {host} de channel.endpoint no está entre los hosts de suscripción de este despliegue"
+    ),
+    "referral.header.too_many": "channel.header admite a lo más {max} encabezados",
+    "referral.header.too_long": "channel.header[{index}] debe ser un texto de a lo más {max} caracteres",
+    "referral.header.shape": "channel.header[{index}] debe tener la forma 'Nombre: valor'",
+    "referral.header.control": "channel.header[{index}] contiene caracteres de control",
+    "referral.header.forbidden": "channel.header[{index}]: el encabezado {name} no puede fijarlo el cliente",
 }

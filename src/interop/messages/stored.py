@@ -24,6 +24,16 @@ def keep(key: str, /, **params: object) -> str:
     )
 
 
+def unpack(stored: str) -> tuple[str, dict[str, object]]:
+    """The key and parameters of a stored message (to raise it as a ``DomainError.said``). ValueError when
+    ``stored`` is not a message of the catalogue."""
+    key, _, raw = stored.partition(" ")
+    params = json.loads(raw) if raw else {}
+    if not has(key) or not isinstance(params, dict):
+        raise ValueError("not a stored message")
+    return key, params
+
+
 def said(stored: str, lang: str | None = None) -> str:
     """A stored message in ``lang`` (the request's language when not given); plain text comes back as is."""
     key, _, raw = stored.partition(" ")

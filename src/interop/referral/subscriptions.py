@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEntity
 from interop.context import RequestContext
+from interop.messages import stored
 from interop.referral import endpoints, signature
 from interop.referral.errors import InvalidSubscription, SubscriptionNotFound
 from interop.referral.models import Subscription
@@ -52,7 +53,8 @@ async def create_subscription(
     reason = endpoints.refusal(spec.endpoint, allowed_hosts, allow_private=allow_private)
     reason = reason or endpoints.header_refusal(spec.headers)
     if reason is not None:
-        raise InvalidSubscription(reason)
+        key, params = stored.unpack(reason)
+        raise InvalidSubscription.said(key, **params)
     secret = spec.signing_secret or signature.new_secret()
     try:
         signature.key_of(secret)
