@@ -125,7 +125,7 @@ async def _import(
         summary = ingest_service.summary(done)
         if state != "succeeded" and done.state not in ("refused",):
             summary["state"] = "failed"
-            summary["error"] = (job.error if job else None) or "the import job failed"
+            summary["error"] = (job.error if job else None) or text("ingest.job_failed")
         return summary
 
 

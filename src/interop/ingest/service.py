@@ -184,7 +184,7 @@ async def get_import(session: AsyncSession, ctx: RequestContext, *, import_id: i
         job = await job_service.get_job(session, job_id=imp.job_id)
         if job is not None and job.state == "failed":
             await set_state(
-                session, import_id=imp.id, state="failed", error=job.error or "the import job failed"
+                session, import_id=imp.id, state="failed", error=job.error or stored.keep("ingest.job_failed")
             )
             imp = await session.get(Import, import_id, populate_existing=True)
             assert imp is not None

@@ -206,4 +206,6 @@ MESSAGES: dict[str, str] = {
     "referral.header.shape": "channel.header[{index}] must have the form 'Name: value'",
     "referral.header.control": "channel.header[{index}] holds control characters",
     "referral.header.forbidden": "channel.header[{index}]: the client may not set the header {name}",
+    # ingest: an import whose job gave up
+    "ingest.job_failed": "the import job failed",
 }

@@ -224,4 +224,6 @@ MESSAGES: dict[str, str] = {
     "referral.header.shape": "channel.header[{index}] debe tener la forma 'Nombre: valor'",
     "referral.header.control": "channel.header[{index}] contiene caracteres de control",
     "referral.header.forbidden": "channel.header[{index}]: el encabezado {name} no puede fijarlo el cliente",
+    # ingest: an import whose job gave up
+    "ingest.job_failed": "la tarea de importación falló",
 }
