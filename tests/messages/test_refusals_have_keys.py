@@ -7,9 +7,11 @@ The class hierarchy is read from the source with ``ast``, so a new subclass anyw
 from __future__ import annotations
 
 import ast
+import string
 from pathlib import Path
 
 import interop
+from interop import messages
 
 SRC = Path(interop.__file__).parent
 
@@ -127,3 +129,33 @@ def test_the_allowlist_is_not_stale() -> None:
     offenders = _literal_errors(trees, _domain_errors(trees))
     for package in NOT_YET_CONVERTED:
         assert any(o.startswith(package) for o in offenders), f"{package} is converted: drop it from the list"
+
+
+def _fields(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def test_every_said_names_a_key_and_fills_exactly_its_placeholders() -> None:
+    """``.said`` renders at raise time: an unknown key or a missing parameter would make a refusal a 500."""
+    catalogue = messages.CATALOGUES[messages.SPANISH]
+    wrong = []
+    for path, tree in _trees().items():
+        for node in ast.walk(tree):
+            if not (
+                isinstance(node, ast.Call) and _name(node.func) in ("said", "said_with", "keep") and node.args
+            ):
+                continue
+            first = node.args[0]
+            choices = [first.body, first.orelse] if isinstance(first, ast.IfExp) else [first]
+            keys = [c.value for c in choices if isinstance(c, ast.Constant) and isinstance(c.value, str)]
+            names: set[str] | None
+            if _name(node.func) == "said_with" and len(node.args) > 1 and isinstance(node.args[1], ast.Dict):
+                names = {k.value for k in node.args[1].keys if isinstance(k, ast.Constant)}
+            elif _name(node.func) == "said_with" or any(k.arg is None for k in node.keywords):
+                names = None  # parameters built elsewhere: checked where they are built
+            else:
+                names = {str(k.arg) for k in node.keywords}
+            for key in keys:
+                if key not in catalogue or (names is not None and names != _fields(catalogue[key])):
+                    wrong.append(f"{path.relative_to(SRC)}:{node.lineno} {key}")
+    assert wrong == []
