@@ -42,6 +42,20 @@ class DomainError(Exception):
         ``message`` (logs, and callers outside a request)."""
         return cls(render(key, params, "es-MX"), key=key, params=params)
 
+    @classmethod
+    def said_with(
+        cls,
+        key: str,
+        params: dict[str, object],
+        /,
+        *,
+        details: dict[str, object] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Self:
+        """``said`` for an error that also carries ``details`` or response ``headers`` (their names would
+        clash with a message parameter's)."""
+        return cls(render(key, params, "es-MX"), key=key, params=params, details=details, headers=headers)
+
     def localised(self) -> str:
         if self.key is not None and has(self.key):
             try:

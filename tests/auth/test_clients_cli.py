@@ -97,14 +97,14 @@ async def test_add_refuses_bad_specs_and_duplicates(settings: Settings, app: Fas
     assert "CLUES" in no_clues.stderr
     bad_role = await _interop(settings, "clients", "add", "who", "--role", "superuser")
     assert bad_role.exit_code == 1
-    assert "role" in bad_role.stderr
+    assert "el rol debe ser uno de" in bad_role.stderr
     bad_clues = await _interop(settings, "clients", "add", "c2", "--role", "clinic", "--clues", "12345")
     assert bad_clues.exit_code == 1
     assert "CLUES" in bad_clues.stderr
     assert (await _interop(settings, "clients", "add", "aud", "--role", "auditor")).exit_code == 0
     again = await _interop(settings, "clients", "add", "aud", "--role", "auditor")
     assert again.exit_code == 1
-    assert "already exists" in again.stderr
+    assert "ya existe" in again.stderr
     unknown = await _interop(settings, "clients", "revoke", "nobody")
     assert unknown.exit_code == 1
 

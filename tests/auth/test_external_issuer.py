@@ -187,7 +187,7 @@ async def test_locally_revoked_client_is_refused_in_external_mode(
     async with serve_with(settings, **_external(settings, issuer)) as (_, http):
         response = await http.get(PROBE, headers={"Authorization": f"Bearer {issuer.token()}"})
         assert response.status_code == 401
-        assert "revoked" in response.json()["error"]["message"]
+        assert "revocado" in response.json()["error"]["message"]
 
 
 async def test_issuer_unreachable_is_503(settings: Settings, serve_with: Any) -> None:

@@ -13,7 +13,7 @@ import pytest
 from interop.auth.assertion import ASSERTION_TYPE
 
 CLUES = "DFIMB000123"
-GENERIC = "la autenticación del cliente falló (client authentication failed)"
+GENERIC = "la autenticación del cliente falló"
 PROBE = "/_probe/task"
 ClientKey = Any
 Register = Any

@@ -84,7 +84,7 @@ async def test_forged_and_stale_tokens_are_401(app: FastAPI, probe_client: httpx
     unsigned = (
         f"{_b64(json.dumps({'alg': 'none', 'typ': 'JWT'}).encode())}.{_b64(json.dumps(claims).encode())}."
     )
-    await _assert_401(probe_client, unsigned, "algorithm")
+    await _assert_401(probe_client, unsigned, "algoritmo")
     # HS256 keyed with our published public key (algorithm confusion).
     public_pem = current.private_key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -95,14 +95,13 @@ async def test_forged_and_stale_tokens_are_401(app: FastAPI, probe_client: httpx
     import hmac
 
     mac = _b64(hmac.new(public_pem, f"{header}.{body}".encode(), hashlib.sha256).digest())
-    await _assert_401(probe_client, f"{header}.{body}.{mac}", "algorithm")
+    await _assert_401(probe_client, f"{header}.{body}.{mac}", "algoritmo")
     # A different key presenting our kid.
     stranger = ec.generate_private_key(ec.SECP256R1())
     forged = jwt.encode(claims, stranger, algorithm="ES256", headers={"kid": current.kid})
     await _assert_401(probe_client, forged, "InvalidSignatureError")
-    await _assert_401(
-        probe_client, jwt.encode(claims, stranger, algorithm="ES256", headers={"kid": "nope"}), "unknown key"
-    )
+    unknown_kid = jwt.encode(claims, stranger, algorithm="ES256", headers={"kid": "nope"})
+    await _assert_401(probe_client, unknown_kid, "clave desconocida")
     sign = current.private_key
 
     def ours(**over: Any) -> str:
@@ -112,9 +111,9 @@ async def test_forged_and_stale_tokens_are_401(app: FastAPI, probe_client: httpx
     await _assert_401(probe_client, ours(aud="someone-else"), "InvalidAudienceError")
     await _assert_401(probe_client, ours(iss="https://evil.example"), "InvalidIssuerError")
     now = int(time.time())
-    await _assert_401(probe_client, ours(iat=now - 600, nbf=now - 600, exp=now - 60), "expired")
-    await _assert_401(probe_client, ours(nbf=now + 600, exp=now + 900), "not yet valid")
-    await _assert_401(probe_client, "not.a.jwt", "malformed")
+    await _assert_401(probe_client, ours(iat=now - 600, nbf=now - 600, exp=now - 60), "expiró")
+    await _assert_401(probe_client, ours(nbf=now + 600, exp=now + 900), "aún no es válido")
+    await _assert_401(probe_client, "not.a.jwt", "mal formado")
 
 
 async def test_revoked_client_tokens_stop_working_within_the_cache_window(
@@ -133,7 +132,7 @@ async def test_revoked_client_tokens_stop_working_within_the_cache_window(
         await asyncio.sleep(0.4)
         response = await http.get("/_probe/task", headers=_bearer(token))
         assert response.status_code == 401
-        assert "revoked" in response.json()["error"]["message"]
+        assert "revocado" in response.json()["error"]["message"]
 
 
 async def test_rotation_keeps_old_tokens_until_the_key_is_retired(
@@ -225,4 +224,4 @@ async def test_a_token_that_passed_once_is_refused_after_it_expires(
     token = token_for("admin", ttl_s=1)
     assert (await probe_client.get(PROBE, headers=_bearer(token))).status_code == 200
     await asyncio.sleep(6.5)  # past expiry and the 5 s clock-skew leeway
-    await _assert_401(probe_client, token, "expired")
+    await _assert_401(probe_client, token, "expiró")

@@ -92,11 +92,11 @@ async def test_fhirpy_searches_reads_and_updates_tasks(
     stale_task = await stale.reference("Task", task.id).to_resource()
     stale_task["status"] = "completed"
     # fhirpy maps any 412 to MultipleResourcesFound (its conditional-update meaning); the body says why.
-    with pytest.raises(MultipleResourcesFound, match="Task is at version 3, not 1"):
+    with pytest.raises(MultipleResourcesFound, match="Task está en la versión 3, no en la 1"):
         await stale_task.save()
     illegal = await fhir.reference("Task", pending[1].id).to_resource()
     illegal["status"] = "completed"
-    with pytest.raises(OperationOutcome, match="cannot go from requested to completed"):
+    with pytest.raises(OperationOutcome, match="no puede pasar de requested a completed"):
         await illegal.save()
     accepted = await fhir.resources("Task").search(owner=f"{A}", status="in-progress").fetch_all()
     assert [t.id for t in accepted] == [task.id]

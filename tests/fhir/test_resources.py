@@ -221,7 +221,7 @@ async def test_transaction_bundle_creates_referral(
 @pytest.mark.parametrize(
     ("mutate", "fragment"),
     [
-        (lambda b: b.update(type="batch"), "transaction Bundle"),
+        (lambda b: b.update(type="batch"), "Bundle de tipo transaction"),
         (lambda b: b["entry"].pop(0), "exactly one Patient"),
         (lambda b: b["entry"][3]["resource"].pop("identifier"), "identifier with system"),
         (lambda b: b["entry"][3]["resource"].pop("authoredOn"), "authoredOn"),
@@ -234,7 +234,7 @@ async def test_transaction_bundle_creates_referral(
                     "request": {"method": "POST", "url": "Practitioner"},
                 }
             ),
-            "unsupported",
+            "no admitidos",
         ),
     ],
 )

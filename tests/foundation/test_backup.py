@@ -72,5 +72,5 @@ def test_restore_of_a_missing_file_is_a_clear_error(database_url: str, tmp_path:
         check=False,
     )
     assert result.returncode == 1
-    assert "no such backup file" in result.stderr
+    assert "no existe el archivo de respaldo" in result.stderr
     assert "Traceback" not in result.stderr

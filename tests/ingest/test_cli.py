@@ -28,14 +28,14 @@ def test_cli_refuses_bad_files_and_summarises_good_ones(database_url: str, tmp_p
     )
     refused = _run(database_url, tmp_path, "roll", str(latin))
     assert refused.returncode == 2
-    assert "not utf-8" in refused.stderr
+    assert "no está en utf-8" in refused.stderr
     assert "--encoding cp1252" in refused.stderr
     assert "Traceback" not in refused.stderr
 
     unknown = write(tmp_path, "unknown.csv", "record_id,nombre,primer_apellido,color\nR1,A,B,x\n")
     result = _run(database_url, tmp_path, "roll", str(unknown))
     assert result.returncode == 2
-    assert "unknown columns: color" in result.stderr
+    assert "columnas desconocidas: color" in result.stderr
 
     ndjson_roll = write(tmp_path, "roll.ndjson", "{}\n")
     assert _run(database_url, tmp_path, "roll", str(ndjson_roll)).returncode == 2

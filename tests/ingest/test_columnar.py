@@ -32,6 +32,7 @@ from interop.ingest.csv_columns import parse_columns
 from interop.ingest.line_blocks import _BLOCK_CHARS, LineBlocks, simple_records
 from interop.ingest.normalise import STAGE_COLUMNS, Chunk, Normaliser
 from interop.ingest.reading import MAX_RECORD_CHARS
+from interop.messages import stored
 
 from .corruption import corrupted_rows, write_csv
 from .factories import import_file
@@ -91,7 +92,7 @@ def test_columnar_rows_equal_the_reference_on_corrupted_rows(
     for ref, new in zip(ref_rows, new_rows, strict=True):
         assert new == ref, ref[1]
     # The sample reaches every rule: each reject reason and each kind of field issue.
-    reasons = {reason.split(" of line")[0] for _, _, reason in ref_rejects}
+    reasons = {stored.said(reason, "en").split(" of line")[0] for _, _, reason in ref_rejects}
     assert {"record_id is empty", "duplicate", "no given name (nombre)"} <= reasons
     assert any(r.startswith("a field is longer") for r in reasons)
     fields = {issue["field"] for row in ref_rows for issue in json.loads(row[21])}
@@ -419,4 +420,4 @@ def test_block_reading_stops_at_a_huge_field_and_the_file_reads_as_the_reference
     ref = _read(path, "roll", columnar=False, chunk_rows=700)
     new = _read(path, "roll", columnar=True, chunk_rows=700)
     assert new[:3] == ref[:3]
-    assert (3_002 + 1, None, f"line longer than {MAX_RECORD_CHARS} characters") in new[1]
+    assert (3_002 + 1, None, stored.keep("ingest.reject.line_too_long", max=MAX_RECORD_CHARS)) in new[1]

@@ -15,6 +15,7 @@ from interop.identity.curp import build_curp
 from interop.ingest.errors import FileRefused
 from interop.ingest.models import Import, Reject
 from interop.ingest.reading import MAX_FIELD_CHARS, MAX_RECORD_CHARS
+from interop.messages import stored
 from interop.roll import service as roll_service
 from interop.roll.models import RollRecord
 
@@ -34,7 +35,7 @@ ROSA_CURP = build_curp(
 
 async def _rejects(session: AsyncSession, import_id: int) -> dict[int, str]:
     rows = (await session.execute(select(Reject).where(Reject.import_id == import_id))).scalars().all()
-    return {r.line: r.reason for r in rows}
+    return {r.line: stored.said(r.reason, "en") for r in rows}
 
 
 async def _count(session: AsyncSession) -> int:
@@ -245,7 +246,7 @@ async def test_refused_file_changes_nothing_already_stored(
     bad = csv_text(ROLL_HEADER, [roll_row("R1", domicilio="OTRA"), roll_row("R2", nombre="PEÑA")])
     path = write(tmp_path, "bad.csv", bad.encode("latin-1"))
     imports_before = (await session.execute(select(func.count()).select_from(Import))).scalar_one()
-    with pytest.raises(FileRefused, match="not utf-8"):  # refused before anything is registered
+    with pytest.raises(FileRefused, match="no está en utf-8"):  # refused before anything is registered
         await import_file(sessionmaker, settings, "roll", path)
     assert (await session.execute(text("SELECT id, version, domicilio FROM roll_record"))).all() == before
     assert (await session.execute(select(func.count()).select_from(Import))).scalar_one() == imports_before

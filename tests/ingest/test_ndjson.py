@@ -15,6 +15,7 @@ from interop.fhir.patient_identity import MOTHERS as MOTHERS_FAMILY
 from interop.fhir.patient_identity import Systems
 from interop.fhir.patient_ndjson import parse_patient
 from interop.identity.curp import build_curp
+from interop.messages import stored
 from interop.registry import service as registry_service
 
 from .factories import import_file, write
@@ -84,13 +85,13 @@ def test_parse_reads_names_identifiers_and_unit(settings: Settings) -> None:
         "ALCALA 10",
         "9511234567",
     )
-    assert parse_patient("{not json", systems) == "not a JSON object"
-    assert (
-        parse_patient(json.dumps({"resourceType": "Observation"}), systems) == "not a FHIR Patient resource"
-    )
+    assert stored.said(str(parse_patient("{not json", systems))) == "no es un objeto JSON"
+    not_patient = parse_patient(json.dumps({"resourceType": "Observation"}), systems)
+    assert stored.said(str(not_patient), "en") == "not a FHIR Patient resource"
     invalid = parse_patient(json.dumps(patient("p-2", settings, birthDate="02/07/1948")), systems)
     assert isinstance(invalid, str)
-    assert invalid.startswith("not a valid FHIR R4 Patient")
+    assert stored.said(invalid, "en").startswith("not a valid FHIR R4 Patient (at birthDate")
+    assert stored.said(invalid).startswith("no es un Patient válido de FHIR R4 (en birthDate")
 
 
 async def test_ndjson_import_stores_patients_and_rejects_bad_lines(

@@ -17,7 +17,7 @@ def test_latin1_file_is_refused_naming_the_encoding(tmp_path: Path) -> None:
     path = write(tmp_path, "roll.csv", text.encode("cp1252"))
     with pytest.raises(FileRefused) as refused:
         inspect_file(path, kind="roll", fmt="csv", encoding=None)
-    assert "not utf-8" in refused.value.message
+    assert "no está en utf-8" in refused.value.message
     assert refused.value.details["detected_encoding"] in ("cp1252", "latin_1", "iso8859_1")
     assert "--encoding" in refused.value.message
 
@@ -41,13 +41,13 @@ def test_late_bad_byte_is_found_before_anything_is_read(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"", "the file is empty"),
-        (b"\n\n", "the file is empty"),
-        (b",,\nR1,A,B\n", "the header line is empty"),
-        (b"record_id,nombre,primer_apellido\n", "no data rows"),
-        (b"record_id,nombre\nR1,ANA\n", "required columns missing: primer_apellido"),
-        (b"record_id,nombre,primer_apellido,color\nR1,A,B,rojo\n", "unknown columns: color"),
-        (b"record_id,nombre,nombre,primer_apellido\nR1,A,A,B\n", "named twice"),
+        (b"", "el archivo está vacío"),
+        (b"\n\n", "el archivo está vacío"),
+        (b",,\nR1,A,B\n", "la línea de encabezado está vacía"),
+        (b"record_id,nombre,primer_apellido\n", "no tiene filas de datos"),
+        (b"record_id,nombre\nR1,ANA\n", "faltan columnas obligatorias: primer_apellido"),
+        (b"record_id,nombre,primer_apellido,color\nR1,A,B,rojo\n", "columnas desconocidas: color"),
+        (b"record_id,nombre,nombre,primer_apellido\nR1,A,A,B\n", "repetidas en el encabezado"),
     ],
 )
 def test_refused_files(tmp_path: Path, content: bytes, message: str) -> None:

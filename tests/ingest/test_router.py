@@ -58,11 +58,11 @@ async def test_roll_upload_runs_as_a_job_with_status_and_paged_rejects(
 
     page = (await client.get(f"{location}/rejects?limit=1", headers=auth_headers("bienestar"))).json()
     assert page["total"] == 2
-    assert page["items"] == [{"line": 3, "record_id": "R2", "reason": "no given name (nombre)"}]
+    assert page["items"] == [{"line": 3, "record_id": "R2", "reason": "sin nombre de pila (nombre)"}]
     assert page["next"] == f"{location}/rejects?offset=1&limit=1"
     rest = (await client.get(page["next"], headers=auth_headers("bienestar"))).json()
     assert rest["items"] == [
-        {"line": 5, "record_id": "R1", "reason": "duplicate of line 2 (same identifier)"}
+        {"line": 5, "record_id": "R1", "reason": "duplicado de la línea 2 (mismo identificador)"}
     ]
     assert rest["next"] is None
 
@@ -165,7 +165,7 @@ async def test_clinic_imports_only_rows_of_its_own_units(
         )
     ).json()
     assert [(r["line"], r["record_id"]) for r in rejects["items"]] == [(4, "E3")]
-    assert "not one of the units" in rejects["items"][0]["reason"]
+    assert "no es una de las unidades" in rejects["items"][0]["reason"]
     async with app.state.sessionmaker() as session:
         by_old_code = await registry_service.get_record(session, record_id="E2")
         assert by_old_code is not None
@@ -186,7 +186,7 @@ async def test_wrong_encoding_upload_is_refused_then_converted_when_asked(
     await _run_jobs(app)
     status = (await client.get(refused.headers["location"], headers=auth_headers("bienestar"))).json()
     assert status["state"] == "refused"
-    assert "not utf-8" in status["error"]
+    assert "no está en utf-8" in status["error"]
     assert "cp1252" in status["error"]
     converted = await client.post("/v1/imports?kind=roll&encoding=cp1252", content=body, headers=headers)
     await _run_jobs(app)

@@ -220,7 +220,7 @@ def test_a_compression_codec_is_refused_by_the_cli(database_url: str, tmp_path: 
         check=False,
     )
     assert result.returncode == 2, result.stderr
-    assert "text encoding" in result.stderr
+    assert "codificación de texto" in result.stderr
 
 
 async def test_a_deterministic_import_failure_fails_at_once_and_releases_its_upload(

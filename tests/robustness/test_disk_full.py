@@ -43,7 +43,7 @@ def test_upload_into_a_full_data_folder(
             response = client.post("/v1/imports", params={"kind": "roll"}, content=body)
             assert response.status_code == 507, response.text
             assert response.json()["error"]["code"] == "upload-storage-full"
-            assert "no space left" in response.json()["error"]["message"]
+            assert "no queda espacio" in response.json()["error"]["message"]
             small = client.post(
                 "/v1/imports", params={"kind": "roll"}, content=(header + rows[:200]).encode()
             )

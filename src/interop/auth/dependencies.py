@@ -15,6 +15,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 
+from interop import messages
 from interop.api.addresses import client_address
 from interop.api.deps import settings_of
 
@@ -30,7 +31,7 @@ from interop.auth.ratelimit import RateLimiter
 from interop.auth.tokens import KeyRing, directory_stamp, verify_until
 from interop.config import Settings
 from interop.context import Actor, RequestContext
-from interop.errors import Forbidden, TooManyRequests, Unauthenticated
+from interop.errors import DomainError, Forbidden, TooManyRequests, Unauthenticated
 
 _USER_ID = re.compile(r"^[A-Za-z0-9._@:-]{1,128}$")
 _CURP_LIKE = re.compile(r"[A-Z]{4}\d{6}[HMX][A-Z]{5}[A-Z0-9]\d", re.IGNORECASE)
@@ -126,13 +127,19 @@ def _challenge(error: str | None = None, description: str | None = None) -> dict
     return {"WWW-Authenticate": value}
 
 
+def _in_english(exc: DomainError) -> str:
+    """RFC 6750 §3: a challenge's error_description is ASCII, so the header says it in English whatever the
+    request's language (the body says it in that language)."""
+    return messages.render(exc.key, exc.params, messages.ENGLISH) if exc.key else exc.message
+
+
 async def authenticate(request: Request) -> Actor:
     header = request.headers.get("authorization")
     if not header:
-        raise Unauthenticated("a bearer token is required", headers=_challenge())
+        raise Unauthenticated.said_with("auth.bearer_required", {}, headers=_challenge())
     kind, _, token = header.partition(" ")
     if kind.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("a bearer token is required", headers=_challenge("invalid_request"))
+        raise Unauthenticated.said_with("auth.bearer_required", {}, headers=_challenge("invalid_request"))
     app: FastAPI = request.app
     settings = settings_of(app)
     rt = runtime(app)
@@ -144,9 +151,9 @@ async def authenticate(request: Request) -> Actor:
         # Rows are never deleted, so "unknown" means a client this database never registered (an external
         # issuer's, or a test's); a registered client that was revoked loses its live tokens here.
         if await client_state(app, actor.client_id) is False:
-            raise Unauthenticated("client is revoked")
+            raise Unauthenticated.said("auth.client_revoked")
     except Unauthenticated as exc:
-        exc.headers.update(_challenge("invalid_token", exc.message))
+        exc.headers.update(_challenge("invalid_token", _in_english(exc)))
         raise
     # The client is known from here on: a refusal of what follows is audited in its name.
     request.state.actor = actor
@@ -190,10 +197,11 @@ async def guard(request: Request, resource: str, permission: str) -> RequestCont
     request.state.actor = actor
     wait = runtime(request.app).limiter.take(actor.client_id)
     if wait is not None:
-        raise TooManyRequests("rate limit exceeded", headers={"Retry-After": str(wait)})
+        raise TooManyRequests.said_with("auth.rate_limited", {}, headers={"Retry-After": str(wait)})
     if not scopes.allows(actor.scopes, resource, permission):
-        raise Forbidden(
-            f"scope system/{resource}.{permission} required",
+        raise Forbidden.said_with(
+            "auth.scope_required",
+            {"scope": f"system/{resource}.{permission}"},
             headers=_challenge("insufficient_scope"),
         )
     ctx = context_for(request, actor)

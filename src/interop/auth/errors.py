@@ -51,14 +51,14 @@ class InvalidRequest(TokenError):
 
 class InvalidClient(TokenError):
     """Client authentication failed. The message says why, for the operator's log only: every such failure
-    is answered with ``PUBLIC_MESSAGE`` (unknown client, bad secret, revoked client, a bad, replayed or
-    ``alg=none`` assertion read the same), so a caller learns nothing about which clients exist or hold
-    a registered key."""
+    is answered with the words of ``PUBLIC_KEY`` (unknown client, bad secret, revoked client, a bad,
+    replayed or ``alg=none`` assertion read the same), so a caller learns nothing about which clients exist
+    or hold a registered key."""
 
     status_code = 401
     code = "invalid-client"
     oauth_error = "invalid_client"
-    PUBLIC_MESSAGE: ClassVar[str] = "la autenticación del cliente falló (client authentication failed)"
+    PUBLIC_KEY: ClassVar[str] = "auth.token.client_auth_failed"
 
 
 class UnsupportedGrantType(TokenError):

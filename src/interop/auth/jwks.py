@@ -56,7 +56,7 @@ class RemoteKeySet:
             except (httpx.HTTPError, ValueError) as exc:
                 if self._keys:  # keep serving with the keys we have; the issuer may be briefly away
                     return
-                raise Unavailable("the token issuer's keys cannot be fetched") from exc
+                raise Unavailable.said("auth.issuer_keys_unavailable") from exc
             keys = data.get("keys")
             self._keys = (
                 {str(k.get("kid", "")): k for k in keys if isinstance(k, dict)}
@@ -71,13 +71,13 @@ class RemoteKeySet:
             await self._refresh(force=True)
         jwk = self._keys.get(kid)
         if jwk is None:
-            raise Unauthenticated("token signed by an unknown key")
+            raise Unauthenticated.said("auth.token.unknown_key")
         if jwk.get("alg") not in (None, alg) or "d" in jwk or jwk.get("kty") not in ("RSA", "EC"):
-            raise Unauthenticated("token algorithm does not match its key")
+            raise Unauthenticated.said("auth.token.alg_mismatch")
         try:
             return jwt.PyJWK(jwk, algorithm=alg)
         except (jwt.PyJWTError, ValueError) as exc:
-            raise Unauthenticated("token algorithm does not match its key") from exc
+            raise Unauthenticated.said("auth.token.alg_mismatch") from exc
 
 
 async def verify_external(keys: RemoteKeySet, settings: Settings, token: str) -> Actor:
@@ -85,7 +85,7 @@ async def verify_external(keys: RemoteKeySet, settings: Settings, token: str) ->
     header = unverified_header(token)
     alg = header.get("alg")
     if alg not in EXTERNAL_ALGORITHMS:
-        raise Unauthenticated("token algorithm not accepted")
+        raise Unauthenticated.said("auth.token.alg_not_accepted")
     key = await keys.key_for(str(header.get("kid", "")), str(alg))
     claims = checked_claims(
         token, key.key, algorithm=str(alg), settings=settings, required=["exp", "iss", "aud", "sub"]

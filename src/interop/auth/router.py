@@ -11,6 +11,7 @@ from urllib.parse import unquote_plus
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from interop import messages
 from interop.api.addresses import client_address
 from interop.api.deps import SessionDep, SettingsDep
 from interop.auth import assertion as assertion_rules
@@ -86,14 +87,14 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
         return None
     kind, _, value = header.partition(" ")
     if kind.lower() != "basic":
-        raise InvalidClient("only HTTP Basic client authentication is accepted in the Authorization header")
+        raise InvalidClient.said("auth.token.basic_only")
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode()
     except (binascii.Error, UnicodeDecodeError):
-        raise InvalidClient("malformed Basic credentials") from None
+        raise InvalidClient.said("auth.token.basic_malformed") from None
     name, sep, secret = decoded.partition(":")
     if not sep:
-        raise InvalidClient("malformed Basic credentials")
+        raise InvalidClient.said("auth.token.basic_malformed")
     # RFC 6749 §2.3.1: client id and secret are form-urlencoded before Basic encoding.
     return unquote_plus(name), unquote_plus(secret)
 
@@ -107,7 +108,7 @@ async def _authenticate_client(
     assertion = form.get("client_assertion")
     methods = sum((basic is not None, posted_secret, assertion_type is not None or assertion is not None))
     if methods > 1:
-        raise InvalidRequest("use exactly one client authentication method")
+        raise InvalidRequest.said("auth.token.one_method")
     if basic is not None:
         return await auth_service.authenticate_secret(session, name=basic[0], secret=basic[1])
     if posted_secret:
@@ -116,15 +117,15 @@ async def _authenticate_client(
         )
     if assertion_type is not None or assertion is not None:
         if assertion_type != assertion_rules.ASSERTION_TYPE or not assertion:
-            raise InvalidRequest(f"client_assertion_type must be {assertion_rules.ASSERTION_TYPE}")
+            raise InvalidRequest.said("auth.token.assertion_type", expected=assertion_rules.ASSERTION_TYPE)
         audience = token_endpoint(settings)
         if audience is None:
-            raise InvalidClient("private_key_jwt needs INTEROP_BASE_URL (the assertion audience)")
+            raise InvalidClient.said("auth.token.assertion_needs_base_url")
         client = await auth_service.authenticate_assertion(session, assertion=assertion, audiences=[audience])
         if form.get("client_id") not in (None, client.name):
-            raise InvalidClient("client_id does not match the assertion")
+            raise InvalidClient.said("auth.token.client_id_mismatch")
         return client
-    raise InvalidClient("client authentication is required")
+    raise InvalidClient.said("auth.token.client_auth_required")
 
 
 def _claimed_name(request: Request, form: dict[str, str]) -> str:
@@ -143,8 +144,7 @@ def _throttled(wait: int) -> JSONResponse:
     return JSONResponse(
         {
             "error": "invalid_request",
-            "error_description": "demasiadas solicitudes de token; reintente más tarde "
-            "(too many token requests; retry later)",
+            "error_description": messages.text("auth.token.throttled"),
         },
         status_code=429,
         headers={**_NO_STORE, "Retry-After": str(wait)},
@@ -153,12 +153,12 @@ def _throttled(wait: int) -> JSONResponse:
 
 def _oauth_error(exc: TokenError, *, basic: bool) -> JSONResponse:
     headers = dict(_NO_STORE)
-    description = exc.message
+    description = exc.localised()
     if isinstance(exc, InvalidClient):
         headers["WWW-Authenticate"] = 'Basic realm="interop"' if basic else 'Bearer realm="interop"'
         # One answer for every client-authentication failure; the reason goes to the operator's log.
         log.info("client authentication refused", extra={"reason": exc.message})
-        description = InvalidClient.PUBLIC_MESSAGE
+        description = messages.text(InvalidClient.PUBLIC_KEY)
     return JSONResponse(
         {"error": exc.oauth_error, "error_description": description},
         status_code=exc.status_code,
@@ -183,7 +183,7 @@ def _oauth_error(exc: TokenError, *, basic: bool) -> JSONResponse:
 )
 async def token(request: Request, session: SessionDep, settings: SettingsDep) -> JSONResponse:
     if settings.auth_jwks_url:
-        raise IssuerOff("the embedded issuer is off; tokens come from the configured external issuer")
+        raise IssuerOff.said("auth.issuer_off_tokens")
     # Each secret check is an argon2 verification (~64 MiB, tens of ms): its own low limit per address.
     limiter = runtime(request.app).token_limiter
     address = client_address(request) or "unknown"
@@ -195,14 +195,14 @@ async def token(request: Request, session: SessionDep, settings: SettingsDep) ->
     client: AuthClient | None = None
     try:
         if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-            raise InvalidRequest("the body must be application/x-www-form-urlencoded")
+            raise InvalidRequest.said("auth.token.form_required")
         raw = await request.form()
         form = {k: v for k, v in raw.items() if isinstance(v, str)}
         grant = form.get("grant_type")
         if not grant:
-            raise InvalidRequest("grant_type is required")
+            raise InvalidRequest.said("auth.token.grant_type_required")
         if grant != "client_credentials":
-            raise UnsupportedGrantType("only the client_credentials grant is supported")
+            raise UnsupportedGrantType.said("auth.token.grant_unsupported")
         claimed = _claimed_name(request, form)[:64]
         wait = limiter.check(f"client:{claimed}")
         if wait is not None:
@@ -232,7 +232,7 @@ async def token(request: Request, session: SessionDep, settings: SettingsDep) ->
 )
 async def jwks(request: Request, settings: SettingsDep) -> dict[str, Any]:
     if settings.auth_jwks_url:
-        raise IssuerOff("the embedded issuer is off; see the external issuer's JWKS")
+        raise IssuerOff.said("auth.issuer_off_jwks")
     return current_keyring(request.app).jwks()
 
 

@@ -60,24 +60,26 @@ def _check_spec(
     name: str, role: str, clues: Sequence[str], jwks: dict[str, Any] | None
 ) -> tuple[scopes.Role, list[str], dict[str, Any] | None]:
     if not NAME_PATTERN.match(name):
-        raise ClientSpecInvalid("client name: letters, digits, '.', '_' or '-', at most 64 characters")
+        raise ClientSpecInvalid.said("auth.client.name_invalid")
     try:
         parsed_role = scopes.Role(role)
     except ValueError:
-        raise ClientSpecInvalid(f"role must be one of {', '.join(r.value for r in scopes.Role)}") from None
+        raise ClientSpecInvalid.said(
+            "auth.client.role_invalid", roles=", ".join(r.value for r in scopes.Role)
+        ) from None
     wanted = sorted({c.strip().upper() for c in clues if c.strip()})
     bad = [c for c in wanted if not CLUES_PATTERN.match(c)]
     if bad:
-        raise ClientSpecInvalid(f"not a CLUES code: {', '.join(bad)}")
+        raise ClientSpecInvalid.said("auth.client.clues_invalid", clues=", ".join(bad))
     if parsed_role is scopes.Role.CLINIC and not wanted:
-        raise ClientSpecInvalid("a clinic client needs at least one CLUES")
+        raise ClientSpecInvalid.said("auth.client.clinic_needs_clues")
     if parsed_role is not scopes.Role.CLINIC and wanted:
-        raise ClientSpecInvalid("only clinic clients are bound to CLUES")
+        raise ClientSpecInvalid.said("auth.client.clues_only_clinic")
     if jwks is not None:
         try:
             jwks = {"keys": assertion_rules.public_keys(jwks)}
         except ValueError as exc:
-            raise ClientSpecInvalid(f"JWK set: {exc}") from None
+            raise ClientSpecInvalid.said("auth.client.jwks_invalid", reason=str(exc)) from None
     return parsed_role, wanted, jwks
 
 
@@ -95,17 +97,11 @@ async def create_client(
     existing = await get_client(session, name=name)
     if existing is not None and not existing.active:
         # Re-activating a name would also revive the revoked registration's unexpired tokens.
-        raise ClientExists(
-            f"el cliente {name} fue revocado y su nombre no se reutiliza; registre otro nombre "
-            f"(client {name} was revoked: a revoked name is not reused, choose another)"
-        )
+        raise ClientExists.said("auth.client.name_revoked", name=name)
     if existing is not None:
-        raise ClientExists(
-            f"el cliente {name} ya existe; para un secreto nuevo: interop clients rotate-secret {name} "
-            f"(client {name} already exists; for a new secret use rotate-secret)"
-        )
+        raise ClientExists.said("auth.client.exists", name=name)
     if not with_secret and jwks is None:
-        raise ClientSpecInvalid("a client needs a secret, a JWK set, or both")
+        raise ClientSpecInvalid.said("auth.client.needs_credentials")
     secret = secrets.token_urlsafe(32) if with_secret else None
     secret_hash = await asyncio.to_thread(_hasher.hash, secret) if secret else None
     client = AuthClient(
@@ -130,7 +126,7 @@ async def revoke_client(session: AsyncSession, *, name: str) -> AuthClient:
     """Deactivate a client: no new tokens, and its live tokens stop verifying once caches age out."""
     client = await get_client(session, name=name)
     if client is None:
-        raise ClientNotFound(f"no client named {name}")
+        raise ClientNotFound.said("auth.client.not_found", name=name)
     if client.active:
         client.active = False
         client.revoked_at = datetime.now(UTC)
@@ -143,11 +139,9 @@ async def rotate_secret(session: AsyncSession, ctx: RequestContext, *, name: str
     working at once, tokens already issued run to their expiry. Audited as an update of the client."""
     client = await get_client(session, name=name)
     if client is None:
-        raise ClientNotFound(f"no hay un cliente llamado {name} (no client named {name})")
+        raise ClientNotFound.said("auth.client.not_found", name=name)
     if not client.active:
-        raise ClientRevoked(
-            f"el cliente {name} está revocado; registre otro nombre (client {name} is revoked)"
-        )
+        raise ClientRevoked.said("auth.client.revoked_named", name=name)
     secret = secrets.token_urlsafe(32)
     client.secret_hash = await asyncio.to_thread(_hasher.hash, secret)
     await session.flush()
@@ -172,9 +166,9 @@ async def authenticate_secret(session: AsyncSession, *, name: str, secret: str) 
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok or client is None:
-        raise InvalidClient("client authentication failed")
+        raise InvalidClient.said("auth.token.client_auth_failed")
     if not client.active:
-        raise InvalidClient("client is revoked")
+        raise InvalidClient.said("auth.client_revoked")
     return client
 
 
@@ -187,7 +181,7 @@ async def authenticate_assertion(
     name = assertion_rules.claimed_client(assertion)
     client = await get_client(session, name=name) if name and NAME_PATTERN.match(name) else None
     if client is None or client.jwks is None:
-        raise InvalidClient("client authentication failed")
+        raise InvalidClient.said("auth.token.client_auth_failed")
     try:
         claims = assertion_rules.check_assertion(
             assertion, jwks=client.jwks, client_id=client.name, audiences=audiences, now=moment
@@ -195,9 +189,9 @@ async def authenticate_assertion(
     except assertion_rules.AssertionRejected as exc:
         raise InvalidClient(str(exc)) from None
     if not client.active:  # said only to a caller who proved it holds the client's key
-        raise InvalidClient("client is revoked")
+        raise InvalidClient.said("auth.client_revoked")
     if not await spend_jti(session, client_name=client.name, jti=claims.jti, exp=claims.exp):
-        raise InvalidClient("assertion jti already used")
+        raise InvalidClient.said("auth.token.jti_reused")
     return client
 
 
@@ -222,7 +216,7 @@ def issue_token(
     role = scopes.Role(client.role)
     granted = scopes.narrow(requested_scope, role)
     if not granted:
-        raise InvalidScope("none of the requested scopes is granted to this client")
+        raise InvalidScope.said("auth.token.no_scope_granted")
     token = mint(
         keyring,
         settings,

@@ -136,10 +136,10 @@ def verify_until(keyring: KeyRing, settings: Settings, token: str) -> tuple[Acto
     """``verify``, and the instant (epoch seconds) the token expires."""
     header = unverified_header(token)
     if header.get("alg") != ALGORITHM:
-        raise Unauthenticated("token algorithm not accepted")
+        raise Unauthenticated.said("auth.token.alg_not_accepted")
     key = keyring.by_kid(header.get("kid"))
     if key is None:
-        raise Unauthenticated("token signed by an unknown key")
+        raise Unauthenticated.said("auth.token.unknown_key")
     claims = checked_claims(
         token,
         key.private_key.public_key(),
@@ -155,7 +155,7 @@ def unverified_header(token: str) -> dict[str, Any]:
     try:
         header: dict[str, Any] = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:
-        raise Unauthenticated("malformed token") from exc
+        raise Unauthenticated.said("auth.token.malformed") from exc
     return header
 
 
@@ -175,11 +175,11 @@ def checked_claims(
             leeway=5,
         )
     except jwt.ExpiredSignatureError as exc:
-        raise Unauthenticated("token expired") from exc
+        raise Unauthenticated.said("auth.token.expired") from exc
     except jwt.ImmatureSignatureError as exc:
-        raise Unauthenticated("token not yet valid") from exc
+        raise Unauthenticated.said("auth.token.not_yet_valid") from exc
     except jwt.PyJWTError as exc:
-        raise Unauthenticated(f"token rejected: {type(exc).__name__}") from exc
+        raise Unauthenticated.said("auth.token.rejected", reason=type(exc).__name__) from exc
     return claims
 
 

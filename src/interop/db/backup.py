@@ -7,9 +7,20 @@ import subprocess
 from pathlib import Path
 from urllib.parse import urlparse
 
+from interop import messages
+
 
 class BackupError(RuntimeError):
-    """One line saying why a backup or restore failed."""
+    """One line saying why a backup or restore failed, in the process's language (a catalogue key)."""
+
+    def __init__(self, key: str, /, **params: object) -> None:
+        super().__init__(messages.render(key, params))
+        self.key = key
+        self.params = params
+
+
+def _last_line(stderr: str) -> str:
+    return (stderr.strip().splitlines() or ["-"])[-1]
 
 
 def _tool(name: str) -> str:
@@ -20,7 +31,7 @@ def _tool(name: str) -> str:
         return str(bundled)
     found = shutil.which(name)
     if found is None:
-        raise BackupError(f"{name} not found")
+        raise BackupError("backup.tool_missing", tool=name)
     return found
 
 
@@ -39,13 +50,13 @@ def backup(url: str, out: Path) -> None:
         check=False,
     )
     if result.returncode != 0:
-        raise BackupError(f"pg_dump failed: {(result.stderr.strip().splitlines() or ['no output'])[-1]}")
+        raise BackupError("backup.failed", tool="pg_dump", detail=_last_line(result.stderr))
 
 
 def restore(url: str, dump: Path) -> None:
     """Restore into an empty database (schema, data, then indexes and the audit protections)."""
     if not dump.exists():
-        raise BackupError(f"no such backup file: {dump}")
+        raise BackupError("backup.no_such_file", file=dump)
     result = subprocess.run(  # noqa: S603 - fixed tool, arguments are not shell-interpreted
         [
             _tool("pg_restore"),
@@ -61,4 +72,4 @@ def restore(url: str, dump: Path) -> None:
         check=False,
     )
     if result.returncode != 0:
-        raise BackupError(f"pg_restore failed: {(result.stderr.strip().splitlines() or ['no output'])[-1]}")
+        raise BackupError("backup.failed", tool="pg_restore", detail=_last_line(result.stderr))

@@ -73,7 +73,7 @@ def criteria_from(params: dict[str, list[str]]) -> AuditSearch:
             current: list[str] | None = getattr(criteria, attr)
             setattr(criteria, attr, found if current is None else [x for x in current if x in found])
     if any(not _TRACE.match(t) for t in criteria.trace_ids or []):
-        raise fs.BadSearch("trace-id must be 32 lowercase hex digits")
+        raise fs.BadSearch.said("fhir.auditevent.trace_id_invalid")
     return criteria
 
 
@@ -92,7 +92,7 @@ def _cursor(values: list[str] | None) -> tuple[int | None, int | None]:
         return None, None
     match = _CURSOR.match(values[-1])
     if match is None:
-        raise fs.BadSearch("_cursor is not valid")
+        raise fs.BadSearch.said("fhir.search.cursor_invalid")
     return int(match["seq"]), int(match["part"]) if match["part"] is not None else None
 
 
@@ -112,7 +112,7 @@ def page_request(params: dict[str, list[str]]) -> PageRequest:
     """What one AuditEvent search asks for: the criteria, the page size, where the page starts, the order."""
     sort = (params.get("_sort") or ["date"])[-1]
     if sort not in ("date", "-date"):
-        raise fs.BadSearch("_sort must be date or -date")
+        raise fs.BadSearch.said("fhir.auditevent.sort_invalid")
     after_seq, after_part = _cursor(params.get("_cursor"))
     return PageRequest(
         criteria=criteria_from(params),
@@ -194,7 +194,7 @@ async def read_audit_event(
         else None
     )
     if event is None:
-        raise NotFound("AuditEvent not found")
+        raise NotFound.said("fhir.auditevent.not_found")
     await audit_service.record(
         session,
         ctx,

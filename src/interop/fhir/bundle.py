@@ -140,12 +140,13 @@ def _condition(cond: dict[str, Any]) -> dict[str, Any] | None:
 def visit_from_bundle(bundle: dict[str, Any], settings: Settings) -> VisitCreate:
     """Map a visit-finding transaction Bundle to a ``VisitCreate``; 422 names what is missing."""
     if bundle.get("resourceType") != "Bundle" or bundle.get("type") != "transaction":
-        raise Invalid("POST /fhir takes a transaction Bundle")
+        raise Invalid.said("fhir.bundle.not_transaction")
     try:
         BundleModel.model_validate(bundle)
     except ValidationError as exc:
-        raise Invalid(
-            f"not a valid Bundle: {exc.error_count()} problem(s), first at {fs.first_problem(exc)}",
+        raise Invalid.said_with(
+            "fhir.bundle.invalid",
+            {"count": exc.error_count(), "path": fs.first_problem(exc)},
             details={"fhir_issues": paths.issues_from_structure(exc.errors(), bundle)},
         ) from None
     by_type: dict[str, list[dict[str, Any]]] = {}
@@ -169,7 +170,7 @@ def visit_from_bundle(bundle: dict[str, Any], settings: Settings) -> VisitCreate
         entries.setdefault(res.get("resourceType", ""), index)
     unknown = set(by_type) - {"Patient", "Condition", "Observation", "ServiceRequest"}
     if unknown:
-        raise Invalid(f"unsupported resources in a visit Bundle: {', '.join(sorted(unknown))}")
+        raise Invalid.said("fhir.bundle.unsupported_resources", types=", ".join(sorted(unknown)))
     requests = by_type.get("ServiceRequest", [])
     for kind in ("Patient", "ServiceRequest"):
         if len(by_type.get(kind, [])) != 1 and (kind == "Patient" or requests):
@@ -256,9 +257,8 @@ def visit_from_bundle(bundle: dict[str, Any], settings: Settings) -> VisitCreate
         # In the terms of the Bundle the client sent, never the field names of /v1 (visit_paths).
         issues = paths.issues_from_validation(exc.errors(), entries)
         problems = "; ".join(i["diagnostics"] for i in issues)
-        raise Invalid(
-            f"el Bundle de visita está incompleto / the visit Bundle is incomplete: {problems}",
-            details={"fhir_issues": issues},
+        raise Invalid.said_with(
+            "fhir.bundle.visit_incomplete", {"problems": problems}, details={"fhir_issues": issues}
         ) from None
 
 
@@ -285,7 +285,7 @@ async def transaction(
     try:
         bundle = orjson.loads(await request.body())
     except orjson.JSONDecodeError:
-        raise Invalid("the body is not JSON") from None
+        raise Invalid.said("fhir.body_not_json") from None
     visit = visit_from_bundle(bundle, settings)
     posted = await referral_service.post_visit(
         session, ctx, visit=visit, idempotency_key=idempotency_key, settings=settings

@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
-from interop import messages
 from interop.api.deps import SessionDep, SettingsDep
 from interop.api.policy import require
 from interop.audit import service as audit_service
@@ -40,8 +39,7 @@ def parse_day(raw: str, param: str) -> tuple[str, date]:
             raise ValueError(text)
         return prefix, date.fromisoformat(text)
     except ValueError:
-        message = messages.text("search.date_invalid", param=param)
-        raise fs.BadSearch(message) from None
+        raise fs.BadSearch.said("search.date_invalid", param=param) from None
 
 
 def _render(kind: str, snap: dict[str, Any], settings: Settings) -> list[dict[str, Any]]:
@@ -116,7 +114,7 @@ async def _search_by_visit(
     for raw in fs.split_or(params["identifier"]):
         system, value = fs.parse_token(raw)
         if system not in (None, settings.system_visit):
-            raise fs.BadSearch("identifier: only the visit identifier system is searchable here")
+            raise fs.BadSearch.said("fhir.search.identifier_visit_only")
         visit_ids.append(value)
     scope = await referral_service.scope_for(session, ctx)
     found = await referral_service.visit_findings(session, scope=scope, visit_ids=visit_ids)
@@ -175,12 +173,12 @@ async def _read(
 ) -> FhirResponse:
     m = _ID.match(rid)
     if m is None or (kind == "Condition") != (m["kind"] == "c") or not fs.is_uuid(m["referral"]):
-        raise ReferralNotFound(f"no such {kind}")
+        raise ReferralNotFound.said("referral.not_found", kind=kind)
     scope = await referral_service.scope_for(session, ctx)
     snap = await referral_service.get_referral(session, scope=scope, referral_id=uuid.UUID(m["referral"]))
     found = next((r for r in _render(kind, snap, settings) if r["id"] == rid), None)
     if found is None:
-        raise ReferralNotFound(f"no such {kind}")
+        raise ReferralNotFound.said("referral.not_found", kind=kind)
     await _audit(session, ctx, "read", kind, [snap], None)
     return FhirResponse(found)
 

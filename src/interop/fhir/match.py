@@ -53,14 +53,14 @@ class MatchRequestInvalid(Invalid):
 def probe_of_patient(patient: dict[str, Any], settings: Settings) -> IdentityProbe:
     """The identity data of a FHIR Patient, read as every Patient path reads it (``patient_identity``)."""
     if patient.get("resourceType") != "Patient":
-        raise MatchRequestInvalid("parameter 'resource' must be a Patient")
+        raise MatchRequestInvalid.said("fhir.match.resource_not_patient")
     identity = read_patient(patient, Systems.of(settings))
     birth: date | None = None
     if identity.fecha_nacimiento is not None:
         try:
             birth = date.fromisoformat(identity.fecha_nacimiento)
         except ValueError:
-            raise MatchRequestInvalid("birthDate must be a full date (YYYY-MM-DD)") from None
+            raise MatchRequestInvalid.said("fhir.match.birthdate_full") from None
     try:
         patient_id = uuid.UUID(identity.id) if identity.id else None
     except ValueError:
@@ -84,7 +84,7 @@ def probe_of_patient(patient: dict[str, Any], settings: Settings) -> IdentityPro
 
 def parse_parameters(body: dict[str, Any]) -> tuple[dict[str, Any], bool, int]:
     if body.get("resourceType") != "Parameters":
-        raise MatchRequestInvalid("the body must be a Parameters resource")
+        raise MatchRequestInvalid.said("fhir.match.body_not_parameters")
     resource: dict[str, Any] | None = None
     only_certain = False
     count = 10
@@ -97,10 +97,10 @@ def parse_parameters(body: dict[str, Any]) -> tuple[dict[str, Any], bool, int]:
         elif name == "count":
             value = p.get("valueInteger")
             if not isinstance(value, int) or value < 1:
-                raise MatchRequestInvalid("count must be a positive integer")
+                raise MatchRequestInvalid.said("fhir.match.count_positive")
             count = min(value, MAX_COUNT)
     if not isinstance(resource, dict):
-        raise MatchRequestInvalid("parameter 'resource' (a Patient) is required")
+        raise MatchRequestInvalid.said("fhir.match.resource_required")
     return resource, only_certain, count
 
 

@@ -113,7 +113,7 @@ async def read_organization(
         else None
     )
     if unit is None:
-        raise OrganizationNotFound(f"Organization/{id} not found")
+        raise OrganizationNotFound.said("fhir.organization.not_found", id=id)
     await audit_service.record(
         session, ctx, action="R", subtype="read", entities=[AuditEntity(type="Organization", id=id)]
     )
@@ -133,7 +133,7 @@ def _criteria(params: dict[str, list[str]], settings: Settings) -> units_service
     for raw in params.get("identifier", []):
         system, code = fs.parse_token(raw)
         if system is not None and system != settings.system_clues:
-            raise fs.BadSearch("identifier: only the CLUES system is searchable")
+            raise fs.BadSearch.said("fhir.search.identifier_clues_only")
         clues = code
     entidad = None
     if params.get("address-state"):

@@ -37,7 +37,7 @@ def _pointer(path: str) -> list[str]:
     if path == "":
         return []
     if not path.startswith("/"):
-        raise Invalid(f"bad JSON pointer {_shown(path)!r}")
+        raise Invalid.said("fhir.patch.bad_pointer", pointer=repr(_shown(path)))
     return [p.replace("~1", "/").replace("~0", "~") for p in path[1:].split("/")]
 
 

@@ -137,7 +137,7 @@ async def search_patient(
         for raw in fs.split_or(params["identifier"]):
             system, value = fs.parse_token(raw)
             if system not in (None, settings.system_curp):
-                raise fs.BadSearch("Patient identifier search takes the CURP system")
+                raise fs.BadSearch.said("fhir.search.patient_identifier_curp")
             curps.append(value.upper())
     count_only = fs.count_only(params.get("_summary"))
     scope = await referral_service.scope_for(session, ctx)
@@ -180,7 +180,7 @@ async def read_patient(
     settings: SettingsDep,
     ctx: Annotated[RequestContext, Depends(require("Patient", "r"))],
 ) -> FhirResponse:
-    pid = resource_id(patient_id, ReferralNotFound("no such Patient"))
+    pid = resource_id(patient_id, ReferralNotFound.said("referral.not_found", kind="Patient"))
     scope = await referral_service.scope_for(session, ctx)
     view = await referral_service.get_patient(session, scope=scope, patient_id=pid)
     res = patient_resource(view, settings)

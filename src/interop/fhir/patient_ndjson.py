@@ -14,26 +14,29 @@ from pydantic import ValidationError
 
 from interop.fhir.patient_identity import Systems, read_patient
 from interop.fhir.version import Patient
+from interop.messages import stored
 
 _UNKNOWN_GENDERS = ("", "unknown")
 
 
 def parse_patient(text: str, systems: Systems) -> dict[str, str] | str:
-    """A row (column → value as written) or the reason the line is rejected."""
+    """A row (column → value as written) or the reason the line is rejected (stored form of a message key)."""
     try:
         data = orjson.loads(text)
     except orjson.JSONDecodeError:
-        return "not a JSON object"
+        return stored.keep("ingest.reject.not_json_object")
     if not isinstance(data, dict):
-        return "not a JSON object"
+        return stored.keep("ingest.reject.not_json_object")
     if data.get("resourceType") != "Patient":
-        return "not a FHIR Patient resource"
+        return stored.keep("ingest.reject.not_patient")
     try:
         Patient.model_validate(data)
     except (ValidationError, ValueError) as exc:
         errors = exc.errors() if isinstance(exc, ValidationError) else []
         where = ".".join(str(p) for p in errors[0]["loc"]) if errors else ""
-        return f"not a valid FHIR R4 Patient{f' (at {where})' if where else ''}"
+        if where:
+            return stored.keep("ingest.reject.invalid_patient_at", where=where)
+        return stored.keep("ingest.reject.invalid_patient")
     identity = read_patient(data, systems)
     row = {k: v for k, v in asdict(identity).items() if isinstance(v, str)}
     row.pop("id", None)

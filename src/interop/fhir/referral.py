@@ -133,9 +133,9 @@ async def _snapshot(
     session: SessionDep, ctx: RequestContext, kind: str, rid: str, vid: str | None
 ) -> dict[str, Any]:
     scope = await referral_service.scope_for(session, ctx)
-    resource = resource_id(rid, ReferralNotFound(f"no such {kind}"))
+    resource = resource_id(rid, ReferralNotFound.said("referral.not_found", kind=kind))
     if vid is not None:
-        version = version_number(vid, ReferralNotFound("no such version"))
+        version = version_number(vid, ReferralNotFound.said("referral.version_not_found"))
         versions = await referral_service.history(
             session, scope=scope, resource_type=kind, resource_id=resource, version=version
         )
@@ -165,7 +165,7 @@ async def _history(
     request: Request, session: SessionDep, ctx: RequestContext, settings: Settings, kind: str, rid: str
 ) -> FhirResponse:
     scope = await referral_service.scope_for(session, ctx)
-    resource = resource_id(rid, ReferralNotFound(f"no such {kind}"))
+    resource = resource_id(rid, ReferralNotFound.said("referral.not_found", kind=kind))
     snaps = await referral_service.history(session, scope=scope, resource_type=kind, resource_id=resource)
     await audit_service.record(
         session,
@@ -257,7 +257,7 @@ async def _current(
     session: SessionDep, ctx: RequestContext, settings: Settings, task_id: str
 ) -> dict[str, Any]:
     scope = await referral_service.scope_for(session, ctx)
-    resource = resource_id(task_id, ReferralNotFound("no such Task"))
+    resource = resource_id(task_id, ReferralNotFound.said("referral.not_found", kind="Task"))
     return task(await referral_service.get_task(session, scope=scope, task_id=resource), settings)
 
 
@@ -277,7 +277,7 @@ async def _update(
         session,
         ctx,
         scope=scope,
-        task_id=resource_id(task_id, ReferralNotFound("no such Task")),
+        task_id=resource_id(task_id, ReferralNotFound.said("referral.not_found", kind="Task")),
         change=change,
         if_match=parse_if_match(if_match),
         interaction=interaction,

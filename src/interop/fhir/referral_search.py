@@ -47,7 +47,7 @@ def query_of(
         for raw in fs.split_or(params["identifier"]):
             system, value = fs.parse_token(raw)
             if system not in (None, settings.system_visit):
-                raise fs.BadSearch("identifier: only the visit identifier system is searchable here")
+                raise fs.BadSearch.said("fhir.search.identifier_visit_only")
             values.append(value)
         q.visit_ids = values
     for raw in fs.split_or(params.get(unit_param)):
@@ -61,7 +61,7 @@ def query_of(
     for raw in fs.split_or(params.get(f"{unit_param}:identifier")):
         system, value = fs.parse_token(raw)
         if system not in (None, settings.system_clues):
-            raise fs.BadSearch(f"{unit_param}:identifier takes the CLUES system")
+            raise fs.BadSearch.said("fhir.search.unit_identifier_clues", param=unit_param)
         q.unit_clues = [*(q.unit_clues or []), value]
     if "focus" in params:
         q.focus_ids = [

@@ -22,7 +22,7 @@ async def read_json(request: Request) -> Any:
     try:
         return orjson.loads(await request.body())
     except orjson.JSONDecodeError:
-        raise Invalid("the body is not JSON") from None
+        raise Invalid.said("fhir.body_not_json") from None
 
 
 async def apply_patch(current: dict[str, Any], ops: Any, settings: Settings) -> Any:
@@ -37,7 +37,7 @@ async def apply_patch(current: dict[str, Any], ops: Any, settings: Settings) -> 
         return await asyncio.to_thread(apply_json_patch, current, ops, limits)
     if isinstance(ops, dict):
         return await asyncio.to_thread(apply_merge_patch, current, ops, limits)
-    raise Invalid("a PATCH body is a JSON Patch array or a JSON Merge Patch object")
+    raise Invalid.said("fhir.patch.body_shape")
 
 
 async def wanted(

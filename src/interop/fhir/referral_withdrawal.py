@@ -41,20 +41,20 @@ def _reason(body: dict[str, Any], current: dict[str, Any]) -> str:
     ]
     if added and added[-1]:
         return str(added[-1])
-    raise Invalid(f"ServiceRequest.extension({STATUS_REASON_EXTENSION}) o una nota nueva debe dar el motivo")
+    raise Invalid.said("fhir.withdrawal.reason_required", extension=STATUS_REASON_EXTENSION)
 
 
 def _withdrawal(body: Any, current: dict[str, Any], sr_id: str) -> tuple[str, str]:
     if not isinstance(body, dict) or body.get("resourceType") != "ServiceRequest":
-        raise Invalid("el cuerpo debe ser un ServiceRequest")
+        raise Invalid.said("fhir.withdrawal.not_service_request")
     if body.get("id") not in (None, sr_id):
-        raise Invalid("ServiceRequest.id no coincide con la URL")
+        raise Invalid.said("fhir.withdrawal.id_mismatch")
     status = body.get("status")
     if status not in ("revoked", "entered-in-error"):
-        raise Invalid("ServiceRequest.status: Bienestar solo puede poner revoked o entered-in-error")
+        raise Invalid.said("fhir.withdrawal.status")
     for element in ("subject", "priority", "intent", "identifier", "reasonCode"):
         if element in body and body[element] != current.get(element):
-            raise Invalid(f"ServiceRequest.{element} no puede cambiarse")
+            raise Invalid.said("fhir.withdrawal.immutable", element=element)
     return str(status), _reason(body, current)
 
 
@@ -93,7 +93,7 @@ def _id(sr_id: str) -> str:
     try:
         return str(uuid.UUID(sr_id))
     except ValueError:
-        raise ReferralNotFound("no such ServiceRequest") from None
+        raise ReferralNotFound.said("referral.not_found", kind="ServiceRequest") from None
 
 
 @router.put(

@@ -82,7 +82,7 @@ def parse_uuid(value: str, *, what: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
     except ValueError:
-        raise BadSearch(f"{what} must be an id") from None
+        raise BadSearch.said("fhir.search.not_an_id", what=what) from None
 
 
 def parse_token(value: str) -> tuple[str | None, str]:
@@ -98,7 +98,7 @@ def parse_reference(value: str, resource_type: str) -> str:
     if len(tail) >= 2 and tail[-2] == resource_type:
         return tail[-1]
     if "/" in value:
-        raise BadSearch(f"reference must point at a {resource_type}")
+        raise BadSearch.said("fhir.search.reference_type", resource_type=resource_type)
     return value
 
 
@@ -143,7 +143,7 @@ def parse_date(raw: str) -> tuple[datetime | None, datetime | None]:
     (since, before) bounds on an instant; None where the prefix leaves that side open."""
     m = _DATE.match(raw)
     if m is None:
-        raise BadSearch("date must be [gt|ge|lt|le|eq]YYYY[-MM[-DD[Thh:mm[:ss[.ffffff]][Z|±hh:mm]]]]")
+        raise BadSearch.said("fhir.search.date_format")
     prefix, value = m["prefix"] or "eq", m["value"]
     try:
         start, end = _date_bounds(value)
@@ -212,7 +212,7 @@ def parse_count(values: list[str] | None) -> int:
     try:
         count = int(values[-1])
     except ValueError:
-        raise BadSearch("_count must be a number") from None
+        raise BadSearch.said("fhir.search.count_not_number") from None
     return max(1, min(count, MAX_COUNT))
 
 
@@ -222,14 +222,14 @@ def parse_cursor(values: list[str] | None) -> int | None:
     try:
         return int(values[-1])
     except ValueError:
-        raise BadSearch("_cursor is not valid") from None
+        raise BadSearch.said("fhir.search.cursor_invalid") from None
 
 
 def wants_total(values: list[str] | None) -> bool:
     if not values:
         return False
     if values[-1] not in ("none", "estimate", "accurate"):
-        raise BadSearch("_total must be none, estimate or accurate")
+        raise BadSearch.said("fhir.search.total_invalid")
     return values[-1] in ("estimate", "accurate")
 
 
@@ -239,7 +239,7 @@ def count_only(values: list[str] | None) -> bool:
     if not values:
         return False
     if values[-1] not in ("true", "false", "text", "data", "count"):
-        raise BadSearch("_summary must be true, false, text, data or count")
+        raise BadSearch.said("fhir.search.summary_invalid")
     return values[-1] == "count"
 
 
@@ -248,7 +248,7 @@ def newest_first(values: list[str] | None) -> bool:
     if not values:
         return False
     if values[-1] not in ("_lastUpdated", "-_lastUpdated"):
-        raise BadSearch("_sort supports _lastUpdated and -_lastUpdated")
+        raise BadSearch.said("fhir.search.sort_invalid")
     return values[-1] == "-_lastUpdated"
 
 
@@ -256,7 +256,7 @@ def includes(values: list[str] | None, allowed: set[str]) -> set[str]:
     out = set(values or [])
     unknown = out - allowed
     if unknown:
-        raise BadSearch(f"unsupported _include: {', '.join(sorted(unknown))}")
+        raise BadSearch.said("fhir.search.include_unsupported", names=", ".join(sorted(unknown)))
     return out
 
 

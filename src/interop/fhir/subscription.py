@@ -41,16 +41,16 @@ router = APIRouter(tags=["fhir"])
 
 def _spec(body: dict[str, Any]) -> referral_service.SubscriptionCreate:
     if body.get("resourceType") != "Subscription":
-        raise Invalid("the body must be a Subscription")
+        raise Invalid.said("fhir.subscription.not_subscription")
     try:
         SubscriptionModel.model_validate(body)
     except ValidationError as exc:
-        raise Invalid(
-            f"not a valid Subscription: {exc.error_count()} problem(s), first at {fs.first_problem(exc)}"
+        raise Invalid.said(
+            "fhir.subscription.invalid", count=exc.error_count(), path=fs.first_problem(exc)
         ) from None
     channel = body.get("channel") or {}
     if channel.get("type") != "rest-hook":
-        raise Invalid("only rest-hook channels are supported")
+        raise Invalid.said("fhir.subscription.rest_hook_only")
     content = next(
         (
             e.get("valueCode")
@@ -60,10 +60,10 @@ def _spec(body: dict[str, Any]) -> referral_service.SubscriptionCreate:
         ID_ONLY,
     )
     if content != ID_ONLY:
-        raise Invalid("only id-only payloads are sent (read the Task after the notification)")
+        raise Invalid.said("fhir.subscription.id_only")
     criteria = body.get("criteria")
     if criteria not in (None, TOPIC, "Task", REFERRAL_TOPIC, "ServiceRequest"):
-        raise Invalid(f"criteria must be the topic {TOPIC} (Tasks) or {REFERRAL_TOPIC} (referrals sent)")
+        raise Invalid.said("fhir.subscription.criteria", topic=TOPIC, referral_topic=REFERRAL_TOPIC)
     topic = "service-request" if criteria in (REFERRAL_TOPIC, "ServiceRequest") else "task"
     clues: list[str] | None = None
     for ext in (body.get("_criteria") or {}).get("extension") or []:
@@ -99,7 +99,7 @@ async def create(
     try:
         body = orjson.loads(await request.body())
     except orjson.JSONDecodeError:
-        raise Invalid("the body is not JSON") from None
+        raise Invalid.said("fhir.body_not_json") from None
     sub = await referral_service.create_subscription(
         session,
         ctx,
@@ -120,7 +120,7 @@ def _id(value: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
     except ValueError:
-        raise SubscriptionNotFound("no such Subscription") from None
+        raise SubscriptionNotFound.said("referral.subscription_not_found") from None
 
 
 @router.get(

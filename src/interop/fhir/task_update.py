@@ -23,7 +23,7 @@ def parse_if_match(value: str | None) -> int | None:
         tag = tag[2:]
     tag = tag.strip('"')
     if not tag.isdigit():
-        raise PreconditionFailed('If-Match must be a version ETag such as W/"3"')
+        raise PreconditionFailed.said("fhir.task.if_match_format")
     return int(tag)
 
 
@@ -34,15 +34,13 @@ def _ref(value: Any) -> str | None:
 def change_from(body: dict[str, Any], current: dict[str, Any], task_id: str) -> referral_service.TaskChange:
     """Validate an updated Task and keep what a clinic may change; anything else changed is 422."""
     if body.get("resourceType") != "Task":
-        raise Invalid("the body must be a Task")
+        raise Invalid.said("fhir.task.not_task")
     if body.get("id") not in (None, task_id):
-        raise Invalid("the Task id in the body does not match the URL")
+        raise Invalid.said("fhir.task.id_mismatch")
     try:
         Task.model_validate(body)
     except ValidationError as exc:
-        raise Invalid(
-            f"not a valid Task: {exc.error_count()} problem(s), first at {first_problem(exc)}"
-        ) from None
+        raise Invalid.said("fhir.task.invalid", count=exc.error_count(), path=first_problem(exc)) from None
     fixed = {
         "intent": current["intent"],
         "focus": _ref(current["focus"]),
@@ -59,7 +57,7 @@ def change_from(body: dict[str, Any], current: dict[str, Any], task_id: str) -> 
     }
     changed = sorted(k for k in fixed if given[k] is not None and given[k] != fixed[k])
     if changed:
-        raise Invalid(f"these Task elements cannot be changed: {', '.join(changed)}")
+        raise Invalid.said("fhir.task.immutable", elements=", ".join(changed))
     code, note = reported_outcome(body)
     return referral_service.TaskChange(
         status=str(body.get("status")),

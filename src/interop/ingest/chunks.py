@@ -30,9 +30,10 @@ from interop.ingest.reading import (
     check_header,
     parse_header,
 )
+from interop.messages import stored
 
 CHUNK_ROWS = 50_000
-NUL_REASON = "the line holds a NUL character"
+NUL_REASON = stored.keep("ingest.reject.nul")
 
 
 class ChunkReader:
@@ -80,7 +81,7 @@ class ChunkReader:
     def _read_header(self) -> None:
         for record in self._records:
             if record.too_long:
-                raise FileRefused(f"the header line is longer than {MAX_RECORD_CHARS} characters")
+                raise FileRefused.said("ingest.header_too_long", max=MAX_RECORD_CHARS)
             if record.text.strip():
                 header = parse_header(record.text)
                 check_header(header, self.spec)
@@ -95,7 +96,7 @@ class ChunkReader:
                     self._blocks = LineBlocks(self._handle, lines_before=record.line)
                     self._records.close()  # type: ignore[attr-defined]
                 return
-        raise FileRefused("the file is empty")
+        raise FileRefused.said("ingest.file_empty")
 
     def _values(self, row: list[str]) -> tuple[str, ...]:
         assert self._pick is not None
@@ -132,9 +133,11 @@ class ChunkReader:
             chunk.rows += 1
             chunk.last_line = record.line
             if record.too_long:
-                chunk.rejects.append((record.line, None, f"line longer than {MAX_RECORD_CHARS} characters"))
+                chunk.rejects.append(
+                    (record.line, None, stored.keep("ingest.reject.line_too_long", max=MAX_RECORD_CHARS))
+                )
             elif self.fmt == "csv" and record.text.count('"') % 2:
-                chunk.rejects.append((record.line, None, "unterminated quoted field"))
+                chunk.rejects.append((record.line, None, stored.keep("ingest.reject.unterminated_quote")))
             elif "\x00" in record.text:  # PostgreSQL text cannot hold it: the whole batch would fail
                 chunk.rejects.append((record.line, None, NUL_REASON))
             else:
@@ -234,7 +237,9 @@ class ChunkReader:
         for line, row in zip(lines, rows, strict=True):
             if len(row) != width:
                 reason = (
-                    f"{len(row)} fields; the header has {width}" if row else "the line cannot be read as CSV"
+                    stored.keep("ingest.reject.field_count", fields=len(row), width=width)
+                    if row
+                    else stored.keep("ingest.reject.not_csv")
                 )
                 chunk.rejects.append((line, None, reason))
                 continue

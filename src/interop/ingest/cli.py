@@ -55,7 +55,7 @@ def _run(kind: str, file: Path, encoding: str | None) -> None:
         with err.status(text("cli.import.checking", file=file.name)):
             inspection = inspect_file(file, kind=kind, fmt=fmt, encoding=encoding)
     except FileRefused as exc:
-        raise _fail(kind, exc.message) from None
+        raise _fail(kind, exc.localised()) from None
     settings = Settings()
     with database(f"interop import {kind}", settings) as url:
         summary = asyncio.run(_import(settings, url, kind, file.resolve(), fmt, encoding, inspection))
@@ -125,7 +125,7 @@ async def _import(
         summary = ingest_service.summary(done)
         if state != "succeeded" and done.state not in ("refused",):
             summary["state"] = "failed"
-            summary["error"] = (job.error if job else None) or "the import job failed"
+            summary["error"] = (job.error if job else None) or text("ingest.job_failed")
         return summary
 
 

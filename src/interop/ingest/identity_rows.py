@@ -21,6 +21,7 @@ import orjson
 
 from interop.ingest.identity_batch import IdentityBatch
 from interop.ingest.reading import MAX_FIELD_CHARS
+from interop.messages import stored
 
 _T = TypeVar("_T")
 Reject = tuple[int, str | None, str]
@@ -158,26 +159,26 @@ def _kept(
     for i, line in enumerate(lines):
         record_id = record_ids[i]
         if too_long is not None and too_long[i]:
-            reason = f"a field is longer than {MAX_FIELD_CHARS} characters"
+            reason = stored.keep("ingest.reject.field_too_long", max=MAX_FIELD_CHARS)
             rejects.append((line, record_id[:200] or None, reason))
             continue
         if not record_id:
-            rejects.append((line, None, "record_id is empty"))
+            rejects.append((line, None, stored.keep("ingest.reject.record_id_empty")))
             continue
         first = setdefault(record_id, line)
         if first != line:
-            rejects.append((line, record_id, f"duplicate of line {first} (same identifier)"))
+            rejects.append((line, record_id, stored.keep("ingest.reject.duplicate", first=first)))
             continue
         if givens[i] is None:
-            rejects.append((line, record_id, "no given name (nombre)"))
+            rejects.append((line, record_id, stored.keep("ingest.reject.no_given_name")))
             continue
         if paternals[i] is None and maternals[i] is None:
-            rejects.append((line, record_id, "no surname (primer_apellido or segundo_apellido)"))
+            rejects.append((line, record_id, stored.keep("ingest.reject.no_surname")))
             continue
         if patients:
             code = clues[i]
             if not clues_format(code):
-                reason = "clues is empty" if not code else "clues is not an 11-character CLUES"
+                reason = stored.keep("ingest.reject.clues_invalid" if code else "ingest.reject.clues_empty")
                 rejects.append((line, record_id, reason))
                 continue
         keep.append(i)

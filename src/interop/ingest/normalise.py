@@ -26,6 +26,7 @@ from interop.ingest.identity_columns import identity_table
 from interop.ingest.identity_rows import identity_rows
 from interop.ingest.reading import MAX_FIELD_CHARS
 from interop.ingest.unit_types import unit_type
+from interop.messages import stored
 
 CLUES_FORMAT = re.compile(r"[A-Z]{2}[A-Z]{3}[0-9]{6}")
 PROGRAMAS = frozenset({"PAM", "PCD"})
@@ -144,7 +145,7 @@ class Normaliser:
     def _claim(self, chunk: Chunk, line: int, key: str) -> bool:
         first = self.seen.setdefault(key, line)
         if first != line:
-            chunk.rejects.append((line, key, f"duplicate of line {first} (same identifier)"))
+            chunk.rejects.append((line, key, stored.keep("ingest.reject.duplicate", first=first)))
             return False
         return True
 
@@ -172,27 +173,33 @@ class Normaliser:
             values = tuple(v.strip() for v in raw)
             clues = values[0].upper()
             if max(map(len, values)) > MAX_FIELD_CHARS:
-                chunk.rejects.append((line, None, f"a field is longer than {MAX_FIELD_CHARS} characters"))
+                chunk.rejects.append(
+                    (line, None, stored.keep("ingest.reject.field_too_long", max=MAX_FIELD_CHARS))
+                )
                 continue
             if not CLUES_FORMAT.fullmatch(clues):
                 chunk.rejects.append(
-                    (line, None, "clues is empty" if not clues else "clues is not an 11-character CLUES")
+                    (
+                        line,
+                        None,
+                        stored.keep("ingest.reject.clues_invalid" if clues else "ingest.reject.clues_empty"),
+                    )
                 )
                 continue
             if not self._claim(chunk, line, clues):
                 continue
             if not values[1]:
-                chunk.rejects.append((line, clues, "nombre is empty"))
+                chunk.rejects.append((line, clues, stored.keep("ingest.reject.nombre_empty")))
                 continue
             entidad = ib.entidad(values[2]) if values[2] else None
             if entidad is None:
-                chunk.rejects.append((line, clues, "entidad is missing or unknown"))
+                chunk.rejects.append((line, clues, stored.keep("ingest.reject.entidad_unknown")))
                 continue
             if values[5] not in ("1", "2", "3"):
-                chunk.rejects.append((line, clues, "nivel must be 1, 2 or 3"))
+                chunk.rejects.append((line, clues, stored.keep("ingest.reject.nivel_invalid")))
                 continue
             if not values[8]:
-                chunk.rejects.append((line, clues, "estatus is empty"))
+                chunk.rejects.append((line, clues, stored.keep("ingest.reject.estatus_empty")))
                 continue
             issues: list[dict[str, str]] = []
             lat = _coordinate(values[6], 90.0, "latitud", issues)

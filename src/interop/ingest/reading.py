@@ -56,15 +56,11 @@ def python_encoding(name: str | None) -> str:
     try:
         info = codecs.lookup(name)
     except (LookupError, TypeError, ValueError):
-        raise FileRefused(
-            "codificación desconocida (unknown encoding)", details={"encoding": name[:40]}
-        ) from None
+        raise FileRefused.said_with("ingest.unknown_encoding", {}, details={"encoding": name[:40]}) from None
     # CodecInfo marks the non-text codecs of the standard library; a third-party codec that does not say
     # is checked by what it does: bytes in, str out.
     if not getattr(info, "_is_text_encoding", True) or not _decodes_to_text(info):
-        raise FileRefused(
-            "no es una codificación de texto (not a text encoding)", details={"encoding": info.name}
-        )
+        raise FileRefused.said_with("ingest.not_text_encoding", {}, details={"encoding": info.name})
     return info.name
 
 
@@ -117,9 +113,9 @@ def digest_and_decode(path: Path, encoding: str) -> tuple[str, int]:
                 bad_at = size
     if bad_at is not None:
         guessed = _guess_encoding(bytes(sample))
-        raise FileRefused(
-            f"the file is not {encoding} (undecodable byte at offset {bad_at}); it looks like {guessed}: "
-            f"export it as UTF-8, or ask for conversion with encoding={guessed} (CLI: --encoding {guessed})",
+        raise FileRefused.said_with(
+            "ingest.wrong_encoding",
+            {"encoding": encoding, "offset": bad_at, "guessed": guessed},
             details={"detected_encoding": guessed, "offset": bad_at},
         )
     return sha.hexdigest(), size
@@ -176,39 +172,42 @@ def parse_header(text: str) -> tuple[str, ...]:
 
 def check_header(header: tuple[str, ...], spec: FileSpec) -> None:
     if not any(header):
-        raise FileRefused("the header line is empty")
+        raise FileRefused.said("ingest.header_empty")
     seen: set[str] = set()
     repeated = sorted({name for name in header if name in seen or seen.add(name)})  # type: ignore[func-returns-value]
     if repeated:
-        raise FileRefused(f"columns named twice in the header: {', '.join(repeated)}")
+        raise FileRefused.said("ingest.columns_repeated", columns=", ".join(repeated))
     unknown = [name for name in header if name not in spec.columns]
     if unknown:
-        raise FileRefused(
-            f"unknown columns: {', '.join(unknown)} (a {spec.kind} file has {', '.join(spec.columns)})"
+        raise FileRefused.said(
+            "ingest.columns_unknown",
+            columns=", ".join(unknown),
+            kind=spec.kind,
+            expected=", ".join(spec.columns),
         )
     missing = sorted(spec.required - set(header))
     if missing:
-        raise FileRefused(f"required columns missing: {', '.join(missing)}")
+        raise FileRefused.said("ingest.columns_missing", columns=", ".join(missing))
 
 
 def inspect_file(path: Path, *, kind: str, fmt: str, encoding: str | None) -> Inspection:
     """Everything that refuses a whole file, checked before anything is stored: existence, emptiness,
     encoding (whole file), and for CSV the header and at least one data row."""
     if kind not in SPECS:
-        raise FileRefused(f"unknown import kind {kind!r}")
+        raise FileRefused.said("ingest.kind_unknown", kind=repr(kind))
     if not path.is_file():
-        raise FileRefused(f"no such file: {path.name}")
+        raise FileRefused.said("ingest.no_such_file", file=path.name)
     codec = python_encoding(encoding)
     sha256, size = digest_and_decode(path, codec)
     if size == 0:
-        raise FileRefused("the file is empty")
+        raise FileRefused.said("ingest.file_empty")
     header: tuple[str, ...] = ()
     found_row = False
     stream = records(path, codec, csv_quotes=fmt == "csv")
     try:
         for record in stream:
             if record.too_long and not header and fmt == "csv":
-                raise FileRefused(f"the header line is longer than {MAX_RECORD_CHARS} characters")
+                raise FileRefused.said("ingest.header_too_long", max=MAX_RECORD_CHARS)
             if not record.text.strip() and not record.too_long:
                 continue
             if fmt == "csv" and not header:
@@ -220,7 +219,7 @@ def inspect_file(path: Path, *, kind: str, fmt: str, encoding: str | None) -> In
     finally:
         stream.close()
     if not found_row:
-        raise FileRefused("the file has no data rows" if header else "the file is empty")
+        raise FileRefused.said("ingest.no_data_rows" if header else "ingest.file_empty")
     return Inspection(sha256=sha256, size_bytes=size, encoding=codec, header=header)
 
 

@@ -92,18 +92,18 @@ async def create_import(
         form = await request.form(max_files=1, max_fields=10)
         part = form.get("file")
         if not isinstance(part, UploadFile):
-            raise UnknownKind("multipart upload needs a 'file' part")
+            raise UnknownKind.said("ingest.upload_needs_file")
         field_kind = form.get("kind")
         kind = kind or (field_kind if isinstance(field_kind, str) else None)
         filename = filename or part.filename or "upload"
         fmt = detect_format(filename, part.content_type)
         if kind is None:
-            raise UnknownKind("kind is required: units, roll or patients")
+            raise UnknownKind.said("ingest.kind_required")
         ingest_service.check_may_import(ctx.actor, kind)
         saved = await save_stream(_file_blocks(part), uploads, suffix=f".{fmt}", limits=limits)
     else:
         if kind is None:
-            raise UnknownKind("kind is required: units, roll or patients")
+            raise UnknownKind.said("ingest.kind_required")
         filename = filename or "upload"
         fmt = detect_format(filename, content_type)
         saved = await save_stream(request.stream(), uploads, suffix=f".{fmt}", limits=limits)

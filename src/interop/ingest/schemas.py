@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from interop.ingest.models import Import, Reject
+from interop.messages import stored
 
 
 class ImportProgress(BaseModel):
@@ -67,7 +68,7 @@ class ImportRead(BaseModel):
             progress=ImportProgress(
                 last_line=imp.last_line, bytes_done=done, bytes_total=imp.size_bytes, fraction=done / total
             ),
-            error=imp.error,
+            error=stored.said(imp.error) if imp.error else None,
             created_at=imp.created_at,
             finished_at=imp.finished_at,
             rejects_url=f"/v1/imports/{imp.id}/rejects",
@@ -81,7 +82,7 @@ class RejectRead(BaseModel):
 
     @classmethod
     def of(cls, reject: Reject) -> RejectRead:
-        return cls(line=reject.line, record_id=reject.record_id, reason=reject.reason)
+        return cls(line=reject.line, record_id=reject.record_id, reason=stored.said(reject.reason))
 
 
 class RejectList(BaseModel):

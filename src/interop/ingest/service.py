@@ -15,6 +15,7 @@ from interop.db.bulk import MergeCounts
 from interop.ingest.errors import ImportForbidden, ImportNotFound, UnknownKind
 from interop.ingest.models import IMPORT_KINDS, Import, Reject
 from interop.job import service as job_service
+from interop.messages import stored
 
 JOB_KIND = "import.run"
 # One import at a time: two merges touching the same record_id would race on its current version,
@@ -34,11 +35,13 @@ ROLE_KINDS: dict[str, frozenset[str]] = {
 
 def check_may_import(actor: Actor, kind: str) -> None:
     if kind not in IMPORT_KINDS:
-        raise UnknownKind(f"unknown import kind {kind!r}; expected one of {', '.join(IMPORT_KINDS)}")
+        raise UnknownKind.said(
+            "ingest.kind_unknown_expected", kind=repr(kind), expected=", ".join(IMPORT_KINDS)
+        )
     if kind not in ROLE_KINDS.get(actor.role, frozenset()):
-        raise ImportForbidden(f"role {actor.role} may not import {kind}")
+        raise ImportForbidden.said("ingest.role_may_not_import", role=actor.role, kind=kind)
     if actor.role == "clinic" and not actor.clues:
-        raise ImportForbidden("this clinic client is bound to no CLUES")
+        raise ImportForbidden.said("ingest.clinic_without_clues")
 
 
 def _allowed_clues(actor: Actor) -> list[str] | None:
@@ -78,7 +81,7 @@ async def create_import(session: AsyncSession, ctx: RequestContext, *, new: NewI
     returned, with a new job when its job gave up, and resumes after its last committed line."""
     check_may_import(ctx.actor, new.kind)
     if new.fmt == "ndjson" and new.kind != "patients":
-        raise UnknownKind("FHIR NDJSON is accepted for patients only")
+        raise UnknownKind.said("ingest.ndjson_patients_only")
     allowed = _allowed_clues(ctx.actor)
     previous = (
         await session.execute(
@@ -175,13 +178,13 @@ async def get_import(session: AsyncSession, ctx: RequestContext, *, import_id: i
     """An import the caller may see (its own, or any for admin); otherwise not found."""
     imp = await session.get(Import, import_id, populate_existing=True)
     if imp is None or not _visible(ctx, imp):
-        raise ImportNotFound(f"no import {import_id}")
+        raise ImportNotFound.said("ingest.import_not_found", id=import_id)
     if imp.state in UNFINISHED and imp.job_id is not None:
         # A job that exhausted its attempts leaves its import behind: say so (a re-submission resumes it).
         job = await job_service.get_job(session, job_id=imp.job_id)
         if job is not None and job.state == "failed":
             await set_state(
-                session, import_id=imp.id, state="failed", error=job.error or "the import job failed"
+                session, import_id=imp.id, state="failed", error=job.error or stored.keep("ingest.job_failed")
             )
             imp = await session.get(Import, import_id, populate_existing=True)
             assert imp is not None
@@ -274,5 +277,5 @@ def summary(imp: Import) -> dict[str, object]:
         "new_versions": imp.new_versions,
         "unchanged": imp.unchanged,
         "duplicate_of": imp.duplicate_of,
-        "error": imp.error,
+        "error": stored.said(imp.error) if imp.error else None,
     }

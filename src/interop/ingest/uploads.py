@@ -44,18 +44,11 @@ def uploads_dir(data_dir: Path) -> Path:
 
 
 def too_large(limit: int) -> UploadTooLarge:
-    return UploadTooLarge(
-        f"el archivo excede el tamaño máximo de carga ({limit} bytes); nada se guardó "
-        f"(the file exceeds the upload limit of {limit} bytes; nothing was stored)",
-        details={"max_bytes": limit},
-    )
+    return UploadTooLarge.said_with("ingest.upload_too_large", {"limit": limit}, details={"max_bytes": limit})
 
 
 def _storage_full() -> UploadStorageFull:
-    return UploadStorageFull(
-        "no queda espacio en la carpeta de datos para la carga; nada se guardó "
-        "(no space left in the data folder for the upload; nothing was stored)"
-    )
+    return UploadStorageFull.said("ingest.storage_full")
 
 
 def _private_folder(folder: Path) -> None:

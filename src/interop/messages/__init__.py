@@ -16,14 +16,30 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from interop.messages import en, es_mx
+from interop.messages import en, es_mx, refusals_en, refusals_es_mx
 
 SPANISH = "es-MX"
 ENGLISH = "en"
 LANGUAGES = (SPANISH, ENGLISH)
 DEFAULT = SPANISH
 
-CATALOGUES: dict[str, dict[str, str]] = {SPANISH: es_mx.MESSAGES, ENGLISH: en.MESSAGES}
+
+def merged(*parts: Mapping[str, str]) -> dict[str, str]:
+    """One language's catalogue from its modules. A key defined twice is a bug (ValueError at import), never
+    a silent override of one module's words by another's."""
+    catalogue: dict[str, str] = {}
+    for part in parts:
+        twice = sorted(catalogue.keys() & part.keys())
+        if twice:
+            raise ValueError(f"message keys defined twice: {', '.join(twice)}")
+        catalogue.update(part)
+    return catalogue
+
+
+CATALOGUES: dict[str, dict[str, str]] = {
+    SPANISH: merged(es_mx.MESSAGES, refusals_es_mx.MESSAGES),
+    ENGLISH: merged(en.MESSAGES, refusals_en.MESSAGES),
+}
 
 current_language: ContextVar[str] = ContextVar("interop_language", default=DEFAULT)
 

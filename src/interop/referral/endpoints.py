@@ -32,6 +32,9 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
+from interop import messages
+from interop.messages import stored
+
 AddressClass = Literal["public", "private", "forbidden"]
 Resolve = Callable[[str, int], Awaitable[list[str]]]
 
@@ -147,50 +150,46 @@ def _host_allowed(host: str, allowed: Sequence[str]) -> bool:
 
 
 def refusal(url: str, allowed_hosts: Sequence[str], *, allow_private: bool = False) -> str | None:
-    """Why this endpoint is not accepted (Spanish, for the client), or None. No name lookup."""
+    """Why this endpoint is not accepted (a stored message: ``interop.messages.stored``), or None. No name
+    lookup."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 -- parsed only to refuse a malformed port
     except ValueError:
-        return "channel.endpoint no es una URL válida"
+        return stored.keep("referral.endpoint.not_url")
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "channel.endpoint debe ser una URL http(s)"
+        return stored.keep("referral.endpoint.not_http")
     if parts.username or parts.password:
-        return "channel.endpoint no debe llevar credenciales (envíelas en channel.header)"
+        return stored.keep("referral.endpoint.credentials")
     if not parts.netloc.isascii():
-        return "channel.endpoint debe escribir el host en ASCII (IDNA, xn--…)"
+        return stored.keep("referral.endpoint.not_ascii")
     host = parts.hostname.lower().rstrip(".")
     kind = address_class(host)
     if kind == "forbidden":
-        return (
-            "channel.endpoint no puede ser una dirección de enlace local, multidifusión, no especificada, "
-            "reservada o de metadatos"
-        )
+        return stored.keep("referral.endpoint.forbidden_address")
     local_name = host == "localhost" or host.endswith(".localhost")
     if (kind == "private" or local_name) and not allow_private:
-        return "channel.endpoint no puede ser una dirección privada o de loopback en este despliegue"
+        return stored.keep("referral.endpoint.private_address")
     if not _host_allowed(host, allowed_hosts):
-        return f"el host {host} de channel.endpoint no está entre los hosts de suscripción de este despliegue"
+        return stored.keep("referral.endpoint.host_not_allowed", host=host)
     return None
 
 
 def header_refusal(lines: Sequence[object]) -> str | None:
-    """Why these ``channel.header`` lines are not accepted (Spanish), or None."""
+    """Why these ``channel.header`` lines are not accepted (a stored message), or None."""
     if len(lines) > MAX_HEADERS:
-        return f"channel.header admite a lo más {MAX_HEADERS} encabezados"
+        return stored.keep("referral.header.too_many", max=MAX_HEADERS)
     for number, line in enumerate(lines, start=1):
         if not isinstance(line, str) or len(line) > MAX_HEADER_LENGTH:
-            return (
-                f"channel.header[{number - 1}] debe ser un texto de a lo más {MAX_HEADER_LENGTH} caracteres"
-            )
+            return stored.keep("referral.header.too_long", index=number - 1, max=MAX_HEADER_LENGTH)
         name, sep, value = line.partition(":")
         name = name.strip()
         if not sep or not _TOKEN.match(name):
-            return f"channel.header[{number - 1}] debe tener la forma 'Nombre: valor'"
+            return stored.keep("referral.header.shape", index=number - 1)
         if any((ord(c) < 0x20 and c != "\t") or ord(c) == 0x7F for c in value):
-            return f"channel.header[{number - 1}] contiene caracteres de control"
+            return stored.keep("referral.header.control", index=number - 1)
         if _forbidden_header(name):
-            return f"channel.header[{number - 1}]: el encabezado {name} no puede fijarlo el cliente"
+            return stored.keep("referral.header.forbidden", index=number - 1, name=name)
     return None
 
 
@@ -251,7 +250,7 @@ async def pin(
     it resolves to is refused (one bad address refuses all: a rebinding answer mixes them)."""
     reason = refusal(url, allowed_hosts, allow_private=allow_private)
     if reason is not None:
-        raise DeliveryRefused("policy", reason)
+        raise DeliveryRefused("policy", stored.said(reason, messages.SPANISH))
     parts = urlsplit(url)
     host = (parts.hostname or "").rstrip(".")
     port = parts.port or (443 if parts.scheme == "https" else 80)

@@ -20,9 +20,9 @@ async def get_visit(session: AsyncSession, ctx: RequestContext, *, visit_id: str
     """Bienestar's follow-up: current state, unit and the Task history. Other clients' visits are 404."""
     row = (await session.execute(select(Visit).where(Visit.visit_id == visit_id))).scalar_one_or_none()
     if row is None or row.result is None:
-        raise VisitNotFound("no such visit")
+        raise VisitNotFound.said("referral.visit_not_found")
     if ctx.actor.role not in ("admin", "system") and row.client_id != ctx.actor.client_id:
-        raise VisitNotFound("no such visit")
+        raise VisitNotFound.said("referral.visit_not_found")
     result = VisitResult.model_validate(row.result)
     if row.referral_id is None:  # a visit that asked for no referral: its findings alone
         await audit_service.record(

@@ -46,10 +46,10 @@ async def withdraw_referral(
     Task is cancelled (the unit notified) and the ServiceRequest takes the status and the reason. Only the
     requester (or an admin) may; 404 outside the scope, 412 on a stale version, 409 once it has ended."""
     if status not in WITHDRAWALS:
-        raise InvalidUpdate(f"status debe ser uno de {', '.join(WITHDRAWALS)} para retirar una referencia")
+        raise InvalidUpdate.said("referral.withdraw_status", statuses=", ".join(WITHDRAWALS))
     reason = reason.strip()
     if not reason:
-        raise InvalidUpdate("retirar o corregir una referencia requiere el motivo")
+        raise InvalidUpdate.said("referral.withdraw_reason")
     # The referral's Tasks first, then the referral: the order a unit's Task update locks them in (the
     # other order deadlocked against a unit answering at the same moment, a 500 for one of the two).
     await session.execute(
@@ -64,15 +64,17 @@ async def withdraw_referral(
         )
     ).scalar_one_or_none()
     if referral is None or (scope.clues is not None and ctx.actor.role not in ("admin", "system")):
-        raise ReferralNotFound("no such ServiceRequest")
+        raise ReferralNotFound.said("referral.not_found", kind="ServiceRequest")
     if if_match is not None and if_match != referral.version:
-        raise VersionConflict(
-            f"ServiceRequest is at version {referral.version}, not {if_match}",
+        raise VersionConflict.said_with(
+            "referral.version_conflict",
+            {"kind": "ServiceRequest", "current": referral.version, "asked": if_match},
             details={"version": referral.version},
         )
     if referral.status != "active":
-        raise IllegalTransition(
-            f"la referencia está {referral.status}: ya terminó",
+        raise IllegalTransition.said_with(
+            "referral.already_ended",
+            {"status": referral.status},
             details={"from": referral.status, "to": status},
         )
     now = datetime.now(UTC)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from interop import messages
+
 SYSTEM = "https://www.gob.mx/bienestar/fhir/CodeSystem/resultado-referencia"
 CODESYSTEM_ID = "resultado-referencia"
 
@@ -65,7 +67,12 @@ DEFAULT_ON_COMPLETE = "atendido"
 
 
 class UnknownOutcome(ValueError):
-    pass
+    """A code not in the outcome system; ``key`` and ``params`` name its words in the message catalogue."""
+
+    def __init__(self, key: str, /, **params: object) -> None:
+        super().__init__(messages.render(key, params, messages.ENGLISH))
+        self.key = key
+        self.params = params
 
 
 def outcome(code: str) -> Outcome:
@@ -73,5 +80,5 @@ def outcome(code: str) -> Outcome:
         return OUTCOMES[code]
     except KeyError:
         raise UnknownOutcome(
-            f"el resultado {code!r} no está en {SYSTEM} (códigos: {', '.join(OUTCOMES)})"
+            "referral.task.outcome_unknown", code=repr(code), system=SYSTEM, codes=", ".join(OUTCOMES)
         ) from None

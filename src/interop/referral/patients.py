@@ -165,7 +165,7 @@ async def _visible_ids(session: AsyncSession, scope: Scope, views: Sequence[dict
 async def get_patient(session: AsyncSession, *, scope: Scope, patient_id: uuid.UUID) -> dict[str, Any]:
     view = (await patient_views(session, [patient_id])).get(patient_id)
     if view is None or view["id"] not in await _visible_ids(session, scope, [view]):
-        raise ReferralNotFound("no such Patient")
+        raise ReferralNotFound.said("referral.not_found", kind="Patient")
     return view
 
 

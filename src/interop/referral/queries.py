@@ -172,7 +172,7 @@ async def get_task(session: AsyncSession, *, scope: Scope, task_id: uuid.UUID) -
         await session.execute(select(ReferralTask).where(ReferralTask.id == task_id, _task_visible(scope)))
     ).scalar_one_or_none()
     if row is None:
-        raise ReferralNotFound("no such Task")
+        raise ReferralNotFound.said("referral.not_found", kind="Task")
     return snapshot(row)
 
 
@@ -181,7 +181,7 @@ async def get_referral(session: AsyncSession, *, scope: Scope, referral_id: uuid
         await session.execute(select(Referral).where(Referral.id == referral_id, _referral_visible(scope)))
     ).scalar_one_or_none()
     if row is None:
-        raise ReferralNotFound("no such ServiceRequest")
+        raise ReferralNotFound.said("referral.not_found", kind="ServiceRequest")
     return snapshot(row)
 
 
@@ -205,5 +205,5 @@ async def history(
         stmt = stmt.where(ResourceVersion.version == version)
     snaps = list((await session.execute(stmt.order_by(ResourceVersion.version.desc()))).scalars().all())
     if version is not None and not snaps:
-        raise ReferralNotFound("no such version")
+        raise ReferralNotFound.said("referral.version_not_found")
     return snaps

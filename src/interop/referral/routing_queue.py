@@ -179,15 +179,15 @@ async def route_referral(
         await session.execute(select(Referral).where(Referral.id == referral_id).with_for_update())
     ).scalar_one_or_none()
     if referral is None:
-        raise ReferralNotFound("no such ServiceRequest")
+        raise ReferralNotFound.said("referral.not_found", kind="ServiceRequest")
     waiting = referral.performer_clues is None
     if referral.status != "active" or not (waiting or referral.escalation is not None):
-        raise InvalidUpdate("la referencia no está en espera de ruta ni escalada")
+        raise InvalidUpdate.said("referral.not_waiting")
     now = datetime.now(UTC)
     if clues is not None:
         unit = await units_service.get_unit(session, clues=clues)
         if unit is None or not unit.operating:
-            raise InvalidUpdate(f"la unidad {clues} no existe o no está en operación")
+            raise InvalidUpdate.said("referral.unit_not_operating", clues=clues)
         who = ctx.actor.user or ctx.actor.client_id
         rule, reason, distance_km = "operator", f"elegida por un operador ({who})", None
     else:

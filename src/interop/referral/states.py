@@ -19,6 +19,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
+from interop import messages
+
 
 class TaskStatus(StrEnum):
     REQUESTED = "requested"
@@ -64,11 +66,21 @@ FINAL = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
 SERVICE_ONLY = frozenset({TaskStatus.CANCELLED})
 
 
-class UnknownStatus(ValueError):
+class Refused(ValueError):
+    """A refused status or move. ``key`` and ``params`` name its words in the message catalogue, so the
+    service says it in the request's language; the exception's text is the English, for logs."""
+
+    def __init__(self, key: str, /, **params: object) -> None:
+        super().__init__(messages.render(key, params, messages.ENGLISH))
+        self.key = key
+        self.params = params
+
+
+class UnknownStatus(Refused):
     """Not a status this machine knows (422)."""
 
 
-class IllegalTransition(ValueError):
+class IllegalTransition(Refused):
     """A known status that cannot follow the current one (409)."""
 
 
@@ -76,7 +88,7 @@ def parse(status: str) -> TaskStatus:
     try:
         return TaskStatus(status)
     except ValueError:
-        raise UnknownStatus(f"task status {status!r} is not used by referrals") from None
+        raise UnknownStatus("referral.task.status_unknown", status=repr(status)) from None
 
 
 def check(current: str, new: str, *, by: Literal["client", "service"] = "client") -> TaskStatus:
@@ -85,16 +97,13 @@ def check(current: str, new: str, *, by: Literal["client", "service"] = "client"
     cur = parse(current)
     nxt = parse(new)
     if by == "client" and nxt in SERVICE_ONLY and nxt != cur:
-        raise IllegalTransition(
-            f"un cliente no puede poner una Task en {nxt.value}: la unidad la rechaza (rejected) y solo "
-            "Bienestar retira la solicitud"
-        )
+        raise IllegalTransition("referral.task.service_only", status=nxt.value)
     if nxt == cur:
         if cur in FINAL:
-            raise IllegalTransition(f"task is {cur.value}: a final state cannot be updated")
+            raise IllegalTransition("referral.task.final", status=cur.value)
         return nxt
     if nxt not in TRANSITIONS[cur]:
-        raise IllegalTransition(f"task cannot go from {cur.value} to {nxt.value}")
+        raise IllegalTransition("referral.task.transition", current=cur.value, new=nxt.value)
     return nxt
 
 

@@ -70,5 +70,5 @@ async def get_referral_stats(
 def _entidad(value: str) -> str:
     code = value.strip().upper()
     if len(code) != 2 or not code.isascii() or not code.isalpha():
-        raise InvalidEntidad("entidad: un código de dos letras, como OC o DF")
+        raise InvalidEntidad.said("referral.entidad_invalid")
     return code

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEntity
 from interop.context import RequestContext
+from interop.messages import stored
 from interop.referral import endpoints, signature
 from interop.referral.errors import InvalidSubscription, SubscriptionNotFound
 from interop.referral.models import Subscription
@@ -52,34 +53,30 @@ async def create_subscription(
     reason = endpoints.refusal(spec.endpoint, allowed_hosts, allow_private=allow_private)
     reason = reason or endpoints.header_refusal(spec.headers)
     if reason is not None:
-        raise InvalidSubscription(reason)
+        key, params = stored.unpack(reason)
+        raise InvalidSubscription.said(key, **params)
     secret = spec.signing_secret or signature.new_secret()
     try:
         signature.key_of(secret)
     except signature.BadSecret:
-        raise InvalidSubscription(
-            "el secreto de firma debe ser whsec_ seguido del base64 de 24 a 64 bytes"
-        ) from None
+        raise InvalidSubscription.said("referral.subscription.secret_format") from None
     # One creation at a time per client, so two concurrent ones cannot both pass the cap.
     await session.execute(
         select(func.pg_advisory_xact_lock(func.hashtext(f"subscription:{ctx.actor.client_id}")))
     )
     held = await session.scalar(select(func.count()).where(Subscription.client_id == ctx.actor.client_id))
     if int(held or 0) >= max_per_client:
-        raise InvalidSubscription(
-            f"el cliente ya tiene {held} suscripciones; el máximo es {max_per_client} "
-            "(elimine alguna antes de crear otra)"
-        )
+        raise InvalidSubscription.said("referral.subscription.limit", held=held, max=max_per_client)
     if spec.topic == "service-request":
         # Limited to what the client may read: the referrals it sent, never a unit's or another client's.
         if ctx.actor.role not in ("bienestar", "admin"):
-            raise InvalidSubscription("solo un sistema de Bienestar se suscribe a las referencias que envió")
+            raise InvalidSubscription.said("referral.subscription.referrals_bienestar_only")
         wanted: set[str] = set()
     else:
         own = set(await resolve_clues(session, sorted(ctx.actor.clues)))
         wanted = set(await resolve_clues(session, spec.clues)) if spec.clues else own
         if not wanted or not wanted <= own:
-            raise InvalidSubscription("a subscription may only cover the client's own units")
+            raise InvalidSubscription.said("referral.subscription.own_units")
     now = datetime.now(UTC)
     sub = Subscription(
         id=uuid.uuid4(),
@@ -116,7 +113,7 @@ async def get_subscription(
 ) -> Subscription:
     sub = await session.get(Subscription, subscription_id, populate_existing=True)
     if sub is None or (ctx.actor.role not in ("admin", "system") and sub.client_id != ctx.actor.client_id):
-        raise SubscriptionNotFound("no such Subscription")
+        raise SubscriptionNotFound.said("referral.subscription_not_found")
     return sub
 
 

@@ -223,7 +223,7 @@ async def open_or_add(
             now=now,
         )
     # Each lost race means the winner's referral ended before it could be found: retry is safe.
-    raise IdempotencyConflict("the open referral for this need changed while the visit was posted; retry")
+    raise IdempotencyConflict.said("referral.visit.need_changed")
 
 
 def _referral_of(result: VisitResult) -> uuid.UUID | None:
@@ -250,14 +250,13 @@ async def _replay(
     rows = (await session.execute(select(Visit).where(or_(*keys)))).scalars().all()
     for row in rows:
         if row.client_id != client_id:  # a visit id is global: another client's visit is never replayed
-            raise IdempotencyConflict("this visit id belongs to another client's visit")
+            raise IdempotencyConflict.said("referral.visit.other_client")
         if row.request_hash != digest:
-            raise IdempotencyConflict(
-                "this visit id or Idempotency-Key was already used with a different body",
-                details={"visit_id": row.visit_id},
+            raise IdempotencyConflict.said_with(
+                "referral.visit.reused", {}, details={"visit_id": row.visit_id}
             )
     if not rows or rows[0].result is None:  # the claiming transaction rolled back between our insert and read
-        raise IdempotencyConflict("the original request for this key is still in flight; retry")
+        raise IdempotencyConflict.said("referral.visit.in_flight")
     return VisitResult.model_validate(rows[0].result)
 
 

@@ -65,17 +65,20 @@ async def update_task(
         )
     ).scalar_one_or_none()
     if row is None:
-        raise ReferralNotFound("no such Task")
+        raise ReferralNotFound.said("referral.not_found", kind="Task")
     if if_match is not None and if_match != row.version:
-        raise VersionConflict(
-            f"Task is at version {row.version}, not {if_match}", details={"version": row.version}
+        raise VersionConflict.said_with(
+            "referral.version_conflict",
+            {"kind": "Task", "current": row.version, "asked": if_match},
+            details={"version": row.version},
         )
     try:
         new_status = states.check(row.status, change.status)
     except states.UnknownStatus as exc:
-        raise InvalidUpdate(str(exc)) from None
+        raise InvalidUpdate.said(exc.key, **exc.params) from None
     except states.IllegalTransition as exc:
-        raise IllegalTransition(str(exc), details={"from": row.status, "to": change.status}) from None
+        details: dict[str, object] = {"from": row.status, "to": change.status}
+        raise IllegalTransition.said_with(exc.key, exc.params, details=details) from None
     now = datetime.now(UTC)
     reported = _outcome(change, new_status, unit=row.owner_clues, now=now)
     was = row.status
@@ -149,11 +152,11 @@ def _outcome(
             return None
         code = outcomes.DEFAULT_ON_COMPLETE
     elif not ending:
-        raise InvalidUpdate("un resultado (contrarreferencia) solo acompaña a una Task completed o failed")
+        raise InvalidUpdate.said("referral.task.outcome_needs_end")
     try:
         found = outcomes.outcome(code)
     except outcomes.UnknownOutcome as exc:
-        raise InvalidUpdate(str(exc)) from None
+        raise InvalidUpdate.said(exc.key, **exc.params) from None
     return {
         "code": found.code,
         "display": found.es,

@@ -207,7 +207,7 @@ async def get_sheet(
         )
     ).one_or_none()
     if row is None:
-        raise ReferralNotFound("no such Task")
+        raise ReferralNotFound.said("referral.not_found", kind="Task")
     task, referral, visit = row
     view = (await patient_views(session, [task.patient_id])).get(task.patient_id) or {}
     person = (visit.payload or {}).get("person") or {}

@@ -10,11 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from interop.db.bulk import STAGE_TABLE, MergeCounts
 from interop.db.identity_records import COMMON_COLUMNS
+from interop.messages import stored
 from interop.registry.models import RegistryPatient
 
 _COLUMNS = ", ".join(c for c in COMMON_COLUMNS[1:] if c != "field_issues")
 _STAGED = ", ".join(f"s.{c}" for c in COMMON_COLUMNS[1:] if c != "field_issues")
-OTHER_UNIT = "clues is not one of the units this client may import for"
+OTHER_UNIT = stored.keep("ingest.reject.other_unit")
 
 
 async def reject_foreign_units(session: AsyncSession, *, allowed: Collection[str]) -> list[tuple[int, str]]:
