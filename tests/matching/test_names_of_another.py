@@ -73,6 +73,10 @@ def test_names_of_another_needs_the_names_their_place_and_two_people() -> None:
     borrowed = _f("A2", "JESUS ARTURO", date(1977, 1, 3))  # typed from Jesus's document
     arturo = _f("A1", "JESUS ARTURO", date(1979, 8, 15))  # Jesus Arturo's own record
     assert names_of_another(borrowed, jesus, arturo)
+    # Places as written: an accent is no other place.
+    at_san_jose = replace(borrowed, localidad="SAN JOSE")
+    assert names_of_another(at_san_jose, jesus, replace(arturo, localidad="SAN JOSÉ"))
+    assert not names_of_another(at_san_jose, jesus, replace(arturo, localidad="SAN JUAN"))
     assert names_owned_elsewhere(jesus, borrowed, [jesus, borrowed, arturo])  # either side, any third
     # The third record must be someone else than the one linked to: the same birth date is no proof.
     assert not names_of_another(borrowed, jesus, replace(arturo, dob=jesus.dob))
@@ -89,6 +93,11 @@ def test_names_of_another_needs_the_names_their_place_and_two_people() -> None:
     for name, f in (("r", borrowed), ("s", jesus), ("x", arturo)):
         con.execute(f"CREATE TABLE {name} ({cols})")
         con.execute(f"INSERT INTO {name} VALUES ({marks})", [getattr(f, c) for c in FEATURE_COLUMNS])
+    row = con.execute(f"SELECT {names_of_another_sql('r', 's', 'x')} FROM r, s, x").fetchone()
+    assert row is not None
+    assert row[0] is True
+    con.execute("UPDATE x SET localidad = 'SAN JOSÉ'")
+    con.execute("UPDATE r SET localidad = 'SAN JOSE'")
     row = con.execute(f"SELECT {names_of_another_sql('r', 's', 'x')} FROM r, s, x").fetchone()
     assert row is not None
     assert row[0] is True

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 from interop.identity.hypocoristics import same_by_nickname
 from interop.identity.keys import phonetic_word
-from interop.identity.names import PARTICLES, SKIPPED_GIVEN_NAMES
+from interop.identity.names import PARTICLES, SKIPPED_GIVEN_NAMES, strip_accents
 from interop.matching.features import (
     MatchFeatures,
     curp_birth_date,
@@ -389,12 +389,18 @@ def names_of_another(r: MatchFeatures, s: MatchFeatures, x: MatchFeatures) -> bo
         return False
     if r.ap2 is not None and x.ap2 is not None and r.ap2 != x.ap2:
         return False
-    if not (r.municipio and r.localidad) or (x.municipio, x.localidad) != (r.municipio, r.localidad):
+    if not (r.municipio and r.localidad and x.municipio and x.localidad):
+        return False
+    if (_place(x.municipio), _place(x.localidad)) != (_place(r.municipio), _place(r.localidad)):
         return False
     if not differ_by_a_name(r.given_full, s.given_full):
         return False
     sx, ss = Signature.of(x), Signature.of(s)
     return dates_settle_apart(sx, ss) or curps_settle_apart(sx, ss)
+
+
+def _place(name: str) -> str:
+    return strip_accents(name)  # places are stored as written: LEÓN and LEON are one place
 
 
 def names_owned_elsewhere(a: MatchFeatures, b: MatchFeatures, others: Iterable[MatchFeatures]) -> bool:
@@ -407,7 +413,9 @@ def names_of_another_sql(r: str, s: str, x: str) -> str:
     over three feature rows (DuckDB SQL): the batch finds its candidate triples with it and checks
     each with ``names_of_another``."""
     return (
-        f"({x}.given_full = {r}.given_full AND {x}.ap1 = {r}.ap1 AND {x}.municipio = {r}.municipio "
-        f"AND {x}.localidad = {r}.localidad AND {x}.unique_id <> {r}.unique_id "
+        f"({x}.given_full = {r}.given_full AND {x}.ap1 = {r}.ap1 "
+        f"AND upper(strip_accents({x}.municipio)) = upper(strip_accents({r}.municipio)) "
+        f"AND upper(strip_accents({x}.localidad)) = upper(strip_accents({r}.localidad)) "
+        f"AND {x}.unique_id <> {r}.unique_id "
         f"AND {x}.unique_id <> {s}.unique_id AND {r}.given_full <> {s}.given_full)"
     )
