@@ -384,6 +384,7 @@ def _hold_names_of_another(con: duckdb.DuckDBPyConnection, *, auto_threshold: fl
     if held:
         _table(con, "names_held", _strings({"l": [h[0] for h in held], "r": [h[1] for h in held]}))
         _run(con, "UPDATE edge SET linkable = false FROM names_held h WHERE edge.l = h.l AND edge.r = h.r")
+        _run(con, "DROP TABLE names_held")
     return len(held)
 
 
