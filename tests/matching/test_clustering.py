@@ -14,6 +14,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 from interop.matching import clustering
 from interop.matching.assign import Edge, assign_persons
 from interop.matching.conflict import Signature, hard_conflict, settled_apart
+from interop.matching.features import FEATURE_COLUMNS
 
 AUTO = 0.99
 GIVEN = ("JUAN", "JUAN CARLOS", "JUAN JOSE", "CARLOS", "MARIA", "ROSA", "LUIS", "MARIA LUISA")
@@ -123,13 +124,10 @@ def _clustered(
     )
     feats = case["feats"]
     names = ["curp", "dob", "given_main", "given_rest", "given_full", "sexo", "source", "ap1"]
-    table(
-        "feats",
-        {
-            "unique_id": list(feats),
-            **{c: [(*f, None, None, None)[i] for f in feats.values()] for i, c in enumerate(names)},
-        },
-    )
+    given = {c: [(*f, None, None, None)[i] for f in feats.values()] for i, c in enumerate(names)}
+    # Every feature column a run's ``feats`` has (the rules read the place too), the rest left blank.
+    others = {c: [None] * len(feats) for c in FEATURE_COLUMNS if c not in given and c != "unique_id"}
+    table("feats", {"unique_id": list(feats), **given, **others})
     table("manual", {k: [m[i] for m in case["manual"]] for i, k in enumerate(["uid", "person_id", "state"])})
     table("decided", {"a": [d[0] for d in case["decided"]], "b": [d[1] for d in case["decided"]]})
     e = case["edges"]

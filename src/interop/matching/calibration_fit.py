@@ -106,8 +106,9 @@ async def settled_labels(
             labels.append(Label(own, full.match_weight, same, kind))
         a0, b0 = replace(a, curp=None, curp16=None), replace(b, curp=None, curp16=None)
         masked = score_pair(model.scoring, a0, b0)
-        # Graded as ``$match`` grades it, with the model's rules for relatives (a pair those rules
-        # would not hold is not ``held`` here either).
+        # Graded as ``$match`` grades it, with the model's rules for relatives and ``a``'s other
+        # candidates as the records seen beside the pair (a pair those rules would not hold is not
+        # ``held`` here either).
         graded = online.pair_grade(
             masked,
             a0,
@@ -116,6 +117,7 @@ async def settled_labels(
             households=households,
             auto_threshold=auto_threshold,
             review_threshold=0.0,
+            others=found.get(a.unique_id, []),
         )
         held = masked.probability >= auto_threshold and graded != "certain"
         stratum = stratum_of(masked.evidence, held=held, apart=graded == "certainly-not")

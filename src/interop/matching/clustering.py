@@ -26,8 +26,16 @@ import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
 
 from interop.matching.assign import Edge, assign_persons
+from interop.matching.batch import features_for
 from interop.matching.batch import run as _run
-from interop.matching.conflict import SIGNATURE_COLUMNS, Signature, hard_conflict, settled_apart_sql
+from interop.matching.conflict import (
+    SIGNATURE_COLUMNS,
+    Signature,
+    hard_conflict,
+    names_of_another,
+    names_of_another_sql,
+    settled_apart_sql,
+)
 
 SIMPLE_COMPONENT_MAX = 20
 
@@ -295,6 +303,8 @@ def assign(
     kept_apart = int(_run(con, "SELECT count(*) FROM apart_edge")[0][0])
     if kept_apart:
         _run(con, "DELETE FROM edge USING apart_edge x WHERE edge.l = x.l AND edge.r = x.r")
+    if relatives or households:
+        _hold_names_of_another(con, auto_threshold=auto_threshold)
     _run(
         con,
         "CREATE OR REPLACE TABLE auto_edge AS SELECT l, r, w, k FROM edge WHERE p >= ? AND linkable",
@@ -339,6 +349,43 @@ def assign(
         settled_in_python=len(rest),
         kept_apart=kept_apart,
     )
+
+
+def _hold_names_of_another(con: duckdb.DuckDBPyConnection, *, auto_threshold: float) -> int:
+    """Mark not linkable the pairs that would be linked while one record's given names are another
+    person's (``conflict.names_of_another``, the third record among all the run's records); they stay
+    in ``edge`` for review. Returns how many."""
+    triples = _run(
+        con,
+        f"""
+        SELECT e.l, e.r, x.unique_id FROM edge e
+        JOIN feats a ON a.unique_id = e.l JOIN feats b ON b.unique_id = e.r
+        JOIN feats x ON {names_of_another_sql("a", "b", "x")}
+        WHERE e.p >= ? AND e.linkable
+        UNION
+        SELECT e.l, e.r, x.unique_id FROM edge e
+        JOIN feats a ON a.unique_id = e.l JOIN feats b ON b.unique_id = e.r
+        JOIN feats x ON {names_of_another_sql("b", "a", "x")}
+        WHERE e.p >= ? AND e.linkable
+        """,
+        [auto_threshold, auto_threshold],
+    )
+    if not triples:
+        return 0
+    feats = features_for(con, sorted({u for t in triples for u in t}))
+    held = sorted(
+        {
+            (left, right)
+            for left, right, x in triples
+            if names_of_another(feats[left], feats[right], feats[x])
+            or names_of_another(feats[right], feats[left], feats[x])
+        }
+    )
+    if held:
+        _table(con, "names_held", _strings({"l": [h[0] for h in held], "r": [h[1] for h in held]}))
+        _run(con, "UPDATE edge SET linkable = false FROM names_held h WHERE edge.l = h.l AND edge.r = h.r")
+        _run(con, "DROP TABLE names_held")
+    return len(held)
 
 
 def _reviews(con: duckdb.DuckDBPyConnection) -> None:

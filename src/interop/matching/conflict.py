@@ -22,15 +22,22 @@ automatic link (``spec.ANCHOR_COMPARISONS``): such a pair goes to review unless 
 CURP kept despite the slip in the year counts: the same valid CURP on both records is how one person
 with a mistyped year looks, and a relative's CURP reads years apart). A record whose birth date is
 the year-only placeholder (``YYYY-01-01``) of its CURP's year keeps that CURP the same way.
+
+A record whose given names are *another* person's (``names_of_another``: a third record with exactly
+its names, surnames and place, settled apart from the record it would link to, whose given names differ
+from its own by a whole name) is never linked automatically to that record: its birth date and CURP
+may have been read off a relative's document. The batch applies it to each pair it would link
+(``clustering``), ``$match`` with the other candidates as the third records (``online.pair_grade``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from interop.identity.hypocoristics import same_by_nickname
 from interop.identity.keys import phonetic_word
-from interop.identity.names import PARTICLES, SKIPPED_GIVEN_NAMES
+from interop.identity.names import PARTICLES, SKIPPED_GIVEN_NAMES, strip_accents
 from interop.matching.features import (
     MatchFeatures,
     curp_birth_date,
@@ -353,3 +360,62 @@ def hard_conflict(a: Signature, b: Signature, *, relatives: bool = True, househo
     if not relatives and _typed_given(a, b):
         return False
     return _given_conflict(a, b)
+
+
+def _word_slip(x: str, y: str) -> bool:
+    return x == y or damerau_levenshtein(x, y) <= 1 or same_by_nickname(x, y)
+
+
+def differ_by_a_name(a: str, b: str) -> bool:
+    """One set of given names holds a name the other lacks — not the same name mistyped by a letter,
+    nor its nickname (JUAN ANGEL / JUAN MANUEL, JESUS / JESUS ARTURO; not JESU / JESUS, TONO /
+    ANTONIO, CARLOS JUAN / JUAN CARLOS)."""
+    ta, tb = a.split(), b.split()
+    return any(not any(_word_slip(x, y) for y in tb) for x in ta) or any(
+        not any(_word_slip(y, x) for x in ta) for y in tb
+    )
+
+
+def names_of_another(r: MatchFeatures, s: MatchFeatures, x: MatchFeatures) -> bool:
+    """``r``'s given names are ``x``'s person's, not ``s``'s: ``x`` (a third record) carries exactly
+    ``r``'s given names and first surname (a second surname missing on one side counts as the same),
+    in the same municipio and localidad; ``r``'s and ``s``'s given names differ by a whole name
+    (``differ_by_a_name``); and ``x`` is settled apart from ``s`` (birth dates no slip explains, or
+    settled CURPs that differ). So the birth date or CURP tying ``r`` to ``s`` may be read off a
+    relative's document (a brother's, a sister's): the pair goes to a reviewer, never linked on its own."""
+    if x.unique_id in (r.unique_id, s.unique_id) or not (r.given_full and s.given_full and r.ap1):
+        return False
+    if (x.given_full, x.ap1) != (r.given_full, r.ap1) or r.given_full == s.given_full:
+        return False
+    if r.ap2 is not None and x.ap2 is not None and r.ap2 != x.ap2:
+        return False
+    if not (r.municipio and r.localidad and x.municipio and x.localidad):
+        return False
+    if (_place(x.municipio), _place(x.localidad)) != (_place(r.municipio), _place(r.localidad)):
+        return False
+    if not differ_by_a_name(r.given_full, s.given_full):
+        return False
+    sx, ss = Signature.of(x), Signature.of(s)
+    return dates_settle_apart(sx, ss) or curps_settle_apart(sx, ss)
+
+
+def _place(name: str) -> str:
+    return strip_accents(name)  # places are stored as written: LEÓN and LEON are one place
+
+
+def names_owned_elsewhere(a: MatchFeatures, b: MatchFeatures, others: Iterable[MatchFeatures]) -> bool:
+    """Either record's given names are another person's (``names_of_another``), by any of ``others``."""
+    return any(names_of_another(a, b, x) or names_of_another(b, a, x) for x in others)
+
+
+def names_of_another_sql(r: str, s: str, x: str) -> str:
+    """The cheap part of ``names_of_another`` (the same names and place; given names that differ),
+    over three feature rows (DuckDB SQL): the batch finds its candidate triples with it and checks
+    each with ``names_of_another``."""
+    return (
+        f"({x}.given_full = {r}.given_full AND {x}.ap1 = {r}.ap1 "
+        f"AND upper(strip_accents({x}.municipio)) = upper(strip_accents({r}.municipio)) "
+        f"AND upper(strip_accents({x}.localidad)) = upper(strip_accents({r}.localidad)) "
+        f"AND {x}.unique_id <> {r}.unique_id "
+        f"AND {x}.unique_id <> {s}.unique_id AND {r}.given_full <> {s}.given_full)"
+    )

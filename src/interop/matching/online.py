@@ -28,6 +28,7 @@ from interop.matching.conflict import (
     ROLL_SOURCE,
     Signature,
     hard_conflict,
+    names_owned_elsewhere,
     relatives_lookalike,
     settled_apart,
 )
@@ -169,16 +170,20 @@ def pair_grade(
     auto_threshold: float,
     review_threshold: float,
     left_signature: Signature | None = None,
+    others: Sequence[MatchFeatures] = (),
 ) -> Grade:
     """The grade of a scored pair under every rule the batch applies (``kept_apart``, hard conflict,
     relatives' look-alike dates, anchors, veto) with the model's rules for relatives (``relatives``:
     ``layout.model_tells_relatives``, ``households``: ``layout.model_shows_households``). One function
     for ``$match`` and the calibration fit, so that a pair the fit calls held is one ``$match`` holds.
-    ``left_signature``: ``a``'s, when it stands for another record (a probe naming its roll record)."""
+    ``left_signature``: ``a``'s, when it stands for another record (a probe naming its roll record).
+    ``others``: the records seen beside the pair (``$match``'s other candidates): a certain pair one of
+    whose records carries another person's given names (``conflict.names_owned_elsewhere``) is
+    probable, as the batch sends it to review."""
     sa, sb = left_signature or Signature.of(a), Signature.of(b)
     if settled_apart(sa, sb, relatives=relatives, households=households):
         return "certainly-not"
-    return _grade(
+    graded = _grade(
         scored,
         auto_threshold=auto_threshold,
         review_threshold=review_threshold,
@@ -188,6 +193,9 @@ def pair_grade(
         relatives=relatives,
         households=households,
     )
+    if graded == "certain" and (relatives or households) and names_owned_elsewhere(a, b, others):
+        return "probable"
+    return graded
 
 
 async def match(
@@ -232,9 +240,8 @@ async def match(
     relatives = model_tells_relatives(model.settings)
     households = model_shows_households(model.settings)
     n = len(_STORED)
-    for row in rows:
-        values = list(row[:n])
-        stored = MatchFeatures(f"{values[0]}|{values[1]}", *values)
+    stored_all = [MatchFeatures(f"{row[0]}|{row[1]}", *row[:n]) for row in rows]
+    for row, stored in zip(rows, stored_all, strict=True):
         scored = score_pair(model.scoring, features, stored)
         if scored.probability < floor:
             continue
@@ -244,6 +251,7 @@ async def match(
             features,
             stored,
             left_signature=probe_signature,
+            others=stored_all,
             relatives=relatives,
             households=households,
             auto_threshold=auto_threshold,
