@@ -257,3 +257,25 @@ async def _fetch(url: str, sql: str) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in await conn.fetch(sql)]
     finally:
         await conn.close()
+
+
+async def test_a_first_load_fills_the_partitions_and_restores_the_foreign_key(
+    session: AsyncSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bulk path (COPY through a stage, constraints dropped and re-added) as the app role."""
+    monkeypatch.setattr(store, "BULK_INDEX_REBUILD_ROWS", 1)
+    _write_run(tmp_path, [_record("R1", "MC"), _record("R2", "YN"), _record("R3", None)], uuid.uuid4())
+    summary = await store.write(session, tmp_path, scored=3)
+    assert "indexes" in summary["write_timings_s"], "the first-load path ran"
+    assert await _partitions_of(session) == {
+        ("roll", "R1"): "match_partition.match_record_detail_mc",
+        ("roll", "R2"): "match_partition.match_record_detail_yn",
+        ("roll", "R3"): "match_partition.match_record_detail_default",
+    }
+    fk = await session.execute(
+        text(
+            "SELECT 1 FROM pg_constraint WHERE conname = 'fk_match_record_detail_source_match_record' "
+            "AND conrelid = 'match_record_detail'::regclass"
+        )
+    )
+    assert fk.scalar_one() == 1
