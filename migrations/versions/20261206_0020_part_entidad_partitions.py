@@ -128,7 +128,9 @@ def upgrade() -> None:
         + ", ".join(f"DROP COLUMN {name}" for name, _ in _DETAIL)
         + ", ADD COLUMN pkey varchar(2) GENERATED ALWAYS AS (coalesce(entidad, '00')) STORED NOT NULL"
     )
+    # Statistics for the new partitions and the rewritten key table's new column, before the first plan.
     op.execute("ANALYZE match_record_detail")
+    op.execute("ANALYZE match_record")
     # The application reaches the rows through the parent (its rights are checked there); owning the
     # parent and the partitions lets a batch run drop and re-add the foreign key.
     owned = ", ".join(["match_record_detail", *_partitions()])
