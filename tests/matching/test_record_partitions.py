@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.matching.factories import load_population, make_people
 from tests.matching.test_match_plans import _nodes, _scans
@@ -175,7 +176,7 @@ async def test_writers_of_different_entidades_do_not_wait(
         await second.execute(text("SET LOCAL lock_timeout = '2s'"))
         await store.write(second, tmp_path / "jc", scored=1)  # would raise on a wait past 2 s
         await third.execute(text("SET LOCAL lock_timeout = '500ms'"))
-        with pytest.raises(Exception, match="lock timeout"):
+        with pytest.raises(DBAPIError, match="lock timeout"):
             await store.write(third, tmp_path / "again", scored=1)
         await third.rollback()
         await first.commit()
