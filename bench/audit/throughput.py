@@ -12,7 +12,10 @@ like the pulls'. A clinic pull is one transaction reading 100 rows and recording
 entities, 100
 patients), as ``GET /fhir/Task`` does; its PostgreSQL CPU is the user+system time of every process of
 this PostgreSQL server (backends, WAL writer, checkpointer…, from /proc) over ``--pulls`` pulls, with and
-without the record. Uses DATABASE_URL when set (then CPU is not measured), else an embedded PostgreSQL in
+without the record. ``cN_cpu_ms_per_tx_*`` is the client's (this process) plus the server's CPU per
+transaction at concurrency N, and ``cN_cpu_ratio`` the unaudited over the audited one: what the rate
+ratio would be on a box where both modes are CPU-bound, and much steadier than the rates on a shared
+one. Uses DATABASE_URL when set (then only the client's CPU is counted), else an embedded PostgreSQL in
 --data-dir. Prints one JSON summary; ratios are audited / unaudited.
 """
 
@@ -137,11 +140,19 @@ async def bench(url: str, data_dir: Path, seconds: float, pulls: int) -> dict[st
     await _transactions(maker, 4, 1.0, True)  # warm up the pool and the caches
     for c in (1, 4, 16):
         counts = {True: 0, False: 0}
+        cpu = {True: 0.0, False: 0.0}  # client (this process) + server seconds, per mode
         for audited in (False, True, True, False):
+            before = time.process_time() + (_server_cpu(postmaster) if postmaster else 0.0)
             counts[audited] += await _transactions(maker, c, seconds / 2, audited)
+            cpu[audited] += time.process_time() + (_server_cpu(postmaster) if postmaster else 0.0) - before
         result[f"c{c}_audited_tps"] = counts[True] / seconds
         result[f"c{c}_unaudited_tps"] = counts[False] / seconds
         result[f"c{c}_ratio"] = counts[True] / counts[False]
+        # CPU per transaction (client + PostgreSQL) moves much less with other people's load than rates
+        # do; their inverse ratio is the audited/unaudited rate of a box where the two modes are CPU-bound.
+        for audited, key in ((True, "audited"), (False, "unaudited")):
+            result[f"c{c}_cpu_ms_per_tx_{key}"] = cpu[audited] * 1000 / counts[audited]
+        result[f"c{c}_cpu_ratio"] = (cpu[False] / counts[False]) / (cpu[True] / counts[True])
     # PostgreSQL CPU per small transaction, one writer: what the record's row, its index entries and its
     # side row cost the server (robust to a busy machine, unlike rates).
     for audited in (False, True):

@@ -1,0 +1,3 @@
+BEGIN;
+INSERT INTO bench_work (payload) VALUES ('t' || :client_id);
+COMMIT;

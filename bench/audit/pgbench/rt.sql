@@ -1,0 +1,4 @@
+BEGIN;
+INSERT INTO bench_work (payload) VALUES ('t' || :client_id);
+SELECT 1;
+COMMIT;
