@@ -1,7 +1,7 @@
 """the audit record's code checks in one compact CHECK constraint
 
 Revision ID: 0021_audit_write_cost
-Revises: 0019_lead_oidc_subject
+Revises: 0020_part_entidad_partitions
 
 PostgreSQL reads a table's CHECK constraints from their stored node text at every INSERT statement (one
 ``stringToNode`` and expression build per constraint per statement: it caches no compiled form), and the
