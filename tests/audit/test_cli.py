@@ -33,11 +33,11 @@ async def test_verify_passes_then_names_the_first_bad_entry(
     assert (await _interop(settings, "audit", "checkpoint")).exit_code == 0
     ok = await _interop(settings, "audit", "verify", "--workers", "1")
     assert ok.exit_code == 0, ok.output
-    assert "audit log intact: tree of 7 leaves with 1 signed heads" in ok.stdout  # and the command's own
+    assert "bitácora de auditoría íntegra: árbol de 7 hojas con 1 cabezas firmadas" in ok.stdout  # and the command's own
     await tamper("DELETE FROM audit_event WHERE seq = 3")
     broken = await _interop(settings, "audit", "verify", "--workers", "1")
     assert broken.exit_code == 1
-    assert "first bad leaf 2: leaf 2: its event seq 3 is missing" in broken.stdout
+    assert "primera hoja mala 2: leaf 2: its event seq 3 is missing" in broken.stdout
 
 
 async def test_verify_with_a_foreign_public_key_fails_on_checkpoints(
@@ -46,7 +46,7 @@ async def test_verify_with_a_foreign_public_key_fails_on_checkpoints(
     await record_many(sessionmaker, 2)
     signed = await _interop(settings, "audit", "checkpoint")
     assert signed.exit_code == 0, signed.output
-    assert "signed tree head size 3" in signed.stdout  # two events and the checkpoint command's own
+    assert "cabeza del árbol firmada: tamaño 3," in signed.stdout  # two events and the checkpoint command's own
     other = tmp_path / "other.pem"
     other.write_text(Signer.generate().verifier.public_pem())
     result = await _interop(settings, "audit", "verify", "--workers", "1", "--public-key", str(other))
@@ -75,7 +75,7 @@ async def test_export_writes_the_range_and_the_standalone_verifier_checks_it(
         str(out),
     )
     assert result.exit_code == 0, result.output
-    assert "wrote 4 leaves" in result.stdout
+    assert "4 hojas escritas" in result.stdout
     lines = [orjson.loads(line) for line in out.read_bytes().splitlines()]
     assert [line["kind"] for line in lines] == ["header", "entry", "entry", "entry", "entry", "head"]
     assert [line["record"]["client"] for line in lines[1:-1]] == ["clinic-a"] * 4
@@ -96,7 +96,7 @@ async def test_prove_writes_documents_the_standalone_verifier_accepts_then_check
     await record_many(sessionmaker, 4)
     proved = await _interop(settings, "audit", "prove", "AuditEvent/3", "--out", str(tmp_path))
     assert proved.exit_code == 0, proved.output
-    assert "event 3 is leaf 2" in proved.stdout
+    assert "el evento 3 es la hoja 2 " in proved.stdout
     files = {name: str(tmp_path / f"{name}.json") for name in ("keys", "head", "entry", "proof")}
     argv = ["inclusion", "--keys", files["keys"], "--head", files["head"]]
     assert verify_proof.main([*argv, "--entry", files["entry"], "--proof", files["proof"]]) == 0
@@ -105,13 +105,13 @@ async def test_prove_writes_documents_the_standalone_verifier_accepts_then_check
     # an id of the seq-k form (another patient of one record) is proven by its record's leaf
     later = await _interop(settings, "audit", "prove", "7-1", "--out", str(tmp_path / "later"))
     assert later.exit_code == 0, later.output
-    assert "event 7 is leaf" in later.stdout
+    assert "el evento 7 es la hoja" in later.stdout
     ok = await _interop(settings, "audit", "check-consistency", files["head"])
     assert ok.exit_code == 0, ok.output
-    assert "consistent" in ok.stdout
+    assert "bitácora consistente" in ok.stdout
     # a head from a fork: another root for the same size (its signature no longer matches either)
     forged = orjson.loads((tmp_path / "head.json").read_bytes()) | {"root_hash": "A" * 43 + "="}
     (tmp_path / "forged.json").write_bytes(orjson.dumps(forged))
     bad = await _interop(settings, "audit", "check-consistency", str(tmp_path / "forged.json"))
     assert bad.exit_code == 1
-    assert "NOT consistent" in bad.stdout
+    assert "NO es consistente" in bad.stdout

@@ -22,7 +22,7 @@ from interop.command import database, run_session
 from interop.config import Settings
 from interop.context import RequestContext, system_context
 from interop.db.engine import asyncpg_dsn
-from interop.messages import help_text
+from interop.messages import help_text, text
 
 app = typer.Typer(no_args_is_help=True)
 LABEL = "interop audit"
@@ -50,7 +50,7 @@ def verify(
     with database(LABEL, settings) as url:
         signer = audit_service.current_signer()
         verifier = Verifier.from_pem(public_key.read_bytes()) if public_key else signer.verifier
-        with _err.status("walking the audit tree…"):
+        with _err.status(text("cli.audit.walking")):
             report = verification.verify_parallel(
                 asyncpg_dsn(url), verifier=verifier, workers=workers or None
             )
@@ -63,20 +63,25 @@ def verify(
         run_session(LABEL, settings, url, note)
     checked = report.events_checked + report.leaves_checked
     rate = checked / report.seconds if report.seconds else 0.0
-    summary = (
-        f"tree of {report.leaves_checked} leaves with {report.heads_checked} signed heads, "
-        f"legacy chain of {report.events_checked} events up to seq {report.head_seq} with "
-        f"{report.checkpoints_checked} checkpoints (key {report.key_id}) "
-        f"in {report.seconds:.1f} s ({rate:,.0f} entries/s)"
+    summary = text(
+        "cli.audit.summary",
+        leaves=report.leaves_checked,
+        heads=report.heads_checked,
+        events=report.events_checked,
+        head_seq=report.head_seq,
+        checkpoints=report.checkpoints_checked,
+        key=report.key_id,
+        seconds=report.seconds,
+        rate=rate,
     )
     if not report.ok:
         if report.first_bad_seq is not None:
-            typer.echo(f"audit chain BROKEN: first bad entry seq {report.first_bad_seq}: {report.reason}")
+            typer.echo(text("cli.audit.chain_broken", seq=report.first_bad_seq, reason=report.reason))
         else:
-            typer.echo(f"audit tree BROKEN: first bad leaf {report.first_bad_leaf}: {report.reason}")
+            typer.echo(text("cli.audit.tree_broken", leaf=report.first_bad_leaf, reason=report.reason))
         typer.echo(summary)
         raise typer.Exit(1)
-    typer.echo(f"audit log intact: {summary}")
+    typer.echo(text("cli.audit.intact", summary=summary))
 
 
 def _instant(value: str) -> datetime:
@@ -85,7 +90,7 @@ def _instant(value: str) -> datetime:
             return datetime.combine(date.fromisoformat(value), time(0), tzinfo=UTC)
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise typer.BadParameter("a date (YYYY-MM-DD) or an ISO 8601 instant") from None
+        raise typer.BadParameter(text("cli.audit.bad_instant")) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -122,7 +127,7 @@ def export(
             return plan.count
 
         count = run_session(LABEL, settings, url, work)
-    typer.echo(f"wrote {count} leaves to {out}")
+    typer.echo(text("cli.audit.exported", count=count, path=out))
 
 
 @app.command("checkpoint", help=help_text("cli.help.audit.checkpoint"))
@@ -136,11 +141,9 @@ def checkpoint() -> None:
         async def work(session: AsyncSession) -> str:
             await audit_service.record(session, _ctx(), action="C", subtype="checkpoint")
             made = await audit_service.checkpoint(session, signer=signer)
-            return (
-                f"signed tree head size {made.tree_size} root {made.root_hash} with key {made.kid}"
-                if made
-                else "the tree is empty"
-            )
+            if made is None:
+                return text("cli.audit.empty")
+            return text("cli.audit.signed", size=made.tree_size, root=made.root_hash, kid=made.kid)
 
         typer.echo(run_session(LABEL, settings, url, work))
 
@@ -150,7 +153,7 @@ def _event_seq(value: str) -> int:
     (the leaf, and so the proof, is the record's)."""
     digits, _, part = value.removeprefix("AuditEvent/").partition("-")
     if not digits.isdigit() or len(digits) > 18 or (part and not part.isdigit()):
-        raise typer.BadParameter("EVENT is an AuditEvent id (seq or seq-k) or AuditEvent/<id>")
+        raise typer.BadParameter(text("cli.audit.bad_event"))
     return int(digits)
 
 
@@ -174,7 +177,7 @@ def prove(
                 await sequencer.step(session, signer=signer, origin=settings.audit_log_origin)
                 index = await proofs.leaf_index_of(session, seq=seq)
             if index is None:
-                raise typer.BadParameter(f"no committed audit event {seq}")
+                raise typer.BadParameter(text("cli.audit.no_event", seq=seq))
             head = await proofs.latest_head(session)
             await audit_service.record(
                 session,
@@ -202,9 +205,7 @@ def prove(
     for name, doc in docs.items():
         (out / f"{name}.json").write_text(json.dumps(doc, indent=2) + "\n")
     index, size = docs["entry"]["index"], docs["head"]["tree_size"]
-    typer.echo(
-        f"event {seq} is leaf {index} of the signed tree of size {size}; wrote {', '.join(docs)} to {out}"
-    )
+    typer.echo(text("cli.audit.proved", seq=seq, index=index, size=size, files=", ".join(docs), path=out))
 
 
 @app.command("check-consistency", help=help_text("cli.help.audit.check_consistency"))
@@ -219,7 +220,7 @@ def check_consistency(
     try:
         old = json.loads(old_head_file.read_text())
     except ValueError as exc:
-        raise typer.BadParameter("OLD_HEAD_FILE is not a head's JSON") from exc
+        raise typer.BadParameter(text("cli.audit.bad_head")) from exc
     with database(LABEL, settings) as url:
         signer = audit_service.current_signer()
 
@@ -237,6 +238,6 @@ def check_consistency(
             old, new, proof, verify_proof.load_keys(proofs.keys(signer).model_dump())
         )
     except verify_proof.VerificationFailed as exc:
-        typer.echo(f"audit log NOT consistent with the saved head: {exc}")
+        typer.echo(text("cli.audit.inconsistent", reason=exc))
         raise typer.Exit(1) from None
-    typer.echo(f"audit log consistent: size {new['tree_size']} extends the saved size {old['tree_size']}")
+    typer.echo(text("cli.audit.consistent", size=new["tree_size"], old_size=old["tree_size"]))

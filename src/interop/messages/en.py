@@ -472,4 +472,24 @@ MESSAGES: dict[str, str] = {
         "only): read it, store it safely and delete the file."
     ),
     "cli.demo.failed": "failed: {reason}",
+    "cli.audit.walking": "walking the audit tree…",
+    "cli.audit.summary": (
+        "tree of {leaves} leaves with {heads} signed heads, legacy chain of {events} events up to seq "
+        "{head_seq} with {checkpoints} checkpoints (key {key}) in {seconds:.1f} s ({rate:,.0f} entries/s)"
+    ),
+    "cli.audit.chain_broken": "audit chain BROKEN: first bad entry seq {seq}: {reason}",
+    "cli.audit.tree_broken": "audit tree BROKEN: first bad leaf {leaf}: {reason}",
+    "cli.audit.intact": "audit log intact: {summary}",
+    "cli.audit.bad_instant": "a date (YYYY-MM-DD) or an ISO 8601 instant",
+    "cli.audit.exported": "wrote {count} leaves to {path}",
+    "cli.audit.empty": "the tree is empty",
+    "cli.audit.signed": "signed tree head size {size} root {root} with key {kid}",
+    "cli.audit.bad_event": "EVENT is an AuditEvent id (seq or seq-k) or AuditEvent/<id>",
+    "cli.audit.no_event": "no committed audit event {seq}",
+    "cli.audit.bad_head": "OLD_HEAD_FILE is not a head's JSON",
+    "cli.audit.inconsistent": "audit log NOT consistent with the saved head: {reason}",
+    "cli.audit.consistent": "audit log consistent: size {size} extends the saved size {old_size}",
+    "cli.audit.proved": (
+        "event {seq} is leaf {index} of the signed tree of size {size}; wrote {files} to {path}"
+    ),
 }

@@ -536,4 +536,25 @@ MESSAGES: dict[str, str] = {
         "usuario): léalo, guárdelo en un lugar seguro y borre el archivo."
     ),
     "cli.demo.failed": "falló: {reason}",
+    "cli.audit.walking": "recorriendo el árbol de auditoría…",
+    "cli.audit.summary": (
+        "árbol de {leaves} hojas con {heads} cabezas firmadas, cadena anterior de {events} eventos hasta "
+        "seq {head_seq} con {checkpoints} puntos de control (llave {key}) en {seconds:.1f} s ({rate:,.0f} "
+        "entradas/s)"
+    ),
+    "cli.audit.chain_broken": "cadena de auditoría ROTA: primera entrada mala seq {seq}: {reason}",
+    "cli.audit.tree_broken": "árbol de auditoría ROTO: primera hoja mala {leaf}: {reason}",
+    "cli.audit.intact": "bitácora de auditoría íntegra: {summary}",
+    "cli.audit.bad_instant": "una fecha (AAAA-MM-DD) o un instante ISO 8601",
+    "cli.audit.exported": "{count} hojas escritas en {path}",
+    "cli.audit.empty": "el árbol está vacío",
+    "cli.audit.signed": "cabeza del árbol firmada: tamaño {size}, raíz {root}, llave {kid}",
+    "cli.audit.bad_event": "EVENT es el id de un AuditEvent (seq o seq-k) o AuditEvent/<id>",
+    "cli.audit.no_event": "no hay un evento de auditoría confirmado {seq}",
+    "cli.audit.bad_head": "OLD_HEAD_FILE no es el JSON de una cabeza",
+    "cli.audit.inconsistent": "la bitácora NO es consistente con la cabeza guardada: {reason}",
+    "cli.audit.consistent": "bitácora consistente: el tamaño {size} extiende el tamaño guardado {old_size}",
+    "cli.audit.proved": (
+        "el evento {seq} es la hoja {index} del árbol firmado de tamaño {size}; {files} escritos en {path}"
+    ),
 }
