@@ -13,7 +13,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 
 from interop.matching import clustering
 from interop.matching.assign import Edge, assign_persons
-from interop.matching.conflict import Signature, hard_conflict, kept_apart
+from interop.matching.conflict import Signature, hard_conflict, settled_apart
 
 AUTO = 0.99
 GIVEN = ("JUAN", "JUAN CARLOS", "JUAN JOSE", "CARLOS", "MARIA", "ROSA", "LUIS", "MARIA LUISA")
@@ -80,7 +80,7 @@ def _reference(case: dict[str, Any]) -> tuple[dict[str, str], dict[str, tuple[st
             manual_no.setdefault(u, set()).add(uuid.UUID(p))
     sig = {u: Signature(*f) for u, f in case["feats"].items()}
     # Pairs a rule settles as two people are neither linked nor reviewed.
-    ordered = [e for e in ordered if not kept_apart(sig[e[0]], sig[e[1]])]
+    ordered = [e for e in ordered if not settled_apart(sig[e[0]], sig[e[1]])]
     result = assign_persons(
         scored=case["scored"],
         existing=existing,

@@ -16,12 +16,20 @@ stratum in the batch, online and from a stored review:
   an automatic link whatever its score — or, at or above the auto-link threshold, another rule held it
   (a hard conflict, relatives' look-alike dates; the caller says so: ``held``): every review pair
   scored that high is one, and so is a ``$match`` candidate scored that high but not graded certain,
-- ``open``: everything else.
+- ``held_slip``: a ``held`` pair whose birth dates are a slip apart (``SLIP_LEVELS``): a typo in one
+  record, or relatives born on the same day and month of other years — the pairs the model's
+  independence assumption fails most on, calibrated apart from the rest of ``held``,
+- ``open``: everything else,
+- ``apart``: a rule settles the pair as two people (``conflict.settled_apart``; the caller says so:
+  ``apart``) — never a review, a ``$match`` candidate graded certainly-not. Apart from ``held`` because
+  its pairs score as high as any (same names, surnames and address) and are almost never one person:
+  in ``held`` they pulled its high weights down for the pairs the queue does show.
 
 **Fit.** Per stratum, isotonic regression (pool adjacent violators) of the label on the weight, each
 labelled pair with its own weight of evidence (``Label.count``), plus a prior of ``PRIOR_COUNT``
 pseudo-pairs at every whole weight of ``PRIOR_GRID`` whose label is the model's own probability: where
-no label lies, the calibrated figure is the model's. Within a pooled block the probability is the
+no label lies, the calibrated figure is the model's (in ``apart``, the rule's: not one person).
+Within a pooled block the probability is the
 block's; between blocks it is interpolated linearly, beyond them held; so the map is non-decreasing in
 the raw weight within a stratum (``Curve.probability``), and clipped to ``[FLOOR, 1 − FLOOR]``: no
 finite evidence makes a pair certain.
@@ -37,8 +45,11 @@ from typing import Any, Literal, Protocol
 
 from interop.matching.spec import ANCHOR_COMPARISONS, VETO_COMPARISONS
 
-Stratum = Literal["curp_same", "curp_apart", "held", "open"]
-STRATA: tuple[Stratum, ...] = ("curp_same", "curp_apart", "held", "open")
+Stratum = Literal["curp_same", "curp_apart", "held", "held_slip", "open", "apart"]
+STRATA: tuple[Stratum, ...] = ("curp_same", "curp_apart", "held", "held_slip", "open", "apart")
+# Birth-date levels of a slip that relatives also show (the same day and month of a year one or a
+# digit apart): a held pair at one of them is a sibling or a parent about as often as a typo.
+SLIP_LEVELS = frozenset({"year one apart", "one digit"})
 LabelKind = Literal["curp_same", "curp_apart", "review_link", "review_not_link"]
 
 PRIOR_GRID = range(-10, 31)
@@ -69,9 +80,14 @@ def _items(evidence: Iterable[Evidence | Mapping[str, Any]]) -> list[tuple[str, 
     return out
 
 
-def stratum_of(evidence: Iterable[Evidence | Mapping[str, Any]], *, held: bool = False) -> Stratum:
+def stratum_of(
+    evidence: Iterable[Evidence | Mapping[str, Any]], *, held: bool = False, apart: bool = False
+) -> Stratum:
     """The pair's stratum from its per-field evidence (objects or the stored JSON dicts); ``held``: a
-    rule the evidence does not show held the pair from an automatic link."""
+    rule the evidence does not show held the pair from an automatic link; ``apart``: a rule settled
+    it as two people."""
+    if apart:
+        return "apart"
     items = _items(evidence)
     levels = {c: lv for c, lv, _ in items}
     curp = levels.get("curp")
@@ -82,7 +98,7 @@ def stratum_of(evidence: Iterable[Evidence | Mapping[str, Any]], *, held: bool =
     anchored = any(w > 0 for c, _, w in items if c in ANCHOR_COMPARISONS)
     vetoed = any(levels.get(c) == "else" for c in VETO_COMPARISONS)
     if held or not anchored or vetoed or curp == "exact, given names unrelated":
-        return "held"
+        return "held_slip" if levels.get("birth_date") in SLIP_LEVELS else "held"
     return "open"
 
 
@@ -170,9 +186,14 @@ class Calibration:
         return curve.probability(weight) if curve is not None else _clip(raw_probability(weight))
 
     def of_evidence(
-        self, weight: float, evidence: Iterable[Evidence | Mapping[str, Any]], *, held: bool = False
+        self,
+        weight: float,
+        evidence: Iterable[Evidence | Mapping[str, Any]],
+        *,
+        held: bool = False,
+        apart: bool = False,
     ) -> float:
-        return self.probability(stratum_of(evidence, held=held), weight)
+        return self.probability(stratum_of(evidence, held=held, apart=apart), weight)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -206,7 +227,9 @@ def fit(labels: Sequence[Label], *, model_version: str) -> Calibration:
     lo, hi = WEIGHT_RANGE
     curves: dict[Stratum, Curve] = {}
     for s in STRATA:
-        points = [(float(w), raw_probability(w), PRIOR_COUNT) for w in PRIOR_GRID]
+        # Where no label lies the model speaks — except for pairs a rule settled as two people, where
+        # the rule does (the model's weights are what the rule overrules).
+        points = [(float(w), 0.0 if s == "apart" else raw_probability(w), PRIOR_COUNT) for w in PRIOR_GRID]
         points += [
             (min(max(lb.weight, lo), hi), float(lb.same), lb.count) for lb in labels if lb.stratum == s
         ]

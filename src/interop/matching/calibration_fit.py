@@ -44,9 +44,10 @@ from interop.matching.calibration import (
     stratum_of,
     weight_of_probability,
 )
-from interop.matching.conflict import Signature, hard_conflict, relatives_lookalike
+from interop.matching.conflict import Signature, settled_apart
 from interop.matching.distances import levenshtein
 from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, curp_birth_date, features_of
+from interop.matching.layout import model_shows_households, model_tells_relatives
 from interop.matching.models import MatchCalibration, MatchReview
 from interop.matching.models_store import LoadedModel
 from interop.matching.record_columns import detail_join, qualified
@@ -93,19 +94,33 @@ async def settled_labels(
     others = {(b.source, b.record_id) for _, b in pairs.values()} - set(written)
     written.update(await _curps_of(session, others))
     labels: list[Label] = []
+    relatives, households = model_tells_relatives(model.settings), model_shows_households(model.settings)
     for a, b in pairs.values():
         same = settled_same(written.get((a.source, a.record_id)), a, written.get((b.source, b.record_id)), b)
         if same is None:
             continue
         kind: LabelKind = "curp_same" if same else "curp_apart"
         full = score_pair(model.scoring, a, b)
-        own = stratum_of(full.evidence)
-        if own in ("curp_same", "curp_apart"):
+        apart = settled_apart(Signature.of(a), Signature.of(b), relatives=relatives, households=households)
+        own = stratum_of(full.evidence, apart=apart)
+        if own in ("curp_same", "curp_apart", "apart"):
             labels.append(Label(own, full.match_weight, same, kind))
         a0, b0 = replace(a, curp=None, curp16=None), replace(b, curp=None, curp16=None)
         masked = score_pair(model.scoring, a0, b0)
-        held = masked.probability >= auto_threshold and _held(a0, b0)
-        labels.append(Label(stratum_of(masked.evidence, held=held), masked.match_weight, same, kind))
+        # Graded as ``$match`` grades it, with the model's rules for relatives (a pair those rules
+        # would not hold is not ``held`` here either).
+        graded = online.pair_grade(
+            masked,
+            a0,
+            b0,
+            relatives=relatives,
+            households=households,
+            auto_threshold=auto_threshold,
+            review_threshold=0.0,
+        )
+        held = masked.probability >= auto_threshold and graded != "certain"
+        stratum = stratum_of(masked.evidence, held=held, apart=graded == "certainly-not")
+        labels.append(Label(stratum, masked.match_weight, same, kind))
     return labels
 
 
@@ -136,11 +151,6 @@ async def candidates_of(session: AsyncSession, probes: list[MatchFeatures]) -> d
     for row in (await session.execute(text(sql), params)).all():
         out.setdefault(str(row[0]), []).append(_features(row[1:]))
     return out
-
-
-def _held(a: MatchFeatures, b: MatchFeatures) -> bool:
-    """The rules beyond the evidence that keep a pair from an automatic link (``online._grade``)."""
-    return hard_conflict(Signature.of(a), Signature.of(b)) or relatives_lookalike(a, b)
 
 
 def settled_same(curp_a: str | None, a: MatchFeatures, curp_b: str | None, b: MatchFeatures) -> bool | None:
@@ -373,7 +383,8 @@ async def calibrate_candidates(
     out = []
     for c in candidates:
         held = c.probability >= auto_threshold and c.grade != "certain"
-        p = calibration.of_evidence(c.match_weight, c.evidence, held=held)
+        apart = c.grade == "certainly-not"
+        p = calibration.of_evidence(c.match_weight, c.evidence, held=held, apart=apart)
         grade = c.grade
         if grade in ("probable", "possible"):
             grade = "probable" if p >= middle else "possible"

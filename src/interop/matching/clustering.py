@@ -27,7 +27,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 
 from interop.matching.assign import Edge, assign_persons
 from interop.matching.batch import run as _run
-from interop.matching.conflict import SIGNATURE_COLUMNS, Signature, hard_conflict, kept_apart_sql
+from interop.matching.conflict import SIGNATURE_COLUMNS, Signature, hard_conflict, settled_apart_sql
 
 SIMPLE_COMPONENT_MAX = 20
 
@@ -55,7 +55,7 @@ class ClusterCounts:
     reviews: int
     # Records settled through ``assign_persons`` (the others were settled in SQL).
     settled_in_python: int
-    # Scored pairs a rule settles as two people (``conflict.kept_apart``): neither linked nor reviewed.
+    # Scored pairs a rule settles as two people (``conflict.settled_apart``): neither linked nor reviewed.
     kept_apart: int = 0
 
 
@@ -281,14 +281,16 @@ def assign(
     con: duckdb.DuckDBPyConnection, *, auto_threshold: float, relatives: bool = True, households: bool = True
 ) -> ClusterCounts:
     """Assign every scored record a person and pick the review pairs (see the module docstring).
-    Pairs a rule settles as two people (``conflict.kept_apart``) leave ``edge`` first: no link, no review.
+    Pairs a rule settles as two people (``conflict.settled_apart``: two roll records with settled CURPs
+    that differ; where the rules for relatives apply, birth dates no slip explains) leave ``edge``
+    first: no link, no review.
     ``relatives``: the model's data can tell relatives apart (``layout.tells_relatives``; passed on to
     ``conflict.hard_conflict``)."""
     _run(
         con,
         f"CREATE OR REPLACE TABLE apart_edge AS SELECT e.l, e.r FROM edge e "
         "JOIN feats a ON a.unique_id = e.l JOIN feats b ON b.unique_id = e.r "
-        f"WHERE {kept_apart_sql('a', 'b')}",
+        f"WHERE {settled_apart_sql('a', 'b', dates=relatives or households)}",
     )
     kept_apart = int(_run(con, "SELECT count(*) FROM apart_edge")[0][0])
     if kept_apart:

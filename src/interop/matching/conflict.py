@@ -2,9 +2,11 @@
 
 Used where a score alone would decide: the batch never puts two conflicting records into one person
 automatically (``assign``), and the online path never grades such a pair ``certain``. Such pairs still
-reach the review queue when they score high enough — a reviewer settles them — except two pension-roll
-records whose settled CURPs differ (``kept_apart``): RENAPO validates the roll's CURPs and issues one per
-person, so those two are two pensioners and no reviewer is asked.
+reach the review queue when they score high enough — a reviewer settles them — except pairs a rule
+settles (``settled_apart``): two pension-roll records whose settled CURPs differ (``kept_apart``:
+RENAPO validates the roll's CURPs and issues one per person, so those two are two pensioners), and
+birth dates no clerk's slip explains with no CURP saying one person (``dates_settle_apart``). No
+reviewer is asked about those.
 
 A CURP *settles* identity when it is trusted (valid check digit, contradicting neither the record's
 birth date nor its sex: ``identity.curp.assess_curp``) and the record has its birth date, so the CURP
@@ -105,18 +107,74 @@ def kept_apart_sql(a: str, b: str) -> str:
     )
 
 
+def dates_settle_apart(a: Signature, b: Signature) -> bool:
+    """Birth dates no clerk's slips explain — more than a year apart, neither a day/month swap nor
+    within two slips (a transposed pair of digits counting as one, or a swap and one slip) — and
+    CURPs that do not say one person (not both present and at most one edit apart). Two people: a
+    parent and a child with one name, siblings, a record typed from a relative's document (which
+    *is* that relative by every field a reviewer could check). Such a pair is never reviewed
+    (``settled_apart``)."""
+    if not (a.dob and b.dob) or not _dob_conflict(a.dob, b.dob, relatives=False):
+        return False
+    if damerau_levenshtein(_day_month_swapped(a.dob), b.dob) <= 1:  # a swap and a slip
+        return False
+    return not (a.curp and b.curp and levenshtein(a.curp, b.curp) <= 1)
+
+
+def _day_month_swapped(dob: str) -> str:
+    return f"{dob[:4]}-{dob[8:10]}-{dob[5:7]}"
+
+
+def settled_apart(a: Signature, b: Signature, *, relatives: bool = True, households: bool = True) -> bool:
+    """Two people by a rule, not a reviewer's question: two roll records with settled CURPs that differ
+    (``kept_apart``), or — where the rules for relatives apply (``households``: data that shows
+    relatives) — birth dates that settle it (``dates_settle_apart``). Never linked, never a review;
+    ``$match`` grades the pair certainly-not."""
+    return kept_apart(a, b) or ((relatives or households) and dates_settle_apart(a, b))
+
+
+def settled_apart_sql(a: str, b: str, *, dates: bool = True) -> str:
+    """``settled_apart`` over two feature rows aliased ``a`` and ``b`` (DuckDB SQL); ``dates``: the
+    rules for relatives apply (``layout.relatives_rules_apply``)."""
+    if not dates:
+        return kept_apart_sql(a, b)
+    return f"({kept_apart_sql(a, b)} OR {dates_settle_apart_sql(a, b)})"
+
+
+def dates_settle_apart_sql(a: str, b: str) -> str:
+    """``dates_settle_apart`` over two feature rows aliased ``a`` and ``b`` (DuckDB SQL; ISO dates)."""
+    da, db = f"{a}.dob", f"{b}.dob"
+    swapped = (
+        f"(substr({da}, 1, 4) = substr({db}, 1, 4) AND substr({da}, 6, 2) = substr({db}, 9, 2) "
+        f"AND substr({da}, 9, 2) = substr({db}, 6, 2))"
+    )
+    return (
+        f"coalesce({da} <> {db} AND NOT {swapped} "
+        f"AND abs(date_diff('day', TRY_CAST({da} AS DATE), TRY_CAST({db} AS DATE))) > 400 "
+        f"AND damerau_levenshtein({da}, {db}) > 2 "
+        f"AND damerau_levenshtein(substr({da}, 1, 5) || substr({da}, 9, 2) || '-' || substr({da}, 6, 2), "
+        f"{db}) > 1 "
+        f"AND NOT coalesce(levenshtein({a}.curp, {b}.curp) <= 1, false), false)"
+    )
+
+
 def year_only_differs(a_dob: str | None, b_dob: str | None) -> bool:
     """Two birth dates with the same day and month and another year (ISO dates)."""
     return a_dob is not None and b_dob is not None and a_dob[5:] == b_dob[5:] and a_dob[:4] != b_dob[:4]
 
 
 def names_contained(a: str | None, b: str | None) -> bool:
-    """Every given name of one record is among the other's (JUAN and JUAN ANTONIO, or the same names):
-    how a sibling named after a shared name looks, as well as a dropped second name."""
+    """Every given name of one record is among the other's, each as written or one edit off (JUAN and
+    JUAN ANTONIO, FERNADA DEL CARMEN and FERNANDA, or the same names): how a sibling named after a
+    shared name looks, as well as a dropped second name — a typo must not hide the likeness."""
     if a is None or b is None:
         return False
-    ta, tb = set(a.split()), set(b.split())
-    return ta <= tb or tb <= ta
+    ta, tb = a.split(), b.split()
+    return _words_within(ta, tb) or _words_within(tb, ta)
+
+
+def _words_within(xs: list[str], ys: list[str]) -> bool:
+    return all(any(x == y or damerau_levenshtein(x, y) <= 1 for y in ys) for x in xs)
 
 
 def relatives_lookalike(a: MatchFeatures, b: MatchFeatures) -> bool:
@@ -146,9 +204,12 @@ def relatives_lookalike(a: MatchFeatures, b: MatchFeatures) -> bool:
 
 def relatives_lookalike_sql(a: str, b: str) -> str:
     """``relatives_lookalike`` over two feature rows aliased ``a`` and ``b`` (DuckDB SQL)."""
+    # The word-by-word name test only where the cheap tests hold (DuckDB evaluates a CASE branch on
+    # the rows that reach it).
     return (
-        f"({year_only_differs_sql(a, b)} AND coalesce(({names_contained_sql(a, b)}) "
-        f"AND {a}.ap1 = {b}.ap1, false) AND coalesce({a}.ap2 = {b}.ap2, true) "
+        f"(CASE WHEN {year_only_differs_sql(a, b)} AND coalesce({a}.ap1 = {b}.ap1, false) "
+        f"THEN coalesce({names_contained_sql(a, b)}, false) ELSE false END "
+        f"AND coalesce({a}.ap2 = {b}.ap2, true) "
         f"AND CASE WHEN {a}.given_full <> {b}.given_full THEN true "
         f"WHEN {a}.domicilio IS NOT NULL AND {b}.domicilio IS NOT NULL "
         f"THEN {a}.domicilio = {b}.domicilio "
@@ -159,7 +220,14 @@ def relatives_lookalike_sql(a: str, b: str) -> str:
 def names_contained_sql(a: str, b: str) -> str:
     """``names_contained`` over the ``given_full`` of two feature rows aliased ``a`` and ``b``."""
     ta, tb = f"string_split({a}.given_full, ' ')", f"string_split({b}.given_full, ' ')"
-    return f"(list_has_all({tb}, {ta}) OR list_has_all({ta}, {tb}))"
+
+    def within(xs: str, ys: str) -> str:
+        return (
+            f"list_bool_and(list_transform({xs}, lambda x: list_bool_or(list_transform({ys}, "
+            "lambda y: x = y OR damerau_levenshtein(x, y) <= 1))))"
+        )
+
+    return f"({within(ta, tb)} OR {within(tb, ta)})"
 
 
 def year_only_differs_sql(a: str, b: str) -> str:

@@ -5,11 +5,11 @@ Python with the active model (the same m/u and term frequencies the batch used).
 Grades: ``certain`` as the batch would auto-link (auto threshold, an anchor, no hard conflict);
 ``probable`` / ``possible`` in the upper / lower half of the review band; ``certainly-not`` for a
 candidate whose golden person a reviewer declared another person than the probe's (a MANUAL NO_MATCH
-in either direction between a record of one and the other person), or for a pension-roll candidate
-when the probe names its own padrón record and their settled CURPs differ (``conflict.kept_apart``:
-two pensioners). The probe's person is the person of the stored records it names (a padrón record id,
-a registry Patient id) or, when it names none, of its best ``certain`` candidate. Certainly-not
-candidates are listed after all others.
+in either direction between a record of one and the other person), or for a pair a rule settles as
+two people (``conflict.settled_apart``: a pension-roll candidate when the probe names its own padrón
+record and their settled CURPs differ; birth dates no slip explains). The probe's person is the
+person of the stored records it names (a padrón record id, a registry Patient id) or, when it names
+none, of its best ``certain`` candidate. Certainly-not candidates are listed after all others.
 """
 
 from __future__ import annotations
@@ -25,7 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from interop.matching import models_store
 from interop.matching.blocking import BLOCKING_RULES, index_for, key_sql, probe_key_sql
-from interop.matching.conflict import ROLL_SOURCE, Signature, hard_conflict, kept_apart, relatives_lookalike
+from interop.matching.conflict import (
+    ROLL_SOURCE,
+    Signature,
+    hard_conflict,
+    relatives_lookalike,
+    settled_apart,
+)
 from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, features_of
 from interop.matching.layout import model_shows_households, model_tells_relatives
 from interop.matching.models_store import LoadedModel
@@ -157,6 +163,37 @@ def _grade(
     return "probable" if graded == "certain" and (conflict or vetoed or not anchored) else graded
 
 
+def pair_grade(
+    scored: PairScore,
+    a: MatchFeatures,
+    b: MatchFeatures,
+    *,
+    relatives: bool,
+    households: bool,
+    auto_threshold: float,
+    review_threshold: float,
+    left_signature: Signature | None = None,
+) -> Grade:
+    """The grade of a scored pair under every rule the batch applies (``kept_apart``, hard conflict,
+    relatives' look-alike dates, anchors, veto) with the model's rules for relatives (``relatives``:
+    ``layout.model_tells_relatives``, ``households``: ``layout.model_shows_households``). One function
+    for ``$match`` and the calibration fit, so that a pair the fit calls held is one ``$match`` holds.
+    ``left_signature``: ``a``'s, when it stands for another record (a probe naming its roll record)."""
+    sa, sb = left_signature or Signature.of(a), Signature.of(b)
+    if settled_apart(sa, sb, relatives=relatives, households=households):
+        return "certainly-not"
+    return _grade(
+        scored,
+        auto_threshold=auto_threshold,
+        review_threshold=review_threshold,
+        conflict=hard_conflict(sa, sb, relatives=relatives, households=households),
+        lookalike=relatives_lookalike(a, b),
+        undated=a.dob is None or b.dob is None,
+        relatives=relatives,
+        households=households,
+    )
+
+
 async def match(
     session: AsyncSession,
     *,
@@ -206,22 +243,15 @@ async def match(
         if scored.probability < floor:
             continue
         record_pk, patient_id, person_id = row[n], row[n + 1], row[n + 2]
-        signature = Signature.of(stored)
-        graded: Grade = (
-            "certainly-not"
-            if kept_apart(probe_signature, signature)
-            else _grade(
-                scored,
-                auto_threshold=auto_threshold,
-                review_threshold=review_threshold,
-                conflict=hard_conflict(
-                    probe_signature, signature, relatives=relatives, households=households
-                ),
-                lookalike=relatives_lookalike(features, stored),
-                undated=features.dob is None or stored.dob is None,
-                relatives=relatives,
-                households=households,
-            )
+        graded = pair_grade(
+            scored,
+            features,
+            stored,
+            left_signature=probe_signature,
+            relatives=relatives,
+            households=households,
+            auto_threshold=auto_threshold,
+            review_threshold=review_threshold,
         )
         out.append(
             OnlineCandidate(
