@@ -33,7 +33,8 @@ async def test_verify_passes_then_names_the_first_bad_entry(
     assert (await _interop(settings, "audit", "checkpoint")).exit_code == 0
     ok = await _interop(settings, "audit", "verify", "--workers", "1")
     assert ok.exit_code == 0, ok.output
-    assert "bitácora de auditoría íntegra: árbol de 7 hojas con 1 cabezas firmadas" in ok.stdout  # and the command's own
+    # Six events and the command's own.
+    assert "bitácora de auditoría íntegra: árbol de 7 hojas con 1 cabezas firmadas" in ok.stdout
     await tamper("DELETE FROM audit_event WHERE seq = 3")
     broken = await _interop(settings, "audit", "verify", "--workers", "1")
     assert broken.exit_code == 1
@@ -46,7 +47,8 @@ async def test_verify_with_a_foreign_public_key_fails_on_checkpoints(
     await record_many(sessionmaker, 2)
     signed = await _interop(settings, "audit", "checkpoint")
     assert signed.exit_code == 0, signed.output
-    assert "cabeza del árbol firmada: tamaño 3," in signed.stdout  # two events and the checkpoint command's own
+    # Two events and the checkpoint command's own.
+    assert "cabeza del árbol firmada: tamaño 3," in signed.stdout
     other = tmp_path / "other.pem"
     other.write_text(Signer.generate().verifier.public_pem())
     result = await _interop(settings, "audit", "verify", "--workers", "1", "--public-key", str(other))
