@@ -21,6 +21,7 @@ import asyncio
 import csv
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -36,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from febrl import write_febrl
 from http_match import time_http_match
-from quality import before_after, format_before_after, review_queue, review_rows
+from quality import before_after, format_before_after, last_run_timings, review_queue, review_rows
 
 INTEROP = str(Path(sys.executable).with_name("interop"))
 
@@ -447,6 +448,7 @@ def run_match(env: dict[str, str], retrain: bool) -> dict[str, Any]:
     """``interop match run``; a failed run is reported (exit, last words), not raised."""
     cmd = [INTEROP, "match", "run"] + (["--retrain"] if retrain else [])
     t0 = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         wall, peak, out = timed(cmd, env)
     except RuntimeError as exc:
@@ -457,8 +459,13 @@ def run_match(env: dict[str, str], retrain: bool) -> dict[str, Any]:
             "error": lines[-6:],
             "job": failed_job(env),
         }
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     return {
         "wall_s": round(wall, 1),
+        # user + system seconds of the interop process (PostgreSQL's server is not its child): on a
+        # shared machine the figure that load changes least.
+        "cpu_s": round(cpu, 1),
         "peak_rss_gib": round(peak, 2),
         "summary": [line.strip() for line in out.splitlines() if line.strip()],
     }
@@ -477,6 +484,9 @@ def main() -> None:
     ap.add_argument("--febrl", type=int, choices=(1, 2, 3, 4), help="A FEBRL set instead of synth data.")
     ap.add_argument("--json-out", type=Path, help="Also write the JSON document here.")
     ap.add_argument("--retrain", action="store_true")
+    ap.add_argument(
+        "--no-accuracy", action="store_true", help="Time the run only (no evaluate; at 1 M it takes minutes)."
+    )
     ap.add_argument(
         "--engine",
         choices=("duckdb", "spark"),
@@ -601,6 +611,8 @@ def main() -> None:
     result["interop_match_run"] = run_match(env, args.retrain)
     ran = not result["interop_match_run"].get("failed")
     if ran:
+        result["interop_match_run"]["timings_s"] = last_run_timings(env)
+    if ran and not args.no_accuracy:
         result["interop_accuracy"] = accuracy(env, synth)
     if args.baseline:
         from interop.matching import evaluation

@@ -54,6 +54,36 @@ def review_rows(env: dict[str, str]) -> list[tuple[str, str, float, float]]:
             server.stop()
 
 
+def last_run_timings(env: dict[str, str]) -> dict[str, Any]:
+    """Seconds per stage of the latest match run (wall, and CPU of the interop process) and per write
+    step (its stored counts)."""
+    from sqlalchemy import text
+
+    from interop.config import Settings
+    from interop.db.runtime import open_database, prepare
+
+    settings = Settings(data_dir=Path(env["INTEROP_DATA_DIR"]))
+    url, server = prepare(settings)
+
+    async def run() -> dict[str, Any]:
+        async with open_database(settings, url) as db, db.sessionmaker() as session:
+            counts = (
+                await session.execute(text("SELECT counts FROM match_run ORDER BY id DESC LIMIT 1"))
+            ).scalar_one_or_none() or {}
+            return {
+                "stages": counts.get("timings_s"),
+                "stages_cpu": counts.get("cpu_s"),
+                "peak_rss_gib_after": counts.get("peak_rss_gib"),
+                "writes": counts.get("write_timings_s"),
+            }
+
+    try:
+        return asyncio.run(run())
+    finally:
+        if server is not None:
+            server.stop()
+
+
 def review_queue(
     reviews: list[tuple[str, str, float, float]], truth: dict[str, str], records: int
 ) -> dict[str, Any]:

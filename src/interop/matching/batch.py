@@ -122,6 +122,9 @@ def build_features(con: duckdb.DuckDBPyConnection, records_csv: Path) -> int:
         SELECT *, {digest} AS feature_digest FROM c
         """,
     )
+    # The raw rows and name maps are in ``feats`` now; what the run holds in memory is what it needs.
+    for table in ("src", "given_map", "surname_map"):
+        run(con, f"DROP TABLE {table}")
     return int(run(con, "SELECT count(*) FROM feats")[0][0])
 
 
@@ -136,11 +139,14 @@ def load_previous(con: duckdb.DuckDBPyConnection, previous_csv: Path) -> None:
 
 def mark_changed(con: duckdb.DuckDBPyConnection, *, everything: bool) -> int:
     """``scored``: the records this run scores — new or changed ones, or all of them."""
-    where = "" if everything else "WHERE p.unique_id IS NULL OR p.feature_digest <> f.feature_digest"
+    if everything:  # a view, not a second copy of every record's features
+        run(con, "CREATE OR REPLACE VIEW scored AS SELECT * FROM feats")
+        run(con, "CREATE OR REPLACE TABLE unscored AS SELECT * FROM feats LIMIT 0")
+        return int(run(con, "SELECT count(*) FROM scored")[0][0])
     run(
         con,
-        f"CREATE OR REPLACE TABLE scored AS SELECT f.* FROM feats f "
-        f"LEFT JOIN prev p USING (unique_id) {where}",
+        "CREATE OR REPLACE TABLE scored AS SELECT f.* FROM feats f LEFT JOIN prev p USING (unique_id) "
+        "WHERE p.unique_id IS NULL OR p.feature_digest <> f.feature_digest",
     )
     run(con, "CREATE OR REPLACE TABLE unscored AS SELECT * FROM feats ANTI JOIN scored USING (unique_id)")
     return int(run(con, "SELECT count(*) FROM scored")[0][0])
@@ -164,13 +170,17 @@ def train_model(
 ) -> linkage.TrainedSettings:
     """Train on a sample of ``feats``, on the fields of ``layout``; term frequencies come from all
     of them. Raises ``MatchRunUntrainable`` when the records give EM nothing to learn from."""
+    # The sample is a function of the records and the seed (a hash of each record's id), not of the
+    # order DuckDB's threads wrote ``feats`` in: a reservoir sample is repeatable on one thread only,
+    # and two retrains of the same records gave two models.
     run(
         con,
         f"CREATE OR REPLACE TABLE train_sample AS SELECT {', '.join(FEATURE_COLUMNS)} FROM feats "
-        f"USING SAMPLE reservoir({TRAIN_SAMPLE_ROWS} ROWS) REPEATABLE ({seed})",
+        f"ORDER BY hash(unique_id, {int(seed)}), unique_id LIMIT {int(TRAIN_SAMPLE_ROWS)}",
     )
     tf = linkage.term_frequencies(con, "feats")
     trained = linkage.train(con, "train_sample", seed=seed, tf=tf, layout=layout)
+    run(con, "DROP TABLE train_sample")
     return trained
 
 
@@ -250,6 +260,12 @@ def linkable_sql(settings: dict[str, Any]) -> str:
         for c in spec.VETO_COMPARISONS
         if c in present
     )
+
+
+def drop_tables(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> None:
+    """Free what a run no longer reads (tables absent on this path are skipped)."""
+    for table in tables:
+        run(con, f"DROP TABLE IF EXISTS {table}")
 
 
 def features_for(con: duckdb.DuckDBPyConnection, unique_ids: list[str]) -> dict[str, MatchFeatures]:

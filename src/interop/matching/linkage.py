@@ -16,7 +16,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 from splink import DuckDBAPI, Linker
 from splink.internals.splink_dataframe import SplinkDataFrame
 
-from interop.matching import households, spec, training_notes
+from interop.matching import households, spec, training_notes, u_estimation
 from interop.matching import layout as layout_rules
 from interop.matching.errors import MatchRunUntrainable
 from interop.matching.layout import Layout
@@ -178,7 +178,8 @@ def train(
         linker.training.estimate_probability_two_random_records_match(list(prior_rules), recall=0.7)
     except ValueError:
         log.warning("prior estimation failed; keeping Splink's default")
-    linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
+    # Splink's u estimation, every comparison counted in one pass per chunk (same values, ~1/8 the work).
+    u_estimation.estimate_u(linker, max_pairs=u_max_pairs, seed=seed)
     trained_rules = 0
     for rule in layout_rules.em_rules_sql(layout):
         try:
