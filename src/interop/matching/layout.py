@@ -124,11 +124,14 @@ def splink_settings(settings: dict[str, Any]) -> dict[str, Any]:
 
 
 def comparisons_for(layout: Layout) -> tuple[spec.Comparison, ...]:
-    """The model's comparisons on the fields present (the place without entidad when it is absent)."""
+    """The model's comparisons on the fields present (the place without entidad, and the address with
+    its reworded levels, when the entidad is absent)."""
     out: list[spec.Comparison] = []
     for comparison in spec.COMPARISONS:
         if comparison is spec.PLACE and not layout.has("entidad"):
             comparison = spec.PLACE_LOCAL
+        if comparison is spec.ADDRESS and not layout.has("entidad"):
+            comparison = spec.ADDRESS_LOCAL
         if layout.has(_NEEDS[comparison.name]):
             out.append(comparison)
     return tuple(out)
@@ -154,6 +157,9 @@ def batch_blocking_sql(layout: Layout) -> list[str]:
             out.append(sql)
     if not layout.has("curp"):
         out += [_sql(r) for r in _rules(blocking.NO_CURP_COLUMNS, layout, minimum=2) if _sql(r) not in out]
+        for crossed in blocking.NO_CURP_CROSSED:
+            if len(_narrow(crossed, layout)) == len(crossed):
+                out.append(" AND ".join(f"l.{a} = r.{b}" for a, b in crossed))
     return out
 
 
@@ -171,8 +177,10 @@ def _sql(columns: Sequence[str]) -> str:
 
 
 def em_rules(layout: Layout) -> list[tuple[str, ...]]:
-    """EM's blocking rules (``blocking.EM_BLOCKING_COLUMNS``) on the columns present."""
-    return _rules(blocking.EM_BLOCKING_COLUMNS, layout, minimum=2)
+    """EM's blocking rules (``blocking.EM_BLOCKING_COLUMNS``) on the columns present; with no CURP at
+    all, ``blocking.NO_CURP_EM_COLUMNS`` too."""
+    extra = () if layout.has("curp") else blocking.NO_CURP_EM_COLUMNS
+    return _rules((*blocking.EM_BLOCKING_COLUMNS, *extra), layout, minimum=2)
 
 
 def em_rules_sql(layout: Layout) -> list[str]:

@@ -145,6 +145,15 @@ def apply_priors(settings: dict[str, Any], *, u_max_pairs: float) -> dict[str, A
             if cap is not None and u > 0 and math.log2(m / u) > cap:
                 m = u * 2.0**cap
             level["m_probability"] = m
+    for comparison in settings["comparisons"]:
+        levels = {lv.get("label_for_charts", ""): lv for lv in comparison["comparison_levels"]}
+        for label, level in levels.items():
+            ref = levels.get(spec.WEIGHT_AT_MOST.get((comparison["output_column_name"], label), ""))
+            if ref is None:
+                continue
+            cap = math.log2(float(ref["m_probability"]) / float(ref["u_probability"]))
+            if math.log2(level["m_probability"] / level["u_probability"]) > cap:
+                level["m_probability"] = level["u_probability"] * 2.0**cap
     return settings
 
 

@@ -7,9 +7,6 @@ Pure: no Splink import here (``linkage`` turns this into a Splink settings dicti
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 from interop.identity.hypocoristics import nickname_pairs, same_by_nickname
 from interop.matching.distances import EditUnit as EditUnit
 from interop.matching.distances import count_edits_in as count_edits_in
@@ -18,10 +15,17 @@ from interop.matching.distances import days_apart as days_apart
 from interop.matching.distances import edit_unit as edit_unit
 from interop.matching.distances import fuzzy as fuzzy
 from interop.matching.distances import levenshtein as levenshtein
-from interop.matching.features import PLACEHOLDER_MD, MatchFeatures
-
-F = MatchFeatures
-Predicate = Callable[[F, F], bool]
+from interop.matching.features import PLACEHOLDER_MD
+from interop.matching.levels import Comparison as Comparison
+from interop.matching.levels import F as F
+from interop.matching.levels import Level as Level
+from interop.matching.levels import Predicate as Predicate
+from interop.matching.levels import else_level as _else
+from interop.matching.levels import null_level as _null
+from interop.matching.places import ADDRESS as ADDRESS
+from interop.matching.places import ADDRESS_LOCAL as ADDRESS_LOCAL
+from interop.matching.places import PLACE as PLACE
+from interop.matching.places import PLACE_LOCAL as PLACE_LOCAL
 
 
 def _fuzzy_sql(col: str) -> str:
@@ -33,30 +37,6 @@ def _fuzzy_sql(col: str) -> str:
 
 def _share_token(a: str | None, b: str | None) -> bool:
     return a is not None and b is not None and bool(set(a.split()) & set(b.split()))
-
-
-@dataclass(frozen=True, slots=True)
-class Level:
-    label: str
-    sql: str
-    test: Predicate
-    null: bool = False
-    tf_column: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Comparison:
-    name: str
-    description: str
-    levels: tuple[Level, ...]
-
-
-def _else() -> Level:
-    return Level("else", "ELSE", lambda a, b: True)
-
-
-def _null(label: str, sql: str, test: Predicate) -> Level:
-    return Level(label, sql, test, null=True)
 
 
 # The nickname table (``identity.hypocoristics``) as an SQL condition on the main given names.
@@ -137,6 +117,19 @@ def name_swapped(a: F, b: F) -> bool:
 
 _NAME_SWAPPED_SQL = "ph_given_l = ph_ap1_r AND ph_ap1_l = ph_given_r"
 
+
+def name_crossed(a: F, b: F) -> bool:
+    """One record's main given name sounds as the other's first surname (one way): the name written in
+    the surname's field while the other field was replaced or mistyped — the half of a swap a clerk
+    got wrong twice. Phonetic keys, for the reason of ``name_swapped``. A level of the given-name
+    comparison only, so the one fact weighs once."""
+    return (a.ph_given is not None and a.ph_given == b.ph_ap1) or (
+        a.ph_ap1 is not None and a.ph_ap1 == b.ph_given
+    )
+
+
+_NAME_CROSSED_SQL = "ph_given_l = ph_ap1_r OR ph_ap1_l = ph_given_r"
+
 GIVEN = Comparison(
     "given",
     "Given names: all, the main one (MARIA/JOSE rule), a mistyped or shared one",
@@ -177,6 +170,7 @@ GIVEN = Comparison(
             lambda a, b: _share_token(a.given_rest, b.given_rest),
         ),
         Level("swapped with the first surname", _NAME_SWAPPED_SQL, lambda a, b: name_swapped(a, b)),
+        Level("as the surname of the other", _NAME_CROSSED_SQL, lambda a, b: name_crossed(a, b)),
         _else(),
     ),
 )
@@ -285,81 +279,10 @@ SEX = Comparison(
     ),
 )
 
-PLACE = Comparison(
-    "place",
-    "Entidad, municipio and localidad",
-    (
-        _null(
-            "missing",
-            "entidad_l IS NULL OR entidad_r IS NULL",
-            lambda a, b: a.entidad is None or b.entidad is None,
-        ),
-        Level(
-            "same localidad",
-            "entidad_l = entidad_r AND municipio_l = municipio_r AND localidad_l = localidad_r",
-            lambda a, b: (
-                a.entidad == b.entidad
-                and a.municipio is not None
-                and a.municipio == b.municipio
-                and a.localidad is not None
-                and a.localidad == b.localidad
-            ),
-        ),
-        Level(
-            "same municipio",
-            "entidad_l = entidad_r AND municipio_l = municipio_r",
-            lambda a, b: a.entidad == b.entidad and a.municipio is not None and a.municipio == b.municipio,
-        ),
-        Level("same entidad", "entidad_l = entidad_r", lambda a, b: a.entidad == b.entidad),
-        _else(),
-    ),
-)
-
-# The place when no record has an entidad (a source that writes a postcode in ``municipio``): the
-# same levels, on municipio and localidad alone (``layout.comparisons_for``).
-PLACE_LOCAL = Comparison(
-    "place_local",
-    "Municipio and localidad (no entidad in the data)",
-    (
-        _null(
-            "missing",
-            "municipio_l IS NULL OR municipio_r IS NULL",
-            lambda a, b: a.municipio is None or b.municipio is None,
-        ),
-        Level(
-            "same localidad",
-            "municipio_l = municipio_r AND localidad_l = localidad_r",
-            lambda a, b: (
-                a.municipio == b.municipio and a.localidad is not None and a.localidad == b.localidad
-            ),
-        ),
-        Level("same municipio", "municipio_l = municipio_r", lambda a, b: a.municipio == b.municipio),
-        _else(),
-    ),
-)
-
-ADDRESS = Comparison(
-    "address",
-    "Domicilio",
-    (
-        _null(
-            "missing",
-            "domicilio_l IS NULL OR domicilio_r IS NULL",
-            lambda a, b: a.domicilio is None or b.domicilio is None,
-        ),
-        Level("exact", "domicilio_l = domicilio_r", lambda a, b: a.domicilio == b.domicilio),
-        Level(
-            "close",
-            "levenshtein(domicilio_l, domicilio_r) <= 3",
-            lambda a, b: levenshtein(a.domicilio or "", b.domicilio or "") <= 3,
-        ),
-        _else(),
-    ),
-)
-
 COMPARISONS: tuple[Comparison, ...] = (CURP, GIVEN, PATERNAL, MATERNAL, BIRTH_DATE, SEX, PLACE, ADDRESS)
 # Every comparison a saved model may hold, by name (a model holds those of its layout).
-COMPARISON_BY_NAME: dict[str, Comparison] = {c.name: c for c in (*COMPARISONS, PLACE_LOCAL)}
+# ``ADDRESS_LOCAL`` holds every level of ``ADDRESS``: a model of either layout binds its levels by label.
+COMPARISON_BY_NAME: dict[str, Comparison] = {c.name: c for c in (*COMPARISONS, PLACE_LOCAL, ADDRESS_LOCAL)}
 
 # Domain priors applied after EM (``linkage.apply_priors``), because EM alone learns household members
 # (twins, spouses sharing a roof) as matches:
@@ -377,8 +300,21 @@ WEIGHT_CAP: dict[tuple[str, str], float] = {
     ("place_local", "same municipio"): 2.0,
     ("address", "exact"): 3.0,
     ("address", "close"): 2.0,
+    ("address", "same words, another order"): 2.0,
+    ("address", "one holds the other"): 1.0,
+    ("place_local", "same localidad, another municipio"): 1.0,
 }
 M_FLOOR = 0.001
+# A name written in the other field is no stronger evidence than the same name in its own field, nor an
+# address reworded than the same address: each of these levels weighs at most the named level of its
+# comparison (EM sees few such pairs, and a swap of a common name has no term-frequency adjustment).
+WEIGHT_AT_MOST: dict[tuple[str, str], str] = {
+    ("given", "swapped with the first surname"): "all exact",
+    ("given", "as the surname of the other"): "all exact",
+    ("paternal", "swapped with the given name"): "exact",
+    ("address", "same words, another order"): "exact",
+    ("address", "one holds the other"): "close",
+}
 # The caps above that hold a shared roof to a household's weight (``linkage.apply_priors``).
 HOUSEHOLD_CAPS: tuple[str, ...] = ("place", "place_local", "address")
 
