@@ -129,8 +129,13 @@ def upgrade() -> None:
         + ", ADD COLUMN pkey varchar(2) GENERATED ALWAYS AS (coalesce(entidad, '00')) STORED NOT NULL"
     )
     # Statistics for the new partitions and the rewritten key table's new column, before the first plan.
-    op.execute("ANALYZE match_record_detail")
-    op.execute("ANALYZE match_record")
+    # Only where rows were moved: statistics of an empty table tell the planner it stays empty, and it
+    # would then read a table by any index at all (the primary key) instead of the one that serves the
+    # query, until autovacuum notices the first load.
+    op.execute(
+        "DO $$ BEGIN IF EXISTS (SELECT 1 FROM match_record) THEN "
+        "ANALYZE match_record_detail; ANALYZE match_record; END IF; END $$"
+    )
     # The application reaches the rows through the parent (its rights are checked there); owning the
     # parent and the partitions lets a batch run drop and re-add the foreign key.
     owned = ", ".join(["match_record_detail", *_partitions()])
