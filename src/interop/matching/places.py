@@ -74,24 +74,29 @@ def _close_address(a: str | None, b: str | None) -> bool:
     return levenshtein(a, b) <= min(3, min(len(a), len(b)) // 4)
 
 
+# The levels of an address as written, shared by both layouts' address comparisons.
+_ADDRESS_WRITTEN = (
+    _null(
+        "missing",
+        "domicilio_l IS NULL OR domicilio_r IS NULL",
+        lambda a, b: a.domicilio is None or b.domicilio is None,
+    ),
+    Level("exact", "domicilio_l = domicilio_r", lambda a, b: a.domicilio == b.domicilio),
+    Level(
+        "close",
+        # Up to three slips, and no more than one per four characters: '9' and '5' (a house number
+        # alone) are two addresses, not one mistyped.
+        "levenshtein(domicilio_l, domicilio_r) "
+        "<= least(3, floor(least(length(domicilio_l), length(domicilio_r)) / 4))",
+        lambda a, b: _close_address(a.domicilio, b.domicilio),
+    ),
+)
+
 ADDRESS = Comparison(
     "address",
     "Domicilio: exact, close",
     (
-        _null(
-            "missing",
-            "domicilio_l IS NULL OR domicilio_r IS NULL",
-            lambda a, b: a.domicilio is None or b.domicilio is None,
-        ),
-        Level("exact", "domicilio_l = domicilio_r", lambda a, b: a.domicilio == b.domicilio),
-        Level(
-            "close",
-            # Up to three slips, and no more than one per four characters: '9' and '5' (a house number
-            # alone) are two addresses, not one mistyped.
-            "levenshtein(domicilio_l, domicilio_r) "
-            "<= least(3, floor(least(length(domicilio_l), length(domicilio_r)) / 4))",
-            lambda a, b: _close_address(a.domicilio, b.domicilio),
-        ),
+        *_ADDRESS_WRITTEN,
         _else(),
     ),
 )
@@ -107,20 +112,7 @@ ADDRESS_LOCAL = Comparison(
     "address",
     "Domicilio: exact, close, the same words in another order, one holding the other",
     (
-        _null(
-            "missing",
-            "domicilio_l IS NULL OR domicilio_r IS NULL",
-            lambda a, b: a.domicilio is None or b.domicilio is None,
-        ),
-        Level("exact", "domicilio_l = domicilio_r", lambda a, b: a.domicilio == b.domicilio),
-        Level(
-            "close",
-            # Up to three slips, and no more than one per four characters: '9' and '5' (a house number
-            # alone) are two addresses, not one mistyped.
-            "levenshtein(domicilio_l, domicilio_r) "
-            "<= least(3, floor(least(length(domicilio_l), length(domicilio_r)) / 4))",
-            lambda a, b: _close_address(a.domicilio, b.domicilio),
-        ),
+        *_ADDRESS_WRITTEN,
         # An address is written in many orders (number first or last, a building name before or after
         # the street) and often in part (the street without the number, the number alone).
         Level(
