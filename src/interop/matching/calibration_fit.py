@@ -50,6 +50,7 @@ from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, curp_birth
 from interop.matching.layout import model_shows_households, model_tells_relatives
 from interop.matching.models import MatchCalibration, MatchReview
 from interop.matching.models_store import LoadedModel
+from interop.matching.record_columns import detail_join, qualified
 from interop.matching.schemas import OnlineCandidate
 from interop.matching.scoring import score_pair
 
@@ -139,9 +140,9 @@ async def candidates_of(session: AsyncSession, probes: list[MatchFeatures]) -> d
     unnest = ", ".join(f"CAST(:{c} AS text[])" for c in ("uid", *columns))
     sql = (
         f"WITH p AS (SELECT * FROM unnest({unnest}) AS p(uid, {', '.join(columns)})) "
-        f"SELECT p.uid, {', '.join('m.' + c for c in _STORED)} FROM p CROSS JOIN LATERAL "
+        f"SELECT p.uid, {qualified(_STORED)} FROM p CROSS JOIN LATERAL "
         f"({' UNION '.join(branches)}) c "
-        "JOIN match_record m ON m.source = c.source AND m.record_id = c.record_id"
+        f"JOIN match_record m ON m.source = c.source AND m.record_id = c.record_id {detail_join()}"
     )
     params: dict[str, Any] = {"uid": [a.unique_id for a in probes]}
     for c in columns:
@@ -204,9 +205,9 @@ async def _stored_features(
 ) -> dict[tuple[str, str], MatchFeatures]:
     rows = await session.execute(
         text(
-            f"SELECT {', '.join('m.' + c for c in _STORED)} FROM match_record m JOIN unnest("
+            f"SELECT {qualified(_STORED)} FROM match_record m JOIN unnest("
             "CAST(:s AS text[]), CAST(:r AS text[])) AS k(source, record_id) "
-            "ON m.source = k.source AND m.record_id = k.record_id"
+            f"ON m.source = k.source AND m.record_id = k.record_id {detail_join()}"
         ),
         {"s": [k[0] for k in keys], "r": [k[1] for k in keys]},
     )
@@ -265,7 +266,10 @@ async def _side(
         )
     row = (
         await session.execute(
-            text(f"SELECT {', '.join(_STORED)} FROM match_record WHERE source = :s AND record_id = :r"),
+            text(
+                f"SELECT {qualified(_STORED)} FROM match_record m {detail_join()} "
+                "WHERE m.source = :s AND m.record_id = :r"
+            ),
             {"s": source, "r": record_id},
         )
     ).first()
