@@ -89,14 +89,17 @@ def statement(sql: str) -> TextClause:
     return text(sql)
 
 
-def lookup_branch(key_columns: Sequence[str], probe: Mapping[str, str], probe_key: str) -> str:
+def lookup_branch(
+    key_columns: Sequence[str], probe: Mapping[str, str], probe_key: str, columns: str = "source, record_id"
+) -> str:
     """One blocking index's lookup in ``match_record`` (at most ``PER_RULE_LIMIT`` records): its key hash
     equal to ``probe_key`` (the probe's values hashed the same way) and each stored column equal to the
-    probe's SQL value in ``probe`` (bound parameters for one probe, a lateral row for many)."""
+    probe's SQL value in ``probe`` (bound parameters for one probe, a lateral row for many); the found
+    records' ``columns``."""
     conditions = [f"{key_sql(key_columns)} = {probe_key}"]
     conditions += [f"{stored} = {value}" for stored, value in probe.items()]
     where = " AND ".join(conditions)
-    return f"(SELECT source, record_id FROM match_record WHERE {where} LIMIT {PER_RULE_LIMIT})"
+    return f"(SELECT {columns} FROM match_record WHERE {where} LIMIT {PER_RULE_LIMIT})"
 
 
 def candidate_query(probe: MatchFeatures) -> tuple[str, dict[str, Any]]:

@@ -38,6 +38,18 @@ def detail_join(key: str = "m", detail: str = "d") -> str:
     )
 
 
+def detail_lookup(key: str = "m", detail: str = "d") -> str:
+    """The detail row of each row aliased ``key`` (a key-table row, or anything with its ``pkey``,
+    ``source`` and ``record_id``), as ``detail``: one primary-key read in that row's partition per row,
+    whatever the statistics say. The ``LIMIT`` keeps PostgreSQL from flattening the subquery into a
+    join it may reorder: on partitions without statistics (a first run's, read before its commit) it
+    estimates the key-detail join at one row and drives the rest of the query from it."""
+    return (
+        f"CROSS JOIN LATERAL (SELECT * FROM match_record_detail x WHERE x.pkey = {key}.pkey "
+        f"AND x.source = {key}.source AND x.record_id = {key}.record_id LIMIT 1) {detail}"
+    )
+
+
 def qualified(columns: Sequence[str], key: str = "m", detail: str = "d") -> str:
     """``columns`` as a select list, each from the table that holds it."""
     return ", ".join(f"{detail if c in DETAIL_COLUMNS else key}.{c}" for c in columns)

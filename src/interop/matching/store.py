@@ -148,12 +148,15 @@ async def write(session: AsyncSession, workdir: Path, *, scored: int) -> dict[st
     """Store the run's files; returns the link and review summary with ``write_timings_s``."""
     steps = _Steps()
     summary = await _write(session, workdir, scored=scored, steps=steps)
-    # The run reads what it wrote at once (calibration, then $match): statistics first. Autovacuum never
-    # analyses a partitioned parent and reaches new partitions late; without them the planner probes the
-    # detail's partitions blind (a 1,000-record calibration ran for minutes). ANALYZE inside the run's
-    # transaction counts its own inserts.
-    await session.execute(text("ANALYZE match_record, match_record_detail"))
-    steps.done("statistics")
+    if scored >= BULK_INDEX_REBUILD_ROWS:
+        # A bulk write replaced the tables wholesale, and the run reads them at once (calibration,
+        # then $match), before any autovacuum could: statistics now, parent and partitions
+        # (autovacuum never analyses a partitioned parent). The run already holds these tables
+        # exclusively (it dropped their indexes or foreign key). A small write leaves them to
+        # autovacuum: an ANALYZE would hold a lock till commit that the next writer's would wait for,
+        # and the readers' plans do not depend on it (``record_columns.detail_lookup``).
+        await session.execute(text("ANALYZE match_record, match_record_detail"))
+        steps.done("statistics")
     summary["write_timings_s"] = steps.timings
     return summary
 
