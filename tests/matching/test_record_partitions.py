@@ -101,11 +101,15 @@ async def test_candidates_use_the_key_index_and_open_only_their_entidades_partit
 def _write_run(workdir: Path, records: list[dict[str, Any]], person: uuid.UUID) -> None:
     """The files a batch run leaves for ``store.write``: these records, one person, one link each."""
     workdir.mkdir(parents=True, exist_ok=True)
-    columns = [c.strip() for c in store.RECORD_COLUMNS.split(",")]
-    with (workdir / "records_out.csv").open("w", newline="") as fh:
+    with (workdir / store.KEY_FILE).open("w", newline="") as fh:
         writer = csv.writer(fh)
         for r in records:
-            writer.writerow(["" if r.get(c) is None else r[c] for c in columns])
+            writer.writerow(["" if r.get(c) is None else r[c] for c in store.KEY_COLUMNS])
+    with (workdir / store.DETAIL_FILE).open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        for r in records:
+            row = {**r, "pkey": r.get("entidad") or "00"}
+            writer.writerow(["" if row.get(c) is None else row[c] for c in store.DETAIL_FILE_COLUMNS])
     (workdir / "persons.csv").write_text(f"{person}\n")
     with (workdir / "links.csv").open("w", newline="") as fh:
         writer = csv.writer(fh)

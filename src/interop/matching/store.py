@@ -16,57 +16,76 @@ from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIn
 from interop.db.bulk import raw_connection
 from interop.matching.blocking import BLOCKING_INDEXES
 from interop.matching.models import MatchLink, MatchRecord, MatchRecordDetail
-from interop.matching.record_columns import DETAIL_COLUMNS, PKEY_SQL, pkey_of
+from interop.matching.record_columns import DETAIL_COLUMNS
 
 BULK_INDEX_REBUILD_ROWS = 50_000
 _INDEX_BUILD_MEMORY = "512MB"
 
-RECORD_COLUMNS = (
-    "source, record_id, record_pk, patient_id, curp, curp16, curp16_calc, given_full, given_main, "
-    "given_rest, ap1, ap2, ph_given, ph_ap1, ph_ap2, dob, dob_year, dob_md, sexo, entidad, municipio, "
-    "localidad, domicilio, feature_digest, person_id"
+# The run leaves its records in two files, one per table, each COPYed straight in on a first load:
+# the key rows (``match_record``, its ``pkey`` generated) and their detail (``match_record_detail``,
+# partitioned by ``pkey``, which the file carries first so that COPY routes each row): record_columns.py.
+KEY_COLUMNS = (
+    "source",
+    "record_id",
+    "curp16",
+    "curp16_calc",
+    "given_main",
+    "ap1",
+    "ap2",
+    "ph_given",
+    "ph_ap1",
+    "ph_ap2",
+    "dob",
+    "dob_year",
+    "dob_md",
+    "entidad",
+    "feature_digest",
+    "person_id",  # last: the run's file adds it from the assignment
 )
+DETAIL_FILE_COLUMNS = ("pkey", "source", "record_id", *DETAIL_COLUMNS)
+KEY_FILE, DETAIL_FILE = "records_key.csv", "records_detail.csv"
+_TYPES = {"record_pk": "bigint", "patient_id": "uuid", "person_id": "uuid"}
 
 
-_ALL = [c.strip() for c in RECORD_COLUMNS.split(",")]
-# The run's record rows go to the global key table (``match_record``) and their partitioned detail
-# (``match_record_detail``, partition key ``pkey``): record_columns.py.
-_KEY = [c for c in _ALL if c not in DETAIL_COLUMNS]
-_DETAIL = ["source", "record_id", *DETAIL_COLUMNS]
-_STAGE_TYPES = {"record_pk": "bigint", "patient_id": "uuid", "person_id": "uuid"}
-_STAGE_RECORD = (
-    "CREATE TEMP TABLE stage_record ("
-    + ", ".join(f"{c} {_STAGE_TYPES.get(c, 'text')}" for c in _ALL)
-    + ") ON COMMIT DROP"
-)
-
-
-async def _store_records(session: AsyncSession, *, upsert: bool) -> None:
-    """``stage_record`` into the key table and the detail partitions. ``upsert``: rows may exist; a
-    record whose entidad changed leaves its old partition first (a changed partition key is a new row
-    there, not a conflict)."""
-    key, detail = ", ".join(_KEY), ", ".join(_DETAIL)
-    key_conflict = detail_conflict = ""
-    if upsert:
-        await session.execute(
-            text(
-                "DELETE FROM match_record_detail d USING stage_record s, match_record m "
-                "WHERE m.source = s.source AND m.record_id = s.record_id "
-                f"AND m.pkey IS DISTINCT FROM {pkey_of('s.entidad')} "
-                "AND d.pkey = m.pkey AND d.source = m.source AND d.record_id = m.record_id"
-            )
-        )
-        key_updates = ", ".join(f"{c} = excluded.{c}" for c in _KEY if c not in ("source", "record_id"))
-        key_conflict = f" ON CONFLICT (source, record_id) DO UPDATE SET {key_updates}, updated_at = now()"
-        detail_updates = ", ".join(f"{c} = excluded.{c}" for c in DETAIL_COLUMNS)
-        detail_conflict = f" ON CONFLICT (source, record_id, pkey) DO UPDATE SET {detail_updates}"
-    await session.execute(
-        text(f"INSERT INTO match_record ({key}) SELECT {key} FROM stage_record{key_conflict}")
+def _stage(name: str, columns: tuple[str, ...]) -> str:
+    return (
+        f"CREATE TEMP TABLE {name} ("
+        + ", ".join(f"{c} {_TYPES.get(c, 'text')}" for c in columns)
+        + ") ON COMMIT DROP"
     )
+
+
+async def _stage_records(session: AsyncSession, workdir: Path) -> None:
+    """Each file into a temporary stage (no WAL), for ``_upsert_records``: COPY has no ``ON CONFLICT``."""
+    await session.execute(text(_stage("stage_record", KEY_COLUMNS)))
+    await _copy_in(session, "stage_record", workdir / KEY_FILE, list(KEY_COLUMNS))
+    await session.execute(text(_stage("stage_detail", DETAIL_FILE_COLUMNS)))
+    await _copy_in(session, "stage_detail", workdir / DETAIL_FILE, list(DETAIL_FILE_COLUMNS))
+
+
+async def _upsert_records(session: AsyncSession) -> None:
+    """The staged records over stored ones. A record whose entidad changed leaves its old partition
+    first (a changed partition key is a new row there, not a conflict)."""
     await session.execute(
         text(
-            f"INSERT INTO match_record_detail (pkey, {detail}) SELECT {PKEY_SQL}, {detail} "
-            f"FROM stage_record{detail_conflict}"
+            "DELETE FROM match_record_detail d USING stage_detail s, match_record m "
+            "WHERE m.source = s.source AND m.record_id = s.record_id AND m.pkey <> s.pkey "
+            "AND d.pkey = m.pkey AND d.source = m.source AND d.record_id = m.record_id"
+        )
+    )
+    key, detail = ", ".join(KEY_COLUMNS), ", ".join(DETAIL_FILE_COLUMNS)
+    key_updates = ", ".join(f"{c} = excluded.{c}" for c in KEY_COLUMNS if c not in ("source", "record_id"))
+    await session.execute(
+        text(
+            f"INSERT INTO match_record ({key}) SELECT {key} FROM stage_record "
+            f"ON CONFLICT (source, record_id) DO UPDATE SET {key_updates}, updated_at = now()"
+        )
+    )
+    detail_updates = ", ".join(f"{c} = excluded.{c}" for c in DETAIL_COLUMNS)
+    await session.execute(
+        text(
+            f"INSERT INTO match_record_detail ({detail}) SELECT {detail} FROM stage_detail "
+            f"ON CONFLICT (source, record_id, pkey) DO UPDATE SET {detail_updates}"
         )
     )
 
@@ -123,10 +142,8 @@ async def _first_load(session: AsyncSession, workdir: Path, steps: _Steps) -> di
         await session.execute(DropIndex(index, if_exists=True))
     await _copy_in(session, "match_person", workdir / "persons.csv", ["id"])
     steps.done("persons")
-    # Through a temporary stage (no WAL): one CSV row feeds two tables.
-    await session.execute(text(_STAGE_RECORD))
-    await _copy_in(session, "stage_record", workdir / "records_out.csv", _ALL)
-    await _store_records(session, upsert=False)
+    await _copy_in(session, "match_record", workdir / KEY_FILE, list(KEY_COLUMNS))
+    await _copy_in(session, "match_record_detail", workdir / DETAIL_FILE, list(DETAIL_FILE_COLUMNS))
     steps.done("records")
     await _copy_in(session, "match_link", workdir / "links.csv", LINK_COLUMNS)
     steps.done("links")
@@ -182,8 +199,7 @@ async def _write(session: AsyncSession, workdir: Path, *, scored: int, steps: _S
     ).scalar_one()
     if empty and scored >= BULK_INDEX_REBUILD_ROWS:
         return await _first_load(session, workdir, steps)
-    await session.execute(text(_STAGE_RECORD))
-    await _copy_in(session, "stage_record", workdir / "records_out.csv", _ALL)
+    await _stage_records(session, workdir)
     await session.execute(text("CREATE TEMP TABLE stage_person (id uuid) ON COMMIT DROP"))
     await _copy_in(session, "stage_person", workdir / "persons.csv", ["id"])
     await session.execute(
@@ -202,7 +218,7 @@ async def _write(session: AsyncSession, workdir: Path, *, scored: int, steps: _S
     if bulk:
         for name in BLOCKING_INDEXES:
             await session.execute(text(f"DROP INDEX IF EXISTS {name}"))
-    await _store_records(session, upsert=True)
+    await _upsert_records(session)
     if bulk:
         await _rebuild_blocking_indexes(session)
     # Scored records lose their automatic links; manual ones stay untouched.
