@@ -1,7 +1,7 @@
 """the feature store split: a global key table, and the record rows partitioned by entidad
 
 Revision ID: 0021_part_entidad_partitions
-Revises: 0019_lead_oidc_subject
+Revises: 0020_audit_write_cost
 
 Issue 20 item 4 (docs/scale.md, "Partitioning by entidad"). ``$match`` looks candidates up by blocking
 keys that name no entidad (a pensioner of one entidad is a patient in another), so the table those

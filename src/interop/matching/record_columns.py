@@ -1,7 +1,8 @@
 """Where each column of a stored record lives: the global key table ``match_record`` (identity, person,
 digest and the blocking-key columns, with the blocking indexes) or ``match_record_detail``, partitioned
 by entidad (docs/scale.md, "Partitioning by entidad"). Readers of a whole record join the two with
-``DETAIL_JOIN``, which names the partition key so that PostgreSQL opens one partition per record."""
+``detail_join`` (or, where the plan must not depend on statistics, ``detail_lookup``), which name the
+partition key so that PostgreSQL opens one partition per record."""
 
 from __future__ import annotations
 
