@@ -1,5 +1,5 @@
 """``$match`` in process on one loaded database, with whatever ``interop`` code PYTHONPATH names: the
-layout before migration 0020 (``/work/wt/base``) and after it, timed back to back by alternating runs
+layout before migration 0021 (``/work/wt/base``) and after it, timed back to back by alternating runs
 (issue 20 item 4; figures in bench/match/RESULTS.md and docs/scale.md).
 
     PYTHONPATH=/work/wt/base/src python bench/match/layout_latency.py --work /work/data/part/old --probes 500

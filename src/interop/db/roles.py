@@ -100,7 +100,7 @@ async def finish_restore(owner_url: str) -> None:
         for table in APP_OWNED_TABLES:
             if await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", table):
                 await conn.execute(f"ALTER TABLE {table} OWNER TO {APP_GROUP}")
-                # A partitioned table's partitions too (0020: a run re-adds the detail's foreign key).
+                # A partitioned table's partitions too (0021: a run re-adds the detail's foreign key).
                 for (partition,) in await conn.fetch(
                     "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = $1::regclass", table
                 ):

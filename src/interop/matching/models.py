@@ -90,7 +90,7 @@ class MatchRecord(Base):
 
 class MatchRecordDetail(Base):
     """The rest of a record's comparison form, LIST-partitioned by ``pkey`` (one partition per entidad
-    code and a default one, in the schema ``match_partition``: migration 0020). Read by
+    code and a default one, in the schema ``match_partition``: migration 0021). Read by
     ``(pkey, source, record_id)`` from its ``MatchRecord`` row, so a read opens one partition."""
 
     __tablename__ = "match_record_detail"
