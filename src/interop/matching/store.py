@@ -169,8 +169,8 @@ async def write(session: AsyncSession, workdir: Path, *, scored: int) -> dict[st
     if scored >= BULK_INDEX_REBUILD_ROWS:
         # A bulk write replaced the tables wholesale, and the run reads them at once (calibration,
         # then $match), before any autovacuum could: statistics now, parent and partitions
-        # (autovacuum never analyses a partitioned parent). The run already holds these tables
-        # exclusively (it dropped their indexes or foreign key). A small write leaves them to
+        # (autovacuum never analyses a partitioned parent). The run already holds the key table
+        # exclusively (it dropped its indexes), and runs take turns. A small write leaves them to
         # autovacuum: an ANALYZE would hold a lock till commit that the next writer's would wait for,
         # and the readers' plans do not depend on it (``record_columns.detail_lookup``).
         await session.execute(text("ANALYZE match_record, match_record_detail"))
