@@ -23,6 +23,10 @@ interleaved probe by probe, each on its own connection so each keeps its own pre
 
 Also ``EXPLAIN (ANALYZE)`` planning and execution time of the candidate query of each layout, and how many
 partitions the global-index read opened. Prints one JSON document; nothing here is asserted.
+
+It copies the wide ``match_record`` of before migration 0020 (which built the global-index layout):
+run it with that revision's code on a database at 0019 (``PYTHONPATH=/work/wt/base/src`` before the
+merge). The built layout against the old one: ``layout_latency.py``.
 """
 
 from __future__ import annotations

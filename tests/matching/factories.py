@@ -267,3 +267,33 @@ async def load_population(session: AsyncSession, people: list[Person], *, seed: 
             truth[f"patients|Q{p.key}"] = p.key
     await session.commit()
     return truth
+
+
+async def pad_feature_store(session: AsyncSession, rows: int) -> None:
+    """``rows`` made-up records of every entidad in the feature store (key rows and their detail),
+    then ANALYZE: the statistics a real load gives, so that a plan test sees the plan a real index
+    gets (on a few dozen rows PostgreSQL rightly reads small tables whole). Their names and dates
+    share no value with ``make_people``'s (digits in every name)."""
+    from interop.identity.states import STATE_CODES
+
+    codes = "ARRAY[" + ", ".join(f"'{c}'" for c in STATE_CODES) + "]"
+    await session.execute(
+        text(
+            "INSERT INTO match_record (source, record_id, curp16, given_main, ap1, ap2, ph_given, ph_ap1, "
+            "ph_ap2, dob, dob_year, dob_md, entidad, feature_digest) "
+            "SELECT 'roll', 'PAD' || i, 'PADX' || lpad(i::text, 12, '0'), 'G' || i % 499, "
+            "'A' || i % 701, 'B' || i % 809, 'g' || i % 499, 'a' || i % 701, 'b' || i % 809, "
+            "to_char(d, 'YYYY-MM-DD'), to_char(d, 'YYYY'), to_char(d, 'MM-DD'), "
+            f"({codes})[1 + i % {len(STATE_CODES)}], 'pad' "
+            "FROM generate_series(1, :n) i, LATERAL (SELECT date '1930-01-01' + (i * 7919) % 25000 AS d) x"
+        ),
+        {"n": rows},
+    )
+    await session.execute(
+        text(
+            "INSERT INTO match_record_detail (pkey, source, record_id, given_full, sexo, municipio) "
+            "SELECT pkey, source, record_id, given_main, 'H', '001' FROM match_record "
+            "WHERE feature_digest = 'pad'"
+        )
+    )
+    await session.execute(text("ANALYZE match_record, match_record_detail"))

@@ -79,7 +79,7 @@ async def ensure_login_role(owner_url: str, *, name: str, password: str) -> None
 
 
 # Tables the application alters (a batch matching run rebuilds their indexes): owned by interop_app.
-APP_OWNED_TABLES = ("match_record", "match_link")
+APP_OWNED_TABLES = ("match_record", "match_record_detail", "match_link")
 
 
 async def prepare_restore(owner_url: str) -> None:
@@ -100,6 +100,11 @@ async def finish_restore(owner_url: str) -> None:
         for table in APP_OWNED_TABLES:
             if await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", table):
                 await conn.execute(f"ALTER TABLE {table} OWNER TO {APP_GROUP}")
+                # A partitioned table's partitions too (0021: a run re-adds the detail's foreign key).
+                for (partition,) in await conn.fetch(
+                    "SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = $1::regclass", table
+                ):
+                    await conn.execute(f"ALTER TABLE {partition} OWNER TO {APP_GROUP}")
     finally:
         await conn.close()
 

@@ -50,6 +50,7 @@ from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, curp_birth
 from interop.matching.layout import model_shows_households, model_tells_relatives
 from interop.matching.models import MatchCalibration, MatchReview
 from interop.matching.models_store import LoadedModel
+from interop.matching.record_columns import DETAIL_COLUMNS, detail_join, detail_lookup, qualified
 from interop.matching.schemas import OnlineCandidate
 from interop.matching.scoring import score_pair
 
@@ -60,6 +61,7 @@ REFIT_EVERY = 25
 CACHE_S = 30.0
 _CHUNK = 5000
 _STORED = [c for c in FEATURE_COLUMNS if c != "unique_id"]
+_KEY_STORED = [c for c in _STORED if c not in DETAIL_COLUMNS]
 
 # model version -> (monotonic time read, the latest fit or None)
 _CACHE: dict[str, tuple[float, Calibration | None]] = {}
@@ -128,22 +130,30 @@ async def settled_labels(
 async def candidates_of(session: AsyncSession, probes: list[MatchFeatures]) -> dict[str, list[MatchFeatures]]:
     """The candidates ``online.candidate_query`` finds for each probe (by its ``unique_id``), for all
     probes in one query: the same index lookups, each probe's in a lateral subquery (a lookup whose
-    probe value is missing finds nothing, as the per-probe query leaves it out)."""
+    probe value is missing finds nothing, as the per-probe query leaves it out).
+
+    Its plan does not depend on statistics (the run calls it right after writing, before autovacuum
+    has seen anything): the lookups are materialised, so each runs once per probe, and each
+    candidate's detail is one read by its key in its own partition (``detail_lookup``). Planned as
+    one join, a first run's fresh partitions made PostgreSQL estimate the key-detail join at one row
+    and repeat every probe's lookups for each record of it (minutes for a thousand records)."""
     if not probes:
         return {}
     columns = sorted({probe_col for pairs, _ in online.LOOKUPS for probe_col, _ in pairs})
+    found = ", ".join(["pkey", *_KEY_STORED])
     branches = []
     for pairs, key_columns in online.LOOKUPS:
         of_stored = {stored: probe_col for probe_col, stored in pairs}
         probe_key = " || '|' || ".join(f"p.{of_stored[c]}" for c in key_columns)
         lateral = {stored: f"p.{probe_col}" for probe_col, stored in pairs}
-        branches.append(online.lookup_branch(key_columns, lateral, f"hashtextextended({probe_key}, 0)"))
+        branches.append(
+            online.lookup_branch(key_columns, lateral, f"hashtextextended({probe_key}, 0)", columns=found)
+        )
     unnest = ", ".join(f"CAST(:{c} AS text[])" for c in ("uid", *columns))
     sql = (
-        f"WITH p AS (SELECT * FROM unnest({unnest}) AS p(uid, {', '.join(columns)})) "
-        f"SELECT p.uid, {', '.join('m.' + c for c in _STORED)} FROM p CROSS JOIN LATERAL "
-        f"({' UNION '.join(branches)}) c "
-        "JOIN match_record m ON m.source = c.source AND m.record_id = c.record_id"
+        f"WITH p AS (SELECT * FROM unnest({unnest}) AS p(uid, {', '.join(columns)})), "
+        f"c AS MATERIALIZED (SELECT p.uid, f.* FROM p CROSS JOIN LATERAL ({' UNION '.join(branches)}) f) "
+        f"SELECT c.uid, {qualified(_STORED, key='c')} FROM c {detail_lookup('c')}"
     )
     params: dict[str, Any] = {"uid": [a.unique_id for a in probes]}
     for c in columns:
@@ -206,9 +216,9 @@ async def _stored_features(
 ) -> dict[tuple[str, str], MatchFeatures]:
     rows = await session.execute(
         text(
-            f"SELECT {', '.join('m.' + c for c in _STORED)} FROM match_record m JOIN unnest("
+            f"SELECT {qualified(_STORED)} FROM match_record m JOIN unnest("
             "CAST(:s AS text[]), CAST(:r AS text[])) AS k(source, record_id) "
-            "ON m.source = k.source AND m.record_id = k.record_id"
+            f"ON m.source = k.source AND m.record_id = k.record_id {detail_lookup()}"
         ),
         {"s": [k[0] for k in keys], "r": [k[1] for k in keys]},
     )
@@ -267,7 +277,10 @@ async def _side(
         )
     row = (
         await session.execute(
-            text(f"SELECT {', '.join(_STORED)} FROM match_record WHERE source = :s AND record_id = :r"),
+            text(
+                f"SELECT {qualified(_STORED)} FROM match_record m {detail_join()} "
+                "WHERE m.source = :s AND m.record_id = :r"
+            ),
             {"s": source, "r": record_id},
         )
     ).first()

@@ -11,8 +11,10 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Identity,
     Index,
     Integer,
@@ -27,6 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from interop.db.base import Base
 from interop.matching.blocking import BLOCKING_INDEXES, key_sql, not_null_sql
+from interop.matching.record_columns import PKEY_SQL
 
 LINK_STATES = ("MATCH", "POSSIBLE_MATCH", "NO_MATCH")
 LINK_ORIGINS = ("AUTO", "MANUAL")
@@ -51,8 +54,10 @@ class MatchModel(Base):
 
 
 class MatchRecord(Base):
-    """Comparison form of every current source record (``features.FEATURE_COLUMNS``), indexed by the
-    blocking keys for online candidate lookup. ``feature_digest`` tells a changed record."""
+    """The global key table of the feature store: every current source record's identity, person,
+    ``feature_digest`` (tells a changed record) and the columns its blocking keys are made of, indexed
+    by those keys for online candidate lookup. Whole, not partitioned: a lookup names no entidad.
+    ``pkey`` is the partition of its ``MatchRecordDetail`` row (``record_columns.PKEY_SQL``)."""
 
     __tablename__ = "match_record"
     __table_args__ = (
@@ -65,14 +70,9 @@ class MatchRecord(Base):
 
     source: Mapped[str] = mapped_column(String(16), primary_key=True)
     record_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    record_pk: Mapped[int | None] = mapped_column(BigInteger)
-    patient_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
-    curp: Mapped[str | None] = mapped_column(String(18))
     curp16: Mapped[str | None] = mapped_column(String(16))
     curp16_calc: Mapped[str | None] = mapped_column(String(16))
-    given_full: Mapped[str | None] = mapped_column(Text)
     given_main: Mapped[str | None] = mapped_column(Text)
-    given_rest: Mapped[str | None] = mapped_column(Text)
     ap1: Mapped[str | None] = mapped_column(Text)
     ap2: Mapped[str | None] = mapped_column(Text)
     ph_given: Mapped[str | None] = mapped_column(Text)
@@ -81,14 +81,40 @@ class MatchRecord(Base):
     dob: Mapped[str | None] = mapped_column(String(10))
     dob_year: Mapped[str | None] = mapped_column(String(4))
     dob_md: Mapped[str | None] = mapped_column(String(5))
-    sexo: Mapped[str | None] = mapped_column(String(1))
     entidad: Mapped[str | None] = mapped_column(String(2))
-    municipio: Mapped[str | None] = mapped_column(Text)
-    localidad: Mapped[str | None] = mapped_column(Text)
-    domicilio: Mapped[str | None] = mapped_column(Text)
     feature_digest: Mapped[str] = mapped_column(String(32))
     person_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    pkey: Mapped[str] = mapped_column(String(2), Computed(PKEY_SQL, persisted=True))
+
+
+class MatchRecordDetail(Base):
+    """The rest of a record's comparison form, LIST-partitioned by ``pkey`` (one partition per entidad
+    code and a default one, in the schema ``match_partition``: migration 0021). Read by
+    ``(pkey, source, record_id)`` from its ``MatchRecord`` row, so a read opens one partition."""
+
+    __tablename__ = "match_record_detail"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["source", "record_id"],
+            ["match_record.source", "match_record.record_id"],
+            ondelete="CASCADE",
+        ),
+        {"postgresql_partition_by": "LIST (pkey)"},
+    )
+
+    source: Mapped[str] = mapped_column(String(16), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    pkey: Mapped[str] = mapped_column(String(2), primary_key=True)
+    record_pk: Mapped[int | None] = mapped_column(BigInteger)
+    patient_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    curp: Mapped[str | None] = mapped_column(String(18))
+    given_full: Mapped[str | None] = mapped_column(Text)
+    given_rest: Mapped[str | None] = mapped_column(Text)
+    sexo: Mapped[str | None] = mapped_column(String(1))
+    municipio: Mapped[str | None] = mapped_column(Text)
+    localidad: Mapped[str | None] = mapped_column(Text)
+    domicilio: Mapped[str | None] = mapped_column(Text)
 
 
 class Person(Base):

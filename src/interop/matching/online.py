@@ -1,5 +1,6 @@
-"""Online matching: candidates from the indexed blocking keys in ``match_record``, scored in Python with
-the active model (the same m/u and term frequencies the batch used).
+"""Online matching: candidates from the indexed blocking keys in ``match_record`` (the global key table;
+their other columns from ``match_record_detail``, one partition per candidate's entidad), scored in
+Python with the active model (the same m/u and term frequencies the batch used).
 
 Grades: ``certain`` as the batch would auto-link (auto threshold, an anchor, no hard conflict);
 ``probable`` / ``possible`` in the upper / lower half of the review band; ``certainly-not`` for a
@@ -35,6 +36,7 @@ from interop.matching.conflict import (
 from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, features_of
 from interop.matching.layout import model_shows_households, model_tells_relatives
 from interop.matching.models_store import LoadedModel
+from interop.matching.record_columns import detail_join, qualified
 from interop.matching.schemas import FieldEvidenceRead, Grade, IdentityProbe, OnlineCandidate
 from interop.matching.scoring import PairScore, grade, score_pair
 from interop.matching.spec import ANCHOR_COMPARISONS, FIELD_ANCHOR_COMPARISONS, VETO_COMPARISONS
@@ -88,14 +90,17 @@ def statement(sql: str) -> TextClause:
     return text(sql)
 
 
-def lookup_branch(key_columns: Sequence[str], probe: Mapping[str, str], probe_key: str) -> str:
+def lookup_branch(
+    key_columns: Sequence[str], probe: Mapping[str, str], probe_key: str, columns: str = "source, record_id"
+) -> str:
     """One blocking index's lookup in ``match_record`` (at most ``PER_RULE_LIMIT`` records): its key hash
     equal to ``probe_key`` (the probe's values hashed the same way) and each stored column equal to the
-    probe's SQL value in ``probe`` (bound parameters for one probe, a lateral row for many)."""
+    probe's SQL value in ``probe`` (bound parameters for one probe, a lateral row for many); the found
+    records' ``columns``."""
     conditions = [f"{key_sql(key_columns)} = {probe_key}"]
     conditions += [f"{stored} = {value}" for stored, value in probe.items()]
     where = " AND ".join(conditions)
-    return f"(SELECT source, record_id FROM match_record WHERE {where} LIMIT {PER_RULE_LIMIT})"
+    return f"(SELECT {columns} FROM match_record WHERE {where} LIMIT {PER_RULE_LIMIT})"
 
 
 def candidate_query(probe: MatchFeatures) -> tuple[str, dict[str, Any]]:
@@ -114,13 +119,15 @@ def candidate_query(probe: MatchFeatures) -> tuple[str, dict[str, Any]]:
         branches.append(lookup_branch(key_columns, {s: f":{n}" for s, n in names.items()}, probe_key))
     if not branches:
         return "", params
-    columns = ", ".join(f"m.{c}" for c in _STORED)
+    columns = qualified([*_STORED, "record_pk", "patient_id", "person_id"])
     # The active model's version rides along (one round trip less per call, and the version read in the
-    # same snapshot as the candidates it scores).
+    # same snapshot as the candidates it scores). The detail join names each candidate's partition key:
+    # run-time pruning opens only the partitions of the candidates' entidades.
     sql = (
-        f"SELECT {columns}, m.record_pk, m.patient_id, m.person_id, "
+        f"SELECT {columns}, "
         f"(SELECT version FROM match_model WHERE active LIMIT 1) AS active_version FROM match_record m "
-        f"JOIN ({' UNION '.join(branches)}) c ON c.source = m.source AND c.record_id = m.record_id"
+        f"JOIN ({' UNION '.join(branches)}) c ON c.source = m.source AND c.record_id = m.record_id "
+        f"{detail_join()}"
     )
     return sql, params
 

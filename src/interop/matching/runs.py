@@ -35,6 +35,7 @@ from interop.matching.layout import (
 )
 from interop.matching.models import MatchRun
 from interop.matching.models_store import LoadedModel
+from interop.matching.record_columns import pkey_of
 from interop.matching.scoring import score_pair
 
 Report = Callable[..., Awaitable[None]]
@@ -46,13 +47,16 @@ RECORDS_SQL = (
 )
 
 
-RECORDS_OUT_SQL = (
-    "SELECT s.source, s.record_id, s.record_pk, s.patient_id, s.curp, s.curp16, s.curp16_calc, "
-    "s.given_full, s.given_main, s.given_rest, s.ap1, s.ap2, s.ph_given, s.ph_ap1, s.ph_ap2, s.dob, "
-    "s.dob_year, s.dob_md, s.sexo, s.entidad, s.municipio, s.localidad, s.domicilio, "
-    "s.feature_digest, coalesce(a.person_id, m.person_id) FROM scored s "
-    "LEFT JOIN assigned a USING (unique_id) LEFT JOIN manual_assigned m USING (unique_id) "
+# The run's records for ``store.write``, one file per table, each in its table's key order (primary-key
+# inserts then append instead of scattering; the detail grouped by partition). The person comes last.
+RECORDS_KEY_SQL = (
+    f"SELECT {', '.join(f's.{c}' for c in store.KEY_COLUMNS[:-1])}, coalesce(a.person_id, m.person_id) "
+    "FROM scored s LEFT JOIN assigned a USING (unique_id) LEFT JOIN manual_assigned m USING (unique_id) "
     "ORDER BY s.source, s.record_id"
+)
+RECORDS_DETAIL_SQL = (
+    f"SELECT {pkey_of('s.entidad')}, {', '.join(f's.{c}' for c in store.DETAIL_FILE_COLUMNS[1:])} "
+    "FROM scored s ORDER BY 1, 2, 3"
 )
 
 
@@ -292,7 +296,8 @@ class _Run:
         await asyncio.to_thread(
             batch.write_csv, con, "SELECT id FROM new_person ORDER BY id", workdir / "persons.csv"
         )
-        await asyncio.to_thread(batch.write_csv, con, RECORDS_OUT_SQL, workdir / "records_out.csv")
+        await asyncio.to_thread(batch.write_csv, con, RECORDS_KEY_SQL, workdir / store.KEY_FILE)
+        await asyncio.to_thread(batch.write_csv, con, RECORDS_DETAIL_SQL, workdir / store.DETAIL_FILE)
 
     async def write_reviews(self, con: Any, model: LoadedModel) -> None:
         """Review pairs with the per-field evidence of the online scorer (the reviewers' view)."""

@@ -1,5 +1,6 @@
-"""Writing a batch run's results into PostgreSQL: persons, the feature store with its blocking
-indexes, links and reviews, from the CSV files the run prepared — in the caller's transaction.
+"""Writing a batch run's results into PostgreSQL: persons, the feature store (the key table with its
+blocking indexes, the detail partitioned by entidad), links and reviews, from the CSV files the run
+prepared — in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -14,16 +15,79 @@ from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIn
 
 from interop.db.bulk import raw_connection
 from interop.matching.blocking import BLOCKING_INDEXES
-from interop.matching.models import MatchLink, MatchRecord
+from interop.matching.models import MatchLink, MatchRecord, MatchRecordDetail
+from interop.matching.record_columns import DETAIL_COLUMNS
 
 BULK_INDEX_REBUILD_ROWS = 50_000
 _INDEX_BUILD_MEMORY = "512MB"
 
-RECORD_COLUMNS = (
-    "source, record_id, record_pk, patient_id, curp, curp16, curp16_calc, given_full, given_main, "
-    "given_rest, ap1, ap2, ph_given, ph_ap1, ph_ap2, dob, dob_year, dob_md, sexo, entidad, municipio, "
-    "localidad, domicilio, feature_digest, person_id"
+# The run leaves its records in two files, one per table, each COPYed straight in on a first load:
+# the key rows (``match_record``, its ``pkey`` generated) and their detail (``match_record_detail``,
+# partitioned by ``pkey``, which the file carries first so that COPY routes each row): record_columns.py.
+KEY_COLUMNS = (
+    "source",
+    "record_id",
+    "curp16",
+    "curp16_calc",
+    "given_main",
+    "ap1",
+    "ap2",
+    "ph_given",
+    "ph_ap1",
+    "ph_ap2",
+    "dob",
+    "dob_year",
+    "dob_md",
+    "entidad",
+    "feature_digest",
+    "person_id",  # last: the run's file adds it from the assignment
 )
+DETAIL_FILE_COLUMNS = ("pkey", "source", "record_id", *DETAIL_COLUMNS)
+KEY_FILE, DETAIL_FILE = "records_key.csv", "records_detail.csv"
+_TYPES = {"record_pk": "bigint", "patient_id": "uuid", "person_id": "uuid"}
+
+
+def _stage(name: str, columns: tuple[str, ...]) -> str:
+    return (
+        f"CREATE TEMP TABLE {name} ("
+        + ", ".join(f"{c} {_TYPES.get(c, 'text')}" for c in columns)
+        + ") ON COMMIT DROP"
+    )
+
+
+async def _stage_records(session: AsyncSession, workdir: Path) -> None:
+    """Each file into a temporary stage (no WAL), for ``_upsert_records``: COPY has no ``ON CONFLICT``."""
+    await session.execute(text(_stage("stage_record", KEY_COLUMNS)))
+    await _copy_in(session, "stage_record", workdir / KEY_FILE, list(KEY_COLUMNS))
+    await session.execute(text(_stage("stage_detail", DETAIL_FILE_COLUMNS)))
+    await _copy_in(session, "stage_detail", workdir / DETAIL_FILE, list(DETAIL_FILE_COLUMNS))
+
+
+async def _upsert_records(session: AsyncSession) -> None:
+    """The staged records over stored ones. A record whose entidad changed leaves its old partition
+    first (a changed partition key is a new row there, not a conflict)."""
+    await session.execute(
+        text(
+            "DELETE FROM match_record_detail d USING stage_detail s, match_record m "
+            "WHERE m.source = s.source AND m.record_id = s.record_id AND m.pkey <> s.pkey "
+            "AND d.pkey = m.pkey AND d.source = m.source AND d.record_id = m.record_id"
+        )
+    )
+    key, detail = ", ".join(KEY_COLUMNS), ", ".join(DETAIL_FILE_COLUMNS)
+    key_updates = ", ".join(f"{c} = excluded.{c}" for c in KEY_COLUMNS if c not in ("source", "record_id"))
+    await session.execute(
+        text(
+            f"INSERT INTO match_record ({key}) SELECT {key} FROM stage_record "
+            f"ON CONFLICT (source, record_id) DO UPDATE SET {key_updates}, updated_at = now()"
+        )
+    )
+    detail_updates = ", ".join(f"{c} = excluded.{c}" for c in DETAIL_COLUMNS)
+    await session.execute(
+        text(
+            f"INSERT INTO match_record_detail ({detail}) SELECT {detail} FROM stage_detail "
+            f"ON CONFLICT (source, record_id, pkey) DO UPDATE SET {detail_updates}"
+        )
+    )
 
 
 async def _copy_in(session: AsyncSession, table: str, path: Path, columns: list[str]) -> None:
@@ -62,8 +126,9 @@ def _bulk_built() -> tuple[list[Index], list[ForeignKeyConstraint]]:
     Definitions come from the models, so the rebuilt schema is the one the migrations made."""
     tables = MatchRecord.metadata.tables
     record, link = tables[MatchRecord.__tablename__], tables[MatchLink.__tablename__]
+    detail = tables[MatchRecordDetail.__tablename__]
     indexes = [*record.indexes, *link.indexes]
-    fks = [fk for fk in link.constraints if isinstance(fk, ForeignKeyConstraint)]
+    fks = [fk for table in (link, detail) for fk in table.constraints if isinstance(fk, ForeignKeyConstraint)]
     return sorted(indexes, key=lambda i: str(i.name)), fks
 
 
@@ -77,10 +142,10 @@ async def _first_load(session: AsyncSession, workdir: Path, steps: _Steps) -> di
         await session.execute(DropIndex(index, if_exists=True))
     await _copy_in(session, "match_person", workdir / "persons.csv", ["id"])
     steps.done("persons")
-    await _copy_in(
-        session, "match_record", workdir / "records_out.csv", [c.strip() for c in RECORD_COLUMNS.split(",")]
-    )
+    await _copy_in(session, "match_record", workdir / KEY_FILE, list(KEY_COLUMNS))
     steps.done("records")
+    await _copy_in(session, "match_record_detail", workdir / DETAIL_FILE, list(DETAIL_FILE_COLUMNS))
+    steps.done("record detail")
     await _copy_in(session, "match_link", workdir / "links.csv", LINK_COLUMNS)
     steps.done("links")
     await session.execute(text(f"SET LOCAL maintenance_work_mem = '{_INDEX_BUILD_MEMORY}'"))
@@ -101,6 +166,15 @@ async def write(session: AsyncSession, workdir: Path, *, scored: int) -> dict[st
     """Store the run's files; returns the link and review summary with ``write_timings_s``."""
     steps = _Steps()
     summary = await _write(session, workdir, scored=scored, steps=steps)
+    if scored >= BULK_INDEX_REBUILD_ROWS:
+        # A bulk write replaced the tables wholesale, and the run reads them at once (calibration,
+        # then $match), before any autovacuum could: statistics now, parent and partitions
+        # (autovacuum never analyses a partitioned parent). The run already holds the key table
+        # exclusively (it dropped its indexes), and runs take turns. A small write leaves them to
+        # autovacuum: an ANALYZE would hold a lock till commit that the next writer's would wait for,
+        # and the readers' plans do not depend on it (``record_columns.detail_lookup``).
+        await session.execute(text("ANALYZE match_record, match_record_detail"))
+        steps.done("statistics")
     summary["write_timings_s"] = steps.timings
     return summary
 
@@ -126,12 +200,7 @@ async def _write(session: AsyncSession, workdir: Path, *, scored: int, steps: _S
     ).scalar_one()
     if empty and scored >= BULK_INDEX_REBUILD_ROWS:
         return await _first_load(session, workdir, steps)
-    await session.execute(
-        text("CREATE TEMP TABLE stage_record (LIKE match_record INCLUDING DEFAULTS) ON COMMIT DROP")
-    )
-    await _copy_in(
-        session, "stage_record", workdir / "records_out.csv", [c.strip() for c in RECORD_COLUMNS.split(",")]
-    )
+    await _stage_records(session, workdir)
     await session.execute(text("CREATE TEMP TABLE stage_person (id uuid) ON COMMIT DROP"))
     await _copy_in(session, "stage_person", workdir / "persons.csv", ["id"])
     await session.execute(
@@ -144,20 +213,13 @@ async def _write(session: AsyncSession, workdir: Path, *, scored: int, steps: _S
             "WHERE person_id IS NOT NULL ON CONFLICT DO NOTHING"
         )
     )
-    cols = [c.strip() for c in RECORD_COLUMNS.split(",")]
-    updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in ("source", "record_id"))
     # A bulk load (the first run, a retrain) rebuilds the blocking indexes once instead of maintaining
     # a dozen of them row by row; online lookups wait for the run's commit meanwhile.
     bulk = scored >= BULK_INDEX_REBUILD_ROWS
     if bulk:
         for name in BLOCKING_INDEXES:
             await session.execute(text(f"DROP INDEX IF EXISTS {name}"))
-    await session.execute(
-        text(
-            f"INSERT INTO match_record ({RECORD_COLUMNS}) SELECT {RECORD_COLUMNS} FROM stage_record "
-            f"ON CONFLICT (source, record_id) DO UPDATE SET {updates}, updated_at = now()"
-        )
-    )
+    await _upsert_records(session)
     if bulk:
         await _rebuild_blocking_indexes(session)
     # Scored records lose their automatic links; manual ones stay untouched.
