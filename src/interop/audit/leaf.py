@@ -13,7 +13,7 @@ Rows are given in ``LEAF_FIELDS`` order (the chain's ``ROW_FIELDS`` then ``patie
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -104,10 +104,6 @@ def _sql_escaped(column: str) -> str:
     return f"replace(replace(e.{column}, '\\', '\\\\'), '\"', '\\\"')"
 
 
-def _sql_bare(column: str) -> str:
-    return f"e.{column}"
-
-
 # (key, column) in key order; None: written otherwise below.
 _SQL_KEYS = (
     ("action", "action"),
@@ -132,7 +128,7 @@ _NULLABLE = frozenset({"network_address", "outcome_desc", "patient", "query", "u
 _RECORDED = "to_char(e.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 
 
-def _sql_concat(value: Callable[[str], str]) -> str:
+def _sql_leaf() -> str:
     # One concat() call: one result buffer per record (chained || copies the growing text at every step);
     # the quotes around a value that is never NULL ride in the literals beside it.
     args: list[str] = []
@@ -151,26 +147,13 @@ def _sql_concat(value: Callable[[str], str]) -> str:
             args += [f"'{label}\"'", _RECORDED]
             after = '"'
         elif column in _NULLABLE:
-            args += [f"'{label}'", f"coalesce('\"' || {value(str(column))} || '\"', 'null')"]
+            args += [f"'{label}'", f"coalesce('\"' || {_sql_escaped(str(column))} || '\"', 'null')"]
         else:
-            args += [f"'{label}\"'", value(str(column))]
+            args += [f"'{label}\"'", _sql_escaped(str(column))]
             after = '"'
     args.append(f"'{after}}}'")
-    return f"concat({', '.join(args)})"
-
-
-def _sql_leaf() -> str:
-    # Escaping costs two replace() calls a value, 26 a record, and almost no value holds a quote or a
-    # backslash: one search of the values joined decides, and only a record that holds one is escaped.
-    # Both branches write the same text whenever the search finds neither, so the text stays one record's.
-    escaped = [str(column) for _, column in _SQL_KEYS if column is not None]
-    joined = f"concat({', '.join(f'e.{c}' for c in escaped)})"
-    bare = f"strpos({joined}, '\"') = 0 AND strpos({joined}, '\\') = 0"
     # NULL (not "{...}") when the record is gone.
-    return (
-        f"CASE WHEN e.seq IS NULL THEN NULL WHEN {bare} THEN {_sql_concat(_sql_bare)} "
-        f"ELSE {_sql_concat(_sql_escaped)} END"
-    )
+    return f"CASE WHEN e.seq IS NOT NULL THEN concat({', '.join(args)}) END"
 
 
 # The leaf bytes of the record aliased ``e``, written by PostgreSQL (NULL when ``e`` is absent): what the
