@@ -19,6 +19,7 @@ import asyncio
 import hashlib
 import json
 import os
+import resource
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -92,6 +93,32 @@ WHERE idx % 2 = 0 AND right_hash IS NOT NULL
 
 def _load() -> float:
     return os.getloadavg()[0]
+
+
+def _own_cpu() -> float:
+    """CPU seconds of this process and its reaped children (the verifier's worker processes)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _server_cpu(pid: int | None) -> float:
+    """CPU seconds of PostgreSQL: the postmaster, its ended children (backends of closed connections) and
+    the live ones; 0 when the server is not ours (``DATABASE_URL``)."""
+    if pid is None:
+        return 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def stat(p: int) -> list[str]:
+        return Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+
+    fields = stat(pid)
+    total = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        try:
+            total += sum(int(f) for f in stat(int(child))[11:13])
+        except OSError:  # ended meanwhile: its time is in the postmaster's cutime by the next reading
+            continue
+    return total / tick
 
 
 async def build(dsn: str, n: int, signer: Signer) -> dict[str, float]:
@@ -246,8 +273,10 @@ def main() -> None:
             runs: list[tuple[str, Any]] = [(f"parallel_{w}", w) for w in args.workers or [2]]
             if args.single:
                 runs.append(("single", None))
+            pg_pid = server.postmaster_pid() if server is not None else None
             for name, workers in runs:
                 load, started = _load(), time.perf_counter()
+                own, pg = _own_cpu(), _server_cpu(pg_pid)
                 if workers is None:
                     report = asyncio.run(single(dsn, signer))
                 else:
@@ -255,6 +284,8 @@ def main() -> None:
                         tree_verification.verify_tree_parallel(dsn, verifier=signer.verifier, workers=workers)
                     )
                 seconds = time.perf_counter() - started
+                result[f"verify_{name}_verifier_cpu_seconds"] = _own_cpu() - own
+                result[f"verify_{name}_postgres_cpu_seconds"] = _server_cpu(pg_pid) - pg
                 assert report.reason is None, report.reason
                 assert report.leaves_checked == args.events, report
                 result[f"verify_{name}_seconds"] = seconds

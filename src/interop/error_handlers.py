@@ -211,10 +211,9 @@ async def _resources(request: Request, exc: Exception, sqlstate: str) -> Respons
 
 def _is_data_error(exc: BaseException) -> bool:
     """The database refused a value (SQLSTATE class 22, or the driver's own range check): the caller sent
-    something no column can hold, e.g. an id beyond 64 bits."""
-    if not isinstance(exc, DBAPIError):
-        return False
-    cause: BaseException | None = exc.orig
+    something no column can hold, e.g. an id beyond 64 bits. The driver's error may arrive unwrapped: the
+    audit record is written straight through asyncpg once the request's transaction is open."""
+    cause: BaseException | None = exc.orig if isinstance(exc, DBAPIError) else exc
     while cause is not None:
         if isinstance(cause, asyncpg.DataError) or str(getattr(cause, "sqlstate", "") or "").startswith("22"):
             return True

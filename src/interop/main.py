@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.pool import QueuePool
 
 import interop
-from interop import error_handlers
+from interop import composition, error_handlers
 from interop.api import metrics
 from interop.api.middleware import RequestContextMiddleware
 from interop.api.telemetry import setup_tracing
@@ -23,7 +23,6 @@ from interop.audit import sequencer as audit_sequencer
 from interop.audit import service as audit_service
 from interop.auth.dependencies import guard
 from interop.auth.tokens import KeyRing
-from interop.composition import router
 from interop.config import Settings
 from interop.db.engine import create_engine, create_sessionmaker
 from interop.db.outage import Outage, is_unreachable
@@ -130,7 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     error_handlers.install(app)
     app.state.policy_guard = guard  # what every route's ``require`` asks (interop.api.policy)
-    app.include_router(router)
+    composition.include(app)
     app.include_router(web_router)  # /app: pages for people (interop.web)
     if settings.cors_origins:
         app.add_middleware(

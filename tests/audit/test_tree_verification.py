@@ -139,3 +139,27 @@ async def test_leaves_missing_at_the_end_of_a_range_are_named(grown: None, damag
     )
     assert report.first_bad_leaf == 6
     assert "missing" in (report.reason or "")
+
+
+async def test_a_stored_leaf_hash_gone_is_named(grown: None, damage_and_verify: Run) -> None:
+    # The stored leaf hashes of a range are read apart from the leaves, as one value: without one of them
+    # they no longer line up and are read one by one.
+    report = await damage_and_verify(
+        "DELETE FROM audit_node WHERE level = 0 AND idx IN (7, 9)",
+    )
+    assert report.first_bad_leaf == 7
+    assert "altered" in (report.reason or "")
+    report = await damage_and_verify("DELETE FROM audit_node WHERE level = 0 AND idx < 7")
+    assert report.first_bad_leaf == 0
+
+
+@pytest.mark.parametrize("value", ['clinic-a"', "clinic-a\\", "clinic-\\u0061"])
+async def test_an_event_altered_to_hold_a_quote_or_a_backslash_is_named(
+    grown: None, damage_and_verify: Run, value: str
+) -> None:
+    # Such a record is written escaped by PostgreSQL (the others bare): still compared, still named.
+    report = await damage_and_verify(
+        f"UPDATE audit_event SET client_id = '{value}' WHERE seq = {SEQ_OF.format(4)}"
+    )
+    assert report.first_bad_leaf == 4
+    assert "altered" in (report.reason or "")

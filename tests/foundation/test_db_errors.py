@@ -8,10 +8,16 @@ import logging
 import asyncpg
 import httpx
 import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from interop import error_handlers as errors
+from interop.api.deps import SessionDep
+from interop.audit import service as audit_service
+from interop.audit.schemas import AuditEntity
 from interop.config import Settings
+from interop.context import Actor, RequestContext
 from interop.main import create_app
 
 
@@ -65,3 +71,23 @@ async def test_a_request_that_gave_way_to_another_is_a_transient_503(
     assert response.json()["error"]["code"] == "unavailable"
     assert "de nuevo" in response.json()["error"]["message"]
     assert not [r for r in caplog.records if r.exc_info]
+
+
+async def test_a_value_the_database_refuses_in_the_audit_record_is_422(app: FastAPI) -> None:
+    """The audit record goes straight to asyncpg once the request's transaction is open, so the server's
+    refusal arrives as the driver's own error, not wrapped in SQLAlchemy's: still the caller's 422."""
+
+    @app.get("/v1/zz-audited")
+    async def audited(session: SessionDep) -> dict[str, int]:
+        await session.execute(text("SELECT 1"))  # the request's own work opens the driver's transaction
+        ctx = RequestContext(actor=Actor(client_id="c", role="clinic"), request_id="r1", trace_id="a" * 32)
+        # PostgreSQL text cannot hold NUL: the server refuses the record with SQLSTATE 22021.
+        entity = AuditEntity(type="Task", id="t\x001")
+        await audit_service.record(session, ctx, action="R", subtype="read", entities=[entity])
+        return {"ok": 1}
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        response = await http.get("/v1/zz-audited")
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "invalid"

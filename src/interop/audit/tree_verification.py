@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from binascii import unhexlify
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -41,17 +40,27 @@ from interop.audit import checkpoint as cp
 from interop.audit.signing import Verifier
 
 RANGE_LEVEL = 18  # 262,144 leaves a range: a few MB of hashes in memory, a few seconds of work
-# Streamed with COPY (text): the leaf bytes as PostgreSQL writes them (leaf.SQL_LEAF, empty when the event
-# is gone), the leaf index and the stored leaf hash in hex; the verifier hashes the bytes itself. The seq
-# bounds of the range let each partition of audit_event answer by an index range instead of a whole scan.
+# Streamed with COPY (text): the leaf index and the leaf bytes as PostgreSQL writes them (leaf.SQL_LEAF,
+# empty when the event is gone); the verifier hashes the bytes itself. The seq bounds of the range let each
+# partition of audit_event answer by an index range instead of a whole scan. The stored leaf hashes are
+# not joined here (a third table in every range's plan, and 64 hex characters a line to write and read):
+# :data:`_STORED` reads them apart, in order, as one value.
 _LEAVES = (
-    "SELECT "
+    "SELECT l.leaf_index, "
     + leaf.SQL_LEAF.replace("{", "{{").replace("}", "}}")  # a template for str.format below
-    + ", l.leaf_index, encode(n.hash, 'hex') FROM audit_leaf l "
+    + " FROM audit_leaf l "
     "LEFT JOIN audit_event e ON e.seq = l.seq AND e.seq BETWEEN {low} AND {high} "
-    "LEFT JOIN audit_node n ON n.level = 0 AND n.idx = l.leaf_index "
     "WHERE l.leaf_index >= {start} AND l.leaf_index < {stop}"
 )
+# The stored leaf hashes of a range, concatenated in index order: one primary-key range scan and one value.
+# Compared with the computed hashes in one go when it holds exactly one 32-byte hash per index.
+_STORED = (
+    "SELECT count(*), min(idx), max(idx), coalesce(sum(octet_length(hash)), 0), "
+    "coalesce(string_agg(hash, ''::bytea ORDER BY idx), ''::bytea) "
+    "FROM audit_node WHERE level = 0 AND idx >= $1 AND idx < $2"
+)
+# Anything else (a stored hash missing, or of the wrong length): read by index.
+_STORED_ROWS = "SELECT idx, hash FROM audit_node WHERE level = 0 AND idx >= $1 AND idx < $2"
 # A record whose SQL text does not hash to the stored leaf hash, rebuilt by leaf.canonical_leaf.
 _RECORDS = (
     "SELECT l.leaf_index, l.seq, "
@@ -71,6 +80,20 @@ _LEFT_OUT = (
     "AND NOT EXISTS (SELECT 1 FROM audit_leaf l WHERE l.seq = e.seq)"
 )
 _Parts = list[tuple[int, bytes]]
+_GONE = b""  # the place of a leaf whose event is gone, until settled
+
+
+class _Packed:
+    """A range's stored leaf hashes as read: one 32-byte hash per offset, back to back."""
+
+    def __init__(self, blob: bytes) -> None:
+        self.blob = blob
+
+    def __getitem__(self, at: int) -> bytes:
+        return self.blob[32 * at : 32 * at + 32]
+
+
+_Stored = _Packed | list[bytes]  # by offset; b"" where no hash is stored
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +120,11 @@ class RangeWalk:
 
 class _RangeWalker:
     """Feeds COPY chunks of one range (rows in any order: no sort in the database): hashes each leaf's
-    bytes into its place and keeps the stored hashes beside them (compared in one go: :meth:`settle`)."""
+    bytes into its place; the stored hashes are compared afterwards in one go (:meth:`settle`)."""
 
     def __init__(self, start: int, stop: int) -> None:
         self.start = start
         self.hashes: list[bytes | None] = [None] * (stop - start)
-        self.stored: list[bytes] = [b""] * (stop - start)  # hex, as COPY wrote it
         self.gone: list[int] = []  # leaves whose event is missing
         self.breaks: list[tuple[int, str]] = []
         self.cut = False
@@ -111,22 +133,22 @@ class _RangeWalker:
     def feed(self, data: bytes) -> None:
         lines = (self._rest + data).split(b"\n")
         self._rest = lines.pop()
-        hashes, stored, sha256, start = self.hashes, self.stored, hashlib.sha256, self.start
+        hashes, sha256, start, gone = self.hashes, hashlib.sha256, self.start, self.gone
         for line in lines:
-            body, index, hex_hash = line.split(b"\t")
+            index, body = line.split(b"\t", 1)
             at = int(index) - start
-            stored[at] = hex_hash
             if not body:
-                self.gone.append(at + start)
-                hashes[at] = unhexlify(hex_hash) or bytes(32)
+                gone.append(at + start)
+                hashes[at] = _GONE
             elif b"\\" in body:  # a COPY escape (JSON escapes are written with backslashes)
                 hashes[at] = sha256(b"\x00" + chain.unescape_copy(body).encode()).digest()
             else:
                 hashes[at] = sha256(b"\x00" + body).digest()
 
-    def settle(self) -> list[int]:
-        """Cut the range at its first missing leaf index; the offsets whose computed hash is not the
-        stored one."""
+    def settle(self, stored: _Stored) -> list[int]:
+        """Cut the range at its first missing leaf index; a gone event's place takes its stored hash (the
+        tree above it is still checked); the offsets whose computed hash is not the stored one (``stored``:
+        by offset, ``b""`` where none is stored)."""
         try:
             walked = self.hashes.index(None)
         except ValueError:
@@ -136,12 +158,14 @@ class _RangeWalker:
             jump = f"the leaf indexes jump to {self.start + after}" if after is not None else "the range ends"
             self.breaks.append((self.start + walked, f"leaf {self.start + walked}: missing ({jump})"))
             self.cut = True
-            del self.hashes[walked:], self.stored[walked:]
+            del self.hashes[walked:]
             self.gone = [g for g in self.gone if g < self.start + walked]
+        for index in self.gone:
+            self.hashes[index - self.start] = stored[index - self.start] or bytes(32)
         hashes = cast(list[bytes], self.hashes)
-        if b"".join(hashes) == unhexlify(b"".join(self.stored)):
+        if isinstance(stored, _Packed) and stored.blob[: 32 * walked] == b"".join(hashes):
             return []
-        return [i for i, (h, s) in enumerate(zip(hashes, self.stored, strict=True)) if h.hex().encode() != s]
+        return [i for i, h in enumerate(hashes) if h != stored[i]]
 
     def result(self, head_sizes: Sequence[int]) -> RangeWalk:
         levels = [cast(list[bytes], self.hashes)]  # settled: no gap left
@@ -175,15 +199,26 @@ async def walk_range(conn: asyncpg.Connection, start: int, stop: int, head_sizes
     if low is not None and high is not None:  # else no leaf of the range is left
         query = _LEAVES.format(low=int(low), high=int(high), start=int(start), stop=int(stop))
         await conn.copy_from_query(query, output=sink, format="text", null="")
-    await _settle(conn, walker)
+    await _settle(conn, walker, stop)
     return walker.result(head_sizes)
 
 
-async def _settle(conn: asyncpg.Connection, walker: _RangeWalker) -> None:
+async def _stored(conn: asyncpg.Connection, start: int, stop: int) -> _Stored:
+    row = await conn.fetchrow(_STORED, start, stop)
+    count, low, high, length, blob = row if row is not None else (0, None, None, 0, b"")
+    if count == stop - start and low == start and high == stop - 1 and length == 32 * count:
+        return _Packed(bytes(blob))
+    by_index = {int(i): bytes(h) for i, h in await conn.fetch(_STORED_ROWS, start, stop)}
+    return [by_index.get(i, b"") for i in range(start, stop)]
+
+
+async def _settle(conn: asyncpg.Connection, walker: _RangeWalker, stop: int) -> None:
     """Name the gone events, and judge each leaf whose SQL text did not hash to the stored hash by its
     record rebuilt in Python (:func:`leaf.canonical_leaf`, the definition): altered unless that matches."""
+    stored = await _stored(conn, walker.start, stop)
+    offsets = walker.settle(stored)
     gone = set(walker.gone)
-    offsets = [i for i in walker.settle() if walker.start + i not in gone]
+    offsets = [i for i in offsets if walker.start + i not in gone]
     wanted = sorted(gone | {walker.start + i for i in offsets})
     if not wanted:
         return
@@ -195,7 +230,7 @@ async def _settle(conn: asyncpg.Connection, walker: _RangeWalker) -> None:
         row = rows[index]
         computed = merkle.leaf_hash(leaf.canonical_leaf(list(row)[2:]))
         walker.hashes[offset] = computed
-        if computed.hex().encode() != walker.stored[offset]:
+        if computed != stored[offset]:
             walker.breaks.append(
                 (index, f"leaf {index}: event seq {row[1]} was altered (its leaf hash differs)")
             )
