@@ -75,6 +75,7 @@ def last_run_timings(env: dict[str, str]) -> dict[str, Any]:
                 "stages_cpu": counts.get("cpu_s"),
                 "peak_rss_gib_after": counts.get("peak_rss_gib"),
                 "writes": counts.get("write_timings_s"),
+                "files": counts.get("file_timings_s"),
             }
 
     try:

@@ -305,22 +305,33 @@ def links_sql(settings: dict[str, Any], model_version: str, run_id: int, *, scor
         return f"""
         SELECT split_part(unique_id, '|', 1), substr(unique_id, strpos(unique_id, '|') + 1), person_id,
                'MATCH', 'AUTO', NULL, '{version}', '{{}}', {int(run_id)} FROM assigned"""
-    body = f"""
+    match = f"""
         SELECT split_part(a.unique_id, '|', 1), substr(a.unique_id, strpos(a.unique_id, '|') + 1),
                a.person_id, 'MATCH', 'AUTO', p.match_probability, '{version}',
                coalesce({evidence}, '{{}}'), {int(run_id)}
         FROM assigned a LEFT JOIN pred p ON p.unique_id_l = a.via_left AND p.unique_id_r = a.via_right
-        UNION ALL
+    """
+    possible = f"""
         SELECT split_part(v.left_id, '|', 1), substr(v.left_id, strpos(v.left_id, '|') + 1), v.person_id,
                'POSSIBLE_MATCH', 'AUTO', p.match_probability, '{version}', {evidence}, {int(run_id)}
         FROM possible v JOIN pred p ON p.unique_id_l = v.left_id AND p.unique_id_r = v.right_id
+        WHERE NOT EXISTS (
+          SELECT 1 FROM assigned a WHERE a.unique_id = v.left_id AND a.person_id = v.person_id)
     """
     # One link per (record, person): a record's MATCH wins over a POSSIBLE_MATCH to the same person,
     # and of two review pairs to one person the likelier one gives the link its score (whichever
-    # engine scored them: the choice must not depend on the order rows arrive in).
+    # engine scored them: the choice must not depend on the order rows arrive in). ``assigned`` holds
+    # one person per record, so only the review pairs need choosing among: at 1 M, choosing among
+    # every link cost a hash aggregate over all of them with each one's evidence in its sort keys.
+    # In key order: the unique index on (source, record_id, person_id) then grows at its end.
     return f"""
-        SELECT DISTINCT ON (c0, c1, c2) * FROM ({body}) AS l (c0, c1, c2, c3, c4, c5, c6, c7, c8)
-        ORDER BY c0, c1, c2, c3 = 'MATCH' DESC, c5 DESC NULLS LAST, c7
+        SELECT * FROM (
+          SELECT * FROM ({match}) AS m (c0, c1, c2, c3, c4, c5, c6, c7, c8)
+          UNION ALL
+          SELECT * FROM (
+            SELECT DISTINCT ON (c0, c1, c2) * FROM ({possible}) AS v (c0, c1, c2, c3, c4, c5, c6, c7, c8)
+            ORDER BY c0, c1, c2, c5 DESC NULLS LAST, c7)
+        ) ORDER BY c0, c1, c2
     """
 
 

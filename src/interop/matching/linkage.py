@@ -274,7 +274,10 @@ class Scorer:
         return self._db.register(table, table_name=f"in_{self._n}_{table}")
 
     def _materialise(self, result: SplinkDataFrame, out: str) -> str:
-        self._con.execute(f"CREATE OR REPLACE TABLE {out} AS SELECT * FROM {result.physical_name}").fetchall()
+        # Splink's result is a table already: renamed, not copied (at 1 M a second pass over every
+        # scored pair and all its columns). Splink then forgets it (its DROP finds nothing to drop).
+        self._con.execute(f"DROP TABLE IF EXISTS {out}").fetchall()
+        self._con.execute(f"ALTER TABLE {result.physical_name} RENAME TO {out}").fetchall()
         result.drop_table_from_database_and_remove_from_cache()
         return out
 

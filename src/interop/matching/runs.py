@@ -86,6 +86,9 @@ ASSIGNMENT_SCRATCH = (
     "previous",
 )
 
+# What the links, reviews and persons files were written from: the records file does not read them.
+WRITTEN_PAIRS = ("pred", "possible", "review_edge", "new_person")
+
 
 def _split(unique_id: str) -> tuple[str, str]:
     source, record_id = unique_id.split("|", 1)
@@ -156,6 +159,9 @@ class _Run:
         self.peak_rss: dict[str, float] = {}
         self._stage, self._started, self._cpu = "start", time.perf_counter(), time.process_time()
         self.untrained: list[str] | None = None  # known only when this run trains the model
+        # Seconds per file of the writing stage (``write_files``).
+        self.files: dict[str, float] = {}
+        self._file_started = 0.0
 
     async def stage(self, name: str, **progress: Any) -> None:
         now, cpu = time.perf_counter(), time.process_time()
@@ -281,9 +287,15 @@ class _Run:
         finally:
             await asyncio.to_thread(scorer.close)
 
+    def _file_done(self, name: str) -> None:
+        now = time.perf_counter()
+        self.files[name] = round(now - self._file_started, 2)
+        self._file_started = now
+
     async def write_files(self, con: Any, model: LoadedModel, result: _Scoring) -> None:
         """The CSV files ``store.write`` copies in: links, reviews, new persons, records."""
         workdir = self.workdir
+        self._file_started = time.perf_counter()
         # Links are assembled in DuckDB, where the predictions (and their per-field weights) already are.
         await asyncio.to_thread(
             batch.write_csv,
@@ -291,13 +303,20 @@ class _Run:
             batch.links_sql(model.settings, model.version, self.run_id, scored_pairs=result.scored > 0),
             workdir / "links.csv",
         )
+        self._file_done("links")
         await self.write_reviews(con, model)
+        self._file_done("reviews")
         # In key order (here and below): primary-key inserts then append instead of scattering.
         await asyncio.to_thread(
             batch.write_csv, con, "SELECT id FROM new_person ORDER BY id", workdir / "persons.csv"
         )
+        self._file_done("persons")
+        # The records' sorts, the writing step's largest, get the room the pairs held.
+        await asyncio.to_thread(batch.drop_tables, con, WRITTEN_PAIRS)
         await asyncio.to_thread(batch.write_csv, con, RECORDS_KEY_SQL, workdir / store.KEY_FILE)
+        self._file_done("records")
         await asyncio.to_thread(batch.write_csv, con, RECORDS_DETAIL_SQL, workdir / store.DETAIL_FILE)
+        self._file_done("record detail")
 
     async def write_reviews(self, con: Any, model: LoadedModel) -> None:
         """Review pairs with the per-field evidence of the online scorer (the reviewers' view)."""
@@ -352,6 +371,7 @@ class _Run:
                     # Levels no training pair showed (normal on small data): they keep the prior m.
                     **({"untrained_levels": self.untrained} if self.untrained is not None else {}),
                     "timings_s": self.timings,
+                    "file_timings_s": self.files,
                     "cpu_s": self.cpu,
                     "peak_rss_gib": self.peak_rss,
                 }
