@@ -20,7 +20,7 @@ def test_a_key_defined_twice_across_catalogue_modules_is_refused() -> None:
 def test_the_refusals_modules_say_the_same_things_in_both_languages() -> None:
     assert set(refusals_es_mx.MESSAGES) == set(refusals_en.MESSAGES)
     for key, spanish in refusals_es_mx.MESSAGES.items():
-        assert key.split(".")[0] in ("auth", "backup", "fhir", "ingest", "referral"), key
+        assert key.split(".")[0] in ("audit", "auth", "backup", "fhir", "ingest", "matching", "referral"), key
         assert _fields(spanish) == _fields(refusals_en.MESSAGES[key]), key
         assert spanish != refusals_en.MESSAGES[key] or key in _SAME_IN_BOTH, key
 

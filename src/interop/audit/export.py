@@ -77,9 +77,9 @@ async def plan(
     """Sequence what has committed, then find the leaves of records recorded in [start, end), the left
     subtrees before them and the consistency proof from their end to the latest signed head."""
     if start.tzinfo is None or end.tzinfo is None:
-        raise InvalidAuditQuery("from and to need a time zone")
+        raise InvalidAuditQuery.said("audit.export.zone_needed")
     if end <= start:
-        raise InvalidAuditQuery("to must be after from")
+        raise InvalidAuditQuery.said("audit.export.to_before_from")
     await sequencer.step(session, signer=signer, origin=origin)
     head = await proofs.latest_head_or_none(session)
     first, last = (await session.execute(_RANGE, {"start": start, "end": end})).one()

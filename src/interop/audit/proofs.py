@@ -52,7 +52,7 @@ def _head(row: AuditHead) -> TreeHeadRead:
 async def latest_head(session: AsyncSession) -> TreeHeadRead:
     row = await sequencer.latest_head(session)
     if row is None:
-        raise TreeHeadNotFound("no tree head has been signed yet")
+        raise TreeHeadNotFound.said("audit.proof.no_head_yet")
     return _head(row)
 
 
@@ -64,7 +64,7 @@ async def latest_head_or_none(session: AsyncSession) -> TreeHeadRead | None:
 async def head_at(session: AsyncSession, *, tree_size: int) -> TreeHeadRead:
     row = await session.get(AuditHead, tree_size)
     if row is None:
-        raise TreeHeadNotFound("no signed tree head has that tree_size")
+        raise TreeHeadNotFound.said("audit.proof.no_head_of_size")
     return _head(row)
 
 
@@ -77,7 +77,7 @@ async def leaf(session: AsyncSession, *, index: int) -> LeafRead:
         )
     ).scalar_one_or_none()
     if event is None:
-        raise LeafNotFound("no leaf at that index")
+        raise LeafNotFound.said("audit.proof.no_leaf")
     data = canonical_leaf([getattr(event, name) for name in LEAF_FIELDS])
     return LeafRead(index=index, leaf=_b64(data), event=f"AuditEvent/{event.seq}")
 
@@ -111,13 +111,13 @@ async def _proof_hashes(
         else:
             nodes[(int(level), int(idx))] = bytes(hash_)
     if found != len(heads):
-        raise TreeHeadNotFound("no signed tree head has that tree_size")
+        raise TreeHeadNotFound.said("audit.proof.no_head_of_size")
     return [merkle.range_root(s, e, nodes) for s, e in ranges]
 
 
 async def inclusion(session: AsyncSession, *, index: int, tree_size: int) -> InclusionProofRead:
     if not 0 <= index < tree_size:
-        raise InvalidProofRequest("index must be at least 0 and below tree_size")
+        raise InvalidProofRequest.said("audit.proof.index_out_of_tree")
     ranges = merkle.inclusion_ranges(index, tree_size)
     hashes = await _proof_hashes(session, heads={tree_size}, ranges=ranges)
     return InclusionProofRead(index=index, tree_size=tree_size, hashes=[_b64(h) for h in hashes])
@@ -125,7 +125,7 @@ async def inclusion(session: AsyncSession, *, index: int, tree_size: int) -> Inc
 
 async def consistency(session: AsyncSession, *, first: int, second: int) -> ConsistencyProofRead:
     if not 1 <= first <= second:
-        raise InvalidProofRequest("first must be at least 1 and at most second")
+        raise InvalidProofRequest.said("audit.proof.first_after_second")
     ranges = merkle.consistency_ranges(first, second)
     hashes = await _proof_hashes(session, heads={first, second}, ranges=ranges)
     return ConsistencyProofRead(first=first, second=second, hashes=[_b64(h) for h in hashes])

@@ -56,7 +56,7 @@ async def get_trace(
     """Events carrying the trace id (the visit and everything done in its requests and jobs), and
     events of other requests on the same resources (a clinic reading or moving the referral's Task)."""
     if not audit_service.valid_trace_id(trace_id):
-        raise InvalidAuditQuery("trace_id must be 32 lowercase hex digits")
+        raise InvalidAuditQuery.said("audit.trace_id_invalid")
     result = await audit_service.trace(session, trace_id=trace_id)
     await audit_service.record(session, ctx, action="E", subtype="search-type", query=f"trace_id={trace_id}")
     return result
@@ -104,7 +104,7 @@ def _instant(value: str, *, name: str) -> datetime:
             return datetime.combine(date.fromisoformat(value), time(0), tzinfo=UTC)
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise InvalidAuditQuery(f"{name} must be a date (YYYY-MM-DD) or an ISO 8601 instant") from None
+        raise InvalidAuditQuery.said("audit.moment_invalid", name=name) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 

@@ -76,7 +76,7 @@ def configure(settings: Settings) -> signing.Signer:
 
 def current_signer() -> signing.Signer:
     if _config.signer is None:
-        raise SigningKeyUnavailable("the audit signing key is not loaded")
+        raise SigningKeyUnavailable.said("audit.signing_key_unavailable")
     return _config.signer
 
 

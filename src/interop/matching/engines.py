@@ -46,10 +46,7 @@ def scorer(
         try:
             from interop.matching import spark_engine
         except ImportError as exc:
-            raise MatchEngineUnavailable(
-                "el motor spark necesita pyspark: pip install 'interop[spark]' / "
-                "the spark engine needs pyspark: pip install 'interop[spark]'"
-            ) from exc
+            raise MatchEngineUnavailable.said("matching.engine_needs_pyspark") from exc
         try:
             spark = spark_engine.session(
                 master=settings.spark_master,
@@ -67,4 +64,4 @@ def scorer(
             workdir=settings.spark_workdir / workdir.name if settings.spark_workdir else workdir,
             layout=layout,
         )
-    raise MatchEngineUnavailable(f"motor desconocido / unknown engine: {engine!r} ({', '.join(ENGINES)})")
+    raise MatchEngineUnavailable.said("matching.engine_unknown", engine=engine, engines=", ".join(ENGINES))

@@ -148,7 +148,7 @@ async def _record_side(session: AsyncSession, source: str, record_id: str) -> Re
 async def get_review(session: AsyncSession, ctx: RequestContext, *, review_id: int) -> MatchReviewDetail:
     review = await session.get(MatchReview, review_id)
     if review is None:
-        raise ReviewNotFound("match review not found")
+        raise ReviewNotFound.said("matching.review_not_found")
     if review.left_source == VISIT_SOURCE:
         snap = review.left_snapshot or {}
         left = ReviewRecord(
@@ -238,7 +238,7 @@ async def decide_review(
     ``DECISION_JOB`` so the referrals of the decided record follow."""
     review = await _locked(session, review_id)
     if review.status == "decided":
-        raise ReviewAlreadyDecided("match review already decided")
+        raise ReviewAlreadyDecided.said("matching.review_already_decided")
     await _apply(session, review, decision=decision, reason=reason, by=actor_name(ctx))
     await audit_service.record(
         session,
@@ -260,11 +260,11 @@ async def reverse_decision(
     way (``DECISION_JOB``). 409 when the review is not decided yet."""
     review = await _locked(session, review_id)
     if review.status != "decided" or review.decision not in ("link", "not-link"):
-        raise ReviewNotDecided("solo se revierte una revisión ya decidida")
+        raise ReviewNotDecided.said("matching.reversal_undecided")
     if not reason.strip():
-        raise ReviewNotDecided("revertir una decisión requiere el motivo")
+        raise ReviewNotDecided.said("matching.reversal_reason_needed")
     if expected is not None and expected != review.decision:  # a replay: the reversal already happened
-        raise ReviewAlreadyDecided("la decisión ya cambió; vuelva a leer la revisión")
+        raise ReviewAlreadyDecided.said("matching.reversal_stale")
     opposite = "not-link" if review.decision == "link" else "link"
     await _apply(session, review, decision=opposite, reason=f"reversión: {reason}", by=actor_name(ctx))
     await audit_service.record(
@@ -284,7 +284,7 @@ async def _locked(session: AsyncSession, review_id: int) -> MatchReview:
         await session.execute(select(MatchReview).where(MatchReview.id == review_id).with_for_update())
     ).scalar_one_or_none()
     if review is None:
-        raise ReviewNotFound("match review not found")
+        raise ReviewNotFound.said("matching.review_not_found")
     return review
 
 

@@ -48,7 +48,9 @@ async def start_run(
     """Queue a batch run (one at a time: runs share a queue key), on ``engine`` (``duckdb`` or
     ``spark``; the ``match_engine`` setting of the worker that runs it when None)."""
     if engine is not None and engine not in ENGINES:
-        raise MatchEngineUnavailable(f"motor desconocido / unknown engine: {engine!r} ({', '.join(ENGINES)})")
+        raise MatchEngineUnavailable.said(
+            "matching.engine_unknown", engine=engine, engines=", ".join(ENGINES)
+        )
     run = MatchRun(
         status="queued", retrain=retrain, requested_by=actor_name(ctx), counts={}, records_scored=0
     )
@@ -73,7 +75,7 @@ async def get_run(session: AsyncSession, *, run_id: int) -> tuple[MatchRun, dict
     """The run and its job's progress."""
     run = await session.get(MatchRun, run_id, populate_existing=True)
     if run is None:
-        raise MatchRunNotFound("match run not found")
+        raise MatchRunNotFound.said("matching.run_not_found")
     progress: dict[str, Any] = {}
     if run.job_id is not None:
         job = await job_service.get_job(session, job_id=run.job_id)
@@ -284,7 +286,7 @@ def read_truth(path: Path) -> dict[str, str]:
         fields = set(reader.fieldnames or [])
         person_col = next((c for c in ("person_id", "person", "true_person_id") if c in fields), None)
         if not {"source", "record_id"} <= fields or person_col is None:
-            raise TruthFileInvalid("truth file needs source, record_id and person_id columns")
+            raise TruthFileInvalid.said("matching.truth_file_columns")
         return {f"{r['source']}|{r['record_id']}": r[person_col] for r in reader}
 
 

@@ -208,4 +208,25 @@ MESSAGES: dict[str, str] = {
     "referral.header.forbidden": "channel.header[{index}]: the client may not set the header {name}",
     # ingest: an import whose job gave up
     "ingest.job_failed": "the import job failed",
+    # audit: proofs, heads, exports and searches
+    "audit.export.zone_needed": "from and to need a time zone",
+    "audit.export.to_before_from": "to must be after from",
+    "audit.proof.no_head_yet": "no tree head has been signed yet",
+    "audit.proof.no_head_of_size": "no signed tree head has that tree_size",
+    "audit.proof.no_leaf": "no leaf at that index",
+    "audit.proof.index_out_of_tree": "index must be at least 0 and below tree_size",
+    "audit.proof.first_after_second": "first must be at least 1 and at most second",
+    "audit.trace_id_invalid": "trace_id must be 32 lowercase hex digits",
+    "audit.moment_invalid": "{name} must be a date (YYYY-MM-DD) or an ISO 8601 instant",
+    "audit.signing_key_unavailable": "the audit signing key is not loaded",
+    # matching: runs and reviews
+    "matching.review_not_found": "identity review not found",
+    "matching.review_already_decided": "the identity review is already decided",
+    "matching.reversal_undecided": "only a decided review can be reversed",
+    "matching.reversal_reason_needed": "reversing a decision needs a reason",
+    "matching.reversal_stale": "the decision has changed; read the review again",
+    "matching.engine_unknown": "unknown engine: '{engine}' (engines: {engines})",
+    "matching.engine_needs_pyspark": "the spark engine needs pyspark: pip install 'interop[spark]'",
+    "matching.run_not_found": "match run not found",
+    "matching.truth_file_columns": "the truth file needs the columns source, record_id and person_id",
 }

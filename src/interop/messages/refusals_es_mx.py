@@ -226,4 +226,25 @@ MESSAGES: dict[str, str] = {
     "referral.header.forbidden": "channel.header[{index}]: el encabezado {name} no puede fijarlo el cliente",
     # ingest: an import whose job gave up
     "ingest.job_failed": "la tarea de importación falló",
+    # audit: proofs, heads, exports and searches
+    "audit.export.zone_needed": "from y to necesitan zona horaria",
+    "audit.export.to_before_from": "to debe ser posterior a from",
+    "audit.proof.no_head_yet": "aún no se ha firmado ninguna cabeza del árbol",
+    "audit.proof.no_head_of_size": "no hay una cabeza firmada con ese tree_size",
+    "audit.proof.no_leaf": "no hay una hoja en ese índice",
+    "audit.proof.index_out_of_tree": "index debe ser al menos 0 y menor que tree_size",
+    "audit.proof.first_after_second": "first debe ser al menos 1 y a lo más second",
+    "audit.trace_id_invalid": "trace_id debe ser de 32 dígitos hexadecimales en minúsculas",
+    "audit.moment_invalid": "{name} debe ser una fecha (AAAA-MM-DD) o un instante ISO 8601",
+    "audit.signing_key_unavailable": "la llave de firma de la bitácora no está cargada",
+    # matching: runs and reviews
+    "matching.review_not_found": "no se encontró la revisión de identidad",
+    "matching.review_already_decided": "la revisión de identidad ya fue decidida",
+    "matching.reversal_undecided": "solo se revierte una revisión ya decidida",
+    "matching.reversal_reason_needed": "revertir una decisión requiere el motivo",
+    "matching.reversal_stale": "la decisión ya cambió; vuelva a leer la revisión",
+    "matching.engine_unknown": "motor desconocido: '{engine}' (motores: {engines})",
+    "matching.engine_needs_pyspark": "el motor spark necesita pyspark: pip install 'interop[spark]'",
+    "matching.run_not_found": "no se encontró la corrida de vinculación",
+    "matching.truth_file_columns": "el archivo de verdad necesita las columnas source, record_id y person_id",
 }
