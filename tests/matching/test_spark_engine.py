@@ -300,4 +300,4 @@ async def test_a_run_on_an_engine_that_cannot_start_fails_once_with_the_reason(
         row, _ = await service.get_run(s, run_id=run.id)
     assert row.status == "failed"
     assert row.error is not None
-    assert "unknown engine" in row.error
+    assert "motor desconocido: 'hadoop'" in row.error  # stored es-MX, as every stored reason
