@@ -15,6 +15,7 @@ from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIn
 
 from interop.db.bulk import raw_connection
 from interop.matching.blocking import BLOCKING_INDEXES
+from interop.matching.features import FEATURE_COLUMNS
 from interop.matching.models import MatchLink, MatchRecord, MatchRecordDetail
 from interop.matching.record_columns import DETAIL_COLUMNS
 
@@ -24,21 +25,9 @@ _INDEX_BUILD_MEMORY = "512MB"
 # The run leaves its records in two files, one per table, each COPYed straight in on a first load:
 # the key rows (``match_record``, its ``pkey`` generated) and their detail (``match_record_detail``,
 # partitioned by ``pkey``, which the file carries first so that COPY routes each row): record_columns.py.
+# The key rows hold every feature column the detail does not (derived, so a new feature lands once).
 KEY_COLUMNS = (
-    "source",
-    "record_id",
-    "curp16",
-    "curp16_calc",
-    "given_main",
-    "ap1",
-    "ap2",
-    "ph_given",
-    "ph_ap1",
-    "ph_ap2",
-    "dob",
-    "dob_year",
-    "dob_md",
-    "entidad",
+    *(c for c in FEATURE_COLUMNS if c != "unique_id" and c not in DETAIL_COLUMNS),
     "feature_digest",
     "person_id",  # last: the run's file adds it from the assignment
 )
