@@ -97,3 +97,47 @@ async def test_a_missing_resource_is_named(
     resp = await client.post("/fhir", json=bundle, headers=auth_headers("bienestar"))
     assert resp.status_code == 422, resp.text
     assert resp.json()["issue"][0]["expression"] == expression
+
+
+@pytest.mark.parametrize(
+    ("mutate", "spanish", "english"),
+    [
+        (  # refused by the Bundle's own reading (bundle.py)
+            lambda b: _entry(b, "ServiceRequest")["resource"].pop("authoredOn"),
+            "falta ServiceRequest.authoredOn",
+            "the ServiceRequest needs authoredOn",
+        ),
+        (  # refused by the visit it becomes (visit_paths.issues_from_validation)
+            lambda b: _entry(b, "Patient")["resource"]["name"][0].pop("given"),
+            "falta Patient.name.given",
+            "Patient.name.given is required",
+        ),
+        (  # a visit without referral that names no visit (visit_without_referral.py)
+            lambda b: b["entry"].pop(_index(b, "ServiceRequest")),
+            "un solo identificador de visita",
+            "carry one visit identifier",
+        ),
+    ],
+)
+async def test_the_issues_speak_the_callers_language_only(
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    auth_headers: Headers,
+    mutate: Callable[[dict[str, Any]], Any],
+    spanish: str,
+    english: str,
+) -> None:
+    """es-MX by default and English on request; never both glued together (they read "es / en")."""
+    await add_unit(session, "DFIMB000001", lat=19.4330, lon=-99.1330)
+    said: dict[str, str] = {}
+    for lang in ("es-MX", "en"):
+        bundle = visit_bundle(f"V-WORDS-{lang}")
+        mutate(bundle)
+        headers = {**auth_headers("bienestar"), **({"Accept-Language": lang} if lang == "en" else {})}
+        resp = await client.post("/fhir", json=bundle, headers=headers)
+        assert resp.status_code == 422, resp.text
+        said[lang] = " | ".join(i["diagnostics"] for i in resp.json()["issue"])
+    assert spanish in said["es-MX"], said
+    assert english not in said["es-MX"], said
+    assert english in said["en"], said
+    assert spanish not in said["en"], said

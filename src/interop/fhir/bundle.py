@@ -156,15 +156,9 @@ def visit_from_bundle(bundle: dict[str, Any], settings: Settings) -> VisitCreate
         method = (entry.get("request") or {}).get("method")
         if method != "POST":
             raise _invalid(
-                "every entry of a visit Bundle is a POST",
                 paths.issue(
-                    "Bundle",
-                    f"entry[{index}].request.method",
-                    {},
-                    es="cada entrada del Bundle de visita es un POST",
-                    en="every entry is a POST",
-                    code="value",
-                ),
+                    "Bundle", f"entry[{index}].request.method", {}, "fhir.visit.entry_not_post", code="value"
+                )
             )
         by_type.setdefault(res.get("resourceType", ""), []).append(res)
         entries.setdefault(res.get("resourceType", ""), index)
@@ -174,16 +168,7 @@ def visit_from_bundle(bundle: dict[str, Any], settings: Settings) -> VisitCreate
     requests = by_type.get("ServiceRequest", [])
     for kind in ("Patient", "ServiceRequest"):
         if len(by_type.get(kind, [])) != 1 and (kind == "Patient" or requests):
-            raise _invalid(
-                "a visit Bundle holds exactly one Patient and one ServiceRequest",
-                paths.issue(
-                    kind,
-                    "",
-                    {},
-                    es=f"un Bundle de visita lleva exactamente un {kind}",
-                    en=f"exactly one {kind} is required",
-                ),
-            )
+            raise _invalid(paths.issue(kind, "", {}, "fhir.visit.exactly_one", {"kind": kind}))
     # No ServiceRequest: a visit that asks for no referral, named by its findings (visit_without_referral).
     sr = requests[0] if requests else {}
     no_referral.refuse_do_not_perform(sr, entries)
@@ -194,27 +179,17 @@ def visit_from_bundle(bundle: dict[str, Any], settings: Settings) -> VisitCreate
     )
     if visit_ident is None:
         raise _invalid(
-            f"the ServiceRequest needs an identifier with system {settings.system_visit}",
             paths.issue(
                 "ServiceRequest",
                 "identifier",
                 entries,
-                es=f"falta ServiceRequest.identifier con system {settings.system_visit} (la visita)",
-                en=f"the ServiceRequest needs an identifier with system {settings.system_visit}",
-            ),
+                "fhir.visit.visit_identifier",
+                {"system": settings.system_visit},
+            )
         )
     when = named.when if named else sr.get("occurrenceDateTime") or sr.get("authoredOn")
     if not when:
-        raise _invalid(
-            "the ServiceRequest needs authoredOn (the visit date)",
-            paths.issue(
-                "ServiceRequest",
-                "authoredOn",
-                entries,
-                es="falta ServiceRequest.authoredOn (la fecha de la visita)",
-                en="the ServiceRequest needs authoredOn (the visit date)",
-            ),
-        )
+        raise _invalid(paths.issue("ServiceRequest", "authoredOn", entries, "fhir.visit.visit_date"))
     visit_date = date.fromisoformat(when[:10]) if len(when) >= 10 else datetime.fromisoformat(when).date()
     worker = (named.worker if named else None) or (
         ((sr.get("requester") or {}).get("identifier") or {}).get("value")
@@ -262,8 +237,8 @@ def visit_from_bundle(bundle: dict[str, Any], settings: Settings) -> VisitCreate
         ) from None
 
 
-def _invalid(message: str, issue: dict[str, Any]) -> Invalid:
-    return Invalid(message, details={"fhir_issues": [issue]})
+def _invalid(issue: dict[str, Any]) -> Invalid:
+    return paths.refusal(issue)
 
 
 @router.post(

@@ -4,7 +4,7 @@ A visit Bundle becomes the ``VisitCreate`` of ``/v1/visits``; when that fails, t
 is wrong in the terms of what it sent (``ServiceRequest.requester``), never in the internal field names
 of ``/v1`` (``health_worker_id``), which a FHIR client has never seen. Each issue carries two
 expressions: the element in this Bundle (``Bundle.entry[3].resource.requester``) and its generic path.
-Diagnostics read Spanish first, then English (``es / en``), from the message catalogue.
+Diagnostics are the message catalogue's, in the request's language (es-MX unless it asks for English).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from interop import messages
+from interop.errors import Invalid
 
 # VisitCreate field (dotted, list indexes dropped) → (resource type, element path); what it is, in words,
 # is the catalogue's ``visit.field.<field>``.
@@ -52,25 +53,28 @@ def expressions(resource_type: str, element: str, entries: dict[str, int]) -> li
     return [f"Bundle.entry[{index}].resource{'.' + element if element else ''}", generic]
 
 
-def both(key: str, what: str | None = None, **params: object) -> tuple[str, str]:
-    """The message ``key`` in Spanish and in English; ``what`` names a catalogue key rendered in the
-    same language and passed as ``{what}``."""
-    es, en = (
-        messages.text(key, lang, **params, **({"what": messages.text(what, lang)} if what else {}))
-        for lang in messages.LANGUAGES
-    )
-    return es, en
-
-
 def issue(
-    resource_type: str, element: str, entries: dict[str, int], *, es: str, en: str, code: str = "required"
+    resource_type: str,
+    element: str,
+    entries: dict[str, int],
+    key: str,
+    params: dict[str, object] | None = None,
+    *,
+    code: str = "required",
 ) -> dict[str, Any]:
+    """One OperationOutcome issue naming ``element``; its diagnostics are the catalogue's ``key`` in the
+    request's language."""
     return {
         "severity": "error",
         "code": code,
-        "diagnostics": f"{es} / {en}",
+        "diagnostics": messages.text(key, **(params or {})),
         "expression": expressions(resource_type, element, entries),
     }
+
+
+def refusal(issue_: dict[str, Any]) -> Invalid:
+    """The 422 for one issue: the caller reads the issue; ``message`` (logs, /v1) is the same words."""
+    return Invalid(issue_["diagnostics"], details={"fhir_issues": [issue_]})
 
 
 def issues_from_validation(errors: Sequence[Any], entries: dict[str, int]) -> list[dict[str, Any]]:
@@ -90,9 +94,15 @@ def issues_from_validation(errors: Sequence[Any], entries: dict[str, int]) -> li
         seen.add(expression)
         generic = expression[-1]
         what = f"visit.field.{key}" if key else "visit.field.bundle"
-        es, en = both("visit.missing" if missing else "visit.invalid", what, path=generic)
         out.append(
-            issue(resource_type, element, entries, es=es, en=en, code="required" if missing else "value")
+            issue(
+                resource_type,
+                element,
+                entries,
+                "visit.missing" if missing else "visit.invalid",
+                {"what": messages.text(what), "path": generic},
+                code="required" if missing else "value",
+            )
         )
     return out
 
@@ -122,9 +132,7 @@ def issues_from_structure(errors: Sequence[Any], bundle: dict[str, Any]) -> list
                 "severity": "error",
                 "code": "structure",
                 # The error's kind, never its message: a validator's message may quote the value sent.
-                "diagnostics": " / ".join(
-                    both("visit.structure", path=generic, kind=err.get("type", "value"))
-                ),
+                "diagnostics": messages.text("visit.structure", path=generic, kind=err.get("type", "value")),
                 "expression": expression,
             }
         )

@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from interop.errors import Invalid
 from interop.fhir import visit_paths as paths
 
 _DATES = {"Condition": ("recordedDate", "onsetDateTime"), "Observation": ("effectiveDateTime", "issued")}
@@ -34,16 +33,10 @@ class VisitHeader:
 
 def refuse_do_not_perform(sr: dict[str, Any], entries: dict[str, int]) -> None:
     if sr.get("doNotPerform"):
-        raise _invalid(
-            "ServiceRequest.doNotPerform forbids; a visit without referral has no ServiceRequest",
+        raise paths.refusal(
             paths.issue(
-                "ServiceRequest",
-                "doNotPerform",
-                entries,
-                es="doNotPerform prohíbe el servicio; una visita sin referencia no lleva ServiceRequest",
-                en="doNotPerform forbids the service; a visit without referral has no ServiceRequest",
-                code="not-supported",
-            ),
+                "ServiceRequest", "doNotPerform", entries, "fhir.visit.do_not_perform", code="not-supported"
+            )
         )
 
 
@@ -65,16 +58,7 @@ def header(
     the element when there is no finding, no (or more than one) visit identifier, no date or no worker."""
     findings = [(kind, res) for kind in ("Condition", "Observation") for res in by_type.get(kind, [])]
     if not findings:
-        raise _invalid(
-            "a visit Bundle without a ServiceRequest needs at least one Condition or Observation",
-            paths.issue(
-                "Condition",
-                "",
-                entries,
-                es="una visita sin referencia (sin ServiceRequest) lleva al menos un Condition u Observation",
-                en="a visit without referral (no ServiceRequest) needs a Condition or an Observation",
-            ),
-        )
+        raise paths.refusal(paths.issue("Condition", "", entries, "fhir.visit.no_findings"))
     ids = {
         str(i["value"])
         for _, res in findings
@@ -83,29 +67,20 @@ def header(
     }
     if len(ids) != 1:
         kind = findings[0][0]
-        raise _invalid(
-            f"without a ServiceRequest, the findings carry one visit identifier (system {system_visit})",
+        raise paths.refusal(
             paths.issue(
                 kind,
                 "identifier",
                 entries,
-                es=f"sin ServiceRequest, los hallazgos llevan un identificador de visita ({system_visit})",
-                en=f"without a ServiceRequest, the findings carry one visit identifier ({system_visit})",
+                "fhir.visit.findings_identifier",
+                {"system": system_visit},
                 code="required" if not ids else "value",
-            ),
+            )
         )
     when = next((res[e] for kind, res in findings for e in _DATES[kind] if res.get(e)), None)
     if not when:
-        raise _invalid(
-            "without a ServiceRequest, a finding needs the visit date",
-            paths.issue(
-                findings[0][0],
-                _DATES[findings[0][0]][0],
-                entries,
-                es="sin ServiceRequest, falta la fecha de la visita en los hallazgos",
-                en="without a ServiceRequest, the findings need the visit date",
-            ),
-        )
+        kind = findings[0][0]
+        raise paths.refusal(paths.issue(kind, _DATES[kind][0], entries, "fhir.visit.findings_date"))
     workers = (
         _reference_value(ref)
         for kind, res in findings
@@ -114,18 +89,6 @@ def header(
     )
     worker = next((w for w in workers if w), None)
     if worker is None:
-        raise _invalid(
-            "without a ServiceRequest, a finding names the health worker",
-            paths.issue(
-                findings[0][0],
-                _WORKERS[findings[0][0]][0],
-                entries,
-                es="sin ServiceRequest, falta el promotor de salud (identifier) en los hallazgos",
-                en="without a ServiceRequest, the findings need the health worker (identifier)",
-            ),
-        )
+        kind = findings[0][0]
+        raise paths.refusal(paths.issue(kind, _WORKERS[kind][0], entries, "fhir.visit.findings_worker"))
     return VisitHeader(visit_id=ids.pop(), when=str(when), worker=worker)
-
-
-def _invalid(message: str, issue: dict[str, Any]) -> Invalid:
-    return Invalid(message, details={"fhir_issues": [issue]})

@@ -50,6 +50,23 @@ MESSAGES: dict[str, str] = {
     "fhir.bundle.not_transaction": "POST /fhir takes a transaction Bundle",
     "fhir.bundle.invalid": "not a valid Bundle: {count} problem(s), first at {path}",
     "fhir.bundle.unsupported_resources": "unsupported resources in a visit Bundle: {types}",
+    "fhir.visit.entry_not_post": "every entry of a visit Bundle is a POST",
+    "fhir.visit.exactly_one": "a visit Bundle holds exactly one {kind}",
+    "fhir.visit.visit_identifier": "the ServiceRequest needs an identifier with system {system} (the visit)",
+    "fhir.visit.visit_date": "the ServiceRequest needs authoredOn (the visit date)",
+    "fhir.visit.do_not_perform": (
+        "doNotPerform forbids the service; a visit without referral has no ServiceRequest"
+    ),
+    "fhir.visit.no_findings": (
+        "a visit without referral (no ServiceRequest) needs at least one Condition or Observation"
+    ),
+    "fhir.visit.findings_identifier": (
+        "without a ServiceRequest, the findings carry one visit identifier (system {system})"
+    ),
+    "fhir.visit.findings_date": "without a ServiceRequest, the findings need the visit date",
+    "fhir.visit.findings_worker": (
+        "without a ServiceRequest, the findings need the health worker (identifier)"
+    ),
     "fhir.bundle.visit_incomplete": "the visit Bundle is incomplete: {problems}",
     "fhir.search.count_not_number": "_count must be a number",
     "fhir.search.cursor_invalid": "_cursor is not valid",

@@ -61,6 +61,23 @@ MESSAGES: dict[str, str] = {
     "fhir.bundle.not_transaction": "POST /fhir recibe un Bundle de tipo transaction",
     "fhir.bundle.invalid": "el Bundle no es válido: {count} problema(s), el primero en {path}",
     "fhir.bundle.unsupported_resources": "recursos no admitidos en un Bundle de visita: {types}",
+    "fhir.visit.entry_not_post": "cada entrada del Bundle de visita es un POST",
+    "fhir.visit.exactly_one": "un Bundle de visita lleva exactamente un {kind}",
+    "fhir.visit.visit_identifier": "falta ServiceRequest.identifier con system {system} (la visita)",
+    "fhir.visit.visit_date": "falta ServiceRequest.authoredOn (la fecha de la visita)",
+    "fhir.visit.do_not_perform": (
+        "doNotPerform prohíbe el servicio; una visita sin referencia no lleva ServiceRequest"
+    ),
+    "fhir.visit.no_findings": (
+        "una visita sin referencia (sin ServiceRequest) lleva al menos un Condition u Observation"
+    ),
+    "fhir.visit.findings_identifier": (
+        "sin ServiceRequest, los hallazgos llevan un solo identificador de visita (system {system})"
+    ),
+    "fhir.visit.findings_date": "sin ServiceRequest, falta la fecha de la visita en los hallazgos",
+    "fhir.visit.findings_worker": (
+        "sin ServiceRequest, falta el promotor de salud (identifier) en los hallazgos"
+    ),
     "fhir.bundle.visit_incomplete": "el Bundle de visita está incompleto: {problems}",
     "fhir.search.count_not_number": "_count debe ser un número",
     "fhir.search.cursor_invalid": "_cursor no es válido",
