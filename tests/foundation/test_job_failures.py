@@ -18,11 +18,15 @@ from interop.config import Settings
 from interop.job import service as job_service
 from interop.job.failures import is_transient
 from interop.job.worker import JobContext, Worker, handler
+from interop.messages import stored
+
+# A driver's or library's text may quote the row it failed on; the job must not keep it.
+_QUOTED = "duplicate key value (curp)=(GOMA500101HDFRRN09)"
 
 
 @handler("test.deterministic")
 async def _deterministic(ctx: JobContext) -> None:
-    raise ValueError("a value the job cannot use")
+    raise ValueError(_QUOTED)
 
 
 @handler("test.deadlock")
@@ -48,7 +52,12 @@ async def test_a_deterministic_error_fails_the_job_at_its_first_attempt(
         job = await job_service.get_job(s, job_id=job_id)
     assert job is not None
     assert job.attempts == 1
-    assert job.error == "a value the job cannot use"
+    assert job.error is not None
+    assert "GOMA500101HDFRRN09" not in job.error
+    assert (
+        stored.said(job.error, "es-MX") == "falla inesperada (ValueError); consulte el registro del servicio"
+    )
+    assert stored.said(job.error, "en") == "unexpected failure (ValueError); see the service log"
 
 
 async def test_a_deadlock_is_retried(
@@ -118,6 +127,12 @@ async def test_an_untrainable_run_says_why_through_the_cli_and_v1(
     body = (await client.get(f"/v1/match-runs/{run_id}", headers=auth_headers("admin"))).json()
     assert body["status"] == "failed"
     assert "ningún par de registros coincide" in body["error"]
+    assert "no pair of records" not in body["error"]  # one language, not both glued together
+    english = {**auth_headers("admin"), "Accept-Language": "en"}
+    said = (await client.get(f"/v1/match-runs/{run_id}", headers=english)).json()["error"]
+    assert "no pair of records agrees on given name and first surname" in said
+    assert "the data lacks CURP, birth date" in said
+    assert "ningún" not in said
     async with sessionmaker() as s:
         job = await job_service.get_job(s, job_id=body["job_id"])
     assert job is not None

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from interop.config import Settings
 from interop.job import service as job_service
 from interop.job.worker import HANDLERS, JobContext, PermanentJobError, TransientJobError, Worker, handler
+from interop.messages import stored
 
 seen: list[tuple[str, Any]] = []
 
@@ -20,10 +21,13 @@ async def _echo(ctx: JobContext) -> dict[str, Any]:
     return {"n": ctx.payload["n"]}
 
 
+_RETRY = stored.keep("subscription.delivery_retry", reason="connect")
+
+
 @handler("test.flaky")
 async def _flaky(ctx: JobContext) -> dict[str, Any]:
     if ctx.attempt < 2:
-        raise TransientJobError("transient")
+        raise TransientJobError(_RETRY)
     return {"attempt": ctx.attempt}
 
 
@@ -57,7 +61,7 @@ async def test_retry_then_success(settings: Settings, sessionmaker: async_sessio
         after_first = await job_service.get_job(s, job_id=job.id)
         assert after_first is not None
         assert after_first.state == "queued"
-        assert after_first.error == "transient"
+        assert after_first.error == _RETRY  # a job error's stored message is kept as raised
         # skip the back-off wait
         after_first.run_after = after_first.created_at
         await s.commit()

@@ -220,7 +220,10 @@ async def test_failed_import_is_reported_and_resumed_by_resubmission(
     await _run_jobs(app)
     failed = (await client.get(first.headers["location"], headers=auth_headers("bienestar"))).json()
     assert failed["state"] == "failed"
-    assert "missing or has changed" in failed["error"]
+    assert "falta o cambió" in failed["error"]  # es-MX unless the reader asks for English
+    english = {**auth_headers("bienestar"), "Accept-Language": "en"}
+    said = (await client.get(first.headers["location"], headers=english)).json()["error"]
+    assert "missing or has changed" in said
 
     again = await client.post("/v1/imports?kind=roll", content=body, headers=headers)
     assert again.status_code == 202

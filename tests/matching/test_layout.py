@@ -18,6 +18,7 @@ from interop.context import system_context
 from interop.job.models import Job
 from interop.job.worker import Worker
 from interop.matching import evaluation, service
+from interop.messages import stored
 
 # People of FEBRL4 in the test (each has a record in file A and one in file B); the whole set (5,000)
 # with FEBRL4_PEOPLE=5000.
@@ -128,4 +129,5 @@ async def test_an_untrainable_dataset_fails_once_saying_why(
     assert attempts == 1
     assert run.status == "failed"
     assert run.error is not None
-    assert "ningún par de registros coincide en nombre y primer apellido" in run.error
+    assert "ningún par de registros coincide en nombre y primer apellido" in stored.said(run.error, "es-MX")
+    assert "no pair of records agrees on given name" in stored.said(run.error, "en")

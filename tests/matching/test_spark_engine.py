@@ -22,6 +22,7 @@ from interop.context import system_context
 from interop.job.worker import Worker
 from interop.matching import batch, linkage, runs, service, spark_engine, spark_sql
 from interop.matching.features import FEATURE_COLUMNS
+from interop.messages import stored
 
 SPARK = {"spark_master": "local[2]", "spark_shuffle_partitions": 2, "spark_driver_memory": "1g"}
 TOLERANCE = 1e-6
@@ -300,4 +301,5 @@ async def test_a_run_on_an_engine_that_cannot_start_fails_once_with_the_reason(
         row, _ = await service.get_run(s, run_id=run.id)
     assert row.status == "failed"
     assert row.error is not None
-    assert "motor desconocido: 'hadoop'" in row.error  # stored es-MX, as every stored reason
+    assert "motor desconocido: 'hadoop'" in stored.said(row.error, "es-MX")
+    assert "unknown engine: 'hadoop'" in stored.said(row.error, "en")  # stored as a key: read in either

@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from interop.messages import stored
 from interop.referral import service as referral_service
 
 
@@ -86,7 +87,7 @@ def subscription_resource(sub: SubscriptionView, *, with_secret: bool = False) -
     if sub.headers:
         res["channel"]["header"] = ["<redacted>" for _ in sub.headers]  # secrets stay with the server
     if sub.error:
-        res["error"] = sub.error
+        res["error"] = stored.said(sub.error)
     if with_secret and sub.signing_secret:
         res["extension"].append({"url": SECRET_EXTENSION, "valueString": sub.signing_secret})
     return res

@@ -67,7 +67,7 @@ def issue(
     return {
         "severity": "error",
         "code": code,
-        "diagnostics": messages.text(key, **(params or {})),
+        "diagnostics": messages.render(key, params or {}),
         "expression": expressions(resource_type, element, entries),
     }
 

@@ -28,7 +28,7 @@ from interop.ingest.errors import FileRefused
 from interop.ingest.reading import Inspection, detect_format, inspect_file
 from interop.job import service as job_service
 from interop.job.worker import Worker
-from interop.messages import help_text, text
+from interop.messages import help_text, stored, text
 
 app = typer.Typer(no_args_is_help=True)
 err = Console(stderr=True)
@@ -125,7 +125,7 @@ async def _import(
         summary = ingest_service.summary(done)
         if state != "succeeded" and done.state not in ("refused",):
             summary["state"] = "failed"
-            summary["error"] = (job.error if job else None) or text("ingest.job_failed")
+            summary["error"] = stored.said(job.error) if job and job.error else text("ingest.job_failed")
         return summary
 
 

@@ -26,11 +26,12 @@ from interop.audit.schemas import AuditEntity
 from interop.config import Settings
 from interop.context import system_context
 from interop.db.bulk import MergeCounts
+from interop.errors import Conflict
 from interop.fhir.patient_identity import Systems
 from interop.ingest import service as ingest_service
 from interop.ingest import staging
 from interop.ingest.chunks import CHUNK_ROWS
-from interop.ingest.errors import FileRefused
+from interop.ingest.errors import FileRefused, ImportNotFound
 from interop.ingest.models import Import
 from interop.ingest.normalise import Chunk
 from interop.ingest.reading import inspect_file
@@ -68,8 +69,10 @@ _MERGE = {
 }
 
 
-class ImportFileChanged(RuntimeError):
+class ImportFileChanged(Conflict):
     """The file under an unfinished import is not the one that was registered."""
+
+    code = "import-file-changed"
 
 
 async def _store_batch(session: AsyncSession, imp: Import, chunk: Chunk, *, fresh: bool = False) -> None:
@@ -128,14 +131,14 @@ async def run_import(
     async with sessionmaker() as session:
         imp = await ingest_service.load(session, import_id=import_id)
         if imp is None:
-            raise LookupError(f"no import {import_id}")
+            raise ImportNotFound.said("ingest.import_not_found", id=import_id)
         if imp.state in ingest_service.FINISHED:
             return ingest_service.summary(imp)
         await ingest_service.set_state(session, import_id=import_id, state="running")
         await session.commit()
     path = Path(imp.path)
     if await asyncio.to_thread(_size_of, path) != imp.size_bytes:
-        raise ImportFileChanged(f"import {import_id}: its file is missing or has changed")
+        raise ImportFileChanged.said("ingest.file_changed", import_id=import_id)
     if not inspected and imp.last_line == 0:
         try:
             inspection = await asyncio.to_thread(
@@ -146,7 +149,7 @@ async def run_import(
                 sessionmaker, settings, imp, state="refused", error=_kept(exc), trace_id=trace_id
             )
         if inspection.sha256 != imp.sha256:
-            raise ImportFileChanged(f"import {import_id}: its file has changed since it was registered")
+            raise ImportFileChanged.said("ingest.file_changed", import_id=import_id)
     # A roll import into a table holding only its own rows writes first versions directly.
     fresh = False
     if imp.kind == "roll":

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from interop.ingest.errors import ImportNotFound
 from interop.ingest.runner import ImportFileChanged, give_up, run_import
 from interop.job import service as job_service
-from interop.job.failures import is_transient
+from interop.job.failures import is_transient, kept
 from interop.job.worker import JobContext, PermanentJobError, handler
 
 
@@ -26,13 +27,13 @@ async def run(ctx: JobContext) -> dict[str, Any] | None:
             trace_id=ctx.trace_id,
             chunk_rows=ctx.settings.import_chunk_rows,
         )
-    except (ImportFileChanged, LookupError) as exc:
-        await give_up(ctx.sessionmaker, ctx.settings, import_id=import_id, error=str(exc))
-        raise PermanentJobError(str(exc)) from exc
+    except (ImportFileChanged, ImportNotFound) as exc:
+        await give_up(ctx.sessionmaker, ctx.settings, import_id=import_id, error=kept(exc))
+        raise PermanentJobError(kept(exc)) from exc
     except Exception as exc:
         # The worker retries only what may pass by itself (job.failures); anything else fails now.
         if not is_transient(exc) or await _last_attempt(ctx):
-            await give_up(ctx.sessionmaker, ctx.settings, import_id=import_id, error=str(exc))
+            await give_up(ctx.sessionmaker, ctx.settings, import_id=import_id, error=kept(exc))
         raise
 
 

@@ -11,16 +11,20 @@ person who started it at once instead of after minutes of identical retries.
 from __future__ import annotations
 
 from interop.db.outage import is_unreachable
+from interop.errors import DomainError
+from interop.messages import stored
 
 _TRANSIENT_SQLSTATE_PREFIXES = ("40", "53", "08", "55P03", "57P01", "57P02", "57P03", "57014")
 
 
 class PermanentJobError(Exception):
-    """A failure that retrying cannot fix (bad input): the job fails at once."""
+    """A failure that retrying cannot fix (bad input): the job fails at once. Its text is a stored message
+    (``messages.stored.keep``), so that whoever reads the job's error reads it in their language."""
 
 
 class TransientJobError(Exception):
-    """A failure that may pass by itself (a remote endpoint down): the job is retried after back-off."""
+    """A failure that may pass by itself (a remote endpoint down): the job is retried after back-off. Its
+    text is a stored message, as ``PermanentJobError``'s."""
 
 
 def sqlstate(exc: BaseException) -> str | None:
@@ -44,3 +48,27 @@ def is_transient(exc: BaseException) -> bool:
         return True
     code = sqlstate(exc)
     return code is not None and code.startswith(_TRANSIENT_SQLSTATE_PREFIXES)
+
+
+def kept(exc: BaseException) -> str:
+    """What a failed job stores about ``exc`` (``messages.stored`` form, read in the reader's language).
+
+    A domain error keeps its catalogue words; a job error raised with a stored message keeps it; anything
+    else keeps only its kind and SQLSTATE: a driver's text may quote the row it failed on (a duplicate
+    key's CURP), and no stored row, response or log may carry that.
+    """
+    if isinstance(exc, DomainError) and exc.key is not None:
+        try:
+            return stored.keep(exc.key, **exc.params)
+        except KeyError:
+            pass
+    if isinstance(exc, PermanentJobError | TransientJobError):
+        try:
+            stored.unpack(str(exc))
+            return str(exc)
+        except ValueError:
+            pass
+    code = sqlstate(exc)
+    if code is not None:
+        return stored.keep("job.failed.database", kind=type(exc).__name__, sqlstate=code)
+    return stored.keep("job.failed.kind", kind=type(exc).__name__)

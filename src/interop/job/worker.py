@@ -25,7 +25,8 @@ from interop.audit import service as audit_service
 from interop.config import Settings
 from interop.db.outage import Outage, is_unreachable
 from interop.job import service as job_service
-from interop.job.failures import PermanentJobError, TransientJobError, is_transient
+from interop.job.failures import PermanentJobError, TransientJobError, is_transient, kept
+from interop.messages import stored
 
 __all__ = ["HANDLERS", "JobContext", "PermanentJobError", "TransientJobError", "Worker", "handler"]
 
@@ -130,7 +131,7 @@ class Worker:
         beat = asyncio.create_task(self._beat(job.id))
         try:
             if fn is None:
-                raise PermanentJobError(f"no handler for job kind {job.kind!r}")
+                raise PermanentJobError(stored.keep("job.no_handler", kind=job.kind))
             result = await fn(ctx)
         except asyncio.CancelledError:
             raise
@@ -147,7 +148,7 @@ class Worker:
             )
             log.debug("job traceback", extra={"trace": traceback.format_exc()})
             async with self.sessionmaker() as session:
-                await job_service.fail(session, job_id=job.id, error=str(exc), retryable=retryable)
+                await job_service.fail(session, job_id=job.id, error=kept(exc), retryable=retryable)
                 await session.commit()
         else:
             async with self.sessionmaker() as session:

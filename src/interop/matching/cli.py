@@ -15,7 +15,7 @@ from interop.command import with_database
 from interop.config import Settings
 from interop.context import RequestContext, system_context
 from interop.db.runtime import Database
-from interop.messages import help_text, text
+from interop.messages import help_text, stored, text
 
 match_app = typer.Typer(no_args_is_help=True)
 persons_app = typer.Typer(no_args_is_help=True)
@@ -76,7 +76,7 @@ def run_command(
                 "reviews": outcome.model_dump(),
                 "run_id": run_id,
                 "model_version": run_row.model_version,
-                "error": run_row.error,
+                "error": stored.said(run_row.error) if run_row.error else None,
                 **run_row.counts,
             }
 

@@ -193,31 +193,35 @@ def deterministic_rules_sql(layout: Layout) -> list[str]:
     return [_sql(r) for r in _rules(blocking.DETERMINISTIC_COLUMNS, layout, minimum=3)]
 
 
-def untrainable_reason(layout: Layout, pairs_per_rule: Collection[int]) -> str | None:
-    """Why the model cannot be trained on this dataset, in words, or None when it can: no EM rule
-    applies, or none finds a single pair of records."""
+def untrainable_reason(layout: Layout, pairs_per_rule: Collection[int]) -> dict[str, object] | None:
+    """Why the model cannot be trained on this dataset (the parameters of the catalogue's
+    ``matching.untrainable``, in every language), or None when it can: no EM rule applies, or none
+    finds a single pair of records."""
     rules = em_rules(layout)
     if rules and any(n > 0 for n in pairs_per_rule):
         return None
     lacking = [c for c in _TELLING if not layout.has(c)]
-    es, en = (_untrainable(rules, lacking, lang) for lang in messages.LANGUAGES)
-    return f"{es} / {en}"
+    return {
+        "fields": messages.each(lambda lang: _fields(rules, lang)),
+        "lacks": messages.each(lambda lang: _lacks(lacking, lang)),
+    }
 
 
-def _untrainable(rules: list[tuple[str, ...]], lacking: list[str], lang: str) -> str:
-    """``untrainable_reason`` in one language."""
+def _word(column: str, lang: str) -> str:
+    return messages.text(f"matching.field.{column}", lang) if column in _FIELD_WORDS else column
 
-    def word(column: str) -> str:
-        return messages.text(f"matching.field.{column}", lang) if column in _FIELD_WORDS else column
 
+def _fields(rules: list[tuple[str, ...]], lang: str) -> str:
     both = messages.text("matching.untrainable.and", lang)
-    described = [both.join(dict.fromkeys(word(c) for c in r)) for r in rules] or [
+    described = [both.join(dict.fromkeys(_word(c, lang) for c in r)) for r in rules] or [
         messages.text("matching.untrainable.default_fields", lang)
     ]
-    lacks = (
-        messages.text("matching.untrainable.lacks", lang, fields=", ".join(word(c) for c in lacking))
-        if lacking
-        else ""
+    return messages.text("matching.untrainable.nor", lang).join(described)
+
+
+def _lacks(lacking: list[str], lang: str) -> str:
+    if not lacking:
+        return ""
+    return messages.text(
+        "matching.untrainable.lacks", lang, fields=", ".join(_word(c, lang) for c in lacking)
     )
-    fields = messages.text("matching.untrainable.nor", lang).join(described)
-    return messages.text("matching.untrainable", lang, fields=fields, lacks=lacks)

@@ -174,7 +174,7 @@ def train(
     layout = layout or Layout.full()
     reason = layout_rules.untrainable_reason(layout, em_pairs(con, table, layout))
     if reason is not None:
-        raise MatchRunUntrainable(reason)
+        raise MatchRunUntrainable.said("matching.untrainable", **reason)
     db = DuckDBAPI(con)
     frame = db.register(table, table_name=f"train_{table}")
     linker = Linker(frame, base_settings(layout), log_level=_SPLINK_LOG_LEVEL)
@@ -198,7 +198,9 @@ def train(
             continue
         trained_rules += 1
     if not trained_rules:
-        raise MatchRunUntrainable(layout_rules.untrainable_reason(layout, []) or "")
+        raise MatchRunUntrainable.said(
+            "matching.untrainable", **(layout_rules.untrainable_reason(layout, []) or {})
+        )
     settings = linker.misc.save_model_to_json()
     if not layout_rules.tells_relatives({c.name for c in layout_rules.comparisons_for(layout)}):
         settings[layout_rules.HOUSEHOLDS_KEY] = households.shows_households(con, table)

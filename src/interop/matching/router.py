@@ -22,6 +22,7 @@ from interop.matching.schemas import (
     ReviewOutcome,
     ReviewReversalCreate,
 )
+from interop.messages import stored
 
 router = APIRouter(tags=["matching"])
 
@@ -32,7 +33,10 @@ def _run_read(
     run: MatchRun, progress: dict[str, object], outcome: ReviewOutcome | None = None
 ) -> MatchRunRead:
     read = MatchRunRead.model_validate(run)
-    return read.model_copy(update={"progress": progress, "reviews": outcome or ReviewOutcome()})
+    # The stored reason is a catalogue key: it reads in the caller's language.
+    error = stored.said(run.error) if run.error else None
+    update = {"progress": progress, "reviews": outcome or ReviewOutcome(), "error": error}
+    return read.model_copy(update=update)
 
 
 @router.post("/match-runs", status_code=status.HTTP_202_ACCEPTED, response_model=MatchRunRead)

@@ -26,7 +26,7 @@ from interop.config import Settings
 from interop.db.bulk import raw_connection
 from interop.matching import batch, calibration_fit, clustering, engines, models_store, store
 from interop.matching.clustering import ClusterCounts
-from interop.matching.errors import MatchEngineUnavailable, MatchRunUntrainable
+from interop.matching.errors import MatchEngineUnavailable, MatchRunNotFound, MatchRunUntrainable
 from interop.matching.layout import (
     Layout,
     model_shows_households,
@@ -37,6 +37,7 @@ from interop.matching.models import MatchRun
 from interop.matching.models_store import LoadedModel
 from interop.matching.record_columns import pkey_of
 from interop.matching.scoring import score_pair
+from interop.messages import stored
 
 Report = Callable[..., Awaitable[None]]
 
@@ -121,7 +122,7 @@ async def execute_run(
             row = await session.get(MatchRun, run_id)
             if row is not None:
                 row.status = "failed"
-                row.error = exc.message
+                row.error = stored.keep(exc.key, **exc.params) if exc.key else exc.message
                 row.finished_at = datetime.now(UTC)
                 await session.commit()
         raise
@@ -209,7 +210,7 @@ class _Run:
         async with self.sessionmaker() as session:
             run = await session.get(MatchRun, self.run_id)
             if run is None:
-                raise LookupError(f"match run {self.run_id} not found")
+                raise MatchRunNotFound.said("matching.run_not_found")
             run.status = "running"
             run.started_at = datetime.now(UTC)
             await session.commit()

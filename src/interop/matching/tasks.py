@@ -4,39 +4,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from interop.job.failures import is_transient, sqlstate
+from interop.job.failures import is_transient, kept, sqlstate
 from interop.job.worker import JobContext, PermanentJobError, TransientJobError, handler
 from interop.matching import calibration_fit, models_store, runs
-from interop.matching.errors import MatchEngineUnavailable, MatchRunUntrainable
+from interop.matching.errors import MatchEngineUnavailable, MatchRunNotFound, MatchRunUntrainable
+from interop.messages import stored
 
 
 @handler("matching.run")
 async def run_matching(ctx: JobContext) -> dict[str, Any] | None:
     run_id = ctx.payload.get("run_id")
     if not isinstance(run_id, int):
-        raise PermanentJobError("matching.run needs an integer run_id")
+        raise PermanentJobError(stored.keep("job.bad_payload", kind="matching.run", field="run_id"))
     engine = ctx.payload.get("engine")
     if engine is not None and not isinstance(engine, str):
-        raise PermanentJobError("matching.run's engine must be a name")
+        raise PermanentJobError(stored.keep("job.bad_payload", kind="matching.run", field="engine"))
     try:
         return await runs.execute_run(
             ctx.sessionmaker, ctx.settings, run_id=run_id, report=ctx.report, engine=engine
         )
-    except LookupError as exc:
-        raise PermanentJobError(str(exc)) from exc
-    except (MatchRunUntrainable, MatchEngineUnavailable) as exc:
-        raise PermanentJobError(exc.message) from None
+    except (MatchRunNotFound, MatchRunUntrainable, MatchEngineUnavailable, LookupError) as exc:
+        raise PermanentJobError(kept(exc)) from None
     except Exception as exc:
         # Database and engine errors may quote row values (names, CURPs): keep only their kind and code.
         code = sqlstate(exc)
-        kind = f"{type(exc).__name__}{f' (SQLSTATE {code})' if code else ''}"
+        kind = f"{type(exc).__name__}{f', SQLSTATE {code}' if code else ''}"
         if is_transient(exc):
-            raise TransientJobError(f"match run failed: {kind}") from None
-        raise PermanentJobError(
-            f"la corrida falló por un error que reintentar no corrige ({kind}); revise el registro del "
-            f"servicio (job {ctx.job_id}) e informe al equipo técnico / the match run failed with an error "
-            "retrying cannot fix; see the service log for this job and report it"
-        ) from None
+            raise TransientJobError(stored.keep("matching.run_retry", kind=kind)) from None
+        raise PermanentJobError(stored.keep("matching.run_failed", kind=kind, job_id=ctx.job_id)) from None
 
 
 @handler(calibration_fit.CALIBRATE_JOB)

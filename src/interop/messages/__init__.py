@@ -12,7 +12,7 @@ A low layer: imports nothing of ``interop`` (errors, FHIR mapping, routing and t
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -92,10 +92,29 @@ def text(key: str, /, lang: str | None = None, **params: object) -> str:
 
 
 def render(key: str, params: Mapping[str, object], lang: str | None = None) -> str:
-    """``text`` with its parameters as one mapping (stored with an error, say)."""
+    """``text`` with its parameters as one mapping (stored with an error, say).
+
+    A parameter given in every language (a mapping by language tag, from ``each``) is filled in the
+    language chosen: words composed of several catalogue entries stay translatable once stored.
+    """
     chosen = lang if lang in CATALOGUES else current_language.get()
-    template = CATALOGUES.get(chosen, CATALOGUES[DEFAULT])[key]
-    return template.format(**params)
+    chosen = chosen if chosen in CATALOGUES else DEFAULT
+    template = CATALOGUES[chosen][key]
+    filled = {
+        name: (
+            value.get(chosen, value.get(DEFAULT))
+            if isinstance(value, Mapping) and DEFAULT in value
+            else value
+        )
+        for name, value in params.items()
+    }
+    return template.format(**filled)
+
+
+def each(words: Callable[[str], str]) -> dict[str, str]:
+    """A message parameter in every language: ``words(lang)`` for each, filled by ``render`` in the one
+    chosen."""
+    return {lang: words(lang) for lang in LANGUAGES}
 
 
 def both(key: str, /, **params: object) -> dict[str, str]:

@@ -522,4 +522,24 @@ MESSAGES: dict[str, str] = {
     "validation.value_error": "invalid value",
     "validation.condition_without_code": "a condition needs a code, a coding or a text",
     "validation.observation_without_code": "an observation needs a LOINC code or a text",
+    # Stored failure reasons (messages.stored): a failed job, import, match run or subscription.
+    "job.failed.kind": "unexpected failure ({kind}); see the service log",
+    "job.failed.database": "database failure ({kind}, SQLSTATE {sqlstate}); see the service log",
+    "job.no_handler": "no process runs jobs of kind {kind}",
+    "job.bad_payload": "the {kind} job carries an invalid {field}",
+    "ingest.file_changed": "the file of import {import_id} is missing or has changed since it was registered",
+    "matching.run_failed": (
+        "the match run failed with an error retrying cannot fix ({kind}); see the service log "
+        "(job {job_id}) and report it to the technical team"
+    ),
+    "matching.run_retry": "the match run failed ({kind}); it will be retried",
+    "subscription.revoked": "the client was revoked: the subscription sends no more notifications",
+    "subscription.delivery_failed": (
+        "event {event}: the notification could not be delivered; it will be retried"
+    ),
+    "subscription.delivery_failed_final": (
+        "event {event}: the notification could not be delivered and will not be retried; "
+        "search Tasks with _lastUpdated"
+    ),
+    "subscription.delivery_retry": "the delivery failed ({reason}); it will be retried",
 }

@@ -587,4 +587,24 @@ MESSAGES: dict[str, str] = {
     "validation.value_error": "valor inválido",
     "validation.condition_without_code": "un padecimiento necesita un código, una codificación o un texto",
     "validation.observation_without_code": "una observación necesita un código LOINC o un texto",
+    # Stored failure reasons (messages.stored): a failed job, import, match run or subscription.
+    "job.failed.kind": "falla inesperada ({kind}); consulte el registro del servicio",
+    "job.failed.database": (
+        "falla de la base de datos ({kind}, SQLSTATE {sqlstate}); consulte el registro del servicio"
+    ),
+    "job.no_handler": "ningún proceso ejecuta tareas de tipo {kind}",
+    "job.bad_payload": "la tarea {kind} trae un dato inválido: {field}",
+    "ingest.file_changed": "el archivo de la importación {import_id} falta o cambió desde que se registró",
+    "matching.run_failed": (
+        "la corrida falló por un error que reintentar no corrige ({kind}); revise el registro del servicio "
+        "(tarea {job_id}) e informe al equipo técnico"
+    ),
+    "matching.run_retry": "la corrida falló ({kind}); se reintentará",
+    "subscription.revoked": "el cliente fue revocado: la suscripción ya no envía notificaciones",
+    "subscription.delivery_failed": "evento {event}: no se pudo entregar la notificación; se reintentará",
+    "subscription.delivery_failed_final": (
+        "evento {event}: no se pudo entregar la notificación y no se reintentará; "
+        "consulte las Task con _lastUpdated"
+    ),
+    "subscription.delivery_retry": "la entrega falló ({reason}); se reintentará",
 }

@@ -31,6 +31,7 @@ from interop.auth import service as auth_service
 from interop.context import system_context
 from interop.job import service as job_service
 from interop.job.worker import JobContext, TransientJobError, handler
+from interop.messages import stored
 from interop.referral import endpoints, identity_flow, lifecycle, notification_body, routing_queue, signature
 from interop.referral.lifecycle import ESCALATE_JOB
 from interop.referral.models import Notification, Subscription
@@ -41,13 +42,10 @@ TIMEOUT_S = 10.0
 
 
 def client_error(event_number: int, *, final: bool) -> str:
-    """What the Subscription's ``error`` says of a failed delivery: never why."""
-    if final:
-        return (
-            f"evento {event_number}: no se pudo entregar la notificación y no se reintentará; "
-            "consulte las Task con _lastUpdated"
-        )
-    return f"evento {event_number}: no se pudo entregar la notificación; se reintentará"
+    """What the Subscription's ``error`` says of a failed delivery, never why (a stored message: the
+    subscriber reads it in its own language)."""
+    key = "subscription.delivery_failed_final" if final else "subscription.delivery_failed"
+    return stored.keep(key, event=event_number)
 
 
 async def _post(
@@ -94,7 +92,7 @@ async def _switch_off(ctx: JobContext, sub: Subscription, note_id: int) -> None:
             .where(Subscription.id == sub.id)
             .values(
                 status="off",
-                error="el cliente fue revocado: la suscripción ya no envía notificaciones",
+                error=stored.keep("subscription.revoked"),
                 updated_at=now,
             )
         )
@@ -200,7 +198,7 @@ async def deliver(ctx: JobContext) -> dict[str, Any] | None:
                 "detail": detail,
             },
         )
-        raise TransientJobError(f"delivery failed: {reason}")
+        raise TransientJobError(stored.keep("subscription.delivery_retry", reason=reason))
     return {"delivered": note.event_number}
 
 
