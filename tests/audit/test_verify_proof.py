@@ -8,6 +8,8 @@ import json
 import random
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -86,15 +88,15 @@ def test_inclusion_and_consistency_verify_for_random_sizes() -> None:
 
 def test_modified_leaf_fails() -> None:
     forged = entry(41) | {"leaf": b64(LEAVES[41] + b"!")}
-    with pytest.raises(verify_proof.VerificationFailed, match="not included"):
+    with fails("not_included"):
         verify_proof.verify_inclusion(head(100), forged, inclusion(41, 100), keys)
 
 
 def test_removed_leaf_fails() -> None:
     shorter = merkle.MemoryTree(merkle.leaf_hash(leaf) for leaf in LEAVES[:40] + LEAVES[41:101])
-    with pytest.raises(verify_proof.VerificationFailed, match="not an extension"):
+    with fails("not_extension"):
         verify_proof.verify_consistency(head(50), head(100, shorter), consistency(50, 100, shorter), keys)
-    with pytest.raises(verify_proof.VerificationFailed, match="not included"):
+    with fails("not_included"):
         verify_proof.verify_inclusion(head(100, shorter), entry(41), inclusion(41, 100, shorter), keys)
 
 
@@ -102,27 +104,35 @@ def test_reordered_pair_fails() -> None:
     swapped = list(LEAVES[:100])
     swapped[10], swapped[11] = swapped[11], swapped[10]
     other = merkle.MemoryTree(merkle.leaf_hash(leaf) for leaf in swapped)
-    with pytest.raises(verify_proof.VerificationFailed, match="not an extension"):
+    with fails("not_extension"):
         verify_proof.verify_consistency(head(20), head(100, other), consistency(20, 100, other), keys)
 
 
 def test_forked_head_fails() -> None:
     fork = merkle.MemoryTree(merkle.leaf_hash(leaf) for leaf in [*LEAVES[:60], b"fork", *LEAVES[61:200]])
-    with pytest.raises(verify_proof.VerificationFailed, match="not an extension"):
+    with fails("not_extension"):
         verify_proof.verify_consistency(head(100), head(200, fork), consistency(100, 200, fork), keys)
 
 
 def test_bad_signatures_and_mismatched_fields_fail() -> None:
     stranger = Ed25519PrivateKey.generate()
-    with pytest.raises(verify_proof.VerificationFailed, match="signature"):
+    with fails("bad_signature"):
         verify_proof.verify_head(head(10, key=stranger), keys)
     lying = head(10) | {"root_hash": head(11)["root_hash"]}
-    with pytest.raises(verify_proof.VerificationFailed, match="root_hash"):
+    with fails("root_differs"):
         verify_proof.verify_head(lying, keys)
-    with pytest.raises(verify_proof.VerificationFailed, match="unknown key"):
+    with fails("unknown_key"):
         verify_proof.verify_head(head(10) | {"kid": "0" * 16}, keys)
-    with pytest.raises(verify_proof.VerificationFailed, match="tree size"):
+    with fails("other_size"):
         verify_proof.verify_inclusion(head(10), entry(3), inclusion(3, 11), keys)
+
+
+@contextmanager
+def fails(key: str) -> Iterator[None]:
+    """The block fails verification for the reason ``key`` (its words are es-MX or English)."""
+    with pytest.raises(verify_proof.VerificationFailed) as caught:
+        yield
+    assert caught.value.key == key, caught.value.said("en")
 
 
 def _write(tmp: Path, name: str, doc: Any) -> str:
@@ -200,4 +210,18 @@ def test_command_line_imports_only_the_standard_library_and_cryptography(tmp_pat
         args["cproof"],
     )
     assert bad.returncode == 1
-    assert "FAILED" in bad.stderr
+    # es-MX unless INTEROP_LANGUAGE asks for English, as the interop command
+    assert "FALLÓ: la prueba es de otros tamaños de árbol que los de las cabezas" in bad.stderr
+    env["INTEROP_LANGUAGE"] = "en"
+    bad = run(
+        "consistency",
+        "--keys",
+        args["keys"],
+        "--old",
+        args["head"],
+        "--new",
+        args["old"],
+        "--proof",
+        args["cproof"],
+    )
+    assert "FAILED: the proof is for other tree sizes than the heads" in bad.stderr

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from interop.audit import proofs, service, verify_proof
 from interop.audit.errors import TreeHeadNotFound
+from interop.messages import current_language
 
 MAX_PROVED = 300  # a case's events proven one by one; beyond that the status says how many were left
 
@@ -42,7 +43,9 @@ async def prove_events(session: AsyncSession, *, seqs: Sequence[int]) -> CasePro
     try:
         verify_proof.verify_head(head, keys)
     except verify_proof.VerificationFailed as exc:
-        return CaseProof(status="failed", head=head, keys=keys_doc, failed=[(0, str(exc))])
+        return CaseProof(
+            status="failed", head=head, keys=keys_doc, failed=[(0, exc.said(current_language.get()))]
+        )
     ordered = sorted(set(seqs))
     proven: dict[int, dict[str, Any]] = {}
     pending: list[int] = []
@@ -59,7 +62,7 @@ async def prove_events(session: AsyncSession, *, seqs: Sequence[int]) -> CasePro
         try:
             verify_proof.verify_inclusion(head, entry, proof, keys)
         except verify_proof.VerificationFailed as exc:
-            failed.append((seq, str(exc)))
+            failed.append((seq, exc.said(current_language.get())))  # the reader's language
             continue
         proven[seq] = {"index": index, "leaf": entry["leaf"], "hashes": proof["hashes"]}
     status = "failed" if failed else "pending" if pending else "verified"

@@ -1,7 +1,8 @@
 """Standalone verifier for auditors: checks signed tree heads, inclusion and consistency proofs with the
-public key alone. Imports nothing but the standard library, ``cryptography`` and the two pure modules
-beside it (:mod:`interop.audit.merkle`, :mod:`interop.audit.checkpoint`), so it can be copied out and run
-anywhere. Its inputs are the JSON documents the HTTP API returns, saved to files:
+public key alone. Imports nothing but the standard library, ``cryptography`` and the three pure modules
+beside it (:mod:`interop.audit.merkle`, :mod:`interop.audit.checkpoint`,
+:mod:`interop.audit.verifier_words`), so it can be copied out and run anywhere. Its inputs are the JSON
+documents the HTTP API returns, saved to files:
 
     keys        GET /v1/audit/keys  (or one JWK {"kid", "kty": "OKP", "crv": "Ed25519", "x"})
     head        GET /v1/audit/heads/latest or /v1/audit/heads?tree_size=N
@@ -16,7 +17,8 @@ Usage::
     python -m interop.audit.verify_proof consistency --keys KEYS --old OLD_HEAD --new NEW_HEAD --proof PROOF
     python -m interop.audit.verify_proof export --keys KEYS EXPORT.ndjson
 
-Exit status 0 when everything checks, 1 with the reason on stderr when something does not.
+Exit status 0 when everything checks, 1 with the reason on stderr when something does not; the words are
+es-MX, or English with ``INTEROP_LANGUAGE=en``.
 """
 
 from __future__ import annotations
@@ -34,19 +36,33 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from interop.audit import checkpoint as cp
 from interop.audit import merkle
+from interop.audit import verifier_words as words
 
 
 class VerificationFailed(Exception):
-    """Something does not check; the message says what."""
+    """Something does not check; ``said()`` says what, in es-MX or English (``str()`` in the process's
+    language, ``INTEROP_LANGUAGE``)."""
+
+    def __init__(self, key: str, /, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+    def said(self, lang: str | None = None) -> str:
+        params = {k: words.say(str(v), lang) if k == "what" else v for k, v in self.params.items()}
+        return words.say(self.key, lang, **params)
+
+    def __str__(self) -> str:
+        return self.said()
 
 
 def _b64(value: Any, what: str) -> bytes:
     if not isinstance(value, str):
-        raise VerificationFailed(f"{what} is not a base64 string")
+        raise VerificationFailed("not_base64_string", what=what)
     try:
         return base64.b64decode(value, validate=True)
     except binascii.Error as exc:
-        raise VerificationFailed(f"{what} is not base64") from exc
+        raise VerificationFailed("not_base64", what=what) from exc
 
 
 def load_keys(document: Mapping[str, Any]) -> dict[str, Ed25519PublicKey]:
@@ -58,13 +74,13 @@ def load_keys(document: Mapping[str, Any]) -> dict[str, Ed25519PublicKey]:
             continue
         raw = cp.from_b64url(jwk["x"])
         if len(raw) != 32:
-            raise VerificationFailed("an Ed25519 key is 32 bytes")
+            raise VerificationFailed("key_size")
         kid = cp.key_id(raw)
         if "kid" in jwk and jwk["kid"] != kid:
-            raise VerificationFailed(f"key id {jwk['kid']} does not match its key")
+            raise VerificationFailed("kid_mismatch", kid=jwk["kid"])
         keys[kid] = Ed25519PublicKey.from_public_bytes(raw)
     if not keys:
-        raise VerificationFailed("no Ed25519 key in the keys document")
+        raise VerificationFailed("no_key")
     return keys
 
 
@@ -72,32 +88,32 @@ def verify_head(head: Mapping[str, Any], keys: Mapping[str, Ed25519PublicKey]) -
     """Check a head's signature over its checkpoint body and that its fields say what the body says."""
     body = head.get("checkpoint")
     if not isinstance(body, str):
-        raise VerificationFailed("the head has no checkpoint body")
+        raise VerificationFailed("no_checkpoint")
     key = keys.get(str(head.get("kid")))
     if key is None:
-        raise VerificationFailed(f"the head is signed by an unknown key {head.get('kid')!r}")
+        raise VerificationFailed("unknown_key", kid=repr(head.get("kid")))
     try:
-        key.verify(_b64(head.get("signature"), "the signature"), body.encode())
+        key.verify(_b64(head.get("signature"), "what.signature"), body.encode())
     except InvalidSignature as exc:
-        raise VerificationFailed("the head's signature does not verify") from exc
+        raise VerificationFailed("bad_signature") from exc
     try:
         parsed = cp.parse_checkpoint(body)
     except cp.CheckpointError as exc:
-        raise VerificationFailed(f"malformed checkpoint: {exc}") from exc
+        raise VerificationFailed("malformed_checkpoint", detail=str(exc)) from exc
     if head.get("tree_size") != parsed.tree_size:
-        raise VerificationFailed("the head's tree_size differs from its signed checkpoint")
-    if _b64(head.get("root_hash"), "the root hash") != parsed.root_hash:
-        raise VerificationFailed("the head's root_hash differs from its signed checkpoint")
+        raise VerificationFailed("size_differs")
+    if _b64(head.get("root_hash"), "what.root_hash") != parsed.root_hash:
+        raise VerificationFailed("root_differs")
     return parsed
 
 
 def _hashes(proof: Mapping[str, Any]) -> list[bytes]:
     hashes = proof.get("hashes")
     if not isinstance(hashes, list):
-        raise VerificationFailed("the proof has no hashes")
-    out = [_b64(h, "a proof hash") for h in hashes]
+        raise VerificationFailed("no_hashes")
+    out = [_b64(h, "what.proof_hash") for h in hashes]
     if any(len(h) != merkle.HASH_SIZE for h in out):
-        raise VerificationFailed("a proof hash is not 32 bytes")
+        raise VerificationFailed("hash_size")
     return out
 
 
@@ -111,14 +127,14 @@ def verify_inclusion(
     signed = verify_head(head, keys)
     index = entry.get("index")
     if not isinstance(index, int) or proof.get("index") != index:
-        raise VerificationFailed("the proof is for another index than the entry")
+        raise VerificationFailed("other_index")
     if proof.get("tree_size") != signed.tree_size:
-        raise VerificationFailed("the proof is for another tree size than the head")
-    leaf = _b64(entry.get("leaf"), "the leaf")
+        raise VerificationFailed("other_size")
+    leaf = _b64(entry.get("leaf"), "what.leaf")
     if not merkle.verify_inclusion(
         merkle.leaf_hash(leaf), index, signed.tree_size, _hashes(proof), signed.root_hash
     ):
-        raise VerificationFailed(f"entry {index} is not included in the tree of size {signed.tree_size}")
+        raise VerificationFailed("not_included", index=index, size=signed.tree_size)
     return signed
 
 
@@ -131,15 +147,13 @@ def verify_consistency(
     """The new signed head's tree is the old one's with entries appended, nothing changed or removed."""
     first, second = verify_head(old, keys), verify_head(new, keys)
     if first.origin != second.origin:
-        raise VerificationFailed("the heads are of different logs")
+        raise VerificationFailed("other_logs")
     if (proof.get("first"), proof.get("second")) != (first.tree_size, second.tree_size):
-        raise VerificationFailed("the proof is for other tree sizes than the heads")
+        raise VerificationFailed("other_sizes")
     if not merkle.verify_consistency(
         first.tree_size, second.tree_size, first.root_hash, second.root_hash, _hashes(proof)
     ):
-        raise VerificationFailed(
-            f"the tree of size {second.tree_size} is not an extension of the tree of size {first.tree_size}"
-        )
+        raise VerificationFailed("not_extension", first=first.tree_size, second=second.tree_size)
     return first, second
 
 
@@ -149,30 +163,25 @@ def verify_export(lines: Sequence[str], keys: Mapping[str, Ed25519PublicKey]) ->
     number of entries and the head."""
     docs = [json.loads(line) for line in lines if line.strip()]
     if len(docs) < 2 or docs[0].get("kind") != "header" or docs[-1].get("kind") != "head":
-        raise VerificationFailed("an export starts with its header and ends with a signed head")
+        raise VerificationFailed("export_shape")
     header, head, entries = docs[0], docs[-1], docs[1:-1]
     first = header.get("first_index")
     if not isinstance(first, int) or header.get("count") != len(entries):
-        raise VerificationFailed("the header does not describe the entries that follow")
-    left = {
-        (int(n["level"]), int(n["index"])): _b64(n["hash"], "a left subtree hash") for n in header["left"]
-    }
+        raise VerificationFailed("header_mismatch")
+    left = {(int(n["level"]), int(n["index"])): _b64(n["hash"], "what.left_hash") for n in header["left"]}
     frontier = merkle.Frontier(first, left) if first else merkle.Frontier()
     for entry in entries:
         if entry.get("kind") != "entry" or entry.get("index") != frontier.size:
-            raise VerificationFailed(f"entry {frontier.size} is missing or out of place")
-        frontier.append(merkle.leaf_hash(_b64(entry.get("leaf"), "a leaf")))
+            raise VerificationFailed("entry_missing", index=frontier.size)
+        frontier.append(merkle.leaf_hash(_b64(entry.get("leaf"), "what.leaf")))
     signed = verify_head(head, keys)
     proof = head.get("consistency") or {}
     if (proof.get("first"), proof.get("second")) != (frontier.size, signed.tree_size):
-        raise VerificationFailed("the consistency proof is for other tree sizes than the export")
+        raise VerificationFailed("export_sizes")
     if not merkle.verify_consistency(
         frontier.size, signed.tree_size, frontier.root(), signed.root_hash, _hashes(proof)
     ):
-        raise VerificationFailed(
-            f"the entries are not the leaves {first}…{frontier.size - 1} of the signed tree of size "
-            f"{signed.tree_size} (one altered, removed, added or reordered)"
-        )
+        raise VerificationFailed("export_altered", first=first, last=frontier.size - 1, size=signed.tree_size)
     return len(entries), signed
 
 
@@ -183,19 +192,19 @@ def _read(path: str) -> Any:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m interop.audit.verify_proof", description=__doc__.split("\n")[0]
+        prog="python -m interop.audit.verify_proof", description=words.say("help.description")
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    head_p = sub.add_parser("head", help="check a signed tree head")
+    head_p = sub.add_parser("head", help=words.say("help.head"))
     head_p.add_argument("--keys", required=True)
     head_p.add_argument("head")
-    inc = sub.add_parser("inclusion", help="check that an entry is in a signed tree")
+    inc = sub.add_parser("inclusion", help=words.say("help.inclusion"))
     for name in ("--keys", "--head", "--entry", "--proof"):
         inc.add_argument(name, required=True)
-    con = sub.add_parser("consistency", help="check that a signed tree only grew from an older one")
+    con = sub.add_parser("consistency", help=words.say("help.consistency"))
     for name in ("--keys", "--old", "--new", "--proof"):
         con.add_argument(name, required=True)
-    exp = sub.add_parser("export", help="check an NDJSON export against its signed head")
+    exp = sub.add_parser("export", help=words.say("help.export"))
     exp.add_argument("--keys", required=True)
     exp.add_argument("export")
     args = parser.parse_args(argv)
@@ -203,19 +212,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         keys = load_keys(_read(args.keys))
         if args.command == "head":
             signed = verify_head(_read(args.head), keys)
-            print(f"OK head: {signed.origin} size {signed.tree_size}")
+            print(words.say("ok.head", origin=signed.origin, size=signed.tree_size))
         elif args.command == "inclusion":
             signed = verify_inclusion(_read(args.head), _read(args.entry), _read(args.proof), keys)
-            print(f"OK entry {_read(args.entry)['index']} is in {signed.origin} at size {signed.tree_size}")
+            index = _read(args.entry)["index"]
+            print(words.say("ok.entry", index=index, origin=signed.origin, size=signed.tree_size))
         elif args.command == "export":
             with open(args.export, encoding="utf-8") as handle:
                 count, signed = verify_export(handle.readlines(), keys)
-            print(f"OK {count} entries are in {signed.origin} at size {signed.tree_size}")
+            print(words.say("ok.export", count=count, origin=signed.origin, size=signed.tree_size))
         else:
             first, second = verify_consistency(_read(args.old), _read(args.new), _read(args.proof), keys)
-            print(f"OK {first.origin}: size {second.tree_size} extends size {first.tree_size}")
-    except (VerificationFailed, OSError, ValueError, KeyError, TypeError) as exc:
-        print(f"FAILED: {exc}", file=sys.stderr)
+            print(
+                words.say(
+                    "ok.consistency", origin=first.origin, first=first.tree_size, second=second.tree_size
+                )
+            )
+    except VerificationFailed as exc:
+        print(words.say("failed", reason=exc.said()), file=sys.stderr)
+        return 1
+    except OSError as exc:  # the file's name and the system's reason: no entry's content
+        print(words.say("failed", reason=f"{exc.filename}: {exc.strerror}"), file=sys.stderr)
+        return 1
+    except (ValueError, KeyError, TypeError) as exc:
+        reason = words.say("unreadable", kind=type(exc).__name__)
+        print(words.say("failed", reason=reason), file=sys.stderr)
         return 1
     return 0
 
