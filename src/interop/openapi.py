@@ -21,7 +21,23 @@ def documents() -> dict[str, dict[str, Any]]:
     rest["info"]["title"] = "interop JSON API"
     for doc in (fhir, rest):
         _prune_components(doc)
+        _prune_scopes(doc)
     return {"v1.json": rest, "fhir.json": fhir}
+
+
+def _prune_scopes(doc: dict[str, Any]) -> None:
+    """Each document's security scheme lists the scopes its own operations need."""
+    used = {
+        scope
+        for operations in doc["paths"].values()
+        for operation in operations.values()
+        for requirement in operation.get("security", [])
+        for scopes in requirement.values()
+        for scope in scopes
+    }
+    for scheme in doc.get("components", {}).get("securitySchemes", {}).values():
+        for flow in scheme.get("flows", {}).values():
+            flow["scopes"] = {k: v for k, v in flow.get("scopes", {}).items() if k in used}
 
 
 def _refs(node: Any, found: set[str]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
 from interop.matching.schemas import IdentityProbe
@@ -79,6 +79,18 @@ CareRequested = Literal[
 ]
 
 
+def _one_of_named(*fields: str) -> list[JsonValue]:
+    """JSON Schema for "at least one of ``fields`` is given": not null, not blank (blanks read as absent),
+    and a list not empty."""
+    absent: list[JsonValue] = [
+        {"type": "null"},
+        {"type": "string", "pattern": r"^\s*$"},
+        {"type": "array", "maxItems": 0},
+    ]
+    given: dict[str, JsonValue] = {"not": {"anyOf": absent}}
+    return [{"required": [name], "properties": {name: given}} for name in fields]
+
+
 class CodingFound(_Strict):
     """One coding of a finding as sent (CIE-10 ``http://hl7.org/fhir/sid/icd-10``, SNOMED CT
     ``http://snomed.info/sct``, or another system); every one is kept."""
@@ -91,6 +103,11 @@ class CodingFound(_Strict):
 class ConditionFound(_Strict):
     """A suspected condition: a CIE-10 ``code`` (normalised and checked when the referral is made; one that
     fails is kept as text with a warning), other ``codings``, or ``text`` alone."""
+
+    # Declared as well as enforced (below), so that a client generated from the schema knows it.
+    model_config = ConfigDict(
+        json_schema_extra={"anyOf": _one_of_named("code", "codings", "text", "display")}
+    )
 
     code: Code | None = None
     display: Text | None = None
@@ -117,6 +134,8 @@ class ObservationComponent(_Strict):
 class ObservationFound(_Strict):
     """A measurement (LOINC code, UCUM unit), e.g. capillary glucose 2339-0 mg/dL, blood pressure 85354-9
     with systolic 8480-6 / diastolic 8462-4 components; or a coded/text finding such as a disability."""
+
+    model_config = ConfigDict(json_schema_extra={"anyOf": _one_of_named("code", "text")})
 
     code: Code | None = None
     display: Text | None = None
