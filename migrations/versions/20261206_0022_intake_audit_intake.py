@@ -132,8 +132,24 @@ $$
 """
 
 
+# Every record, sequenced or not, in one statement's snapshot (a record is in exactly one of the two):
+# for operators and for checks that read the log with SQL.
+_VIEW = """
+CREATE VIEW audit_record AS
+SELECT seq, recorded_at, type, subtype, action, outcome, outcome_desc, client_id, role, user_id,
+    network_address, request_id, trace_id, patient, entities, query, hash, patients, xid
+FROM audit_event
+UNION ALL
+SELECT seq, recorded_at, type, subtype, action, outcome, outcome_desc, client_id, role, user_id,
+    network_address, request_id, trace_id, NULL::varchar(100), entities, query, NULL::bytea, patients, xid
+FROM audit_intake
+"""
+
+
 def upgrade() -> None:
     op.execute(_TABLE)
+    op.execute(_VIEW)
+    op.execute("REVOKE ALL ON audit_record FROM PUBLIC")
     for function in _FUNCTIONS.split("\n---\n"):
         op.execute(function)
     op.execute(
@@ -153,6 +169,8 @@ def upgrade() -> None:
             IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'interop_app') THEN
                 REVOKE ALL ON audit_intake FROM interop_app;
                 GRANT SELECT, INSERT ON audit_intake TO interop_app;
+                REVOKE ALL ON audit_record FROM interop_app;
+                GRANT SELECT ON audit_record TO interop_app;
                 GRANT EXECUTE ON FUNCTION audit_intake_move(integer) TO interop_app;
             END IF;
         EXCEPTION WHEN insufficient_privilege THEN
@@ -175,6 +193,7 @@ def downgrade() -> None:
         "SELECT DISTINCT CAST(p.ref AS varchar(100)), i.seq, i.recorded_at FROM audit_intake i, "
         "jsonb_array_elements_text(CAST(i.patients AS jsonb)) AS p(ref) WHERE i.patients IS NOT NULL"
     )
+    op.execute("DROP VIEW audit_record")
     op.execute("DROP TABLE audit_intake")
     op.execute("DROP FUNCTION audit_intake_move(integer)")
     op.execute("DROP FUNCTION audit_intake_guard()")

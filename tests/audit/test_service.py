@@ -18,7 +18,8 @@ from .factories import make_ctx, record_many
 
 
 async def _rows(session: AsyncSession) -> list[dict[str, object]]:
-    result = await session.execute(text("SELECT * FROM audit_event ORDER BY seq"))
+    # Every record, sequenced or still in the intake (migration 0022's view).
+    result = await session.execute(text("SELECT * FROM audit_record ORDER BY seq"))
     return [dict(r._mapping) for r in result]
 
 
@@ -212,6 +213,9 @@ async def test_non_owner_app_role_may_only_read_and_append(database_url: str) ->
             ("audit_checkpoint", "INSERT"),
             ("audit_event_patient", "SELECT"),
             ("audit_event_patient", "INSERT"),
+            ("audit_intake", "SELECT"),
+            ("audit_intake", "INSERT"),
+            ("audit_record", "SELECT"),
             *(
                 (table, privilege)
                 for table in ("audit_leaf", "audit_node", "audit_head")
