@@ -28,9 +28,13 @@ WRITERS = 16
 
 _INSERT = (
     "INSERT INTO audit_intake (recorded_at, type, subtype, action, outcome, client_id, role, request_id, "
-    "trace_id, entities, patients) VALUES (now(), 'rest', 'read', 'R', '0', $1, 'clinic', $1, $1, '[]', "
-    "'[\"Patient/' || $1 || '\"]') RETURNING seq"
+    "trace_id, entities, patients) VALUES (now(), 'rest', 'read', 'R', '0', $1, 'clinic', $1, $1, '[]', $2) "
+    "RETURNING seq"
 )
+
+
+def _patients(name: str) -> str:
+    return f'["Patient/{name}"]'
 
 
 def _raw(url: str) -> str:
@@ -97,7 +101,7 @@ async def test_sixteen_intake_writers_commit_out_of_order_and_the_tree_follows_c
         seqs: list[int] = []
         for i, (conn, tx) in enumerate(zip(conns, txs, strict=True)):
             await tx.start()
-            seqs.append(await conn.fetchval(_INSERT, f"w-{i:02}"))
+            seqs.append(await conn.fetchval(_INSERT, f"w-{i:02}", _patients(f"w-{i:02}")))
         order = [15, 3, 14, 9, 0, 12, 7, 1, 13, 6, 10, 2, 11, 5, 8, 4]
         rolled_back = {3, 10, 11}
         expected: list[int] = []
@@ -127,7 +131,8 @@ async def test_a_sequencer_killed_mid_step_leaves_every_record_in_the_intake(
     try:
         async with sessionmaker() as session:
             done = await sequencer.step(session, signer=signer, origin=ORIGIN)
-            assert done is not None and done.added == 3  # moved, leaves and head written, not committed
+            assert done is not None
+            assert done.added == 3  # moved, leaves and head written, not committed
             pid = await session.scalar(text("SELECT pg_backend_pid()"))
             # The sequencer's backend dies before its COMMIT (as in a crash of the job worker's server
             # process): the server aborts its transaction.
@@ -190,9 +195,9 @@ async def test_even_the_owner_cannot_change_or_remove_intake_rows_outside_the_mo
         with pytest.raises(asyncpg.InsufficientPrivilegeError, match="audit intake"):
             await owner.execute(statement)
         # the move's flag, set by hand, does not open UPDATE
-        with pytest.raises(asyncpg.InsufficientPrivilegeError):
-            async with owner.transaction():
-                await owner.execute("SELECT set_config('interop.audit_intake_move', 'on', true)")
+        async with owner.transaction():
+            await owner.execute("SELECT set_config('interop.audit_intake_move', 'on', true)")
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
                 await owner.execute("UPDATE audit_intake SET client_id = 'x'")
         assert await owner.fetchval("SELECT count(*) FROM audit_intake WHERE client_id = 'clinic-i'") == 1
     finally:
@@ -230,7 +235,8 @@ async def test_records_written_straight_into_audit_event_and_intake_rows_are_seq
     assert await sequencer.catch_up(sessionmaker, signer=signer, origin=ORIGIN) == 2
     async with sessionmaker() as session:
         tree = await _tree(session)
-        assert tree[0] == old and len(tree) == 2
+        assert tree[0] == old
+        assert len(tree) == 2
     assert await sequencer.catch_up(sessionmaker, signer=signer, origin=ORIGIN) == 0  # nothing twice
 
 
@@ -255,8 +261,9 @@ async def test_a_value_the_move_would_refuse_is_refused_at_the_request(
 async def test_the_intake_itself_refuses_what_would_stop_the_move(app_conn: asyncpg.Connection) -> None:
     """The last line, below the service's checks: a JSON NUL escape (jsonb refuses it) or a bad code."""
     insert = (
-        "INSERT INTO audit_intake (recorded_at, type, subtype, action, outcome, client_id, role, request_id, "
-        "trace_id, entities, patients) VALUES (now(), 'rest', 'read', $1, '0', 'c', 'clinic', 'r', 't', $2, $3)"
+        "INSERT INTO audit_intake (recorded_at, type, subtype, action, outcome, client_id, role, "
+        "request_id, trace_id, entities, patients) "
+        "VALUES (now(), 'rest', 'read', $1, '0', 'c', 'clinic', 'r', 't', $2, $3)"
     )
     for action, entities, patients in (
         ("R", '[{"id":"t\\u0000"}]', None),
@@ -277,7 +284,7 @@ async def test_many_writers_and_a_running_sequencer_lose_nothing(
     async def writer(i: int, conn: asyncpg.Connection) -> None:
         for k in range(12):
             async with conn.transaction():
-                committed.append(await conn.fetchval(_INSERT, f"w{i}-{k}"))
+                committed.append(await conn.fetchval(_INSERT, f"w{i}-{k}", _patients(f"w{i}-{k}")))
 
     async def sequencing() -> None:
         while not stop.is_set():
@@ -292,7 +299,8 @@ async def test_many_writers_and_a_running_sequencer_lose_nothing(
         await sequencer.catch_up(sessionmaker, signer=signer, origin=ORIGIN)
         async with sessionmaker() as session:
             leaves = await _tree(session)
-            assert sorted(leaves) == sorted(committed) and len(set(leaves)) == len(leaves)
+            assert sorted(leaves) == sorted(committed)
+            assert len(set(leaves)) == len(leaves)
             assert await _places(session) == (0, len(committed), len(committed), len(committed))
     finally:
         for conn in conns:
