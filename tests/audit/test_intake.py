@@ -6,9 +6,10 @@ request was allowed to write."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import asyncpg
+import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -305,3 +306,43 @@ async def test_many_writers_and_a_running_sequencer_lose_nothing(
     finally:
         for conn in conns:
             await conn.close()
+
+
+async def test_fhir_search_read_and_trace_see_a_record_still_in_the_intake_beside_sequenced_ones(
+    client: httpx.AsyncClient,
+    auth_headers: Callable[..., dict[str, str]],
+    sessionmaker: async_sessionmaker[AsyncSession],
+    signer: Signer,
+) -> None:
+    trace_id = "b" * 32
+    for patients in (["p-1"], ["p-1", "p-2"]):
+        async with sessionmaker() as session:
+            await audit_service.record(
+                session,
+                make_ctx(client_id="clinic-i", trace_id=trace_id),
+                action="U",
+                subtype="update",
+                entities=[AuditEntity(type="Task", id="t-9")],
+                patients=patients,
+            )
+            await session.commit()
+        if patients == ["p-1"]:
+            await sequencer.catch_up(sessionmaker, signer=signer, origin=ORIGIN)
+    async with sessionmaker() as session:
+        sequenced = await _count(session, "SELECT max(seq) FROM audit_event")
+        waiting = await _count(session, "SELECT max(seq) FROM audit_intake")
+        assert await _places(session) == (1, 1, 1, 1)
+    headers = auth_headers("auditor")
+    by_patient = (await client.get("/fhir/AuditEvent", params={"patient": "p-1"}, headers=headers)).json()
+    assert {e["resource"]["id"] for e in by_patient["entry"]} == {str(sequenced), str(waiting)}
+    by_patient2 = (await client.get("/fhir/AuditEvent", params={"patient": "p-2"}, headers=headers)).json()
+    assert [e["resource"]["id"] for e in by_patient2["entry"]] == [f"{waiting}-1"]
+    by_entity = (await client.get("/fhir/AuditEvent", params={"entity": "Task/t-9"}, headers=headers)).json()
+    assert {str(sequenced), str(waiting), f"{waiting}-1"} <= {e["resource"]["id"] for e in by_entity["entry"]}
+    read = await client.get(f"/fhir/AuditEvent/{waiting}-1", headers=headers)
+    assert read.status_code == 200
+    assert read.json()["id"] == f"{waiting}-1"
+    trace = (await client.get(f"/v1/trace/{trace_id}", headers=headers)).json()
+    assert [e["seq"] for e in trace["events"]] == [sequenced, waiting, waiting]
+    async with sessionmaker() as session:  # the record was read from the intake: it is still there
+        assert await _count(session, f"SELECT count(*) FROM audit_intake WHERE seq = {waiting}") == 1
