@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from interop.audit import merkle, sequencer
 from interop.audit import service as audit_service
-from interop.audit.errors import AuditValueRefused
 from interop.audit.leaf import LEAF_FIELDS, canonical_leaf
 from interop.audit.schemas import AuditEntity
 from interop.audit.signing import Signer
+from interop.errors import Invalid
 
 from .factories import make_ctx
 
@@ -246,7 +246,7 @@ async def test_a_value_the_move_would_refuse_is_refused_at_the_request(
 ) -> None:
     for patients, entity in ((["p" * 101], "t-1"), (["p-1"], "t\x00"), (["p\x00"], "t-1")):
         async with sessionmaker() as session:
-            with pytest.raises(AuditValueRefused):
+            with pytest.raises(Invalid):
                 await audit_service.record(
                     session,
                     make_ctx(),
