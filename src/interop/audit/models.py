@@ -9,7 +9,9 @@ hash ‖ canonical form), :mod:`interop.audit.chain`), one row per patient; reco
 transaction) and one row per request, its patients in ``patients`` and in ``audit_event_patient``.
 Every record becomes a leaf of the Merkle tree (:mod:`interop.audit.sequencer`, :mod:`interop.audit.leaf`).
 ``audit_event`` and ``audit_event_patient`` are partitioned by month of ``recorded_at`` (migration
-``0018_audit_partitions``).
+``0018_audit_partitions``). Since migration ``0022_intake_audit_intake`` a request writes its record into
+``audit_intake`` (no index) and the sequencer moves it here, its patients into ``audit_event_patient``,
+as it makes it a leaf; ``xid`` is then the moving transaction's.
 """
 
 from __future__ import annotations
