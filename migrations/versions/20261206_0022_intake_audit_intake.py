@@ -22,6 +22,8 @@ Custody (docs/decisions.md, "Audit intake"):
   transaction's ``xid``: should a caller commit a move without making leaves, the sequencer's existing
   commit-order path (``xid`` at or above the watermark, not yet a leaf) still finds them.
 
+The view ``audit_record`` shows every record, sequenced or not (``interop_app`` may SELECT it).
+
 Nothing is moved by this revision: records already in ``audit_event`` are sequenced as before. The
 downgrade moves any intake rows that remain into ``audit_event`` (unsequenced, found by the same path),
 then drops the intake.
