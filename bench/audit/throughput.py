@@ -15,8 +15,11 @@ this PostgreSQL server (backends, WAL writer, checkpointer…, from /proc) over 
 without the record. ``cN_cpu_ms_per_tx_*`` is the client's (this process) plus the server's CPU per
 transaction at concurrency N, and ``cN_cpu_ratio`` the unaudited over the audited one: what the rate
 ratio would be on a box where both modes are CPU-bound, and much steadier than the rates on a shared
-one. Uses DATABASE_URL when set (then only the client's CPU is counted), else an embedded PostgreSQL in
---data-dir. Prints one JSON summary; ratios are audited / unaudited.
+one. ``--with-sequencer`` runs the sequencer's loop in this process during the rates and the pulls, as
+the job worker does beside the requests; either way the records are then sequenced to the end and that
+step's CPU per record is printed (``sequencing_*``: with the intake it includes the move into the
+searchable tables). Uses DATABASE_URL when set (then only the client's CPU is counted), else an
+embedded PostgreSQL in --data-dir. Prints one JSON summary; ratios are audited / unaudited.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 sys.path.insert(0, str(Path(__file__).parent))
 from run import prepare_database
 
+from interop.audit import sequencer
 from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEntity
 from interop.config import Settings
@@ -119,7 +123,19 @@ async def _pulls(
     return ((_server_cpu(postmaster) - before) * 1000 / n) if postmaster else float("nan")
 
 
-async def bench(url: str, data_dir: Path, seconds: float, pulls: int) -> dict[str, Any]:
+async def _sequencing(
+    maker: async_sessionmaker[AsyncSession], postmaster: int | None
+) -> tuple[float, float, int]:
+    """Sequence everything committed: client and server CPU in ms, and the records sequenced."""
+    client, server = time.process_time(), _server_cpu(postmaster) if postmaster else 0.0
+    n = await sequencer.catch_up(maker, signer=audit_service.current_signer(), origin="bench")
+    pg = (_server_cpu(postmaster) - server) * 1000 if postmaster else float("nan")
+    return (time.process_time() - client) * 1000, pg, n
+
+
+async def bench(
+    url: str, data_dir: Path, seconds: float, pulls: int, *, with_sequencer: bool = False
+) -> dict[str, Any]:
     audit_service.configure(Settings(database_url=url, data_dir=data_dir))
     engine = create_async_engine(url, pool_size=20, max_overflow=0)
     maker = async_sessionmaker(engine, expire_on_commit=False)
@@ -138,6 +154,14 @@ async def bench(url: str, data_dir: Path, seconds: float, pulls: int) -> dict[st
         postmaster = int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
     result: dict[str, Any] = {}
     await _transactions(maker, 4, 1.0, True)  # warm up the pool and the caches
+    stop = asyncio.Event()
+    loop = None
+    if with_sequencer:  # as the job worker runs it beside the requests: a step every half merge delay
+        loop = asyncio.create_task(
+            sequencer.run(
+                maker, signer=audit_service.current_signer(), origin="bench", max_merge_delay_s=1.0, stop=stop
+            )
+        )
     for c in (1, 4, 16):
         counts = {True: 0, False: 0}
         cpu = {True: 0.0, False: 0.0}  # client (this process) + server seconds, per mode
@@ -153,6 +177,10 @@ async def bench(url: str, data_dir: Path, seconds: float, pulls: int) -> dict[st
         for audited, key in ((True, "audited"), (False, "unaudited")):
             result[f"c{c}_cpu_ms_per_tx_{key}"] = cpu[audited] * 1000 / counts[audited]
         result[f"c{c}_cpu_ratio"] = (cpu[False] / counts[False]) / (cpu[True] / counts[True])
+    if loop is not None:  # the sequencer ran beside the rates only: the CPU figures below are apart
+        stop.set()
+        await loop
+    await _sequencing(maker, postmaster)  # what is left, so the next figures are the requests' alone
     # PostgreSQL CPU per small transaction, one writer: what the record's row, its index entries and its
     # side row cost the server (robust to a busy machine, unlike rates).
     for audited in (False, True):
@@ -163,14 +191,25 @@ async def bench(url: str, data_dir: Path, seconds: float, pulls: int) -> dict[st
             (_server_cpu(postmaster) - before) * 1000 / done if postmaster else float("nan")
         )
     result["tx_pg_cpu_ms_for_audit"] = result["tx_pg_cpu_ms_audited"] - result["tx_pg_cpu_ms_unaudited"]
+    # What sequencing costs (the job worker's share, off the request path), for the one-writer records
+    # and then for the pulls' records: with the intake (migration 0022) the move into the searchable
+    # tables is in it, so this is where an intake must not merely push the work. Client + server CPU.
+    client_ms, pg_ms, n = await _sequencing(maker, postmaster)
+    result["sequencing_small_records"] = n
+    result["sequencing_ms_per_small_record_client"] = client_ms / max(n, 1)
+    result["sequencing_ms_per_small_record_pg"] = pg_ms / max(n, 1)
     await _pulls(maker, 20, True, None)
     without = await _pulls(maker, pulls, False, postmaster)
     with_audit = await _pulls(maker, pulls, True, postmaster)
     result["pull100_pg_cpu_ms_unaudited"] = without
     result["pull100_pg_cpu_ms_audited"] = with_audit
     result["pull100_pg_cpu_ms_for_audit"] = with_audit - without
+    client_ms, pg_ms, n = await _sequencing(maker, postmaster)
+    result["pull100_sequencing_ms_client"] = client_ms / (pulls + 20)  # the warm-up pulls too
+    result["pull100_sequencing_ms_pg"] = pg_ms / (pulls + 20)
     async with maker() as session:
         result["audit_rows"] = await session.scalar(text("SELECT count(*) FROM audit_event"))
+        result["intake"] = bool(await session.scalar(text("SELECT to_regclass('audit_intake') IS NOT NULL")))
     await engine.dispose()
     return result
 
@@ -183,10 +222,17 @@ def main() -> None:
     parser.add_argument("--pulls", type=int, default=300)
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/interop-bench-audit"))
     parser.add_argument("--database", default="bench_audit_throughput")
+    parser.add_argument(
+        "--with-sequencer",
+        action="store_true",
+        help="run the sequencer's loop beside the writers, as the job worker does",
+    )
     args = parser.parse_args()
     url, server = asyncio.run(prepare_database(args.data_dir, args.database, fresh=True))
     try:
-        result = asyncio.run(bench(url, args.data_dir, args.seconds, args.pulls))
+        result = asyncio.run(
+            bench(url, args.data_dir, args.seconds, args.pulls, with_sequencer=args.with_sequencer)
+        )
     finally:
         if server is not None:
             server.stop()

@@ -81,7 +81,7 @@ async def test_visit_case_is_traceable_and_the_trail_holds_no_personal_data(
 
     async with sessionmaker() as check:
         rows = (
-            (await check.execute(text("SELECT row_to_json(e)::text AS line FROM audit_event e")))
+            (await check.execute(text("SELECT row_to_json(e)::text AS line FROM audit_record e")))
             .scalars()
             .all()
         )

@@ -79,7 +79,7 @@ async def _population(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
 
 async def _events(sessionmaker: async_sessionmaker[AsyncSession]) -> list[AuditEventRead]:
     async with sessionmaker() as session:
-        rows = (await session.execute(text("SELECT * FROM audit_event ORDER BY seq"))).all()
+        rows = (await session.execute(text("SELECT * FROM audit_record ORDER BY seq"))).all()
     return [e for r in rows for e in AuditEventRead.expand(r)]
 
 

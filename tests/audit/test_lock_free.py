@@ -47,7 +47,7 @@ async def test_sixteen_open_writers_commit_out_of_order_and_the_tree_follows_com
         seqs.append(
             int(
                 await session.scalar(
-                    text("SELECT max(seq) FROM audit_event WHERE client_id = :c"), {"c": f"writer-{i:02}"}
+                    text("SELECT max(seq) FROM audit_record WHERE client_id = :c"), {"c": f"writer-{i:02}"}
                 )
             )
         )

@@ -52,9 +52,10 @@ async def _insert_at(owner: asyncpg.Connection, moment: datetime) -> int:
 
 
 async def test_records_land_in_their_months_partition(
-    sessionmaker: async_sessionmaker[AsyncSession], owner_database_url: str
+    sessionmaker: async_sessionmaker[AsyncSession], owner_database_url: str, signer: Signer
 ) -> None:
     await record_many(sessionmaker, 2)
+    await sequencer.catch_up(sessionmaker, signer=signer, origin="t")  # out of the intake
     month = datetime.now(UTC).strftime("%Y%m")
     owner = await _connect(owner_database_url)
     try:
@@ -108,9 +109,14 @@ async def test_a_later_partition_keeps_rows_that_already_went_to_the_default_one
     ["UPDATE {part} SET seq = seq", "DELETE FROM {part}", "TRUNCATE {part}"],
 )
 async def test_every_partition_refuses_update_delete_truncate(
-    sessionmaker: async_sessionmaker[AsyncSession], owner_database_url: str, database_url: str, statement: str
+    sessionmaker: async_sessionmaker[AsyncSession],
+    owner_database_url: str,
+    database_url: str,
+    statement: str,
+    signer: Signer,
 ) -> None:
     await record_many(sessionmaker, 1)
+    await sequencer.catch_up(sessionmaker, signer=signer, origin="t")  # out of the intake
     owner = await _connect(owner_database_url)
     app = await _connect(database_url)
     try:
@@ -164,7 +170,10 @@ async def test_searches_by_patient_entity_date_and_trace_use_indexes(
             patients=["p-1"],
         )
         await writer.commit()
-    by_patient = await _plan(session, select(AuditEvent).where(queries._with_patient(["Patient/p-1"])))
+    await sequencer.catch_up(sessionmaker, signer=signer, origin="t")  # out of the intake
+    by_patient = await _plan(
+        session, select(AuditEvent).where(queries._with_patient(AuditEvent, ["Patient/p-1"]))
+    )
     assert "pk_audit_event_patient" in by_patient or "audit_event_patient_" in by_patient
     assert "Seq Scan" not in by_patient
     # queries._entity_match's containment (a JSON value has no literal form for EXPLAIN: written out)
@@ -181,5 +190,7 @@ async def test_searches_by_patient_entity_date_and_trace_use_indexes(
     assert "trace_id" in by_trace
     assert "Seq Scan" not in by_trace
     # The patient's record itself is read from its month's partition only.
-    rows = (await session.execute(select(AuditEvent).where(queries._with_patient(["Patient/p-1"])))).all()
+    rows = (
+        await session.execute(select(AuditEvent).where(queries._with_patient(AuditEvent, ["Patient/p-1"])))
+    ).all()
     assert len(rows) == 1

@@ -93,7 +93,7 @@ async def test_trace_requires_the_auditor_role_and_the_refusal_is_audited(
     response = await client.get(f"/v1/trace/{VISIT_TRACE}")
     assert response.status_code == 401
     async with sessionmaker() as session:
-        rows = (await session.execute(text("SELECT * FROM audit_event ORDER BY seq"))).mappings().all()
+        rows = (await session.execute(text("SELECT * FROM audit_record ORDER BY seq"))).mappings().all()
     assert [(r["client_id"], r["outcome"], r["type"], r["outcome_desc"]) for r in rows] == [
         ("test-clinic", "4", "rest", "403 GET /v1/trace/{trace_id}"),
         ("unauthenticated", "4", "110114", "401 GET /v1/trace/{trace_id}"),

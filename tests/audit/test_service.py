@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from interop.audit import sequencer, verification
 from interop.audit import service as audit_service
-from interop.audit import verification
 from interop.audit.errors import AuditRecordRejected
 from interop.audit.schemas import AuditEntity, AuditSearch
 from interop.audit.signing import Signer
@@ -18,12 +18,13 @@ from .factories import make_ctx, record_many
 
 
 async def _rows(session: AsyncSession) -> list[dict[str, object]]:
-    result = await session.execute(text("SELECT * FROM audit_event ORDER BY seq"))
+    # Every record, sequenced or still in the intake (migration 0022's view).
+    result = await session.execute(text("SELECT * FROM audit_record ORDER BY seq"))
     return [dict(r._mapping) for r in result]
 
 
 async def test_record_writes_one_compact_record_at_commit(
-    sessionmaker: async_sessionmaker[AsyncSession],
+    sessionmaker: async_sessionmaker[AsyncSession], signer: Signer
 ) -> None:
     ctx = make_ctx(user="enfermera-17")
     async with sessionmaker() as session:
@@ -40,8 +41,16 @@ async def test_record_writes_one_compact_record_at_commit(
         await session.commit()
     async with sessionmaker() as session:
         rows = await _rows(session)
-        side = (await session.execute(text("SELECT patient, seq FROM audit_event_patient ORDER BY 1"))).all()
         events, _ = await audit_service.search_events(session, criteria=AuditSearch(), count=10)
+    # The sequencer gives the record its side rows as it moves it out of the intake.
+    await sequencer.catch_up(sessionmaker, signer=signer, origin="t")
+    async with sessionmaker() as session:
+        side = (await session.execute(text("SELECT patient, seq FROM audit_event_patient ORDER BY 1"))).all()
+        moved = await _rows(session)
+    # The same record once moved (only ``xid`` changes: the moving transaction's, see sequencer).
+    assert [{k: v for k, v in r.items() if k != "xid"} for r in moved] == [
+        {k: v for k, v in r.items() if k != "xid"} for r in rows
+    ]
     # One stored record for the request, one narrow side row per patient ...
     assert [r["seq"] for r in rows] == [1]
     assert rows[0]["patient"] is None
@@ -212,6 +221,9 @@ async def test_non_owner_app_role_may_only_read_and_append(database_url: str) ->
             ("audit_checkpoint", "INSERT"),
             ("audit_event_patient", "SELECT"),
             ("audit_event_patient", "INSERT"),
+            ("audit_intake", "SELECT"),
+            ("audit_intake", "INSERT"),
+            ("audit_record", "SELECT"),
             *(
                 (table, privilege)
                 for table in ("audit_leaf", "audit_node", "audit_head")

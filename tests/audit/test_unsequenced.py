@@ -32,7 +32,9 @@ async def test_an_unsequenced_record_is_read_and_searched_and_its_wait_is_a_metr
             patients=["pat-1", "pat-2"],
         )
         await session.commit()
-        seq = int(await session.scalar(text("SELECT max(seq) FROM audit_event WHERE client_id = 'clinic-z'")))
+        seq = int(
+            await session.scalar(text("SELECT max(seq) FROM audit_record WHERE client_id = 'clinic-z'"))
+        )
         assert await session.scalar(text("SELECT count(*) FROM audit_leaf")) == 0  # not sequenced
     headers = auth_headers("auditor")
     found = (await client.get("/fhir/AuditEvent", params={"patient": "pat-2"}, headers=headers)).json()

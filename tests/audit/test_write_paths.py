@@ -41,16 +41,17 @@ async def _record(session: AsyncSession, client_id: str, request_id: str) -> Non
 
 async def _stored(session: AsyncSession, client_id: str) -> list[tuple[object, ...]]:
     rows = await session.execute(
-        text(f"SELECT {_COMPARED} FROM audit_event WHERE client_id = :c ORDER BY seq"), {"c": client_id}
+        text(f"SELECT {_COMPARED} FROM audit_record WHERE client_id = :c ORDER BY seq"), {"c": client_id}
     )
     return [tuple(r) for r in rows]
 
 
 async def _patients(session: AsyncSession, client_id: str) -> list[str]:
+    # The request writes its patients in the record (the side rows are the sequencer's: test_intake).
     rows = await session.scalars(
         text(
-            "SELECT p.patient FROM audit_event_patient p JOIN audit_event e USING (seq, recorded_at) "
-            "WHERE e.client_id = :c ORDER BY p.patient"
+            "SELECT p FROM audit_record e, jsonb_array_elements_text(CAST(e.patients AS jsonb)) AS p "
+            "WHERE e.client_id = :c ORDER BY p"
         ),
         {"c": client_id},
     )

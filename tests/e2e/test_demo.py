@@ -67,7 +67,7 @@ async def _database(data_dir: Path) -> dict[str, Any]:
                 "trace_events": {
                     r["trace_id"]: r["n"]
                     for r in await conn.fetch(
-                        "SELECT trace_id, count(*) AS n FROM audit_event GROUP BY trace_id"
+                        "SELECT trace_id, count(*) AS n FROM audit_record GROUP BY trace_id"
                     )
                 },
             }

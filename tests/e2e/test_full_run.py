@@ -177,7 +177,7 @@ def test_case_end_to_end_leaves_no_personal_data(
     async def audit_text() -> str:
         conn = await asyncpg.connect(settings.database_url.replace("+asyncpg", ""))
         try:
-            rows = await conn.fetch("SELECT row_to_json(a)::text AS j FROM audit_event a")
+            rows = await conn.fetch("SELECT row_to_json(a)::text AS j FROM audit_record a")
         finally:
             await conn.close()
         return "\n".join(r["j"] for r in rows)

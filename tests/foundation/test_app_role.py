@@ -60,7 +60,7 @@ async def test_the_applications_role_has_what_it_needs_on_every_table(
             "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
             "WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') "
             "AND c.relname NOT IN ('audit_event', 'audit_checkpoint', 'audit_leaf', 'audit_node', "
-            "'audit_head', 'audit_event_patient', 'alembic_version') "
+            "'audit_head', 'audit_event_patient', 'audit_intake', 'alembic_version') "
             "AND NOT has_table_privilege(c.oid, 'SELECT, INSERT, UPDATE, DELETE')"
         )
         assert [r["relname"] for r in missing] == []
@@ -71,6 +71,7 @@ async def test_the_applications_role_has_what_it_needs_on_every_table(
             "audit_node",
             "audit_head",
             "audit_event_patient",
+            "audit_intake",
         ):
             assert await conn.fetchval("SELECT has_table_privilege($1, 'SELECT, INSERT')", table)
             assert not await conn.fetchval("SELECT has_table_privilege($1, 'UPDATE')", table), table

@@ -42,7 +42,8 @@ async def test_referral_interactions_are_audited(
         await session.execute(
             text(
                 "SELECT action, subtype, client_id, p.patient, entities::text, coalesce(query, '') "
-                "FROM audit_event e LEFT JOIN audit_event_patient p USING (seq) "
+                "FROM audit_record e LEFT JOIN LATERAL "
+                "jsonb_array_elements_text(CAST(e.patients AS jsonb)) AS p(patient) ON true "
                 "WHERE client_id IN ('test-bienestar', 'test-clinic') ORDER BY seq"
             )
         )

@@ -123,7 +123,7 @@ def test_exhausted_pool_is_503_not_500(
     database_url: str, owner_database_url: str, tmp_path: Path, live_server_class: Any
 ) -> None:
     """A request holds the only pooled connection (its audit record's INSERT blocked by a SHARE lock the
-    test holds on audit_event, as the tables' owner); the next request waits past the pool timeout and
+    test holds on audit_intake, as the tables' owner); the next request waits past the pool timeout and
     gets a fast 503, not a 500."""
     settings = Settings(
         database_url=database_url,
@@ -140,7 +140,7 @@ def test_exhausted_pool_is_503_not_500(
     async def hold_lock() -> asyncpg.Connection:
         conn = await asyncpg.connect(owner_database_url.replace("+asyncpg", ""))
         await conn.execute("BEGIN")
-        await conn.execute("LOCK TABLE audit_event IN SHARE MODE")
+        await conn.execute("LOCK TABLE audit_intake IN SHARE MODE")
         return conn
 
     loop = asyncio.new_event_loop()

@@ -42,7 +42,7 @@ async def test_a_case_from_a_curp_across_both_institutions(
     event = (
         await session.execute(
             text(
-                "SELECT user_id, query, patient FROM audit_event WHERE subtype = 'search-type' "
+                "SELECT user_id, query, patient FROM audit_record WHERE subtype = 'search-type' "
                 "AND query LIKE 'case:%'"
             )
         )
@@ -101,7 +101,7 @@ async def test_exports_carry_proofs_that_verify_with_the_public_key_alone(
     assert pdf.content.startswith(b"%PDF")
     exports = (
         await session.execute(
-            text("SELECT count(*) FROM audit_event WHERE subtype = 'export' AND user_id = 'auditor2'")
+            text("SELECT count(*) FROM audit_record WHERE subtype = 'export' AND user_id = 'auditor2'")
         )
     ).scalar_one()
     assert exports >= 2

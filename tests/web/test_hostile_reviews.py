@@ -41,7 +41,7 @@ async def test_the_reversal_form_sent_twice_reverses_once(
     reversals = (
         await session.execute(
             text(
-                "SELECT count(*) FROM audit_event "
+                "SELECT count(*) FROM audit_record "
                 "WHERE subtype = 'decision-reversal' AND user_id = 'rev.doble'"
             )
         )

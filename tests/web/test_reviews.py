@@ -50,7 +50,7 @@ async def test_a_review_end_to_end_as_through_the_api(
     assert "-4.20" in page.text
     read = (
         await session.execute(
-            text("SELECT client_id, user_id FROM audit_event WHERE subtype = 'read' AND entities LIKE :e"),
+            text("SELECT client_id, user_id FROM audit_record WHERE subtype = 'read' AND entities LIKE :e"),
             {"e": f'%"{ids["likely"]}"%'},
         )
     ).all()
@@ -92,7 +92,7 @@ async def test_a_review_end_to_end_as_through_the_api(
     assert tuple(link) == ("MATCH", "MANUAL", "rev2")
     event = (
         await session.execute(
-            text("SELECT client_id, user_id FROM audit_event WHERE subtype = 'decision' AND action = 'U'")
+            text("SELECT client_id, user_id FROM audit_record WHERE subtype = 'decision' AND action = 'U'")
         )
     ).all()
     assert [tuple(e) for e in event] == [("interop-web", "rev2")]
@@ -145,7 +145,7 @@ async def test_other_roles_and_strangers_cannot_open_or_decide(
         await session.execute(text("SELECT status FROM match_review WHERE id = :i"), {"i": ids["likely"]})
     ).scalar_one() == "open"
     reads = (
-        await session.execute(text("SELECT count(*) FROM audit_event WHERE subtype = 'read'"))
+        await session.execute(text("SELECT count(*) FROM audit_record WHERE subtype = 'read'"))
     ).scalar_one()
     assert reads == 0
 

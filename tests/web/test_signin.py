@@ -92,7 +92,7 @@ async def test_lockout_after_repeated_failures_refuses_even_the_right_password(
     assert "bloqueada" in locked.text
     events = (
         await session.execute(
-            text("SELECT outcome, count(*) FROM audit_event WHERE subtype = 'login' GROUP BY outcome")
+            text("SELECT outcome, count(*) FROM audit_record WHERE subtype = 'login' GROUP BY outcome")
         )
     ).all()
     assert dict(events).get("4", 0) >= 6

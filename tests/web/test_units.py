@@ -71,7 +71,7 @@ async def test_accept_and_complete_move_the_task_as_the_fhir_api_does(
     agents = (
         await session.execute(
             text(
-                "SELECT DISTINCT action, subtype FROM audit_event "
+                "SELECT DISTINCT action, subtype FROM audit_record "
                 "WHERE user_id = 'enf.a' AND client_id = 'interop-web' ORDER BY 1, 2"
             )
         )

@@ -10,6 +10,11 @@ class AuditRecordRejected(ValueError):
     caller, so it is not a DomainError: it surfaces as a 500 and the action's transaction rolls back."""
 
 
+class AuditValueRefused(Invalid):
+    """A value no audit record can hold (a NUL character, a patient reference longer than the side table's
+    column): the database would have refused it at the request; the intake must refuse it there too."""
+
+
 class InvalidAuditQuery(Invalid):
     code = "invalid-audit-query"
 

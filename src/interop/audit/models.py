@@ -9,7 +9,9 @@ hash ‖ canonical form), :mod:`interop.audit.chain`), one row per patient; reco
 transaction) and one row per request, its patients in ``patients`` and in ``audit_event_patient``.
 Every record becomes a leaf of the Merkle tree (:mod:`interop.audit.sequencer`, :mod:`interop.audit.leaf`).
 ``audit_event`` and ``audit_event_patient`` are partitioned by month of ``recorded_at`` (migration
-``0018_audit_partitions``).
+``0018_audit_partitions``). Since migration ``0022_intake_audit_intake`` a request writes its record into
+``audit_intake`` (no index) and the sequencer moves it here, its patients into ``audit_event_patient``,
+as it makes it a leaf; ``xid`` is then the moving transaction's.
 """
 
 from __future__ import annotations
@@ -157,3 +159,43 @@ class AuditCheckpoint(Base):
     created_at: Mapped[datetime]
     key_id: Mapped[str] = mapped_column(String(32))
     signature: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class AuditIntake(Base):
+    """A committed record not yet sequenced (migration ``0022_intake_audit_intake``): what a request
+    writes, the record's columns with no index, no side rows and no patient column. The sequencer moves
+    it into ``audit_event`` and ``audit_event_patient`` and makes it a leaf in one transaction
+    (``audit_intake_move``); until then readers find it here. The application may only SELECT and INSERT;
+    a trigger refuses UPDATE, TRUNCATE and any DELETE outside the move."""
+
+    __tablename__ = "audit_intake"
+    __table_args__ = (
+        CheckConstraint(
+            "action ~ '^[CRUDE]$' AND outcome ~ '^(0|4|8|12)$' "
+            "AND strpos(entities, '\\u0000') = 0 AND strpos(patients, '\\u0000') = 0",
+            name="codes",
+        ),
+    )
+    # No primary key in the database (an index per request is what this table avoids); seq names a row.
+    __mapper_args__ = {"primary_key": ["seq"]}
+
+    seq: Mapped[int] = mapped_column(BigInteger, _SEQ, autoincrement=False, server_default=_SEQ.next_value())
+    recorded_at: Mapped[datetime]
+    type: Mapped[str] = mapped_column(String(32))
+    subtype: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(1))
+    outcome: Mapped[str] = mapped_column(String(2))
+    outcome_desc: Mapped[str | None] = mapped_column(Text)
+    client_id: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str | None] = mapped_column(String(128))
+    network_address: Mapped[str | None] = mapped_column(String(64))
+    request_id: Mapped[str] = mapped_column(String(64))
+    trace_id: Mapped[str] = mapped_column(String(32))
+    entities: Mapped[str] = mapped_column(Text)
+    query: Mapped[str | None] = mapped_column(Text)
+    patients: Mapped[str | None] = mapped_column(Text)
+    xid: Mapped[int] = mapped_column(BigInteger, server_default=text("pg_current_xact_id()::text::bigint"))
+    # Read as a stored record is (AuditEventRead.expand): no legacy patient, no chain hash.
+    patient = None
+    hash = None

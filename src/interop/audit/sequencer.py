@@ -5,6 +5,14 @@ each step.
 One at a time: a step takes ``pg_try_advisory_xact_lock(SEQUENCER_LOCK)`` and does nothing when another
 step holds it; requests never take it.
 
+Where records wait: a request writes its record into ``audit_intake`` (no index: the cheapest insert that
+survives a crash). A step moves the intake rows it can see — committed ones, lowest ``seq`` first — into
+``audit_event`` and ``audit_event_patient`` with ``audit_intake_move`` and makes them leaves, in the one
+transaction the caller commits: if the step fails, the rows are still in the intake and nothing is in the
+tree. Every intake row a step can see is taken (up to the batch), so a row of a transaction that commits
+late, however low its ``seq``, is taken by the first step after its commit: never skipped. The moved rows
+carry the step's own ``xid``, which keeps the mechanism below sound for them too.
+
 Commit order, nothing skipped: every event row carries ``xid``, its inserting transaction's id. A step
 first reads its snapshot's ``xmin`` (every transaction below it has ended), then takes every event it can
 see — committed, since the rows of open transactions are invisible — with ``xid ≥ watermark`` that is not
@@ -50,6 +58,9 @@ _COLUMNS = ", ".join(leaf.LEAF_FIELDS)
 _LEGACY = text(
     f"SELECT {_COLUMNS} FROM audit_event WHERE xid IS NULL AND seq > :after ORDER BY seq LIMIT :limit"
 )
+# The intake's committed rows, lowest seq first, moved into audit_event / audit_event_patient in this
+# transaction (migration 0022): if the step fails they stay in the intake, both or neither.
+_MOVE = text(f"SELECT {_COLUMNS} FROM audit_intake_move(:batch)")
 _NEW = text(
     f"SELECT {_COLUMNS} FROM audit_event e WHERE e.xid >= :low "
     "AND NOT EXISTS (SELECT 1 FROM audit_leaf l WHERE l.seq = e.seq) ORDER BY e.seq LIMIT :limit"
@@ -130,7 +141,13 @@ async def step(
         await session.scalar(text("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")) or 0
     )
     room = batch - len(rows)
+    # Records written straight into audit_event (before migration 0022, by an older process during a
+    # rolling deploy, or moved by a transaction that made no leaves) first: once this step has moved
+    # intake rows, they are audit_event rows of this transaction, not leaves yet, and would be found twice.
     more = list(await session.execute(_NEW, {"low": watermark, "limit": room}))
+    if len(more) < room:
+        more.extend(await session.execute(_MOVE, {"batch": room - len(more)}))
+        more.sort(key=lambda row: row[0])
     rows.extend(more)
     # A full batch may have left some behind: keep the watermark, the next step finds them.
     next_watermark = xmin if len(more) < room else watermark
@@ -205,6 +222,7 @@ async def pending_age_seconds(session: AsyncSession) -> float:
             {"low": head.watermark if head is not None and head.watermark is not None else 0},
         )
     )
+    oldest.append(await session.scalar(text("SELECT min(recorded_at) FROM audit_intake")))
     moments = [m for m in oldest if m is not None]
     if not moments:
         return 0.0

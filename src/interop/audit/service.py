@@ -3,10 +3,11 @@ transaction carries the events.
 
 ``record`` validates and buffers one record in ``session.info``; it is written just before the caller's
 transaction commits (a ``before_commit`` hook on every Session) with no lock and no hash of any other
-entry: one ``audit_event`` row per call, whatever the number of patients, and one narrow
-``audit_event_patient`` row per patient. A transaction that rolls back takes its records with it (a gap in
-``seq``, which nothing relies on). The sequencer makes committed records leaves of the Merkle tree, off
-the request path (:mod:`interop.audit.sequencer`). Readers get BALP events: one per patient of a record
+entry: one row of the unindexed ``audit_intake`` per call, whatever the number of patients. A transaction
+that rolls back takes its records with it (a gap in ``seq``, which nothing relies on). The sequencer moves
+committed records into ``audit_event`` (and their patients into ``audit_event_patient``) and makes them
+leaves of the Merkle tree in one transaction, off the request path (:mod:`interop.audit.sequencer`);
+readers see both places (:mod:`interop.audit.queries`). Readers get BALP events: one per patient of a record
 (``AuditEventRead.expand``), ids ``seq`` for the first and ``seq-k`` for the k-th after it.
 """
 
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.util import await_only
 
 from interop.audit import chain, leaf, proofs, sequencer, signing
-from interop.audit.errors import AuditRecordRejected, SigningKeyUnavailable
+from interop.audit.errors import AuditRecordRejected, AuditValueRefused, SigningKeyUnavailable
 
 # Re-exported: the domain's read side, so other packages reach audit through this module.
 from interop.audit.queries import chain_length as chain_length
@@ -46,6 +47,8 @@ from interop.context import Actor, RequestContext
 from interop.identity.curp import contains_curp
 
 _PENDING = "interop.audit.pending"
+# audit_event_patient.patient is varchar(100).
+PATIENT_REF_MAX = 100
 _TYPE_OF_SUBTYPE = {  # DICOM audit event ids for what is not a RESTful interaction
     "login": "110114",  # User Authentication
     "import": "110107",  # Import
@@ -94,8 +97,18 @@ def holds_personal_data(value: str | None) -> bool:
 def _reject_personal_data(values: Sequence[str | None]) -> None:
     # One search over the values joined by a newline, which no CURP holds (so no match spans two values):
     # a pull of 100 Tasks has 300 values, one regex call instead of 300.
-    if holds_personal_data("\n".join(value for value in values if value)):
+    joined = "\n".join(value for value in values if value)
+    if holds_personal_data(joined):
         raise AuditRecordRejected("audit events hold identifiers only: a value looks like a CURP")
+    # What the sequencer's move into the searchable tables would refuse is refused here, at the request
+    # (migration 0022): the intake itself would take it, and the move could then never complete.
+    if "\x00" in joined:
+        raise AuditValueRefused.said("error.out_of_range")
+
+
+def _reject_long_refs(refs: Sequence[str]) -> None:
+    if any(len(ref) > PATIENT_REF_MAX for ref in refs):
+        raise AuditValueRefused.said("error.out_of_range")
 
 
 async def record(
@@ -172,7 +185,8 @@ async def _queue(
         "entities": chain.entities_text([{"id": e.id, "role": e.role, "type": e.type} for e in entities]),
         "query": query or None,
     }
-    base["patients"] = list(dict.fromkeys(patient_ref(p) for p in patients))
+    base["patients"] = refs = list(dict.fromkeys(patient_ref(p) for p in patients))
+    _reject_long_refs(refs)
     session.info.setdefault(_PENDING, []).append(base)
     # Begin the transaction now, so that ending it without a commit (rollback) drops the buffer.
     await session.connection()
@@ -204,38 +218,19 @@ def _write_pending(session: Session) -> None:
         values["recorded_at"] = now
         values["patients"] = leaf.patients_text(patients) if patients else None
         if driver is not None:
-            args = [values[c] for c in _RECORD_COLUMNS]
-            if patients:
-                await_only(driver.execute(_DRIVER_INSERT_WITH_PATIENTS, *args, patients))
-            else:
-                await_only(driver.execute(_DRIVER_INSERT_RECORD, *args))
-        elif patients:
-            conn.execute(_INSERT_WITH_PATIENTS, {**values, "refs": patients})
+            await_only(driver.execute(_DRIVER_INSERT_RECORD, *[values[c] for c in _RECORD_COLUMNS]))
         else:
             conn.execute(_INSERT_RECORD, values)
 
 
-# No lock and no link to the previous entry: ``seq`` comes from its sequence and ``xid`` (the column's
-# default) records this transaction; the sequencer makes the record a leaf once it has committed
-# (:mod:`interop.audit.sequencer`). One round trip per record, its patients' side rows included.
+# One row of the intake per record (migration 0022): no index, no side rows, no lock and no link to the
+# previous entry. ``seq`` comes from its sequence; the sequencer moves the committed row into the
+# searchable tables and makes it a leaf (:mod:`interop.audit.sequencer`).
 _RECORD_COLUMNS = tuple(f for f in leaf.LEAF_FIELDS if f not in ("seq", "patient"))
-
-
-def _insert_sql(values: str, refs: str) -> tuple[str, str]:
-    record = f"INSERT INTO audit_event ({', '.join(_RECORD_COLUMNS)}) VALUES ({values})"
-    return record, (
-        f"WITH r AS ({record} RETURNING seq, recorded_at) "
-        "INSERT INTO audit_event_patient (patient, seq, recorded_at) "
-        f"SELECT p, r.seq, r.recorded_at FROM r, unnest(CAST({refs} AS varchar[])) AS p"
-    )
-
-
-_record_sql, _with_patients_sql = _insert_sql(", ".join(f":{c}" for c in _RECORD_COLUMNS), ":refs")
-_INSERT_RECORD, _INSERT_WITH_PATIENTS = text(_record_sql), text(_with_patients_sql)
-# The driver's placeholders: $1 … in _RECORD_COLUMNS order, then the patients' references.
-_DRIVER_INSERT_RECORD, _DRIVER_INSERT_WITH_PATIENTS = _insert_sql(
-    ", ".join(f"${i}" for i in range(1, len(_RECORD_COLUMNS) + 1)), f"${len(_RECORD_COLUMNS) + 1}"
-)
+_INSERT_SQL = "INSERT INTO audit_intake ({}) VALUES ({{}})".format(", ".join(_RECORD_COLUMNS))
+_INSERT_RECORD = text(_INSERT_SQL.format(", ".join(f":{c}" for c in _RECORD_COLUMNS)))
+# The driver's placeholders: $1 … in _RECORD_COLUMNS order.
+_DRIVER_INSERT_RECORD = _INSERT_SQL.format(", ".join(f"${i}" for i in range(1, len(_RECORD_COLUMNS) + 1)))
 
 
 @event.listens_for(Session, "before_commit")
