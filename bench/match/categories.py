@@ -6,7 +6,10 @@ On a ``bench.py`` work folder after its run (no run in progress): reads the trut
 (``interop persons export``, written by ``bench.py``), the open reviews and every record's stored
 features, scores each pair of interest with the active model and tells, for each true pair left in two
 persons and out of the queue, why: not found by the online candidate lookups (blocking), a hard conflict,
-relatives' look-alike dates, a veto, no anchor, or a score below the review threshold.
+relatives' look-alike dates, a veto, no anchor, or a score below the review threshold. It also counts
+the true pairs that no blocking rule of the batch produces (the active model's rules, evaluated as the
+batch's SQL over the stored features): pairs never compared, lost to auto + review recall before any
+score.
 
     PYTHONPATH=src python bench/match/categories.py --work /work/data/kin/k5 [--json-out FILE]
 """
@@ -18,6 +21,7 @@ import asyncio
 import csv
 import json
 import os
+import re
 from collections import Counter, defaultdict
 from itertools import combinations
 from pathlib import Path
@@ -86,6 +90,7 @@ async def _analyse(
     from interop.matching.conflict import Signature, hard_conflict, relatives_lookalike, settled_apart
     from interop.matching.layout import model_shows_households, model_tells_relatives
     from interop.matching.online import _grade
+    from interop.matching.record_columns import detail_lookup, qualified
     from interop.matching.scoring import score_pair
     from interop.matching.spec import ANCHOR_COMPARISONS, VETO_COMPARISONS
 
@@ -94,7 +99,9 @@ async def _analyse(
             model = await models_store.active_model(session)
             assert model is not None
             rows = (
-                await session.execute(text(f"SELECT {', '.join(calibration_fit._STORED)} FROM match_record"))
+                await session.execute(
+                    text(f"SELECT {qualified(calibration_fit._STORED)} FROM match_record m {detail_lookup()}")
+                )
             ).all()
             feats = {f.unique_id: f for f in (calibration_fit._features(r) for r in rows)}
             reviews = (
@@ -168,11 +175,15 @@ async def _analyse(
             reasons.append("unanchored")
         return f"{blocked}:review-band-not-queued:{'+'.join(reasons) or 'p<auto'}"
 
+    true_pairs = [(a, b) for recs in by_person.values() for a, b in combinations(sorted(recs), 2)]
+    unblocked = _unblocked(model.settings, feats, true_pairs)
+    unblocked_by_cat = Counter(category(noise[a], noise[b]) for a, b in unblocked)
+
     missed_why: dict[str, Counter[str]] = defaultdict(Counter)
     shown: Counter[str] = Counter()
     for a, b in missed:
         cat = category(noise[a], noise[b])
-        w = why(a, b)
+        w = "never compared (no batch blocking rule)" if (a, b) in unblocked else why(a, b)
         missed_why[cat][w] += 1
         if examples and shown[cat + w] < examples:
             shown[cat + w] += 1
@@ -207,11 +218,46 @@ async def _analyse(
         return {k: dict(v) for k, v in sorted(d.items(), key=lambda kv: -sum(kv[1].values()))}
 
     return {
+        "true_pairs": len(true_pairs),
+        "true_pairs_no_batch_rule_produces": len(unblocked),
+        "unblocked_by_category": dict(unblocked_by_cat.most_common()),
         "true_pairs_by_category": top(status_by_cat),
         "missed_by_category_and_reason": top(missed_why),
         "missed_by_reason": dict(sum(missed_why.values(), Counter()).most_common()),
         "false_links": dict(false_links.most_common()),
         "review_queue": top(queue),
+    }
+
+
+def _unblocked(
+    settings: dict[str, Any], feats: dict[str, Any], pairs: list[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """The pairs of ``pairs`` that none of the model's batch blocking rules produces, either way round:
+    the rules as the batch runs them (Splink SQL over ``l`` and ``r``), in DuckDB over the features."""
+    import duckdb
+
+    from interop.matching.features import FEATURE_COLUMNS
+
+    rules = [
+        r if isinstance(r, str) else str(r.get("blocking_rule"))
+        for r in settings.get("blocking_rules_to_generate_predictions", [])
+    ]
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE f ({', '.join(f'{c} VARCHAR' for c in FEATURE_COLUMNS)})")
+    con.executemany(
+        f"INSERT INTO f VALUES ({', '.join('?' for _ in FEATURE_COLUMNS)})",
+        [[getattr(x, c) for c in FEATURE_COLUMNS] for x in feats.values()],
+    )
+    con.execute("CREATE TABLE p (a VARCHAR, b VARCHAR)")
+    con.executemany("INSERT INTO p VALUES (?, ?)", [(a, b) for a, b in pairs if a in feats and b in feats])
+    either = " OR ".join(f"coalesce(({r}), false)" for r in rules) or "false"
+    swapped = re.sub(r"\b([lr])\.", lambda m: "r." if m.group(1) == "l" else "l.", either)
+    found = con.execute(
+        "SELECT p.a, p.b FROM p JOIN f l ON l.unique_id = p.a JOIN f r ON r.unique_id = p.b "
+        f"WHERE NOT ({either}) AND NOT ({swapped})"
+    ).fetchall()
+    return {(str(a), str(b)) for a, b in found} | {
+        (a, b) for a, b in pairs if a not in feats or b not in feats
     }
 
 

@@ -165,3 +165,29 @@ def test_sisters_sharing_a_name_born_on_one_day_and_month_look_like_relatives_wh
     assert not relatives_lookalike(martha, replace(martha_eugenia, given_full="MARTHA", given_rest="MARTHA"))
     # Names neither holds (MARTHA / EUGENIA): the hard conflict on given names speaks, not this rule.
     assert not relatives_lookalike(martha, replace(martha_eugenia, given_full="EUGENIA"))
+
+
+def test_one_name_at_one_address_a_few_years_apart_still_looks_like_relatives() -> None:
+    """Issue 13 item 1 holds for any year difference under the same full names at one address, a
+    year's last digit included (1950 / 1956): the rule keeps no smallest gap between a parent's and a
+    child's birth (docs/decisions.md, issue 13 session 7), in Python and in the batch's SQL alike."""
+    from interop.matching.features import FEATURE_COLUMNS
+    from interop.matching.lookalike import relatives_lookalike, relatives_lookalike_sql
+
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE a ({', '.join(f'{c} VARCHAR' for c in FEATURE_COLUMNS)})")
+    con.execute(f"CREATE TABLE b ({', '.join(f'{c} VARCHAR' for c in FEATURE_COLUMNS)})")
+    marks = ", ".join("?" for _ in FEATURE_COLUMNS)
+    elder = _f("ZENAIDO", date(1950, 7, 24))
+    for born in (date(1956, 7, 24), date(1951, 7, 24), date(1978, 7, 24)):
+        other = _f("ZENAIDO", born)
+        assert relatives_lookalike(elder, other)
+        con.execute("DELETE FROM a")
+        con.execute("DELETE FROM b")
+        con.execute(f"INSERT INTO a VALUES ({marks})", [getattr(elder, c) for c in FEATURE_COLUMNS])
+        con.execute(f"INSERT INTO b VALUES ({marks})", [getattr(other, c) for c in FEATURE_COLUMNS])
+        row = con.execute(f"SELECT {relatives_lookalike_sql('a', 'b')} FROM a, b").fetchone()
+        assert row is not None
+        assert row[0] is True
+    # Another day and month is no look-alike (the date comparison and the conflicts speak).
+    assert not relatives_lookalike(elder, _f("ZENAIDO", date(1956, 8, 24)))

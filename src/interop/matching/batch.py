@@ -13,7 +13,6 @@ import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
 
 from interop.matching import linkage, spec
-from interop.matching.conflict import relatives_lookalike_sql
 from interop.matching.engines import PairScorer
 from interop.matching.features import (
     FEATURE_COLUMNS,
@@ -23,6 +22,7 @@ from interop.matching.features import (
     surname_parts,
 )
 from interop.matching.layout import OPTIONAL_COLUMNS, Layout, relatives_rules_apply, tells_relatives
+from interop.matching.lookalike import relatives_lookalike_sql
 
 TRAIN_SAMPLE_ROWS = 300_000
 
@@ -234,7 +234,7 @@ def predict(
 def linkable_sql(settings: dict[str, Any]) -> str:
     """Whether a prediction row (``pr``, its records' features ``a`` and ``b``) may be linked
     automatically: an anchor comparison agrees (``spec.ANCHOR_COMPARISONS``; a birth date differing in
-    the year only under the same name and address anchors nothing: ``conflict.relatives_lookalike``;
+    the year only under the same name and address anchors nothing: ``lookalike.relatives_lookalike``;
     with no CURP in the model and a birth date missing, ``spec.FIELD_ANCHOR_COMPARISONS`` all agreeing)
     and no veto comparison is at its "else" level (``spec.VETO_COMPARISONS``). Predictions keep each
     comparison's weight, not its level: the "else" level is told by its weight. Comparisons the model

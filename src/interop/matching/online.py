@@ -30,11 +30,11 @@ from interop.matching.conflict import (
     Signature,
     hard_conflict,
     names_owned_elsewhere,
-    relatives_lookalike,
     settled_apart,
 )
 from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, features_of
 from interop.matching.layout import model_shows_households, model_tells_relatives
+from interop.matching.lookalike import relatives_lookalike
 from interop.matching.models_store import LoadedModel
 from interop.matching.record_columns import detail_join, qualified
 from interop.matching.schemas import FieldEvidenceRead, Grade, IdentityProbe, OnlineCandidate
@@ -145,7 +145,7 @@ def _grade(
 ) -> Literal["certain", "probable", "possible"]:
     """As the batch decides (``batch.linkable_sql``): certain needs the auto threshold, an anchor (CURP
     or birth date; with ``lookalike``, a birth date differing in the year alone under the same name
-    and address, ``conflict.relatives_lookalike``, anchors nothing; with no CURP in the model and a
+    and address, ``lookalike.relatives_lookalike``, anchors nothing; with no CURP in the model and a
     birth date missing on either side, ``undated``, names and address all agreeing anchor:
     ``spec.FIELD_ANCHOR_COMPARISONS``), no veto comparison at its "else"
     level and no hard conflict (``conflict.hard_conflict``: e.g. given names that are not variants of

@@ -1,0 +1,103 @@
+"""Relatives' look-alikes: two records whose birth dates differ in the year alone, under names a parent
+and child or two siblings share. Pure; used by the hard conflicts' callers (``conflict``) wherever a
+birth date would anchor an automatic link.
+
+Birth dates with the same day and month and another year (``year_only_differs``) are scored at their
+trained typo levels; but with the same surnames, given names one of which holds the other's, at the
+same address (``relatives_lookalike``) they are what relatives look like (a parent and child with one
+name, or siblings sharing a given name, under one roof), and then the birth date never anchors an
+automatic link (``spec.ANCHOR_COMPARISONS``): such a pair goes to review unless its CURPs agree (a
+CURP kept despite the slip in the year counts: the same valid CURP on both records is how one person
+with a mistyped year looks, and a relative's CURP reads years apart). A record whose birth date is
+the year-only placeholder (``YYYY-01-01``) of its CURP's year keeps that CURP the same way.
+
+Any year difference counts, a one-digit one included (issue 13 item 1): most false links the rule was
+made for joined relatives or namesakes with one name at one address, the same day and month, born 1 to
+10 years apart — no smallest gap between a parent's and a child's birth can tell them from a slip.
+"""
+
+from __future__ import annotations
+
+from interop.matching.features import MatchFeatures
+from interop.matching.spec import damerau_levenshtein
+
+
+def year_only_differs(a_dob: str | None, b_dob: str | None) -> bool:
+    """Two birth dates with the same day and month and another year (ISO dates)."""
+    return a_dob is not None and b_dob is not None and a_dob[5:] == b_dob[5:] and a_dob[:4] != b_dob[:4]
+
+
+def names_contained(a: str | None, b: str | None) -> bool:
+    """Every given name of one record is among the other's, each as written or one edit off (JUAN and
+    JUAN ANTONIO, FERNADA DEL CARMEN and FERNANDA, or the same names): how a sibling named after a
+    shared name looks, as well as a dropped second name — a typo must not hide the likeness."""
+    if a is None or b is None:
+        return False
+    ta, tb = a.split(), b.split()
+    return _words_within(ta, tb) or _words_within(tb, ta)
+
+
+def _words_within(xs: list[str], ys: list[str]) -> bool:
+    return all(any(x == y or damerau_levenshtein(x, y) <= 1 for y in ys) for x in xs)
+
+
+def relatives_lookalike(a: MatchFeatures, b: MatchFeatures) -> bool:
+    """Birth dates differing in the year only, the same surnames (a second surname missing on one
+    side counts as the same) and given names one of which holds the other's (``names_contained``),
+    and, for the same given names, the same address (the same domicilio, or with a domicilio missing,
+    the same municipio and localidad). Different given names (MARTHA / MARTHA EUGENIA) need no
+    address: a sibling named after a shared name lives anywhere, while one person's records with a
+    dropped name *and* another year are two slips at once."""
+    da, db = a.dob, b.dob
+    if da is None or db is None or not year_only_differs(da, db):
+        return False
+    if not names_contained(a.given_full, b.given_full) or a.ap1 is None or a.ap1 != b.ap1:
+        return False
+    if a.ap2 is not None and b.ap2 is not None and a.ap2 != b.ap2:
+        return False
+    if a.given_full != b.given_full:
+        return True
+    if a.domicilio is not None and b.domicilio is not None:
+        return a.domicilio == b.domicilio
+    return (
+        a.municipio is not None
+        and a.municipio == b.municipio
+        and a.localidad is not None
+        and a.localidad == b.localidad
+    )
+
+
+def relatives_lookalike_sql(a: str, b: str) -> str:
+    """``relatives_lookalike`` over two feature rows aliased ``a`` and ``b`` (DuckDB SQL)."""
+    # The word-by-word name test only where the cheap tests hold (DuckDB evaluates a CASE branch on
+    # the rows that reach it).
+    return (
+        f"(CASE WHEN {year_only_differs_sql(a, b)} AND coalesce({a}.ap1 = {b}.ap1, false) "
+        f"THEN coalesce({names_contained_sql(a, b)}, false) ELSE false END "
+        f"AND coalesce({a}.ap2 = {b}.ap2, true) "
+        f"AND CASE WHEN {a}.given_full <> {b}.given_full THEN true "
+        f"WHEN {a}.domicilio IS NOT NULL AND {b}.domicilio IS NOT NULL "
+        f"THEN {a}.domicilio = {b}.domicilio "
+        f"ELSE coalesce({a}.municipio = {b}.municipio AND {a}.localidad = {b}.localidad, false) END)"
+    )
+
+
+def names_contained_sql(a: str, b: str) -> str:
+    """``names_contained`` over the ``given_full`` of two feature rows aliased ``a`` and ``b``."""
+    ta, tb = f"string_split({a}.given_full, ' ')", f"string_split({b}.given_full, ' ')"
+
+    def within(xs: str, ys: str) -> str:
+        return (
+            f"list_bool_and(list_transform({xs}, lambda x: list_bool_or(list_transform({ys}, "
+            "lambda y: x = y OR damerau_levenshtein(x, y) <= 1))))"
+        )
+
+    return f"({within(ta, tb)} OR {within(tb, ta)})"
+
+
+def year_only_differs_sql(a: str, b: str) -> str:
+    """``year_only_differs`` over the ``dob`` of two feature rows aliased ``a`` and ``b``."""
+    return (
+        f"coalesce(substr({a}.dob, 6) = substr({b}.dob, 6) "
+        f"AND substr({a}.dob, 1, 4) <> substr({b}.dob, 1, 4), false)"
+    )
