@@ -21,10 +21,12 @@ _COLUMNS = ", ".join(c for c in COMMON_COLUMNS[1:] if c != "field_issues")
 _STAGED = ", ".join(f"s.{c}" for c in COMMON_COLUMNS[1:] if c != "field_issues")
 OTHER_UNIT = stored.keep("ingest.reject.other_unit")
 # A version's own partition: the key row names it, so the join opens one partition per record.
+# (``identity_record_in_one_process()``: planned in one process, as migration 0022 says why.)
 _CURRENT = and_(
     RegistryPatient.pkey == RegistryPatientKey.pkey,
     RegistryPatient.record_id == RegistryPatientKey.record_id,
     RegistryPatient.version == RegistryPatientKey.version,
+    func.identity_record_in_one_process(),
 )
 
 
@@ -171,7 +173,8 @@ def current_record_sql(patient_id: str, *, clues_param: str | None = None) -> st
         return f"EXISTS (SELECT 1 FROM registry_patient_key k WHERE k.patient_id = {patient_id})"
     return (
         f"EXISTS (SELECT 1 FROM registry_patient_key k JOIN registry_patient r ON r.pkey = k.pkey "
-        f"AND r.record_id = k.record_id AND r.version = k.version WHERE k.patient_id = {patient_id} "
+        f"AND r.record_id = k.record_id AND r.version = k.version AND identity_record_in_one_process() "
+        f"WHERE k.patient_id = {patient_id} "
         f"AND coalesce(r.clues_current, r.clues) = ANY(:{clues_param}))"
     )
 
