@@ -183,7 +183,8 @@ def _set_aside(table: str, suffix: str, indexes: Sequence[str]) -> None:
 
 def _restart_identity(table: str) -> None:
     op.execute(
-        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 0) + 1, false) FROM {table}"
+        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), coalesce(max(id), 0) + 1, false) "
+        f"FROM {table}"
     )
 
 
@@ -244,18 +245,26 @@ def upgrade() -> None:
     op.execute(_ONE_PROCESS)
     op.execute(_NEW_VIEW)
     op.execute(
-        "DO $$ BEGIN IF EXISTS (SELECT 1 FROM roll_record_key) OR EXISTS (SELECT 1 FROM registry_patient_key) "
+        "DO $$ BEGIN IF EXISTS (SELECT 1 FROM roll_record_key) "
+        "OR EXISTS (SELECT 1 FROM registry_patient_key) "
         "THEN ANALYZE roll_record; ANALYZE registry_patient; ANALYZE roll_record_key; "
         "ANALYZE registry_patient_key; END IF; END $$"
     )
     # The application reaches the rows through the parents (its rights are checked there); the default
     # privileges of 0009 cover tables the same owner creates, granted here too for an owner that differs.
+    # ``interop backup`` (pg_dump as the application) reads each partition itself: SELECT on those.
+    partitions = ", ".join(
+        f"record_partition.{table}_{suffix}"
+        for table in ("roll_record", "registry_patient")
+        for suffix in [*(code.lower() for code in _CODES), "default"]
+    )
     _guarded(
         "IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'interop_app') THEN "
         "GRANT SELECT, INSERT, UPDATE, DELETE, REFERENCES ON roll_record, registry_patient, "
         "roll_record_key, registry_patient_key, identity_record TO interop_app; "
         "GRANT USAGE, SELECT, UPDATE ON SEQUENCE roll_record_id_seq, registry_patient_id_seq "
-        "TO interop_app; END IF;",
+        "TO interop_app; GRANT USAGE ON SCHEMA record_partition TO interop_app; "
+        f"GRANT SELECT ON {partitions} TO interop_app; END IF;",
         "the source record tables not granted to interop_app; grant them by hand",
     )
 
