@@ -86,12 +86,17 @@ FROM unnest($1::text[]) AS s(e), generate_series(1, $2::int) AS i
 REGISTRY_SQL = """
 INSERT INTO registry_patient (record_id, version, is_current, import_id, row_digest, nombre, primer_apellido,
     segundo_apellido, curp_trusted, fecha_nacimiento, sexo, entidad, municipio, localidad, field_issues, clues,
-    clues_current, expediente, patient_id)
+    clues_current, expediente, patient_id, pkey)
 SELECT 'R' || g, 1, true, 1, md5(g::text), 'NOMBRE' || (g % 5000), 'APELLIDO' || (g % 3000),
        'SEGUNDO' || (g % 2000), false, date '1940-01-01' + (g % 12000), CASE WHEN g % 2 = 0 THEN 'H' ELSE 'M' END,
-       u.entidad, u.municipio, u.localidad, '[]', u.clues, u.clues, 'EXP-' || g, gen_random_uuid()
+       u.entidad, u.municipio, u.localidad, '[]', u.clues, u.clues, 'EXP-' || g, gen_random_uuid(), u.entidad
 FROM generate_series(1, $1::int) AS g
 JOIN (SELECT row_number() OVER (ORDER BY clues) - 1 AS n, * FROM unit) u ON u.n = g % $2::int
+"""
+# Each record's key row (migration 0022): what reads by record id or Patient id go through.
+REGISTRY_KEY_SQL = """
+INSERT INTO registry_patient_key (record_id, version, pkey, row_digest, curp, patient_id)
+SELECT record_id, version, pkey, row_digest, curp, patient_id FROM registry_patient
 """
 
 REFERRALS_SQL = """
@@ -128,7 +133,7 @@ WHERE p.r_prov < 0.5;
 CREATE TEMP TABLE plan2 AS
 SELECT p.*, v.id AS visit_pk,
        CASE WHEN p.r_prov < 0.5 THEN p.prov_id
-            ELSE (SELECT patient_id FROM registry_patient WHERE is_current AND record_id = 'R' || (1 + (p.g * 7919) % $2::int)) END
+            ELSE (SELECT patient_id FROM registry_patient_key WHERE record_id = 'R' || (1 + (p.g * 7919) % $2::int)) END
            AS patient_id,
        u.clues AS clues, u.nombre AS unit_name, f.clues AS first_clues, f.nombre AS first_name,
        CASE WHEN p.r_status < 0.30 THEN 'requested' WHEN p.r_status < 0.42 THEN 'accepted'
@@ -179,7 +184,7 @@ SELECT task_id, referral_id, 'BENCH-' || g, 'bench-bienestar', status, priority,
 FROM plan2;
 
 INSERT INTO match_record (source, record_id, entidad, feature_digest)
-SELECT 'patients', 'R' || g, (SELECT entidad FROM registry_patient WHERE is_current AND record_id = 'R' || g), 'x'
+SELECT 'patients', 'R' || g, (SELECT nullif(pkey, '00') FROM registry_patient_key WHERE record_id = 'R' || g), 'x'
 FROM generate_series(1, $4::int) AS g;
 INSERT INTO match_review (left_source, left_record_id, right_source, right_record_id, score, status, created_at)
 SELECT CASE WHEN g % 5 = 0 THEN 'visit' ELSE 'roll' END, 'L' || g, 'patients', 'R' || g, 0.6 + random() * 0.3,
@@ -199,6 +204,7 @@ async def load(url: str, people: int, referrals: int, reviews: int, units_per_en
             n_units = len(ENTIDADES) * units_per_entidad
             print(f"  {n_units:,} units: {time.perf_counter() - t0:.1f} s", flush=True)
             await conn.execute(REGISTRY_SQL, people, n_units)
+            await conn.execute(REGISTRY_KEY_SQL)
             print(f"  {people:,} registry patients: {time.perf_counter() - t0:.1f} s", flush=True)
         async with conn.transaction():
             await conn.execute("SET LOCAL synchronous_commit = off")

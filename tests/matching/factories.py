@@ -214,33 +214,57 @@ _COLS = (
 )
 
 
+_KEY_UPSERT = (
+    "ON CONFLICT (record_id) DO UPDATE SET version = excluded.version, pkey = excluded.pkey, "
+    "row_digest = excluded.row_digest, curp = excluded.curp"
+)
+
+
 async def insert_record(
     session: AsyncSession, p: Person, *, source: str, record_id: str, version: int = 1
 ) -> None:
+    """A version of a source record, as an import stores it: the row in its entidad's partition and
+    the record's key row naming it."""
     row = _row(p, source=source, record_id=record_id)
     values = ", ".join(f":{c.strip()}" for c in _COLS.split(","))
+    params = {**row, "version": version, "pkey": row["entidad"] or "00"}
     if source == "roll":
         await session.execute(
             text("UPDATE roll_record SET is_current = false WHERE record_id = :r"), {"r": record_id}
         )
         await session.execute(
             text(
-                f"INSERT INTO roll_record ({_COLS}, version, is_current, import_id) "
-                f"VALUES ({values}, :version, true, 1)"
+                f"INSERT INTO roll_record ({_COLS}, version, is_current, import_id, pkey) "
+                f"VALUES ({values}, :version, true, 1, :pkey)"
             ),
-            {**row, "version": version},
+            params,
+        )
+        await session.execute(
+            text(
+                "INSERT INTO roll_record_key (record_id, version, pkey, row_digest, curp) "
+                f"VALUES (:record_id, :version, :pkey, :row_digest, :curp) {_KEY_UPSERT}"
+            ),
+            params,
         )
     else:
+        params["pid"] = uuid.uuid5(uuid.NAMESPACE_URL, record_id)
         await session.execute(
             text("UPDATE registry_patient SET is_current = false WHERE record_id = :r"), {"r": record_id}
         )
         await session.execute(
             text(
                 f"INSERT INTO registry_patient ({_COLS}, version, is_current, import_id, clues, "
-                f"clues_current, patient_id) VALUES ({values}, :version, true, 1, 'DFIMB000001', "
-                "'DFIMB000001', :pid)"
+                f"clues_current, patient_id, pkey) VALUES ({values}, :version, true, 1, 'DFIMB000001', "
+                "'DFIMB000001', :pid, :pkey)"
             ),
-            {**row, "version": version, "pid": uuid.uuid5(uuid.NAMESPACE_URL, record_id)},
+            params,
+        )
+        await session.execute(
+            text(
+                "INSERT INTO registry_patient_key (record_id, version, pkey, row_digest, curp, patient_id) "
+                f"VALUES (:record_id, :version, :pkey, :row_digest, :curp, :pid) {_KEY_UPSERT}"
+            ),
+            params,
         )
 
 

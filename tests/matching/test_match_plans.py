@@ -33,13 +33,17 @@ LARGE = (
     "match_record",
     "match_link",
     "roll_record",
+    "roll_record_key",
     "registry_patient",
+    "registry_patient_key",
     "referral",
     "referral_task",
     "referral_provisional_patient",
     "audit_event",
     "unit",
 )
+
+_PARTITIONED = ("roll_record", "registry_patient")
 
 
 async def _plan(
@@ -69,6 +73,10 @@ def _scans(plan: dict[str, Any]) -> list[str]:
     out = []
     for node in _nodes(plan):
         table = node.get("Relation Name")
+        # A partition of the source record tables (migration 0022) is named after its parent.
+        parent = str(table).rsplit("_", 1)[0]
+        if table not in LARGE and parent in _PARTITIONED:
+            table = parent
         if table not in LARGE:
             continue
         kind = node["Node Type"]

@@ -143,14 +143,15 @@ async def test_every_candidate_lookup_is_served_by_its_blocking_index(session: A
 async def test_candidate_records_are_read_through_the_indexes_of_current_records(
     session: AsyncSession,
 ) -> None:
-    """``$match`` reads each candidate's record per source by its record id, which the unique index of
-    current records serves; a filter on an expression of source and record id scanned both tables."""
+    """``$match`` reads each candidate's record per source by its record id, which the key table's
+    primary key serves (then one partition per record); a filter on an expression of source and record
+    id scanned both tables."""
     sql, params = service.candidate_records_query(
         [("roll", "R1"), ("patients", "P1"), ("roll", "R2"), ("patients", "P2")]
     )
     await session.execute(text("SET LOCAL enable_seqscan = off"))
     plan = "\n".join(r[0] for r in (await session.execute(text(f"EXPLAIN {sql}"), params)).all())
     assert "Seq Scan" not in plan, plan
-    assert "uq_roll_record_current" in plan, plan
-    assert "uq_registry_patient_current" in plan, plan
+    assert "pk_roll_record_key" in plan, plan
+    assert "pk_registry_patient_key" in plan, plan
     assert await service.read_candidate_records(session, keys=[("roll", "nobody")]) == {}

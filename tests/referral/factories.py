@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from interop.registry.models import RegistryPatient
+from interop.registry.models import RegistryPatient, RegistryPatientKey
 from interop.units.models import Unit
 
 # A small synthetic map around Mexico City (coordinates are real places, units are invented).
@@ -87,8 +87,17 @@ async def add_registry_patient(
         clues_current=clues,
         expediente=f"EXP-{record_id}",
         patient_id=uuid.uuid4(),
+        pkey="DF",
     )
-    session.add(rec)
+    key = RegistryPatientKey(
+        record_id=record_id,
+        version=1,
+        pkey="DF",
+        row_digest=rec.row_digest,
+        curp=curp,
+        patient_id=rec.patient_id,
+    )
+    session.add_all([rec, key])
     await session.commit()
     return rec
 

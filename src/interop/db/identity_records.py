@@ -2,6 +2,10 @@
 
 One row per VERSION of a source record: a changed source row adds a version and leaves the previous one
 queryable; ``row_digest`` (a hash of the row as written) decides whether a row changed.
+
+The versions are LIST-partitioned by ``pkey`` (``coalesce(entidad, '00')``, migration 0022); each source
+has a key table (``KeyColumns``) that holds a record id once, with its current version and partition:
+a read by record id, Patient id or CURP goes through it to one partition.
 """
 
 from __future__ import annotations
@@ -9,7 +13,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CHAR, BigInteger, Boolean, Date, Identity, Integer, Text, func, text
+from sqlalchemy import (
+    CHAR,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Identity,
+    Integer,
+    String,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -39,10 +55,35 @@ COMMON_COLUMNS: tuple[str, ...] = (
 )
 
 
+# The partition a version lives in; the check keeps it equal to what the writers compute.
+PKEY_SQL = "coalesce(entidad, '00')"
+
+
+def partition_args() -> tuple[CheckConstraint, dict[str, str]]:
+    """The check and the partitioning every versions table declares (last in ``__table_args__``)."""
+    return (
+        CheckConstraint(f"pkey = {PKEY_SQL}", name="pkey_entidad"),
+        {"postgresql_partition_by": "LIST (pkey)"},
+    )
+
+
+class KeyColumns:
+    """Mixin: a source's key table, one row per record id (the global uniqueness of the id), naming its
+    current version, the partition that holds it, its digest (whether a re-import changed it) and its
+    CURP (indexed: a search by CURP reads no partition's index)."""
+
+    record_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    pkey: Mapped[str] = mapped_column(String(2))
+    row_digest: Mapped[str] = mapped_column(Text)
+    curp: Mapped[str | None] = mapped_column(Text, index=True)
+
+
 class IdentityRecordColumns:
     """Mixin: identity columns in the shape matching and referral read (CONTRACTS.md)."""
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    pkey: Mapped[str] = mapped_column(String(2), primary_key=True)
     record_id: Mapped[str] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer)
     is_current: Mapped[bool] = mapped_column(Boolean)

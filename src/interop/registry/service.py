@@ -1,21 +1,33 @@
-"""Reads of clinic registries, and the set-based merge of a staged import batch. Never commits."""
+"""Reads of clinic registries, and the set-based merge of a staged import batch. Never commits.
+
+A record id lives once in ``registry_patient_key`` (its current version and partition, its Patient id
+and CURP); every write of a version writes its key row in the same statement, every read by record id,
+Patient id or CURP starts there and opens one partition of ``registry_patient``."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Mapping, Sequence
 
-from sqlalchemy import func, select, text
+from sqlalchemy import and_, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from interop.db.bulk import STAGE_TABLE, MergeCounts
 from interop.db.identity_records import COMMON_COLUMNS
 from interop.messages import stored
-from interop.registry.models import RegistryPatient
+from interop.registry.models import RegistryPatient, RegistryPatientKey
 
 _COLUMNS = ", ".join(c for c in COMMON_COLUMNS[1:] if c != "field_issues")
 _STAGED = ", ".join(f"s.{c}" for c in COMMON_COLUMNS[1:] if c != "field_issues")
 OTHER_UNIT = stored.keep("ingest.reject.other_unit")
+# A version's own partition: the key row names it, so the join opens one partition per record.
+# (``identity_record_in_one_process()``: planned in one process, as migration 0022 says why.)
+_CURRENT = and_(
+    RegistryPatient.pkey == RegistryPatientKey.pkey,
+    RegistryPatient.record_id == RegistryPatientKey.record_id,
+    RegistryPatient.version == RegistryPatientKey.version,
+    func.identity_record_in_one_process(),
+)
 
 
 async def reject_foreign_units(session: AsyncSession, *, allowed: Collection[str]) -> list[tuple[int, str]]:
@@ -44,31 +56,40 @@ async def merge_staged(
     await session.execute(
         text(
             f"CREATE TEMP TABLE ingest_prev ON COMMIT DROP AS "
-            f"SELECT r.record_id, r.version, r.row_digest, r.patient_id FROM registry_patient r "
-            f"JOIN {STAGE_TABLE} s ON s.record_id = r.record_id WHERE r.is_current"
+            f"SELECT k.record_id, k.version, k.pkey, k.row_digest, k.patient_id FROM registry_patient_key k "
+            f"JOIN {STAGE_TABLE} s ON s.record_id = k.record_id"
         )
     )
     flipped = await session.execute(
         text(
             f"UPDATE registry_patient r SET is_current = false FROM ingest_prev p JOIN {STAGE_TABLE} s "
             f"ON s.record_id = p.record_id "
-            f"WHERE r.record_id = p.record_id AND r.version = p.version AND s.row_digest <> p.row_digest"
+            f"WHERE r.pkey = p.pkey AND r.record_id = p.record_id AND r.version = p.version "
+            f"AND s.row_digest <> p.row_digest"
         )
     )
+    # The key row first (as in ``roll_service.merge_staged``): it decides which versions are written.
     inserted = await session.execute(
         text(
+            f"WITH keyed AS ("
+            f"INSERT INTO registry_patient_key AS k (record_id, version, pkey, row_digest, curp, patient_id) "
+            f"SELECT s.record_id, coalesce(p.version, 0) + 1, coalesce(s.entidad, '00'), s.row_digest, "
+            f"s.curp, coalesce(p.patient_id, gen_random_uuid()) "
+            f"FROM {STAGE_TABLE} s LEFT JOIN ingest_prev p ON p.record_id = s.record_id "
+            f"WHERE p.record_id IS NULL OR p.row_digest <> s.row_digest "
+            f"ON CONFLICT (record_id) DO UPDATE SET version = excluded.version, pkey = excluded.pkey, "
+            f"row_digest = excluded.row_digest, curp = excluded.curp "
+            f"WHERE k.version = excluded.version - 1 RETURNING k.record_id, k.version, k.pkey, k.patient_id) "
             f"INSERT INTO registry_patient (record_id, version, is_current, import_id, {_COLUMNS}, "
-            f"field_issues, clues, clues_current, expediente, patient_id) "
-            f"SELECT s.record_id, coalesce(p.version, 0) + 1, true, :import_id, {_STAGED}, "
+            f"field_issues, clues, clues_current, expediente, patient_id, pkey) "
+            f"SELECT s.record_id, w.version, true, :import_id, {_STAGED}, "
             f"CASE WHEN u.clues IS NULL THEN s.field_issues || jsonb_build_array(jsonb_build_object("
             f"'field', 'clues', 'raw', s.clues, 'reason', 'unknown CLUES: not in the units catalogue')) "
             f"ELSE s.field_issues END, "
-            f"s.clues, u.clues, s.expediente, coalesce(p.patient_id, gen_random_uuid()) "
-            f"FROM {STAGE_TABLE} s LEFT JOIN ingest_prev p ON p.record_id = s.record_id "
+            f"s.clues, u.clues, s.expediente, w.patient_id, w.pkey "
+            f"FROM {STAGE_TABLE} s JOIN keyed w ON w.record_id = s.record_id "
             f"LEFT JOIN unnest(CAST(:codes AS text[]), CAST(:currents AS text[])) AS u(code, clues) "
-            f"ON u.code = s.clues "
-            f"WHERE p.record_id IS NULL OR p.row_digest <> s.row_digest "
-            f"ON CONFLICT (record_id, version) DO NOTHING"
+            f"ON u.code = s.clues"
         ),
         {"import_id": import_id, "codes": list(current_clues), "currents": list(current_clues.values())},
     )
@@ -107,20 +128,24 @@ async def resolve_units(session: AsyncSession, *, current_clues: Mapping[str, st
 async def get_record(
     session: AsyncSession, *, record_id: str, version: int | None = None
 ) -> RegistryPatient | None:
-    """The current version of a registry record, or the given ``version``."""
-    query = select(RegistryPatient).where(RegistryPatient.record_id == record_id)
-    query = (
-        query.where(RegistryPatient.version == version)
-        if version is not None
-        else query.where(RegistryPatient.is_current)
-    )
+    """The current version of a registry record, or the given ``version`` (an earlier version may live
+    in another entidad's partition, so that read looks in each)."""
+    if version is None:
+        query = select(RegistryPatient).join(RegistryPatientKey, _CURRENT)
+        query = query.where(RegistryPatientKey.record_id == record_id)
+    else:
+        query = select(RegistryPatient).where(
+            RegistryPatient.record_id == record_id, RegistryPatient.version == version
+        )
     return (await session.execute(query)).scalar_one_or_none()
 
 
 async def get_by_patient_id(session: AsyncSession, *, patient_id: uuid.UUID) -> RegistryPatient | None:
     """The current version of the record behind a FHIR Patient.id."""
-    query = select(RegistryPatient).where(
-        RegistryPatient.patient_id == patient_id, RegistryPatient.is_current
+    query = (
+        select(RegistryPatient)
+        .join(RegistryPatientKey, _CURRENT)
+        .where(RegistryPatientKey.patient_id == patient_id)
     )
     return (await session.execute(query)).scalar_one_or_none()
 
@@ -131,8 +156,10 @@ async def get_by_patient_ids(
     """The current records behind these FHIR Patient ids, in one query (unknown ids are left out)."""
     if not patient_ids:
         return []
-    query = select(RegistryPatient).where(
-        RegistryPatient.patient_id.in_(sorted(set(patient_ids))), RegistryPatient.is_current
+    query = (
+        select(RegistryPatient)
+        .join(RegistryPatientKey, _CURRENT)
+        .where(RegistryPatientKey.patient_id.in_(sorted(set(patient_ids))))
     )
     return (await session.execute(query)).scalars().all()
 
@@ -141,15 +168,20 @@ def current_record_sql(patient_id: str, *, clues_param: str | None = None) -> st
     """An ``EXISTS`` over the current registry records of the Patient id ``patient_id`` (an SQL
     expression), for another domain's one-statement reads; with ``clues_param``, only a record whose unit
     (current CLUES, else the one imported) is among the bound text array. Served by
-    ``ix_registry_patient_patient_id``."""
-    unit = f" AND coalesce(r.clues_current, r.clues) = ANY(:{clues_param})" if clues_param else ""
+    the key table's Patient id index, then (for the unit) one partition by its primary key."""
+    if not clues_param:
+        return f"EXISTS (SELECT 1 FROM registry_patient_key k WHERE k.patient_id = {patient_id})"
     return (
-        f"EXISTS (SELECT 1 FROM registry_patient r WHERE r.patient_id = {patient_id} AND r.is_current{unit})"
+        f"EXISTS (SELECT 1 FROM registry_patient_key k JOIN registry_patient r ON r.pkey = k.pkey "
+        f"AND r.record_id = k.record_id AND r.version = k.version AND identity_record_in_one_process() "
+        f"WHERE k.patient_id = {patient_id} "
+        f"AND coalesce(r.clues_current, r.clues) = ANY(:{clues_param}))"
     )
 
 
 async def get_by_pk(session: AsyncSession, *, record_pk: int) -> RegistryPatient | None:
-    return await session.get(RegistryPatient, record_pk)
+    query = select(RegistryPatient).where(RegistryPatient.id == record_pk)
+    return (await session.execute(query)).scalar_one_or_none()
 
 
 async def list_versions(session: AsyncSession, *, record_id: str) -> Sequence[RegistryPatient]:
@@ -165,14 +197,14 @@ async def list_current(
     session: AsyncSession, *, after_pk: int = 0, limit: int = 1000, clues: Sequence[str] | None = None
 ) -> Sequence[RegistryPatient]:
     """Current records in primary-key order; ``clues`` limits to those units (current codes)."""
-    query = select(RegistryPatient).where(RegistryPatient.is_current, RegistryPatient.id > after_pk)
+    query = select(RegistryPatient).join(RegistryPatientKey, _CURRENT).where(RegistryPatient.id > after_pk)
     if clues is not None:
         query = query.where(RegistryPatient.clues_current.in_(list(clues)))
     return (await session.execute(query.order_by(RegistryPatient.id).limit(limit))).scalars().all()
 
 
 async def find_by_curp(session: AsyncSession, *, curp: str) -> Sequence[RegistryPatient]:
-    query = select(RegistryPatient).where(RegistryPatient.is_current, RegistryPatient.curp == curp)
+    query = select(RegistryPatient).join(RegistryPatientKey, _CURRENT).where(RegistryPatientKey.curp == curp)
     return (await session.execute(query.order_by(RegistryPatient.id))).scalars().all()
 
 
@@ -180,12 +212,14 @@ async def find_by_curps(session: AsyncSession, *, curps: Sequence[str]) -> Seque
     """Current records with any of these CURPs, in one query, in primary-key order."""
     if not curps:
         return []
-    query = select(RegistryPatient).where(
-        RegistryPatient.is_current, RegistryPatient.curp.in_(sorted(set(curps)))
+    query = (
+        select(RegistryPatient)
+        .join(RegistryPatientKey, _CURRENT)
+        .where(RegistryPatientKey.curp.in_(sorted(set(curps))))
     )
     return (await session.execute(query.order_by(RegistryPatient.id))).scalars().all()
 
 
 async def count_current(session: AsyncSession) -> int:
-    query = select(func.count()).where(RegistryPatient.is_current)
+    query = select(func.count()).select_from(RegistryPatientKey)
     return int((await session.execute(query)).scalar_one())
