@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from interop.api import health
+from interop.api import health, route_guard
 from interop.audit import router as audit_router
 from interop.auth import router as auth_router
 from interop.fhir import router as fhir_router
@@ -30,6 +30,7 @@ ROUTERS: tuple[tuple[APIRouter, str], ...] = (
 
 
 def include(app: FastAPI) -> None:
-    """Every surface's routes, in this order, each router one level below the app."""
+    """Every surface's routes, in this order, each router one level below the app, and each skipped at
+    once by a request whose path none of its routes can match (``route_guard``)."""
     for child, prefix in ROUTERS:
-        app.include_router(child, prefix=prefix)
+        route_guard.include(app.router, child, prefix=prefix)

@@ -16,7 +16,7 @@ from sqlalchemy.pool import QueuePool
 
 import interop
 from interop import composition, error_handlers
-from interop.api import metrics
+from interop.api import metrics, route_guard
 from interop.api.middleware import RequestContextMiddleware
 from interop.api.telemetry import setup_tracing
 from interop.audit import sequencer as audit_sequencer
@@ -130,7 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     error_handlers.install(app)
     app.state.policy_guard = guard  # what every route's ``require`` asks (interop.api.policy)
     composition.include(app)
-    app.include_router(web_router)  # /app: pages for people (interop.web)
+    route_guard.include(app.router, web_router)  # /app: pages for people (interop.web)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"], allow_headers=["*"]
