@@ -61,6 +61,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessionmaker = sessionmaker
+        # Statements outside any transaction (no BEGIN/COMMIT round trips), for routes that read one
+        # statement and write nothing (interop.api.deps.ReadingSessionDep).
+        app.state.reading_sessionmaker = create_sessionmaker(
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
         app.state.keyring = KeyRing.load_or_create(settings.resolved_data_dir / "keys")
         audit_service.configure(settings)  # checkpoint signing key and interval for this process
         # This process's view of the database: the job worker, /readyz and the metrics scrape report to it,
