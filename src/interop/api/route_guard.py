@@ -14,6 +14,7 @@ that necessary condition: the routes, their order and every answer are FastAPI's
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import APIRouter
 from starlette.routing import BaseRoute, Match
@@ -61,9 +62,10 @@ def guard(route: BaseRoute, literals: tuple[str, ...]) -> None:
     route.matches = matches  # type: ignore[method-assign]
 
 
-def include(parent: APIRouter, router: APIRouter, *, prefix: str = "") -> None:
-    """``parent.include_router(router, prefix=prefix)``, guarded by the literal parts of its routes."""
-    parent.include_router(router, prefix=prefix)
+def include(parent: APIRouter, router: APIRouter, *, prefix: str = "", **options: Any) -> None:
+    """``parent.include_router(router, prefix=prefix, **options)``, guarded by the literal parts of its
+    routes."""
+    parent.include_router(router, prefix=prefix, **options)
     literals = literal_prefixes(router, prefix)
     if literals is not None:
         guard(parent.routes[-1], literals)
