@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from interop.api import health
+from interop.api import health, route_guard
 from interop.audit import router as audit_router
 from interop.auth import router as auth_router
 from interop.fhir import router as fhir_router
+from interop.fhir.responses import FhirResponse
 from interop.ingest import router as ingest_router
 from interop.matching import router as matching_router
 from interop.referral import router as referral_router
@@ -21,7 +22,7 @@ from interop.referral import stats_router as referral_stats_router
 ROUTERS: tuple[tuple[APIRouter, str], ...] = (
     (health.router, ""),
     (auth_router.router, ""),
-    (fhir_router.router, ""),
+    *((child, "" if child.prefix else fhir_router.PREFIX) for child in fhir_router.ROUTERS),
     *(
         (module.router, "/v1")
         for module in (ingest_router, matching_router, referral_router, referral_stats_router, audit_router)
@@ -30,6 +31,9 @@ ROUTERS: tuple[tuple[APIRouter, str], ...] = (
 
 
 def include(app: FastAPI) -> None:
-    """Every surface's routes, in this order, each router one level below the app."""
+    """Every surface's routes, in this order, each router one level below the app, and each skipped at
+    once by a request whose path none of its routes can match (``route_guard``). Under ``/fhir``, a route
+    answers ``FhirResponse`` unless it says otherwise."""
     for child, prefix in ROUTERS:
-        app.include_router(child, prefix=prefix)
+        options = {"default_response_class": FhirResponse} if child in fhir_router.ROUTERS else {}
+        route_guard.include(app.router, child, prefix=prefix, **options)

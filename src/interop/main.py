@@ -16,7 +16,7 @@ from sqlalchemy.pool import QueuePool
 
 import interop
 from interop import composition, error_handlers
-from interop.api import metrics, openapi_security
+from interop.api import metrics, openapi_security, route_guard
 from interop.api.middleware import RequestContextMiddleware
 from interop.api.telemetry import setup_tracing
 from interop.audit import sequencer as audit_sequencer
@@ -61,6 +61,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         app.state.engine = engine
         app.state.sessionmaker = sessionmaker
+        # Statements outside any transaction (no BEGIN/COMMIT round trips), for routes that read one
+        # statement and write nothing (interop.api.deps.ReadingSessionDep).
+        app.state.reading_sessionmaker = create_sessionmaker(
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
         app.state.keyring = KeyRing.load_or_create(settings.resolved_data_dir / "keys")
         audit_service.configure(settings)  # checkpoint signing key and interval for this process
         # This process's view of the database: the job worker, /readyz and the metrics scrape report to it,
@@ -130,7 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     error_handlers.install(app)
     app.state.policy_guard = guard  # what every route's ``require`` asks (interop.api.policy)
     composition.include(app)
-    app.include_router(web_router)  # /app: pages for people (interop.web)
+    route_guard.include(app.router, web_router)  # /app: pages for people (interop.web)
     openapi_security.install(app)
     if settings.cors_origins:
         app.add_middleware(

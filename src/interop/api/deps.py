@@ -25,6 +25,18 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         outage.succeeded()  # the database answers again (one log line, from whoever sees it first)
 
 
+async def get_reading_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session whose every statement runs alone, in autocommit: one round trip a statement, with no
+    BEGIN before it and no COMMIT after (two of the three round trips of a one-statement request). Only for
+    routes that answer from one statement (one snapshot) and write nothing: nothing it writes would be
+    undone by an error."""
+    async with request.app.state.reading_sessionmaker() as session:
+        yield session
+    outage = getattr(request.app.state, "db_outage", None)
+    if outage is not None and outage.down:
+        outage.succeeded()
+
+
 def settings_of(app: FastAPI) -> Settings:
     """The settings the app was started with: the one place that reads them off the app's state."""
     settings: Settings = app.state.settings
@@ -41,6 +53,8 @@ async def get_settings(request: Request) -> Settings:
 
 # scope="function": commit before the response is sent, so a failed commit is an error, not a lost write.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+# scope="function": the connection goes back to the pool before the response is sent.
+ReadingSessionDep = Annotated[AsyncSession, Depends(get_reading_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 # Database ids are bigint: larger values are the caller's mistake (422), not a driver error.

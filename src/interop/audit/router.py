@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from interop.api.deps import SessionDep
+from interop.api.deps import ReadingSessionDep, SessionDep
 from interop.api.policy import require
 from interop.audit import export as audit_export
 from interop.audit import proofs, verification
@@ -174,7 +174,7 @@ async def get_audit_keys(ctx: _Auditor) -> AuditKeyList:
     summary="The latest signed tree head",
     responses=_PROOF_ERRORS,
 )
-async def get_latest_head(session: SessionDep, ctx: _Auditor) -> TreeHeadRead:
+async def get_latest_head(session: ReadingSessionDep, ctx: _Auditor) -> TreeHeadRead:
     return await proofs.latest_head(session)
 
 
@@ -185,7 +185,9 @@ async def get_latest_head(session: SessionDep, ctx: _Auditor) -> TreeHeadRead:
     responses=_PROOF_ERRORS,
 )
 async def get_head(
-    session: SessionDep, ctx: _Auditor, tree_size: Annotated[int, Query(ge=1, description="Tree size.")]
+    session: ReadingSessionDep,
+    ctx: _Auditor,
+    tree_size: Annotated[int, Query(ge=1, description="Tree size.")],
 ) -> TreeHeadRead:
     return await proofs.head_at(session, tree_size=tree_size)
 
@@ -215,7 +217,7 @@ async def get_entry(
     responses=_PROOF_ERRORS,
 )
 async def get_inclusion_proof(
-    session: SessionDep,
+    session: ReadingSessionDep,
     ctx: _Auditor,
     index: Annotated[int, Query(ge=0, description="Leaf index.")],
     tree_size: Annotated[int, Query(ge=1, description="Size of a signed tree head.")],
@@ -230,7 +232,7 @@ async def get_inclusion_proof(
     responses=_PROOF_ERRORS,
 )
 async def get_consistency_proof(
-    session: SessionDep,
+    session: ReadingSessionDep,
     ctx: _Auditor,
     first: Annotated[int, Query(ge=1, description="Size of the older signed tree head.")],
     second: Annotated[int, Query(ge=1, description="Size of the newer signed tree head.")],

@@ -1,0 +1,163 @@
+"""Served inclusion proofs of two versions of the code at once, on the tree built by ``tree_scale.py``: two
+uvicorn processes (``--old`` and ``--new`` source folders) on the same database, and one client that
+alternates its requests between them, so that both versions see the same load on a shared box. Prints, a
+round each, the latency quantiles and each server's CPU a request (``/proc``), with the load average.
+
+    nice -n 5 /work/main/.venv/bin/python bench/audit/proof_ab.py --data-dir /work/data/s19c/big \\
+        --old /work/wt/base --new . --samples 1000 --rounds 3
+
+Each server is this script itself (``--serve``), started with ``PYTHONPATH=<folder>/src``; it runs no job
+worker, and mints an auditor's token into a file once it is up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+
+sys.path.insert(0, str(Path(__file__).parent))
+from run import prepare_database
+
+sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]  # see proof_latency.py
+_PATH = "/v1/audit/proofs/inclusion"
+
+
+def _serve(url: str, data_dir: Path, port: int, token_file: Path) -> None:
+    import uvicorn
+
+    from interop.auth.scopes import ROLE_SCOPES, Role
+    from interop.auth.tokens import mint
+    from interop.config import Settings
+    from interop.main import create_app
+
+    settings = Settings(database_url=url, data_dir=data_dir, run_worker=False, rate_limit_per_minute=10**9)
+    app = create_app(settings)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+
+    async def run() -> None:
+        serving = asyncio.create_task(server.serve())
+        while not server.started:
+            await asyncio.sleep(0.05)
+        role, scopes = "auditor", ROLE_SCOPES[Role.AUDITOR]
+        token_file.write_text(
+            mint(app.state.keyring, settings, client_id="bench-ab", role=role, scopes=scopes)
+        )
+        await serving
+
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the signal once it has shut down
+        asyncio.run(run())
+
+
+def _cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _start(code: Path, url: str, data_dir: Path, tag: str) -> tuple[subprocess.Popen[bytes], int, str]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    token_file = data_dir / f"token-{tag}-{os.getpid()}"
+    token_file.unlink(missing_ok=True)
+    args = [__file__, "--serve", url, str(data_dir / "app"), str(port), str(token_file)]
+    env = {**os.environ, "PYTHONPATH": str(code.resolve() / "src")}
+    proc = subprocess.Popen([sys.executable, *args], env=env)
+    while not token_file.exists() or not token_file.read_text():
+        if proc.poll() is not None:
+            raise RuntimeError(f"the {tag} server did not start")
+        time.sleep(0.1)
+    return proc, port, token_file.read_text()
+
+
+async def _round(
+    servers: list[tuple[subprocess.Popen[bytes], int, str]], samples: int, n: int
+) -> dict[str, Any]:
+    rng = random.Random(4)
+    clients = [
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"})
+        for _, port, token in servers
+    ]
+    try:
+        for client in clients:
+            for _ in range(50):
+                r = await client.get(_PATH, params={"index": rng.randrange(n), "tree_size": n})
+                assert r.status_code == 200, r.text
+        timings: list[list[float]] = [[] for _ in servers]
+        before, load = [_cpu_s(p.pid) for p, _, _ in servers], os.getloadavg()[0]
+        for i in range(samples * len(servers)):
+            t = time.perf_counter()
+            r = await clients[i % len(servers)].get(_PATH, params={"index": rng.randrange(n), "tree_size": n})
+            timings[i % len(servers)].append(time.perf_counter() - t)
+            assert r.status_code == 200, r.text
+        after = [_cpu_s(p.pid) for p, _, _ in servers]
+    finally:
+        for client in clients:
+            await client.aclose()
+    out: dict[str, Any] = {
+        "at": time.strftime("%H:%M:%S"),
+        "load": [round(load, 2), round(os.getloadavg()[0], 2)],
+    }
+    for name, values, cpu0, cpu1 in zip(("old", "new"), timings, before, after, strict=True):
+        cuts = statistics.quantiles(values, n=100)
+        out[name] = {
+            "p50_ms": round(1000 * cuts[49], 2),
+            "p90_ms": round(1000 * cuts[89], 2),
+            "p99_ms": round(1000 * cuts[98], 2),
+            "server_cpu_ms": round(1000 * (cpu1 - cpu0) / samples, 3),
+        }
+    return out
+
+
+async def _tree_size(url: str) -> int:
+    conn = await asyncpg.connect(url.replace("+asyncpg", ""))
+    try:
+        return int(await conn.fetchval("SELECT max(tree_size) FROM audit_head"))
+    finally:
+        await conn.close()
+
+
+def main() -> None:
+    if len(sys.argv) == 6 and sys.argv[1] == "--serve":
+        _serve(sys.argv[2], Path(sys.argv[3]), int(sys.argv[4]), Path(sys.argv[5]))
+        return
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data-dir", type=Path, default=Path("/tmp/interop-bench-audit"))
+    parser.add_argument("--old", type=Path, required=True, help="a source checkout (its src/ is imported)")
+    parser.add_argument("--new", type=Path, default=Path(__file__).resolve().parents[2])
+    parser.add_argument("--samples", type=int, default=1000, help="requests to each server a round")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    url, server = asyncio.run(prepare_database(args.data_dir, "bench_audit_scale", migrate_db=False))
+    servers = []
+    try:
+        n = asyncio.run(_tree_size(url))
+        servers = [_start(args.old, url, args.data_dir, "old"), _start(args.new, url, args.data_dir, "new")]
+        for _ in range(args.rounds):
+            print(json.dumps({"tree_size": n, **asyncio.run(_round(servers, args.samples, n))}), flush=True)
+    finally:
+        for proc, _, _ in servers:
+            proc.send_signal(signal.SIGINT)
+            proc.wait()
+        if server is not None:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
