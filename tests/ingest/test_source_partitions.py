@@ -269,7 +269,7 @@ def test_the_migration_keeps_every_row(pg_server: EmbeddedServer) -> None:
     each record's current version in its key row; new rows continue the ids; back down, the whole
     tables return with every row."""
     url = asyncio.run(_fresh(pg_server, "source_partition_migration"))
-    migrate.upgrade(url, "0021_part_entidad_partitions")
+    migrate.upgrade(url, "0022_intake_audit_intake")
     common = "record_id, version, is_current, import_id, row_digest, nombre, curp, entidad, domicilio"
     asyncio.run(
         _execute(
@@ -325,7 +325,7 @@ def test_the_migration_keeps_every_row(pg_server: EmbeddedServer) -> None:
         )
     )
     assert asyncio.run(_fetch(url, "SELECT id FROM roll_record WHERE record_id = 'R3'")) == [(14,)]
-    migrate.downgrade(url, "0021_part_entidad_partitions")
+    migrate.downgrade(url, "0022_intake_audit_intake")
     back = (
         "SELECT id, record_id, version, is_current, curp, entidad, domicilio, programa FROM roll_record "
         "ORDER BY id"

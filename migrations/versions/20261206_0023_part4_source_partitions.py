@@ -1,7 +1,7 @@
 """the source record tables split: a global key table each, the versions partitioned by entidad
 
-Revision ID: 0022_part4_source_partitions
-Revises: 0021_part_entidad_partitions
+Revision ID: 0023_part4_source_partitions
+Revises: 0022_intake_audit_intake
 
 Issue 20 item 4 (docs/scale.md, "Partitioning by entidad"), for the imported records as 0021 did it
 for the feature store. Every read of a source record names its record id, its Patient id or its CURP,
@@ -26,8 +26,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0022_part4_source_partitions"
-down_revision: str | None = "0021_part_entidad_partitions"
+revision: str = "0023_part4_source_partitions"
+down_revision: str | None = "0022_intake_audit_intake"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
