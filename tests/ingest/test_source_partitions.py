@@ -265,7 +265,7 @@ async def test_reads_by_id_patient_curp_and_unit_use_the_key_index_and_open_one_
 
 
 def test_the_migration_keeps_every_row(pg_server: EmbeddedServer) -> None:
-    """Versions stored before 0022 land in their entidad's partition with their ids and every column,
+    """Versions stored before 0023 land in their entidad's partition with their ids and every column,
     each record's current version in its key row; new rows continue the ids; back down, the whole
     tables return with every row."""
     url = asyncio.run(_fresh(pg_server, "source_partition_migration"))

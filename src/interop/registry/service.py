@@ -21,7 +21,7 @@ _COLUMNS = ", ".join(c for c in COMMON_COLUMNS[1:] if c != "field_issues")
 _STAGED = ", ".join(f"s.{c}" for c in COMMON_COLUMNS[1:] if c != "field_issues")
 OTHER_UNIT = stored.keep("ingest.reject.other_unit")
 # A version's own partition: the key row names it, so the join opens one partition per record.
-# (``identity_record_in_one_process()``: planned in one process, as migration 0022 says why.)
+# (``identity_record_in_one_process()``: planned in one process, as migration 0023 says why.)
 _CURRENT = and_(
     RegistryPatient.pkey == RegistryPatientKey.pkey,
     RegistryPatient.record_id == RegistryPatientKey.record_id,

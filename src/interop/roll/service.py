@@ -28,7 +28,7 @@ _ENTIDAD = 1 + COMMON_COLUMNS.index("entidad")  # in a staged row, ``line`` come
 _DIGEST = 1 + COMMON_COLUMNS.index("row_digest")
 _CURP = 1 + COMMON_COLUMNS.index("curp")
 # A version's own partition: the key row names it, so the join opens one partition per record.
-# (``identity_record_in_one_process()``: planned in one process, as migration 0022 says why.)
+# (``identity_record_in_one_process()``: planned in one process, as migration 0023 says why.)
 _CURRENT = and_(
     RollRecord.pkey == RollRecordKey.pkey,
     RollRecord.record_id == RollRecordKey.record_id,
