@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from interop.audit import chain
+from interop.messages.stored import keep, said
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -144,10 +145,10 @@ def test_copy_walker_matches_walk_and_finds_breaks() -> None:
     tampered = b"\n".join([*lines[:3], lines[3].replace(b"clinic-a", b"clinic-b"), *lines[4:]]) + b"\n"
     walker = chain.CopyWalker(prev_seq=0, prev_hash=chain.GENESIS)
     walker.feed(tampered)
-    assert walker.result().broken == chain.Break(4, "hash does not match the entry's content")
+    assert walker.result().broken == chain.Break(4, keep("audit.verify.hash_mismatch"))
     walker = chain.CopyWalker(prev_seq=0, prev_hash=chain.GENESIS)
     walker.feed(b"\n".join(lines[:2] + lines[3:]) + b"\n")
-    assert walker.result().broken == chain.Break(3, "entry missing (sequence gap)")
+    assert walker.result().broken == chain.Break(3, keep("audit.verify.entry_missing"))
 
 
 def test_link_is_sha256_of_previous_hash_and_canonical_bytes() -> None:
@@ -165,7 +166,7 @@ def test_changed_field_breaks_at_that_entry() -> None:
     rows = build(10)
     rows[6][7] = "someone-else"
     assert chain.walk(rows, prev_seq=0, prev_hash=chain.GENESIS).broken == chain.Break(
-        7, "hash does not match the entry's content"
+        7, keep("audit.verify.hash_mismatch")
     )
 
 
@@ -175,7 +176,8 @@ def test_deleted_entry_is_named_as_missing() -> None:
     broken = chain.walk(rows, prev_seq=0, prev_hash=chain.GENESIS).broken
     assert broken is not None
     assert broken.seq == 4
-    assert "missing" in broken.reason
+    assert said(broken.reason, "es-MX") == "falta una entrada (hueco en la secuencia)"
+    assert said(broken.reason, "en") == "entry missing (sequence gap)"
 
 
 def test_swapped_sequence_numbers_break_at_the_lower_one() -> None:

@@ -38,7 +38,7 @@ async def test_verify_passes_then_names_the_first_bad_entry(
     await tamper("DELETE FROM audit_event WHERE seq = 3")
     broken = await _interop(settings, "audit", "verify", "--workers", "1")
     assert broken.exit_code == 1
-    assert "primera hoja mala 2: leaf 2: its event seq 3 is missing" in broken.stdout
+    assert "primera hoja mala 2: hoja 2: falta su evento seq 3" in broken.stdout
 
 
 async def test_verify_with_a_foreign_public_key_fails_on_checkpoints(
@@ -53,7 +53,7 @@ async def test_verify_with_a_foreign_public_key_fails_on_checkpoints(
     other.write_text(Signer.generate().verifier.public_pem())
     result = await _interop(settings, "audit", "verify", "--workers", "1", "--public-key", str(other))
     assert result.exit_code == 1
-    assert "signature does not verify" in result.stdout
+    assert "la firma no se verifica con la clave" in result.stdout
     mine = tmp_path / "mine.pem"
     mine.write_text(signer.verifier.public_pem())
     assert (await _interop(settings, "audit", "verify", "--public-key", str(mine))).exit_code == 0

@@ -134,7 +134,10 @@ async def test_verification_endpoint_names_the_first_bad_leaf(
     body = response.json()
     assert body["ok"] is False
     assert body["first_bad_leaf"] == 2
-    assert "seq 3" in body["reason"]
+    assert body["reason"] == "hoja 2: el evento seq 3 fue alterado (su hash de hoja difiere)"  # es-MX first
+    english = {**auth_headers("auditor"), "Accept-Language": "en"}
+    said = (await client.get("/v1/audit/verification", headers=english)).json()["reason"]
+    assert said == "leaf 2: event seq 3 was altered (its leaf hash differs)"
     assert (await client.get("/v1/audit/verification", headers=auth_headers("clinic"))).status_code == 403
 
 

@@ -28,6 +28,8 @@ from typing import Any
 
 import orjson
 
+from interop.messages.stored import keep
+
 GENESIS = bytes(32)
 
 # The order of the columns in a row handed to ``canonical_row`` / ``walk`` (hash comes last in a walk).
@@ -130,12 +132,12 @@ def walk(rows: Iterable[Sequence[Any]], *, prev_seq: int, prev_hash: bytes) -> W
         seq = row[0]
         if seq != expected:
             if seq < expected:
-                return Walk(count, prev_seq, prev_hash, Break(seq, "entry out of order or repeated"))
-            return Walk(count, prev_seq, prev_hash, Break(expected, "entry missing (sequence gap)"))
+                return Walk(count, prev_seq, prev_hash, Break(seq, keep("audit.verify.out_of_order")))
+            return Walk(count, prev_seq, prev_hash, Break(expected, keep("audit.verify.entry_missing")))
         stored = bytes(row[16])
         computed = hashlib.sha256(prev_hash + canonical_row(row)).digest()
         if computed != stored:
-            return Walk(count, prev_seq, prev_hash, Break(seq, "hash does not match the entry's content"))
+            return Walk(count, prev_seq, prev_hash, Break(seq, keep("audit.verify.hash_mismatch")))
         count += 1
         prev_seq, prev_hash, expected = seq, stored, seq + 1
     return Walk(count, prev_seq, prev_hash, None)
@@ -248,15 +250,15 @@ class CopyWalker:
             seq = int(fields[0])
             if seq != prev_seq + 1:
                 self.broken = (
-                    Break(prev_seq + 1, "entry missing (sequence gap)")
+                    Break(prev_seq + 1, keep("audit.verify.entry_missing"))
                     if seq > prev_seq
-                    else Break(seq, "entry out of order or repeated")
+                    else Break(seq, keep("audit.verify.out_of_order"))
                 )
                 break
             body = canonical_from_copy(line, fields) or canonical_from_copy_slow(fields)
             digest = sha256(prev_hash + body).digest()
             if digest.hex().encode() != fields[16]:
-                self.broken = Break(seq, "hash does not match the entry's content")
+                self.broken = Break(seq, keep("audit.verify.hash_mismatch"))
                 break
             prev_seq, prev_hash, count = seq, digest, count + 1
         self.prev_seq, self.prev_hash, self.count = prev_seq, prev_hash, count

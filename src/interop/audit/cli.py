@@ -23,6 +23,7 @@ from interop.config import Settings
 from interop.context import RequestContext, system_context
 from interop.db.engine import asyncpg_dsn
 from interop.messages import help_text, text
+from interop.messages.stored import said
 
 app = typer.Typer(no_args_is_help=True)
 LABEL = "interop audit"
@@ -76,9 +77,13 @@ def verify(
     )
     if not report.ok:
         if report.first_bad_seq is not None:
-            typer.echo(text("cli.audit.chain_broken", seq=report.first_bad_seq, reason=report.reason))
+            typer.echo(
+                text("cli.audit.chain_broken", seq=report.first_bad_seq, reason=said(report.reason or ""))
+            )
         else:
-            typer.echo(text("cli.audit.tree_broken", leaf=report.first_bad_leaf, reason=report.reason))
+            typer.echo(
+                text("cli.audit.tree_broken", leaf=report.first_bad_leaf, reason=said(report.reason or ""))
+            )
         typer.echo(summary)
         raise typer.Exit(1)
     typer.echo(text("cli.audit.intact", summary=summary))

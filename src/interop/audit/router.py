@@ -32,6 +32,7 @@ from interop.audit.schemas import (
     VerificationRead,
 )
 from interop.context import RequestContext
+from interop.messages import stored
 
 router = APIRouter(tags=["audit"])
 
@@ -80,7 +81,8 @@ async def get_verification(
     await audit_service.record(
         session, ctx, action="E", subtype="verify", outcome="0" if report.ok else "4", query=None
     )
-    return report
+    # The reason is kept as a catalogue key: it reads in the caller's language.
+    return report.model_copy(update={"reason": stored.said(report.reason) if report.reason else None})
 
 
 @router.post(

@@ -38,6 +38,7 @@ from cryptography.exceptions import InvalidSignature
 from interop.audit import chain, leaf, merkle
 from interop.audit import checkpoint as cp
 from interop.audit.signing import Verifier
+from interop.messages.stored import keep
 
 RANGE_LEVEL = 18  # 262,144 leaves a range: a few MB of hashes in memory, a few seconds of work
 # Streamed with COPY (text): the leaf index and the leaf bytes as PostgreSQL writes them (leaf.SQL_LEAF,
@@ -155,8 +156,13 @@ class _RangeWalker:
             walked = len(self.hashes)
         if walked < len(self.hashes):
             after = next((i for i in range(walked, len(self.hashes)) if self.hashes[i] is not None), None)
-            jump = f"the leaf indexes jump to {self.start + after}" if after is not None else "the range ends"
-            self.breaks.append((self.start + walked, f"leaf {self.start + walked}: missing ({jump})"))
+            missing = self.start + walked
+            reason = (
+                keep("audit.verify.leaf_missing_jump", leaf=missing, next=self.start + after)
+                if after is not None
+                else keep("audit.verify.leaf_missing_end", leaf=missing)
+            )
+            self.breaks.append((missing, reason))
             self.cut = True
             del self.hashes[walked:]
             self.gone = [g for g in self.gone if g < self.start + walked]
@@ -224,16 +230,14 @@ async def _settle(conn: asyncpg.Connection, walker: _RangeWalker, stop: int) -> 
         return
     rows = {int(r[0]): r for r in await conn.fetch(_RECORDS, wanted)}
     for index in walker.gone:
-        walker.breaks.append((index, f"leaf {index}: its event seq {rows[index][1]} is missing"))
+        walker.breaks.append((index, keep("audit.verify.leaf_event_missing", leaf=index, seq=rows[index][1])))
     for offset in offsets:
         index = walker.start + offset
         row = rows[index]
         computed = merkle.leaf_hash(leaf.canonical_leaf(list(row)[2:]))
         walker.hashes[offset] = computed
         if computed != stored[offset]:
-            walker.breaks.append(
-                (index, f"leaf {index}: event seq {row[1]} was altered (its leaf hash differs)")
-            )
+            walker.breaks.append((index, keep("audit.verify.leaf_altered", leaf=index, seq=row[1])))
 
 
 def _check_head(head: Any, root: bytes, verifier: Verifier) -> str | None:
@@ -242,14 +246,12 @@ def _check_head(head: Any, root: bytes, verifier: Verifier) -> str | None:
     try:
         verifier.public.verify(bytes(head["signature"]), body.encode())
     except InvalidSignature:
-        return f"signed head of size {size}: signature does not verify with key {verifier.key_id}"
+        return keep("audit.verify.head_signature", size=size, kid=verifier.key_id)
     parsed = cp.parse_checkpoint(body)
     if parsed.tree_size != size or parsed.root_hash != bytes(head["root_hash"]):
-        return f"signed head of size {size}: its fields differ from its signed checkpoint"
+        return keep("audit.verify.head_fields", size=size)
     if parsed.root_hash != root:
-        return (
-            f"signed head of size {size}: the leaves do not reproduce its root (an entry altered or removed)"
-        )
+        return keep("audit.verify.head_root_altered", size=size)
     return None
 
 
@@ -269,7 +271,10 @@ def _combine(
     for walk in sorted(walks, key=lambda w: w.start):
         if walk.start != frontier.size:  # a range ended early: the leaves up to the next are gone
             breaks.append(
-                (frontier.size, f"leaf {frontier.size}: missing (the leaf indexes jump to {walk.start})")
+                (
+                    frontier.size,
+                    keep("audit.verify.leaf_missing_jump", leaf=frontier.size, next=walk.start),
+                )
             )
             break
         breaks.extend(walk.breaks)
@@ -294,16 +299,16 @@ async def _finish(
     frontier, breaks, checked = _combine(walks, heads, verifier)
     beyond = [int(h["tree_size"]) for h in heads if int(h["tree_size"]) > frontier.size]
     if beyond and not breaks:
-        breaks.append((frontier.size, f"leaf {frontier.size}: missing (a head signs size {beyond[0]})"))
+        breaks.append(
+            (frontier.size, keep("audit.verify.leaf_missing_head", leaf=frontier.size, size=beyond[0]))
+        )
     if heads:
         watermark = heads[-1]["watermark"]
         left_out = await conn.fetchval(
             _LEFT_OUT, watermark if watermark is not None else -1, watermark is not None
         )
         if left_out is not None:
-            breaks.append(
-                (frontier.size, f"event seq {left_out}: committed before the latest head but not in the tree")
-            )
+            breaks.append((frontier.size, keep("audit.verify.left_out_missing", seq=left_out)))
     first = min(breaks, key=lambda b: b[0]) if breaks else None
     return TreeReport(
         leaves_checked=frontier.size,

@@ -24,6 +24,7 @@ from interop.audit import chain, tree_verification
 from interop.audit.schemas import VerificationRead
 from interop.audit.signing import Verifier
 from interop.db.bulk import raw_connection
+from interop.messages.stored import keep
 
 # Streamed with COPY (text, NULL as empty) and checked line by line without decoding values.
 _ROWS = (
@@ -56,24 +57,20 @@ def check_checkpoints(rows: Sequence[Any], *, head_seq: int, verifier: Verifier)
         )
         if row["key_id"] != verifier.key_id or not verifier.verify(message, bytes(row["signature"])):
             breaks.append(
-                chain.Break(
-                    seq, f"checkpoint {row['id']} signature does not verify with key {verifier.key_id}"
-                )
+                chain.Break(seq, keep("audit.verify.checkpoint_signature", id=row["id"], kid=verifier.key_id))
             )
         elif seq > head_seq:
             breaks.append(
                 chain.Break(
                     head_seq + 1,
-                    f"entries missing: the chain ends at {head_seq} but "
-                    f"checkpoint {row['id']} signed entry {seq}",
+                    keep("audit.verify.chain_short", head=head_seq, id=row["id"], seq=seq),
                 )
             )
         elif row["chain_hash"] is None or bytes(row["chain_hash"]) != bytes(row["hash"]):
             breaks.append(
                 chain.Break(
                     seq,
-                    f"chain differs from checkpoint {row['id']}: an entry after "
-                    f"{previous_good} was altered or the chain rewritten",
+                    keep("audit.verify.chain_differs", id=row["id"], good=previous_good),
                 )
             )
         else:
@@ -107,7 +104,7 @@ async def walk_range(
             result.count,
             result.last_seq,
             result.last_hash,
-            chain.Break(result.last_seq + 1, "entry missing (sequence gap)"),
+            chain.Break(result.last_seq + 1, keep("audit.verify.entry_missing")),
         )
     return result
 

@@ -542,4 +542,28 @@ MESSAGES: dict[str, str] = {
         "search Tasks with _lastUpdated"
     ),
     "subscription.delivery_retry": "the delivery failed ({reason}); it will be retried",
+    # Why an audit verification failed (stored form in its report; read in the reader's language).
+    "audit.verify.out_of_order": "entry out of order or repeated",
+    "audit.verify.entry_missing": "entry missing (sequence gap)",
+    "audit.verify.hash_mismatch": "hash does not match the entry's content",
+    "audit.verify.checkpoint_signature": "checkpoint {id}: signature does not verify with key {kid}",
+    "audit.verify.chain_short": (
+        "entries missing: the chain ends at {head} but checkpoint {id} signed entry {seq}"
+    ),
+    "audit.verify.chain_differs": (
+        "chain differs from checkpoint {id}: an entry after {good} was altered or the chain rewritten"
+    ),
+    "audit.verify.leaf_missing_jump": "leaf {leaf}: missing (the leaf indexes jump to {next})",
+    "audit.verify.leaf_missing_end": "leaf {leaf}: missing (the range ends)",
+    "audit.verify.leaf_missing_head": "leaf {leaf}: missing (a head signs size {size})",
+    "audit.verify.leaf_event_missing": "leaf {leaf}: its event seq {seq} is missing",
+    "audit.verify.leaf_altered": "leaf {leaf}: event seq {seq} was altered (its leaf hash differs)",
+    "audit.verify.head_signature": "signed head of size {size}: signature does not verify with key {kid}",
+    "audit.verify.head_fields": "signed head of size {size}: its fields differ from its signed checkpoint",
+    "audit.verify.head_root_altered": (
+        "signed head of size {size}: the leaves do not reproduce its root (an entry altered or removed)"
+    ),
+    "audit.verify.left_out_missing": (
+        "event seq {seq}: committed before the latest signed head but missing from the tree"
+    ),
 }

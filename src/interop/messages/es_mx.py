@@ -607,4 +607,33 @@ MESSAGES: dict[str, str] = {
         "consulte las Task con _lastUpdated"
     ),
     "subscription.delivery_retry": "la entrega falló ({reason}); se reintentará",
+    # Why an audit verification failed (stored form in its report; read in the reader's language).
+    "audit.verify.out_of_order": "entrada fuera de orden o repetida",
+    "audit.verify.entry_missing": "falta una entrada (hueco en la secuencia)",
+    "audit.verify.hash_mismatch": "el hash no corresponde al contenido de la entrada",
+    "audit.verify.checkpoint_signature": "checkpoint {id}: la firma no se verifica con la clave {kid}",
+    "audit.verify.chain_short": (
+        "faltan entradas: la cadena termina en {head} pero el checkpoint {id} firmó la entrada {seq}"
+    ),
+    "audit.verify.chain_differs": (
+        "la cadena difiere del checkpoint {id}: una entrada posterior a {good} fue alterada "
+        "o la cadena reescrita"
+    ),
+    "audit.verify.leaf_missing_jump": "hoja {leaf}: falta (los índices de hoja saltan a {next})",
+    "audit.verify.leaf_missing_end": "hoja {leaf}: falta (el intervalo termina)",
+    "audit.verify.leaf_missing_head": "hoja {leaf}: falta (una cabeza firma el tamaño {size})",
+    "audit.verify.leaf_event_missing": "hoja {leaf}: falta su evento seq {seq}",
+    "audit.verify.leaf_altered": "hoja {leaf}: el evento seq {seq} fue alterado (su hash de hoja difiere)",
+    "audit.verify.head_signature": (
+        "cabeza firmada de tamaño {size}: la firma no se verifica con la clave {kid}"
+    ),
+    "audit.verify.head_fields": (
+        "cabeza firmada de tamaño {size}: sus campos difieren de su checkpoint firmado"
+    ),
+    "audit.verify.head_root_altered": (
+        "cabeza firmada de tamaño {size}: las hojas no reproducen su raíz (una entrada alterada o quitada)"
+    ),
+    "audit.verify.left_out_missing": (
+        "evento seq {seq}: confirmado antes de la última cabeza firmada, pero falta en el árbol"
+    ),
 }
