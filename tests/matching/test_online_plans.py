@@ -70,5 +70,16 @@ async def test_candidate_query_runs_a_generic_plan_and_leaves_the_setting_as_it_
         )
     ).all()
     assert [tuple(d) for d in details] == [(7, 0)]
-    # The caller's later statements plan as before.
+    # The caller's later statements plan as before: reset by the detail read, or on its own when there
+    # was nothing to read.
+    assert (await session.execute(text("SHOW plan_cache_mode"))).scalar_one() == before
+    nobody = probe.model_copy(
+        update={
+            "curp": None,
+            "given_names": "NADIE",
+            "paternal_surname": "NINGUNO",
+            "birth_date": date(1901, 1, 1),
+        }
+    )
+    assert await service.match_online(session, probe=nobody, settings=settings) == []
     assert (await session.execute(text("SHOW plan_cache_mode"))).scalar_one() == before

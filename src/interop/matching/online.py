@@ -44,6 +44,11 @@ from interop.matching.spec import ANCHOR_COMPARISONS, FIELD_ANCHOR_COMPARISONS, 
 PER_RULE_LIMIT = 20
 _GENERIC_PLANS = text("SET LOCAL plan_cache_mode = force_generic_plan")
 _DEFAULT_PLANS = text("SET LOCAL plan_cache_mode = DEFAULT")
+# ``_DEFAULT_PLANS`` as a column of the candidates' detail read (a NULL value resets the setting, as
+# ``SET LOCAL … = DEFAULT`` does): evaluated as the rows are produced, after that statement's own plan
+# was chosen, it saves the reset's round trip (docs/scale.md: each one costs more than the partitions'
+# set-up it replaced on a loaded machine).
+_DEFAULT_PLANS_COLUMN = "set_config('plan_cache_mode', NULL, true)"
 _STORED = [c for c in FEATURE_COLUMNS if c != "unique_id"]
 _KEY_STORED = [c for c in _STORED if c not in DETAIL_COLUMNS]
 # Where each stored feature is in a candidate's key row (True) or detail row (False: ``detail_read``'s,
@@ -148,23 +153,28 @@ class _Candidate:
     person_id: Any
 
 
-async def _candidates(session: AsyncSession, probe: MatchFeatures) -> tuple[list[_Candidate], str | None]:
-    """The candidates of ``probe`` with every stored feature, and the active model's version (None with
-    no candidates or no active model): the key rows, then their details in a second statement that
-    opens only the candidates' partitions (``record_columns.detail_read``; one joined statement set up
-    all 34 partitions' scans on every call). The two statements read two snapshots: a candidate whose
-    detail a concurrent run moved or removed in between is left out, as if looked up a moment later."""
+async def _candidates(
+    session: AsyncSession, probe: MatchFeatures, *, reset_plans: bool
+) -> tuple[list[_Candidate], str | None, bool]:
+    """The candidates of ``probe`` with every stored feature, the active model's version (None with no
+    candidates or no active model), and whether the plan mode was reset on the way (``reset_plans``:
+    by the detail read, when it found rows). The key rows, then their details in a second statement
+    that sets up only the candidates' partitions (``record_columns.detail_read``; one joined statement
+    set up all 34 partitions' scans on every call). The two statements read two snapshots: a candidate
+    whose detail a concurrent run moved or removed in between is left out, as if looked up a moment
+    later."""
     sql, params = candidate_query(probe)
     if not sql:
-        return [], None
+        return [], None, False
     keys = (await session.execute(statement(sql), params)).all()
     if not keys:
-        return [], None
+        return [], None, False
     n = len(_KEY_STORED)
     wanted = {(row[0], row[1]) for row in keys}
     arrays = {"sources": sorted({s for s, _ in wanted}), "record_ids": sorted({r for _, r in wanted})}
     details: dict[tuple[str, str], Sequence[Any]] = {}
-    for detail_sql, pkeys in detail_read([row[n] for row in keys]):
+    also = [_DEFAULT_PLANS_COLUMN] if reset_plans else []
+    for detail_sql, pkeys in detail_read([row[n] for row in keys], also=also):
         for found in (await session.execute(statement(detail_sql), {**pkeys, **arrays})).all():
             if (found[0], found[1]) in wanted:
                 details[(found[0], found[1])] = found
@@ -175,7 +185,7 @@ async def _candidates(session: AsyncSession, probe: MatchFeatures) -> tuple[list
             values = [row[i] if in_key else d[i] for in_key, i in _PLACES]
             features = MatchFeatures(f"{row[0]}|{row[1]}", *values)
             out.append(_Candidate(features, d[_RECORD_PK], d[_PATIENT_ID], row[n + 1]))
-    return out, keys[0][n + 2]
+    return out, keys[0][n + 2], reset_plans and bool(details)
 
 
 def _grade(
@@ -270,11 +280,12 @@ async def match(
     # (five per shape and connection before it weighs a generic plan), 2-10 ms of planning for ~1 ms
     # of index reads. Every branch is a hashed-key index lookup with a LIMIT, so the generic plan suits
     # any value (docs/scale.md, "the surprise"); the detail read prunes its partitions on a generic plan
-    # too. LOCAL and reset at once: the caller's other statements (a visit's referral writes) keep theirs.
+    # too. LOCAL and reset at once (by the detail read itself when it reads any): the caller's other
+    # statements (a visit's referral writes) keep theirs.
     if not generic_plans_set:
         await session.execute(_GENERIC_PLANS)
-    found, version = await _candidates(session, features)
-    if not generic_plans_set:
+    found, version, reset = await _candidates(session, features, reset_plans=not generic_plans_set)
+    if not generic_plans_set and not reset:
         await session.execute(_DEFAULT_PLANS)
     if model is None and version is not None:  # the active one, as the candidates' query read it
         model = await models_store.get_model(session, version=version)

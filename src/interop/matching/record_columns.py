@@ -65,12 +65,13 @@ PKEY_SLOTS = (1, 2, 4, 8, 16, 34)
 
 
 def detail_read(
-    pkeys: Sequence[str], columns: Sequence[str] = DETAIL_COLUMNS
+    pkeys: Sequence[str], columns: Sequence[str] = DETAIL_COLUMNS, *, also: Sequence[str] = ()
 ) -> list[tuple[str, dict[str, Any]]]:
-    """Statements (SQL, parameters) reading ``source, record_id`` and ``columns`` of the detail rows in the
-    partitions ``pkeys`` whose source and record id are among the bound arrays ``:sources`` and
-    ``:record_ids`` (callers add those two parameters, and keep the rows of the keys they asked for:
-    another source's record with the same id in the same partition matches too).
+    """Statements (SQL, parameters) reading ``source, record_id`` and ``columns`` (then the expressions
+    ``also``) of the detail rows in the partitions ``pkeys`` whose source and record id are among the
+    bound arrays ``:sources`` and ``:record_ids`` (callers add those two parameters, and keep the rows
+    of the keys they asked for: another source's record with the same id in the same partition matches
+    too).
 
     The partition keys are parameters of their own (``pkey IN (:k0, :k1, …)``): PostgreSQL prunes on
     them when the executor starts, on a cached generic plan too, and sets up only the partitions named.
@@ -79,7 +80,7 @@ def detail_read(
     all on a generic plan (every partition searched). One statement per ``PKEY_SLOTS[-1]`` keys."""
     keys = sorted(set(pkeys))
     out = []
-    select = ", ".join(["source", "record_id", *columns])
+    select = ", ".join(["source", "record_id", *columns, *also])
     for start in range(0, len(keys), PKEY_SLOTS[-1]):
         chunk = keys[start : start + PKEY_SLOTS[-1]]
         slots = next(n for n in PKEY_SLOTS if n >= len(chunk))
