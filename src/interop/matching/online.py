@@ -170,14 +170,11 @@ async def _candidates(
     if not keys:
         return [], None, False
     n = len(_KEY_STORED)
-    wanted = {(row[0], row[1]) for row in keys}
-    arrays = {"sources": sorted({s for s, _ in wanted}), "record_ids": sorted({r for _, r in wanted})}
     details: dict[tuple[str, str], Sequence[Any]] = {}
     also = [_DEFAULT_PLANS_COLUMN] if reset_plans else []
-    for detail_sql, pkeys in detail_read([row[n] for row in keys], also=also):
-        for found in (await session.execute(statement(detail_sql), {**pkeys, **arrays})).all():
-            if (found[0], found[1]) in wanted:
-                details[(found[0], found[1])] = found
+    for detail_sql, detail_params in detail_read([(row[n], row[0], row[1]) for row in keys], also=also):
+        for found in (await session.execute(statement(detail_sql), detail_params)).all():
+            details[(found[0], found[1])] = found
     out = []
     for row in keys:
         d = details.get((row[0], row[1]))

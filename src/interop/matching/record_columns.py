@@ -65,30 +65,38 @@ PKEY_SLOTS = (1, 2, 4, 8, 16, 34)
 
 
 def detail_read(
-    pkeys: Sequence[str], columns: Sequence[str] = DETAIL_COLUMNS, *, also: Sequence[str] = ()
+    keys: Sequence[tuple[str, str, str]], columns: Sequence[str] = DETAIL_COLUMNS, *, also: Sequence[str] = ()
 ) -> list[tuple[str, dict[str, Any]]]:
     """Statements (SQL, parameters) reading ``source, record_id`` and ``columns`` (then the expressions
-    ``also``) of the detail rows in the partitions ``pkeys`` whose source and record id are among the
-    bound arrays ``:sources`` and ``:record_ids`` (callers add those two parameters, and keep the rows
-    of the keys they asked for: another source's record with the same id in the same partition matches
-    too).
+    ``also``) of the detail rows of ``keys`` ((pkey, source, record_id)): each key one lookup by the
+    primary key of its own partition.
 
-    The partition keys are parameters of their own (``pkey IN (:k0, :k1, …)``): PostgreSQL prunes on
-    them when the executor starts, on a cached generic plan too, and sets up only the partitions named.
-    A join from the key rows is pruned row by row after the scans of all 34 partitions were set up on
-    every call (``$match`` +19 % at p99 on a quiet machine), and ``pkey = ANY(:array)`` is not pruned at
-    all on a generic plan (every partition searched). One statement per ``PKEY_SLOTS[-1]`` keys."""
-    keys = sorted(set(pkeys))
+    The partition keys are also listed as parameters of their own (``pkey IN (:k0, :k1, …)``):
+    PostgreSQL prunes on those when the executor starts, on a cached generic plan too, and sets up only
+    the partitions named. A join from the key rows alone is pruned row by row after the scans of all 34
+    partitions were set up on every call (``$match`` +19 % at p99 on a quiet machine), and
+    ``pkey = ANY(:array)`` is not pruned at all on a generic plan (every partition searched). One
+    statement per ``PKEY_SLOTS[-1]`` partitions."""
+    by_partition: dict[str, list[tuple[str, str, str]]] = {}
+    for key in keys:
+        by_partition.setdefault(key[0], []).append(key)
+    pkeys = sorted(by_partition)
     out = []
-    select = ", ".join(["source", "record_id", *columns, *also])
-    for start in range(0, len(keys), PKEY_SLOTS[-1]):
-        chunk = keys[start : start + PKEY_SLOTS[-1]]
+    select = ", ".join(["d.source", "d.record_id", *(f"d.{c}" for c in columns), *also])
+    for start in range(0, len(pkeys), PKEY_SLOTS[-1]):
+        chunk = pkeys[start : start + PKEY_SLOTS[-1]]
         slots = next(n for n in PKEY_SLOTS if n >= len(chunk))
         padded = [*chunk, *[chunk[-1]] * (slots - len(chunk))]
         listed = ", ".join(f"CAST(:k{i} AS text)" for i in range(slots))
         sql = (
-            f"SELECT {select} FROM match_record_detail WHERE pkey IN ({listed}) "
-            "AND source = ANY(CAST(:sources AS text[])) AND record_id = ANY(CAST(:record_ids AS text[]))"
+            f"SELECT {select} FROM unnest(CAST(:pkeys AS text[]), CAST(:sources AS text[]), "
+            "CAST(:record_ids AS text[])) AS k(pkey, source, record_id) JOIN match_record_detail d "
+            "ON d.pkey = k.pkey AND d.source = k.source AND d.record_id = k.record_id "
+            f"WHERE d.pkey IN ({listed})"
         )
-        out.append((sql, {f"k{i}": k for i, k in enumerate(padded)}))
+        triples = [key for p in chunk for key in by_partition[p]]
+        params: dict[str, Any] = {f"k{i}": k for i, k in enumerate(padded)}
+        params |= {"pkeys": [t[0] for t in triples], "sources": [t[1] for t in triples]}
+        params["record_ids"] = [t[2] for t in triples]
+        out.append((sql, params))
     return out
