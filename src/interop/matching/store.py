@@ -179,13 +179,19 @@ async def write(session: AsyncSession, workdir: Path, *, scored: int) -> dict[st
     steps = _Steps()
     summary = await _write(session, workdir, scored=scored, steps=steps)
     if scored >= BULK_INDEX_REBUILD_ROWS:
-        # A bulk write replaced the tables wholesale, and the run reads them at once (calibration,
-        # then $match), before any autovacuum could: statistics now, parent and partitions
-        # (autovacuum never analyses a partitioned parent). The run already holds the key table
-        # exclusively (it dropped its indexes), and runs take turns. A small write leaves them to
-        # autovacuum: an ANALYZE would hold a lock till commit that the next writer's would wait for,
-        # and the readers' plans do not depend on it (``record_columns.detail_lookup``).
-        await session.execute(text("ANALYZE match_record, match_record_detail"))
+        # A bulk write replaced the tables wholesale, and $match reads them right after the commit:
+        # statistics now for the key table and the detail's parent, which autovacuum never analyses.
+        # Not the partitions: the rows this transaction wrote count as changes only once it commits,
+        # so autovacuum analyses every partition again right after it (at 1 M, within two minutes),
+        # and an ANALYZE here was the same work done twice; the run's own reads do not depend on them
+        # (``calibration_fit.candidates_of``), and a detail row is read by its key. Before PostgreSQL 17
+        # (no ``ONLY``) the parent's ANALYZE also does its partitions. The run already holds the key
+        # table exclusively (it dropped its indexes), and runs take turns. A small write leaves them
+        # to autovacuum: an ANALYZE would hold a lock till commit that the next writer's would wait
+        # for, and the readers' plans do not depend on it (``record_columns.detail_lookup``).
+        version = (await session.execute(text("SHOW server_version_num"))).scalar_one()
+        only = "ONLY " if int(version) >= 170000 else ""
+        await session.execute(text(f"ANALYZE match_record, {only}match_record_detail"))
         steps.done("statistics")
     summary["write_timings_s"] = steps.timings
     return summary
