@@ -10,7 +10,8 @@ that do not compress (the same WAL bytes either way), at about half of each buil
 (bench/match/RESULTS.md, "Session 7"). ``wal_compression`` is a superuser's setting; this grants
 ``interop_app`` the right to ``SET`` it, which ``matching.store`` uses for its index builds only
 (``SET LOCAL``, reset after them). Without the grant (a migrating user that may not give it, or a
-server older than PostgreSQL 15) the builds keep the server's setting: nothing else changes.
+server older than PostgreSQL 15) the builds keep the server's setting: nothing else changes. The right
+is the cluster's (``pg_parameter_acl``), so downgrading one database leaves it.
 """
 
 from collections.abc import Sequence
@@ -47,8 +48,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    _guarded(
-        "IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'interop_app') THEN "
-        "EXECUTE 'REVOKE SET ON PARAMETER wal_compression FROM interop_app'; END IF;",
-        "wal_compression right of interop_app not revoked",
-    )
+    # Left in place: a parameter's rights belong to the cluster, not to this database, and another
+    # database of the same cluster at head may rely on it; without 0022's code it is unused.
+    pass
