@@ -89,7 +89,9 @@ async def test_a_bulk_write_leaves_statistics_for_what_it_rewrote(
     session: AsyncSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A first load (and a retrain's bulk rewrite) replaces the tables wholesale inside the run's
-    transaction, which then reads them: it analyses them there, parent and partitions."""
+    transaction: it analyses the key table and the detail's parent (which autovacuum never analyses)
+    there. The partitions it leaves to autovacuum, which sees their rows as changes once the run
+    commits and would analyse them again anyway."""
     monkeypatch.setattr(store, "BULK_INDEX_REBUILD_ROWS", 2)
     _write_run(
         tmp_path / "one", [_record("R1", "MC"), _record("R2", "JC"), _record("R3", None)], uuid.uuid4()
@@ -97,14 +99,25 @@ async def test_a_bulk_write_leaves_statistics_for_what_it_rewrote(
     await store.write(session, tmp_path / "one", scored=3)
     assert await _reltuples(session, "match_record") == 3
     assert await _reltuples(session, "match_record_detail") == 3
-    assert await _reltuples(session, "match_partition.match_record_detail_mc") == 1
+    assert await _reltuples(session, "match_partition.match_record_detail_mc") < 0, "not analysed twice"
     inherited = await session.execute(
         text("SELECT count(*) FROM pg_stats WHERE tablename = 'match_record_detail' AND inherited")
     )
     assert inherited.scalar_one() > 0
+    await session.execute(text("SELECT pg_stat_force_next_flush()"))
+    await session.commit()
+    # After the commit the partition's rows count as changes since its last analysis: autovacuum's.
+    await session.execute(text("SELECT pg_stat_clear_snapshot()"))
+    changed = await session.execute(
+        text(
+            "SELECT n_mod_since_analyze FROM pg_stat_all_tables "
+            "WHERE relid = 'match_partition.match_record_detail_mc'::regclass"
+        )
+    )
+    assert changed.scalar_one() == 1
     await session.commit()
     # A bulk rewrite of a table that is not empty: the same.
     _write_run(tmp_path / "two", [_record(f"S{i}", "YN") for i in range(4)], uuid.uuid4())
     await store.write(session, tmp_path / "two", scored=4)
-    assert await _reltuples(session, "match_partition.match_record_detail_yn") == 4
+    assert await _reltuples(session, "match_record") == 7
     assert await _reltuples(session, "match_record_detail") == 7

@@ -6,10 +6,13 @@ prepared — in the caller's transaction.
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ForeignKeyConstraint, Index, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 
@@ -102,10 +105,28 @@ def _blocking_indexes() -> list[Index]:
     return [index for index in record.indexes if index.name in BLOCKING_INDEXES]
 
 
-async def _rebuild_blocking_indexes(session: AsyncSession) -> None:
+@asynccontextmanager
+async def _index_builds(session: AsyncSession) -> AsyncIterator[bool]:
+    """Room for the bulk index builds, and their WAL uncompressed when the role may set that (migration
+    0022; yields whether it may). PostgreSQL logs each page of a new index whole, and these pages (64-bit
+    hashes, uuids) do not compress: the same WAL bytes either way, at about half of a build's time spent
+    trying. Only the builds: the rest of the transaction keeps the server's setting."""
     await session.execute(text(f"SET LOCAL maintenance_work_mem = '{_INDEX_BUILD_MEMORY}'"))
-    for index in _blocking_indexes():
-        await session.execute(CreateIndex(index))
+    try:
+        async with session.begin_nested():  # a refused SET must not abort the run's transaction
+            await session.execute(text("SET LOCAL wal_compression = off"))
+        uncompressed = True
+    except DBAPIError:
+        uncompressed = False
+    yield uncompressed
+    if uncompressed:
+        await session.execute(text("SET LOCAL wal_compression TO DEFAULT"))
+
+
+async def _rebuild_blocking_indexes(session: AsyncSession) -> None:
+    async with _index_builds(session):
+        for index in _blocking_indexes():
+            await session.execute(CreateIndex(index))
 
 
 def _bulk_built() -> tuple[list[Index], list[ForeignKeyConstraint]]:
@@ -137,9 +158,9 @@ async def _first_load(session: AsyncSession, workdir: Path, steps: _Steps) -> di
     steps.done("record detail")
     await _copy_in(session, "match_link", workdir / "links.csv", LINK_COLUMNS)
     steps.done("links")
-    await session.execute(text(f"SET LOCAL maintenance_work_mem = '{_INDEX_BUILD_MEMORY}'"))
-    for index in indexes:
-        await session.execute(CreateIndex(index))
+    async with _index_builds(session) as uncompressed:
+        for index in indexes:
+            await session.execute(CreateIndex(index))
     steps.done("indexes")
     for fk in fks:
         await session.execute(AddConstraint(fk))
@@ -148,6 +169,8 @@ async def _first_load(session: AsyncSession, workdir: Path, steps: _Steps) -> di
     steps.done("reviews")
     summary = await _summary(session)
     steps.done("summary")
+    # Whether the index builds' WAL skipped compression (``_index_builds``): the bench reports it.
+    summary["index_wal_compressed"] = not uncompressed
     return summary
 
 
@@ -156,13 +179,19 @@ async def write(session: AsyncSession, workdir: Path, *, scored: int) -> dict[st
     steps = _Steps()
     summary = await _write(session, workdir, scored=scored, steps=steps)
     if scored >= BULK_INDEX_REBUILD_ROWS:
-        # A bulk write replaced the tables wholesale, and the run reads them at once (calibration,
-        # then $match), before any autovacuum could: statistics now, parent and partitions
-        # (autovacuum never analyses a partitioned parent). The run already holds the key table
-        # exclusively (it dropped its indexes), and runs take turns. A small write leaves them to
-        # autovacuum: an ANALYZE would hold a lock till commit that the next writer's would wait for,
-        # and the readers' plans do not depend on it (``record_columns.detail_lookup``).
-        await session.execute(text("ANALYZE match_record, match_record_detail"))
+        # A bulk write replaced the tables wholesale, and $match reads them right after the commit:
+        # statistics now for the key table and the detail's parent, which autovacuum never analyses.
+        # Not the partitions: the rows this transaction wrote count as changes only once it commits,
+        # so autovacuum analyses every partition again right after it (at 1 M, within two minutes),
+        # and an ANALYZE here was the same work done twice; the run's own reads do not depend on them
+        # (``calibration_fit.candidates_of``), and a detail row is read by its key. Before PostgreSQL 17
+        # (no ``ONLY``) the parent's ANALYZE also does its partitions. The run already holds the key
+        # table exclusively (it dropped its indexes), and runs take turns. A small write leaves them
+        # to autovacuum: an ANALYZE would hold a lock till commit that the next writer's would wait
+        # for, and the readers' plans do not depend on it (``record_columns.detail_lookup``).
+        version = (await session.execute(text("SHOW server_version_num"))).scalar_one()
+        only = "ONLY " if int(version) >= 170000 else ""
+        await session.execute(text(f"ANALYZE match_record, {only}match_record_detail"))
         steps.done("statistics")
     summary["write_timings_s"] = steps.timings
     return summary
