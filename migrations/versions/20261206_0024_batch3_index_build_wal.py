@@ -1,7 +1,7 @@
 """a batch run may build its indexes without compressing their WAL
 
-Revision ID: 0022_batch3_index_build_wal
-Revises: 0021_part_entidad_partitions
+Revision ID: 0024_batch3_index_build_wal
+Revises: 0023_part4_source_partitions
 
 A bulk write (a first run, a retrain) builds the key table's eleven blocking indexes, its person index
 and the link indexes once, after its COPYs. PostgreSQL logs every page of a new index as a full-page
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0022_batch3_index_build_wal"
-down_revision: str | None = "0021_part_entidad_partitions"
+revision: str = "0024_batch3_index_build_wal"
+down_revision: str | None = "0023_part4_source_partitions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
