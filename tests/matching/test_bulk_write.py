@@ -1,6 +1,6 @@
 """A first load's index builds (issue 13, the 1 M batch's storing step): PostgreSQL logs each page of a
 new index whole, and ``wal_compression`` spends about half of a build trying to compress pages of hashes
-that do not compress. The run turns it off for its builds only, when the role may (migration 0022), and
+that do not compress. The run turns it off for its builds only, when the role may (migration 0024), and
 loads the same either way."""
 
 from __future__ import annotations
