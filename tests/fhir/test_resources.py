@@ -222,8 +222,8 @@ async def test_transaction_bundle_creates_referral(
     ("mutate", "fragment"),
     [
         (lambda b: b.update(type="batch"), "Bundle de tipo transaction"),
-        (lambda b: b["entry"].pop(0), "exactly one Patient"),
-        (lambda b: b["entry"][3]["resource"].pop("identifier"), "identifier with system"),
+        (lambda b: b["entry"].pop(0), "exactamente un Patient"),
+        (lambda b: b["entry"][3]["resource"].pop("identifier"), "ServiceRequest.identifier con system"),
         (lambda b: b["entry"][3]["resource"].pop("authoredOn"), "authoredOn"),
         (lambda b: b["entry"][0]["resource"]["name"][0].pop("given"), "Patient.name.given"),
         (lambda b: b["entry"][3]["resource"].update(priority="whenever"), "ServiceRequest.priority"),
