@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from sqlalchemy import cast, func, or_, select, tuple_
+from sqlalchemy import Text, cast, false, func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import JSONB, array
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -60,8 +60,10 @@ def _with_patient(model: _Model, refs: list[str]) -> Any:
     """Records that concern one of these patients. Sequenced: through the side table's primary key, then
     each record by (seq, recorded_at), which prunes to its month's partition. In the intake (no side rows
     yet): its patients array."""
+    if not refs:  # a search whose patient values were all blank matches nothing (an untyped [] is an error)
+        return false()
     if model is AuditIntake:
-        return cast(AuditIntake.patients, JSONB).has_any(array(refs))
+        return cast(AuditIntake.patients, JSONB).has_any(array(refs, type_=Text))
     return tuple_(AuditEvent.seq, AuditEvent.recorded_at).in_(
         select(AuditEventPatient.seq, AuditEventPatient.recorded_at).where(
             AuditEventPatient.patient.in_(refs)
