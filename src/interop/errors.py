@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import ClassVar, Self
 
 from interop.messages import has, render
+from interop.messages.stored import keep
 
 
 class DomainError(Exception):
@@ -55,6 +56,13 @@ class DomainError(Exception):
         """``said`` for an error that also carries ``details`` or response ``headers`` (their names would
         clash with a message parameter's)."""
         return cls(render(key, params, "es-MX"), key=key, params=params, details=details, headers=headers)
+
+    def kept(self) -> str:
+        """The error as a row keeps it (``messages.stored``), read later in its reader's language; its
+        es-MX text when it has no catalogue key."""
+        if self.key is not None and has(self.key):
+            return keep(self.key, **self.params)
+        return self.message
 
     def localised(self) -> str:
         if self.key is not None and has(self.key):

@@ -155,7 +155,7 @@ def visit_from_bundle(bundle: dict[str, Any], settings: Settings) -> VisitCreate
         res = entry.get("resource") or {}
         method = (entry.get("request") or {}).get("method")
         if method != "POST":
-            raise _invalid(
+            raise paths.refusal(
                 paths.issue(
                     "Bundle", f"entry[{index}].request.method", {}, "fhir.visit.entry_not_post", code="value"
                 )
@@ -168,7 +168,7 @@ def visit_from_bundle(bundle: dict[str, Any], settings: Settings) -> VisitCreate
     requests = by_type.get("ServiceRequest", [])
     for kind in ("Patient", "ServiceRequest"):
         if len(by_type.get(kind, [])) != 1 and (kind == "Patient" or requests):
-            raise _invalid(paths.issue(kind, "", {}, "fhir.visit.exactly_one", {"kind": kind}))
+            raise paths.refusal(paths.issue(kind, "", {}, "fhir.visit.exactly_one", {"kind": kind}))
     # No ServiceRequest: a visit that asks for no referral, named by its findings (visit_without_referral).
     sr = requests[0] if requests else {}
     no_referral.refuse_do_not_perform(sr, entries)
@@ -178,7 +178,7 @@ def visit_from_bundle(bundle: dict[str, Any], settings: Settings) -> VisitCreate
         (i for i in sr.get("identifier") or [] if i.get("system") == settings.system_visit), None
     )
     if visit_ident is None:
-        raise _invalid(
+        raise paths.refusal(
             paths.issue(
                 "ServiceRequest",
                 "identifier",
@@ -189,7 +189,7 @@ def visit_from_bundle(bundle: dict[str, Any], settings: Settings) -> VisitCreate
         )
     when = named.when if named else sr.get("occurrenceDateTime") or sr.get("authoredOn")
     if not when:
-        raise _invalid(paths.issue("ServiceRequest", "authoredOn", entries, "fhir.visit.visit_date"))
+        raise paths.refusal(paths.issue("ServiceRequest", "authoredOn", entries, "fhir.visit.visit_date"))
     visit_date = date.fromisoformat(when[:10]) if len(when) >= 10 else datetime.fromisoformat(when).date()
     worker = (named.worker if named else None) or (
         ((sr.get("requester") or {}).get("identifier") or {}).get("value")
@@ -235,10 +235,6 @@ def visit_from_bundle(bundle: dict[str, Any], settings: Settings) -> VisitCreate
         raise Invalid.said_with(
             "fhir.bundle.visit_incomplete", {"problems": problems}, details={"fhir_issues": issues}
         ) from None
-
-
-def _invalid(issue: dict[str, Any]) -> Invalid:
-    return paths.refusal(issue)
 
 
 @router.post(

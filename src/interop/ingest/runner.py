@@ -38,7 +38,6 @@ from interop.ingest.reading import inspect_file
 from interop.ingest.sources import ReaderSpec, source_for
 from interop.ingest.uploads import discard, uploads_dir
 from interop.job import service as job_service
-from interop.messages import stored
 from interop.registry import service as registry_service
 from interop.roll import service as roll_service
 from interop.units import service as units_service
@@ -46,11 +45,6 @@ from interop.units import service as units_service
 log = logging.getLogger(__name__)
 
 Report = Callable[..., Awaitable[None]]
-
-
-def _kept(exc: FileRefused) -> str:
-    """Why the file was refused, stored as a message key so the import says it in its reader's language."""
-    return stored.keep(exc.key, **exc.params) if exc.key else exc.message
 
 
 async def _merge_patients(session: AsyncSession, *, import_id: int, staged: int) -> MergeCounts:
@@ -146,7 +140,7 @@ async def run_import(
             )
         except FileRefused as exc:
             return await _finish(
-                sessionmaker, settings, imp, state="refused", error=_kept(exc), trace_id=trace_id
+                sessionmaker, settings, imp, state="refused", error=exc.kept(), trace_id=trace_id
             )
         if inspection.sha256 != imp.sha256:
             raise ImportFileChanged.said("ingest.file_changed", import_id=import_id)
@@ -174,7 +168,7 @@ async def run_import(
                 chunk = await pending
             except FileRefused as exc:  # raised by the header, before any batch
                 return await _finish(
-                    sessionmaker, settings, imp, state="refused", error=_kept(exc), trace_id=trace_id
+                    sessionmaker, settings, imp, state="refused", error=exc.kept(), trace_id=trace_id
                 )
             if chunk is None:
                 break

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from interop.db.outage import is_unreachable
 from interop.errors import DomainError
-from interop.messages import stored
+from interop.messages import has, stored
 
 _TRANSIENT_SQLSTATE_PREFIXES = ("40", "53", "08", "55P03", "57P01", "57P02", "57P03", "57014")
 
@@ -57,11 +57,8 @@ def kept(exc: BaseException) -> str:
     else keeps only its kind and SQLSTATE: a driver's text may quote the row it failed on (a duplicate
     key's CURP), and no stored row, response or log may carry that.
     """
-    if isinstance(exc, DomainError) and exc.key is not None:
-        try:
-            return stored.keep(exc.key, **exc.params)
-        except KeyError:
-            pass
+    if isinstance(exc, DomainError) and exc.key is not None and has(exc.key):
+        return exc.kept()
     if isinstance(exc, PermanentJobError | TransientJobError):
         try:
             stored.unpack(str(exc))

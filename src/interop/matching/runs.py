@@ -37,7 +37,6 @@ from interop.matching.models import MatchRun
 from interop.matching.models_store import LoadedModel
 from interop.matching.record_columns import pkey_of
 from interop.matching.scoring import score_pair
-from interop.messages import stored
 
 Report = Callable[..., Awaitable[None]]
 
@@ -122,7 +121,7 @@ async def execute_run(
             row = await session.get(MatchRun, run_id)
             if row is not None:
                 row.status = "failed"
-                row.error = stored.keep(exc.key, **exc.params) if exc.key else exc.message
+                row.error = exc.kept()
                 row.finished_at = datetime.now(UTC)
                 await session.commit()
         raise
