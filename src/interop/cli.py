@@ -24,8 +24,11 @@ from interop.db.watchdog import EmbeddedWatchdog
 from interop.demo import cli as demo_cli
 from interop.ingest import cli as ingest_cli
 from interop.matching import cli as matching_cli
-from interop.messages import current_language, help_text, process_language, text
+from interop.messages import current_language, framework_words, help_text, process_language, text
 from interop.synth import cli as synth_cli
+
+# Click's and Typer's own words (usage, option errors, panel titles) in the process's language too.
+framework_words.install(process_language())
 
 # Work done from the CLI is audited like work done over HTTP, periodic checkpoints included.
 on_database_ready(audit_service.configure)

@@ -206,3 +206,25 @@ def test_command_line_imports_only_the_standard_library_and_cryptography(tmp_pat
     env["INTEROP_LANGUAGE"] = "en"
     bad = run(*backwards, "--proof", args["cproof"])
     assert "FAILED: the proof is for other tree sizes than the heads" in bad.stderr
+
+
+def test_the_command_lines_own_words_follow_interop_language() -> None:
+    src = str(Path(verify_proof.__file__).parents[2])
+
+    def refused(**env: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "interop.audit.verify_proof", "inclusion", "--keys", "k.json"],
+            capture_output=True,
+            text=True,
+            env={"PYTHONPATH": src, "LANG": "en_US.UTF-8", **env},
+            check=False,
+        )
+        assert done.returncode == 2, done.stderr
+        return done.stderr
+
+    spanish = refused()
+    assert "uso: " in spanish
+    assert "faltan los argumentos obligatorios: --head" in spanish
+    english = refused(INTEROP_LANGUAGE="en")
+    assert "usage: " in english
+    assert "the following arguments are required: --head" in english

@@ -70,3 +70,25 @@ def test_a_refusal_follows_interop_language(tmp_path: Path) -> None:
     assert spanish.returncode == english.returncode == 1
     assert es_mx.MESSAGES["accounts.not_found"] in spanish.stderr
     assert en.MESSAGES["accounts.not_found"] in english.stderr
+
+
+def _refused(*args: str, **env: str) -> str:
+    base = {k: v for k, v in os.environ.items() if k not in ("INTEROP_LANGUAGE", "LANGUAGE")}
+    done = subprocess.run(
+        [*INTEROP, *args], env={**base, "COLUMNS": "400", **env}, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    return done.stderr
+
+
+def test_the_frameworks_own_words_follow_interop_language() -> None:
+    spanish = _run("users", "--help", LANG="en_US.UTF-8")
+    assert "Opciones" in spanish
+    assert "Comandos" in spanish
+    assert "Options" not in spanish
+    english = _run("users", "--help", INTEROP_LANGUAGE="en")
+    assert "Options" in english
+    assert "Commands" in english
+    assert "Opciones" not in english
+    assert "para ver la ayuda" in _refused("match", "run", "--no-such-flag")
+    assert "for help" in _refused("match", "run", "--no-such-flag", INTEROP_LANGUAGE="en")

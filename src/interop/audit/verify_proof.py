@@ -37,6 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from interop.audit import checkpoint as cp
 from interop.audit import merkle
 from interop.audit import verifier_words as words
+from interop.messages import framework_words
 
 
 class VerificationFailed(Exception):
@@ -191,6 +192,7 @@ def _read(path: str) -> Any:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    framework_words.install(words.language())
     parser = argparse.ArgumentParser(
         prog="python -m interop.audit.verify_proof", description=words.say("help.description")
     )
