@@ -36,41 +36,10 @@ import asyncpg
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from harness import INTEROP, cli_env, client_token, database, pct, run_cli, served
 
+from interop.identity.states import INEGI_STATE_CODES
+
 ROOT = Path(__file__).resolve().parents[2]
-ENTIDADES = [
-    "AS",
-    "BC",
-    "BS",
-    "CC",
-    "CL",
-    "CM",
-    "CS",
-    "CH",
-    "DF",
-    "DG",
-    "GT",
-    "GR",
-    "HG",
-    "JC",
-    "MC",
-    "MN",
-    "MS",
-    "NT",
-    "NL",
-    "OC",
-    "PL",
-    "QT",
-    "QR",
-    "SP",
-    "SL",
-    "SR",
-    "TC",
-    "TS",
-    "TL",
-    "VZ",
-    "YN",
-    "ZS",
-]
+ENTIDADES = list(INEGI_STATE_CODES.values())  # the 32 entidades, not NE (born abroad)
 PASSWORD = "bench-contrasena-larga"  # noqa: S105 - a throwaway account of the bench's own database
 OUTCOME_SYSTEM = "https://www.gob.mx/bienestar/fhir/CodeSystem/resultado-referencia"
 
