@@ -150,13 +150,9 @@ async def test_other_roles_and_strangers_cannot_open_or_decide(
     assert reads == 0
 
 
-async def test_reversal_is_offered_exactly_when_the_service_has_it(
+async def test_a_decided_review_is_reversed_from_its_page(
     client: httpx.AsyncClient, make_user: MakeUser, session: AsyncSession
 ) -> None:
-    """Reversal is engineer s16's service function: before that branch is merged the page offers no
-    reversal (and the route answers 404); after, a decided review is reversed through it."""
-    from interop.matching import reviews
-
     ids = await seed_reviews(session)
     await make_user("rev7", "reviewer")
     await sign_in(client, "rev7")
@@ -173,11 +169,28 @@ async def test_reversal_is_offered_exactly_when_the_service_has_it(
     decision = (
         await session.execute(text("SELECT decision FROM match_review WHERE id = :i"), {"i": ids["old"]})
     ).scalar_one()
-    if hasattr(reviews, "reverse_decision"):
-        assert "Revertir la decisión" in decided.text
-        assert reversal.status_code == 303
-        assert decision == "not-link"
-    else:
-        assert "Revertir la decisión" not in decided.text
-        assert reversal.status_code == 404
-        assert decision == "link"
+    assert "Revertir la decisión" in decided.text
+    assert reversal.status_code == 303
+    assert decision == "not-link"
+
+
+async def test_the_evidence_is_in_the_readers_words_not_the_models_identifiers(
+    client: httpx.AsyncClient, make_user: MakeUser, session: AsyncSession
+) -> None:
+    """Comparisons, levels, fields and sources are identifiers in the trained settings and the CSV; the
+    page shows them in the person's language (the page showed ``given``, ``all exact``, ``roll``)."""
+    ids = await seed_reviews(session)
+    await make_user("rev8", "reviewer")
+    await sign_in(client, "rev8")
+    spanish = (await client.get(f"/app/reviews/{ids['likely']}")).text
+    for words in ("Nombre(s)", "todos idénticos", "Fecha de nacimiento", "no coincide", "Primer apellido"):
+        assert words in spanish, words
+    for identifier in (">given<", ">all exact<", ">birth_date<", ">else<", ">primer_apellido<"):
+        assert identifier not in spanish, identifier
+    assert "Padrón de pensiones" in spanish
+    assert "Probabilidad calibrada" in spanish
+    assert "probabilidad del modelo antes de calibrar 0.789" in spanish
+    english = (await client.get(f"/app/reviews/{ids['likely']}", headers={"accept-language": "en"})).text
+    assert "Given names" in english
+    assert "all exact" in english
+    assert "Pension roll" in english

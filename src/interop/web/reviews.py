@@ -22,20 +22,15 @@ from interop.audit import service as audit_service
 from interop.audit.schemas import AuditEntity
 from interop.matching import review_queue, reviews
 from interop.matching.errors import ReviewAlreadyDecided
-from interop.web import messages, review_view
+from interop.web import evidence_words, messages, review_view
 from interop.web import session as web_session
 from interop.web.deps import Person, require_person
-from interop.web.pages import PageNotFound, WebRoute, render
+from interop.web.pages import WebRoute, render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 Reviewer = Annotated[Person, Depends(require_person("reviewer"))]
 PAGE_SIZE = 25
 _MAX_DEFERRED = 200
-# HOOK(s16): reversal of a decision is ``matching.reviews.reverse_decision`` on branch s16 (the function
-# behind ``POST /v1/match-reviews/{id}/reversal``). Until that branch is merged it does not exist here and
-# the page offers no reversal; once merged, the button and ``POST /app/reviews/{id}/reversal`` work as is.
-_REVERSE: Any = getattr(reviews, "reverse_decision", None)
-REVERSAL_AVAILABLE = _REVERSE is not None
 
 messages.add(
     {
@@ -82,7 +77,8 @@ messages.add(
         "review.weight": "Peso",
         "review.for": "a favor",
         "review.against": "en contra",
-        "review.total": "Peso total {weight} · probabilidad {probability}",
+        "review.total": "Peso total {weight} · probabilidad del modelo antes de calibrar {probability}",
+        "review.score": "Probabilidad calibrada",
         "review.model": "Modelo {version}",
         "review.decide": "Decisión",
         "review.reason": "Motivo (obligatorio)",
@@ -147,7 +143,8 @@ messages.add(
         "review.reversed": "Decision reversed on review no. {id}.",
         "review.saved": "Decision saved on review no. {id}.",
         "review.skip": "Skip to the next",
-        "review.total": "Total weight {weight} · probability {probability}",
+        "review.total": "Total weight {weight} · the model's probability before calibration {probability}",
+        "review.score": "Calibrated probability",
         "review.weight": "Weight",
         "reviews.age.antigua": "Over 7 days",
         "reviews.age.any": "Any",
@@ -272,18 +269,34 @@ async def next_review(
 async def review(request: Request, session: SessionDep, person: Reviewer, review_id: DbId) -> Response:
     detail = await reviews.get_review(session, person.ctx, review_id=review_id)
     kept = {k: v for k, v in request.query_params.items() if k in ("entidad", "source", "run", "age", "band")}
+    return _review_page(
+        request, person, detail, query=urlencode(kept), flash=web_session.load(request).pop("flash")
+    )
+
+
+def _review_page(
+    request: Request,
+    person: Person,
+    detail: Any,
+    *,
+    query: str,
+    flash: Any = None,
+    error_key: str | None = None,
+    status_code: int = 200,
+) -> Response:
     return render(
         request,
         "review.html",
+        status_code=status_code,
         person=person,
         review=detail,
         rows=review_view.field_rows(detail.left_record.fields, detail.right_record.fields),
         evidence=review_view.evidence_rows(detail.evidence),
         probability=review_view.probability_of(detail.match_weight),
-        query=urlencode(kept),
-        reversal_available=REVERSAL_AVAILABLE,
-        flash=web_session.load(request).pop("flash"),
-        error_key=None,
+        said=evidence_words.said,
+        query=query,
+        flash=flash,
+        error_key=error_key,
     )
 
 
@@ -300,19 +313,8 @@ async def decide(
     sess = web_session.load(request)
     if not reason.strip():
         detail = await reviews.get_review(session, person.ctx, review_id=review_id)
-        return render(
-            request,
-            "review.html",
-            status_code=422,
-            person=person,
-            review=detail,
-            rows=review_view.field_rows(detail.left_record.fields, detail.right_record.fields),
-            evidence=review_view.evidence_rows(detail.evidence),
-            probability=review_view.probability_of(detail.match_weight),
-            query=back,
-            reversal_available=REVERSAL_AVAILABLE,
-            flash=None,
-            error_key="review.reason_missing",
+        return _review_page(
+            request, person, detail, query=back, error_key="review.reason_missing", status_code=422
         )
     if decision == "defer":
         deferred = sorted(_deferred(request) | {review_id})[-_MAX_DEFERRED:]
@@ -347,12 +349,10 @@ async def reverse(
     reason: Annotated[str, Form(max_length=2000)] = "",
     decision: Annotated[str, Form(pattern="^(link|not-link)?$")] = "",
 ) -> Response:
-    """Reverse a decided review through the API's own function (see ``REVERSAL_AVAILABLE``). The form
-    names the decision the page showed, so a second click (or a resent form) does not reverse it back."""
-    if _REVERSE is None:
-        raise PageNotFound()
+    """Reverse a decided review through the API's own function. The form names the decision the page
+    showed, so a second click (or a resent form) does not reverse it back."""
     try:
-        await _REVERSE(
+        await reviews.reverse_decision(
             session, person.ctx, review_id=review_id, reason=reason.strip(), expected=decision or None
         )
     except ReviewAlreadyDecided:
