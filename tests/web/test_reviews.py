@@ -187,7 +187,10 @@ async def test_the_evidence_is_in_the_readers_words_not_the_models_identifiers(
         assert words in spanish, words
     for identifier in (">given<", ">all exact<", ">birth_date<", ">else<", ">primer_apellido<"):
         assert identifier not in spanish, identifier
-    assert "Padrón de pensiones" in spanish
+    assert "Padrón · R0" in spanish
+    queue = (await client.get("/app/reviews")).text
+    assert "Visita · V-1" in queue
+    assert "visit · V-1" not in queue
     assert "Probabilidad calibrada" in spanish
     assert "probabilidad del modelo antes de calibrar 0.789" in spanish
     english = (await client.get(f"/app/reviews/{ids['likely']}", headers={"accept-language": "en"})).text

@@ -22,8 +22,9 @@ _FIELDS = {  # CSV column: (es-MX, en)
     "expediente": ("Expediente", "Expediente (record number)"),
 }
 _SOURCES = {
-    "roll": ("Padrón de pensiones", "Pension roll"),
+    "roll": ("Padrón", "Pension roll"),
     "registry": ("Registro clínico", "Clinic registry"),
+    "visit": ("Visita", "Home visit"),
 }
 _COMPARISONS = {  # the model's comparison: (es-MX, en)
     "curp": ("CURP", "CURP"),

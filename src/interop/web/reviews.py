@@ -236,6 +236,7 @@ async def queue(
         kept=kept,
         query=urlencode(kept),
         flash=web_session.load(request).pop("flash"),
+        said=evidence_words.said,
     )
 
 
