@@ -6,10 +6,17 @@ import asyncio
 import errno
 import json
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import pydantic
 import typer
+
+# Typer's copy of Click: its usage errors are not Click's (typer exports only BadParameter of them).
+from typer._click.exceptions import UsageError
+from typer.core import TyperGroup
 
 from interop.accounts import cli as accounts_cli
 from interop.api.logs import LOG_FORMATS, configure_logging
@@ -24,7 +31,7 @@ from interop.db.watchdog import EmbeddedWatchdog
 from interop.demo import cli as demo_cli
 from interop.ingest import cli as ingest_cli
 from interop.matching import cli as matching_cli
-from interop.messages import current_language, framework_words, help_text, process_language, text
+from interop.messages import current_language, framework_words, help_text, process_language, text, validation
 from interop.synth import cli as synth_cli
 
 # Click's and Typer's own words (usage, option errors, panel titles) in the process's language too.
@@ -33,7 +40,36 @@ framework_words.install(process_language())
 # Work done from the CLI is audited like work done over HTTP, periodic checkpoints included.
 on_database_ready(audit_service.configure)
 
+
+@contextmanager
+def _usage_errors_in_process_language() -> Iterator[None]:
+    try:
+        yield
+    except UsageError as exc:
+        english, language = exc.format_message(), process_language()
+        cause = exc.__cause__  # Typer converts values with pydantic: its error says what was wrong
+        errors = cause.errors() if isinstance(cause, pydantic.ValidationError) else []
+        detail = validation.describe(errors[0], language) if errors else None
+        worded = framework_words.usage_error(english, language, detail=detail)
+        exc.format_message = lambda: worded  # type: ignore[method-assign]
+        raise
+
+
+class _Group(TyperGroup):
+    """The root command: Typer's own copy of Click writes its usage errors in English; they are said
+    again in the process's language (``framework_words.usage_error``) on their way to the error panel."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        with _usage_errors_in_process_language():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: Any) -> Any:
+        with _usage_errors_in_process_language():
+            return super().invoke(ctx)
+
+
 app = typer.Typer(
+    cls=_Group,
     name="interop",
     help=help_text("cli.help.app"),
     no_args_is_help=True,

@@ -92,3 +92,16 @@ def test_the_frameworks_own_words_follow_interop_language() -> None:
     assert "Opciones" not in english
     assert "para ver la ayuda" in _refused("match", "run", "--no-such-flag")
     assert "for help" in _refused("match", "run", "--no-such-flag", INTEROP_LANGUAGE="en")
+
+
+def test_usage_errors_follow_interop_language() -> None:
+    """Typer's own copy of Click writes these in English whatever gettext says (they were English)."""
+    assert "No existe la opción --no-such-flag" in _refused("match", "run", "--no-such-flag")
+    assert "Falta el argumento 'event'." in _refused("audit", "prove")
+    assert "Valor no válido para '--people': debe ser un número entero" in _refused("synth", "--people", "x")
+    assert "Argumentos que sobran: (extra)" in _refused("match", "run", "extra")
+    english = _refused("synth", "--people", "x", INTEROP_LANGUAGE="en")
+    assert "Invalid value for '--people'" in english
+    assert "No such option: --no-such-flag" in _refused(
+        "match", "run", "--no-such-flag", INTEROP_LANGUAGE="en"
+    )

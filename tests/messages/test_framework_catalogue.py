@@ -33,3 +33,20 @@ def test_gettext_reads_words_and_plurals_from_the_catalogue() -> None:
     one, many = "Option {name!r} requires an argument.", "Option {name!r} requires {nargs} arguments."
     assert catalogue.ngettext(one, many, 1) == "La opción {name!r} requiere un argumento."
     assert catalogue.ngettext(one, many, 3) == "La opción {name!r} requiere {nargs} argumentos."
+
+
+def test_usage_errors_are_said_again_in_spanish_and_left_alone_in_english() -> None:
+    said = framework_words.usage_error
+    assert said("No such option: --x (Possible options: --xa, --xb)", "es-MX") == (
+        "No existe la opción --x (opciones posibles: --xa, --xb)"
+    )
+    assert said("Missing option '--out'.", "es-MX") == "Falta la opción '--out'."
+    assert said("Option '--out' requires an argument.", "es-MX") == "La opción '--out' requiere un valor."
+    assert said("Invalid value for 'FILE': File 'a.csv' does not exist.", "es-MX") == (
+        "Valor no válido para 'FILE': No existe el archivo 'a.csv'."
+    )
+    assert said("Invalid value for '-n': x", "es-MX", detail="debe ser un número entero") == (
+        "Valor no válido para '-n': debe ser un número entero"
+    )
+    assert said("Something new a release wrote.", "es-MX") == "Something new a release wrote."
+    assert said("No such option: --x", "en") == "No such option: --x"
