@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 from fpdf import FPDF
 
+from interop.web import evidence_words
 from interop.web.case_file import Case
 from interop.web.case_words import word
 
@@ -80,11 +81,12 @@ def pdf(case: Case, *, generated_by: str, language: str = "es-MX") -> bytes:
     doc.set_font("Helvetica", size=9)
     header = _case_header(case, generated_by)
     status = word(language, f"casefile.status.{case.proof.status}", case.proof.status)
+    records = [f"{evidence_words.said('source', s, language)} {r}" for s, r in case.identity.records]
     lines = [
         w("pdf.generated", at=header["generated_at"], by=generated_by, kind=case.kind),
         w("pdf.visits", items=items([v.visit_id for v in case.visits])),
         w("pdf.referrals", items=items([str(v.referral_id) for v in case.visits if v.referral_id])),
-        w("pdf.records", items=items([f"{s}:{r}" for s, r in case.identity.records])),
+        w("pdf.records", items=items(records)),
         w("pdf.reviews", items=items([str(i) for i in case.identity.review_ids])),
         w("pdf.verification", status=status),
     ]

@@ -5,6 +5,7 @@ second, registered in the pages' catalogue under ``evidence.*``."""
 from __future__ import annotations
 
 from interop.web import messages
+from interop.web.case_words import word
 
 _FIELDS = {  # CSV column: (es-MX, en)
     "curp": ("CURP", "CURP"),
@@ -99,6 +100,4 @@ messages.add(
 def said(kind: str, name: str, language: str) -> str:
     """``name`` (a field, source, comparison or level) in ``language``; a name the catalogue does not
     hold (a layout's own level, say) is shown as it is rather than as a key."""
-    key = f"evidence.{kind}.{name}"
-    words = messages.translate(language, key)
-    return name if words == key else words
+    return word(language, f"evidence.{kind}.{name}", name)
