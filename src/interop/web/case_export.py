@@ -81,7 +81,7 @@ def pdf(case: Case, *, generated_by: str, language: str = "es-MX") -> bytes:
     doc.set_font("Helvetica", size=9)
     header = _case_header(case, generated_by)
     status = word(language, f"casefile.status.{case.proof.status}", case.proof.status)
-    records = [f"{evidence_words.said('source', s, language)} {r}" for s, r in case.identity.records]
+    records = [f"{evidence_words.name_of('source', s, language)} {r}" for s, r in case.identity.records]
     lines = [
         w("pdf.generated", at=header["generated_at"], by=generated_by, kind=case.kind),
         w("pdf.visits", items=items([v.visit_id for v in case.visits])),

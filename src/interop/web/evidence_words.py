@@ -97,7 +97,7 @@ messages.add(
 )
 
 
-def said(kind: str, name: str, language: str) -> str:
+def name_of(kind: str, name: str, language: str) -> str:
     """``name`` (a field, source, comparison or level) in ``language``; a name the catalogue does not
     hold (a layout's own level, say) is shown as it is rather than as a key."""
     return word(language, f"evidence.{kind}.{name}", name)

@@ -236,7 +236,7 @@ async def queue(
         kept=kept,
         query=urlencode(kept),
         flash=web_session.load(request).pop("flash"),
-        said=evidence_words.said,
+        name_of=evidence_words.name_of,
     )
 
 
@@ -294,7 +294,7 @@ def _review_page(
         rows=review_view.field_rows(detail.left_record.fields, detail.right_record.fields),
         evidence=review_view.evidence_rows(detail.evidence),
         probability=review_view.probability_of(detail.match_weight),
-        said=evidence_words.said,
+        name_of=evidence_words.name_of,
         query=query,
         flash=flash,
         error_key=error_key,
