@@ -95,3 +95,69 @@ def canonical_leaf_from_copy(line: bytes, fields: Sequence[bytes]) -> bytes:
     if b"\\" in patients:  # a COPY escape: the stored text is what was hashed, so undo the escape only
         patients = chain.unescape_copy(patients).encode()
     return _with_patients(body, patients)
+
+
+def _sql_escaped(column: str) -> str:
+    # Quote and backslash escaped (as JSON must), so that the text of a record is unambiguous: one text,
+    # one record. A control character stays raw here where orjson escapes it: such a record's text does
+    # not hash to its leaf and the verifier rebuilds it in Python (the definition).
+    return f"replace(replace(e.{column}, '\\', '\\\\'), '\"', '\\\"')"
+
+
+# (key, column) in key order; None: written otherwise below.
+_SQL_KEYS = (
+    ("action", "action"),
+    ("address", "network_address"),
+    ("client", "client_id"),
+    ("entities", None),
+    ("outcome", "outcome"),
+    ("outcome_desc", "outcome_desc"),
+    ("patient", "patient"),
+    ("patients", None),
+    ("query", "query"),
+    ("recorded", None),
+    ("request", "request_id"),
+    ("role", "role"),
+    ("seq", None),
+    ("subtype", "subtype"),
+    ("trace", "trace_id"),
+    ("type", "type"),
+    ("user", "user_id"),
+)
+_NULLABLE = frozenset({"network_address", "outcome_desc", "patient", "query", "user_id"})
+_RECORDED = "to_char(e.recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+
+
+def _sql_leaf() -> str:
+    # One concat() call: one result buffer per record (chained || copies the growing text at every step);
+    # the quotes around a value that is never NULL ride in the literals beside it.
+    args: list[str] = []
+    after = ""  # the closing quote of the value before, when it was written bare
+    for i, (key, column) in enumerate(_SQL_KEYS):
+        if key == "patients":  # a compact record's (absent on the rows before); "patient" came before
+            args += ["CASE WHEN e.patients IS NOT NULL THEN ',\"patients\":' END", "e.patients"]
+            continue
+        label = after + ("{" if i == 0 else ",") + f'"{key}":'
+        after = ""
+        if key == "entities":  # stored as the very JSON text that is hashed
+            args += [f"'{label}'", "e.entities"]
+        elif key == "seq":
+            args += [f"'{label}'", "e.seq"]
+        elif key == "recorded":
+            args += [f"'{label}\"'", _RECORDED]
+            after = '"'
+        elif column in _NULLABLE:
+            args += [f"'{label}'", f"coalesce('\"' || {_sql_escaped(str(column))} || '\"', 'null')"]
+        else:
+            args += [f"'{label}\"'", _sql_escaped(str(column))]
+            after = '"'
+    args.append(f"'{after}}}'")
+    # NULL (not "{...}") when the record is gone.
+    return f"CASE WHEN e.seq IS NOT NULL THEN concat({', '.join(args)}) END"
+
+
+# The leaf bytes of the record aliased ``e``, written by PostgreSQL (NULL when ``e`` is absent): what the
+# full verification hashes, so that no Python work per record but the hash remains. Where it differs from
+# :func:`canonical_leaf` (a control character, which orjson escapes) the verifier rebuilds that record in
+# Python before calling it altered; a match proves the record, as the SQL text of a record is unambiguous.
+SQL_LEAF = _sql_leaf()

@@ -17,13 +17,11 @@ walks them in turn (:func:`verify_tree`, in the caller's transaction), or severa
 once in the coordinator's exported snapshot (:func:`verify_tree_parallel`): the same leaves, heads and
 answer either way.
 
-Per leaf, PostgreSQL writes the record's raw columns (``leaf_stream.SQL_COLUMNS``) and the verifier builds
-the leaf bytes from them with one bytes template a line and hashes them (``leaf_stream.hash_lines``): no
-text building in SQL and no Python object per record beyond the line's fields. A record whose values need
-JSON escaping (a quote, a backslash), and any leaf whose bytes do not hash to its stored hash (an altered
-record, a control character), is rebuilt from its fields by ``leaf.canonical_leaf``, the definition, which
-decides. Rows arrive unsorted (each hash goes to its index) and each range is one plain scan (no parallel
-workers of PostgreSQL's own beside the walkers).
+Per leaf, PostgreSQL writes the leaf bytes (``leaf.SQL_LEAF``, from the stored record's columns) and the
+verifier hashes them: no Python rebuild per record. A leaf whose bytes do not hash to its stored hash (a
+control character, which the SQL text leaves raw, or an altered record) is rebuilt from its fields by
+``leaf.canonical_leaf``, the definition, which decides. Rows arrive unsorted (each hash goes to its index)
+and each range is one plain scan (no parallel workers of PostgreSQL's own beside the walkers).
 """
 
 from __future__ import annotations
@@ -39,21 +37,20 @@ from typing import Any, cast
 import asyncpg
 from cryptography.exceptions import InvalidSignature
 
-from interop.audit import leaf, leaf_stream, merkle
+from interop.audit import chain, leaf, merkle
 from interop.audit import checkpoint as cp
 from interop.audit.signing import Verifier
 from interop.messages.stored import keep
 
 RANGE_LEVEL = 18  # 262,144 leaves a range: a few MB of hashes in memory, a few seconds of work
-# Streamed with COPY (text, NULL as \\N): the leaf index and the record's leaf text around its instant,
-# unescaped (leaf_stream.SQL_COLUMNS; the instant NULL when the record is gone); the verifier checks, puts
-# the instant in canonical form and hashes. The seq bounds of the range let
-# each partition of audit_event answer by an index range instead of a whole scan. The stored leaf hashes are
+# Streamed with COPY (text): the leaf index and the leaf bytes as PostgreSQL writes them (leaf.SQL_LEAF,
+# empty when the event is gone); the verifier hashes the bytes itself. The seq bounds of the range let each
+# partition of audit_event answer by an index range instead of a whole scan. The stored leaf hashes are
 # not joined here (a third table in every range's plan, and 64 hex characters a line to write and read):
 # :data:`_STORED` reads them apart, in order, as one value.
 _LEAVES = (
     "SELECT l.leaf_index, "
-    + leaf_stream.SQL_COLUMNS.replace("{", "{{").replace("}", "}}")  # a template for str.format below
+    + leaf.SQL_LEAF.replace("{", "{{").replace("}", "}}")  # a template for str.format below
     + " FROM audit_leaf l "
     "LEFT JOIN audit_event e ON e.seq = l.seq AND e.seq BETWEEN {low} AND {high} "
     "WHERE l.leaf_index >= {start} AND l.leaf_index < {stop}"
@@ -91,6 +88,7 @@ _LEFT_OUT = (
 # index on the intake: it holds a few seconds of records while the sequencer runs.
 _INTAKE_LEFT_OUT = "SELECT min(seq) FROM audit_intake WHERE xid < $1"
 _Parts = list[tuple[int, bytes]]
+_GONE = b""  # the place of a leaf whose event is gone, until settled
 
 
 class _Packed:
@@ -141,11 +139,19 @@ class _RangeWalker:
         self._rest = b""
 
     def feed(self, data: bytes) -> None:
-        data = self._rest + data
-        cut = data.rfind(b"\n") + 1
-        self._rest = data[cut:]
-        if cut:
-            leaf_stream.hash_lines(data[:cut] if cut < len(data) else data, self.start, self.hashes, self.gone)
+        lines = (self._rest + data).split(b"\n")
+        self._rest = lines.pop()
+        hashes, sha256, start, gone = self.hashes, hashlib.sha256, self.start, self.gone
+        for line in lines:
+            index, body = line.split(b"\t", 1)
+            at = int(index) - start
+            if not body:
+                gone.append(at + start)
+                hashes[at] = _GONE
+            elif b"\\" in body:  # a COPY escape (JSON escapes are written with backslashes)
+                hashes[at] = sha256(b"\x00" + chain.unescape_copy(body).encode()).digest()
+            else:
+                hashes[at] = sha256(b"\x00" + body).digest()
 
     def settle(self, stored: _Stored) -> list[int]:
         """Cut the range at its first missing leaf index; a gone event's place takes its stored hash (the
@@ -205,8 +211,7 @@ async def walk_range(conn: asyncpg.Connection, start: int, stop: int, head_sizes
 
     if low is not None and high is not None:  # else no leaf of the range is left
         query = _LEAVES.format(low=int(low), high=int(high), start=int(start), stop=int(stop))
-        await conn.execute(leaf_stream.SQL_SETTINGS)
-        await conn.copy_from_query(query, output=sink, format="text")
+        await conn.copy_from_query(query, output=sink, format="text", null="")
     await _settle(conn, walker, stop)
     return walker.result(head_sizes)
 
