@@ -163,3 +163,30 @@ async def test_an_event_altered_to_hold_a_quote_or_a_backslash_is_named(
     )
     assert report.first_bad_leaf == 4
     assert "altered" in (report.reason or "")
+
+
+_INTAKE_ROW = (
+    "INSERT INTO audit_intake (recorded_at, type, subtype, action, outcome, client_id, role, request_id, "
+    "trace_id, entities, patients, xid) VALUES (now(), 'rest', 'read', 'R', '0', 'clinic-a', 'clinic', "
+    "'r-left', 't-left', '[]', '[\"Patient/p-left\"]', {xid})"
+)
+_LATEST_WATERMARK = "(SELECT watermark FROM audit_head ORDER BY tree_size DESC LIMIT 1)"
+
+
+async def test_intake_row_below_the_latest_watermark_is_named(grown: None, damage_and_verify: Run) -> None:
+    # The step that signed the latest head moved every committed intake row of a transaction below its
+    # watermark: one still waiting there was skipped by the sequencer, a record missing from the tree.
+    report = await damage_and_verify(_INTAKE_ROW.format(xid=f"{_LATEST_WATERMARK} - 1"))
+    assert report.reason is not None
+    assert report.reason.startswith("audit.verify.left_out_intake ")
+    assert report.first_bad_leaf == 12
+
+
+async def test_intake_row_not_yet_sequenced_is_not_a_fault(
+    grown: None, damage_and_verify: Run, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    # Committed after the latest step: it waits for the next one, as the design says.
+    await record_many(sessionmaker, 2)
+    report = await damage_and_verify()
+    assert report.reason is None
+    assert report.leaves_checked == 12

@@ -566,4 +566,8 @@ MESSAGES: dict[str, str] = {
     "audit.verify.left_out_missing": (
         "event seq {seq}: committed before the latest signed head but missing from the tree"
     ),
+    "audit.verify.left_out_intake": (
+        "record seq {seq}: committed before the latest signed head but still in the intake "
+        "(audit_intake), not a leaf of the tree"
+    ),
 }

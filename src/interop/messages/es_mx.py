@@ -636,4 +636,8 @@ MESSAGES: dict[str, str] = {
     "audit.verify.left_out_missing": (
         "evento seq {seq}: confirmado antes de la última cabeza firmada, pero falta en el árbol"
     ),
+    "audit.verify.left_out_intake": (
+        "registro seq {seq}: confirmado antes de la última cabeza firmada, pero sigue en la entrada "
+        "(audit_intake) sin ser hoja del árbol"
+    ),
 }
