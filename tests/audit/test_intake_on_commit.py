@@ -5,6 +5,7 @@ plain connection after either end (asyncpg's transaction bookkeeping is kept tru
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -48,6 +49,9 @@ async def test_a_literal_reads_back_as_the_value(owner_database_url: str, confor
         for value in _AWKWARD:
             assert await conn.fetchval(f"SELECT {intake_on_commit.literal(value)}::text") == value
         assert await conn.fetchval(f"SELECT {intake_on_commit.literal(None)}::text IS NULL")
+        await conn.execute("SET timezone = 'America/Mexico_City'")  # the instant, whatever the session's zone
+        for instant in (datetime(2026, 12, 7, 1, 2, 3, 456789, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)):
+            assert await conn.fetchval(f"SELECT {intake_on_commit.literal(instant)}::timestamptz") == instant
     finally:
         await conn.close()
 
