@@ -28,6 +28,7 @@ import argparse
 import asyncio
 import json
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -59,20 +60,24 @@ def _ctx(i: int) -> RequestContext:
 
 async def _transactions(
     maker: async_sessionmaker[AsyncSession], concurrency: int, seconds: float, audited: bool
-) -> int:
+) -> tuple[int, float]:
+    """Transactions done by ``concurrency`` writers in about ``seconds``, and the wall time they took."""
     done = 0
-    deadline = time.perf_counter() + seconds
+    started = time.perf_counter()
+    deadline = started + seconds
 
     async def worker(w: int) -> None:
         nonlocal done
         i = w
         while time.perf_counter() < deadline:
+            # Both modes build the request's context: the API does for every request, audited or not.
+            ctx = _ctx(i)
             async with maker() as session:
                 await session.execute(text("INSERT INTO bench_work (payload) VALUES (:p)"), {"p": f"t{i}"})
                 if audited:
                     await audit_service.record(
                         session,
-                        _ctx(i),
+                        ctx,
                         action="U",
                         subtype="update",
                         entities=[AuditEntity(type="Task", id=f"task-{i}")],
@@ -83,7 +88,7 @@ async def _transactions(
             i += concurrency
 
     await asyncio.gather(*(worker(w) for w in range(concurrency)))
-    return done
+    return done, time.perf_counter() - started
 
 
 def _server_cpu(postmaster: int) -> float:
@@ -133,8 +138,56 @@ async def _sequencing(
     return (time.process_time() - client) * 1000, pg, n
 
 
+def _load() -> str:
+    return " ".join(f"{v:.1f}" for v in os.getloadavg())
+
+
+def _spread(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+async def _rates(
+    maker: async_sessionmaker[AsyncSession], postmaster: int | None, c: int, seconds: float, rounds: int
+) -> dict[str, Any]:
+    """``rounds`` pairs of runs at concurrency ``c``, unaudited and audited alternated (ABBA: each mode goes
+    first in every other round, so a trend in the box's load does not favour one), each ``seconds`` long.
+    Per round: the rate ratio (audited / unaudited) and the CPU ratio (unaudited / audited CPU per
+    transaction, client + server: what the rate ratio would be on a box where both modes are CPU-bound,
+    and much steadier than the rates on a shared one). Medians and the spread over the rounds."""
+    load = _load()
+    tps: dict[bool, list[float]] = {True: [], False: []}
+    cpu: dict[bool, list[float]] = {True: [], False: []}  # ms per transaction, client + server
+    ratios: list[float] = []
+    cpu_ratios: list[float] = []
+    for r in range(rounds):
+        for audited in (False, True) if r % 2 == 0 else (True, False):
+            before = time.process_time() + (_server_cpu(postmaster) if postmaster else 0.0)
+            done, elapsed = await _transactions(maker, c, seconds, audited)
+            spent = time.process_time() + (_server_cpu(postmaster) if postmaster else 0.0) - before
+            tps[audited].append(done / elapsed)
+            cpu[audited].append(spent * 1000 / done)
+        ratios.append(tps[True][-1] / tps[False][-1])
+        cpu_ratios.append(cpu[False][-1] / cpu[True][-1])
+    out: dict[str, Any] = {f"c{c}_load": f"{load} -> {_load()}"}
+    for audited, key in ((True, "audited"), (False, "unaudited")):
+        out[f"c{c}_{key}_tps"] = _spread(tps[audited])
+        out[f"c{c}_cpu_ms_per_tx_{key}"] = _spread(cpu[audited])
+    out[f"c{c}_ratio"] = _spread(ratios)
+    out[f"c{c}_cpu_ratio"] = _spread(cpu_ratios)
+    out[f"c{c}_audit_cpu_ms_per_tx"] = _spread([a - u for a, u in zip(cpu[True], cpu[False], strict=True)])
+    return out
+
+
 async def bench(
-    url: str, data_dir: Path, seconds: float, pulls: int, *, with_sequencer: bool = False
+    url: str,
+    data_dir: Path,
+    seconds: float,
+    pulls: int,
+    *,
+    with_sequencer: bool = False,
+    rounds: int = 3,
+    concurrencies: tuple[int, ...] = (1, 4, 16),
+    rates_only: bool = False,
 ) -> dict[str, Any]:
     audit_service.configure(Settings(database_url=url, data_dir=data_dir))
     engine = create_async_engine(url, pool_size=20, max_overflow=0)
@@ -162,30 +215,22 @@ async def bench(
                 maker, signer=audit_service.current_signer(), origin="bench", max_merge_delay_s=1.0, stop=stop
             )
         )
-    for c in (1, 4, 16):
-        counts = {True: 0, False: 0}
-        cpu = {True: 0.0, False: 0.0}  # client (this process) + server seconds, per mode
-        for audited in (False, True, True, False):
-            before = time.process_time() + (_server_cpu(postmaster) if postmaster else 0.0)
-            counts[audited] += await _transactions(maker, c, seconds / 2, audited)
-            cpu[audited] += time.process_time() + (_server_cpu(postmaster) if postmaster else 0.0) - before
-        result[f"c{c}_audited_tps"] = counts[True] / seconds
-        result[f"c{c}_unaudited_tps"] = counts[False] / seconds
-        result[f"c{c}_ratio"] = counts[True] / counts[False]
-        # CPU per transaction (client + PostgreSQL) moves much less with other people's load than rates
-        # do; their inverse ratio is the audited/unaudited rate of a box where the two modes are CPU-bound.
-        for audited, key in ((True, "audited"), (False, "unaudited")):
-            result[f"c{c}_cpu_ms_per_tx_{key}"] = cpu[audited] * 1000 / counts[audited]
-        result[f"c{c}_cpu_ratio"] = (cpu[False] / counts[False]) / (cpu[True] / counts[True])
+    result["load_start"] = _load()
+    for c in concurrencies:
+        result.update(await _rates(maker, postmaster, c, seconds, rounds))
     if loop is not None:  # the sequencer ran beside the rates only: the CPU figures below are apart
         stop.set()
         await loop
     await _sequencing(maker, postmaster)  # what is left, so the next figures are the requests' alone
+    if rates_only:
+        result["load_end"] = _load()
+        await engine.dispose()
+        return result
     # PostgreSQL CPU per small transaction, one writer: what the record's row, its index entries and its
     # side row cost the server (robust to a busy machine, unlike rates).
     for audited in (False, True):
         before = _server_cpu(postmaster) if postmaster else 0.0
-        done = await _transactions(maker, 1, seconds / 2, audited)
+        done, _ = await _transactions(maker, 1, seconds / 2, audited)
         key = "audited" if audited else "unaudited"
         result[f"tx_pg_cpu_ms_{key}"] = (
             (_server_cpu(postmaster) - before) * 1000 / done if postmaster else float("nan")
@@ -210,6 +255,7 @@ async def bench(
     async with maker() as session:
         result["audit_rows"] = await session.scalar(text("SELECT count(*) FROM audit_event"))
         result["intake"] = bool(await session.scalar(text("SELECT to_regclass('audit_intake') IS NOT NULL")))
+    result["load_end"] = _load()
     await engine.dispose()
     return result
 
@@ -218,7 +264,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--seconds", type=float, default=8.0, help="per concurrency and mode")
+    parser.add_argument("--seconds", type=float, default=5.0, help="per run (a mode, a concurrency, a round)")
+    parser.add_argument("--rounds", type=int, default=3, help="audited/unaudited pairs per concurrency")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16])
+    parser.add_argument("--rates-only", action="store_true", help="skip the per-transaction and pull figures")
     parser.add_argument("--pulls", type=int, default=300)
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/interop-bench-audit"))
     parser.add_argument("--database", default="bench_audit_throughput")
@@ -231,12 +280,29 @@ def main() -> None:
     url, server = asyncio.run(prepare_database(args.data_dir, args.database, fresh=True))
     try:
         result = asyncio.run(
-            bench(url, args.data_dir, args.seconds, args.pulls, with_sequencer=args.with_sequencer)
+            bench(
+                url,
+                args.data_dir,
+                args.seconds,
+                args.pulls,
+                with_sequencer=args.with_sequencer,
+                rounds=args.rounds,
+                concurrencies=tuple(args.concurrency),
+                rates_only=args.rates_only,
+            )
         )
     finally:
         if server is not None:
             server.stop()
-    print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in result.items()}, indent=2))
+    print(json.dumps(_rounded(result), indent=2))
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 3)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    return value
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.util import await_only
 
-from interop.audit import chain, leaf, proofs, sequencer, signing
+from interop.audit import chain, intake_on_commit, leaf, proofs, sequencer, signing
 from interop.audit.errors import AuditRecordRejected, AuditValueRefused, SigningKeyUnavailable
 
 # Re-exported: the domain's read side, so other packages reach audit through this module.
@@ -188,8 +188,10 @@ async def _queue(
     base["patients"] = refs = list(dict.fromkeys(patient_ref(p) for p in patients))
     _reject_long_refs(refs)
     session.info.setdefault(_PENDING, []).append(base)
-    # Begin the transaction now, so that ending it without a commit (rollback) drops the buffer.
-    await session.connection()
+    # Begin the transaction now, so that ending it without a commit (rollback) drops the buffer. Nearly
+    # every request has begun it already: then no greenlet hop to the pool is spent finding that out.
+    if not session.in_transaction():
+        await session.connection()
 
 
 async def flush(session: AsyncSession) -> None:
@@ -197,7 +199,7 @@ async def flush(session: AsyncSession) -> None:
     await session.run_sync(_write_pending)
 
 
-def _write_pending(session: Session) -> None:
+def _write_pending(session: Session, *, committing: bool = False) -> None:
     pending: list[dict[str, Any]] | None = session.info.pop(_PENDING, None)
     if not pending:
         return
@@ -213,12 +215,20 @@ def _write_pending(session: Session) -> None:
     if not (isinstance(driver, asyncpg.Connection) and driver.is_in_transaction()):
         driver = None
     now = datetime.now(UTC)
+    rows = []
     for values in pending:
         patients = values.pop("patients")
         values["recorded_at"] = now
         values["patients"] = leaf.patients_text(patients) if patients else None
+        rows.append([values[c] for c in _RECORD_COLUMNS])
+    if driver is not None and committing:
+        # At the commit of the request's own transaction: the rows go in the COMMIT's round trip.
+        sql = intake_on_commit.insert_sql(_LITERAL_INSERT, rows)
+        if sql is not None and intake_on_commit.ride_on_commit(conn.connection.dbapi_connection, driver, sql):
+            return
+    for values, row in zip(pending, rows, strict=True):
         if driver is not None:
-            await_only(driver.execute(_DRIVER_INSERT_RECORD, *[values[c] for c in _RECORD_COLUMNS]))
+            await_only(driver.execute(_DRIVER_INSERT_RECORD, *row))
         else:
             conn.execute(_INSERT_RECORD, values)
 
@@ -231,12 +241,15 @@ _INSERT_SQL = "INSERT INTO audit_intake ({}) VALUES ({{}})".format(", ".join(_RE
 _INSERT_RECORD = text(_INSERT_SQL.format(", ".join(f":{c}" for c in _RECORD_COLUMNS)))
 # The driver's placeholders: $1 … in _RECORD_COLUMNS order.
 _DRIVER_INSERT_RECORD = _INSERT_SQL.format(", ".join(f"${i}" for i in range(1, len(_RECORD_COLUMNS) + 1)))
+# The rows as literals, sent with the COMMIT (:mod:`interop.audit.intake_on_commit`).
+_LITERAL_INSERT = _INSERT_SQL.format("").removesuffix("()")
 
 
 @event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
     if session.info.get(_PENDING):
-        _write_pending(session)
+        # A savepoint's release (nested) writes its records now; the outermost commit sends them with it.
+        _write_pending(session, committing=not session.in_nested_transaction())
 
 
 @event.listens_for(Session, "after_transaction_end")
