@@ -7,14 +7,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from interop.api.policy import POLICY_ATTR
-from interop.audit import read_routes, sequencer
+from interop.audit import proofs, read_routes, sequencer
 from interop.audit import service as audit_service
 from interop.audit.read_routes import ReadRoute
 
@@ -220,3 +221,43 @@ def test_each_read_route_admits_and_validates_as_its_fastapi_route(app: FastAPI)
             least[param.alias] = bound
         assert dict(route.params) == least, route.path
     assert "/v1/audit/proofs/inclusion" in app.openapi()["paths"]
+
+
+async def test_a_database_gone_mid_proof_is_503_and_its_connection_is_not_reused(
+    client: httpx.AsyncClient,
+    auth_headers: Headers,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The driver's own error is answered as the session's was: 503, Retry-After, by the database handler
+    (not the catch-all, which re-raises to the server: a traceback a request, and an error for this client);
+    the connection it came from is dropped from the pool, as SQLAlchemy drops one it sees die."""
+    await _grow(sessionmaker, 3)
+    invalidated: list[object] = []
+    invalidate = AsyncConnection.invalidate
+
+    async def spy(self: AsyncConnection, exception: BaseException | None = None) -> None:
+        invalidated.append(self)
+        await invalidate(self, exception)
+
+    def gone(_conn: object) -> proofs.NodeFetch:
+        async def fetch(*_args: list[int]) -> list[Any]:
+            raise asyncpg.exceptions.AdminShutdownError("terminating connection due to administrator command")
+
+        return fetch
+
+    monkeypatch.setattr(AsyncConnection, "invalidate", spy)
+    monkeypatch.setattr(proofs, "driver_nodes", gone)
+    auditor = auth_headers("auditor")
+    response = await client.get(
+        "/v1/audit/proofs/inclusion", params={"index": 0, "tree_size": 3}, headers=auditor
+    )
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert response.json()["error"]["code"] == "unavailable"
+    assert len(invalidated) == 1
+    # a refusal before the statement takes no connection: the same 422 whether the database is there or not
+    response = await client.get(
+        "/v1/audit/proofs/inclusion", params={"index": 3, "tree_size": 3}, headers=auditor
+    )
+    assert response.status_code == 422

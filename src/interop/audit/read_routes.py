@@ -34,6 +34,7 @@ from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
@@ -52,6 +53,7 @@ PREFIX = "/v1/audit"
 # else is left to FastAPI's validation.
 _PLAIN = re.compile(r"0|[1-9][0-9]{0,17}")
 _VALUES = "interop.audit_read_values"  # the scope key under which the matcher leaves the parsed values
+_STATEMENT = "audit proof nodes (asyncpg)"  # how a driver error names the statement
 ANSWERS_KEPT = 4096  # encoded answers per app: ~1 KB each at 10 M leaves
 
 Key = tuple[str, int, int]
@@ -163,10 +165,14 @@ def _driver_nodes(request: Request) -> proofs.NodeFetch:
             assert isinstance(driver, asyncpg.Connection)
             try:
                 rows = await proofs.driver_nodes(driver)(sizes, levels, idxs)
-            except Exception as exc:
-                if is_unreachable(exc):  # not back into the pool: SQLAlchemy would have dropped it too
+            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
+                # Wrapped as SQLAlchemy wraps the driver's errors, so the same handlers answer them (503
+                # for a database gone, without a traceback); a dead connection is not put back in the pool.
+                away = is_unreachable(exc)
+                if away:
                     await conn.invalidate()
-                raise
+                error = OperationalError if away else DBAPIError
+                raise error(_STATEMENT, None, exc, connection_invalidated=away) from exc
         outage = getattr(request.app.state, "db_outage", None)
         if outage is not None and outage.down:
             outage.succeeded()  # the database answers again (as interop.api.deps says it)
