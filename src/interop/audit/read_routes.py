@@ -5,7 +5,9 @@ A served proof cost ~1.9 ms of the server's CPU where the proof itself is ~0.5 m
 session 7): most of the rest was FastAPI's per-request work — solving the dependency tree, validating the
 query against the signature, validating and serialising the response model. These routes do the same
 steps by hand: the same policy check (taken from the FastAPI route of the same path, so it cannot drift),
-the same reading session, the same service call, the same JSON bytes. The middleware stack (request and
+the same service call, the same JSON bytes. The two proofs send their one statement through asyncpg itself
+(SQLAlchemy's statement handling was half of what was left, bench/audit/RESULTS.md, session 8); the heads
+use the reading session as their FastAPI routes do. The middleware stack (request and
 trace ids, access log, metrics, security headers), the error handlers (a refusal is rendered and audited
 by them) and the exception handling around the routes are the app's own, unchanged.
 
