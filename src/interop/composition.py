@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from interop.api import health, route_guard
+from interop.audit import read_routes
 from interop.audit import router as audit_router
 from interop.auth import router as auth_router
 from interop.fhir import router as fhir_router
@@ -37,3 +38,5 @@ def include(app: FastAPI) -> None:
     for child, prefix in ROUTERS:
         options = {"default_response_class": FhirResponse} if child in fhir_router.ROUTERS else {}
         route_guard.include(app.router, child, prefix=prefix, **options)
+    # The tree log's read-only routes, answered ahead of FastAPI's for their plain requests (their cost).
+    read_routes.install(app)

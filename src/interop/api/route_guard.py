@@ -37,7 +37,7 @@ def literal_prefixes(router: APIRouter, prefix: str = "") -> tuple[str, ...] | N
     return tuple(sorted(literals))
 
 
-def _route_path(scope: Scope) -> str:
+def route_path(scope: Scope) -> str:
     # Starlette's own reading (``starlette._utils.get_route_path``): the path under the app's root path.
     path: str = scope["path"]
     root = scope.get("root_path", "")
@@ -54,7 +54,7 @@ def guard(route: BaseRoute, literals: tuple[str, ...]) -> None:
     ask: _Matches = route.matches
 
     def matches(scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] in ("http", "websocket") and not _route_path(scope).startswith(literals):
+        if scope["type"] in ("http", "websocket") and not route_path(scope).startswith(literals):
             return Match.NONE, {}
         return ask(scope)
 

@@ -9,7 +9,10 @@ signature (:mod:`interop.audit.verify_proof`).
 from __future__ import annotations
 
 import base64
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
 
+import asyncpg
 from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -84,25 +87,43 @@ async def leaf(session: AsyncSession, *, index: int) -> LeafRead:
 
 # The signed heads a proof needs and the stored nodes it is made of, in one round trip: the first row
 # counts the heads found (level -1), the others are the nodes (primary-key lookups).
-_PROOF_NODES = text(
+_PROOF_NODES_SQL = (
     "SELECT -1 AS level, count(*) AS idx, NULL::bytea AS hash FROM audit_head "
-    "WHERE tree_size = ANY(CAST(:sizes AS bigint[])) "
+    "WHERE tree_size = ANY(CAST({sizes} AS bigint[])) "
     "UNION ALL SELECT n.level, n.idx, n.hash FROM audit_node n "
-    "JOIN unnest(CAST(:levels AS smallint[]), CAST(:idxs AS bigint[])) AS k(level, idx) "
+    "JOIN unnest(CAST({levels} AS smallint[]), CAST({idxs} AS bigint[])) AS k(level, idx) "
     "ON n.level = k.level AND n.idx = k.idx"
 )
+_PROOF_NODES = text(_PROOF_NODES_SQL.format(sizes=":sizes", levels=":levels", idxs=":idxs"))
+_DRIVER_PROOF_NODES = _PROOF_NODES_SQL.format(sizes="$1", levels="$2", idxs="$3")
+
+# (sizes, levels, idxs) -> the statement's rows (level, idx, hash): through a session, or the driver.
+NodeFetch = Callable[[list[int], list[int], list[int]], Awaitable[Iterable[Any]]]
 
 
-async def _proof_hashes(
-    session: AsyncSession, *, heads: set[int], ranges: list[tuple[int, int]]
-) -> list[bytes]:
+def session_nodes(session: AsyncSession) -> NodeFetch:
+    async def fetch(sizes: list[int], levels: list[int], idxs: list[int]) -> Iterable[Any]:
+        return await session.execute(_PROOF_NODES, {"sizes": sizes, "levels": levels, "idxs": idxs})
+
+    return fetch
+
+
+def driver_nodes(conn: asyncpg.Connection) -> NodeFetch:
+    """The statement sent by asyncpg itself, alone (autocommit): SQLAlchemy's statement handling was half
+    the CPU of a served proof (bench/audit/RESULTS.md, session 8). For callers that hold no transaction."""
+
+    async def fetch(sizes: list[int], levels: list[int], idxs: list[int]) -> Iterable[Any]:
+        rows: list[asyncpg.Record] = await conn.fetch(_DRIVER_PROOF_NODES, sizes, levels, idxs)
+        return rows
+
+    return fetch
+
+
+async def _proof_hashes(fetch: NodeFetch, *, heads: set[int], ranges: list[tuple[int, int]]) -> list[bytes]:
     """The roots of ``ranges`` from the stored nodes; TreeHeadNotFound unless every size in ``heads`` has
     a signed head (proofs are served only for signed sizes)."""
     keys = list(merkle.needed_nodes(ranges))
-    rows = await session.execute(
-        _PROOF_NODES,
-        {"sizes": sorted(heads), "levels": [k[0] for k in keys], "idxs": [k[1] for k in keys]},
-    )
+    rows = await fetch(sorted(heads), [k[0] for k in keys], [k[1] for k in keys])
     nodes: dict[merkle.NodeKey, bytes] = {}
     found = 0
     for level, idx, hash_ in rows:
@@ -116,18 +137,26 @@ async def _proof_hashes(
 
 
 async def inclusion(session: AsyncSession, *, index: int, tree_size: int) -> InclusionProofRead:
+    return await inclusion_from(session_nodes(session), index=index, tree_size=tree_size)
+
+
+async def inclusion_from(fetch: NodeFetch, *, index: int, tree_size: int) -> InclusionProofRead:
     if not 0 <= index < tree_size:
         raise InvalidProofRequest.said("audit.proof.index_out_of_tree")
     ranges = merkle.inclusion_ranges(index, tree_size)
-    hashes = await _proof_hashes(session, heads={tree_size}, ranges=ranges)
+    hashes = await _proof_hashes(fetch, heads={tree_size}, ranges=ranges)
     return InclusionProofRead(index=index, tree_size=tree_size, hashes=[_b64(h) for h in hashes])
 
 
 async def consistency(session: AsyncSession, *, first: int, second: int) -> ConsistencyProofRead:
+    return await consistency_from(session_nodes(session), first=first, second=second)
+
+
+async def consistency_from(fetch: NodeFetch, *, first: int, second: int) -> ConsistencyProofRead:
     if not 1 <= first <= second:
         raise InvalidProofRequest.said("audit.proof.first_after_second")
     ranges = merkle.consistency_ranges(first, second)
-    hashes = await _proof_hashes(session, heads={first, second}, ranges=ranges)
+    hashes = await _proof_hashes(fetch, heads={first, second}, ranges=ranges)
     return ConsistencyProofRead(first=first, second=second, hashes=[_b64(h) for h in hashes])
 
 
