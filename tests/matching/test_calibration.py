@@ -107,6 +107,8 @@ def test_strata_from_evidence() -> None:
     homoclave = [*ANCHORED[1:], {"comparison": "curp", "level": "same first 16", "weight": 4.0}]
     assert stratum_of(homoclave) == "open"
     assert stratum_of(homoclave, held=True) == "ruled_curp"  # two settled CURPs that differ
+    same_curp = [*ANCHORED[1:], {"comparison": "curp", "level": "exact", "weight": 12}]
+    assert stratum_of(same_curp, held=True) == "ruled"  # a relative's CURP copied, held by another rule
 
 
 def test_json_round_trip() -> None:
