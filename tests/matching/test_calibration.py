@@ -136,9 +136,13 @@ def test_a_pair_a_rule_held_back_shows_the_rule_not_the_model() -> None:
     assert old.of_evidence(14.0, ANCHORED, held=True) == RULED_PRIOR["ruled"]
 
 
-def test_decisions_move_the_rule_held_stratum() -> None:
+def test_the_rule_held_strata_follow_their_labels_flat_in_the_weight() -> None:
     decided = [Label("ruled", 10.0 + i % 5, True, "review_link", 3.0) for i in range(40)]
     decided += [Label("ruled", 10.0 + i % 5, False, "review_not_link", 3.0) for i in range(40)]
     half = fit(decided, model_version="m")
-    assert abs(half.probability("ruled", 12.0) - 0.5) < 0.1
+    assert abs(half.probability("ruled", 12.0) - 0.5) < 0.02
+    assert half.probability("ruled", 7.0) == half.probability("ruled", 40.0)  # the weight was overruled
     assert abs(half.probability("ruled_slip", 12.0) - RULED_PRIOR["ruled_slip"]) < 1e-9
+    # The run's settled pairs the rules hold (relatives whose CURPs differ): most are two people here.
+    settled = [Label("ruled_slip", 9.0 + i % 7, i % 5 == 0, "curp_apart") for i in range(50)]
+    assert abs(fit(settled, model_version="m").probability("ruled_slip", 12.0) - (10 + 8.1) / 60) < 1e-9

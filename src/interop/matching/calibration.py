@@ -22,9 +22,10 @@ stratum in the batch, online and from a stored review:
   candidate scored that high but not graded certain. ``ruled_curp``: its CURPs are one edit or a
   homoclave apart (``NEAR_CURP_LEVELS``: one person's second CURP, or namesakes born the same day);
   ``ruled_slip``: its birth dates a slip apart (as ``held_slip``); ``ruled``: any other rule (a
-  relative's document, a third record, no anchor). Apart from ``held`` because the model's score is
-  exactly what the rule overruled: where no label lies the prior is the rule's (``RULED_PRIOR``),
-  not the model's 0.99+,
+  relative's document, a third record, no anchor, one CURP copied onto a relative). Apart from
+  ``held`` because the model's score is exactly what the rule overruled: each gets one rate, the
+  share of one person among its labels with a prior measured on the tuning populations
+  (``ruled_rate``, ``RULED_PRIOR``), not the model's 0.99+,
 - ``open``: everything else,
 - ``apart``: a rule settles the pair as two people (``conflict.settled_apart``; the caller says so:
   ``apart``) — never a review, a ``$match`` candidate graded certainly-not. Apart from ``held`` because
@@ -34,7 +35,8 @@ stratum in the batch, online and from a stored review:
 **Fit.** Per stratum, isotonic regression (pool adjacent violators) of the label on the weight, each
 labelled pair with its own weight of evidence (``Label.count``), plus a prior of ``PRIOR_COUNT``
 pseudo-pairs at every whole weight of ``PRIOR_GRID`` whose label is the model's own probability: where
-no label lies, the calibrated figure is the model's (in ``apart`` and ``ruled``, the rule's).
+no label lies, the calibrated figure is the model's (in ``apart``, the rule's: not one person); the
+rule-held strata instead get one rate each (``ruled_rate``).
 Within a pooled block the probability is the
 block's; between blocks it is interpolated linearly, beyond them held; so the map is non-decreasing in
 the raw weight within a stratum (``Curve.probability``), and clipped to ``[FLOOR, 1 − FLOOR]``: no
@@ -74,12 +76,14 @@ NEAR_CURP_LEVELS = frozenset({"same first 16", "one edit"})
 # auto-link threshold: measured on the review pairs of the tuning populations only (5,000 people of
 # the kin generator, seed 5, and of the default generator, seed 2; bench/match/RESULTS.md, issue 13
 # session 8), each generator's share smoothed (one pair of each answer added) and the two averaged, so
-# that neither generator's error model sets it. Reported on other seeds, never fitted on them. A prior:
-# each grid weight counts PRIOR_COUNT, and reviewers' decisions (REVIEW_COUNT each) move it.
+# that neither generator's error model sets it. Reported on other seeds, never fitted on them. A prior of
+# RULED_PRIOR_COUNT pseudo-pairs beside the run's own labels of the stratum (its settled pairs, scored
+# without their CURPs, that the rules hold; reviewers' decisions), which set the rate where they are many.
 #   ruled       kin 40 of 49, default 112 of 135
 #   ruled_curp  kin 25 of 25, default 2 of 2
 #   ruled_slip  kin 13 of 20, default 56 of 56
 RULED_PRIOR: Mapping[Stratum, float] = {"ruled": 0.81, "ruled_curp": 0.86, "ruled_slip": 0.81}
+RULED_PRIOR_COUNT = 10.0
 LabelKind = Literal["curp_same", "curp_apart", "review_link", "review_not_link"]
 
 PRIOR_GRID = range(-10, 31)
@@ -261,18 +265,32 @@ def label_counts(labels: Iterable[Label]) -> dict[str, int]:
 
 
 def _prior(stratum: Stratum, weight: float) -> float:
-    if stratum == "apart":
-        return 0.0
-    return RULED_PRIOR.get(stratum, raw_probability(weight))
+    return 0.0 if stratum == "apart" else raw_probability(weight)
+
+
+def ruled_rate(stratum: Stratum, labels: Iterable[Label]) -> float:
+    """A rule-held stratum's one figure: the share of one person among its labels (each with its
+    count), with ``RULED_PRIOR_COUNT`` pseudo-pairs at the stratum's prior. Flat in the raw weight: the
+    weight is what the rule overruled, so a higher one says nothing more."""
+    n = same = 0.0
+    for lb in labels:
+        if lb.stratum == stratum:
+            n += lb.count
+            same += lb.count * lb.same
+    return (same + RULED_PRIOR_COUNT * RULED_PRIOR[stratum]) / (n + RULED_PRIOR_COUNT)
 
 
 def fit(labels: Sequence[Label], *, model_version: str) -> Calibration:
-    """Isotonic fit per stratum of ``labels`` on top of the model's own probability as prior."""
+    """Isotonic fit per stratum of ``labels`` on top of the model's own probability as prior; one
+    rate for each rule-held stratum (``ruled_rate``)."""
     lo, hi = WEIGHT_RANGE
     curves: dict[Stratum, Curve] = {}
     for s in STRATA:
-        # Where no label lies the model speaks — except for pairs a rule settled as two people or held
-        # back from an automatic link, where the rule does (the model's weights are what it overrules).
+        if s in RULED_PRIOR:
+            curves[s] = Curve((lo,), (hi,), (ruled_rate(s, labels),))
+            continue
+        # Where no label lies the model speaks — except for pairs a rule settled as two people, where
+        # the rule does (the model's weights are what the rule overrules).
         points = [(float(w), _prior(s, w), PRIOR_COUNT) for w in PRIOR_GRID]
         points += [
             (min(max(lb.weight, lo), hi), float(lb.same), lb.count) for lb in labels if lb.stratum == s
