@@ -334,6 +334,10 @@ def latency(env: dict[str, str], synth: Path, n: int) -> dict[str, Any]:
     truth = read_truth(synth / "truth.csv")
     scored: list[tuple[float, bool]] = []
     scored_raw: list[tuple[float, bool]] = []
+    by_grade: dict[str, tuple[list[tuple[float, bool]], list[tuple[float, bool]]]] = {
+        "certain": ([], []),
+        "other": ([], []),
+    }
 
     async def run() -> None:
         async with open_database(settings, url) as db, db.sessionmaker() as session:
@@ -353,6 +357,10 @@ def latency(env: dict[str, str], synth: Path, n: int) -> dict[str, Any]:
                         scored.append((c.probability, same))
                         raw = getattr(c, "raw_probability", None)  # None on code before calibration
                         scored_raw.append((c.probability if raw is None else raw, same))
+                        # The online twin of an automatic link (graded certain) and everything else.
+                        cell = by_grade["certain" if c.grade == "certain" else "other"]
+                        cell[0].append((c.probability if raw is None else raw, same))
+                        cell[1].append((c.probability, same))
             await session.rollback()
 
     try:
@@ -374,6 +382,7 @@ def latency(env: dict[str, str], synth: Path, n: int) -> dict[str, Any]:
         "mean_ms": round(statistics.fmean(times), 2),
         "self_found_rate": round(found[0] / len(sample), 4),
         "reliability_match_candidates": before_after(scored_raw, scored),
+        "reliability_match_candidates_by_grade": {g: before_after(*cells) for g, cells in by_grade.items()},
     }
 
 

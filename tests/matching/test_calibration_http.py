@@ -17,7 +17,7 @@ from tests.matching.factories import load_population, make_people
 
 from interop.job.worker import Worker
 from interop.matching import calibration_fit
-from interop.matching.calibration import STRATA, Calibration, Curve, raw_probability
+from interop.matching.calibration import RULED_PRIOR, STRATA, Calibration, Curve, raw_probability
 
 Headers = Callable[..., dict[str, str]]
 
@@ -153,7 +153,9 @@ async def test_reviewers_decisions_refit_the_band_they_decided(
         await other.commit()
     before = await _shown(client, auth_headers)
     assert before[band[0]]["score"] > 0.8
-    assert before[control]["score"] > 0.99
+    # Scored 0.9998 yet in the queue: a rule held it back, so the queue shows the rule's prior for such
+    # pairs, not the model's figure the rule overruled.
+    assert abs(before[control]["score"] - RULED_PRIOR["ruled"]) < 0.05
 
     reviewer = auth_headers("reviewer")
     for review_id in band[:30]:
@@ -169,7 +171,7 @@ async def test_reviewers_decisions_refit_the_band_they_decided(
     for review_id in band[30:]:
         assert after[review_id]["score"] < before[review_id]["score"] - 0.5
         assert after[review_id]["raw_score"] == before[review_id]["raw_score"]
-    assert after[control]["score"] > 0.99
+    assert after[control]["score"] == before[control]["score"]
     labels = (
         await session.execute(
             text("SELECT curves -> 'labels' FROM match_calibration ORDER BY id DESC LIMIT 1")

@@ -13,12 +13,19 @@ stratum in the batch, online and from a stored review:
 - ``curp_apart``: both records carry a CURP and the CURP comparison falls to its last level,
 - ``held``: no anchor agrees (neither CURP nor birth date), the given names are unrelated (the veto
   level) or one CURP copied onto a record with other given names — rule outcomes that hold a pair from
-  an automatic link whatever its score — or, at or above the auto-link threshold, another rule held it
-  (a hard conflict, relatives' look-alike dates; the caller says so: ``held``): every review pair
-  scored that high is one, and so is a ``$match`` candidate scored that high but not graded certain,
+  an automatic link whatever its score,
 - ``held_slip``: a ``held`` pair whose birth dates are a slip apart (``SLIP_LEVELS``): a typo in one
   record, or relatives born on the same day and month of other years — the pairs the model's
   independence assumption fails most on, calibrated apart from the rest of ``held``,
+- ``ruled``, ``ruled_curp``, ``ruled_slip``: a pair scored at or above the auto-link threshold that a
+  rule held back (the caller says so: ``held``) — every review pair scored that high, a ``$match``
+  candidate scored that high but not graded certain. ``ruled_curp``: its CURPs are one edit or a
+  homoclave apart (``NEAR_CURP_LEVELS``: one person's second CURP, or namesakes born the same day);
+  ``ruled_slip``: its birth dates a slip apart (as ``held_slip``); ``ruled``: any other rule (a
+  relative's document, a third record, no anchor, one CURP copied onto a relative). Apart from
+  ``held`` because the model's score is exactly what the rule overruled: each gets one rate, the
+  share of one person among its labels with a prior measured on the tuning populations
+  (``ruled_rate``, ``RULED_PRIOR``), not the model's 0.99+,
 - ``open``: everything else,
 - ``apart``: a rule settles the pair as two people (``conflict.settled_apart``; the caller says so:
   ``apart``) — never a review, a ``$match`` candidate graded certainly-not. Apart from ``held`` because
@@ -28,7 +35,8 @@ stratum in the batch, online and from a stored review:
 **Fit.** Per stratum, isotonic regression (pool adjacent violators) of the label on the weight, each
 labelled pair with its own weight of evidence (``Label.count``), plus a prior of ``PRIOR_COUNT``
 pseudo-pairs at every whole weight of ``PRIOR_GRID`` whose label is the model's own probability: where
-no label lies, the calibrated figure is the model's (in ``apart``, the rule's: not one person).
+no label lies, the calibrated figure is the model's (in ``apart``, the rule's: not one person); the
+rule-held strata instead get one rate each (``ruled_rate``).
 Within a pooled block the probability is the
 block's; between blocks it is interpolated linearly, beyond them held; so the map is non-decreasing in
 the raw weight within a stratum (``Curve.probability``), and clipped to ``[FLOOR, 1 − FLOOR]``: no
@@ -45,11 +53,37 @@ from typing import Any, Literal, Protocol
 
 from interop.matching.spec import ANCHOR_COMPARISONS, VETO_COMPARISONS
 
-Stratum = Literal["curp_same", "curp_apart", "held", "held_slip", "open", "apart"]
-STRATA: tuple[Stratum, ...] = ("curp_same", "curp_apart", "held", "held_slip", "open", "apart")
+Stratum = Literal[
+    "curp_same", "curp_apart", "held", "held_slip", "ruled", "ruled_curp", "ruled_slip", "open", "apart"
+]
+STRATA: tuple[Stratum, ...] = (
+    "curp_same",
+    "curp_apart",
+    "held",
+    "held_slip",
+    "ruled",
+    "ruled_curp",
+    "ruled_slip",
+    "open",
+    "apart",
+)
 # Birth-date levels of a slip that relatives also show (the same day and month of a year one or a
 # digit apart): a held pair at one of them is a sibling or a parent about as often as a typo.
 SLIP_LEVELS = frozenset({"year one apart", "one digit"})
+# CURP levels of two CURPs that differ by a character or in the homoclave alone.
+NEAR_CURP_LEVELS = frozenset({"same first 16", "one edit"})
+# Where no label lies, the share of one person among the pairs a rule held back at or above the
+# auto-link threshold: measured on the review pairs of the tuning populations only (5,000 people of
+# the kin generator, seed 5, and of the default generator, seed 2; bench/match/RESULTS.md, issue 13
+# session 8), each generator's share smoothed (one pair of each answer added) and the two averaged, so
+# that neither generator's error model sets it. Reported on other seeds, never fitted on them. A prior of
+# RULED_PRIOR_COUNT pseudo-pairs beside the run's own labels of the stratum (its settled pairs, scored
+# without their CURPs, that the rules hold; reviewers' decisions), which set the rate where they are many.
+#   ruled       kin 40 of 49, default 112 of 135
+#   ruled_curp  kin 25 of 25, default 2 of 2
+#   ruled_slip  kin 13 of 20, default 56 of 56
+RULED_PRIOR: Mapping[Stratum, float] = {"ruled": 0.81, "ruled_curp": 0.86, "ruled_slip": 0.81}
+RULED_PRIOR_COUNT = 10.0
 LabelKind = Literal["curp_same", "curp_apart", "review_link", "review_not_link"]
 
 PRIOR_GRID = range(-10, 31)
@@ -91,14 +125,19 @@ def stratum_of(
     items = _items(evidence)
     levels = {c: lv for c, lv, _ in items}
     curp = levels.get("curp")
-    if curp == "exact":
-        return "curp_same"
     if curp == "else":
         return "curp_apart"
+    slip = levels.get("birth_date") in SLIP_LEVELS
+    if held:  # the same CURP on both records included: a relative's CURP copied, held by another rule
+        if curp in NEAR_CURP_LEVELS:
+            return "ruled_curp"
+        return "ruled_slip" if slip else "ruled"
+    if curp == "exact":
+        return "curp_same"
     anchored = any(w > 0 for c, _, w in items if c in ANCHOR_COMPARISONS)
     vetoed = any(levels.get(c) == "else" for c in VETO_COMPARISONS)
-    if held or not anchored or vetoed or curp == "exact, given names unrelated":
-        return "held_slip" if levels.get("birth_date") in SLIP_LEVELS else "held"
+    if not anchored or vetoed or curp == "exact, given names unrelated":
+        return "held_slip" if slip else "held"
     return "open"
 
 
@@ -183,7 +222,10 @@ class Calibration:
 
     def probability(self, stratum: Stratum, weight: float) -> float:
         curve = self.curves.get(stratum)
-        return curve.probability(weight) if curve is not None else _clip(raw_probability(weight))
+        if curve is not None:
+            return curve.probability(weight)
+        # A fit stored before the stratum existed: the prior the fit would have started from.
+        return _clip(RULED_PRIOR.get(stratum, raw_probability(weight)))
 
     def of_evidence(
         self,
@@ -222,14 +264,34 @@ def label_counts(labels: Iterable[Label]) -> dict[str, int]:
     return dict(sorted(out.items()))
 
 
+def _prior(stratum: Stratum, weight: float) -> float:
+    return 0.0 if stratum == "apart" else raw_probability(weight)
+
+
+def ruled_rate(stratum: Stratum, labels: Iterable[Label]) -> float:
+    """A rule-held stratum's one figure: the share of one person among its labels (each with its
+    count), with ``RULED_PRIOR_COUNT`` pseudo-pairs at the stratum's prior. Flat in the raw weight: the
+    weight is what the rule overruled, so a higher one says nothing more."""
+    n = same = 0.0
+    for lb in labels:
+        if lb.stratum == stratum:
+            n += lb.count
+            same += lb.count * lb.same
+    return (same + RULED_PRIOR_COUNT * RULED_PRIOR[stratum]) / (n + RULED_PRIOR_COUNT)
+
+
 def fit(labels: Sequence[Label], *, model_version: str) -> Calibration:
-    """Isotonic fit per stratum of ``labels`` on top of the model's own probability as prior."""
+    """Isotonic fit per stratum of ``labels`` on top of the model's own probability as prior; one
+    rate for each rule-held stratum (``ruled_rate``)."""
     lo, hi = WEIGHT_RANGE
     curves: dict[Stratum, Curve] = {}
     for s in STRATA:
+        if s in RULED_PRIOR:
+            curves[s] = Curve((lo,), (hi,), (ruled_rate(s, labels),))
+            continue
         # Where no label lies the model speaks — except for pairs a rule settled as two people, where
         # the rule does (the model's weights are what the rule overrules).
-        points = [(float(w), 0.0 if s == "apart" else raw_probability(w), PRIOR_COUNT) for w in PRIOR_GRID]
+        points = [(float(w), _prior(s, w), PRIOR_COUNT) for w in PRIOR_GRID]
         points += [
             (min(max(lb.weight, lo), hi), float(lb.same), lb.count) for lb in labels if lb.stratum == s
         ]
