@@ -330,12 +330,17 @@ def names_owned_elsewhere(a: MatchFeatures, b: MatchFeatures, others: Iterable[M
 
 def names_of_another_sql(r: str, s: str, x: str) -> str:
     """The cheap part of ``names_of_another`` (the same names and place; given names that differ),
-    over three feature rows (DuckDB SQL): the batch finds its candidate triples with it and checks
-    each with ``names_of_another``."""
+    over three feature rows (DuckDB SQL): the batch's candidate triples (``clustering._names_triples``,
+    which reads the same conditions in two steps) are checked with ``names_of_another``."""
     return (
         f"({x}.given_full = {r}.given_full AND {x}.ap1 = {r}.ap1 "
-        f"AND upper(strip_accents({x}.municipio)) = upper(strip_accents({r}.municipio)) "
-        f"AND upper(strip_accents({x}.localidad)) = upper(strip_accents({r}.localidad)) "
+        f"AND {place_sql(f'{x}.municipio')} = {place_sql(f'{r}.municipio')} "
+        f"AND {place_sql(f'{x}.localidad')} = {place_sql(f'{r}.localidad')} "
         f"AND {x}.unique_id <> {r}.unique_id "
         f"AND {x}.unique_id <> {s}.unique_id AND {r}.given_full <> {s}.given_full)"
     )
+
+
+def place_sql(column: str) -> str:
+    """A place as ``names_of_another`` compares it (accents aside), in DuckDB SQL."""
+    return f"upper(strip_accents({column}))"

@@ -84,15 +84,17 @@ def relatives_lookalike_sql(a: str, b: str) -> str:
 
 def names_contained_sql(a: str, b: str) -> str:
     """``names_contained`` over the ``given_full`` of two feature rows aliased ``a`` and ``b``."""
-    ta, tb = f"string_split({a}.given_full, ' ')", f"string_split({b}.given_full, ' ')"
+    return f"({names_within_sql(a, b)} OR {names_within_sql(b, a)})"
 
-    def within(xs: str, ys: str) -> str:
-        return (
-            f"list_bool_and(list_transform({xs}, lambda x: list_bool_or(list_transform({ys}, "
-            "lambda y: x = y OR damerau_levenshtein(x, y) <= 1))))"
-        )
 
-    return f"({within(ta, tb)} OR {within(tb, ta)})"
+def names_within_sql(a: str, b: str) -> str:
+    """``_words_within`` of the given names of feature rows aliased ``a`` and ``b``: every word of
+    ``a``'s is one of ``b``'s, as written or one edit off (DuckDB SQL)."""
+    xs, ys = f"string_split({a}.given_full, ' ')", f"string_split({b}.given_full, ' ')"
+    return (
+        f"list_bool_and(list_transform({xs}, lambda x: list_bool_or(list_transform({ys}, "
+        "lambda y: x = y OR damerau_levenshtein(x, y) <= 1))))"
+    )
 
 
 def year_only_differs_sql(a: str, b: str) -> str:
