@@ -30,15 +30,18 @@ def _reference(version: str, run_id: int) -> str:
     body = f"""
         SELECT split_part(a.unique_id, '|', 1), substr(a.unique_id, strpos(a.unique_id, '|') + 1),
                a.person_id, 'MATCH', 'AUTO', p.match_probability, '{version}',
-               coalesce({evidence}, '{{}}'), {run_id}
+               coalesce({evidence}, '{{}}'), {run_id}, coalesce(f.entidad, '00')
         FROM assigned a LEFT JOIN pred p ON p.unique_id_l = a.via_left AND p.unique_id_r = a.via_right
+        LEFT JOIN feats f ON f.unique_id = a.unique_id
         UNION ALL
         SELECT split_part(v.left_id, '|', 1), substr(v.left_id, strpos(v.left_id, '|') + 1), v.person_id,
-               'POSSIBLE_MATCH', 'AUTO', p.match_probability, '{version}', {evidence}, {run_id}
+               'POSSIBLE_MATCH', 'AUTO', p.match_probability, '{version}', {evidence}, {run_id},
+               coalesce(f.entidad, '00')
         FROM possible v JOIN pred p ON p.unique_id_l = v.left_id AND p.unique_id_r = v.right_id
+        LEFT JOIN feats f ON f.unique_id = v.left_id
     """
     return f"""
-        SELECT DISTINCT ON (c0, c1, c2) * FROM ({body}) AS l (c0, c1, c2, c3, c4, c5, c6, c7, c8)
+        SELECT DISTINCT ON (c0, c1, c2) * FROM ({body}) AS l (c0, c1, c2, c3, c4, c5, c6, c7, c8, c9)
         ORDER BY c0, c1, c2, c3 = 'MATCH' DESC, c5 DESC NULLS LAST, c7
     """
 
@@ -90,10 +93,13 @@ def _run_tables(con: duckdb.DuckDBPyConnection, seed: int) -> None:
         "possible_arrow",
         pa.table({k: [p[i] for p in possible] for i, k in enumerate(["left_id", "right_id", "person_id"])}),
     )
+    # Each record's entidad, the partition its links go to (one without: the default partition's '00').
+    entidad = {r: rng.choice(["MC", "JC", "YN", None]) for r in records}
+    con.register("feats_arrow", pa.table({"unique_id": records, "entidad": [entidad[r] for r in records]}))
     rows = [(a, b, *v) for (a, b), v in pred.items()]
     names = ["unique_id_l", "unique_id_r", "match_probability", "mw_curp", "mw_given", "mw_tf_adj_given"]
     con.register("pred_arrow", pa.table({k: [r[i] for r in rows] for i, k in enumerate(names)}))
-    for table in ("assigned", "possible", "pred"):
+    for table in ("assigned", "possible", "pred", "feats"):
         con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {table}_arrow").fetchall()
 
 
@@ -112,6 +118,7 @@ def test_links_are_the_ones_the_rule_names_in_key_order() -> None:
         # The cases were there: a review pair to the record's own person lost to its MATCH link, and
         # a person reached by two review pairs got one link.
         assert any(r[2] == "p-shared" for r in ours)
+        assert {r[9] for r in ours} == {"MC", "JC", "YN", "00"}, "each link carries its record's partition"
         assert (
             len(ours)
             < con.execute("SELECT count(*) FROM assigned").fetchall()[0][0]

@@ -43,7 +43,7 @@ LARGE = (
     "unit",
 )
 
-_PARTITIONED = ("roll_record", "registry_patient")
+_PARTITIONED = ("roll_record", "registry_patient", "match_link")
 
 
 async def _plan(
@@ -73,7 +73,7 @@ def _scans(plan: dict[str, Any]) -> list[str]:
     out = []
     for node in _nodes(plan):
         table = node.get("Relation Name")
-        # A partition of the source record tables (migration 0022) is named after its parent.
+        # A partition of the source record tables (0023) or of the links (0025) is named after its parent.
         parent = str(table).rsplit("_", 1)[0]
         if table not in LARGE and parent in _PARTITIONED:
             table = parent

@@ -628,6 +628,7 @@ def test_a_records_link_to_a_person_takes_the_likelier_review_pairs_score() -> N
         "CREATE TABLE possible AS SELECT * FROM (VALUES ('roll|L', 'roll|A', 'p1'), "
         "('roll|L', 'roll|B', 'p1')) AS t (left_id, right_id, person_id)"
     ).fetchall()
+    con.execute("CREATE TABLE feats AS SELECT 'roll|L' AS unique_id, 'MC' AS entidad").fetchall()
     for order in ("ASC", "DESC"):
         con.execute(
             "CREATE OR REPLACE TABLE pred AS SELECT * FROM (VALUES "

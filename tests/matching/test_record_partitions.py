@@ -114,7 +114,8 @@ def _write_run(workdir: Path, records: list[dict[str, Any]], person: uuid.UUID) 
     with (workdir / "links.csv").open("w", newline="") as fh:
         writer = csv.writer(fh)
         for r in records:
-            writer.writerow([r["source"], r["record_id"], person, "MATCH", "AUTO", 0.99, "", "{}", ""])
+            pkey = r.get("entidad") or "00"
+            writer.writerow([r["source"], r["record_id"], person, "MATCH", "AUTO", 0.99, "", "{}", "", pkey])
     (workdir / "reviews.csv").write_text("")
 
 

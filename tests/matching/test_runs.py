@@ -204,9 +204,14 @@ async def test_bulk_run_rebuilds_the_blocking_indexes(
             await session.execute(text("SELECT indexname FROM pg_indexes WHERE tablename = 'match_link'"))
         ).all()
     }
-    assert {"uq_match_link_one_match", "ix_match_link_person_id"} <= link_indexes
+    # The link's indexes (partitioned: migration 0025; reads by person use the key table's).
+    assert {"uq_match_link_one_match", "uq_match_link_source_record_id_person_id_pkey"} <= link_indexes
     fk = await session.execute(
-        text("SELECT 1 FROM pg_constraint WHERE conname = 'fk_match_link_person_id_match_person'")
+        # The parent's (each partition of the links, 0025, holds a copy of the same name).
+        text(
+            "SELECT 1 FROM pg_constraint WHERE conname = 'fk_match_link_person_id_match_person' "
+            "AND conrelid = 'match_link'::regclass"
+        )
     )
     assert fk.scalar_one() == 1
     await _assert_link_evidence(session)

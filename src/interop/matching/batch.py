@@ -23,6 +23,7 @@ from interop.matching.features import (
 )
 from interop.matching.layout import OPTIONAL_COLUMNS, Layout, relatives_rules_apply, tells_relatives
 from interop.matching.lookalike import relatives_lookalike_sql
+from interop.matching.record_columns import pkey_of
 
 TRAIN_SAMPLE_ROWS = 300_000
 
@@ -298,23 +299,28 @@ def load_decisions(con: duckdb.DuckDBPyConnection, manual_csv: Path, decided_csv
 
 def links_sql(settings: dict[str, Any], model_version: str, run_id: int, *, scored_pairs: bool) -> str:
     """AUTO MATCH links of the assigned records (score and evidence of the edge that tied each one in)
-    and AUTO POSSIBLE_MATCH links of the review pairs, in ``match_link`` column order."""
+    and AUTO POSSIBLE_MATCH links of the review pairs, in ``store.LINK_COLUMNS`` order: the last is the
+    record's partition (``match_link`` is partitioned as its record's detail is, migration 0025)."""
     evidence = linkage.evidence_sql(settings)
     version = model_version.replace("'", "")
     if not scored_pairs:  # nothing was predicted: no ``pred`` table, no edges
         return f"""
-        SELECT split_part(unique_id, '|', 1), substr(unique_id, strpos(unique_id, '|') + 1), person_id,
-               'MATCH', 'AUTO', NULL, '{version}', '{{}}', {int(run_id)} FROM assigned"""
+        SELECT split_part(a.unique_id, '|', 1), substr(a.unique_id, strpos(a.unique_id, '|') + 1),
+               a.person_id, 'MATCH', 'AUTO', NULL, '{version}', '{{}}', {int(run_id)}, {pkey_of("f.entidad")}
+        FROM assigned a LEFT JOIN feats f USING (unique_id)"""
     match = f"""
         SELECT split_part(a.unique_id, '|', 1), substr(a.unique_id, strpos(a.unique_id, '|') + 1),
                a.person_id, 'MATCH', 'AUTO', p.match_probability, '{version}',
-               coalesce({evidence}, '{{}}'), {int(run_id)}
-        FROM assigned a LEFT JOIN pred p ON p.unique_id_l = a.via_left AND p.unique_id_r = a.via_right
+               coalesce({evidence}, '{{}}'), {int(run_id)}, {pkey_of("f.entidad")}
+        FROM assigned a LEFT JOIN feats f USING (unique_id)
+        LEFT JOIN pred p ON p.unique_id_l = a.via_left AND p.unique_id_r = a.via_right
     """
     possible = f"""
         SELECT split_part(v.left_id, '|', 1), substr(v.left_id, strpos(v.left_id, '|') + 1), v.person_id,
-               'POSSIBLE_MATCH', 'AUTO', p.match_probability, '{version}', {evidence}, {int(run_id)}
+               'POSSIBLE_MATCH', 'AUTO', p.match_probability, '{version}', {evidence}, {int(run_id)},
+               {pkey_of("f.entidad")}
         FROM possible v JOIN pred p ON p.unique_id_l = v.left_id AND p.unique_id_r = v.right_id
+        LEFT JOIN feats f ON f.unique_id = v.left_id
         WHERE NOT EXISTS (
           SELECT 1 FROM assigned a WHERE a.unique_id = v.left_id AND a.person_id = v.person_id)
     """
@@ -326,10 +332,10 @@ def links_sql(settings: dict[str, Any], model_version: str, run_id: int, *, scor
     # In key order: the unique index on (source, record_id, person_id) then grows at its end.
     return f"""
         SELECT * FROM (
-          SELECT * FROM ({match}) AS m (c0, c1, c2, c3, c4, c5, c6, c7, c8)
+          SELECT * FROM ({match}) AS m (c0, c1, c2, c3, c4, c5, c6, c7, c8, c9)
           UNION ALL
           SELECT * FROM (
-            SELECT DISTINCT ON (c0, c1, c2) * FROM ({possible}) AS v (c0, c1, c2, c3, c4, c5, c6, c7, c8)
+            SELECT DISTINCT ON (c0, c1, c2) * FROM ({possible}) AS v (c0, c1, c2, c3, c4, c5, c6, c7, c8, c9)
             ORDER BY c0, c1, c2, c5 DESC NULLS LAST, c7)
         ) ORDER BY c0, c1, c2
     """

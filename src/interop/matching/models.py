@@ -131,24 +131,32 @@ class MatchLink(Base):
     """A source record's relation to a golden person. Exactly one MATCH per record; MANUAL rows are
     never changed by runs. ``evidence``: for AUTO links ``{"weights": [...]}``, the match weight of
     each comparison of the pair that tied the record in, in the order of the comparisons of
-    ``model_version``'s settings; for MANUAL links the deciding ``review_id``."""
+    ``model_version``'s settings; for MANUAL links the deciding ``review_id``.
+
+    LIST-partitioned by ``pkey``, its record's partition (the ``pkey`` of its ``MatchRecord`` row,
+    ``'00'`` for a record without one), in the schema ``match_partition`` (migration 0025). Every link
+    of a record is in that one partition, so each partition's unique indexes hold for the whole table;
+    ``links.py`` keeps writers agreeing on it. Read by ``(pkey, source, record_id)``, by person through
+    ``MatchRecord.person_id``."""
 
     __tablename__ = "match_link"
     __table_args__ = (
         CheckConstraint(f"state IN {LINK_STATES!r}", name="state"),
         CheckConstraint(f"origin IN {LINK_ORIGINS!r}", name="origin"),
-        UniqueConstraint("source", "record_id", "person_id"),
+        UniqueConstraint("source", "record_id", "person_id", "pkey"),
         Index(
             "uq_match_link_one_match",
             "source",
             "record_id",
+            "pkey",
             unique=True,
             postgresql_where=text("state = 'MATCH'"),
         ),
-        Index("ix_match_link_person_id", "person_id"),
+        {"postgresql_partition_by": "LIST (pkey)"},
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    pkey: Mapped[str] = mapped_column(String(2), primary_key=True)
     source: Mapped[str] = mapped_column(String(16))
     record_id: Mapped[str] = mapped_column(String(128))
     person_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("match_person.id"))

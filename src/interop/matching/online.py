@@ -289,10 +289,13 @@ NAMED_PERSONS_SQL = text(
     "(m.source = 'roll' AND m.record_id = :roll) OR (m.source = 'patients' AND m.record_id IN "
     "(SELECT record_id FROM identity_record WHERE source = 'patients' AND patient_id = :pid)))"
 )
+# Links by person, through each person's records (``match_record.person_id``, the global index the
+# partitioned links need, ``links.py``): each record's links are then read in its own partition.
 REFUSED_SQL = text(
-    "SELECT m.person_id, l.person_id FROM match_link l JOIN match_record m "
-    "ON m.source = l.source AND m.record_id = l.record_id "
-    "WHERE l.state = 'NO_MATCH' AND l.origin = 'MANUAL' AND ("
+    "SELECT m.person_id, l.person_id FROM match_record m JOIN match_link l "
+    "ON l.pkey = m.pkey AND l.source = m.source AND l.record_id = m.record_id "
+    "WHERE (m.person_id = ANY(:anchors) OR m.person_id = ANY(:others)) "
+    "AND l.state = 'NO_MATCH' AND l.origin = 'MANUAL' AND ("
     "(l.person_id = ANY(:others) AND m.person_id = ANY(:anchors)) OR "
     "(l.person_id = ANY(:anchors) AND m.person_id = ANY(:others)))"
 )

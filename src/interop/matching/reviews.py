@@ -16,7 +16,7 @@ from interop.audit.schemas import AuditEntity
 from interop.context import RequestContext
 from interop.identity.fields import IDENTITY_FIELDS
 from interop.job import service as job_service
-from interop.matching import calibration_fit
+from interop.matching import calibration_fit, links
 from interop.matching.errors import ReviewAlreadyDecided, ReviewNotDecided, ReviewNotFound
 from interop.matching.models import MatchLink, MatchRecord, MatchReview, Person
 from interop.matching.schemas import (
@@ -177,19 +177,10 @@ async def get_review(session: AsyncSession, ctx: RequestContext, *, review_id: i
     )
 
 
-async def _person_of(session: AsyncSession, source: str, record_id: str) -> uuid.UUID | None:
-    return (
-        await session.execute(
-            select(MatchLink.person_id).where(
-                MatchLink.source == source, MatchLink.record_id == record_id, MatchLink.state == "MATCH"
-            )
-        )
-    ).scalar_one_or_none()
-
-
 async def _set_link(
     session: AsyncSession,
     *,
+    pkey: str,
     source: str,
     record_id: str,
     person_id: uuid.UUID,
@@ -198,18 +189,15 @@ async def _set_link(
     decided_by: str,
     reason: str,
 ) -> None:
+    """The record's link to ``person_id``, in the record's partition ``pkey`` (its key row locked:
+    ``links.lock_records``)."""
     if state == "MATCH":
         # The record's current MATCH (automatic or manual) gives way to the reviewer's decision.
-        await session.execute(
-            text("DELETE FROM match_link WHERE source = :s AND record_id = :r AND state = 'MATCH'"),
-            {"s": source, "r": record_id},
-        )
-    await session.execute(
-        text("DELETE FROM match_link WHERE source = :s AND record_id = :r AND person_id = :p"),
-        {"s": source, "r": record_id, "p": person_id},
-    )
+        await links.clear(session, pkey, source, record_id, person=None)
+    await links.clear(session, pkey, source, record_id, person=person_id)
     session.add(
         MatchLink(
+            pkey=pkey,
             source=source,
             record_id=record_id,
             person_id=person_id,
@@ -300,9 +288,13 @@ async def _follow(session: AsyncSession, ctx: RequestContext, review: MatchRevie
 
 
 async def _apply(session: AsyncSession, review: MatchReview, *, decision: str, reason: str, by: str) -> None:
+    left, right = (review.left_source, review.left_record_id), (review.right_source, review.right_record_id)
+    pkeys = await links.lock_records(session, [left, right])
+
     async def link(source: str, record_id: str, person_id: uuid.UUID, state: str) -> None:
         await _set_link(
             session,
+            pkey=pkeys[(source, record_id)],
             source=source,
             record_id=record_id,
             person_id=person_id,
@@ -319,10 +311,10 @@ async def _apply(session: AsyncSession, review: MatchReview, *, decision: str, r
         await link(source, record_id, person_id, "MATCH")
         return person_id
 
-    right_person = await _person_of(session, review.right_source, review.right_record_id)
+    right_person = await links.person_of(session, pkeys[right], *right)
     if right_person is None:
         right_person = await new_person_for(review.right_source, review.right_record_id)
-    left_person = await _person_of(session, review.left_source, review.left_record_id)
+    left_person = await links.person_of(session, pkeys[left], *left)
     await link(
         review.left_source,
         review.left_record_id,

@@ -99,6 +99,7 @@ LINK_COLUMNS = [
     "model_version",
     "evidence",
     "run_id",
+    "pkey",  # the record's partition, which ``match_link`` is partitioned by (links.py)
 ]
 
 
@@ -260,15 +261,25 @@ async def _write(session: AsyncSession, workdir: Path, *, scored: int, steps: _S
     await session.execute(
         text(
             "CREATE TEMP TABLE stage_link (source text, record_id text, person_id uuid, state text, "
-            "origin text, score float8, model_version text, evidence jsonb, run_id bigint) ON COMMIT DROP"
+            "origin text, score float8, model_version text, evidence jsonb, run_id bigint, pkey text) "
+            "ON COMMIT DROP"
         )
     )
     await _copy_in(session, "stage_link", workdir / "links.csv", LINK_COLUMNS)
+    # The manual links of a record whose entidad changed follow it to its new partition (its key row,
+    # updated above, stays locked till commit: a reviewer's link waits for it, links.py).
+    await session.execute(
+        text(
+            "UPDATE match_link l SET pkey = m.pkey FROM stage_record s, match_record m "
+            "WHERE m.source = s.source AND m.record_id = s.record_id "
+            "AND l.source = m.source AND l.record_id = m.record_id AND l.pkey <> m.pkey"
+        )
+    )
     await session.execute(
         text(
             "INSERT INTO match_link (source, record_id, person_id, state, origin, score, model_version, "
-            "evidence, run_id) SELECT DISTINCT ON (source, record_id, person_id) source, record_id, "
-            "person_id, state, origin, score, model_version, evidence, run_id FROM stage_link "
+            "evidence, run_id, pkey) SELECT DISTINCT ON (source, record_id, person_id) source, record_id, "
+            "person_id, state, origin, score, model_version, evidence, run_id, pkey FROM stage_link "
             "ORDER BY source, record_id, person_id, (state = 'MATCH') DESC ON CONFLICT DO NOTHING"
         )
     )
