@@ -10,21 +10,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Column
 from sqlalchemy.ext.asyncio import create_async_engine
+from tests.scratch_databases import fresh_database as _fresh
 
 from interop.db import migrate
 from interop.db.embedded import EmbeddedServer
 from interop.models import metadata
-
-
-async def _fresh(server: EmbeddedServer, name: str) -> str:
-    conn = await asyncpg.connect(server.url("postgres").replace("+asyncpg", ""))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return server.url(name)
-
 
 # Alembic compares an index on an expression by its text, which PostgreSQL rewrites: those are
 # compared by their definitions as PostgreSQL stores them instead (test_expression_indexes_...).

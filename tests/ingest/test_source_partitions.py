@@ -14,13 +14,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.ingest.factories import PATIENT_HEADER, ROLL_HEADER, csv_text, import_file, roll_row, write
 from tests.matching.test_match_plans import _nodes, _plan, _scans
+from tests.scratch_databases import execute as _execute
+from tests.scratch_databases import fetch as _fetch
+from tests.scratch_databases import fresh_database as _fresh
 
 from interop.config import Settings
 from interop.db import migrate
@@ -346,29 +348,3 @@ def test_the_migration_keeps_every_row(pg_server: EmbeddedServer) -> None:
         ("roll", "R3"),
     ]
     migrate.upgrade(url)  # and up again over the rows the way down kept
-
-
-async def _fresh(server: EmbeddedServer, name: str) -> str:
-    conn = await asyncpg.connect(server.url("postgres").replace("+asyncpg", ""))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return server.url(name)
-
-
-async def _execute(url: str, sql: str) -> None:
-    conn = await asyncpg.connect(url.replace("+asyncpg", ""))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-async def _fetch(url: str, sql: str) -> list[tuple[Any, ...]]:
-    conn = await asyncpg.connect(url.replace("+asyncpg", ""))
-    try:
-        return [tuple(r) for r in await conn.fetch(sql)]
-    finally:
-        await conn.close()

@@ -18,7 +18,10 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.matching.factories import pad_feature_store
 from tests.matching.test_match_plans import _nodes, _scans
-from tests.matching.test_record_partitions import _execute, _fetch, _fresh, _record, _write_run
+from tests.matching.test_record_partitions import _record, _write_run
+from tests.scratch_databases import execute as _execute
+from tests.scratch_databases import fetch as _fetch
+from tests.scratch_databases import fresh_database as _fresh
 
 from interop.context import system_context
 from interop.db import migrate

@@ -12,39 +12,24 @@ from datetime import date
 import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
 import pytest
+from tests.matching.test_names_of_another import _f
 from tests.matching.test_pure import _features
 
 from interop.matching.clustering import _names_triples
 from interop.matching.conflict import names_of_another, names_of_another_sql
-from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, features_of
+from interop.matching.features import FEATURE_COLUMNS, MatchFeatures
 
 
 def _brothers() -> list[MatchFeatures]:
     """Jesus, a record of Jesus Arturo typed from Jesus's document, and Jesus Arturo's own; places
     written with and without accents and in other case."""
 
-    def f(record_id: str, given: str, born: date, localidad: str) -> MatchFeatures:
-        return features_of(
-            source="patients",
-            record_id=record_id,
-            curp=None,
-            given_names=given,
-            paternal_surname="GARCIA",
-            maternal_surname="HERNANDEZ",
-            birth_date=born,
-            sex="H",
-            entidad="VZ",
-            municipio="087",
-            localidad=localidad,
-            domicilio="CALLE MORELOS 147",
-        )
-
     return [
-        f("J1", "JESUS", date(1977, 1, 3), "SAN JOSE"),
-        f("A2", "JESUS ARTURO", date(1977, 1, 3), "SAN JOSÉ"),
-        f("A1", "JESUS ARTURO", date(1979, 8, 15), "san jose"),
-        f("A3", "JESU ARTURO", date(1977, 1, 3), "SAN JOSE"),
-        f("J2", "JESU", date(1977, 1, 3), "SAN JOSE"),
+        _f("J1", "JESUS", date(1977, 1, 3), localidad="SAN JOSE"),
+        _f("A2", "JESUS ARTURO", date(1977, 1, 3), localidad="SAN JOSÉ"),
+        _f("A1", "JESUS ARTURO", date(1979, 8, 15), localidad="san jose"),
+        _f("A3", "JESU ARTURO", date(1977, 1, 3), localidad="SAN JOSE"),
+        _f("J2", "JESU", date(1977, 1, 3), localidad="SAN JOSE"),
     ]
 
 

@@ -12,13 +12,15 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.matching.factories import load_population, make_people, pad_feature_store
 from tests.matching.test_match_plans import _nodes, _scans
+from tests.scratch_databases import execute as _execute
+from tests.scratch_databases import fetch as _fetch
+from tests.scratch_databases import fresh_database as _fresh
 
 from interop.config import Settings
 from interop.context import system_context
@@ -237,32 +239,6 @@ def test_the_migration_keeps_every_row(pg_server: EmbeddedServer) -> None:
         ("P2", 9, None, "LUZ", "CALLE 2"),
         ("R1", 7, "GOMM500101HDFRRR01", "MARIO", "CALLE 1"),
     ]
-
-
-async def _fresh(server: EmbeddedServer, name: str) -> str:
-    conn = await asyncpg.connect(server.url("postgres").replace("+asyncpg", ""))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return server.url(name)
-
-
-async def _execute(url: str, sql: str) -> None:
-    conn = await asyncpg.connect(url.replace("+asyncpg", ""))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-async def _fetch(url: str, sql: str) -> list[tuple[Any, ...]]:
-    conn = await asyncpg.connect(url.replace("+asyncpg", ""))
-    try:
-        return [tuple(r) for r in await conn.fetch(sql)]
-    finally:
-        await conn.close()
 
 
 async def test_a_first_load_fills_the_partitions_and_restores_the_foreign_key(

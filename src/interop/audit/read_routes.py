@@ -101,15 +101,23 @@ def _answers(request: Request) -> Answers:
 _reading_session = asynccontextmanager(get_reading_session)  # as ReadingSessionDep opens and closes it
 
 
-async def _answer(request: Request, key: Key | None, read: Read) -> Response:
+async def _answer(request: Request, key: Key | None, build: Callable[[], Awaitable[BaseModel]]) -> Response:
+    """The answer kept under ``key``, else built, encoded and kept (``key`` None: never kept)."""
     answers = _answers(request)
     body = answers.get(key) if key is not None else None
     if body is None:
-        async with _reading_session(request) as session:
-            body = encode(await read(session))
+        body = encode(await build())
         if key is not None:
             answers.put(key, body)
     return Response(body, media_type="application/json")
+
+
+def _in_session(request: Request, read: Read) -> Callable[[], Awaitable[BaseModel]]:
+    async def build() -> BaseModel:
+        async with _reading_session(request) as session:
+            return await read(session)
+
+    return build
 
 
 def _values(request: Request) -> tuple[int, ...]:
@@ -124,35 +132,34 @@ async def _keys(request: Request) -> Response:
 
 async def _latest_head(request: Request) -> Response:
     await _admit(request)
-    return await _answer(request, None, proofs.latest_head)
+    return await _answer(request, None, _in_session(request, proofs.latest_head))
 
 
 async def _head(request: Request) -> Response:
     await _admit(request)
     (size,) = _values(request)
-    return await _answer(request, ("head", size, 0), lambda s: proofs.head_at(s, tree_size=size))
+    build = _in_session(request, lambda s: proofs.head_at(s, tree_size=size))
+    return await _answer(request, ("head", size, 0), build)
 
 
 async def _inclusion(request: Request) -> Response:
     await _admit(request)
     index, size = _values(request)
-    key: Key = ("inclusion", index, size)
-    body = _answers(request).get(key)
-    if body is None:
-        body = encode(await proofs.inclusion_from(_driver_nodes(request), index=index, tree_size=size))
-        _answers(request).put(key, body)
-    return Response(body, media_type="application/json")
+    nodes = _driver_nodes(request)
+    return await _answer(
+        request, ("inclusion", index, size), lambda: proofs.inclusion_from(nodes, index=index, tree_size=size)
+    )
 
 
 async def _consistency(request: Request) -> Response:
     await _admit(request)
     first, second = _values(request)
-    key: Key = ("consistency", first, second)
-    body = _answers(request).get(key)
-    if body is None:
-        body = encode(await proofs.consistency_from(_driver_nodes(request), first=first, second=second))
-        _answers(request).put(key, body)
-    return Response(body, media_type="application/json")
+    nodes = _driver_nodes(request)
+    return await _answer(
+        request,
+        ("consistency", first, second),
+        lambda: proofs.consistency_from(nodes, first=first, second=second),
+    )
 
 
 def _driver_nodes(request: Request) -> proofs.NodeFetch:
