@@ -160,6 +160,32 @@ async def test_two_reviewers_of_one_record_leave_it_one_match(
         ]
 
 
+async def test_a_record_a_reviewer_gives_its_first_person_carries_it_in_its_key_row(
+    sessionmaker: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    """R2 holds no person yet (no MATCH link, none in its key row). Linking R1 to it makes a person for
+    R2 and moves R1 there: both key rows name that person, which is what `$match`'s refusals and the
+    reads by person find records through."""
+    p1, p2 = uuid.uuid4(), uuid.uuid4()
+    async with sessionmaker() as setup:
+        await _store(setup, tmp_path / "one", [_record("R1", "MC")], p1)
+        await _store(setup, tmp_path / "two", [_record("R2", "YN")], p2)
+        await setup.execute(text("DELETE FROM match_link WHERE record_id = 'R2'"))
+        await setup.execute(text("UPDATE match_record SET person_id = NULL WHERE record_id = 'R2'"))
+        review = await _review(setup, "R1", "R2")
+        await setup.commit()
+    async with sessionmaker() as reviewer:
+        await reviews.decide_review(reviewer, CTX, review_id=review, decision="link", reason="misma")
+        await reviewer.commit()
+    async with sessionmaker() as check:
+        matches = {link[0]: link[3] for link in await _links(check) if link[1] == "MATCH"}
+        keys = dict(
+            (await check.execute(text("SELECT record_id, person_id::text FROM match_record ORDER BY 1"))).all()
+        )
+    assert matches["R1"] == matches["R2"] not in (str(p1), str(p2))
+    assert keys == {"R1": matches["R1"], "R2": matches["R2"]}
+
+
 def _literal(value: Any) -> str:
     if isinstance(value, list):
         return "ARRAY[" + ", ".join(_literal(v) for v in value) + "]"

@@ -304,11 +304,22 @@ async def _apply(session: AsyncSession, review: MatchReview, *, decision: str, r
             reason=reason,
         )
 
+    async def person_is(source: str, record_id: str, person_id: uuid.UUID) -> None:
+        # The key row's person is what `$match` and the refusals read by person: it follows the MATCH.
+        await session.execute(
+            text(
+                "UPDATE match_record SET person_id = :p, updated_at = now() "
+                "WHERE source = :s AND record_id = :r"
+            ),
+            {"p": person_id, "s": source, "r": record_id},
+        )
+
     async def new_person_for(source: str, record_id: str) -> uuid.UUID:
         person_id = uuid.uuid4()
         session.add(Person(id=person_id))
         await session.flush()
         await link(source, record_id, person_id, "MATCH")
+        await person_is(source, record_id, person_id)
         return person_id
 
     right_person = await links.person_of(session, pkeys[right], *right)
@@ -327,12 +338,7 @@ async def _apply(session: AsyncSession, review: MatchReview, *, decision: str, r
         new_left = left_person
     else:
         new_left = await new_person_for(review.left_source, review.left_record_id)
-    await session.execute(
-        text(
-            "UPDATE match_record SET person_id = :p, updated_at = now() WHERE source = :s AND record_id = :r"
-        ),
-        {"p": new_left, "s": review.left_source, "r": review.left_record_id},
-    )
+    await person_is(review.left_source, review.left_record_id, new_left)
     review.status = "decided"
     review.decision = decision
     review.reason = reason
