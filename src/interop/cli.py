@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gettext
 import json
 import socket
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ import typer
 
 # Typer's copy of Click: its usage errors are not Click's (typer exports only BadParameter of them).
 from typer._click.exceptions import UsageError
+from typer._click.formatting import HelpFormatter
 from typer.core import TyperGroup
 
 from interop.accounts import cli as accounts_cli
@@ -55,11 +57,51 @@ def _usage_errors_in_process_language() -> Iterator[None]:
         raise
 
 
+class _Formatter(HelpFormatter):
+    """Typer's copy of Click writes "Usage:" out in English; gettext has it in the process's language."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, f"{gettext.gettext('Usage:')} " if prefix is None else prefix)
+
+
+class _Context(typer.Context):
+    formatter_class = _Formatter
+
+
+# Help sentences Typer writes out in English (not asked of gettext), by the parameter they describe.
+_FRAMEWORK_HELP = {
+    "install_completion": "Install completion for the current shell.",
+    "show_completion": "Show completion for the current shell, to copy it or customize the installation.",
+}
+
+
+def _in_process_language(command: Any) -> None:
+    """Every command of the tree formats its usage and says its framework-made options' help through
+    gettext (the catalogue ``framework_words`` installed), as Click itself does."""
+    command.context_class = _Context
+    for param in command.params:
+        english = _FRAMEWORK_HELP.get(param.name or "")
+        if english is not None:
+            param.help = gettext.gettext(english)
+    # Click makes the help option once per command and keeps it; it is made here, then worded.
+    help_option = command.get_help_option(_Context(command))
+    if help_option is not None:
+        help_option.help = gettext.gettext("Show this message and exit.")
+    for sub in getattr(command, "commands", {}).values():
+        _in_process_language(sub)
+
+
 class _Group(TyperGroup):
     """The root command: Typer's own copy of Click writes its usage errors in English; they are said
-    again in the process's language (``framework_words.usage_error``) on their way to the error panel."""
+    again in the process's language (``framework_words.usage_error``) on their way to the error panel.
+    Its usage line and its own options' help are worded the same way (``_in_process_language``)."""
+
+    _worded = False
 
     def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        if not self._worded:
+            _in_process_language(self)
+            self._worded = True
         with _usage_errors_in_process_language():
             return super().make_context(*args, **kwargs)
 

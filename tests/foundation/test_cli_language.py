@@ -105,3 +105,23 @@ def test_usage_errors_follow_interop_language() -> None:
     assert "No such option: --no-such-flag" in _refused(
         "match", "run", "--no-such-flag", INTEROP_LANGUAGE="en"
     )
+
+
+def test_the_usage_line_and_the_framework_made_options_follow_interop_language() -> None:
+    """Typer writes "Usage:", the help option's and the shell-completion options' help out in English
+    (not through gettext): they were English in a Spanish help page."""
+    spanish = _run("--help")
+    assert "Uso: python -m interop.cli" in spanish
+    assert "Mostrar este mensaje y salir." in spanish
+    assert "Instalar el autocompletado para el shell actual." in spanish
+    for english_word in ("Usage:", "Show this message", "Install completion", "Show completion"):
+        assert english_word not in spanish, english_word
+    sub = _run("match", "run", "--help")
+    assert "Uso: python -m interop.cli match run" in sub
+    assert "Mostrar este mensaje y salir." in sub
+    assert "Uso: python -m interop.cli match run" in _refused("match", "run", "--no-such-flag")
+    english = _run("--help", INTEROP_LANGUAGE="en")
+    assert "Usage: python -m interop.cli" in english
+    assert "Show this message and exit." in english
+    assert "Install completion for the current shell." in english
+    assert "Uso:" not in english

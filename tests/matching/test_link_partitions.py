@@ -179,9 +179,8 @@ async def test_a_record_a_reviewer_gives_its_first_person_carries_it_in_its_key_
         await reviewer.commit()
     async with sessionmaker() as check:
         matches = {link[0]: link[3] for link in await _links(check) if link[1] == "MATCH"}
-        keys = dict(
-            (await check.execute(text("SELECT record_id, person_id::text FROM match_record ORDER BY 1"))).all()
-        )
+        found = await check.execute(text("SELECT record_id, person_id::text FROM match_record ORDER BY 1"))
+        keys = dict(found.all())
     assert matches["R1"] == matches["R2"] not in (str(p1), str(p2))
     assert keys == {"R1": matches["R1"], "R2": matches["R2"]}
 

@@ -16,6 +16,10 @@ WORDS: dict[str, str] = {
     "Aborted!": "¡Cancelado!",
     "Aborted.": "Cancelado.",
     "Show this message and exit.": "Mostrar este mensaje y salir.",
+    "Install completion for the current shell.": "Instalar el autocompletado para el shell actual.",
+    "Show completion for the current shell, to copy it or customize the installation.": (
+        "Mostrar el autocompletado para el shell actual, para copiarlo o ajustar la instalación."
+    ),
     "Show the version and exit.": "Mostrar la versión y salir.",
     "%(prog)s, version %(version)s": "%(prog)s, versión %(version)s",
     "Do you want to continue?": "¿Desea continuar?",
