@@ -146,3 +146,20 @@ def test_the_rule_held_strata_follow_their_labels_flat_in_the_weight() -> None:
     # The run's settled pairs the rules hold (relatives whose CURPs differ): most are two people here.
     settled = [Label("ruled_slip", 9.0 + i % 7, i % 5 == 0, "curp_apart") for i in range(50)]
     assert abs(fit(settled, model_version="m").probability("ruled_slip", 12.0) - (10 + 8.1) / 60) < 1e-9
+
+
+def test_a_pair_held_below_the_threshold_is_shown_no_likelier_than_held_pairs_are() -> None:
+    # Held below the auto-link threshold (no anchor): the settled pairs scored without their CURPs
+    # that land there are one person 95 % of the time at raw 0.95-0.99, and the curve they set was
+    # what reviewers saw (kin seed 5, 30 k: shown 0.95, and such review pairs one person 0.53 of the
+    # time). The figure is capped at the share measured on the tuning populations' queues.
+    unanchored = [ANCHORED[0], ANCHORED[1], {"comparison": "birth_date", "level": "missing", "weight": 0.0}]
+    settled = [Label("held", 4.5 + i % 3, i % 20 != 0, "curp_same") for i in range(400)]
+    calibration = fit(settled, model_version="m")
+    assert stratum_of(unanchored) == "held"
+    assert calibration.of_evidence(5.5, unanchored) < 0.5
+    assert calibration.probability("held_slip", 9.0) < 0.5
+    assert calibration.probability("held", -4.0) < 0.1  # below the cap the curve still speaks
+    # Reviewers' decisions on such pairs move the cap, as they move the rule-held rates.
+    decided = [Label("held", 5.0, True, "review_link", 3.0) for _ in range(30)]
+    assert fit(settled + decided, model_version="m").of_evidence(5.5, unanchored) > 0.85

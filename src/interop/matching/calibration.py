@@ -16,7 +16,8 @@ stratum in the batch, online and from a stored review:
   an automatic link whatever its score,
 - ``held_slip``: a ``held`` pair whose birth dates are a slip apart (``SLIP_LEVELS``): a typo in one
   record, or relatives born on the same day and month of other years — the pairs the model's
-  independence assumption fails most on, calibrated apart from the rest of ``held``,
+  independence assumption fails most on, calibrated apart from the rest of ``held``; both capped at
+  what such review pairs turned out to be (``held_cap``, ``HELD_PRIOR``), not the model's weight,
 - ``ruled``, ``ruled_curp``, ``ruled_slip``: a pair scored at or above the auto-link threshold that a
   rule held back (the caller says so: ``held``) — every review pair scored that high, a ``$match``
   candidate scored that high but not graded certain. ``ruled_curp``: its CURPs are one edit or a
@@ -84,6 +85,18 @@ NEAR_CURP_LEVELS = frozenset({"same first 16", "one edit"})
 #   ruled_slip  kin 13 of 20, default 56 of 56
 RULED_PRIOR: Mapping[Stratum, float] = {"ruled": 0.81, "ruled_curp": 0.86, "ruled_slip": 0.81}
 RULED_PRIOR_COUNT = 10.0
+# A pair held below the auto-link threshold (``held``, ``held_slip``: no anchor, given names the model
+# finds unrelated) is held because its weight is not evidence enough: the names, surnames and address
+# relatives share are what it counts. Its figure is capped at HELD_PRIOR, the share of one person among
+# such review pairs scored 0.8 or more by the model, measured like RULED_PRIOR on the tuning
+# populations only (30,000 people, kin seed 5 and default seed 2; bench/match/RESULTS.md, issue 13
+# session 9), smoothed and averaged the same way; reviewers' decisions in those strata move the cap
+# (``held_cap``). The run's settled labels do not: scored without their CURPs, the held ones are one
+# person far more often than the queue's held pairs (kin seed 5: the curve they set showed 0.95 at raw
+# 0.95-0.99, where the queue's pairs were one person 0.53 of the time; default seed 2: 0.79, 0.44).
+#   held, raw >= 0.8   kin 60 of 108, default 39 of 107
+HELD_PRIOR = 0.46
+HELD_STRATA: tuple[Stratum, ...] = ("held", "held_slip")
 LabelKind = Literal["curp_same", "curp_apart", "review_link", "review_not_link"]
 
 PRIOR_GRID = range(-10, 31)
@@ -280,9 +293,21 @@ def ruled_rate(stratum: Stratum, labels: Iterable[Label]) -> float:
     return (same + RULED_PRIOR_COUNT * RULED_PRIOR[stratum]) / (n + RULED_PRIOR_COUNT)
 
 
+def held_cap(labels: Iterable[Label]) -> float:
+    """The most a pair held below the threshold is shown: reviewers' decisions on such pairs beside
+    ``RULED_PRIOR_COUNT`` pseudo-pairs at ``HELD_PRIOR`` (the run's settled labels left out: see
+    ``HELD_PRIOR``)."""
+    n = same = 0.0
+    for lb in labels:
+        if lb.stratum in HELD_STRATA and lb.kind in ("review_link", "review_not_link"):
+            n += lb.count
+            same += lb.count * lb.same
+    return (same + RULED_PRIOR_COUNT * HELD_PRIOR) / (n + RULED_PRIOR_COUNT)
+
+
 def fit(labels: Sequence[Label], *, model_version: str) -> Calibration:
     """Isotonic fit per stratum of ``labels`` on top of the model's own probability as prior; one
-    rate for each rule-held stratum (``ruled_rate``)."""
+    rate for each rule-held stratum (``ruled_rate``); the held strata capped (``held_cap``)."""
     lo, hi = WEIGHT_RANGE
     curves: dict[Stratum, Curve] = {}
     for s in STRATA:
@@ -296,4 +321,8 @@ def fit(labels: Sequence[Label], *, model_version: str) -> Calibration:
             (min(max(lb.weight, lo), hi), float(lb.same), lb.count) for lb in labels if lb.stratum == s
         ]
         curves[s] = isotonic(points)
+    cap = held_cap(labels)
+    for s in HELD_STRATA:
+        c = curves[s]
+        curves[s] = Curve(c.lo, c.hi, tuple(min(p, cap) for p in c.ps))
     return Calibration(model_version, curves, label_counts(labels))
