@@ -27,7 +27,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request
 
-from interop.api.deps import SessionDep, SettingsDep
+from interop.api.deps import LookupSessionDep, SettingsDep
 from interop.api.policy import require
 from interop.config import Settings
 from interop.context import RequestContext
@@ -143,7 +143,7 @@ def _entry(
 )
 async def patient_match(
     request: Request,
-    session: SessionDep,
+    session: LookupSessionDep,
     settings: SettingsDep,
     ctx: Annotated[RequestContext, Depends(require("Patient", "s"))],
     body: Annotated[dict[str, Any], Body(media_type="application/fhir+json")],
@@ -157,8 +157,9 @@ async def patient_match(
     probe = probe_of_patient(resource, settings)
     # A caller who sees only some candidates gets up to ``count`` of those it may see.
     limit = count if disclosure.sees_every_candidate(ctx.actor) else MAX_COUNT
+    # The lookup session's connections plan generically already: no plan setting per call.
     candidates = await matching_service.match_online(
-        session, probe=probe, limit=limit, settings=settings, generic_plans=True
+        session, probe=probe, limit=limit, settings=settings, generic_plans="connection"
     )
     if only_certain:
         candidates = [c for c in candidates if c.grade == "certain"]
