@@ -104,13 +104,6 @@ def parse_parameters(body: dict[str, Any]) -> tuple[dict[str, Any], bool, int]:
     return resource, only_certain, count
 
 
-async def _record_views(
-    session: Any, candidates: list[OnlineCandidate]
-) -> dict[tuple[str, str], dict[str, Any]]:
-    keys = [(c.source, c.record_id) for c in candidates]
-    return await matching_service.read_candidate_records(session, keys=keys)
-
-
 def _entry(
     cand: OnlineCandidate, view: dict[str, Any] | None, settings: Settings, base: str
 ) -> dict[str, Any]:
@@ -163,8 +156,7 @@ async def patient_match(
     )
     if only_certain:
         candidates = [c for c in candidates if c.grade == "certain"]
-    candidates = (await disclosure.disclosed_candidates(session, ctx, candidates))[:count]
-    views = await _record_views(session, candidates)
+    candidates, views = await disclosure.disclosed_records(session, ctx, candidates, count)
     base = fs.base_url(request, settings)
     entries = [_entry(c, views.get((c.source, c.record_id)), settings, base) for c in candidates]
     await disclosure.audit_disclosure(session, ctx, candidates)

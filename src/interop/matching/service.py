@@ -143,7 +143,7 @@ async def calibrate(session: AsyncSession, *, settings: Settings) -> dict[str, A
 
 
 # What ``Patient/$match`` shows of each candidate (``identity_record`` columns).
-_CANDIDATE_COLUMNS = (
+CANDIDATE_COLUMNS = (
     "source, record_id, patient_id, version, created_at, curp, nombre, primer_apellido, segundo_apellido, "
     "fecha_nacimiento, sexo, entidad, municipio, localidad, domicilio, telefono, clues_current"
 )
@@ -161,7 +161,7 @@ def candidate_records_query(keys: Sequence[tuple[str, str]]) -> tuple[str, dict[
     for i, (source, ids) in enumerate(sorted(by_source.items())):
         params[f"s{i}"], params[f"ids{i}"] = source, ids
         branches.append(
-            f"SELECT {_CANDIDATE_COLUMNS} FROM identity_record "
+            f"SELECT {CANDIDATE_COLUMNS} FROM identity_record "
             f"WHERE source = CAST(:s{i} AS text) AND record_id = ANY(CAST(:ids{i} AS text[]))"
         )
     return " UNION ALL ".join(branches), params
