@@ -2,7 +2,7 @@
 (``create_app``, its middleware, the bearer-token guard, the route) driven through httpx's ASGI transport
 (no socket, no uvicorn), with each step of the route timed by wrapping the function that does it, and
 every SQL statement counted and timed at the driver (SQLAlchemy's cursor events: the round trip to
-PostgreSQL and its execution).
+PostgreSQL and its execution; BEGIN and COMMIT are not statements there, the commit is its own step).
 
     PYTHONPATH=$PWD/src python bench/match/match_steps.py --work /work/data/match9/m1m --probes 500
 
@@ -39,6 +39,7 @@ STEPS = [
     ("interop.matching.online", "_grade_refused", "refusals"),
     ("interop.matching.calibration_fit", "calibrate_candidates", "calibration"),
     ("interop.fhir.match_disclosure", "disclosed_candidates", "disclosure"),
+    ("interop.fhir.match_disclosure", "disclosed_records", "disclosure + records read (one statement)"),
     ("interop.fhir.match", "_record_views", "records read"),
     ("interop.fhir.match", "_entry", "Bundle entries"),
     ("interop.fhir.match_disclosure", "audit_disclosure", "audit buffer"),
@@ -53,6 +54,7 @@ TOP_LEVEL = [
     "Patient -> probe",
     "match_online (all)",
     "disclosure",
+    "disclosure + records read (one statement)",
     "records read",
     "Bundle entries",
     "audit buffer",
@@ -154,19 +156,23 @@ def main() -> None:
         totals: list[float] = []
         counts: list[int] = []
         async with app.router.lifespan_context(app):
-            engine = app.state.engine.sync_engine
             started: dict[int, float] = {}
 
-            @event.listens_for(engine, "before_cursor_execute")
             def before(conn: Any, cursor: Any, stmt: str, params: Any, context: Any, many: bool) -> None:
                 started[id(cursor)] = time.perf_counter()
 
-            @event.listens_for(engine, "after_cursor_execute")
             def after(conn: Any, cursor: Any, stmt: str, params: Any, context: Any, many: bool) -> None:
                 statements[0] += 1
                 t0 = started.pop(id(cursor), None)
                 if t0 is not None:
                     clock.add("SQL (all statements)", time.perf_counter() - t0)
+
+            # The app's engine, and $match's own where the code has one.
+            for name in ("engine", "lookup_engine"):
+                engine = getattr(app.state, name, None)
+                if engine is not None:
+                    event.listen(engine.sync_engine, "before_cursor_execute", before)
+                    event.listen(engine.sync_engine, "after_cursor_execute", after)
 
             transport = httpx.ASGITransport(app=app)
             headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json"}
