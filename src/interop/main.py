@@ -68,15 +68,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         # ``Patient/$match``'s connections (interop.api.deps.LookupSessionDep): autocommit, and planning each
         # prepared statement generically from connect on, which spares a call its BEGIN and its
-        # ``SET LOCAL plan_cache_mode`` round trips. A pool of its own (half the main one's size): a
-        # connection of the main pool must keep planning with the values (a visit's partial indexes).
-        lookup_engine = create_engine(
-            settings,
-            settings.database_url,
-            generic_plans=True,
-            pool_size=max(1, settings.db_pool_size // 2),
-            max_overflow=settings.db_max_overflow // 2,
-        )
+        # ``SET LOCAL plan_cache_mode`` round trips. A pool of its own, as large as the main one ($match
+        # could use all of that before): a connection of the main pool must keep planning with the values
+        # (a visit's partial indexes). At peak a process may hold twice as many connections as before.
+        lookup_engine = create_engine(settings, settings.database_url, generic_plans=True)
         app.state.lookup_engine = lookup_engine
         app.state.lookup_sessionmaker = create_sessionmaker(
             lookup_engine.execution_options(isolation_level="AUTOCOMMIT")

@@ -48,14 +48,7 @@ def _on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, proxy: Any)
 GENERIC_PLANS = {"plan_cache_mode": "force_generic_plan"}
 
 
-def create_engine(
-    settings: Settings,
-    url: str,
-    *,
-    generic_plans: bool = False,
-    pool_size: int | None = None,
-    max_overflow: int | None = None,
-) -> AsyncEngine:
+def create_engine(settings: Settings, url: str, *, generic_plans: bool = False) -> AsyncEngine:
     """The app's engine. ``generic_plans``: every connection plans each prepared statement once,
     without its values (``plan_cache_mode = force_generic_plan`` from connect on): only for readers
     whose every statement is an index lookup on its generic plan (``api.deps.LookupSessionDep``)."""
@@ -64,8 +57,8 @@ def create_engine(
         server_settings.update(GENERIC_PLANS)
     engine = create_async_engine(
         url,
-        pool_size=settings.db_pool_size if pool_size is None else pool_size,
-        max_overflow=settings.db_max_overflow if max_overflow is None else max_overflow,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
         # The checks below replace ``pool_pre_ping`` (three round trips per request, 3 of 11 on $match).
         pool_pre_ping=False,
         # JSONB columns (snapshots, FHIR fragments) are read on every page: orjson is ~5x the stdlib.
