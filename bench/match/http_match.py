@@ -88,6 +88,32 @@ def pct(values: list[float], p: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))], 2)
 
 
+def _cpu_s(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds of each live process in ``pids``."""
+    import psutil
+
+    out = {}
+    for pid in pids:
+        try:
+            t = psutil.Process(pid).cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        out[pid] = t.user + t.system
+    return out
+
+
+def _postgres_pids(env: dict[str, str]) -> list[int]:
+    """The embedded PostgreSQL's postmaster and its children (the backends serving the app)."""
+    import psutil
+
+    pid_file = Path(env["INTEROP_DATA_DIR"]) / "pgdata" / "postmaster.pid"
+    try:
+        master = psutil.Process(int(pid_file.read_text().split()[0]))
+    except (OSError, ValueError, psutil.NoSuchProcess):
+        return []
+    return [master.pid, *(c.pid for c in master.children(recursive=True))]
+
+
 def time_http_match(
     env: dict[str, str], rows: list[dict[str, str]], warmup: int = 20, role: str = "bienestar"
 ) -> dict[str, Any]:
@@ -129,7 +155,10 @@ def time_http_match(
             else:
                 raise RuntimeError("interop serve did not become ready")
             headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json"}
+            cpu_before: dict[int, float] = {}
             for i, r in enumerate(rows):
+                if i == warmup:  # the server's and PostgreSQL's CPU over the timed calls
+                    cpu_before = _cpu_s([proc.pid, *_postgres_pids(env)])
                 body = {
                     "resourceType": "Parameters",
                     "parameter": [
@@ -145,6 +174,7 @@ def time_http_match(
                     continue
                 if i >= warmup:
                     times.append(dt)
+            cpu_after = _cpu_s([proc.pid, *_postgres_pids(env)])
     finally:
         proc.terminate()
         try:
@@ -164,6 +194,16 @@ def time_http_match(
         "p95_ms": pct(times, 0.95),
         "p99_ms": pct(times, 0.99),
         "max_ms": round(max(times), 2),
+        # CPU per timed call: the app's process, and PostgreSQL's (postmaster and backends).
+        "app_cpu_ms_per_call": round(
+            1000 * (cpu_after.get(proc.pid, 0.0) - cpu_before.get(proc.pid, 0.0)) / len(times), 3
+        ),
+        "postgres_cpu_ms_per_call": round(
+            1000
+            * sum(t - cpu_before.get(pid, 0.0) for pid, t in cpu_after.items() if pid != proc.pid)
+            / len(times),
+            3,
+        ),
     }
 
 

@@ -66,6 +66,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.reading_sessionmaker = create_sessionmaker(
             engine.execution_options(isolation_level="AUTOCOMMIT")
         )
+        # ``Patient/$match``'s connections (interop.api.deps.LookupSessionDep): autocommit, and planning each
+        # prepared statement generically from connect on, which spares a call its BEGIN and its
+        # ``SET LOCAL plan_cache_mode`` round trips. A pool of its own, as large as the main one ($match
+        # could use all of that before): a connection of the main pool must keep planning with the values
+        # (a visit's partial indexes). At peak a process may hold twice as many connections as before.
+        lookup_engine = create_engine(settings, settings.database_url, generic_plans=True)
+        app.state.lookup_engine = lookup_engine
+        app.state.lookup_sessionmaker = create_sessionmaker(
+            lookup_engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
         app.state.keyring = KeyRing.load_or_create(settings.resolved_data_dir / "keys")
         audit_service.configure(settings)  # checkpoint signing key and interval for this process
         # This process's view of the database: the job worker, /readyz and the metrics scrape report to it,
@@ -124,6 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 worker_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await worker_task
+            await lookup_engine.dispose()
             await engine.dispose()
 
     app = FastAPI(

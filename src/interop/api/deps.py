@@ -37,6 +37,26 @@ async def get_reading_session(request: Request) -> AsyncIterator[AsyncSession]:
         outage.succeeded()
 
 
+async def get_lookup_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A session for a route whose every statement is an index lookup that plans well without its values,
+    and whose one write is its audit record (``Patient/$match``): each statement runs alone in autocommit
+    (no BEGIN round trip; each statement of a READ COMMITTED transaction takes its own snapshot anyway)
+    on a connection that plans every prepared statement generically from connect on (no
+    ``SET LOCAL plan_cache_mode`` round trip; ``db.engine.create_engine(generic_plans=True)``). The
+    audit records are written at the end, all in one statement (``audit.service``) before the response
+    is sent: a 2xx still means they are on disk. An error before that writes none of them."""
+    async with request.app.state.lookup_sessionmaker() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+    outage = getattr(request.app.state, "db_outage", None)
+    if outage is not None and outage.down:
+        outage.succeeded()
+
+
 def settings_of(app: FastAPI) -> Settings:
     """The settings the app was started with: the one place that reads them off the app's state."""
     settings: Settings = app.state.settings
@@ -55,6 +75,8 @@ async def get_settings(request: Request) -> Settings:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 # scope="function": the connection goes back to the pool before the response is sent.
 ReadingSessionDep = Annotated[AsyncSession, Depends(get_reading_session, scope="function")]
+# scope="function": the audit is written before the response is sent (a failed write is an error).
+LookupSessionDep = Annotated[AsyncSession, Depends(get_lookup_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 # Database ids are bigint: larger values are the caller's mistake (422), not a driver error.

@@ -221,6 +221,15 @@ def _write_pending(session: Session, *, committing: bool = False) -> None:
         values["recorded_at"] = now
         values["patients"] = leaf.patients_text(patients) if patients else None
         rows.append([values[c] for c in _RECORD_COLUMNS])
+    autocommit = conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+    raw = conn.connection.driver_connection
+    if autocommit and isinstance(raw, asyncpg.Connection) and not raw.is_in_transaction():
+        # A session whose statements run alone (``api.deps.LookupSessionDep``): all its records in one
+        # statement, so that they are kept together (one implicit transaction, one WAL flush) or not at all.
+        sql = intake_on_commit.insert_sql(_LITERAL_INSERT, rows)
+        if sql is not None:
+            await_only(raw.execute(sql))
+            return
     if driver is not None and committing:
         # At the commit of the request's own transaction: the rows go in the COMMIT's round trip.
         sql = intake_on_commit.insert_sql(_LITERAL_INSERT, rows)

@@ -44,7 +44,17 @@ def _on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, proxy: Any)
             raise DisconnectionError("the connection did not answer a ping") from exc
 
 
-def create_engine(settings: Settings, url: str) -> AsyncEngine:
+# Set at connect on the lookup engine's connections (``create_engine(generic_plans=True)``).
+GENERIC_PLANS = {"plan_cache_mode": "force_generic_plan"}
+
+
+def create_engine(settings: Settings, url: str, *, generic_plans: bool = False) -> AsyncEngine:
+    """The app's engine. ``generic_plans``: every connection plans each prepared statement once,
+    without its values (``plan_cache_mode = force_generic_plan`` from connect on): only for readers
+    whose every statement is an index lookup on its generic plan (``api.deps.LookupSessionDep``)."""
+    server_settings = {"application_name": "interop", "timezone": "UTC"}
+    if generic_plans:
+        server_settings.update(GENERIC_PLANS)
     engine = create_async_engine(
         url,
         pool_size=settings.db_pool_size,
@@ -57,7 +67,7 @@ def create_engine(settings: Settings, url: str) -> AsyncEngine:
         pool_timeout=settings.db_connect_timeout_s,
         connect_args={
             "timeout": settings.db_connect_timeout_s,
-            "server_settings": {"application_name": "interop", "timezone": "UTC"},
+            "server_settings": server_settings,
         },
     )
     pool = engine.sync_engine.pool

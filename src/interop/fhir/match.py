@@ -27,7 +27,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request
 
-from interop.api.deps import SessionDep, SettingsDep
+from interop.api.deps import LookupSessionDep, SettingsDep
 from interop.api.policy import require
 from interop.config import Settings
 from interop.context import RequestContext
@@ -104,13 +104,6 @@ def parse_parameters(body: dict[str, Any]) -> tuple[dict[str, Any], bool, int]:
     return resource, only_certain, count
 
 
-async def _record_views(
-    session: Any, candidates: list[OnlineCandidate]
-) -> dict[tuple[str, str], dict[str, Any]]:
-    keys = [(c.source, c.record_id) for c in candidates]
-    return await matching_service.read_candidate_records(session, keys=keys)
-
-
 def _entry(
     cand: OnlineCandidate, view: dict[str, Any] | None, settings: Settings, base: str
 ) -> dict[str, Any]:
@@ -143,7 +136,7 @@ def _entry(
 )
 async def patient_match(
     request: Request,
-    session: SessionDep,
+    session: LookupSessionDep,
     settings: SettingsDep,
     ctx: Annotated[RequestContext, Depends(require("Patient", "s"))],
     body: Annotated[dict[str, Any], Body(media_type="application/fhir+json")],
@@ -157,13 +150,13 @@ async def patient_match(
     probe = probe_of_patient(resource, settings)
     # A caller who sees only some candidates gets up to ``count`` of those it may see.
     limit = count if disclosure.sees_every_candidate(ctx.actor) else MAX_COUNT
+    # The lookup session's connections plan generically already: no plan setting per call.
     candidates = await matching_service.match_online(
-        session, probe=probe, limit=limit, settings=settings, generic_plans=True
+        session, probe=probe, limit=limit, settings=settings, generic_plans="connection"
     )
     if only_certain:
         candidates = [c for c in candidates if c.grade == "certain"]
-    candidates = (await disclosure.disclosed_candidates(session, ctx, candidates))[:count]
-    views = await _record_views(session, candidates)
+    candidates, views = await disclosure.disclosed_records(session, ctx, candidates, count)
     base = fs.base_url(request, settings)
     entries = [_entry(c, views.get((c.source, c.record_id)), settings, base) for c in candidates]
     await disclosure.audit_disclosure(session, ctx, candidates)

@@ -10,7 +10,7 @@ import csv
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -101,7 +101,7 @@ async def match_online(
     probe: IdentityProbe,
     settings: Settings,
     limit: int = 10,
-    generic_plans: bool = False,
+    generic_plans: bool | Literal["connection"] = False,
 ) -> list[OnlineCandidate]:
     """Stored records matching ``probe``, best first, at or above the review threshold (``settings``'
     thresholds). Candidates come from the indexed blocking keys; scores from the active model. Empty
@@ -110,8 +110,11 @@ async def match_online(
     ``generic_plans``: for the rest of the caller's transaction, prepared statements use their cached
     generic plan (planned once per connection, not on every call). Only for a transaction whose every
     statement has an index on its generic plan — ``Patient/$match`` (tests/matching/test_match_plans.py);
-    not a visit's, which goes on to write referrals whose partial indexes need the values to plan."""
-    if generic_plans:
+    not a visit's, which goes on to write referrals whose partial indexes need the values to plan.
+    ``"connection"``: the session's connection plans generically from connect on (``api.deps``'
+    lookup session, ``Patient/$match``'s), so nothing is set (False would set and reset it around the
+    candidates' query)."""
+    if generic_plans is True:
         await session.execute(_GENERIC_PLANS)
     candidates = await online.match(
         session,
@@ -120,7 +123,7 @@ async def match_online(
         limit=limit,
         auto_threshold=settings.match_auto_threshold,
         review_threshold=settings.match_review_threshold,
-        generic_plans_set=generic_plans,
+        generic_plans_set=bool(generic_plans),
     )
     return await calibration_fit.calibrate_candidates(
         session,
@@ -140,7 +143,7 @@ async def calibrate(session: AsyncSession, *, settings: Settings) -> dict[str, A
 
 
 # What ``Patient/$match`` shows of each candidate (``identity_record`` columns).
-_CANDIDATE_COLUMNS = (
+CANDIDATE_COLUMNS = (
     "source, record_id, patient_id, version, created_at, curp, nombre, primer_apellido, segundo_apellido, "
     "fecha_nacimiento, sexo, entidad, municipio, localidad, domicilio, telefono, clues_current"
 )
@@ -158,7 +161,7 @@ def candidate_records_query(keys: Sequence[tuple[str, str]]) -> tuple[str, dict[
     for i, (source, ids) in enumerate(sorted(by_source.items())):
         params[f"s{i}"], params[f"ids{i}"] = source, ids
         branches.append(
-            f"SELECT {_CANDIDATE_COLUMNS} FROM identity_record "
+            f"SELECT {CANDIDATE_COLUMNS} FROM identity_record "
             f"WHERE source = CAST(:s{i} AS text) AND record_id = ANY(CAST(:ids{i} AS text[]))"
         )
     return " UNION ALL ".join(branches), params

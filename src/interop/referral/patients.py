@@ -95,20 +95,36 @@ async def readable_patient_ids(
     wanted = sorted(set(patient_ids))
     if not wanted:
         return set()
-    params: dict[str, Any] = {"ids": wanted}
-    if scope.clues is not None:
-        params["clues"] = sorted(scope.clues)
-    if scope.requester is not None:
-        params["requester"] = scope.requester
     rows = await session.execute(
-        _readable_statement(scope.clues is not None, scope.requester is not None), params
+        _readable_statement(scope.clues is not None, scope.requester is not None),
+        {"ids": wanted, **readable_params(scope)},
     )
     return set(rows.scalars().all())
 
 
+def readable_params(scope: Scope) -> dict[str, Any]:
+    """The parameters ``readable_ids_sql`` binds for ``scope`` (besides ``:ids``)."""
+    params: dict[str, Any] = {}
+    if scope.clues is not None:
+        params["clues"] = sorted(scope.clues)
+    if scope.requester is not None:
+        params["requester"] = scope.requester
+    return params
+
+
 @functools.lru_cache(maxsize=8)
 def _readable_statement(by_clues: bool, by_requester: bool) -> TextClause:
-    """As ``patient_views`` + ``_visible_ids``: an id is a Patient when it is a provisional one or has a
+    return text(readable_ids_sql(by_clues, by_requester))
+
+
+@functools.lru_cache(maxsize=8)
+def readable_ids_sql(by_clues: bool, by_requester: bool) -> str:
+    """The ids among the bound uuid array ``:ids`` that ``get_patient`` would return for a scope with
+    (``by_clues``) units and (``by_requester``) a requester (``readable_params``), as one SELECT of
+    ``id``: for ``readable_patient_ids`` and for another statement that embeds it (``Patient/$match``
+    reads its candidates' records with it, ``fhir.match_disclosure``).
+
+    As ``patient_views`` + ``_visible_ids``: an id is a Patient when it is a provisional one or has a
     current registry record (a provisional one never shows a unit); it is visible to an unrestricted
     scope, to a clinic when its registry unit is the clinic's, and when a referral of it is visible
     (``scopes._referral_visible``, in SQL)."""
@@ -129,7 +145,7 @@ def _readable_statement(by_clues: bool, by_requester: bool) -> TextClause:
         if by_clues:
             unit = registry_service.current_record_sql("w.id", clues_param="clues")
             visible = f"((NOT {provisional} AND {unit}) OR {visible})"
-    return text(f"SELECT w.id FROM unnest(CAST(:ids AS uuid[])) AS w(id) WHERE {is_patient} AND {visible}")
+    return f"SELECT w.id FROM unnest(CAST(:ids AS uuid[])) AS w(id) WHERE {is_patient} AND {visible}"
 
 
 async def _latest_visit_contexts(session: AsyncSession, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Any]:

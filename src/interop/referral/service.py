@@ -20,7 +20,13 @@ from interop.referral.lifecycle import (  # re-exported
 )
 from interop.referral.models import Notification
 from interop.referral.notification_body import NotificationEvent, render_notifications_with  # re-exported
-from interop.referral.patients import get_patient, readable_patient_ids, search_patients  # re-exported
+from interop.referral.patients import (  # re-exported
+    get_patient,
+    readable_ids_sql,
+    readable_params,
+    readable_patient_ids,
+    search_patients,
+)
 from interop.referral.queries import (  # re-exported: the domain's read side
     SearchQuery,
     get_referral,
@@ -88,6 +94,8 @@ __all__ = [
     "observation_label",
     "post_visit",
     "programme_stats",
+    "readable_ids_sql",
+    "readable_params",
     "readable_patient_ids",
     "referral_stats",
     "render_notifications_with",
