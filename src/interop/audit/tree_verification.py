@@ -10,12 +10,12 @@ What it names (the lowest leaf index wins):
 - an intake row below the latest head's watermark (a record the sequencer should have taken): "record
   seq S … still in the intake".
 
-The leaves are walked in aligned ranges of ``2**RANGE_LEVEL`` (one statement each): a range is a perfect subtree
-(RFC 9162), so what a range returns — the perfect subtrees of its leaves up to each signed head inside it,
-and up to its end — joins the ranges before it exactly (``merkle.Frontier.append_subtree``). One process
-walks them in turn (:func:`verify_tree`, in the caller's transaction), or several processes walk them at
-once in the coordinator's exported snapshot (:func:`verify_tree_parallel`): the same leaves, heads and
-answer either way.
+The leaves are walked in aligned ranges of ``2**RANGE_LEVEL`` (one statement each): a range is a perfect
+subtree (RFC 9162), so what a range returns — the perfect subtrees of its leaves up to each signed head
+inside it, and up to its end — joins the ranges before it exactly (``merkle.Frontier.append_subtree``). One
+process walks them in turn (:func:`verify_tree`, in the caller's transaction), or several processes walk
+them at once in the coordinator's exported snapshot (:func:`verify_tree_parallel`): the same leaves, heads
+and answer either way.
 
 Per leaf, PostgreSQL writes the leaf bytes (``leaf.SQL_LEAF``, from the stored record's columns) and hashes
 them; the verifier places the hashes, compares them with the stored ones and builds the tree above them:
@@ -39,8 +39,8 @@ from typing import Any, cast
 import asyncpg
 from cryptography.exceptions import InvalidSignature
 
-from interop.audit import leaf, merkle
 from interop.audit import checkpoint as cp
+from interop.audit import leaf, merkle
 from interop.audit.signing import Verifier
 from interop.messages.stored import keep
 
@@ -55,9 +55,10 @@ RANGE_LEVEL = 18  # 262,144 leaves a range: a few MB of hashes in memory, a few 
 # audit_event answer by an index range instead of a whole scan. The stored leaf hashes are not joined
 # here (a third table in every range's plan): :data:`_STORED` reads them apart, in order, as one value.
 _GONE_HASH = "'\\x" + "00" * 32 + "'::bytea"
+_SIGNED_INDEX = "CASE WHEN e.seq IS NULL THEN -1 - l.leaf_index ELSE l.leaf_index END"
 _HASHED = (
-    "SELECT coalesce(string_agg(int8send(CASE WHEN e.seq IS NULL THEN -1 - l.leaf_index ELSE l.leaf_index END)"
-    " || coalesce(sha256('\\x00'::bytea || convert_to("
+    "SELECT coalesce(string_agg("
+    f"int8send({_SIGNED_INDEX}) || coalesce(sha256('\\x00'::bytea || convert_to("
     + leaf.SQL_LEAF.replace("{", "{{").replace("}", "}}")  # a template for str.format below
     + f", 'UTF8')), {_GONE_HASH}), ''::bytea), ''::bytea) FROM audit_leaf l "
     "LEFT JOIN audit_event e ON e.seq = l.seq AND e.seq BETWEEN {low} AND {high} "
