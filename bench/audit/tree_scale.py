@@ -1,7 +1,7 @@
 """Full verification of a big Merkle tree log (issue 19: 10 M events in ≤ 60 s), beside its floor in the same
 run (:func:`floor`, PostgreSQL's CPU and ours apart): the leaves' text out of PostgreSQL by COPY with nothing
-done to it, the same read with one sha256 per line, and PostgreSQL hashing each leaf itself (measured in
-session 9, not adopted) with its result dropped. Load average printed beside every figure.
+done to it, the same read with one sha256 per line, and the verifier's own statement (PostgreSQL hashing
+each leaf) with its result dropped. Load average printed beside every figure.
 
     nice -n 5 env PYTHONPATH=src /work/main/.venv/bin/python bench/audit/tree_scale.py \\
         --events 10000000 --data-dir /work/data/s19c --workers 2 --workers 3
@@ -202,7 +202,7 @@ async def _levels_and_heads(conn: asyncpg.Connection, n: int, signer: Signer) ->
         await conn.execute(f"VACUUM ANALYZE {table}")
 
 
-# The verifier's read: each leaf's text, written by PostgreSQL, out by COPY.
+# What the verifier read up to session 8: each leaf's text, written by PostgreSQL, out by COPY.
 _LEAF_TEXT = (
     "SELECT l.leaf_index, " + leaf.SQL_LEAF + " FROM audit_leaf l "
     "LEFT JOIN audit_event e ON e.seq = l.seq AND e.seq BETWEEN $1 AND $2 "
@@ -210,30 +210,11 @@ _LEAF_TEXT = (
 )
 
 
-# Measured in session 9, not adopted (bench/audit/RESULTS.md): PostgreSQL hashing each leaf itself (its
-# built-in sha256(), its own C code on this server, built without OpenSSL), a range back as one value of
-# 8-byte index and 32-byte hash a leaf.
-_SQL_HASHED = (
-    "SELECT string_agg(int8send(l.leaf_index) || coalesce(sha256('\\x00'::bytea || convert_to("
-    + leaf.SQL_LEAF
-    + ", 'UTF8')), ''::bytea), ''::bytea) FROM audit_leaf l "
-    "LEFT JOIN audit_event e ON e.seq = l.seq AND e.seq BETWEEN $1 AND $2 "
-    "WHERE l.leaf_index >= $3 AND l.leaf_index < $4"
-)
-
-
-def _bound(query: str, low: int, high: int, start: int, stop: int) -> str:
-    # literal bounds (as the verifier sends them): each partition is pruned and planned for its own range
-    for name, value in (("$1", low), ("$2", high), ("$3", start), ("$4", stop)):
-        query = query.replace(name, str(int(value)))
-    return query
-
-
 async def floor(dsn: str, pg_pid: int | None) -> dict[str, float]:
     """Where the verification's time goes, range by range on one connection, PostgreSQL's CPU and ours
     apart: the leaf text out by COPY with nothing done to it (the old verifier's read), the same with one
-    sha256 a line (the least a verifier hashing in Python must do), and PostgreSQL hashing each leaf itself
-    (:data:`_SQL_HASHED`) with its value dropped."""
+    sha256 a line (the least a verifier hashing in Python must do), and the statement the verifier runs now
+    (PostgreSQL hashes each leaf) with its value dropped."""
     conn = await asyncpg.connect(dsn)
     size = await tree_verification.tree_size(conn)
     ranges = tree_verification._ranges(size, tree_verification.RANGE_LEVEL)
@@ -260,9 +241,11 @@ async def floor(dsn: str, pg_pid: int | None) -> dict[str, float]:
                 for start, stop in ranges:
                     low, high = await conn.fetchrow(tree_verification._SEQ_BOUNDS, start, stop)
                     if name == "sql_hashed":
-                        seen += len(await conn.fetchval(_bound(_SQL_HASHED, low, high, start, stop)))
+                        query = tree_verification._HASHED.format(low=low, high=high, start=start, stop=stop)
+                        seen += len(await conn.fetchval(query))
                         continue
-                    query = _bound(_LEAF_TEXT, low, high, start, stop)
+                    query = _LEAF_TEXT.replace("$1", str(low)).replace("$2", str(high))
+                    query = query.replace("$3", str(start)).replace("$4", str(stop))
                     await conn.copy_from_query(query, output=sink, format="text", null="")
             out[f"{name}_seconds"] = time.perf_counter() - started
             out[f"{name}_postgres_cpu_seconds"] = _server_cpu(pg_pid) - pg

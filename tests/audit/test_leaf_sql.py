@@ -1,6 +1,6 @@
-"""The leaf bytes PostgreSQL writes for the full verification (``leaf.SQL_LEAF``) are the canonical leaf,
-awkward values included; where they would differ, the verifier judges the record by the Python definition
-and still names an altered record."""
+"""The leaf bytes PostgreSQL writes and hashes for the full verification (``leaf.SQL_LEAF`` in
+``tree_verification._HASHED``) are the canonical leaf, awkward values included; where they would differ, the
+verifier judges the record by the Python definition and still names an altered record."""
 
 from __future__ import annotations
 
@@ -105,9 +105,9 @@ async def test_a_leaf_sql_writes_otherwise_is_judged_by_the_python_definition(
     # As if PostgreSQL wrote every query otherwise than orjson: every record with a query then hashes wrong
     # from its SQL text; the verifier rebuilds those in Python, so the intact tree still verifies...
     monkeypatch.setattr(
-        tree_verification, "_LEAVES", tree_verification._LEAVES.replace("(e.query,", "(upper(e.query),")
+        tree_verification, "_HASHED", tree_verification._HASHED.replace("(e.query,", "(upper(e.query),")
     )
-    assert tree_verification._LEAVES.count("upper(e.query)") == 1
+    assert tree_verification._HASHED.count("upper(e.query)") == 1
     intact = await _verify(owner_database_url, signer)
     assert (intact.reason, intact.leaves_checked, intact.heads_checked) == (None, 7, 1)
     # ... and an altered record among them is still named.
@@ -120,7 +120,7 @@ async def test_a_leaf_sql_writes_otherwise_is_judged_by_the_python_definition(
 # strings, quotes, backslashes (alone, doubled, before a quote), non-ASCII up to four UTF-8 bytes, JSON's
 # own escapes as stored text, long values, the extreme instants and seq values, the legacy form (no
 # patients) and the compact one. The rows go to temporary tables that shadow the audit tables (pg_temp is
-# searched first), so the very statement of the verification reads them, through COPY's escapes.
+# searched first), so the very statement of the verification reads them.
 _BIG = ('\\"' + "x" * 5000 + "ñ€😀") * 40
 _ROWS: list[dict[str, Any]] = [
     {},
@@ -165,11 +165,7 @@ def _record(i: int, values: dict[str, Any]) -> dict[str, Any]:
     return base | values
 
 
-async def _verifier_hashes(
-    url: str, records: list[dict[str, Any]], gone: int
-) -> tree_verification._RangeWalker:
-    """The leaf hashes of ``records`` as the verifier computes them: its own statement, streamed by COPY
-    (escapes included) and hashed by its range walker."""
+async def _sql_hashes(url: str, records: list[dict[str, Any]], gone: int) -> tree_verification._RangeWalker:
     conn = await asyncpg.connect(url.replace("+asyncpg", ""))
     try:
         async with conn.transaction():
@@ -179,7 +175,7 @@ async def _verifier_hashes(
             await conn.copy_records_to_table(
                 "audit_event", records=[[r[f] for f in fields] for r in records], columns=fields
             )
-            # leaf i is record i; one more leaf points to a seq with no record
+            # leaf i is record i, in reverse order of seq; one more leaf points to a seq with no record
             await conn.copy_records_to_table(
                 "audit_leaf",
                 records=[(i, r["seq"]) for i, r in enumerate(records)] + [(len(records), gone)],
@@ -187,24 +183,31 @@ async def _verifier_hashes(
             )
             low, high = await conn.fetchrow("SELECT min(seq), max(seq) FROM audit_leaf")
             walker = tree_verification._RangeWalker(0, len(records) + 1)
-            query = tree_verification._LEAVES.format(low=low, high=high, start=0, stop=len(records) + 1)
-
-            async def sink(data: bytes) -> None:
-                walker.feed(data)
-
-            await conn.copy_from_query(query, output=sink, format="text", null="")
+            query = tree_verification._HASHED.format(low=low, high=high, start=0, stop=len(records) + 1)
+            walker.take(bytes(await conn.fetchval(query)))
             return walker
     finally:
         await conn.close()
 
 
-async def test_the_verifier_hashes_every_kind_of_value_as_the_leaf_hash(owner_database_url: str) -> None:
+async def test_the_sql_leaf_hash_is_the_leaf_hash_of_every_kind_of_value(owner_database_url: str) -> None:
     records = [_record(i, v) for i, v in enumerate(_ROWS + _CONTROL_ROWS)]
     records[9]["seq"], records[10]["seq"] = 2**63 - 1, 1  # kept as given (the extremes)
-    walker = await _verifier_hashes(owner_database_url, records, gone=999)
+    walker = await _sql_hashes(owner_database_url, records, gone=999)
     expected = [merkle.leaf_hash(leaf.canonical_leaf([r[f] for f in leaf.LEAF_FIELDS])) for r in records]
     assert walker.hashes[: len(_ROWS)] == expected[: len(_ROWS)]
     # the rows with a control character: another hash, each (the verifier then rebuilds them in Python)
     assert all(h != e for h, e in zip(walker.hashes[len(_ROWS) : -1], expected[len(_ROWS) :], strict=True))
     # the leaf whose record is gone: marked, its place empty until settled
     assert (walker.gone, walker.hashes[-1]) == ([len(records)], b"")
+
+
+def test_hashes_are_placed_by_their_index_whatever_the_order() -> None:
+    digests = [bytes([i]) * 32 for i in range(6)]
+    packed = b"".join(
+        tree_verification._ENTRY.pack(index, digests[index - 8]) for index in (13, 8, 11, 9, 12)
+    ) + tree_verification._ENTRY.pack(-1 - 10, bytes(32))
+    walker = tree_verification._RangeWalker(8, 16)
+    walker.take(packed)
+    assert walker.hashes == [digests[0], digests[1], b"", digests[3], digests[4], digests[5], None, None]
+    assert walker.gone == [10]
