@@ -1,6 +1,7 @@
 """Full verification of a big Merkle tree log (issue 19: 10 M events in ≤ 60 s), beside its floor in the same
-run: reading the same rows out of PostgreSQL (COPY, the verifier's own query) with nothing done to them,
-and the same read with one sha256 per line. Load average printed beside every figure.
+run (:func:`floor`, PostgreSQL's CPU and ours apart): the leaves' text out of PostgreSQL by COPY with nothing
+done to it, the same read with one sha256 per line, and the verifier's own statement (PostgreSQL hashing
+each leaf) with its result dropped. Load average printed beside every figure.
 
     nice -n 5 env PYTHONPATH=src /work/main/.venv/bin/python bench/audit/tree_scale.py \\
         --events 10000000 --data-dir /work/data/s19c --workers 2 --workers 3
@@ -201,20 +202,29 @@ async def _levels_and_heads(conn: asyncpg.Connection, n: int, signer: Signer) ->
         await conn.execute(f"VACUUM ANALYZE {table}")
 
 
-async def floor(dsn: str) -> dict[str, float]:
-    """The verifier's query over the whole tree, one connection: bytes out with nothing done, then with
-    one sha256 per line (the least any verifier must do with them)."""
+# What the verifier read up to session 8: each leaf's text, written by PostgreSQL, out by COPY.
+_LEAF_TEXT = (
+    "SELECT l.leaf_index, " + leaf.SQL_LEAF + " FROM audit_leaf l "
+    "LEFT JOIN audit_event e ON e.seq = l.seq AND e.seq BETWEEN $1 AND $2 "
+    "WHERE l.leaf_index >= $3 AND l.leaf_index < $4"
+)
+
+
+async def floor(dsn: str, pg_pid: int | None) -> dict[str, float]:
+    """Where the verification's time goes, range by range on one connection, PostgreSQL's CPU and ours
+    apart: the leaf text out by COPY with nothing done to it (the old verifier's read), the same with one
+    sha256 a line (the least a verifier hashing in Python must do), and the statement the verifier runs now
+    (PostgreSQL hashes each leaf) with its value dropped."""
     conn = await asyncpg.connect(dsn)
     size = await tree_verification.tree_size(conn)
-    low, high = await conn.fetchrow("SELECT min(seq), max(seq) FROM audit_leaf")
-    query = tree_verification._LEAVES.format(low=low, high=high, start=0, stop=size)
+    ranges = tree_verification._ranges(size, tree_verification.RANGE_LEVEL)
     out: dict[str, float] = {}
     try:
-        for hashing in (False, True):
+        for name in ("copy_out", "copy_out_sha256", "sql_hashed"):
             seen = 0
             rest = b""
 
-            async def sink(data: bytes, hashing: bool = hashing) -> None:
+            async def sink(data: bytes, hashing: bool = name == "copy_out_sha256") -> None:
                 nonlocal seen, rest
                 seen += len(data)
                 if hashing:
@@ -225,13 +235,23 @@ async def floor(dsn: str) -> dict[str, float]:
                         sha256(line).digest()
 
             load, started = _load(), time.perf_counter()
-            async with conn.transaction(readonly=True):
-                await conn.execute("SET LOCAL TIME ZONE 'UTC'")
-                await conn.copy_from_query(query, output=sink, format="text", null="")
-            name = "copy_out_sha256" if hashing else "copy_out"
+            own, pg = _own_cpu(), _server_cpu(pg_pid)
+            async with conn.transaction(readonly=True, isolation="repeatable_read"):
+                await conn.execute(tree_verification._ONE_SCAN)
+                for start, stop in ranges:
+                    low, high = await conn.fetchrow(tree_verification._SEQ_BOUNDS, start, stop)
+                    if name == "sql_hashed":
+                        query = tree_verification._HASHED.format(low=low, high=high, start=start, stop=stop)
+                        seen += len(await conn.fetchval(query))
+                        continue
+                    query = _LEAF_TEXT.replace("$1", str(low)).replace("$2", str(high))
+                    query = query.replace("$3", str(start)).replace("$4", str(stop))
+                    await conn.copy_from_query(query, output=sink, format="text", null="")
             out[f"{name}_seconds"] = time.perf_counter() - started
+            out[f"{name}_postgres_cpu_seconds"] = _server_cpu(pg_pid) - pg
+            out[f"{name}_python_cpu_seconds"] = _own_cpu() - own
             out[f"{name}_load_avg"] = max(load, _load())
-            out["copy_out_bytes"] = float(seen)
+            out[f"{name}_bytes"] = float(seen)
     finally:
         await conn.close()
     return out
@@ -268,12 +288,12 @@ def main() -> None:
     try:
         result.update(asyncio.run(build(dsn, args.events, signer)))
         if not args.build_only:
+            pg_pid = server.postmaster_pid() if server is not None else None
             if not args.no_floor:
-                result.update(asyncio.run(floor(dsn)))
+                result.update(asyncio.run(floor(dsn, pg_pid)))
             runs: list[tuple[str, Any]] = [(f"parallel_{w}", w) for w in args.workers or [2]]
             if args.single:
                 runs.append(("single", None))
-            pg_pid = server.postmaster_pid() if server is not None else None
             for name, workers in runs:
                 load, started = _load(), time.perf_counter()
                 own, pg = _own_cpu(), _server_cpu(pg_pid)

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from interop.audit import checkpoint as cp
 from interop.audit import sequencer, tree_verification, verification
 from interop.audit.signing import Signer
 
@@ -190,3 +191,26 @@ async def test_intake_row_not_yet_sequenced_is_not_a_fault(
     report = await damage_and_verify()
     assert report.reason is None
     assert report.leaves_checked == 12
+
+
+async def test_reordered_pair_is_named(grown: None, damage_and_verify: Run) -> None:
+    # Leaves 5 and 6 point at each other's records (seq negated on the way: one swap in one statement).
+    report = await damage_and_verify(
+        "UPDATE audit_leaf SET seq = -seq WHERE leaf_index IN (5, 6)",
+        "UPDATE audit_leaf a SET seq = -b.seq FROM audit_leaf b "
+        "WHERE a.leaf_index IN (5, 6) AND b.leaf_index = 11 - a.leaf_index",
+    )
+    assert report.first_bad_leaf == 5
+    assert "altered" in (report.reason or "")
+
+
+async def test_forked_head_is_named(grown: None, damage_and_verify: Run, signer: Signer) -> None:
+    # A head of size 9 signed with the very key, for another tree (a fork): its signature verifies, its
+    # root is not the one the leaves give.
+    body = cp.format_checkpoint(ORIGIN, 9, bytes(range(32)))
+    report = await damage_and_verify(
+        f"UPDATE audit_head SET root_hash = '\\x{bytes(range(32)).hex()}', checkpoint = $${body}$$, "
+        f"signature = '\\x{signer.sign(body.encode()).hex()}' WHERE tree_size = 9"
+    )
+    assert report.first_bad_leaf == 8
+    assert (report.reason or "").startswith("audit.verify.head_root_altered ")

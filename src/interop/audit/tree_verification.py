@@ -10,24 +10,26 @@ What it names (the lowest leaf index wins):
 - an intake row below the latest head's watermark (a record the sequencer should have taken): "record
   seq S … still in the intake".
 
-The leaves are walked in aligned ranges of ``2**RANGE_LEVEL`` (one COPY each): a range is a perfect subtree
-(RFC 9162), so what a range returns — the perfect subtrees of its leaves up to each signed head inside it,
-and up to its end — joins the ranges before it exactly (``merkle.Frontier.append_subtree``). One process
-walks them in turn (:func:`verify_tree`, in the caller's transaction), or several processes walk them at
-once in the coordinator's exported snapshot (:func:`verify_tree_parallel`): the same leaves, heads and
-answer either way.
+The leaves are walked in aligned ranges of ``2**RANGE_LEVEL`` (one statement each): a range is a perfect
+subtree (RFC 9162), so what a range returns — the perfect subtrees of its leaves up to each signed head
+inside it, and up to its end — joins the ranges before it exactly (``merkle.Frontier.append_subtree``). One
+process walks them in turn (:func:`verify_tree`, in the caller's transaction), or several processes walk
+them at once in the coordinator's exported snapshot (:func:`verify_tree_parallel`): the same leaves, heads
+and answer either way.
 
-Per leaf, PostgreSQL writes the leaf bytes (``leaf.SQL_LEAF``, from the stored record's columns) and the
-verifier hashes them: no Python rebuild per record. A leaf whose bytes do not hash to its stored hash (a
-control character, which the SQL text leaves raw, or an altered record) is rebuilt from its fields by
-``leaf.canonical_leaf``, the definition, which decides. Rows arrive unsorted (each hash goes to its index)
-and each range is one plain scan (no parallel workers of PostgreSQL's own beside the walkers).
+Per leaf, PostgreSQL writes the leaf bytes (``leaf.SQL_LEAF``, from the stored record's columns) and hashes
+them; the verifier places the hashes, compares them with the stored ones and builds the tree above them:
+no Python work per record. A leaf whose computed hash is not its stored hash (a control character, which
+the SQL text leaves raw, or an altered record) is rebuilt from its fields by ``leaf.canonical_leaf``, the
+definition, which decides. Rows are hashed unsorted (each hash goes to its index) and each range is one
+plain scan (no parallel workers of PostgreSQL's own beside the walkers).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import struct
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -37,24 +39,32 @@ from typing import Any, cast
 import asyncpg
 from cryptography.exceptions import InvalidSignature
 
-from interop.audit import chain, leaf, merkle
 from interop.audit import checkpoint as cp
+from interop.audit import leaf, merkle
 from interop.audit.signing import Verifier
 from interop.messages.stored import keep
 
 RANGE_LEVEL = 18  # 262,144 leaves a range: a few MB of hashes in memory, a few seconds of work
-# Streamed with COPY (text): the leaf index and the leaf bytes as PostgreSQL writes them (leaf.SQL_LEAF,
-# empty when the event is gone); the verifier hashes the bytes itself. The seq bounds of the range let each
-# partition of audit_event answer by an index range instead of a whole scan. The stored leaf hashes are
-# not joined here (a third table in every range's plan, and 64 hex characters a line to write and read):
-# :data:`_STORED` reads them apart, in order, as one value.
-_LEAVES = (
-    "SELECT l.leaf_index, "
+# PostgreSQL hashes each leaf (RFC 9162: sha256 of 0x00 and the leaf bytes, written by leaf.SQL_LEAF from the
+# stored record's columns) and returns the range as one value: per leaf, its index as 8 bytes big-endian
+# and its 32-byte hash; a leaf whose event is gone as -1 - index and 32 zero bytes. Rows come in any order
+# (no sort in the database: each hash goes to its index here). Python then does no per-record work but
+# placing the hash: the leaf text never crosses the socket (~530 bytes a leaf, escaped for COPY by
+# PostgreSQL and split and unescaped by the verifier), which cost more CPU on both sides than sha256 in
+# PostgreSQL adds (bench/audit/RESULTS.md, session 9). The seq bounds of the range let each partition of
+# audit_event answer by an index range instead of a whole scan. The stored leaf hashes are not joined
+# here (a third table in every range's plan): :data:`_STORED` reads them apart, in order, as one value.
+_GONE_HASH = "'\\x" + "00" * 32 + "'::bytea"
+_SIGNED_INDEX = "CASE WHEN e.seq IS NULL THEN -1 - l.leaf_index ELSE l.leaf_index END"
+_HASHED = (
+    "SELECT coalesce(string_agg("
+    f"int8send({_SIGNED_INDEX}) || coalesce(sha256('\\x00'::bytea || convert_to("
     + leaf.SQL_LEAF.replace("{", "{{").replace("}", "}}")  # a template for str.format below
-    + " FROM audit_leaf l "
+    + f", 'UTF8')), {_GONE_HASH}), ''::bytea), ''::bytea) FROM audit_leaf l "
     "LEFT JOIN audit_event e ON e.seq = l.seq AND e.seq BETWEEN {low} AND {high} "
     "WHERE l.leaf_index >= {start} AND l.leaf_index < {stop}"
 )
+_ENTRY = struct.Struct(">q32s")  # one leaf of _HASHED's value
 # The stored leaf hashes of a range, concatenated in index order: one primary-key range scan and one value.
 # Compared with the computed hashes in one go when it holds exactly one 32-byte hash per index.
 _STORED = (
@@ -127,8 +137,8 @@ class RangeWalk:
 
 
 class _RangeWalker:
-    """Feeds COPY chunks of one range (rows in any order: no sort in the database): hashes each leaf's
-    bytes into its place; the stored hashes are compared afterwards in one go (:meth:`settle`)."""
+    """One range's leaf hashes as PostgreSQL computed them, each at its place; the stored hashes are
+    compared afterwards in one go (:meth:`settle`)."""
 
     def __init__(self, start: int, stop: int) -> None:
         self.start = start
@@ -136,22 +146,17 @@ class _RangeWalker:
         self.gone: list[int] = []  # leaves whose event is missing
         self.breaks: list[tuple[int, str]] = []
         self.cut = False
-        self._rest = b""
 
-    def feed(self, data: bytes) -> None:
-        lines = (self._rest + data).split(b"\n")
-        self._rest = lines.pop()
-        hashes, sha256, start, gone = self.hashes, hashlib.sha256, self.start, self.gone
-        for line in lines:
-            index, body = line.split(b"\t", 1)
-            at = int(index) - start
-            if not body:
-                gone.append(at + start)
-                hashes[at] = _GONE
-            elif b"\\" in body:  # a COPY escape (JSON escapes are written with backslashes)
-                hashes[at] = sha256(b"\x00" + chain.unescape_copy(body).encode()).digest()
+    def take(self, packed: bytes) -> None:
+        """Place each leaf hash of a range's :data:`_HASHED` value at its index."""
+        hashes, start, gone = self.hashes, self.start, self.gone
+        for index, digest in _ENTRY.iter_unpack(packed):
+            if index < 0:  # the event is gone
+                gone.append(-1 - index)
+                hashes[-1 - index - start] = _GONE
             else:
-                hashes[at] = sha256(b"\x00" + body).digest()
+                hashes[index - start] = digest
+        gone.sort()
 
     def settle(self, stored: _Stored) -> list[int]:
         """Cut the range at its first missing leaf index; a gone event's place takes its stored hash (the
@@ -204,14 +209,9 @@ async def walk_range(conn: asyncpg.Connection, start: int, stop: int, head_sizes
     bounds = await conn.fetchrow(_SEQ_BOUNDS, start, stop)
     low, high = (bounds[0], bounds[1]) if bounds is not None else (None, None)
     walker = _RangeWalker(start, stop)
-
-    async def sink(data: bytes) -> None:
-        walker.feed(data)
-        await asyncio.sleep(0)  # a long walk inside the API must not starve other requests
-
     if low is not None and high is not None:  # else no leaf of the range is left
-        query = _LEAVES.format(low=int(low), high=int(high), start=int(start), stop=int(stop))
-        await conn.copy_from_query(query, output=sink, format="text", null="")
+        query = _HASHED.format(low=int(low), high=int(high), start=int(start), stop=int(stop))
+        walker.take(bytes(await conn.fetchval(query)))
     await _settle(conn, walker, stop)
     return walker.result(head_sizes)
 
