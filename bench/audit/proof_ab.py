@@ -7,7 +7,14 @@ round each, the latency quantiles and each server's CPU a request (``/proc``), w
         --old /work/wt/base --new . --samples 1000 --rounds 3
 
 Each server is this script itself (``--serve``), started with ``PYTHONPATH=<folder>/src``; it runs no job
-worker, and mints an auditor's token into a file once it is up.
+worker, and mints an auditor's token into a file once it is up. ``--old`` may be left out: one server.
+
+The client sends one request at a time (concurrency 1: one keep-alive connection a server, the next request
+when the last answer is read). It shares the two cores with the servers and PostgreSQL, and its own work is
+inside every latency it measures: ``--client httpx`` (the default, as before) costs ~1-3 ms of CPU a
+request; ``--client raw`` writes the request's bytes on a blocking socket and reads the answer by its
+``content-length`` (status checked, body parsed for the first requests of each round only), a few tens of
+µs. Each round also prints the client's own CPU a request and PostgreSQL's (the postmaster's children).
 """
 
 from __future__ import annotations
@@ -110,19 +117,117 @@ async def _round(
     finally:
         for client in clients:
             await client.aclose()
+    return _summary(servers, timings, before, after, load, samples)
+
+
+def _summary(
+    servers: list[tuple[subprocess.Popen[bytes], int, str]],
+    timings: list[list[float]],
+    before: list[float],
+    after: list[float],
+    load: float,
+    samples: int,
+) -> dict[str, Any]:
+    """Quantiles and CPU a request of each server; the client's and PostgreSQL's CPU are in ``before`` and
+    ``after`` past the servers' (one value each), shared by all servers' requests."""
     out: dict[str, Any] = {
         "at": time.strftime("%H:%M:%S"),
         "load": [round(load, 2), round(os.getloadavg()[0], 2)],
     }
-    for name, values, cpu0, cpu1 in zip(("old", "new"), timings, before, after, strict=True):
+    names = ("old", "new") if len(servers) == 2 else ("new",)
+    for name, values, cpu0, cpu1 in zip(names, timings, before, after, strict=False):
         cuts = statistics.quantiles(values, n=100)
         out[name] = {
             "p50_ms": round(1000 * cuts[49], 2),
             "p90_ms": round(1000 * cuts[89], 2),
+            "p95_ms": round(1000 * cuts[94], 2),
             "p99_ms": round(1000 * cuts[98], 2),
+            "max_ms": round(1000 * max(values), 2),
             "server_cpu_ms": round(1000 * (cpu1 - cpu0) / samples, 3),
         }
+    if len(before) > len(servers):
+        total = samples * len(servers)
+        extra = [
+            round(1000 * (b - a) / total, 3)
+            for a, b in zip(before[len(servers) :], after[len(servers) :], strict=True)
+        ]
+        out["client_cpu_ms"], out["postgres_cpu_ms"] = extra
     return out
+
+
+def _postgres_cpu_s(postmaster: int | None) -> float:
+    """CPU of the postmaster's children (backends, and the background processes, idle here)."""
+    if postmaster is None:
+        return 0.0
+    children = Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split()
+    total = 0.0
+    for pid in children:
+        with contextlib.suppress(OSError):
+            total += _cpu_s(int(pid))
+    return total
+
+
+def _raw_round(
+    servers: list[tuple[subprocess.Popen[bytes], int, str]],
+    samples: int,
+    n: int,
+    seed: int,
+    postmaster: int | None,
+) -> dict[str, Any]:
+    """The requests of ``_round``, sent by hand on blocking sockets: what is timed is the server's answer
+    and the loopback, not an HTTP client library."""
+    rng = random.Random(seed)
+    socks = [socket.create_connection(("127.0.0.1", port)) for _, port, _ in servers]
+    for sock in socks:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    heads = [
+        f"Host: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
+        for _, port, token in servers
+    ]
+    buffers = [b"" for _ in servers]
+
+    def ask(i: int, check: bool) -> None:
+        sock = socks[i]
+        query = f"GET {_PATH}?index={rng.randrange(n)}&tree_size={n} HTTP/1.1\r\n".encode()
+        sock.sendall(query + heads[i])
+        data = buffers[i]
+        while (end := data.find(b"\r\n\r\n")) < 0:
+            data += sock.recv(65536)
+        head = data[:end]
+        at = head.find(b"content-length:")
+        length = int(head[at + 15 : head.find(b"\r\n", at)]) if at >= 0 else 0
+        while len(data) < end + 4 + length:
+            data += sock.recv(65536)
+        body, buffers[i] = data[end + 4 : end + 4 + length], data[end + 4 + length :]
+        if not head.startswith(b"HTTP/1.1 200 "):
+            raise RuntimeError(head.decode(errors="replace") + body.decode(errors="replace"))
+        if check:
+            assert json.loads(body)["tree_size"] == n
+
+    try:
+        for i in range(len(servers)):
+            for _ in range(50):
+                ask(i, True)
+        timings: list[list[float]] = [[] for _ in servers]
+        load = os.getloadavg()[0]
+        before = [_cpu_s(p.pid) for p, _, _ in servers] + [time.process_time(), _postgres_cpu_s(postmaster)]
+        for k in range(samples * len(servers)):
+            i = k % len(servers)
+            t = time.perf_counter()
+            ask(i, False)
+            timings[i].append(time.perf_counter() - t)
+        after = [_cpu_s(p.pid) for p, _, _ in servers] + [time.process_time(), _postgres_cpu_s(postmaster)]
+    finally:
+        for sock in socks:
+            sock.close()
+    return _summary(servers, timings, before, after, load, samples)
+
+
+def _postmaster(server: Any) -> int | None:
+    """The embedded server's postmaster (its children's CPU is PostgreSQL's); None for ``DATABASE_URL``."""
+    if server is None:
+        return None
+    return int((Path(server.pgdata) / "postmaster.pid").read_text().split()[0])
 
 
 async def _tree_size(url: str) -> int:
@@ -141,19 +246,26 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/interop-bench-audit"))
-    parser.add_argument("--old", type=Path, required=True, help="a source checkout (its src/ is imported)")
+    parser.add_argument("--old", type=Path, help="a source checkout (its src/ is imported); none: one server")
     parser.add_argument("--new", type=Path, default=Path(__file__).resolve().parents[2])
     parser.add_argument("--samples", type=int, default=1000, help="requests to each server a round")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--client", choices=("httpx", "raw"), default="httpx", help="see above")
     args = parser.parse_args()
     url, server = asyncio.run(prepare_database(args.data_dir, "bench_audit_scale", migrate_db=False))
     servers = []
     try:
         n = asyncio.run(_tree_size(url))
-        servers = [_start(args.old, url, args.data_dir, "old"), _start(args.new, url, args.data_dir, "new")]
+        if args.old is not None:
+            servers.append(_start(args.old, url, args.data_dir, "old"))
+        servers.append(_start(args.new, url, args.data_dir, "new"))
+        postmaster = _postmaster(server)
         for round_ in range(args.rounds):
-            result = asyncio.run(_round(servers, args.samples, n, seed=4 + round_))
-            print(json.dumps({"tree_size": n, **result}), flush=True)
+            if args.client == "raw":
+                result = _raw_round(servers, args.samples, n, 4 + round_, postmaster)
+            else:
+                result = asyncio.run(_round(servers, args.samples, n, seed=4 + round_))
+            print(json.dumps({"tree_size": n, "client": args.client, **result}), flush=True)
     finally:
         for proc, _, _ in servers:
             proc.send_signal(signal.SIGINT)
