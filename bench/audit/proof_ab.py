@@ -8,6 +8,9 @@ round each, the latency quantiles and each server's CPU a request (``/proc``), w
 
 Each server is this script itself (``--serve``), started with ``PYTHONPATH=<folder>/src``; it runs no job
 worker, and mints an auditor's token into a file once it is up. ``--old`` may be left out: one server.
+Servers are configured as ``interop serve`` configures uvicorn, on the loop it runs (uvloop);
+``--as-before`` serves as this script did until session 9 (uvicorn's defaults on the standard library's
+asyncio loop, not what is deployed).
 
 The client sends one request at a time (concurrency 1: one keep-alive connection a server, the next request
 when the last answer is read). It shares the two cores with the servers and PostgreSQL, and its own work is
@@ -44,7 +47,11 @@ sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]  # see proof_l
 _PATH = "/v1/audit/proofs/inclusion"
 
 
-def _serve(url: str, data_dir: Path, port: int, token_file: Path) -> None:
+def _serve(url: str, data_dir: Path, port: int, token_file: Path, as_before: bool) -> None:
+    """One server, configured as ``interop serve`` configures uvicorn (``interop.serving._config``: no
+    access log, no proxy headers) and on the loop uvicorn's ``run`` picks (uvloop where installed). With
+    ``as_before``: as this script served until session 9 — uvicorn's defaults, on ``asyncio.run``'s
+    loop (the standard library's), which is not what is deployed."""
     import uvicorn
 
     from interop.auth.scopes import ROLE_SCOPES, Role
@@ -54,7 +61,13 @@ def _serve(url: str, data_dir: Path, port: int, token_file: Path) -> None:
 
     settings = Settings(database_url=url, data_dir=data_dir, run_worker=False, rate_limit_per_minute=10**9)
     app = create_app(settings)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    if as_before:
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    else:
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", access_log=False, proxy_headers=False
+        )
+    server = uvicorn.Server(config)
 
     async def run() -> None:
         serving = asyncio.create_task(server.serve())
@@ -66,8 +79,10 @@ def _serve(url: str, data_dir: Path, port: int, token_file: Path) -> None:
         )
         await serving
 
-    with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the signal once it has shut down
-        asyncio.run(run())
+    loop_factory = None if as_before else config.get_loop_factory()
+    # uvicorn re-raises the signal once it has shut down
+    with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=loop_factory) as runner:
+        runner.run(run())
 
 
 def _cpu_s(pid: int) -> float:
@@ -75,13 +90,15 @@ def _cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _start(code: Path, url: str, data_dir: Path, tag: str) -> tuple[subprocess.Popen[bytes], int, str]:
+def _start(
+    code: Path, url: str, data_dir: Path, tag: str, as_before: bool
+) -> tuple[subprocess.Popen[bytes], int, str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
     token_file = data_dir / f"token-{tag}-{os.getpid()}"
     token_file.unlink(missing_ok=True)
-    args = [__file__, "--serve", url, str(data_dir / "app"), str(port), str(token_file)]
+    args = [__file__, "--serve", url, str(data_dir / "app"), str(port), str(token_file), str(int(as_before))]
     env = {**os.environ, "PYTHONPATH": str(code.resolve() / "src")}
     proc = subprocess.Popen([sys.executable, *args], env=env)
     while not token_file.exists() or not token_file.read_text():
@@ -239,8 +256,8 @@ async def _tree_size(url: str) -> int:
 
 
 def main() -> None:
-    if len(sys.argv) == 6 and sys.argv[1] == "--serve":
-        _serve(sys.argv[2], Path(sys.argv[3]), int(sys.argv[4]), Path(sys.argv[5]))
+    if len(sys.argv) == 7 and sys.argv[1] == "--serve":
+        _serve(sys.argv[2], Path(sys.argv[3]), int(sys.argv[4]), Path(sys.argv[5]), sys.argv[6] == "1")
         return
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -251,21 +268,27 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=1000, help="requests to each server a round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--client", choices=("httpx", "raw"), default="httpx", help="see above")
+    parser.add_argument(
+        "--as-before",
+        action="store_true",
+        help="serve as before session 9: uvicorn's defaults, asyncio's loop",
+    )
     args = parser.parse_args()
     url, server = asyncio.run(prepare_database(args.data_dir, "bench_audit_scale", migrate_db=False))
     servers = []
     try:
         n = asyncio.run(_tree_size(url))
         if args.old is not None:
-            servers.append(_start(args.old, url, args.data_dir, "old"))
-        servers.append(_start(args.new, url, args.data_dir, "new"))
+            servers.append(_start(args.old, url, args.data_dir, "old", args.as_before))
+        servers.append(_start(args.new, url, args.data_dir, "new", args.as_before))
         postmaster = _postmaster(server)
         for round_ in range(args.rounds):
             if args.client == "raw":
                 result = _raw_round(servers, args.samples, n, 4 + round_, postmaster)
             else:
                 result = asyncio.run(_round(servers, args.samples, n, seed=4 + round_))
-            print(json.dumps({"tree_size": n, "client": args.client, **result}), flush=True)
+            served = "as-before" if args.as_before else "as-deployed"
+            print(json.dumps({"tree_size": n, "client": args.client, "served": served, **result}), flush=True)
     finally:
         for proc, _, _ in servers:
             proc.send_signal(signal.SIGINT)
