@@ -109,7 +109,7 @@ def _start(
 
 
 async def _round(
-    servers: list[tuple[subprocess.Popen[bytes], int, str]], samples: int, n: int, seed: int
+    servers: list[tuple[subprocess.Popen[bytes], int, str]], samples: int, n: int, seed: int, warmup: int
 ) -> dict[str, Any]:
     # Other leaves each round: a server that keeps answers it gave (the audit's read routes keep proofs)
     # must not be timed on the last round's.
@@ -120,7 +120,7 @@ async def _round(
     ]
     try:
         for client in clients:
-            for _ in range(50):
+            for _ in range(warmup):
                 r = await client.get(_PATH, params={"index": rng.randrange(n), "tree_size": n})
                 assert r.status_code == 200, r.text
         timings: list[list[float]] = [[] for _ in servers]
@@ -190,6 +190,7 @@ def _raw_round(
     n: int,
     seed: int,
     postmaster: int | None,
+    warmup: int,
 ) -> dict[str, Any]:
     """The requests of ``_round``, sent by hand on blocking sockets: what is timed is the server's answer
     and the loopback, not an HTTP client library."""
@@ -223,7 +224,7 @@ def _raw_round(
 
     try:
         for i in range(len(servers)):
-            for _ in range(50):
+            for _ in range(warmup):
                 ask(i, True)
         timings: list[list[float]] = [[] for _ in servers]
         load = os.getloadavg()[0]
@@ -267,6 +268,12 @@ def main() -> None:
     parser.add_argument("--new", type=Path, default=Path(__file__).resolve().parents[2])
     parser.add_argument("--samples", type=int, default=1000, help="requests to each server a round")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=50,
+        help="untimed requests to each server before a round (each run starts PostgreSQL: its cache is cold)",
+    )
     parser.add_argument("--client", choices=("httpx", "raw"), default="httpx", help="see above")
     parser.add_argument(
         "--as-before",
@@ -284,9 +291,9 @@ def main() -> None:
         postmaster = _postmaster(server)
         for round_ in range(args.rounds):
             if args.client == "raw":
-                result = _raw_round(servers, args.samples, n, 4 + round_, postmaster)
+                result = _raw_round(servers, args.samples, n, 4 + round_, postmaster, args.warmup)
             else:
-                result = asyncio.run(_round(servers, args.samples, n, seed=4 + round_))
+                result = asyncio.run(_round(servers, args.samples, n, seed=4 + round_, warmup=args.warmup))
             served = "as-before" if args.as_before else "as-deployed"
             print(json.dumps({"tree_size": n, "client": args.client, "served": served, **result}), flush=True)
     finally:
