@@ -272,7 +272,7 @@ def main() -> None:
         "--warmup",
         type=int,
         default=50,
-        help="untimed requests to each server before a round (each run starts PostgreSQL: its cache is cold)",
+        help="untimed requests to each server before a round (a PostgreSQL just started has a cold cache)",
     )
     parser.add_argument("--client", choices=("httpx", "raw"), default="httpx", help="see above")
     parser.add_argument(
