@@ -109,7 +109,12 @@ def _start(
 
 
 async def _round(
-    servers: list[tuple[subprocess.Popen[bytes], int, str]], samples: int, n: int, seed: int, warmup: int
+    servers: list[tuple[subprocess.Popen[bytes], int, str]],
+    samples: int,
+    n: int,
+    seed: int,
+    warmup: int,
+    postmaster: int | None,
 ) -> dict[str, Any]:
     # Other leaves each round: a server that keeps answers it gave (the audit's read routes keep proofs)
     # must not be timed on the last round's.
@@ -124,13 +129,14 @@ async def _round(
                 r = await client.get(_PATH, params={"index": rng.randrange(n), "tree_size": n})
                 assert r.status_code == 200, r.text
         timings: list[list[float]] = [[] for _ in servers]
-        before, load = [_cpu_s(p.pid) for p, _, _ in servers], os.getloadavg()[0]
+        load = os.getloadavg()[0]
+        before = [_cpu_s(p.pid) for p, _, _ in servers] + [time.process_time(), _postgres_cpu_s(postmaster)]
         for i in range(samples * len(servers)):
             t = time.perf_counter()
             r = await clients[i % len(servers)].get(_PATH, params={"index": rng.randrange(n), "tree_size": n})
             timings[i % len(servers)].append(time.perf_counter() - t)
             assert r.status_code == 200, r.text
-        after = [_cpu_s(p.pid) for p, _, _ in servers]
+        after = [_cpu_s(p.pid) for p, _, _ in servers] + [time.process_time(), _postgres_cpu_s(postmaster)]
     finally:
         for client in clients:
             await client.aclose()
@@ -293,7 +299,7 @@ def main() -> None:
             if args.client == "raw":
                 result = _raw_round(servers, args.samples, n, 4 + round_, postmaster, args.warmup)
             else:
-                result = asyncio.run(_round(servers, args.samples, n, seed=4 + round_, warmup=args.warmup))
+                result = asyncio.run(_round(servers, args.samples, n, 4 + round_, args.warmup, postmaster))
             served = "as-before" if args.as_before else "as-deployed"
             print(json.dumps({"tree_size": n, "client": args.client, "served": served, **result}), flush=True)
     finally:
