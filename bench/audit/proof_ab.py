@@ -190,6 +190,13 @@ def _postgres_cpu_s(postmaster: int | None) -> float:
     return total
 
 
+def _received(sock: socket.socket) -> bytes:
+    data = sock.recv(65536)
+    if not data:  # the server closed the connection (uvicorn closes one idle for 5 s)
+        raise ConnectionError("the server closed the connection")
+    return data
+
+
 def _raw_round(
     servers: list[tuple[subprocess.Popen[bytes], int, str]],
     samples: int,
@@ -216,12 +223,12 @@ def _raw_round(
         sock.sendall(query + heads[i])
         data = buffers[i]
         while (end := data.find(b"\r\n\r\n")) < 0:
-            data += sock.recv(65536)
+            data += _received(sock)
         head = data[:end]
         at = head.find(b"content-length:")
         length = int(head[at + 15 : head.find(b"\r\n", at)]) if at >= 0 else 0
         while len(data) < end + 4 + length:
-            data += sock.recv(65536)
+            data += _received(sock)
         body, buffers[i] = data[end + 4 : end + 4 + length], data[end + 4 + length :]
         if not head.startswith(b"HTTP/1.1 200 "):
             raise RuntimeError(head.decode(errors="replace") + body.decode(errors="replace"))
@@ -229,9 +236,8 @@ def _raw_round(
             assert json.loads(body)["tree_size"] == n
 
     try:
-        for i in range(len(servers)):
-            for _ in range(warmup):
-                ask(i, True)
+        for k in range(warmup * len(servers)):  # alternated: an idle keep-alive connection is closed at 5 s
+            ask(k % len(servers), True)
         timings: list[list[float]] = [[] for _ in servers]
         load = os.getloadavg()[0]
         before = [_cpu_s(p.pid) for p, _, _ in servers] + [time.process_time(), _postgres_cpu_s(postmaster)]
