@@ -261,3 +261,60 @@ async def test_a_database_gone_mid_proof_is_503_and_its_connection_is_not_reused
         "/v1/audit/proofs/inclusion", params={"index": 3, "tree_size": 3}, headers=auditor
     )
     assert response.status_code == 422
+
+
+async def test_the_latest_head_is_read_by_the_driver_with_the_fastapi_routes_answers(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    fastapi_only: httpx.AsyncClient,
+    auth_headers: Headers,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``GET /v1/audit/heads/latest`` takes no session (its one statement goes through asyncpg, as the
+    proofs' do), never answers from what it kept, and answers what the FastAPI route answers: the 404 of an
+    empty log, each new head as soon as it is signed, a 503 when the database goes away."""
+    auditor = auth_headers("auditor")
+    path = "/v1/audit/heads/latest"
+    opened: list[object] = []
+    reading = app.state.reading_sessionmaker
+
+    def counting() -> AsyncSession:
+        opened.append(reading)
+        session: AsyncSession = reading()
+        return session
+
+    monkeypatch.setattr(app.state, "reading_sessionmaker", counting)
+    empty = await client.get(path, headers=auditor)
+    assert empty.status_code == 404
+    assert empty.json()["error"]["code"] == "audit-tree-head-not-found", empty.text
+    assert opened == []
+    _same(empty, await fastapi_only.get(path, headers=auditor))
+    assert len(opened) == 1  # the FastAPI route reads through the session (the spy does count)
+    for n in (3, 1, 4):
+        await _grow(sessionmaker, n)
+        opened.clear()
+        ours = await client.get(path, headers=auditor)
+        assert opened == [], "the latest head went through a session"
+        theirs = await fastapi_only.get(path, headers=auditor)
+        _same(ours, theirs)
+        assert ours.json()["tree_size"] == theirs.json()["tree_size"]
+    assert ours.json()["tree_size"] == 8
+
+    invalidated: list[object] = []
+    invalidate = AsyncConnection.invalidate
+
+    async def spy(self: AsyncConnection, exception: BaseException | None = None) -> None:
+        invalidated.append(self)
+        await invalidate(self, exception)
+
+    async def gone(_conn: object) -> object:
+        raise asyncpg.exceptions.AdminShutdownError("terminating connection due to administrator command")
+
+    monkeypatch.setattr(AsyncConnection, "invalidate", spy)
+    monkeypatch.setattr(proofs, "driver_latest_head", gone)
+    response = await client.get(path, headers=auditor)
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"
+    assert response.json()["error"]["code"] == "unavailable"
+    assert len(invalidated) == 1

@@ -59,6 +59,29 @@ async def latest_head(session: AsyncSession) -> TreeHeadRead:
     return _head(row)
 
 
+# The latest head's columns as ``_head`` reads them off the model (the watermark is not answered).
+_DRIVER_LATEST_HEAD = (
+    "SELECT tree_size, root_hash, created_at, kid, checkpoint, signature FROM audit_head "
+    "ORDER BY tree_size DESC LIMIT 1"
+)
+
+
+async def driver_latest_head(conn: asyncpg.Connection) -> TreeHeadRead:
+    """``latest_head`` by asyncpg itself, alone (autocommit; see ``driver_nodes``): the same statement on
+    the primary key, the same answer and the same refusal."""
+    row: asyncpg.Record | None = await conn.fetchrow(_DRIVER_LATEST_HEAD)
+    if row is None:
+        raise TreeHeadNotFound.said("audit.proof.no_head_yet")
+    return TreeHeadRead(
+        tree_size=row[0],
+        root_hash=_b64(row[1]),
+        timestamp=row[2],
+        kid=row[3],
+        checkpoint=row[4],
+        signature=_b64(row[5]),
+    )
+
+
 async def latest_head_or_none(session: AsyncSession) -> TreeHeadRead | None:
     row = await sequencer.latest_head(session)
     return _head(row) if row is not None else None

@@ -5,11 +5,12 @@ A served proof cost ~1.9 ms of the server's CPU where the proof itself is ~0.5 m
 session 7): most of the rest was FastAPI's per-request work — solving the dependency tree, validating the
 query against the signature, validating and serialising the response model. These routes do the same
 steps by hand: the same policy check (taken from the FastAPI route of the same path, so it cannot drift),
-the same service call, the same JSON bytes. The two proofs send their one statement through asyncpg itself
-(SQLAlchemy's statement handling was half of what was left, bench/audit/RESULTS.md, session 8); the heads
-use the reading session as their FastAPI routes do. The middleware stack (request and
-trace ids, access log, metrics, security headers), the error handlers (a refusal is rendered and audited
-by them) and the exception handling around the routes are the app's own, unchanged.
+the same service call, the same JSON bytes. The two proofs and the latest head send their one statement
+through asyncpg itself (SQLAlchemy's statement handling was half of what was left, bench/audit/RESULTS.md,
+session 8); a head by size, read once and then kept, uses the reading session as its FastAPI route does.
+The middleware stack (request and trace ids, access log, metrics, security headers), the error handlers (a
+refusal is rendered and audited by them) and the exception handling around the routes are the app's own,
+unchanged.
 
 A request is taken only when its query is the plain case (every parameter a decimal integer in range, as
 ``0|[1-9][0-9]*``); anything else — a missing, malformed, negative or duplicated-and-malformed parameter,
@@ -28,7 +29,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 import asyncpg
@@ -55,10 +56,11 @@ PREFIX = "/v1/audit"
 # else is left to FastAPI's validation.
 _PLAIN = re.compile(r"0|[1-9][0-9]{0,17}")
 _VALUES = "interop.audit_read_values"  # the scope key under which the matcher leaves the parsed values
-_STATEMENT = "audit proof nodes (asyncpg)"  # how a driver error names the statement
+_STATEMENT = "audit read (asyncpg)"  # how a driver error names the statement
 ANSWERS_KEPT = 4096  # encoded answers per app: ~1 KB each at 10 M leaves
 
 Key = tuple[str, int, int]
+T = TypeVar("T")
 Read = Callable[[AsyncSession], Awaitable[BaseModel]]
 
 
@@ -132,7 +134,7 @@ async def _keys(request: Request) -> Response:
 
 async def _latest_head(request: Request) -> Response:
     await _admit(request)
-    return await _answer(request, None, _in_session(request, proofs.latest_head))
+    return await _answer(request, None, lambda: _on_driver(request, proofs.driver_latest_head))
 
 
 async def _head(request: Request) -> Response:
@@ -163,31 +165,36 @@ async def _consistency(request: Request) -> Response:
 
 
 def _driver_nodes(request: Request) -> proofs.NodeFetch:
-    """The proof's one statement through asyncpg itself, on a pooled connection taken only when the
-    statement is sent (a request refused before it takes none, as with the reading session). No
-    transaction: the statement runs alone, as in the reading session's autocommit."""
-    engine: AsyncEngine = request.app.state.engine
+    """The proof's one statement through asyncpg itself (``_on_driver``)."""
 
     async def fetch(sizes: list[int], levels: list[int], idxs: list[int]) -> Iterable[Any]:
-        async with engine.connect() as conn:
-            driver = (await conn.get_raw_connection()).driver_connection
-            assert isinstance(driver, asyncpg.Connection)
-            try:
-                rows = await proofs.driver_nodes(driver)(sizes, levels, idxs)
-            except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
-                # Wrapped as SQLAlchemy wraps the driver's errors, so the same handlers answer them (503
-                # for a database gone, without a traceback); a dead connection is not put back in the pool.
-                away = is_unreachable(exc)
-                if away:
-                    await conn.invalidate()
-                error = OperationalError if away else DBAPIError
-                raise error(_STATEMENT, None, exc, connection_invalidated=away) from exc
-        outage = getattr(request.app.state, "db_outage", None)
-        if outage is not None and outage.down:
-            outage.succeeded()  # the database answers again (as interop.api.deps says it)
-        return rows
+        return await _on_driver(request, lambda driver: proofs.driver_nodes(driver)(sizes, levels, idxs))
 
     return fetch
+
+
+async def _on_driver(request: Request, run: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+    """``run`` on asyncpg itself, on a pooled connection taken only when the statement is sent (a request
+    refused before it takes none, as with the reading session). No transaction: the statement runs alone,
+    as in the reading session's autocommit."""
+    engine: AsyncEngine = request.app.state.engine
+    async with engine.connect() as conn:
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert isinstance(driver, asyncpg.Connection)
+        try:
+            result = await run(driver)
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
+            # Wrapped as SQLAlchemy wraps the driver's errors, so the same handlers answer them (503 for a
+            # database gone, without a traceback); a dead connection is not put back in the pool.
+            away = is_unreachable(exc)
+            if away:
+                await conn.invalidate()
+            error = OperationalError if away else DBAPIError
+            raise error(_STATEMENT, None, exc, connection_invalidated=away) from exc
+    outage = getattr(request.app.state, "db_outage", None)
+    if outage is not None and outage.down:
+        outage.succeeded()  # the database answers again (as interop.api.deps says it)
+    return result
 
 
 async def _admit(request: Request) -> Any:
