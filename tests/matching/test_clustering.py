@@ -13,6 +13,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 
 from interop.matching import clustering
 from interop.matching.assign import Edge, assign_persons
+from interop.matching.batch import apart_sql
 from interop.matching.conflict import Signature, hard_conflict, settled_apart
 from interop.matching.features import FEATURE_COLUMNS
 
@@ -142,7 +143,12 @@ def _clustered(
         },
         {"w": pa.float64(), "p": pa.float64(), "linkable": pa.bool_()},
     )
-    con.execute("CREATE TABLE edge AS SELECT *, row_number() OVER (ORDER BY w DESC, l, r) AS k FROM edge_in")
+    # ``apart`` as a run's scoring step tells it, from the pair's records.
+    con.execute(
+        f"CREATE TABLE edge AS SELECT e.*, {apart_sql(dates=True)} AS apart, "
+        "row_number() OVER (ORDER BY w DESC, l, r) AS k FROM edge_in e "
+        "LEFT JOIN feats a ON a.unique_id = e.l LEFT JOIN feats b ON b.unique_id = e.r"
+    )
     counts = clustering.assign(con, auto_threshold=AUTO)
     person_of = dict(con.execute("SELECT unique_id, person_id FROM person_of").fetchall())
     via = {u: (a, b) for u, _, a, b in con.execute("SELECT * FROM assigned").fetchall() if a is not None}

@@ -11,7 +11,8 @@ of each person it touches. At 1.86 M records this takes the assignment from ~45 
 seconds; tests check both paths give the same persons.
 
 Reads the run's DuckDB tables ``edge`` (every scored pair, ``k`` its rank in the order edges are
-taken), ``scored``, ``unscored``, ``prev``, ``feats``, ``manual`` and ``decided``. Writes ``assigned``
+taken, ``apart`` whether a rule settles it as two people: ``batch.apart_sql``), ``scored``,
+``unscored``, ``prev``, ``feats``, ``manual`` and ``decided``. Writes ``assigned``
 (record, person, the edge that tied it in), ``manual_assigned``, ``new_person``, ``review_edge`` and
 ``possible`` (review pairs and the person of their right record). Synchronous, like ``batch``.
 """
@@ -34,7 +35,6 @@ from interop.matching.conflict import (
     hard_conflict,
     names_of_another,
     place_sql,
-    settled_apart_sql,
 )
 from interop.matching.lookalike import names_within_sql
 
@@ -295,15 +295,11 @@ def assign(
     first: no link, no review.
     ``relatives``: the model's data can tell relatives apart (``layout.tells_relatives``; passed on to
     ``conflict.hard_conflict``)."""
-    _run(
-        con,
-        f"CREATE OR REPLACE TABLE apart_edge AS SELECT e.l, e.r FROM edge e "
-        "JOIN feats a ON a.unique_id = e.l JOIN feats b ON b.unique_id = e.r "
-        f"WHERE {settled_apart_sql('a', 'b', dates=relatives or households)}",
-    )
-    kept_apart = int(_run(con, "SELECT count(*) FROM apart_edge")[0][0])
+    # ``edge.apart`` was told where the pairs were scored (``batch.apart_sql``), by the same model's
+    # ``relatives or households``.
+    kept_apart = int(_run(con, "SELECT count(*) FROM edge WHERE apart")[0][0])
     if kept_apart:
-        _run(con, "DELETE FROM edge USING apart_edge x WHERE edge.l = x.l AND edge.r = x.r")
+        _run(con, "DELETE FROM edge WHERE apart")
     if relatives or households:
         _hold_names_of_another(con, auto_threshold=auto_threshold)
     _run(

@@ -66,7 +66,6 @@ WRITING_MEMORY_LIMIT = "3GB"
 # ``pred``, ``possible``, ``review_edge``, ``new_person``, ``scored``, ``feats``, ``manual_assigned``).
 ASSIGNMENT_SCRATCH = (
     "edge",
-    "apart_edge",
     "auto_edge",
     "cl_node",
     "cl_pair",
