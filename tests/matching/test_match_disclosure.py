@@ -23,6 +23,21 @@ HOME, ELSEWHERE = "DFIMB000001", "OCIMB000999"  # every registry record of the p
 PADRON = "https://www.gob.mx/bienestar/padron"
 
 
+def visit_person(p: Any) -> dict[str, Any]:
+    """A visit's person block for this generated person, at the home unit's place."""
+    return {
+        "curp": p.curp,
+        "nombre": p.nombre,
+        "primer_apellido": p.primer_apellido,
+        "segundo_apellido": p.segundo_apellido,
+        "fecha_nacimiento": p.fecha_nacimiento.isoformat(),
+        "sexo": p.sexo,
+        "entidad": p.entidad,
+        "latitud": 19.4330,
+        "longitud": -99.1330,
+    }
+
+
 async def _events(sessionmaker: async_sessionmaker[AsyncSession], trace: str) -> list[AuditEventRead]:
     async with sessionmaker() as session:
         found = await audit_service.trace(session, trace_id=trace)
@@ -106,17 +121,7 @@ async def test_match_discloses_per_role_and_audits_each_record(
 
     # Once a visit of Bienestar's is referred with that Patient as subject, Bienestar reads it: $match too.
     p = people[key]
-    person = {
-        "curp": p.curp,
-        "nombre": p.nombre,
-        "primer_apellido": p.primer_apellido,
-        "segundo_apellido": p.segundo_apellido,
-        "fecha_nacimiento": p.fecha_nacimiento.isoformat(),
-        "sexo": p.sexo,
-        "entidad": p.entidad,
-        "latitud": 19.4330,
-        "longitud": -99.1330,
-    }
+    person = visit_person(p)
     visit = await client.post(
         "/v1/visits", json=visit_body("MD-1", person=person), headers=auth_headers("bienestar")
     )

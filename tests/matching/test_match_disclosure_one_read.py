@@ -12,6 +12,7 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession
 from tests.matching.factories import load_population, make_people
+from tests.matching.test_match_disclosure import visit_person
 from tests.matching.test_router import _linked_person, _run_via_api
 from tests.referral.factories import add_unit, visit_body
 
@@ -65,17 +66,7 @@ async def test_one_read_discloses_what_two_reads_did(
     key, _ = await _linked_person(session)
     p = people[key]
     # A visit of Bienestar's referred with the registry Patient as subject: Bienestar reads that Patient.
-    person = {
-        "curp": p.curp,
-        "nombre": p.nombre,
-        "primer_apellido": p.primer_apellido,
-        "segundo_apellido": p.segundo_apellido,
-        "fecha_nacimiento": p.fecha_nacimiento.isoformat(),
-        "sexo": p.sexo,
-        "entidad": p.entidad,
-        "latitud": 19.4330,
-        "longitud": -99.1330,
-    }
+    person = visit_person(p)
     visit = await client.post(
         "/v1/visits", json=visit_body("OR-1", person=person), headers=auth_headers("bienestar")
     )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Path, Request
@@ -11,18 +12,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from interop.config import Settings
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One transaction per request: committed when the endpoint returns, rolled back when it raises."""
-    async with request.app.state.sessionmaker() as session:
+@asynccontextmanager
+async def _committed(request: Request, maker: Callable[[], AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session of ``maker``: committed when the endpoint returns, rolled back when it raises."""
+    async with maker() as session:
         try:
             yield session
             await session.commit()
         except BaseException:
             await session.rollback()
             raise
+    _answered(request)
+
+
+def _answered(request: Request) -> None:
     outage = getattr(request.app.state, "db_outage", None)
     if outage is not None and outage.down:
         outage.succeeded()  # the database answers again (one log line, from whoever sees it first)
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction per request: committed when the endpoint returns, rolled back when it raises."""
+    async with _committed(request, request.app.state.sessionmaker) as session:
+        yield session
 
 
 async def get_reading_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -32,9 +44,7 @@ async def get_reading_session(request: Request) -> AsyncIterator[AsyncSession]:
     undone by an error."""
     async with request.app.state.reading_sessionmaker() as session:
         yield session
-    outage = getattr(request.app.state, "db_outage", None)
-    if outage is not None and outage.down:
-        outage.succeeded()
+    _answered(request)
 
 
 async def get_lookup_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -45,16 +55,8 @@ async def get_lookup_session(request: Request) -> AsyncIterator[AsyncSession]:
     ``SET LOCAL plan_cache_mode`` round trip; ``db.engine.create_engine(generic_plans=True)``). The
     audit records are written at the end, all in one statement (``audit.service``) before the response
     is sent: a 2xx still means they are on disk. An error before that writes none of them."""
-    async with request.app.state.lookup_sessionmaker() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
-    outage = getattr(request.app.state, "db_outage", None)
-    if outage is not None and outage.down:
-        outage.succeeded()
+    async with _committed(request, request.app.state.lookup_sessionmaker) as session:
+        yield session
 
 
 def settings_of(app: FastAPI) -> Settings:
