@@ -8,14 +8,13 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
-import duckdb
-import pyarrow as pa  # type: ignore[import-untyped]
 import pytest
+from tests.matching.test_names_triples import feats_and_surname_pairs
 from tests.matching.test_pure import _features
 
 from interop.matching.batch import apart_sql
 from interop.matching.conflict import settled_apart, settled_apart_sql
-from interop.matching.features import FEATURE_COLUMNS, MatchFeatures
+from interop.matching.features import MatchFeatures
 
 
 def _dob(rnd: random.Random, dob: str) -> str | None:
@@ -60,22 +59,8 @@ def test_the_scored_pairs_settled_apart_are_the_old_querys(seed: int) -> None:
     rnd = random.Random(seed)
     people = _population(seed)
     feats = {f.unique_id: f for f in people}
-    con = duckdb.connect()
-    columns = {c: pa.array([getattr(f, c) for f in people], pa.string()) for c in FEATURE_COLUMNS}
-    con.register("feats_arrow", pa.table(columns))
-    con.execute("CREATE TABLE feats AS SELECT * FROM feats_arrow")
-    by_surname: dict[str | None, list[str]] = {}
-    for f in people:
-        by_surname.setdefault(f.ap1, []).append(f.unique_id)
-    pairs = sorted(
-        {
-            (a, b) if a < b else (b, a)
-            for ids in by_surname.values()
-            for a in ids
-            for b in ids
-            if a != b and rnd.random() < 0.8
-        }
-    )
+    con, surname_pairs = feats_and_surname_pairs(people, rnd, 0.8)
+    pairs = sorted(surname_pairs)
     con.execute("CREATE TABLE edge (l VARCHAR, r VARCHAR)")
     con.executemany("INSERT INTO edge VALUES (?, ?)", [list(p) for p in pairs])
     join = "FROM edge e JOIN feats a ON a.unique_id = e.l JOIN feats b ON b.unique_id = e.r"

@@ -60,16 +60,11 @@ def _held(triples: set[tuple[str, str, str]], feats: dict[str, MatchFeatures]) -
     }
 
 
-@pytest.mark.parametrize("seed", range(3))
-def test_the_triples_hold_the_pairs_the_rule_holds(seed: int) -> None:
-    rnd = random.Random(seed)
-    people = _features(people_seed=seed + 3)[:300] + _brothers()
-    # Relatives sharing a household: the same surnames and place under other given names.
-    people += [
-        replace(f, unique_id=f.unique_id + "-kin", given_full=g.given_full, dob=g.dob)
-        for f, g in zip(people[:40], people[40:80], strict=True)
-    ]
-    feats = {f.unique_id: f for f in people}
+def feats_and_surname_pairs(
+    people: list[MatchFeatures], rnd: random.Random, share: float
+) -> tuple[duckdb.DuckDBPyConnection, set[tuple[str, str]]]:
+    """A DuckDB table ``feats`` of these records, and about ``share`` of the pairs of records that
+    share a first surname (each pair once, its ids in order)."""
     con = duckdb.connect()
     columns = {c: pa.array([getattr(f, c) for f in people], pa.string()) for c in FEATURE_COLUMNS}
     con.register("feats_arrow", pa.table(columns))
@@ -82,8 +77,22 @@ def test_the_triples_hold_the_pairs_the_rule_holds(seed: int) -> None:
         for ids in by_surname.values()
         for a in ids
         for b in ids
-        if a != b and rnd.random() < 0.7
+        if a != b and rnd.random() < share
     }
+    return con, pairs
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_triples_hold_the_pairs_the_rule_holds(seed: int) -> None:
+    rnd = random.Random(seed)
+    people = _features(people_seed=seed + 3)[:300] + _brothers()
+    # Relatives sharing a household: the same surnames and place under other given names.
+    people += [
+        replace(f, unique_id=f.unique_id + "-kin", given_full=g.given_full, dob=g.dob)
+        for f, g in zip(people[:40], people[40:80], strict=True)
+    ]
+    feats = {f.unique_id: f for f in people}
+    con, pairs = feats_and_surname_pairs(people, rnd, 0.7)
     con.execute("CREATE TABLE edge (l VARCHAR, r VARCHAR, p DOUBLE, linkable BOOLEAN)")
     con.executemany(
         "INSERT INTO edge VALUES (?, ?, ?, ?)",

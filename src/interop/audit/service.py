@@ -211,9 +211,9 @@ def _write_pending(session: Session, *, committing: bool = False) -> None:
     # auditing added to a small write (bench/audit/RESULTS.md). SQLAlchemy opens the driver's transaction
     # lazily, at its first statement: a record alone in its transaction goes through SQLAlchemy, or it
     # would be written outside the transaction (autocommit) and survive a rollback.
-    driver = conn.connection.driver_connection
-    if not (isinstance(driver, asyncpg.Connection) and driver.is_in_transaction()):
-        driver = None
+    raw = conn.connection.driver_connection
+    raw = raw if isinstance(raw, asyncpg.Connection) else None
+    driver = raw if raw is not None and raw.is_in_transaction() else None
     now = datetime.now(UTC)
     rows = []
     for values in pending:
@@ -222,8 +222,7 @@ def _write_pending(session: Session, *, committing: bool = False) -> None:
         values["patients"] = leaf.patients_text(patients) if patients else None
         rows.append([values[c] for c in _RECORD_COLUMNS])
     autocommit = conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
-    raw = conn.connection.driver_connection
-    if autocommit and isinstance(raw, asyncpg.Connection) and not raw.is_in_transaction():
+    if autocommit and raw is not None and driver is None:
         # A session whose statements run alone (``api.deps.LookupSessionDep``): all its records in one
         # statement, so that they are kept together (one implicit transaction, one WAL flush) or not at all.
         sql = intake_on_commit.insert_sql(_LITERAL_INSERT, rows)

@@ -78,6 +78,10 @@ async def disclosed_records(
     return shown, views
 
 
+# The candidate record's columns one by one (the disclosure read names them per branch).
+_CANDIDATE_COLUMNS = tuple(c.strip() for c in matching_service.CANDIDATE_COLUMNS.split(","))
+
+
 def _disclosure_query(
     scope: Scope, rolls: list[str], registry: list[OnlineCandidate]
 ) -> tuple[str, dict[str, Any]]:
@@ -91,7 +95,7 @@ def _disclosure_query(
         **referral_service.readable_params(scope),
     }
     readable = referral_service.readable_ids_sql(scope.clues is not None, scope.requester is not None)
-    columns = [c.strip() for c in matching_service.CANDIDATE_COLUMNS.split(",")]
+    columns = _CANDIDATE_COLUMNS
     branches = []
     if rolls:
         params["roll_ids"] = rolls
