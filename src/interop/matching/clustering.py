@@ -32,6 +32,7 @@ from interop.matching.batch import run as _run
 from interop.matching.conflict import (
     SIGNATURE_COLUMNS,
     Signature,
+    another_mother_sql,
     hard_conflict,
     names_of_another,
     place_sql,
@@ -46,14 +47,16 @@ _SIGNATURE_A = ", ".join(f"a.{c}" for c in SIGNATURE_COLUMNS)
 _SIGNATURE_B = ", ".join(f"b.{c}" for c in SIGNATURE_COLUMNS)
 
 # Two records that cannot be in hard conflict, told by SQL alone: equal or missing CURPs, birth dates
-# and sexes, and equal full given names (or no full names and a main name missing or equal on one side).
+# and sexes, equal full given names (or no full names and a main name missing or equal on one side),
+# and no man's CURP stating another second surname than the other record's (``another_mother``).
 # Every other pair of a component is checked by ``conflict.hard_conflict``.
-_SURELY_COMPATIBLE = """
+_SURELY_COMPATIBLE = f"""
     (a.curp IS NULL OR b.curp IS NULL OR a.curp = b.curp)
     AND (a.dob IS NULL OR b.dob IS NULL OR a.dob = b.dob)
     AND (a.sexo IS NULL OR b.sexo IS NULL OR a.sexo = b.sexo)
     AND CASE WHEN a.given_full IS NOT NULL AND b.given_full IS NOT NULL THEN a.given_full = b.given_full
              ELSE a.given_main IS NULL OR b.given_main IS NULL OR a.given_main = b.given_main END
+    AND NOT {another_mother_sql("a", "b")} AND NOT {another_mother_sql("b", "a")}
 """
 
 

@@ -60,10 +60,13 @@ class Signature:
     sexo: str | None = None
     source: str | None = None
     ap1: str | None = None
+    ap2: str | None = None
+    curp16_calc: str | None = None
 
     @classmethod
     def of(cls, f: MatchFeatures) -> Signature:
-        return cls(f.curp, f.dob, f.given_main, f.given_rest, f.given_full, f.sexo, f.source, f.ap1)
+        names = (f.given_main, f.given_rest, f.given_full)
+        return cls(f.curp, f.dob, *names, f.sexo, f.source, f.ap1, f.ap2, f.curp16_calc)
 
 
 # The columns ``Signature`` is built from, in its field order (batch tables hold them all).
@@ -76,6 +79,8 @@ SIGNATURE_COLUMNS: tuple[str, ...] = (
     "sexo",
     "source",
     "ap1",
+    "ap2",
+    "curp16_calc",
 )
 ROLL_SOURCE = "roll"
 
@@ -271,7 +276,7 @@ def hard_conflict(a: Signature, b: Signature, *, relatives: bool = True, househo
     there are none to tell; the model's weights for them decide."""
     if a.curp and b.curp and a.curp != b.curp and levenshtein(a.curp, b.curp) > 1:
         return True
-    if curps_settle_apart(a, b):
+    if curps_settle_apart(a, b) or another_mother(a, b) or another_mother(b, a):
         return True
     if not relatives and not households:
         return False
@@ -280,6 +285,37 @@ def hard_conflict(a: Signature, b: Signature, *, relatives: bool = True, househo
     if not relatives and _typed_given(a, b):
         return False
     return _given_conflict(a, b)
+
+
+def another_mother(a: Signature, b: Signature) -> bool:
+    """``a``'s CURP is a man's (sex letter H) and states the initial of a second surname — his
+    mother's — that ``b``'s own second surname does not begin with, while the first surname's and
+    given name's letters agree (not surnames written in swapped order, not another given name), and
+    ``a``'s own second surname is missing or is not a slip of ``b``'s (a slip in a surname's first
+    letter is the clerk's, not the CURP's). A man's second surname does not change with marriage, so
+    those are two men — a father and a son with one name, the CURP or birth date of one typed on the
+    other's record: a reviewer's question, never an automatic link (a woman's may be her husband's,
+    "DE ...", and is not read)."""
+    curp, own = a.curp, b.curp16_calc
+    if not (curp and len(curp) == 18 and curp[10] == "H" and b.ap2 and own and len(own) == 16):
+        return False
+    if "X" in (curp[2], own[2]) or curp[2] == own[2] or (curp[:2], curp[3]) != (own[:2], own[3]):
+        return False
+    return a.ap2 is None or not _surname_slip(a.ap2, b.ap2)
+
+
+def _surname_slip(x: str, y: str) -> bool:
+    """One surname written two ways: mistyped, or with a word more (a particle, a stray letter)."""
+    return fuzzy(x, y) or x in y.split() or y in x.split()
+
+
+def another_mother_sql(a: str, b: str) -> str:
+    """Whether ``another_mother`` may hold over feature rows ``a`` and ``b`` (DuckDB SQL): its cheap
+    part, for the batch's filter of pairs that need the full check (``clustering``)."""
+    return (
+        f"coalesce(length({a}.curp) = 18 AND substr({a}.curp, 11, 1) = 'H' AND {b}.ap2 IS NOT NULL "
+        f"AND substr({a}.curp, 3, 1) <> substr({b}.curp16_calc, 3, 1), false)"
+    )
 
 
 def _word_slip(x: str, y: str) -> bool:
