@@ -17,6 +17,11 @@ but that CURP settles nothing.
 Birth dates differing in the year alone under names relatives share anchor nothing (``lookalike``,
 re-exported here).
 
+A man's CURP states the initial of his second surname, his mother's, which marriage does not change: a
+record whose own second surname contradicts it (not a slip of the CURP holder's own) is another man —
+a namesake son or father whose record carries the other's date or CURP (``another_mother``; a hard
+conflict, so a reviewer's question, never an automatic link).
+
 A record whose given names are *another* person's (``names_of_another``: a third record with exactly
 its names, surnames and place, settled apart from the record it would link to, whose given names differ
 from its own by a whole name) is never linked automatically to that record: its birth date and CURP
