@@ -7,8 +7,10 @@ PostgreSQL and its execution; BEGIN and COMMIT are not statements there, the com
     PYTHONPATH=$PWD/src python bench/match/match_steps.py --work /work/data/match9/m1m --probes 500
 
 Prints one JSON object: per step, the mean and p50/p99 in ms over the timed calls, the statements per
-call and their time; ``rest`` is the whole call less the named steps (HTTP framing, middleware, the
-guard, FastAPI's dependency and body handling). The names wrapped are those of the code PYTHONPATH
+call and their time (also by kind: candidates, disclosure + records, other), the cyclic GC's
+collections during a call by generation (``gc.callbacks``), the steps of the ``--slowest`` calls;
+``rest`` is the whole call less the named steps (HTTP framing, middleware, FastAPI's dependency and
+body handling, the commit). The names wrapped are those of the code PYTHONPATH
 names; a step a version does not have is left out. Nothing here is asserted.
 """
 
