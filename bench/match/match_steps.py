@@ -7,8 +7,10 @@ PostgreSQL and its execution; BEGIN and COMMIT are not statements there, the com
     PYTHONPATH=$PWD/src python bench/match/match_steps.py --work /work/data/match9/m1m --probes 500
 
 Prints one JSON object: per step, the mean and p50/p99 in ms over the timed calls, the statements per
-call and their time; ``rest`` is the whole call less the named steps (HTTP framing, middleware, the
-guard, FastAPI's dependency and body handling). The names wrapped are those of the code PYTHONPATH
+call and their time (also by kind: candidates, disclosure + records, other), the cyclic GC's
+collections during a call by generation (``gc.callbacks``), the steps of the ``--slowest`` calls;
+``rest`` is the whole call less the named steps (HTTP framing, middleware, FastAPI's dependency and
+body handling, the commit). The names wrapped are those of the code PYTHONPATH
 names; a step a version does not have is left out. Nothing here is asserted.
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import gc
 import json
 import os
 import sys
@@ -102,6 +105,17 @@ def _wrap(owner: Any, attr: str, name: str, clock: Clock) -> None:
         setattr(owner, attr, timed)
 
 
+def _statement_kind(stmt: str) -> str:
+    """A short name for a statement $match runs (the per-statement split of the SQL time)."""
+    if "FROM match_record m JOIN (" in stmt:
+        return "candidates"
+    if "WITH readable" in stmt or "FROM identity_record" in stmt:
+        return "disclosure + records"
+    if "audit" in stmt.split("(", 1)[0]:
+        return "audit insert"
+    return "other"
+
+
 def install(clock: Clock) -> list[str]:
     import importlib
 
@@ -126,6 +140,7 @@ def main() -> None:
     ap.add_argument("--work", type=Path, required=True)
     ap.add_argument("--probes", type=int, default=500)
     ap.add_argument("--warmup", type=int, default=20)
+    ap.add_argument("--slowest", type=int, default=5, help="Print the steps of the N slowest calls.")
     args = ap.parse_args()
     env = {**os.environ, "INTEROP_DATA_DIR": str(args.work / "data"), "INTEROP_LOG_LEVEL": "WARNING"}
     os.environ.update(env)
@@ -165,7 +180,9 @@ def main() -> None:
                 statements[0] += 1
                 t0 = started.pop(id(cursor), None)
                 if t0 is not None:
-                    clock.add("SQL (all statements)", time.perf_counter() - t0)
+                    dt = time.perf_counter() - t0
+                    clock.add("SQL (all statements)", dt)
+                    clock.add(f"SQL: {_statement_kind(stmt)}", dt)
 
             # The app's engine, and $match's own where the code has one.
             for name in ("engine", "lookup_engine"):
@@ -174,6 +191,16 @@ def main() -> None:
                     event.listen(engine.sync_engine, "before_cursor_execute", before)
                     event.listen(engine.sync_engine, "after_cursor_execute", after)
 
+            # Collections of the cyclic GC during a call, by generation (a full one is a tail outlier).
+            gc_started: list[float] = [0.0]
+
+            def on_gc(phase: str, info: dict[str, int]) -> None:
+                if phase == "start":
+                    gc_started[0] = time.perf_counter()
+                else:
+                    clock.add(f"GC gen {info['generation']}", time.perf_counter() - gc_started[0])
+
+            gc.callbacks.append(on_gc)
             transport = httpx.ASGITransport(app=app)
             headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json"}
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
@@ -224,6 +251,11 @@ def main() -> None:
             "p50": pct(rest, 0.5),
             "p99": pct(rest, 0.99),
         }
+        order = sorted(range(len(totals)), key=lambda i: -totals[i])[: args.slowest]
+        out["slowest calls"] = [
+            {"total": round(totals[i], 2), **{n: round(v, 2) for n, v in sorted(clock.per_call[i].items())}}
+            for i in order
+        ]
         return out
 
     try:

@@ -36,6 +36,8 @@ class TrainedModel:
     prior_weight: float
     comparisons: tuple[tuple[Comparison, tuple[LevelWeight, ...]], ...]
     tf: dict[str, dict[str, float]] = field(default_factory=dict)
+    # headroom[i]: the most the comparisons from the i-th on can still add (``load_model``); empty: unknown.
+    headroom: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +107,45 @@ def load_model(
         prior_weight=math.log2(lam / (1.0 - lam)),
         comparisons=tuple(bound),
         tf=tf,
+        headroom=_headroom(bound, tf),
     )
+
+
+def _level_ceiling(lw: LevelWeight, tf: dict[str, dict[str, float]]) -> float:
+    """The most one level can add: its weight and the largest term-frequency adjustment any value of its
+    table gives (``_tf_adjustment`` is monotone in the looked-up frequency, so one end of the table's
+    range; 0 when neither value is in the table)."""
+    column = lw.level.tf_column
+    table = tf.get(column, {}) if column is not None else {}
+    if column is None or lw.tf_weight == 0.0 or not table:
+        return lw.weight
+    ends = (min(table.values()), max(table.values()))
+    adjustments = [lw.tf_weight * (lw.log2_u_exact - math.log2(max(v, lw.tf_minimum, _CLAMP))) for v in ends]
+    return lw.weight + max(0.0, *adjustments)
+
+
+def _headroom(
+    bound: list[tuple[Comparison, tuple[LevelWeight, ...]]], tf: dict[str, dict[str, float]]
+) -> tuple[float, ...]:
+    """Suffix sums of each comparison's ceiling (0 at least: a comparison no level of which holds adds
+    nothing); one more entry than comparisons, the last 0."""
+    out = [0.0]
+    for _, levels in reversed(bound):
+        out.append(out[-1] + max([0.0, *(_level_ceiling(lw, tf) for lw in levels)]))
+    return tuple(reversed(out))
+
+
+# A pair is given up only this far below the floor: the ceilings are summed in another order than a
+# pair's weights, so their rounding differs (by ~1e-13); this keeps a pair at the floor scored.
+_FLOOR_MARGIN = 1e-6
+
+
+def floor_weight(probability: float) -> float:
+    """The match weight of ``probability`` (``weight_to_probability``'s inverse); -inf at or below 0 and
+    +inf at or above 1, where nothing is given up early."""
+    if probability <= 0.0 or probability >= 1.0:
+        return -math.inf
+    return math.log2(probability / (1.0 - probability))
 
 
 def _tf_adjustment(model: TrainedModel, lw: LevelWeight, a: MatchFeatures, b: MatchFeatures) -> float:
@@ -123,9 +163,25 @@ def _tf_adjustment(model: TrainedModel, lw: LevelWeight, a: MatchFeatures, b: Ma
 
 
 def score_pair(model: TrainedModel, a: MatchFeatures, b: MatchFeatures) -> PairScore:
+    scored = score_pair_reaching(model, a, b, -math.inf)
+    assert scored is not None  # nothing is below -inf
+    return scored
+
+
+def score_pair_reaching(
+    model: TrainedModel, a: MatchFeatures, b: MatchFeatures, floor: float
+) -> PairScore | None:
+    """``score_pair``, or None as soon as the pair cannot reach the match weight ``floor`` (``floor_weight``
+    of a probability) whatever the comparisons still to test say (``TrainedModel.headroom``): a pair
+    scored whole gets the same figures as from ``score_pair`` (same sums in the same order), and only a
+    pair that would have scored below the floor is given up. ``$match`` tests every candidate its
+    blocking keys find; most are far below the review band."""
     total = model.prior_weight
     evidence: list[FieldEvidence] = []
-    for comparison, levels in model.comparisons:
+    headroom = model.headroom if floor > -math.inf else ()
+    for i, (comparison, levels) in enumerate(model.comparisons):
+        if headroom and total + headroom[i] < floor - _FLOOR_MARGIN:
+            return None
         for lw in levels:
             if lw.level.test(a, b):
                 weight = lw.weight + _tf_adjustment(model, lw, a, b)
