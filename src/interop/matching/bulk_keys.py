@@ -20,7 +20,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import ForeignKeyConstraint, text
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.schema import AddConstraint
 
@@ -48,7 +47,7 @@ async def add_checked(session: AsyncSession, fks: Sequence[ForeignKeyConstraint]
             await session.execute(AddConstraint(fk))
         return
     for fk in fks:
-        ddl = str(AddConstraint(fk).compile(dialect=postgresql.dialect()))
+        ddl = str(AddConstraint(fk).compile(dialect=session.get_bind().dialect))
         await session.execute(text(f"{ddl} NOT VALID"))
         if (await session.execute(text(violation_sql(fk)))).first() is not None:
             # PostgreSQL's own validation fails on that row, with its error and its words.
