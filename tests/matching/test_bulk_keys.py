@@ -106,11 +106,11 @@ def test_the_check_is_the_keys_own_columns() -> None:
     link_fk = next(iter(tables[MatchLink.__tablename__].foreign_key_constraints))
     detail_fk = next(iter(tables[MatchRecordDetail.__tablename__].foreign_key_constraints))
     assert bulk_keys.violation_sql(link_fk) == (
-        "SELECT 1 FROM match_link f WHERE f.person_id IS NOT NULL AND NOT EXISTS "
-        "(SELECT 1 FROM match_person r WHERE r.id = f.person_id) LIMIT 1"
+        "SELECT count(*) FROM match_link f WHERE f.person_id IS NOT NULL AND NOT EXISTS "
+        "(SELECT 1 FROM match_person r WHERE r.id = f.person_id)"
     )
     assert bulk_keys.violation_sql(detail_fk) == (
-        "SELECT 1 FROM match_record_detail f WHERE f.source IS NOT NULL AND f.record_id IS NOT NULL "
+        "SELECT count(*) FROM match_record_detail f WHERE f.source IS NOT NULL AND f.record_id IS NOT NULL "
         "AND NOT EXISTS (SELECT 1 FROM match_record r WHERE r.source = f.source AND "
-        "r.record_id = f.record_id) LIMIT 1"
+        "r.record_id = f.record_id)"
     )

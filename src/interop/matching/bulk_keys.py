@@ -28,15 +28,18 @@ NOT_VALID_ON_PARTITIONS = 180000
 
 
 def violation_sql(fk: ForeignKeyConstraint) -> str:
-    """One row of ``fk``'s table whose key is not in the referenced table, if any (MATCH SIMPLE: a row
-    with a null in its key is not checked, as PostgreSQL does not)."""
+    """How many rows of ``fk``'s table have a key the referenced table does not hold (MATCH SIMPLE: a
+    row with a null in its key is not checked, as PostgreSQL does not). A count, not ``LIMIT 1`` or
+    ``EXISTS``: those ask the planner for the first row fast, and expecting to find one early it
+    probes the referenced table's index once per row (at 1 M, 1.9 M probes) where one hash anti-join
+    reads each table once."""
     table = fk.parent.name
     referred = fk.referred_table.name
     pairs = [(element.parent.name, element.column.name) for element in fk.elements]
     not_null = " AND ".join(f"f.{mine} IS NOT NULL" for mine, _ in pairs)
     same = " AND ".join(f"r.{theirs} = f.{mine}" for mine, theirs in pairs)
     missing = f"NOT EXISTS (SELECT 1 FROM {referred} r WHERE {same})"
-    return f"SELECT 1 FROM {table} f WHERE {not_null} AND {missing} LIMIT 1"
+    return f"SELECT count(*) FROM {table} f WHERE {not_null} AND {missing}"
 
 
 async def add_checked(session: AsyncSession, fks: Sequence[ForeignKeyConstraint]) -> None:
@@ -46,9 +49,14 @@ async def add_checked(session: AsyncSession, fks: Sequence[ForeignKeyConstraint]
         for fk in fks:
             await session.execute(AddConstraint(fk))
         return
+    # The hash of the referenced keys in memory (1.9 M at 1 M people), as PostgreSQL's own check has it:
+    # it runs with ``maintenance_work_mem`` as its ``work_mem``.
+    memory = (await session.execute(text("SHOW maintenance_work_mem"))).scalar_one()
+    await session.execute(text("SELECT set_config('work_mem', :memory, true)"), {"memory": memory})
     for fk in fks:
         ddl = str(AddConstraint(fk).compile(dialect=session.get_bind().dialect))
         await session.execute(text(f"{ddl} NOT VALID"))
-        if (await session.execute(text(violation_sql(fk)))).first() is not None:
+        if (await session.execute(text(violation_sql(fk)))).scalar_one():
             # PostgreSQL's own validation fails on that row, with its error and its words.
             await session.execute(text(f"ALTER TABLE {fk.parent.name} VALIDATE CONSTRAINT {fk.name}"))
+    await session.execute(text("RESET work_mem"))
