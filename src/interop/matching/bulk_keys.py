@@ -49,7 +49,7 @@ async def add_checked(session: AsyncSession, fks: Sequence[ForeignKeyConstraint]
         for fk in fks:
             await session.execute(AddConstraint(fk))
         return
-    # The hash of the referenced keys in memory (1.9 M at 1 M people), as PostgreSQL's own check has it:
+    # The referenced keys hashed in memory (1.86 M key rows at 1 M people), as PostgreSQL's own check has:
     # it runs with ``maintenance_work_mem`` as its ``work_mem``.
     memory = (await session.execute(text("SHOW maintenance_work_mem"))).scalar_one()
     await session.execute(text("SELECT set_config('work_mem', :memory, true)"), {"memory": memory})
