@@ -14,9 +14,10 @@ from typing import Any
 from sqlalchemy import ForeignKeyConstraint, Index, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
+from sqlalchemy.schema import CreateIndex, DropConstraint, DropIndex
 
 from interop.db.bulk import raw_connection
+from interop.matching import bulk_keys
 from interop.matching.blocking import BLOCKING_INDEXES
 from interop.matching.features import FEATURE_COLUMNS
 from interop.matching.models import MatchLink, MatchRecord, MatchRecordDetail
@@ -135,7 +136,8 @@ async def _rebuild_blocking_indexes(session: AsyncSession) -> None:
 def _bulk_built() -> tuple[list[Index], list[ForeignKeyConstraint]]:
     """What a first load builds after its COPYs instead of maintaining row by row: the secondary
     indexes of ``match_record`` and ``match_link`` (a random person id per row makes their inserts
-    scattered) and the link → person foreign key (checked in one join instead of a trigger per row).
+    scattered) and the foreign keys of the links and the detail (each checked in one join instead of a
+    trigger per row: ``bulk_keys``).
     Definitions come from the models, so the rebuilt schema is the one the migrations made."""
     tables = MatchRecord.metadata.tables
     record, link = tables[MatchRecord.__tablename__], tables[MatchLink.__tablename__]
@@ -173,8 +175,8 @@ async def _first_load(session: AsyncSession, workdir: Path, steps: _Steps) -> di
         for index in indexes:
             await session.execute(CreateIndex(index))
     steps.done("indexes")
-    for fk in fks:
-        await session.execute(AddConstraint(fk))
+    # One anti-join per key over the whole table, not PostgreSQL's one per partition (bulk_keys.py).
+    await bulk_keys.add_checked(session, fks)
     steps.done("foreign key")
     await _insert_reviews(session, workdir)
     steps.done("reviews")
