@@ -16,6 +16,7 @@ from sqlalchemy.pool import QueuePool
 
 import interop
 from interop import composition, error_handlers
+from interop.accounts import service as accounts_service
 from interop.api import metrics, openapi_security, route_guard
 from interop.api.middleware import RequestContextMiddleware
 from interop.api.telemetry import setup_tracing
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.worker = worker
             worker_task = asyncio.create_task(worker.run_forever(stop), name="interop-worker")
         await asyncio.to_thread(referral_service.load_code_catalogues)  # the CIE-10 list, before the freeze
+        await asyncio.to_thread(accounts_service.prepare_sign_in)
         # What is loaded by now (FastAPI, SQLAlchemy, Splink, DuckDB) lives as long as the process; out of
         # the collector's reach, full collections stop pausing requests (~10 ms per 100-resource page).
         gc.collect()

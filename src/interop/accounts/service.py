@@ -6,6 +6,7 @@ result (the caller commits it) instead of raising.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import re
 import secrets
@@ -30,8 +31,19 @@ _CLUES = re.compile(r"^[A-Z]{2}[A-Z]{3}\d{6}$")
 _ENTIDAD = re.compile(r"^[A-Z]{2}$")
 MIN_PASSWORD = 12
 TOTP_ISSUER = "interop"
-# A hash to verify against when the name is unknown, so both cases take the same time.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the name is unknown, so both cases take the same time. Made on
+    first need, not at import (an argon2 hash costs every CLI command ~0.5 s of CPU otherwise); the
+    app makes it at start (:func:`prepare_sign_in`) so that no refused sign-in pays for it."""
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+def prepare_sign_in() -> None:
+    """Make what a sign-in refusal verifies against before the first request."""
+    _dummy_hash()
 
 
 def _view(user: AccountUser) -> PersonAccount:
@@ -264,13 +276,13 @@ async def check_password(
     now = datetime.now(UTC)
     user = await _by_name(session, username[:64], lock=True)
     if user is None or user.password_hash is None:
-        _verify(_DUMMY_HASH, password)
+        _verify(_dummy_hash(), password)
         return SignInResult(SignInStatus.REFUSED)
     if not user.active:
-        _verify(_DUMMY_HASH, password)
+        _verify(_dummy_hash(), password)
         return SignInResult(SignInStatus.REFUSED)
     if _locked(user, now):
-        _verify(_DUMMY_HASH, password)  # as long as a refusal: the timing must not tell "locked" apart
+        _verify(_dummy_hash(), password)  # as long as a refusal: the timing must not tell "locked" apart
         return SignInResult(SignInStatus.LOCKED)
     if not _verify(user.password_hash, password):
         status = _fail(user, now, lockout_attempts, lockout_s)
