@@ -18,6 +18,7 @@ roll record (entity ``RollRecord`` in the patient role, by its padrón record id
 
 from __future__ import annotations
 
+import functools
 import uuid
 from typing import Any
 
@@ -94,15 +95,8 @@ def _disclosure_query(
         "ids": sorted({c.patient_id for c in registry if c.patient_id is not None}),
         **referral_service.readable_params(scope),
     }
-    readable = referral_service.readable_ids_sql(scope.clues is not None, scope.requester is not None)
-    columns = _CANDIDATE_COLUMNS
-    branches = []
     if rolls:
         params["roll_ids"] = rolls
-        branches.append(
-            f"SELECT NULL::uuid AS readable_id, {', '.join(columns)} FROM identity_record "
-            "WHERE source = 'roll' AND record_id = ANY(CAST(:roll_ids AS text[]))"
-        )
     by_source: dict[str, list[OnlineCandidate]] = {}
     for cand in registry:
         by_source.setdefault(cand.source, []).append(cand)
@@ -110,6 +104,22 @@ def _disclosure_query(
         params[f"s{i}"] = source
         params[f"r{i}"] = [c.record_id for c in cands]
         params[f"p{i}"] = [c.patient_id for c in cands]
+    sql = _disclosure_sql(scope.clues is not None, scope.requester is not None, bool(rolls), len(by_source))
+    return sql, params
+
+
+@functools.lru_cache(maxsize=64)
+def _disclosure_sql(by_clues: bool, by_requester: bool, rolls: bool, sources: int) -> str:
+    """The disclosure statement of one shape (the values are bound): built once, not on every call."""
+    readable = referral_service.readable_ids_sql(by_clues, by_requester)
+    columns = _CANDIDATE_COLUMNS
+    branches = []
+    if rolls:
+        branches.append(
+            f"SELECT NULL::uuid AS readable_id, {', '.join(columns)} FROM identity_record "
+            "WHERE source = 'roll' AND record_id = ANY(CAST(:roll_ids AS text[]))"
+        )
+    for i in range(sources):
         branches.append(
             f"SELECT c.patient_id AS readable_id, {', '.join(f'r.{col}' for col in columns)} "
             f"FROM unnest(CAST(:r{i} AS text[]), CAST(:p{i} AS uuid[])) AS c(record_id, patient_id) "
@@ -119,7 +129,7 @@ def _disclosure_query(
             f"LEFT JOIN LATERAL (SELECT {', '.join(columns)} FROM identity_record "
             f"WHERE source = CAST(:s{i} AS text) AND record_id = c.record_id LIMIT 1) r ON true"
         )
-    return f"WITH readable AS ({readable}) {' UNION ALL '.join(branches)}", params
+    return f"WITH readable AS ({readable}) {' UNION ALL '.join(branches)}"
 
 
 async def _records(session: AsyncSession, shown: list[OnlineCandidate]) -> Views:
