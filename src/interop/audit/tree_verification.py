@@ -93,11 +93,6 @@ _SIZE = "SELECT coalesce(max(leaf_index) + 1, 0) FROM audit_leaf"
 _HEADS = (
     "SELECT tree_size, root_hash, kid, checkpoint, signature, watermark FROM audit_head ORDER BY tree_size"
 )
-# An intake row (migration 0022) whose transaction ended below the latest head's watermark: the step that
-# signed that head read its snapshot's xmin as the watermark and then moved every committed intake row it
-# could see (a full batch keeps the old watermark instead), so such a row should already be a leaf. No
-# index on the intake: it holds a few seconds of records while the sequencer runs.
-_INTAKE_LEFT_OUT = "SELECT min(seq) FROM audit_intake WHERE xid < $1"
 _Parts = list[tuple[int, bytes]]
 _GONE = b""  # the place of a leaf whose event is gone, until settled
 
@@ -329,7 +324,7 @@ async def _finish(
         if left_out is not None:
             breaks.append((frontier.size, keep("audit.verify.left_out_missing", seq=left_out)))
         if watermark is not None:  # None: the legacy chain is still being sequenced, the intake untouched
-            waiting = await conn.fetchval(_INTAKE_LEFT_OUT, watermark)
+            waiting = await conn.fetchval(tree_left_out.INTAKE_LEFT_OUT, watermark)
             if waiting is not None:
                 breaks.append((frontier.size, keep("audit.verify.left_out_intake", seq=waiting)))
     first = min(breaks, key=lambda b: b[0]) if breaks else None
