@@ -210,7 +210,7 @@ async def walk_range(conn: asyncpg.Connection, start: int, stop: int, head_sizes
     strays: list[tuple[int, int | None]] = []
     if low is not None and high is not None:  # else no leaf of the range is left
         query = _HASHED.format(low=int(low), high=int(high), start=int(start), stop=int(stop))
-        packed, seqs, xids = await conn.fetchrow(query)
+        packed, seqs, xids = cast(asyncpg.Record, await conn.fetchrow(query))  # an aggregate: one row
         walker.take(bytes(packed))
         strays = list(zip(seqs or [], xids or [], strict=True))
     await _settle(conn, walker, stop)
