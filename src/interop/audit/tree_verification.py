@@ -40,7 +40,7 @@ import asyncpg
 from cryptography.exceptions import InvalidSignature
 
 from interop.audit import checkpoint as cp
-from interop.audit import leaf, merkle
+from interop.audit import leaf, merkle, tree_left_out
 from interop.audit.signing import Verifier
 from interop.messages.stored import keep
 
@@ -54,15 +54,20 @@ RANGE_LEVEL = 18  # 262,144 leaves a range: a few MB of hashes in memory, a few 
 # PostgreSQL adds (bench/audit/RESULTS.md, session 9). The seq bounds of the range let each partition of
 # audit_event answer by an index range instead of a whole scan. The stored leaf hashes are not joined
 # here (a third table in every range's plan): :data:`_STORED` reads them apart, in order, as one value.
+# The join is full: the events between the range's seq bounds that are no leaf of it come back as strays
+# (their seq and xid), so that the check for events left out of the tree (:mod:`tree_left_out`) does not
+# read the whole event table a second time.
 _GONE_HASH = "'\\x" + "00" * 32 + "'::bytea"
 _SIGNED_INDEX = "CASE WHEN e.seq IS NULL THEN -1 - l.leaf_index ELSE l.leaf_index END"
 _HASHED = (
     "SELECT coalesce(string_agg("
     f"int8send({_SIGNED_INDEX}) || coalesce(sha256('\\x00'::bytea || convert_to("
     + leaf.SQL_LEAF.replace("{", "{{").replace("}", "}}")  # a template for str.format below
-    + f", 'UTF8')), {_GONE_HASH}), ''::bytea), ''::bytea) FROM audit_leaf l "
-    "LEFT JOIN audit_event e ON e.seq = l.seq AND e.seq BETWEEN {low} AND {high} "
-    "WHERE l.leaf_index >= {start} AND l.leaf_index < {stop}"
+    + f", 'UTF8')), {_GONE_HASH}), ''::bytea) FILTER (WHERE l.leaf_index IS NOT NULL), ''::bytea), "
+    "array_agg(e.seq) FILTER (WHERE l.leaf_index IS NULL), "
+    "array_agg(e.xid) FILTER (WHERE l.leaf_index IS NULL) "
+    "FROM (SELECT leaf_index, seq FROM audit_leaf WHERE leaf_index >= {start} AND leaf_index < {stop}) l "
+    "FULL JOIN (SELECT * FROM audit_event WHERE seq BETWEEN {low} AND {high}) e ON e.seq = l.seq"
 )
 _ENTRY = struct.Struct(">q32s")  # one leaf of _HASHED's value
 # The stored leaf hashes of a range, concatenated in index order: one primary-key range scan and one value.
@@ -88,15 +93,6 @@ _SIZE = "SELECT coalesce(max(leaf_index) + 1, 0) FROM audit_leaf"
 _HEADS = (
     "SELECT tree_size, root_hash, kid, checkpoint, signature, watermark FROM audit_head ORDER BY tree_size"
 )
-_LEFT_OUT = (
-    "SELECT min(e.seq) FROM audit_event e WHERE (e.xid < $1 OR ($2 AND e.xid IS NULL)) "
-    "AND NOT EXISTS (SELECT 1 FROM audit_leaf l WHERE l.seq = e.seq)"
-)
-# An intake row (migration 0022) whose transaction ended below the latest head's watermark: the step that
-# signed that head read its snapshot's xmin as the watermark and then moved every committed intake row it
-# could see (a full batch keeps the old watermark instead), so such a row should already be a leaf. No
-# index on the intake: it holds a few seconds of records while the sequencer runs.
-_INTAKE_LEFT_OUT = "SELECT min(seq) FROM audit_intake WHERE xid < $1"
 _Parts = list[tuple[int, bytes]]
 _GONE = b""  # the place of a leaf whose event is gone, until settled
 
@@ -134,6 +130,8 @@ class RangeWalk:
     tail: _Parts = field(default_factory=list)
     breaks: list[tuple[int, str]] = field(default_factory=list)
     cut: bool = False
+    bounds: tuple[int, int] | None = None  # the seq bounds of its leaves: every event between them was read
+    strays: list[tuple[int, int | None]] = field(default_factory=list)  # (seq, xid): read, no leaf of it
 
 
 class _RangeWalker:
@@ -209,11 +207,17 @@ async def walk_range(conn: asyncpg.Connection, start: int, stop: int, head_sizes
     bounds = await conn.fetchrow(_SEQ_BOUNDS, start, stop)
     low, high = (bounds[0], bounds[1]) if bounds is not None else (None, None)
     walker = _RangeWalker(start, stop)
+    strays: list[tuple[int, int | None]] = []
     if low is not None and high is not None:  # else no leaf of the range is left
         query = _HASHED.format(low=int(low), high=int(high), start=int(start), stop=int(stop))
-        walker.take(bytes(await conn.fetchval(query)))
+        packed, seqs, xids = cast(asyncpg.Record, await conn.fetchrow(query))  # an aggregate: one row
+        walker.take(bytes(packed))
+        strays = list(zip(seqs or [], xids or [], strict=True))
     await _settle(conn, walker, stop)
-    return walker.result(head_sizes)
+    walk = walker.result(head_sizes)
+    if low is not None and high is not None:
+        walk.bounds, walk.strays = (int(low), int(high)), strays
+    return walk
 
 
 async def _stored(conn: asyncpg.Connection, start: int, stop: int) -> _Stored:
@@ -311,13 +315,16 @@ async def _finish(
         )
     if heads:
         watermark = heads[-1]["watermark"]
-        left_out = await conn.fetchval(
-            _LEFT_OUT, watermark if watermark is not None else -1, watermark is not None
+        left_out = await tree_left_out.first_left_out(
+            conn,
+            [w.bounds for w in walks if w.bounds is not None],
+            [s for w in walks for s in w.strays],
+            watermark,
         )
         if left_out is not None:
             breaks.append((frontier.size, keep("audit.verify.left_out_missing", seq=left_out)))
         if watermark is not None:  # None: the legacy chain is still being sequenced, the intake untouched
-            waiting = await conn.fetchval(_INTAKE_LEFT_OUT, watermark)
+            waiting = await conn.fetchval(tree_left_out.INTAKE_LEFT_OUT, watermark)
             if waiting is not None:
                 breaks.append((frontier.size, keep("audit.verify.left_out_intake", seq=waiting)))
     first = min(breaks, key=lambda b: b[0]) if breaks else None
