@@ -276,6 +276,11 @@ def main() -> None:
     parser.add_argument("--build-only", action="store_true")
     parser.add_argument("--no-floor", action="store_true", help="skip the two COPY-out floor runs")
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/interop-bench-audit"))
+    parser.add_argument(
+        "--postmaster-pid",
+        type=int,
+        help="with DATABASE_URL: the server's postmaster on this machine, so that its CPU is counted too",
+    )
     args = parser.parse_args()
     args.data_dir.mkdir(parents=True, exist_ok=True)
     key = args.data_dir / "bench-audit-ed25519.pem"
@@ -288,7 +293,7 @@ def main() -> None:
     try:
         result.update(asyncio.run(build(dsn, args.events, signer)))
         if not args.build_only:
-            pg_pid = server.postmaster_pid() if server is not None else None
+            pg_pid = server.postmaster_pid() if server is not None else args.postmaster_pid
             if not args.no_floor:
                 result.update(asyncio.run(floor(dsn, pg_pid)))
             runs: list[tuple[str, Any]] = [(f"parallel_{w}", w) for w in args.workers or [2]]
