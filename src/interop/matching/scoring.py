@@ -141,8 +141,9 @@ _FLOOR_MARGIN = 1e-6
 
 
 def floor_weight(probability: float) -> float:
-    """The match weight of ``probability`` (``weight_to_probability``'s inverse); -inf at or below 0 and
-    +inf at or above 1, where nothing is given up early."""
+    """The match weight a pair must reach to score ``probability`` (``weight_to_probability``'s inverse);
+    -inf outside (0, 1), so that nothing is given up early there. Not clamped, unlike
+    ``calibration.weight_of_probability`` (a stored score's weight): a floor is compared, not shown."""
     if probability <= 0.0 or probability >= 1.0:
         return -math.inf
     return math.log2(probability / (1.0 - probability))
