@@ -114,3 +114,17 @@ def test_the_check_is_the_keys_own_columns() -> None:
         "AND NOT EXISTS (SELECT 1 FROM match_record r WHERE r.source = f.source AND "
         "r.record_id = f.record_id)"
     )
+
+
+@pytest.mark.usefixtures("bulk")
+async def test_the_key_check_leaves_the_callers_work_mem_as_it_was(
+    session: AsyncSession, tmp_path: Path
+) -> None:
+    # The check borrows maintenance_work_mem for its hash; the run's later statements get the caller's
+    # own setting back, not the server's default.
+    await session.execute(text("SET work_mem = '7MB'"))
+    _write_run(tmp_path / "one", [_record("R1", "MC"), _record("R2", None)], uuid.uuid4())
+    await store.write(session, tmp_path / "one", scored=2)
+    assert (await session.execute(text("SHOW work_mem"))).scalar_one() == "7MB"
+    await session.commit()
+    assert (await session.execute(text("SHOW work_mem"))).scalar_one() == "7MB"

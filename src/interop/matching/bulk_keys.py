@@ -51,6 +51,7 @@ async def add_checked(session: AsyncSession, fks: Sequence[ForeignKeyConstraint]
         return
     # The referenced keys hashed in memory (1.86 M key rows at 1 M people), as PostgreSQL's own check has:
     # it runs with ``maintenance_work_mem`` as its ``work_mem``.
+    before = (await session.execute(text("SHOW work_mem"))).scalar_one()
     memory = (await session.execute(text("SHOW maintenance_work_mem"))).scalar_one()
     await session.execute(text("SELECT set_config('work_mem', :memory, true)"), {"memory": memory})
     for fk in fks:
@@ -59,4 +60,6 @@ async def add_checked(session: AsyncSession, fks: Sequence[ForeignKeyConstraint]
         if (await session.execute(text(violation_sql(fk)))).scalar_one():
             # PostgreSQL's own validation fails on that row, with its error and its words.
             await session.execute(text(f"ALTER TABLE {fk.parent.name} VALIDATE CONSTRAINT {fk.name}"))
-    await session.execute(text("RESET work_mem"))
+    # Back to what the transaction had, for its remaining statements (a RESET would drop a setting the
+    # caller made for its session).
+    await session.execute(text("SELECT set_config('work_mem', :before, true)"), {"before": before})
