@@ -24,12 +24,7 @@ from interop.matching import calibration_fit, online
 
 async def _compare(settings: Settings, url: str, sample: int) -> dict[str, Any]:
     async with open_database(settings, url) as db, db.sessionmaker() as session:
-        written = await calibration_fit._written_curps(
-            session,
-            "SELECT source, record_id, curp FROM identity_record WHERE curp IS NOT NULL "
-            "ORDER BY hashtext(source || '|' || record_id) LIMIT :n",
-            {"n": sample},
-        )
+        written = await calibration_fit._written_curps(session, calibration_fit.SAMPLE_SQL, {"n": sample})
         probes = list((await calibration_fit._stored_features(session, list(written))).values())
         t0 = time.perf_counter()
         one_by_one: dict[str, set[str]] = {}

@@ -344,7 +344,11 @@ def links_sql(settings: dict[str, Any], model_version: str, run_id: int, *, scor
     # engine scored them: the choice must not depend on the order rows arrive in). ``assigned`` holds
     # one person per record, so only the review pairs need choosing among: at 1 M, choosing among
     # every link cost a hash aggregate over all of them with each one's evidence in its sort keys.
-    # In key order: the unique index on (source, record_id, person_id) then grows at its end.
+    # Grouped by partition (c9), in key order within each: COPY into the partitioned ``match_link`` buffers
+    # rows per partition and writes all its buffers out each time 64 kB are buffered (keeping 32
+    # buffers), so in record order each write-out split a few dozen rows among 35 partitions. The unique
+    # index on (source, record_id, person_id) still grows at its end in each partition; a later run's
+    # links are staged and inserted in key order (``store``), whatever this file's order.
     return f"""
         SELECT * FROM (
           SELECT * FROM ({match}) AS m (c0, c1, c2, c3, c4, c5, c6, c7, c8, c9)
@@ -352,7 +356,7 @@ def links_sql(settings: dict[str, Any], model_version: str, run_id: int, *, scor
           SELECT * FROM (
             SELECT DISTINCT ON (c0, c1, c2) * FROM ({possible}) AS v (c0, c1, c2, c3, c4, c5, c6, c7, c8, c9)
             ORDER BY c0, c1, c2, c5 DESC NULLS LAST, c7)
-        ) ORDER BY c0, c1, c2
+        ) ORDER BY c9, c0, c1, c2
     """
 
 
