@@ -7,15 +7,29 @@ settle the pair as two people (``conflict.settled_apart``: never a review).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from interop.identity.hypocoristics import same_by_nickname
 from interop.identity.keys import phonetic_key, phonetic_word
 from interop.identity.names import PARTICLES, SKIPPED_GIVEN_NAMES
 from interop.matching.spec import damerau_levenshtein, fuzzy, levenshtein
 
-if TYPE_CHECKING:
-    from interop.matching.conflict import Signature
+
+class Named(Protocol):
+    """What these rules read of a record (``conflict.Signature`` has it all)."""
+
+    @property
+    def curp(self) -> str | None: ...
+    @property
+    def given_main(self) -> str | None: ...
+    @property
+    def given_rest(self) -> str | None: ...
+    @property
+    def given_full(self) -> str | None: ...
+    @property
+    def sexo(self) -> str | None: ...
+    @property
+    def ap1(self) -> str | None: ...
 
 
 def tokens(full: str) -> list[str]:
@@ -52,7 +66,7 @@ def given_variants(a: str, b: str, *, exact: bool = False) -> bool:
     return found or (not exact and fuzzy(a.replace(" ", ""), b.replace(" ", "")))
 
 
-def given_conflict(a: Signature, b: Signature) -> bool:
+def given_conflict(a: Named, b: Named) -> bool:
     # Gendered forms of one name differ by a letter or two (LUIS / LUISA, GABRIEL / GABRIELA): with
     # the sexes on record apart too, a near spelling is a sibling's name, not a typo.
     exact = bool(a.sexo and b.sexo and a.sexo != b.sexo)
@@ -67,7 +81,7 @@ def given_conflict(a: Signature, b: Signature) -> bool:
     return False
 
 
-def typed_given(a: Signature, b: Signature) -> bool:
+def typed_given(a: Named, b: Named) -> bool:
     """Given names that a clerk's slips explain, without any name table: at most two edits apart
     (a transposition or a misplaced space counting as one), or written in the surname's field."""
     if a.given_full and b.given_full:
@@ -86,7 +100,7 @@ def typed_given(a: Signature, b: Signature) -> bool:
     )
 
 
-def names_settle_apart(a: Signature, b: Signature) -> bool:
+def names_settle_apart(a: Named, b: Named) -> bool:
     """Given names with nothing in common: no name of one is the other's written another way (equal,
     an initial, mistyped — two edits or fewer, a transposition counting as one —, spelt alike, a
     nickname, cut short or part of the other: JAVI / JAVIER, LUPE / GUADALUPE), the main given
@@ -113,7 +127,7 @@ def _names_related(x: str, y: str) -> bool:
     )
 
 
-def _name_in_surname(a: Signature, b: Signature) -> bool:
+def _name_in_surname(a: Named, b: Named) -> bool:
     """One of ``a``'s given names written (or sounding, or mistyped) as ``b``'s first surname: a
     clerk's swap, whose other half may be mistyped too (``spec.name_crossed``)."""
     if not (a.given_full and b.ap1):
