@@ -37,6 +37,7 @@ def test_given_names_with_nothing_in_common_settle_two_people() -> None:
     for a, b in (
         ("REYNA", "RELLNA"),
         ("JOSE", "PEPE"),
+        ("JOSE LUIS", "PEOE"),  # a nickname mistyped is still a nickname
         ("JAVI", "JAVIER"),
         ("LUPE", "GUADALUPE"),
         ("JUAN CARLOS", "CARLOS"),

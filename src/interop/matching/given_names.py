@@ -7,9 +7,10 @@ settle the pair as two people (``conflict.settled_apart``: never a review).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Protocol
 
-from interop.identity.hypocoristics import same_by_nickname
+from interop.identity.hypocoristics import NICKNAMES, same_by_nickname
 from interop.identity.keys import phonetic_key, phonetic_word
 from interop.identity.names import PARTICLES, SKIPPED_GIVEN_NAMES
 from interop.matching.spec import damerau_levenshtein, fuzzy, levenshtein
@@ -103,11 +104,12 @@ def typed_given(a: Named, b: Named) -> bool:
 def names_settle_apart(a: Named, b: Named) -> bool:
     """Given names with nothing in common: no name of one is the other's written another way (equal,
     an initial, mistyped — two edits or fewer, a transposition counting as one —, spelt alike, a
-    nickname, cut short or part of the other: JAVI / JAVIER, LUPE / GUADALUPE), the main given
-    name not written in the other's surname field, and CURPs that do not say one person (not both
-    present and at most one edit apart). Twins, siblings, a parent and a child share surnames, a roof
-    and sometimes a birth date; the given names are what tells them apart. JUAN / PEDRO, MARIA ELENA /
-    ROSA are two people; JUAN CARLOS / CARLOS, JOSE / PEPE, REYNA / RELLNA are not settled by this."""
+    nickname, mistyped or not, cut short or part of the other: JAVI / JAVIER, LUPE / GUADALUPE, PEOE /
+    JOSE), no given name written as the other's first surname, and CURPs that do not say one person
+    (not both present and at most one edit apart). Twins, siblings, a parent and a child share
+    surnames, a roof and sometimes a birth date; the given names are what tells them apart. JUAN /
+    PEDRO, MARIA ELENA / ROSA are two people; JUAN CARLOS / CARLOS, JOSE / PEPE, REYNA / RELLNA are
+    not settled by this."""
     if not (a.given_full and b.given_full) or (a.curp and b.curp and levenshtein(a.curp, b.curp) <= 1):
         return False
     if typed_given(a, b) or _name_in_surname(a, b) or _name_in_surname(b, a):
@@ -124,7 +126,19 @@ def _names_related(x: str, y: str) -> bool:
         or y.startswith(x)
         or x in y
         or y in x
+        or any(same_by_nickname(n, y) for n in _table_names_near(x))
+        or any(same_by_nickname(n, x) for n in _table_names_near(y))
     )
+
+
+_TABLE_NAMES = tuple(sorted(set(NICKNAMES) | {n for formal in NICKNAMES.values() for n in formal}))
+
+
+@lru_cache(maxsize=8192)
+def _table_names_near(x: str) -> tuple[str, ...]:
+    """The names of the nickname table one slip from ``x`` (PEOE: PEPE; FRABCISCO: FRANCISCO): a clerk
+    mistypes a nickname as any other name."""
+    return tuple(n for n in _TABLE_NAMES if damerau_levenshtein(x, n) <= 1)
 
 
 def _name_in_surname(a: Named, b: Named) -> bool:
