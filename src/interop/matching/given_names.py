@@ -104,8 +104,10 @@ def typed_given(a: Named, b: Named) -> bool:
 def names_settle_apart(a: Named, b: Named) -> bool:
     """Given names with nothing in common: no name of one is the other's written another way (equal,
     an initial, mistyped — two edits or fewer, a transposition counting as one —, spelt alike, a
-    nickname, mistyped or not, cut short or part of the other: JAVI / JAVIER, LUPE / GUADALUPE, PEOE /
-    JOSE), no given name written as the other's first surname, and CURPs that do not say one person
+    nickname, mistyped or not, cut short or part of the other, abbreviated, or sharing its first three
+    letters: JAVI / JAVIER, LUPE / GUADALUPE, PEOE / JOSE, GPE / GUADALUPE, ALEX / ALEJANDRO — a name
+    table is never complete, and a pair this rule leaves is only a reviewer's question), no given name
+    written as the other's first surname, and CURPs that do not say one person
     (not both present and at most one edit apart). Twins, siblings, a parent and a child share
     surnames, a roof and sometimes a birth date; the given names are what tells them apart. JUAN /
     PEDRO, MARIA ELENA / ROSA are two people; JUAN CARLOS / CARLOS, JOSE / PEPE, REYNA / RELLNA are
@@ -126,9 +128,21 @@ def _names_related(x: str, y: str) -> bool:
         or y.startswith(x)
         or x in y
         or y in x
+        or _abbreviated(x, y)
+        or _abbreviated(y, x)
+        or x[:3] == y[:3]
         or any(same_by_nickname(n, y) for n in _table_names_near(x))
         or any(same_by_nickname(n, x) for n in _table_names_near(y))
     )
+
+
+def _abbreviated(short: str, full: str) -> bool:
+    """``short`` written as a clerk abbreviates ``full``: its first letter, then some of its letters in
+    order (GPE: GUADALUPE, FCO: FRANCISCO, JS: JESUS) — the forms of the old registers, not a table."""
+    if not (2 <= len(short) < len(full)) or short[0] != full[0]:
+        return False
+    rest = iter(full[1:])
+    return all(letter in rest for letter in short[1:])
 
 
 _TABLE_NAMES = tuple(sorted(set(NICKNAMES) | {n for formal in NICKNAMES.values() for n in formal}))
