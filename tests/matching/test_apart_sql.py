@@ -13,7 +13,12 @@ from tests.matching.test_names_triples import feats_and_surname_pairs
 from tests.matching.test_pure import _features
 
 from interop.matching.batch import apart_sql
-from interop.matching.conflict import settled_apart, settled_apart_sql
+from interop.matching.conflict import (
+    names_settle_apart,
+    names_settle_apart_sql,
+    settled_apart,
+    settled_apart_sql,
+)
 from interop.matching.features import MatchFeatures
 
 
@@ -71,14 +76,22 @@ def test_the_scored_pairs_settled_apart_are_the_old_querys(seed: int) -> None:
         new = con.execute(f"SELECT e.l, e.r, {apart_sql(dates=dates)} {join}").fetchall()
         assert all(apart is not None for _, _, apart in new)  # a column, never null
         assert {(left, right) for left, right, apart in new if apart} == old
-        # The rule as Python says it, so that the population shows both ways of being apart.
-        assert old == {
+        # Given names with nothing in common (``names_settle_apart``) are told by the assigning step
+        # (``clustering._settle_names_apart``): the pairs its SQL keeps, checked in Python.
+        named = set(
+            con.execute(f"SELECT e.l, e.r {join} WHERE {names_settle_apart_sql('a', 'b')}").fetchall()
+        )
+        named = {(x, y) for x, y in named if dates and names_settle_apart(feats[x], feats[y])}
+        # The rule as Python says it, so that the population shows every way of being apart.
+        assert old | named == {
             (left, right)
             for left, right in pairs
             if settled_apart(feats[left], feats[right], relatives=dates, households=dates)
         }
     kept = {(x, y) for x, y in pairs if settled_apart(feats[x], feats[y], relatives=False, households=False)}
     dated = {(x, y) for x, y in pairs if settled_apart(feats[x], feats[y])} - kept
-    # Both rules hold some pair, or the test says nothing.
+    named = {(x, y) for x, y in pairs if names_settle_apart(feats[x], feats[y])}
+    # Every rule holds some pair, or the test says nothing.
     assert kept
     assert dated
+    assert named

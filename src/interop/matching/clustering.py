@@ -35,6 +35,8 @@ from interop.matching.conflict import (
     another_mother_sql,
     hard_conflict,
     names_of_another,
+    names_settle_apart,
+    names_settle_apart_sql,
     place_sql,
 )
 from interop.matching.lookalike import names_within_sql
@@ -300,6 +302,8 @@ def assign(
     ``conflict.hard_conflict``)."""
     # ``edge.apart`` was told where the pairs were scored (``batch.apart_sql``), by the same model's
     # ``relatives or households``.
+    if relatives:
+        _settle_names_apart(con)
     kept_apart = int(_run(con, "SELECT count(*) FROM edge WHERE apart")[0][0])
     if kept_apart:
         _run(con, "DELETE FROM edge WHERE apart")
@@ -349,6 +353,27 @@ def assign(
         settled_in_python=len(rest),
         kept_apart=kept_apart,
     )
+
+
+def _settle_names_apart(con: duckdb.DuckDBPyConnection) -> None:
+    """Mark ``apart`` the pairs whose given names have nothing in common (``conflict.settled_apart``'s
+    ``names_settle_apart``, read only where the data tells relatives apart): the SQL finds the pairs
+    whose given names share no word, Python decides. Before ``apart`` is counted and dropped."""
+    rows = _run(
+        con,
+        f"SELECT e.l, e.r, {_SIGNATURE_A}, {_SIGNATURE_B} FROM edge e "
+        "JOIN feats a ON a.unique_id = e.l JOIN feats b ON b.unique_id = e.r "
+        f"WHERE NOT e.apart AND {names_settle_apart_sql('a', 'b')}",
+    )
+    held = [
+        (r[0], r[1])
+        for r in rows
+        if names_settle_apart(Signature(*r[2 : 2 + _NSIG]), Signature(*r[2 + _NSIG :]))
+    ]
+    if held:
+        _table(con, "names_apart", _strings({"l": [h[0] for h in held], "r": [h[1] for h in held]}))
+        _run(con, "UPDATE edge SET apart = true FROM names_apart h WHERE edge.l = h.l AND edge.r = h.r")
+        _run(con, "DROP TABLE names_apart")
 
 
 def _hold_names_of_another(con: duckdb.DuckDBPyConnection, *, auto_threshold: float) -> int:

@@ -35,8 +35,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from interop.identity.hypocoristics import same_by_nickname
-from interop.identity.keys import phonetic_word
-from interop.identity.names import PARTICLES, SKIPPED_GIVEN_NAMES, strip_accents
+from interop.identity.names import strip_accents
 from interop.matching.features import (
     MatchFeatures,
     curp_birth_date,
@@ -44,6 +43,10 @@ from interop.matching.features import (
     date_unsure,
     date_unsure_sql,
 )
+from interop.matching.given_names import given_conflict, typed_given
+from interop.matching.given_names import given_variants as given_variants
+from interop.matching.given_names import names_settle_apart as names_settle_apart
+from interop.matching.given_names import names_settle_apart_sql as names_settle_apart_sql
 from interop.matching.lookalike import names_contained as names_contained
 from interop.matching.lookalike import names_contained_sql as names_contained_sql
 from interop.matching.lookalike import relatives_lookalike as relatives_lookalike
@@ -145,9 +148,14 @@ def _day_month_swapped(dob: str) -> str:
 def settled_apart(a: Signature, b: Signature, *, relatives: bool = True, households: bool = True) -> bool:
     """Two people by a rule, not a reviewer's question: two roll records with settled CURPs that differ
     (``kept_apart``), or — where the rules for relatives apply (``households``: data that shows
-    relatives) — birth dates that settle it (``dates_settle_apart``). Never linked, never a review;
-    ``$match`` grades the pair certainly-not."""
-    return kept_apart(a, b) or ((relatives or households) and dates_settle_apart(a, b))
+    relatives) — birth dates that settle it (``dates_settle_apart``), or — where the data can tell
+    relatives apart (``relatives``: a CURP or a sex) — given names with nothing in common
+    (``names_settle_apart``). Never linked, never a review; ``$match`` grades the pair certainly-not."""
+    return (
+        kept_apart(a, b)
+        or ((relatives or households) and dates_settle_apart(a, b))
+        or (relatives and names_settle_apart(a, b))
+    )
 
 
 def settled_apart_sql(a: str, b: str, *, dates: bool = True) -> str:
@@ -175,74 +183,6 @@ def dates_settle_apart_sql(a: str, b: str) -> str:
     )
 
 
-def _tokens(full: str) -> list[str]:
-    words = full.split()
-    return [w for w in words if w not in PARTICLES] or words
-
-
-def _same_name(x: str, y: str, *, exact: bool = False) -> bool:
-    """One given name written two ways: equal, mistyped, spelt alike, a nickname of the other
-    (``identity.hypocoristics``), or an initial of the other (``exact``: equal or an initial only)."""
-    if x == y:
-        return True
-    if len(x) == 1 or len(y) == 1:
-        return x[0] == y[0]
-    return not exact and (fuzzy(x, y) or phonetic_word(x) == phonetic_word(y) or same_by_nickname(x, y))
-
-
-def given_variants(a: str, b: str, *, exact: bool = False) -> bool:
-    """True when one set of given names can be a way of writing the other: every name of the shorter
-    one (a dropped name, an abbreviation, a typo, another order) is found in the longer one, or the
-    two differ by a typo or a misplaced space as a whole. MARIA or JOSE alone is found only as the
-    other's first name (RENAPO's rule: they say little unless first). JUAN CARLOS and CARLOS are
-    variants; JUAN CARLOS and JUAN JOSE, or DULCE MARIA and MARIA, are not — that is how twins and
-    siblings are told apart, whatever the surnames, birth date and address say. ``exact`` admits no
-    misspelling (for records of different sexes: LUIS and LUISA are a brother and a sister)."""
-    if a == b:
-        return True
-    ta, tb = _tokens(a), _tokens(b)
-    short, long_ = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
-    if all(x in SKIPPED_GIVEN_NAMES for x in short) and any(y not in SKIPPED_GIVEN_NAMES for y in long_):
-        found = short[0] == long_[0]
-    else:
-        found = all(any(_same_name(x, y, exact=exact) for y in long_) for x in short)
-    return found or (not exact and fuzzy(a.replace(" ", ""), b.replace(" ", "")))
-
-
-def _given_conflict(a: Signature, b: Signature) -> bool:
-    # Gendered forms of one name differ by a letter or two (LUIS / LUISA, GABRIEL / GABRIELA): with
-    # the sexes on record apart too, a near spelling is a sibling's name, not a typo.
-    exact = bool(a.sexo and b.sexo and a.sexo != b.sexo)
-    if a.given_full and b.given_full:
-        return not given_variants(a.given_full, b.given_full, exact=exact)
-    if a.given_main and b.given_main:
-        same = a.given_main == b.given_main or (
-            not exact and (fuzzy(a.given_main, b.given_main) or same_by_nickname(a.given_main, b.given_main))
-        )
-        shared = bool(a.given_rest and b.given_rest and set(a.given_rest.split()) & set(b.given_rest.split()))
-        return not same and not shared
-    return False
-
-
-def _typed_given(a: Signature, b: Signature) -> bool:
-    """Given names that a clerk's slips explain, without any name table: at most two edits apart
-    (a transposition or a misplaced space counting as one), or written in the surname's field."""
-    if a.given_full and b.given_full:
-        x, y = a.given_full.replace(" ", ""), b.given_full.replace(" ", "")
-        if damerau_levenshtein(x, y) <= 2:
-            return True
-    return bool(
-        a.given_main
-        and b.given_main
-        and a.ap1
-        and b.ap1
-        and (
-            (a.given_main == b.ap1 and fuzzy(a.ap1, b.given_main))
-            or (a.ap1 == b.given_main and fuzzy(a.given_main, b.ap1))
-        )
-    )
-
-
 def _dob_conflict(a_dob: str, b_dob: str, *, relatives: bool) -> bool:
     if a_dob == b_dob:
         return False
@@ -261,8 +201,8 @@ def two_people_without_relatives(a: Signature, b: Signature) -> bool:
         a.dob
         and b.dob
         and _dob_conflict(a.dob, b.dob, relatives=False)
-        and not _typed_given(a, b)
-        and _given_conflict(a, b)
+        and not typed_given(a, b)
+        and given_conflict(a, b)
     )
 
 
@@ -287,9 +227,9 @@ def hard_conflict(a: Signature, b: Signature, *, relatives: bool = True, househo
         return False
     if a.dob and b.dob and _dob_conflict(a.dob, b.dob, relatives=relatives):
         return True
-    if not relatives and _typed_given(a, b):
+    if not relatives and typed_given(a, b):
         return False
-    return _given_conflict(a, b)
+    return given_conflict(a, b)
 
 
 def another_mother(a: Signature, b: Signature) -> bool:
