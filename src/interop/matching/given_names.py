@@ -166,9 +166,20 @@ def _name_in_surname(a: Named, b: Named) -> bool:
 
 def names_settle_apart_sql(a: str, b: str) -> str:
     """The pairs ``names_settle_apart`` may hold, over two feature rows (DuckDB SQL): given names that
-    differ and share no word but particles (a shared name is always a related one). The batch checks
-    them with ``names_settle_apart``."""
+    differ, share no word but particles (a shared name is always a related one) nor a word's first three
+    letters, are more than two edits apart as a whole (Levenshtein, never below the rule's distance:
+    ``typed_given``), and CURPs that do not say one person. What it lets through is a superset of what
+    the rule holds; the batch checks those with ``names_settle_apart``. At 1 M the cheap tests leave
+    Python the few pairs it has to judge instead of every pair with a slip in a given name."""
     words = "list_filter(string_split({x}.given_full, ' '), lambda w: w NOT IN ({particles}))"
     particles = ", ".join(f"'{p}'" for p in sorted(PARTICLES))
     wa, wb = (words.format(x=x, particles=particles) for x in (a, b))
-    return f"coalesce({a}.given_full <> {b}.given_full AND NOT list_has_any({wa}, {wb}), false)"
+    starts = "list_transform({w}, lambda w: w[1:3])"
+    both = f"coalesce({a}.curp, '') <> '' AND coalesce({b}.curp, '') <> ''"
+    one_curp = f"({both} AND levenshtein({a}.curp, {b}.curp) <= 1)"
+    typed = f"levenshtein(replace({a}.given_full, ' ', ''), replace({b}.given_full, ' ', '')) <= 2"
+    return (
+        f"coalesce({a}.given_full <> {b}.given_full AND NOT list_has_any({wa}, {wb}) "
+        f"AND NOT list_has_any({starts.format(w=wa)}, {starts.format(w=wb)}) "
+        f"AND NOT {typed} AND NOT {one_curp}, false)"
+    )
