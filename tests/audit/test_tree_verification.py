@@ -214,3 +214,20 @@ async def test_forked_head_is_named(grown: None, damage_and_verify: Run, signer:
     )
     assert report.first_bad_leaf == 8
     assert (report.reason or "").startswith("audit.verify.head_root_altered ")
+
+
+@pytest.mark.parametrize("setting", ["on", "off"])
+async def test_the_range_statements_planner_setting_leaves_the_callers_as_it_was(
+    grown: None, owner_database_url: str, signer: Signer, setting: str
+) -> None:
+    # The range statement turns index scans off for itself only (bitmap scans read the heap in order).
+    conn = await asyncpg.connect(owner_database_url.replace("+asyncpg", ""))
+    try:
+        async with conn.transaction():
+            await conn.execute(f"SET LOCAL enable_indexscan = {setting}")
+            report = await tree_verification.verify_tree(conn, verifier=signer.verifier, range_level=2)
+            assert await conn.fetchval("SELECT current_setting('enable_indexscan')") == setting
+    finally:
+        await conn.close()
+    assert report.reason is None
+    assert report.leaves_checked == 12

@@ -57,13 +57,16 @@ RANGE_LEVEL = 18  # 262,144 leaves a range: a few MB of hashes in memory, a few 
 # The join is full: the events between the range's seq bounds that are no leaf of it come back as strays
 # (their seq and xid), so that the check for events left out of the tree (:mod:`tree_left_out`) does not
 # read the whole event table a second time.
+# The leaf text becomes bytes by ``textsend`` (the text in the client encoding, which asyncpg holds at UTF-8),
+# not ``convert_to(…, 'UTF8')``: the same bytes without a second UTF-8 validation of text the database already
+# holds as valid UTF-8 (bench/audit/RESULTS.md, session 11).
 _GONE_HASH = "'\\x" + "00" * 32 + "'::bytea"
 _SIGNED_INDEX = "CASE WHEN e.seq IS NULL THEN -1 - l.leaf_index ELSE l.leaf_index END"
 _HASHED = (
     "SELECT coalesce(string_agg("
-    f"int8send({_SIGNED_INDEX}) || coalesce(sha256('\\x00'::bytea || convert_to("
+    f"int8send({_SIGNED_INDEX}) || coalesce(sha256('\\x00'::bytea || textsend("
     + leaf.SQL_LEAF.replace("{", "{{").replace("}", "}}")  # a template for str.format below
-    + f", 'UTF8')), {_GONE_HASH}), ''::bytea) FILTER (WHERE l.leaf_index IS NOT NULL), ''::bytea), "
+    + f")), {_GONE_HASH}), ''::bytea) FILTER (WHERE l.leaf_index IS NOT NULL), ''::bytea), "
     "array_agg(e.seq) FILTER (WHERE l.leaf_index IS NULL), "
     "array_agg(e.xid) FILTER (WHERE l.leaf_index IS NULL) "
     "FROM (SELECT leaf_index, seq FROM audit_leaf WHERE leaf_index >= {start} AND leaf_index < {stop}) l "
@@ -88,6 +91,11 @@ _RECORDS = (
 # Each range is one plain scan: PostgreSQL's own parallel workers would compete with the walkers for the
 # cores, and ranges already run side by side on processes.
 _ONE_SCAN = "SET LOCAL max_parallel_workers_per_gather = 0"
+# The range statement reads by bitmap scans: each heap page once, in physical order, by PostgreSQL's read
+# stream (combined, read ahead), not a page at a time as an index scan does; the 10 M tree does not stay in
+# shared buffers (bench/audit/RESULTS.md, session 11). For that statement only; the caller's setting after.
+_NO_INDEX_SCAN = "SELECT current_setting('enable_indexscan'), set_config('enable_indexscan', 'off', true)"
+_INDEX_SCAN_BACK = "SELECT set_config('enable_indexscan', $1, true)"
 _SEQ_BOUNDS = "SELECT min(seq), max(seq) FROM audit_leaf WHERE leaf_index >= $1 AND leaf_index < $2"
 _SIZE = "SELECT coalesce(max(leaf_index) + 1, 0) FROM audit_leaf"
 _HEADS = (
@@ -210,7 +218,9 @@ async def walk_range(conn: asyncpg.Connection, start: int, stop: int, head_sizes
     strays: list[tuple[int, int | None]] = []
     if low is not None and high is not None:  # else no leaf of the range is left
         query = _HASHED.format(low=int(low), high=int(high), start=int(start), stop=int(stop))
+        previous, _ = cast(asyncpg.Record, await conn.fetchrow(_NO_INDEX_SCAN))
         packed, seqs, xids = cast(asyncpg.Record, await conn.fetchrow(query))  # an aggregate: one row
+        await conn.execute(_INDEX_SCAN_BACK, previous)
         walker.take(bytes(packed))
         strays = list(zip(seqs or [], xids or [], strict=True))
     await _settle(conn, walker, stop)
