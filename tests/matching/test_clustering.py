@@ -14,7 +14,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 from interop.matching import clustering
 from interop.matching.assign import Edge, assign_persons
 from interop.matching.batch import apart_sql
-from interop.matching.conflict import Signature, hard_conflict, settled_apart
+from interop.matching.conflict import Signature, hard_conflict, names_settle_apart_sql, settled_apart
 from interop.matching.features import FEATURE_COLUMNS
 
 AUTO = 0.99
@@ -146,6 +146,7 @@ def _clustered(
     # ``apart`` as a run's scoring step tells it, from the pair's records.
     con.execute(
         f"CREATE TABLE edge AS SELECT e.*, {apart_sql(dates=True)} AS apart, "
+        f"{names_settle_apart_sql('a', 'b')} AS named, "
         "row_number() OVER (ORDER BY w DESC, l, r) AS k FROM edge_in e "
         "LEFT JOIN feats a ON a.unique_id = e.l LEFT JOIN feats b ON b.unique_id = e.r"
     )

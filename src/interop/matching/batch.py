@@ -13,7 +13,7 @@ import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
 
 from interop.matching import linkage, spec
-from interop.matching.conflict import settled_apart_sql
+from interop.matching.conflict import names_settle_apart_sql, settled_apart_sql
 from interop.matching.engines import PairScorer
 from interop.matching.features import (
     FEATURE_COLUMNS,
@@ -198,7 +198,8 @@ def predict(
 ) -> int:
     """Score the ``scored`` records (among themselves, and against ``unscored`` when incremental) into
     ``pred`` (Splink's rows) and ``edge``: each pair's records, weight and probability, whether it may
-    be linked automatically, whether a rule settles it as two people (``apart``, ``apart_sql``), and
+    be linked automatically, whether a rule settles it as two people (``apart``, ``apart_sql``), whether
+    its given names may (``named``: ``conflict.names_settle_apart_sql``, judged by the assigning step), and
     ``k``, its rank in the order assignment takes edges. Returns the number of pairs. ``scorer`` is
     the engine's (``engines.scorer``); DuckDB's by default."""
     scorer = scorer or linkage.Scorer(con, settings, tf, layout)
@@ -207,7 +208,7 @@ def predict(
         run(
             con,
             "CREATE OR REPLACE TABLE edge (l VARCHAR, r VARCHAR, w DOUBLE, p DOUBLE, linkable BOOLEAN, "
-            "apart BOOLEAN, k BIGINT)",
+            "apart BOOLEAN, named BOOLEAN, k BIGINT)",
         )
         return 0
     if incremental:
@@ -228,6 +229,7 @@ def predict(
         f"CREATE OR REPLACE TABLE edge AS SELECT pr.unique_id_l AS l, pr.unique_id_r AS r, "
         f"round(pr.match_weight, 9) AS w, pr.match_probability AS p, {linkable_sql(settings)} AS linkable, "
         f"{apart_sql(dates=relatives_rules_apply(settings))} AS apart, "
+        f"{names_settle_apart_sql('a', 'b')} AS named, "
         "row_number() OVER (ORDER BY round(pr.match_weight, 9) DESC, pr.unique_id_l, pr.unique_id_r) AS k "
         "FROM pred pr JOIN feats a ON a.unique_id = pr.unique_id_l "
         "JOIN feats b ON b.unique_id = pr.unique_id_r",

@@ -36,7 +36,6 @@ from interop.matching.conflict import (
     hard_conflict,
     names_of_another,
     names_settle_apart,
-    names_settle_apart_sql,
     place_sql,
 )
 from interop.matching.lookalike import names_within_sql
@@ -358,12 +357,13 @@ def assign(
 def _settle_names_apart(con: duckdb.DuckDBPyConnection) -> None:
     """Mark ``apart`` the pairs whose given names have nothing in common (``conflict.settled_apart``'s
     ``names_settle_apart``, read only where the data tells relatives apart): the SQL finds the pairs
-    whose given names share no word, Python decides. Before ``apart`` is counted and dropped."""
+    whose given names may (``edge.named``, told where the pairs were scored: at 1 M a second join of every
+    pair to both records cost the step ~10 s), Python decides. Before ``apart`` is counted and dropped."""
     rows = _run(
         con,
         f"SELECT e.l, e.r, {_SIGNATURE_A}, {_SIGNATURE_B} FROM edge e "
         "JOIN feats a ON a.unique_id = e.l JOIN feats b ON b.unique_id = e.r "
-        f"WHERE NOT e.apart AND {names_settle_apart_sql('a', 'b')}",
+        "WHERE e.named AND NOT e.apart",
     )
     held = [
         (r[0], r[1])
