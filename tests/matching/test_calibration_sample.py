@@ -11,7 +11,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from tests.matching.factories import insert_record, load_population, make_people
 
-from interop.matching.calibration_fit import SAMPLE_SQL, SAMPLE_SQL_VIEW
+from interop.matching.calibration_fit import SAMPLE_SQL
+
+# What SAMPLE_SQL stands for: the view's current records with a CURP, in the same order.
+SAMPLE_SQL_VIEW = (
+    "SELECT source, record_id, curp FROM identity_record WHERE curp IS NOT NULL "
+    "ORDER BY hashtext(source || '|' || record_id), source, record_id LIMIT :n"
+)
 
 
 async def _drawn(session: AsyncSession, sql: str, n: int) -> list[tuple[str, str, str]]:

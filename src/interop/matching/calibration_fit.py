@@ -73,11 +73,6 @@ SAMPLE_SQL = (
     "UNION ALL SELECT 'patients'::text, record_id, curp FROM registry_patient_key WHERE curp IS NOT NULL"
     ") k ORDER BY hashtext(source || '|' || record_id), source, record_id LIMIT :n"
 )
-# What it stands for (the test holds the two to the same rows).
-SAMPLE_SQL_VIEW = (
-    "SELECT source, record_id, curp FROM identity_record WHERE curp IS NOT NULL "
-    "ORDER BY hashtext(source || '|' || record_id), source, record_id LIMIT :n"
-)
 
 # model version -> (monotonic time read, the latest fit or None)
 _CACHE: dict[str, tuple[float, Calibration | None]] = {}

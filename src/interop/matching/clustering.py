@@ -370,10 +370,7 @@ def _settle_names_apart(con: duckdb.DuckDBPyConnection) -> None:
         for r in rows
         if names_settle_apart(Signature(*r[2 : 2 + _NSIG]), Signature(*r[2 + _NSIG :]))
     ]
-    if held:
-        _table(con, "names_apart", _strings({"l": [h[0] for h in held], "r": [h[1] for h in held]}))
-        _run(con, "UPDATE edge SET apart = true FROM names_apart h WHERE edge.l = h.l AND edge.r = h.r")
-        _run(con, "DROP TABLE names_apart")
+    _set_on_edges(con, held, "apart = true")
 
 
 def _hold_names_of_another(con: duckdb.DuckDBPyConnection, *, auto_threshold: float) -> int:
@@ -392,11 +389,16 @@ def _hold_names_of_another(con: duckdb.DuckDBPyConnection, *, auto_threshold: fl
             or names_of_another(feats[right], feats[left], feats[x])
         }
     )
-    if held:
-        _table(con, "names_held", _strings({"l": [h[0] for h in held], "r": [h[1] for h in held]}))
-        _run(con, "UPDATE edge SET linkable = false FROM names_held h WHERE edge.l = h.l AND edge.r = h.r")
-        _run(con, "DROP TABLE names_held")
+    _set_on_edges(con, held, "linkable = false")
     return len(held)
+
+
+def _set_on_edges(con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]], assignment: str) -> None:
+    """``UPDATE edge SET <assignment>`` on the (l, r) ``pairs`` a rule in Python picked."""
+    if pairs:
+        _table(con, "edge_pick", _strings({"l": [p[0] for p in pairs], "r": [p[1] for p in pairs]}))
+        _run(con, f"UPDATE edge SET {assignment} FROM edge_pick h WHERE edge.l = h.l AND edge.r = h.r")
+        _run(con, "DROP TABLE edge_pick")
 
 
 def _names_triples(con: duckdb.DuckDBPyConnection, *, auto_threshold: float) -> list[tuple[str, str, str]]:
