@@ -1,5 +1,5 @@
 """The calibration fit's candidate lookups on a bench data folder: one query per sampled record (how
-``calibration_fit.settled_labels`` read them before) against ``calibration_fit.candidates_of`` (one
+``calibration_labels.settled_labels`` read them before) against ``calibration_labels.candidates_of`` (one
 query for the whole sample). Prints both times, whether both found the same candidates for every
 record, and the ``calibration`` counts (with their seconds) each match run stored.
 
@@ -19,13 +19,15 @@ from sqlalchemy import text
 
 from interop.config import Settings
 from interop.db.runtime import open_database, prepare
-from interop.matching import calibration_fit, online
+from interop.matching import calibration_fit, calibration_labels, online
 
 
 async def _compare(settings: Settings, url: str, sample: int) -> dict[str, Any]:
     async with open_database(settings, url) as db, db.sessionmaker() as session:
-        written = await calibration_fit._written_curps(session, calibration_fit.SAMPLE_SQL, {"n": sample})
-        probes = list((await calibration_fit._stored_features(session, list(written))).values())
+        written = await calibration_labels.written_curps(
+            session, calibration_labels.SAMPLE_SQL, {"n": sample}
+        )
+        probes = list((await calibration_labels.stored_features(session, list(written))).values())
         t0 = time.perf_counter()
         one_by_one: dict[str, set[str]] = {}
         for a in probes:
@@ -34,7 +36,7 @@ async def _compare(settings: Settings, url: str, sample: int) -> dict[str, Any]:
                 rows = (await session.execute(text(sql), params)).all()
                 one_by_one[a.unique_id] = {f"{r[0]}|{r[1]}" for r in rows}
         t1 = time.perf_counter()
-        found = await calibration_fit.candidates_of(session, probes)
+        found = await calibration_labels.candidates_of(session, probes)
         t2 = time.perf_counter()
         set_based = {k: {b.unique_id for b in v} for k, v in found.items()}
         runs = (

@@ -86,7 +86,7 @@ async def _analyse(
     from sqlalchemy import text
 
     from interop.db.runtime import open_database
-    from interop.matching import calibration_fit, models_store
+    from interop.matching import calibration_labels, models_store
     from interop.matching.conflict import Signature, hard_conflict, relatives_lookalike, settled_apart
     from interop.matching.layout import model_shows_households, model_tells_relatives
     from interop.matching.online import _grade
@@ -100,10 +100,13 @@ async def _analyse(
             assert model is not None
             rows = (
                 await session.execute(
-                    text(f"SELECT {qualified(calibration_fit._STORED)} FROM match_record m {detail_lookup()}")
+                    text(
+                        f"SELECT {qualified(calibration_labels.STORED_COLUMNS)} "
+                        f"FROM match_record m {detail_lookup()}"
+                    )
                 )
             ).all()
-            feats = {f.unique_id: f for f in (calibration_fit._features(r) for r in rows)}
+            feats = {f.unique_id: f for f in (calibration_labels.features_of_row(r) for r in rows)}
             reviews = (
                 await session.execute(
                     text(
@@ -129,7 +132,7 @@ async def _analyse(
                     else:
                         status_by_cat[cat]["missed"] += 1
                         missed.append((a, b))
-            found = await calibration_fit.candidates_of(
+            found = await calibration_labels.candidates_of(
                 session, [feats[x] for x in {r for p in missed for r in p} if x in feats]
             )
 

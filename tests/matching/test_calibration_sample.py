@@ -1,4 +1,4 @@
-"""The calibration's sample of records with a CURP (``calibration_fit.SAMPLE_SQL``) is read from the key
+"""The calibration's sample of records with a CURP (``calibration_labels.SAMPLE_SQL``) is read from the key
 tables alone: the same records, CURPs and order as drawn from ``identity_record``, the view that joins
 every key row to its current version."""
 
@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 from tests.matching.factories import insert_record, load_population, make_people
 
-from interop.matching.calibration_fit import SAMPLE_SQL
+from interop.matching.calibration_labels import SAMPLE_SQL
 
 # What SAMPLE_SQL stands for: the view's current records with a CURP, in the same order.
 SAMPLE_SQL_VIEW = (

@@ -20,7 +20,7 @@ from tests.matching.test_record_partitions import _record, _write_run
 from interop.config import Settings
 from interop.context import system_context
 from interop.job.worker import Worker
-from interop.matching import calibration_fit, service, store
+from interop.matching import calibration_labels, service, store
 
 
 async def _first_run(settings: Settings, sm: async_sessionmaker[AsyncSession], session: AsyncSession) -> None:
@@ -49,7 +49,7 @@ async def test_the_calibration_after_a_first_run_looks_each_probe_up_once(
         # What the planner had: autovacuum never analyses a partitioned parent.
         assert await _reltuples(session, "match_record_detail") < 0
     keys = (await session.execute(text("SELECT source, record_id FROM match_record"))).all()
-    probes = list((await calibration_fit._stored_features(session, [(s, r) for s, r in keys])).values())
+    probes = list((await calibration_labels.stored_features(session, [(s, r) for s, r in keys])).values())
     assert len(probes) == len(keys) > 150
 
     statements: list[tuple[str, Any]] = []
@@ -61,7 +61,7 @@ async def test_the_calibration_after_a_first_run_looks_each_probe_up_once(
     engine = session.bind.sync_engine  # type: ignore[union-attr]
     event.listen(engine, "before_cursor_execute", seen)
     try:
-        found = await calibration_fit.candidates_of(session, probes)
+        found = await calibration_labels.candidates_of(session, probes)
     finally:
         event.remove(engine, "before_cursor_execute", seen)
     candidates = sum(len(v) for v in found.values())

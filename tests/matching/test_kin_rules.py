@@ -15,7 +15,7 @@ from tests.matching.factories import Person, insert_record, load_population, mak
 from tests.matching.test_rules import _person, _person_of, _probe, _run
 
 from interop.config import Settings
-from interop.matching import calibration_fit, online, service
+from interop.matching import calibration_labels, online, service
 
 # A pensioner on the roll with his CURP; his clinic calls him PANCHO and has no CURP for him.
 FRANCISCO = _person(9101, "FRANCISCO JAVIER", "XOCOYOTL", "TZOMPA", date(1947, 3, 14), "0")
@@ -84,7 +84,7 @@ async def test_nicknames_and_year_only_dates_link_and_relatives_do_not(
     # The calibration fit's candidates, one query for all records, are the per-record lookups'.
     probes = list(
         (
-            await calibration_fit._stored_features(
+            await calibration_labels.stored_features(
                 session,
                 [
                     (str(s), str(r))
@@ -95,7 +95,7 @@ async def test_nicknames_and_year_only_dates_link_and_relatives_do_not(
             )
         ).values()
     )
-    one_query = await calibration_fit.candidates_of(session, probes)
+    one_query = await calibration_labels.candidates_of(session, probes)
     assert len(probes) > 300
     for a in probes:
         sql, params = online.candidate_query(a)

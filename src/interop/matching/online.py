@@ -80,7 +80,7 @@ def _lookups() -> list[tuple[tuple[tuple[str, str], ...], tuple[str, ...]]]:
 _LOOKUPS = _lookups()
 # Per lookup, each stored column and the probe column bound to it.
 _LOOKUP_BINDS = [{stored: probe_col for probe_col, stored in pairs} for pairs, _ in _LOOKUPS]
-# The same lookups, for the calibration's set-based candidate query (``calibration_fit.candidates_of``).
+# The same lookups, for the calibration's set-based candidate query (``calibration_labels.candidates_of``).
 LOOKUPS = _LOOKUPS
 
 

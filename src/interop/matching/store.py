@@ -199,7 +199,7 @@ async def write(session: AsyncSession, workdir: Path, *, scored: int) -> dict[st
         # Not the partitions: the rows this transaction wrote count as changes only once it commits,
         # so autovacuum analyses every partition again right after it (at 1 M, within two minutes),
         # and an ANALYZE here was the same work done twice; the run's own reads do not depend on them
-        # (``calibration_fit.candidates_of``), and a detail row is read by its key. Before PostgreSQL 17
+        # (``calibration_labels.candidates_of``), and a detail row is read by its key. Before PostgreSQL 17
         # (no ``ONLY``) the parent's ANALYZE also does its partitions. The run already holds the key
         # table exclusively (it dropped its indexes), and runs take turns. A small write leaves them
         # to autovacuum: an ANALYZE would hold a lock till commit that the next writer's would wait
