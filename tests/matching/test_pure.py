@@ -526,7 +526,10 @@ def test_relatives_lookalike_in_sql_equals_python() -> None:
     assert any(r[2] for r in rows)
     # Look-alikes on dates alone that a CURP dating the other record turns back into one person.
     assert any(
-        f.curp and g.curp is None and f.dob != g.dob and not relatives_lookalike(f, g)
+        f.curp
+        and g.curp is None
+        and f.dob != g.dob
+        and not relatives_lookalike(f, g)
         and relatives_lookalike(replace(f, curp=None), g)
         for f in forms
         for g in forms
