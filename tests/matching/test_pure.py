@@ -626,10 +626,11 @@ def test_without_curps_names_and_address_anchor_a_pair_missing_a_birth_date_in_s
         (linkable,) = con.execute(
             f"SELECT {sql} FROM (SELECT {cols}) pr, (SELECT ?::VARCHAR AS dob, "
             "'ZENAIDO'::VARCHAR AS given_full, 'QUIROGA'::VARCHAR AS ap1, NULL::VARCHAR AS ap2, "
-            "NULL::VARCHAR AS domicilio, NULL::VARCHAR AS municipio, NULL::VARCHAR AS localidad) a, "
+            "NULL::VARCHAR AS domicilio, NULL::VARCHAR AS municipio, NULL::VARCHAR AS localidad, "
+            "NULL::VARCHAR AS curp) a, "
             "(SELECT '1948-05-17'::VARCHAR AS dob, 'ZENAIDO'::VARCHAR AS given_full, "
             "'QUIROGA'::VARCHAR AS ap1, NULL::VARCHAR AS ap2, NULL::VARCHAR AS domicilio, "
-            "NULL::VARCHAR AS municipio, NULL::VARCHAR AS localidad) b",
+            "NULL::VARCHAR AS municipio, NULL::VARCHAR AS localidad, NULL::VARCHAR AS curp) b",
             [None if undated else "1948-05-17"],
         ).fetchone() or (None,)
         assert bool(linkable) == anchored, (names, weights)
