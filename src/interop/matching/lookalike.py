@@ -94,17 +94,17 @@ def curp_states_other_sql(a: str, b: str) -> str:
 
 def relatives_lookalike_sql(a: str, b: str) -> str:
     """``relatives_lookalike`` over two feature rows aliased ``a`` and ``b`` (DuckDB SQL)."""
-    # The word-by-word name test only where the cheap tests hold (DuckDB evaluates a CASE branch on
-    # the rows that reach it).
+    # The word-by-word name test and the CURP's date only where the cheap tests hold (DuckDB evaluates
+    # a CASE branch on the rows that reach it).
     return (
         f"(CASE WHEN {year_only_differs_sql(a, b)} AND coalesce({a}.ap1 = {b}.ap1, false) "
-        f"THEN coalesce({names_contained_sql(a, b)}, false) ELSE false END "
+        f"THEN coalesce({names_contained_sql(a, b)}, false) "
+        f"AND NOT {curp_states_other_sql(a, b)} AND NOT {curp_states_other_sql(b, a)} ELSE false END "
         f"AND coalesce({a}.ap2 = {b}.ap2, true) "
         f"AND CASE WHEN {a}.given_full <> {b}.given_full THEN true "
         f"WHEN {a}.domicilio IS NOT NULL AND {b}.domicilio IS NOT NULL "
         f"THEN {a}.domicilio = {b}.domicilio "
-        f"ELSE coalesce({a}.municipio = {b}.municipio AND {a}.localidad = {b}.localidad, false) END "
-        f"AND NOT {curp_states_other_sql(a, b)} AND NOT {curp_states_other_sql(b, a)})"
+        f"ELSE coalesce({a}.municipio = {b}.municipio AND {a}.localidad = {b}.localidad, false) END)"
     )
 
 
