@@ -15,14 +15,15 @@ Any year difference counts, a one-digit one included (issue 13 item 1): most fal
 made for joined relatives or namesakes with one name at one address, the same day and month, born 1 to
 10 years apart — no smallest gap between a parent's and a child's birth can tell them from a slip.
 
-Nor is the pair a look-alike when one record's CURP states the other record's birth date and the other
-carries none (``curp_states_other``): that CURP was kept despite its own record's year (a slip,
-``features.date_unsure``), so the record's own document dates it to the other's day — the evidence the
-same CURP on both records gives, read where the other record has no CURP to repeat it (a clinic record
-with the maternal surname missing, whose recomputed CURP cannot match). For two people, the record would
-have to carry the other's CURP on top of a relative's names, day and month: the coincidence the same
-CURP on both records is already taken not to be. A relative's own CURP dates its own year, and a CURP a
-generation off is not kept at all (``features.year_mistyped``).
+Nor is the pair a look-alike when one record's CURP states the other record's birth date, the other
+carries none and the given names are the same (``curp_states_other``): that CURP was kept despite its own
+record's year (a slip, ``features.date_unsure``), so the record's own document dates it to the other's day
+— the evidence the same CURP on both records gives, read where the other record has no CURP to repeat it
+(a clinic record with the maternal surname missing, whose recomputed CURP cannot match). For two people,
+the record would have to carry the other's CURP on top of the other's very names, day and month: the
+coincidence the same CURP on both records is already taken not to be (siblings sharing one name of two do
+carry each other's CURPs: that case stays a look-alike). A relative's own CURP dates its own year, and a
+CURP a generation off is not kept at all (``features.year_mistyped``).
 """
 
 from __future__ import annotations
@@ -79,15 +80,24 @@ def relatives_lookalike(a: MatchFeatures, b: MatchFeatures) -> bool:
 
 
 def curp_states_other(a: MatchFeatures, b: MatchFeatures) -> bool:
-    """``a`` carries a CURP whose birth date is ``b``'s, ``b`` carries none: ``a``'s own document dates
-    it to ``b``'s birth, so a year on ``a`` that differs is a slip, not a relative's date."""
-    return a.curp is not None and len(a.curp) == 18 and b.curp is None and curp_birth_date(a.curp) == b.dob
+    """``a`` carries a CURP whose birth date is ``b``'s, ``b`` carries none, and both carry the same
+    given names: ``a``'s own document dates it to ``b``'s birth, so a year on ``a`` that differs is a
+    slip, not a relative's date. Not for given names one within the other (JESSICA / JESSICA TERESA):
+    sisters sharing a name, one record carrying the other's CURP, read just so (kin seed 6)."""
+    return (
+        a.curp is not None
+        and len(a.curp) == 18
+        and b.curp is None
+        and a.given_full is not None
+        and a.given_full == b.given_full
+        and curp_birth_date(a.curp) == b.dob
+    )
 
 
 def curp_states_other_sql(a: str, b: str) -> str:
     """``curp_states_other`` over two feature rows aliased ``a`` and ``b`` (DuckDB SQL, never null)."""
     return (
-        f"coalesce(length({a}.curp) = 18 AND {b}.curp IS NULL "
+        f"coalesce(length({a}.curp) = 18 AND {b}.curp IS NULL AND {a}.given_full = {b}.given_full "
         f"AND {curp_birth_date_sql(f'{a}.curp')} = {b}.dob, false)"
     )
 
