@@ -191,3 +191,54 @@ def test_one_name_at_one_address_a_few_years_apart_still_looks_like_relatives() 
         assert row[0] is True
     # Another day and month is no look-alike (the date comparison and the conflicts speak).
     assert not relatives_lookalike(elder, _f("ZENAIDO", date(1956, 8, 24)))
+
+
+def test_a_sisters_curp_on_a_record_under_a_shared_name_still_looks_like_relatives() -> None:
+    """Kin seed 6's JESSICA (1995) and JESSICA TERESA (1993), sisters at one address born on one day and
+    month, the elder's record carrying the younger's CURP (kept for comparison: the years differ in the
+    last digit only). The CURP dates the other record, but the given names are not the same: the pair
+    stays a relatives' look-alike, in Python and in SQL; under the same given names it would not."""
+    from interop.matching.features import FEATURE_COLUMNS
+    from interop.matching.lookalike import relatives_lookalike, relatives_lookalike_sql
+
+    def sister(given: str, born: date, curp: str | None) -> MatchFeatures:
+        return features_of(
+            source="patients",
+            record_id=given,
+            curp=curp,
+            given_names=given,
+            paternal_surname="MALDONADO",
+            maternal_surname="CORTES",
+            birth_date=born,
+            sex=None,
+            entidad="GT",
+            municipio="IRAPUATO",
+            localidad="IRAPUATO",
+            domicilio="OCAMPO 32",
+        )
+
+    younger_curp = build_curp(
+        given_names="JESSICA",
+        paternal_surname="MALDONADO",
+        maternal_surname="CORTES",
+        birth_date=date(1995, 12, 1),
+        sex="M",
+        state="GT",
+        homoclave="0",
+    )
+    younger = sister("JESSICA", date(1995, 12, 1), None)
+    elder = sister("JESSICA TERESA", date(1993, 12, 1), younger_curp)
+    assert elder.curp == younger_curp  # kept: 1993 for 1995 reads as a slip in the year
+    con = duckdb.connect()
+    cols = ", ".join(f"{c} VARCHAR" for c in FEATURE_COLUMNS)
+    marks = ", ".join("?" for _ in FEATURE_COLUMNS)
+    for given, lookalike in (("JESSICA TERESA", True), ("JESSICA", False)):
+        other = replace(elder, given_full=given)
+        assert relatives_lookalike(younger, other) is lookalike
+        con.execute(f"CREATE OR REPLACE TABLE a ({cols})")
+        con.execute(f"CREATE OR REPLACE TABLE b ({cols})")
+        con.execute(f"INSERT INTO a VALUES ({marks})", [getattr(younger, c) for c in FEATURE_COLUMNS])
+        con.execute(f"INSERT INTO b VALUES ({marks})", [getattr(other, c) for c in FEATURE_COLUMNS])
+        row = con.execute(f"SELECT {relatives_lookalike_sql('a', 'b')} FROM a, b").fetchone()
+        assert row is not None
+        assert bool(row[0]) is lookalike

@@ -91,9 +91,9 @@ def test_the_given_name_prior_and_veto_step_aside_without_curp_or_sex_in_sql_as_
         row = con.execute(
             f"SELECT {linkable_sql(settings)} FROM (SELECT {cols}) pr, "
             "(SELECT '1965-05-12' AS dob, 'LIAM' AS given_full, 'KRANZ' AS ap1, NULL AS ap2, "
-            "NULL AS domicilio, NULL AS municipio, NULL AS localidad) a, "
+            "NULL AS domicilio, NULL AS municipio, NULL AS localidad, NULL AS curp) a, "
             "(SELECT '1965-05-12' AS dob, 'LAIN' AS given_full, 'KRANZ' AS ap1, NULL AS ap2, "
-            "NULL AS domicilio, NULL AS municipio, NULL AS localidad) b"
+            "NULL AS domicilio, NULL AS municipio, NULL AS localidad, NULL AS curp) b"
         ).fetchone()
         assert row is not None
         assert bool(row[0]) is not vetoed, names

@@ -465,12 +465,26 @@ def test_a_layout_keeps_to_the_fields_present_and_the_full_layout_is_unchanged()
 
 
 def test_relatives_lookalike_in_sql_equals_python() -> None:
+    from dataclasses import replace
+
+    from interop.identity.curp import build_curp
     from interop.matching.conflict import relatives_lookalike, relatives_lookalike_sql
 
     rng = random.Random(3)
-    columns = ("dob", "given_full", "ap1", "ap2", "domicilio", "municipio", "localidad")
+    columns = ("dob", "given_full", "ap1", "ap2", "domicilio", "municipio", "localidad", "curp")
+    # A CURP stating 1950-02-11 (kept on a 1951 record as a slip in the year: ``curp_states_other``).
+    curp = build_curp(
+        given_names="EUSEBIO",
+        paternal_surname="ZEPEDA",
+        maternal_surname="OCHOA",
+        birth_date=date(1950, 2, 11),
+        sex="H",
+        state="OC",
+        homoclave="0",
+    )
     choices = {
         "dob": ("1950-02-11", "1951-02-11", "1950-02-12", None),
+        "curp": (curp, None, None),
         "given_full": ("EUSEBIO", "EUSEVIO", "EUSEBIO JUAN", None),
         "ap1": ("ZEPEDA", None),
         "ap2": ("OCHOA", "OCHOAS", None),
@@ -484,14 +498,13 @@ def test_relatives_lookalike_in_sql_equals_python() -> None:
     con.executemany(
         f"INSERT INTO f VALUES (?{', ?' * len(columns)})", [(i, *p) for i, p in enumerate(people)]
     )
-    rows = con.execute(f"SELECT a.i, b.i, {relatives_lookalike_sql('a', 'b')} FROM f a, f b").fetchall()
 
     def feats(p: list[str | None]) -> MatchFeatures:
         v = dict(zip(columns, p, strict=True))
         return features_of(
             source="roll",
             record_id="x",
-            curp=None,
+            curp=v["curp"],
             given_names=v["given_full"],
             paternal_surname=v["ap1"],
             maternal_surname=v["ap2"],
@@ -504,9 +517,23 @@ def test_relatives_lookalike_in_sql_equals_python() -> None:
         )
 
     forms = [feats(p) for p in people]
+    # The table holds the CURP a record is compared by (``features_of`` keeps it or not).
+    for i, f in enumerate(forms):
+        con.execute("UPDATE f SET curp = ? WHERE i = ?", [f.curp, i])
+    rows = con.execute(f"SELECT a.i, b.i, {relatives_lookalike_sql('a', 'b')} FROM f a, f b").fetchall()
     for i, j, sql in rows:
         assert bool(sql) == relatives_lookalike(forms[i], forms[j]), (people[i], people[j])
     assert any(r[2] for r in rows)
+    # Look-alikes on dates alone that a CURP dating the other record turns back into one person.
+    assert any(
+        f.curp
+        and g.curp is None
+        and f.dob != g.dob
+        and not relatives_lookalike(f, g)
+        and relatives_lookalike(replace(f, curp=None), g)
+        for f in forms
+        for g in forms
+    )
 
 
 def test_a_valid_curp_is_kept_despite_a_slip_in_the_year_in_sql_as_in_python() -> None:
@@ -599,10 +626,11 @@ def test_without_curps_names_and_address_anchor_a_pair_missing_a_birth_date_in_s
         (linkable,) = con.execute(
             f"SELECT {sql} FROM (SELECT {cols}) pr, (SELECT ?::VARCHAR AS dob, "
             "'ZENAIDO'::VARCHAR AS given_full, 'QUIROGA'::VARCHAR AS ap1, NULL::VARCHAR AS ap2, "
-            "NULL::VARCHAR AS domicilio, NULL::VARCHAR AS municipio, NULL::VARCHAR AS localidad) a, "
+            "NULL::VARCHAR AS domicilio, NULL::VARCHAR AS municipio, NULL::VARCHAR AS localidad, "
+            "NULL::VARCHAR AS curp) a, "
             "(SELECT '1948-05-17'::VARCHAR AS dob, 'ZENAIDO'::VARCHAR AS given_full, "
             "'QUIROGA'::VARCHAR AS ap1, NULL::VARCHAR AS ap2, NULL::VARCHAR AS domicilio, "
-            "NULL::VARCHAR AS municipio, NULL::VARCHAR AS localidad) b",
+            "NULL::VARCHAR AS municipio, NULL::VARCHAR AS localidad, NULL::VARCHAR AS curp) b",
             [None if undated else "1948-05-17"],
         ).fetchone() or (None,)
         assert bool(linkable) == anchored, (names, weights)

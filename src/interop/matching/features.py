@@ -241,8 +241,9 @@ def features_of(
 ) -> MatchFeatures:
     """Features of a record given as written (the online probe). A CURP counts when trusted, or when
     valid and its only contradiction with the record is a slip in the birth year (``year_mistyped``):
-    the other record of the same person carries the same CURP, and that is the evidence the year-only
-    rule (``conflict.relatives_lookalike``) needs. Such a CURP never *settles* identity
+    the other record of the same person carries the same CURP, or the birth date it states
+    (``lookalike.curp_states_other``), and that is the evidence the year-only rule
+    (``conflict.relatives_lookalike``) needs. Such a CURP never *settles* identity
     (``conflict.settles`` wants the record's own date)."""
     given = given_parts(given_names)
     ap1 = surname_parts(paternal_surname)

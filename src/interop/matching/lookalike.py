@@ -14,11 +14,21 @@ the year-only placeholder (``YYYY-01-01``) of its CURP's year keeps that CURP th
 Any year difference counts, a one-digit one included (issue 13 item 1): most false links the rule was
 made for joined relatives or namesakes with one name at one address, the same day and month, born 1 to
 10 years apart — no smallest gap between a parent's and a child's birth can tell them from a slip.
+
+Nor is the pair a look-alike when one record's CURP states the other record's birth date, the other
+carries none and the given names are the same (``curp_states_other``): that CURP was kept despite its own
+record's year (a slip, ``features.date_unsure``), so the record's own document dates it to the other's day
+— the evidence the same CURP on both records gives, read where the other record has no CURP to repeat it
+(a clinic record with the maternal surname missing, whose recomputed CURP cannot match). For two people,
+the record would have to carry the other's CURP on top of the other's very names, day and month: the
+coincidence the same CURP on both records is already taken not to be (siblings sharing one name of two do
+carry each other's CURPs: that case stays a look-alike). A relative's own CURP dates its own year, and a
+CURP a generation off is not kept at all (``features.year_mistyped``).
 """
 
 from __future__ import annotations
 
-from interop.matching.features import MatchFeatures
+from interop.matching.features import MatchFeatures, curp_birth_date, curp_birth_date_sql
 from interop.matching.spec import damerau_levenshtein
 
 
@@ -51,6 +61,8 @@ def relatives_lookalike(a: MatchFeatures, b: MatchFeatures) -> bool:
     da, db = a.dob, b.dob
     if da is None or db is None or not year_only_differs(da, db):
         return False
+    if curp_states_other(a, b) or curp_states_other(b, a):
+        return False
     if not names_contained(a.given_full, b.given_full) or a.ap1 is None or a.ap1 != b.ap1:
         return False
     if a.ap2 is not None and b.ap2 is not None and a.ap2 != b.ap2:
@@ -67,13 +79,37 @@ def relatives_lookalike(a: MatchFeatures, b: MatchFeatures) -> bool:
     )
 
 
+def curp_states_other(a: MatchFeatures, b: MatchFeatures) -> bool:
+    """``a`` carries a CURP whose birth date is ``b``'s, ``b`` carries none, and both carry the same
+    given names: ``a``'s own document dates it to ``b``'s birth, so a year on ``a`` that differs is a
+    slip, not a relative's date. Not for given names one within the other (JESSICA / JESSICA TERESA):
+    sisters sharing a name, one record carrying the other's CURP, read just so (kin seed 6)."""
+    return (
+        a.curp is not None
+        and len(a.curp) == 18
+        and b.curp is None
+        and a.given_full is not None
+        and a.given_full == b.given_full
+        and curp_birth_date(a.curp) == b.dob
+    )
+
+
+def curp_states_other_sql(a: str, b: str) -> str:
+    """``curp_states_other`` over two feature rows aliased ``a`` and ``b`` (DuckDB SQL, never null)."""
+    return (
+        f"coalesce(length({a}.curp) = 18 AND {b}.curp IS NULL AND {a}.given_full = {b}.given_full "
+        f"AND {curp_birth_date_sql(f'{a}.curp')} = {b}.dob, false)"
+    )
+
+
 def relatives_lookalike_sql(a: str, b: str) -> str:
     """``relatives_lookalike`` over two feature rows aliased ``a`` and ``b`` (DuckDB SQL)."""
-    # The word-by-word name test only where the cheap tests hold (DuckDB evaluates a CASE branch on
-    # the rows that reach it).
+    # The word-by-word name test and the CURP's date only where the cheap tests hold (DuckDB evaluates
+    # a CASE branch on the rows that reach it).
     return (
         f"(CASE WHEN {year_only_differs_sql(a, b)} AND coalesce({a}.ap1 = {b}.ap1, false) "
-        f"THEN coalesce({names_contained_sql(a, b)}, false) ELSE false END "
+        f"THEN coalesce({names_contained_sql(a, b)}, false) "
+        f"AND NOT {curp_states_other_sql(a, b)} AND NOT {curp_states_other_sql(b, a)} ELSE false END "
         f"AND coalesce({a}.ap2 = {b}.ap2, true) "
         f"AND CASE WHEN {a}.given_full <> {b}.given_full THEN true "
         f"WHEN {a}.domicilio IS NOT NULL AND {b}.domicilio IS NOT NULL "
