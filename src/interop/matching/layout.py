@@ -172,15 +172,35 @@ def _rules(rules: Sequence[tuple[str, ...]], layout: Layout, *, minimum: int) ->
     return out
 
 
+def rule_sql(columns: Sequence[str]) -> str:
+    """An EM or prior rule (columns equal on both sides) as Splink SQL."""
+    return _sql(columns)
+
+
 def _sql(columns: Sequence[str]) -> str:
     return " AND ".join(f"l.{c} = r.{c}" for c in columns)
 
 
 def em_rules(layout: Layout) -> list[tuple[str, ...]]:
     """EM's blocking rules (``blocking.EM_BLOCKING_COLUMNS``) on the columns present; with no CURP at
-    all, ``blocking.NO_CURP_EM_COLUMNS`` too."""
+    all, ``blocking.NO_CURP_EM_COLUMNS`` too; and, when those leave a comparison fixed in every pass,
+    a rule of ``blocking.FALLBACK_EM_COLUMNS`` that frees it (from each group, the first present)."""
     extra = () if layout.has("curp") else blocking.NO_CURP_EM_COLUMNS
-    return _rules((*blocking.EM_BLOCKING_COLUMNS, *extra), layout, minimum=2)
+    rules = _rules((*blocking.EM_BLOCKING_COLUMNS, *extra), layout, minimum=2)
+    fixed = untrained_comparisons(layout, rules)
+    for group in blocking.FALLBACK_EM_COLUMNS:
+        for columns in group:
+            frees = any(not (set(columns) & c.columns) for c in fixed)
+            if all(layout.has(c) for c in columns) and frees and columns not in rules:
+                rules.append(columns)
+                break
+    return rules
+
+
+def untrained_comparisons(layout: Layout, rules: Sequence[tuple[str, ...]]) -> list[spec.Comparison]:
+    """The comparisons of ``layout`` that every rule of ``rules`` fixes (blocks on a column they
+    read): EM never estimates them, and their levels would keep Splink's default m."""
+    return [c for c in comparisons_for(layout) if all(set(r) & c.columns for r in rules)]
 
 
 def em_rules_sql(layout: Layout) -> list[str]:
@@ -205,6 +225,26 @@ def untrainable_reason(layout: Layout, pairs_per_rule: Collection[int]) -> dict[
         "fields": messages.each(lambda lang: _fields(rules, lang)),
         "lacks": messages.each(lambda lang: _lacks(lacking, lang)),
     }
+
+
+# The column a comparison is named by, in words (``matching.field.<column>``).
+_COMPARISON_FIELD = {
+    "curp": "curp",
+    "given": "given_full",
+    "paternal": "ap1",
+    "maternal": "ap2",
+    "birth_date": "dob",
+}
+
+
+def fixed_reason(fixed: Sequence[spec.Comparison]) -> dict[str, object]:
+    """The parameters of ``matching.untrainable_fixed``: the comparisons no EM pass could estimate."""
+
+    def words(lang: str) -> str:
+        named = (_word(_COMPARISON_FIELD.get(c.name, c.name), lang) for c in fixed)
+        return messages.text("matching.untrainable.and", lang).join(dict.fromkeys(named))
+
+    return {"fields": messages.each(words)}
 
 
 def _word(column: str, lang: str) -> str:

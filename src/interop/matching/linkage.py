@@ -175,6 +175,11 @@ def train(
     reason = layout_rules.untrainable_reason(layout, em_pairs(con, table, layout))
     if reason is not None:
         raise MatchRunUntrainable.said("matching.untrainable", **reason)
+    # A comparison every EM pass fixes would keep Splink's default m: weights that mean nothing (exact
+    # names counted against a match, measured with no birth date in the data). Failing says so.
+    fixed = layout_rules.untrained_comparisons(layout, layout_rules.em_rules(layout))
+    if fixed:
+        raise MatchRunUntrainable.said("matching.untrainable_fixed", **layout_rules.fixed_reason(fixed))
     db = DuckDBAPI(con)
     frame = db.register(table, table_name=f"train_{table}")
     linker = Linker(frame, base_settings(layout), log_level=_SPLINK_LOG_LEVEL)
@@ -189,18 +194,24 @@ def train(
         log.warning("prior estimation failed; keeping Splink's default")
     # Splink's u estimation, every comparison counted in one pass per chunk (same values, ~1/8 the work).
     u_estimation.estimate_u(linker, max_pairs=u_max_pairs, seed=seed)
-    trained_rules = 0
-    for rule in layout_rules.em_rules_sql(layout):
+    trained_rules: list[tuple[str, ...]] = []
+    for columns in layout_rules.em_rules(layout):
         try:
-            linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=em_max_pairs)
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                layout_rules.rule_sql(columns), max_pairs=em_max_pairs
+            )
         except Exception as exc:  # Splink's EMTrainingException and kin: a rule with too few pairs
             log.warning("EM skipped a rule", extra={"error": type(exc).__name__})
             continue
-        trained_rules += 1
+        trained_rules.append(columns)
     if not trained_rules:
         raise MatchRunUntrainable.said(
             "matching.untrainable", **(layout_rules.untrainable_reason(layout, []) or {})
         )
+    # The same when the passes that could free one found too few pairs to run.
+    fixed = layout_rules.untrained_comparisons(layout, trained_rules)
+    if fixed:
+        raise MatchRunUntrainable.said("matching.untrainable_fixed", **layout_rules.fixed_reason(fixed))
     settings = linker.misc.save_model_to_json()
     if not layout_rules.tells_relatives({c.name for c in layout_rules.comparisons_for(layout)}):
         settings[layout_rules.HOUSEHOLDS_KEY] = households.shows_households(con, table)

@@ -198,6 +198,11 @@ MESSAGES: dict[str, str] = {
         "the model cannot be trained: no pair of records agrees on {fields}{lacks}. Import records that "
         "carry them (or more records of the same people) and run the matching again"
     ),
+    "matching.untrainable_fixed": (
+        "the model cannot be trained: every pair it could learn from is chosen because it agrees on "
+        "{fields}, so nothing shows what agreeing on them is worth. Import records that also carry a "
+        "birth date, a CURP or an address and run the matching again"
+    ),
     "bundle.referral_waiting": "waiting to be routed ({why}); match grade {grade}",
     "patch.too_many_ops": "the JSON Patch has {count} operations; at most {max} are accepted",
     "patch.not_an_object": "JSON Patch operation {number} is not an object",

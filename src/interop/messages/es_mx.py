@@ -222,6 +222,11 @@ MESSAGES: dict[str, str] = {
         "registros que traigan esos datos (o más registros de las mismas personas) y vuelva a ejecutar la "
         "corrida"
     ),
+    "matching.untrainable_fixed": (
+        "no se puede entrenar el modelo: todos los pares de los que aprendería se eligen porque coinciden "
+        "en {fields}, así que nada muestra cuánto pesa que coincidan. Importe registros que traigan "
+        "también fecha de nacimiento, CURP o domicilio y vuelva a ejecutar la corrida"
+    ),
     "bundle.referral_waiting": "en espera de ruta ({why}); grado de coincidencia {grade}",
     "patch.too_many_ops": "el JSON Patch tiene {count} operaciones; se aceptan a lo más {max}",
     "patch.not_an_object": "la operación {number} del JSON Patch no es un objeto",
