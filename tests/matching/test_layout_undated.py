@@ -57,7 +57,7 @@ async def test_without_birth_dates_the_names_are_trained_and_pairs_link(
     rows, truth = _rows(make_people(300, seed=21), blank=("fecha_nacimiento",))
     await import_file(sessionmaker, settings, "roll", write(tmp_path, "r.csv", csv_text(ROLL_HEADER, rows)))
 
-    state, attempts, run = await _run(settings, sessionmaker)
+    state, _, run = await _run(settings, sessionmaker)
     assert state == "succeeded", run.error
     assert "dob" not in run.counts["fields"]
     model = (await session.execute(text("SELECT settings FROM match_model WHERE active"))).scalar_one()
@@ -67,7 +67,7 @@ async def test_without_birth_dates_the_names_are_trained_and_pairs_link(
     rows_ = await session.execute(
         text("SELECT source || '|' || record_id, person_id::text FROM match_record")
     )
-    persons = {uid: person for uid, person in rows_.all()}
+    persons = dict(rows_.all())
     auto = evaluation.pairwise(persons, truth)["all"]
     # Pairs with a CURP on both sides link (the CURP anchors them); the others, with no birth date to
     # anchor them, go to review: none is lost.
@@ -75,7 +75,8 @@ async def test_without_birth_dates_the_names_are_trained_and_pairs_link(
     assert auto.recall >= 0.45, auto
     reviews = await session.execute(
         text(
-            "SELECT left_source || '|' || left_record_id, right_source || '|' || right_record_id FROM match_review"
+            "SELECT left_source || '|' || left_record_id, right_source || '|' || right_record_id "
+            "FROM match_review"
         )
     )
     same = {frozenset(pair) for pair in reviews.all() if truth[pair[0]] == truth[pair[1]]}
