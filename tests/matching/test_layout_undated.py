@@ -99,3 +99,19 @@ async def test_names_alone_fail_once_saying_nothing_trains_them(
     # Nothing half-done is left: no person, record or link of the failed run.
     for table in ("match_link", "match_record", "match_review"):
         assert (await session.execute(text(f"SELECT count(*) FROM {table}"))).scalar_one() == 0
+
+
+async def test_one_record_fails_once_saying_how_many_there_are(
+    tmp_path: Path, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+) -> None:
+    # The old message said the data lacked CURP, birth date, sex and state: this record has them all.
+    rows, _ = _rows(make_people(1, seed=23), blank=())
+    await import_file(
+        sessionmaker, settings, "roll", write(tmp_path, "r.csv", csv_text(ROLL_HEADER, rows[:1]))
+    )
+
+    state, attempts, run = await _run(settings, sessionmaker)
+    assert (state, attempts, run.status) == ("failed", 1, "failed")
+    assert run.error is not None
+    assert "se necesitan al menos dos registros y hay 1" in stored.said(run.error, "es-MX")
+    assert "at least two records are needed and 1 are loaded" in stored.said(run.error, "en")

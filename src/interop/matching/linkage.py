@@ -172,6 +172,10 @@ def train(
     Comparisons and rules keep to the fields of ``layout`` (all by default). Raises
     ``MatchRunUntrainable`` when no EM rule finds a pair of records (or EM fails for want of them)."""
     layout = layout or Layout.full()
+    # No pair at all: saying which fields the data lacks would be false (an empty table lacks them all).
+    loaded = int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+    if loaded < 2:
+        raise MatchRunUntrainable.said("matching.untrainable_records", count=loaded)
     reason = layout_rules.untrainable_reason(layout, em_pairs(con, table, layout))
     if reason is not None:
         raise MatchRunUntrainable.said("matching.untrainable", **reason)

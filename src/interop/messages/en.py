@@ -203,6 +203,10 @@ MESSAGES: dict[str, str] = {
         "{fields}, so nothing shows what agreeing on them is worth. Import records that also carry a "
         "birth date, a CURP or an address and run the matching again"
     ),
+    "matching.untrainable_records": (
+        "the model cannot be trained: at least two records are needed and {count} are loaded. Import the "
+        "pension roll or the units' registries and run the matching again"
+    ),
     "bundle.referral_waiting": "waiting to be routed ({why}); match grade {grade}",
     "patch.too_many_ops": "the JSON Patch has {count} operations; at most {max} are accepted",
     "patch.not_an_object": "JSON Patch operation {number} is not an object",

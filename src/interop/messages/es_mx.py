@@ -227,6 +227,10 @@ MESSAGES: dict[str, str] = {
         "en {fields}, así que nada muestra cuánto pesa que coincidan. Importe registros que traigan "
         "también fecha de nacimiento, CURP o domicilio y vuelva a ejecutar la corrida"
     ),
+    "matching.untrainable_records": (
+        "no se puede entrenar el modelo: se necesitan al menos dos registros y hay {count}. "
+        "Importe el padrón o los registros de las unidades y vuelva a ejecutar la corrida"
+    ),
     "bundle.referral_waiting": "en espera de ruta ({why}); grado de coincidencia {grade}",
     "patch.too_many_ops": "el JSON Patch tiene {count} operaciones; se aceptan a lo más {max}",
     "patch.not_an_object": "la operación {number} del JSON Patch no es un objeto",
