@@ -187,14 +187,26 @@ def em_rules(layout: Layout) -> list[tuple[str, ...]]:
     a rule of ``blocking.FALLBACK_EM_COLUMNS`` that frees it (from each group, the first present)."""
     extra = () if layout.has("curp") else blocking.NO_CURP_EM_COLUMNS
     rules = _rules((*blocking.EM_BLOCKING_COLUMNS, *extra), layout, minimum=2)
+    return rules + [
+        r for group in blocking.FALLBACK_EM_COLUMNS for r in fallback_rules(layout, rules, group)[:1]
+    ]
+
+
+def fallback_rules(
+    layout: Layout, rules: Sequence[tuple[str, ...]], candidates: Sequence[tuple[str, ...]] | None = None
+) -> list[tuple[str, ...]]:
+    """The rules of ``candidates`` (every ``blocking.FALLBACK_EM_COLUMNS`` by default) on columns
+    present that free a comparison every rule of ``rules`` fixes; none when none is fixed."""
     fixed = untrained_comparisons(layout, rules)
-    for group in blocking.FALLBACK_EM_COLUMNS:
-        for columns in group:
-            frees = any(not (set(columns) & c.columns) for c in fixed)
-            if all(layout.has(c) for c in columns) and frees and columns not in rules:
-                rules.append(columns)
-                break
-    return rules
+    if candidates is None:
+        candidates = [columns for group in blocking.FALLBACK_EM_COLUMNS for columns in group]
+    return [
+        columns
+        for columns in candidates
+        if all(layout.has(c) for c in columns)
+        and columns not in rules
+        and any(not (set(columns) & c.columns) for c in fixed)
+    ]
 
 
 def untrained_comparisons(layout: Layout, rules: Sequence[tuple[str, ...]]) -> list[spec.Comparison]:

@@ -199,15 +199,29 @@ def train(
     # Splink's u estimation, every comparison counted in one pass per chunk (same values, ~1/8 the work).
     u_estimation.estimate_u(linker, max_pairs=u_max_pairs, seed=seed)
     trained_rules: list[tuple[str, ...]] = []
-    for columns in layout_rules.em_rules(layout):
+    tried = layout_rules.em_rules(layout)
+    queue = list(tried)
+    while queue:
+        columns = queue.pop(0)
+        # Splink's EM pass narrows the linker's own settings (the comparisons its rule fixes are taken
+        # out, the prior adjusted) before it finds its rule has no pairs, and raises leaving them so:
+        # a skipped rule dropped those comparisons from the saved model (measured: a roll whose records
+        # never agree on all three names scored without any name). Restored on failure.
+        kept = linker._settings_obj.core_model_settings.copy()  # type: ignore[no-untyped-call]
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
                 layout_rules.rule_sql(columns), max_pairs=em_max_pairs
             )
         except Exception as exc:  # Splink's EMTrainingException and kin: a rule with too few pairs
+            linker._settings_obj.core_model_settings = kept
             log.warning("EM skipped a rule", extra={"error": type(exc).__name__})
-            continue
-        trained_rules.append(columns)
+        else:
+            trained_rules.append(columns)
+        if not queue:
+            # A skipped rule may leave a comparison fixed in every pass that ran (measured: the roll
+            # alone, too few pairs on the given name and birth date, the surnames never trained).
+            queue = [c for c in layout_rules.fallback_rules(layout, trained_rules) if c not in tried]
+            tried += queue
     if not trained_rules:
         raise MatchRunUntrainable.said(
             "matching.untrainable", **(layout_rules.untrainable_reason(layout, []) or {})
