@@ -58,7 +58,9 @@ _NEEDS: dict[str, str] = {
     "address": "domicilio",
 }
 # Columns a person can be told about, in words: the catalogue's ``matching.field.<column>``.
-_FIELD_WORDS = frozenset(("given_full", "given_main", "ap1", "ap2", "dob", "curp", "sexo", "entidad"))
+_FIELD_WORDS = frozenset(
+    ("given_full", "given_main", "ap1", "ap2", "dob", "curp", "sexo", "entidad", "municipio", "domicilio")
+)
 # The fields whose absence most often leaves EM without pairs, named when a dataset lacks them.
 _TELLING = ("curp", "dob", "ap2", "sexo", "entidad")
 
@@ -185,11 +187,17 @@ def em_rules(layout: Layout) -> list[tuple[str, ...]]:
     """EM's blocking rules (``blocking.EM_BLOCKING_COLUMNS``) on the columns present; with no CURP at
     all, ``blocking.NO_CURP_EM_COLUMNS`` too; and, when those leave a comparison fixed in every pass,
     a rule of ``blocking.FALLBACK_EM_COLUMNS`` that frees it (from each group, the first present)."""
-    extra = () if layout.has("curp") else blocking.NO_CURP_EM_COLUMNS
-    rules = _rules((*blocking.EM_BLOCKING_COLUMNS, *extra), layout, minimum=2)
+    rules = primary_em_rules(layout)
     return rules + [
         r for group in blocking.FALLBACK_EM_COLUMNS for r in fallback_rules(layout, rules, group)[:1]
     ]
+
+
+def primary_em_rules(layout: Layout) -> list[tuple[str, ...]]:
+    """The EM rules but the fallbacks: a dataset none of them finds a pair in is untrainable (the
+    fallbacks free comparisons these fix; on their own, everyone at one address, they teach nothing)."""
+    extra = () if layout.has("curp") else blocking.NO_CURP_EM_COLUMNS
+    return _rules((*blocking.EM_BLOCKING_COLUMNS, *extra), layout, minimum=2)
 
 
 def fallback_rules(
@@ -229,7 +237,7 @@ def untrainable_reason(layout: Layout, pairs_per_rule: Collection[int]) -> dict[
     """Why the model cannot be trained on this dataset (the parameters of the catalogue's
     ``matching.untrainable``, in every language), or None when it can: no EM rule applies, or none
     finds a single pair of records."""
-    rules = em_rules(layout)
+    rules = primary_em_rules(layout)
     if rules and any(n > 0 for n in pairs_per_rule):
         return None
     lacking = [c for c in _TELLING if not layout.has(c)]
@@ -246,6 +254,10 @@ _COMPARISON_FIELD = {
     "paternal": "ap1",
     "maternal": "ap2",
     "birth_date": "dob",
+    "sex": "sexo",
+    "place": "entidad",
+    "place_local": "municipio",
+    "address": "domicilio",
 }
 
 

@@ -259,9 +259,9 @@ def untrained_levels(linker: Linker) -> list[str]:
 
 
 def em_pairs(con: duckdb.DuckDBPyConnection, table: str, layout: Layout) -> list[int]:
-    """How many pairs of records each EM rule of ``layout`` finds in ``table``."""
+    """How many pairs of records each primary EM rule of ``layout`` finds in ``table``."""
     out = []
-    for columns in layout_rules.em_rules(layout):
+    for columns in layout_rules.primary_em_rules(layout):
         keys = ", ".join(columns)
         present = " AND ".join(f"{c} IS NOT NULL" for c in columns)
         row = con.execute(

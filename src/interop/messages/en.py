@@ -190,6 +190,8 @@ MESSAGES: dict[str, str] = {
     "matching.field.curp": "CURP",
     "matching.field.sexo": "sex",
     "matching.field.entidad": "state",
+    "matching.field.municipio": "municipality",
+    "matching.field.domicilio": "address",
     "matching.untrainable.and": " and ",
     "matching.untrainable.nor": "; nor on ",
     "matching.untrainable.default_fields": "given name, surname and birth date",

@@ -213,6 +213,8 @@ MESSAGES: dict[str, str] = {
     "matching.field.curp": "CURP",
     "matching.field.sexo": "sexo",
     "matching.field.entidad": "entidad",
+    "matching.field.municipio": "municipio",
+    "matching.field.domicilio": "domicilio",
     "matching.untrainable.and": " y ",
     "matching.untrainable.nor": "; ni en ",
     "matching.untrainable.default_fields": "nombre, apellido y fecha de nacimiento",
