@@ -17,6 +17,7 @@ from interop.matching.conflict import names_settle_apart_sql, settled_apart_sql
 from interop.matching.engines import PairScorer
 from interop.matching.features import (
     FEATURE_COLUMNS,
+    MAX_ADDRESS_CHARS,
     MatchFeatures,
     given_parts,
     matching_curp_sql,
@@ -107,8 +108,8 @@ def build_features(con: duckdb.DuckDBPyConnection, records_csv: Path) -> int:
                  nullif(upper(trim(s.entidad)), '') AS entidad,
                  nullif(upper(trim(s.municipio)), '') AS municipio,
                  nullif(upper(trim(s.localidad)), '') AS localidad,
-                 nullif(trim(regexp_replace(upper(strip_accents(coalesce(s.domicilio, ''))),
-                        '[^A-Z0-9]+', ' ', 'g')), '') AS domicilio,
+                 nullif(rtrim(left(trim(regexp_replace(upper(strip_accents(coalesce(s.domicilio, ''))),
+                        '[^A-Z0-9]+', ' ', 'g')), {MAX_ADDRESS_CHARS})), '') AS domicilio,
                  s.record_pk, s.patient_id
           FROM src s
           LEFT JOIN given_map g ON g.norm = s.given_norm

@@ -136,6 +136,15 @@ EM_BLOCKING_COLUMNS: tuple[tuple[str, ...], ...] = (
 # levels across fields (a given name in the surname's field, both swapped), which no rule fixing a
 # name can hold. The birth date at one address is one person but for twins.
 NO_CURP_EM_COLUMNS: tuple[tuple[str, ...], ...] = (("dob", "domicilio"),)
+# When every rule above fixes a name (no birth date: only the rule on the names is left), the name
+# comparisons would keep Splink's default m and weigh exact names against a match; these rules fix no
+# name, and ``layout.em_rules`` adds, from each group, the first one present that frees a comparison
+# the others fix. The same CURP is one person (its pairs show how names are mistyped, but never two
+# unrelated names: the other group's pairs do, relatives at one address).
+FALLBACK_EM_COLUMNS: tuple[tuple[tuple[str, ...], ...], ...] = (
+    (("curp",),),
+    (("domicilio", "municipio"), ("domicilio", "localidad")),
+)
 # Rules that admit almost no false positive, to estimate the share of matching pairs.
 DETERMINISTIC_COLUMNS: tuple[tuple[str, ...], ...] = (
     ("curp",),

@@ -58,7 +58,9 @@ _NEEDS: dict[str, str] = {
     "address": "domicilio",
 }
 # Columns a person can be told about, in words: the catalogue's ``matching.field.<column>``.
-_FIELD_WORDS = frozenset(("given_full", "given_main", "ap1", "ap2", "dob", "curp", "sexo", "entidad"))
+_FIELD_WORDS = frozenset(
+    ("given_full", "given_main", "ap1", "ap2", "dob", "curp", "sexo", "entidad", "municipio", "domicilio")
+)
 # The fields whose absence most often leaves EM without pairs, named when a dataset lacks them.
 _TELLING = ("curp", "dob", "ap2", "sexo", "entidad")
 
@@ -172,15 +174,53 @@ def _rules(rules: Sequence[tuple[str, ...]], layout: Layout, *, minimum: int) ->
     return out
 
 
+def rule_sql(columns: Sequence[str]) -> str:
+    """An EM or prior rule (columns equal on both sides) as Splink SQL."""
+    return _sql(columns)
+
+
 def _sql(columns: Sequence[str]) -> str:
     return " AND ".join(f"l.{c} = r.{c}" for c in columns)
 
 
 def em_rules(layout: Layout) -> list[tuple[str, ...]]:
     """EM's blocking rules (``blocking.EM_BLOCKING_COLUMNS``) on the columns present; with no CURP at
-    all, ``blocking.NO_CURP_EM_COLUMNS`` too."""
+    all, ``blocking.NO_CURP_EM_COLUMNS`` too; and, when those leave a comparison fixed in every pass,
+    a rule of ``blocking.FALLBACK_EM_COLUMNS`` that frees it (from each group, the first present)."""
+    rules = primary_em_rules(layout)
+    return rules + [
+        r for group in blocking.FALLBACK_EM_COLUMNS for r in fallback_rules(layout, rules, group)[:1]
+    ]
+
+
+def primary_em_rules(layout: Layout) -> list[tuple[str, ...]]:
+    """The EM rules but the fallbacks: a dataset none of them finds a pair in is untrainable (the
+    fallbacks free comparisons these fix; on their own, everyone at one address, they teach nothing)."""
     extra = () if layout.has("curp") else blocking.NO_CURP_EM_COLUMNS
     return _rules((*blocking.EM_BLOCKING_COLUMNS, *extra), layout, minimum=2)
+
+
+def fallback_rules(
+    layout: Layout, rules: Sequence[tuple[str, ...]], candidates: Sequence[tuple[str, ...]] | None = None
+) -> list[tuple[str, ...]]:
+    """The rules of ``candidates`` (every ``blocking.FALLBACK_EM_COLUMNS`` by default) on columns
+    present that free a comparison every rule of ``rules`` fixes; none when none is fixed."""
+    fixed = untrained_comparisons(layout, rules)
+    if candidates is None:
+        candidates = [columns for group in blocking.FALLBACK_EM_COLUMNS for columns in group]
+    return [
+        columns
+        for columns in candidates
+        if all(layout.has(c) for c in columns)
+        and columns not in rules
+        and any(not (set(columns) & c.columns) for c in fixed)
+    ]
+
+
+def untrained_comparisons(layout: Layout, rules: Sequence[tuple[str, ...]]) -> list[spec.Comparison]:
+    """The comparisons of ``layout`` that every rule of ``rules`` fixes (blocks on a column they
+    read): EM never estimates them, and their levels would keep Splink's default m."""
+    return [c for c in comparisons_for(layout) if all(set(r) & c.columns for r in rules)]
 
 
 def em_rules_sql(layout: Layout) -> list[str]:
@@ -197,7 +237,7 @@ def untrainable_reason(layout: Layout, pairs_per_rule: Collection[int]) -> dict[
     """Why the model cannot be trained on this dataset (the parameters of the catalogue's
     ``matching.untrainable``, in every language), or None when it can: no EM rule applies, or none
     finds a single pair of records."""
-    rules = em_rules(layout)
+    rules = primary_em_rules(layout)
     if rules and any(n > 0 for n in pairs_per_rule):
         return None
     lacking = [c for c in _TELLING if not layout.has(c)]
@@ -205,6 +245,30 @@ def untrainable_reason(layout: Layout, pairs_per_rule: Collection[int]) -> dict[
         "fields": messages.each(lambda lang: _fields(rules, lang)),
         "lacks": messages.each(lambda lang: _lacks(lacking, lang)),
     }
+
+
+# The column a comparison is named by, in words (``matching.field.<column>``).
+_COMPARISON_FIELD = {
+    "curp": "curp",
+    "given": "given_full",
+    "paternal": "ap1",
+    "maternal": "ap2",
+    "birth_date": "dob",
+    "sex": "sexo",
+    "place": "entidad",
+    "place_local": "municipio",
+    "address": "domicilio",
+}
+
+
+def fixed_reason(fixed: Sequence[spec.Comparison]) -> dict[str, object]:
+    """The parameters of ``matching.untrainable_fixed``: the comparisons no EM pass could estimate."""
+
+    def words(lang: str) -> str:
+        named = (_word(_COMPARISON_FIELD.get(c.name, c.name), lang) for c in fixed)
+        return messages.text("matching.untrainable.and", lang).join(dict.fromkeys(named))
+
+    return {"fields": messages.each(words)}
 
 
 def _word(column: str, lang: str) -> str:

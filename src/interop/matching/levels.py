@@ -3,6 +3,7 @@ runs, for one condition (``spec`` lists the model's comparisons). Pure."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,6 +27,15 @@ class Comparison:
     name: str
     description: str
     levels: tuple[Level, ...]
+
+    @property
+    def columns(self) -> frozenset[str]:
+        """The feature columns its levels read (``x_l``, ``x_r`` in their SQL): an EM rule blocking on
+        any of them fixes the comparison for that pass, as Splink does."""
+        return frozenset(m for level in self.levels for m in _COLUMN.findall(level.sql))
+
+
+_COLUMN = re.compile(r"\b([a-z][a-z0-9_]*)_[lr]\b")
 
 
 def else_level() -> Level:

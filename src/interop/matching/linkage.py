@@ -172,9 +172,18 @@ def train(
     Comparisons and rules keep to the fields of ``layout`` (all by default). Raises
     ``MatchRunUntrainable`` when no EM rule finds a pair of records (or EM fails for want of them)."""
     layout = layout or Layout.full()
+    # No pair at all: saying which fields the data lacks would be false (an empty table lacks them all).
+    loaded = int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
+    if loaded < 2:
+        raise MatchRunUntrainable.said("matching.untrainable_records", count=loaded)
     reason = layout_rules.untrainable_reason(layout, em_pairs(con, table, layout))
     if reason is not None:
         raise MatchRunUntrainable.said("matching.untrainable", **reason)
+    # A comparison every EM pass fixes would keep Splink's default m: weights that mean nothing (exact
+    # names counted against a match, measured with no birth date in the data). Failing says so.
+    fixed = layout_rules.untrained_comparisons(layout, layout_rules.em_rules(layout))
+    if fixed:
+        raise MatchRunUntrainable.said("matching.untrainable_fixed", **layout_rules.fixed_reason(fixed))
     db = DuckDBAPI(con)
     frame = db.register(table, table_name=f"train_{table}")
     linker = Linker(frame, base_settings(layout), log_level=_SPLINK_LOG_LEVEL)
@@ -189,18 +198,38 @@ def train(
         log.warning("prior estimation failed; keeping Splink's default")
     # Splink's u estimation, every comparison counted in one pass per chunk (same values, ~1/8 the work).
     u_estimation.estimate_u(linker, max_pairs=u_max_pairs, seed=seed)
-    trained_rules = 0
-    for rule in layout_rules.em_rules_sql(layout):
+    trained_rules: list[tuple[str, ...]] = []
+    tried = layout_rules.em_rules(layout)
+    queue = list(tried)
+    while queue:
+        columns = queue.pop(0)
+        # Splink's EM pass narrows the linker's own settings (the comparisons its rule fixes are taken
+        # out, the prior adjusted) before it finds its rule has no pairs, and raises leaving them so:
+        # a skipped rule dropped those comparisons from the saved model (measured: a roll whose records
+        # never agree on all three names scored without any name). Restored on failure.
+        kept = linker._settings_obj.core_model_settings.copy()  # type: ignore[no-untyped-call]
         try:
-            linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=em_max_pairs)
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                layout_rules.rule_sql(columns), max_pairs=em_max_pairs
+            )
         except Exception as exc:  # Splink's EMTrainingException and kin: a rule with too few pairs
+            linker._settings_obj.core_model_settings = kept
             log.warning("EM skipped a rule", extra={"error": type(exc).__name__})
-            continue
-        trained_rules += 1
+        else:
+            trained_rules.append(columns)
+        if not queue:
+            # A skipped rule may leave a comparison fixed in every pass that ran (measured: the roll
+            # alone, too few pairs on the given name and birth date, the surnames never trained).
+            queue = [c for c in layout_rules.fallback_rules(layout, trained_rules) if c not in tried]
+            tried += queue
     if not trained_rules:
         raise MatchRunUntrainable.said(
             "matching.untrainable", **(layout_rules.untrainable_reason(layout, []) or {})
         )
+    # The same when the passes that could free one found too few pairs to run.
+    fixed = layout_rules.untrained_comparisons(layout, trained_rules)
+    if fixed:
+        raise MatchRunUntrainable.said("matching.untrainable_fixed", **layout_rules.fixed_reason(fixed))
     settings = linker.misc.save_model_to_json()
     if not layout_rules.tells_relatives({c.name for c in layout_rules.comparisons_for(layout)}):
         settings[layout_rules.HOUSEHOLDS_KEY] = households.shows_households(con, table)
@@ -230,9 +259,9 @@ def untrained_levels(linker: Linker) -> list[str]:
 
 
 def em_pairs(con: duckdb.DuckDBPyConnection, table: str, layout: Layout) -> list[int]:
-    """How many pairs of records each EM rule of ``layout`` finds in ``table``."""
+    """How many pairs of records each primary EM rule of ``layout`` finds in ``table``."""
     out = []
-    for columns in layout_rules.em_rules(layout):
+    for columns in layout_rules.primary_em_rules(layout):
         keys = ", ".join(columns)
         present = " AND ".join(f"{c} IS NOT NULL" for c in columns)
         row = con.execute(

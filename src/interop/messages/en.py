@@ -190,6 +190,8 @@ MESSAGES: dict[str, str] = {
     "matching.field.curp": "CURP",
     "matching.field.sexo": "sex",
     "matching.field.entidad": "state",
+    "matching.field.municipio": "municipality",
+    "matching.field.domicilio": "address",
     "matching.untrainable.and": " and ",
     "matching.untrainable.nor": "; nor on ",
     "matching.untrainable.default_fields": "given name, surname and birth date",
@@ -197,6 +199,15 @@ MESSAGES: dict[str, str] = {
     "matching.untrainable": (
         "the model cannot be trained: no pair of records agrees on {fields}{lacks}. Import records that "
         "carry them (or more records of the same people) and run the matching again"
+    ),
+    "matching.untrainable_fixed": (
+        "the model cannot be trained: every pair it could learn from is chosen because it agrees on "
+        "{fields}, so nothing shows what agreeing on them is worth. Import records that also carry a "
+        "birth date, a CURP or an address and run the matching again"
+    ),
+    "matching.untrainable_records": (
+        "the model cannot be trained: at least two records are needed and {count} are loaded. Import the "
+        "pension roll or the units' registries and run the matching again"
     ),
     "bundle.referral_waiting": "waiting to be routed ({why}); match grade {grade}",
     "patch.too_many_ops": "the JSON Patch has {count} operations; at most {max} are accepted",

@@ -213,6 +213,8 @@ MESSAGES: dict[str, str] = {
     "matching.field.curp": "CURP",
     "matching.field.sexo": "sexo",
     "matching.field.entidad": "entidad",
+    "matching.field.municipio": "municipio",
+    "matching.field.domicilio": "domicilio",
     "matching.untrainable.and": " y ",
     "matching.untrainable.nor": "; ni en ",
     "matching.untrainable.default_fields": "nombre, apellido y fecha de nacimiento",
@@ -221,6 +223,15 @@ MESSAGES: dict[str, str] = {
         "no se puede entrenar el modelo: ningún par de registros coincide en {fields}{lacks}. Importe "
         "registros que traigan esos datos (o más registros de las mismas personas) y vuelva a ejecutar la "
         "corrida"
+    ),
+    "matching.untrainable_fixed": (
+        "no se puede entrenar el modelo: todos los pares de los que aprendería se eligen porque coinciden "
+        "en {fields}, así que nada muestra cuánto pesa que coincidan. Importe registros que traigan "
+        "también fecha de nacimiento, CURP o domicilio y vuelva a ejecutar la corrida"
+    ),
+    "matching.untrainable_records": (
+        "no se puede entrenar el modelo: se necesitan al menos dos registros y hay {count}. "
+        "Importe el padrón o los registros de las unidades y vuelva a ejecutar la corrida"
     ),
     "bundle.referral_waiting": "en espera de ruta ({why}); grado de coincidencia {grade}",
     "patch.too_many_ops": "el JSON Patch tiene {count} operaciones; se aceptan a lo más {max}",
