@@ -3,7 +3,9 @@ named at the first bad leaf."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import asyncpg
 import pytest
@@ -231,3 +233,32 @@ async def test_the_range_statements_planner_setting_leaves_the_callers_as_it_was
         await conn.close()
     assert report.reason is None
     assert report.leaves_checked == 12
+
+
+def _rows_read(node: dict[str, Any]) -> int:
+    """The rows a plan's scans of audit_leaf produced or threw away (EXPLAIN ANALYZE, JSON)."""
+    own = 0
+    if node.get("Relation Name") == "audit_leaf":
+        own = int(node["Actual Rows"] * node["Actual Loops"]) + int(node.get("Rows Removed by Filter", 0))
+    return own + sum(_rows_read(child) for child in node.get("Plans", []))
+
+
+async def test_a_ranges_seq_bounds_are_read_from_its_own_leaves(grown: None, owner_database_url: str) -> None:
+    # min() and max() over the table let the planner read them from the seq index's two ends, passing over
+    # the leaves outside the range one by one: at 10 M every range read the whole leaf table that way.
+    conn = await asyncpg.connect(owner_database_url.replace("+asyncpg", ""))
+    try:
+        await conn.execute("ANALYZE audit_leaf")
+        async with conn.transaction():
+            await conn.execute("SET LOCAL enable_seqscan = off")  # as on a big table: by an index
+            low, high = await conn.fetchrow(tree_verification._SEQ_BOUNDS, 4, 8)
+            expected = await conn.fetchrow(
+                "SELECT min(seq) + 0, max(seq) + 0 FROM audit_leaf WHERE leaf_index BETWEEN 4 AND 7"
+            )
+            plan = await conn.fetchval(
+                "EXPLAIN (ANALYZE, FORMAT JSON) " + tree_verification._SEQ_BOUNDS, 4, 8
+            )
+    finally:
+        await conn.close()
+    assert (low, high) == tuple(expected)
+    assert _rows_read(json.loads(plan)[0]["Plan"]) == 4  # the range's four leaves, no other

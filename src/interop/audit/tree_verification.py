@@ -40,7 +40,7 @@ import asyncpg
 from cryptography.exceptions import InvalidSignature
 
 from interop.audit import checkpoint as cp
-from interop.audit import leaf, merkle, tree_left_out
+from interop.audit import leaf, merkle, tree_left_out, tree_stored
 from interop.audit.signing import Verifier
 from interop.messages.stored import keep
 
@@ -53,7 +53,7 @@ RANGE_LEVEL = 18  # 262,144 leaves a range: a few MB of hashes in memory, a few 
 # PostgreSQL and split and unescaped by the verifier), which cost more CPU on both sides than sha256 in
 # PostgreSQL adds (bench/audit/RESULTS.md, session 9). The seq bounds of the range let each partition of
 # audit_event answer by an index range instead of a whole scan. The stored leaf hashes are not joined
-# here (a third table in every range's plan): :data:`_STORED` reads them apart, in order, as one value.
+# here (a third table in every range's plan): :mod:`tree_stored` reads them apart, in order, as one value.
 # The join is full: the events between the range's seq bounds that are no leaf of it come back as strays
 # (their seq and xid), so that the check for events left out of the tree (:mod:`tree_left_out`) does not
 # read the whole event table a second time.
@@ -73,15 +73,6 @@ _HASHED = (
     "FULL JOIN (SELECT * FROM audit_event WHERE seq BETWEEN {low} AND {high}) e ON e.seq = l.seq"
 )
 _ENTRY = struct.Struct(">q32s")  # one leaf of _HASHED's value
-# The stored leaf hashes of a range, concatenated in index order: one primary-key range scan and one value.
-# Compared with the computed hashes in one go when it holds exactly one 32-byte hash per index.
-_STORED = (
-    "SELECT count(*), min(idx), max(idx), coalesce(sum(octet_length(hash)), 0), "
-    "coalesce(string_agg(hash, ''::bytea ORDER BY idx), ''::bytea) "
-    "FROM audit_node WHERE level = 0 AND idx >= $1 AND idx < $2"
-)
-# Anything else (a stored hash missing, or of the wrong length): read by index.
-_STORED_ROWS = "SELECT idx, hash FROM audit_node WHERE level = 0 AND idx >= $1 AND idx < $2"
 # A record whose SQL text does not hash to the stored leaf hash, rebuilt by leaf.canonical_leaf.
 _RECORDS = (
     "SELECT l.leaf_index, l.seq, "
@@ -96,26 +87,20 @@ _ONE_SCAN = "SET LOCAL max_parallel_workers_per_gather = 0"
 # shared buffers (bench/audit/RESULTS.md, session 11). For that statement only; the caller's setting after.
 _NO_INDEX_SCAN = "SELECT current_setting('enable_indexscan'), set_config('enable_indexscan', 'off', true)"
 _INDEX_SCAN_BACK = "SELECT set_config('enable_indexscan', $1, true)"
-_SEQ_BOUNDS = "SELECT min(seq), max(seq) FROM audit_leaf WHERE leaf_index >= $1 AND leaf_index < $2"
+# The seq bounds of a range's leaves, from those leaves alone. Written plainly (min and max over the table),
+# the planner answers each from the seq index's ends, skipping the leaves outside the range one by one: every
+# range then read the whole leaf table (0.85 s a range at 10 M, a third of PostgreSQL's time a leaf;
+# bench/audit/RESULTS.md, session 12). The subquery (OFFSET 0 keeps it one) reads the range by leaf index.
+_SEQ_BOUNDS = (
+    "SELECT min(seq), max(seq) FROM "
+    "(SELECT seq FROM audit_leaf WHERE leaf_index >= $1 AND leaf_index < $2 OFFSET 0) AS range_leaves"
+)
 _SIZE = "SELECT coalesce(max(leaf_index) + 1, 0) FROM audit_leaf"
 _HEADS = (
     "SELECT tree_size, root_hash, kid, checkpoint, signature, watermark FROM audit_head ORDER BY tree_size"
 )
 _Parts = list[tuple[int, bytes]]
 _GONE = b""  # the place of a leaf whose event is gone, until settled
-
-
-class _Packed:
-    """A range's stored leaf hashes as read: one 32-byte hash per offset, back to back."""
-
-    def __init__(self, blob: bytes) -> None:
-        self.blob = blob
-
-    def __getitem__(self, at: int) -> bytes:
-        return self.blob[32 * at : 32 * at + 32]
-
-
-_Stored = _Packed | list[bytes]  # by offset; b"" where no hash is stored
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +149,7 @@ class _RangeWalker:
                 hashes[index - start] = digest
         gone.sort()
 
-    def settle(self, stored: _Stored) -> list[int]:
+    def settle(self, stored: tree_stored.Stored) -> list[int]:
         """Cut the range at its first missing leaf index; a gone event's place takes its stored hash (the
         tree above it is still checked); the offsets whose computed hash is not the stored one (``stored``:
         by offset, ``b""`` where none is stored)."""
@@ -187,7 +172,7 @@ class _RangeWalker:
         for index in self.gone:
             self.hashes[index - self.start] = stored[index - self.start] or bytes(32)
         hashes = cast(list[bytes], self.hashes)
-        if isinstance(stored, _Packed) and stored.blob[: 32 * walked] == b"".join(hashes):
+        if isinstance(stored, tree_stored.Packed) and stored.blob[: 32 * walked] == b"".join(hashes):
             return []
         return [i for i, h in enumerate(hashes) if h != stored[i]]
 
@@ -230,19 +215,10 @@ async def walk_range(conn: asyncpg.Connection, start: int, stop: int, head_sizes
     return walk
 
 
-async def _stored(conn: asyncpg.Connection, start: int, stop: int) -> _Stored:
-    row = await conn.fetchrow(_STORED, start, stop)
-    count, low, high, length, blob = row if row is not None else (0, None, None, 0, b"")
-    if count == stop - start and low == start and high == stop - 1 and length == 32 * count:
-        return _Packed(bytes(blob))
-    by_index = {int(i): bytes(h) for i, h in await conn.fetch(_STORED_ROWS, start, stop)}
-    return [by_index.get(i, b"") for i in range(start, stop)]
-
-
 async def _settle(conn: asyncpg.Connection, walker: _RangeWalker, stop: int) -> None:
     """Name the gone events, and judge each leaf whose SQL text did not hash to the stored hash by its
     record rebuilt in Python (:func:`leaf.canonical_leaf`, the definition): altered unless that matches."""
-    stored = await _stored(conn, walker.start, stop)
+    stored = await tree_stored.read(conn, walker.start, stop)
     offsets = walker.settle(stored)
     gone = set(walker.gone)
     offsets = [i for i in offsets if walker.start + i not in gone]
