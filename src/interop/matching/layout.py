@@ -45,7 +45,8 @@ _DERIVED: dict[str, str] = {
     "dob_year": "dob",
     "dob_md": "dob",
 }
-# A comparison is kept when the column it needs is present.
+# A comparison is kept when the column it needs is present; it is named in words by that column
+# (``matching.field.<column>``).
 _NEEDS: dict[str, str] = {
     "curp": "curp",
     "given": "given_full",
@@ -247,25 +248,11 @@ def untrainable_reason(layout: Layout, pairs_per_rule: Collection[int]) -> dict[
     }
 
 
-# The column a comparison is named by, in words (``matching.field.<column>``).
-_COMPARISON_FIELD = {
-    "curp": "curp",
-    "given": "given_full",
-    "paternal": "ap1",
-    "maternal": "ap2",
-    "birth_date": "dob",
-    "sex": "sexo",
-    "place": "entidad",
-    "place_local": "municipio",
-    "address": "domicilio",
-}
-
-
 def fixed_reason(fixed: Sequence[spec.Comparison]) -> dict[str, object]:
     """The parameters of ``matching.untrainable_fixed``: the comparisons no EM pass could estimate."""
 
     def words(lang: str) -> str:
-        named = (_word(_COMPARISON_FIELD.get(c.name, c.name), lang) for c in fixed)
+        named = (_word(_NEEDS.get(c.name, c.name), lang) for c in fixed)
         return messages.text("matching.untrainable.and", lang).join(dict.fromkeys(named))
 
     return {"fields": messages.each(words)}
