@@ -18,27 +18,10 @@ from typing import Any
 from interop.identity.names import normalize_given_names, normalize_surname
 from interop.matching import batch, clustering
 from interop.matching import layout as layout_rules
+from interop.matching.batch import RECORD_COLUMNS as COLUMNS
 
 AUTO, REVIEW = 0.99, 0.5
 ADDRESS_PARTS = ("street_number", "address_1", "address_2")
-COLUMNS = [
-    "source",
-    "record_pk",
-    "record_id",
-    "patient_id",
-    "curp",
-    "curp_trusted",
-    "curp16_computed",
-    "given_norm",
-    "paternal_norm",
-    "maternal_norm",
-    "fecha_nacimiento",
-    "sexo",
-    "entidad",
-    "municipio",
-    "localidad",
-    "domicilio",
-]
 
 
 def _value(r: Any, column: str) -> str:

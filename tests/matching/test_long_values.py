@@ -43,21 +43,7 @@ def test_the_batch_cuts_an_address_as_the_online_path_does(tmp_path: Path) -> No
     records = tmp_path / "records.csv"
     with records.open("w", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(
-            (
-                *(
-                    "source",
-                    "record_pk",
-                    "record_id",
-                    "patient_id",
-                    "curp",
-                    "curp_trusted",
-                    "curp16_computed",
-                ),
-                *("given_norm", "paternal_norm", "maternal_norm", "fecha_nacimiento", "sexo", "entidad"),
-                *("municipio", "localidad", "domicilio"),
-            )
-        )
+        writer.writerow(batch.RECORD_COLUMNS)
         writer.writerow(("roll", "1", "R1", "", "", "f", "", "ROSA", "PEREZ", "", "", "", "", "", "", raw))
     con = duckdb.connect()
     batch.build_features(con, records)

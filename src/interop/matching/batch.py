@@ -78,6 +78,27 @@ def _name_maps(con: duckdb.DuckDBPyConnection) -> None:
     con.unregister("surname_arrow")
 
 
+# The columns of the records file ``build_features`` reads (``identity_record``'s, as ``runs`` exports them).
+RECORD_COLUMNS: tuple[str, ...] = (
+    "source",
+    "record_pk",
+    "record_id",
+    "patient_id",
+    "curp",
+    "curp_trusted",
+    "curp16_computed",
+    "given_norm",
+    "paternal_norm",
+    "maternal_norm",
+    "fecha_nacimiento",
+    "sexo",
+    "entidad",
+    "municipio",
+    "localidad",
+    "domicilio",
+)
+
+
 def build_features(con: duckdb.DuckDBPyConnection, records_csv: Path) -> int:
     """``feats``: one row per current source record in comparison form, with its digest."""
     run(

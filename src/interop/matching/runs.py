@@ -40,11 +40,7 @@ from interop.matching.scoring import score_pair
 
 Report = Callable[..., Awaitable[None]]
 
-RECORDS_SQL = (
-    "SELECT source, record_pk, record_id, patient_id, curp, curp_trusted, curp16_computed, given_norm, "
-    "paternal_norm, maternal_norm, fecha_nacimiento, sexo, entidad, municipio, localidad, domicilio "
-    "FROM identity_record"
-)
+RECORDS_SQL = f"SELECT {', '.join(batch.RECORD_COLUMNS)} FROM identity_record"
 
 
 # The run's records for ``store.write``, one file per table, each in its table's key order (primary-key
