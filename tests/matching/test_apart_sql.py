@@ -77,7 +77,7 @@ def test_the_scored_pairs_settled_apart_are_the_old_querys(seed: int) -> None:
         assert all(apart is not None for _, _, apart in new)  # a column, never null
         assert {(left, right) for left, right, apart in new if apart} == old
         # Given names with nothing in common (``names_settle_apart``) are told by the assigning step
-        # (``clustering._settle_names_apart``): the pairs its SQL keeps, checked in Python.
+        # (``edge_name_rules.settle_names_apart``): the pairs its SQL keeps, checked in Python.
         named = set(
             con.execute(f"SELECT e.l, e.r {join} WHERE {names_settle_apart_sql('a', 'b')}").fetchall()
         )

@@ -1,7 +1,7 @@
-"""The batch's candidate triples for ``conflict.names_of_another`` (``clustering._names_triples``) hold the
-same pairs as every triple ``conflict.names_of_another_sql`` reads either way round over every pair it
-would link and every record — however the query gets there (it reads only the pairs whose given names
-may differ by a whole name, once)."""
+"""The batch's candidate triples for ``conflict.names_of_another`` (``edge_name_rules.names_triples``)
+hold the same pairs as every triple ``conflict.names_of_another_sql`` reads either way round over every
+pair it would link and every record — however the query gets there (it reads only the pairs whose given
+names may differ by a whole name, once)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ import pytest
 from tests.matching.test_names_of_another import _f
 from tests.matching.test_pure import _features
 
-from interop.matching.clustering import _names_triples
 from interop.matching.conflict import names_of_another, names_of_another_sql
+from interop.matching.edge_name_rules import names_triples
 from interop.matching.features import FEATURE_COLUMNS, MatchFeatures
 
 
@@ -99,7 +99,7 @@ def test_the_triples_hold_the_pairs_the_rule_holds(seed: int) -> None:
         [[left, right, rnd.choice([0.5, 0.99, 0.999]), rnd.random() < 0.9] for left, right in sorted(pairs)],
     )
     reference = _reference(con, 0.99)
-    found = _names_triples(con, auto_threshold=0.99)
+    found = names_triples(con, auto_threshold=0.99)
     assert len(found) == len(set(found))
     assert set(found) <= reference
     assert len(found) < len(reference)  # the typos' triples leave in SQL

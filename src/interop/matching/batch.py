@@ -302,6 +302,17 @@ def linkable_sql(settings: dict[str, Any]) -> str:
     )
 
 
+def table_from_arrow(con: duckdb.DuckDBPyConnection, name: str, arrow: pa.Table) -> None:
+    """``CREATE OR REPLACE TABLE name`` holding the rows of an Arrow table Python built."""
+    con.register(f"{name}_arrow", arrow)
+    run(con, f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name}_arrow")
+    con.unregister(f"{name}_arrow")
+
+
+def string_table(columns: dict[str, list[Any]]) -> pa.Table:
+    return pa.table({k: pa.array(v, pa.string()) for k, v in columns.items()})
+
+
 def drop_tables(con: duckdb.DuckDBPyConnection, tables: tuple[str, ...]) -> None:
     """Free what a run no longer reads (tables absent on this path are skipped)."""
     for table in tables:

@@ -21,31 +21,28 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
 
 from interop.matching.assign import Edge, assign_persons
-from interop.matching.batch import features_for
 from interop.matching.batch import run as _run
+from interop.matching.batch import string_table, table_from_arrow
 from interop.matching.conflict import (
     SIGNATURE_COLUMNS,
     Signature,
     another_mother_sql,
     hard_conflict,
-    names_of_another,
-    names_settle_apart,
-    place_sql,
+    signature_sql,
 )
-from interop.matching.lookalike import names_within_sql
+from interop.matching.edge_name_rules import hold_names_of_another, settle_names_apart
 
 SIMPLE_COMPONENT_MAX = 20
 
 _SIGNATURE = ", ".join(SIGNATURE_COLUMNS)
 _NSIG = len(SIGNATURE_COLUMNS)
-_SIGNATURE_A = ", ".join(f"a.{c}" for c in SIGNATURE_COLUMNS)
-_SIGNATURE_B = ", ".join(f"b.{c}" for c in SIGNATURE_COLUMNS)
+_SIGNATURE_A = signature_sql("a")
+_SIGNATURE_B = signature_sql("b")
 
 # Two records that cannot be in hard conflict, told by SQL alone: equal or missing CURPs, birth dates
 # and sexes, equal full given names (or no full names and a main name missing or equal on one side),
@@ -70,16 +67,6 @@ class ClusterCounts:
     settled_in_python: int
     # Scored pairs a rule settles as two people (``conflict.settled_apart``): neither linked nor reviewed.
     kept_apart: int = 0
-
-
-def _table(con: duckdb.DuckDBPyConnection, name: str, arrow: pa.Table) -> None:
-    con.register(f"{name}_arrow", arrow)
-    _run(con, f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {name}_arrow")
-    con.unregister(f"{name}_arrow")
-
-
-def _strings(columns: dict[str, list[Any]]) -> pa.Table:
-    return pa.table({k: pa.array(v, pa.string()) for k, v in columns.items()})
 
 
 def _components(con: duckdb.DuckDBPyConnection) -> None:
@@ -161,7 +148,7 @@ def _conflicted_components(
             )
         }
     )
-    _table(con, "cl_conflicted", pa.table({"comp": pa.array(conflicted, pa.int64())}))
+    table_from_arrow(con, "cl_conflicted", pa.table({"comp": pa.array(conflicted, pa.int64())}))
 
 
 def _settle_simple(con: duckdb.DuckDBPyConnection) -> None:
@@ -252,7 +239,7 @@ def _settle_rest(
         )
     ]
     wanted = set(scored) | set(existing) | set(manual_match) | {u for e in edges for u in (e.left, e.right)}
-    _table(con, "cl_wanted", _strings({"uid": sorted(wanted)}))
+    table_from_arrow(con, "cl_wanted", string_table({"uid": sorted(wanted)}))
     signatures = {
         r[0]: Signature(*r[1:])
         for r in _run(
@@ -302,12 +289,12 @@ def assign(
     # ``edge.apart`` was told where the pairs were scored (``batch.apart_sql``), by the same model's
     # ``relatives or households``.
     if relatives:
-        _settle_names_apart(con)
+        settle_names_apart(con)
     kept_apart = int(_run(con, "SELECT count(*) FROM edge WHERE apart")[0][0])
     if kept_apart:
         _run(con, "DELETE FROM edge WHERE apart")
     if relatives or households:
-        _hold_names_of_another(con, auto_threshold=auto_threshold)
+        hold_names_of_another(con, auto_threshold=auto_threshold)
     _run(
         con,
         "CREATE OR REPLACE TABLE auto_edge AS SELECT l, r, w, k FROM edge WHERE p >= ? AND linkable",
@@ -329,9 +316,11 @@ def assign(
     _settle_simple(con)
     rest, rest_new = _settle_rest(con, relatives=relatives, households=households)
     names = ("unique_id", "person_id", "via_left", "via_right")
-    _table(con, "assigned_rest", _strings({name: [r[i] for r in rest] for i, name in enumerate(names)}))
+    table_from_arrow(
+        con, "assigned_rest", string_table({name: [r[i] for r in rest] for i, name in enumerate(names)})
+    )
     _run(con, "INSERT INTO assigned SELECT * FROM assigned_rest")
-    _table(con, "new_person_rest", _strings({"id": sorted(rest_new)}))
+    table_from_arrow(con, "new_person_rest", string_table({"id": sorted(rest_new)}))
     _run(
         con,
         "CREATE OR REPLACE TABLE new_person AS SELECT person_id AS id FROM cl_simple "
@@ -352,101 +341,6 @@ def assign(
         settled_in_python=len(rest),
         kept_apart=kept_apart,
     )
-
-
-def _settle_names_apart(con: duckdb.DuckDBPyConnection) -> None:
-    """Mark ``apart`` the pairs whose given names have nothing in common (``conflict.settled_apart``'s
-    ``names_settle_apart``, read only where the data tells relatives apart): the SQL finds the pairs
-    whose given names may (``edge.named``, told where the pairs were scored: at 1 M a second join of every
-    pair to both records cost the step ~10 s), Python decides. Before ``apart`` is counted and dropped."""
-    rows = _run(
-        con,
-        f"SELECT e.l, e.r, {_SIGNATURE_A}, {_SIGNATURE_B} FROM edge e "
-        "JOIN feats a ON a.unique_id = e.l JOIN feats b ON b.unique_id = e.r "
-        "WHERE e.named AND NOT e.apart",
-    )
-    held = [
-        (r[0], r[1])
-        for r in rows
-        if names_settle_apart(Signature(*r[2 : 2 + _NSIG]), Signature(*r[2 + _NSIG :]))
-    ]
-    _set_on_edges(con, held, "apart = true")
-
-
-def _hold_names_of_another(con: duckdb.DuckDBPyConnection, *, auto_threshold: float) -> int:
-    """Mark not linkable the pairs that would be linked while one record's given names are another
-    person's (``conflict.names_of_another``, the third record among all the run's records); they stay
-    in ``edge`` for review. Returns how many."""
-    triples = _names_triples(con, auto_threshold=auto_threshold)
-    if not triples:
-        return 0
-    feats = features_for(con, sorted({u for t in triples for u in t}))
-    held = sorted(
-        {
-            (left, right)
-            for left, right, x in triples
-            if names_of_another(feats[left], feats[right], feats[x])
-            or names_of_another(feats[right], feats[left], feats[x])
-        }
-    )
-    _set_on_edges(con, held, "linkable = false")
-    return len(held)
-
-
-def _set_on_edges(con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]], assignment: str) -> None:
-    """``UPDATE edge SET <assignment>`` on the (l, r) ``pairs`` a rule in Python picked."""
-    if pairs:
-        _table(con, "edge_pick", _strings({"l": [p[0] for p in pairs], "r": [p[1] for p in pairs]}))
-        _run(con, f"UPDATE edge SET {assignment} FROM edge_pick h WHERE edge.l = h.l AND edge.r = h.r")
-        _run(con, "DROP TABLE edge_pick")
-
-
-def _names_triples(con: duckdb.DuckDBPyConnection, *, auto_threshold: float) -> list[tuple[str, str, str]]:
-    """Each pair it would link with a third record passing ``conflict.names_of_another_sql`` either
-    way round, (left, right, third), among the pairs whose given names may differ by a whole name: the
-    triples ``names_of_another`` can hold. Those pairs are found first, once, with the columns the
-    test reads: at 1 M records they are a small part of the ~1.1 M linkable pairs, and joining every
-    pair to its records twice and every record's place to them (one pass per direction), then checking
-    each triple in Python, took seconds of the assigning step for nothing."""
-    # Given names that differ by a whole name (``conflict.differ_by_a_name``) have a word with no
-    # partner one edit away on the other side: pairs whose words all have one (a typo, the same names
-    # in another order: most of them one person's records) are never held, and leave here.
-    _run(
-        con,
-        f"""
-        CREATE OR REPLACE TABLE names_pair AS
-        SELECT e.l, e.r, a.given_full AS g_l, a.ap1 AS ap1_l, a.municipio AS mun_l, a.localidad AS loc_l,
-               b.given_full AS g_r, b.ap1 AS ap1_r, b.municipio AS mun_r, b.localidad AS loc_r
-        FROM edge e JOIN feats a ON a.unique_id = e.l JOIN feats b ON b.unique_id = e.r
-        WHERE e.p >= ? AND e.linkable AND a.given_full <> b.given_full
-          AND NOT coalesce({names_within_sql("a", "b")} AND {names_within_sql("b", "a")}, false)
-        """,
-        [auto_threshold],
-    )
-    # Either end of a pair may be the record whose given names a third record owns (``r`` in
-    # ``names_of_another``); the third records are read only among those sharing its given names and
-    # first surname.
-    triples = _run(
-        con,
-        f"""
-        WITH side AS (
-          SELECT l, r, g_l AS given_full, ap1_l AS ap1, mun_l AS municipio, loc_l AS localidad
-          FROM names_pair
-          UNION ALL
-          SELECT l, r, g_r, ap1_r, mun_r, loc_r FROM names_pair),
-        third AS (
-          SELECT f.unique_id, f.given_full, f.ap1, f.municipio, f.localidad FROM feats f
-          SEMI JOIN (SELECT DISTINCT given_full, ap1 FROM side) k
-            ON k.given_full = f.given_full AND k.ap1 = f.ap1)
-        SELECT DISTINCT s.l, s.r, x.unique_id FROM side s JOIN third x
-          ON x.given_full = s.given_full AND x.ap1 = s.ap1
-          AND {place_sql("x.municipio")} = {place_sql("s.municipio")}
-          AND {place_sql("x.localidad")} = {place_sql("s.localidad")}
-        WHERE x.unique_id <> s.l AND x.unique_id <> s.r
-        """,
-    )
-    _run(con, "DROP TABLE names_pair")
-    return [(left, right, x) for left, right, x in triples]
 
 
 def _reviews(con: duckdb.DuckDBPyConnection) -> None:

@@ -93,6 +93,11 @@ SIGNATURE_COLUMNS: tuple[str, ...] = (
 ROLL_SOURCE = "roll"
 
 
+def signature_sql(alias: str) -> str:
+    """The select list of ``alias``'s signature columns, in ``Signature``'s field order (batch SQL)."""
+    return ", ".join(f"{alias}.{c}" for c in SIGNATURE_COLUMNS)
+
+
 def settles(s: Signature) -> bool:
     """The record's CURP settles identity: the record has its birth date, and it is neither a slip in
     the year of the one the CURP states nor that year's year-only placeholder (``features.date_unsure``:
@@ -311,7 +316,7 @@ def names_owned_elsewhere(a: MatchFeatures, b: MatchFeatures, others: Iterable[M
 
 def names_of_another_sql(r: str, s: str, x: str) -> str:
     """The cheap part of ``names_of_another`` (the same names and place; given names that differ),
-    over three feature rows (DuckDB SQL): the batch's candidate triples (``clustering._names_triples``,
+    over three feature rows (DuckDB SQL): the batch's candidate triples (``edge_name_rules.names_triples``,
     which reads the same conditions in two steps) are checked with ``names_of_another``."""
     return (
         f"({x}.given_full = {r}.given_full AND {x}.ap1 = {r}.ap1 "
