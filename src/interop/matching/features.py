@@ -114,7 +114,9 @@ def given_parts(raw: str | None) -> GivenParts | None:
     names = normalize_given_names(raw)
     if names is None:
         return None
-    rest = _cut(" ".join(t for t in names.key_tokens if t not in SKIPPED_GIVEN_NAMES), MAX_NAME_CHARS)
+    # None, not "", when only MARIA or JOSE is written: DuckDB splits "" into one empty word, which two
+    # such records then "shared" in the batch while the online scorer saw nothing shared.
+    rest = _cut(" ".join(t for t in names.key_tokens if t not in SKIPPED_GIVEN_NAMES), MAX_NAME_CHARS) or None
     main = names.main[:MAX_NAME_CHARS]
     full = _cut(names.value, MAX_NAME_CHARS) or main
     return GivenParts(full=full, main=main, rest=rest, phonetic=phonetic_key(main) or None)

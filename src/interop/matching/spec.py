@@ -39,6 +39,41 @@ def _share_token(a: str | None, b: str | None) -> bool:
     return a is not None and b is not None and bool(set(a.split()) & set(b.split()))
 
 
+# MARIA or JOSE written alone for a compound name that begins with it (MARIA for MARIA GUADALUPE, JOSE
+# for JOSE FRANCISCO: how clinics often register a person). RENAPO's main name is then the second, so
+# "main exact" cannot see it, and the skipped name is in neither record's rest: without this, the
+# commonest dropped name in Mexico scored as two unrelated names.
+_FIRST_ALONE = {"MARIA": "MARIA", "MA": "MARIA", "JOSE": "JOSE", "J": "JOSE"}
+
+
+def _alone_in(x: str | None, y: str | None) -> bool:
+    if x is None or y is None or x not in _FIRST_ALONE:
+        return False
+    words = y.split()
+    return len(words) > 1 and _FIRST_ALONE.get(words[0]) == _FIRST_ALONE[x]
+
+
+def first_name_alone(a: F, b: F) -> bool:
+    """One record's given names are MARIA or JOSE (or MA, J) alone, the other's a compound name that
+    begins with it."""
+    return _alone_in(a.given_full, b.given_full) or _alone_in(b.given_full, a.given_full)
+
+
+def _alone_sql(x: str) -> str:
+    whens = " ".join(f"WHEN {x} = '{k}' THEN '{v}'" for k, v in _FIRST_ALONE.items())
+    return f"(CASE {whens} END)"
+
+
+def _alone_in_sql(x: str, y: str) -> str:
+    first = f"split_part({y}, ' ', 1)"
+    return f"({_alone_sql(x)} = {_alone_sql(first)} AND strpos({y}, ' ') > 0)"
+
+
+_FIRST_ALONE_SQL = (
+    f"({_alone_in_sql('given_full_l', 'given_full_r')} OR {_alone_in_sql('given_full_r', 'given_full_l')})"
+)
+
+
 # The nickname table (``identity.hypocoristics``) as an SQL condition on the main given names.
 _NICKNAME_SQL = (
     "(given_main_l || '|' || given_main_r) IN (" + ", ".join(f"'{p}'" for p in nickname_pairs()) + ")"
@@ -51,12 +86,14 @@ def _given_compatible(a: F, b: F) -> bool:
         or fuzzy(a.given_main, b.given_main)
         or same_by_nickname(a.given_main, b.given_main)
         or _share_token(a.given_rest, b.given_rest)
+        or first_name_alone(a, b)
     )
 
 
 _GIVEN_COMPATIBLE_SQL = (
     f"(given_main_l = given_main_r OR {_fuzzy_sql('given_main')} OR {_NICKNAME_SQL} "
-    "OR list_has_any(string_split(given_rest_l, ' '), string_split(given_rest_r, ' ')))"
+    "OR list_has_any(string_split(given_rest_l, ' '), string_split(given_rest_r, ' ')) "
+    f"OR {_FIRST_ALONE_SQL})"
 )
 
 _NO_STATE_SQL = "(substr({x}, 1, 11) || substr({x}, 14, 3))"
@@ -169,6 +206,7 @@ GIVEN = Comparison(
             "list_has_any(string_split(given_rest_l, ' '), string_split(given_rest_r, ' '))",
             lambda a, b: _share_token(a.given_rest, b.given_rest),
         ),
+        Level("MARIA or JOSE alone", _FIRST_ALONE_SQL, lambda a, b: first_name_alone(a, b)),
         Level("swapped with the first surname", _NAME_SWAPPED_SQL, lambda a, b: name_swapped(a, b)),
         Level("as the surname of the other", _NAME_CROSSED_SQL, lambda a, b: name_crossed(a, b)),
         _else(),
