@@ -31,6 +31,14 @@ NAMES = [
     "JOSE FRANCISCO",
     "J FRANCISCO",
     "JOSEFINA",
+    "PEPE",
+    "JOSE R",
+    "JOSE REFUGIO",
+    "MARIA P",
+    "MARIA DE LA PAZ",
+    "MARIA DE LA",
+    "CHEMA",
+    "JOSE MARIA",
     "GUADALUPE",
     "JUAN",
 ]
@@ -60,6 +68,11 @@ def test_maria_or_jose_alone_is_the_compound_that_begins_with_it() -> None:
     assert alone(_f("MARIA"), _f("MA. DE LOURDES"))
     assert alone(_f("JOSE"), _f("JOSE FRANCISCO"))
     assert alone(_f("J."), _f("JOSE FRANCISCO"))
+    assert alone(_f("PEPE"), _f("JOSE LUIS"))  # JOSE's nickname for JOSE LUIS
+    assert alone(_f("JOSE R"), _f("JOSE REFUGIO"))  # and the main name's initial
+    assert alone(_f("MARIA DE LA PAZ"), _f("MARIA P"))
+    assert not alone(_f("MARIA R"), _f("MARIA DE LA PAZ"))
+    assert not alone(_f("PEPE"), _f("MARIA LUISA"))
     # Not the first name of the compound, not the same skipped name, or both alone: not this level.
     assert not alone(_f("MARIA"), _f("DULCE MARIA"))
     assert not alone(_f("MARIA"), _f("JOSE MARIA"))

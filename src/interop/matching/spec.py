@@ -39,45 +39,62 @@ def _share_token(a: str | None, b: str | None) -> bool:
     return a is not None and b is not None and bool(set(a.split()) & set(b.split()))
 
 
-# MARIA or JOSE written alone for a compound name that begins with it (MARIA for MARIA GUADALUPE, JOSE
-# for JOSE FRANCISCO: how clinics often register a person). RENAPO's main name is then the second, so
-# "main exact" cannot see it, and the skipped name is in neither record's rest: without this, the
-# commonest dropped name in Mexico scored as two unrelated names.
+# MARIA or JOSE written alone, by a nickname, or with the main name's initial for a compound name that
+# begins with it (MARIA for MARIA GUADALUPE, PEPE for JOSE LUIS, MARIA P for MARIA DE LA PAZ: how clinics
+# often register a person). RENAPO's main name is then the second, so "main exact" cannot see it, and the
+# skipped name is in neither record's rest: without this level, the commonest dropped name in Mexico
+# scored as two unrelated names (the model's veto).
 _FIRST_ALONE = {"MARIA": "MARIA", "MA": "MARIA", "JOSE": "JOSE", "J": "JOSE"}
 
 
-def _alone_in(x: str | None, y: str | None) -> bool:
-    if x is None or y is None or x not in _FIRST_ALONE:
+def _alone_in(x: F, y: F) -> bool:
+    if x.given_full is None or y.given_full is None or x.given_main is None or y.given_main is None:
         return False
-    words = y.split()
-    return len(words) > 1 and _FIRST_ALONE.get(words[0]) == _FIRST_ALONE[x]
+    ys, xs = y.given_full.split(), x.given_full.split()
+    first = _FIRST_ALONE.get(ys[0])
+    if len(ys) < 2 or first is None:
+        return False
+    if len(xs) == 1:
+        return _FIRST_ALONE.get(xs[0]) == first or same_by_nickname(xs[0], ys[0])
+    return (
+        len(xs) == 2
+        and _FIRST_ALONE.get(xs[0]) == first
+        and len(x.given_main) == 1
+        and y.given_main.startswith(x.given_main)
+    )
 
 
 def first_name_alone(a: F, b: F) -> bool:
-    """One record's given names are MARIA or JOSE (or MA, J) alone, the other's a compound name that
-    begins with it."""
-    return _alone_in(a.given_full, b.given_full) or _alone_in(b.given_full, a.given_full)
+    """One record's given names are the other's compound name (MARIA …, JOSE …) written by its first
+    name alone (MARIA, MA, JOSE, J), by that name's nickname (PEPE, not CHEMA: that is JOSE MARIA as a
+    whole), or by the first name and the main name's initial (MARIA P)."""
+    return _alone_in(a, b) or _alone_in(b, a)
 
 
-def _alone_sql(x: str) -> str:
+def _canon_sql(x: str) -> str:
     whens = " ".join(f"WHEN {x} = '{k}' THEN '{v}'" for k, v in _FIRST_ALONE.items())
     return f"(CASE {whens} END)"
 
 
 def _alone_in_sql(x: str, y: str) -> str:
-    first = f"split_part({y}, ' ', 1)"
-    return f"({_alone_sql(x)} = {_alone_sql(first)} AND strpos({y}, ' ') > 0)"
-
-
-_FIRST_ALONE_SQL = (
-    f"({_alone_in_sql('given_full_l', 'given_full_r')} OR {_alone_in_sql('given_full_r', 'given_full_l')})"
-)
+    xf, yf, xm, ym = f"given_full_{x}", f"given_full_{y}", f"given_main_{x}", f"given_main_{y}"
+    first = f"split_part({yf}, ' ', 1)"
+    alone = f"({_canon_sql(xf)} = {_canon_sql(first)} OR ({xf} || '|' || {first}) IN ({_NICKNAME_PAIRS}))"
+    own_first = f"split_part({xf}, ' ', 1)"
+    initial = (
+        f"(split_part({xf}, ' ', 3) = '' AND {_canon_sql(own_first)} = {_canon_sql(first)} "
+        f"AND length({xm}) = 1 AND starts_with({ym}, {xm}))"
+    )
+    return (
+        f"(strpos({yf}, ' ') > 0 AND {_canon_sql(first)} IS NOT NULL AND "
+        f"CASE WHEN strpos({xf}, ' ') = 0 THEN {alone} ELSE {initial} END)"
+    )
 
 
 # The nickname table (``identity.hypocoristics``) as an SQL condition on the main given names.
-_NICKNAME_SQL = (
-    "(given_main_l || '|' || given_main_r) IN (" + ", ".join(f"'{p}'" for p in nickname_pairs()) + ")"
-)
+_NICKNAME_PAIRS = ", ".join(f"'{p}'" for p in nickname_pairs())
+_NICKNAME_SQL = f"(given_main_l || '|' || given_main_r) IN ({_NICKNAME_PAIRS})"
+_FIRST_ALONE_SQL = f"({_alone_in_sql('l', 'r')} OR {_alone_in_sql('r', 'l')})"
 
 
 def _given_compatible(a: F, b: F) -> bool:
