@@ -18,6 +18,7 @@ from tests.matching.test_rules import _candidate, _person, _person_of, _probe, _
 from interop.config import Settings
 from interop.identity.curp import build_curp
 from interop.matching import service, spec
+from interop.matching.conflict import names_of_another
 from interop.matching.features import MatchFeatures, features_of
 
 NAMES = [
@@ -142,3 +143,34 @@ async def test_a_clinic_record_with_maria_alone_links_to_her_roll_record(
     probe = _probe(replace(LUPE, nombre="MARIA"))
     cands = await service.match_online(session, probe=probe, limit=10, settings=settings)
     assert _candidate(cands, "roll", "LU1").grade == "certain"
+
+
+def _twin(given: str, curp: str | None = None) -> MatchFeatures:
+    return features_of(
+        source="patients",
+        record_id=given,
+        curp=curp,
+        given_names=given,
+        paternal_surname="ORTIZ",
+        maternal_surname="JUAREZ",
+        birth_date=date(1934, 10, 28),
+        sex="H",
+        entidad="GT",
+        municipio="LEON",
+        localidad="LEON",
+        domicilio="CALLE LAS FLORES 137",
+    )
+
+
+def test_a_short_form_that_fits_two_brothers_is_a_reviewers_question() -> None:
+    jose, manuel, luis = _twin("JOSE"), _twin("JOSE MANUEL"), _twin("JOSE LUIS")
+    # JOSE alone fits JOSE MANUEL and his twin JOSE LUIS: the pair is held whichever brother it names.
+    assert names_of_another(jose, manuel, luis)
+    assert names_of_another(jose, luis, manuel)
+    # JOSE MANUEL's own records do not hold it, nor does a brother a birth date settles apart from JOSE.
+    assert not names_of_another(jose, manuel, _twin("JOSE MANUEL"))
+    older = replace(_twin("JOSE LUIS"), dob="1930-02-11")
+    assert not names_of_another(jose, manuel, older)
+    # The brother's place or surname elsewhere: not the same household's name.
+    assert not names_of_another(jose, manuel, replace(luis, localidad="SILAO"))
+    assert not names_of_another(jose, manuel, replace(luis, ap1="ORTEGA"))

@@ -12,6 +12,7 @@ from datetime import date
 import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
 import pytest
+from tests.matching.test_first_name_alone import _twin
 from tests.matching.test_names_of_another import _f
 from tests.matching.test_pure import _features
 
@@ -85,7 +86,8 @@ def feats_and_surname_pairs(
 @pytest.mark.parametrize("seed", range(3))
 def test_the_triples_hold_the_pairs_the_rule_holds(seed: int) -> None:
     rnd = random.Random(seed)
-    people = _features(people_seed=seed + 3)[:300] + _brothers()
+    twins = [_twin("JOSE"), _twin("JOSE MANUEL"), _twin("JOSE LUIS")]
+    people = _features(people_seed=seed + 3)[:300] + _brothers() + twins
     # Relatives sharing a household: the same surnames and place under other given names.
     people += [
         replace(f, unique_id=f.unique_id + "-kin", given_full=g.given_full, dob=g.dob)
@@ -98,6 +100,12 @@ def test_the_triples_hold_the_pairs_the_rule_holds(seed: int) -> None:
         "INSERT INTO edge VALUES (?, ?, ?, ?)",
         [[left, right, rnd.choice([0.5, 0.99, 0.999]), rnd.random() < 0.9] for left, right in sorted(pairs)],
     )
+    twin_ids = [t.unique_id for t in twins]
+    con.execute("DELETE FROM edge WHERE l IN ? AND r IN ?", [twin_ids, twin_ids])
+    con.executemany(
+        "INSERT INTO edge VALUES (?, ?, 0.999, true)",
+        [sorted((twin_ids[0], other)) for other in twin_ids[1:]],
+    )
     reference = _reference(con, 0.99)
     found = names_triples(con, auto_threshold=0.99)
     assert len(found) == len(set(found))
@@ -105,5 +113,7 @@ def test_the_triples_hold_the_pairs_the_rule_holds(seed: int) -> None:
     assert len(found) < len(reference)  # the typos' triples leave in SQL
     held = _held(reference, feats)
     assert held  # the data holds some pair, or the test says nothing
+    # JOSE alone beside twins JOSE MANUEL and JOSE LUIS: its pairs with either twin are held.
+    assert {tuple(sorted((twins[0].unique_id, t.unique_id))) for t in twins[1:]} <= held
     assert _held(set(found), feats) == held
     assert "names_pair" not in {r[0] for r in con.execute("SHOW TABLES").fetchall()}

@@ -53,7 +53,14 @@ from interop.matching.lookalike import relatives_lookalike as relatives_lookalik
 from interop.matching.lookalike import relatives_lookalike_sql as relatives_lookalike_sql
 from interop.matching.lookalike import year_only_differs as year_only_differs
 from interop.matching.lookalike import year_only_differs_sql as year_only_differs_sql
-from interop.matching.spec import damerau_levenshtein, days_apart, fuzzy, levenshtein
+from interop.matching.spec import (
+    damerau_levenshtein,
+    days_apart,
+    fuzzy,
+    levenshtein,
+    short_form_of,
+    short_form_of_sql,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,15 +290,22 @@ def differ_by_a_name(a: str, b: str) -> bool:
 
 
 def names_of_another(r: MatchFeatures, s: MatchFeatures, x: MatchFeatures) -> bool:
-    """``r``'s given names are ``x``'s person's, not ``s``'s: ``x`` (a third record) carries exactly
-    ``r``'s given names and first surname (a second surname missing on one side counts as the same),
-    in the same municipio and localidad; ``r``'s and ``s``'s given names differ by a whole name
-    (``differ_by_a_name``); and ``x`` is settled apart from ``s`` (birth dates no slip explains, or
-    settled CURPs that differ). So the birth date or CURP tying ``r`` to ``s`` may be read off a
-    relative's document (a brother's, a sister's): the pair goes to a reviewer, never linked on its own."""
+    """``r``'s given names are ``x``'s person's, not (only) ``s``'s: ``x`` (a third record) carries ``r``'s
+    first surname (a second surname missing on one side counts as the same), in the same municipio and
+    localidad, and either exactly ``r``'s given names, or a compound ``r``'s are a short form of
+    (``spec.short_form_of``: MARIA for MARIA ELENA); ``r``'s and ``s``'s given names differ by a whole
+    name (``differ_by_a_name``). With the same names, ``x`` is settled apart from ``s`` (birth dates no
+    slip explains, or settled CURPs that differ): the birth date or CURP tying ``r`` to ``s`` may be read
+    off a relative's document (a brother's, a sister's). With a short form, ``x``'s given names are
+    another person's than ``s``'s (``given_conflict``: MARIA ELENA, MARIA GUADALUPE) and nothing settles
+    ``r`` apart from ``x``: MARIA fits two sisters (twins share the date too). Either way the pair goes to
+    a reviewer, never linked on its own."""
     if x.unique_id in (r.unique_id, s.unique_id) or not (r.given_full and s.given_full and r.ap1):
         return False
-    if (x.given_full, x.ap1) != (r.given_full, r.ap1) or r.given_full == s.given_full:
+    if x.ap1 != r.ap1 or r.given_full == s.given_full:
+        return False
+    exact = x.given_full == r.given_full
+    if not (exact or short_form_of(r, x)):
         return False
     if r.ap2 is not None and x.ap2 is not None and r.ap2 != x.ap2:
         return False
@@ -302,7 +316,10 @@ def names_of_another(r: MatchFeatures, s: MatchFeatures, x: MatchFeatures) -> bo
     if not differ_by_a_name(r.given_full, s.given_full):
         return False
     sx, ss = Signature.of(x), Signature.of(s)
-    return dates_settle_apart(sx, ss) or curps_settle_apart(sx, ss)
+    if exact:
+        return dates_settle_apart(sx, ss) or curps_settle_apart(sx, ss)
+    sr = Signature.of(r)
+    return given_conflict(sx, ss) and not (dates_settle_apart(sr, sx) or curps_settle_apart(sr, sx))
 
 
 def _place(name: str) -> str:
@@ -315,11 +332,13 @@ def names_owned_elsewhere(a: MatchFeatures, b: MatchFeatures, others: Iterable[M
 
 
 def names_of_another_sql(r: str, s: str, x: str) -> str:
-    """The cheap part of ``names_of_another`` (the same names and place; given names that differ),
-    over three feature rows (DuckDB SQL): the batch's candidate triples (``edge_name_rules.names_triples``,
-    which reads the same conditions in two steps) are checked with ``names_of_another``."""
+    """The cheap part of ``names_of_another`` (the same first surname and place; ``r``'s given names
+    ``x``'s or a short form of them; given names that differ), over three feature rows (DuckDB SQL): the
+    batch's candidate triples (``edge_name_rules.names_triples``, which reads the same conditions in two
+    steps) are checked with ``names_of_another``."""
+    short = short_form_of_sql(f"{r}.given_full", f"{r}.given_main", f"{x}.given_full", f"{x}.given_main")
     return (
-        f"({x}.given_full = {r}.given_full AND {x}.ap1 = {r}.ap1 "
+        f"(({x}.given_full = {r}.given_full OR {short}) AND {x}.ap1 = {r}.ap1 "
         f"AND {place_sql(f'{x}.municipio')} = {place_sql(f'{r}.municipio')} "
         f"AND {place_sql(f'{x}.localidad')} = {place_sql(f'{r}.localidad')} "
         f"AND {x}.unique_id <> {r}.unique_id "

@@ -20,6 +20,7 @@ from interop.matching.conflict import (
     signature_sql,
 )
 from interop.matching.lookalike import names_within_sql
+from interop.matching.spec import short_form_of_sql
 
 _NSIG = len(SIGNATURE_COLUMNS)
 _SIGNATURE_A = signature_sql("a")
@@ -89,8 +90,9 @@ def names_triples(con: duckdb.DuckDBPyConnection, *, auto_threshold: float) -> l
         con,
         f"""
         CREATE OR REPLACE TABLE names_pair AS
-        SELECT e.l, e.r, a.given_full AS g_l, a.ap1 AS ap1_l, a.municipio AS mun_l, a.localidad AS loc_l,
-               b.given_full AS g_r, b.ap1 AS ap1_r, b.municipio AS mun_r, b.localidad AS loc_r
+        SELECT e.l, e.r, a.given_full AS g_l, a.given_main AS m_l, a.ap1 AS ap1_l, a.municipio AS mun_l,
+               a.localidad AS loc_l, b.given_full AS g_r, b.given_main AS m_r, b.ap1 AS ap1_r,
+               b.municipio AS mun_r, b.localidad AS loc_r
         FROM edge e JOIN feats a ON a.unique_id = e.l JOIN feats b ON b.unique_id = e.r
         WHERE e.p >= ? AND e.linkable AND a.given_full <> b.given_full
           AND NOT coalesce({names_within_sql("a", "b")} AND {names_within_sql("b", "a")}, false)
@@ -99,24 +101,38 @@ def names_triples(con: duckdb.DuckDBPyConnection, *, auto_threshold: float) -> l
     )
     # Either end of a pair may be the record whose given names a third record owns (``r`` in
     # ``names_of_another``); the third records are read only among those sharing its given names and
-    # first surname.
+    # first surname, or, for an end whose given names may be a short form (one word, or a word and an
+    # initial: MARIA, MARIA P), its first surname.
+    short = short_form_of_sql("s.given_full", "s.given_main", "x.given_full", "x.given_main")
     triples = _run(
         con,
         f"""
         WITH side AS (
-          SELECT l, r, g_l AS given_full, ap1_l AS ap1, mun_l AS municipio, loc_l AS localidad
+          SELECT l, r, g_l AS given_full, m_l AS given_main, ap1_l AS ap1, mun_l AS municipio,
+                 loc_l AS localidad
           FROM names_pair
           UNION ALL
-          SELECT l, r, g_r, ap1_r, mun_r, loc_r FROM names_pair),
+          SELECT l, r, g_r, m_r, ap1_r, mun_r, loc_r FROM names_pair),
         third AS (
-          SELECT f.unique_id, f.given_full, f.ap1, f.municipio, f.localidad FROM feats f
+          SELECT f.unique_id, f.given_full, f.given_main, f.ap1, f.municipio, f.localidad FROM feats f
           SEMI JOIN (SELECT DISTINCT given_full, ap1 FROM side) k
-            ON k.given_full = f.given_full AND k.ap1 = f.ap1)
+            ON k.given_full = f.given_full AND k.ap1 = f.ap1),
+        third_long AS (
+          SELECT f.unique_id, f.given_full, f.given_main, f.ap1, f.municipio, f.localidad FROM feats f
+          SEMI JOIN (SELECT DISTINCT ap1 FROM side
+                     WHERE strpos(given_full, ' ') = 0 OR length(given_main) = 1) k ON k.ap1 = f.ap1
+          WHERE strpos(f.given_full, ' ') > 0)
         SELECT DISTINCT s.l, s.r, x.unique_id FROM side s JOIN third x
           ON x.given_full = s.given_full AND x.ap1 = s.ap1
           AND {place_sql("x.municipio")} = {place_sql("s.municipio")}
           AND {place_sql("x.localidad")} = {place_sql("s.localidad")}
         WHERE x.unique_id <> s.l AND x.unique_id <> s.r
+        UNION
+        SELECT s.l, s.r, x.unique_id FROM side s JOIN third_long x
+          ON x.ap1 = s.ap1
+          AND {place_sql("x.municipio")} = {place_sql("s.municipio")}
+          AND {place_sql("x.localidad")} = {place_sql("s.localidad")}
+        WHERE x.unique_id <> s.l AND x.unique_id <> s.r AND {short}
         """,
     )
     _run(con, "DROP TABLE names_pair")

@@ -71,13 +71,18 @@ def first_name_alone(a: F, b: F) -> bool:
     return _alone_in(a, b) or _alone_in(b, a)
 
 
+def short_form_of(short: F, long: F) -> bool:
+    """``short``'s given names are ``long``'s compound written as ``first_name_alone`` reads it."""
+    return _alone_in(short, long)
+
+
 def _canon_sql(x: str) -> str:
     whens = " ".join(f"WHEN {x} = '{k}' THEN '{v}'" for k, v in _FIRST_ALONE.items())
     return f"(CASE {whens} END)"
 
 
-def _alone_in_sql(x: str, y: str) -> str:
-    xf, yf, xm, ym = f"given_full_{x}", f"given_full_{y}", f"given_main_{x}", f"given_main_{y}"
+def short_form_of_sql(xf: str, xm: str, yf: str, ym: str) -> str:
+    """``short_form_of`` in DuckDB SQL: the short record's full and main given names, then the long's."""
     first = f"split_part({yf}, ' ', 1)"
     alone = f"({_canon_sql(xf)} = {_canon_sql(first)} OR ({xf} || '|' || {first}) IN ({_NICKNAME_PAIRS}))"
     own_first = f"split_part({xf}, ' ', 1)"
@@ -94,7 +99,10 @@ def _alone_in_sql(x: str, y: str) -> str:
 # The nickname table (``identity.hypocoristics``) as an SQL condition on the main given names.
 _NICKNAME_PAIRS = ", ".join(f"'{p}'" for p in nickname_pairs())
 _NICKNAME_SQL = f"(given_main_l || '|' || given_main_r) IN ({_NICKNAME_PAIRS})"
-_FIRST_ALONE_SQL = f"({_alone_in_sql('l', 'r')} OR {_alone_in_sql('r', 'l')})"
+_FIRST_ALONE_SQL = (
+    f"({short_form_of_sql('given_full_l', 'given_main_l', 'given_full_r', 'given_main_r')} "
+    f"OR {short_form_of_sql('given_full_r', 'given_main_r', 'given_full_l', 'given_main_l')})"
+)
 
 
 def _given_compatible(a: F, b: F) -> bool:
