@@ -20,7 +20,7 @@ from interop.matching.conflict import (
     signature_sql,
 )
 from interop.matching.lookalike import names_within_sql
-from interop.matching.spec import short_form_of_sql
+from interop.matching.spec import FIRST_NAMES, short_form_candidate_sql, short_form_of_sql
 
 _NSIG = len(SIGNATURE_COLUMNS)
 _SIGNATURE_A = signature_sql("a")
@@ -104,6 +104,8 @@ def names_triples(con: duckdb.DuckDBPyConnection, *, auto_threshold: float) -> l
     # first surname, or, for an end whose given names may be a short form (one word, or a word and an
     # initial: MARIA, MARIA P), its first surname.
     short = short_form_of_sql("s.given_full", "s.given_main", "x.given_full", "x.given_main")
+    short_side = short_form_candidate_sql("given_full", "given_main")
+    first_words = ", ".join(f"'{w}'" for w in sorted(FIRST_NAMES))
     triples = _run(
         con,
         f"""
@@ -119,9 +121,8 @@ def names_triples(con: duckdb.DuckDBPyConnection, *, auto_threshold: float) -> l
             ON k.given_full = f.given_full AND k.ap1 = f.ap1),
         third_long AS (
           SELECT f.unique_id, f.given_full, f.given_main, f.ap1, f.municipio, f.localidad FROM feats f
-          SEMI JOIN (SELECT DISTINCT ap1 FROM side
-                     WHERE strpos(given_full, ' ') = 0 OR length(given_main) = 1) k ON k.ap1 = f.ap1
-          WHERE strpos(f.given_full, ' ') > 0)
+          SEMI JOIN (SELECT DISTINCT ap1 FROM side WHERE {short_side}) k ON k.ap1 = f.ap1
+          WHERE strpos(f.given_full, ' ') > 0 AND split_part(f.given_full, ' ', 1) IN ({first_words}))
         SELECT DISTINCT s.l, s.r, x.unique_id FROM side s JOIN third x
           ON x.given_full = s.given_full AND x.ap1 = s.ap1
           AND {place_sql("x.municipio")} = {place_sql("s.municipio")}

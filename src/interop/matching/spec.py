@@ -45,6 +45,8 @@ def _share_token(a: str | None, b: str | None) -> bool:
 # skipped name is in neither record's rest: without this level, the commonest dropped name in Mexico
 # scored as two unrelated names (the model's veto).
 _FIRST_ALONE = {"MARIA": "MARIA", "MA": "MARIA", "JOSE": "JOSE", "J": "JOSE"}
+# The first names of the compounds such a short form can stand for.
+FIRST_NAMES = frozenset(_FIRST_ALONE)
 
 
 def _alone_in(x: F, y: F) -> bool:
@@ -74,6 +76,26 @@ def first_name_alone(a: F, b: F) -> bool:
 def short_form_of(short: F, long: F) -> bool:
     """``short``'s given names are ``long``'s compound written as ``first_name_alone`` reads it."""
     return _alone_in(short, long)
+
+
+def short_form_candidate_sql(full: str, main: str) -> str:
+    """Given names that may be a short form (``short_form_of``'s short side), in DuckDB SQL: MARIA or
+    JOSE alone or a nickname of either, or either and an initial. The batch reads third records only
+    for these (``edge_name_rules.names_triples``)."""
+    words = sorted(
+        set(_FIRST_ALONE)
+        | {n for pair in nickname_pairs() for n in pair.split("|")[:1] if _nickname_of_first(n)}
+    )
+    listed = ", ".join(f"'{w}'" for w in words)
+    first = f"split_part({full}, ' ', 1)"
+    return (
+        f"({full} IN ({listed}) OR (length({main}) = 1 AND {_canon_sql(first)} IS NOT NULL "
+        f"AND split_part({full}, ' ', 3) = ''))"
+    )
+
+
+def _nickname_of_first(word: str) -> bool:
+    return any(same_by_nickname(word, name) for name in _FIRST_ALONE)
 
 
 def _canon_sql(x: str) -> str:
