@@ -487,12 +487,20 @@ def test_relatives_lookalike_in_sql_equals_python() -> None:
         "curp": (curp, None, None),
         "given_full": ("EUSEBIO", "EUSEVIO", "EUSEBIO JUAN", None),
         "ap1": ("ZEPEDA", None),
-        "ap2": ("OCHOA", "OCHOAS", None),
-        "domicilio": ("CALLE 1", "CALLE 2", None),
+        "ap2": ("OCHOA", "OCHOAS", "OCHAO", "ORTIZ", None),
+        "domicilio": (
+            "CALLE 1",
+            "CALLE 2",
+            "ALDAMA 343",
+            "C ALDAMA 343 COL CENTRO",
+            "DOM CONOCIDO",
+            "DOMICILIO CONOCIDO S N",
+            None,
+        ),
         "municipio": ("067", "068", None),
         "localidad": ("0001", None),
     }
-    people = [[rng.choice(choices[c]) for c in columns] for _ in range(120)]
+    people = [[rng.choice(choices[c]) for c in columns] for _ in range(160)]
     con = duckdb.connect()
     con.execute(f"CREATE TABLE f (i INTEGER, {', '.join(f'{c} VARCHAR' for c in columns)})")
     con.executemany(

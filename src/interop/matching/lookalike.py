@@ -31,6 +31,84 @@ from __future__ import annotations
 from interop.matching.features import MatchFeatures, curp_birth_date, curp_birth_date_sql
 from interop.matching.spec import damerau_levenshtein
 
+# Words a clerk adds to or leaves out of one address (a street's kind, the number's mark, the colonia's
+# mark, "domicilio conocido" abbreviated): CALLE ALDAMA 343 and ALDAMA 343, DOM CONOCIDO and DOMICILIO
+# CONOCIDO S N are one place.
+_ADDRESS_NOISE = frozenset(
+    (
+        "CALLE",
+        "C",
+        "CLL",
+        "AV",
+        "AVE",
+        "AVENIDA",
+        "BLVD",
+        "BOULEVARD",
+        "CALZ",
+        "CALZADA",
+        "PRIV",
+        "PRIVADA",
+        "CDA",
+        "CERRADA",
+        "AND",
+        "ANDADOR",
+        "CARR",
+        "CARRETERA",
+        "NO",
+        "NUM",
+        "NUMERO",
+        "N",
+        "S",
+        "SN",
+        "SIN",
+        "COL",
+        "COLONIA",
+        "FRACC",
+        "FRACCIONAMIENTO",
+        "BARRIO",
+        "BO",
+        "DOM",
+        "DOMICILIO",
+        "CONOCIDO",
+        "CON",
+    )
+)
+_ADDRESS_NOISE_SQL = "[" + ", ".join(f"'{w}'" for w in sorted(_ADDRESS_NOISE)) + "]"
+
+
+def address_key(domicilio: str | None) -> str | None:
+    """``domicilio`` (as stored: upper case, no accents, one space between words) without the words
+    a clerk adds or leaves out; "" when nothing else is written."""
+    if domicilio is None:
+        return None
+    return " ".join(w for w in domicilio.split(" ") if w not in _ADDRESS_NOISE)
+
+
+def address_key_sql(column: str) -> str:
+    """``address_key`` in DuckDB SQL."""
+    return (
+        f"array_to_string(list_filter(string_split({column}, ' '), "
+        f"lambda w: NOT list_contains({_ADDRESS_NOISE_SQL}, w)), ' ')"
+    )
+
+
+def same_address(a: str | None, b: str | None) -> bool:
+    """One address however a clerk wrote it: the same words once the added ones are left out, or one
+    the other's beginning (the colonia left out: REFORMA 235, REFORMA 235 LAS PALMAS)."""
+    ka, kb = address_key(a), address_key(b)
+    if ka is None or kb is None:
+        return False
+    return ka == kb or (bool(ka) and bool(kb) and (kb.startswith(ka + " ") or ka.startswith(kb + " ")))
+
+
+def same_address_sql(a: str, b: str) -> str:
+    """``same_address`` of two SQL expressions (DuckDB; null when either is null)."""
+    ka, kb = address_key_sql(a), address_key_sql(b)
+    return (
+        f"({ka} = {kb} OR ({ka} <> '' AND {kb} <> '' "
+        f"AND (starts_with({kb}, {ka} || ' ') OR starts_with({ka}, {kb} || ' '))))"
+    )
+
 
 def year_only_differs(a_dob: str | None, b_dob: str | None) -> bool:
     """Two birth dates with the same day and month and another year (ISO dates)."""
@@ -53,11 +131,11 @@ def _words_within(xs: list[str], ys: list[str]) -> bool:
 
 def relatives_lookalike(a: MatchFeatures, b: MatchFeatures) -> bool:
     """Birth dates differing in the year only, the same surnames (a second surname missing on one
-    side counts as the same) and given names one of which holds the other's (``names_contained``),
-    and, for the same given names, the same address (the same domicilio, or with a domicilio missing,
-    the same municipio and localidad). Different given names (MARTHA / MARTHA EUGENIA) need no
-    address: a sibling named after a shared name lives anywhere, while one person's records with a
-    dropped name *and* another year are two slips at once."""
+    side, or one slip in it, counts as the same) and given names one of which holds the other's
+    (``names_contained``), and, for the same given names, the same address (``same_address``: however
+    written; with a domicilio missing, the same municipio and localidad). Different given names
+    (MARTHA / MARTHA EUGENIA) need no address: a sibling named after a shared name lives anywhere,
+    while one person's records with a dropped name *and* another year are two slips at once."""
     da, db = a.dob, b.dob
     if da is None or db is None or not year_only_differs(da, db):
         return False
@@ -65,12 +143,12 @@ def relatives_lookalike(a: MatchFeatures, b: MatchFeatures) -> bool:
         return False
     if not names_contained(a.given_full, b.given_full) or a.ap1 is None or a.ap1 != b.ap1:
         return False
-    if a.ap2 is not None and b.ap2 is not None and a.ap2 != b.ap2:
+    if a.ap2 is not None and b.ap2 is not None and damerau_levenshtein(a.ap2, b.ap2) > 1:
         return False
     if a.given_full != b.given_full:
         return True
     if a.domicilio is not None and b.domicilio is not None:
-        return a.domicilio == b.domicilio
+        return same_address(a.domicilio, b.domicilio)
     return (
         a.municipio is not None
         and a.municipio == b.municipio
@@ -110,10 +188,10 @@ def relatives_lookalike_sql(a: str, b: str) -> str:
         f"(CASE WHEN {year_only_differs_sql(a, b)} AND coalesce({a}.ap1 = {b}.ap1, false) "
         f"THEN coalesce({names_contained_sql(a, b)}, false) "
         f"AND NOT {curp_states_other_sql(a, b)} AND NOT {curp_states_other_sql(b, a)} ELSE false END "
-        f"AND coalesce({a}.ap2 = {b}.ap2, true) "
+        f"AND coalesce(damerau_levenshtein({a}.ap2, {b}.ap2) <= 1, true) "
         f"AND CASE WHEN {a}.given_full <> {b}.given_full THEN true "
         f"WHEN {a}.domicilio IS NOT NULL AND {b}.domicilio IS NOT NULL "
-        f"THEN {a}.domicilio = {b}.domicilio "
+        f"THEN {same_address_sql(f'{a}.domicilio', f'{b}.domicilio')} "
         f"ELSE coalesce({a}.municipio = {b}.municipio AND {a}.localidad = {b}.localidad, false) END)"
     )
 
