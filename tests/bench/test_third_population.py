@@ -120,3 +120,23 @@ def test_look_alikes_carry_their_own_valid_curps(population: Path) -> None:
         assert a != b
         assert a[:4] == b[:4]  # the same name
         assert a[6:10] == b[6:10]  # the same day and month
+
+
+def test_a_synth_from_run_is_not_labelled_as_the_default_generator() -> None:
+    """bench.py's JSON named a --synth-from folder "synth --generator default", people 100000, seed 2."""
+    import argparse
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "bench" / "match" / "bench.py"
+    spec = importlib.util.spec_from_file_location("bench_match_bench", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    describe_data = module.describe_data
+    args = argparse.Namespace(
+        febrl=0, synth_from=Path("/data/third-s1"), generator="default", people=100000, seed=2
+    )
+    assert describe_data(args) == {"data": "synth-from /data/third-s1"}
+    args.synth_from = None
+    assert describe_data(args) == {"data": "synth --generator default", "people": 100000, "seed": 2}
