@@ -158,7 +158,7 @@ def analyse(work: Path, reviews: list[tuple[str, str, float, float]] | None) -> 
         "missed_not_in_review": dict(missed.most_common(40)),
         "missed_total_not_in_review": sum(missed.values()),
         "missed_but_in_review": sum(missed_in_review.values()),
-        "review_pairs_by_kind": dict(review_kinds.most_common(40)),
+        "review_pairs_by_kind": dict(review_kinds.most_common()),
         "false_link_examples": examples,
     }
 
