@@ -350,12 +350,14 @@ class World:
         sibling: Person | None = None
         if rng.random() < P_SIBLING_SHARED_GIVEN:
             lead = "MARIA" if elder.sex == "M" else rng.choice(["JOSE", "JUAN"])
-            e_given = (
-                elder.given if elder.given.startswith(lead + " ") else f"{lead} {elder.given.split()[-1]}"
-            )
-            elder.given = e_given  # the elder is MARIA X as well
-            elder.curp = self.recurp(elder)
             pool = F_OLD if elder.sex == "M" else M_OLD
+            if elder.given.startswith(lead + " "):
+                e_given = elder.given
+            else:  # the elder is MARIA X as well (never MARIA MARIA)
+                last = elder.given.split()[-1]
+                e_given = f"{lead} {last if last != lead else rng.choice([g for g in pool if g != lead])}"
+            elder.given = e_given
+            elder.curp = self.recurp(elder)
             other = rng.choice([g for g in pool if g not in e_given.split() and g != lead])
             syear = year + rng.choice((-1, 1)) * rng.randrange(1, 11)
             sib = self.person(

@@ -49,13 +49,13 @@ def _check_digit_ok(curp: str) -> bool:
 @pytest.fixture(scope="module")
 def population(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("third") / "s7"
-    generate(800, 7, out)
+    generate(3000, 7, out)
     return out
 
 
 def test_same_seed_same_files_other_seed_other_files(population: Path, tmp_path: Path) -> None:
-    generate(800, 7, tmp_path / "again")
-    generate(800, 8, tmp_path / "other")
+    generate(3000, 7, tmp_path / "again")
+    generate(3000, 8, tmp_path / "other")
     for name in (
         "pension_roll.csv",
         "patients.csv",
@@ -80,7 +80,7 @@ def test_files_have_the_contract_columns_and_truth_covers_every_record(populatio
     }
     assert truth == records
     people = {r["person_id"] for r in _rows(population / "truth.csv")}
-    assert len(people) >= 800
+    assert len(people) >= 3000
     clues = {r["clues"] for r in _rows(population / "units.csv")} | {
         r["clues_anterior"] for r in _rows(population / "units.csv")
     }
@@ -101,6 +101,14 @@ def test_every_roll_curp_is_one_renapo_would_issue(population: Path) -> None:
             curp[0] in (r["primer_apellido"].replace("Ñ", "X").split()[-1][0], "X")
             or " " in r["primer_apellido"]
         )
+
+
+def test_no_given_name_repeats_a_word(population: Path) -> None:
+    """Siblings sharing a given name are MARIA X and MARIA Y, never MARIA MARIA."""
+    for name in ("pension_roll.csv", "patients.csv"):
+        for r in _rows(population / name):
+            words = r["nombre"].upper().split()
+            assert len(words) == len(set(words)), r
 
 
 def test_look_alikes_carry_their_own_valid_curps(population: Path) -> None:
