@@ -163,8 +163,12 @@ def _first(word: str) -> str:
 
 
 def _inner(word: str, vowels: bool) -> str:
+    """First inner vowel or consonant; a special character met first (D/AMICO, O'CONNOR) gives X, as
+    RENAPO's instructivo does where such a character takes the position."""
     for ch in word[1:]:
-        if (ch in "AEIOU") == vowels and ch.isalpha():
+        if not ch.isalpha():
+            return "X"
+        if (ch in "AEIOU") == vowels:
             return "X" if ch == "Ñ" else ch
     return "X"
 

@@ -148,3 +148,28 @@ def test_a_synth_from_run_is_not_labelled_as_the_default_generator() -> None:
     assert describe_data(args) == {"data": "synth-from /data/third-s1"}
     args.synth_from = None
     assert describe_data(args) == {"data": "synth --generator default", "people": 100000, "seed": 2}
+
+
+@pytest.mark.parametrize(
+    ("given", "first", "second", "born", "sex", "state", "expected"),
+    [
+        # Published CURPs (first 16 characters).
+        ("REINA", "ABARCA", "MORALES", date(1978, 4, 30), "M", "GR", "AAMR780430MGRBRN"),
+        ("PEDRO BARBARO", "ACEVEDO", "HERNANDEZ", date(1948, 12, 16), "H", "MS", "AEHP481216HMSCRD"),
+        ("LUZ MARIA", "ABARCA", "PORCALLO", date(1990, 3, 11), "M", "GR", "AAPL900311MGRBRZ"),
+        ("ANA MARIA", "ABARCA", "SANCHEZ", date(1966, 2, 9), "M", "MS", "AASA660209MMSBNN"),
+        # RENAPO's instructivo, examples of its exceptions (characters 1–4).
+        ("MARIA LUISA", "PEREZ", "HERNANDEZ", date(1950, 1, 1), "M", "DF", "PEHL"),
+        ("JUAN JOSE", "D/AMICO", "ALVAREZ", date(1950, 1, 1), "H", "DF", "DXAJ"),
+        ("ROCIO", "RIVA PALACIO", "CRUZ", date(1950, 1, 1), "M", "DF", "RICR"),
+        ("ALBERTO", "ÑANDO", "RODRIGUEZ", date(1950, 1, 1), "H", "DF", "XARA"),
+        ("CARLOS", "MC GREGOR", "LOPEZ", date(1950, 1, 1), "H", "DF", "GELC"),
+        ("MA. DE LA PAZ", "DE LA O", "", date(1950, 1, 1), "M", "DF", "OXXP"),
+    ],
+)
+def test_curp_follows_renapo(
+    given: str, first: str, second: str, born: date, sex: str, state: str, expected: str
+) -> None:
+    from third_population import curp_stem
+
+    assert curp_stem(given, first, second, born, sex, state).startswith(expected)
