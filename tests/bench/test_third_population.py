@@ -173,3 +173,36 @@ def test_curp_follows_renapo(
     from third_population import curp_stem
 
     assert curp_stem(given, first, second, born, sex, state).startswith(expected)
+
+
+def test_report_names_a_merged_namesake_relative_and_the_pairs_left_apart(
+    population: Path, tmp_path: Path
+) -> None:
+    """third_population_report.py on a made-up run: every person linked right except one namesake
+    relative merged into the other and one person's records all left apart."""
+    import shutil
+
+    from third_population_report import analyse
+
+    work = tmp_path / "work"
+    shutil.copytree(population, work / "synth")
+    truth = _rows(population / "truth.csv")
+    pair = next(r for r in _rows(population / "hard_negatives.csv") if r["kind"] == "namesake_relative")
+    records_of: dict[str, list[str]] = {}
+    for r in truth:
+        records_of.setdefault(r["person_id"], []).append(r["record_id"])
+    apart = next(p for p, recs in records_of.items() if len(recs) >= 2 and p not in pair.values())
+    with (work / "persons-export.csv").open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["source", "record_id", "person_id"])
+        for r in truth:
+            golden = pair["person_id_a"] if r["person_id"] == pair["person_id_b"] else r["person_id"]
+            writer.writerow(
+                [r["source"], r["record_id"], r["record_id"] if r["person_id"] == apart else golden]
+            )
+    out = analyse(work, reviews=None)
+    merged = len(records_of[pair["person_id_a"]]) * len(records_of[pair["person_id_b"]])
+    assert sum(out["false_links_by_kind"].values()) == merged
+    assert all("namesake_relative" in k for k in out["false_links_by_kind"])
+    n = len(records_of[apart])
+    assert out["missed_total_not_in_review"] == n * (n - 1) // 2
