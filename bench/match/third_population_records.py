@@ -7,7 +7,9 @@ import random
 from dataclasses import dataclass
 from datetime import date
 
-from third_population import (
+from third_population_curp import check_digit, curp_valid, make_curp
+from third_population_data import ACCENTED, KEYBOARD, NICKNAMES, PLACES
+from third_population_rates import (
     P_ABBREV_GIVEN,
     P_CURP_BAD_CHECK,
     P_CURP_CAPTURED,
@@ -33,13 +35,8 @@ from third_population import (
     P_UNIT_POSTCODE,
     P_YEAR_ONLY,
     P_YEAR_SLIP,
-    Household,
-    Person,
-    check_digit,
-    curp_valid,
-    make_curp,
 )
-from third_population_data import ACCENTED, KEYBOARD, NICKNAMES, PLACES
+from third_population_world import Household, Person
 
 
 @dataclass
