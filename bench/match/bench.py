@@ -483,6 +483,16 @@ def run_match(env: dict[str, str], retrain: bool) -> dict[str, Any]:
     }
 
 
+def describe_data(args: argparse.Namespace) -> dict[str, Any]:
+    """What the run measures, for the JSON: a folder given with --synth-from is named as such (the
+    --generator, --people and --seed defaults did not make it)."""
+    if args.febrl:
+        return {"data": f"FEBRL{args.febrl}"}
+    if args.synth_from:
+        return {"data": f"synth-from {args.synth_from}"}
+    return {"data": f"synth --generator {args.generator}", "people": args.people, "seed": args.seed}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--people", type=int, default=100_000)
@@ -535,11 +545,7 @@ def main() -> None:
     args = ap.parse_args()
     synth, data = args.work / "synth", args.work / "data"
     env = {**os.environ, "INTEROP_DATA_DIR": str(data), "INTEROP_LOG_LEVEL": "WARNING"}
-    result: dict[str, Any] = (
-        {"data": f"FEBRL{args.febrl}"}
-        if args.febrl
-        else {"data": f"synth --generator {args.generator}", "people": args.people, "seed": args.seed}
-    )
+    result = describe_data(args)
     if args.baseline_only:
         from interop.matching import evaluation
 
