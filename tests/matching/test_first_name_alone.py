@@ -13,12 +13,12 @@ from datetime import date
 import duckdb
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.matching.factories import insert_record, load_population, make_people
-from tests.matching.test_rules import _candidate, _person, _person_of, _probe, _run
+from tests.matching.test_rules import _candidate, _person, _person_of, _probe, _reviewed, _run
 
 from interop.config import Settings
 from interop.identity.curp import build_curp
 from interop.matching import service, spec
-from interop.matching.conflict import names_of_another
+from interop.matching.conflict import Signature, hard_conflict, names_of_another, roll_names_differ
 from interop.matching.features import MatchFeatures, features_of
 
 NAMES = [
@@ -174,3 +174,40 @@ def test_a_short_form_that_fits_two_brothers_is_a_reviewers_question() -> None:
     # The brother's place or surname elsewhere: not the same household's name.
     assert not names_of_another(jose, manuel, replace(luis, localidad="SILAO"))
     assert not names_of_another(jose, manuel, replace(luis, ap1="ORTEGA"))
+
+
+# Twins on the roll, MARIA and MARIA GUADALUPE, the second's record carrying her sister's CURP (a
+# relative's CURP copied): the new level makes the names compatible, the CURP and date agree.
+TWIN = replace(LUPE, key=9602, nombre="MARIA", domicilio="CALLE HIDALGO 89")
+TWIN_CURP = build_curp(
+    given_names="MARIA",
+    paternal_surname="TZOMPAXTLE",
+    maternal_surname="LOPEZ",
+    birth_date=date(1944, 3, 9),
+    sex="M",
+    state="OC",
+    homoclave="2",
+)
+
+
+async def test_two_roll_records_under_other_given_names_are_never_one_pensioner_unasked(
+    settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], session: AsyncSession
+) -> None:
+    await load_population(session, make_people(300))
+    await insert_record(session, replace(LUPE, curp=TWIN_CURP), source="roll", record_id="TW1")
+    await insert_record(session, replace(TWIN, curp=TWIN_CURP), source="roll", record_id="TW2")
+    await session.commit()
+    await _run(settings, sessionmaker)
+
+    assert await _person_of(session, "roll", "TW1") != await _person_of(session, "roll", "TW2")
+    assert await _reviewed(session, ("roll", "TW1"), ("roll", "TW2"))
+    cands = await service.match_online(session, probe=_probe(TWIN), limit=10, settings=settings)
+    assert _candidate(cands, "roll", "TW1").grade != "certain"
+
+
+def test_roll_names_differ_reads_two_roll_records_only() -> None:
+    roll, other = _f("MARIA"), _f("MARIA GUADALUPE")
+    assert roll_names_differ(Signature.of(roll), Signature.of(other))
+    assert hard_conflict(Signature.of(roll), Signature.of(other))
+    assert not roll_names_differ(Signature.of(roll), Signature.of(replace(other, source="patients")))
+    assert not roll_names_differ(Signature.of(roll), Signature.of(_f("MARIA")))

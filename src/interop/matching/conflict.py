@@ -218,11 +218,25 @@ def two_people_without_relatives(a: Signature, b: Signature) -> bool:
     )
 
 
+def roll_names_differ(a: Signature, b: Signature) -> bool:
+    """Two pension-roll records whose given names are written differently. RENAPO validates the roll:
+    one pensioner's records carry the names of one CURP, letter for letter, so MARIA and MARIA
+    GUADALUPE on the roll are two people (twins, sisters), even under one CURP (a relative's, copied):
+    never linked without a reviewer. Merging two pensioners is the worst error the service can make."""
+    return (
+        a.source == ROLL_SOURCE
+        and b.source == ROLL_SOURCE
+        and a.given_full is not None
+        and b.given_full is not None
+        and a.given_full != b.given_full
+    )
+
+
 def hard_conflict(a: Signature, b: Signature, *, relatives: bool = True, households: bool = True) -> bool:
     """Trusted CURPs more than one edit apart, CURPs that both settle identity and differ
-    (``curps_settle_apart``), birth dates more than about a year apart (not a day/month swap, not
-    one mistyped digit), or given names that are not variants of each other (spelt the same, for
-    records of different sexes).
+    (``curps_settle_apart``), two roll records under other given names (``roll_names_differ``), birth
+    dates more than about a year apart (not a day/month swap, not one mistyped digit), or given names
+    that are not variants of each other (spelt the same, for records of different sexes).
 
     ``relatives`` False: data with neither CURP nor sex (``layout.tells_relatives``). The name tables
     and the sexes that tell a sibling's given name from a typo are not there to lean on, so given
@@ -234,6 +248,8 @@ def hard_conflict(a: Signature, b: Signature, *, relatives: bool = True, househo
     if a.curp and b.curp and a.curp != b.curp and levenshtein(a.curp, b.curp) > 1:
         return True
     if curps_settle_apart(a, b) or another_mother(a, b) or another_mother(b, a):
+        return True
+    if roll_names_differ(a, b):
         return True
     if not relatives and not households:
         return False
