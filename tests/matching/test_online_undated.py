@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.ingest.factories import ROLL_HEADER, csv_text, import_file, write
@@ -16,7 +17,7 @@ from tests.matching.test_layout import _run
 from tests.matching.test_layout_undated import _rows
 
 from interop.config import Settings
-from interop.matching import service
+from interop.matching import service, store
 from interop.matching.online import candidate_query, probe_features
 from interop.matching.schemas import IdentityProbe
 
@@ -29,8 +30,14 @@ def _value(row: list[str], column: str) -> str:
 
 
 async def test_a_probe_with_names_and_address_alone_finds_its_record_without_a_scan(
-    tmp_path: Path, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession], session: AsyncSession
+    tmp_path: Path,
+    settings: Settings,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # A bulk first load, as at scale: the partial index is kept through it, filled row by row.
+    monkeypatch.setattr(store, "BULK_INDEX_REBUILD_ROWS", 1)
     rows, _ = _rows(make_people(300, seed=31), blank=("fecha_nacimiento",))
     bare = rows[: 2 * BARE : 2]  # one record of each of the first people
     for row in bare:
