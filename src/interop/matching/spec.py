@@ -85,28 +85,6 @@ def _same_but_state(curp16: str | None, calc: str | None) -> bool:
     return curp16[:11] + curp16[13:16] == calc[:11] + calc[13:16]
 
 
-# A record without its second surname recomputes X in its places (the initial, character 3, and the
-# inner consonant, character 15), as RENAPO writes for a person who has none; the person's CURP holds
-# the letters of the surname the record left out. Those two characters are then not compared — only
-# when the record has no CURP of its own to speak for it (one that differs says another person).
-_NO_MATERNAL_SQL = "(substr({x}, 1, 2) || substr({x}, 4, 8) || substr({x}, 14, 1) || substr({x}, 16, 1))"
-
-
-def _same_but_maternal(curp16: str | None, other: F) -> bool:
-    calc = other.curp16_calc
-    if curp16 is None or calc is None or other.curp is not None or calc[2] != "X" or calc[14] != "X":
-        return False
-    return curp16[:2] + curp16[3:11] + curp16[13] + curp16[15] == calc[:2] + calc[3:11] + calc[13] + calc[15]
-
-
-def _same_but_maternal_sql(side: str, other: str) -> str:
-    calc = f"curp16_calc_{other}"
-    return (
-        f"(curp_{other} IS NULL AND substr({calc}, 3, 1) = 'X' AND substr({calc}, 15, 1) = 'X' "
-        f"AND {_NO_MATERNAL_SQL.format(x=f'curp16_{side}')} = {_NO_MATERNAL_SQL.format(x=calc)})"
-    )
-
-
 CURP = Comparison(
     "curp",
     "CURP: exact, same first 16, one edit, or one record's CURP recomputed from the other's data",
@@ -136,13 +114,6 @@ CURP = Comparison(
             f"{_NO_STATE_SQL.format(x='curp16_l')} = {_NO_STATE_SQL.format(x='curp16_calc_r')} "
             f"OR {_NO_STATE_SQL.format(x='curp16_calc_l')} = {_NO_STATE_SQL.format(x='curp16_r')}",
             lambda a, b: _same_but_state(a.curp16, b.curp16_calc) or _same_but_state(b.curp16, a.curp16_calc),
-        ),
-        # Its own level (its own weight: two characters fewer compared), after the full recomputation; a
-        # model trained before it leaves it out and scores such a pair as it was trained (missing).
-        Level(
-            "recomputed, second surname missing",
-            f"{_same_but_maternal_sql('l', 'r')} OR {_same_but_maternal_sql('r', 'l')}",
-            lambda a, b: _same_but_maternal(a.curp16, b) or _same_but_maternal(b.curp16, a),
         ),
         _null("missing", "curp_l IS NULL OR curp_r IS NULL", lambda a, b: a.curp is None or b.curp is None),
         _else(),

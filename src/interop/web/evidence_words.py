@@ -50,10 +50,6 @@ _LEVELS = {  # the level of a comparison a pair reached: (es-MX, en)
         "coincide con la calculada del otro registro",
         "recomputed from the other record",
     ),
-    "recomputed, second surname missing": (
-        "coincide con la calculada del otro registro, que no trae segundo apellido",
-        "recomputed from the other record, which lacks the second surname",
-    ),
     "all exact": ("todos idénticos", "all exact"),
     "main exact": ("el primero idéntico", "first given name exact"),
     "main mistyped": ("el primero con un error de escritura", "first given name mistyped"),
