@@ -49,7 +49,7 @@ from bench import probe_of, probe_rows
 from interop.config import Settings
 from interop.db.runtime import open_database, prepare
 from interop.matching import online, service
-from interop.matching.blocking import BLOCKING_INDEXES, BLOCKING_RULES, key_sql, not_null_sql
+from interop.matching.blocking import BLOCKING_INDEXES, BLOCKING_RULES, index_predicate, key_sql
 from interop.matching.features import MatchFeatures
 
 # Every stored column a lookup rechecks (the indexes hold hashes of theirs).
@@ -59,8 +59,8 @@ SCHEMA = "exp_part"
 
 def _indexes(table: str) -> list[str]:
     return [
-        f"CREATE INDEX ON {SCHEMA}.{table} ({key_sql(cols)}) WHERE {not_null_sql(cols)}"
-        for cols in BLOCKING_INDEXES.values()
+        f"CREATE INDEX ON {SCHEMA}.{table} ({key_sql(cols)}) WHERE {index_predicate(name)}"
+        for name, cols in BLOCKING_INDEXES.items()
     ]
 
 

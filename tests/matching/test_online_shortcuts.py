@@ -88,7 +88,7 @@ def _candidate_query_per_call(probe: MatchFeatures) -> tuple[str, dict[str, Any]
     """The builder ``online.candidate_query`` replaced, verbatim (the text built on every call)."""
     branches: list[str] = []
     params: dict[str, Any] = {}
-    for pairs, key_columns in _LOOKUPS:
+    for pairs, key_columns, missing in _LOOKUPS:
         values = {stored: getattr(probe, probe_col) for probe_col, stored in pairs}
         if any(v is None for v in values.values()):
             continue
@@ -97,7 +97,8 @@ def _candidate_query_per_call(probe: MatchFeatures) -> tuple[str, dict[str, Any]
             names[stored] = f"p{len(params)}"
             params[names[stored]] = value
         probe_key = probe_key_sql([names[c] for c in key_columns])
-        branches.append(lookup_branch(key_columns, {s: f":{n}" for s, n in names.items()}, probe_key))
+        lateral = {s: f":{n}" for s, n in names.items()}
+        branches.append(lookup_branch(key_columns, lateral, probe_key, missing=missing))
     if not branches:
         return "", params
     columns = qualified([*_STORED, "record_pk", "patient_id", "person_id"])

@@ -371,7 +371,7 @@ def test_weak_rules_keep_to_one_entidad_in_the_batch_only() -> None:
     assert "l.entidad = r.entidad" in year.sql
     assert names.sql not in batch
     assert "entidad" not in names.sql
-    online = [pairs for pairs, _ in _LOOKUPS]
+    online = [pairs for pairs, _, _ in _LOOKUPS]
     assert year.pairs in online
     assert names.pairs in online
     assert all(stored != "entidad" for _, stored in year.pairs)

@@ -7,6 +7,10 @@ formal names it stands for, in the folded form names are compared in (upper case
 names are never the same name through a nickname they share (ALBERTO is not ROBERTO). Forms of
 one name for the other sex (FRANCISCA / PANCHA against FRANCISCO) are separate entries, so a
 brother's and a sister's names stay apart.
+
+A nickname may stand for two given names as a whole (CHEMA: JOSE MARIA, MAITE: MARIA TERESA): those
+formal forms hold a space and are compared against the whole given names (``compound_nickname``),
+never name by name (CHEMA is neither JOSE nor MARIA alone).
 """
 
 from __future__ import annotations
@@ -56,6 +60,12 @@ NICKNAMES: dict[str, tuple[str, ...]] = {
     "CUCO": ("REFUGIO",),
     "REY": ("REYNALDO", "REYES"),
     "LUPE": ("GUADALUPE",),
+    "LUPILLO": ("GUADALUPE",),
+    "CHEMA": ("JOSE MARIA",),
+    "RICHI": ("RICARDO",),
+    "JUANCHO": ("JUAN",),
+    "TEMO": ("CUAUHTEMOC",),
+    "TAVO": ("GUSTAVO", "OCTAVIO"),
     # women
     "LUPITA": ("GUADALUPE",),
     "CONCHA": ("CONCEPCION",),
@@ -91,6 +101,18 @@ NICKNAMES: dict[str, tuple[str, ...]] = {
     "TINA": ("CRISTINA", "AGUSTINA", "CELESTINA"),
     "MINA": ("GUILLERMINA",),
     "TRINI": ("TRINIDAD",),
+    "CHARO": ("ROSARIO",),
+    "PEPA": ("JOSEFA",),
+    "PEPITA": ("JOSEFA",),
+    "GABY": ("GABRIELA",),
+    "VERO": ("VERONICA",),
+    "LULU": ("LOURDES", "LUCIA", "LUISA"),
+    "MALENA": ("MAGDALENA", "MARIA ELENA"),
+    "MARU": ("MARIA EUGENIA",),
+    "MAITE": ("MARIA TERESA",),
+    "MAYTE": ("MARIA TERESA",),
+    "MALU": ("MARIA LUISA",),
+    "MARILU": ("MARIA LUISA", "MARIA DE LOURDES"),
 }
 
 
@@ -104,6 +126,17 @@ def same_by_nickname(a: str | None, b: str | None) -> bool:
     if not a or not b or a == b or (a not in NICKNAMES and b not in NICKNAMES):
         return False
     return bool(_forms(a) & _forms(b))
+
+
+def compound_nickname(a: str | None, b: str | None) -> bool:
+    """Whole given names (folded) that a nickname makes one, one of them two names or more: CHEMA and
+    JOSE MARIA (the formal form of a nickname entry compared as a whole)."""
+    return bool(a and b and (" " in a or " " in b) and same_by_nickname(a, b))
+
+
+def compound_nickname_pairs() -> tuple[str, ...]:
+    """The pairs of ``nickname_pairs`` that ``compound_nickname`` joins (a name with a space)."""
+    return tuple(p for p in nickname_pairs() if " " in p)
 
 
 def nickname_pairs() -> tuple[str, ...]:

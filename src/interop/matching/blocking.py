@@ -16,12 +16,14 @@ class BlockingRule:
     Every rule is an equi-join, so the online path can look candidates up by index: the probe's
     values of the left columns against the stored right columns. ``batch_pairs`` narrow a weak rule
     in the batch, where every pair it admits is scored (online, the few extra candidates of an index
-    lookup are simply scored too); an ``online_only`` rule is never used by the batch."""
+    lookup are simply scored too); an ``online_only`` rule is never used by the batch. A rule with
+    ``stored_missing`` finds only stored records lacking those columns (its index is partial on them)."""
 
     name: str
     pairs: tuple[tuple[str, str], ...]
     batch_pairs: tuple[tuple[str, str], ...] = ()
     online_only: bool = False
+    stored_missing: tuple[str, ...] = ()
 
     @property
     def sql(self) -> str:
@@ -74,6 +76,17 @@ BLOCKING_RULES: tuple[BlockingRule, ...] = (
         (("given_main", "ap1"), ("ap1", "given_main"), ("dob", "dob")),
     ),
     _same("main given + maternal + day and month", "given_main", "ap2", "dob_md", batch=_ENTIDAD),
+    # A record without a birth date, looked up by a probe with neither CURP nor second surname (a
+    # clerk's query, a registry with no dates): every rule above needs one of the three. The batch's
+    # rule on data without birth dates ("main given + paternal + birth year" without the year, in one
+    # entidad: ``layout.batch_blocking_sql``), online; only over the records without a birth date, so
+    # that its index costs nothing on dated data (the records with a date are found by it).
+    BlockingRule(
+        "main given + paternal + entidad, undated",
+        (("given_main", "given_main"), ("ap1", "ap1"), ("entidad", "entidad")),
+        online_only=True,
+        stored_missing=("dob",),
+    ),
 )
 
 # Indexes on ``match_record`` serving the rules online: a rule looks candidates up through the index
@@ -90,7 +103,11 @@ BLOCKING_INDEXES: dict[str, tuple[str, ...]] = {
     "ix_match_record_ph_surnames_dob": ("ph_ap1", "ph_ap2", "dob"),
     "ix_match_record_ap1_ap2_md": ("ap1", "ap2", "dob_md"),
     "ix_match_record_given_ap2_md": ("given_main", "ap2", "dob_md"),
+    "ix_match_record_given_ap1_undated": ("given_main", "ap1", "entidad"),
 }
+# Partial blocking indexes: the columns their records lack (the rule's ``stored_missing``), so that an
+# index over most of the table is not built for the few records it serves.
+INDEX_MISSING: dict[str, tuple[str, ...]] = {"ix_match_record_given_ap1_undated": ("dob",)}
 
 
 # Each blocking index holds a 64-bit hash of its key columns, not the columns: a batch run rebuilds
@@ -110,14 +127,25 @@ def probe_key_sql(params: Sequence[str]) -> str:
     return f"hashtextextended({_JOIN.join(f'CAST(:{p} AS text)' for p in params)}, 0)"
 
 
-def not_null_sql(columns: Sequence[str]) -> str:
-    """The partial-index predicate: a record missing a key column is never found by that key."""
-    return " AND ".join(f"{c} IS NOT NULL" for c in columns)
+def not_null_sql(columns: Sequence[str], missing: Sequence[str] = ()) -> str:
+    """The partial-index predicate: a record missing a key column is never found by that key; with
+    ``missing``, only the records lacking those columns are."""
+    return " AND ".join([*(f"{c} IS NOT NULL" for c in columns), *(f"{c} IS NULL" for c in missing)])
 
 
-def index_for(stored: Collection[str]) -> tuple[str, tuple[str, ...]]:
-    """The blocking index with the most columns, all of them in ``stored`` (the columns a rule fixes)."""
-    usable = [(name, cols) for name, cols in BLOCKING_INDEXES.items() if set(cols) <= set(stored)]
+def index_predicate(name: str) -> str:
+    """The partial-index predicate of the blocking index ``name``."""
+    return not_null_sql(BLOCKING_INDEXES[name], INDEX_MISSING.get(name, ()))
+
+
+def index_for(stored: Collection[str], missing: Sequence[str] = ()) -> tuple[str, tuple[str, ...]]:
+    """The blocking index with the most columns, all of them in ``stored`` (the columns a rule fixes),
+    over the records lacking exactly ``missing``."""
+    usable = [
+        (name, cols)
+        for name, cols in BLOCKING_INDEXES.items()
+        if set(cols) <= set(stored) and INDEX_MISSING.get(name, ()) == tuple(missing)
+    ]
     if not usable:
         raise LookupError(f"no blocking index serves {sorted(stored)}")
     return max(usable, key=lambda item: len(item[1]))

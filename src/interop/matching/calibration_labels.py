@@ -123,15 +123,17 @@ async def candidates_of(session: AsyncSession, probes: list[MatchFeatures]) -> d
     and repeat every probe's lookups for each record of it (minutes for a thousand records)."""
     if not probes:
         return {}
-    columns = sorted({probe_col for pairs, _ in online.LOOKUPS for probe_col, _ in pairs})
+    columns = sorted({probe_col for pairs, _, _ in online.LOOKUPS for probe_col, _ in pairs})
     found = ", ".join(["pkey", *_KEY_STORED])
     branches = []
-    for pairs, key_columns in online.LOOKUPS:
+    for pairs, key_columns, missing in online.LOOKUPS:
         of_stored = {stored: probe_col for probe_col, stored in pairs}
         probe_key = " || '|' || ".join(f"p.{of_stored[c]}" for c in key_columns)
         lateral = {stored: f"p.{probe_col}" for probe_col, stored in pairs}
         branches.append(
-            online.lookup_branch(key_columns, lateral, f"hashtextextended({probe_key}, 0)", columns=found)
+            online.lookup_branch(
+                key_columns, lateral, f"hashtextextended({probe_key}, 0)", columns=found, missing=missing
+            )
         )
     unnest = ", ".join(f"CAST(:{c} AS text[])" for c in ("uid", *columns))
     sql = (

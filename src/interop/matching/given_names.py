@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Protocol
 
-from interop.identity.hypocoristics import NICKNAMES, same_by_nickname
+from interop.identity.hypocoristics import NICKNAMES, compound_nickname, same_by_nickname
 from interop.identity.keys import phonetic_key, phonetic_word
 from interop.identity.names import PARTICLES, SKIPPED_GIVEN_NAMES
 from interop.matching.spec import damerau_levenshtein, fuzzy, levenshtein
@@ -56,7 +56,7 @@ def given_variants(a: str, b: str, *, exact: bool = False) -> bool:
     variants; JUAN CARLOS and JUAN JOSE, or DULCE MARIA and MARIA, are not — that is how twins and
     siblings are told apart, whatever the surnames, birth date and address say. ``exact`` admits no
     misspelling (for records of different sexes: LUIS and LUISA are a brother and a sister)."""
-    if a == b:
+    if a == b or (not exact and compound_nickname(a, b)):
         return True
     ta, tb = tokens(a), tokens(b)
     short, long_ = (ta, tb) if len(ta) <= len(tb) else (tb, ta)
@@ -115,6 +115,8 @@ def names_settle_apart(a: Named, b: Named) -> bool:
     if not (a.given_full and b.given_full) or (a.curp and b.curp and levenshtein(a.curp, b.curp) <= 1):
         return False
     if typed_given(a, b) or _name_in_surname(a, b) or _name_in_surname(b, a):
+        return False
+    if compound_nickname(a.given_full, b.given_full):
         return False
     ta, tb = tokens(a.given_full), tokens(b.given_full)
     return not any(_names_related(x, y) for x in ta for y in tb)

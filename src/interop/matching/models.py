@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from interop.db.base import Base
-from interop.matching.blocking import BLOCKING_INDEXES, key_sql, not_null_sql
+from interop.matching.blocking import BLOCKING_INDEXES, index_predicate, key_sql
 from interop.matching.record_columns import PKEY_SQL
 
 LINK_STATES = ("MATCH", "POSSIBLE_MATCH", "NO_MATCH")
@@ -62,7 +62,7 @@ class MatchRecord(Base):
     __tablename__ = "match_record"
     __table_args__ = (
         *(
-            Index(name, text(key_sql(columns)), postgresql_where=text(not_null_sql(columns)))
+            Index(name, text(key_sql(columns)), postgresql_where=text(index_predicate(name)))
             for name, columns in BLOCKING_INDEXES.items()
         ),
         Index("ix_match_record_person_id", "person_id"),

@@ -64,22 +64,27 @@ def probe_features(probe: IdentityProbe) -> MatchFeatures:
     )
 
 
-def _lookups() -> list[tuple[tuple[tuple[str, str], ...], tuple[str, ...]]]:
-    """Each rule in both orientations (the probe on either side), with the index key it looks up by."""
-    out: list[tuple[tuple[tuple[str, str], ...], tuple[str, ...]]] = []
+Lookup = tuple[tuple[tuple[str, str], ...], tuple[str, ...], tuple[str, ...]]
+
+
+def _lookups() -> list[Lookup]:
+    """Each rule in both orientations (the probe on either side), with the index key it looks up by and
+    the stored columns its records lack (``BlockingRule.stored_missing``)."""
+    out: list[Lookup] = []
     seen: set[frozenset[tuple[str, str]]] = set()
     for rule in BLOCKING_RULES:
         for pairs in (rule.pairs, tuple((b, a) for a, b in rule.pairs)):
             # A symmetric rule (swapped surnames) reads the same both ways round: one lookup.
             if frozenset(pairs) not in seen:
                 seen.add(frozenset(pairs))
-                out.append((pairs, index_for([stored for _, stored in pairs])[1]))
+                key = index_for([stored for _, stored in pairs], rule.stored_missing)[1]
+                out.append((pairs, key, rule.stored_missing))
     return out
 
 
 _LOOKUPS = _lookups()
 # Per lookup, each stored column and the probe column bound to it.
-_LOOKUP_BINDS = [{stored: probe_col for probe_col, stored in pairs} for pairs, _ in _LOOKUPS]
+_LOOKUP_BINDS = [{stored: probe_col for probe_col, stored in pairs} for pairs, _, _ in _LOOKUPS]
 # The same lookups, for the calibration's set-based candidate query (``calibration_labels.candidates_of``).
 LOOKUPS = _LOOKUPS
 
@@ -93,14 +98,19 @@ def statement(sql: str) -> TextClause:
 
 
 def lookup_branch(
-    key_columns: Sequence[str], probe: Mapping[str, str], probe_key: str, columns: str = "source, record_id"
+    key_columns: Sequence[str],
+    probe: Mapping[str, str],
+    probe_key: str,
+    columns: str = "source, record_id",
+    missing: Sequence[str] = (),
 ) -> str:
     """One blocking index's lookup in ``match_record`` (at most ``PER_RULE_LIMIT`` records): its key hash
     equal to ``probe_key`` (the probe's values hashed the same way) and each stored column equal to the
-    probe's SQL value in ``probe`` (bound parameters for one probe, a lateral row for many); the found
-    records' ``columns``."""
+    probe's SQL value in ``probe`` (bound parameters for one probe, a lateral row for many), over the
+    records lacking ``missing`` (the predicate of its partial index); the found records' ``columns``."""
     conditions = [f"{key_sql(key_columns)} = {probe_key}"]
     conditions += [f"{stored} = {value}" for stored, value in probe.items()]
+    conditions += [f"{column} IS NULL" for column in missing]
     where = " AND ".join(conditions)
     return f"(SELECT {columns} FROM match_record WHERE {where} LIMIT {PER_RULE_LIMIT})"
 
@@ -119,7 +129,7 @@ def _candidate_shape(known: tuple[bool, ...]) -> tuple[str, tuple[tuple[str, str
     shapes: the text is built once per shape, not on every call (~0.2 ms of string work a call)."""
     branches: list[str] = []
     binds: list[tuple[str, str]] = []
-    for (_, key_columns), lookup_binds, present in zip(_LOOKUPS, _LOOKUP_BINDS, known, strict=True):
+    for (_, key_columns, missing), lookup_binds, present in zip(_LOOKUPS, _LOOKUP_BINDS, known, strict=True):
         if not present:
             continue
         names = {}  # stored column -> its bound parameter's name
@@ -127,7 +137,8 @@ def _candidate_shape(known: tuple[bool, ...]) -> tuple[str, tuple[tuple[str, str
             names[stored] = f"p{len(binds)}"
             binds.append((names[stored], probe_col))
         probe_key = probe_key_sql([names[c] for c in key_columns])
-        branches.append(lookup_branch(key_columns, {s: f":{n}" for s, n in names.items()}, probe_key))
+        lateral = {s: f":{n}" for s, n in names.items()}
+        branches.append(lookup_branch(key_columns, lateral, probe_key, missing=missing))
     if not branches:
         return "", ()
     columns = qualified([*_STORED, "record_pk", "patient_id", "person_id"])
