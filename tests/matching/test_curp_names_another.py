@@ -82,16 +82,19 @@ def test_a_curp_naming_someone_else_keeps_the_dates_from_settling_the_pair() -> 
     assert roll.curp == SON_CURP  # kept: valid, and it agrees with the record's (the son's) date and sex
     assert curp_names_another(sr, sc)
     assert not curp_names_another(sc, sr)  # the clinic record carries no CURP
-    assert not dates_settle_apart(sr, sc) and not dates_settle_apart(sc, sr)
+    assert not dates_settle_apart(sr, sc)
+    assert not dates_settle_apart(sc, sr)
     assert not settled_apart(sr, sc)
     assert hard_conflict(sr, sc)  # still a conflict: a reviewer's question, never an automatic link
-    assert not _sql_apart(roll, clinic) and not _sql_apart(clinic, roll)
+    assert not _sql_apart(roll, clinic)
+    assert not _sql_apart(clinic, roll)
 
     # The CURP's name letters its own record's: a namesake father and son are settled apart.
     father, son = _features(ANSELMO, "roll"), _features(ANSELMO_SON)
     assert not curp_names_another(Signature.of(father), Signature.of(son))
     assert dates_settle_apart(Signature.of(father), Signature.of(son))
-    assert _sql_apart(father, son) and _sql_apart(son, father)
+    assert _sql_apart(father, son)
+    assert _sql_apart(son, father)
     # ... and so is the son's record without its CURP beside the father's (nothing names another).
     son_bare = _features(replace(ANSELMO_SON, curp=""))
     assert dates_settle_apart(Signature.of(father), Signature.of(son_bare))
