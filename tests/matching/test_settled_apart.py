@@ -63,10 +63,10 @@ DATE_PAIRS = [
 def test_dates_settle_apart_in_python_and_in_sql_alike(a: str | None, b: str | None, apart: bool) -> None:
     assert dates_settle_apart(_sig(a), _sig(b)) is apart
     con = duckdb.connect()
-    cols = "dob VARCHAR, curp VARCHAR, source VARCHAR"
+    cols = "dob VARCHAR, curp VARCHAR, source VARCHAR, curp16_calc VARCHAR"
     con.execute(f"CREATE TABLE a ({cols}); CREATE TABLE b ({cols})")
-    con.execute("INSERT INTO a VALUES (?, NULL, 'patients')", [a])
-    con.execute("INSERT INTO b VALUES (?, NULL, 'patients')", [b])
+    con.execute("INSERT INTO a VALUES (?, NULL, 'patients', NULL)", [a])
+    con.execute("INSERT INTO b VALUES (?, NULL, 'patients', NULL)", [b])
     row = con.execute(f"SELECT {settled_apart_sql('a', 'b')} FROM a, b").fetchone()
     assert row is not None
     assert bool(row[0]) is apart

@@ -6,7 +6,9 @@ reach the review queue when they score high enough — a reviewer settles them �
 settles (``settled_apart``): two pension-roll records whose settled CURPs differ (``kept_apart``:
 RENAPO validates the roll's CURPs and issues one per person, so those two are two pensioners), and
 birth dates no clerk's slip explains with no CURP saying one person (``dates_settle_apart``). No
-reviewer is asked about those.
+reviewer is asked about those — unless one record's CURP names someone else while the other record
+carries its names (``curp_names_another``: a record typed from a relative's document, whose birth date
+is the relative's); that pair stays a hard conflict, so a reviewer's question.
 
 A CURP *settles* identity when it is trusted (valid check digit, contradicting neither the record's
 birth date nor its sex: ``identity.curp.assess_curp``) and the record has its birth date, so the CURP
@@ -141,16 +143,44 @@ def kept_apart_sql(a: str, b: str) -> str:
 
 def dates_settle_apart(a: Signature, b: Signature) -> bool:
     """Birth dates no clerk's slips explain — more than a year apart, neither a day/month swap nor
-    within two slips (a transposed pair of digits counting as one, or a swap and one slip) — and
-    CURPs that do not say one person (not both present and at most one edit apart). Two people: a
-    parent and a child with one name, siblings, a record typed from a relative's document (which
-    *is* that relative by every field a reviewer could check). Such a pair is never reviewed
-    (``settled_apart``)."""
+    within two slips (a transposed pair of digits counting as one, or a swap and one slip) —, CURPs
+    that do not say one person (not both present and at most one edit apart), and neither record's
+    CURP naming someone else under names the other shares (``curp_names_another``). Two people: a
+    parent and a child with one name, siblings, a record typed from a relative's document without
+    its CURP (which *is* that relative by every field a reviewer could check). Such a pair is never
+    reviewed (``settled_apart``)."""
     if not (a.dob and b.dob) or not _dob_conflict(a.dob, b.dob, relatives=False):
         return False
     if damerau_levenshtein(_day_month_swapped(a.dob), b.dob) <= 1:  # a swap and a slip
         return False
+    if curp_names_another(a, b) or curp_names_another(b, a):
+        return False
     return not (a.curp and b.curp and levenshtein(a.curp, b.curp) <= 1)
+
+
+def curp_names_another(x: Signature, y: Signature) -> bool:
+    """``x`` was typed from another person's document: its CURP's name letters (first surname's two,
+    second surname's initial, given name's initial) are not those of ``x``'s own names, and ``y``'s
+    names give exactly ``x``'s. A clerk who copies a relative's CURP copies the birth date and sex
+    beside it, under the person's own names, so ``x``'s birth date is the relative's and cannot settle
+    it apart from a record of its own names (``dates_settle_apart``): a reviewer's question, never an
+    automatic link (the dates stay a hard conflict). The letters are compared as the CURP is built
+    (``curp16_calc``: the record's own names, its date, sex and state), so a slip in ``x``'s names
+    that ``y`` does not share, or a second surname missing on one side, does not count."""
+    curp, own, other = x.curp, x.curp16_calc, y.curp16_calc
+    if not (curp and len(curp) == 18 and own and other and len(own) == 16 and len(other) == 16):
+        return False
+    return own[:4] == other[:4] and curp[:4] != own[:4]
+
+
+def curp_names_another_sql(x: str, y: str) -> str:
+    """``curp_names_another`` over feature rows ``x`` and ``y`` (DuckDB SQL), never null."""
+    return (
+        f"coalesce(length({x}.curp) = 18 AND length({x}.curp16_calc) = 16 "
+        f"AND length({y}.curp16_calc) = 16 "
+        f"AND substr({x}.curp16_calc, 1, 4) = substr({y}.curp16_calc, 1, 4) "
+        f"AND substr({x}.curp, 1, 4) <> substr({x}.curp16_calc, 1, 4), false)"
+    )
 
 
 def _day_month_swapped(dob: str) -> str:
@@ -191,7 +221,8 @@ def dates_settle_apart_sql(a: str, b: str) -> str:
         f"AND damerau_levenshtein({da}, {db}) > 2 "
         f"AND damerau_levenshtein(substr({da}, 1, 5) || substr({da}, 9, 2) || '-' || substr({da}, 6, 2), "
         f"{db}) > 1 "
-        f"AND NOT coalesce(levenshtein({a}.curp, {b}.curp) <= 1, false), false)"
+        f"AND NOT coalesce(levenshtein({a}.curp, {b}.curp) <= 1, false) "
+        f"AND NOT {curp_names_another_sql(a, b)} AND NOT {curp_names_another_sql(b, a)}, false)"
     )
 
 
