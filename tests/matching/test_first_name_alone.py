@@ -145,21 +145,10 @@ async def test_a_clinic_record_with_maria_alone_links_to_her_roll_record(
     assert _candidate(cands, "roll", "LU1").grade == "certain"
 
 
-def _twin(given: str, curp: str | None = None) -> MatchFeatures:
-    return features_of(
-        source="patients",
-        record_id=given,
-        curp=curp,
-        given_names=given,
-        paternal_surname="ORTIZ",
-        maternal_surname="JUAREZ",
-        birth_date=date(1934, 10, 28),
-        sex="H",
-        entidad="GT",
-        municipio="LEON",
-        localidad="LEON",
-        domicilio="CALLE LAS FLORES 137",
-    )
+def _twin(given: str) -> MatchFeatures:
+    """A brother of a household in León: twins JOSE MANUEL and JOSE LUIS ORTIZ JUAREZ."""
+    brother = replace(_f(given), source="patients", sexo="H", ap1="ORTIZ", ap2="JUAREZ", dob="1934-10-28")
+    return replace(brother, unique_id=f"patients|{given}", municipio="LEON", localidad="LEON")
 
 
 def test_a_short_form_that_fits_two_brothers_is_a_reviewers_question() -> None:
