@@ -18,7 +18,7 @@ from tests.matching.test_rules import _candidate, _person, _person_of, _probe, _
 from interop.config import Settings
 from interop.identity.curp import build_curp
 from interop.matching import service, spec
-from interop.matching.conflict import Signature, hard_conflict, names_of_another, roll_names_differ
+from interop.matching.conflict import Signature, hard_conflict, names_of_another, roll_curp_of_another
 from interop.matching.features import MatchFeatures, features_of
 
 NAMES = [
@@ -194,9 +194,13 @@ async def test_two_roll_records_under_other_given_names_are_never_one_pensioner_
     assert _candidate(cands, "roll", "TW1").grade != "certain"
 
 
-def test_roll_names_differ_reads_two_roll_records_only() -> None:
-    roll, other = _f("MARIA"), _f("MARIA GUADALUPE")
-    assert roll_names_differ(Signature.of(roll), Signature.of(other))
-    assert hard_conflict(Signature.of(roll), Signature.of(other))
-    assert not roll_names_differ(Signature.of(roll), Signature.of(replace(other, source="patients")))
-    assert not roll_names_differ(Signature.of(roll), Signature.of(_f("MARIA")))
+def test_roll_curp_of_another_reads_a_roll_curp_naming_the_other_pensioner() -> None:
+    lupe = replace(_f("MARIA GUADALUPE"), curp=TWIN_CURP, curp16_calc="TOLG440309MOCZPP")
+    twin = replace(_f("MARIA"), curp=TWIN_CURP, curp16_calc=TWIN_CURP[:16])
+    assert TWIN_CURP.startswith("TOLM")
+    assert roll_curp_of_another(Signature.of(lupe), Signature.of(twin))
+    assert hard_conflict(Signature.of(lupe), Signature.of(twin))
+    # A clinic record, or the CURP the record's own names give (one pensioner twice, a name dropped).
+    assert not roll_curp_of_another(Signature.of(lupe), Signature.of(replace(twin, source="patients")))
+    own = replace(lupe, curp="TOLG440309MOCZPP02")
+    assert not roll_curp_of_another(Signature.of(own), Signature.of(replace(twin, curp=own.curp)))

@@ -24,7 +24,7 @@ from interop.matching.features import (
 
 def _f(given: str, dob: date | None, *, curp: str | None = None, sex: str = "H") -> MatchFeatures:
     return features_of(
-        source="patients",  # a clinic's records (two roll records under other names conflict)
+        source="roll",
         record_id=given,
         curp=curp,
         given_names=given,

@@ -19,7 +19,7 @@ BORN = date(1950, 3, 19)
 
 def _f(given: str, sex: str = "H") -> MatchFeatures:
     return features_of(
-        source="patients",  # a clinic's records (two roll records under other names conflict)
+        source="roll",
         record_id=given,
         curp=None,
         given_names=given,

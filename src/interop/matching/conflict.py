@@ -249,23 +249,30 @@ def two_people_without_relatives(a: Signature, b: Signature) -> bool:
     )
 
 
-def roll_names_differ(a: Signature, b: Signature) -> bool:
-    """Two pension-roll records whose given names are written differently. RENAPO validates the roll:
-    one pensioner's records carry the names of one CURP, letter for letter, so MARIA and MARIA
-    GUADALUPE on the roll are two people (twins, sisters), even under one CURP (a relative's, copied):
-    never linked without a reviewer. Merging two pensioners is the worst error the service can make."""
-    return (
-        a.source == ROLL_SOURCE
-        and b.source == ROLL_SOURCE
-        and a.given_full is not None
-        and b.given_full is not None
-        and a.given_full != b.given_full
-    )
+def roll_curp_of_another(a: Signature, b: Signature) -> bool:
+    """Two pension-roll records, one carrying a CURP whose name letters (first surname's two, second
+    surname's initial, given name's initial) are not its own names' but the other record's. RENAPO
+    validates the roll: a CURP on it names its own pensioner, so this one was copied from the other
+    pensioner's (twins MARIA and MARIA GUADALUPE, the second's record under her sister's CURP: M where
+    her own would say G); not the other way round (a name dropped). Never linked without a reviewer:
+    merging two pensioners is the worst error the service can make. The letters are compared as the
+    CURP is built (``curp16_calc``)."""
+    return a.source == ROLL_SOURCE and b.source == ROLL_SOURCE and (_curp_of(a, b) or _curp_of(b, a))
+
+
+def _curp_of(x: Signature, y: Signature) -> bool:
+    # Not when ``x`` writes fewer given names than ``y``: MARIA carrying MARIA GUADALUPE's CURP is one
+    # pensioner with a name dropped, the CURP hers.
+    curp, own, other = x.curp, x.curp16_calc, y.curp16_calc
+    if not (curp and len(curp) == 18 and own and other and len(own) == 16 and len(other) == 16):
+        return False
+    fewer = len((x.given_full or "").split()) < len((y.given_full or "").split())
+    return curp[:4] != own[:4] and curp[:4] == other[:4] and not fewer
 
 
 def hard_conflict(a: Signature, b: Signature, *, relatives: bool = True, households: bool = True) -> bool:
     """Trusted CURPs more than one edit apart, CURPs that both settle identity and differ
-    (``curps_settle_apart``), two roll records under other given names (``roll_names_differ``), birth
+    (``curps_settle_apart``), two roll records, one under the other's CURP (``roll_curp_of_another``), birth
     dates more than about a year apart (not a day/month swap, not one mistyped digit), or given names
     that are not variants of each other (spelt the same, for records of different sexes).
 
@@ -280,7 +287,7 @@ def hard_conflict(a: Signature, b: Signature, *, relatives: bool = True, househo
         return True
     if curps_settle_apart(a, b) or another_mother(a, b) or another_mother(b, a):
         return True
-    if roll_names_differ(a, b):
+    if roll_curp_of_another(a, b):
         return True
     if not relatives and not households:
         return False
