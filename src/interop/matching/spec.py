@@ -111,7 +111,8 @@ def _canon_sql(x: str) -> str:
 def short_form_of_sql(xf: str, xm: str, yf: str, ym: str) -> str:
     """``short_form_of`` in DuckDB SQL: the short record's full and main given names, then the long's."""
     first = f"split_part({yf}, ' ', 1)"
-    alone = f"({_canon_sql(xf)} = {_canon_sql(first)} OR ({xf} || '|' || {first}) IN ({_NICKNAME_PAIRS}))"
+    nickname = f"({xf} || '|' || {first}) IN ({_FIRST_NICKNAME_PAIRS})"
+    alone = f"({_canon_sql(xf)} = {_canon_sql(first)} OR {nickname})"
     own_first = f"split_part({xf}, ' ', 1)"
     initial = (
         f"(split_part({xf}, ' ', 3) = '' AND {_canon_sql(own_first)} = {_canon_sql(first)} "
@@ -125,6 +126,9 @@ def short_form_of_sql(xf: str, xm: str, yf: str, ym: str) -> str:
 
 # The nickname table (``identity.hypocoristics``) as an SQL condition on the main given names.
 _NICKNAME_PAIRS = ", ".join(f"'{p}'" for p in nickname_pairs())
+# The nickname pairs a short form can be (PEPE|JOSE): the other name is MARIA or JOSE written out. The
+# whole table in that IN list cost every pair that reached the level.
+_FIRST_NICKNAME_PAIRS = ", ".join(f"'{p}'" for p in nickname_pairs() if p.split("|")[1] in _FIRST_ALONE)
 _MAIN_NICKNAME_SQL = f"(given_main_l || '|' || given_main_r) IN ({_NICKNAME_PAIRS})"
 _FIRST_ALONE_SQL = (
     f"({short_form_of_sql('given_full_l', 'given_main_l', 'given_full_r', 'given_main_r')} "
