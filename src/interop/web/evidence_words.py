@@ -55,6 +55,10 @@ _LEVELS = {  # the level of a comparison a pair reached: (es-MX, en)
     "main mistyped": ("el primero con un error de escritura", "first given name mistyped"),
     "nickname": ("hipocorístico (apodo)", "nickname"),
     "share a name": ("comparten un nombre", "share a name"),
+    "MARIA or JOSE alone": (
+        "MARÍA o JOSÉ solo, por el nombre compuesto",
+        "MARIA or JOSE alone, for the compound name",
+    ),
     "swapped with the first surname": (
         "intercambiado con el primer apellido",
         "swapped with the first surname",
