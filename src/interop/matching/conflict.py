@@ -167,10 +167,17 @@ def curp_names_another(x: Signature, y: Signature) -> bool:
     automatic link (the dates stay a hard conflict). The letters are compared as the CURP is built
     (``curp16_calc``: the record's own names, its date, sex and state), so a slip in ``x``'s names
     that ``y`` does not share, or a second surname missing on one side, does not count."""
+    letters = _name_letters(x, y)
+    return letters is not None and letters[1] == letters[2] and letters[0] != letters[1]
+
+
+def _name_letters(x: Signature, y: Signature) -> tuple[str, str, str] | None:
+    """The name letters (the first four) of ``x``'s CURP, of the CURP ``x``'s own names give, and of
+    the one ``y``'s give; None when any is missing."""
     curp, own, other = x.curp, x.curp16_calc, y.curp16_calc
     if not (curp and len(curp) == 18 and own and other and len(own) == 16 and len(other) == 16):
-        return False
-    return own[:4] == other[:4] and curp[:4] != own[:4]
+        return None
+    return curp[:4], own[:4], other[:4]
 
 
 def curp_names_another_sql(x: str, y: str) -> str:
@@ -263,11 +270,12 @@ def roll_curp_of_another(a: Signature, b: Signature) -> bool:
 def _curp_of(x: Signature, y: Signature) -> bool:
     # Not when ``x`` writes fewer given names than ``y``: MARIA carrying MARIA GUADALUPE's CURP is one
     # pensioner with a name dropped, the CURP hers.
-    curp, own, other = x.curp, x.curp16_calc, y.curp16_calc
-    if not (curp and len(curp) == 18 and own and other and len(own) == 16 and len(other) == 16):
+    letters = _name_letters(x, y)
+    if letters is None:
         return False
+    stated, own, other = letters
     fewer = len((x.given_full or "").split()) < len((y.given_full or "").split())
-    return curp[:4] != own[:4] and curp[:4] == other[:4] and not fewer
+    return stated != own and stated == other and not fewer
 
 
 def hard_conflict(a: Signature, b: Signature, *, relatives: bool = True, households: bool = True) -> bool:

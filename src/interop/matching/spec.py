@@ -52,6 +52,8 @@ def _share_token(a: str | None, b: str | None) -> bool:
 _FIRST_ALONE = {"MARIA": "MARIA", "MA": "MARIA", "JOSE": "JOSE", "J": "JOSE"}
 # The first names of the compounds such a short form can stand for.
 FIRST_NAMES = frozenset(_FIRST_ALONE)
+# The nickname table's pairs whose second name is one of them (PEPE|JOSE): what a short form can be.
+_FIRST_NICKNAMES = tuple(p for p in nickname_pairs() if p.split("|")[1] in _FIRST_ALONE)
 
 
 def _alone_in(x: F, y: F) -> bool:
@@ -87,20 +89,13 @@ def short_form_candidate_sql(full: str, main: str) -> str:
     """Given names that may be a short form (``short_form_of``'s short side), in DuckDB SQL: MARIA or
     JOSE alone or a nickname of either, or either and an initial. The batch reads third records only
     for these (``edge_name_rules.names_triples``)."""
-    words = sorted(
-        set(_FIRST_ALONE)
-        | {n for pair in nickname_pairs() for n in pair.split("|")[:1] if _nickname_of_first(n)}
-    )
+    words = sorted(set(_FIRST_ALONE) | {pair.split("|")[0] for pair in _FIRST_NICKNAMES})
     listed = ", ".join(f"'{w}'" for w in words)
     first = f"split_part({full}, ' ', 1)"
     return (
         f"({full} IN ({listed}) OR (length({main}) = 1 AND {_canon_sql(first)} IS NOT NULL "
         f"AND split_part({full}, ' ', 3) = ''))"
     )
-
-
-def _nickname_of_first(word: str) -> bool:
-    return any(same_by_nickname(word, name) for name in _FIRST_ALONE)
 
 
 def _canon_sql(x: str) -> str:
@@ -128,7 +123,7 @@ def short_form_of_sql(xf: str, xm: str, yf: str, ym: str) -> str:
 _NICKNAME_PAIRS = ", ".join(f"'{p}'" for p in nickname_pairs())
 # The nickname pairs a short form can be (PEPE|JOSE): the other name is MARIA or JOSE written out. The
 # whole table in that IN list cost every pair that reached the level.
-_FIRST_NICKNAME_PAIRS = ", ".join(f"'{p}'" for p in nickname_pairs() if p.split("|")[1] in _FIRST_ALONE)
+_FIRST_NICKNAME_PAIRS = ", ".join(f"'{p}'" for p in _FIRST_NICKNAMES)
 _MAIN_NICKNAME_SQL = f"(given_main_l || '|' || given_main_r) IN ({_NICKNAME_PAIRS})"
 _FIRST_ALONE_SQL = (
     f"({short_form_of_sql('given_full_l', 'given_main_l', 'given_full_r', 'given_main_r')} "
