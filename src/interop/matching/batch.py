@@ -24,7 +24,7 @@ from interop.matching.features import (
     surname_parts,
 )
 from interop.matching.layout import OPTIONAL_COLUMNS, Layout, relatives_rules_apply, tells_relatives
-from interop.matching.lookalike import relatives_lookalike_sql
+from interop.matching.lookalike import date_anchors_nothing_sql
 from interop.matching.record_columns import pkey_of
 
 TRAIN_SAMPLE_ROWS = 300_000
@@ -274,7 +274,8 @@ def apart_sql(*, dates: bool) -> str:
 def linkable_sql(settings: dict[str, Any]) -> str:
     """Whether a prediction row (``pr``, its records' features ``a`` and ``b``) may be linked
     automatically: an anchor comparison agrees (``spec.ANCHOR_COMPARISONS``; a birth date differing in
-    the year only under the same name and address anchors nothing: ``lookalike.relatives_lookalike``;
+    the year only under the same name and address, or years apart with nothing else confirming one
+    person, anchors nothing: ``lookalike.date_anchors_nothing``;
     with no CURP in the model and a birth date missing, ``spec.FIELD_ANCHOR_COMPARISONS`` all agreeing)
     and no veto comparison is at its "else" level (``spec.VETO_COMPARISONS``). Predictions keep each
     comparison's weight, not its level: the "else" level is told by its weight. Comparisons the model
@@ -287,7 +288,7 @@ def linkable_sql(settings: dict[str, Any]) -> str:
     for c in spec.ANCHOR_COMPARISONS:
         if c not in present:
             continue
-        extra = f" AND NOT {relatives_lookalike_sql('a', 'b')}" if c == "birth_date" else ""
+        extra = f" AND NOT {date_anchors_nothing_sql('a', 'b')}" if c == "birth_date" else ""
         anchors.append(f"(pr.mw_{c} > 0{extra})")
     if "curp" not in present and all(c in present for c in spec.FIELD_ANCHOR_COMPARISONS):
         fields = " AND ".join(f"pr.mw_{c} > 0" for c in spec.FIELD_ANCHOR_COMPARISONS)

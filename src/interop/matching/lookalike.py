@@ -180,6 +180,51 @@ def curp_states_other_sql(a: str, b: str) -> str:
     )
 
 
+def years_apart_unconfirmed(a: MatchFeatures, b: MatchFeatures) -> bool:
+    """Birth dates with the same day and month and years more than one apart, one record without a
+    kept CURP (so no CURP comparison can say "one person"), no address the two share (another address,
+    or one missing) and no CURP stating the other record's date (``curp_states_other``): what a
+    namesake neighbour or a relative living elsewhere born on the same day and month looks like, with
+    nothing but the names to make it one person — a reviewer's question, never an automatic link.
+    A year one apart (the age miscounted, the commonest slip) keeps its trained level; at one address
+    the relatives' rule (``relatives_lookalike``) already holds the date back. A blind population
+    (session 14): namesake neighbours JUAN MANUEL ORTIZ ORTIZ 1960 / 1963 at two addresses of one
+    town, a father 1944 and namesake son 1964 whose clinic record has no address, linked by the date."""
+    da, db = a.dob, b.dob
+    if da is None or db is None or not year_only_differs(da, db) or abs(int(da[:4]) - int(db[:4])) < 2:
+        return False
+    if a.curp is not None and b.curp is not None:
+        return False
+    if curp_states_other(a, b) or curp_states_other(b, a):
+        return False
+    return not same_address(a.domicilio, b.domicilio)
+
+
+def years_apart_unconfirmed_sql(a: str, b: str) -> str:
+    """``years_apart_unconfirmed`` over two feature rows aliased ``a`` and ``b`` (DuckDB SQL, never null;
+    the address and CURP tests only on the few pairs with the same day and month and another year)."""
+    year = "CAST(substr({x}.dob, 1, 4) AS INTEGER)"
+    return (
+        f"(CASE WHEN {year_only_differs_sql(a, b)} AND ({a}.curp IS NULL OR {b}.curp IS NULL) "
+        f"AND abs({year.format(x=a)} - {year.format(x=b)}) >= 2 "
+        f"THEN NOT {curp_states_other_sql(a, b)} AND NOT {curp_states_other_sql(b, a)} "
+        f"AND NOT coalesce({same_address_sql(f'{a}.domicilio', f'{b}.domicilio')}, false) ELSE false END)"
+    )
+
+
+def date_anchors_nothing(a: MatchFeatures, b: MatchFeatures) -> bool:
+    """The birth date of the pair anchors no automatic link (``spec.ANCHOR_COMPARISONS``): relatives at
+    one address (``relatives_lookalike``) or years apart with nothing else to confirm one person
+    (``years_apart_unconfirmed``). Read by the batch (``batch.linkable_sql``), ``$match`` and the
+    calibration's grade (``online.pair_grade``)."""
+    return relatives_lookalike(a, b) or years_apart_unconfirmed(a, b)
+
+
+def date_anchors_nothing_sql(a: str, b: str) -> str:
+    """``date_anchors_nothing`` over two feature rows aliased ``a`` and ``b`` (DuckDB SQL)."""
+    return f"({relatives_lookalike_sql(a, b)} OR {years_apart_unconfirmed_sql(a, b)})"
+
+
 def relatives_lookalike_sql(a: str, b: str) -> str:
     """``relatives_lookalike`` over two feature rows aliased ``a`` and ``b`` (DuckDB SQL)."""
     # The word-by-word name test and the CURP's date only where the cheap tests hold (DuckDB evaluates

@@ -34,7 +34,7 @@ from interop.matching.conflict import (
 )
 from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, features_of
 from interop.matching.layout import model_shows_households, model_tells_relatives
-from interop.matching.lookalike import relatives_lookalike
+from interop.matching.lookalike import date_anchors_nothing
 from interop.matching.models_store import LoadedModel
 from interop.matching.record_columns import detail_join, qualified
 from interop.matching.schemas import FieldEvidenceRead, Grade, IdentityProbe, OnlineCandidate
@@ -167,8 +167,9 @@ def _grade(
 ) -> Literal["certain", "probable", "possible"]:
     """As the batch decides (``batch.linkable_sql``): certain needs the auto threshold, an anchor (CURP
     or birth date; with ``lookalike``, a birth date differing in the year alone under the same name
-    and address, ``lookalike.relatives_lookalike``, anchors nothing; with no CURP in the model and a
-    birth date missing on either side, ``undated``, names and address all agreeing anchor:
+    and address, or years apart with nothing else confirming one person,
+    ``lookalike.date_anchors_nothing``, anchors nothing; with no CURP in the model and a birth date
+    missing on either side, ``undated``, names and address all agreeing anchor:
     ``spec.FIELD_ANCHOR_COMPARISONS``), no veto comparison at its "else"
     level and no hard conflict (``conflict.hard_conflict``: e.g. given names that are not variants of
     each other, settled CURPs that differ). Without ``relatives`` (``layout.tells_relatives``) the
@@ -217,7 +218,7 @@ def pair_grade(
         auto_threshold=auto_threshold,
         review_threshold=review_threshold,
         conflict=hard_conflict(sa, sb, relatives=relatives, households=households),
-        lookalike=relatives_lookalike(a, b),
+        lookalike=date_anchors_nothing(a, b),
         undated=a.dob is None or b.dob is None,
         relatives=relatives,
         households=households,
