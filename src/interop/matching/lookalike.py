@@ -221,8 +221,13 @@ def date_anchors_nothing(a: MatchFeatures, b: MatchFeatures) -> bool:
 
 
 def date_anchors_nothing_sql(a: str, b: str) -> str:
-    """``date_anchors_nothing`` over two feature rows aliased ``a`` and ``b`` (DuckDB SQL)."""
-    return f"({relatives_lookalike_sql(a, b)} OR {years_apart_unconfirmed_sql(a, b)})"
+    """``date_anchors_nothing`` over two feature rows aliased ``a`` and ``b`` (DuckDB SQL). Both rules
+    need the same day and month and another year: asked once, so that the batch reads the rest only on
+    those few pairs (``batch.linkable_sql`` asks it of every scored pair whose birth date agrees)."""
+    return (
+        f"(CASE WHEN {year_only_differs_sql(a, b)} "
+        f"THEN {relatives_lookalike_sql(a, b)} OR {years_apart_unconfirmed_sql(a, b)} ELSE false END)"
+    )
 
 
 def relatives_lookalike_sql(a: str, b: str) -> str:
