@@ -437,7 +437,8 @@ def test_a_layout_keeps_to_the_fields_present_and_the_full_layout_is_unchanged()
     full = Layout.full()
     assert comparisons_for(full) == spec.COMPARISONS
     assert linkage.base_settings(full)["blocking_rules_to_generate_predictions"] == [
-        r.sql for r in blocking.BLOCKING_RULES if not r.online_only
+        *(r.sql for r in blocking.BLOCKING_RULES if not r.online_only),
+        *(" AND ".join(f"l.{c} = r.{c}" for c in cols) for cols in blocking.BATCH_ONLY_COLUMNS),
     ]
     febrl = Layout(frozenset({"given_full", "ap1", "dob", "municipio", "localidad", "domicilio"}))
     assert [c.name for c in comparisons_for(febrl)] == [
