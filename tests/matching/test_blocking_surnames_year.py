@@ -55,8 +55,25 @@ def test_a_dropped_name_and_a_year_only_date_are_compared_by_surnames_year_and_m
     # A sister born another year, or the family's surnames in another municipio: not by this rule.
     assert not _compared(rules, roll, _f("E3", "GUADALUPE", date(1962, 1, 1), entidad=None))
     assert not _compared(rules, roll, _f("E4", "MARIA", date(1959, 1, 1), entidad=None, municipio="TEKAX"))
-    # A layout without the municipio does not get the rule nationwide (surnames and a year alone).
+    # The municipio written as a postcode by one clerk: the localidad's twin finds them.
+    postcode = features_of(
+        source="patients",
+        record_id="E5",
+        curp=None,
+        given_names="MARIA",
+        paternal_surname="CASTILLO",
+        maternal_surname="ROMERO",
+        birth_date=date(1959, 1, 1),
+        sex="M",
+        entidad=None,
+        municipio="29950",
+        localidad="OCOSINGO",
+        domicilio="DOMICILIO CONOCIDO",
+    )
+    assert _compared(rules, roll, postcode)
+    # A layout without municipio and localidad does not get the rule nationwide (surnames and a year alone).
     no_place = Layout(frozenset(("curp", "given_full", "ap1", "ap2", "dob", "sexo", "entidad")))
     assert not any(
-        "dob_year" in r and "municipio" not in r and "given" not in r for r in batch_blocking_sql(no_place)
+        "dob_year" in r and "municipio" not in r and "localidad" not in r and "given" not in r
+        for r in batch_blocking_sql(no_place)
     )
