@@ -636,10 +636,12 @@ def test_without_curps_names_and_address_anchor_a_pair_missing_a_birth_date_in_s
         cols = ", ".join(f"{w!r}::DOUBLE AS mw_{n}" for n, w in weights.items())
         (linkable,) = con.execute(
             f"SELECT {sql} FROM (SELECT {cols}) pr, (SELECT ?::VARCHAR AS dob, "
-            "'ZENAIDO'::VARCHAR AS given_full, 'ZENAIDO'::VARCHAR AS given_main, 'QUIROGA'::VARCHAR AS ap1, NULL::VARCHAR AS ap2, "
+            "'ZENAIDO'::VARCHAR AS given_full, 'ZENAIDO'::VARCHAR AS given_main, "
+            "'QUIROGA'::VARCHAR AS ap1, NULL::VARCHAR AS ap2, "
             "NULL::VARCHAR AS domicilio, NULL::VARCHAR AS municipio, NULL::VARCHAR AS localidad, "
             "NULL::VARCHAR AS curp) a, "
-            "(SELECT '1948-05-17'::VARCHAR AS dob, 'ZENAIDO'::VARCHAR AS given_full, 'ZENAIDO'::VARCHAR AS given_main, "
+            "(SELECT '1948-05-17'::VARCHAR AS dob, 'ZENAIDO'::VARCHAR AS given_full, "
+            "'ZENAIDO'::VARCHAR AS given_main, "
             "'QUIROGA'::VARCHAR AS ap1, NULL::VARCHAR AS ap2, NULL::VARCHAR AS domicilio, "
             "NULL::VARCHAR AS municipio, NULL::VARCHAR AS localidad, NULL::VARCHAR AS curp) b",
             [None if undated else "1948-05-17"],
