@@ -90,9 +90,11 @@ def test_the_given_name_prior_and_veto_step_aside_without_curp_or_sex_in_sql_as_
         cols = ", ".join(f"{w!r}::DOUBLE AS mw_{n}" for n, w in weights.items())
         row = con.execute(
             f"SELECT {linkable_sql(settings)} FROM (SELECT {cols}) pr, "
-            "(SELECT '1965-05-12' AS dob, 'LIAM' AS given_full, 'KRANZ' AS ap1, NULL AS ap2, "
+            "(SELECT '1965-05-12' AS dob, 'LIAM' AS given_full, 'LIAM' AS given_main, 'KRANZ' AS ap1, "
+            "NULL AS ap2, "
             "NULL AS domicilio, NULL AS municipio, NULL AS localidad, NULL AS curp) a, "
-            "(SELECT '1965-05-12' AS dob, 'LAIN' AS given_full, 'KRANZ' AS ap1, NULL AS ap2, "
+            "(SELECT '1965-05-12' AS dob, 'LAIN' AS given_full, 'LAIN' AS given_main, 'KRANZ' AS ap1, "
+            "NULL AS ap2, "
             "NULL AS domicilio, NULL AS municipio, NULL AS localidad, NULL AS curp) b"
         ).fetchone()
         assert row is not None

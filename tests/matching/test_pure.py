@@ -437,7 +437,8 @@ def test_a_layout_keeps_to_the_fields_present_and_the_full_layout_is_unchanged()
     full = Layout.full()
     assert comparisons_for(full) == spec.COMPARISONS
     assert linkage.base_settings(full)["blocking_rules_to_generate_predictions"] == [
-        r.sql for r in blocking.BLOCKING_RULES if not r.online_only
+        *(r.sql for r in blocking.BLOCKING_RULES if not r.online_only),
+        *(" AND ".join(f"l.{c} = r.{c}" for c in cols) for cols in blocking.BATCH_ONLY_COLUMNS),
     ]
     febrl = Layout(frozenset({"given_full", "ap1", "dob", "municipio", "localidad", "domicilio"}))
     assert [c.name for c in comparisons_for(febrl)] == [
@@ -485,7 +486,7 @@ def test_relatives_lookalike_in_sql_equals_python() -> None:
     choices = {
         "dob": ("1950-02-11", "1951-02-11", "1950-02-12", None),
         "curp": (curp, None, None),
-        "given_full": ("EUSEBIO", "EUSEVIO", "EUSEBIO JUAN", None),
+        "given_full": ("EUSEBIO", "EUSEVIO", "EUSEBIO JUAN", "CHEVO", None),
         "ap1": ("ZEPEDA", None),
         "ap2": ("OCHOA", "OCHOAS", "OCHAO", "ORTIZ", None),
         "domicilio": (
@@ -525,9 +526,11 @@ def test_relatives_lookalike_in_sql_equals_python() -> None:
         )
 
     forms = [feats(p) for p in people]
-    # The table holds the CURP a record is compared by (``features_of`` keeps it or not).
+    # The table holds the CURP a record is compared by (``features_of`` keeps it or not), and the
+    # main given name the nickname test reads.
+    con.execute("ALTER TABLE f ADD COLUMN given_main VARCHAR")
     for i, f in enumerate(forms):
-        con.execute("UPDATE f SET curp = ? WHERE i = ?", [f.curp, i])
+        con.execute("UPDATE f SET curp = ?, given_main = ? WHERE i = ?", [f.curp, f.given_main, i])
     rows = con.execute(f"SELECT a.i, b.i, {relatives_lookalike_sql('a', 'b')} FROM f a, f b").fetchall()
     for i, j, sql in rows:
         assert bool(sql) == relatives_lookalike(forms[i], forms[j]), (people[i], people[j])
@@ -633,10 +636,12 @@ def test_without_curps_names_and_address_anchor_a_pair_missing_a_birth_date_in_s
         cols = ", ".join(f"{w!r}::DOUBLE AS mw_{n}" for n, w in weights.items())
         (linkable,) = con.execute(
             f"SELECT {sql} FROM (SELECT {cols}) pr, (SELECT ?::VARCHAR AS dob, "
-            "'ZENAIDO'::VARCHAR AS given_full, 'QUIROGA'::VARCHAR AS ap1, NULL::VARCHAR AS ap2, "
+            "'ZENAIDO'::VARCHAR AS given_full, 'ZENAIDO'::VARCHAR AS given_main, "
+            "'QUIROGA'::VARCHAR AS ap1, NULL::VARCHAR AS ap2, "
             "NULL::VARCHAR AS domicilio, NULL::VARCHAR AS municipio, NULL::VARCHAR AS localidad, "
             "NULL::VARCHAR AS curp) a, "
             "(SELECT '1948-05-17'::VARCHAR AS dob, 'ZENAIDO'::VARCHAR AS given_full, "
+            "'ZENAIDO'::VARCHAR AS given_main, "
             "'QUIROGA'::VARCHAR AS ap1, NULL::VARCHAR AS ap2, NULL::VARCHAR AS domicilio, "
             "NULL::VARCHAR AS municipio, NULL::VARCHAR AS localidad, NULL::VARCHAR AS curp) b",
             [None if undated else "1948-05-17"],

@@ -178,6 +178,18 @@ DETERMINISTIC_COLUMNS: tuple[tuple[str, ...], ...] = (
     ("curp",),
     ("given_full", "ap1", "ap2", "dob", "entidad"),
 )
+# Batch rules beside ``BLOCKING_RULES`` on any layout that holds their columns
+# (``layout.batch_blocking_sql``), never online (no index serves them). Both surnames, the birth year
+# and the municipio: one person's records when the given name is written otherwise (a second name
+# dropped, a nickname) *and* the day and month are lost (a year-only date) or the entidad is left
+# blank — every rule above then fails (a blind population, session 14: most of the true pairs that
+# were never compared). Narrow: a family's surnames, one year, one municipio (at 30 k people it joins
+# fewer pairs than any rule above). The localidad's twin finds the pairs whose municipio one clerk
+# wrote as a postcode.
+BATCH_ONLY_COLUMNS: tuple[tuple[str, ...], ...] = (
+    ("ap1", "ap2", "dob_year", "municipio"),
+    ("ap1", "ap2", "dob_year", "localidad"),
+)
 # Batch rules for data with no CURP at all (``layout.batch_blocking_sql``): identity then rests on names,
 # birth date and place, and a pair with a mistyped name and birth date is found by the place alone
 # (each rule keeps to one municipio). Never used online (no index serves them) nor on data with CURPs.

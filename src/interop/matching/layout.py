@@ -146,8 +146,9 @@ def _narrow(pairs: Sequence[tuple[str, str]], layout: Layout) -> tuple[tuple[str
 
 def batch_blocking_sql(layout: Layout) -> list[str]:
     """The batch's blocking rules (``blocking.BLOCKING_RULES`` but ``online_only``) as Splink SQL,
-    without the absent columns; a rule left with fewer than two columns is dropped. With no CURP at all,
-    the place rules of ``blocking.NO_CURP_COLUMNS`` join them."""
+    without the absent columns; a rule left with fewer than two columns is dropped; then the rules of
+    ``blocking.BATCH_ONLY_COLUMNS`` whose columns are all present. With no CURP at all, the place rules
+    of ``blocking.NO_CURP_COLUMNS`` join them."""
     out: list[str] = []
     for rule in blocking.BLOCKING_RULES:
         if rule.online_only:
@@ -158,6 +159,7 @@ def batch_blocking_sql(layout: Layout) -> list[str]:
         sql = " AND ".join(f"l.{a} = r.{b}" for a, b in (*pairs, *_narrow(rule.batch_pairs, layout)))
         if sql not in out:
             out.append(sql)
+    out += [_sql(r) for r in _rules(blocking.BATCH_ONLY_COLUMNS, layout, minimum=4) if _sql(r) not in out]
     if not layout.has("curp"):
         out += [_sql(r) for r in _rules(blocking.NO_CURP_COLUMNS, layout, minimum=2) if _sql(r) not in out]
         for crossed in blocking.NO_CURP_CROSSED:

@@ -28,6 +28,12 @@ CURP a generation off is not kept at all (``features.year_mistyped``).
 
 from __future__ import annotations
 
+from interop.identity.hypocoristics import (
+    compound_nickname,
+    compound_nickname_pairs,
+    nickname_pairs,
+    same_by_nickname,
+)
 from interop.matching.features import MatchFeatures, curp_birth_date, curp_birth_date_sql
 from interop.matching.spec import damerau_levenshtein
 
@@ -135,17 +141,20 @@ def relatives_lookalike(a: MatchFeatures, b: MatchFeatures) -> bool:
     (``names_contained``), and, for the same given names, the same address (``same_address``: however
     written; with a domicilio missing, the same municipio and localidad). Different given names
     (MARTHA / MARTHA EUGENIA) need no address: a sibling named after a shared name lives anywhere,
-    while one person's records with a dropped name *and* another year are two slips at once."""
+    while one person's records with a dropped name *and* another year are two slips at once. A
+    nickname for the main name (ROBERTO / BETO, ``names_by_nickname``) is the same name, at the same
+    address: a father and the son named after him, one written as the family calls him."""
     da, db = a.dob, b.dob
     if da is None or db is None or not year_only_differs(da, db):
         return False
     if curp_states_other(a, b) or curp_states_other(b, a):
         return False
-    if not names_contained(a.given_full, b.given_full) or a.ap1 is None or a.ap1 != b.ap1:
+    nickname = names_by_nickname(a, b)
+    if not (nickname or names_contained(a.given_full, b.given_full)) or a.ap1 is None or a.ap1 != b.ap1:
         return False
     if a.ap2 is not None and b.ap2 is not None and damerau_levenshtein(a.ap2, b.ap2) > 1:
         return False
-    if a.given_full != b.given_full:
+    if a.given_full != b.given_full and not nickname:
         return True
     if a.domicilio is not None and b.domicilio is not None:
         return same_address(a.domicilio, b.domicilio)
@@ -236,13 +245,35 @@ def relatives_lookalike_sql(a: str, b: str) -> str:
     # a CASE branch on the rows that reach it).
     return (
         f"(CASE WHEN {year_only_differs_sql(a, b)} AND coalesce({a}.ap1 = {b}.ap1, false) "
-        f"THEN coalesce({names_contained_sql(a, b)}, false) "
+        f"THEN coalesce({names_contained_sql(a, b)} OR {names_by_nickname_sql(a, b)}, false) "
         f"AND NOT {curp_states_other_sql(a, b)} AND NOT {curp_states_other_sql(b, a)} ELSE false END "
         f"AND coalesce(damerau_levenshtein({a}.ap2, {b}.ap2) <= 1, true) "
-        f"AND CASE WHEN {a}.given_full <> {b}.given_full THEN true "
+        f"AND CASE WHEN {a}.given_full <> {b}.given_full "
+        f"AND NOT coalesce({names_by_nickname_sql(a, b)}, false) THEN true "
         f"WHEN {a}.domicilio IS NOT NULL AND {b}.domicilio IS NOT NULL "
         f"THEN {same_address_sql(f'{a}.domicilio', f'{b}.domicilio')} "
         f"ELSE coalesce({a}.municipio = {b}.municipio AND {a}.localidad = {b}.localidad, false) END)"
+    )
+
+
+def names_by_nickname(a: MatchFeatures, b: MatchFeatures) -> bool:
+    """The main given names one by the nickname table (ROBERTO / BETO), or the whole given names
+    (JOSE MARIA / CHEMA): for the look-alike rule, the same name however the family calls it; without
+    it a father and the son named after him, one written by his nickname, looked like one person with
+    a slip in the year (the nickname level scores them as one name)."""
+    return same_by_nickname(a.given_main, b.given_main) or compound_nickname(a.given_full, b.given_full)
+
+
+_NICKNAMES_SQL = ", ".join(f"'{p}'" for p in nickname_pairs())
+_COMPOUND_NICKNAMES_SQL = ", ".join(f"'{p}'" for p in compound_nickname_pairs())
+
+
+def names_by_nickname_sql(a: str, b: str) -> str:
+    """``names_by_nickname`` over two feature rows aliased ``a`` and ``b`` (DuckDB SQL; null when a
+    name is missing). Read only where the year alone differs under one first surname."""
+    return (
+        f"(({a}.given_main || '|' || {b}.given_main) IN ({_NICKNAMES_SQL}) "
+        f"OR ({a}.given_full || '|' || {b}.given_full) IN ({_COMPOUND_NICKNAMES_SQL}))"
     )
 
 
