@@ -97,7 +97,7 @@ def test_years_apart_in_sql_equals_python() -> None:
         )
         for _ in range(120)
     ]
-    columns = ("dob", "curp", "given_full", "ap1", "ap2", "domicilio", "municipio", "localidad")
+    columns = ("dob", "curp", "given_full", "given_main", "ap1", "ap2", "domicilio", "municipio", "localidad")
     con = duckdb.connect()
     con.execute(f"CREATE TABLE f (i INTEGER, {', '.join(f'{c} VARCHAR' for c in columns)})")
     con.executemany(
