@@ -128,25 +128,6 @@ def curps_settle_apart(a: Signature, b: Signature) -> bool:
     return settles(a) and settles(b) and a.curp != b.curp
 
 
-def duplicate_curp(a: Signature, b: Signature) -> bool:
-    """Two settled CURPs that differ only in the homoclave (characters 17 and 18), on records with the
-    same full name (given names, both surnames) and the same birth date: RENAPO's duplicate CURPs of
-    one person (an older CURP replaced), not two people by the CURPs alone. RENAPO gives distinct
-    homoclaves to people sharing characters 1–16, so two people here would need one full name, one
-    birth date, one sex and one state of birth — what no field of the two records can tell apart
-    anyway; the model's evidence decides (``hard_conflict`` leaves such a pair to it). Never two roll
-    records: RENAPO validates the roll, so theirs stay apart (``kept_apart``), and a record linked to
-    both would merge two pensioners."""
-    if a.source == ROLL_SOURCE and b.source == ROLL_SOURCE:
-        return False
-    if not (settles(a) and settles(b) and a.curp and b.curp and a.curp != b.curp):
-        return False
-    if len(a.curp) != 18 or len(b.curp) != 18 or a.curp[:16] != b.curp[:16]:
-        return False
-    names = (a.given_full, a.ap1, a.ap2)
-    return None not in names and names == (b.given_full, b.ap1, b.ap2) and a.dob == b.dob
-
-
 def kept_apart(a: Signature, b: Signature) -> bool:
     """Two pension-roll records whose settled CURPs differ: never one pensioner, and never a review."""
     return a.source == ROLL_SOURCE and b.source == ROLL_SOURCE and curps_settle_apart(a, b)
@@ -299,11 +280,9 @@ def _curp_of(x: Signature, y: Signature) -> bool:
 
 def hard_conflict(a: Signature, b: Signature, *, relatives: bool = True, households: bool = True) -> bool:
     """Trusted CURPs more than one edit apart, CURPs that both settle identity and differ
-    (``curps_settle_apart``) — but not one person's duplicate CURPs (``duplicate_curp``: the homoclave
-    alone under one full name and birth date, not two roll records) —, two roll records, one under
-    the other's CURP (``roll_curp_of_another``), birth dates more than about a year apart (not a
-    day/month swap, not one mistyped digit), or given names that are not variants of each other
-    (spelt the same, for records of different sexes).
+    (``curps_settle_apart``), two roll records, one under the other's CURP (``roll_curp_of_another``), birth
+    dates more than about a year apart (not a day/month swap, not one mistyped digit), or given names
+    that are not variants of each other (spelt the same, for records of different sexes).
 
     ``relatives`` False: data with neither CURP nor sex (``layout.tells_relatives``). The name tables
     and the sexes that tell a sibling's given name from a typo are not there to lean on, so given
@@ -312,10 +291,9 @@ def hard_conflict(a: Signature, b: Signature, *, relatives: bool = True, househo
     ``households`` False: such data whose records show no households either (``households``): the
     given names and birth dates are then no hard conflict at all — they tell relatives apart, and
     there are none to tell; the model's weights for them decide."""
-    duplicate = duplicate_curp(a, b)
-    if a.curp and b.curp and a.curp != b.curp and levenshtein(a.curp, b.curp) > 1 and not duplicate:
+    if a.curp and b.curp and a.curp != b.curp and levenshtein(a.curp, b.curp) > 1:
         return True
-    if (curps_settle_apart(a, b) and not duplicate) or another_mother(a, b) or another_mother(b, a):
+    if curps_settle_apart(a, b) or another_mother(a, b) or another_mother(b, a):
         return True
     if roll_curp_of_another(a, b):
         return True
