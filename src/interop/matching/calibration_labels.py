@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from interop.identity.curp import validate_curp
 from interop.matching import online
 from interop.matching.calibration import Label, LabelKind, raw_probability, stratum_of
-from interop.matching.conflict import Signature, settled_apart
+from interop.matching.conflict import Signature, kept_apart, settled_apart
 from interop.matching.distances import levenshtein
 from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, curp_birth_date, features_of
 from interop.matching.layout import model_shows_households, model_tells_relatives
@@ -90,6 +90,8 @@ async def settled_labels(
         own = stratum_of(full.evidence, apart=apart)
         if own in ("curp_same", "curp_apart", "apart"):
             labels.append(Label(own, full.match_weight, same, kind))
+        if masked_unlike_queue(a, b):
+            continue
         a0, b0 = replace(a, curp=None, curp16=None), replace(b, curp=None, curp16=None)
         masked = score_pair(model.scoring, a0, b0)
         # Graded as ``$match`` grades it, with the model's rules for relatives and ``a``'s other
@@ -109,6 +111,17 @@ async def settled_labels(
         stratum = stratum_of(masked.evidence, held=held, apart=graded == "certainly-not")
         labels.append(Label(stratum, masked.match_weight, same, kind))
     return labels
+
+
+def masked_unlike_queue(a: MatchFeatures, b: MatchFeatures) -> bool:
+    """Two pension-roll records whose CURPs settle them apart (``conflict.kept_apart``) give no label
+    *as if neither had a CURP*: the queue never shows them (two pensioners, kept apart without a
+    reviewer), and with their CURPs masked they read as the look-alike pairs it does show — namesake
+    relatives at one address, all two people. On the blind population (bench/match/RESULTS.md, session
+    14) such roll pairs were 339 of the look-alike pairs carrying CURPs on both records, none one
+    person, and pulled the look-alike stratum's figure down to 0.375 where the queue's pairs were one
+    person 0.614 of the time."""
+    return kept_apart(Signature.of(a), Signature.of(b))
 
 
 async def candidates_of(session: AsyncSession, probes: list[MatchFeatures]) -> dict[str, list[MatchFeatures]]:
