@@ -13,7 +13,7 @@ import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
 
 from interop.matching import linkage, spec
-from interop.matching.conflict import names_settle_apart_sql, settled_apart_sql
+from interop.matching.conflict import settled_apart_sql
 from interop.matching.engines import PairScorer
 from interop.matching.features import (
     FEATURE_COLUMNS,
@@ -24,7 +24,7 @@ from interop.matching.features import (
     surname_parts,
 )
 from interop.matching.layout import OPTIONAL_COLUMNS, Layout, relatives_rules_apply, tells_relatives
-from interop.matching.lookalike import relatives_lookalike_sql
+from interop.matching.pair_guards import lookalike_sql, may_settle_apart_sql, named_sql
 from interop.matching.record_columns import pkey_of
 
 TRAIN_SAMPLE_ROWS = 300_000
@@ -251,7 +251,7 @@ def predict(
         f"CREATE OR REPLACE TABLE edge AS SELECT pr.unique_id_l AS l, pr.unique_id_r AS r, "
         f"round(pr.match_weight, 9) AS w, pr.match_probability AS p, {linkable_sql(settings)} AS linkable, "
         f"{apart_sql(dates=relatives_rules_apply(settings))} AS apart, "
-        f"{names_settle_apart_sql('a', 'b')} AS named, "
+        f"{named_sql()} AS named, "
         "row_number() OVER (ORDER BY round(pr.match_weight, 9) DESC, pr.unique_id_l, pr.unique_id_r) AS k "
         "FROM pred pr JOIN feats a ON a.unique_id = pr.unique_id_l "
         "JOIN feats b ON b.unique_id = pr.unique_id_r",
@@ -268,7 +268,7 @@ def apart_sql(*, dates: bool) -> str:
     projection DuckDB would otherwise work out the date rules for every pair. ``dates``: the rules
     for relatives apply (``layout.relatives_rules_apply``)."""
     rule = settled_apart_sql("a", "b", dates=dates)
-    return f"coalesce(CASE WHEN a.curp <> b.curp OR a.dob <> b.dob THEN {rule} END, false)"
+    return f"coalesce(CASE WHEN {may_settle_apart_sql(dates=dates)} THEN {rule} END, false)"
 
 
 def linkable_sql(settings: dict[str, Any]) -> str:
@@ -287,7 +287,7 @@ def linkable_sql(settings: dict[str, Any]) -> str:
     for c in spec.ANCHOR_COMPARISONS:
         if c not in present:
             continue
-        extra = f" AND NOT {relatives_lookalike_sql('a', 'b')}" if c == "birth_date" else ""
+        extra = f" AND NOT {lookalike_sql()}" if c == "birth_date" else ""
         anchors.append(f"(pr.mw_{c} > 0{extra})")
     if "curp" not in present and all(c in present for c in spec.FIELD_ANCHOR_COMPARISONS):
         fields = " AND ".join(f"pr.mw_{c} > 0" for c in spec.FIELD_ANCHOR_COMPARISONS)
