@@ -62,7 +62,10 @@ def test_the_guarded_rules_give_the_rules_values_on_every_pair(seed: int) -> Non
         f"coalesce({settled_apart_sql('a', 'b', dates=False)}, false) {join}"
     ).fetchall()
     for row in rows:
-        assert row[0] == row[1] and row[2] == row[3] and row[4] == row[5] and row[6] == row[7], row
+        assert row[0] == row[1], row
+        assert row[2] == row[3], row
+        assert row[4] == row[5], row
+        assert row[6] == row[7], row
     # Every rule holds some pairs and lets others through: the comparison means something.
     for held in (0, 2, 4):
         assert 0 < sum(1 for row in rows if row[held]) < len(rows), held
@@ -103,7 +106,7 @@ def test_the_edge_statement_asks_no_costly_rule_of_a_pair_that_cannot_meet_it(
     for module in ("interop.matching.batch", "interop.matching.pair_guards"):
         monkeypatch.setattr(f"{module}.names_settle_apart_sql", probe, raising=False)
     con = duckdb.connect()
-    record = {c: None for c in FEATURE_COLUMNS} | {
+    record: dict[str, str | None] = dict.fromkeys(FEATURE_COLUMNS) | {
         "given_full": "MARTHA",
         "given_main": "MARTHA",
         "ap1": "QUIROGA",
