@@ -13,7 +13,7 @@ import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
 
 from interop.matching import linkage, spec
-from interop.matching.conflict import names_settle_apart_sql, settled_apart_sql
+from interop.matching.conflict import settled_apart_sql
 from interop.matching.engines import PairScorer
 from interop.matching.features import (
     FEATURE_COLUMNS,
@@ -25,6 +25,7 @@ from interop.matching.features import (
 )
 from interop.matching.layout import OPTIONAL_COLUMNS, Layout, relatives_rules_apply, tells_relatives
 from interop.matching.lookalike import date_anchors_nothing_sql
+from interop.matching.pair_guards import may_settle_apart_sql, named_sql
 from interop.matching.record_columns import pkey_of
 
 TRAIN_SAMPLE_ROWS = 300_000
@@ -251,7 +252,7 @@ def predict(
         f"CREATE OR REPLACE TABLE edge AS SELECT pr.unique_id_l AS l, pr.unique_id_r AS r, "
         f"round(pr.match_weight, 9) AS w, pr.match_probability AS p, {linkable_sql(settings)} AS linkable, "
         f"{apart_sql(dates=relatives_rules_apply(settings))} AS apart, "
-        f"{names_settle_apart_sql('a', 'b')} AS named, "
+        f"{named_sql()} AS named, "
         "row_number() OVER (ORDER BY round(pr.match_weight, 9) DESC, pr.unique_id_l, pr.unique_id_r) AS k "
         "FROM pred pr JOIN feats a ON a.unique_id = pr.unique_id_l "
         "JOIN feats b ON b.unique_id = pr.unique_id_r",
@@ -268,7 +269,7 @@ def apart_sql(*, dates: bool) -> str:
     projection DuckDB would otherwise work out the date rules for every pair. ``dates``: the rules
     for relatives apply (``layout.relatives_rules_apply``)."""
     rule = settled_apart_sql("a", "b", dates=dates)
-    return f"coalesce(CASE WHEN a.curp <> b.curp OR a.dob <> b.dob THEN {rule} END, false)"
+    return f"coalesce(CASE WHEN {may_settle_apart_sql(dates=dates)} THEN {rule} END, false)"
 
 
 def linkable_sql(settings: dict[str, Any]) -> str:
