@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from datetime import date
 
-import duckdb
 import pytest
+from tests.matching.test_settled_apart import lookalike_in_sql
 
 from interop.identity.hypocoristics import same_by_nickname
 from interop.matching.conflict import Signature, hard_conflict
-from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, features_of
-from interop.matching.lookalike import relatives_lookalike, relatives_lookalike_sql
+from interop.matching.features import MatchFeatures, features_of
+from interop.matching.lookalike import relatives_lookalike
 
 FORMS = [
     ("FREDO", "ALFREDO"),
@@ -59,18 +59,6 @@ def test_names_a_shared_nickname_stands_for_stay_apart() -> None:
     assert hard_conflict(Signature.of(_f("EDMUNDO", born)), Signature.of(_f("RAYMUNDO", born)))
 
 
-def _sql_lookalike(a: MatchFeatures, b: MatchFeatures) -> bool:
-    con = duckdb.connect()
-    cols = ", ".join(f"{c} VARCHAR" for c in FEATURE_COLUMNS)
-    marks = ", ".join("?" for _ in FEATURE_COLUMNS)
-    for name, f in (("a", a), ("b", b)):
-        con.execute(f"CREATE TABLE {name} ({cols})")
-        con.execute(f"INSERT INTO {name} VALUES ({marks})", [getattr(f, c) for c in FEATURE_COLUMNS])
-    row = con.execute(f"SELECT {relatives_lookalike_sql('a', 'b')} FROM a, b").fetchone()
-    assert row is not None
-    return bool(row[0])
-
-
 @pytest.mark.parametrize(
     ("son", "born", "domicilio", "lookalike"),
     [
@@ -89,15 +77,15 @@ def test_a_father_and_his_son_written_by_his_nickname_are_look_alikes(
     child = _f(son, born, domicilio)
     assert relatives_lookalike(father, child) is lookalike
     assert relatives_lookalike(child, father) is lookalike
-    assert _sql_lookalike(father, child) is lookalike
-    assert _sql_lookalike(child, father) is lookalike
+    assert lookalike_in_sql(father, child) is lookalike
+    assert lookalike_in_sql(child, father) is lookalike
 
 
 def test_a_compound_nickname_reads_the_whole_given_names() -> None:
     father = _f("JOSE MARIA", date(1937, 6, 22))
     son = _f("CHEMA", date(1962, 6, 22))
     assert relatives_lookalike(father, son)
-    assert _sql_lookalike(father, son)
+    assert lookalike_in_sql(father, son)
     elsewhere = _f("CHEMA", date(1962, 6, 22), "CALLE PINO 12")
     assert not relatives_lookalike(father, elsewhere)
-    assert not _sql_lookalike(father, elsewhere)
+    assert not lookalike_in_sql(father, elsewhere)
