@@ -28,14 +28,8 @@ CURP a generation off is not kept at all (``features.year_mistyped``).
 
 from __future__ import annotations
 
-from interop.identity.hypocoristics import (
-    compound_nickname,
-    compound_nickname_pairs,
-    nickname_pairs,
-    same_by_nickname,
-)
 from interop.matching.features import MatchFeatures, curp_birth_date, curp_birth_date_sql
-from interop.matching.spec import damerau_levenshtein
+from interop.matching.spec import by_nickname, by_nickname_sql, damerau_levenshtein
 
 # Words a clerk adds to or leaves out of one address (a street's kind, the number's mark, the colonia's
 # mark, "domicilio conocido" abbreviated): CALLE ALDAMA 343 and ALDAMA 343, DOM CONOCIDO and DOMICILIO
@@ -142,14 +136,14 @@ def relatives_lookalike(a: MatchFeatures, b: MatchFeatures) -> bool:
     written; with a domicilio missing, the same municipio and localidad). Different given names
     (MARTHA / MARTHA EUGENIA) need no address: a sibling named after a shared name lives anywhere,
     while one person's records with a dropped name *and* another year are two slips at once. A
-    nickname for the main name (ROBERTO / BETO, ``names_by_nickname``) is the same name, at the same
+    nickname for the main name (ROBERTO / BETO, ``spec.by_nickname``) is the same name, at the same
     address: a father and the son named after him, one written as the family calls him."""
     da, db = a.dob, b.dob
     if da is None or db is None or not year_only_differs(da, db):
         return False
     if curp_states_other(a, b) or curp_states_other(b, a):
         return False
-    nickname = names_by_nickname(a, b)
+    nickname = by_nickname(a, b)
     if not (nickname or names_contained(a.given_full, b.given_full)) or a.ap1 is None or a.ap1 != b.ap1:
         return False
     if a.ap2 is not None and b.ap2 is not None and damerau_levenshtein(a.ap2, b.ap2) > 1:
@@ -256,25 +250,11 @@ def relatives_lookalike_sql(a: str, b: str) -> str:
     )
 
 
-def names_by_nickname(a: MatchFeatures, b: MatchFeatures) -> bool:
-    """The main given names one by the nickname table (ROBERTO / BETO), or the whole given names
-    (JOSE MARIA / CHEMA): for the look-alike rule, the same name however the family calls it; without
-    it a father and the son named after him, one written by his nickname, looked like one person with
-    a slip in the year (the nickname level scores them as one name)."""
-    return same_by_nickname(a.given_main, b.given_main) or compound_nickname(a.given_full, b.given_full)
-
-
-_NICKNAMES_SQL = ", ".join(f"'{p}'" for p in nickname_pairs())
-_COMPOUND_NICKNAMES_SQL = ", ".join(f"'{p}'" for p in compound_nickname_pairs())
-
-
 def names_by_nickname_sql(a: str, b: str) -> str:
-    """``names_by_nickname`` over two feature rows aliased ``a`` and ``b`` (DuckDB SQL; null when a
-    name is missing). Read only where the year alone differs under one first surname."""
-    return (
-        f"(({a}.given_main || '|' || {b}.given_main) IN ({_NICKNAMES_SQL}) "
-        f"OR ({a}.given_full || '|' || {b}.given_full) IN ({_COMPOUND_NICKNAMES_SQL}))"
-    )
+    """``spec.by_nickname`` over two feature rows aliased ``a`` and ``b`` (DuckDB SQL; null when a name
+    is missing): for the look-alike rule, the same name however the family calls it. Read only where
+    the year alone differs under one first surname."""
+    return by_nickname_sql(f"{a}.given_main", f"{b}.given_main", f"{a}.given_full", f"{b}.given_full")
 
 
 def names_contained_sql(a: str, b: str) -> str:

@@ -132,15 +132,25 @@ _FIRST_ALONE_SQL = (
 # The given-name level's: the main given names, or the whole given names for a nickname of two names
 # (CHEMA: JOSE MARIA). Only there: the CURP levels read no ``given_full`` (a comparison reading a column
 # of an EM rule is fixed in that pass, and the CURP's would lose the pass on the three names).
-_NICKNAME_SQL = (
-    f"({_MAIN_NICKNAME_SQL} OR (given_full_l || '|' || given_full_r) IN ("
-    + ", ".join(f"'{p}'" for p in compound_nickname_pairs())
-    + "))"
-)
+_COMPOUND_NICKNAME_PAIRS = ", ".join(f"'{p}'" for p in compound_nickname_pairs())
 
 
-def _nickname(a: F, b: F) -> bool:
+def by_nickname(a: F, b: F) -> bool:
+    """The main given names one by the nickname table (ROBERTO / BETO), or the whole given names a
+    nickname of two names (JOSE MARIA / CHEMA)."""
     return same_by_nickname(a.given_main, b.given_main) or compound_nickname(a.given_full, b.given_full)
+
+
+def by_nickname_sql(main_a: str, main_b: str, full_a: str, full_b: str) -> str:
+    """``by_nickname`` over the SQL expressions of two records' main and whole given names (null when
+    a name is missing)."""
+    return (
+        f"(({main_a} || '|' || {main_b}) IN ({_NICKNAME_PAIRS}) "
+        f"OR ({full_a} || '|' || {full_b}) IN ({_COMPOUND_NICKNAME_PAIRS}))"
+    )
+
+
+_NICKNAME_SQL = by_nickname_sql("given_main_l", "given_main_r", "given_full_l", "given_full_r")
 
 
 def _given_compatible(a: F, b: F) -> bool:
@@ -260,7 +270,7 @@ GIVEN = Comparison(
         Level(
             "nickname",
             _NICKNAME_SQL,
-            _nickname,
+            by_nickname,
         ),
         Level(
             "share a name",
