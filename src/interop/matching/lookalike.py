@@ -29,6 +29,7 @@ CURP a generation off is not kept at all (``features.year_mistyped``).
 from __future__ import annotations
 
 from interop.matching.features import MatchFeatures, curp_birth_date, curp_birth_date_sql
+from interop.matching.guarded_sql import only_when
 from interop.matching.spec import by_nickname, by_nickname_sql, damerau_levenshtein
 
 # Words a clerk adds to or leaves out of one address (a street's kind, the number's mark, the colonia's
@@ -207,12 +208,15 @@ def years_apart_unconfirmed_sql(a: str, b: str) -> str:
     """``years_apart_unconfirmed`` over two feature rows aliased ``a`` and ``b`` (DuckDB SQL, never null;
     the address and CURP tests only on the few pairs with the same day and month and another year)."""
     year = "CAST(substr({x}.dob, 1, 4) AS INTEGER)"
-    return (
-        f"(CASE WHEN {year_only_differs_sql(a, b)} AND ({a}.curp IS NULL OR {b}.curp IS NULL) "
-        f"AND abs({year.format(x=a)} - {year.format(x=b)}) >= 2 "
-        f"THEN NOT {curp_states_other_sql(a, b)} AND NOT {curp_states_other_sql(b, a)} "
-        f"AND NOT coalesce({same_address_sql(f'{a}.domicilio', f'{b}.domicilio')}, false) ELSE false END)"
+    condition = (
+        f"{year_only_differs_sql(a, b)} AND ({a}.curp IS NULL OR {b}.curp IS NULL) "
+        f"AND abs({year.format(x=a)} - {year.format(x=b)}) >= 2"
     )
+    rule = (
+        f"NOT {curp_states_other_sql(a, b)} AND NOT {curp_states_other_sql(b, a)} "
+        f"AND NOT coalesce({same_address_sql(f'{a}.domicilio', f'{b}.domicilio')}, false)"
+    )
+    return f"({only_when(condition, rule)})"
 
 
 def date_anchors_nothing(a: MatchFeatures, b: MatchFeatures) -> bool:
@@ -227,10 +231,8 @@ def date_anchors_nothing_sql(a: str, b: str) -> str:
     """``date_anchors_nothing`` over two feature rows aliased ``a`` and ``b`` (DuckDB SQL). Both rules
     need the same day and month and another year: asked once, so that the batch reads the rest only on
     those few pairs (``batch.linkable_sql`` asks it of every scored pair whose birth date agrees)."""
-    return (
-        f"(CASE WHEN {year_only_differs_sql(a, b)} "
-        f"THEN {relatives_lookalike_sql(a, b)} OR {years_apart_unconfirmed_sql(a, b)} ELSE false END)"
-    )
+    either = f"{relatives_lookalike_sql(a, b)} OR {years_apart_unconfirmed_sql(a, b)}"
+    return f"({only_when(year_only_differs_sql(a, b), either)})"
 
 
 def relatives_lookalike_sql(a: str, b: str) -> str:

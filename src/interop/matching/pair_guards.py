@@ -12,13 +12,7 @@ rules carry their own guard (``lookalike.date_anchors_nothing_sql``: same day an
 from __future__ import annotations
 
 from interop.matching.conflict import ROLL_SOURCE, names_settle_apart_sql
-
-
-def only_when(condition: str, rule: str) -> str:
-    """``rule``, a condition that is false (never true nor null) where ``condition`` does not hold,
-    worked out only on the rows where it does. In a projection DuckDB evaluates every operand of an AND
-    or OR over every row, whatever the others gave; a CASE branch only over the rows that reach it."""
-    return f"CASE WHEN {condition} THEN {rule} ELSE false END"
+from interop.matching.guarded_sql import only_when as only_when
 
 
 def named_sql() -> str:
