@@ -237,18 +237,22 @@ def date_anchors_nothing_sql(a: str, b: str) -> str:
 
 def relatives_lookalike_sql(a: str, b: str) -> str:
     """``relatives_lookalike`` over two feature rows aliased ``a`` and ``b`` (DuckDB SQL)."""
-    # The word-by-word name test and the CURP's date only where the cheap tests hold (DuckDB evaluates
-    # a CASE branch on the rows that reach it).
-    return (
-        f"(CASE WHEN {year_only_differs_sql(a, b)} AND coalesce({a}.ap1 = {b}.ap1, false) "
-        f"THEN coalesce({names_contained_sql(a, b)} OR {names_by_nickname_sql(a, b)}, false) "
-        f"AND NOT {curp_states_other_sql(a, b)} AND NOT {curp_states_other_sql(b, a)} ELSE false END "
-        f"AND coalesce(damerau_levenshtein({a}.ap2, {b}.ap2) <= 1, true) "
-        f"AND CASE WHEN {a}.given_full <> {b}.given_full "
-        f"AND NOT coalesce({names_by_nickname_sql(a, b)}, false) THEN true "
-        f"WHEN {a}.domicilio IS NOT NULL AND {b}.domicilio IS NOT NULL "
+    # The word-by-word name test, the nickname table, the CURP's date and the address only where the
+    # cheap tests hold (DuckDB evaluates a CASE branch on the rows that reach it); the nickname test
+    # once: a nickname is the same name, so it needs the address, as the same given names do.
+    nickname = f"coalesce({names_by_nickname_sql(a, b)}, false)"
+    contained = f"coalesce({names_contained_sql(a, b)}, false)"
+    other_names = f"coalesce({a}.given_full <> {b}.given_full, false)"
+    address = (
+        f"CASE WHEN {a}.domicilio IS NOT NULL AND {b}.domicilio IS NOT NULL "
         f"THEN {same_address_sql(f'{a}.domicilio', f'{b}.domicilio')} "
-        f"ELSE coalesce({a}.municipio = {b}.municipio AND {a}.localidad = {b}.localidad, false) END)"
+        f"ELSE coalesce({a}.municipio = {b}.municipio AND {a}.localidad = {b}.localidad, false) END"
+    )
+    names = f"CASE WHEN {nickname} THEN {address} ELSE {contained} AND ({other_names} OR {address}) END"
+    rule = f"{names} AND NOT {curp_states_other_sql(a, b)} AND NOT {curp_states_other_sql(b, a)}"
+    return (
+        f"({only_when(f'{year_only_differs_sql(a, b)} AND coalesce({a}.ap1 = {b}.ap1, false)', rule)} "
+        f"AND coalesce(damerau_levenshtein({a}.ap2, {b}.ap2) <= 1, true))"
     )
 
 
