@@ -17,7 +17,7 @@ from tests.matching.test_rules import _candidate, _person, _person_of, _probe, _
 
 from interop.config import Settings
 from interop.identity.curp import build_curp
-from interop.matching import service, spec
+from interop.matching import service, short_names, spec
 from interop.matching.conflict import Signature, hard_conflict, names_of_another, roll_curp_of_another
 from interop.matching.features import MatchFeatures, features_of
 
@@ -63,7 +63,7 @@ def _f(given: str) -> MatchFeatures:
 
 
 def test_maria_or_jose_alone_is_the_compound_that_begins_with_it() -> None:
-    alone = spec.first_name_alone
+    alone = short_names.first_name_alone
     assert alone(_f("MARIA"), _f("MARIA GUADALUPE"))
     assert alone(_f("MARIA GUADALUPE"), _f("MARIA"))
     assert alone(_f("MARIA"), _f("MA. DE LOURDES"))

@@ -55,14 +55,8 @@ from interop.matching.lookalike import relatives_lookalike as relatives_lookalik
 from interop.matching.lookalike import relatives_lookalike_sql as relatives_lookalike_sql
 from interop.matching.lookalike import year_only_differs as year_only_differs
 from interop.matching.lookalike import year_only_differs_sql as year_only_differs_sql
-from interop.matching.spec import (
-    damerau_levenshtein,
-    days_apart,
-    fuzzy,
-    levenshtein,
-    short_form_of,
-    short_form_of_sql,
-)
+from interop.matching.short_names import short_form_of, short_form_of_sql
+from interop.matching.spec import damerau_levenshtein, days_apart, fuzzy, levenshtein
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,7 +349,7 @@ def names_of_another(r: MatchFeatures, s: MatchFeatures, x: MatchFeatures) -> bo
     """``r``'s given names are ``x``'s person's, not (only) ``s``'s: ``x`` (a third record) carries ``r``'s
     first surname (a second surname missing on one side counts as the same), in the same municipio and
     localidad, and either exactly ``r``'s given names, or a compound ``r``'s are a short form of
-    (``spec.short_form_of``: MARIA for MARIA ELENA); ``r``'s and ``s``'s given names differ by a whole
+    (``short_names.short_form_of``: MARIA for MARIA ELENA); ``r``'s and ``s``'s given names differ by a whole
     name (``differ_by_a_name``). With the same names, ``x`` is settled apart from ``s`` (birth dates no
     slip explains, or settled CURPs that differ): the birth date or CURP tying ``r`` to ``s`` may be read
     off a relative's document (a brother's, a sister's). With a short form, ``x``'s given names are

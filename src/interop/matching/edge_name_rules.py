@@ -20,7 +20,7 @@ from interop.matching.conflict import (
     signature_sql,
 )
 from interop.matching.lookalike import names_within_sql
-from interop.matching.spec import FIRST_NAMES, short_form_candidate_sql, short_form_of_sql
+from interop.matching.short_names import FIRST_NAMES, short_form_candidate_sql, short_form_of_sql
 
 _NSIG = len(SIGNATURE_COLUMNS)
 _SIGNATURE_A = signature_sql("a")

@@ -30,7 +30,8 @@ from __future__ import annotations
 
 from interop.matching.features import MatchFeatures, curp_birth_date, curp_birth_date_sql
 from interop.matching.guarded_sql import only_when
-from interop.matching.spec import by_nickname, by_nickname_sql, damerau_levenshtein
+from interop.matching.short_names import by_nickname, by_nickname_sql
+from interop.matching.spec import damerau_levenshtein
 
 # Words a clerk adds to or leaves out of one address (a street's kind, the number's mark, the colonia's
 # mark, "domicilio conocido" abbreviated): CALLE ALDAMA 343 and ALDAMA 343, DOM CONOCIDO and DOMICILIO
@@ -137,7 +138,7 @@ def relatives_lookalike(a: MatchFeatures, b: MatchFeatures) -> bool:
     written; with a domicilio missing, the same municipio and localidad). Different given names
     (MARTHA / MARTHA EUGENIA) need no address: a sibling named after a shared name lives anywhere,
     while one person's records with a dropped name *and* another year are two slips at once. A
-    nickname for the main name (ROBERTO / BETO, ``spec.by_nickname``) is the same name, at the same
+    nickname for the main name (ROBERTO / BETO, ``short_names.by_nickname``) is the same name, at the same
     address: a father and the son named after him, one written as the family calls him."""
     da, db = a.dob, b.dob
     if da is None or db is None or not year_only_differs(da, db):
@@ -257,7 +258,7 @@ def relatives_lookalike_sql(a: str, b: str) -> str:
 
 
 def names_by_nickname_sql(a: str, b: str) -> str:
-    """``spec.by_nickname`` over two feature rows aliased ``a`` and ``b`` (DuckDB SQL; null when a name
+    """``short_names.by_nickname`` over two feature rows aliased ``a`` and ``b`` (DuckDB SQL; null when a name
     is missing): for the look-alike rule, the same name however the family calls it. Read only where
     the year alone differs under one first surname."""
     return by_nickname_sql(f"{a}.given_main", f"{b}.given_main", f"{a}.given_full", f"{b}.given_full")
