@@ -6,7 +6,7 @@ records. A false automatic pair with no certain pair of its own was joined throu
     PYTHONPATH=src python bench/match/false_link_edges.py --work W [--json-out F]
 
 Starts the folder's embedded database (work on a copy: it writes into ``data/``). The batch's steps that
-read more than the pair (the triples of ``conflict.names_of_another``) are not replayed.
+read more than the pair (the triples of ``names_of_another``) are not replayed.
 """
 
 from __future__ import annotations

@@ -18,8 +18,9 @@ from tests.matching.test_rules import _candidate, _person, _person_of, _probe, _
 from interop.config import Settings
 from interop.identity.curp import build_curp
 from interop.matching import service, short_names, spec
-from interop.matching.conflict import Signature, hard_conflict, names_of_another, roll_curp_of_another
+from interop.matching.conflict import Signature, hard_conflict, roll_curp_of_another
 from interop.matching.features import MatchFeatures, features_of
+from interop.matching.names_of_another import names_of_another
 
 NAMES = [
     "MARIA",

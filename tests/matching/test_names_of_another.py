@@ -1,4 +1,4 @@
-"""A record whose given names are another person's (``conflict.names_of_another``): a brother's roll
+"""A record whose given names are another person's (``names_of_another``): a brother's roll
 record typed from his brother's document (the brother's birth date and CURP, his own names) reads
 like the brother by every field but the given names — and a third record, with exactly those names
 at the same place and another birth date, says whose names they are. The batch sends the pair to a
@@ -18,13 +18,13 @@ from tests.matching.test_rules import _candidate, _person, _person_of, _probe, _
 
 from interop.config import Settings
 from interop.matching import service
-from interop.matching.conflict import (
+from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, features_of
+from interop.matching.names_of_another import (
     differ_by_a_name,
     names_of_another,
     names_of_another_sql,
     names_owned_elsewhere,
 )
-from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, features_of
 
 # Two brothers sharing a given name, at one address (``_person``'s), four years apart.
 ELDER = _person(9301, "TEODULO", "XOCHIHUA", "TLAPALE", date(1941, 6, 24), "0")

@@ -1,5 +1,5 @@
-"""The batch's candidate triples for ``conflict.names_of_another`` (``edge_name_rules.names_triples``)
-hold the same pairs as every triple ``conflict.names_of_another_sql`` reads either way round over every
+"""The batch's candidate triples for ``names_of_another`` (``edge_name_rules.names_triples``)
+hold the same pairs as every triple ``names_of_another_sql`` reads either way round over every
 pair it would link and every record — however the query gets there (it reads only the pairs whose given
 names may differ by a whole name, once)."""
 
@@ -16,9 +16,9 @@ from tests.matching.test_first_name_alone import _twin
 from tests.matching.test_names_of_another import _f
 from tests.matching.test_pure import _features
 
-from interop.matching.conflict import names_of_another, names_of_another_sql
 from interop.matching.edge_name_rules import names_triples
 from interop.matching.features import FEATURE_COLUMNS, MatchFeatures
+from interop.matching.names_of_another import names_of_another, names_of_another_sql
 
 
 def _brothers() -> list[MatchFeatures]:

@@ -1,7 +1,7 @@
 """The given-name rules on the batch run's scored pairs (DuckDB table ``edge``, records in ``feats``):
 pairs whose given names have nothing in common are settled apart (``conflict.names_settle_apart``), pairs
 it would link while one record's given names are a third record's are held for review
-(``conflict.names_of_another``). SQL narrows the pairs each rule can touch; the rule itself, the one the
+(``names_of_another``). SQL narrows the pairs each rule can touch; the rule itself, the one the
 online match and the grade read, decides in Python. Run by ``clustering.assign`` before it builds the
 auto-link graph."""
 
@@ -11,15 +11,9 @@ import duckdb
 
 from interop.matching.batch import features_for, string_table, table_from_arrow
 from interop.matching.batch import run as _run
-from interop.matching.conflict import (
-    SIGNATURE_COLUMNS,
-    Signature,
-    names_of_another,
-    names_settle_apart,
-    place_sql,
-    signature_sql,
-)
+from interop.matching.conflict import SIGNATURE_COLUMNS, Signature, names_settle_apart, signature_sql
 from interop.matching.lookalike import names_within_sql
+from interop.matching.names_of_another import names_of_another, place_sql
 from interop.matching.short_names import FIRST_NAMES, short_form_candidate_sql, short_form_of_sql
 
 _NSIG = len(SIGNATURE_COLUMNS)
@@ -48,7 +42,7 @@ def settle_names_apart(con: duckdb.DuckDBPyConnection) -> None:
 
 def hold_names_of_another(con: duckdb.DuckDBPyConnection, *, auto_threshold: float) -> int:
     """Mark not linkable the pairs that would be linked while one record's given names are another
-    person's (``conflict.names_of_another``, the third record among all the run's records); they stay
+    person's (``names_of_another``, the third record among all the run's records); they stay
     in ``edge`` for review. Returns how many."""
     triples = names_triples(con, auto_threshold=auto_threshold)
     if not triples:
@@ -77,13 +71,13 @@ def set_on_edges(con: duckdb.DuckDBPyConnection, pairs: list[tuple[str, str]], a
 
 
 def names_triples(con: duckdb.DuckDBPyConnection, *, auto_threshold: float) -> list[tuple[str, str, str]]:
-    """Each pair it would link with a third record passing ``conflict.names_of_another_sql`` either
+    """Each pair it would link with a third record passing ``names_of_another.names_of_another_sql`` either
     way round, (left, right, third), among the pairs whose given names may differ by a whole name: the
     triples ``names_of_another`` can hold. Those pairs are found first, once, with the columns the
     test reads: at 1 M records they are a small part of the ~1.1 M linkable pairs, and joining every
     pair to its records twice and every record's place to them (one pass per direction), then checking
     each triple in Python, took seconds of the assigning step for nothing."""
-    # Given names that differ by a whole name (``conflict.differ_by_a_name``) have a word with no
+    # Given names that differ by a whole name (``names_of_another.differ_by_a_name``) have a word with no
     # partner one edit away on the other side: pairs whose words all have one (a typo, the same names
     # in another order: most of them one person's records) are never held, and leave here.
     _run(

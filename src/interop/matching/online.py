@@ -25,17 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from interop.matching import models_store
 from interop.matching.blocking import BLOCKING_RULES, index_for, key_sql, probe_key_sql
-from interop.matching.conflict import (
-    ROLL_SOURCE,
-    Signature,
-    hard_conflict,
-    names_owned_elsewhere,
-    settled_apart,
-)
+from interop.matching.conflict import ROLL_SOURCE, Signature, hard_conflict, settled_apart
 from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, features_of
 from interop.matching.layout import model_shows_households, model_tells_relatives
 from interop.matching.lookalike import date_anchors_nothing
 from interop.matching.models_store import LoadedModel
+from interop.matching.names_of_another import names_owned_elsewhere
 from interop.matching.record_columns import detail_join, qualified
 from interop.matching.schemas import FieldEvidenceRead, Grade, IdentityProbe, OnlineCandidate
 from interop.matching.scoring import PairScore, floor_weight, grade, score_pair_reaching
@@ -208,7 +203,7 @@ def pair_grade(
     for ``$match`` and the calibration fit, so that a pair the fit calls held is one ``$match`` holds.
     ``left_signature``: ``a``'s, when it stands for another record (a probe naming its roll record).
     ``others``: the records seen beside the pair (``$match``'s other candidates): a certain pair one of
-    whose records carries another person's given names (``conflict.names_owned_elsewhere``) is
+    whose records carries another person's given names (``names_of_another.names_owned_elsewhere``) is
     probable, as the batch sends it to review."""
     sa, sb = left_signature or Signature.of(a), Signature.of(b)
     if settled_apart(sa, sb, relatives=relatives, households=households):
