@@ -1,5 +1,5 @@
-"""The pairs a rule settles as two people, told where the pairs are scored (``batch.apart_sql``, a column
-of ``edge``), are the pairs the assigning step found by joining every pair to both its records again
+"""The pairs a rule settles as two people, told where the pairs are scored (``edge_columns.apart_sql``,
+a column of ``edge``), are the pairs the assigning step found by joining every pair to both its records again
 (``conflict.settled_apart_sql`` over the two records) — on a generated population with roll records
 under another settled CURP, relatives' birth dates, swapped days and months, slips and missing fields."""
 
@@ -12,13 +12,13 @@ import pytest
 from tests.matching.test_names_triples import feats_and_surname_pairs
 from tests.matching.test_pure import _features
 
-from interop.matching.batch import apart_sql
 from interop.matching.conflict import (
     names_settle_apart,
     names_settle_apart_sql,
     settled_apart,
     settled_apart_sql,
 )
+from interop.matching.edge_columns import apart_sql
 from interop.matching.features import MatchFeatures
 
 

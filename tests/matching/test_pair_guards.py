@@ -15,8 +15,8 @@ from tests.matching.test_apart_sql import _population
 from tests.matching.test_names_triples import feats_and_surname_pairs
 
 from interop.matching import batch, conflict, lookalike
-from interop.matching.batch import apart_sql
 from interop.matching.conflict import names_settle_apart_sql, settled_apart_sql
+from interop.matching.edge_columns import apart_sql
 from interop.matching.features import FEATURE_COLUMNS, MatchFeatures
 from interop.matching.lookalike import (
     date_anchors_nothing_sql,

@@ -606,7 +606,7 @@ def test_a_valid_curp_is_kept_despite_a_slip_in_the_year_in_sql_as_in_python() -
 
 
 def test_without_curps_names_and_address_anchor_a_pair_missing_a_birth_date_in_sql_as_online() -> None:
-    from interop.matching.batch import linkable_sql
+    from interop.matching.edge_columns import linkable_sql
     from interop.matching.online import _grade
     from interop.matching.scoring import FieldEvidence, PairScore
 

@@ -11,7 +11,7 @@ of each person it touches. At 1.86 M records this takes the assignment from ~45 
 seconds; tests check both paths give the same persons.
 
 Reads the run's DuckDB tables ``edge`` (every scored pair, ``k`` its rank in the order edges are
-taken, ``apart`` whether a rule settles it as two people: ``batch.apart_sql``), ``scored``,
+taken, ``apart`` whether a rule settles it as two people: ``edge_columns.apart_sql``), ``scored``,
 ``unscored``, ``prev``, ``feats``, ``manual`` and ``decided``. Writes ``assigned``
 (record, person, the edge that tied it in), ``manual_assigned``, ``new_person``, ``review_edge`` and
 ``possible`` (review pairs and the person of their right record). Synchronous, like ``batch``.
@@ -286,7 +286,7 @@ def assign(
     first: no link, no review.
     ``relatives``: the model's data can tell relatives apart (``layout.tells_relatives``; passed on to
     ``conflict.hard_conflict``)."""
-    # ``edge.apart`` was told where the pairs were scored (``batch.apart_sql``), by the same model's
+    # ``edge.apart`` was told where the pairs were scored (``edge_columns.apart_sql``), by the same model's
     # ``relatives or households``.
     if relatives:
         settle_names_apart(con)

@@ -223,7 +223,7 @@ def years_apart_unconfirmed_sql(a: str, b: str) -> str:
 def date_anchors_nothing(a: MatchFeatures, b: MatchFeatures) -> bool:
     """The birth date of the pair anchors no automatic link (``spec.ANCHOR_COMPARISONS``): relatives at
     one address (``relatives_lookalike``) or years apart with nothing else to confirm one person
-    (``years_apart_unconfirmed``). Read by the batch (``batch.linkable_sql``), ``$match`` and the
+    (``years_apart_unconfirmed``). Read by the batch (``edge_columns.linkable_sql``), ``$match`` and the
     calibration's grade (``online.pair_grade``)."""
     return relatives_lookalike(a, b) or years_apart_unconfirmed(a, b)
 
@@ -231,7 +231,7 @@ def date_anchors_nothing(a: MatchFeatures, b: MatchFeatures) -> bool:
 def date_anchors_nothing_sql(a: str, b: str) -> str:
     """``date_anchors_nothing`` over two feature rows aliased ``a`` and ``b`` (DuckDB SQL). Both rules
     need the same day and month and another year: asked once, so that the batch reads the rest only on
-    those few pairs (``batch.linkable_sql`` asks it of every scored pair whose birth date agrees)."""
+    those few pairs (``edge_columns.linkable_sql`` asks it of every scored pair whose birth date agrees)."""
     either = f"{relatives_lookalike_sql(a, b)} OR {years_apart_unconfirmed_sql(a, b)}"
     return f"({only_when(year_only_differs_sql(a, b), either)})"
 

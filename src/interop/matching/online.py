@@ -160,7 +160,7 @@ def _grade(
     relatives: bool = True,
     households: bool = True,
 ) -> Literal["certain", "probable", "possible"]:
-    """As the batch decides (``batch.linkable_sql``): certain needs the auto threshold, an anchor (CURP
+    """As the batch decides (``edge_columns.linkable_sql``): certain needs the auto threshold, an anchor (CURP
     or birth date; with ``lookalike``, a birth date differing in the year alone under the same name
     and address, or years apart with nothing else confirming one person,
     ``lookalike.date_anchors_nothing``, anchors nothing; with no CURP in the model and a birth date
