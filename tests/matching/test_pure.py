@@ -468,24 +468,16 @@ def test_a_layout_keeps_to_the_fields_present_and_the_full_layout_is_unchanged()
 def test_relatives_lookalike_in_sql_equals_python() -> None:
     from dataclasses import replace
 
-    from interop.identity.curp import build_curp
+    from tests.matching.test_years_apart import _CURP_1950
+
     from interop.matching.conflict import relatives_lookalike, relatives_lookalike_sql
 
     rng = random.Random(3)
     columns = ("dob", "given_full", "ap1", "ap2", "domicilio", "municipio", "localidad", "curp")
     # A CURP stating 1950-02-11 (kept on a 1951 record as a slip in the year: ``curp_states_other``).
-    curp = build_curp(
-        given_names="EUSEBIO",
-        paternal_surname="ZEPEDA",
-        maternal_surname="OCHOA",
-        birth_date=date(1950, 2, 11),
-        sex="H",
-        state="OC",
-        homoclave="0",
-    )
     choices = {
         "dob": ("1950-02-11", "1951-02-11", "1950-02-12", None),
-        "curp": (curp, None, None),
+        "curp": (_CURP_1950, None, None),
         "given_full": ("EUSEBIO", "EUSEVIO", "EUSEBIO JUAN", "CHEVO", None),
         "ap1": ("ZEPEDA", None),
         "ap2": ("OCHOA", "OCHOAS", "OCHAO", "ORTIZ", None),

@@ -227,17 +227,7 @@ async def decide_review(
     review = await _locked(session, review_id)
     if review.status == "decided":
         raise ReviewAlreadyDecided.said("matching.review_already_decided")
-    await _apply(session, review, decision=decision, reason=reason, by=actor_name(ctx))
-    await audit_service.record(
-        session,
-        ctx,
-        action="U",
-        subtype="decision",
-        entities=[AuditEntity(type="MatchReview", id=str(review.id))],
-    )
-    await _follow(session, ctx, review)
-    await calibration_fit.after_decision(session)
-    return _review_read(review)
+    return await _decided(session, ctx, review, decision=decision, reason=reason, subtype="decision")
 
 
 async def reverse_decision(
@@ -254,12 +244,28 @@ async def reverse_decision(
     if expected is not None and expected != review.decision:  # a replay: the reversal already happened
         raise ReviewAlreadyDecided.said("matching.reversal_stale")
     opposite = "not-link" if review.decision == "link" else "link"
-    await _apply(session, review, decision=opposite, reason=f"reversión: {reason}", by=actor_name(ctx))
+    return await _decided(
+        session, ctx, review, decision=opposite, reason=f"reversión: {reason}", subtype="decision-reversal"
+    )
+
+
+async def _decided(
+    session: AsyncSession,
+    ctx: RequestContext,
+    review: MatchReview,
+    *,
+    decision: str,
+    reason: str,
+    subtype: str,
+) -> MatchReviewRead:
+    """A decision (or its reversal) taken: the links set, audited as ``subtype``, the referrals queued to
+    follow it (``DECISION_JOB``), the calibration told; the review as read back."""
+    await _apply(session, review, decision=decision, reason=reason, by=actor_name(ctx))
     await audit_service.record(
         session,
         ctx,
         action="U",
-        subtype="decision-reversal",
+        subtype=subtype,
         entities=[AuditEntity(type="MatchReview", id=str(review.id))],
     )
     await _follow(session, ctx, review)
