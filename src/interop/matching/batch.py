@@ -23,6 +23,7 @@ from interop.matching.features import (
     matching_curp_sql,
     surname_parts,
 )
+from interop.matching.given_names import slip_at_a_space_sql
 from interop.matching.layout import OPTIONAL_COLUMNS, Layout, relatives_rules_apply, tells_relatives
 from interop.matching.lookalike import date_anchors_nothing_sql
 from interop.matching.pair_guards import may_settle_apart_sql, named_sql
@@ -297,11 +298,17 @@ def linkable_sql(settings: dict[str, Any]) -> str:
     anchor = "(" + (" OR ".join(anchors) or "false") + ")"
     if not tells_relatives(present):  # the veto steps aside (``layout.tells_relatives``)
         return anchor
-    return anchor + "".join(
-        f" AND abs(pr.mw_{c} - ({linkage.else_weight(settings, c)!r})) > 1e-6"
-        for c in spec.VETO_COMPARISONS
-        if c in present
-    )
+    return anchor + "".join(_not_vetoed_sql(settings, c) for c in spec.VETO_COMPARISONS if c in present)
+
+
+def _not_vetoed_sql(settings: dict[str, Any], comparison: str) -> str:
+    """`` AND`` the veto comparison is not at its "else" level — for the given names, unless they differ
+    by a slip at a space (``given_names.slip_at_a_space``, asked only of the pairs at that level)."""
+    above = f"abs(pr.mw_{comparison} - ({linkage.else_weight(settings, comparison)!r})) > 1e-6"
+    if comparison != "given":
+        return f" AND {above}"
+    slip = slip_at_a_space_sql("a.given_full", "b.given_full")
+    return f" AND (CASE WHEN {above} THEN true ELSE {slip} END)"
 
 
 def table_from_arrow(con: duckdb.DuckDBPyConnection, name: str, arrow: pa.Table) -> None:
