@@ -13,10 +13,10 @@ from datetime import date
 import duckdb
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tests.matching.factories import insert_record, load_population, make_people
+from tests.matching.test_first_name_alone import _f
 from tests.matching.test_rules import _person, _person_of, _run
 
 from interop.config import Settings
-from interop.matching.features import MatchFeatures, features_of
 from interop.matching.given_names import slip_at_a_space, slip_at_a_space_sql
 from interop.matching.online import pair_grade
 from interop.matching.scoring import FieldEvidence, PairScore
@@ -45,23 +45,6 @@ def test_a_slip_at_a_space_and_its_sql_twin() -> None:
     con.executemany("INSERT INTO p VALUES (?, ?)", rows)
     got = [r[0] for r in con.execute(f"SELECT {slip_at_a_space_sql('a', 'b')} FROM p").fetchall()]
     assert got == [slip_at_a_space(a, b) for a, b in rows]
-
-
-def _f(given: str) -> MatchFeatures:
-    return features_of(
-        source="patients",
-        record_id=given,
-        curp=None,
-        given_names=given,
-        paternal_surname="QUIROGA",
-        maternal_surname="ULLOA",
-        birth_date=date(1948, 5, 17),
-        sex="H",
-        entidad="OC",
-        municipio="067",
-        localidad="0001",
-        domicilio="CALLE ALDAMA 3",
-    )
 
 
 def _grade(a: str, b: str) -> str:
