@@ -279,7 +279,8 @@ def linkable_sql(settings: dict[str, Any]) -> str:
     the year only under the same name and address, or years apart with nothing else confirming one
     person, anchors nothing: ``lookalike.date_anchors_nothing``;
     with no CURP in the model and a birth date missing, ``spec.FIELD_ANCHOR_COMPARISONS`` all agreeing)
-    and no veto comparison is at its "else" level (``spec.VETO_COMPARISONS``). Predictions keep each
+    and no veto comparison is at its "else" level (``spec.VETO_COMPARISONS``; given names one keystroke
+    apart at a space are not vetoed: ``given_names.slip_at_a_space``). Predictions keep each
     comparison's weight, not its level: the "else" level is told by its weight. Comparisons the model
     left out count as absent. On data with no relatives to tell apart (``layout.relatives_rules_apply``)
     neither anchor nor veto is asked: the probability decides."""
@@ -298,17 +299,13 @@ def linkable_sql(settings: dict[str, Any]) -> str:
     anchor = "(" + (" OR ".join(anchors) or "false") + ")"
     if not tells_relatives(present):  # the veto steps aside (``layout.tells_relatives``)
         return anchor
-    return anchor + "".join(_not_vetoed_sql(settings, c) for c in spec.VETO_COMPARISONS if c in present)
-
-
-def _not_vetoed_sql(settings: dict[str, Any], comparison: str) -> str:
-    """`` AND`` the veto comparison is not at its "else" level — for the given names, unless they differ
-    by a slip at a space (``given_names.slip_at_a_space``, asked only of the pairs at that level)."""
-    above = f"abs(pr.mw_{comparison} - ({linkage.else_weight(settings, comparison)!r})) > 1e-6"
-    if comparison != "given":
-        return f" AND {above}"
-    slip = slip_at_a_space_sql("a.given_full", "b.given_full")
-    return f" AND (CASE WHEN {above} THEN true ELSE {slip} END)"
+    slip = slip_at_a_space_sql("a.given_full", "b.given_full")  # asked only at the "else" level
+    return anchor + "".join(
+        f" AND (CASE WHEN abs(pr.mw_{c} - ({linkage.else_weight(settings, c)!r})) > 1e-6 THEN true "
+        f"ELSE {slip if c == 'given' else 'false'} END)"
+        for c in spec.VETO_COMPARISONS
+        if c in present
+    )
 
 
 def table_from_arrow(con: duckdb.DuckDBPyConnection, name: str, arrow: pa.Table) -> None:
