@@ -12,6 +12,7 @@ from typing import Any
 
 from interop.matching import linkage, spec
 from interop.matching.conflict import settled_apart_sql
+from interop.matching.given_names import slip_at_a_space_sql
 from interop.matching.layout import relatives_rules_apply, tells_relatives
 from interop.matching.lookalike import date_anchors_nothing_sql
 from interop.matching.pair_guards import may_settle_apart_sql
@@ -35,7 +36,8 @@ def linkable_sql(settings: dict[str, Any]) -> str:
     the year only under the same name and address, or years apart with nothing else confirming one
     person, anchors nothing: ``lookalike.date_anchors_nothing``;
     with no CURP in the model and a birth date missing, ``spec.FIELD_ANCHOR_COMPARISONS`` all agreeing)
-    and no veto comparison is at its "else" level (``spec.VETO_COMPARISONS``). Predictions keep each
+    and no veto comparison is at its "else" level (``spec.VETO_COMPARISONS``; given names one keystroke
+    apart at a space are not vetoed: ``given_names.slip_at_a_space``). Predictions keep each
     comparison's weight, not its level: the "else" level is told by its weight. Comparisons the model
     left out count as absent. On data with no relatives to tell apart (``layout.relatives_rules_apply``)
     neither anchor nor veto is asked: the probability decides."""
@@ -54,8 +56,10 @@ def linkable_sql(settings: dict[str, Any]) -> str:
     anchor = "(" + (" OR ".join(anchors) or "false") + ")"
     if not tells_relatives(present):  # the veto steps aside (``layout.tells_relatives``)
         return anchor
+    slip = slip_at_a_space_sql("a.given_full", "b.given_full")  # asked only at the "else" level
     return anchor + "".join(
-        f" AND abs(pr.mw_{c} - ({linkage.else_weight(settings, c)!r})) > 1e-6"
+        f" AND (CASE WHEN abs(pr.mw_{c} - ({linkage.else_weight(settings, c)!r})) > 1e-6 THEN true "
+        f"ELSE {slip if c == 'given' else 'false'} END)"
         for c in spec.VETO_COMPARISONS
         if c in present
     )

@@ -185,3 +185,27 @@ def names_settle_apart_sql(a: str, b: str) -> str:
         f"AND NOT list_has_any({starts.format(w=wa)}, {starts.format(w=wb)}) "
         f"AND NOT {typed} AND NOT {one_curp}, false)"
     )
+
+
+def slip_at_a_space(a: str | None, b: str | None) -> bool:
+    """Two ways of writing one person's given names that differ by one keystroke at a space between two
+    names: the space typed as a letter (MARIAQGUADALUPE), left out (ALEJANDRANANCY) or added (JOSE A
+    NTONIO), or swapped with a letter beside it (JOSEL UIS). The model's given-name comparison reads
+    the first word as the main name and sees two unrelated names (its "else" level, the veto:
+    ``spec.VETO_COMPARISONS``), yet every letter of the names is there, in order: no relative's given
+    names differ from another's only there. A slip *in* a name (RAUL / SAUL) is not this: the spaces are
+    the same and the letters differ. Read by the veto in the batch (``batch.linkable_sql``) and in
+    ``online.pair_grade`` (``$match``, visits, the calibration's grade)."""
+    if a is None or b is None or a == b or damerau_levenshtein(a, b) > 1:
+        return False
+    return a.count(" ") != b.count(" ") or a.replace(" ", "") == b.replace(" ", "")
+
+
+def slip_at_a_space_sql(a: str, b: str) -> str:
+    """``slip_at_a_space`` of two SQL expressions (DuckDB; never null)."""
+    spaces = "length({x}) - length(replace({x}, ' ', ''))"
+    return (
+        f"coalesce({a} <> {b} AND damerau_levenshtein({a}, {b}) <= 1 "
+        f"AND ({spaces.format(x=a)} <> {spaces.format(x=b)} "
+        f"OR replace({a}, ' ', '') = replace({b}, ' ', '')), false)"
+    )

@@ -27,6 +27,7 @@ from interop.matching import models_store
 from interop.matching.blocking import BLOCKING_RULES, index_for, key_sql, probe_key_sql
 from interop.matching.conflict import ROLL_SOURCE, Signature, hard_conflict, settled_apart
 from interop.matching.features import FEATURE_COLUMNS, MatchFeatures, features_of
+from interop.matching.given_names import slip_at_a_space
 from interop.matching.layout import model_shows_households, model_tells_relatives
 from interop.matching.lookalike import date_anchors_nothing
 from interop.matching.models_store import LoadedModel
@@ -159,6 +160,7 @@ def _grade(
     undated: bool = False,
     relatives: bool = True,
     households: bool = True,
+    given_slip: bool = False,
 ) -> Literal["certain", "probable", "possible"]:
     """As the batch decides (``edge_columns.linkable_sql``): certain needs the auto threshold, an anchor (CURP
     or birth date; with ``lookalike``, a birth date differing in the year alone under the same name
@@ -166,10 +168,12 @@ def _grade(
     ``lookalike.date_anchors_nothing``, anchors nothing; with no CURP in the model and a birth date
     missing on either side, ``undated``, names and address all agreeing anchor:
     ``spec.FIELD_ANCHOR_COMPARISONS``), no veto comparison at its "else"
-    level and no hard conflict (``conflict.hard_conflict``: e.g. given names that are not variants of
-    each other, settled CURPs that differ). Without ``relatives`` (``layout.tells_relatives``) the
-    veto steps aside: the hard conflict alone keeps unrelated given names apart; without ``households``
-    either (``layout.relatives_rules_apply``) no anchor is asked: the probability decides."""
+    level (``given_slip``: the given names differ by a slip at a space, ``given_names.slip_at_a_space``,
+    and their comparison's "else" level vetoes nothing) and no hard conflict (``conflict.hard_conflict``:
+    e.g. given names that are not variants of each other, settled CURPs that differ). Without
+    ``relatives`` (``layout.tells_relatives``) the veto steps aside: the hard conflict alone keeps
+    unrelated given names apart; without ``households`` either (``layout.relatives_rules_apply``) no
+    anchor is asked: the probability decides."""
     graded = grade(scored.probability, auto_threshold=auto_threshold, review_threshold=review_threshold)
     anchored = any(
         e.weight > 0
@@ -181,7 +185,11 @@ def _grade(
     compared = {e.comparison: e.weight for e in scored.evidence}
     if not anchored and undated and "curp" not in compared:
         anchored = all(compared.get(c, 0.0) > 0 for c in FIELD_ANCHOR_COMPARISONS)
-    vetoed = relatives and any(e.level == "else" for e in scored.evidence if e.comparison in VETO_COMPARISONS)
+    vetoed = relatives and any(
+        e.level == "else" and not (given_slip and e.comparison == "given")
+        for e in scored.evidence
+        if e.comparison in VETO_COMPARISONS
+    )
     return "probable" if graded == "certain" and (conflict or vetoed or not anchored) else graded
 
 
@@ -217,6 +225,7 @@ def pair_grade(
         undated=a.dob is None or b.dob is None,
         relatives=relatives,
         households=households,
+        given_slip=slip_at_a_space(a.given_full, b.given_full),
     )
     if graded == "certain" and (relatives or households) and names_owned_elsewhere(a, b, others):
         return "probable"
