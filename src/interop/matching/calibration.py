@@ -18,12 +18,18 @@ stratum in the batch, online and from a stored review:
   record, or relatives born on the same day and month of other years — the pairs the model's
   independence assumption fails most on, calibrated apart from the rest of ``held``; both capped at
   what such review pairs turned out to be (``held_cap``, ``HELD_PRIOR``), not the model's weight,
+- ``held_dates``: a ``held`` pair whose birth dates no modelled slip explains (``DATES_APART_LEVEL``):
+  a parent and a child, siblings, or one date typed wholly wrong — one person a quarter of the time
+  in the queues of every population (bench/match/RESULTS.md, session 15), against two-thirds for the
+  rest of ``held``; fitted and capped as ``held``,
 - ``ruled``, ``ruled_curp``, ``ruled_slip``: a pair scored at or above the auto-link threshold that a
   rule held back (the caller says so: ``held``) — every review pair scored that high, a ``$match``
   candidate scored that high but not graded certain. ``ruled_curp``: its CURPs are one edit or a
   homoclave apart (``NEAR_CURP_LEVELS``: one person's second CURP, or namesakes born the same day);
-  ``ruled_slip``: its birth dates a slip apart (as ``held_slip``); ``ruled``: any other rule (a
-  relative's document, a third record, no anchor, one CURP copied onto a relative). Apart from
+  ``ruled_slip``: its birth dates a slip apart (as ``held_slip``); ``ruled_dates``: its birth dates
+  at the comparison's last level (``DATES_APART_LEVEL``: no modelled slip explains them, what the
+  rule for dates in hard conflict reads); ``ruled``: any other rule (a relative's document, a third
+  record, no anchor, one CURP copied onto a relative). Apart from
   ``held`` because the model's score is exactly what the rule overruled: each gets one rate, the
   share of one person among its labels with a prior measured on the tuning populations
   (``ruled_rate``, ``RULED_PRIOR``), not the model's 0.99+,
@@ -55,17 +61,31 @@ from typing import Any, Literal, Protocol
 from interop.matching.spec import ANCHOR_COMPARISONS, VETO_COMPARISONS
 
 Stratum = Literal[
-    "curp_same", "curp_apart", "held", "held_slip", "ruled", "ruled_curp", "ruled_slip", "open", "apart"
+    "curp_same",
+    "curp_apart",
+    "held",
+    "held_slip",
+    "held_dates",
+    "ruled",
+    "ruled_curp",
+    "ruled_slip",
+    "ruled_dates",
+    "open",
+    "open_slip",
+    "apart",
 ]
 STRATA: tuple[Stratum, ...] = (
     "curp_same",
     "curp_apart",
     "held",
     "held_slip",
+    "held_dates",
     "ruled",
     "ruled_curp",
     "ruled_slip",
+    "ruled_dates",
     "open",
+    "open_slip",
     "apart",
 )
 # Birth-date levels of a slip that relatives also show (the same day and month of a year one or a
@@ -73,6 +93,8 @@ STRATA: tuple[Stratum, ...] = (
 SLIP_LEVELS = frozenset({"year one apart", "one digit"})
 # CURP levels of two CURPs that differ by a character or in the homoclave alone.
 NEAR_CURP_LEVELS = frozenset({"same first 16", "one edit"})
+# The birth-date level of dates no modelled slip explains (``spec.BIRTH_DATE``'s last level).
+DATES_APART_LEVEL = "else"
 # Where no label lies, the share of one person among the pairs a rule held back at or above the
 # auto-link threshold: measured on the review pairs of the tuning populations only (5,000 people of
 # the kin generator, seed 5, and of the default generator, seed 2; bench/match/RESULTS.md, issue 13
@@ -83,7 +105,14 @@ NEAR_CURP_LEVELS = frozenset({"same first 16", "one edit"})
 #   ruled       kin 40 of 49, default 112 of 135
 #   ruled_curp  kin 25 of 25, default 2 of 2
 #   ruled_slip  kin 13 of 20, default 56 of 56
-RULED_PRIOR: Mapping[Stratum, float] = {"ruled": 0.81, "ruled_curp": 0.86, "ruled_slip": 0.81}
+#   ruled_dates (session 15, 30,000 people each: default seed 2, kin seed 5 and the blind population's
+#   seed 1; bench/match/RESULTS.md) default 13 of 22, kin 3 of 3, blind 106 of 240
+RULED_PRIOR: Mapping[Stratum, float] = {
+    "ruled": 0.81,
+    "ruled_curp": 0.86,
+    "ruled_slip": 0.81,
+    "ruled_dates": 0.61,
+}
 RULED_PRIOR_COUNT = 10.0
 # A pair held below the auto-link threshold (``held``, ``held_slip``: no anchor, given names the model
 # finds unrelated) is held because its weight is not evidence enough: the names, surnames and address
@@ -96,7 +125,10 @@ RULED_PRIOR_COUNT = 10.0
 # 0.95-0.99, where the queue's pairs were one person 0.53 of the time; default seed 2: 0.79, 0.44).
 #   held, raw >= 0.8   kin 60 of 108, default 39 of 107
 HELD_PRIOR = 0.46
-HELD_STRATA: tuple[Stratum, ...] = ("held", "held_slip")
+HELD_STRATA: tuple[Stratum, ...] = ("held", "held_slip", "held_dates")
+# The strata split off another in session 15: a fit stored before the split shows their pairs the
+# curve of the stratum they were part of.
+PARENT: Mapping[Stratum, Stratum] = {"held_dates": "held", "ruled_dates": "ruled"}
 LabelKind = Literal["curp_same", "curp_apart", "review_link", "review_not_link"]
 
 PRIOR_GRID = range(-10, 31)
@@ -141,16 +173,17 @@ def stratum_of(
     if curp == "else":
         return "curp_apart"
     slip = levels.get("birth_date") in SLIP_LEVELS
+    dates = levels.get("birth_date") == DATES_APART_LEVEL
     if held:  # the same CURP on both records included: a relative's CURP copied, held by another rule
         if curp in NEAR_CURP_LEVELS:
             return "ruled_curp"
-        return "ruled_slip" if slip else "ruled"
+        return "ruled_slip" if slip else "ruled_dates" if dates else "ruled"
     if curp == "exact":
         return "curp_same"
     anchored = any(w > 0 for c, _, w in items if c in ANCHOR_COMPARISONS)
     vetoed = any(levels.get(c) == "else" for c in VETO_COMPARISONS)
     if not anchored or vetoed or curp == "exact, given names unrelated":
-        return "held_slip" if slip else "held"
+        return "held_slip" if slip else "held_dates" if dates else "held"
     return "open"
 
 
@@ -235,6 +268,9 @@ class Calibration:
 
     def probability(self, stratum: Stratum, weight: float) -> float:
         curve = self.curves.get(stratum)
+        if curve is None and stratum in PARENT:
+            # A fit stored before the stratum was split off: what that fit showed such a pair.
+            curve = self.curves.get(PARENT[stratum])
         if curve is not None:
             return curve.probability(weight)
         # A fit stored before the stratum existed: the prior the fit would have started from.
