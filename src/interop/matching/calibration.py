@@ -19,9 +19,9 @@ stratum in the batch, online and from a stored review:
   independence assumption fails most on, calibrated apart from the rest of ``held``; both capped at
   what such review pairs turned out to be (``held_cap``, ``HELD_PRIOR``), not the model's weight,
 - ``held_dates``: a ``held`` pair whose birth dates no modelled slip explains (``DATES_APART_LEVEL``):
-  a parent and a child, siblings, or one date typed wholly wrong — one person a quarter of the time
-  in the queues of every population (bench/match/RESULTS.md, session 15), against two-thirds for the
-  rest of ``held``; fitted and capped as ``held``,
+  a parent and a child, siblings, or one date typed wholly wrong — one person 0–0.29 of the time
+  in the tuning populations' queues (bench/match/RESULTS.md, session 15), against 0.60–0.75 for the
+  rest of ``held``; fitted as ``held``, capped at its own share,
 - ``ruled``, ``ruled_curp``, ``ruled_slip``: a pair scored at or above the auto-link threshold that a
   rule held back (the caller says so: ``held``) — every review pair scored that high, a ``$match``
   candidate scored that high but not graded certain. ``ruled_curp``: its CURPs are one edit or a
@@ -116,7 +116,7 @@ RULED_PRIOR: Mapping[Stratum, float] = {
 RULED_PRIOR_COUNT = 10.0
 # A pair held below the auto-link threshold (``held``, ``held_slip``: no anchor, given names the model
 # finds unrelated) is held because its weight is not evidence enough: the names, surnames and address
-# relatives share are what it counts. Its figure is capped at HELD_PRIOR, the share of one person among
+# relatives share are what it counts. Its figure is capped at its HELD_PRIOR, the share of one person among
 # such review pairs scored 0.8 or more by the model, measured like RULED_PRIOR on the tuning
 # populations only (30,000 people, kin seed 5 and default seed 2; bench/match/RESULTS.md, issue 13
 # session 9), smoothed and averaged the same way; reviewers' decisions in those strata move the cap
@@ -124,8 +124,14 @@ RULED_PRIOR_COUNT = 10.0
 # person far more often than the queue's held pairs (kin seed 5: the curve they set showed 0.95 at raw
 # 0.95-0.99, where the queue's pairs were one person 0.53 of the time; default seed 2: 0.79, 0.44).
 #   held, raw >= 0.8   kin 60 of 108, default 39 of 107
-HELD_PRIOR = 0.46
-HELD_STRATA: tuple[Stratum, ...] = ("held", "held_slip", "held_dates")
+# Session 15 split off ``held_dates`` (birth dates no slip explains), one person far less often than
+# the rest, and measured each part the same way (raw >= 0.8; 30,000 people each: default seed 2, kin
+# seed 5 and the blind population's seed 1; bench/match/RESULTS.md, session 15):
+#   held         default 39 of 49, kin 38 of 54, blind 57 of 82
+#   held_dates   default 0 of 8,   kin 6 of 21,  blind 80 of 275
+# ``held_slip`` keeps session 9's figure (the tuning queues hold 2 and 4 such pairs).
+HELD_PRIOR: Mapping[Stratum, float] = {"held": 0.72, "held_slip": 0.46, "held_dates": 0.23}
+HELD_STRATA: tuple[Stratum, ...] = tuple(HELD_PRIOR)
 # The strata split off another in session 15: a fit stored before the split shows their pairs the
 # curve of the stratum they were part of.
 PARENT: Mapping[Stratum, Stratum] = {"held_dates": "held", "ruled_dates": "ruled"}
@@ -329,16 +335,16 @@ def ruled_rate(stratum: Stratum, labels: Iterable[Label]) -> float:
     return (same + RULED_PRIOR_COUNT * RULED_PRIOR[stratum]) / (n + RULED_PRIOR_COUNT)
 
 
-def held_cap(labels: Iterable[Label]) -> float:
-    """The most a pair held below the threshold is shown: reviewers' decisions on such pairs beside
-    ``RULED_PRIOR_COUNT`` pseudo-pairs at ``HELD_PRIOR`` (the run's settled labels left out: see
+def held_cap(stratum: Stratum, labels: Iterable[Label]) -> float:
+    """The most a pair of a held stratum is shown: reviewers' decisions on the stratum's pairs beside
+    ``RULED_PRIOR_COUNT`` pseudo-pairs at its ``HELD_PRIOR`` (the run's settled labels left out: see
     ``HELD_PRIOR``)."""
     n = same = 0.0
     for lb in labels:
-        if lb.stratum in HELD_STRATA and lb.kind in ("review_link", "review_not_link"):
+        if lb.stratum == stratum and lb.kind in ("review_link", "review_not_link"):
             n += lb.count
             same += lb.count * lb.same
-    return (same + RULED_PRIOR_COUNT * HELD_PRIOR) / (n + RULED_PRIOR_COUNT)
+    return (same + RULED_PRIOR_COUNT * HELD_PRIOR[stratum]) / (n + RULED_PRIOR_COUNT)
 
 
 def fit(labels: Sequence[Label], *, model_version: str) -> Calibration:
@@ -357,8 +363,7 @@ def fit(labels: Sequence[Label], *, model_version: str) -> Calibration:
             (min(max(lb.weight, lo), hi), float(lb.same), lb.count) for lb in labels if lb.stratum == s
         ]
         curves[s] = isotonic(points)
-    cap = held_cap(labels)
     for s in HELD_STRATA:
-        c = curves[s]
+        c, cap = curves[s], held_cap(s, labels)
         curves[s] = Curve(c.lo, c.hi, tuple(min(p, cap) for p in c.ps))
     return Calibration(model_version, curves, label_counts(labels))
