@@ -56,7 +56,7 @@ import bisect
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, get_args
 
 from interop.matching.spec import ANCHOR_COMPARISONS, VETO_COMPARISONS
 
@@ -71,23 +71,10 @@ Stratum = Literal[
     "ruled_slip",
     "ruled_dates",
     "open",
-    "open_slip",
     "apart",
 ]
-STRATA: tuple[Stratum, ...] = (
-    "curp_same",
-    "curp_apart",
-    "held",
-    "held_slip",
-    "held_dates",
-    "ruled",
-    "ruled_curp",
-    "ruled_slip",
-    "ruled_dates",
-    "open",
-    "open_slip",
-    "apart",
-)
+# The strata in order, read off the type so the two cannot drift apart.
+STRATA: tuple[Stratum, ...] = get_args(Stratum)
 # Birth-date levels of a slip that relatives also show (the same day and month of a year one or a
 # digit apart): a held pair at one of them is a sibling or a parent about as often as a typo.
 SLIP_LEVELS = frozenset({"year one apart", "one digit"})
