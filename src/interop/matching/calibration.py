@@ -20,7 +20,7 @@ stratum in the batch, online and from a stored review:
   what such review pairs turned out to be (``held_cap``, ``HELD_PRIOR``), not the model's weight,
 - ``held_dates``: a ``held`` pair whose birth dates no modelled slip explains (``DATES_APART_LEVEL``):
   a parent and a child, siblings, or one date typed wholly wrong — one person 0–0.29 of the time
-  in the tuning populations' queues (bench/match/RESULTS.md, session 15), against 0.60–0.75 for the
+  in the tuning populations' queues (bench/match/RESULTS.md, session 15), against 0.60–0.80 for the
   rest of ``held``; fitted as ``held``, capped at its own share,
 - ``ruled``, ``ruled_curp``, ``ruled_slip``: a pair scored at or above the auto-link threshold that a
   rule held back (the caller says so: ``held``) — every review pair scored that high, a ``$match``
