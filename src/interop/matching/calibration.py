@@ -18,12 +18,18 @@ stratum in the batch, online and from a stored review:
   record, or relatives born on the same day and month of other years — the pairs the model's
   independence assumption fails most on, calibrated apart from the rest of ``held``; both capped at
   what such review pairs turned out to be (``held_cap``, ``HELD_PRIOR``), not the model's weight,
+- ``held_dates``: a ``held`` pair whose birth dates no modelled slip explains (``DATES_APART_LEVEL``):
+  a parent and a child, siblings, or one date typed wholly wrong — one person 0–0.29 of the time
+  in the tuning populations' queues (bench/match/RESULTS.md, session 15), against 0.60–0.80 for the
+  rest of ``held``; fitted as ``held``, capped at its own share,
 - ``ruled``, ``ruled_curp``, ``ruled_slip``: a pair scored at or above the auto-link threshold that a
   rule held back (the caller says so: ``held``) — every review pair scored that high, a ``$match``
   candidate scored that high but not graded certain. ``ruled_curp``: its CURPs are one edit or a
   homoclave apart (``NEAR_CURP_LEVELS``: one person's second CURP, or namesakes born the same day);
-  ``ruled_slip``: its birth dates a slip apart (as ``held_slip``); ``ruled``: any other rule (a
-  relative's document, a third record, no anchor, one CURP copied onto a relative). Apart from
+  ``ruled_slip``: its birth dates a slip apart (as ``held_slip``); ``ruled_dates``: its birth dates
+  at the comparison's last level (``DATES_APART_LEVEL``: no modelled slip explains them, what the
+  rule for dates in hard conflict reads); ``ruled``: any other rule (a relative's document, a third
+  record, no anchor, one CURP copied onto a relative). Apart from
   ``held`` because the model's score is exactly what the rule overruled: each gets one rate, the
   share of one person among its labels with a prior measured on the tuning populations
   (``ruled_rate``, ``RULED_PRIOR``), not the model's 0.99+,
@@ -50,29 +56,32 @@ import bisect
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, get_args
 
 from interop.matching.spec import ANCHOR_COMPARISONS, VETO_COMPARISONS
 
 Stratum = Literal[
-    "curp_same", "curp_apart", "held", "held_slip", "ruled", "ruled_curp", "ruled_slip", "open", "apart"
-]
-STRATA: tuple[Stratum, ...] = (
     "curp_same",
     "curp_apart",
     "held",
     "held_slip",
+    "held_dates",
     "ruled",
     "ruled_curp",
     "ruled_slip",
+    "ruled_dates",
     "open",
     "apart",
-)
+]
+# The strata in order, read off the type so the two cannot drift apart.
+STRATA: tuple[Stratum, ...] = get_args(Stratum)
 # Birth-date levels of a slip that relatives also show (the same day and month of a year one or a
 # digit apart): a held pair at one of them is a sibling or a parent about as often as a typo.
 SLIP_LEVELS = frozenset({"year one apart", "one digit"})
 # CURP levels of two CURPs that differ by a character or in the homoclave alone.
 NEAR_CURP_LEVELS = frozenset({"same first 16", "one edit"})
+# The birth-date level of dates no modelled slip explains (``spec.BIRTH_DATE``'s last level).
+DATES_APART_LEVEL = "else"
 # Where no label lies, the share of one person among the pairs a rule held back at or above the
 # auto-link threshold: measured on the review pairs of the tuning populations only (5,000 people of
 # the kin generator, seed 5, and of the default generator, seed 2; bench/match/RESULTS.md, issue 13
@@ -83,11 +92,18 @@ NEAR_CURP_LEVELS = frozenset({"same first 16", "one edit"})
 #   ruled       kin 40 of 49, default 112 of 135
 #   ruled_curp  kin 25 of 25, default 2 of 2
 #   ruled_slip  kin 13 of 20, default 56 of 56
-RULED_PRIOR: Mapping[Stratum, float] = {"ruled": 0.81, "ruled_curp": 0.86, "ruled_slip": 0.81}
+#   ruled_dates (session 15, 30,000 people each: default seed 2, kin seed 5 and the blind population's
+#   seed 1; bench/match/RESULTS.md) default 13 of 22, kin 3 of 3, blind 106 of 240
+RULED_PRIOR: Mapping[Stratum, float] = {
+    "ruled": 0.81,
+    "ruled_curp": 0.86,
+    "ruled_slip": 0.81,
+    "ruled_dates": 0.61,
+}
 RULED_PRIOR_COUNT = 10.0
 # A pair held below the auto-link threshold (``held``, ``held_slip``: no anchor, given names the model
 # finds unrelated) is held because its weight is not evidence enough: the names, surnames and address
-# relatives share are what it counts. Its figure is capped at HELD_PRIOR, the share of one person among
+# relatives share are what it counts. Its figure is capped at its HELD_PRIOR, the share of one person among
 # such review pairs scored 0.8 or more by the model, measured like RULED_PRIOR on the tuning
 # populations only (30,000 people, kin seed 5 and default seed 2; bench/match/RESULTS.md, issue 13
 # session 9), smoothed and averaged the same way; reviewers' decisions in those strata move the cap
@@ -95,8 +111,17 @@ RULED_PRIOR_COUNT = 10.0
 # person far more often than the queue's held pairs (kin seed 5: the curve they set showed 0.95 at raw
 # 0.95-0.99, where the queue's pairs were one person 0.53 of the time; default seed 2: 0.79, 0.44).
 #   held, raw >= 0.8   kin 60 of 108, default 39 of 107
-HELD_PRIOR = 0.46
-HELD_STRATA: tuple[Stratum, ...] = ("held", "held_slip")
+# Session 15 split off ``held_dates`` (birth dates no slip explains), one person far less often than
+# the rest, and measured each part the same way (raw >= 0.8; 30,000 people each: default seed 2, kin
+# seed 5 and the blind population's seed 1; bench/match/RESULTS.md, session 15):
+#   held         default 39 of 49, kin 38 of 54, blind 57 of 82
+#   held_dates   default 0 of 8,   kin 6 of 21,  blind 80 of 275
+# ``held_slip`` keeps session 9's figure (the tuning queues hold 2 and 4 such pairs).
+HELD_PRIOR: Mapping[Stratum, float] = {"held": 0.72, "held_slip": 0.46, "held_dates": 0.23}
+HELD_STRATA: tuple[Stratum, ...] = tuple(HELD_PRIOR)
+# The strata split off another in session 15: a fit stored before the split shows their pairs the
+# curve of the stratum they were part of.
+PARENT: Mapping[Stratum, Stratum] = {"held_dates": "held", "ruled_dates": "ruled"}
 LabelKind = Literal["curp_same", "curp_apart", "review_link", "review_not_link"]
 
 PRIOR_GRID = range(-10, 31)
@@ -141,16 +166,17 @@ def stratum_of(
     if curp == "else":
         return "curp_apart"
     slip = levels.get("birth_date") in SLIP_LEVELS
+    dates = levels.get("birth_date") == DATES_APART_LEVEL
     if held:  # the same CURP on both records included: a relative's CURP copied, held by another rule
         if curp in NEAR_CURP_LEVELS:
             return "ruled_curp"
-        return "ruled_slip" if slip else "ruled"
+        return "ruled_slip" if slip else "ruled_dates" if dates else "ruled"
     if curp == "exact":
         return "curp_same"
     anchored = any(w > 0 for c, _, w in items if c in ANCHOR_COMPARISONS)
     vetoed = any(levels.get(c) == "else" for c in VETO_COMPARISONS)
     if not anchored or vetoed or curp == "exact, given names unrelated":
-        return "held_slip" if slip else "held"
+        return "held_slip" if slip else "held_dates" if dates else "held"
     return "open"
 
 
@@ -235,6 +261,9 @@ class Calibration:
 
     def probability(self, stratum: Stratum, weight: float) -> float:
         curve = self.curves.get(stratum)
+        if curve is None and stratum in PARENT:
+            # A fit stored before the stratum was split off: what that fit showed such a pair.
+            curve = self.curves.get(PARENT[stratum])
         if curve is not None:
             return curve.probability(weight)
         # A fit stored before the stratum existed: the prior the fit would have started from.
@@ -293,16 +322,16 @@ def ruled_rate(stratum: Stratum, labels: Iterable[Label]) -> float:
     return (same + RULED_PRIOR_COUNT * RULED_PRIOR[stratum]) / (n + RULED_PRIOR_COUNT)
 
 
-def held_cap(labels: Iterable[Label]) -> float:
-    """The most a pair held below the threshold is shown: reviewers' decisions on such pairs beside
-    ``RULED_PRIOR_COUNT`` pseudo-pairs at ``HELD_PRIOR`` (the run's settled labels left out: see
+def held_cap(stratum: Stratum, labels: Iterable[Label]) -> float:
+    """The most a pair of a held stratum is shown: reviewers' decisions on the stratum's pairs beside
+    ``RULED_PRIOR_COUNT`` pseudo-pairs at its ``HELD_PRIOR`` (the run's settled labels left out: see
     ``HELD_PRIOR``)."""
     n = same = 0.0
     for lb in labels:
-        if lb.stratum in HELD_STRATA and lb.kind in ("review_link", "review_not_link"):
+        if lb.stratum == stratum and lb.kind in ("review_link", "review_not_link"):
             n += lb.count
             same += lb.count * lb.same
-    return (same + RULED_PRIOR_COUNT * HELD_PRIOR) / (n + RULED_PRIOR_COUNT)
+    return (same + RULED_PRIOR_COUNT * HELD_PRIOR[stratum]) / (n + RULED_PRIOR_COUNT)
 
 
 def fit(labels: Sequence[Label], *, model_version: str) -> Calibration:
@@ -321,8 +350,7 @@ def fit(labels: Sequence[Label], *, model_version: str) -> Calibration:
             (min(max(lb.weight, lo), hi), float(lb.same), lb.count) for lb in labels if lb.stratum == s
         ]
         curves[s] = isotonic(points)
-    cap = held_cap(labels)
     for s in HELD_STRATA:
-        c = curves[s]
+        c, cap = curves[s], held_cap(s, labels)
         curves[s] = Curve(c.lo, c.hi, tuple(min(p, cap) for p in c.ps))
     return Calibration(model_version, curves, label_counts(labels))

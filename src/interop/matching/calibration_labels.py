@@ -86,11 +86,13 @@ async def settled_labels(
             continue
         kind: LabelKind = "curp_same" if same else "curp_apart"
         full = score_pair(model.scoring, a, b)
-        apart = settled_apart(Signature.of(a), Signature.of(b), relatives=relatives, households=households)
+        # One pair's signatures, read by both rules (each is a few CURP and name reads per record).
+        sa, sb = Signature.of(a), Signature.of(b)
+        apart = settled_apart(sa, sb, relatives=relatives, households=households)
         own = stratum_of(full.evidence, apart=apart)
         if own in ("curp_same", "curp_apart", "apart"):
             labels.append(Label(own, full.match_weight, same, kind))
-        if masked_unlike_queue(a, b):
+        if masked_unlike_queue(sa, sb):
             continue
         a0, b0 = replace(a, curp=None, curp16=None), replace(b, curp=None, curp16=None)
         masked = score_pair(model.scoring, a0, b0)
@@ -113,7 +115,7 @@ async def settled_labels(
     return labels
 
 
-def masked_unlike_queue(a: MatchFeatures, b: MatchFeatures) -> bool:
+def masked_unlike_queue(a: Signature, b: Signature) -> bool:
     """Two pension-roll records whose CURPs settle them apart (``conflict.kept_apart``) give no label
     *as if neither had a CURP*: the queue never shows them (two pensioners, kept apart without a
     reviewer), and with their CURPs masked they read as the look-alike pairs it does show — namesake
@@ -121,7 +123,7 @@ def masked_unlike_queue(a: MatchFeatures, b: MatchFeatures) -> bool:
     14) such roll pairs were 339 of the look-alike pairs carrying CURPs on both records, none one
     person, and pulled the look-alike stratum's figure down to 0.375 where the queue's pairs were one
     person 0.614 of the time."""
-    return kept_apart(Signature.of(a), Signature.of(b))
+    return kept_apart(a, b)
 
 
 async def candidates_of(session: AsyncSession, probes: list[MatchFeatures]) -> dict[str, list[MatchFeatures]]:
