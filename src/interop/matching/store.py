@@ -203,8 +203,8 @@ async def write(session: AsyncSession, workdir: Path, *, scored: int) -> dict[st
         # A bulk write replaced the tables wholesale, and $match reads them right after the commit:
         # statistics now for the key table and the detail's parent, which autovacuum never analyses.
         # Not the partitions: the rows this transaction wrote count as changes only once it commits,
-        # so autovacuum analyses every partition again right after it (at 1 M, within two minutes),
-        # and an ANALYZE here was the same work done twice; the run's own reads do not depend on them
+        # so they are analysed after it (``vacuum_written``; before, by autovacuum within two minutes
+        # at 1 M): an ANALYZE here would be done twice. The run's own reads do not depend on them
         # (``calibration_labels.candidates_of``), and a detail row is read by its key. Before PostgreSQL 17
         # (no ``ONLY``) the parent's ANALYZE also does its partitions. The run already holds the key
         # table exclusively (it dropped its indexes), and runs take turns. A small write leaves them
@@ -216,9 +216,38 @@ async def write(session: AsyncSession, workdir: Path, *, scored: int) -> dict[st
         only = "ONLY " if int(version) >= 170000 else ""
         detail = f"{only}match_record_detail {DETAIL_KEY_STATISTICS}"
         await session.execute(text(f"ANALYZE match_record, {detail}"))
+        if int(version) >= 150000:
+            # This transaction's row counts reach the statistics right at its commit, not up to a second
+            # later: ``vacuum_written`` resets them after the commit, and counts arriving after it would
+            # send autovacuum over every table again.
+            await session.execute(text("SELECT pg_stat_force_next_flush()"))
         steps.done("statistics")
     summary["write_timings_s"] = steps.timings
     return summary
+
+
+# What a bulk write fills (the detail and the links: every partition), for ``vacuum_written``.
+BULK_WRITTEN = ("match_person", "match_record", "match_record_detail", "match_link", "match_review")
+
+
+async def vacuum_written(session: AsyncSession) -> dict[str, float]:
+    """VACUUM (ANALYZE) each table a bulk write filled, after its commit; seconds per table.
+
+    ``$match`` reads what the run wrote right after it: left as written, its first minutes paid for the
+    run twice over — every row read for the first time set its hint bits (and dirtied its page), the
+    detail and link partitions were read from the table instead of their visibility map, and autovacuum,
+    finding every table changed at the commit (an ANALYZE inside the run's transaction counts for
+    nothing: its rows count as changes only at the commit), vacuumed and analysed them all beside the
+    calls (at 1 M, p99 34 ms the first run against 18-20 ms later; bench/match/RESULTS.md, session 15).
+    Done here, once, in the run's time: the tables are left all-visible and analysed, so autovacuum
+    finds nothing to do. VACUUM runs outside a transaction, so on a connection of its own in autocommit."""
+    conn = await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    timings: dict[str, float] = {}
+    for table in BULK_WRITTEN:
+        started = time.perf_counter()
+        await conn.execute(text(f"VACUUM (ANALYZE) {table}"))
+        timings[table] = round(time.perf_counter() - started, 2)
+    return timings
 
 
 class _Steps:
