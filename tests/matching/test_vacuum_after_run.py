@@ -48,16 +48,17 @@ async def test_a_bulk_run_leaves_its_tables_vacuumed_and_analysed(
     filled = [r for r in rows if r[1] > 0]
     # The key table, persons, reviews, and the partitions of the detail and links the records fell in.
     assert len(filled) >= 5, rows
-    for name, pages, all_visible, vacuumed, analysed, inserted, modified in filled:
+    for row in filled:
+        _, pages, all_visible, vacuumed, analysed, inserted, modified = row
         # Every page all-visible: no first read sets a hint bit, index-only reads skip the table.
-        assert all_visible == pages, name
-        assert vacuumed, name
-        assert analysed, name
+        assert all_visible == pages, (row, counts.get("vacuum_s"))
+        assert vacuumed, row
+        assert analysed, row
         # Nothing left for autovacuum: the run's own rows reached the statistics before the reset.
-        assert (inserted, modified) == (0, 0), name
+        assert (inserted, modified) == (0, 0), row
     # The run records the step: its time among the stages, each table's seconds.
     assert counts["timings_s"]["vacuuming"] >= 0
-    assert set(counts["vacuum_s"]) == set(_TABLES)
+    assert set(_TABLES) <= set(counts["vacuum_s"])
 
 
 async def test_a_small_run_leaves_them_to_autovacuum(
