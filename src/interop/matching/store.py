@@ -230,11 +230,11 @@ async def write(session: AsyncSession, workdir: Path, *, scored: int) -> dict[st
 # What a bulk write fills (the detail and the links: every partition), for ``vacuum_written``.
 BULK_WRITTEN = ("match_person", "match_record", "match_record_detail", "match_link", "match_review")
 _SNAPSHOT_WAIT_S = 5.0
-# Other sessions of this database holding a snapshot taken before this statement's transaction began.
+# Other sessions of this database holding a snapshot of a transaction begun before ``:since``.
 _OLDER_SNAPSHOTS = text(
     "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() "
     "AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND backend_xmin IS NOT NULL "
-    "AND xact_start < statement_timestamp())"
+    "AND xact_start < :since)"
 )
 
 
@@ -251,11 +251,12 @@ async def vacuum_written(session: AsyncSession) -> dict[str, float]:
     finds nothing to do. VACUUM runs outside a transaction, so on a connection of its own in autocommit."""
     conn = await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     started = time.perf_counter()
+    since = (await conn.execute(text("SELECT statement_timestamp()"))).scalar_one()  # after the commit
     # A page is marked all-visible only when no snapshot still open may miss its rows: a call that began
     # before the run's commit (a $match, the job's heartbeat) would leave its pages to autovacuum again.
     # Those last milliseconds; a snapshot held longer is not waited for past the limit.
     for _ in range(int(_SNAPSHOT_WAIT_S / 0.05)):
-        if not (await conn.execute(_OLDER_SNAPSHOTS)).scalar_one():
+        if not (await conn.execute(_OLDER_SNAPSHOTS, {"since": since})).scalar_one():
             break
         await asyncio.sleep(0.05)
     timings = {"older snapshots": round(time.perf_counter() - started, 2)}
