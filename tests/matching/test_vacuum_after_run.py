@@ -51,7 +51,7 @@ async def test_a_bulk_run_leaves_its_tables_vacuumed_and_analysed(
     for row in filled:
         _, pages, all_visible, vacuumed, analysed, inserted, modified = row
         # Every page all-visible: no first read sets a hint bit, index-only reads skip the table.
-        assert all_visible == pages, (row, counts.get("vacuum_s"))
+        assert all_visible == pages, (row, str(counts.get("vacuum_s")))
         assert vacuumed, row
         assert analysed, row
         # Nothing left for autovacuum: the run's own rows reached the statistics before the reset.

@@ -217,6 +217,9 @@ async def write(session: AsyncSession, workdir: Path, *, scored: int) -> dict[st
         only = "ONLY " if int(version) >= 170000 else ""
         detail = f"{only}match_record_detail {DETAIL_KEY_STATISTICS}"
         await session.execute(text(f"ANALYZE match_record, {detail}"))
+        # Its commit flushed before it returns, whatever the server's setting: a page is marked
+        # all-visible (``vacuum_written``) only once the commit of the rows on it is on disk.
+        await session.execute(text("SET LOCAL synchronous_commit = on"))
         if int(version) >= 150000:
             # This transaction's row counts reach the statistics right at its commit, not up to a second
             # later: ``vacuum_written`` resets them after the commit, and counts arriving after it would
