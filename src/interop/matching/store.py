@@ -217,9 +217,6 @@ async def write(session: AsyncSession, workdir: Path, *, scored: int) -> dict[st
         only = "ONLY " if int(version) >= 170000 else ""
         detail = f"{only}match_record_detail {DETAIL_KEY_STATISTICS}"
         await session.execute(text(f"ANALYZE match_record, {detail}"))
-        # Its commit flushed before it returns, whatever the server's setting: a page is marked
-        # all-visible (``vacuum_written``) only once the commit of the rows on it is on disk.
-        await session.execute(text("SET LOCAL synchronous_commit = on"))
         if int(version) >= 150000:
             # This transaction's row counts reach the statistics right at its commit, not up to a second
             # later: ``vacuum_written`` resets them after the commit, and counts arriving after it would
@@ -251,7 +248,10 @@ async def vacuum_written(session: AsyncSession) -> dict[str, float]:
     nothing: its rows count as changes only at the commit), vacuumed and analysed them all beside the
     calls (at 1 M, p99 34 ms the first run against 18-20 ms later; bench/match/RESULTS.md, session 15).
     Done here, once, in the run's time: the tables are left all-visible and analysed, so autovacuum
-    finds nothing to do. VACUUM runs outside a transaction, so on a connection of its own in autocommit."""
+    finds nothing to do. VACUUM runs outside a transaction, so on a connection of its own in autocommit.
+    On a server that commits asynchronously (not ours: ``db.embedded.DURABILITY``) a page whose rows'
+    commit status shares a not yet flushed commit record's log position is not marked, and is left to
+    autovacuum."""
     conn = await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     started = time.perf_counter()
     since = (await conn.execute(text("SELECT statement_timestamp()"))).scalar_one()  # after the commit
