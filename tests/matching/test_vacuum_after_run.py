@@ -41,7 +41,8 @@ async def test_a_bulk_run_leaves_its_tables_vacuumed_and_analysed(
     # page is marked all-visible only once the commits of its rows are on disk, and the commit status of
     # 32 neighbouring transactions (the job's heartbeats among them) shares one log position.
     database = (await session.execute(text("SELECT current_database()"))).scalar_one()
-    await session.execute(text(f'ALTER DATABASE "{database}" SET synchronous_commit = on'))
+    role_setting = f'ALTER ROLE CURRENT_USER IN DATABASE "{database}" SET synchronous_commit = on'
+    await session.execute(text(role_setting))
     await session.commit()
     await sessionmaker.kw["bind"].dispose()
     truth = await load_population(session, make_people(150))
