@@ -1,5 +1,5 @@
 """A bulk run leaves what it wrote ready for ``$match`` (issue 13, ``$match`` right after a 1 M batch):
-after its commit the run vacuums and analyses every table it filled (``store.vacuum_written``) and records
+after its commit the run vacuums the tables $match reads row by row (``store.vacuum_written``) and records
 the step. Left as written, the first reads set each row's hint bits, read the detail and link partitions
 from the table instead of their visibility map, and autovacuum worked every table beside the calls."""
 
@@ -16,8 +16,8 @@ from interop.matching import store
 
 pytestmark = pytest.mark.asyncio
 
-# What a first load fills: persons, the key table, the detail and the links (partitioned), the reviews.
-_TABLES = ["match_person", "match_record", "match_record_detail", "match_link", "match_review"]
+# What $match reads row by row of a first load: the key table, the detail and the links (partitioned).
+_TABLES = ["match_record", "match_record_detail", "match_link"]
 
 # Every table (partitions included) a bulk write fills, with what autovacuum would see of it.
 _WRITTEN = text(
@@ -30,7 +30,7 @@ _WRITTEN = text(
 )
 
 
-async def test_a_bulk_run_leaves_its_tables_vacuumed_and_analysed(
+async def test_a_bulk_run_leaves_what_match_reads_vacuumed(
     settings: Settings,
     sessionmaker: async_sessionmaker[AsyncSession],
     session: AsyncSession,
@@ -54,16 +54,18 @@ async def test_a_bulk_run_leaves_its_tables_vacuumed_and_analysed(
     await session.execute(text("SELECT pg_stat_clear_snapshot()"))
     rows = (await session.execute(_WRITTEN, {"tables": _TABLES})).all()
     filled = [r for r in rows if r[1] > 0]
-    # The key table, persons, reviews, and the partitions of the detail and links the records fell in.
-    assert len(filled) >= 5, rows
+    # The key table, and the partitions of the detail and links the records fell in.
+    assert len(filled) >= 3, rows
     for row in filled:
         _, pages, all_visible, vacuumed, analysed, inserted, modified = row
         # Every page all-visible: no first read sets a hint bit, index-only reads skip the table.
         assert all_visible == pages, (row, str(counts.get("vacuum_s")))
         assert vacuumed, row
-        assert analysed, row
-        # Nothing left for autovacuum: the run's own rows reached the statistics before the reset.
-        assert (inserted, modified) == (0, 0), row
+        # Nothing left for autovacuum to vacuum: the run's rows reached the statistics before the reset.
+        assert inserted == 0, row
+        if row[0] == "match_record":  # the partitions' analysis is left to autovacuum (store.py)
+            assert analysed, row
+            assert modified == 0, row
     # The run records the step: its time among the stages, each table's seconds.
     assert counts["timings_s"]["vacuuming"] >= 0
     assert set(_TABLES) <= set(counts["vacuum_s"])

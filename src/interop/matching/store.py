@@ -204,8 +204,8 @@ async def write(session: AsyncSession, workdir: Path, *, scored: int) -> dict[st
         # A bulk write replaced the tables wholesale, and $match reads them right after the commit:
         # statistics now for the key table and the detail's parent, which autovacuum never analyses.
         # Not the partitions: the rows this transaction wrote count as changes only once it commits,
-        # so they are analysed after it (``vacuum_written``; before, by autovacuum within two minutes
-        # at 1 M): an ANALYZE here would be done twice. The run's own reads do not depend on them
+        # so autovacuum analyses every partition again right after it (at 1 M, within two minutes),
+        # and an ANALYZE here was the same work done twice; the run's own reads do not depend on them
         # (``calibration_labels.candidates_of``), and a detail row is read by its key. Before PostgreSQL 17
         # (no ``ONLY``) the parent's ANALYZE also does its partitions. The run already holds the key
         # table exclusively (it dropped its indexes), and runs take turns. A small write leaves them
@@ -227,8 +227,18 @@ async def write(session: AsyncSession, workdir: Path, *, scored: int) -> dict[st
     return summary
 
 
-# What a bulk write fills (the detail and the links: every partition), for ``vacuum_written``.
-BULK_WRITTEN = ("match_person", "match_record", "match_record_detail", "match_link", "match_review")
+# What ``$match`` reads row by row of what a bulk write filled, and what ``vacuum_written`` asks of it.
+# The key table: vacuumed (its pages are all-visible already, COPY FREEZE: cheap) and analysed (its
+# in-transaction ANALYZE counts for nothing once the commit counts its rows). The detail and the links,
+# every partition: vacuumed only. Analysing their 68 partitions doubled the step at 1 M (14 s, against
+# ~9 s of room under the 1 M ratio), and no read depends on their statistics (``record_columns``); their
+# analysis is left to autovacuum. The persons and reviews $match does not read: the app does not own
+# them either (a VACUUM would skip them with a warning).
+VACUUMED_AFTER_BULK = {
+    "match_record": "VACUUM (ANALYZE)",
+    "match_record_detail": "VACUUM",
+    "match_link": "VACUUM",
+}
 _SNAPSHOT_WAIT_S = 5.0
 # Other sessions of this database holding a snapshot of a transaction begun before ``:since``.
 _OLDER_SNAPSHOTS = text(
@@ -239,7 +249,8 @@ _OLDER_SNAPSHOTS = text(
 
 
 async def vacuum_written(session: AsyncSession) -> dict[str, float]:
-    """VACUUM (ANALYZE) each table a bulk write filled, after its commit; seconds per table.
+    """VACUUM each table of a bulk write ``$match`` reads (``VACUUMED_AFTER_BULK``), after its commit;
+    seconds per table.
 
     ``$match`` reads what the run wrote right after it: left as written, its first minutes paid for the
     run twice over — every row read for the first time set its hint bits (and dirtied its page), the
@@ -247,8 +258,9 @@ async def vacuum_written(session: AsyncSession) -> dict[str, float]:
     finding every table changed at the commit (an ANALYZE inside the run's transaction counts for
     nothing: its rows count as changes only at the commit), vacuumed and analysed them all beside the
     calls (at 1 M, p99 34 ms the first run against 18-20 ms later; bench/match/RESULTS.md, session 15).
-    Done here, once, in the run's time: the tables are left all-visible and analysed, so autovacuum
-    finds nothing to do. VACUUM runs outside a transaction, so on a connection of its own in autocommit.
+    Done here, once, in the run's time: the tables are left all-visible, so autovacuum finds nothing
+    to vacuum there (it still analyses the partitions). VACUUM runs outside a transaction, so on a
+    connection of its own in autocommit.
     On a server that commits asynchronously (not ours: ``db.embedded.DURABILITY``) a page whose rows'
     commit status shares a not yet flushed commit record's log position is not marked, and is left to
     autovacuum."""
@@ -263,9 +275,9 @@ async def vacuum_written(session: AsyncSession) -> dict[str, float]:
             break
         await asyncio.sleep(0.05)
     timings = {"older snapshots": round(time.perf_counter() - started, 2)}
-    for table in BULK_WRITTEN:
+    for table, command in VACUUMED_AFTER_BULK.items():
         started = time.perf_counter()
-        await conn.execute(text(f"VACUUM (ANALYZE) {table}"))
+        await conn.execute(text(f"{command} {table}"))
         timings[table] = round(time.perf_counter() - started, 2)
     return timings
 
