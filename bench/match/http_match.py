@@ -114,6 +114,55 @@ def _postgres_pids(env: dict[str, str]) -> list[int]:
     return [master.pid, *(c.pid for c in master.children(recursive=True))]
 
 
+class AutovacuumWatch:
+    """Autovacuum workers of the embedded server seen during the timed calls (sampled every 0.5 s from
+    the process titles): how many at most, in how many samples, and their CPU seconds as last seen — the
+    server's CPU a call counts theirs too, and right after a batch they work the tables it wrote."""
+
+    def __init__(self, env: dict[str, str]):
+        import threading
+
+        self.env, self.most, self.busy_samples, self.samples = env, 0, 0, 0
+        self.cpu: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _workers(self) -> list[int]:
+        import psutil
+
+        out = []
+        for pid in _postgres_pids(self.env):
+            try:
+                if "autovacuum worker" in " ".join(psutil.Process(pid).cmdline()):
+                    out.append(pid)
+            except psutil.NoSuchProcess:
+                continue
+        return out
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            workers = self._workers()
+            self.samples += 1
+            self.busy_samples += bool(workers)
+            self.most = max(self.most, len(workers))
+            self.cpu.update(_cpu_s(workers))
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def summary(self, calls: int) -> dict[str, Any]:
+        return {
+            "autovacuum_workers_most": self.most,
+            "autovacuum_busy_samples": f"{self.busy_samples}/{self.samples}",
+            "autovacuum_cpu_ms_per_call": round(1000 * sum(self.cpu.values()) / max(calls, 1), 3),
+        }
+
+
 def time_http_match(
     env: dict[str, str], rows: list[dict[str, str]], warmup: int = 20, role: str = "bienestar"
 ) -> dict[str, Any]:
@@ -156,9 +205,11 @@ def time_http_match(
                 raise RuntimeError("interop serve did not become ready")
             headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json"}
             cpu_before: dict[int, float] = {}
+            watch = AutovacuumWatch(env)
             for i, r in enumerate(rows):
                 if i == warmup:  # the server's and PostgreSQL's CPU over the timed calls
                     cpu_before = _cpu_s([proc.pid, *_postgres_pids(env)])
+                    watch.start()
                 body = {
                     "resourceType": "Parameters",
                     "parameter": [
@@ -175,6 +226,7 @@ def time_http_match(
                 if i >= warmup:
                     times.append(dt)
             cpu_after = _cpu_s([proc.pid, *_postgres_pids(env)])
+            watch.stop()
     finally:
         proc.terminate()
         try:
@@ -204,6 +256,7 @@ def time_http_match(
             / len(times),
             3,
         ),
+        **watch.summary(len(times)),
     }
 
 

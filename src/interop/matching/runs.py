@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import json
+import logging
 import resource
 import tempfile
 import time
@@ -20,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from interop.config import Settings
@@ -37,6 +39,8 @@ from interop.matching.models import MatchRun
 from interop.matching.models_store import LoadedModel
 from interop.matching.record_columns import pkey_of
 from interop.matching.scoring import score_pair
+
+log = logging.getLogger(__name__)
 
 Report = Callable[..., Awaitable[None]]
 
@@ -197,7 +201,30 @@ class _Run:
         finally:
             con.close()
         await self.stage("storing")
-        return await self.store(model, result)
+        counts = await self.store(model, result)
+        if result.scored >= store.BULK_INDEX_REBUILD_ROWS:
+            await self.vacuum(counts)
+        return counts
+
+    async def vacuum(self, counts: dict[str, Any]) -> None:
+        """After a bulk write's commit, what it filled left ready for ``$match`` (``store.vacuum_written``),
+        the step added to the run's stored counts. The run has succeeded and its results are readable
+        already: a VACUUM that fails leaves the tables to autovacuum, as before, and fails nothing."""
+        started, cpu = time.perf_counter(), time.process_time()
+        await self.report(stage="vacuuming")
+        try:
+            async with self.sessionmaker() as session:
+                counts["vacuum_s"] = await store.vacuum_written(session)
+        except DBAPIError as exc:
+            log.warning("match run vacuum failed", extra={"run_id": self.run_id, "error": type(exc).__name__})
+            counts["vacuum_s"] = None
+        self.timings["vacuuming"] = round(time.perf_counter() - started, 2)
+        self.cpu["vacuuming"] = round(time.process_time() - cpu, 2)
+        async with self.sessionmaker() as session:
+            run = await session.get(MatchRun, self.run_id)
+            assert run is not None
+            run.counts = dict(counts)
+            await session.commit()
 
     async def mark_running(self) -> bool:
         """Mark the run running; whether it retrains."""
