@@ -1,5 +1,5 @@
 """A bulk run leaves what it wrote ready for ``$match`` (issue 13, ``$match`` right after a 1 M batch):
-after its commit the run vacuums the tables $match reads row by row (``store.vacuum_written``) and records
+after its commit the run vacuums the tables $match reads row by row (``vacuum.vacuum_written``) and records
 the step. Left as written, the first reads set each row's hint bits, read the detail and link partitions
 from the table instead of their visibility map, and autovacuum worked every table beside the calls."""
 

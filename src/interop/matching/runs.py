@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from interop.config import Settings
 from interop.db.bulk import raw_connection
-from interop.matching import batch, calibration_fit, clustering, engines, models_store, store
+from interop.matching import batch, calibration_fit, clustering, engines, models_store, store, vacuum
 from interop.matching.clustering import ClusterCounts
 from interop.matching.errors import MatchEngineUnavailable, MatchRunNotFound, MatchRunUntrainable
 from interop.matching.layout import (
@@ -207,14 +207,14 @@ class _Run:
         return counts
 
     async def vacuum(self, counts: dict[str, Any]) -> None:
-        """After a bulk write's commit, what it filled left ready for ``$match`` (``store.vacuum_written``),
+        """After a bulk write's commit, what it filled left ready for ``$match`` (``vacuum.vacuum_written``),
         the step added to the run's stored counts. The run has succeeded and its results are readable
         already: a VACUUM that fails leaves the tables to autovacuum, as before, and fails nothing."""
         started, cpu = time.perf_counter(), time.process_time()
         await self.report(stage="vacuuming")
         try:
             async with self.sessionmaker() as session:
-                counts["vacuum_s"] = await store.vacuum_written(session)
+                counts["vacuum_s"] = await vacuum.vacuum_written(session)
         except DBAPIError as exc:
             log.warning("match run vacuum failed", extra={"run_id": self.run_id, "error": type(exc).__name__})
             counts["vacuum_s"] = None
