@@ -13,7 +13,14 @@ import pyarrow as pa  # type: ignore[import-untyped]
 
 from interop.matching import clustering
 from interop.matching.assign import Edge, assign_persons
-from interop.matching.conflict import Signature, hard_conflict, names_settle_apart_sql, settled_apart
+from interop.matching.conflict import (
+    SIGNATURE_COLUMNS,
+    Signature,
+    hard_conflict,
+    names_settle_apart_sql,
+    roll_curp_of_another,
+    settled_apart,
+)
 from interop.matching.edge_columns import apart_sql
 from interop.matching.features import FEATURE_COLUMNS
 
@@ -124,8 +131,8 @@ def _clustered(
         {"unique_id": list(prev), "feature_digest": ["x"] * len(prev), "person_id": list(prev.values())},
     )
     feats = case["feats"]
-    names = ["curp", "dob", "given_main", "given_rest", "given_full", "sexo", "source", "ap1"]
-    given = {c: [(*f, None, None, None)[i] for f in feats.values()] for i, c in enumerate(names)}
+    names = list(SIGNATURE_COLUMNS)
+    given = {c: [(*f, *[None] * len(names))[i] for f in feats.values()] for i, c in enumerate(names)}
     # Every feature column a run's ``feats`` has (the rules read the place too), the rest left blank.
     others = {c: [None] * len(feats) for c in FEATURE_COLUMNS if c not in given and c != "unique_id"}
     table("feats", {"unique_id": list(feats), **given, **others})
@@ -223,6 +230,35 @@ def test_a_first_load_is_settled_in_sql_but_conflicts_go_through_the_rules() -> 
     assert via["p|1"] == via["p|2"] == ("p|1", "p|2")
     assert person_of["p|3"] == person_of["p|4"] != person_of["p|5"]
     assert len(set(person_of.values())) == 4
+
+
+def test_a_first_load_holds_a_roll_record_under_the_other_pensioners_curp() -> None:
+    """Two roll records, the same given names, date and CURP, other surnames: the CURP states GARCIA
+    LOPEZ's letters on HERNANDEZ LOPEZ's record (``roll_curp_of_another``), two pensioners. A first load
+    settles simple components in SQL; it held the pair only when a later run sent the component through
+    the rules (fails on the old ``_SURELY_COMPATIBLE``: the first load joined them)."""
+    curp = "GALM500101MDFRPR09"
+    her = ("roll", "HERNANDEZ", "LOPEZ", "HELM500101MDFRPR")
+    other = ("roll", "GARCIA", "LOPEZ", "GALM500101MDFRPR")
+    feats = {
+        "roll|1": (curp, "1950-01-01", "MARIA", None, "MARIA", "M", *her),
+        "roll|2": (curp, "1950-01-01", "MARIA", None, "MARIA", "M", *other),
+    }
+    assert roll_curp_of_another(Signature(*feats["roll|1"]), Signature(*feats["roll|2"]))
+    case: dict[str, Any] = {
+        "scored": list(feats),
+        "unscored": [],
+        "prev": {},
+        "feats": feats,
+        "manual": [],
+        "edges": [("roll|1", "roll|2", 25.0, 0.9999, True)],
+        "decided": [],
+    }
+    person_of, _, reviews, _ = _clustered(case)
+    ref_person, _, ref_reviews = _reference(case)
+    assert person_of["roll|1"] != person_of["roll|2"]
+    assert ref_person["roll|1"] != ref_person["roll|2"]
+    assert {(a, b) for a, b, _ in reviews} == {(a, b) for a, b, _ in ref_reviews} == {("roll|1", "roll|2")}
 
 
 def test_components_are_found_in_sql_as_a_union_find_would() -> None:

@@ -29,6 +29,7 @@ from interop.matching.assign import Edge, assign_persons
 from interop.matching.batch import run as _run
 from interop.matching.batch import string_table, table_from_arrow
 from interop.matching.conflict import (
+    ROLL_SOURCE,
     SIGNATURE_COLUMNS,
     Signature,
     another_mother_sql,
@@ -47,6 +48,9 @@ _SIGNATURE_B = signature_sql("b")
 # Two records that cannot be in hard conflict, told by SQL alone: equal or missing CURPs, birth dates
 # and sexes, equal full given names (or no full names and a main name missing or equal on one side),
 # and no man's CURP stating another second surname than the other record's (``another_mother``).
+# Two roll records with a CURP between them are never told here: one may carry the other pensioner's
+# CURP under the very same given names and date (``roll_curp_of_another``, read off the surnames), and
+# a first load would otherwise join them where a later run, the component no longer simple, holds them.
 # Every other pair of a component is checked by ``conflict.hard_conflict``.
 _SURELY_COMPATIBLE = f"""
     (a.curp IS NULL OR b.curp IS NULL OR a.curp = b.curp)
@@ -55,6 +59,8 @@ _SURELY_COMPATIBLE = f"""
     AND CASE WHEN a.given_full IS NOT NULL AND b.given_full IS NOT NULL THEN a.given_full = b.given_full
              ELSE a.given_main IS NULL OR b.given_main IS NULL OR a.given_main = b.given_main END
     AND NOT {another_mother_sql("a", "b")} AND NOT {another_mother_sql("b", "a")}
+    AND NOT (a.source = '{ROLL_SOURCE}' AND b.source = '{ROLL_SOURCE}'
+             AND coalesce(a.curp, b.curp) IS NOT NULL)
 """
 
 
