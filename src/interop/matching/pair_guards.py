@@ -12,7 +12,7 @@ rules carry their own guard (``lookalike.date_anchors_nothing_sql``: same day an
 from __future__ import annotations
 
 from interop.matching.conflict import ROLL_SOURCE, names_settle_apart_sql
-from interop.matching.guarded_sql import only_when as only_when
+from interop.matching.guarded_sql import only_when
 
 
 def named_sql() -> str:
